@@ -1,0 +1,106 @@
+/* collective: algorithms for collectives over a GPU group on a topology.
+ *
+ * Owns the one description of every collective algorithm (ring, double
+ * binary tree, hierarchical, direct) and its closed-form time.  A plan is a
+ * sequence of phases; a phase is a set of concurrent *coflows*; a coflow is
+ * the set of point-to-point transfers that advance in lock-step (the edges of
+ * one ring channel, the edges of one tree), represented by the union of their
+ * routes with each link's multiplicity.  A pipelined ring moves at the pace
+ * of its slowest edge, which is what a coflow at one rate expresses.
+ *
+ * Two forms, one description:
+ * - closed form (coll_time_s): each phase's coflows get their max-min rates on
+ *   an idle network, time = launch + sum over phases of the slowest coflow's
+ *   latency + bytes / rate;
+ * - simulation (sim/exec): the same coflows run as flows on sim/net, sharing
+ *   links with whatever else is running.
+ *
+ * Size conventions follow nccl-tests: allreduce and broadcast move a buffer
+ * of size bytes; allgather and reducescatter count the whole gathered
+ * buffer; alltoall counts each rank's send buffer; sendrecv each rank's
+ * message (rank i sends to i+1).  Bus-bandwidth factors are nccl-tests'. */
+#ifndef CS_COLLECTIVE_H
+#define CS_COLLECTIVE_H
+
+#include <stdint.h>
+
+#include "cs_error.h"
+#include "topo.h"
+
+typedef enum coll_op {
+    COLL_ALLREDUCE,
+    COLL_REDUCESCATTER,
+    COLL_ALLGATHER,
+    COLL_ALLTOALL,
+    COLL_BROADCAST,
+    COLL_SENDRECV
+} coll_op;
+
+typedef enum coll_algo {
+    COLL_ALGO_AUTO,
+    COLL_ALGO_RING,
+    COLL_ALGO_TREE,   /* double binary tree across nodes, chains inside (allreduce) */
+    COLL_ALGO_HIER,   /* intra-node reduce-scatter, inter-node all-reduce, intra-node all-gather */
+    COLL_ALGO_DIRECT  /* every pair at once (alltoall, sendrecv) */
+} coll_algo;
+
+typedef struct coll_params {
+    uint64_t launch_ps;    /* once per collective: kernel launch and set-up */
+    uint64_t step_ps;      /* per hop a chunk takes: synchronisation between ranks */
+    uint64_t chunk_bytes;  /* pipeline chunk of chains and trees */
+} coll_params;
+
+typedef struct coll_coflow {
+    int32_t *links;
+    uint32_t *weights;
+    int nlinks;
+    int npairs;
+    double bytes_per_size;   /* bytes each transfer carries per byte of collective size */
+    uint64_t latency_ps;     /* hop latencies and step costs along the critical chain */
+    int fill_hops;           /* extra chunk times before a pipeline is full (depth - 1) */
+} coll_coflow;
+
+typedef struct coll_phase {
+    char name[32];
+    int ncoflows;
+    coll_coflow *coflows;
+    double *idle_rate;       /* max-min rate of each coflow on an idle network, bytes/s */
+} coll_phase;
+
+#define COLL_MAX_PHASES 3
+
+typedef struct coll_plan {
+    coll_op op;
+    coll_algo algo;          /* never AUTO */
+    int nranks, nnodes, channels;
+    int nphases;
+    coll_phase phases[COLL_MAX_PHASES];
+    uint64_t launch_ps;
+    uint64_t chunk_bytes;
+} coll_plan;
+
+void coll_params_default(coll_params *p);
+
+/* Builds the plan of op with algo (not AUTO) over gpus[0..n-1] (global GPU
+ * numbers, distinct).  Errors say which algorithms the op supports, or which
+ * GPU is out of range or repeated. */
+int coll_plan_build(topo *t, coll_op op, coll_algo algo, const int32_t *gpus, int n,
+                    const coll_params *params, coll_plan *out, cs_err *err);
+void coll_plan_free(coll_plan *plan);
+
+/* Closed-form time of the plan for a collective of size_bytes. */
+double coll_time_s(const coll_plan *plan, uint64_t size_bytes);
+
+/* Bytes one transfer of a coflow carries, pipeline fill included. */
+double coll_coflow_bytes(const coll_plan *plan, const coll_coflow *cf, uint64_t size_bytes);
+
+/* Algorithms that support op, in preference order; returns the count. */
+int coll_algos_for(coll_op op, coll_algo out[4]);
+
+double coll_busbw_factor(coll_op op, int nranks);
+const char *coll_op_name(coll_op op);
+const char *coll_algo_name(coll_algo algo);
+int coll_op_parse(const char *text, coll_op *op, cs_err *err);
+int coll_algo_parse(const char *text, coll_algo *algo, cs_err *err);
+
+#endif

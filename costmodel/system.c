@@ -1,0 +1,225 @@
+/* system: built-in node types and systems, and validation of descriptions.
+ *
+ * Datasheet figures come from the device catalog.  The latencies below are
+ * assumptions (typical published one-way figures for NVSwitch, PCIe switches
+ * and InfiniBand switches), not fitted to any measurement; calibration may
+ * replace them. */
+#include "system.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#define GBPS_TO_BYTES(gbit) ((gbit) * 1e9 / 8.0)
+
+enum { NVLINK_HOP_PS = 250000, PCIE_HOP_PS = 250000, NIC_HOP_PS = 700000,
+       SWITCH_HOP_PS = 300000 };
+
+static void dgx_node(sys_node_type *n, const char *name, const char *gpu, int gpus,
+                     double nvlink_bw, int nics, double nic_gbit, double host_mem_bytes,
+                     double host_mem_bw)
+{
+    memset(n, 0, sizeof *n);
+    snprintf(n->name, sizeof n->name, "%s", name);
+    n->gpu = dev_find(gpu, NULL);
+    n->gpus = gpus;
+    n->fabric = SYS_FABRIC_NVSWITCH;
+    n->nvlink_bw_bytes_per_s = nvlink_bw;
+    n->nvlink_latency_ps = NVLINK_HOP_PS;
+    n->gpus_per_pcie_switch = 2;
+    n->pcie_bw_bytes_per_s = dev_pcie_x16_bw_bytes_per_s(n->gpu->pcie_gen);
+    n->pcie_latency_ps = PCIE_HOP_PS;
+    n->nics = nics;
+    n->nic_bw_bytes_per_s = GBPS_TO_BYTES(nic_gbit);
+    n->nic_latency_ps = NIC_HOP_PS;
+    for (int i = 0; i < gpus; i++)
+        n->nic_of_gpu[i] = i * nics / gpus;
+    n->host_mem_bytes = host_mem_bytes;
+    n->host_mem_bw_bytes_per_s = host_mem_bw;
+}
+
+static void network(sys_network *net, sys_net_kind kind, int nics_per_leaf)
+{
+    memset(net, 0, sizeof *net);
+    net->kind = kind;
+    net->nics_per_leaf = nics_per_leaf;
+    net->leaves_per_pod = 16;
+    net->oversubscription = 1.0;
+    net->switch_latency_ps = SWITCH_HOP_PS;
+}
+
+/* DGX A100: 4 PCIe gen4 switches with 2 GPUs and 2 HDR NICs each; Selene-style
+ * non-blocking fat-tree of 40-port HDR switches (20 down, 20 up). */
+static void build_dgx_a100(sys_system *s)
+{
+    dgx_node(&s->groups[0].node, "dgx-a100-80g", "A100-SXM4-80GB", 8, 300e9, 8, 200,
+             2e12, 409.6e9);
+    network(&s->net, SYS_NET_FAT_TREE2, 20);
+}
+
+/* DGX H100 SuperPOD: NDR 400 Gb/s per GPU, rail-optimized, 32 nodes per
+ * scalable unit (one rail switch per rail per unit). */
+static void build_dgx_h100(sys_system *s)
+{
+    dgx_node(&s->groups[0].node, "dgx-h100", "H100-SXM5-80GB", 8, 450e9, 8, 400, 2e12,
+             614.4e9);
+    network(&s->net, SYS_NET_RAIL, 32);
+}
+
+static void build_dgx_h200(sys_system *s)
+{
+    dgx_node(&s->groups[0].node, "dgx-h200", "H200-SXM-141GB", 8, 450e9, 8, 400, 2e12,
+             614.4e9);
+    network(&s->net, SYS_NET_RAIL, 32);
+}
+
+/* DGX-2(H): 16 V100 on NVSwitch (6 NVLinks x 25 GB/s), 8 EDR 100 Gb/s NICs,
+ * one per GPU pair; fat-tree. */
+static void build_dgx2_v100(sys_system *s)
+{
+    dgx_node(&s->groups[0].node, "dgx2-v100", "V100-SXM2-32GB", 16, 150e9, 8, 100, 1.5e12,
+             255.9e9);
+    network(&s->net, SYS_NET_FAT_TREE2, 18);
+}
+
+static const struct {
+    const char *name;
+    const char *summary;
+    void (*build)(sys_system *);
+} systems[] = {
+    {"dgx-a100-80g", "8x A100 80GB, NVSwitch 300 GB/s/dir, 8x 200 Gb/s HDR IB, fat-tree",
+     build_dgx_a100},
+    {"dgx-h100", "8x H100 80GB, NVSwitch 450 GB/s/dir, 8x 400 Gb/s NDR IB, rail-optimized",
+     build_dgx_h100},
+    {"dgx-h200", "8x H200 141GB, NVSwitch 450 GB/s/dir, 8x 400 Gb/s NDR IB, rail-optimized",
+     build_dgx_h200},
+    {"dgx2-v100", "16x V100 32GB, NVSwitch 150 GB/s/dir, 8x 100 Gb/s EDR IB, fat-tree",
+     build_dgx2_v100},
+};
+#define NSYSTEMS ((int)(sizeof systems / sizeof systems[0]))
+
+int sys_catalog_count(void) { return NSYSTEMS; }
+const char *sys_catalog_name(int i) { return (i >= 0 && i < NSYSTEMS) ? systems[i].name : NULL; }
+const char *sys_catalog_summary(int i)
+{
+    return (i >= 0 && i < NSYSTEMS) ? systems[i].summary : NULL;
+}
+
+int sys_from_catalog(const char *name, int nodes, sys_system *out, cs_err *err)
+{
+    for (int i = 0; i < NSYSTEMS; i++) {
+        if (strcmp(systems[i].name, name) != 0)
+            continue;
+        if (nodes < 1)
+            return cs_fail(err, "system '%s': node count %d must be at least 1", name, nodes);
+        memset(out, 0, sizeof *out);
+        snprintf(out->name, sizeof out->name, "%s", name);
+        out->ngroups = 1;
+        systems[i].build(out);
+        out->groups[0].count = nodes;
+        return sys_validate(out, err);
+    }
+    char list[256] = "";
+    for (int i = 0; i < NSYSTEMS; i++) {
+        strncat(list, i ? ", " : "", sizeof list - strlen(list) - 1);
+        strncat(list, systems[i].name, sizeof list - strlen(list) - 1);
+    }
+    return cs_fail(err, "unknown system '%s'; valid systems: %s", name, list);
+}
+
+int sys_total_nodes(const sys_system *sys)
+{
+    int n = 0;
+    for (int g = 0; g < sys->ngroups; g++)
+        n += sys->groups[g].count;
+    return n;
+}
+
+int sys_total_gpus(const sys_system *sys)
+{
+    int n = 0;
+    for (int g = 0; g < sys->ngroups; g++)
+        n += sys->groups[g].count * sys->groups[g].node.gpus;
+    return n;
+}
+
+const char *sys_net_kind_name(sys_net_kind kind)
+{
+    switch (kind) {
+    case SYS_NET_SINGLE_SWITCH: return "single-switch";
+    case SYS_NET_FAT_TREE2: return "fat-tree2";
+    case SYS_NET_FAT_TREE3: return "fat-tree3";
+    case SYS_NET_RAIL: return "rail";
+    case SYS_NET_TORUS2D: return "torus2d";
+    case SYS_NET_TORUS3D: return "torus3d";
+    }
+    return "unknown";
+}
+
+static int positive(double v) { return isfinite(v) && v > 0; }
+
+static int validate_node(const sys_node_type *n, int multi_node, cs_err *err)
+{
+    if (!n->gpu)
+        return cs_fail(err, "node type '%s': no GPU type", n->name);
+    if (n->gpus < 1 || n->gpus > SYS_MAX_GPUS_PER_NODE)
+        return cs_fail(err, "node type '%s': %d GPUs per node; valid: 1 to %d", n->name,
+                       n->gpus, SYS_MAX_GPUS_PER_NODE);
+    if (n->fabric == SYS_FABRIC_NVSWITCH && !positive(n->nvlink_bw_bytes_per_s))
+        return cs_fail(err, "node type '%s': NVLink bandwidth must be > 0", n->name);
+    if (n->gpus_per_pcie_switch < 1 || !positive(n->pcie_bw_bytes_per_s))
+        return cs_fail(err, "node type '%s': PCIe switches need >= 1 GPU each and bandwidth > 0",
+                       n->name);
+    if (n->nics < 0 || n->nics > SYS_MAX_NICS_PER_NODE)
+        return cs_fail(err, "node type '%s': %d NICs; valid: 0 to %d", n->name, n->nics,
+                       SYS_MAX_NICS_PER_NODE);
+    if (multi_node && n->nics == 0)
+        return cs_fail(err, "node type '%s' has no NICs, so a system of several nodes cannot "
+                       "connect them; give it at least one NIC", n->name);
+    if (n->nics > 0 && !positive(n->nic_bw_bytes_per_s))
+        return cs_fail(err, "node type '%s': NIC bandwidth must be > 0", n->name);
+    for (int i = 0; n->nics > 0 && i < n->gpus; i++)
+        if (n->nic_of_gpu[i] < 0 || n->nic_of_gpu[i] >= n->nics)
+            return cs_fail(err, "node type '%s': GPU %d uses NIC %d, but NICs are 0 to %d",
+                           n->name, i, n->nic_of_gpu[i], n->nics - 1);
+    return 0;
+}
+
+static int validate_network(const sys_system *sys, cs_err *err)
+{
+    const sys_network *net = &sys->net;
+    if ((int)net->kind < SYS_NET_SINGLE_SWITCH || net->kind > SYS_NET_TORUS3D)
+        return cs_fail(err, "system '%s': unknown network kind %d", sys->name, (int)net->kind);
+    if (!(net->oversubscription >= 1.0) || !isfinite(net->oversubscription))
+        return cs_fail(err, "system '%s': oversubscription %g must be 1 (non-blocking) or more",
+                       sys->name, net->oversubscription);
+    int tree = net->kind == SYS_NET_FAT_TREE2 || net->kind == SYS_NET_FAT_TREE3 ||
+               net->kind == SYS_NET_RAIL;
+    if (tree && net->nics_per_leaf < 1)
+        return cs_fail(err, "system '%s': %s needs nics_per_leaf >= 1", sys->name,
+                       sys_net_kind_name(net->kind));
+    if (net->kind == SYS_NET_FAT_TREE3 && net->leaves_per_pod < 1)
+        return cs_fail(err, "system '%s': fat-tree3 needs leaves_per_pod >= 1", sys->name);
+    if (net->link_bw_bytes_per_s < 0)
+        return cs_fail(err, "system '%s': link bandwidth must not be negative", sys->name);
+    return 0;
+}
+
+int sys_validate(const sys_system *sys, cs_err *err)
+{
+    if (sys->ngroups < 1 || sys->ngroups > SYS_MAX_GROUPS)
+        return cs_fail(err, "system '%s': %d node groups; valid: 1 to %d", sys->name,
+                       sys->ngroups, SYS_MAX_GROUPS);
+    int nodes = sys_total_nodes(sys);
+    for (int g = 0; g < sys->ngroups; g++) {
+        if (sys->groups[g].count < 1)
+            return cs_fail(err, "system '%s': group %d has %d nodes; each group needs >= 1",
+                           sys->name, g, sys->groups[g].count);
+        if (validate_node(&sys->groups[g].node, nodes > 1, err) != 0)
+            return cs_fail_prefix(err, "system '%s': ", sys->name);
+    }
+    if (nodes > 65536)
+        return cs_fail(err, "system '%s': %d nodes; at most 65536 are supported", sys->name,
+                       nodes);
+    return validate_network(sys, err);
+}

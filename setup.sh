@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# clustersim set-up: installs what is missing (Debian 12), builds, and then
+#   ./setup.sh quickstart   runs the quick-start
+#   ./setup.sh test         runs every test, also under AddressSanitizer and
+#                           UndefinedBehaviorSanitizer, and ends with 'N passed, M failed'
+# Both are idempotent: with everything in place they only rebuild what changed.
+set -euo pipefail
+cd "$(dirname "$0")"
+
+packages=(gcc pkg-config meson ninja-build python3 liblua5.4-dev libgsl-dev libhwloc-dev libcsv-dev)
+
+install_missing() {
+    local missing=()
+    for p in "${packages[@]}"; do
+        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+    done
+    [ ${#missing[@]} -eq 0 ] && return 0
+    echo "setup: installing ${missing[*]}"
+    local sudo=""
+    [ "$(id -u)" -eq 0 ] || sudo="sudo"
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
+}
+
+# build DIR [meson options...]: configures once, then rebuilds what changed.
+build() {
+    local dir=$1
+    shift
+    [ -f "$dir/build.ninja" ] || meson setup "$dir" "$@" >/dev/null
+    ninja -C "$dir" >/dev/null
+}
+
+quickstart() {
+    build build
+    echo "== clustersim system dgx-h100 --nodes 4"
+    ./build/clustersim system dgx-h100 --nodes 4
+    echo
+    echo "== clustersim collective --system dgx-h100 --nodes 4 --op allreduce --min 1M --max 1G --mode both"
+    ./build/clustersim collective --system dgx-h100 --nodes 4 --op allreduce --min 1M --max 1G --mode both
+}
+
+run_tests() {
+    build build
+    build build-asan -Db_sanitize=address,undefined -Db_lundef=false -Dbuildtype=debug
+    local status=0
+    meson test -C build --print-errorlogs >/dev/null || status=1
+    # The sanitized run stops on the first error report so none slips by.
+    ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+        meson test -C build-asan --print-errorlogs >/dev/null || status=1
+    python3 tests/summary.py build/meson-logs/testlog.json build-asan/meson-logs/testlog.json || status=1
+    return $status
+}
+
+case "${1:-}" in
+quickstart) install_missing; quickstart ;;
+test) install_missing; run_tests ;;
+*) echo "usage: ./setup.sh quickstart|test" >&2; exit 2 ;;
+esac

@@ -1,0 +1,91 @@
+/* cli: shared option parsing and error printing for the commands. */
+#include "cli.h"
+
+#include <stdarg.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+
+#include "units.h"
+
+int cli_bad_input(const char *cmd, const char *fmt, ...)
+{
+    va_list ap;
+    fprintf(stderr, "clustersim %s: ", cmd);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "\n");
+    return CLI_BAD_INPUT;
+}
+
+int cli_bad_err(const char *cmd, const cs_err *err) { return cli_bad_input(cmd, "%s", err->msg); }
+
+int cli_bad_option(const char *cmd, int argc, char **argv)
+{
+    extern int optind;
+    const char *arg = (optind - 1 >= 0 && optind - 1 < argc) ? argv[optind - 1] : "?";
+    return cli_bad_input(cmd, "bad or incomplete option '%s'; see 'clustersim %s --help'", arg,
+                         cmd);
+}
+
+int cli_parse_format(const char *cmd, const char *text, cli_format *out)
+{
+    if (strcmp(text, "table") == 0)
+        *out = CLI_TABLE;
+    else if (strcmp(text, "csv") == 0)
+        *out = CLI_CSV;
+    else
+        return cli_bad_input(cmd, "--format: '%s' is not a format; valid: table, csv", text);
+    return CLI_OK;
+}
+
+int cli_parse_int(const char *cmd, const char *opt, const char *text, long min, long max,
+                  long *out)
+{
+    cs_err err;
+    return units_parse_int(text, opt, min, max, out, &err) == 0 ? CLI_OK : cli_bad_err(cmd, &err);
+}
+
+int cli_parse_size(const char *cmd, const char *opt, const char *text, uint64_t *out)
+{
+    cs_err err;
+    return units_parse_size(text, opt, out, &err) == 0 ? CLI_OK : cli_bad_err(cmd, &err);
+}
+
+int cli_parse_positive(const char *cmd, const char *opt, const char *text, double *out)
+{
+    cs_err err;
+    return units_parse_positive(text, opt, 0, out, &err) == 0 ? CLI_OK
+                                                               : cli_bad_err(cmd, &err);
+}
+
+int cli_wants_help(int argc, char **argv)
+{
+    for (int i = 1; i < argc; i++)
+        if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0)
+            return 1;
+    return 0;
+}
+
+int cli_build_topo(const char *cmd, const char *name, long nodes, sys_system *sys, topo **t)
+{
+    cs_err err;
+    if (sys_from_catalog(name, (int)nodes, sys, &err) != 0 || topo_build(sys, t, &err) != 0)
+        return cli_bad_err(cmd, &err);
+    return CLI_OK;
+}
+
+double cli_peak_rss_bytes(void)
+{
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return (double)ru.ru_maxrss * 1024.0; /* Linux reports kilobytes */
+}
+
+double cli_wall_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}

@@ -1,0 +1,50 @@
+/* cli: what every clustersim command shares.
+ *
+ * Owns exit statuses, the error printer, option parsing helpers that turn a
+ * bad value into a message naming the option, and the system/group options
+ * (--system, --nodes, --gpus) that many commands take.  Only this layer
+ * prints errors and chooses exit statuses. */
+#ifndef CS_CLI_H
+#define CS_CLI_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "cs_error.h"
+#include "system.h"
+#include "topo.h"
+
+enum { CLI_OK = 0, CLI_FAILED = 1, CLI_BAD_INPUT = 2 };
+
+typedef enum cli_format { CLI_TABLE, CLI_CSV } cli_format;
+
+/* Prints "clustersim CMD: message" to stderr and returns CLI_BAD_INPUT. */
+int cli_bad_input(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+int cli_bad_err(const char *cmd, const cs_err *err);
+
+/* Reports an unknown option or missing value as getopt_long saw it. */
+int cli_bad_option(const char *cmd, int argc, char **argv);
+
+int cli_parse_format(const char *cmd, const char *text, cli_format *out);
+int cli_parse_int(const char *cmd, const char *opt, const char *text, long min, long max,
+                  long *out);
+int cli_parse_size(const char *cmd, const char *opt, const char *text, uint64_t *out);
+int cli_parse_positive(const char *cmd, const char *opt, const char *text, double *out);
+
+/* True when argv holds -h or --help (checked before any other parsing). */
+int cli_wants_help(int argc, char **argv);
+
+/* Builds system `name` with `nodes` nodes and its topology. */
+int cli_build_topo(const char *cmd, const char *name, long nodes, sys_system *sys, topo **t);
+
+/* Peak resident memory of this process in bytes (getrusage). */
+double cli_peak_rss_bytes(void);
+double cli_wall_s(void);
+
+/* Subcommands. */
+int cmd_system(int argc, char **argv);
+int cmd_devices(int argc, char **argv);
+int cmd_collective(int argc, char **argv);
+int cmd_bench(int argc, char **argv);
+
+#endif

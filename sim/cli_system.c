@@ -1,0 +1,131 @@
+/* cli_system: `clustersim system` and `clustersim devices`. */
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+
+static void system_help(void)
+{
+    printf("usage: clustersim system [NAME [--nodes N]] [--format table|csv]\n\n"
+           "Without NAME: the built-in systems.  With NAME: its node type, network and the\n"
+           "graph built for N nodes (default 1): vertices, links by kind, GPUs.\n");
+}
+
+static void list_systems(cli_format fmt)
+{
+    if (fmt == CLI_CSV)
+        printf("system,description\n");
+    for (int i = 0; i < sys_catalog_count(); i++) {
+        if (fmt == CLI_CSV)
+            printf("%s,\"%s\"\n", sys_catalog_name(i), sys_catalog_summary(i));
+        else
+            printf("%-14s %s\n", sys_catalog_name(i), sys_catalog_summary(i));
+    }
+}
+
+static void count_links(topo *t, int counts[5], double min_bw[5])
+{
+    for (int k = 0; k < 5; k++) {
+        counts[k] = 0;
+        min_bw[k] = 0;
+    }
+    for (int l = 0; l < topo_link_count(t); l++) {
+        const topo_link *lk = topo_link_at(t, l);
+        int k = (int)lk->kind;
+        if (counts[k] == 0 || lk->bw_bytes_per_s < min_bw[k])
+            min_bw[k] = lk->bw_bytes_per_s;
+        counts[k]++;
+    }
+}
+
+static void describe(const sys_system *sys, topo *t)
+{
+    static const char *kinds[] = {"nvlink", "pcie", "memory", "nic", "network"};
+    const sys_node_type *n = &sys->groups[0].node;
+    printf("system        %s\n", sys->name);
+    printf("nodes         %d x %s\n", sys_total_nodes(sys), n->name);
+    printf("gpus          %d x %s (%.0f GB, %.1f TFLOP/s bf16 peak)\n", sys_total_gpus(sys),
+           n->gpu->name, n->gpu->memory_bytes / 1e9, n->gpu->bf16_flops_per_s / 1e12);
+    printf("fabric        %s, %.0f GB/s per GPU per direction\n",
+           n->fabric == SYS_FABRIC_NVSWITCH ? "NVSwitch" : "PCIe", n->nvlink_bw_bytes_per_s / 1e9);
+    printf("nics          %d x %.0f Gb/s per node\n", n->nics, n->nic_bw_bytes_per_s * 8 / 1e9);
+    printf("network       %s, oversubscription %.2g:1\n", sys_net_kind_name(sys->net.kind),
+           sys->net.oversubscription);
+    printf("graph         %d vertices, %d directed links\n", topo_vertex_count(t),
+           topo_link_count(t));
+    int counts[5];
+    double min_bw[5];
+    count_links(t, counts, min_bw);
+    for (int k = 0; k < 5; k++)
+        if (counts[k])
+            printf("  %-10s  %6d links, narrowest %.1f GB/s\n", kinds[k], counts[k],
+                   min_bw[k] / 1e9);
+}
+
+int cmd_system(int argc, char **argv)
+{
+    if (cli_wants_help(argc, argv)) {
+        system_help();
+        return CLI_OK;
+    }
+    static const struct option opts[] = {
+        {"nodes", required_argument, 0, 'n'}, {"format", required_argument, 0, 'f'}, {0, 0, 0, 0}};
+    long nodes = 1;
+    cli_format fmt = CLI_TABLE;
+    int c, rc;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        if (c == 'n' && (rc = cli_parse_int("system", "--nodes", optarg, 1, 65536, &nodes)))
+            return rc;
+        if (c == 'f' && (rc = cli_parse_format("system", optarg, &fmt)))
+            return rc;
+        if (c == '?')
+            return cli_bad_option("system", argc, argv);
+    }
+    if (optind >= argc) {
+        list_systems(fmt);
+        return CLI_OK;
+    }
+    if (optind + 1 < argc)
+        return cli_bad_input("system", "unexpected argument '%s'", argv[optind + 1]);
+    sys_system sys;
+    topo *t = NULL;
+    if ((rc = cli_build_topo("system", argv[optind], nodes, &sys, &t)))
+        return rc;
+    describe(&sys, t);
+    topo_free(t);
+    return CLI_OK;
+}
+
+int cmd_devices(int argc, char **argv)
+{
+    if (cli_wants_help(argc, argv)) {
+        printf("usage: clustersim devices [--format table|csv]\n\n"
+               "The GPU catalog: datasheet peaks (dense) from the vendors.\n");
+        return CLI_OK;
+    }
+    cli_format fmt = CLI_TABLE;
+    if (argc == 3 && strcmp(argv[1], "--format") == 0) {
+        int rc = cli_parse_format("devices", argv[2], &fmt);
+        if (rc)
+            return rc;
+    } else if (argc != 1) {
+        return cli_bad_input("devices", "unexpected argument '%s'; see --help", argv[1]);
+    }
+    if (fmt == CLI_CSV)
+        printf("device,memory_gb,hbm_tb_s,bf16_tflops,fp16_tflops,fp8_tflops,"
+               "nvlink_gbps_per_dir,sms\n");
+    else
+        printf("%-16s %9s %8s %11s %11s %10s %15s %4s\n", "device", "memory_GB", "hbm_TB/s",
+               "bf16_TFLOPs", "fp16_TFLOPs", "fp8_TFLOPs", "nvlink_GB/s/dir", "sms");
+    for (int i = 0; i < dev_catalog_count(); i++) {
+        const dev_type *d = dev_catalog_at(i);
+        printf(fmt == CLI_CSV ? "%s,%.0f,%.3f,%.1f,%.1f,%.1f,%.0f,%d\n"
+                              : "%-16s %9.0f %8.3f %11.1f %11.1f %10.1f %15.0f %4d\n",
+               d->name, d->memory_bytes / 1e9, d->hbm_bw_bytes_per_s / 1e12,
+               d->bf16_flops_per_s / 1e12, d->fp16_flops_per_s / 1e12, d->fp8_flops_per_s / 1e12,
+               d->nvlink_bw_bytes_per_s / 1e9, d->sms);
+    }
+    return CLI_OK;
+}

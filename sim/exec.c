@@ -1,0 +1,406 @@
+/* exec: dependency counting plus per-stream queues, driven by the engine.
+ *
+ * Readiness: a task's predecessor count drops to zero -> it is ready.  A
+ * ready task without a stream starts at once; with a stream it starts when
+ * it is the stream's next task in program order and the stream is idle.
+ * A collective runs its plan's phases one after another; each phase starts
+ * one flow per coflow and ends when the last of them arrives. */
+#include "exec.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "evq.h"
+
+typedef struct task {
+    exec_kind kind;
+    int32_t stream;
+    uint64_t duration_ps;
+    int32_t src_gpu, dst_gpu;
+    double bytes;
+    const coll_plan *plan;
+    uint64_t size_bytes;
+    uint32_t name_off;
+    int32_t preds_left;
+    int32_t phase, outstanding;   /* collective progress */
+    uint64_t start_ps, end_ps;
+    int started, ended;
+} task;
+
+typedef struct stream {
+    int32_t gpu;
+    uint32_t label_off;
+    int32_t *order;    /* task ids in program order */
+    int n, cap, next;
+    int busy;
+} stream;
+
+struct exec_graph {
+    task *tasks;
+    int ntasks, captasks;
+    stream *streams;
+    int nstreams, capstreams;
+    int32_t (*deps)[2];
+    int ndeps, capdeps;
+    int32_t *succ_start, *succ;  /* CSR built at run time */
+    char *names;
+    size_t names_len, names_cap;
+    /* run state */
+    evq *q;
+    net *net;
+    topo *t;
+    int ended;
+};
+
+static void *xrealloc(void *p, size_t bytes)
+{
+    void *q = realloc(p, bytes ? bytes : 1);
+    if (!q)
+        abort();
+    return q;
+}
+
+#define GROW(ptr, cap, need)                                                  \
+    do {                                                                      \
+        if ((need) > (cap)) {                                                 \
+            int new_cap_ = (need) * 2 > 16 ? (need) * 2 : 16;                 \
+            (ptr) = xrealloc((ptr), sizeof *(ptr) * (size_t)new_cap_);        \
+            (cap) = new_cap_;                                                 \
+        }                                                                     \
+    } while (0)
+
+exec_graph *exec_new(void)
+{
+    exec_graph *g = xrealloc(NULL, sizeof *g);
+    memset(g, 0, sizeof *g);
+    return g;
+}
+
+void exec_free(exec_graph *g)
+{
+    if (!g)
+        return;
+    for (int s = 0; s < g->nstreams; s++)
+        free(g->streams[s].order);
+    free(g->tasks);
+    free(g->streams);
+    free(g->deps);
+    free(g->succ_start);
+    free(g->succ);
+    free(g->names);
+    free(g);
+}
+
+static uint32_t intern(exec_graph *g, const char *name)
+{
+    size_t len = strlen(name ? name : "") + 1;
+    if (g->names_len + len > g->names_cap) {
+        g->names_cap = (g->names_len + len) * 2 + 256;
+        g->names = xrealloc(g->names, g->names_cap);
+    }
+    memcpy(g->names + g->names_len, name ? name : "", len);
+    uint32_t off = (uint32_t)g->names_len;
+    g->names_len += len;
+    return off;
+}
+
+int exec_stream(exec_graph *g, int gpu, const char *label)
+{
+    GROW(g->streams, g->capstreams, g->nstreams + 1);
+    stream *s = &g->streams[g->nstreams];
+    memset(s, 0, sizeof *s);
+    s->gpu = gpu;
+    s->label_off = intern(g, label);
+    return g->nstreams++;
+}
+
+static int add_task(exec_graph *g, exec_kind kind, int stream_id, const char *name)
+{
+    GROW(g->tasks, g->captasks, g->ntasks + 1);
+    task *tk = &g->tasks[g->ntasks];
+    memset(tk, 0, sizeof *tk);
+    tk->kind = kind;
+    tk->stream = stream_id;
+    tk->name_off = intern(g, name);
+    if (stream_id >= 0) {
+        stream *s = &g->streams[stream_id];
+        GROW(s->order, s->cap, s->n + 1);
+        s->order[s->n++] = g->ntasks;
+    }
+    return g->ntasks++;
+}
+
+int exec_compute(exec_graph *g, int stream_id, uint64_t duration_ps, const char *name)
+{
+    int id = add_task(g, EXEC_COMPUTE, stream_id, name);
+    g->tasks[id].duration_ps = duration_ps;
+    return id;
+}
+
+int exec_transfer(exec_graph *g, int stream_id, int src_gpu, int dst_gpu, double bytes,
+                  const char *name)
+{
+    int id = add_task(g, EXEC_TRANSFER, stream_id, name);
+    g->tasks[id].src_gpu = src_gpu;
+    g->tasks[id].dst_gpu = dst_gpu;
+    g->tasks[id].bytes = bytes;
+    return id;
+}
+
+int exec_collective(exec_graph *g, int stream_id, const coll_plan *plan, uint64_t size_bytes,
+                    const char *name)
+{
+    int id = add_task(g, EXEC_COLLECTIVE, stream_id, name);
+    g->tasks[id].plan = plan;
+    g->tasks[id].size_bytes = size_bytes;
+    return id;
+}
+
+int exec_delay(exec_graph *g, uint64_t duration_ps, const char *name)
+{
+    int id = add_task(g, EXEC_DELAY, -1, name);
+    g->tasks[id].duration_ps = duration_ps;
+    return id;
+}
+
+void exec_dep(exec_graph *g, int before, int after)
+{
+    GROW(g->deps, g->capdeps, g->ndeps + 1);
+    g->deps[g->ndeps][0] = before;
+    g->deps[g->ndeps][1] = after;
+    g->ndeps++;
+}
+
+/* ---- running ----------------------------------------------------------------- */
+
+static void task_ready(exec_graph *g, int id);
+
+static void task_finish(exec_graph *g, int id)
+{
+    task *tk = &g->tasks[id];
+    tk->end_ps = evq_now(g->q);
+    tk->ended = 1;
+    g->ended++;
+    if (tk->stream >= 0) {
+        stream *s = &g->streams[tk->stream];
+        s->busy = 0;
+        s->next++;
+        if (s->next < s->n && g->tasks[s->order[s->next]].preds_left == 0)
+            task_ready(g, s->order[s->next]);
+    }
+    for (int i = g->succ_start[id]; i < g->succ_start[id + 1]; i++)
+        if (--g->tasks[g->succ[i]].preds_left == 0)
+            task_ready(g, g->succ[i]);
+}
+
+static void on_task_end(evq *q, void *ctx, uint64_t arg)
+{
+    (void)q;
+    task_finish(ctx, (int)arg);
+}
+
+static void collective_phase(exec_graph *g, int id);
+
+static void on_coflow_end(evq *q, void *ctx, uint64_t arg)
+{
+    (void)q;
+    exec_graph *g = ctx;
+    task *tk = &g->tasks[arg];
+    if (--tk->outstanding > 0)
+        return;
+    tk->phase++;
+    collective_phase(g, (int)arg);
+}
+
+/* Starts every coflow of the collective's current phase as one flow. */
+static void collective_phase(exec_graph *g, int id)
+{
+    task *tk = &g->tasks[id];
+    const coll_plan *plan = tk->plan;
+    if (tk->phase >= plan->nphases) {
+        task_finish(g, id);
+        return;
+    }
+    const coll_phase *ph = &plan->phases[tk->phase];
+    tk->outstanding = ph->ncoflows;
+    for (int c = 0; c < ph->ncoflows; c++) {
+        const coll_coflow *cf = &ph->coflows[c];
+        net_flow_start(g->net, cf->links, cf->weights, cf->nlinks,
+                       coll_coflow_bytes(plan, cf, tk->size_bytes), cf->latency_ps,
+                       on_coflow_end, g, (uint64_t)id);
+    }
+    if (ph->ncoflows == 0) {
+        tk->phase++;
+        collective_phase(g, id);
+    }
+}
+
+static void on_collective_launched(evq *q, void *ctx, uint64_t arg)
+{
+    (void)q;
+    collective_phase(ctx, (int)arg);
+}
+
+static void task_start(exec_graph *g, int id)
+{
+    task *tk = &g->tasks[id];
+    tk->started = 1;
+    tk->start_ps = evq_now(g->q);
+    if (tk->stream >= 0)
+        g->streams[tk->stream].busy = 1;
+    switch (tk->kind) {
+    case EXEC_COMPUTE:
+    case EXEC_DELAY:
+        evq_schedule_in(g->q, tk->duration_ps, on_task_end, g, (uint64_t)id);
+        break;
+    case EXEC_TRANSFER: {
+        int32_t route[TOPO_MAX_ROUTE];
+        int len = topo_route_gpus(g->t, tk->src_gpu, tk->dst_gpu, (uint32_t)id, route,
+                                  TOPO_MAX_ROUTE, NULL); /* checked in exec_run */
+        net_flow_start(g->net, route, NULL, len < 0 ? 0 : len, tk->bytes,
+                       topo_route_latency_ps(g->t, route, len < 0 ? 0 : len), on_task_end, g,
+                       (uint64_t)id);
+        break;
+    }
+    case EXEC_COLLECTIVE:
+        evq_schedule_in(g->q, tk->plan->launch_ps, on_collective_launched, g, (uint64_t)id);
+        break;
+    }
+}
+
+static void task_ready(exec_graph *g, int id)
+{
+    task *tk = &g->tasks[id];
+    if (tk->started)
+        return;
+    if (tk->stream < 0) {
+        task_start(g, id);
+        return;
+    }
+    stream *s = &g->streams[tk->stream];
+    if (!s->busy && s->next < s->n && s->order[s->next] == id)
+        task_start(g, id);
+}
+
+static void on_start_event(evq *q, void *ctx, uint64_t arg)
+{
+    (void)q;
+    (void)arg;
+    exec_graph *g = ctx;
+    for (int id = 0; id < g->ntasks; id++)
+        if (g->tasks[id].preds_left == 0)
+            task_ready(g, id);
+}
+
+static int build_successors(exec_graph *g, cs_err *err)
+{
+    free(g->succ_start);
+    free(g->succ);
+    g->succ_start = xrealloc(NULL, sizeof(int32_t) * (size_t)(g->ntasks + 1));
+    g->succ = xrealloc(NULL, sizeof(int32_t) * (size_t)(g->ndeps + 1));
+    memset(g->succ_start, 0, sizeof(int32_t) * (size_t)(g->ntasks + 1));
+    for (int i = 0; i < g->ntasks; i++)
+        g->tasks[i].preds_left = 0;
+    for (int d = 0; d < g->ndeps; d++) {
+        int a = g->deps[d][0], b = g->deps[d][1];
+        if (a < 0 || a >= g->ntasks || b < 0 || b >= g->ntasks || a == b)
+            return cs_fail(err, "dependency %d -> %d names a task that does not exist "
+                           "(tasks are 0 to %d) or a task on itself", a, b, g->ntasks - 1);
+        g->succ_start[a + 1]++;
+        g->tasks[b].preds_left++;
+    }
+    for (int i = 0; i < g->ntasks; i++)
+        g->succ_start[i + 1] += g->succ_start[i];
+    int32_t *fill = xrealloc(NULL, sizeof(int32_t) * (size_t)(g->ntasks + 1));
+    memcpy(fill, g->succ_start, sizeof(int32_t) * (size_t)(g->ntasks + 1));
+    for (int d = 0; d < g->ndeps; d++) /* in insertion order: deterministic */
+        g->succ[fill[g->deps[d][0]]++] = g->deps[d][1];
+    free(fill);
+    return 0;
+}
+
+static int check_tasks(exec_graph *g, topo *t, cs_err *err)
+{
+    int gpus = topo_gpu_count(t);
+    for (int s = 0; s < g->nstreams; s++)
+        if (g->streams[s].gpu < 0 || g->streams[s].gpu >= gpus)
+            return cs_fail(err, "stream %d is on GPU %d, but the system has GPUs 0 to %d", s,
+                           g->streams[s].gpu, gpus - 1);
+    for (int id = 0; id < g->ntasks; id++) {
+        task *tk = &g->tasks[id];
+        if (tk->kind == EXEC_COMPUTE && tk->stream < 0)
+            return cs_fail(err, "compute task '%s' has no stream", g->names + tk->name_off);
+        if (tk->kind == EXEC_TRANSFER) {
+            int32_t route[TOPO_MAX_ROUTE];
+            if (topo_route_gpus(t, tk->src_gpu, tk->dst_gpu, 0, route, TOPO_MAX_ROUTE, err) < 0)
+                return cs_fail_prefix(err, "transfer '%s': ", g->names + tk->name_off);
+        }
+        if (tk->kind == EXEC_COLLECTIVE && !tk->plan)
+            return cs_fail(err, "collective task '%s' has no plan", g->names + tk->name_off);
+    }
+    return 0;
+}
+
+static void reset_run_state(exec_graph *g)
+{
+    g->ended = 0;
+    for (int s = 0; s < g->nstreams; s++) {
+        g->streams[s].next = 0;
+        g->streams[s].busy = 0;
+    }
+    for (int id = 0; id < g->ntasks; id++) {
+        task *tk = &g->tasks[id];
+        tk->started = tk->ended = 0;
+        tk->phase = tk->outstanding = 0;
+        tk->start_ps = tk->end_ps = 0;
+    }
+}
+
+int exec_run(exec_graph *g, topo *t, exec_result *out, cs_err *err)
+{
+    memset(out, 0, sizeof *out);
+    if (check_tasks(g, t, err) != 0 || build_successors(g, err) != 0)
+        return -1;
+    reset_run_state(g);
+    int nlinks = topo_link_count(t);
+    double *bw = xrealloc(NULL, sizeof(double) * (size_t)(nlinks ? nlinks : 1));
+    for (int l = 0; l < nlinks; l++)
+        bw[l] = topo_link_at(t, l)->bw_bytes_per_s;
+    g->q = evq_new();
+    g->net = net_new(g->q, nlinks, bw);
+    g->t = t;
+    free(bw);
+    evq_schedule(g->q, 0, on_start_event, g, 0);
+    out->events = evq_run(g->q);
+    out->net = net_get_stats(g->net);
+    out->tasks = g->ntasks;
+    for (int id = 0; id < g->ntasks; id++)
+        if (g->tasks[id].end_ps > out->makespan_ps)
+            out->makespan_ps = g->tasks[id].end_ps;
+    int stuck = g->ended < g->ntasks;
+    int first_stuck = 0;
+    while (stuck && g->tasks[first_stuck].ended)
+        first_stuck++;
+    net_free(g->net);
+    evq_free(g->q);
+    g->net = NULL;
+    g->q = NULL;
+    if (stuck)
+        return cs_fail(err, "%d of %d tasks never ran (first: '%s'): the dependencies form a "
+                       "cycle, or a stream's program order contradicts them",
+                       g->ntasks - g->ended, g->ntasks, g->names + g->tasks[first_stuck].name_off);
+    return 0;
+}
+
+int exec_task_count(const exec_graph *g) { return g->ntasks; }
+exec_kind exec_task_kind(const exec_graph *g, int id) { return g->tasks[id].kind; }
+const char *exec_task_name(const exec_graph *g, int id) { return g->names + g->tasks[id].name_off; }
+int exec_task_stream(const exec_graph *g, int id) { return g->tasks[id].stream; }
+int exec_stream_gpu(const exec_graph *g, int s) { return g->streams[s].gpu; }
+const char *exec_stream_label(const exec_graph *g, int s)
+{
+    return g->names + g->streams[s].label_off;
+}
+int exec_stream_count(const exec_graph *g) { return g->nstreams; }
+uint64_t exec_task_start_ps(const exec_graph *g, int id) { return g->tasks[id].start_ps; }
+uint64_t exec_task_end_ps(const exec_graph *g, int id) { return g->tasks[id].end_ps; }

@@ -1,0 +1,53 @@
+/* main: the clustersim command; dispatches to the subcommands. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+
+static const struct {
+    const char *name;
+    int (*run)(int argc, char **argv);
+    const char *summary;
+} commands[] = {
+    {"system", cmd_system, "list the built-in systems, or describe one (GPUs, links, network)"},
+    {"devices", cmd_devices, "list the GPU catalog with datasheet figures"},
+    {"collective", cmd_collective, "size sweep of a collective, in nccl-tests' columns"},
+    {"bench", cmd_bench, "benchmarks: engine, collective, job"},
+};
+#define NCOMMANDS ((int)(sizeof commands / sizeof commands[0]))
+
+static void usage(FILE *out)
+{
+    fprintf(out, "usage: clustersim COMMAND [options]   (clustersim COMMAND --help for its options)\n\n"
+                 "An event-driven simulator and cost-model explorer for training on GPU clusters.\n\n"
+                 "commands:\n");
+    for (int i = 0; i < NCOMMANDS; i++)
+        fprintf(out, "  %-11s %s\n", commands[i].name, commands[i].summary);
+    fprintf(out, "\nExit status: 0 success, 2 bad input (the message says what and where), "
+                 "1 internal failure.\n");
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return CLI_BAD_INPUT;
+    }
+    const char *cmd = argv[1];
+    if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) {
+        usage(stdout);
+        return CLI_OK;
+    }
+    if (strcmp(cmd, "--version") == 0) {
+        printf("clustersim 0.1.0\n");
+        return CLI_OK;
+    }
+    for (int i = 0; i < NCOMMANDS; i++)
+        if (strcmp(cmd, commands[i].name) == 0)
+            return commands[i].run(argc - 1, argv + 1);
+    fprintf(stderr, "clustersim: unknown command '%s'; valid commands:", cmd);
+    for (int i = 0; i < NCOMMANDS; i++)
+        fprintf(stderr, " %s", commands[i].name);
+    fprintf(stderr, " (see clustersim --help)\n");
+    return CLI_BAD_INPUT;
+}

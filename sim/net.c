@@ -1,0 +1,365 @@
+/* net: flow-level network with incremental max-min re-solves.
+ *
+ * Each link keeps the list of active flows crossing it, so a change (flow
+ * start, flow end, capacity change) marks its links dirty; one solve event
+ * per instant gathers the connected component of flows reachable from the
+ * dirty links, advances their remaining bytes to now, re-solves their rates
+ * and moves their end events.  Flows outside the component are untouched,
+ * which keeps large simulations cheap when traffic is spread out. */
+#include "net.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "maxmin.h"
+
+typedef struct flow {
+    int32_t *links;
+    double *weights;
+    int32_t *pos;          /* index of this flow in each link's list */
+    int nlinks;
+    double remaining_bytes;
+    double rate;           /* bytes/s */
+    uint64_t last_ps;      /* time remaining_bytes was last advanced */
+    evq_id end_event;
+    uint64_t latency_ps;
+    net_done_fn done;
+    void *ctx;
+    uint64_t arg;
+    uint32_t mark;
+    int active;
+} flow;
+
+typedef struct link_entry {
+    int32_t flow, hop;
+} link_entry;
+
+typedef struct nlink {
+    double cap;
+    double carried_bytes;
+    link_entry *flows;
+    int nflows, capflows;
+    uint32_t mark;
+    int32_t local;         /* index in the current component */
+} nlink;
+
+struct net {
+    evq *q;
+    int nlinks;
+    nlink *links;
+    flow *flows;
+    int nflows, capflows;
+    int32_t *free_ids;
+    int nfree, capfree;
+    int active;
+    int32_t *dirty;
+    int ndirty, capdirty;
+    int solve_pending;
+    uint32_t epoch;
+    /* component scratch */
+    int32_t *comp_flows, *comp_links, *csr_start, *csr_link;
+    double *csr_weight, *comp_cap, *comp_rate;
+    int cap_comp_flows, cap_comp_links, cap_csr_start, cap_csr_link, cap_csr_weight;
+    int cap_comp_cap, cap_comp_rate;
+    maxmin_work work;
+    net_stats stats;
+};
+
+static void *xrealloc(void *p, size_t bytes)
+{
+    void *q = realloc(p, bytes ? bytes : 1);
+    if (!q) {
+        fprintf(stderr, "clustersim: out of memory in the flow network\n");
+        abort();
+    }
+    return q;
+}
+
+#define GROW(ptr, cap, need)                                                  \
+    do {                                                                      \
+        if ((need) > (cap)) {                                                 \
+            int new_cap_ = (need) * 2 > 16 ? (need) * 2 : 16;                 \
+            (ptr) = xrealloc((ptr), sizeof *(ptr) * (size_t)new_cap_);        \
+            (cap) = new_cap_;                                                 \
+        }                                                                     \
+    } while (0)
+
+net *net_new(evq *q, int nlinks, const double *bw_bytes_per_s)
+{
+    net *n = xrealloc(NULL, sizeof *n);
+    memset(n, 0, sizeof *n);
+    n->q = q;
+    n->nlinks = nlinks;
+    n->links = xrealloc(NULL, sizeof *n->links * (size_t)nlinks);
+    memset(n->links, 0, sizeof *n->links * (size_t)nlinks);
+    for (int l = 0; l < nlinks; l++)
+        n->links[l].cap = bw_bytes_per_s[l];
+    maxmin_work_init(&n->work);
+    return n;
+}
+
+static void flow_release(flow *f)
+{
+    free(f->links);
+    free(f->weights);
+    free(f->pos);
+    f->links = NULL;
+    f->weights = NULL;
+    f->pos = NULL;
+}
+
+void net_free(net *n)
+{
+    if (!n)
+        return;
+    for (int i = 0; i < n->nflows; i++)
+        flow_release(&n->flows[i]);
+    for (int l = 0; l < n->nlinks; l++)
+        free(n->links[l].flows);
+    free(n->links);
+    free(n->flows);
+    free(n->free_ids);
+    free(n->dirty);
+    free(n->comp_flows);
+    free(n->comp_links);
+    free(n->csr_start);
+    free(n->csr_link);
+    free(n->csr_weight);
+    free(n->comp_cap);
+    free(n->comp_rate);
+    maxmin_work_free(&n->work);
+    free(n);
+}
+
+static void solve_event(evq *q, void *ctx, uint64_t arg);
+
+static void mark_dirty(net *n, int link)
+{
+    GROW(n->dirty, n->capdirty, n->ndirty + 1);
+    n->dirty[n->ndirty++] = link;
+    if (!n->solve_pending) {
+        n->solve_pending = 1;
+        evq_schedule_in(n->q, 0, solve_event, n, 0);
+    }
+}
+
+static int32_t flow_alloc(net *n)
+{
+    if (n->nfree > 0)
+        return n->free_ids[--n->nfree];
+    GROW(n->flows, n->capflows, n->nflows + 1);
+    memset(&n->flows[n->nflows], 0, sizeof(flow));
+    return n->nflows++;
+}
+
+static void link_add_flow(nlink *l, int32_t id, int32_t hop)
+{
+    GROW(l->flows, l->capflows, l->nflows + 1);
+    l->flows[l->nflows++] = (link_entry){id, hop};
+}
+
+int32_t net_flow_start(net *n, const int32_t *links, const uint32_t *weights, int nlinks,
+                       double bytes, uint64_t latency_ps, net_done_fn done, void *ctx,
+                       uint64_t arg)
+{
+    n->stats.flows_started++;
+    if (nlinks == 0 || !(bytes > 0)) {
+        /* Nothing crosses the network: only the latency remains. */
+        evq_schedule_in(n->q, latency_ps, done, ctx, arg);
+        return -1;
+    }
+    int32_t id = flow_alloc(n);
+    flow *f = &n->flows[id];
+    f->links = xrealloc(NULL, sizeof *f->links * (size_t)nlinks);
+    f->weights = xrealloc(NULL, sizeof *f->weights * (size_t)nlinks);
+    f->pos = xrealloc(NULL, sizeof *f->pos * (size_t)nlinks);
+    f->nlinks = nlinks;
+    f->remaining_bytes = bytes;
+    f->rate = 0;
+    f->last_ps = evq_now(n->q);
+    f->end_event = 0;
+    f->latency_ps = latency_ps;
+    f->done = done;
+    f->ctx = ctx;
+    f->arg = arg;
+    f->active = 1;
+    for (int h = 0; h < nlinks; h++) {
+        nlink *l = &n->links[links[h]];
+        f->links[h] = links[h];
+        f->weights[h] = weights ? (double)weights[h] : 1.0;
+        f->pos[h] = l->nflows;
+        link_add_flow(l, id, h);
+        mark_dirty(n, links[h]);
+    }
+    n->active++;
+    if (n->active > n->stats.peak_active_flows)
+        n->stats.peak_active_flows = n->active;
+    return id;
+}
+
+double net_flow_rate(const net *n, int32_t flow_id)
+{
+    if (flow_id < 0 || flow_id >= n->nflows || !n->flows[flow_id].active)
+        return 0;
+    return n->flows[flow_id].rate;
+}
+
+void net_set_capacity(net *n, int link, double bw_bytes_per_s)
+{
+    n->links[link].cap = bw_bytes_per_s;
+    mark_dirty(n, link);
+}
+
+double net_link_bytes(const net *n, int link) { return n->links[link].carried_bytes; }
+int net_active_flows(const net *n) { return n->active; }
+net_stats net_get_stats(const net *n) { return n->stats; }
+
+/* Moves a flow's progress (and its links' carried bytes) up to now. */
+static void flow_advance(net *n, flow *f, uint64_t now_ps)
+{
+    double moved = f->rate * (double)(now_ps - f->last_ps) * 1e-12;
+    if (moved > f->remaining_bytes)
+        moved = f->remaining_bytes;
+    if (moved > 0) {
+        f->remaining_bytes -= moved;
+        for (int h = 0; h < f->nlinks; h++)
+            n->links[f->links[h]].carried_bytes += moved * f->weights[h];
+    }
+    f->last_ps = now_ps;
+}
+
+static void link_remove_flow(net *n, flow *f, int hop)
+{
+    nlink *l = &n->links[f->links[hop]];
+    int at = f->pos[hop];
+    link_entry last = l->flows[--l->nflows];
+    if (at < l->nflows) {
+        l->flows[at] = last;
+        n->flows[last.flow].pos[last.hop] = at;
+    }
+}
+
+static void end_event(evq *q, void *ctx, uint64_t arg)
+{
+    net *n = ctx;
+    int32_t id = (int32_t)arg;
+    flow *f = &n->flows[id];
+    flow_advance(n, f, evq_now(q));
+    for (int h = 0; h < f->nlinks; h++) {
+        link_remove_flow(n, f, h);
+        mark_dirty(n, f->links[h]);
+    }
+    evq_schedule_in(q, f->latency_ps, f->done, f->ctx, f->arg);
+    flow_release(f);
+    f->active = 0;
+    n->active--;
+    GROW(n->free_ids, n->capfree, n->nfree + 1);
+    n->free_ids[n->nfree++] = id;
+}
+
+/* Collects the flows and links connected to the dirty links. */
+static void gather_component(net *n, int *nflows_out, int *nlinks_out)
+{
+    uint32_t epoch = ++n->epoch;
+    int nf = 0, nl = 0;
+    for (int i = 0; i < n->ndirty; i++) {
+        nlink *l = &n->links[n->dirty[i]];
+        if (l->mark == epoch)
+            continue;
+        l->mark = epoch;
+        GROW(n->comp_links, n->cap_comp_links, nl + 1);
+        l->local = nl;
+        n->comp_links[nl++] = n->dirty[i];
+    }
+    for (int li = 0; li < nl; li++) { /* breadth first over links -> flows -> links */
+        nlink *l = &n->links[n->comp_links[li]];
+        for (int k = 0; k < l->nflows; k++) {
+            flow *f = &n->flows[l->flows[k].flow];
+            if (f->mark == epoch)
+                continue;
+            f->mark = epoch;
+            GROW(n->comp_flows, n->cap_comp_flows, nf + 1);
+            n->comp_flows[nf++] = l->flows[k].flow;
+            for (int h = 0; h < f->nlinks; h++) {
+                nlink *m = &n->links[f->links[h]];
+                if (m->mark == epoch)
+                    continue;
+                m->mark = epoch;
+                GROW(n->comp_links, n->cap_comp_links, nl + 1);
+                m->local = nl;
+                n->comp_links[nl++] = f->links[h];
+            }
+        }
+    }
+    *nflows_out = nf;
+    *nlinks_out = nl;
+}
+
+/* Builds the max-min problem of the component in local link numbering. */
+static void build_problem(net *n, int nf, int nl, maxmin_problem *p)
+{
+    int entries = 0;
+    for (int i = 0; i < nf; i++)
+        entries += n->flows[n->comp_flows[i]].nlinks;
+    GROW(n->csr_start, n->cap_csr_start, nf + 1);
+    GROW(n->csr_link, n->cap_csr_link, entries);
+    GROW(n->csr_weight, n->cap_csr_weight, entries);
+    GROW(n->comp_cap, n->cap_comp_cap, nl);
+    GROW(n->comp_rate, n->cap_comp_rate, nf);
+    int e = 0;
+    for (int i = 0; i < nf; i++) {
+        flow *f = &n->flows[n->comp_flows[i]];
+        n->csr_start[i] = e;
+        for (int h = 0; h < f->nlinks; h++, e++) {
+            n->csr_link[e] = n->links[f->links[h]].local;
+            n->csr_weight[e] = f->weights[h];
+        }
+    }
+    n->csr_start[nf] = e;
+    for (int i = 0; i < nl; i++)
+        n->comp_cap[i] = n->links[n->comp_links[i]].cap;
+    *p = (maxmin_problem){nf, n->csr_start, n->csr_link, n->csr_weight, nl, n->comp_cap};
+}
+
+/* Applies a new rate: the end event moves only when the rate changed. */
+static void flow_set_rate(net *n, int32_t id, double rate, uint64_t now_ps)
+{
+    flow *f = &n->flows[id];
+    if (rate == f->rate && f->end_event)
+        return;
+    f->rate = rate;
+    if (f->end_event)
+        evq_cancel(n->q, f->end_event);
+    f->end_event = 0;
+    if (!(rate > 0))
+        return; /* stalled on a zero-capacity link until it changes */
+    double left_s = f->remaining_bytes > 0 ? f->remaining_bytes / rate : 0;
+    uint64_t dt_ps = (uint64_t)ceil(left_s * 1e12);
+    f->end_event = evq_schedule(n->q, now_ps + dt_ps, end_event, n, (uint64_t)id);
+}
+
+static void solve_event(evq *q, void *ctx, uint64_t arg)
+{
+    (void)arg;
+    net *n = ctx;
+    uint64_t now_ps = evq_now(q);
+    int nf, nl;
+    n->solve_pending = 0;
+    gather_component(n, &nf, &nl);
+    n->ndirty = 0;
+    if (nf == 0)
+        return;
+    for (int i = 0; i < nf; i++)
+        flow_advance(n, &n->flows[n->comp_flows[i]], now_ps);
+    maxmin_problem p;
+    build_problem(n, nf, nl, &p);
+    maxmin_solve(&p, n->comp_rate, &n->work);
+    for (int i = 0; i < nf; i++)
+        flow_set_rate(n, n->comp_flows[i], n->comp_rate[i], now_ps);
+    n->stats.solves++;
+    n->stats.solved_flows += (uint64_t)nf;
+    if (nf > n->stats.largest_component)
+        n->stats.largest_component = nf;
+}

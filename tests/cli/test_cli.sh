@@ -1,0 +1,99 @@
+#!/usr/bin/env bash
+# Integration tests through the clustersim command, reported as TAP.
+# Usage: test_cli.sh PATH/TO/clustersim
+set -u
+bin=$1
+n=0
+failed=0
+out=$(mktemp)
+errf=$(mktemp)
+trap 'rm -f "$out" "$errf"' EXIT
+
+ok() { n=$((n + 1)); echo "ok $n - $1"; }
+not_ok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $1"; sed 's/^/# /' "$errf" | head -5; }
+
+# expect_ok NAME PATTERN ARGS...: exit 0 and stdout matches the extended regex.
+expect_ok() {
+    local name=$1 pattern=$2
+    shift 2
+    if "$bin" "$@" >"$out" 2>"$errf" && grep -Eq -- "$pattern" "$out"; then ok "$name"
+    else echo "# stdout:"; sed 's/^/#   /' "$out" | head -5; not_ok "$name"; fi
+}
+
+# expect_bad NAME PATTERN ARGS...: exit 2, nothing on stdout, stderr matches.
+expect_bad() {
+    local name=$1 pattern=$2
+    shift 2
+    "$bin" "$@" >"$out" 2>"$errf"
+    local rc=$?
+    if [ "$rc" -eq 2 ] && [ ! -s "$out" ] && grep -Eq -- "$pattern" "$errf"; then ok "$name"
+    else echo "# exit status $rc"; not_ok "$name"; fi
+}
+
+expect_ok "help lists the commands" "collective" --help
+expect_ok "collective --help names the columns" "busbw" collective --help
+expect_ok "bench --help" "events/s" bench --help
+expect_ok "system --help" "usage" system --help
+expect_ok "system lists the catalog" "dgx2-v100" system
+expect_ok "system describes dgx-h100" "rail" system dgx-h100 --nodes 4
+expect_ok "devices lists H200" "H200-SXM-141GB" devices
+expect_ok "devices as csv" "^device,memory_gb" devices --format csv
+
+expect_ok "collective csv header" "^size_bytes,time_us,algbw_gbps,busbw_gbps" \
+    collective --system dgx-h100 --nodes 4 --op allreduce --algo ring --min 1K --max 8G --format csv
+
+# The sweep has one row per size from 1K to 8G doubling: 24 rows.
+"$bin" collective --system dgx-h100 --nodes 4 --min 1K --max 8G --format csv >"$out" 2>"$errf"
+rows=$(($(wc -l <"$out") - 1))
+if [ "$rows" -eq 24 ]; then ok "sweep 1K..8G has 24 rows"; else echo "# rows: $rows"; not_ok "sweep 1K..8G has 24 rows"; fi
+
+# Bus bandwidth of the largest ring all-reduce: 8 rails x 50 GB/s bound it at 400.
+busbw=$("$bin" collective --system dgx-h100 --nodes 4 --algo ring --min 1G --max 1G --format csv | awk -F, 'NR==2 {print $4}')
+if awk -v b="$busbw" 'BEGIN {exit !(b > 340 && b <= 400)}'; then ok "4-node ring busbw $busbw GB/s within the rails' 400"
+else not_ok "4-node ring busbw $busbw GB/s within the rails' 400"; fi
+
+# sim and analytic agree within 2% from 1 MiB.
+"$bin" collective --system dgx-a100-80g --nodes 2 --min 1M --max 1G --mode both --format csv >"$out" 2>"$errf"
+worst=$(awk -F, 'NR>1 {d=$8<0?-$8:$8; if (d>m) m=d} END {print m+0}' "$out")
+if awk -v w="$worst" 'BEGIN {exit !(w <= 2)}'; then ok "sim vs analytic worst diff $worst% <= 2%"
+else not_ok "sim vs analytic worst diff $worst% <= 2%"; fi
+
+expect_ok "every op runs: alltoall" "direct" collective --nodes 2 --op alltoall --min 1M --max 1M
+expect_ok "every op runs: sendrecv" "direct" collective --nodes 2 --op sendrecv --min 1M --max 1M
+expect_ok "every op runs: broadcast" "ring" collective --nodes 2 --op broadcast --min 1M --max 1M
+expect_ok "every op runs: allgather" "ring" collective --nodes 2 --op allgather --min 1M --max 1M
+expect_ok "every op runs: reducescatter" "ring" collective --nodes 2 --op reducescatter --min 1M --max 1M
+expect_ok "hier on dgx2-v100" "hier" collective --system dgx2-v100 --nodes 2 --algo hier --min 1M --max 1M
+expect_ok "analytic mode" "closed form" collective --nodes 8 --mode analytic --min 1M --max 1M
+
+# Same inputs, byte-identical output.
+a=$("$bin" collective --nodes 4 --min 1K --max 1G --format csv | md5sum)
+b=$("$bin" collective --nodes 4 --min 1K --max 1G --format csv | md5sum)
+if [ "$a" = "$b" ]; then ok "collective output is deterministic"; else not_ok "collective output is deterministic"; fi
+
+expect_ok "bench engine csv" "^events,pending,wall_s,events_per_s" bench engine --pending 10000 --events 100000 --format csv
+expect_ok "bench collective" "peak memory" bench collective --nodes 4
+expect_ok "bench job" "simulated" bench job --gpus 16 --steps 3
+
+# Bad input: exit 2, a message naming the cause.
+expect_bad "unknown command" "unknown command 'colective'" colective
+expect_bad "unknown system" "unknown system 'dgx-h900'.*dgx-h100" collective --system dgx-h900
+expect_bad "size that does not parse" "'12Q' does not parse" collective --max 12Q
+expect_bad "zero nodes" "--nodes: 0 is out of range" collective --nodes 0
+expect_bad "negative nodes" "--nodes: -3 is out of range" collective --nodes -3
+expect_bad "group larger than the system" "--gpus 64 is larger than the system" collective --nodes 4 --gpus 64
+expect_bad "unknown op" "unknown collective 'allreduse'" collective --op allreduse
+expect_bad "algorithm the op lacks" "allgather does not support algorithm 'tree'" collective --op allgather --algo tree
+expect_bad "min above max" "--min .* is larger than --max" collective --min 1G --max 1M
+expect_bad "unknown option" "bad or incomplete option '--colour'" collective --colour
+expect_bad "missing option value" "bad or incomplete option" collective --nodes
+expect_bad "bad format" "--format: 'xml'" collective --format xml
+expect_bad "bad mode" "--mode: 'fast'" collective --mode fast
+expect_bad "unknown benchmark" "unknown benchmark 'disk'" bench disk
+expect_bad "bench job gpus not whole nodes" "not a multiple of the 8 GPUs" bench job --gpus 12
+expect_bad "bench non-positive compute" "--compute-ms" bench job --compute-ms 0
+expect_bad "unknown device system describe" "unknown system 'dgx-b200'" system dgx-b200
+expect_bad "hier with uneven nodes" "same number of group GPUs" collective --nodes 2 --gpus 12 --algo hier
+
+echo "1..$n"
+[ "$failed" -eq 0 ]

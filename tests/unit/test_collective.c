@@ -1,0 +1,279 @@
+/* Unit tests: collective plans, their closed form against their simulation,
+ * bandwidth sanity on idle DGX systems, and contention. */
+#include <stdlib.h>
+
+#include "collective.h"
+#include "collsim.h"
+#include "tap.h"
+#include "units.h"
+
+static topo *make_topo(const char *name, int nodes)
+{
+    sys_system s;
+    topo *t = NULL;
+    cs_err err;
+    if (sys_from_catalog(name, nodes, &s, &err) != 0 || topo_build(&s, &t, &err) != 0) {
+        printf("# %s\n", err.msg);
+        return NULL;
+    }
+    return t;
+}
+
+static int first_n(int32_t *g, int n)
+{
+    for (int i = 0; i < n; i++)
+        g[i] = i;
+    return n;
+}
+
+static double sim_time_s(topo *t, const coll_plan *p, uint64_t size)
+{
+    uint64_t end_ps;
+    exec_result res;
+    cs_err err;
+    if (collsim_run(t, &p, &size, 1, &end_ps, &res, &err) != 0) {
+        printf("# %s\n", err.msg);
+        return -1;
+    }
+    return units_ps_to_s(end_ps);
+}
+
+/* Every op and every algorithm it supports, on three systems: the closed
+ * form and the simulation agree within 2% from 1 MiB up. */
+static void closed_form_matches_simulation(void)
+{
+    static const struct { const char *sys; int nodes; } systems[] = {
+        {"dgx-h100", 1}, {"dgx-h100", 4}, {"dgx-a100-80g", 3}, {"dgx2-v100", 2}};
+    static const uint64_t sizes[] = {1 << 20, 64 << 20, 1ULL << 30};
+    coll_params params;
+    coll_params_default(&params);
+    int32_t g[64];
+    for (size_t s = 0; s < sizeof systems / sizeof systems[0]; s++) {
+        topo *t = make_topo(systems[s].sys, systems[s].nodes);
+        CHECK(t != NULL);
+        if (!t)
+            continue;
+        int n = first_n(g, topo_gpu_count(t));
+        for (int op = COLL_ALLREDUCE; op <= COLL_SENDRECV; op++) {
+            coll_algo algos[4];
+            int na = coll_algos_for((coll_op)op, algos);
+            for (int a = 0; a < na; a++) {
+                coll_plan plan;
+                cs_err err;
+                int rc = coll_plan_build(t, (coll_op)op, algos[a], g, n, &params, &plan, &err);
+                CHECK(rc == 0);
+                if (rc)
+                    continue;
+                for (int k = 0; k < 3; k++) {
+                    double sim = sim_time_s(t, &plan, sizes[k]);
+                    double cf = coll_time_s(&plan, sizes[k]);
+                    if (fabs(cf - sim) > 0.02 * sim)
+                        printf("# %s x%d %s/%s %llu B: sim %.3f us closed %.3f us\n",
+                               systems[s].sys, systems[s].nodes, coll_op_name((coll_op)op),
+                               coll_algo_name(algos[a]), (unsigned long long)sizes[k],
+                               sim * 1e6, cf * 1e6);
+                    CHECK_REL(cf, sim, 0.02);
+                }
+                coll_plan_free(&plan);
+            }
+        }
+        topo_free(t);
+    }
+}
+
+/* One idle DGX H100: a 1 GiB all-reduce's bus bandwidth lands between 50%
+ * and 100% of the 450 GB/s NVLink per-direction figure. */
+static void single_node_allreduce_busbw(void)
+{
+    topo *t = make_topo("dgx-h100", 1);
+    int32_t g[8];
+    coll_params params;
+    coll_plan plan;
+    cs_err err;
+    coll_params_default(&params);
+    CHECK(coll_plan_build(t, COLL_ALLREDUCE, COLL_ALGO_RING, g, first_n(g, 8), &params, &plan,
+                          &err) == 0);
+    double s = sim_time_s(t, &plan, 1ULL << 30);
+    double busbw = (double)(1ULL << 30) / s * coll_busbw_factor(COLL_ALLREDUCE, 8);
+    printf("# 1 GiB ring all-reduce on one dgx-h100: busbw %.1f GB/s\n", busbw / 1e9);
+    CHECK(busbw >= 0.5 * 450e9 && busbw <= 450e9);
+    coll_plan_free(&plan);
+    topo_free(t);
+}
+
+/* Across nodes a ring channel per rail: 8 x 50 GB/s NICs bound busbw at 400 GB/s. */
+static void multi_node_ring_uses_every_rail(void)
+{
+    topo *t = make_topo("dgx-h100", 4);
+    int32_t g[32];
+    coll_params params;
+    coll_plan plan;
+    cs_err err;
+    coll_params_default(&params);
+    CHECK(coll_plan_build(t, COLL_ALLREDUCE, COLL_ALGO_RING, g, first_n(g, 32), &params, &plan,
+                          &err) == 0);
+    CHECK_EQ_INT(plan.channels, 8);
+    double s = sim_time_s(t, &plan, 1ULL << 30);
+    double busbw = (double)(1ULL << 30) / s * coll_busbw_factor(COLL_ALLREDUCE, 32);
+    printf("# 1 GiB ring all-reduce on 4 dgx-h100: busbw %.1f GB/s\n", busbw / 1e9);
+    CHECK(busbw > 0.85 * 400e9 && busbw <= 400e9);
+    coll_plan_free(&plan);
+    topo_free(t);
+}
+
+/* Two all-reduces over the same GPUs share every NIC: each takes about
+ * twice as long as one alone. */
+static void shared_nics_halve_bandwidth(void)
+{
+    topo *t = make_topo("dgx-h100", 2);
+    int32_t g[16];
+    coll_params params;
+    coll_plan plan;
+    cs_err err;
+    coll_params_default(&params);
+    CHECK(coll_plan_build(t, COLL_ALLREDUCE, COLL_ALGO_RING, g, first_n(g, 16), &params, &plan,
+                          &err) == 0);
+    uint64_t size = 1ULL << 30, sizes[2] = {size, size}, end[2];
+    const coll_plan *one[] = {&plan}, *two[] = {&plan, &plan};
+    exec_result res;
+    CHECK(collsim_run(t, one, sizes, 1, end, &res, &err) == 0);
+    double alone = (double)end[0];
+    CHECK(collsim_run(t, two, sizes, 2, end, &res, &err) == 0);
+    printf("# alone %.1f us, together %.1f and %.1f us\n", alone * 1e-6, end[0] * 1e-6,
+           end[1] * 1e-6);
+    CHECK_REL((double)end[0], 2 * alone, 0.05);
+    CHECK_REL((double)end[1], 2 * alone, 0.05);
+    coll_plan_free(&plan);
+    topo_free(t);
+}
+
+/* Disjoint GPU groups whose GPUs share NICs (two GPUs per NIC): together
+ * each gets about half of what it gets alone. */
+static void disjoint_groups_sharing_nics(void)
+{
+    sys_system s;
+    topo *t = NULL;
+    cs_err err;
+    CHECK(sys_from_catalog("dgx-h100", 2, &s, &err) == 0);
+    s.groups[0].node.nics = 4;
+    for (int i = 0; i < 8; i++)
+        s.groups[0].node.nic_of_gpu[i] = i / 2;
+    CHECK(topo_build(&s, &t, &err) == 0);
+    int32_t even[8], odd[8];
+    for (int i = 0; i < 8; i++) {
+        even[i] = (i / 4) * 8 + (i % 4) * 2;
+        odd[i] = even[i] + 1;
+    }
+    coll_params params;
+    coll_plan a, b;
+    coll_params_default(&params);
+    CHECK(coll_plan_build(t, COLL_ALLREDUCE, COLL_ALGO_RING, even, 8, &params, &a, &err) == 0);
+    CHECK(coll_plan_build(t, COLL_ALLREDUCE, COLL_ALGO_RING, odd, 8, &params, &b, &err) == 0);
+    uint64_t sizes[2] = {1ULL << 30, 1ULL << 30}, end[2];
+    const coll_plan *solo[] = {&a}, *both[] = {&a, &b};
+    exec_result res;
+    CHECK(collsim_run(t, solo, sizes, 1, end, &res, &err) == 0);
+    double alone = (double)end[0];
+    CHECK(collsim_run(t, both, sizes, 2, end, &res, &err) == 0);
+    CHECK_REL((double)end[0], 2 * alone, 0.05);
+    CHECK_REL((double)end[1], 2 * alone, 0.05);
+    coll_plan_free(&a);
+    coll_plan_free(&b);
+    topo_free(t);
+}
+
+static void ring_bandwidth_term_by_hand(void)
+{
+    /* One node, 8 GPUs, one ring: each edge carries 2*7/8 of 1 GiB over
+     * 450 GB/s; plus launch and 2*7/8 of the ring's eight hop latencies. */
+    topo *t = make_topo("dgx-h100", 1);
+    int32_t g[8];
+    coll_params params;
+    coll_plan plan;
+    cs_err err;
+    coll_params_default(&params);
+    CHECK(coll_plan_build(t, COLL_ALLREDUCE, COLL_ALGO_RING, g, first_n(g, 8), &params, &plan,
+                          &err) == 0);
+    double hop_s = (2 * 250000.0 + (double)params.step_ps) * 1e-12;
+    double expect = (double)params.launch_ps * 1e-12 + 2 * 7.0 / 8 * 8 * hop_s +
+                    2 * 7.0 / 8 * (double)(1ULL << 30) / 450e9;
+    CHECK_REL(coll_time_s(&plan, 1ULL << 30), expect, 1e-9);
+    coll_plan_free(&plan);
+    topo_free(t);
+}
+
+static void bad_requests(void)
+{
+    topo *t = make_topo("dgx-h100", 2);
+    int32_t g[16];
+    coll_params params;
+    coll_plan plan;
+    cs_err err;
+    coll_params_default(&params);
+    first_n(g, 16);
+    CHECK(coll_plan_build(t, COLL_ALLGATHER, COLL_ALGO_TREE, g, 16, &params, &plan, &err) == -1);
+    CHECK_STR_CONTAINS(err.msg, "allgather does not support algorithm 'tree'");
+    g[3] = 2;
+    CHECK(coll_plan_build(t, COLL_ALLREDUCE, COLL_ALGO_RING, g, 16, &params, &plan, &err) == -1);
+    CHECK_STR_CONTAINS(err.msg, "GPU 2 appears twice");
+    g[3] = 99;
+    CHECK(coll_plan_build(t, COLL_ALLREDUCE, COLL_ALGO_RING, g, 16, &params, &plan, &err) == -1);
+    CHECK_STR_CONTAINS(err.msg, "GPU 99 is out of range");
+    int32_t uneven[] = {0, 1, 2, 8, 9};
+    CHECK(coll_plan_build(t, COLL_ALLREDUCE, COLL_ALGO_HIER, uneven, 5, &params, &plan, &err) == -1);
+    CHECK_STR_CONTAINS(err.msg, "same number of group GPUs");
+    CHECK(coll_plan_build(t, COLL_ALLREDUCE, COLL_ALGO_RING, g, 17, &params, &plan, &err) == -1);
+    CHECK_STR_CONTAINS(err.msg, "larger than the system");
+    coll_op op;
+    CHECK(coll_op_parse("allreduse", &op, &err) == -1);
+    CHECK_STR_CONTAINS(err.msg, "valid: allreduce");
+    topo_free(t);
+}
+
+static void single_rank_costs_launch_only(void)
+{
+    topo *t = make_topo("dgx-h100", 1);
+    int32_t g[1] = {3};
+    coll_params params;
+    coll_plan plan;
+    cs_err err;
+    coll_params_default(&params);
+    CHECK(coll_plan_build(t, COLL_ALLREDUCE, COLL_ALGO_RING, g, 1, &params, &plan, &err) == 0);
+    CHECK_REL(coll_time_s(&plan, 1 << 20), (double)params.launch_ps * 1e-12, 1e-12);
+    CHECK_REL(sim_time_s(t, &plan, 1 << 20), (double)params.launch_ps * 1e-12, 1e-9);
+    coll_plan_free(&plan);
+    topo_free(t);
+}
+
+/* Small messages favour the tree across many nodes, large ones the ring. */
+static void auto_prefers_tree_small_ring_large(void)
+{
+    topo *t = make_topo("dgx-h100", 32);
+    int n = topo_gpu_count(t);
+    int32_t *g = malloc(sizeof(int32_t) * (size_t)n);
+    first_n(g, n);
+    coll_params params;
+    coll_plan plans[2];
+    cs_err err;
+    coll_params_default(&params);
+    CHECK(coll_plan_build(t, COLL_ALLREDUCE, COLL_ALGO_RING, g, n, &params, &plans[0], &err) == 0);
+    CHECK(coll_plan_build(t, COLL_ALLREDUCE, COLL_ALGO_TREE, g, n, &params, &plans[1], &err) == 0);
+    int built[2] = {1, 1};
+    CHECK_EQ_INT(collsim_pick(plans, built, 2, 4096), 1);
+    CHECK_EQ_INT(collsim_pick(plans, built, 2, 4ULL << 30), 0);
+    coll_plan_free(&plans[0]);
+    coll_plan_free(&plans[1]);
+    free(g);
+    topo_free(t);
+}
+
+TAP_MAIN({"closed form equals simulation within 2% for every op and algorithm",
+          closed_form_matches_simulation},
+         {"1 GiB all-reduce on one dgx-h100 reaches 50-100% of NVLink", single_node_allreduce_busbw},
+         {"multi-node ring channels use every rail", multi_node_ring_uses_every_rail},
+         {"two all-reduces on the same NICs each get half", shared_nics_halve_bandwidth},
+         {"disjoint groups sharing NICs each get half", disjoint_groups_sharing_nics},
+         {"ring closed form by hand", ring_bandwidth_term_by_hand},
+         {"bad requests are refused with the cause", bad_requests},
+         {"a group of one costs only the launch", single_rank_costs_launch_only},
+         {"auto: tree for small messages at scale, ring for large", auto_prefers_tree_small_ring_large})

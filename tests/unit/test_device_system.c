@@ -1,0 +1,149 @@
+/* Unit tests: the device catalog against ../shared/reference/devices.csv,
+ * and the built-in systems and their validation. */
+#include <stdlib.h>
+
+#include "device.h"
+#include "system.h"
+#include "tap.h"
+
+/* Parses one data row of devices.csv into a dev_type (figures in its units). */
+static int parse_row(char *line, dev_type *d)
+{
+    char *f[12];
+    int n = 0;
+    for (char *p = line; n < 12; n++) {
+        f[n] = p;
+        char *c = strchr(p, ',');
+        if (!c) {
+            n++;
+            break;
+        }
+        *c = 0;
+        p = c + 1;
+    }
+    if (n < 12)
+        return -1;
+    memset(d, 0, sizeof *d);
+    snprintf(d->name, sizeof d->name, "%s", f[0]);
+    d->memory_bytes = atof(f[1]) * 1e9;
+    d->hbm_bw_bytes_per_s = atof(f[2]) * 1e12;
+    d->fp32_flops_per_s = atof(f[3]) * 1e12;
+    d->tf32_flops_per_s = atof(f[4]) * 1e12;
+    d->bf16_flops_per_s = atof(f[5]) * 1e12;
+    d->fp16_flops_per_s = atof(f[6]) * 1e12;
+    d->fp8_flops_per_s = atof(f[7]) * 1e12;
+    d->nvlink_bw_bytes_per_s = atof(f[8]) * 1e9;
+    d->pcie_gen = atoi(f[9]);
+    d->tdp_w = atof(f[10]);
+    d->sms = atoi(f[11]);
+    return 0;
+}
+
+static void catalog_matches_reference(void)
+{
+    const char *shared = getenv("CLUSTERSIM_SHARED");
+    char path[512];
+    snprintf(path, sizeof path, "%s/reference/devices.csv", shared ? shared : "../shared");
+    FILE *fp = fopen(path, "r");
+    CHECK(fp != NULL);
+    if (!fp)
+        return;
+    char line[512];
+    int rows = 0;
+    while (fgets(line, sizeof line, fp)) {
+        line[strcspn(line, "\r\n")] = 0;
+        if (line[0] == '#' || strncmp(line, "device,", 7) == 0 || !line[0])
+            continue;
+        dev_type ref;
+        CHECK(parse_row(line, &ref) == 0);
+        const dev_type *d = dev_find(ref.name, NULL);
+        CHECK(d != NULL);
+        if (!d)
+            continue;
+        rows++;
+        CHECK_REL(d->memory_bytes, ref.memory_bytes, 1e-9);
+        CHECK_REL(d->hbm_bw_bytes_per_s, ref.hbm_bw_bytes_per_s, 1e-9);
+        CHECK_REL(d->fp32_flops_per_s, ref.fp32_flops_per_s, 1e-9);
+        CHECK_REL(d->bf16_flops_per_s, ref.bf16_flops_per_s, 1e-9);
+        CHECK_REL(d->fp16_flops_per_s, ref.fp16_flops_per_s, 1e-9);
+        CHECK_REL(d->fp8_flops_per_s, ref.fp8_flops_per_s, 1e-9);
+        CHECK_REL(d->tf32_flops_per_s, ref.tf32_flops_per_s, 1e-9);
+        CHECK_REL(d->nvlink_bw_bytes_per_s, ref.nvlink_bw_bytes_per_s, 1e-9);
+        CHECK_EQ_INT(d->pcie_gen, ref.pcie_gen);
+        CHECK_EQ_INT(d->sms, ref.sms);
+        CHECK_REL(d->tdp_w, ref.tdp_w, 1e-9);
+    }
+    fclose(fp);
+    CHECK_EQ_INT(rows, dev_catalog_count());
+}
+
+static void device_aliases_and_errors(void)
+{
+    cs_err err;
+    CHECK(dev_find("h100", &err) == dev_find("H100-SXM5-80GB", &err));
+    CHECK(dev_find("A100", &err) == dev_find("A100-SXM4-80GB", &err));
+    CHECK(dev_find("b200", &err) == NULL);
+    CHECK_STR_CONTAINS(err.msg, "unknown device 'b200'");
+    CHECK_STR_CONTAINS(err.msg, "H200-SXM-141GB");
+}
+
+static void builtin_systems(void)
+{
+    sys_system s;
+    cs_err err;
+    CHECK(sys_from_catalog("dgx-h100", 4, &s, &err) == 0);
+    CHECK_EQ_INT(sys_total_gpus(&s), 32);
+    CHECK_EQ_INT(s.net.kind, SYS_NET_RAIL);
+    CHECK_REL(s.groups[0].node.nvlink_bw_bytes_per_s, 450e9, 1e-12);
+    CHECK_REL(s.groups[0].node.nic_bw_bytes_per_s, 50e9, 1e-12);
+    CHECK(sys_from_catalog("dgx-a100-80g", 2, &s, &err) == 0);
+    CHECK_EQ_INT(s.net.kind, SYS_NET_FAT_TREE2);
+    CHECK_REL(s.groups[0].node.nic_bw_bytes_per_s, 25e9, 1e-12);
+    CHECK(sys_from_catalog("dgx2-v100", 1, &s, &err) == 0);
+    CHECK_EQ_INT(sys_total_gpus(&s), 16);
+    CHECK_EQ_INT(s.groups[0].node.nic_of_gpu[15], 7);
+    CHECK(sys_from_catalog("dgx-h200", 1, &s, &err) == 0);
+    CHECK_REL(s.groups[0].node.gpu->memory_bytes, 141e9, 1e-12);
+}
+
+static void system_errors(void)
+{
+    sys_system s;
+    cs_err err;
+    CHECK(sys_from_catalog("dgx-h900", 1, &s, &err) == -1);
+    CHECK_STR_CONTAINS(err.msg, "unknown system 'dgx-h900'");
+    CHECK_STR_CONTAINS(err.msg, "dgx-h100");
+    CHECK(sys_from_catalog("dgx-h100", 0, &s, &err) == -1);
+    CHECK_STR_CONTAINS(err.msg, "at least 1");
+    CHECK(sys_from_catalog("dgx-h100", 2, &s, &err) == 0);
+    s.groups[0].node.nic_of_gpu[3] = 9;
+    CHECK(sys_validate(&s, &err) == -1);
+    CHECK_STR_CONTAINS(err.msg, "GPU 3 uses NIC 9");
+    s.groups[0].node.nic_of_gpu[3] = 3;
+    s.groups[0].node.nics = 0;
+    CHECK(sys_validate(&s, &err) == -1);
+    CHECK_STR_CONTAINS(err.msg, "no NICs");
+    s.groups[0].node.nics = 8;
+    s.net.oversubscription = 0.5;
+    CHECK(sys_validate(&s, &err) == -1);
+    CHECK_STR_CONTAINS(err.msg, "oversubscription");
+}
+
+static void heterogeneous_system(void)
+{
+    sys_system s, v;
+    cs_err err;
+    CHECK(sys_from_catalog("dgx-h100", 2, &s, &err) == 0);
+    CHECK(sys_from_catalog("dgx-a100-80g", 3, &v, &err) == 0);
+    s.groups[1] = v.groups[0];
+    s.ngroups = 2;
+    CHECK(sys_validate(&s, &err) == 0);
+    CHECK_EQ_INT(sys_total_nodes(&s), 5);
+    CHECK_EQ_INT(sys_total_gpus(&s), 40);
+}
+
+TAP_MAIN({"device catalog equals shared/reference/devices.csv", catalog_matches_reference},
+         {"device aliases and unknown names", device_aliases_and_errors},
+         {"built-in systems carry their datasheet figures", builtin_systems},
+         {"bad system descriptions are rejected with the cause", system_errors},
+         {"two GPU types in one system", heterogeneous_system})
