@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cs_alloc.h"
 #include "evq.h"
 
 typedef struct task {
@@ -52,26 +53,10 @@ struct exec_graph {
     int ended;
 };
 
-static void *xrealloc(void *p, size_t bytes)
-{
-    void *q = realloc(p, bytes ? bytes : 1);
-    if (!q)
-        abort();
-    return q;
-}
-
-#define GROW(ptr, cap, need)                                                  \
-    do {                                                                      \
-        if ((need) > (cap)) {                                                 \
-            int new_cap_ = (need) * 2 > 16 ? (need) * 2 : 16;                 \
-            (ptr) = xrealloc((ptr), sizeof *(ptr) * (size_t)new_cap_);        \
-            (cap) = new_cap_;                                                 \
-        }                                                                     \
-    } while (0)
 
 exec_graph *exec_new(void)
 {
-    exec_graph *g = xrealloc(NULL, sizeof *g);
+    exec_graph *g = cs_xrealloc(NULL, sizeof *g);
     memset(g, 0, sizeof *g);
     return g;
 }
@@ -96,7 +81,7 @@ static uint32_t intern(exec_graph *g, const char *name)
     size_t len = strlen(name ? name : "") + 1;
     if (g->names_len + len > g->names_cap) {
         g->names_cap = (g->names_len + len) * 2 + 256;
-        g->names = xrealloc(g->names, g->names_cap);
+        g->names = cs_xrealloc(g->names, g->names_cap);
     }
     memcpy(g->names + g->names_len, name ? name : "", len);
     uint32_t off = (uint32_t)g->names_len;
@@ -106,7 +91,7 @@ static uint32_t intern(exec_graph *g, const char *name)
 
 int exec_stream(exec_graph *g, int gpu, const char *label)
 {
-    GROW(g->streams, g->capstreams, g->nstreams + 1);
+    CS_GROW(g->streams, g->capstreams, g->nstreams + 1);
     stream *s = &g->streams[g->nstreams];
     memset(s, 0, sizeof *s);
     s->gpu = gpu;
@@ -116,7 +101,7 @@ int exec_stream(exec_graph *g, int gpu, const char *label)
 
 static int add_task(exec_graph *g, exec_kind kind, int stream_id, const char *name)
 {
-    GROW(g->tasks, g->captasks, g->ntasks + 1);
+    CS_GROW(g->tasks, g->captasks, g->ntasks + 1);
     task *tk = &g->tasks[g->ntasks];
     memset(tk, 0, sizeof *tk);
     tk->kind = kind;
@@ -124,7 +109,7 @@ static int add_task(exec_graph *g, exec_kind kind, int stream_id, const char *na
     tk->name_off = intern(g, name);
     if (stream_id >= 0) {
         stream *s = &g->streams[stream_id];
-        GROW(s->order, s->cap, s->n + 1);
+        CS_GROW(s->order, s->cap, s->n + 1);
         s->order[s->n++] = g->ntasks;
     }
     return g->ntasks++;
@@ -165,7 +150,7 @@ int exec_delay(exec_graph *g, uint64_t duration_ps, const char *name)
 
 void exec_dep(exec_graph *g, int before, int after)
 {
-    GROW(g->deps, g->capdeps, g->ndeps + 1);
+    CS_GROW(g->deps, g->capdeps, g->ndeps + 1);
     g->deps[g->ndeps][0] = before;
     g->deps[g->ndeps][1] = after;
     g->ndeps++;
@@ -296,8 +281,8 @@ static int build_successors(exec_graph *g, cs_err *err)
 {
     free(g->succ_start);
     free(g->succ);
-    g->succ_start = xrealloc(NULL, sizeof(int32_t) * (size_t)(g->ntasks + 1));
-    g->succ = xrealloc(NULL, sizeof(int32_t) * (size_t)(g->ndeps + 1));
+    g->succ_start = cs_xrealloc(NULL, sizeof(int32_t) * (size_t)(g->ntasks + 1));
+    g->succ = cs_xrealloc(NULL, sizeof(int32_t) * (size_t)(g->ndeps + 1));
     memset(g->succ_start, 0, sizeof(int32_t) * (size_t)(g->ntasks + 1));
     for (int i = 0; i < g->ntasks; i++)
         g->tasks[i].preds_left = 0;
@@ -311,7 +296,7 @@ static int build_successors(exec_graph *g, cs_err *err)
     }
     for (int i = 0; i < g->ntasks; i++)
         g->succ_start[i + 1] += g->succ_start[i];
-    int32_t *fill = xrealloc(NULL, sizeof(int32_t) * (size_t)(g->ntasks + 1));
+    int32_t *fill = cs_xrealloc(NULL, sizeof(int32_t) * (size_t)(g->ntasks + 1));
     memcpy(fill, g->succ_start, sizeof(int32_t) * (size_t)(g->ntasks + 1));
     for (int d = 0; d < g->ndeps; d++) /* in insertion order: deterministic */
         g->succ[fill[g->deps[d][0]]++] = g->deps[d][1];
@@ -363,7 +348,7 @@ int exec_run(exec_graph *g, topo *t, exec_result *out, cs_err *err)
         return -1;
     reset_run_state(g);
     int nlinks = topo_link_count(t);
-    double *bw = xrealloc(NULL, sizeof(double) * (size_t)(nlinks ? nlinks : 1));
+    double *bw = cs_xrealloc(NULL, sizeof(double) * (size_t)(nlinks ? nlinks : 1));
     for (int l = 0; l < nlinks; l++)
         bw[l] = topo_link_at(t, l)->bw_bytes_per_s;
     g->q = evq_new();

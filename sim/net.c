@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cs_alloc.h"
 #include "maxmin.h"
 
 typedef struct flow {
@@ -67,32 +68,14 @@ struct net {
     net_stats stats;
 };
 
-static void *xrealloc(void *p, size_t bytes)
-{
-    void *q = realloc(p, bytes ? bytes : 1);
-    if (!q) {
-        fprintf(stderr, "clustersim: out of memory in the flow network\n");
-        abort();
-    }
-    return q;
-}
-
-#define GROW(ptr, cap, need)                                                  \
-    do {                                                                      \
-        if ((need) > (cap)) {                                                 \
-            int new_cap_ = (need) * 2 > 16 ? (need) * 2 : 16;                 \
-            (ptr) = xrealloc((ptr), sizeof *(ptr) * (size_t)new_cap_);        \
-            (cap) = new_cap_;                                                 \
-        }                                                                     \
-    } while (0)
 
 net *net_new(evq *q, int nlinks, const double *bw_bytes_per_s)
 {
-    net *n = xrealloc(NULL, sizeof *n);
+    net *n = cs_xrealloc(NULL, sizeof *n);
     memset(n, 0, sizeof *n);
     n->q = q;
     n->nlinks = nlinks;
-    n->links = xrealloc(NULL, sizeof *n->links * (size_t)nlinks);
+    n->links = cs_xrealloc(NULL, sizeof *n->links * (size_t)nlinks);
     memset(n->links, 0, sizeof *n->links * (size_t)nlinks);
     for (int l = 0; l < nlinks; l++)
         n->links[l].cap = bw_bytes_per_s[l];
@@ -137,7 +120,7 @@ static void solve_event(evq *q, void *ctx, uint64_t arg);
 
 static void mark_dirty(net *n, int link)
 {
-    GROW(n->dirty, n->capdirty, n->ndirty + 1);
+    CS_GROW(n->dirty, n->capdirty, n->ndirty + 1);
     n->dirty[n->ndirty++] = link;
     if (!n->solve_pending) {
         n->solve_pending = 1;
@@ -149,14 +132,14 @@ static int32_t flow_alloc(net *n)
 {
     if (n->nfree > 0)
         return n->free_ids[--n->nfree];
-    GROW(n->flows, n->capflows, n->nflows + 1);
+    CS_GROW(n->flows, n->capflows, n->nflows + 1);
     memset(&n->flows[n->nflows], 0, sizeof(flow));
     return n->nflows++;
 }
 
 static void link_add_flow(nlink *l, int32_t id, int32_t hop)
 {
-    GROW(l->flows, l->capflows, l->nflows + 1);
+    CS_GROW(l->flows, l->capflows, l->nflows + 1);
     l->flows[l->nflows++] = (link_entry){id, hop};
 }
 
@@ -172,9 +155,9 @@ int32_t net_flow_start(net *n, const int32_t *links, const uint32_t *weights, in
     }
     int32_t id = flow_alloc(n);
     flow *f = &n->flows[id];
-    f->links = xrealloc(NULL, sizeof *f->links * (size_t)nlinks);
-    f->weights = xrealloc(NULL, sizeof *f->weights * (size_t)nlinks);
-    f->pos = xrealloc(NULL, sizeof *f->pos * (size_t)nlinks);
+    f->links = cs_xrealloc(NULL, sizeof *f->links * (size_t)nlinks);
+    f->weights = cs_xrealloc(NULL, sizeof *f->weights * (size_t)nlinks);
+    f->pos = cs_xrealloc(NULL, sizeof *f->pos * (size_t)nlinks);
     f->nlinks = nlinks;
     f->remaining_bytes = bytes;
     f->rate = 0;
@@ -255,7 +238,7 @@ static void end_event(evq *q, void *ctx, uint64_t arg)
     flow_release(f);
     f->active = 0;
     n->active--;
-    GROW(n->free_ids, n->capfree, n->nfree + 1);
+    CS_GROW(n->free_ids, n->capfree, n->nfree + 1);
     n->free_ids[n->nfree++] = id;
 }
 
@@ -269,7 +252,7 @@ static void gather_component(net *n, int *nflows_out, int *nlinks_out)
         if (l->mark == epoch)
             continue;
         l->mark = epoch;
-        GROW(n->comp_links, n->cap_comp_links, nl + 1);
+        CS_GROW(n->comp_links, n->cap_comp_links, nl + 1);
         l->local = nl;
         n->comp_links[nl++] = n->dirty[i];
     }
@@ -280,14 +263,14 @@ static void gather_component(net *n, int *nflows_out, int *nlinks_out)
             if (f->mark == epoch)
                 continue;
             f->mark = epoch;
-            GROW(n->comp_flows, n->cap_comp_flows, nf + 1);
+            CS_GROW(n->comp_flows, n->cap_comp_flows, nf + 1);
             n->comp_flows[nf++] = l->flows[k].flow;
             for (int h = 0; h < f->nlinks; h++) {
                 nlink *m = &n->links[f->links[h]];
                 if (m->mark == epoch)
                     continue;
                 m->mark = epoch;
-                GROW(n->comp_links, n->cap_comp_links, nl + 1);
+                CS_GROW(n->comp_links, n->cap_comp_links, nl + 1);
                 m->local = nl;
                 n->comp_links[nl++] = f->links[h];
             }
@@ -303,11 +286,11 @@ static void build_problem(net *n, int nf, int nl, maxmin_problem *p)
     int entries = 0;
     for (int i = 0; i < nf; i++)
         entries += n->flows[n->comp_flows[i]].nlinks;
-    GROW(n->csr_start, n->cap_csr_start, nf + 1);
-    GROW(n->csr_link, n->cap_csr_link, entries);
-    GROW(n->csr_weight, n->cap_csr_weight, entries);
-    GROW(n->comp_cap, n->cap_comp_cap, nl);
-    GROW(n->comp_rate, n->cap_comp_rate, nf);
+    CS_GROW(n->csr_start, n->cap_csr_start, nf + 1);
+    CS_GROW(n->csr_link, n->cap_csr_link, entries);
+    CS_GROW(n->csr_weight, n->cap_csr_weight, entries);
+    CS_GROW(n->comp_cap, n->cap_comp_cap, nl);
+    CS_GROW(n->comp_rate, n->cap_comp_rate, nf);
     int e = 0;
     for (int i = 0; i < nf; i++) {
         flow *f = &n->flows[n->comp_flows[i]];
