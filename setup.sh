@@ -23,11 +23,18 @@ install_missing() {
 }
 
 # build DIR [meson options...]: configures once, then rebuilds what changed.
+# Quiet when all is well; the whole log when a step fails.
 build() {
-    local dir=$1
+    local dir=$1 log
     shift
-    [ -f "$dir/build.ninja" ] || meson setup "$dir" "$@" >/dev/null
-    ninja -C "$dir" >/dev/null
+    log=$(mktemp)
+    if [ ! -f "$dir/build.ninja" ] && ! meson setup "$dir" "$@" >"$log" 2>&1; then
+        cat "$log" >&2; rm -f "$log"; echo "setup: meson setup $dir failed" >&2; exit 1
+    fi
+    if ! ninja -C "$dir" >"$log" 2>&1; then
+        cat "$log" >&2; rm -f "$log"; echo "setup: build in $dir failed" >&2; exit 1
+    fi
+    rm -f "$log"
 }
 
 quickstart() {
