@@ -44,6 +44,9 @@ quickstart() {
     echo
     echo "== clustersim collective --system dgx-h100 --nodes 4 --op allreduce --min 1M --max 1G --mode both"
     ./build/clustersim collective --system dgx-h100 --nodes 4 --op allreduce --min 1M --max 1G --mode both
+    echo
+    echo "== clustersim bench job --gpus 256 --steps 100 --compute-ms 1 --allreduce 16M"
+    ./build/clustersim bench job --gpus 256 --steps 100 --compute-ms 1 --allreduce 16M
 }
 
 run_tests() {

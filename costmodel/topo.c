@@ -48,7 +48,7 @@ struct topo {
     int32_t *node_group;           /* [nnodes] */
     int32_t *node_first_gpu;       /* [nnodes + 1] global GPU numbers */
     int32_t *node_first_nic;       /* [nnodes + 1] global NIC numbers */
-    int32_t *node_cpu, *node_nvswitch;   /* vertex ids, nvswitch -1 when none */
+    int32_t *node_cpu, *node_hostmem, *node_nvswitch; /* vertex ids, nvswitch -1 when none */
     int32_t *gpu_node, *gpu_vertex;      /* [ngpus] */
     int32_t *nic_vertex, *nic_attach;    /* [nnics] attach: switch/router, -1 none */
     int32_t *nic_up_link, *nic_down_link;
@@ -335,9 +335,10 @@ static int alloc_tables(topo *t)
     t->node_first_gpu = calloc(nodes + 1, sizeof(int32_t));
     t->node_first_nic = calloc(nodes + 1, sizeof(int32_t));
     t->node_cpu = calloc(nodes, sizeof(int32_t));
+    t->node_hostmem = calloc(nodes, sizeof(int32_t));
     t->node_nvswitch = calloc(nodes, sizeof(int32_t));
     if (!t->node_group || !t->node_first_gpu || !t->node_first_nic || !t->node_cpu ||
-        !t->node_nvswitch)
+        !t->node_hostmem || !t->node_nvswitch)
         return -1;
     int node = 0;
     for (int g = 0; g < t->sys.ngroups; g++) {
@@ -386,6 +387,9 @@ static void build_node(topo *t, int node)
     }
     int32_t cpu = add_vertex(t, TOPO_V_CPU, node, 0, 0);
     t->node_cpu[node] = cpu;
+    /* DRAM hangs off the CPU so that offload traffic contends for memory bandwidth. */
+    t->node_hostmem[node] = add_vertex(t, TOPO_V_HOSTMEM, node, 0, 0);
+    add_pair(t, cpu, t->node_hostmem[node], TOPO_L_MEMORY, nt->host_mem_bw_bytes_per_s, 0, 0);
     int32_t pcie0 = t->nverts;
     for (int s = 0; s < nsw; s++)
         add_pair(t, add_vertex(t, TOPO_V_PCIE_SWITCH, node, s, 0), cpu, TOPO_L_PCIE,
@@ -688,7 +692,7 @@ void topo_free(topo *t)
     for (int32_t s = 0; s < t->nslots; s++)
         free(t->slots[s].hops);
     int32_t *tables[] = {t->node_group, t->node_first_gpu, t->node_first_nic, t->node_cpu,
-                         t->node_nvswitch, t->gpu_node, t->gpu_vertex, t->nic_vertex,
+                         t->node_hostmem, t->node_nvswitch, t->gpu_node, t->gpu_vertex, t->nic_vertex,
                          t->nic_attach, t->nic_up_link, t->nic_down_link, t->out_off,
                          t->out_link, t->in_off, t->in_link, t->net_index, t->net_queue,
                          t->hops, t->queue};
@@ -748,6 +752,11 @@ int topo_gpu_vertex(const topo *t, int gpu)
 int topo_cpu_vertex(const topo *t, int node)
 {
     return node >= 0 && node < t->nnodes ? t->node_cpu[node] : -1;
+}
+
+int topo_hostmem_vertex(const topo *t, int node)
+{
+    return node >= 0 && node < t->nnodes ? t->node_hostmem[node] : -1;
 }
 
 int topo_nic_vertex(const topo *t, int node, int nic)
@@ -819,7 +828,7 @@ static uint32_t ecmp_pick(const route_buf *r, int32_t at, uint32_t choices)
 static void describe(const topo *t, int32_t v, char *buf, size_t n)
 {
     static const char *const names[] = {"GPU", "NVSwitch", "PCIe switch", "CPU", "NIC",
-                                        "switch", "router"};
+                                        "switch", "router", "host memory"};
     const topo_vertex *x = &t->verts[v];
     if (x->kind == TOPO_V_SWITCH)
         snprintf(buf, n, "tier-%d switch %d (vertex %d)", x->tier, x->index, v);

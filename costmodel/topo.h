@@ -25,10 +25,11 @@ typedef enum topo_vkind {
     TOPO_V_GPU,
     TOPO_V_NVSWITCH,
     TOPO_V_PCIE_SWITCH,
-    TOPO_V_CPU,        /* host root complex and its DRAM */
+    TOPO_V_CPU,        /* host root complex */
     TOPO_V_NIC,
     TOPO_V_SWITCH,     /* scale-out network switch (leaf, rail, spine, aggregation, core) */
-    TOPO_V_ROUTER      /* torus: per-node router */
+    TOPO_V_ROUTER,     /* torus: per-node router */
+    TOPO_V_HOSTMEM     /* host DRAM of a node, behind its CPU (an endpoint only) */
 } topo_vkind;
 
 typedef enum topo_lkind {
@@ -71,7 +72,8 @@ const sys_node_type *topo_node_type(const topo *t, int node);
 int topo_vertex_count(const topo *t);
 const topo_vertex *topo_vertex_at(const topo *t, int v);
 int topo_gpu_vertex(const topo *t, int gpu);
-int topo_cpu_vertex(const topo *t, int node);   /* host CPU/DRAM of a node */
+int topo_cpu_vertex(const topo *t, int node);     /* host CPU (root complex) of a node */
+int topo_hostmem_vertex(const topo *t, int node); /* host DRAM, behind the CPU's memory link */
 int topo_nic_vertex(const topo *t, int node, int nic);
 
 int topo_link_count(const topo *t);

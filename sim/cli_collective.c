@@ -152,6 +152,7 @@ static void print_row(const coll_opts *o, int n, uint64_t size, double time_s, d
     double algbw = time_s > 0 ? (double)size / time_s / 1e9 : 0;
     double busbw = algbw * coll_busbw_factor(o->op, n);
     double diff = analytic_s > 0 ? 100.0 * (analytic_s - time_s) / time_s : 0;
+    diff = round(diff * 1000) / 1000 + 0.0; /* no "-0.00" for a rounding-level difference */
     if (o->fmt == CLI_CSV) {
         printf("%llu,%.3f,%.3f,%.3f,%s,%s", (unsigned long long)size, time_s * 1e6, algbw, busbw,
                coll_algo_name(algo), o->mode == MODE_ANALYTIC ? "analytic" : "sim");

@@ -212,9 +212,9 @@ static void test_single_switch(void)
     if (!t)
         return;
     /* per node: 8 GPU + CPU + 4 PCIe + NVSwitch + 8 NIC = 22; plus 1 switch */
-    CHECK_EQ_INT(topo_vertex_count(t), 2 * 22 + 1);
+    CHECK_EQ_INT(topo_vertex_count(t), 2 * 23 + 1);
     /* per node pairs: 8 GPU-PCIe + 4 PCIe-CPU + 8 NVLink + 8 NIC-PCIe = 28; 16 NIC-switch */
-    CHECK_EQ_INT(topo_link_count(t), 2 * 2 * 28 + 2 * 16);
+    CHECK_EQ_INT(topo_link_count(t), 2 * 2 * 29 + 2 * 16);
     CHECK_EQ_INT(topo_gpu_count(t), 16);
     CHECK_EQ_INT(topo_node_count(t), 2);
     int32_t links[TOPO_MAX_ROUTE];
@@ -305,8 +305,8 @@ static void test_fat_tree2(void)
     topo *t = build_ok(&s);
     if (!t)
         return;
-    CHECK_EQ_INT(topo_vertex_count(t), 4 * 22 + 4 + 3);
-    CHECK_EQ_INT(topo_link_count(t), 4 * 56 + 2 * 32 + 2 * 4 * 3);
+    CHECK_EQ_INT(topo_vertex_count(t), 4 * 23 + 4 + 3);
+    CHECK_EQ_INT(topo_link_count(t), 4 * 58 + 2 * 32 + 2 * 4 * 3);
     CHECK_EQ_INT(count_vertices(t, TOPO_V_SWITCH, 0), 4);
     CHECK_EQ_INT(count_vertices(t, TOPO_V_SWITCH, 1), 3);
     double up_bw[4] = {0};
@@ -346,7 +346,7 @@ static void test_fat_tree2_shared_leaf(void)
     topo *t = build_ok(&s);
     if (!t)
         return;
-    CHECK_EQ_INT(topo_vertex_count(t), 2 * 22 + 1);
+    CHECK_EQ_INT(topo_vertex_count(t), 2 * 23 + 1);
     CHECK_EQ_INT(count_links_of_kind(t, TOPO_L_NETWORK), 0);
     int32_t links[TOPO_MAX_ROUTE];
     int n = route_gpus(t, 0, 8, 0, links);
@@ -419,8 +419,8 @@ static void test_fat_tree3(void)
     if (!t)
         return;
     /* per node: 4 GPU + CPU + 2 PCIe + NVSwitch + 4 NIC = 12, pairs 4+2+4+4 = 14 */
-    CHECK_EQ_INT(topo_vertex_count(t), 4 * 12 + 4 + 2 * 4 + 2);
-    CHECK_EQ_INT(topo_link_count(t), 4 * 28 + 2 * 16 + 2 * (4 * 4) + 2 * (8 * 2));
+    CHECK_EQ_INT(topo_vertex_count(t), 4 * 13 + 4 + 2 * 4 + 2);
+    CHECK_EQ_INT(topo_link_count(t), 4 * 30 + 2 * 16 + 2 * (4 * 4) + 2 * (8 * 2));
     CHECK_EQ_INT(count_vertices(t, TOPO_V_SWITCH, 2), 2);
     int32_t links[TOPO_MAX_ROUTE];
     int n = route_gpus(t, 0, 4, 0, links);   /* node 0 -> node 1, same pod */
@@ -478,8 +478,8 @@ static void test_rail(void)
     topo *t = build_ok(&s);
     if (!t)
         return;
-    CHECK_EQ_INT(topo_vertex_count(t), 4 * 22 + 16 + 2);
-    CHECK_EQ_INT(topo_link_count(t), 4 * 56 + 2 * 32 + 2 * 16 * 2);
+    CHECK_EQ_INT(topo_vertex_count(t), 4 * 23 + 16 + 2);
+    CHECK_EQ_INT(topo_link_count(t), 4 * 58 + 2 * 32 + 2 * 16 * 2);
     CHECK_EQ_INT(count_vertices(t, TOPO_V_SWITCH, 0), 16);
     CHECK_EQ_INT(count_vertices(t, TOPO_V_SWITCH, 1), 2);
     for (int l = 0; l < topo_link_count(t); l++)
@@ -548,10 +548,10 @@ static void test_torus2d(void)
     int dims[3];
     CHECK_EQ_INT(topo_torus_dims(t, dims), 2);
     CHECK(dims[0] == 4 && dims[1] == 4 && dims[2] == 1);
-    CHECK_EQ_INT(topo_vertex_count(t), 16 * 6 + 16);
+    CHECK_EQ_INT(topo_vertex_count(t), 16 * 7 + 16);
     CHECK_EQ_INT(count_vertices(t, TOPO_V_ROUTER, -1), 16);
     CHECK_EQ_INT(count_links_of_kind(t, TOPO_L_NETWORK), 2 * 16 * 2);
-    CHECK_EQ_INT(topo_link_count(t), 16 * 12 + 2 * 16 + 2 * 32);
+    CHECK_EQ_INT(topo_link_count(t), 16 * 14 + 2 * 16 + 2 * 32);
     int32_t links[TOPO_MAX_ROUTE];
     int n = route_gpus(t, 0, 30, 0, links);   /* node (0,0) -> node (3,3): wraps both ways */
     CHECK_EQ_INT(count_kind(t, links, n, TOPO_L_NETWORK), 2);
@@ -620,8 +620,8 @@ static void test_pcie_fabric(void)
     if (!t)
         return;
     /* per node: 4 GPU + CPU + 2 PCIe + 2 NIC = 9, pairs 4 + 2 + 2 = 8 */
-    CHECK_EQ_INT(topo_vertex_count(t), 2 * 9 + 1);
-    CHECK_EQ_INT(topo_link_count(t), 2 * 16 + 2 * 4);
+    CHECK_EQ_INT(topo_vertex_count(t), 2 * 10 + 1);
+    CHECK_EQ_INT(topo_link_count(t), 2 * 18 + 2 * 4);
     CHECK_EQ_INT(count_vertices(t, TOPO_V_NVSWITCH, -1), 0);
     CHECK_EQ_INT(count_links_of_kind(t, TOPO_L_NVLINK), 0);
     int32_t links[TOPO_MAX_ROUTE];
@@ -721,6 +721,32 @@ static void test_non_gpu_endpoints(void)
             nvs = v;
     CHECK_EQ_INT(topo_route(t, nvs, leaf, 0, links, TOPO_MAX_ROUTE, &err), -1);
     CHECK_STR_CONTAINS(err.msg, "NVSwitch");
+    topo_free(t);
+}
+
+/* Host DRAM sits behind the CPU: GPU -> PCIe switch -> CPU -> DRAM, the last
+ * hop a memory link at the node's host memory bandwidth. */
+static void test_host_memory(void)
+{
+    sys_system s = system_of(dgx(), 1, SYS_NET_SINGLE_SWITCH);
+    topo *t = build_ok(&s);
+    if (!t)
+        return;
+    int32_t links[TOPO_MAX_ROUTE];
+    cs_err err = {""};
+    int mem = topo_hostmem_vertex(t, 0);
+    CHECK_EQ_INT(topo_vertex_at(t, mem)->kind, TOPO_V_HOSTMEM);
+    int n = topo_route(t, topo_gpu_vertex(t, 5), mem, 0, links, TOPO_MAX_ROUTE, &err);
+    CHECK_EQ_INT(n, 3);
+    CHECK(route_well_formed(t, links, n, topo_gpu_vertex(t, 5), mem));
+    if (n == 3) {
+        CHECK_EQ_INT(topo_link_at(t, links[2])->kind, TOPO_L_MEMORY);
+        CHECK_REL(topo_link_at(t, links[2])->bw_bytes_per_s, 400e9, 1e-12);
+        CHECK_EQ_INT(topo_link_at(t, links[0])->kind, TOPO_L_PCIE);
+    }
+    n = topo_route(t, mem, topo_gpu_vertex(t, 0), 0, links, TOPO_MAX_ROUTE, &err);
+    CHECK_EQ_INT(n, 3);
+    CHECK_EQ_INT(topo_hostmem_vertex(t, 1), -1);
     topo_free(t);
 }
 
@@ -825,6 +851,7 @@ static void test_rail_16k_gpus(void)
 }
 
 TAP_MAIN({"single switch: counts and a 6-link route", test_single_switch},
+         {"host memory behind the CPU's memory link", test_host_memory},
          {"same node: NVLink through the NVSwitch", test_same_node_nvlink},
          {"NIC placement and nic_of_gpu", test_nic_placement},
          {"fat-tree2: counts, oversubscribed spines, route", test_fat_tree2},
