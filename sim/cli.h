@@ -46,5 +46,6 @@ int cmd_system(int argc, char **argv);
 int cmd_devices(int argc, char **argv);
 int cmd_collective(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
+int cmd_model(int argc, char **argv);
 
 #endif

@@ -2,36 +2,38 @@
  *
  * Why a radix heap: simulated time is monotone, which is exactly what a
  * radix heap needs.  Items sit in buckets relative to base_ps, a lower bound
- * of every pending time: bucket (level L, digit d) holds the items whose
- * highest byte differing from base_ps is byte L and whose byte L is d.
- * Level 0 buckets therefore each hold a single time.  Pushing is an append;
- * popping reads the front of the lowest level-0 bucket; when level 0 is
- * empty the lowest bucket (L, d) is spread over levels < L after moving
- * base_ps up to its lower bound.  An item moves at most once per level, so
- * about 4 times for the nanosecond-to-millisecond spans of a simulation, and
- * always by sequential passes: no cache miss per heap level as in a binary
- * heap of a million events.
+ * of every queued time: bucket (level L, digit d) holds the items whose
+ * highest byte differing from base_ps is byte L and whose byte L is d, so
+ * bucket order (level, then digit) is time order and each level-0 bucket
+ * holds a single time.  A push is an append.  A pop takes the front of the
+ * lowest bucket if it is at level 0; a lowest bucket at a higher level is
+ * either scanned for its minimum if it holds only a few items (sparse times)
+ * or spread over the levels below after raising base_ps to its floor.  An
+ * item moves at most once per level, about 4 times for spans up to a
+ * millisecond, always in sequential passes: no cache miss per heap level as
+ * in a binary heap of a million events.
  *
- * Ties: a redistribution only writes into buckets below its source, which is
- * the lowest non-empty bucket, so its targets are empty and receive items in
- * source order; a push carries a sequence number above everything already
- * queued and appends.  By induction every bucket is in scheduling order, and
- * equal times run FIFO with no sequence number stored or sorted.
+ * Ties: a spread writes only into buckets below its source, the lowest
+ * non-empty bucket, so its targets are empty and receive the items in
+ * source order; a push is later in scheduling order than everything queued
+ * and appends.  By induction every bucket is in scheduling order, so equal
+ * times run FIFO (front first, or first minimum in a scan) without storing
+ * or sorting a sequence number.
  *
  * Clock: every new item is >= now, so base_ps must stay <= now whenever a
  * handler or the caller may schedule.  Pops set now to the popped time, and
- * a bounded run only moves base_ps up to at most its bound.
+ * a bounded run only raises base_ps to bucket floors within its bound.
  *
- * Items carry their handler, context and argument, so running an event does
- * not touch a per-event record at a random address.  Per slot we keep only a
- * 32-bit generation (4 MiB for a million events, it stays in cache): odd
- * while the event is pending, even once it ran or was cancelled.  A handle is
- * (generation << 32 | slot + 1).  Cancellation is lazy: the item stays in its
- * bucket and is dropped when it comes out, and its slot is reused only then,
- * so an item never refers to another event's slot.  When cancelled items
- * outnumber live ones a purge sweeps them out, so memory stays proportional
- * to the pending events.  A stale handle could only match again after 2^31
- * reuses of its slot. */
+ * Items carry context, argument and a handler index, so running an event
+ * does not touch a per-event record at a random address.  Per slot we keep
+ * only a 32-bit generation (4 MiB for a million events; it stays in cache):
+ * odd while the event is pending, even once it ran or was cancelled.  A
+ * handle is (generation << 32 | slot + 1).  Cancellation is lazy: the item
+ * stays in its bucket and is dropped when it comes out, and its slot is
+ * reused only then, so an item never refers to another event's slot.  When
+ * cancelled items outnumber live ones a purge sweeps them out, so memory
+ * stays proportional to the pending events.  A stale handle could only match
+ * again after 2^31 reuses of its slot. */
 #include "evq.h"
 
 #include <stdbool.h>
@@ -51,12 +53,15 @@ enum {
  * enough of them that the sweep is worth its cost). */
 enum { PURGE_MIN_CANCELLED = 1024 };
 
+/* 32 bytes, two to a cache line: the handler is stored as an index into
+ * the queue's table of distinct handlers (a simulation has a few dozen),
+ * which saves a fifth of the memory traffic of moving items. */
 typedef struct evq_item {
     uint64_t time_ps;
-    evq_handler handler;
     void *ctx;
     uint64_t arg;
-    uint32_t slot; /* index into gen[], for cancellation */
+    uint32_t handler; /* index into fns[] */
+    uint32_t slot;    /* index into gen[], for cancellation */
 } evq_item;
 
 /* Buckets are lists of fixed-size chunks from a per-queue pool.  A bucket
@@ -64,7 +69,7 @@ typedef struct evq_item {
  * memory is reused while still in cache, nothing is allocated once the
  * queue has reached its size, and the memory held is the pending items plus
  * at most one partly filled chunk per bucket. */
-enum { CHUNK_ITEMS = 102 }; /* a chunk fills about 4 KiB */
+enum { CHUNK_ITEMS = 127 }; /* a chunk fills about 4 KiB */
 
 typedef struct evq_chunk {
     struct evq_chunk *next;
@@ -92,6 +97,11 @@ struct evq {
     uint32_t *gen;                 /* per slot: odd = pending */
     uint32_t *free_slots;          /* stack of reusable slots */
     uint32_t nslots, slot_cap, nfree;
+    evq_handler *fns;              /* distinct handlers seen, by index */
+    uint32_t nfns, fns_cap;
+    uint32_t *fn_hash;             /* open addressing: index + 1, 0 = empty */
+    uint32_t fn_hash_size;         /* power of two, >= 2 * fns_cap */
+    uint32_t last_fn;              /* index of the latest handler looked up */
 };
 
 static void *xrealloc(void *p, size_t n)
@@ -129,6 +139,8 @@ void evq_free(evq *q)
     free_chunk_list(q->free_chunks);
     free(q->gen);
     free(q->free_slots);
+    free(q->fns);
+    free(q->fn_hash);
     free(q);
 }
 
@@ -256,13 +268,70 @@ static inline void slot_release(evq *q, uint32_t slot)
     q->free_slots[q->nfree++] = slot;
 }
 
+static uint32_t fn_hash_of(evq_handler h, uint32_t size)
+{
+    uintptr_t bits = 0;
+    memcpy(&bits, &h, sizeof bits < sizeof h ? sizeof bits : sizeof h);
+    return (uint32_t)(((uint64_t)bits * 0x9e3779b97f4a7c15ull) >> 32) & (size - 1);
+}
+
+/* The table is at most half full, so probing always meets an empty entry. */
+static void fn_hash_insert(evq *q, uint32_t idx)
+{
+    uint32_t i = fn_hash_of(q->fns[idx], q->fn_hash_size);
+    while (q->fn_hash[i])
+        i = (i + 1) & (q->fn_hash_size - 1);
+    q->fn_hash[i] = idx + 1;
+}
+
+static uint32_t fn_add(evq *q, evq_handler h)
+{
+    if (q->nfns == q->fns_cap) {
+        if (q->fns_cap >= (1u << 28)) {
+            fprintf(stderr, "evq: too many distinct handlers\n");
+            abort();
+        }
+        q->fns_cap = q->fns_cap ? 2 * q->fns_cap : 16;
+        q->fns = xrealloc(q->fns, q->fns_cap * sizeof *q->fns);
+        free(q->fn_hash);
+        q->fn_hash_size = 2 * q->fns_cap;
+        q->fn_hash = xrealloc(NULL, q->fn_hash_size * sizeof *q->fn_hash);
+        memset(q->fn_hash, 0, q->fn_hash_size * sizeof *q->fn_hash);
+        for (uint32_t i = 0; i < q->nfns; i++)
+            fn_hash_insert(q, i);
+    }
+    q->fns[q->nfns] = h;
+    fn_hash_insert(q, q->nfns);
+    return q->nfns++;
+}
+
+static uint32_t fn_lookup(evq *q, evq_handler h)
+{
+    if (q->nfns) {
+        uint32_t mask = q->fn_hash_size - 1;
+        for (uint32_t i = fn_hash_of(h, q->fn_hash_size); q->fn_hash[i]; i = (i + 1) & mask)
+            if (q->fns[q->fn_hash[i] - 1] == h)
+                return q->fn_hash[i] - 1;
+    }
+    return fn_add(q, h);
+}
+
+/* Index of handler h in fns[], adding it if new.  Handlers usually come in
+ * runs (a handler rescheduling itself), hence the one-entry cache. */
+static inline uint32_t handler_index(evq *q, evq_handler h)
+{
+    if (!q->nfns || q->fns[q->last_fn] != h)
+        q->last_fn = fn_lookup(q, h);
+    return q->last_fn;
+}
+
 evq_id evq_schedule(evq *q, uint64_t time_ps, evq_handler h, void *ctx, uint64_t arg)
 {
     if (time_ps < q->now_ps)
         time_ps = q->now_ps;
     uint32_t slot = slot_take(q);
     uint32_t g = ++q->gen[slot]; /* becomes odd: pending */
-    evq_item it = {time_ps, h, ctx, arg, slot};
+    evq_item it = {time_ps, ctx, arg, handler_index(q, h), slot};
     bucket_append(q, bucket_of(time_ps, q->base_ps), &it);
     q->live++;
     return ((uint64_t)g << 32) | ((uint64_t)slot + 1);
@@ -295,9 +364,6 @@ static void redistribute(evq *q, unsigned b)
         uint32_t n = c == src.tail ? src.tail_n : CHUNK_ITEMS;
         for (uint32_t i = c == src.head ? src.head_i : 0; i < n; i++) {
             const evq_item *it = &c->items[i];
-            /* Upper-level buckets were written long ago and come from
-             * memory: read ahead (past the end is harmless, same chunk). */
-            __builtin_prefetch(it + 8);
             if (soon)
                 __builtin_prefetch(&q->gen[it->slot]);
             bucket_append(q, bucket_of(it->time_ps, base), it);
@@ -377,7 +443,7 @@ static inline void run_item(evq *q, const evq_item *it)
 {
     q->now_ps = it->time_ps;
     q->executed++;
-    it->handler(q, it->ctx, it->arg);
+    q->fns[it->handler](q, it->ctx, it->arg);
 }
 
 int evq_step(evq *q)

@@ -11,6 +11,7 @@ static const struct {
 } commands[] = {
     {"system", cmd_system, "list the built-in systems, or describe one (GPUs, links, network)"},
     {"devices", cmd_devices, "list the GPU catalog with datasheet figures"},
+    {"model", cmd_model, "list the model catalog, or one model's shape and parameter count"},
     {"collective", cmd_collective, "size sweep of a collective, in nccl-tests' columns"},
     {"bench", cmd_bench, "benchmarks: engine, collective, job"},
 };

@@ -75,6 +75,10 @@ expect_ok "bench engine csv" "^events,pending,wall_s,events_per_s" bench engine 
 expect_ok "bench collective" "peak memory" bench collective --nodes 4
 expect_ok "bench job" "simulated" bench job --gpus 16 --steps 3
 
+expect_ok "model lists the catalog" "llama3-405b" model
+expect_ok "model llama2-7b count" "6,738,415,616" model llama2-7b
+expect_ok "model csv header" "^model,layers,hidden,heads,kv_heads,ffn,vocab,seq" model --format csv
+
 # Bad input: exit 2, a message naming the cause.
 expect_bad "unknown command" "unknown command 'colective'" colective
 expect_bad "unknown system" "unknown system 'dgx-h900'.*dgx-h100" collective --system dgx-h900
@@ -94,6 +98,9 @@ expect_bad "bench job gpus not whole nodes" "not a multiple of the 8 GPUs" bench
 expect_bad "bench non-positive compute" "--compute-ms" bench job --compute-ms 0
 expect_bad "unknown device system describe" "unknown system 'dgx-b200'" system dgx-b200
 expect_bad "hier with uneven nodes" "same number of group GPUs" collective --nodes 2 --gpus 12 --algo hier
+
+expect_bad "model heads not dividing hidden" "divisors of 4096 near 48: 32, 64" model --layers 2 --hidden 4096 --heads 48
+expect_bad "model unknown lists catalog" "llama2-70b" model gpt-5
 
 echo "1..$n"
 [ "$failed" -eq 0 ]

@@ -313,6 +313,52 @@ static void test_handler_cancels(void)
     evq_free(q);
 }
 
+/* More distinct handlers than the queue's first handler table holds, used
+ * in a scrambled order: each event runs its own handler. */
+typedef struct fn_log {
+    int ran[64];
+    int wrong;
+} fn_log;
+
+#define FN(k)                                                  \
+    static void fn_##k(evq *q, void *ctx, uint64_t arg)        \
+    {                                                          \
+        fn_log *l = ctx;                                       \
+        (void)q;                                               \
+        l->ran[k]++;                                           \
+        l->wrong += arg % 40 != k;                             \
+    }
+FN(0) FN(1) FN(2) FN(3) FN(4) FN(5) FN(6) FN(7) FN(8) FN(9)
+FN(10) FN(11) FN(12) FN(13) FN(14) FN(15) FN(16) FN(17) FN(18) FN(19)
+FN(20) FN(21) FN(22) FN(23) FN(24) FN(25) FN(26) FN(27) FN(28) FN(29)
+FN(30) FN(31) FN(32) FN(33) FN(34) FN(35) FN(36) FN(37) FN(38) FN(39)
+
+static void test_many_handlers(void)
+{
+    static const evq_handler fns[40] = {
+        fn_0,  fn_1,  fn_2,  fn_3,  fn_4,  fn_5,  fn_6,  fn_7,  fn_8,  fn_9,
+        fn_10, fn_11, fn_12, fn_13, fn_14, fn_15, fn_16, fn_17, fn_18, fn_19,
+        fn_20, fn_21, fn_22, fn_23, fn_24, fn_25, fn_26, fn_27, fn_28, fn_29,
+        fn_30, fn_31, fn_32, fn_33, fn_34, fn_35, fn_36, fn_37, fn_38, fn_39};
+    evq *q = evq_new();
+    fn_log l = {0};
+    uint64_t s = 5;
+    for (uint64_t i = 0; i < 4000; i++) {
+        uint64_t k = splitmix64(&s) % 40;
+        evq_schedule(q, splitmix64(&s) % 100000, fns[k], &l, k + 40 * i);
+    }
+    CHECK_EQ_INT(evq_run(q), 4000);
+    CHECK_EQ_INT(l.wrong, 0);
+    int total = 0, used = 0;
+    for (int k = 0; k < 40; k++) {
+        total += l.ran[k];
+        used += l.ran[k] > 0;
+    }
+    CHECK_EQ_INT(total, 4000);
+    CHECK_EQ_INT(used, 40);
+    evq_free(q);
+}
+
 /* ---- clock ---------------------------------------------------------------- */
 
 static void test_clamp_past(void)
@@ -800,6 +846,7 @@ TAP_MAIN({"order by time", test_order_by_time},
          {"purge from a handler inside a tie group", test_purge_inside_tie_group},
          {"handlers schedule at now and later", test_handler_schedules},
          {"handler cancels a same-time event", test_handler_cancels},
+         {"many distinct handlers", test_many_handlers},
          {"past times clamp to now", test_clamp_past},
          {"run_until", test_run_until},
          {"run_until past cancelled events", test_run_until_cancelled},

@@ -1,0 +1,290 @@
+/* model: decoder-only transformer shapes, their validation, exact parameter
+ * counts, and the catalog of published models. */
+#include "model.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#define B 1e9
+
+#define MEGATRON_SRC                                                                 \
+    "Narayanan et al. 2021 (arXiv 2104.04473) Table 1, printed to 0.1B "             \
+    "(shared/reference/megatron2021_weak_scaling.csv); their formula "               \
+    "P = 12lh^2(1 + 13/(12h) + (V+s)/(12lh)) is this count less the final LayerNorm"
+
+/* GPT as Megatron-LM trains it: GELU MLP of 4h, LayerNorm, learned absolute
+ * positions, biases, tied input/output embeddings, fp16. */
+#define GPT(name, layers, hidden, heads, vocab, pub, step, src)                             \
+    {name, layers, hidden, heads, heads, 4 * (hidden), vocab, 2048, MODEL_MLP_GELU,         \
+     MODEL_NORM_LAYERNORM, MODEL_POS_LEARNED, 1, 1, MODEL_FP16, pub, step, src}
+
+/* Llama: SwiGLU, RMSNorm, rotary positions, no biases, untied output head, bf16. */
+#define LLAMA(name, layers, hidden, heads, kv, ffn, vocab, seq, pub, src)                    \
+    {name, layers, hidden, heads, kv, ffn, vocab, seq, MODEL_MLP_SWIGLU, MODEL_NORM_RMSNORM, \
+     MODEL_POS_ROTARY, 0, 0, MODEL_BF16, pub, 0.01 * B, src}
+
+static const model_desc catalog[] = {
+    GPT("megatron-1.7b", 24, 2304, 24, 51200, 1.7 * B, 0.1 * B, MEGATRON_SRC),
+    GPT("megatron-3.6b", 30, 3072, 32, 51200, 3.6 * B, 0.1 * B, MEGATRON_SRC),
+    GPT("megatron-7.5b", 36, 4096, 32, 51200, 7.5 * B, 0.1 * B, MEGATRON_SRC),
+    GPT("megatron-18.4b", 40, 6144, 48, 51200, 18.4 * B, 0.1 * B, MEGATRON_SRC),
+    GPT("megatron-39.1b", 48, 8192, 64, 51200, 39.1 * B, 0.1 * B, MEGATRON_SRC),
+    GPT("megatron-76.1b", 60, 10240, 80, 51200, 76.1 * B, 0.1 * B, MEGATRON_SRC),
+    GPT("megatron-145.6b", 80, 12288, 96, 51200, 145.6 * B, 0.1 * B, MEGATRON_SRC),
+    GPT("megatron-310.1b", 96, 16384, 128, 51200, 310.1 * B, 0.1 * B, MEGATRON_SRC),
+    GPT("megatron-529.6b", 105, 20480, 128, 51200, 529.6 * B, 0.1 * B, MEGATRON_SRC),
+    GPT("megatron-1t", 128, 25600, 160, 51200, 1008.0 * B, 0.1 * B, MEGATRON_SRC),
+    GPT("gpt3-175b", 96, 12288, 96, 50257, 175.0 * B, 0.1 * B,
+        "Brown et al. 2020 (arXiv 2005.14165) Table 2.1: 175.0B"),
+    GPT("megatron-22b", 48, 6144, 64, 51200, 22 * B, 1 * B,
+        "Korthikanti et al. 2022 (arXiv 2205.05198) Table 3: 22B"),
+    GPT("turing-530b", 105, 20480, 128, 51200, 530 * B, 1 * B,
+        "Smith et al. 2022, Megatron-Turing NLG (arXiv 2201.11990): 530B"),
+    LLAMA("llama2-7b", 32, 4096, 32, 32, 11008, 32000, 4096, 6.74 * B,
+          "Touvron et al. 2023 (arXiv 2307.09288); count of the released weights: 6.74B"),
+    LLAMA("llama2-70b", 80, 8192, 64, 8, 28672, 32000, 4096, 68.98 * B,
+          "Touvron et al. 2023 (arXiv 2307.09288); count of the released weights: 68.98B"),
+    LLAMA("llama3-8b", 32, 4096, 32, 8, 14336, 128256, 8192, 8.03 * B,
+          "Meta Llama 3 model card; count of the released weights: 8.03B"),
+    LLAMA("llama3-70b", 80, 8192, 64, 8, 28672, 128256, 8192, 70.55 * B,
+          "Meta Llama 3 model card; count of the released weights: 70.55B"),
+    LLAMA("llama3-405b", 126, 16384, 128, 8, 53248, 128256, 8192, 405.85 * B,
+          "Dubey et al. 2024 (arXiv 2407.21783), Llama 3.1 405B; count of the released "
+          "weights: 405.85B"),
+};
+
+#define NCATALOG ((int)(sizeof catalog / sizeof catalog[0]))
+
+int model_catalog_count(void) { return NCATALOG; }
+
+const model_desc *model_catalog_at(int i)
+{
+    return (i >= 0 && i < NCATALOG) ? &catalog[i] : NULL;
+}
+
+int model_find(const char *name, model_desc *out, cs_err *err)
+{
+    for (int i = 0; i < NCATALOG; i++)
+        if (strcasecmp(catalog[i].name, name) == 0) {
+            *out = catalog[i];
+            return 0;
+        }
+    char list[768] = "";
+    for (int i = 0; i < NCATALOG; i++) {
+        strncat(list, i ? ", " : "", sizeof list - strlen(list) - 1);
+        strncat(list, catalog[i].name, sizeof list - strlen(list) - 1);
+    }
+    return cs_fail(err, "unknown model '%s'; built-in models: %s", name, list);
+}
+
+/* ---- validation ---- */
+
+/* The divisors of n nearest to x from below and above (0 when none), keeping
+ * only those whose quotient n / d is even when even_quotient is set. */
+static void nearest_divisors(int n, int x, int even_quotient, int *below, int *above)
+{
+    *below = *above = 0;
+    for (int d = x - 1; d >= 1 && !*below; d--)
+        if (n % d == 0 && (!even_quotient || (n / d) % 2 == 0))
+            *below = d;
+    for (int d = x + 1; d <= n && !*above; d++)
+        if (n % d == 0 && (!even_quotient || (n / d) % 2 == 0))
+            *above = d;
+}
+
+/* "32, 64" / "32" / "none" into buf: the values a user could type instead. */
+static const char *format_near(int below, int above, char *buf, size_t len)
+{
+    if (below && above)
+        snprintf(buf, len, "%d, %d", below, above);
+    else if (below || above)
+        snprintf(buf, len, "%d", below ? below : above);
+    else
+        snprintf(buf, len, "none");
+    return buf;
+}
+
+static int check_positive(const model_desc *m, cs_err *err)
+{
+    const struct { const char *what; int value; } sizes[] = {
+        {"layers", m->layers},         {"hidden", m->hidden}, {"heads", m->heads},
+        {"kv_heads", m->kv_heads},     {"ffn_hidden", m->ffn_hidden},
+        {"vocab", m->vocab},           {"seq_len", m->seq_len},
+    };
+    for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++)
+        if (sizes[i].value < 1)
+            return cs_fail(err, "model '%s': %s %d must be a positive whole number", m->name,
+                           sizes[i].what, sizes[i].value);
+    return 0;
+}
+
+int model_validate(const model_desc *m, cs_err *err)
+{
+    if (check_positive(m, err) != 0)
+        return -1;
+    int below, above;
+    char near[64];
+    if (m->hidden % m->heads != 0) {
+        nearest_divisors(m->hidden, m->heads, 0, &below, &above);
+        return cs_fail(err,
+                       "model '%s': heads %d does not divide hidden %d (each head takes "
+                       "hidden / heads features); divisors of %d near %d: %s",
+                       m->name, m->heads, m->hidden, m->hidden, m->heads,
+                       format_near(below, above, near, sizeof near));
+    }
+    if (m->heads % m->kv_heads != 0) {
+        nearest_divisors(m->heads, m->kv_heads, 0, &below, &above);
+        return cs_fail(err,
+                       "model '%s': kv_heads %d does not divide heads %d (each key/value head "
+                       "serves a whole group of query heads); divisors of %d near %d: %s",
+                       m->name, m->kv_heads, m->heads, m->heads, m->kv_heads,
+                       format_near(below, above, near, sizeof near));
+    }
+    if (m->pos == MODEL_POS_ROTARY && model_head_dim(m) % 2 != 0) {
+        /* rotary embeddings rotate the head's features in pairs */
+        nearest_divisors(m->hidden, m->heads, 1, &below, &above);
+        return cs_fail(err,
+                       "model '%s': head dimension %d (hidden %d / heads %d) is odd, but rotary "
+                       "positions rotate features in pairs; heads near %d giving an even head "
+                       "dimension: %s",
+                       m->name, model_head_dim(m), m->hidden, m->heads, m->heads,
+                       format_near(below, above, near, sizeof near));
+    }
+    return 0;
+}
+
+/* ---- parameter counts ---- */
+
+int model_head_dim(const model_desc *m) { return m->heads > 0 ? m->hidden / m->heads : 0; }
+
+static double norm_params(const model_desc *m)
+{
+    double h = m->hidden;
+    return m->norm == MODEL_NORM_LAYERNORM ? 2 * h : h; /* weight (+ bias) */
+}
+
+static double attention_params(const model_desc *m)
+{
+    double h = m->hidden;
+    double kv_width = (double)m->kv_heads * model_head_dim(m);
+    double weights = 2 * h * h + 2 * h * kv_width; /* Q, output; K, V */
+    double biases = m->linear_bias ? 2 * h + 2 * kv_width : 0;
+    return weights + biases;
+}
+
+static double mlp_params(const model_desc *m)
+{
+    double h = m->hidden, f = m->ffn_hidden;
+    if (m->mlp == MODEL_MLP_SWIGLU)
+        return 3 * h * f + (m->linear_bias ? 2 * f + h : 0); /* gate, up, down */
+    return 2 * h * f + (m->linear_bias ? f + h : 0);         /* up, down */
+}
+
+double model_params_per_layer(const model_desc *m)
+{
+    return attention_params(m) + mlp_params(m) + 2 * norm_params(m);
+}
+
+double model_embedding_params(const model_desc *m)
+{
+    double h = m->hidden;
+    double tables = (m->tied_embeddings ? 1.0 : 2.0) * m->vocab * h;
+    double positions = m->pos == MODEL_POS_LEARNED ? (double)m->seq_len * h : 0;
+    return tables + positions;
+}
+
+double model_final_norm_params(const model_desc *m) { return norm_params(m); }
+
+double model_params(const model_desc *m)
+{
+    return m->layers * model_params_per_layer(m) + model_embedding_params(m) +
+           model_final_norm_params(m);
+}
+
+double model_published_diff_percent(const model_desc *m)
+{
+    if (m->published_params <= 0)
+        return 0;
+    return (model_params(m) - m->published_params) / m->published_params * 100.0;
+}
+
+int model_matches_published(const model_desc *m)
+{
+    if (m->published_params <= 0)
+        return 0;
+    double off = fabs(model_params(m) - m->published_params);
+    /* a hair over half a step so that exact halves, which round either way, pass */
+    return off <= 0.01 * m->published_params || off <= 0.5 * m->published_step_params * (1 + 1e-9);
+}
+
+/* ---- names ---- */
+
+/* Finds text among names[0..n) (case-insensitive); on failure lists them. */
+static int parse_name(const char *text, const char *what, const char *const *names, int n,
+                      int *out, cs_err *err)
+{
+    for (int i = 0; i < n; i++)
+        if (strcasecmp(text, names[i]) == 0) {
+            *out = i;
+            return 0;
+        }
+    char list[128] = "";
+    for (int i = 0; i < n; i++) {
+        strncat(list, i ? ", " : "", sizeof list - strlen(list) - 1);
+        strncat(list, names[i], sizeof list - strlen(list) - 1);
+    }
+    return cs_fail(err, "%s: '%s' is not one of %s", what, text, list);
+}
+
+static const char *const mlp_names[] = {"gelu", "swiglu"};
+static const char *const norm_names[] = {"layernorm", "rmsnorm"};
+static const char *const pos_names[] = {"learned", "rotary"};
+static const char *const dtype_names[] = {"fp16", "bf16", "fp8"};
+
+#define NAME_AT(names, i) (((unsigned)(i) < sizeof names / sizeof names[0]) ? names[i] : "?")
+#define NNAMES(names) ((int)(sizeof names / sizeof names[0]))
+
+const char *model_mlp_name(model_mlp mlp) { return NAME_AT(mlp_names, mlp); }
+const char *model_norm_name(model_norm norm) { return NAME_AT(norm_names, norm); }
+const char *model_pos_name(model_pos pos) { return NAME_AT(pos_names, pos); }
+const char *model_dtype_name(model_dtype dtype) { return NAME_AT(dtype_names, dtype); }
+
+int model_mlp_parse(const char *text, const char *what, model_mlp *out, cs_err *err)
+{
+    int i;
+    if (parse_name(text, what, mlp_names, NNAMES(mlp_names), &i, err) != 0)
+        return -1;
+    *out = (model_mlp)i;
+    return 0;
+}
+
+int model_norm_parse(const char *text, const char *what, model_norm *out, cs_err *err)
+{
+    int i;
+    if (parse_name(text, what, norm_names, NNAMES(norm_names), &i, err) != 0)
+        return -1;
+    *out = (model_norm)i;
+    return 0;
+}
+
+int model_pos_parse(const char *text, const char *what, model_pos *out, cs_err *err)
+{
+    int i;
+    if (parse_name(text, what, pos_names, NNAMES(pos_names), &i, err) != 0)
+        return -1;
+    *out = (model_pos)i;
+    return 0;
+}
+
+int model_dtype_parse(const char *text, const char *what, model_dtype *out, cs_err *err)
+{
+    int i;
+    if (parse_name(text, what, dtype_names, NNAMES(dtype_names), &i, err) != 0)
+        return -1;
+    *out = (model_dtype)i;
+    return 0;
+}
+
+int model_dtype_bytes(model_dtype dtype) { return dtype == MODEL_FP8 ? 1 : 2; }

@@ -1,0 +1,99 @@
+/* model: the decoder-only transformer being trained, and the built-in catalog.
+ *
+ * Owns model_desc (the shape: layers, widths, heads, vocabulary, sequence
+ * length and the architectural choices that change the parameter count),
+ * its validation, the exact parameter count derived from the shape, and the
+ * catalog of published models.  Every catalog entry carries its published
+ * parameter count and where that figure comes from; a unit test holds the
+ * count computed from the shape to the published one.
+ *
+ * Counting conventions (what one layer holds):
+ *   attention   Q and output projections hidden x hidden; K and V projections
+ *               hidden x (kv_heads * head_dim) each (grouped-query attention:
+ *               kv_heads < heads; kv_heads == heads is multi-head attention)
+ *   MLP         GELU: hidden -> ffn_hidden -> hidden (2 matrices);
+ *               SwiGLU: gate and up hidden -> ffn_hidden, down ffn_hidden ->
+ *               hidden (3 matrices)
+ *   biases      one per output feature of every linear layer, when linear_bias
+ *   norms       two per layer (before attention, before the MLP) and one
+ *               after the last layer; LayerNorm has weight and bias, RMSNorm
+ *               weight only
+ *   embeddings  vocab x hidden input table; an untied output head adds another
+ *               vocab x hidden (no bias); learned absolute positions add
+ *               seq_len x hidden, rotary positions add nothing */
+#ifndef CS_MODEL_H
+#define CS_MODEL_H
+
+#include "cs_error.h"
+
+typedef enum model_mlp { MODEL_MLP_GELU, MODEL_MLP_SWIGLU } model_mlp;
+typedef enum model_norm { MODEL_NORM_LAYERNORM, MODEL_NORM_RMSNORM } model_norm;
+typedef enum model_pos { MODEL_POS_LEARNED, MODEL_POS_ROTARY } model_pos;
+typedef enum model_dtype { MODEL_FP16, MODEL_BF16, MODEL_FP8 } model_dtype;
+
+typedef struct model_desc {
+    char name[48];
+    int layers;
+    int hidden;     /* model width */
+    int heads;      /* attention (query) heads; head_dim = hidden / heads */
+    int kv_heads;   /* key/value heads: divides heads */
+    int ffn_hidden; /* MLP inner width */
+    int vocab;      /* vocabulary entries (as padded in the embedding table) */
+    int seq_len;    /* tokens per sequence */
+    model_mlp mlp;
+    model_norm norm;
+    model_pos pos;
+    int tied_embeddings; /* output head shares the input embedding table */
+    int linear_bias;     /* linear layers carry biases (GPT, Megatron; not Llama) */
+    model_dtype dtype;   /* training data type of weights and activations */
+    /* The published parameter count, 0 when none, and the resolution it was
+     * published at (1e8 for "1.7B", 1e7 for "6.74B"): a figure printed to
+     * one decimal stands for anything within half a step of it. */
+    double published_params;
+    double published_step_params;
+    const char *params_source; /* where the published figure comes from; NULL for none */
+} model_desc;
+
+/* Number of built-in models and the i-th one (NULL out of range). */
+int model_catalog_count(void);
+const model_desc *model_catalog_at(int i);
+
+/* Copies the catalog entry `name` (case-insensitive) into out.  On failure
+ * err lists every name in the catalog. */
+int model_find(const char *name, model_desc *out, cs_err *err);
+
+/* Checks the shape: every size positive, heads dividing hidden, kv_heads
+ * dividing heads (with the nearest valid values in the message), an even
+ * head dimension under rotary positions.  The first rule broken is reported. */
+int model_validate(const model_desc *m, cs_err *err);
+
+/* Exact parameter counts from the shape (doubles hold them exactly below 2^53).
+ * params = layers * per_layer + embeddings + final_norm. */
+double model_params(const model_desc *m);
+double model_params_per_layer(const model_desc *m);
+double model_embedding_params(const model_desc *m); /* input, untied output head, positions */
+double model_final_norm_params(const model_desc *m);
+int model_head_dim(const model_desc *m);
+
+/* Signed difference of the computed count from the published one in percent;
+ * 0 when nothing is published. */
+double model_published_diff_percent(const model_desc *m);
+
+/* True when the computed count lies within 1% of the published figure, or
+ * rounds to it at the resolution it was published at. */
+int model_matches_published(const model_desc *m);
+
+/* Names as users type them ("gelu", "swiglu", "layernorm", "rmsnorm",
+ * "learned", "rotary", "fp16", "bf16", "fp8") and their parsers; a parse
+ * error names `what` (the option) and lists the valid names. */
+const char *model_mlp_name(model_mlp mlp);
+int model_mlp_parse(const char *text, const char *what, model_mlp *out, cs_err *err);
+const char *model_norm_name(model_norm norm);
+int model_norm_parse(const char *text, const char *what, model_norm *out, cs_err *err);
+const char *model_pos_name(model_pos pos);
+int model_pos_parse(const char *text, const char *what, model_pos *out, cs_err *err);
+const char *model_dtype_name(model_dtype dtype);
+int model_dtype_parse(const char *text, const char *what, model_dtype *out, cs_err *err);
+int model_dtype_bytes(model_dtype dtype);
+
+#endif
