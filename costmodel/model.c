@@ -7,6 +7,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "units.h"
+
 #define B 1e9
 
 #define MEGATRON_SRC                                                                 \
@@ -221,22 +223,6 @@ int model_matches_published(const model_desc *m)
 
 /* ---- names ---- */
 
-/* Finds text among names[0..n) (case-insensitive); on failure lists them. */
-static int parse_name(const char *text, const char *what, const char *const *names, int n,
-                      int *out, cs_err *err)
-{
-    for (int i = 0; i < n; i++)
-        if (strcasecmp(text, names[i]) == 0) {
-            *out = i;
-            return 0;
-        }
-    char list[128] = "";
-    for (int i = 0; i < n; i++) {
-        strncat(list, i ? ", " : "", sizeof list - strlen(list) - 1);
-        strncat(list, names[i], sizeof list - strlen(list) - 1);
-    }
-    return cs_fail(err, "%s: '%s' is not one of %s", what, text, list);
-}
 
 static const char *const mlp_names[] = {"gelu", "swiglu"};
 static const char *const norm_names[] = {"layernorm", "rmsnorm"};
@@ -253,8 +239,8 @@ const char *model_dtype_name(model_dtype dtype) { return NAME_AT(dtype_names, dt
 
 int model_mlp_parse(const char *text, const char *what, model_mlp *out, cs_err *err)
 {
-    int i;
-    if (parse_name(text, what, mlp_names, NNAMES(mlp_names), &i, err) != 0)
+    int i = 0;
+    if (units_parse_name(text, what, mlp_names, NNAMES(mlp_names), &i, err) != 0)
         return -1;
     *out = (model_mlp)i;
     return 0;
@@ -262,8 +248,8 @@ int model_mlp_parse(const char *text, const char *what, model_mlp *out, cs_err *
 
 int model_norm_parse(const char *text, const char *what, model_norm *out, cs_err *err)
 {
-    int i;
-    if (parse_name(text, what, norm_names, NNAMES(norm_names), &i, err) != 0)
+    int i = 0;
+    if (units_parse_name(text, what, norm_names, NNAMES(norm_names), &i, err) != 0)
         return -1;
     *out = (model_norm)i;
     return 0;
@@ -271,8 +257,8 @@ int model_norm_parse(const char *text, const char *what, model_norm *out, cs_err
 
 int model_pos_parse(const char *text, const char *what, model_pos *out, cs_err *err)
 {
-    int i;
-    if (parse_name(text, what, pos_names, NNAMES(pos_names), &i, err) != 0)
+    int i = 0;
+    if (units_parse_name(text, what, pos_names, NNAMES(pos_names), &i, err) != 0)
         return -1;
     *out = (model_pos)i;
     return 0;
@@ -280,8 +266,8 @@ int model_pos_parse(const char *text, const char *what, model_pos *out, cs_err *
 
 int model_dtype_parse(const char *text, const char *what, model_dtype *out, cs_err *err)
 {
-    int i;
-    if (parse_name(text, what, dtype_names, NNAMES(dtype_names), &i, err) != 0)
+    int i = 0;
+    if (units_parse_name(text, what, dtype_names, NNAMES(dtype_names), &i, err) != 0)
         return -1;
     *out = (model_dtype)i;
     return 0;

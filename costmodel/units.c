@@ -107,3 +107,19 @@ void units_format_size(uint64_t size_bytes, char *buf, int buflen)
     else
         snprintf(buf, (size_t)buflen, "%.2f %s", v, names[i]);
 }
+
+int units_parse_name(const char *text, const char *what, const char *const *names, int n,
+                     int *index, cs_err *err)
+{
+    for (int i = 0; i < n; i++)
+        if (strcasecmp(text, names[i]) == 0) {
+            *index = i;
+            return 0;
+        }
+    char list[256] = "";
+    for (int i = 0; i < n; i++) {
+        strncat(list, i ? ", " : "", sizeof list - strlen(list) - 1);
+        strncat(list, names[i], sizeof list - strlen(list) - 1);
+    }
+    return cs_fail(err, "%s: '%s' is not one of %s", what, text, list);
+}

@@ -26,6 +26,11 @@ int units_parse_int(const char *text, const char *what, long min_value, long max
 int units_parse_positive(const char *text, const char *what, int allow_zero,
                          double *value, cs_err *err);
 
+/* Finds text among names[0..n) (case-insensitive) and stores its index; on
+ * failure the message lists the valid names: "--mlp: 'relu' is not one of gelu, swiglu". */
+int units_parse_name(const char *text, const char *what, const char *const *names, int n,
+                     int *index, cs_err *err);
+
 /* Picoseconds for a duration in seconds, rounded up so nothing takes 0 time
  * by accident; saturates at UINT64_MAX. */
 uint64_t units_s_to_ps_ceil(double seconds);

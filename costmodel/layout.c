@@ -1,0 +1,395 @@
+/* layout: parallel layouts, their derived quantities and validity rules.
+ * Each rule is its own function with its own message: what was broken, the
+ * values involved, and the nearest values that would pass. */
+#include "layout.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include "units.h"
+
+void layout_init(layout_desc *l, const model_desc *m)
+{
+    memset(l, 0, sizeof *l);
+    l->tp = l->pp = l->dp = l->vpp = l->mbs = l->gbs = 1;
+    l->recompute = LAYOUT_RECOMPUTE_NONE;
+    l->schedule = LAYOUT_SCHEDULE_1F1B;
+    l->dtype = m ? m->dtype : MODEL_BF16;
+    l->flash_attention = 1;
+}
+
+long long layout_gpus(const layout_desc *l) { return (long long)l->tp * l->pp * l->dp; }
+
+int layout_microbatches(const layout_desc *l)
+{
+    return (int)(l->gbs / ((long long)l->dp * l->mbs));
+}
+
+int layout_layers_per_stage(const layout_desc *l, const model_desc *m)
+{
+    return m->layers / l->pp;
+}
+
+int layout_layers_per_chunk(const layout_desc *l, const model_desc *m)
+{
+    return m->layers / (l->pp * l->vpp);
+}
+
+/* ---- helpers for "nearest valid" values ---- */
+
+static int gcd(int a, int b)
+{
+    while (b) {
+        int r = a % b;
+        a = b;
+        b = r;
+    }
+    return a;
+}
+
+/* The divisors of n nearest to x from below and above (0 when none). */
+static void near_divisors(int n, int x, int *below, int *above)
+{
+    *below = *above = 0;
+    for (int d = (x - 1 < n ? x - 1 : n); d >= 1 && !*below; d--)
+        if (n % d == 0)
+            *below = d;
+    for (int d = x + 1; d <= n && !*above; d++)
+        if (n % d == 0)
+            *above = d;
+}
+
+/* "32, 64" / "32" / "none": the values a user could type instead. */
+static const char *format_near(long long below, long long above, char *buf, size_t len)
+{
+    if (below > 0 && above > 0)
+        snprintf(buf, len, "%lld, %lld", below, above);
+    else if (below > 0 || above > 0)
+        snprintf(buf, len, "%lld", below > 0 ? below : above);
+    else
+        snprintf(buf, len, "none");
+    return buf;
+}
+
+/* The nearest divisors of n around x, formatted. */
+static const char *near_divisors_text(int n, int x, char *buf, size_t len)
+{
+    int below, above;
+    near_divisors(n, x, &below, &above);
+    return format_near(below, above, buf, len);
+}
+
+/* The largest tp that divides heads, kv_heads and ffn_hidden (and seq_len
+ * when sp): every tp the shape allows divides it. */
+static int tp_shape_gcd(const model_desc *m, int with_seq)
+{
+    int g = gcd(gcd(m->heads, m->kv_heads), m->ffn_hidden);
+    return with_seq ? gcd(g, m->seq_len) : g;
+}
+
+/* ---- the rules ---- */
+
+static int check_sizes(const layout_desc *l, cs_err *err)
+{
+    const struct { const char *what; int value; } sizes[] = {
+        {"tp", l->tp},   {"pp", l->pp},   {"dp", l->dp},
+        {"vpp", l->vpp}, {"mbs", l->mbs}, {"gbs", l->gbs},
+    };
+    for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++)
+        if (sizes[i].value < 1)
+            return cs_fail(err, "layout: %s %d must be a positive whole number", sizes[i].what,
+                           sizes[i].value);
+    if (l->zero != 0 && l->zero != 1)
+        return cs_fail(err,
+                       "layout: zero %d is not modeled; use 0 (optimizer state on every "
+                       "data-parallel rank) or 1 (distributed optimizer: optimizer state "
+                       "sharded over dp)",
+                       l->zero);
+    if ((unsigned)l->recompute > LAYOUT_RECOMPUTE_FULL)
+        return cs_fail(err, "layout: recompute %d is not one of none, selective, full",
+                       (int)l->recompute);
+    if ((unsigned)l->schedule > LAYOUT_SCHEDULE_INTERLEAVED)
+        return cs_fail(err, "layout: schedule %d is not one of gpipe, 1f1b, interleaved",
+                       (int)l->schedule);
+    if ((unsigned)l->dtype > MODEL_FP8)
+        return cs_fail(err, "layout: dtype %d is not one of fp16, bf16, fp8", (int)l->dtype);
+    return 0;
+}
+
+static int check_gpus(const layout_desc *l, int gpus_available, cs_err *err)
+{
+    long long replica = (long long)l->tp * l->pp, used = layout_gpus(l);
+    if (gpus_available <= 0 || used == gpus_available)
+        return 0;
+    if (replica > gpus_available)
+        return cs_fail(err,
+                       "layout: tp %d x pp %d x dp %d = %lld GPUs, but the system has %d; one "
+                       "model replica alone (tp x pp = %lld) needs more: lower tp or pp",
+                       l->tp, l->pp, l->dp, used, gpus_available, replica);
+    if (gpus_available % replica == 0)
+        return cs_fail(err,
+                       "layout: tp %d x pp %d x dp %d = %lld GPUs, but the system has %d; "
+                       "dp %lld would use them all",
+                       l->tp, l->pp, l->dp, used, gpus_available, gpus_available / replica);
+    return cs_fail(err,
+                   "layout: tp %d x pp %d x dp %d = %lld GPUs, but the system has %d; tp x pp "
+                   "= %lld does not divide %d, so no dp uses them all (dp %lld would use %lld)",
+                   l->tp, l->pp, l->dp, used, gpus_available, replica, gpus_available,
+                   gpus_available / replica, gpus_available / replica * replica);
+}
+
+/* Tensor parallelism splits heads, key/value heads and the MLP's inner width
+ * evenly over the tp ranks (Megatron's ColumnParallelLinear divides its
+ * output width exactly; it requires num_query_groups % tp == 0). */
+static int check_tp_shape(const layout_desc *l, const model_desc *m, cs_err *err)
+{
+    static const char *const why[] = {
+        "each tensor-parallel rank computes whole attention heads",
+        "each tensor-parallel rank needs whole key/value heads",
+        "the MLP's column-parallel layer splits its ffn_hidden outputs evenly",
+    };
+    const char *what[] = {"heads", "kv_heads", "ffn_hidden"};
+    int value[] = {m->heads, m->kv_heads, m->ffn_hidden};
+    char near[64];
+    for (int i = 0; i < 3; i++)
+        if (value[i] % l->tp != 0)
+            return cs_fail(err,
+                           "layout: tp %d does not divide %s %d (%s); tp values near %d that "
+                           "divide heads %d, kv_heads %d and ffn_hidden %d: %s",
+                           l->tp, what[i], value[i], why[i], l->tp, m->heads, m->kv_heads,
+                           m->ffn_hidden,
+                           near_divisors_text(tp_shape_gcd(m, 0), l->tp, near, sizeof near));
+    return 0;
+}
+
+/* Tensor parallelism all-reduces activations in every layer; it is kept on
+ * a node's NVLink.  Consecutive ranks form a tensor-parallel group, so a tp
+ * that does not divide the node would straddle two nodes. */
+static int check_tp_node(const layout_desc *l, const model_desc *m, int gpus_per_node,
+                         cs_err *err)
+{
+    if (gpus_per_node <= 0 || l->allow_tp_across_nodes)
+        return 0;
+    int fit = gcd(tp_shape_gcd(m, l->sp), gpus_per_node); /* largest tp passing both */
+    char near[64];
+    if (l->tp > gpus_per_node)
+        return cs_fail(err,
+                       "layout: tp %d is more than the %d GPUs of a node (tensor parallelism "
+                       "all-reduces every layer and is kept on NVLink); largest valid tp "
+                       "within a node: %d (or set allow_tp_across_nodes)",
+                       l->tp, gpus_per_node, fit);
+    if (gpus_per_node % l->tp != 0)
+        return cs_fail(err,
+                       "layout: tp %d does not divide the %d GPUs per node, so some "
+                       "tensor-parallel groups would straddle two nodes; tp values near %d "
+                       "that divide %d and the model's shape: %s (or set "
+                       "allow_tp_across_nodes)",
+                       l->tp, gpus_per_node, l->tp, gpus_per_node,
+                       near_divisors_text(fit, l->tp, near, sizeof near));
+    return 0;
+}
+
+static int check_layers(const layout_desc *l, const model_desc *m, cs_err *err)
+{
+    long long chunks = (long long)l->pp * l->vpp;
+    if (m->layers % chunks == 0)
+        return 0;
+    char near_pp[64] = "none", near_vpp[64] = "none";
+    if (m->layers % l->vpp == 0)
+        near_divisors_text(m->layers / l->vpp, l->pp, near_pp, sizeof near_pp);
+    if (m->layers % l->pp == 0)
+        near_divisors_text(m->layers / l->pp, l->vpp, near_vpp, sizeof near_vpp);
+    return cs_fail(err,
+                   "layout: layers %d is not divisible by pp %d x vpp %d = %lld (every "
+                   "virtual pipeline stage holds the same whole number of layers); pp near "
+                   "%d with vpp %d: %s; vpp near %d with pp %d: %s",
+                   m->layers, l->pp, l->vpp, chunks, l->pp, l->vpp, near_pp, l->vpp, l->pp,
+                   near_vpp);
+}
+
+static int check_batch(const layout_desc *l, cs_err *err)
+{
+    long long per = (long long)l->dp * l->mbs;
+    if (l->gbs % per == 0)
+        return 0;
+    long long below = l->gbs / per * per;
+    char near_gbs[64], near_mbs[64], mbs_text[160];
+    format_near(below, below + per, near_gbs, sizeof near_gbs);
+    if (l->gbs % l->dp == 0)
+        snprintf(mbs_text, sizeof mbs_text, "mbs near %d dividing gbs / dp = %d: %s", l->mbs,
+                 l->gbs / l->dp,
+                 near_divisors_text(l->gbs / l->dp, l->mbs, near_mbs, sizeof near_mbs));
+    else
+        snprintf(mbs_text, sizeof mbs_text, "no mbs helps: dp %d does not divide gbs %d",
+                 l->dp, l->gbs);
+    return cs_fail(err,
+                   "layout: gbs %d is not a multiple of dp %d x mbs %d = %lld (every "
+                   "data-parallel rank runs m = gbs / (dp x mbs) whole microbatches); nearest "
+                   "gbs: %s; %s",
+                   l->gbs, l->dp, l->mbs, per, near_gbs, mbs_text);
+}
+
+/* The smallest divisor >= 2 of n, 0 when none. */
+static int smallest_divisor_from_2(int n)
+{
+    for (int d = 2; d <= n; d++)
+        if (n % d == 0)
+            return d;
+    return 0;
+}
+
+static int check_interleaved(const layout_desc *l, const model_desc *m, cs_err *err)
+{
+    if (l->vpp < 2) {
+        char near[32];
+        format_near(smallest_divisor_from_2(m->layers / l->pp), 0, near, sizeof near);
+        return cs_fail(err,
+                       "layout: the interleaved schedule needs vpp >= 2 model chunks per "
+                       "pipeline rank, but vpp is %d; smallest valid vpp (dividing layers / "
+                       "pp = %d): %s; or use schedule 1f1b",
+                       l->vpp, m->layers / l->pp, near);
+    }
+    if (l->pp < 2)
+        return cs_fail(err,
+                       "layout: the interleaved schedule needs pp >= 2 (it interleaves model "
+                       "chunks across pipeline ranks), but pp is %d; use pp >= 2, or vpp 1 "
+                       "with schedule 1f1b",
+                       l->pp);
+    int mb = layout_microbatches(l);
+    if (mb % l->pp == 0)
+        return 0;
+    long long per = (long long)l->dp * l->mbs * l->pp;
+    long long below = l->gbs / per * per;
+    char near[64];
+    return cs_fail(err,
+                   "layout: the interleaved schedule needs the microbatches per pipeline m = "
+                   "gbs / (dp x mbs) = %d to be a multiple of pp %d (Megatron's rule); "
+                   "nearest gbs: %s (multiples of dp x mbs x pp = %lld)",
+                   mb, l->pp, format_near(below, below + per, near, sizeof near), per);
+}
+
+static int check_schedule(const layout_desc *l, const model_desc *m, cs_err *err)
+{
+    if (l->schedule == LAYOUT_SCHEDULE_INTERLEAVED)
+        return check_interleaved(l, m, err);
+    if (l->vpp > 1)
+        return cs_fail(err,
+                       "layout: vpp %d needs the interleaved schedule (%s runs one model "
+                       "chunk per pipeline rank); use schedule interleaved, or vpp 1",
+                       l->vpp, layout_schedule_name(l->schedule));
+    return 0;
+}
+
+/* Megatron refuses sequence parallelism without tensor parallelism: the
+ * sequence is split across the tensor-parallel group. */
+static int check_sp(const layout_desc *l, const model_desc *m, cs_err *err)
+{
+    if (!l->sp)
+        return 0;
+    if (l->tp < 2)
+        return cs_fail(err,
+                       "layout: sp needs tp > 1 (sequence parallelism splits the sequence "
+                       "across the tensor-parallel group; Megatron refuses it with tp 1); "
+                       "raise tp or turn sp off");
+    if (m->seq_len % l->tp != 0) {
+        char near[64];
+        return cs_fail(err,
+                       "layout: with sp, tp %d must divide seq_len %d (each tensor-parallel "
+                       "rank holds seq_len / tp tokens); tp values near %d that divide seq_len, "
+                       "heads, kv_heads and ffn_hidden: %s",
+                       l->tp, m->seq_len, l->tp,
+                       near_divisors_text(tp_shape_gcd(m, 1), l->tp, near, sizeof near));
+    }
+    return 0;
+}
+
+int layout_validate(const layout_desc *l, const model_desc *m, int gpus_available,
+                    int gpus_per_node, cs_err *err)
+{
+    if (model_validate(m, err) != 0)
+        return -1;
+    if (check_sizes(l, err) != 0 || check_gpus(l, gpus_available, err) != 0 ||
+        check_tp_shape(l, m, err) != 0 || check_tp_node(l, m, gpus_per_node, err) != 0 ||
+        check_layers(l, m, err) != 0 || check_batch(l, err) != 0 ||
+        check_schedule(l, m, err) != 0 || check_sp(l, m, err) != 0)
+        return -1;
+    return 0;
+}
+
+/* ---- describe ---- */
+
+/* Appends to buf at *used, never past n (snprintf truncates). */
+static void append(char *buf, int n, int *used, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static void append(char *buf, int n, int *used, const char *fmt, ...)
+{
+    if (*used >= n - 1)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    int w = vsnprintf(buf + *used, (size_t)(n - *used), fmt, ap);
+    va_end(ap);
+    if (w > 0)
+        *used = *used + w < n - 1 ? *used + w : n - 1;
+}
+
+char *layout_describe(const layout_desc *l, char *buf, int n)
+{
+    if (!buf || n < 1)
+        return buf;
+    int used = 0;
+    buf[0] = '\0';
+    append(buf, n, &used, "tp%d pp%d dp%d", l->tp, l->pp, l->dp);
+    if (l->vpp != 1)
+        append(buf, n, &used, " vpp%d", l->vpp);
+    append(buf, n, &used, " mbs%d gbs%d", l->mbs, l->gbs);
+    if (l->sp)
+        append(buf, n, &used, " sp");
+    if (l->recompute == LAYOUT_RECOMPUTE_SELECTIVE)
+        append(buf, n, &used, " sel");
+    else if (l->recompute == LAYOUT_RECOMPUTE_FULL)
+        append(buf, n, &used, " full");
+    if (l->zero)
+        append(buf, n, &used, " zero%d", l->zero);
+    append(buf, n, &used, " %s", layout_schedule_name(l->schedule));
+    if (!l->flash_attention)
+        append(buf, n, &used, " noflash");
+    if (l->dtype == MODEL_FP8)
+        append(buf, n, &used, " fp8");
+    return buf;
+}
+
+/* ---- names ---- */
+
+static const char *const recompute_names[] = {"none", "selective", "full"};
+static const char *const schedule_names[] = {"gpipe", "1f1b", "interleaved"};
+
+#define NAME_AT(names, i) (((unsigned)(i) < sizeof names / sizeof names[0]) ? names[i] : "?")
+#define NNAMES(names) ((int)(sizeof names / sizeof names[0]))
+
+
+const char *layout_recompute_name(layout_recompute r) { return NAME_AT(recompute_names, r); }
+const char *layout_schedule_name(layout_schedule s) { return NAME_AT(schedule_names, s); }
+
+int layout_recompute_parse(const char *text, const char *what, layout_recompute *out,
+                           cs_err *err)
+{
+    int i = 0;
+    if (units_parse_name(text, what, recompute_names, NNAMES(recompute_names), &i, err) != 0)
+        return -1;
+    *out = (layout_recompute)i;
+    return 0;
+}
+
+int layout_schedule_parse(const char *text, const char *what, layout_schedule *out,
+                          cs_err *err)
+{
+    int i = 0;
+    if (units_parse_name(text, what, schedule_names, NNAMES(schedule_names), &i, err) != 0)
+        return -1;
+    *out = (layout_schedule)i;
+    return 0;
+}

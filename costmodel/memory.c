@@ -1,0 +1,274 @@
+/* memory: footprint per GPU of each pipeline stage, and the fits verdict.
+ * The formulas and their sources are in memory.h; the activation terms are
+ * derived below, one stored tensor at a time. */
+#include "memory.h"
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "units.h"
+
+#define ACT_BYTES 2.0  /* 16-bit activations (Korthikanti et al. 2022, sec. 4.1) */
+#define MASK_BYTES 1.0 /* dropout masks: one byte per element (same) */
+#define LOGIT_BYTES 4.0 /* fp32 logits for the cross-entropy (same, sec. 4.3) */
+
+#define WEIGHT_BYTES_16 2.0
+#define WEIGHT_BYTES_FP8 1.0
+#define GRAD_BYTES 2.0
+#define OPTIMIZER_BYTES 12.0 /* fp32 master weights, Adam momentum and variance */
+
+/* ---- activations of one transformer layer ---- */
+
+/* One layer's stored activations for one microbatch, before any split, in
+ * the three groups that tensor and sequence parallelism treat differently. */
+typedef struct layer_acts {
+    double outside_tp; /* replicated on every tp rank; split by sp */
+    double inside_tp;  /* split by tp */
+    double attn_core;  /* the attention core; split by tp, dropped by selective */
+} layer_acts;
+
+/* Korthikanti et al. 2022, sec. 4.1, for s tokens, b sequences, width h,
+ * a query heads, k key/value heads of dimension d, MLP width f:
+ *   outside the tensor-parallel region (their 10 s b h):
+ *     LayerNorm 1 input 2sbh, QKV-projection input 2sbh, attention-output
+ *     dropout mask sbh, LayerNorm 2 input 2sbh, MLP input 2sbh, MLP dropout
+ *     mask sbh
+ *   inside it (their 24 s b h for MHA and f = 4h):
+ *     Q 2sbh, K and V 2 sb(kd) each (GQA: k heads; their 4sbh + 2sbh for
+ *     Q, K and V when k = a), attention output (out-projection input) 2sbh,
+ *     MLP: GELU keeps its input and output, 2sbf each (their 8sbh + 8sbh);
+ *     SwiGLU keeps the gate and up outputs it multiplies, 2sbf each, and its
+ *     product (the down-projection input), 2sbf
+ *   attention core (their 5 a s^2 b): softmax output 2as^2b, its dropout
+ *     mask as^2b, dropout output 2as^2b; with fused (flash) attention none of
+ *     these is stored, only the fp32 log-sum-exp per query row, 4asb. */
+static layer_acts layer_terms(const model_desc *m, const layout_desc *l)
+{
+    double s = m->seq_len, b = l->mbs, h = m->hidden, a = m->heads, f = m->ffn_hidden;
+    double kv_width = (double)m->kv_heads * model_head_dim(m);
+    double sbh = s * b * h;
+    layer_acts t;
+    t.outside_tp = ACT_BYTES * sbh * 4 + MASK_BYTES * sbh * 2;
+    double attention = ACT_BYTES * (sbh + 2 * s * b * kv_width + sbh);
+    double mlp = ACT_BYTES * s * b * f * (m->mlp == MODEL_MLP_SWIGLU ? 3 : 2);
+    t.inside_tp = attention + mlp;
+    if (l->flash_attention)
+        t.attn_core = 4.0 * a * s * b;
+    else
+        t.attn_core = (ACT_BYTES * 2 + MASK_BYTES) * a * s * s * b;
+    return t;
+}
+
+/* Korthikanti et al. 2022, Table 2: tp splits the inside terms and the
+ * attention core; sp splits the outside terms too; selective recomputation
+ * drops the attention core; full recomputation keeps the layer input only,
+ * 2sbh, itself split by sp (Megatron checkpoints the sequence-parallel shard). */
+static double layer_bytes(const model_desc *m, const layout_desc *l, layout_recompute r)
+{
+    double t = l->tp, sp_div = l->sp ? t : 1.0;
+    if (r == LAYOUT_RECOMPUTE_FULL)
+        return ACT_BYTES * (double)m->seq_len * l->mbs * m->hidden / sp_div;
+    layer_acts a = layer_terms(m, l);
+    double bytes = a.outside_tp / sp_div + a.inside_tp / t;
+    if (r == LAYOUT_RECOMPUTE_NONE)
+        bytes += a.attn_core / t;
+    return bytes;
+}
+
+double memory_activation_bytes_per_layer(const model_desc *m, const layout_desc *l)
+{
+    return layer_bytes(m, l, l->recompute);
+}
+
+/* What recomputation rematerialises for one layer of one microbatch during
+ * its backward pass: the whole layer under full recomputation (Megatron's
+ * uniform method, one layer at a time), the attention core under selective. */
+static double recompute_working_bytes(const model_desc *m, const layout_desc *l)
+{
+    if (l->recompute == LAYOUT_RECOMPUTE_FULL)
+        return layer_bytes(m, l, LAYOUT_RECOMPUTE_NONE);
+    if (l->recompute == LAYOUT_RECOMPUTE_SELECTIVE)
+        return layer_terms(m, l).attn_core / l->tp;
+    return 0;
+}
+
+/* ---- what the schedule keeps in flight ---- */
+
+/* Forward passes run on rank `stage` before its first backward, plus the one
+ * whose backward comes first, in (chunk, microbatch) units, as Megatron-LM's
+ * interleaved schedule counts its warm-up (schedules.py:
+ * (p - rank - 1) * 2 + (v - 1) * p, capped at m * v).  On rank 0 this is
+ * v p + p - 1 chunks of L / (p v) layers = p (1 + (p - 1) / (p v)) stages'
+ * worth: the factor of Narayanan et al. 2021 as Korthikanti et al. 2022,
+ * sec. 4.2.3, state it. */
+static int interleaved_chunks(const layout_desc *l, int stage)
+{
+    long long p = l->pp, v = l->vpp, total = (long long)layout_microbatches(l) * v;
+    long long n = (p - stage - 1) * 2 + (v - 1) * p + 1;
+    return (int)(n < total ? n : total);
+}
+
+int memory_chunks_in_flight(const layout_desc *l, int stage)
+{
+    int m = layout_microbatches(l), p = l->pp;
+    if (l->schedule == LAYOUT_SCHEDULE_GPIPE)
+        return m; /* every forward before any backward (Huang et al. 2019) */
+    if (l->schedule == LAYOUT_SCHEDULE_INTERLEAVED)
+        return interleaved_chunks(l, stage);
+    /* 1F1B (Narayanan et al. 2021, sec. 2.2.1): p - stage - 1 warm-up
+     * forwards and the one whose backward follows it */
+    return p - stage < m ? p - stage : m;
+}
+
+/* Distinct microbatches among the first `chunks` forwards of the interleaved
+ * order: forward k runs chunk (k / p) % v (Megatron's get_model_chunk_id),
+ * and every microbatch enters through chunk 0, so count the chunk-0 ones. */
+static int distinct_microbatches(const layout_desc *l, int chunks)
+{
+    if (l->schedule != LAYOUT_SCHEDULE_INTERLEAVED)
+        return chunks;
+    int count = 0;
+    for (int k = 0; k < chunks; k++)
+        count += (k / l->pp) % l->vpp == 0;
+    return count;
+}
+
+/* The first stage keeps the input-embedding dropout mask, sbh bytes (split
+ * by sp), per microbatch in flight; the last keeps the final-norm input and
+ * the output-layer input (2sbh each, split by sp) and the fp32 logits,
+ * 4 s b vocab / tp (vocab-parallel output), for the microbatches whose
+ * forward on the last chunk awaits its backward: all m under GPipe, one
+ * under 1F1B and interleaving (Korthikanti et al. 2022, sec. 4.3). */
+static double edge_bytes(const model_desc *m, const layout_desc *l, int stage, int mb_in_flight)
+{
+    double sb = (double)m->seq_len * l->mbs, sp_div = l->sp ? l->tp : 1.0;
+    double bytes = 0;
+    if (stage == 0)
+        bytes += MASK_BYTES * sb * m->hidden / sp_div * mb_in_flight;
+    if (stage == l->pp - 1) {
+        int last = l->schedule == LAYOUT_SCHEDULE_GPIPE ? layout_microbatches(l) : 1;
+        double per_mb = 2 * ACT_BYTES * sb * m->hidden / sp_div +
+                        LOGIT_BYTES * sb * m->vocab / l->tp;
+        bytes += per_mb * last;
+    }
+    return bytes;
+}
+
+/* ---- model state ---- */
+
+/* Norms and the biases of row-parallel layers (attention output, MLP down)
+ * are replicated on every tp rank; everything else in a layer is split. */
+static double layer_params_per_rank(const model_desc *m, int tp)
+{
+    double replicated = 2 * model_final_norm_params(m) + (m->linear_bias ? 2.0 * m->hidden : 0);
+    return (model_params_per_layer(m) - replicated) / tp + replicated;
+}
+
+double memory_stage_params(const model_desc *m, const layout_desc *l, int stage)
+{
+    double params = layout_layers_per_stage(l, m) * layer_params_per_rank(m, l->tp);
+    double table = (double)m->vocab * m->hidden / l->tp; /* vocab-parallel */
+    if (stage == 0)
+        params += table + (m->pos == MODEL_POS_LEARNED ? (double)m->seq_len * m->hidden : 0);
+    if (stage == l->pp - 1) {
+        params += model_final_norm_params(m);
+        if (!(m->tied_embeddings && l->pp == 1)) /* tied, pp > 1: the last stage's copy */
+            params += table;
+    }
+    return params;
+}
+
+static double buffers_bytes(const layout_desc *l)
+{
+    int comms = (l->tp > 1) + (l->pp > 1) + (l->dp > 1);
+    return comms * MEMORY_NCCL_COMM_BYTES + (l->dp > 1 ? MEMORY_GRAD_BUCKETS_BYTES : 0);
+}
+
+/* ---- per stage and peak ---- */
+
+int memory_per_stage(const model_desc *m, const layout_desc *l, int stage,
+                     memory_breakdown *out, cs_err *err)
+{
+    if (layout_validate(l, m, 0, 0, err) != 0)
+        return -1;
+    if (stage < 0 || stage >= l->pp)
+        return cs_fail(err, "memory: stage %d is not a pipeline stage of pp %d (stages 0 to %d)",
+                       stage, l->pp, l->pp - 1);
+    memory_breakdown b = {0};
+    b.params = memory_stage_params(m, l, stage);
+    b.weights_bytes = b.params * (l->dtype == MODEL_FP8 ? WEIGHT_BYTES_FP8 : WEIGHT_BYTES_16);
+    b.grads_bytes = b.params * GRAD_BYTES;
+    b.optimizer_bytes = b.params * OPTIMIZER_BYTES / (l->zero ? l->dp : 1);
+    b.chunks_in_flight = memory_chunks_in_flight(l, stage);
+    b.microbatches_in_flight = distinct_microbatches(l, b.chunks_in_flight);
+    b.activations_bytes =
+        b.chunks_in_flight * layout_layers_per_chunk(l, m) * memory_activation_bytes_per_layer(m, l) +
+        edge_bytes(m, l, stage, b.microbatches_in_flight) + recompute_working_bytes(m, l);
+    b.buffers_bytes = buffers_bytes(l);
+    b.peak_bytes = b.weights_bytes + b.grads_bytes + b.optimizer_bytes + b.activations_bytes +
+                   b.buffers_bytes;
+    *out = b;
+    return 0;
+}
+
+double memory_usable_bytes(const dev_type *dev)
+{
+    double vendor_gib = dev->memory_bytes / 1e9;
+    return vendor_gib * 1024.0 * 1024 * 1024 * MEMORY_DRIVER_FRACTION -
+           MEMORY_CONTEXT_RESERVE_BYTES;
+}
+
+int memory_peak(const model_desc *m, const layout_desc *l, const dev_type *dev,
+                memory_breakdown *worst, int *worst_stage, int *fits, cs_err *err)
+{
+    memory_breakdown best, b;
+    if (memory_per_stage(m, l, 0, &best, err) != 0) /* validates the layout */
+        return -1;
+    int at = 0;
+    for (int stage = 1; stage < l->pp; stage++) {
+        if (memory_per_stage(m, l, stage, &b, err) != 0)
+            return -1;
+        if (b.peak_bytes > best.peak_bytes) {
+            best = b;
+            at = stage;
+        }
+    }
+    if (worst)
+        *worst = best;
+    if (worst_stage)
+        *worst_stage = at;
+    if (fits)
+        *fits = best.peak_bytes <= memory_usable_bytes(dev);
+    return 0;
+}
+
+/* "1.23 GiB" for a byte count held in a double. */
+static const char *size_text(double bytes, char *buf, int n)
+{
+    uint64_t whole = bytes <= 0 ? 0 : bytes >= 1.8e19 ? UINT64_MAX : (uint64_t)bytes;
+    units_format_size(whole, buf, n);
+    return buf;
+}
+
+int memory_require_fit(const model_desc *m, const layout_desc *l, const dev_type *dev,
+                       cs_err *err)
+{
+    memory_breakdown b;
+    int stage, fits;
+    if (memory_peak(m, l, dev, &b, &stage, &fits, err) != 0)
+        return -1;
+    if (fits)
+        return 0;
+    char desc[160], peak[32], usable[32], w[32], g[32], o[32], a[32], c[32];
+    return cs_fail(err,
+                   "memory: %s does not fit %s: pipeline stage %d (0-based, of %d) needs %s per GPU (weights %s, "
+                   "gradients %s, optimizer %s, activations %s, buffers %s) but %s is usable; "
+                   "more tp or pp, zero 1, or recomputation would lower it",
+                   layout_describe(l, desc, sizeof desc), dev->name, stage, l->pp,
+                   size_text(b.peak_bytes, peak, sizeof peak),
+                   size_text(b.weights_bytes, w, sizeof w), size_text(b.grads_bytes, g, sizeof g),
+                   size_text(b.optimizer_bytes, o, sizeof o),
+                   size_text(b.activations_bytes, a, sizeof a),
+                   size_text(b.buffers_bytes, c, sizeof c),
+                   size_text(memory_usable_bytes(dev), usable, sizeof usable));
+}
