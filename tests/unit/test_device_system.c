@@ -4,6 +4,7 @@
 
 #include "device.h"
 #include "system.h"
+#include "reference.h"
 #include "tap.h"
 
 /* Parses one data row of devices.csv into a dev_type (figures in its units). */
@@ -41,10 +42,7 @@ static int parse_row(char *line, dev_type *d)
 
 static void catalog_matches_reference(void)
 {
-    const char *shared = getenv("CLUSTERSIM_SHARED");
-    char path[512];
-    snprintf(path, sizeof path, "%s/reference/devices.csv", shared ? shared : "../shared");
-    FILE *fp = fopen(path, "r");
+    FILE *fp = reference_open("devices.csv");
     CHECK(fp != NULL);
     if (!fp)
         return;

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 
 #include "layout.h"
+#include "reference.h"
 #include "tap.h"
 
 /* tp8 pp4 dp32 vpp2 mbs1 gbs1536 sp sel zero1 interleaved on llama3-70b
@@ -288,58 +289,35 @@ static void rule_sp_divides_seq(void)
     CHECK(layout_validate(&l, &m, 1024, 8, NULL) == 0);
 }
 
-/* Parses "params_billion,attention_heads,hidden,layers,tp,pp,gpus,global_batch,". */
-static int read_row(const char *line, int *v)
-{
-    double params_b;
-    return sscanf(line, "%lf,%d,%d,%d,%d,%d,%d,%d,", &params_b, &v[0], &v[1], &v[2], &v[3],
-                  &v[4], &v[5], &v[6]) == 8 ? 0 : -1;
-}
-
-static const model_desc *megatron_model(int heads, int hidden, int layers)
-{
-    for (int i = 0; i < model_catalog_count(); i++) {
-        const model_desc *c = model_catalog_at(i);
-        if (strncmp(c->name, "megatron-", 9) == 0 && c->heads == heads &&
-            c->hidden == hidden && c->layers == layers)
-            return c;
-    }
-    return NULL;
-}
-
 /* Narayanan et al. 2021, Table 1: mbs 1 (not published; assumed), dp =
  * gpus / (tp x pp), 1F1B, DGX A100 nodes of 8 GPUs. */
 static void megatron_published_layouts_valid(void)
 {
-    const char *shared = getenv("CLUSTERSIM_SHARED");
-    char path[512];
-    snprintf(path, sizeof path, "%s/reference/megatron2021_weak_scaling.csv",
-             shared ? shared : "../shared");
-    FILE *fp = fopen(path, "r");
+    FILE *fp = reference_open("megatron2021_weak_scaling.csv");
     CHECK(fp != NULL);
     if (!fp)
         return;
     char line[512];
     int rows = 0;
     while (fgets(line, sizeof line, fp)) {
-        int v[7]; /* heads, hidden, layers, tp, pp, gpus, gbs */
-        if (line[0] == '#' || read_row(line, v) != 0)
+        megatron_row r;
+        if (megatron_row_read(line, &r) != 0)
             continue;
         rows++;
-        const model_desc *m = megatron_model(v[0], v[1], v[2]);
+        const model_desc *m = megatron_model_of(&r);
         CHECK(m != NULL);
         if (!m)
             continue;
         layout_desc l;
         layout_init(&l, m);
-        l.tp = v[3];
-        l.pp = v[4];
-        l.dp = v[5] / (v[3] * v[4]);
-        l.gbs = v[6];
+        l.tp = r.tp;
+        l.pp = r.pp;
+        l.dp = r.gpus / (r.tp * r.pp);
+        l.gbs = r.gbs;
         cs_err err = {""};
         char desc[128];
         printf("# %-16s %s\n", m->name, layout_describe(&l, desc, sizeof desc));
-        CHECK(layout_validate(&l, m, v[5], 8, &err) == 0);
+        CHECK(layout_validate(&l, m, r.gpus, 8, &err) == 0);
         CHECK(err.msg[0] == '\0');
     }
     fclose(fp);

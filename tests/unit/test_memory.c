@@ -7,6 +7,7 @@
 #include <stdlib.h>
 
 #include "memory.h"
+#include "reference.h"
 #include "tap.h"
 
 /* A layout of mbs sequences on tp ranks (dp 1, pp 1), flash attention off
@@ -334,34 +335,12 @@ static void first_stage_overflows(void)
     CHECK_STR_CONTAINS(err.msg, "pipeline stage 0 (0-based, of 8)");
 }
 
-static int read_row(const char *line, int *v)
-{
-    double params_b;
-    return sscanf(line, "%lf,%d,%d,%d,%d,%d,%d,%d,", &params_b, &v[0], &v[1], &v[2], &v[3],
-                  &v[4], &v[5], &v[6]) == 8 ? 0 : -1;
-}
-
-static const model_desc *megatron_model(int heads, int hidden, int layers)
-{
-    for (int i = 0; i < model_catalog_count(); i++) {
-        const model_desc *c = model_catalog_at(i);
-        if (strncmp(c->name, "megatron-", 9) == 0 && c->heads == heads &&
-            c->hidden == hidden && c->layers == layers)
-            return c;
-    }
-    return NULL;
-}
-
 /* Narayanan et al. 2021 trained every Table 1 row on A100 80GB with full
  * recomputation (the reference file's header); mbs 1 and 1F1B assumed.  All
  * must fit. */
 static void megatron_published_layouts_fit(void)
 {
-    const char *shared = getenv("CLUSTERSIM_SHARED");
-    char path[512];
-    snprintf(path, sizeof path, "%s/reference/megatron2021_weak_scaling.csv",
-             shared ? shared : "../shared");
-    FILE *fp = fopen(path, "r");
+    FILE *fp = reference_open("megatron2021_weak_scaling.csv");
     CHECK(fp != NULL);
     if (!fp)
         return;
@@ -369,17 +348,17 @@ static void megatron_published_layouts_fit(void)
     char line[512];
     int rows = 0;
     while (fgets(line, sizeof line, fp)) {
-        int v[7]; /* heads, hidden, layers, tp, pp, gpus, gbs */
+        megatron_row r;
         const model_desc *m;
-        if (line[0] == '#' || read_row(line, v) != 0 || !(m = megatron_model(v[0], v[1], v[2])))
+        if (megatron_row_read(line, &r) != 0 || !(m = megatron_model_of(&r)))
             continue;
         rows++;
         layout_desc l;
         layout_init(&l, m);
-        l.tp = v[3];
-        l.pp = v[4];
-        l.dp = v[5] / (v[3] * v[4]);
-        l.gbs = v[6];
+        l.tp = r.tp;
+        l.pp = r.pp;
+        l.dp = r.gpus / (r.tp * r.pp);
+        l.gbs = r.gbs;
         l.recompute = LAYOUT_RECOMPUTE_FULL;
         l.flash_attention = 0;
         memory_breakdown b;

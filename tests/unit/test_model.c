@@ -4,6 +4,7 @@
 #include <stdlib.h>
 
 #include "model.h"
+#include "reference.h"
 #include "tap.h"
 
 /* Every entry is a valid shape whose computed count matches its published
@@ -47,45 +48,27 @@ static void published_rounding(void)
     CHECK(!model_matches_published(&m));
 }
 
-/* Parses "params_billion,attention_heads,hidden,layers,..." rows. */
-static int read_megatron_row(const char *line, double *params_b, int *heads, int *hidden,
-                             int *layers)
-{
-    return sscanf(line, "%lf,%d,%d,%d,", params_b, heads, hidden, layers) == 4 ? 0 : -1;
-}
-
 /* The ten Megatron entries are the reference file's rows, and Megatron's own
  * formula is our count less the final LayerNorm (2h). */
 static void megatron_reference_rows(void)
 {
-    const char *shared = getenv("CLUSTERSIM_SHARED");
-    char path[512];
-    snprintf(path, sizeof path, "%s/reference/megatron2021_weak_scaling.csv",
-             shared ? shared : "../shared");
-    FILE *fp = fopen(path, "r");
+    FILE *fp = reference_open("megatron2021_weak_scaling.csv");
     CHECK(fp != NULL);
     if (!fp)
         return;
     char line[512];
     int rows = 0;
     while (fgets(line, sizeof line, fp)) {
-        double params_b;
-        int heads, hidden, layers;
-        if (line[0] == '#' || read_megatron_row(line, &params_b, &heads, &hidden, &layers) != 0)
+        megatron_row r;
+        if (megatron_row_read(line, &r) != 0)
             continue;
         rows++;
-        const model_desc *m = NULL;
-        for (int i = 0; i < model_catalog_count() && !m; i++) {
-            const model_desc *c = model_catalog_at(i);
-            if (strncmp(c->name, "megatron-", 9) == 0 && c->hidden == hidden &&
-                c->layers == layers && c->heads == heads)
-                m = c;
-        }
+        const model_desc *m = megatron_model_of(&r);
         CHECK(m != NULL);
         if (!m)
             continue;
-        CHECK_REL(m->published_params, params_b * 1e9, 1e-12);
-        double l = layers, h = hidden, v = m->vocab, s = m->seq_len;
+        CHECK_REL(m->published_params, r.params_billion * 1e9, 1e-12);
+        double l = r.layers, h = r.hidden, v = m->vocab, s = m->seq_len;
         double paper = 12 * l * h * h * (1 + 13 / (12 * h) + (v + s) / (12 * l * h));
         CHECK_REL(model_params(m) - 2 * h, paper, 1e-12);
         CHECK_EQ_INT(m->vocab, 51200);

@@ -1,0 +1,51 @@
+/* reference: test helpers that read ../shared/reference (published figures).
+ *
+ * The directory comes from CLUSTERSIM_SHARED (set by tests/meson.build),
+ * falling back to ../shared. */
+#ifndef CS_TEST_REFERENCE_H
+#define CS_TEST_REFERENCE_H
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "model.h"
+
+/* Opens reference/NAME, or returns NULL (the caller CHECKs it). */
+static inline FILE *reference_open(const char *name)
+{
+    const char *shared = getenv("CLUSTERSIM_SHARED");
+    char path[512];
+    snprintf(path, sizeof path, "%s/reference/%s", shared ? shared : "../shared", name);
+    return fopen(path, "r");
+}
+
+/* One data row of megatron2021_weak_scaling.csv:
+ * params_billion,attention_heads,hidden,layers,tp,pp,gpus,global_batch,... */
+typedef struct megatron_row {
+    double params_billion;
+    int heads, hidden, layers, tp, pp, gpus, gbs;
+} megatron_row;
+
+/* 0 for a data row, -1 for a comment, the header or anything else. */
+static inline int megatron_row_read(const char *line, megatron_row *r)
+{
+    if (line[0] == '#')
+        return -1;
+    return sscanf(line, "%lf,%d,%d,%d,%d,%d,%d,%d,", &r->params_billion, &r->heads, &r->hidden,
+                  &r->layers, &r->tp, &r->pp, &r->gpus, &r->gbs) == 8 ? 0 : -1;
+}
+
+/* The catalog's megatron-* entry with the row's shape, or NULL. */
+static inline const model_desc *megatron_model_of(const megatron_row *r)
+{
+    for (int i = 0; i < model_catalog_count(); i++) {
+        const model_desc *c = model_catalog_at(i);
+        if (strncmp(c->name, "megatron-", 9) == 0 && c->heads == r->heads &&
+            c->hidden == r->hidden && c->layers == r->layers)
+            return c;
+    }
+    return NULL;
+}
+
+#endif
