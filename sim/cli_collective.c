@@ -212,8 +212,9 @@ int cmd_collective(int argc, char **argv)
                              "GPUs; use --gpus 1 to %d or more --nodes", n, o.nodes, o.system,
                              total, total);
     }
-    int32_t gpus[1 << 16];
-    int32_t *group = n <= (1 << 16) ? gpus : malloc(sizeof(int32_t) * (size_t)n);
+    int32_t *group = malloc(sizeof(int32_t) * (size_t)n);
+    if (!group)
+        abort();
     for (int i = 0; i < n; i++)
         group[i] = i;
     coll_plan plans[4];
@@ -227,8 +228,7 @@ int cmd_collective(int argc, char **argv)
     for (int i = 0; i < nalgos; i++)
         if (built[i])
             coll_plan_free(&plans[i]);
-    if (group != gpus)
-        free(group);
+    free(group);
     topo_free(t);
     return rc;
 }

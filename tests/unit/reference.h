@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "layout.h"
 #include "model.h"
 
 /* Opens reference/NAME, or returns NULL (the caller CHECKs it). */
@@ -46,6 +47,18 @@ static inline const model_desc *megatron_model_of(const megatron_row *r)
             return c;
     }
     return NULL;
+}
+
+/* The row's published layout: tp, pp, dp = gpus / (tp x pp), global batch;
+ * everything the table leaves open keeps layout_init's defaults (mbs 1, 1F1B). */
+static inline void megatron_layout_of(const megatron_row *r, const model_desc *m,
+                                      layout_desc *l)
+{
+    layout_init(l, m);
+    l->tp = r->tp;
+    l->pp = r->pp;
+    l->dp = r->gpus / (r->tp * r->pp);
+    l->gbs = r->gbs;
 }
 
 #endif

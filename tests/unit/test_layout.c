@@ -309,11 +309,7 @@ static void megatron_published_layouts_valid(void)
         if (!m)
             continue;
         layout_desc l;
-        layout_init(&l, m);
-        l.tp = r.tp;
-        l.pp = r.pp;
-        l.dp = r.gpus / (r.tp * r.pp);
-        l.gbs = r.gbs;
+        megatron_layout_of(&r, m, &l);
         cs_err err = {""};
         char desc[128];
         printf("# %-16s %s\n", m->name, layout_describe(&l, desc, sizeof desc));

@@ -354,11 +354,7 @@ static void megatron_published_layouts_fit(void)
             continue;
         rows++;
         layout_desc l;
-        layout_init(&l, m);
-        l.tp = r.tp;
-        l.pp = r.pp;
-        l.dp = r.gpus / (r.tp * r.pp);
-        l.gbs = r.gbs;
+        megatron_layout_of(&r, m, &l);
         l.recompute = LAYOUT_RECOMPUTE_FULL;
         l.flash_attention = 0;
         memory_breakdown b;
