@@ -585,3 +585,29 @@ int coll_algo_parse(const char *text, coll_algo *algo, cs_err *err)
         }
     return cs_fail(err, "unknown algorithm '%s'; valid: auto, ring, tree, hier, direct", text);
 }
+
+int coll_plan_best(topo *t, coll_op op, const int32_t *gpus, int n, const coll_params *params,
+                   uint64_t size_bytes, coll_plan *out, cs_err *err)
+{
+    coll_algo algos[4];
+    int nalgos = coll_algos_for(op, algos);
+    double best_s = 0;
+    int found = 0;
+    memset(out, 0, sizeof *out);
+    for (int i = 0; i < nalgos; i++) {
+        coll_plan p;
+        if (coll_plan_build(t, op, algos[i], gpus, n, params, &p, err) != 0)
+            continue; /* an algorithm the group's shape does not allow */
+        double s = coll_time_s(&p, size_bytes);
+        if (!found || s < best_s) {
+            if (found)
+                coll_plan_free(out);
+            *out = p;
+            best_s = s;
+            found = 1;
+        } else {
+            coll_plan_free(&p);
+        }
+    }
+    return found ? 0 : -1; /* err holds the last algorithm's reason */
+}

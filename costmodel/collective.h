@@ -88,6 +88,11 @@ int coll_plan_build(topo *t, coll_op op, coll_algo algo, const int32_t *gpus, in
                     const coll_params *params, coll_plan *out, cs_err *err);
 void coll_plan_free(coll_plan *plan);
 
+/* Builds the plan of every algorithm op supports over gpus and keeps the one
+ * with the smallest closed-form time at size_bytes (the first on ties), as
+ * NCCL's tuner picks an algorithm per size. */
+int coll_plan_best(topo *t, coll_op op, const int32_t *gpus, int n, const coll_params *params,
+                   uint64_t size_bytes, coll_plan *out, cs_err *err);
 /* Closed-form time of the plan for a collective of size_bytes. */
 double coll_time_s(const coll_plan *plan, uint64_t size_bytes);
 

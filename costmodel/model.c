@@ -66,6 +66,17 @@ const model_desc *model_catalog_at(int i)
     return (i >= 0 && i < NCATALOG) ? &catalog[i] : NULL;
 }
 
+const model_desc *model_catalog_find_shape(const char *prefix, int layers, int hidden, int heads)
+{
+    for (int i = 0; i < model_catalog_count(); i++) {
+        const model_desc *c = model_catalog_at(i);
+        if (strncmp(c->name, prefix, strlen(prefix)) == 0 && c->layers == layers &&
+            c->hidden == hidden && c->heads == heads)
+            return c;
+    }
+    return NULL;
+}
+
 int model_find(const char *name, model_desc *out, cs_err *err)
 {
     for (int i = 0; i < NCATALOG; i++)

@@ -62,6 +62,10 @@ const model_desc *model_catalog_at(int i);
  * err lists every name in the catalog. */
 int model_find(const char *name, model_desc *out, cs_err *err);
 
+/* The catalog entry whose name starts with prefix and whose shape has these
+ * layers, hidden size and heads; NULL when none. */
+const model_desc *model_catalog_find_shape(const char *prefix, int layers, int hidden, int heads);
+
 /* Checks the shape: every size positive, heads dividing hidden, kv_heads
  * dividing heads (with the nearest valid values in the message), an even
  * head dimension under rotary positions.  The first rule broken is reported. */

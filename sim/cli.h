@@ -47,5 +47,7 @@ int cmd_devices(int argc, char **argv);
 int cmd_collective(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
 int cmd_model(int argc, char **argv);
+int cmd_estimate(int argc, char **argv);
+int cmd_validate(int argc, char **argv);
 
 #endif

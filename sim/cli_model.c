@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "cli_modelopt.h"
 #include "model.h"
 #include "units.h"
 
@@ -17,100 +18,27 @@ static void model_help(void)
            "Without NAME or flags: the built-in models.  With NAME: its shape and exact\n"
            "parameter count (total, per layer, embeddings) beside the published count.\n"
            "Shape flags replace only the fields they name, in NAME's entry or, without\n"
-           "NAME, in a GPT-style model (then --layers, --hidden and --heads are needed):\n"
-           "  --layers N      transformer layers\n"
-           "  --hidden N      model width; --heads must divide it\n"
-           "  --heads N       attention heads\n"
-           "  --kv-heads N    key/value heads, dividing --heads (default: --heads, MHA)\n"
-           "  --ffn N         MLP inner width (default: 4 x --hidden)\n"
-           "  --vocab N       vocabulary entries (default 51200)\n"
-           "  --seq N         sequence length in tokens (default 2048)\n"
-           "  --mlp gelu|swiglu             (default gelu)\n"
-           "  --norm layernorm|rmsnorm      (default layernorm)\n"
-           "  --pos learned|rotary          position embedding (default learned)\n"
-           "  --embeddings tied|untied      output head shares the input table (default tied)\n"
-           "  --bias yes|no                 biases in linear layers (default yes)\n"
-           "  --dtype fp16|bf16|fp8         (default fp16)\n"
-           "Changing the shape of a built-in model drops its published count.\n");
-}
-
-/* The whole-number shape flags, in the order of the fields they set. */
-enum { F_LAYERS, F_HIDDEN, F_HEADS, F_KV_HEADS, F_FFN, F_VOCAB, F_SEQ, NINT };
-static const struct { const char *opt; long max; } int_flags[NINT] = {
-    {"--layers", 100000},  {"--hidden", 1L << 20}, {"--heads", 1L << 16},
-    {"--kv-heads", 1L << 16}, {"--ffn", 1L << 22}, {"--vocab", 1L << 24},
-    {"--seq", 1L << 24},
-};
-#define OPT_INT 1000 /* getopt value of int_flags[i] is OPT_INT + i */
-
-/* What the user typed; a flag not given leaves the base model's field alone. */
-typedef struct model_flags {
-    long ints[NINT]; /* 0 when not given (given values are >= 1) */
-    int has_mlp, has_norm, has_pos, has_tied, has_bias, has_dtype;
-    model_desc set; /* holds the enum/flag values given */
-    cli_format fmt;
-} model_flags;
-
-static int parse_yes_no(const char *opt, const char *text, const char *yes, const char *no,
-                        int *out)
-{
-    if (strcmp(text, yes) == 0)
-        *out = 1;
-    else if (strcmp(text, no) == 0)
-        *out = 0;
-    else
-        return cli_bad_input(CMD, "%s: '%s' is not one of %s, %s", opt, text, yes, no);
-    return CLI_OK;
-}
-
-/* Handles one option getopt_long returned. */
-static int parse_one(int c, const char *arg, model_flags *f)
-{
-    cs_err err;
-    int rc = 0;
-    if (c >= OPT_INT && c < OPT_INT + NINT)
-        return cli_parse_int(CMD, int_flags[c - OPT_INT].opt, arg, 1, int_flags[c - OPT_INT].max,
-                             &f->ints[c - OPT_INT]);
-    switch (c) {
-    case 'm': f->has_mlp = 1; rc = model_mlp_parse(arg, "--mlp", &f->set.mlp, &err); break;
-    case 'n': f->has_norm = 1; rc = model_norm_parse(arg, "--norm", &f->set.norm, &err); break;
-    case 'p': f->has_pos = 1; rc = model_pos_parse(arg, "--pos", &f->set.pos, &err); break;
-    case 'd': f->has_dtype = 1; rc = model_dtype_parse(arg, "--dtype", &f->set.dtype, &err); break;
-    case 't':
-        f->has_tied = 1;
-        return parse_yes_no("--embeddings", arg, "tied", "untied", &f->set.tied_embeddings);
-    case 'b':
-        f->has_bias = 1;
-        return parse_yes_no("--bias", arg, "yes", "no", &f->set.linear_bias);
-    case 'f': return cli_parse_format(CMD, arg, &f->fmt);
-    default: return cli_bad_input(CMD, "option %d has no handler", c); /* not reached */
-    }
-    return rc == 0 ? CLI_OK : cli_bad_err(CMD, &err);
+           "NAME, in a GPT-style model (then --layers, --hidden and --heads are needed):\n");
+    cli_modelopt_help();
+    printf("Changing the shape of a built-in model drops its published count.\n");
 }
 
 /* Parses the flags; *name is the positional NAME or NULL. */
-static int parse_flags(int argc, char **argv, model_flags *f, const char **name)
+static int parse_flags(int argc, char **argv, model_flags *f, cli_format *fmt, const char **name)
 {
-    static const struct option opts[] = {
-        {"layers", required_argument, 0, OPT_INT + F_LAYERS},
-        {"hidden", required_argument, 0, OPT_INT + F_HIDDEN},
-        {"heads", required_argument, 0, OPT_INT + F_HEADS},
-        {"kv-heads", required_argument, 0, OPT_INT + F_KV_HEADS},
-        {"ffn", required_argument, 0, OPT_INT + F_FFN},
-        {"vocab", required_argument, 0, OPT_INT + F_VOCAB},
-        {"seq", required_argument, 0, OPT_INT + F_SEQ},
-        {"mlp", required_argument, 0, 'm'},  {"norm", required_argument, 0, 'n'},
-        {"pos", required_argument, 0, 'p'},  {"embeddings", required_argument, 0, 't'},
-        {"bias", required_argument, 0, 'b'}, {"dtype", required_argument, 0, 'd'},
-        {"format", required_argument, 0, 'f'}, {0, 0, 0, 0}};
+    struct option opts[CLI_MODELOPT_COUNT + 2];
+    memcpy(opts, cli_modelopt_options, sizeof cli_modelopt_options);
+    opts[CLI_MODELOPT_COUNT] = (struct option){"format", required_argument, 0, 'f'};
+    opts[CLI_MODELOPT_COUNT + 1] = (struct option){0, 0, 0, 0};
     memset(f, 0, sizeof *f);
-    f->fmt = CLI_TABLE;
+    *fmt = CLI_TABLE;
     int c, rc;
     optind = 1;
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         if (c == '?')
             return cli_bad_option(CMD, argc, argv);
-        if ((rc = parse_one(c, optarg, f)))
+        rc = c == 'f' ? cli_parse_format(CMD, optarg, fmt) : cli_modelopt_parse(CMD, c, optarg, f);
+        if (rc)
             return rc;
     }
     if (optind + 1 < argc)
@@ -118,68 +46,6 @@ static int parse_flags(int argc, char **argv, model_flags *f, const char **name)
                              argv[optind + 1]);
     *name = optind < argc ? argv[optind] : NULL;
     return CLI_OK;
-}
-
-static int any_shape_flag(const model_flags *f)
-{
-    for (int i = 0; i < NINT; i++)
-        if (f->ints[i])
-            return 1;
-    return f->has_mlp || f->has_norm || f->has_pos || f->has_tied || f->has_bias;
-}
-
-/* A GPT-style model as Megatron-LM trains it, sized by the flags.  Without a
- * catalog entry to start from, the three sizes that have no sensible default
- * must be given. */
-static int custom_base(const model_flags *f, model_desc *m)
-{
-    static const int required[] = {F_LAYERS, F_HIDDEN, F_HEADS};
-    for (size_t i = 0; i < sizeof required / sizeof required[0]; i++)
-        if (!f->ints[required[i]])
-            return cli_bad_input(CMD,
-                                 "a model without NAME needs --layers, --hidden and --heads "
-                                 "(%s is missing); or name a built-in model, see 'clustersim "
-                                 "model'",
-                                 int_flags[required[i]].opt);
-    *m = (model_desc){"custom", 0, 0, 0, 0, 0, 51200, 2048, MODEL_MLP_GELU,
-                      MODEL_NORM_LAYERNORM, MODEL_POS_LEARNED, 1, 1, MODEL_FP16, 0, 0, NULL};
-    m->kv_heads = (int)f->ints[F_HEADS];
-    m->ffn_hidden = (int)(4 * f->ints[F_HIDDEN] > int_flags[F_FFN].max ? int_flags[F_FFN].max
-                                                                        : 4 * f->ints[F_HIDDEN]);
-    return CLI_OK;
-}
-
-/* Applies the flags to m; a changed shape no longer has a published count. */
-static void apply_flags(const model_flags *f, model_desc *m)
-{
-    int *fields[NINT] = {&m->layers, &m->hidden,     &m->heads,  &m->kv_heads,
-                         &m->ffn_hidden, &m->vocab, &m->seq_len};
-    int changed = 0;
-    for (int i = 0; i < NINT; i++)
-        if (f->ints[i] && *fields[i] != (int)f->ints[i]) {
-            *fields[i] = (int)f->ints[i];
-            changed = 1;
-        }
-#define APPLY(has, field)                                                                    \
-    if (f->has && m->field != f->set.field) {                                                \
-        m->field = f->set.field;                                                             \
-        changed = 1;                                                                         \
-    }
-    APPLY(has_mlp, mlp)
-    APPLY(has_norm, norm)
-    APPLY(has_pos, pos)
-    APPLY(has_tied, tied_embeddings)
-    APPLY(has_bias, linear_bias)
-#undef APPLY
-    if (f->has_dtype) /* the data type does not change the count */
-        m->dtype = f->set.dtype;
-    if (changed && m->published_params > 0) {
-        char base[sizeof m->name];
-        memcpy(base, m->name, sizeof base);
-        snprintf(m->name, sizeof m->name, "%.36s (modified)", base);
-        m->published_params = m->published_step_params = 0;
-        m->params_source = NULL;
-    }
 }
 
 /* "6,738,415,616": whole counts with thousands separators. */
@@ -300,24 +166,19 @@ int cmd_model(int argc, char **argv)
         return CLI_OK;
     }
     model_flags f;
+    cli_format fmt;
     const char *name = NULL;
     int rc;
-    if ((rc = parse_flags(argc, argv, &f, &name)))
+    if ((rc = parse_flags(argc, argv, &f, &fmt, &name)))
         return rc;
-    if (!name && !any_shape_flag(&f) && !f.has_dtype) {
-        list_models(f.fmt);
+    if (!name && !cli_modelopt_any_shape(&f) && !f.has_dtype) {
+        list_models(fmt);
         return CLI_OK;
     }
     model_desc m;
-    cs_err err;
-    if (name && model_find(name, &m, &err) != 0)
-        return cli_bad_err(CMD, &err);
-    if (!name && (rc = custom_base(&f, &m)))
+    if ((rc = cli_modelopt_resolve(CMD, name, &f, &m)))
         return rc;
-    apply_flags(&f, &m);
-    if (model_validate(&m, &err) != 0)
-        return cli_bad_err(CMD, &err);
-    if (f.fmt == CLI_CSV) {
+    if (fmt == CLI_CSV) {
         print_csv_header();
         print_csv_row(&m);
     } else {

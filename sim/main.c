@@ -12,6 +12,8 @@ static const struct {
     {"system", cmd_system, "list the built-in systems, or describe one (GPUs, links, network)"},
     {"devices", cmd_devices, "list the GPU catalog with datasheet figures"},
     {"model", cmd_model, "list the model catalog, or one model's shape and parameter count"},
+    {"estimate", cmd_estimate, "one layout's iteration time, MFU, memory and per-stage breakdown"},
+    {"validate", cmd_validate, "published training figures (Megatron-LM) against the simulator, row by row"},
     {"collective", cmd_collective, "size sweep of a collective, in nccl-tests' columns"},
     {"bench", cmd_bench, "benchmarks: engine, collective, job"},
 };

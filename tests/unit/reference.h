@@ -40,13 +40,7 @@ static inline int megatron_row_read(const char *line, megatron_row *r)
 /* The catalog's megatron-* entry with the row's shape, or NULL. */
 static inline const model_desc *megatron_model_of(const megatron_row *r)
 {
-    for (int i = 0; i < model_catalog_count(); i++) {
-        const model_desc *c = model_catalog_at(i);
-        if (strncmp(c->name, "megatron-", 9) == 0 && c->heads == r->heads &&
-            c->hidden == r->hidden && c->layers == r->layers)
-            return c;
-    }
-    return NULL;
+    return model_catalog_find_shape("megatron-", r->layers, r->hidden, r->heads);
 }
 
 /* The row's published layout: tp, pp, dp = gpus / (tp x pp), global batch;

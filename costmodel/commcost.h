@@ -1,0 +1,68 @@
+/* commcost: where every rank of a layout runs, and the collectives its
+ * communication needs, priced on the topology.
+ *
+ * Rank-to-GPU mapping (Megatron-LM's default order, tensor parallel
+ * innermost, pipeline outermost):
+ *     gpu = tp_rank + tp * (dp_rank + dp * pp_rank)
+ * GPUs are numbered node by node, so a tensor-parallel group of tp <= GPUs
+ * per node (tp dividing it) lies inside one node, the data-parallel group of
+ * a stage spans the nodes of that stage, and consecutive pipeline stages are
+ * tp x dp GPUs apart.
+ *
+ * For each pipeline stage, with the plans of commcost_build:
+ *   tensor parallel  all-reduce, all-gather and reduce-scatter over the
+ *                    stage's tensor-parallel group of replica 0, each at the
+ *                    algorithm fastest for the layer's activation size;
+ *   pipeline         a point-to-point transfer of the activation (1/tp of
+ *                    it per GPU: Megatron's scatter-gather) to the next
+ *                    stage's GPU with the same tensor rank;
+ *   data parallel    the gradient buckets' all-reduce, or with zero 1 their
+ *                    reduce-scatter and, after the optimizer step, the
+ *                    parameters' all-gather, over the stage's data-parallel
+ *                    group of tensor rank 0.  Buckets hold 25 M gradients
+ *                    (as memory.h counts them). */
+#ifndef CS_COMMCOST_H
+#define CS_COMMCOST_H
+
+#include <stdint.h>
+
+#include "collective.h"
+#include "layout.h"
+#include "model.h"
+#include "topo.h"
+
+#define COMMCOST_BUCKET_GRADS 25e6
+
+typedef struct commcost_stage {
+    coll_plan tp_allreduce, tp_allgather, tp_reducescatter; /* nphases 0 when tp == 1 */
+    coll_plan dp_reduce;   /* all-reduce, or reduce-scatter with zero 1; none when dp == 1 */
+    coll_plan dp_allgather;/* zero 1 only */
+    coll_plan p2p;         /* to the next stage (sendrecv of two ranks); none on the last */
+    double tp_allreduce_s, tp_allgather_s, tp_reducescatter_s; /* one collective */
+    double p2p_s;          /* one activation to the next stage */
+    int buckets;           /* data-parallel gradient buckets of the stage */
+    uint64_t bucket_bytes; /* each (the last may be smaller: sizes add up) */
+    uint64_t last_bucket_bytes;
+    double dp_bucket_s, dp_last_bucket_s; /* reduce of one (the last) bucket */
+    double dp_allgather_s; /* parameters after the step (zero 1), whole stage */
+} commcost_stage;
+
+typedef struct commcost {
+    int pp;
+    commcost_stage *stages;
+    uint64_t tp_size_bytes, p2p_bytes;
+} commcost;
+
+/* The GPU of a rank (see the mapping above). */
+int commcost_gpu(const layout_desc *l, int tp_rank, int dp_rank, int pp_rank);
+
+/* Plans and closed-form times for every stage.  The layout must be valid for
+ * the topology's GPU count. */
+int commcost_build(topo *t, const model_desc *m, const layout_desc *l, commcost *out,
+                   cs_err *err);
+void commcost_free(commcost *c);
+
+/* Seconds of the tensor-parallel collectives of one pass. */
+double commcost_tp_s(const commcost_stage *st, int allreduce, int allgather, int reducescatter);
+
+#endif

@@ -1,0 +1,157 @@
+/* estimate: metrics and the closed-form estimate (see estimate.h). */
+#include "estimate.h"
+
+#include <math.h>
+#include <stdlib.h>
+
+#include "memory.h"
+#include "workload.h"
+
+const dev_type *estimate_device(topo *t) { return topo_node_type(t, 0)->gpu; }
+
+int estimate_validate(const estimate_input *in, cs_err *err)
+{
+    int per_node = topo_node_type(in->topology, 0)->gpus;
+    if (in->gpus > topo_gpu_count(in->topology))
+        return cs_fail(err, "the job needs %d GPUs but the system has %d", in->gpus,
+                       topo_gpu_count(in->topology));
+    return layout_validate(in->layout, in->model, in->gpus, per_node, err);
+}
+
+int estimate_begin(const estimate_input *in, estimate_result *out, cs_err *err)
+{
+    const layout_desc *l = in->layout;
+    *out = (estimate_result){0};
+    if (estimate_validate(in, err) != 0)
+        return -1;
+    out->pp = l->pp;
+    out->stages = calloc((size_t)l->pp, sizeof *out->stages);
+    if (!out->stages)
+        abort();
+    const dev_type *dev = estimate_device(in->topology);
+    if (memory_peak(in->model, l, dev, NULL, &out->peak_stage, &out->fits, err) != 0)
+        return -1;
+    for (int s = 0; s < l->pp; s++) {
+        memory_breakdown mb;
+        if (memory_per_stage(in->model, l, s, &mb, err) != 0)
+            return -1;
+        out->stages[s].peak_mem_bytes = mb.peak_bytes;
+    }
+    out->peak_mem_bytes = out->stages[out->peak_stage].peak_mem_bytes;
+    workload_info info;
+    workload_info_of(in->model, l, &info);
+    out->model_flops_iter = info.model_flops_iter;
+    out->hw_flops_iter = info.hw_flops_iter;
+    return 0;
+}
+
+void estimate_finish(const estimate_input *in, estimate_result *out)
+{
+    workload_info info;
+    workload_info_of(in->model, in->layout, &info);
+    double gpus = (double)layout_gpus(in->layout);
+    double peak = opcost_peak_flops(estimate_device(in->topology), in->layout->dtype);
+    out->tokens_per_s = info.tokens_iter / out->iteration_s;
+    out->model_tflops_per_gpu = out->model_flops_iter / out->iteration_s / gpus / 1e12;
+    out->hw_tflops_per_gpu = out->hw_flops_iter / out->iteration_s / gpus / 1e12;
+    out->mfu = out->model_tflops_per_gpu * 1e12 / peak;
+    out->hfu = out->hw_tflops_per_gpu * 1e12 / peak;
+}
+
+/* One microbatch on one stage, all chunks. */
+typedef struct stage_work {
+    double fwd_s, bwd_s, rec_s, tp_s, tp_bwd_s;
+} stage_work;
+
+static stage_work stage_work_of(const estimate_input *in, const commcost_stage *st, int s)
+{
+    stage_work w = {0};
+    const dev_type *dev = estimate_device(in->topology);
+    for (int c = 0; c < in->layout->vpp; c++) {
+        workload_chunk ch;
+        workload_chunk_of(in->model, in->layout, dev, in->eff, s, c, &ch);
+        w.fwd_s += ch.fwd_s;
+        w.bwd_s += ch.bwd_s;
+        w.rec_s += ch.recompute_s;
+        double b = commcost_tp_s(st, ch.tp_bwd.allreduce + ch.tp_recompute.allreduce,
+                                 ch.tp_bwd.allgather + ch.tp_recompute.allgather,
+                                 ch.tp_bwd.reducescatter + ch.tp_recompute.reducescatter);
+        w.tp_bwd_s += b;
+        w.tp_s += b + commcost_tp_s(st, ch.tp_fwd.allreduce, ch.tp_fwd.allgather,
+                                    ch.tp_fwd.reducescatter);
+    }
+    return w;
+}
+
+static double stage_total(const stage_work *w) { return w->fwd_s + w->bwd_s + w->rec_s + w->tp_s; }
+
+/* Data-parallel time after the last backward, optimizer step, all-gather. */
+static double stage_tail(const estimate_input *in, const commcost_stage *st,
+                         const stage_work *w, int s, estimate_stage *out)
+{
+    double dp_s = 0, window = w->bwd_s + w->rec_s + w->tp_bwd_s;
+    if (in->layout->dp > 1) {
+        double all = (st->buckets - 1) * st->dp_bucket_s + st->dp_last_bucket_s;
+        dp_s = fmax(st->dp_last_bucket_s, all - window);
+    }
+    const dev_type *dev = estimate_device(in->topology);
+    out->dp_exposed_s = dp_s;
+    out->optimizer_s = workload_optimizer_s(in->model, in->layout, dev, in->eff, s) +
+                       st->dp_allgather_s;
+    return dp_s + out->optimizer_s;
+}
+
+static void analytic_times(const estimate_input *in, const commcost *cc, estimate_result *out)
+{
+    const layout_desc *l = in->layout;
+    int m = layout_microbatches(l), pp = l->pp;
+    double v = l->schedule == LAYOUT_SCHEDULE_INTERLEAVED ? l->vpp : 1;
+    stage_work *w = calloc((size_t)pp, sizeof *w);
+    if (!w)
+        abort();
+    double cmax = 0, csum = 0, p2p = 0;
+    for (int s = 0; s < pp; s++) {
+        w[s] = stage_work_of(in, &cc->stages[s], s);
+        cmax = fmax(cmax, stage_total(&w[s]));
+        csum += stage_total(&w[s]);
+        p2p = fmax(p2p, cc->stages[s].p2p_s);
+    }
+    double pipe = (m - 1) * cmax + csum / v + 2 * (pp - 1) * p2p;
+    double iter = 0, drained = 0; /* stage s ends its backward `drained` before stage 0 */
+    for (int s = 0; s < pp; s++) {
+        double tail = stage_tail(in, &cc->stages[s], &w[s], s, &out->stages[s]);
+        iter = fmax(iter, pipe - drained + tail);
+        drained += (w[s].bwd_s + w[s].rec_s + w[s].tp_bwd_s) / v + p2p;
+    }
+    for (int s = 0; s < pp; s++) {
+        estimate_stage *e = &out->stages[s];
+        e->compute_s = m * (w[s].fwd_s + w[s].bwd_s);
+        e->recompute_s = m * w[s].rec_s;
+        e->tp_comm_s = m * w[s].tp_s;
+        e->p2p_s = 2 * (pp - 1) * p2p;
+        double busy = e->compute_s + e->recompute_s + e->tp_comm_s + e->p2p_s + e->dp_exposed_s +
+                      e->optimizer_s;
+        e->bubble_s = fmax(0, iter - busy);
+    }
+    out->iteration_s = iter;
+    free(w);
+}
+
+int estimate_analytic(const estimate_input *in, estimate_result *out, cs_err *err)
+{
+    if (estimate_begin(in, out, err) != 0)
+        return -1;
+    commcost cc;
+    if (commcost_build(in->topology, in->model, in->layout, &cc, err) != 0)
+        return -1;
+    analytic_times(in, &cc, out);
+    commcost_free(&cc);
+    estimate_finish(in, out);
+    return 0;
+}
+
+void estimate_result_free(estimate_result *r)
+{
+    free(r->stages);
+    r->stages = NULL;
+}

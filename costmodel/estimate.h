@@ -1,0 +1,88 @@
+/* estimate: the figures of one training iteration of a layout, and the
+ * closed-form (analytic) way to get them.
+ *
+ * Owns estimate_result (iteration time, throughput, FLOP rates, MFU, HFU,
+ * memory verdict and a per-stage breakdown), the metric formulas shared by
+ * the analytic estimate and the simulation (estimate_finish), and the
+ * analytic estimate itself.
+ *
+ * Analytic model, per stage s with C_s the compute plus tensor-parallel
+ * communication of one microbatch over all the stage's chunks and P the
+ * slowest pipeline transfer:
+ *   pipeline  (m - 1) max_s C_s + sum_s C_s / v + 2 (pp - 1) P
+ *             (v = vpp for the interleaved schedule, else 1: the bubble is
+ *             (pp - 1) / v stage-microbatches, Narayanan et al. 2021 sec. 2.2;
+ *             the first term is exact for equal stages);
+ *   then, on each stage, the data-parallel reduction of the buckets not
+ *   hidden behind the last microbatch's backward pass (at least the last
+ *   bucket), the optimizer step and, with zero 1, the parameter all-gather;
+ *   the iteration ends with the slowest stage.
+ * Metrics (docs/estimate.md):
+ *   tokens/s = gbs * seq / iteration
+ *   model TFLOP/s per GPU = model FLOPs per iteration / iteration / GPUs
+ *   hardware TFLOP/s per GPU = the same with recomputation's FLOPs
+ *   MFU, HFU = those rates over the device's dense peak for the data type. */
+#ifndef CS_ESTIMATE_H
+#define CS_ESTIMATE_H
+
+#include "commcost.h"
+#include "device.h"
+#include "layout.h"
+#include "model.h"
+#include "opcost.h"
+#include "topo.h"
+
+/* Where the time of one stage went (seconds per iteration, one GPU). */
+typedef struct estimate_stage {
+    double compute_s;      /* forward and backward */
+    double recompute_s;
+    double tp_comm_s;      /* tensor-parallel collectives (blocking, never hidden) */
+    double dp_exposed_s;   /* data-parallel communication not hidden by backward */
+    double p2p_s;          /* waiting on pipeline transfers */
+    double bubble_s;       /* idle for want of work: fill and drain */
+    double optimizer_s;    /* optimizer step and zero-1 parameter all-gather */
+    double peak_mem_bytes;
+} estimate_stage;
+
+typedef struct estimate_result {
+    double iteration_s;
+    double tokens_per_s;
+    double model_flops_iter, hw_flops_iter;
+    double model_tflops_per_gpu, hw_tflops_per_gpu;
+    double mfu, hfu;
+    double peak_mem_bytes; /* the stage with the highest peak */
+    int peak_stage;
+    int fits;
+    int pp;
+    estimate_stage *stages; /* pp entries, owned */
+} estimate_result;
+
+/* What an estimate needs; the topology must hold the layout's GPUs. */
+typedef struct estimate_input {
+    const model_desc *model;
+    const layout_desc *layout;
+    topo *topology;
+    int gpus;              /* GPUs the job uses: tp x pp x dp, at most the topology's */
+    const opcost_eff *eff;
+} estimate_input;
+
+/* The device of the GPUs the layout runs on (the first node's). */
+const dev_type *estimate_device(topo *t);
+
+/* Allocates out->stages and fills FLOPs, memory and the verdict. */
+int estimate_begin(const estimate_input *in, estimate_result *out, cs_err *err);
+
+/* Given iteration_s, fills throughput, FLOP rates, MFU and HFU. */
+void estimate_finish(const estimate_input *in, estimate_result *out);
+
+/* Closed-form estimate.  Validates the layout against the topology (the
+ * GPU count and the node rules); an invalid layout is an error, a layout
+ * that does not fit is estimated with fits = 0. */
+int estimate_analytic(const estimate_input *in, estimate_result *out, cs_err *err);
+
+/* Validates the layout for the topology: GPU count and node rules. */
+int estimate_validate(const estimate_input *in, cs_err *err);
+
+void estimate_result_free(estimate_result *r);
+
+#endif

@@ -1,0 +1,66 @@
+/* opcost: the time one GPU takes for one operator, from its FLOPs and bytes.
+ *
+ * Owns the device efficiency model (opcost_eff) and the three kernel kinds
+ * a transformer is made of:
+ *   matrix multiply   the output is cut into tiles of tile_m x tile_n; each SM
+ *                     computes one tile per wave, at peak * gemm_eff / SMs, so
+ *                     partial tiles (padding) and a last partly filled wave
+ *                     cost a whole tile and a whole wave.  The time is the
+ *                     larger of that and the bytes moved (inputs and output
+ *                     once) at the achieved memory bandwidth (a roofline):
+ *                     thin multiplies such as attention's per-head ones come
+ *                     out bandwidth-bound.
+ *   fused attention   FlashAttention-style: FLOPs at peak * attn_eff, reading
+ *                     Q, K, V and writing the output once.
+ *   memory-bound      norms, activations, dropout, residual adds, softmax,
+ *                     the optimizer: bytes read plus written at
+ *                     hbm_bw * mem_eff.
+ * Every kernel adds kernel_gap_s: the idle time between dependent kernels.
+ *
+ * Default efficiencies (opcost_eff_default) are documented constants, not
+ * fitted to any validation figure:
+ *   gemm_eff 0.821  chosen so that this model reproduces the one measured
+ *                   matrix multiply in ../shared/reference/h200_measured.csv
+ *                   (bf16 8192^3 at 788 TFLOP/s on an H200: 2048 tiles of
+ *                   128 x 256 in 16 waves over 132 SMs, so 788 / 989.4 /
+ *                   (2048 / 2112) = 0.821), applied to every device until
+ *                   calibration (issue 6) fits one per device and data type;
+ *   mem_eff 0.896   the measured H200 device-to-device copy, 4.3 of 4.8 TB/s;
+ *   attn_eff 0.55   FlashAttention-2 (Dao 2023) reaches roughly 50-70% of
+ *                   A100 peak forward and less backward; one figure for both;
+ *   kernel_gap_s 2e-6  launch-to-launch gap of dependent kernels in eager
+ *                   PyTorch with the CPU running ahead (an assumption);
+ *   tile 128 x 256  the output tile of cuBLAS's large fp16 kernels. */
+#ifndef CS_OPCOST_H
+#define CS_OPCOST_H
+
+#include "device.h"
+#include "model.h"
+
+typedef struct opcost_eff {
+    double gemm_eff;     /* fraction of the data type's peak a full wave of tiles reaches */
+    double attn_eff;     /* fraction of peak of the fused attention kernel */
+    double mem_eff;      /* fraction of HBM bandwidth a streaming kernel reaches */
+    double kernel_gap_s; /* added to every kernel */
+    int tile_m, tile_n;  /* output tile of one SM */
+} opcost_eff;
+
+void opcost_eff_default(opcost_eff *e);
+
+/* Peak FLOP/s of the device for matrix multiplies in dtype (fp8 falls back
+ * to the 16-bit peak on devices without fp8). */
+double opcost_peak_flops(const dev_type *dev, model_dtype dtype);
+
+/* Seconds for `batch` independent multiplies of (m x k) by (k x n), operands
+ * elem_bytes wide. */
+double opcost_gemm_s(const dev_type *dev, const opcost_eff *e, model_dtype dtype, double m,
+                     double n, double k, double batch, double elem_bytes);
+
+/* Seconds for a fused attention kernel doing `flops` and moving `bytes`. */
+double opcost_attention_s(const dev_type *dev, const opcost_eff *e, model_dtype dtype,
+                          double flops, double bytes);
+
+/* Seconds for a streaming kernel that reads and writes `bytes` in all. */
+double opcost_membound_s(const dev_type *dev, const opcost_eff *e, double bytes);
+
+#endif

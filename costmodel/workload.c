@@ -1,0 +1,242 @@
+/* workload: operators of a transformer layer and their sums per chunk (see
+ * workload.h for the conventions). */
+#include "workload.h"
+
+#include "memory.h"
+
+#define ACT_BYTES 2.0  /* activations stay 16-bit under every dtype (memory.h) */
+#define MASK_BYTES 1.0 /* a dropout mask element */
+#define ADAM_BYTES_PER_PARAM 28.0
+
+/* Shapes every operator needs, per GPU. */
+typedef struct shape {
+    double b, s, h, t, tokens, tokens_sp, heads_t, d, qkv_n, ffn_t, vocab_t;
+} shape;
+
+static shape shape_of(const model_desc *m, const layout_desc *l)
+{
+    shape x;
+    x.b = l->mbs;
+    x.s = m->seq_len;
+    x.h = m->hidden;
+    x.t = l->tp;
+    x.tokens = x.b * x.s;
+    x.tokens_sp = l->sp ? x.tokens / x.t : x.tokens;
+    x.heads_t = (double)m->heads / x.t;
+    x.d = model_head_dim(m);
+    x.qkv_n = (m->hidden + 2.0 * m->kv_heads * x.d) / x.t;
+    x.ffn_t = (double)m->ffn_hidden / x.t;
+    x.vocab_t = (double)m->vocab / x.t;
+    return x;
+}
+
+typedef struct ctx {
+    const dev_type *dev;
+    const opcost_eff *e;
+    model_dtype dtype;
+    workload_op *ops;
+    int n;
+} ctx;
+
+/* A matrix multiply (m x k) by (k x n) and its two backward multiplies. */
+static void add_gemm(ctx *c, const char *name, double m, double n, double k)
+{
+    workload_op *o = &c->ops[c->n++];
+    o->name = name;
+    o->fwd_flops = 2 * m * n * k;
+    o->fwd_s = opcost_gemm_s(c->dev, c->e, c->dtype, m, n, k, 1, ACT_BYTES);
+    o->bwd_s = opcost_gemm_s(c->dev, c->e, c->dtype, m, k, n, 1, ACT_BYTES) +
+               opcost_gemm_s(c->dev, c->e, c->dtype, k, n, m, 1, ACT_BYTES);
+    o->attention_core = 0;
+}
+
+/* A streaming kernel moving fwd_bytes forward and bwd_bytes backward. */
+static void add_stream(ctx *c, const char *name, double fwd_bytes, double bwd_bytes, int core)
+{
+    workload_op *o = &c->ops[c->n++];
+    o->name = name;
+    o->fwd_flops = 0;
+    o->fwd_s = opcost_membound_s(c->dev, c->e, fwd_bytes);
+    o->bwd_s = opcost_membound_s(c->dev, c->e, bwd_bytes);
+    o->attention_core = core;
+}
+
+/* FlashAttention-style fused kernel over all heads of the GPU. */
+static void add_flash(ctx *c, const shape *x, double model_flops)
+{
+    double qkvo_bytes = x->tokens * (x->qkv_n + x->h / x->t) * ACT_BYTES;
+    double run_flops = model_flops / 2; /* causal: the upper triangle is skipped */
+    workload_op *o = &c->ops[c->n++];
+    o->name = "attention (fused)";
+    o->fwd_flops = model_flops;
+    o->fwd_s = opcost_attention_s(c->dev, c->e, c->dtype, run_flops, qkvo_bytes);
+    o->bwd_s = opcost_attention_s(c->dev, c->e, c->dtype, 2.5 * run_flops, 2 * qkvo_bytes);
+    o->attention_core = 1;
+}
+
+/* Megatron-LM's unfused attention: the s x s scores are materialised. */
+static void add_unfused_attention(ctx *c, const shape *x)
+{
+    double batch = x->b * x->heads_t, s = x->s, d = x->d;
+    double scores = batch * s * s;
+    workload_op *o = &c->ops[c->n++];
+    o->name = "attention QK^T";
+    o->fwd_flops = 2 * batch * s * s * d;
+    o->fwd_s = opcost_gemm_s(c->dev, c->e, c->dtype, s, s, d, batch, ACT_BYTES);
+    o->bwd_s = 2 * opcost_gemm_s(c->dev, c->e, c->dtype, s, d, s, batch, ACT_BYTES);
+    o->attention_core = 1;
+    add_stream(c, "softmax", scores * ACT_BYTES * 2, scores * ACT_BYTES * 3, 1);
+    add_stream(c, "attention dropout", scores * (2 * ACT_BYTES + MASK_BYTES),
+               scores * (2 * ACT_BYTES + MASK_BYTES), 1);
+    o = &c->ops[c->n++];
+    o->name = "attention PV";
+    o->fwd_flops = 2 * batch * s * s * d;
+    o->fwd_s = opcost_gemm_s(c->dev, c->e, c->dtype, s, d, s, batch, ACT_BYTES);
+    o->bwd_s = opcost_gemm_s(c->dev, c->e, c->dtype, s, s, d, batch, ACT_BYTES) +
+               opcost_gemm_s(c->dev, c->e, c->dtype, s, d, s, batch, ACT_BYTES);
+    o->attention_core = 1;
+}
+
+int workload_layer_ops(const model_desc *m, const layout_desc *l, const dev_type *dev,
+                       const opcost_eff *e, workload_op *ops)
+{
+    shape x = shape_of(m, l);
+    ctx c = {dev, e, l->dtype, ops, 0};
+    double act_sp = x.tokens_sp * x.h * ACT_BYTES;        /* one replicated activation */
+    double drop_fwd = x.tokens_sp * x.h * (3 * ACT_BYTES + MASK_BYTES) ;
+    double drop_bwd = x.tokens_sp * x.h * (2 * ACT_BYTES + MASK_BYTES);
+    int swiglu = m->mlp == MODEL_MLP_SWIGLU;
+    double act_t = x.tokens * x.ffn_t * ACT_BYTES;         /* one MLP-inner tensor */
+
+    add_stream(&c, "norm1", 2 * act_sp, 3 * act_sp, 0);
+    add_gemm(&c, "qkv", x.tokens, x.qkv_n, x.h);
+    if (l->flash_attention)
+        add_flash(&c, &x, 4 * x.b * x.s * x.s * x.h / x.t);
+    else
+        add_unfused_attention(&c, &x);
+    add_gemm(&c, "proj", x.tokens, x.h, x.h / x.t);
+    add_stream(&c, "dropout+residual1", drop_fwd, drop_bwd, 0);
+    add_stream(&c, "norm2", 2 * act_sp, 3 * act_sp, 0);
+    add_gemm(&c, "mlp_up", x.tokens, (swiglu ? 2 : 1) * x.ffn_t, x.h);
+    add_stream(&c, swiglu ? "swiglu" : "gelu", (swiglu ? 3 : 2) * act_t,
+               (swiglu ? 5 : 3) * act_t, 0);
+    add_gemm(&c, "mlp_down", x.tokens, x.h, x.ffn_t);
+    add_stream(&c, "dropout+residual2", drop_fwd, drop_bwd, 0);
+    return c.n;
+}
+
+/* Tensor-parallel collectives of one pass over `layers` layers. */
+static workload_tp tp_of(const layout_desc *l, int collectives_per_pass)
+{
+    workload_tp tp = {0, 0, 0};
+    if (l->tp == 1)
+        return tp;
+    if (l->sp) {
+        tp.allgather = collectives_per_pass;
+        tp.reducescatter = collectives_per_pass;
+    } else {
+        tp.allreduce = collectives_per_pass;
+    }
+    return tp;
+}
+
+static void add_layers(const model_desc *m, const layout_desc *l, const dev_type *dev,
+                       const opcost_eff *e, int layers, workload_chunk *out)
+{
+    workload_op ops[WORKLOAD_MAX_OPS];
+    int n = workload_layer_ops(m, l, dev, e, ops);
+    for (int i = 0; i < n; i++) {
+        int again = l->recompute == LAYOUT_RECOMPUTE_FULL ||
+                    (l->recompute == LAYOUT_RECOMPUTE_SELECTIVE && ops[i].attention_core);
+        out->fwd_s += layers * ops[i].fwd_s;
+        out->bwd_s += layers * ops[i].bwd_s;
+        out->model_flops += layers * 3 * ops[i].fwd_flops;
+        if (again) {
+            out->recompute_s += layers * ops[i].fwd_s;
+            out->recompute_flops += layers * ops[i].fwd_flops;
+        }
+    }
+    out->tp_fwd = tp_of(l, 2 * layers);
+    out->tp_bwd = tp_of(l, 2 * layers);
+    out->tp_recompute = tp_of(l, l->recompute == LAYOUT_RECOMPUTE_FULL ? 2 * layers : 0);
+}
+
+/* Input embedding (vocab-parallel lookup, positions, dropout). */
+static void add_embedding(const model_desc *m, const layout_desc *l, const dev_type *dev,
+                          const opcost_eff *e, workload_chunk *out)
+{
+    shape x = shape_of(m, l);
+    double act = x.tokens * x.h * ACT_BYTES;
+    double fwd = 2 * act + (m->pos == MODEL_POS_LEARNED ? 3 * act : 0) +
+                 x.tokens_sp * x.h * (2 * ACT_BYTES + MASK_BYTES);
+    out->fwd_s += opcost_membound_s(dev, e, fwd);
+    out->bwd_s += opcost_membound_s(dev, e, x.tokens * x.h * (ACT_BYTES + 4));
+    out->tp_fwd.allreduce += l->tp > 1 && !l->sp;
+    out->tp_fwd.reducescatter += l->tp > 1 && l->sp;
+}
+
+/* Final norm, output layer (vocab-parallel) and cross-entropy loss in fp32. */
+static void add_head(const model_desc *m, const layout_desc *l, const dev_type *dev,
+                     const opcost_eff *e, workload_chunk *out)
+{
+    shape x = shape_of(m, l);
+    ctx c = {dev, e, l->dtype, NULL, 0};
+    workload_op op;
+    c.ops = &op;
+    add_gemm(&c, "logits", x.tokens, x.vocab_t, x.h);
+    double act_sp = x.tokens_sp * x.h * ACT_BYTES;
+    double logits = x.tokens * x.vocab_t;
+    out->fwd_s += op.fwd_s + opcost_membound_s(dev, e, 2 * act_sp) +
+                  opcost_membound_s(dev, e, logits * (ACT_BYTES + 12));
+    out->bwd_s += op.bwd_s + opcost_membound_s(dev, e, 3 * act_sp) +
+                  opcost_membound_s(dev, e, logits * (ACT_BYTES + 4));
+    out->model_flops += 3 * op.fwd_flops;
+    out->tp_fwd.allgather += l->tp > 1 && l->sp;
+    out->tp_bwd.allreduce += l->tp > 1 && !l->sp;
+    out->tp_bwd.reducescatter += l->tp > 1 && l->sp;
+}
+
+void workload_chunk_of(const model_desc *m, const layout_desc *l, const dev_type *dev,
+                       const opcost_eff *e, int stage, int chunk, workload_chunk *out)
+{
+    *out = (workload_chunk){0};
+    add_layers(m, l, dev, e, layout_layers_per_chunk(l, m), out);
+    if (stage == 0 && chunk == 0)
+        add_embedding(m, l, dev, e, out);
+    if (stage == l->pp - 1 && chunk == l->vpp - 1)
+        add_head(m, l, dev, e, out);
+}
+
+void workload_info_of(const model_desc *m, const layout_desc *l, workload_info *out)
+{
+    shape x = shape_of(m, l);
+    double b = l->gbs, s = m->seq_len, h = m->hidden, d = model_head_dim(m);
+    double kv = (double)m->kv_heads * d, f = m->ffn_hidden;
+    double tokens = b * s;
+    double gemm = 2 * tokens * h * (h + 2 * kv) + 2 * tokens * h * h +
+                  2 * tokens * h * f * (m->mlp == MODEL_MLP_SWIGLU ? 3 : 2);
+    double attn = 4 * b * s * s * h;
+    double logits = 2 * tokens * h * m->vocab;
+    out->tp_size_bytes = x.tokens * x.h * ACT_BYTES;
+    out->p2p_bytes = x.tokens * x.h * ACT_BYTES / x.t; /* Megatron's scatter-gather split */
+    out->model_flops_iter = 3 * (m->layers * (gemm + attn) + logits);
+    double recompute = 0;
+    if (l->recompute == LAYOUT_RECOMPUTE_FULL)
+        recompute = m->layers * (gemm + attn);
+    else if (l->recompute == LAYOUT_RECOMPUTE_SELECTIVE)
+        recompute = m->layers * attn;
+    out->hw_flops_iter = out->model_flops_iter + recompute;
+    out->tokens_iter = tokens;
+}
+
+double workload_grad_bytes(const model_desc *m, const layout_desc *l, int stage)
+{
+    return memory_stage_params(m, l, stage) * ACT_BYTES;
+}
+
+double workload_optimizer_s(const model_desc *m, const layout_desc *l, const dev_type *dev,
+                            const opcost_eff *e, int stage)
+{
+    double params = memory_stage_params(m, l, stage) / (l->zero ? l->dp : 1);
+    return opcost_membound_s(dev, e, params * ADAM_BYTES_PER_PARAM);
+}

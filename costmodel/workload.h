@@ -1,0 +1,97 @@
+/* workload: what one GPU computes and communicates for one training
+ * iteration of a layout, operator by operator.
+ *
+ * Owns the operator list of a transformer layer (forward and backward, per
+ * GPU of a tensor-parallel group), the embedding and the output layer with
+ * the loss, the optimizer step, and their sums per pipeline chunk: compute
+ * seconds (through opcost), FLOPs, and the communication each pass needs
+ * (tensor-parallel collectives, pipeline activations, data-parallel
+ * gradients).  Times of communication are not here: they depend on the
+ * topology (estimate and sim/trainsim price them).
+ *
+ * Operators of one layer, per microbatch of b sequences of s tokens, T = b s,
+ * on one of t tensor-parallel GPUs (Megatron's split: QKV and MLP-up column
+ * parallel, output projection and MLP-down row parallel); elementwise work
+ * on the replicated activations is split t ways only under sp:
+ *   norm1, qkv, attention core, proj, dropout+residual, norm2, mlp_up,
+ *   activation, mlp_down, dropout+residual.
+ * Attention core: with flash attention one fused kernel (causal: half of the
+ * s x s blocks are skipped, backward 2.5x the forward FLOPs as in
+ * FlashAttention-2); without, Megatron-LM's unfused path: a batched QK^T,
+ * fused scale-mask-softmax, dropout on the probabilities, a batched PV.
+ * Backward of a matrix multiply is two multiplies (input and weight
+ * gradient); of a streaming kernel, one that reads the gradient and the
+ * saved input and writes the input gradient.
+ *
+ * FLOPs (the formulas in docs/estimate.md): model FLOPs count 2 m n k per
+ * multiply and 4 b s^2 h per layer for attention (the full s x s, as
+ * Narayanan et al. 2021 and Korthikanti et al. 2022 count), times 3 for
+ * forward and backward; hardware FLOPs add the recomputed forward work
+ * (full: the whole layer; selective: the attention core).  For a GPT shape
+ * the totals are Narayanan et al.'s 72 B s l h^2 (1 + s/(6h)) + 6 B s h V
+ * and, with full recomputation, their 96 B s l h^2 (1 + s/(6h) + V/(16lh)). */
+#ifndef CS_WORKLOAD_H
+#define CS_WORKLOAD_H
+
+#include "device.h"
+#include "layout.h"
+#include "model.h"
+#include "opcost.h"
+
+/* One operator of a layer, for one microbatch on one GPU. */
+typedef struct workload_op {
+    const char *name;
+    double fwd_flops;   /* model FLOPs of the forward (0 for streaming kernels) */
+    double fwd_s, bwd_s;
+    int attention_core; /* recomputed under selective recomputation */
+} workload_op;
+
+#define WORKLOAD_MAX_OPS 24
+
+/* Tensor-parallel collectives of one pass, all of size_bytes (nccl-tests
+ * convention: the whole activation T x h). */
+typedef struct workload_tp {
+    int allreduce, allgather, reducescatter;
+} workload_tp;
+
+/* One pipeline chunk (layers / (pp vpp) layers, plus the embedding on the
+ * first chunk of stage 0 and the output layer on the last chunk of the last
+ * stage) for one microbatch on one GPU. */
+typedef struct workload_chunk {
+    double fwd_s, bwd_s, recompute_s;  /* compute seconds */
+    double model_flops;                /* forward + backward */
+    double recompute_flops;
+    workload_tp tp_fwd, tp_bwd, tp_recompute;
+} workload_chunk;
+
+/* What a whole layout needs beyond the chunks. */
+typedef struct workload_info {
+    double tp_size_bytes;      /* size of each tensor-parallel collective */
+    double p2p_bytes;          /* activation (or its gradient) one GPU sends per boundary */
+    double model_flops_iter;   /* whole iteration, all GPUs */
+    double hw_flops_iter;
+    double tokens_iter;        /* gbs x seq */
+} workload_info;
+
+/* The layer's operators into ops (at most WORKLOAD_MAX_OPS); returns the count. */
+int workload_layer_ops(const model_desc *m, const layout_desc *l, const dev_type *dev,
+                       const opcost_eff *e, workload_op *ops);
+
+/* Chunk `chunk` (0 .. vpp-1) of pipeline stage `stage`; the layout is valid. */
+void workload_chunk_of(const model_desc *m, const layout_desc *l, const dev_type *dev,
+                       const opcost_eff *e, int stage, int chunk, workload_chunk *out);
+
+/* Sizes and FLOP totals of the layout. */
+void workload_info_of(const model_desc *m, const layout_desc *l, workload_info *out);
+
+/* Seconds of the optimizer step on one GPU of `stage` (Adam, bandwidth-
+ * bound: 28 bytes per parameter the GPU updates: fp32 master weight,
+ * momentum and variance read and written, the 16-bit gradient read and the
+ * 16-bit weight written; with zero 1 a GPU updates 1/dp of its parameters). */
+double workload_optimizer_s(const model_desc *m, const layout_desc *l, const dev_type *dev,
+                            const opcost_eff *e, int stage);
+
+/* Bytes of 16-bit gradients one GPU of `stage` reduces over data parallelism. */
+double workload_grad_bytes(const model_desc *m, const layout_desc *l, int stage);
+
+#endif

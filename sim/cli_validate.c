@@ -1,0 +1,383 @@
+/* cli_validate: `clustersim validate STUDY`: published training throughput
+ * against the simulator, row by row, with the error and the assumptions the
+ * source leaves open. */
+#include <getopt.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "csvread.h"
+#include "estimate.h"
+#include "trainsim.h"
+
+#define CMD "validate"
+
+#ifndef CS_VALIDATE_DIR
+#define CS_VALIDATE_DIR "validate"
+#endif
+
+typedef struct val_opts {
+    const char *reference;
+    int analytic;
+    long mbs;
+    cli_format fmt;
+} val_opts;
+
+/* One compared row. */
+typedef struct val_row {
+    char label[64];
+    int gpus, tp, pp, dp, microbatches, fits;
+    double published, predicted, error_pct, iteration_s, wall_s;
+} val_row;
+
+typedef struct val_run {
+    const val_opts *o;
+    const struct study *study;
+    val_row rows[64];
+    int n;
+    int header_seen;
+} val_run;
+
+typedef struct study {
+    const char *name, *file, *metric, *unit;
+    const char *const *columns; /* the header the file must have */
+    int ncolumns;
+    const char *assumptions;
+    int (*row)(val_run *run, int line, char **f, cs_err *err);
+} study;
+
+/* ---- shared ------------------------------------------------------------------ */
+
+/* Simulates (or estimates) one layout on `nodes` nodes of system `sys_name`. */
+static int run_layout(const val_opts *o, const char *sys_name, int nodes, const model_desc *m,
+                      const layout_desc *l, estimate_result *r, double *wall_s, cs_err *err)
+{
+    sys_system sys;
+    topo *t = NULL;
+    if (sys_from_catalog(sys_name, nodes, &sys, err) != 0 || topo_build(&sys, &t, err) != 0)
+        return -1;
+    opcost_eff eff;
+    opcost_eff_default(&eff);
+    estimate_input in = {m, l, t, (int)layout_gpus(l), &eff};
+    trainsim_stats stats = {0};
+    double t0 = cli_wall_s();
+    int rc = o->analytic ? estimate_analytic(&in, r, err)
+                         : trainsim_run(&in, TRAINSIM_FOLDED, r, &stats, err);
+    *wall_s = cli_wall_s() - t0;
+    topo_free(t);
+    return rc;
+}
+
+/* The layout every row shares: recomputation, kernels and data type as the
+ * sources ran them. */
+static void row_layout(const model_desc *m, int tp, int pp, int dp, int mbs, int gbs,
+                       layout_desc *l)
+{
+    layout_init(l, m);
+    l->tp = tp;
+    l->pp = pp;
+    l->dp = dp;
+    l->mbs = mbs;
+    l->gbs = gbs;
+    l->recompute = LAYOUT_RECOMPUTE_FULL;
+    l->flash_attention = 0;
+    l->dtype = MODEL_FP16;
+}
+
+static int field_num(char **f, int i, int line, double *out, cs_err *err)
+{
+    char *end;
+    *out = strtod(f[i], &end);
+    if (end == f[i] || *end)
+        return cs_fail(err, "line %d, column %d: '%s' is not a number", line, i + 1, f[i]);
+    return 0;
+}
+
+static int fields_num(char **f, int n, int line, double *out, cs_err *err)
+{
+    for (int i = 0; i < n; i++)
+        if (field_num(f, i, line, &out[i], err) != 0)
+            return -1;
+    return 0;
+}
+
+static val_row *next_row(val_run *run, int line, cs_err *err)
+{
+    if (run->n == (int)(sizeof run->rows / sizeof run->rows[0])) {
+        cs_fail(err, "line %d: more than %d rows", line, run->n);
+        return NULL;
+    }
+    return memset(&run->rows[run->n++], 0, sizeof(val_row));
+}
+
+/* ---- Narayanan et al. 2021, Table 1 ------------------------------------------ */
+
+static const char *const mt21_columns[] = {
+    "params_billion", "attention_heads", "hidden", "layers", "tp", "pp", "gpus",
+    "global_batch", "tflops_per_gpu", "percent_of_peak", "aggregate_pflops"};
+
+static int mt21_row(val_run *run, int line, char **f, cs_err *err)
+{
+    double v[9];
+    if (fields_num(f, 9, line, v, err) != 0)
+        return -1;
+    const model_desc *m = model_catalog_find_shape("megatron-", (int)v[3], (int)v[2], (int)v[1]);
+    if (!m)
+        return cs_fail(err, "line %d: no built-in model has %g layers, hidden %g, %g heads", line,
+                       v[3], v[2], v[1]);
+    int tp = (int)v[4], pp = (int)v[5], gpus = (int)v[6];
+    if (tp < 1 || pp < 1 || gpus % (tp * pp) != 0)
+        return cs_fail(err, "line %d: %d GPUs is not a multiple of tp %d x pp %d", line, gpus, tp,
+                       pp);
+    layout_desc l;
+    row_layout(m, tp, pp, gpus / (tp * pp), (int)run->o->mbs, (int)v[7], &l);
+    val_row *r = next_row(run, line, err);
+    estimate_result res;
+    double wall = 0;
+    if (!r || run_layout(run->o, "dgx-a100-80g", gpus / 8, m, &l, &res, &wall, err) != 0)
+        return cs_fail_prefix(err, "line %d (%s)", line, m->name);
+    *r = (val_row){.gpus = gpus, .tp = tp, .pp = pp, .dp = l.dp,
+                   .microbatches = layout_microbatches(&l), .fits = res.fits,
+                   .published = v[8], .predicted = res.hw_tflops_per_gpu,
+                   .iteration_s = res.iteration_s, .wall_s = wall};
+    snprintf(r->label, sizeof r->label, "%s", m->name);
+    estimate_result_free(&res);
+    return 0;
+}
+
+/* ---- Megatron-LM v1.0 release notes, Table 1 --------------------------------- */
+
+static const char *const mt19_columns[] = {"params_billion", "model_parallel_gpus",
+                                           "iteration_ms", "weak_scaling_percent"};
+
+/* The release notes give parameter counts only.  Shapes: the 2019 paper's
+ * (Shoeybi et al., Table 1) where its count matches (1.2B, 4.2B); for 2.0B
+ * and 8.7B that paper's hidden size and heads for the same model-parallel
+ * degree, with the layer count that gives the published parameter count. */
+static const struct { double params_billion; int hidden, heads, layers; } mt19_shapes[] = {
+    {1.2, 1536, 16, 40}, {2.0, 1920, 20, 44}, {4.2, 2304, 24, 64}, {8.7, 3072, 32, 75}};
+
+static int mt19_model(double params_billion, int line, model_desc *m, cs_err *err)
+{
+    for (size_t i = 0; i < sizeof mt19_shapes / sizeof mt19_shapes[0]; i++) {
+        if (fabs(mt19_shapes[i].params_billion - params_billion) > 1e-9)
+            continue;
+        *m = (model_desc){"", mt19_shapes[i].layers, mt19_shapes[i].hidden, mt19_shapes[i].heads,
+                          mt19_shapes[i].heads, 4 * mt19_shapes[i].hidden, 51200, 1024,
+                          MODEL_MLP_GELU, MODEL_NORM_LAYERNORM, MODEL_POS_LEARNED, 1, 1,
+                          MODEL_FP16, 0, 0, NULL};
+        snprintf(m->name, sizeof m->name, "gpt2-%.1fb", params_billion);
+        return model_validate(m, err);
+    }
+    return cs_fail(err, "line %d: no assumed shape for a %.1fB model (known: 1.2, 2.0, 4.2, 8.7)",
+                   line, params_billion);
+}
+
+static int mt19_row(val_run *run, int line, char **f, cs_err *err)
+{
+    double v[3];
+    model_desc m;
+    if (fields_num(f, 3, line, v, err) != 0 || mt19_model(v[0], line, &m, err) != 0)
+        return -1;
+    int tp = (int)v[1];
+    if (tp < 1 || tp > 16)
+        return cs_fail(err, "line %d: %d model-parallel GPUs; a DGX-2H has 16", line, tp);
+    layout_desc l;
+    row_layout(&m, tp, 1, 1, 8, 8, &l);
+    val_row *r = next_row(run, line, err);
+    estimate_result res;
+    double wall = 0;
+    if (!r || run_layout(run->o, "dgx2-v100", 1, &m, &l, &res, &wall, err) != 0)
+        return cs_fail_prefix(err, "line %d (%s)", line, m.name);
+    *r = (val_row){.gpus = tp, .tp = tp, .pp = 1, .dp = 1, .microbatches = 1, .fits = res.fits,
+                   .published = v[2], .predicted = res.iteration_s * 1e3,
+                   .iteration_s = res.iteration_s, .wall_s = wall};
+    snprintf(r->label, sizeof r->label, "%s", m.name);
+    estimate_result_free(&res);
+    return 0;
+}
+
+static const study studies[] = {
+    {"megatron2021", "megatron2021_weak_scaling.csv", "TFLOP/s per GPU", "TF/s", mt21_columns,
+     sizeof mt21_columns / sizeof mt21_columns[0],
+     "Narayanan et al. 2021 (arXiv 2104.04473) Table 1, on dgx-a100-80g (Selene: 8x A100\n"
+     "80GB, NVSwitch, 8x HDR 200 Gb/s per node).  What the table leaves open, the same for\n"
+     "every row: microbatch 1 (--mbs), 1F1B (not interleaved), full activation\n"
+     "recomputation (the paper's FLOP formula counts it), Megatron-LM's unfused attention\n"
+     "(2021, before FlashAttention), fp16, data-parallel gradients reduced in 25M-gradient\n"
+     "buckets overlapping the last backward pass.  Predicted = the simulator's hardware\n"
+     "TFLOP/s per GPU, which for these shapes is the paper's 96 B s l h^2 (1 + s/6h +\n"
+     "V/16lh) over the simulated iteration time.",
+     mt21_row},
+    {"megatron2019", "megatron2019_v100_model_parallel.csv", "iteration time", "ms",
+     mt19_columns, sizeof mt19_columns / sizeof mt19_columns[0],
+     "Megatron-LM v1.0 release notes, Table 1: GPT-2 on one DGX-2H (dgx2-v100: 16x V100\n"
+     "32GB on NVSwitch; the DGX-2H's 450 W V100s clock higher than the catalog's 125 TFLOP/s\n"
+     "part), batch 8 as one microbatch, tensor parallelism only.  Assumed: sequence 1024,\n"
+     "vocabulary 51200, full recomputation, unfused attention, fp16; shapes 1.2B 1536/16/40,\n"
+     "2.0B 1920/20/44, 4.2B 2304/24/64, 8.7B 3072/32/75 (hidden/heads/layers; the notes\n"
+     "give only parameter counts).  Predicted = simulated iteration time.",
+     mt19_row},
+};
+#define NSTUDIES ((int)(sizeof studies / sizeof studies[0]))
+
+static int on_csv_row(void *ctx, int line, char **f, int n, cs_err *err)
+{
+    val_run *run = ctx;
+    const study *st = run->study;
+    if (!run->header_seen) {
+        for (int i = 0; i < st->ncolumns; i++)
+            if (i >= n || strcmp(f[i], st->columns[i]) != 0)
+                return cs_fail(err, "line %d: column %d should be '%s' (found '%s')", line, i + 1,
+                               st->columns[i], i < n ? f[i] : "nothing");
+        run->header_seen = 1;
+        return 0;
+    }
+    if (n < st->ncolumns)
+        return cs_fail(err, "line %d: %d fields, expected %d", line, n, st->ncolumns);
+    return st->row(run, line, f, err);
+}
+
+/* ---- output ------------------------------------------------------------------ */
+
+typedef struct val_summary {
+    double mae_pct, max_abs_pct, wall_s;
+    int within10;
+} val_summary;
+
+static val_summary summarize(val_run *run)
+{
+    val_summary s = {0};
+    for (int i = 0; i < run->n; i++) {
+        val_row *r = &run->rows[i];
+        r->error_pct = 100 * (r->predicted - r->published) / r->published;
+        s.mae_pct += fabs(r->error_pct) / run->n;
+        s.max_abs_pct = fmax(s.max_abs_pct, fabs(r->error_pct));
+        s.within10 += fabs(r->error_pct) <= 10;
+        s.wall_s += r->wall_s;
+    }
+    return s;
+}
+
+static void print_csv(const val_run *run)
+{
+    printf("model,gpus,tp,pp,dp,microbatches,iteration_s,published,predicted,error_percent,fits,"
+           "wall_s\n");
+    for (int i = 0; i < run->n; i++) {
+        const val_row *r = &run->rows[i];
+        printf("%s,%d,%d,%d,%d,%d,%.6f,%.4g,%.4g,%.2f,%s,%.4f\n", r->label, r->gpus, r->tp, r->pp,
+               r->dp, r->microbatches, r->iteration_s, r->published, r->predicted, r->error_pct,
+               r->fits ? "true" : "false", r->wall_s);
+    }
+}
+
+static void print_table(const val_run *run, const val_summary *s)
+{
+    const study *st = run->study;
+    printf("%s: %s, published against %s (%s)\n\nassumptions:\n%s\n\n", st->name, st->metric,
+           run->o->analytic ? "closed form" : "simulated", st->file, st->assumptions);
+    printf("%-18s %5s %3s %3s %4s %5s %11s %10s %10s %8s %5s %8s\n", "model", "gpus", "tp",
+           "pp", "dp", "mb", "iteration_s", "published", "predicted", "error_%", "fits",
+           "wall_ms");
+    for (int i = 0; i < run->n; i++) {
+        const val_row *r = &run->rows[i];
+        printf("%-18s %5d %3d %3d %4d %5d %11.3f %10.1f %10.1f %+8.1f %5s %8.1f\n", r->label,
+               r->gpus, r->tp, r->pp, r->dp, r->microbatches, r->iteration_s, r->published,
+               r->predicted, r->error_pct, r->fits ? "yes" : "NO", r->wall_s * 1e3);
+    }
+    printf("\n%d rows: mean absolute error %.1f%%, largest %.1f%%, %d of %d within 10%%\n",
+           run->n, s->mae_pct, s->max_abs_pct, s->within10, run->n);
+    printf("%s all rows in %.2f s wall (%s)\n", run->o->analytic ? "estimated" : "simulated",
+           s->wall_s, st->unit);
+}
+
+static void validate_help(void)
+{
+    printf("usage: clustersim validate STUDY [--mode sim|analytic] [--mbs M]\n"
+           "                           [--reference FILE] [--format table|csv]\n\n"
+           "Runs every row of a published table through the simulator and prints the\n"
+           "published and predicted figures with the error, the assumptions the table\n"
+           "leaves open, and the wall time.  Studies:\n");
+    for (int i = 0; i < NSTUDIES; i++)
+        printf("  %-14s %s (%s)\n", studies[i].name, studies[i].metric, studies[i].file);
+    printf("\n  --mode M         sim (default) or analytic (closed form)\n"
+           "  --mbs M          microbatch size for megatron2021 (default 1)\n"
+           "  --reference F    the table to read (default: the copy in %s/)\n"
+           "  --format F       table (default) or csv\n",
+           CS_VALIDATE_DIR);
+}
+
+static int parse_opts(int argc, char **argv, val_opts *o, const study **st)
+{
+    static const struct option opts[] = {{"mode", required_argument, 0, 'm'},
+                                         {"mbs", required_argument, 0, 'b'},
+                                         {"reference", required_argument, 0, 'r'},
+                                         {"format", required_argument, 0, 'f'},
+                                         {0, 0, 0, 0}};
+    *o = (val_opts){NULL, 0, 1, CLI_TABLE};
+    int c, rc = CLI_OK;
+    optind = 1;
+    while (rc == CLI_OK && (c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        if (c == '?')
+            return cli_bad_option(CMD, argc, argv);
+        if (c == 'm' && strcmp(optarg, "sim") != 0 && strcmp(optarg, "analytic") != 0)
+            return cli_bad_input(CMD, "--mode: '%s' is not one of sim, analytic", optarg);
+        if (c == 'm')
+            o->analytic = strcmp(optarg, "analytic") == 0;
+        else if (c == 'b')
+            rc = cli_parse_int(CMD, "--mbs", optarg, 1, 4096, &o->mbs);
+        else if (c == 'r')
+            o->reference = optarg;
+        else
+            rc = cli_parse_format(CMD, optarg, &o->fmt);
+    }
+    if (rc != CLI_OK)
+        return rc;
+    if (optind + 1 != argc)
+        return cli_bad_input(CMD, "name one study: megatron2021 or megatron2019");
+    for (int i = 0; i < NSTUDIES; i++)
+        if (strcmp(argv[optind], studies[i].name) == 0)
+            *st = &studies[i];
+    if (!*st)
+        return cli_bad_input(CMD, "unknown study '%s'; studies: megatron2021, megatron2019",
+                             argv[optind]);
+    return CLI_OK;
+}
+
+int cmd_validate(int argc, char **argv)
+{
+    if (cli_wants_help(argc, argv)) {
+        validate_help();
+        return CLI_OK;
+    }
+    val_opts o;
+    const study *st = NULL;
+    int rc;
+    if ((rc = parse_opts(argc, argv, &o, &st)))
+        return rc;
+    char path[1024];
+    snprintf(path, sizeof path, "%s/%s", CS_VALIDATE_DIR, st->file);
+    val_run *run = calloc(1, sizeof *run);
+    if (!run)
+        abort();
+    run->o = &o;
+    run->study = st;
+    cs_err err;
+    if (csvread_file(o.reference ? o.reference : path, on_csv_row, run, &err) != 0) {
+        free(run);
+        return cli_bad_err(CMD, &err);
+    }
+    if (run->n == 0) {
+        free(run);
+        return cli_bad_input(CMD, "%s: no data rows", o.reference ? o.reference : path);
+    }
+    val_summary s = summarize(run);
+    if (o.fmt == CLI_CSV)
+        print_csv(run);
+    else
+        print_table(run, &s);
+    free(run);
+    return CLI_OK;
+}

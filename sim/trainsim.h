@@ -1,0 +1,46 @@
+/* trainsim: one training iteration of a layout, lowered to a task graph and
+ * run on the engine.
+ *
+ * Owns the lowering of a pipeline schedule (costmodel/schedule) to exec
+ * tasks: per simulated GPU a compute stream with the forward, recompute and
+ * backward work of every unit (costmodel/workload) and the blocking
+ * tensor-parallel collectives; pipeline activations and gradients as
+ * transfers between the stages' GPUs; the data-parallel gradient buckets of
+ * each chunk reduced on a second stream while the chunk's last backward
+ * pass runs (the last backward is cut into one piece per bucket, and each
+ * bucket starts when its piece ends); then the optimizer step and, with
+ * zero 1, the parameter all-gather.  It also reads the per-stage breakdown
+ * back from the recorded task times.
+ *
+ * Two modes:
+ *   folded     one GPU per pipeline stage (tensor rank 0 of replica 0)
+ *              stands for its tensor-parallel group and for every data-
+ *              parallel replica: tensor-parallel collectives take their
+ *              closed-form time on that group (commcost) on the compute
+ *              stream; pipeline transfers and data-parallel collectives
+ *              (over the stage's real data-parallel group) run as flows.
+ *              Exact when replicas and tensor ranks are identical and the
+ *              tp concurrent data-parallel groups do not share links.
+ *   all-ranks  every GPU of the layout has its streams; tensor-parallel and
+ *              data-parallel collectives of every group run as flows.
+ *              Needed when ranks differ (stragglers, failures). */
+#ifndef CS_TRAINSIM_H
+#define CS_TRAINSIM_H
+
+#include "estimate.h"
+#include "exec.h"
+
+typedef enum trainsim_mode { TRAINSIM_FOLDED, TRAINSIM_ALL_RANKS } trainsim_mode;
+
+typedef struct trainsim_stats {
+    int tasks;
+    uint64_t events;
+    double wall_s;
+} trainsim_stats;
+
+/* Simulates one iteration and fills out as estimate_analytic does (the
+ * layout is validated the same way).  stats may be NULL. */
+int trainsim_run(const estimate_input *in, trainsim_mode mode, estimate_result *out,
+                 trainsim_stats *stats, cs_err *err);
+
+#endif
