@@ -38,6 +38,7 @@ static void estimate_help(void)
         "  --sp                Megatron sequence parallelism\n"
         "  --recompute R       activation recomputation (default none)\n"
         "  --zero 0|1          1: distributed optimizer (optimizer state sharded over dp)\n"
+        "  --allow-tp-across-nodes  let a tensor-parallel group span nodes\n"
         "  --attention A       flash (fused, default) or unfused (Megatron-LM 2021's kernels)\n"
         "  --mode M            sim: simulate on the engine (default); analytic: closed form\n"
         "  --ranks R           folded: one GPU per stage stands for its replicas (default);\n"
@@ -52,7 +53,7 @@ typedef struct est_opts {
     const char *system, *model;
     long gpus, nodes;
     long tp, pp, dp, vpp, mbs, gbs, zero;
-    int sp, analytic, all_ranks, all_stages, unfused, has_schedule, has_recompute;
+    int sp, analytic, all_ranks, all_stages, unfused, has_schedule, has_recompute, tp_across;
     layout_schedule schedule;
     layout_recompute recompute;
     cli_format fmt;
@@ -60,7 +61,7 @@ typedef struct est_opts {
 } est_opts;
 
 enum { O_SYSTEM = 1, O_GPUS, O_NODES, O_MODEL, O_TP, O_PP, O_DP, O_VPP, O_MBS, O_GBS,
-       O_SCHEDULE, O_SP, O_RECOMPUTE, O_ZERO, O_ATTN, O_MODE, O_RANKS, O_STAGES, O_FORMAT };
+       O_SCHEDULE, O_SP, O_RECOMPUTE, O_ZERO, O_ATTN, O_MODE, O_RANKS, O_STAGES, O_FORMAT, O_TP_ACROSS };
 
 static int parse_choice(const char *opt, const char *text, const char *a, const char *b,
                         int *is_b)
@@ -88,6 +89,7 @@ static int parse_one(int c, const char *arg, est_opts *o)
     case O_GBS: return cli_parse_int(CMD, "--gbs", arg, 1, 1 << 28, &o->gbs);
     case O_ZERO: return cli_parse_int(CMD, "--zero", arg, 0, 1, &o->zero);
     case O_SP: o->sp = 1; return CLI_OK;
+    case O_TP_ACROSS: o->tp_across = 1; return CLI_OK;
     case O_SCHEDULE:
         o->has_schedule = 1;
         return layout_schedule_parse(arg, "--schedule", &o->schedule, &err) ? cli_bad_err(CMD, &err)
@@ -122,6 +124,7 @@ static int parse_opts(int argc, char **argv, est_opts *o)
         {"zero", required_argument, 0, O_ZERO},     {"attention", required_argument, 0, O_ATTN},
         {"mode", required_argument, 0, O_MODE},     {"ranks", required_argument, 0, O_RANKS},
         {"stages", required_argument, 0, O_STAGES}, {"format", required_argument, 0, O_FORMAT},
+        {"allow-tp-across-nodes", no_argument, 0, O_TP_ACROSS},
     };
     enum { NOWN = sizeof own / sizeof own[0] };
     struct option opts[NOWN + CLI_MODELOPT_COUNT + 1];
@@ -182,6 +185,7 @@ static void fill_layout(const est_opts *o, const model_desc *m, long gpus, layou
                   : o->vpp > 1    ? LAYOUT_SCHEDULE_INTERLEAVED
                                   : LAYOUT_SCHEDULE_1F1B;
     l->flash_attention = !o->unfused;
+    l->allow_tp_across_nodes = o->tp_across;
 }
 
 int cmd_estimate(int argc, char **argv)

@@ -276,8 +276,9 @@ static void print_csv(const val_run *run)
 static void print_table(const val_run *run, const val_summary *s)
 {
     const study *st = run->study;
-    printf("%s: %s, published against %s (%s)\n\nassumptions:\n%s\n\n", st->name, st->metric,
-           run->o->analytic ? "closed form" : "simulated", st->file, st->assumptions);
+    printf("%s: %s (%s), published against %s (%s)\n\nassumptions:\n%s\n\n", st->name,
+           st->metric, st->unit, run->o->analytic ? "closed form" : "simulated", st->file,
+           st->assumptions);
     printf("%-18s %5s %3s %3s %4s %5s %11s %10s %10s %8s %5s %8s\n", "model", "gpus", "tp",
            "pp", "dp", "mb", "iteration_s", "published", "predicted", "error_%", "fits",
            "wall_ms");
@@ -289,8 +290,8 @@ static void print_table(const val_run *run, const val_summary *s)
     }
     printf("\n%d rows: mean absolute error %.1f%%, largest %.1f%%, %d of %d within 10%%\n",
            run->n, s->mae_pct, s->max_abs_pct, s->within10, run->n);
-    printf("%s all rows in %.2f s wall (%s)\n", run->o->analytic ? "estimated" : "simulated",
-           s->wall_s, st->unit);
+    printf("%s all %d rows in %.2f s wall\n", run->o->analytic ? "estimated" : "simulated",
+           run->n, s->wall_s);
 }
 
 static void validate_help(void)

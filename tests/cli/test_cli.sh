@@ -102,5 +102,50 @@ expect_bad "hier with uneven nodes" "same number of group GPUs" collective --nod
 expect_bad "model heads not dividing hidden" "divisors of 4096 near 48: 32, 64" model --layers 2 --hidden 4096 --heads 48
 expect_bad "model unknown lists catalog" "llama2-70b" model gpt-5
 
+# estimate
+est="estimate --system dgx-h100 --nodes 2 --model llama2-7b --mbs 1 --gbs 32"
+expect_ok "estimate --help names the modes" "analytic" estimate --help
+expect_ok "estimate table" "MFU" $est --tp 2 --pp 2
+expect_ok "estimate csv header has the issue's columns" \
+    "^model,system,gpus,tp,pp,dp,vpp,mbs,gbs,seq,schedule,recompute,sp,zero,.*iteration_s,tokens_per_s,model_tflops_per_gpu,hw_tflops_per_gpu,mfu,hfu,peak_mem_gib,.*fits" \
+    $est --tp 2 --pp 2 --format csv
+expect_ok "estimate analytic" ",analytic," $est --tp 2 --pp 2 --mode analytic --format csv
+expect_ok "estimate every rank" ",sim-all-ranks," $est --tp 2 --pp 2 --ranks all --format csv
+expect_ok "estimate shape flags" "^custom," estimate --system dgx-h100 --gpus 8 --layers 8 \
+    --hidden 2048 --heads 16 --tp 8 --mbs 1 --gbs 8 --format csv
+expect_ok "estimate interleaved by --vpp" ",interleaved," $est --tp 8 --pp 2 --vpp 2 --format csv
+expect_ok "layout that does not fit: fits false, exit 0" ",false$" estimate --system dgx-h100 \
+    --nodes 2 --model llama2-70b --mbs 1 --gbs 32 --tp 8 --format csv
+expect_bad "estimate tp not dividing the GPUs" "tp 3 .* does not divide 16" $est --tp 3
+expect_bad "estimate too many GPUs names the fix" "one model replica alone .* lower tp or pp" $est --tp 8 --pp 3
+expect_bad "estimate dp mismatch names dp" "dp 2 would use them all" $est --tp 8 --dp 3
+expect_bad "estimate gbs rule with nearest values" "nearest gbs: 30, 36" estimate --system dgx-h100 \
+    --nodes 2 --model llama2-7b --mbs 3 --gbs 32 --tp 8
+expect_bad "estimate heads rule" "heads" estimate --system dgx-h100 --gpus 6 --model llama2-7b \
+    --mbs 1 --gbs 6 --tp 6 --allow-tp-across-nodes
+expect_bad "estimate unknown model lists catalog" "built-in models: .*llama3-405b" \
+    estimate --system dgx-h100 --nodes 2 --model gpt-5 --mbs 1 --gbs 32
+expect_bad "estimate needs --system" "--system is required" estimate --gpus 8 --model llama2-7b --mbs 1 --gbs 8
+expect_bad "estimate needs --mbs and --gbs" "--mbs and --gbs" estimate --system dgx-h100 --gpus 8 --model llama2-7b
+expect_bad "estimate bad schedule" "--schedule" $est --tp 8 --schedule zigzag
+expect_bad "estimate bad mode" "--mode: 'fast'" $est --tp 8 --mode fast
+
+# validate
+expect_ok "validate megatron2021 prints the error per row and the wall time" \
+    "simulated all 10 rows in [0-9.]+ s wall" validate megatron2021
+expect_ok "validate megatron2021 csv" "^megatron-1t,3072,8,64,6,512," validate megatron2021 --format csv
+expect_ok "validate megatron2019" "gpt2-8.7b +8 +8" validate megatron2019
+expect_ok "validate analytic" "closed form" validate megatron2021 --mode analytic
+bad_ref=$(mktemp)
+printf 'params_billion,attention_heads,hidden\n1.7,24,2304\n' >"$bad_ref"
+expect_bad "validate reference with wrong columns names the line" "line 1: column 4 should be 'layers'" \
+    validate megatron2021 --reference "$bad_ref"
+printf '# c\nparams_billion,model_parallel_gpus,iteration_ms,weak_scaling_percent\n1.2,1,fast,100\n' >"$bad_ref"
+expect_bad "validate reference with a bad number" "line 3, column 3: 'fast' is not a number" \
+    validate megatron2019 --reference "$bad_ref"
+rm -f "$bad_ref"
+expect_bad "validate unknown study" "unknown study 'gpipe2019'" validate gpipe2019
+expect_bad "validate missing file" "cannot open" validate megatron2019 --reference /nonexistent.csv
+
 echo "1..$n"
 [ "$failed" -eq 0 ]

@@ -1,0 +1,109 @@
+/* Unit tests: rank mapping, the closed-form estimate and the metrics.
+ * A single GPU's iteration worked out from the operator costs; metric
+ * identities; a non-fitting layout still estimated; invalid layouts
+ * rejected with the rule that fails. */
+#include "estimate.h"
+#include "tap.h"
+#include "workload.h"
+
+typedef struct fixture {
+    sys_system sys;
+    topo *t;
+    model_desc m;
+    layout_desc l;
+    opcost_eff eff;
+    estimate_input in;
+} fixture;
+
+static void setup(fixture *f, const char *system, int nodes, const char *model)
+{
+    CHECK(sys_from_catalog(system, nodes, &f->sys, NULL) == 0);
+    CHECK(topo_build(&f->sys, &f->t, NULL) == 0);
+    CHECK(model_find(model, &f->m, NULL) == 0);
+    layout_init(&f->l, &f->m);
+    opcost_eff_default(&f->eff);
+    f->in = (estimate_input){&f->m, &f->l, f->t, 1, &f->eff};
+}
+
+/* gpu = tp_rank + tp (dp_rank + dp pp_rank): tensor groups inside a node. */
+static void rank_mapping(void)
+{
+    layout_desc l;
+    layout_init(&l, NULL);
+    l.tp = 8;
+    l.dp = 4;
+    l.pp = 2;
+    CHECK_EQ_INT(commcost_gpu(&l, 0, 0, 0), 0);
+    CHECK_EQ_INT(commcost_gpu(&l, 7, 0, 0), 7);
+    CHECK_EQ_INT(commcost_gpu(&l, 0, 1, 0), 8);
+    CHECK_EQ_INT(commcost_gpu(&l, 3, 2, 1), 3 + 8 * (2 + 4));
+}
+
+/* One GPU: m (forward + backward) + optimizer, nothing else. */
+static void single_gpu_by_hand(void)
+{
+    fixture f;
+    setup(&f, "dgx-h100", 1, "llama2-7b");
+    f.l.mbs = 1;
+    f.l.gbs = 4;
+    estimate_result r;
+    cs_err err;
+    CHECK(estimate_analytic(&f.in, &r, &err) == 0);
+    workload_chunk c;
+    workload_chunk_of(&f.m, &f.l, estimate_device(f.t), &f.eff, 0, 0, &c);
+    double opt = workload_optimizer_s(&f.m, &f.l, estimate_device(f.t), &f.eff, 0);
+    CHECK_REL(r.iteration_s, 4 * (c.fwd_s + c.bwd_s) + opt, 1e-9);
+    CHECK_REL(r.stages[0].compute_s, 4 * (c.fwd_s + c.bwd_s), 1e-9);
+    CHECK(r.stages[0].bubble_s < 1e-9 && r.stages[0].tp_comm_s == 0);
+    /* metrics */
+    CHECK_REL(r.tokens_per_s, 4 * 4096 / r.iteration_s, 1e-9);
+    CHECK_REL(r.mfu, r.model_tflops_per_gpu * 1e12 / 989.4e12, 1e-9);
+    CHECK_REL(r.model_flops_iter, c.model_flops * 4, 1e-9);
+    CHECK(r.hfu == r.mfu); /* no recomputation */
+    CHECK(!r.fits);        /* 7B with Adam on one 80 GB GPU: 16 B/param = 108 GB */
+    estimate_result_free(&r);
+    topo_free(f.t);
+}
+
+/* Full recomputation: HFU / MFU = hardware / model FLOPs. */
+static void hfu_counts_recompute(void)
+{
+    fixture f;
+    setup(&f, "dgx-a100-80g", 1, "megatron-1.7b");
+    f.l.recompute = LAYOUT_RECOMPUTE_FULL;
+    f.l.gbs = 2;
+    estimate_result r;
+    CHECK(estimate_analytic(&f.in, &r, NULL) == 0);
+    CHECK_REL(r.hfu / r.mfu, r.hw_flops_iter / r.model_flops_iter, 1e-9);
+    CHECK(r.hw_flops_iter > 1.3 * r.model_flops_iter);
+    CHECK(r.stages[0].recompute_s > 0);
+    estimate_result_free(&r);
+    topo_free(f.t);
+}
+
+static void invalid_layouts_rejected(void)
+{
+    fixture f;
+    setup(&f, "dgx-h100", 2, "llama2-70b");
+    cs_err err;
+    estimate_result r;
+    f.l.tp = 3; /* 64 heads */
+    f.in.gpus = 3;
+    CHECK(estimate_analytic(&f.in, &r, &err) != 0);
+    CHECK_STR_CONTAINS(err.msg, "tp");
+    estimate_result_free(&r);
+    f.l.tp = 8;
+    f.in.gpus = 32; /* more than 2 nodes hold */
+    CHECK(estimate_analytic(&f.in, &r, &err) != 0);
+    CHECK_STR_CONTAINS(err.msg, "system has 16");
+    estimate_result_free(&r);
+    f.in.gpus = 16; /* tp 8 x pp 1 x dp 1 is not 16 */
+    CHECK(estimate_analytic(&f.in, &r, &err) != 0);
+    CHECK_STR_CONTAINS(err.msg, "16");
+    estimate_result_free(&r);
+    topo_free(f.t);
+}
+
+TAP_MAIN({"rank_mapping", rank_mapping}, {"single_gpu_by_hand", single_gpu_by_hand},
+         {"hfu_counts_recompute", hfu_counts_recompute},
+         {"invalid_layouts_rejected", invalid_layouts_rejected})

@@ -1,0 +1,72 @@
+/* Unit tests: kernel times.  The one measured matrix multiply is reproduced
+ * by construction of the default (that is its calibration, checked here so
+ * that a change to the tile model shows); waves and padding cost whole tiles;
+ * thin multiplies are bandwidth-bound; streaming kernels follow bandwidth. */
+#include "opcost.h"
+#include "tap.h"
+
+static const dev_type *dev(const char *name) { return dev_find(name, NULL); }
+
+/* bf16 8192^3 on an H200: the default reproduces h200_measured.csv's 788 TFLOP/s. */
+static void h200_gemm_reproduced(void)
+{
+    opcost_eff e;
+    opcost_eff_default(&e);
+    e.kernel_gap_s = 0;
+    double n = 8192, s = opcost_gemm_s(dev("H200-SXM-141GB"), &e, MODEL_BF16, n, n, n, 1, 2);
+    CHECK_REL(2 * n * n * n / s / 1e12, 788, 0.005);
+}
+
+/* 108 tiles fill one wave of an A100; 109 take two waves. */
+static void waves_cost_whole(void)
+{
+    opcost_eff e;
+    opcost_eff_default(&e);
+    e.kernel_gap_s = 0;
+    const dev_type *a100 = dev("A100-SXM4-80GB");
+    double k = 8192;
+    double one = opcost_gemm_s(a100, &e, MODEL_FP16, 128 * 108, 256, k, 1, 2);
+    double two = opcost_gemm_s(a100, &e, MODEL_FP16, 128 * 109, 256, k, 1, 2);
+    CHECK_REL(two / one, 2.0, 1e-9);
+    double padded = opcost_gemm_s(a100, &e, MODEL_FP16, 128 * 108 - 1, 255, k, 1, 2);
+    CHECK_REL(padded, one, 1e-9); /* a partial tile costs a whole one */
+    double flops_per_s = 2 * 128 * 108 * 256 * k / one;
+    CHECK_REL(flops_per_s, 312e12 * e.gemm_eff, 1e-9);
+}
+
+/* A per-head attention multiply (k = 128) is limited by memory, not FLOPs. */
+static void thin_gemm_bandwidth_bound(void)
+{
+    opcost_eff e;
+    opcost_eff_default(&e);
+    e.kernel_gap_s = 0;
+    const dev_type *a100 = dev("A100-SXM4-80GB");
+    double s = 2048, d = 128, batch = 32;
+    double t = opcost_gemm_s(a100, &e, MODEL_FP16, s, s, d, batch, 2);
+    double bytes = batch * (s * d + d * s + s * s) * 2;
+    CHECK_REL(t, bytes / (a100->hbm_bw_bytes_per_s * e.mem_eff), 1e-9);
+}
+
+static void streaming_and_gap(void)
+{
+    opcost_eff e;
+    opcost_eff_default(&e);
+    const dev_type *h100 = dev("H100-SXM5-80GB");
+    double t = opcost_membound_s(h100, &e, 1e9);
+    CHECK_REL(t, 1e9 / (3.35e12 * 0.896) + 2e-6, 1e-9);
+    CHECK_REL(opcost_membound_s(h100, &e, 0), e.kernel_gap_s, 1e-12);
+}
+
+/* fp8 uses the fp8 peak where there is one; V100 (no bf16) uses fp16's. */
+static void peaks_by_dtype(void)
+{
+    CHECK_REL(opcost_peak_flops(dev("H100-SXM5-80GB"), MODEL_FP8), 1978.9e12, 1e-9);
+    CHECK_REL(opcost_peak_flops(dev("A100-SXM4-80GB"), MODEL_FP8), 312e12, 1e-9);
+    CHECK_REL(opcost_peak_flops(dev("V100-SXM2-32GB"), MODEL_BF16), 125e12, 1e-9);
+}
+
+TAP_MAIN({"h200_gemm_reproduced", h200_gemm_reproduced},
+         {"waves_cost_whole", waves_cost_whole},
+         {"thin_gemm_bandwidth_bound", thin_gemm_bandwidth_bound},
+         {"streaming_and_gap", streaming_and_gap},
+         {"peaks_by_dtype", peaks_by_dtype})

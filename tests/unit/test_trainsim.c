@@ -1,0 +1,162 @@
+/* Unit tests: the simulated iteration.  Folded and all-ranks modes agree on
+ * homogeneous layouts; simulation and closed form agree where the closed
+ * form is exact; the pipeline bubble of 1F1B and interleaving; GPipe's time
+ * equals 1F1B's; identical results on a second run; the breakdown adds up. */
+#include <math.h>
+
+#include "tap.h"
+#include "trainsim.h"
+
+typedef struct fixture {
+    sys_system sys;
+    topo *t;
+    model_desc m;
+    layout_desc l;
+    opcost_eff eff;
+    estimate_input in;
+} fixture;
+
+static void setup(fixture *f, const char *system, int nodes, const char *model, int tp, int pp,
+                  int dp, int gbs)
+{
+    CHECK(sys_from_catalog(system, nodes, &f->sys, NULL) == 0);
+    CHECK(topo_build(&f->sys, &f->t, NULL) == 0);
+    CHECK(model_find(model, &f->m, NULL) == 0);
+    layout_init(&f->l, &f->m);
+    f->l.tp = tp;
+    f->l.pp = pp;
+    f->l.dp = dp;
+    f->l.gbs = gbs;
+    opcost_eff_default(&f->eff);
+    f->in = (estimate_input){&f->m, &f->l, f->t, tp * pp * dp, &f->eff};
+}
+
+static double run(fixture *f, trainsim_mode mode, estimate_result *keep)
+{
+    estimate_result r;
+    cs_err err;
+    int rc = trainsim_run(&f->in, mode, &r, NULL, &err);
+    CHECK(rc == 0);
+    if (rc != 0)
+        printf("# %s\n", err.msg);
+    double t = r.iteration_s;
+    if (keep)
+        *keep = r;
+    else
+        estimate_result_free(&r);
+    return t;
+}
+
+static double analytic(fixture *f)
+{
+    estimate_result r;
+    CHECK(estimate_analytic(&f->in, &r, NULL) == 0);
+    double t = r.iteration_s;
+    estimate_result_free(&r);
+    return t;
+}
+
+/* Every rank simulated = one per stage, when ranks are alike: the
+ * iteration and the tensor-parallel time of each stage. */
+static void check_modes_agree(fixture *f)
+{
+    estimate_result all, folded;
+    run(f, TRAINSIM_ALL_RANKS, &all);
+    run(f, TRAINSIM_FOLDED, &folded);
+    CHECK_REL(all.iteration_s, folded.iteration_s, 0.002);
+    for (int s = 0; s < all.pp; s++)
+        CHECK_REL(all.stages[s].tp_comm_s, folded.stages[s].tp_comm_s, 0.01);
+    estimate_result_free(&all);
+    estimate_result_free(&folded);
+}
+
+static void folded_equals_all_ranks(void)
+{
+    fixture f;
+    setup(&f, "dgx-h100", 2, "llama2-7b", 2, 2, 4, 32);
+    check_modes_agree(&f);
+    f.l.sp = 1;
+    f.l.zero = 1;
+    f.l.recompute = LAYOUT_RECOMPUTE_FULL;
+    check_modes_agree(&f);
+    topo_free(f.t);
+    setup(&f, "dgx-a100-80g", 2, "megatron-1.7b", 8, 1, 2, 4); /* tensor-parallel heavy */
+    check_modes_agree(&f);
+    topo_free(f.t);
+}
+
+/* No pipeline, no data parallelism: the closed form is exact up to rounding. */
+static void sim_equals_analytic_single_stage(void)
+{
+    fixture f;
+    setup(&f, "dgx-h100", 1, "llama3-8b", 8, 1, 1, 8);
+    CHECK_REL(run(&f, TRAINSIM_FOLDED, NULL), analytic(&f), 1e-6);
+    topo_free(f.t);
+}
+
+/* Pipelines: the closed form within 2% of the simulation. */
+static void sim_near_analytic_pipelines(void)
+{
+    fixture f;
+    setup(&f, "dgx-a100-80g", 8, "megatron-39.1b", 8, 2, 4, 64);
+    CHECK_REL(run(&f, TRAINSIM_FOLDED, NULL), analytic(&f), 0.02);
+    f.l.vpp = 2;
+    f.l.schedule = LAYOUT_SCHEDULE_INTERLEAVED;
+    CHECK_REL(run(&f, TRAINSIM_FOLDED, NULL), analytic(&f), 0.02);
+    topo_free(f.t);
+}
+
+/* 1F1B's bubble is (pp - 1) stage-microbatches; interleaving divides it by
+ * vpp; GPipe takes as long as 1F1B. */
+static void bubbles(void)
+{
+    fixture f;
+    setup(&f, "dgx-a100-80g", 4, "megatron-39.1b", 8, 4, 1, 8);
+    estimate_result r;
+    double t1 = run(&f, TRAINSIM_FOLDED, &r);
+    double per_mb = (r.stages[1].compute_s + r.stages[1].tp_comm_s) / 8;
+    CHECK_REL(r.stages[1].bubble_s + r.stages[1].p2p_s, 3 * per_mb, 0.15);
+    estimate_result_free(&r);
+    f.l.schedule = LAYOUT_SCHEDULE_GPIPE;
+    CHECK_REL(run(&f, TRAINSIM_FOLDED, NULL), t1, 0.01);
+    f.l.schedule = LAYOUT_SCHEDULE_INTERLEAVED;
+    f.l.vpp = 3;
+    double t3 = run(&f, TRAINSIM_FOLDED, &r);
+    CHECK(t3 < t1);
+    CHECK_REL(t1 - t3, 3 * per_mb * (1 - 1.0 / 3), 0.2);
+    estimate_result_free(&r);
+    topo_free(f.t);
+}
+
+/* Busy and idle time add up to the iteration on every stage. */
+static void breakdown_adds_up(void)
+{
+    fixture f;
+    setup(&f, "dgx-h100", 4, "llama2-70b", 8, 4, 1, 16);
+    f.l.recompute = LAYOUT_RECOMPUTE_SELECTIVE;
+    estimate_result r;
+    run(&f, TRAINSIM_FOLDED, &r);
+    for (int s = 0; s < r.pp; s++) {
+        const estimate_stage *st = &r.stages[s];
+        double sum = st->compute_s + st->recompute_s + st->tp_comm_s + st->dp_exposed_s +
+                     st->p2p_s + st->bubble_s + st->optimizer_s;
+        CHECK_REL(sum, r.iteration_s, 1e-6);
+    }
+    estimate_result_free(&r);
+    topo_free(f.t);
+}
+
+static void deterministic(void)
+{
+    fixture f;
+    setup(&f, "dgx-a100-80g", 4, "megatron-18.4b", 8, 2, 2, 16);
+    double a = run(&f, TRAINSIM_ALL_RANKS, NULL), b = run(&f, TRAINSIM_ALL_RANKS, NULL);
+    CHECK(a == b);
+    topo_free(f.t);
+}
+
+TAP_MAIN({"folded_equals_all_ranks", folded_equals_all_ranks},
+         {"sim_equals_analytic_single_stage", sim_equals_analytic_single_stage},
+         {"sim_near_analytic_pipelines", sim_near_analytic_pipelines},
+         {"bubbles", bubbles}, {"breakdown_adds_up", breakdown_adds_up},
+         {"deterministic", deterministic})
