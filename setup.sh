@@ -45,6 +45,12 @@ quickstart() {
     echo "== clustersim collective --system dgx-h100 --nodes 4 --op allreduce --min 1M --max 1G --mode both"
     ./build/clustersim collective --system dgx-h100 --nodes 4 --op allreduce --min 1M --max 1G --mode both
     echo
+    echo "== clustersim estimate --system dgx-a100-80g --gpus 3072 --model megatron-1t --tp 8 --pp 64 --mbs 1 --gbs 3072 --recompute full"
+    ./build/clustersim estimate --system dgx-a100-80g --gpus 3072 --model megatron-1t --tp 8 --pp 64 --mbs 1 --gbs 3072 --recompute full
+    echo
+    echo "== clustersim validate megatron2021"
+    ./build/clustersim validate megatron2021
+    echo
     echo "== clustersim bench job --gpus 256 --steps 100 --compute-ms 1 --allreduce 16M"
     ./build/clustersim bench job --gpus 256 --steps 100 --compute-ms 1 --allreduce 16M
 }

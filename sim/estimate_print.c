@@ -54,11 +54,12 @@ void estimate_print_table(FILE *f, const estimate_input *in, const estimate_labe
     fprintf(f, "\nper stage, seconds per iteration on one GPU:\n");
     fprintf(f, "%5s %10s %10s %10s %10s %10s %10s %10s %10s\n", "stage", "compute_s",
             "recomp_s", "tp_comm_s", "dp_exp_s", "p2p_s", "bubble_s", "optim_s", "mem_GiB");
+    int elided = 0;
     for (int s = 0; s < r->pp; s++) {
         int shown = r->pp <= max_stages || s == 0 || s == r->pp - 1 || s == r->peak_stage;
         if (shown)
             print_stage(f, s, &r->stages[s]);
-        else if (s == 1)
+        else if (!elided++)
             fprintf(f, "  ... (%d stages; --stages all shows every one)\n", r->pp);
     }
 }
