@@ -41,8 +41,7 @@ void estimate_print_table(FILE *f, const estimate_input *in, const estimate_labe
     double usable = memory_usable_bytes(estimate_device(in->topology));
     fprintf(f, "model              %s (seq %d)\n", in->model->name, in->model->seq_len);
     fprintf(f, "system             %s, %ld GPUs\n", lab->system, lab->gpus);
-    fprintf(f, "layout             %s, recompute %s\n", layout_describe(l, desc, sizeof desc),
-            layout_recompute_name(l->recompute));
+    fprintf(f, "layout             %s\n", layout_describe(l, desc, sizeof desc));
     fprintf(f, "mode               %s\n", lab->mode);
     fprintf(f, "iteration          %.4f s\n", r->iteration_s);
     fprintf(f, "tokens/s           %.0f\n", r->tokens_per_s);
