@@ -48,6 +48,9 @@ quickstart() {
     echo "== clustersim estimate --system dgx-a100-80g --gpus 3072 --model megatron-1t --tp 8 --pp 64 --mbs 1 --gbs 3072 --recompute full"
     ./build/clustersim estimate --system dgx-a100-80g --gpus 3072 --model megatron-1t --tp 8 --pp 64 --mbs 1 --gbs 3072 --recompute full
     echo
+    echo "== clustersim run scenarios/quickstart.lua"
+    ./build/clustersim run scenarios/quickstart.lua
+    echo
     echo "== clustersim validate megatron2021"
     ./build/clustersim validate megatron2021
     echo

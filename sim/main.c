@@ -14,6 +14,7 @@ static const struct {
     {"model", cmd_model, "list the model catalog, or one model's shape and parameter count"},
     {"estimate", cmd_estimate, "one layout's iteration time, MFU, memory and per-stage breakdown"},
     {"validate", cmd_validate, "published training figures (Megatron-LM) against the simulator, row by row"},
+    {"run", cmd_run, "run a Lua scenario (sandboxed) and write its reports"},
     {"collective", cmd_collective, "size sweep of a collective, in nccl-tests' columns"},
     {"bench", cmd_bench, "benchmarks: engine, collective, job"},
 };

@@ -147,5 +147,46 @@ rm -f "$bad_ref"
 expect_bad "validate unknown study" "unknown study 'gpipe2019'" validate gpipe2019
 expect_bad "validate missing file" "cannot open" validate megatron2019 --reference /nonexistent.csv
 
+# run: Lua scenarios
+sc=$(mktemp -d)
+scen_dir=$(cd "$(dirname "$0")/../../scenarios" && pwd)
+expect_ok "run --help names the sandbox" "allow-unsafe" run --help
+expect_ok "quickstart scenario (8 nodes)" "fastest layout that fits" run --out "$sc/qs" "$scen_dir/quickstart.lua" 8
+if [ -s "$sc/qs/quickstart.csv" ] && head -1 "$sc/qs/quickstart.csv" | grep -q "^layout,iteration_s,tokens_per_s,mfu,peak_mem_gib,fits$" \
+   && [ -z "$(ls -A "$sc/qs" | grep '^\.')" ]; then ok "quickstart wrote its CSV, no temporaries left"
+else not_ok "quickstart wrote its CSV, no temporaries left"; fi
+printf 'print(#arg, arg[1], arg[2])\n' >"$sc/args.lua"
+expect_ok "run passes the script's arguments" "^2	a	b$" run --out "$sc/o" "$sc/args.lua" a b
+printf 'local r = estimate{system="dgx-h100", nodes=2, model="llama2-70b", tp=8, mbs=1, gbs=32}\nprint(r.fits)\n' >"$sc/nofit.lua"
+expect_ok "run: a layout that does not fit is a result, not an error" "^false$" run --out "$sc/o" "$sc/nofit.lua"
+# bad_run NAME PATTERN SCRIPT: exit 2, message matches, no output folder left.
+bad_run() {
+    local name=$1 pattern=$2
+    printf '%b' "$3" >"$sc/bad.lua"
+    rm -rf "$sc/out"
+    expect_bad "$name" "$pattern" run --out "$sc/out" "$sc/bad.lua"
+    if [ -e "$sc/out" ]; then echo "# $sc/out left behind"; not_ok "$name: nothing left behind"
+    else ok "$name: nothing left behind"; fi
+}
+bad_run "run syntax error" "bad.lua:1: unexpected symbol" 'local x = = 1\n'
+bad_run "run error in a user function has a traceback" "bad.lua:2: boom" \
+    'report.csv("a.csv", {{x=1}})\nlocal function f() error("boom") end\nf()\n'
+bad_run "run unknown key names it" "bad.lua:1: estimate: unknown key 'tp_size'" \
+    'estimate{system="dgx-h100", nodes=1, model="llama2-7b", tp_size=2}\n'
+bad_run "run wrong type names the key" "bad.lua:1: estimate: 'tp' must be a whole number, not string" \
+    'estimate{system="dgx-h100", nodes=1, model="llama2-7b", tp="8"}\n'
+bad_run "run invalid layout names the rule" "bad.lua:1: estimate: .*heads" \
+    'estimate{system="dgx-h100", nodes=1, model="llama2-7b", tp=3, dp=1, gpus=3}\n'
+bad_run "run os.execute is off" "bad.lua:2: os.execute is off.*--allow-unsafe" \
+    'report.csv("a.csv", {{x=1}})\nos.execute("true")\n'
+bad_run "run io.open is off" "io.open is off" 'io.open("/etc/passwd")\n'
+bad_run "run require is off" "require is off" 'require("socket")\n'
+bad_run "run report name with a slash" "report name '../x.csv'" 'report.csv("../x.csv", {{x=1}})\n'
+expect_ok "run --allow-unsafe gives os.execute back" "^unsafe ok$" run --allow-unsafe --out "$sc/o" \
+    <(printf 'os.execute("echo unsafe ok")\n')
+expect_bad "run without a file" "name the scenario" run
+expect_bad "run missing file" "cannot open" run "$sc/none.lua"
+rm -rf "$sc"
+
 echo "1..$n"
 [ "$failed" -eq 0 ]

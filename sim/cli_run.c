@@ -1,0 +1,52 @@
+/* cli_run: `clustersim run FILE.lua [args...]`: a Lua scenario. */
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+#include "scenario.h"
+
+#define CMD "run"
+
+static void run_help(void)
+{
+    printf("usage: clustersim run [--out DIR] [--allow-unsafe] FILE.lua [args...]\n\n"
+           "Runs a scenario: a Lua 5.4 script that builds systems, models and layouts, calls\n"
+           "estimate{...} and writes reports (docs/lua.md has the API with examples).\n"
+           "The script's arguments are in `arg` (arg[0] is FILE.lua).\n\n"
+           "  --out DIR        folder for the reports (default out/); files appear only when\n"
+           "                   the scenario finishes without error\n"
+           "  --allow-unsafe   the whole standard library: os.execute, io, require, C modules\n"
+           "                   (off by default: a scenario is shared like a configuration file)\n"
+           "A scenario error prints file, line and traceback and exits with status 2.\n");
+}
+
+int cmd_run(int argc, char **argv)
+{
+    if (argc > 1 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
+        run_help();
+        return CLI_OK;
+    }
+    static const struct option opts[] = {{"out", required_argument, 0, 'o'},
+                                         {"allow-unsafe", no_argument, 0, 'u'},
+                                         {0, 0, 0, 0}};
+    scenario_opts o = {"out", 0};
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "+", opts, NULL)) != -1) { /* stop at FILE.lua */
+        if (c == '?')
+            return cli_bad_option(CMD, argc, argv);
+        if (c == 'o')
+            o.out_dir = optarg;
+        else
+            o.allow_unsafe = 1;
+    }
+    if (optind >= argc)
+        return cli_bad_input(CMD, "name the scenario: clustersim run FILE.lua [args...]");
+    cs_err err;
+    if (scenario_run(argv[optind], argv + optind + 1, argc - optind - 1, &o, &err) != 0) {
+        fprintf(stderr, "clustersim run: %s\n", err.msg);
+        return CLI_BAD_INPUT;
+    }
+    return CLI_OK;
+}

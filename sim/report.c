@@ -1,0 +1,161 @@
+/* report: staged output files (see report.h). */
+#include "report.h"
+
+#include <csv.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cs_alloc.h"
+
+typedef struct staged {
+    char *name, *tmp, *final;
+    FILE *f;
+} staged;
+
+struct report_set {
+    char *dir;
+    int created_dir;
+    staged *files;
+    int n, cap;
+};
+
+static char *dup_str(const char *s)
+{
+    size_t n = strlen(s) + 1;
+    char *d = cs_xrealloc(NULL, n);
+    memcpy(d, s, n);
+    return d;
+}
+
+static char *join(const char *dir, const char *a, const char *b)
+{
+    size_t n = strlen(dir) + strlen(a) + strlen(b) + 2;
+    char *p = cs_xrealloc(NULL, n);
+    snprintf(p, n, "%s/%s%s", dir, a, b);
+    return p;
+}
+
+report_set *report_new(const char *dir)
+{
+    report_set *r = calloc(1, sizeof *r);
+    if (!r)
+        abort();
+    r->dir = dup_str(dir);
+    return r;
+}
+
+static int check_name(const char *name, cs_err *err)
+{
+    if (!*name || name[0] == '.' || strchr(name, '/') || strlen(name) > 200)
+        return cs_fail(err, "report name '%s': give a plain file name such as 'summary.csv' "
+                            "(no '/', not starting with '.'); it is written into the output folder",
+                       name);
+    return 0;
+}
+
+static int ensure_dir(report_set *r, cs_err *err)
+{
+    struct stat st;
+    if (stat(r->dir, &st) == 0)
+        return S_ISDIR(st.st_mode) ? 0 : cs_fail(err, "output folder '%s' is a file", r->dir);
+    if (mkdir(r->dir, 0777) != 0)
+        return cs_fail(err, "cannot create output folder '%s': %s", r->dir, strerror(errno));
+    r->created_dir = 1;
+    return 0;
+}
+
+static void close_staged(staged *s)
+{
+    if (s->f)
+        fclose(s->f);
+    s->f = NULL;
+}
+
+static void drop_staged(staged *s)
+{
+    close_staged(s);
+    unlink(s->tmp);
+    free(s->name);
+    free(s->tmp);
+    free(s->final);
+}
+
+FILE *report_begin(report_set *r, const char *name, cs_err *err)
+{
+    if (check_name(name, err) != 0 || ensure_dir(r, err) != 0)
+        return NULL;
+    for (int i = 0; i < r->n; i++)
+        if (strcmp(r->files[i].name, name) == 0) { /* replaced: drop the earlier one */
+            drop_staged(&r->files[i]);
+            r->files[i] = r->files[--r->n];
+            break;
+        }
+    size_t n = strlen(r->dir) + strlen(name) + 40;
+    staged s = {dup_str(name), cs_xrealloc(NULL, n), join(r->dir, name, ""), NULL};
+    snprintf(s.tmp, n, "%s/.%s.tmp-%ld", r->dir, name, (long)getpid());
+    s.f = fopen(s.tmp, "w");
+    if (!s.f) {
+        cs_fail(err, "cannot write '%s': %s", s.tmp, strerror(errno));
+        free(s.name), free(s.tmp), free(s.final);
+        return NULL;
+    }
+    CS_GROW(r->files, r->cap, r->n + 1);
+    r->files[r->n++] = s;
+    return s.f;
+}
+
+int report_commit(report_set *r, cs_err *err)
+{
+    for (int i = 0; i < r->n; i++) {
+        staged *s = &r->files[i];
+        int bad = s->f && (fflush(s->f) != 0 || ferror(s->f));
+        close_staged(s);
+        if (bad)
+            return cs_fail(err, "writing '%s' failed", s->final);
+    }
+    for (int i = 0; i < r->n; i++)
+        if (rename(r->files[i].tmp, r->files[i].final) != 0)
+            return cs_fail(err, "cannot rename '%s' to '%s': %s", r->files[i].tmp,
+                           r->files[i].final, strerror(errno));
+    return 0;
+}
+
+void report_abort(report_set *r)
+{
+    for (int i = 0; i < r->n; i++)
+        drop_staged(&r->files[i]);
+    r->n = 0;
+    if (r->created_dir)
+        rmdir(r->dir); /* only succeeds when empty */
+    r->created_dir = 0;
+}
+
+int report_count(const report_set *r) { return r->n; }
+const char *report_path(const report_set *r, int i) { return r->files[i].final; }
+
+void report_free(report_set *r)
+{
+    if (!r)
+        return;
+    for (int i = 0; i < r->n; i++) {
+        close_staged(&r->files[i]);
+        unlink(r->files[i].tmp); /* committed ones were renamed: nothing to remove */
+        free(r->files[i].name);
+        free(r->files[i].tmp);
+        free(r->files[i].final);
+    }
+    free(r->files);
+    free(r->dir);
+    free(r);
+}
+
+void report_csv_field(FILE *f, const char *text)
+{
+    if (strpbrk(text, ",\"\r\n") || (*text == ' ') || (*text && text[strlen(text) - 1] == ' '))
+        csv_fwrite(f, text, strlen(text));
+    else
+        fputs(text, f);
+}

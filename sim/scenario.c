@@ -1,0 +1,117 @@
+/* scenario: a sandboxed Lua state for one scenario run (see scenario.h). */
+#include "scenario.h"
+
+#include <lauxlib.h>
+#include <lua.h>
+#include <lualib.h>
+#include <string.h>
+
+#include "lua_api.h"
+#include "report.h"
+
+/* Raised by what the sandbox switches off, naming the way to switch it on. */
+static int unsafe_off(lua_State *L)
+{
+    return luaL_error(L, "%s is off: scenarios cannot run programs, open files or load C "
+                         "modules; reports go through report.*; run with --allow-unsafe to "
+                         "allow it",
+                      lua_tostring(L, lua_upvalueindex(1)));
+}
+
+static void stub(lua_State *L, int table, const char *field, const char *full_name)
+{
+    lua_pushstring(L, full_name);
+    lua_pushcclosure(L, unsafe_off, 1);
+    lua_setfield(L, table, field);
+}
+
+static void open_safe(lua_State *L)
+{
+    static const luaL_Reg libs[] = {{LUA_GNAME, luaopen_base},        {LUA_TABLIBNAME, luaopen_table},
+                                    {LUA_STRLIBNAME, luaopen_string}, {LUA_MATHLIBNAME, luaopen_math},
+                                    {LUA_UTF8LIBNAME, luaopen_utf8},  {LUA_COLIBNAME, luaopen_coroutine},
+                                    {LUA_OSLIBNAME, luaopen_os}};
+    for (size_t i = 0; i < sizeof libs / sizeof libs[0]; i++) {
+        luaL_requiref(L, libs[i].name, libs[i].func, 1);
+        lua_pop(L, 1);
+    }
+    lua_getglobal(L, "os");
+    int os = lua_gettop(L);
+    static const char *const os_off[] = {"execute", "remove", "rename", "exit", "tmpname",
+                                         "setlocale", "getenv"};
+    for (size_t i = 0; i < sizeof os_off / sizeof os_off[0]; i++) {
+        char full[32];
+        snprintf(full, sizeof full, "os.%s", os_off[i]);
+        stub(L, os, os_off[i], full);
+    }
+    lua_pop(L, 1);
+    lua_newtable(L); /* io: every entry point raises */
+    int io = lua_gettop(L);
+    static const char *const io_off[] = {"open", "popen", "lines", "read", "write", "input",
+                                         "output", "tmpfile", "close"};
+    for (size_t i = 0; i < sizeof io_off / sizeof io_off[0]; i++) {
+        char full[32];
+        snprintf(full, sizeof full, "io.%s", io_off[i]);
+        stub(L, io, io_off[i], full);
+    }
+    lua_setglobal(L, "io");
+    lua_newtable(L);
+    stub(L, lua_gettop(L), "loadlib", "package.loadlib");
+    lua_setglobal(L, "package");
+    static const char *const base_off[] = {"require", "dofile", "loadfile", "load"};
+    lua_pushglobaltable(L);
+    for (size_t i = 0; i < sizeof base_off / sizeof base_off[0]; i++)
+        stub(L, lua_gettop(L), base_off[i], base_off[i]);
+    lua_pop(L, 1);
+}
+
+static void set_args(lua_State *L, const char *path, char **args, int nargs)
+{
+    lua_createtable(L, nargs, 1);
+    lua_pushstring(L, path);
+    lua_rawseti(L, -2, 0);
+    for (int i = 0; i < nargs; i++) {
+        lua_pushstring(L, args[i]);
+        lua_rawseti(L, -2, i + 1);
+    }
+    lua_setglobal(L, "arg");
+}
+
+/* Message handler: the error and a traceback. */
+static int traceback(lua_State *L)
+{
+    const char *msg = lua_tostring(L, 1);
+    luaL_traceback(L, L, msg ? msg : luaL_tolstring(L, 1, NULL), 1);
+    return 1;
+}
+
+int scenario_run(const char *path, char **args, int nargs, const scenario_opts *o, cs_err *err)
+{
+    lua_State *L = luaL_newstate();
+    if (!L)
+        return cs_fail(err, "cannot create a Lua state (out of memory)");
+    if (o->allow_unsafe)
+        luaL_openlibs(L);
+    else
+        open_safe(L);
+    report_set *reports = report_new(o->out_dir ? o->out_dir : "out");
+    lua_api_open(L, reports);
+    set_args(L, path, args, nargs);
+    lua_pushcfunction(L, traceback);
+    int rc = luaL_loadfilex(L, path, "t");
+    if (rc == LUA_OK)
+        rc = lua_pcall(L, 0, 0, 1);
+    if (rc != LUA_OK) {
+        cs_fail(err, "%s", lua_tostring(L, -1) ? lua_tostring(L, -1) : "error without a message");
+        report_abort(reports);
+    } else if (report_commit(reports, err) != 0) {
+        report_abort(reports);
+        rc = -1;
+    } else {
+        for (int i = 0; i < report_count(reports); i++)
+            fprintf(stderr, "wrote %s\n", report_path(reports, i));
+    }
+    report_free(reports);
+    lua_close(L);
+    return rc == LUA_OK ? 0 : -1;
+}

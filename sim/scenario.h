@@ -1,0 +1,23 @@
+/* scenario: running a Lua scenario script, sandboxed.
+ *
+ * Owns the Lua state of one run: which standard libraries a scenario gets
+ * (no programs, no arbitrary files, no C modules unless allow_unsafe), the
+ * `arg` table, the API (sim/lua_api), error messages with file, line and
+ * traceback, and the run's staged reports (sim/report), committed only when
+ * the script finishes without error. */
+#ifndef CS_SCENARIO_H
+#define CS_SCENARIO_H
+
+#include "cs_error.h"
+
+typedef struct scenario_opts {
+    const char *out_dir;  /* where reports go (default "out") */
+    int allow_unsafe;     /* full standard library: os.execute, io, require, C modules */
+} scenario_opts;
+
+/* Runs path with args[0..nargs-1] as arg[1..]; arg[0] is path.  On a
+ * scenario error returns -1 with err holding "file:line: message" and the
+ * traceback; no report file is left behind. */
+int scenario_run(const char *path, char **args, int nargs, const scenario_opts *o, cs_err *err);
+
+#endif
