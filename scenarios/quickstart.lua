@@ -23,7 +23,7 @@ for _, l in ipairs(layouts) do
     layout = r.layout, iteration_s = r.iteration_s, tokens_per_s = r.tokens_per_s,
     mfu = r.mfu, peak_mem_gib = r.peak_mem_gib, fits = r.fits,
   }
-  print(string.format("%-48s %8.2f s  %9.0f tok/s  MFU %5.1f%%  %6.1f GiB %s",
+  print(string.format("%-56s %8.2f s  %9.0f tok/s  MFU %5.1f%%  %6.1f GiB %s",
     r.layout, r.iteration_s, r.tokens_per_s, 100 * r.mfu, r.peak_mem_gib,
     r.fits and "fits" or "DOES NOT FIT"))
   if r.fits and (best == nil or r.iteration_s < best.iteration_s) then best = r end
