@@ -3,27 +3,10 @@
  * identities; a non-fitting layout still estimated; invalid layouts
  * rejected with the rule that fails. */
 #include "estimate.h"
+#include "fixture.h"
 #include "tap.h"
 #include "workload.h"
 
-typedef struct fixture {
-    sys_system sys;
-    topo *t;
-    model_desc m;
-    layout_desc l;
-    opcost_eff eff;
-    estimate_input in;
-} fixture;
-
-static void setup(fixture *f, const char *system, int nodes, const char *model)
-{
-    CHECK(sys_from_catalog(system, nodes, &f->sys, NULL) == 0);
-    CHECK(topo_build(&f->sys, &f->t, NULL) == 0);
-    CHECK(model_find(model, &f->m, NULL) == 0);
-    layout_init(&f->l, &f->m);
-    opcost_eff_default(&f->eff);
-    f->in = (estimate_input){&f->m, &f->l, f->t, 1, &f->eff};
-}
 
 /* gpu = tp_rank + tp (dp_rank + dp pp_rank): tensor groups inside a node. */
 static void rank_mapping(void)
@@ -43,7 +26,7 @@ static void rank_mapping(void)
 static void single_gpu_by_hand(void)
 {
     fixture f;
-    setup(&f, "dgx-h100", 1, "llama2-7b");
+    fixture_setup(&f, "dgx-h100", 1, "llama2-7b", 1, 1, 1, 1);
     f.l.mbs = 1;
     f.l.gbs = 4;
     estimate_result r;
@@ -69,7 +52,7 @@ static void single_gpu_by_hand(void)
 static void hfu_counts_recompute(void)
 {
     fixture f;
-    setup(&f, "dgx-a100-80g", 1, "megatron-1.7b");
+    fixture_setup(&f, "dgx-a100-80g", 1, "megatron-1.7b", 1, 1, 1, 1);
     f.l.recompute = LAYOUT_RECOMPUTE_FULL;
     f.l.gbs = 2;
     estimate_result r;
@@ -84,7 +67,7 @@ static void hfu_counts_recompute(void)
 static void invalid_layouts_rejected(void)
 {
     fixture f;
-    setup(&f, "dgx-h100", 2, "llama2-70b");
+    fixture_setup(&f, "dgx-h100", 2, "llama2-70b", 1, 1, 1, 1);
     cs_err err;
     estimate_result r;
     f.l.tp = 3; /* 64 heads */

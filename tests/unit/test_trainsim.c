@@ -4,32 +4,10 @@
  * equals 1F1B's; identical results on a second run; the breakdown adds up. */
 #include <math.h>
 
+#include "fixture.h"
 #include "tap.h"
 #include "trainsim.h"
 
-typedef struct fixture {
-    sys_system sys;
-    topo *t;
-    model_desc m;
-    layout_desc l;
-    opcost_eff eff;
-    estimate_input in;
-} fixture;
-
-static void setup(fixture *f, const char *system, int nodes, const char *model, int tp, int pp,
-                  int dp, int gbs)
-{
-    CHECK(sys_from_catalog(system, nodes, &f->sys, NULL) == 0);
-    CHECK(topo_build(&f->sys, &f->t, NULL) == 0);
-    CHECK(model_find(model, &f->m, NULL) == 0);
-    layout_init(&f->l, &f->m);
-    f->l.tp = tp;
-    f->l.pp = pp;
-    f->l.dp = dp;
-    f->l.gbs = gbs;
-    opcost_eff_default(&f->eff);
-    f->in = (estimate_input){&f->m, &f->l, f->t, tp * pp * dp, &f->eff};
-}
 
 static double run(fixture *f, trainsim_mode mode, estimate_result *keep)
 {
@@ -73,14 +51,14 @@ static void check_modes_agree(fixture *f)
 static void folded_equals_all_ranks(void)
 {
     fixture f;
-    setup(&f, "dgx-h100", 2, "llama2-7b", 2, 2, 4, 32);
+    fixture_setup(&f, "dgx-h100", 2, "llama2-7b", 2, 2, 4, 32);
     check_modes_agree(&f);
     f.l.sp = 1;
     f.l.zero = 1;
     f.l.recompute = LAYOUT_RECOMPUTE_FULL;
     check_modes_agree(&f);
     topo_free(f.t);
-    setup(&f, "dgx-a100-80g", 2, "megatron-1.7b", 8, 1, 2, 4); /* tensor-parallel heavy */
+    fixture_setup(&f, "dgx-a100-80g", 2, "megatron-1.7b", 8, 1, 2, 4); /* tensor-parallel heavy */
     check_modes_agree(&f);
     topo_free(f.t);
 }
@@ -89,7 +67,7 @@ static void folded_equals_all_ranks(void)
 static void sim_equals_analytic_single_stage(void)
 {
     fixture f;
-    setup(&f, "dgx-h100", 1, "llama3-8b", 8, 1, 1, 8);
+    fixture_setup(&f, "dgx-h100", 1, "llama3-8b", 8, 1, 1, 8);
     CHECK_REL(run(&f, TRAINSIM_FOLDED, NULL), analytic(&f), 1e-6);
     topo_free(f.t);
 }
@@ -98,7 +76,7 @@ static void sim_equals_analytic_single_stage(void)
 static void sim_near_analytic_pipelines(void)
 {
     fixture f;
-    setup(&f, "dgx-a100-80g", 8, "megatron-39.1b", 8, 2, 4, 64);
+    fixture_setup(&f, "dgx-a100-80g", 8, "megatron-39.1b", 8, 2, 4, 64);
     CHECK_REL(run(&f, TRAINSIM_FOLDED, NULL), analytic(&f), 0.02);
     f.l.vpp = 2;
     f.l.schedule = LAYOUT_SCHEDULE_INTERLEAVED;
@@ -111,7 +89,7 @@ static void sim_near_analytic_pipelines(void)
 static void bubbles(void)
 {
     fixture f;
-    setup(&f, "dgx-a100-80g", 4, "megatron-39.1b", 8, 4, 1, 8);
+    fixture_setup(&f, "dgx-a100-80g", 4, "megatron-39.1b", 8, 4, 1, 8);
     estimate_result r;
     double t1 = run(&f, TRAINSIM_FOLDED, &r);
     double per_mb = (r.stages[1].compute_s + r.stages[1].tp_comm_s) / 8;
@@ -132,7 +110,7 @@ static void bubbles(void)
 static void breakdown_adds_up(void)
 {
     fixture f;
-    setup(&f, "dgx-h100", 4, "llama2-70b", 8, 4, 1, 16);
+    fixture_setup(&f, "dgx-h100", 4, "llama2-70b", 8, 4, 1, 16);
     f.l.recompute = LAYOUT_RECOMPUTE_SELECTIVE;
     estimate_result r;
     run(&f, TRAINSIM_FOLDED, &r);
@@ -149,7 +127,7 @@ static void breakdown_adds_up(void)
 static void deterministic(void)
 {
     fixture f;
-    setup(&f, "dgx-a100-80g", 4, "megatron-18.4b", 8, 2, 2, 16);
+    fixture_setup(&f, "dgx-a100-80g", 4, "megatron-18.4b", 8, 2, 2, 16);
     double a = run(&f, TRAINSIM_ALL_RANKS, NULL), b = run(&f, TRAINSIM_ALL_RANKS, NULL);
     CHECK(a == b);
     topo_free(f.t);
