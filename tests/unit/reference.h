@@ -11,6 +11,7 @@
 
 #include "layout.h"
 #include "model.h"
+#include "tap.h"
 
 /* Opens reference/NAME, or returns NULL (the caller CHECKs it). */
 static inline FILE *reference_open(const char *name)
@@ -41,6 +42,30 @@ static inline int megatron_row_read(const char *line, megatron_row *r)
 static inline const model_desc *megatron_model_of(const megatron_row *r)
 {
     return model_catalog_find_shape("megatron-", r->layers, r->hidden, r->heads);
+}
+
+#define MEGATRON_MAX_ROWS 16
+
+/* Every data row of megatron2021_weak_scaling.csv with its catalog model
+ * (CHECKed to open and to have a model per row); returns the row count. */
+static inline int megatron_rows_load(megatron_row *rows, const model_desc **models)
+{
+    FILE *fp = reference_open("megatron2021_weak_scaling.csv");
+    CHECK(fp != NULL);
+    if (!fp)
+        return 0;
+    char line[512];
+    int n = 0;
+    while (n < MEGATRON_MAX_ROWS && fgets(line, sizeof line, fp)) {
+        if (megatron_row_read(line, &rows[n]) != 0)
+            continue;
+        models[n] = megatron_model_of(&rows[n]);
+        CHECK(models[n] != NULL);
+        if (models[n])
+            n++;
+    }
+    fclose(fp);
+    return n;
 }
 
 /* The row's published layout: tp, pp, dp = gpus / (tp x pp), global batch;

@@ -293,21 +293,12 @@ static void rule_sp_divides_seq(void)
  * gpus / (tp x pp), 1F1B, DGX A100 nodes of 8 GPUs. */
 static void megatron_published_layouts_valid(void)
 {
-    FILE *fp = reference_open("megatron2021_weak_scaling.csv");
-    CHECK(fp != NULL);
-    if (!fp)
-        return;
-    char line[512];
-    int rows = 0;
-    while (fgets(line, sizeof line, fp)) {
-        megatron_row r;
-        if (megatron_row_read(line, &r) != 0)
-            continue;
-        rows++;
-        const model_desc *m = megatron_model_of(&r);
-        CHECK(m != NULL);
-        if (!m)
-            continue;
+    megatron_row rows[MEGATRON_MAX_ROWS];
+    const model_desc *models[MEGATRON_MAX_ROWS];
+    int n = megatron_rows_load(rows, models);
+    for (int i = 0; i < n; i++) {
+        megatron_row r = rows[i];
+        const model_desc *m = models[i];
         layout_desc l;
         megatron_layout_of(&r, m, &l);
         cs_err err = {""};
@@ -316,8 +307,7 @@ static void megatron_published_layouts_valid(void)
         CHECK(layout_validate(&l, m, r.gpus, 8, &err) == 0);
         CHECK(err.msg[0] == '\0');
     }
-    fclose(fp);
-    CHECK_EQ_INT(rows, 10);
+    CHECK_EQ_INT(n, 10);
 }
 
 static void describe_text(void)

@@ -340,19 +340,13 @@ static void first_stage_overflows(void)
  * must fit. */
 static void megatron_published_layouts_fit(void)
 {
-    FILE *fp = reference_open("megatron2021_weak_scaling.csv");
-    CHECK(fp != NULL);
-    if (!fp)
-        return;
     const dev_type *a100 = dev_find("A100-SXM4-80GB", NULL);
-    char line[512];
-    int rows = 0;
-    while (fgets(line, sizeof line, fp)) {
-        megatron_row r;
-        const model_desc *m;
-        if (megatron_row_read(line, &r) != 0 || !(m = megatron_model_of(&r)))
-            continue;
-        rows++;
+    megatron_row rows[MEGATRON_MAX_ROWS];
+    const model_desc *models[MEGATRON_MAX_ROWS];
+    int n = megatron_rows_load(rows, models);
+    for (int i = 0; i < n; i++) {
+        megatron_row r = rows[i];
+        const model_desc *m = models[i];
         layout_desc l;
         megatron_layout_of(&r, m, &l);
         l.recompute = LAYOUT_RECOMPUTE_FULL;
@@ -368,8 +362,7 @@ static void megatron_published_layouts_fit(void)
         CHECK_EQ_INT(fits, 1);
         CHECK(memory_require_fit(m, &l, a100, &err) == 0);
     }
-    fclose(fp);
-    CHECK_EQ_INT(rows, 10);
+    CHECK_EQ_INT(n, 10);
 }
 
 /* The H200 reports 143771 MiB; the A100 80GB 81920 MiB.  Usable memory is

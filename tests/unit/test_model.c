@@ -52,21 +52,12 @@ static void published_rounding(void)
  * formula is our count less the final LayerNorm (2h). */
 static void megatron_reference_rows(void)
 {
-    FILE *fp = reference_open("megatron2021_weak_scaling.csv");
-    CHECK(fp != NULL);
-    if (!fp)
-        return;
-    char line[512];
-    int rows = 0;
-    while (fgets(line, sizeof line, fp)) {
-        megatron_row r;
-        if (megatron_row_read(line, &r) != 0)
-            continue;
-        rows++;
-        const model_desc *m = megatron_model_of(&r);
-        CHECK(m != NULL);
-        if (!m)
-            continue;
+    megatron_row rows[MEGATRON_MAX_ROWS];
+    const model_desc *models[MEGATRON_MAX_ROWS];
+    int n = megatron_rows_load(rows, models);
+    for (int i = 0; i < n; i++) {
+        megatron_row r = rows[i];
+        const model_desc *m = models[i];
         CHECK_REL(m->published_params, r.params_billion * 1e9, 1e-12);
         double l = r.layers, h = r.hidden, v = m->vocab, s = m->seq_len;
         double paper = 12 * l * h * h * (1 + 13 / (12 * h) + (v + s) / (12 * l * h));
@@ -74,8 +65,7 @@ static void megatron_reference_rows(void)
         CHECK_EQ_INT(m->vocab, 51200);
         CHECK_EQ_INT(m->seq_len, 2048);
     }
-    fclose(fp);
-    CHECK_EQ_INT(rows, 10);
+    CHECK_EQ_INT(n, 10);
 }
 
 /* 2 layers, hidden 8, 2 heads, ffn 32, vocab 10, seq 4, GPT style. */

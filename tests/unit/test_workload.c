@@ -24,18 +24,12 @@ static layout_desc small_layout(const model_desc *m, int tp, int pp, int vpp, in
 /* 96 B s l h^2 (1 + s/6h + V/16lh) with full recomputation, 72 ... + 6BshV without. */
 static void megatron_formula_every_row(void)
 {
-    FILE *f = reference_open("megatron2021_weak_scaling.csv");
-    CHECK(f != NULL);
-    char line[512];
-    int rows = 0;
-    while (f && fgets(line, sizeof line, f)) {
-        megatron_row r;
-        if (megatron_row_read(line, &r) != 0)
-            continue;
-        const model_desc *m = megatron_model_of(&r);
-        CHECK(m != NULL);
-        if (!m)
-            continue;
+    megatron_row rows[MEGATRON_MAX_ROWS];
+    const model_desc *models[MEGATRON_MAX_ROWS];
+    int n = megatron_rows_load(rows, models);
+    for (int i = 0; i < n; i++) {
+        megatron_row r = rows[i];
+        const model_desc *m = models[i];
         layout_desc l;
         megatron_layout_of(&r, m, &l);
         l.recompute = LAYOUT_RECOMPUTE_FULL;
@@ -46,11 +40,8 @@ static void megatron_formula_every_row(void)
         CHECK_REL(w.hw_flops_iter, paper, 1e-12);
         CHECK_REL(w.model_flops_iter, 72 * B * s * L * h * h * (1 + s / (6 * h)) + 6 * B * s * h * V,
                   1e-12);
-        rows++;
     }
-    CHECK_EQ_INT(rows, 10);
-    if (f)
-        fclose(f);
+    CHECK_EQ_INT(n, 10);
 }
 
 /* Per-GPU chunk FLOPs x GPUs x microbatches = the iteration's model FLOPs. */
