@@ -28,30 +28,31 @@ int estimate_begin(const estimate_input *in, estimate_result *out, cs_err *err)
     out->stages = calloc((size_t)l->pp, sizeof *out->stages);
     if (!out->stages)
         abort();
-    const dev_type *dev = estimate_device(in->topology);
-    if (memory_peak(in->model, l, dev, NULL, &out->peak_stage, &out->fits, err) != 0)
-        return -1;
+    /* One pass over the stages gives each peak and the worst (memory_peak's
+     * rule: the lowest stage on a tie). */
     for (int s = 0; s < l->pp; s++) {
         memory_breakdown mb;
         if (memory_per_stage(in->model, l, s, &mb, err) != 0)
             return -1;
         out->stages[s].peak_mem_bytes = mb.peak_bytes;
+        if (mb.peak_bytes > out->stages[out->peak_stage].peak_mem_bytes)
+            out->peak_stage = s;
     }
     out->peak_mem_bytes = out->stages[out->peak_stage].peak_mem_bytes;
+    out->fits = out->peak_mem_bytes <= memory_usable_bytes(estimate_device(in->topology));
     workload_info info;
     workload_info_of(in->model, l, &info);
     out->model_flops_iter = info.model_flops_iter;
     out->hw_flops_iter = info.hw_flops_iter;
+    out->tokens_iter = info.tokens_iter;
     return 0;
 }
 
 void estimate_finish(const estimate_input *in, estimate_result *out)
 {
-    workload_info info;
-    workload_info_of(in->model, in->layout, &info);
     double gpus = (double)layout_gpus(in->layout);
     double peak = opcost_peak_flops(estimate_device(in->topology), in->layout->dtype);
-    out->tokens_per_s = info.tokens_iter / out->iteration_s;
+    out->tokens_per_s = out->tokens_iter / out->iteration_s;
     out->model_tflops_per_gpu = out->model_flops_iter / out->iteration_s / gpus / 1e12;
     out->hw_tflops_per_gpu = out->hw_flops_iter / out->iteration_s / gpus / 1e12;
     out->mfu = out->model_tflops_per_gpu * 1e12 / peak;

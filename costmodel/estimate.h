@@ -48,6 +48,7 @@ typedef struct estimate_result {
     double iteration_s;
     double tokens_per_s;
     double model_flops_iter, hw_flops_iter;
+    double tokens_iter;    /* gbs x seq */
     double model_tflops_per_gpu, hw_tflops_per_gpu;
     double mfu, hfu;
     double peak_mem_bytes; /* the stage with the highest peak */
