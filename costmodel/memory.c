@@ -139,19 +139,43 @@ static int distinct_microbatches(const layout_desc *l, int chunks)
  * 4 s b vocab / tp (vocab-parallel output), for the microbatches whose
  * forward on the last chunk awaits its backward: all m under GPipe, one
  * under 1F1B and interleaving (Korthikanti et al. 2022, sec. 4.3). */
-static double edge_bytes(const model_desc *m, const layout_desc *l, int stage, int mb_in_flight)
+static double first_edge_bytes_per_mb(const model_desc *m, const layout_desc *l)
+{
+    double sp_div = l->sp ? l->tp : 1.0;
+    return MASK_BYTES * (double)m->seq_len * l->mbs * m->hidden / sp_div;
+}
+
+static double last_edge_bytes_per_mb(const model_desc *m, const layout_desc *l)
 {
     double sb = (double)m->seq_len * l->mbs, sp_div = l->sp ? l->tp : 1.0;
+    return 2 * ACT_BYTES * sb * m->hidden / sp_div + LOGIT_BYTES * sb * m->vocab / l->tp;
+}
+
+static double edge_bytes(const model_desc *m, const layout_desc *l, int stage, int mb_in_flight)
+{
     double bytes = 0;
     if (stage == 0)
-        bytes += MASK_BYTES * sb * m->hidden / sp_div * mb_in_flight;
+        bytes += first_edge_bytes_per_mb(m, l) * mb_in_flight;
     if (stage == l->pp - 1) {
         int last = l->schedule == LAYOUT_SCHEDULE_GPIPE ? layout_microbatches(l) : 1;
-        double per_mb = 2 * ACT_BYTES * sb * m->hidden / sp_div +
-                        LOGIT_BYTES * sb * m->vocab / l->tp;
-        bytes += per_mb * last;
+        bytes += last_edge_bytes_per_mb(m, l) * last;
     }
     return bytes;
+}
+
+double memory_unit_bytes(const model_desc *m, const layout_desc *l, int stage, int chunk)
+{
+    double bytes = layout_layers_per_chunk(l, m) * memory_activation_bytes_per_layer(m, l);
+    if (stage == 0 && chunk == 0)
+        bytes += first_edge_bytes_per_mb(m, l);
+    if (stage == l->pp - 1 && chunk == l->vpp - 1)
+        bytes += last_edge_bytes_per_mb(m, l);
+    return bytes;
+}
+
+double memory_recompute_working_bytes(const model_desc *m, const layout_desc *l)
+{
+    return recompute_working_bytes(m, l);
 }
 
 /* ---- model state ---- */

@@ -115,6 +115,17 @@ int memory_require_fit(const model_desc *m, const layout_desc *l, const dev_type
  * GPU, under the layout's tp, sp, recomputation and flash attention. */
 double memory_activation_bytes_per_layer(const model_desc *m, const layout_desc *l);
 
+/* Activations one microbatch leaves stored on a GPU of `stage` from its
+ * forward pass through model chunk `chunk` until its backward pass: the
+ * chunk's layers, plus the embedding dropout mask on the first stage's
+ * first chunk and the output layer's inputs and logits on the last stage's
+ * last chunk (layout valid).  The peak's activation term is these over the
+ * units in flight plus the recomputation working set. */
+double memory_unit_bytes(const model_desc *m, const layout_desc *l, int stage, int chunk);
+
+/* What recomputation rematerialises during one layer's backward pass. */
+double memory_recompute_working_bytes(const model_desc *m, const layout_desc *l);
+
 /* Parameters held by one GPU of pipeline stage `stage` (layout valid). */
 double memory_stage_params(const model_desc *m, const layout_desc *l, int stage);
 

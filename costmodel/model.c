@@ -285,3 +285,11 @@ int model_dtype_parse(const char *text, const char *what, model_dtype *out, cs_e
 }
 
 int model_dtype_bytes(model_dtype dtype) { return dtype == MODEL_FP8 ? 1 : 2; }
+
+void model_custom(model_desc *m, int layers, int hidden, int heads)
+{
+    *m = (model_desc){"custom", layers, hidden, heads, heads, 0, 51200, 2048, MODEL_MLP_GELU,
+                      MODEL_NORM_LAYERNORM, MODEL_POS_LEARNED, 1, 1, MODEL_FP16, 0, 0, NULL};
+    long ffn = 4L * hidden;
+    m->ffn_hidden = (int)(ffn > MODEL_MAX_FFN ? MODEL_MAX_FFN : ffn);
+}

@@ -54,6 +54,14 @@ typedef struct model_desc {
     const char *params_source; /* where the published figure comes from; NULL for none */
 } model_desc;
 
+/* The largest MLP width a custom model gets by default (4 x hidden, capped). */
+#define MODEL_MAX_FFN (1 << 22)
+
+/* A GPT-style model as Megatron-LM trains it, of the given sizes: MHA,
+ * MLP width 4 x hidden, vocabulary 51200, sequence 2048, GELU, LayerNorm,
+ * learned positions, tied embeddings, biases, fp16; named "custom". */
+void model_custom(model_desc *m, int layers, int hidden, int heads);
+
 /* Number of built-in models and the i-th one (NULL out of range). */
 int model_catalog_count(void);
 const model_desc *model_catalog_at(int i);

@@ -10,35 +10,50 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "units.h"
+
 #define GBPS_TO_BYTES(gbit) ((gbit) * 1e9 / 8.0)
 
 enum { NVLINK_HOP_PS = 250000, PCIE_HOP_PS = 250000, NIC_HOP_PS = 700000,
        SWITCH_HOP_PS = 300000 };
 
+void sys_node_init(sys_node_type *n, const char *name, const dev_type *gpu, int gpus,
+                   double nvlink_bw_bytes_per_s, int nics, double nic_bw_bytes_per_s)
+{
+    memset(n, 0, sizeof *n);
+    snprintf(n->name, sizeof n->name, "%s", name);
+    n->gpu = gpu;
+    n->gpus = gpus;
+    n->fabric = SYS_FABRIC_NVSWITCH;
+    n->nvlink_bw_bytes_per_s = nvlink_bw_bytes_per_s;
+    n->nvlink_latency_ps = NVLINK_HOP_PS;
+    n->gpus_per_pcie_switch = 2;
+    n->pcie_bw_bytes_per_s = dev_pcie_x16_bw_bytes_per_s(gpu->pcie_gen);
+    n->pcie_latency_ps = PCIE_HOP_PS;
+    n->nics = nics;
+    n->nic_bw_bytes_per_s = nic_bw_bytes_per_s;
+    n->nic_latency_ps = NIC_HOP_PS;
+    sys_node_spread_nics(n);
+    n->host_mem_bytes = 2e12;
+    n->host_mem_bw_bytes_per_s = 409.6e9;
+}
+
+void sys_node_spread_nics(sys_node_type *n)
+{
+    for (int i = 0; i < n->gpus && i < SYS_MAX_GPUS_PER_NODE; i++)
+        n->nic_of_gpu[i] = n->nics > 0 ? i * n->nics / n->gpus : 0;
+}
+
 static void dgx_node(sys_node_type *n, const char *name, const char *gpu, int gpus,
                      double nvlink_bw, int nics, double nic_gbit, double host_mem_bytes,
                      double host_mem_bw)
 {
-    memset(n, 0, sizeof *n);
-    snprintf(n->name, sizeof n->name, "%s", name);
-    n->gpu = dev_find(gpu, NULL);
-    n->gpus = gpus;
-    n->fabric = SYS_FABRIC_NVSWITCH;
-    n->nvlink_bw_bytes_per_s = nvlink_bw;
-    n->nvlink_latency_ps = NVLINK_HOP_PS;
-    n->gpus_per_pcie_switch = 2;
-    n->pcie_bw_bytes_per_s = dev_pcie_x16_bw_bytes_per_s(n->gpu->pcie_gen);
-    n->pcie_latency_ps = PCIE_HOP_PS;
-    n->nics = nics;
-    n->nic_bw_bytes_per_s = GBPS_TO_BYTES(nic_gbit);
-    n->nic_latency_ps = NIC_HOP_PS;
-    for (int i = 0; i < gpus; i++)
-        n->nic_of_gpu[i] = i * nics / gpus;
+    sys_node_init(n, name, dev_find(gpu, NULL), gpus, nvlink_bw, nics, GBPS_TO_BYTES(nic_gbit));
     n->host_mem_bytes = host_mem_bytes;
     n->host_mem_bw_bytes_per_s = host_mem_bw;
 }
 
-static void network(sys_network *net, sys_net_kind kind, int nics_per_leaf)
+void sys_network_init(sys_network *net, sys_net_kind kind, int nics_per_leaf)
 {
     memset(net, 0, sizeof *net);
     net->kind = kind;
@@ -54,7 +69,7 @@ static void build_dgx_a100(sys_system *s)
 {
     dgx_node(&s->groups[0].node, "dgx-a100-80g", "A100-SXM4-80GB", 8, 300e9, 8, 200,
              2e12, 409.6e9);
-    network(&s->net, SYS_NET_FAT_TREE2, 20);
+    sys_network_init(&s->net, SYS_NET_FAT_TREE2, 20);
 }
 
 /* DGX H100 SuperPOD: NDR 400 Gb/s per GPU, rail-optimized, 32 nodes per
@@ -63,14 +78,14 @@ static void build_dgx_h100(sys_system *s)
 {
     dgx_node(&s->groups[0].node, "dgx-h100", "H100-SXM5-80GB", 8, 450e9, 8, 400, 2e12,
              614.4e9);
-    network(&s->net, SYS_NET_RAIL, 32);
+    sys_network_init(&s->net, SYS_NET_RAIL, 32);
 }
 
 static void build_dgx_h200(sys_system *s)
 {
     dgx_node(&s->groups[0].node, "dgx-h200", "H200-SXM-141GB", 8, 450e9, 8, 400, 2e12,
              614.4e9);
-    network(&s->net, SYS_NET_RAIL, 32);
+    sys_network_init(&s->net, SYS_NET_RAIL, 32);
 }
 
 /* DGX-2(H): 16 V100 on NVSwitch (6 NVLinks x 25 GB/s), 8 EDR 100 Gb/s NICs,
@@ -79,7 +94,7 @@ static void build_dgx2_v100(sys_system *s)
 {
     dgx_node(&s->groups[0].node, "dgx2-v100", "V100-SXM2-32GB", 16, 150e9, 8, 100, 1.5e12,
              255.9e9);
-    network(&s->net, SYS_NET_FAT_TREE2, 18);
+    sys_network_init(&s->net, SYS_NET_FAT_TREE2, 18);
 }
 
 static const struct {
@@ -141,6 +156,21 @@ int sys_total_gpus(const sys_system *sys)
     for (int g = 0; g < sys->ngroups; g++)
         n += sys->groups[g].count * sys->groups[g].node.gpus;
     return n;
+}
+
+int sys_net_kind_parse(const char *text, const char *what, sys_net_kind *out, cs_err *err)
+{
+    static const char *const names[] = {"single-switch", "fat-tree2", "fat-tree3", "rail",
+                                        "torus2d", "torus3d"};
+    if (strcmp(text, "fat-tree") == 0) {
+        *out = SYS_NET_FAT_TREE2;
+        return 0;
+    }
+    int i;
+    if (units_parse_name(text, what, names, (int)(sizeof names / sizeof names[0]), &i, err) != 0)
+        return -1;
+    *out = (sys_net_kind)i;
+    return 0;
 }
 
 const char *sys_net_kind_name(sys_net_kind kind)

@@ -87,5 +87,17 @@ int sys_validate(const sys_system *sys, cs_err *err);
 int sys_total_nodes(const sys_system *sys);
 int sys_total_gpus(const sys_system *sys);
 const char *sys_net_kind_name(sys_net_kind kind);
+/* "single-switch", "fat-tree" (= "fat-tree2"), "fat-tree3", "rail", "torus2d", "torus3d". */
+int sys_net_kind_parse(const char *text, const char *what, sys_net_kind *out, cs_err *err);
+
+/* A node of `gpus` GPUs on an NVSwitch fabric with `nics` scale-out NICs, the
+ * catalog's latencies and PCIe, 2 TB of host memory; GPU i uses NIC
+ * i nics / gpus.  For systems described field by field. */
+void sys_node_init(sys_node_type *n, const char *name, const dev_type *gpu, int gpus,
+                   double nvlink_bw_bytes_per_s, int nics, double nic_bw_bytes_per_s);
+/* Re-spreads the GPUs over the NICs (GPU i uses NIC i nics / gpus). */
+void sys_node_spread_nics(sys_node_type *n);
+/* A network of `kind` with the catalog's switch latency, non-blocking. */
+void sys_network_init(sys_network *net, sys_net_kind kind, int nics_per_leaf);
 
 #endif

@@ -8,6 +8,7 @@
 #include "cli.h"
 #include "cli_modelopt.h"
 #include "estimate_print.h"
+#include "timeline_report.h"
 #include "trainsim.h"
 
 #define CMD "estimate"
@@ -21,7 +22,7 @@ static void estimate_help(void)
         "         [--recompute none|selective|full] [--zero 0|1] [--seq S]\n"
         "         [--dtype fp16|bf16|fp8] [--attention flash|unfused]\n"
         "         [--mode sim|analytic] [--ranks folded|all] [--stages all]\n"
-        "         [--format table|csv]\n\n"
+        "         [--format table|csv] [--out DIR]\n\n"
         "One training iteration of the layout: time, tokens/s, model and hardware\n"
         "TFLOP/s per GPU, MFU and HFU, peak memory per GPU with a fits verdict, and\n"
         "where each pipeline stage's time went.  A layout that does not fit memory is\n"
@@ -45,12 +46,14 @@ static void estimate_help(void)
         "                      all: simulate every GPU\n"
         "  --stages all        print every stage (default: at most 16)\n"
         "  --format F          table (default) or csv (one header line, one row)\n"
+        "  --out DIR           also write DIR/timeline.json (Chrome trace: open it in\n"
+        "                      ui.perfetto.dev), DIR/schedule.svg and DIR/memory.svg (sim mode)\n"
         "Rank mapping: gpu = tp_rank + tp * (dp_rank + dp * pp_rank).  Formulas and columns:\n"
         "docs/estimate.md.\n");
 }
 
 typedef struct est_opts {
-    const char *system, *model;
+    const char *system, *model, *out_dir;
     long gpus, nodes;
     long tp, pp, dp, vpp, mbs, gbs, zero;
     int sp, analytic, all_ranks, all_stages, unfused, has_schedule, has_recompute, tp_across;
@@ -61,7 +64,7 @@ typedef struct est_opts {
 } est_opts;
 
 enum { O_SYSTEM = 1, O_GPUS, O_NODES, O_MODEL, O_TP, O_PP, O_DP, O_VPP, O_MBS, O_GBS,
-       O_SCHEDULE, O_SP, O_RECOMPUTE, O_ZERO, O_ATTN, O_MODE, O_RANKS, O_STAGES, O_FORMAT, O_TP_ACROSS };
+       O_SCHEDULE, O_SP, O_RECOMPUTE, O_ZERO, O_ATTN, O_MODE, O_RANKS, O_STAGES, O_FORMAT, O_TP_ACROSS, O_OUT };
 
 static int parse_choice(const char *opt, const char *text, const char *a, const char *b,
                         int *is_b)
@@ -107,6 +110,7 @@ static int parse_one(int c, const char *arg, est_opts *o)
         o->all_stages = 1;
         return CLI_OK;
     case O_FORMAT: return cli_parse_format(CMD, arg, &o->fmt);
+    case O_OUT: o->out_dir = arg; return CLI_OK;
     default: return cli_modelopt_parse(CMD, c, arg, &o->mf);
     }
 }
@@ -125,6 +129,7 @@ static int parse_opts(int argc, char **argv, est_opts *o)
         {"mode", required_argument, 0, O_MODE},     {"ranks", required_argument, 0, O_RANKS},
         {"stages", required_argument, 0, O_STAGES}, {"format", required_argument, 0, O_FORMAT},
         {"allow-tp-across-nodes", no_argument, 0, O_TP_ACROSS},
+        {"out", required_argument, 0, O_OUT},
     };
     enum { NOWN = sizeof own / sizeof own[0] };
     struct option opts[NOWN + CLI_MODELOPT_COUNT + 1];
@@ -149,6 +154,8 @@ static int parse_opts(int argc, char **argv, est_opts *o)
         return cli_bad_input(CMD, "give --gpus N or --nodes N");
     if (!o->mbs || !o->gbs)
         return cli_bad_input(CMD, "--mbs and --gbs are required");
+    if (o->out_dir && o->analytic)
+        return cli_bad_input(CMD, "--out writes the simulated timeline; drop --mode analytic");
     if (!o->model && !cli_modelopt_any_shape(&o->mf))
         return cli_bad_input(CMD, "give --model NAME (see 'clustersim model') or shape flags");
     return CLI_OK;
@@ -188,6 +195,27 @@ static void fill_layout(const est_opts *o, const model_desc *m, long gpus, layou
     l->allow_tp_across_nodes = o->tp_across;
 }
 
+/* Simulates and writes the timeline's three files into dir, staged: none
+ * appears unless all were written. */
+static int simulate_to_files(const estimate_input *in, trainsim_mode tm, const char *dir,
+                             estimate_result *r, cs_err *err)
+{
+    timeline tl;
+    report_set *files = report_new(dir);
+    int rc = trainsim_record(in, tm, r, &tl, NULL, err);
+    if (rc == 0)
+        rc = timeline_report_all(files, "", &tl, err);
+    if (rc == 0)
+        rc = report_commit(files, err);
+    for (int i = 0; rc == 0 && i < report_count(files); i++)
+        fprintf(stderr, "wrote %s\n", report_path(files, i));
+    if (rc != 0)
+        report_abort(files);
+    report_free(files);
+    timeline_free(&tl);
+    return rc;
+}
+
 int cmd_estimate(int argc, char **argv)
 {
     if (cli_wants_help(argc, argv)) {
@@ -213,10 +241,13 @@ int cmd_estimate(int argc, char **argv)
     estimate_input in = {&m, &l, t, (int)gpus, &eff};
     estimate_result r;
     cs_err err;
+    trainsim_mode tm = o.all_ranks ? TRAINSIM_ALL_RANKS : TRAINSIM_FOLDED;
     if (o.analytic)
         rc = estimate_analytic(&in, &r, &err);
+    else if (o.out_dir)
+        rc = simulate_to_files(&in, tm, o.out_dir, &r, &err);
     else
-        rc = trainsim_run(&in, o.all_ranks ? TRAINSIM_ALL_RANKS : TRAINSIM_FOLDED, &r, NULL, &err);
+        rc = trainsim_run(&in, tm, &r, NULL, &err);
     if (rc == 0) {
         estimate_label lab = {o.system, o.analytic ? "analytic" : o.all_ranks ? "sim-all-ranks" : "sim",
                               gpus};

@@ -8,7 +8,7 @@
 
 static const struct { const char *opt; long max; } int_flags[MF_NINT] = {
     {"--layers", 100000},  {"--hidden", 1L << 20}, {"--heads", 1L << 16},
-    {"--kv-heads", 1L << 16}, {"--ffn", 1L << 22}, {"--vocab", 1L << 24},
+    {"--kv-heads", 1L << 16}, {"--ffn", MODEL_MAX_FFN}, {"--vocab", 1L << 24},
     {"--seq", 1L << 24},
 };
 
@@ -107,11 +107,7 @@ static int custom_base(const char *cmd, const model_flags *f, model_desc *m)
                                  "(%s is missing); or name a built-in model, see 'clustersim "
                                  "model'",
                                  int_flags[required[i]].opt);
-    *m = (model_desc){"custom", 0, 0, 0, 0, 0, 51200, 2048, MODEL_MLP_GELU,
-                      MODEL_NORM_LAYERNORM, MODEL_POS_LEARNED, 1, 1, MODEL_FP16, 0, 0, NULL};
-    m->kv_heads = (int)f->ints[MF_HEADS];
-    long ffn = 4 * f->ints[MF_HIDDEN];
-    m->ffn_hidden = (int)(ffn > int_flags[MF_FFN].max ? int_flags[MF_FFN].max : ffn);
+    model_custom(m, (int)f->ints[MF_LAYERS], (int)f->ints[MF_HIDDEN], (int)f->ints[MF_HEADS]);
     return CLI_OK;
 }
 

@@ -8,6 +8,10 @@
 
 #define CMD "run"
 
+#ifndef CS_VALIDATE_DIR
+#define CS_VALIDATE_DIR "validate"
+#endif
+
 static void run_help(void)
 {
     printf("usage: clustersim run [--out DIR] [--allow-unsafe] FILE.lua [args...]\n\n"
@@ -30,7 +34,7 @@ int cmd_run(int argc, char **argv)
     static const struct option opts[] = {{"out", required_argument, 0, 'o'},
                                          {"allow-unsafe", no_argument, 0, 'u'},
                                          {0, 0, 0, 0}};
-    scenario_opts o = {"out", 0};
+    scenario_opts o = {"out", 0, CS_VALIDATE_DIR};
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "+", opts, NULL)) != -1) { /* stop at FILE.lua */

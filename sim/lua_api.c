@@ -5,6 +5,10 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "lua_collective.h"
+#include "lua_describe.h"
+#include "lua_report.h"
+#include "memory.h"
 #include "trainsim.h"
 
 #define REPORTS_KEY "clustersim.reports"
@@ -55,6 +59,22 @@ lua_Integer lua_api_opt_int(lua_State *L, int idx, const char *what, const char 
     return v;
 }
 
+double lua_api_opt_number(lua_State *L, int idx, const char *what, const char *key, double def,
+                          double min, double max)
+{
+    lua_getfield(L, idx, key);
+    double v = def;
+    if (!lua_isnil(L, -1)) {
+        if (lua_type(L, -1) != LUA_TNUMBER)
+            luaL_error(L, "%s: '%s' must be a number, not %s", what, key, luaL_typename(L, -1));
+        v = lua_tonumber(L, -1);
+        if (!(v >= min && v <= max))
+            luaL_error(L, "%s: '%s' is %f; it must be from %f to %f", what, key, v, min, max);
+    }
+    lua_pop(L, 1);
+    return v;
+}
+
 const char *lua_api_opt_string(lua_State *L, int idx, const char *what, const char *key,
                                const char *def)
 {
@@ -83,42 +103,30 @@ int lua_api_opt_bool(lua_State *L, int idx, const char *what, const char *key, i
     return v;
 }
 
-/* ---- estimate{...} ------------------------------------------------------------ */
+/* ---- estimate{...} and simulate{...} ------------------------------------------ */
 
-static const char *const estimate_keys[] = {
-    "system", "nodes", "gpus", "model", "seq", "tp", "pp", "dp", "vpp", "mbs", "gbs",
-    "schedule", "sp", "recompute", "zero", "dtype", "attention", "mode", "ranks", NULL};
+static const char *const run_keys[] = {"system", "nodes", "gpus", "model", "seq", "layout",
+                                       "mode", "ranks", "check_memory", NULL};
+
+#define TIMELINE_META "clustersim.timeline"
 
 static void fail_err(lua_State *L, const char *what, const cs_err *err)
 {
     luaL_error(L, "%s: %s", what, err->msg);
 }
 
-static void read_layout(lua_State *L, const model_desc *m, long gpus, layout_desc *l)
+/* Unknown keys of estimate{} and simulate{}: its own, and a layout's inline. */
+static void check_run_keys(lua_State *L, const char *what, int simulate)
 {
-    const char *W = "estimate";
-    cs_err err;
-    layout_init(l, m);
-    l->tp = (int)lua_api_opt_int(L, 1, W, "tp", 1, 1, 1 << 16);
-    l->pp = (int)lua_api_opt_int(L, 1, W, "pp", 1, 1, 1 << 16);
-    long rest = gpus / ((long)l->tp * l->pp);
-    l->dp = (int)lua_api_opt_int(L, 1, W, "dp", rest > 0 ? rest : 1, 1, 1 << 24);
-    l->vpp = (int)lua_api_opt_int(L, 1, W, "vpp", 1, 1, 1024);
-    l->mbs = (int)lua_api_opt_int(L, 1, W, "mbs", 1, 1, 1 << 20);
-    l->gbs = (int)lua_api_opt_int(L, 1, W, "gbs", (lua_Integer)l->dp * l->mbs, 1, 1 << 28);
-    l->sp = lua_api_opt_bool(L, 1, W, "sp", 0);
-    l->zero = (int)lua_api_opt_int(L, 1, W, "zero", 0, 0, 1);
-    const char *sched = lua_api_opt_string(L, 1, W, "schedule", l->vpp > 1 ? "interleaved" : "1f1b");
-    const char *rec = lua_api_opt_string(L, 1, W, "recompute", "none");
-    const char *dtype = lua_api_opt_string(L, 1, W, "dtype", model_dtype_name(m->dtype));
-    const char *attn = lua_api_opt_string(L, 1, W, "attention", "flash");
-    if (layout_schedule_parse(sched, "schedule", &l->schedule, &err) != 0 ||
-        layout_recompute_parse(rec, "recompute", &l->recompute, &err) != 0 ||
-        model_dtype_parse(dtype, "dtype", &l->dtype, &err) != 0)
-        fail_err(L, W, &err);
-    if (strcmp(attn, "flash") != 0 && strcmp(attn, "unfused") != 0)
-        luaL_error(L, "estimate: 'attention' is '%s'; it must be flash or unfused", attn);
-    l->flash_attention = strcmp(attn, "flash") == 0;
+    const char *keys[32];
+    int n = 0;
+    for (int i = 0; run_keys[i]; i++)
+        if (simulate ? strcmp(run_keys[i], "mode") != 0 : strcmp(run_keys[i], "check_memory") != 0)
+            keys[n++] = run_keys[i];
+    for (int i = 0; lua_describe_layout_keys[i]; i++)
+        keys[n++] = lua_describe_layout_keys[i];
+    keys[n] = NULL;
+    lua_api_check_keys(L, 1, what, keys);
 }
 
 typedef struct num_field {
@@ -130,7 +138,11 @@ typedef struct num_field {
 static void push_numbers(lua_State *L, const num_field *f, int n)
 {
     for (int i = 0; i < n; i++) {
-        lua_pushnumber(L, f[i].value);
+        double v = f[i].value;
+        if (v == (double)(lua_Integer)v && v > -9e15 && v < 9e15) /* counts print as counts */
+            lua_pushinteger(L, (lua_Integer)v);
+        else
+            lua_pushnumber(L, v);
         lua_setfield(L, -2, f[i].key);
     }
 }
@@ -138,7 +150,7 @@ static void push_numbers(lua_State *L, const num_field *f, int n)
 #define GIB (1024.0 * 1024 * 1024)
 #define NFIELDS(a) ((int)(sizeof a / sizeof a[0]))
 
-static void push_stages(lua_State *L, const estimate_result *r)
+static void push_stages(lua_State *L, const estimate_result *r, const timeline *tl)
 {
     lua_createtable(L, r->pp, 0);
     for (int s = 0; s < r->pp; s++) {
@@ -150,207 +162,217 @@ static void push_stages(lua_State *L, const estimate_result *r)
                                {"dp_exposed_s", st->dp_exposed_s},
                                {"p2p_s", st->p2p_s},
                                {"bubble_s", st->bubble_s},
+                               {"bubble_fraction", r->iteration_s > 0 ? st->bubble_s / r->iteration_s : 0},
                                {"optimizer_s", st->optimizer_s},
                                {"peak_mem_gib", st->peak_mem_bytes / GIB}};
-        lua_createtable(L, 0, NFIELDS(f));
+        lua_createtable(L, 0, NFIELDS(f) + 1);
         push_numbers(L, f, NFIELDS(f));
+        if (tl) {
+            lua_pushnumber(L, tl->memory[s].peak_bytes / GIB);
+            lua_setfield(L, -2, "sim_peak_mem_gib");
+        }
         lua_rawseti(L, -2, s + 1);
     }
     lua_setfield(L, -2, "stages");
 }
 
-static void push_result(lua_State *L, const estimate_input *in, const estimate_result *r)
+static double bubble_fraction(const estimate_result *r)
+{
+    double sum = 0;
+    for (int s = 0; s < r->pp; s++)
+        sum += r->stages[s].bubble_s;
+    return r->pp > 0 && r->iteration_s > 0 ? sum / (r->pp * r->iteration_s) : 0;
+}
+
+static void push_result(lua_State *L, const estimate_input *in, const estimate_result *r,
+                        const char *system, const timeline *tl)
 {
     char desc[160];
     const num_field f[] = {{"gpus", in->gpus},
+                           {"microbatches", layout_microbatches(in->layout)},
                            {"iteration_s", r->iteration_s},
                            {"tokens_per_s", r->tokens_per_s},
                            {"model_tflops_per_gpu", r->model_tflops_per_gpu},
                            {"hw_tflops_per_gpu", r->hw_tflops_per_gpu},
                            {"mfu", r->mfu},
                            {"hfu", r->hfu},
+                           {"bubble_fraction", bubble_fraction(r)},
                            {"peak_mem_gib", r->peak_mem_bytes / GIB},
+                           {"usable_mem_gib", memory_usable_bytes(estimate_device(in->topology)) / GIB},
                            {"peak_stage", r->peak_stage}};
-    lua_createtable(L, 0, NFIELDS(f) + 4);
+    lua_createtable(L, 0, NFIELDS(f) + 8);
+    lua_pushstring(L, system);
+    lua_setfield(L, -2, "system");
     lua_pushstring(L, in->model->name);
     lua_setfield(L, -2, "model");
     lua_pushstring(L, layout_describe(in->layout, desc, sizeof desc));
     lua_setfield(L, -2, "layout");
+    lua_pushstring(L, layout_schedule_name(in->layout->schedule));
+    lua_setfield(L, -2, "schedule");
     push_numbers(L, f, NFIELDS(f));
     lua_pushboolean(L, r->fits);
     lua_setfield(L, -2, "fits");
-    push_stages(L, r);
+    push_stages(L, r, tl);
 }
 
-/* The job's size: gpus from "gpus" or whole "nodes" of the system. */
-static void job_size(lua_State *L, const char **name, long *gpus, long *nodes)
+/* The system: a catalog name sized by nodes or gpus, or a table (system{}),
+ * and the GPUs of the job (default: all of the system's). */
+void lua_api_read_system(lua_State *L, const char *what, sys_system *sys, long *gpus)
 {
     cs_err err;
-    sys_system sys;
-    *name = lua_api_opt_string(L, 1, "estimate", "system", NULL);
-    if (!*name)
-        luaL_error(L, "estimate: 'system' is required (a name from 'clustersim system')");
-    if (sys_from_catalog(*name, 1, &sys, &err) != 0)
-        fail_err(L, "estimate", &err);
-    long per_node = sys.groups[0].node.gpus;
-    *nodes = (long)lua_api_opt_int(L, 1, "estimate", "nodes", 0, 0, 1 << 20);
-    *gpus = (long)lua_api_opt_int(L, 1, "estimate", "gpus", *nodes * per_node, 0, 1 << 24);
+    lua_getfield(L, 1, "system");
+    int is_table = lua_istable(L, -1);
+    const char *name = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : NULL;
+    long nodes = (long)lua_api_opt_int(L, 1, what, "nodes", 0, 0, 1 << 20);
+    if (is_table && nodes)
+        luaL_error(L, "%s: 'nodes' is part of the system table; set it there", what);
+    if (is_table)
+        lua_describe_system(L, -1, what, sys);
+    else if (!name)
+        luaL_error(L, "%s: 'system' is required: a name from 'clustersim system' or a table "
+                      "from system{}", what);
+    else if (sys_from_catalog(name, 1, sys, &err) != 0)
+        fail_err(L, what, &err);
+    long per_node = sys->groups[0].node.gpus;
+    long all = is_table ? sys_total_gpus(sys) : nodes * per_node;
+    *gpus = (long)lua_api_opt_int(L, 1, what, "gpus", all, 0, 1 << 24);
     if (*gpus <= 0)
-        luaL_error(L, "estimate: give 'gpus' or 'nodes'");
-    if (!*nodes)
-        *nodes = (*gpus + per_node - 1) / per_node;
+        luaL_error(L, "%s: give 'gpus' or 'nodes'", what);
+    if ((is_table || nodes) && *gpus > all)
+        luaL_error(L, "%s: 'gpus' is %I, more than the system's %I", what, (lua_Integer)*gpus,
+                   (lua_Integer)all);
+    if (!is_table && sys_from_catalog(name, (int)(nodes ? nodes : (*gpus + per_node - 1) / per_node),
+                                      sys, &err) != 0)
+        fail_err(L, what, &err);
+    lua_pop(L, 1);
 }
 
-static int api_estimate(lua_State *L)
+/* The layout: a `layout` table (layout{}) or the keys inline. */
+static void read_layout(lua_State *L, const char *what, const model_desc *m, long gpus,
+                        layout_desc *l)
 {
-    lua_api_check_keys(L, 1, "estimate", estimate_keys);
-    cs_err err;
+    lua_getfield(L, 1, "layout");
+    if (lua_isnil(L, -1)) {
+        lua_pop(L, 1);
+        lua_describe_layout(L, 1, what, m, gpus, l);
+        return;
+    }
+    if (!lua_istable(L, -1))
+        luaL_error(L, "%s: 'layout' must be a table from layout{}, not %s", what,
+                   luaL_typename(L, -1));
+    for (int i = 0; lua_describe_layout_keys[i]; i++) {
+        lua_getfield(L, 1, lua_describe_layout_keys[i]);
+        if (!lua_isnil(L, -1))
+            luaL_error(L, "%s: '%s' is given both inline and in 'layout'; give it once", what,
+                       lua_describe_layout_keys[i]);
+        lua_pop(L, 1);
+    }
+    lua_api_check_keys(L, -1, "layout", lua_describe_layout_keys);
+    lua_describe_layout(L, -1, what, m, gpus, l);
+    lua_pop(L, 1);
+}
+
+static int timeline_gc(lua_State *L)
+{
+    timeline_free(luaL_checkudata(L, 1, TIMELINE_META));
+    return 0;
+}
+
+static int run(lua_State *L, int simulate)
+{
+    const char *W = simulate ? "simulate" : "estimate";
+    check_run_keys(L, W, simulate);
     model_desc m;
-    const char *model = lua_api_opt_string(L, 1, "estimate", "model", NULL);
-    if (!model)
-        luaL_error(L, "estimate: 'model' is required (a name from 'clustersim model')");
-    if (model_find(model, &m, &err) != 0)
-        fail_err(L, "estimate", &err);
-    m.seq_len = (int)lua_api_opt_int(L, 1, "estimate", "seq", m.seq_len, 1, 1 << 24);
-    const char *mode = lua_api_opt_string(L, 1, "estimate", "mode", "sim");
-    const char *ranks = lua_api_opt_string(L, 1, "estimate", "ranks", "folded");
+    lua_getfield(L, 1, "model");
+    if (lua_isnil(L, -1))
+        luaL_error(L, "%s: 'model' is required: a name from 'clustersim model' or a table from "
+                      "model{}", W);
+    lua_describe_model(L, -1, W, &m);
+    lua_pop(L, 1);
+    m.seq_len = (int)lua_api_opt_int(L, 1, W, "seq", m.seq_len, 1, 1 << 24);
+    const char *mode = simulate ? "sim" : lua_api_opt_string(L, 1, W, "mode", "sim");
+    const char *ranks = lua_api_opt_string(L, 1, W, "ranks", "folded");
     if (strcmp(mode, "sim") != 0 && strcmp(mode, "analytic") != 0)
-        luaL_error(L, "estimate: 'mode' is '%s'; it must be sim or analytic", mode);
+        luaL_error(L, "%s: 'mode' is '%s'; it must be sim or analytic", W, mode);
     if (strcmp(ranks, "folded") != 0 && strcmp(ranks, "all") != 0)
-        luaL_error(L, "estimate: 'ranks' is '%s'; it must be folded or all", ranks);
-    const char *sys_name;
-    long gpus, nodes;
-    job_size(L, &sys_name, &gpus, &nodes);
-    layout_desc l;
-    read_layout(L, &m, gpus, &l);
-    /* Nothing below raises before t is freed: Lua errors would skip the free. */
+        luaL_error(L, "%s: 'ranks' is '%s'; it must be folded or all", W, ranks);
     sys_system sys;
+    long gpus;
+    lua_api_read_system(L, W, &sys, &gpus);
+    layout_desc l;
+    read_layout(L, W, &m, gpus, &l);
+    cs_err err;
+    /* a timeline of a run that cannot start is drawn only on request */
+    if (simulate && lua_api_opt_bool(L, 1, W, "check_memory", 1) &&
+        (layout_validate(&l, &m, (int)gpus, sys.groups[0].node.gpus, &err) != 0 ||
+         memory_require_fit(&m, &l, sys.groups[0].node.gpu, &err) != 0))
+        luaL_error(L, "%s: %s (check_memory = false draws it anyway)", W, err.msg);
+    timeline *tl = NULL;
+    if (simulate) { /* owned by Lua from here: freed by its __gc whatever happens */
+        tl = lua_newuserdatauv(L, sizeof *tl, 0);
+        memset(tl, 0, sizeof *tl);
+        luaL_setmetatable(L, TIMELINE_META);
+    }
+    /* Nothing below raises before t is freed: Lua errors would skip the free. */
     topo *t = NULL;
-    if (sys_from_catalog(sys_name, (int)nodes, &sys, &err) != 0 || topo_build(&sys, &t, &err) != 0)
-        fail_err(L, "estimate", &err);
+    if (topo_build(&sys, &t, &err) != 0)
+        fail_err(L, W, &err);
     opcost_eff eff;
     opcost_eff_default(&eff);
     estimate_input in = {&m, &l, t, (int)gpus, &eff};
     estimate_result r;
-    int rc = strcmp(mode, "analytic") == 0
-                 ? estimate_analytic(&in, &r, &err)
-                 : trainsim_run(&in, strcmp(ranks, "all") == 0 ? TRAINSIM_ALL_RANKS : TRAINSIM_FOLDED,
-                                &r, NULL, &err);
+    trainsim_mode tm = strcmp(ranks, "all") == 0 ? TRAINSIM_ALL_RANKS : TRAINSIM_FOLDED;
+    int rc = strcmp(mode, "analytic") == 0 ? estimate_analytic(&in, &r, &err)
+             : tl                          ? trainsim_record(&in, tm, &r, tl, NULL, &err)
+                                           : trainsim_run(&in, tm, &r, NULL, &err);
     if (rc == 0)
-        push_result(L, &in, &r);
+        push_result(L, &in, &r, sys.name, tl);
     estimate_result_free(&r);
     topo_free(t);
     if (rc != 0)
-        fail_err(L, "estimate", &err);
+        fail_err(L, W, &err);
+    if (tl) {
+        lua_pushvalue(L, -2); /* the timeline userdata */
+        lua_setfield(L, -2, "timeline");
+    }
     return 1;
 }
 
-/* ---- report.csv(name, rows [, columns]) --------------------------------------- */
+static int api_estimate(lua_State *L) { return run(L, 0); }
+static int api_simulate(lua_State *L) { return run(L, 1); }
 
-/* The text of rows[i][col] as a CSV field. */
-static void write_cell(lua_State *L, FILE *f, int row_idx, const char *col)
+const timeline *lua_api_check_timeline(lua_State *L, int idx, const char *what)
 {
-    lua_getfield(L, row_idx, col);
-    char buf[64];
-    const char *text = "";
-    switch (lua_type(L, -1)) {
-    case LUA_TNIL: break;
-    case LUA_TBOOLEAN: text = lua_toboolean(L, -1) ? "true" : "false"; break;
-    case LUA_TNUMBER:
-        if (lua_isinteger(L, -1))
-            snprintf(buf, sizeof buf, "%lld", (long long)lua_tointeger(L, -1));
-        else
-            snprintf(buf, sizeof buf, "%.10g", lua_tonumber(L, -1));
-        text = buf;
-        break;
-    case LUA_TSTRING: text = lua_tostring(L, -1); break;
-    default:
-        luaL_error(L, "report.csv: column '%s' holds a %s; cells are numbers, strings or "
-                      "booleans", col, luaL_typename(L, -1));
+    if (lua_istable(L, idx)) {
+        lua_getfield(L, idx, "timeline");
+        lua_replace(L, idx);
     }
-    report_csv_field(f, text);
-    lua_pop(L, 1);
+    timeline *tl = luaL_testudata(L, idx, TIMELINE_META);
+    if (!tl)
+        luaL_error(L, "%s: give a result of simulate{} (it carries the timeline), not %s", what,
+                   luaL_typename(L, idx));
+    return tl;
 }
 
-/* Columns: the third argument, or the first row's keys in sorted order. */
-static int push_columns(lua_State *L)
+report_set *lua_api_reports(lua_State *L)
 {
-    if (!lua_isnoneornil(L, 3)) {
-        luaL_checktype(L, 3, LUA_TTABLE);
-        lua_pushvalue(L, 3);
-        return lua_gettop(L);
-    }
-    lua_getglobal(L, "table");
-    lua_getfield(L, -1, "sort");
-    lua_remove(L, -2);
-    lua_newtable(L);
-    lua_rawgeti(L, 2, 1);
-    if (!lua_istable(L, -1))
-        luaL_error(L, "report.csv: rows must be a list of tables (row 1 is %s)", luaL_typename(L, -1));
-    int n = 0;
-    lua_pushnil(L);
-    while (lua_next(L, -2)) {
-        lua_pop(L, 1);
-        if (lua_type(L, -1) == LUA_TSTRING) {
-            lua_pushvalue(L, -1);
-            lua_rawseti(L, -4, ++n);
-        }
-    }
-    lua_pop(L, 1);        /* row 1 */
-    lua_pushvalue(L, -1); /* columns, to sort */
-    lua_insert(L, -3);    /* columns sort columns */
-    lua_call(L, 1, 0);
-    return lua_gettop(L);
-}
-
-static int api_report_csv(lua_State *L)
-{
-    const char *name = luaL_checkstring(L, 1);
-    luaL_checktype(L, 2, LUA_TTABLE);
-    int cols = push_columns(L);
-    lua_Integer ncols = luaL_len(L, cols), nrows = luaL_len(L, 2);
     lua_getfield(L, LUA_REGISTRYINDEX, REPORTS_KEY);
     report_set *reports = lua_touserdata(L, -1);
     lua_pop(L, 1);
-    cs_err err;
-    FILE *f = report_begin(reports, name, &err);
-    if (!f)
-        luaL_error(L, "report.csv: %s", err.msg);
-    for (lua_Integer c = 1; c <= ncols; c++) {
-        lua_rawgeti(L, cols, c);
-        if (lua_type(L, -1) != LUA_TSTRING)
-            luaL_error(L, "report.csv: column %I is not a string", c);
-        fputs(c > 1 ? "," : "", f);
-        report_csv_field(f, lua_tostring(L, -1));
-        lua_pop(L, 1);
-    }
-    fputc('\n', f);
-    for (lua_Integer r = 1; r <= nrows; r++) {
-        lua_rawgeti(L, 2, r);
-        if (!lua_istable(L, -1))
-            luaL_error(L, "report.csv: row %I is a %s, not a table", r, luaL_typename(L, -1));
-        int row_idx = lua_gettop(L);
-        for (lua_Integer c = 1; c <= ncols; c++) {
-            lua_rawgeti(L, cols, c);
-            const char *col = lua_tostring(L, -1);
-            fputs(c > 1 ? "," : "", f);
-            write_cell(L, f, row_idx, col);
-            lua_pop(L, 1);
-        }
-        fputc('\n', f);
-        lua_pop(L, 1);
-    }
-    lua_pushinteger(L, nrows);
-    return 1;
+    return reports;
 }
 
 void lua_api_open(lua_State *L, report_set *reports)
 {
     lua_pushlightuserdata(L, reports);
     lua_setfield(L, LUA_REGISTRYINDEX, REPORTS_KEY);
+    luaL_newmetatable(L, TIMELINE_META);
+    lua_pushcfunction(L, timeline_gc);
+    lua_setfield(L, -2, "__gc");
+    lua_pop(L, 1);
+    lua_describe_open(L);
     lua_register(L, "estimate", api_estimate);
-    lua_newtable(L);
-    lua_pushcfunction(L, api_report_csv);
-    lua_setfield(L, -2, "csv");
-    lua_setglobal(L, "report");
+    lua_register(L, "simulate", api_simulate);
+    lua_report_open(L);
+    lua_collective_open(L);
 }

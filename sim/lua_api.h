@@ -2,7 +2,9 @@
  * pass.
  *
  * Owns the Lua face of clustersim (documented with examples in
- * docs/lua.md): estimate{...} and report.csv(...).  Every table given to
+ * docs/lua.md): estimate{...} and simulate{...}, and the registration of
+ * the other faces (lua_describe: system, model, layout; lua_report:
+ * report.*; lua_collective: collective).  Every table given to
  * the API is checked: an unknown key, a wrong type or an out-of-range value
  * raises an error naming the key, with the calling file and line. */
 #ifndef CS_LUA_API_H
@@ -11,14 +13,30 @@
 #include <lua.h>
 
 #include "report.h"
+#include "timeline.h"
 
 /* Registers the API as globals; reports go to `reports` (not owned). */
 void lua_api_open(lua_State *L, report_set *reports);
+
+/* The timeline of a simulate{} result (or of its `timeline` field) at idx;
+ * raises naming `what` otherwise. */
+const timeline *lua_api_check_timeline(lua_State *L, int idx, const char *what);
+
+/* The keys system, nodes and gpus of the table at index 1: the system (a
+ * catalog name sized by nodes or gpus, or a system{} table) and the GPUs of
+ * the job (default: all of the system's).  Raises on bad input. */
+struct sys_system;
+void lua_api_read_system(lua_State *L, const char *what, struct sys_system *sys, long *gpus);
+
+/* The report set the scenario writes to. */
+report_set *lua_api_reports(lua_State *L);
 
 /* Table checks, usable by every binding: `what` names the function. */
 void lua_api_check_keys(lua_State *L, int idx, const char *what, const char *const *allowed);
 lua_Integer lua_api_opt_int(lua_State *L, int idx, const char *what, const char *key,
                             lua_Integer def, lua_Integer min, lua_Integer max);
+double lua_api_opt_number(lua_State *L, int idx, const char *what, const char *key, double def,
+                          double min, double max);
 const char *lua_api_opt_string(lua_State *L, int idx, const char *what, const char *key,
                                const char *def);
 int lua_api_opt_bool(lua_State *L, int idx, const char *what, const char *key, int def);

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "lua_api.h"
+#include "lua_reference.h"
 #include "report.h"
 
 /* Raised by what the sandbox switches off, naming the way to switch it on. */
@@ -96,6 +97,7 @@ int scenario_run(const char *path, char **args, int nargs, const scenario_opts *
         open_safe(L);
     report_set *reports = report_new(o->out_dir ? o->out_dir : "out");
     lua_api_open(L, reports);
+    lua_reference_open(L, o->reference_dir ? o->reference_dir : "validate");
     set_args(L, path, args, nargs);
     lua_pushcfunction(L, traceback);
     int rc = luaL_loadfilex(L, path, "t");
@@ -108,6 +110,7 @@ int scenario_run(const char *path, char **args, int nargs, const scenario_opts *
         report_abort(reports);
         rc = -1;
     } else {
+        fflush(stdout); /* the script's output first, then the files it wrote */
         for (int i = 0; i < report_count(reports); i++)
             fprintf(stderr, "wrote %s\n", report_path(reports, i));
     }

@@ -13,6 +13,7 @@
 typedef struct scenario_opts {
     const char *out_dir;  /* where reports go (default "out") */
     int allow_unsafe;     /* full standard library: os.execute, io, require, C modules */
+    const char *reference_dir; /* the published tables reference() reads (validate/) */
 } scenario_opts;
 
 /* Runs path with args[0..nargs-1] as arg[1..]; arg[0] is path.  On a

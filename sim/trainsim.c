@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "cs_alloc.h"
+#include "memory.h"
 #include "schedule.h"
 #include "units.h"
 #include "workload.h"
@@ -18,6 +19,8 @@ typedef struct task_info {
     unsigned char role;
     int stage, member; /* member -1: not read back */
     int in_transfer;   /* the transfer this task waits for, or -1 */
+    int chunk, microbatch; /* the unit it belongs to, -1 outside units */
+    int gpu;           /* tasks without a stream: the GPU that starts them */
 } task_info;
 
 typedef struct chunk_cost {
@@ -40,6 +43,7 @@ typedef struct builder {
     int *fstart, *fend, *bstart, *bend;       /* [(vstage * m + mb) * nmem + member] */
     task_info *info;
     int capinfo;
+    int cur_chunk, cur_mb; /* the unit being emitted, -1 outside units */
     coll_plan *tp_plans; /* all-ranks: [(stage * dp + d) * NTP + op] */
     coll_plan *dp_plans; /* all-ranks: [(stage * tp + r) * NDP + op] */
 } builder;
@@ -55,7 +59,8 @@ static int gpu_of(const builder *b, int s, int k)
 static void note(builder *b, int id, int role, int s, int k)
 {
     CS_GROW(b->info, b->capinfo, id + 1);
-    b->info[id] = (task_info){(unsigned char)role, s, k, -1};
+    b->info[id] = (task_info){(unsigned char)role, s,  k, -1, b->cur_chunk, b->cur_mb,
+                              k >= 0 ? gpu_of(b, s, k) : -1};
 }
 
 /* ---- plans for all-ranks mode ------------------------------------------------ */
@@ -243,6 +248,17 @@ static void emit_backward(builder *b, int s, const schedule_unit *u)
     record_unit(b, b->bstart, b->bend, s, u, first);
 }
 
+static void emit_unit(builder *b, int s, const schedule_unit *u)
+{
+    b->cur_chunk = u->chunk;
+    b->cur_mb = u->microbatch;
+    if (u->backward)
+        emit_backward(b, s, u);
+    else
+        emit_forward(b, s, u);
+    b->cur_chunk = b->cur_mb = -1;
+}
+
 /* Optimizer step after the stage's buckets, then zero 1's all-gather. */
 static void emit_tail(builder *b, int s)
 {
@@ -261,12 +277,8 @@ static void emit_stage(builder *b, int s, schedule_unit *order)
 {
     schedule_order(b->l, s, order);
     int n = schedule_units(b->l);
-    for (int i = 0; i < n; i++) {
-        if (order[i].backward)
-            emit_backward(b, s, &order[i]);
-        else
-            emit_forward(b, s, &order[i]);
-    }
+    for (int i = 0; i < n; i++)
+        emit_unit(b, s, &order[i]);
     emit_tail(b, s);
 }
 
@@ -285,6 +297,7 @@ static void emit_transfers(builder *b)
                                           gpu_of(b, to_vs % pp, k), (double)b->cc.p2p_bytes,
                                           dir ? "send gradient" : "send activation");
                     note(b, t, R_P2P, to_vs % pp, -1);
+                    b->info[t].gpu = gpu_of(b, from_vs % pp, k);
                     exec_dep(b->g, src, t);
                     exec_dep(b->g, t, dst);
                     b->info[dst].in_transfer = t;
@@ -319,6 +332,7 @@ static int *int_array(size_t n, int fill)
 static int builder_init(builder *b, const estimate_input *in, trainsim_mode mode, cs_err *err)
 {
     memset(b, 0, sizeof *b);
+    b->cur_chunk = b->cur_mb = -1;
     b->in = in;
     b->l = in->layout;
     b->folded = mode == TRAINSIM_FOLDED;
@@ -386,15 +400,51 @@ static void account_gap(const builder *b, const task_info *ti, int id, double ga
     st->bubble_s += gap_s - p2p;
 }
 
+/* The member each stage is read back from: the GPU that finishes last (in
+ * folded mode the one member).  The last one is where the stage's time
+ * went; an earlier one would show waiting for the others as idle time. */
+static int *slowest_members(const builder *b)
+{
+    int pp = b->l->pp, ntasks = exec_task_count(b->g);
+    int *member = int_array((size_t)pp, 0);
+    uint64_t *end = calloc((size_t)pp, sizeof *end);
+    if (!end)
+        abort();
+    for (int id = 0; id < ntasks; id++) {
+        const task_info *ti = &b->info[id];
+        if (ti->member < 0 || ti->role == R_DP || ti->role == R_P2P || ti->role == R_NONE)
+            continue;
+        uint64_t e = exec_task_end_ps(b->g, id);
+        if (e > end[ti->stage] || (e == end[ti->stage] && ti->member < member[ti->stage])) {
+            end[ti->stage] = e;
+            member[ti->stage] = ti->member;
+        }
+    }
+    free(end);
+    return member;
+}
+
+/* Whether a task is on the chosen member's timeline: its own, or (all
+ * ranks) a tensor-parallel collective of its group, noted on the group's
+ * first member. */
+static int reads(const builder *b, const task_info *ti, const int *member)
+{
+    int k = member[ti->stage];
+    if (ti->role == R_TP && !b->folded)
+        return ti->member == k - member_tp(b, k);
+    return ti->member == k;
+}
+
 static void read_breakdown(const builder *b, estimate_result *out)
 {
     int ntasks = exec_task_count(b->g);
     uint64_t *prev_end = calloc((size_t)b->l->pp, sizeof *prev_end);
     if (!prev_end)
         abort();
+    int *member = slowest_members(b);
     for (int id = 0; id < ntasks; id++) {
         const task_info *ti = &b->info[id];
-        if (ti->member != 0 || ti->role == R_DP || ti->role == R_P2P || ti->role == R_NONE)
+        if (ti->role == R_DP || ti->role == R_P2P || ti->role == R_NONE || !reads(b, ti, member))
             continue;
         estimate_stage *st = &out->stages[ti->stage];
         uint64_t start = exec_task_start_ps(b->g, id), end = exec_task_end_ps(b->g, id);
@@ -415,10 +465,102 @@ static void read_breakdown(const builder *b, estimate_result *out)
     for (int s = 0; s < b->l->pp; s++)
         out->stages[s].bubble_s += out->iteration_s - units_ps_to_s(prev_end[s]);
     free(prev_end);
+    free(member);
 }
 
-int trainsim_run(const estimate_input *in, trainsim_mode mode, estimate_result *out,
-                 trainsim_stats *stats, cs_err *err)
+/* ---- the timeline ------------------------------------------------------------ */
+
+static const tl_kind role_kind[] = {
+    [R_FWD] = TL_FORWARD, [R_BWD] = TL_BACKWARD, [R_REC] = TL_RECOMPUTE, [R_TP] = TL_TP_COMM,
+    [R_DP] = TL_DP_COMM,  [R_OPT] = TL_OPTIMIZER, [R_AG] = TL_PARAM_GATHER, [R_P2P] = TL_P2P};
+
+/* The track of a task: its stream's, or one per GPU for streamless tasks
+ * (transfers on "p2p send", all-ranks tensor-parallel collectives on "tp"). */
+static int task_track(const builder *b, timeline *tl, int id, int *stream_track, int *gpu_track)
+{
+    int st = exec_task_stream(b->g, id);
+    const task_info *ti = &b->info[id];
+    if (st >= 0) {
+        if (stream_track[st] < 0)
+            stream_track[st] = timeline_add_track(tl, exec_stream_gpu(b->g, st), ti->stage,
+                                                  exec_stream_label(b->g, st));
+        return stream_track[st];
+    }
+    int which = ti->role == R_P2P ? 0 : 1;
+    int *slot = &gpu_track[ti->gpu * 2 + which];
+    if (*slot < 0)
+        *slot = timeline_add_track(tl, ti->gpu, ti->role == R_P2P ? -1 : ti->stage,
+                                   which ? "tp" : "p2p send");
+    return *slot;
+}
+
+static void record_slices(const builder *b, timeline *tl, int *slice_of)
+{
+    int ntasks = exec_task_count(b->g), nstreams = exec_stream_count(b->g);
+    int *stream_track = int_array((size_t)nstreams, -1);
+    int *gpu_track = int_array((size_t)layout_gpus(b->l) * 2, -1);
+    int per_chunk = layout_layers_per_chunk(b->l, b->in->model);
+    for (int id = 0; id < ntasks; id++) {
+        const task_info *ti = &b->info[id];
+        slice_of[id] = -1;
+        if (ti->role == R_NONE)
+            continue;
+        tl_slice sl = {task_track(b, tl, id, stream_track, gpu_track), role_kind[ti->role],
+                       ti->stage, ti->chunk, ti->microbatch, -1, -1,
+                       exec_task_start_ps(b->g, id), exec_task_end_ps(b->g, id), ""};
+        if (ti->chunk >= 0 && ti->role != R_P2P) {
+            int vs = ti->chunk * b->l->pp + ti->stage;
+            sl.layer_first = vs * per_chunk;
+            sl.layer_last = sl.layer_first + per_chunk - 1;
+        }
+        snprintf(sl.name, sizeof sl.name, "%s", exec_task_name(b->g, id));
+        slice_of[id] = timeline_add_slice(tl, &sl);
+    }
+    free(stream_track);
+    free(gpu_track);
+}
+
+static void record_memory(const builder *b, timeline *tl)
+{
+    const model_desc *m = b->in->model;
+    tl->usable_bytes = memory_usable_bytes(estimate_device(b->in->topology));
+    for (int s = 0; s < b->l->pp; s++) {
+        memory_breakdown mb;
+        cs_err ignored;
+        if (memory_per_stage(m, b->l, s, &mb, &ignored) != 0)
+            continue; /* cannot happen: the layout was validated */
+        tl_memory *mem = &tl->memory[s];
+        mem->static_bytes = mb.weights_bytes + mb.grads_bytes + mb.optimizer_bytes + mb.buffers_bytes;
+        mem->working_bytes = memory_recompute_working_bytes(m, b->l);
+        for (int c = 0; c < b->l->vpp; c++)
+            mem->unit_bytes[c] = memory_unit_bytes(m, b->l, s, c);
+    }
+    timeline_memory_build(tl);
+}
+
+/* Slices with the transfers' flows, and memory over time. */
+static void record_timeline(const builder *b, uint64_t makespan_ps, timeline *tl)
+{
+    char desc[120];
+    timeline_init(tl, b->l->pp, b->l->vpp, b->m);
+    snprintf(tl->title, sizeof tl->title, "%s, %s", b->in->model->name,
+             layout_describe(b->l, desc, sizeof desc));
+    tl->gpus = b->in->gpus;
+    tl->makespan_ps = makespan_ps;
+    int ntasks = exec_task_count(b->g);
+    int *slice_of = int_array((size_t)ntasks, -1);
+    record_slices(b, tl, slice_of);
+    for (int id = 0; id < ntasks; id++) {
+        int t = b->info[id].in_transfer;
+        if (t >= 0 && slice_of[t] >= 0 && slice_of[id] >= 0)
+            timeline_add_flow(tl, slice_of[t], slice_of[id]);
+    }
+    free(slice_of);
+    record_memory(b, tl);
+}
+
+static int simulate(const estimate_input *in, trainsim_mode mode, estimate_result *out,
+                    timeline *tl, trainsim_stats *stats, cs_err *err)
 {
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
@@ -440,6 +582,8 @@ int trainsim_run(const estimate_input *in, trainsim_mode mode, estimate_result *
         out->iteration_s = units_ps_to_s(res.makespan_ps);
         read_breakdown(&b, out);
         estimate_finish(in, out);
+        if (tl)
+            record_timeline(&b, res.makespan_ps, tl);
     }
     builder_free(&b);
     clock_gettime(CLOCK_MONOTONIC, &t1);
@@ -447,4 +591,17 @@ int trainsim_run(const estimate_input *in, trainsim_mode mode, estimate_result *
         *stats = (trainsim_stats){res.tasks, res.events,
                                   (double)(t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) * 1e-9};
     return rc;
+}
+
+int trainsim_run(const estimate_input *in, trainsim_mode mode, estimate_result *out,
+                 trainsim_stats *stats, cs_err *err)
+{
+    return simulate(in, mode, out, NULL, stats, err);
+}
+
+int trainsim_record(const estimate_input *in, trainsim_mode mode, estimate_result *out,
+                    timeline *tl, trainsim_stats *stats, cs_err *err)
+{
+    memset(tl, 0, sizeof *tl);
+    return simulate(in, mode, out, tl, stats, err);
 }

@@ -29,6 +29,7 @@
 
 #include "estimate.h"
 #include "exec.h"
+#include "timeline.h"
 
 typedef enum trainsim_mode { TRAINSIM_FOLDED, TRAINSIM_ALL_RANKS } trainsim_mode;
 
@@ -42,5 +43,12 @@ typedef struct trainsim_stats {
  * layout is validated the same way).  stats may be NULL. */
 int trainsim_run(const estimate_input *in, trainsim_mode mode, estimate_result *out,
                  trainsim_stats *stats, cs_err *err);
+
+/* Like trainsim_run, and records the iteration into tl: a track per GPU
+ * stream, a slice per task, a flow per pipeline transfer, memory over time
+ * per stage.  tl is filled only on success; the caller frees it with
+ * timeline_free either way. */
+int trainsim_record(const estimate_input *in, trainsim_mode mode, estimate_result *out,
+                    timeline *tl, trainsim_stats *stats, cs_err *err);
 
 #endif

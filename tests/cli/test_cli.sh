@@ -186,6 +186,92 @@ expect_ok "run --allow-unsafe gives os.execute back" "^unsafe ok$" run --allow-u
     <(printf 'os.execute("echo unsafe ok")\n')
 expect_bad "run without a file" "name the scenario" run
 expect_bad "run missing file" "cannot open" run "$sc/none.lua"
+
+# the quick-start's timeline and pictures
+here=$(cd "$(dirname "$0")" && pwd)
+check_svg() { # NAME FILE: well-formed enough for librsvg to render
+    if [ -s "$2" ] && grep -q "</svg>" "$2" && { ! command -v rsvg-convert >/dev/null ||
+        rsvg-convert -o "$sc/render.png" "$2" 2>"$errf"; }; then ok "$1"; else not_ok "$1"; fi
+}
+if python3 "$here/check_trace.py" "$sc/qs/timeline.json" >"$errf" 2>&1; then ok "quickstart timeline loads and has Perfetto's structure"
+else not_ok "quickstart timeline loads and has Perfetto's structure"; fi
+check_svg "quickstart schedule.svg renders" "$sc/qs/schedule.svg"
+check_svg "quickstart memory.svg renders" "$sc/qs/memory.svg"
+
+# every shipped scenario, small
+expect_ok "megatron_weak_scaling scenario (3 rows)" "^ +7.5 +128 +4 +1 +32 +16 " \
+    run --out "$sc/mw" "$scen_dir/megatron_weak_scaling.lua" 3
+"$bin" validate megatron2021 --format csv >"$sc/val.csv" 2>/dev/null
+if python3 - "$sc/mw/megatron_weak_scaling.csv" "$sc/val.csv" >"$errf" 2>&1 <<'PY'
+import csv, sys
+lua = list(csv.DictReader(open(sys.argv[1])))
+cli = list(csv.DictReader(open(sys.argv[2])))
+assert len(lua) == 3, len(lua)
+for a, b in zip(lua, cli):
+    x, y = float(a["predicted_tflops"]), float(b["predicted"])
+    assert abs(x - y) <= 0.05 + 1e-3 * y, (a, b)
+    assert abs(float(a["error_percent"]) - float(b["error_percent"])) < 0.06, (a, b)
+PY
+then ok "megatron_weak_scaling agrees with validate megatron2021"; else not_ok "megatron_weak_scaling agrees with validate megatron2021"; fi
+expect_ok "network_sweep scenario (16 nodes)" "^fat-tree 2:1 +200 " run --out "$sc/ns" "$scen_dir/network_sweep.lua" 16
+if python3 - "$sc/ns/network_sweep.csv" >"$errf" 2>&1 <<'PY'
+import csv, sys
+rows = {(r["network"], int(r["nic_gbps"])): float(r["iteration_s"]) for r in csv.DictReader(open(sys.argv[1]))}
+assert len(rows) == 9, rows
+for net in ("rail-optimized", "fat-tree", "fat-tree 2:1"):
+    assert rows[(net, 200)] >= rows[(net, 400)] >= rows[(net, 800)], net  # faster NICs never hurt
+assert rows[("fat-tree 2:1", 200)] > rows[("fat-tree", 200)]  # oversubscription bites
+PY
+then ok "network_sweep: faster NICs help, oversubscription hurts"; else not_ok "network_sweep: faster NICs help, oversubscription hurts"; fi
+check_svg "network_sweep chart renders" "$sc/ns/network_sweep.svg"
+expect_ok "schedule_compare scenario" "^interleaved " run --out "$sc/scmp" "$scen_dir/schedule_compare.lua" 8
+if python3 - "$sc/scmp/schedule_compare.csv" >"$errf" 2>&1 <<'PY'
+import csv, sys
+rows = list(csv.DictReader(open(sys.argv[1])))
+get = lambda sched, stage, col: float(next(r[col] for r in rows if r["schedule"] == sched and int(r["stage"]) == stage))
+assert get("gpipe", 0, "sim_peak_mem_gib") > get("1f1b", 0, "sim_peak_mem_gib")  # GPipe keeps all m
+assert get("interleaved", 0, "bubble_fraction") < get("1f1b", 0, "bubble_fraction")
+for r in rows:  # simulated and formula peaks agree within one embedding mask
+    assert abs(float(r["sim_peak_mem_gib"]) - float(r["peak_mem_gib"])) < 0.05, r
+PY
+then ok "schedule_compare: GPipe holds more, interleaving idles less"; else not_ok "schedule_compare: GPipe holds more, interleaving idles less"; fi
+check_svg "schedule_compare interleaved picture renders" "$sc/scmp/schedule_interleaved.svg"
+
+# estimate --out: the timeline without a script
+expect_ok "estimate --out writes the timeline" "iteration" estimate --system dgx-h100 --nodes 2 \
+    --model llama2-7b --tp 2 --pp 2 --mbs 1 --gbs 16 --ranks all --out "$sc/est"
+if python3 "$here/check_trace.py" "$sc/est/timeline.json" 2 >"$errf" 2>&1; then ok "all-ranks timeline has Perfetto's structure"
+else not_ok "all-ranks timeline has Perfetto's structure"; fi
+expect_bad "estimate --out needs sim mode" "drop --mode analytic" estimate --system dgx-h100 --nodes 1 \
+    --model llama2-7b --tp 8 --mbs 1 --gbs 8 --mode analytic --out "$sc/est2"
+
+# the Lua faces
+printf '%s\n' 'local s = system{gpu = "H100-SXM5-80GB", gpus_per_node = 8, nodes = 2, nvlink_gbs = 450,' \
+    '  nics = 8, nic_gbps = 400, network = "rail"}' \
+    'local m = model{layers = 8, hidden = 1024, heads = 8, seq = 1024}' \
+    'local l = layout{tp = 2, pp = 2, gpus = s.gpus, mbs = 1, gbs = 16}' \
+    'local r = estimate{system = s, model = m, layout = l}' \
+    'local c = collective{system = s, op = "allreduce", size = "64M"}' \
+    'print(s.gpus, m.params, l.dp, r.gpus, c.ranks, c.busbw_gbps > 0)' >"$sc/faces.lua"
+expect_ok "system{}, model{}, layout{}, collective{} field by field" "^16	[0-9]+	4	16	16	true$" \
+    run --out "$sc/o" "$sc/faces.lua"
+printf '%s\n' 'report.table({{n = 1, t = 0.5}, {n = 20, t = 12.25}}, {"n", {key = "t", unit = "s", format = "%.2f"}})' >"$sc/tbl.lua"
+expect_ok "report.table aligns numbers and shows units" "^ 1   0.50$" run --out "$sc/o" "$sc/tbl.lua"
+bad_run "run simulate of a layout that does not fit" "bad.lua:1: simulate: .*does not fit" \
+    'simulate{system="dgx-h100", nodes=2, model="llama2-70b", tp=8, mbs=1, gbs=32}\n'
+bad_run "run model without base needs its sizes" "bad.lua:1: model: 'heads' is required" \
+    'model{layers = 2, hidden = 64}\n'
+bad_run "run a derived field must agree" "bad.lua:2: layout: 'gpus' is tp x pp x dp = 8" \
+    'local l = layout{tp = 2, pp = 2, dp = 2, mbs = 1}\nl.gpus = 9; layout(l)\n'
+bad_run "run layout both inline and as a table" "given both inline and in 'layout'" \
+    'estimate{system="dgx-h100", nodes=1, model="llama2-7b", tp=2, layout=layout{tp=2, dp=4, mbs=1}}\n'
+bad_run "run report.timeline of an estimate" "report.timeline: give a result of simulate" \
+    'local r = estimate{system="dgx-h100", nodes=1, model="llama2-7b", tp=8, mbs=1, gbs=8}\nreport.timeline("t.json", r)\n'
+bad_run "run report.chart refuses NaN" "report.chart: .*finite" \
+    'report.chart("c.svg", {series = {{name = "a", x = {1, 2}, y = {1, 0/0}}}})\n'
+bad_run "run reference with a path" "reference: '../x' is not a plain table name" 'reference("../x")\n'
+bad_run "run collective unknown op" "bad.lua:1: collective: .*allsum" \
+    'collective{system="dgx-h100", nodes=1, op="allsum", size=1024}\n'
 rm -rf "$sc"
 
 echo "1..$n"

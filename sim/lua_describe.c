@@ -1,0 +1,435 @@
+/* lua_describe: system{}, model{} and layout{} (see lua_describe.h). */
+#include "lua_describe.h"
+
+#include <lauxlib.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "lua_api.h"
+
+#define GBIT_BYTES (1e9 / 8) /* bytes per second in one Gb/s */
+
+static void fail(lua_State *L, const char *what, const cs_err *err)
+{
+    luaL_error(L, "%s: %s", what, err->msg);
+}
+
+/* A derived field given back must match what the others imply. */
+static void check_derived(lua_State *L, int idx, const char *what, const char *key, double value,
+                          const char *rule)
+{
+    lua_getfield(L, idx, key);
+    if (!lua_isnil(L, -1)) {
+        double given = lua_tonumber(L, -1);
+        if (lua_type(L, -1) != LUA_TNUMBER || fabs(given - value) > 1e-9 * fabs(value)) {
+            char implied[32];
+            snprintf(implied, sizeof implied, "%.15g", value);
+            luaL_error(L, "%s: '%s' is %s = %s, not %s; remove it or fix the other fields",
+                       what, key, rule, implied, luaL_tolstring(L, -1, NULL));
+        }
+    }
+    lua_pop(L, 1);
+}
+
+static void set_string(lua_State *L, const char *key, const char *value)
+{
+    lua_pushstring(L, value);
+    lua_setfield(L, -2, key);
+}
+
+static void set_number(lua_State *L, const char *key, double value)
+{
+    if (value == floor(value) && fabs(value) < 9e15)
+        lua_pushinteger(L, (lua_Integer)value);
+    else
+        lua_pushnumber(L, value);
+    lua_setfield(L, -2, key);
+}
+
+static void set_bool(lua_State *L, const char *key, int value)
+{
+    lua_pushboolean(L, value);
+    lua_setfield(L, -2, key);
+}
+
+/* ---- systems ---------------------------------------------------------------- */
+
+static const char *const system_keys[] = {
+    "base", "name", "nodes", "gpu", "gpus_per_node", "nvlink_gbs", "nics", "nic_gbps",
+    "network", "nics_per_leaf", "oversubscription", "gpus", NULL};
+
+/* A system from scratch needs every field that has no sensible default. */
+static void system_from_fields(lua_State *L, int idx, sys_system *out)
+{
+    static const char *const needed[] = {"gpu", "gpus_per_node", "nvlink_gbs", "nics",
+                                         "nic_gbps", "network", NULL};
+    for (int i = 0; needed[i]; i++) {
+        lua_getfield(L, idx, needed[i]);
+        if (lua_isnil(L, -1))
+            luaL_error(L, "system: '%s' is required without 'base' (or start from a built-in: "
+                          "base = \"dgx-h100\"; see 'clustersim system')", needed[i]);
+        lua_pop(L, 1);
+    }
+    cs_err err;
+    const dev_type *gpu = dev_find(lua_api_opt_string(L, idx, "system", "gpu", NULL), &err);
+    if (!gpu)
+        fail(L, "system", &err);
+    memset(out, 0, sizeof *out);
+    out->ngroups = 1;
+    sys_node_init(&out->groups[0].node, "custom", gpu, 8, 0, 8, 0);
+    sys_network_init(&out->net, SYS_NET_FAT_TREE2, 32);
+}
+
+/* The fields a table sets on top of its base. */
+static void system_overrides(lua_State *L, int idx, sys_system *s)
+{
+    const char *W = "system";
+    cs_err err;
+    sys_node_type *n = &s->groups[0].node;
+    const char *gpu = lua_api_opt_string(L, idx, W, "gpu", NULL);
+    if (gpu && !(n->gpu = dev_find(gpu, &err)))
+        fail(L, W, &err);
+    n->gpus = (int)lua_api_opt_int(L, idx, W, "gpus_per_node", n->gpus, 1, SYS_MAX_GPUS_PER_NODE);
+    n->nics = (int)lua_api_opt_int(L, idx, W, "nics", n->nics, 0, SYS_MAX_NICS_PER_NODE);
+    sys_node_spread_nics(n);
+    n->nvlink_bw_bytes_per_s =
+        1e9 * lua_api_opt_number(L, idx, W, "nvlink_gbs", n->nvlink_bw_bytes_per_s / 1e9, 1e-3, 1e6);
+    n->nic_bw_bytes_per_s =
+        GBIT_BYTES * lua_api_opt_number(L, idx, W, "nic_gbps", n->nic_bw_bytes_per_s / GBIT_BYTES,
+                                        1e-3, 1e7);
+    const char *net = lua_api_opt_string(L, idx, W, "network", NULL);
+    if (net && sys_net_kind_parse(net, "network", &s->net.kind, &err) != 0)
+        fail(L, W, &err);
+    s->net.nics_per_leaf =
+        (int)lua_api_opt_int(L, idx, W, "nics_per_leaf", s->net.nics_per_leaf, 1, 1 << 16);
+    s->net.oversubscription =
+        lua_api_opt_number(L, idx, W, "oversubscription", s->net.oversubscription, 1, 1024);
+}
+
+void lua_describe_system(lua_State *L, int idx, const char *what, sys_system *out)
+{
+    idx = lua_absindex(L, idx);
+    if (!lua_istable(L, idx))
+        luaL_error(L, "%s: 'system' must be a name or a table as system{} returns, not %s", what,
+                   luaL_typename(L, idx));
+    lua_api_check_keys(L, idx, "system", system_keys);
+    cs_err err;
+    int nodes = (int)lua_api_opt_int(L, idx, "system", "nodes", 0, 0, 1 << 20);
+    if (nodes < 1)
+        luaL_error(L, "system: 'nodes' is required (a whole number from 1)");
+    const char *base = lua_api_opt_string(L, idx, "system", "base", NULL);
+    if (base && sys_from_catalog(base, nodes, out, &err) != 0)
+        fail(L, "system", &err);
+    if (!base)
+        system_from_fields(L, idx, out);
+    out->groups[0].count = nodes;
+    system_overrides(L, idx, out);
+    const char *name = lua_api_opt_string(L, idx, "system", "name", base ? base : "custom");
+    snprintf(out->name, sizeof out->name, "%s", name);
+    snprintf(out->groups[0].node.name, sizeof out->groups[0].node.name, "%s", name);
+    if (sys_validate(out, &err) != 0)
+        fail(L, "system", &err);
+    check_derived(L, idx, "system", "gpus", sys_total_gpus(out), "nodes x gpus_per_node");
+}
+
+static int system_tostring(lua_State *L)
+{
+    luaL_checktype(L, 1, LUA_TTABLE);
+    lua_getfield(L, 1, "name");
+    lua_getfield(L, 1, "nodes");
+    lua_getfield(L, 1, "gpus_per_node");
+    lua_getfield(L, 1, "gpu");
+    lua_getfield(L, 1, "nvlink_gbs");
+    lua_getfield(L, 1, "nics");
+    lua_getfield(L, 1, "nic_gbps");
+    lua_getfield(L, 1, "network");
+    lua_pushfstring(L, "%s: %s nodes x %s %s, NVLink %s GB/s, %s x %s Gb/s NICs, %s",
+                    lua_tostring(L, 2), lua_tostring(L, 3), lua_tostring(L, 4), lua_tostring(L, 5),
+                    lua_tostring(L, 6), lua_tostring(L, 7), lua_tostring(L, 8), lua_tostring(L, 9));
+    return 1;
+}
+
+static void push_system(lua_State *L, const sys_system *s, const char *base)
+{
+    const sys_node_type *n = &s->groups[0].node;
+    lua_createtable(L, 0, 12);
+    if (base)
+        set_string(L, "base", base);
+    set_string(L, "name", s->name);
+    set_number(L, "nodes", s->groups[0].count);
+    set_string(L, "gpu", n->gpu->name);
+    set_number(L, "gpus_per_node", n->gpus);
+    set_number(L, "nvlink_gbs", n->nvlink_bw_bytes_per_s / 1e9);
+    set_number(L, "nics", n->nics);
+    set_number(L, "nic_gbps", n->nic_bw_bytes_per_s / GBIT_BYTES);
+    set_string(L, "network", sys_net_kind_name(s->net.kind));
+    set_number(L, "nics_per_leaf", s->net.nics_per_leaf);
+    set_number(L, "oversubscription", s->net.oversubscription);
+    set_number(L, "gpus", sys_total_gpus(s));
+    luaL_setmetatable(L, "clustersim.system");
+}
+
+static int api_system(lua_State *L)
+{
+    sys_system s;
+    lua_describe_system(L, 1, "system", &s);
+    push_system(L, &s, lua_api_opt_string(L, 1, "system", "base", NULL));
+    return 1;
+}
+
+/* ---- models ----------------------------------------------------------------- */
+
+static const char *const model_keys[] = {
+    "base", "name", "layers", "hidden", "heads", "kv_heads", "ffn", "vocab", "seq", "mlp", "norm",
+    "pos", "embeddings", "bias", "dtype", "params", NULL};
+
+typedef struct int_field {
+    const char *key;
+    int *field;
+    long max;
+} int_field;
+
+/* Sets the enum fields given by name; returns whether one changed. */
+static int model_choices(lua_State *L, int idx, model_desc *m)
+{
+    const char *W = "model";
+    cs_err err;
+    model_desc was = *m;
+    const char *mlp = lua_api_opt_string(L, idx, W, "mlp", NULL);
+    const char *norm = lua_api_opt_string(L, idx, W, "norm", NULL);
+    const char *pos = lua_api_opt_string(L, idx, W, "pos", NULL);
+    const char *emb = lua_api_opt_string(L, idx, W, "embeddings", NULL);
+    const char *dtype = lua_api_opt_string(L, idx, W, "dtype", NULL);
+    if ((mlp && model_mlp_parse(mlp, "mlp", &m->mlp, &err) != 0) ||
+        (norm && model_norm_parse(norm, "norm", &m->norm, &err) != 0) ||
+        (pos && model_pos_parse(pos, "pos", &m->pos, &err) != 0) ||
+        (dtype && model_dtype_parse(dtype, "dtype", &m->dtype, &err) != 0))
+        fail(L, W, &err);
+    if (emb && strcmp(emb, "tied") != 0 && strcmp(emb, "untied") != 0)
+        luaL_error(L, "model: 'embeddings' is '%s'; it must be tied or untied", emb);
+    if (emb)
+        m->tied_embeddings = strcmp(emb, "tied") == 0;
+    m->linear_bias = lua_api_opt_bool(L, idx, W, "bias", m->linear_bias);
+    return m->mlp != was.mlp || m->norm != was.norm || m->pos != was.pos ||
+           m->tied_embeddings != was.tied_embeddings || m->linear_bias != was.linear_bias;
+}
+
+static void model_from_table(lua_State *L, int idx, model_desc *m)
+{
+    lua_api_check_keys(L, idx, "model", model_keys);
+    cs_err err;
+    const char *base = lua_api_opt_string(L, idx, "model", "base", NULL);
+    if (base && model_find(base, m, &err) != 0)
+        fail(L, "model", &err);
+    if (!base) {
+        int sizes[3];
+        static const char *const needed[] = {"layers", "hidden", "heads"};
+        for (int i = 0; i < 3; i++) {
+            sizes[i] = (int)lua_api_opt_int(L, idx, "model", needed[i], 0, 0, 1 << 22);
+            if (!sizes[i])
+                luaL_error(L, "model: '%s' is required without 'base' (or start from a built-in: "
+                              "base = \"llama3-70b\"; see 'clustersim model')", needed[i]);
+        }
+        model_custom(m, sizes[0], sizes[1], sizes[2]);
+    }
+    int_field f[] = {{"layers", &m->layers, 100000},    {"hidden", &m->hidden, 1 << 20},
+                     {"heads", &m->heads, 1 << 16},     {"kv_heads", &m->kv_heads, 1 << 16},
+                     {"ffn", &m->ffn_hidden, MODEL_MAX_FFN}, {"vocab", &m->vocab, 1 << 24},
+                     {"seq", &m->seq_len, 1 << 24}};
+    int changed = 0;
+    for (size_t i = 0; i < sizeof f / sizeof f[0]; i++) {
+        int v = (int)lua_api_opt_int(L, idx, "model", f[i].key, *f[i].field, 1, f[i].max);
+        changed |= v != *f[i].field && strcmp(f[i].key, "seq") != 0; /* seq: not the count */
+        *f[i].field = v;
+    }
+    changed |= model_choices(L, idx, m);
+    if (changed && base) {
+        snprintf(m->name, sizeof m->name, "%.36s (modified)", base);
+        m->published_params = m->published_step_params = 0;
+        m->params_source = NULL;
+    }
+    const char *name = lua_api_opt_string(L, idx, "model", "name", NULL);
+    if (name)
+        snprintf(m->name, sizeof m->name, "%s", name);
+    if (model_validate(m, &err) != 0)
+        fail(L, "model", &err);
+    check_derived(L, idx, "model", "params", model_params(m), "the count the shape implies");
+}
+
+void lua_describe_model(lua_State *L, int idx, const char *what, model_desc *out)
+{
+    idx = lua_absindex(L, idx);
+    cs_err err;
+    if (lua_type(L, idx) == LUA_TSTRING) {
+        if (model_find(lua_tostring(L, idx), out, &err) != 0)
+            fail(L, what, &err);
+        return;
+    }
+    if (!lua_istable(L, idx))
+        luaL_error(L, "%s: 'model' must be a name or a table as model{} returns, not %s", what,
+                   luaL_typename(L, idx));
+    model_from_table(L, idx, out);
+}
+
+static int model_tostring(lua_State *L)
+{
+    luaL_checktype(L, 1, LUA_TTABLE);
+    lua_getfield(L, 1, "name");
+    lua_getfield(L, 1, "params");
+    lua_getfield(L, 1, "layers");
+    lua_getfield(L, 1, "hidden");
+    lua_getfield(L, 1, "seq");
+    lua_pushfstring(L, "%s: %f B parameters, %s layers, hidden %s, sequence %s",
+                    lua_tostring(L, 2), lua_tonumber(L, 3) / 1e9, lua_tostring(L, 4),
+                    lua_tostring(L, 5), lua_tostring(L, 6));
+    return 1;
+}
+
+static void push_model(lua_State *L, const model_desc *m)
+{
+    lua_createtable(L, 0, 16);
+    set_string(L, "name", m->name);
+    int_field f[] = {{"layers", (int *)&m->layers, 0},   {"hidden", (int *)&m->hidden, 0},
+                     {"heads", (int *)&m->heads, 0},     {"kv_heads", (int *)&m->kv_heads, 0},
+                     {"ffn", (int *)&m->ffn_hidden, 0},  {"vocab", (int *)&m->vocab, 0},
+                     {"seq", (int *)&m->seq_len, 0}};
+    for (size_t i = 0; i < sizeof f / sizeof f[0]; i++)
+        set_number(L, f[i].key, *f[i].field);
+    set_string(L, "mlp", model_mlp_name(m->mlp));
+    set_string(L, "norm", model_norm_name(m->norm));
+    set_string(L, "pos", model_pos_name(m->pos));
+    set_string(L, "embeddings", m->tied_embeddings ? "tied" : "untied");
+    set_bool(L, "bias", m->linear_bias);
+    set_string(L, "dtype", model_dtype_name(m->dtype));
+    set_number(L, "params", model_params(m));
+    luaL_setmetatable(L, "clustersim.model");
+}
+
+static int api_model(lua_State *L)
+{
+    model_desc m;
+    if (lua_type(L, 1) == LUA_TSTRING) /* model "llama3-70b": the catalog entry */
+        lua_describe_model(L, 1, "model", &m);
+    else
+        model_from_table(L, 1, &m);
+    push_model(L, &m);
+    return 1;
+}
+
+/* ---- layouts ---------------------------------------------------------------- */
+
+const char *const lua_describe_layout_keys[] = {
+    "tp", "pp", "dp", "vpp", "mbs", "gbs", "schedule", "sp", "recompute", "zero", "dtype",
+    "attention", "gpus", "microbatches", NULL};
+
+static void layout_choices(lua_State *L, int idx, const char *W, const model_desc *m,
+                           layout_desc *l)
+{
+    cs_err err;
+    const char *sched = lua_api_opt_string(L, idx, W, "schedule", l->vpp > 1 ? "interleaved" : "1f1b");
+    const char *rec = lua_api_opt_string(L, idx, W, "recompute", "none");
+    const char *dtype = lua_api_opt_string(L, idx, W, "dtype", model_dtype_name(m->dtype));
+    const char *attn = lua_api_opt_string(L, idx, W, "attention", "flash");
+    if (layout_schedule_parse(sched, "schedule", &l->schedule, &err) != 0 ||
+        layout_recompute_parse(rec, "recompute", &l->recompute, &err) != 0 ||
+        model_dtype_parse(dtype, "dtype", &l->dtype, &err) != 0)
+        fail(L, W, &err);
+    if (strcmp(attn, "flash") != 0 && strcmp(attn, "unfused") != 0)
+        luaL_error(L, "%s: 'attention' is '%s'; it must be flash or unfused", W, attn);
+    l->flash_attention = strcmp(attn, "flash") == 0;
+}
+
+void lua_describe_layout(lua_State *L, int idx, const char *W, const model_desc *m, long gpus,
+                         layout_desc *l)
+{
+    idx = lua_absindex(L, idx);
+    layout_init(l, m);
+    l->tp = (int)lua_api_opt_int(L, idx, W, "tp", 1, 1, 1 << 16);
+    l->pp = (int)lua_api_opt_int(L, idx, W, "pp", 1, 1, 1 << 16);
+    long rest = gpus / ((long)l->tp * l->pp);
+    l->dp = (int)lua_api_opt_int(L, idx, W, "dp", rest > 0 ? rest : 1, 1, 1 << 24);
+    l->vpp = (int)lua_api_opt_int(L, idx, W, "vpp", 1, 1, 1024);
+    l->mbs = (int)lua_api_opt_int(L, idx, W, "mbs", 1, 1, 1 << 20);
+    l->gbs = (int)lua_api_opt_int(L, idx, W, "gbs", (lua_Integer)l->dp * l->mbs, 1, 1 << 28);
+    l->sp = lua_api_opt_bool(L, idx, W, "sp", 0);
+    l->zero = (int)lua_api_opt_int(L, idx, W, "zero", 0, 0, 1);
+    layout_choices(L, idx, W, m, l);
+    check_derived(L, idx, W, "gpus", (double)layout_gpus(l), "tp x pp x dp");
+    if (l->gbs % ((long)l->dp * l->mbs) != 0)
+        luaL_error(L, "%s: gbs %d is not a multiple of dp x mbs = %d x %d", W, l->gbs, l->dp,
+                   l->mbs);
+    check_derived(L, idx, W, "microbatches", layout_microbatches(l), "gbs / (dp x mbs)");
+}
+
+/* A model for reading a layout on its own: only its dtype is used, as the
+ * default of the layout's (a layout{} table keeps dtype only when given). */
+static void any_model(model_desc *m)
+{
+    model_custom(m, 1, 64, 1);
+}
+
+static int layout_tostring(lua_State *L)
+{
+    model_desc any;
+    any_model(&any);
+    layout_desc l;
+    char text[160];
+    lua_describe_layout(L, 1, "layout", &any, 0, &l);
+    lua_pushstring(L, layout_describe(&l, text, sizeof text));
+    return 1;
+}
+
+static void push_layout(lua_State *L, const layout_desc *l, int has_dtype)
+{
+    lua_createtable(L, 0, 16);
+    const struct { const char *key; int value; } ints[] = {
+        {"tp", l->tp}, {"pp", l->pp}, {"dp", l->dp}, {"vpp", l->vpp}, {"mbs", l->mbs},
+        {"gbs", l->gbs}, {"zero", l->zero}, {"microbatches", layout_microbatches(l)}};
+    for (size_t i = 0; i < sizeof ints / sizeof ints[0]; i++)
+        set_number(L, ints[i].key, ints[i].value);
+    set_number(L, "gpus", (double)layout_gpus(l));
+    set_bool(L, "sp", l->sp);
+    set_string(L, "schedule", layout_schedule_name(l->schedule));
+    set_string(L, "recompute", layout_recompute_name(l->recompute));
+    set_string(L, "attention", l->flash_attention ? "flash" : "unfused");
+    if (has_dtype)
+        set_string(L, "dtype", model_dtype_name(l->dtype));
+    luaL_setmetatable(L, "clustersim.layout");
+}
+
+static int api_layout(lua_State *L)
+{
+    lua_api_check_keys(L, 1, "layout", lua_describe_layout_keys);
+    lua_getfield(L, 1, "dp");
+    int has_dp = !lua_isnil(L, -1);
+    lua_getfield(L, 1, "dtype");
+    int has_dtype = !lua_isnil(L, -1);
+    lua_pop(L, 2);
+    long gpus = (long)lua_api_opt_int(L, 1, "layout", "gpus", 0, 0, 1 << 24);
+    if (!has_dp && !gpus)
+        luaL_error(L, "layout: give 'dp' (or 'gpus', and dp = gpus / (tp x pp))");
+    model_desc any;
+    any_model(&any);
+    layout_desc l;
+    lua_describe_layout(L, 1, "layout", &any, gpus, &l);
+    push_layout(L, &l, has_dtype);
+    return 1;
+}
+
+void lua_describe_open(lua_State *L)
+{
+    static const struct { const char *name; lua_CFunction tostring; } metas[] = {
+        {"clustersim.system", system_tostring},
+        {"clustersim.model", model_tostring},
+        {"clustersim.layout", layout_tostring}};
+    for (size_t i = 0; i < sizeof metas / sizeof metas[0]; i++) {
+        luaL_newmetatable(L, metas[i].name);
+        lua_pushcfunction(L, metas[i].tostring);
+        lua_setfield(L, -2, "__tostring");
+        lua_pop(L, 1);
+    }
+    lua_register(L, "system", api_system);
+    lua_register(L, "model", api_model);
+    lua_register(L, "layout", api_layout);
+}
