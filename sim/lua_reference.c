@@ -3,7 +3,6 @@
 
 #include <lauxlib.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "csvread.h"
@@ -17,13 +16,10 @@ typedef struct ref_read {
     int nheader, nrows;
 } ref_read;
 
+/* A number when the whole field reads as one (an integer stays one). */
 static void push_field(lua_State *L, const char *text)
 {
-    char *end;
-    double v = strtod(text, &end);
-    if (*text && end != text && *end == '\0')
-        lua_pushnumber(L, v);
-    else
+    if (!*text || lua_stringtonumber(L, text) == 0)
         lua_pushstring(L, text);
 }
 

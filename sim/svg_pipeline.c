@@ -165,7 +165,7 @@ static int schedule_legend(const timeline *tl, const int *rows, svg_legend_entry
             n++;
         }
     snprintf(e[n].label, sizeof e[n].label, "idle (bubble)");
-    snprintf(e[n].color, sizeof e[n].color, IDLE_COLOR);
+    snprintf(e[n].color, sizeof e[n].color, "%s", IDLE_COLOR);
     n++;
     free(seen);
     *out = e;
