@@ -2,6 +2,7 @@
 #include "commcost.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -13,78 +14,176 @@ int commcost_gpu(const layout_desc *l, int tp_rank, int dp_rank, int pp_rank)
     return tp_rank + l->tp * (dp_rank + l->dp * pp_rank);
 }
 
-static int plan_over(topo *t, coll_op op, const int32_t *gpus, int n, uint64_t size,
-                     coll_plan *plan, double *time_s, cs_err *err)
+/* ---- the plans of every algorithm over every group of a mapping ---- */
+
+enum { OP_AR, OP_AG, OP_RS, NOPS };
+static const coll_op group_ops[NOPS] = {COLL_ALLREDUCE, COLL_ALLGATHER, COLL_REDUCESCATTER};
+
+/* The algorithms an op may run over one group, each built or not. */
+typedef struct algo_set {
+    coll_plan plans[4];
+    int built[4];
+    int n;
+    char why[256];        /* the last algorithm's reason when none was built */
+} algo_set;
+
+typedef struct stage_groups {
+    algo_set tp[NOPS], dp[NOPS];
+    coll_plan p2p;    /* to the next stage; none on the last */
+    int has_p2p;
+} stage_groups;
+
+struct commcost_groups {
+    int tp, pp, dp;
+    stage_groups *stages;
+};
+
+static void build_set(topo *t, coll_op op, const int32_t *gpus, int n, algo_set *set)
 {
+    coll_algo algos[4];
     coll_params params;
     coll_params_default(&params);
-    if (coll_plan_best(t, op, gpus, n, &params, size, plan, err) != 0)
-        return cs_fail_prefix(err, "%s over %d GPUs", coll_op_name(op), n);
-    if (time_s)
-        *time_s = coll_time_s(plan, size);
+    set->n = coll_algos_for(op, algos);
+    for (int i = 0; i < set->n; i++) {
+        cs_err err;
+        set->built[i] = coll_plan_build(t, op, algos[i], gpus, n, &params, &set->plans[i], &err) == 0;
+        if (!set->built[i])
+            snprintf(set->why, sizeof set->why, "%.255s", err.msg);
+    }
+}
+
+static void free_set(algo_set *set)
+{
+    for (int i = 0; i < set->n; i++)
+        if (set->built[i])
+            coll_plan_free(&set->plans[i]);
+    set->n = 0;
+}
+
+/* The tensor-parallel group of replica 0 and the data-parallel group of
+ * tensor rank 0 of one stage, and its pipeline send. */
+static int build_stage_groups(topo *t, const layout_desc *l, int s, stage_groups *g, cs_err *err)
+{
+    int n = l->tp > l->dp ? l->tp : l->dp;
+    int32_t *gpus = cs_xrealloc(NULL, sizeof *gpus * (size_t)n);
+    for (int r = 0; l->tp > 1 && r < l->tp; r++)
+        gpus[r] = commcost_gpu(l, r, 0, s);
+    for (int op = 0; l->tp > 1 && op < NOPS; op++)
+        build_set(t, group_ops[op], gpus, l->tp, &g->tp[op]);
+    for (int r = 0; l->dp > 1 && r < l->dp; r++)
+        gpus[r] = commcost_gpu(l, 0, r, s);
+    for (int op = 0; l->dp > 1 && op < NOPS; op++)
+        build_set(t, group_ops[op], gpus, l->dp, &g->dp[op]);
+    free(gpus);
+    if (s == l->pp - 1)
+        return 0;
+    int32_t pair[2] = {commcost_gpu(l, 0, 0, s), commcost_gpu(l, 0, 0, s + 1)};
+    coll_params params;
+    coll_params_default(&params);
+    if (coll_plan_build(t, COLL_SENDRECV, COLL_ALGO_DIRECT, pair, 2, &params, &g->p2p, err))
+        return cs_fail_prefix(err, "pipeline send from stage %d", s);
+    g->has_p2p = 1;
     return 0;
 }
 
-static int build_tp(topo *t, const layout_desc *l, int stage, uint64_t size, commcost_stage *st,
-                    cs_err *err)
+int commcost_groups_build(topo *t, const layout_desc *l, commcost_groups **out, cs_err *err)
 {
-    if (l->tp == 1)
-        return 0;
-    int32_t *gpus = cs_xrealloc(NULL, sizeof *gpus * (size_t)l->tp);
-    for (int r = 0; r < l->tp; r++)
-        gpus[r] = commcost_gpu(l, r, 0, stage);
-    int rc = plan_over(t, COLL_ALLREDUCE, gpus, l->tp, size, &st->tp_allreduce,
-                       &st->tp_allreduce_s, err);
-    if (rc == 0)
-        rc = plan_over(t, COLL_ALLGATHER, gpus, l->tp, size, &st->tp_allgather,
-                       &st->tp_allgather_s, err);
-    if (rc == 0)
-        rc = plan_over(t, COLL_REDUCESCATTER, gpus, l->tp, size, &st->tp_reducescatter,
-                       &st->tp_reducescatter_s, err);
-    free(gpus);
-    return rc;
+    commcost_groups *g = cs_xrealloc(NULL, sizeof *g);
+    *g = (commcost_groups){l->tp, l->pp, l->dp, calloc((size_t)l->pp, sizeof *g->stages)};
+    if (!g->stages)
+        abort();
+    for (int s = 0; s < l->pp; s++)
+        if (build_stage_groups(t, l, s, &g->stages[s], err) != 0) {
+            commcost_groups_free(g);
+            return -1;
+        }
+    *out = g;
+    return 0;
 }
 
-static int build_dp(topo *t, const model_desc *m, const layout_desc *l, int stage,
-                    commcost_stage *st, cs_err *err)
+void commcost_groups_free(commcost_groups *g)
 {
-    double grad_bytes = workload_grad_bytes(m, l, stage);
+    if (!g)
+        return;
+    for (int s = 0; s < g->pp; s++) {
+        for (int op = 0; op < NOPS; op++) {
+            free_set(&g->stages[s].tp[op]);
+            free_set(&g->stages[s].dp[op]);
+        }
+        coll_plan_free(&g->stages[s].p2p);
+    }
+    free(g->stages);
+    free(g);
+}
+
+int commcost_groups_match(const commcost_groups *g, const layout_desc *l)
+{
+    return g->tp == l->tp && g->pp == l->pp && g->dp == l->dp;
+}
+
+/* ---- pricing: the fastest algorithm at each size ---- */
+
+/* The index of the plan with the smallest closed-form time at size (the
+ * first on ties, as coll_plan_best), or -1 with err when none was built. */
+static int pick(const algo_set *set, uint64_t size, int n, double *time_s, cs_err *err)
+{
+    int best = -1;
+    for (int i = 0; i < set->n; i++) {
+        if (!set->built[i])
+            continue;
+        double t = coll_time_s(&set->plans[i], size);
+        if (best < 0 || t < *time_s) {
+            best = i;
+            *time_s = t;
+        }
+    }
+    if (best < 0)
+        cs_fail(err, "%s over %d GPUs: %s", coll_op_name(set->n ? set->plans[0].op : COLL_ALLREDUCE),
+                n, set->why);
+    return best;
+}
+
+/* The chosen algorithm of each collective of a stage, for commcost_build. */
+typedef struct stage_pick {
+    int tp[NOPS], dp_reduce, dp_gather;
+} stage_pick;
+
+static int price_tp(const stage_groups *g, const layout_desc *l, uint64_t size, commcost_stage *st,
+                    stage_pick *pk, cs_err *err)
+{
+    double *times[NOPS] = {&st->tp_allreduce_s, &st->tp_allgather_s, &st->tp_reducescatter_s};
+    for (int op = 0; op < NOPS; op++) {
+        pk->tp[op] = -1;
+        if (l->tp > 1 && (pk->tp[op] = pick(&g->tp[op], size, l->tp, times[op], err)) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+static int price_dp(const stage_groups *g, const model_desc *m, const layout_desc *l, int s,
+                    commcost_stage *st, stage_pick *pk, cs_err *err)
+{
+    double grad_bytes = workload_grad_bytes(m, l, s);
     uint64_t bucket = (uint64_t)(COMMCOST_BUCKET_GRADS * 2);
     st->buckets = (int)ceil(grad_bytes / (double)bucket);
     st->bucket_bytes = bucket;
     st->last_bucket_bytes = (uint64_t)(grad_bytes - (double)bucket * (st->buckets - 1));
+    pk->dp_reduce = pk->dp_gather = -1;
     if (l->dp == 1)
         return 0;
-    int32_t *gpus = cs_xrealloc(NULL, sizeof *gpus * (size_t)l->dp);
-    for (int r = 0; r < l->dp; r++)
-        gpus[r] = commcost_gpu(l, 0, r, stage);
-    coll_op reduce = l->zero ? COLL_REDUCESCATTER : COLL_ALLREDUCE;
-    int rc = plan_over(t, reduce, gpus, l->dp, bucket, &st->dp_reduce, &st->dp_bucket_s, err);
-    if (rc == 0)
-        st->dp_last_bucket_s = coll_time_s(&st->dp_reduce, st->last_bucket_bytes);
-    if (rc == 0 && l->zero)
-        rc = plan_over(t, COLL_ALLGATHER, gpus, l->dp, (uint64_t)grad_bytes, &st->dp_allgather,
-                       &st->dp_allgather_s, err);
-    free(gpus);
-    return rc;
-}
-
-static int build_p2p(topo *t, const layout_desc *l, int stage, uint64_t bytes,
-                     commcost_stage *st, cs_err *err)
-{
-    if (stage == l->pp - 1)
-        return 0;
-    int32_t pair[2] = {commcost_gpu(l, 0, 0, stage), commcost_gpu(l, 0, 0, stage + 1)};
-    coll_params params;
-    coll_params_default(&params);
-    if (coll_plan_build(t, COLL_SENDRECV, COLL_ALGO_DIRECT, pair, 2, &params, &st->p2p, err))
-        return cs_fail_prefix(err, "pipeline send from stage %d", stage);
-    st->p2p_s = coll_time_s(&st->p2p, bytes);
+    const algo_set *reduce = &g->dp[l->zero ? OP_RS : OP_AR];
+    if ((pk->dp_reduce = pick(reduce, bucket, l->dp, &st->dp_bucket_s, err)) < 0)
+        return -1;
+    st->dp_last_bucket_s = coll_time_s(&reduce->plans[pk->dp_reduce], st->last_bucket_bytes);
+    if (l->zero &&
+        (pk->dp_gather = pick(&g->dp[OP_AG], (uint64_t)grad_bytes, l->dp, &st->dp_allgather_s,
+                              err)) < 0)
+        return -1;
     return 0;
 }
 
-int commcost_build(topo *t, const model_desc *m, const layout_desc *l, commcost *out,
-                   cs_err *err)
+static int price(const commcost_groups *g, const model_desc *m, const layout_desc *l,
+                 commcost *out, stage_pick *picks, cs_err *err)
 {
     workload_info info;
     workload_info_of(m, l, &info);
@@ -95,15 +194,68 @@ int commcost_build(topo *t, const model_desc *m, const layout_desc *l, commcost 
     if (!out->stages)
         abort();
     for (int s = 0; s < l->pp; s++) {
+        const stage_groups *sg = &g->stages[s];
         commcost_stage *st = &out->stages[s];
-        if (build_tp(t, l, s, out->tp_size_bytes, st, err) != 0 ||
-            build_dp(t, m, l, s, st, err) != 0 ||
-            build_p2p(t, l, s, out->p2p_bytes, st, err) != 0) {
+        if (price_tp(sg, l, out->tp_size_bytes, st, &picks[s], err) != 0 ||
+            price_dp(sg, m, l, s, st, &picks[s], err) != 0) {
             commcost_free(out);
             return -1;
         }
+        if (sg->has_p2p)
+            st->p2p_s = coll_time_s(&sg->p2p, out->p2p_bytes);
     }
     return 0;
+}
+
+int commcost_times(const commcost_groups *g, const model_desc *m, const layout_desc *l,
+                   commcost *out, cs_err *err)
+{
+    stage_pick *picks = cs_xrealloc(NULL, sizeof *picks * (size_t)l->pp);
+    int rc = price(g, m, l, out, picks, err);
+    free(picks);
+    return rc;
+}
+
+/* Moves the chosen plans out of the groups into the stages (trainsim runs them). */
+static void take_plans(commcost_groups *g, const layout_desc *l, const stage_pick *picks,
+                       commcost *out)
+{
+    for (int s = 0; s < l->pp; s++) {
+        stage_groups *sg = &g->stages[s];
+        commcost_stage *st = &out->stages[s];
+        coll_plan *tp_dst[NOPS] = {&st->tp_allreduce, &st->tp_allgather, &st->tp_reducescatter};
+        struct { algo_set *set; int i; coll_plan *dst; } moves[NOPS + 2] = {
+            {&sg->tp[OP_AR], picks[s].tp[OP_AR], tp_dst[OP_AR]},
+            {&sg->tp[OP_AG], picks[s].tp[OP_AG], tp_dst[OP_AG]},
+            {&sg->tp[OP_RS], picks[s].tp[OP_RS], tp_dst[OP_RS]},
+            {&sg->dp[l->zero ? OP_RS : OP_AR], picks[s].dp_reduce, &st->dp_reduce},
+            {&sg->dp[OP_AG], picks[s].dp_gather, &st->dp_allgather}};
+        for (int k = 0; k < NOPS + 2; k++)
+            if (moves[k].i >= 0) {
+                *moves[k].dst = moves[k].set->plans[moves[k].i];
+                moves[k].set->built[moves[k].i] = 0; /* owned by out now */
+            }
+        if (sg->has_p2p) {
+            st->p2p = sg->p2p;
+            sg->has_p2p = 0;
+            memset(&sg->p2p, 0, sizeof sg->p2p);
+        }
+    }
+}
+
+int commcost_build(topo *t, const model_desc *m, const layout_desc *l, commcost *out,
+                   cs_err *err)
+{
+    commcost_groups *g;
+    if (commcost_groups_build(t, l, &g, err) != 0)
+        return -1;
+    stage_pick *picks = cs_xrealloc(NULL, sizeof *picks * (size_t)l->pp);
+    int rc = price(g, m, l, out, picks, err);
+    if (rc == 0)
+        take_plans(g, l, picks, out);
+    free(picks);
+    commcost_groups_free(g);
+    return rc;
 }
 
 void commcost_free(commcost *c)

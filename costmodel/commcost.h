@@ -62,6 +62,22 @@ int commcost_build(topo *t, const model_desc *m, const layout_desc *l, commcost 
                    cs_err *err);
 void commcost_free(commcost *c);
 
+/* The plans of every algorithm over every group of one mapping (tp, pp and
+ * dp of a layout): what commcost_build prices.  Building them routes flows
+ * on the topology (slow); pricing them at a layout's sizes is arithmetic,
+ * so a search builds them once per (tp, pp, dp) and prices many layouts. */
+typedef struct commcost_groups commcost_groups;
+int commcost_groups_build(topo *t, const layout_desc *l, commcost_groups **out, cs_err *err);
+void commcost_groups_free(commcost_groups *g);
+/* Whether the groups were built for l's tp, pp and dp. */
+int commcost_groups_match(const commcost_groups *g, const layout_desc *l);
+
+/* The closed-form times of commcost_build from prebuilt groups (the same
+ * algorithm choice, the same figures); out holds no plans.  Free with
+ * commcost_free. */
+int commcost_times(const commcost_groups *g, const model_desc *m, const layout_desc *l,
+                   commcost *out, cs_err *err);
+
 /* Seconds of the tensor-parallel collectives of one pass. */
 double commcost_tp_s(const commcost_stage *st, int allreduce, int allgather, int reducescatter);
 

@@ -138,17 +138,34 @@ static void analytic_times(const estimate_input *in, const commcost *cc, estimat
     free(w);
 }
 
-int estimate_analytic(const estimate_input *in, estimate_result *out, cs_err *err)
+int estimate_analytic_with(const estimate_input *in, const commcost_groups *groups,
+                           estimate_result *out, cs_err *err)
 {
     if (estimate_begin(in, out, err) != 0)
         return -1;
+    if (!commcost_groups_match(groups, in->layout))
+        return cs_fail(err, "estimate: the communication groups were built for another "
+                            "tp, pp and dp");
     commcost cc;
-    if (commcost_build(in->topology, in->model, in->layout, &cc, err) != 0)
+    if (commcost_times(groups, in->model, in->layout, &cc, err) != 0)
         return -1;
     analytic_times(in, &cc, out);
     commcost_free(&cc);
     estimate_finish(in, out);
     return 0;
+}
+
+int estimate_analytic(const estimate_input *in, estimate_result *out, cs_err *err)
+{
+    *out = (estimate_result){0}; /* freeable whatever happens */
+    if (estimate_validate(in, err) != 0) /* before routing anything */
+        return -1;
+    commcost_groups *groups;
+    if (commcost_groups_build(in->topology, in->layout, &groups, err) != 0)
+        return -1;
+    int rc = estimate_analytic_with(in, groups, out, err);
+    commcost_groups_free(groups);
+    return rc;
 }
 
 void estimate_result_free(estimate_result *r)

@@ -81,6 +81,11 @@ void estimate_finish(const estimate_input *in, estimate_result *out);
  * that does not fit is estimated with fits = 0. */
 int estimate_analytic(const estimate_input *in, estimate_result *out, cs_err *err);
 
+/* The same with the layout's communication groups already built (a search
+ * builds them once per tp, pp and dp): the same figures. */
+int estimate_analytic_with(const estimate_input *in, const commcost_groups *groups,
+                           estimate_result *out, cs_err *err);
+
 /* Validates the layout for the topology: GPU count and node rules. */
 int estimate_validate(const estimate_input *in, cs_err *err);
 
