@@ -32,8 +32,7 @@ int estimate_begin(const estimate_input *in, estimate_result *out, cs_err *err)
      * rule: the lowest stage on a tie). */
     for (int s = 0; s < l->pp; s++) {
         memory_breakdown mb;
-        if (memory_per_stage(in->model, l, s, &mb, err) != 0)
-            return -1;
+        memory_per_stage_valid(in->model, l, s, &mb); /* validated above */
         out->stages[s].peak_mem_bytes = mb.peak_bytes;
         if (mb.peak_bytes > out->stages[out->peak_stage].peak_mem_bytes)
             out->peak_stage = s;
@@ -64,13 +63,16 @@ typedef struct stage_work {
     double fwd_s, bwd_s, rec_s, tp_s, tp_bwd_s;
 } stage_work;
 
-static stage_work stage_work_of(const estimate_input *in, const commcost_stage *st, int s)
+/* `layers` is the chunks' common part (workload_chunk_layers), computed
+ * once per layout: only the first and last chunk add to it. */
+static stage_work stage_work_of(const estimate_input *in, const commcost_stage *st, int s,
+                                const workload_chunk *layers)
 {
     stage_work w = {0};
     const dev_type *dev = estimate_device(in->topology);
     for (int c = 0; c < in->layout->vpp; c++) {
-        workload_chunk ch;
-        workload_chunk_of(in->model, in->layout, dev, in->eff, s, c, &ch);
+        workload_chunk ch = *layers;
+        workload_chunk_add_edges(in->model, in->layout, dev, in->eff, s, c, &ch);
         w.fwd_s += ch.fwd_s;
         w.bwd_s += ch.bwd_s;
         w.rec_s += ch.recompute_s;
@@ -111,13 +113,16 @@ static void analytic_times(const estimate_input *in, const commcost *cc, estimat
     if (!w)
         abort();
     double cmax = 0, csum = 0, p2p = 0;
+    workload_chunk layers;
+    workload_chunk_layers(in->model, l, estimate_device(in->topology), in->eff, &layers);
     for (int s = 0; s < pp; s++) {
-        w[s] = stage_work_of(in, &cc->stages[s], s);
+        w[s] = stage_work_of(in, &cc->stages[s], s, &layers);
         cmax = fmax(cmax, stage_total(&w[s]));
         csum += stage_total(&w[s]);
         p2p = fmax(p2p, cc->stages[s].p2p_s);
     }
-    double pipe = (m - 1) * cmax + csum / v + 2 * (pp - 1) * p2p;
+    /* equal stages: m C + (pp - 1) C / v, the useful work and the bubble */
+    double pipe = (m - 1) * cmax + (1 - 1 / v) * cmax + csum / v + 2 * (pp - 1) * p2p;
     double iter = 0, drained = 0; /* stage s ends its backward `drained` before stage 0 */
     for (int s = 0; s < pp; s++) {
         double tail = stage_tail(in, &cc->stages[s], &w[s], s, &out->stages[s]);

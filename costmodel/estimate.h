@@ -9,10 +9,10 @@
  * Analytic model, per stage s with C_s the compute plus tensor-parallel
  * communication of one microbatch over all the stage's chunks and P the
  * slowest pipeline transfer:
- *   pipeline  (m - 1) max_s C_s + sum_s C_s / v + 2 (pp - 1) P
- *             (v = vpp for the interleaved schedule, else 1: the bubble is
- *             (pp - 1) / v stage-microbatches, Narayanan et al. 2021 sec. 2.2;
- *             the first term is exact for equal stages);
+ *   pipeline  (m - 1/v) max_s C_s + sum_s C_s / v + 2 (pp - 1) P
+ *             (v = vpp for the interleaved schedule, else 1: for equal
+ *             stages m C of work plus a bubble of (pp - 1) / v
+ *             stage-microbatches, Narayanan et al. 2021 sec. 2.2);
  *   then, on each stage, the data-parallel reduction of the buckets not
  *   hidden behind the last microbatch's backward pass (at least the last
  *   bucket), the optimizer step and, with zero 1, the parameter all-gather;

@@ -218,6 +218,13 @@ int memory_per_stage(const model_desc *m, const layout_desc *l, int stage,
     if (stage < 0 || stage >= l->pp)
         return cs_fail(err, "memory: stage %d is not a pipeline stage of pp %d (stages 0 to %d)",
                        stage, l->pp, l->pp - 1);
+    memory_per_stage_valid(m, l, stage, out);
+    return 0;
+}
+
+void memory_per_stage_valid(const model_desc *m, const layout_desc *l, int stage,
+                            memory_breakdown *out)
+{
     memory_breakdown b = {0};
     b.params = memory_stage_params(m, l, stage);
     b.weights_bytes = b.params * (l->dtype == MODEL_FP8 ? WEIGHT_BYTES_FP8 : WEIGHT_BYTES_16);
@@ -232,7 +239,6 @@ int memory_per_stage(const model_desc *m, const layout_desc *l, int stage,
     b.peak_bytes = b.weights_bytes + b.grads_bytes + b.optimizer_bytes + b.activations_bytes +
                    b.buffers_bytes;
     *out = b;
-    return 0;
 }
 
 double memory_usable_bytes(const dev_type *dev)

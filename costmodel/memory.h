@@ -101,6 +101,11 @@ typedef struct memory_breakdown {
 int memory_per_stage(const model_desc *m, const layout_desc *l, int stage,
                      memory_breakdown *out, cs_err *err);
 
+/* The same for a layout already validated and a stage in range (the
+ * estimate validates once and asks for every stage). */
+void memory_per_stage_valid(const model_desc *m, const layout_desc *l, int stage,
+                            memory_breakdown *out);
+
 /* The stage with the highest peak (the lowest such stage on a tie), its
  * breakdown, and whether it fits the device's usable memory. */
 int memory_peak(const model_desc *m, const layout_desc *l, const dev_type *dev,

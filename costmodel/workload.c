@@ -196,15 +196,27 @@ static void add_head(const model_desc *m, const layout_desc *l, const dev_type *
     out->tp_bwd.reducescatter += l->tp > 1 && l->sp;
 }
 
-void workload_chunk_of(const model_desc *m, const layout_desc *l, const dev_type *dev,
-                       const opcost_eff *e, int stage, int chunk, workload_chunk *out)
+void workload_chunk_layers(const model_desc *m, const layout_desc *l, const dev_type *dev,
+                           const opcost_eff *e, workload_chunk *out)
 {
     *out = (workload_chunk){0};
     add_layers(m, l, dev, e, layout_layers_per_chunk(l, m), out);
+}
+
+void workload_chunk_add_edges(const model_desc *m, const layout_desc *l, const dev_type *dev,
+                              const opcost_eff *e, int stage, int chunk, workload_chunk *out)
+{
     if (stage == 0 && chunk == 0)
         add_embedding(m, l, dev, e, out);
     if (stage == l->pp - 1 && chunk == l->vpp - 1)
         add_head(m, l, dev, e, out);
+}
+
+void workload_chunk_of(const model_desc *m, const layout_desc *l, const dev_type *dev,
+                       const opcost_eff *e, int stage, int chunk, workload_chunk *out)
+{
+    workload_chunk_layers(m, l, dev, e, out);
+    workload_chunk_add_edges(m, l, dev, e, stage, chunk, out);
 }
 
 void workload_info_of(const model_desc *m, const layout_desc *l, workload_info *out)

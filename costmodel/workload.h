@@ -81,6 +81,14 @@ int workload_layer_ops(const model_desc *m, const layout_desc *l, const dev_type
 void workload_chunk_of(const model_desc *m, const layout_desc *l, const dev_type *dev,
                        const opcost_eff *e, int stage, int chunk, workload_chunk *out);
 
+/* The two parts workload_chunk_of adds: the chunk's transformer layers
+ * (the same for every chunk of a layout), then, on the pipeline's first
+ * chunk, the embedding and, on its last, the output layer and loss. */
+void workload_chunk_layers(const model_desc *m, const layout_desc *l, const dev_type *dev,
+                           const opcost_eff *e, workload_chunk *out);
+void workload_chunk_add_edges(const model_desc *m, const layout_desc *l, const dev_type *dev,
+                              const opcost_eff *e, int stage, int chunk, workload_chunk *out);
+
 /* Sizes and FLOP totals of the layout. */
 void workload_info_of(const model_desc *m, const layout_desc *l, workload_info *out);
 

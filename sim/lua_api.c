@@ -8,6 +8,7 @@
 #include "lua_collective.h"
 #include "lua_describe.h"
 #include "lua_report.h"
+#include "lua_search.h"
 #include "memory.h"
 #include "trainsim.h"
 
@@ -261,10 +262,13 @@ static void read_layout(lua_State *L, const char *what, const model_desc *m, lon
         luaL_error(L, "%s: 'layout' must be a table from layout{}, not %s", what,
                    luaL_typename(L, -1));
     for (int i = 0; lua_describe_layout_keys[i]; i++) {
-        lua_getfield(L, 1, lua_describe_layout_keys[i]);
+        const char *key = lua_describe_layout_keys[i];
+        if (strcmp(key, "gpus") == 0 || strcmp(key, "microbatches") == 0)
+            continue; /* derived: the layout checks its own against tp pp dp */
+        lua_getfield(L, 1, key);
         if (!lua_isnil(L, -1))
             luaL_error(L, "%s: '%s' is given both inline and in 'layout'; give it once", what,
-                       lua_describe_layout_keys[i]);
+                       key);
         lua_pop(L, 1);
     }
     lua_api_check_keys(L, -1, "layout", lua_describe_layout_keys);
@@ -375,4 +379,5 @@ void lua_api_open(lua_State *L, report_set *reports)
     lua_register(L, "simulate", api_simulate);
     lua_report_open(L);
     lua_collective_open(L);
+    lua_search_open(L);
 }

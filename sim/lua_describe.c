@@ -380,7 +380,7 @@ static int layout_tostring(lua_State *L)
     return 1;
 }
 
-static void push_layout(lua_State *L, const layout_desc *l, int has_dtype)
+void lua_describe_push_layout(lua_State *L, const layout_desc *l, int has_dtype)
 {
     lua_createtable(L, 0, 16);
     const struct { const char *key; int value; } ints[] = {
@@ -413,7 +413,7 @@ static int api_layout(lua_State *L)
     any_model(&any);
     layout_desc l;
     lua_describe_layout(L, 1, "layout", &any, gpus, &l);
-    push_layout(L, &l, has_dtype);
+    lua_describe_push_layout(L, &l, has_dtype);
     return 1;
 }
 

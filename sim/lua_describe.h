@@ -31,6 +31,9 @@ void lua_describe_model(lua_State *L, int idx, const char *what, model_desc *out
 void lua_describe_layout(lua_State *L, int idx, const char *what, const model_desc *m,
                          long gpus, layout_desc *out);
 
+/* Pushes a layout table as layout{} returns it (dtype only when has_dtype). */
+void lua_describe_push_layout(lua_State *L, const layout_desc *l, int has_dtype);
+
 /* The layout keys lua_describe_layout reads (NULL-terminated). */
 extern const char *const lua_describe_layout_keys[];
 

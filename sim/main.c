@@ -15,6 +15,7 @@ static const struct {
     {"estimate", cmd_estimate, "one layout's iteration time, MFU, memory and per-stage breakdown"},
     {"validate", cmd_validate, "published training figures (Megatron-LM) against the simulator, row by row"},
     {"run", cmd_run, "run a Lua scenario (sandboxed) and write its reports"},
+    {"search", cmd_search, "every valid layout of a model on a cluster, ranked"},
     {"collective", cmd_collective, "size sweep of a collective, in nccl-tests' columns"},
     {"bench", cmd_bench, "benchmarks: engine, collective, job"},
 };

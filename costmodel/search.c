@@ -1,0 +1,464 @@
+/* search: the layout space, its rules, the closed-form pass over threads,
+ * ranking and the Pareto front (see search.h). */
+#include "search.h"
+
+#include <math.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cs_alloc.h"
+#include "memory.h"
+#include "units.h"
+
+static double now_s(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + t.tv_nsec * 1e-9;
+}
+
+const char *search_rule_name(int rule)
+{
+    static const char *const names[SEARCH_NRULES] = {
+        "tp divides heads, kv heads and MLP width",
+        "tp within a node",
+        "pp x vpp divides the layers",
+        "dp x mbs divides the global batch",
+        "interleaved needs pp >= 2 and microbatches a multiple of pp",
+        "sp needs tp > 1 dividing the sequence",
+        "zero 1 needs dp > 1",
+        "other layout rules",
+    };
+    return rule >= 0 && rule < SEARCH_NRULES ? names[rule] : "?";
+}
+
+/* ---- enumeration ------------------------------------------------------------- */
+
+typedef struct enum_ctx {
+    const search_input *in;
+    int per_node;
+    search_result *out;
+    int cap;
+} enum_ctx;
+
+/* The first rule the layout breaks, or -1 (then layout_validate decides). */
+static int broken_rule(const enum_ctx *e, const layout_desc *l)
+{
+    const model_desc *m = e->in->model;
+    if (m->heads % l->tp || m->kv_heads % l->tp || m->ffn_hidden % l->tp)
+        return SEARCH_RULE_TP_SHAPE;
+    if (!l->allow_tp_across_nodes && (l->tp > e->per_node || e->per_node % l->tp))
+        return SEARCH_RULE_TP_NODE;
+    if (m->layers % (l->pp * l->vpp))
+        return SEARCH_RULE_LAYERS;
+    if (l->gbs % (l->dp * l->mbs))
+        return SEARCH_RULE_BATCH;
+    if (l->schedule == LAYOUT_SCHEDULE_INTERLEAVED &&
+        (l->pp < 2 || layout_microbatches(l) % l->pp))
+        return SEARCH_RULE_INTERLEAVED;
+    if (l->sp && (l->tp < 2 || m->seq_len % l->tp))
+        return SEARCH_RULE_SP;
+    if (l->zero && l->dp < 2)
+        return SEARCH_RULE_ZERO;
+    if (layout_validate(l, m, e->in->gpus, e->per_node, NULL) != 0)
+        return SEARCH_RULE_OTHER;
+    return -1;
+}
+
+static void consider(enum_ctx *e, const layout_desc *l)
+{
+    search_result *r = e->out;
+    r->space++;
+    int rule = broken_rule(e, l);
+    if (rule >= 0) {
+        r->removed[rule]++;
+        return;
+    }
+    CS_GROW(r->cands, e->cap, r->ncands + 1);
+    r->cands[r->ncands++] = (search_candidate){.layout = *l};
+    r->valid++;
+}
+
+static int free_or(int fixed, int value) { return fixed < 0 || fixed == value; }
+
+/* Microbatch sizes: the fixed one, or powers of two up to the global batch. */
+static int mbs_values(int gbs, int fixed, int *out)
+{
+    if (fixed) {
+        out[0] = fixed;
+        return 1;
+    }
+    int n = 0;
+    for (long mbs = 1; mbs <= gbs; mbs *= 2)
+        out[n++] = (int)mbs;
+    return n;
+}
+
+/* The knobs that do not change the communication groups. */
+static void enumerate_knobs(enum_ctx *e, layout_desc *l)
+{
+    const search_fix *fx = &e->in->space.fix;
+    int mbs[32];
+    int nmbs = mbs_values(l->gbs, fx->mbs, mbs);
+    for (int i = 0; i < nmbs; i++)
+        for (int sp = 0; sp <= 1; sp++)
+            for (int rec = 0; rec <= 2; rec++)
+                for (int zero = 0; zero <= 1; zero++) {
+                    if (!free_or(fx->sp, sp) || !free_or(fx->recompute, rec) ||
+                        !free_or(fx->zero, zero))
+                        continue;
+                    l->mbs = mbs[i];
+                    l->sp = sp;
+                    l->recompute = (layout_recompute)rec;
+                    l->zero = zero;
+                    consider(e, l);
+                }
+}
+
+static void enumerate_pipeline(enum_ctx *e, layout_desc *l)
+{
+    const search_fix *fx = &e->in->space.fix;
+    int max_vpp = e->in->space.max_vpp > 0 ? e->in->space.max_vpp : 8;
+    for (int vpp = 1; vpp <= max_vpp; vpp++) {
+        if (fx->vpp && vpp != fx->vpp)
+            continue;
+        l->vpp = vpp;
+        static const layout_schedule one[] = {LAYOUT_SCHEDULE_GPIPE, LAYOUT_SCHEDULE_1F1B};
+        int nsched = vpp == 1 ? 2 : 1;
+        for (int k = 0; k < nsched; k++) {
+            l->schedule = vpp == 1 ? one[k] : LAYOUT_SCHEDULE_INTERLEAVED;
+            if (free_or(fx->schedule, (int)l->schedule))
+                enumerate_knobs(e, l);
+        }
+    }
+}
+
+static void enumerate(enum_ctx *e)
+{
+    const search_input *in = e->in;
+    const search_fix *fx = &in->space.fix;
+    int max_tp = in->space.max_tp > 0 ? in->space.max_tp : e->per_node;
+    layout_desc l;
+    layout_init(&l, in->model);
+    l.gbs = in->gbs;
+    l.dtype = in->dtype;
+    l.flash_attention = in->flash_attention;
+    l.allow_tp_across_nodes = max_tp > e->per_node;
+    for (int tp = 1; tp <= max_tp && tp <= in->gpus; tp++) {
+        if (in->gpus % tp || (fx->tp && tp != fx->tp))
+            continue;
+        for (int pp = 1; pp <= in->gpus / tp; pp++) {
+            if ((in->gpus / tp) % pp || (fx->pp && pp != fx->pp))
+                continue;
+            l.tp = tp, l.pp = pp, l.dp = in->gpus / (tp * pp);
+            if (!fx->dp || l.dp == fx->dp)
+                enumerate_pipeline(e, &l);
+        }
+    }
+}
+
+/* ---- communication groups, one per (tp, pp) ------------------------------------ */
+
+typedef struct group_table {
+    commcost_groups **groups; /* [ncands]: the candidate's groups (shared) */
+    commcost_groups **owned;
+    int nowned;
+} group_table;
+
+static int build_groups(const search_input *in, const search_result *r, group_table *gt,
+                        cs_err *err)
+{
+    gt->groups = calloc((size_t)r->ncands + 1, sizeof *gt->groups);
+    gt->owned = calloc((size_t)r->ncands + 1, sizeof *gt->owned);
+    if (!gt->groups || !gt->owned)
+        abort();
+    for (int i = 0; i < r->ncands; i++) {
+        const layout_desc *l = &r->cands[i].layout;
+        for (int k = gt->nowned - 1; k >= 0 && !gt->groups[i]; k--)
+            if (commcost_groups_match(gt->owned[k], l))
+                gt->groups[i] = gt->owned[k];
+        if (gt->groups[i])
+            continue;
+        if (commcost_groups_build(in->topology, l, &gt->owned[gt->nowned], err) != 0)
+            return -1;
+        gt->groups[i] = gt->owned[gt->nowned++];
+    }
+    return 0;
+}
+
+static void free_groups(group_table *gt)
+{
+    for (int k = 0; k < gt->nowned; k++)
+        commcost_groups_free(gt->owned[k]);
+    free(gt->owned);
+    free(gt->groups);
+}
+
+/* ---- the closed-form pass over threads ---------------------------------------- */
+
+typedef struct eval_ctx {
+    const search_input *in;
+    search_result *r;
+    const group_table *gt;
+    atomic_long done;
+    int nthreads;
+} eval_ctx;
+
+typedef struct worker {
+    eval_ctx *ctx;
+    int index;
+    pthread_t thread;
+} worker;
+
+static void evaluate(const search_input *in, const commcost_groups *g, search_candidate *c)
+{
+    estimate_input ei = {in->model, &c->layout, in->topology, in->gpus, in->eff};
+    estimate_result res;
+    if (estimate_analytic_with(&ei, g, &res, NULL) == 0) {
+        c->evaluated = 1;
+        c->fits = res.fits;
+        c->iteration_s = res.iteration_s;
+        c->tokens_per_s = res.tokens_per_s;
+        c->mfu = res.mfu;
+        c->peak_mem_bytes = res.peak_mem_bytes;
+        c->peak_stage = res.peak_stage;
+    }
+    estimate_result_free(&res);
+}
+
+/* Worker k takes candidates k, k + T, k + 2T, ...: each figure depends only
+ * on its own layout, so the result is the same for any T. */
+static void *work(void *arg)
+{
+    worker *w = arg;
+    eval_ctx *ctx = w->ctx;
+    for (int i = w->index; i < ctx->r->ncands; i += ctx->nthreads) {
+        if (ctx->in->stop && *ctx->in->stop)
+            break;
+        evaluate(ctx->in, ctx->gt->groups[i], &ctx->r->cands[i]);
+        atomic_fetch_add_explicit(&ctx->done, 1, memory_order_relaxed);
+    }
+    return NULL;
+}
+
+static void sleep_s(double s)
+{
+    struct timespec t = {(time_t)s, (long)((s - (double)(time_t)s) * 1e9)};
+    nanosleep(&t, NULL);
+}
+
+static void run_workers(const search_input *in, search_result *r, const group_table *gt,
+                        double t0)
+{
+    eval_ctx ctx = {in, r, gt, 0, in->threads > 0 ? in->threads : 1};
+    worker *ws = cs_xrealloc(NULL, sizeof *ws * (size_t)ctx.nthreads);
+    for (int k = 0; k < ctx.nthreads; k++) {
+        ws[k] = (worker){&ctx, k, 0};
+        if (pthread_create(&ws[k].thread, NULL, work, &ws[k]) != 0) {
+            fprintf(stderr, "clustersim: cannot start a thread\n");
+            abort();
+        }
+    }
+    /* poll every millisecond (so a short pass is not rounded up to a
+     * report interval), report ten times a second */
+    long done;
+    double next_report = 0;
+    while ((done = atomic_load(&ctx.done)) < r->ncands && !(in->stop && *in->stop)) {
+        double t = now_s() - t0;
+        if (in->progress && t >= next_report) {
+            in->progress(in->progress_ctx, done, r->ncands, t);
+            next_report = t + 0.1;
+        }
+        sleep_s(0.001);
+    }
+    for (int k = 0; k < ctx.nthreads; k++)
+        pthread_join(ws[k].thread, NULL);
+    if (in->progress)
+        in->progress(in->progress_ctx, atomic_load(&ctx.done), r->ncands, now_s() - t0);
+    free(ws);
+}
+
+int search_run(const search_input *in, search_result *out, cs_err *err)
+{
+    double t0 = now_s();
+    memset(out, 0, sizeof *out);
+    if (in->gpus < 1 || in->gpus > topo_gpu_count(in->topology))
+        return cs_fail(err, "search: %d GPUs; the system has %d", in->gpus,
+                       topo_gpu_count(in->topology));
+    if (in->gbs < 1)
+        return cs_fail(err, "search: the global batch must be at least 1, not %d", in->gbs);
+    enum_ctx e = {in, topo_node_type(in->topology, 0)->gpus, out, 0};
+    enumerate(&e);
+    group_table gt = {0};
+    double tg = now_s();
+    int rc = build_groups(in, out, &gt, err);
+    out->groups = gt.nowned;
+    out->groups_s = now_s() - tg;
+    double te = now_s();
+    if (rc == 0)
+        run_workers(in, out, &gt, te);
+    out->eval_s = now_s() - te;
+    free_groups(&gt);
+    for (int i = 0; i < out->ncands; i++) {
+        out->evaluated += out->cands[i].evaluated;
+        out->fitting += out->cands[i].evaluated && out->cands[i].fits;
+    }
+    out->interrupted = out->evaluated < out->ncands;
+    out->wall_s = now_s() - t0;
+    return rc;
+}
+
+void search_result_free(search_result *r)
+{
+    free(r->cands);
+    r->cands = NULL;
+    r->ncands = 0;
+}
+
+/* ---- ranking, the front, the closest miss -------------------------------------- */
+
+typedef struct rank_key {
+    double k1, k2;
+    int index;
+} rank_key;
+
+static int key_cmp(const void *a, const void *b)
+{
+    const rank_key *x = a, *y = b;
+    if (x->k1 != y->k1)
+        return x->k1 < y->k1 ? -1 : 1;
+    if (x->k2 != y->k2)
+        return x->k2 < y->k2 ? -1 : 1;
+    return (x->index > y->index) - (x->index < y->index);
+}
+
+int search_rank(const search_result *r, search_objective obj, int *order, int max)
+{
+    rank_key *keys = cs_xrealloc(NULL, sizeof *keys * (size_t)(r->ncands + 1));
+    int n = 0;
+    for (int i = 0; i < r->ncands; i++) {
+        const search_candidate *c = &r->cands[i];
+        if (!c->evaluated || !c->fits)
+            continue;
+        rank_key k = {c->iteration_s, 0, i};
+        if (obj == SEARCH_MFU)
+            k = (rank_key){-c->mfu, c->iteration_s, i};
+        else if (obj == SEARCH_MEMORY)
+            k = (rank_key){c->peak_mem_bytes, c->iteration_s, i};
+        keys[n++] = k;
+    }
+    qsort(keys, (size_t)n, sizeof *keys, key_cmp);
+    int written = n < max ? n : max;
+    for (int i = 0; i < written; i++)
+        order[i] = keys[i].index;
+    free(keys);
+    return written;
+}
+
+void search_pareto(const search_result *r, int *on_front)
+{
+    int *order = cs_xrealloc(NULL, sizeof *order * (size_t)(r->ncands + 1));
+    rank_key *keys = cs_xrealloc(NULL, sizeof *keys * (size_t)(r->ncands + 1));
+    int n = 0;
+    for (int i = 0; i < r->ncands; i++) {
+        on_front[i] = 0;
+        const search_candidate *c = &r->cands[i];
+        if (c->evaluated && c->fits)
+            keys[n++] = (rank_key){c->iteration_s, c->peak_mem_bytes, i};
+    }
+    qsort(keys, (size_t)n, sizeof *keys, key_cmp);
+    double best_mem = INFINITY;
+    for (int k = 0; k < n; k++)
+        if (keys[k].k2 < best_mem) { /* faster ones all hold more memory */
+            on_front[keys[k].index] = 1;
+            best_mem = keys[k].k2;
+        }
+    free(keys);
+    free(order);
+}
+
+int search_closest_miss(const search_result *r)
+{
+    int best = -1;
+    for (int i = 0; i < r->ncands; i++) {
+        const search_candidate *c = &r->cands[i];
+        if (c->evaluated && !c->fits &&
+            (best < 0 || c->peak_mem_bytes < r->cands[best].peak_mem_bytes))
+            best = i;
+    }
+    return best;
+}
+
+/* ---- parsing ------------------------------------------------------------------- */
+
+int search_objective_parse(const char *text, search_objective *out, cs_err *err)
+{
+    static const char *const names[] = {"time", "mfu", "memory"};
+    for (int i = 0; i < 3; i++)
+        if (strcmp(text, names[i]) == 0) {
+            *out = (search_objective)i;
+            return 0;
+        }
+    return cs_fail(err, "objective '%s' is not one of time, mfu, memory", text);
+}
+
+void search_fix_init(search_fix *fix)
+{
+    *fix = (search_fix){0, 0, 0, 0, 0, -1, -1, -1, -1};
+}
+
+static int fix_one(const char *key, const char *value, search_fix *fix, cs_err *err)
+{
+    struct { const char *key; int *field; long max; } ints[] = {
+        {"tp", &fix->tp, 1 << 16}, {"pp", &fix->pp, 1 << 16}, {"dp", &fix->dp, 1 << 24},
+        {"vpp", &fix->vpp, 1024},  {"mbs", &fix->mbs, 1 << 20}, {"sp", &fix->sp, 1},
+        {"zero", &fix->zero, 1}};
+    for (size_t i = 0; i < sizeof ints / sizeof ints[0]; i++)
+        if (strcmp(key, ints[i].key) == 0) {
+            long v;
+            char what[32];
+            snprintf(what, sizeof what, "--fix %s", key);
+            long min = ints[i].max == 1 ? 0 : 1;
+            if (units_parse_int(value, what, min, ints[i].max, &v, err) != 0)
+                return -1;
+            *ints[i].field = (int)v;
+            return 0;
+        }
+    if (strcmp(key, "recompute") == 0) {
+        layout_recompute r;
+        if (layout_recompute_parse(value, "--fix recompute", &r, err) != 0)
+            return -1;
+        fix->recompute = (int)r;
+        return 0;
+    }
+    if (strcmp(key, "schedule") == 0) {
+        layout_schedule s;
+        if (layout_schedule_parse(value, "--fix schedule", &s, err) != 0)
+            return -1;
+        fix->schedule = (int)s;
+        return 0;
+    }
+    return cs_fail(err, "--fix: unknown knob '%s'; valid: tp, pp, dp, vpp, mbs, sp, zero, "
+                        "recompute, schedule", key);
+}
+
+int search_fix_parse(const char *text, search_fix *fix, cs_err *err)
+{
+    char buf[512];
+    if (strlen(text) >= sizeof buf)
+        return cs_fail(err, "--fix: too long (at most %zu characters)", sizeof buf - 1);
+    snprintf(buf, sizeof buf, "%s", text);
+    for (char *save = NULL, *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+        char *eq = strchr(tok, '=');
+        if (!eq || eq == tok || !eq[1])
+            return cs_fail(err, "--fix: '%s' is not KNOB=VALUE (such as tp=8,pp=4)", tok);
+        *eq = '\0';
+        if (fix_one(tok, eq + 1, fix, err) != 0)
+            return -1;
+    }
+    return 0;
+}

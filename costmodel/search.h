@@ -1,0 +1,127 @@
+/* search: every parallel layout of a model on a cluster for a global batch,
+ * filtered by the layout rules and evaluated with the closed form.
+ *
+ * Owns the layout space and its enumeration, the count each rule removes,
+ * the closed-form evaluation of what remains (estimate_analytic_with, over
+ * threads, each on its own slice of the list, so the figures do not depend
+ * on the thread count), the ranking by an objective, and the Pareto front of
+ * iteration time against peak memory.
+ *
+ * The space: every combination of
+ *   tp    divisors of the job's GPUs up to max_tp (default: GPUs per node)
+ *   pp    divisors of GPUs / tp;  dp = GPUs / (tp pp)
+ *   vpp   1 to max_vpp (default 8); schedule gpipe or 1f1b when vpp is 1,
+ *         interleaved otherwise
+ *   mbs   powers of two up to the global batch
+ *   sp    off, on;  recompute none, selective, full;  zero 0, 1
+ * less what `fix` pins.  The rules, checked in this order (the first one a
+ * layout breaks is the one counted), mirror layout_validate, which has the
+ * last word on what remains:
+ *   tp divides heads, kv heads and MLP width; tp within a node;
+ *   pp x vpp divides the layers; dp x mbs divides the global batch;
+ *   interleaved needs pp >= 2 and microbatches a multiple of pp;
+ *   sp needs tp > 1 dividing the sequence; zero 1 needs dp > 1.
+ * Then the memory check removes layouts whose peak exceeds the device. */
+#ifndef CS_SEARCH_H
+#define CS_SEARCH_H
+
+#include <signal.h>
+
+#include "estimate.h"
+
+enum {
+    SEARCH_RULE_TP_SHAPE,
+    SEARCH_RULE_TP_NODE,
+    SEARCH_RULE_LAYERS,
+    SEARCH_RULE_BATCH,
+    SEARCH_RULE_INTERLEAVED,
+    SEARCH_RULE_SP,
+    SEARCH_RULE_ZERO,
+    SEARCH_RULE_OTHER, /* layout_validate refused what the rules above let through */
+    SEARCH_NRULES
+};
+
+typedef enum search_objective { SEARCH_TIME, SEARCH_MFU, SEARCH_MEMORY } search_objective;
+
+/* Values pinned by --fix; 0 (or -1 for the enums and flags) leaves a knob free. */
+typedef struct search_fix {
+    int tp, pp, dp, vpp, mbs;
+    int sp, zero;             /* -1 free, else 0 or 1 */
+    int recompute, schedule;  /* -1 free, else a layout enum */
+} search_fix;
+
+typedef struct search_space {
+    int max_tp;      /* 0: the GPUs of a node (tp stays on NVLink) */
+    int max_vpp;     /* 0: 8 */
+    search_fix fix;
+} search_space;
+
+typedef struct search_candidate {
+    layout_desc layout;
+    int evaluated;   /* 0 when the search stopped before it */
+    int fits;
+    double iteration_s, tokens_per_s, mfu, peak_mem_bytes;
+    int peak_stage;
+} search_candidate;
+
+/* Called from the searching thread about ten times a second. */
+typedef void (*search_progress_fn)(void *ctx, long done, long total, double elapsed_s);
+
+typedef struct search_input {
+    const model_desc *model;
+    topo *topology;
+    int gpus;                 /* GPUs the job uses */
+    int gbs;                  /* global batch, sequences */
+    model_dtype dtype;
+    int flash_attention;
+    const opcost_eff *eff;
+    search_space space;
+    int threads;              /* 0: 1 */
+    search_progress_fn progress;
+    void *progress_ctx;
+    volatile sig_atomic_t *stop; /* set (by a signal handler) to stop early; may be NULL */
+} search_input;
+
+typedef struct search_result {
+    long space;                      /* combinations enumerated */
+    long removed[SEARCH_NRULES];     /* by each rule */
+    long valid;                      /* layouts that pass every rule */
+    long evaluated, fitting;         /* evaluated; of those, fitting memory */
+    search_candidate *cands;         /* the valid layouts, in enumeration order */
+    int ncands;
+    int interrupted;
+    int groups;                      /* (tp, pp, dp) mappings whose plans were built */
+    double groups_s;                 /* building them (routing on the topology) */
+    double eval_s;                   /* the closed form over the layouts */
+    double wall_s;                   /* the whole pass: enumeration, groups, evaluation */
+} search_result;
+
+/* Enumerates, filters and evaluates.  Fails on a model or system the
+ * search cannot run (no GPUs, a topology error); an empty result is not a
+ * failure. */
+int search_run(const search_input *in, search_result *out, cs_err *err);
+void search_result_free(search_result *r);
+
+/* The name of a rule for the summary ("tp divides heads, kv heads, MLP width"). */
+const char *search_rule_name(int rule);
+
+/* Indices of the evaluated layouts that fit, best first by the objective
+ * (ties: enumeration order); returns how many were written to order
+ * (at most max). */
+int search_rank(const search_result *r, search_objective obj, int *order, int max);
+
+/* Marks on_front[i] for the fitting layouts no other fitting layout beats in
+ * both iteration time and peak memory (the Pareto front). */
+void search_pareto(const search_result *r, int *on_front);
+
+/* The evaluated layout that misses memory by the least, or -1. */
+int search_closest_miss(const search_result *r);
+
+int search_objective_parse(const char *text, search_objective *out, cs_err *err);
+
+/* Parses "tp=8,pp=4,schedule=1f1b,sp=1" into fix (keys: tp pp dp vpp mbs sp
+ * zero recompute schedule). */
+int search_fix_parse(const char *text, search_fix *fix, cs_err *err);
+void search_fix_init(search_fix *fix);
+
+#endif

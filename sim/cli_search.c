@@ -1,0 +1,243 @@
+/* cli_search: `clustersim search`: every valid layout of a model on a
+ * cluster for a global batch, ranked: the closed form over all of them,
+ * then the best K simulated. */
+#include <getopt.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "cli_modelopt.h"
+#include "search_report.h"
+#include "searchsim.h"
+
+#define CMD "search"
+
+static void search_help(void)
+{
+    printf(
+        "usage: clustersim search --system NAME (--gpus N | --nodes N) --gbs G\n"
+        "         (--model NAME | shape flags) [--seq S] [--dtype D] [--top K]\n"
+        "         [--objective time|mfu|memory] [--fix tp=8,pp=4,...] [--max-tp T]\n"
+        "         [--max-vpp V] [--threads N] [--csv FILE] [--svg FILE] [--format table|csv]\n\n"
+        "Every parallel layout of the model on the job's GPUs for the global batch:\n"
+        "tp, pp, dp, vpp, mbs, sp, recomputation, zero and schedule over the values the\n"
+        "rules allow (docs/search.md).  Prints how big the space was and what each rule and\n"
+        "the memory check removed; evaluates every remaining layout in closed form; then\n"
+        "simulates the best K and ranks those by simulated time, with the closed form\n"
+        "beside it and a note where the two differ by more than 5%%.\n\n"
+        "  --system NAME      built-in system (see 'clustersim system')\n"
+        "  --gpus N           GPUs the job uses; --nodes N: whole nodes\n"
+        "  --gbs G            global batch, sequences\n"
+        "  --model NAME       built-in model (see 'clustersim model'), or shape flags:\n");
+    cli_modelopt_help();
+    printf(
+        "  --top K            layouts to simulate and print (default 20)\n"
+        "  --objective O      time (default), mfu, or memory (least peak memory first)\n"
+        "  --fix LIST         pin knobs: tp pp dp vpp mbs sp zero recompute schedule\n"
+        "  --max-tp T         largest tp (default: GPUs per node; more lets tp span nodes)\n"
+        "  --max-vpp V        largest vpp (default 8)\n"
+        "  --threads N        threads for the closed-form pass (default: every core)\n"
+        "  --csv FILE         every evaluated layout with its figures (docs/search.md)\n"
+        "  --svg FILE         iteration time against peak memory, the Pareto front marked\n"
+        "  --format F         table (default) or csv (the ranked rows)\n"
+        "On a terminal a progress bar runs on standard error.  Ctrl-C stops the search and\n"
+        "prints the best found so far (exit status 130).  Exit status 2: bad input, or no\n"
+        "layout passes the rules or fits memory (the message says which came closest).\n");
+}
+
+typedef struct search_opts {
+    const char *system, *model, *fix, *csv, *svg;
+    long gpus, nodes, gbs, top, max_tp, max_vpp, threads;
+    search_objective objective;
+    cli_format fmt;
+    model_flags mf;
+} search_opts;
+
+enum { O_SYSTEM = 1, O_GPUS, O_NODES, O_MODEL, O_GBS, O_TOP, O_OBJ, O_FIX, O_MAXTP, O_MAXVPP,
+       O_THREADS, O_CSV, O_SVG, O_FORMAT };
+
+static int parse_one(int c, const char *arg, search_opts *o)
+{
+    cs_err err;
+    switch (c) {
+    case O_SYSTEM: o->system = arg; return CLI_OK;
+    case O_MODEL: o->model = arg; return CLI_OK;
+    case O_FIX: o->fix = arg; return CLI_OK;
+    case O_CSV: o->csv = arg; return CLI_OK;
+    case O_SVG: o->svg = arg; return CLI_OK;
+    case O_GPUS: return cli_parse_int(CMD, "--gpus", arg, 1, 1 << 24, &o->gpus);
+    case O_NODES: return cli_parse_int(CMD, "--nodes", arg, 1, 1 << 20, &o->nodes);
+    case O_GBS: return cli_parse_int(CMD, "--gbs", arg, 1, 1 << 28, &o->gbs);
+    case O_TOP: return cli_parse_int(CMD, "--top", arg, 1, 10000, &o->top);
+    case O_MAXTP: return cli_parse_int(CMD, "--max-tp", arg, 1, 1 << 16, &o->max_tp);
+    case O_MAXVPP: return cli_parse_int(CMD, "--max-vpp", arg, 1, 64, &o->max_vpp);
+    case O_THREADS: return cli_parse_int(CMD, "--threads", arg, 1, 1024, &o->threads);
+    case O_FORMAT: return cli_parse_format(CMD, arg, &o->fmt);
+    case O_OBJ:
+        return search_objective_parse(arg, &o->objective, &err) ? cli_bad_err(CMD, &err) : CLI_OK;
+    default: return cli_modelopt_parse(CMD, c, arg, &o->mf);
+    }
+}
+
+static int parse_opts(int argc, char **argv, search_opts *o)
+{
+    static const struct option own[] = {
+        {"system", required_argument, 0, O_SYSTEM}, {"gpus", required_argument, 0, O_GPUS},
+        {"nodes", required_argument, 0, O_NODES},   {"model", required_argument, 0, O_MODEL},
+        {"gbs", required_argument, 0, O_GBS},       {"top", required_argument, 0, O_TOP},
+        {"objective", required_argument, 0, O_OBJ}, {"fix", required_argument, 0, O_FIX},
+        {"max-tp", required_argument, 0, O_MAXTP},  {"max-vpp", required_argument, 0, O_MAXVPP},
+        {"threads", required_argument, 0, O_THREADS}, {"csv", required_argument, 0, O_CSV},
+        {"svg", required_argument, 0, O_SVG},       {"format", required_argument, 0, O_FORMAT},
+    };
+    enum { NOWN = sizeof own / sizeof own[0] };
+    struct option opts[NOWN + CLI_MODELOPT_COUNT + 1];
+    memcpy(opts, own, sizeof own);
+    memcpy(opts + NOWN, cli_modelopt_options, sizeof cli_modelopt_options);
+    opts[NOWN + CLI_MODELOPT_COUNT] = (struct option){0, 0, 0, 0};
+    memset(o, 0, sizeof *o);
+    o->top = 20;
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    o->threads = cores > 0 ? cores : 1;
+    int c, rc;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        if (c == '?')
+            return cli_bad_option(CMD, argc, argv);
+        if ((rc = parse_one(c, optarg, o)))
+            return rc;
+    }
+    if (optind < argc)
+        return cli_bad_input(CMD, "unexpected argument '%s'", argv[optind]);
+    if (!o->system)
+        return cli_bad_input(CMD, "--system is required (see 'clustersim system')");
+    if (!o->gpus && !o->nodes)
+        return cli_bad_input(CMD, "give --gpus N or --nodes N");
+    if (!o->gbs)
+        return cli_bad_input(CMD, "--gbs is required (the global batch, in sequences)");
+    if (!o->model && !cli_modelopt_any_shape(&o->mf))
+        return cli_bad_input(CMD, "give --model NAME (see 'clustersim model') or shape flags");
+    return CLI_OK;
+}
+
+/* ---- progress and Ctrl-C ------------------------------------------------------ */
+
+static volatile sig_atomic_t stop_requested;
+
+static void on_sigint(int sig)
+{
+    (void)sig;
+    stop_requested = 1;
+}
+
+/* [#####.....] done/total layouts, rate, time left: on a terminal only. */
+static void progress_bar(void *ctx, long done, long total, double elapsed_s)
+{
+    (void)ctx;
+    if (total <= 0)
+        return;
+    int width = 30, filled = (int)(width * (double)done / (double)total);
+    double rate = elapsed_s > 0 ? (double)done / elapsed_s : 0;
+    double left = rate > 0 ? (double)(total - done) / rate : 0;
+    char bar[64];
+    for (int i = 0; i < width; i++)
+        bar[i] = i < filled ? '#' : '.';
+    bar[width] = '\0';
+    fprintf(stderr, "\r[%s] %ld/%ld layouts, %.0f/s, %.1f s left ", bar, done, total, rate,
+            left);
+    if (done == total)
+        fputs("\r\033[K", stderr); /* clear the line once done */
+    fflush(stderr);
+}
+
+/* ---- the run ------------------------------------------------------------------ */
+
+static int build_job(const search_opts *o, sys_system *sys, topo **t, long *gpus)
+{
+    cs_err err;
+    if (sys_from_catalog(o->system, 1, sys, &err) != 0)
+        return cli_bad_err(CMD, &err);
+    long per_node = sys->groups[0].node.gpus;
+    *gpus = o->gpus ? o->gpus : o->nodes * per_node;
+    if (o->gpus && o->nodes && o->gpus > o->nodes * per_node)
+        return cli_bad_input(CMD, "--gpus %ld is more than --nodes %ld x %ld GPUs per node",
+                             o->gpus, o->nodes, per_node);
+    long nodes = o->nodes ? o->nodes : (*gpus + per_node - 1) / per_node;
+    return cli_build_topo(CMD, o->system, nodes, sys, t);
+}
+
+static int fill_input(const search_opts *o, const model_desc *m, topo *t, long gpus,
+                      const opcost_eff *eff, search_input *in)
+{
+    cs_err err;
+    *in = (search_input){m, t, (int)gpus, (int)o->gbs, m->dtype, 1, eff, {0}, (int)o->threads,
+                         NULL, NULL, &stop_requested};
+    in->space.max_tp = (int)o->max_tp;
+    in->space.max_vpp = (int)o->max_vpp;
+    search_fix_init(&in->space.fix);
+    if (o->fix && search_fix_parse(o->fix, &in->space.fix, &err) != 0)
+        return cli_bad_err(CMD, &err);
+    if (isatty(STDERR_FILENO))
+        in->progress = progress_bar;
+    return CLI_OK;
+}
+
+static int run_search(const search_opts *o, const search_input *in)
+{
+    search_result r;
+    cs_err err;
+    if (search_run(in, &r, &err) != 0) {
+        search_result_free(&r);
+        return cli_bad_err(CMD, &err);
+    }
+    int rc = CLI_OK;
+    if (r.fitting == 0 && !r.interrupted) {
+        search_report_nothing(stderr, in, &r);
+        rc = CLI_BAD_INPUT;
+    } else {
+        rc = search_report_all(in, &r, o->objective, (int)o->top, o->fmt == CLI_CSV, o->csv,
+                               o->svg, &err);
+        if (rc != 0)
+            rc = cli_bad_err(CMD, &err);
+    }
+    if (rc == CLI_OK && stop_requested)
+        rc = 130; /* interrupted: the best so far was printed */
+    search_result_free(&r);
+    return rc;
+}
+
+int cmd_search(int argc, char **argv)
+{
+    if (cli_wants_help(argc, argv)) {
+        search_help();
+        return CLI_OK;
+    }
+    search_opts o;
+    int rc;
+    if ((rc = parse_opts(argc, argv, &o)))
+        return rc;
+    model_desc m;
+    if ((rc = cli_modelopt_resolve(CMD, o.model, &o.mf, &m)))
+        return rc;
+    sys_system sys;
+    topo *t = NULL;
+    long gpus = 0;
+    if ((rc = build_job(&o, &sys, &t, &gpus)))
+        return rc;
+    opcost_eff eff;
+    opcost_eff_default(&eff);
+    search_input in;
+    if ((rc = fill_input(&o, &m, t, gpus, &eff, &in)) == CLI_OK) {
+        struct sigaction sa, old;
+        memset(&sa, 0, sizeof sa);
+        sa.sa_handler = on_sigint;
+        sigaction(SIGINT, &sa, &old);
+        rc = run_search(&o, &in);
+        sigaction(SIGINT, &old, NULL);
+    }
+    topo_free(t);
+    return rc;
+}

@@ -1,0 +1,179 @@
+/* lua_search: search{...} (see lua_search.h). */
+#include "lua_search.h"
+
+#include <lauxlib.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lua_api.h"
+#include "lua_describe.h"
+#include "memory.h"
+#include "searchsim.h"
+
+#define W "search"
+#define GIB (1024.0 * 1024 * 1024)
+
+static const char *const search_keys[] = {"system", "nodes", "gpus", "model", "seq", "gbs",
+                                          "top", "objective", "fix", "max_tp", "max_vpp",
+                                          "threads", NULL};
+static const char *const fix_keys[] = {"tp", "pp", "dp", "vpp", "mbs", "sp", "zero",
+                                       "recompute", "schedule", NULL};
+
+static void read_fix(lua_State *L, search_fix *fx)
+{
+    search_fix_init(fx);
+    lua_getfield(L, 1, "fix");
+    if (lua_isnil(L, -1)) {
+        lua_pop(L, 1);
+        return;
+    }
+    int at = lua_gettop(L);
+    lua_api_check_keys(L, at, "search fix", fix_keys);
+    fx->tp = (int)lua_api_opt_int(L, at, "search fix", "tp", 0, 1, 1 << 16);
+    fx->pp = (int)lua_api_opt_int(L, at, "search fix", "pp", 0, 1, 1 << 16);
+    fx->dp = (int)lua_api_opt_int(L, at, "search fix", "dp", 0, 1, 1 << 24);
+    fx->vpp = (int)lua_api_opt_int(L, at, "search fix", "vpp", 0, 1, 1024);
+    fx->mbs = (int)lua_api_opt_int(L, at, "search fix", "mbs", 0, 1, 1 << 20);
+    fx->zero = (int)lua_api_opt_int(L, at, "search fix", "zero", -1, 0, 1);
+    lua_getfield(L, at, "sp");
+    if (!lua_isnil(L, -1))
+        fx->sp = lua_api_opt_bool(L, at, "search fix", "sp", 0);
+    lua_pop(L, 1);
+    cs_err err;
+    const char *rec = lua_api_opt_string(L, at, "search fix", "recompute", NULL);
+    const char *sched = lua_api_opt_string(L, at, "search fix", "schedule", NULL);
+    layout_recompute r;
+    layout_schedule s;
+    if (rec && layout_recompute_parse(rec, "recompute", &r, &err) != 0)
+        luaL_error(L, W ": fix: %s", err.msg);
+    if (sched && layout_schedule_parse(sched, "schedule", &s, &err) != 0)
+        luaL_error(L, W ": fix: %s", err.msg);
+    if (rec)
+        fx->recompute = (int)r;
+    if (sched)
+        fx->schedule = (int)s;
+    lua_pop(L, 1);
+}
+
+static void set_num(lua_State *L, const char *key, double v)
+{
+    lua_pushnumber(L, v);
+    lua_setfield(L, -2, key);
+}
+
+static void push_row(lua_State *L, const search_result *r, const searchsim_row *row, int rank)
+{
+    const layout_desc *l = &r->cands[row->index].layout;
+    char desc[160];
+    lua_createtable(L, 0, 12);
+    lua_pushinteger(L, rank);
+    lua_setfield(L, -2, "rank");
+    lua_pushstring(L, layout_describe(l, desc, sizeof desc));
+    lua_setfield(L, -2, "layout");
+    lua_describe_push_layout(L, l, 0);
+    lua_setfield(L, -2, "spec");
+    set_num(L, "iteration_s", row->sim.iteration_s);
+    set_num(L, "analytic_s", row->analytic_s);
+    set_num(L, "diff_percent", row->diff_percent);
+    set_num(L, "tokens_per_s", row->sim.tokens_per_s);
+    set_num(L, "mfu", row->sim.mfu);
+    set_num(L, "peak_mem_gib", row->sim.peak_mem_bytes / GIB);
+    lua_pushstring(L, row->note);
+    lua_setfield(L, -2, "note");
+}
+
+static void push_summary(lua_State *L, const search_result *r)
+{
+    lua_createtable(L, 0, 8);
+    set_num(L, "space", (double)r->space);
+    set_num(L, "valid", (double)r->valid);
+    set_num(L, "evaluated", (double)r->evaluated);
+    set_num(L, "fitting", (double)r->fitting);
+    set_num(L, "closed_form_s", r->eval_s);
+    lua_createtable(L, 0, SEARCH_NRULES);
+    for (int i = 0; i < SEARCH_NRULES; i++) {
+        lua_pushinteger(L, r->removed[i]);
+        lua_setfield(L, -2, search_rule_name(i));
+    }
+    lua_setfield(L, -2, "removed");
+}
+
+/* Runs the search and the top-k simulation and pushes the result table;
+ * returns 0, or -1 with err (nothing pushed).  Raises nothing (only on
+ * running out of memory), so the caller can free the topology after it. */
+static int run(lua_State *L, const search_input *in, search_objective obj, int top, cs_err *err)
+{
+    search_result r;
+    if (search_run(in, &r, err) != 0) {
+        search_result_free(&r);
+        return -1;
+    }
+    searchsim_row *rows = calloc((size_t)top, sizeof *rows);
+    if (!rows)
+        abort();
+    int n = 0;
+    int rc = searchsim_top(in, &r, obj, top, rows, &n, err);
+    if (rc == 0) {
+        push_summary(L, &r);
+        lua_createtable(L, n, 0);
+        for (int i = 0; i < n; i++) {
+            push_row(L, &r, &rows[i], i + 1);
+            lua_rawseti(L, -2, i + 1);
+        }
+        lua_setfield(L, -2, "layouts");
+        if (n == 0) {
+            lua_pushstring(L, r.valid ? "no layout fits memory" : "no layout passes the rules");
+            lua_setfield(L, -2, "why");
+        }
+    }
+    searchsim_rows_free(rows, n);
+    free(rows);
+    search_result_free(&r);
+    return rc;
+}
+
+static int api_search(lua_State *L)
+{
+    lua_api_check_keys(L, 1, W, search_keys);
+    model_desc m;
+    lua_getfield(L, 1, "model");
+    if (lua_isnil(L, -1))
+        luaL_error(L, W ": 'model' is required: a name or a table from model{}");
+    lua_describe_model(L, -1, W, &m);
+    lua_pop(L, 1);
+    m.seq_len = (int)lua_api_opt_int(L, 1, W, "seq", m.seq_len, 1, 1 << 24);
+    int gbs = (int)lua_api_opt_int(L, 1, W, "gbs", 0, 0, 1 << 28);
+    if (!gbs)
+        luaL_error(L, W ": 'gbs' is required (the global batch, in sequences)");
+    int top = (int)lua_api_opt_int(L, 1, W, "top", 20, 1, 10000);
+    search_objective obj;
+    cs_err err;
+    if (search_objective_parse(lua_api_opt_string(L, 1, W, "objective", "time"), &obj, &err))
+        luaL_error(L, W ": %s", err.msg);
+    search_input in = {&m, NULL, 0, gbs, m.dtype, 1, NULL, {0}, 1, NULL, NULL, NULL};
+    in.space.max_tp = (int)lua_api_opt_int(L, 1, W, "max_tp", 0, 1, 1 << 16);
+    in.space.max_vpp = (int)lua_api_opt_int(L, 1, W, "max_vpp", 0, 1, 64);
+    in.threads = (int)lua_api_opt_int(L, 1, W, "threads", 1, 1, 1024);
+    read_fix(L, &in.space.fix);
+    sys_system sys;
+    long gpus;
+    lua_api_read_system(L, W, &sys, &gpus);
+    in.gpus = (int)gpus;
+    topo *t = NULL;
+    if (topo_build(&sys, &t, &err) != 0)
+        luaL_error(L, W ": %s", err.msg);
+    opcost_eff eff;
+    opcost_eff_default(&eff);
+    in.topology = t;
+    in.eff = &eff;
+    int rc = run(L, &in, obj, top, &err);
+    topo_free(t);
+    if (rc != 0)
+        luaL_error(L, W ": %s", err.msg);
+    return 1;
+}
+
+void lua_search_open(lua_State *L)
+{
+    lua_register(L, "search", api_search);
+}

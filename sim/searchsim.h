@@ -1,0 +1,33 @@
+/* searchsim: the search's second pass: the best layouts of the closed form
+ * simulated on the engine and ranked by their simulated figures.
+ *
+ * Owns the top-K simulation (trainsim, folded: the code path of `clustersim
+ * estimate`), the re-ranking, and the comparison of the two estimates: when
+ * they differ by more than SEARCHSIM_AGREE_PERCENT, a note names the part of
+ * the iteration that differs most (bubble, exposed data-parallel
+ * communication, pipeline transfers, tensor-parallel communication,
+ * compute), summed over the stages. */
+#ifndef CS_SEARCHSIM_H
+#define CS_SEARCHSIM_H
+
+#include "search.h"
+
+#define SEARCHSIM_AGREE_PERCENT 5.0
+
+typedef struct searchsim_row {
+    int index;                  /* into the search result's candidates */
+    estimate_result sim;        /* simulated figures (owned) */
+    double analytic_s;          /* the closed form's iteration */
+    double diff_percent;        /* (analytic - simulated) / simulated */
+    char note[96];              /* empty when they agree */
+} searchsim_row;
+
+/* Simulates the best k layouts by the objective (fewer if fewer fit) and
+ * ranks them by simulated time (memory objective: by peak memory, then
+ * time).  rows must hold k entries; *nrows receives how many were filled.
+ * Stops early, keeping what was simulated, when *stop is set. */
+int searchsim_top(const search_input *in, const search_result *r, search_objective obj, int k,
+                  searchsim_row *rows, int *nrows, cs_err *err);
+void searchsim_rows_free(searchsim_row *rows, int n);
+
+#endif
