@@ -1,4 +1,4 @@
-/* cli_bench: `clustersim bench engine|collective|job`.  Benchmarks print
+/* cli_bench: `clustersim bench engine|collective|job|search`.  Benchmarks print
  * figures (wall time, rates, peak memory); they never pass or fail on time. */
 #include <getopt.h>
 #include <stdio.h>
@@ -17,7 +17,8 @@ static void bench_help(void)
         "       clustersim bench collective [--system NAME] [--nodes N] [--size SIZE]\n"
         "                                   [--algo A] [--format F]\n"
         "       clustersim bench job [--system NAME] [--gpus N] [--steps K] [--compute-ms T]\n"
-        "                            [--allreduce SIZE] [--format F]\n\n"
+        "                            [--allreduce SIZE] [--format F]\n"
+        "       clustersim bench search [--threads N] [--top K]\n\n"
         "engine:     hold model on the event queue: N pending events (default 1000000),\n"
         "            each event scheduling one more; prints events/s.\n"
         "collective: one all-reduce (default 1G, ring) over every GPU of N nodes (default\n"
@@ -25,6 +26,8 @@ static void bench_help(void)
         "job:        K steps (default 100), each T ms of compute on every GPU (default 1)\n"
         "            then an all-reduce (default 16M, ring) over all N GPUs (default 256),\n"
         "            8 per node; wall time, peak memory, simulated time.\n"
+        "search:     the layout search for GPT-3 175B on 1024 A100s (clustersim bench\n"
+        "            search --help): closed-form layouts/s per thread, search wall time.\n"
         "Peak memory is the process's peak resident set (getrusage), so run one\n"
         "benchmark per process to read it per case.\n");
 }
@@ -233,6 +236,8 @@ int cmd_bench(int argc, char **argv)
         return argc < 2 ? CLI_BAD_INPUT : CLI_OK;
     }
     const char *which = argv[1];
+    if (strcmp(which, "search") == 0)
+        return cmd_bench_search(argc - 1, argv + 1);
     bench_opts o = {1000000, 20000000, 1, 128, 256, 100, 1.0, 1ULL << 30, "dgx-h100",
                     COLL_ALGO_RING, CLI_TABLE};
     if (strcmp(which, "job") == 0)
@@ -246,5 +251,6 @@ int cmd_bench(int argc, char **argv)
         return bench_collective(&o);
     if (strcmp(which, "job") == 0)
         return bench_job(&o);
-    return cli_bad_input("bench", "unknown benchmark '%s'; valid: engine, collective, job", which);
+    return cli_bad_input("bench", "unknown benchmark '%s'; valid: engine, collective, job, search",
+                         which);
 }

@@ -272,6 +272,46 @@ bad_run "run report.chart refuses NaN" "report.chart: .*finite" \
 bad_run "run reference with a path" "reference: '../x' is not a plain table name" 'reference("../x")\n'
 bad_run "run collective unknown op" "bad.lua:1: collective: .*allsum" \
     'collective{system="dgx-h100", nodes=1, op="allsum", size=1024}\n'
+# search
+expect_ok "search --help names the objective" "objective" search --help
+sargs=(search --system dgx-a100-80g --gpus 64 --model megatron-18.4b --gbs 512)
+expect_ok "search prints the space and the rules" "^# space: [0-9]+ layouts" "${sargs[@]}" --top 3
+expect_ok "search ranks the simulated best" "^ +1  tp" "${sargs[@]}" --top 3
+"$bin" "${sargs[@]}" --top 1 --format csv >"$sc/top.csv" 2>/dev/null
+layout_flags=$(python3 - "$sc/top.csv" <<'PY'
+import csv, sys
+r = next(csv.DictReader(open(sys.argv[1])))
+flags = f"--tp {r['tp']} --pp {r['pp']} --vpp {r['vpp']} --mbs {r['mbs']} --recompute {r['recompute']} --zero {r['zero']} --schedule {r['schedule']}"
+print(flags + (" --sp" if r["sp"] == "1" else ""), r["sim_iteration_s"])
+PY
+)
+est=$("$bin" estimate --system dgx-a100-80g --gpus 64 --model megatron-18.4b --gbs 512 \
+      ${layout_flags% *} --format csv 2>/dev/null | tail -1)
+if python3 -c "import sys; a=float(sys.argv[1]); b=[float(x) for x in sys.argv[2].split(',') if x.replace('.','',1).isdigit()]; sys.exit(0 if any(abs(a-x) < 5e-6 for x in b) else 1)" \
+    "${layout_flags##* }" "$est"; then ok "search's winner has the figures estimate prints"
+else echo "# search: $layout_flags; estimate: $est"; not_ok "search's winner has the figures estimate prints"; fi
+"$bin" "${sargs[@]}" --top 5 --threads 1 2>/dev/null | grep -v "^#" >"$sc/t1"
+"$bin" "${sargs[@]}" --top 5 --threads 2 2>/dev/null | grep -v "^#" >"$sc/t2"
+if [ -s "$sc/t1" ] && cmp -s "$sc/t1" "$sc/t2"; then ok "search: identical ranking at 1 and 2 threads"
+else not_ok "search: identical ranking at 1 and 2 threads"; fi
+expect_ok "search --csv and --svg" "^ +1  " "${sargs[@]}" --top 2 --csv "$sc/s/all.csv" --svg "$sc/s/front.svg"
+if head -1 "$sc/s/all.csv" | grep -q "^layout,tp,pp,dp,vpp,mbs,sp,recompute,zero,schedule,iteration_s,tokens_per_s,mfu,peak_mem_gib,fits,pareto,sim_iteration_s,sim_rank$" \
+   && [ "$(grep -c ',true,true,' "$sc/s/all.csv")" -ge 1 ]; then ok "search --csv has every layout and the front"
+else not_ok "search --csv has every layout and the front"; fi
+check_svg "search --svg renders" "$sc/s/front.svg"
+expect_bad "search where nothing fits names the closest" "no layout fits memory.*closest, tp" \
+    search --system dgx-a100-80g --gpus 8 --model gpt3-175b --gbs 8
+expect_bad "search where no layout passes the rules" "no layout of the [0-9]+ enumerated passes the rules" \
+    search --system dgx-a100-80g --gpus 8 --model megatron-1.7b --gbs 8 --fix tp=3
+expect_bad "search bad objective" "objective 'speed'" "${sargs[@]}" --objective speed
+expect_bad "search bad --fix" "unknown knob 'tp_size'" "${sargs[@]}" --fix tp_size=8
+expect_bad "search without --gbs" "--gbs is required" search --system dgx-a100-80g --gpus 8 --model megatron-1.7b
+expect_bad "search unknown option" "unrecognized|unknown" "${sargs[@]}" --speed
+expect_bad "search --svg into a file" "is a file, not a folder" "${sargs[@]}" --top 1 --svg "$sc/top.csv/x.svg"
+printf '%s\n' 'local r = search{system = "dgx-a100-80g", gpus = 64, model = "megatron-18.4b", gbs = 512, top = 2}' \
+    'local s = estimate{system = "dgx-a100-80g", gpus = 64, model = "megatron-18.4b", layout = r.layouts[1].spec}' \
+    'print(#r.layouts, r.valid > 0, math.abs(s.iteration_s - r.layouts[1].iteration_s) < 1e-9)' >"$sc/search.lua"
+expect_ok "search{} in Lua returns layouts estimate accepts" "^2	true	true$" run --out "$sc/o" "$sc/search.lua"
 rm -rf "$sc"
 
 echo "1..$n"

@@ -1,0 +1,114 @@
+/* cli_bench_search: `clustersim bench search`: the layout search's speed on
+ * the issue's case, GPT-3 175B on 1024 A100 80GB (dgx-a100-80g), global
+ * batch 1536, sequence 2048, the full space: the closed form on one thread
+ * and on N, then the top-K simulation, and the whole command's wall time.
+ * Prints figures; never passes or fails on time. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "searchsim.h"
+
+#define CMD "bench search"
+
+static double now_s(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + t.tv_nsec * 1e-9;
+}
+
+static void help(void)
+{
+    printf("usage: clustersim bench search [--threads N] [--top K]\n\n"
+           "GPT-3 175B on 1024 dgx-a100-80g GPUs, global batch 1536, sequence 2048, every\n"
+           "layout: the closed-form pass on 1 thread and on N (default: every core), then\n"
+           "the best K (default 20) simulated.  Prints layouts per second per thread and\n"
+           "the wall time of the whole search (closed form on N threads + simulations).\n");
+}
+
+static int one_pass(search_input *in, int threads, search_result *r)
+{
+    cs_err err;
+    in->threads = threads;
+    if (search_run(in, r, &err) != 0)
+        return cli_bad_err(CMD, &err);
+    printf("closed form, %d thread%s: %ld layouts in %.4f s = %.0f layouts/s, %.0f per thread "
+           "(plans %.3f s, whole pass %.3f s)\n", threads, threads > 1 ? "s" : "", r->evaluated,
+           r->eval_s, r->evaluated / r->eval_s, r->evaluated / r->eval_s / threads, r->groups_s,
+           r->wall_s);
+    return CLI_OK;
+}
+
+static int run(search_input *in, int threads, int top)
+{
+    search_result r1, rn;
+    int rc = one_pass(in, 1, &r1);
+    if (rc == CLI_OK)
+        rc = one_pass(in, threads, &rn);
+    if (rc != CLI_OK)
+        return rc;
+    printf("space %ld, valid %ld, fit %ld; speed-up on %d threads: %.2fx\n", rn.space, rn.valid,
+           rn.fitting, threads, r1.eval_s / rn.eval_s);
+    searchsim_row *rows = calloc((size_t)top, sizeof *rows);
+    int n = 0;
+    cs_err err;
+    double t0 = now_s();
+    rc = searchsim_top(in, &rn, SEARCH_TIME, top, rows, &n, &err);
+    double sim_s = now_s() - t0;
+    if (rc == 0)
+        printf("top %d simulated in %.3f s; search wall (closed form on %d threads + "
+               "simulations): %.3f s; best %.3f s per iteration\n", n, sim_s, threads,
+               rn.wall_s + sim_s, n ? rows[0].sim.iteration_s : 0.0);
+    searchsim_rows_free(rows, n);
+    free(rows);
+    search_result_free(&r1);
+    search_result_free(&rn);
+    return rc == 0 ? CLI_OK : cli_bad_err(CMD, &err);
+}
+
+int cmd_bench_search(int argc, char **argv)
+{
+    if (cli_wants_help(argc, argv)) {
+        help();
+        return CLI_OK;
+    }
+    static const struct option opts[] = {{"threads", required_argument, 0, 't'},
+                                         {"top", required_argument, 0, 'k'}, {0, 0, 0, 0}};
+    long cores = sysconf(_SC_NPROCESSORS_ONLN), threads = cores > 0 ? cores : 1, top = 20;
+    int c, rc = CLI_OK;
+    optind = 1;
+    while (rc == CLI_OK && (c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        if (c == 't')
+            rc = cli_parse_int(CMD, "--threads", optarg, 1, 1024, &threads);
+        else if (c == 'k')
+            rc = cli_parse_int(CMD, "--top", optarg, 1, 10000, &top);
+        else
+            return cli_bad_option(CMD, argc, argv);
+    }
+    if (rc != CLI_OK)
+        return rc;
+    if (optind < argc)
+        return cli_bad_input(CMD, "unexpected argument '%s'", argv[optind]);
+    sys_system sys;
+    topo *t = NULL;
+    model_desc m;
+    cs_err err;
+    if (model_find("gpt3-175b", &m, &err) != 0)
+        return cli_bad_err(CMD, &err);
+    if ((rc = cli_build_topo(CMD, "dgx-a100-80g", 128, &sys, &t)))
+        return rc;
+    opcost_eff eff;
+    opcost_eff_default(&eff);
+    search_input in = {&m, t, 1024, 1536, m.dtype, 1, &eff, {0}, 1, NULL, NULL, NULL};
+    search_fix_init(&in.space.fix);
+    printf("search benchmark: %s (sequence %d) on 1024 GPUs of dgx-a100-80g, global batch 1536\n",
+           m.name, m.seq_len);
+    rc = run(&in, (int)threads, (int)top);
+    topo_free(t);
+    return rc;
+}

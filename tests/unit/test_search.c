@@ -1,0 +1,189 @@
+/* Unit tests: the layout search.
+ *   a small space counted by hand: its size and what each rule removes;
+ *   optima checked by hand: the memory objective puts 1F1B before GPipe
+ *   and zero 1 before zero 0; the best by time is the fastest of an
+ *   independent estimate of every valid layout;
+ *   the figures do not depend on the thread count;
+ *   the Pareto front; a space where nothing fits; --fix parsing. */
+#include <string.h>
+
+#include "fixture.h"
+#include "search.h"
+
+typedef struct search_fixture {
+    sys_system sys;
+    topo *t;
+    model_desc m;
+    opcost_eff eff;
+    search_input in;
+} search_fixture;
+
+static void setup(search_fixture *s, const char *system, int nodes, int gpus, int gbs)
+{
+    CHECK(sys_from_catalog(system, nodes, &s->sys, NULL) == 0);
+    CHECK(topo_build(&s->sys, &s->t, NULL) == 0);
+    opcost_eff_default(&s->eff);
+    s->in = (search_input){&s->m, s->t, gpus, gbs, MODEL_FP16, 1, &s->eff, {0}, 1, NULL, NULL, NULL};
+    search_fix_init(&s->in.space.fix);
+}
+
+/* 4 layers, 4 heads on 4 GPUs, gbs 4; mbs 1, no sp, no recompute, zero 0:
+ * (tp, pp) in (1,1) (1,2) (1,4) (2,1) (2,2) (4,1), each with gpipe, 1f1b
+ * and interleaved vpp 2: 18.  pp 4 x vpp 2 does not divide 4 layers: 1;
+ * interleaved with pp 1: 3.  14 remain. */
+static void small_space_counted(void)
+{
+    search_fixture s;
+    model_custom(&s.m, 4, 256, 4);
+    setup(&s, "dgx-h100", 1, 4, 4);
+    s.in.space.max_vpp = 2;
+    search_fix *fx = &s.in.space.fix;
+    fx->mbs = 1, fx->sp = 0, fx->recompute = LAYOUT_RECOMPUTE_NONE, fx->zero = 0;
+    search_result r;
+    CHECK(search_run(&s.in, &r, NULL) == 0);
+    CHECK_EQ_INT(r.space, 18);
+    CHECK_EQ_INT(r.removed[SEARCH_RULE_LAYERS], 1);
+    CHECK_EQ_INT(r.removed[SEARCH_RULE_INTERLEAVED], 3);
+    CHECK_EQ_INT(r.valid, 14);
+    CHECK_EQ_INT(r.evaluated, 14);
+    CHECK_EQ_INT(r.fitting, 14);
+    CHECK_EQ_INT(r.interrupted, 0);
+    search_result_free(&r);
+    topo_free(s.t);
+}
+
+static void memory_objective_by_hand(void)
+{
+    search_fixture s;
+    CHECK(model_find("llama2-7b", &s.m, NULL) == 0);
+    setup(&s, "dgx-h100", 1, 8, 64);
+    search_fix *fx = &s.in.space.fix;
+    fx->tp = 2, fx->pp = 2, fx->vpp = 1, fx->mbs = 1, fx->sp = 0;
+    fx->recompute = LAYOUT_RECOMPUTE_NONE;
+    search_result r;
+    CHECK(search_run(&s.in, &r, NULL) == 0);
+    CHECK_EQ_INT(r.valid, 4); /* gpipe, 1f1b x zero 0, 1 */
+    int order[4];
+    CHECK_EQ_INT(search_rank(&r, SEARCH_MEMORY, order, 4), r.fitting);
+    if (r.fitting >= 2) {
+        const layout_desc *best = &r.cands[order[0]].layout;
+        CHECK_EQ_INT(best->schedule, LAYOUT_SCHEDULE_1F1B); /* holds pp - s, not m = 16 */
+        CHECK_EQ_INT(best->zero, 1);                         /* optimizer sharded over dp 2 */
+        CHECK(r.cands[order[0]].peak_mem_bytes < r.cands[order[1]].peak_mem_bytes);
+    }
+    search_result_free(&r);
+    topo_free(s.t);
+}
+
+/* The best by time is the minimum of estimate_analytic over the valid
+ * layouts, each estimated on its own (groups built per layout). */
+static void best_time_is_the_fastest(void)
+{
+    search_fixture s;
+    CHECK(model_find("megatron-1.7b", &s.m, NULL) == 0);
+    setup(&s, "dgx-a100-80g", 2, 16, 64);
+    s.in.space.max_vpp = 2;
+    search_result r;
+    CHECK(search_run(&s.in, &r, NULL) == 0);
+    double best = 1e300;
+    int best_i = -1;
+    for (int i = 0; i < r.ncands; i++) {
+        estimate_input ei = {&s.m, &r.cands[i].layout, s.t, 16, &s.eff};
+        estimate_result e;
+        CHECK(estimate_analytic(&ei, &e, NULL) == 0);
+        CHECK_REL(r.cands[i].iteration_s, e.iteration_s, 1e-12);
+        if (e.fits && e.iteration_s < best)
+            best = e.iteration_s, best_i = i;
+        estimate_result_free(&e);
+    }
+    int order[1];
+    CHECK_EQ_INT(search_rank(&r, SEARCH_TIME, order, 1), 1);
+    CHECK_EQ_INT(order[0], best_i);
+    search_result_free(&r);
+    topo_free(s.t);
+}
+
+static void threads_do_not_change_figures(void)
+{
+    search_fixture s;
+    CHECK(model_find("megatron-18.4b", &s.m, NULL) == 0);
+    setup(&s, "dgx-a100-80g", 8, 64, 512);
+    search_result one, two;
+    CHECK(search_run(&s.in, &one, NULL) == 0);
+    s.in.threads = 2;
+    CHECK(search_run(&s.in, &two, NULL) == 0);
+    CHECK_EQ_INT(one.ncands, two.ncands);
+    int same = one.ncands == two.ncands;
+    for (int i = 0; same && i < one.ncands; i++)
+        same = memcmp(&one.cands[i].layout, &two.cands[i].layout, sizeof(layout_desc)) == 0 &&
+               one.cands[i].iteration_s == two.cands[i].iteration_s &&
+               one.cands[i].peak_mem_bytes == two.cands[i].peak_mem_bytes &&
+               one.cands[i].fits == two.cands[i].fits;
+    CHECK(same);
+    CHECK(one.ncands > 100);
+    search_result_free(&one);
+    search_result_free(&two);
+    topo_free(s.t);
+}
+
+static void pareto_front(void)
+{
+    search_candidate c[5] = {0};
+    double t[5] = {1.0, 2.0, 1.5, 3.0, 1.0}, mem[5] = {10, 5, 7, 6, 12};
+    for (int i = 0; i < 5; i++)
+        c[i] = (search_candidate){.evaluated = 1, .fits = 1, .iteration_s = t[i],
+                                  .peak_mem_bytes = mem[i]};
+    search_result r = {.cands = c, .ncands = 5};
+    int front[5];
+    search_pareto(&r, front);
+    int want[5] = {1, 1, 1, 0, 0}; /* (3, 6) is beaten by (2, 5); (1, 12) by (1, 10) */
+    for (int i = 0; i < 5; i++)
+        CHECK_EQ_INT(front[i], want[i]);
+}
+
+static void nothing_fits(void)
+{
+    search_fixture s;
+    CHECK(model_find("gpt3-175b", &s.m, NULL) == 0);
+    setup(&s, "dgx-a100-80g", 1, 8, 8);
+    search_result r;
+    CHECK(search_run(&s.in, &r, NULL) == 0);
+    CHECK(r.valid > 0);
+    CHECK_EQ_INT(r.fitting, 0);
+    int closest = search_closest_miss(&r);
+    CHECK(closest >= 0);
+    for (int i = 0; closest >= 0 && i < r.ncands; i++)
+        CHECK(r.cands[i].peak_mem_bytes >= r.cands[closest].peak_mem_bytes);
+    int order[1];
+    CHECK_EQ_INT(search_rank(&r, SEARCH_TIME, order, 1), 0);
+    search_result_free(&r);
+    topo_free(s.t);
+}
+
+static void fix_parsing(void)
+{
+    search_fix fx;
+    cs_err err;
+    search_fix_init(&fx);
+    CHECK(search_fix_parse("tp=8,pp=4,sp=1,recompute=selective,schedule=1f1b", &fx, &err) == 0);
+    CHECK_EQ_INT(fx.tp, 8);
+    CHECK_EQ_INT(fx.pp, 4);
+    CHECK_EQ_INT(fx.sp, 1);
+    CHECK_EQ_INT(fx.recompute, LAYOUT_RECOMPUTE_SELECTIVE);
+    CHECK_EQ_INT(fx.schedule, LAYOUT_SCHEDULE_1F1B);
+    CHECK_EQ_INT(fx.zero, -1);
+    CHECK(search_fix_parse("tp_size=8", &fx, &err) != 0);
+    CHECK_STR_CONTAINS(err.msg, "unknown knob 'tp_size'");
+    CHECK(search_fix_parse("tp=eight", &fx, &err) != 0);
+    CHECK_STR_CONTAINS(err.msg, "--fix tp");
+    CHECK(search_fix_parse("tp", &fx, &err) != 0);
+    CHECK_STR_CONTAINS(err.msg, "KNOB=VALUE");
+    CHECK(search_fix_parse("sp=2", &fx, &err) != 0);
+}
+
+TAP_MAIN({"small_space_counted", small_space_counted},
+         {"memory_objective_by_hand", memory_objective_by_hand},
+         {"best_time_is_the_fastest", best_time_is_the_fastest},
+         {"threads_do_not_change_figures", threads_do_not_change_figures},
+         {"pareto_front", pareto_front}, {"nothing_fits", nothing_fits},
+         {"fix_parsing", fix_parsing})
