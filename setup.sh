@@ -52,6 +52,9 @@ quickstart() {
     echo "== clustersim run scenarios/quickstart.lua"
     ./build/clustersim run scenarios/quickstart.lua
     echo
+    echo "== clustersim search --system dgx-a100-80g --gpus 1024 --model gpt3-175b --gbs 1536 --top 10"
+    ./build/clustersim search --system dgx-a100-80g --gpus 1024 --model gpt3-175b --gbs 1536 --top 10
+    echo
     echo "== clustersim validate megatron2021"
     ./build/clustersim validate megatron2021
     echo
