@@ -4,7 +4,8 @@
  *   and zero 1 before zero 0; the best by time is the fastest of an
  *   independent estimate of every valid layout;
  *   the figures do not depend on the thread count;
- *   the Pareto front; a space where nothing fits; --fix parsing. */
+ *   the Pareto front; a space where nothing fits; the stop flag (Ctrl-C);
+ *   --fix parsing. */
 #include <string.h>
 
 #include "fixture.h"
@@ -160,6 +161,24 @@ static void nothing_fits(void)
     topo_free(s.t);
 }
 
+/* Ctrl-C sets the stop flag: the workers stop before the next layout and
+ * what was evaluated is kept (here nothing, the flag being set first). */
+static void stop_flag_stops(void)
+{
+    search_fixture s;
+    CHECK(model_find("megatron-1.7b", &s.m, NULL) == 0);
+    setup(&s, "dgx-a100-80g", 2, 16, 64);
+    volatile sig_atomic_t stop = 1;
+    s.in.stop = &stop;
+    search_result r;
+    CHECK(search_run(&s.in, &r, NULL) == 0);
+    CHECK(r.valid > 0);
+    CHECK_EQ_INT(r.evaluated, 0);
+    CHECK_EQ_INT(r.interrupted, 1);
+    search_result_free(&r);
+    topo_free(s.t);
+}
+
 static void fix_parsing(void)
 {
     search_fix fx;
@@ -186,4 +205,4 @@ TAP_MAIN({"small_space_counted", small_space_counted},
          {"best_time_is_the_fastest", best_time_is_the_fastest},
          {"threads_do_not_change_figures", threads_do_not_change_figures},
          {"pareto_front", pareto_front}, {"nothing_fits", nothing_fits},
-         {"fix_parsing", fix_parsing})
+         {"stop_flag_stops", stop_flag_stops}, {"fix_parsing", fix_parsing})
