@@ -244,7 +244,9 @@ int search_report_all(const search_input *in, const search_result *r, search_obj
     double t0 = now_s();
     int rc = searchsim_top(in, r, obj, top, rows, &n, err);
     if (rc == 0) {
-        fprintf(info, "# simulated the best %d in %.2f s; ranked by %s\n", n, now_s() - t0,
+        int stopped = in->stop && *in->stop;
+        fprintf(info, "# %ssimulated the best %d in %.2f s; ranked by %s\n",
+                stopped ? "interrupted: " : "", n, now_s() - t0,
                 obj == SEARCH_MEMORY ? "peak memory, then simulated time" : "simulated time");
         if (csv_stdout)
             print_csv(r, rows, n);
