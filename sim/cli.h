@@ -51,6 +51,7 @@ int cmd_estimate(int argc, char **argv);
 int cmd_validate(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_search(int argc, char **argv);
+int cmd_faults(int argc, char **argv);
 int cmd_bench_search(int argc, char **argv); /* `bench search` */
 
 #endif

@@ -16,6 +16,7 @@ static const struct {
     {"validate", cmd_validate, "published training figures (Megatron-LM) against the simulator, row by row"},
     {"run", cmd_run, "run a Lua scenario (sandboxed) and write its reports"},
     {"search", cmd_search, "every valid layout of a model on a cluster, ranked"},
+    {"faults", cmd_faults, "goodput of a long job under failures and a checkpoint policy"},
     {"collective", cmd_collective, "size sweep of a collective, in nccl-tests' columns"},
     {"bench", cmd_bench, "benchmarks: engine, collective, job"},
 };

@@ -312,6 +312,28 @@ printf '%s\n' 'local r = search{system = "dgx-a100-80g", gpus = 64, model = "meg
     'local s = estimate{system = "dgx-a100-80g", gpus = 64, model = "megatron-18.4b", layout = r.layouts[1].spec}' \
     'print(#r.layouts, r.valid > 0, math.abs(s.iteration_s - r.layouts[1].iteration_s) < 1e-9)' >"$sc/search.lua"
 expect_ok "search{} in Lua returns layouts estimate accepts" "^2	true	true$" run --out "$sc/o" "$sc/search.lua"
+# faults
+fargs=(faults --gpus 16384 --days 54 --failures-per-gpu-day 0.000474 --checkpoint-s 120 --runs 50)
+expect_ok "faults --help names goodput" "goodput" faults --help
+expect_ok "faults prints goodput and Daly's optimum" "^Daly optimum" "${fargs[@]}"
+expect_ok "faults csv has the documented columns" \
+    "^runs,interruptions_mean,interruptions_ci95,goodput_mean,goodput_ci95,interval_s,lost_hours_mean," \
+    "${fargs[@]}" --format csv
+"$bin" "${fargs[@]}" --format csv >"$sc/f1" 2>/dev/null
+"$bin" "${fargs[@]}" --format csv >"$sc/f2" 2>/dev/null
+if [ -s "$sc/f1" ] && cmp -s "$sc/f1" "$sc/f2"; then ok "faults: the same seed gives the same figures"
+else not_ok "faults: the same seed gives the same figures"; fi
+if python3 - "$sc/f1" >"$errf" 2>&1 <<'PY'
+import csv, sys
+r = next(csv.DictReader(open(sys.argv[1])))
+assert 410 < float(r["interruptions_mean"]) < 430, r  # 16384 x 0.000474 x 54 = 419.3 expected
+assert 0.75 < float(r["goodput_mean"]) < 0.85, r
+PY
+then ok "faults: interruptions match the rate (419 expected)"; else not_ok "faults: interruptions match the rate (419 expected)"; fi
+expect_bad "faults async without --stall-s" "needs --stall-s" "${fargs[@]}" --checkpoint async
+expect_bad "faults bad checkpoint kind" "'lazy' is not one of sync, async, memory" "${fargs[@]}" --checkpoint lazy
+expect_bad "faults without a rate" "--failures-per-gpu-day is required" faults --gpus 8 --days 1 --checkpoint-s 10
+expect_bad "faults negative days" "--days" faults --gpus 8 --days -1 --failures-per-gpu-day 0.1 --checkpoint-s 10
 rm -rf "$sc"
 
 echo "1..$n"
