@@ -207,16 +207,18 @@ int goodput_runs(const goodput_job *job, const goodput_policy *p, int runs, uint
         return -1;
     if (runs < 1)
         return cs_fail(err, "goodput: runs must be at least 1, not %d", runs);
-    double g = 0, g2 = 0, n = 0, n2 = 0, lost = 0, ckpt = 0, down = 0;
+    double g = 0, g2 = 0, n = 0, n2 = 0, planned = 0, lost = 0, ckpt = 0, down = 0;
     for (int r = 0; r < runs; r++) {
         goodput_run one;
         goodput_simulate(job, p, seed + (uint64_t)r, &one);
         g += one.goodput, g2 += one.goodput * one.goodput;
         n += one.interruptions, n2 += (double)one.interruptions * one.interruptions;
+        planned += one.planned;
         lost += one.lost_s, ckpt += one.ckpt_s, down += one.down_s;
     }
     *out = (goodput_stats){runs, g / runs, ci95(g, g2, runs), n / runs, ci95(n, n2, runs),
-                           lost / runs / 3600, ckpt / runs / 3600, down / runs / 3600};
+                           planned / runs, lost / runs / 3600, ckpt / runs / 3600,
+                           down / runs / 3600};
     return 0;
 }
 

@@ -72,6 +72,7 @@ typedef struct goodput_stats {
     int runs;
     double goodput_mean, goodput_ci95;          /* half-width, t-based (normal beyond 30) */
     double interruptions_mean, interruptions_ci95;
+    double planned_mean;                        /* planned interruptions per run */
     double lost_hours_mean, ckpt_hours_mean, down_hours_mean;
 } goodput_stats;
 

@@ -7,6 +7,7 @@
 
 #include "lua_collective.h"
 #include "lua_describe.h"
+#include "lua_goodput.h"
 #include "lua_report.h"
 #include "lua_search.h"
 #include "memory.h"
@@ -380,4 +381,5 @@ void lua_api_open(lua_State *L, report_set *reports)
     lua_report_open(L);
     lua_collective_open(L);
     lua_search_open(L);
+    lua_goodput_open(L);
 }

@@ -334,6 +334,22 @@ expect_bad "faults async without --stall-s" "needs --stall-s" "${fargs[@]}" --ch
 expect_bad "faults bad checkpoint kind" "'lazy' is not one of sync, async, memory" "${fargs[@]}" --checkpoint lazy
 expect_bad "faults without a rate" "--failures-per-gpu-day is required" faults --gpus 8 --days 1 --checkpoint-s 10
 expect_bad "faults negative days" "--days" faults --gpus 8 --days -1 --failures-per-gpu-day 0.1 --checkpoint-s 10
+expect_ok "llama3_failures scenario (20 runs)" "^async +[0-9]+ +4[0-9][0-9]\.[0-9]" \
+    run --out "$sc/l3" "$scen_dir/llama3_failures.lua" 20
+if python3 - "$sc/l3/llama3_failures.csv" >"$errf" 2>&1 <<'PY'
+import csv, sys
+rows = {r["policy"]: r for r in csv.DictReader(open(sys.argv[1]))}
+for p in ("sync", "async"):
+    assert abs(float(rows[p]["interruptions"]) - 466) < 15, rows[p]   # published 419 + 47
+    assert float(rows[p]["effective_percent"]) > 85, rows[p]
+assert float(rows["async"]["effective_percent"]) > float(rows["sync"]["effective_percent"])
+PY
+then ok "llama3_failures: interruptions near the published 466, async ahead of sync"
+else not_ok "llama3_failures: interruptions near the published 466, async ahead of sync"; fi
+bad_run "run goodput without a rate" "bad.lua:1: goodput: 'failures_per_gpu_day' is required" \
+    'goodput{gpus = 8, days = 1, checkpoint_s = 10}\n'
+bad_run "run goodput async without a stall" "needs 'stall_s'" \
+    'goodput{gpus = 8, days = 1, failures_per_gpu_day = 0.1, checkpoint_s = 10, checkpoint = "async"}\n'
 rm -rf "$sc"
 
 echo "1..$n"
