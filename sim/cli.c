@@ -76,6 +76,20 @@ int cli_build_topo(const char *cmd, const char *name, long nodes, sys_system *sy
     return CLI_OK;
 }
 
+int cli_build_job(const char *cmd, const char *name, long gpus, long nodes, sys_system *sys,
+                  topo **t, long *job_gpus)
+{
+    cs_err err;
+    if (sys_from_catalog(name, 1, sys, &err) != 0)
+        return cli_bad_err(cmd, &err);
+    long per_node = sys->groups[0].node.gpus;
+    *job_gpus = gpus ? gpus : nodes * per_node;
+    if (gpus && nodes && gpus > nodes * per_node)
+        return cli_bad_input(cmd, "--gpus %ld is more than --nodes %ld x %ld GPUs per node", gpus,
+                             nodes, per_node);
+    return cli_build_topo(cmd, name, nodes ? nodes : (*job_gpus + per_node - 1) / per_node, sys, t);
+}
+
 double cli_peak_rss_bytes(void)
 {
     struct rusage ru;

@@ -37,6 +37,11 @@ int cli_wants_help(int argc, char **argv);
 /* Builds system `name` with `nodes` nodes and its topology. */
 int cli_build_topo(const char *cmd, const char *name, long nodes, sys_system *sys, topo **t);
 
+/* The job's GPUs (--gpus, or --nodes whole nodes) and the topology of the
+ * nodes holding them (--nodes, or as many as the GPUs need). */
+int cli_build_job(const char *cmd, const char *name, long gpus, long nodes, sys_system *sys,
+                  topo **t, long *job_gpus);
+
 /* Peak resident memory of this process in bytes (getrusage). */
 double cli_peak_rss_bytes(void);
 double cli_wall_s(void);

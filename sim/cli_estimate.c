@@ -161,21 +161,6 @@ static int parse_opts(int argc, char **argv, est_opts *o)
     return CLI_OK;
 }
 
-/* GPUs of the job and the topology holding them. */
-static int build_cluster(const est_opts *o, sys_system *sys, topo **t, long *gpus)
-{
-    cs_err err;
-    if (sys_from_catalog(o->system, 1, sys, &err) != 0)
-        return cli_bad_err(CMD, &err);
-    long per_node = sys->groups[0].node.gpus;
-    *gpus = o->gpus ? o->gpus : o->nodes * per_node;
-    if (o->gpus && o->nodes && o->gpus > o->nodes * per_node)
-        return cli_bad_input(CMD, "--gpus %ld is more than --nodes %ld x %ld GPUs per node",
-                             o->gpus, o->nodes, per_node);
-    long nodes = o->nodes ? o->nodes : (*gpus + per_node - 1) / per_node;
-    return cli_build_topo(CMD, o->system, nodes, sys, t);
-}
-
 static void fill_layout(const est_opts *o, const model_desc *m, long gpus, layout_desc *l)
 {
     layout_init(l, m);
@@ -232,7 +217,7 @@ int cmd_estimate(int argc, char **argv)
     sys_system sys;
     topo *t = NULL;
     long gpus = 0;
-    if ((rc = build_cluster(&o, &sys, &t, &gpus)))
+    if ((rc = cli_build_job(CMD, o.system, o.gpus, o.nodes, &sys, &t, &gpus)))
         return rc;
     layout_desc l;
     fill_layout(&o, &m, gpus, &l);

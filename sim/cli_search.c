@@ -175,20 +175,6 @@ static void progress_bar(void *ctx, long done, long total, double elapsed_s)
 
 /* ---- the run ------------------------------------------------------------------ */
 
-static int build_job(const search_opts *o, sys_system *sys, topo **t, long *gpus)
-{
-    cs_err err;
-    if (sys_from_catalog(o->system, 1, sys, &err) != 0)
-        return cli_bad_err(CMD, &err);
-    long per_node = sys->groups[0].node.gpus;
-    *gpus = o->gpus ? o->gpus : o->nodes * per_node;
-    if (o->gpus && o->nodes && o->gpus > o->nodes * per_node)
-        return cli_bad_input(CMD, "--gpus %ld is more than --nodes %ld x %ld GPUs per node",
-                             o->gpus, o->nodes, per_node);
-    long nodes = o->nodes ? o->nodes : (*gpus + per_node - 1) / per_node;
-    return cli_build_topo(CMD, o->system, nodes, sys, t);
-}
-
 static int fill_input(const search_opts *o, const model_desc *m, topo *t, long gpus,
                       const opcost_eff *eff, search_input *in)
 {
@@ -245,7 +231,7 @@ int cmd_search(int argc, char **argv)
     sys_system sys;
     topo *t = NULL;
     long gpus = 0;
-    if ((rc = build_job(&o, &sys, &t, &gpus)))
+    if ((rc = cli_build_job(CMD, o.system, o.gpus, o.nodes, &sys, &t, &gpus)))
         return rc;
     opcost_eff eff;
     opcost_eff_default(&eff);
