@@ -361,7 +361,6 @@ int search_rank(const search_result *r, search_objective obj, int *order, int ma
 
 void search_pareto(const search_result *r, int *on_front)
 {
-    int *order = cs_xrealloc(NULL, sizeof *order * (size_t)(r->ncands + 1));
     rank_key *keys = cs_xrealloc(NULL, sizeof *keys * (size_t)(r->ncands + 1));
     int n = 0;
     for (int i = 0; i < r->ncands; i++) {
@@ -378,7 +377,6 @@ void search_pareto(const search_result *r, int *on_front)
             best_mem = keys[k].k2;
         }
     free(keys);
-    free(order);
 }
 
 int search_closest_miss(const search_result *r)

@@ -161,13 +161,13 @@ static void write_all_csv(FILE *f, const search_result *r, const int *front,
                 l->vpp, l->mbs, l->sp, layout_recompute_name(l->recompute), l->zero,
                 layout_schedule_name(l->schedule), c->iteration_s, c->tokens_per_s, c->mfu,
                 c->peak_mem_bytes / GIB, c->fits ? "true" : "false", front[i] ? "true" : "false");
-        for (int k = 0; k < n; k++)
-            if (rows[k].index == i)
-                fprintf(f, "%.6f,%d", rows[k].sim.iteration_s, k + 1);
-        int simulated = 0;
-        for (int k = 0; k < n; k++)
-            simulated |= rows[k].index == i;
-        fputs(simulated ? "\n" : ",\n", f);
+        int k = 0;
+        while (k < n && rows[k].index != i)
+            k++;
+        if (k < n)
+            fprintf(f, "%.6f,%d\n", rows[k].sim.iteration_s, k + 1);
+        else
+            fputs(",\n", f);
     }
 }
 
