@@ -2,33 +2,7 @@
 # Integration tests through the clustersim command, reported as TAP.
 # Usage: test_cli.sh PATH/TO/clustersim
 set -u
-bin=$1
-n=0
-failed=0
-out=$(mktemp)
-errf=$(mktemp)
-trap 'rm -f "$out" "$errf"' EXIT
-
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-not_ok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $1"; sed 's/^/# /' "$errf" | head -5; }
-
-# expect_ok NAME PATTERN ARGS...: exit 0 and stdout matches the extended regex.
-expect_ok() {
-    local name=$1 pattern=$2
-    shift 2
-    if "$bin" "$@" >"$out" 2>"$errf" && grep -Eq -- "$pattern" "$out"; then ok "$name"
-    else echo "# stdout:"; sed 's/^/#   /' "$out" | head -5; not_ok "$name"; fi
-}
-
-# expect_bad NAME PATTERN ARGS...: exit 2, nothing on stdout, stderr matches.
-expect_bad() {
-    local name=$1 pattern=$2
-    shift 2
-    "$bin" "$@" >"$out" 2>"$errf"
-    local rc=$?
-    if [ "$rc" -eq 2 ] && [ ! -s "$out" ] && grep -Eq -- "$pattern" "$errf"; then ok "$name"
-    else echo "# exit status $rc"; not_ok "$name"; fi
-}
+source "$(dirname "$0")/lib.sh" "$1"
 
 expect_ok "help lists the commands" "collective" --help
 expect_ok "collective --help names the columns" "busbw" collective --help
@@ -189,10 +163,6 @@ expect_bad "run missing file" "cannot open" run "$sc/none.lua"
 
 # the quick-start's timeline and pictures
 here=$(cd "$(dirname "$0")" && pwd)
-check_svg() { # NAME FILE: well-formed enough for librsvg to render
-    if [ -s "$2" ] && grep -q "</svg>" "$2" && { ! command -v rsvg-convert >/dev/null ||
-        rsvg-convert -o "$sc/render.png" "$2" 2>"$errf"; }; then ok "$1"; else not_ok "$1"; fi
-}
 if python3 "$here/check_trace.py" "$sc/qs/timeline.json" >"$errf" 2>&1; then ok "quickstart timeline loads and has Perfetto's structure"
 else not_ok "quickstart timeline loads and has Perfetto's structure"; fi
 check_svg "quickstart schedule.svg renders" "$sc/qs/schedule.svg"
@@ -352,5 +322,4 @@ bad_run "run goodput async without a stall" "needs 'stall_s'" \
     'goodput{gpus = 8, days = 1, failures_per_gpu_day = 0.1, checkpoint_s = 10, checkpoint = "async"}\n'
 rm -rf "$sc"
 
-echo "1..$n"
-[ "$failed" -eq 0 ]
+tap_finish
