@@ -306,7 +306,9 @@ static void validate_help(void)
     printf("\n  --mode M         sim (default) or analytic (closed form)\n"
            "  --mbs M          microbatch size for megatron2021 (default 1)\n"
            "  --reference F    the table to read (default: the copy in %s/)\n"
-           "  --format F       table (default) or csv\n",
+           "  --format F       table (default) or csv\n"
+           "clustersim validate kernels MEASUREMENTS.csv --profile P.lua: the calibrated\n"
+           "device model against kernel measurements (see 'clustersim validate kernels --help').\n",
            CS_VALIDATE_DIR);
 }
 
@@ -349,6 +351,8 @@ static int parse_opts(int argc, char **argv, val_opts *o, const study **st)
 
 int cmd_validate(int argc, char **argv)
 {
+    if (argc >= 2 && strcmp(argv[1], "kernels") == 0)
+        return cmd_validate_kernels(argc - 1, argv + 1);
     if (cli_wants_help(argc, argv)) {
         validate_help();
         return CLI_OK;

@@ -17,6 +17,7 @@ static const struct {
     {"run", cmd_run, "run a Lua scenario (sandboxed) and write its reports"},
     {"search", cmd_search, "every valid layout of a model on a cluster, ranked"},
     {"faults", cmd_faults, "goodput of a long job under failures and a checkpoint policy"},
+    {"calibrate", cmd_calibrate, "fit the device model to kernel measurements (kernels/), held-out errors"},
     {"collective", cmd_collective, "size sweep of a collective, in nccl-tests' columns"},
     {"bench", cmd_bench, "benchmarks: engine, collective, job"},
 };
