@@ -6,24 +6,81 @@
 #include <gsl/gsl_rng.h>
 #include <gsl/gsl_sf_gamma.h>
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
-/* ---- checks and names ---- */
+/* ---- jobs, checks and names ---- */
+
+goodput_job goodput_job_single(double horizon_s, double mtbf_s, double detect_s,
+                               double restart_s, double reload_s)
+{
+    goodput_job job = {.horizon_s = horizon_s, .nsources = 1, .dist = GOODPUT_EXPONENTIAL,
+                       .weibull_shape = 1, .planned_restart_s = restart_s,
+                       .reload_s = reload_s, .spares = GOODPUT_SPARES_UNLIMITED};
+    job.src[0] = (goodput_source){"any", mtbf_s, detect_s, restart_s, 0};
+    return job;
+}
+
+double goodput_job_mtbf_s(const goodput_job *job)
+{
+    double rate = 0;
+    for (int i = 0; i < job->nsources; i++)
+        if (job->src[i].mtbf_s > 0)
+            rate += 1 / job->src[i].mtbf_s;
+    return rate > 0 ? 1 / rate : INFINITY;
+}
+
+static int nonnegative(double v)
+{
+    return v >= 0 && isfinite(v);
+}
+
+static int check_log(const goodput_job *job, cs_err *err)
+{
+    for (int i = 0; i < job->nlog; i++) {
+        const goodput_event *e = &job->log[i];
+        if (!nonnegative(e->time_s) || (i > 0 && e->time_s < job->log[i - 1].time_s))
+            return cs_fail(err, "goodput: logged interruption %d: times must be zero or positive "
+                                "and never go backwards", i + 1);
+        if (!e->planned && (e->source < 0 || e->source >= job->nsources))
+            return cs_fail(err, "goodput: logged interruption %d: no source %d", i + 1, e->source);
+    }
+    return 0;
+}
+
+static int check_sources(const goodput_job *job, cs_err *err)
+{
+    if (job->nsources < 1 || job->nsources > GOODPUT_MAX_SOURCES)
+        return cs_fail(err, "goodput: between 1 and %d sources of failures, not %d",
+                       GOODPUT_MAX_SOURCES, job->nsources);
+    int any = 0;
+    for (int i = 0; i < job->nsources; i++) {
+        const goodput_source *src = &job->src[i];
+        if (!nonnegative(src->detect_s) || !nonnegative(src->restart_s) || isnan(src->mtbf_s))
+            return cs_fail(err, "goodput: source '%s': times must be zero or positive", src->name);
+        any |= src->mtbf_s > 0;
+    }
+    if (!any && !job->log)
+        return cs_fail(err, "goodput: the mean time between failures must be positive (a "
+                            "failure rate above 0)");
+    return 0;
+}
 
 int goodput_check(const goodput_job *job, const goodput_policy *p, cs_err *err)
 {
     if (!(job->horizon_s > 0) || !isfinite(job->horizon_s))
         return cs_fail(err, "goodput: the horizon must be a positive time");
-    if (!(job->mtbf_s > 0))
-        return cs_fail(err, "goodput: the mean time between failures must be positive (a "
-                            "failure rate above 0)");
+    if (check_sources(job, err) != 0 || check_log(job, err) != 0)
+        return -1;
     if (job->dist == GOODPUT_WEIBULL && !(job->weibull_shape > 0))
         return cs_fail(err, "goodput: the Weibull shape must be positive");
-    double times[] = {job->detect_s, job->restart_s, job->reload_s, p->stall_s, p->write_s,
-                      p->memory_reload_s, job->planned_per_s};
+    double times[] = {job->planned_restart_s, job->reload_s, job->repair_s, p->stall_s,
+                      p->write_s, p->memory_reload_s, job->planned_per_s};
     for (size_t i = 0; i < sizeof times / sizeof times[0]; i++)
-        if (!(times[i] >= 0) || !isfinite(times[i]))
+        if (!nonnegative(times[i]))
             return cs_fail(err, "goodput: times and rates must be zero or positive");
+    if (job->spares < GOODPUT_SPARES_UNLIMITED)
+        return cs_fail(err, "goodput: spares must be zero or more");
     if (!(p->interval_s > 0))
         return cs_fail(err, "goodput: the checkpoint interval must be positive");
     return 0;
@@ -53,27 +110,119 @@ typedef struct run_state {
     const goodput_policy *p;
     gsl_rng *rng;
     double t;
+    double next_src[GOODPUT_MAX_SOURCES]; /* drawn: each source's next failure */
     double next_fail, next_planned;
+    int fail_src;             /* the source of next_fail */
+    int log_fail, log_planned; /* replayed: cursors on the next events of each kind */
     double uncommitted;       /* trained since the last completed checkpoint */
     double inflight;          /* of which a background write will commit */
     double write_done;        /* when it completes (INFINITY: none) */
+    double *spare_ready;      /* per spare: when it is (again) ready */
+    double wait_from, wait_to; /* the current downtime's wait for a spare */
+    goodput_trace *tr;
+    int commit_seg, inflight_seg; /* trace: first uncommitted segment; end of the write's */
     goodput_run *out;
 } run_state;
 
-/* A lifetime with mean mtbf: exponential, or Weibull with that mean. */
-static double lifetime(const run_state *s)
+/* ---- the trace ---- */
+
+void goodput_trace_free(goodput_trace *tr)
+{
+    free(tr->seg);
+    memset(tr, 0, sizeof *tr);
+}
+
+static void trace_add(run_state *s, double from, double to, goodput_seg_kind kind, int source)
+{
+    goodput_trace *tr = s->tr;
+    if (!tr || !(to > from))
+        return;
+    if (tr->n == tr->cap) {
+        int cap = tr->cap ? 2 * tr->cap : 256;
+        goodput_segment *seg = realloc(tr->seg, (size_t)cap * sizeof *seg);
+        if (!seg) { /* a picture without its tail beats no result */
+            s->tr = NULL;
+            return;
+        }
+        tr->seg = seg, tr->cap = cap;
+    }
+    tr->seg[tr->n++] = (goodput_segment){from, to, kind, source};
+}
+
+/* Training since the last completed checkpoint was lost. */
+static void trace_lose(run_state *s)
+{
+    if (!s->tr)
+        return;
+    for (int i = s->commit_seg; i < s->tr->n; i++)
+        if (s->tr->seg[i].kind == GOODPUT_SEG_TRAIN)
+            s->tr->seg[i].kind = GOODPUT_SEG_LOST;
+    s->commit_seg = s->inflight_seg = s->tr->n;
+}
+
+static void trace_commit(run_state *s, int upto)
+{
+    if (s->tr)
+        s->commit_seg = upto;
+}
+
+static int trace_len(const run_state *s)
+{
+    return s->tr ? s->tr->n : 0;
+}
+
+/* ---- failure arrivals: drawn or replayed ---- */
+
+/* A lifetime of source i: exponential, or Weibull with the same mean. */
+static double lifetime(const run_state *s, int i)
 {
     const goodput_job *j = s->job;
+    double mean = j->src[i].mtbf_s;
+    if (!(mean > 0))
+        return INFINITY;
     if (j->dist == GOODPUT_EXPONENTIAL || j->weibull_shape == 1)
-        return gsl_ran_exponential(s->rng, j->mtbf_s);
-    double k = j->weibull_shape, scale = j->mtbf_s / gsl_sf_gamma(1 + 1 / k);
+        return gsl_ran_exponential(s->rng, mean);
+    double k = j->weibull_shape, scale = mean / gsl_sf_gamma(1 + 1 / k);
     return gsl_ran_weibull(s->rng, scale, k);
 }
 
-static double next_planned_after(const run_state *s, double t)
+static void pick_next_fail(run_state *s)
 {
-    return s->job->planned_per_s > 0 ? t + gsl_ran_exponential(s->rng, 1 / s->job->planned_per_s)
-                                     : INFINITY;
+    if (s->job->log) {
+        const goodput_job *j = s->job;
+        while (s->log_fail < j->nlog && j->log[s->log_fail].planned)
+            s->log_fail++;
+        s->next_fail = s->log_fail < j->nlog ? j->log[s->log_fail].time_s : INFINITY;
+        s->fail_src = s->log_fail < j->nlog ? j->log[s->log_fail].source : 0;
+        return;
+    }
+    s->next_fail = INFINITY;
+    for (int i = 0; i < s->job->nsources; i++)
+        if (s->next_src[i] < s->next_fail)
+            s->next_fail = s->next_src[i], s->fail_src = i;
+}
+
+/* The failure at next_fail happened: the next one of its source. */
+static void consume_fail(run_state *s)
+{
+    if (s->job->log)
+        s->log_fail++;
+    else
+        s->next_src[s->fail_src] = s->next_fail + lifetime(s, s->fail_src);
+    pick_next_fail(s);
+}
+
+/* The first planned interruption after t. */
+static double planned_after(run_state *s, double t)
+{
+    const goodput_job *j = s->job;
+    if (j->log) {
+        while (s->log_planned < j->nlog &&
+               (!j->log[s->log_planned].planned || j->log[s->log_planned].time_s <= t))
+            s->log_planned++;
+        return s->log_planned < j->nlog ? j->log[s->log_planned].time_s : INFINITY;
+    }
+    return j->planned_per_s > 0 ? t + gsl_ran_exponential(s->rng, 1 / j->planned_per_s) : INFINITY;
 }
 
 static double next_interrupt(const run_state *s)
@@ -81,10 +230,58 @@ static double next_interrupt(const run_state *s)
     return fmin(s->next_fail, s->next_planned);
 }
 
-static double downtime(const run_state *s, int planned)
+/* ---- interruptions ---- */
+
+static double reload_s(const run_state *s)
 {
-    double reload = s->p->kind == GOODPUT_MEMORY ? s->p->memory_reload_s : s->job->reload_s;
-    return (planned ? 0 : s->job->detect_s) + s->job->restart_s + reload;
+    return s->p->kind == GOODPUT_MEMORY ? s->p->memory_reload_s : s->job->reload_s;
+}
+
+/* How long a failure of source i at s->t waits for a replacement node
+ * after its detection; takes the spare. */
+static double spare_wait(run_state *s, int i)
+{
+    const goodput_job *j = s->job;
+    if (!j->src[i].needs_spare || j->spares == GOODPUT_SPARES_UNLIMITED)
+        return 0;
+    if (j->spares == 0)
+        return j->repair_s;
+    int k = 0;
+    for (int q = 1; q < j->spares; q++)
+        if (s->spare_ready[q] < s->spare_ready[k])
+            k = q;
+    double wait = fmax(0, s->spare_ready[k] - (s->t + j->src[i].detect_s));
+    s->spare_ready[k] = s->t + j->repair_s; /* the failed node, once repaired */
+    return wait;
+}
+
+/* The downtime of a failure of source i at s->t. */
+static double failure_downtime(run_state *s, int i)
+{
+    const goodput_source *src = &s->job->src[i];
+    double wait = spare_wait(s, i);
+    s->wait_from = s->t + src->detect_s;
+    s->wait_to = s->wait_from + wait;
+    return src->detect_s + wait + src->restart_s + reload_s(s);
+}
+
+/* Down from s->t to `to` (for `source`, -1 planned). */
+static void spend_down(run_state *s, double to, int source)
+{
+    s->out->down_s += to - s->t;
+    s->out->spare_wait_s += fmax(0, fmin(to, s->wait_to) - fmax(s->t, s->wait_from));
+    trace_add(s, s->t, to, GOODPUT_SEG_DOWN, source);
+    s->t = to;
+}
+
+/* The failure at next_fail (== s->t) counted; its downtime. */
+static double take_failure(run_state *s, int *source)
+{
+    *source = s->fail_src;
+    s->out->interruptions++;
+    s->out->by_source[*source]++;
+    consume_fail(s);
+    return failure_downtime(s, *source);
 }
 
 /* An interruption at s->t: the uncommitted work is lost; then the downtime,
@@ -93,29 +290,30 @@ static void interrupt(run_state *s, int planned)
 {
     goodput_run *o = s->out;
     o->lost_s += s->uncommitted;
+    trace_lose(s);
     s->uncommitted = s->inflight = 0;
     s->write_done = INFINITY;
+    int source = -1;
+    double down;
+    s->wait_from = s->wait_to = 0;
     if (planned) {
         o->planned++;
-        s->next_planned = next_planned_after(s, s->t);
+        s->next_planned = planned_after(s, s->t);
+        down = s->job->planned_restart_s + reload_s(s);
     } else {
-        o->interruptions++;
-        s->next_fail = s->t + lifetime(s);
+        down = take_failure(s, &source);
     }
-    double end = s->t + downtime(s, planned);
+    double end = s->t + down;
     while (s->next_fail < end && s->next_fail < s->job->horizon_s) {
-        o->down_s += s->next_fail - s->t;
-        s->t = s->next_fail;
-        o->interruptions++;
-        s->next_fail = s->t + lifetime(s);
-        end = s->t + downtime(s, 0);
+        spend_down(s, s->next_fail, source);
+        end = s->t + take_failure(s, &source);
     }
-    end = fmin(end, s->job->horizon_s);
-    o->down_s += end - s->t;
-    s->t = end;
+    spend_down(s, fmin(end, s->job->horizon_s), source);
     if (s->next_planned < s->t) /* maintenance due during the downtime is done in it */
-        s->next_planned = next_planned_after(s, s->t);
+        s->next_planned = planned_after(s, s->t);
 }
+
+/* ---- training and checkpoints ---- */
 
 /* A background write that completes by `until` commits its work. */
 static void settle_write(run_state *s, double until)
@@ -125,24 +323,28 @@ static void settle_write(run_state *s, double until)
         s->uncommitted -= s->inflight;
         s->inflight = 0;
         s->write_done = INFINITY;
+        trace_commit(s, s->inflight_seg);
     }
 }
 
-/* Training until the next checkpoint; 0 when interrupted or at the horizon. */
-static int train(run_state *s)
+/* Runs a segment of `kind` from s->t until `end` or the next interruption;
+ * 0 when interrupted (or at the horizon). */
+static int advance(run_state *s, double end, goodput_seg_kind kind)
 {
-    double end = s->t + s->p->interval_s, stop = fmin(next_interrupt(s), s->job->horizon_s);
+    double stop = fmin(next_interrupt(s), s->job->horizon_s);
+    double to = fmin(stop, end);
+    settle_write(s, to);
+    trace_add(s, s->t, to, kind, -1);
+    if (kind == GOODPUT_SEG_TRAIN)
+        s->uncommitted += to - s->t;
+    else
+        s->out->ckpt_s += to - s->t;
+    s->t = to;
     if (stop < end) {
-        settle_write(s, stop);
-        s->uncommitted += stop - s->t;
-        s->t = stop;
         if (stop < s->job->horizon_s)
             interrupt(s, s->next_planned < s->next_fail);
         return 0;
     }
-    settle_write(s, end);
-    s->uncommitted += end - s->t;
-    s->t = end;
     return 1;
 }
 
@@ -151,42 +353,50 @@ static int train(run_state *s)
 static void checkpoint(run_state *s)
 {
     double wait = s->write_done < INFINITY ? s->write_done - s->t : 0;
-    double end = s->t + fmax(wait, 0) + s->p->stall_s;
-    double stop = fmin(next_interrupt(s), s->job->horizon_s);
-    if (stop < end) {
-        settle_write(s, stop);
-        s->out->ckpt_s += stop - s->t;
-        s->t = stop;
-        if (stop < s->job->horizon_s)
-            interrupt(s, s->next_planned < s->next_fail);
+    if (!advance(s, s->t + fmax(wait, 0) + s->p->stall_s, GOODPUT_SEG_CKPT))
         return;
-    }
-    settle_write(s, end);
-    s->out->ckpt_s += end - s->t;
-    s->t = end;
     if (s->p->kind == GOODPUT_SYNC) {
         s->out->useful_s += s->uncommitted;
         s->uncommitted = 0;
+        trace_commit(s, trace_len(s));
     } else {
         s->inflight = s->uncommitted;
         s->write_done = s->t + s->p->write_s;
+        s->inflight_seg = trace_len(s);
     }
 }
 
+static void start(run_state *s)
+{
+    const goodput_job *j = s->job;
+    for (int i = 0; i < j->spares; i++)
+        s->spare_ready[i] = 0;
+    if (!j->log)
+        for (int i = 0; i < j->nsources; i++)
+            s->next_src[i] = lifetime(s, i);
+    pick_next_fail(s);
+    s->next_planned = planned_after(s, j->log ? -1 : 0); /* a logged event may be at 0 */
+}
+
 void goodput_simulate(const goodput_job *job, const goodput_policy *p, uint64_t seed,
-                      goodput_run *out)
+                      goodput_run *out, goodput_trace *trace)
 {
     memset(out, 0, sizeof *out);
+    if (trace)
+        memset(trace, 0, sizeof *trace);
     gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
     gsl_rng_set(rng, (unsigned long)seed);
-    run_state s = {job, p, rng, 0, 0, 0, 0, 0, INFINITY, out};
-    s.next_fail = lifetime(&s);
-    s.next_planned = next_planned_after(&s, 0);
+    run_state s = {.job = job, .p = p, .rng = rng, .write_done = INFINITY, .tr = trace, .out = out};
+    double spare_ready[64];
+    s.spare_ready = job->spares <= 64 ? spare_ready : malloc((size_t)job->spares * sizeof(double));
+    start(&s);
     while (s.t < job->horizon_s)
-        if (train(&s) && s.t < job->horizon_s)
+        if (advance(&s, s.t + p->interval_s, GOODPUT_SEG_TRAIN) && s.t < job->horizon_s)
             checkpoint(&s);
     settle_write(&s, job->horizon_s);
     out->goodput = out->useful_s / job->horizon_s;
+    if (s.spare_ready != spare_ready)
+        free(s.spare_ready);
     gsl_rng_free(rng);
 }
 
@@ -200,6 +410,23 @@ static double ci95(double sum, double sum_sq, int n)
     return gsl_cdf_tdist_Pinv(0.975, n - 1) * sqrt(var / n);
 }
 
+/* Sums over runs; finished into goodput_stats. */
+typedef struct run_sums {
+    double g, g2, n, n2, planned, lost, ckpt, down, wait;
+    double by_source[GOODPUT_MAX_SOURCES];
+} run_sums;
+
+static void add_run(run_sums *sum, const goodput_run *one)
+{
+    sum->g += one->goodput, sum->g2 += one->goodput * one->goodput;
+    sum->n += one->interruptions, sum->n2 += (double)one->interruptions * one->interruptions;
+    sum->planned += one->planned;
+    sum->lost += one->lost_s, sum->ckpt += one->ckpt_s, sum->down += one->down_s;
+    sum->wait += one->spare_wait_s;
+    for (int i = 0; i < GOODPUT_MAX_SOURCES; i++)
+        sum->by_source[i] += one->by_source[i];
+}
+
 int goodput_runs(const goodput_job *job, const goodput_policy *p, int runs, uint64_t seed,
                  goodput_stats *out, cs_err *err)
 {
@@ -207,18 +434,18 @@ int goodput_runs(const goodput_job *job, const goodput_policy *p, int runs, uint
         return -1;
     if (runs < 1)
         return cs_fail(err, "goodput: runs must be at least 1, not %d", runs);
-    double g = 0, g2 = 0, n = 0, n2 = 0, planned = 0, lost = 0, ckpt = 0, down = 0;
+    run_sums sum = {0};
     for (int r = 0; r < runs; r++) {
         goodput_run one;
-        goodput_simulate(job, p, seed + (uint64_t)r, &one);
-        g += one.goodput, g2 += one.goodput * one.goodput;
-        n += one.interruptions, n2 += (double)one.interruptions * one.interruptions;
-        planned += one.planned;
-        lost += one.lost_s, ckpt += one.ckpt_s, down += one.down_s;
+        goodput_simulate(job, p, seed + (uint64_t)r, &one, NULL);
+        add_run(&sum, &one);
     }
-    *out = (goodput_stats){runs, g / runs, ci95(g, g2, runs), n / runs, ci95(n, n2, runs),
-                           planned / runs, lost / runs / 3600, ckpt / runs / 3600,
-                           down / runs / 3600};
+    const double h = 3600.0 * runs;
+    *out = (goodput_stats){runs, sum.g / runs, ci95(sum.g, sum.g2, runs), sum.n / runs,
+                           ci95(sum.n, sum.n2, runs), sum.planned / runs, sum.lost / h,
+                           sum.ckpt / h, sum.down / h, sum.wait / h, {0}};
+    for (int i = 0; i < GOODPUT_MAX_SOURCES; i++)
+        out->by_source_mean[i] = sum.by_source[i] / runs;
     return 0;
 }
 

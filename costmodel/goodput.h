@@ -3,12 +3,23 @@
  *
  * Owns the job model: the job trains in intervals of interval_s, each
  * followed by a checkpoint; an interruption loses the work since the last
- * checkpoint that completed, then costs a downtime (detect + restart +
- * reload) during which further failures restart the downtime.  Failures
- * arrive as a renewal process: exponential lifetimes (memoryless) or Weibull
- * with the same mean (shape < 1: early failures cluster), drawn with GSL.
- * Planned interruptions (maintenance) arrive at a fixed rate and lose the
- * work since the last checkpoint like any other, without the detection.
+ * checkpoint that completed, then costs a downtime (detect + wait for a
+ * spare + restart + reload) during which further failures restart the
+ * downtime.  Failures come from sources (component classes, see
+ * faultmodel.h), each a renewal process with its own mean time between
+ * failures for the whole job and its own detection and restart times:
+ * exponential lifetimes (memoryless) or Weibull with the same mean (shape
+ * < 1: early failures cluster), drawn with GSL; or they are replayed from
+ * a log of timed events.  Planned interruptions (maintenance) arrive at a
+ * fixed rate and lose the work since the last checkpoint like any other,
+ * without the detection.
+ *
+ * Spares: a failure of a source that takes its node out (needs_spare)
+ * needs a replacement node.  With unlimited hot spares it is there at
+ * once; with S spares, the failed node goes to repair (repair_s) and
+ * becomes a spare again when repaired, and a failure that finds no spare
+ * waits for the first repair to finish; with none, the job waits for its
+ * own node's repair.
  *
  * Checkpoint policies:
  *   sync    training stops for stall_s (every rank writes its shard to
@@ -43,16 +54,46 @@
 typedef enum goodput_ckpt { GOODPUT_SYNC, GOODPUT_ASYNC, GOODPUT_MEMORY } goodput_ckpt;
 typedef enum goodput_dist { GOODPUT_EXPONENTIAL, GOODPUT_WEIBULL } goodput_dist;
 
+#define GOODPUT_MAX_SOURCES 8
+#define GOODPUT_SPARES_UNLIMITED (-1)
+
+typedef struct goodput_source {
+    const char *name;         /* for reports ("gpu", "software", ...) */
+    double mtbf_s;            /* mean time between its failures, whole job (<= 0: never) */
+    double detect_s;          /* noticing the failure */
+    double restart_s;         /* rescheduling and initialising */
+    int needs_spare;          /* the failed node must be replaced */
+} goodput_source;
+
+/* One logged interruption: when, which source (index into the job's), and
+ * whether it was planned (then source is ignored). */
+typedef struct goodput_event {
+    double time_s;
+    int source;
+    int planned;
+} goodput_event;
+
 typedef struct goodput_job {
     double horizon_s;         /* wall time simulated */
-    double mtbf_s;            /* mean time between unexpected interruptions of the job */
+    int nsources;
+    goodput_source src[GOODPUT_MAX_SOURCES];
     goodput_dist dist;
     double weibull_shape;     /* Weibull only (1 = exponential) */
     double planned_per_s;     /* planned interruptions per second (0: none) */
-    double detect_s;          /* unexpected only: noticing the failure */
-    double restart_s;         /* rescheduling and initialising */
+    double planned_restart_s; /* downtime of a planned interruption, before the reload */
     double reload_s;          /* reading the checkpoint back from shared storage */
+    int spares;               /* hot spare nodes, or GOODPUT_SPARES_UNLIMITED */
+    double repair_s;          /* repairing a failed node */
+    const goodput_event *log; /* replayed instead of drawn when not NULL (sorted by time) */
+    int nlog;
 } goodput_job;
+
+/* A job with one source of failures (mean mtbf_s for the whole job). */
+goodput_job goodput_job_single(double horizon_s, double mtbf_s, double detect_s,
+                               double restart_s, double reload_s);
+
+/* The job's mean time between unexpected failures (all sources together). */
+double goodput_job_mtbf_s(const goodput_job *job);
 
 typedef struct goodput_policy {
     goodput_ckpt kind;
@@ -64,24 +105,42 @@ typedef struct goodput_policy {
 
 typedef struct goodput_run {
     double useful_s, lost_s, ckpt_s, down_s;
+    double spare_wait_s;      /* of down_s: waiting for a spare or a repair */
     int interruptions, planned;
+    int by_source[GOODPUT_MAX_SOURCES];
     double goodput;
 } goodput_run;
+
+/* What one run did, segment by segment, for pictures. */
+typedef enum goodput_seg_kind { GOODPUT_SEG_TRAIN, GOODPUT_SEG_LOST, GOODPUT_SEG_CKPT,
+                                GOODPUT_SEG_DOWN } goodput_seg_kind;
+typedef struct goodput_segment {
+    double start_s, end_s;
+    goodput_seg_kind kind;    /* TRAIN segments lost to an interruption become LOST */
+    int source;               /* DOWN: the source that caused it, -1 planned */
+} goodput_segment;
+typedef struct goodput_trace {
+    goodput_segment *seg;     /* owned; goodput_trace_free */
+    int n, cap;
+} goodput_trace;
+void goodput_trace_free(goodput_trace *tr);
 
 typedef struct goodput_stats {
     int runs;
     double goodput_mean, goodput_ci95;          /* half-width, t-based (normal beyond 30) */
     double interruptions_mean, interruptions_ci95;
     double planned_mean;                        /* planned interruptions per run */
-    double lost_hours_mean, ckpt_hours_mean, down_hours_mean;
+    double lost_hours_mean, ckpt_hours_mean, down_hours_mean, spare_wait_hours_mean;
+    double by_source_mean[GOODPUT_MAX_SOURCES];
 } goodput_stats;
 
 /* Checks the job and policy (positive times, interval > 0, ...). */
 int goodput_check(const goodput_job *job, const goodput_policy *p, cs_err *err);
 
-/* One run with the given seed. */
+/* One run with the given seed; trace may be NULL (else filled: the caller
+ * frees it with goodput_trace_free). */
 void goodput_simulate(const goodput_job *job, const goodput_policy *p, uint64_t seed,
-                      goodput_run *out);
+                      goodput_run *out, goodput_trace *trace);
 
 /* runs runs with seeds seed, seed + 1, ...; their mean and 95% interval. */
 int goodput_runs(const goodput_job *job, const goodput_policy *p, int runs, uint64_t seed,

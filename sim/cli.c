@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "units.h"
@@ -60,6 +61,13 @@ int cli_parse_positive(const char *cmd, const char *opt, const char *text, doubl
                                                                : cli_bad_err(cmd, &err);
 }
 
+int cli_parse_nonnegative(const char *cmd, const char *opt, const char *text, double *out)
+{
+    cs_err err;
+    return units_parse_positive(text, opt, 1, out, &err) == 0 ? CLI_OK
+                                                               : cli_bad_err(cmd, &err);
+}
+
 int cli_wants_help(int argc, char **argv)
 {
     for (int i = 1; i < argc; i++)
@@ -102,4 +110,21 @@ double cli_wall_s(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/* A file can go to path only if its folder is a folder or can be made:
+ * checked before the search, so a bad path costs no time. */
+int cli_check_out_path(const char *cmd, const char *opt, const char *path)
+{
+    if (!path)
+        return CLI_OK;
+    const char *slash = strrchr(path, '/');
+    if (!*path || (slash && !slash[1]))
+        return cli_bad_input(cmd, "%s: '%s' names no file", opt, path);
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%.*s", slash ? (int)(slash - path) : 1, slash ? path : ".");
+    struct stat st;
+    if (*dir && stat(dir, &st) == 0 && !S_ISDIR(st.st_mode))
+        return cli_bad_input(cmd, "%s: '%s' is a file, not a folder", opt, dir);
+    return CLI_OK;
 }

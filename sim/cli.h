@@ -30,6 +30,7 @@ int cli_parse_int(const char *cmd, const char *opt, const char *text, long min, 
                   long *out);
 int cli_parse_size(const char *cmd, const char *opt, const char *text, uint64_t *out);
 int cli_parse_positive(const char *cmd, const char *opt, const char *text, double *out);
+int cli_parse_nonnegative(const char *cmd, const char *opt, const char *text, double *out);
 
 /* True when argv holds -h or --help (checked before any other parsing). */
 int cli_wants_help(int argc, char **argv);
@@ -41,6 +42,10 @@ int cli_build_topo(const char *cmd, const char *name, long nodes, sys_system *sy
  * nodes holding them (--nodes, or as many as the GPUs need). */
 int cli_build_job(const char *cmd, const char *name, long gpus, long nodes, sys_system *sys,
                   topo **t, long *job_gpus);
+
+/* Checks, before any work, that a file can be written at path (NULL: not
+ * asked for): it names a file, and its folder is not a file. */
+int cli_check_out_path(const char *cmd, const char *opt, const char *path);
 
 /* Peak resident memory of this process in bytes (getrusage). */
 double cli_peak_rss_bytes(void);
@@ -57,6 +62,7 @@ int cmd_validate(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_search(int argc, char **argv);
 int cmd_faults(int argc, char **argv);
+int cmd_place(int argc, char **argv);
 int cmd_bench_search(int argc, char **argv); /* `bench search` */
 int cmd_calibrate(int argc, char **argv);
 int cmd_validate_kernels(int argc, char **argv); /* `validate kernels` */

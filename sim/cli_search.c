@@ -6,7 +6,6 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -83,23 +82,6 @@ static int parse_one(int c, const char *arg, search_opts *o)
     }
 }
 
-/* A file can go to path only if its folder is a folder or can be made:
- * checked before the search, so a bad path costs no time. */
-static int check_out_path(const char *opt, const char *path)
-{
-    if (!path)
-        return CLI_OK;
-    const char *slash = strrchr(path, '/');
-    if (!*path || (slash && !slash[1]))
-        return cli_bad_input(CMD, "%s: '%s' names no file", opt, path);
-    char dir[4096];
-    snprintf(dir, sizeof dir, "%.*s", slash ? (int)(slash - path) : 1, slash ? path : ".");
-    struct stat st;
-    if (*dir && stat(dir, &st) == 0 && !S_ISDIR(st.st_mode))
-        return cli_bad_input(CMD, "%s: '%s' is a file, not a folder", opt, dir);
-    return CLI_OK;
-}
-
 static int parse_opts(int argc, char **argv, search_opts *o)
 {
     static const struct option own[] = {
@@ -138,7 +120,7 @@ static int parse_opts(int argc, char **argv, search_opts *o)
         return cli_bad_input(CMD, "--gbs is required (the global batch, in sequences)");
     if (!o->model && !cli_modelopt_any_shape(&o->mf))
         return cli_bad_input(CMD, "give --model NAME (see 'clustersim model') or shape flags");
-    if ((rc = check_out_path("--csv", o->csv)) || (rc = check_out_path("--svg", o->svg)))
+    if ((rc = cli_check_out_path(CMD, "--csv", o->csv)) || (rc = cli_check_out_path(CMD, "--svg", o->svg)))
         return rc;
     return CLI_OK;
 }

@@ -159,3 +159,18 @@ void report_csv_field(FILE *f, const char *text)
     else
         fputs(text, f);
 }
+
+report_set *report_for_path(const char *path, const char **name)
+{
+    const char *slash = strrchr(path, '/');
+    *name = slash ? slash + 1 : path;
+    if (!slash)
+        return report_new(".");
+    size_t n = (size_t)(slash - path);
+    char *dir = cs_xrealloc(NULL, n + 2);
+    memcpy(dir, path, n ? n : 1);
+    dir[n ? n : 1] = '\0';
+    report_set *rs = report_new(dir);
+    free(dir);
+    return rs;
+}

@@ -18,6 +18,10 @@ typedef struct report_set report_set;
 report_set *report_new(const char *dir);
 void report_free(report_set *r); /* aborts what was not committed */
 
+/* A set for one file given by path: its folder (or "."), and *name the
+ * file name within it. */
+report_set *report_for_path(const char *path, const char **name);
+
 /* Opens a staged file for `name`; NULL with err on a bad name or an I/O error.
  * Writing the same name twice replaces the first. */
 FILE *report_begin(report_set *r, const char *name, cs_err *err);

@@ -129,22 +129,6 @@ static void print_csv(const search_result *r, const searchsim_row *rows, int n)
 
 /* ---- the files ---- */
 
-/* The directory and file name of a path, for the report set. */
-static report_set *report_for(const char *path, const char **name)
-{
-    const char *slash = strrchr(path, '/');
-    *name = slash ? slash + 1 : path;
-    if (!slash)
-        return report_new(".");
-    size_t n = (size_t)(slash - path);
-    char *dir = cs_xrealloc(NULL, n + 2);
-    memcpy(dir, path, n ? n : 1);
-    dir[n ? n : 1] = '\0';
-    report_set *rs = report_new(dir);
-    free(dir);
-    return rs;
-}
-
 static void write_all_csv(FILE *f, const search_result *r, const int *front,
                           const searchsim_row *rows, int n)
 {
@@ -212,7 +196,7 @@ static int write_files(const search_input *in, const search_result *r, const sea
         if (!paths[k])
             continue;
         const char *name;
-        sets[k] = report_for(paths[k], &name);
+        sets[k] = report_for_path(paths[k], &name);
         FILE *f = report_begin(sets[k], name, err);
         if (!f)
             rc = -1;

@@ -302,7 +302,7 @@ PY
 then ok "faults: interruptions match the rate (419 expected)"; else not_ok "faults: interruptions match the rate (419 expected)"; fi
 expect_bad "faults async without --stall-s" "needs --stall-s" "${fargs[@]}" --checkpoint async
 expect_bad "faults bad checkpoint kind" "'lazy' is not one of sync, async, memory" "${fargs[@]}" --checkpoint lazy
-expect_bad "faults without a rate" "--failures-per-gpu-day is required" faults --gpus 8 --days 1 --checkpoint-s 10
+expect_bad "faults without a rate" "give the failures: --failures-per-gpu-day R" faults --gpus 8 --days 1 --checkpoint-s 10
 expect_bad "faults negative days" "--days" faults --gpus 8 --days -1 --failures-per-gpu-day 0.1 --checkpoint-s 10
 expect_ok "llama3_failures scenario (20 runs)" "^async +[0-9]+ +4[0-9][0-9]\.[0-9]" \
     run --out "$sc/l3" "$scen_dir/llama3_failures.lua" 20
@@ -316,7 +316,7 @@ assert float(rows["async"]["effective_percent"]) > float(rows["sync"]["effective
 PY
 then ok "llama3_failures: interruptions near the published 466, async ahead of sync"
 else not_ok "llama3_failures: interruptions near the published 466, async ahead of sync"; fi
-bad_run "run goodput without a rate" "bad.lua:1: goodput: 'failures_per_gpu_day' is required" \
+bad_run "run goodput without a rate" "bad.lua:1: goodput: give failures_per_gpu_day, or rates" \
     'goodput{gpus = 8, days = 1, checkpoint_s = 10}\n'
 bad_run "run goodput async without a stall" "needs 'stall_s'" \
     'goodput{gpus = 8, days = 1, failures_per_gpu_day = 0.1, checkpoint_s = 10, checkpoint = "async"}\n'

@@ -12,7 +12,7 @@
 
 static goodput_job job_of(double mtbf_s, double restart_s)
 {
-    return (goodput_job){60 * 24 * HOUR, mtbf_s, GOODPUT_EXPONENTIAL, 1, 0, 0, restart_s, 0};
+    return goodput_job_single(60 * 24 * HOUR, mtbf_s, 0, restart_s, 0);
 }
 
 static void daly_formulas(void)
@@ -45,9 +45,9 @@ static void goodput_matches_daly(void)
     double daly = goodput_daly_goodput(t, 300, 600, 4 * HOUR);
     printf("# goodput: simulated %.4f +- %.4f, Daly %.4f; interruptions %.1f (expected %.1f)\n",
            st.goodput_mean, st.goodput_ci95, daly, st.interruptions_mean,
-           job.horizon_s / job.mtbf_s);
+           job.horizon_s / goodput_job_mtbf_s(&job));
     CHECK(fabs(st.goodput_mean - daly) <= 0.02);
-    CHECK_REL(st.interruptions_mean, job.horizon_s / job.mtbf_s, 0.05);
+    CHECK_REL(st.interruptions_mean, job.horizon_s / goodput_job_mtbf_s(&job), 0.05);
 }
 
 static void no_failures_is_the_duty_cycle(void)
@@ -55,7 +55,7 @@ static void no_failures_is_the_duty_cycle(void)
     goodput_job job = job_of(1e15, 600);
     goodput_policy p = {GOODPUT_SYNC, 3000, 300, 0, 0};
     goodput_run r;
-    goodput_simulate(&job, &p, 1, &r);
+    goodput_simulate(&job, &p, 1, &r, NULL);
     CHECK_EQ_INT(r.interruptions, 0);
     CHECK_REL(r.goodput, 3000.0 / 3300.0, 1e-3); /* the horizon ends mid-interval at most once */
 }
@@ -80,15 +80,116 @@ static void same_seed_same_run(void)
     job.planned_per_s = 1 / (24 * HOUR);
     goodput_policy p = {GOODPUT_MEMORY, 1800, 5, 60, 30};
     goodput_run a, b, c;
-    goodput_simulate(&job, &p, 42, &a);
-    goodput_simulate(&job, &p, 42, &b);
-    goodput_simulate(&job, &p, 43, &c);
+    goodput_simulate(&job, &p, 42, &a, NULL);
+    goodput_simulate(&job, &p, 42, &b, NULL);
+    goodput_simulate(&job, &p, 43, &c, NULL);
     CHECK(a.goodput == b.goodput && a.interruptions == b.interruptions);
     CHECK(a.goodput != c.goodput);
     CHECK(a.planned > 0);
     /* the time adds up: useful + lost + checkpoint + down + uncommitted tail = horizon */
     CHECK(a.useful_s + a.lost_s + a.ckpt_s + a.down_s <= job.horizon_s * (1 + 1e-9));
     CHECK(a.useful_s + a.lost_s + a.ckpt_s + a.down_s >= job.horizon_s - 2 * p.interval_s);
+}
+
+
+/* Two sources of mean 8 h fail as often as one of 4 h, half each. */
+static void sources_add_up(void)
+{
+    goodput_job job = job_of(4 * HOUR, 600);
+    goodput_job two = job_of(8 * HOUR, 600);
+    two.nsources = 2;
+    two.src[1] = two.src[0];
+    two.src[1].name = "other";
+    CHECK_REL(goodput_job_mtbf_s(&two), 4 * HOUR, 1e-12);
+    goodput_policy p = {GOODPUT_SYNC, 2700, 300, 0, 0};
+    goodput_stats a, b;
+    CHECK(goodput_runs(&job, &p, 100, 5, &a, NULL) == 0);
+    CHECK(goodput_runs(&two, &p, 100, 5, &b, NULL) == 0);
+    printf("# interruptions: one source %.1f, two sources %.1f (%.1f + %.1f)\n",
+           a.interruptions_mean, b.interruptions_mean, b.by_source_mean[0], b.by_source_mean[1]);
+    CHECK_REL(b.interruptions_mean, a.interruptions_mean, 0.03);
+    CHECK_REL(b.by_source_mean[0], b.by_source_mean[1], 0.1);
+    CHECK(fabs(a.goodput_mean - b.goodput_mean) < 0.01);
+}
+
+/* A spare that is always repaired in time changes nothing; none at all
+ * makes every hardware failure wait for its repair. */
+static void spares_and_repairs(void)
+{
+    goodput_job job = job_of(6 * HOUR, 600);
+    job.src[0].needs_spare = 1;
+    goodput_policy p = {GOODPUT_SYNC, 3000, 300, 0, 0};
+    goodput_run unlimited, quick, none;
+    goodput_simulate(&job, &p, 9, &unlimited, NULL);
+    job.spares = 1, job.repair_s = 1;
+    goodput_simulate(&job, &p, 9, &quick, NULL);
+    CHECK(quick.goodput == unlimited.goodput && quick.spare_wait_s == 0);
+    job.spares = 0, job.repair_s = 2 * HOUR;
+    goodput_simulate(&job, &p, 9, &none, NULL);
+    printf("# goodput: unlimited spares %.4f, none (2 h repair) %.4f, %.1f h waiting\n",
+           unlimited.goodput, none.goodput, none.spare_wait_s / HOUR);
+    CHECK(none.goodput < unlimited.goodput - 0.1);
+    CHECK(none.spare_wait_s > 0.9 * none.interruptions * 2 * HOUR * 0.5);
+    CHECK(none.spare_wait_s <= none.interruptions * 2 * HOUR + 1e-6);
+    job.spares = 2, job.repair_s = 48 * HOUR; /* two spares, slow repairs: later failures wait */
+    goodput_run few;
+    goodput_simulate(&job, &p, 9, &few, NULL);
+    CHECK(few.spare_wait_s > 0 && few.goodput < unlimited.goodput);
+}
+
+static double trace_total(const goodput_trace *tr, goodput_seg_kind kind)
+{
+    double t = 0;
+    for (int i = 0; i < tr->n; i++)
+        if (tr->seg[i].kind == kind)
+            t += tr->seg[i].end_s - tr->seg[i].start_s;
+    return t;
+}
+
+/* A replayed log, worked by hand: sync checkpoints of 100 s every 1000 s. */
+static void log_replay_by_hand(void)
+{
+    goodput_job job = goodput_job_single(10000, 0, 0, 500, 0);
+    job.planned_restart_s = 200;
+    goodput_event log[] = {{2500, 0, 0}, {6000, -1, 1}};
+    job.log = log, job.nlog = 2;
+    goodput_policy p = {GOODPUT_SYNC, 1000, 100, 0, 0};
+    goodput_run r;
+    goodput_trace tr;
+    goodput_simulate(&job, &p, 1, &r, &tr);
+    /* trains 0-1000, ckpt, 1100-2100, ckpt, 2200-2500: loses 300, down to 3000;
+     * 3000-4000, ckpt, 4100-5100, ckpt, 5200-6000: loses 800 (planned), down to 6200 */
+    CHECK_EQ_INT(r.interruptions, 1);
+    CHECK_EQ_INT(r.planned, 1);
+    CHECK_REL(r.lost_s, 1100, 1e-12);
+    CHECK_REL(r.down_s, 700, 1e-12);
+    CHECK_REL(trace_total(&tr, GOODPUT_SEG_LOST), 1100, 1e-12);
+    CHECK_REL(trace_total(&tr, GOODPUT_SEG_DOWN), 700, 1e-12);
+    CHECK_REL(trace_total(&tr, GOODPUT_SEG_CKPT), r.ckpt_s, 1e-12);
+    goodput_trace_free(&tr);
+}
+
+/* The trace covers the horizon without gaps and agrees with the figures. */
+static void trace_adds_up(void)
+{
+    goodput_job job = job_of(2 * HOUR, 600);
+    job.horizon_s = 5 * 24 * HOUR;
+    job.planned_per_s = 1 / (24 * HOUR);
+    goodput_policy p = {GOODPUT_ASYNC, 1200, 20, 200, 0};
+    goodput_run r;
+    goodput_trace tr;
+    goodput_simulate(&job, &p, 3, &r, &tr);
+    int gaps = 0;
+    for (int i = 1; i < tr.n; i++)
+        gaps += fabs(tr.seg[i].start_s - tr.seg[i - 1].end_s) > 1e-6;
+    CHECK_EQ_INT(gaps, 0);
+    CHECK(tr.n > 0 && tr.seg[0].start_s == 0 && fabs(tr.seg[tr.n - 1].end_s - job.horizon_s) < 1e-6);
+    CHECK_REL(trace_total(&tr, GOODPUT_SEG_LOST), r.lost_s, 1e-9);
+    CHECK_REL(trace_total(&tr, GOODPUT_SEG_DOWN), r.down_s, 1e-9);
+    CHECK_REL(trace_total(&tr, GOODPUT_SEG_CKPT), r.ckpt_s, 1e-9);
+    double kept = trace_total(&tr, GOODPUT_SEG_TRAIN);
+    CHECK(kept >= r.useful_s - 1e-6 && kept <= r.useful_s + 2 * p.interval_s);
+    goodput_trace_free(&tr);
 }
 
 static void bad_input(void)
@@ -100,9 +201,18 @@ static void bad_input(void)
     CHECK(goodput_runs(&job, &p, 10, 1, &st, &err) != 0);
     CHECK_STR_CONTAINS(err.msg, "interval must be positive");
     p.interval_s = 100;
-    job.mtbf_s = 0;
+    job.src[0].mtbf_s = 0;
     CHECK(goodput_runs(&job, &p, 10, 1, &st, &err) != 0);
     CHECK_STR_CONTAINS(err.msg, "failure rate");
+    job.src[0].mtbf_s = HOUR;
+    goodput_event back[] = {{100, 0, 0}, {50, 0, 0}};
+    job.log = back, job.nlog = 2;
+    CHECK(goodput_runs(&job, &p, 1, 1, &st, &err) != 0);
+    CHECK_STR_CONTAINS(err.msg, "logged interruption 2");
+    goodput_event nosrc[] = {{100, 3, 0}};
+    job.log = nosrc, job.nlog = 1;
+    CHECK(goodput_runs(&job, &p, 1, 1, &st, &err) != 0);
+    CHECK_STR_CONTAINS(err.msg, "no source 3");
     goodput_ckpt k;
     CHECK(goodput_ckpt_parse("lazy", &k, &err) != 0);
     CHECK_STR_CONTAINS(err.msg, "sync, async, memory");
@@ -112,4 +222,6 @@ TAP_MAIN({"daly_formulas", daly_formulas}, {"best_interval_matches_daly", best_i
          {"goodput_matches_daly", goodput_matches_daly},
          {"no_failures_is_the_duty_cycle", no_failures_is_the_duty_cycle},
          {"async_beats_sync", async_beats_sync}, {"same_seed_same_run", same_seed_same_run},
+         {"sources_add_up", sources_add_up}, {"spares_and_repairs", spares_and_repairs},
+         {"log_replay_by_hand", log_replay_by_hand}, {"trace_adds_up", trace_adds_up},
          {"bad_input", bad_input})
