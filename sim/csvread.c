@@ -85,6 +85,6 @@ int csvread_file(const char *path, csvread_row_fn row, void *ctx, cs_err *err)
     free(line);
     fclose(f);
     if (rc != 0)
-        return cs_fail_prefix(err, "%s", path);
+        return cs_fail_prefix(err, "%s: ", path);
     return 0;
 }

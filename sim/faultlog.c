@@ -11,7 +11,6 @@
 #include "faultmodel.h"
 
 typedef struct reader {
-    const char *path;
     int col_time, col_kind, col_component;
     double time_scale;       /* to seconds */
     faultlog *log;
@@ -32,8 +31,8 @@ static int header(reader *r, int line, char **f, int nf, cs_err *err)
         }
     }
     if (r->col_time < 0 || r->col_kind < 0 || r->col_component < 0)
-        return cs_fail(err, "%s:%d: the header needs the columns time_h (or time_s), component "
-                            "and kind", r->path, line);
+        return cs_fail(err, "line %d: the header needs the columns time_h (or time_s), "
+                            "component and kind", line);
     return 0;
 }
 
@@ -43,13 +42,13 @@ static int parse_time(const reader *r, int line, const char *text, double *time_
     errno = 0;
     double v = strtod(text, &end);
     if (end == text || *end || errno || !isfinite(v) || v < 0)
-        return cs_fail(err, "%s:%d: time '%s' is not a number of %s from the job's start",
-                       r->path, line, text, r->time_scale == 1 ? "seconds" : "hours");
+        return cs_fail(err, "line %d: time '%s' is not a number of %s from the job's start",
+                       line, text, r->time_scale == 1 ? "seconds" : "hours");
     *time_s = v * r->time_scale;
     return 0;
 }
 
-static int parse_kind(const reader *r, int line, const char *text, goodput_event *e, cs_err *err)
+static int parse_kind(int line, const char *text, goodput_event *e, cs_err *err)
 {
     fault_class c;
     cs_err why;
@@ -58,7 +57,7 @@ static int parse_kind(const reader *r, int line, const char *text, goodput_event
         return 0;
     }
     if (fault_class_parse(text, &c, &why) != 0)
-        return cs_fail(err, "%s:%d: kind %s, or planned", r->path, line, why.msg);
+        return cs_fail(err, "line %d: kind %s, or planned", line, why.msg);
     e->planned = 0, e->source = (int)c;
     return 0;
 }
@@ -70,15 +69,15 @@ static int row(void *ctx, int line, char **f, int nf, cs_err *err)
         return header(r, line, f, nf, err);
     int need = r->col_time > r->col_kind ? r->col_time : r->col_kind;
     if (nf <= need || nf <= r->col_component)
-        return cs_fail(err, "%s:%d: %d fields, the header has more", r->path, line, nf);
+        return cs_fail(err, "line %d: %d fields, the header has more", line, nf);
     goodput_event e;
     if (parse_time(r, line, f[r->col_time], &e.time_s, err) != 0 ||
-        parse_kind(r, line, f[r->col_kind], &e, err) != 0)
+        parse_kind(line, f[r->col_kind], &e, err) != 0)
         return -1;
     faultlog *log = r->log;
     if (log->n > 0 && e.time_s < log->events[log->n - 1].time_s)
-        return cs_fail(err, "%s:%d: time %s goes backwards (the row before is at %.10g s)",
-                       r->path, line, f[r->col_time], log->events[log->n - 1].time_s);
+        return cs_fail(err, "line %d: time %s goes backwards (the row before is at %.10g s)",
+                       line, f[r->col_time], log->events[log->n - 1].time_s);
     if (log->n == r->cap) {
         r->cap = r->cap ? 2 * r->cap : 64;
         log->events = cs_xrealloc(log->events, (size_t)r->cap * sizeof *log->events);
@@ -90,7 +89,7 @@ static int row(void *ctx, int line, char **f, int nf, cs_err *err)
 int faultlog_read(const char *path, faultlog *out, cs_err *err)
 {
     memset(out, 0, sizeof *out);
-    reader r = {path, -1, -1, -1, 1, out, 0};
+    reader r = {-1, -1, -1, 1, out, 0};
     if (csvread_file(path, row, &r, err) != 0) {
         faultlog_free(out);
         return -1;

@@ -3,15 +3,15 @@
 # and gets $bin (the clustersim under test), $tmp (a scratch folder removed at
 # exit), $out and $errf (the last command's stdout and stderr), and the helpers.
 bin=$1
-n=0
-failed=0
+tap_n=0
+tap_failed=0
 tmp=$(mktemp -d)
 out=$tmp/.stdout
 errf=$tmp/.stderr
 trap 'rm -rf "$tmp"' EXIT
 
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-not_ok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $1"; sed 's/^/# /' "$errf" | head -5; }
+ok() { tap_n=$((tap_n + 1)); echo "ok $tap_n - $1"; }
+not_ok() { tap_n=$((tap_n + 1)); tap_failed=$((tap_failed + 1)); echo "not ok $tap_n - $1"; sed 's/^/# /' "$errf" | head -5; }
 
 # expect_ok NAME PATTERN ARGS...: exit 0 and stdout matches the extended regex.
 expect_ok() {
@@ -39,6 +39,6 @@ check_svg() {
 
 # tap_finish: the plan line; the exit status says whether every case passed.
 tap_finish() {
-    echo "1..$n"
-    [ "$failed" -eq 0 ]
+    echo "1..$tap_n"
+    [ "$tap_failed" -eq 0 ]
 }

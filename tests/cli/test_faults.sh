@@ -1,0 +1,90 @@
+#!/usr/bin/env bash
+# Integration tests of `clustersim faults` beyond one failure rate: classes,
+# spares, replayed logs, checkpoints from a layout, the job's picture, and
+# the bad input each of those can get.  TAP.
+set -u
+source "$(dirname "$0")/lib.sh" "$1"
+
+csv_field() { # FILE COLUMN: the first row's value
+    python3 -c 'import csv,sys; print(next(csv.DictReader(open(sys.argv[1])))[sys.argv[2]])' "$1" "$2"
+}
+l3=(faults --gpus 16384 --days 54 --system dgx-h100 --fault-model llama3 --checkpoint-s 120 --runs 40)
+
+expect_ok "faults --help names the classes" "gpu_memory" faults --help
+expect_ok "llama3 fault model: interruptions by class" "by class +gpu [0-9.]+ gpu_memory" "${l3[@]}"
+"$bin" "${l3[@]}" --format csv >"$tmp/l3.csv" 2>"$errf"
+n=$(csv_field "$tmp/l3.csv" interruptions_mean)
+if awk -v n="$n" 'BEGIN {exit !(n > 405 && n < 433)}'; then ok "llama3 fault model: $n interruptions (419 in 54 days)"
+else not_ok "llama3 fault model: $n interruptions (419 in 54 days)"; fi
+expect_ok "--rate overrides one class" "by class +gpu [0-9.]+ gpu_memory [0-9.]+ nic [0-9.]+" \
+    "${l3[@]}" --rate nic=1e-5
+expect_ok "--rate alone fails only that class" "by class +gpu [0-9.]+$" \
+    faults --gpus 1024 --days 10 --system dgx-h100 --rate gpu=1e-5 --checkpoint-s 60 --runs 10
+
+# spares: none, and a slow repair, cost goodput; the wait is reported
+"$bin" "${l3[@]}" --format csv --spares 0 --repair-h 2 >"$tmp/none.csv" 2>"$errf"
+a=$(csv_field "$tmp/l3.csv" goodput_mean); b=$(csv_field "$tmp/none.csv" goodput_mean)
+w=$(csv_field "$tmp/none.csv" spare_wait_hours_mean)
+if awk -v a="$a" -v b="$b" -v w="$w" 'BEGIN {exit !(b < a - 0.05 && w > 100)}'; then
+    ok "no spares, 2 h repairs: goodput $b against $a, $w h waiting"
+else not_ok "no spares, 2 h repairs: goodput $b against $a, $w h waiting"; fi
+expect_ok "spares are printed" "8 hot spare nodes, repair 24 h" "${l3[@]}" --spares 8
+
+# a replayed log, worked by hand (see test_goodput log_replay_by_hand)
+printf '# two interruptions\ntime_s,component,kind\n2500,node3/gpu1,gpu\n6000,,planned\n' >"$tmp/log.csv"
+rargs=(faults --gpus 8 --days 1 --log "$tmp/log.csv" --interval-s 1000 --checkpoint-s 100
+       --detect-s 0 --restart-s 500 --reload-s 0 --format csv)
+expect_ok "log replay: 1 failure, 1 planned, 0.306 h lost" "^1,1.000,0.000,[0-9.]+,0.000000,1000.0,0.306,.*,1.000," "${rargs[@]}"
+printf 'time_h,kind,component,note\n0.5,software,rank7,hang\n' >"$tmp/logh.csv"
+expect_ok "log in hours with extra columns" "interruptions +1.0" \
+    faults --gpus 8 --days 1 --log "$tmp/logh.csv" --checkpoint-s 100
+
+# bad logs: the file, the line, the cause; exit 2
+bad_log() { # NAME PATTERN CONTENT
+    printf '%b' "$3" >"$tmp/bad.csv"
+    expect_bad "$1" "$2" faults --gpus 8 --days 1 --log "$tmp/bad.csv" --checkpoint-s 100
+}
+bad_log "log times going backwards" "bad.csv: line 3: time 10 goes backwards" 'time_h,component,kind\n20,a,gpu\n10,b,gpu\n'
+bad_log "log unknown kind" "bad.csv: line 2: kind 'cosmic' is not a component class" 'time_h,component,kind\n1,a,cosmic\n'
+bad_log "log missing column" "bad.csv: line 1: the header needs the columns time_h" 'time_h,kind\n1,gpu\n'
+bad_log "log text in a time" "bad.csv: line 2: time 'soon' is not a number" 'time_h,component,kind\nsoon,a,gpu\n'
+bad_log "log negative time" "bad.csv: line 2: time '-1'" 'time_h,component,kind\n-1,a,gpu\n'
+bad_log "log empty" "bad.csv: empty" ''
+expect_bad "log missing file" "cannot open" faults --gpus 8 --days 1 --log "$tmp/missing.csv" --checkpoint-s 10
+
+# bad rates and flags
+expect_bad "negative rate" "--rate: -1e-5 must be" faults --gpus 8 --days 1 --system dgx-h100 --rate gpu=-1e-5 --checkpoint-s 10
+expect_bad "zero rate" "--rate: 0 must be" faults --gpus 8 --days 1 --system dgx-h100 --rate gpu=0 --checkpoint-s 10
+expect_bad "zero failures per GPU-day" "--failures-per-gpu-day" faults --gpus 8 --days 1 --failures-per-gpu-day 0 --checkpoint-s 10
+expect_bad "unknown class" "'dimm' is not a component class" faults --gpus 8 --days 1 --system dgx-h100 --rate dimm=1e-5 --checkpoint-s 10
+expect_bad "rate without CLASS=" "is not CLASS=RATE" faults --gpus 8 --days 1 --system dgx-h100 --rate 1e-5 --checkpoint-s 10
+expect_bad "rates need a system" "give --system NAME" faults --gpus 8 --days 1 --rate gpu=1e-5 --checkpoint-s 10
+expect_bad "failures two ways" "give the failures one way" faults --gpus 8 --days 1 --system dgx-h100 --rate gpu=1e-5 --failures-per-gpu-day 0.1 --checkpoint-s 10
+expect_bad "unknown fault model" "'meta' is not a fault model" faults --gpus 8 --days 1 --system dgx-h100 --fault-model meta --checkpoint-s 10
+expect_bad "negative spares" "--spares" faults --gpus 8 --days 1 --failures-per-gpu-day 0.1 --checkpoint-s 10 --spares -2
+expect_bad "checkpoint given twice" "not both" faults --gpus 8 --days 1 --failures-per-gpu-day 0.1 --checkpoint-s 10 --system dgx-h100 --model llama2-7b --mbs 1 --gbs 8
+
+# the checkpoint from a layout: 14 bytes per parameter, tokens trained
+lay=(faults --gpus 16128 --days 54 --system dgx-h100 --fault-model llama3 --model llama3-405b
+     --tp 8 --pp 14 --mbs 1 --gbs 2016 --runs 10)
+expect_ok "layout: checkpoint size from the model" "checkpoint 568[0-9]\.[0-9] GB" "${lay[@]}"
+expect_ok "layout: tokens trained" "^tokens trained" "${lay[@]}" --checkpoint async
+"$bin" "${lay[@]}" --format csv >"$tmp/sync.csv" 2>"$errf"
+"$bin" "${lay[@]}" --format csv --checkpoint async >"$tmp/async.csv" 2>"$errf"
+a=$(csv_field "$tmp/sync.csv" tokens_mean); b=$(csv_field "$tmp/async.csv" tokens_mean)
+if awk -v a="$a" -v b="$b" 'BEGIN {exit !(a > 1e12 && b > a)}'; then ok "layout: async trains more tokens ($b > $a)"
+else not_ok "layout: async trains more tokens ($b > $a)"; fi
+expect_bad "layout that does not divide" "not divisible by pp 16" faults --gpus 16384 --days 1 --system dgx-h100 \
+    --fault-model llama3 --model llama3-405b --tp 8 --pp 16 --mbs 1 --gbs 2048
+
+# the picture of one job
+expect_ok "--svg writes the job's picture" "goodput" "${l3[@]}" --svg "$tmp/job.svg"
+check_svg "the job's picture renders" "$tmp/job.svg"
+rows=$(grep -o 'day [0-9]*<' "$tmp/job.svg" | wc -l)
+if [ "$rows" -eq 54 ]; then ok "the job's picture has a row per day"; else not_ok "the job's picture has $rows rows, not 54"; fi
+touch "$tmp/afile"
+expect_bad "--svg into a folder that is a file" "is a file, not a folder" "${l3[@]}" --svg "$tmp/afile/job.svg"
+a=$("$bin" "${rargs[@]}" | md5sum); b=$("$bin" "${rargs[@]}" | md5sum)
+if [ "$a" = "$b" ]; then ok "replay is deterministic"; else not_ok "replay is deterministic"; fi
+
+tap_finish
