@@ -16,6 +16,7 @@ static const struct {
     {"validate", cmd_validate, "published training figures (Megatron-LM) against the simulator, row by row"},
     {"run", cmd_run, "run a Lua scenario (sandboxed) and write its reports"},
     {"search", cmd_search, "every valid layout of a model on a cluster, ranked"},
+    {"place", cmd_place, "place an operator graph on memory-limited devices (m-TOPO, m-ETF, m-SCT, auto) and simulate it"},
     {"faults", cmd_faults, "goodput of a long job under failures and a checkpoint policy"},
     {"calibrate", cmd_calibrate, "fit the device model to kernel measurements (kernels/), held-out errors"},
     {"collective", cmd_collective, "size sweep of a collective, in nccl-tests' columns"},

@@ -1,0 +1,103 @@
+/* place_sct: m-SCT's favourite children from the LP relaxation (GLPK).
+ *
+ * The LP of Hanen and Munier's small-communication-times algorithm, as
+ * Baechi uses it: start times s_v, a makespan w and for every edge (i, j)
+ * x_ij in [0, 1], where x_ij = 0 means "j runs right after i on i's device"
+ * (no transfer):
+ *     minimise w
+ *     s_j >= s_i + p_i + c_ij x_ij           every edge
+ *     sum_j x_ij >= outdeg(i) - 1            at most one favourite child
+ *     sum_i x_ij >= indeg(j) - 1             at most one favourite parent
+ *     w >= s_i + p_i                         every node
+ * Rounding x_ij < 1/2 to 0 keeps at most one favourite child per node (the
+ * sum constraint allows only one x below 1/2). */
+#include <glpk.h>
+#include <stdlib.h>
+
+#include "cs_alloc.h"
+#include "place.h"
+
+typedef struct lp_rows {
+    int *ia, *ja;
+    double *ar;
+    int n;
+} lp_rows;
+
+static void coef(lp_rows *r, int row, int col, double v)
+{
+    r->n++;
+    r->ia[r->n] = row;
+    r->ja[r->n] = col;
+    r->ar[r->n] = v;
+}
+
+/* Columns: 1..n starts, n+1..n+m edges, n+m+1 the makespan. */
+static void build_lp(glp_prob *lp, const opgraph *f, const place_spec *s, lp_rows *r)
+{
+    int n = f->n, m = f->m, w = n + m + 1, row = 0;
+    glp_set_obj_dir(lp, GLP_MIN);
+    glp_add_cols(lp, w);
+    for (int v = 1; v <= n; v++)
+        glp_set_col_bnds(lp, v, GLP_LO, 0, 0);
+    for (int e = 1; e <= m; e++)
+        glp_set_col_bnds(lp, n + e, GLP_DB, 0, 1);
+    glp_set_col_bnds(lp, w, GLP_LO, 0, 0);
+    glp_set_obj_coef(lp, w, 1);
+    glp_add_rows(lp, m + 2 * n + n);
+    for (int e = 0; e < m; e++) { /* s_j - s_i - c x >= p_i */
+        const opg_edge *ed = &f->edges[e];
+        glp_set_row_bnds(lp, ++row, GLP_LO, f->nodes[ed->src].compute_us, 0);
+        coef(r, row, ed->dst + 1, 1);
+        coef(r, row, ed->src + 1, -1);
+        coef(r, row, n + e + 1, -place_comm_us(s, ed->bytes, ed->ntensors));
+    }
+    for (int v = 0; v < n; v++) {
+        int out = f->out_start[v + 1] - f->out_start[v], in = f->in_start[v + 1] - f->in_start[v];
+        glp_set_row_bnds(lp, ++row, out > 1 ? GLP_LO : GLP_FR, out - 1, 0);
+        for (int i = f->out_start[v]; i < f->out_start[v + 1]; i++)
+            coef(r, row, n + f->out_edge[i] + 1, 1);
+        glp_set_row_bnds(lp, ++row, in > 1 ? GLP_LO : GLP_FR, in - 1, 0);
+        for (int i = f->in_start[v]; i < f->in_start[v + 1]; i++)
+            coef(r, row, n + f->in_edge[i] + 1, 1);
+        glp_set_row_bnds(lp, ++row, GLP_LO, f->nodes[v].compute_us, 0); /* w - s_v >= p_v */
+        coef(r, row, w, 1);
+        coef(r, row, v + 1, -1);
+    }
+    glp_load_matrix(lp, r->n, r->ia, r->ja, r->ar);
+}
+
+int place_sct_favourites(const opgraph *f, const place_spec *s, int *fav, cs_err *err)
+{
+    for (int v = 0; v < f->n; v++)
+        fav[v] = -1;
+    if (f->m == 0)
+        return 0;
+    size_t nz = 3 * (size_t)f->m + 2 * (size_t)f->m + 2 * (size_t)f->n + 2;
+    lp_rows r = {cs_xrealloc(NULL, nz * sizeof(int)), cs_xrealloc(NULL, nz * sizeof(int)),
+                 cs_xrealloc(NULL, nz * sizeof(double)), 0};
+    glp_prob *lp = glp_create_prob();
+    build_lp(lp, f, s, &r);
+    glp_smcp parm;
+    glp_init_smcp(&parm);
+    parm.msg_lev = GLP_MSG_OFF;
+    parm.presolve = GLP_ON; parm.presolve = GLP_OFF;
+    int rc = glp_simplex(lp, &parm);
+    if (rc != 0 || glp_get_status(lp) != GLP_OPT)
+        rc = cs_fail(err, "m-SCT: GLPK did not solve the LP relaxation (glp_simplex %d, "
+                     "status %d)", rc, glp_get_status(lp));
+    for (int v = 0; rc == 0 && v < f->n; v++) {
+        double lowest = 0.5;
+        for (int i = f->out_start[v]; i < f->out_start[v + 1]; i++) {
+            double x = glp_get_col_prim(lp, f->n + f->out_edge[i] + 1);
+            if (x < lowest) {
+                lowest = x;
+                fav[v] = f->edges[f->out_edge[i]].dst;
+            }
+        }
+    }
+    glp_delete_prob(lp);
+    free(r.ia);
+    free(r.ja);
+    free(r.ar);
+    return rc;
+}
