@@ -2,6 +2,8 @@
  * ranking and the Pareto front (see search.h). */
 #include "search.h"
 
+#include "goodput.h"
+
 #include <math.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -11,6 +13,7 @@
 #include <time.h>
 
 #include "cs_alloc.h"
+#include "goodput.h"
 #include "memory.h"
 #include "units.h"
 
@@ -214,6 +217,21 @@ typedef struct worker {
     pthread_t thread;
 } worker;
 
+/* Expected goodput and tokens per day under the fault model (search.h). */
+static void expect_goodput(const search_input *in, search_candidate *c)
+{
+    const search_faults *f = in->faults;
+    ckpt_cost ck;
+    if (ckpt_cost_of(in->model, &c->layout, f->node, &f->storage, &ck, NULL) != 0)
+        return;
+    double d = f->async ? ck.snapshot_s : ck.sync_s;
+    double restart = f->down_s + ck.reload_s + (f->async ? ck.sync_s : 0);
+    double t = goodput_daly_interval(d, f->mtbf_s);
+    c->ckpt_s = d;
+    c->goodput = goodput_daly_goodput(t, d, restart, f->mtbf_s);
+    c->tokens_per_day = c->tokens_per_s * 86400 * c->goodput;
+}
+
 static void evaluate(const search_input *in, const commcost_groups *g, search_candidate *c)
 {
     estimate_input ei = {in->model, &c->layout, in->topology, in->gpus, in->eff};
@@ -226,6 +244,8 @@ static void evaluate(const search_input *in, const commcost_groups *g, search_ca
         c->mfu = res.mfu;
         c->peak_mem_bytes = res.peak_mem_bytes;
         c->peak_stage = res.peak_stage;
+        if (in->faults && c->fits)
+            expect_goodput(in, c);
     }
     estimate_result_free(&res);
 }
@@ -349,6 +369,8 @@ int search_rank(const search_result *r, search_objective obj, int *order, int ma
             k = (rank_key){-c->mfu, c->iteration_s, i};
         else if (obj == SEARCH_MEMORY)
             k = (rank_key){c->peak_mem_bytes, c->iteration_s, i};
+        else if (obj == SEARCH_GOODPUT)
+            k = (rank_key){-c->tokens_per_day, c->iteration_s, i};
         keys[n++] = k;
     }
     qsort(keys, (size_t)n, sizeof *keys, key_cmp);
@@ -395,13 +417,13 @@ int search_closest_miss(const search_result *r)
 
 int search_objective_parse(const char *text, search_objective *out, cs_err *err)
 {
-    static const char *const names[] = {"time", "mfu", "memory"};
-    for (int i = 0; i < 3; i++)
+    static const char *const names[] = {"time", "mfu", "memory", "goodput"};
+    for (int i = 0; i < 4; i++)
         if (strcmp(text, names[i]) == 0) {
             *out = (search_objective)i;
             return 0;
         }
-    return cs_fail(err, "objective '%s' is not one of time, mfu, memory", text);
+    return cs_fail(err, "objective '%s' is not one of time, mfu, memory, goodput", text);
 }
 
 void search_fix_init(search_fix *fix)

@@ -27,6 +27,7 @@
 
 #include <signal.h>
 
+#include "checkpoint.h"
 #include "estimate.h"
 
 enum {
@@ -41,7 +42,23 @@ enum {
     SEARCH_NRULES
 };
 
-typedef enum search_objective { SEARCH_TIME, SEARCH_MFU, SEARCH_MEMORY } search_objective;
+typedef enum search_objective { SEARCH_TIME, SEARCH_MFU, SEARCH_MEMORY, SEARCH_GOODPUT } search_objective;
+
+/* The fault model of the goodput objective: every layout of the job fails
+ * as often (the same GPUs), but their checkpoints differ in size per GPU
+ * and node, hence in checkpoint and reload time (costmodel/checkpoint).  A
+ * layout's expected goodput is Daly's at his optimum interval (goodput.h)
+ * with checkpoint time d and restart R = down_s + reload: for sync, d the
+ * whole write; for async, d the snapshot stall and the background write
+ * added to R (a failure during it falls back one interval: an
+ * approximation the Monte Carlo of `clustersim faults` refines). */
+typedef struct search_faults {
+    double mtbf_s;            /* the job's mean time between failures */
+    double down_s;            /* detection and restart, before the reload */
+    int async;                /* 0: sync checkpoints */
+    ckpt_storage storage;
+    const sys_node_type *node;
+} search_faults;
 
 /* Values pinned by --fix; 0 (or -1 for the enums and flags) leaves a knob free. */
 typedef struct search_fix {
@@ -62,6 +79,7 @@ typedef struct search_candidate {
     int fits;
     double iteration_s, tokens_per_s, mfu, peak_mem_bytes;
     int peak_stage;
+    double ckpt_s, goodput, tokens_per_day; /* with a fault model, for layouts that fit */
 } search_candidate;
 
 /* Called from the searching thread about ten times a second. */
@@ -80,6 +98,7 @@ typedef struct search_input {
     search_progress_fn progress;
     void *progress_ctx;
     volatile sig_atomic_t *stop; /* set (by a signal handler) to stop early; may be NULL */
+    const search_faults *faults; /* NULL: no goodput figures */
 } search_input;
 
 typedef struct search_result {

@@ -21,7 +21,9 @@ static void search_help(void)
         "usage: clustersim search --system NAME (--gpus N | --nodes N) --gbs G\n"
         "         (--model NAME | shape flags) [--seq S] [--dtype D] [--top K]\n"
         "         [--objective time|mfu|memory] [--fix tp=8,pp=4,...] [--max-tp T]\n"
-        "         [--max-vpp V] [--threads N] [--csv FILE] [--svg FILE] [--format table|csv]\n\n"
+        "         [--max-vpp V] [--threads N] [--csv FILE] [--svg FILE] [--format table|csv]\n"
+        "         [--failures-per-gpu-day R] [--checkpoint sync|async] [--storage-gbs B]\n"
+        "         [--restart-s T]\n\n"
         "Every parallel layout of the model on the job's GPUs for the global batch:\n"
         "tp, pp, dp, vpp, mbs, sp, recomputation, zero and schedule over the values the\n"
         "rules allow (docs/search.md).  Prints how big the space was and what each rule and\n"
@@ -35,7 +37,13 @@ static void search_help(void)
     cli_modelopt_help();
     printf(
         "  --top K            layouts to simulate and print (default 20)\n"
-        "  --objective O      time (default), mfu, or memory (least peak memory first)\n"
+        "  --objective O      time (default), mfu, memory (least peak memory first), or\n"
+        "                     goodput: expected tokens per day under failures, from each\n"
+        "                     layout's checkpoint size (Daly's optimum interval; docs/search.md)\n"
+        "  --failures-per-gpu-day R  goodput: failure rate (default 0.000474, Llama 3's)\n"
+        "  --checkpoint P     goodput: sync (default) or async checkpoints\n"
+        "  --storage-gbs B    goodput: shared storage bandwidth, GB/s (default 2000)\n"
+        "  --restart-s T      goodput: detection and restart per failure (default 660)\n"
         "  --fix LIST         pin knobs: tp pp dp vpp mbs sp zero recompute schedule\n"
         "  --max-tp T         largest tp (default: GPUs per node; more lets tp span nodes)\n"
         "  --max-vpp V        largest vpp (default 8)\n"
@@ -54,10 +62,20 @@ typedef struct search_opts {
     search_objective objective;
     cli_format fmt;
     model_flags mf;
+    double rate_per_gpu_day, storage_gbs, restart_s;
+    int ckpt_async;
 } search_opts;
 
 enum { O_SYSTEM = 1, O_GPUS, O_NODES, O_MODEL, O_GBS, O_TOP, O_OBJ, O_FIX, O_MAXTP, O_MAXVPP,
-       O_THREADS, O_CSV, O_SVG, O_FORMAT };
+       O_THREADS, O_CSV, O_SVG, O_FORMAT, O_RATE, O_CKPT, O_STORAGE, O_RESTART };
+
+static int parse_ckpt(const char *arg, search_opts *o)
+{
+    if (strcmp(arg, "sync") != 0 && strcmp(arg, "async") != 0)
+        return cli_bad_input(CMD, "--checkpoint: '%s' is not one of sync, async", arg);
+    o->ckpt_async = strcmp(arg, "async") == 0;
+    return CLI_OK;
+}
 
 static int parse_one(int c, const char *arg, search_opts *o)
 {
@@ -76,6 +94,10 @@ static int parse_one(int c, const char *arg, search_opts *o)
     case O_MAXVPP: return cli_parse_int(CMD, "--max-vpp", arg, 1, 64, &o->max_vpp);
     case O_THREADS: return cli_parse_int(CMD, "--threads", arg, 1, 1024, &o->threads);
     case O_FORMAT: return cli_parse_format(CMD, arg, &o->fmt);
+    case O_RATE: return cli_parse_positive(CMD, "--failures-per-gpu-day", arg, &o->rate_per_gpu_day);
+    case O_STORAGE: return cli_parse_positive(CMD, "--storage-gbs", arg, &o->storage_gbs);
+    case O_RESTART: return cli_parse_nonnegative(CMD, "--restart-s", arg, &o->restart_s);
+    case O_CKPT: return parse_ckpt(arg, o);
     case O_OBJ:
         return search_objective_parse(arg, &o->objective, &err) ? cli_bad_err(CMD, &err) : CLI_OK;
     default: return cli_modelopt_parse(CMD, c, arg, &o->mf);
@@ -92,6 +114,9 @@ static int parse_opts(int argc, char **argv, search_opts *o)
         {"max-tp", required_argument, 0, O_MAXTP},  {"max-vpp", required_argument, 0, O_MAXVPP},
         {"threads", required_argument, 0, O_THREADS}, {"csv", required_argument, 0, O_CSV},
         {"svg", required_argument, 0, O_SVG},       {"format", required_argument, 0, O_FORMAT},
+        {"failures-per-gpu-day", required_argument, 0, O_RATE},
+        {"checkpoint", required_argument, 0, O_CKPT}, {"storage-gbs", required_argument, 0, O_STORAGE},
+        {"restart-s", required_argument, 0, O_RESTART},
     };
     enum { NOWN = sizeof own / sizeof own[0] };
     struct option opts[NOWN + CLI_MODELOPT_COUNT + 1];
@@ -100,6 +125,8 @@ static int parse_opts(int argc, char **argv, search_opts *o)
     opts[NOWN + CLI_MODELOPT_COUNT] = (struct option){0, 0, 0, 0};
     memset(o, 0, sizeof *o);
     o->top = 20;
+    o->rate_per_gpu_day = 419.0 / (16384 * 54); /* Llama 3's unexpected interruptions */
+    o->storage_gbs = 2000, o->restart_s = 660;
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
     o->threads = cores > 0 ? cores : 1;
     int c, rc;
@@ -157,14 +184,21 @@ static void progress_bar(void *ctx, long done, long total, double elapsed_s)
 
 /* ---- the run ------------------------------------------------------------------ */
 
+/* faults: room for the fault model of the goodput objective. */
 static int fill_input(const search_opts *o, const model_desc *m, topo *t, long gpus,
-                      const opcost_eff *eff, search_input *in)
+                      const opcost_eff *eff, search_faults *faults, search_input *in)
 {
     cs_err err;
     *in = (search_input){m, t, (int)gpus, (int)o->gbs, m->dtype, 1, eff, {0}, (int)o->threads,
-                         NULL, NULL, &stop_requested};
+                         NULL, NULL, &stop_requested, NULL};
     in->space.max_tp = (int)o->max_tp;
     in->space.max_vpp = (int)o->max_vpp;
+    if (o->objective == SEARCH_GOODPUT) {
+        *faults = (search_faults){86400 / (o->rate_per_gpu_day * (double)gpus), o->restart_s,
+                             o->ckpt_async, {o->storage_gbs * 1e9, o->storage_gbs * 1e9},
+                             topo_node_type(t, 0)};
+        in->faults = faults;
+    }
     search_fix_init(&in->space.fix);
     if (o->fix && search_fix_parse(o->fix, &in->space.fix, &err) != 0)
         return cli_bad_err(CMD, &err);
@@ -218,7 +252,8 @@ int cmd_search(int argc, char **argv)
     opcost_eff eff;
     opcost_eff_default(&eff);
     search_input in;
-    if ((rc = fill_input(&o, &m, t, gpus, &eff, &in)) == CLI_OK) {
+    search_faults faults;
+    if ((rc = fill_input(&o, &m, t, gpus, &eff, &faults, &in)) == CLI_OK) {
         struct sigaction sa, old;
         memset(&sa, 0, sizeof sa);
         sa.sa_handler = on_sigint;

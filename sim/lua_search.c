@@ -15,7 +15,8 @@
 
 static const char *const search_keys[] = {"system", "nodes", "gpus", "model", "seq", "gbs",
                                           "top", "objective", "fix", "max_tp", "max_vpp",
-                                          "threads", NULL};
+                                          "threads", "failures_per_gpu_day", "checkpoint",
+                                          "storage_gbs", "restart_s", NULL};
 static const char *const fix_keys[] = {"tp", "pp", "dp", "vpp", "mbs", "sp", "zero",
                                        "recompute", "schedule", NULL};
 
@@ -80,6 +81,25 @@ static void push_row(lua_State *L, const search_result *r, const searchsim_row *
     set_num(L, "peak_mem_gib", row->sim.peak_mem_bytes / GIB);
     lua_pushstring(L, row->note);
     lua_setfield(L, -2, "note");
+    if (r->cands[row->index].goodput > 0) {
+        set_num(L, "checkpoint_s", r->cands[row->index].ckpt_s);
+        set_num(L, "goodput", r->cands[row->index].goodput);
+        set_num(L, "tokens_per_day", row->tokens_per_day);
+    }
+}
+
+/* The goodput objective's fault model: Llama 3's rate unless given. */
+static void read_faults(lua_State *L, const sys_node_type *node, int gpus, search_faults *f)
+{
+    double rate = lua_api_opt_number(L, 1, W, "failures_per_gpu_day", 419.0 / (16384 * 54),
+                                     1e-12, 1e6);
+    double storage = lua_api_opt_number(L, 1, W, "storage_gbs", 2000, 1e-6, 1e9);
+    const char *ckpt = lua_api_opt_string(L, 1, W, "checkpoint", "sync");
+    if (strcmp(ckpt, "sync") != 0 && strcmp(ckpt, "async") != 0)
+        luaL_error(L, W ": checkpoint '%s' is not one of sync, async", ckpt);
+    *f = (search_faults){86400 / (rate * gpus), lua_api_opt_number(L, 1, W, "restart_s", 660, 0, 1e9),
+                         strcmp(ckpt, "async") == 0, {storage * 1e9, storage * 1e9},
+                         node};
 }
 
 static void push_summary(lua_State *L, const search_result *r)
@@ -150,7 +170,7 @@ static int api_search(lua_State *L)
     cs_err err;
     if (search_objective_parse(lua_api_opt_string(L, 1, W, "objective", "time"), &obj, &err))
         luaL_error(L, W ": %s", err.msg);
-    search_input in = {&m, NULL, 0, gbs, m.dtype, 1, NULL, {0}, 1, NULL, NULL, NULL};
+    search_input in = {&m, NULL, 0, gbs, m.dtype, 1, NULL, {0}, 1, NULL, NULL, NULL, NULL};
     in.space.max_tp = (int)lua_api_opt_int(L, 1, W, "max_tp", 0, 1, 1 << 16);
     in.space.max_vpp = (int)lua_api_opt_int(L, 1, W, "max_vpp", 0, 1, 64);
     in.threads = (int)lua_api_opt_int(L, 1, W, "threads", 1, 1, 1024);
@@ -159,6 +179,11 @@ static int api_search(lua_State *L)
     long gpus;
     lua_api_read_system(L, W, &sys, &gpus);
     in.gpus = (int)gpus;
+    search_faults faults; /* read before the topology: an error here leaks nothing */
+    if (obj == SEARCH_GOODPUT) {
+        read_faults(L, &sys.groups[0].node, in.gpus, &faults);
+        in.faults = &faults;
+    }
     topo *t = NULL;
     if (topo_build(&sys, &t, &err) != 0)
         luaL_error(L, W ": %s", err.msg);
@@ -166,6 +191,7 @@ static int api_search(lua_State *L)
     opcost_eff_default(&eff);
     in.topology = t;
     in.eff = &eff;
+
     int rc = run(L, &in, obj, top, &err);
     topo_free(t);
     if (rc != 0)

@@ -72,6 +72,8 @@ void search_report_nothing(FILE *f, const search_input *in, const search_result 
 
 /* ---- the ranked table ---- */
 
+enum { NCOLS = 9, NCOLS_FAULTS = 12 }; /* the goodput objective adds three before the note */
+
 static void row_cells(const search_result *r, const searchsim_row *row, int rank, char cells[][96])
 {
     const search_candidate *c = &r->cands[row->index];
@@ -83,24 +85,33 @@ static void row_cells(const search_result *r, const searchsim_row *row, int rank
     snprintf(cells[5], 96, "%.0f", row->sim.tokens_per_s);
     snprintf(cells[6], 96, "%.3f", row->sim.mfu);
     snprintf(cells[7], 96, "%.1f", row->sim.peak_mem_bytes / GIB);
-    snprintf(cells[8], 96, "%s", row->note);
+    snprintf(cells[8], 96, "%.3g", c->ckpt_s);
+    snprintf(cells[9], 96, "%.4f", c->goodput);
+    snprintf(cells[10], 96, "%.4g", row->tokens_per_day);
+    snprintf(cells[NCOLS_FAULTS - 1], 96, "%s", row->note);
 }
 
-enum { NCOLS = 9 };
-
-static void print_table(const search_result *r, const searchsim_row *rows, int n)
+static void print_table(const search_result *r, const searchsim_row *rows, int n, int faults)
 {
-    static const char *const names[NCOLS] = {"rank", "layout", "iteration", "closed form", "diff",
-                                             "throughput", "MFU", "peak memory", "note"};
-    static const char *const units[NCOLS] = {NULL, NULL, "s, sim", "s", "%", "tokens/s",
-                                             "fraction", "GiB", NULL};
-    table *t = table_new(NCOLS, names, units);
+    static const char *const names[NCOLS_FAULTS] = {
+        "rank", "layout", "iteration", "closed form", "diff", "throughput", "MFU",
+        "peak memory", "checkpoint", "goodput", "tokens/day", "note"};
+    static const char *const units[NCOLS_FAULTS] = {NULL, NULL, "s, sim", "s", "%", "tokens/s",
+                                                    "fraction", "GiB", "s, stall", "Daly",
+                                                    "sim", NULL};
+    int ncols = faults ? NCOLS_FAULTS : NCOLS;
+    const char *col_names[NCOLS_FAULTS], *col_units[NCOLS_FAULTS];
+    for (int k = 0; k < ncols; k++) { /* without faults, the note follows the memory */
+        int from = !faults && k == NCOLS - 1 ? NCOLS_FAULTS - 1 : k;
+        col_names[k] = names[from], col_units[k] = units[from];
+    }
+    table *t = table_new(ncols, col_names, col_units);
     for (int i = 0; i < n; i++) {
-        char cells[NCOLS][96];
-        const char *ptrs[NCOLS];
+        char cells[NCOLS_FAULTS][96];
+        const char *ptrs[NCOLS_FAULTS];
         row_cells(r, &rows[i], i + 1, cells);
-        for (int k = 0; k < NCOLS; k++)
-            ptrs[k] = cells[k];
+        for (int k = 0; k < ncols; k++)
+            ptrs[k] = cells[!faults && k == NCOLS - 1 ? NCOLS_FAULTS - 1 : k];
         table_add_row(t, ptrs);
     }
     table_print(t, stdout, 0);
@@ -110,7 +121,8 @@ static void print_table(const search_result *r, const searchsim_row *rows, int n
 static void print_csv(const search_result *r, const searchsim_row *rows, int n)
 {
     printf("rank,layout,tp,pp,dp,vpp,mbs,sp,recompute,zero,schedule,sim_iteration_s,"
-           "analytic_iteration_s,diff_percent,tokens_per_s,mfu,peak_mem_gib,note\n");
+           "analytic_iteration_s,diff_percent,tokens_per_s,mfu,peak_mem_gib,note,checkpoint_s,"
+           "goodput,tokens_per_day\n");
     for (int i = 0; i < n; i++) {
         const searchsim_row *row = &rows[i];
         const layout_desc *l = &r->cands[row->index].layout;
@@ -123,7 +135,11 @@ static void print_csv(const search_result *r, const searchsim_row *rows, int n)
                row->diff_percent, row->sim.tokens_per_s, row->sim.mfu,
                row->sim.peak_mem_bytes / GIB);
         report_csv_field(stdout, row->note);
-        printf("\n");
+        const search_candidate *c = &r->cands[row->index];
+        if (c->goodput > 0)
+            printf(",%.6g,%.6f,%.6g\n", c->ckpt_s, c->goodput, row->tokens_per_day);
+        else
+            printf(",,,\n");
     }
 }
 
@@ -231,11 +247,17 @@ int search_report_all(const search_input *in, const search_result *r, search_obj
         int stopped = in->stop && *in->stop;
         fprintf(info, "# %ssimulated the best %d in %.2f s; ranked by %s\n",
                 stopped ? "interrupted: " : "", n, now_s() - t0,
-                obj == SEARCH_MEMORY ? "peak memory, then simulated time" : "simulated time");
+                obj == SEARCH_MEMORY    ? "peak memory, then simulated time"
+                : obj == SEARCH_GOODPUT ? "simulated tokens per day under failures"
+                                        : "simulated time");
+        if (in->faults)
+            fprintf(info, "# faults: the job fails every %.2f h; %s checkpoints; %.0f s to detect "
+                          "and restart, then the reload\n", in->faults->mtbf_s / 3600,
+                    in->faults->async ? "async" : "sync", in->faults->down_s);
         if (csv_stdout)
             print_csv(r, rows, n);
         else
-            print_table(r, rows, n);
+            print_table(r, rows, n, in->faults != NULL);
         rc = write_files(in, r, rows, n, csv_path, svg_path, err);
     }
     searchsim_rows_free(rows, n);

@@ -53,6 +53,7 @@ static int simulate_one(const search_input *in, const search_candidate *c, searc
         return -1;
     }
     row->analytic_s = ana.iteration_s;
+    row->tokens_per_day = row->sim.tokens_per_s * 86400 * c->goodput;
     row->diff_percent = 100.0 * (ana.iteration_s - row->sim.iteration_s) / row->sim.iteration_s;
     row->note[0] = '\0';
     if (fabs(row->diff_percent) > SEARCHSIM_AGREE_PERCENT)
@@ -69,6 +70,8 @@ static int by_sim(const void *a, const void *b)
     double kx = x->sim.iteration_s, ky = y->sim.iteration_s;
     if (rank_obj == SEARCH_MEMORY && x->sim.peak_mem_bytes != y->sim.peak_mem_bytes)
         return x->sim.peak_mem_bytes < y->sim.peak_mem_bytes ? -1 : 1;
+    if (rank_obj == SEARCH_GOODPUT && x->tokens_per_day != y->tokens_per_day)
+        return x->tokens_per_day > y->tokens_per_day ? -1 : 1;
     if (kx != ky)
         return kx < ky ? -1 : 1;
     return (x->index > y->index) - (x->index < y->index);

@@ -20,11 +20,12 @@ typedef struct searchsim_row {
     double analytic_s;          /* the closed form's iteration */
     double diff_percent;        /* (analytic - simulated) / simulated */
     char note[96];              /* empty when they agree */
+    double tokens_per_day;      /* with a fault model: simulated tokens/s x 86400 x goodput */
 } searchsim_row;
 
 /* Simulates the best k layouts by the objective (fewer if fewer fit) and
  * ranks them by simulated time (memory objective: by peak memory, then
- * time).  rows must hold k entries; *nrows receives how many were filled.
+ * time; goodput objective: by simulated tokens per day, most first).  rows must hold k entries; *nrows receives how many were filled.
  * Stops early, keeping what was simulated, when *stop is set. */
 int searchsim_top(const search_input *in, const search_result *r, search_objective obj, int k,
                   searchsim_row *rows, int *nrows, cs_err *err);

@@ -87,4 +87,24 @@ expect_bad "--svg into a folder that is a file" "is a file, not a folder" "${l3[
 a=$("$bin" "${rargs[@]}" | md5sum); b=$("$bin" "${rargs[@]}" | md5sum)
 if [ "$a" = "$b" ]; then ok "replay is deterministic"; else not_ok "replay is deterministic"; fi
 
+# search --objective goodput: ranked by tokens per day under failures
+sargs=(search --system dgx-a100-80g --gpus 1024 --model gpt3-175b --gbs 1536 --top 5 --objective goodput)
+expect_ok "search --objective goodput prints tokens/day" "tokens/day" "${sargs[@]}"
+"$bin" "${sargs[@]}" --format csv >"$tmp/s.csv" 2>"$errf"
+"$bin" "${sargs[@]}" --format csv --storage-gbs 20 >"$tmp/slow.csv" 2>"$errf"
+if python3 - "$tmp/s.csv" "$tmp/slow.csv" >"$errf" 2>&1 <<'PY'
+import csv, sys
+rows = list(csv.DictReader(open(sys.argv[1])))
+slow = list(csv.DictReader(open(sys.argv[2])))
+tpd = [float(r["tokens_per_day"]) for r in rows]
+assert len(rows) == 5 and tpd == sorted(tpd, reverse=True), tpd
+for r in rows:  # tokens/day = simulated tokens/s x 86400 x goodput
+    assert abs(float(r["tokens_per_day"]) / (float(r["tokens_per_s"]) * 86400 * float(r["goodput"])) - 1) < 1e-4, r
+assert float(slow[0]["goodput"]) < float(rows[0]["goodput"]) - 0.01, (slow[0], rows[0])
+PY
+then ok "search goodput: ranked by tokens/day; slower storage costs goodput"
+else not_ok "search goodput: ranked by tokens/day; slower storage costs goodput"; fi
+expect_bad "search --checkpoint memory is not offered" "'memory' is not one of sync, async" "${sargs[@]}" --checkpoint memory
+expect_bad "search zero failure rate" "--failures-per-gpu-day" "${sargs[@]}" --failures-per-gpu-day 0
+
 tap_finish
