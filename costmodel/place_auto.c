@@ -162,37 +162,49 @@ static int move_units(search *c, cs_err *err, int *failed)
 static const place_algo candidates[] = {PLACE_SINGLE, PLACE_EXPERT, PLACE_TOPO, PLACE_ETF,
                                         PLACE_SCT, PLACE_ROUNDROBIN};
 
-/* The fastest feasible candidate into r; fails when none fits. */
-static int best_start(search *c, place_result *r, place_auto_info *info, cs_err *err)
+#define NCAND ((int)(sizeof candidates / sizeof candidates[0]))
+#define STARTS 2 /* the search runs from the fastest two candidates */
+
+typedef struct cand {
+    place_result r;
+    place_algo algo;
+    double us;
+} cand;
+
+/* Every feasible candidate, fastest first (stable: ties keep the list's
+ * order); returns the count, or -1 on a failed simulation. */
+static int candidates_run(search *c, cand *out, cs_err *last, cs_err *err)
 {
-    cs_err last;
-    int found = 0;
-    for (size_t i = 0; i < sizeof candidates / sizeof candidates[0]; i++) {
-        place_result t;
-        double us;
-        if (place_run(c->g, c->p, c->s, candidates[i], &t, &last) != 0)
+    int n = 0;
+    for (int i = 0; i < NCAND; i++) {
+        cand t = {.algo = candidates[i]};
+        if (place_run(c->g, c->p, c->s, candidates[i], &t.r, last) != 0)
             continue;
         c->evals++;
-        if (c->eval(c->ctx, t.op_dev, &us, err) != 0) {
-            place_result_free(&t);
-            if (found)
-                place_result_free(r);
+        if (c->eval(c->ctx, t.r.op_dev, &t.us, err) != 0) {
+            place_result_free(&t.r);
+            for (int k = 0; k < n; k++)
+                place_result_free(&out[k].r);
             return -1;
         }
-        if (!found || us < info->start_step_us) {
-            if (found)
-                place_result_free(r);
-            *r = t;
-            info->start = candidates[i];
-            info->start_step_us = us;
-            found = 1;
-        } else
-            place_result_free(&t);
+        int at = n++;
+        while (at > 0 && out[at - 1].us > t.us) {
+            out[at] = out[at - 1];
+            at--;
+        }
+        out[at] = t;
     }
-    if (!found)
-        return cs_fail(err, "auto: no algorithm found a placement within the memory limits; "
-                       "the last said: %s", last.msg);
-    return 0;
+    return n;
+}
+
+/* Moves from the current placement until a pass keeps nothing. */
+static int descend(search *c, int budget, cs_err *err)
+{
+    int failed = 0, kept = 1;
+    c->max_evals = c->evals + budget;
+    while (kept && !failed && c->evals < c->max_evals)
+        kept = empty_devices(c, err, &failed) + move_units(c, err, &failed);
+    return failed ? -1 : 0;
 }
 
 int place_auto(const opgraph *g, const place_prep *p, const place_spec *s, place_eval_fn eval,
@@ -201,27 +213,43 @@ int place_auto(const opgraph *g, const place_prep *p, const place_spec *s, place
     memset(info, 0, sizeof *info);
     memset(r, 0, sizeof *r);
     search c = {g, p, s, eval, ctx, max_evals, 0, 0, NULL, NULL, NULL, NULL, NULL, 0};
-    if (best_start(&c, r, info, err) != 0)
+    cand all[NCAND];
+    cs_err last;
+    int n = candidates_run(&c, all, &last, err), rc = 0, best = 0;
+    if (n < 0)
         return -1;
+    if (n == 0)
+        return cs_fail(err, "auto: no algorithm found a placement within the memory limits; "
+                       "the last said: %s", last.msg);
     unit_ops(&c);
-    c.cur = r->op_dev;
     c.cand = cs_xrealloc(NULL, sizeof(int) * (size_t)(g->n + 1));
-    c.cur_us = info->start_step_us;
-    int failed = 0, kept = 1;
-    while (kept && !failed && c.evals < c.max_evals)
-        kept = empty_devices(&c, err, &failed) + move_units(&c, err, &failed);
+    int starts = n < STARTS ? n : STARTS, spent = c.evals;
+    for (int k = 0; k < starts && rc == 0; k++) {
+        int moves = c.moves;
+        c.cur = all[k].r.op_dev;
+        c.cur_us = all[k].us;
+        rc = descend(&c, (max_evals - spent) / starts, err);
+        if (c.moves > moves) { /* units may have moved: the op devices say where */
+            free(all[k].r.unit_dev);
+            all[k].r.unit_dev = NULL;
+        }
+        if (c.cur_us < info->step_us || k == 0) {
+            best = k;
+            info->step_us = c.cur_us;
+        }
+    }
+    info->start = all[best].algo;
+    info->start_step_us = all[best].us;
     info->evals = c.evals;
     info->moves = c.moves;
-    info->step_us = c.cur_us;
-    if (c.moves > 0) { /* units may now sit elsewhere: the op devices say where */
-        free(r->unit_dev);
-        r->unit_dev = NULL;
-    }
+    for (int k = 0; k < n; k++)
+        if (k == best && rc == 0)
+            *r = all[k].r;
+        else
+            place_result_free(&all[k].r);
     free(c.unit_of);
     free(c.uops_start);
     free(c.uops);
     free(c.cand);
-    if (failed)
-        place_result_free(r);
-    return failed ? -1 : 0;
+    return rc;
 }

@@ -8,9 +8,11 @@
 #include "lua_collective.h"
 #include "lua_describe.h"
 #include "lua_goodput.h"
+#include "lua_place.h"
 #include "lua_report.h"
 #include "lua_search.h"
 #include "memory.h"
+#include "profile.h"
 #include "trainsim.h"
 
 #define REPORTS_KEY "clustersim.reports"
@@ -108,7 +110,7 @@ int lua_api_opt_bool(lua_State *L, int idx, const char *what, const char *key, i
 /* ---- estimate{...} and simulate{...} ------------------------------------------ */
 
 static const char *const run_keys[] = {"system", "nodes", "gpus", "model", "seq", "layout",
-                                       "mode", "ranks", "check_memory", NULL};
+                                       "mode", "ranks", "check_memory", "device_profile", NULL};
 
 #define TIMELINE_META "clustersim.timeline"
 
@@ -318,12 +320,16 @@ static int run(lua_State *L, int simulate)
         memset(tl, 0, sizeof *tl);
         luaL_setmetatable(L, TIMELINE_META);
     }
+    opcost_eff eff;
+    opcost_eff_default(&eff);
+    calib_profile profile;
+    const char *profile_path = lua_api_opt_string(L, 1, W, "device_profile", NULL);
+    if (profile_path && profile_apply(profile_path, sys.groups[0].node.gpu, &profile, &eff, &err) != 0)
+        fail_err(L, W, &err);
     /* Nothing below raises before t is freed: Lua errors would skip the free. */
     topo *t = NULL;
     if (topo_build(&sys, &t, &err) != 0)
         fail_err(L, W, &err);
-    opcost_eff eff;
-    opcost_eff_default(&eff);
     estimate_input in = {&m, &l, t, (int)gpus, &eff};
     estimate_result r;
     trainsim_mode tm = strcmp(ranks, "all") == 0 ? TRAINSIM_ALL_RANKS : TRAINSIM_FOLDED;
@@ -382,4 +388,5 @@ void lua_api_open(lua_State *L, report_set *reports)
     lua_collective_open(L);
     lua_search_open(L);
     lua_goodput_open(L);
+    lua_place_open(L);
 }

@@ -1,0 +1,28 @@
+-- gnmt_placement: every placement algorithm on Baechi's GNMT v2 graph
+-- (../shared/placement/gnmt_v2_b128, 2494 operators), 4 devices, at 16 GiB each
+-- (one device holds everything) and at 2 GiB each (one device does not:
+-- the graph needs 2.1 GiB there), with Baechi's linear transfer model.
+-- A placement that does not fit is shown with its reason.
+--
+-- usage: clustersim run scenarios/gnmt_placement.lua [GRAPH_DIR] [TIGHT_GIB]
+local dir = arg[1] or "../shared/placement/gnmt_v2_b128"
+local tight = tonumber(arg[2] or "2")
+
+local rows = {}
+for _, mem in ipairs({16, tight}) do
+  for _, algo in ipairs({"single", "expert", "roundrobin", "topo", "etf", "sct", "auto"}) do
+    local ok, r = pcall(place, {graph = dir, devices = 4, mem_gib = mem, algo = algo})
+    if ok then
+      local peak = 0
+      for _, d in ipairs(r.devices) do peak = math.max(peak, d.mem_gib) end
+      rows[#rows + 1] = {mem_gib = mem, algo = algo, step_ms = r.step_ms,
+                         placement_s = r.placement_s, max_mem_gib = peak,
+                         note = r.start and ("from " .. r.start) or ""}
+    else
+      rows[#rows + 1] = {mem_gib = mem, algo = algo, note = "does not fit"}
+    end
+  end
+end
+report.table(rows, {"mem_gib", "algo", "step_ms", "placement_s", "max_mem_gib", "note"})
+report.csv("gnmt_placement.csv", rows,
+           {"mem_gib", "algo", "step_ms", "placement_s", "max_mem_gib", "note"})
