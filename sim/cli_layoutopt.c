@@ -5,9 +5,10 @@
 #include <string.h>
 
 #include "cli.h"
+#include "profile.h"
 
 enum { O_SYSTEM = CLI_LAYOUTOPT_FIRST, O_GPUS, O_NODES, O_MODEL, O_TP, O_PP, O_DP, O_VPP, O_MBS,
-       O_GBS, O_SCHEDULE, O_SP, O_RECOMPUTE, O_ZERO, O_ATTN, O_TP_ACROSS };
+       O_GBS, O_SCHEDULE, O_SP, O_RECOMPUTE, O_ZERO, O_ATTN, O_TP_ACROSS, O_DEVICE_PROFILE };
 
 const struct option cli_layoutopt_options[CLI_LAYOUTOPT_COUNT] = {
     {"system", required_argument, 0, O_SYSTEM}, {"gpus", required_argument, 0, O_GPUS},
@@ -19,6 +20,7 @@ const struct option cli_layoutopt_options[CLI_LAYOUTOPT_COUNT] = {
     {"recompute", required_argument, 0, O_RECOMPUTE},
     {"zero", required_argument, 0, O_ZERO},     {"attention", required_argument, 0, O_ATTN},
     {"allow-tp-across-nodes", no_argument, 0, O_TP_ACROSS},
+    {"device-profile", required_argument, 0, O_DEVICE_PROFILE},
 };
 
 void cli_layoutopt_init(layout_flags *f)
@@ -50,7 +52,9 @@ void cli_layoutopt_help(void)
            "  --recompute R       activation recomputation: none (default), selective, full\n"
            "  --zero 0|1          1: distributed optimizer (optimizer state sharded over dp)\n"
            "  --allow-tp-across-nodes  let a tensor-parallel group span nodes\n"
-           "  --attention A       flash (fused, default) or unfused (Megatron-LM 2021's kernels)\n");
+           "  --attention A       flash (fused, default) or unfused (Megatron-LM 2021's kernels)\n"
+           "  --device-profile F  kernel times from a profile 'clustersim calibrate' fitted on\n"
+           "                      the system's GPU (default: the built-in model)\n");
 }
 
 static int parse_attention(const char *cmd, const char *text, int *unfused)
@@ -91,6 +95,7 @@ int cli_layoutopt_parse(const char *cmd, int c, const char *arg, layout_flags *f
     case O_ZERO: return cli_parse_int(cmd, "--zero", arg, 0, 1, &f->zero);
     case O_SP: f->sp = 1; return CLI_OK;
     case O_TP_ACROSS: f->tp_across = 1; return CLI_OK;
+    case O_DEVICE_PROFILE: f->device_profile = arg; return CLI_OK;
     case O_SCHEDULE:
     case O_RECOMPUTE: return parse_enum(cmd, c, arg, f);
     case O_ATTN: return parse_attention(cmd, arg, &f->unfused);
@@ -149,6 +154,12 @@ int cli_layoutopt_build(const char *cmd, const layout_flags *f, cli_job *job)
         return rc;
     fill_layout(f, &job->model, job->gpus, &job->layout);
     opcost_eff_default(&job->eff);
+    cs_err err;
+    if (f->device_profile && profile_apply(f->device_profile, job->sys.groups[0].node.gpu,
+                                           &job->profile, &job->eff, &err) != 0) {
+        cli_job_free(job);
+        return cli_bad_err(cmd, &err);
+    }
     job->in = (estimate_input){&job->model, &job->layout, job->topology, (int)job->gpus, &job->eff};
     return CLI_OK;
 }

@@ -9,18 +9,20 @@
 
 #include <getopt.h>
 
+#include "calib.h"
 #include "cli_modelopt.h"
 #include "estimate.h"
 #include "layout.h"
 
 #define CLI_LAYOUTOPT_FIRST 1100
 #define CLI_LAYOUTOPT_LAST 1199
-#define CLI_LAYOUTOPT_COUNT 16 /* entries of cli_layoutopt_options (without a terminator) */
+#define CLI_LAYOUTOPT_COUNT 17 /* entries of cli_layoutopt_options (without a terminator) */
 /* Room for a command's own options plus the layout and model flags and the terminator. */
 #define CLI_LAYOUTOPT_TABLE(nown) ((nown) + CLI_LAYOUTOPT_COUNT + CLI_MODELOPT_COUNT + 1)
 
 typedef struct layout_flags {
     const char *system, *model;
+    const char *device_profile; /* --device-profile FILE, or NULL */
     long gpus, nodes, tp, pp, dp, vpp, mbs, gbs, zero;
     int sp, unfused, has_schedule, has_recompute, tp_across;
     layout_schedule schedule;
@@ -36,6 +38,7 @@ typedef struct cli_job {
     long gpus;
     layout_desc layout;
     opcost_eff eff;
+    calib_profile profile; /* eff.profile points here with --device-profile */
     estimate_input in;   /* points into this struct: do not copy a cli_job */
 } cli_job;
 

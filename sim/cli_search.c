@@ -10,6 +10,7 @@
 
 #include "cli.h"
 #include "cli_modelopt.h"
+#include "profile.h"
 #include "search_report.h"
 #include "searchsim.h"
 
@@ -48,6 +49,8 @@ static void search_help(void)
         "  --max-tp T         largest tp (default: GPUs per node; more lets tp span nodes)\n"
         "  --max-vpp V        largest vpp (default 8)\n"
         "  --threads N        threads for the closed-form pass (default: every core)\n"
+        "  --device-profile F kernel times from a profile 'clustersim calibrate' fitted on\n"
+        "                     the system's GPU (default: the built-in model)\n"
         "  --csv FILE         every evaluated layout with its figures (docs/search.md)\n"
         "  --svg FILE         iteration time against peak memory, the Pareto front marked\n"
         "  --format F         table (default) or csv (the ranked rows)\n"
@@ -58,6 +61,7 @@ static void search_help(void)
 
 typedef struct search_opts {
     const char *system, *model, *fix, *csv, *svg;
+    const char *device_profile;
     long gpus, nodes, gbs, top, max_tp, max_vpp, threads;
     search_objective objective;
     cli_format fmt;
@@ -67,7 +71,7 @@ typedef struct search_opts {
 } search_opts;
 
 enum { O_SYSTEM = 1, O_GPUS, O_NODES, O_MODEL, O_GBS, O_TOP, O_OBJ, O_FIX, O_MAXTP, O_MAXVPP,
-       O_THREADS, O_CSV, O_SVG, O_FORMAT, O_RATE, O_CKPT, O_STORAGE, O_RESTART };
+       O_THREADS, O_CSV, O_SVG, O_FORMAT, O_RATE, O_CKPT, O_STORAGE, O_RESTART, O_PROFILE };
 
 static int parse_ckpt(const char *arg, search_opts *o)
 {
@@ -93,6 +97,7 @@ static int parse_one(int c, const char *arg, search_opts *o)
     case O_MAXTP: return cli_parse_int(CMD, "--max-tp", arg, 1, 1 << 16, &o->max_tp);
     case O_MAXVPP: return cli_parse_int(CMD, "--max-vpp", arg, 1, 64, &o->max_vpp);
     case O_THREADS: return cli_parse_int(CMD, "--threads", arg, 1, 1024, &o->threads);
+    case O_PROFILE: o->device_profile = arg; return CLI_OK;
     case O_FORMAT: return cli_parse_format(CMD, arg, &o->fmt);
     case O_RATE: return cli_parse_positive(CMD, "--failures-per-gpu-day", arg, &o->rate_per_gpu_day);
     case O_STORAGE: return cli_parse_positive(CMD, "--storage-gbs", arg, &o->storage_gbs);
@@ -117,6 +122,7 @@ static int parse_opts(int argc, char **argv, search_opts *o)
         {"failures-per-gpu-day", required_argument, 0, O_RATE},
         {"checkpoint", required_argument, 0, O_CKPT}, {"storage-gbs", required_argument, 0, O_STORAGE},
         {"restart-s", required_argument, 0, O_RESTART},
+        {"device-profile", required_argument, 0, O_PROFILE},
     };
     enum { NOWN = sizeof own / sizeof own[0] };
     struct option opts[NOWN + CLI_MODELOPT_COUNT + 1];
@@ -251,6 +257,13 @@ int cmd_search(int argc, char **argv)
         return rc;
     opcost_eff eff;
     opcost_eff_default(&eff);
+    calib_profile profile;
+    cs_err err;
+    if (o.device_profile &&
+        profile_apply(o.device_profile, sys.groups[0].node.gpu, &profile, &eff, &err) != 0) {
+        topo_free(t);
+        return cli_bad_err(CMD, &err);
+    }
     search_input in;
     search_faults faults;
     if ((rc = fill_input(&o, &m, t, gpus, &eff, &faults, &in)) == CLI_OK) {

@@ -6,6 +6,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "opcost.h"
 #include "report.h"
 
 /* ---- writing -------------------------------------------------------------------- */
@@ -287,4 +288,15 @@ int profile_load(const char *path, calib_profile *p, cs_err *err)
     if (!ld.failed && !p->membound.have)
         return cs_fail(err, "%s: key 'membound': missing (every profile has it)", path);
     return ld.failed ? -1 : 0;
+}
+
+int profile_apply(const char *path, const dev_type *dev, calib_profile *p, opcost_eff *eff,
+                  cs_err *err)
+{
+    if (profile_load(path, p, err) != 0)
+        return -1;
+    if (calib_profile_check_device(p, dev, err) != 0)
+        return cs_fail_prefix(err, "%s: ", path);
+    eff->profile = p;
+    return 0;
 }

@@ -20,6 +20,12 @@ void profile_write(FILE *f, const calib_profile *p, const char *source,
 
 int profile_load(const char *path, calib_profile *p, cs_err *err);
 
+/* Loads path into p for an estimate on dev: checks that p was fitted on
+ * dev and points eff at it (p must outlive eff's use). */
+struct opcost_eff;
+int profile_apply(const char *path, const dev_type *dev, calib_profile *p, struct opcost_eff *eff,
+                  cs_err *err);
+
 /* Writes p to path staged (a temporary file renamed when complete). */
 int profile_save(const char *path, const calib_profile *p, const char *source,
                  const calib_summary *heldout, cs_err *err);
