@@ -771,6 +771,12 @@ const topo_link *topo_link_at(const topo *t, int link)
     return link >= 0 && link < t->nlinks ? &t->links[link] : NULL;
 }
 
+void topo_set_link_bw(topo *t, int link, double bw_bytes_per_s)
+{
+    if (link >= 0 && link < t->nlinks && bw_bytes_per_s > 0)
+        t->links[link].bw_bytes_per_s = bw_bytes_per_s;
+}
+
 int topo_torus_dims(const topo *t, int dims[3])
 {
     for (int d = 0; d < 3; d++)

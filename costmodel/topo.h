@@ -79,6 +79,10 @@ int topo_nic_vertex(const topo *t, int node, int nic);
 int topo_link_count(const topo *t);
 const topo_link *topo_link_at(const topo *t, int link);
 
+/* Changes a link's bandwidth (> 0) before a run: a degraded link.  Routes
+ * do not change; the caller restores the old value when done. */
+void topo_set_link_bw(topo *t, int link, double bw_bytes_per_s);
+
 /* Route from vertex src to vertex dst as link ids, in order.  Returns the
  * number of links (0 when src == dst) or -1 (err filled) when unreachable or
  * when max_links is too small.  Same (src, dst, salt), same route.

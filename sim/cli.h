@@ -62,10 +62,12 @@ int cmd_validate(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_search(int argc, char **argv);
 int cmd_faults(int argc, char **argv);
+int cmd_stragglers(int argc, char **argv);
 int cmd_place(int argc, char **argv);
 int cmd_bench_place(int argc, char **argv); /* `bench place` */
 int cmd_bench_search(int argc, char **argv); /* `bench search` */
 int cmd_calibrate(int argc, char **argv);
+int cmd_topology(int argc, char **argv);
 int cmd_validate_kernels(int argc, char **argv); /* `validate kernels` */
 
 #endif

@@ -18,7 +18,9 @@ static const struct {
     {"search", cmd_search, "every valid layout of a model on a cluster, ranked"},
     {"place", cmd_place, "place an operator graph on memory-limited devices (m-TOPO, m-ETF, m-SCT, auto) and simulate it"},
     {"faults", cmd_faults, "goodput of a long job under failures and a checkpoint policy"},
+    {"stragglers", cmd_stragglers, "iterations with slow GPUs or links, every rank simulated"},
     {"calibrate", cmd_calibrate, "fit the device model to kernel measurements (kernels/), held-out errors"},
+    {"topology", cmd_topology, "this machine's NUMA nodes, cores, GPUs, NICs and PCIe tree (hwloc)"},
     {"collective", cmd_collective, "size sweep of a collective, in nccl-tests' columns"},
     {"bench", cmd_bench, "benchmarks: engine, collective, job"},
 };

@@ -2,6 +2,7 @@
  * reading the breakdown back (see trainsim.h). */
 #include "trainsim.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -46,6 +47,7 @@ typedef struct builder {
     int cur_chunk, cur_mb; /* the unit being emitted, -1 outside units */
     coll_plan *tp_plans; /* all-ranks: [(stage * dp + d) * NTP + op] */
     coll_plan *dp_plans; /* all-ranks: [(stage * tp + r) * NDP + op] */
+    const double *gpu_factor; /* stragglers: compute time factor per GPU, or NULL */
 } builder;
 
 static int member_tp(const builder *b, int k) { return b->folded ? 0 : k % b->l->tp; }
@@ -122,7 +124,9 @@ static int phase_compute(builder *b, int s, uint64_t dur_ps, int role, const cha
     int first = -1;
     for (int k = 0; k < b->nmem; k++) {
         int *last = &b->last[s * b->nmem + k];
-        int id = exec_compute(b->g, b->stream[s * b->nmem + k], dur_ps, name);
+        uint64_t d = b->gpu_factor ? (uint64_t)llround((double)dur_ps * b->gpu_factor[gpu_of(b, s, k)])
+                                   : dur_ps;
+        int id = exec_compute(b->g, b->stream[s * b->nmem + k], d, name);
         if (*last >= 0)
             exec_dep(b->g, *last, id);
         *last = id;
@@ -559,8 +563,23 @@ static void record_timeline(const builder *b, uint64_t makespan_ps, timeline *tl
     record_memory(b, tl);
 }
 
-static int simulate(const estimate_input *in, trainsim_mode mode, estimate_result *out,
-                    timeline *tl, trainsim_stats *stats, cs_err *err)
+/* Each GPU's compute-stream busy time. */
+static void read_busy(const builder *b, double *busy_s, int gpus)
+{
+    for (int i = 0; i < gpus; i++)
+        busy_s[i] = 0;
+    for (int t = 0; t < exec_task_count(b->g); t++) {
+        int stream = exec_task_stream(b->g, t);
+        if (exec_task_kind(b->g, t) != EXEC_COMPUTE || stream < 0)
+            continue;
+        int gpu = exec_stream_gpu(b->g, stream);
+        if (gpu >= 0 && gpu < gpus)
+            busy_s[gpu] += units_ps_to_s(exec_task_end_ps(b->g, t) - exec_task_start_ps(b->g, t));
+    }
+}
+
+static int simulate(const estimate_input *in, trainsim_mode mode, const trainsim_slow *slow,
+                    estimate_result *out, timeline *tl, trainsim_stats *stats, cs_err *err)
 {
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
@@ -568,6 +587,7 @@ static int simulate(const estimate_input *in, trainsim_mode mode, estimate_resul
         return -1;
     builder b;
     int rc = builder_init(&b, in, mode, err);
+    b.gpu_factor = slow ? slow->gpu_factor : NULL;
     exec_result res = {0};
     if (rc == 0) {
         schedule_unit *order = cs_xrealloc(NULL, sizeof *order * (size_t)schedule_units(b.l));
@@ -584,6 +604,8 @@ static int simulate(const estimate_input *in, trainsim_mode mode, estimate_resul
         estimate_finish(in, out);
         if (tl)
             record_timeline(&b, res.makespan_ps, tl);
+        if (slow && slow->gpu_busy_s)
+            read_busy(&b, slow->gpu_busy_s, in->gpus);
     }
     builder_free(&b);
     clock_gettime(CLOCK_MONOTONIC, &t1);
@@ -596,12 +618,18 @@ static int simulate(const estimate_input *in, trainsim_mode mode, estimate_resul
 int trainsim_run(const estimate_input *in, trainsim_mode mode, estimate_result *out,
                  trainsim_stats *stats, cs_err *err)
 {
-    return simulate(in, mode, out, NULL, stats, err);
+    return simulate(in, mode, NULL, out, NULL, stats, err);
+}
+
+int trainsim_run_slow(const estimate_input *in, const trainsim_slow *slow, estimate_result *out,
+                      cs_err *err)
+{
+    return simulate(in, TRAINSIM_ALL_RANKS, slow, out, NULL, NULL, err);
 }
 
 int trainsim_record(const estimate_input *in, trainsim_mode mode, estimate_result *out,
                     timeline *tl, trainsim_stats *stats, cs_err *err)
 {
     memset(tl, 0, sizeof *tl);
-    return simulate(in, mode, out, tl, stats, err);
+    return simulate(in, mode, NULL, out, tl, stats, err);
 }

@@ -51,4 +51,16 @@ int trainsim_run(const estimate_input *in, trainsim_mode mode, estimate_result *
 int trainsim_record(const estimate_input *in, trainsim_mode mode, estimate_result *out,
                     timeline *tl, trainsim_stats *stats, cs_err *err);
 
+/* Stragglers: per GPU of the job, a factor on its compute time (1: normal
+ * speed, 2: half speed), and back per GPU the time its compute stream was
+ * busy.  Links are slowed in the topology itself (topo_set_link_bw). */
+typedef struct trainsim_slow {
+    const double *gpu_factor;   /* in->gpus entries, or NULL */
+    double *gpu_busy_s;         /* in->gpus entries filled, or NULL */
+} trainsim_slow;
+
+/* One iteration with every rank simulated and the slowdowns applied. */
+int trainsim_run_slow(const estimate_input *in, const trainsim_slow *slow, estimate_result *out,
+                      cs_err *err);
+
 #endif

@@ -107,4 +107,29 @@ else not_ok "search goodput: ranked by tokens/day; slower storage costs goodput"
 expect_bad "search --checkpoint memory is not offered" "'memory' is not one of sync, async" "${sargs[@]}" --checkpoint memory
 expect_bad "search zero failure rate" "--failures-per-gpu-day" "${sargs[@]}" --failures-per-gpu-day 0
 
+# stragglers: every rank simulated, the distribution, who held the others up
+st=(stragglers --system dgx-h100 --gpus 32 --model llama2-7b --tp 4 --pp 2 --mbs 1 --gbs 32)
+expect_ok "stragglers --help" "held the others up" stragglers --help
+expect_ok "stragglers: a slow GPU is named" "held up by +GPU 5 \\(stage 0, tp 1, dp 1\\): 5; none: 10" \
+    "${st[@]}" --slow gpu:5:1.5:3-7 --slow link:2:4:10-12 --iterations 15
+"$bin" "${st[@]}" --slow gpu:5:2:2-3 --iterations 6 --format csv >"$tmp/st.csv" 2>"$errf"
+if python3 - "$tmp/st.csv" >"$errf" 2>&1 <<'PY'
+import csv, sys
+rows = list(csv.DictReader(open(sys.argv[1])))
+assert [int(r["held_up_by"]) for r in rows] == [-1, -1, 5, 5, -1, -1], rows
+slow = rows[2]
+assert abs(float(slow["its_compute_s"]) / float(slow["its_unslowed_compute_s"]) - 2) < 1e-4, slow
+assert float(slow["vs_baseline_percent"]) > 20 and float(rows[0]["vs_baseline_percent"]) == 0, rows
+PY
+then ok "stragglers csv: half speed doubles that GPU's compute, only in its iterations"
+else not_ok "stragglers csv: half speed doubles that GPU's compute, only in its iterations"; fi
+a=$("$bin" "${st[@]}" --slow-prob 0.05 --seed 3 --iterations 5 --format csv | md5sum)
+b=$("$bin" "${st[@]}" --slow-prob 0.05 --seed 3 --iterations 5 --format csv | md5sum)
+if [ "$a" = "$b" ]; then ok "random stragglers: the same seed, the same iterations"; else not_ok "random stragglers: the same seed, the same iterations"; fi
+expect_bad "stragglers: rank out of range" "GPU 32 does not exist; the job has 32" "${st[@]}" --slow gpu:32:2
+expect_bad "stragglers: bad spec" "'disk' is not gpu or link" "${st[@]}" --slow disk:1:2
+expect_bad "stragglers: factor below 1" "factor must be a number >= 1" "${st[@]}" --slow gpu:1:0.5
+expect_bad "stragglers: probability above 1" "is not a probability" "${st[@]}" --slow-prob 2
+expect_bad "stragglers: node out of range" "node 9 does not exist" "${st[@]}" --slow link:9:2
+
 tap_finish

@@ -1,0 +1,71 @@
+/* cli_topology: `clustersim topology`: this machine's NUMA nodes, cores,
+ * GPUs, NICs and PCIe tree through hwloc, printed and optionally written
+ * as a Lua node description. */
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+#include "hwtopo.h"
+#include "report.h"
+
+#define CMD "topology"
+
+static void topology_help(void)
+{
+    printf("usage: clustersim topology [--out FILE.lua] [--synthetic DESC]\n\n"
+           "Describes the machine it runs on through hwloc: packages, NUMA nodes, cores, GPUs,\n"
+           "NICs and the PCIe bridges between them, each device with its nearest NUMA node.\n\n"
+           "  --out FILE.lua    also write it as a Lua table (docs/calibration.md)\n"
+           "  --synthetic DESC  an hwloc synthetic machine instead (\"pack:2 numa:1 core:8 pu:2\")\n");
+}
+
+static int write_lua(const char *path, const hwtopo *t, cs_err *err)
+{
+    char dir[1024];
+    snprintf(dir, sizeof dir, "%s", path);
+    char *slash = strrchr(dir, '/');
+    if (slash)
+        *slash = 0;
+    report_set *r = report_new(slash ? (dir[0] ? dir : "/") : ".");
+    FILE *f = report_begin(r, slash ? slash + 1 : path, err);
+    if (f)
+        hwtopo_write_lua(f, t);
+    int rc = f ? report_commit(r, err) : -1;
+    report_free(r);
+    return rc;
+}
+
+int cmd_topology(int argc, char **argv)
+{
+    if (cli_wants_help(argc, argv)) {
+        topology_help();
+        return CLI_OK;
+    }
+    static const struct option opts[] = {{"out", required_argument, 0, 'o'},
+                                         {"synthetic", required_argument, 0, 's'},
+                                         {0, 0, 0, 0}};
+    const char *out = NULL, *synthetic = NULL;
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        if (c == 'o')
+            out = optarg;
+        else if (c == 's')
+            synthetic = optarg;
+        else
+            return cli_bad_option(CMD, argc, argv);
+    }
+    if (optind < argc)
+        return cli_bad_input(CMD, "unexpected argument '%s'", argv[optind]);
+    static hwtopo t;
+    cs_err err;
+    if (hwtopo_load(synthetic, &t, &err) != 0)
+        return cli_bad_err(CMD, &err);
+    hwtopo_print(stdout, &t);
+    if (out && write_lua(out, &t, &err) != 0)
+        return cli_bad_err(CMD, &err);
+    if (out)
+        fprintf(stderr, "wrote %s\n", out);
+    return CLI_OK;
+}

@@ -1,0 +1,63 @@
+/* stragglers: training iterations with slow GPUs or slow links, every rank
+ * simulated, and who held the others up.
+ *
+ * Owns the straggler description (a GPU whose compute is slower by a factor,
+ * or a node whose NIC links carry less by a factor, for a range of
+ * iterations; or GPUs slowed at random, each iteration each GPU with a
+ * probability), running the iterations through trainsim's all-ranks mode
+ * (a synchronous step: the data-parallel reduction and the pipeline wait for
+ * the slowest rank), and per iteration its time and the rank that held the
+ * others up: the GPU whose compute took longer than its own without
+ * stragglers by the most (the others waited for it); none when no GPU's
+ * compute grew (slow links hold everyone up alike).  An iteration with the same slowdowns as the one before reuses
+ * its result: the simulation is deterministic. */
+#ifndef CS_STRAGGLERS_H
+#define CS_STRAGGLERS_H
+
+#include <stdint.h>
+
+#include "estimate.h"
+
+typedef enum straggler_kind { STRAGGLER_GPU, STRAGGLER_LINK } straggler_kind;
+
+typedef struct straggler {
+    straggler_kind kind;
+    int target;            /* GPU rank, or node whose NIC links slow down */
+    double factor;         /* > 1: that many times slower */
+    int from_iter, to_iter; /* first and last iteration it lasts, 0-based */
+} straggler;
+
+typedef struct straggler_plan {
+    int iterations;
+    const straggler *list;
+    int n;
+    double random_prob;    /* each GPU, each iteration (0: none) */
+    double random_factor;
+    uint64_t seed;
+} straggler_plan;
+
+typedef struct straggler_iter {
+    double iteration_s;
+    int held_up_by;        /* GPU, or -1 when none stood out */
+    double busiest_s, base_busy_s; /* that GPU's compute busy time, and without stragglers */
+    int gpus_slowed, links_slowed;
+} straggler_iter;
+
+typedef struct straggler_result {
+    double baseline_s;     /* no straggler */
+    straggler_iter *iters; /* plan->iterations entries, owned */
+    int n;
+    int simulations;       /* distinct iterations simulated (the baseline included) */
+} straggler_result;
+
+/* "gpu:RANK:FACTOR[:FROM-TO]" or "link:NODE:FACTOR[:FROM-TO]" (iterations,
+ * 0-based, inclusive; default every iteration). */
+int straggler_parse(const char *text, straggler *out, cs_err *err);
+
+/* Checks the plan against the job (ranks and nodes in range, factors >= 1)
+ * and runs it.  The topology's links are restored afterwards. */
+int straggler_run(const estimate_input *in, const straggler_plan *plan, straggler_result *out,
+                  cs_err *err);
+void straggler_result_free(straggler_result *r);
+
+#endif

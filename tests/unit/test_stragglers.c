@@ -1,0 +1,121 @@
+/* Unit tests: stragglers with every rank simulated.
+ *   Without stragglers every iteration is the baseline and nobody held the
+ *   others up; a GPU at half speed doubles its own compute, slows the step,
+ *   and is named; iterations outside its range are the baseline again; slow
+ *   links slow the step without naming a GPU, and the topology is restored;
+ *   random stragglers are reproducible from the seed; bad specs and ranks
+ *   out of range are refused. */
+#include <limits.h>
+
+#include "fixture.h"
+#include "stragglers.h"
+#include "trainsim.h"
+
+static void setup(fixture *f)
+{
+    fixture_setup(f, "dgx-h100", 4, "llama2-7b", 4, 2, 4, 32);
+}
+
+static void none_is_the_baseline(void)
+{
+    fixture f;
+    setup(&f);
+    straggler_plan p = {5, NULL, 0, 0, 1, 1};
+    straggler_result r;
+    CHECK(straggler_run(&f.in, &p, &r, NULL) == 0);
+    CHECK_EQ_INT(r.simulations, 1);
+    for (int i = 0; i < r.n; i++)
+        CHECK(r.iters[i].iteration_s == r.baseline_s && r.iters[i].held_up_by == -1);
+    straggler_result_free(&r);
+    topo_free(f.t);
+}
+
+static void half_speed_gpu(void)
+{
+    fixture f;
+    setup(&f);
+    straggler s = {STRAGGLER_GPU, 5, 2, 2, 3};
+    straggler_plan p = {6, &s, 1, 0, 1, 1};
+    straggler_result r;
+    CHECK(straggler_run(&f.in, &p, &r, NULL) == 0);
+    const straggler_iter *slow = &r.iters[2];
+    printf("# baseline %.4f s; GPU 5 at half speed: %.4f s, its compute %.4f s (was %.4f)\n",
+           r.baseline_s, slow->iteration_s, slow->busiest_s, slow->base_busy_s);
+    CHECK_EQ_INT(slow->held_up_by, 5);
+    CHECK_REL(slow->busiest_s, 2 * slow->base_busy_s, 1e-6);
+    CHECK(slow->iteration_s > r.baseline_s + 0.5 * slow->base_busy_s);
+    CHECK(slow->iteration_s <= r.baseline_s + slow->base_busy_s * (1 + 1e-6));
+    CHECK(r.iters[3].iteration_s == slow->iteration_s && r.iters[3].gpus_slowed == 1);
+    CHECK(r.iters[1].iteration_s == r.baseline_s && r.iters[4].iteration_s == r.baseline_s);
+    CHECK_EQ_INT(r.simulations, 3); /* baseline, the slow pair, back to normal */
+    straggler_result_free(&r);
+    topo_free(f.t);
+}
+
+static void slow_links_restored(void)
+{
+    fixture f;
+    setup(&f);
+    straggler s = {STRAGGLER_LINK, 1, 8, 0, INT_MAX};
+    straggler_plan p = {2, &s, 1, 0, 1, 1};
+    straggler_result r;
+    CHECK(straggler_run(&f.in, &p, &r, NULL) == 0);
+    printf("# node 1's NICs at 1/8: %.4f s against %.4f s\n", r.iters[0].iteration_s, r.baseline_s);
+    CHECK(r.iters[0].iteration_s > r.baseline_s * 1.01);
+    CHECK_EQ_INT(r.iters[0].held_up_by, -1);
+    CHECK_EQ_INT(r.iters[0].links_slowed, 1);
+    estimate_result e;
+    CHECK(trainsim_run(&f.in, TRAINSIM_ALL_RANKS, &e, NULL, NULL) == 0);
+    CHECK(e.iteration_s == r.baseline_s); /* the links are back */
+    estimate_result_free(&e);
+    straggler_result_free(&r);
+    topo_free(f.t);
+}
+
+static void random_is_seeded(void)
+{
+    fixture f;
+    setup(&f);
+    straggler_plan p = {8, NULL, 0, 0.05, 1.5, 7};
+    straggler_result a, b;
+    CHECK(straggler_run(&f.in, &p, &a, NULL) == 0);
+    CHECK(straggler_run(&f.in, &p, &b, NULL) == 0);
+    int slowed = 0, same = 1;
+    for (int i = 0; i < a.n; i++) {
+        slowed += a.iters[i].gpus_slowed;
+        same &= a.iters[i].iteration_s == b.iters[i].iteration_s;
+    }
+    CHECK(same);
+    CHECK(slowed > 0 && slowed < 8 * 32);
+    straggler_result_free(&a);
+    straggler_result_free(&b);
+    topo_free(f.t);
+}
+
+static void bad_input(void)
+{
+    straggler s;
+    cs_err err;
+    CHECK(straggler_parse("gpu:3:1.5:2-9", &s, &err) == 0 && s.target == 3 && s.from_iter == 2 &&
+          s.to_iter == 9 && s.factor == 1.5);
+    CHECK(straggler_parse("link:1:2", &s, &err) == 0 && s.kind == STRAGGLER_LINK);
+    CHECK(straggler_parse("disk:1:2", &s, &err) != 0);
+    CHECK_STR_CONTAINS(err.msg, "'disk' is not gpu or link");
+    CHECK(straggler_parse("gpu:x:2", &s, &err) != 0);
+    CHECK(straggler_parse("gpu:1:0.5", &s, &err) != 0);
+    CHECK_STR_CONTAINS(err.msg, "factor must be a number >= 1");
+    CHECK(straggler_parse("gpu:1:2:5-3", &s, &err) != 0);
+    CHECK_STR_CONTAINS(err.msg, "FROM-TO");
+    fixture f;
+    setup(&f);
+    s = (straggler){STRAGGLER_GPU, 32, 2, 0, 1};
+    straggler_plan p = {2, &s, 1, 0, 1, 1};
+    straggler_result r;
+    CHECK(straggler_run(&f.in, &p, &r, &err) != 0);
+    CHECK_STR_CONTAINS(err.msg, "GPU 32 does not exist; the job has 32");
+    topo_free(f.t);
+}
+
+TAP_MAIN({"none_is_the_baseline", none_is_the_baseline}, {"half_speed_gpu", half_speed_gpu},
+         {"slow_links_restored", slow_links_restored}, {"random_is_seeded", random_is_seeded},
+         {"bad_input", bad_input})
