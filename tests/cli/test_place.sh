@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# CLI tests of clustersim place and bench place: output columns, the CSV of
+# the placement, Lua place{}, and bad input (malformed CSV, wrong flags,
+# impossible memory): message with cause and place, exit 2, no file written.
+set -u
+source "$(dirname "$0")/lib.sh" "$1"
+G="$(dirname "$0")/../../../shared/placement/gnmt_v2_b128"
+
+expect_ok "help" "--mem-gib" place --help
+expect_ok "etf table" "simulated step: [0-9.]+ ms" place --graph "$G" --devices 4 --mem-gib 16 --algo etf
+expect_ok "csv row" "^etf,4,[0-9.]+,[0-9.]+,[0-9.]+" place --graph "$G" --devices 4 --mem-gib 16 --algo etf --format csv
+expect_ok "single = sum of compute" "^single,4,[0-9.]+,116.762000," place --graph "$G" --devices 4 --mem-gib 16 --algo single --format csv
+expect_ok "per-device limits" "^topo,2" place --graph "$G" --devices 2 --mem-gib 16,8 --algo topo --format csv
+expect_ok "system links" "^etf,4" place --graph "$G" --devices 4 --mem-gib 16 --algo etf --system dgx-h100 --format csv
+expect_ok "catalog model" "^auto,4" place --model llama2-7b --devices 4 --mem-gib 80 --format csv --evals 50
+expect_ok "placement csv" "simulated step" place --graph "$G" --devices 4 --mem-gib 16 --algo expert --csv "$tmp/p.csv"
+if [ "$(wc -l <"$tmp/p.csv")" -eq 2495 ] && head -1 "$tmp/p.csv" | grep -q "^id,name,device$"; then ok "csv rows"; else not_ok "csv rows"; fi
+
+expect_bad "impossible memory" "device 0 runs out of memory.*GiB more" place --graph "$G" --devices 4 --mem-gib 1 --algo single --csv "$tmp/no.csv"
+if [ ! -e "$tmp/no.csv" ]; then ok "no file on error"; else not_ok "no file on error"; fi
+expect_bad "nothing fits" "no device has room" place --graph "$G" --devices 4 --mem-gib 0.01 --algo etf
+expect_bad "unknown algo" "unknown algorithm 'fast'" place --graph "$G" --devices 4 --mem-gib 16 --algo fast
+expect_bad "bad comm" "linear:LATENCY_US,BYTES_PER_US" place --graph "$G" --devices 4 --mem-gib 16 --comm linear:1
+expect_bad "mem count" "one for every device" place --graph "$G" --devices 4 --mem-gib 1,2
+expect_bad "no graph" "--graph DIR or --model" place --devices 4 --mem-gib 16
+expect_bad "missing dir" "cannot open" place --graph "$tmp/none" --devices 4 --mem-gib 16
+mkdir -p "$tmp/g"
+printf 'id,name,compute_us,perm_mem_bytes,temp_mem_bytes,output_mem_bytes,colocation_group\n0,a,1,0,0,8,0\n1,b,x,0,0,8,1\n' >"$tmp/g/nodes.csv"
+printf 'src,dst,bytes\n0,1,8\n' >"$tmp/g/edges.csv"
+expect_bad "text in a number" "nodes.csv: line 3: column 'compute_us' is 'x'" place --graph "$tmp/g" --devices 2 --mem-gib 1
+printf 'id,name,compute_us,perm_mem_bytes,temp_mem_bytes,output_mem_bytes,colocation_group\n0,a,1,0,0,8,0\n1,b,1,0,0,8,1\n' >"$tmp/g/nodes.csv"
+printf 'src,dst,bytes\n0,1,8\n1,0,8\n' >"$tmp/g/edges.csv"
+expect_bad "cycle" "cycle" place --graph "$tmp/g" --devices 2 --mem-gib 1
+printf 'src,dst,bytes\n0,5,8\n' >"$tmp/g/edges.csv"
+expect_bad "unknown node" "edges.csv: line 2: edge 0 -> 5" place --graph "$tmp/g" --devices 2 --mem-gib 1
+printf 'src,bytes\n0,8\n' >"$tmp/g/edges.csv"
+expect_bad "missing column" "no column 'dst'" place --graph "$tmp/g" --devices 2 --mem-gib 1
+
+cat >"$tmp/p.lua" <<LUA
+local r = place{graph = "$G", devices = 4, mem_gib = 16, algo = "etf"}
+print(string.format("lua etf %.3f ms on %d devices", r.step_ms, #r.devices))
+LUA
+expect_ok "lua place" "lua etf [0-9.]+ ms on 4 devices" run "$tmp/p.lua"
+printf 'place{graph = "%s", devices = 4, mem_gib = 16, speed = 1}\n' "$G" >"$tmp/bad.lua"
+expect_bad "lua unknown key" "bad.lua:1:.*speed" run "$tmp/bad.lua"
+expect_ok "bench place" "speed-up" bench place --repeat 1
+tap_finish

@@ -1,0 +1,299 @@
+/* Unit tests: placement.
+ *   Hand-made graphs with known optimal schedules (independent chains
+ *   spread, a fork-join kept on one device when transfers are dear, a
+ *   diamond split when they are cheap); co-placement and a fusion that
+ *   would make a cycle; every placement within every device's memory by a
+ *   replay written here, apart from the placers' bookkeeping; malformed
+ *   CSV named with file and line; GNMT: auto never slower than one device
+ *   or the expert, and faster than m-ETF under tight memory. */
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "opgraph_csv.h"
+#include "placerun.h"
+#include "tap.h"
+
+#define GIB 1073741824.0
+
+static void node(opgraph *g, const char *name, double us, uint64_t out, int group)
+{
+    opg_node nd = {0, us, 0, 0, out, group, -1, g->n};
+    opg_add_node(g, name, &nd);
+}
+
+/* The test's own replay: kept bytes (persistent, outputs read outside the
+ * fused node or device or by no one, inputs received once per device)
+ * plus the largest scratch per device. */
+static void replay(const opgraph *g, const int *fused, const int *dev, int ndev, double *gib)
+{
+    double kept[PLACE_MAX_DEVICES] = {0}, peak[PLACE_MAX_DEVICES] = {0};
+    for (int v = 0; v < g->n; v++) {
+        const opg_node *o = &g->nodes[v];
+        int leaves = 1, any = 0, outside = 0;
+        double recv[PLACE_MAX_DEVICES] = {0};
+        for (int e = 0; e < g->m; e++) {
+            const opg_edge *ed = &g->edges[e];
+            if (ed->src != v)
+                continue;
+            any = 1;
+            outside |= dev[ed->dst] != dev[v] || fused[ed->dst] != fused[v];
+            if (dev[ed->dst] != dev[v])
+                recv[dev[ed->dst]] += (double)ed->bytes;
+        }
+        leaves = !any || outside;
+        kept[dev[v]] += (double)o->perm_bytes + (leaves ? (double)o->out_bytes : 0);
+        double scratch = (double)o->temp_bytes + (leaves ? 0 : (double)o->out_bytes);
+        peak[dev[v]] = scratch > peak[dev[v]] ? scratch : peak[dev[v]];
+        for (int d = 0; d < ndev; d++)
+            kept[d] += recv[d] < (double)o->out_bytes ? recv[d] : (double)o->out_bytes;
+    }
+    for (int d = 0; d < ndev; d++)
+        gib[d] = (kept[d] + peak[d]) / GIB;
+}
+
+static int within_memory(const opgraph *g, const placerun_input *in, const placerun_output *out)
+{
+    double gib[PLACE_MAX_DEVICES];
+    replay(g, out->prep.fused_of, out->res.op_dev, in->spec.ndev, gib);
+    int ok = 1;
+    for (int d = 0; d < in->spec.ndev; d++) {
+        ok &= gib[d] <= in->spec.mem_bytes[d] / GIB + 1e-12;
+        ok &= out->sim.peak_bytes[d] / GIB <= gib[d] + 1e-12; /* simulated within the model */
+        if (!ok)
+            printf("# device %d: replay %.6f GiB, simulated peak %.6f, limit %.6f\n", d, gib[d],
+                   out->sim.peak_bytes[d] / GIB, in->spec.mem_bytes[d] / GIB);
+    }
+    return ok;
+}
+
+/* Hand-made graphs: no co-placement (it would join every single-consumer
+ * operator to its consumer), transfers that cost their latency only. */
+static int coplace = 0, fuse = 1, evals = 500;
+static double bytes_per_us = 1e12;
+
+static placerun_input input(const opgraph *g, int ndev, double mem_gib, place_algo a,
+                            double latency_us)
+{
+    placerun_input in = {g, {ndev, {0}, latency_us, bytes_per_us}, a, coplace, fuse, NULL, evals};
+    for (int d = 0; d < ndev; d++)
+        in.spec.mem_bytes[d] = (uint64_t)(mem_gib * GIB);
+    return in;
+}
+
+static double step_of(const opgraph *g, int ndev, double mem_gib, place_algo a, double lat)
+{
+    placerun_input in = input(g, ndev, mem_gib, a, lat);
+    placerun_output out;
+    cs_err err;
+    double ms = -1;
+    if (placerun(&in, &out, &err) == 0 && within_memory(g, &in, &out))
+        ms = out.sim.step_us;
+    else
+        printf("# %s: %s\n", place_algo_name(a), err.msg);
+    placerun_free(&out);
+    return ms;
+}
+
+static void two_chains_spread(void)
+{
+    opgraph g;
+    opg_init(&g);
+    for (int c = 0; c < 2; c++)
+        for (int k = 0; k < 5; k++) {
+            node(&g, "op", 2, 8, -1);
+            if (k > 0)
+                opg_add_edge(&g, g.n - 2, g.n - 1, 8, 1);
+        }
+    CHECK(opg_finish(&g, NULL) == 0);
+    /* optimum: one chain per device, 5 x 2 us */
+    CHECK_REL(step_of(&g, 2, 1, PLACE_ETF, 0), 10, 1e-9);
+    CHECK_REL(step_of(&g, 2, 1, PLACE_SCT, 0), 10, 1e-9);
+    CHECK_REL(step_of(&g, 2, 1, PLACE_AUTO, 0), 10, 1e-9);
+    CHECK_REL(step_of(&g, 2, 1, PLACE_SINGLE, 0), 20, 1e-9);
+    opg_free(&g);
+}
+
+/* a -> {b, c} -> d, 1 us each, 100 us per transfer: one device is optimal (4 us). */
+static void fork_join(opgraph *g, double mid_us)
+{
+    opg_init(g);
+    node(g, "a", 1, 8, -1);
+    node(g, "b", mid_us, 8, -1);
+    node(g, "c", mid_us, 8, -1);
+    node(g, "d", 1, 8, -1);
+    opg_add_edge(g, 0, 1, 8, 1);
+    opg_add_edge(g, 0, 2, 8, 1);
+    opg_add_edge(g, 1, 3, 8, 1);
+    opg_add_edge(g, 2, 3, 8, 1);
+    CHECK(opg_finish(g, NULL) == 0);
+}
+
+static void dear_transfers_stay_together(void)
+{
+    opgraph g;
+    fork_join(&g, 1);
+    CHECK_REL(step_of(&g, 2, 1, PLACE_ETF, 100), 4, 1e-9);
+    CHECK_REL(step_of(&g, 2, 1, PLACE_AUTO, 100), 4, 1e-9);
+    opg_free(&g);
+}
+
+/* b and c 10 us, transfers 1 us: a and b on one device, c and d on the other:
+ * a 0-1, c 2-12 (after a transfer), d 12-13 (b ended at 11, its tensor at 12).
+ * Optimal: any split pays one transfer on the path a -> c -> d, 1 + 1 + 10 + 1. */
+static void cheap_transfers_split(void)
+{
+    opgraph g;
+    fork_join(&g, 10);
+    CHECK_REL(step_of(&g, 2, 1, PLACE_ETF, 1), 13, 1e-6);
+    CHECK_REL(step_of(&g, 2, 1, PLACE_AUTO, 1), 13, 1e-6);
+    CHECK_REL(step_of(&g, 2, 1, PLACE_SINGLE, 1), 22, 1e-9);
+    opg_free(&g);
+}
+
+/* a (group 0) -> b (group 1) -> c (group 0): fusing group 0 whole would
+ * make a cycle, so it is cut; d -> a: d has one consumer and joins a. */
+static void fusion_avoids_cycles(void)
+{
+    opgraph g;
+    opg_init(&g);
+    node(&g, "a", 1, 8, 0);
+    node(&g, "b", 1, 8, 1);
+    node(&g, "c", 1, 8, 0);
+    node(&g, "d", 1, 8, 2);
+    opg_add_edge(&g, 0, 1, 8, 1);
+    opg_add_edge(&g, 0, 2, 8, 1);
+    opg_add_edge(&g, 1, 2, 8, 1);
+    opg_add_edge(&g, 3, 0, 8, 1);
+    CHECK(opg_finish(&g, NULL) == 0);
+    place_prep p;
+    CHECK(place_prepare(&g, 0, 1, &p, NULL) == 0); /* units {a, c}, {b}, {d} */
+    CHECK_EQ_INT(p.nunits, 3);
+    CHECK_EQ_INT(p.split_units, 2);                /* {a, c} and {b} form a cycle */
+    CHECK(p.fused_of[0] != p.fused_of[2]);         /* a and c cut apart */
+    CHECK_EQ_INT(p.fused.n, 4);
+    place_prep_free(&p);
+    CHECK(place_prepare(&g, 1, 1, &p, NULL) == 0); /* d joins a, b joins c: one unit */
+    CHECK_EQ_INT(p.nunits, 1);
+    CHECK_EQ_INT(p.split_units, 0);
+    CHECK_EQ_INT(p.fused.n, 1);
+    place_prep_free(&p);
+    opg_free(&g);
+}
+
+static void memory_limit_splits(void)
+{
+    opgraph g;
+    opg_init(&g);
+    for (int k = 0; k < 8; k++) {
+        node(&g, "op", 1, (uint64_t)(0.25 * GIB), -1);
+        if (k > 0)
+            opg_add_edge(&g, k - 1, k, 1024, 1);
+    }
+    CHECK(opg_finish(&g, NULL) == 0);
+    /* 2 GiB of outputs, all kept without fusion, on 2 devices of 1.3 GiB */
+    fuse = 0;
+    for (int a = 0; a <= PLACE_ROUNDROBIN; a++)
+        if (a != PLACE_EXPERT && a != PLACE_SINGLE)
+            CHECK(step_of(&g, 2, 1.3, (place_algo)a, 1) > 0);
+    placerun_input in = input(&g, 2, 1.3, PLACE_SINGLE, 1);
+    placerun_output out;
+    cs_err err;
+    CHECK(placerun(&in, &out, &err) != 0);
+    CHECK_STR_CONTAINS(err.msg, "device 0 runs out of memory");
+    CHECK_STR_CONTAINS(err.msg, "0.700 GiB more");
+    placerun_free(&out);
+    fuse = 1;
+    opg_free(&g);
+}
+
+static const char *shared(void)
+{
+    const char *s = getenv("CLUSTERSIM_SHARED");
+    return s ? s : "../shared";
+}
+
+static void gnmt(void)
+{
+    char dir[1024];
+    snprintf(dir, sizeof dir, "%s/placement/gnmt_v2_b128", shared());
+    opgraph g;
+    cs_err err;
+    CHECK(opgraph_read_dir(dir, &g, &err) == 0);
+    CHECK_EQ_INT(g.n, 2494);
+    CHECK_EQ_INT(g.m, 4150);
+    coplace = 1;
+    bytes_per_us = 5701;
+    evals = 3000;
+    double lat = 134, single = step_of(&g, 4, 16, PLACE_SINGLE, lat);
+    double expert = step_of(&g, 4, 16, PLACE_EXPERT, lat), best = single < expert ? single : expert;
+    CHECK_REL(single, 116762, 1e-9); /* the sum of the compute times */
+    for (int a = 0; a <= PLACE_ROUNDROBIN; a++)
+        CHECK(step_of(&g, 4, 16, (place_algo)a, lat) > 0); /* each fits (replay inside) */
+    CHECK(step_of(&g, 4, 16, PLACE_AUTO, lat) <= best);
+    /* 2 GiB: one device is not enough; auto well ahead of m-ETF */
+    CHECK(step_of(&g, 4, 2, PLACE_SINGLE, lat) < 0);
+    double etf = step_of(&g, 4, 2, PLACE_ETF, lat), aut = step_of(&g, 4, 2, PLACE_AUTO, lat);
+    printf("# GNMT: single %.1f ms, expert %.1f ms; at 2 GiB m-ETF %.1f ms, auto %.1f ms\n",
+           single / 1e3, expert / 1e3, etf / 1e3, aut / 1e3);
+    CHECK(etf > 0 && aut > 0 && aut < 0.8 * etf && aut <= expert);
+    opg_free(&g);
+}
+
+/* Writes dir/nodes.csv and dir/edges.csv. */
+static void write_graph(const char *dir, const char *nodes, const char *edges)
+{
+    char p[1024];
+    mkdir(dir, 0700);
+    snprintf(p, sizeof p, "%s/nodes.csv", dir);
+    FILE *f = fopen(p, "w");
+    fputs(nodes, f);
+    fclose(f);
+    snprintf(p, sizeof p, "%s/edges.csv", dir);
+    f = fopen(p, "w");
+    fputs(edges, f);
+    fclose(f);
+}
+
+static void bad_csv(const char *nodes, const char *edges, const char *expect)
+{
+    char dir[] = "/tmp/cs_place_XXXXXX";
+    CHECK(mkdtemp(dir) != NULL);
+    write_graph(dir, nodes, edges);
+    opgraph g;
+    cs_err err;
+    CHECK(opgraph_read_dir(dir, &g, &err) != 0);
+    CHECK_STR_CONTAINS(err.msg, expect);
+    opg_free(&g);
+    char p[1100];
+    snprintf(p, sizeof p, "%s/nodes.csv", dir);
+    unlink(p);
+    snprintf(p, sizeof p, "%s/edges.csv", dir);
+    unlink(p);
+    rmdir(dir);
+}
+
+#define HEAD "id,name,compute_us,perm_mem_bytes,temp_mem_bytes,output_mem_bytes,colocation_group\n"
+
+static void malformed_csv(void)
+{
+    bad_csv("id,name,compute_us\n0,a,1\n", "src,dst,bytes\n", "no column 'perm_mem_bytes'");
+    bad_csv(HEAD "0,a,1,0,0,8,0\n1,b,fast,0,0,8,1\n", "src,dst,bytes\n",
+            "nodes.csv: line 3: column 'compute_us' is 'fast'");
+    bad_csv(HEAD "0,a,1,0,0,8,0\n", "src,dst,bytes\n0,7,8\n", "edges.csv: line 2: edge 0 -> 7");
+    bad_csv(HEAD "0,a,1,0,0,8,0\n1,b,1,0,0,8,1\n", "src,dst,bytes\n0,1,8\n1,0,8\n", "cycle");
+}
+
+int main(void)
+{
+    static const tap_case cases[] = {
+        {"two chains spread over two devices (optimum 10 us)", two_chains_spread},
+        {"fork-join with dear transfers stays on one device (optimum 4 us)", dear_transfers_stay_together},
+        {"diamond with cheap transfers splits (optimum 13 us)", cheap_transfers_split},
+        {"co-placement, and fusion cut where it would make a cycle", fusion_avoids_cycles},
+        {"memory limits split a chain; one device names its shortfall", memory_limit_splits},
+        {"GNMT: every placement fits; auto beats single/expert and m-ETF", gnmt},
+        {"malformed CSV: file, line and cause", malformed_csv},
+    };
+    return tap_run(cases, (int)(sizeof cases / sizeof cases[0]));
+}
