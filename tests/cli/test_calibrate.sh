@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# CLI tests of calibration: calibrate (synthetic measurements, recovery,
+# malformed files), validate kernels, --device-profile, topology.
+set -u
+source "$(dirname "$0")/lib.sh" "$1"
+
+syn=$tmp/syn.csv
+"$bin" calibrate --synthetic "$syn" --ranks 8 --seed 3 >"$out" 2>"$errf" && grep -q "670 rows" "$errf" && ok "calibrate --synthetic writes measurements" || not_ok "calibrate --synthetic"
+grep -q "^# device_name: synthetic H200" "$syn" && ok "synthetic file names its device" || not_ok "synthetic device line"
+expect_ok "calibrate fits the synthetic file" "gemm +bf16 +eff 0\.8[12]" calibrate "$syn" --out "$tmp/p.lua"
+expect_ok "calibrate prints held-out errors" "held-out errors" calibrate "$syn" --out "$tmp/p.lua"
+# recovery: the built-in model has gemm eff 0.821 and mem 4.3 TB/s
+eff=$(grep -oE "bf16 = \{ eff = [0-9.]+" "$tmp/p.lua" | head -1 | grep -oE "[0-9.]+$")
+awk -v e="$eff" 'BEGIN { exit !(e > 0.81 && e < 0.83) }' && ok "bf16 efficiency recovered ($eff vs 0.821)" || not_ok "bf16 efficiency $eff"
+expect_ok "validate kernels prints families" "gemm .* median <= 5%: met" validate kernels "$syn" --profile "$tmp/p.lua"
+expect_ok "validate kernels --all-rows" "every row" validate kernels "$syn" --profile "$tmp/p.lua" --all-rows
+
+# malformed measurement files: clear error with file and line, exit 2, no profile
+printf 'kernel,dtype,shape,m,n,k,batch,ranks,bytes,time_median_us,time_min_us,time_max_us,iterations\n' >"$tmp/nocol.csv"
+expect_bad "missing column" "nocol.csv: line 1: missing column 'flops'" calibrate "$tmp/nocol.csv" --out "$tmp/x.lua"
+{ head -5 "$syn"; echo "gemm,bf16,s,8,8,8,1,0,384,1024,fast,1,1,10"; } >"$tmp/text.csv"
+expect_bad "text in a number" "text.csv: line 6: column 'time_median_us': 'fast' is not a number" calibrate "$tmp/text.csv" --out "$tmp/x.lua"
+: >"$tmp/empty.csv"
+expect_bad "empty file" "empty.csv: line 1: empty file" calibrate "$tmp/empty.csv" --out "$tmp/x.lua"
+[ ! -e "$tmp/x.lua" ] && ok "no profile written on bad input" || not_ok "a profile was written"
+expect_bad "unknown device" "unknown device 'nosuch'" calibrate "$syn" --out "$tmp/x.lua" --device nosuch
+expect_bad "missing --out" "give MEASUREMENTS.csv and --out" calibrate "$syn"
+expect_bad "validate kernels without profile" "--profile" validate kernels "$syn"
+
+# --device-profile changes an estimate; a profile of another GPU is refused
+est=(estimate --system dgx-h200 --gpus 8 --model gpt3-175b --tp 8 --pp 1 --mbs 1 --gbs 8 --mode analytic --format csv)
+"$bin" "${est[@]}" >"$tmp/base.csv" 2>"$errf"
+sed -E 's/eff = 0\.8[0-9]+, fixed_s/eff = 0.4, fixed_s/' "$tmp/p.lua" >"$tmp/slow.lua"
+"$bin" "${est[@]}" --device-profile "$tmp/slow.lua" >"$tmp/slow.csv" 2>"$errf"
+if [ -s "$tmp/slow.csv" ] && ! cmp -s "$tmp/base.csv" "$tmp/slow.csv"; then ok "--device-profile changes the estimate"; else not_ok "--device-profile changed nothing"; fi
+expect_bad "profile of another GPU" "fitted on H200-SXM-141GB, but the system's GPUs are A100" \
+    estimate --system dgx-a100-80g --gpus 8 --model gpt3-175b --tp 8 --pp 1 --mbs 1 --gbs 8 --device-profile "$tmp/p.lua"
+expect_bad "broken profile" "device profile .*nocol.csv" "${est[@]}" --device-profile "$tmp/nocol.csv"
+expect_ok "search takes --device-profile" "tp" search --system dgx-h200 --gpus 64 --model gpt3-175b --gbs 64 --top 1 --device-profile "$tmp/p.lua"
+
+# topology
+expect_ok "topology describes this machine" "cores" topology --out "$tmp/topo.lua"
+grep -q "cores = " "$tmp/topo.lua" && ok "topology writes Lua" || not_ok "topology Lua"
+expect_ok "topology synthetic" "4 NUMA nodes, 32 cores" topology --synthetic "pack:2 numa:2 core:8 pu:2"
+expect_bad "topology bad synthetic" "not a synthetic topology" topology --synthetic "pack:x"
+
+tap_finish
