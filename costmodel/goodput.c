@@ -461,11 +461,13 @@ static double mean_goodput(const goodput_job *job, const goodput_policy *p, doub
 double goodput_best_interval(const goodput_job *job, const goodput_policy *p, int runs,
                              uint64_t seed, double lo_s, double hi_s)
 {
+    if (runs > GOODPUT_SEARCH_RUNS)
+        runs = GOODPUT_SEARCH_RUNS;
     const double phi = (sqrt(5.0) - 1) / 2;
     double a = log(lo_s), b = log(hi_s);
     double c = b - phi * (b - a), d = a + phi * (b - a);
     double fc = mean_goodput(job, p, exp(c), runs, seed), fd = mean_goodput(job, p, exp(d), runs, seed);
-    for (int i = 0; i < 40 && b - a > 1e-3; i++) {
+    for (int i = 0; i < 40 && b - a > 0.01; i++) { /* 1% in the interval: the optimum is flat */
         if (fc >= fd) {
             b = d, d = c, fd = fc;
             c = b - phi * (b - a);

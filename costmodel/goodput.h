@@ -146,9 +146,11 @@ void goodput_simulate(const goodput_job *job, const goodput_policy *p, uint64_t 
 int goodput_runs(const goodput_job *job, const goodput_policy *p, int runs, uint64_t seed,
                  goodput_stats *out, cs_err *err);
 
-/* The interval with the best mean goodput over runs (the same seeds for
- * every interval tried, so the comparison is not noise), by golden-section
- * search on the logarithm of the interval between lo_s and hi_s. */
+/* The interval with the best mean goodput over runs (at most
+ * GOODPUT_SEARCH_RUNS; the same seeds for every interval tried, so the
+ * comparison is not noise), by golden-section search on the logarithm of
+ * the interval between lo_s and hi_s, to 1%. */
+#define GOODPUT_SEARCH_RUNS 200
 double goodput_best_interval(const goodput_job *job, const goodput_policy *p, int runs,
                              uint64_t seed, double lo_s, double hi_s);
 

@@ -19,7 +19,8 @@ static void bench_help(void)
         "       clustersim bench job [--system NAME] [--gpus N] [--steps K] [--compute-ms T]\n"
         "                            [--allreduce SIZE] [--format F]\n"
         "       clustersim bench search [--threads N] [--top K]\n"
-        "       clustersim bench place [--graph DIR] [--repeat R]\n\n"
+        "       clustersim bench place [--graph DIR] [--repeat R]\n"
+        "       clustersim bench faults [--runs K]\n\n"
         "engine:     hold model on the event queue: N pending events (default 1000000),\n"
         "            each event scheduling one more; prints events/s.\n"
         "collective: one all-reduce (default 1G, ring) over every GPU of N nodes (default\n"
@@ -31,6 +32,8 @@ static void bench_help(void)
         "            search --help): closed-form layouts/s per thread, search wall time.\n"
         "place:      m-ETF and m-SCT on the GNMT graph (clustersim bench place --help):\n"
         "            placement seconds beside Baechi's.\n"
+        "faults:     goodput runs of a 54-day, 16,384-GPU job per second (clustersim bench\n"
+        "            faults --help).\n"
         "Peak memory is the process's peak resident set (getrusage), so run one\n"
         "benchmark per process to read it per case.\n");
 }
@@ -243,6 +246,8 @@ int cmd_bench(int argc, char **argv)
         return cmd_bench_search(argc - 1, argv + 1);
     if (strcmp(which, "place") == 0)
         return cmd_bench_place(argc - 1, argv + 1);
+    if (strcmp(which, "faults") == 0)
+        return cmd_bench_faults(argc - 1, argv + 1);
     bench_opts o = {1000000, 20000000, 1, 128, 256, 100, 1.0, 1ULL << 30, "dgx-h100",
                     COLL_ALGO_RING, CLI_TABLE};
     if (strcmp(which, "job") == 0)
@@ -256,6 +261,7 @@ int cmd_bench(int argc, char **argv)
         return bench_collective(&o);
     if (strcmp(which, "job") == 0)
         return bench_job(&o);
-    return cli_bad_input("bench", "unknown benchmark '%s'; valid: engine, collective, job, search, place",
+    return cli_bad_input("bench", "unknown benchmark '%s'; valid: engine, collective, job, search, place, "
+                         "faults",
                          which);
 }
