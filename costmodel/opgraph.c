@@ -167,19 +167,3 @@ int opg_finish(opgraph *g, cs_err *err)
     }
     return 0;
 }
-
-double opg_total_compute_us(const opgraph *g)
-{
-    double t = 0;
-    for (int v = 0; v < g->n; v++)
-        t += g->nodes[v].compute_us;
-    return t;
-}
-
-uint64_t opg_total_mem_bytes(const opgraph *g)
-{
-    uint64_t t = 0;
-    for (int v = 0; v < g->n; v++)
-        t += g->nodes[v].perm_bytes + g->nodes[v].temp_bytes + g->nodes[v].out_bytes;
-    return t;
-}

@@ -59,10 +59,6 @@ int opg_finish(opgraph *g, cs_err *err);
 
 static inline const char *opg_name(const opgraph *g, int v) { return g->names + g->nodes[v].name_off; }
 
-/* Sums over the nodes. */
-double opg_total_compute_us(const opgraph *g);
-uint64_t opg_total_mem_bytes(const opgraph *g); /* perm + temp + out */
-
 /* A training step of catalog model m on one device of type dev, microbatch
  * mbs, as an operator graph: per layer the forward operators of
  * costmodel/workload in a chain, the loss, then the backward operators in
