@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "checkpoint.h"
 #include "lua_collective.h"
 #include "lua_describe.h"
 #include "lua_goodput.h"
@@ -110,7 +111,8 @@ int lua_api_opt_bool(lua_State *L, int idx, const char *what, const char *key, i
 /* ---- estimate{...} and simulate{...} ------------------------------------------ */
 
 static const char *const run_keys[] = {"system", "nodes", "gpus", "model", "seq", "layout",
-                                       "mode", "ranks", "check_memory", "device_profile", NULL};
+                                       "mode", "ranks", "check_memory", "device_profile", "storage_gbs",
+                                       NULL};
 
 #define TIMELINE_META "clustersim.timeline"
 
@@ -279,6 +281,24 @@ static void read_layout(lua_State *L, const char *what, const model_desc *m, lon
     lua_pop(L, 1);
 }
 
+/* The result's `checkpoint` table: the layout's checkpoint and its times
+ * (costmodel/checkpoint) at storage_gbs GB/s of shared storage. */
+static void push_checkpoint(lua_State *L, const model_desc *m, const layout_desc *l,
+                            const sys_node_type *node, double storage_gbs)
+{
+    ckpt_storage st = {storage_gbs * 1e9, storage_gbs * 1e9};
+    ckpt_cost c;
+    if (ckpt_cost_of(m, l, node, &st, &c, NULL) != 0)
+        return;
+    num_field f[] = {{"total_gb", c.total_bytes / 1e9}, {"gpu_gb", c.gpu_bytes / 1e9},
+                     {"node_gb", c.node_bytes / 1e9}, {"sync_s", c.sync_s},
+                     {"snapshot_s", c.snapshot_s}, {"peer_copy_s", c.peer_copy_s},
+                     {"reload_s", c.reload_s}, {"memory_reload_s", c.memory_reload_s}};
+    lua_createtable(L, 0, (int)(sizeof f / sizeof f[0]));
+    push_numbers(L, f, (int)(sizeof f / sizeof f[0]));
+    lua_setfield(L, -2, "checkpoint");
+}
+
 static int timeline_gc(lua_State *L)
 {
     timeline_free(luaL_checkudata(L, 1, TIMELINE_META));
@@ -326,6 +346,7 @@ static int run(lua_State *L, int simulate)
     const char *profile_path = lua_api_opt_string(L, 1, W, "device_profile", NULL);
     if (profile_path && profile_apply(profile_path, sys.groups[0].node.gpu, &profile, &eff, &err) != 0)
         fail_err(L, W, &err);
+    double storage_gbs = lua_api_opt_number(L, 1, W, "storage_gbs", 2000, 1e-6, 1e9);
     /* Nothing below raises before t is freed: Lua errors would skip the free. */
     topo *t = NULL;
     if (topo_build(&sys, &t, &err) != 0)
@@ -336,8 +357,10 @@ static int run(lua_State *L, int simulate)
     int rc = strcmp(mode, "analytic") == 0 ? estimate_analytic(&in, &r, &err)
              : tl                          ? trainsim_record(&in, tm, &r, tl, NULL, &err)
                                            : trainsim_run(&in, tm, &r, NULL, &err);
-    if (rc == 0)
+    if (rc == 0) {
         push_result(L, &in, &r, sys.name, tl);
+        push_checkpoint(L, &m, &l, &sys.groups[0].node, storage_gbs);
+    }
     estimate_result_free(&r);
     topo_free(t);
     if (rc != 0)

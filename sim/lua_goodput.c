@@ -3,11 +3,14 @@
 
 #include <lauxlib.h>
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "faultmodel.h"
 #include "goodput.h"
 #include "lua_api.h"
+#include "report.h"
+#include "svg_job.h"
 #include "system.h"
 
 #define W "goodput"
@@ -16,7 +19,7 @@
 static const char *const keys[] = {
     "gpus", "days", "failures_per_gpu_day", "rates", "fault_model", "system", "nodes",
     "checkpoint", "checkpoint_s", "stall_s", "restart_s", "detect_s", "reload_s", "spares",
-    "repair_h", "interval_s", "weibull_shape", "planned_per_day", "runs", "seed", NULL};
+    "repair_h", "interval_s", "weibull_shape", "planned_per_day", "runs", "seed", "svg", NULL};
 
 static double required(lua_State *L, const char *key)
 {
@@ -126,6 +129,28 @@ static void read_job(lua_State *L, goodput_job *job, goodput_policy *p, int *run
     *seed = (int)lua_api_opt_int(L, 1, W, "seed", 1, 0, 0x7fffffff);
 }
 
+/* svg = "name.svg": the first run along time, into the scenario's reports. */
+static void write_svg(lua_State *L, const goodput_job *job, const goodput_policy *p, int seed)
+{
+    const char *name = lua_api_opt_string(L, 1, W, "svg", NULL);
+    if (!name)
+        return;
+    cs_err err;
+    FILE *f = report_begin(lua_api_reports(L), name, &err);
+    if (!f)
+        luaL_error(L, W ": svg: %s", err.msg);
+    goodput_trace tr;
+    goodput_run one;
+    goodput_simulate(job, p, (uint64_t)seed, &one, &tr);
+    char title[200];
+    snprintf(title, sizeof title, "checkpoint %s every %.0f s: goodput %.4f",
+             goodput_ckpt_name(p->kind), p->interval_s, one.goodput);
+    int rc = svg_job_write(f, &tr, job->horizon_s, title, &err);
+    goodput_trace_free(&tr); /* before any error: luaL_error does not return */
+    if (rc != 0)
+        luaL_error(L, W ": svg: %s", err.msg);
+}
+
 static void set(lua_State *L, const char *key, double v)
 {
     lua_pushnumber(L, v);
@@ -152,6 +177,7 @@ static int api_goodput(lua_State *L)
     goodput_stats st;
     if (goodput_runs(&job, &p, runs, (uint64_t)seed, &st, &err) != 0)
         luaL_error(L, W ": %s", err.msg);
+    write_svg(L, &job, &p, seed);
     lua_createtable(L, 0, 12);
     set(L, "runs", st.runs);
     set(L, "mtbf_hours", mtbf / 3600);

@@ -316,6 +316,7 @@ assert float(rows["async"]["effective_percent"]) > float(rows["sync"]["effective
 PY
 then ok "llama3_failures: interruptions near the published 466, async ahead of sync"
 else not_ok "llama3_failures: interruptions near the published 466, async ahead of sync"; fi
+check_svg "llama3_failures: the job's picture renders" "$sc/l3/llama3_job.svg"
 bad_run "run goodput without a rate" "bad.lua:1: goodput: give failures_per_gpu_day, or rates" \
     'goodput{gpus = 8, days = 1, checkpoint_s = 10}\n'
 bad_run "run goodput async without a stall" "needs 'stall_s'" \

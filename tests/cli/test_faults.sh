@@ -132,4 +132,21 @@ expect_bad "stragglers: factor below 1" "factor must be a number >= 1" "${st[@]}
 expect_bad "stragglers: probability above 1" "is not a probability" "${st[@]}" --slow-prob 2
 expect_bad "stragglers: node out of range" "node 9 does not exist" "${st[@]}" --slow link:9:2
 
+# the Lua faces: goodput{} by class with spares and a picture, estimate{}.checkpoint
+cat >"$tmp/g.lua" <<'LUA'
+local c = estimate{system = "dgx-h100", gpus = 64, model = "llama2-7b", tp = 8, mbs = 1, gbs = 64,
+                   mode = "analytic", storage_gbs = 100}.checkpoint
+assert(math.abs(c.total_gb / (6738415616 * 14 / 1e9) - 1) < 0.001, c.total_gb)
+local g = goodput{system = "dgx-h100", gpus = 16384, days = 10, fault_model = "llama3",
+                  rates = {nic = 1e-6}, checkpoint_s = c.sync_s, spares = 2, repair_h = 12,
+                  runs = 20, svg = "job.svg"}
+print(string.format("%.1f %.1f %.1f", g.interruptions_mean, g.by_class.nic, g.spare_wait_hours_mean))
+LUA
+expect_ok "goodput{} by class with spares" "^[0-9.]+ [0-9.]+ [0-9.]+$" run --out "$tmp/lo" "$tmp/g.lua"
+check_svg "goodput{} svg renders" "$tmp/lo/job.svg"
+printf 'goodput{system = "dgx-h100", gpus = 64, days = 1, rates = {dimm = 1}, checkpoint_s = 1}\n' >"$tmp/b.lua"
+expect_bad "goodput{} unknown class" "b.lua:1: goodput: rates: 'dimm' is not a component class" run --out "$tmp/bo" "$tmp/b.lua"
+printf 'goodput{system = "dgx-h100", gpus = 64, days = 1, rates = {gpu = 0}, checkpoint_s = 1}\n' >"$tmp/b.lua"
+expect_bad "goodput{} zero rate" "rates.gpu must be a positive number" run --out "$tmp/bo" "$tmp/b.lua"
+
 tap_finish

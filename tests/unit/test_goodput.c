@@ -192,6 +192,31 @@ static void trace_adds_up(void)
     goodput_trace_free(&tr);
 }
 
+/* Jumping whole cycles (no trace) gives what the step-by-step loop (trace
+ * on) gives: sync, and async with the write shorter and longer than the
+ * interval. */
+static void fast_forward_is_exact(void)
+{
+    goodput_job job = job_of(3 * HOUR, 600);
+    job.horizon_s = 20 * 24 * HOUR;
+    job.planned_per_s = 1 / (24 * HOUR);
+    goodput_policy ps[] = {{GOODPUT_SYNC, 300, 30, 0, 0}, {GOODPUT_ASYNC, 60, 1, 40, 0},
+                           {GOODPUT_MEMORY, 20, 0.5, 45, 5}};
+    for (int i = 0; i < 3; i++) {
+        goodput_run fast, slow;
+        goodput_trace tr;
+        goodput_simulate(&job, &ps[i], 11, &fast, NULL);
+        goodput_simulate(&job, &ps[i], 11, &slow, &tr);
+        goodput_trace_free(&tr);
+        CHECK_EQ_INT(fast.interruptions, slow.interruptions);
+        CHECK_EQ_INT(fast.planned, slow.planned);
+        CHECK_REL(fast.useful_s, slow.useful_s, 1e-9);
+        CHECK_REL(fast.lost_s, slow.lost_s, 1e-9);
+        CHECK_REL(fast.ckpt_s, slow.ckpt_s, 1e-9);
+        CHECK_REL(fast.down_s, slow.down_s, 1e-9);
+    }
+}
+
 static void bad_input(void)
 {
     goodput_job job = job_of(HOUR, 600);
@@ -224,4 +249,5 @@ TAP_MAIN({"daly_formulas", daly_formulas}, {"best_interval_matches_daly", best_i
          {"async_beats_sync", async_beats_sync}, {"same_seed_same_run", same_seed_same_run},
          {"sources_add_up", sources_add_up}, {"spares_and_repairs", spares_and_repairs},
          {"log_replay_by_hand", log_replay_by_hand}, {"trace_adds_up", trace_adds_up},
+         {"fast_forward_is_exact", fast_forward_is_exact},
          {"bad_input", bad_input})
