@@ -79,8 +79,11 @@ int hwtopo_load(const char *synthetic, hwtopo *out, cs_err *err)
     hwloc_topology_t t;
     if (hwloc_topology_init(&t) != 0)
         return cs_fail(err, "hwloc: cannot initialise a topology");
+    /* PCI devices come from Linux's sysfs; the libpciaccess plugin ("pci")
+     * finds the same ones and leaks what it allocates. */
     int rc = synthetic ? hwloc_topology_set_synthetic(t, synthetic)
-                       : hwloc_topology_set_io_types_filter(t, HWLOC_TYPE_FILTER_KEEP_IMPORTANT);
+                       : hwloc_topology_set_io_types_filter(t, HWLOC_TYPE_FILTER_KEEP_IMPORTANT) ||
+                             hwloc_topology_set_components(t, HWLOC_TOPOLOGY_COMPONENTS_FLAG_BLACKLIST, "pci");
     if (rc != 0 || hwloc_topology_load(t) != 0) {
         hwloc_topology_destroy(t);
         return synthetic ? cs_fail(err, "hwloc: '%s' is not a synthetic topology (e.g. "
