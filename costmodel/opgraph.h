@@ -61,8 +61,11 @@ static inline const char *opg_name(const opgraph *g, int v) { return g->names + 
 
 /* A training step of catalog model m on one device of type dev, microbatch
  * mbs, as an operator graph: per layer the forward operators of
- * costmodel/workload in a chain, the loss, then the backward operators in
- * reverse; each backward operator reads its forward operator's output and
+ * costmodel/workload wired as the layer is (the layer input into norm1 and
+ * the first residual add, Q, K and V projections in parallel into the
+ * attention core, the first residual's output into norm2 and the second
+ * residual add), the loss, then the backward operators, each forward edge
+ * reversed; each backward operator reads its forward operator's output and
  * shares its colocation group.  Weight-holding operators carry their
  * parameters' persistent memory (16 bytes per parameter: 16-bit weight and
  * gradient, fp32 master, Adam moments).  expert_devices > 0 pins layer i to

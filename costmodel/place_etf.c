@@ -144,7 +144,15 @@ static void commit(sched *c, pick k)
 static int stuck(const sched *c, const char *algo, cs_err *err)
 {
     const place_prep *p = c->p;
-    int u = p->fused.nodes[c->ready[0]].group, best = 0;
+    int v = c->ready[0], u = p->fused.nodes[v].group, best = 0, d0 = c->unit_dev[u];
+    if (d0 >= 0) { /* its unit is already on d0: only the inputs it receives there are new */
+        double room = ((double)c->s->mem_bytes[d0] - (double)c->used[d0]) / 1073741824.0;
+        double need = (double)c->recv[(size_t)v * (size_t)c->s->ndev + (size_t)d0] / 1073741824.0;
+        return cs_fail(err, "%s: no room for '%s': its unit is on device %d, which has %.3f GiB "
+                       "free of %.3f GiB, and the inputs it receives there need %.3f GiB (%.3f GiB "
+                       "more)", algo, opg_name(&p->fused, v), d0, room,
+                       c->s->mem_bytes[d0] / 1073741824.0, need, need - room);
+    }
     for (int d = 1; d < c->s->ndev; d++)
         if (c->s->mem_bytes[d] - c->used[d] > c->s->mem_bytes[best] - c->used[best])
             best = d;

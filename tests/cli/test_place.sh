@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # CLI tests of clustersim place and bench place: output columns, the CSV of
-# the placement, Lua place{}, and bad input (malformed CSV, wrong flags,
+# the placement, the llama2-7b graph (units per layer, spread over devices
+# within memory), Lua place{}, and bad input (malformed CSV, wrong flags,
 # impossible memory): message with cause and place, exit 2, no file written.
 set -u
 source "$(dirname "$0")/lib.sh" "$1"
@@ -13,6 +14,12 @@ expect_ok "single = sum of compute" "^single,4,[0-9.]+,116.762000," place --grap
 expect_ok "per-device limits" "^topo,2" place --graph "$G" --devices 2 --mem-gib 16,8 --algo topo --format csv
 expect_ok "system links" "^etf,4" place --graph "$G" --devices 4 --mem-gib 16 --algo etf --system dgx-h100 --format csv
 expect_ok "catalog model" "^auto,4" place --model llama2-7b --devices 4 --mem-gib 80 --format csv --evals 50
+# llama2-7b with co-placement: 97 units (3 per layer), not one; 50 GiB < its 125.6 GiB on one device
+expect_ok "catalog model units" "^etf,4,[0-9.]+,[0-9.]+,[0-9.]+,[0-9.]+,[0-9.]+,193,97$" place --model llama2-7b --system dgx-h100 --devices 4 --mem-gib 50 --algo etf --format csv
+expect_ok "catalog model spread" "simulated step" place --model llama2-7b --system dgx-h100 --devices 4 --mem-gib 50 --algo etf
+if [ "$(awk '$1 ~ /^[0-3]$/ && $2 > 0 && $4 <= 50 {n++} END {print n + 0}' "$out")" -ge 2 ]; then ok "catalog model on several devices within 50 GiB"; else not_ok "catalog model on several devices within 50 GiB"; fi
+expect_bad "catalog model too small" "runs out of memory" place --model llama2-7b --devices 4 --mem-gib 50 --algo single
+expect_bad "unit's device full" "its unit is on device [0-3], which has" place --model llama2-7b --system dgx-h100 --devices 4 --mem-gib 40 --algo etf
 expect_ok "placement csv" "simulated step" place --graph "$G" --devices 4 --mem-gib 16 --algo expert --csv "$tmp/p.csv"
 if [ "$(wc -l <"$tmp/p.csv")" -eq 2495 ] && head -1 "$tmp/p.csv" | grep -q "^id,name,device$"; then ok "csv rows"; else not_ok "csv rows"; fi
 

@@ -5,12 +5,20 @@
  *   would make a cycle; every placement within every device's memory by a
  *   replay written here, apart from the placers' bookkeeping; malformed
  *   CSV named with file and line; GNMT: auto never slower than one device
- *   or the expert, and faster than m-ETF under tight memory. */
+ *   or the expert, and faster than m-ETF under tight memory; the graph of a
+ *   catalog transformer: residual and Q/K/V branches, the workload's compute
+ *   and weights, several units per layer, placed over devices within memory. */
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <string.h>
+
+#include "device.h"
+#include "layout.h"
+#include "opcost.h"
 #include "opgraph_csv.h"
+#include "workload.h"
 #include "placerun.h"
 #include "tap.h"
 
@@ -240,6 +248,83 @@ static void gnmt(void)
     opg_free(&g);
 }
 
+static int find_node(const opgraph *g, const char *name)
+{
+    for (int v = 0; v < g->n; v++)
+        if (strcmp(opg_name(g, v), name) == 0)
+            return v;
+    return -1;
+}
+
+static int indeg(const opgraph *g, int v) { return v < 0 ? -1 : g->in_start[v + 1] - g->in_start[v]; }
+static int outdeg(const opgraph *g, int v) { return v < 0 ? -1 : g->out_start[v + 1] - g->out_start[v]; }
+
+/* llama2-7b: a DAG with the layer's real fan-out, the workload's compute
+ * and the model's weights; co-placement leaves several units per layer, and
+ * below one device's need m-ETF and auto spread it within memory. */
+static void catalog_model(void)
+{
+    model_desc m;
+    cs_err err;
+    opgraph g;
+    const char *gpu = "H100-SXM5-80GB";
+    CHECK(model_find("llama2-7b", &m, &err) == 0);
+    CHECK(opg_from_model(&m, gpu, 1, 4, &g, &err) == 0); /* opg_finish: no cycle */
+    /* the layer input feeds norm1 and residual1; residual1 feeds norm2 and residual2 */
+    CHECK_EQ_INT(outdeg(&g, find_node(&g, "layer0/dropout+residual2")), 3); /* +its grad */
+    CHECK_EQ_INT(outdeg(&g, find_node(&g, "layer0/dropout+residual1")), 3);
+    CHECK_EQ_INT(indeg(&g, find_node(&g, "layer1/dropout+residual1")), 2);
+    CHECK_EQ_INT(outdeg(&g, find_node(&g, "layer0/norm1")), 4); /* q, k, v, its grad */
+    int att = find_node(&g, "layer0/attention (fused)");
+    CHECK_EQ_INT(indeg(&g, att), 3);
+    double act = (double)m.seq_len * m.hidden * 2;
+    for (int i = g.in_start[att]; i < g.in_start[att + 1]; i++)
+        CHECK_REL((double)g.edges[g.in_edge[i]].bytes, act, 1e-12); /* MHA: K, V as wide as Q */
+    CHECK_EQ_INT(indeg(&g, find_node(&g, "layer0/norm1_grad")), 4); /* dq, dk, dv, saved */
+    /* compute: the workload's operators per layer, forward and backward */
+    layout_desc l;
+    layout_init(&l, &m);
+    l.mbs = l.gbs = 1;
+    opcost_eff e;
+    opcost_eff_default(&e);
+    workload_op w[WORKLOAD_MAX_OPS];
+    int nw = workload_layer_ops(&m, &l, dev_find(gpu, NULL), &e, w);
+    double want = 0, got = 0, perm = 0;
+    for (int k = 0; k < nw; k++)
+        want += (w[k].fwd_s + w[k].bwd_s) * 1e6 * m.layers;
+    for (int v = 0; v < g.n; v++) {
+        if (strncmp(opg_name(&g, v), "layer", 5) == 0)
+            got += g.nodes[v].compute_us;
+        perm += (double)g.nodes[v].perm_bytes;
+    }
+    CHECK_REL(got, want, 1e-9);
+    CHECK_REL(perm, 16 * (m.layers * model_params_per_layer(&m) + model_embedding_params(&m)), 1e-6);
+    place_prep p;
+    CHECK(place_prepare(&g, 1, 1, &p, NULL) == 0);
+    printf("# llama2-7b: %d operators, %d units, %d fused nodes\n", g.n, p.nunits, p.fused.n);
+    CHECK(p.nunits >= 3 * m.layers);
+    place_prep_free(&p);
+    /* 4 devices of 50 GiB: one device (125 GiB) cannot hold it */
+    coplace = 1;
+    bytes_per_us = 5701;
+    CHECK(step_of(&g, 4, 50, PLACE_SINGLE, 134) < 0);
+    place_algo algos[] = {PLACE_ETF, PLACE_AUTO};
+    for (int a = 0; a < 2; a++) {
+        placerun_input in = input(&g, 4, 50, algos[a], 134);
+        in.max_evals = 50;
+        placerun_output out;
+        int rc = placerun(&in, &out, &err), used = 0;
+        CHECK(rc == 0 && within_memory(&g, &in, &out));
+        for (int d = 0; rc == 0 && d < 4; d++)
+            used += out.sim.peak_bytes[d] > 0;
+        CHECK(used >= 2);
+        printf("# llama2-7b at 4 x 50 GiB: %s %.3f ms on %d devices\n", place_algo_name(algos[a]),
+               rc == 0 ? out.sim.step_us / 1e3 : -1.0, used);
+        placerun_free(&out);
+    }
+    opg_free(&g);
+}
+
 /* Writes dir/nodes.csv and dir/edges.csv. */
 static void write_graph(const char *dir, const char *nodes, const char *edges)
 {
@@ -294,6 +379,7 @@ int main(void)
         {"memory limits split a chain; one device names its shortfall", memory_limit_splits},
         {"GNMT: every placement fits; auto beats single/expert and m-ETF", gnmt},
         {"malformed CSV: file, line and cause", malformed_csv},
+        {"llama2-7b graph: residual and Q/K/V branches, units per layer, spread", catalog_model},
     };
     return tap_run(cases, (int)(sizeof cases / sizeof cases[0]));
 }
