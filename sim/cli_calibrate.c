@@ -198,13 +198,9 @@ static int write_synthetic(const cal_opts *o)
     FILE *f = NULL;
     report_set *r = NULL;
     if (calib_synthesize(&truth, (int)o->ranks, o->noise, (unsigned long)o->seed, &rows, &n, &err) == 0) {
-        char dir[1024];
-        snprintf(dir, sizeof dir, "%s", o->synthetic);
-        char *slash = strrchr(dir, '/');
-        if (slash)
-            *slash = 0;
-        r = report_new(slash ? dir : ".");
-        f = report_begin(r, slash ? slash + 1 : o->synthetic, &err);
+        const char *name;
+        r = report_for_path(o->synthetic, &name);
+        f = report_begin(r, name, &err);
     }
     if (f)
         calib_csv_write(f, rows, n, &info);

@@ -22,13 +22,9 @@ static void topology_help(void)
 
 static int write_lua(const char *path, const hwtopo *t, cs_err *err)
 {
-    char dir[1024];
-    snprintf(dir, sizeof dir, "%s", path);
-    char *slash = strrchr(dir, '/');
-    if (slash)
-        *slash = 0;
-    report_set *r = report_new(slash ? (dir[0] ? dir : "/") : ".");
-    FILE *f = report_begin(r, slash ? slash + 1 : path, err);
+    const char *name;
+    report_set *r = report_for_path(path, &name);
+    FILE *f = report_begin(r, name, err);
     if (f)
         hwtopo_write_lua(f, t);
     int rc = f ? report_commit(r, err) : -1;

@@ -94,13 +94,8 @@ void profile_write(FILE *f, const calib_profile *p, const char *source,
 int profile_save(const char *path, const calib_profile *p, const char *source,
                  const calib_summary *heldout, cs_err *err)
 {
-    char dir[1024];
-    snprintf(dir, sizeof dir, "%s", path);
-    char *slash = strrchr(dir, '/');
-    const char *name = slash ? slash + 1 : path;
-    if (slash)
-        *slash = 0;
-    report_set *r = report_new(slash ? (dir[0] ? dir : "/") : ".");
+    const char *name;
+    report_set *r = report_for_path(path, &name);
     FILE *f = report_begin(r, name, err);
     int rc = f ? 0 : -1;
     if (f)
