@@ -245,6 +245,26 @@ static void gnmt(void)
     printf("# GNMT: single %.1f ms, expert %.1f ms; at 2 GiB m-ETF %.1f ms, auto %.1f ms\n",
            single / 1e3, expert / 1e3, etf / 1e3, aut / 1e3);
     CHECK(etf > 0 && aut > 0 && aut < 0.8 * etf && aut <= expert);
+    /* m-SCT's LP (primal simplex from its warm start): at most one favourite
+     * parent per node, as the LP's in-degree rows require */
+    place_prep p;
+    CHECK(place_prepare(&g, 1, 1, &p, NULL) == 0);
+    place_spec sp = {4, {0}, lat, bytes_per_us};
+    int *fav = malloc(sizeof *fav * (size_t)p.fused.n);
+    int *parents = calloc((size_t)p.fused.n, sizeof *parents);
+    CHECK(place_sct_favourites(&p.fused, &sp, fav, &err) == 0);
+    int nfav = 0, twice = 0;
+    for (int v = 0; v < p.fused.n; v++)
+        if (fav[v] >= 0) {
+            nfav++;
+            twice += ++parents[fav[v]] > 1;
+        }
+    printf("# GNMT m-SCT: %d favourite children among %d nodes\n", nfav, p.fused.n);
+    CHECK(nfav > 0);
+    CHECK_EQ_INT(twice, 0);
+    free(fav);
+    free(parents);
+    place_prep_free(&p);
     opg_free(&g);
 }
 
