@@ -1,6 +1,7 @@
 /* cli: shared option parsing and error printing for the commands. */
 #include "cli.h"
 
+#include <getopt.h>
 #include <stdarg.h>
 #include <string.h>
 #include <sys/resource.h>
@@ -66,6 +67,22 @@ int cli_parse_nonnegative(const char *cmd, const char *opt, const char *text, do
     cs_err err;
     return units_parse_positive(text, opt, 1, out, &err) == 0 ? CLI_OK
                                                                : cli_bad_err(cmd, &err);
+}
+
+int cli_getopt_each(const char *cmd, int argc, char **argv, const struct option *opts,
+                    cli_option_fn fn, void *ctx)
+{
+    int c, rc;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        if (c == '?')
+            return cli_bad_option(cmd, argc, argv);
+        if ((rc = fn(c, optarg, ctx)))
+            return rc;
+    }
+    if (optind < argc)
+        return cli_bad_input(cmd, "unexpected argument '%s'", argv[optind]);
+    return CLI_OK;
 }
 
 int cli_wants_help(int argc, char **argv)

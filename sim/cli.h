@@ -32,6 +32,15 @@ int cli_parse_size(const char *cmd, const char *opt, const char *text, uint64_t 
 int cli_parse_positive(const char *cmd, const char *opt, const char *text, double *out);
 int cli_parse_nonnegative(const char *cmd, const char *opt, const char *text, double *out);
 
+/* Runs getopt_long over argv (options only, from argv[1]) and hands each
+ * option to fn(c, optarg, ctx), stopping at the first non-zero status it
+ * returns; an unknown option or a stray argument is an error naming it.
+ * Returns CLI_OK or the exit status. */
+typedef int (*cli_option_fn)(int c, const char *arg, void *ctx);
+struct option;
+int cli_getopt_each(const char *cmd, int argc, char **argv, const struct option *opts,
+                    cli_option_fn fn, void *ctx);
+
 /* True when argv holds -h or --help (checked before any other parsing). */
 int cli_wants_help(int argc, char **argv);
 

@@ -59,8 +59,9 @@ static int parse_choice(const char *opt, const char *text, const char *a, const 
     return cli_bad_input(CMD, "%s: '%s' is not one of %s, %s", opt, text, a, b);
 }
 
-static int parse_one(int c, const char *arg, est_opts *o)
+static int parse_one(int c, const char *arg, void *ctx)
 {
+    est_opts *o = ctx;
     switch (c) {
     case O_MODE: return parse_choice("--mode", arg, "sim", "analytic", &o->analytic);
     case O_RANKS: return parse_choice("--ranks", arg, "folded", "all", &o->all_ranks);
@@ -90,16 +91,9 @@ static int parse_opts(int argc, char **argv, est_opts *o)
     cli_layoutopt_table(opts, own, NOWN);
     memset(o, 0, sizeof *o);
     cli_layoutopt_init(&o->lf);
-    int c, rc;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-        if (c == '?')
-            return cli_bad_option(CMD, argc, argv);
-        if ((rc = parse_one(c, optarg, o)))
-            return rc;
-    }
-    if (optind < argc)
-        return cli_bad_input(CMD, "unexpected argument '%s'", argv[optind]);
+    int rc;
+    if ((rc = cli_getopt_each(CMD, argc, argv, opts, parse_one, o)))
+        return rc;
     if ((rc = cli_layoutopt_check(CMD, &o->lf)))
         return rc;
     if (o->out_dir && o->analytic)

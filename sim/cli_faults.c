@@ -166,8 +166,9 @@ static int parse_fault_model(const char *arg, faults_opts *o)
     return CLI_OK;
 }
 
-static int parse_one(int c, const char *arg, faults_opts *o)
+static int parse_one(int c, const char *arg, void *ctx)
 {
+    faults_opts *o = ctx;
     cs_err err;
     switch (c) {
     case O_RUNS: return cli_parse_int(CMD, "--runs", arg, 1, 1000000, &o->runs);
@@ -283,16 +284,9 @@ static int parse_opts(int argc, char **argv, faults_opts *o)
     struct option opts[CLI_LAYOUTOPT_TABLE(NOWN)];
     cli_layoutopt_table(opts, own, NOWN);
     init_opts(o);
-    int c, rc;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-        if (c == '?')
-            return cli_bad_option(CMD, argc, argv);
-        if ((rc = parse_one(c, optarg, o)))
-            return rc;
-    }
-    if (optind < argc)
-        return cli_bad_input(CMD, "unexpected argument '%s'", argv[optind]);
+    int rc;
+    if ((rc = cli_getopt_each(CMD, argc, argv, opts, parse_one, o)))
+        return rc;
     return check_opts(o);
 }
 

@@ -81,8 +81,9 @@ static int parse_ckpt(const char *arg, search_opts *o)
     return CLI_OK;
 }
 
-static int parse_one(int c, const char *arg, search_opts *o)
+static int parse_one(int c, const char *arg, void *ctx)
 {
+    search_opts *o = ctx;
     cs_err err;
     switch (c) {
     case O_SYSTEM: o->system = arg; return CLI_OK;
@@ -135,16 +136,9 @@ static int parse_opts(int argc, char **argv, search_opts *o)
     o->storage_gbs = 2000, o->restart_s = 660;
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
     o->threads = cores > 0 ? cores : 1;
-    int c, rc;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-        if (c == '?')
-            return cli_bad_option(CMD, argc, argv);
-        if ((rc = parse_one(c, optarg, o)))
-            return rc;
-    }
-    if (optind < argc)
-        return cli_bad_input(CMD, "unexpected argument '%s'", argv[optind]);
+    int rc;
+    if ((rc = cli_getopt_each(CMD, argc, argv, opts, parse_one, o)))
+        return rc;
     if (!o->system)
         return cli_bad_input(CMD, "--system is required (see 'clustersim system')");
     if (!o->gpus && !o->nodes)

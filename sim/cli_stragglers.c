@@ -66,8 +66,9 @@ static int parse_slow(const char *arg, strag_opts *o)
     return CLI_OK;
 }
 
-static int parse_one(int c, const char *arg, strag_opts *o)
+static int parse_one(int c, const char *arg, void *ctx)
 {
+    strag_opts *o = ctx;
     switch (c) {
     case O_SLOW: return parse_slow(arg, o);
     case O_PROB: return cli_parse_positive(CMD, "--slow-prob", arg, &o->prob);
@@ -95,16 +96,9 @@ static int parse_opts(int argc, char **argv, strag_opts *o)
     memset(o, 0, sizeof *o);
     cli_layoutopt_init(&o->lf);
     o->iterations = 20, o->seed = 1, o->factor = 1.5;
-    int c, rc;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-        if (c == '?')
-            return cli_bad_option(CMD, argc, argv);
-        if ((rc = parse_one(c, optarg, o)))
-            return rc;
-    }
-    if (optind < argc)
-        return cli_bad_input(CMD, "unexpected argument '%s'", argv[optind]);
+    int rc;
+    if ((rc = cli_getopt_each(CMD, argc, argv, opts, parse_one, o)))
+        return rc;
     if (o->prob > 1)
         return cli_bad_input(CMD, "--slow-prob: %g is not a probability (0 to 1)", o->prob);
     if (o->factor < 1)
