@@ -7,7 +7,7 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 
-packages=(gcc pkg-config meson ninja-build python3 liblua5.4-dev libgsl-dev libhwloc-dev libcsv-dev libglpk-dev
+packages=(gcc g++ pkg-config meson ninja-build python3 liblua5.4-dev libgsl-dev libhwloc-dev libcsv-dev libglpk-dev
           librsvg2-bin)  # rsvg-convert: the tests render every SVG the scenarios write
 
 install_missing() {

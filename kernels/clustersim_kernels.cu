@@ -24,6 +24,7 @@
 #include <cuda_fp16.h>
 #include <cuda_fp8.h>
 #include <cuda_runtime.h>
+#include <mma.h>
 #ifndef CS_NO_NCCL
 #include <nccl.h>
 #endif
@@ -316,84 +317,18 @@ static void run_gemm(const Opts &o, int cc)
     CKB(cublasLtDestroy(lt.h));
 }
 
-// ---- fused attention (FlashAttention-style forward, our own) -----------------------
-//
-// One block computes kBr query rows of one (sequence, head) and streams the
-// keys and values through shared memory kBc rows at a time, keeping the
-// running maximum and sum of the softmax (online softmax) so the score
-// matrix never reaches memory.  256 threads: four per query row.  Scalar
-// FMAs (no tensor cores): a reference tiling, not a tuned kernel; compare
-// with PyTorch's (kernels/sdpa_torch.py).  Q, K, V, O: [bh][seq][D].
+// ---- fused attention (FlashAttention-style forward, our own): attention_fwd.cuh -----------
 
-constexpr int kBr = 64, kBc = 64, kThreads = 256;
-
-template <class T> __device__ __forceinline__ float to_f(T x) { return (float)x; }
-template <> __device__ __forceinline__ float to_f(__nv_bfloat16 x) { return __bfloat162float(x); }
-template <> __device__ __forceinline__ float to_f(__half x) { return __half2float(x); }
-
-template <class T, int D>
-__global__ void __launch_bounds__(kThreads) attention_fwd(const T *Q, const T *K, const T *V, T *O,
-                                                          int sq, int sk, float scale)
-{
-    extern __shared__ unsigned char smem_raw[];
-    T *Qs = (T *)smem_raw, *Ks = Qs + kBr * D, *Vs = Ks + kBc * D;
-    float *S = (float *)(Vs + kBc * D);
-    const int bh = blockIdx.y, q0 = blockIdx.x * kBr, tid = threadIdx.x;
-    const int r = tid / 4, part = tid % 4;
-    const T *q = Q + (size_t)bh * sq * D, *k = K + (size_t)bh * sk * D, *v = V + (size_t)bh * sk * D;
-    for (int i = tid; i < kBr * D; i += kThreads)
-        Qs[i] = q0 + i / D < sq ? q[(size_t)q0 * D + i] : T(0.0f);
-    float o[D / 4], m = -INFINITY, l = 0;
-    for (int d = 0; d < D / 4; d++) o[d] = 0;
-    for (int k0 = 0; k0 < sk; k0 += kBc) {
-        __syncthreads(); // the previous tile is no longer read
-        for (int i = tid; i < kBc * D; i += kThreads) {
-            bool in = k0 + i / D < sk;
-            Ks[i] = in ? k[(size_t)k0 * D + i] : T(0.0f);
-            Vs[i] = in ? v[(size_t)k0 * D + i] : T(0.0f);
-        }
-        __syncthreads();
-        float tmax = -INFINITY;
-        for (int j = part; j < kBc; j += 4) { // scores of this thread's keys
-            float s = -INFINITY;
-            if (k0 + j < sk) {
-                s = 0;
-                for (int d = 0; d < D; d++) s += to_f(Qs[r * D + d]) * to_f(Ks[j * D + d]);
-                s *= scale;
-            }
-            S[r * kBc + j] = s;
-            tmax = fmaxf(tmax, s);
-        }
-        tmax = fmaxf(tmax, __shfl_xor_sync(0xffffffffu, tmax, 1));
-        tmax = fmaxf(tmax, __shfl_xor_sync(0xffffffffu, tmax, 2));
-        float m_new = fmaxf(m, tmax), psum = 0;
-        for (int j = part; j < kBc; j += 4) {
-            float p = __expf(S[r * kBc + j] - m_new);
-            S[r * kBc + j] = p;
-            psum += p;
-        }
-        psum += __shfl_xor_sync(0xffffffffu, psum, 1);
-        psum += __shfl_xor_sync(0xffffffffu, psum, 2);
-        float alpha = __expf(m - m_new);
-        l = l * alpha + psum;
-        m = m_new;
-        __syncwarp(); // the row's probabilities come from its four threads
-        for (int d = 0; d < D / 4; d++) {
-            float acc = o[d] * alpha;
-            for (int j = 0; j < kBc; j++) acc += S[r * kBc + j] * to_f(Vs[j * D + part * (D / 4) + d]);
-            o[d] = acc;
-        }
-    }
-    if (q0 + r < sq)
-        for (int d = 0; d < D / 4; d++)
-            O[((size_t)bh * sq + q0 + r) * D + part * (D / 4) + d] = T(o[d] / l);
-}
+#include "attention_fwd.cuh"
 
 template <class T, int D>
 static void attention_launch(const T *Q, const T *K, const T *V, T *O, int bh, int sq, int sk)
 {
-    size_t smem = (size_t)(kBr + 2 * kBc) * D * sizeof(T) + (size_t)kBr * kBc * sizeof(float);
-    CK(cudaFuncSetAttribute(attention_fwd<T, D>, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)smem));
+    const size_t smem = attention_smem_bytes<T, D>();
+    static bool raised = false; // the opt-in above 48 KB, once per instantiation (out of the timed loop)
+    if (!raised)
+        CK(cudaFuncSetAttribute(attention_fwd<T, D>, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)smem));
+    raised = true;
     dim3 grid((sq + kBr - 1) / kBr, bh);
     attention_fwd<T, D><<<grid, kThreads, smem>>>(Q, K, V, O, sq, sk, 1.0f / sqrtf((float)D));
     CK(cudaGetLastError());
@@ -406,47 +341,56 @@ static void attention_any(int hd, const T *Q, const T *K, const T *V, T *O, int 
     else attention_launch<T, 128>(Q, K, V, O, bh, sq, sk);
 }
 
-// Compares the kernel with a CPU reference on a small case whose lengths
-// are not multiples of the tiles; a wrong kernel stops the run.
-static void attention_check()
+// The largest absolute difference between the kernel and the reference on
+// a small case whose lengths are not multiples of the tiles.
+template <class T, int D>
+static double attention_check_one()
 {
-    const int bh = 2, sq = 100, sk = 77, D = 64;
-    size_t nq = (size_t)bh * sq * D, nk = (size_t)bh * sk * D;
-    __nv_bfloat16 *q = (__nv_bfloat16 *)dev_alloc(nq * 2), *k = (__nv_bfloat16 *)dev_alloc(nk * 2),
-                  *v = (__nv_bfloat16 *)dev_alloc(nk * 2), *o = (__nv_bfloat16 *)dev_alloc(nq * 2);
+    const int bh = 2, sq = 100, sk = 77;
+    const size_t nq = (size_t)bh * sq * D, nk = (size_t)bh * sk * D;
+    T *q = (T *)dev_alloc(nq * sizeof(T)), *k = (T *)dev_alloc(nk * sizeof(T)),
+      *v = (T *)dev_alloc(nk * sizeof(T)), *o = (T *)dev_alloc(nq * sizeof(T));
     fill(q, nq, 11, 2.0f), fill(k, nk, 12, 2.0f), fill(v, nk, 13, 1.0f);
-    attention_any(D, q, k, v, o, bh, sq, sk);
-    std::vector<__nv_bfloat16> hq(nq), hk(nk), hv(nk), ho(nq);
-    CK(cudaMemcpy(hq.data(), q, nq * 2, cudaMemcpyDeviceToHost));
-    CK(cudaMemcpy(hk.data(), k, nk * 2, cudaMemcpyDeviceToHost));
-    CK(cudaMemcpy(hv.data(), v, nk * 2, cudaMemcpyDeviceToHost));
-    CK(cudaMemcpy(ho.data(), o, nq * 2, cudaMemcpyDeviceToHost));
-    double worst = 0;
+    attention_launch<T, D>(q, k, v, o, bh, sq, sk);
+    std::vector<T> hq(nq), hk(nk), hv(nk), ho(nq);
+    CK(cudaMemcpy(hq.data(), q, nq * sizeof(T), cudaMemcpyDeviceToHost));
+    CK(cudaMemcpy(hk.data(), k, nk * sizeof(T), cudaMemcpyDeviceToHost));
+    CK(cudaMemcpy(hv.data(), v, nk * sizeof(T), cudaMemcpyDeviceToHost));
+    CK(cudaMemcpy(ho.data(), o, nq * sizeof(T), cudaMemcpyDeviceToHost));
+    double worst = 0, want[D];
     for (int b = 0; b < bh; b++)
         for (int i = 0; i < sq; i++) {
-            std::vector<double> s(sk);
-            double mx = -1e30, sum = 0;
-            for (int j = 0; j < sk; j++) {
-                double x = 0;
-                for (int d = 0; d < D; d++)
-                    x += (double)__bfloat162float(hq[((size_t)b * sq + i) * D + d]) *
-                         __bfloat162float(hk[((size_t)b * sk + j) * D + d]);
-                s[j] = x / std::sqrt((double)D);
-                mx = std::max(mx, s[j]);
-            }
-            for (int j = 0; j < sk; j++) sum += s[j] = std::exp(s[j] - mx);
-            for (int d = 0; d < D; d++) {
-                double want = 0;
-                for (int j = 0; j < sk; j++) want += s[j] / sum * __bfloat162float(hv[((size_t)b * sk + j) * D + d]);
-                worst = std::max(worst, std::fabs(want - __bfloat162float(ho[((size_t)b * sq + i) * D + d])));
-            }
+            attention_reference_row(&hq[((size_t)b * sq + i) * D], &hk[(size_t)b * sk * D],
+                                    &hv[(size_t)b * sk * D], sk, D, want);
+            for (int d = 0; d < D; d++)
+                worst = std::max(worst, std::fabs(want[d] - (double)(float)(ho[((size_t)b * sq + i) * D + d])));
         }
-    fprintf(stderr, "  attention self-check: max abs error %.2e against a CPU reference\n", worst);
-    if (!(worst < 2e-2)) die("attention self-check", "the fused kernel disagrees with the reference", __FILE__, __LINE__);
     CK(cudaFree(q));
     CK(cudaFree(k));
     CK(cudaFree(v));
     CK(cudaFree(o));
+    return worst;
+}
+
+// Checks every instantiation against the reference.  A wrong kernel costs
+// only the attention rows: the rest of the sweep still runs.
+static bool attention_check()
+{
+    const struct { const char *what; double err; } checks[] = {
+        {"bf16 d64", attention_check_one<__nv_bfloat16, 64>()},
+        {"bf16 d128", attention_check_one<__nv_bfloat16, 128>()},
+        {"fp16 d64", attention_check_one<__half, 64>()},
+        {"fp16 d128", attention_check_one<__half, 128>()},
+    };
+    bool ok = true;
+    for (const auto &c : checks) {
+        bool good = c.err < 2e-2; // bf16 rounding of P and O is about 4e-3 here
+        fprintf(stderr, "  attention self-check %-9s max abs error %.2e against a CPU reference%s\n",
+                c.what, c.err, good ? "" : ": WRONG");
+        ok = ok && good;
+    }
+    if (!ok) fprintf(stderr, "  attention: skipped, the fused kernel disagrees with the reference\n");
+    return ok;
 }
 
 template <class T>
@@ -472,7 +416,7 @@ static void attention_one(const Opts &o, const char *dtype, int bh, int seq, int
 // Sequence lengths 512..16k, 16 or 32 heads of 64 or 128, about 16k tokens.
 static void run_attention(const Opts &o)
 {
-    attention_check();
+    if (!attention_check()) return;
     for (int seq = 512; seq <= (o.quick ? 2048 : 16384); seq *= 2)
         for (int hd = 64; hd <= 128; hd *= 2)
             for (int heads = 16; heads <= 32; heads *= 2) {
@@ -830,7 +774,13 @@ int main(int argc, char **argv)
     Opts o;
     if (int rc = parse(argc, argv, o)) return rc;
     int ngpus = 0;
-    CK(cudaGetDeviceCount(&ngpus));
+    cudaError_t found = cudaGetDeviceCount(&ngpus);
+    if (found != cudaSuccess || ngpus == 0) { // checked first: nothing is written without a GPU
+        fprintf(stderr, "clustersim-kernels: no CUDA GPU is visible (%s); run it on a machine with an "
+                        "NVIDIA GPU and its driver (kernels/run_calibration.sh)\n",
+                found != cudaSuccess ? cudaGetErrorString(found) : "no devices");
+        return 1;
+    }
     CK(cudaSetDevice(0));
     std::string partial = std::string(o.out) + ".partial";
     g_out = fopen(partial.c_str(), "w");
