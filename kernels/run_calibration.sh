@@ -16,10 +16,13 @@ trap 'rm -rf "$tmpd"' EXIT
 nvcc=${NVCC:-$(command -v nvcc || echo /usr/local/cuda/bin/nvcc)}
 cuda=$(dirname "$(dirname "$nvcc")")
 
-# NCCL: the toolkit's, the system's, or the pip package PyTorch brings.
+# NCCL: the toolkit's, the system's, or the pip package PyTorch brings
+# (found by its header anywhere under the 'nvidia' namespace package, whose
+# layout differs between CUDA versions).
+pip_nccl_inc=$(python3 -c 'import nvidia; print("\n".join(nvidia.__path__))' 2>/dev/null |
+               xargs -r -I{} find {} -name nccl.h -path "*include*" 2>/dev/null | head -n1 | xargs -r dirname || true)
 nccl=(-DCS_NO_NCCL)
-for inc in "$cuda/include" /usr/local/include /usr/include \
-           "$(python3 -c 'import nvidia.nccl, os; print(os.path.dirname(nvidia.nccl.__file__) + "/include")' 2>/dev/null || true)"; do
+for inc in "$cuda/include" /usr/local/include /usr/include ${pip_nccl_inc:+"$pip_nccl_inc"}; do
     if [ -n "$inc" ] && [ -f "$inc/nccl.h" ]; then
         lib=$(dirname "$inc")/lib
         nccl=(-I"$inc" -L"$lib" -L"$cuda/lib" -L"$cuda/lib64" -Xlinker -rpath -Xlinker "$lib" -lnccl)
