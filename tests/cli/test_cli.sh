@@ -317,6 +317,8 @@ PY
 then ok "llama3_failures: interruptions near the published 466, async ahead of sync"
 else not_ok "llama3_failures: interruptions near the published 466, async ahead of sync"; fi
 check_svg "llama3_failures: the job's picture renders" "$sc/l3/llama3_job.svg"
+expect_ok "stragglers scenario (10 iterations)" "^GPU 5 at 1/2, 3 to 7 +0\.[0-9]+ .*GPU 5 \(stage 0\) x 5$" \
+    run --out "$sc/st" "$scen_dir/stragglers.lua" 10
 bad_run "run goodput without a rate" "bad.lua:1: goodput: give failures_per_gpu_day, or rates" \
     'goodput{gpus = 8, days = 1, checkpoint_s = 10}\n'
 bad_run "run goodput async without a stall" "needs 'stall_s'" \
