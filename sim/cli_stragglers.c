@@ -93,7 +93,7 @@ static int parse_opts(int argc, char **argv, strag_opts *o)
     cli_layoutopt_init(&o->lf);
     o->iterations = 20, o->seed = 1, o->factor = 1.5;
     int rc;
-    if ((rc = cli_getopt_each(CMD, argc, argv, opts, parse_one, o)))
+    if ((rc = cli_getopt_each(CMD, argc, argv, opts, NULL, parse_one, o)))
         return rc;
     if (o->prob > 1)
         return cli_bad_input(CMD, "--slow-prob: %g is not a probability (0 to 1)", o->prob);
