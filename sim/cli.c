@@ -70,18 +70,26 @@ int cli_parse_nonnegative(const char *cmd, const char *opt, const char *text, do
 }
 
 int cli_getopt_each(const char *cmd, int argc, char **argv, const struct option *opts,
-                    cli_option_fn fn, void *ctx)
+                    const cli_args *args, cli_option_fn fn, void *ctx)
 {
+    static const cli_args none = {0};
+    if (!args)
+        args = &none;
     int c, rc;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+    opterr = !args->quiet;
+    /* "+": getopt stops at the first positional instead of moving it to the end */
+    while ((c = getopt_long(argc, argv, args->in_order ? "+" : "", opts, NULL)) != -1) {
         if (c == '?')
             return cli_bad_option(cmd, argc, argv);
         if ((rc = fn(c, optarg, ctx)))
             return rc;
     }
-    if (optind < argc)
-        return cli_bad_input(cmd, "unexpected argument '%s'", argv[optind]);
+    if (args->first)
+        *args->first = optind;
+    else if (optind < argc)
+        return cli_bad_input(cmd, "unexpected argument '%s'%s", argv[optind],
+                             args->hint ? args->hint : "");
     return CLI_OK;
 }
 

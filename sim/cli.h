@@ -32,14 +32,26 @@ int cli_parse_size(const char *cmd, const char *opt, const char *text, uint64_t 
 int cli_parse_positive(const char *cmd, const char *opt, const char *text, double *out);
 int cli_parse_nonnegative(const char *cmd, const char *opt, const char *text, double *out);
 
-/* Runs getopt_long over argv (options only, from argv[1]) and hands each
- * option to fn(c, optarg, ctx), stopping at the first non-zero status it
- * returns; an unknown option or a stray argument is an error naming it.
- * Returns CLI_OK or the exit status. */
+/* What a command takes besides its options.  NULL (or every field 0): no
+ * positional argument, and getopt prints its own line before ours.  The
+ * other fields keep each command's messages as its users know them. */
+typedef struct cli_args {
+    int *first;       /* positional arguments allowed: set to the index of the first
+                         (argc when none); the command checks how many */
+    int in_order;     /* stop at the first positional: the rest is its own (run's script) */
+    const char *hint; /* after "unexpected argument 'X'" (e.g. "; see --help") */
+    int quiet;        /* getopt prints nothing of its own */
+} cli_args;
+
+/* Runs getopt_long over argv (options from argv[1]) and hands each option to
+ * fn(c, optarg, ctx), stopping at the first non-zero status it returns; an
+ * unknown option, or a stray argument where args allows none, is an error
+ * naming it.  The one option loop of every command.  Returns CLI_OK or the
+ * exit status. */
 typedef int (*cli_option_fn)(int c, const char *arg, void *ctx);
 struct option;
 int cli_getopt_each(const char *cmd, int argc, char **argv, const struct option *opts,
-                    cli_option_fn fn, void *ctx);
+                    const cli_args *args, cli_option_fn fn, void *ctx);
 
 /* True when argv holds -h or --help (checked before any other parsing). */
 int cli_wants_help(int argc, char **argv);

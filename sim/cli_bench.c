@@ -48,6 +48,25 @@ typedef struct bench_opts {
     cli_format fmt;
 } bench_opts;
 
+static int parse_one(int c, const char *arg, void *ctx)
+{
+    bench_opts *o = ctx;
+    cs_err err;
+    switch (c) {
+    case 'p': return cli_parse_int("bench", "--pending", arg, 1, 100000000, &o->pending);
+    case 'e': return cli_parse_int("bench", "--events", arg, 1, 2000000000, &o->events);
+    case 'S': return cli_parse_int("bench", "--seed", arg, 0, 0x7fffffff, &o->seed);
+    case 'n': return cli_parse_int("bench", "--nodes", arg, 1, 65536, &o->nodes);
+    case 'g': return cli_parse_int("bench", "--gpus", arg, 1, 1 << 20, &o->gpus);
+    case 'k': return cli_parse_int("bench", "--steps", arg, 1, 1000000, &o->steps);
+    case 'c': return cli_parse_positive("bench", "--compute-ms", arg, &o->compute_ms);
+    case 'z': return cli_parse_size("bench", "--size", arg, &o->size_bytes);
+    case 's': o->system = arg; return CLI_OK;
+    case 'a': return coll_algo_parse(arg, &o->algo, &err) ? cli_bad_err("bench", &err) : CLI_OK;
+    default: return cli_parse_format("bench", arg, &o->fmt); /* 'f' */
+    }
+}
+
 static int parse_bench(int argc, char **argv, bench_opts *o)
 {
     static const struct option opts[] = {
@@ -58,28 +77,8 @@ static int parse_bench(int argc, char **argv, bench_opts *o)
         {"allreduce", required_argument, 0, 'z'}, {"system", required_argument, 0, 's'},
         {"algo", required_argument, 0, 'a'},    {"format", required_argument, 0, 'f'},
         {0, 0, 0, 0}};
-    int c, rc = 0;
-    cs_err err;
-    optind = 1;
-    while (!rc && (c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-        switch (c) {
-        case 'p': rc = cli_parse_int("bench", "--pending", optarg, 1, 100000000, &o->pending); break;
-        case 'e': rc = cli_parse_int("bench", "--events", optarg, 1, 2000000000, &o->events); break;
-        case 'S': rc = cli_parse_int("bench", "--seed", optarg, 0, 0x7fffffff, &o->seed); break;
-        case 'n': rc = cli_parse_int("bench", "--nodes", optarg, 1, 65536, &o->nodes); break;
-        case 'g': rc = cli_parse_int("bench", "--gpus", optarg, 1, 1 << 20, &o->gpus); break;
-        case 'k': rc = cli_parse_int("bench", "--steps", optarg, 1, 1000000, &o->steps); break;
-        case 'c': rc = cli_parse_positive("bench", "--compute-ms", optarg, &o->compute_ms); break;
-        case 'z': rc = cli_parse_size("bench", "--size", optarg, &o->size_bytes); break;
-        case 's': o->system = optarg; break;
-        case 'a': rc = coll_algo_parse(optarg, &o->algo, &err) ? cli_bad_err("bench", &err) : 0; break;
-        case 'f': rc = cli_parse_format("bench", optarg, &o->fmt); break;
-        default: return cli_bad_option("bench", argc, argv);
-        }
-    }
-    if (!rc && optind < argc)
-        rc = cli_bad_input("bench", "unexpected argument '%s'; see --help", argv[optind]);
-    return rc;
+    static const cli_args args = {.hint = "; see --help"};
+    return cli_getopt_each("bench", argc, argv, opts, &args, parse_one, o);
 }
 
 static int bench_engine(const bench_opts *o)

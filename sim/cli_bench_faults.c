@@ -46,6 +46,12 @@ static void report(const char *what, int runs, double wall_s, const goodput_stat
            runs, wall_s, runs / wall_s, st->goodput_mean, st->interruptions_mean);
 }
 
+static int parse_runs(int c, const char *arg, void *runs)
+{
+    (void)c; /* --runs is the only option */
+    return cli_parse_int(CMD, "--runs", arg, 1, 10000000, runs);
+}
+
 int cmd_bench_faults(int argc, char **argv)
 {
     if (cli_wants_help(argc, argv)) {
@@ -54,13 +60,9 @@ int cmd_bench_faults(int argc, char **argv)
     }
     long runs = 1000;
     static const struct option opts[] = {{"runs", required_argument, 0, 'r'}, {0, 0, 0, 0}};
-    int c, rc;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1)
-        if (c != 'r' || (rc = cli_parse_int(CMD, "--runs", optarg, 1, 10000000, &runs)))
-            return c == 'r' ? rc : cli_bad_option(CMD, argc, argv);
-    if (optind < argc)
-        return cli_bad_input(CMD, "unexpected argument '%s'", argv[optind]);
+    int rc;
+    if ((rc = cli_getopt_each(CMD, argc, argv, opts, NULL, parse_runs, &runs)))
+        return rc;
     goodput_job one, classes;
     cs_err err;
     if (build_jobs(&one, &classes, &err) != 0)

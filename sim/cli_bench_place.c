@@ -50,6 +50,21 @@ static int one(const opgraph *g, place_algo a, int fuse, int repeat, double baec
     return CLI_OK;
 }
 
+typedef struct bench_place_opts {
+    const char *dir;
+    long repeat;
+} bench_place_opts;
+
+static int parse_one(int c, const char *arg, void *ctx)
+{
+    bench_place_opts *o = ctx;
+    if (c == 'g') {
+        o->dir = arg;
+        return CLI_OK;
+    }
+    return cli_parse_int(CMD, "--repeat", arg, 1, 1000, &o->repeat);
+}
+
 int cmd_bench_place(int argc, char **argv)
 {
     if (cli_wants_help(argc, argv)) {
@@ -58,37 +73,25 @@ int cmd_bench_place(int argc, char **argv)
     }
     static const struct option opts[] = {{"graph", required_argument, 0, 'g'},
                                          {"repeat", required_argument, 0, 'r'}, {0, 0, 0, 0}};
-    const char *dir = CS_SHARED_DIR "/placement/gnmt_v2_b128";
-    long repeat = 5;
-    int c, rc = 0;
-    optind = 1;
-    opterr = 0;
-    while (rc == 0 && (c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-        if (c == 'g')
-            dir = optarg;
-        else if (c == 'r')
-            rc = cli_parse_int(CMD, "--repeat", optarg, 1, 1000, &repeat);
-        else
-            return cli_bad_option(CMD, argc, argv);
-    }
-    if (rc == 0 && optind < argc)
-        rc = cli_bad_input(CMD, "unexpected argument '%s'; see --help", argv[optind]);
-    if (rc)
+    static const cli_args args = {.hint = "; see --help", .quiet = 1};
+    bench_place_opts o = {CS_SHARED_DIR "/placement/gnmt_v2_b128", 5};
+    int rc;
+    if ((rc = cli_getopt_each(CMD, argc, argv, opts, &args, parse_one, &o)))
         return rc;
     opgraph g;
     cs_err err;
-    if (opgraph_read_dir(dir, &g, &err) != 0) {
+    if (opgraph_read_dir(o.dir, &g, &err) != 0) {
         opg_free(&g);
         return cli_bad_err(CMD, &err);
     }
-    printf("graph %s: %d operators, %d edges; best of %ld runs\n", dir, g.n, g.m, repeat);
-    rc = one(&g, PLACE_ETF, 1, (int)repeat, 0.7);
+    printf("graph %s: %d operators, %d edges; best of %ld runs\n", o.dir, g.n, g.m, o.repeat);
+    rc = one(&g, PLACE_ETF, 1, (int)o.repeat, 0.7);
     if (!rc)
-        rc = one(&g, PLACE_SCT, 1, (int)repeat, 6.8);
+        rc = one(&g, PLACE_SCT, 1, (int)o.repeat, 6.8);
     if (!rc)
-        rc = one(&g, PLACE_ETF, 0, (int)repeat, 25);
+        rc = one(&g, PLACE_ETF, 0, (int)o.repeat, 25);
     if (!rc)
-        rc = one(&g, PLACE_SCT, 0, (int)repeat, 52);
+        rc = one(&g, PLACE_SCT, 0, (int)o.repeat, 52);
     opg_free(&g);
     return rc;
 }

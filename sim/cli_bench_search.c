@@ -71,6 +71,18 @@ static int run(search_input *in, int threads, int top)
     return rc == 0 ? CLI_OK : cli_bad_err(CMD, &err);
 }
 
+typedef struct bench_search_opts {
+    long threads, top;
+} bench_search_opts;
+
+static int parse_one(int c, const char *arg, void *ctx)
+{
+    bench_search_opts *o = ctx;
+    if (c == 't')
+        return cli_parse_int(CMD, "--threads", arg, 1, 1024, &o->threads);
+    return cli_parse_int(CMD, "--top", arg, 1, 10000, &o->top);
+}
+
 int cmd_bench_search(int argc, char **argv)
 {
     if (cli_wants_help(argc, argv)) {
@@ -79,21 +91,11 @@ int cmd_bench_search(int argc, char **argv)
     }
     static const struct option opts[] = {{"threads", required_argument, 0, 't'},
                                          {"top", required_argument, 0, 'k'}, {0, 0, 0, 0}};
-    long cores = sysconf(_SC_NPROCESSORS_ONLN), threads = cores > 0 ? cores : 1, top = 20;
-    int c, rc = CLI_OK;
-    optind = 1;
-    while (rc == CLI_OK && (c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-        if (c == 't')
-            rc = cli_parse_int(CMD, "--threads", optarg, 1, 1024, &threads);
-        else if (c == 'k')
-            rc = cli_parse_int(CMD, "--top", optarg, 1, 10000, &top);
-        else
-            return cli_bad_option(CMD, argc, argv);
-    }
-    if (rc != CLI_OK)
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    bench_search_opts o = {cores > 0 ? cores : 1, 20};
+    int rc;
+    if ((rc = cli_getopt_each(CMD, argc, argv, opts, NULL, parse_one, &o)))
         return rc;
-    if (optind < argc)
-        return cli_bad_input(CMD, "unexpected argument '%s'", argv[optind]);
     sys_system sys;
     topo *t = NULL;
     model_desc m;
@@ -108,7 +110,7 @@ int cmd_bench_search(int argc, char **argv)
     search_fix_init(&in.space.fix);
     printf("search benchmark: %s (sequence %d) on 1024 GPUs of dgx-a100-80g, global batch 1536\n",
            m.name, m.seq_len);
-    rc = run(&in, (int)threads, (int)top);
+    rc = run(&in, (int)o.threads, (int)o.top);
     topo_free(t);
     return rc;
 }

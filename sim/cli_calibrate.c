@@ -71,6 +71,25 @@ static const dev_type *device_of(const char *cmd, const char *given, const calib
     return NULL;
 }
 
+static int parse_one(int c, const char *arg, void *ctx)
+{
+    cal_opts *o = ctx;
+    switch (c) {
+    case 'o': o->out = arg; return CLI_OK;
+    case 'd': o->device = arg; return CLI_OK;
+    case 's': o->synthetic = arg; return CLI_OK;
+    case 'k': return cli_parse_int(CMD, "--folds", arg, 2, 20, &o->folds);
+    case 'r': return cli_parse_int(CMD, "--ranks", arg, 1, 1 << 16, &o->ranks);
+    case 'e': return cli_parse_int(CMD, "--seed", arg, 0, 1L << 40, &o->seed);
+    default: /* 'n': 0 turns the noise off; otherwise a positive sigma */
+        if (strcmp(arg, "0") == 0) {
+            o->noise = 0;
+            return CLI_OK;
+        }
+        return cli_parse_positive(CMD, "--noise", arg, &o->noise);
+    }
+}
+
 static int parse_cal(int argc, char **argv, cal_opts *o)
 {
     static const struct option opts[] = {
@@ -79,31 +98,14 @@ static int parse_cal(int argc, char **argv, cal_opts *o)
         {"ranks", required_argument, 0, 'r'},  {"noise", required_argument, 0, 'n'},
         {"seed", required_argument, 0, 'e'},   {0, 0, 0, 0}};
     *o = (cal_opts){NULL, NULL, NULL, NULL, 5, 1, 1, 0.02};
-    int c, rc = CLI_OK;
-    optind = 1;
-    while (rc == CLI_OK && (c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-        switch (c) {
-        case 'o': o->out = optarg; break;
-        case 'd': o->device = optarg; break;
-        case 's': o->synthetic = optarg; break;
-        case 'k': rc = cli_parse_int(CMD, "--folds", optarg, 2, 20, &o->folds); break;
-        case 'r': rc = cli_parse_int(CMD, "--ranks", optarg, 1, 1 << 16, &o->ranks); break;
-        case 'e': rc = cli_parse_int(CMD, "--seed", optarg, 0, 1L << 40, &o->seed); break;
-        case 'n':
-            if (strcmp(optarg, "0") == 0)
-                o->noise = 0;
-            else
-                rc = cli_parse_positive(CMD, "--noise", optarg, &o->noise);
-            break;
-        default: return cli_bad_option(CMD, argc, argv);
-        }
-    }
-    if (rc != CLI_OK)
+    int first, rc;
+    const cli_args args = {.first = &first};
+    if ((rc = cli_getopt_each(CMD, argc, argv, opts, &args, parse_one, o)))
         return rc;
-    if (optind < argc)
-        o->in = argv[optind++];
-    if (optind < argc)
-        return cli_bad_input(CMD, "unexpected argument '%s'", argv[optind]);
+    if (first < argc)
+        o->in = argv[first++];
+    if (first < argc)
+        return cli_bad_input(CMD, "unexpected argument '%s'", argv[first]);
     if (o->synthetic)
         return o->in || o->out ? cli_bad_input(CMD, "--synthetic writes measurements; it takes no "
                                                     "MEASUREMENTS.csv and no --out")
@@ -284,6 +286,21 @@ static void validate_kernels_help(void)
            "median and maximum absolute error |predicted - measured| / measured in percent.\n");
 }
 
+typedef struct vk_opts {
+    const char *profile;
+    int all; /* --all-rows */
+} vk_opts;
+
+static int parse_vk(int c, const char *arg, void *ctx)
+{
+    vk_opts *o = ctx;
+    if (c == 'p')
+        o->profile = arg;
+    else
+        o->all = 1;
+    return CLI_OK;
+}
+
 int cmd_validate_kernels(int argc, char **argv)
 {
     if (cli_wants_help(argc, argv)) {
@@ -293,30 +310,25 @@ int cmd_validate_kernels(int argc, char **argv)
     static const struct option opts[] = {{"profile", required_argument, 0, 'p'},
                                          {"all-rows", no_argument, 0, 'a'},
                                          {0, 0, 0, 0}};
-    const char *profile = NULL;
-    int all = 0, c;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-        if (c == 'p')
-            profile = optarg;
-        else if (c == 'a')
-            all = 1;
-        else
-            return cli_bad_option(VCMD, argc, argv);
-    }
-    if (optind != argc - 1 || !profile)
+    vk_opts o = {NULL, 0};
+    int first, rc;
+    const cli_args args = {.first = &first};
+    if ((rc = cli_getopt_each(VCMD, argc, argv, opts, &args, parse_vk, &o)))
+        return rc;
+    if (first != argc - 1 || !o.profile)
         return cli_bad_input(VCMD, "give MEASUREMENTS.csv and --profile PROFILE.lua (see --help)");
+    const char *csv = argv[first];
     calib_profile p;
     calib_meas *rows;
     int n;
     calib_devinfo info;
     cs_err err;
-    if (profile_load(profile, &p, &err) != 0 || calib_csv_read(argv[optind], &rows, &n, &info, &err) != 0)
+    if (profile_load(o.profile, &p, &err) != 0 || calib_csv_read(csv, &rows, &n, &info, &err) != 0)
         return cli_bad_err(VCMD, &err);
     calib_summary s;
-    calib_validate(&p, rows, n, all ? -1 : 0, &s);
-    printf("validate kernels: %s (%s, measured on %s) against %s, %s\n", profile, p.device,
-           p.measured_on, argv[optind], all ? "every row" : "held-out fold 0");
+    calib_validate(&p, rows, n, o.all ? -1 : 0, &s);
+    printf("validate kernels: %s (%s, measured on %s) against %s, %s\n", o.profile, p.device,
+           p.measured_on, csv, o.all ? "every row" : "held-out fold 0");
     int used = s.unpredicted;
     for (int g = 0; g < CALIB_NGROUP; g++)
         used += s.group[g].rows;

@@ -62,8 +62,9 @@ static int parse_mode(const char *text, coll_mode *mode)
                          text);
 }
 
-static int parse_one(int c, const char *arg, coll_opts *o)
+static int parse_one(int c, const char *arg, void *ctx)
 {
+    coll_opts *o = ctx;
     cs_err err;
     switch (c) {
     case 's': o->system = arg; return CLI_OK;
@@ -91,16 +92,10 @@ static int parse_opts(int argc, char **argv, coll_opts *o)
         {0, 0, 0, 0}};
     *o = (coll_opts){"dgx-h100", 1, 0, 2, COLL_ALLREDUCE, COLL_ALGO_AUTO, 1024, 1ULL << 30,
                      MODE_SIM, CLI_TABLE};
-    int c, rc;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-        if (c == '?')
-            return cli_bad_option("collective", argc, argv);
-        if ((rc = parse_one(c, optarg, o)))
-            return rc;
-    }
-    if (optind < argc)
-        return cli_bad_input("collective", "unexpected argument '%s'; see --help", argv[optind]);
+    static const cli_args args = {.hint = "; see --help"};
+    int rc;
+    if ((rc = cli_getopt_each("collective", argc, argv, opts, &args, parse_one, o)))
+        return rc;
     if (o->min_bytes > o->max_bytes)
         return cli_bad_input("collective", "--min (%llu bytes) is larger than --max (%llu bytes)",
                              (unsigned long long)o->min_bytes, (unsigned long long)o->max_bytes);

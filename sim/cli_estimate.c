@@ -92,7 +92,7 @@ static int parse_opts(int argc, char **argv, est_opts *o)
     memset(o, 0, sizeof *o);
     cli_layoutopt_init(&o->lf);
     int rc;
-    if ((rc = cli_getopt_each(CMD, argc, argv, opts, parse_one, o)))
+    if ((rc = cli_getopt_each(CMD, argc, argv, opts, NULL, parse_one, o)))
         return rc;
     if ((rc = cli_layoutopt_check(CMD, &o->lf)))
         return rc;

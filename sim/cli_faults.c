@@ -285,7 +285,7 @@ static int parse_opts(int argc, char **argv, faults_opts *o)
     cli_layoutopt_table(opts, own, NOWN);
     init_opts(o);
     int rc;
-    if ((rc = cli_getopt_each(CMD, argc, argv, opts, parse_one, o)))
+    if ((rc = cli_getopt_each(CMD, argc, argv, opts, NULL, parse_one, o)))
         return rc;
     return check_opts(o);
 }

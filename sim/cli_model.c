@@ -23,6 +23,17 @@ static void model_help(void)
     printf("Changing the shape of a built-in model drops its published count.\n");
 }
 
+typedef struct model_opts {
+    model_flags *f;
+    cli_format *fmt;
+} model_opts;
+
+static int parse_one(int c, const char *arg, void *ctx)
+{
+    model_opts *o = ctx;
+    return c == 'f' ? cli_parse_format(CMD, arg, o->fmt) : cli_modelopt_parse(CMD, c, arg, o->f);
+}
+
 /* Parses the flags; *name is the positional NAME or NULL. */
 static int parse_flags(int argc, char **argv, model_flags *f, cli_format *fmt, const char **name)
 {
@@ -32,19 +43,15 @@ static int parse_flags(int argc, char **argv, model_flags *f, cli_format *fmt, c
     opts[CLI_MODELOPT_COUNT + 1] = (struct option){0, 0, 0, 0};
     memset(f, 0, sizeof *f);
     *fmt = CLI_TABLE;
-    int c, rc;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-        if (c == '?')
-            return cli_bad_option(CMD, argc, argv);
-        rc = c == 'f' ? cli_parse_format(CMD, optarg, fmt) : cli_modelopt_parse(CMD, c, optarg, f);
-        if (rc)
-            return rc;
-    }
-    if (optind + 1 < argc)
+    model_opts o = {f, fmt};
+    int first, rc;
+    const cli_args args = {.first = &first};
+    if ((rc = cli_getopt_each(CMD, argc, argv, opts, &args, parse_one, &o)))
+        return rc;
+    if (first + 1 < argc)
         return cli_bad_input(CMD, "unexpected argument '%s'; one model NAME at most",
-                             argv[optind + 1]);
-    *name = optind < argc ? argv[optind] : NULL;
+                             argv[first + 1]);
+    *name = first < argc ? argv[first] : NULL;
     return CLI_OK;
 }
 

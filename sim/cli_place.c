@@ -91,6 +91,27 @@ static int parse_comm(const char *text, opts *o)
     return CLI_OK;
 }
 
+static int parse_one(int c, const char *arg, void *ctx)
+{
+    opts *o = ctx;
+    cs_err err;
+    switch (c) {
+    case 'g': o->graph = arg; return CLI_OK;
+    case 'm': o->model = arg; return CLI_OK;
+    case 'b': return cli_parse_int(CMD, "--mbs", arg, 1, 1 << 16, &o->mbs);
+    case 'n': return cli_parse_int(CMD, "--devices", arg, 1, PLACE_MAX_DEVICES, &o->devices);
+    case 'M': o->mem = arg; return CLI_OK;
+    case 'a': return place_algo_parse(arg, &o->algo, &err) ? cli_bad_err(CMD, &err) : CLI_OK;
+    case 'c': return parse_comm(arg, o);
+    case 's': o->system = arg; return CLI_OK;
+    case 'o': o->csv = arg; return CLI_OK;
+    case 'f': return cli_parse_format(CMD, arg, &o->fmt);
+    case 'P': o->coplace = 0; return CLI_OK;
+    case 'F': o->fuse = 0; return CLI_OK;
+    default: return cli_parse_int(CMD, "--evals", arg, 0, 100000000, &o->evals); /* 'e' */
+    }
+}
+
 static int parse(int argc, char **argv, opts *o)
 {
     static const struct option lo[] = {
@@ -101,30 +122,8 @@ static int parse(int argc, char **argv, opts *o)
         {"csv", required_argument, 0, 'o'},   {"format", required_argument, 0, 'f'},
         {"no-coplace", no_argument, 0, 'P'},  {"no-fuse", no_argument, 0, 'F'},
         {"evals", required_argument, 0, 'e'}, {0, 0, 0, 0}};
-    int c, rc = 0;
-    cs_err err;
-    optind = 1;
-    opterr = 0;
-    while (rc == 0 && (c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
-        switch (c) {
-        case 'g': o->graph = optarg; break;
-        case 'm': o->model = optarg; break;
-        case 'b': rc = cli_parse_int(CMD, "--mbs", optarg, 1, 1 << 16, &o->mbs); break;
-        case 'n': rc = cli_parse_int(CMD, "--devices", optarg, 1, PLACE_MAX_DEVICES, &o->devices); break;
-        case 'M': o->mem = optarg; break;
-        case 'a': rc = place_algo_parse(optarg, &o->algo, &err) ? cli_bad_err(CMD, &err) : 0; break;
-        case 'c': rc = parse_comm(optarg, o); break;
-        case 's': o->system = optarg; break;
-        case 'o': o->csv = optarg; break;
-        case 'f': rc = cli_parse_format(CMD, optarg, &o->fmt); break;
-        case 'P': o->coplace = 0; break;
-        case 'F': o->fuse = 0; break;
-        case 'e': rc = cli_parse_int(CMD, "--evals", optarg, 0, 100000000, &o->evals); break;
-        default: return cli_bad_option(CMD, argc, argv);
-        }
-    }
-    if (rc == 0 && optind < argc)
-        rc = cli_bad_input(CMD, "unexpected argument '%s'; see --help", argv[optind]);
+    static const cli_args args = {.hint = "; see --help", .quiet = 1};
+    int rc = cli_getopt_each(CMD, argc, argv, lo, &args, parse_one, o);
     if (rc == 0 && !o->graph == !o->model)
         rc = cli_bad_input(CMD, "give one of --graph DIR or --model NAME");
     if (rc == 0 && (!o->devices || !o->mem))

@@ -25,6 +25,16 @@ static void run_help(void)
            "A scenario error prints file, line and traceback and exits with status 2.\n");
 }
 
+static int parse_one(int c, const char *arg, void *ctx)
+{
+    scenario_opts *o = ctx;
+    if (c == 'o')
+        o->out_dir = arg;
+    else
+        o->allow_unsafe = 1;
+    return CLI_OK;
+}
+
 int cmd_run(int argc, char **argv)
 {
     if (argc > 1 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
@@ -35,20 +45,14 @@ int cmd_run(int argc, char **argv)
                                          {"allow-unsafe", no_argument, 0, 'u'},
                                          {0, 0, 0, 0}};
     scenario_opts o = {"out", 0, CS_VALIDATE_DIR};
-    int c;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "+", opts, NULL)) != -1) { /* stop at FILE.lua */
-        if (c == '?')
-            return cli_bad_option(CMD, argc, argv);
-        if (c == 'o')
-            o.out_dir = optarg;
-        else
-            o.allow_unsafe = 1;
-    }
-    if (optind >= argc)
+    int first, rc;
+    const cli_args args = {.first = &first, .in_order = 1}; /* what follows FILE.lua is its own */
+    if ((rc = cli_getopt_each(CMD, argc, argv, opts, &args, parse_one, &o)))
+        return rc;
+    if (first >= argc)
         return cli_bad_input(CMD, "name the scenario: clustersim run FILE.lua [args...]");
     cs_err err;
-    if (scenario_run(argv[optind], argv + optind + 1, argc - optind - 1, &o, &err) != 0) {
+    if (scenario_run(argv[first], argv + first + 1, argc - first - 1, &o, &err) != 0) {
         fprintf(stderr, "clustersim run: %s\n", err.msg);
         return CLI_BAD_INPUT;
     }

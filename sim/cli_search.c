@@ -137,7 +137,7 @@ static int parse_opts(int argc, char **argv, search_opts *o)
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
     o->threads = cores > 0 ? cores : 1;
     int rc;
-    if ((rc = cli_getopt_each(CMD, argc, argv, opts, parse_one, o)))
+    if ((rc = cli_getopt_each(CMD, argc, argv, opts, NULL, parse_one, o)))
         return rc;
     if (!o->system)
         return cli_bad_input(CMD, "--system is required (see 'clustersim system')");

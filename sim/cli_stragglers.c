@@ -2,15 +2,11 @@
  * slow GPUs or links, every rank simulated (sim/stragglers): the
  * distribution of iteration times and who held the others up. */
 #include <getopt.h>
-#include <gsl/gsl_sort.h>
-#include <gsl/gsl_statistics_double.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
 #include "cli_layoutopt.h"
-#include "cs_alloc.h"
 #include "stragglers.h"
 #include "table.h"
 
@@ -97,7 +93,7 @@ static int parse_opts(int argc, char **argv, strag_opts *o)
     cli_layoutopt_init(&o->lf);
     o->iterations = 20, o->seed = 1, o->factor = 1.5;
     int rc;
-    if ((rc = cli_getopt_each(CMD, argc, argv, opts, parse_one, o)))
+    if ((rc = cli_getopt_each(CMD, argc, argv, opts, NULL, parse_one, o)))
         return rc;
     if (o->prob > 1)
         return cli_bad_input(CMD, "--slow-prob: %g is not a probability (0 to 1)", o->prob);
@@ -114,56 +110,40 @@ static void describe_gpu(const layout_desc *l, int gpu, char *buf, size_t size)
         snprintf(buf, size, "none");
         return;
     }
-    int tp = gpu % l->tp, dp = gpu / l->tp % l->dp, pp = gpu / (l->tp * l->dp);
-    snprintf(buf, size, "GPU %d (stage %d, tp %d, dp %d)", gpu, pp, tp, dp);
+    straggler_place at = straggler_place_of(l, gpu);
+    snprintf(buf, size, "GPU %d (stage %d, tp %d, dp %d)", gpu, at.stage, at.tp, at.dp);
 }
 
 /* The ranks that held the others up most often (at most five), then the rest. */
-static void print_held_up(const straggler_result *r, const layout_desc *l, int gpus)
+static void print_held_up(const straggler_summary *s, const layout_desc *l)
 {
-    int *count = calloc((size_t)gpus + 1, sizeof *count); /* [gpus]: none */
-    if (!count)
-        abort();
-    for (int i = 0; i < r->n; i++)
-        count[r->iters[i].held_up_by >= 0 ? r->iters[i].held_up_by : gpus]++;
+    enum { SHOWN = 5 };
     printf("held up by     ");
-    int shown = 0, rest_ranks = 0, rest_iters = 0;
-    for (;;) {
-        int best = -1;
-        for (int g = 0; g < gpus; g++)
-            if (count[g] > 0 && (best < 0 || count[g] > count[best]))
-                best = g;
-        if (best < 0)
-            break;
+    int rest_iters = 0;
+    for (int i = 0; i < s->nculprits; i++) {
         char desc[96];
-        describe_gpu(l, best, desc, sizeof desc);
-        if (shown++ < 5)
-            printf(" %s: %d;", desc, count[best]);
+        describe_gpu(l, s->culprits[i].gpu, desc, sizeof desc);
+        if (i < SHOWN)
+            printf(" %s: %d;", desc, s->culprits[i].iterations);
         else
-            rest_ranks++, rest_iters += count[best];
-        count[best] = 0;
+            rest_iters += s->culprits[i].iterations;
     }
-    if (rest_ranks)
-        printf(" %d more ranks: %d;", rest_ranks, rest_iters);
-    printf(" none: %d (iterations)", count[gpus]);
-    free(count);
+    if (s->nculprits > SHOWN)
+        printf(" %d more ranks: %d;", s->nculprits - SHOWN, rest_iters);
+    printf(" none: %d (iterations)", s->none);
 }
 
-static void print_summary(const straggler_result *r, const layout_desc *l, int gpus)
+static void print_summary(const straggler_result *r, const layout_desc *l)
 {
-    double *t = cs_xrealloc(NULL, sizeof *t * (size_t)r->n);
-    for (int i = 0; i < r->n; i++)
-        t[i] = r->iters[i].iteration_s;
-    gsl_sort(t, 1, (size_t)r->n);
-    double mean = gsl_stats_mean(t, 1, (size_t)r->n);
+    straggler_summary s;
+    straggler_summarize(r, &s);
     printf("baseline        %.4f s (no straggler)\n", r->baseline_s);
     printf("iteration time  min %.4f  median %.4f  p90 %.4f  max %.4f  mean %.4f s over %d "
-           "iterations (mean %+.1f%%)\n", t[0], gsl_stats_median_from_sorted_data(t, 1, (size_t)r->n),
-           gsl_stats_quantile_from_sorted_data(t, 1, (size_t)r->n, 0.9), t[r->n - 1], mean, r->n,
-           100 * (mean / r->baseline_s - 1));
-    free(t);
-    print_held_up(r, l, gpus);
+           "iterations (mean %+.1f%%)\n", s.min_s, s.median_s, s.p90_s, s.max_s, s.mean_s, r->n,
+           100 * (s.mean_s / r->baseline_s - 1));
+    print_held_up(&s, l);
     printf("\nsimulations     %d distinct iterations simulated\n", r->simulations);
+    straggler_summary_free(&s);
 }
 
 static void print_iterations(const straggler_result *r, const layout_desc *l)
@@ -228,7 +208,7 @@ int cmd_stragglers(int argc, char **argv)
         char desc[160];
         printf("# %s on %ld GPUs of %s: %s; every rank simulated\n", job.model.name, job.gpus,
                o.lf.system, layout_describe(&job.layout, desc, sizeof desc));
-        print_summary(&r, &job.layout, (int)job.gpus);
+        print_summary(&r, &job.layout);
         print_iterations(&r, &job.layout);
     }
     straggler_result_free(&r);

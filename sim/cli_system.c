@@ -63,6 +63,19 @@ static void describe(const sys_system *sys, topo *t)
                    min_bw[k] / 1e9);
 }
 
+typedef struct system_opts {
+    long nodes;
+    cli_format fmt;
+} system_opts;
+
+static int parse_one(int c, const char *arg, void *ctx)
+{
+    system_opts *o = ctx;
+    if (c == 'n')
+        return cli_parse_int("system", "--nodes", arg, 1, 65536, &o->nodes);
+    return cli_parse_format("system", arg, &o->fmt);
+}
+
 int cmd_system(int argc, char **argv)
 {
     if (cli_wants_help(argc, argv)) {
@@ -71,27 +84,20 @@ int cmd_system(int argc, char **argv)
     }
     static const struct option opts[] = {
         {"nodes", required_argument, 0, 'n'}, {"format", required_argument, 0, 'f'}, {0, 0, 0, 0}};
-    long nodes = 1;
-    cli_format fmt = CLI_TABLE;
-    int c, rc;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-        if (c == 'n' && (rc = cli_parse_int("system", "--nodes", optarg, 1, 65536, &nodes)))
-            return rc;
-        if (c == 'f' && (rc = cli_parse_format("system", optarg, &fmt)))
-            return rc;
-        if (c == '?')
-            return cli_bad_option("system", argc, argv);
-    }
-    if (optind >= argc) {
-        list_systems(fmt);
+    system_opts o = {1, CLI_TABLE};
+    int first, rc;
+    const cli_args args = {.first = &first};
+    if ((rc = cli_getopt_each("system", argc, argv, opts, &args, parse_one, &o)))
+        return rc;
+    if (first >= argc) {
+        list_systems(o.fmt);
         return CLI_OK;
     }
-    if (optind + 1 < argc)
-        return cli_bad_input("system", "unexpected argument '%s'", argv[optind + 1]);
+    if (first + 1 < argc)
+        return cli_bad_input("system", "unexpected argument '%s'", argv[first + 1]);
     sys_system sys;
     topo *t = NULL;
-    if ((rc = cli_build_topo("system", argv[optind], nodes, &sys, &t)))
+    if ((rc = cli_build_topo("system", argv[first], o.nodes, &sys, &t)))
         return rc;
     describe(&sys, t);
     topo_free(t);

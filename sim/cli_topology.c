@@ -32,6 +32,20 @@ static int write_lua(const char *path, const hwtopo *t, cs_err *err)
     return rc;
 }
 
+typedef struct topology_opts {
+    const char *out, *synthetic;
+} topology_opts;
+
+static int parse_one(int c, const char *arg, void *ctx)
+{
+    topology_opts *o = ctx;
+    if (c == 'o')
+        o->out = arg;
+    else
+        o->synthetic = arg;
+    return CLI_OK;
+}
+
 int cmd_topology(int argc, char **argv)
 {
     if (cli_wants_help(argc, argv)) {
@@ -41,27 +55,18 @@ int cmd_topology(int argc, char **argv)
     static const struct option opts[] = {{"out", required_argument, 0, 'o'},
                                          {"synthetic", required_argument, 0, 's'},
                                          {0, 0, 0, 0}};
-    const char *out = NULL, *synthetic = NULL;
-    int c;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-        if (c == 'o')
-            out = optarg;
-        else if (c == 's')
-            synthetic = optarg;
-        else
-            return cli_bad_option(CMD, argc, argv);
-    }
-    if (optind < argc)
-        return cli_bad_input(CMD, "unexpected argument '%s'", argv[optind]);
+    topology_opts o = {NULL, NULL};
+    int rc;
+    if ((rc = cli_getopt_each(CMD, argc, argv, opts, NULL, parse_one, &o)))
+        return rc;
     static hwtopo t;
     cs_err err;
-    if (hwtopo_load(synthetic, &t, &err) != 0)
+    if (hwtopo_load(o.synthetic, &t, &err) != 0)
         return cli_bad_err(CMD, &err);
     hwtopo_print(stdout, &t);
-    if (out && write_lua(out, &t, &err) != 0)
+    if (o.out && write_lua(o.out, &t, &err) != 0)
         return cli_bad_err(CMD, &err);
-    if (out)
-        fprintf(stderr, "wrote %s\n", out);
+    if (o.out)
+        fprintf(stderr, "wrote %s\n", o.out);
     return CLI_OK;
 }

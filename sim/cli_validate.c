@@ -312,6 +312,22 @@ static void validate_help(void)
            CS_VALIDATE_DIR);
 }
 
+static int parse_one(int c, const char *arg, void *ctx)
+{
+    val_opts *o = ctx;
+    if (c == 'm' && strcmp(arg, "sim") != 0 && strcmp(arg, "analytic") != 0)
+        return cli_bad_input(CMD, "--mode: '%s' is not one of sim, analytic", arg);
+    if (c == 'm')
+        o->analytic = strcmp(arg, "analytic") == 0;
+    else if (c == 'b')
+        return cli_parse_int(CMD, "--mbs", arg, 1, 4096, &o->mbs);
+    else if (c == 'r')
+        o->reference = arg;
+    else
+        return cli_parse_format(CMD, arg, &o->fmt);
+    return CLI_OK;
+}
+
 static int parse_opts(int argc, char **argv, val_opts *o, const study **st)
 {
     static const struct option opts[] = {{"mode", required_argument, 0, 'm'},
@@ -320,32 +336,18 @@ static int parse_opts(int argc, char **argv, val_opts *o, const study **st)
                                          {"format", required_argument, 0, 'f'},
                                          {0, 0, 0, 0}};
     *o = (val_opts){NULL, 0, 1, CLI_TABLE};
-    int c, rc = CLI_OK;
-    optind = 1;
-    while (rc == CLI_OK && (c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-        if (c == '?')
-            return cli_bad_option(CMD, argc, argv);
-        if (c == 'm' && strcmp(optarg, "sim") != 0 && strcmp(optarg, "analytic") != 0)
-            return cli_bad_input(CMD, "--mode: '%s' is not one of sim, analytic", optarg);
-        if (c == 'm')
-            o->analytic = strcmp(optarg, "analytic") == 0;
-        else if (c == 'b')
-            rc = cli_parse_int(CMD, "--mbs", optarg, 1, 4096, &o->mbs);
-        else if (c == 'r')
-            o->reference = optarg;
-        else
-            rc = cli_parse_format(CMD, optarg, &o->fmt);
-    }
-    if (rc != CLI_OK)
+    int first, rc;
+    const cli_args args = {.first = &first};
+    if ((rc = cli_getopt_each(CMD, argc, argv, opts, &args, parse_one, o)))
         return rc;
-    if (optind + 1 != argc)
+    if (first + 1 != argc)
         return cli_bad_input(CMD, "name one study: megatron2021 or megatron2019");
     for (int i = 0; i < NSTUDIES; i++)
-        if (strcmp(argv[optind], studies[i].name) == 0)
+        if (strcmp(argv[first], studies[i].name) == 0)
             *st = &studies[i];
     if (!*st)
         return cli_bad_input(CMD, "unknown study '%s'; studies: megatron2021, megatron2019",
-                             argv[optind]);
+                             argv[first]);
     return CLI_OK;
 }
 

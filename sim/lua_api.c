@@ -12,6 +12,7 @@
 #include "lua_place.h"
 #include "lua_report.h"
 #include "lua_search.h"
+#include "lua_stragglers.h"
 #include "memory.h"
 #include "profile.h"
 #include "trainsim.h"
@@ -110,9 +111,11 @@ int lua_api_opt_bool(lua_State *L, int idx, const char *what, const char *key, i
 
 /* ---- estimate{...} and simulate{...} ------------------------------------------ */
 
-static const char *const run_keys[] = {"system", "nodes", "gpus", "model", "seq", "layout",
-                                       "mode", "ranks", "check_memory", "device_profile", "storage_gbs",
-                                       NULL};
+/* The keys of a job (lua_api_read_job), before the caller's own. */
+static const char *const job_keys[] = {"system", "nodes", "gpus", "model", "seq", "layout",
+                                       "device_profile", NULL};
+static const char *const estimate_keys[] = {"mode", "ranks", "storage_gbs", NULL};
+static const char *const simulate_keys[] = {"ranks", "check_memory", "storage_gbs", NULL};
 
 #define TIMELINE_META "clustersim.timeline"
 
@@ -121,15 +124,15 @@ static void fail_err(lua_State *L, const char *what, const cs_err *err)
     luaL_error(L, "%s: %s", what, err->msg);
 }
 
-/* Unknown keys of estimate{} and simulate{}: its own, and a layout's inline. */
-static void check_run_keys(lua_State *L, const char *what, int simulate)
+void lua_api_check_job_keys(lua_State *L, const char *what, const char *const *own)
 {
-    const char *keys[32];
+    const char *keys[64]; /* room for every caller's: the job's 7, the layout's, 5 own */
     int n = 0;
-    for (int i = 0; run_keys[i]; i++)
-        if (simulate ? strcmp(run_keys[i], "mode") != 0 : strcmp(run_keys[i], "check_memory") != 0)
-            keys[n++] = run_keys[i];
-    for (int i = 0; lua_describe_layout_keys[i]; i++)
+    for (int i = 0; job_keys[i]; i++)
+        keys[n++] = job_keys[i];
+    for (int i = 0; own[i] && n < 63; i++)
+        keys[n++] = own[i];
+    for (int i = 0; lua_describe_layout_keys[i] && n < 63; i++)
         keys[n++] = lua_describe_layout_keys[i];
     keys[n] = NULL;
     lua_api_check_keys(L, 1, what, keys);
@@ -305,34 +308,45 @@ static int timeline_gc(lua_State *L)
     return 0;
 }
 
-static int run(lua_State *L, int simulate)
+void lua_api_read_job(lua_State *L, const char *what, lua_api_job *job)
 {
-    const char *W = simulate ? "simulate" : "estimate";
-    check_run_keys(L, W, simulate);
-    model_desc m;
     lua_getfield(L, 1, "model");
     if (lua_isnil(L, -1))
         luaL_error(L, "%s: 'model' is required: a name from 'clustersim model' or a table from "
-                      "model{}", W);
-    lua_describe_model(L, -1, W, &m);
+                      "model{}", what);
+    lua_describe_model(L, -1, what, &job->model);
     lua_pop(L, 1);
-    m.seq_len = (int)lua_api_opt_int(L, 1, W, "seq", m.seq_len, 1, 1 << 24);
+    job->model.seq_len = (int)lua_api_opt_int(L, 1, what, "seq", job->model.seq_len, 1, 1 << 24);
+    lua_api_read_system(L, what, &job->sys, &job->gpus);
+    read_layout(L, what, &job->model, job->gpus, &job->layout);
+    opcost_eff_default(&job->eff);
+    cs_err err;
+    const char *profile_path = lua_api_opt_string(L, 1, what, "device_profile", NULL);
+    if (profile_path && profile_apply(profile_path, job->sys.groups[0].node.gpu, &job->profile,
+                                      &job->eff, &err) != 0)
+        fail_err(L, what, &err);
+}
+
+static int run(lua_State *L, int simulate)
+{
+    const char *W = simulate ? "simulate" : "estimate";
+    lua_api_check_job_keys(L, W, simulate ? simulate_keys : estimate_keys);
     const char *mode = simulate ? "sim" : lua_api_opt_string(L, 1, W, "mode", "sim");
     const char *ranks = lua_api_opt_string(L, 1, W, "ranks", "folded");
     if (strcmp(mode, "sim") != 0 && strcmp(mode, "analytic") != 0)
         luaL_error(L, "%s: 'mode' is '%s'; it must be sim or analytic", W, mode);
     if (strcmp(ranks, "folded") != 0 && strcmp(ranks, "all") != 0)
         luaL_error(L, "%s: 'ranks' is '%s'; it must be folded or all", W, ranks);
-    sys_system sys;
-    long gpus;
-    lua_api_read_system(L, W, &sys, &gpus);
-    layout_desc l;
-    read_layout(L, W, &m, gpus, &l);
+    lua_api_job job;
+    lua_api_read_job(L, W, &job);
+    model_desc *m = &job.model;
+    layout_desc *l = &job.layout;
+    const sys_node_type *node = &job.sys.groups[0].node;
     cs_err err;
     /* a timeline of a run that cannot start is drawn only on request */
     if (simulate && lua_api_opt_bool(L, 1, W, "check_memory", 1) &&
-        (layout_validate(&l, &m, (int)gpus, sys.groups[0].node.gpus, &err) != 0 ||
-         memory_require_fit(&m, &l, sys.groups[0].node.gpu, &err) != 0))
+        (layout_validate(l, m, (int)job.gpus, node->gpus, &err) != 0 ||
+         memory_require_fit(m, l, node->gpu, &err) != 0))
         luaL_error(L, "%s: %s (check_memory = false draws it anyway)", W, err.msg);
     timeline *tl = NULL;
     if (simulate) { /* owned by Lua from here: freed by its __gc whatever happens */
@@ -340,26 +354,20 @@ static int run(lua_State *L, int simulate)
         memset(tl, 0, sizeof *tl);
         luaL_setmetatable(L, TIMELINE_META);
     }
-    opcost_eff eff;
-    opcost_eff_default(&eff);
-    calib_profile profile;
-    const char *profile_path = lua_api_opt_string(L, 1, W, "device_profile", NULL);
-    if (profile_path && profile_apply(profile_path, sys.groups[0].node.gpu, &profile, &eff, &err) != 0)
-        fail_err(L, W, &err);
     double storage_gbs = lua_api_opt_number(L, 1, W, "storage_gbs", 2000, 1e-6, 1e9);
     /* Nothing below raises before t is freed: Lua errors would skip the free. */
     topo *t = NULL;
-    if (topo_build(&sys, &t, &err) != 0)
+    if (topo_build(&job.sys, &t, &err) != 0)
         fail_err(L, W, &err);
-    estimate_input in = {&m, &l, t, (int)gpus, &eff};
+    estimate_input in = {m, l, t, (int)job.gpus, &job.eff};
     estimate_result r;
     trainsim_mode tm = strcmp(ranks, "all") == 0 ? TRAINSIM_ALL_RANKS : TRAINSIM_FOLDED;
     int rc = strcmp(mode, "analytic") == 0 ? estimate_analytic(&in, &r, &err)
              : tl                          ? trainsim_record(&in, tm, &r, tl, NULL, &err)
                                            : trainsim_run(&in, tm, &r, NULL, &err);
     if (rc == 0) {
-        push_result(L, &in, &r, sys.name, tl);
-        push_checkpoint(L, &m, &l, &sys.groups[0].node, storage_gbs);
+        push_result(L, &in, &r, job.sys.name, tl);
+        push_checkpoint(L, m, l, node, storage_gbs);
     }
     estimate_result_free(&r);
     topo_free(t);
@@ -412,4 +420,5 @@ void lua_api_open(lua_State *L, report_set *reports)
     lua_search_open(L);
     lua_goodput_open(L);
     lua_place_open(L);
+    lua_stragglers_open(L);
 }

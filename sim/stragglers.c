@@ -2,6 +2,8 @@
 #include "stragglers.h"
 
 #include <gsl/gsl_rng.h>
+#include <gsl/gsl_sort.h>
+#include <gsl/gsl_statistics_double.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
@@ -55,19 +57,33 @@ typedef struct config {
     double *node;          /* per node: its NIC links */
 } config;
 
+int straggler_check(const estimate_input *in, const straggler *s, cs_err *err)
+{
+    int limit = s->kind == STRAGGLER_GPU ? in->gpus : topo_node_count(in->topology);
+    const char *what = s->kind == STRAGGLER_GPU ? "GPU" : "node";
+    if (s->target < 0 || s->target >= limit)
+        return cs_fail(err, "%s %d does not exist; the job has %d (0 to %d)", what, s->target,
+                       limit, limit - 1);
+    if (!(s->factor >= 1))
+        return cs_fail(err, "factor %g is below 1 (2: half speed)", s->factor);
+    if (s->from_iter < 0)
+        return cs_fail(err, "from %d is below 0 (iterations count from 0)", s->from_iter);
+    if (s->from_iter > s->to_iter)
+        return cs_fail(err, "from %d is after to %d (the first and last iteration it lasts)",
+                       s->from_iter, s->to_iter);
+    return 0;
+}
+
 static int check_plan(const estimate_input *in, const straggler_plan *p, cs_err *err)
 {
-    int nodes = topo_node_count(in->topology);
     if (p->iterations < 1)
         return cs_fail(err, "stragglers: at least one iteration");
     if (p->random_prob < 0 || p->random_prob > 1 || (p->random_prob > 0 && !(p->random_factor >= 1)))
         return cs_fail(err, "stragglers: the probability must be in [0, 1] and the factor >= 1");
     for (int i = 0; i < p->n; i++) {
-        const straggler *s = &p->list[i];
-        int limit = s->kind == STRAGGLER_GPU ? in->gpus : nodes;
-        if (s->target >= limit)
-            return cs_fail(err, "stragglers: %s %d does not exist; the job has %d (0 to %d)",
-                           s->kind == STRAGGLER_GPU ? "GPU" : "node", s->target, limit, limit - 1);
+        cs_err one;
+        if (straggler_check(in, &p->list[i], &one) != 0)
+            return cs_fail(err, "stragglers: %s", one.msg);
     }
     return 0;
 }
@@ -206,4 +222,70 @@ void straggler_result_free(straggler_result *r)
     free(r->iters);
     r->iters = NULL;
     r->n = 0;
+}
+
+/* ---- summary ---- */
+
+static int by_gpu(const void *a, const void *b)
+{
+    int x = *(const int *)a, y = *(const int *)b;
+    return (x > y) - (x < y);
+}
+
+/* Most often first; a tie goes to the lower rank, as a reader scans. */
+static int by_count(const void *a, const void *b)
+{
+    const straggler_culprit *x = a, *y = b;
+    if (x->iterations != y->iterations)
+        return x->iterations < y->iterations ? 1 : -1;
+    return (x->gpu > y->gpu) - (x->gpu < y->gpu);
+}
+
+/* Counts culprits from the sorted held_up_by of every iteration: no array
+ * over all the job's GPUs, which may be thousands for a few culprits. */
+static void count_culprits(const straggler_result *r, straggler_summary *out)
+{
+    int *held = cs_xrealloc(NULL, sizeof *held * (size_t)r->n);
+    for (int i = 0; i < r->n; i++)
+        held[i] = r->iters[i].held_up_by;
+    qsort(held, (size_t)r->n, sizeof *held, by_gpu);
+    out->culprits = cs_xrealloc(NULL, sizeof *out->culprits * (size_t)r->n);
+    for (int i = 0; i < r->n; i++) {
+        if (held[i] < 0)
+            out->none++;
+        else if (out->nculprits > 0 && out->culprits[out->nculprits - 1].gpu == held[i])
+            out->culprits[out->nculprits - 1].iterations++;
+        else
+            out->culprits[out->nculprits++] = (straggler_culprit){held[i], 1};
+    }
+    qsort(out->culprits, (size_t)out->nculprits, sizeof *out->culprits, by_count);
+    free(held);
+}
+
+void straggler_summarize(const straggler_result *r, straggler_summary *out)
+{
+    memset(out, 0, sizeof *out);
+    size_t n = (size_t)r->n;
+    double *t = cs_xrealloc(NULL, sizeof *t * n);
+    for (size_t i = 0; i < n; i++)
+        t[i] = r->iters[i].iteration_s;
+    gsl_sort(t, 1, n);
+    out->min_s = t[0], out->max_s = t[n - 1];
+    out->median_s = gsl_stats_median_from_sorted_data(t, 1, n);
+    out->p90_s = gsl_stats_quantile_from_sorted_data(t, 1, n, 0.9);
+    out->mean_s = gsl_stats_mean(t, 1, n);
+    free(t);
+    count_culprits(r, out);
+}
+
+void straggler_summary_free(straggler_summary *s)
+{
+    free(s->culprits);
+    s->culprits = NULL;
+    s->nculprits = 0;
+}
+
+straggler_place straggler_place_of(const layout_desc *l, int gpu)
+{
+    return (straggler_place){gpu / (l->tp * l->dp), gpu % l->tp, gpu / l->tp % l->dp};
 }

@@ -54,10 +54,39 @@ typedef struct straggler_result {
  * 0-based, inclusive; default every iteration). */
 int straggler_parse(const char *text, straggler *out, cs_err *err);
 
-/* Checks the plan against the job (ranks and nodes in range, factors >= 1)
- * and runs it.  The topology's links are restored afterwards. */
+/* Checks one straggler against the job: its GPU or node exists, factor >= 1,
+ * 0 <= from <= to.  The message names the field at fault, without a prefix,
+ * so each face can say which straggler it was. */
+int straggler_check(const estimate_input *in, const straggler *s, cs_err *err);
+
+/* Checks the plan against the job (every straggler_check, the random
+ * probability and factor) and runs it.  The topology's links are restored
+ * afterwards. */
 int straggler_run(const estimate_input *in, const straggler_plan *plan, straggler_result *out,
                   cs_err *err);
 void straggler_result_free(straggler_result *r);
+
+/* What the CLI's table and the Lua table both report about a run. */
+typedef struct straggler_culprit {
+    int gpu;
+    int iterations;        /* iterations it held the others up */
+} straggler_culprit;
+
+typedef struct straggler_summary {
+    double min_s, median_s, p90_s, max_s, mean_s; /* iteration times */
+    straggler_culprit *culprits; /* most often first, ties by rank; owned */
+    int nculprits;
+    int none;              /* iterations no GPU stood out */
+} straggler_summary;
+
+void straggler_summarize(const straggler_result *r, straggler_summary *out);
+void straggler_summary_free(straggler_summary *s);
+
+/* Where a GPU rank sits in the layout: ranks run tp fastest, then dp, then pp. */
+typedef struct straggler_place {
+    int stage, tp, dp;
+} straggler_place;
+
+straggler_place straggler_place_of(const layout_desc *l, int gpu);
 
 #endif

@@ -66,6 +66,35 @@ expect_bad "min above max" "--min .* is larger than --max" collective --min 1G -
 expect_bad "unknown option" "bad or incomplete option '--colour'" collective --colour
 expect_bad "missing option value" "bad or incomplete option" collective --nodes
 expect_bad "bad format" "--format: 'xml'" collective --format xml
+# one option loop (cli_getopt_each) for every command: an unknown flag or a
+# flag without its value exits 2 naming it; a stray argument is named with
+# the command's own hint; positional arguments where a command takes them
+for c in "bench engine:bench" "bench collective:bench" "bench job:bench" "bench faults:bench faults" \
+         "bench place:bench place" "bench search:bench search" "calibrate:calibrate" \
+         "validate kernels:validate kernels" "validate:validate" "collective:collective" \
+         "model:model" "place:place" "run:run" "system:system" "topology:topology" \
+         "estimate:estimate" "faults:faults" "search:search" "stragglers:stragglers"; do
+    args=${c%%:*} name=${c#*:}
+    expect_bad "$args: unknown flag" "^clustersim $name: bad or incomplete option '--bogus'; see 'clustersim $name --help'$" \
+        $args --bogus
+done
+expect_bad "bench place: flag without its value" "bad or incomplete option '--repeat'" bench place --repeat
+expect_bad "system: flag without its value" "bad or incomplete option '--nodes'" system --nodes
+expect_bad "run: flag without its value" "bad or incomplete option '--out'" run --out
+for c in "bench engine:bench:; see --help" "bench place:bench place:; see --help" \
+         "collective:collective:; see --help" "place:place:; see --help" \
+         "bench faults:bench faults:" "bench search:bench search:" "topology:topology:" \
+         "estimate:estimate:"; do
+    IFS=: read -r args name hint <<<"$c"
+    expect_bad "$args: stray argument" "^clustersim $name: unexpected argument 'stray'$hint$" $args stray
+done
+expect_bad "calibrate: a second file" "^clustersim calibrate: unexpected argument 'b.csv'$" calibrate a.csv b.csv
+expect_bad "system: a second name" "^clustersim system: unexpected argument 'b'$" system a b
+expect_bad "model: a second name" "unexpected argument 'b'; one model NAME at most" model a b
+expect_bad "validate: two studies" "name one study: megatron2021 or megatron2019" validate megatron2021 megatron2019
+expect_bad "validate kernels: no file" "give MEASUREMENTS.csv and --profile" validate kernels --profile p.lua
+expect_ok "system: the name after its flags" "^nodes +2 x dgx-h100$" system --nodes 2 dgx-h100
+expect_ok "system: the name before its flags" "^nodes +2 x dgx-h100$" system dgx-h100 --nodes 2
 expect_bad "bad mode" "--mode: 'fast'" collective --mode fast
 expect_bad "unknown benchmark" "unknown benchmark 'disk'" bench disk
 expect_bad "bench job gpus not whole nodes" "not a multiple of the 8 GPUs" bench job --gpus 12
@@ -131,6 +160,7 @@ if [ -s "$sc/qs/quickstart.csv" ] && head -1 "$sc/qs/quickstart.csv" | grep -q "
 else not_ok "quickstart wrote its CSV, no temporaries left"; fi
 printf 'print(#arg, arg[1], arg[2])\n' >"$sc/args.lua"
 expect_ok "run passes the script's arguments" "^2	a	b$" run --out "$sc/o" "$sc/args.lua" a b
+expect_ok "run: flags after FILE.lua are the script's" "^2	--out	x$" run --out "$sc/o" "$sc/args.lua" --out x
 printf 'local r = estimate{system="dgx-h100", nodes=2, model="llama2-70b", tp=8, mbs=1, gbs=32}\nprint(r.fits)\n' >"$sc/nofit.lua"
 expect_ok "run: a layout that does not fit is a result, not an error" "^false$" run --out "$sc/o" "$sc/nofit.lua"
 # bad_run NAME PATTERN SCRIPT: exit 2, message matches, no output folder left.
@@ -317,6 +347,8 @@ PY
 then ok "llama3_failures: interruptions near the published 466, async ahead of sync"
 else not_ok "llama3_failures: interruptions near the published 466, async ahead of sync"; fi
 check_svg "llama3_failures: the job's picture renders" "$sc/l3/llama3_job.svg"
+expect_ok "stragglers scenario (10 iterations)" "^GPU 5 at 1/2, 3 to 7 +0\.[0-9]+ .*GPU 5 \(stage 0\) x 5$" \
+    run --out "$sc/st" "$scen_dir/stragglers.lua" 10
 bad_run "run goodput without a rate" "bad.lua:1: goodput: give failures_per_gpu_day, or rates" \
     'goodput{gpus = 8, days = 1, checkpoint_s = 10}\n'
 bad_run "run goodput async without a stall" "needs 'stall_s'" \

@@ -132,6 +132,70 @@ expect_bad "stragglers: factor below 1" "factor must be a number >= 1" "${st[@]}
 expect_bad "stragglers: probability above 1" "is not a probability" "${st[@]}" --slow-prob 2
 expect_bad "stragglers: node out of range" "node 9 does not exist" "${st[@]}" --slow link:9:2
 
+# stragglers{} in Lua: the same job gives the CLI's figures, to the digit both print
+sl=(--slow gpu:5:1.5:3-7 --slow link:2:4:10-12 --slow-prob 0.02 --seed 4 --iterations 15)
+"$bin" "${st[@]}" "${sl[@]}" >"$tmp/st.txt" 2>"$errf"
+"$bin" "${st[@]}" "${sl[@]}" --format csv >"$tmp/st.csv" 2>>"$errf"
+cat >"$tmp/st.lua" <<'LUA'
+local r = stragglers{system = "dgx-h100", gpus = 32, model = "llama2-7b", tp = 4, pp = 2, mbs = 1,
+                     gbs = 32, slow = {{gpu = 5, factor = 1.5, from = 3, to = 7},
+                                       {link = 2, factor = 4, from = 10, to = 12}},
+                     slow_prob = 0.02, seed = 4, iterations = 15}
+print(string.format("baseline        %.4f s (no straggler)", r.baseline_s))
+print(string.format("iteration time  min %.4f  median %.4f  p90 %.4f  max %.4f  mean %.4f s",
+                    r.min_s, r.median_s, r.p90_s, r.max_s, r.mean_s))
+for _, c in ipairs(r.held_up_by) do
+  print(string.format("held GPU %d (stage %d, tp %d, dp %d): %d;", c.gpu, c.stage, c.tp, c.dp,
+                      c.iterations))
+end
+print("none " .. r.held_up_by.none)
+for _, it in ipairs(r.iterations) do
+  print(string.format("row %d,%.6f,%d,%d,%d", it.iteration, it.step_s, it.gpus_slowed,
+                      it.links_slowed, it.held_up_by))
+end
+LUA
+"$bin" run --out "$tmp/so" "$tmp/st.lua" >"$tmp/st_lua.txt" 2>>"$errf"
+if python3 - "$tmp/st.txt" "$tmp/st.csv" "$tmp/st_lua.txt" >>"$errf" 2>&1 <<'PY'
+import csv, sys
+cli = open(sys.argv[1]).read().splitlines()
+rows = list(csv.DictReader(open(sys.argv[2])))
+lua = open(sys.argv[3]).read().splitlines()
+assert lua[0] == cli[1], (lua[0], cli[1])                 # baseline
+assert cli[2].startswith(lua[1]), (lua[1], cli[2])         # min median p90 max mean
+held = [l[5:] for l in lua if l.startswith("held ")]      # who held the others up: the CLI
+more = sum(int(h.split(": ")[1][:-1]) for h in held[5:])   # names five, then counts the rest
+line = " ".join(["held up by     "] + held[:5] + (["%d more ranks: %d;" % (len(held) - 5, more)]
+                                                   if len(held) > 5 else []))
+none = [l for l in lua if l.startswith("none ")][0].split()[1]
+assert cli[3] == line + " none: %s (iterations)" % none, (line, cli[3])
+want = ["row %s,%s,%s,%s,%s" % (r["iteration"], r["time_s"], r["gpus_slowed"], r["links_slowed"],
+                                r["held_up_by"]) for r in rows]
+assert [l for l in lua if l.startswith("row ")] == want, (lua, want)
+assert len(want) == 15 and any(r["held_up_by"] == "5" for r in rows), rows
+PY
+then ok "stragglers{} gives the CLI's baseline, median, p90, culprits and every iteration"
+else not_ok "stragglers{} gives the CLI's baseline, median, p90, culprits and every iteration"; fi
+# bad_strag NAME PATTERN FIELDS: stragglers{} on the job with FIELDS added exits 2 naming the cause
+bad_strag() {
+    printf 'stragglers{system = "dgx-h100", gpus = 32, model = "llama2-7b", tp = 4, pp = 2, mbs = 1, gbs = 32, %s}\n' \
+        "$3" >"$tmp/b.lua"
+    expect_bad "$1" "$2" run --out "$tmp/bo" "$tmp/b.lua"
+}
+bad_strag "stragglers{} unknown key" "b.lua:1: stragglers: unknown key 'slow_gpu'" 'slow_gpu = 5'
+bad_strag "stragglers{} unknown key in a straggler" "stragglers: slow\[1\]: unknown key 'rank'" \
+    'slow = {{rank = 5, factor = 2}}'
+bad_strag "stragglers{} factor 0" "stragglers: slow\[1\]: factor 0 is below 1" 'slow = {{gpu = 5, factor = 0}}'
+bad_strag "stragglers{} factor missing" "slow\[1\]: 'factor' is required" 'slow = {{gpu = 5}}'
+bad_strag "stragglers{} rank out of range" "slow\[2\]: GPU 32 does not exist; the job has 32" \
+    'slow = {{gpu = 1, factor = 2}, {gpu = 32, factor = 2}}'
+bad_strag "stragglers{} node out of range" "slow\[1\]: node 4 does not exist; the job has 4" \
+    'slow = {{link = 4, factor = 2}}'
+bad_strag "stragglers{} from after to" "slow\[1\]: from 7 is after to 3" \
+    'slow = {{gpu = 5, factor = 2, from = 7, to = 3}}'
+bad_strag "stragglers{} gpu and link both" "slow\[1\]: give one of 'gpu'" 'slow = {{gpu = 5, link = 1, factor = 2}}'
+bad_strag "stragglers{} probability above 1" "stragglers: 'slow_prob' is 2" 'slow_prob = 2'
+bad_strag "stragglers{} no iterations" "stragglers: 'iterations' is 0" 'iterations = 0'
+
 # the Lua faces: goodput{} by class with spares and a picture, estimate{}.checkpoint
 cat >"$tmp/g.lua" <<'LUA'
 local c = estimate{system = "dgx-h100", gpus = 64, model = "llama2-7b", tp = 8, mbs = 1, gbs = 64,

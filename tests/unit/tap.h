@@ -44,11 +44,14 @@ static int tap_cases_failed;
         }                                                                     \
     } while (0)
 
+/* hay is evaluated once, and a NULL hay fails the check instead of crashing
+ * (GCC's -Wformat-overflow under the sanitizers otherwise sees a NULL %s). */
 #define CHECK_STR_CONTAINS(hay, needle)                                       \
     do {                                                                      \
-        if (!strstr((hay), (needle))) {                                       \
+        const char *tap_hay = (hay);                                          \
+        if (!tap_hay || !strstr(tap_hay, (needle))) {                         \
             printf("# %s:%d: \"%s\" does not contain \"%s\"\n", __FILE__,      \
-                   __LINE__, (hay), (needle));                                \
+                   __LINE__, tap_hay ? tap_hay : "(null)", (needle));         \
             tap_case_failed = 1;                                              \
         }                                                                     \
     } while (0)

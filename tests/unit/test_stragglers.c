@@ -4,7 +4,8 @@
  *   and is named; iterations outside its range are the baseline again; slow
  *   links slow the step without naming a GPU, and the topology is restored;
  *   random stragglers are reproducible from the seed; bad specs and ranks
- *   out of range are refused. */
+ *   out of range are refused, each straggler's check naming the field; the
+ *   summary counts culprits most often first, ties by rank. */
 #include <limits.h>
 
 #include "fixture.h"
@@ -116,6 +117,53 @@ static void bad_input(void)
     topo_free(f.t);
 }
 
+/* What a straggler given field by field (stragglers{} in Lua) can get wrong. */
+static void check_names_the_field(void)
+{
+    fixture f;
+    setup(&f);
+    cs_err err;
+    straggler ok = {STRAGGLER_LINK, 3, 2, 0, 5};
+    CHECK(straggler_check(&f.in, &ok, &err) == 0);
+    straggler node = {STRAGGLER_LINK, 4, 2, 0, 5};
+    CHECK(straggler_check(&f.in, &node, &err) != 0);
+    CHECK_STR_CONTAINS(err.msg, "node 4 does not exist; the job has 4 (0 to 3)");
+    straggler zero = {STRAGGLER_GPU, 1, 0, 0, 5};
+    CHECK(straggler_check(&f.in, &zero, &err) != 0);
+    CHECK_STR_CONTAINS(err.msg, "factor 0 is below 1");
+    straggler back = {STRAGGLER_GPU, 1, 2, 7, 3};
+    CHECK(straggler_check(&f.in, &back, &err) != 0);
+    CHECK_STR_CONTAINS(err.msg, "from 7 is after to 3");
+    straggler_plan p = {2, &back, 1, 0, 1, 1};
+    straggler_result r;
+    CHECK(straggler_run(&f.in, &p, &r, &err) != 0); /* the run checks the same */
+    CHECK_STR_CONTAINS(err.msg, "stragglers: from 7 is after to 3");
+    topo_free(f.t);
+}
+
+static void summary_ranks_culprits(void)
+{
+    straggler_iter it[6] = {{0}};
+    const int held[6] = {7, -1, 2, 7, 2, 9};
+    for (int i = 0; i < 6; i++)
+        it[i] = (straggler_iter){1.0 + i, held[i], 0, 0, 0, 0};
+    straggler_result r = {1.0, it, 6, 1};
+    straggler_summary s;
+    straggler_summarize(&r, &s);
+    CHECK(s.min_s == 1 && s.max_s == 6 && s.median_s == 3.5 && s.mean_s == 3.5);
+    CHECK_EQ_INT(s.nculprits, 3);
+    CHECK(s.culprits[0].gpu == 2 && s.culprits[0].iterations == 2); /* a tie: the lower rank */
+    CHECK(s.culprits[1].gpu == 7 && s.culprits[1].iterations == 2);
+    CHECK(s.culprits[2].gpu == 9 && s.culprits[2].iterations == 1);
+    CHECK_EQ_INT(s.none, 1);
+    straggler_summary_free(&s);
+    layout_desc l = {0};
+    l.tp = 4, l.dp = 2;
+    straggler_place at = straggler_place_of(&l, 13); /* 13 = 4 tp x 2 dp x stage 1 + 4 + 1 */
+    CHECK(at.stage == 1 && at.dp == 1 && at.tp == 1);
+}
+
 TAP_MAIN({"none_is_the_baseline", none_is_the_baseline}, {"half_speed_gpu", half_speed_gpu},
          {"slow_links_restored", slow_links_restored}, {"random_is_seeded", random_is_seeded},
-         {"bad_input", bad_input})
+         {"bad_input", bad_input}, {"check_names_the_field", check_names_the_field},
+         {"summary_ranks_culprits", summary_ranks_culprits})
