@@ -5,7 +5,7 @@ set -u
 source "$(dirname "$0")/lib.sh" "$1"
 
 syn=$tmp/syn.csv
-"$bin" calibrate --synthetic "$syn" --ranks 8 --seed 3 >"$out" 2>"$errf" && grep -q "670 rows" "$errf" && ok "calibrate --synthetic writes measurements" || not_ok "calibrate --synthetic"
+"$bin" calibrate --synthetic "$syn" --ranks 8 --seed 3 >"$out" 2>"$errf" && grep -q "718 rows" "$errf" && ok "calibrate --synthetic writes measurements" || not_ok "calibrate --synthetic"
 grep -q "^# device_name: synthetic H200" "$syn" && ok "synthetic file names its device" || not_ok "synthetic device line"
 expect_ok "calibrate fits the synthetic file" "gemm +bf16 +eff 0\.8[12]" calibrate "$syn" --out "$tmp/p.lua"
 expect_ok "calibrate prints held-out errors" "held-out errors" calibrate "$syn" --out "$tmp/p.lua"
@@ -33,6 +33,19 @@ est=(estimate --system dgx-h200 --gpus 8 --model gpt3-175b --tp 8 --pp 1 --mbs 1
 sed -E 's/eff = 0\.8[0-9]+, fixed_s/eff = 0.4, fixed_s/' "$tmp/p.lua" >"$tmp/slow.lua"
 "$bin" "${est[@]}" --device-profile "$tmp/slow.lua" >"$tmp/slow.csv" 2>"$errf"
 if [ -s "$tmp/slow.csv" ] && ! cmp -s "$tmp/base.csv" "$tmp/slow.csv"; then ok "--device-profile changes the estimate"; else not_ok "--device-profile changed nothing"; fi
+
+# what the profile feeds (docs/calibration.md): attention from sdpa_torch where measured
+expect_ok "calibrate says which attention estimates use" "attention source +bf16 sdpa_torch, fp16 sdpa_torch" calibrate "$syn" --out "$tmp/p.lua"
+grep -q 'attention_source = { bf16 = "sdpa_torch"' "$tmp/p.lua" && grep -q "attention_own = {" "$tmp/p.lua" && ok "the profile records the attention source and keeps our kernel's fit" || not_ok "attention_source in the profile"
+"$bin" validate kernels "$syn" --profile "$tmp/p.lua" >"$out" 2>"$errf" && grep -q "^  attention " "$out" && grep -q "^  sdpa_torch " "$out" && ok "validate kernels reports our attention and sdpa_torch apart" || not_ok "validate kernels groups"
+grep -v '^sdpa_torch,' "$syn" >"$tmp/own.csv"
+expect_ok "without sdpa_torch rows our kernel's fit is used" "attention source +bf16 attention, fp16 attention" calibrate "$tmp/own.csv" --out "$tmp/own.lua"
+stage0() { "$bin" "${tab[@]}" "$@" 2>"$errf" | awk -v c="$col" '$1 == "0" { print $c }'; }
+tab=(estimate --system dgx-h200 --gpus 8 --model llama2-7b --tp 8 --pp 1 --mbs 1 --gbs 8 --mode analytic)
+col=2 # compute_s: our kernel (3% of peak) is far slower than sdpa_torch (55%)
+c_sdpa=$(stage0 --device-profile "$tmp/p.lua"); c_own=$(stage0 --device-profile "$tmp/own.lua")
+awk -v a="$c_sdpa" -v b="$c_own" 'BEGIN { exit !(a > 0 && b > 1.5 * a) }' && ok "estimates take sdpa_torch's attention ($c_sdpa s against $c_own s)" || not_ok "sdpa_torch compute $c_sdpa, own $c_own"
+
 expect_bad "profile of another GPU" "fitted on H200-SXM-141GB, but the system's GPUs are A100" \
     estimate --system dgx-a100-80g --gpus 8 --model gpt3-175b --tp 8 --pp 1 --mbs 1 --gbs 8 --device-profile "$tmp/p.lua"
 expect_bad "broken profile" "device profile .*nocol.csv" "${est[@]}" --device-profile "$tmp/nocol.csv"
