@@ -18,6 +18,7 @@
  *                    softmax, the optimizer; one pooled fit feeds estimates,
  *                    each kernel also gets its own)
  *   copies           time = bytes / bw + fixed_s, per direction and memory
+ *                    (pinned ones feed the checkpoint's host copies)
  *   collectives      time = latency_s + size / algbw, per op and rank count
  * fixed_s is everything a kernel costs whatever its size (launch, ramp,
  * tail); in estimates it stands in place of opcost's kernel_gap_s.
@@ -36,6 +37,9 @@ typedef enum calib_family { CALIB_GEMM, CALIB_ATTENTION, CALIB_MEMBOUND, CALIB_C
                             CALIB_COLLECTIVE, CALIB_NFAMILY } calib_family;
 
 enum { CALIB_NMEMKERNEL = 7, CALIB_NCOPY = 5, CALIB_NCOLLOP = 5, CALIB_MAX_COLL = 40 };
+
+/* Copy numbers (calib_copy_name). */
+enum { CALIB_COPY_H2D_PINNED = 0, CALIB_COPY_D2H_PINNED = 1 };
 
 /* The kernel an attention fit was made on: our own fused kernel
  * ("attention" rows) or PyTorch's scaled_dot_product_attention

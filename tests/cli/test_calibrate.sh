@@ -45,6 +45,14 @@ tab=(estimate --system dgx-h200 --gpus 8 --model llama2-7b --tp 8 --pp 1 --mbs 1
 col=2 # compute_s: our kernel (3% of peak) is far slower than sdpa_torch (55%)
 c_sdpa=$(stage0 --device-profile "$tmp/p.lua"); c_own=$(stage0 --device-profile "$tmp/own.lua")
 awk -v a="$c_sdpa" -v b="$c_own" 'BEGIN { exit !(a > 0 && b > 1.5 * a) }' && ok "estimates take sdpa_torch's attention ($c_sdpa s against $c_own s)" || not_ok "sdpa_torch compute $c_sdpa, own $c_own"
+# copies: the async checkpoint's stall at the fitted d2h bandwidth (half the PCIe gen5 link here)
+sed -E 's/copy_d2h_pinned = \{ bw_bytes_per_s = [^,]+, fixed_s = [^,]+/copy_d2h_pinned = { bw_bytes_per_s = 31.5e9, fixed_s = 0/' "$tmp/p.lua" >"$tmp/d2h.lua"
+flt=(faults --gpus 8 --days 1 --failures-per-gpu-day 0.01 --system dgx-h200 --model llama2-7b --tp 8 --pp 1 --mbs 1 --gbs 8 --checkpoint async --runs 2)
+stall() { "$bin" "${flt[@]}" "$@" 2>"$errf" | sed -nE 's/^# checkpoint async: ([0-9.]+) s stall.*/\1/p'; }
+s0=$(stall); s1=$(stall --device-profile "$tmp/d2h.lua")
+awk -v a="$s0" -v b="$s1" 'BEGIN { exit !(a > 0 && b / a > 1.98 && b / a < 2.02) }' && ok "the checkpoint stall follows the fitted d2h copy ($s0 s built in, $s1 s at half the link)" || not_ok "stall $s0 against $s1"
+sed -E 's/copy_d2h_pinned = \{ bw_bytes_per_s = [^,]+/copy_d2h_pinned = { bw_bytes_per_s = -1/' "$tmp/p.lua" >"$tmp/bad.lua"
+expect_bad "a negative copy bandwidth is refused" "key 'copy.copy_d2h_pinned.bw_bytes_per_s': must be a number > 0" "${flt[@]}" --device-profile "$tmp/bad.lua"
 
 expect_bad "profile of another GPU" "fitted on H200-SXM-141GB, but the system's GPUs are A100" \
     estimate --system dgx-a100-80g --gpus 8 --model gpt3-175b --tp 8 --pp 1 --mbs 1 --gbs 8 --device-profile "$tmp/p.lua"
