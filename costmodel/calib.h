@@ -20,6 +20,7 @@
  *   copies           time = bytes / bw + fixed_s, per direction and memory
  *                    (pinned ones feed the checkpoint's host copies)
  *   collectives      time = latency_s + size / algbw, per op and rank count
+ *                    (feed collectives within one node, commcost.h)
  * fixed_s is everything a kernel costs whatever its size (launch, ramp,
  * tail); in estimates it stands in place of opcost's kernel_gap_s.
  * The fit itself is calib_fit.c. */
@@ -38,8 +39,10 @@ typedef enum calib_family { CALIB_GEMM, CALIB_ATTENTION, CALIB_MEMBOUND, CALIB_C
 
 enum { CALIB_NMEMKERNEL = 7, CALIB_NCOPY = 5, CALIB_NCOLLOP = 5, CALIB_MAX_COLL = 40 };
 
-/* Copy numbers (calib_copy_name). */
+/* Copy and collective op numbers (calib_copy_name, calib_collop_name). */
 enum { CALIB_COPY_H2D_PINNED = 0, CALIB_COPY_D2H_PINNED = 1 };
+enum { CALIB_OP_ALLREDUCE, CALIB_OP_ALLGATHER, CALIB_OP_REDUCESCATTER, CALIB_OP_ALLTOALL,
+       CALIB_OP_SENDRECV };
 
 /* The kernel an attention fit was made on: our own fused kernel
  * ("attention" rows) or PyTorch's scaled_dot_product_attention

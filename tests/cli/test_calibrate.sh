@@ -45,6 +45,15 @@ tab=(estimate --system dgx-h200 --gpus 8 --model llama2-7b --tp 8 --pp 1 --mbs 1
 col=2 # compute_s: our kernel (3% of peak) is far slower than sdpa_torch (55%)
 c_sdpa=$(stage0 --device-profile "$tmp/p.lua"); c_own=$(stage0 --device-profile "$tmp/own.lua")
 awk -v a="$c_sdpa" -v b="$c_own" 'BEGIN { exit !(a > 0 && b > 1.5 * a) }' && ok "estimates take sdpa_torch's attention ($c_sdpa s against $c_own s)" || not_ok "sdpa_torch compute $c_sdpa, own $c_own"
+# collectives: the 8-rank fits price tensor parallel over the node's 8 GPUs
+col=4 # tp_comm_s
+sed -E 's/latency_s = [^,]+, algbw_bytes_per_s = [^,]+/latency_s = 0.001, algbw_bytes_per_s = 1e30/' "$tmp/p.lua" >"$tmp/l1.lua"
+sed -E 's/latency_s = [^,]+, algbw_bytes_per_s = [^,]+/latency_s = 0.002, algbw_bytes_per_s = 1e30/' "$tmp/p.lua" >"$tmp/l2.lua"
+t0=$(stage0); t1=$(stage0 --device-profile "$tmp/l1.lua"); t2=$(stage0 --device-profile "$tmp/l2.lua")
+awk -v a="$t1" -v b="$t2" -v z="$t0" 'BEGIN { exit !(a > 0 && b == 2 * a && a != z) }' && ok "tensor-parallel time is the fitted latency times the collectives ($t0 s built in, $t1 s at 1 ms, $t2 s at 2 ms)" || not_ok "tp_comm_s $t0, $t1, $t2"
+"$bin" calibrate --synthetic "$tmp/one.csv" --ranks 1 --seed 3 2>"$errf" && "$bin" calibrate "$tmp/one.csv" --out "$tmp/one.lua" >"$out" 2>"$errf"
+t_one=$(stage0 --device-profile "$tmp/one.lua")
+[ -n "$t0" ] && [ "$t_one" = "$t0" ] && ok "one-rank collective fits leave tensor parallel alone ($t_one s)" || not_ok "one-rank fits: $t_one against $t0"
 # copies: the async checkpoint's stall at the fitted d2h bandwidth (half the PCIe gen5 link here)
 sed -E 's/copy_d2h_pinned = \{ bw_bytes_per_s = [^,]+, fixed_s = [^,]+/copy_d2h_pinned = { bw_bytes_per_s = 31.5e9, fixed_s = 0/' "$tmp/p.lua" >"$tmp/d2h.lua"
 flt=(faults --gpus 8 --days 1 --failures-per-gpu-day 0.01 --system dgx-h200 --model llama2-7b --tp 8 --pp 1 --mbs 1 --gbs 8 --checkpoint async --runs 2)
