@@ -22,8 +22,8 @@ static const char *const collop_names[CALIB_NCOLLOP] = {"allreduce", "allgather"
 static const calib_kernel kernels[] = {
     {"gemm", CALIB_GEMM, 0},
     {"gemm_batched", CALIB_GEMM, 1},
-    {"attention", CALIB_ATTENTION, 0},
-    {"sdpa_torch", CALIB_ATTENTION, 1},
+    {"attention", CALIB_ATTENTION, CALIB_ATTN_OWN},
+    {"sdpa_torch", CALIB_ATTENTION, CALIB_ATTN_SDPA},
     {"layernorm", CALIB_MEMBOUND, 0},
     {"rmsnorm", CALIB_MEMBOUND, 1},
     {"gelu", CALIB_MEMBOUND, 2},
@@ -49,6 +49,11 @@ const char *calib_family_name(calib_family f) { return family_names[f]; }
 const char *calib_memkernel_name(int i) { return memkernel_names[i]; }
 const char *calib_copy_name(int i) { return copy_names[i]; }
 const char *calib_collop_name(int i) { return collop_names[i]; }
+
+const char *calib_attn_source_name(calib_attn_source s)
+{
+    return s == CALIB_ATTN_SDPA ? "sdpa_torch" : "attention";
+}
 
 int calib_dtype_parse(const char *text, calib_dtype *out)
 {
@@ -142,6 +147,14 @@ double calib_bw_s(const calib_bw_fit *b, double bytes)
     return bytes / b->bw_bytes_per_s + b->fixed_s;
 }
 
+const calib_gemm_fit *calib_attention_fit_for(const calib_profile *p, calib_attn_source kernel,
+                                              calib_dtype d)
+{
+    int own_kept = kernel == CALIB_ATTN_OWN && p->attention_source[d] == CALIB_ATTN_SDPA &&
+                   p->attention_own[d].have;
+    return own_kept ? &p->attention_own[d] : &p->attention[d];
+}
+
 const calib_coll_fit *calib_coll_find(const calib_profile *p, int op, int ranks)
 {
     for (int i = 0; i < p->ncoll; i++)
@@ -155,7 +168,8 @@ double calib_predict_s(const calib_profile *p, const calib_meas *r)
     const calib_kernel *kn = calib_kernel_find(r->kernel, NULL);
     if (!kn)
         return -1;
-    const calib_gemm_fit *g = &p->gemm[r->dtype], *a = &p->attention[r->dtype];
+    const calib_gemm_fit *g = &p->gemm[r->dtype];
+    const calib_gemm_fit *a = calib_attention_fit_for(p, (calib_attn_source)kn->index, r->dtype);
     switch (kn->family) {
     case CALIB_GEMM:
         return g->have && p->membound.have ? calib_gemm_s(p, g, r->m, r->n, r->k, r->batch, r->bytes)

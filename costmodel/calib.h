@@ -10,12 +10,17 @@
  *                    so  compute = waves * 2 tile_m tile_n (k + k_extra)
  *                    / (peak eff / SMs),  waves = ceil(tiles / SMs);
  *                    time = max(compute, bytes / mem_bw) + fixed_s
- *   attention        time = max(flops / (peak eff), bytes / mem_bw) + fixed_s
+ *   attention        time = max(flops / (peak eff), bytes / mem_bw) + fixed_s,
+ *                    fitted to our own kernel's rows and to sdpa_torch's
+ *                    (PyTorch's, what training runs); estimates take
+ *                    sdpa_torch's fit where it was measured
  *   memory-bound     time = bytes / bw + fixed_s (norms, activations,
  *                    softmax, the optimizer; one pooled fit feeds estimates,
  *                    each kernel also gets its own)
  *   copies           time = bytes / bw + fixed_s, per direction and memory
+ *                    (pinned ones feed the checkpoint's host copies)
  *   collectives      time = latency_s + size / algbw, per op and rank count
+ *                    (feed collectives within one node, commcost.h)
  * fixed_s is everything a kernel costs whatever its size (launch, ramp,
  * tail); in estimates it stands in place of opcost's kernel_gap_s.
  * The fit itself is calib_fit.c. */
@@ -33,6 +38,16 @@ typedef enum calib_family { CALIB_GEMM, CALIB_ATTENTION, CALIB_MEMBOUND, CALIB_C
                             CALIB_COLLECTIVE, CALIB_NFAMILY } calib_family;
 
 enum { CALIB_NMEMKERNEL = 7, CALIB_NCOPY = 5, CALIB_NCOLLOP = 5, CALIB_MAX_COLL = 40 };
+
+/* Copy and collective op numbers (calib_copy_name, calib_collop_name). */
+enum { CALIB_COPY_H2D_PINNED = 0, CALIB_COPY_D2H_PINNED = 1 };
+enum { CALIB_OP_ALLREDUCE, CALIB_OP_ALLGATHER, CALIB_OP_REDUCESCATTER, CALIB_OP_ALLTOALL,
+       CALIB_OP_SENDRECV };
+
+/* The kernel an attention fit was made on: our own fused kernel
+ * ("attention" rows) or PyTorch's scaled_dot_product_attention
+ * ("sdpa_torch" rows, FlashAttention or cuDNN). */
+typedef enum calib_attn_source { CALIB_ATTN_OWN, CALIB_ATTN_SDPA } calib_attn_source;
 
 /* One measured kernel (a CSV row).  Shape columns by family:
  *   gemm, gemm_batched  m, n, k, batch: batch products of (m x k)(k x n)
@@ -56,7 +71,8 @@ typedef struct calib_meas {
 typedef struct calib_kernel {
     const char *name;
     calib_family family;
-    int index; /* memory-bound kernel, copy or collective op number */
+    int index; /* memory-bound kernel, copy or collective op number;
+                  attention: a calib_attn_source */
 } calib_kernel;
 
 typedef struct calib_gemm_fit {
@@ -81,7 +97,14 @@ typedef struct calib_profile {
     char measured_on[128]; /* the name the measurements gave */
     int sms, folds;
     calib_gemm_fit gemm[CALIB_NDTYPE];
-    calib_gemm_fit attention[CALIB_NDTYPE]; /* tile and k_extra unused */
+    /* Attention fits (tile and k_extra unused).  attention[] is the one
+     * estimates use: sdpa_torch's where its rows were measured (real
+     * training runs that kernel, not our slower reference tiling), else
+     * our own kernel's; attention_source[] says which.  With sdpa_torch's
+     * in use, our kernel's own fit is kept in attention_own[]. */
+    calib_gemm_fit attention[CALIB_NDTYPE];
+    calib_gemm_fit attention_own[CALIB_NDTYPE];
+    calib_attn_source attention_source[CALIB_NDTYPE];
     calib_bw_fit membound;                  /* pooled over the memory-bound kernels */
     calib_bw_fit memkernel[CALIB_NMEMKERNEL];
     calib_bw_fit copy[CALIB_NCOPY];
@@ -96,6 +119,8 @@ const char *calib_family_name(calib_family f);
 const char *calib_memkernel_name(int i);
 const char *calib_copy_name(int i);
 const char *calib_collop_name(int i);
+/* "attention" or "sdpa_torch": the kernel name of a source. */
+const char *calib_attn_source_name(calib_attn_source s);
 /* The kernel of a name; NULL with err listing the valid names. */
 const calib_kernel *calib_kernel_find(const char *name, cs_err *err);
 
@@ -117,6 +142,10 @@ double calib_gemm_s(const calib_profile *p, const calib_gemm_fit *g, double m, d
 double calib_attention_s(const calib_profile *p, const calib_gemm_fit *a, double flops,
                          double bytes);
 double calib_bw_s(const calib_bw_fit *b, double bytes);
+/* The attention fit that predicts rows of kernel (our own or sdpa_torch):
+ * that kernel's own fit where the profile has it, else the estimates'. */
+const calib_gemm_fit *calib_attention_fit_for(const calib_profile *p, calib_attn_source kernel,
+                                              calib_dtype d);
 /* The collective fit of op over ranks, or NULL. */
 const calib_coll_fit *calib_coll_find(const calib_profile *p, int op, int ranks);
 

@@ -15,8 +15,8 @@
 
 #include "calib.h"
 
-/* Error summary groups: the families, then our attention kernel's
- * comparison with PyTorch's (sdpa_torch rows, never fitted). */
+/* Error summary groups: the families (attention: our own kernel's rows),
+ * then PyTorch's attention (sdpa_torch rows) apart. */
 enum { CALIB_GROUP_SDPA = CALIB_NFAMILY, CALIB_NGROUP };
 
 typedef struct calib_group_err {
@@ -48,7 +48,8 @@ int calib_crossval(const calib_meas *rows, int n, int folds, const dev_type *dev
                    calib_summary *s, cs_err *err);
 
 /* The parameters synthetic measurements are drawn from: the built-in model
- * of dev, plus copies and collectives over `ranks` GPUs. */
+ * of dev (its attention is sdpa_torch's), our own attention kernel at half
+ * the fp32 peak, plus copies and collectives over `ranks` GPUs. */
 void calib_synthetic_truth(const dev_type *dev, int ranks, calib_profile *p);
 
 /* Measurements of the sweep kernels/ runs, timed by `truth` with

@@ -13,15 +13,20 @@
  *   sync      max(total / storage write bandwidth, node bytes / node NIC
  *             bandwidth, snapshot): every rank writes at once, through its
  *             node's NICs, into storage of bounded aggregate bandwidth;
- *   snapshot  a GPU's bytes over its share of the PCIe uplink (GPUs on one
- *             PCIe switch share it) and of host memory bandwidth: the
- *             stall of asynchronous and in-memory checkpoints;
+ *   snapshot  a GPU's bytes device-to-host over its share of the PCIe
+ *             uplink (GPUs on one PCIe switch share it) and of host memory
+ *             bandwidth: the stall of asynchronous and in-memory
+ *             checkpoints.  With a device profile (calib.h) the uplink
+ *             runs at the fitted copy_d2h_pinned bandwidth, plus its fixed
+ *             time, instead of the link's datasheet rate;
+ *   h2d       the same host-to-device (copy_h2d_pinned): the last step of
+ *             both reloads;
  *   peer copy the node's bytes over its NICs to a peer host (in-memory);
  *   reload    max(total / storage read bandwidth, node bytes / NIC
- *             bandwidth) then a GPU's bytes host-to-device;
+ *             bandwidth) then h2d;
  *   memory reload  the replaced node's bytes from its peer over the NICs,
- *             then host-to-device (the other nodes reload from their own
- *             host memory, faster). */
+ *             then h2d (the other nodes reload from their own host memory,
+ *             faster). */
 #ifndef CS_CHECKPOINT_H
 #define CS_CHECKPOINT_H
 
@@ -39,11 +44,16 @@ typedef struct ckpt_cost {
     double total_bytes;        /* the whole checkpoint */
     double gpu_bytes;          /* the most one GPU writes */
     double node_bytes;         /* the most one node writes (its GPUs' shares) */
-    double sync_s, snapshot_s, peer_copy_s, reload_s, memory_reload_s;
+    double sync_s, snapshot_s, h2d_s, peer_copy_s, reload_s, memory_reload_s;
 } ckpt_cost;
 
-/* The checkpoint of the layout (validated here) on nodes of type node. */
+struct calib_profile;
+
+/* The checkpoint of the layout (validated here) on nodes of type node;
+ * profile: the GPU's fitted device profile, or NULL for the built-in
+ * figures. */
 int ckpt_cost_of(const model_desc *m, const layout_desc *l, const sys_node_type *node,
-                 const ckpt_storage *st, ckpt_cost *out, cs_err *err);
+                 const ckpt_storage *st, const struct calib_profile *profile, ckpt_cost *out,
+                 cs_err *err);
 
 #endif

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "calib.h"
 #include "cs_alloc.h"
 #include "workload.h"
 
@@ -121,17 +122,47 @@ int commcost_groups_match(const commcost_groups *g, const layout_desc *l)
     return g->tp == l->tp && g->pp == l->pp && g->dp == l->dp;
 }
 
-/* ---- pricing: the fastest algorithm at each size ---- */
+/* ---- pricing: a measured fit, or the fastest algorithm at each size ---- */
 
-/* The index of the plan with the smallest closed-form time at size (the
- * first on ties, as coll_plan_best), or -1 with err when none was built. */
-static int pick(const algo_set *set, uint64_t size, int n, double *time_s, cs_err *err)
+/* The profile's number of a collective op, or -1 (broadcast: not measured). */
+static int calib_op_of(coll_op op)
+{
+    switch (op) {
+    case COLL_ALLREDUCE: return CALIB_OP_ALLREDUCE;
+    case COLL_ALLGATHER: return CALIB_OP_ALLGATHER;
+    case COLL_REDUCESCATTER: return CALIB_OP_REDUCESCATTER;
+    case COLL_ALLTOALL: return CALIB_OP_ALLTOALL;
+    case COLL_SENDRECV: return CALIB_OP_SENDRECV;
+    default: return -1;
+    }
+}
+
+double commcost_fitted_s(const calib_profile *profile, const coll_plan *plan, uint64_t size_bytes)
+{
+    int op = calib_op_of(plan->op);
+    if (!profile || op < 0 || plan->nranks < 2 || plan->nnodes != 1)
+        return -1; /* a one-rank fit (a one-GPU machine) prices nothing */
+    const calib_coll_fit *fit = calib_coll_find(profile, op, plan->nranks);
+    return fit ? fit->latency_s + (double)size_bytes / fit->algbw_bytes_per_s : -1;
+}
+
+double commcost_coll_s(const calib_profile *profile, const coll_plan *plan, uint64_t size_bytes)
+{
+    double fitted_s = commcost_fitted_s(profile, plan, size_bytes);
+    return fitted_s >= 0 ? fitted_s : coll_time_s(plan, size_bytes);
+}
+
+/* The index of the plan with the smallest time at size (the first on ties,
+ * as coll_plan_best), or -1 with err when none was built.  Under a fit
+ * every algorithm takes the fitted time: the first built is kept. */
+static int pick(const algo_set *set, uint64_t size, int n, const calib_profile *profile,
+                double *time_s, cs_err *err)
 {
     int best = -1;
     for (int i = 0; i < set->n; i++) {
         if (!set->built[i])
             continue;
-        double t = coll_time_s(&set->plans[i], size);
+        double t = commcost_coll_s(profile, &set->plans[i], size);
         if (best < 0 || t < *time_s) {
             best = i;
             *time_s = t;
@@ -148,20 +179,20 @@ typedef struct stage_pick {
     int tp[NOPS], dp_reduce, dp_gather;
 } stage_pick;
 
-static int price_tp(const stage_groups *g, const layout_desc *l, uint64_t size, commcost_stage *st,
-                    stage_pick *pk, cs_err *err)
+static int price_tp(const stage_groups *g, const layout_desc *l, uint64_t size,
+                    const calib_profile *profile, commcost_stage *st, stage_pick *pk, cs_err *err)
 {
     double *times[NOPS] = {&st->tp_allreduce_s, &st->tp_allgather_s, &st->tp_reducescatter_s};
     for (int op = 0; op < NOPS; op++) {
         pk->tp[op] = -1;
-        if (l->tp > 1 && (pk->tp[op] = pick(&g->tp[op], size, l->tp, times[op], err)) < 0)
+        if (l->tp > 1 && (pk->tp[op] = pick(&g->tp[op], size, l->tp, profile, times[op], err)) < 0)
             return -1;
     }
     return 0;
 }
 
 static int price_dp(const stage_groups *g, const model_desc *m, const layout_desc *l, int s,
-                    commcost_stage *st, stage_pick *pk, cs_err *err)
+                    const calib_profile *profile, commcost_stage *st, stage_pick *pk, cs_err *err)
 {
     double grad_bytes = workload_grad_bytes(m, l, s);
     uint64_t bucket = (uint64_t)(COMMCOST_BUCKET_GRADS * 2);
@@ -172,18 +203,18 @@ static int price_dp(const stage_groups *g, const model_desc *m, const layout_des
     if (l->dp == 1)
         return 0;
     const algo_set *reduce = &g->dp[l->zero ? OP_RS : OP_AR];
-    if ((pk->dp_reduce = pick(reduce, bucket, l->dp, &st->dp_bucket_s, err)) < 0)
+    if ((pk->dp_reduce = pick(reduce, bucket, l->dp, profile, &st->dp_bucket_s, err)) < 0)
         return -1;
-    st->dp_last_bucket_s = coll_time_s(&reduce->plans[pk->dp_reduce], st->last_bucket_bytes);
-    if (l->zero &&
-        (pk->dp_gather = pick(&g->dp[OP_AG], (uint64_t)grad_bytes, l->dp, &st->dp_allgather_s,
-                              err)) < 0)
+    st->dp_last_bucket_s =
+        commcost_coll_s(profile, &reduce->plans[pk->dp_reduce], st->last_bucket_bytes);
+    if (l->zero && (pk->dp_gather = pick(&g->dp[OP_AG], (uint64_t)grad_bytes, l->dp, profile,
+                                         &st->dp_allgather_s, err)) < 0)
         return -1;
     return 0;
 }
 
 static int price(const commcost_groups *g, const model_desc *m, const layout_desc *l,
-                 commcost *out, stage_pick *picks, cs_err *err)
+                 const calib_profile *profile, commcost *out, stage_pick *picks, cs_err *err)
 {
     workload_info info;
     workload_info_of(m, l, &info);
@@ -196,8 +227,8 @@ static int price(const commcost_groups *g, const model_desc *m, const layout_des
     for (int s = 0; s < l->pp; s++) {
         const stage_groups *sg = &g->stages[s];
         commcost_stage *st = &out->stages[s];
-        if (price_tp(sg, l, out->tp_size_bytes, st, &picks[s], err) != 0 ||
-            price_dp(sg, m, l, s, st, &picks[s], err) != 0) {
+        if (price_tp(sg, l, out->tp_size_bytes, profile, st, &picks[s], err) != 0 ||
+            price_dp(sg, m, l, s, profile, st, &picks[s], err) != 0) {
             commcost_free(out);
             return -1;
         }
@@ -208,10 +239,10 @@ static int price(const commcost_groups *g, const model_desc *m, const layout_des
 }
 
 int commcost_times(const commcost_groups *g, const model_desc *m, const layout_desc *l,
-                   commcost *out, cs_err *err)
+                   const calib_profile *profile, commcost *out, cs_err *err)
 {
     stage_pick *picks = cs_xrealloc(NULL, sizeof *picks * (size_t)l->pp);
-    int rc = price(g, m, l, out, picks, err);
+    int rc = price(g, m, l, profile, out, picks, err);
     free(picks);
     return rc;
 }
@@ -243,14 +274,14 @@ static void take_plans(commcost_groups *g, const layout_desc *l, const stage_pic
     }
 }
 
-int commcost_build(topo *t, const model_desc *m, const layout_desc *l, commcost *out,
-                   cs_err *err)
+int commcost_build(topo *t, const model_desc *m, const layout_desc *l,
+                   const calib_profile *profile, commcost *out, cs_err *err)
 {
     commcost_groups *g;
     if (commcost_groups_build(t, l, &g, err) != 0)
         return -1;
     stage_pick *picks = cs_xrealloc(NULL, sizeof *picks * (size_t)l->pp);
-    int rc = price(g, m, l, out, picks, err);
+    int rc = price(g, m, l, profile, out, picks, err);
     if (rc == 0)
         take_plans(g, l, picks, out);
     free(picks);

@@ -20,7 +20,15 @@
  *                    reduce-scatter and, after the optimizer step, the
  *                    parameters' all-gather, over the stage's data-parallel
  *                    group of tensor rank 0.  Buckets hold 25 M gradients
- *                    (as memory.h counts them). */
+ *                    (as memory.h counts them).
+ *
+ * A fitted device profile (calib.h) prices the tensor- and data-parallel
+ * collectives of a group that lies within one node, where it holds a fit of
+ * the op over exactly the group's rank count: latency_s + size / algbw, in
+ * nccl-tests' size convention as coll_time_s takes it (commcost_fitted_s,
+ * the one place).  Measured NCCL on the node beats the topology model there;
+ * groups across nodes, rank counts not measured, and pipeline transfers
+ * (point-to-point, not a collective) keep the topology model. */
 #ifndef CS_COMMCOST_H
 #define CS_COMMCOST_H
 
@@ -32,6 +40,8 @@
 #include "topo.h"
 
 #define COMMCOST_BUCKET_GRADS 25e6
+
+struct calib_profile;
 
 typedef struct commcost_stage {
     coll_plan tp_allreduce, tp_allgather, tp_reducescatter; /* nphases 0 when tp == 1 */
@@ -58,8 +68,8 @@ int commcost_gpu(const layout_desc *l, int tp_rank, int dp_rank, int pp_rank);
 
 /* Plans and closed-form times for every stage.  The layout must be valid for
  * the topology's GPU count. */
-int commcost_build(topo *t, const model_desc *m, const layout_desc *l, commcost *out,
-                   cs_err *err);
+int commcost_build(topo *t, const model_desc *m, const layout_desc *l,
+                   const struct calib_profile *profile, commcost *out, cs_err *err);
 void commcost_free(commcost *c);
 
 /* The plans of every algorithm over every group of one mapping (tp, pp and
@@ -76,7 +86,17 @@ int commcost_groups_match(const commcost_groups *g, const layout_desc *l);
  * algorithm choice, the same figures); out holds no plans.  Free with
  * commcost_free. */
 int commcost_times(const commcost_groups *g, const model_desc *m, const layout_desc *l,
-                   commcost *out, cs_err *err);
+                   const struct calib_profile *profile, commcost *out, cs_err *err);
+
+/* Seconds of a collective of size_bytes run as plan, from the profile's
+ * fit (see above), or -1 when none applies (no profile, a group across
+ * nodes or of one rank, a rank count or op the profile did not measure). */
+double commcost_fitted_s(const struct calib_profile *profile, const coll_plan *plan,
+                         uint64_t size_bytes);
+
+/* The fitted time where one applies, else the plan's closed form. */
+double commcost_coll_s(const struct calib_profile *profile, const coll_plan *plan,
+                       uint64_t size_bytes);
 
 /* Seconds of the tensor-parallel collectives of one pass. */
 double commcost_tp_s(const commcost_stage *st, int allreduce, int allgather, int reducescatter);

@@ -152,7 +152,7 @@ int estimate_analytic_with(const estimate_input *in, const commcost_groups *grou
         return cs_fail(err, "estimate: the communication groups were built for another "
                             "tp, pp and dp");
     commcost cc;
-    if (commcost_times(groups, in->model, in->layout, &cc, err) != 0)
+    if (commcost_times(groups, in->model, in->layout, in->eff->profile, &cc, err) != 0)
         return -1;
     analytic_times(in, &cc, out);
     commcost_free(&cc);

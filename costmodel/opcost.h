@@ -41,9 +41,11 @@ struct calib_profile;
 
 typedef struct opcost_eff {
     /* A fitted device profile (calib.h, `clustersim calibrate`), or NULL for
-     * the built-in model below.  With one, matrix multiplies, attention and
-     * memory-bound kernels take its times wherever it has a fit (their
-     * fitted fixed time replaces kernel_gap_s); the rest keeps these. */
+     * the built-in model below.  With one, matrix multiplies, attention
+     * (sdpa_torch's fit where measured) and memory-bound kernels take its
+     * times wherever it has a fit (their fitted fixed time replaces
+     * kernel_gap_s); the rest keeps these.  The same pointer carries the
+     * profile to the checkpoint's copies and in-node collectives. */
     const struct calib_profile *profile;
     double gemm_eff;     /* fraction of the data type's peak a full wave of tiles reaches */
     double attn_eff;     /* fraction of peak of the fused attention kernel */

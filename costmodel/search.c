@@ -222,7 +222,7 @@ static void expect_goodput(const search_input *in, search_candidate *c)
 {
     const search_faults *f = in->faults;
     ckpt_cost ck;
-    if (ckpt_cost_of(in->model, &c->layout, f->node, &f->storage, &ck, NULL) != 0)
+    if (ckpt_cost_of(in->model, &c->layout, f->node, &f->storage, in->eff->profile, &ck, NULL) != 0)
         return;
     double d = f->async ? ck.snapshot_s : ck.sync_s;
     double restart = f->down_s + ck.reload_s + (f->async ? ck.sync_s : 0);

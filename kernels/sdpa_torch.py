@@ -4,7 +4,8 @@ scaled_dot_product_attention (forward, not causal) over the shapes the fused
 attention kernel of clustersim-kernels runs, timed the same way (CUDA
 events, warm-up, median/min/max of repeats of `inner` calls lasting about
 0.2 ms), appended as rows of kernel 'sdpa_torch' (docs/calibration.md).
-calibrate does not fit these rows; validate prints them as their own group."""
+calibrate fits them apart from our kernel's and estimates use that fit;
+validate prints them as their own group."""
 import argparse
 import math
 import sys

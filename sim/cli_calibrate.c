@@ -23,11 +23,12 @@ static void calibrate_help(void)
            "                            [--noise SIGMA] [--seed N]\n\n"
            "Fits the device model to kernel measurements (the CSV kernels/clustersim-kernels\n"
            "writes): per data type the matrix multiply's efficiency, per-tile overhead, fixed\n"
-           "time and tile; attention's efficiency; achieved bandwidth and fixed time of the\n"
+           "time and tile; attention's efficiency (PyTorch's sdpa_torch rows feed estimates\n"
+           "where measured, else our kernel's); achieved bandwidth and fixed time of the\n"
            "memory-bound kernels and copies; latency and bandwidth of each collective.  One\n"
            "fold in K (by a hash of kernel and shape) is held out of the fit; the errors on it\n"
-           "and a K-fold cross-validation are printed.  The profile feeds estimate and search\n"
-           "(--device-profile) and scenarios (device_profile = FILE).\n\n"
+           "and a K-fold cross-validation are printed.  The profile feeds estimate, faults and\n"
+           "search (--device-profile) and scenarios (device_profile = FILE).\n\n"
            "  --out FILE        the profile to write (Lua)\n"
            "  --device NAME     catalog device measured (default: from '# device_name:')\n"
            "  --folds K         folds of the held-out split, 2..20 (default 5)\n"
@@ -117,18 +118,38 @@ static int parse_cal(int argc, char **argv, cal_opts *o)
 
 /* ---- printing ------------------------------------------------------------------- */
 
-static void print_gemm(const char *what, const calib_gemm_fit *g, int tiles)
+static void print_fit(const char *what, int d, const calib_gemm_fit *g, int tiles)
 {
+    printf("  %-18s %-5s eff %.3f of %.1f TFLOP/s, fixed %.2f us", what,
+           calib_dtype_name((calib_dtype)d), g->eff, g->peak_flops_per_s / 1e12, g->fixed_s * 1e6);
+    if (tiles)
+        printf(", k_extra %.1f, tile %dx%d", g->k_extra, g->tile_m, g->tile_n);
+    printf(" (%d rows)\n", g->rows);
+}
+
+static void print_gemm(const calib_gemm_fit *g)
+{
+    for (int d = 0; d < CALIB_NDTYPE; d++)
+        if (g[d].have)
+            print_fit("gemm", d, &g[d], 1);
+}
+
+/* Each kernel's fit under its name, and which one estimates use. */
+static void print_attention(const calib_profile *p)
+{
+    char used[160] = "";
     for (int d = 0; d < CALIB_NDTYPE; d++) {
-        if (!g[d].have)
+        if (p->attention_own[d].have)
+            print_fit(calib_attn_source_name(CALIB_ATTN_OWN), d, &p->attention_own[d], 0);
+        if (!p->attention[d].have)
             continue;
-        printf("  %-18s %-5s eff %.3f of %.1f TFLOP/s, fixed %.2f us", what,
-               calib_dtype_name((calib_dtype)d), g[d].eff, g[d].peak_flops_per_s / 1e12,
-               g[d].fixed_s * 1e6);
-        if (tiles)
-            printf(", k_extra %.1f, tile %dx%d", g[d].k_extra, g[d].tile_m, g[d].tile_n);
-        printf(" (%d rows)\n", g[d].rows);
+        print_fit(calib_attn_source_name(p->attention_source[d]), d, &p->attention[d], 0);
+        size_t len = strlen(used);
+        snprintf(used + len, sizeof used - len, "%s%s %s", len ? ", " : "",
+                 calib_dtype_name((calib_dtype)d), calib_attn_source_name(p->attention_source[d]));
     }
+    if (used[0])
+        printf("  %-18s       %s (the fit estimates use)\n", "attention source", used);
 }
 
 static void print_bw(const char *what, const calib_bw_fit *b)
@@ -140,8 +161,8 @@ static void print_bw(const char *what, const calib_bw_fit *b)
 
 static void print_profile(const calib_profile *p)
 {
-    print_gemm("gemm", p->gemm, 1);
-    print_gemm("attention", p->attention, 0);
+    print_gemm(p->gemm);
+    print_attention(p);
     print_bw("membound (pooled)", &p->membound);
     for (int i = 0; i < CALIB_NMEMKERNEL; i++)
         print_bw(calib_memkernel_name(i), &p->memkernel[i]);

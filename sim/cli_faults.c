@@ -314,7 +314,7 @@ static int derive_from_layout(const faults_opts *o, faults_run *r)
     ckpt_storage st = {o->storage_gbs * 1e9, o->storage_gbs * 1e9};
     if (rc == CLI_OK && (estimate_analytic(&job.in, &est, &err) != 0 ||
                          ckpt_cost_of(&job.model, &job.layout, &job.sys.groups[0].node, &st,
-                                      &r->ckpt, &err) != 0))
+                                      job.eff.profile, &r->ckpt, &err) != 0))
         rc = cli_bad_err(CMD, &err);
     if (rc == CLI_OK) {
         r->has_ckpt = 1, r->tokens_per_s = est.tokens_per_s;

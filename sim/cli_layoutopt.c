@@ -53,8 +53,9 @@ void cli_layoutopt_help(void)
            "  --zero 0|1          1: distributed optimizer (optimizer state sharded over dp)\n"
            "  --allow-tp-across-nodes  let a tensor-parallel group span nodes\n"
            "  --attention A       flash (fused, default) or unfused (Megatron-LM 2021's kernels)\n"
-           "  --device-profile F  kernel times from a profile 'clustersim calibrate' fitted on\n"
-           "                      the system's GPU (default: the built-in model)\n");
+           "  --device-profile F  kernel, copy and in-node collective times from a profile\n"
+           "                      'clustersim calibrate' fitted on the system's GPU (default:\n"
+           "                      the built-in model; docs/calibration.md)\n");
 }
 
 static int parse_attention(const char *cmd, const char *text, int *unfused)

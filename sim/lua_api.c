@@ -287,11 +287,12 @@ static void read_layout(lua_State *L, const char *what, const model_desc *m, lon
 /* The result's `checkpoint` table: the layout's checkpoint and its times
  * (costmodel/checkpoint) at storage_gbs GB/s of shared storage. */
 static void push_checkpoint(lua_State *L, const model_desc *m, const layout_desc *l,
-                            const sys_node_type *node, double storage_gbs)
+                            const sys_node_type *node, double storage_gbs,
+                            const calib_profile *profile)
 {
     ckpt_storage st = {storage_gbs * 1e9, storage_gbs * 1e9};
     ckpt_cost c;
-    if (ckpt_cost_of(m, l, node, &st, &c, NULL) != 0)
+    if (ckpt_cost_of(m, l, node, &st, profile, &c, NULL) != 0)
         return;
     num_field f[] = {{"total_gb", c.total_bytes / 1e9}, {"gpu_gb", c.gpu_bytes / 1e9},
                      {"node_gb", c.node_bytes / 1e9}, {"sync_s", c.sync_s},
@@ -367,7 +368,7 @@ static int run(lua_State *L, int simulate)
                                            : trainsim_run(&in, tm, &r, NULL, &err);
     if (rc == 0) {
         push_result(L, &in, &r, job.sys.name, tl);
-        push_checkpoint(L, m, l, node, storage_gbs);
+        push_checkpoint(L, m, l, node, storage_gbs, job.eff.profile);
     }
     estimate_result_free(&r);
     topo_free(t);

@@ -42,6 +42,24 @@ static void write_gemm(FILE *f, const char *what, const calib_gemm_fit *g, int t
     fprintf(f, "  },\n");
 }
 
+/* Which kernel each data type's `attention` fit was made on; with
+ * sdpa_torch's, our own kernel's fit follows as attention_own. */
+static void write_attention(FILE *f, const calib_profile *p)
+{
+    write_gemm(f, "attention", p->attention, 0);
+    int own = 0;
+    fprintf(f, "  attention_source = {");
+    for (int d = 0; d < CALIB_NDTYPE; d++) {
+        own |= p->attention_own[d].have;
+        if (p->attention[d].have)
+            fprintf(f, " %s = \"%s\",", calib_dtype_name((calib_dtype)d),
+                    calib_attn_source_name(p->attention_source[d]));
+    }
+    fprintf(f, " },\n");
+    if (own)
+        write_gemm(f, "attention_own", p->attention_own, 0);
+}
+
 static void write_bw(FILE *f, const char *indent, const char *name, const calib_bw_fit *b)
 {
     if (b->have)
@@ -72,7 +90,7 @@ void profile_write(FILE *f, const calib_profile *p, const char *source,
     write_string(f, source);
     fprintf(f, ",\n  sms = %d,\n  folds = %d,\n  heldout_fold = 0,\n", p->sms, p->folds);
     write_gemm(f, "gemm", p->gemm, 1);
-    write_gemm(f, "attention", p->attention, 0);
+    write_attention(f, p);
     write_bw(f, "  ", "membound", &p->membound);
     fprintf(f, "  memkernel = {\n");
     for (int i = 0; i < CALIB_NMEMKERNEL; i++)
@@ -205,6 +223,25 @@ static void load_gemm(loader *ld, const char *what, calib_gemm_fit *g, int tiles
     lua_pop(ld->L, 1);
 }
 
+/* attention_source.<dtype>: absent (profiles before it) means our kernel. */
+static void load_sources(loader *ld, calib_profile *p)
+{
+    if (!sub(ld, "", "attention_source"))
+        return;
+    for (int d = 0; d < CALIB_NDTYPE && !ld->failed; d++) {
+        const char *dt = calib_dtype_name((calib_dtype)d);
+        snprintf(ld->key, sizeof ld->key, "attention_source.%s", dt);
+        int t = lua_getfield(ld->L, -1, dt);
+        const char *s = t == LUA_TSTRING ? lua_tostring(ld->L, -1) : "";
+        if (strcmp(s, calib_attn_source_name(CALIB_ATTN_SDPA)) == 0)
+            p->attention_source[d] = CALIB_ATTN_SDPA;
+        else if (t != LUA_TNIL && strcmp(s, calib_attn_source_name(CALIB_ATTN_OWN)) != 0)
+            fail(ld, "must be \"attention\" (our kernel) or \"sdpa_torch\"");
+        lua_pop(ld->L, 1);
+    }
+    lua_pop(ld->L, 1);
+}
+
 static void load_collectives(loader *ld, calib_profile *p)
 {
     if (!sub(ld, "", "collective"))
@@ -249,6 +286,8 @@ static void load_fields(loader *ld, calib_profile *p)
     p->folds = (int)num(ld, "", "folds", 0);
     load_gemm(ld, "gemm", p->gemm, 1);
     load_gemm(ld, "attention", p->attention, 0);
+    load_gemm(ld, "attention_own", p->attention_own, 0);
+    load_sources(ld, p);
     load_bw(ld, "", "membound", &p->membound);
     if (sub(ld, "", "memkernel")) {
         for (int i = 0; i < CALIB_NMEMKERNEL; i++)

@@ -137,12 +137,26 @@ static int phase_compute(builder *b, int s, uint64_t dur_ps, int role, const cha
     return first;
 }
 
+/* A collective as flows on the topology; where the device profile has a
+ * fit for it (commcost_fitted_s), a task of the fitted time instead, as
+ * the analytic estimate prices it: on the stream given, or a delay. */
+static int coll_task(builder *b, const coll_plan *plan, uint64_t bytes, int stream,
+                     const char *name)
+{
+    double fitted_s = commcost_fitted_s(b->in->eff->profile, plan, bytes);
+    if (fitted_s < 0)
+        return exec_collective(b->g, stream, plan, bytes, name);
+    uint64_t fitted_ps = units_s_to_ps_ceil(fitted_s);
+    return stream >= 0 ? exec_compute(b->g, stream, fitted_ps, name)
+                       : exec_delay(b->g, fitted_ps, name);
+}
+
 /* One collective over the members of group `grp` (members k = base + i * stride). */
 static int phase_group_coll(builder *b, int s, const coll_plan *plan, uint64_t bytes, int stream,
                             int base, int stride, int count, int role, const char *name,
                             int on_dp)
 {
-    int id = exec_collective(b->g, stream, plan, bytes, name);
+    int id = coll_task(b, plan, bytes, stream, name);
     for (int i = 0; i < count; i++) {
         int k = base + i * stride;
         exec_dep(b->g, b->last[s * b->nmem + k], id);
@@ -342,7 +356,7 @@ static int builder_init(builder *b, const estimate_input *in, trainsim_mode mode
     b->folded = mode == TRAINSIM_FOLDED;
     b->m = layout_microbatches(b->l);
     b->nmem = b->folded ? 1 : b->l->tp * b->l->dp;
-    if (commcost_build(in->topology, in->model, b->l, &b->cc, err) != 0)
+    if (commcost_build(in->topology, in->model, b->l, in->eff->profile, &b->cc, err) != 0)
         return -1;
     if (!b->folded && build_group_plans(b, err) != 0)
         return -1;
@@ -563,14 +577,15 @@ static void record_timeline(const builder *b, uint64_t makespan_ps, timeline *tl
     record_memory(b, tl);
 }
 
-/* Each GPU's compute-stream busy time. */
+/* Each GPU's compute-stream busy time (not the fitted data-parallel
+ * collectives that run as timed tasks on the "dp" stream). */
 static void read_busy(const builder *b, double *busy_s, int gpus)
 {
     for (int i = 0; i < gpus; i++)
         busy_s[i] = 0;
     for (int t = 0; t < exec_task_count(b->g); t++) {
-        int stream = exec_task_stream(b->g, t);
-        if (exec_task_kind(b->g, t) != EXEC_COMPUTE || stream < 0)
+        int stream = exec_task_stream(b->g, t), role = b->info[t].role;
+        if (exec_task_kind(b->g, t) != EXEC_COMPUTE || stream < 0 || role == R_DP || role == R_AG)
             continue;
         int gpu = exec_stream_gpu(b->g, stream);
         if (gpu >= 0 && gpu < gpus)

@@ -108,9 +108,34 @@ static void profile_round_trip(void)
     CHECK(strcmp(back.measured_on, fit.measured_on) == 0);
     CHECK_EQ_INT(back.ncoll, fit.ncoll);
     CHECK_EQ_INT(back.gemm[CALIB_BF16].tile_n, fit.gemm[CALIB_BF16].tile_n);
+    CHECK(back.attention_source[CALIB_BF16] == CALIB_ATTN_SDPA);
+    CHECK_REL(back.attention_own[CALIB_BF16].eff, fit.attention_own[CALIB_BF16].eff, 1e-9);
     for (int i = 0; i < n; i++)
         CHECK_REL(calib_predict_s(&back, &rows[i]), calib_predict_s(&fit, &rows[i]), 1e-9);
     free(rows);
+}
+
+/* A profile from before attention_source and attention_own: its attention
+ * fit is our kernel's and predicts both kernels' rows, as it did. */
+static void older_profile_loads(void)
+{
+    calib_profile p;
+    cs_err err;
+    const char *path = write_file("old.lua", "return { format = 1, device = 'H200-SXM-141GB', "
+                                             "measured_on = 'x', sms = 132, folds = 5,\n"
+                                             " attention = { bf16 = { eff = 0.05, fixed_s = 2e-6,"
+                                             " peak_flops_per_s = 989.4e12, rows = 9 } },\n"
+                                             " membound = { bw_bytes_per_s = 4.3e12, fixed_s = 2e-6,"
+                                             " rows = 9 } }");
+    CHECK(profile_load(path, &p, &err) == 0);
+    CHECK(p.attention_source[CALIB_BF16] == CALIB_ATTN_OWN && !p.attention_own[CALIB_BF16].have);
+    calib_meas r = {"sdpa_torch", CALIB_BF16, 4096, 4096, 128, 32, 0, 1e6, 1e12, 1, 1, 1, 10, 0};
+    CHECK_REL(calib_predict_s(&p, &r), 1e12 / (989.4e12 * 0.05) + 2e-6, 1e-12);
+    CHECK(profile_load(write_file("src.lua", "return { format = 1, device = 'x', measured_on = 'y',"
+                                             " sms = 132, folds = 5, attention_source = { bf16 ="
+                                             " 'flash' } }"),
+                       &p, &err) != 0);
+    CHECK_STR_CONTAINS(err.msg, "key 'attention_source.bf16': must be \"attention\"");
 }
 
 static void profile_errors(void)
@@ -139,6 +164,7 @@ int main(void)
         {"malformed measurement files name the file and line", csv_errors},
         {"a profile is written and loaded back unchanged", profile_round_trip},
         {"a broken profile names the key or line", profile_errors},
+        {"a profile without attention_source loads as before", older_profile_loads},
     };
     int rc = tap_run(cases, sizeof cases / sizeof cases[0]);
     char cmd[300];

@@ -56,7 +56,7 @@ static void checkpoint_bytes(void)
     ckpt_storage st = {1e12, 2e12};
     ckpt_cost c;
     cs_err err;
-    CHECK(ckpt_cost_of(&m, &l, &sys.groups[0].node, &st, &c, &err) == 0);
+    CHECK(ckpt_cost_of(&m, &l, &sys.groups[0].node, &st, NULL, &c, &err) == 0);
     /* untied embeddings: the stages hold every parameter once, but for the
      * norms every tensor-parallel rank keeps (0.013% here) */
     CHECK_REL(c.total_bytes, model_params(&m) * 14, 1e-3);
@@ -72,11 +72,11 @@ static void checkpoint_bytes(void)
     /* twice the replicas: half the bytes per GPU, the same checkpoint */
     l.dp = 8, l.gbs = 128;
     ckpt_cost d;
-    CHECK(ckpt_cost_of(&m, &l, &sys.groups[0].node, &st, &d, &err) == 0);
+    CHECK(ckpt_cost_of(&m, &l, &sys.groups[0].node, &st, NULL, &d, &err) == 0);
     CHECK_REL(d.total_bytes, c.total_bytes, 1e-12);
     CHECK_REL(d.gpu_bytes, c.gpu_bytes / 2, 1e-12);
     st.write_bytes_per_s = 0;
-    CHECK(ckpt_cost_of(&m, &l, &sys.groups[0].node, &st, &d, &err) != 0);
+    CHECK(ckpt_cost_of(&m, &l, &sys.groups[0].node, &st, NULL, &d, &err) != 0);
     CHECK_STR_CONTAINS(err.msg, "storage bandwidths must be positive");
 }
 
