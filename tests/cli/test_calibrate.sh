@@ -42,9 +42,9 @@ grep -v '^sdpa_torch,' "$syn" >"$tmp/own.csv"
 expect_ok "without sdpa_torch rows our kernel's fit is used" "attention source +bf16 attention, fp16 attention" calibrate "$tmp/own.csv" --out "$tmp/own.lua"
 stage0() { "$bin" "${tab[@]}" "$@" 2>"$errf" | awk -v c="$col" '$1 == "0" { print $c }'; }
 tab=(estimate --system dgx-h200 --gpus 8 --model llama2-7b --tp 8 --pp 1 --mbs 1 --gbs 8 --mode analytic)
-col=2 # compute_s: our kernel (3% of peak) is far slower than sdpa_torch (55%)
+col=2 # compute_s: our kernel (15% of peak) is slower than sdpa_torch (55%)
 c_sdpa=$(stage0 --device-profile "$tmp/p.lua"); c_own=$(stage0 --device-profile "$tmp/own.lua")
-awk -v a="$c_sdpa" -v b="$c_own" 'BEGIN { exit !(a > 0 && b > 1.5 * a) }' && ok "estimates take sdpa_torch's attention ($c_sdpa s against $c_own s)" || not_ok "sdpa_torch compute $c_sdpa, own $c_own"
+awk -v a="$c_sdpa" -v b="$c_own" 'BEGIN { exit !(a > 0 && b > 1.1 * a) }' && ok "estimates take sdpa_torch's attention ($c_sdpa s against $c_own s)" || not_ok "sdpa_torch compute $c_sdpa, own $c_own"
 # collectives: the 8-rank fits price tensor parallel over the node's 8 GPUs
 col=4 # tp_comm_s
 sed -E 's/latency_s = [^,]+, algbw_bytes_per_s = [^,]+/latency_s = 0.001, algbw_bytes_per_s = 1e30/' "$tmp/p.lua" >"$tmp/l1.lua"
