@@ -69,6 +69,18 @@ int cli_parse_nonnegative(const char *cmd, const char *opt, const char *text, do
                                                                : cli_bad_err(cmd, &err);
 }
 
+/* An option getopt_long refused (it prints nothing itself): one line that
+ * says which and why, unknown ('?') or without its value (':'). */
+static int refused_option(const char *cmd, int c, int argc, char **argv)
+{
+    const char *arg = optind - 1 >= 1 && optind - 1 < argc ? argv[optind - 1] : "?";
+    if (c == ':')
+        return cli_bad_input(cmd, "option '%s' needs a value; see 'clustersim %s --help'", arg,
+                             cmd);
+    return cli_bad_input(cmd, "unknown or ambiguous option '%s'; see 'clustersim %s --help'", arg,
+                         cmd);
+}
+
 int cli_getopt_each(const char *cmd, int argc, char **argv, const struct option *opts,
                     const cli_args *args, cli_option_fn fn, void *ctx)
 {
@@ -77,11 +89,12 @@ int cli_getopt_each(const char *cmd, int argc, char **argv, const struct option 
         args = &none;
     int c, rc;
     optind = 1;
-    opterr = !args->quiet;
-    /* "+": getopt stops at the first positional instead of moving it to the end */
-    while ((c = getopt_long(argc, argv, args->in_order ? "+" : "", opts, NULL)) != -1) {
-        if (c == '?')
-            return cli_bad_option(cmd, argc, argv);
+    opterr = 0;
+    /* "+": stop at the first positional instead of moving it to the end;
+     * ":": a missing value comes back as ':', apart from an unknown option */
+    while ((c = getopt_long(argc, argv, args->in_order ? "+:" : ":", opts, NULL)) != -1) {
+        if (c == '?' || c == ':')
+            return refused_option(cmd, c, argc, argv);
         if ((rc = fn(c, optarg, ctx)))
             return rc;
     }

@@ -33,20 +33,19 @@ int cli_parse_positive(const char *cmd, const char *opt, const char *text, doubl
 int cli_parse_nonnegative(const char *cmd, const char *opt, const char *text, double *out);
 
 /* What a command takes besides its options.  NULL (or every field 0): no
- * positional argument, and getopt prints its own line before ours.  The
- * other fields keep each command's messages as its users know them. */
+ * positional argument.  The other fields keep each command's messages as
+ * its users know them. */
 typedef struct cli_args {
     int *first;       /* positional arguments allowed: set to the index of the first
                          (argc when none); the command checks how many */
     int in_order;     /* stop at the first positional: the rest is its own (run's script) */
     const char *hint; /* after "unexpected argument 'X'" (e.g. "; see --help") */
-    int quiet;        /* getopt prints nothing of its own */
 } cli_args;
 
 /* Runs getopt_long over argv (options from argv[1]) and hands each option to
  * fn(c, optarg, ctx), stopping at the first non-zero status it returns; an
- * unknown option, or a stray argument where args allows none, is an error
- * naming it.  The one option loop of every command.  Returns CLI_OK or the
+ * unknown option, one without its value, or a stray argument where args
+ * allows none, is an error naming it (one line: getopt prints nothing).  The one option loop of every command.  Returns CLI_OK or the
  * exit status. */
 typedef int (*cli_option_fn)(int c, const char *arg, void *ctx);
 struct option;

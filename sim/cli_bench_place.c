@@ -73,7 +73,7 @@ int cmd_bench_place(int argc, char **argv)
     }
     static const struct option opts[] = {{"graph", required_argument, 0, 'g'},
                                          {"repeat", required_argument, 0, 'r'}, {0, 0, 0, 0}};
-    static const cli_args args = {.hint = "; see --help", .quiet = 1};
+    static const cli_args args = {.hint = "; see --help"};
     bench_place_opts o = {CS_SHARED_DIR "/placement/gnmt_v2_b128", 5};
     int rc;
     if ((rc = cli_getopt_each(CMD, argc, argv, opts, &args, parse_one, &o)))

@@ -122,7 +122,7 @@ static int parse(int argc, char **argv, opts *o)
         {"csv", required_argument, 0, 'o'},   {"format", required_argument, 0, 'f'},
         {"no-coplace", no_argument, 0, 'P'},  {"no-fuse", no_argument, 0, 'F'},
         {"evals", required_argument, 0, 'e'}, {0, 0, 0, 0}};
-    static const cli_args args = {.hint = "; see --help", .quiet = 1};
+    static const cli_args args = {.hint = "; see --help"};
     int rc = cli_getopt_each(CMD, argc, argv, lo, &args, parse_one, o);
     if (rc == 0 && !o->graph == !o->model)
         rc = cli_bad_input(CMD, "give one of --graph DIR or --model NAME");

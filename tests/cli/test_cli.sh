@@ -63,8 +63,8 @@ expect_bad "group larger than the system" "--gpus 64 is larger than the system" 
 expect_bad "unknown op" "unknown collective 'allreduse'" collective --op allreduse
 expect_bad "algorithm the op lacks" "allgather does not support algorithm 'tree'" collective --op allgather --algo tree
 expect_bad "min above max" "--min .* is larger than --max" collective --min 1G --max 1M
-expect_bad "unknown option" "bad or incomplete option '--colour'" collective --colour
-expect_bad "missing option value" "bad or incomplete option" collective --nodes
+expect_bad "unknown option" "^clustersim collective: unknown or ambiguous option '--colour'; see 'clustersim collective --help'$" collective --colour
+expect_bad "missing option value" "^clustersim collective: option '--nodes' needs a value; see 'clustersim collective --help'$" collective --nodes
 expect_bad "bad format" "--format: 'xml'" collective --format xml
 # one option loop (cli_getopt_each) for every command: an unknown flag or a
 # flag without its value exits 2 naming it; a stray argument is named with
@@ -75,12 +75,13 @@ for c in "bench engine:bench" "bench collective:bench" "bench job:bench" "bench 
          "model:model" "place:place" "run:run" "system:system" "topology:topology" \
          "estimate:estimate" "faults:faults" "search:search" "stragglers:stragglers"; do
     args=${c%%:*} name=${c#*:}
-    expect_bad "$args: unknown flag" "^clustersim $name: bad or incomplete option '--bogus'; see 'clustersim $name --help'$" \
+    expect_bad "$args: unknown flag" "^clustersim $name: unknown or ambiguous option '--bogus'; see 'clustersim $name --help'$" \
         $args --bogus
 done
-expect_bad "bench place: flag without its value" "bad or incomplete option '--repeat'" bench place --repeat
-expect_bad "system: flag without its value" "bad or incomplete option '--nodes'" system --nodes
-expect_bad "run: flag without its value" "bad or incomplete option '--out'" run --out
+expect_bad "bench place: flag without its value" "option '--repeat' needs a value" bench place --repeat
+expect_bad "system: flag without its value" "option '--nodes' needs a value" system --nodes
+expect_bad "run: flag without its value" "option '--out' needs a value" run --out
+"$bin" estimate --bogus >/dev/null 2>"$errf"; [ "$(wc -l <"$errf")" -eq 1 ] && ok "an unknown flag gives one line, not getopt's too" || not_ok "unknown flag: $(wc -l <"$errf") lines"
 for c in "bench engine:bench:; see --help" "bench place:bench place:; see --help" \
          "collective:collective:; see --help" "place:place:; see --help" \
          "bench faults:bench faults:" "bench search:bench search:" "topology:topology:" \
