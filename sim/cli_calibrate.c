@@ -199,7 +199,7 @@ static void print_errors(const calib_summary *s)
                e->max_pct, verdict);
     }
     if (s->unpredicted)
-        printf("  (%d rows of kernels the profile has no fit for)\n", s->unpredicted);
+        printf("  (%d rows of kernels it has no figure for)\n", s->unpredicted);
 }
 
 /* ---- calibrate ------------------------------------------------------------------ */
@@ -300,26 +300,77 @@ int cmd_calibrate(int argc, char **argv)
 
 static void validate_kernels_help(void)
 {
-    printf("usage: clustersim validate kernels MEASUREMENTS.csv --profile PROFILE.lua [--all-rows]\n\n"
+    printf("usage: clustersim validate kernels MEASUREMENTS.csv --profile PROFILE.lua [--all-rows]\n"
+           "       clustersim validate kernels MEASUREMENTS.csv --builtin [--device NAME]\n\n"
            "The profile's error per kernel family on the measurements it was not fitted on:\n"
            "the held-out fold (fold 0 of the profile's folds, as calibrate split them), or\n"
            "with --all-rows every row (for measurements from another run).  Prints rows,\n"
-           "median and maximum absolute error |predicted - measured| / measured in percent.\n");
+           "median and maximum absolute error |predicted - measured| / measured in percent.\n\n"
+           "--builtin: the built-in model's error instead (what estimates use without\n"
+           "--device-profile), on every row, for the device the measurements name (or\n"
+           "--device NAME, see 'clustersim devices').  It has kernel times for matrix\n"
+           "multiply, attention and memory-bound kernels; copies and collectives are\n"
+           "counted as rows it has no figure for.\n");
 }
 
 typedef struct vk_opts {
-    const char *profile;
-    int all; /* --all-rows */
+    const char *profile, *device;
+    int all;     /* --all-rows */
+    int builtin; /* --builtin */
 } vk_opts;
 
 static int parse_vk(int c, const char *arg, void *ctx)
 {
     vk_opts *o = ctx;
-    if (c == 'p')
-        o->profile = arg;
-    else
-        o->all = 1;
+    switch (c) {
+    case 'p': o->profile = arg; break;
+    case 'd': o->device = arg; break;
+    case 'b': o->builtin = 1; break;
+    default: o->all = 1;
+    }
     return CLI_OK;
+}
+
+static int parse_vk_opts(int argc, char **argv, vk_opts *o, const char **csv)
+{
+    static const struct option opts[] = {{"profile", required_argument, 0, 'p'},
+                                         {"all-rows", no_argument, 0, 'a'},
+                                         {"builtin", no_argument, 0, 'b'},
+                                         {"device", required_argument, 0, 'd'},
+                                         {0, 0, 0, 0}};
+    *o = (vk_opts){NULL, NULL, 0, 0};
+    int first, rc;
+    const cli_args args = {.first = &first};
+    if ((rc = cli_getopt_each(VCMD, argc, argv, opts, &args, parse_vk, o)))
+        return rc;
+    if (first != argc - 1 || !o->profile == !o->builtin)
+        return cli_bad_input(VCMD, "give MEASUREMENTS.csv and either --profile PROFILE.lua or "
+                                   "--builtin (see --help)");
+    if (o->device && !o->builtin)
+        return cli_bad_input(VCMD, "--device goes with --builtin; a profile names its device");
+    if (o->builtin && o->all)
+        return cli_bad_input(VCMD, "--builtin checks every row already; drop --all-rows");
+    *csv = argv[first];
+    return CLI_OK;
+}
+
+/* The profile to check: the one given, or the built-in model of the
+ * measured device.  Reads the measurements too. */
+static int vk_load(const vk_opts *o, const char *csv, calib_profile *p, calib_meas **rows, int *n)
+{
+    calib_devinfo info;
+    cs_err err;
+    if (calib_csv_read(csv, rows, n, &info, &err) != 0)
+        return cli_bad_err(VCMD, &err);
+    int rc = CLI_OK;
+    const dev_type *dev;
+    if (!o->builtin && profile_load(o->profile, p, &err) != 0)
+        rc = cli_bad_err(VCMD, &err);
+    else if (o->builtin && (dev = device_of(VCMD, o->device, &info, &rc)) != NULL)
+        calib_profile_default(dev, p), rc = CLI_OK;
+    if (rc != CLI_OK)
+        free(*rows);
+    return rc;
 }
 
 int cmd_validate_kernels(int argc, char **argv)
@@ -328,28 +379,21 @@ int cmd_validate_kernels(int argc, char **argv)
         validate_kernels_help();
         return CLI_OK;
     }
-    static const struct option opts[] = {{"profile", required_argument, 0, 'p'},
-                                         {"all-rows", no_argument, 0, 'a'},
-                                         {0, 0, 0, 0}};
-    vk_opts o = {NULL, 0};
-    int first, rc;
-    const cli_args args = {.first = &first};
-    if ((rc = cli_getopt_each(VCMD, argc, argv, opts, &args, parse_vk, &o)))
+    vk_opts o;
+    const char *csv = NULL;
+    int rc, n;
+    if ((rc = parse_vk_opts(argc, argv, &o, &csv)))
         return rc;
-    if (first != argc - 1 || !o.profile)
-        return cli_bad_input(VCMD, "give MEASUREMENTS.csv and --profile PROFILE.lua (see --help)");
-    const char *csv = argv[first];
     calib_profile p;
     calib_meas *rows;
-    int n;
-    calib_devinfo info;
-    cs_err err;
-    if (profile_load(o.profile, &p, &err) != 0 || calib_csv_read(csv, &rows, &n, &info, &err) != 0)
-        return cli_bad_err(VCMD, &err);
+    if ((rc = vk_load(&o, csv, &p, &rows, &n)))
+        return rc;
+    o.all = o.all || o.builtin;
     calib_summary s;
     calib_validate(&p, rows, n, o.all ? -1 : 0, &s);
-    printf("validate kernels: %s (%s, measured on %s) against %s, %s\n", o.profile, p.device,
-           p.measured_on, csv, o.all ? "every row" : "held-out fold 0");
+    printf("validate kernels: %s (%s, measured on %s) against %s, %s\n",
+           o.builtin ? "the built-in model" : o.profile, p.device, p.measured_on, csv,
+           o.all ? "every row" : "held-out fold 0");
     int used = s.unpredicted;
     for (int g = 0; g < CALIB_NGROUP; g++)
         used += s.group[g].rows;

@@ -26,6 +26,20 @@ expect_bad "empty file" "empty.csv: line 1: empty file" calibrate "$tmp/empty.cs
 expect_bad "unknown device" "unknown device 'nosuch'" calibrate "$syn" --out "$tmp/x.lua" --device nosuch
 expect_bad "missing --out" "give MEASUREMENTS.csv and --out" calibrate "$syn"
 expect_bad "validate kernels without profile" "--profile" validate kernels "$syn"
+# --builtin: the uncalibrated model against the measurements.  The synthetic
+# truth is the built-in model except our attention kernel (0.15 of peak
+# against the built-in 0.55), so GEMMs agree within the noise and our
+# attention is about 73% off; a GEMM efficiency halved in the file's
+# times shows up as a 50% error.
+"$bin" validate kernels "$syn" --builtin >"$out" 2>"$errf"
+awk '$1 == "gemm" { g = $3 } $1 == "attention" { a = $3 } END { exit !(g < 3 && a > 60 && a < 80) }' "$out" &&
+    grep -q "it has no figure for" "$out" && ok "validate kernels --builtin: gemm within noise, our attention far off" || not_ok "validate kernels --builtin: $(cat "$out")"
+awk -F, 'BEGIN { OFS = "," } /^gemm,/ { $11 *= 2; $12 *= 2; $13 *= 2 } { print }' "$syn" >"$tmp/slowgemm.csv"
+"$bin" validate kernels "$tmp/slowgemm.csv" --builtin >"$out" 2>"$errf"
+awk '$1 == "gemm" { exit !($3 > 45 && $3 < 55) }' "$out" && ok "validate kernels --builtin sees GEMMs twice as slow as the model" || not_ok "slow gemm: $(grep gemm "$out")"
+expect_bad "validate kernels --builtin with --profile" "either --profile PROFILE.lua or --builtin" validate kernels "$syn" --builtin --profile "$tmp/p.lua"
+expect_bad "validate kernels --device without --builtin" "--device goes with --builtin" validate kernels "$syn" --profile "$tmp/p.lua" --device h100
+expect_bad "validate kernels --builtin, unknown device" "h999" validate kernels "$syn" --builtin --device h999
 
 # --device-profile changes an estimate; a profile of another GPU is refused
 est=(estimate --system dgx-h200 --gpus 8 --model gpt3-175b --tp 8 --pp 1 --mbs 1 --gbs 8 --mode analytic --format csv)
