@@ -38,25 +38,24 @@ def main():
     ap.add_argument("--append", required=True)
     ap.add_argument("--quick", action="store_true")
     args = ap.parse_args()
-    rows = []
     seq = 512
-    while seq <= (2048 if args.quick else 16384):
-        for hd in (64, 128):
-            for heads in (16, 32):
-                b = max(1, 16384 // seq)
-                for name, dt in (("bf16", torch.bfloat16), ("fp16", torch.float16)):
-                    q, k, v = (torch.randn(b, heads, seq, hd, device="cuda", dtype=dt) for _ in range(3))
-                    med, lo, hi, it = time_op(lambda: F.scaled_dot_product_attention(q, k, v))
-                    bh = b * heads
-                    rows.append(f"sdpa_torch,{name},{bh}x{seq}x{seq}x{hd},{seq},{seq},{hd},{bh},0,"
-                                f"{4 * bh * seq * hd * q.element_size()},{4 * bh * seq * seq * hd},"
-                                f"{med:.4f},{lo:.4f},{hi:.4f},{it}")
-                    print("  " + rows[-1], file=sys.stderr)
-                    del q, k, v
-        seq *= 2
-    with open(args.append, "a") as f:
-        f.write("\n".join(rows) + "\n")
-
+    with open(args.append, "a") as out:  # row by row: a run stopped early keeps what it measured
+        while seq <= (2048 if args.quick else 16384):
+            for hd in (64, 128):
+                for heads in (16, 32):
+                    b = max(1, 16384 // seq)
+                    for name, dt in (("bf16", torch.bfloat16), ("fp16", torch.float16)):
+                        q, k, v = (torch.randn(b, heads, seq, hd, device="cuda", dtype=dt) for _ in range(3))
+                        med, lo, hi, it = time_op(lambda: F.scaled_dot_product_attention(q, k, v))
+                        bh = b * heads
+                        row = (f"sdpa_torch,{name},{bh}x{seq}x{seq}x{hd},{seq},{seq},{hd},{bh},0,"
+                               f"{4 * bh * seq * hd * q.element_size()},{4 * bh * seq * seq * hd},"
+                               f"{med:.4f},{lo:.4f},{hi:.4f},{it}")
+                        out.write(row + "\n")
+                        out.flush()
+                        print("  " + row, file=sys.stderr)
+                        del q, k, v
+            seq *= 2
 
 if __name__ == "__main__":
     main()
