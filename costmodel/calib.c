@@ -6,7 +6,6 @@
 #include <string.h>
 #include <strings.h>
 
-#include "opcost.h"
 
 static const char *const dtype_names[CALIB_NDTYPE] = {"fp32", "tf32", "bf16", "fp16", "fp8"};
 static const char *const family_names[CALIB_NFAMILY] = {"gemm", "attention", "membound",
@@ -97,28 +96,6 @@ calib_dtype calib_dtype_of_model(model_dtype d)
 double calib_dtype_bytes(calib_dtype d)
 {
     return d == CALIB_FP8 ? 1 : (d == CALIB_FP32 || d == CALIB_TF32) ? 4 : 2;
-}
-
-void calib_profile_default(const dev_type *dev, calib_profile *p)
-{
-    opcost_eff e;
-    opcost_eff_default(&e);
-    memset(p, 0, sizeof *p);
-    snprintf(p->device, sizeof p->device, "%s", dev->name);
-    snprintf(p->measured_on, sizeof p->measured_on, "%s (built-in model)", dev->name);
-    p->sms = dev->sms;
-    p->folds = 5;
-    for (int d = 0; d < CALIB_NDTYPE; d++) {
-        double peak = calib_peak_flops(dev, (calib_dtype)d);
-        if (peak <= 0)
-            continue;
-        p->gemm[d] = (calib_gemm_fit){1, 0, e.gemm_eff, 0, e.kernel_gap_s, e.tile_m, e.tile_n, peak};
-        p->attention[d] = (calib_gemm_fit){1, 0, e.attn_eff, 0, e.kernel_gap_s, 0, 0, peak};
-    }
-    calib_bw_fit mem = {1, 0, dev->hbm_bw_bytes_per_s * e.mem_eff, e.kernel_gap_s};
-    p->membound = mem;
-    for (int i = 0; i < CALIB_NMEMKERNEL; i++)
-        p->memkernel[i] = mem;
 }
 
 static double mem_bw(const calib_profile *p)

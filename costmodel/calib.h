@@ -130,10 +130,6 @@ calib_dtype calib_dtype_of_model(model_dtype d);
 /* Bytes per element of dtype. */
 double calib_dtype_bytes(calib_dtype d);
 
-/* The built-in model (opcost_eff_default) written as a profile of dev:
- * with it every kernel time equals opcost's. */
-void calib_profile_default(const dev_type *dev, calib_profile *p);
-
 /* Seconds of one measured kernel under p; -1 when p has no fit for it. */
 double calib_predict_s(const calib_profile *p, const calib_meas *row);
 /* The kernels of the models above (p's fits must be present). */

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "calib_builtin.h"
 #include "cs_alloc.h"
 
 #define US 1e-6

@@ -10,6 +10,7 @@
  *   one-rank fits change nothing. */
 #include <stdlib.h>
 
+#include "calib_builtin.h"
 #include "calib_fit.h"
 #include "checkpoint.h"
 #include "fixture.h"

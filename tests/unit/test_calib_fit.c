@@ -7,6 +7,7 @@
  *   error. */
 #include <stdlib.h>
 
+#include "calib_builtin.h"
 #include "calib_fit.h"
 #include "opcost.h"
 #include "tap.h"

@@ -1,14 +1,11 @@
-/* lua_api: the functions scenarios call, and the checks on the tables they
- * pass.
+/* lua_api: the checks and readers every Lua face shares.
  *
- * Owns the Lua face of clustersim (documented with examples in
- * docs/lua.md): estimate{...} and simulate{...}, and the registration of
- * the other faces (lua_describe: system, model, layout; lua_report:
- * report.*; lua_collective: collective; and search, goodput, place,
- * stragglers), and the job the training faces share (lua_api_read_job).
- * Every table given to the API is checked: an unknown key, a wrong type or
- * an out-of-range value raises an error naming the key, with the calling
- * file and line. */
+ * Owns the checks on the tables scenarios pass (an unknown key, a wrong type
+ * or an out-of-range value raises an error naming the key, with the calling
+ * file and line), the job the training faces share (lua_api_read_job), the
+ * timeline userdata simulate{} returns, and where reports go.  The faces
+ * themselves (lua_estimate, lua_describe, lua_report, ...) use this module;
+ * lua_faces registers them all.  Documented with examples in docs/lua.md. */
 #ifndef CS_LUA_API_H
 #define CS_LUA_API_H
 
@@ -16,14 +13,22 @@
 
 #include "calib.h"
 #include "layout.h"
+#include "lua_check.h"
 #include "model.h"
 #include "opcost.h"
 #include "report.h"
 #include "system.h"
 #include "timeline.h"
 
-/* Registers the API as globals; reports go to `reports` (not owned). */
-void lua_api_open(lua_State *L, report_set *reports);
+/* The metatable name of the timeline userdata simulate{} returns. */
+#define LUA_API_TIMELINE_META "clustersim.timeline"
+
+/* Prepares L for the faces: reports go to `reports` (not owned), and the
+ * timeline userdata gets its metatable. */
+void lua_api_init(lua_State *L, report_set *reports);
+
+/* Raises "what: err's message" (does not return). */
+void lua_api_fail(lua_State *L, const char *what, const cs_err *err);
 
 /* The timeline of a simulate{} result (or of its `timeline` field) at idx;
  * raises naming `what` otherwise. */
@@ -57,15 +62,5 @@ void lua_api_read_job(lua_State *L, const char *what, lua_api_job *job);
 
 /* The report set the scenario writes to. */
 report_set *lua_api_reports(lua_State *L);
-
-/* Table checks, usable by every binding: `what` names the function. */
-void lua_api_check_keys(lua_State *L, int idx, const char *what, const char *const *allowed);
-lua_Integer lua_api_opt_int(lua_State *L, int idx, const char *what, const char *key,
-                            lua_Integer def, lua_Integer min, lua_Integer max);
-double lua_api_opt_number(lua_State *L, int idx, const char *what, const char *key, double def,
-                          double min, double max);
-const char *lua_api_opt_string(lua_State *L, int idx, const char *what, const char *key,
-                               const char *def);
-int lua_api_opt_bool(lua_State *L, int idx, const char *what, const char *key, int def);
 
 #endif

@@ -40,9 +40,9 @@ static void read_mem(lua_State *L, place_spec *s)
 
 static void load_graph(lua_State *L, int ndev, opgraph *g)
 {
-    const char *dir = lua_api_opt_string(L, 1, W, "graph", NULL);
-    const char *model = lua_api_opt_string(L, 1, W, "model", NULL);
-    int mbs = (int)lua_api_opt_int(L, 1, W, "mbs", 1, 1, 65536);
+    const char *dir = lua_check_opt_string(L, 1, W, "graph", NULL);
+    const char *model = lua_check_opt_string(L, 1, W, "model", NULL);
+    int mbs = (int)lua_check_opt_int(L, 1, W, "mbs", 1, 1, 65536);
     cs_err err;
     if (!dir == !model)
         luaL_error(L, W ": give one of 'graph' (a folder) or 'model' (a catalog name)");
@@ -90,20 +90,20 @@ static void push_result(lua_State *L, const placerun_input *in, const placerun_o
 
 static int api_place(lua_State *L)
 {
-    lua_api_check_keys(L, 1, W, keys);
+    lua_check_keys(L, 1, W, keys);
     placerun_input in = {NULL, {0}, PLACE_AUTO, 1, 1, NULL, 0};
-    in.spec.ndev = (int)lua_api_opt_int(L, 1, W, "devices", 0, 1, PLACE_MAX_DEVICES);
+    in.spec.ndev = (int)lua_check_opt_int(L, 1, W, "devices", 0, 1, PLACE_MAX_DEVICES);
     if (in.spec.ndev == 0)
         luaL_error(L, W ": 'devices' is required (1 to %d)", PLACE_MAX_DEVICES);
     read_mem(L, &in.spec);
     cs_err err;
-    if (place_algo_parse(lua_api_opt_string(L, 1, W, "algo", "auto"), &in.algo, &err) != 0)
+    if (place_algo_parse(lua_check_opt_string(L, 1, W, "algo", "auto"), &in.algo, &err) != 0)
         luaL_error(L, W ": %s", err.msg);
-    in.spec.latency_us = lua_api_opt_number(L, 1, W, "latency_us", 134, 0, 1e9);
-    in.spec.bytes_per_us = lua_api_opt_number(L, 1, W, "bytes_per_us", 5701, 1e-9, 1e15);
-    in.coplace = lua_api_opt_bool(L, 1, W, "coplace", 1);
-    in.fuse = lua_api_opt_bool(L, 1, W, "fuse", 1);
-    in.max_evals = (int)lua_api_opt_int(L, 1, W, "evals", 3000, 0, 100000000);
+    in.spec.latency_us = lua_check_opt_number(L, 1, W, "latency_us", 134, 0, 1e9);
+    in.spec.bytes_per_us = lua_check_opt_number(L, 1, W, "bytes_per_us", 5701, 1e-9, 1e15);
+    in.coplace = lua_check_opt_bool(L, 1, W, "coplace", 1);
+    in.fuse = lua_check_opt_bool(L, 1, W, "fuse", 1);
+    in.max_evals = (int)lua_check_opt_int(L, 1, W, "evals", 3000, 0, 100000000);
     opgraph g;
     load_graph(L, in.spec.ndev, &g);
     in.g = &g;

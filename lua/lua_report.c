@@ -138,13 +138,13 @@ static void read_column(lua_State *L, int cols, lua_Integer c, table_col *out)
     if (lua_type(L, -1) == LUA_TSTRING) {
         out->key = out->head = lua_tostring(L, -1);
     } else if (lua_istable(L, -1)) {
-        lua_api_check_keys(L, -1, "report.table column", keys);
-        out->key = lua_api_opt_string(L, -1, "report.table column", "key", NULL);
+        lua_check_keys(L, -1, "report.table column", keys);
+        out->key = lua_check_opt_string(L, -1, "report.table column", "key", NULL);
         if (!out->key)
             luaL_error(L, "report.table: column %I has no 'key'", c);
-        out->head = lua_api_opt_string(L, -1, "report.table column", "head", out->key);
-        out->unit = lua_api_opt_string(L, -1, "report.table column", "unit", NULL);
-        out->format = lua_api_opt_string(L, -1, "report.table column", "format", NULL);
+        out->head = lua_check_opt_string(L, -1, "report.table column", "head", out->key);
+        out->unit = lua_check_opt_string(L, -1, "report.table column", "unit", NULL);
+        out->format = lua_check_opt_string(L, -1, "report.table column", "format", NULL);
         if (out->format && !number_format_ok(out->format))
             luaL_error(L, "report.table: format '%s' of column '%s' must hold one conversion "
                           "%%f, %%e or %%g (such as \"%%.2f\") and no other %%", out->format,
@@ -288,8 +288,8 @@ static void read_series(lua_State *L, int list, svg_chart *c)
         int at = lua_gettop(L);
         if (!lua_istable(L, at))
             luaL_error(L, "report.chart: series %I is a %s, not a table", i, luaL_typename(L, at));
-        lua_api_check_keys(L, at, "report.chart series", keys);
-        const char *name = lua_api_opt_string(L, at, "report.chart series", "name", NULL);
+        lua_check_keys(L, at, "report.chart series", keys);
+        const char *name = lua_check_opt_string(L, at, "report.chart series", "name", NULL);
         if (!name)
             luaL_error(L, "report.chart: series %I has no 'name'", i);
         int nx, ny;
@@ -312,13 +312,13 @@ static int api_report_chart(lua_State *L)
                                        "series", NULL};
     const char *W = "report.chart";
     const char *name = luaL_checkstring(L, 1);
-    lua_api_check_keys(L, 2, W, keys);
+    lua_check_keys(L, 2, W, keys);
     svg_chart c;
-    svg_chart_init(&c, lua_api_opt_string(L, 2, W, "title", NULL),
-                   lua_api_opt_string(L, 2, W, "x_label", NULL),
-                   lua_api_opt_string(L, 2, W, "y_label", NULL));
-    c.x_log2 = lua_api_opt_bool(L, 2, W, "x_log2", 0);
-    c.mode = lua_api_opt_bool(L, 2, W, "points", 0) ? SVG_CHART_POINTS : SVG_CHART_LINES;
+    svg_chart_init(&c, lua_check_opt_string(L, 2, W, "title", NULL),
+                   lua_check_opt_string(L, 2, W, "x_label", NULL),
+                   lua_check_opt_string(L, 2, W, "y_label", NULL));
+    c.x_log2 = lua_check_opt_bool(L, 2, W, "x_log2", 0);
+    c.mode = lua_check_opt_bool(L, 2, W, "points", 0) ? SVG_CHART_POINTS : SVG_CHART_LINES;
     lua_getfield(L, 2, "series");
     if (!lua_istable(L, -1))
         luaL_error(L, "report.chart: 'series' is required: a list of {name = ..., x = {...}, "

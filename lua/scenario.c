@@ -6,7 +6,7 @@
 #include <lualib.h>
 #include <string.h>
 
-#include "lua_api.h"
+#include "lua_faces.h"
 #include "lua_reference.h"
 #include "report.h"
 
@@ -96,7 +96,7 @@ int scenario_run(const char *path, char **args, int nargs, const scenario_opts *
     else
         open_safe(L);
     report_set *reports = report_new(o->out_dir ? o->out_dir : "out");
-    lua_api_open(L, reports);
+    lua_faces_open(L, reports);
     lua_reference_open(L, o->reference_dir ? o->reference_dir : "validate");
     set_args(L, path, args, nargs);
     lua_pushcfunction(L, traceback);

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "calib_builtin.h"
 #include "calib_csv.h"
 #include "cli.h"
 #include "profile.h"

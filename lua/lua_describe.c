@@ -6,7 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "lua_api.h"
+#include "lua_check.h"
 
 #define GBIT_BYTES (1e9 / 8) /* bytes per second in one Gb/s */
 
@@ -72,7 +72,7 @@ static void system_from_fields(lua_State *L, int idx, sys_system *out)
         lua_pop(L, 1);
     }
     cs_err err;
-    const dev_type *gpu = dev_find(lua_api_opt_string(L, idx, "system", "gpu", NULL), &err);
+    const dev_type *gpu = dev_find(lua_check_opt_string(L, idx, "system", "gpu", NULL), &err);
     if (!gpu)
         fail(L, "system", &err);
     memset(out, 0, sizeof *out);
@@ -87,24 +87,24 @@ static void system_overrides(lua_State *L, int idx, sys_system *s)
     const char *W = "system";
     cs_err err;
     sys_node_type *n = &s->groups[0].node;
-    const char *gpu = lua_api_opt_string(L, idx, W, "gpu", NULL);
+    const char *gpu = lua_check_opt_string(L, idx, W, "gpu", NULL);
     if (gpu && !(n->gpu = dev_find(gpu, &err)))
         fail(L, W, &err);
-    n->gpus = (int)lua_api_opt_int(L, idx, W, "gpus_per_node", n->gpus, 1, SYS_MAX_GPUS_PER_NODE);
-    n->nics = (int)lua_api_opt_int(L, idx, W, "nics", n->nics, 0, SYS_MAX_NICS_PER_NODE);
+    n->gpus = (int)lua_check_opt_int(L, idx, W, "gpus_per_node", n->gpus, 1, SYS_MAX_GPUS_PER_NODE);
+    n->nics = (int)lua_check_opt_int(L, idx, W, "nics", n->nics, 0, SYS_MAX_NICS_PER_NODE);
     sys_node_spread_nics(n);
     n->nvlink_bw_bytes_per_s =
-        1e9 * lua_api_opt_number(L, idx, W, "nvlink_gbs", n->nvlink_bw_bytes_per_s / 1e9, 1e-3, 1e6);
+        1e9 * lua_check_opt_number(L, idx, W, "nvlink_gbs", n->nvlink_bw_bytes_per_s / 1e9, 1e-3, 1e6);
     n->nic_bw_bytes_per_s =
-        GBIT_BYTES * lua_api_opt_number(L, idx, W, "nic_gbps", n->nic_bw_bytes_per_s / GBIT_BYTES,
+        GBIT_BYTES * lua_check_opt_number(L, idx, W, "nic_gbps", n->nic_bw_bytes_per_s / GBIT_BYTES,
                                         1e-3, 1e7);
-    const char *net = lua_api_opt_string(L, idx, W, "network", NULL);
+    const char *net = lua_check_opt_string(L, idx, W, "network", NULL);
     if (net && sys_net_kind_parse(net, "network", &s->net.kind, &err) != 0)
         fail(L, W, &err);
     s->net.nics_per_leaf =
-        (int)lua_api_opt_int(L, idx, W, "nics_per_leaf", s->net.nics_per_leaf, 1, 1 << 16);
+        (int)lua_check_opt_int(L, idx, W, "nics_per_leaf", s->net.nics_per_leaf, 1, 1 << 16);
     s->net.oversubscription =
-        lua_api_opt_number(L, idx, W, "oversubscription", s->net.oversubscription, 1, 1024);
+        lua_check_opt_number(L, idx, W, "oversubscription", s->net.oversubscription, 1, 1024);
 }
 
 void lua_describe_system(lua_State *L, int idx, const char *what, sys_system *out)
@@ -113,19 +113,19 @@ void lua_describe_system(lua_State *L, int idx, const char *what, sys_system *ou
     if (!lua_istable(L, idx))
         luaL_error(L, "%s: 'system' must be a name or a table as system{} returns, not %s", what,
                    luaL_typename(L, idx));
-    lua_api_check_keys(L, idx, "system", system_keys);
+    lua_check_keys(L, idx, "system", system_keys);
     cs_err err;
-    int nodes = (int)lua_api_opt_int(L, idx, "system", "nodes", 0, 0, 1 << 20);
+    int nodes = (int)lua_check_opt_int(L, idx, "system", "nodes", 0, 0, 1 << 20);
     if (nodes < 1)
         luaL_error(L, "system: 'nodes' is required (a whole number from 1)");
-    const char *base = lua_api_opt_string(L, idx, "system", "base", NULL);
+    const char *base = lua_check_opt_string(L, idx, "system", "base", NULL);
     if (base && sys_from_catalog(base, nodes, out, &err) != 0)
         fail(L, "system", &err);
     if (!base)
         system_from_fields(L, idx, out);
     out->groups[0].count = nodes;
     system_overrides(L, idx, out);
-    const char *name = lua_api_opt_string(L, idx, "system", "name", base ? base : "custom");
+    const char *name = lua_check_opt_string(L, idx, "system", "name", base ? base : "custom");
     snprintf(out->name, sizeof out->name, "%s", name);
     snprintf(out->groups[0].node.name, sizeof out->groups[0].node.name, "%s", name);
     if (sys_validate(out, &err) != 0)
@@ -174,7 +174,7 @@ static int api_system(lua_State *L)
 {
     sys_system s;
     lua_describe_system(L, 1, "system", &s);
-    push_system(L, &s, lua_api_opt_string(L, 1, "system", "base", NULL));
+    push_system(L, &s, lua_check_opt_string(L, 1, "system", "base", NULL));
     return 1;
 }
 
@@ -196,11 +196,11 @@ static int model_choices(lua_State *L, int idx, model_desc *m)
     const char *W = "model";
     cs_err err;
     model_desc was = *m;
-    const char *mlp = lua_api_opt_string(L, idx, W, "mlp", NULL);
-    const char *norm = lua_api_opt_string(L, idx, W, "norm", NULL);
-    const char *pos = lua_api_opt_string(L, idx, W, "pos", NULL);
-    const char *emb = lua_api_opt_string(L, idx, W, "embeddings", NULL);
-    const char *dtype = lua_api_opt_string(L, idx, W, "dtype", NULL);
+    const char *mlp = lua_check_opt_string(L, idx, W, "mlp", NULL);
+    const char *norm = lua_check_opt_string(L, idx, W, "norm", NULL);
+    const char *pos = lua_check_opt_string(L, idx, W, "pos", NULL);
+    const char *emb = lua_check_opt_string(L, idx, W, "embeddings", NULL);
+    const char *dtype = lua_check_opt_string(L, idx, W, "dtype", NULL);
     if ((mlp && model_mlp_parse(mlp, "mlp", &m->mlp, &err) != 0) ||
         (norm && model_norm_parse(norm, "norm", &m->norm, &err) != 0) ||
         (pos && model_pos_parse(pos, "pos", &m->pos, &err) != 0) ||
@@ -210,23 +210,23 @@ static int model_choices(lua_State *L, int idx, model_desc *m)
         luaL_error(L, "model: 'embeddings' is '%s'; it must be tied or untied", emb);
     if (emb)
         m->tied_embeddings = strcmp(emb, "tied") == 0;
-    m->linear_bias = lua_api_opt_bool(L, idx, W, "bias", m->linear_bias);
+    m->linear_bias = lua_check_opt_bool(L, idx, W, "bias", m->linear_bias);
     return m->mlp != was.mlp || m->norm != was.norm || m->pos != was.pos ||
            m->tied_embeddings != was.tied_embeddings || m->linear_bias != was.linear_bias;
 }
 
 static void model_from_table(lua_State *L, int idx, model_desc *m)
 {
-    lua_api_check_keys(L, idx, "model", model_keys);
+    lua_check_keys(L, idx, "model", model_keys);
     cs_err err;
-    const char *base = lua_api_opt_string(L, idx, "model", "base", NULL);
+    const char *base = lua_check_opt_string(L, idx, "model", "base", NULL);
     if (base && model_find(base, m, &err) != 0)
         fail(L, "model", &err);
     if (!base) {
         int sizes[3];
         static const char *const needed[] = {"layers", "hidden", "heads"};
         for (int i = 0; i < 3; i++) {
-            sizes[i] = (int)lua_api_opt_int(L, idx, "model", needed[i], 0, 0, 1 << 22);
+            sizes[i] = (int)lua_check_opt_int(L, idx, "model", needed[i], 0, 0, 1 << 22);
             if (!sizes[i])
                 luaL_error(L, "model: '%s' is required without 'base' (or start from a built-in: "
                               "base = \"llama3-70b\"; see 'clustersim model')", needed[i]);
@@ -239,7 +239,7 @@ static void model_from_table(lua_State *L, int idx, model_desc *m)
                      {"seq", &m->seq_len, 1 << 24}};
     int changed = 0;
     for (size_t i = 0; i < sizeof f / sizeof f[0]; i++) {
-        int v = (int)lua_api_opt_int(L, idx, "model", f[i].key, *f[i].field, 1, f[i].max);
+        int v = (int)lua_check_opt_int(L, idx, "model", f[i].key, *f[i].field, 1, f[i].max);
         changed |= v != *f[i].field && strcmp(f[i].key, "seq") != 0; /* seq: not the count */
         *f[i].field = v;
     }
@@ -249,7 +249,7 @@ static void model_from_table(lua_State *L, int idx, model_desc *m)
         m->published_params = m->published_step_params = 0;
         m->params_source = NULL;
     }
-    const char *name = lua_api_opt_string(L, idx, "model", "name", NULL);
+    const char *name = lua_check_opt_string(L, idx, "model", "name", NULL);
     if (name)
         snprintf(m->name, sizeof m->name, "%s", name);
     if (model_validate(m, &err) != 0)
@@ -327,10 +327,10 @@ static void layout_choices(lua_State *L, int idx, const char *W, const model_des
                            layout_desc *l)
 {
     cs_err err;
-    const char *sched = lua_api_opt_string(L, idx, W, "schedule", l->vpp > 1 ? "interleaved" : "1f1b");
-    const char *rec = lua_api_opt_string(L, idx, W, "recompute", "none");
-    const char *dtype = lua_api_opt_string(L, idx, W, "dtype", model_dtype_name(m->dtype));
-    const char *attn = lua_api_opt_string(L, idx, W, "attention", "flash");
+    const char *sched = lua_check_opt_string(L, idx, W, "schedule", l->vpp > 1 ? "interleaved" : "1f1b");
+    const char *rec = lua_check_opt_string(L, idx, W, "recompute", "none");
+    const char *dtype = lua_check_opt_string(L, idx, W, "dtype", model_dtype_name(m->dtype));
+    const char *attn = lua_check_opt_string(L, idx, W, "attention", "flash");
     if (layout_schedule_parse(sched, "schedule", &l->schedule, &err) != 0 ||
         layout_recompute_parse(rec, "recompute", &l->recompute, &err) != 0 ||
         model_dtype_parse(dtype, "dtype", &l->dtype, &err) != 0)
@@ -345,15 +345,15 @@ void lua_describe_layout(lua_State *L, int idx, const char *W, const model_desc 
 {
     idx = lua_absindex(L, idx);
     layout_init(l, m);
-    l->tp = (int)lua_api_opt_int(L, idx, W, "tp", 1, 1, 1 << 16);
-    l->pp = (int)lua_api_opt_int(L, idx, W, "pp", 1, 1, 1 << 16);
+    l->tp = (int)lua_check_opt_int(L, idx, W, "tp", 1, 1, 1 << 16);
+    l->pp = (int)lua_check_opt_int(L, idx, W, "pp", 1, 1, 1 << 16);
     long rest = gpus / ((long)l->tp * l->pp);
-    l->dp = (int)lua_api_opt_int(L, idx, W, "dp", rest > 0 ? rest : 1, 1, 1 << 24);
-    l->vpp = (int)lua_api_opt_int(L, idx, W, "vpp", 1, 1, 1024);
-    l->mbs = (int)lua_api_opt_int(L, idx, W, "mbs", 1, 1, 1 << 20);
-    l->gbs = (int)lua_api_opt_int(L, idx, W, "gbs", (lua_Integer)l->dp * l->mbs, 1, 1 << 28);
-    l->sp = lua_api_opt_bool(L, idx, W, "sp", 0);
-    l->zero = (int)lua_api_opt_int(L, idx, W, "zero", 0, 0, 1);
+    l->dp = (int)lua_check_opt_int(L, idx, W, "dp", rest > 0 ? rest : 1, 1, 1 << 24);
+    l->vpp = (int)lua_check_opt_int(L, idx, W, "vpp", 1, 1, 1024);
+    l->mbs = (int)lua_check_opt_int(L, idx, W, "mbs", 1, 1, 1 << 20);
+    l->gbs = (int)lua_check_opt_int(L, idx, W, "gbs", (lua_Integer)l->dp * l->mbs, 1, 1 << 28);
+    l->sp = lua_check_opt_bool(L, idx, W, "sp", 0);
+    l->zero = (int)lua_check_opt_int(L, idx, W, "zero", 0, 0, 1);
     layout_choices(L, idx, W, m, l);
     check_derived(L, idx, W, "gpus", (double)layout_gpus(l), "tp x pp x dp");
     if (l->gbs % ((long)l->dp * l->mbs) != 0)
@@ -400,13 +400,13 @@ void lua_describe_push_layout(lua_State *L, const layout_desc *l, int has_dtype)
 
 static int api_layout(lua_State *L)
 {
-    lua_api_check_keys(L, 1, "layout", lua_describe_layout_keys);
+    lua_check_keys(L, 1, "layout", lua_describe_layout_keys);
     lua_getfield(L, 1, "dp");
     int has_dp = !lua_isnil(L, -1);
     lua_getfield(L, 1, "dtype");
     int has_dtype = !lua_isnil(L, -1);
     lua_pop(L, 2);
-    long gpus = (long)lua_api_opt_int(L, 1, "layout", "gpus", 0, 0, 1 << 24);
+    long gpus = (long)lua_check_opt_int(L, 1, "layout", "gpus", 0, 0, 1 << 24);
     if (!has_dp && !gpus)
         luaL_error(L, "layout: give 'dp' (or 'gpus', and dp = gpus / (tp x pp))");
     model_desc any;

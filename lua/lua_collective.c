@@ -43,9 +43,9 @@ typedef struct coll_req {
 static void read_request(lua_State *L, coll_req *q)
 {
     cs_err err;
-    const char *op = lua_api_opt_string(L, 1, W, "op", "allreduce");
-    const char *algo = lua_api_opt_string(L, 1, W, "algo", "auto");
-    const char *mode = lua_api_opt_string(L, 1, W, "mode", "sim");
+    const char *op = lua_check_opt_string(L, 1, W, "op", "allreduce");
+    const char *algo = lua_check_opt_string(L, 1, W, "algo", "auto");
+    const char *mode = lua_check_opt_string(L, 1, W, "mode", "sim");
     if (coll_op_parse(op, &q->op, &err) != 0 || coll_algo_parse(algo, &q->algo, &err) != 0)
         luaL_error(L, W ": %s", err.msg);
     if (strcmp(mode, "sim") != 0 && strcmp(mode, "analytic") != 0)
@@ -93,7 +93,7 @@ static void push_result(lua_State *L, const coll_req *q, const coll_plan *plan, 
 
 static int api_collective(lua_State *L)
 {
-    lua_api_check_keys(L, 1, W, collective_keys);
+    lua_check_keys(L, 1, W, collective_keys);
     coll_req q;
     read_request(L, &q);
     sys_system sys;

@@ -29,20 +29,20 @@ static void read_fix(lua_State *L, search_fix *fx)
         return;
     }
     int at = lua_gettop(L);
-    lua_api_check_keys(L, at, "search fix", fix_keys);
-    fx->tp = (int)lua_api_opt_int(L, at, "search fix", "tp", 0, 1, 1 << 16);
-    fx->pp = (int)lua_api_opt_int(L, at, "search fix", "pp", 0, 1, 1 << 16);
-    fx->dp = (int)lua_api_opt_int(L, at, "search fix", "dp", 0, 1, 1 << 24);
-    fx->vpp = (int)lua_api_opt_int(L, at, "search fix", "vpp", 0, 1, 1024);
-    fx->mbs = (int)lua_api_opt_int(L, at, "search fix", "mbs", 0, 1, 1 << 20);
-    fx->zero = (int)lua_api_opt_int(L, at, "search fix", "zero", -1, 0, 1);
+    lua_check_keys(L, at, "search fix", fix_keys);
+    fx->tp = (int)lua_check_opt_int(L, at, "search fix", "tp", 0, 1, 1 << 16);
+    fx->pp = (int)lua_check_opt_int(L, at, "search fix", "pp", 0, 1, 1 << 16);
+    fx->dp = (int)lua_check_opt_int(L, at, "search fix", "dp", 0, 1, 1 << 24);
+    fx->vpp = (int)lua_check_opt_int(L, at, "search fix", "vpp", 0, 1, 1024);
+    fx->mbs = (int)lua_check_opt_int(L, at, "search fix", "mbs", 0, 1, 1 << 20);
+    fx->zero = (int)lua_check_opt_int(L, at, "search fix", "zero", -1, 0, 1);
     lua_getfield(L, at, "sp");
     if (!lua_isnil(L, -1))
-        fx->sp = lua_api_opt_bool(L, at, "search fix", "sp", 0);
+        fx->sp = lua_check_opt_bool(L, at, "search fix", "sp", 0);
     lua_pop(L, 1);
     cs_err err;
-    const char *rec = lua_api_opt_string(L, at, "search fix", "recompute", NULL);
-    const char *sched = lua_api_opt_string(L, at, "search fix", "schedule", NULL);
+    const char *rec = lua_check_opt_string(L, at, "search fix", "recompute", NULL);
+    const char *sched = lua_check_opt_string(L, at, "search fix", "schedule", NULL);
     layout_recompute r;
     layout_schedule s;
     if (rec && layout_recompute_parse(rec, "recompute", &r, &err) != 0)
@@ -91,13 +91,13 @@ static void push_row(lua_State *L, const search_result *r, const searchsim_row *
 /* The goodput objective's fault model: Llama 3's rate unless given. */
 static void read_faults(lua_State *L, const sys_node_type *node, int gpus, search_faults *f)
 {
-    double rate = lua_api_opt_number(L, 1, W, "failures_per_gpu_day", 419.0 / (16384 * 54),
+    double rate = lua_check_opt_number(L, 1, W, "failures_per_gpu_day", 419.0 / (16384 * 54),
                                      1e-12, 1e6);
-    double storage = lua_api_opt_number(L, 1, W, "storage_gbs", 2000, 1e-6, 1e9);
-    const char *ckpt = lua_api_opt_string(L, 1, W, "checkpoint", "sync");
+    double storage = lua_check_opt_number(L, 1, W, "storage_gbs", 2000, 1e-6, 1e9);
+    const char *ckpt = lua_check_opt_string(L, 1, W, "checkpoint", "sync");
     if (strcmp(ckpt, "sync") != 0 && strcmp(ckpt, "async") != 0)
         luaL_error(L, W ": checkpoint '%s' is not one of sync, async", ckpt);
-    *f = (search_faults){86400 / (rate * gpus), lua_api_opt_number(L, 1, W, "restart_s", 660, 0, 1e9),
+    *f = (search_faults){86400 / (rate * gpus), lua_check_opt_number(L, 1, W, "restart_s", 660, 0, 1e9),
                          strcmp(ckpt, "async") == 0, {storage * 1e9, storage * 1e9},
                          node};
 }
@@ -154,26 +154,26 @@ static int run(lua_State *L, const search_input *in, search_objective obj, int t
 
 static int api_search(lua_State *L)
 {
-    lua_api_check_keys(L, 1, W, search_keys);
+    lua_check_keys(L, 1, W, search_keys);
     model_desc m;
     lua_getfield(L, 1, "model");
     if (lua_isnil(L, -1))
         luaL_error(L, W ": 'model' is required: a name or a table from model{}");
     lua_describe_model(L, -1, W, &m);
     lua_pop(L, 1);
-    m.seq_len = (int)lua_api_opt_int(L, 1, W, "seq", m.seq_len, 1, 1 << 24);
-    int gbs = (int)lua_api_opt_int(L, 1, W, "gbs", 0, 0, 1 << 28);
+    m.seq_len = (int)lua_check_opt_int(L, 1, W, "seq", m.seq_len, 1, 1 << 24);
+    int gbs = (int)lua_check_opt_int(L, 1, W, "gbs", 0, 0, 1 << 28);
     if (!gbs)
         luaL_error(L, W ": 'gbs' is required (the global batch, in sequences)");
-    int top = (int)lua_api_opt_int(L, 1, W, "top", 20, 1, 10000);
+    int top = (int)lua_check_opt_int(L, 1, W, "top", 20, 1, 10000);
     search_objective obj;
     cs_err err;
-    if (search_objective_parse(lua_api_opt_string(L, 1, W, "objective", "time"), &obj, &err))
+    if (search_objective_parse(lua_check_opt_string(L, 1, W, "objective", "time"), &obj, &err))
         luaL_error(L, W ": %s", err.msg);
     search_input in = {&m, NULL, 0, gbs, m.dtype, 1, NULL, {0}, 1, NULL, NULL, NULL, NULL};
-    in.space.max_tp = (int)lua_api_opt_int(L, 1, W, "max_tp", 0, 1, 1 << 16);
-    in.space.max_vpp = (int)lua_api_opt_int(L, 1, W, "max_vpp", 0, 1, 64);
-    in.threads = (int)lua_api_opt_int(L, 1, W, "threads", 1, 1, 1024);
+    in.space.max_tp = (int)lua_check_opt_int(L, 1, W, "max_tp", 0, 1, 1 << 16);
+    in.space.max_vpp = (int)lua_check_opt_int(L, 1, W, "max_vpp", 0, 1, 64);
+    in.threads = (int)lua_check_opt_int(L, 1, W, "threads", 1, 1, 1024);
     read_fix(L, &in.space.fix);
     sys_system sys;
     long gpus;

@@ -23,7 +23,7 @@ static const char *const keys[] = {
 
 static double required(lua_State *L, const char *key)
 {
-    double v = lua_api_opt_number(L, 1, W, key, 0, 0, 1e15);
+    double v = lua_check_opt_number(L, 1, W, key, 0, 0, 1e15);
     if (!(v > 0))
         luaL_error(L, W ": '%s' is required (a positive number)", key);
     return v;
@@ -37,7 +37,7 @@ static int read_interval(lua_State *L, double *interval_s)
                   (lua_type(L, -1) == LUA_TSTRING && strcmp(lua_tostring(L, -1), "auto") == 0);
     lua_pop(L, 1);
     if (!is_auto)
-        *interval_s = lua_api_opt_number(L, 1, W, "interval_s", 0, 1e-3, 1e12);
+        *interval_s = lua_check_opt_number(L, 1, W, "interval_s", 0, 1e-3, 1e12);
     return is_auto;
 }
 
@@ -45,7 +45,7 @@ static int read_interval(lua_State *L, double *interval_s)
  * when fault_model = "llama3". */
 static void read_rates(lua_State *L, fault_model *fm)
 {
-    const char *base = lua_api_opt_string(L, 1, W, "fault_model", NULL);
+    const char *base = lua_check_opt_string(L, 1, W, "fault_model", NULL);
     if (base && strcmp(base, "llama3") != 0)
         luaL_error(L, W ": fault_model '%s' is not one of: llama3", base);
     fault_model_default(fm);
@@ -105,34 +105,34 @@ static void read_job(lua_State *L, goodput_job *job, goodput_policy *p, int *run
     cs_err err;
     double days = required(L, "days"), ckpt = required(L, "checkpoint_s");
     goodput_ckpt kind;
-    if (goodput_ckpt_parse(lua_api_opt_string(L, 1, W, "checkpoint", "sync"), &kind, &err))
+    if (goodput_ckpt_parse(lua_check_opt_string(L, 1, W, "checkpoint", "sync"), &kind, &err))
         luaL_error(L, W ": %s", err.msg);
-    double stall = lua_api_opt_number(L, 1, W, "stall_s", kind == GOODPUT_SYNC ? ckpt : -1, 0, 1e12);
+    double stall = lua_check_opt_number(L, 1, W, "stall_s", kind == GOODPUT_SYNC ? ckpt : -1, 0, 1e12);
     if (stall < 0)
         luaL_error(L, W ": checkpoint '%s' needs 'stall_s' (training stopped per checkpoint)",
                    goodput_ckpt_name(kind));
-    double shape = lua_api_opt_number(L, 1, W, "weibull_shape", 1, 1e-3, 100);
-    double restart = lua_api_opt_number(L, 1, W, "restart_s", 600, 0, 1e9);
+    double shape = lua_check_opt_number(L, 1, W, "weibull_shape", 1, 1e-3, 100);
+    double restart = lua_check_opt_number(L, 1, W, "restart_s", 600, 0, 1e9);
     memset(job, 0, sizeof *job);
-    read_failures(L, job, lua_api_opt_number(L, 1, W, "detect_s", 60, 0, 1e9), restart);
+    read_failures(L, job, lua_check_opt_number(L, 1, W, "detect_s", 60, 0, 1e9), restart);
     job->horizon_s = days * DAY;
     job->dist = shape == 1 ? GOODPUT_EXPONENTIAL : GOODPUT_WEIBULL;
     job->weibull_shape = shape;
-    job->planned_per_s = lua_api_opt_number(L, 1, W, "planned_per_day", 0, 0, 1e6) / DAY;
+    job->planned_per_s = lua_check_opt_number(L, 1, W, "planned_per_day", 0, 0, 1e6) / DAY;
     job->planned_restart_s = restart;
-    job->reload_s = lua_api_opt_number(L, 1, W, "reload_s", ckpt, 0, 1e9);
-    job->spares = (int)lua_api_opt_int(L, 1, W, "spares", GOODPUT_SPARES_UNLIMITED, -1, 1 << 20);
-    job->repair_s = lua_api_opt_number(L, 1, W, "repair_h", 24, 0, 1e6) * 3600;
+    job->reload_s = lua_check_opt_number(L, 1, W, "reload_s", ckpt, 0, 1e9);
+    job->spares = (int)lua_check_opt_int(L, 1, W, "spares", GOODPUT_SPARES_UNLIMITED, -1, 1 << 20);
+    job->repair_s = lua_check_opt_number(L, 1, W, "repair_h", 24, 0, 1e6) * 3600;
     *p = (goodput_policy){kind, 1, kind == GOODPUT_SYNC ? ckpt : stall,
                           kind == GOODPUT_SYNC ? 0 : ckpt, stall};
-    *runs = (int)lua_api_opt_int(L, 1, W, "runs", 100, 1, 1000000);
-    *seed = (int)lua_api_opt_int(L, 1, W, "seed", 1, 0, 0x7fffffff);
+    *runs = (int)lua_check_opt_int(L, 1, W, "runs", 100, 1, 1000000);
+    *seed = (int)lua_check_opt_int(L, 1, W, "seed", 1, 0, 0x7fffffff);
 }
 
 /* svg = "name.svg": the first run along time, into the scenario's reports. */
 static void write_svg(lua_State *L, const goodput_job *job, const goodput_policy *p, int seed)
 {
-    const char *name = lua_api_opt_string(L, 1, W, "svg", NULL);
+    const char *name = lua_check_opt_string(L, 1, W, "svg", NULL);
     if (!name)
         return;
     cs_err err;
@@ -159,7 +159,7 @@ static void set(lua_State *L, const char *key, double v)
 
 static int api_goodput(lua_State *L)
 {
-    lua_api_check_keys(L, 1, W, keys);
+    lua_check_keys(L, 1, W, keys);
     goodput_job job;
     goodput_policy p;
     int runs, seed;

@@ -25,10 +25,10 @@ static void read_one(lua_State *L, int i, straggler *s)
     if (!lua_istable(L, -1))
         luaL_error(L, "%s must be a table such as {gpu = 5, factor = 1.5}, not %s", what,
                    luaL_typename(L, -1));
-    lua_api_check_keys(L, -1, what, slow_keys);
+    lua_check_keys(L, -1, what, slow_keys);
     int at = lua_gettop(L);
-    lua_Integer gpu = lua_api_opt_int(L, at, what, "gpu", -1, 0, INT_MAX);
-    lua_Integer link = lua_api_opt_int(L, at, what, "link", -1, 0, INT_MAX);
+    lua_Integer gpu = lua_check_opt_int(L, at, what, "gpu", -1, 0, INT_MAX);
+    lua_Integer link = lua_check_opt_int(L, at, what, "link", -1, 0, INT_MAX);
     if ((gpu < 0) == (link < 0))
         luaL_error(L, "%s: give one of 'gpu' (a rank) or 'link' (a node whose NICs slow down)",
                    what);
@@ -39,8 +39,8 @@ static void read_one(lua_State *L, int i, straggler *s)
         luaL_error(L, "%s: 'factor' is required: a number >= 1 (2: half speed)", what);
     s->factor = lua_tonumber(L, -1);
     lua_pop(L, 1);
-    s->from_iter = (int)lua_api_opt_int(L, at, what, "from", 0, 0, INT_MAX);
-    s->to_iter = (int)lua_api_opt_int(L, at, what, "to", INT_MAX, 0, INT_MAX);
+    s->from_iter = (int)lua_check_opt_int(L, at, what, "from", 0, 0, INT_MAX);
+    s->to_iter = (int)lua_check_opt_int(L, at, what, "to", INT_MAX, 0, INT_MAX);
 }
 
 /* `slow`, a list of stragglers, into a userdata left on the stack (so Lua
@@ -163,10 +163,10 @@ static int api_stragglers(lua_State *L)
     lua_api_job job;
     lua_api_read_job(L, W, &job);
     straggler_plan plan = {0};
-    plan.iterations = (int)lua_api_opt_int(L, 1, W, "iterations", 20, 1, 100000);
-    plan.seed = (uint64_t)lua_api_opt_int(L, 1, W, "seed", 1, 0, 0x7fffffff);
-    plan.random_prob = lua_api_opt_number(L, 1, W, "slow_prob", 0, 0, 1);
-    plan.random_factor = lua_api_opt_number(L, 1, W, "slow_factor", 1.5, 1, 1e6);
+    plan.iterations = (int)lua_check_opt_int(L, 1, W, "iterations", 20, 1, 100000);
+    plan.seed = (uint64_t)lua_check_opt_int(L, 1, W, "seed", 1, 0, 0x7fffffff);
+    plan.random_prob = lua_check_opt_number(L, 1, W, "slow_prob", 0, 0, 1);
+    plan.random_factor = lua_check_opt_number(L, 1, W, "slow_factor", 1.5, 1, 1e6);
     plan.list = read_slow(L, &plan.n);
     /* Nothing below raises before t is freed: Lua errors would skip the free. */
     cs_err err;

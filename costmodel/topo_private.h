@@ -1,0 +1,77 @@
+/* topo_private: the topology graph's representation, shared by its two
+ * halves: topo.c (building the graph, accessors) and topo_route.c (routes).
+ * Nothing outside costmodel/topo*.c includes this file. */
+#ifndef CS_TOPO_PRIVATE_H
+#define CS_TOPO_PRIVATE_H
+
+#include "topo.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+
+/* Network distance maps are cached up to this many bytes: one map per
+ * destination switch fits for any realistic switched fabric, and a huge torus
+ * falls back to recomputing instead of growing without bound. */
+#define DIST_CACHE_BYTES ((size_t)64 << 20)
+#define DIST_NONE UINT16_MAX
+/* Keeps every vertex and link id well inside int32. */
+#define MAX_NODES (1 << 20)
+/* Longest path inside a node between a GPU and a NIC:
+ * GPU -> PCIe switch -> CPU -> PCIe switch -> NIC. */
+#define MAX_INTRA_HOPS 4
+
+typedef struct dist_slot {
+    int32_t dst_net;   /* net index the map holds distances to; -1 empty */
+    uint16_t *hops;    /* hops from every net vertex to dst_net */
+} dist_slot;
+
+struct topo {
+    sys_system sys;
+    int nnodes, ngpus, nnics;
+    int torus_ndims, torus_dims[3];
+    int tier_switches[3];          /* switches added so far per tier (their index) */
+
+    int32_t *node_group;           /* [nnodes] */
+    int32_t *node_first_gpu;       /* [nnodes + 1] global GPU numbers */
+    int32_t *node_first_nic;       /* [nnodes + 1] global NIC numbers */
+    int32_t *node_cpu, *node_hostmem, *node_nvswitch; /* vertex ids, nvswitch -1 when none */
+    int32_t *gpu_node, *gpu_vertex;      /* [ngpus] */
+    int32_t *nic_vertex, *nic_attach;    /* [nnics] attach: switch/router, -1 none */
+    int32_t *nic_up_link, *nic_down_link;
+
+    topo_vertex *verts;
+    int32_t nverts, verts_cap;
+    topo_link *links;
+    int32_t nlinks, links_cap;
+    bool oom;                      /* sticky: an append failed during build */
+
+    int32_t *out_off, *out_link, *in_off, *in_link;   /* frozen adjacency */
+
+    int32_t *net_index;            /* [nverts] switch/router -> 0..nnet-1, else -1 */
+    int32_t nnet;
+    int32_t *net_queue;
+    dist_slot *slots;
+    int32_t nslots;
+
+    /* Scratch for per-call searches inside a node; stamps avoid clearing. */
+    uint32_t stamp_now;
+    uint32_t *stamp;
+    int32_t *hops, *queue;
+};
+
+static inline bool is_host_kind(topo_vkind kind)
+{
+    return kind != TOPO_V_SWITCH && kind != TOPO_V_ROUTER;
+}
+
+static inline const sys_node_type *type_of_node(const topo *t, int node)
+{
+    return &t->sys.groups[t->node_group[node]].node;
+}
+
+static inline int nics_of_node(const topo *t, int node)
+{
+    return t->node_first_nic[node + 1] - t->node_first_nic[node];
+}
+
+#endif
