@@ -28,6 +28,37 @@ int place_algo_parse(const char *text, place_algo *out, cs_err *err)
                    "roundrobin", text);
 }
 
+static const char *const channel_names[] = {"pair", "device"};
+
+const char *place_channels_name(place_channels c)
+{
+    return c == PLACE_CH_DEVICE ? channel_names[1] : channel_names[0];
+}
+
+int place_channels_parse(const char *text, place_channels *out, cs_err *err)
+{
+    for (int i = 0; i < 2; i++)
+        if (strcasecmp(text, channel_names[i]) == 0) {
+            *out = (place_channels)i;
+            return 0;
+        }
+    return cs_fail(err, "unknown channel model '%s'; valid: pair (one channel per device "
+                   "pair), device (one per device, its sends and receives)", text);
+}
+
+double place_channel_reserve(place_channels ch, int ndev, double *free_us, int a, int b,
+                             double now_us, double dur_us)
+{
+    if (ch == PLACE_CH_PAIR) {
+        double *f = &free_us[a * ndev + b], start = now_us > *f ? now_us : *f;
+        return *f = start + dur_us;
+    }
+    double send = now_us > free_us[a] ? now_us : free_us[a];
+    free_us[a] = send + dur_us;
+    double recv = send > free_us[b] ? send : free_us[b];
+    return free_us[b] = recv + dur_us;
+}
+
 void place_op_devices(const opgraph *g, const place_prep *p, const int *unit_dev, int *op_dev)
 {
     for (int v = 0; v < g->n; v++)
@@ -252,6 +283,8 @@ int place_run(const opgraph *g, const place_prep *p, const place_spec *s, place_
     else {
         r->unit_dev = cs_xrealloc(NULL, sizeof *r->unit_dev * (size_t)(p->nunits + 1));
         rc = unit_algo(p, s, a, r, err);
+        if (rc == 0 && r->est_step_us == 0) /* m-TOPO and the baselines: the same pricing */
+            r->est_step_us = place_estimate(p, s, r->unit_dev);
         if (rc == 0)
             place_op_devices(g, p, r->unit_dev, r->op_dev);
     }

@@ -38,11 +38,31 @@ typedef enum place_algo {
 const char *place_algo_name(place_algo a);
 int place_algo_parse(const char *text, place_algo *out, cs_err *err);
 
+/* How transfers share the devices' links (docs/placement.md).  pair: one
+ * channel per ordered device pair, as an NVLink node gives (direct links
+ * per pair, or a non-blocking NVSwitch); device: one channel per device
+ * shared by its sends and receives, Baechi's model (placer/device.py). */
+typedef enum place_channels { PLACE_CH_PAIR, PLACE_CH_DEVICE } place_channels;
+
+const char *place_channels_name(place_channels c);
+int place_channels_parse(const char *text, place_channels *out, cs_err *err);
+
+/* A tensor of dur_us sent from device a to b at now_us: reserves the
+ * channels, first come first served, and returns when it has arrived.
+ * free_us holds when each channel is next free: ndev * ndev entries for
+ * pair (a * ndev + b), ndev for device.  With device, the send holds a's
+ * channel from when it is free; the receive holds b's from the send's
+ * start or later (Baechi's send_tensor and recv_tensor).  The simulator
+ * and the placers both price transfers with it. */
+double place_channel_reserve(place_channels ch, int ndev, double *free_us, int a, int b,
+                             double now_us, double dur_us);
+
 typedef struct place_spec {
     int ndev;
     uint64_t mem_bytes[PLACE_MAX_DEVICES];
     double latency_us;      /* per tensor */
-    double bytes_per_us;    /* per device pair */
+    double bytes_per_us;    /* per channel */
+    place_channels channels;
 } place_spec;
 
 /* The graph after preprocessing.  `fused` is an opgraph of fused nodes
@@ -57,6 +77,8 @@ typedef struct place_prep {
     int *unit_first;        /* CSR of fused nodes by unit */
     int *unit_nodes;
     int split_units;        /* units cut to avoid a cycle */
+    double *tensor_at_us;   /* per fused tensor: when its operator ends, from its fused
+                               node's start (members in topological order) */
 } place_prep;
 
 /* coplace: an operator with a single consumer joins the consumer's unit;
@@ -77,7 +99,8 @@ static inline double place_comm_us(const place_spec *s, uint64_t bytes, int nten
 typedef struct place_result {
     int *op_dev;
     int *unit_dev;
-    double est_step_us;     /* m-ETF and m-SCT: their own list schedule; else 0 */
+    double est_step_us;     /* the placer's own schedule (place_estimate for m-TOPO and the
+                               unit baselines); 0 for expert */
 } place_result;
 
 /* Runs one algorithm (not auto) and fills the result (allocated here).  Fails
@@ -126,6 +149,11 @@ int place_auto(const opgraph *g, const place_prep *p, const place_spec *s, place
 /* Internal to the place_* files: m-ETF, and m-SCT when fav is not NULL. */
 int place_list_schedule(const place_prep *p, const place_spec *s, const int *fav,
                         int *unit_dev, double *step_us, cs_err *err);
+
+/* The step a unit placement would take by the placers' own pricing: the
+ * list schedule of m-ETF with every unit's device fixed (m-TOPO's and the
+ * baselines' estimate). */
+double place_estimate(const place_prep *p, const place_spec *s, const int *unit_dev);
 
 /* m-SCT's favourite children from the LP relaxation (GLPK): fav[v] is the
  * favourite child of fused node v, or -1.  Internal to place_sct. */

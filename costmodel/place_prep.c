@@ -219,8 +219,7 @@ static int make_parts(const opgraph *g, const int *unit, const char *in_cycle, i
 }
 
 typedef struct fedge {
-    int src, dst, ntensors;
-    uint64_t bytes;
+    int src, dst, tensor; /* fused ends; the operator graph's tensor id */
 } fedge;
 
 static int fedge_cmp(const void *a, const void *b)
@@ -228,7 +227,9 @@ static int fedge_cmp(const void *a, const void *b)
     const fedge *x = a, *y = b;
     if (x->src != y->src)
         return x->src < y->src ? -1 : 1;
-    return x->dst < y->dst ? -1 : x->dst > y->dst;
+    if (x->dst != y->dst)
+        return x->dst < y->dst ? -1 : 1;
+    return (x->tensor > y->tensor) - (x->tensor < y->tensor);
 }
 
 /* An operator's output stays in memory when it leaves its fused node. */
@@ -274,24 +275,34 @@ static void fused_nodes(const opgraph *g, const int *part, const int *unit, int 
     free(nd);
 }
 
+/* One fused edge per pair of fused nodes, carrying each distinct tensor of
+ * the operator edges between them once; a tensor keeps its identity (the
+ * operator graph's tensor id is its output key), so fused edges from one
+ * node that carry the same tensor share it, as the operator edges did. */
 static void fused_edges(const opgraph *g, const int *part, opgraph *f)
 {
-    fedge *e = cs_xrealloc(NULL, sizeof *e * (size_t)(g->m + 1));
+    fedge *e = cs_xrealloc(NULL, sizeof *e * (size_t)(g->netensor + 1));
     int n = 0;
     for (int i = 0; i < g->m; i++) {
         const opg_edge *o = &g->edges[i];
-        if (part[o->src] != part[o->dst])
-            e[n++] = (fedge){part[o->src], part[o->dst], o->ntensors, o->bytes};
+        for (int k = 0; part[o->src] != part[o->dst] && k < o->ntensors; k++)
+            e[n++] = (fedge){part[o->src], part[o->dst], opg_edge_tensor(g, o, k)};
     }
     qsort(e, (size_t)n, sizeof *e, fedge_cmp);
+    int *outs = cs_xrealloc(NULL, sizeof *outs * (size_t)(n + 1));
+    uint64_t *bytes = cs_xrealloc(NULL, sizeof *bytes * (size_t)(n + 1));
     for (int i = 0; i < n;) {
-        fedge sum = e[i];
-        while (++i < n && e[i].src == sum.src && e[i].dst == sum.dst) {
-            sum.bytes += e[i].bytes;
-            sum.ntensors += e[i].ntensors;
-        }
-        opg_add_edge(f, sum.src, sum.dst, sum.bytes, sum.ntensors);
+        int k = 0, j = i;
+        for (; j < n && e[j].src == e[i].src && e[j].dst == e[i].dst; j++)
+            if (j == i || e[j].tensor != e[j - 1].tensor) {
+                outs[k] = e[j].tensor;
+                bytes[k++] = g->tensors[e[j].tensor].bytes;
+            }
+        opg_add_edge_outputs(f, e[i].src, e[i].dst, k, outs, bytes);
+        i = j;
     }
+    free(outs);
+    free(bytes);
     free(e);
 }
 
@@ -315,6 +326,27 @@ static void unit_tables(place_prep *p)
     for (int k = 0; k < f->n; k++)
         p->unit_nodes[fill[f->nodes[k].group]++] = k;
     free(fill);
+}
+
+/* A fused node's members run one after another in topological order; a
+ * tensor leaves when its own operator ends, not when the whole node does
+ * (as in the simulation of the operators). */
+static void tensor_times(const opgraph *g, place_prep *p)
+{
+    const opgraph *f = &p->fused;
+    double *run_us = calloc((size_t)f->n + 1, sizeof *run_us);
+    double *op_end = cs_xrealloc(NULL, sizeof *op_end * (size_t)(g->n + 1));
+    if (!run_us)
+        abort();
+    for (int i = 0; i < g->n; i++) {
+        int v = g->topo[i];
+        op_end[v] = run_us[p->fused_of[v]] += g->nodes[v].compute_us;
+    }
+    p->tensor_at_us = cs_xrealloc(NULL, sizeof *p->tensor_at_us * (size_t)(f->ntensors + 1));
+    for (int t = 0; t < f->ntensors; t++) /* a fused tensor's key is its operator tensor */
+        p->tensor_at_us[t] = op_end[g->tensors[f->tensors[t].output].src];
+    free(run_us);
+    free(op_end);
 }
 
 int place_prepare(const opgraph *g, int coplace, int fuse, place_prep *p, cs_err *err)
@@ -348,6 +380,7 @@ int place_prepare(const opgraph *g, int coplace, int fuse, place_prep *p, cs_err
     if (opg_finish(&p->fused, err) != 0)
         return cs_fail_prefix(err, "fusion (an internal error): ");
     unit_tables(p);
+    tensor_times(g, p);
     return 0;
 }
 
@@ -358,5 +391,6 @@ void place_prep_free(place_prep *p)
     free(p->unit_mem);
     free(p->unit_first);
     free(p->unit_nodes);
+    free(p->tensor_at_us);
     memset(p, 0, sizeof *p);
 }

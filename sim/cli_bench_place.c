@@ -25,7 +25,7 @@ static void help(void)
 
 static int one(const opgraph *g, place_algo a, int fuse, int repeat, double baechi_s)
 {
-    placerun_input in = {g, {4, {0}, 134, 5701}, a, 1, fuse, NULL, 0};
+    placerun_input in = {g, {4, {0}, 134, 5701, PLACE_CH_PAIR}, a, 1, fuse, NULL, 0};
     for (int d = 0; d < 4; d++)
         in.spec.mem_bytes[d] = 16ULL << 30;
     double best_place = 1e30, best_prep = 1e30, step_ms = 0;

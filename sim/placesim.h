@@ -33,6 +33,7 @@
 typedef struct placesim_cfg {
     int ndev;
     double latency_us, bytes_per_us;   /* the linear model, when t is NULL */
+    place_channels channels;           /* the linear model's channels */
     topo *t;                           /* else device i is GPU i of t (not owned) */
     const int *fused_of;               /* operator -> fused node; NULL: each its own */
 } placesim_cfg;

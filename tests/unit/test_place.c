@@ -79,11 +79,13 @@ static int within_memory(const opgraph *g, const placerun_input *in, const place
  * operator to its consumer), transfers that cost their latency only. */
 static int coplace = 0, fuse = 1, evals = 500;
 static double bytes_per_us = 1e12;
+static place_channels channels = PLACE_CH_PAIR;
 
 static placerun_input input(const opgraph *g, int ndev, double mem_gib, place_algo a,
                             double latency_us)
 {
-    placerun_input in = {g, {ndev, {0}, latency_us, bytes_per_us}, a, coplace, fuse, NULL, evals};
+    placerun_input in = {g, {ndev, {0}, latency_us, bytes_per_us, channels}, a, coplace, fuse,
+                         NULL, evals};
     for (int d = 0; d < ndev; d++)
         in.spec.mem_bytes[d] = (uint64_t)(mem_gib * GIB);
     return in;
@@ -249,7 +251,7 @@ static void gnmt(void)
      * parent per node, as the LP's in-degree rows require */
     place_prep p;
     CHECK(place_prepare(&g, 1, 1, &p, NULL) == 0);
-    place_spec sp = {4, {0}, lat, bytes_per_us};
+    place_spec sp = {4, {0}, lat, bytes_per_us, PLACE_CH_PAIR};
     int *fav = malloc(sizeof *fav * (size_t)p.fused.n);
     int *parents = calloc((size_t)p.fused.n, sizeof *parents);
     CHECK(place_sct_favourites(&p.fused, &sp, fav, &err) == 0);
