@@ -32,7 +32,8 @@
 #define PLACE_MAX_DEVICES 64
 
 typedef enum place_algo {
-    PLACE_TOPO, PLACE_ETF, PLACE_SCT, PLACE_AUTO, PLACE_EXPERT, PLACE_SINGLE, PLACE_ROUNDROBIN
+    PLACE_TOPO, PLACE_ETF, PLACE_SCT, PLACE_AUTO, PLACE_EXPERT, PLACE_SINGLE, PLACE_ROUNDROBIN,
+    PLACE_EXPERT_NEAREST
 } place_algo;
 
 const char *place_algo_name(place_algo a);
@@ -79,6 +80,8 @@ typedef struct place_prep {
     int split_units;        /* units cut to avoid a cycle */
     double *tensor_at_us;   /* per fused tensor: when its operator ends, from its fused
                                node's start (members in topological order) */
+    double *slot_need_us;   /* per fused edge slot (edge_tensor index): when the first member
+                               that reads the tensor starts, from the node's start */
 } place_prep;
 
 /* coplace: an operator with a single consumer joins the consumer's unit;
@@ -94,8 +97,8 @@ static inline double place_comm_us(const place_spec *s, uint64_t bytes, int nten
 }
 
 /* A placement: the device of every operator; unit_dev[u] as well when the
- * algorithm places whole units (all but expert, which follows the input's
- * pins operator by operator), else NULL. */
+ * algorithm places whole units (all but the expert's two, which follow the
+ * input's pins operator by operator), else NULL. */
 typedef struct place_result {
     int *op_dev;
     int *unit_dev;
@@ -113,11 +116,13 @@ void place_result_free(place_result *r);
 /* Operator-level devices from a unit placement. */
 void place_op_devices(const opgraph *g, const place_prep *p, const int *unit_dev, int *op_dev);
 
-/* The expert's placement: pinned operators where the input pins them; an
- * unpinned one with its colocation group's first pinned member, else with
- * the nearest pinned operator (fewest edges either way, breadth first from
- * every pinned operator in topological order), else on device 0. */
-int place_expert(const opgraph *g, int ndev, int *op_dev, cs_err *err);
+/* The expert's placement as the model's code gets it from TensorFlow's
+ * placer: pinned operators where the input pins them; an unpinned one with
+ * its colocation group's first pinned member (in topological order), else
+ * on device 0.  nearest (expert-nearest, the old variant): an operator left
+ * over goes with the nearest pinned operator instead (fewest edges either
+ * way, breadth first from every pinned operator in topological order). */
+int place_expert(const opgraph *g, int ndev, int nearest, int *op_dev, cs_err *err);
 
 /* The independent replay: recomputes each device's bytes from the operators
  * alone (their fields, edges, fused node and device), without the units'

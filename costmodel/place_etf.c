@@ -66,40 +66,46 @@ static int inputs_by_end(const sched *c, int v)
     return n;
 }
 
-/* When all of v's inputs are on device d, and the bytes it receives there
- * that d does not hold yet.  commit = 0 tries it on a copy of the channels;
- * 1 reserves them and records where each tensor now is. */
-static double arrival(sched *c, int v, int d, int commit, uint64_t *recv_bytes)
+/* When tensor slot (edge e, k) of v's inputs can be on device d. */
+static double input_at(sched *c, const opg_edge *e, int k, int d, double *ch, int *copied,
+                       int commit, uint64_t *recv_bytes)
 {
     const opgraph *f = &c->p->fused;
     size_t nd = (size_t)c->s->ndev;
-    size_t nch = c->s->channels == PLACE_CH_PAIR ? nd * nd : nd;
+    int tid = opg_edge_tensor(f, e, k), a = c->dev[e->src];
+    double made = c->end_us[e->src] - f->nodes[e->src].compute_us + c->p->tensor_at_us[tid];
+    if (a == d)
+        return made;
+    double at = c->tarr[(size_t)tid * nd + (size_t)d];
+    if (at >= 0)
+        return at;
+    if (!*copied) {
+        memcpy(c->trial, c->chan, sizeof *ch * (c->s->channels == PLACE_CH_PAIR ? nd * nd : nd));
+        *copied = 1;
+    }
+    at = place_channel_reserve(c->s->channels, (int)nd, ch, a, d, made,
+                               tensor_us(c->s, &f->tensors[tid]));
+    *recv_bytes += f->tensors[tid].bytes;
+    if (commit)
+        c->tarr[(size_t)tid * nd + (size_t)d] = at;
+    return at;
+}
+
+/* The earliest v can start on device d as far as its inputs go (each input
+ * there by the time the member that reads it starts), and the bytes it
+ * receives there that d does not hold yet.  commit = 0 tries it on a copy
+ * of the channels; 1 reserves them and records where each tensor now is. */
+static double arrival(sched *c, int v, int d, int commit, uint64_t *recv_bytes)
+{
+    const opgraph *f = &c->p->fused;
     double *ch = commit ? c->chan : c->trial, t = 0;
     int copied = commit;
     *recv_bytes = 0;
     for (int i = 0, n = inputs_by_end(c, v); i < n; i++) {
         const opg_edge *e = &f->edges[c->inbuf[i]];
-        int a = c->dev[e->src];
-        if (a == d) {
-            t = c->end_us[e->src] > t ? c->end_us[e->src] : t;
-            continue;
-        }
         for (int k = 0; k < e->ntensors; k++) {
-            int tid = opg_edge_tensor(f, e, k);
-            double at = c->tarr[(size_t)tid * nd + (size_t)d];
-            if (at < 0) {
-                if (!copied) {
-                    memcpy(c->trial, c->chan, sizeof *ch * nch);
-                    copied = 1;
-                }
-                double sent = c->end_us[e->src] - f->nodes[e->src].compute_us +
-                              c->p->tensor_at_us[tid];
-                at = place_channel_reserve(c->s->channels, (int)nd, ch, a, d, sent,
-                                           tensor_us(c->s, &f->tensors[tid]));
-                *recv_bytes += f->tensors[tid].bytes;
-                if (commit)
-                    c->tarr[(size_t)tid * nd + (size_t)d] = at;
-            }
+            double at = input_at(c, e, k, d, ch, &copied, commit, recv_bytes) -
+                        c->p->slot_need_us[e->tensor0 + k];
             t = at > t ? at : t;
         }
     }

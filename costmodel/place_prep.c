@@ -328,14 +328,37 @@ static void unit_tables(place_prep *p)
     free(fill);
 }
 
-/* A fused node's members run one after another in topological order; a
- * tensor leaves when its own operator ends, not when the whole node does
- * (as in the simulation of the operators). */
+/* The fused edge slot of tensor key t on edge P -> Q: fused_edges added the
+ * slots sorted by (P, Q, t), so a binary search finds it. */
+static int find_slot(const opgraph *f, const int *slot_edge, int P, int Q, int t)
+{
+    int lo = 0, hi = f->netensor - 1;
+    while (lo <= hi) {
+        int mid = (lo + hi) / 2;
+        const opg_edge *e = &f->edges[slot_edge[mid]];
+        int key = f->tensors[f->edge_tensor[mid]].output;
+        int c = e->src != P ? (e->src < P ? -1 : 1)
+              : e->dst != Q ? (e->dst < Q ? -1 : 1) : (key > t) - (key < t);
+        if (c == 0)
+            return mid;
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid - 1;
+    }
+    return -1;
+}
+
+/* A fused node's members run one after another in topological order, as
+ * they do once placed: a tensor leaves when its own operator ends, and an
+ * input is needed when the first member reading it starts, not when the
+ * whole node does. */
 static void tensor_times(const opgraph *g, place_prep *p)
 {
     const opgraph *f = &p->fused;
     double *run_us = calloc((size_t)f->n + 1, sizeof *run_us);
     double *op_end = cs_xrealloc(NULL, sizeof *op_end * (size_t)(g->n + 1));
+    int *slot_edge = cs_xrealloc(NULL, sizeof *slot_edge * (size_t)(f->netensor + 1));
     if (!run_us)
         abort();
     for (int i = 0; i < g->n; i++) {
@@ -345,8 +368,25 @@ static void tensor_times(const opgraph *g, place_prep *p)
     p->tensor_at_us = cs_xrealloc(NULL, sizeof *p->tensor_at_us * (size_t)(f->ntensors + 1));
     for (int t = 0; t < f->ntensors; t++) /* a fused tensor's key is its operator tensor */
         p->tensor_at_us[t] = op_end[g->tensors[f->tensors[t].output].src];
+    p->slot_need_us = cs_xrealloc(NULL, sizeof *p->slot_need_us * (size_t)(f->netensor + 1));
+    for (int e = 0; e < f->m; e++)
+        for (int k = 0; k < f->edges[e].ntensors; k++) {
+            slot_edge[f->edges[e].tensor0 + k] = e;
+            p->slot_need_us[f->edges[e].tensor0 + k] = 1e300;
+        }
+    for (int i = 0; i < g->m; i++) {
+        const opg_edge *o = &g->edges[i];
+        int P = p->fused_of[o->src], Q = p->fused_of[o->dst];
+        double need = op_end[o->dst] - g->nodes[o->dst].compute_us;
+        for (int k = 0; P != Q && k < o->ntensors; k++) {
+            int slot = find_slot(f, slot_edge, P, Q, opg_edge_tensor(g, o, k));
+            if (slot >= 0 && need < p->slot_need_us[slot])
+                p->slot_need_us[slot] = need;
+        }
+    }
     free(run_us);
     free(op_end);
+    free(slot_edge);
 }
 
 int place_prepare(const opgraph *g, int coplace, int fuse, place_prep *p, cs_err *err)
@@ -392,5 +432,6 @@ void place_prep_free(place_prep *p)
     free(p->unit_first);
     free(p->unit_nodes);
     free(p->tensor_at_us);
+    free(p->slot_need_us);
     memset(p, 0, sizeof *p);
 }

@@ -46,7 +46,7 @@ static void help(void)
         "                   (predicted_ms: the placer's own schedule, empty for expert)\n"
         "  --no-coplace     no co-placement (an operator with one consumer joins it)\n"
         "  --no-fuse        no fusion of units into single nodes\n"
-        "  --evals K        auto: at most K simulations (default 3000)\n"
+        "  --evals K        auto: at most K simulations (default 1000)\n"
         "A tensor goes once to each device that reads it (edges.csv's src_outputs; without\n"
         "that column every edge carries tensors of its own).\n"
         "Memory: a device holds the persistent and scratch bytes of its operators and each\n"
@@ -258,7 +258,7 @@ int cmd_place(int argc, char **argv)
     }
     opts o = {0};
     o.mbs = 1;
-    o.evals = 3000;
+    o.evals = 1000;
     o.coplace = o.fuse = 1;
     o.algo = PLACE_AUTO;
     o.latency_us = -1;

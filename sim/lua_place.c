@@ -109,7 +109,7 @@ static int api_place(lua_State *L)
         luaL_error(L, W ": %s", err.msg);
     in.coplace = lua_api_opt_bool(L, 1, W, "coplace", 1);
     in.fuse = lua_api_opt_bool(L, 1, W, "fuse", 1);
-    in.max_evals = (int)lua_api_opt_int(L, 1, W, "evals", 3000, 0, 100000000);
+    in.max_evals = (int)lua_api_opt_int(L, 1, W, "evals", 1000, 0, 100000000);
     opgraph g;
     load_graph(L, in.spec.ndev, &g);
     in.g = &g;
