@@ -289,6 +289,8 @@ static int unit_algo(const place_prep *p, const place_spec *s, place_algo a, pla
         if (rc == 0)
             rc = place_list_schedule(p, s, fav, r->unit_dev, &r->est_step_us, err);
         free(fav);
+        if (rc == 0) /* without the idle time its schedule kept for favourite children */
+            r->est_step_us = place_estimate(p, s, r->unit_dev);
         return rc;
     }
     default: return cs_fail(err, "%s is not a single algorithm", place_algo_name(a));
