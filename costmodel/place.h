@@ -11,8 +11,8 @@
  * whole step, the persistent bytes of every operator placed on it, the
  * output of every operator whose output leaves its fused node (read by
  * another fused node or another device, or by no one), and the tensors it
- * receives from other devices (an operator's output once per receiving
- * device, at most the bytes its edges there carry); on top, the largest
+ * receives from other devices (each distinct tensor once per receiving
+ * device, at most the producer's output bytes in all); on top, the largest
  * scratch of one operator (its temporary bytes, plus its output when only
  * its own fused node reads it: fusion keeps those inside), since a device
  * runs one operator at a time.  A fused node's temp_bytes is the largest
@@ -20,7 +20,9 @@
  * kept bytes plus its scratch when it lands and each node's incoming
  * transfers (its fused edges' bytes) as it is placed.
  * Communication: a tensor between two devices takes latency_us plus
- * bytes / bytes_per_us; an edge pays the latency once per tensor. */
+ * bytes / bytes_per_us on its channels (place_channels), and goes once to
+ * each device that reads it; the placers price arrivals that way
+ * (place_etf.c). */
 #ifndef CS_PLACE_H
 #define CS_PLACE_H
 
