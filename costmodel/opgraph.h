@@ -109,7 +109,9 @@ static inline const char *opg_name(const opgraph *g, int v) { return g->names + 
  * reversed; each backward operator reads its forward operator's output and
  * shares its colocation group.  Weight-holding operators carry their
  * parameters' persistent memory (16 bytes per parameter: 16-bit weight and
- * gradient, fp32 master, Adam moments).  expert_devices > 0 pins layer i to
+ * gradient, fp32 master, Adam moments).  Tensors: a forward operator's one
+ * output (index 0) for all its readers; a gradient operator's output 1 + p,
+ * the gradient of its forward operator's input p.  expert_devices > 0 pins layer i to
  * device i * expert_devices / layers (the hand-made pipeline split). */
 int opg_from_model(const model_desc *m, const char *device, int mbs, int expert_devices,
                    opgraph *g, cs_err *err);

@@ -351,6 +351,20 @@ static void catalog_model(void)
     for (int i = g.in_start[att]; i < g.in_start[att + 1]; i++)
         CHECK_REL((double)g.edges[g.in_edge[i]].bytes, act, 1e-12); /* MHA: K, V as wide as Q */
     CHECK_EQ_INT(indeg(&g, find_node(&g, "layer0/norm1_grad")), 4); /* dq, dk, dv, saved */
+    /* tensors: norm1's one output read by q, k, v and its gradient; norm1's
+     * gradient sends one gradient (of its one input) to the layer input's */
+    int norm1 = find_node(&g, "layer0/norm1"), t0 = -1, same = 1;
+    for (int i = g.out_start[norm1]; i < g.out_start[norm1 + 1]; i++) {
+        const opg_edge *e = &g.edges[g.out_edge[i]];
+        t0 = t0 < 0 ? opg_edge_tensor(&g, e, 0) : t0;
+        same &= e->ntensors == 1 && opg_edge_tensor(&g, e, 0) == t0;
+    }
+    CHECK(same && g.tensors[t0].output == 0);
+    int qkv_grads = 0, att_grad = find_node(&g, "layer0/attention (fused)_grad");
+    for (int i = g.out_start[att_grad]; i < g.out_start[att_grad + 1]; i++)
+        qkv_grads += g.tensors[opg_edge_tensor(&g, &g.edges[g.out_edge[i]], 0)].output >= 1;
+    CHECK_EQ_INT(qkv_grads, 3); /* dq, dk, dv: three tensors, outputs 1, 2, 3 */
+    CHECK(g.ntensors < g.m);
     /* compute: the workload's operators per layer, forward and backward */
     layout_desc l;
     layout_init(&l, &m);
