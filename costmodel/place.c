@@ -289,8 +289,6 @@ static int unit_algo(const place_prep *p, const place_spec *s, place_algo a, pla
         if (rc == 0)
             rc = place_list_schedule(p, s, fav, r->unit_dev, &r->est_step_us, err);
         free(fav);
-        if (rc == 0) /* without the idle time its schedule kept for favourite children */
-            r->est_step_us = place_estimate(p, s, r->unit_dev);
         return rc;
     }
     default: return cs_fail(err, "%s is not a single algorithm", place_algo_name(a));
@@ -308,7 +306,10 @@ int place_run(const opgraph *g, const place_prep *p, const place_spec *s, place_
     else {
         r->unit_dev = cs_xrealloc(NULL, sizeof *r->unit_dev * (size_t)(p->nunits + 1));
         rc = unit_algo(p, s, a, r, err);
-        if (rc == 0 && r->est_step_us == 0) /* m-TOPO and the baselines: the same pricing */
+        /* The prediction prices the finished placement, every unit's device known:
+         * m-ETF's and m-SCT's own schedules booked a transfer only once its reader
+         * was placed, and m-SCT's kept devices idle for favourite children. */
+        if (rc == 0)
             r->est_step_us = place_estimate(p, s, r->unit_dev);
         if (rc == 0)
             place_op_devices(g, p, r->unit_dev, r->op_dev);

@@ -104,8 +104,8 @@ static inline double place_comm_us(const place_spec *s, uint64_t bytes, int nten
 typedef struct place_result {
     int *op_dev;
     int *unit_dev;
-    double est_step_us;     /* the placer's own schedule (place_estimate for m-TOPO and the
-                               unit baselines); 0 for expert */
+    double est_step_us;     /* the placers' pricing of this placement (place_estimate); 0
+                               for the expert's two and auto */
 } place_result;
 
 /* Runs one algorithm (not auto) and fills the result (allocated here).  Fails
@@ -158,8 +158,10 @@ int place_list_schedule(const place_prep *p, const place_spec *s, const int *fav
                         int *unit_dev, double *step_us, cs_err *err);
 
 /* The step a unit placement would take by the placers' own pricing: the
- * list schedule of m-ETF with every unit's device fixed (m-TOPO's and the
- * baselines' estimate). */
+ * list schedule of m-ETF with every unit's device fixed, so each tensor is
+ * booked on its channels when its producer is placed, as the simulator
+ * sends it when its producer ends.  The predicted step of every unit
+ * placement. */
 double place_estimate(const place_prep *p, const place_spec *s, const int *unit_dev);
 
 /* m-SCT's favourite children from the LP relaxation (GLPK): fav[v] is the

@@ -9,18 +9,15 @@
  *
  * Arrivals are priced as the simulator charges them (sim/placesim): a
  * tensor already on the device (sent there for an earlier node) costs
- * nothing more; one not yet there holds the channels the simulator's
- * place_channel_reserve would (pair: the device pair's; device: the
- * sender's, then the receiver's from the send's start) for latency plus
- * bytes / bandwidth, from when its operator ends.  The simulator sends in
- * time order, first come first served; the placer reserves when a consumer
- * is placed, which is not time order, so each channel keeps a calendar of
- * its busy intervals; with pair channels a transfer takes the earliest gap
- * that holds it (what time order would have given it, as long as it delays
- * no transfer already booked), with device channels it goes after all
- * (see transfer()).  The choice tries each (node, device) on trial
- * intervals; the pick books them.  The same schedule with every unit's
- * device fixed is the estimate of a given placement (m-TOPO's).
+ * nothing more; one not yet there books the channels with the simulator's
+ * own place_channel_reserve (pair: the device pair's; device: the sender's,
+ * then the receiver's from the send's start), first come first served, for
+ * latency plus bytes / bandwidth, from when its operator ends.  The choice
+ * tries each (node, device) on a copy of the channels; the pick books them.  A tensor to a device that already holds
+ * its reader's unit is booked when its producer is placed (send_ahead); one
+ * whose reader's unit has no device yet, when the reader is placed.  The
+ * same schedule with every unit's device fixed (place_estimate) books every
+ * tensor when its producer is placed: the prediction of a placement.
  *
  * m-SCT adds the favourite child of the LP: a device whose last node's
  * favourite child is not yet scheduled is kept for it; another node may
@@ -34,16 +31,6 @@
 #include "cs_alloc.h"
 #include "place.h"
 
-typedef struct busy {
-    int ch;
-    double s, e;
-} busy;
-
-typedef struct calendar {         /* busy intervals, sorted, not overlapping */
-    busy *iv;
-    int n, cap;
-} calendar;
-
 typedef struct sched {
     const place_prep *p;
     const place_spec *s;
@@ -52,9 +39,9 @@ typedef struct sched {
     int fixed;                    /* every unit's device given: no memory checks */
     double *end_us;               /* per node */
     double *tarr;                 /* tarr[t * ndev + d]: when tensor t is on d; < 0 not sent */
-    calendar *cal;                /* per channel (pair: a * ndev + b; device: d) */
-    busy *trial;                  /* a trial's own intervals */
-    int ntrial;
+    double *chan;                 /* when each channel is next free (place_channel_reserve) */
+    double *trial;                /* a trial's copy of chan */
+    int trial_live;               /* the copy is made */
     int *dev, *preds_left, *ready, *last, *inbuf;
     int nready;
     double free_us[PLACE_MAX_DEVICES];
@@ -84,84 +71,18 @@ static int inputs_by_end(const sched *c, int v)
     return n;
 }
 
-/* The earliest start at or after t of dur_us on channel ch that overlaps
- * neither its calendar nor the trial's own intervals. */
-static double fit(const sched *c, int ch, double t, double dur_us)
-{
-    const calendar *k = &c->cal[ch];
-    int lo = 0, hi = k->n;
-    while (lo < hi) { /* the first interval that ends after t */
-        int mid = (lo + hi) / 2;
-        if (k->iv[mid].e <= t)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    for (int moved = 1; moved;) {
-        moved = 0;
-        for (; lo < k->n && k->iv[lo].s < t + dur_us; lo++)
-            if (k->iv[lo].e > t) {
-                t = k->iv[lo].e;
-                moved = 1;
-            }
-        for (int i = 0; i < c->ntrial; i++)
-            if (c->trial[i].ch == ch && c->trial[i].s < t + dur_us && c->trial[i].e > t) {
-                t = c->trial[i].e;
-                moved = 1;
-            }
-    }
-    return t;
-}
-
-static void book(sched *c, int ch, double s, double dur_us, int commit)
-{
-    busy b = {ch, s, s + dur_us};
-    if (!commit) {
-        c->trial[c->ntrial++] = b;
-        return;
-    }
-    calendar *k = &c->cal[ch];
-    CS_GROW(k->iv, k->cap, k->n + 1);
-    int at = k->n++;
-    while (at > 0 && k->iv[at - 1].s > s) {
-        k->iv[at] = k->iv[at - 1];
-        at--;
-    }
-    k->iv[at] = b;
-}
-
-/* The earliest start at or after t on channel ch after everything booked
- * there (first come, first served). */
-static double after_all(const sched *c, int ch, double t)
-{
-    const calendar *k = &c->cal[ch];
-    if (k->n > 0 && k->iv[k->n - 1].e > t)
-        t = k->iv[k->n - 1].e;
-    for (int i = 0; i < c->ntrial; i++)
-        if (c->trial[i].ch == ch && c->trial[i].e > t)
-            t = c->trial[i].e;
-    return t;
-}
-
-/* A tensor sent from a at made_us reaches d.  pair: the channel's earliest
- * gap; the simulator books a pair's channel from max(now, free) in time
- * order, which never leaves a gap before a later booking, so the earliest
- * gap is where time order would have put it.  device: after everything
- * booked on each channel, as the simulator (and Baechi) books a device's
- * channel, leaving the gaps a delayed receive makes unfilled. */
+/* A tensor sent from a at made_us reaches d, booked as the simulator books
+ * it (place_channel_reserve); commit = 0 books on the trial copy of the
+ * channels, made from the real ones at the trial's first booking. */
 static double transfer(sched *c, int a, int d, double made_us, double dur_us, int commit)
 {
-    int nd = c->s->ndev;
-    if (c->s->channels == PLACE_CH_PAIR) {
-        double s = fit(c, a * nd + d, made_us, dur_us);
-        book(c, a * nd + d, s, dur_us, commit);
-        return s + dur_us;
+    size_t nd = (size_t)c->s->ndev, nch = c->s->channels == PLACE_CH_PAIR ? nd * nd : nd;
+    if (!commit && !c->trial_live) {
+        memcpy(c->trial, c->chan, sizeof *c->trial * nch);
+        c->trial_live = 1;
     }
-    double send = after_all(c, a, made_us);
-    book(c, a, send, dur_us, commit);
-    double recv = after_all(c, d, send);
-    book(c, d, recv, dur_us, commit);
-    return recv + dur_us;
+    return place_channel_reserve(c->s->channels, (int)nd, commit ? c->chan : c->trial, a, d,
+                                 made_us, dur_us);
 }
 
 /* When tensor slot (edge e, k) of v's inputs can be on device d. */
@@ -186,13 +107,13 @@ static double input_at(sched *c, const opg_edge *e, int k, int d, int commit,
 
 /* The earliest v can start on device d as far as its inputs go (each input
  * there by the time the member that reads it starts), and the bytes it
- * receives there that d does not hold yet.  commit = 0 tries it on trial
- * intervals; 1 books the channels and records where each tensor now is. */
+ * receives there that d does not hold yet.  commit = 0 tries it on a copy
+ * of the channels; 1 books them and records where each tensor now is. */
 static double arrival(sched *c, int v, int d, int commit, uint64_t *recv_bytes)
 {
     const opgraph *f = &c->p->fused;
     double t = 0;
-    c->ntrial = 0;
+    c->trial_live = 0;
     *recv_bytes = 0;
     for (int i = 0, n = inputs_by_end(c, v); i < n; i++) {
         const opg_edge *e = &f->edges[c->inbuf[i]];
@@ -275,6 +196,24 @@ static pick choose(sched *c, int honour_kept)
     return best;
 }
 
+/* v's tensors to devices that already hold a reader's unit are booked now,
+ * when v is placed (the simulator sends a tensor when its producer ends);
+ * readers whose unit has no device yet are booked when they are placed.
+ * The bytes count on the receiving device now. */
+static void send_ahead(sched *c, int v)
+{
+    const opgraph *f = &c->p->fused;
+    for (int i = f->out_start[v]; i < f->out_start[v + 1]; i++) {
+        const opg_edge *e = &f->edges[f->out_edge[i]];
+        int d = c->unit_dev[f->nodes[e->dst].group];
+        for (int k = 0; d >= 0 && d != c->dev[v] && k < e->ntensors; k++) {
+            uint64_t bytes = 0;
+            input_at(c, e, k, d, 1, &bytes);
+            c->used[d] += bytes;
+        }
+    }
+}
+
 static void commit(sched *c, pick k)
 {
     const opgraph *f = &c->p->fused;
@@ -290,6 +229,7 @@ static void commit(sched *c, pick k)
     c->end_us[v] = k.start + f->nodes[v].compute_us;
     c->free_us[k.dev] = c->end_us[v];
     c->last[k.dev] = v;
+    send_ahead(c, v);
     for (int i = f->out_start[v]; i < f->out_start[v + 1]; i++) {
         int w = f->edges[f->out_edge[i]].dst;
         if (--c->preds_left[w] == 0)
@@ -328,9 +268,7 @@ static void sched_free(sched *c)
 {
     free(c->end_us);
     free(c->tarr);
-    for (int ch = 0; ch < c->s->ndev * c->s->ndev; ch++)
-        free(c->cal[ch].iv);
-    free(c->cal);
+    free(c->chan);
     free(c->trial);
     free(c->dev);
     free(c->preds_left);
@@ -346,12 +284,12 @@ static int list_schedule(const place_prep *p, const place_spec *s, const int *fa
     size_t n = (size_t)f->n + 1, nd = (size_t)s->ndev, nt = (size_t)f->ntensors + 1;
     int last[PLACE_MAX_DEVICES];
     sched c = {p, s, fav, unit_dev, fixed, cs_xrealloc(NULL, n * sizeof(double)),
-               cs_xrealloc(NULL, nt * nd * sizeof(double)), calloc(nd * nd, sizeof(calendar)),
-               cs_xrealloc(NULL, 2 * ((size_t)f->netensor + 1) * sizeof(busy)), 0,
+               cs_xrealloc(NULL, nt * nd * sizeof(double)), calloc(nd * nd, sizeof(double)),
+               cs_xrealloc(NULL, nd * nd * sizeof(double)), 0,
                cs_xrealloc(NULL, n * sizeof(int)), cs_xrealloc(NULL, n * sizeof(int)),
                cs_xrealloc(NULL, n * sizeof(int)), last,
                cs_xrealloc(NULL, ((size_t)f->m + 1) * sizeof(int)), 0, {0}, {0}};
-    if (!c.cal)
+    if (!c.chan)
         abort();
     for (int d = 0; d < s->ndev; d++)
         last[d] = -1;

@@ -285,10 +285,15 @@ static void gnmt(void)
     for (int a = PLACE_TOPO; a <= PLACE_SCT; a++)
         if (a != PLACE_AUTO)
             CHECK(fabs(pred[a] / step[a] - 1) < 0.05);
-    double etf_dev = gnmt_step(&g, 16, PLACE_ETF, PLACE_CH_DEVICE, NULL);
-    double sct_dev = gnmt_step(&g, 16, PLACE_SCT, PLACE_CH_DEVICE, NULL);
-    printf("# GNMT 4 x 16 GiB, device channels: etf %.2f ms, sct %.2f ms\n", etf_dev, sct_dev);
+    double dev_pred[3];
+    double etf_dev = gnmt_step(&g, 16, PLACE_ETF, PLACE_CH_DEVICE, &dev_pred[0]);
+    double sct_dev = gnmt_step(&g, 16, PLACE_SCT, PLACE_CH_DEVICE, &dev_pred[1]);
+    double topo_dev = gnmt_step(&g, 16, PLACE_TOPO, PLACE_CH_DEVICE, &dev_pred[2]);
+    printf("# GNMT 4 x 16 GiB, device channels: etf %.2f ms (predicted %.2f), sct %.2f (%.2f), "
+           "topo %.2f (%.2f)\n", etf_dev, dev_pred[0], sct_dev, dev_pred[1], topo_dev, dev_pred[2]);
     CHECK(etf_dev > 0 && etf_dev <= 150.4 && sct_dev > 0 && sct_dev <= 154);
+    CHECK(fabs(dev_pred[0] / etf_dev - 1) < 0.05 && fabs(dev_pred[1] / sct_dev - 1) < 0.05 &&
+          fabs(dev_pred[2] / topo_dev - 1) < 0.05);
     /* 2 GiB: one device is not enough; the placers and auto still fit */
     CHECK(gnmt_step(&g, 2, PLACE_SINGLE, PLACE_CH_PAIR, NULL) < 0);
     double etf = gnmt_step(&g, 2, PLACE_ETF, PLACE_CH_PAIR, NULL);
