@@ -3,8 +3,8 @@
 -- (one device holds everything) and at 2 GiB each (one device does not:
 -- the graph needs 2.1 GiB there), with Baechi's linear transfer model, on
 -- one channel per device pair and (at 16 GiB) on Baechi's one channel per
--- device; predicted_ms is the placer's own schedule beside the simulated
--- step_ms.  A placement that does not fit is shown with its reason.
+-- device; predicted_ms is the placers' list schedule of the placement beside
+-- the simulated step_ms.  A placement that does not fit is shown with its reason.
 --
 -- usage: clustersim run scenarios/gnmt_placement.lua [GRAPH_DIR] [TIGHT_GIB]
 local dir = arg[1] or "../shared/placement/gnmt_v2_b128"

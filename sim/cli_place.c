@@ -43,7 +43,8 @@ static void help(void)
         "  --csv FILE       writes id,name,device per operator\n"
         "  --format F       table (default) or csv: one row algo,devices,placement_s,step_ms,\n"
         "                   max_peak_mem_gib,max_mem_gib,prep_s,nodes,units,predicted_ms\n"
-        "                   (predicted_ms: the placer's own schedule, empty for expert)\n"
+        "                   (predicted_ms: the placers' list schedule of this placement; empty\n"
+        "                   for expert, expert-nearest and auto)\n"
         "  --no-coplace     no co-placement (an operator with one consumer joins it)\n"
         "  --no-fuse        no fusion of units into single nodes\n"
         "  --evals K        auto: at most K simulations (default 1000)\n"
@@ -213,7 +214,8 @@ static void print_table(const opts *o, const placerun_input *in, const placerun_
                place_algo_name(out->auto_info.start), out->auto_info.start_step_us / 1e3,
                out->auto_info.evals, out->auto_info.moves);
     if (out->res.est_step_us > 0)
-        printf("predicted step (the placer's own schedule): %.3f ms, %+.1f%% of the simulated\n",
+        printf("predicted step (the placers' list schedule of it): %.3f ms, %+.1f%% of the "
+               "simulated\n",
                out->res.est_step_us / 1e3, 100 * (out->res.est_step_us / out->sim.step_us - 1));
     printf("simulated step: %.3f ms; %d transfers, %.3f GiB\n", out->sim.step_us / 1e3,
            out->sim.transfers, out->sim.transfer_bytes / GIB);

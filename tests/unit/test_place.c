@@ -254,7 +254,7 @@ static double gnmt_step(const opgraph *g, double mem_gib, place_algo a, place_ch
 
 /* The issue's acceptance on GNMT, 4 devices of 16 GiB, 134 us + bytes / 5701
  * per tensor: m-ETF and m-SCT faster than one GPU; auto no slower than the
- * best of the others; each placer's own schedule within 5% of its
+ * best of the others; each placer's prediction within 5% of its
  * simulation; with Baechi's device channels, m-ETF and m-SCT no slower than
  * Baechi's own placements (150.4 ms and about 154 ms, as the issue reports). */
 static void gnmt(void)
