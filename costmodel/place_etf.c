@@ -24,7 +24,6 @@
  * take it only if it would end before that child could start there (the
  * parent's end plus the transfer the child saves), unless every device that
  * could take the node is kept. */
-#include <float.h>
 #include <stdlib.h>
 #include <string.h>
 

@@ -214,8 +214,8 @@ static void print_table(const opts *o, const placerun_input *in, const placerun_
                place_algo_name(out->auto_info.start), out->auto_info.start_step_us / 1e3,
                out->auto_info.evals, out->auto_info.moves);
     if (out->res.est_step_us > 0)
-        printf("predicted step (the placers' list schedule of it): %.3f ms, %+.1f%% of the "
-               "simulated\n",
+        printf("predicted step (the placers' list schedule of it%s): %.3f ms, %+.1f%% of the "
+               "simulated\n", in->t ? ", priced by the linear model, not the links" : "",
                out->res.est_step_us / 1e3, 100 * (out->res.est_step_us / out->sim.step_us - 1));
     printf("simulated step: %.3f ms; %d transfers, %.3f GiB\n", out->sim.step_us / 1e3,
            out->sim.transfers, out->sim.transfer_bytes / GIB);
