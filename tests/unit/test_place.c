@@ -3,7 +3,8 @@
  *   spread, a fork-join kept on one device when transfers are dear, a
  *   diamond split when they are cheap); co-placement and a fusion that
  *   would make a cycle; every placement within every device's memory by a
- *   replay written here, apart from the placers' bookkeeping; malformed
+ *   replay written here, apart from the placers' bookkeeping; the expert's
+ *   placement by TensorFlow's colocation rule and the nearest-pinned variant; malformed
  *   CSV named with file and line; GNMT: the issue's acceptance (m-ETF and
  *   m-SCT faster than one GPU, each placer's prediction within 5% of its
  *   simulation, auto no slower than the rest, Baechi's figures met with
@@ -225,6 +226,34 @@ static void memory_limit_splits(void)
     CHECK_STR_CONTAINS(err.msg, "0.700 GiB more");
     placerun_free(&out);
     fuse = 1;
+    opg_free(&g);
+}
+
+/* a (pinned to 2, group 0) -> b (group 0) -> c (no group) -> d (pinned to 1):
+ * TensorFlow's rule puts b with its group's pinned a, and c, in no pinned
+ * group, on device 0; the nearest-pinned variant puts c beside b (on 2, one
+ * edge away, found first in topological order). */
+static void expert_rules(void)
+{
+    opgraph g;
+    opg_init(&g);
+    node(&g, "a", 1, 8, 0);
+    node(&g, "b", 1, 8, 0);
+    node(&g, "c", 1, 8, -1);
+    node(&g, "d", 1, 8, 1);
+    g.nodes[0].expert_dev = 2;
+    g.nodes[3].expert_dev = 1;
+    for (int v = 0; v < 3; v++)
+        opg_add_edge(&g, v, v + 1, 8, 1);
+    CHECK(opg_finish(&g, NULL) == 0);
+    int dev[4];
+    cs_err err;
+    CHECK(place_expert(&g, 4, 0, dev, &err) == 0);
+    CHECK(dev[0] == 2 && dev[1] == 2 && dev[2] == 0 && dev[3] == 1);
+    CHECK(place_expert(&g, 4, 1, dev, &err) == 0);
+    CHECK(dev[0] == 2 && dev[1] == 2 && dev[2] == 2 && dev[3] == 1);
+    CHECK(place_expert(&g, 2, 0, dev, &err) != 0); /* pinned to 2 of devices 0 and 1 */
+    CHECK_STR_CONTAINS(err.msg, "pinned to device 2, but there are 2 devices");
     opg_free(&g);
 }
 
@@ -466,6 +495,7 @@ int main(void)
         {"diamond with cheap transfers splits (optimum 13 us)", cheap_transfers_split},
         {"co-placement, and fusion cut where it would make a cycle", fusion_avoids_cycles},
         {"memory limits split a chain; one device names its shortfall", memory_limit_splits},
+        {"expert: TensorFlow's colocation rule, and the nearest-pinned variant", expert_rules},
         {"GNMT: all fit; m-ETF, m-SCT beat one GPU; predictions within 5%; auto best", gnmt},
         {"malformed CSV: file, line and cause", malformed_csv},
         {"llama2-7b graph: residual and Q/K/V branches, units per layer, spread", catalog_model},
