@@ -19,8 +19,8 @@ static void help(void)
     printf(
         "usage: clustersim place (--graph DIR | --model NAME [--mbs B]) --devices N\n"
         "                        --mem-gib X[,Y,...] [--algo A] [--comm linear:LATENCY_US,BYTES_PER_US\n"
-        "                        | --system NAME] [--csv placement.csv] [--format table|csv]\n"
-        "                        [--no-coplace] [--no-fuse] [--evals K]\n\n"
+        "                        | --system NAME] [--channels pair|device] [--csv placement.csv]\n"
+        "                        [--format table|csv] [--no-coplace] [--no-fuse] [--evals K]\n\n"
         "Places an operator graph on N devices within their memory and simulates one step.\n"
         "  --graph DIR      nodes.csv, edges.csv, groups.csv (../shared/placement/README.md)\n"
         "  --model NAME     a catalog transformer's training step, operator by operator\n"
@@ -28,18 +28,28 @@ static void help(void)
         "  --devices N      devices, 1 to %d\n"
         "  --mem-gib X,...  memory per device in GiB: one value for all, or one per device\n"
         "  --algo A         topo (m-TOPO), etf (m-ETF), sct (m-SCT), expert (the graph's\n"
-        "                   expert_device column), single (all on device 0), roundrobin, or\n"
-        "                   auto (all of them, then a local search; the default)\n"
+        "                   expert_device column, TensorFlow's colocation rule), expert-nearest\n"
+        "                   (unpinned operators with the nearest pinned one), single (all on\n"
+        "                   device 0), roundrobin, or auto (all of them, then a local search;\n"
+        "                   the default)\n"
         "  --comm linear:L,B  a transfer costs L us per tensor + bytes / B (bytes per us);\n"
         "                   default linear:134,5701 (Baechi's measured fit, as edges.csv)\n"
         "  --system NAME    transfers as flows over that system's links instead (device i =\n"
         "                   GPU i); --model then takes the system's GPU for operator times\n"
+        "  --channels C     how linear transfers share links, in the simulation and in the\n"
+        "                   placers' pricing: pair (one channel per ordered device pair, as\n"
+        "                   NVLink gives; the default) or device (one per device for its\n"
+        "                   sends and receives, Baechi's model)\n"
         "  --csv FILE       writes id,name,device per operator\n"
         "  --format F       table (default) or csv: one row algo,devices,placement_s,step_ms,\n"
-        "                   max_peak_mem_gib,max_mem_gib,prep_s,nodes,units\n"
+        "                   max_peak_mem_gib,max_mem_gib,prep_s,nodes,units,predicted_ms\n"
+        "                   (predicted_ms: the placers' list schedule of this placement; empty\n"
+        "                   for expert, expert-nearest and auto)\n"
         "  --no-coplace     no co-placement (an operator with one consumer joins it)\n"
         "  --no-fuse        no fusion of units into single nodes\n"
-        "  --evals K        auto: at most K simulations (default 3000)\n"
+        "  --evals K        auto: at most K simulations (default 1000)\n"
+        "A tensor goes once to each device that reads it (edges.csv's src_outputs; without\n"
+        "that column every edge carries tensors of its own).\n"
         "Memory: a device holds the persistent and scratch bytes of its operators and each\n"
         "output that leaves its fused node (docs/placement.md).  An infeasible placement\n"
         "names the device that runs out and by how much (exit status 2).\n",
@@ -51,6 +61,7 @@ typedef struct opts {
     long devices, mbs, evals;
     int coplace, fuse;
     place_algo algo;
+    place_channels channels;
     double latency_us, bytes_per_us;
     cli_format fmt;
 } opts;
@@ -104,6 +115,7 @@ static int parse_one(int c, const char *arg, void *ctx)
     case 'a': return place_algo_parse(arg, &o->algo, &err) ? cli_bad_err(CMD, &err) : CLI_OK;
     case 'c': return parse_comm(arg, o);
     case 's': o->system = arg; return CLI_OK;
+    case 'C': return place_channels_parse(arg, &o->channels, &err) ? cli_bad_err(CMD, &err) : CLI_OK;
     case 'o': o->csv = arg; return CLI_OK;
     case 'f': return cli_parse_format(CMD, arg, &o->fmt);
     case 'P': o->coplace = 0; return CLI_OK;
@@ -121,7 +133,8 @@ static int parse(int argc, char **argv, opts *o)
         {"comm", required_argument, 0, 'c'},  {"system", required_argument, 0, 's'},
         {"csv", required_argument, 0, 'o'},   {"format", required_argument, 0, 'f'},
         {"no-coplace", no_argument, 0, 'P'},  {"no-fuse", no_argument, 0, 'F'},
-        {"evals", required_argument, 0, 'e'}, {0, 0, 0, 0}};
+        {"evals", required_argument, 0, 'e'}, {"channels", required_argument, 0, 'C'},
+        {0, 0, 0, 0}};
     static const cli_args args = {.hint = "; see --help"};
     int rc = cli_getopt_each(CMD, argc, argv, lo, &args, parse_one, o);
     if (rc == 0 && !o->graph == !o->model)
@@ -187,17 +200,23 @@ static void print_table(const opts *o, const placerun_input *in, const placerun_
     if (in->t)
         printf("devices: %d, transfers over the links of %s\n", in->spec.ndev, o->system);
     else
-        printf("devices: %d, transfers %.6g us per tensor + bytes / %.6g bytes per us\n",
-               in->spec.ndev, in->spec.latency_us, in->spec.bytes_per_us);
-    printf("algorithm %s: placed in %.4f s (preprocessing %.4f s)", place_algo_name(in->algo),
+        printf("devices: %d, transfers %.6g us per tensor + bytes / %.6g bytes per us, one "
+               "channel per %s\n", in->spec.ndev, in->spec.latency_us, in->spec.bytes_per_us,
+               in->spec.channels == PLACE_CH_PAIR ? "device pair" : "device");
+    printf("tensors: %d; %s\n", in->g->ntensors,
+           in->g->shared_tensors ? "edges naming one output share it: a device receives it once"
+                                 : "no output indices (src_outputs): every edge carries tensors "
+                                   "of its own");
+    printf("algorithm %s: placed in %.4f s (preprocessing %.4f s)\n", place_algo_name(in->algo),
            out->place_s, out->prep_s);
-    if (out->res.est_step_us > 0)
-        printf("; its own schedule estimate %.3f ms", out->res.est_step_us / 1e3);
-    printf("\n");
     if (in->algo == PLACE_AUTO)
         printf("auto: started from %s (%.3f ms), %d simulations, %d moves kept\n",
                place_algo_name(out->auto_info.start), out->auto_info.start_step_us / 1e3,
                out->auto_info.evals, out->auto_info.moves);
+    if (out->res.est_step_us > 0)
+        printf("predicted step (the placers' list schedule of it%s): %.3f ms, %+.1f%% of the "
+               "simulated\n", in->t ? ", priced by the linear model, not the links" : "",
+               out->res.est_step_us / 1e3, 100 * (out->res.est_step_us / out->sim.step_us - 1));
     printf("simulated step: %.3f ms; %d transfers, %.3f GiB\n", out->sim.step_us / 1e3,
            out->sim.transfers, out->sim.transfer_bytes / GIB);
     print_devices(in, out);
@@ -205,11 +224,15 @@ static void print_table(const opts *o, const placerun_input *in, const placerun_
 
 static void print_csv(const placerun_input *in, const placerun_output *out)
 {
-    printf("algo,devices,placement_s,step_ms,max_peak_mem_gib,max_mem_gib,prep_s,nodes,units\n");
-    printf("%s,%d,%.6f,%.6f,%.6f,%.6f,%.6f,%d,%d\n", place_algo_name(in->algo), in->spec.ndev,
+    printf("algo,devices,placement_s,step_ms,max_peak_mem_gib,max_mem_gib,prep_s,nodes,units,"
+           "predicted_ms\n");
+    printf("%s,%d,%.6f,%.6f,%.6f,%.6f,%.6f,%d,%d,", place_algo_name(in->algo), in->spec.ndev,
            out->place_s, out->sim.step_us / 1e3, max_gib(out->sim.peak_bytes, in->spec.ndev),
            max_gib(out->need_bytes, in->spec.ndev), out->prep_s, out->prep.fused.n,
            out->prep.nunits);
+    if (out->res.est_step_us > 0)
+        printf("%.6f", out->res.est_step_us / 1e3);
+    printf("\n");
 }
 
 static int run(const opts *o, placerun_input *in, opgraph *g)
@@ -237,7 +260,7 @@ int cmd_place(int argc, char **argv)
     }
     opts o = {0};
     o.mbs = 1;
-    o.evals = 3000;
+    o.evals = 1000;
     o.coplace = o.fuse = 1;
     o.algo = PLACE_AUTO;
     o.latency_us = -1;
@@ -246,8 +269,8 @@ int cmd_place(int argc, char **argv)
         return rc;
     if (o.system && o.latency_us >= 0)
         return cli_bad_input(CMD, "give --comm or --system, not both");
-    placerun_input in = {NULL, {(int)o.devices, {0}, 134, 5701}, o.algo, o.coplace, o.fuse, NULL,
-                         (int)o.evals};
+    placerun_input in = {NULL, {(int)o.devices, {0}, 134, 5701, o.channels}, o.algo, o.coplace,
+                         o.fuse, NULL, (int)o.evals};
     if (o.latency_us >= 0) {
         in.spec.latency_us = o.latency_us;
         in.spec.bytes_per_us = o.bytes_per_us;

@@ -22,6 +22,9 @@ void opg_free(opgraph *g)
     free(g->in_edge);
     free(g->topo);
     free(g->rank);
+    free(g->edge_tensor);
+    free(g->edge_tensor_bytes);
+    free(g->tensors);
     memset(g, 0, sizeof *g);
 }
 
@@ -42,10 +45,84 @@ int opg_add_node(opgraph *g, const char *name, const opg_node *fields)
     return g->n++;
 }
 
-void opg_add_edge(opgraph *g, int src, int dst, uint64_t bytes, int ntensors)
+/* Appends an edge of n tensor slots; returns the first slot. */
+static int new_edge(opgraph *g, int src, int dst, uint64_t bytes, int n)
 {
     CS_GROW(g->edges, g->mcap, g->m + 1);
-    g->edges[g->m++] = (opg_edge){src, dst, bytes, ntensors};
+    g->edges[g->m++] = (opg_edge){src, dst, bytes, n, g->netensor};
+    if (g->netensor + n > g->etcap) {
+        g->etcap = (g->netensor + n) * 2 + 64;
+        g->edge_tensor = cs_xrealloc(g->edge_tensor, sizeof *g->edge_tensor * (size_t)g->etcap);
+        g->edge_tensor_bytes = cs_xrealloc(g->edge_tensor_bytes,
+                                           sizeof *g->edge_tensor_bytes * (size_t)g->etcap);
+    }
+    int first = g->netensor;
+    g->netensor += n;
+    return first;
+}
+
+void opg_add_edge(opgraph *g, int src, int dst, uint64_t bytes, int ntensors)
+{
+    int n = ntensors > 0 ? ntensors : 1, first = new_edge(g, src, dst, bytes, n);
+    for (int i = 0; i < n; i++) { /* an even split; the first takes the remainder */
+        g->edge_tensor[first + i] = OPG_OUT_OWN;
+        g->edge_tensor_bytes[first + i] = bytes / (uint64_t)n + (i == 0 ? bytes % (uint64_t)n : 0);
+    }
+}
+
+void opg_add_edge_outputs(opgraph *g, int src, int dst, int n, const int *outputs,
+                          const uint64_t *bytes)
+{
+    uint64_t sum = 0;
+    for (int i = 0; i < n; i++)
+        sum += bytes[i];
+    int first = new_edge(g, src, dst, sum, n);
+    for (int i = 0; i < n; i++) {
+        g->edge_tensor[first + i] = outputs[i];
+        g->edge_tensor_bytes[first + i] = bytes[i];
+    }
+}
+
+/* ---- tensors: (src, output) pairs shared by the edges that name them ---- */
+
+typedef struct slot_key {
+    int src, output, slot;
+} slot_key;
+
+static int slot_cmp(const void *a, const void *b)
+{
+    const slot_key *x = a, *y = b;
+    if (x->src != y->src)
+        return x->src < y->src ? -1 : 1;
+    if (x->output != y->output)
+        return x->output < y->output ? -1 : 1;
+    return (x->slot > y->slot) - (x->slot < y->slot);
+}
+
+/* Gives every slot its tensor id; an OPG_OUT_OWN slot is a tensor of its own. */
+static void resolve_tensors(opgraph *g)
+{
+    slot_key *k = cs_xrealloc(NULL, sizeof *k * (size_t)(g->netensor + 1));
+    for (int e = 0; e < g->m; e++)
+        for (int i = 0; i < g->edges[e].ntensors; i++) {
+            int slot = g->edges[e].tensor0 + i;
+            k[slot] = (slot_key){g->edges[e].src, g->edge_tensor[slot], slot};
+        }
+    qsort(k, (size_t)g->netensor, sizeof *k, slot_cmp);
+    g->tensors = cs_xrealloc(NULL, sizeof *g->tensors * (size_t)(g->netensor + 1));
+    g->ntensors = 0;
+    for (int i = 0; i < g->netensor; i++) {
+        uint64_t b = g->edge_tensor_bytes[k[i].slot];
+        if (i == 0 || k[i].output == OPG_OUT_OWN || k[i].src != k[i - 1].src ||
+            k[i].output != k[i - 1].output)
+            g->tensors[g->ntensors++] = (opg_tensor){k[i].src, k[i].output, b};
+        opg_tensor *t = &g->tensors[g->ntensors - 1];
+        t->bytes = b > t->bytes ? b : t->bytes;
+        g->edge_tensor[k[i].slot] = g->ntensors - 1;
+    }
+    free(k);
+    free(g->edge_tensor_bytes);
+    g->edge_tensor_bytes = NULL;
 }
 
 /* CSR of edge ids keyed by the edge's source (by_src) or destination. */
@@ -154,6 +231,7 @@ int opg_finish(opgraph *g, cs_err *err)
         if (ed->src == ed->dst)
             return cs_fail(err, "edge %d -> %d: an operator cannot feed itself", ed->src, ed->dst);
     }
+    resolve_tensors(g);
     build_csr(g, 1, &g->out_start, &g->out_edge);
     build_csr(g, 0, &g->in_start, &g->in_edge);
     g->topo = cs_xrealloc(NULL, sizeof *g->topo * (size_t)(g->n + 1));

@@ -120,6 +120,15 @@ static int layer_ops(const gen *c, const workload_op *w, int nw, lop *ops)
     return n;
 }
 
+/* An edge carrying output `output` of u (bytes: that tensor's).  A forward
+ * operator has one output, 0, read by all its consumers (and its gradient)
+ * as one tensor; a gradient operator's output 1 + p is the gradient of its
+ * forward operator's input p. */
+static void edge_out(opgraph *g, int u, int v, int output, uint64_t bytes)
+{
+    opg_add_edge_outputs(g, u, v, 1, &output, &bytes);
+}
+
 /* Forward operators of every layer; fwd[i * n + k].  Returns the top. */
 static int forward(gen *c, const lop *ops, int n, int in, int *fwd)
 {
@@ -135,7 +144,7 @@ static int forward(gen *c, const lop *ops, int n, int in, int *fwd)
             int v = add(c, name, o->fwd_us, perm, o->out, c->g->ngroups, expert_of(c, i));
             for (int p = 0; p < o->npred; p++) {
                 int u = o->pred[p] == IN ? in : fwd[i * n + o->pred[p]];
-                opg_add_edge(c->g, u, v, c->g->nodes[u].out_bytes, 1);
+                edge_out(c->g, u, v, 0, c->g->nodes[u].out_bytes);
             }
             fwd[i * n + k] = v;
         }
@@ -190,7 +199,7 @@ int opg_from_model(const model_desc *m, const char *device, int mbs, int expert_
     double head_s = 3 * opcost_gemm_s(dev, &e, l.dtype, c.tokens, m->vocab, m->hidden, 1, ACT) +
                     opcost_membound_s(dev, &e, 4 * c.tokens * m->vocab * ACT);
     int loss = add(&c, "output+loss", head_s * 1e6, 0, act, c.g->ngroups, expert_of(&c, last));
-    opg_add_edge(g, top, loss, g->nodes[top].out_bytes, 1);
+    edge_out(g, top, loss, 0, g->nodes[top].out_bytes);
     int mf = g->m; /* forward edges */
     backward(&c, ops, n, fwd, bwd);
     int egrad = add(&c, "embedding_grad", opcost_membound_s(dev, &e, 3 * act) * 1e6, 0, 0, 0,
@@ -200,11 +209,15 @@ int opg_from_model(const model_desc *m, const char *device, int mbs, int expert_
     for (int i = 0; i < m->layers * n; i++)
         grad[fwd[i]] = bwd[i];
     for (int i = 0; i < m->layers * n; i++) /* each gradient reads its saved output */
-        opg_add_edge(g, fwd[i], bwd[i], g->nodes[fwd[i]].out_bytes, 1);
-    for (int k = 0; k < mf; k++) { /* u -> v gives grad(v) -> grad(u), u's output bytes */
+        edge_out(g, fwd[i], bwd[i], 0, g->nodes[fwd[i]].out_bytes);
+    int *nin = calloc((size_t)g->n + 1, sizeof *nin); /* v's inputs seen so far */
+    if (!nin)
+        abort();
+    for (int k = 0; k < mf; k++) { /* u -> v (v's input p) gives grad(v) -> grad(u) */
         int u = g->edges[k].src, v = g->edges[k].dst;
-        opg_add_edge(g, grad[v], grad[u], g->nodes[u].out_bytes, 1);
+        edge_out(g, grad[v], grad[u], 1 + nin[v]++, g->nodes[u].out_bytes);
     }
+    free(nin);
     free(fwd);
     free(bwd);
     free(grad);

@@ -9,7 +9,7 @@
 #include "cs_alloc.h"
 
 static const char *const algo_names[] = {"topo", "etf", "sct", "auto", "expert", "single",
-                                         "roundrobin"};
+                                         "roundrobin", "expert-nearest"};
 #define NALGOS ((int)(sizeof algo_names / sizeof algo_names[0]))
 
 const char *place_algo_name(place_algo a)
@@ -25,7 +25,7 @@ int place_algo_parse(const char *text, place_algo *out, cs_err *err)
             return 0;
         }
     return cs_fail(err, "unknown algorithm '%s'; valid: topo, etf, sct, auto, expert, single, "
-                   "roundrobin", text);
+                   "roundrobin, expert-nearest", text);
 }
 
 void place_op_devices(const opgraph *g, const place_prep *p, const int *unit_dev, int *op_dev)
@@ -51,31 +51,47 @@ static void op_bytes(const opgraph *g, const int *fused_of, const int *op_dev, i
     *scratch = o->temp_bytes + (leaves ? 0 : o->out_bytes);
 }
 
-/* v's output as received by each other device: at most its output bytes,
- * at most what its edges to that device carry. */
-static void received(const opgraph *g, const int *op_dev, int v, uint64_t *need_bytes)
+/* v's output as received by each other device: each distinct tensor once
+ * per device that reads it (sent_to[t]: a bit per device it went to), at
+ * most v's output bytes. */
+static void received(const opgraph *g, const int *op_dev, int v, uint64_t *sent_to,
+                     uint64_t *need_bytes)
 {
-    uint64_t carried[PLACE_MAX_DEVICES] = {0};
+    uint64_t carried[PLACE_MAX_DEVICES], to = 0; /* to: a bit per device that receives */
     for (int i = g->out_start[v]; i < g->out_start[v + 1]; i++) {
         const opg_edge *e = &g->edges[g->out_edge[i]];
-        if (op_dev[e->dst] != op_dev[v])
-            carried[op_dev[e->dst]] += e->bytes;
+        int d = op_dev[e->dst];
+        for (int k = 0; d != op_dev[v] && k < e->ntensors; k++) {
+            int t = opg_edge_tensor(g, e, k);
+            if (!(to >> d & 1))
+                carried[d] = 0;
+            to |= 1ULL << d;
+            if (!(sent_to[t] >> d & 1)) {
+                sent_to[t] |= 1ULL << d;
+                carried[d] += g->tensors[t].bytes;
+            }
+        }
     }
-    for (int d = 0; d < PLACE_MAX_DEVICES; d++)
-        need_bytes[d] += carried[d] < g->nodes[v].out_bytes ? carried[d] : g->nodes[v].out_bytes;
+    for (int d = 0; to; d++, to >>= 1)
+        if (to & 1)
+            need_bytes[d] += carried[d] < g->nodes[v].out_bytes ? carried[d] : g->nodes[v].out_bytes;
 }
 
 void place_replay_memory(const opgraph *g, const int *fused_of, const int *op_dev, int ndev,
                          uint64_t *need_bytes)
 {
     uint64_t need[PLACE_MAX_DEVICES] = {0}, peak[PLACE_MAX_DEVICES] = {0};
+    uint64_t *sent_to = calloc((size_t)g->ntensors + 1, sizeof *sent_to);
+    if (!sent_to)
+        abort();
     for (int v = 0; v < g->n; v++) {
         uint64_t kept, scratch;
         op_bytes(g, fused_of, op_dev, v, &kept, &scratch);
         need[op_dev[v]] += kept;
         peak[op_dev[v]] = scratch > peak[op_dev[v]] ? scratch : peak[op_dev[v]];
-        received(g, op_dev, v, need);
+        received(g, op_dev, v, sent_to, need);
     }
+    free(sent_to);
     for (int d = 0; d < ndev; d++)
         need_bytes[d] = need[d] + peak[d];
 }
@@ -174,32 +190,16 @@ static int topo_fill(const place_prep *p, const place_spec *s, int *unit_dev, cs
     return rc;
 }
 
-int place_expert(const opgraph *g, int ndev, int *op_dev, cs_err *err)
+/* Operators left unplaced (-1) take the device of the nearest placed one:
+ * breadth first over edges in both directions from every placed operator
+ * in topological order. */
+static void nearest_placed(const opgraph *g, int *op_dev)
 {
-    int *group_dev = cs_xrealloc(NULL, sizeof *group_dev * (size_t)(g->ngroups + 1));
     int *queue = cs_xrealloc(NULL, sizeof *queue * (size_t)(g->n + 1)), head = 0, tail = 0;
-    for (int k = 0; k < g->ngroups; k++)
-        group_dev[k] = -1;
-    for (int i = 0; i < g->n; i++) {
-        int v = g->topo[i], d = g->nodes[v].expert_dev, k = g->nodes[v].group;
-        op_dev[v] = d;
-        if (d >= ndev) {
-            free(group_dev);
-            free(queue);
-            return cs_fail(err, "expert: operator %d ('%s') is pinned to device %d, but there "
-                           "are %d devices (0 to %d)", v, opg_name(g, v), d, ndev, ndev - 1);
-        }
-        if (d >= 0 && k >= 0 && group_dev[k] < 0)
-            group_dev[k] = d;
-    }
-    for (int i = 0; i < g->n; i++) {
-        int v = g->topo[i], k = g->nodes[v].group;
-        if (op_dev[v] < 0 && k >= 0)
-            op_dev[v] = group_dev[k];
-        if (op_dev[v] >= 0)
-            queue[tail++] = v;
-    }
-    while (head < tail) { /* breadth first over edges in both directions */
+    for (int i = 0; i < g->n; i++)
+        if (op_dev[g->topo[i]] >= 0)
+            queue[tail++] = g->topo[i];
+    while (head < tail) {
         int v = queue[head++];
         for (int side = 0; side < 2; side++) {
             const int *start = side ? g->in_start : g->out_start, *list = side ? g->in_edge : g->out_edge;
@@ -213,11 +213,34 @@ int place_expert(const opgraph *g, int ndev, int *op_dev, cs_err *err)
             }
         }
     }
-    for (int v = 0; v < g->n; v++)
+    free(queue);
+}
+
+int place_expert(const opgraph *g, int ndev, int nearest, int *op_dev, cs_err *err)
+{
+    int *group_dev = cs_xrealloc(NULL, sizeof *group_dev * (size_t)(g->ngroups + 1));
+    for (int k = 0; k < g->ngroups; k++)
+        group_dev[k] = -1;
+    for (int i = 0; i < g->n; i++) {
+        int v = g->topo[i], d = g->nodes[v].expert_dev, k = g->nodes[v].group;
+        op_dev[v] = d;
+        if (d >= ndev) {
+            free(group_dev);
+            return cs_fail(err, "expert: operator %d ('%s') is pinned to device %d, but there "
+                           "are %d devices (0 to %d)", v, opg_name(g, v), d, ndev, ndev - 1);
+        }
+        if (d >= 0 && k >= 0 && group_dev[k] < 0)
+            group_dev[k] = d;
+    }
+    for (int v = 0; v < g->n; v++) /* TensorFlow: a colocation group goes where it is pinned */
+        if (op_dev[v] < 0 && g->nodes[v].group >= 0)
+            op_dev[v] = group_dev[g->nodes[v].group];
+    if (nearest)
+        nearest_placed(g, op_dev);
+    for (int v = 0; v < g->n; v++) /* TensorFlow's default device: the first GPU */
         if (op_dev[v] < 0)
             op_dev[v] = 0;
     free(group_dev);
-    free(queue);
     return 0;
 }
 
@@ -247,11 +270,16 @@ int place_run(const opgraph *g, const place_prep *p, const place_spec *s, place_
     memset(r, 0, sizeof *r);
     r->op_dev = cs_xrealloc(NULL, sizeof *r->op_dev * (size_t)(g->n + 1));
     int rc;
-    if (a == PLACE_EXPERT)
-        rc = place_expert(g, s->ndev, r->op_dev, err);
+    if (a == PLACE_EXPERT || a == PLACE_EXPERT_NEAREST)
+        rc = place_expert(g, s->ndev, a == PLACE_EXPERT_NEAREST, r->op_dev, err);
     else {
         r->unit_dev = cs_xrealloc(NULL, sizeof *r->unit_dev * (size_t)(p->nunits + 1));
         rc = unit_algo(p, s, a, r, err);
+        /* The prediction prices the finished placement, every unit's device known:
+         * m-ETF's and m-SCT's own schedules booked a transfer only once its reader
+         * was placed, and m-SCT's kept devices idle for favourite children. */
+        if (rc == 0)
+            r->est_step_us = place_estimate(p, s, r->unit_dev);
         if (rc == 0)
             place_op_devices(g, p, r->unit_dev, r->op_dev);
     }

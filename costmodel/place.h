@@ -11,8 +11,8 @@
  * whole step, the persistent bytes of every operator placed on it, the
  * output of every operator whose output leaves its fused node (read by
  * another fused node or another device, or by no one), and the tensors it
- * receives from other devices (an operator's output once per receiving
- * device, at most the bytes its edges there carry); on top, the largest
+ * receives from other devices (each distinct tensor once per receiving
+ * device, at most the producer's output bytes in all); on top, the largest
  * scratch of one operator (its temporary bytes, plus its output when only
  * its own fused node reads it: fusion keeps those inside), since a device
  * runs one operator at a time.  A fused node's temp_bytes is the largest
@@ -20,7 +20,9 @@
  * kept bytes plus its scratch when it lands and each node's incoming
  * transfers (its fused edges' bytes) as it is placed.
  * Communication: a tensor between two devices takes latency_us plus
- * bytes / bytes_per_us; an edge pays the latency once per tensor. */
+ * bytes / bytes_per_us on its channels (place_channels), and goes once to
+ * each device that reads it; the placers price arrivals that way
+ * (place_etf.c). */
 #ifndef CS_PLACE_H
 #define CS_PLACE_H
 
@@ -32,17 +34,38 @@
 #define PLACE_MAX_DEVICES 64
 
 typedef enum place_algo {
-    PLACE_TOPO, PLACE_ETF, PLACE_SCT, PLACE_AUTO, PLACE_EXPERT, PLACE_SINGLE, PLACE_ROUNDROBIN
+    PLACE_TOPO, PLACE_ETF, PLACE_SCT, PLACE_AUTO, PLACE_EXPERT, PLACE_SINGLE, PLACE_ROUNDROBIN,
+    PLACE_EXPERT_NEAREST
 } place_algo;
 
 const char *place_algo_name(place_algo a);
 int place_algo_parse(const char *text, place_algo *out, cs_err *err);
 
+/* How transfers share the devices' links (docs/placement.md).  pair: one
+ * channel per ordered device pair, as an NVLink node gives (direct links
+ * per pair, or a non-blocking NVSwitch); device: one channel per device
+ * shared by its sends and receives, Baechi's model (placer/device.py). */
+typedef enum place_channels { PLACE_CH_PAIR, PLACE_CH_DEVICE } place_channels;
+
+const char *place_channels_name(place_channels c);
+int place_channels_parse(const char *text, place_channels *out, cs_err *err);
+
+/* A tensor of dur_us sent from device a to b at now_us: reserves the
+ * channels, first come first served, and returns when it has arrived.
+ * free_us holds when each channel is next free: ndev * ndev entries for
+ * pair (a * ndev + b), ndev for device.  With device, the send holds a's
+ * channel from when it is free; the receive holds b's from the send's
+ * start or later (Baechi's send_tensor and recv_tensor).  The simulator
+ * and the placers both price transfers with it. */
+double place_channel_reserve(place_channels ch, int ndev, double *free_us, int a, int b,
+                             double now_us, double dur_us);
+
 typedef struct place_spec {
     int ndev;
     uint64_t mem_bytes[PLACE_MAX_DEVICES];
     double latency_us;      /* per tensor */
-    double bytes_per_us;    /* per device pair */
+    double bytes_per_us;    /* per channel */
+    place_channels channels;
 } place_spec;
 
 /* The graph after preprocessing.  `fused` is an opgraph of fused nodes
@@ -57,6 +80,10 @@ typedef struct place_prep {
     int *unit_first;        /* CSR of fused nodes by unit */
     int *unit_nodes;
     int split_units;        /* units cut to avoid a cycle */
+    double *tensor_at_us;   /* per fused tensor: when its operator ends, from its fused
+                               node's start (members in topological order) */
+    double *slot_need_us;   /* per fused edge slot (edge_tensor index): when the first member
+                               that reads the tensor starts, from the node's start */
 } place_prep;
 
 /* coplace: an operator with a single consumer joins the consumer's unit;
@@ -72,12 +99,13 @@ static inline double place_comm_us(const place_spec *s, uint64_t bytes, int nten
 }
 
 /* A placement: the device of every operator; unit_dev[u] as well when the
- * algorithm places whole units (all but expert, which follows the input's
- * pins operator by operator), else NULL. */
+ * algorithm places whole units (all but the expert's two, which follow the
+ * input's pins operator by operator), else NULL. */
 typedef struct place_result {
     int *op_dev;
     int *unit_dev;
-    double est_step_us;     /* m-ETF and m-SCT: their own list schedule; else 0 */
+    double est_step_us;     /* the placers' pricing of this placement (place_estimate); 0
+                               for the expert's two and auto */
 } place_result;
 
 /* Runs one algorithm (not auto) and fills the result (allocated here).  Fails
@@ -90,11 +118,13 @@ void place_result_free(place_result *r);
 /* Operator-level devices from a unit placement. */
 void place_op_devices(const opgraph *g, const place_prep *p, const int *unit_dev, int *op_dev);
 
-/* The expert's placement: pinned operators where the input pins them; an
- * unpinned one with its colocation group's first pinned member, else with
- * the nearest pinned operator (fewest edges either way, breadth first from
- * every pinned operator in topological order), else on device 0. */
-int place_expert(const opgraph *g, int ndev, int *op_dev, cs_err *err);
+/* The expert's placement as the model's code gets it from TensorFlow's
+ * placer: pinned operators where the input pins them; an unpinned one with
+ * its colocation group's first pinned member (in topological order), else
+ * on device 0.  nearest (expert-nearest, the old variant): an operator left
+ * over goes with the nearest pinned operator instead (fewest edges either
+ * way, breadth first from every pinned operator in topological order). */
+int place_expert(const opgraph *g, int ndev, int nearest, int *op_dev, cs_err *err);
 
 /* The independent replay: recomputes each device's bytes from the operators
  * alone (their fields, edges, fused node and device), without the units'
@@ -126,6 +156,13 @@ int place_auto(const opgraph *g, const place_prep *p, const place_spec *s, place
 /* Internal to the place_* files: m-ETF, and m-SCT when fav is not NULL. */
 int place_list_schedule(const place_prep *p, const place_spec *s, const int *fav,
                         int *unit_dev, double *step_us, cs_err *err);
+
+/* The step a unit placement would take by the placers' own pricing: the
+ * list schedule of m-ETF with every unit's device fixed, so each tensor is
+ * booked on its channels when its producer is placed, as the simulator
+ * sends it when its producer ends.  The predicted step of every unit
+ * placement. */
+double place_estimate(const place_prep *p, const place_spec *s, const int *unit_dev);
 
 /* m-SCT's favourite children from the LP relaxation (GLPK): fav[v] is the
  * favourite child of fused node v, or -1.  Internal to place_sct. */

@@ -159,8 +159,8 @@ static int move_units(search *c, cs_err *err, int *failed)
     return kept;
 }
 
-static const place_algo candidates[] = {PLACE_SINGLE, PLACE_EXPERT, PLACE_TOPO, PLACE_ETF,
-                                        PLACE_SCT, PLACE_ROUNDROBIN};
+static const place_algo candidates[] = {PLACE_SINGLE, PLACE_EXPERT, PLACE_EXPERT_NEAREST,
+                                        PLACE_TOPO, PLACE_ETF, PLACE_SCT, PLACE_ROUNDROBIN};
 
 #define NCAND ((int)(sizeof candidates / sizeof candidates[0]))
 #define STARTS 2 /* the search runs from the fastest two candidates */
@@ -243,8 +243,10 @@ int place_auto(const opgraph *g, const place_prep *p, const place_spec *s, place
     info->evals = c.evals;
     info->moves = c.moves;
     for (int k = 0; k < n; k++)
-        if (k == best && rc == 0)
+        if (k == best && rc == 0) {
             *r = all[k].r;
+            r->est_step_us = 0; /* auto's figure is the simulation's, not a schedule of its own */
+        }
         else
             place_result_free(&all[k].r);
     free(c.unit_of);

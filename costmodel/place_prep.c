@@ -219,8 +219,7 @@ static int make_parts(const opgraph *g, const int *unit, const char *in_cycle, i
 }
 
 typedef struct fedge {
-    int src, dst, ntensors;
-    uint64_t bytes;
+    int src, dst, tensor; /* fused ends; the operator graph's tensor id */
 } fedge;
 
 static int fedge_cmp(const void *a, const void *b)
@@ -228,7 +227,9 @@ static int fedge_cmp(const void *a, const void *b)
     const fedge *x = a, *y = b;
     if (x->src != y->src)
         return x->src < y->src ? -1 : 1;
-    return x->dst < y->dst ? -1 : x->dst > y->dst;
+    if (x->dst != y->dst)
+        return x->dst < y->dst ? -1 : 1;
+    return (x->tensor > y->tensor) - (x->tensor < y->tensor);
 }
 
 /* An operator's output stays in memory when it leaves its fused node. */
@@ -274,24 +275,34 @@ static void fused_nodes(const opgraph *g, const int *part, const int *unit, int 
     free(nd);
 }
 
+/* One fused edge per pair of fused nodes, carrying each distinct tensor of
+ * the operator edges between them once; a tensor keeps its identity (the
+ * operator graph's tensor id is its output key), so fused edges from one
+ * node that carry the same tensor share it, as the operator edges did. */
 static void fused_edges(const opgraph *g, const int *part, opgraph *f)
 {
-    fedge *e = cs_xrealloc(NULL, sizeof *e * (size_t)(g->m + 1));
+    fedge *e = cs_xrealloc(NULL, sizeof *e * (size_t)(g->netensor + 1));
     int n = 0;
     for (int i = 0; i < g->m; i++) {
         const opg_edge *o = &g->edges[i];
-        if (part[o->src] != part[o->dst])
-            e[n++] = (fedge){part[o->src], part[o->dst], o->ntensors, o->bytes};
+        for (int k = 0; part[o->src] != part[o->dst] && k < o->ntensors; k++)
+            e[n++] = (fedge){part[o->src], part[o->dst], opg_edge_tensor(g, o, k)};
     }
     qsort(e, (size_t)n, sizeof *e, fedge_cmp);
+    int *outs = cs_xrealloc(NULL, sizeof *outs * (size_t)(n + 1));
+    uint64_t *bytes = cs_xrealloc(NULL, sizeof *bytes * (size_t)(n + 1));
     for (int i = 0; i < n;) {
-        fedge sum = e[i];
-        while (++i < n && e[i].src == sum.src && e[i].dst == sum.dst) {
-            sum.bytes += e[i].bytes;
-            sum.ntensors += e[i].ntensors;
-        }
-        opg_add_edge(f, sum.src, sum.dst, sum.bytes, sum.ntensors);
+        int k = 0, j = i;
+        for (; j < n && e[j].src == e[i].src && e[j].dst == e[i].dst; j++)
+            if (j == i || e[j].tensor != e[j - 1].tensor) {
+                outs[k] = e[j].tensor;
+                bytes[k++] = g->tensors[e[j].tensor].bytes;
+            }
+        opg_add_edge_outputs(f, e[i].src, e[i].dst, k, outs, bytes);
+        i = j;
     }
+    free(outs);
+    free(bytes);
     free(e);
 }
 
@@ -315,6 +326,67 @@ static void unit_tables(place_prep *p)
     for (int k = 0; k < f->n; k++)
         p->unit_nodes[fill[f->nodes[k].group]++] = k;
     free(fill);
+}
+
+/* The fused edge slot of tensor key t on edge P -> Q: fused_edges added the
+ * slots sorted by (P, Q, t), so a binary search finds it. */
+static int find_slot(const opgraph *f, const int *slot_edge, int P, int Q, int t)
+{
+    int lo = 0, hi = f->netensor - 1;
+    while (lo <= hi) {
+        int mid = (lo + hi) / 2;
+        const opg_edge *e = &f->edges[slot_edge[mid]];
+        int key = f->tensors[f->edge_tensor[mid]].output;
+        int c = e->src != P ? (e->src < P ? -1 : 1)
+              : e->dst != Q ? (e->dst < Q ? -1 : 1) : (key > t) - (key < t);
+        if (c == 0)
+            return mid;
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid - 1;
+    }
+    return -1;
+}
+
+/* A fused node's members run one after another in topological order, as
+ * they do once placed: a tensor leaves when its own operator ends, and an
+ * input is needed when the first member reading it starts, not when the
+ * whole node does. */
+static void tensor_times(const opgraph *g, place_prep *p)
+{
+    const opgraph *f = &p->fused;
+    double *run_us = calloc((size_t)f->n + 1, sizeof *run_us);
+    double *op_end = cs_xrealloc(NULL, sizeof *op_end * (size_t)(g->n + 1));
+    int *slot_edge = cs_xrealloc(NULL, sizeof *slot_edge * (size_t)(f->netensor + 1));
+    if (!run_us)
+        abort();
+    for (int i = 0; i < g->n; i++) {
+        int v = g->topo[i];
+        op_end[v] = run_us[p->fused_of[v]] += g->nodes[v].compute_us;
+    }
+    p->tensor_at_us = cs_xrealloc(NULL, sizeof *p->tensor_at_us * (size_t)(f->ntensors + 1));
+    for (int t = 0; t < f->ntensors; t++) /* a fused tensor's key is its operator tensor */
+        p->tensor_at_us[t] = op_end[g->tensors[f->tensors[t].output].src];
+    p->slot_need_us = cs_xrealloc(NULL, sizeof *p->slot_need_us * (size_t)(f->netensor + 1));
+    for (int e = 0; e < f->m; e++)
+        for (int k = 0; k < f->edges[e].ntensors; k++) {
+            slot_edge[f->edges[e].tensor0 + k] = e;
+            p->slot_need_us[f->edges[e].tensor0 + k] = 1e300;
+        }
+    for (int i = 0; i < g->m; i++) {
+        const opg_edge *o = &g->edges[i];
+        int P = p->fused_of[o->src], Q = p->fused_of[o->dst];
+        double need = op_end[o->dst] - g->nodes[o->dst].compute_us;
+        for (int k = 0; P != Q && k < o->ntensors; k++) {
+            int slot = find_slot(f, slot_edge, P, Q, opg_edge_tensor(g, o, k));
+            if (slot >= 0 && need < p->slot_need_us[slot])
+                p->slot_need_us[slot] = need;
+        }
+    }
+    free(run_us);
+    free(op_end);
+    free(slot_edge);
 }
 
 int place_prepare(const opgraph *g, int coplace, int fuse, place_prep *p, cs_err *err)
@@ -348,6 +420,7 @@ int place_prepare(const opgraph *g, int coplace, int fuse, place_prep *p, cs_err
     if (opg_finish(&p->fused, err) != 0)
         return cs_fail_prefix(err, "fusion (an internal error): ");
     unit_tables(p);
+    tensor_times(g, p);
     return 0;
 }
 
@@ -358,5 +431,7 @@ void place_prep_free(place_prep *p)
     free(p->unit_mem);
     free(p->unit_first);
     free(p->unit_nodes);
+    free(p->tensor_at_us);
+    free(p->slot_need_us);
     memset(p, 0, sizeof *p);
 }

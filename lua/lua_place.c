@@ -12,7 +12,8 @@
 #define GIB 1073741824.0
 
 static const char *const keys[] = {"graph", "model", "mbs", "devices", "mem_gib", "algo",
-                                   "latency_us", "bytes_per_us", "coplace", "fuse", "evals", NULL};
+                                   "latency_us", "bytes_per_us", "channels", "coplace", "fuse",
+                                   "evals", NULL};
 
 /* mem_gib: one number for every device, or a list of one per device. */
 static void read_mem(lua_State *L, place_spec *s)
@@ -64,11 +65,13 @@ static void set(lua_State *L, const char *key, double v)
 
 static void push_result(lua_State *L, const placerun_input *in, const placerun_output *out)
 {
-    lua_createtable(L, 0, 10);
+    lua_createtable(L, 0, 11);
     lua_pushstring(L, place_algo_name(in->algo));
     lua_setfield(L, -2, "algo");
     set(L, "placement_s", out->place_s);
     set(L, "step_ms", out->sim.step_us / 1e3);
+    if (out->res.est_step_us > 0)
+        set(L, "predicted_ms", out->res.est_step_us / 1e3);
     set(L, "nodes", out->prep.fused.n);
     set(L, "units", out->prep.nunits);
     if (in->algo == PLACE_AUTO) {
@@ -101,9 +104,12 @@ static int api_place(lua_State *L)
         luaL_error(L, W ": %s", err.msg);
     in.spec.latency_us = lua_check_opt_number(L, 1, W, "latency_us", 134, 0, 1e9);
     in.spec.bytes_per_us = lua_check_opt_number(L, 1, W, "bytes_per_us", 5701, 1e-9, 1e15);
+    if (place_channels_parse(lua_check_opt_string(L, 1, W, "channels", "pair"), &in.spec.channels,
+                             &err) != 0)
+        luaL_error(L, W ": %s", err.msg);
     in.coplace = lua_check_opt_bool(L, 1, W, "coplace", 1);
     in.fuse = lua_check_opt_bool(L, 1, W, "fuse", 1);
-    in.max_evals = (int)lua_check_opt_int(L, 1, W, "evals", 3000, 0, 100000000);
+    in.max_evals = (int)lua_check_opt_int(L, 1, W, "evals", 1000, 0, 100000000);
     opgraph g;
     load_graph(L, in.spec.ndev, &g);
     in.g = &g;

@@ -16,7 +16,8 @@ static double wall_s(void)
 
 placesim_cfg placerun_sim_cfg(const placerun_input *in)
 {
-    return (placesim_cfg){in->spec.ndev, in->spec.latency_us, in->spec.bytes_per_us, in->t, NULL};
+    return (placesim_cfg){in->spec.ndev, in->spec.latency_us, in->spec.bytes_per_us,
+                          in->spec.channels, in->t, NULL};
 }
 
 typedef struct eval_ctx {

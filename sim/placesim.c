@@ -20,11 +20,6 @@ typedef struct device {
     uint64_t busy_ps, mem_bytes;
 } device;
 
-typedef struct channel {           /* linear model: one per ordered device pair */
-    int *fifo;                     /* edge ids */
-    int head, n, cap, busy;
-} channel;
-
 typedef struct run {
     const opgraph *g;
     const int *op_dev;
@@ -32,10 +27,12 @@ typedef struct run {
     placesim_result *r;
     placesim_mem_trace *trace;
     evq *q;
-    net *net;
+    net *net;                          /* with a topology */
     device *dev;
-    channel *chan;
+    double *free_us;                   /* linear model: when each channel is next free */
     int *preds_left;
+    int *tensors_left;                 /* per edge: its tensors not yet on its consumer's device */
+    char *sent;                        /* sent[t * ndev + d]: tensor t sent to (or made on) d */
     char *kept;                        /* the output stays all step */
     uint64_t *got;                     /* got[v * ndev + d]: bytes of v received on d */
 } run;
@@ -131,64 +128,68 @@ static int output_kept(const run *s, int v)
     return 0;
 }
 
-static void receive(run *s, const opg_edge *e)
-{
-    size_t at = (size_t)e->src * (size_t)s->c->ndev + (size_t)s->op_dev[e->dst];
-    uint64_t out = s->g->nodes[e->src].out_bytes, add = out - s->got[at];
-    add = e->bytes < add ? e->bytes : add;
-    s->got[at] += add;
-    mem_change(s, s->op_dev[e->dst], (int64_t)add);
-}
-
-static void on_transfer_end(evq *q, void *ctx, uint64_t arg);
-
-static void channel_kick(run *s, int ch)
-{
-    channel *c = &s->chan[ch];
-    if (c->busy || c->head == c->n)
-        return;
-    const opg_edge *e = &s->g->edges[c->fifo[c->head++]];
-    int32_t link = ch;
-    c->busy = 1;
-    net_flow_start(s->net, &link, NULL, 1, (double)e->bytes,
-                   us_to_ps(e->ntensors * s->c->latency_us), on_transfer_end, s,
-                   (uint64_t)(e - s->g->edges));
-}
-
-static void transfer_start(run *s, int eid)
-{
-    const opg_edge *e = &s->g->edges[eid];
-    int a = s->op_dev[e->src], b = s->op_dev[e->dst];
-    s->r->transfers++;
-    s->r->transfer_bytes += (double)e->bytes;
-    if (!s->c->t) {
-        channel *c = &s->chan[a * s->c->ndev + b];
-        CS_GROW(c->fifo, c->cap, c->n + 1);
-        c->fifo[c->n++] = eid;
-        channel_kick(s, a * s->c->ndev + b);
-        return;
-    }
-    int32_t route[TOPO_MAX_ROUTE];
-    int len = topo_route_gpus(s->c->t, a, b, (uint32_t)eid, route, TOPO_MAX_ROUTE, NULL);
-    len = len < 0 ? 0 : len;
-    net_flow_start(s->net, route, NULL, len, (double)e->bytes,
-                   e->ntensors * topo_route_latency_ps(s->c->t, route, len), on_transfer_end, s,
-                   (uint64_t)eid);
-}
-
+/* Tensor t has reached device d: its bytes are kept there (at most its
+ * producer's output bytes in all), and every edge to d that carries it has
+ * one tensor fewer to wait for. */
 static void on_transfer_end(evq *q, void *ctx, uint64_t arg)
 {
     (void)q;
     run *s = ctx;
-    const opg_edge *e = &s->g->edges[arg];
-    if (!s->c->t) {
-        int ch = s->op_dev[e->src] * s->c->ndev + s->op_dev[e->dst];
-        s->chan[ch].busy = 0;
-        channel_kick(s, ch);
+    const opgraph *g = s->g;
+    int nd = s->c->ndev, t = (int)(arg / (uint64_t)nd), d = (int)(arg % (uint64_t)nd);
+    int v = g->tensors[t].src;
+    uint64_t *got = &s->got[(size_t)v * (size_t)nd + (size_t)d], room = g->nodes[v].out_bytes - *got;
+    uint64_t add = g->tensors[t].bytes < room ? g->tensors[t].bytes : room;
+    *got += add;
+    mem_change(s, d, (int64_t)add);
+    for (int i = g->out_start[v]; i < g->out_start[v + 1]; i++) {
+        int eid = g->out_edge[i];
+        const opg_edge *e = &g->edges[eid];
+        if (s->op_dev[e->dst] != d)
+            continue;
+        for (int k = 0; k < e->ntensors; k++)
+            if (opg_edge_tensor(g, e, k) == t && --s->tensors_left[eid] == 0 &&
+                --s->preds_left[e->dst] == 0)
+                op_ready(s, e->dst);
     }
-    receive(s, e);
-    if (--s->preds_left[e->dst] == 0)
-        op_ready(s, e->dst);
+}
+
+static void transfer_start(run *s, int t, int a, int b)
+{
+    const opg_tensor *tn = &s->g->tensors[t];
+    uint64_t arg = (uint64_t)t * (uint64_t)s->c->ndev + (uint64_t)b;
+    s->r->transfers++;
+    s->r->transfer_bytes += (double)tn->bytes;
+    if (!s->c->t) {
+        double dur = s->c->latency_us + (double)tn->bytes / s->c->bytes_per_us;
+        double end = place_channel_reserve(s->c->channels, s->c->ndev, s->free_us, a, b,
+                                           evq_now(s->q) * 1e-6, dur);
+        evq_schedule(s->q, us_to_ps(end), on_transfer_end, s, arg);
+        return;
+    }
+    int32_t route[TOPO_MAX_ROUTE];
+    int len = topo_route_gpus(s->c->t, a, b, (uint32_t)t, route, TOPO_MAX_ROUTE, NULL);
+    len = len < 0 ? 0 : len;
+    net_flow_start(s->net, route, NULL, len, (double)tn->bytes,
+                   topo_route_latency_ps(s->c->t, route, len), on_transfer_end, s, arg);
+}
+
+/* v's outputs to other devices: each tensor once per device that reads it. */
+static void send_outputs(run *s, int v)
+{
+    const opgraph *g = s->g;
+    int a = s->op_dev[v], nd = s->c->ndev;
+    for (int i = g->out_start[v]; i < g->out_start[v + 1]; i++) {
+        const opg_edge *e = &g->edges[g->out_edge[i]];
+        int b = s->op_dev[e->dst];
+        for (int k = 0; b != a && k < e->ntensors; k++) {
+            int t = opg_edge_tensor(g, e, k);
+            if (!s->sent[(size_t)t * (size_t)nd + (size_t)b]) {
+                s->sent[(size_t)t * (size_t)nd + (size_t)b] = 1;
+                transfer_start(s, t, a, b);
+            }
+        }
+    }
 }
 
 static void on_op_end(evq *q, void *ctx, uint64_t arg)
@@ -199,11 +200,10 @@ static void on_op_end(evq *q, void *ctx, uint64_t arg)
     int v = (int)arg, d = s->op_dev[v];
     s->dev[d].busy = 0;
     mem_change(s, d, -(int64_t)(g->nodes[v].temp_bytes + (s->kept[v] ? 0 : g->nodes[v].out_bytes)));
+    send_outputs(s, v);
     for (int i = g->out_start[v]; i < g->out_start[v + 1]; i++) {
-        int eid = g->out_edge[i], w = g->edges[eid].dst;
-        if (s->op_dev[w] != d)
-            transfer_start(s, eid);
-        else if (--s->preds_left[w] == 0)
+        int w = g->edges[g->out_edge[i]].dst;
+        if (s->op_dev[w] == d && --s->preds_left[w] == 0)
             op_ready(s, w);
     }
     device_kick(s, d);
@@ -238,19 +238,10 @@ static int check_input(const opgraph *g, const int *op_dev, const placesim_cfg *
 static net *make_net(run *s)
 {
     const placesim_cfg *c = s->c;
-    if (c->t) {
-        int nl = topo_link_count(c->t);
-        double *bw = cs_xrealloc(NULL, sizeof *bw * (size_t)(nl + 1));
-        for (int l = 0; l < nl; l++)
-            bw[l] = topo_link_at(c->t, l)->bw_bytes_per_s;
-        net *n = net_new(s->q, nl, bw);
-        free(bw);
-        return n;
-    }
-    int nl = c->ndev * c->ndev;
-    double *bw = cs_xrealloc(NULL, sizeof *bw * (size_t)nl);
+    int nl = topo_link_count(c->t);
+    double *bw = cs_xrealloc(NULL, sizeof *bw * (size_t)(nl + 1));
     for (int l = 0; l < nl; l++)
-        bw[l] = c->bytes_per_us * 1e6;
+        bw[l] = topo_link_at(c->t, l)->bw_bytes_per_s;
     net *n = net_new(s->q, nl, bw);
     free(bw);
     return n;
@@ -260,11 +251,11 @@ static void run_free(run *s)
 {
     for (int d = 0; d < s->c->ndev; d++)
         free(s->dev[d].heap);
-    for (int ch = 0; s->chan && ch < s->c->ndev * s->c->ndev; ch++)
-        free(s->chan[ch].fifo);
     free(s->dev);
-    free(s->chan);
+    free(s->free_us);
     free(s->preds_left);
+    free(s->tensors_left);
+    free(s->sent);
     free(s->kept);
     free(s->got);
     net_free(s->net);
@@ -277,14 +268,18 @@ int placesim_run(const opgraph *g, const int *op_dev, const placesim_cfg *c, pla
     memset(r, 0, sizeof *r);
     if (check_input(g, op_dev, c, err) != 0)
         return -1;
-    run s = {g, op_dev, c, r, trace, evq_new(), NULL, calloc((size_t)c->ndev, sizeof(device)),
-             c->t ? NULL : calloc((size_t)(c->ndev * c->ndev), sizeof(channel)),
-             cs_xrealloc(NULL, sizeof(int) * (size_t)(g->n + 1)),
-             cs_xrealloc(NULL, (size_t)(g->n + 1)),
-             calloc((size_t)g->n * (size_t)c->ndev + 1, sizeof(uint64_t))};
-    if (!s.got || !s.dev || (!c->t && !s.chan))
+    size_t nd = (size_t)c->ndev;
+    run s = {g, op_dev, c, r, trace, evq_new(), NULL, calloc(nd, sizeof(device)),
+             calloc(nd * nd, sizeof(double)), cs_xrealloc(NULL, sizeof(int) * (size_t)(g->n + 1)),
+             cs_xrealloc(NULL, sizeof(int) * (size_t)(g->m + 1)),
+             calloc((size_t)g->ntensors * nd + 1, 1), cs_xrealloc(NULL, (size_t)(g->n + 1)),
+             calloc((size_t)g->n * nd + 1, sizeof(uint64_t))};
+    if (!s.got || !s.dev || !s.free_us || !s.sent)
         abort();
-    s.net = make_net(&s);
+    if (c->t)
+        s.net = make_net(&s);
+    for (int e = 0; e < g->m; e++)
+        s.tensors_left[e] = g->edges[e].ntensors;
     for (int v = 0; v < g->n; v++) {
         s.preds_left[v] = g->in_start[v + 1] - g->in_start[v];
         s.kept[v] = (char)output_kept(&s, v);

@@ -126,8 +126,58 @@ static int node_row(void *ctx, int line, char **f, int n, cs_err *err)
     return 0;
 }
 
-static const char *const edge_cols[] = {"src", "dst", "bytes", "num_tensors"};
-enum { E_SRC, E_DST, E_BYTES, E_NT };
+static const char *const edge_cols[] = {"src", "dst", "bytes", "num_tensors", "src_outputs"};
+enum { E_SRC, E_DST, E_BYTES, E_NT, E_OUTS };
+#define MAX_EDGE_OUTPUTS 256
+
+/* src_outputs: output indices separated by ';' (distinct, 0 to 65535); an
+ * empty field is a control dependency. */
+static int parse_outputs(const char *s, int line, int *outs, int *n, cs_err *err)
+{
+    *n = 0;
+    if (*s == 0) {
+        outs[(*n)++] = OPG_OUT_CONTROL;
+        return 0;
+    }
+    for (const char *p = s;;) {
+        char *end;
+        errno = 0;
+        long o = strtol(p, &end, 10);
+        if (end == p || (*end != ';' && *end != 0) || errno != 0 || o < 0 || o > 65535 ||
+            *n == MAX_EDGE_OUTPUTS)
+            return cs_fail(err, "line %d: column 'src_outputs' is '%s'; expected output indices "
+                           "(0 to 65535, at most %d) separated by ';', e.g. 6;1", line, s,
+                           MAX_EDGE_OUTPUTS);
+        for (int i = 0; i < *n; i++)
+            if (outs[i] == (int)o)
+                return cs_fail(err, "line %d: column 'src_outputs' is '%s'; output %ld appears "
+                               "twice", line, s, o);
+        outs[(*n)++] = (int)o;
+        if (*end == 0)
+            return 0;
+        p = end + 1;
+    }
+}
+
+/* With src_outputs: the edge carries those outputs, its bytes split evenly
+ * (the file gives only their sum). */
+static int add_edge_outputs(table *t, char **f, int n, int line, long src, long dst,
+                            double bytes, cs_err *err)
+{
+    int outs[MAX_EDGE_OUTPUTS], k;
+    uint64_t b[MAX_EDGE_OUTPUTS];
+    if (parse_outputs(field(t, f, n, E_OUTS), line, outs, &k, err) != 0)
+        return -1;
+    long nt = k;
+    if (outs[0] != OPG_OUT_CONTROL && *field(t, f, n, E_NT) &&
+        (integer(t, f, n, E_NT, line, 1, &nt, err) || nt != k))
+        return nt == k ? -1 : cs_fail(err, "line %d: 'num_tensors' is %ld but 'src_outputs' "
+                                      "names %d output%s", line, nt, k, k == 1 ? "" : "s");
+    for (int i = 0; i < k; i++)
+        b[i] = (uint64_t)bytes / (uint64_t)k + (i == 0 ? (uint64_t)bytes % (uint64_t)k : 0);
+    opg_add_edge_outputs(t->g, (int)src, (int)dst, k, outs, b);
+    return 0;
+}
 
 static int edge_row(void *ctx, int line, char **f, int n, cs_err *err)
 {
@@ -139,14 +189,16 @@ static int edge_row(void *ctx, int line, char **f, int n, cs_err *err)
     if (integer(t, f, n, E_SRC, line, 0, &src, err) || integer(t, f, n, E_DST, line, 0, &dst, err) ||
         number(t, f, n, E_BYTES, line, 0, &bytes, err))
         return -1;
-    if (*field(t, f, n, E_NT) && integer(t, f, n, E_NT, line, 1, &nt, err))
-        return -1;
     if (src >= t->g->n || dst >= t->g->n)
         return cs_fail(err, "line %d: edge %ld -> %ld names an operator that nodes.csv does "
                        "not have (operators are 0 to %d)", line, src, dst, t->g->n - 1);
     if (src == dst)
         return cs_fail(err, "line %d: edge %ld -> %ld: an operator cannot feed itself", line,
                        src, dst);
+    if (t->col[E_OUTS] >= 0)
+        return add_edge_outputs(t, f, n, line, src, dst, bytes, err);
+    if (*field(t, f, n, E_NT) && integer(t, f, n, E_NT, line, 1, &nt, err))
+        return -1;
     opg_add_edge(t->g, (int)src, (int)dst, (uint64_t)bytes, (int)nt);
     return 0;
 }
@@ -205,10 +257,11 @@ int opgraph_read_dir(const char *dir, opgraph *g, cs_err *err)
 {
     opg_init(g);
     table nodes = {node_cols, 7, 9, {0}, 0, 0, g, NULL, 0};
-    table edges = {edge_cols, 3, 4, {0}, 0, 0, g, NULL, 0};
+    table edges = {edge_cols, 3, 5, {0}, 0, 0, g, NULL, 0};
     if (read_one(dir, "nodes.csv", &nodes, node_row, err) != 0 ||
         read_one(dir, "edges.csv", &edges, edge_row, err) != 0 || check_groups(dir, g, err) != 0)
         return -1;
+    g->shared_tensors = edges.col[E_OUTS] >= 0;
     if (g->n == 0)
         return cs_fail(err, "%s/nodes.csv has no operators", dir);
     if (opg_finish(g, err) != 0)

@@ -9,13 +9,23 @@ G="$(dirname "$0")/../../../shared/placement/gnmt_v2_b128"
 
 expect_ok "help" "--mem-gib" place --help
 expect_ok "etf table" "simulated step: [0-9.]+ ms" place --graph "$G" --devices 4 --mem-gib 16 --algo etf
+if grep -Eq "^predicted step \(the placers' list schedule of it\): [0-9.]+ ms, [-+][0-4]\.[0-9]% of the simulated" "$out"; then ok "etf prediction within 5% printed"; else not_ok "etf prediction within 5% printed"; fi
+if grep -q "one channel per device pair" "$out" && grep -q "a device receives it once" "$out"; then ok "channels and tensors stated"; else not_ok "channels and tensors stated"; fi
+expect_ok "device channels" "one channel per device$" place --graph "$G" --devices 4 --mem-gib 16 --algo etf --channels device
+expect_bad "bad channels" "unknown channel model 'bus'" place --graph "$G" --devices 4 --mem-gib 16 --channels bus
+expect_ok "expert-nearest" "^expert-nearest,4,[0-9.]+,[0-9.]+,[0-9.]+,[0-9.]+,[0-9.]+,569,569,$" place --graph "$G" --devices 4 --mem-gib 16 --algo expert-nearest --format csv
+# an old edges.csv without src_outputs still loads: every edge its own tensors, and said so
+mkdir -p "$tmp/old"
+cp "$G/nodes.csv" "$G/groups.csv" "$tmp/old/"
+cut -d, -f1-6 "$G/edges.csv" >"$tmp/old/edges.csv"
+expect_ok "old csv" "no output indices \(src_outputs\): every edge carries tensors of its own" place --graph "$tmp/old" --devices 4 --mem-gib 16 --algo etf
 expect_ok "csv row" "^etf,4,[0-9.]+,[0-9.]+,[0-9.]+" place --graph "$G" --devices 4 --mem-gib 16 --algo etf --format csv
 expect_ok "single = sum of compute" "^single,4,[0-9.]+,116.762000," place --graph "$G" --devices 4 --mem-gib 16 --algo single --format csv
 expect_ok "per-device limits" "^topo,2" place --graph "$G" --devices 2 --mem-gib 16,8 --algo topo --format csv
 expect_ok "system links" "^etf,4" place --graph "$G" --devices 4 --mem-gib 16 --algo etf --system dgx-h100 --format csv
 expect_ok "catalog model" "^auto,4" place --model llama2-7b --devices 4 --mem-gib 80 --format csv --evals 50
 # llama2-7b with co-placement: 97 units (3 per layer), not one; 50 GiB < its 125.6 GiB on one device
-expect_ok "catalog model units" "^etf,4,[0-9.]+,[0-9.]+,[0-9.]+,[0-9.]+,[0-9.]+,193,97$" place --model llama2-7b --system dgx-h100 --devices 4 --mem-gib 50 --algo etf --format csv
+expect_ok "catalog model units" "^etf,4,[0-9.]+,[0-9.]+,[0-9.]+,[0-9.]+,[0-9.]+,193,97,[0-9.]+$" place --model llama2-7b --system dgx-h100 --devices 4 --mem-gib 50 --algo etf --format csv
 expect_ok "catalog model spread" "simulated step" place --model llama2-7b --system dgx-h100 --devices 4 --mem-gib 50 --algo etf
 if [ "$(awk '$1 ~ /^[0-3]$/ && $2 > 0 && $4 <= 50 {n++} END {print n + 0}' "$out")" -ge 2 ]; then ok "catalog model on several devices within 50 GiB"; else not_ok "catalog model on several devices within 50 GiB"; fi
 expect_bad "catalog model too small" "runs out of memory" place --model llama2-7b --devices 4 --mem-gib 50 --algo single
@@ -46,8 +56,13 @@ expect_bad "missing column" "no column 'dst'" place --graph "$tmp/g" --devices 2
 cat >"$tmp/p.lua" <<LUA
 local r = place{graph = "$G", devices = 4, mem_gib = 16, algo = "etf"}
 print(string.format("lua etf %.3f ms on %d devices", r.step_ms, #r.devices))
+local d = place{graph = "$G", devices = 4, mem_gib = 16, algo = "etf", channels = "device"}
+print(string.format("lua device channels slower %s, predicted %.3f ms", tostring(d.step_ms > r.step_ms), d.predicted_ms))
 LUA
 expect_ok "lua place" "lua etf [0-9.]+ ms on 4 devices" run "$tmp/p.lua"
+if grep -Eq "lua device channels slower true, predicted [0-9.]+ ms" "$out"; then ok "lua channels"; else not_ok "lua channels"; fi
+printf 'place{graph = "%s", devices = 4, mem_gib = 16, channels = "bus"}\n' "$G" >"$tmp/badch.lua"
+expect_bad "lua bad channels" "unknown channel model 'bus'" run "$tmp/badch.lua"
 printf 'place{graph = "%s", devices = 4, mem_gib = 16, speed = 1}\n' "$G" >"$tmp/bad.lua"
 expect_bad "lua unknown key" "bad.lua:1:.*speed" run "$tmp/bad.lua"
 expect_ok "bench place" "speed-up" bench place --repeat 1

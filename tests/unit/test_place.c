@@ -3,11 +3,15 @@
  *   spread, a fork-join kept on one device when transfers are dear, a
  *   diamond split when they are cheap); co-placement and a fusion that
  *   would make a cycle; every placement within every device's memory by a
- *   replay written here, apart from the placers' bookkeeping; malformed
- *   CSV named with file and line; GNMT: auto never slower than one device
- *   or the expert, and faster than m-ETF under tight memory; the graph of a
+ *   replay written here, apart from the placers' bookkeeping; the expert's
+ *   placement by TensorFlow's colocation rule and the nearest-pinned variant; malformed
+ *   CSV named with file and line; GNMT: the issue's acceptance (m-ETF and
+ *   m-SCT faster than one GPU, each placer's prediction within 5% of its
+ *   simulation, auto no slower than the rest, Baechi's figures met with
+ *   device channels); the graph of a
  *   catalog transformer: residual and Q/K/V branches, the workload's compute
  *   and weights, several units per layer, placed over devices within memory. */
+#include <math.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -31,11 +35,12 @@ static void node(opgraph *g, const char *name, double us, uint64_t out, int grou
 }
 
 /* The test's own replay: kept bytes (persistent, outputs read outside the
- * fused node or device or by no one, inputs received once per device)
- * plus the largest scratch per device. */
+ * fused node or device or by no one, each distinct tensor received once per
+ * device, at most the producer's output) plus the largest scratch per device. */
 static void replay(const opgraph *g, const int *fused, const int *dev, int ndev, double *gib)
 {
     double kept[PLACE_MAX_DEVICES] = {0}, peak[PLACE_MAX_DEVICES] = {0};
+    char *got = calloc((size_t)g->ntensors * PLACE_MAX_DEVICES + 1, 1);
     for (int v = 0; v < g->n; v++) {
         const opg_node *o = &g->nodes[v];
         int leaves = 1, any = 0, outside = 0;
@@ -46,8 +51,13 @@ static void replay(const opgraph *g, const int *fused, const int *dev, int ndev,
                 continue;
             any = 1;
             outside |= dev[ed->dst] != dev[v] || fused[ed->dst] != fused[v];
-            if (dev[ed->dst] != dev[v])
-                recv[dev[ed->dst]] += (double)ed->bytes;
+            for (int k = 0; dev[ed->dst] != dev[v] && k < ed->ntensors; k++) {
+                int t = g->edge_tensor[ed->tensor0 + k];
+                if (!got[t * PLACE_MAX_DEVICES + dev[ed->dst]]) {
+                    got[t * PLACE_MAX_DEVICES + dev[ed->dst]] = 1;
+                    recv[dev[ed->dst]] += (double)g->tensors[t].bytes;
+                }
+            }
         }
         leaves = !any || outside;
         kept[dev[v]] += (double)o->perm_bytes + (leaves ? (double)o->out_bytes : 0);
@@ -56,6 +66,7 @@ static void replay(const opgraph *g, const int *fused, const int *dev, int ndev,
         for (int d = 0; d < ndev; d++)
             kept[d] += recv[d] < (double)o->out_bytes ? recv[d] : (double)o->out_bytes;
     }
+    free(got);
     for (int d = 0; d < ndev; d++)
         gib[d] = (kept[d] + peak[d]) / GIB;
 }
@@ -67,6 +78,7 @@ static int within_memory(const opgraph *g, const placerun_input *in, const place
     int ok = 1;
     for (int d = 0; d < in->spec.ndev; d++) {
         ok &= gib[d] <= in->spec.mem_bytes[d] / GIB + 1e-12;
+        ok &= gib[d] == out->need_bytes[d] / GIB; /* the library's replay agrees */
         ok &= out->sim.peak_bytes[d] / GIB <= gib[d] + 1e-12; /* simulated within the model */
         if (!ok)
             printf("# device %d: replay %.6f GiB, simulated peak %.6f, limit %.6f\n", d, gib[d],
@@ -79,11 +91,13 @@ static int within_memory(const opgraph *g, const placerun_input *in, const place
  * operator to its consumer), transfers that cost their latency only. */
 static int coplace = 0, fuse = 1, evals = 500;
 static double bytes_per_us = 1e12;
+static place_channels channels = PLACE_CH_PAIR;
 
 static placerun_input input(const opgraph *g, int ndev, double mem_gib, place_algo a,
                             double latency_us)
 {
-    placerun_input in = {g, {ndev, {0}, latency_us, bytes_per_us}, a, coplace, fuse, NULL, evals};
+    placerun_input in = {g, {ndev, {0}, latency_us, bytes_per_us, channels}, a, coplace, fuse,
+                         NULL, evals};
     for (int d = 0; d < ndev; d++)
         in.spec.mem_bytes[d] = (uint64_t)(mem_gib * GIB);
     return in;
@@ -215,12 +229,63 @@ static void memory_limit_splits(void)
     opg_free(&g);
 }
 
+/* a (pinned to 2, group 0) -> b (group 0) -> c (no group) -> d (pinned to 1):
+ * TensorFlow's rule puts b with its group's pinned a, and c, in no pinned
+ * group, on device 0; the nearest-pinned variant puts c beside b (on 2, one
+ * edge away, found first in topological order). */
+static void expert_rules(void)
+{
+    opgraph g;
+    opg_init(&g);
+    node(&g, "a", 1, 8, 0);
+    node(&g, "b", 1, 8, 0);
+    node(&g, "c", 1, 8, -1);
+    node(&g, "d", 1, 8, 1);
+    g.nodes[0].expert_dev = 2;
+    g.nodes[3].expert_dev = 1;
+    for (int v = 0; v < 3; v++)
+        opg_add_edge(&g, v, v + 1, 8, 1);
+    CHECK(opg_finish(&g, NULL) == 0);
+    int dev[4];
+    cs_err err;
+    CHECK(place_expert(&g, 4, 0, dev, &err) == 0);
+    CHECK(dev[0] == 2 && dev[1] == 2 && dev[2] == 0 && dev[3] == 1);
+    CHECK(place_expert(&g, 4, 1, dev, &err) == 0);
+    CHECK(dev[0] == 2 && dev[1] == 2 && dev[2] == 2 && dev[3] == 1);
+    CHECK(place_expert(&g, 2, 0, dev, &err) != 0); /* pinned to 2 of devices 0 and 1 */
+    CHECK_STR_CONTAINS(err.msg, "pinned to device 2, but there are 2 devices");
+    opg_free(&g);
+}
+
 static const char *shared(void)
 {
     const char *s = getenv("CLUSTERSIM_SHARED");
     return s ? s : "../shared";
 }
 
+/* Simulated and predicted step of one placement (ms); -1 when it fails. */
+static double gnmt_step(const opgraph *g, double mem_gib, place_algo a, place_channels ch,
+                        double *predicted_ms)
+{
+    channels = ch;
+    placerun_input in = input(g, 4, mem_gib, a, 134);
+    channels = PLACE_CH_PAIR;
+    placerun_output out;
+    cs_err err;
+    double ms = -1;
+    if (placerun(&in, &out, &err) == 0 && within_memory(g, &in, &out))
+        ms = out.sim.step_us / 1e3;
+    if (predicted_ms)
+        *predicted_ms = out.res.est_step_us / 1e3;
+    placerun_free(&out);
+    return ms;
+}
+
+/* The issue's acceptance on GNMT, 4 devices of 16 GiB, 134 us + bytes / 5701
+ * per tensor: m-ETF and m-SCT faster than one GPU; auto no slower than the
+ * best of the others; each placer's prediction within 5% of its
+ * simulation; with Baechi's device channels, m-ETF and m-SCT no slower than
+ * Baechi's own placements (150.4 ms and about 154 ms, as the issue reports). */
 static void gnmt(void)
 {
     char dir[1024];
@@ -230,26 +295,45 @@ static void gnmt(void)
     CHECK(opgraph_read_dir(dir, &g, &err) == 0);
     CHECK_EQ_INT(g.n, 2494);
     CHECK_EQ_INT(g.m, 4150);
+    CHECK_EQ_INT(g.shared_tensors, 1);
     coplace = 1;
     bytes_per_us = 5701;
-    evals = 3000;
-    double lat = 134, single = step_of(&g, 4, 16, PLACE_SINGLE, lat);
-    double expert = step_of(&g, 4, 16, PLACE_EXPERT, lat), best = single < expert ? single : expert;
-    CHECK_REL(single, 116762, 1e-9); /* the sum of the compute times */
-    for (int a = 0; a <= PLACE_ROUNDROBIN; a++)
-        CHECK(step_of(&g, 4, 16, (place_algo)a, lat) > 0); /* each fits (replay inside) */
-    CHECK(step_of(&g, 4, 16, PLACE_AUTO, lat) <= best);
-    /* 2 GiB: one device is not enough; auto well ahead of m-ETF */
-    CHECK(step_of(&g, 4, 2, PLACE_SINGLE, lat) < 0);
-    double etf = step_of(&g, 4, 2, PLACE_ETF, lat), aut = step_of(&g, 4, 2, PLACE_AUTO, lat);
-    printf("# GNMT: single %.1f ms, expert %.1f ms; at 2 GiB m-ETF %.1f ms, auto %.1f ms\n",
-           single / 1e3, expert / 1e3, etf / 1e3, aut / 1e3);
-    CHECK(etf > 0 && aut > 0 && aut < 0.8 * etf && aut <= expert);
+    evals = 1000;
+    double step[PLACE_EXPERT_NEAREST + 1], pred[PLACE_EXPERT_NEAREST + 1];
+    for (int a = 0; a <= PLACE_EXPERT_NEAREST; a++) {
+        step[a] = gnmt_step(&g, 16, (place_algo)a, PLACE_CH_PAIR, &pred[a]);
+        CHECK(step[a] > 0); /* each fits (replay inside) */
+        printf("# GNMT 4 x 16 GiB, pair channels: %s %.2f ms (predicted %.2f)\n",
+               place_algo_name((place_algo)a), step[a], pred[a]);
+    }
+    CHECK_REL(step[PLACE_SINGLE], 116.762, 1e-9); /* the sum of the compute times */
+    CHECK(step[PLACE_ETF] < step[PLACE_SINGLE] && step[PLACE_SCT] < step[PLACE_SINGLE]);
+    static const place_algo others[] = {PLACE_SINGLE, PLACE_EXPERT, PLACE_TOPO, PLACE_ETF, PLACE_SCT};
+    for (int i = 0; i < 5; i++)
+        CHECK(step[PLACE_AUTO] <= step[others[i]]);
+    for (int a = PLACE_TOPO; a <= PLACE_SCT; a++)
+        if (a != PLACE_AUTO)
+            CHECK(fabs(pred[a] / step[a] - 1) < 0.05);
+    double dev_pred[3];
+    double etf_dev = gnmt_step(&g, 16, PLACE_ETF, PLACE_CH_DEVICE, &dev_pred[0]);
+    double sct_dev = gnmt_step(&g, 16, PLACE_SCT, PLACE_CH_DEVICE, &dev_pred[1]);
+    double topo_dev = gnmt_step(&g, 16, PLACE_TOPO, PLACE_CH_DEVICE, &dev_pred[2]);
+    printf("# GNMT 4 x 16 GiB, device channels: etf %.2f ms (predicted %.2f), sct %.2f (%.2f), "
+           "topo %.2f (%.2f)\n", etf_dev, dev_pred[0], sct_dev, dev_pred[1], topo_dev, dev_pred[2]);
+    CHECK(etf_dev > 0 && etf_dev <= 150.4 && sct_dev > 0 && sct_dev <= 154);
+    CHECK(fabs(dev_pred[0] / etf_dev - 1) < 0.05 && fabs(dev_pred[1] / sct_dev - 1) < 0.05 &&
+          fabs(dev_pred[2] / topo_dev - 1) < 0.05);
+    /* 2 GiB: one device is not enough; the placers and auto still fit */
+    CHECK(gnmt_step(&g, 2, PLACE_SINGLE, PLACE_CH_PAIR, NULL) < 0);
+    double etf = gnmt_step(&g, 2, PLACE_ETF, PLACE_CH_PAIR, NULL);
+    double aut = gnmt_step(&g, 2, PLACE_AUTO, PLACE_CH_PAIR, NULL);
+    CHECK(etf > 0 && aut > 0 && aut <= etf);
+    double lat = 134;
     /* m-SCT's LP (primal simplex from its warm start): at most one favourite
      * parent per node, as the LP's in-degree rows require */
     place_prep p;
     CHECK(place_prepare(&g, 1, 1, &p, NULL) == 0);
-    place_spec sp = {4, {0}, lat, bytes_per_us};
+    place_spec sp = {4, {0}, lat, bytes_per_us, PLACE_CH_PAIR};
     int *fav = malloc(sizeof *fav * (size_t)p.fused.n);
     int *parents = calloc((size_t)p.fused.n, sizeof *parents);
     CHECK(place_sct_favourites(&p.fused, &sp, fav, &err) == 0);
@@ -301,6 +385,20 @@ static void catalog_model(void)
     for (int i = g.in_start[att]; i < g.in_start[att + 1]; i++)
         CHECK_REL((double)g.edges[g.in_edge[i]].bytes, act, 1e-12); /* MHA: K, V as wide as Q */
     CHECK_EQ_INT(indeg(&g, find_node(&g, "layer0/norm1_grad")), 4); /* dq, dk, dv, saved */
+    /* tensors: norm1's one output read by q, k, v and its gradient; norm1's
+     * gradient sends one gradient (of its one input) to the layer input's */
+    int norm1 = find_node(&g, "layer0/norm1"), t0 = -1, same = 1;
+    for (int i = g.out_start[norm1]; i < g.out_start[norm1 + 1]; i++) {
+        const opg_edge *e = &g.edges[g.out_edge[i]];
+        t0 = t0 < 0 ? opg_edge_tensor(&g, e, 0) : t0;
+        same &= e->ntensors == 1 && opg_edge_tensor(&g, e, 0) == t0;
+    }
+    CHECK(same && g.tensors[t0].output == 0);
+    int qkv_grads = 0, att_grad = find_node(&g, "layer0/attention (fused)_grad");
+    for (int i = g.out_start[att_grad]; i < g.out_start[att_grad + 1]; i++)
+        qkv_grads += g.tensors[opg_edge_tensor(&g, &g.edges[g.out_edge[i]], 0)].output >= 1;
+    CHECK_EQ_INT(qkv_grads, 3); /* dq, dk, dv: three tensors, outputs 1, 2, 3 */
+    CHECK(g.ntensors < g.m);
     /* compute: the workload's operators per layer, forward and backward */
     layout_desc l;
     layout_init(&l, &m);
@@ -397,7 +495,8 @@ int main(void)
         {"diamond with cheap transfers splits (optimum 13 us)", cheap_transfers_split},
         {"co-placement, and fusion cut where it would make a cycle", fusion_avoids_cycles},
         {"memory limits split a chain; one device names its shortfall", memory_limit_splits},
-        {"GNMT: every placement fits; auto beats single/expert and m-ETF", gnmt},
+        {"expert: TensorFlow's colocation rule, and the nearest-pinned variant", expert_rules},
+        {"GNMT: all fit; m-ETF, m-SCT beat one GPU; predictions within 5%; auto best", gnmt},
         {"malformed CSV: file, line and cause", malformed_csv},
         {"llama2-7b graph: residual and Q/K/V branches, units per layer, spread", catalog_model},
     };
