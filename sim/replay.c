@@ -145,7 +145,8 @@ static int by_start(const void *a, const void *b)
 /* Merges spans in place into disjoint ones; returns how many. */
 static int merge(span *s, int n)
 {
-    qsort(s, (size_t)n, sizeof *s, by_start);
+    if (n > 1)
+        qsort(s, (size_t)n, sizeof *s, by_start);
     int m = 0;
     for (int i = 0; i < n; i++) {
         if (m > 0 && s[i].start <= s[m - 1].end) {

@@ -388,10 +388,10 @@ static int match_p2p(builder *b)
                 recvs[nr++] = e;
             }
         }
-    if (rc == 0) {
+    if (rc == 0 && ns > 0)
         qsort(sends, (size_t)ns, sizeof *sends, by_pair);
+    if (rc == 0 && nr > 0)
         qsort(recvs, (size_t)nr, sizeof *recvs, by_pair);
-    }
     int k = 0;
     for (; rc == 0 && k < ns && k < nr; k++) {
         int c = pair_cmp(&sends[k], &recvs[k]);
