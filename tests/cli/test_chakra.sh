@@ -91,10 +91,56 @@ conv=${CHAKRA_VENV:-}/bin/chakra_converter
 if [ -z "${CHAKRA_VENV:-}" ] || [ ! -x "$conv" ]; then
     why="mlc-chakra's converter is not installed"
     [ -n "${CHAKRA_VENV:-}" ] && [ -s "$CHAKRA_VENV.log" ] && why="$why: $(tail -1 "$CHAKRA_VENV.log")"
-    for name in "Chakra's Text converter" "Chakra's PyTorch converter"; do
+    for name in "Chakra's own reader decodes the exported traces" "Chakra's Text converter" \
+                "Chakra's PyTorch converter"; do
         tap_n=$((tap_n + 1)); echo "ok $tap_n - $name # SKIP $why"
     done
 else
+    # Chakra's own reader (protolib and et_def_pb2) on the exported traces, with the
+    # attribute kinds ASTRA-sim's feeder reads (et_feeder_node.cpp).
+    if "$CHAKRA_VENV/bin/python" - "$tmp/rt" >"$errf" 2>&1 <<'PY'
+import glob, json, sys
+from chakra.schema.protobuf.et_def_pb2 import (GlobalMetadata, Node, COMP_NODE, COMM_COLL_NODE,
+                                               COMM_SEND_NODE, COMM_RECV_NODE)
+from chakra.src.third_party.utils.protolib import openFileRd, decodeMessage
+groups = json.load(open(sys.argv[1] + "/comm_group.json"))
+kinds = {"is_cpu_op": "bool_val", "comm_type": "int64_val", "comm_size": "int64_val",
+         "comm_src": "int32_val", "comm_dst": "int32_val", "comm_tag": "int32_val", "pg_name": "string_val"}
+files = sorted(glob.glob(sys.argv[1] + "/iteration.*.et"))
+assert len(files) == 16, files
+for path in files:
+    rank = int(path.split(".")[-2])
+    f = openFileRd(path)
+    meta = GlobalMetadata()
+    assert decodeMessage(f, meta)
+    nodes = []
+    while True:
+        n = Node()
+        if not decodeMessage(f, n):
+            break
+        nodes.append(n)
+    ids = {n.id for n in nodes}
+    assert len(ids) == len(nodes), path
+    for n in nodes:
+        attrs = {a.name: a for a in n.attr}
+        for name, kind in kinds.items():
+            assert name not in attrs or attrs[name].WhichOneof("value") == kind, (path, n.id, name)
+        assert attrs["is_cpu_op"].bool_val is False, (path, n.id)
+        assert all(d in ids for d in n.data_deps), (path, n.id)
+        if n.type == COMP_NODE:
+            assert n.duration_micros > 0 or attrs["duration_ps"].uint64_val < 500000, (path, n.id)
+        elif n.type == COMM_COLL_NODE:
+            assert rank in groups[attrs["pg_name"].string_val], (path, n.id)
+            assert attrs["comm_size"].int64_val > 0, (path, n.id)
+        else:
+            assert n.type in (COMM_SEND_NODE, COMM_RECV_NODE), (path, n.id, n.type)
+            end = "comm_src" if n.type == COMM_SEND_NODE else "comm_dst"
+            assert attrs[end].int32_val == rank, (path, n.id)
+print(len(files), "files")
+PY
+    then ok "Chakra's own reader decodes the exported traces, attributes as ASTRA-sim reads them"
+    else not_ok "Chakra's own reader decodes the exported traces, attributes as ASTRA-sim reads them"; fi
+
     # ASTRA-sim's text workload: data parallel, two layers, times in microseconds.
     cat >"$tmp/dp.txt" <<'EOF'
 DATA
