@@ -92,12 +92,13 @@ static topo *h100(int nodes)
 }
 
 /* Replays dir on `nodes` DGX H100 nodes with `gpus` GPUs. */
-static int replay_dir(const char *dir, int nodes, int gpus, replay_result *r, cs_err *err)
+static int replay_priced(const char *dir, int nodes, int gpus, int price, replay_result *r,
+                         cs_err *err)
 {
     topo *t = h100(nodes);
     opcost_eff eff;
     opcost_eff_default(&eff);
-    replay_input in = {t, gpus, estimate_device(t), &eff, 0};
+    replay_input in = {t, gpus, estimate_device(t), &eff, price};
     replay_traces tr;
     memset(r, 0, sizeof *r);
     int rc = replay_load(dir, &tr, err);
@@ -106,6 +107,11 @@ static int replay_dir(const char *dir, int nodes, int gpus, replay_result *r, cs
     replay_traces_free(&tr);
     topo_free(t);
     return rc;
+}
+
+static int replay_dir(const char *dir, int nodes, int gpus, replay_result *r, cs_err *err)
+{
+    return replay_priced(dir, nodes, gpus, 0, r, err);
 }
 
 /* The time of one collective alone on GPUs 0 .. n-1 (+ first), as replay prices it. */
@@ -263,6 +269,36 @@ static void involved_dim_is_the_node(void)
     remove_dir(dir);
 }
 
+/* A recorded 100 us kernel with num_ops: as recorded, or priced on this GPU. */
+static void price_compute(void)
+{
+    char *dir = scratch();
+    chakra_trace t;
+    chakra_init(&t, CHAKRA_VERSION, CHAKRA_SCHEMA);
+    chakra_node *n = comp(&t, 0, 100, 1);
+    n->num_ops = 2e12, n->tensor_size = 1 << 20;
+    n->has |= CHAKRA_HAS_NUM_OPS | CHAKRA_HAS_TENSOR_SIZE;
+    write_rank(dir, 0, &t);
+    chakra_free(&t);
+    topo *tp = h100(1);
+    opcost_eff eff;
+    opcost_eff_default(&eff);
+    double priced_s = opcost_roofline_s(estimate_device(tp), &eff, MODEL_BF16, 2e12, 1 << 20);
+    topo_free(tp);
+    replay_result r;
+    cs_err err;
+    CHECK(replay_priced(dir, 1, 1, 0, &r, &err) == 0);
+    CHECK_REL(r.iteration_s, 100e-6, 1e-12);
+    CHECK_EQ_INT(r.priced, 0);
+    replay_result_free(&r);
+    CHECK(replay_priced(dir, 1, 1, 1, &r, &err) == 0);
+    CHECK_REL(r.iteration_s, priced_s, 1e-9);
+    CHECK(priced_s > 1e-3); /* 2 TFLOP at 0.821 x 989 TFLOP/s: about 2.5 ms, not the 100 us */
+    CHECK_EQ_INT(r.priced, 1);
+    replay_result_free(&r);
+    remove_dir(dir);
+}
+
 static int export_to(const estimate_input *in, const char *dir, cs_err *err)
 {
     report_set *files = report_new(dir);
@@ -334,7 +370,13 @@ static void cycle(chakra_trace *t) { chakra_add_dep(&t->nodes[0], 1); }
 static void duplicate(chakra_trace *t) { t->nodes[0].id = 1; }
 static void lone_send(chakra_trace *t) { p2p(t, 2, CHAKRA_SEND, 0, 1, 0, 10); }
 static void lone_coll(chakra_trace *t) { coll(t, 2, CHAKRA_ALL_REDUCE, 10, NULL); }
-static void gather(chakra_trace *t)
+static void gather(chakra_trace *t) { coll(t, 2, CHAKRA_GATHER, 10, "solo"); }
+static void no_comm_dst(chakra_trace *t)
+{
+    chakra_node *n = p2p(t, 2, CHAKRA_SEND, 0, 1, 0, 10);
+    n->has &= ~(unsigned)CHAKRA_HAS_COMM_DST;
+}
+static void old_version(chakra_trace *t)
 {
     free(t->version);
     t->version = strdup("0.0.1");
@@ -348,7 +390,9 @@ static void bad_nodes(void)
     bad_case(duplicate, "t.0.et: node 1", "duplicate node id");
     bad_case(lone_send, "t.0.et: node 2", "no matching COMM_RECV_NODE");
     bad_case(lone_coll, "t.0.et: node 2", "no partner in");
-    bad_case(gather, "t.0.et", "version '0.0.1'");
+    bad_case(old_version, "t.0.et", "version '0.0.1'");
+    bad_case(gather, "t.0.et: node 2", "collective GATHER (comm_type 3) is not modelled");
+    bad_case(no_comm_dst, "t.0.et: node 2", "COMM_SEND_NODE without comm_dst");
 }
 
 static void truncated_and_missing_files(void)
@@ -385,6 +429,7 @@ static void truncated_and_missing_files(void)
 TAP_MAIN({"a written trace reads back with every field", fields_round_trip},
          {"every node type replays to its hand-computed time", every_node_type},
          {"involved_dim [true, false] is the GPUs of a node", involved_dim_is_the_node},
+         {"--price-compute prices num_ops instead of the recorded time", price_compute},
          {"the exported iteration replays to the simulated time", exported_iteration_replays},
          {"bad nodes name file, node id and problem", bad_nodes},
          {"truncated, foreign and missing files are reported", truncated_and_missing_files})
