@@ -8,7 +8,13 @@ set -euo pipefail
 cd "$(dirname "$0")"
 
 packages=(gcc g++ pkg-config meson ninja-build python3 liblua5.4-dev libgsl-dev libhwloc-dev libcsv-dev libglpk-dev
-          librsvg2-bin)  # rsvg-convert: the tests render every SVG the scenarios write
+          librsvg2-bin   # rsvg-convert: the tests render every SVG the scenarios write
+          libprotobuf-c-dev protobuf-c-compiler python3-pip python3-venv)  # Chakra traces (traces/chakra*)
+
+# Chakra's schema comes from the mlc-chakra wheel on PyPI at build time (it is
+# not copied into the tree); meson reads .cache/chakra/et_def.proto.
+chakra_version=1.0.0
+chakra_cache=.cache/chakra
 
 install_missing() {
     local missing=()
@@ -21,6 +27,39 @@ install_missing() {
     [ "$(id -u)" -eq 0 ] || sudo="sudo"
     $sudo apt-get update -qq
     DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
+}
+
+# fetch_chakra_proto: the wheel into the cache, et_def.proto out of it.
+fetch_chakra_proto() {
+    [ -f "$chakra_cache/et_def.proto" ] && return 0
+    mkdir -p "$chakra_cache/wheel"
+    echo "setup: fetching mlc-chakra $chakra_version (Chakra's et_def.proto) from PyPI"
+    python3 -m pip download -q --no-deps --only-binary=:all: -d "$chakra_cache/wheel" \
+        "mlc-chakra==$chakra_version" ||
+        { echo "setup: pip download mlc-chakra==$chakra_version failed" >&2; exit 1; }
+    python3 - "$chakra_cache" <<'PY'
+import glob, sys, zipfile
+cache = sys.argv[1]
+wheel = glob.glob(cache + '/wheel/mlc_chakra-*.whl')[0]
+with zipfile.ZipFile(wheel) as z, open(cache + '/et_def.proto', 'wb') as out:
+    out.write(z.read('chakra/schema/protobuf/et_def.proto'))
+PY
+}
+
+# chakra_tools: Chakra's own converter for the tests (tests/cli/test_chakra.sh),
+# in a virtual environment: the wheel and protobuf, the only package its
+# converters import (the wheel's other requirements serve its visualizers and
+# trace linker).  A failure is written down; the test then skips and says why.
+chakra_tools() {
+    local venv=$chakra_cache/venv
+    [ -x "$venv/bin/chakra_converter" ] && return 0
+    rm -rf "$venv"
+    if ! { python3 -m venv "$venv" &&
+           "$venv/bin/pip" install -q --no-deps "$chakra_cache"/wheel/mlc_chakra-*.whl &&
+           "$venv/bin/pip" install -q protobuf; } >"$chakra_cache/venv.log" 2>&1; then
+        echo "setup: Chakra's converter did not install (see $chakra_cache/venv.log); its test will skip" >&2
+        rm -rf "$venv"
+    fi
 }
 
 # build DIR [meson options...]: configures once, then rebuilds what changed.
@@ -39,6 +78,7 @@ build() {
 }
 
 quickstart() {
+    fetch_chakra_proto
     build build
     echo "== clustersim system dgx-h100 --nodes 4"
     ./build/clustersim system dgx-h100 --nodes 4
@@ -63,6 +103,8 @@ quickstart() {
 }
 
 run_tests() {
+    fetch_chakra_proto
+    chakra_tools
     build build
     build build-asan -Db_sanitize=address,undefined -Db_lundef=false -Dbuildtype=debug
     local status=0

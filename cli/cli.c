@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "report.h"
 #include "units.h"
 
 int cli_bad_input(const char *cmd, const char *fmt, ...)
@@ -29,6 +30,14 @@ int cli_bad_option(const char *cmd, int argc, char **argv)
     const char *arg = (optind - 1 >= 0 && optind - 1 < argc) ? argv[optind - 1] : "?";
     return cli_bad_input(cmd, "bad or incomplete option '%s'; see 'clustersim %s --help'", arg,
                          cmd);
+}
+
+int cli_parse_all(const char *cmd, const char *opt, const char *text, int *out)
+{
+    if (strcmp(text, "all") != 0)
+        return cli_bad_input(cmd, "%s: '%s' is not 'all'", opt, text);
+    *out = 1;
+    return CLI_OK;
 }
 
 int cli_parse_format(const char *cmd, const char *text, cli_format *out)
@@ -165,4 +174,16 @@ int cli_check_out_path(const char *cmd, const char *opt, const char *path)
     if (*dir && stat(dir, &st) == 0 && !S_ISDIR(st.st_mode))
         return cli_bad_input(cmd, "%s: '%s' is a file, not a folder", opt, dir);
     return CLI_OK;
+}
+
+int cli_finish_files(report_set *files, int rc, cs_err *err)
+{
+    if (rc == 0)
+        rc = report_commit(files, err);
+    for (int i = 0; rc == 0 && i < report_count(files); i++)
+        fprintf(stderr, "wrote %s\n", report_path(files, i));
+    if (rc != 0)
+        report_abort(files);
+    report_free(files);
+    return rc;
 }

@@ -26,6 +26,8 @@ int cli_bad_err(const char *cmd, const cs_err *err);
 int cli_bad_option(const char *cmd, int argc, char **argv);
 
 int cli_parse_format(const char *cmd, const char *text, cli_format *out);
+/* An option whose one value is 'all' (--stages all, --ranks all): sets *out. */
+int cli_parse_all(const char *cmd, const char *opt, const char *text, int *out);
 int cli_parse_int(const char *cmd, const char *opt, const char *text, long min, long max,
                   long *out);
 int cli_parse_size(const char *cmd, const char *opt, const char *text, uint64_t *out);
@@ -67,6 +69,11 @@ int cli_build_job(const char *cmd, const char *name, long gpus, long nodes, sys_
  * asked for): it names a file, and its folder is not a file. */
 int cli_check_out_path(const char *cmd, const char *opt, const char *path);
 
+/* Ends a run's staged files: on rc 0 commits them and says on stderr what
+ * was written, else removes them; frees the set.  Returns the status. */
+struct report_set;
+int cli_finish_files(struct report_set *files, int rc, cs_err *err);
+
 /* Peak resident memory of this process in bytes (getrusage). */
 double cli_peak_rss_bytes(void);
 double cli_wall_s(void);
@@ -89,6 +96,7 @@ int cmd_bench_search(int argc, char **argv); /* `bench search` */
 int cmd_bench_faults(int argc, char **argv); /* `bench faults` */
 int cmd_calibrate(int argc, char **argv);
 int cmd_topology(int argc, char **argv);
+int cmd_replay(int argc, char **argv);
 int cmd_validate_kernels(int argc, char **argv); /* `validate kernels` */
 
 #endif

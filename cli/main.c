@@ -18,6 +18,7 @@ static const struct {
     {"search", cmd_search, "every valid layout of a model on a cluster, ranked"},
     {"place", cmd_place, "place an operator graph on memory-limited devices (m-TOPO, m-ETF, m-SCT, auto) and simulate it"},
     {"faults", cmd_faults, "goodput of a long job under failures and a checkpoint policy"},
+    {"replay", cmd_replay, "per-rank Chakra execution traces simulated on a system"},
     {"stragglers", cmd_stragglers, "iterations with slow GPUs or links, every rank simulated"},
     {"calibrate", cmd_calibrate, "fit the device model to kernel measurements (kernels/), held-out errors"},
     {"topology", cmd_topology, "this machine's NUMA nodes, cores, GPUs, NICs and PCIe tree (hwloc)"},

@@ -451,6 +451,10 @@ int coll_plan_build(topo *t, coll_op op, coll_algo algo, const int32_t *gpus, in
     out->op = op;
     out->algo = algo;
     out->nranks = n;
+    out->gpus = malloc(sizeof *out->gpus * (size_t)(n > 0 ? n : 1));
+    if (!out->gpus)
+        abort();
+    memcpy(out->gpus, gpus, sizeof *out->gpus * (size_t)n);
     out->nnodes = lay.nnodes;
     out->channels = channels_of(t, &lay);
     out->launch_ps = params->launch_ps;
@@ -484,6 +488,7 @@ void coll_plan_free(coll_plan *plan)
         free(plan->phases[p].coflows);
         free(plan->phases[p].idle_rate);
     }
+    free(plan->gpus);
     memset(plan, 0, sizeof *plan);
 }
 

@@ -73,6 +73,7 @@ typedef struct coll_plan {
     coll_op op;
     coll_algo algo;          /* never AUTO */
     int nranks, nnodes, channels;
+    int32_t *gpus;           /* the group, in the order given (nranks entries) */
     int nphases;
     coll_phase phases[COLL_MAX_PHASES];
     uint64_t launch_ps;

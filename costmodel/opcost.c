@@ -71,3 +71,10 @@ double opcost_membound_s(const dev_type *dev, const opcost_eff *e, double bytes)
         return calib_bw_s(&e->profile->membound, bytes);
     return mem_s(dev, e, bytes) + e->kernel_gap_s;
 }
+
+double opcost_roofline_s(const dev_type *dev, const opcost_eff *e, model_dtype dtype,
+                         double flops, double bytes)
+{
+    double compute = flops / (opcost_peak_flops(dev, dtype) * e->gemm_eff);
+    return fmax(compute, mem_s(dev, e, bytes)) + e->kernel_gap_s;
+}

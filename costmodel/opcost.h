@@ -72,4 +72,11 @@ double opcost_attention_s(const dev_type *dev, const opcost_eff *e, model_dtype 
 /* Seconds for a streaming kernel that reads and writes `bytes` in all. */
 double opcost_membound_s(const dev_type *dev, const opcost_eff *e, double bytes);
 
+/* Seconds for an operator known only by its FLOPs and the bytes it moves
+ * (a Chakra node's num_ops and tensor_size): the larger of the FLOPs at
+ * peak * gemm_eff and the bytes at hbm_bw * mem_eff, plus kernel_gap_s.
+ * Without its shape, tiles and waves cannot be counted. */
+double opcost_roofline_s(const dev_type *dev, const opcost_eff *e, model_dtype dtype,
+                         double flops, double bytes);
+
 #endif

@@ -150,3 +150,15 @@ void lua_api_init(lua_State *L, report_set *reports)
     lua_setfield(L, -2, "__gc");
     lua_pop(L, 1);
 }
+
+void lua_api_set_number(lua_State *L, const char *key, double v)
+{
+    lua_pushnumber(L, v);
+    lua_setfield(L, -2, key);
+}
+
+void lua_api_set_int(lua_State *L, const char *key, lua_Integer v)
+{
+    lua_pushinteger(L, v);
+    lua_setfield(L, -2, key);
+}

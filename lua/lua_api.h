@@ -27,6 +27,10 @@
  * timeline userdata gets its metatable. */
 void lua_api_init(lua_State *L, report_set *reports);
 
+/* Sets field key of the table on top of the stack. */
+void lua_api_set_number(lua_State *L, const char *key, double v);
+void lua_api_set_int(lua_State *L, const char *key, lua_Integer v);
+
 /* Raises "what: err's message" (does not return). */
 void lua_api_fail(lua_State *L, const char *what, const cs_err *err);
 

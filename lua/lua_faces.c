@@ -9,6 +9,7 @@
 #include "lua_place.h"
 #include "lua_report.h"
 #include "lua_search.h"
+#include "lua_replay.h"
 #include "lua_stragglers.h"
 
 void lua_faces_open(lua_State *L, report_set *reports)
@@ -22,4 +23,5 @@ void lua_faces_open(lua_State *L, report_set *reports)
     lua_goodput_open(L);
     lua_place_open(L);
     lua_stragglers_open(L);
+    lua_replay_open(L);
 }

@@ -70,17 +70,8 @@ static straggler *read_slow(lua_State *L, int *n)
     return list;
 }
 
-static void set(lua_State *L, const char *key, double v)
-{
-    lua_pushnumber(L, v);
-    lua_setfield(L, -2, key);
-}
-
-static void set_int(lua_State *L, const char *key, lua_Integer v)
-{
-    lua_pushinteger(L, v);
-    lua_setfield(L, -2, key);
-}
+#define set lua_api_set_number
+#define set_int lua_api_set_int
 
 static void set_place(lua_State *L, const layout_desc *l, int gpu)
 {

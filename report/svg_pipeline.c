@@ -60,6 +60,7 @@ static const rgb backward_dark = {217, 72, 1}, backward_light = {253, 174, 107};
 static const char *const kind_color[TL_KINDS] = {
     [TL_RECOMPUTE] = "#41ab5d", [TL_TP_COMM] = "#969696",    [TL_DP_COMM] = "#41b6c4",
     [TL_OPTIMIZER] = "#8856a7", [TL_PARAM_GATHER] = "#a6761d", [TL_P2P] = "#e7298a",
+    [TL_COMPUTE] = "#3182bd",   [TL_COLLECTIVE] = "#31a354",  [TL_MEMORY_OP] = "#756bb1",
 };
 
 static rgb chunk_rgb(tl_kind kind, int chunk, int vpp)

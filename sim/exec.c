@@ -389,3 +389,21 @@ const char *exec_stream_label(const exec_graph *g, int s)
 int exec_stream_count(const exec_graph *g) { return g->nstreams; }
 uint64_t exec_task_start_ps(const exec_graph *g, int id) { return g->tasks[id].start_ps; }
 uint64_t exec_task_end_ps(const exec_graph *g, int id) { return g->tasks[id].end_ps; }
+
+/* What a task was built from, for writers that turn the graph into another
+ * format (sim/chakra_export). */
+uint64_t exec_task_duration_ps(const exec_graph *g, int id) { return g->tasks[id].duration_ps; }
+const coll_plan *exec_task_plan(const exec_graph *g, int id) { return g->tasks[id].plan; }
+uint64_t exec_task_size_bytes(const exec_graph *g, int id) { return g->tasks[id].size_bytes; }
+void exec_task_transfer(const exec_graph *g, int id, int *src_gpu, int *dst_gpu, double *bytes)
+{
+    *src_gpu = g->tasks[id].src_gpu;
+    *dst_gpu = g->tasks[id].dst_gpu;
+    *bytes = g->tasks[id].bytes;
+}
+int exec_dep_count(const exec_graph *g) { return g->ndeps; }
+void exec_dep_at(const exec_graph *g, int i, int *before, int *after)
+{
+    *before = g->deps[i][0];
+    *after = g->deps[i][1];
+}

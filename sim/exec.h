@@ -62,4 +62,14 @@ int exec_stream_count(const exec_graph *g);
 uint64_t exec_task_start_ps(const exec_graph *g, int task);
 uint64_t exec_task_end_ps(const exec_graph *g, int task);
 
+/* What a task was built from: a compute's or delay's duration, a
+ * collective's plan (NULL otherwise) and size, a transfer's ends and bytes;
+ * and the dependencies in the order they were added. */
+uint64_t exec_task_duration_ps(const exec_graph *g, int task);
+const coll_plan *exec_task_plan(const exec_graph *g, int task);
+uint64_t exec_task_size_bytes(const exec_graph *g, int task);
+void exec_task_transfer(const exec_graph *g, int task, int *src_gpu, int *dst_gpu, double *bytes);
+int exec_dep_count(const exec_graph *g);
+void exec_dep_at(const exec_graph *g, int i, int *before, int *after);
+
 #endif

@@ -322,6 +322,16 @@ static void emit_transfers(builder *b)
                 }
 }
 
+/* Every stage's units and tail, then the transfers between stages. */
+static void emit_all(builder *b)
+{
+    schedule_unit *order = cs_xrealloc(NULL, sizeof *order * (size_t)schedule_units(b->l));
+    for (int s = 0; s < b->l->pp; s++)
+        emit_stage(b, s, order);
+    free(order);
+    emit_transfers(b);
+}
+
 /* ---- set-up and tear-down ---------------------------------------------------- */
 
 static void chunk_costs(builder *b)
@@ -605,11 +615,7 @@ static int simulate(const estimate_input *in, trainsim_mode mode, const trainsim
     b.gpu_factor = slow ? slow->gpu_factor : NULL;
     exec_result res = {0};
     if (rc == 0) {
-        schedule_unit *order = cs_xrealloc(NULL, sizeof *order * (size_t)schedule_units(b.l));
-        for (int s = 0; s < b.l->pp; s++)
-            emit_stage(&b, s, order);
-        free(order);
-        emit_transfers(&b);
+        emit_all(&b);
         CS_GROW(b.info, b.capinfo, exec_task_count(b.g));
         rc = exec_run(b.g, in->topology, &res, err);
     }
@@ -647,4 +653,20 @@ int trainsim_record(const estimate_input *in, trainsim_mode mode, estimate_resul
 {
     memset(tl, 0, sizeof *tl);
     return simulate(in, mode, NULL, out, tl, stats, err);
+}
+
+int trainsim_lowered(const estimate_input *in, trainsim_graph_fn fn, void *ctx, cs_err *err)
+{
+    estimate_result r;
+    if (estimate_begin(in, &r, err) != 0)
+        return -1;
+    estimate_result_free(&r);
+    builder b;
+    int rc = builder_init(&b, in, TRAINSIM_ALL_RANKS, err);
+    if (rc == 0) {
+        emit_all(&b);
+        rc = fn(b.g, ctx, err);
+    }
+    builder_free(&b);
+    return rc;
 }

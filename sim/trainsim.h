@@ -63,4 +63,10 @@ typedef struct trainsim_slow {
 int trainsim_run_slow(const estimate_input *in, const trainsim_slow *slow, estimate_result *out,
                       cs_err *err);
 
+/* Lowers one iteration with every rank (as TRAINSIM_ALL_RANKS) and hands
+ * the task graph, before it runs, to fn; the graph and the plans its
+ * collectives point to live until fn returns.  Returns fn's status. */
+typedef int (*trainsim_graph_fn)(const exec_graph *g, void *ctx, cs_err *err);
+int trainsim_lowered(const estimate_input *in, trainsim_graph_fn fn, void *ctx, cs_err *err);
+
 #endif

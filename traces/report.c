@@ -107,6 +107,19 @@ FILE *report_begin(report_set *r, const char *name, cs_err *err)
     return s.f;
 }
 
+int report_end(report_set *r, FILE *f, cs_err *err)
+{
+    for (int i = 0; i < r->n; i++) {
+        staged *s = &r->files[i];
+        if (s->f != f)
+            continue;
+        int bad = fflush(s->f) != 0 || ferror(s->f);
+        close_staged(s);
+        return bad ? cs_fail(err, "writing '%s' failed", s->final) : 0;
+    }
+    return 0;
+}
+
 int report_commit(report_set *r, cs_err *err)
 {
     for (int i = 0; i < r->n; i++) {

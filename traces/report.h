@@ -26,6 +26,10 @@ report_set *report_for_path(const char *path, const char **name);
  * Writing the same name twice replaces the first. */
 FILE *report_begin(report_set *r, const char *name, cs_err *err);
 
+/* Closes one staged file early (it stays staged): for runs that write more
+ * files than may be open at once.  Returns 0, or -1 with err. */
+int report_end(report_set *r, FILE *f, cs_err *err);
+
 /* Renames every staged file to its name.  Returns 0, or -1 with err. */
 int report_commit(report_set *r, cs_err *err);
 

@@ -165,6 +165,6 @@ const char *timeline_kind_name(tl_kind kind)
 {
     static const char *const names[TL_KINDS] = {
         "forward", "backward", "recompute", "tp comm", "dp comm", "optimizer", "param all-gather",
-        "p2p"};
+        "p2p", "compute", "collective", "memory"};
     return kind >= 0 && kind < TL_KINDS ? names[kind] : "?";
 }

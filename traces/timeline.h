@@ -30,6 +30,9 @@ typedef enum tl_kind {
     TL_OPTIMIZER,
     TL_PARAM_GATHER, /* zero 1's parameter all-gather */
     TL_P2P,          /* pipeline send of activations or gradients */
+    TL_COMPUTE,      /* a replayed trace's operator (sim/replay) */
+    TL_COLLECTIVE,   /* a replayed trace's collective */
+    TL_MEMORY_OP,    /* a replayed trace's memory load or store */
     TL_KINDS
 } tl_kind;
 
