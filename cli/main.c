@@ -1,8 +1,11 @@
 /* main: the clustersim command; dispatches to the subcommands. */
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
+#include "par_mpi.h"
+#include "parmap.h"
 
 static const struct {
     const char *name;
@@ -37,7 +40,7 @@ static void usage(FILE *out)
                  "1 internal failure.\n");
 }
 
-int main(int argc, char **argv)
+static int dispatch(int argc, char **argv)
 {
     if (argc < 2) {
         usage(stderr);
@@ -60,4 +63,14 @@ int main(int argc, char **argv)
         fprintf(stderr, " %s", commands[i].name);
     fprintf(stderr, " (see clustersim --help)\n");
     return CLI_BAD_INPUT;
+}
+
+int main(int argc, char **argv)
+{
+    if (par_mpi_start(&argc, &argv) != 0)
+        return CLI_BAD_INPUT;
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    if (parmap_size() == 1) /* one process: its runs over every core; under MPI: one per rank */
+        parmap_set_default_threads(cores > 0 ? (int)cores : 1);
+    return par_mpi_finish(dispatch(argc, argv));
 }
