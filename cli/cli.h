@@ -80,6 +80,7 @@ int cmd_model(int argc, char **argv);
 int cmd_estimate(int argc, char **argv);
 int cmd_validate(int argc, char **argv);
 int cmd_run(int argc, char **argv);
+int cmd_sweep(int argc, char **argv);
 int cmd_search(int argc, char **argv);
 int cmd_faults(int argc, char **argv);
 int cmd_stragglers(int argc, char **argv);

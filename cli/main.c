@@ -18,6 +18,7 @@ static const struct {
     {"estimate", cmd_estimate, "one layout's iteration time, MFU, memory and per-stage breakdown"},
     {"validate", cmd_validate, "published training figures (Megatron-LM) against the simulator, row by row"},
     {"run", cmd_run, "run a Lua scenario (sandboxed) and write its reports"},
+    {"sweep", cmd_sweep, "many estimate/search/goodput/stragglers/place points into one CSV (threads or MPI)"},
     {"search", cmd_search, "every valid layout of a model on a cluster, ranked"},
     {"place", cmd_place, "place an operator graph on memory-limited devices (m-TOPO, m-ETF, m-SCT, auto) and simulate it"},
     {"faults", cmd_faults, "goodput of a long job under failures and a checkpoint policy"},

@@ -16,6 +16,11 @@ static _Thread_local int depth; /* items of maps this thread is inside */
 void parmap_set_backend(const parmap_backend *b) { backend = b; }
 int parmap_rank(void) { return backend ? backend->rank : 0; }
 int parmap_size(void) { return backend ? backend->size : 1; }
+void parmap_share(void *buf, size_t bytes)
+{
+    if (backend && backend->size > 1 && depth == 0)
+        backend->share(buf, bytes);
+}
 int parmap_nested(void) { return depth > 0; }
 void parmap_set_default_threads(int threads) { default_threads = threads > 0 ? threads : 1; }
 int parmap_default_threads(void) { return default_threads; }

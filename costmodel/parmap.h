@@ -46,6 +46,7 @@ void parmap_run(const parmap_job *job, void *outs);
 /* A backend that divides the items over processes. */
 typedef struct parmap_backend {
     void (*run)(const parmap_job *job, void *outs);
+    void (*share)(void *buf, size_t bytes); /* rank 0's bytes to every rank */
     int rank, size;
 } parmap_backend;
 
@@ -54,6 +55,9 @@ void parmap_set_backend(const parmap_backend *b);
 /* This process's rank and the number of ranks (0 and 1 without a backend). */
 int parmap_rank(void);
 int parmap_size(void);
+/* Every rank receives rank 0's buf (something only rank 0 may read, such as
+ * a file it is about to write); nothing without a backend. */
+void parmap_share(void *buf, size_t bytes);
 /* 1 while this thread runs an item of a map. */
 int parmap_nested(void);
 

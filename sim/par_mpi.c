@@ -299,6 +299,7 @@ int par_mpi_start(int *argc, char ***argv)
     nranks = mpi_backend.size;
     snprintf(fatal_head, sizeof fatal_head, "clustersim: rank %d died on ", mpi_backend.rank);
     mpi_backend.run = mpi_run;
+    mpi_backend.share = broadcast;
     parmap_set_backend(&mpi_backend);
     static const int fatal[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT};
     for (size_t i = 0; i < sizeof fatal / sizeof fatal[0]; i++)
