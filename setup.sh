@@ -8,7 +8,8 @@ set -euo pipefail
 cd "$(dirname "$0")"
 
 packages=(gcc g++ pkg-config meson ninja-build python3 liblua5.4-dev libgsl-dev libhwloc-dev libcsv-dev libglpk-dev
-          librsvg2-bin)  # rsvg-convert: the tests render every SVG the scenarios write
+          librsvg2-bin   # rsvg-convert: the tests render every SVG the scenarios write
+          libopenmpi-dev openmpi-bin)  # MPI: sweeps, searches and Monte Carlo runs over ranks (tests: mpi)
 
 install_missing() {
     local missing=()

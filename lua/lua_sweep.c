@@ -144,6 +144,8 @@ static void put_table(lua_State *L, int idx, sbuf *b, int exact, int depth)
         sb_printf(b, ",");
     }
     for (int k = 0; k < n; k++) {
+        if (exact && depth == 0 && keys[k][0] == '_')
+            continue; /* a label: a column of the CSV, not an argument of the face */
         sb_printf(b, exact ? "[" : "%s", exact ? "" : keys[k]);
         if (exact)
             put_string(b, keys[k], strlen(keys[k]), 1), sb_printf(b, "]");

@@ -5,7 +5,8 @@
  *
  * The points are a list, or the product of lists of tables (each point
  * merges one table from every list, the first list varying slowest), over
- * a base table.  Every point runs in its own Lua state holding only the
+ * a base table.  Arguments whose names start with '_' are labels: columns
+ * of the CSV, not passed to the face.  Every point runs in its own Lua state holding only the
  * faces: the point's table is copied into it as Lua source, so threads and
  * ranks never share a state, and a point's result depends on its own
  * arguments alone.  A point that raises an error gets a row with
