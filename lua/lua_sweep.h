@@ -19,12 +19,7 @@
 
 #include <lua.h>
 
-#include "report.h"
-
-/* Makes a state with the faces only, for one point; *reports receives the
- * set its faces stage files into (never committed: a point's files are not
- * kept); NULL when out of memory. */
-typedef lua_State *(*lua_sweep_state_fn)(report_set **reports);
+#include "lua_sweep_rows.h" /* lua_sweep_state_fn */
 
 typedef struct lua_sweep_opts {
     const char *out_dir;   /* where the CSV goes (default "out") */

@@ -7,8 +7,13 @@
 #include <lua.h>
 
 #include "cs_error.h"
-#include "lua_sweep.h"
+#include "report.h"
 #include "sweep_csv.h"
+
+/* Makes a state with the faces only, for one point; *reports receives the
+ * set its faces stage files into (never committed: a point's files are not
+ * kept); NULL when out of memory. */
+typedef lua_State *(*lua_sweep_state_fn)(report_set **reports);
 
 #define SWEEP_BLOCK 256            /* points per map: results of a block in memory at once */
 #define SWEEP_RESULT_BYTES 8192    /* one point's result fields; the rest is dropped */
