@@ -5,6 +5,7 @@
 # The same sweeps over MPI ranks are in test_mpi.sh.
 set -u
 source "$(dirname "$0")/lib.sh" "$1"
+scen_dir="$(cd "$(dirname "$0")/../../scenarios" && pwd)"
 cd "$tmp" || exit 1
 
 cat >small.lua <<'LUA'
@@ -63,6 +64,16 @@ kept=$(wc -l <out/slow.csv)
 if [ "$kept" -ge 3 ] && [ "$kept" -lt 11 ] && sweep --resume --threads 2 slow.lua && cmp -s out/slow.csv slow_full.csv; then
     ok "killed after $((kept - 1)) of 10 points, resumed: the same CSV"
 else not_ok "kill and resume ($kept lines kept)"; fi
+
+# the shipped sweep, small: 12 points, 5 runs each
+if sweep --out l3 "$scen_dir/sweep_llama3.lua" 5 && grep -q "12 points (0 resumed, 0 failed)" "$out" &&
+    [ "$(wc -l <l3/sweep_llama3.csv)" -eq 13 ]; then
+    ok "scenarios/sweep_llama3.lua: 12 rows"; else not_ok "scenarios/sweep_llama3.lua"; fi
+# goodput falls with the cluster's size (4,096 against 16,384 GPUs, rail, no planned stops)
+g() { python3 -c 'import csv,sys; r=list(csv.DictReader(open(sys.argv[1]))); print(r[int(sys.argv[2])]["goodput_mean"])' l3/sweep_llama3.csv "$1"; }
+if awk -v a="$(g 0)" -v b="$(g 8)" 'BEGIN {exit !(a > b && b > 0.5 && a < 1)}'; then
+    ok "sweep_llama3: goodput $(g 0) on 4,096 GPUs, $(g 8) on 16,384"
+else not_ok "sweep_llama3: goodput $(g 0) on 4,096 GPUs, $(g 8) on 16,384"; fi
 
 # sweep{} from `clustersim run` too
 if "$bin" run small.lua >"$out" 2>"$errf" && cmp -s out/g.csv one.csv; then
