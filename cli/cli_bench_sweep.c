@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -30,7 +31,7 @@ static void help(void)
            "Runs a sweep of N goodput points (default 16; each R = 2000 Monte Carlo runs of a\n"
            "30-day job on 4,096 to 32,768 GPUs) on each rank count (1: one process, one\n"
            "thread; more: mpirun --oversubscribe -np K) and prints wall time and speedup;\n"
-           "then M points (default 200) that do almost nothing (one run of a 1-hour job): their\n"
+           "then M points (default 1000) that do almost nothing (one run of a 1-hour job): their\n"
            "wall time less that of 1 such point, per point, is the sweep's overhead per point.\n"
            "The CSVs of every run must be the same bytes.  Needs clustersim built with MPI and\n"
            "mpirun for K > 1.\n");
@@ -79,8 +80,19 @@ static int write_spec(const char *path, long n, long runs, double days)
     return fclose(f);
 }
 
-/* Runs the sweep on k ranks into dir; its wall time, or -1. */
-static double run_sweep(int k, const char *spec, const char *dir)
+/* CPU time of the children waited for so far (and theirs: getrusage counts
+ * descendants). */
+static double children_cpu_s(void)
+{
+    struct rusage ru;
+    getrusage(RUSAGE_CHILDREN, &ru);
+    return (double)ru.ru_utime.tv_sec + 1e-6 * (double)ru.ru_utime.tv_usec +
+           (double)ru.ru_stime.tv_sec + 1e-6 * (double)ru.ru_stime.tv_usec;
+}
+
+/* Runs the sweep on k ranks into dir; its wall time, or -1; *cpu_s the CPU
+ * time of the processes it started (every rank). */
+static double run_sweep(int k, const char *spec, const char *dir, double *cpu_s)
 {
     char self[4096], np[16], threads[] = "1";
     ssize_t len = readlink("/proc/self/exe", self, sizeof self - 1);
@@ -103,8 +115,10 @@ static double run_sweep(int k, const char *spec, const char *dir)
     int rc = posix_spawnp(&pid, argv[0], &fa, NULL, argv, environ);
     posix_spawn_file_actions_destroy(&fa);
     int status;
+    double cpu0 = children_cpu_s();
     if (rc != 0 || waitpid(pid, &status, 0) < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
         return -1;
+    *cpu_s = children_cpu_s() - cpu0;
     return cli_wall_s() - t0;
 }
 
@@ -126,12 +140,13 @@ static int same_file(const char *a, const char *b)
 }
 
 /* One sweep on every rank count: wall times into wall[]; 0, or an exit status. */
-static int time_ranks(const bench_sweep_opts *o, const char *tmp, const char *spec, double *wall)
+static int time_ranks(const bench_sweep_opts *o, const char *tmp, const char *spec, double *wall,
+                      double *cpu)
 {
     char dir[4200], first[4300], csv[4300];
     for (int i = 0; i < o->nranks; i++) {
         snprintf(dir, sizeof dir, "%s/r%d", tmp, o->ranks[i]);
-        if ((wall[i] = run_sweep(o->ranks[i], spec, dir)) < 0)
+        if ((wall[i] = run_sweep(o->ranks[i], spec, dir, &cpu[i])) < 0)
             return cli_bad_input(CMD, "the sweep on %d rank%s failed (is clustersim built with MPI, "
                                       "and mpirun installed?)", o->ranks[i], o->ranks[i] > 1 ? "s" : "");
         snprintf(csv, sizeof csv, "%s/bench.csv", dir);
@@ -153,23 +168,25 @@ static int bench(const bench_sweep_opts *o, const char *tmp)
     if (write_spec(spec, o->points, o->runs, 30) != 0 || write_spec(tiny, o->tiny, 1, 1.0 / 24) ||
         write_spec(one, 1, 1, 1.0 / 24))
         return cli_bad_input(CMD, "cannot write the sweep specs in %s", tmp);
-    double wall[MAX_RANKS], tiny_wall[MAX_RANKS], one_wall[MAX_RANKS];
-    int rc = time_ranks(o, tmp, spec, wall);
+    double wall[MAX_RANKS], tiny_wall[MAX_RANKS], one_wall[MAX_RANKS], cpu[MAX_RANKS], unused[MAX_RANKS];
+    int rc = time_ranks(o, tmp, spec, wall, cpu);
     if (rc == CLI_OK)
-        rc = time_ranks(o, tmp, tiny, tiny_wall);
+        rc = time_ranks(o, tmp, tiny, tiny_wall, unused);
     if (rc == CLI_OK)
-        rc = time_ranks(o, tmp, one, one_wall);
+        rc = time_ranks(o, tmp, one, one_wall, unused);
     if (rc != CLI_OK)
         return rc;
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
     printf("sweep benchmark: %ld goodput points of %ld runs each; %ld cores; the CSVs of every "
            "run are the same bytes\n", o->points, o->runs, cores);
-    printf("%5s %9s %8s %12s %22s\n", "ranks", "wall s", "speedup", "points/s", "overhead/point ms");
+    printf("%5s %9s %8s %8s %12s %22s\n", "ranks", "wall s", "cpu s", "speedup", "points/s",
+           "overhead/point ms");
     for (int i = 0; i < o->nranks; i++)
-        printf("%5d %9.3f %8.2f %12.2f %22.2f\n", o->ranks[i], wall[i], wall[0] / wall[i],
+        printf("%5d %9.3f %8.3f %8.2f %12.2f %22.2f\n", o->ranks[i], wall[i], cpu[i], wall[0] / wall[i],
                o->points / wall[i], 1e3 * (tiny_wall[i] - one_wall[i]) / (double)(o->tiny - 1));
     printf("(overhead: a sweep of %ld points that do almost nothing less one of 1 point (the "
-           "start-up), per point)\n", o->tiny);
+           "start-up), per point; cpu: of every rank and mpirun, which the speedup's wall "
+           "time can only beat where cores are free)\n", o->tiny);
     return CLI_OK;
 }
 
@@ -197,7 +214,7 @@ int cmd_bench_sweep(int argc, char **argv)
         help();
         return CLI_OK;
     }
-    bench_sweep_opts o = {16, 2000, 200, 3, {1, 2, 4}};
+    bench_sweep_opts o = {16, 2000, 1000, 3, {1, 2, 4}};
     static const struct option opts[] = {{"points", required_argument, 0, 'p'},
                                          {"runs", required_argument, 0, 'r'},
                                          {"tiny", required_argument, 0, 't'},

@@ -236,6 +236,21 @@ static void run_master(const parmap_job *job, void *outs)
     free(m.done);
 }
 
+/* Waits for a request without spinning: a rank that waits (for work, for the
+ * broadcast at the end) would otherwise busy-poll a core that another rank
+ * on the same machine could compute on. */
+static void wait_gently(MPI_Request *req)
+{
+    int done = 0;
+    for (;;) {
+        MPI_Test(req, &done, MPI_STATUS_IGNORE);
+        if (done)
+            return;
+        struct timespec t = {0, 100000};
+        nanosleep(&t, NULL);
+    }
+}
+
 /* ---- ranks 1..N-1 ---- */
 
 static void run_worker(const parmap_job *job)
@@ -246,7 +261,9 @@ static void run_worker(const parmap_job *job)
     for (;;) {
         MPI_Send(msg, (int)(sizeof hdr + (size_t)hdr[1] * job->out_size), MPI_BYTE, 0, TAG_RESULT,
                  MPI_COMM_WORLD);
-        MPI_Recv(hdr, 2, MPI_LONG, 0, TAG_WORK, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+        MPI_Request req;
+        MPI_Irecv(hdr, 2, MPI_LONG, 0, TAG_WORK, MPI_COMM_WORLD, &req);
+        wait_gently(&req);
         if (hdr[1] == 0)
             break;
         msg = cs_xrealloc(msg, sizeof hdr + (size_t)hdr[1] * job->out_size);
@@ -262,7 +279,9 @@ static void broadcast(void *outs, size_t bytes)
 {
     for (size_t at = 0; at < bytes; at += (size_t)CHUNK_BYTES) {
         size_t n = bytes - at < (size_t)CHUNK_BYTES ? bytes - at : (size_t)CHUNK_BYTES;
-        MPI_Bcast((char *)outs + at, (int)n, MPI_BYTE, 0, MPI_COMM_WORLD);
+        MPI_Request req;
+        MPI_Ibcast((char *)outs + at, (int)n, MPI_BYTE, 0, MPI_COMM_WORLD, &req);
+        wait_gently(&req);
     }
 }
 
