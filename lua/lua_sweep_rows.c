@@ -58,24 +58,46 @@ static int scalar_text(lua_State *L, int idx, char *buf, size_t n)
     }
 }
 
-/* The scalar fields of the table at idx, prefixed; nested tables one level down. */
+/* Fields that measure this machine's wall clock, not the point: left out, so
+ * that a row is the same bytes on every run and every rank count. */
+static int wall_clock(const char *name)
+{
+    return strcmp(name, "closed_form_s") == 0 || strcmp(name, "placement_s") == 0;
+}
+
+static void add_field(lua_State *L, const char *name, field **fs, int *n, int *cap)
+{
+    CS_GROW(*fs, *cap, *n + 1);
+    if (wall_clock(name) || !scalar_text(L, -1, (*fs)[*n].value, sizeof (*fs)[*n].value))
+        return;
+    char *dst = (*fs)[(*n)++].name;
+    snprintf(dst, sizeof (*fs)[0].name, "%s", name);
+    for (char *c = dst; *c; c++) /* a heading needs no quotes: --resume splits it at commas */
+        *c = *c == ',' ? ';' : *c == '"' || *c == '\n' || *c == '\r' ? '\'' : *c;
+}
+
+/* The scalar fields of the table at idx, prefixed; a nested table's one level
+ * down (parent.child), and of a list of tables its first (parent.1.child:
+ * search's best layout). */
 static void collect(lua_State *L, int idx, const char *prefix, int depth, field **fs, int *n,
                     int *cap)
 {
     lua_pushnil(L);
     while (lua_next(L, idx) != 0) {
         if (lua_type(L, -2) == LUA_TSTRING) {
-            char name[128];
+            char name[128], sub[136];
             snprintf(name, sizeof name, "%s%s", prefix, lua_tostring(L, -2));
-            if (lua_istable(L, -1) && depth == 0) {
-                char sub[130];
+            if (!lua_istable(L, -1)) {
+                add_field(L, name, fs, n, cap);
+            } else if (depth == 0 && lua_rawgeti(L, -1, 1) == LUA_TTABLE) {
+                snprintf(sub, sizeof sub, "%s.1.", name);
+                collect(L, lua_gettop(L), sub, 1, fs, n, cap);
+                lua_pop(L, 1);
+            } else if (depth == 0) {
+                lua_pop(L, 1);
                 snprintf(sub, sizeof sub, "%s.", name);
                 collect(L, lua_gettop(L), sub, 1, fs, n, cap);
-            } else {
-                CS_GROW(*fs, *cap, *n + 1);
-                if (scalar_text(L, -1, (*fs)[*n].value, sizeof (*fs)[*n].value))
-                    snprintf((*fs)[(*n)++].name, sizeof (*fs)[0].name, "%s", name);
-            }
+            } /* deeper tables are left out */
         }
         lua_pop(L, 1);
     }
