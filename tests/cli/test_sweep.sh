@@ -75,6 +75,20 @@ if awk -v a="$(g 0)" -v b="$(g 8)" 'BEGIN {exit !(a > b && b > 0.5 && a < 1)}'; 
     ok "sweep_llama3: goodput $(g 0) on 4,096 GPUs, $(g 8) on 16,384"
 else not_ok "sweep_llama3: goodput $(g 0) on 4,096 GPUs, $(g 8) on 16,384"; fi
 
+# a search sweep: the best layout's figures, no wall-clock column, a heading with a comma
+cat >search.lua <<'LUA'
+sweep{run = "search", name = "s.csv", base = {system = "dgx-h100", model = "llama3-8b", gbs = 64, top = 2},
+      points = {{gpus = 64}, {gpus = 128}, {gpus = 100000000}}}
+LUA
+sweep search.lua && cp out/s.csv s1.csv
+if head -1 s1.csv | grep -q ',layouts.1.iteration_s,' && ! grep -q closed_form_s s1.csv &&
+    head -1 s1.csv | grep -q 'removed.tp divides heads; kv heads' && grep -q '^3,.*,failed,search: ' s1.csv; then
+    ok "search points: layouts.1.* columns, no wall clock, commas out of headings"
+else not_ok "search points: $(head -1 s1.csv | cut -c1-150)"; fi
+head -2 s1.csv >out/s.csv
+if sweep --resume search.lua && cmp -s out/s.csv s1.csv; then ok "search sweep resumed: the same CSV"
+else not_ok "search sweep resumed"; fi
+
 # sweep{} from `clustersim run` too
 if "$bin" run small.lua >"$out" 2>"$errf" && cmp -s out/g.csv one.csv; then
     ok "sweep{} in clustersim run"; else not_ok "sweep{} in clustersim run"; fi
