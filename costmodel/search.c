@@ -319,13 +319,18 @@ static void eval_item(void *ctx, long i, void *out)
     memcpy(out, &cand, sizeof cand);
 }
 
+static void layout_label(void *ctx, long i, char *buf, size_t n)
+{
+    layout_describe(&((const rank_ctx *)ctx)->r->cands[i].layout, buf, (int)n);
+}
+
 static void run_ranks(const search_input *in, search_result *r, const group_table *gt)
 {
     if (r->ncands == 0)
         return;
     rank_ctx c = {in, r, gt};
     parmap_job pj = {.n = r->ncands, .out_size = sizeof *r->cands, .item = eval_item, .ctx = &c,
-                     .what = "search layout", .chunk_max = 64};
+                     .label = layout_label, .what = "search layout", .chunk_max = 64};
     search_candidate *outs = cs_xrealloc(NULL, sizeof *outs * (size_t)r->ncands);
     parmap_run(&pj, outs); /* not into cands: an item reads its layout there */
     memcpy(r->cands, outs, sizeof *outs * (size_t)r->ncands);
