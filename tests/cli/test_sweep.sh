@@ -110,6 +110,10 @@ printf 'a,b\n1,2\n' >out/g.csv
 expect_bad "--resume over another file" "g.csv:1: the header is not this sweep's" sweep --resume small.lua
 if [ "$(cat out/g.csv)" = "$(printf 'a,b\n1,2')" ]; then ok "a refused resume leaves the file alone"
 else not_ok "a refused resume changed the file"; fi
+{ head -2 one.csv; sed -n 4p one.csv; } >out/g.csv
+expect_bad "--resume over rows out of order" "g.csv:3: expected the row of point 2" sweep --resume small.lua
+{ cat one.csv; sed -n 2p one.csv | sed "s/^1,/7,/"; } >out/g.csv
+expect_bad "--resume over more rows than points" "has 7 rows; the sweep has 6 points" sweep --resume small.lua
 expect_bad "sweep without a spec" "name the sweep" sweep
 expect_bad "--threads 0" "--threads" sweep --threads 0 small.lua
 
