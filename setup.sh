@@ -9,7 +9,8 @@ cd "$(dirname "$0")"
 
 packages=(gcc g++ pkg-config meson ninja-build python3 liblua5.4-dev libgsl-dev libhwloc-dev libcsv-dev libglpk-dev
           librsvg2-bin   # rsvg-convert: the tests render every SVG the scenarios write
-          libprotobuf-c-dev protobuf-c-compiler python3-pip python3-venv)  # Chakra traces (traces/chakra*)
+          libprotobuf-c-dev protobuf-c-compiler python3-pip python3-venv  # Chakra traces (traces/chakra*)
+          libopenmpi-dev openmpi-bin)  # MPI: sweeps, searches and Monte Carlo runs over ranks (tests: mpi)
 
 # Chakra's schema comes from the mlc-chakra wheel on PyPI at build time (it is
 # not copied into the tree); meson reads .cache/chakra/et_def.proto.

@@ -87,6 +87,7 @@ int cmd_model(int argc, char **argv);
 int cmd_estimate(int argc, char **argv);
 int cmd_validate(int argc, char **argv);
 int cmd_run(int argc, char **argv);
+int cmd_sweep(int argc, char **argv);
 int cmd_search(int argc, char **argv);
 int cmd_faults(int argc, char **argv);
 int cmd_stragglers(int argc, char **argv);
@@ -94,6 +95,7 @@ int cmd_place(int argc, char **argv);
 int cmd_bench_place(int argc, char **argv); /* `bench place` */
 int cmd_bench_search(int argc, char **argv); /* `bench search` */
 int cmd_bench_faults(int argc, char **argv); /* `bench faults` */
+int cmd_bench_sweep(int argc, char **argv); /* `bench sweep` */
 int cmd_calibrate(int argc, char **argv);
 int cmd_topology(int argc, char **argv);
 int cmd_replay(int argc, char **argv);

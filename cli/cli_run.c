@@ -44,7 +44,7 @@ int cmd_run(int argc, char **argv)
     static const struct option opts[] = {{"out", required_argument, 0, 'o'},
                                          {"allow-unsafe", no_argument, 0, 'u'},
                                          {0, 0, 0, 0}};
-    scenario_opts o = {"out", 0, CS_VALIDATE_DIR};
+    scenario_opts o = {"out", 0, CS_VALIDATE_DIR, NULL};
     int first, rc;
     const cli_args args = {.first = &first, .in_order = 1}; /* what follows FILE.lua is its own */
     if ((rc = cli_getopt_each(CMD, argc, argv, opts, &args, parse_one, &o)))

@@ -1,8 +1,11 @@
 /* main: the clustersim command; dispatches to the subcommands. */
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
+#include "par_mpi.h"
+#include "parmap.h"
 
 static const struct {
     const char *name;
@@ -15,6 +18,7 @@ static const struct {
     {"estimate", cmd_estimate, "one layout's iteration time, MFU, memory and per-stage breakdown"},
     {"validate", cmd_validate, "published training figures (Megatron-LM) against the simulator, row by row"},
     {"run", cmd_run, "run a Lua scenario (sandboxed) and write its reports"},
+    {"sweep", cmd_sweep, "many estimate/search/goodput/stragglers/place points into one CSV (threads or MPI)"},
     {"search", cmd_search, "every valid layout of a model on a cluster, ranked"},
     {"place", cmd_place, "place an operator graph on memory-limited devices (m-TOPO, m-ETF, m-SCT, auto) and simulate it"},
     {"faults", cmd_faults, "goodput of a long job under failures and a checkpoint policy"},
@@ -38,7 +42,7 @@ static void usage(FILE *out)
                  "1 internal failure.\n");
 }
 
-int main(int argc, char **argv)
+static int dispatch(int argc, char **argv)
 {
     if (argc < 2) {
         usage(stderr);
@@ -61,4 +65,14 @@ int main(int argc, char **argv)
         fprintf(stderr, " %s", commands[i].name);
     fprintf(stderr, " (see clustersim --help)\n");
     return CLI_BAD_INPUT;
+}
+
+int main(int argc, char **argv)
+{
+    if (par_mpi_start(&argc, &argv) != 0)
+        return CLI_BAD_INPUT;
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    if (parmap_size() == 1) /* one process: its runs over every core; under MPI: one per rank */
+        parmap_set_default_threads(cores > 0 ? (int)cores : 1);
+    return par_mpi_finish(dispatch(argc, argv));
 }

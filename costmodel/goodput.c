@@ -6,8 +6,12 @@
 #include <gsl/gsl_rng.h>
 #include <gsl/gsl_sf_gamma.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "cs_alloc.h"
+#include "parmap.h"
 
 /* ---- jobs, checks and names ---- */
 
@@ -457,6 +461,43 @@ static void add_run(run_sums *sum, const goodput_run *one)
         sum->by_source[i] += one->by_source[i];
 }
 
+/* Runs over threads or ranks (parmap), a block at a time, summed in run
+ * order: the same bytes however the runs were divided. */
+typedef struct runs_ctx {
+    const goodput_job *job;
+    const goodput_policy *p;
+    uint64_t seed;
+} runs_ctx;
+
+static void one_run(void *ctx, long index, void *out)
+{
+    const runs_ctx *c = ctx;
+    goodput_simulate(c->job, c->p, c->seed + (uint64_t)index, out, NULL);
+}
+
+static void run_label(void *ctx, long index, char *buf, size_t n)
+{
+    snprintf(buf, n, "seed %llu", (unsigned long long)(((const runs_ctx *)ctx)->seed + (uint64_t)index));
+}
+
+#define RUNS_BLOCK 8192
+
+static void sum_runs(const goodput_job *job, const goodput_policy *p, int runs, uint64_t seed,
+                     run_sums *sum)
+{
+    goodput_run *block = cs_xrealloc(NULL, sizeof *block * (size_t)(runs < RUNS_BLOCK ? runs : RUNS_BLOCK));
+    for (int first = 0; first < runs; first += RUNS_BLOCK) {
+        int n = runs - first < RUNS_BLOCK ? runs - first : RUNS_BLOCK;
+        runs_ctx c = {job, p, seed + (uint64_t)first};
+        parmap_job pj = {.n = n, .out_size = sizeof *block, .item = one_run, .ctx = &c,
+                         .label = run_label, .what = "Monte Carlo run"};
+        parmap_run(&pj, block);
+        for (int r = 0; r < n; r++)
+            add_run(sum, &block[r]);
+    }
+    free(block);
+}
+
 int goodput_runs(const goodput_job *job, const goodput_policy *p, int runs, uint64_t seed,
                  goodput_stats *out, cs_err *err)
 {
@@ -465,11 +506,7 @@ int goodput_runs(const goodput_job *job, const goodput_policy *p, int runs, uint
     if (runs < 1)
         return cs_fail(err, "goodput: runs must be at least 1, not %d", runs);
     run_sums sum = {0};
-    for (int r = 0; r < runs; r++) {
-        goodput_run one;
-        goodput_simulate(job, p, seed + (uint64_t)r, &one, NULL);
-        add_run(&sum, &one);
-    }
+    sum_runs(job, p, runs, seed, &sum);
     const double h = 3600.0 * runs;
     *out = (goodput_stats){runs, sum.g / runs, ci95(sum.g, sum.g2, runs), sum.n / runs,
                            ci95(sum.n, sum.n2, runs), sum.planned / runs, sum.lost / h,

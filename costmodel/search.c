@@ -15,6 +15,7 @@
 #include "cs_alloc.h"
 #include "goodput.h"
 #include "memory.h"
+#include "parmap.h"
 #include "units.h"
 
 static double now_s(void)
@@ -302,6 +303,40 @@ static void run_workers(const search_input *in, search_result *r, const group_ta
     free(ws);
 }
 
+/* Under a backend (MPI ranks), the layouts are divided over the ranks
+ * instead (parmap): each result is the layout's own, so the same bytes. */
+typedef struct rank_ctx {
+    const search_input *in;
+    const search_result *r;
+    const group_table *gt;
+} rank_ctx;
+
+static void eval_item(void *ctx, long i, void *out)
+{
+    const rank_ctx *c = ctx;
+    search_candidate cand = c->r->cands[i];
+    evaluate(c->in, c->gt->groups[i], &cand);
+    memcpy(out, &cand, sizeof cand);
+}
+
+static void layout_label(void *ctx, long i, char *buf, size_t n)
+{
+    layout_describe(&((const rank_ctx *)ctx)->r->cands[i].layout, buf, (int)n);
+}
+
+static void run_ranks(const search_input *in, search_result *r, const group_table *gt)
+{
+    if (r->ncands == 0)
+        return;
+    rank_ctx c = {in, r, gt};
+    parmap_job pj = {.n = r->ncands, .out_size = sizeof *r->cands, .item = eval_item, .ctx = &c,
+                     .label = layout_label, .what = "search layout", .chunk_max = 64};
+    search_candidate *outs = cs_xrealloc(NULL, sizeof *outs * (size_t)r->ncands);
+    parmap_run(&pj, outs); /* not into cands: an item reads its layout there */
+    memcpy(r->cands, outs, sizeof *outs * (size_t)r->ncands);
+    free(outs);
+}
+
 int search_run(const search_input *in, search_result *out, cs_err *err)
 {
     double t0 = now_s();
@@ -319,7 +354,9 @@ int search_run(const search_input *in, search_result *out, cs_err *err)
     out->groups = gt.nowned;
     out->groups_s = now_s() - tg;
     double te = now_s();
-    if (rc == 0)
+    if (rc == 0 && parmap_size() > 1 && !parmap_nested())
+        run_ranks(in, out, &gt);
+    else if (rc == 0)
         run_workers(in, out, &gt, te);
     out->eval_s = now_s() - te;
     free_groups(&gt);

@@ -11,6 +11,21 @@
 #include "lua_search.h"
 #include "lua_replay.h"
 #include "lua_stragglers.h"
+#include "lua_sweep.h"
+
+#include <lauxlib.h>
+
+/* A sweep point's state: the faces and no library (the point is data, the
+ * face is C); its files are staged in a set nobody commits. */
+static lua_State *point_state(report_set **reports)
+{
+    lua_State *L = luaL_newstate();
+    if (!L)
+        return NULL;
+    *reports = report_new(".");
+    lua_faces_open(L, *reports);
+    return L;
+}
 
 void lua_faces_open(lua_State *L, report_set *reports)
 {
@@ -24,4 +39,5 @@ void lua_faces_open(lua_State *L, report_set *reports)
     lua_place_open(L);
     lua_stragglers_open(L);
     lua_replay_open(L);
+    lua_sweep_open(L, point_state);
 }

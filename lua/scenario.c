@@ -98,6 +98,9 @@ int scenario_run(const char *path, char **args, int nargs, const scenario_opts *
     report_set *reports = report_new(o->out_dir ? o->out_dir : "out");
     lua_faces_open(L, reports);
     lua_reference_open(L, o->reference_dir ? o->reference_dir : "validate");
+    lua_sweep_opts sweep_default = {0}, *so = o->sweep ? o->sweep : &sweep_default;
+    so->out_dir = o->out_dir ? o->out_dir : "out";
+    lua_sweep_configure(L, so);
     set_args(L, path, args, nargs);
     lua_pushcfunction(L, traceback);
     int rc = luaL_loadfilex(L, path, "t");

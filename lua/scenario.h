@@ -9,11 +9,13 @@
 #define CS_SCENARIO_H
 
 #include "cs_error.h"
+#include "lua_sweep.h"
 
 typedef struct scenario_opts {
     const char *out_dir;  /* where reports go (default "out") */
     int allow_unsafe;     /* full standard library: os.execute, io, require, C modules */
     const char *reference_dir; /* the published tables reference() reads (validate/) */
+    lua_sweep_opts *sweep;     /* sweep{}'s options (out_dir filled in); may be NULL */
 } scenario_opts;
 
 /* Runs path with args[0..nargs-1] as arg[1..]; arg[0] is path.  On a

@@ -8,6 +8,7 @@
 
 #include "cs_alloc.h"
 #include "memory.h"
+#include "parmap.h"
 #include "report.h"
 #include "searchsim.h"
 #include "svg_chart.h"
@@ -38,12 +39,13 @@ static void summary(FILE *f, const search_input *in, const search_result *r)
             fprintf(f, "#   %-62s %ld\n", search_rule_name(i), r->removed[i]);
     fprintf(f, "# valid: %ld; removed by memory (peak above %.1f GiB): %ld; fit: %ld\n", r->valid,
             usable_bytes(in) / GIB, r->evaluated - r->fitting, r->fitting);
-    int threads = in->threads > 0 ? in->threads : 1;
+    int ranks = parmap_size(), threads = ranks > 1 ? ranks : in->threads > 0 ? in->threads : 1;
+    const char *unit = ranks > 1 ? "MPI rank" : "thread"; /* under mpirun the ranks share it */
     double rate = r->eval_s > 0 ? (double)r->evaluated / r->eval_s : 0;
-    fprintf(f, "# closed form: %ld layouts in %.3f s on %d thread%s: %.0f layouts/s, %.0f per "
-               "thread (plans of %d tp x pp x dp mappings built first, %.3f s; whole pass "
-               "%.3f s)\n", r->evaluated, r->eval_s, threads, threads > 1 ? "s" : "", rate,
-            rate / threads, r->groups, r->groups_s, r->wall_s);
+    fprintf(f, "# closed form: %ld layouts in %.3f s on %d %s%s: %.0f layouts/s, %.0f per "
+               "%s (plans of %d tp x pp x dp mappings built first, %.3f s; whole pass "
+               "%.3f s)\n", r->evaluated, r->eval_s, threads, unit, threads > 1 ? "s" : "", rate,
+            rate / threads, unit, r->groups, r->groups_s, r->wall_s);
     if (r->interrupted)
         fprintf(f, "# interrupted: ranking the %ld layouts evaluated so far\n", r->evaluated);
 }

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "cs_alloc.h"
+#include "parmap.h"
 
 typedef struct staged {
     char *name, *tmp, *final;
@@ -62,7 +63,9 @@ static int ensure_dir(report_set *r, cs_err *err)
     if (stat(r->dir, &st) == 0)
         return S_ISDIR(st.st_mode) ? 0 : cs_fail(err, "output folder '%s' is a file", r->dir);
     if (mkdir(r->dir, 0777) != 0)
-        return cs_fail(err, "cannot create output folder '%s': %s", r->dir, strerror(errno));
+        return errno == EEXIST ? 0 /* another MPI rank made it just now */
+                               : cs_fail(err, "cannot create output folder '%s': %s", r->dir,
+                                         strerror(errno));
     r->created_dir = 1;
     return 0;
 }
@@ -122,6 +125,11 @@ int report_end(report_set *r, FILE *f, cs_err *err)
 
 int report_commit(report_set *r, cs_err *err)
 {
+    if (parmap_rank() != 0) { /* under MPI rank 0 writes the files; the others' copies go */
+        for (int i = 0; i < r->n; i++)
+            close_staged(&r->files[i]), unlink(r->files[i].tmp);
+        return 0;
+    }
     for (int i = 0; i < r->n; i++) {
         staged *s = &r->files[i];
         int bad = s->f && (fflush(s->f) != 0 || ferror(s->f));
