@@ -22,7 +22,9 @@ static const coll_op group_ops[NOPS] = {COLL_ALLREDUCE, COLL_ALLGATHER, COLL_RED
 
 /* The algorithms an op may run over one group, each built or not. */
 typedef struct algo_set {
-    coll_plan plans[4];
+    coll_plan plans[4];   /* every concurrent group's coflows (coll_plan_concurrent) */
+    coll_plan solo[4];    /* group 0 alone: the algorithm is chosen on it */
+    int has_solo[4];
     int built[4];
     int n;
     char why[256];        /* the last algorithm's reason when none was built */
@@ -39,42 +41,72 @@ struct commcost_groups {
     stage_groups *stages;
 };
 
-static void build_set(topo *t, coll_op op, const int32_t *gpus, int n, algo_set *set)
+/* The plan of every algorithm of op over `ngroups` groups of n GPUs each
+ * (gpus holds them one group after the other) that run it at the same
+ * time: coll_plan_concurrent over the groups' plans, so that links they
+ * share are shared in the price. */
+static void build_set(topo *t, coll_op op, const int32_t *gpus, int n, int ngroups,
+                      algo_set *set)
 {
     coll_algo algos[4];
     coll_params params;
     coll_params_default(&params);
     set->n = coll_algos_for(op, algos);
+    coll_plan *each = cs_xrealloc(NULL, sizeof *each * (size_t)ngroups);
     for (int i = 0; i < set->n; i++) {
         cs_err err;
-        set->built[i] = coll_plan_build(t, op, algos[i], gpus, n, &params, &set->plans[i], &err) == 0;
+        int built = 0;
+        set->built[i] = 1;
+        for (int gi = 0; gi < ngroups && set->built[i]; gi++, built++)
+            set->built[i] = coll_plan_build(t, op, algos[i], gpus + (size_t)gi * n, n, &params,
+                                            &each[gi], &err) == 0;
+        if (set->built[i] && ngroups == 1) {
+            set->plans[i] = each[0], built = 0;
+        } else if (set->built[i]) {
+            set->built[i] = coll_plan_concurrent(t, each, ngroups, &set->plans[i], &err) == 0;
+            set->solo[i] = each[0];
+            set->has_solo[i] = set->built[i];
+        }
         if (!set->built[i])
             snprintf(set->why, sizeof set->why, "%.255s", err.msg);
+        for (int gi = set->has_solo[i] ? 1 : 0; gi < built; gi++)
+            coll_plan_free(&each[gi]);
     }
+    free(each);
 }
 
 static void free_set(algo_set *set)
 {
-    for (int i = 0; i < set->n; i++)
+    for (int i = 0; i < set->n; i++) {
         if (set->built[i])
             coll_plan_free(&set->plans[i]);
+        if (set->has_solo[i])
+            coll_plan_free(&set->solo[i]);
+    }
     set->n = 0;
 }
 
-/* The tensor-parallel group of replica 0 and the data-parallel group of
- * tensor rank 0 of one stage, and its pipeline send. */
+/* The tensor-parallel groups and the data-parallel groups of one stage, and
+ * its pipeline send.  All tp data-parallel groups of a stage reduce at the
+ * same time, so their plans are priced together; so are the dp tensor-
+ * parallel groups where a group spans nodes (inside a node the groups'
+ * GPUs, hence their links, are disjoint: group 0 alone is priced). */
 static int build_stage_groups(topo *t, const layout_desc *l, int s, stage_groups *g, cs_err *err)
 {
-    int n = l->tp > l->dp ? l->tp : l->dp;
-    int32_t *gpus = cs_xrealloc(NULL, sizeof *gpus * (size_t)n);
-    for (int r = 0; l->tp > 1 && r < l->tp; r++)
-        gpus[r] = commcost_gpu(l, r, 0, s);
+    size_t n = (size_t)l->tp * l->dp;
+    int32_t *gpus = cs_xrealloc(NULL, sizeof *gpus * n);
+    int per_node = topo_node_type(t, 0)->gpus;
+    int tp_groups = l->tp > per_node ? l->dp : 1;
+    for (int d = 0; l->tp > 1 && d < tp_groups; d++)
+        for (int r = 0; r < l->tp; r++)
+            gpus[d * l->tp + r] = commcost_gpu(l, r, d, s);
     for (int op = 0; l->tp > 1 && op < NOPS; op++)
-        build_set(t, group_ops[op], gpus, l->tp, &g->tp[op]);
-    for (int r = 0; l->dp > 1 && r < l->dp; r++)
-        gpus[r] = commcost_gpu(l, 0, r, s);
+        build_set(t, group_ops[op], gpus, l->tp, tp_groups, &g->tp[op]);
+    for (int r = 0; l->dp > 1 && r < l->tp; r++)
+        for (int d = 0; d < l->dp; d++)
+            gpus[r * l->dp + d] = commcost_gpu(l, r, d, s);
     for (int op = 0; l->dp > 1 && op < NOPS; op++)
-        build_set(t, group_ops[op], gpus, l->dp, &g->dp[op]);
+        build_set(t, group_ops[op], gpus, l->dp, l->tp, &g->dp[op]);
     free(gpus);
     if (s == l->pp - 1)
         return 0;
@@ -152,22 +184,29 @@ double commcost_coll_s(const calib_profile *profile, const coll_plan *plan, uint
     return fitted_s >= 0 ? fitted_s : coll_time_s(plan, size_bytes);
 }
 
-/* The index of the plan with the smallest time at size (the first on ties,
- * as coll_plan_best), or -1 with err when none was built.  Under a fit
- * every algorithm takes the fitted time: the first built is kept. */
+/* The index of the algorithm with the smallest time at size for one group
+ * alone (the first on ties, as coll_plan_best: NCCL's tuner chooses per
+ * size, blind to what other groups run), or -1 with err when none was
+ * built; *time_s is that algorithm's time with every concurrent group.
+ * Under a fit every algorithm takes the fitted time: the first built is
+ * kept. */
 static int pick(const algo_set *set, uint64_t size, int n, const calib_profile *profile,
                 double *time_s, cs_err *err)
 {
     int best = -1;
+    double best_s = 0;
     for (int i = 0; i < set->n; i++) {
         if (!set->built[i])
             continue;
-        double t = commcost_coll_s(profile, &set->plans[i], size);
-        if (best < 0 || t < *time_s) {
+        double t = commcost_coll_s(profile, set->has_solo[i] ? &set->solo[i] : &set->plans[i],
+                                   size);
+        if (best < 0 || t < best_s) {
             best = i;
-            *time_s = t;
+            best_s = t;
         }
     }
+    if (best >= 0)
+        *time_s = commcost_coll_s(profile, &set->plans[best], size);
     if (best < 0)
         cs_fail(err, "%s over %d GPUs: %s", coll_op_name(set->n ? set->plans[0].op : COLL_ALLREDUCE),
                 n, set->why);

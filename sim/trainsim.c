@@ -41,6 +41,8 @@ typedef struct builder {
     int folded;
     chunk_cost *chunks;               /* [stage * vpp + chunk] */
     int *stream, *dp_stream, *last, *last_dp; /* [stage * nmem + member] */
+    int *shadow_stream, *shadow_last; /* folded: [stage * tp + r], data-parallel group r */
+    unsigned char *shares;            /* folded: [stage * tp + r], group r shares a link */
     int *fstart, *fend, *bstart, *bend;       /* [(vstage * m + mb) * nmem + member] */
     task_info *info;
     int capinfo;
@@ -65,7 +67,12 @@ static void note(builder *b, int id, int role, int s, int k)
                               k >= 0 ? gpu_of(b, s, k) : -1};
 }
 
-/* ---- plans for all-ranks mode ------------------------------------------------ */
+/* ---- plans of every group ---------------------------------------------------- */
+
+/* All-ranks mode runs every tensor- and data-parallel group's collectives;
+ * folded mode runs every data-parallel group's (the tp groups of a stage
+ * reduce at once and may share links above a leaf: one group alone would
+ * miss that) and prices the tensor-parallel ones in closed form. */
 
 static int build_group_plans(builder *b, cs_err *err)
 {
@@ -81,28 +88,84 @@ static int build_group_plans(builder *b, cs_err *err)
     static const coll_op tp_ops[NTP] = {COLL_ALLREDUCE, COLL_ALLGATHER, COLL_REDUCESCATTER};
     int rc = 0;
     for (int s = 0; rc == 0 && s < l->pp; s++) {
-        for (int d = 0; rc == 0 && l->tp > 1 && d < l->dp; d++) {
+        /* every group runs the algorithm commcost chose for the stage (NCCL's
+         * tuner decides the same on identical groups), so the two modes
+         * differ only in what runs concurrently, not in the algorithm */
+        const commcost_stage *cs = &b->cc.stages[s];
+        const coll_plan *tp_algo[NTP] = {&cs->tp_allreduce, &cs->tp_allgather,
+                                         &cs->tp_reducescatter};
+        for (int d = 0; rc == 0 && !b->folded && l->tp > 1 && d < l->dp; d++) {
             for (int r = 0; r < l->tp; r++)
                 gpus[r] = commcost_gpu(l, r, d, s);
             for (int op = 0; rc == 0 && op < NTP; op++)
-                rc = coll_plan_best(b->in->topology, tp_ops[op], gpus, l->tp, &params,
-                                    b->cc.tp_size_bytes, &b->tp_plans[(s * l->dp + d) * NTP + op],
-                                    err);
+                rc = coll_plan_build(b->in->topology, tp_ops[op], tp_algo[op]->algo, gpus, l->tp,
+                                     &params, &b->tp_plans[(s * l->dp + d) * NTP + op], err);
         }
         for (int r = 0; rc == 0 && l->dp > 1 && r < l->tp; r++) {
             for (int d = 0; d < l->dp; d++)
                 gpus[d] = commcost_gpu(l, r, d, s);
             const commcost_stage *st = &b->cc.stages[s];
             coll_plan *p = &b->dp_plans[(s * l->tp + r) * NDP];
-            rc = coll_plan_best(b->in->topology, st->dp_reduce.op, gpus, l->dp, &params,
-                                st->bucket_bytes, &p[P_REDUCE], err);
+            rc = coll_plan_build(b->in->topology, st->dp_reduce.op, st->dp_reduce.algo, gpus,
+                                 l->dp, &params, &p[P_REDUCE], err);
             if (rc == 0 && l->zero)
-                rc = coll_plan_best(b->in->topology, COLL_ALLGATHER, gpus, l->dp, &params,
-                                    st->bucket_bytes, &p[P_GATHER], err);
+                rc = coll_plan_build(b->in->topology, COLL_ALLGATHER, st->dp_allgather.algo, gpus,
+                                     l->dp, &params, &p[P_GATHER], err);
         }
     }
     free(gpus);
     return rc;
+}
+
+/* Calls fn on every link of a plan. */
+static void plan_links(const coll_plan *p, void (*fn)(void *, int32_t), void *ctx)
+{
+    for (int ph = 0; ph < p->nphases; ph++)
+        for (int c = 0; c < p->phases[ph].ncoflows; c++)
+            for (int i = 0; i < p->phases[ph].coflows[c].nlinks; i++)
+                fn(ctx, p->phases[ph].coflows[c].links[i]);
+}
+
+typedef struct share_scan {
+    int32_t *owner; /* per link: the first group seen on it, or -1 */
+    unsigned char *shares;
+    int group;
+} share_scan;
+
+static void scan_link(void *ctx, int32_t link)
+{
+    share_scan *sc = ctx;
+    int32_t o = sc->owner[link];
+    if (o < 0)
+        sc->owner[link] = sc->group;
+    else if (o != sc->group)
+        sc->shares[o] = sc->shares[sc->group] = 1;
+}
+
+static void reset_link(void *ctx, int32_t link) { ((share_scan *)ctx)->owner[link] = -1; }
+
+/* Folded mode: which data-parallel groups of each stage share a link with
+ * another group of the stage (ECMP collisions above a leaf).  Only those
+ * are simulated beside the stage's representative (group 0): a group whose
+ * links are its own runs as group 0 does, at no extra simulation cost. */
+static void find_sharing_groups(builder *b)
+{
+    const layout_desc *l = b->l;
+    int nlinks = topo_link_count(b->in->topology);
+    share_scan sc = {cs_xrealloc(NULL, sizeof *sc.owner * (size_t)(nlinks + 1)), NULL, 0};
+    b->shares = calloc((size_t)l->pp * l->tp + 1, 1);
+    if (!b->shares)
+        abort();
+    for (int i = 0; i < nlinks; i++)
+        sc.owner[i] = -1;
+    for (int s = 0; l->dp > 1 && s < l->pp; s++) {
+        sc.shares = &b->shares[s * l->tp];
+        for (sc.group = 0; sc.group < l->tp; sc.group++)
+            plan_links(&b->dp_plans[(s * l->tp + sc.group) * NDP + P_REDUCE], scan_link, &sc);
+        for (int r = 0; r < l->tp; r++)
+            plan_links(&b->dp_plans[(s * l->tp + r) * NDP + P_REDUCE], reset_link, &sc);
+    }
+    free(sc.owner);
 }
 
 static void free_group_plans(builder *b)
@@ -196,9 +259,18 @@ static void phase_dp(builder *b, int s, int which, uint64_t bytes, int role)
     const layout_desc *l = b->l;
     const char *name = which == P_REDUCE ? "dp gradient bucket" : "dp parameter all-gather";
     if (b->folded) {
-        const commcost_stage *st = &b->cc.stages[s];
-        phase_group_coll(b, s, which == P_REDUCE ? &st->dp_reduce : &st->dp_allgather, bytes,
-                         b->dp_stream[s], 0, 1, 1, role, name, which == P_REDUCE);
+        phase_group_coll(b, s, &b->dp_plans[s * l->tp * NDP + which], bytes, b->dp_stream[s], 0,
+                         1, 1, role, name, which == P_REDUCE);
+        for (int r = 1; r < l->tp; r++) { /* the other groups: flows only, not read back */
+            if (!b->shares[s * l->tp + r])
+                continue;
+            int id = coll_task(b, &b->dp_plans[(s * l->tp + r) * NDP + which], bytes,
+                               b->shadow_stream[s * l->tp + r], name);
+            exec_dep(b->g, b->last[s], id);
+            note(b, id, R_NONE, s, -1);
+            if (which == P_REDUCE)
+                b->shadow_last[s * l->tp + r] = id;
+        }
         return;
     }
     for (int r = 0; r < l->tp; r++)
@@ -287,6 +359,9 @@ static void emit_tail(builder *b, int s)
     for (int k = 0; k < b->nmem; k++)
         if (b->last_dp[s * b->nmem + k] >= 0)
             exec_dep(b->g, b->last_dp[s * b->nmem + k], first + k);
+    for (int r = 1; b->folded && r < l->tp; r++) /* the step waits for every group's gradients */
+        if (b->shadow_last[s * l->tp + r] >= 0)
+            exec_dep(b->g, b->shadow_last[s * l->tp + r], first);
     if (l->zero && l->dp > 1)
         phase_dp(b, s, P_GATHER, (uint64_t)workload_grad_bytes(b->in->model, l, s), R_AG);
 }
@@ -358,8 +433,10 @@ static int builder_init(builder *b, const estimate_input *in, trainsim_mode mode
     b->nmem = b->folded ? 1 : b->l->tp * b->l->dp;
     if (commcost_build(in->topology, in->model, b->l, in->eff->profile, &b->cc, err) != 0)
         return -1;
-    if (!b->folded && build_group_plans(b, err) != 0)
+    if ((!b->folded || b->l->dp > 1) && build_group_plans(b, err) != 0)
         return -1;
+    if (b->folded)
+        find_sharing_groups(b);
     chunk_costs(b);
     b->g = exec_new();
     size_t per_stage = (size_t)b->l->pp * b->nmem;
@@ -372,6 +449,12 @@ static int builder_init(builder *b, const estimate_input *in, trainsim_mode mode
     b->fend = int_array(units, -1);
     b->bstart = int_array(units, -1);
     b->bend = int_array(units, -1);
+    b->shadow_stream = int_array((size_t)b->l->pp * b->l->tp, -1);
+    b->shadow_last = int_array((size_t)b->l->pp * b->l->tp, -1);
+    for (int s = 0; b->folded && b->l->dp > 1 && s < b->l->pp; s++)
+        for (int r = 1; r < b->l->tp; r++)
+            b->shadow_stream[s * b->l->tp + r] =
+                exec_stream(b->g, commcost_gpu(b->l, r, 0, s), "dp");
     for (int s = 0; s < b->l->pp; s++)
         for (int k = 0; k < b->nmem; k++) {
             b->stream[s * b->nmem + k] = exec_stream(b->g, gpu_of(b, s, k), "compute");
@@ -382,12 +465,13 @@ static int builder_init(builder *b, const estimate_input *in, trainsim_mode mode
 
 static void builder_free(builder *b)
 {
-    int *arrays[] = {b->stream, b->dp_stream, b->last,   b->last_dp,
-                     b->fstart, b->fend,      b->bstart, b->bend};
+    int *arrays[] = {b->stream, b->dp_stream, b->last,   b->last_dp,      b->fstart,
+                     b->fend,   b->bstart,    b->bend,   b->shadow_stream, b->shadow_last};
     for (size_t i = 0; i < sizeof arrays / sizeof arrays[0]; i++)
         free(arrays[i]);
     free(b->chunks);
     free(b->info);
+    free(b->shares);
     free_group_plans(b);
     commcost_free(&b->cc);
     exec_free(b->g);
