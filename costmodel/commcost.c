@@ -235,6 +235,8 @@ static int price_dp(const stage_groups *g, const model_desc *m, const layout_des
 {
     double grad_bytes = workload_grad_bytes(m, l, s);
     uint64_t bucket = (uint64_t)(COMMCOST_BUCKET_GRADS * 2);
+    if (!framework_of(l->framework)->dp_overlap) /* one all-reduce of the whole buffer */
+        bucket = (uint64_t)ceil(grad_bytes);
     st->buckets = (int)ceil(grad_bytes / (double)bucket);
     st->bucket_bytes = bucket;
     st->last_bucket_bytes = (uint64_t)(grad_bytes - (double)bucket * (st->buckets - 1));
@@ -339,6 +341,12 @@ void commcost_free(commcost *c)
     }
     free(c->stages);
     c->stages = NULL;
+}
+
+double commcost_tp_bwd_delta_s(const commcost_stage *st, const layout_desc *l,
+                               const workload_chunk *c)
+{
+    return workload_tp_bwd_exposed_s(c, l->sp ? st->tp_reducescatter_s : st->tp_allreduce_s);
 }
 
 double commcost_tp_s(const commcost_stage *st, int allreduce, int allgather, int reducescatter)

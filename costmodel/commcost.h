@@ -38,6 +38,7 @@
 #include "layout.h"
 #include "model.h"
 #include "topo.h"
+#include "workload.h"
 
 #define COMMCOST_BUCKET_GRADS 25e6
 
@@ -97,6 +98,12 @@ double commcost_fitted_s(const struct calib_profile *profile, const coll_plan *p
 /* The fitted time where one applies, else the plan's closed form. */
 double commcost_coll_s(const struct calib_profile *profile, const coll_plan *plan,
                        uint64_t size_bytes);
+
+/* The change to a chunk's backward tensor-parallel seconds (<= 0) when the
+ * framework runs the column-parallel layers' backward all-reduce (reduce-
+ * scatter under sp) under their weight-gradient GEMMs. */
+double commcost_tp_bwd_delta_s(const commcost_stage *st, const layout_desc *l,
+                               const workload_chunk *c);
 
 /* Seconds of the tensor-parallel collectives of one pass. */
 double commcost_tp_s(const commcost_stage *st, int allreduce, int allgather, int reducescatter);

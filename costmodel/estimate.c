@@ -78,7 +78,8 @@ static stage_work stage_work_of(const estimate_input *in, const commcost_stage *
         w.rec_s += ch.recompute_s;
         double b = commcost_tp_s(st, ch.tp_bwd.allreduce + ch.tp_recompute.allreduce,
                                  ch.tp_bwd.allgather + ch.tp_recompute.allgather,
-                                 ch.tp_bwd.reducescatter + ch.tp_recompute.reducescatter);
+                                 ch.tp_bwd.reducescatter + ch.tp_recompute.reducescatter) +
+                   commcost_tp_bwd_delta_s(st, in->layout, &ch);
         w.tp_bwd_s += b;
         w.tp_s += b + commcost_tp_s(st, ch.tp_fwd.allreduce, ch.tp_fwd.allgather,
                                     ch.tp_fwd.reducescatter);
@@ -95,7 +96,9 @@ static double stage_tail(const estimate_input *in, const commcost_stage *st,
     double dp_s = 0, window = w->bwd_s + w->rec_s + w->tp_bwd_s;
     if (in->layout->dp > 1) {
         double all = (st->buckets - 1) * st->dp_bucket_s + st->dp_last_bucket_s;
-        dp_s = fmax(st->dp_last_bucket_s, all - window);
+        dp_s = framework_of(in->layout->framework)->dp_overlap
+                   ? fmax(st->dp_last_bucket_s, all - window)
+                   : all; /* reduced after the backward pass: nothing hides it */
     }
     const dev_type *dev = estimate_device(in->topology);
     out->dp_exposed_s = dp_s;

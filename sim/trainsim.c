@@ -26,6 +26,7 @@ typedef struct task_info {
 
 typedef struct chunk_cost {
     uint64_t fwd_ps, bwd_ps, rec_ps;
+    double tp_bwd_delta_s; /* backward collectives hidden under wgrad GEMMs (<= 0) */
     workload_tp tp_fwd, tp_bwd, tp_rec;
 } chunk_cost;
 
@@ -234,12 +235,16 @@ static int phase_group_coll(builder *b, int s, const coll_plan *plan, uint64_t b
 
 static const char *const tp_names[NTP] = {"tp all-reduce", "tp all-gather", "tp reduce-scatter"};
 
-/* The blocking tensor-parallel collectives of one pass. */
-static void phase_tp(builder *b, int s, workload_tp tp)
+/* The blocking tensor-parallel collectives of one pass; delta_s (<= 0) is
+ * the part the framework hides under weight-gradient GEMMs: folded, off
+ * the pass's collective time; all ranks, the collectives run as flows and
+ * the backward's compute was shortened by as much (emit_backward). */
+static void phase_tp(builder *b, int s, workload_tp tp, double delta_s)
 {
     int counts[NTP] = {tp.allreduce, tp.allgather, tp.reducescatter};
     if (b->folded) {
-        double t = commcost_tp_s(&b->cc.stages[s], counts[P_AR], counts[P_AG], counts[P_RS]);
+        double t = commcost_tp_s(&b->cc.stages[s], counts[P_AR], counts[P_AG], counts[P_RS]) +
+                   delta_s;
         if (t > 0)
             phase_compute(b, s, units_s_to_ps_ceil(t), R_TP, "tp comm");
         return;
@@ -302,7 +307,7 @@ static void emit_forward(builder *b, int s, const schedule_unit *u)
 {
     const chunk_cost *c = &b->chunks[s * b->l->vpp + u->chunk];
     int first = phase_compute(b, s, c->fwd_ps, R_FWD, "forward");
-    phase_tp(b, s, c->tp_fwd);
+    phase_tp(b, s, c->tp_fwd, 0);
     record_unit(b, b->fstart, b->fend, s, u, first);
 }
 
@@ -311,13 +316,15 @@ static int emit_backward_pieces(builder *b, int s, const chunk_cost *c, int last
 {
     const layout_desc *l = b->l;
     const commcost_stage *st = &b->cc.stages[s];
-    if (!last_of_chunk || l->dp == 1)
-        return phase_compute(b, s, c->bwd_ps, R_BWD, "backward");
+    uint64_t hidden_ps = b->folded ? 0 : units_s_to_ps_ceil(-c->tp_bwd_delta_s);
+    uint64_t bwd_ps = c->bwd_ps > hidden_ps ? c->bwd_ps - hidden_ps : 0;
+    if (!last_of_chunk || l->dp == 1 || !framework_of(l->framework)->dp_overlap)
+        return phase_compute(b, s, bwd_ps, R_BWD, "backward");
     int pieces = (st->buckets + l->vpp - 1) / l->vpp;
     double chunk_bytes = workload_grad_bytes(b->in->model, l, s) / l->vpp;
     int first = -1;
     for (int j = 0; j < pieces; j++) {
-        int id = phase_compute(b, s, c->bwd_ps / (uint64_t)pieces, R_BWD, "backward");
+        int id = phase_compute(b, s, bwd_ps / (uint64_t)pieces, R_BWD, "backward");
         first = first < 0 ? id : first;
         phase_dp(b, s, P_REDUCE, (uint64_t)(chunk_bytes / pieces), R_DP);
     }
@@ -330,11 +337,11 @@ static void emit_backward(builder *b, int s, const schedule_unit *u)
     int first = -1;
     if (c->rec_ps > 0) {
         first = phase_compute(b, s, c->rec_ps, R_REC, "recompute");
-        phase_tp(b, s, c->tp_rec);
+        phase_tp(b, s, c->tp_rec, 0);
     }
     int id = emit_backward_pieces(b, s, c, u->microbatch == b->m - 1);
     first = first < 0 ? id : first;
-    phase_tp(b, s, c->tp_bwd);
+    phase_tp(b, s, c->tp_bwd, c->tp_bwd_delta_s);
     record_unit(b, b->bstart, b->bend, s, u, first);
 }
 
@@ -355,6 +362,8 @@ static void emit_tail(builder *b, int s)
     const layout_desc *l = b->l;
     const dev_type *dev = estimate_device(b->in->topology);
     uint64_t opt_ps = units_s_to_ps_ceil(workload_optimizer_s(b->in->model, l, dev, b->in->eff, s));
+    if (l->dp > 1 && !framework_of(l->framework)->dp_overlap) /* the whole buffer, after backward */
+        phase_dp(b, s, P_REDUCE, (uint64_t)ceil(workload_grad_bytes(b->in->model, l, s)), R_DP);
     int first = phase_compute(b, s, opt_ps, R_OPT, "optimizer");
     for (int k = 0; k < b->nmem; k++)
         if (b->last_dp[s * b->nmem + k] >= 0)
@@ -410,7 +419,9 @@ static void chunk_costs(builder *b)
             workload_chunk_of(b->in->model, l, dev, b->in->eff, s, c, &w);
             b->chunks[s * l->vpp + c] = (chunk_cost){
                 units_s_to_ps_ceil(w.fwd_s), units_s_to_ps_ceil(w.bwd_s),
-                units_s_to_ps_ceil(w.recompute_s), w.tp_fwd, w.tp_bwd, w.tp_recompute};
+                units_s_to_ps_ceil(w.recompute_s),
+                commcost_tp_bwd_delta_s(&b->cc.stages[s], l, &w), w.tp_fwd, w.tp_bwd,
+                w.tp_recompute};
         }
 }
 
