@@ -39,7 +39,34 @@ typedef struct stage_groups {
 struct commcost_groups {
     int tp, pp, dp;
     stage_groups *stages;
+    coll_plan emb;  /* every first/last stage pair's all-reduce (commcost.h) */
+    int has_emb;
 };
+
+/* The first and last stage of every (tensor rank, replica) all-reduce the
+ * tied embedding's gradient at once. */
+static int build_emb(topo *t, const layout_desc *l, commcost_groups *g, cs_err *err)
+{
+    int pairs = l->tp * l->dp;
+    coll_plan *each = cs_xrealloc(NULL, sizeof *each * (size_t)pairs);
+    coll_params params;
+    coll_params_default(&params);
+    int built = 0, rc = 0;
+    for (int d = 0; rc == 0 && d < l->dp; d++)
+        for (int r = 0; rc == 0 && r < l->tp; r++) {
+            int32_t pair[2] = {commcost_gpu(l, r, d, 0), commcost_gpu(l, r, d, l->pp - 1)};
+            rc = coll_plan_build(t, COLL_ALLREDUCE, COLL_ALGO_RING, pair, 2, &params, &each[built],
+                                 err);
+            built += rc == 0;
+        }
+    if (rc == 0)
+        rc = coll_plan_concurrent(t, each, pairs, &g->emb, err);
+    g->has_emb = rc == 0;
+    for (int i = 0; i < built; i++)
+        coll_plan_free(&each[i]);
+    free(each);
+    return rc ? cs_fail_prefix(err, "embedding all-reduce") : 0;
+}
 
 /* The plan of every algorithm of op over `ngroups` groups of n GPUs each
  * (gpus holds them one group after the other) that run it at the same
@@ -122,7 +149,8 @@ static int build_stage_groups(topo *t, const layout_desc *l, int s, stage_groups
 int commcost_groups_build(topo *t, const layout_desc *l, commcost_groups **out, cs_err *err)
 {
     commcost_groups *g = cs_xrealloc(NULL, sizeof *g);
-    *g = (commcost_groups){l->tp, l->pp, l->dp, calloc((size_t)l->pp, sizeof *g->stages)};
+    *g = (commcost_groups){l->tp, l->pp, l->dp, calloc((size_t)l->pp, sizeof *g->stages),
+                           {0}, 0};
     if (!g->stages)
         abort();
     for (int s = 0; s < l->pp; s++)
@@ -130,6 +158,10 @@ int commcost_groups_build(topo *t, const layout_desc *l, commcost_groups **out, 
             commcost_groups_free(g);
             return -1;
         }
+    if (l->pp > 1 && build_emb(t, l, g, err) != 0) { /* priced only for tied embeddings */
+        commcost_groups_free(g);
+        return -1;
+    }
     *out = g;
     return 0;
 }
@@ -145,6 +177,7 @@ void commcost_groups_free(commcost_groups *g)
         }
         coll_plan_free(&g->stages[s].p2p);
     }
+    coll_plan_free(&g->emb);
     free(g->stages);
     free(g);
 }
@@ -259,6 +292,9 @@ static int price(const commcost_groups *g, const model_desc *m, const layout_des
 {
     workload_info info;
     workload_info_of(m, l, &info);
+    memset(&out->emb, 0, sizeof out->emb);
+    out->emb_bytes = 0;
+    out->emb_s = 0;
     out->pp = l->pp;
     out->tp_size_bytes = (uint64_t)info.tp_size_bytes;
     out->p2p_bytes = (uint64_t)info.p2p_bytes;
@@ -276,6 +312,10 @@ static int price(const commcost_groups *g, const model_desc *m, const layout_des
         if (sg->has_p2p)
             st->p2p_s = coll_time_s(&sg->p2p, out->p2p_bytes);
     }
+    out->emb_bytes = g->has_emb && m->tied_embeddings
+                         ? (uint64_t)((double)m->vocab * m->hidden / l->tp * 2.0)
+                         : 0;
+    out->emb_s = out->emb_bytes ? coll_time_s(&g->emb, out->emb_bytes) : 0;
     return 0;
 }
 
@@ -323,8 +363,11 @@ int commcost_build(topo *t, const model_desc *m, const layout_desc *l,
         return -1;
     stage_pick *picks = cs_xrealloc(NULL, sizeof *picks * (size_t)l->pp);
     int rc = price(g, m, l, profile, out, picks, err);
-    if (rc == 0)
+    if (rc == 0) {
         take_plans(g, l, picks, out);
+        out->emb = g->emb; /* owned by out now */
+        memset(&g->emb, 0, sizeof g->emb);
+    }
     free(picks);
     commcost_groups_free(g);
     return rc;
@@ -339,6 +382,7 @@ void commcost_free(commcost *c)
         for (size_t i = 0; i < sizeof plans / sizeof plans[0]; i++)
             coll_plan_free(plans[i]);
     }
+    coll_plan_free(&c->emb);
     free(c->stages);
     c->stages = NULL;
 }

@@ -16,6 +16,8 @@
  *   pipeline         a point-to-point transfer of the activation (1/tp of
  *                    it per GPU: Megatron's scatter-gather) to the next
  *                    stage's GPU with the same tensor rank;
+ *   embedding        with tied embeddings and pp > 1, the all-reduce of the
+ *                    table's gradient between first and last stage (below);
  *   data parallel    the gradient buckets' all-reduce, or with zero 1 their
  *                    reduce-scatter and, after the optimizer step, the
  *                    parameters' all-gather, over the stage's data-parallel
@@ -62,6 +64,16 @@ typedef struct commcost {
     int pp;
     commcost_stage *stages;
     uint64_t tp_size_bytes, p2p_bytes;
+    /* Tied embeddings over pp > 1: the first stage's input table and the last
+     * stage's output copy are one parameter, so after the data-parallel
+     * reduction each pair (tensor rank r, replica d of stage 0 and of stage
+     * pp - 1) all-reduces that table's 16-bit gradient before the optimizer
+     * step (Megatron-LM training.py 2021 on, Megatron-Core
+     * finalize_model_grads); every pair at once (coll_plan_concurrent).
+     * emb_bytes 0: none. */
+    coll_plan emb;
+    uint64_t emb_bytes;
+    double emb_s;
 } commcost;
 
 /* The GPU of a rank (see the mapping above). */

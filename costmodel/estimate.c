@@ -127,10 +127,23 @@ static void analytic_times(const estimate_input *in, const commcost *cc, estimat
     /* equal stages: m C + (pp - 1) C / v, the useful work and the bubble */
     double pipe = (m - 1) * cmax + (1 - 1 / v) * cmax + csum / v + 2 * (pp - 1) * p2p;
     double iter = 0, drained = 0; /* stage s ends its backward `drained` before stage 0 */
+    double ready0 = 0, ready_last = 0; /* first and last stage: data-parallel reduction done */
     for (int s = 0; s < pp; s++) {
         double tail = stage_tail(in, &cc->stages[s], &w[s], s, &out->stages[s]);
+        double ready = pipe - drained + out->stages[s].dp_exposed_s;
+        ready0 = s == 0 ? ready : ready0;
+        ready_last = s == pp - 1 ? ready : ready_last;
         iter = fmax(iter, pipe - drained + tail);
         drained += (w[s].bwd_s + w[s].rec_s + w[s].tp_bwd_s) / v + p2p;
+    }
+    if (cc->emb_bytes) { /* both wait for the other, then all-reduce the embedding */
+        double end = fmax(ready0, ready_last) + cc->emb_s;
+        int ends[2] = {0, pp - 1};
+        for (int i = 0; i < 2; i++) {
+            estimate_stage *e = &out->stages[ends[i]];
+            e->dp_exposed_s += end - (i ? ready_last : ready0);
+            iter = fmax(iter, end + e->optimizer_s);
+        }
     }
     for (int s = 0; s < pp; s++) {
         estimate_stage *e = &out->stages[s];

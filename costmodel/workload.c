@@ -63,6 +63,15 @@ static void add_stream(ctx *c, const char *name, double fwd_bytes, double bwd_by
     o->attention_core = core;
 }
 
+/* The backward add where a residual branch starts: the block's input feeds
+ * both the norm and the skip, so autograd adds the two gradients (read 2,
+ * write 1), a kernel of its own after the norm's backward (the last op
+ * added); nothing forward. */
+static void add_residual_grad(ctx *c, double act_bytes)
+{
+    c->ops[c->n - 1].bwd_s += opcost_membound_s(c->dev, c->e, 3 * act_bytes);
+}
+
 /* FlashAttention-style fused kernel over all heads of the GPU. */
 static void add_flash(ctx *c, const shape *x, double model_flops)
 {
@@ -114,6 +123,7 @@ int workload_layer_ops(const model_desc *m, const layout_desc *l, const dev_type
     double act_t = x.tokens * x.ffn_t * ACT_BYTES;         /* one MLP-inner tensor */
 
     add_stream(&c, "norm1", 2 * act_sp, 3 * act_sp, 0);
+    add_residual_grad(&c, act_sp);
     add_gemm(&c, "qkv", x.tokens, x.qkv_n, x.h);
     if (l->flash_attention)
         add_flash(&c, &x, 4 * x.b * x.s * x.s * x.h / x.t);
@@ -122,6 +132,7 @@ int workload_layer_ops(const model_desc *m, const layout_desc *l, const dev_type
     add_gemm(&c, "proj", x.tokens, x.h, x.h / x.t);
     add_stream(&c, "dropout+residual1", drop_fwd, drop_bwd, 0);
     add_stream(&c, "norm2", 2 * act_sp, 3 * act_sp, 0);
+    add_residual_grad(&c, act_sp);
     add_gemm(&c, "mlp_up", x.tokens, (swiglu ? 2 : 1) * x.ffn_t, x.h);
     add_stream(&c, swiglu ? "swiglu" : "gelu", (swiglu ? 3 : 2) * act_t,
                (swiglu ? 5 : 3) * act_t, 0);
@@ -246,6 +257,16 @@ void workload_chunk_layers(const model_desc *m, const layout_desc *l, const dev_
 void workload_chunk_add_edges(const model_desc *m, const layout_desc *l, const dev_type *dev,
                               const opcost_eff *e, int stage, int chunk, workload_chunk *out)
 {
+    /* Megatron's scatter-gather pipeline transfer sends 1/tp of the
+     * activation (p2p_bytes); the receiver all-gathers it over the tensor-
+     * parallel group before use: forward on every virtual stage but the
+     * first, backward (the gradient) on every one but the last.  Under sp
+     * the activation is already split along the sequence: nothing to gather. */
+    int vstage = chunk * l->pp + stage, nv = l->pp * l->vpp;
+    if (l->tp > 1 && !l->sp) {
+        out->tp_fwd.allgather += vstage > 0;
+        out->tp_bwd.allgather += vstage < nv - 1;
+    }
     if (stage == 0 && chunk == 0)
         add_embedding(m, l, dev, e, out);
     if (stage == l->pp - 1 && chunk == l->vpp - 1)

@@ -21,7 +21,13 @@
  * fused scale-mask-softmax, dropout on the probabilities, a batched PV.
  * Backward of a matrix multiply is two multiplies (input and weight
  * gradient); of a streaming kernel, one that reads the gradient and the
- * saved input and writes the input gradient.
+ * saved input and writes the input gradient.  Each norm's backward is
+ * followed by the add of the skip connection's gradient (autograd: read 2,
+ * write 1).  A chunk that receives a scatter-gather pipeline transfer
+ * all-gathers it over the tensor-parallel group (without sp); under sp
+ * the backward all-gathers the QKV and MLP-up inputs again. The framework
+ * profile (framework.h) adds main_grad accumulation and sets the
+ * optimizer's bytes.
  *
  * FLOPs (the formulas in docs/estimate.md): model FLOPs count 2 m n k per
  * multiply and 4 b s^2 h per layer for attention (the full s x s, as

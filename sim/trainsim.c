@@ -356,15 +356,54 @@ static void emit_unit(builder *b, int s, const schedule_unit *u)
     b->cur_chunk = b->cur_mb = -1;
 }
 
-/* Optimizer step after the stage's buckets, then zero 1's all-gather. */
-static void emit_tail(builder *b, int s)
+/* Frameworks that reduce after the backward pass: the whole buffer at once. */
+static void emit_reduce_after_backward(builder *b, int s)
+{
+    const layout_desc *l = b->l;
+    if (l->dp > 1 && !framework_of(l->framework)->dp_overlap) /* the whole buffer, after backward */
+        phase_dp(b, s, P_REDUCE, (uint64_t)ceil(workload_grad_bytes(b->in->model, l, s)), R_DP);
+}
+
+/* Makes `task` wait for stage s's backward and gradient reduction on every
+ * member (and, folded, every other data-parallel group). */
+static void after_reduction(builder *b, int s, int task)
+{
+    for (int k = 0; k < b->nmem; k++) {
+        exec_dep(b->g, b->last[s * b->nmem + k], task);
+        if (b->last_dp[s * b->nmem + k] >= 0)
+            exec_dep(b->g, b->last_dp[s * b->nmem + k], task);
+    }
+    for (int r = 1; b->folded && r < b->l->tp; r++)
+        if (b->shadow_last[s * b->l->tp + r] >= 0)
+            exec_dep(b->g, b->shadow_last[s * b->l->tp + r], task);
+}
+
+/* Tied embeddings over a pipeline: the first and last stage all-reduce the
+ * table's gradient once both have reduced theirs (commcost.h); every pair
+ * at once, one task.  Returns it, or -1. */
+static int emit_embedding_allreduce(builder *b)
+{
+    int last = b->l->pp - 1;
+    if (!b->cc.emb_bytes)
+        return -1;
+    int id = coll_task(b, &b->cc.emb, b->cc.emb_bytes, -1, "embedding all-reduce");
+    after_reduction(b, 0, id);
+    after_reduction(b, last, id);
+    note(b, id, R_DP, 0, -1);
+    b->info[id].gpu = gpu_of(b, 0, 0);
+    return id;
+}
+
+/* Optimizer step after the stage's buckets (and the embedding all-reduce,
+ * emb >= 0, on the first and last stage), then zero 1's all-gather. */
+static void emit_step(builder *b, int s, int emb)
 {
     const layout_desc *l = b->l;
     const dev_type *dev = estimate_device(b->in->topology);
     uint64_t opt_ps = units_s_to_ps_ceil(workload_optimizer_s(b->in->model, l, dev, b->in->eff, s));
-    if (l->dp > 1 && !framework_of(l->framework)->dp_overlap) /* the whole buffer, after backward */
-        phase_dp(b, s, P_REDUCE, (uint64_t)ceil(workload_grad_bytes(b->in->model, l, s)), R_DP);
     int first = phase_compute(b, s, opt_ps, R_OPT, "optimizer");
+    for (int k = 0; emb >= 0 && (s == 0 || s == l->pp - 1) && k < b->nmem; k++)
+        exec_dep(b->g, emb, first + k);
     for (int k = 0; k < b->nmem; k++)
         if (b->last_dp[s * b->nmem + k] >= 0)
             exec_dep(b->g, b->last_dp[s * b->nmem + k], first + k);
@@ -381,7 +420,7 @@ static void emit_stage(builder *b, int s, schedule_unit *order)
     int n = schedule_units(b->l);
     for (int i = 0; i < n; i++)
         emit_unit(b, s, &order[i]);
-    emit_tail(b, s);
+    emit_reduce_after_backward(b, s);
 }
 
 /* Activations forward and gradients backward between virtual stages. */
@@ -703,6 +742,9 @@ static int simulate(const estimate_input *in, trainsim_mode mode, const trainsim
         schedule_unit *order = cs_xrealloc(NULL, sizeof *order * (size_t)schedule_units(b.l));
         for (int s = 0; s < b.l->pp; s++)
             emit_stage(&b, s, order);
+        int emb = emit_embedding_allreduce(&b);
+        for (int s = 0; s < b.l->pp; s++)
+            emit_step(&b, s, emb);
         free(order);
         emit_transfers(&b);
         CS_GROW(b.info, b.capinfo, exec_task_count(b.g));

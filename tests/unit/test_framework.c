@@ -126,6 +126,48 @@ static void tp_overlap_shows(void)
     topo_free(f.t);
 }
 
+/* The terms every profile has: the backward re-all-gather of the QKV and
+ * MLP-up inputs under sp, the all-gather after a scatter-gather receive, the
+ * residual gradient adds, and the tied embedding's all-reduce between the
+ * first and last stage (closed form and simulation). */
+static void left_out_terms(void)
+{
+    fixture f;
+    fixture_setup(&f, "dgx-a100-80g", 2, "megatron-1.7b", 8, 2, 1, 8);
+    const dev_type *dev = estimate_device(f.t);
+    int layers = layout_layers_per_chunk(&f.l, &f.m);
+    workload_chunk first, second;
+    workload_chunk_of(&f.m, &f.l, dev, &f.eff, 0, 0, &first);
+    workload_chunk_of(&f.m, &f.l, dev, &f.eff, 1, 0, &second);
+    CHECK_EQ_INT(first.tp_fwd.allgather, 0);   /* stage 0 receives nothing */
+    CHECK_EQ_INT(first.tp_bwd.allgather, 1);   /* the gradient from stage 1 */
+    CHECK_EQ_INT(second.tp_fwd.allgather, 1);  /* the activation from stage 0 */
+    f.l.sp = 1;
+    workload_chunk_of(&f.m, &f.l, dev, &f.eff, 1, 0, &second);
+    CHECK_EQ_INT(second.tp_bwd.allgather, 4 * layers); /* 2 per layer + 2 re-gathers */
+    CHECK_EQ_INT(second.tp_fwd.allgather, 2 * layers + 1); /* + the head's; no p2p gather */
+    f.l.sp = 0;
+    workload_op ops[WORKLOAD_MAX_OPS];
+    workload_layer_ops(&f.m, &f.l, dev, &f.eff, ops);
+    double act = f.l.mbs * (double)f.m.seq_len * f.m.hidden * 2;
+    CHECK_REL(ops[0].bwd_s, 2 * opcost_membound_s(dev, &f.eff, 3 * act), 1e-12); /* norm + add */
+
+    estimate_result a, sim;
+    CHECK(estimate_analytic(&f.in, &a, NULL) == 0);
+    CHECK(trainsim_run(&f.in, TRAINSIM_FOLDED, &sim, NULL, NULL) == 0);
+    commcost cc;
+    CHECK(commcost_build(f.t, &f.m, &f.l, NULL, &cc, NULL) == 0);
+    CHECK(cc.emb_bytes == (uint64_t)((double)f.m.vocab * f.m.hidden / 8 * 2));
+    CHECK(cc.emb_s > 0);
+    CHECK(a.stages[0].dp_exposed_s >= cc.emb_s * 0.999); /* dp 1: all of it is the embedding */
+    CHECK_REL(sim.stages[0].dp_exposed_s, a.stages[0].dp_exposed_s, 0.05);
+    CHECK_REL(sim.iteration_s, a.iteration_s, 0.02);
+    commcost_free(&cc);
+    estimate_result_free(&a);
+    estimate_result_free(&sim);
+    topo_free(f.t);
+}
+
 static void names_parse(void)
 {
     framework_kind k;
@@ -141,4 +183,4 @@ static void names_parse(void)
 
 TAP_MAIN({"optimizer_bytes", optimizer_bytes}, {"accumulation_bytes", accumulation_bytes},
          {"dp_overlap_shows", dp_overlap_shows}, {"tp_overlap_shows", tp_overlap_shows},
-         {"names_parse", names_parse})
+         {"left_out_terms", left_out_terms}, {"names_parse", names_parse})
