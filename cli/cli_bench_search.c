@@ -106,7 +106,8 @@ int cmd_bench_search(int argc, char **argv)
         return rc;
     opcost_eff eff;
     opcost_eff_default(&eff);
-    search_input in = {&m, t, 1024, 1536, m.dtype, 1, &eff, {0}, 1, NULL, NULL, NULL, NULL};
+    search_input in = {&m, t, 1024, 1536, m.dtype, 1, &eff, {0}, 1, NULL, NULL, NULL, NULL,
+                       FRAMEWORK_CORE};
     search_fix_init(&in.space.fix);
     printf("search benchmark: %s (sequence %d) on 1024 GPUs of dgx-a100-80g, global batch 1536\n",
            m.name, m.seq_len);

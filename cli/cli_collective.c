@@ -137,6 +137,11 @@ static void print_header(const coll_opts *o, const sys_system *sys, int n)
            sys_total_nodes(sys), sys->name, sys_net_kind_name(sys->net.kind), modes[o->mode]);
     printf("# algbw = size / time; busbw = algbw x %.4g (nccl-tests' factor); GB/s = 1e9 B/s\n",
            coll_busbw_factor(o->op, n));
+    const sys_node_type *nt = &sys->groups[0].node;
+    if (nt->fabric == SYS_FABRIC_NVSWITCH)
+        printf("# NVLink %.0f GB/s per GPU per direction, at %.3f of it (%.0f GB/s): %s\n",
+               nt->nvlink_bw_bytes_per_s / 1e9, nt->nvlink_eff,
+               nt->nvlink_bw_bytes_per_s * nt->nvlink_eff / 1e9, nt->nvlink_source);
     printf("%14s %12s %11s %11s %7s%s\n", "size_bytes", "time_us", "algbw_GB/s", "busbw_GB/s",
            "algo", o->mode == MODE_BOTH ? "  analytic_us  diff_%" : "");
 }

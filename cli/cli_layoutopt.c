@@ -8,7 +8,8 @@
 #include "profile.h"
 
 enum { O_SYSTEM = CLI_LAYOUTOPT_FIRST, O_GPUS, O_NODES, O_MODEL, O_TP, O_PP, O_DP, O_VPP, O_MBS,
-       O_GBS, O_SCHEDULE, O_SP, O_RECOMPUTE, O_ZERO, O_ATTN, O_TP_ACROSS, O_DEVICE_PROFILE };
+       O_GBS, O_SCHEDULE, O_SP, O_RECOMPUTE, O_ZERO, O_ATTN, O_TP_ACROSS, O_DEVICE_PROFILE,
+       O_FRAMEWORK };
 
 const struct option cli_layoutopt_options[CLI_LAYOUTOPT_COUNT] = {
     {"system", required_argument, 0, O_SYSTEM}, {"gpus", required_argument, 0, O_GPUS},
@@ -21,6 +22,7 @@ const struct option cli_layoutopt_options[CLI_LAYOUTOPT_COUNT] = {
     {"zero", required_argument, 0, O_ZERO},     {"attention", required_argument, 0, O_ATTN},
     {"allow-tp-across-nodes", no_argument, 0, O_TP_ACROSS},
     {"device-profile", required_argument, 0, O_DEVICE_PROFILE},
+    {"framework", required_argument, 0, O_FRAMEWORK},
 };
 
 void cli_layoutopt_init(layout_flags *f)
@@ -53,6 +55,9 @@ void cli_layoutopt_help(void)
            "  --zero 0|1          1: distributed optimizer (optimizer state sharded over dp)\n"
            "  --allow-tp-across-nodes  let a tensor-parallel group span nodes\n"
            "  --attention A       flash (fused, default) or unfused (Megatron-LM 2021's kernels)\n"
+           "  --framework F       megatron-core (default), megatron-2019, -2021 or -2022: what\n"
+           "                      overlaps, gradient accumulation and optimizer bytes of\n"
+           "                      that version of the training code (docs/estimate.md)\n"
            "  --device-profile F  kernel, copy and in-node collective times from a profile\n"
            "                      'clustersim calibrate' fitted on the system's GPU (default:\n"
            "                      the built-in model; docs/calibration.md)\n");
@@ -70,7 +75,9 @@ static int parse_enum(const char *cmd, int c, const char *arg, layout_flags *f)
 {
     cs_err err;
     int rc;
-    if (c == O_SCHEDULE) {
+    if (c == O_FRAMEWORK) {
+        rc = framework_parse(arg, "--framework", &f->framework, &err);
+    } else if (c == O_SCHEDULE) {
         f->has_schedule = 1;
         rc = layout_schedule_parse(arg, "--schedule", &f->schedule, &err);
     } else {
@@ -98,7 +105,8 @@ int cli_layoutopt_parse(const char *cmd, int c, const char *arg, layout_flags *f
     case O_TP_ACROSS: f->tp_across = 1; return CLI_OK;
     case O_DEVICE_PROFILE: f->device_profile = arg; return CLI_OK;
     case O_SCHEDULE:
-    case O_RECOMPUTE: return parse_enum(cmd, c, arg, f);
+    case O_RECOMPUTE:
+    case O_FRAMEWORK: return parse_enum(cmd, c, arg, f);
     case O_ATTN: return parse_attention(cmd, arg, &f->unfused);
     default:
         if (c >= CLI_MODELOPT_FIRST && c <= CLI_MODELOPT_LAST)
@@ -142,6 +150,7 @@ static void fill_layout(const layout_flags *f, const model_desc *m, long gpus, l
                                   : LAYOUT_SCHEDULE_1F1B;
     l->flash_attention = !f->unfused;
     l->allow_tp_across_nodes = f->tp_across;
+    l->framework = f->framework;
 }
 
 int cli_layoutopt_build(const char *cmd, const layout_flags *f, cli_job *job)

@@ -24,7 +24,7 @@ static void search_help(void)
         "         [--objective time|mfu|memory] [--fix tp=8,pp=4,...] [--max-tp T]\n"
         "         [--max-vpp V] [--threads N] [--csv FILE] [--svg FILE] [--format table|csv]\n"
         "         [--failures-per-gpu-day R] [--checkpoint sync|async] [--storage-gbs B]\n"
-        "         [--restart-s T]\n\n"
+        "         [--restart-s T] [--framework F]\n\n"
         "Every parallel layout of the model on the job's GPUs for the global batch:\n"
         "tp, pp, dp, vpp, mbs, sp, recomputation, zero and schedule over the values the\n"
         "rules allow (docs/search.md).  Prints how big the space was and what each rule and\n"
@@ -49,6 +49,8 @@ static void search_help(void)
         "  --max-tp T         largest tp (default: GPUs per node; more lets tp span nodes)\n"
         "  --max-vpp V        largest vpp (default 8)\n"
         "  --threads N        threads for the closed-form pass (default: every core)\n"
+        "  --framework F      megatron-core (default), megatron-2019, -2021 or -2022: the\n"
+        "                     training code's overlaps and optimizer bytes (docs/estimate.md)\n"
         "  --device-profile F kernel times from a profile 'clustersim calibrate' fitted on\n"
         "                     the system's GPU (default: the built-in model)\n"
         "  --csv FILE         every evaluated layout with its figures (docs/search.md)\n"
@@ -68,10 +70,12 @@ typedef struct search_opts {
     model_flags mf;
     double rate_per_gpu_day, storage_gbs, restart_s;
     int ckpt_async;
+    framework_kind framework;
 } search_opts;
 
 enum { O_SYSTEM = 1, O_GPUS, O_NODES, O_MODEL, O_GBS, O_TOP, O_OBJ, O_FIX, O_MAXTP, O_MAXVPP,
-       O_THREADS, O_CSV, O_SVG, O_FORMAT, O_RATE, O_CKPT, O_STORAGE, O_RESTART, O_PROFILE };
+       O_THREADS, O_CSV, O_SVG, O_FORMAT, O_RATE, O_CKPT, O_STORAGE, O_RESTART, O_PROFILE,
+       O_FRAMEWORK };
 
 static int parse_ckpt(const char *arg, search_opts *o)
 {
@@ -104,6 +108,9 @@ static int parse_one(int c, const char *arg, void *ctx)
     case O_STORAGE: return cli_parse_positive(CMD, "--storage-gbs", arg, &o->storage_gbs);
     case O_RESTART: return cli_parse_nonnegative(CMD, "--restart-s", arg, &o->restart_s);
     case O_CKPT: return parse_ckpt(arg, o);
+    case O_FRAMEWORK:
+        return framework_parse(arg, "--framework", &o->framework, &err) ? cli_bad_err(CMD, &err)
+                                                                         : CLI_OK;
     case O_OBJ:
         return search_objective_parse(arg, &o->objective, &err) ? cli_bad_err(CMD, &err) : CLI_OK;
     default: return cli_modelopt_parse(CMD, c, arg, &o->mf);
@@ -124,6 +131,7 @@ static int parse_opts(int argc, char **argv, search_opts *o)
         {"checkpoint", required_argument, 0, O_CKPT}, {"storage-gbs", required_argument, 0, O_STORAGE},
         {"restart-s", required_argument, 0, O_RESTART},
         {"device-profile", required_argument, 0, O_PROFILE},
+        {"framework", required_argument, 0, O_FRAMEWORK},
     };
     enum { NOWN = sizeof own / sizeof own[0] };
     struct option opts[NOWN + CLI_MODELOPT_COUNT + 1];
@@ -190,7 +198,8 @@ static int fill_input(const search_opts *o, const model_desc *m, topo *t, long g
 {
     cs_err err;
     *in = (search_input){m, t, (int)gpus, (int)o->gbs, m->dtype, 1, eff, {0}, (int)o->threads,
-                         NULL, NULL, &stop_requested, NULL};
+                         NULL, NULL, &stop_requested, NULL, FRAMEWORK_CORE};
+    in->framework = o->framework;
     in->space.max_tp = (int)o->max_tp;
     in->space.max_vpp = (int)o->max_vpp;
     if (o->objective == SEARCH_GOODPUT) {

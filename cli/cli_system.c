@@ -4,6 +4,8 @@
 #include <string.h>
 
 #include "cli.h"
+#include "devkernel.h"
+#include "opcost.h"
 
 static void system_help(void)
 {
@@ -104,20 +106,60 @@ int cmd_system(int argc, char **argv)
     return CLI_OK;
 }
 
+/* --sources: what the kernel model takes from each device, and from where. */
+static void print_sources(cli_format fmt)
+{
+    if (fmt == CLI_CSV)
+        printf("device,gemm_ceiling,gemm_source,hbm_eff,hbm_source,sustained_mhz,boost_mhz,"
+               "clock_source\n");
+    for (int i = 0; i < dev_catalog_count(); i++) {
+        const dev_type *d = dev_catalog_at(i);
+        const dev_kernel *k = dev_kernel_of(d);
+        if (!k) { /* cannot happen: test_device_system holds the two tables together */
+            printf(fmt == CLI_CSV ? "%s,,,,,,,\n" : "%s: no kernel parameters\n", d->name);
+            continue;
+        }
+        if (fmt == CLI_CSV) {
+            printf("%s,%.4f,\"%s\",%.4f,\"%s\",%.0f,%.0f,\"%s\"\n", d->name, k->gemm_ceiling,
+                   k->gemm_source, k->hbm_eff, k->hbm_source, k->sustained_mhz, k->boost_mhz,
+                   k->clock_source);
+            continue;
+        }
+        printf("%s\n  gemm ceiling  %.3f of the 16-bit peak (%.1f TFLOP/s)\n    source: %s\n"
+               "  HBM           %.3f of %.3f TB/s\n    source: %s\n"
+               "  clock         sustained %.0f MHz, boost %.0f MHz (0: not published; inside "
+               "the ceiling, not applied again)\n    source: %s\n",
+               d->name, k->gemm_ceiling, k->gemm_ceiling * opcost_peak_flops(d, MODEL_BF16) / 1e12,
+               k->gemm_source, k->hbm_eff, d->hbm_bw_bytes_per_s / 1e12, k->hbm_source,
+               k->sustained_mhz, k->boost_mhz, k->clock_source);
+    }
+}
+
 int cmd_devices(int argc, char **argv)
 {
     if (cli_wants_help(argc, argv)) {
-        printf("usage: clustersim devices [--format table|csv]\n\n"
-               "The GPU catalog: datasheet peaks (dense) from the vendors.\n");
+        printf("usage: clustersim devices [--sources] [--format table|csv]\n\n"
+               "The GPU catalog: datasheet peaks (dense) from the vendors.  --sources: what\n"
+               "the built-in kernel model takes from each device (matrix-multiply ceiling,\n"
+               "achievable HBM fraction, clocks) and where each figure comes from.\n");
         return CLI_OK;
     }
     cli_format fmt = CLI_TABLE;
-    if (argc == 3 && strcmp(argv[1], "--format") == 0) {
-        int rc = cli_parse_format("devices", argv[2], &fmt);
-        if (rc)
-            return rc;
-    } else if (argc != 1) {
-        return cli_bad_input("devices", "unexpected argument '%s'; see --help", argv[1]);
+    int sources = 0;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--sources") == 0) {
+            sources = 1;
+        } else if (strcmp(argv[i], "--format") == 0 && i + 1 < argc) {
+            int rc = cli_parse_format("devices", argv[++i], &fmt);
+            if (rc)
+                return rc;
+        } else {
+            return cli_bad_input("devices", "unexpected argument '%s'; see --help", argv[i]);
+        }
+    }
+    if (sources) {
+        print_sources(fmt);
+        return CLI_OK;
     }
     if (fmt == CLI_CSV)
         printf("device,memory_gb,hbm_tb_s,bf16_tflops,fp16_tflops,fp8_tflops,"

@@ -30,6 +30,8 @@ typedef struct val_row {
     char label[64];
     int gpus, tp, pp, dp, microbatches, fits;
     double published, predicted, error_pct, iteration_s, wall_s;
+    int stage;      /* the stage the terms are read from (the busiest) */
+    estimate_stage terms;
 } val_row;
 
 typedef struct val_run {
@@ -70,12 +72,31 @@ static int run_layout(const val_opts *o, const char *sys_name, int nodes, const 
     return rc;
 }
 
+/* The busiest stage's breakdown (its idle time is the bubble), so that the
+ * terms of a row add up to its iteration. */
+static void keep_terms(const estimate_result *res, val_row *r)
+{
+    double most = -1;
+    for (int s = 0; s < res->pp; s++) {
+        const estimate_stage *e = &res->stages[s];
+        double busy = e->compute_s + e->recompute_s + e->tp_comm_s + e->p2p_s + e->dp_exposed_s +
+                      e->optimizer_s;
+        if (busy > most) {
+            most = busy;
+            r->stage = s;
+            r->terms = *e;
+        }
+    }
+    r->terms.bubble_s = fmax(0, res->iteration_s - most);
+}
+
 /* The layout every row shares: recomputation, kernels and data type as the
  * sources ran them. */
 static void row_layout(const model_desc *m, int tp, int pp, int dp, int mbs, int gbs,
-                       layout_desc *l)
+                       framework_kind framework, layout_desc *l)
 {
     layout_init(l, m);
+    l->framework = framework;
     l->tp = tp;
     l->pp = pp;
     l->dp = dp;
@@ -132,7 +153,7 @@ static int mt21_row(val_run *run, int line, char **f, cs_err *err)
         return cs_fail(err, "line %d: %d GPUs is not a multiple of tp %d x pp %d", line, gpus, tp,
                        pp);
     layout_desc l;
-    row_layout(m, tp, pp, gpus / (tp * pp), (int)run->o->mbs, (int)v[7], &l);
+    row_layout(m, tp, pp, gpus / (tp * pp), (int)run->o->mbs, (int)v[7], FRAMEWORK_2021, &l);
     val_row *r = next_row(run, line, err);
     estimate_result res;
     double wall = 0;
@@ -142,6 +163,7 @@ static int mt21_row(val_run *run, int line, char **f, cs_err *err)
                    .microbatches = layout_microbatches(&l), .fits = res.fits,
                    .published = v[8], .predicted = res.hw_tflops_per_gpu,
                    .iteration_s = res.iteration_s, .wall_s = wall};
+    keep_terms(&res, r);
     snprintf(r->label, sizeof r->label, "%s", m->name);
     estimate_result_free(&res);
     return 0;
@@ -185,7 +207,7 @@ static int mt19_row(val_run *run, int line, char **f, cs_err *err)
     if (tp < 1 || tp > 16)
         return cs_fail(err, "line %d: %d model-parallel GPUs; a DGX-2H has 16", line, tp);
     layout_desc l;
-    row_layout(&m, tp, 1, 1, 8, 8, &l);
+    row_layout(&m, tp, 1, 1, 8, 8, FRAMEWORK_2019, &l);
     val_row *r = next_row(run, line, err);
     estimate_result res;
     double wall = 0;
@@ -194,6 +216,7 @@ static int mt19_row(val_run *run, int line, char **f, cs_err *err)
     *r = (val_row){.gpus = tp, .tp = tp, .pp = 1, .dp = 1, .microbatches = 1, .fits = res.fits,
                    .published = v[2], .predicted = res.iteration_s * 1e3,
                    .iteration_s = res.iteration_s, .wall_s = wall};
+    keep_terms(&res, r);
     snprintf(r->label, sizeof r->label, "%s", m.name);
     estimate_result_free(&res);
     return 0;
@@ -206,8 +229,10 @@ static const study studies[] = {
      "80GB, NVSwitch, 8x HDR 200 Gb/s per node).  What the table leaves open, the same for\n"
      "every row: microbatch 1 (--mbs), 1F1B (not interleaved), full activation\n"
      "recomputation (the paper's FLOP formula counts it), Megatron-LM's unfused attention\n"
-     "(2021, before FlashAttention), fp16, data-parallel gradients reduced in 25M-gradient\n"
-     "buckets overlapping the last backward pass.  Predicted = the simulator's hardware\n"
+     "(2021, before FlashAttention), fp16, --framework megatron-2021 (Megatron-LM of April\n"
+     "2021: blocking tensor-parallel collectives, 6 B/param of main_grad accumulation per\n"
+     "microbatch, one data-parallel all-reduce after the backward pass, a 52 B/param fp16\n"
+     "optimizer step).  Predicted = the simulator's hardware\n"
      "TFLOP/s per GPU, which for these shapes is the paper's 96 B s l h^2 (1 + s/6h +\n"
      "V/16lh) over the simulated iteration time.",
      mt21_row},
@@ -216,7 +241,8 @@ static const study studies[] = {
      "Megatron-LM v1.0 release notes, Table 1: GPT-2 on one DGX-2H (dgx2-v100: 16x V100\n"
      "32GB on NVSwitch; the DGX-2H's 450 W V100s clock higher than the catalog's 125 TFLOP/s\n"
      "part), batch 8 as one microbatch, tensor parallelism only.  Assumed: sequence 1024,\n"
-     "vocabulary 51200, full recomputation, unfused attention, fp16; shapes 1.2B 1536/16/40,\n"
+     "vocabulary 51200, full recomputation, unfused attention, fp16, --framework\n"
+     "megatron-2019 (54 B/param FP16_Optimizer step); shapes 1.2B 1536/16/40,\n"
      "2.0B 1920/20/44, 4.2B 2304/24/64, 8.7B 3072/32/75 (hidden/heads/layers; the notes\n"
      "give only parameter counts).  Predicted = simulated iteration time.",
      mt19_row},
@@ -264,12 +290,17 @@ static val_summary summarize(val_run *run)
 static void print_csv(const val_run *run)
 {
     printf("model,gpus,tp,pp,dp,microbatches,iteration_s,published,predicted,error_percent,fits,"
-           "wall_s\n");
+           "wall_s,stage,compute_s,recompute_s,tp_exposed_s,pp_s,dp_exposed_s,bubble_s,"
+           "optimizer_s\n");
     for (int i = 0; i < run->n; i++) {
         const val_row *r = &run->rows[i];
-        printf("%s,%d,%d,%d,%d,%d,%.6f,%.4g,%.4g,%.2f,%s,%.4f\n", r->label, r->gpus, r->tp, r->pp,
-               r->dp, r->microbatches, r->iteration_s, r->published, r->predicted, r->error_pct,
-               r->fits ? "true" : "false", r->wall_s);
+        const estimate_stage *e = &r->terms;
+        printf("%s,%d,%d,%d,%d,%d,%.6f,%.4g,%.4g,%.2f,%s,%.4f,%d,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,"
+               "%.6f\n",
+               r->label, r->gpus, r->tp, r->pp, r->dp, r->microbatches, r->iteration_s,
+               r->published, r->predicted, r->error_pct, r->fits ? "true" : "false", r->wall_s,
+               r->stage, e->compute_s, e->recompute_s, e->tp_comm_s, e->p2p_s, e->dp_exposed_s,
+               e->bubble_s, e->optimizer_s);
     }
 }
 

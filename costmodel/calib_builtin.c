@@ -4,12 +4,14 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "devkernel.h"
 #include "opcost.h"
 
 void calib_profile_default(const dev_type *dev, calib_profile *p)
 {
     opcost_eff e;
     opcost_eff_default(&e);
+    const dev_kernel *k = dev_kernel_of(dev); /* the device's ceiling, one tile (calib.h) */
     memset(p, 0, sizeof *p);
     snprintf(p->device, sizeof p->device, "%s", dev->name);
     snprintf(p->measured_on, sizeof p->measured_on, "%s (built-in model)", dev->name);
@@ -19,10 +21,12 @@ void calib_profile_default(const dev_type *dev, calib_profile *p)
         double peak = calib_peak_flops(dev, (calib_dtype)d);
         if (peak <= 0)
             continue;
-        p->gemm[d] = (calib_gemm_fit){1, 0, e.gemm_eff, 0, e.kernel_gap_s, e.tile_m, e.tile_n, peak};
+        p->gemm[d] = (calib_gemm_fit){1, 0, k ? k->gemm_ceiling : e.gemm_eff, 0, e.kernel_gap_s,
+                                      e.tile_m, e.tile_n, peak};
         p->attention[d] = (calib_gemm_fit){1, 0, e.attn_eff, 0, e.kernel_gap_s, 0, 0, peak};
     }
-    calib_bw_fit mem = {1, 0, dev->hbm_bw_bytes_per_s * e.mem_eff, e.kernel_gap_s};
+    calib_bw_fit mem = {1, 0, dev->hbm_bw_bytes_per_s * (k ? k->hbm_eff : e.mem_eff),
+                        e.kernel_gap_s};
     p->membound = mem;
     for (int i = 0; i < CALIB_NMEMKERNEL; i++)
         p->memkernel[i] = mem;

@@ -519,6 +519,63 @@ double coll_time_s(const coll_plan *plan, uint64_t size_bytes)
     return total_s;
 }
 
+/* ---- concurrent groups ----------------------------------------------------------- */
+
+static void coflow_copy(coll_coflow *dst, const coll_coflow *src)
+{
+    *dst = *src;
+    size_t n = (size_t)(src->nlinks ? src->nlinks : 1);
+    dst->links = malloc(sizeof(int32_t) * n);
+    dst->weights = malloc(sizeof(uint32_t) * n);
+    if (!dst->links || !dst->weights)
+        abort();
+    memcpy(dst->links, src->links, sizeof(int32_t) * (size_t)src->nlinks);
+    memcpy(dst->weights, src->weights, sizeof(uint32_t) * (size_t)src->nlinks);
+}
+
+int coll_plan_concurrent(topo *t, const coll_plan *plans, int n, coll_plan *out, cs_err *err)
+{
+    memset(out, 0, sizeof *out);
+    if (n < 1)
+        return cs_fail(err, "concurrent plans: none given");
+    for (int i = 1; i < n; i++)
+        if (plans[i].op != plans[0].op || plans[i].algo != plans[0].algo ||
+            plans[i].nphases != plans[0].nphases)
+            return cs_fail(err, "concurrent plans: group %d runs %s/%s in %d phases, group 0 "
+                           "%s/%s in %d", i, coll_op_name(plans[i].op),
+                           coll_algo_name(plans[i].algo), plans[i].nphases,
+                           coll_op_name(plans[0].op), coll_algo_name(plans[0].algo),
+                           plans[0].nphases);
+    *out = plans[0];
+    /* the plan owns its own copy of the first group (its nranks); the
+     * coflows below are every group's */
+    out->gpus = malloc(sizeof *out->gpus * (size_t)(out->nranks > 0 ? out->nranks : 1));
+    if (!out->gpus)
+        abort();
+    memcpy(out->gpus, plans[0].gpus, sizeof *out->gpus * (size_t)out->nranks);
+    int32_t *local = malloc(sizeof(int32_t) * (size_t)(topo_link_count(t) + 1));
+    if (!local)
+        abort();
+    for (int l = 0; l < topo_link_count(t); l++)
+        local[l] = -1;
+    for (int p = 0; p < out->nphases; p++) {
+        coll_phase *ph = &out->phases[p];
+        int total = 0;
+        for (int i = 0; i < n; i++)
+            total += plans[i].phases[p].ncoflows;
+        ph->ncoflows = 0;
+        ph->coflows = calloc((size_t)(total ? total : 1), sizeof *ph->coflows);
+        if (!ph->coflows)
+            abort();
+        for (int i = 0; i < n; i++)
+            for (int c = 0; c < plans[i].phases[p].ncoflows; c++)
+                coflow_copy(&ph->coflows[ph->ncoflows++], &plans[i].phases[p].coflows[c]);
+        phase_idle_rates(t, ph, local);
+    }
+    free(local);
+    return 0;
+}
+
 /* ---- names ------------------------------------------------------------------------- */
 
 void coll_params_default(coll_params *p)

@@ -94,6 +94,15 @@ void coll_plan_free(coll_plan *plan);
  * NCCL's tuner picks an algorithm per size. */
 int coll_plan_best(topo *t, coll_op op, const int32_t *gpus, int n, const coll_params *params,
                    uint64_t size_bytes, coll_plan *out, cs_err *err);
+/* One plan for n groups that run the same collective at the same time
+ * (the tp data-parallel groups of a pipeline stage, the dp tensor-parallel
+ * groups): every group's coflows in each phase, their idle rates solved
+ * together, so links the groups share (ECMP collisions above a leaf) are
+ * shared in the closed form and, as flows, in the simulation.  The plans
+ * must run the same op and algorithm; the result has plans[0]'s ranks,
+ * nodes and channels (one group's view) and owns copies of every coflow. */
+int coll_plan_concurrent(topo *t, const coll_plan *plans, int n, coll_plan *out, cs_err *err);
+
 /* Closed-form time of the plan for a collective of size_bytes. */
 double coll_time_s(const coll_plan *plan, uint64_t size_bytes);
 

@@ -22,7 +22,9 @@ static const coll_op group_ops[NOPS] = {COLL_ALLREDUCE, COLL_ALLGATHER, COLL_RED
 
 /* The algorithms an op may run over one group, each built or not. */
 typedef struct algo_set {
-    coll_plan plans[4];
+    coll_plan plans[4];   /* every concurrent group's coflows (coll_plan_concurrent) */
+    coll_plan solo[4];    /* group 0 alone: the algorithm is chosen on it */
+    int has_solo[4];
     int built[4];
     int n;
     char why[256];        /* the last algorithm's reason when none was built */
@@ -37,44 +39,101 @@ typedef struct stage_groups {
 struct commcost_groups {
     int tp, pp, dp;
     stage_groups *stages;
+    coll_plan emb;  /* every first/last stage pair's all-reduce (commcost.h) */
+    int has_emb;
 };
 
-static void build_set(topo *t, coll_op op, const int32_t *gpus, int n, algo_set *set)
+/* The first and last stage of every (tensor rank, replica) all-reduce the
+ * tied embedding's gradient at once. */
+static int build_emb(topo *t, const layout_desc *l, commcost_groups *g, cs_err *err)
+{
+    int pairs = l->tp * l->dp;
+    coll_plan *each = cs_xrealloc(NULL, sizeof *each * (size_t)pairs);
+    coll_params params;
+    coll_params_default(&params);
+    int built = 0, rc = 0;
+    for (int d = 0; rc == 0 && d < l->dp; d++)
+        for (int r = 0; rc == 0 && r < l->tp; r++) {
+            int32_t pair[2] = {commcost_gpu(l, r, d, 0), commcost_gpu(l, r, d, l->pp - 1)};
+            rc = coll_plan_build(t, COLL_ALLREDUCE, COLL_ALGO_RING, pair, 2, &params, &each[built],
+                                 err);
+            built += rc == 0;
+        }
+    if (rc == 0)
+        rc = coll_plan_concurrent(t, each, pairs, &g->emb, err);
+    g->has_emb = rc == 0;
+    for (int i = 0; i < built; i++)
+        coll_plan_free(&each[i]);
+    free(each);
+    return rc ? cs_fail_prefix(err, "embedding all-reduce") : 0;
+}
+
+/* The plan of every algorithm of op over `ngroups` groups of n GPUs each
+ * (gpus holds them one group after the other) that run it at the same
+ * time: coll_plan_concurrent over the groups' plans, so that links they
+ * share are shared in the price. */
+static void build_set(topo *t, coll_op op, const int32_t *gpus, int n, int ngroups,
+                      algo_set *set)
 {
     coll_algo algos[4];
     coll_params params;
     coll_params_default(&params);
     set->n = coll_algos_for(op, algos);
+    coll_plan *each = cs_xrealloc(NULL, sizeof *each * (size_t)ngroups);
     for (int i = 0; i < set->n; i++) {
         cs_err err;
-        set->built[i] = coll_plan_build(t, op, algos[i], gpus, n, &params, &set->plans[i], &err) == 0;
+        int built = 0;
+        set->built[i] = 1;
+        for (int gi = 0; gi < ngroups && set->built[i]; gi++, built++)
+            set->built[i] = coll_plan_build(t, op, algos[i], gpus + (size_t)gi * n, n, &params,
+                                            &each[gi], &err) == 0;
+        if (set->built[i] && ngroups == 1) {
+            set->plans[i] = each[0], built = 0;
+        } else if (set->built[i]) {
+            set->built[i] = coll_plan_concurrent(t, each, ngroups, &set->plans[i], &err) == 0;
+            set->solo[i] = each[0];
+            set->has_solo[i] = set->built[i];
+        }
         if (!set->built[i])
             snprintf(set->why, sizeof set->why, "%.255s", err.msg);
+        for (int gi = set->has_solo[i] ? 1 : 0; gi < built; gi++)
+            coll_plan_free(&each[gi]);
     }
+    free(each);
 }
 
 static void free_set(algo_set *set)
 {
-    for (int i = 0; i < set->n; i++)
+    for (int i = 0; i < set->n; i++) {
         if (set->built[i])
             coll_plan_free(&set->plans[i]);
+        if (set->has_solo[i])
+            coll_plan_free(&set->solo[i]);
+    }
     set->n = 0;
 }
 
-/* The tensor-parallel group of replica 0 and the data-parallel group of
- * tensor rank 0 of one stage, and its pipeline send. */
+/* The tensor-parallel groups and the data-parallel groups of one stage, and
+ * its pipeline send.  All tp data-parallel groups of a stage reduce at the
+ * same time, so their plans are priced together; so are the dp tensor-
+ * parallel groups where a group spans nodes (inside a node the groups'
+ * GPUs, hence their links, are disjoint: group 0 alone is priced). */
 static int build_stage_groups(topo *t, const layout_desc *l, int s, stage_groups *g, cs_err *err)
 {
-    int n = l->tp > l->dp ? l->tp : l->dp;
-    int32_t *gpus = cs_xrealloc(NULL, sizeof *gpus * (size_t)n);
-    for (int r = 0; l->tp > 1 && r < l->tp; r++)
-        gpus[r] = commcost_gpu(l, r, 0, s);
+    size_t n = (size_t)l->tp * l->dp;
+    int32_t *gpus = cs_xrealloc(NULL, sizeof *gpus * n);
+    int per_node = topo_node_type(t, 0)->gpus;
+    int tp_groups = l->tp > per_node ? l->dp : 1;
+    for (int d = 0; l->tp > 1 && d < tp_groups; d++)
+        for (int r = 0; r < l->tp; r++)
+            gpus[d * l->tp + r] = commcost_gpu(l, r, d, s);
     for (int op = 0; l->tp > 1 && op < NOPS; op++)
-        build_set(t, group_ops[op], gpus, l->tp, &g->tp[op]);
-    for (int r = 0; l->dp > 1 && r < l->dp; r++)
-        gpus[r] = commcost_gpu(l, 0, r, s);
+        build_set(t, group_ops[op], gpus, l->tp, tp_groups, &g->tp[op]);
+    for (int r = 0; l->dp > 1 && r < l->tp; r++)
+        for (int d = 0; d < l->dp; d++)
+            gpus[r * l->dp + d] = commcost_gpu(l, r, d, s);
     for (int op = 0; l->dp > 1 && op < NOPS; op++)
-        build_set(t, group_ops[op], gpus, l->dp, &g->dp[op]);
+        build_set(t, group_ops[op], gpus, l->dp, l->tp, &g->dp[op]);
     free(gpus);
     if (s == l->pp - 1)
         return 0;
@@ -90,7 +149,8 @@ static int build_stage_groups(topo *t, const layout_desc *l, int s, stage_groups
 int commcost_groups_build(topo *t, const layout_desc *l, commcost_groups **out, cs_err *err)
 {
     commcost_groups *g = cs_xrealloc(NULL, sizeof *g);
-    *g = (commcost_groups){l->tp, l->pp, l->dp, calloc((size_t)l->pp, sizeof *g->stages)};
+    *g = (commcost_groups){l->tp, l->pp, l->dp, calloc((size_t)l->pp, sizeof *g->stages),
+                           {0}, 0};
     if (!g->stages)
         abort();
     for (int s = 0; s < l->pp; s++)
@@ -98,6 +158,10 @@ int commcost_groups_build(topo *t, const layout_desc *l, commcost_groups **out, 
             commcost_groups_free(g);
             return -1;
         }
+    if (l->pp > 1 && build_emb(t, l, g, err) != 0) { /* priced only for tied embeddings */
+        commcost_groups_free(g);
+        return -1;
+    }
     *out = g;
     return 0;
 }
@@ -113,6 +177,7 @@ void commcost_groups_free(commcost_groups *g)
         }
         coll_plan_free(&g->stages[s].p2p);
     }
+    coll_plan_free(&g->emb);
     free(g->stages);
     free(g);
 }
@@ -152,22 +217,29 @@ double commcost_coll_s(const calib_profile *profile, const coll_plan *plan, uint
     return fitted_s >= 0 ? fitted_s : coll_time_s(plan, size_bytes);
 }
 
-/* The index of the plan with the smallest time at size (the first on ties,
- * as coll_plan_best), or -1 with err when none was built.  Under a fit
- * every algorithm takes the fitted time: the first built is kept. */
+/* The index of the algorithm with the smallest time at size for one group
+ * alone (the first on ties, as coll_plan_best: NCCL's tuner chooses per
+ * size, blind to what other groups run), or -1 with err when none was
+ * built; *time_s is that algorithm's time with every concurrent group.
+ * Under a fit every algorithm takes the fitted time: the first built is
+ * kept. */
 static int pick(const algo_set *set, uint64_t size, int n, const calib_profile *profile,
                 double *time_s, cs_err *err)
 {
     int best = -1;
+    double best_s = 0;
     for (int i = 0; i < set->n; i++) {
         if (!set->built[i])
             continue;
-        double t = commcost_coll_s(profile, &set->plans[i], size);
-        if (best < 0 || t < *time_s) {
+        double t = commcost_coll_s(profile, set->has_solo[i] ? &set->solo[i] : &set->plans[i],
+                                   size);
+        if (best < 0 || t < best_s) {
             best = i;
-            *time_s = t;
+            best_s = t;
         }
     }
+    if (best >= 0)
+        *time_s = commcost_coll_s(profile, &set->plans[best], size);
     if (best < 0)
         cs_fail(err, "%s over %d GPUs: %s", coll_op_name(set->n ? set->plans[0].op : COLL_ALLREDUCE),
                 n, set->why);
@@ -196,6 +268,8 @@ static int price_dp(const stage_groups *g, const model_desc *m, const layout_des
 {
     double grad_bytes = workload_grad_bytes(m, l, s);
     uint64_t bucket = (uint64_t)(COMMCOST_BUCKET_GRADS * 2);
+    if (!framework_of(l->framework)->dp_overlap) /* one all-reduce of the whole buffer */
+        bucket = (uint64_t)ceil(grad_bytes);
     st->buckets = (int)ceil(grad_bytes / (double)bucket);
     st->bucket_bytes = bucket;
     st->last_bucket_bytes = (uint64_t)(grad_bytes - (double)bucket * (st->buckets - 1));
@@ -218,6 +292,9 @@ static int price(const commcost_groups *g, const model_desc *m, const layout_des
 {
     workload_info info;
     workload_info_of(m, l, &info);
+    memset(&out->emb, 0, sizeof out->emb);
+    out->emb_bytes = 0;
+    out->emb_s = 0;
     out->pp = l->pp;
     out->tp_size_bytes = (uint64_t)info.tp_size_bytes;
     out->p2p_bytes = (uint64_t)info.p2p_bytes;
@@ -235,6 +312,10 @@ static int price(const commcost_groups *g, const model_desc *m, const layout_des
         if (sg->has_p2p)
             st->p2p_s = coll_time_s(&sg->p2p, out->p2p_bytes);
     }
+    out->emb_bytes = g->has_emb && m->tied_embeddings
+                         ? (uint64_t)((double)m->vocab * m->hidden / l->tp * 2.0)
+                         : 0;
+    out->emb_s = out->emb_bytes ? coll_time_s(&g->emb, out->emb_bytes) : 0;
     return 0;
 }
 
@@ -282,8 +363,11 @@ int commcost_build(topo *t, const model_desc *m, const layout_desc *l,
         return -1;
     stage_pick *picks = cs_xrealloc(NULL, sizeof *picks * (size_t)l->pp);
     int rc = price(g, m, l, profile, out, picks, err);
-    if (rc == 0)
+    if (rc == 0) {
         take_plans(g, l, picks, out);
+        out->emb = g->emb; /* owned by out now */
+        memset(&g->emb, 0, sizeof g->emb);
+    }
     free(picks);
     commcost_groups_free(g);
     return rc;
@@ -298,8 +382,15 @@ void commcost_free(commcost *c)
         for (size_t i = 0; i < sizeof plans / sizeof plans[0]; i++)
             coll_plan_free(plans[i]);
     }
+    coll_plan_free(&c->emb);
     free(c->stages);
     c->stages = NULL;
+}
+
+double commcost_tp_bwd_delta_s(const commcost_stage *st, const layout_desc *l,
+                               const workload_chunk *c)
+{
+    return workload_tp_bwd_exposed_s(c, l->sp ? st->tp_reducescatter_s : st->tp_allreduce_s);
 }
 
 double commcost_tp_s(const commcost_stage *st, int allreduce, int allgather, int reducescatter)

@@ -16,6 +16,8 @@
  *   pipeline         a point-to-point transfer of the activation (1/tp of
  *                    it per GPU: Megatron's scatter-gather) to the next
  *                    stage's GPU with the same tensor rank;
+ *   embedding        with tied embeddings and pp > 1, the all-reduce of the
+ *                    table's gradient between first and last stage (below);
  *   data parallel    the gradient buckets' all-reduce, or with zero 1 their
  *                    reduce-scatter and, after the optimizer step, the
  *                    parameters' all-gather, over the stage's data-parallel
@@ -38,6 +40,7 @@
 #include "layout.h"
 #include "model.h"
 #include "topo.h"
+#include "workload.h"
 
 #define COMMCOST_BUCKET_GRADS 25e6
 
@@ -61,6 +64,16 @@ typedef struct commcost {
     int pp;
     commcost_stage *stages;
     uint64_t tp_size_bytes, p2p_bytes;
+    /* Tied embeddings over pp > 1: the first stage's input table and the last
+     * stage's output copy are one parameter, so after the data-parallel
+     * reduction each pair (tensor rank r, replica d of stage 0 and of stage
+     * pp - 1) all-reduces that table's 16-bit gradient before the optimizer
+     * step (Megatron-LM training.py 2021 on, Megatron-Core
+     * finalize_model_grads); every pair at once (coll_plan_concurrent).
+     * emb_bytes 0: none. */
+    coll_plan emb;
+    uint64_t emb_bytes;
+    double emb_s;
 } commcost;
 
 /* The GPU of a rank (see the mapping above). */
@@ -97,6 +110,12 @@ double commcost_fitted_s(const struct calib_profile *profile, const coll_plan *p
 /* The fitted time where one applies, else the plan's closed form. */
 double commcost_coll_s(const struct calib_profile *profile, const coll_plan *plan,
                        uint64_t size_bytes);
+
+/* The change to a chunk's backward tensor-parallel seconds (<= 0) when the
+ * framework runs the column-parallel layers' backward all-reduce (reduce-
+ * scatter under sp) under their weight-gradient GEMMs. */
+double commcost_tp_bwd_delta_s(const commcost_stage *st, const layout_desc *l,
+                               const workload_chunk *c);
 
 /* Seconds of the tensor-parallel collectives of one pass. */
 double commcost_tp_s(const commcost_stage *st, int allreduce, int allgather, int reducescatter);

@@ -78,7 +78,8 @@ static stage_work stage_work_of(const estimate_input *in, const commcost_stage *
         w.rec_s += ch.recompute_s;
         double b = commcost_tp_s(st, ch.tp_bwd.allreduce + ch.tp_recompute.allreduce,
                                  ch.tp_bwd.allgather + ch.tp_recompute.allgather,
-                                 ch.tp_bwd.reducescatter + ch.tp_recompute.reducescatter);
+                                 ch.tp_bwd.reducescatter + ch.tp_recompute.reducescatter) +
+                   commcost_tp_bwd_delta_s(st, in->layout, &ch);
         w.tp_bwd_s += b;
         w.tp_s += b + commcost_tp_s(st, ch.tp_fwd.allreduce, ch.tp_fwd.allgather,
                                     ch.tp_fwd.reducescatter);
@@ -95,7 +96,9 @@ static double stage_tail(const estimate_input *in, const commcost_stage *st,
     double dp_s = 0, window = w->bwd_s + w->rec_s + w->tp_bwd_s;
     if (in->layout->dp > 1) {
         double all = (st->buckets - 1) * st->dp_bucket_s + st->dp_last_bucket_s;
-        dp_s = fmax(st->dp_last_bucket_s, all - window);
+        dp_s = framework_of(in->layout->framework)->dp_overlap
+                   ? fmax(st->dp_last_bucket_s, all - window)
+                   : all; /* reduced after the backward pass: nothing hides it */
     }
     const dev_type *dev = estimate_device(in->topology);
     out->dp_exposed_s = dp_s;
@@ -124,10 +127,23 @@ static void analytic_times(const estimate_input *in, const commcost *cc, estimat
     /* equal stages: m C + (pp - 1) C / v, the useful work and the bubble */
     double pipe = (m - 1) * cmax + (1 - 1 / v) * cmax + csum / v + 2 * (pp - 1) * p2p;
     double iter = 0, drained = 0; /* stage s ends its backward `drained` before stage 0 */
+    double ready0 = 0, ready_last = 0; /* first and last stage: data-parallel reduction done */
     for (int s = 0; s < pp; s++) {
         double tail = stage_tail(in, &cc->stages[s], &w[s], s, &out->stages[s]);
+        double ready = pipe - drained + out->stages[s].dp_exposed_s;
+        ready0 = s == 0 ? ready : ready0;
+        ready_last = s == pp - 1 ? ready : ready_last;
         iter = fmax(iter, pipe - drained + tail);
         drained += (w[s].bwd_s + w[s].rec_s + w[s].tp_bwd_s) / v + p2p;
+    }
+    if (cc->emb_bytes) { /* both wait for the other, then all-reduce the embedding */
+        double end = fmax(ready0, ready_last) + cc->emb_s;
+        int ends[2] = {0, pp - 1};
+        for (int i = 0; i < 2; i++) {
+            estimate_stage *e = &out->stages[ends[i]];
+            e->dp_exposed_s += end - (i ? ready_last : ready0);
+            iter = fmax(iter, end + e->optimizer_s);
+        }
     }
     for (int s = 0; s < pp; s++) {
         estimate_stage *e = &out->stages[s];

@@ -18,6 +18,7 @@ void layout_init(layout_desc *l, const model_desc *m)
     l->schedule = LAYOUT_SCHEDULE_1F1B;
     l->dtype = m ? m->dtype : MODEL_BF16;
     l->flash_attention = 1;
+    l->framework = FRAMEWORK_CORE;
 }
 
 long long layout_gpus(const layout_desc *l) { return (long long)l->tp * l->pp * l->dp; }
@@ -115,6 +116,9 @@ static int check_sizes(const layout_desc *l, cs_err *err)
                        (int)l->schedule);
     if ((unsigned)l->dtype > MODEL_FP8)
         return cs_fail(err, "layout: dtype %d is not one of fp16, bf16, fp8", (int)l->dtype);
+    if ((unsigned)l->framework > FRAMEWORK_2019)
+        return cs_fail(err, "layout: framework %d is not one of megatron-core, megatron-2021, "
+                       "megatron-2022, megatron-2019", (int)l->framework);
     return 0;
 }
 
@@ -359,6 +363,8 @@ char *layout_describe(const layout_desc *l, char *buf, int n)
         append(buf, n, &used, " noflash");
     if (l->dtype == MODEL_FP8)
         append(buf, n, &used, " fp8");
+    if (l->framework != FRAMEWORK_CORE)
+        append(buf, n, &used, " %s", framework_name(l->framework));
     return buf;
 }
 

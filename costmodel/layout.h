@@ -27,6 +27,7 @@
 #define CS_LAYOUT_H
 
 #include "cs_error.h"
+#include "framework.h"
 #include "model.h"
 
 typedef enum layout_recompute {
@@ -55,6 +56,7 @@ typedef struct layout_desc {
     model_dtype dtype;         /* training data type (the model's by default) */
     int flash_attention;       /* fused attention: no s x s tensors stored (0/1) */
     int allow_tp_across_nodes; /* lift the tp-within-a-node rules (0/1) */
+    framework_kind framework;  /* the training code's behaviour (framework.h) */
 } layout_desc;
 
 /* tp = pp = dp = vpp = mbs = gbs = 1, no sp, no recomputation, zero 0, 1F1B,

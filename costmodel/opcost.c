@@ -4,6 +4,7 @@
 #include <math.h>
 
 #include "calib.h"
+#include "devkernel.h"
 
 /* The profile's fit of the kind, or NULL (then the built-in model). */
 static const calib_gemm_fit *profile_fit(const opcost_eff *e, const calib_gemm_fit *fits,
@@ -24,6 +25,13 @@ void opcost_eff_default(opcost_eff *e)
     e->kernel_gap_s = 2e-6;
     e->tile_m = 128;
     e->tile_n = 256;
+    e->per_device = 1;
+}
+
+/* The device's entry when per-device parameters apply, else NULL. */
+static const dev_kernel *entry(const dev_type *dev, const opcost_eff *e)
+{
+    return e->per_device ? dev_kernel_of(dev) : NULL;
 }
 
 double opcost_peak_flops(const dev_type *dev, model_dtype dtype)
@@ -38,16 +46,52 @@ double opcost_peak_flops(const dev_type *dev, model_dtype dtype)
 
 static double mem_s(const dev_type *dev, const opcost_eff *e, double bytes)
 {
-    return bytes / (dev->hbm_bw_bytes_per_s * e->mem_eff);
+    const dev_kernel *d = entry(dev, e);
+    return bytes / (dev->hbm_bw_bytes_per_s * (d ? d->hbm_eff : e->mem_eff));
+}
+
+/* Whole waves of tm x tn tiles over the SMs, k cut into `split` slices, at
+ * per_sm_flops; with split-K, the reduction of the fp32 partial outputs. */
+static double tiled_s(const dev_type *dev, const opcost_eff *e, double m, double n, double k,
+                      double batch, int tm, int tn, int split, double per_sm_flops)
+{
+    double tiles = ceil(m / tm) * ceil(n / tn) * batch * split;
+    double waves = ceil(tiles / dev->sms);
+    double t = waves * 2.0 * tm * tn * ceil(k / split) / per_sm_flops;
+    if (split > 1)
+        t += mem_s(dev, e, batch * m * n * (4.0 * split + 2.0));
+    return t;
+}
+
+/* The compute time of the tile choice a cuBLAS-like heuristic would make:
+ * the best of the tile shapes, each with split-K while one wave is not
+ * full (opcost.h); one tile_m x tile_n without per-device parameters. */
+static double gemm_compute_s(const dev_type *dev, const opcost_eff *e, model_dtype dtype,
+                             double m, double n, double k, double batch)
+{
+    const dev_kernel *d = entry(dev, e);
+    double per_sm_flops =
+        opcost_peak_flops(dev, dtype) * (d ? d->gemm_ceiling : e->gemm_eff) / dev->sms;
+    if (!d)
+        return tiled_s(dev, e, m, n, k, batch, e->tile_m, e->tile_n, 1, per_sm_flops);
+    static const int shapes[][2] = {{128, 256}, {256, 128}, {128, 128}};
+    double best = INFINITY;
+    for (int i = 0; i < 3; i++) {
+        int tm = shapes[i][0], tn = shapes[i][1];
+        double tiles = ceil(m / tm) * ceil(n / tn) * batch;
+        for (int split = 1; split <= 16; split *= 2) {
+            if (split > 1 && (tiles * split > dev->sms || k / split < 128))
+                break;
+            best = fmin(best, tiled_s(dev, e, m, n, k, batch, tm, tn, split, per_sm_flops));
+        }
+    }
+    return best;
 }
 
 double opcost_gemm_s(const dev_type *dev, const opcost_eff *e, model_dtype dtype, double m,
                      double n, double k, double batch, double elem_bytes)
 {
-    double tiles = ceil(m / e->tile_m) * ceil(n / e->tile_n) * batch;
-    double waves = ceil(tiles / dev->sms);
-    double per_sm_flops = opcost_peak_flops(dev, dtype) * e->gemm_eff / dev->sms;
-    double compute = waves * 2.0 * e->tile_m * e->tile_n * k / per_sm_flops;
+    double compute = gemm_compute_s(dev, e, dtype, m, n, k, batch);
     double bytes = batch * (m * k + k * n + m * n) * elem_bytes;
     const calib_gemm_fit *g = profile_fit(e, e->profile ? e->profile->gemm : NULL, dtype);
     if (g)

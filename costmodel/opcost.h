@@ -2,10 +2,22 @@
  *
  * Owns the device efficiency model (opcost_eff) and the three kernel kinds
  * a transformer is made of:
- *   matrix multiply   the output is cut into tiles of tile_m x tile_n; each SM
- *                     computes one tile per wave, at peak * gemm_eff / SMs, so
- *                     partial tiles (padding) and a last partly filled wave
- *                     cost a whole tile and a whole wave.  The time is the
+ *   matrix multiply   the output is cut into tiles; each SM computes one tile
+ *                     per wave, at peak * ceiling / SMs, so partial tiles
+ *                     (padding) and a last partly filled wave cost a whole
+ *                     tile and a whole wave.  As cuBLAS's heuristic picks a
+ *                     kernel per shape, the time is the best of the tile
+ *                     shapes 128 x 256, 256 x 128 and 128 x 128 (CUTLASS's
+ *                     large SM80 tensor-op threadblock tiles; the smallest of
+ *                     them still needs only 2 x 128 x 128 / (256 x 2) = 64
+ *                     FLOP per byte of L2 traffic, above the A100's 2048
+ *                     FLOP/clk per SM over its 5120 B/clk L2 shared by 108
+ *                     SMs = 43 (A100 whitepaper), so it runs at the same
+ *                     rate; 64 x 128 would not), each with split-K when the
+ *                     tiles fill less than one wave: k cut into s = 2, 4, 8
+ *                     or 16 slices of at least 128 while tiles x s fit one
+ *                     wave, plus a pass reading the s fp32 partial outputs
+ *                     and writing the result at HBM speed.  The time is the
  *                     larger of that and the bytes moved (inputs and output
  *                     once) at the achieved memory bandwidth (a roofline):
  *                     thin multiplies such as attention's per-head ones come
@@ -17,20 +29,23 @@
  *                     hbm_bw * mem_eff.
  * Every kernel adds kernel_gap_s: the idle time between dependent kernels.
  *
- * Default efficiencies (opcost_eff_default) are documented constants, not
- * fitted to any validation figure:
+ * Per device (per_device, the default): the ceiling and the HBM fraction of
+ * the device's entry in devkernel.h, each with its source (MAMF best-shape
+ * matmuls: A100 0.859, H100 0.801; the H200's own 0.821).  Without an entry,
+ * or with per_device 0, these documented constants, not fitted to any
+ * validation figure:
  *   gemm_eff 0.821  chosen so that this model reproduces the one measured
  *                   matrix multiply in ../shared/reference/h200_measured.csv
  *                   (bf16 8192^3 at 788 TFLOP/s on an H200: 2048 tiles of
  *                   128 x 256 in 16 waves over 132 SMs, so 788 / 989.4 /
- *                   (2048 / 2112) = 0.821), applied to every device until
- *                   calibration (issue 6) fits one per device and data type;
+ *                   (2048 / 2112) = 0.821);
  *   mem_eff 0.896   the measured H200 device-to-device copy, 4.3 of 4.8 TB/s;
  *   attn_eff 0.55   FlashAttention-2 (Dao 2023) reaches roughly 50-70% of
  *                   A100 peak forward and less backward; one figure for both;
  *   kernel_gap_s 2e-6  launch-to-launch gap of dependent kernels in eager
  *                   PyTorch with the CPU running ahead (an assumption);
- *   tile 128 x 256  the output tile of cuBLAS's large fp16 kernels. */
+ *   tile 128 x 256  the single tile of per_device 0 (the model before the
+ *                   tile choice; calibrated profiles fit their own). */
 #ifndef CS_OPCOST_H
 #define CS_OPCOST_H
 
@@ -51,7 +66,9 @@ typedef struct opcost_eff {
     double attn_eff;     /* fraction of peak of the fused attention kernel */
     double mem_eff;      /* fraction of HBM bandwidth a streaming kernel reaches */
     double kernel_gap_s; /* added to every kernel */
-    int tile_m, tile_n;  /* output tile of one SM */
+    int tile_m, tile_n;  /* output tile of one SM when per_device is 0 */
+    int per_device;      /* 1: devkernel.h's ceiling and HBM fraction and the best of
+                            several tiles with split-K; 0: the fields above, one tile */
 } opcost_eff;
 
 void opcost_eff_default(opcost_eff *e);

@@ -27,6 +27,8 @@ void sys_node_init(sys_node_type *n, const char *name, const dev_type *gpu, int 
     n->fabric = SYS_FABRIC_NVSWITCH;
     n->nvlink_bw_bytes_per_s = nvlink_bw_bytes_per_s;
     n->nvlink_latency_ps = NVLINK_HOP_PS;
+    n->nvlink_eff = 1;
+    n->nvlink_source = "none: NVLink at its line rate";
     n->gpus_per_pcie_switch = 2;
     n->pcie_bw_bytes_per_s = dev_pcie_x16_bw_bytes_per_s(gpu->pcie_gen);
     n->pcie_latency_ps = PCIE_HOP_PS;
@@ -53,6 +55,15 @@ static void dgx_node(sys_node_type *n, const char *name, const char *gpu, int gp
     n->host_mem_bw_bytes_per_s = host_mem_bw;
 }
 
+/* NCCL's measured all-reduce bus bandwidth over the node's 8 GPUs
+ * (../shared/reference/component_measurements.csv) as the NVLink fraction. */
+static void nvlink_measured(sys_node_type *n, double busbw_gbs, const char *source)
+{
+    n->nvlink_busbw_published = busbw_gbs * 1e9;
+    n->nvlink_eff = n->nvlink_busbw_published / n->nvlink_bw_bytes_per_s;
+    n->nvlink_source = source;
+}
+
 void sys_network_init(sys_network *net, sys_net_kind kind, int nics_per_leaf)
 {
     memset(net, 0, sizeof *net);
@@ -69,6 +80,9 @@ static void build_dgx_a100(sys_system *s)
 {
     dgx_node(&s->groups[0].node, "dgx-a100-80g", "A100-SXM4-80GB", 8, 300e9, 8, 200,
              2e12, 409.6e9);
+    nvlink_measured(&s->groups[0].node, 204,
+                    "nccl-tests issues #149 and #178: all_reduce_perf busbw 200-208 GB/s, "
+                    "8 A100 on NVSwitch, large messages (midpoint)");
     sys_network_init(&s->net, SYS_NET_FAT_TREE2, 20);
 }
 
@@ -78,6 +92,9 @@ static void build_dgx_h100(sys_system *s)
 {
     dgx_node(&s->groups[0].node, "dgx-h100", "H100-SXM5-80GB", 8, 450e9, 8, 400, 2e12,
              614.4e9);
+    nvlink_measured(&s->groups[0].node, 370,
+                    "nccl-tests issue #212: about 370 GB/s busbw without NVLS, 8 H100 "
+                    "(NVLS, not modelled, reaches about 480)");
     sys_network_init(&s->net, SYS_NET_RAIL, 32);
 }
 
@@ -85,6 +102,9 @@ static void build_dgx_h200(sys_system *s)
 {
     dgx_node(&s->groups[0].node, "dgx-h200", "H200-SXM-141GB", 8, 450e9, 8, 400, 2e12,
              614.4e9);
+    nvlink_measured(&s->groups[0].node, 370,
+                    "the same NVLink 4 / NVSwitch as dgx-h100: nccl-tests issue #212, about "
+                    "370 GB/s without NVLS (issue #272's 475 GB/s on H200 is with NVLS)");
     sys_network_init(&s->net, SYS_NET_RAIL, 32);
 }
 

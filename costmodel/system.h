@@ -27,6 +27,13 @@ typedef struct sys_node_type {
     int gpus;                         /* GPUs per node */
     sys_fabric fabric;
     double nvlink_bw_bytes_per_s;     /* per GPU per direction (NVSwitch fabric) */
+    /* The fraction of nvlink_bw NCCL's collectives reach on this node: the
+     * large-message all-reduce bus bandwidth nccl-tests measured over its
+     * GPUs, over the line rate (1: none published); the NVLink links of the
+     * topology carry nvlink_bw x this.  nvlink_source names the measurement. */
+    double nvlink_eff;
+    double nvlink_busbw_published;    /* bytes/s, the measured busbw (0: none) */
+    const char *nvlink_source;
     uint64_t nvlink_latency_ps;       /* one hop GPU->switch or switch->GPU */
     int gpus_per_pcie_switch;         /* GPUs (and their NICs) sharing one PCIe switch */
     double pcie_bw_bytes_per_s;       /* per direction, one x16 link */

@@ -338,7 +338,8 @@ static void build_node(topo *t, int node)
         int32_t nvs = add_vertex(t, TOPO_V_NVSWITCH, node, 0, 0);
         t->node_nvswitch[node] = nvs;
         for (int i = 0; i < nt->gpus; i++)
-            add_pair(t, t->gpu_vertex[gpu0 + i], nvs, TOPO_L_NVLINK, nt->nvlink_bw_bytes_per_s,
+            add_pair(t, t->gpu_vertex[gpu0 + i], nvs, TOPO_L_NVLINK,
+                     nt->nvlink_bw_bytes_per_s * (nt->nvlink_eff > 0 ? nt->nvlink_eff : 1),
                      nt->nvlink_latency_ps, nt->nvlink_latency_ps);
     }
     for (int j = 0; j < nt->nics; j++) {

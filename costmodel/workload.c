@@ -2,11 +2,12 @@
  * workload.h for the conventions). */
 #include "workload.h"
 
+#include <string.h>
+
 #include "memory.h"
 
 #define ACT_BYTES 2.0  /* activations stay 16-bit under every dtype (memory.h) */
 #define MASK_BYTES 1.0 /* a dropout mask element */
-#define ADAM_BYTES_PER_PARAM 28.0
 
 /* Shapes every operator needs, per GPU. */
 typedef struct shape {
@@ -45,8 +46,8 @@ static void add_gemm(ctx *c, const char *name, double m, double n, double k)
     o->name = name;
     o->fwd_flops = 2 * m * n * k;
     o->fwd_s = opcost_gemm_s(c->dev, c->e, c->dtype, m, n, k, 1, ACT_BYTES);
-    o->bwd_s = opcost_gemm_s(c->dev, c->e, c->dtype, m, k, n, 1, ACT_BYTES) +
-               opcost_gemm_s(c->dev, c->e, c->dtype, k, n, m, 1, ACT_BYTES);
+    o->wgrad_s = opcost_gemm_s(c->dev, c->e, c->dtype, k, n, m, 1, ACT_BYTES);
+    o->bwd_s = opcost_gemm_s(c->dev, c->e, c->dtype, m, k, n, 1, ACT_BYTES) + o->wgrad_s;
     o->attention_core = 0;
 }
 
@@ -58,7 +59,17 @@ static void add_stream(ctx *c, const char *name, double fwd_bytes, double bwd_by
     o->fwd_flops = 0;
     o->fwd_s = opcost_membound_s(c->dev, c->e, fwd_bytes);
     o->bwd_s = opcost_membound_s(c->dev, c->e, bwd_bytes);
+    o->wgrad_s = 0;
     o->attention_core = core;
+}
+
+/* The backward add where a residual branch starts: the block's input feeds
+ * both the norm and the skip, so autograd adds the two gradients (read 2,
+ * write 1), a kernel of its own after the norm's backward (the last op
+ * added); nothing forward. */
+static void add_residual_grad(ctx *c, double act_bytes)
+{
+    c->ops[c->n - 1].bwd_s += opcost_membound_s(c->dev, c->e, 3 * act_bytes);
 }
 
 /* FlashAttention-style fused kernel over all heads of the GPU. */
@@ -71,6 +82,7 @@ static void add_flash(ctx *c, const shape *x, double model_flops)
     o->fwd_flops = model_flops;
     o->fwd_s = opcost_attention_s(c->dev, c->e, c->dtype, run_flops, qkvo_bytes);
     o->bwd_s = opcost_attention_s(c->dev, c->e, c->dtype, 2.5 * run_flops, 2 * qkvo_bytes);
+    o->wgrad_s = 0;
     o->attention_core = 1;
 }
 
@@ -84,6 +96,7 @@ static void add_unfused_attention(ctx *c, const shape *x)
     o->fwd_flops = 2 * batch * s * s * d;
     o->fwd_s = opcost_gemm_s(c->dev, c->e, c->dtype, s, s, d, batch, ACT_BYTES);
     o->bwd_s = 2 * opcost_gemm_s(c->dev, c->e, c->dtype, s, d, s, batch, ACT_BYTES);
+    o->wgrad_s = 0;
     o->attention_core = 1;
     add_stream(c, "softmax", scores * ACT_BYTES * 2, scores * ACT_BYTES * 3, 1);
     add_stream(c, "attention dropout", scores * (2 * ACT_BYTES + MASK_BYTES),
@@ -94,6 +107,7 @@ static void add_unfused_attention(ctx *c, const shape *x)
     o->fwd_s = opcost_gemm_s(c->dev, c->e, c->dtype, s, d, s, batch, ACT_BYTES);
     o->bwd_s = opcost_gemm_s(c->dev, c->e, c->dtype, s, s, d, batch, ACT_BYTES) +
                opcost_gemm_s(c->dev, c->e, c->dtype, s, d, s, batch, ACT_BYTES);
+    o->wgrad_s = 0;
     o->attention_core = 1;
 }
 
@@ -109,6 +123,7 @@ int workload_layer_ops(const model_desc *m, const layout_desc *l, const dev_type
     double act_t = x.tokens * x.ffn_t * ACT_BYTES;         /* one MLP-inner tensor */
 
     add_stream(&c, "norm1", 2 * act_sp, 3 * act_sp, 0);
+    add_residual_grad(&c, act_sp);
     add_gemm(&c, "qkv", x.tokens, x.qkv_n, x.h);
     if (l->flash_attention)
         add_flash(&c, &x, 4 * x.b * x.s * x.s * x.h / x.t);
@@ -117,6 +132,7 @@ int workload_layer_ops(const model_desc *m, const layout_desc *l, const dev_type
     add_gemm(&c, "proj", x.tokens, x.h, x.h / x.t);
     add_stream(&c, "dropout+residual1", drop_fwd, drop_bwd, 0);
     add_stream(&c, "norm2", 2 * act_sp, 3 * act_sp, 0);
+    add_residual_grad(&c, act_sp);
     add_gemm(&c, "mlp_up", x.tokens, (swiglu ? 2 : 1) * x.ffn_t, x.h);
     add_stream(&c, swiglu ? "swiglu" : "gelu", (swiglu ? 3 : 2) * act_t,
                (swiglu ? 5 : 3) * act_t, 0);
@@ -140,11 +156,38 @@ static workload_tp tp_of(const layout_desc *l, int collectives_per_pass)
     return tp;
 }
 
+/* Seconds of adding one microbatch's weight gradients of `params` into
+ * main_grad outside the GEMMs (framework.h: 2021's hook), or 0. */
+static double accum_s(const layout_desc *l, const dev_type *dev, const opcost_eff *e,
+                      double params)
+{
+    double bytes = params * framework_of(l->framework)->accum_bytes_per_param;
+    return bytes > 0 ? opcost_membound_s(dev, e, bytes) : 0;
+}
+
+/* Backward seconds of one layer's tensor-parallel collectives that the
+ * weight-gradient GEMMs can hide (framework.h: 2022's asynchronous input-
+ * gradient all-reduce of the column-parallel QKV and MLP-up layers): the
+ * wgrad time of each, one collective under each. */
+static void overlap_windows(const layout_desc *l, const workload_op *ops, int n,
+                            workload_chunk *out)
+{
+    out->tp_bwd_windows = 0;
+    if (!framework_of(l->framework)->tp_bwd_overlap || l->tp == 1)
+        return;
+    for (int i = 0; i < n && out->tp_bwd_windows < 2; i++)
+        if (strcmp(ops[i].name, "qkv") == 0 || strcmp(ops[i].name, "mlp_up") == 0)
+            out->tp_bwd_window_s[out->tp_bwd_windows++] = ops[i].wgrad_s;
+}
+
 static void add_layers(const model_desc *m, const layout_desc *l, const dev_type *dev,
                        const opcost_eff *e, int layers, workload_chunk *out)
 {
     workload_op ops[WORKLOAD_MAX_OPS];
     int n = workload_layer_ops(m, l, dev, e, ops);
+    overlap_windows(l, ops, n, out);
+    out->tp_bwd_layers = layers;
+    out->bwd_s += layers * accum_s(l, dev, e, model_params_per_layer(m) / l->tp);
     for (int i = 0; i < n; i++) {
         int again = l->recompute == LAYOUT_RECOMPUTE_FULL ||
                     (l->recompute == LAYOUT_RECOMPUTE_SELECTIVE && ops[i].attention_core);
@@ -158,6 +201,11 @@ static void add_layers(const model_desc *m, const layout_desc *l, const dev_type
     }
     out->tp_fwd = tp_of(l, 2 * layers);
     out->tp_bwd = tp_of(l, 2 * layers);
+    /* sequence parallelism keeps only the sequence shard of the QKV and
+     * MLP-up inputs: the backward gathers each again for its weight
+     * gradient (Megatron-LM mpu/layers.py since 2022, Megatron-Core) */
+    if (l->sp && l->tp > 1)
+        out->tp_bwd.allgather += 2 * layers;
     out->tp_recompute = tp_of(l, l->recompute == LAYOUT_RECOMPUTE_FULL ? 2 * layers : 0);
 }
 
@@ -170,7 +218,8 @@ static void add_embedding(const model_desc *m, const layout_desc *l, const dev_t
     double fwd = 2 * act + (m->pos == MODEL_POS_LEARNED ? 3 * act : 0) +
                  x.tokens_sp * x.h * (2 * ACT_BYTES + MASK_BYTES);
     out->fwd_s += opcost_membound_s(dev, e, fwd);
-    out->bwd_s += opcost_membound_s(dev, e, x.tokens * x.h * (ACT_BYTES + 4));
+    out->bwd_s += opcost_membound_s(dev, e, x.tokens * x.h * (ACT_BYTES + 4)) +
+                  accum_s(l, dev, e, (double)m->vocab * m->hidden / l->tp);
     out->tp_fwd.allreduce += l->tp > 1 && !l->sp;
     out->tp_fwd.reducescatter += l->tp > 1 && l->sp;
 }
@@ -190,6 +239,8 @@ static void add_head(const model_desc *m, const layout_desc *l, const dev_type *
                   opcost_membound_s(dev, e, logits * (ACT_BYTES + 12));
     out->bwd_s += op.bwd_s + opcost_membound_s(dev, e, 3 * act_sp) +
                   opcost_membound_s(dev, e, logits * (ACT_BYTES + 4));
+    if (!(m->tied_embeddings && l->pp == 1)) /* the head's own table, or the last stage's copy */
+        out->bwd_s += accum_s(l, dev, e, (double)m->vocab * m->hidden / l->tp);
     out->model_flops += 3 * op.fwd_flops;
     out->tp_fwd.allgather += l->tp > 1 && l->sp;
     out->tp_bwd.allreduce += l->tp > 1 && !l->sp;
@@ -206,6 +257,16 @@ void workload_chunk_layers(const model_desc *m, const layout_desc *l, const dev_
 void workload_chunk_add_edges(const model_desc *m, const layout_desc *l, const dev_type *dev,
                               const opcost_eff *e, int stage, int chunk, workload_chunk *out)
 {
+    /* Megatron's scatter-gather pipeline transfer sends 1/tp of the
+     * activation (p2p_bytes); the receiver all-gathers it over the tensor-
+     * parallel group before use: forward on every virtual stage but the
+     * first, backward (the gradient) on every one but the last.  Under sp
+     * the activation is already split along the sequence: nothing to gather. */
+    int vstage = chunk * l->pp + stage, nv = l->pp * l->vpp;
+    if (l->tp > 1 && !l->sp) {
+        out->tp_fwd.allgather += vstage > 0;
+        out->tp_bwd.allgather += vstage < nv - 1;
+    }
     if (stage == 0 && chunk == 0)
         add_embedding(m, l, dev, e, out);
     if (stage == l->pp - 1 && chunk == l->vpp - 1)
@@ -241,6 +302,15 @@ void workload_info_of(const model_desc *m, const layout_desc *l, workload_info *
     out->tokens_iter = tokens;
 }
 
+double workload_tp_bwd_exposed_s(const workload_chunk *c, double one_collective_s)
+{
+    double hidden_s = 0;
+    for (int i = 0; i < c->tp_bwd_windows; i++)
+        hidden_s += one_collective_s < c->tp_bwd_window_s[i] ? one_collective_s
+                                                             : c->tp_bwd_window_s[i];
+    return -c->tp_bwd_layers * hidden_s;
+}
+
 double workload_grad_bytes(const model_desc *m, const layout_desc *l, int stage)
 {
     return memory_stage_params(m, l, stage) * ACT_BYTES;
@@ -250,5 +320,6 @@ double workload_optimizer_s(const model_desc *m, const layout_desc *l, const dev
                             const opcost_eff *e, int stage)
 {
     double params = memory_stage_params(m, l, stage) / (l->zero ? l->dp : 1);
-    return opcost_membound_s(dev, e, params * ADAM_BYTES_PER_PARAM);
+    return opcost_membound_s(dev, e,
+                             params * framework_of(l->framework)->optimizer_bytes_per_param);
 }

@@ -21,7 +21,13 @@
  * fused scale-mask-softmax, dropout on the probabilities, a batched PV.
  * Backward of a matrix multiply is two multiplies (input and weight
  * gradient); of a streaming kernel, one that reads the gradient and the
- * saved input and writes the input gradient.
+ * saved input and writes the input gradient.  Each norm's backward is
+ * followed by the add of the skip connection's gradient (autograd: read 2,
+ * write 1).  A chunk that receives a scatter-gather pipeline transfer
+ * all-gathers it over the tensor-parallel group (without sp); under sp
+ * the backward all-gathers the QKV and MLP-up inputs again. The framework
+ * profile (framework.h) adds main_grad accumulation and sets the
+ * optimizer's bytes.
  *
  * FLOPs (the formulas in docs/estimate.md): model FLOPs count 2 m n k per
  * multiply and 4 b s^2 h per layer for attention (the full s x s, as
@@ -43,6 +49,7 @@ typedef struct workload_op {
     const char *name;
     double fwd_flops;   /* model FLOPs of the forward (0 for streaming kernels) */
     double fwd_s, bwd_s;
+    double wgrad_s;     /* of bwd_s, the weight-gradient multiply (0: none) */
     int attention_core; /* recomputed under selective recomputation */
 } workload_op;
 
@@ -62,6 +69,10 @@ typedef struct workload_chunk {
     double model_flops;                /* forward + backward */
     double recompute_flops;
     workload_tp tp_fwd, tp_bwd, tp_recompute;
+    /* framework with tp_bwd_overlap: per layer, the weight-gradient GEMMs
+     * (QKV, MLP-up) a backward collective of each runs under */
+    int tp_bwd_windows, tp_bwd_layers;
+    double tp_bwd_window_s[2];
 } workload_chunk;
 
 /* What a whole layout needs beyond the chunks. */
@@ -92,12 +103,20 @@ void workload_chunk_add_edges(const model_desc *m, const layout_desc *l, const d
 /* Sizes and FLOP totals of the layout. */
 void workload_info_of(const model_desc *m, const layout_desc *l, workload_info *out);
 
-/* Seconds of the optimizer step on one GPU of `stage` (Adam, bandwidth-
- * bound: 28 bytes per parameter the GPU updates: fp32 master weight,
- * momentum and variance read and written, the 16-bit gradient read and the
- * 16-bit weight written; with zero 1 a GPU updates 1/dp of its parameters). */
+/* Seconds of the optimizer step on one GPU of `stage`, bandwidth-bound at
+ * the framework's bytes per parameter the GPU updates (framework.h: 28 for
+ * Adam alone: fp32 master weight, momentum and variance read and written,
+ * the 16-bit gradient read and the 16-bit weight written; 52 for Megatron-
+ * LM 2021/2022's fp16 optimizer); with zero 1 a GPU updates 1/dp of its
+ * parameters. */
 double workload_optimizer_s(const model_desc *m, const layout_desc *l, const dev_type *dev,
                             const opcost_eff *e, int stage);
+
+/* The change in a chunk's backward tensor-parallel time for one pass when
+ * the framework overlaps (tp_bwd_overlap): minus, per layer, the part of
+ * each window one collective of one_collective_s hides; 0 otherwise.  The
+ * exposed time is the pass's collectives plus this. */
+double workload_tp_bwd_exposed_s(const workload_chunk *c, double one_collective_s);
 
 /* Bytes of 16-bit gradients one GPU of `stage` reduces over data parallelism. */
 double workload_grad_bytes(const model_desc *m, const layout_desc *l, int stage);

@@ -321,7 +321,7 @@ static int api_model(lua_State *L)
 
 const char *const lua_describe_layout_keys[] = {
     "tp", "pp", "dp", "vpp", "mbs", "gbs", "schedule", "sp", "recompute", "zero", "dtype",
-    "attention", "gpus", "microbatches", NULL};
+    "attention", "framework", "gpus", "microbatches", NULL};
 
 static void layout_choices(lua_State *L, int idx, const char *W, const model_desc *m,
                            layout_desc *l)
@@ -331,7 +331,9 @@ static void layout_choices(lua_State *L, int idx, const char *W, const model_des
     const char *rec = lua_check_opt_string(L, idx, W, "recompute", "none");
     const char *dtype = lua_check_opt_string(L, idx, W, "dtype", model_dtype_name(m->dtype));
     const char *attn = lua_check_opt_string(L, idx, W, "attention", "flash");
+    const char *fw = lua_check_opt_string(L, idx, W, "framework", "megatron-core");
     if (layout_schedule_parse(sched, "schedule", &l->schedule, &err) != 0 ||
+        framework_parse(fw, "framework", &l->framework, &err) != 0 ||
         layout_recompute_parse(rec, "recompute", &l->recompute, &err) != 0 ||
         model_dtype_parse(dtype, "dtype", &l->dtype, &err) != 0)
         fail(L, W, &err);
@@ -393,6 +395,7 @@ void lua_describe_push_layout(lua_State *L, const layout_desc *l, int has_dtype)
     set_string(L, "schedule", layout_schedule_name(l->schedule));
     set_string(L, "recompute", layout_recompute_name(l->recompute));
     set_string(L, "attention", l->flash_attention ? "flash" : "unfused");
+    set_string(L, "framework", framework_name(l->framework));
     if (has_dtype)
         set_string(L, "dtype", model_dtype_name(l->dtype));
     luaL_setmetatable(L, "clustersim.layout");

@@ -25,6 +25,7 @@ for i, row in ipairs(published) do
     system = "dgx-a100-80g", gpus = row.gpus, model = m,
     tp = row.tp, pp = row.pp, mbs = mbs, gbs = row.global_batch,
     recompute = "full", attention = "unfused", schedule = "1f1b",
+    framework = "megatron-2021",
   }
   local err = 100 * (r.hw_tflops_per_gpu - row.tflops_per_gpu) / row.tflops_per_gpu
   out[#out + 1] = {

@@ -1,5 +1,6 @@
-/* trainsim: lowering a pipeline schedule to exec tasks, running it, and
- * reading the breakdown back (see trainsim.h). */
+/* trainsim: lowering a pipeline schedule to exec tasks and running it (see
+ * trainsim.h); reading the breakdown and the timeline back is in
+ * trainsim_read.c. */
 #include "trainsim.h"
 
 #include <math.h>
@@ -11,52 +12,8 @@
 #include "memory.h"
 #include "schedule.h"
 #include "units.h"
+#include "trainsim_private.h"
 #include "workload.h"
-
-/* What a task stands for, for the breakdown. */
-enum role { R_NONE, R_FWD, R_BWD, R_REC, R_TP, R_DP, R_OPT, R_AG, R_P2P };
-
-typedef struct task_info {
-    unsigned char role;
-    int stage, member; /* member -1: not read back */
-    int in_transfer;   /* the transfer this task waits for, or -1 */
-    int chunk, microbatch; /* the unit it belongs to, -1 outside units */
-    int gpu;           /* tasks without a stream: the GPU that starts them */
-} task_info;
-
-typedef struct chunk_cost {
-    uint64_t fwd_ps, bwd_ps, rec_ps;
-    workload_tp tp_fwd, tp_bwd, tp_rec;
-} chunk_cost;
-
-enum { P_AR, P_AG, P_RS, NTP };     /* tensor-parallel plans of a group */
-enum { P_REDUCE, P_GATHER, NDP };   /* data-parallel plans of a group */
-
-typedef struct builder {
-    const estimate_input *in;
-    const layout_desc *l;
-    exec_graph *g;
-    commcost cc;
-    int m, nmem; /* microbatches; simulated GPUs per stage */
-    int folded;
-    chunk_cost *chunks;               /* [stage * vpp + chunk] */
-    int *stream, *dp_stream, *last, *last_dp; /* [stage * nmem + member] */
-    int *fstart, *fend, *bstart, *bend;       /* [(vstage * m + mb) * nmem + member] */
-    task_info *info;
-    int capinfo;
-    int cur_chunk, cur_mb; /* the unit being emitted, -1 outside units */
-    coll_plan *tp_plans; /* all-ranks: [(stage * dp + d) * NTP + op] */
-    coll_plan *dp_plans; /* all-ranks: [(stage * tp + r) * NDP + op] */
-    const double *gpu_factor; /* stragglers: compute time factor per GPU, or NULL */
-} builder;
-
-static int member_tp(const builder *b, int k) { return b->folded ? 0 : k % b->l->tp; }
-static int member_dp(const builder *b, int k) { return b->folded ? 0 : k / b->l->tp; }
-
-static int gpu_of(const builder *b, int s, int k)
-{
-    return commcost_gpu(b->l, member_tp(b, k), member_dp(b, k), s);
-}
 
 static void note(builder *b, int id, int role, int s, int k)
 {
@@ -65,7 +22,13 @@ static void note(builder *b, int id, int role, int s, int k)
                               k >= 0 ? gpu_of(b, s, k) : -1};
 }
 
-/* ---- plans for all-ranks mode ------------------------------------------------ */
+
+/* ---- plans of every group ---------------------------------------------------- */
+
+/* All-ranks mode runs every tensor- and data-parallel group's collectives;
+ * folded mode runs every data-parallel group's (the tp groups of a stage
+ * reduce at once and may share links above a leaf: one group alone would
+ * miss that) and prices the tensor-parallel ones in closed form. */
 
 static int build_group_plans(builder *b, cs_err *err)
 {
@@ -81,28 +44,84 @@ static int build_group_plans(builder *b, cs_err *err)
     static const coll_op tp_ops[NTP] = {COLL_ALLREDUCE, COLL_ALLGATHER, COLL_REDUCESCATTER};
     int rc = 0;
     for (int s = 0; rc == 0 && s < l->pp; s++) {
-        for (int d = 0; rc == 0 && l->tp > 1 && d < l->dp; d++) {
+        /* every group runs the algorithm commcost chose for the stage (NCCL's
+         * tuner decides the same on identical groups), so the two modes
+         * differ only in what runs concurrently, not in the algorithm */
+        const commcost_stage *cs = &b->cc.stages[s];
+        const coll_plan *tp_algo[NTP] = {&cs->tp_allreduce, &cs->tp_allgather,
+                                         &cs->tp_reducescatter};
+        for (int d = 0; rc == 0 && !b->folded && l->tp > 1 && d < l->dp; d++) {
             for (int r = 0; r < l->tp; r++)
                 gpus[r] = commcost_gpu(l, r, d, s);
             for (int op = 0; rc == 0 && op < NTP; op++)
-                rc = coll_plan_best(b->in->topology, tp_ops[op], gpus, l->tp, &params,
-                                    b->cc.tp_size_bytes, &b->tp_plans[(s * l->dp + d) * NTP + op],
-                                    err);
+                rc = coll_plan_build(b->in->topology, tp_ops[op], tp_algo[op]->algo, gpus, l->tp,
+                                     &params, &b->tp_plans[(s * l->dp + d) * NTP + op], err);
         }
         for (int r = 0; rc == 0 && l->dp > 1 && r < l->tp; r++) {
             for (int d = 0; d < l->dp; d++)
                 gpus[d] = commcost_gpu(l, r, d, s);
             const commcost_stage *st = &b->cc.stages[s];
             coll_plan *p = &b->dp_plans[(s * l->tp + r) * NDP];
-            rc = coll_plan_best(b->in->topology, st->dp_reduce.op, gpus, l->dp, &params,
-                                st->bucket_bytes, &p[P_REDUCE], err);
+            rc = coll_plan_build(b->in->topology, st->dp_reduce.op, st->dp_reduce.algo, gpus,
+                                 l->dp, &params, &p[P_REDUCE], err);
             if (rc == 0 && l->zero)
-                rc = coll_plan_best(b->in->topology, COLL_ALLGATHER, gpus, l->dp, &params,
-                                    st->bucket_bytes, &p[P_GATHER], err);
+                rc = coll_plan_build(b->in->topology, COLL_ALLGATHER, st->dp_allgather.algo, gpus,
+                                     l->dp, &params, &p[P_GATHER], err);
         }
     }
     free(gpus);
     return rc;
+}
+
+/* Calls fn on every link of a plan. */
+static void plan_links(const coll_plan *p, void (*fn)(void *, int32_t), void *ctx)
+{
+    for (int ph = 0; ph < p->nphases; ph++)
+        for (int c = 0; c < p->phases[ph].ncoflows; c++)
+            for (int i = 0; i < p->phases[ph].coflows[c].nlinks; i++)
+                fn(ctx, p->phases[ph].coflows[c].links[i]);
+}
+
+typedef struct share_scan {
+    int32_t *owner; /* per link: the first group seen on it, or -1 */
+    unsigned char *shares;
+    int group;
+} share_scan;
+
+static void scan_link(void *ctx, int32_t link)
+{
+    share_scan *sc = ctx;
+    int32_t o = sc->owner[link];
+    if (o < 0)
+        sc->owner[link] = sc->group;
+    else if (o != sc->group)
+        sc->shares[o] = sc->shares[sc->group] = 1;
+}
+
+static void reset_link(void *ctx, int32_t link) { ((share_scan *)ctx)->owner[link] = -1; }
+
+/* Folded mode: which data-parallel groups of each stage share a link with
+ * another group of the stage (ECMP collisions above a leaf).  Only those
+ * are simulated beside the stage's representative (group 0): a group whose
+ * links are its own runs as group 0 does, at no extra simulation cost. */
+static void find_sharing_groups(builder *b)
+{
+    const layout_desc *l = b->l;
+    int nlinks = topo_link_count(b->in->topology);
+    share_scan sc = {cs_xrealloc(NULL, sizeof *sc.owner * (size_t)(nlinks + 1)), NULL, 0};
+    b->shares = calloc((size_t)l->pp * l->tp + 1, 1);
+    if (!b->shares)
+        abort();
+    for (int i = 0; i < nlinks; i++)
+        sc.owner[i] = -1;
+    for (int s = 0; l->dp > 1 && s < l->pp; s++) {
+        sc.shares = &b->shares[s * l->tp];
+        for (sc.group = 0; sc.group < l->tp; sc.group++)
+            plan_links(&b->dp_plans[(s * l->tp + sc.group) * NDP + P_REDUCE], scan_link, &sc);
+        for (int r = 0; r < l->tp; r++)
+            plan_links(&b->dp_plans[(s * l->tp + r) * NDP + P_REDUCE], reset_link, &sc);
+    }
+    free(sc.owner);
 }
 
 static void free_group_plans(builder *b)
@@ -171,12 +190,16 @@ static int phase_group_coll(builder *b, int s, const coll_plan *plan, uint64_t b
 
 static const char *const tp_names[NTP] = {"tp all-reduce", "tp all-gather", "tp reduce-scatter"};
 
-/* The blocking tensor-parallel collectives of one pass. */
-static void phase_tp(builder *b, int s, workload_tp tp)
+/* The blocking tensor-parallel collectives of one pass; delta_s (<= 0) is
+ * the part the framework hides under weight-gradient GEMMs: folded, off
+ * the pass's collective time; all ranks, the collectives run as flows and
+ * the backward's compute was shortened by as much (emit_backward). */
+static void phase_tp(builder *b, int s, workload_tp tp, double delta_s)
 {
     int counts[NTP] = {tp.allreduce, tp.allgather, tp.reducescatter};
     if (b->folded) {
-        double t = commcost_tp_s(&b->cc.stages[s], counts[P_AR], counts[P_AG], counts[P_RS]);
+        double t = commcost_tp_s(&b->cc.stages[s], counts[P_AR], counts[P_AG], counts[P_RS]) +
+                   delta_s;
         if (t > 0)
             phase_compute(b, s, units_s_to_ps_ceil(t), R_TP, "tp comm");
         return;
@@ -196,9 +219,18 @@ static void phase_dp(builder *b, int s, int which, uint64_t bytes, int role)
     const layout_desc *l = b->l;
     const char *name = which == P_REDUCE ? "dp gradient bucket" : "dp parameter all-gather";
     if (b->folded) {
-        const commcost_stage *st = &b->cc.stages[s];
-        phase_group_coll(b, s, which == P_REDUCE ? &st->dp_reduce : &st->dp_allgather, bytes,
-                         b->dp_stream[s], 0, 1, 1, role, name, which == P_REDUCE);
+        phase_group_coll(b, s, &b->dp_plans[s * l->tp * NDP + which], bytes, b->dp_stream[s], 0,
+                         1, 1, role, name, which == P_REDUCE);
+        for (int r = 1; r < l->tp; r++) { /* the other groups: flows only, not read back */
+            if (!b->shares[s * l->tp + r])
+                continue;
+            int id = coll_task(b, &b->dp_plans[(s * l->tp + r) * NDP + which], bytes,
+                               b->shadow_stream[s * l->tp + r], name);
+            exec_dep(b->g, b->last[s], id);
+            note(b, id, R_NONE, s, -1);
+            if (which == P_REDUCE)
+                b->shadow_last[s * l->tp + r] = id;
+        }
         return;
     }
     for (int r = 0; r < l->tp; r++)
@@ -230,7 +262,7 @@ static void emit_forward(builder *b, int s, const schedule_unit *u)
 {
     const chunk_cost *c = &b->chunks[s * b->l->vpp + u->chunk];
     int first = phase_compute(b, s, c->fwd_ps, R_FWD, "forward");
-    phase_tp(b, s, c->tp_fwd);
+    phase_tp(b, s, c->tp_fwd, 0);
     record_unit(b, b->fstart, b->fend, s, u, first);
 }
 
@@ -239,13 +271,15 @@ static int emit_backward_pieces(builder *b, int s, const chunk_cost *c, int last
 {
     const layout_desc *l = b->l;
     const commcost_stage *st = &b->cc.stages[s];
-    if (!last_of_chunk || l->dp == 1)
-        return phase_compute(b, s, c->bwd_ps, R_BWD, "backward");
+    uint64_t hidden_ps = b->folded ? 0 : units_s_to_ps_ceil(-c->tp_bwd_delta_s);
+    uint64_t bwd_ps = c->bwd_ps > hidden_ps ? c->bwd_ps - hidden_ps : 0;
+    if (!last_of_chunk || l->dp == 1 || !framework_of(l->framework)->dp_overlap)
+        return phase_compute(b, s, bwd_ps, R_BWD, "backward");
     int pieces = (st->buckets + l->vpp - 1) / l->vpp;
     double chunk_bytes = workload_grad_bytes(b->in->model, l, s) / l->vpp;
     int first = -1;
     for (int j = 0; j < pieces; j++) {
-        int id = phase_compute(b, s, c->bwd_ps / (uint64_t)pieces, R_BWD, "backward");
+        int id = phase_compute(b, s, bwd_ps / (uint64_t)pieces, R_BWD, "backward");
         first = first < 0 ? id : first;
         phase_dp(b, s, P_REDUCE, (uint64_t)(chunk_bytes / pieces), R_DP);
     }
@@ -258,11 +292,11 @@ static void emit_backward(builder *b, int s, const schedule_unit *u)
     int first = -1;
     if (c->rec_ps > 0) {
         first = phase_compute(b, s, c->rec_ps, R_REC, "recompute");
-        phase_tp(b, s, c->tp_rec);
+        phase_tp(b, s, c->tp_rec, 0);
     }
     int id = emit_backward_pieces(b, s, c, u->microbatch == b->m - 1);
     first = first < 0 ? id : first;
-    phase_tp(b, s, c->tp_bwd);
+    phase_tp(b, s, c->tp_bwd, c->tp_bwd_delta_s);
     record_unit(b, b->bstart, b->bend, s, u, first);
 }
 
@@ -277,16 +311,88 @@ static void emit_unit(builder *b, int s, const schedule_unit *u)
     b->cur_chunk = b->cur_mb = -1;
 }
 
-/* Optimizer step after the stage's buckets, then zero 1's all-gather. */
-static void emit_tail(builder *b, int s)
+/* Frameworks that reduce after the backward pass: the whole buffer at once. */
+static void emit_reduce_after_backward(builder *b, int s)
+{
+    const layout_desc *l = b->l;
+    if (l->dp > 1 && !framework_of(l->framework)->dp_overlap) /* the whole buffer, after backward */
+        phase_dp(b, s, P_REDUCE, (uint64_t)ceil(workload_grad_bytes(b->in->model, l, s)), R_DP);
+}
+
+/* Makes `task` wait for stage s's backward and gradient reduction on every
+ * member (and, folded, every other data-parallel group). */
+static void after_reduction(builder *b, int s, int task)
+{
+    for (int k = 0; k < b->nmem; k++) {
+        exec_dep(b->g, b->last[s * b->nmem + k], task);
+        if (b->last_dp[s * b->nmem + k] >= 0)
+            exec_dep(b->g, b->last_dp[s * b->nmem + k], task);
+    }
+    for (int r = 1; b->folded && r < b->l->tp; r++)
+        if (b->shadow_last[s * b->l->tp + r] >= 0)
+            exec_dep(b->g, b->shadow_last[s * b->l->tp + r], task);
+}
+
+/* Tied embeddings over a pipeline: the first and last stage all-reduce the
+ * table's gradient once both have reduced theirs (commcost.h).  Folded: every
+ * pair at once, one task over the concurrent plan; all ranks: one task per
+ * pair (member k of the first and of the last stage), each waiting only for
+ * its own two GPUs, as each pair's communicator does (and as a per-rank
+ * trace can say).  Fills b->emb_task, or leaves it NULL when there is none. */
+static int emit_embedding_allreduce(builder *b)
+{
+    int last = b->l->pp - 1;
+    if (!b->cc.emb_bytes)
+        return 0;
+    b->emb_task = int_array((size_t)b->nmem, -1);
+    if (b->folded) {
+        int id = coll_task(b, &b->cc.emb, b->cc.emb_bytes, -1, "embedding all-reduce");
+        after_reduction(b, 0, id);
+        after_reduction(b, last, id);
+        note(b, id, R_DP, 0, -1);
+        b->info[id].gpu = gpu_of(b, 0, 0);
+        b->emb_task[0] = id;
+        return 0;
+    }
+    coll_params params;
+    coll_params_default(&params);
+    b->emb_plans = calloc((size_t)b->nmem, sizeof *b->emb_plans);
+    if (!b->emb_plans)
+        abort();
+    for (int k = 0; k < b->nmem; k++) {
+        int32_t pair[2] = {gpu_of(b, 0, k), gpu_of(b, last, k)};
+        cs_err err;
+        if (coll_plan_build(b->in->topology, COLL_ALLREDUCE, COLL_ALGO_RING, pair, 2, &params,
+                            &b->emb_plans[k], &err) != 0)
+            return -1;
+        int id = coll_task(b, &b->emb_plans[k], b->cc.emb_bytes, -1, "embedding all-reduce");
+        for (int s = 0; s <= last; s += last) {
+            exec_dep(b->g, b->last[s * b->nmem + k], id);
+            if (b->last_dp[s * b->nmem + k] >= 0)
+                exec_dep(b->g, b->last_dp[s * b->nmem + k], id);
+        }
+        note(b, id, R_DP, 0, k);
+        b->emb_task[k] = id;
+    }
+    return 0;
+}
+
+/* Optimizer step after the stage's buckets (and the embedding all-reduce,
+ * on the first and last stage), then zero 1's all-gather. */
+static void emit_step(builder *b, int s)
 {
     const layout_desc *l = b->l;
     const dev_type *dev = estimate_device(b->in->topology);
     uint64_t opt_ps = units_s_to_ps_ceil(workload_optimizer_s(b->in->model, l, dev, b->in->eff, s));
     int first = phase_compute(b, s, opt_ps, R_OPT, "optimizer");
+    for (int k = 0; b->emb_task && (s == 0 || s == l->pp - 1) && k < b->nmem; k++)
+        exec_dep(b->g, b->emb_task[b->folded ? 0 : k], first + k);
     for (int k = 0; k < b->nmem; k++)
         if (b->last_dp[s * b->nmem + k] >= 0)
             exec_dep(b->g, b->last_dp[s * b->nmem + k], first + k);
+    for (int r = 1; b->folded && r < l->tp; r++) /* the step waits for every group's gradients */
+        if (b->shadow_last[s * l->tp + r] >= 0)
+            exec_dep(b->g, b->shadow_last[s * l->tp + r], first);
     if (l->zero && l->dp > 1)
         phase_dp(b, s, P_GATHER, (uint64_t)workload_grad_bytes(b->in->model, l, s), R_AG);
 }
@@ -297,7 +403,7 @@ static void emit_stage(builder *b, int s, schedule_unit *order)
     int n = schedule_units(b->l);
     for (int i = 0; i < n; i++)
         emit_unit(b, s, &order[i]);
-    emit_tail(b, s);
+    emit_reduce_after_backward(b, s);
 }
 
 /* Activations forward and gradients backward between virtual stages. */
@@ -328,6 +434,10 @@ static void emit_all(builder *b)
     schedule_unit *order = cs_xrealloc(NULL, sizeof *order * (size_t)schedule_units(b->l));
     for (int s = 0; s < b->l->pp; s++)
         emit_stage(b, s, order);
+    if (emit_embedding_allreduce(b) != 0)
+        abort(); /* a ring of two GPUs the topology routed for commcost: cannot fail */
+    for (int s = 0; s < b->l->pp; s++)
+        emit_step(b, s);
     free(order);
     emit_transfers(b);
 }
@@ -345,16 +455,10 @@ static void chunk_costs(builder *b)
             workload_chunk_of(b->in->model, l, dev, b->in->eff, s, c, &w);
             b->chunks[s * l->vpp + c] = (chunk_cost){
                 units_s_to_ps_ceil(w.fwd_s), units_s_to_ps_ceil(w.bwd_s),
-                units_s_to_ps_ceil(w.recompute_s), w.tp_fwd, w.tp_bwd, w.tp_recompute};
+                units_s_to_ps_ceil(w.recompute_s),
+                commcost_tp_bwd_delta_s(&b->cc.stages[s], l, &w), w.tp_fwd, w.tp_bwd,
+                w.tp_recompute};
         }
-}
-
-static int *int_array(size_t n, int fill)
-{
-    int *a = cs_xrealloc(NULL, sizeof *a * (n ? n : 1));
-    for (size_t i = 0; i < n; i++)
-        a[i] = fill;
-    return a;
 }
 
 static int builder_init(builder *b, const estimate_input *in, trainsim_mode mode, cs_err *err)
@@ -368,8 +472,10 @@ static int builder_init(builder *b, const estimate_input *in, trainsim_mode mode
     b->nmem = b->folded ? 1 : b->l->tp * b->l->dp;
     if (commcost_build(in->topology, in->model, b->l, in->eff->profile, &b->cc, err) != 0)
         return -1;
-    if (!b->folded && build_group_plans(b, err) != 0)
+    if ((!b->folded || b->l->dp > 1) && build_group_plans(b, err) != 0)
         return -1;
+    if (b->folded)
+        find_sharing_groups(b);
     chunk_costs(b);
     b->g = exec_new();
     size_t per_stage = (size_t)b->l->pp * b->nmem;
@@ -382,6 +488,12 @@ static int builder_init(builder *b, const estimate_input *in, trainsim_mode mode
     b->fend = int_array(units, -1);
     b->bstart = int_array(units, -1);
     b->bend = int_array(units, -1);
+    b->shadow_stream = int_array((size_t)b->l->pp * b->l->tp, -1);
+    b->shadow_last = int_array((size_t)b->l->pp * b->l->tp, -1);
+    for (int s = 0; b->folded && b->l->dp > 1 && s < b->l->pp; s++)
+        for (int r = 1; r < b->l->tp; r++)
+            b->shadow_stream[s * b->l->tp + r] =
+                exec_stream(b->g, commcost_gpu(b->l, r, 0, s), "dp");
     for (int s = 0; s < b->l->pp; s++)
         for (int k = 0; k < b->nmem; k++) {
             b->stream[s * b->nmem + k] = exec_stream(b->g, gpu_of(b, s, k), "compute");
@@ -392,215 +504,20 @@ static int builder_init(builder *b, const estimate_input *in, trainsim_mode mode
 
 static void builder_free(builder *b)
 {
-    int *arrays[] = {b->stream, b->dp_stream, b->last,   b->last_dp,
-                     b->fstart, b->fend,      b->bstart, b->bend};
+    int *arrays[] = {b->stream, b->dp_stream, b->last,   b->last_dp,      b->fstart,
+                     b->fend,   b->bstart,    b->bend,   b->shadow_stream, b->shadow_last};
     for (size_t i = 0; i < sizeof arrays / sizeof arrays[0]; i++)
         free(arrays[i]);
     free(b->chunks);
     free(b->info);
+    free(b->shares);
+    free(b->emb_task);
+    for (int k = 0; b->emb_plans && k < b->nmem; k++)
+        coll_plan_free(&b->emb_plans[k]);
+    free(b->emb_plans);
     free_group_plans(b);
     commcost_free(&b->cc);
     exec_free(b->g);
-}
-
-/* ---- reading the breakdown back ---------------------------------------------- */
-
-/* Idle time before a task: waiting on its incoming transfer counts as p2p
- * (at most the transfer's own duration), waiting before the optimizer as
- * exposed data-parallel time, anything else as bubble. */
-static void account_gap(const builder *b, const task_info *ti, int id, double gap_s,
-                        estimate_stage *st)
-{
-    if (gap_s <= 0)
-        return;
-    if (ti->role == R_OPT) {
-        st->dp_exposed_s += gap_s;
-        return;
-    }
-    double p2p = 0;
-    if (ti->in_transfer >= 0 &&
-        exec_task_end_ps(b->g, ti->in_transfer) == exec_task_start_ps(b->g, id)) {
-        double dur = units_ps_to_s(exec_task_end_ps(b->g, ti->in_transfer) -
-                                   exec_task_start_ps(b->g, ti->in_transfer));
-        p2p = gap_s < dur ? gap_s : dur;
-    }
-    st->p2p_s += p2p;
-    st->bubble_s += gap_s - p2p;
-}
-
-/* The member each stage is read back from: the GPU that finishes last (in
- * folded mode the one member).  The last one is where the stage's time
- * went; an earlier one would show waiting for the others as idle time. */
-static int *slowest_members(const builder *b)
-{
-    int pp = b->l->pp, ntasks = exec_task_count(b->g);
-    int *member = int_array((size_t)pp, 0);
-    uint64_t *end = calloc((size_t)pp, sizeof *end);
-    if (!end)
-        abort();
-    for (int id = 0; id < ntasks; id++) {
-        const task_info *ti = &b->info[id];
-        if (ti->member < 0 || ti->role == R_DP || ti->role == R_P2P || ti->role == R_NONE)
-            continue;
-        uint64_t e = exec_task_end_ps(b->g, id);
-        if (e > end[ti->stage] || (e == end[ti->stage] && ti->member < member[ti->stage])) {
-            end[ti->stage] = e;
-            member[ti->stage] = ti->member;
-        }
-    }
-    free(end);
-    return member;
-}
-
-/* Whether a task is on the chosen member's timeline: its own, or (all
- * ranks) a tensor-parallel collective of its group, noted on the group's
- * first member. */
-static int reads(const builder *b, const task_info *ti, const int *member)
-{
-    int k = member[ti->stage];
-    if (ti->role == R_TP && !b->folded)
-        return ti->member == k - member_tp(b, k);
-    return ti->member == k;
-}
-
-static void read_breakdown(const builder *b, estimate_result *out)
-{
-    int ntasks = exec_task_count(b->g);
-    uint64_t *prev_end = calloc((size_t)b->l->pp, sizeof *prev_end);
-    if (!prev_end)
-        abort();
-    int *member = slowest_members(b);
-    for (int id = 0; id < ntasks; id++) {
-        const task_info *ti = &b->info[id];
-        if (ti->role == R_DP || ti->role == R_P2P || ti->role == R_NONE || !reads(b, ti, member))
-            continue;
-        estimate_stage *st = &out->stages[ti->stage];
-        uint64_t start = exec_task_start_ps(b->g, id), end = exec_task_end_ps(b->g, id);
-        uint64_t from = start > prev_end[ti->stage] ? start : prev_end[ti->stage];
-        if (ti->role == R_TP && !b->folded)
-            from = prev_end[ti->stage]; /* waiting for the group is part of the collective */
-        else
-            account_gap(b, ti, id, units_ps_to_s(start - prev_end[ti->stage]), st);
-        double busy = units_ps_to_s(end - from);
-        switch (ti->role) {
-        case R_FWD: case R_BWD: st->compute_s += busy; break;
-        case R_REC: st->recompute_s += busy; break;
-        case R_TP: st->tp_comm_s += busy; break;
-        default: st->optimizer_s += busy; break; /* optimizer, parameter all-gather */
-        }
-        prev_end[ti->stage] = end;
-    }
-    for (int s = 0; s < b->l->pp; s++)
-        out->stages[s].bubble_s += out->iteration_s - units_ps_to_s(prev_end[s]);
-    free(prev_end);
-    free(member);
-}
-
-/* ---- the timeline ------------------------------------------------------------ */
-
-static const tl_kind role_kind[] = {
-    [R_FWD] = TL_FORWARD, [R_BWD] = TL_BACKWARD, [R_REC] = TL_RECOMPUTE, [R_TP] = TL_TP_COMM,
-    [R_DP] = TL_DP_COMM,  [R_OPT] = TL_OPTIMIZER, [R_AG] = TL_PARAM_GATHER, [R_P2P] = TL_P2P};
-
-/* The track of a task: its stream's, or one per GPU for streamless tasks
- * (transfers on "p2p send", all-ranks tensor-parallel collectives on "tp"). */
-static int task_track(const builder *b, timeline *tl, int id, int *stream_track, int *gpu_track)
-{
-    int st = exec_task_stream(b->g, id);
-    const task_info *ti = &b->info[id];
-    if (st >= 0) {
-        if (stream_track[st] < 0)
-            stream_track[st] = timeline_add_track(tl, exec_stream_gpu(b->g, st), ti->stage,
-                                                  exec_stream_label(b->g, st));
-        return stream_track[st];
-    }
-    int which = ti->role == R_P2P ? 0 : 1;
-    int *slot = &gpu_track[ti->gpu * 2 + which];
-    if (*slot < 0)
-        *slot = timeline_add_track(tl, ti->gpu, ti->role == R_P2P ? -1 : ti->stage,
-                                   which ? "tp" : "p2p send");
-    return *slot;
-}
-
-static void record_slices(const builder *b, timeline *tl, int *slice_of)
-{
-    int ntasks = exec_task_count(b->g), nstreams = exec_stream_count(b->g);
-    int *stream_track = int_array((size_t)nstreams, -1);
-    int *gpu_track = int_array((size_t)layout_gpus(b->l) * 2, -1);
-    int per_chunk = layout_layers_per_chunk(b->l, b->in->model);
-    for (int id = 0; id < ntasks; id++) {
-        const task_info *ti = &b->info[id];
-        slice_of[id] = -1;
-        if (ti->role == R_NONE)
-            continue;
-        tl_slice sl = {task_track(b, tl, id, stream_track, gpu_track), role_kind[ti->role],
-                       ti->stage, ti->chunk, ti->microbatch, -1, -1,
-                       exec_task_start_ps(b->g, id), exec_task_end_ps(b->g, id), ""};
-        if (ti->chunk >= 0 && ti->role != R_P2P) {
-            int vs = ti->chunk * b->l->pp + ti->stage;
-            sl.layer_first = vs * per_chunk;
-            sl.layer_last = sl.layer_first + per_chunk - 1;
-        }
-        snprintf(sl.name, sizeof sl.name, "%s", exec_task_name(b->g, id));
-        slice_of[id] = timeline_add_slice(tl, &sl);
-    }
-    free(stream_track);
-    free(gpu_track);
-}
-
-static void record_memory(const builder *b, timeline *tl)
-{
-    const model_desc *m = b->in->model;
-    tl->usable_bytes = memory_usable_bytes(estimate_device(b->in->topology));
-    for (int s = 0; s < b->l->pp; s++) {
-        memory_breakdown mb;
-        cs_err ignored;
-        if (memory_per_stage(m, b->l, s, &mb, &ignored) != 0)
-            continue; /* cannot happen: the layout was validated */
-        tl_memory *mem = &tl->memory[s];
-        mem->static_bytes = mb.weights_bytes + mb.grads_bytes + mb.optimizer_bytes + mb.buffers_bytes;
-        mem->working_bytes = memory_recompute_working_bytes(m, b->l);
-        for (int c = 0; c < b->l->vpp; c++)
-            mem->unit_bytes[c] = memory_unit_bytes(m, b->l, s, c);
-    }
-    timeline_memory_build(tl);
-}
-
-/* Slices with the transfers' flows, and memory over time. */
-static void record_timeline(const builder *b, uint64_t makespan_ps, timeline *tl)
-{
-    char desc[120];
-    timeline_init(tl, b->l->pp, b->l->vpp, b->m);
-    snprintf(tl->title, sizeof tl->title, "%s, %s", b->in->model->name,
-             layout_describe(b->l, desc, sizeof desc));
-    tl->gpus = b->in->gpus;
-    tl->makespan_ps = makespan_ps;
-    int ntasks = exec_task_count(b->g);
-    int *slice_of = int_array((size_t)ntasks, -1);
-    record_slices(b, tl, slice_of);
-    for (int id = 0; id < ntasks; id++) {
-        int t = b->info[id].in_transfer;
-        if (t >= 0 && slice_of[t] >= 0 && slice_of[id] >= 0)
-            timeline_add_flow(tl, slice_of[t], slice_of[id]);
-    }
-    free(slice_of);
-    record_memory(b, tl);
-}
-
-/* Each GPU's compute-stream busy time (not the fitted data-parallel
- * collectives that run as timed tasks on the "dp" stream). */
-static void read_busy(const builder *b, double *busy_s, int gpus)
-{
-    for (int i = 0; i < gpus; i++)
-        busy_s[i] = 0;
-    for (int t = 0; t < exec_task_count(b->g); t++) {
-        int stream = exec_task_stream(b->g, t), role = b->info[t].role;
-        if (exec_task_kind(b->g, t) != EXEC_COMPUTE || stream < 0 || role == R_DP || role == R_AG)
-            continue;
-        int gpu = exec_stream_gpu(b->g, stream);
-        if (gpu >= 0 && gpu < gpus)
-            busy_s[gpu] += units_ps_to_s(exec_task_end_ps(b->g, t) - exec_task_start_ps(b->g, t));
-    }
 }
 
 static int simulate(const estimate_input *in, trainsim_mode mode, const trainsim_slow *slow,
@@ -621,12 +538,12 @@ static int simulate(const estimate_input *in, trainsim_mode mode, const trainsim
     }
     if (rc == 0) {
         out->iteration_s = units_ps_to_s(res.makespan_ps);
-        read_breakdown(&b, out);
+        trainsim_read_breakdown(&b, out);
         estimate_finish(in, out);
         if (tl)
-            record_timeline(&b, res.makespan_ps, tl);
+            trainsim_record_timeline(&b, res.makespan_ps, tl);
         if (slow && slow->gpu_busy_s)
-            read_busy(&b, slow->gpu_busy_s, in->gpus);
+            trainsim_read_busy(&b, slow->gpu_busy_s, in->gpus);
     }
     builder_free(&b);
     clock_gettime(CLOCK_MONOTONIC, &t1);

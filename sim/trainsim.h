@@ -18,9 +18,13 @@
  *              parallel replica: tensor-parallel collectives take their
  *              closed-form time on that group (commcost) on the compute
  *              stream; pipeline transfers and data-parallel collectives
- *              (over the stage's real data-parallel group) run as flows.
- *              Exact when replicas and tensor ranks are identical and the
- *              tp concurrent data-parallel groups do not share links.
+ *              (over the stage's real data-parallel group) run as flows,
+ *              beside the flows of every other tensor rank's data-parallel
+ *              group that shares a link with another group of the stage
+ *              (ECMP collisions above a leaf), which the optimizer step
+ *              waits for too.  Exact when replicas and tensor ranks are
+ *              identical, up to pipeline transfers of other ranks sharing
+ *              links.
  *   all-ranks  every GPU of the layout has its streams; tensor-parallel and
  *              data-parallel collectives of every group run as flows.
  *              Needed when ranks differ (stragglers, failures). */

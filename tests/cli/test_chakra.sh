@@ -36,8 +36,9 @@ if [ -n "$rep_s" ] && within "$rep_s" "$est_s" 0.001; then ok "round trip: repla
 else not_ok "round trip: replay gives estimate's iteration time within 0.1%"; fi
 
 "$bin" estimate "${job[@]}" --format csv >"$tmp/folded.csv" 2>"$errf"
-if within "$rep_s" "$(field iteration_s "$tmp/folded.csv")" 0.001; then ok "round trip: and the folded simulation's within 0.1%"
-else not_ok "round trip: and the folded simulation's within 0.1%"; fi
+# folded and every-rank simulation agree within 0.2% on 2-node cases (docs/estimate.md)
+if within "$rep_s" "$(field iteration_s "$tmp/folded.csv")" 0.002; then ok "round trip: and the folded simulation's within 0.2%"
+else not_ok "round trip: and the folded simulation's within 0.2%"; fi
 
 expect_ok "replay's table: iteration and a row per rank" "^iteration +[0-9.]+ s" \
     replay --chakra "$tmp/rt/iteration" --system dgx-a100-80g --ranks all

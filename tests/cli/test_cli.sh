@@ -139,6 +139,28 @@ expect_ok "validate megatron2021 prints the error per row and the wall time" \
     "simulated all 10 rows in [0-9.]+ s wall" validate megatron2021
 expect_ok "validate megatron2021 csv" "^megatron-1t,3072,8,64,6,512," validate megatron2021 --format csv
 expect_ok "validate megatron2019" "gpt2-8.7b +8 +8" validate megatron2019
+terms_csv=$(mktemp)
+"$bin" validate megatron2021 --format csv >"$terms_csv" 2>/dev/null
+if python3 - "$terms_csv" >"$errf" 2>&1 <<'PY'
+import csv, sys
+rows = list(csv.DictReader(open(sys.argv[1])))
+assert len(rows) == 10, len(rows)
+terms = ("compute_s", "recompute_s", "tp_exposed_s", "pp_s", "dp_exposed_s", "bubble_s", "optimizer_s")
+for r in rows:  # the busiest stage's terms add up to the iteration
+    total = sum(float(r[k]) for k in terms)
+    assert abs(total - float(r["iteration_s"])) <= 1e-4 * float(r["iteration_s"]) + 1e-5, (r, total)
+    assert float(r["dp_exposed_s"]) > 0 and float(r["optimizer_s"]) > 0, r
+PY
+then ok "validate csv: per-term breakdown adds up to the iteration"; else not_ok "validate csv: per-term breakdown adds up to the iteration"; fi
+rm -f "$terms_csv"
+expect_ok "estimate --framework names the profile" "megatron-2021" \
+    estimate --system dgx-a100-80g --gpus 8 --model megatron-1.7b --tp 8 --mbs 1 --gbs 1 \
+    --framework megatron-2021
+expect_bad "estimate --framework unknown" "--framework: 'megatron-2020'.*megatron-core" \
+    estimate --system dgx-a100-80g --gpus 8 --model megatron-1.7b --tp 8 --mbs 1 --gbs 1 \
+    --framework megatron-2020
+expect_bad "search --framework unknown" "--framework: 'x'" \
+    search --system dgx-a100-80g --gpus 8 --model megatron-1.7b --gbs 8 --framework x
 expect_ok "validate analytic" "closed form" validate megatron2021 --mode analytic
 bad_ref=$(mktemp)
 printf 'params_billion,attention_heads,hidden\n1.7,24,2304\n' >"$bad_ref"

@@ -1,8 +1,10 @@
 /* Unit tests: the device catalog against ../shared/reference/devices.csv,
  * and the built-in systems and their validation. */
 #include <stdlib.h>
+#include <string.h>
 
 #include "device.h"
+#include "devkernel.h"
 #include "system.h"
 #include "reference.h"
 #include "tap.h"
@@ -140,7 +142,33 @@ static void heterogeneous_system(void)
     CHECK_EQ_INT(sys_total_gpus(&s), 40);
 }
 
+/* Every catalog device carries its kernel parameters, each with a source:
+ * a device added without them fails here. */
+static void every_device_has_sources(void)
+{
+    CHECK_EQ_INT(dev_kernel_count(), dev_catalog_count());
+    for (int i = 0; i < dev_catalog_count(); i++) {
+        const dev_type *d = dev_catalog_at(i);
+        const dev_kernel *k = dev_kernel_of(d);
+        CHECK(k != NULL);
+        if (!k) {
+            printf("# %s has no kernel parameters (costmodel/devkernel.c)\n", d->name);
+            continue;
+        }
+        CHECK(k->gemm_ceiling > 0.5 && k->gemm_ceiling <= 1);
+        CHECK(k->hbm_eff > 0.5 && k->hbm_eff <= 1);
+        CHECK(k->boost_mhz > 0 && k->sustained_mhz <= k->boost_mhz);
+        const char *sources[] = {k->gemm_source, k->hbm_source, k->clock_source};
+        for (int j = 0; j < 3; j++)
+            CHECK(sources[j] && strlen(sources[j]) > 10);
+    }
+    /* the measured ones: MAMF over the peak (component_measurements.csv) */
+    CHECK_REL(dev_kernel_of(dev_find("a100", NULL))->gemm_ceiling, 267.9 / 312, 1e-12);
+    CHECK_REL(dev_kernel_of(dev_find("h100", NULL))->gemm_ceiling, 792.1 / 989.4, 1e-12);
+}
+
 TAP_MAIN({"device catalog equals shared/reference/devices.csv", catalog_matches_reference},
+         {"every device carries kernel parameters with sources", every_device_has_sources},
          {"device aliases and unknown names", device_aliases_and_errors},
          {"built-in systems carry their datasheet figures", builtin_systems},
          {"bad system descriptions are rejected with the cause", system_errors},

@@ -1,6 +1,7 @@
 /* Unit tests: kernel times.  The one measured matrix multiply is reproduced
  * by construction of the default (that is its calibration, checked here so
  * that a change to the tile model shows); waves and padding cost whole tiles;
+ * the best of the tile shapes is taken, split-K for thin outputs;
  * thin multiplies are bandwidth-bound; streaming kernels follow bandwidth. */
 #include "opcost.h"
 #include "tap.h"
@@ -17,12 +18,13 @@ static void h200_gemm_reproduced(void)
     CHECK_REL(2 * n * n * n / s / 1e12, 788, 0.005);
 }
 
-/* 108 tiles fill one wave of an A100; 109 take two waves. */
+/* One tile (per_device 0): 108 tiles fill one wave of an A100; 109 take two. */
 static void waves_cost_whole(void)
 {
     opcost_eff e;
     opcost_eff_default(&e);
     e.kernel_gap_s = 0;
+    e.per_device = 0;
     const dev_type *a100 = dev("A100-SXM4-80GB");
     double k = 8192;
     double one = opcost_gemm_s(a100, &e, MODEL_FP16, 128 * 108, 256, k, 1, 2);
@@ -32,6 +34,48 @@ static void waves_cost_whole(void)
     CHECK_REL(padded, one, 1e-9); /* a partial tile costs a whole one */
     double flops_per_s = 2 * 128 * 108 * 256 * k / one;
     CHECK_REL(flops_per_s, 312e12 * e.gemm_eff, 1e-9);
+}
+
+/* The tile choice: 9216 x 384 fills 128 x 256 tiles to 75% (144 tiles, two
+ * waves on 108 SMs) but 256 x 128 tiles exactly (108 tiles, one wave): the
+ * better one is taken, at the A100's MAMF ceiling. */
+/* The default model without the kernel gap; the A100's per-SM rate at its
+ * MAMF ceiling. */
+static opcost_eff no_gap(void)
+{
+    opcost_eff e;
+    opcost_eff_default(&e);
+    e.kernel_gap_s = 0;
+    return e;
+}
+
+static const double a100_per_sm = 312e12 * (267.9 / 312.0) / 108;
+
+static void best_tile_taken(void)
+{
+    opcost_eff e = no_gap();
+    const dev_type *a100 = dev("A100-SXM4-80GB");
+    double k = 8192, per_sm = a100_per_sm;
+    double t = opcost_gemm_s(a100, &e, MODEL_FP16, 256 * 36, 384, k, 1, 2);
+    CHECK_REL(t, 2.0 * 256 * 128 * k / per_sm, 1e-9);
+    e.per_device = 0; /* the single 128 x 256 tile: two waves of it */
+    double one_tile = opcost_gemm_s(a100, &e, MODEL_FP16, 256 * 36, 384, k, 1, 2);
+    CHECK_REL(one_tile / t, 2.0 * (267.9 / 312.0) / e.gemm_eff, 1e-9);
+}
+
+/* Split-K: 256 x 256 with k = 65536 makes 4 tiles of 128 x 128, 4% of an
+ * A100; 16 slices of k fill 64 SMs, plus the reduction of 16 fp32 partial
+ * outputs at HBM speed. */
+static void split_k_for_thin_outputs(void)
+{
+    opcost_eff e = no_gap();
+    const dev_type *a100 = dev("A100-SXM4-80GB");
+    double k = 65536, per_sm = a100_per_sm;
+    double t = opcost_gemm_s(a100, &e, MODEL_FP16, 256, 256, k, 1, 2);
+    double reduce = 256.0 * 256 * (4 * 16 + 2) / (a100->hbm_bw_bytes_per_s * 0.896);
+    CHECK_REL(t, 2.0 * 128 * 128 * (k / 16) / per_sm + reduce, 1e-9);
+    double unsplit = 2.0 * 128 * 256 * k / per_sm; /* one wave of 128 x 256, k whole */
+    CHECK(t < unsplit / 4);
 }
 
 /* A per-head attention multiply (k = 128) is limited by memory, not FLOPs. */
@@ -66,7 +110,8 @@ static void peaks_by_dtype(void)
 }
 
 TAP_MAIN({"h200_gemm_reproduced", h200_gemm_reproduced},
-         {"waves_cost_whole", waves_cost_whole},
+         {"waves_cost_whole", waves_cost_whole}, {"best_tile_taken", best_tile_taken},
+         {"split_k_for_thin_outputs", split_k_for_thin_outputs},
          {"thin_gemm_bandwidth_bound", thin_gemm_bandwidth_bound},
          {"streaming_and_gap", streaming_and_gap},
          {"peaks_by_dtype", peaks_by_dtype})

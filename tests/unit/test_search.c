@@ -24,7 +24,8 @@ static void setup(search_fixture *s, const char *system, int nodes, int gpus, in
     CHECK(sys_from_catalog(system, nodes, &s->sys, NULL) == 0);
     CHECK(topo_build(&s->sys, &s->t, NULL) == 0);
     opcost_eff_default(&s->eff);
-    s->in = (search_input){&s->m, s->t, gpus, gbs, MODEL_FP16, 1, &s->eff, {0}, 1, NULL, NULL, NULL, NULL};
+    s->in = (search_input){&s->m, s->t,  gpus, gbs,  MODEL_FP16,    1,   &s->eff,
+                           {0},    1,     NULL, NULL, NULL, NULL, FRAMEWORK_CORE};
     search_fix_init(&s->in.space.fix);
 }
 

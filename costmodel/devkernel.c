@@ -1,0 +1,39 @@
+/* devkernel: per-device kernel parameters and their sources (devkernel.h). */
+#include "devkernel.h"
+
+#include <string.h>
+
+#define MAMF "ml-engineering MAMF table via component_measurements.csv: "
+#define H200_GEMM "h200_measured.csv: bf16 8192^3 at 788 TFLOP/s in 16 full waves of 132 SMs: " \
+                  "788 / 989.4 / (2048 / 2112) = 0.821"
+#define H200_COPY "h200_measured.csv: device-to-device copy 4.3 of 4.8 TB/s (0.896)"
+#define BORROWED "no measurement of this device in the references; the H200's: "
+
+static const dev_kernel table[] = {
+    {"V100-SXM2-32GB", 0.821, BORROWED H200_GEMM, 0.896,
+     BORROWED H200_COPY, 0, 1530, "V100 datasheet boost 1530 MHz; sustained not published"},
+    {"A100-SXM4-40GB", 267.9 / 312.0, MAMF "A100-SXM4-80GB 267.9 of 312 TFLOP/s (same GA100 die "
+     "and clocks)", 0.896, BORROWED H200_COPY, 1305, 1410,
+     "glennklockwood.com garden/peak-FLOPS: 1305 MHz at the power limit under HPL"},
+    {"A100-SXM4-80GB", 267.9 / 312.0, MAMF "A100-SXM4-80GB 267.9 of 312 TFLOP/s", 0.896,
+     BORROWED H200_COPY, 1305, 1410,
+     "glennklockwood.com garden/peak-FLOPS: 1305 MHz at the power limit under HPL"},
+    {"H100-SXM5-80GB", 792.1 / 989.4, MAMF "H100-SXM5-80GB 792.1 of 989.4 TFLOP/s", 0.896,
+     BORROWED H200_COPY, 0, 1830, "H100 peak 989.4 TFLOP/s at 1830 MHz; sustained not published"},
+    {"H200-SXM-141GB", 0.821, H200_GEMM, 0.896, H200_COPY, 0,
+     1830, "H200 peak 989.4 TFLOP/s at 1830 MHz; sustained not published"},
+};
+
+#define NTABLE ((int)(sizeof table / sizeof table[0]))
+
+int dev_kernel_count(void) { return NTABLE; }
+
+const dev_kernel *dev_kernel_at(int i) { return i >= 0 && i < NTABLE ? &table[i] : NULL; }
+
+const dev_kernel *dev_kernel_of(const dev_type *dev)
+{
+    for (int i = 0; dev && i < NTABLE; i++)
+        if (strcmp(table[i].device, dev->name) == 0)
+            return &table[i];
+    return NULL;
+}

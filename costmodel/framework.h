@@ -1,0 +1,74 @@
+/* framework: what the training code does beyond the arithmetic, per version.
+ *
+ * Owns the framework profiles a layout names (layout_desc.framework): which
+ * communication overlaps what, the gradient-accumulation traffic, the bytes
+ * the optimizer step moves per parameter, and whether data-parallel
+ * gradients are reduced during the backward pass or after it.  Every figure
+ * is read off the code of the version modelled (NVIDIA/Megatron-LM on
+ * GitHub; commits named below) and recorded in docs/estimate.md.
+ *
+ *   megatron-core  (default) the behaviour the model had before profiles:
+ *                  data-parallel buckets of 25 M gradients reduced as the
+ *                  last backward pass produces them (Megatron-Core's
+ *                  distributed data parallel with overlap_grad_reduce),
+ *                  tensor-parallel collectives blocking (tp-comm-overlap is
+ *                  off by default), gradient accumulation fused into the
+ *                  weight-gradient GEMM, Adam at 28 bytes per parameter.
+ *   megatron-2021  Megatron-LM of Narayanan et al. 2021 (commit aed2f75,
+ *                  2021-04-11): every tensor-parallel collective blocks;
+ *                  each microbatch's weight gradients are added into the
+ *                  16-bit main_grad buffer by a hook (distributed.py
+ *                  param_hook: main_grad.add_(grad): read 2 + 2, write 2 =
+ *                  6 bytes per parameter per microbatch); the whole buffer
+ *                  is all-reduced once after the last backward pass
+ *                  (allreduce_gradients, called by training.py after
+ *                  forward_backward); the fp16 optimizer
+ *                  (FP16OptimizerWithFP16Params.step) moves 52 bytes per
+ *                  parameter: model grad to fp32 main grad 2 + 4, unscale
+ *                  and inf check 4 + 4, the norm for clipping 4, Adam 28
+ *                  (fp32 param, grad, two moments read; param and moments
+ *                  written), fp32 param to the 16-bit model param 4 + 2.
+ *   megatron-2022  Megatron-LM of Korthikanti et al. 2022 (commit 55ba1f7,
+ *                  2022-05-26): as 2021, except that the column-parallel
+ *                  layers' backward all-reduce (reduce-scatter under sp) of
+ *                  the input gradient runs asynchronously under the weight-
+ *                  gradient GEMM (mpu/layers.py,
+ *                  LinearWithGradAccumulationAndAsyncCommunication) and the
+ *                  weight-gradient GEMM accumulates into the fp32 main_grad
+ *                  itself (gradient_accumulation_fusion: no separate add).
+ *   megatron-2019  Megatron-LM v1.0 (commit f86bb67, 2019-12-26): every
+ *                  collective blocks, gradients stay in the 16-bit .grad
+ *                  (no accumulation buffer), data-parallel all-reduce after
+ *                  the backward pass (training.py allreduce_params), and
+ *                  FP16_Optimizer (fp16/fp16.py) moves 54 bytes per
+ *                  parameter: overflow check of the 16-bit grads 2, copy to
+ *                  the fp32 master grads 2 + 4, downscale 4 + 4, the norm
+ *                  for clipping 4, Adam 28, master to model params 4 + 2. */
+#ifndef CS_FRAMEWORK_H
+#define CS_FRAMEWORK_H
+
+#include "cs_error.h"
+
+typedef enum framework_kind {
+    FRAMEWORK_CORE,  /* layout_init's default */
+    FRAMEWORK_2021,
+    FRAMEWORK_2022,
+    FRAMEWORK_2019
+} framework_kind;
+
+typedef struct framework_profile {
+    const char *name;
+    int dp_overlap;                   /* 1: buckets reduced during the last backward;
+                                         0: one all-reduce of every gradient after it */
+    int tp_bwd_overlap;               /* 1: the column-parallel backward collective runs
+                                         under the weight-gradient GEMM */
+    double accum_bytes_per_param;     /* per microbatch, outside the GEMMs */
+    double optimizer_bytes_per_param; /* per parameter the GPU updates */
+    const char *source;               /* where the figures come from */
+} framework_profile;
+
+const framework_profile *framework_of(framework_kind k);
+const char *framework_name(framework_kind k);
+int framework_parse(const char *text, const char *what, framework_kind *out, cs_err *err);
+
+#endif

@@ -1,0 +1,215 @@
+/* trainsim_read: what a simulated iteration did, read back from its tasks:
+ * the breakdown of the GPU that finishes last, the timeline, busy times
+ * (see trainsim_private.h). */
+#include "trainsim_private.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cs_alloc.h"
+#include "memory.h"
+#include "schedule.h"
+#include "units.h"
+#include "workload.h"
+
+/* ---- reading the breakdown back ---------------------------------------------- */
+
+/* Idle time before a task: waiting on its incoming transfer counts as p2p
+ * (at most the transfer's own duration), waiting before the optimizer as
+ * exposed data-parallel time, anything else as bubble. */
+static void account_gap(const builder *b, const task_info *ti, int id, double gap_s,
+                        estimate_stage *st)
+{
+    if (gap_s <= 0)
+        return;
+    if (ti->role == R_OPT) {
+        st->dp_exposed_s += gap_s;
+        return;
+    }
+    double p2p = 0;
+    if (ti->in_transfer >= 0 &&
+        exec_task_end_ps(b->g, ti->in_transfer) == exec_task_start_ps(b->g, id)) {
+        double dur = units_ps_to_s(exec_task_end_ps(b->g, ti->in_transfer) -
+                                   exec_task_start_ps(b->g, ti->in_transfer));
+        p2p = gap_s < dur ? gap_s : dur;
+    }
+    st->p2p_s += p2p;
+    st->bubble_s += gap_s - p2p;
+}
+
+/* The member each stage is read back from: the GPU that finishes last (in
+ * folded mode the one member).  The last one is where the stage's time
+ * went; an earlier one would show waiting for the others as idle time. */
+static int *slowest_members(const builder *b)
+{
+    int pp = b->l->pp, ntasks = exec_task_count(b->g);
+    int *member = int_array((size_t)pp, 0);
+    uint64_t *end = calloc((size_t)pp, sizeof *end);
+    if (!end)
+        abort();
+    for (int id = 0; id < ntasks; id++) {
+        const task_info *ti = &b->info[id];
+        if (ti->member < 0 || ti->role == R_DP || ti->role == R_P2P || ti->role == R_NONE)
+            continue;
+        uint64_t e = exec_task_end_ps(b->g, id);
+        if (e > end[ti->stage] || (e == end[ti->stage] && ti->member < member[ti->stage])) {
+            end[ti->stage] = e;
+            member[ti->stage] = ti->member;
+        }
+    }
+    free(end);
+    return member;
+}
+
+/* Whether a task is on the chosen member's timeline: its own, or (all
+ * ranks) a tensor-parallel collective of its group, noted on the group's
+ * first member. */
+static int reads(const builder *b, const task_info *ti, const int *member)
+{
+    int k = member[ti->stage];
+    if (ti->role == R_TP && !b->folded)
+        return ti->member == k - member_tp(b, k);
+    return ti->member == k;
+}
+
+void trainsim_read_breakdown(const builder *b, estimate_result *out)
+{
+    int ntasks = exec_task_count(b->g);
+    uint64_t *prev_end = calloc((size_t)b->l->pp, sizeof *prev_end);
+    if (!prev_end)
+        abort();
+    int *member = slowest_members(b);
+    for (int id = 0; id < ntasks; id++) {
+        const task_info *ti = &b->info[id];
+        if (ti->role == R_DP || ti->role == R_P2P || ti->role == R_NONE || !reads(b, ti, member))
+            continue;
+        estimate_stage *st = &out->stages[ti->stage];
+        uint64_t start = exec_task_start_ps(b->g, id), end = exec_task_end_ps(b->g, id);
+        uint64_t from = start > prev_end[ti->stage] ? start : prev_end[ti->stage];
+        if (ti->role == R_TP && !b->folded)
+            from = prev_end[ti->stage]; /* waiting for the group is part of the collective */
+        else
+            account_gap(b, ti, id, units_ps_to_s(start - prev_end[ti->stage]), st);
+        double busy = units_ps_to_s(end - from);
+        switch (ti->role) {
+        case R_FWD: case R_BWD: st->compute_s += busy; break;
+        case R_REC: st->recompute_s += busy; break;
+        case R_TP: st->tp_comm_s += busy; break;
+        default: st->optimizer_s += busy; break; /* optimizer, parameter all-gather */
+        }
+        prev_end[ti->stage] = end;
+    }
+    for (int s = 0; s < b->l->pp; s++)
+        out->stages[s].bubble_s += out->iteration_s - units_ps_to_s(prev_end[s]);
+    free(prev_end);
+    free(member);
+}
+
+/* ---- the timeline ------------------------------------------------------------ */
+
+static const tl_kind role_kind[] = {
+    [R_FWD] = TL_FORWARD, [R_BWD] = TL_BACKWARD, [R_REC] = TL_RECOMPUTE, [R_TP] = TL_TP_COMM,
+    [R_DP] = TL_DP_COMM,  [R_OPT] = TL_OPTIMIZER, [R_AG] = TL_PARAM_GATHER, [R_P2P] = TL_P2P};
+
+/* The track of a task: its stream's, or one per GPU for streamless tasks
+ * (transfers on "p2p send", all-ranks tensor-parallel collectives on "tp"). */
+static int task_track(const builder *b, timeline *tl, int id, int *stream_track, int *gpu_track)
+{
+    int st = exec_task_stream(b->g, id);
+    const task_info *ti = &b->info[id];
+    if (st >= 0) {
+        if (stream_track[st] < 0)
+            stream_track[st] = timeline_add_track(tl, exec_stream_gpu(b->g, st), ti->stage,
+                                                  exec_stream_label(b->g, st));
+        return stream_track[st];
+    }
+    int which = ti->role == R_P2P ? 0 : 1;
+    int *slot = &gpu_track[ti->gpu * 2 + which];
+    if (*slot < 0)
+        *slot = timeline_add_track(tl, ti->gpu, ti->role == R_P2P ? -1 : ti->stage,
+                                   which ? "tp" : "p2p send");
+    return *slot;
+}
+
+static void record_slices(const builder *b, timeline *tl, int *slice_of)
+{
+    int ntasks = exec_task_count(b->g), nstreams = exec_stream_count(b->g);
+    int *stream_track = int_array((size_t)nstreams, -1);
+    int *gpu_track = int_array((size_t)layout_gpus(b->l) * 2, -1);
+    int per_chunk = layout_layers_per_chunk(b->l, b->in->model);
+    for (int id = 0; id < ntasks; id++) {
+        const task_info *ti = &b->info[id];
+        slice_of[id] = -1;
+        if (ti->role == R_NONE)
+            continue;
+        tl_slice sl = {task_track(b, tl, id, stream_track, gpu_track), role_kind[ti->role],
+                       ti->stage, ti->chunk, ti->microbatch, -1, -1,
+                       exec_task_start_ps(b->g, id), exec_task_end_ps(b->g, id), ""};
+        if (ti->chunk >= 0 && ti->role != R_P2P) {
+            int vs = ti->chunk * b->l->pp + ti->stage;
+            sl.layer_first = vs * per_chunk;
+            sl.layer_last = sl.layer_first + per_chunk - 1;
+        }
+        snprintf(sl.name, sizeof sl.name, "%s", exec_task_name(b->g, id));
+        slice_of[id] = timeline_add_slice(tl, &sl);
+    }
+    free(stream_track);
+    free(gpu_track);
+}
+
+static void record_memory(const builder *b, timeline *tl)
+{
+    const model_desc *m = b->in->model;
+    tl->usable_bytes = memory_usable_bytes(estimate_device(b->in->topology));
+    for (int s = 0; s < b->l->pp; s++) {
+        memory_breakdown mb;
+        cs_err ignored;
+        if (memory_per_stage(m, b->l, s, &mb, &ignored) != 0)
+            continue; /* cannot happen: the layout was validated */
+        tl_memory *mem = &tl->memory[s];
+        mem->static_bytes = mb.weights_bytes + mb.grads_bytes + mb.optimizer_bytes + mb.buffers_bytes;
+        mem->working_bytes = memory_recompute_working_bytes(m, b->l);
+        for (int c = 0; c < b->l->vpp; c++)
+            mem->unit_bytes[c] = memory_unit_bytes(m, b->l, s, c);
+    }
+    timeline_memory_build(tl);
+}
+
+/* Slices with the transfers' flows, and memory over time. */
+void trainsim_record_timeline(const builder *b, uint64_t makespan_ps, timeline *tl)
+{
+    char desc[120];
+    timeline_init(tl, b->l->pp, b->l->vpp, b->m);
+    snprintf(tl->title, sizeof tl->title, "%s, %s", b->in->model->name,
+             layout_describe(b->l, desc, sizeof desc));
+    tl->gpus = b->in->gpus;
+    tl->makespan_ps = makespan_ps;
+    int ntasks = exec_task_count(b->g);
+    int *slice_of = int_array((size_t)ntasks, -1);
+    record_slices(b, tl, slice_of);
+    for (int id = 0; id < ntasks; id++) {
+        int t = b->info[id].in_transfer;
+        if (t >= 0 && slice_of[t] >= 0 && slice_of[id] >= 0)
+            timeline_add_flow(tl, slice_of[t], slice_of[id]);
+    }
+    free(slice_of);
+    record_memory(b, tl);
+}
+
+/* Each GPU's compute-stream busy time (not the fitted data-parallel
+ * collectives that run as timed tasks on the "dp" stream). */
+void trainsim_read_busy(const builder *b, double *busy_s, int gpus)
+{
+    for (int i = 0; i < gpus; i++)
+        busy_s[i] = 0;
+    for (int t = 0; t < exec_task_count(b->g); t++) {
+        int stream = exec_task_stream(b->g, t), role = b->info[t].role;
+        if (exec_task_kind(b->g, t) != EXEC_COMPUTE || stream < 0 || role == R_DP || role == R_AG)
+            continue;
+        int gpu = exec_stream_gpu(b->g, stream);
+        if (gpu >= 0 && gpu < gpus)
+            busy_s[gpu] += units_ps_to_s(exec_task_end_ps(b->g, t) - exec_task_start_ps(b->g, t));
+    }
+}

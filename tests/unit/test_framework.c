@@ -1,0 +1,186 @@
+/* Unit tests: framework profiles.  The optimizer and accumulation bytes of
+ * each profile, and the overlap each promises visible in the breakdown of
+ * both the closed form and the simulation. */
+#include <math.h>
+
+#include "commcost.h"
+#include "estimate.h"
+#include "fixture.h"
+#include "memory.h"
+#include "tap.h"
+#include "trainsim.h"
+#include "workload.h"
+
+/* Adam alone 28 B/param, Megatron-LM's fp16 optimizers 52 (2021, 2022) and
+ * 54 (2019): the step's bandwidth time scales with them. */
+static void optimizer_bytes(void)
+{
+    fixture f;
+    fixture_setup(&f, "dgx-a100-80g", 1, "megatron-1.7b", 1, 1, 1, 1);
+    const dev_type *dev = estimate_device(f.t);
+    double gap = f.eff.kernel_gap_s, params = memory_stage_params(&f.m, &f.l, 0);
+    static const struct { framework_kind k; double bytes; } cases[] = {
+        {FRAMEWORK_CORE, 28}, {FRAMEWORK_2021, 52}, {FRAMEWORK_2022, 52}, {FRAMEWORK_2019, 54}};
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        f.l.framework = cases[i].k;
+        CHECK_REL(framework_of(cases[i].k)->optimizer_bytes_per_param, cases[i].bytes, 1e-12);
+        double t = workload_optimizer_s(&f.m, &f.l, dev, &f.eff, 0) - gap;
+        CHECK_REL(t, params * cases[i].bytes / (dev->hbm_bw_bytes_per_s * f.eff.mem_eff), 1e-9);
+    }
+    topo_free(f.t);
+}
+
+/* 2021 adds each microbatch's weight gradients into main_grad with a hook:
+ * 6 bytes per parameter of every layer per microbatch on the backward pass;
+ * 2022 and Megatron-Core fuse it into the GEMM (no extra time). */
+static void accumulation_bytes(void)
+{
+    fixture f;
+    fixture_setup(&f, "dgx-a100-80g", 4, "megatron-18.4b", 8, 4, 1, 4);
+    const dev_type *dev = estimate_device(f.t);
+    workload_chunk core, y2021, y2022;
+    f.l.framework = FRAMEWORK_CORE;
+    workload_chunk_of(&f.m, &f.l, dev, &f.eff, 1, 0, &core); /* a middle stage: layers only */
+    f.l.framework = FRAMEWORK_2021;
+    workload_chunk_of(&f.m, &f.l, dev, &f.eff, 1, 0, &y2021);
+    f.l.framework = FRAMEWORK_2022;
+    workload_chunk_of(&f.m, &f.l, dev, &f.eff, 1, 0, &y2022);
+    int layers = layout_layers_per_chunk(&f.l, &f.m);
+    double bytes = model_params_per_layer(&f.m) / f.l.tp * 6;
+    double per_layer = bytes / (dev->hbm_bw_bytes_per_s * f.eff.mem_eff) + f.eff.kernel_gap_s;
+    CHECK_REL(y2021.bwd_s - core.bwd_s, layers * per_layer, 1e-9);
+    CHECK_REL(y2022.bwd_s, core.bwd_s, 1e-12);
+    CHECK_REL(y2021.fwd_s, core.fwd_s, 1e-12);
+    topo_free(f.t);
+}
+
+/* Data parallelism: Megatron-Core reduces buckets during the last backward
+ * pass, 2021 the whole buffer after it, so 2021's exposed data-parallel time
+ * is the full reduction and more than Megatron-Core's, in both modes. */
+static void dp_overlap_shows(void)
+{
+    fixture f;
+    fixture_setup(&f, "dgx-h100", 4, "megatron-1.7b", 8, 1, 4, 16);
+    estimate_result core_a, old_a, core_s, old_s;
+    f.l.framework = FRAMEWORK_CORE;
+    CHECK(estimate_analytic(&f.in, &core_a, NULL) == 0);
+    CHECK(trainsim_run(&f.in, TRAINSIM_FOLDED, &core_s, NULL, NULL) == 0);
+    f.l.framework = FRAMEWORK_2021;
+    CHECK(estimate_analytic(&f.in, &old_a, NULL) == 0);
+    CHECK(trainsim_run(&f.in, TRAINSIM_FOLDED, &old_s, NULL, NULL) == 0);
+    commcost cc;
+    CHECK(commcost_build(f.t, &f.m, &f.l, NULL, &cc, NULL) == 0);
+    CHECK(cc.stages[0].buckets == 1); /* one all-reduce of every gradient */
+    CHECK_REL(old_a.stages[0].dp_exposed_s, cc.stages[0].dp_last_bucket_s, 1e-9);
+    CHECK_REL(old_s.stages[0].dp_exposed_s, cc.stages[0].dp_last_bucket_s, 0.01);
+    CHECK(core_a.stages[0].dp_exposed_s < 0.8 * old_a.stages[0].dp_exposed_s);
+    CHECK(core_s.stages[0].dp_exposed_s < 0.8 * old_s.stages[0].dp_exposed_s);
+    printf("# exposed dp: core %.4f s (sim %.4f), 2021 %.4f s (sim %.4f)\n",
+           core_a.stages[0].dp_exposed_s, core_s.stages[0].dp_exposed_s,
+           old_a.stages[0].dp_exposed_s, old_s.stages[0].dp_exposed_s);
+    commcost_free(&cc);
+    estimate_result *all[] = {&core_a, &old_a, &core_s, &old_s};
+    for (int i = 0; i < 4; i++)
+        estimate_result_free(all[i]);
+    topo_free(f.t);
+}
+
+/* 2022 runs the QKV and MLP-up backward all-reduce under their weight-
+ * gradient GEMMs: the stage's tensor-parallel time drops by, per layer and
+ * microbatch, min(all-reduce, wgrad) of each, in the closed form and in the
+ * simulation (folded and every rank), and so does the iteration. */
+static void tp_overlap_shows(void)
+{
+    fixture f;
+    fixture_setup(&f, "dgx-a100-80g", 1, "megatron-7.5b", 8, 1, 1, 4);
+    const dev_type *dev = estimate_device(f.t);
+    estimate_result r[2][3];
+    for (int k = 0; k < 2; k++) {
+        f.l.framework = k ? FRAMEWORK_2022 : FRAMEWORK_2021;
+        CHECK(estimate_analytic(&f.in, &r[k][0], NULL) == 0);
+        CHECK(trainsim_run(&f.in, TRAINSIM_FOLDED, &r[k][1], NULL, NULL) == 0);
+        CHECK(trainsim_run(&f.in, TRAINSIM_ALL_RANKS, &r[k][2], NULL, NULL) == 0);
+    }
+    commcost cc;
+    CHECK(commcost_build(f.t, &f.m, &f.l, NULL, &cc, NULL) == 0);
+    workload_chunk w;
+    workload_chunk_of(&f.m, &f.l, dev, &f.eff, 0, 0, &w);
+    CHECK(w.tp_bwd_windows == 2);
+    double ar = cc.stages[0].tp_allreduce_s, hidden = 0;
+    for (int i = 0; i < 2; i++)
+        hidden += fmin(ar, w.tp_bwd_window_s[i]);
+    hidden *= f.m.layers * layout_microbatches(&f.l);
+    CHECK(hidden > 0);
+    CHECK_REL(r[0][0].stages[0].tp_comm_s - r[1][0].stages[0].tp_comm_s, hidden, 1e-6);
+    CHECK_REL(r[0][1].stages[0].tp_comm_s - r[1][1].stages[0].tp_comm_s, hidden, 1e-3);
+    /* the iteration gains that, plus 2021's main_grad adds (compute) */
+    double adds = r[0][0].stages[0].compute_s - r[1][0].stages[0].compute_s;
+    CHECK(adds > 0);
+    CHECK_REL(r[0][0].iteration_s - r[1][0].iteration_s, hidden + adds, 1e-3);
+    CHECK_REL(r[0][1].iteration_s - r[1][1].iteration_s, hidden + adds, 1e-3);
+    CHECK_REL(r[0][2].iteration_s - r[1][2].iteration_s, hidden + adds, 0.02);
+    commcost_free(&cc);
+    for (int k = 0; k < 2; k++)
+        for (int j = 0; j < 3; j++)
+            estimate_result_free(&r[k][j]);
+    topo_free(f.t);
+}
+
+/* The terms every profile has: the backward re-all-gather of the QKV and
+ * MLP-up inputs under sp, the all-gather after a scatter-gather receive, the
+ * residual gradient adds, and the tied embedding's all-reduce between the
+ * first and last stage (closed form and simulation). */
+static void left_out_terms(void)
+{
+    fixture f;
+    fixture_setup(&f, "dgx-a100-80g", 2, "megatron-1.7b", 8, 2, 1, 8);
+    const dev_type *dev = estimate_device(f.t);
+    int layers = layout_layers_per_chunk(&f.l, &f.m);
+    workload_chunk first, second;
+    workload_chunk_of(&f.m, &f.l, dev, &f.eff, 0, 0, &first);
+    workload_chunk_of(&f.m, &f.l, dev, &f.eff, 1, 0, &second);
+    CHECK_EQ_INT(first.tp_fwd.allgather, 0);   /* stage 0 receives nothing */
+    CHECK_EQ_INT(first.tp_bwd.allgather, 1);   /* the gradient from stage 1 */
+    CHECK_EQ_INT(second.tp_fwd.allgather, 1);  /* the activation from stage 0 */
+    f.l.sp = 1;
+    workload_chunk_of(&f.m, &f.l, dev, &f.eff, 1, 0, &second);
+    CHECK_EQ_INT(second.tp_bwd.allgather, 4 * layers); /* 2 per layer + 2 re-gathers */
+    CHECK_EQ_INT(second.tp_fwd.allgather, 2 * layers + 1); /* + the head's; no p2p gather */
+    f.l.sp = 0;
+    workload_op ops[WORKLOAD_MAX_OPS];
+    workload_layer_ops(&f.m, &f.l, dev, &f.eff, ops);
+    double act = f.l.mbs * (double)f.m.seq_len * f.m.hidden * 2;
+    CHECK_REL(ops[0].bwd_s, 2 * opcost_membound_s(dev, &f.eff, 3 * act), 1e-12); /* norm + add */
+
+    estimate_result a, sim;
+    CHECK(estimate_analytic(&f.in, &a, NULL) == 0);
+    CHECK(trainsim_run(&f.in, TRAINSIM_FOLDED, &sim, NULL, NULL) == 0);
+    commcost cc;
+    CHECK(commcost_build(f.t, &f.m, &f.l, NULL, &cc, NULL) == 0);
+    CHECK(cc.emb_bytes == (uint64_t)((double)f.m.vocab * f.m.hidden / 8 * 2));
+    CHECK(cc.emb_s > 0);
+    CHECK(a.stages[0].dp_exposed_s >= cc.emb_s * 0.999); /* dp 1: all of it is the embedding */
+    CHECK_REL(sim.stages[0].dp_exposed_s, a.stages[0].dp_exposed_s, 0.05);
+    CHECK_REL(sim.iteration_s, a.iteration_s, 0.02);
+    commcost_free(&cc);
+    estimate_result_free(&a);
+    estimate_result_free(&sim);
+    topo_free(f.t);
+}
+
+static void names_parse(void)
+{
+    framework_kind k;
+    cs_err err;
+    CHECK(framework_parse("megatron-2021", "--framework", &k, &err) == 0 && k == FRAMEWORK_2021);
+    CHECK(framework_parse("megatron-core", "--framework", &k, &err) == 0 && k == FRAMEWORK_CORE);
+    CHECK(framework_parse("megatron-2020", "--framework", &k, &err) != 0);
+    CHECK_STR_CONTAINS(err.msg, "megatron-2022");
+    layout_desc l;
+    layout_init(&l, NULL);
+    CHECK(l.framework == FRAMEWORK_CORE);
+}
+
+TAP_MAIN({"optimizer_bytes", optimizer_bytes}, {"accumulation_bytes", accumulation_bytes},
+         {"dp_overlap_shows", dp_overlap_shows}, {"tp_overlap_shows", tp_overlap_shows},
+         {"left_out_terms", left_out_terms}, {"names_parse", names_parse})
