@@ -30,7 +30,9 @@ typedef struct maxmin_work {
     int32_t *link_flow_start, *link_flow;
     double *link_flow_weight;
     uint8_t *frozen;
-    struct maxmin_heap_item *heap;
+    struct maxmin_heap_item *heap;        /* shared links by share */
+    struct maxmin_heap_item *flow_heap;   /* flows by their own links' bound */
+    double *bound;
     int links_cap, entries_cap, flows_cap;
 } maxmin_work;
 

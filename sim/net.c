@@ -2,10 +2,12 @@
  *
  * Each link keeps the list of active flows crossing it, so a change (flow
  * start, flow end, capacity change) marks its links dirty; one solve event
- * per instant gathers the connected component of flows reachable from the
- * dirty links, advances their remaining bytes to now, re-solves their rates
- * and moves their end events.  Flows outside the component are untouched,
- * which keeps large simulations cheap when traffic is spread out. */
+ * per instant gathers the flows whose rates the change can move (solve_dirty:
+ * from the dirty links through full links only), advances their remaining
+ * bytes to now, re-solves their rates against what the other flows leave and
+ * moves their end events.  With every rank simulated, the data-parallel
+ * rings of a fat-tree form one connected component that grows with the
+ * cluster; cutting the re-solve at links with room keeps it local. */
 #include "net.h"
 
 #include <math.h>
@@ -43,8 +45,13 @@ typedef struct nlink {
     link_entry *flows;
     int nflows, capflows;
     uint32_t mark;
-    int32_t local;         /* index in the current component */
+    int32_t local;         /* index in the current sub-problem */
+    int8_t open;           /* this epoch: every flow on it is in the sub-problem */
+    int8_t tight;          /* this epoch: the rates before the solve filled it */
 } nlink;
+
+/* Rounds of opening filled links before one solve takes the whole component. */
+#define NET_MAX_ROUNDS 4
 
 struct net {
     evq *q;
@@ -61,9 +68,12 @@ struct net {
     uint32_t epoch;
     /* component scratch */
     int32_t *comp_flows, *comp_links, *csr_start, *csr_link;
-    double *csr_weight, *comp_cap, *comp_rate;
+    double *csr_weight, *comp_cap, *comp_rate, *fixed_load;
     int cap_comp_flows, cap_comp_links, cap_csr_start, cap_csr_link, cap_csr_weight;
-    int cap_comp_cap, cap_comp_rate;
+    int cap_comp_cap, cap_comp_rate, cap_fixed_load;
+    int32_t *open_queue;
+    int nopen, cap_open_queue;
+    int full_resolve;      /* every solve takes the whole component (the reference) */
     maxmin_work work;
     net_stats stats;
 };
@@ -112,6 +122,8 @@ void net_free(net *n)
     free(n->csr_weight);
     free(n->comp_cap);
     free(n->comp_rate);
+    free(n->fixed_load);
+    free(n->open_queue);
     maxmin_work_free(&n->work);
     free(n);
 }
@@ -195,6 +207,8 @@ void net_set_capacity(net *n, int link, double bw_bytes_per_s)
     mark_dirty(n, link);
 }
 
+void net_set_full_resolve(net *n, int on) { n->full_resolve = on != 0; }
+
 double net_link_bytes(const net *n, int link) { return n->links[link].carried_bytes; }
 int net_active_flows(const net *n) { return n->active; }
 net_stats net_get_stats(const net *n) { return n->stats; }
@@ -242,45 +256,76 @@ static void end_event(evq *q, void *ctx, uint64_t arg)
     n->free_ids[n->nfree++] = id;
 }
 
-/* Collects the flows and links connected to the dirty links. */
-static void gather_component(net *n, int *nflows_out, int *nlinks_out)
+/* A link is tight when its flows fill it (to rounding): only through tight
+ * links can one flow's new rate move another's (a link with room left is
+ * nobody's bottleneck).  Rates are the ones before this solve. */
+#define TIGHT_REL 1e-9
+
+static double link_load(const net *n, const nlink *l)
 {
-    uint32_t epoch = ++n->epoch;
-    int nf = 0, nl = 0;
-    for (int i = 0; i < n->ndirty; i++) {
-        nlink *l = &n->links[n->dirty[i]];
-        if (l->mark == epoch)
-            continue;
-        l->mark = epoch;
-        CS_GROW(n->comp_links, n->cap_comp_links, nl + 1);
-        l->local = nl;
-        n->comp_links[nl++] = n->dirty[i];
+    double load = 0;
+    for (int k = 0; k < l->nflows; k++) {
+        const flow *f = &n->flows[l->flows[k].flow];
+        load += f->weights[l->flows[k].hop] * f->rate;
     }
-    for (int li = 0; li < nl; li++) { /* breadth first over links -> flows -> links */
-        nlink *l = &n->links[n->comp_links[li]];
+    return load;
+}
+
+static int load_is_tight(double load, double cap) { return load >= cap * (1 - TIGHT_REL); }
+
+/* Puts a link into the sub-problem (a local index) once per epoch, noting
+ * whether the rates before this solve filled it. */
+static void comp_add_link(net *n, int32_t id, int *nl)
+{
+    nlink *m = &n->links[id];
+    if (m->mark == n->epoch)
+        return;
+    m->mark = n->epoch;
+    m->open = 0;
+    m->tight = load_is_tight(link_load(n, m), m->cap);
+    CS_GROW(n->comp_links, n->cap_comp_links, *nl + 1);
+    m->local = *nl;
+    n->comp_links[(*nl)++] = id;
+}
+
+/* Opens a link: every flow on it joins the sub-problem. */
+static void open_link(net *n, int32_t id, int *nl)
+{
+    comp_add_link(n, id, nl);
+    nlink *m = &n->links[id];
+    if (m->open)
+        return;
+    m->open = 1;
+    CS_GROW(n->open_queue, n->cap_open_queue, n->nopen + 1);
+    n->open_queue[n->nopen++] = id;
+}
+
+/* Breadth first from the open links: their flows join, and a joining flow's
+ * links join too, opened when tight (full solve: always). */
+static void grow_component(net *n, int *nf, int *nl, int *head, int open_all)
+{
+    for (; *head < n->nopen; (*head)++) {
+        nlink *l = &n->links[n->open_queue[*head]];
         for (int k = 0; k < l->nflows; k++) {
-            flow *f = &n->flows[l->flows[k].flow];
-            if (f->mark == epoch)
+            int32_t id = l->flows[k].flow;
+            flow *f = &n->flows[id];
+            if (f->mark == n->epoch)
                 continue;
-            f->mark = epoch;
-            CS_GROW(n->comp_flows, n->cap_comp_flows, nf + 1);
-            n->comp_flows[nf++] = l->flows[k].flow;
+            f->mark = n->epoch;
+            CS_GROW(n->comp_flows, n->cap_comp_flows, *nf + 1);
+            n->comp_flows[(*nf)++] = id;
             for (int h = 0; h < f->nlinks; h++) {
-                nlink *m = &n->links[f->links[h]];
-                if (m->mark == epoch)
-                    continue;
-                m->mark = epoch;
-                CS_GROW(n->comp_links, n->cap_comp_links, nl + 1);
-                m->local = nl;
-                n->comp_links[nl++] = f->links[h];
+                comp_add_link(n, f->links[h], nl);
+                if (open_all || n->links[f->links[h]].tight)
+                    open_link(n, f->links[h], nl);
             }
         }
     }
-    *nflows_out = nf;
-    *nlinks_out = nl;
 }
 
-/* Builds the max-min problem of the component in local link numbering. */
+/* Builds the max-min problem of the sub-problem in local link numbering.  A
+ * link that is not open also carries flows outside it, whose rates stay:
+ * the sub-problem sees what they leave (fixed_load holds their load). */
 static void build_problem(net *n, int nf, int nl, maxmin_problem *p)
 {
     int entries = 0;
@@ -290,6 +335,7 @@ static void build_problem(net *n, int nf, int nl, maxmin_problem *p)
     CS_GROW(n->csr_link, n->cap_csr_link, entries);
     CS_GROW(n->csr_weight, n->cap_csr_weight, entries);
     CS_GROW(n->comp_cap, n->cap_comp_cap, nl);
+    CS_GROW(n->fixed_load, n->cap_fixed_load, nl);
     CS_GROW(n->comp_rate, n->cap_comp_rate, nf);
     int e = 0;
     for (int i = 0; i < nf; i++) {
@@ -301,9 +347,74 @@ static void build_problem(net *n, int nf, int nl, maxmin_problem *p)
         }
     }
     n->csr_start[nf] = e;
-    for (int i = 0; i < nl; i++)
-        n->comp_cap[i] = n->links[n->comp_links[i]].cap;
+    for (int i = 0; i < nl; i++) {
+        const nlink *l = &n->links[n->comp_links[i]];
+        double fixed = 0;
+        for (int k = 0; k < l->nflows && !l->open; k++) {
+            const flow *f = &n->flows[l->flows[k].flow];
+            if (f->mark != n->epoch)
+                fixed += f->weights[l->flows[k].hop] * f->rate;
+        }
+        n->fixed_load[i] = fixed;
+        n->comp_cap[i] = l->cap > fixed ? l->cap - fixed : 0;
+    }
     *p = (maxmin_problem){nf, n->csr_start, n->csr_link, n->csr_weight, nl, n->comp_cap};
+}
+
+/* Opens every link the new rates filled that was not open: flows outside
+ * the sub-problem cross it, and one of them may now have to yield.  Returns
+ * how many it opened (0: the sub-problem's rates are the full solution). */
+static int open_filled_links(net *n, int nf, int *nl)
+{
+    int limit = *nl, opened = 0;
+    double *load = n->comp_cap; /* reused: the capacities are read again on a rebuild */
+    for (int i = 0; i < limit; i++)
+        load[i] = n->fixed_load[i];
+    for (int i = 0; i < nf; i++)
+        for (int e = n->csr_start[i]; e < n->csr_start[i + 1]; e++)
+            load[n->csr_link[e]] += n->csr_weight[e] * n->comp_rate[i];
+    for (int i = 0; i < limit; i++) {
+        int32_t id = n->comp_links[i];
+        if (!n->links[id].open && load_is_tight(load[i], n->links[id].cap)) {
+            open_link(n, id, nl);
+            opened++;
+        }
+    }
+    return opened;
+}
+
+/* Re-solves the flows whose rates the dirty links can change: the flows of
+ * the dirty links, then through every tight link they cross, the flows
+ * there, and so on (SimGrid LMM's modified set, cut at links with room).
+ * Flows outside keep their rates: each has a tight bottleneck link that no
+ * re-solved flow crosses, so it stays fair.  A link with room that the new
+ * rates fill is opened and the sub-problem solved again; after a few rounds
+ * the whole component is solved at once. */
+static int solve_dirty(net *n, int *nf_out)
+{
+    int nf = 0, nl = 0, head = 0, open_all = n->full_resolve;
+    ++n->epoch;
+    n->nopen = 0;
+    for (int i = 0; i < n->ndirty; i++)
+        open_link(n, n->dirty[i], &nl);
+    for (int round = 0;; round++) {
+        if (round == NET_MAX_ROUNDS && !open_all) {
+            open_all = 1;
+            for (int i = 0; i < nl; i++)
+                open_link(n, n->comp_links[i], &nl);
+        }
+        grow_component(n, &nf, &nl, &head, open_all);
+        if (nf == 0)
+            break;
+        maxmin_problem p;
+        build_problem(n, nf, nl, &p);
+        maxmin_solve(&p, n->comp_rate, &n->work);
+        n->stats.rounds++;
+        if (open_all || open_filled_links(n, nf, &nl) == 0)
+            break;
+    }
+    *nf_out = nf;
+    return nf;
 }
 
 /* Applies a new rate: the end event moves only when the rate changed. */
@@ -328,19 +439,16 @@ static void solve_event(evq *q, void *ctx, uint64_t arg)
     (void)arg;
     net *n = ctx;
     uint64_t now_ps = evq_now(q);
-    int nf, nl;
+    int nf;
     n->solve_pending = 0;
-    gather_component(n, &nf, &nl);
+    solve_dirty(n, &nf);
     n->ndirty = 0;
     if (nf == 0)
         return;
-    for (int i = 0; i < nf; i++)
+    for (int i = 0; i < nf; i++) {
         flow_advance(n, &n->flows[n->comp_flows[i]], now_ps);
-    maxmin_problem p;
-    build_problem(n, nf, nl, &p);
-    maxmin_solve(&p, n->comp_rate, &n->work);
-    for (int i = 0; i < nf; i++)
         flow_set_rate(n, n->comp_flows[i], n->comp_rate[i], now_ps);
+    }
     n->stats.solves++;
     n->stats.solved_flows += (uint64_t)nf;
     if (nf > n->stats.largest_component)
