@@ -154,7 +154,7 @@ static void freeze_link(const maxmin_problem *p, maxmin_work *w, int l, double s
  * re-solves of a large simulation are one coflow over many links). */
 static double solve_one(const maxmin_problem *p)
 {
-    double rate = INFINITY;
+    double rate = p->flow_bound ? p->flow_bound[0] : INFINITY;
     for (int e = p->flow_start[0]; e < p->flow_start[1]; e++) {
         double c = p->capacity[p->link[e]] > 0 ? p->capacity[p->link[e]] : 0;
         double share = c / p->weight[e];
@@ -174,7 +174,7 @@ static int fill_heaps(const maxmin_problem *p, maxmin_work *w, int *nflow_heap)
 {
     int n = 0, nf = 0;
     for (int f = 0; f < p->nflows; f++)
-        w->bound[f] = INFINITY;
+        w->bound[f] = p->flow_bound ? p->flow_bound[f] : INFINITY;
     for (int l = 0; l < p->nlinks; l++) {
         int32_t first = w->link_flow_start[l], count = w->link_flow_start[l + 1] - first;
         if (count == 1) {

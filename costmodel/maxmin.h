@@ -22,6 +22,8 @@ typedef struct maxmin_problem {
     const double *weight;        /* per entry, > 0 */
     int nlinks;
     const double *capacity;      /* bytes/s per local link, >= 0 */
+    const double *flow_bound;    /* per flow, the most it may get (a link of its own
+                                    folded in: capacity over weight); NULL: none */
 } maxmin_problem;
 
 /* Reusable scratch space so repeated solves do not allocate. */

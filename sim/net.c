@@ -24,6 +24,7 @@ typedef struct flow {
     int32_t *pos;          /* index of this flow in each link's list */
     int nlinks;
     double remaining_bytes;
+    double unposted_bytes; /* moved but not yet added to its links' carried bytes */
     double rate;           /* bytes/s */
     uint64_t last_ps;      /* time remaining_bytes was last advanced */
     evq_id end_event;
@@ -68,9 +69,9 @@ struct net {
     uint32_t epoch;
     /* component scratch */
     int32_t *comp_flows, *comp_links, *csr_start, *csr_link;
-    double *csr_weight, *comp_cap, *comp_rate, *fixed_load;
+    double *csr_weight, *comp_cap, *comp_rate, *fixed_load, *comp_bound;
     int cap_comp_flows, cap_comp_links, cap_csr_start, cap_csr_link, cap_csr_weight;
-    int cap_comp_cap, cap_comp_rate, cap_fixed_load;
+    int cap_comp_cap, cap_comp_rate, cap_fixed_load, cap_comp_bound;
     int32_t *open_queue;
     int nopen, cap_open_queue;
     int full_resolve;      /* every solve takes the whole component (the reference) */
@@ -123,6 +124,7 @@ void net_free(net *n)
     free(n->comp_cap);
     free(n->comp_rate);
     free(n->fixed_load);
+    free(n->comp_bound);
     free(n->open_queue);
     maxmin_work_free(&n->work);
     free(n);
@@ -172,6 +174,7 @@ int32_t net_flow_start(net *n, const int32_t *links, const uint32_t *weights, in
     f->pos = cs_xrealloc(NULL, sizeof *f->pos * (size_t)nlinks);
     f->nlinks = nlinks;
     f->remaining_bytes = bytes;
+    f->unposted_bytes = 0;
     f->rate = 0;
     f->last_ps = evq_now(n->q);
     f->end_event = 0;
@@ -209,20 +212,30 @@ void net_set_capacity(net *n, int link, double bw_bytes_per_s)
 
 void net_set_full_resolve(net *n, int on) { n->full_resolve = on != 0; }
 
-double net_link_bytes(const net *n, int link) { return n->links[link].carried_bytes; }
+double net_link_bytes(const net *n, int link)
+{
+    const nlink *l = &n->links[link];
+    double bytes = l->carried_bytes;
+    for (int k = 0; k < l->nflows; k++) {
+        const flow *f = &n->flows[l->flows[k].flow];
+        bytes += f->unposted_bytes * f->weights[l->flows[k].hop];
+    }
+    return bytes;
+}
 int net_active_flows(const net *n) { return n->active; }
 net_stats net_get_stats(const net *n) { return n->stats; }
 
-/* Moves a flow's progress (and its links' carried bytes) up to now. */
-static void flow_advance(net *n, flow *f, uint64_t now_ps)
+/* Moves a flow's progress up to now.  Its links learn the bytes when it
+ * ends (net_link_bytes adds what active flows moved), so a rate change costs
+ * the same for a coflow over hundreds of links as for a point-to-point flow. */
+static void flow_advance(flow *f, uint64_t now_ps)
 {
     double moved = f->rate * (double)(now_ps - f->last_ps) * 1e-12;
     if (moved > f->remaining_bytes)
         moved = f->remaining_bytes;
     if (moved > 0) {
         f->remaining_bytes -= moved;
-        for (int h = 0; h < f->nlinks; h++)
-            n->links[f->links[h]].carried_bytes += moved * f->weights[h];
+        f->unposted_bytes += moved;
     }
     f->last_ps = now_ps;
 }
@@ -243,8 +256,9 @@ static void end_event(evq *q, void *ctx, uint64_t arg)
     net *n = ctx;
     int32_t id = (int32_t)arg;
     flow *f = &n->flows[id];
-    flow_advance(n, f, evq_now(q));
+    flow_advance(f, evq_now(q));
     for (int h = 0; h < f->nlinks; h++) {
+        n->links[f->links[h]].carried_bytes += f->unposted_bytes * f->weights[h];
         link_remove_flow(n, f, h);
         mark_dirty(n, f->links[h]);
     }
@@ -315,6 +329,8 @@ static void grow_component(net *n, int *nf, int *nl, int *head, int open_all)
             CS_GROW(n->comp_flows, n->cap_comp_flows, *nf + 1);
             n->comp_flows[(*nf)++] = id;
             for (int h = 0; h < f->nlinks; h++) {
+                if (n->links[f->links[h]].nflows == 1)
+                    continue; /* its own link: a bound in build_problem */
                 comp_add_link(n, f->links[h], nl);
                 if (open_all || n->links[f->links[h]].tight)
                     open_link(n, f->links[h], nl);
@@ -325,7 +341,9 @@ static void grow_component(net *n, int *nf, int *nl, int *head, int open_all)
 
 /* Builds the max-min problem of the sub-problem in local link numbering.  A
  * link that is not open also carries flows outside it, whose rates stay:
- * the sub-problem sees what they leave (fixed_load holds their load). */
+ * the sub-problem sees what they leave (fixed_load holds their load).  A
+ * link only its flow crosses becomes a bound on that flow (a ring coflow
+ * crosses many links nothing else uses). */
 static void build_problem(net *n, int nf, int nl, maxmin_problem *p)
 {
     int entries = 0;
@@ -337,13 +355,22 @@ static void build_problem(net *n, int nf, int nl, maxmin_problem *p)
     CS_GROW(n->comp_cap, n->cap_comp_cap, nl);
     CS_GROW(n->fixed_load, n->cap_fixed_load, nl);
     CS_GROW(n->comp_rate, n->cap_comp_rate, nf);
+    CS_GROW(n->comp_bound, n->cap_comp_bound, nf);
     int e = 0;
     for (int i = 0; i < nf; i++) {
         flow *f = &n->flows[n->comp_flows[i]];
         n->csr_start[i] = e;
-        for (int h = 0; h < f->nlinks; h++, e++) {
-            n->csr_link[e] = n->links[f->links[h]].local;
-            n->csr_weight[e] = f->weights[h];
+        n->comp_bound[i] = INFINITY;
+        for (int h = 0; h < f->nlinks; h++) {
+            const nlink *l = &n->links[f->links[h]];
+            if (l->nflows == 1) {
+                double share = (l->cap > 0 ? l->cap : 0) / f->weights[h];
+                if (share < n->comp_bound[i])
+                    n->comp_bound[i] = share;
+                continue;
+            }
+            n->csr_link[e] = l->local;
+            n->csr_weight[e++] = f->weights[h];
         }
     }
     n->csr_start[nf] = e;
@@ -358,7 +385,8 @@ static void build_problem(net *n, int nf, int nl, maxmin_problem *p)
         n->fixed_load[i] = fixed;
         n->comp_cap[i] = l->cap > fixed ? l->cap - fixed : 0;
     }
-    *p = (maxmin_problem){nf, n->csr_start, n->csr_link, n->csr_weight, nl, n->comp_cap};
+    *p = (maxmin_problem){nf, n->csr_start, n->csr_link, n->csr_weight, nl, n->comp_cap,
+                          n->comp_bound};
 }
 
 /* Opens every link the new rates filled that was not open: flows outside
@@ -446,7 +474,7 @@ static void solve_event(evq *q, void *ctx, uint64_t arg)
     if (nf == 0)
         return;
     for (int i = 0; i < nf; i++) {
-        flow_advance(n, &n->flows[n->comp_flows[i]], now_ps);
+        flow_advance(&n->flows[n->comp_flows[i]], now_ps);
         flow_set_rate(n, n->comp_flows[i], n->comp_rate[i], now_ps);
     }
     n->stats.solves++;
