@@ -1,4 +1,4 @@
-/* cli_bench: `clustersim bench engine|collective|job|search`.  Benchmarks print
+/* cli_bench: `clustersim bench engine|collective|job|search|place|faults|scale`.  Benchmarks print
  * figures (wall time, rates, peak memory); they never pass or fail on time. */
 #include <getopt.h>
 #include <stdio.h>
@@ -20,7 +20,8 @@ static void bench_help(void)
         "                            [--allreduce SIZE] [--format F]\n"
         "       clustersim bench search [--threads N] [--top K]\n"
         "       clustersim bench place [--graph DIR] [--repeat R]\n"
-        "       clustersim bench faults [--runs K]\n\n"
+        "       clustersim bench faults [--runs K]\n"
+        "       clustersim bench scale [--max-gpus N] [--format F]\n\n"
         "engine:     hold model on the event queue: N pending events (default 1000000),\n"
         "            each event scheduling one more; prints events/s.\n"
         "collective: one all-reduce (default 1G, ring) over every GPU of N nodes (default\n"
@@ -34,6 +35,8 @@ static void bench_help(void)
         "            placement seconds beside Baechi's.\n"
         "faults:     goodput runs of a 54-day, 16,384-GPU job per second (clustersim bench\n"
         "            faults --help).\n"
+        "scale:      every-rank iterations from 256 to 65,536 GPUs, one process each:\n"
+        "            wall time, peak memory, growth exponent (clustersim bench scale --help).\n"
         "Peak memory is the process's peak resident set (getrusage), so run one\n"
         "benchmark per process to read it per case.\n");
 }
@@ -247,6 +250,8 @@ int cmd_bench(int argc, char **argv)
         return cmd_bench_place(argc - 1, argv + 1);
     if (strcmp(which, "faults") == 0)
         return cmd_bench_faults(argc - 1, argv + 1);
+    if (strcmp(which, "scale") == 0)
+        return cmd_bench_scale(argc - 1, argv + 1);
     bench_opts o = {1000000, 20000000, 1, 128, 256, 100, 1.0, 1ULL << 30, "dgx-h100",
                     COLL_ALGO_RING, CLI_TABLE};
     if (strcmp(which, "job") == 0)
@@ -261,6 +266,6 @@ int cmd_bench(int argc, char **argv)
     if (strcmp(which, "job") == 0)
         return bench_job(&o);
     return cli_bad_input("bench", "unknown benchmark '%s'; valid: engine, collective, job, search, place, "
-                         "faults",
+                         "faults, scale",
                          which);
 }
