@@ -239,6 +239,8 @@ static int bench_job(const bench_opts *o)
 
 int cmd_bench(int argc, char **argv)
 {
+    if (argc >= 2 && strcmp(argv[1], "scale") == 0) /* its own --help */
+        return cmd_bench_scale(argc - 1, argv + 1);
     if (cli_wants_help(argc, argv) || argc < 2) {
         bench_help();
         return argc < 2 ? CLI_BAD_INPUT : CLI_OK;
@@ -250,8 +252,6 @@ int cmd_bench(int argc, char **argv)
         return cmd_bench_place(argc - 1, argv + 1);
     if (strcmp(which, "faults") == 0)
         return cmd_bench_faults(argc - 1, argv + 1);
-    if (strcmp(which, "scale") == 0)
-        return cmd_bench_scale(argc - 1, argv + 1);
     bench_opts o = {1000000, 20000000, 1, 128, 256, 100, 1.0, 1ULL << 30, "dgx-h100",
                     COLL_ALGO_RING, CLI_TABLE};
     if (strcmp(which, "job") == 0)

@@ -26,6 +26,7 @@
 
 typedef struct scale_case {
     const char *name, *system, *model;
+    int layers;        /* 0: the catalog's */
     int tp, pp, gpus, gbs;
     double aim_s;      /* the aim for the wall time; 0: none (the series) */
     int series;        /* part of the Llama 3 70B series the exponent is fitted on */
@@ -33,23 +34,26 @@ typedef struct scale_case {
 
 /* Global batches: 16 microbatches of one sequence per replica (Llama 3's 2,048
  * sequences of 8,192 tokens for 405B on 128 replicas), Megatron 1T at its
- * published 3,072. */
+ * published 3,072.  Llama 3 405B's 126 layers do not split over 16 stages
+ * (Llama 3 trimmed its first and last stages instead), so its shape runs
+ * with 128. */
 static const scale_case cases[] = {
-    {"gpt3-175b tp4 pp4 dp16", "dgx-a100-80g", "gpt3-175b", 4, 4, 256, 256, 0.2, 0},
-    {"megatron-1t tp8 pp64 dp6", "dgx-a100-80g", "megatron-1t", 8, 64, 3072, 3072, 1.0, 0},
-    {"llama3-405b tp8 pp16 dp128", "dgx-h100", "llama3-405b", 8, 16, 16384, 2048, 2.0, 0},
-    {"llama3-70b tp8 pp8 dp8", "dgx-h100", "llama3-70b", 8, 8, 512, 128, 0, 1},
-    {"llama3-70b tp8 pp8 dp32", "dgx-h100", "llama3-70b", 8, 8, 2048, 512, 0, 1},
-    {"llama3-70b tp8 pp8 dp128", "dgx-h100", "llama3-70b", 8, 8, 8192, 2048, 0, 1},
-    {"llama3-70b tp8 pp8 dp512", "dgx-h100", "llama3-70b", 8, 8, 32768, 8192, 0, 1},
-    {"llama3-70b tp8 pp8 dp1024", "dgx-h100", "llama3-70b", 8, 8, 65536, 16384, 0, 1},
+    {"gpt3-175b tp4 pp4 dp16", "dgx-a100-80g", "gpt3-175b", 0, 4, 4, 256, 256, 0.2, 0},
+    {"megatron-1t tp8 pp64 dp6", "dgx-a100-80g", "megatron-1t", 0, 8, 64, 3072, 3072, 1.0, 0},
+    {"llama3-405b/128 tp8 pp16 dp128", "dgx-h100", "llama3-405b", 128, 8, 16, 16384, 2048, 2.0,
+     0},
+    {"llama3-70b tp8 pp8 dp8", "dgx-h100", "llama3-70b", 0, 8, 8, 512, 128, 0, 1},
+    {"llama3-70b tp8 pp8 dp32", "dgx-h100", "llama3-70b", 0, 8, 8, 2048, 512, 0, 1},
+    {"llama3-70b tp8 pp8 dp128", "dgx-h100", "llama3-70b", 0, 8, 8, 8192, 2048, 0, 1},
+    {"llama3-70b tp8 pp8 dp512", "dgx-h100", "llama3-70b", 0, 8, 8, 32768, 8192, 0, 1},
+    {"llama3-70b tp8 pp8 dp1024", "dgx-h100", "llama3-70b", 0, 8, 8, 65536, 16384, 0, 1},
 };
 #define NCASES ((int)(sizeof cases / sizeof cases[0]))
 
 /* What a child sends back through its pipe. */
 typedef struct scale_result {
     int ok;
-    double wall_s, iteration_s, peak_bytes;
+    double wall_s, cpu_s, iteration_s, peak_bytes;
     uint64_t events;
     int tasks;
     char msg[sizeof(((cs_err *)0)->msg)];
@@ -60,11 +64,13 @@ static void help(void)
     printf("usage: clustersim bench scale [--max-gpus N] [--format table|csv]\n\n"
            "Simulates one iteration with every rank (estimate --ranks all) on each case\n"
            "up to N GPUs (default 65536), one child process per case, and prints its wall\n"
-           "time, peak resident memory, engine events and simulated iteration; then the\n"
-           "growth exponent of wall time in GPUs over the Llama 3 70B series (least\n"
+           "and CPU time (user + system: on a shared machine the steadier figure), peak\n"
+           "resident memory, engine events and simulated iteration; then the growth\n"
+           "exponents of wall and CPU time in GPUs over the Llama 3 70B series (least\n"
            "squares on log-log, and between neighbouring cases).  Cases: GPT-3 175B tp4\n"
            "pp4 on 256 dgx-a100-80g GPUs (aim < 0.2 s), Megatron 1T tp8 pp64 on 3072\n"
-           "(aim < 1 s), Llama 3 405B tp8 pp16 on 16384 dgx-h100 GPUs (aim < 2 s and\n"
+           "(aim < 1 s), Llama 3 405B's shape with 128 layers (126 do not split over 16\n"
+           "stages) tp8 pp16 on 16384 dgx-h100 GPUs (aim < 2 s and\n"
            "< 1 GB), Llama 3 70B tp8 pp8 on 512 to 65536 (aim: linear, 65536 under 10 s\n"
            "and 4 GB).  mbs 1; 16 microbatches per replica (Megatron 1T: gbs 3072).\n");
 }
@@ -85,6 +91,8 @@ static void run_case(const scale_case *c, scale_result *r)
         topo_free(t);
         return;
     }
+    if (c->layers)
+        m.layers = c->layers;
     layout_desc l;
     layout_init(&l, &m);
     l.tp = c->tp;
@@ -108,6 +116,10 @@ static void run_case(const scale_case *c, scale_result *r)
     topo_free(t);
     r->wall_s = cli_wall_s() - t0;
     r->peak_bytes = cli_peak_rss_bytes();
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    r->cpu_s = (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+               (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) * 1e-6;
 }
 
 /* Forks a child for the case and reads its result back. */
@@ -143,22 +155,22 @@ static int fork_case(const scale_case *c, scale_result *r)
 static void print_row(const scale_case *c, const scale_result *r, cli_format fmt)
 {
     if (fmt == CLI_CSV) {
-        printf("%s,%s,%d,%d,%.3f,%.1f,%llu,%.6f,%.3g\n", c->name, c->system, c->gpus, c->gbs,
-               r->wall_s, r->peak_bytes / 1e6, (unsigned long long)r->events, r->iteration_s,
-               c->aim_s);
+        printf("%s,%s,%d,%d,%.3f,%.3f,%.1f,%llu,%.6f,%.3g\n", c->name, c->system, c->gpus,
+               c->gbs, r->wall_s, r->cpu_s, r->peak_bytes / 1e6, (unsigned long long)r->events,
+               r->iteration_s, c->aim_s);
         return;
     }
     char aim[32] = "linear";
     if (c->aim_s > 0)
         snprintf(aim, sizeof aim, "< %g s", c->aim_s);
-    printf("%-28s %-12s %6d %6d %8.2f %9.1f %10llu %11.4f  %s\n", c->name, c->system, c->gpus,
-           c->gbs, r->wall_s, r->peak_bytes / 1e6, (unsigned long long)r->events,
-           r->iteration_s, aim);
+    printf("%-30s %-12s %6d %6d %8.2f %8.2f %9.1f %10llu %11.4f  %s\n", c->name, c->system,
+           c->gpus, c->gbs, r->wall_s, r->cpu_s, r->peak_bytes / 1e6,
+           (unsigned long long)r->events, r->iteration_s, aim);
 }
 
 /* Least-squares slope of log(wall) on log(GPUs) over the series, and the
  * exponent between neighbouring cases. */
-static void print_exponent(const double *gpus, const double *wall, int n)
+static void print_exponent(const char *what, const double *gpus, const double *wall, int n)
 {
     if (n < 2)
         return;
@@ -168,8 +180,8 @@ static void print_exponent(const double *gpus, const double *wall, int n)
         y[i] = log(wall[i]);
     }
     gsl_fit_linear(x, 1, y, 1, (size_t)n, &c0, &c1, &cov00, &cov01, &cov11, &sumsq);
-    printf("growth exponent of wall time in GPUs, llama3-70b %.0f to %.0f GPUs: %.2f "
-           "(aim <= 1.1); between cases:", gpus[0], gpus[n - 1], c1);
+    printf("growth exponent of %s time in GPUs, llama3-70b %.0f to %.0f GPUs: %.2f "
+           "(aim <= 1.1); between cases:", what, gpus[0], gpus[n - 1], c1);
     for (int i = 1; i < n; i++)
         printf(" %.2f", (y[i] - y[i - 1]) / (x[i] - x[i - 1]));
     printf("\n");
@@ -199,11 +211,12 @@ int cmd_bench_scale(int argc, char **argv)
     if (rc)
         return rc;
     if (fmt == CLI_CSV)
-        printf("case,system,gpus,gbs,wall_s,peak_MB,events,iteration_s,aim_s\n");
+        printf("case,system,gpus,gbs,wall_s,cpu_s,peak_MB,events,iteration_s,aim_s\n");
     else
-        printf("%-28s %-12s %6s %6s %8s %9s %10s %11s  %s\n", "case (every rank)", "system",
-               "gpus", "gbs", "wall_s", "peak_MB", "events", "iteration_s", "aim");
-    double gpus[NCASES], wall[NCASES];
+        printf("%-30s %-12s %6s %6s %8s %8s %9s %10s %11s  %s\n", "case (every rank)",
+               "system", "gpus", "gbs", "wall_s", "cpu_s", "peak_MB", "events", "iteration_s",
+               "aim");
+    double gpus[NCASES], wall[NCASES], cpu[NCASES];
     int n = 0, failed = 0;
     for (int i = 0; i < NCASES; i++) {
         if (cases[i].gpus > max_gpus)
@@ -219,10 +232,13 @@ int cmd_bench_scale(int argc, char **argv)
         print_row(&cases[i], &r, fmt);
         if (cases[i].series) {
             gpus[n] = cases[i].gpus;
+            cpu[n] = r.cpu_s;
             wall[n++] = r.wall_s;
         }
     }
-    if (fmt == CLI_TABLE)
-        print_exponent(gpus, wall, n);
+    if (fmt == CLI_TABLE) {
+        print_exponent("wall", gpus, wall, n);
+        print_exponent("cpu", gpus, cpu, n);
+    }
     return failed ? CLI_FAILED : CLI_OK;
 }

@@ -47,7 +47,7 @@ typedef struct nlink {
     int nflows, capflows;
     uint32_t mark;
     int32_t local;         /* index in the current sub-problem */
-    int8_t open;           /* this epoch: every flow on it is in the sub-problem */
+    uint32_t open;         /* the epoch in which every flow on it joined the sub-problem */
     int8_t tight;          /* this epoch: the rates before the solve filled it */
 } nlink;
 
@@ -295,21 +295,23 @@ static void comp_add_link(net *n, int32_t id, int *nl)
     if (m->mark == n->epoch)
         return;
     m->mark = n->epoch;
-    m->open = 0;
     m->tight = load_is_tight(link_load(n, m), m->cap);
     CS_GROW(n->comp_links, n->cap_comp_links, *nl + 1);
     m->local = *nl;
     n->comp_links[(*nl)++] = id;
 }
 
-/* Opens a link: every flow on it joins the sub-problem. */
+/* Opens a link: every flow on it joins the sub-problem.  A link with one
+ * flow is that flow's bound, not a link of the problem; one with none (the
+ * links of a flow that ended alone) changes nobody's rate. */
 static void open_link(net *n, int32_t id, int *nl)
 {
-    comp_add_link(n, id, nl);
     nlink *m = &n->links[id];
-    if (m->open)
+    if (m->open == n->epoch || m->nflows == 0)
         return;
-    m->open = 1;
+    m->open = n->epoch;
+    if (m->nflows > 1)
+        comp_add_link(n, id, nl);
     CS_GROW(n->open_queue, n->cap_open_queue, n->nopen + 1);
     n->open_queue[n->nopen++] = id;
 }
@@ -377,7 +379,7 @@ static void build_problem(net *n, int nf, int nl, maxmin_problem *p)
     for (int i = 0; i < nl; i++) {
         const nlink *l = &n->links[n->comp_links[i]];
         double fixed = 0;
-        for (int k = 0; k < l->nflows && !l->open; k++) {
+        for (int k = 0; k < l->nflows && l->open != n->epoch; k++) {
             const flow *f = &n->flows[l->flows[k].flow];
             if (f->mark != n->epoch)
                 fixed += f->weights[l->flows[k].hop] * f->rate;
@@ -403,7 +405,7 @@ static int open_filled_links(net *n, int nf, int *nl)
             load[n->csr_link[e]] += n->csr_weight[e] * n->comp_rate[i];
     for (int i = 0; i < limit; i++) {
         int32_t id = n->comp_links[i];
-        if (!n->links[id].open && load_is_tight(load[i], n->links[id].cap)) {
+        if (n->links[id].open != n->epoch && load_is_tight(load[i], n->links[id].cap)) {
             open_link(n, id, nl);
             opened++;
         }

@@ -102,7 +102,7 @@ expect_bad "bad mode" "--mode: 'fast'" collective --mode fast
 expect_bad "unknown benchmark" "unknown benchmark 'disk'" bench disk
 expect_bad "bench scale --max-gpus 0" "--max-gpus: 0 is out of range" bench scale --max-gpus 0
 expect_ok "bench scale: one row per case up to --max-gpus, each in its process" \
-    "^llama3-70b tp8 pp8 dp8 +dgx-h100 +512 +128 +[0-9.]+ +[0-9.]+ +[0-9]+ +[0-9.]+  linear$" \
+    "^llama3-70b tp8 pp8 dp8 +dgx-h100 +512 +128 +[0-9.]+ +[0-9.]+ +[0-9.]+ +[0-9]+ +[0-9.]+  linear$" \
     bench scale --max-gpus 512
 expect_bad "bench job gpus not whole nodes" "not a multiple of the 8 GPUs" bench job --gpus 12
 expect_bad "bench non-positive compute" "--compute-ms" bench job --compute-ms 0
