@@ -48,7 +48,8 @@ typedef struct nlink {
     uint32_t mark;
     int32_t local;         /* index in the current sub-problem */
     uint32_t open;         /* the epoch in which every flow on it joined the sub-problem */
-    int8_t tight;          /* this epoch: the rates before the solve filled it */
+    int8_t tight;          /* the rates before the solve filled it (as of tight_epoch) */
+    uint32_t tight_epoch;
 } nlink;
 
 /* Rounds of opening filled links before one solve takes the whole component. */
@@ -287,15 +288,24 @@ static double link_load(const net *n, const nlink *l)
 
 static int load_is_tight(double load, double cap) { return load >= cap * (1 - TIGHT_REL); }
 
-/* Puts a link into the sub-problem (a local index) once per epoch, noting
- * whether the rates before this solve filled it. */
+/* Whether the rates before this solve filled the link; found once per solve,
+ * and only for links the search may open through. */
+static int link_tight(net *n, nlink *m)
+{
+    if (m->tight_epoch != n->epoch) {
+        m->tight_epoch = n->epoch;
+        m->tight = (int8_t)load_is_tight(link_load(n, m), m->cap);
+    }
+    return m->tight;
+}
+
+/* Puts a link into the sub-problem (a local index) once per epoch. */
 static void comp_add_link(net *n, int32_t id, int *nl)
 {
     nlink *m = &n->links[id];
     if (m->mark == n->epoch)
         return;
     m->mark = n->epoch;
-    m->tight = load_is_tight(link_load(n, m), m->cap);
     CS_GROW(n->comp_links, n->cap_comp_links, *nl + 1);
     m->local = *nl;
     n->comp_links[(*nl)++] = id;
@@ -333,8 +343,9 @@ static void grow_component(net *n, int *nf, int *nl, int *head, int open_all)
             for (int h = 0; h < f->nlinks; h++) {
                 if (n->links[f->links[h]].nflows == 1)
                     continue; /* its own link: a bound in build_problem */
+                nlink *m = &n->links[f->links[h]];
                 comp_add_link(n, f->links[h], nl);
-                if (open_all || n->links[f->links[h]].tight)
+                if (m->open != n->epoch && (open_all || link_tight(n, m)))
                     open_link(n, f->links[h], nl);
             }
         }
