@@ -96,6 +96,7 @@ int cmd_bench_place(int argc, char **argv); /* `bench place` */
 int cmd_bench_search(int argc, char **argv); /* `bench search` */
 int cmd_bench_faults(int argc, char **argv); /* `bench faults` */
 int cmd_bench_sweep(int argc, char **argv); /* `bench sweep` */
+int cmd_bench_scale(int argc, char **argv); /* `bench scale` */
 int cmd_calibrate(int argc, char **argv);
 int cmd_topology(int argc, char **argv);
 int cmd_replay(int argc, char **argv);

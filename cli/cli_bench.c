@@ -1,4 +1,4 @@
-/* cli_bench: `clustersim bench engine|collective|job|search`.  Benchmarks print
+/* cli_bench: `clustersim bench engine|collective|job|search|place|faults|sweep|scale`.  Benchmarks print
  * figures (wall time, rates, peak memory); they never pass or fail on time. */
 #include <getopt.h>
 #include <stdio.h>
@@ -21,7 +21,8 @@ static void bench_help(void)
         "       clustersim bench search [--threads N] [--top K]\n"
         "       clustersim bench place [--graph DIR] [--repeat R]\n"
         "       clustersim bench faults [--runs K]\n"
-        "       clustersim bench sweep [--points N] [--runs R] [--ranks 1,2,4]\n\n"
+        "       clustersim bench sweep [--points N] [--runs R] [--ranks 1,2,4]\n"
+        "       clustersim bench scale [--max-gpus N] [--format F]\n\n"
         "engine:     hold model on the event queue: N pending events (default 1000000),\n"
         "            each event scheduling one more; prints events/s.\n"
         "collective: one all-reduce (default 1G, ring) over every GPU of N nodes (default\n"
@@ -37,6 +38,8 @@ static void bench_help(void)
         "            faults --help).\n"
         "sweep:      a sweep on 1, 2 and 4 MPI ranks: speedup and overhead per point\n"
         "            (clustersim bench sweep --help).\n"
+        "scale:      every-rank iterations from 256 to 65,536 GPUs, one process each:\n"
+        "            wall time, peak memory, growth exponent (clustersim bench scale --help).\n"
         "Peak memory is the process's peak resident set (getrusage), so run one\n"
         "benchmark per process to read it per case.\n");
 }
@@ -239,6 +242,8 @@ static int bench_job(const bench_opts *o)
 
 int cmd_bench(int argc, char **argv)
 {
+    if (argc >= 2 && strcmp(argv[1], "scale") == 0) /* its own --help */
+        return cmd_bench_scale(argc - 1, argv + 1);
     if (cli_wants_help(argc, argv) || argc < 2) {
         bench_help();
         return argc < 2 ? CLI_BAD_INPUT : CLI_OK;
@@ -266,6 +271,6 @@ int cmd_bench(int argc, char **argv)
     if (strcmp(which, "job") == 0)
         return bench_job(&o);
     return cli_bad_input("bench", "unknown benchmark '%s'; valid: engine, collective, job, search, place, "
-                         "faults, sweep",
+                         "faults, sweep, scale",
                          which);
 }

@@ -386,7 +386,7 @@ static void phase_idle_rates(topo *t, coll_phase *ph, int32_t *local)
         }
     }
     start[ph->ncoflows] = e;
-    maxmin_problem p = {ph->ncoflows, start, lidx, w, nl, cap};
+    maxmin_problem p = {ph->ncoflows, start, lidx, w, nl, cap, NULL};
     maxmin_work work;
     maxmin_work_init(&work);
     maxmin_solve(&p, ph->idle_rate, &work);

@@ -35,6 +35,8 @@ void maxmin_work_free(maxmin_work *w)
     free(w->link_flow_weight);
     free(w->frozen);
     free(w->heap);
+    free(w->bound);
+    free(w->flow_heap);
     memset(w, 0, sizeof *w);
 }
 
@@ -59,6 +61,8 @@ static void reserve(maxmin_work *w, int nlinks, int nentries, int nflows)
     if (nflows > w->flows_cap) {
         size_t cap = (size_t)nflows * 2;
         w->frozen = grow(w->frozen, cap, 1);
+        w->bound = grow(w->bound, cap, sizeof(double));
+        w->flow_heap = grow(w->flow_heap, cap, sizeof(maxmin_heap_item));
         w->flows_cap = (int)cap;
     }
 }
@@ -132,44 +136,109 @@ static maxmin_heap_item heap_pop(maxmin_heap_item *h, int *n)
     return top;
 }
 
+static void freeze_flow(const maxmin_problem *p, maxmin_work *w, int f, double s, double *rates);
+
 /* Freezes every unfrozen flow of link l at rate s and charges its links. */
 static void freeze_link(const maxmin_problem *p, maxmin_work *w, int l, double s,
                         double *rates)
 {
     for (int pos = w->link_flow_start[l]; pos < w->link_flow_start[l + 1]; pos++) {
         int f = w->link_flow[pos];
-        if (w->frozen[f])
-            continue;
-        w->frozen[f] = 1;
-        rates[f] = s;
-        for (int e = p->flow_start[f]; e < p->flow_start[f + 1]; e++) {
-            w->cap_left[p->link[e]] -= p->weight[e] * s;
-            w->weight_left[p->link[e]] -= p->weight[e];
+        if (!w->frozen[f])
+            freeze_flow(p, w, f, s, rates);
+    }
+}
+
+/* One flow: its rate is its tightest link's capacity over its weight there,
+ * the value progressive filling reaches, without indexing the links (most
+ * re-solves of a large simulation are one coflow over many links). */
+static double solve_one(const maxmin_problem *p)
+{
+    double rate = p->flow_bound ? p->flow_bound[0] : INFINITY;
+    for (int e = p->flow_start[0]; e < p->flow_start[1]; e++) {
+        double c = p->capacity[p->link[e]] > 0 ? p->capacity[p->link[e]] : 0;
+        double share = c / p->weight[e];
+        if (share < rate)
+            rate = share;
+    }
+    return rate;
+}
+
+/* A link only one flow crosses keeps its share (capacity over that flow's
+ * weight) until the flow freezes, so it acts as a bound of the flow: the
+ * lowest such bound per flow goes into a heap of flows instead of one heap
+ * entry per link.  A ring coflow crosses dozens of links nothing else uses;
+ * only the shared ones stay in the heap of links.  Returns the link heap's
+ * size; the flow heap's is left in *nflow_heap. */
+static int fill_heaps(const maxmin_problem *p, maxmin_work *w, int *nflow_heap)
+{
+    int n = 0, nf = 0;
+    for (int f = 0; f < p->nflows; f++)
+        w->bound[f] = p->flow_bound ? p->flow_bound[f] : INFINITY;
+    for (int l = 0; l < p->nlinks; l++) {
+        int32_t first = w->link_flow_start[l], count = w->link_flow_start[l + 1] - first;
+        if (count == 1) {
+            int32_t f = w->link_flow[first];
+            double share = share_of(w, l);
+            if (share < w->bound[f])
+                w->bound[f] = share;
+        } else if (count > 1) {
+            heap_push(w->heap, &n, (maxmin_heap_item){share_of(w, l), l});
         }
+    }
+    for (int f = 0; f < p->nflows; f++)
+        if (w->bound[f] < INFINITY)
+            heap_push(w->flow_heap, &nf, (maxmin_heap_item){w->bound[f], f});
+    *nflow_heap = nf;
+    return n;
+}
+
+/* Freezes one flow at rate s and charges its links. */
+static void freeze_flow(const maxmin_problem *p, maxmin_work *w, int f, double s, double *rates)
+{
+    w->frozen[f] = 1;
+    rates[f] = s;
+    for (int e = p->flow_start[f]; e < p->flow_start[f + 1]; e++) {
+        w->cap_left[p->link[e]] -= p->weight[e] * s;
+        w->weight_left[p->link[e]] -= p->weight[e];
     }
 }
 
 void maxmin_solve(const maxmin_problem *p, double *rates, maxmin_work *w)
 {
+    if (p->nflows == 1) {
+        rates[0] = solve_one(p);
+        return;
+    }
     int nentries = p->flow_start[p->nflows];
     reserve(w, p->nlinks, nentries, p->nflows);
     index_links(p, w);
     memset(w->frozen, 0, (size_t)p->nflows);
     for (int f = 0; f < p->nflows; f++)
         rates[f] = INFINITY;
-    int n = 0;
-    for (int l = 0; l < p->nlinks; l++)
-        if (w->weight_left[l] > 0)
-            heap_push(w->heap, &n, (maxmin_heap_item){share_of(w, l), l});
-    while (n > 0) {
-        maxmin_heap_item it = heap_pop(w->heap, &n);
-        double now = share_of(w, it.link);
-        if (now == INFINITY)
-            continue; /* every flow on it is frozen already */
-        if (now > it.share * (1 + 1e-12) + 1e-300) {
-            heap_push(w->heap, &n, (maxmin_heap_item){now, it.link});
+    int nf, n = fill_heaps(p, w, &nf);
+    while (n > 0 || nf > 0) {
+        if (nf > 0 && w->frozen[w->flow_heap[0].link]) {
+            heap_pop(w->flow_heap, &nf);
             continue;
         }
-        freeze_link(p, w, it.link, now, rates);
+        if (n > 0) {
+            double now = share_of(w, w->heap[0].link);
+            if (now == INFINITY) { /* every flow on it is frozen already */
+                heap_pop(w->heap, &n);
+                continue;
+            }
+            if (now > w->heap[0].share * (1 + 1e-12) + 1e-300) { /* stale low */
+                maxmin_heap_item it = heap_pop(w->heap, &n);
+                heap_push(w->heap, &n, (maxmin_heap_item){now, it.link});
+                continue;
+            }
+            if (nf == 0 || now <= w->flow_heap[0].share) {
+                freeze_link(p, w, heap_pop(w->heap, &n).link, now, rates);
+                continue;
+            }
+        }
+        maxmin_heap_item it = heap_pop(w->flow_heap, &nf);
+        freeze_flow(p, w, it.link, it.share, rates);
     }
 }

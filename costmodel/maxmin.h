@@ -22,6 +22,8 @@ typedef struct maxmin_problem {
     const double *weight;        /* per entry, > 0 */
     int nlinks;
     const double *capacity;      /* bytes/s per local link, >= 0 */
+    const double *flow_bound;    /* per flow, the most it may get (a link of its own
+                                    folded in: capacity over weight); NULL: none */
 } maxmin_problem;
 
 /* Reusable scratch space so repeated solves do not allocate. */
@@ -30,7 +32,9 @@ typedef struct maxmin_work {
     int32_t *link_flow_start, *link_flow;
     double *link_flow_weight;
     uint8_t *frozen;
-    struct maxmin_heap_item *heap;
+    struct maxmin_heap_item *heap;        /* shared links by share */
+    struct maxmin_heap_item *flow_heap;   /* flows by their own links' bound */
+    double *bound;
     int links_cap, entries_cap, flows_cap;
 } maxmin_work;
 

@@ -627,10 +627,11 @@ void topo_free(topo *t)
                          t->node_hostmem, t->node_nvswitch, t->gpu_node, t->gpu_vertex, t->nic_vertex,
                          t->nic_attach, t->nic_up_link, t->nic_down_link, t->out_off,
                          t->out_link, t->in_off, t->in_link, t->net_index, t->net_queue,
-                         t->hops, t->queue};
+                         t->hops, t->queue, t->node_route_links};
     for (size_t i = 0; i < sizeof tables / sizeof tables[0]; i++)
         free(tables[i]);
     free(t->slots);
+    free(t->node_routes);
     free(t->stamp);
     free(t->verts);
     free(t->links);

@@ -20,6 +20,13 @@
  * GPU -> PCIe switch -> CPU -> PCIe switch -> NIC. */
 #define MAX_INTRA_HOPS 4
 
+/* A route inside a node that took no equal-cost choice: the same for every
+ * salt, so it is found once and replayed (route_in_node).  key 0: empty. */
+typedef struct node_route_slot {
+    uint64_t key;      /* (from + 1) << 32 | to */
+    int32_t off, len;  /* into node_route_links */
+} node_route_slot;
+
 typedef struct dist_slot {
     int32_t dst_net;   /* net index the map holds distances to; -1 empty */
     uint16_t *hops;    /* hops from every net vertex to dst_net */
@@ -52,6 +59,12 @@ struct topo {
     int32_t *net_queue;
     dist_slot *slots;
     int32_t nslots;
+
+    /* Routes inside a node, by (from, to); open addressing, at most half full. */
+    node_route_slot *node_routes;
+    int32_t node_routes_cap, node_routes_used;
+    int32_t *node_route_links;
+    int32_t node_route_nlinks, node_route_links_cap;
 
     /* Scratch for per-call searches inside a node; stamps avoid clearing. */
     uint32_t stamp_now;

@@ -26,6 +26,7 @@ typedef struct route_buf {
     int32_t *links;
     int max, n;
     cs_err *err;
+    int choices;        /* equal-cost choices made so far (picks among several) */
 } route_buf;
 
 /* Which links and transit vertices a route inside a node may use.  NVLink
@@ -98,7 +99,7 @@ typedef bool (*hop_ok_fn)(const topo *t, const topo_link *l, const void *ctx);
  * qualify: then the shorter of cur's out-list and last_to's in-list is
  * scanned (a spine's thousands of down-links are skipped).  Both lists are in
  * link id order, so either gives the same candidates in the same order. */
-static int32_t pick_link(const route_buf *r, int32_t cur, int32_t last_to, hop_ok_fn ok,
+static int32_t pick_link(route_buf *r, int32_t cur, int32_t last_to, hop_ok_fn ok,
                          const void *ctx)
 {
     const topo *t = r->t;
@@ -116,6 +117,7 @@ static int32_t pick_link(const route_buf *r, int32_t cur, int32_t last_to, hop_o
     }
     if (count == 0)
         return -1;
+    r->choices += count > 1;
     uint32_t want = count > 1 ? ecmp_pick(r, cur, count) : 0;
     if (want < PICK_BUF)
         return found[want];
@@ -163,6 +165,8 @@ static void node_bfs(topo *t, int32_t root, const hop_rule *rule, bool reverse)
     }
 }
 
+static int route_search_in_node(route_buf *r, int32_t from, int32_t to);
+
 typedef struct node_step {
     const hop_rule *rule;
     int32_t to, need;
@@ -187,12 +191,82 @@ static const hop_rule *rule_for(const topo *t, int32_t from, int32_t to)
                                                                         : &host_rule;
 }
 
-/* Shortest route between two vertices of one node, never leaving it. */
+/* The slot of key: its entry, or the empty slot where it would go; NULL
+ * while the table is empty. */
+static node_route_slot *node_route_find(const topo *t, uint64_t key)
+{
+    if (t->node_routes_cap == 0)
+        return NULL;
+    uint32_t mask = (uint32_t)t->node_routes_cap - 1, i = (uint32_t)splitmix64(key) & mask;
+    while (t->node_routes[i].key != 0 && t->node_routes[i].key != key)
+        i = (i + 1) & mask;
+    return &t->node_routes[i];
+}
+
+/* Doubles the table (at most half full keeps probes short); false when
+ * memory is short, and then the route is simply not kept. */
+static bool node_routes_grow(topo *t)
+{
+    int32_t cap = t->node_routes_cap ? t->node_routes_cap * 2 : 1024;
+    node_route_slot *old = t->node_routes, *fresh = calloc((size_t)cap, sizeof *fresh);
+    if (!fresh)
+        return false;
+    int32_t old_cap = t->node_routes_cap;
+    t->node_routes = fresh;
+    t->node_routes_cap = cap;
+    for (int32_t i = 0; i < old_cap; i++)
+        if (old[i].key)
+            *node_route_find(t, old[i].key) = old[i];
+    free(old);
+    return true;
+}
+
+static void node_route_keep(topo *t, uint64_t key, const int32_t *links, int n)
+{
+    if ((t->node_routes_used + 1) * 2 > t->node_routes_cap && !node_routes_grow(t))
+        return;
+    if (t->node_route_nlinks + n > t->node_route_links_cap) {
+        int32_t cap = (t->node_route_nlinks + n) * 2;
+        int32_t *grown = realloc(t->node_route_links, (size_t)cap * sizeof *grown);
+        if (!grown)
+            return;
+        t->node_route_links = grown;
+        t->node_route_links_cap = cap;
+    }
+    memcpy(t->node_route_links + t->node_route_nlinks, links, (size_t)n * sizeof *links);
+    *node_route_find(t, key) = (node_route_slot){key, t->node_route_nlinks, n};
+    t->node_route_nlinks += n;
+    t->node_routes_used++;
+}
+
+/* Shortest route between two vertices of one node, never leaving it.  A
+ * route found without an equal-cost choice is kept and replayed: every
+ * transfer between a GPU and its NIC takes the same hops. */
 static int route_in_node(route_buf *r, int32_t from, int32_t to)
 {
     topo *t = r->t;
     if (from == to)
         return 0;
+    uint64_t key = ((uint64_t)(uint32_t)(from + 1) << 32) | (uint32_t)to;
+    const node_route_slot *kept = node_route_find(t, key);
+    if (kept && kept->key == key) {
+        for (int32_t k = 0; k < kept->len; k++)
+            if (push_link(r, t->node_route_links[kept->off + k]))
+                return -1;
+        return 0;
+    }
+    int first = r->n, choices = r->choices;
+    if (route_search_in_node(r, from, to))
+        return -1;
+    if (r->choices == choices)
+        node_route_keep(t, key, r->links + first, r->n - first);
+    return 0;
+}
+
+/* The breadth-first search behind route_in_node. */
+static int route_search_in_node(route_buf *r, int32_t from, int32_t to)
+{
+    topo *t = r->t;
     node_step c = {rule_for(t, from, to), to, 0, 0};
     node_bfs(t, to, c.rule, true);
     c.stamp = t->stamp_now;
@@ -390,7 +464,7 @@ int topo_route(topo *t, int src_vertex, int dst_vertex, uint32_t salt, int32_t *
                        "(0..%d)", src_vertex < 0 || src_vertex >= t->nverts ? src_vertex
                        : dst_vertex, t->nverts, t->nverts - 1);
     route_buf r = {t, src_vertex, dst_vertex, salt, links, max_links < 0 ? 0 : max_links, 0,
-                   err};
+                   err, 0};
     if (src_vertex == dst_vertex)
         return 0;
     const topo_vertex *a = &t->verts[src_vertex], *b = &t->verts[dst_vertex];

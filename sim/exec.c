@@ -51,8 +51,11 @@ struct exec_graph {
     net *net;
     topo *t;
     int ended;
+    int full_resolve;            /* the network's reference re-solves (net_set_full_resolve) */
 };
 
+
+void exec_set_full_resolve(exec_graph *g, int on) { g->full_resolve = on != 0; }
 
 exec_graph *exec_new(void)
 {
@@ -353,6 +356,7 @@ int exec_run(exec_graph *g, topo *t, exec_result *out, cs_err *err)
         bw[l] = topo_link_at(t, l)->bw_bytes_per_s;
     g->q = evq_new();
     g->net = net_new(g->q, nlinks, bw);
+    net_set_full_resolve(g->net, g->full_resolve);
     g->t = t;
     free(bw);
     evq_schedule(g->q, 0, on_start_event, g, 0);

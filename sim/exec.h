@@ -48,6 +48,10 @@ int exec_delay(exec_graph *g, uint64_t duration_ps, const char *name);
 /* after may not start before before has ended. */
 void exec_dep(exec_graph *g, int before, int after);
 
+/* on: the network re-solves whole components (net_set_full_resolve), the
+ * reference the incremental re-solves are tested against. */
+void exec_set_full_resolve(exec_graph *g, int on);
+
 /* Runs the whole graph on topology t.  Fails (err filled) on a dependency
  * cycle or a task that can never start. */
 int exec_run(exec_graph *g, topo *t, exec_result *out, cs_err *err);

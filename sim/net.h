@@ -4,9 +4,11 @@
  * of links, each crossed with a weight (1 for a plain point-to-point
  * transfer; a collective's coflow crosses some links several times), plus a
  * latency added after its last byte.  Whenever flows start or end, or a link
- * changes capacity, the rates of the flows connected to the change (through
- * shared links) are re-solved with costmodel/maxmin; flows elsewhere keep
- * their rates.  Re-solves triggered at one instant are batched into one. */
+ * changes capacity, the rates of the flows the change can move are re-solved
+ * with costmodel/maxmin: the flows on the changed links and, through every
+ * link that is full, the flows there, and so on; flows elsewhere keep their
+ * rates (each stays bottlenecked where it was).  Re-solves triggered at one
+ * instant are batched into one. */
 #ifndef CS_NET_H
 #define CS_NET_H
 
@@ -25,6 +27,7 @@ typedef struct net_stats {
     uint64_t solved_flows;        /* flows re-rated over all solves */
     int peak_active_flows;
     int largest_component;        /* flows in the largest re-solve */
+    uint64_t rounds;              /* max-min solves, counting a re-solve's extra rounds */
 } net_stats;
 
 net *net_new(evq *q, int nlinks, const double *bw_bytes_per_s);
@@ -42,6 +45,11 @@ double net_flow_rate(const net *n, int32_t flow);
 
 /* Changes a link's capacity now (a slow or failed link); flows on it are re-solved. */
 void net_set_capacity(net *n, int link, double bw_bytes_per_s);
+
+/* on: every re-solve takes the whole connected component of flows that share
+ * links with the change, as before incremental re-solves (the reference the
+ * tests hold the incremental rates to).  Off by default. */
+void net_set_full_resolve(net *n, int on);
 
 /* Bytes a link has carried so far (integrated up to the last re-solve that touched it). */
 double net_link_bytes(const net *n, int link);

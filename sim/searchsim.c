@@ -2,6 +2,7 @@
 #include "searchsim.h"
 
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,10 +42,10 @@ static void explain(const estimate_result *sim, const estimate_result *ana, char
              b[worst]);
 }
 
-static int simulate_one(const search_input *in, const search_candidate *c, searchsim_row *row,
-                        cs_err *err)
+static int simulate_one(const search_input *in, topo *t, const search_candidate *c,
+                        searchsim_row *row, cs_err *err)
 {
-    estimate_input ei = {in->model, &c->layout, in->topology, in->gpus, in->eff};
+    estimate_input ei = {in->model, &c->layout, t, in->gpus, in->eff};
     estimate_result ana;
     if (trainsim_run(&ei, TRAINSIM_FOLDED, &row->sim, NULL, err) != 0)
         return -1;
@@ -77,25 +78,103 @@ static int by_sim(const void *a, const void *b)
     return (x->index > y->index) - (x->index < y->index);
 }
 
+/* The finalists spread over threads.  A topology keeps routing scratch, so
+ * each worker has its own copy (same system, same link bandwidths); finalist
+ * i always lands in slot i, so the rows do not depend on the thread count. */
+typedef struct finalists {
+    const search_input *in;
+    const search_result *r;
+    const int *order;
+    int n, next;
+    searchsim_row *rows;      /* slot i: finalist order[i] */
+    int *state;               /* per slot: 0 not run, 1 done, -1 failed */
+    cs_err *errs;             /* per slot */
+    pthread_mutex_t lock;
+} finalists;
+
+typedef struct finalist_worker {
+    finalists *f;
+    topo *t;
+} finalist_worker;
+
+static void *finalist_loop(void *arg)
+{
+    finalist_worker *w = arg;
+    finalists *f = w->f;
+    for (;;) {
+        pthread_mutex_lock(&f->lock);
+        int i = f->next++;
+        pthread_mutex_unlock(&f->lock);
+        if (i >= f->n || (f->in->stop && *f->in->stop))
+            return NULL;
+        searchsim_row *row = &f->rows[i];
+        memset(row, 0, sizeof *row);
+        row->index = f->order[i];
+        f->state[i] = simulate_one(f->in, w->t, &f->r->cands[f->order[i]], row, &f->errs[i])
+                          == 0 ? 1 : -1;
+    }
+}
+
+/* A worker's own topology: the system rebuilt, then every link's bandwidth
+ * copied (a slowed link stays slowed). */
+static int copy_topology(const topo *from, topo **out, cs_err *err)
+{
+    if (topo_build(topo_system(from), out, err) != 0)
+        return -1;
+    for (int l = 0; l < topo_link_count(from); l++)
+        topo_set_link_bw(*out, l, topo_link_at(from, l)->bw_bytes_per_s);
+    return 0;
+}
+
+static int run_finalists(finalists *f, int threads, cs_err *err)
+{
+    finalist_worker w[SEARCHSIM_MAX_THREADS];
+    pthread_t tid[SEARCHSIM_MAX_THREADS];
+    int rc = 0, started = 0;
+    for (int k = 0; k < threads; k++) {
+        w[k] = (finalist_worker){f, f->in->topology};
+        if (k > 0 && copy_topology(f->in->topology, &w[k].t, err) != 0) {
+            threads = k;
+            rc = -1;
+        }
+    }
+    for (int k = 1; k < threads && rc == 0; k++, started++)
+        if (pthread_create(&tid[k], NULL, finalist_loop, &w[k]) != 0)
+            break; /* fewer threads: the others take its share */
+    if (rc == 0)
+        finalist_loop(&w[0]);
+    for (int k = 1; k <= started; k++)
+        pthread_join(tid[k], NULL);
+    for (int k = 1; k < threads; k++)
+        topo_free(w[k].t);
+    return rc;
+}
+
 int searchsim_top(const search_input *in, const search_result *r, search_objective obj, int k,
                   searchsim_row *rows, int *nrows, cs_err *err)
 {
     int *order = cs_xrealloc(NULL, sizeof *order * (size_t)(k > 0 ? k : 1));
     int n = search_rank(r, obj, order, k);
+    finalists f = {in, r, order, n, 0, rows, NULL, NULL, PTHREAD_MUTEX_INITIALIZER};
+    f.state = cs_xrealloc(NULL, sizeof *f.state * (size_t)(n > 0 ? n : 1));
+    f.errs = cs_xrealloc(NULL, sizeof *f.errs * (size_t)(n > 0 ? n : 1));
+    memset(f.state, 0, sizeof *f.state * (size_t)(n > 0 ? n : 1));
+    int threads = in->threads < 1 ? 1 : in->threads > SEARCHSIM_MAX_THREADS
+                                            ? SEARCHSIM_MAX_THREADS : in->threads;
+    int rc = run_finalists(&f, threads < n ? threads : (n > 0 ? n : 1), err);
+    /* The rows up to the first finalist not simulated (stopped) or failed. */
     *nrows = 0;
-    int rc = 0;
-    for (int i = 0; i < n && rc == 0; i++) {
-        if (in->stop && *in->stop)
-            break;
-        searchsim_row *row = &rows[*nrows];
-        memset(row, 0, sizeof *row);
-        row->index = order[i];
-        rc = simulate_one(in, &r->cands[order[i]], row, err);
-        if (rc == 0)
-            (*nrows)++;
-        else
-            estimate_result_free(&row->sim);
+    while (rc == 0 && *nrows < n && f.state[*nrows] == 1)
+        (*nrows)++;
+    if (rc == 0 && *nrows < n && f.state[*nrows] == -1) {
+        *err = f.errs[*nrows];
+        rc = -1;
     }
+    for (int i = *nrows; i < n; i++)
+        if (f.state[i] != 0)
+            estimate_result_free(&rows[i].sim);
+    free(f.state);
+    free(f.errs);
     free(order);
     rank_obj = obj;
     qsort(rows, (size_t)*nrows, sizeof *rows, by_sim);

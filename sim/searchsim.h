@@ -13,6 +13,8 @@
 #include "search.h"
 
 #define SEARCHSIM_AGREE_PERCENT 5.0
+/* The most threads the finalists spread over (search_input.threads). */
+#define SEARCHSIM_MAX_THREADS 256
 
 typedef struct searchsim_row {
     int index;                  /* into the search result's candidates */
@@ -26,7 +28,9 @@ typedef struct searchsim_row {
 /* Simulates the best k layouts by the objective (fewer if fewer fit) and
  * ranks them by simulated time (memory objective: by peak memory, then
  * time; goodput objective: by simulated tokens per day, most first).  rows must hold k entries; *nrows receives how many were filled.
- * Stops early, keeping what was simulated, when *stop is set. */
+ * Stops early, keeping what was simulated, when *stop is set.  The finalists
+ * spread over in->threads, each thread on its own copy of the topology; the
+ * rows are the same for any thread count. */
 int searchsim_top(const search_input *in, const search_result *r, search_objective obj, int k,
                   searchsim_row *rows, int *nrows, cs_err *err);
 void searchsim_rows_free(searchsim_row *rows, int n);

@@ -521,7 +521,8 @@ static void builder_free(builder *b)
 }
 
 static int simulate(const estimate_input *in, trainsim_mode mode, const trainsim_slow *slow,
-                    estimate_result *out, timeline *tl, trainsim_stats *stats, cs_err *err)
+                    int full_resolve, estimate_result *out, timeline *tl, trainsim_stats *stats,
+                    cs_err *err)
 {
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
@@ -530,6 +531,8 @@ static int simulate(const estimate_input *in, trainsim_mode mode, const trainsim
     builder b;
     int rc = builder_init(&b, in, mode, err);
     b.gpu_factor = slow ? slow->gpu_factor : NULL;
+    if (rc == 0)
+        exec_set_full_resolve(b.g, full_resolve);
     exec_result res = {0};
     if (rc == 0) {
         emit_all(&b);
@@ -556,20 +559,26 @@ static int simulate(const estimate_input *in, trainsim_mode mode, const trainsim
 int trainsim_run(const estimate_input *in, trainsim_mode mode, estimate_result *out,
                  trainsim_stats *stats, cs_err *err)
 {
-    return simulate(in, mode, NULL, out, NULL, stats, err);
+    return simulate(in, mode, NULL, 0, out, NULL, stats, err);
+}
+
+int trainsim_run_full_resolve(const estimate_input *in, trainsim_mode mode, estimate_result *out,
+                              cs_err *err)
+{
+    return simulate(in, mode, NULL, 1, out, NULL, NULL, err);
 }
 
 int trainsim_run_slow(const estimate_input *in, const trainsim_slow *slow, estimate_result *out,
                       cs_err *err)
 {
-    return simulate(in, TRAINSIM_ALL_RANKS, slow, out, NULL, NULL, err);
+    return simulate(in, TRAINSIM_ALL_RANKS, slow, 0, out, NULL, NULL, err);
 }
 
 int trainsim_record(const estimate_input *in, trainsim_mode mode, estimate_result *out,
                     timeline *tl, trainsim_stats *stats, cs_err *err)
 {
     memset(tl, 0, sizeof *tl);
-    return simulate(in, mode, NULL, out, tl, stats, err);
+    return simulate(in, mode, NULL, 0, out, tl, stats, err);
 }
 
 int trainsim_lowered(const estimate_input *in, trainsim_graph_fn fn, void *ctx, cs_err *err)

@@ -48,6 +48,12 @@ typedef struct trainsim_stats {
 int trainsim_run(const estimate_input *in, trainsim_mode mode, estimate_result *out,
                  trainsim_stats *stats, cs_err *err);
 
+/* Like trainsim_run with every bandwidth re-solve taken over the whole
+ * component of flows sharing links (exec_set_full_resolve): the reference
+ * the incremental re-solves are held to. */
+int trainsim_run_full_resolve(const estimate_input *in, trainsim_mode mode, estimate_result *out,
+                              cs_err *err);
+
 /* Like trainsim_run, and records the iteration into tl: a track per GPU
  * stream, a slice per task, a flow per pipeline transfer, memory over time
  * per stage.  tl is filled only on success; the caller frees it with

@@ -70,6 +70,7 @@ expect_bad "bad format" "--format: 'xml'" collective --format xml
 # flag without its value exits 2 naming it; a stray argument is named with
 # the command's own hint; positional arguments where a command takes them
 for c in "bench engine:bench" "bench collective:bench" "bench job:bench" "bench faults:bench faults" \
+         "bench scale:bench scale" \
          "bench place:bench place" "bench search:bench search" "calibrate:calibrate" \
          "validate kernels:validate kernels" "validate:validate" "collective:collective" \
          "model:model" "place:place" "run:run" "system:system" "topology:topology" \
@@ -85,6 +86,7 @@ expect_bad "run: flag without its value" "option '--out' needs a value" run --ou
 for c in "bench engine:bench:; see --help" "bench place:bench place:; see --help" \
          "collective:collective:; see --help" "place:place:; see --help" \
          "bench faults:bench faults:" "bench search:bench search:" "topology:topology:" \
+         "bench scale:bench scale:" \
          "estimate:estimate:"; do
     IFS=: read -r args name hint <<<"$c"
     expect_bad "$args: stray argument" "^clustersim $name: unexpected argument 'stray'$hint$" $args stray
@@ -98,6 +100,10 @@ expect_ok "system: the name after its flags" "^nodes +2 x dgx-h100$" system --no
 expect_ok "system: the name before its flags" "^nodes +2 x dgx-h100$" system dgx-h100 --nodes 2
 expect_bad "bad mode" "--mode: 'fast'" collective --mode fast
 expect_bad "unknown benchmark" "unknown benchmark 'disk'" bench disk
+expect_bad "bench scale --max-gpus 0" "--max-gpus: 0 is out of range" bench scale --max-gpus 0
+expect_ok "bench scale: one row per case up to --max-gpus, each in its process" \
+    "^llama3-70b tp8 pp8 dp8 +dgx-h100 +512 +128 +[0-9.]+ +[0-9.]+ +[0-9.]+ +[0-9]+ +[0-9.]+  linear$" \
+    bench scale --max-gpus 512
 expect_bad "bench job gpus not whole nodes" "not a multiple of the 8 GPUs" bench job --gpus 12
 expect_bad "bench non-positive compute" "--compute-ms" bench job --compute-ms 0
 expect_bad "unknown device system describe" "unknown system 'dgx-b200'" system dgx-b200

@@ -5,7 +5,7 @@
 static void solve(int nflows, const int32_t *start, const int32_t *link, const double *w,
                   int nlinks, const double *cap, double *rates)
 {
-    maxmin_problem p = {nflows, start, link, w, nlinks, cap};
+    maxmin_problem p = {nflows, start, link, w, nlinks, cap, NULL};
     maxmin_work work;
     maxmin_work_init(&work);
     maxmin_solve(&p, rates, &work);
@@ -114,9 +114,49 @@ static void random_problems_are_max_min(void)
     }
 }
 
+/* A flow bound is a link of the flow's own: random problems solved with
+ * bounds give the rates of the same problems with one more link per flow. */
+static void flow_bounds_equal_own_links(void)
+{
+    unsigned seed = 777;
+    for (int trial = 0; trial < 200; trial++) {
+        int nl = 1 + (int)((seed = seed * 1103515245u + 12345u) >> 16) % 6;
+        int nf = 1 + (int)((seed = seed * 1103515245u + 12345u) >> 16) % 8;
+        int32_t start[9], link[64], xstart[9], xlink[80];
+        double w[64], xw[80], cap[16], bound[8], r[8], xr[8];
+        int e = 0, x = 0;
+        for (int l = 0; l < nl; l++)
+            cap[l] = 1 + ((seed = seed * 1103515245u + 12345u) >> 16) % 100;
+        for (int f = 0; f < nf; f++) {
+            start[f] = e;
+            xstart[f] = x;
+            for (int l = 0; l < nl; l++)
+                if (((seed = seed * 1103515245u + 12345u) >> 16) % 3 == 0) {
+                    link[e] = xlink[x] = l;
+                    w[e++] = xw[x++] = 1 + ((seed = seed * 1103515245u + 12345u) >> 16) % 3;
+                }
+            bound[f] = 1 + ((seed = seed * 1103515245u + 12345u) >> 16) % 60;
+            cap[nl + f] = bound[f];
+            xlink[x] = nl + f;
+            xw[x++] = 1;
+        }
+        start[nf] = e;
+        xstart[nf] = x;
+        maxmin_problem p = {nf, start, link, w, nl, cap, bound};
+        maxmin_work work;
+        maxmin_work_init(&work);
+        maxmin_solve(&p, r, &work);
+        maxmin_work_free(&work);
+        solve(nf, xstart, xlink, xw, nl + nf, cap, xr);
+        for (int f = 0; f < nf; f++)
+            CHECK_REL(r[f], xr[f], 1e-12);
+    }
+}
+
 TAP_MAIN({"two flows share a link equally", equal_share},
          {"a flow limited elsewhere leaves bandwidth to others", bottleneck_elsewhere},
          {"a flow crossing a link twice counts twice", weighted_flow},
          {"three bottleneck levels", three_levels},
          {"zero capacity stalls, no links is unbounded", zero_capacity_and_no_links},
-         {"random problems satisfy the max-min condition", random_problems_are_max_min})
+         {"random problems satisfy the max-min condition", random_problems_are_max_min},
+         {"a flow bound acts as a link of the flow's own", flow_bounds_equal_own_links})
