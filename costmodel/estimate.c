@@ -4,7 +4,9 @@
 #include <math.h>
 #include <stdlib.h>
 
+#include "estimate_sched.h"
 #include "memory.h"
+#include "schedule.h"
 #include "workload.h"
 
 const dev_type *estimate_device(topo *t) { return topo_node_type(t, 0)->gpu; }
@@ -70,17 +72,21 @@ static stage_work stage_work_of(const estimate_input *in, const commcost_stage *
 {
     stage_work w = {0};
     const dev_type *dev = estimate_device(in->topology);
-    for (int c = 0; c < in->layout->vpp; c++) {
+    /* dualpipe: each microbatch runs one of the rank's two stages */
+    double share = in->layout->schedule == LAYOUT_SCHEDULE_DUALPIPE ? 0.5 : 1;
+    for (int c = 0; c < schedule_chunks(in->layout); c++) {
         workload_chunk ch = *layers;
-        workload_chunk_add_edges(in->model, in->layout, dev, in->eff, s, c, &ch);
-        w.fwd_s += ch.fwd_s;
-        w.bwd_s += ch.bwd_s;
-        w.rec_s += ch.recompute_s;
+        int at_stage, at_chunk;
+        schedule_position(in->layout, schedule_vstage(in->layout, s, c), &at_stage, &at_chunk);
+        workload_chunk_add_edges(in->model, in->layout, dev, in->eff, at_stage, at_chunk, &ch);
+        w.fwd_s += share * ch.fwd_s;
+        w.bwd_s += share * ch.bwd_s;
+        w.rec_s += share * ch.recompute_s;
         double b = commcost_tp_s(st, ch.tp_bwd.allreduce + ch.tp_recompute.allreduce,
                                  ch.tp_bwd.allgather + ch.tp_recompute.allgather,
                                  ch.tp_bwd.reducescatter + ch.tp_recompute.reducescatter);
-        w.tp_bwd_s += b;
-        w.tp_s += b + commcost_tp_s(st, ch.tp_fwd.allreduce, ch.tp_fwd.allgather,
+        w.tp_bwd_s += share * b;
+        w.tp_s += share * b + share * commcost_tp_s(st, ch.tp_fwd.allreduce, ch.tp_fwd.allgather,
                                     ch.tp_fwd.reducescatter);
     }
     return w;
@@ -124,9 +130,16 @@ static void analytic_times(const estimate_input *in, const commcost *cc, estimat
     /* equal stages: m C + (pp - 1) C / v, the useful work and the bubble */
     double pipe = (m - 1) * cmax + (1 - 1 / v) * cmax + csum / v + 2 * (pp - 1) * p2p;
     double iter = 0, drained = 0; /* stage s ends its backward `drained` before stage 0 */
+    double *split_end = NULL; /* split-backward schedules: each rank's end, replayed */
+    if (schedule_splits_backward(l)) {
+        split_end = calloc((size_t)pp, sizeof *split_end);
+        if (!split_end)
+            abort();
+        estimate_sched_ends(in->model, l, estimate_device(in->topology), in->eff, cc, split_end);
+    }
     for (int s = 0; s < pp; s++) {
         double tail = stage_tail(in, &cc->stages[s], &w[s], s, &out->stages[s]);
-        iter = fmax(iter, pipe - drained + tail);
+        iter = fmax(iter, (split_end ? split_end[s] : pipe - drained) + tail);
         drained += (w[s].bwd_s + w[s].rec_s + w[s].tp_bwd_s) / v + p2p;
     }
     for (int s = 0; s < pp; s++) {
@@ -140,6 +153,7 @@ static void analytic_times(const estimate_input *in, const commcost *cc, estimat
         e->bubble_s = fmax(0, iter - busy);
     }
     out->iteration_s = iter;
+    free(split_end);
     free(w);
 }
 

@@ -120,6 +120,10 @@ int memory_require_fit(const model_desc *m, const layout_desc *l, const dev_type
  * GPU, under the layout's tp, sp, recomputation and flash attention. */
 double memory_activation_bytes_per_layer(const model_desc *m, const layout_desc *l);
 
+/* Bytes per layer, per microbatch, that W still reads after B in a
+ * split-backward schedule: each linear layer's output gradient. */
+double memory_wpending_bytes_per_layer(const model_desc *m, const layout_desc *l);
+
 /* Activations one microbatch leaves stored on a GPU of `stage` from its
  * forward pass through model chunk `chunk` until its backward pass: the
  * chunk's layers, plus the embedding dropout mask on the first stage's

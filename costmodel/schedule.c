@@ -1,9 +1,6 @@
 /* schedule: unit orders of the pipeline schedules (see schedule.h). */
 #include "schedule.h"
 
-#include <stdlib.h>
-#include <string.h>
-
 int schedule_splits_backward(const layout_desc *l)
 {
     return l->schedule >= LAYOUT_SCHEDULE_ZB_H1;
@@ -89,16 +86,6 @@ static int warmup_of(const layout_desc *l, int stage, int total)
 
 void schedule_order(const layout_desc *l, int stage, schedule_unit *out)
 {
-    if (schedule_splits_backward(l)) {
-        int n = schedule_units(l);
-        schedule_unit *all = malloc(sizeof *all * (size_t)n * (size_t)l->pp);
-        if (!all)
-            abort();
-        schedule_orders(l, NULL, all);
-        memcpy(out, all + (size_t)stage * (size_t)n, sizeof *out * (size_t)n);
-        free(all);
-        return;
-    }
     int total = layout_microbatches(l) * l->vpp; /* forward units */
     int warmup = warmup_of(l, stage, total);
     int n = 0, f = 0, b = 0;

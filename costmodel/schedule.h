@@ -68,8 +68,8 @@ void schedule_position(const layout_desc *l, int vstage, int *stage, int *chunk)
  * through pp .. 2 pp - 1 from rank pp - 1). */
 void schedule_path(const layout_desc *l, int mb, int *first_vstage, int *last_vstage);
 
-/* Fills out[0 .. schedule_units-1] with rank `stage`'s order (layout valid);
- * zb-auto orders for unit costs here, schedule_orders with measured ones. */
+/* Fills out[0 .. schedule_units-1] with rank `stage`'s order under GPipe,
+ * 1F1B or interleaved (layout valid); schedule_orders serves every schedule. */
 void schedule_order(const layout_desc *l, int stage, schedule_unit *out);
 
 /* Every rank's order: out[r * schedule_units + i].  costs NULL: F = B = W =

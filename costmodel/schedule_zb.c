@@ -28,25 +28,27 @@
  *   - prefers B, whose output the previous stage waits for, then F,
  *   - fills any time it would wait with a pending W, which nothing but the
  *     optimizer waits for.
- * The schedules differ in where their chunks sit and in the memory limit
- * (chunks whose F ran and whose B has not; W's pending inputs are a small
- * part, counted by memory but not limited):
- *   zb-h1, zb-auto: one chunk per rank, rank r keeps at most pp - r, as
- *     1F1B does (ZB-H1; zb-auto builds with the measured F, B, W and p2p
- *     times instead of equal ones, their ZB-1p);
- *   zb-h2: 2 (pp - r) - 1, twice 1F1B's memory (ZB-H2's longer warm-up);
- *   zbv, v-half, v-min: chunks s and 2 pp - 1 - s on rank s (a chunk is
- *     half a stage); zbv may hold 2 pp chunks (1F1B's pp stages, 1x);
- *     v-half and v-min make a microbatch entering a rank reserve both its
- *     chunks there, within pp + 1 chunks (1/2x: pp / 2 stages) and
- *     ceil(2 pp / 3) + 2 (1/3x plus the chunks a greedy list needs to keep
- *     going; see validate/schedules.md for what that costs);
+ * Memory is counted in chunks of activations: F adds one, W takes it back
+ * (B frees little: W still reads every linear layer's input and output
+ * gradient, 32 sbh of the 34 sbh + 5 a s^2 b Megatron stores per layer, as
+ * sail-sg's scheduler counts them).  Two caps per rank: on chunks whose F
+ * ran and whose B has not ("fb"), and on those whose W has not ("held").
+ *   zb-h1, zb-auto: fb pp - r (1F1B's warm-up), held pp on every rank (the
+ *     1F1B peak of rank 0, so 1x memory), and F before B when both are
+ *     ready (1F1B's steady state); zb-auto builds with the measured F, B,
+ *     W and p2p times instead of equal ones (their ZB-1p);
+ *   zb-h2: fb 2 (pp - r) - 1, held 2 pp - 1 (2x, ZB-H2's longer warm-up);
+ *   zbv, v-half, v-min: chunks s and 2 pp - 1 - s on rank s, a chunk half
+ *     a stage; a microbatch entering a rank reserves both its chunks there;
+ *     caps 2 pp chunks (pp stages: 1x), pp + 1 (about 1/2x) and
+ *     ceil(2 pp / 3) + 2 (about 1/3x, plus what the list needs to go on);
  *   dualpipe: stage r of direction 0 and stage pp - 1 - r of direction 1
  *     on rank r, half the microbatches entering from each end; pp + 1
  *     stages (DualPipe's README: activation per device PP + 1).
- * The limits were chosen so that, with F = B = W, the orders reach the
- * published bubbles and memory (tests/unit/test_schedule_zb.c): ZB-H1
- * (p-1)(F+B-W), ZB-H2 and ZBV 0, DualPipe (PP/2-1)(F&B+B-3W) and PP + 1.
+ * With F = B = W these orders reach ZB-H1's bubble (p-1)(F+B-W) at 1x,
+ * ZB-H2's 0 at 2x and DualPipe's (PP/2-1)(F&B+B-3W) at PP + 1 exactly; the
+ * V-shapes keep their memory but not sail-sg's bubbles (their hand-built
+ * V orders do better): tests/unit/test_schedule_zb.c, validate/schedules.md.
  * No part of the orders is written by hand: they follow from these rules
  * and the dependencies. */
 #include <math.h>
@@ -60,6 +62,7 @@ typedef struct gen {
     const layout_desc *l;
     const schedule_costs *c;
     int pp, m, nv, chunks, visits; /* visits: chunks a microbatch runs on a rank */
+    int f_first; /* F before B when both are ready (zb-h1's 1F1B steady state) */
     int reserve; /* chunks an entering F counts: 1, or every visit (v-half, v-min) */
     double *f_end, *b_end;          /* [vs * m + mb], -1 until run */
     int *next_f, *next_b;           /* [vs]: next microbatch (index into vs's list) */
@@ -67,6 +70,7 @@ typedef struct gen {
     int wcap;
     double *free_s;
     int *reserved, *limit;
+    int *held, *hold_limit;         /* chunks whose F ran and whose W has not; their cap */
     int *count;                     /* units emitted per rank */
     schedule_unit *out;
     int units;
@@ -105,6 +109,19 @@ static int limit_of(const layout_desc *l, int r)
     case LAYOUT_SCHEDULE_V_MIN: return (2 * p + 2) / 3 + 2;
     case LAYOUT_SCHEDULE_DUALPIPE: return p + 1;
     default: return p - r;
+    }
+}
+
+static int hold_limit_of(const layout_desc *l)
+{
+    int p = l->pp;
+    switch (l->schedule) {
+    case LAYOUT_SCHEDULE_ZB_H2: return 2 * p - 1;
+    case LAYOUT_SCHEDULE_ZBV: return 2 * p;
+    case LAYOUT_SCHEDULE_DUALPIPE: return p + 1;
+    case LAYOUT_SCHEDULE_V_HALF:
+    case LAYOUT_SCHEDULE_V_MIN: return 0; /* their fb cap, reserved on entry, caps it */
+    default: return p; /* zb-h1, zb-auto: 1F1B's peak, rank 0's p, on every rank */
     }
 }
 
@@ -151,7 +168,8 @@ static pick choose(const gen *g, int r)
         int vs = schedule_vstage(g->l, r, c), lo, hi;
         mb_range(g, vs, &lo, &hi);
         int f = lo + g->next_f[vs], b = lo + g->next_b[vs];
-        if (f < hi && (!entering(g, c) || g->reserved[r] + g->reserve <= g->limit[r])) {
+        if (f < hi && (!entering(g, c) || (g->reserved[r] + g->reserve <= g->limit[r] &&
+                                 g->held[r] + g->reserve <= g->hold_limit[r]))) {
             ready[0][c] = ready_s(g, 0, vs, f);
             mbs[0][c] = f;
         }
@@ -170,7 +188,8 @@ static pick choose(const gen *g, int r)
     best.at_s = earliest;
     /* B before F; among chunks the later virtual stage (its microbatch is
      * further along); W only when neither is ready. */
-    for (int k = 1; k >= 0; k--)
+    for (int i = 0; i < 2; i++) {
+        int k = g->f_first ? i : 1 - i;
         for (int c = g->chunks - 1; c >= 0; c--) {
             int vs = schedule_vstage(g->l, r, c);
             if (ready[k][c] <= earliest && (best.kind < 0 || vs > best.vs)) {
@@ -178,9 +197,10 @@ static pick choose(const gen *g, int r)
                 best.vs = vs;
                 best.mb = mbs[k][c];
             }
-            if (k == 1 && c == 0 && best.kind >= 0)
-                return best;
         }
+        if (best.kind >= 0)
+            return best;
+    }
     if (best.kind >= 0)
         return best;
     int key = g->wq[r * g->wcap + g->wq_head[r]];
@@ -201,9 +221,9 @@ static void run_pick(gen *g, int r, const pick *p)
         g->next_f[p->vs]++;
         int chunk = p->vs == schedule_vstage(g->l, r, 0) ? 0 : 1;
         if (entering(g, chunk))
-            g->reserved[r] += g->reserve;
+            g->reserved[r] += g->reserve, g->held[r] += g->reserve;
         else if (g->reserve == 1)
-            g->reserved[r]++;
+            g->reserved[r]++, g->held[r]++;
     } else if (p->kind == SCHEDULE_B) {
         dur = cost_of(c, c ? c->b_s : NULL, p->vs);
         g->b_end[key] = p->at_s + dur;
@@ -213,6 +233,7 @@ static void run_pick(gen *g, int r, const pick *p)
     } else {
         dur = cost_of(c, c ? c->w_s : NULL, p->vs);
         g->wq_head[r]++;
+        g->held[r]--;
     }
     g->free_s[r] = p->at_s + dur;
     int chunk = p->vs == schedule_vstage(g->l, r, 0) ? 0 : 1;
@@ -247,7 +268,8 @@ void schedule_orders(const layout_desc *l, const schedule_costs *costs, schedule
              .units = schedule_units(l)};
     g.visits = l->schedule == LAYOUT_SCHEDULE_DUALPIPE ? 1 : g.chunks;
     g.wcap = g.units;
-    g.reserve = l->schedule == LAYOUT_SCHEDULE_V_HALF || l->schedule == LAYOUT_SCHEDULE_V_MIN
+    g.f_first = l->schedule == LAYOUT_SCHEDULE_ZB_H1 || l->schedule == LAYOUT_SCHEDULE_ZB_AUTO;
+    g.reserve = l->schedule >= LAYOUT_SCHEDULE_ZBV && l->schedule <= LAYOUT_SCHEDULE_V_MIN
                     ? g.visits
                     : 1;
     g.f_end = doubles((size_t)g.nv * g.m, -1);
@@ -260,10 +282,14 @@ void schedule_orders(const layout_desc *l, const schedule_costs *costs, schedule
     g.free_s = doubles((size_t)g.pp, 0);
     g.reserved = ints((size_t)g.pp, 0);
     g.limit = ints((size_t)g.pp, 0);
+    g.held = ints((size_t)g.pp, 0);
+    g.hold_limit = ints((size_t)g.pp, 0);
     g.count = ints((size_t)g.pp, 0);
     for (int r = 0; r < g.pp; r++) {
         int lim = limit_of(l, r);
         g.limit[r] = lim < g.visits ? g.visits : lim;
+        int hold = hold_limit_of(l);
+        g.hold_limit[r] = hold < g.limit[r] ? g.limit[r] : hold;
     }
     for (long left = (long)g.pp * g.units; left > 0; left--) {
         pick best = {INFINITY, -1, -1, -1};
@@ -280,7 +306,7 @@ void schedule_orders(const layout_desc *l, const schedule_costs *costs, schedule
         run_pick(&g, at, &best);
     }
     void *arrays[] = {g.f_end, g.b_end, g.next_f, g.next_b, g.wq, g.wq_head, g.wq_tail,
-                      g.free_s, g.reserved, g.limit, g.count};
+                      g.free_s, g.reserved, g.limit, g.count, g.held, g.hold_limit};
     for (size_t i = 0; i < sizeof arrays / sizeof arrays[0]; i++)
         free(arrays[i]);
 }

@@ -45,8 +45,8 @@ static void add_gemm(ctx *c, const char *name, double m, double n, double k)
     o->name = name;
     o->fwd_flops = 2 * m * n * k;
     o->fwd_s = opcost_gemm_s(c->dev, c->e, c->dtype, m, n, k, 1, ACT_BYTES);
-    o->bwd_s = opcost_gemm_s(c->dev, c->e, c->dtype, m, k, n, 1, ACT_BYTES) +
-               opcost_gemm_s(c->dev, c->e, c->dtype, k, n, m, 1, ACT_BYTES);
+    o->bwd_weight_s = opcost_gemm_s(c->dev, c->e, c->dtype, k, n, m, 1, ACT_BYTES); /* dW */
+    o->bwd_s = opcost_gemm_s(c->dev, c->e, c->dtype, m, k, n, 1, ACT_BYTES) + o->bwd_weight_s;
     o->attention_core = 0;
 }
 
@@ -58,6 +58,7 @@ static void add_stream(ctx *c, const char *name, double fwd_bytes, double bwd_by
     o->fwd_flops = 0;
     o->fwd_s = opcost_membound_s(c->dev, c->e, fwd_bytes);
     o->bwd_s = opcost_membound_s(c->dev, c->e, bwd_bytes);
+    o->bwd_weight_s = 0;
     o->attention_core = core;
 }
 
@@ -71,6 +72,7 @@ static void add_flash(ctx *c, const shape *x, double model_flops)
     o->fwd_flops = model_flops;
     o->fwd_s = opcost_attention_s(c->dev, c->e, c->dtype, run_flops, qkvo_bytes);
     o->bwd_s = opcost_attention_s(c->dev, c->e, c->dtype, 2.5 * run_flops, 2 * qkvo_bytes);
+    o->bwd_weight_s = 0; /* no weights */
     o->attention_core = 1;
 }
 
@@ -84,6 +86,7 @@ static void add_unfused_attention(ctx *c, const shape *x)
     o->fwd_flops = 2 * batch * s * s * d;
     o->fwd_s = opcost_gemm_s(c->dev, c->e, c->dtype, s, s, d, batch, ACT_BYTES);
     o->bwd_s = 2 * opcost_gemm_s(c->dev, c->e, c->dtype, s, d, s, batch, ACT_BYTES);
+    o->bwd_weight_s = 0; /* activations times activations: no weights */
     o->attention_core = 1;
     add_stream(c, "softmax", scores * ACT_BYTES * 2, scores * ACT_BYTES * 3, 1);
     add_stream(c, "attention dropout", scores * (2 * ACT_BYTES + MASK_BYTES),
@@ -94,6 +97,7 @@ static void add_unfused_attention(ctx *c, const shape *x)
     o->fwd_s = opcost_gemm_s(c->dev, c->e, c->dtype, s, d, s, batch, ACT_BYTES);
     o->bwd_s = opcost_gemm_s(c->dev, c->e, c->dtype, s, s, d, batch, ACT_BYTES) +
                opcost_gemm_s(c->dev, c->e, c->dtype, s, d, s, batch, ACT_BYTES);
+    o->bwd_weight_s = 0;
     o->attention_core = 1;
 }
 
@@ -150,6 +154,7 @@ static void add_layers(const model_desc *m, const layout_desc *l, const dev_type
                     (l->recompute == LAYOUT_RECOMPUTE_SELECTIVE && ops[i].attention_core);
         out->fwd_s += layers * ops[i].fwd_s;
         out->bwd_s += layers * ops[i].bwd_s;
+        out->bwd_weight_s += layers * ops[i].bwd_weight_s;
         out->model_flops += layers * 3 * ops[i].fwd_flops;
         if (again) {
             out->recompute_s += layers * ops[i].fwd_s;
@@ -188,6 +193,7 @@ static void add_head(const model_desc *m, const layout_desc *l, const dev_type *
     double logits = x.tokens * x.vocab_t;
     out->fwd_s += op.fwd_s + opcost_membound_s(dev, e, 2 * act_sp) +
                   opcost_membound_s(dev, e, logits * (ACT_BYTES + 12));
+    out->bwd_weight_s += op.bwd_weight_s;
     out->bwd_s += op.bwd_s + opcost_membound_s(dev, e, 3 * act_sp) +
                   opcost_membound_s(dev, e, logits * (ACT_BYTES + 4));
     out->model_flops += 3 * op.fwd_flops;

@@ -44,6 +44,7 @@ typedef struct workload_op {
     double fwd_flops;   /* model FLOPs of the forward (0 for streaming kernels) */
     double fwd_s, bwd_s;
     int attention_core; /* recomputed under selective recomputation */
+    double bwd_weight_s; /* the part of bwd_s that is weight gradients (W) */
 } workload_op;
 
 #define WORKLOAD_MAX_OPS 24
@@ -62,6 +63,10 @@ typedef struct workload_chunk {
     double model_flops;                /* forward + backward */
     double recompute_flops;
     workload_tp tp_fwd, tp_bwd, tp_recompute;
+    double bwd_weight_s; /* of bwd_s, the weight-gradient multiplies: the W
+                          * that split-backward schedules run apart (Qi et
+                          * al. 2024: dW = X^T dY of every linear layer, the
+                          * output layer included); the rest is B */
 } workload_chunk;
 
 /* What a whole layout needs beyond the chunks. */

@@ -8,13 +8,14 @@
 #include <time.h>
 
 #include "cs_alloc.h"
+#include "estimate_sched.h"
 #include "memory.h"
 #include "schedule.h"
 #include "units.h"
 #include "workload.h"
 
 /* What a task stands for, for the breakdown. */
-enum role { R_NONE, R_FWD, R_BWD, R_REC, R_TP, R_DP, R_OPT, R_AG, R_P2P };
+enum role { R_NONE, R_FWD, R_BWD, R_REC, R_TP, R_DP, R_OPT, R_AG, R_P2P, R_WGT };
 
 typedef struct task_info {
     unsigned char role;
@@ -25,7 +26,8 @@ typedef struct task_info {
 } task_info;
 
 typedef struct chunk_cost {
-    uint64_t fwd_ps, bwd_ps, rec_ps;
+    uint64_t fwd_ps, bwd_ps, rec_ps; /* bwd_ps: B alone where the schedule splits it */
+    uint64_t wgt_ps;                 /* W, or 0 */
     workload_tp tp_fwd, tp_bwd, tp_rec;
 } chunk_cost;
 
@@ -39,7 +41,8 @@ typedef struct builder {
     commcost cc;
     int m, nmem; /* microbatches; simulated GPUs per stage */
     int folded;
-    chunk_cost *chunks;               /* [stage * vpp + chunk] */
+    int nchunks, split;               /* schedule_chunks; whether W runs apart */
+    chunk_cost *chunks;               /* [stage * nchunks + chunk] */
     int *stream, *dp_stream, *last, *last_dp; /* [stage * nmem + member] */
     int *fstart, *fend, *bstart, *bend;       /* [(vstage * m + mb) * nmem + member] */
     task_info *info;
@@ -49,6 +52,8 @@ typedef struct builder {
     coll_plan *dp_plans; /* all-ranks: [(stage * tp + r) * NDP + op] */
     const double *gpu_factor; /* stragglers: compute time factor per GPU, or NULL */
 } builder;
+
+static int *int_array(size_t n, int fill);
 
 static int member_tp(const builder *b, int k) { return b->folded ? 0 : k % b->l->tp; }
 static int member_dp(const builder *b, int k) { return b->folded ? 0 : k / b->l->tp; }
@@ -218,7 +223,7 @@ static int *unit_slot(builder *b, int *arr, int vstage, int mb)
 static void record_unit(builder *b, int *starts, int *ends, int s, const schedule_unit *u,
                         int first)
 {
-    int vs = u->chunk * b->l->pp + s;
+    int vs = schedule_vstage(b->l, s, u->chunk);
     int *st = unit_slot(b, starts, vs, u->microbatch), *en = unit_slot(b, ends, vs, u->microbatch);
     for (int k = 0; k < b->nmem; k++) {
         st[k] = first + k; /* phase_compute adds the members' tasks consecutively */
@@ -228,50 +233,64 @@ static void record_unit(builder *b, int *starts, int *ends, int s, const schedul
 
 static void emit_forward(builder *b, int s, const schedule_unit *u)
 {
-    const chunk_cost *c = &b->chunks[s * b->l->vpp + u->chunk];
+    const chunk_cost *c = &b->chunks[s * b->nchunks + u->chunk];
     int first = phase_compute(b, s, c->fwd_ps, R_FWD, "forward");
     phase_tp(b, s, c->tp_fwd);
     record_unit(b, b->fstart, b->fend, s, u, first);
 }
 
-/* The last backward of a chunk is cut into one piece per gradient bucket. */
-static int emit_backward_pieces(builder *b, int s, const chunk_cost *c, int last_of_chunk)
+/* The pass that completes a chunk's gradients (the backward, or W where
+ * the schedule splits it) is cut, on its last microbatch, into one piece
+ * per gradient bucket. */
+static int emit_backward_pieces(builder *b, int s, uint64_t dur_ps, int role, const char *name,
+                                int last_of_chunk)
 {
     const layout_desc *l = b->l;
     const commcost_stage *st = &b->cc.stages[s];
     if (!last_of_chunk || l->dp == 1)
-        return phase_compute(b, s, c->bwd_ps, R_BWD, "backward");
-    int pieces = (st->buckets + l->vpp - 1) / l->vpp;
-    double chunk_bytes = workload_grad_bytes(b->in->model, l, s) / l->vpp;
+        return phase_compute(b, s, dur_ps, role, name);
+    int pieces = (st->buckets + b->nchunks - 1) / b->nchunks;
+    double chunk_bytes = workload_grad_bytes(b->in->model, l, s) / b->nchunks;
     int first = -1;
     for (int j = 0; j < pieces; j++) {
-        int id = phase_compute(b, s, c->bwd_ps / (uint64_t)pieces, R_BWD, "backward");
+        int id = phase_compute(b, s, dur_ps / (uint64_t)pieces, role, name);
         first = first < 0 ? id : first;
         phase_dp(b, s, P_REDUCE, (uint64_t)(chunk_bytes / pieces), R_DP);
     }
     return first;
 }
 
-static void emit_backward(builder *b, int s, const schedule_unit *u)
+static void emit_backward(builder *b, int s, const schedule_unit *u, int last_of_chunk)
 {
-    const chunk_cost *c = &b->chunks[s * b->l->vpp + u->chunk];
+    const chunk_cost *c = &b->chunks[s * b->nchunks + u->chunk];
     int first = -1;
     if (c->rec_ps > 0) {
         first = phase_compute(b, s, c->rec_ps, R_REC, "recompute");
         phase_tp(b, s, c->tp_rec);
     }
-    int id = emit_backward_pieces(b, s, c, u->microbatch == b->m - 1);
+    int id = b->split ? phase_compute(b, s, c->bwd_ps, R_BWD, "B input grad")
+                      : emit_backward_pieces(b, s, c->bwd_ps, R_BWD, "backward", last_of_chunk);
     first = first < 0 ? id : first;
     phase_tp(b, s, c->tp_bwd);
     record_unit(b, b->bstart, b->bend, s, u, first);
 }
 
-static void emit_unit(builder *b, int s, const schedule_unit *u)
+/* W: the weight gradients, after its B on the same stream; no transfer
+ * waits for it, only the optimizer (through the gradient buckets). */
+static void emit_weight(builder *b, int s, const schedule_unit *u, int last_of_chunk)
+{
+    const chunk_cost *c = &b->chunks[s * b->nchunks + u->chunk];
+    emit_backward_pieces(b, s, c->wgt_ps, R_WGT, "W weight grad", last_of_chunk);
+}
+
+static void emit_unit(builder *b, int s, const schedule_unit *u, int last_of_chunk)
 {
     b->cur_chunk = u->chunk;
     b->cur_mb = u->microbatch;
-    if (u->backward)
-        emit_backward(b, s, u);
+    if (u->backward == SCHEDULE_W)
+        emit_weight(b, s, u, last_of_chunk);
+    else if (u->backward == SCHEDULE_B)
+        emit_backward(b, s, u, last_of_chunk);
     else
         emit_forward(b, s, u);
     b->cur_chunk = b->cur_mb = -1;
@@ -291,35 +310,55 @@ static void emit_tail(builder *b, int s)
         phase_dp(b, s, P_GATHER, (uint64_t)workload_grad_bytes(b->in->model, l, s), R_AG);
 }
 
-static void emit_stage(builder *b, int s, schedule_unit *order)
+/* Rank s's units in its order; the last unit of each chunk that completes
+ * its gradients (W, or the backward) carries the gradient buckets. */
+static void emit_stage(builder *b, int s, const schedule_unit *order)
 {
-    schedule_order(b->l, s, order);
-    int n = schedule_units(b->l);
+    int n = schedule_units(b->l), last[2] = {-1, -1};
+    int grads = b->split ? SCHEDULE_W : SCHEDULE_B;
+    int *last_of = b->nchunks <= 2 ? last : int_array((size_t)b->nchunks, -1);
     for (int i = 0; i < n; i++)
-        emit_unit(b, s, &order[i]);
+        if (order[i].backward == grads)
+            last_of[order[i].chunk] = i;
+    for (int i = 0; i < n; i++)
+        emit_unit(b, s, &order[i], last_of[order[i].chunk] == i);
+    if (last_of != last)
+        free(last_of);
     emit_tail(b, s);
 }
 
-/* Activations forward and gradients backward between virtual stages. */
+/* Activations forward and gradients backward between virtual stages (on
+ * one rank, as where a V turns, a dependency without a send). */
 static void emit_transfers(builder *b)
 {
-    int pp = b->l->pp, nv = pp * b->l->vpp;
+    int nv = schedule_vstages(b->l);
     for (int vs = 0; vs + 1 < nv; vs++)
-        for (int mb = 0; mb < b->m; mb++)
+        for (int mb = 0; mb < b->m; mb++) {
+            int first, last;
+            schedule_path(b->l, mb, &first, &last);
+            if (vs < first || vs >= last)
+                continue;
             for (int k = 0; k < b->nmem; k++)
                 for (int dir = 0; dir < 2; dir++) {
                     int from_vs = dir ? vs + 1 : vs, to_vs = dir ? vs : vs + 1;
+                    int from = schedule_vstage_rank(b->l, from_vs);
+                    int to = schedule_vstage_rank(b->l, to_vs);
                     int src = unit_slot(b, dir ? b->bend : b->fend, from_vs, mb)[k];
                     int dst = unit_slot(b, dir ? b->bstart : b->fstart, to_vs, mb)[k];
-                    int t = exec_transfer(b->g, -1, gpu_of(b, from_vs % pp, k),
-                                          gpu_of(b, to_vs % pp, k), (double)b->cc.p2p_bytes,
+                    if (from == to) {
+                        exec_dep(b->g, src, dst);
+                        continue;
+                    }
+                    int t = exec_transfer(b->g, -1, gpu_of(b, from, k), gpu_of(b, to, k),
+                                          (double)b->cc.p2p_bytes,
                                           dir ? "send gradient" : "send activation");
-                    note(b, t, R_P2P, to_vs % pp, -1);
-                    b->info[t].gpu = gpu_of(b, from_vs % pp, k);
+                    note(b, t, R_P2P, to, -1);
+                    b->info[t].gpu = gpu_of(b, from, k);
                     exec_dep(b->g, src, t);
                     exec_dep(b->g, t, dst);
                     b->info[dst].in_transfer = t;
                 }
+        }
 }
 
 /* ---- set-up and tear-down ---------------------------------------------------- */
@@ -328,14 +367,19 @@ static void chunk_costs(builder *b)
 {
     const layout_desc *l = b->l;
     const dev_type *dev = estimate_device(b->in->topology);
-    b->chunks = cs_xrealloc(NULL, sizeof *b->chunks * (size_t)(l->pp * l->vpp));
+    b->chunks = cs_xrealloc(NULL, sizeof *b->chunks * (size_t)(l->pp * b->nchunks));
     for (int s = 0; s < l->pp; s++)
-        for (int c = 0; c < l->vpp; c++) {
+        for (int c = 0; c < b->nchunks; c++) {
             workload_chunk w;
-            workload_chunk_of(b->in->model, l, dev, b->in->eff, s, c, &w);
-            b->chunks[s * l->vpp + c] = (chunk_cost){
-                units_s_to_ps_ceil(w.fwd_s), units_s_to_ps_ceil(w.bwd_s),
-                units_s_to_ps_ceil(w.recompute_s), w.tp_fwd, w.tp_bwd, w.tp_recompute};
+            int at_stage, at_chunk;
+            schedule_position(l, schedule_vstage(l, s, c), &at_stage, &at_chunk);
+            workload_chunk_of(b->in->model, l, dev, b->in->eff, at_stage, at_chunk, &w);
+            double weight_s = b->split ? w.bwd_weight_s : 0;
+            b->chunks[s * b->nchunks + c] = (chunk_cost){
+                units_s_to_ps_ceil(w.fwd_s),       units_s_to_ps_ceil(w.bwd_s - weight_s),
+                units_s_to_ps_ceil(w.recompute_s), units_s_to_ps_ceil(weight_s),
+                w.tp_fwd,                          w.tp_bwd,
+                w.tp_recompute};
         }
 }
 
@@ -355,6 +399,8 @@ static int builder_init(builder *b, const estimate_input *in, trainsim_mode mode
     b->l = in->layout;
     b->folded = mode == TRAINSIM_FOLDED;
     b->m = layout_microbatches(b->l);
+    b->nchunks = schedule_chunks(b->l);
+    b->split = schedule_splits_backward(b->l);
     b->nmem = b->folded ? 1 : b->l->tp * b->l->dp;
     if (commcost_build(in->topology, in->model, b->l, in->eff->profile, &b->cc, err) != 0)
         return -1;
@@ -363,7 +409,7 @@ static int builder_init(builder *b, const estimate_input *in, trainsim_mode mode
     chunk_costs(b);
     b->g = exec_new();
     size_t per_stage = (size_t)b->l->pp * b->nmem;
-    size_t units = (size_t)b->l->pp * b->l->vpp * b->m * b->nmem;
+    size_t units = (size_t)schedule_vstages(b->l) * b->m * b->nmem;
     b->stream = int_array(per_stage, -1);
     b->dp_stream = int_array(per_stage, -1);
     b->last = int_array(per_stage, -1);
@@ -473,7 +519,7 @@ static void read_breakdown(const builder *b, estimate_result *out)
             account_gap(b, ti, id, units_ps_to_s(start - prev_end[ti->stage]), st);
         double busy = units_ps_to_s(end - from);
         switch (ti->role) {
-        case R_FWD: case R_BWD: st->compute_s += busy; break;
+        case R_FWD: case R_BWD: case R_WGT: st->compute_s += busy; break;
         case R_REC: st->recompute_s += busy; break;
         case R_TP: st->tp_comm_s += busy; break;
         default: st->optimizer_s += busy; break; /* optimizer, parameter all-gather */
@@ -490,7 +536,8 @@ static void read_breakdown(const builder *b, estimate_result *out)
 
 static const tl_kind role_kind[] = {
     [R_FWD] = TL_FORWARD, [R_BWD] = TL_BACKWARD, [R_REC] = TL_RECOMPUTE, [R_TP] = TL_TP_COMM,
-    [R_DP] = TL_DP_COMM,  [R_OPT] = TL_OPTIMIZER, [R_AG] = TL_PARAM_GATHER, [R_P2P] = TL_P2P};
+    [R_DP] = TL_DP_COMM,  [R_OPT] = TL_OPTIMIZER, [R_AG] = TL_PARAM_GATHER, [R_P2P] = TL_P2P,
+    [R_WGT] = TL_WEIGHT_GRAD};
 
 /* The track of a task: its stream's, or one per GPU for streamless tasks
  * (transfers on "p2p send", all-ranks tensor-parallel collectives on "tp"). */
@@ -527,8 +574,10 @@ static void record_slices(const builder *b, timeline *tl, int *slice_of)
                        ti->stage, ti->chunk, ti->microbatch, -1, -1,
                        exec_task_start_ps(b->g, id), exec_task_end_ps(b->g, id), ""};
         if (ti->chunk >= 0 && ti->role != R_P2P) {
-            int vs = ti->chunk * b->l->pp + ti->stage;
-            sl.layer_first = vs * per_chunk;
+            int at_stage, at_chunk;
+            schedule_position(b->l, schedule_vstage(b->l, ti->stage, ti->chunk), &at_stage,
+                              &at_chunk);
+            sl.layer_first = (at_chunk * b->l->pp + at_stage) * per_chunk;
             sl.layer_last = sl.layer_first + per_chunk - 1;
         }
         snprintf(sl.name, sizeof sl.name, "%s", exec_task_name(b->g, id));
@@ -550,8 +599,14 @@ static void record_memory(const builder *b, timeline *tl)
         tl_memory *mem = &tl->memory[s];
         mem->static_bytes = mb.weights_bytes + mb.grads_bytes + mb.optimizer_bytes + mb.buffers_bytes;
         mem->working_bytes = memory_recompute_working_bytes(m, b->l);
-        for (int c = 0; c < b->l->vpp; c++)
-            mem->unit_bytes[c] = memory_unit_bytes(m, b->l, s, c);
+        for (int c = 0; c < b->nchunks; c++) {
+            int at_stage, at_chunk;
+            schedule_position(b->l, schedule_vstage(b->l, s, c), &at_stage, &at_chunk);
+            mem->unit_bytes[c] = memory_unit_bytes(m, b->l, at_stage, at_chunk);
+            double wpend = layout_layers_per_chunk(b->l, m) *
+                           memory_wpending_bytes_per_layer(m, b->l);
+            mem->wpend_bytes[c] = b->split ? fmin(mem->unit_bytes[c], wpend) : 0;
+        }
     }
     timeline_memory_build(tl);
 }
@@ -560,7 +615,7 @@ static void record_memory(const builder *b, timeline *tl)
 static void record_timeline(const builder *b, uint64_t makespan_ps, timeline *tl)
 {
     char desc[120];
-    timeline_init(tl, b->l->pp, b->l->vpp, b->m);
+    timeline_init(tl, b->l->pp, b->nchunks, b->m);
     snprintf(tl->title, sizeof tl->title, "%s, %s", b->in->model->name,
              layout_describe(b->l, desc, sizeof desc));
     tl->gpus = b->in->gpus;
@@ -593,6 +648,26 @@ static void read_busy(const builder *b, double *busy_s, int gpus)
     }
 }
 
+/* Every rank's order; zb-auto's built for the times the closed form
+ * charges (estimate_sched_costs), the others' for their fixed rules. */
+static void unit_orders(const builder *b, schedule_unit *out)
+{
+    if (b->l->schedule != LAYOUT_SCHEDULE_ZB_AUTO) {
+        schedule_orders(b->l, NULL, out);
+        return;
+    }
+    size_t nv = (size_t)schedule_vstages(b->l);
+    double *f = cs_xrealloc(NULL, sizeof *f * nv), *bw = cs_xrealloc(NULL, sizeof *bw * nv);
+    double *w = cs_xrealloc(NULL, sizeof *w * nv);
+    schedule_costs c = {f, bw, w, 0};
+    estimate_sched_costs(b->in->model, b->l, estimate_device(b->in->topology), b->in->eff,
+                         &b->cc, f, bw, w, &c.p2p_s);
+    schedule_orders(b->l, &c, out);
+    free(f);
+    free(bw);
+    free(w);
+}
+
 static int simulate(const estimate_input *in, trainsim_mode mode, const trainsim_slow *slow,
                     estimate_result *out, timeline *tl, trainsim_stats *stats, cs_err *err)
 {
@@ -605,9 +680,11 @@ static int simulate(const estimate_input *in, trainsim_mode mode, const trainsim
     b.gpu_factor = slow ? slow->gpu_factor : NULL;
     exec_result res = {0};
     if (rc == 0) {
-        schedule_unit *order = cs_xrealloc(NULL, sizeof *order * (size_t)schedule_units(b.l));
+        size_t n = (size_t)schedule_units(b.l);
+        schedule_unit *order = cs_xrealloc(NULL, sizeof *order * n * (size_t)b.l->pp);
+        unit_orders(&b, order);
         for (int s = 0; s < b.l->pp; s++)
-            emit_stage(&b, s, order);
+            emit_stage(&b, s, order + (size_t)s * n);
         free(order);
         emit_transfers(&b);
         CS_GROW(b.info, b.capinfo, exec_task_count(b.g));

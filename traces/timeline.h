@@ -12,7 +12,8 @@
  * the stage's first GPU's compute track: the model state and buffers
  * (static_bytes) all the time; a unit's activations (unit_bytes of its
  * chunk) from the start of its forward pass to the end of its backward
- * pass; the recomputation working set (working_bytes) while a recompute or
+ * pass, but wpend_bytes of it until the end of its W slice where the
+ * schedule splits the backward; the recomputation working set (working_bytes) while a recompute or
  * backward slice runs.  Its peak equals memory_per_stage's peak whenever
  * the simulated schedule keeps as many units in flight as the formula
  * counts (a test holds it for GPipe, 1F1B and interleaved). */
@@ -30,6 +31,8 @@ typedef enum tl_kind {
     TL_OPTIMIZER,
     TL_PARAM_GATHER, /* zero 1's parameter all-gather */
     TL_P2P,          /* pipeline send of activations or gradients */
+    TL_WEIGHT_GRAD,  /* W: weight gradients of split-backward schedules (their
+                      * TL_BACKWARD is B, the input gradients) */
     TL_KINDS
 } tl_kind;
 
@@ -63,6 +66,8 @@ typedef struct tl_memory {
     double static_bytes;    /* weights, gradients, optimizer state, buffers */
     double working_bytes;   /* recomputation working set, during backward */
     double *unit_bytes;     /* [chunk]: activations one microbatch leaves stored */
+    double *wpend_bytes;    /* [chunk]: of those, what W still reads after B (0
+                             * without W slices) */
     tl_mem_point *points;   /* step function, time ascending */
     int npoints, cappoints;
     double peak_bytes;
