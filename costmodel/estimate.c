@@ -32,13 +32,16 @@ int estimate_begin(const estimate_input *in, estimate_result *out, cs_err *err)
         abort();
     /* One pass over the stages gives each peak and the worst (memory_peak's
      * rule: the lowest stage on a tie). */
+    memory_breakdown *mb = calloc((size_t)l->pp, sizeof *mb);
+    if (!mb)
+        abort();
+    memory_all_stages_valid(in->model, l, mb); /* validated above */
     for (int s = 0; s < l->pp; s++) {
-        memory_breakdown mb;
-        memory_per_stage_valid(in->model, l, s, &mb); /* validated above */
-        out->stages[s].peak_mem_bytes = mb.peak_bytes;
-        if (mb.peak_bytes > out->stages[out->peak_stage].peak_mem_bytes)
+        out->stages[s].peak_mem_bytes = mb[s].peak_bytes;
+        if (mb[s].peak_bytes > out->stages[out->peak_stage].peak_mem_bytes)
             out->peak_stage = s;
     }
+    free(mb);
     out->peak_mem_bytes = out->stages[out->peak_stage].peak_mem_bytes;
     out->fits = out->peak_mem_bytes <= memory_usable_bytes(estimate_device(in->topology));
     workload_info info;

@@ -200,7 +200,7 @@ double memory_wpending_bytes_per_layer(const model_desc *m, const layout_desc *l
  * order depends on measured times; its memory limit is zb-h1's, and so is
  * the order counted here. */
 static double split_activation_bytes(const model_desc *m, const layout_desc *l, int stage,
-                                     int *units)
+                                     const schedule_unit *all, int *units)
 {
     int n = schedule_units(l), chunks = schedule_chunks(l);
     double act[2], wpend[2];
@@ -211,13 +211,19 @@ static double split_activation_bytes(const model_desc *m, const layout_desc *l, 
         wpend[c] = fmin(act[c], layout_layers_per_chunk(l, m) *
                                     memory_wpending_bytes_per_layer(m, l));
     }
-    schedule_unit *all = malloc(sizeof *all * (size_t)n * (size_t)l->pp);
+    return schedule_peak_activation(l, all + (size_t)stage * n, act, wpend, units);
+}
+
+/* Every rank's order of a split-backward layout (NULL for the others). */
+static schedule_unit *split_orders(const layout_desc *l)
+{
+    if (!schedule_splits_backward(l))
+        return NULL;
+    schedule_unit *all = malloc(sizeof *all * (size_t)schedule_units(l) * (size_t)l->pp);
     if (!all)
         abort();
     schedule_orders(l, NULL, all);
-    double peak = schedule_peak_activation(l, all + (size_t)stage * n, act, wpend, units);
-    free(all);
-    return peak;
+    return all;
 }
 
 double memory_recompute_working_bytes(const model_desc *m, const layout_desc *l)
@@ -285,16 +291,35 @@ int memory_per_stage(const model_desc *m, const layout_desc *l, int stage,
     return 0;
 }
 
+static void stage_breakdown(const model_desc *m, const layout_desc *l, int stage,
+                            const schedule_unit *orders, memory_breakdown *out);
+
 void memory_per_stage_valid(const model_desc *m, const layout_desc *l, int stage,
                             memory_breakdown *out)
+{
+    schedule_unit *orders = split_orders(l);
+    stage_breakdown(m, l, stage, orders, out);
+    free(orders);
+}
+
+void memory_all_stages_valid(const model_desc *m, const layout_desc *l, memory_breakdown *out)
+{
+    schedule_unit *orders = split_orders(l); /* once for every stage */
+    for (int s = 0; s < l->pp; s++)
+        stage_breakdown(m, l, s, orders, &out[s]);
+    free(orders);
+}
+
+static void stage_breakdown(const model_desc *m, const layout_desc *l, int stage,
+                            const schedule_unit *orders, memory_breakdown *out)
 {
     memory_breakdown b = {0};
     b.params = memory_stage_params(m, l, stage);
     b.weights_bytes = b.params * (l->dtype == MODEL_FP8 ? WEIGHT_BYTES_FP8 : WEIGHT_BYTES_16);
     b.grads_bytes = b.params * GRAD_BYTES;
     b.optimizer_bytes = b.params * OPTIMIZER_BYTES / (l->zero ? l->dp : 1);
-    if (schedule_splits_backward(l)) {
-        b.activations_bytes = split_activation_bytes(m, l, stage, &b.chunks_in_flight) +
+    if (orders) {
+        b.activations_bytes = split_activation_bytes(m, l, stage, orders, &b.chunks_in_flight) +
                               recompute_working_bytes(m, l);
         b.microbatches_in_flight = b.chunks_in_flight;
     } else {
@@ -321,18 +346,18 @@ double memory_usable_bytes(const dev_type *dev)
 int memory_peak(const model_desc *m, const layout_desc *l, const dev_type *dev,
                 memory_breakdown *worst, int *worst_stage, int *fits, cs_err *err)
 {
-    memory_breakdown best, b;
-    if (memory_per_stage(m, l, 0, &best, err) != 0) /* validates the layout */
+    if (layout_validate(l, m, 0, 0, err) != 0)
         return -1;
+    memory_breakdown *all = malloc(sizeof *all * (size_t)l->pp);
+    if (!all)
+        abort();
+    memory_all_stages_valid(m, l, all);
     int at = 0;
-    for (int stage = 1; stage < l->pp; stage++) {
-        if (memory_per_stage(m, l, stage, &b, err) != 0)
-            return -1;
-        if (b.peak_bytes > best.peak_bytes) {
-            best = b;
+    for (int stage = 1; stage < l->pp; stage++)
+        if (all[stage].peak_bytes > all[at].peak_bytes)
             at = stage;
-        }
-    }
+    memory_breakdown best = all[at];
+    free(all);
     if (worst)
         *worst = best;
     if (worst_stage)

@@ -106,6 +106,10 @@ int memory_per_stage(const model_desc *m, const layout_desc *l, int stage,
 void memory_per_stage_valid(const model_desc *m, const layout_desc *l, int stage,
                             memory_breakdown *out);
 
+/* Every stage's (out[pp]) of a valid layout: split-backward schedules build
+ * their orders once rather than once per stage. */
+void memory_all_stages_valid(const model_desc *m, const layout_desc *l, memory_breakdown *out);
+
 /* The stage with the highest peak (the lowest such stage on a tie), its
  * breakdown, and whether it fits the device's usable memory. */
 int memory_peak(const model_desc *m, const layout_desc *l, const dev_type *dev,

@@ -291,20 +291,28 @@ void schedule_orders(const layout_desc *l, const schedule_costs *costs, schedule
         int hold = hold_limit_of(l);
         g.hold_limit[r] = hold < g.limit[r] ? g.limit[r] : hold;
     }
+    /* A rank's next pick changes only when it runs a unit or a neighbour
+     * makes its input: keep each rank's pick until then. */
+    pick *next = cs_xrealloc(NULL, sizeof *next * (size_t)g.pp);
+    for (int r = 0; r < g.pp; r++)
+        next[r] = choose(&g, r);
     for (long left = (long)g.pp * g.units; left > 0; left--) {
-        pick best = {INFINITY, -1, -1, -1};
         int at = -1;
-        for (int r = 0; r < g.pp; r++) {
-            pick p = choose(&g, r);
-            if (p.kind >= 0 && p.at_s < best.at_s) {
-                best = p;
+        for (int r = 0; r < g.pp; r++)
+            if (next[r].kind >= 0 && (at < 0 || next[r].at_s < next[at].at_s))
                 at = r;
-            }
-        }
         if (at < 0)
             abort(); /* cannot happen: some rank can always go on (limits >= visits) */
-        run_pick(&g, at, &best);
+        pick done = next[at];
+        run_pick(&g, at, &done);
+        next[at] = choose(&g, at);
+        int feeds = done.kind == SCHEDULE_F ? done.vs + 1 : done.vs - 1;
+        if (done.kind != SCHEDULE_W && feeds >= 0 && feeds < g.nv) {
+            int r = schedule_vstage_rank(l, feeds);
+            next[r] = choose(&g, r);
+        }
     }
+    free(next);
     void *arrays[] = {g.f_end, g.b_end, g.next_f, g.next_b, g.wq, g.wq_head, g.wq_tail,
                       g.free_s, g.reserved, g.limit, g.count, g.held, g.hold_limit};
     for (size_t i = 0; i < sizeof arrays / sizeof arrays[0]; i++)
