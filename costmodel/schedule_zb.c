@@ -1,19 +1,3 @@
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
 /* schedule_zb: unit orders of the schedules that split the backward into B
  * (input gradients) and W (weight gradients), their replay and their
  * activation memory (see schedule.h).
@@ -25,7 +9,8 @@
  *   - starts a new microbatch's F only while the activations it keeps stay
  *     within the rank's memory limit (counted in chunks whose F ran and
  *     whose W has not),
- *   - prefers B, whose output the previous stage waits for, then F,
+ *   - prefers B, whose output the previous stage waits for, then F (zb-h1
+ *     and zb-auto the other way round, see below),
  *   - fills any time it would wait with a pending W, which nothing but the
  *     optimizer waits for.
  * Memory is counted in chunks of activations: F adds one, W takes it back
