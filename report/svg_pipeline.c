@@ -153,15 +153,22 @@ static int schedule_legend(const timeline *tl, const int *rows, svg_legend_entry
         if (slice_row(tl, rows, s) >= 0 && s->kind >= 0 && s->kind < TL_KINDS)
             seen[s->kind * vpp + (has_shades(s->kind) ? chunk_index(tl, s) : 0)] = 1;
     }
-    int n = 0;
+    int n = 0, split = 0;
+    for (int c = 0; c < vpp; c++)
+        split |= seen[TL_WEIGHT_GRAD * vpp + c];
     for (int k = 0; k < TL_KINDS; k++)
         for (int c = 0; c < (has_shades(k) ? vpp : 1); c++) {
             if (!seen[k * vpp + c])
                 continue;
+            /* with W drawn apart, the passes by the letters the papers use */
+            const char *name = !split || !has_shades(k) ? timeline_kind_name(k)
+                               : k == TL_FORWARD        ? "F forward"
+                               : k == TL_BACKWARD       ? "B input grad"
+                                                        : "W weight grad";
             if (has_shades(k) && vpp > 1)
-                snprintf(e[n].label, sizeof e[n].label, "%s chunk %d", timeline_kind_name(k), c);
+                snprintf(e[n].label, sizeof e[n].label, "%s chunk %d", name, c);
             else
-                snprintf(e[n].label, sizeof e[n].label, "%s", timeline_kind_name(k));
+                snprintf(e[n].label, sizeof e[n].label, "%s", name);
             tl_slice probe = {.kind = k, .chunk = c};
             int dark;
             slice_color(tl, &probe, e[n].color, &dark);

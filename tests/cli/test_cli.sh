@@ -259,7 +259,8 @@ for s in zb-h1 zbv dualpipe; do
     check_svg "schedule_compare $s picture renders" "$sc/scmp/schedule_$s.svg"
     check_svg "schedule_compare $s memory renders" "$sc/scmp/memory_$s.svg"
 done
-if grep -q ">weight grad" "$sc/scmp/schedule_zb-h1.svg" && grep -q "bubble (idle, shaded): " "$sc/scmp/schedule_zb-h1.svg"
+if grep -q ">W weight grad<" "$sc/scmp/schedule_zb-h1.svg" && grep -q ">B input grad<" "$sc/scmp/schedule_zb-h1.svg" &&
+    grep -q "bubble (idle, shaded): " "$sc/scmp/schedule_zb-h1.svg"
 then ok "zb-h1 picture draws W apart and prints the bubble"; else not_ok "zb-h1 picture draws W apart and prints the bubble"; fi
 
 # estimate --out: the timeline without a script
