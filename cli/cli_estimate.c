@@ -19,7 +19,7 @@ static void estimate_help(void)
     printf(
         "usage: clustersim estimate --system NAME (--gpus N | --nodes N)\n"
         "         (--model NAME | shape flags) --tp T --pp P [--dp D] [--vpp V]\n"
-        "         --mbs M --gbs G [--schedule gpipe|1f1b|interleaved] [--sp]\n"
+        "         --mbs M --gbs G [--schedule NAME] [--sp]\n"
         "         [--recompute none|selective|full] [--zero 0|1] [--seq S]\n"
         "         [--dtype fp16|bf16|fp8] [--attention flash|unfused]\n"
         "         [--mode sim|analytic] [--ranks folded|all] [--stages all]\n"

@@ -46,10 +46,14 @@ void cli_layoutopt_help(void)
            "  --model NAME        built-in model (see 'clustersim model'), or shape flags:\n");
     cli_modelopt_help();
     printf("  --tp, --pp, --dp    tensor, pipeline, data parallelism (dp default: GPUs/(tp pp))\n"
-           "  --vpp V             model chunks per pipeline rank (interleaved schedule)\n"
+           "  --vpp V             model chunks per pipeline rank (interleaved; 2 for the\n"
+           "                      V-shapes zbv, v-half, v-min)\n"
            "  --mbs, --gbs        microbatch and global batch, in sequences\n"
            "  --schedule S        gpipe, 1f1b or interleaved (default: interleaved when\n"
-           "                      --vpp > 1, else 1f1b)\n"
+           "                      --vpp > 1, else 1f1b); with the backward split into\n"
+           "                      input (B) and weight (W) gradients: zb-h1, zb-h2,\n"
+           "                      zb-auto (zero bubble), zbv, v-half, v-min (V-shape),\n"
+           "                      dualpipe (bidirectional; see docs/estimate.md)\n"
            "  --sp                Megatron sequence parallelism\n"
            "  --recompute R       activation recomputation: none (default), selective, full\n"
            "  --zero 0|1          1: distributed optimizer (optimizer state sharded over dp)\n"

@@ -8,6 +8,7 @@
 
 #include "calib.h"
 #include "cs_alloc.h"
+#include "schedule.h"
 #include "workload.h"
 
 int commcost_gpu(const layout_desc *l, int tp_rank, int dp_rank, int pp_rank)
@@ -312,7 +313,10 @@ static int price(const commcost_groups *g, const model_desc *m, const layout_des
         if (sg->has_p2p)
             st->p2p_s = coll_time_s(&sg->p2p, out->p2p_bytes);
     }
-    out->emb_bytes = g->has_emb && m->tied_embeddings
+    /* none where one rank holds both ends (the V-shapes and DualPipe put the
+     * first and the last stage on rank 0) */
+    int ends_apart = schedule_vstage_rank(l, 0) != schedule_vstage_rank(l, schedule_vstages(l) - 1);
+    out->emb_bytes = g->has_emb && m->tied_embeddings && ends_apart
                          ? (uint64_t)((double)m->vocab * m->hidden / l->tp * 2.0)
                          : 0;
     out->emb_s = out->emb_bytes ? coll_time_s(&g->emb, out->emb_bytes) : 0;
@@ -390,6 +394,8 @@ void commcost_free(commcost *c)
 double commcost_tp_bwd_delta_s(const commcost_stage *st, const layout_desc *l,
                                const workload_chunk *c)
 {
+    if (schedule_splits_backward(l)) /* W runs apart: no weight-gradient GEMM to hide under */
+        return 0;
     return workload_tp_bwd_exposed_s(c, l->sp ? st->tp_reducescatter_s : st->tp_allreduce_s);
 }
 

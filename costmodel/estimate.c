@@ -4,7 +4,9 @@
 #include <math.h>
 #include <stdlib.h>
 
+#include "estimate_sched.h"
 #include "memory.h"
+#include "schedule.h"
 #include "workload.h"
 
 const dev_type *estimate_device(topo *t) { return topo_node_type(t, 0)->gpu; }
@@ -30,13 +32,16 @@ int estimate_begin(const estimate_input *in, estimate_result *out, cs_err *err)
         abort();
     /* One pass over the stages gives each peak and the worst (memory_peak's
      * rule: the lowest stage on a tie). */
+    memory_breakdown *mb = calloc((size_t)l->pp, sizeof *mb);
+    if (!mb)
+        abort();
+    memory_all_stages_valid(in->model, l, mb); /* validated above */
     for (int s = 0; s < l->pp; s++) {
-        memory_breakdown mb;
-        memory_per_stage_valid(in->model, l, s, &mb); /* validated above */
-        out->stages[s].peak_mem_bytes = mb.peak_bytes;
-        if (mb.peak_bytes > out->stages[out->peak_stage].peak_mem_bytes)
+        out->stages[s].peak_mem_bytes = mb[s].peak_bytes;
+        if (mb[s].peak_bytes > out->stages[out->peak_stage].peak_mem_bytes)
             out->peak_stage = s;
     }
+    free(mb);
     out->peak_mem_bytes = out->stages[out->peak_stage].peak_mem_bytes;
     out->fits = out->peak_mem_bytes <= memory_usable_bytes(estimate_device(in->topology));
     workload_info info;
@@ -70,18 +75,22 @@ static stage_work stage_work_of(const estimate_input *in, const commcost_stage *
 {
     stage_work w = {0};
     const dev_type *dev = estimate_device(in->topology);
-    for (int c = 0; c < in->layout->vpp; c++) {
+    /* dualpipe: each microbatch runs one of the rank's two stages */
+    double share = in->layout->schedule == LAYOUT_SCHEDULE_DUALPIPE ? 0.5 : 1;
+    for (int c = 0; c < schedule_chunks(in->layout); c++) {
         workload_chunk ch = *layers;
-        workload_chunk_add_edges(in->model, in->layout, dev, in->eff, s, c, &ch);
-        w.fwd_s += ch.fwd_s;
-        w.bwd_s += ch.bwd_s;
-        w.rec_s += ch.recompute_s;
+        int at_stage, at_chunk;
+        schedule_position(in->layout, schedule_vstage(in->layout, s, c), &at_stage, &at_chunk);
+        workload_chunk_add_edges(in->model, in->layout, dev, in->eff, at_stage, at_chunk, &ch);
+        w.fwd_s += share * ch.fwd_s;
+        w.bwd_s += share * ch.bwd_s;
+        w.rec_s += share * ch.recompute_s;
         double b = commcost_tp_s(st, ch.tp_bwd.allreduce + ch.tp_recompute.allreduce,
                                  ch.tp_bwd.allgather + ch.tp_recompute.allgather,
                                  ch.tp_bwd.reducescatter + ch.tp_recompute.reducescatter) +
                    commcost_tp_bwd_delta_s(st, in->layout, &ch);
-        w.tp_bwd_s += b;
-        w.tp_s += b + commcost_tp_s(st, ch.tp_fwd.allreduce, ch.tp_fwd.allgather,
+        w.tp_bwd_s += share * b;
+        w.tp_s += share * b + share * commcost_tp_s(st, ch.tp_fwd.allreduce, ch.tp_fwd.allgather,
                                     ch.tp_fwd.reducescatter);
     }
     return w;
@@ -127,13 +136,21 @@ static void analytic_times(const estimate_input *in, const commcost *cc, estimat
     /* equal stages: m C + (pp - 1) C / v, the useful work and the bubble */
     double pipe = (m - 1) * cmax + (1 - 1 / v) * cmax + csum / v + 2 * (pp - 1) * p2p;
     double iter = 0, drained = 0; /* stage s ends its backward `drained` before stage 0 */
+    double *split_end = NULL; /* split-backward schedules: each rank's end, replayed */
+    if (schedule_splits_backward(l)) {
+        split_end = calloc((size_t)pp, sizeof *split_end);
+        if (!split_end)
+            abort();
+        estimate_sched_ends(in->model, l, estimate_device(in->topology), in->eff, cc, split_end);
+    }
     double ready0 = 0, ready_last = 0; /* first and last stage: data-parallel reduction done */
     for (int s = 0; s < pp; s++) {
         double tail = stage_tail(in, &cc->stages[s], &w[s], s, &out->stages[s]);
-        double ready = pipe - drained + out->stages[s].dp_exposed_s;
+        double end = split_end ? split_end[s] : pipe - drained;
+        double ready = end + out->stages[s].dp_exposed_s;
         ready0 = s == 0 ? ready : ready0;
         ready_last = s == pp - 1 ? ready : ready_last;
-        iter = fmax(iter, pipe - drained + tail);
+        iter = fmax(iter, end + tail);
         drained += (w[s].bwd_s + w[s].rec_s + w[s].tp_bwd_s) / v + p2p;
     }
     if (cc->emb_bytes) { /* both wait for the other, then all-reduce the embedding */
@@ -156,6 +173,7 @@ static void analytic_times(const estimate_input *in, const commcost *cc, estimat
         e->bubble_s = fmax(0, iter - busy);
     }
     out->iteration_s = iter;
+    free(split_end);
     free(w);
 }
 

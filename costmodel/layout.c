@@ -111,8 +111,9 @@ static int check_sizes(const layout_desc *l, cs_err *err)
     if ((unsigned)l->recompute > LAYOUT_RECOMPUTE_FULL)
         return cs_fail(err, "layout: recompute %d is not one of none, selective, full",
                        (int)l->recompute);
-    if ((unsigned)l->schedule > LAYOUT_SCHEDULE_INTERLEAVED)
-        return cs_fail(err, "layout: schedule %d is not one of gpipe, 1f1b, interleaved",
+    if ((unsigned)l->schedule > LAYOUT_SCHEDULE_LAST)
+        return cs_fail(err, "layout: schedule %d is not one of gpipe, 1f1b, interleaved, "
+                            "zb-h1, zb-h2, zb-auto, zbv, v-half, v-min, dualpipe",
                        (int)l->schedule);
     if ((unsigned)l->dtype > MODEL_FP8)
         return cs_fail(err, "layout: dtype %d is not one of fp16, bf16, fp8", (int)l->dtype);
@@ -274,10 +275,65 @@ static int check_interleaved(const layout_desc *l, const model_desc *m, cs_err *
                    mb, l->pp, format_near(below, below + per, near, sizeof near), per);
 }
 
+/* The V-shapes place two chunks on every rank, the second mirrored (rank s
+ * holds virtual stages s and 2 pp - 1 - s). */
+static int check_vshape(const layout_desc *l, const model_desc *m, cs_err *err)
+{
+    if (l->vpp != 2)
+        return cs_fail(err,
+                       "layout: schedule %s places two model chunks per pipeline rank in a V, "
+                       "but vpp is %d; use vpp 2 (layers %d must then be a multiple of 2 pp "
+                       "= %d)",
+                       layout_schedule_name(l->schedule), l->vpp, m->layers, 2 * l->pp);
+    if (l->pp < 2)
+        return cs_fail(err,
+                       "layout: schedule %s needs pp >= 2 (the V turns on the last rank), but "
+                       "pp is 1; use pp 2 or more",
+                       layout_schedule_name(l->schedule));
+    return 0;
+}
+
+/* DualPipe (deepseek-ai/DualPipe, dualpipe.py): pp even, and the
+ * microbatches even (half enter from each end) and at least 2 pp. */
+static int check_dualpipe(const layout_desc *l, cs_err *err)
+{
+    if (l->vpp != 1)
+        return cs_fail(err,
+                       "layout: dualpipe holds two whole stages per rank (one per direction), "
+                       "not vpp chunks, but vpp is %d; use vpp 1",
+                       l->vpp);
+    if (l->pp < 2 || l->pp % 2 != 0) {
+        char near_pp[64];
+        return cs_fail(err,
+                       "layout: dualpipe needs an even pp (ranks pair up across the two "
+                       "directions), but pp is %d; nearest valid pp: %s",
+                       l->pp, format_near(l->pp - 1 >= 2 ? l->pp - 1 : 0, l->pp + 1, near_pp,
+                                          sizeof near_pp));
+    }
+    int mb = layout_microbatches(l);
+    if (mb % 2 == 0 && mb >= 2 * l->pp)
+        return 0;
+    long long per = 2LL * l->dp * l->mbs, least = 2LL * l->pp * l->dp * l->mbs;
+    long long below = l->gbs / per * per, above = below + per;
+    if (below < least)
+        below = 0, above = least;
+    char near[64];
+    return cs_fail(err,
+                   "layout: dualpipe needs the microbatches per pipeline m = gbs / (dp x mbs) = "
+                   "%d to be even (half enter from each end) and at least 2 pp = %d; nearest "
+                   "gbs: %s",
+                   mb, 2 * l->pp, format_near(below, above, near, sizeof near));
+}
+
 static int check_schedule(const layout_desc *l, const model_desc *m, cs_err *err)
 {
     if (l->schedule == LAYOUT_SCHEDULE_INTERLEAVED)
         return check_interleaved(l, m, err);
+    if (l->schedule == LAYOUT_SCHEDULE_ZBV || l->schedule == LAYOUT_SCHEDULE_V_HALF ||
+        l->schedule == LAYOUT_SCHEDULE_V_MIN)
+        return check_vshape(l, m, err);
+    if (l->schedule == LAYOUT_SCHEDULE_DUALPIPE)
+        return check_dualpipe(l, err);
     if (l->vpp > 1)
         return cs_fail(err,
                        "layout: vpp %d needs the interleaved schedule (%s runs one model "
@@ -371,7 +427,9 @@ char *layout_describe(const layout_desc *l, char *buf, int n)
 /* ---- names ---- */
 
 static const char *const recompute_names[] = {"none", "selective", "full"};
-static const char *const schedule_names[] = {"gpipe", "1f1b", "interleaved"};
+static const char *const schedule_names[] = {"gpipe", "1f1b",   "interleaved", "zb-h1",
+                                             "zb-h2", "zb-auto", "zbv",        "v-half",
+                                             "v-min", "dualpipe"};
 
 #define NAME_AT(names, i) (((unsigned)(i) < sizeof names / sizeof names[0]) ? names[i] : "?")
 #define NNAMES(names) ((int)(sizeof names / sizeof names[0]))

@@ -39,8 +39,19 @@ typedef enum layout_recompute {
 typedef enum layout_schedule {
     LAYOUT_SCHEDULE_GPIPE,      /* all forwards, then all backwards (Huang et al. 2019) */
     LAYOUT_SCHEDULE_1F1B,       /* PipeDream-Flush one-forward-one-backward */
-    LAYOUT_SCHEDULE_INTERLEAVED /* 1F1B over vpp model chunks per rank (Narayanan et al. 2021) */
+    LAYOUT_SCHEDULE_INTERLEAVED, /* 1F1B over vpp model chunks per rank (Narayanan et al. 2021) */
+    /* The backward split into B (input gradients) and W (weight gradients);
+     * unit orders in costmodel/schedule_zb.c. */
+    LAYOUT_SCHEDULE_ZB_H1,   /* zero bubble, 1F1B's memory (Qi et al. 2024, ZB-H1) */
+    LAYOUT_SCHEDULE_ZB_H2,   /* zero bubble, twice 1F1B's memory (ZB-H2) */
+    LAYOUT_SCHEDULE_ZB_AUTO, /* their heuristic on the measured F, B, W and p2p times, 1x memory */
+    LAYOUT_SCHEDULE_ZBV,     /* V-shape, two chunks per rank, 1x memory (Qi et al. 2024b) */
+    LAYOUT_SCHEDULE_V_HALF,  /* V-shape, half 1F1B's activation memory */
+    LAYOUT_SCHEDULE_V_MIN,   /* V-shape, a third of 1F1B's activation memory */
+    LAYOUT_SCHEDULE_DUALPIPE /* bidirectional, two stages' parameters per rank (DeepSeek-V3) */
 } layout_schedule;
+
+#define LAYOUT_SCHEDULE_LAST LAYOUT_SCHEDULE_DUALPIPE
 
 typedef struct layout_desc {
     int tp;   /* tensor-parallel ranks */
@@ -72,7 +83,9 @@ void layout_init(layout_desc *l, const model_desc *m);
  *   layers % (pp * vpp) == 0;
  *   gbs % (dp * mbs) == 0;
  *   vpp > 1 only with the interleaved schedule; interleaved needs vpp >= 2,
- *     pp >= 2 and m % pp == 0 (Megatron's rule);
+ *     pp >= 2 and m % pp == 0 (Megatron's rule); the V-shapes (zbv, v-half,
+ *     v-min) need vpp 2 and pp >= 2; dualpipe needs vpp 1, pp even and m even
+ *     with m >= 2 pp (DualPipe's own assertion);
  *   sp needs tp > 1 and tp dividing seq_len.
  * The model itself is validated first (model_validate). */
 int layout_validate(const layout_desc *l, const model_desc *m, int gpus_available,

@@ -3,6 +3,11 @@
  * derived below, one stored tensor at a time. */
 #include "memory.h"
 
+#include <math.h>
+#include <stdlib.h>
+
+#include "schedule.h"
+
 #include <stdint.h>
 #include <stdio.h>
 
@@ -173,6 +178,54 @@ double memory_unit_bytes(const model_desc *m, const layout_desc *l, int stage, i
     return bytes;
 }
 
+/* After B, W still reads each linear layer's input X and output gradient
+ * dY (dW = X^T dY; Qi et al. 2024, sec. 2), 16-bit, split by tp (the
+ * replicated ones by sp): X of qkv and MLP-up (the norms' outputs), of the
+ * projection (the attention output) and MLP-down (the activation's
+ * output); dY of qkv (q, k and v widths), the projection, MLP-up (two
+ * halves under SwiGLU) and MLP-down.  For GPT (ffn 4h, MHA, no sp, tp 1)
+ * that is 32 sbh: sail-sg's w_mem_approx (runtime.py). */
+double memory_wpending_bytes_per_layer(const model_desc *m, const layout_desc *l)
+{
+    double tokens = (double)m->seq_len * l->mbs, t = l->tp, sp_div = l->sp ? t : 1.0;
+    double h = m->hidden, qkv = h + 2.0 * m->kv_heads * model_head_dim(m);
+    double up = (m->mlp == MODEL_MLP_SWIGLU ? 2.0 : 1.0) * m->ffn_hidden;
+    double x = 2 * h / sp_div + h / t + (double)m->ffn_hidden / t;
+    double dy = qkv / t + h / sp_div + up / t + h / sp_div;
+    return ACT_BYTES * tokens * (x + dy);
+}
+
+/* Split-backward schedules: the peak of rank `stage`'s own order (F adds a
+ * chunk's activations, B frees all but W's inputs, W the rest).  zb-auto's
+ * order depends on measured times; its memory limit is zb-h1's, and so is
+ * the order counted here. */
+static double split_activation_bytes(const model_desc *m, const layout_desc *l, int stage,
+                                     const schedule_unit *all, int *units)
+{
+    int n = schedule_units(l), chunks = schedule_chunks(l);
+    double act[2], wpend[2];
+    for (int c = 0; c < chunks && c < 2; c++) {
+        int at_stage, at_chunk;
+        schedule_position(l, schedule_vstage(l, stage, c), &at_stage, &at_chunk);
+        act[c] = memory_unit_bytes(m, l, at_stage, at_chunk);
+        wpend[c] = fmin(act[c], layout_layers_per_chunk(l, m) *
+                                    memory_wpending_bytes_per_layer(m, l));
+    }
+    return schedule_peak_activation(l, all + (size_t)stage * n, act, wpend, units);
+}
+
+/* Every rank's order of a split-backward layout (NULL for the others). */
+static schedule_unit *split_orders(const layout_desc *l)
+{
+    if (!schedule_splits_backward(l))
+        return NULL;
+    schedule_unit *all = malloc(sizeof *all * (size_t)schedule_units(l) * (size_t)l->pp);
+    if (!all)
+        abort();
+    schedule_orders(l, NULL, all);
+    return all;
+}
+
 double memory_recompute_working_bytes(const model_desc *m, const layout_desc *l)
 {
     return recompute_working_bytes(m, l);
@@ -188,15 +241,31 @@ static double layer_params_per_rank(const model_desc *m, int tp)
     return (model_params_per_layer(m) - replicated) / tp + replicated;
 }
 
+/* The rank holding the first (embedding) and the last (output layer)
+ * virtual stage: 0 and pp - 1, but 0 for both under the V-shapes; under
+ * dualpipe ranks 0 and pp - 1 each hold both (one per direction). */
+static void edge_ranks(const layout_desc *l, int stage, int *first, int *last)
+{
+    if (l->schedule == LAYOUT_SCHEDULE_DUALPIPE) {
+        *first = *last = stage == 0 || stage == l->pp - 1;
+        return;
+    }
+    *first = schedule_vstage_rank(l, 0) == stage;
+    *last = schedule_vstage_rank(l, schedule_vstages(l) - 1) == stage;
+}
+
 double memory_stage_params(const model_desc *m, const layout_desc *l, int stage)
 {
-    double params = layout_layers_per_stage(l, m) * layer_params_per_rank(m, l->tp);
+    int copies = l->schedule == LAYOUT_SCHEDULE_DUALPIPE ? 2 : 1; /* a stage per direction */
+    double params = copies * layout_layers_per_stage(l, m) * layer_params_per_rank(m, l->tp);
     double table = (double)m->vocab * m->hidden / l->tp; /* vocab-parallel */
-    if (stage == 0)
+    int first, last;
+    edge_ranks(l, stage, &first, &last);
+    if (first)
         params += table + (m->pos == MODEL_POS_LEARNED ? (double)m->seq_len * m->hidden : 0);
-    if (stage == l->pp - 1) {
+    if (last) {
         params += model_final_norm_params(m);
-        if (!(m->tied_embeddings && l->pp == 1)) /* tied, pp > 1: the last stage's copy */
+        if (!(m->tied_embeddings && first)) /* tied, on another rank: the last stage's copy */
             params += table;
     }
     return params;
@@ -222,19 +291,45 @@ int memory_per_stage(const model_desc *m, const layout_desc *l, int stage,
     return 0;
 }
 
+static void stage_breakdown(const model_desc *m, const layout_desc *l, int stage,
+                            const schedule_unit *orders, memory_breakdown *out);
+
 void memory_per_stage_valid(const model_desc *m, const layout_desc *l, int stage,
                             memory_breakdown *out)
+{
+    schedule_unit *orders = split_orders(l);
+    stage_breakdown(m, l, stage, orders, out);
+    free(orders);
+}
+
+void memory_all_stages_valid(const model_desc *m, const layout_desc *l, memory_breakdown *out)
+{
+    schedule_unit *orders = split_orders(l); /* once for every stage */
+    for (int s = 0; s < l->pp; s++)
+        stage_breakdown(m, l, s, orders, &out[s]);
+    free(orders);
+}
+
+static void stage_breakdown(const model_desc *m, const layout_desc *l, int stage,
+                            const schedule_unit *orders, memory_breakdown *out)
 {
     memory_breakdown b = {0};
     b.params = memory_stage_params(m, l, stage);
     b.weights_bytes = b.params * (l->dtype == MODEL_FP8 ? WEIGHT_BYTES_FP8 : WEIGHT_BYTES_16);
     b.grads_bytes = b.params * GRAD_BYTES;
     b.optimizer_bytes = b.params * OPTIMIZER_BYTES / (l->zero ? l->dp : 1);
-    b.chunks_in_flight = memory_chunks_in_flight(l, stage);
-    b.microbatches_in_flight = distinct_microbatches(l, b.chunks_in_flight);
-    b.activations_bytes =
-        b.chunks_in_flight * layout_layers_per_chunk(l, m) * memory_activation_bytes_per_layer(m, l) +
-        edge_bytes(m, l, stage, b.microbatches_in_flight) + recompute_working_bytes(m, l);
+    if (orders) {
+        b.activations_bytes = split_activation_bytes(m, l, stage, orders, &b.chunks_in_flight) +
+                              recompute_working_bytes(m, l);
+        b.microbatches_in_flight = b.chunks_in_flight;
+    } else {
+        b.chunks_in_flight = memory_chunks_in_flight(l, stage);
+        b.microbatches_in_flight = distinct_microbatches(l, b.chunks_in_flight);
+        b.activations_bytes = b.chunks_in_flight * layout_layers_per_chunk(l, m) *
+                                  memory_activation_bytes_per_layer(m, l) +
+                              edge_bytes(m, l, stage, b.microbatches_in_flight) +
+                              recompute_working_bytes(m, l);
+    }
     b.buffers_bytes = buffers_bytes(l);
     b.peak_bytes = b.weights_bytes + b.grads_bytes + b.optimizer_bytes + b.activations_bytes +
                    b.buffers_bytes;
@@ -251,18 +346,18 @@ double memory_usable_bytes(const dev_type *dev)
 int memory_peak(const model_desc *m, const layout_desc *l, const dev_type *dev,
                 memory_breakdown *worst, int *worst_stage, int *fits, cs_err *err)
 {
-    memory_breakdown best, b;
-    if (memory_per_stage(m, l, 0, &best, err) != 0) /* validates the layout */
+    if (layout_validate(l, m, 0, 0, err) != 0)
         return -1;
+    memory_breakdown *all = malloc(sizeof *all * (size_t)l->pp);
+    if (!all)
+        abort();
+    memory_all_stages_valid(m, l, all);
     int at = 0;
-    for (int stage = 1; stage < l->pp; stage++) {
-        if (memory_per_stage(m, l, stage, &b, err) != 0)
-            return -1;
-        if (b.peak_bytes > best.peak_bytes) {
-            best = b;
+    for (int stage = 1; stage < l->pp; stage++)
+        if (all[stage].peak_bytes > all[at].peak_bytes)
             at = stage;
-        }
-    }
+    memory_breakdown best = all[at];
+    free(all);
     if (worst)
         *worst = best;
     if (worst_stage)

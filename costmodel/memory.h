@@ -106,6 +106,10 @@ int memory_per_stage(const model_desc *m, const layout_desc *l, int stage,
 void memory_per_stage_valid(const model_desc *m, const layout_desc *l, int stage,
                             memory_breakdown *out);
 
+/* Every stage's (out[pp]) of a valid layout: split-backward schedules build
+ * their orders once rather than once per stage. */
+void memory_all_stages_valid(const model_desc *m, const layout_desc *l, memory_breakdown *out);
+
 /* The stage with the highest peak (the lowest such stage on a tie), its
  * breakdown, and whether it fits the device's usable memory. */
 int memory_peak(const model_desc *m, const layout_desc *l, const dev_type *dev,
@@ -119,6 +123,10 @@ int memory_require_fit(const model_desc *m, const layout_desc *l, const dev_type
 /* Stored activation bytes of one transformer layer for one microbatch on one
  * GPU, under the layout's tp, sp, recomputation and flash attention. */
 double memory_activation_bytes_per_layer(const model_desc *m, const layout_desc *l);
+
+/* Bytes per layer, per microbatch, that W still reads after B in a
+ * split-backward schedule: each linear layer's output gradient. */
+double memory_wpending_bytes_per_layer(const model_desc *m, const layout_desc *l);
 
 /* Activations one microbatch leaves stored on a GPU of `stage` from its
  * forward pass through model chunk `chunk` until its backward pass: the

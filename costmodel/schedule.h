@@ -19,16 +19,77 @@
 
 #include "layout.h"
 
+/* What a unit computes.  Schedules that split the backward (zb-*, the
+ * V-shapes, dualpipe) run B, the input gradients that the previous stage
+ * waits for, and W, the weight gradients nothing downstream waits for but
+ * the optimizer (Qi et al. 2024, sec. 2); the others run B as the whole
+ * backward and no W. */
+enum { SCHEDULE_F = 0, SCHEDULE_B = 1, SCHEDULE_W = 2 };
+
 typedef struct schedule_unit {
-    int backward;   /* 0 forward, 1 backward */
+    int backward;   /* SCHEDULE_F, SCHEDULE_B or SCHEDULE_W */
     int microbatch;
-    int chunk;      /* 0 .. vpp-1 */
+    int chunk;      /* 0 .. schedule_chunks - 1 */
 } schedule_unit;
 
-/* Units a rank runs: 2 m vpp. */
+/* Per-unit times for building and replaying orders, indexed by virtual
+ * stage (schedule_vstage); p2p_s is one send between virtual stages on
+ * different ranks. */
+typedef struct schedule_costs {
+    const double *f_s, *b_s, *w_s;
+    double p2p_s;
+} schedule_costs;
+
+/* Units a rank runs: m vpp (F + B), or 3 m vpp with the backward split
+ * (dualpipe: 3 m, each microbatch visiting one of the rank's two chunks). */
 int schedule_units(const layout_desc *l);
 
-/* Fills out[0 .. schedule_units-1] with rank `stage`'s order (layout valid). */
+/* Whether the schedule splits the backward into B and W. */
+int schedule_splits_backward(const layout_desc *l);
+
+/* Model chunks a rank holds: vpp, or 2 under dualpipe (one stage per direction). */
+int schedule_chunks(const layout_desc *l);
+
+/* Virtual stages: pp * schedule_chunks.  Interleaved and the one-chunk
+ * schedules number chunk c of rank s as c pp + s; the V-shapes and dualpipe
+ * as s for chunk 0 and 2 pp - 1 - s for chunk 1. */
+int schedule_vstages(const layout_desc *l);
+int schedule_vstage(const layout_desc *l, int rank, int chunk);
+int schedule_vstage_rank(const layout_desc *l, int vstage);
+
+/* The (stage, chunk) of Megatron's numbering (vstage = chunk pp + stage,
+ * vpp chunks) that holds the same layers as `vstage`, for the workload and
+ * memory that depend on where the embedding and the output layer are:
+ * dualpipe's direction-1 vstage pp + k holds stage k's layers. */
+void schedule_position(const layout_desc *l, int vstage, int *stage, int *chunk);
+
+/* The virtual stages microbatch mb runs through, first to last (dualpipe:
+ * the first m / 2 microbatches through 0 .. pp-1 from rank 0, the others
+ * through pp .. 2 pp - 1 from rank pp - 1). */
+void schedule_path(const layout_desc *l, int mb, int *first_vstage, int *last_vstage);
+
+/* Fills out[0 .. schedule_units-1] with rank `stage`'s order under GPipe,
+ * 1F1B or interleaved (layout valid); schedule_orders serves every schedule. */
 void schedule_order(const layout_desc *l, int stage, schedule_unit *out);
+
+/* Every rank's order: out[r * schedule_units + i].  costs NULL: F = B = W =
+ * 1, no communication (what the hand-made schedules assume). */
+void schedule_orders(const layout_desc *l, const schedule_costs *costs, schedule_unit *out);
+
+/* Times of every rank's order run with `costs`: each unit starts when its
+ * rank is free and its input has arrived (p2p_s after the unit it depends on
+ * ends).  end_s[r]: when rank r's last unit ends; busy_s[r]: its units' sum;
+ * first_s[r]: when its first unit starts (any may be NULL). */
+void schedule_replay(const layout_desc *l, const schedule_unit *orders,
+                     const schedule_costs *costs, double *first_s, double *end_s,
+                     double *busy_s);
+
+/* Peak over rank `rank`'s order of the activations it holds: F of a chunk
+ * adds act_bytes[chunk], its B frees all but wpend_bytes[chunk] (what W
+ * still reads), W frees the rest; without a split B frees it all.
+ * *peak_units: the most chunks whose F ran and whose W (B) has not. */
+double schedule_peak_activation(const layout_desc *l, const schedule_unit *order,
+                                const double *act_bytes, const double *wpend_bytes,
+                                int *peak_units);
 
 #endif

@@ -131,10 +131,16 @@ static void enumerate_pipeline(enum_ctx *e, layout_desc *l)
         if (fx->vpp && vpp != fx->vpp)
             continue;
         l->vpp = vpp;
-        static const layout_schedule one[] = {LAYOUT_SCHEDULE_GPIPE, LAYOUT_SCHEDULE_1F1B};
-        int nsched = vpp == 1 ? 2 : 1;
+        /* one chunk per rank; two in a V (or interleaved); more: interleaved */
+        static const layout_schedule one[] = {
+            LAYOUT_SCHEDULE_GPIPE, LAYOUT_SCHEDULE_1F1B,    LAYOUT_SCHEDULE_ZB_H1,
+            LAYOUT_SCHEDULE_ZB_H2, LAYOUT_SCHEDULE_ZB_AUTO, LAYOUT_SCHEDULE_DUALPIPE};
+        static const layout_schedule two[] = {LAYOUT_SCHEDULE_INTERLEAVED, LAYOUT_SCHEDULE_ZBV,
+                                              LAYOUT_SCHEDULE_V_HALF, LAYOUT_SCHEDULE_V_MIN};
+        const layout_schedule *list = vpp == 1 ? one : two;
+        int nsched = vpp == 1 ? 6 : vpp == 2 ? 4 : 1;
         for (int k = 0; k < nsched; k++) {
-            l->schedule = vpp == 1 ? one[k] : LAYOUT_SCHEDULE_INTERLEAVED;
+            l->schedule = list[k];
             if (free_or(fx->schedule, (int)l->schedule))
                 enumerate_knobs(e, l);
         }

@@ -10,8 +10,9 @@
  * The space: every combination of
  *   tp    divisors of the job's GPUs up to max_tp (default: GPUs per node)
  *   pp    divisors of GPUs / tp;  dp = GPUs / (tp pp)
- *   vpp   1 to max_vpp (default 8); schedule gpipe or 1f1b when vpp is 1,
- *         interleaved otherwise
+ *   vpp   1 to max_vpp (default 8); schedule gpipe, 1f1b, zb-h1, zb-h2,
+ *         zb-auto or dualpipe when vpp is 1; interleaved, zbv, v-half or
+ *         v-min when vpp is 2; interleaved otherwise
  *   mbs   powers of two up to the global batch
  *   sp    off, on;  recompute none, selective, full;  zero 0, 1
  * less what `fix` pins.  The rules, checked in this order (the first one a
@@ -20,7 +21,8 @@
  *   tp divides heads, kv heads and MLP width; tp within a node;
  *   pp x vpp divides the layers; dp x mbs divides the global batch;
  *   interleaved needs pp >= 2 and microbatches a multiple of pp;
- *   sp needs tp > 1 dividing the sequence; zero 1 needs dp > 1.
+ *   sp needs tp > 1 dividing the sequence; zero 1 needs dp > 1;
+ *   the V-shapes' and dualpipe's rules (layout_validate) count as "other".
  * Then the memory check removes layouts whose peak exceeds the device. */
 #ifndef CS_SEARCH_H
 #define CS_SEARCH_H

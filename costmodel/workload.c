@@ -46,8 +46,8 @@ static void add_gemm(ctx *c, const char *name, double m, double n, double k)
     o->name = name;
     o->fwd_flops = 2 * m * n * k;
     o->fwd_s = opcost_gemm_s(c->dev, c->e, c->dtype, m, n, k, 1, ACT_BYTES);
-    o->wgrad_s = opcost_gemm_s(c->dev, c->e, c->dtype, k, n, m, 1, ACT_BYTES);
-    o->bwd_s = opcost_gemm_s(c->dev, c->e, c->dtype, m, k, n, 1, ACT_BYTES) + o->wgrad_s;
+    o->bwd_weight_s = opcost_gemm_s(c->dev, c->e, c->dtype, k, n, m, 1, ACT_BYTES); /* dW */
+    o->bwd_s = opcost_gemm_s(c->dev, c->e, c->dtype, m, k, n, 1, ACT_BYTES) + o->bwd_weight_s;
     o->attention_core = 0;
 }
 
@@ -59,7 +59,7 @@ static void add_stream(ctx *c, const char *name, double fwd_bytes, double bwd_by
     o->fwd_flops = 0;
     o->fwd_s = opcost_membound_s(c->dev, c->e, fwd_bytes);
     o->bwd_s = opcost_membound_s(c->dev, c->e, bwd_bytes);
-    o->wgrad_s = 0;
+    o->bwd_weight_s = 0;
     o->attention_core = core;
 }
 
@@ -82,7 +82,7 @@ static void add_flash(ctx *c, const shape *x, double model_flops)
     o->fwd_flops = model_flops;
     o->fwd_s = opcost_attention_s(c->dev, c->e, c->dtype, run_flops, qkvo_bytes);
     o->bwd_s = opcost_attention_s(c->dev, c->e, c->dtype, 2.5 * run_flops, 2 * qkvo_bytes);
-    o->wgrad_s = 0;
+    o->bwd_weight_s = 0; /* no weights */
     o->attention_core = 1;
 }
 
@@ -96,7 +96,7 @@ static void add_unfused_attention(ctx *c, const shape *x)
     o->fwd_flops = 2 * batch * s * s * d;
     o->fwd_s = opcost_gemm_s(c->dev, c->e, c->dtype, s, s, d, batch, ACT_BYTES);
     o->bwd_s = 2 * opcost_gemm_s(c->dev, c->e, c->dtype, s, d, s, batch, ACT_BYTES);
-    o->wgrad_s = 0;
+    o->bwd_weight_s = 0; /* activations times activations: no weights */
     o->attention_core = 1;
     add_stream(c, "softmax", scores * ACT_BYTES * 2, scores * ACT_BYTES * 3, 1);
     add_stream(c, "attention dropout", scores * (2 * ACT_BYTES + MASK_BYTES),
@@ -107,7 +107,7 @@ static void add_unfused_attention(ctx *c, const shape *x)
     o->fwd_s = opcost_gemm_s(c->dev, c->e, c->dtype, s, d, s, batch, ACT_BYTES);
     o->bwd_s = opcost_gemm_s(c->dev, c->e, c->dtype, s, s, d, batch, ACT_BYTES) +
                opcost_gemm_s(c->dev, c->e, c->dtype, s, d, s, batch, ACT_BYTES);
-    o->wgrad_s = 0;
+    o->bwd_weight_s = 0;
     o->attention_core = 1;
 }
 
@@ -177,7 +177,7 @@ static void overlap_windows(const layout_desc *l, const workload_op *ops, int n,
         return;
     for (int i = 0; i < n && out->tp_bwd_windows < 2; i++)
         if (strcmp(ops[i].name, "qkv") == 0 || strcmp(ops[i].name, "mlp_up") == 0)
-            out->tp_bwd_window_s[out->tp_bwd_windows++] = ops[i].wgrad_s;
+            out->tp_bwd_window_s[out->tp_bwd_windows++] = ops[i].bwd_weight_s;
 }
 
 static void add_layers(const model_desc *m, const layout_desc *l, const dev_type *dev,
@@ -193,6 +193,7 @@ static void add_layers(const model_desc *m, const layout_desc *l, const dev_type
                     (l->recompute == LAYOUT_RECOMPUTE_SELECTIVE && ops[i].attention_core);
         out->fwd_s += layers * ops[i].fwd_s;
         out->bwd_s += layers * ops[i].bwd_s;
+        out->bwd_weight_s += layers * ops[i].bwd_weight_s;
         out->model_flops += layers * 3 * ops[i].fwd_flops;
         if (again) {
             out->recompute_s += layers * ops[i].fwd_s;
@@ -237,6 +238,7 @@ static void add_head(const model_desc *m, const layout_desc *l, const dev_type *
     double logits = x.tokens * x.vocab_t;
     out->fwd_s += op.fwd_s + opcost_membound_s(dev, e, 2 * act_sp) +
                   opcost_membound_s(dev, e, logits * (ACT_BYTES + 12));
+    out->bwd_weight_s += op.bwd_weight_s;
     out->bwd_s += op.bwd_s + opcost_membound_s(dev, e, 3 * act_sp) +
                   opcost_membound_s(dev, e, logits * (ACT_BYTES + 4));
     if (!(m->tied_embeddings && l->pp == 1)) /* the head's own table, or the last stage's copy */

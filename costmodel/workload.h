@@ -49,8 +49,10 @@ typedef struct workload_op {
     const char *name;
     double fwd_flops;   /* model FLOPs of the forward (0 for streaming kernels) */
     double fwd_s, bwd_s;
-    double wgrad_s;     /* of bwd_s, the weight-gradient multiply (0: none) */
     int attention_core; /* recomputed under selective recomputation */
+    double bwd_weight_s; /* of bwd_s, the weight-gradient multiply (0: none): the W of
+                          * split-backward schedules, the window a framework hides
+                          * backward collectives under */
 } workload_op;
 
 #define WORKLOAD_MAX_OPS 24
@@ -73,6 +75,10 @@ typedef struct workload_chunk {
      * (QKV, MLP-up) a backward collective of each runs under */
     int tp_bwd_windows, tp_bwd_layers;
     double tp_bwd_window_s[2];
+    double bwd_weight_s; /* of bwd_s, the weight-gradient multiplies: the W
+                          * that split-backward schedules run apart (Qi et
+                          * al. 2024: dW = X^T dY of every linear layer, the
+                          * output layer included); the rest is B */
 } workload_chunk;
 
 /* What a whole layout needs beyond the chunks. */

@@ -56,6 +56,7 @@ typedef struct rgb {
  * to the last's (light). */
 static const rgb forward_dark = {33, 113, 181}, forward_light = {158, 202, 225};
 static const rgb backward_dark = {217, 72, 1}, backward_light = {253, 174, 107};
+static const rgb weight_dark = {140, 81, 10}, weight_light = {223, 194, 125}; /* W */
 
 static const char *const kind_color[TL_KINDS] = {
     [TL_RECOMPUTE] = "#41ab5d", [TL_TP_COMM] = "#969696",    [TL_DP_COMM] = "#41b6c4",
@@ -65,8 +66,10 @@ static const char *const kind_color[TL_KINDS] = {
 
 static rgb chunk_rgb(tl_kind kind, int chunk, int vpp)
 {
-    rgb dark = kind == TL_FORWARD ? forward_dark : backward_dark;
-    rgb light = kind == TL_FORWARD ? forward_light : backward_light;
+    rgb dark = kind == TL_FORWARD ? forward_dark : kind == TL_WEIGHT_GRAD ? weight_dark
+                                                                          : backward_dark;
+    rgb light = kind == TL_FORWARD ? forward_light : kind == TL_WEIGHT_GRAD ? weight_light
+                                                                            : backward_light;
     double t = vpp > 1 ? (double)chunk / (vpp - 1) : 0;
     return (rgb){(int)lround(dark.r + t * (light.r - dark.r)),
                  (int)lround(dark.g + t * (light.g - dark.g)),
@@ -82,7 +85,7 @@ static int chunk_index(const timeline *tl, const tl_slice *s)
 
 static int has_shades(tl_kind kind)
 {
-    return kind == TL_FORWARD || kind == TL_BACKWARD;
+    return kind == TL_FORWARD || kind == TL_BACKWARD || kind == TL_WEIGHT_GRAD;
 }
 
 /* Fill colour of a slice; *dark tells whether white text reads on it. */
@@ -143,7 +146,7 @@ static int schedule_legend(const timeline *tl, const int *rows, svg_legend_entry
 {
     int vpp = tl->vpp > 0 ? tl->vpp : 1;
     char *seen = calloc((size_t)TL_KINDS * vpp, 1);
-    svg_legend_entry *e = calloc((size_t)(2 * vpp + TL_KINDS + 1), sizeof *e);
+    svg_legend_entry *e = calloc((size_t)(3 * vpp + TL_KINDS + 1), sizeof *e);
     if (!seen || !e)
         abort();
     for (int i = 0; i < tl->nslices; i++) {
@@ -151,15 +154,22 @@ static int schedule_legend(const timeline *tl, const int *rows, svg_legend_entry
         if (slice_row(tl, rows, s) >= 0 && s->kind >= 0 && s->kind < TL_KINDS)
             seen[s->kind * vpp + (has_shades(s->kind) ? chunk_index(tl, s) : 0)] = 1;
     }
-    int n = 0;
+    int n = 0, split = 0;
+    for (int c = 0; c < vpp; c++)
+        split |= seen[TL_WEIGHT_GRAD * vpp + c];
     for (int k = 0; k < TL_KINDS; k++)
         for (int c = 0; c < (has_shades(k) ? vpp : 1); c++) {
             if (!seen[k * vpp + c])
                 continue;
+            /* with W drawn apart, the passes by the letters the papers use */
+            const char *name = !split || !has_shades(k) ? timeline_kind_name(k)
+                               : k == TL_FORWARD        ? "F forward"
+                               : k == TL_BACKWARD       ? "B input grad"
+                                                        : "W weight grad";
             if (has_shades(k) && vpp > 1)
-                snprintf(e[n].label, sizeof e[n].label, "%s chunk %d", timeline_kind_name(k), c);
+                snprintf(e[n].label, sizeof e[n].label, "%s chunk %d", name, c);
             else
-                snprintf(e[n].label, sizeof e[n].label, "%s", timeline_kind_name(k));
+                snprintf(e[n].label, sizeof e[n].label, "%s", name);
             tl_slice probe = {.kind = k, .chunk = c};
             int dark;
             slice_color(tl, &probe, e[n].color, &dark);
@@ -259,6 +269,17 @@ static void draw_slices(FILE *f, const timeline *tl, const sched_layout *L, cons
     svg_group_end(f);
 }
 
+/* The share of the stages' time (pp rows over the whole axis) their
+ * compute streams are idle: the shaded background left showing. */
+static double bubble_fraction(const timeline *tl, const int *rows)
+{
+    double busy_ps = 0, all_ps = (double)time_end_ps(tl) * (tl->pp > 0 ? tl->pp : 1);
+    for (int i = 0; i < tl->nslices; i++)
+        if (slice_row(tl, rows, &tl->slices[i]) >= 0)
+            busy_ps += (double)(tl->slices[i].end_ps - tl->slices[i].start_ps);
+    return all_ps > 0 ? 1 - busy_ps / all_ps : 0;
+}
+
 int svg_pipeline_schedule(FILE *f, const timeline *tl)
 {
     int *rows = track_rows(tl);
@@ -269,7 +290,10 @@ int svg_pipeline_schedule(FILE *f, const timeline *tl)
     svg_begin(f, WIDTH_PX, L.height_px, tl->title);
     draw_title(f, tl->title);
     draw_rows(f, tl, &L);
-    svg_axis_x(f, &L.time, L.axis_y_px, L.axis_y_px, "time (ms)");
+    char axis[96];
+    snprintf(axis, sizeof axis, "time (ms); bubble (idle, shaded): %.1f%% of the stages' time",
+             100 * bubble_fraction(tl, rows));
+    svg_axis_x(f, &L.time, L.axis_y_px, L.axis_y_px, axis);
     draw_slices(f, tl, &L, rows);
     svg_legend(f, legend, nlegend, 10, L.legend_y_px, WIDTH_PX - 20);
     free(legend);

@@ -1,5 +1,6 @@
--- schedule_compare: GPipe, 1F1B and interleaved 1F1B for one model and
--- layout: the pipeline bubble (idle fraction of each stage) and the peak
+-- schedule_compare: GPipe, 1F1B, interleaved 1F1B and the schedules that
+-- split the backward into B and W (zero-bubble ZB-H1, ZB-H2, the V-shapes
+-- ZBV, V-Half, V-Min, and DualPipe) for one model and layout: the pipeline bubble (idle fraction of each stage) and the peak
 -- memory per stage, from the formula and from the simulated timeline, with
 -- a picture of each schedule and of its memory over time.
 -- Writes out/schedule_compare.csv (one row per schedule and stage) and
@@ -14,6 +15,12 @@ local schedules = {
   {name = "gpipe", schedule = "gpipe", vpp = 1},
   {name = "1f1b", schedule = "1f1b", vpp = 1},
   {name = "interleaved", schedule = "interleaved", vpp = 2},
+  {name = "zb-h1", schedule = "zb-h1", vpp = 1},
+  {name = "zb-h2", schedule = "zb-h2", vpp = 1},
+  {name = "zbv", schedule = "zbv", vpp = 2},
+  {name = "v-half", schedule = "v-half", vpp = 2},
+  {name = "v-min", schedule = "v-min", vpp = 2},
+  {name = "dualpipe", schedule = "dualpipe", vpp = 1},
 }
 
 local rows, summary = {}, {}

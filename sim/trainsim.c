@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "cs_alloc.h"
+#include "estimate_sched.h"
 #include "memory.h"
 #include "schedule.h"
 #include "units.h"
@@ -250,7 +251,7 @@ static int *unit_slot(builder *b, int *arr, int vstage, int mb)
 static void record_unit(builder *b, int *starts, int *ends, int s, const schedule_unit *u,
                         int first)
 {
-    int vs = u->chunk * b->l->pp + s;
+    int vs = schedule_vstage(b->l, s, u->chunk);
     int *st = unit_slot(b, starts, vs, u->microbatch), *en = unit_slot(b, ends, vs, u->microbatch);
     for (int k = 0; k < b->nmem; k++) {
         st[k] = first + k; /* phase_compute adds the members' tasks consecutively */
@@ -260,52 +261,66 @@ static void record_unit(builder *b, int *starts, int *ends, int s, const schedul
 
 static void emit_forward(builder *b, int s, const schedule_unit *u)
 {
-    const chunk_cost *c = &b->chunks[s * b->l->vpp + u->chunk];
+    const chunk_cost *c = &b->chunks[s * b->nchunks + u->chunk];
     int first = phase_compute(b, s, c->fwd_ps, R_FWD, "forward");
     phase_tp(b, s, c->tp_fwd, 0);
     record_unit(b, b->fstart, b->fend, s, u, first);
 }
 
-/* The last backward of a chunk is cut into one piece per gradient bucket. */
-static int emit_backward_pieces(builder *b, int s, const chunk_cost *c, int last_of_chunk)
+/* The pass that completes a chunk's gradients (the backward, or W where
+ * the schedule splits it) is cut, on its last microbatch, into one piece
+ * per gradient bucket when the framework overlaps the reduction. */
+static int emit_backward_pieces(builder *b, int s, uint64_t dur_ps, int role, const char *name,
+                                int last_of_chunk)
 {
     const layout_desc *l = b->l;
     const commcost_stage *st = &b->cc.stages[s];
-    uint64_t hidden_ps = b->folded ? 0 : units_s_to_ps_ceil(-c->tp_bwd_delta_s);
-    uint64_t bwd_ps = c->bwd_ps > hidden_ps ? c->bwd_ps - hidden_ps : 0;
     if (!last_of_chunk || l->dp == 1 || !framework_of(l->framework)->dp_overlap)
-        return phase_compute(b, s, bwd_ps, R_BWD, "backward");
-    int pieces = (st->buckets + l->vpp - 1) / l->vpp;
-    double chunk_bytes = workload_grad_bytes(b->in->model, l, s) / l->vpp;
+        return phase_compute(b, s, dur_ps, role, name);
+    int pieces = (st->buckets + b->nchunks - 1) / b->nchunks;
+    double chunk_bytes = workload_grad_bytes(b->in->model, l, s) / b->nchunks;
     int first = -1;
     for (int j = 0; j < pieces; j++) {
-        int id = phase_compute(b, s, bwd_ps / (uint64_t)pieces, R_BWD, "backward");
+        int id = phase_compute(b, s, dur_ps / (uint64_t)pieces, role, name);
         first = first < 0 ? id : first;
         phase_dp(b, s, P_REDUCE, (uint64_t)(chunk_bytes / pieces), R_DP);
     }
     return first;
 }
 
-static void emit_backward(builder *b, int s, const schedule_unit *u)
+static void emit_backward(builder *b, int s, const schedule_unit *u, int last_of_chunk)
 {
-    const chunk_cost *c = &b->chunks[s * b->l->vpp + u->chunk];
+    const chunk_cost *c = &b->chunks[s * b->nchunks + u->chunk];
     int first = -1;
     if (c->rec_ps > 0) {
         first = phase_compute(b, s, c->rec_ps, R_REC, "recompute");
         phase_tp(b, s, c->tp_rec, 0);
     }
-    int id = emit_backward_pieces(b, s, c, u->microbatch == b->m - 1);
+    uint64_t hidden_ps = b->folded ? 0 : units_s_to_ps_ceil(-c->tp_bwd_delta_s);
+    uint64_t bwd_ps = c->bwd_ps > hidden_ps ? c->bwd_ps - hidden_ps : 0;
+    int id = b->split ? phase_compute(b, s, bwd_ps, R_BWD, "B input grad")
+                      : emit_backward_pieces(b, s, bwd_ps, R_BWD, "backward", last_of_chunk);
     first = first < 0 ? id : first;
     phase_tp(b, s, c->tp_bwd, c->tp_bwd_delta_s);
     record_unit(b, b->bstart, b->bend, s, u, first);
 }
 
-static void emit_unit(builder *b, int s, const schedule_unit *u)
+/* W: the weight gradients, after its B on the same stream; no transfer
+ * waits for it, only the optimizer (through the gradient buckets). */
+static void emit_weight(builder *b, int s, const schedule_unit *u, int last_of_chunk)
+{
+    const chunk_cost *c = &b->chunks[s * b->nchunks + u->chunk];
+    emit_backward_pieces(b, s, c->wgt_ps, R_WGT, "W weight grad", last_of_chunk);
+}
+
+static void emit_unit(builder *b, int s, const schedule_unit *u, int last_of_chunk)
 {
     b->cur_chunk = u->chunk;
     b->cur_mb = u->microbatch;
-    if (u->backward)
-        emit_backward(b, s, u);
+    if (u->backward == SCHEDULE_W)
+        emit_weight(b, s, u, last_of_chunk);
+    else if (u->backward == SCHEDULE_B)
+        emit_backward(b, s, u, last_of_chunk);
     else
         emit_forward(b, s, u);
     b->cur_chunk = b->cur_mb = -1;
@@ -397,43 +412,85 @@ static void emit_step(builder *b, int s)
         phase_dp(b, s, P_GATHER, (uint64_t)workload_grad_bytes(b->in->model, l, s), R_AG);
 }
 
-static void emit_stage(builder *b, int s, schedule_unit *order)
+/* Rank s's units in its order; the last unit of each chunk that completes
+ * its gradients (W, or the backward) carries the gradient buckets. */
+static void emit_stage(builder *b, int s, const schedule_unit *order)
 {
-    schedule_order(b->l, s, order);
-    int n = schedule_units(b->l);
+    int n = schedule_units(b->l), last[2] = {-1, -1};
+    int grads = b->split ? SCHEDULE_W : SCHEDULE_B;
+    int *last_of = b->nchunks <= 2 ? last : int_array((size_t)b->nchunks, -1);
     for (int i = 0; i < n; i++)
-        emit_unit(b, s, &order[i]);
+        if (order[i].backward == grads)
+            last_of[order[i].chunk] = i;
+    for (int i = 0; i < n; i++)
+        emit_unit(b, s, &order[i], last_of[order[i].chunk] == i);
+    if (last_of != last)
+        free(last_of);
     emit_reduce_after_backward(b, s);
 }
 
-/* Activations forward and gradients backward between virtual stages. */
+/* Activations forward and gradients backward between virtual stages (on
+ * one rank, as where a V turns, a dependency without a send). */
 static void emit_transfers(builder *b)
 {
-    int pp = b->l->pp, nv = pp * b->l->vpp;
+    int nv = schedule_vstages(b->l);
     for (int vs = 0; vs + 1 < nv; vs++)
-        for (int mb = 0; mb < b->m; mb++)
+        for (int mb = 0; mb < b->m; mb++) {
+            int first, last;
+            schedule_path(b->l, mb, &first, &last);
+            if (vs < first || vs >= last)
+                continue;
             for (int k = 0; k < b->nmem; k++)
                 for (int dir = 0; dir < 2; dir++) {
                     int from_vs = dir ? vs + 1 : vs, to_vs = dir ? vs : vs + 1;
+                    int from = schedule_vstage_rank(b->l, from_vs);
+                    int to = schedule_vstage_rank(b->l, to_vs);
                     int src = unit_slot(b, dir ? b->bend : b->fend, from_vs, mb)[k];
                     int dst = unit_slot(b, dir ? b->bstart : b->fstart, to_vs, mb)[k];
-                    int t = exec_transfer(b->g, -1, gpu_of(b, from_vs % pp, k),
-                                          gpu_of(b, to_vs % pp, k), (double)b->cc.p2p_bytes,
+                    if (from == to) {
+                        exec_dep(b->g, src, dst);
+                        continue;
+                    }
+                    int t = exec_transfer(b->g, -1, gpu_of(b, from, k), gpu_of(b, to, k),
+                                          (double)b->cc.p2p_bytes,
                                           dir ? "send gradient" : "send activation");
-                    note(b, t, R_P2P, to_vs % pp, -1);
-                    b->info[t].gpu = gpu_of(b, from_vs % pp, k);
+                    note(b, t, R_P2P, to, -1);
+                    b->info[t].gpu = gpu_of(b, from, k);
                     exec_dep(b->g, src, t);
                     exec_dep(b->g, t, dst);
                     b->info[dst].in_transfer = t;
                 }
+        }
+}
+
+/* Every rank's order; zb-auto's built for the times the closed form
+ * charges (estimate_sched_costs), the others' for their fixed rules. */
+static void unit_orders(const builder *b, schedule_unit *out)
+{
+    if (b->l->schedule != LAYOUT_SCHEDULE_ZB_AUTO) {
+        schedule_orders(b->l, NULL, out);
+        return;
+    }
+    size_t nv = (size_t)schedule_vstages(b->l);
+    double *f = cs_xrealloc(NULL, sizeof *f * nv), *bw = cs_xrealloc(NULL, sizeof *bw * nv);
+    double *w = cs_xrealloc(NULL, sizeof *w * nv);
+    schedule_costs c = {f, bw, w, 0};
+    estimate_sched_costs(b->in->model, b->l, estimate_device(b->in->topology), b->in->eff,
+                         &b->cc, f, bw, w, &c.p2p_s);
+    schedule_orders(b->l, &c, out);
+    free(f);
+    free(bw);
+    free(w);
 }
 
 /* Every stage's units and tail, then the transfers between stages. */
 static void emit_all(builder *b)
 {
-    schedule_unit *order = cs_xrealloc(NULL, sizeof *order * (size_t)schedule_units(b->l));
+    size_t n = (size_t)schedule_units(b->l);
+    schedule_unit *order = cs_xrealloc(NULL, sizeof *order * n * (size_t)b->l->pp);
+    unit_orders(b, order);
     for (int s = 0; s < b->l->pp; s++)
-        emit_stage(b, s, order);
+        emit_stage(b, s, order + (size_t)s * n);
     if (emit_embedding_allreduce(b) != 0)
         abort(); /* a ring of two GPUs the topology routed for commcost: cannot fail */
     for (int s = 0; s < b->l->pp; s++)
@@ -448,16 +505,23 @@ static void chunk_costs(builder *b)
 {
     const layout_desc *l = b->l;
     const dev_type *dev = estimate_device(b->in->topology);
-    b->chunks = cs_xrealloc(NULL, sizeof *b->chunks * (size_t)(l->pp * l->vpp));
+    b->chunks = cs_xrealloc(NULL, sizeof *b->chunks * (size_t)(l->pp * b->nchunks));
     for (int s = 0; s < l->pp; s++)
-        for (int c = 0; c < l->vpp; c++) {
+        for (int c = 0; c < b->nchunks; c++) {
             workload_chunk w;
-            workload_chunk_of(b->in->model, l, dev, b->in->eff, s, c, &w);
-            b->chunks[s * l->vpp + c] = (chunk_cost){
-                units_s_to_ps_ceil(w.fwd_s), units_s_to_ps_ceil(w.bwd_s),
-                units_s_to_ps_ceil(w.recompute_s),
-                commcost_tp_bwd_delta_s(&b->cc.stages[s], l, &w), w.tp_fwd, w.tp_bwd,
-                w.tp_recompute};
+            int at_stage, at_chunk; /* where rank s's chunk c sits in the model */
+            schedule_position(l, schedule_vstage(l, s, c), &at_stage, &at_chunk);
+            workload_chunk_of(b->in->model, l, dev, b->in->eff, at_stage, at_chunk, &w);
+            double weight_s = b->split ? w.bwd_weight_s : 0;
+            b->chunks[s * b->nchunks + c] = (chunk_cost){
+                .fwd_ps = units_s_to_ps_ceil(w.fwd_s),
+                .bwd_ps = units_s_to_ps_ceil(w.bwd_s - weight_s),
+                .rec_ps = units_s_to_ps_ceil(w.recompute_s),
+                .wgt_ps = units_s_to_ps_ceil(weight_s),
+                .tp_bwd_delta_s = commcost_tp_bwd_delta_s(&b->cc.stages[s], l, &w),
+                .tp_fwd = w.tp_fwd,
+                .tp_bwd = w.tp_bwd,
+                .tp_rec = w.tp_recompute};
         }
 }
 
@@ -469,6 +533,8 @@ static int builder_init(builder *b, const estimate_input *in, trainsim_mode mode
     b->l = in->layout;
     b->folded = mode == TRAINSIM_FOLDED;
     b->m = layout_microbatches(b->l);
+    b->nchunks = schedule_chunks(b->l);
+    b->split = schedule_splits_backward(b->l);
     b->nmem = b->folded ? 1 : b->l->tp * b->l->dp;
     if (commcost_build(in->topology, in->model, b->l, in->eff->profile, &b->cc, err) != 0)
         return -1;
@@ -479,7 +545,7 @@ static int builder_init(builder *b, const estimate_input *in, trainsim_mode mode
     chunk_costs(b);
     b->g = exec_new();
     size_t per_stage = (size_t)b->l->pp * b->nmem;
-    size_t units = (size_t)b->l->pp * b->l->vpp * b->m * b->nmem;
+    size_t units = (size_t)schedule_vstages(b->l) * b->m * b->nmem;
     b->stream = int_array(per_stage, -1);
     b->dp_stream = int_array(per_stage, -1);
     b->last = int_array(per_stage, -1);

@@ -14,7 +14,7 @@
 #include "workload.h"
 
 /* What a task stands for, for the breakdown. */
-enum role { R_NONE, R_FWD, R_BWD, R_REC, R_TP, R_DP, R_OPT, R_AG, R_P2P };
+enum role { R_NONE, R_FWD, R_BWD, R_REC, R_TP, R_DP, R_OPT, R_AG, R_P2P, R_WGT };
 
 typedef struct task_info {
     unsigned char role;
@@ -25,7 +25,8 @@ typedef struct task_info {
 } task_info;
 
 typedef struct chunk_cost {
-    uint64_t fwd_ps, bwd_ps, rec_ps;
+    uint64_t fwd_ps, bwd_ps, rec_ps; /* bwd_ps: B alone where the schedule splits it */
+    uint64_t wgt_ps;                 /* W, or 0 */
     double tp_bwd_delta_s; /* backward collectives hidden under wgrad GEMMs (<= 0) */
     workload_tp tp_fwd, tp_bwd, tp_rec;
 } chunk_cost;
@@ -40,7 +41,8 @@ typedef struct builder {
     commcost cc;
     int m, nmem; /* microbatches; simulated GPUs per stage */
     int folded;
-    chunk_cost *chunks;               /* [stage * vpp + chunk] */
+    int nchunks, split;               /* schedule_chunks; whether W runs apart */
+    chunk_cost *chunks;               /* [stage * nchunks + chunk] */
     int *stream, *dp_stream, *last, *last_dp; /* [stage * nmem + member] */
     int *shadow_stream, *shadow_last; /* folded: [stage * tp + r], data-parallel group r */
     unsigned char *shares;            /* folded: [stage * tp + r], group r shares a link */

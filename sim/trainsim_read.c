@@ -94,7 +94,7 @@ void trainsim_read_breakdown(const builder *b, estimate_result *out)
             account_gap(b, ti, id, units_ps_to_s(start - prev_end[ti->stage]), st);
         double busy = units_ps_to_s(end - from);
         switch (ti->role) {
-        case R_FWD: case R_BWD: st->compute_s += busy; break;
+        case R_FWD: case R_BWD: case R_WGT: st->compute_s += busy; break;
         case R_REC: st->recompute_s += busy; break;
         case R_TP: st->tp_comm_s += busy; break;
         default: st->optimizer_s += busy; break; /* optimizer, parameter all-gather */
@@ -111,7 +111,8 @@ void trainsim_read_breakdown(const builder *b, estimate_result *out)
 
 static const tl_kind role_kind[] = {
     [R_FWD] = TL_FORWARD, [R_BWD] = TL_BACKWARD, [R_REC] = TL_RECOMPUTE, [R_TP] = TL_TP_COMM,
-    [R_DP] = TL_DP_COMM,  [R_OPT] = TL_OPTIMIZER, [R_AG] = TL_PARAM_GATHER, [R_P2P] = TL_P2P};
+    [R_DP] = TL_DP_COMM,  [R_OPT] = TL_OPTIMIZER, [R_AG] = TL_PARAM_GATHER, [R_P2P] = TL_P2P,
+    [R_WGT] = TL_WEIGHT_GRAD};
 
 /* The track of a task: its stream's, or one per GPU for streamless tasks
  * (transfers on "p2p send", all-ranks tensor-parallel collectives on "tp"). */
@@ -148,8 +149,10 @@ static void record_slices(const builder *b, timeline *tl, int *slice_of)
                        ti->stage, ti->chunk, ti->microbatch, -1, -1,
                        exec_task_start_ps(b->g, id), exec_task_end_ps(b->g, id), ""};
         if (ti->chunk >= 0 && ti->role != R_P2P) {
-            int vs = ti->chunk * b->l->pp + ti->stage;
-            sl.layer_first = vs * per_chunk;
+            int at_stage, at_chunk;
+            schedule_position(b->l, schedule_vstage(b->l, ti->stage, ti->chunk), &at_stage,
+                              &at_chunk);
+            sl.layer_first = (at_chunk * b->l->pp + at_stage) * per_chunk;
             sl.layer_last = sl.layer_first + per_chunk - 1;
         }
         snprintf(sl.name, sizeof sl.name, "%s", exec_task_name(b->g, id));
@@ -171,8 +174,14 @@ static void record_memory(const builder *b, timeline *tl)
         tl_memory *mem = &tl->memory[s];
         mem->static_bytes = mb.weights_bytes + mb.grads_bytes + mb.optimizer_bytes + mb.buffers_bytes;
         mem->working_bytes = memory_recompute_working_bytes(m, b->l);
-        for (int c = 0; c < b->l->vpp; c++)
-            mem->unit_bytes[c] = memory_unit_bytes(m, b->l, s, c);
+        for (int c = 0; c < b->nchunks; c++) {
+            int at_stage, at_chunk;
+            schedule_position(b->l, schedule_vstage(b->l, s, c), &at_stage, &at_chunk);
+            mem->unit_bytes[c] = memory_unit_bytes(m, b->l, at_stage, at_chunk);
+            double wpend = layout_layers_per_chunk(b->l, m) *
+                           memory_wpending_bytes_per_layer(m, b->l);
+            mem->wpend_bytes[c] = b->split ? fmin(mem->unit_bytes[c], wpend) : 0;
+        }
     }
     timeline_memory_build(tl);
 }
@@ -181,7 +190,7 @@ static void record_memory(const builder *b, timeline *tl)
 void trainsim_record_timeline(const builder *b, uint64_t makespan_ps, timeline *tl)
 {
     char desc[120];
-    timeline_init(tl, b->l->pp, b->l->vpp, b->m);
+    timeline_init(tl, b->l->pp, b->nchunks, b->m);
     snprintf(tl->title, sizeof tl->title, "%s, %s", b->in->model->name,
              layout_describe(b->l, desc, sizeof desc));
     tl->gpus = b->in->gpus;

@@ -18,6 +18,8 @@ void timeline_init(timeline *tl, int pp, int vpp, int microbatches)
     for (int s = 0; s < pp; s++) {
         tl->memory[s].unit_bytes = cs_xrealloc(NULL, sizeof(double) * (size_t)vpp);
         memset(tl->memory[s].unit_bytes, 0, sizeof(double) * (size_t)vpp);
+        tl->memory[s].wpend_bytes = cs_xrealloc(NULL, sizeof(double) * (size_t)vpp);
+        memset(tl->memory[s].wpend_bytes, 0, sizeof(double) * (size_t)vpp);
     }
 }
 
@@ -25,6 +27,7 @@ void timeline_free(timeline *tl)
 {
     for (int s = 0; tl->memory && s < tl->pp; s++) {
         free(tl->memory[s].unit_bytes);
+        free(tl->memory[s].wpend_bytes);
         free(tl->memory[s].points);
     }
     free(tl->memory);
@@ -104,21 +107,29 @@ static int collect_events(const timeline *tl, int track, const tl_memory *mem, m
         }
     }
     /* a unit is released by the end of the last backward slice of its
-     * (chunk, microbatch): the backward may be cut into bucket pieces */
+     * (chunk, microbatch): the backward may be cut into bucket pieces; what
+     * W reads, by the end of its last W slice */
     size_t units = (size_t)tl->vpp * (size_t)tl->microbatches;
-    uint64_t *release_ps = calloc(units ? units : 1, sizeof *release_ps);
+    uint64_t *release_ps = calloc(2 * (units ? units : 1), sizeof *release_ps);
     if (!release_ps)
         abort();
     for (int i = 0; i < tl->nslices; i++) {
         const tl_slice *s = &tl->slices[i];
-        if (s->track == track && s->kind == TL_BACKWARD && s->microbatch >= 0)
-            release_ps[(size_t)s->chunk * tl->microbatches + s->microbatch] = s->end_ps;
+        int w = s->kind == TL_WEIGHT_GRAD;
+        if (s->track == track && (s->kind == TL_BACKWARD || w) && s->microbatch >= 0)
+            release_ps[w * units + (size_t)s->chunk * tl->microbatches + s->microbatch] =
+                s->end_ps;
     }
-    for (size_t u = 0; u < units; u++)
-        if (release_ps[u]) {
-            CS_GROW(ev, cap, n + 1);
-            ev[n++] = (mem_event){release_ps[u], -mem->unit_bytes[u / tl->microbatches]};
-        }
+    for (size_t u = 0; u < units; u++) {
+        int c = (int)(u / (size_t)tl->microbatches);
+        int split = release_ps[units + u] != 0;
+        double kept = split ? mem->wpend_bytes[c] : 0;
+        CS_GROW(ev, cap, n + 2);
+        if (release_ps[u])
+            ev[n++] = (mem_event){release_ps[u], -(mem->unit_bytes[c] - kept)};
+        if (split)
+            ev[n++] = (mem_event){release_ps[units + u], -kept};
+    }
     free(release_ps);
     *out = ev;
     return n;
@@ -165,6 +176,6 @@ const char *timeline_kind_name(tl_kind kind)
 {
     static const char *const names[TL_KINDS] = {
         "forward", "backward", "recompute", "tp comm", "dp comm", "optimizer", "param all-gather",
-        "p2p", "compute", "collective", "memory"};
+        "p2p", "compute", "collective", "memory", "weight grad"};
     return kind >= 0 && kind < TL_KINDS ? names[kind] : "?";
 }

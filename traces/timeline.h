@@ -12,7 +12,8 @@
  * the stage's first GPU's compute track: the model state and buffers
  * (static_bytes) all the time; a unit's activations (unit_bytes of its
  * chunk) from the start of its forward pass to the end of its backward
- * pass; the recomputation working set (working_bytes) while a recompute or
+ * pass, but wpend_bytes of it until the end of its W slice where the
+ * schedule splits the backward; the recomputation working set (working_bytes) while a recompute or
  * backward slice runs.  Its peak equals memory_per_stage's peak whenever
  * the simulated schedule keeps as many units in flight as the formula
  * counts (a test holds it for GPipe, 1F1B and interleaved). */
@@ -33,6 +34,8 @@ typedef enum tl_kind {
     TL_COMPUTE,      /* a replayed trace's operator (sim/replay) */
     TL_COLLECTIVE,   /* a replayed trace's collective */
     TL_MEMORY_OP,    /* a replayed trace's memory load or store */
+    TL_WEIGHT_GRAD,  /* W: weight gradients of split-backward schedules (their
+                      * TL_BACKWARD is B, the input gradients) */
     TL_KINDS
 } tl_kind;
 
@@ -66,6 +69,8 @@ typedef struct tl_memory {
     double static_bytes;    /* weights, gradients, optimizer state, buffers */
     double working_bytes;   /* recomputation working set, during backward */
     double *unit_bytes;     /* [chunk]: activations one microbatch leaves stored */
+    double *wpend_bytes;    /* [chunk]: of those, what W still reads after B (0
+                             * without W slices) */
     tl_mem_point *points;   /* step function, time ascending */
     int npoints, cappoints;
     double peak_bytes;

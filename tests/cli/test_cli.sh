@@ -138,6 +138,12 @@ expect_bad "estimate unknown model lists catalog" "built-in models: .*llama3-405
 expect_bad "estimate needs --system" "--system is required" estimate --gpus 8 --model llama2-7b --mbs 1 --gbs 8
 expect_bad "estimate needs --mbs and --gbs" "--mbs and --gbs" estimate --system dgx-h100 --gpus 8 --model llama2-7b
 expect_bad "estimate bad schedule" "--schedule" $est --tp 8 --schedule zigzag
+expect_bad "estimate zbv needs vpp 2" "schedule zbv places two model chunks .* use vpp 2" \
+    estimate --system dgx-h100 --nodes 2 --model llama2-7b --tp 2 --pp 4 --mbs 1 --gbs 16 --schedule zbv
+expect_bad "estimate dualpipe needs m >= 2 pp" "at least 2 pp = 8; nearest gbs: 16" \
+    estimate --system dgx-h100 --nodes 2 --model llama2-7b --tp 2 --pp 4 --mbs 1 --gbs 12 --schedule dualpipe
+expect_ok "estimate zb-h1 simulated" "iteration" \
+    estimate --system dgx-h100 --nodes 2 --model llama2-7b --tp 2 --pp 4 --mbs 1 --gbs 16 --schedule zb-h1
 expect_bad "estimate bad mode" "--mode: 'fast'" $est --tp 8 --mode fast
 
 # validate
@@ -264,7 +270,26 @@ for r in rows:  # simulated and formula peaks agree within one embedding mask
     assert abs(float(r["sim_peak_mem_gib"]) - float(r["peak_mem_gib"])) < 0.05, r
 PY
 then ok "schedule_compare: GPipe holds more, interleaving idles less"; else not_ok "schedule_compare: GPipe holds more, interleaving idles less"; fi
+if python3 - "$sc/scmp/schedule_compare.csv" >"$errf" 2>&1 <<'PY'
+import csv, sys
+rows = list(csv.DictReader(open(sys.argv[1])))
+get = lambda sched, stage, col: float(next(r[col] for r in rows if r["schedule"] == sched and int(r["stage"]) == stage))
+assert get("zb-h1", 0, "bubble_fraction") < get("1f1b", 0, "bubble_fraction")  # W fills the bubble
+assert abs(get("zb-h1", 0, "peak_mem_gib") - get("1f1b", 0, "peak_mem_gib")) < 0.05  # at 1F1B's memory
+assert get("zb-h2", 0, "peak_mem_gib") > get("1f1b", 0, "peak_mem_gib")  # ZB-H2 holds more
+assert get("v-half", 0, "peak_mem_gib") < get("1f1b", 0, "peak_mem_gib")  # the V halves it
+assert get("dualpipe", 0, "peak_mem_gib") > get("1f1b", 0, "peak_mem_gib")  # two stages' weights
+PY
+then ok "schedule_compare: zero-bubble idles less at 1F1B's memory, V-Half holds less, DualPipe more"
+else not_ok "schedule_compare: zero-bubble idles less at 1F1B's memory, V-Half holds less, DualPipe more"; fi
 check_svg "schedule_compare interleaved picture renders" "$sc/scmp/schedule_interleaved.svg"
+for s in zb-h1 zbv dualpipe; do
+    check_svg "schedule_compare $s picture renders" "$sc/scmp/schedule_$s.svg"
+    check_svg "schedule_compare $s memory renders" "$sc/scmp/memory_$s.svg"
+done
+if grep -q ">W weight grad<" "$sc/scmp/schedule_zb-h1.svg" && grep -q ">B input grad<" "$sc/scmp/schedule_zb-h1.svg" &&
+    grep -q "bubble (idle, shaded): " "$sc/scmp/schedule_zb-h1.svg"
+then ok "zb-h1 picture draws W apart and prints the bubble"; else not_ok "zb-h1 picture draws W apart and prints the bubble"; fi
 
 # estimate --out: the timeline without a script
 expect_ok "estimate --out writes the timeline" "iteration" estimate --system dgx-h100 --nodes 2 \

@@ -93,8 +93,9 @@ static void rule_enums_in_range(void)
     l.recompute = (layout_recompute)7;
     EXPECT(&l, &m, 1024, "recompute 7 is not one of none, selective, full");
     l = b;
-    l.schedule = (layout_schedule)9;
-    EXPECT(&l, &m, 1024, "schedule 9 is not one of gpipe, 1f1b, interleaved");
+    l.schedule = (layout_schedule)12;
+    EXPECT(&l, &m, 1024, "schedule 12 is not one of gpipe, 1f1b, interleaved, zb-h1, zb-h2, "
+                         "zb-auto, zbv, v-half, v-min, dualpipe");
 }
 
 static void rule_model_valid(void)
@@ -333,6 +334,40 @@ static void describe_text(void)
     CHECK(layout_describe(&l, NULL, 0) == NULL);
 }
 
+/* The V-shapes need vpp 2 and pp >= 2; dualpipe vpp 1, an even pp and an
+ * even m >= 2 pp; the zero-bubble ones one chunk. */
+static void rule_split_schedules(void)
+{
+    model_desc m;
+    layout_desc l, b;
+    base(&m, &b);
+    cs_err err = {""};
+    l = b;
+    l.schedule = LAYOUT_SCHEDULE_ZBV;
+    CHECK(layout_validate(&l, &m, 1024, 8, &err) == 0);
+    l.vpp = 1;
+    EXPECT(&l, &m, 1024, "schedule zbv places two model chunks per pipeline rank in a V",
+           "vpp is 1; use vpp 2");
+    l.vpp = 2;
+    l.pp = 1;
+    l.dp = 128;
+    EXPECT(&l, &m, 1024, "schedule zbv needs pp >= 2");
+    l = b;
+    l.schedule = LAYOUT_SCHEDULE_DUALPIPE;
+    EXPECT(&l, &m, 1024, "dualpipe holds two whole stages per rank", "use vpp 1");
+    l.vpp = 1;
+    CHECK(layout_validate(&l, &m, 1024, 8, &err) == 0);
+    l.gbs = 96;
+    EXPECT(&l, &m, 1024, "m = gbs / (dp x mbs) = 3 to be even", "at least 2 pp = 8",
+           "nearest gbs: 256");
+    l.gbs = 1536;
+    l.pp = 5;
+    EXPECT(&l, &m, -1, "dualpipe needs an even pp", "pp is 5; nearest valid pp: 4, 6");
+    l = b;
+    l.schedule = LAYOUT_SCHEDULE_ZB_H1;
+    EXPECT(&l, &m, 1024, "vpp 2 needs the interleaved schedule (zb-h1 runs one model chunk");
+}
+
 static void enum_names_parse(void)
 {
     layout_recompute r;
@@ -340,14 +375,15 @@ static void enum_names_parse(void)
     cs_err err = {""};
     CHECK(layout_recompute_parse("partial", "--recompute", &r, &err) == -1);
     CHECK(strcmp(err.msg, "--recompute: 'partial' is not one of none, selective, full") == 0);
-    CHECK(layout_schedule_parse("zb-h1", "--schedule", &s, &err) == -1);
-    CHECK(strcmp(err.msg, "--schedule: 'zb-h1' is not one of gpipe, 1f1b, interleaved") == 0);
+    CHECK(layout_schedule_parse("zb-h3", "--schedule", &s, &err) == -1);
+    CHECK(strcmp(err.msg, "--schedule: 'zb-h3' is not one of gpipe, 1f1b, interleaved, zb-h1, "
+                          "zb-h2, zb-auto, zbv, v-half, v-min, dualpipe") == 0);
     for (int i = 0; i <= LAYOUT_RECOMPUTE_FULL; i++) {
         CHECK(layout_recompute_parse(layout_recompute_name((layout_recompute)i), "x", &r,
                                      NULL) == 0);
         CHECK_EQ_INT(r, i);
     }
-    for (int i = 0; i <= LAYOUT_SCHEDULE_INTERLEAVED; i++) {
+    for (int i = 0; i <= LAYOUT_SCHEDULE_LAST; i++) {
         CHECK(layout_schedule_parse(layout_schedule_name((layout_schedule)i), "x", &s,
                                     NULL) == 0);
         CHECK_EQ_INT(s, i);
@@ -379,4 +415,5 @@ TAP_MAIN({"base layout valid", base_is_valid},
          {"rule: sp needs tp dividing seq_len", rule_sp_divides_seq},
          {"Megatron 2021 published layouts valid", megatron_published_layouts_valid},
          {"describe", describe_text},
+         {"rule: split-backward schedules", rule_split_schedules},
          {"recompute and schedule names", enum_names_parse})

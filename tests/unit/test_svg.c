@@ -272,7 +272,7 @@ static void schedule_picture(void)
     CHECK_STR_CONTAINS(legend, ">tp comm</text>");
     CHECK(!strstr(legend, "dp comm"));
     CHECK_STR_CONTAINS(doc, ">stage 1</text>");
-    CHECK_STR_CONTAINS(doc, ">time (ms)</text>");
+    CHECK_STR_CONTAINS(doc, ">time (ms); bubble (idle, shaded): ");
     CHECK_STR_CONTAINS(doc, "test &amp; &lt;model&gt;");
     CHECK(tags_balanced(doc));
     free(legend);

@@ -197,8 +197,34 @@ static void incremental_equals_full_resolve(void)
     topo_free(f.t);
 }
 
+/* Each schedule that splits the backward: every rank simulated agrees with
+ * the folded run, and the closed form (the same orders replayed) with the
+ * simulation; zero-bubble orders beat 1F1B on the same layout. */
+static void split_schedules(void)
+{
+    static const layout_schedule all[] = {
+        LAYOUT_SCHEDULE_ZB_H1, LAYOUT_SCHEDULE_ZB_H2,  LAYOUT_SCHEDULE_ZB_AUTO,
+        LAYOUT_SCHEDULE_ZBV,   LAYOUT_SCHEDULE_V_HALF, LAYOUT_SCHEDULE_V_MIN,
+        LAYOUT_SCHEDULE_DUALPIPE};
+    fixture f;
+    fixture_setup(&f, "dgx-h100", 2, "llama2-7b", 2, 4, 2, 32);
+    double one_f_one_b = run(&f, TRAINSIM_FOLDED, NULL);
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) {
+        f.l.schedule = all[i];
+        f.l.vpp = all[i] >= LAYOUT_SCHEDULE_ZBV && all[i] <= LAYOUT_SCHEDULE_V_MIN ? 2 : 1;
+        printf("# %s\n", layout_schedule_name(all[i]));
+        check_modes_agree(&f);
+        double sim = run(&f, TRAINSIM_FOLDED, NULL);
+        CHECK_REL(sim, analytic(&f), 0.02); /* as for the other pipelines */
+        if (all[i] == LAYOUT_SCHEDULE_ZB_H1 || all[i] == LAYOUT_SCHEDULE_ZB_H2)
+            CHECK(sim < one_f_one_b);
+    }
+    topo_free(f.t);
+}
+
 TAP_MAIN({"folded_equals_all_ranks", folded_equals_all_ranks},
          {"folded_equals_all_ranks_at_scale", folded_equals_all_ranks_at_scale},
+         {"split_schedules", split_schedules},
          {"sim_equals_analytic_single_stage", sim_equals_analytic_single_stage},
          {"sim_near_analytic_pipelines", sim_near_analytic_pipelines},
          {"bubbles", bubbles}, {"breakdown_adds_up", breakdown_adds_up},

@@ -1,0 +1,51 @@
+/* estimate_sched: split-backward schedules in closed form (see estimate_sched.h). */
+#include "estimate_sched.h"
+
+#include <math.h>
+#include <stdlib.h>
+
+#include "cs_alloc.h"
+#include "schedule.h"
+#include "workload.h"
+
+void estimate_sched_costs(const model_desc *m, const layout_desc *l, const dev_type *dev,
+                          const opcost_eff *e, const commcost *cc, double *f_s, double *b_s,
+                          double *w_s, double *p2p_s)
+{
+    int split = schedule_splits_backward(l);
+    *p2p_s = 0;
+    for (int s = 0; s < l->pp; s++)
+        *p2p_s = fmax(*p2p_s, cc->stages[s].p2p_s);
+    for (int vs = 0; vs < schedule_vstages(l); vs++) {
+        int stage, chunk, rank = schedule_vstage_rank(l, vs);
+        schedule_position(l, vs, &stage, &chunk);
+        workload_chunk w;
+        workload_chunk_of(m, l, dev, e, stage, chunk, &w);
+        const commcost_stage *st = &cc->stages[rank];
+        double weight = split ? w.bwd_weight_s : 0;
+        f_s[vs] = w.fwd_s + commcost_tp_s(st, w.tp_fwd.allreduce, w.tp_fwd.allgather,
+                                          w.tp_fwd.reducescatter);
+        b_s[vs] = w.recompute_s + w.bwd_s - weight +
+                  commcost_tp_s(st, w.tp_bwd.allreduce + w.tp_recompute.allreduce,
+                                w.tp_bwd.allgather + w.tp_recompute.allgather,
+                                w.tp_bwd.reducescatter + w.tp_recompute.reducescatter);
+        w_s[vs] = weight;
+    }
+}
+
+void estimate_sched_ends(const model_desc *m, const layout_desc *l, const dev_type *dev,
+                         const opcost_eff *e, const commcost *cc, double *end_s)
+{
+    size_t nv = (size_t)schedule_vstages(l), n = (size_t)schedule_units(l) * (size_t)l->pp;
+    double *f = cs_xrealloc(NULL, sizeof *f * nv), *b = cs_xrealloc(NULL, sizeof *b * nv);
+    double *w = cs_xrealloc(NULL, sizeof *w * nv);
+    schedule_costs c = {f, b, w, 0};
+    estimate_sched_costs(m, l, dev, e, cc, f, b, w, &c.p2p_s);
+    schedule_unit *orders = cs_xrealloc(NULL, sizeof *orders * n);
+    schedule_orders(l, l->schedule == LAYOUT_SCHEDULE_ZB_AUTO ? &c : NULL, orders);
+    schedule_replay(l, orders, &c, NULL, end_s, NULL);
+    free(orders);
+    free(f);
+    free(b);
+    free(w);
+}

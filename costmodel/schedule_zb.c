@@ -1,0 +1,411 @@
+/* schedule_zb: unit orders of the schedules that split the backward into B
+ * (input gradients) and W (weight gradients), their replay and their
+ * activation memory (see schedule.h).
+ *
+ * Every one is built the way Qi et al. 2024 (sec. 3.1, their heuristic
+ * "automatic scheduling") and the V-shape paper (Qi et al., "Pipeline
+ * Parallelism with Controllable Memory", 2024) build theirs: each rank runs
+ * the work of a list schedule, simulated here unit by unit, that
+ *   - starts a new microbatch's F only while the activations it keeps stay
+ *     within the rank's memory limit (counted in chunks whose F ran and
+ *     whose W has not),
+ *   - prefers B, whose output the previous stage waits for, then F (zb-h1
+ *     and zb-auto the other way round, see below),
+ *   - fills any time it would wait with a pending W, which nothing but the
+ *     optimizer waits for.
+ * Memory is counted in chunks of activations: F adds one, W takes it back
+ * (B frees little: W still reads every linear layer's input and output
+ * gradient, 32 sbh of the 34 sbh + 5 a s^2 b Megatron stores per layer, as
+ * sail-sg's scheduler counts them).  Two caps per rank: on chunks whose F
+ * ran and whose B has not ("fb"), and on those whose W has not ("held").
+ *   zb-h1, zb-auto: fb pp - r (1F1B's warm-up), held pp on every rank (the
+ *     1F1B peak of rank 0, so 1x memory), and F before B when both are
+ *     ready (1F1B's steady state); zb-auto builds with the measured F, B,
+ *     W and p2p times instead of equal ones (their ZB-1p);
+ *   zb-h2: fb 2 (pp - r) - 1, held 2 pp - 1 (2x, ZB-H2's longer warm-up);
+ *   zbv, v-half, v-min: chunks s and 2 pp - 1 - s on rank s, a chunk half
+ *     a stage; a microbatch entering a rank reserves both its chunks there;
+ *     caps 2 pp chunks (pp stages: 1x), pp + 1 (about 1/2x) and
+ *     ceil(2 pp / 3) + 2 (about 1/3x, plus what the list needs to go on);
+ *   dualpipe: stage r of direction 0 and stage pp - 1 - r of direction 1
+ *     on rank r, half the microbatches entering from each end; pp + 1
+ *     stages (DualPipe's README: activation per device PP + 1).
+ * With F = B = W these orders reach ZB-H1's bubble (p-1)(F+B-W) at 1x,
+ * ZB-H2's 0 at 2x and DualPipe's (PP/2-1)(F&B+B-3W) at PP + 1 exactly; the
+ * V-shapes keep their memory but not sail-sg's bubbles (their hand-built
+ * V orders do better): tests/unit/test_schedule_zb.c, validate/schedules.md.
+ * No part of the orders is written by hand: they follow from these rules
+ * and the dependencies. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cs_alloc.h"
+#include "schedule.h"
+
+typedef struct gen {
+    const layout_desc *l;
+    const schedule_costs *c;
+    int pp, m, nv, chunks, visits; /* visits: chunks a microbatch runs on a rank */
+    int f_first; /* F before B when both are ready (zb-h1's 1F1B steady state) */
+    int reserve; /* chunks an entering F counts: 1, or every visit (v-half, v-min) */
+    double *f_end, *b_end;          /* [vs * m + mb], -1 until run */
+    int *next_f, *next_b;           /* [vs]: next microbatch (index into vs's list) */
+    int *wq, *wq_head, *wq_tail;    /* per rank FIFO of pending W: [r * cap + i] = vs * m + mb */
+    int wcap;
+    double *free_s;
+    int *reserved, *limit;
+    int *held, *hold_limit;         /* chunks whose F ran and whose W has not; their cap */
+    int *count;                     /* units emitted per rank */
+    schedule_unit *out;
+    int units;
+} gen;
+
+static double cost_of(const schedule_costs *c, const double *arr, int vs)
+{
+    return c ? arr[vs] : 1.0;
+}
+
+static double p2p_of(const gen *g, int from_vs, int to_vs)
+{
+    if (!g->c || schedule_vstage_rank(g->l, from_vs) == schedule_vstage_rank(g->l, to_vs))
+        return 0;
+    return g->c->p2p_s;
+}
+
+/* The microbatches through vstage vs: all, or one direction's half. */
+static void mb_range(const gen *g, int vs, int *lo, int *hi)
+{
+    *lo = 0;
+    *hi = g->m;
+    if (g->l->schedule == LAYOUT_SCHEDULE_DUALPIPE) {
+        *lo = vs < g->pp ? 0 : g->m / 2;
+        *hi = vs < g->pp ? g->m / 2 : g->m;
+    }
+}
+
+static int limit_of(const layout_desc *l, int r)
+{
+    int p = l->pp;
+    switch (l->schedule) {
+    case LAYOUT_SCHEDULE_ZB_H2: return 2 * (p - r) - 1;
+    case LAYOUT_SCHEDULE_ZBV: return 2 * p;
+    case LAYOUT_SCHEDULE_V_HALF: return p + 1;
+    case LAYOUT_SCHEDULE_V_MIN: return (2 * p + 2) / 3 + 2;
+    case LAYOUT_SCHEDULE_DUALPIPE: return p + 1;
+    default: return p - r;
+    }
+}
+
+static int hold_limit_of(const layout_desc *l)
+{
+    int p = l->pp;
+    switch (l->schedule) {
+    case LAYOUT_SCHEDULE_ZB_H2: return 2 * p - 1;
+    case LAYOUT_SCHEDULE_ZBV: return 2 * p;
+    case LAYOUT_SCHEDULE_DUALPIPE: return p + 1;
+    case LAYOUT_SCHEDULE_V_HALF:
+    case LAYOUT_SCHEDULE_V_MIN: return 0; /* their fb cap, reserved on entry, caps it */
+    default: return p; /* zb-h1, zb-auto: 1F1B's peak, rank 0's p, on every rank */
+    }
+}
+
+/* When F (kind 0) or B (kind 1) of mb at vs may start; INFINITY if its input is not yet made. */
+static double ready_s(const gen *g, int kind, int vs, int mb)
+{
+    int first, last;
+    schedule_path(g->l, mb, &first, &last);
+    if (kind == 0) {
+        if (vs == first)
+            return 0;
+        double e = g->f_end[(vs - 1) * g->m + mb];
+        return e < 0 ? INFINITY : e + p2p_of(g, vs - 1, vs);
+    }
+    double own = g->f_end[vs * g->m + mb];
+    if (own < 0)
+        return INFINITY;
+    if (vs == last)
+        return own;
+    double e = g->b_end[(vs + 1) * g->m + mb];
+    return e < 0 ? INFINITY : fmax(own, e + p2p_of(g, vs + 1, vs));
+}
+
+/* Whether rank r may start F of mb at its chunk `chunk`: a microbatch
+ * entering the rank reserves every chunk it will run there. */
+static int entering(const gen *g, int chunk)
+{
+    return g->visits == 1 || chunk == 0;
+}
+
+typedef struct pick {
+    double at_s;
+    int kind, vs, mb; /* kind: SCHEDULE_F/B/W */
+} pick;
+
+/* Rank r's next unit by the rules above, and when it starts. */
+static pick choose(const gen *g, int r)
+{
+    pick best = {INFINITY, -1, -1, -1};
+    double now = g->free_s[r];
+    double ready[2][2] = {{INFINITY, INFINITY}, {INFINITY, INFINITY}};
+    int mbs[2][2] = {{-1, -1}, {-1, -1}};
+    for (int c = 0; c < g->chunks; c++) {
+        int vs = schedule_vstage(g->l, r, c), lo, hi;
+        mb_range(g, vs, &lo, &hi);
+        int f = lo + g->next_f[vs], b = lo + g->next_b[vs];
+        if (f < hi && (!entering(g, c) || (g->reserved[r] + g->reserve <= g->limit[r] &&
+                                 g->held[r] + g->reserve <= g->hold_limit[r]))) {
+            ready[0][c] = ready_s(g, 0, vs, f);
+            mbs[0][c] = f;
+        }
+        if (b < hi && b < f) {
+            ready[1][c] = ready_s(g, 1, vs, b);
+            mbs[1][c] = b;
+        }
+    }
+    int has_w = g->wq_head[r] < g->wq_tail[r];
+    double earliest = has_w ? now : INFINITY;
+    for (int k = 0; k < 2; k++)
+        for (int c = 0; c < g->chunks; c++)
+            earliest = fmin(earliest, fmax(now, ready[k][c]));
+    if (isinf(earliest))
+        return best;
+    best.at_s = earliest;
+    /* B before F; among chunks the later virtual stage (its microbatch is
+     * further along); W only when neither is ready. */
+    for (int i = 0; i < 2; i++) {
+        int k = g->f_first ? i : 1 - i;
+        for (int c = g->chunks - 1; c >= 0; c--) {
+            int vs = schedule_vstage(g->l, r, c);
+            if (ready[k][c] <= earliest && (best.kind < 0 || vs > best.vs)) {
+                best.kind = k ? SCHEDULE_B : SCHEDULE_F;
+                best.vs = vs;
+                best.mb = mbs[k][c];
+            }
+        }
+        if (best.kind >= 0)
+            return best;
+    }
+    if (best.kind >= 0)
+        return best;
+    int key = g->wq[r * g->wcap + g->wq_head[r]];
+    best.kind = SCHEDULE_W;
+    best.vs = key / g->m;
+    best.mb = key % g->m;
+    return best;
+}
+
+static void run_pick(gen *g, int r, const pick *p)
+{
+    const schedule_costs *c = g->c;
+    int key = p->vs * g->m + p->mb;
+    double dur;
+    if (p->kind == SCHEDULE_F) {
+        dur = cost_of(c, c ? c->f_s : NULL, p->vs);
+        g->f_end[key] = p->at_s + dur;
+        g->next_f[p->vs]++;
+        int chunk = p->vs == schedule_vstage(g->l, r, 0) ? 0 : 1;
+        if (entering(g, chunk))
+            g->reserved[r] += g->reserve, g->held[r] += g->reserve;
+        else if (g->reserve == 1)
+            g->reserved[r]++, g->held[r]++;
+    } else if (p->kind == SCHEDULE_B) {
+        dur = cost_of(c, c ? c->b_s : NULL, p->vs);
+        g->b_end[key] = p->at_s + dur;
+        g->next_b[p->vs]++;
+        g->wq[r * g->wcap + g->wq_tail[r]++] = key;
+        g->reserved[r]--;
+    } else {
+        dur = cost_of(c, c ? c->w_s : NULL, p->vs);
+        g->wq_head[r]++;
+        g->held[r]--;
+    }
+    g->free_s[r] = p->at_s + dur;
+    int chunk = p->vs == schedule_vstage(g->l, r, 0) ? 0 : 1;
+    g->out[(size_t)r * g->units + g->count[r]++] = (schedule_unit){p->kind, p->mb, chunk};
+}
+
+static double *doubles(size_t n, double fill)
+{
+    double *a = cs_xrealloc(NULL, sizeof *a * (n ? n : 1));
+    for (size_t i = 0; i < n; i++)
+        a[i] = fill;
+    return a;
+}
+
+static int *ints(size_t n, int fill)
+{
+    int *a = cs_xrealloc(NULL, sizeof *a * (n ? n : 1));
+    for (size_t i = 0; i < n; i++)
+        a[i] = fill;
+    return a;
+}
+
+void schedule_orders(const layout_desc *l, const schedule_costs *costs, schedule_unit *out)
+{
+    if (!schedule_splits_backward(l)) {
+        for (int r = 0; r < l->pp; r++)
+            schedule_order(l, r, out + (size_t)r * (size_t)schedule_units(l));
+        return;
+    }
+    gen g = {.l = l, .c = costs, .pp = l->pp, .m = layout_microbatches(l),
+             .nv = schedule_vstages(l), .chunks = schedule_chunks(l), .out = out,
+             .units = schedule_units(l)};
+    g.visits = l->schedule == LAYOUT_SCHEDULE_DUALPIPE ? 1 : g.chunks;
+    g.wcap = g.units;
+    g.f_first = l->schedule == LAYOUT_SCHEDULE_ZB_H1 || l->schedule == LAYOUT_SCHEDULE_ZB_AUTO;
+    g.reserve = l->schedule >= LAYOUT_SCHEDULE_ZBV && l->schedule <= LAYOUT_SCHEDULE_V_MIN
+                    ? g.visits
+                    : 1;
+    g.f_end = doubles((size_t)g.nv * g.m, -1);
+    g.b_end = doubles((size_t)g.nv * g.m, -1);
+    g.next_f = ints((size_t)g.nv, 0);
+    g.next_b = ints((size_t)g.nv, 0);
+    g.wq = ints((size_t)g.pp * g.wcap, 0);
+    g.wq_head = ints((size_t)g.pp, 0);
+    g.wq_tail = ints((size_t)g.pp, 0);
+    g.free_s = doubles((size_t)g.pp, 0);
+    g.reserved = ints((size_t)g.pp, 0);
+    g.limit = ints((size_t)g.pp, 0);
+    g.held = ints((size_t)g.pp, 0);
+    g.hold_limit = ints((size_t)g.pp, 0);
+    g.count = ints((size_t)g.pp, 0);
+    for (int r = 0; r < g.pp; r++) {
+        int lim = limit_of(l, r);
+        g.limit[r] = lim < g.visits ? g.visits : lim;
+        int hold = hold_limit_of(l);
+        g.hold_limit[r] = hold < g.limit[r] ? g.limit[r] : hold;
+    }
+    /* A rank's next pick changes only when it runs a unit or a neighbour
+     * makes its input: keep each rank's pick until then. */
+    pick *next = cs_xrealloc(NULL, sizeof *next * (size_t)g.pp);
+    for (int r = 0; r < g.pp; r++)
+        next[r] = choose(&g, r);
+    for (long left = (long)g.pp * g.units; left > 0; left--) {
+        int at = -1;
+        for (int r = 0; r < g.pp; r++)
+            if (next[r].kind >= 0 && (at < 0 || next[r].at_s < next[at].at_s))
+                at = r;
+        if (at < 0)
+            abort(); /* cannot happen: some rank can always go on (limits >= visits) */
+        pick done = next[at];
+        run_pick(&g, at, &done);
+        next[at] = choose(&g, at);
+        int feeds = done.kind == SCHEDULE_F ? done.vs + 1 : done.vs - 1;
+        if (done.kind != SCHEDULE_W && feeds >= 0 && feeds < g.nv) {
+            int r = schedule_vstage_rank(l, feeds);
+            next[r] = choose(&g, r);
+        }
+    }
+    free(next);
+    void *arrays[] = {g.f_end, g.b_end, g.next_f, g.next_b, g.wq, g.wq_head, g.wq_tail,
+                      g.free_s, g.reserved, g.limit, g.count, g.held, g.hold_limit};
+    for (size_t i = 0; i < sizeof arrays / sizeof arrays[0]; i++)
+        free(arrays[i]);
+}
+
+/* ---- replay ---------------------------------------------------------------- */
+
+/* When the unit's input is available (its producer's end, plus a send
+ * between ranks), or -1 while the producer has not run. */
+static double input_s(const layout_desc *l, const schedule_costs *c, const double *f_end,
+                      const double *b_end, int m, int r, const schedule_unit *u)
+{
+    int vs = schedule_vstage(l, r, u->chunk), first, last;
+    schedule_path(l, u->microbatch, &first, &last);
+    double p2p = c ? c->p2p_s : 0;
+    if (u->backward == SCHEDULE_F) {
+        if (vs == first)
+            return 0;
+        double e = f_end[(vs - 1) * m + u->microbatch];
+        return e < 0 ? -1 : e + (schedule_vstage_rank(l, vs - 1) == r ? 0 : p2p);
+    }
+    if (u->backward == SCHEDULE_W || vs == last)
+        return 0; /* its B (or F) ran before it on this rank */
+    double e = b_end[(vs + 1) * m + u->microbatch];
+    return e < 0 ? -1 : e + (schedule_vstage_rank(l, vs + 1) == r ? 0 : p2p);
+}
+
+static double unit_cost(const schedule_costs *c, const schedule_unit *u, int vs)
+{
+    const double *arr = !c ? NULL : u->backward == SCHEDULE_F ? c->f_s
+                                  : u->backward == SCHEDULE_B ? c->b_s
+                                                              : c->w_s;
+    return cost_of(c, arr, vs);
+}
+
+void schedule_replay(const layout_desc *l, const schedule_unit *orders,
+                     const schedule_costs *costs, double *first_s, double *end_s,
+                     double *busy_s)
+{
+    int pp = l->pp, m = layout_microbatches(l), n = schedule_units(l);
+    size_t cells = (size_t)schedule_vstages(l) * m;
+    double *f_end = doubles(cells, -1), *b_end = doubles(cells, -1);
+    double *free_s = doubles((size_t)pp, 0), *busy = doubles((size_t)pp, 0);
+    double *first = doubles((size_t)pp, -1);
+    int *next = ints((size_t)pp, 0);
+    for (int progress = 1; progress;) {
+        progress = 0;
+        for (int r = 0; r < pp; r++)
+            while (next[r] < n) {
+                const schedule_unit *u = &orders[(size_t)r * n + next[r]];
+                double in = input_s(l, costs, f_end, b_end, m, r, u);
+                if (in < 0)
+                    break;
+                int vs = schedule_vstage(l, r, u->chunk);
+                double start = fmax(free_s[r], in), dur = unit_cost(costs, u, vs);
+                if (first[r] < 0)
+                    first[r] = start;
+                free_s[r] = start + dur;
+                busy[r] += dur;
+                if (u->backward == SCHEDULE_F)
+                    f_end[vs * m + u->microbatch] = free_s[r];
+                else if (u->backward == SCHEDULE_B)
+                    b_end[vs * m + u->microbatch] = free_s[r];
+                next[r]++;
+                progress = 1;
+            }
+    }
+    for (int r = 0; r < pp; r++) {
+        if (first_s)
+            first_s[r] = first[r];
+        if (end_s)
+            end_s[r] = free_s[r];
+        if (busy_s)
+            busy_s[r] = busy[r];
+    }
+    double *arrays[] = {f_end, b_end, free_s, busy, first};
+    for (size_t i = 0; i < sizeof arrays / sizeof arrays[0]; i++)
+        free(arrays[i]);
+    free(next);
+}
+
+/* ---- memory ---------------------------------------------------------------- */
+
+double schedule_peak_activation(const layout_desc *l, const schedule_unit *order,
+                                const double *act_bytes, const double *wpend_bytes,
+                                int *peak_units)
+{
+    int split = schedule_splits_backward(l), n = schedule_units(l);
+    double now = 0, peak = 0;
+    int units = 0, most = 0;
+    for (int i = 0; i < n; i++) {
+        const schedule_unit *u = &order[i];
+        double keep = split ? wpend_bytes[u->chunk] : 0;
+        if (u->backward == SCHEDULE_F) {
+            now += act_bytes[u->chunk];
+            units++;
+        } else if (u->backward == SCHEDULE_B) {
+            now -= act_bytes[u->chunk] - keep;
+            units -= !split;
+        } else {
+            now -= keep;
+            units--;
+        }
+        peak = fmax(peak, now);
+        most = units > most ? units : most;
+    }
+    if (peak_units)
+        *peak_units = most;
+    return peak;
+}
