@@ -472,11 +472,20 @@ int search_fix_parse(const char *text, search_fix *fix, cs_err *err)
     if (strlen(text) >= sizeof buf)
         return cs_fail(err, "--fix: too long (at most %zu characters)", sizeof buf - 1);
     snprintf(buf, sizeof buf, "%s", text);
+    size_t n = strlen(buf);
+    if (n == 0 || buf[0] == ',' || buf[n - 1] == ',' || strstr(buf, ",,"))
+        return cs_fail(err, "--fix: '%s' has an empty item (such as tp=8,pp=4)", text);
+    const char *seen[256];
+    int nseen = 0;
     for (char *save = NULL, *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
         char *eq = strchr(tok, '=');
         if (!eq || eq == tok || !eq[1])
             return cs_fail(err, "--fix: '%s' is not KNOB=VALUE (such as tp=8,pp=4)", tok);
         *eq = '\0';
+        for (int i = 0; i < nseen; i++)
+            if (strcmp(seen[i], tok) == 0)
+                return cs_fail(err, "--fix: knob '%s' given twice: give it once", tok);
+        seen[nseen++] = tok; /* at most 256: every item takes 2 of the 512 characters */
         if (fix_one(tok, eq + 1, fix, err) != 0)
             return -1;
     }

@@ -81,20 +81,35 @@ static int refused_option(const char *cmd, int c, int argc, char **argv)
                          cmd);
 }
 
+/* The options that add one more of something each time (a failure class, a
+ * straggler, a readable folder); any other given twice is refused rather
+ * than silently taking the last. */
+static int repeatable(const char *name)
+{
+    static const char *const names[] = {"rate", "slow", "allow-read"};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        if (strcmp(name, names[i]) == 0)
+            return 1;
+    return 0;
+}
+
 int cli_getopt_each(const char *cmd, int argc, char **argv, const struct option *opts,
                     const cli_args *args, cli_option_fn fn, void *ctx)
 {
     static const cli_args none = {0};
     if (!args)
         args = &none;
-    int c, rc;
+    int c, rc, index;
+    unsigned char seen[256] = {0};
     optind = 1;
     opterr = 0;
     /* "+": stop at the first positional instead of moving it to the end;
      * ":": a missing value comes back as ':', apart from an unknown option */
-    while ((c = getopt_long(argc, argv, args->in_order ? "+:" : ":", opts, NULL)) != -1) {
+    while ((index = -1, c = getopt_long(argc, argv, args->in_order ? "+:" : ":", opts, &index)) != -1) {
         if (c == '?' || c == ':')
             return refused_option(cmd, c, argc, argv);
+        if (index >= 0 && index < 256 && seen[index]++ && !repeatable(opts[index].name))
+            return cli_bad_input(cmd, "option '--%s' given twice: give it once", opts[index].name);
         if ((rc = fn(c, optarg, ctx)))
             return rc;
     }

@@ -1,0 +1,122 @@
+#!/usr/bin/env bash
+# Robustness: hostile input through the command line and Lua.  Each case is
+# one that crashed, hung, gave a wrong answer or was wrongly accepted
+# (issue 23); every command here must answer within 10 s (exit 2 and one
+# clear line, or a right answer).
+source "$(dirname "$0")/lib.sh" "$1"
+
+# expect_bad_quick NAME PATTERN ARGS...: expect_bad, within 10 s.
+expect_bad_quick() {
+    local name=$1 pattern=$2
+    shift 2
+    timeout 10 "$bin" "$@" >"$out" 2>"$errf"
+    local rc=$?
+    if [ "$rc" -eq 2 ] && [ ! -s "$out" ] && grep -Eq -- "$pattern" "$errf"; then ok "$name"
+    else echo "# exit status $rc"; not_ok "$name"; fi
+}
+
+# goodput_of ARGS...: the mean goodput faults prints.
+goodput_of() {
+    "$bin" "$@" 2>"$errf" | awk '/^goodput/ {print $2; exit}'
+}
+
+# ---- faults: a wrong answer, hangs, ranges ----
+f=(faults --gpus 16384 --checkpoint-s 60)
+big=(faults --gpus 16384 --days 30 --system dgx-h100 --checkpoint-s 60 --interval-s 1800 --spares 0
+     --repair-h 1e6 --runs 20)
+g1=$(goodput_of "${big[@]}" --rate gpu=7.77e-6)
+g2=$(goodput_of "${big[@]}" --rate gpu=7.77e-6 --rate software=4.75e-5)
+if awk -v a="$g1" -v b="$g2" 'BEGIN {exit !(a != "" && b != "" && b <= a + 0.01)}'; then
+    ok "faults: adding software failures does not raise goodput ($g1 -> $g2)"
+else not_ok "faults: adding software failures raised goodput ($g1 -> $g2)"; fi
+printf "time_h,component,kind\n1,n1,gpu\n" >"$tmp/one.csv"
+printf "time_h,component,kind\n1,n1,gpu\n2,r3,software\n" >"$tmp/two.csv"
+lg=(faults --gpus 16384 --days 2 --system dgx-h100 --checkpoint-s 60 --interval-s 1800 --spares 0
+    --repair-h 1e6)
+g1=$(goodput_of "${lg[@]}" --log "$tmp/one.csv")
+g2=$(goodput_of "${lg[@]}" --log "$tmp/two.csv")
+if awk -v a="$g1" -v b="$g2" 'BEGIN {exit !(a != "" && b != "" && b <= a)}'; then
+    ok "faults --log: a software failure during a repair does not raise goodput ($g1 -> $g2)"
+else not_ok "faults --log: a software failure raised goodput ($g1 -> $g2)"; fi
+expect_bad_quick "faults --days 1e9: refused with the limit" "at most 1e\+12 s" \
+    "${f[@]}" --days 1e9 --failures-per-gpu-day 0.001
+expect_bad_quick "faults: 1e6 failures per GPU-day refused with the limit" "the limit is 1e\+06" \
+    "${f[@]}" --days 1 --failures-per-gpu-day 1e6
+expect_bad_quick "faults: 100 failures per GPU-day refused, not 10 s of work" "the limit is 1e\+06" \
+    "${f[@]}" --days 1 --failures-per-gpu-day 100
+expect_bad_quick "faults --weibull-shape 0.001: refused, no GSL abort" "between 0.1 and 100" \
+    "${f[@]}" --days 30 --failures-per-gpu-day 0.001 --weibull-shape 0.001
+expect_bad_quick "faults --weibull-shape 0.008: refused, no hang" "between 0.1 and 100" \
+    "${f[@]}" --days 30 --failures-per-gpu-day 0.001 --weibull-shape 0.008
+expect_bad_quick "faults --interval-s 1e-9 refused as in Lua" "between 0.001 s and" \
+    "${f[@]}" --days 30 --failures-per-gpu-day 0.001 --interval-s 1e-9
+expect_bad_quick "faults --repair-h 1e12 refused as in Lua" "at most 1e\+06 h" \
+    "${f[@]}" --days 30 --failures-per-gpu-day 0.001 --repair-h 1e12
+expect_bad_quick "faults --planned-per-day 1e9 refused as in Lua" "at most 1e\+06 planned" \
+    "${f[@]}" --days 30 --failures-per-gpu-day 0.001 --planned-per-day 1e9
+expect_bad_quick "faults --svg of 1e8 cycles refused" "picture of about" \
+    "${f[@]}" --days 1000 --failures-per-gpu-day 0.0001 --interval-s 1 --svg "$tmp/x.svg"
+
+# ---- crashes ----
+syn=$tmp/syn.csv
+"$bin" calibrate --synthetic "$syn" --ranks 8 --seed 3 >/dev/null 2>&1
+{ head -5 "$syn"; echo "gemm,bf16"; } >"$tmp/short.csv"
+expect_bad_quick "calibrate: a row shorter than the header, no use-after-free" \
+    "short.csv: line 6: 2 fields" calibrate "$tmp/short.csv" --out "$tmp/x.lua"
+expect_bad_quick "validate kernels: a short row" "short.csv: line 6: 2 fields" \
+    validate kernels "$tmp/short.csv" --builtin
+awk -F, 'BEGIN {OFS = ","} /^allreduce,/ && !done {$8 = "4294967297"; done = 1} {print}' "$syn" >"$tmp/ranks.csv"
+expect_bad_quick "calibrate: ranks 4294967297 refused, no float-to-int overflow" \
+    "column 'ranks': 4294967297 is not a whole number up to" calibrate "$tmp/ranks.csv" --out "$tmp/x.lua"
+[ ! -e "$tmp/x.lua" ] && ok "no profile written for bad ranks" || not_ok "a profile was written"
+mkdir -p "$tmp/g"
+printf 'id,name,compute_us,perm_mem_bytes,temp_mem_bytes,output_mem_bytes,colocation_group\n0,a,1,0,0,8,0\n1,b,1,0,0,8,0\n' >"$tmp/g/nodes.csv"
+printf 'src,dst,bytes\n0,1,8\n' >"$tmp/g/edges.csv"
+printf 'group_id\n2147483647\n' >"$tmp/g/groups.csv"
+expect_bad_quick "place: group_id 2147483647, no signed overflow" "groups.csv: line 2: group_id 2147483647 is above" \
+    place --graph "$tmp/g" --devices 2 --mem-gib 1
+printf 'group_id\n2000000000\n' >"$tmp/g/groups.csv"
+expect_bad_quick "place: group_id 2e9 refused, not 2 GB allocated" "group_id 2000000000 is above" \
+    place --graph "$tmp/g" --devices 2 --mem-gib 1
+expect_bad_quick "estimate --gbs 268435456: refused with the limit, no OOM abort" "the limit is 4194304" \
+    estimate --system dgx-h100 --gpus 8 --model llama2-7b --tp 8 --mbs 1 --gbs 268435456
+
+# ---- wrongly accepted ----
+est=(estimate --system dgx-h100 --model llama2-7b --tp 8 --mbs 1 --gbs 8)
+expect_bad_quick "a flag given twice is refused" "'--gpus' given twice" "${est[@]}" --gpus 8 --gpus 16
+expect_bad_quick "search --fix tp=8,tp=4 refused" "knob 'tp' given twice" \
+    search --system dgx-a100-80g --gpus 64 --model llama2-7b --gbs 64 --fix tp=8,tp=4
+expect_bad_quick "search --fix with an empty item" "empty item" \
+    search --system dgx-a100-80g --gpus 64 --model llama2-7b --gbs 64 --fix tp=8,,pp=2
+expect_bad_quick "place --mem-gib 1,,2 refused" "--mem-gib: '1,,2' has an empty value" \
+    place --graph "$tmp/g" --devices 3 --mem-gib 1,,2
+expect_bad_quick "place --mem-gib 1e300 refused" "more than 1e9 GiB" \
+    place --graph "$tmp/g" --devices 2 --mem-gib 1e300
+expect_bad_quick "faults --runs with --log refused" "--runs and --weibull-shape draw failures" \
+    "${lg[@]}" --log "$tmp/one.csv" --runs 5
+printf 'time_s,component,kind\n0x10,n1,gpu\n' >"$tmp/hex.csv"
+expect_bad_quick "faults --log: 0x10 is not 16 s" "hex.csv: line 2: time '0x10' is not a number" \
+    "${lg[@]}" --log "$tmp/hex.csv"
+printf 'time_s,component,kind,time_h\n10,n1,gpu,1\n' >"$tmp/both.csv"
+expect_bad_quick "faults --log: time_s and time_h both refused" "both.csv: line 1: columns 'time_s' and 'time_h' both" \
+    "${lg[@]}" --log "$tmp/both.csv"
+printf 'time_h,component,kind\n1e306,n1,gpu\n' >"$tmp/far.csv"
+expect_bad_quick "faults --log: time_h 1e306 refused with file and line" "far.csv: line 2: time '1e306'" \
+    "${lg[@]}" --log "$tmp/far.csv"
+st=(stragglers --system dgx-h100 --gpus 16 --model llama2-7b --tp 8 --mbs 1 --gbs 16)
+expect_bad_quick "stragglers --slow gpu:1:inf refused" "factor must be a number >= 1 and <= 1e\+06" \
+    "${st[@]}" --slow gpu:1:inf
+expect_bad_quick "stragglers --slow-factor inf refused" "factor from 1 to 1e\+06|<= 1e\+06" \
+    "${st[@]}" --slow-prob 0.1 --slow-factor 1e300
+
+# ---- the same limits from Lua ----
+lua_case() { # NAME PATTERN LUA: the scenario must stop with exit 2, file:line and PATTERN
+    printf '%s\n' "$3" >"$tmp/case.lua"
+    expect_bad_quick "$1" "case.lua:1: .*$2" run --out "$tmp/o" "$tmp/case.lua"
+}
+lua_case "lua goodput weibull_shape=0.001 refused, no GSL abort" "between 0.1 and 100" \
+    'goodput{gpus=16384, days=30, failures_per_gpu_day=0.001, checkpoint_s=60, weibull_shape=0.001}'
+lua_case "lua goodput days=1e9 refused" "at most 1e\+12 s" \
+    'goodput{gpus=16384, days=1e9, failures_per_gpu_day=0.001, checkpoint_s=60}'
+
+tap_finish
