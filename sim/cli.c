@@ -179,5 +179,7 @@ int cli_check_out_path(const char *cmd, const char *opt, const char *path)
     struct stat st;
     if (*dir && stat(dir, &st) == 0 && !S_ISDIR(st.st_mode))
         return cli_bad_input(cmd, "%s: '%s' is a file, not a folder", opt, dir);
+    if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
+        return cli_bad_input(cmd, "%s: '%s' is a folder; give a file name to write", opt, path);
     return CLI_OK;
 }

@@ -9,6 +9,7 @@
 #include "lua_collective.h"
 #include "lua_describe.h"
 #include "lua_goodput.h"
+#include "lua_limits.h"
 #include "lua_place.h"
 #include "lua_report.h"
 #include "lua_search.h"
@@ -89,9 +90,21 @@ const char *lua_api_opt_string(lua_State *L, int idx, const char *what, const ch
     if (!lua_isnil(L, -1)) {
         if (lua_type(L, -1) != LUA_TSTRING)
             luaL_error(L, "%s: '%s' must be a string, not %s", what, key, luaL_typename(L, -1));
-        v = lua_tostring(L, -1); /* stays alive: the table holds it */
+        size_t len;
+        v = lua_tolstring(L, -1, &len); /* stays alive: the table holds it */
+        if (strlen(v) != len) /* C would see only the text before the NUL */
+            luaL_error(L, "%s: '%s' contains a NUL character", what, key);
     }
     lua_pop(L, 1);
+    return v;
+}
+
+const char *lua_api_check_name(lua_State *L, int idx)
+{
+    size_t len;
+    const char *v = luaL_checklstring(L, idx, &len);
+    if (strlen(v) != len)
+        luaL_error(L, "report name: it contains a NUL character");
     return v;
 }
 
@@ -323,6 +336,8 @@ void lua_api_read_job(lua_State *L, const char *what, lua_api_job *job)
     opcost_eff_default(&job->eff);
     cs_err err;
     const char *profile_path = lua_api_opt_string(L, 1, what, "device_profile", NULL);
+    if (profile_path)
+        lua_limits_check_read(L, what, profile_path);
     if (profile_path && profile_apply(profile_path, job->sys.groups[0].node.gpu, &job->profile,
                                       &job->eff, &err) != 0)
         fail_err(L, what, &err);

@@ -64,6 +64,9 @@ lua_Integer lua_api_opt_int(lua_State *L, int idx, const char *what, const char 
                             lua_Integer def, lua_Integer min, lua_Integer max);
 double lua_api_opt_number(lua_State *L, int idx, const char *what, const char *key, double def,
                           double min, double max);
+/* Argument idx as a file name for the reports: a string without NULs. */
+const char *lua_api_check_name(lua_State *L, int idx);
+
 const char *lua_api_opt_string(lua_State *L, int idx, const char *what, const char *key,
                                const char *def);
 int lua_api_opt_bool(lua_State *L, int idx, const char *what, const char *key, int def);

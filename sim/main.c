@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "report.h"
 
 static const struct {
     const char *name;
@@ -44,6 +45,7 @@ int main(int argc, char **argv)
         return CLI_BAD_INPUT;
     }
     const char *cmd = argv[1];
+    report_cleanup_on_signals();
     if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) {
         usage(stdout);
         return CLI_OK;

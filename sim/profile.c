@@ -6,6 +6,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "lua_limits.h"
 #include "opcost.h"
 #include "report.h"
 
@@ -305,12 +306,18 @@ static void load_fields(loader *ld, calib_profile *p)
 int profile_load(const char *path, calib_profile *p, cs_err *err)
 {
     memset(p, 0, sizeof *p);
-    lua_State *L = luaL_newstate(); /* no library opened: the file can only build its table */
+    /* no library opened: the file can only build its table; bounded, so a
+     * profile with a loop in it stops */
+    lua_limits lim;
+    lua_limits_init(&lim, LUA_LIMITS_PROFILE_INSTRUCTIONS, LUA_LIMITS_PROFILE_MEMORY_MIB);
+    lua_State *L = lua_limits_newstate(&lim);
     if (!L)
         return cs_fail(err, "%s: out of memory", path);
     loader ld = {L, path, "", err, 0};
     if (luaL_loadfilex(L, path, "t") != LUA_OK || lua_pcall(L, 0, 1, 0) != LUA_OK) {
-        cs_fail(err, "device profile %s", lua_tostring(L, -1));
+        cs_err why;
+        lua_limits_error(&lim, "the device profile", lua_tostring(L, -1), &why);
+        cs_fail(err, "device profile %s", why.msg);
         ld.failed = 1;
     } else if (!lua_istable(L, -1)) {
         cs_fail(err, "%s: a device profile returns a table (return { format = 1, ... })", path);

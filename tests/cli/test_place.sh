@@ -47,7 +47,7 @@ cat >"$tmp/p.lua" <<LUA
 local r = place{graph = "$G", devices = 4, mem_gib = 16, algo = "etf"}
 print(string.format("lua etf %.3f ms on %d devices", r.step_ms, #r.devices))
 LUA
-expect_ok "lua place" "lua etf [0-9.]+ ms on 4 devices" run "$tmp/p.lua"
+expect_ok "lua place" "lua etf [0-9.]+ ms on 4 devices" run --allow-read "$G" "$tmp/p.lua"
 printf 'place{graph = "%s", devices = 4, mem_gib = 16, speed = 1}\n' "$G" >"$tmp/bad.lua"
 expect_bad "lua unknown key" "bad.lua:1:.*speed" run "$tmp/bad.lua"
 expect_ok "bench place" "speed-up" bench place --repeat 1

@@ -119,4 +119,77 @@ lua_case "lua goodput weibull_shape=0.001 refused, no GSL abort" "between 0.1 an
 lua_case "lua goodput days=1e9 refused" "at most 1e\+12 s" \
     'goodput{gpus=16384, days=1e9, failures_per_gpu_day=0.001, checkpoint_s=60}'
 
+lua_case "lua place{mem_gib=-1}: the value, not a format error" "'mem_gib' -1" \
+    'place{model="llama2-7b", devices=2, mem_gib=-1}'
+lua_case "lua: report.chart with +-1e308 refused, no nan in the SVG" "within \+-1e150" \
+    'report.chart("c.svg", {series = {{name = "s", x = {1, 2}, y = {-1e308, 1e308}}}})'
+lua_case "lua: a report name with a newline refused" "control character" \
+    'report.csv("a\nb.csv", {{x = 1}})'
+lua_case "lua: a report name with a NUL refused" "NUL" \
+    'report.csv("a\0b.csv", {{x = 1}})'
+
+# ---- the sandbox: instructions, memory, reads ----
+lua_case "lua: while true do end stops at the instruction limit" "more than 500000000 Lua instructions" \
+    'while true do end'
+printf 'local function f(n) return f(n + 1) end\nreturn f(1)\n' >"$tmp/tail.lua"
+expect_bad_quick "lua: endless tail calls stop at a raised-down limit, with file:line" \
+    "tail.lua:1: more than 1000000 Lua instructions.*--max-instructions" run --max-instructions 1000000 --out "$tmp/o" "$tmp/tail.lua"
+printf 'local t = {}\nfor i = 1, 1e12 do t[i] = i end\n' >"$tmp/grow.lua"
+expect_bad_quick "lua: a growing table stops at the memory limit, with file:line" \
+    "grow.lua:2: the scenario needs more than 64 MiB of Lua memory; raise the limit with --max-memory-mib" \
+    run --max-memory-mib 64 --out "$tmp/o" "$tmp/grow.lua"
+printf 'local t = {}\nfor i = 1, 1e5 do t[i] = i end\nprint(#t)\n' >"$tmp/fits.lua"
+expect_ok "lua: within the limits a scenario runs" "^100000$" run --max-memory-mib 64 --out "$tmp/o" "$tmp/fits.lua"
+lua_case "lua: device_profile=/etc/shadow refused without saying whether it exists" "'/etc/shadow' is outside the folders" \
+    'estimate{system="dgx-h100", gpus=8, model="llama2-7b", tp=8, mbs=1, gbs=8, device_profile="/etc/shadow"}'
+lua_case "lua: a missing file outside refused in the same words" "'/etc/no-such-file' is outside the folders" \
+    'estimate{system="dgx-h100", gpus=8, model="llama2-7b", tp=8, mbs=1, gbs=8, device_profile="/etc/no-such-file"}'
+lua_case "lua: place{graph=DIR} outside the scenario's folder refused" "is outside the folders" \
+    'place{graph="/etc", devices=2, mem_gib=1}'
+lua_case "lua: ../ does not escape the folder" "is outside the folders" \
+    "place{graph=\"$tmp/../\", devices=2, mem_gib=1}"
+mkdir -p "$tmp/sc" "$tmp/other"
+cp -r "$tmp/g" "$tmp/other/g"
+printf 'group_id\n0\n' >"$tmp/other/g/groups.csv"
+printf 'local r = place{graph = "%s", devices = 2, mem_gib = 1, algo = "etf"}\nprint(#r.devices)\n' "$tmp/other/g" >"$tmp/sc/p.lua"
+expect_bad_quick "lua: another folder is refused without --allow-read" "is outside the folders" run --out "$tmp/o" "$tmp/sc/p.lua"
+expect_ok "lua: --allow-read DIR lets the scenario read below DIR" "^2$" run --allow-read "$tmp/other" --out "$tmp/o" "$tmp/sc/p.lua"
+printf 'return { format = 1, membound = (function() while true do end end)() }\n' >"$tmp/sc/loop_profile.lua"
+printf 'estimate{system="dgx-h100", gpus=8, model="llama2-7b", tp=8, mbs=1, gbs=8, device_profile="%s"}\n' "$tmp/sc/loop_profile.lua" >"$tmp/sc/e.lua"
+expect_bad_quick "a device profile containing a loop stops" "loop_profile.lua:1: more than 10000000 Lua instructions" \
+    run --out "$tmp/o" "$tmp/sc/e.lua"
+
+# ---- unclear messages ----
+expect_bad_quick "a folder as an input file is named as a folder" "is a folder, not a file" \
+    faults --gpus 8 --days 1 --checkpoint-s 60 --log "$tmp"
+expect_bad_quick "a folder as an output file: said before anything is written" "'/tmp' is a folder" \
+    search --system dgx-a100-80g --gpus 64 --model llama2-7b --gbs 64 --csv /tmp
+printf '\xef\xbb\xbftime_h,component,kind\n1,n1,gpu\n' >"$tmp/bom.csv"
+expect_ok "a UTF-8 BOM is accepted" "^goodput" "${lg[@]}" --log "$tmp/bom.csv"
+printf 'time_h,component,kind\n1,"n\n1",gpu\n' >"$tmp/quote.csv"
+expect_bad_quick "a quoted newline: plain words, not libcsv's" "quote.csv: line 2: a quoted field must end on its own line" \
+    "${lg[@]}" --log "$tmp/quote.csv"
+if ! grep -q "strict checking" "$errf"; then ok "no libcsv wording"; else not_ok "libcsv wording"; fi
+
+
+# ---- signals: an interrupted run leaves no temporaries and no partial output ----
+for sig in INT TERM; do
+    rm -rf "$tmp/sig"
+    printf 'report.csv("early.csv", {{x = 1}})\nreport.csv("t.csv", {{y = 2}})\nwhile true do end\n' >"$tmp/sig.lua"
+    "$bin" run --max-instructions 100000000000 --out "$tmp/sig" "$tmp/sig.lua" >/dev/null 2>&1 &
+    pid=$!
+    for _ in $(seq 50); do # until the staged files exist: the signal lands mid-write
+        ls -a "$tmp/sig" 2>/dev/null | grep -q "tmp-" && break
+        sleep 0.1
+    done
+    staged=$(ls -a "$tmp/sig" 2>/dev/null | grep -c "tmp-")
+    kill -s "$sig" "$pid"
+    wait "$pid"
+    rc=$?
+    left=$(ls -A "$tmp/sig" 2>/dev/null | wc -l)
+    if [ "$staged" -ge 2 ] && [ "$rc" -gt 128 ] && [ "$left" -eq 0 ]; then
+        ok "SIG$sig during run: the $staged staged files removed, nothing left (exit $rc)"
+    else not_ok "SIG$sig during run: staged $staged, exit $rc, $left files left: $(ls -A "$tmp/sig" 2>/dev/null)"; fi
+done
+
 tap_finish
