@@ -51,6 +51,7 @@ static int number(const table *t, char **f, int n, int c, int line, double min, 
 {
     const char *s = field(t, f, n, c);
     double v = -1;
+    *out = 0; /* set on every path: -O3 cannot see that cs_fail returns nonzero */
     if (csvread_number(s, &v) != 0 || !(v >= min) || v > 1e18)
         return cs_fail(err, "line %d: column '%s' is '%s'; expected a number >= %g", line,
                        t->names[c], s, min);
@@ -62,6 +63,7 @@ static int integer(const table *t, char **f, int n, int c, int line, long min, l
                    cs_err *err)
 {
     double v;
+    *out = 0;
     if (number(t, f, n, c, line, (double)min, &v, err) != 0)
         return -1;
     if (v != (double)(long)v || v > INT_MAX)
