@@ -34,6 +34,7 @@ const char *search_rule_name(int rule)
         "interleaved needs pp >= 2 and microbatches a multiple of pp",
         "sp needs tp > 1 dividing the sequence",
         "zero 1 needs dp > 1",
+        "gpipe at pp 1 is 1f1b holding more (unless fixed)",
         "other layout rules",
     };
     return rule >= 0 && rule < SEARCH_NRULES ? names[rule] : "?";
@@ -67,6 +68,12 @@ static int broken_rule(const enum_ctx *e, const layout_desc *l)
         return SEARCH_RULE_SP;
     if (l->zero && l->dp < 2)
         return SEARCH_RULE_ZERO;
+    /* one stage: GPipe takes the time of 1F1B (no pipeline, nothing to
+     * overlap) and holds every microbatch's activations instead of one:
+     * never better, and a duplicate in the top K */
+    if (l->pp == 1 && l->schedule == LAYOUT_SCHEDULE_GPIPE &&
+        e->in->space.fix.schedule != LAYOUT_SCHEDULE_GPIPE)
+        return SEARCH_RULE_GPIPE_PP1;
     if (layout_validate(l, m, e->in->gpus, e->per_node, NULL) != 0)
         return SEARCH_RULE_OTHER;
     return -1;

@@ -1,4 +1,4 @@
-/* cli_bench: `clustersim bench engine|collective|job|search`.  Benchmarks print
+/* cli_bench: `clustersim bench engine|collective|job|search|place|faults`.  Benchmarks print
  * figures (wall time, rates, peak memory); they never pass or fail on time. */
 #include <getopt.h>
 #include <stdio.h>

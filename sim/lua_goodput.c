@@ -55,7 +55,7 @@ static void read_rates(lua_State *L, fault_model *fm)
         luaL_checktype(L, -1, LUA_TTABLE);
         lua_pushnil(L);
         while (lua_next(L, -2)) {
-            fault_class c;
+            fault_class c = FAULT_GPU; /* set: clang cannot know luaL_error does not return */
             cs_err err;
             if (lua_type(L, -2) != LUA_TSTRING || fault_class_parse(lua_tostring(L, -2), &c, &err))
                 luaL_error(L, W ": rates: %s", lua_type(L, -2) == LUA_TSTRING ? err.msg

@@ -23,7 +23,7 @@ static const struct {
     {"calibrate", cmd_calibrate, "fit the device model to kernel measurements (kernels/), held-out errors"},
     {"topology", cmd_topology, "this machine's NUMA nodes, cores, GPUs, NICs and PCIe tree (hwloc)"},
     {"collective", cmd_collective, "size sweep of a collective, in nccl-tests' columns"},
-    {"bench", cmd_bench, "benchmarks: engine, collective, job"},
+    {"bench", cmd_bench, "benchmarks: engine, collective, job, search, place, faults"},
 };
 #define NCOMMANDS ((int)(sizeof commands / sizeof commands[0]))
 

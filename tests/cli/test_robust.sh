@@ -81,6 +81,12 @@ expect_bad_quick "place: group_id 2e9 refused, not 2 GB allocated" "group_id 200
 expect_bad_quick "estimate --gbs 268435456: refused with the limit, no OOM abort" "the limit is 4194304" \
     estimate --system dgx-h100 --gpus 8 --model llama2-7b --tp 8 --mbs 1 --gbs 268435456
 
+"$bin" calibrate "$syn" --out "$tmp/prof.lua" >/dev/null 2>&1
+sed '0,/tile_m = [0-9]*/s//tile_m = 1.285e15/' "$tmp/prof.lua" >"$tmp/bigtile.lua"
+expect_bad_quick "device profile: tile_m 1.285e15 refused, no float-to-int overflow (fuzzing)" \
+    "tile_m': must be a whole number up to 2\^30" \
+    estimate --system dgx-h100 --gpus 8 --model llama2-7b --tp 8 --mbs 1 --gbs 8 --device-profile "$tmp/bigtile.lua"
+
 # ---- wrongly accepted ----
 est=(estimate --system dgx-h100 --model llama2-7b --tp 8 --mbs 1 --gbs 8)
 expect_bad_quick "a flag given twice is refused" "'--gpus' given twice" "${est[@]}" --gpus 8 --gpus 16
@@ -171,6 +177,27 @@ expect_bad_quick "a quoted newline: plain words, not libcsv's" "quote.csv: line 
     "${lg[@]}" --log "$tmp/quote.csv"
 if ! grep -q "strict checking" "$errf"; then ok "no libcsv wording"; else not_ok "libcsv wording"; fi
 
+
+# ---- also ----
+"$bin" search --system dgx-a100-80g --gpus 16 --model llama2-7b --gbs 16 --fix pp=1 --top 10 \
+    --format csv 2>/dev/null | awk -F, 'NR > 1 && !/^#/ {print $3, $4, $5, $6, $7, $8, $9, $10}' >"$tmp/top"
+if [ -s "$tmp/top" ] && [ "$(sort "$tmp/top" | uniq -d | wc -l)" -eq 0 ]; then
+    ok "search at pp 1: no gpipe/1f1b duplicates in the top 10"
+else not_ok "search at pp 1: duplicates $(sort "$tmp/top" | uniq -d | head -2)"; fi
+expect_ok "search --fix schedule=gpipe still gives gpipe at pp 1" ",gpipe," \
+    search --system dgx-a100-80g --gpus 16 --model llama2-7b --gbs 16 --fix pp=1,schedule=gpipe --top 3 --format csv
+# 100000 layers of h 1e6, f 4e6, GPT-style (biases, layernorm), vocab 51200, by hand:
+# per layer 4h^2 + 2hf + (4h + f + h) + 2 x 2h = 12,000,013,000,000; embeddings
+# (51200 tied + 2048 learned positions) x h = 53,248,000,000; final norm 2h = 2,000,000.
+expect_ok "model: a huge parameter count is exact" "^params +1,200,001,353,250,000,000 " \
+    model --layers 100000 --hidden 1000000 --heads 1000 --vocab 51200
+expect_ok "faults: a short mean time between failures in seconds, not 0.00 h" "fails every 0.0527 s" \
+    faults --gpus 16384 --days 0.01 --failures-per-gpu-day 100 --checkpoint-s 1 --runs 1 --interval-s 10
+"$bin" --help >"$out" 2>&1
+benches=$("$bin" bench --help | grep -oE "clustersim bench [a-z]+" | awk '{print $3}' | sort -u)
+missing=$(for b in $benches; do grep -E "^  bench .*\b$b\b" "$out" >/dev/null || echo "$b"; done)
+if [ -n "$benches" ] && [ -z "$missing" ]; then ok "--help lists every benchmark ($(echo $benches))"
+else not_ok "--help misses benchmarks: $missing"; fi
 
 # ---- signals: an interrupted run leaves no temporaries and no partial output ----
 for sig in INT TERM; do
