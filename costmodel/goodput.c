@@ -521,6 +521,15 @@ static void add_run(run_sums *sum, const goodput_run *one)
         sum->by_source[i] += one->by_source[i];
 }
 
+static goodput_progress_fn progress_fn;
+static void *progress_ctx;
+static long progress_runs;
+
+void goodput_set_progress(goodput_progress_fn fn, void *ctx)
+{
+    progress_fn = fn, progress_ctx = ctx, progress_runs = 0;
+}
+
 int goodput_runs(const goodput_job *job, const goodput_policy *p, int runs, uint64_t seed,
                  goodput_stats *out, cs_err *err)
 {
@@ -535,6 +544,8 @@ int goodput_runs(const goodput_job *job, const goodput_policy *p, int runs, uint
         goodput_run one;
         goodput_simulate(job, p, seed + (uint64_t)r, &one, NULL);
         add_run(&sum, &one);
+        if (progress_fn)
+            progress_fn(progress_ctx, ++progress_runs);
     }
     const double h = 3600.0 * runs;
     *out = (goodput_stats){runs, sum.g / runs, ci95(sum.g, sum.g2, runs), sum.n / runs,
@@ -554,6 +565,17 @@ static double mean_goodput(const goodput_job *job, const goodput_policy *p, doub
     return goodput_runs(job, &q, runs, seed, &st, NULL) == 0 ? st.goodput_mean : 0;
 }
 
+#define SEARCH_MAX_STEPS 40
+#define SEARCH_TOLERANCE 0.01 /* 1% in the interval: the optimum is flat */
+
+long goodput_best_interval_runs(int runs, double lo_s, double hi_s)
+{
+    const double phi = (sqrt(5.0) - 1) / 2;
+    double span = log(hi_s) - log(lo_s);
+    double steps = span > SEARCH_TOLERANCE ? ceil(log(SEARCH_TOLERANCE / span) / log(phi)) : 0;
+    return (long)(2 + fmin(steps, SEARCH_MAX_STEPS)) * (runs < GOODPUT_SEARCH_RUNS ? runs : GOODPUT_SEARCH_RUNS);
+}
+
 double goodput_best_interval(const goodput_job *job, const goodput_policy *p, int runs,
                              uint64_t seed, double lo_s, double hi_s)
 {
@@ -563,7 +585,7 @@ double goodput_best_interval(const goodput_job *job, const goodput_policy *p, in
     double a = log(lo_s), b = log(hi_s);
     double c = b - phi * (b - a), d = a + phi * (b - a);
     double fc = mean_goodput(job, p, exp(c), runs, seed), fd = mean_goodput(job, p, exp(d), runs, seed);
-    for (int i = 0; i < 40 && b - a > 0.01; i++) { /* 1% in the interval: the optimum is flat */
+    for (int i = 0; i < SEARCH_MAX_STEPS && b - a > SEARCH_TOLERANCE; i++) {
         if (fc >= fd) {
             b = d, d = c, fd = fc;
             c = b - phi * (b - a);

@@ -165,6 +165,16 @@ int goodput_check_trace(const goodput_job *job, const goodput_policy *p, cs_err 
 void goodput_simulate(const goodput_job *job, const goodput_policy *p, uint64_t seed,
                       goodput_run *out, goodput_trace *trace);
 
+/* Called after every simulated run of goodput_runs with the runs done so
+ * far in the process, for a progress display; NULL for none.  One display
+ * per process (the command line's), so a plain static. */
+typedef void (*goodput_progress_fn)(void *ctx, long runs_done);
+void goodput_set_progress(goodput_progress_fn fn, void *ctx);
+
+/* Runs goodput_best_interval simulates at most (a bound for a progress
+ * display): its golden-section steps times min(runs, GOODPUT_SEARCH_RUNS). */
+long goodput_best_interval_runs(int runs, double lo_s, double hi_s);
+
 /* runs runs with seeds seed, seed + 1, ...; their mean and 95% interval. */
 int goodput_runs(const goodput_job *job, const goodput_policy *p, int runs, uint64_t seed,
                  goodput_stats *out, cs_err *err);

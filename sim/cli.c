@@ -7,6 +7,7 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "units.h"
 
@@ -156,6 +157,26 @@ double cli_peak_rss_bytes(void)
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
     return (double)ru.ru_maxrss * 1024.0; /* Linux reports kilobytes */
+}
+
+void cli_progress(const char *what, const char *units, long done, long total, double started_s)
+{
+    static double last_s;
+    static int tty = -1;
+    if (tty < 0)
+        tty = isatty(STDERR_FILENO);
+    double now = cli_wall_s();
+    if (!tty || total <= 0 || (done < total && now - last_s < 0.25))
+        return;
+    last_s = now;
+    if (done >= total) {
+        fputs("\r\033[K", stderr);
+    } else {
+        double elapsed = now - started_s, rate = elapsed > 0 ? (double)done / elapsed : 0;
+        fprintf(stderr, "\r%s: %ld/%ld %s, %.1f s, about %.0f s left ", what, done, total, units,
+                elapsed, rate > 0 ? (double)(total - done) / rate : 0);
+    }
+    fflush(stderr);
 }
 
 double cli_wall_s(void)

@@ -439,6 +439,20 @@ static int write_svg(const char *path, const faults_run *r, uint64_t seed, cs_er
     return rc;
 }
 
+/* Progress on a terminal: runs simulated of those planned (the interval
+ * search's, then the study's). */
+typedef struct progress {
+    double started_s;
+    long total;
+} progress;
+
+static void show_progress(void *ctx, long runs_done)
+{
+    const progress *pr = ctx;
+    if (runs_done < pr->total)
+        cli_progress(CMD, "runs", runs_done, pr->total, pr->started_s);
+}
+
 static int study(const faults_opts *o, faults_run *r)
 {
     cs_err err;
@@ -450,12 +464,16 @@ static int study(const faults_opts *o, faults_run *r)
                                      : p->interval_s;
     if (goodput_check(job, p, &err) != 0 || goodput_check_work(job, runs, &err) != 0)
         return cli_bad_err(CMD, &err);
+    double lo_s = fmax(1, p->stall_s / 10), hi_s = fmin(job->horizon_s, 10 * mtbf);
+    progress pr = {cli_wall_s(), runs + (o->auto_interval ? goodput_best_interval_runs(runs, lo_s, hi_s) : 0)};
+    goodput_set_progress(show_progress, &pr);
     if (o->auto_interval)
-        p->interval_s = goodput_best_interval(job, p, runs, (uint64_t)o->seed, fmax(1, p->stall_s / 10),
-                                              fmin(job->horizon_s, 10 * mtbf));
+        p->interval_s = goodput_best_interval(job, p, runs, (uint64_t)o->seed, lo_s, hi_s);
     goodput_stats st;
-    if (goodput_runs(job, p, runs, (uint64_t)o->seed, &st, &err) != 0 ||
-        (o->svg_path && write_svg(o->svg_path, r, (uint64_t)o->seed, &err) != 0))
+    int rc = goodput_runs(job, p, runs, (uint64_t)o->seed, &st, &err);
+    cli_progress(CMD, "runs", pr.total, pr.total, pr.started_s); /* clears the line */
+    goodput_set_progress(NULL, NULL);
+    if (rc != 0 || (o->svg_path && write_svg(o->svg_path, r, (uint64_t)o->seed, &err) != 0))
         return cli_bad_err(CMD, &err);
     faults_study fs = {o->lf.gpus, o->days, r->failures, o->auto_interval,
                        r->has_ckpt ? &r->ckpt : NULL, r->layout, r->tokens_per_s, 0, 0};

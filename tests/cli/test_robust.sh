@@ -199,6 +199,15 @@ missing=$(for b in $benches; do grep -E "^  bench .*\b$b\b" "$out" >/dev/null ||
 if [ -n "$benches" ] && [ -z "$missing" ]; then ok "--help lists every benchmark ($(echo $benches))"
 else not_ok "--help misses benchmarks: $missing"; fi
 
+if command -v script >/dev/null; then # a terminal on standard error: progress; none otherwise
+    script -qec "'$bin' faults --gpus 1024 --days 10 --failures-per-gpu-day 0.01 --checkpoint-s 60 --runs 50" /dev/null >"$out" 2>&1
+    grep -q "faults: [0-9]*/900 runs" "$out" && ok "faults shows progress on a terminal (runs of 900)" || not_ok "faults progress: $(head -c 300 "$out")"
+    script -qec "'$bin' collective --system dgx-h100 --nodes 2 --min 1M --max 64M" /dev/null >"$out" 2>&1
+    grep -q "collective: [0-9]/7 sizes" "$out" && ok "collective shows progress on a terminal (7 sizes)" || not_ok "collective progress"
+fi
+"$bin" faults --gpus 1024 --days 10 --failures-per-gpu-day 0.01 --checkpoint-s 60 --runs 5 >"$out" 2>"$errf"
+[ ! -s "$errf" ] && ok "no progress text when standard error is not a terminal" || not_ok "progress text in a pipe"
+
 # ---- signals: an interrupted run leaves no temporaries and no partial output ----
 for sig in INT TERM; do
     rm -rf "$tmp/sig"
