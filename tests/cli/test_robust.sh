@@ -208,6 +208,28 @@ fi
 "$bin" faults --gpus 1024 --days 10 --failures-per-gpu-day 0.01 --checkpoint-s 60 --runs 5 >"$out" 2>"$errf"
 [ ! -s "$errf" ] && ok "no progress text when standard error is not a terminal" || not_ok "progress text in a pipe"
 
+# ---- the validation's figures, not just its words ----
+# Each row's predicted TFLOP/s per GPU is Narayanan et al. 2021's eq. (3) on the
+# simulated iteration time, 96 B s l h^2 (1 + s/6h + V/16lh) / (t x GPUs), and its
+# error (predicted - published) / published, with the published figure the
+# reference table's: recomputed here from the columns and the model's shape.
+"$bin" validate megatron2021 --format csv >"$tmp/val.csv" 2>/dev/null
+ref=$(dirname "$0")/../../validate/megatron2021_weak_scaling.csv
+grep -v '^#' "$ref" | tail -n +2 >"$tmp/ref.csv"
+bad=0 rows=0
+while IFS=, read -r model gpus _ _ _ _ it pub pred err _ _ _ _ h l _ _ _ gb tf _; do
+    shape=$("$bin" model "$model" --format csv | tail -1)
+    V=$(echo "$shape" | cut -d, -f7) s=$(echo "$shape" | cut -d, -f8)
+    rows=$((rows + 1))
+    awk -v B="$gb" -v s="$s" -v l="$l" -v h="$h" -v V="$V" -v t="$it" -v g="$gpus" -v pred="$pred" \
+        -v pub="$pub" -v tf="$tf" -v err="$err" 'BEGIN {
+        x = 96 * B * s * l * h * h * (1 + s / (6 * h) + V / (16 * l * h)) / (t * g * 1e12)
+        d = x - pred; e = 100 * (x - pub) / pub - err
+        exit !(pub == tf && d * d < 0.06 * 0.06 && e * e < 0.06 * 0.06) }' || bad=$((bad + 1))
+done < <(paste -d, <(tail -n +2 "$tmp/val.csv") "$tmp/ref.csv")
+if [ "$rows" -eq 10 ] && [ "$bad" -eq 0 ]; then ok "validate megatron2021: every predicted figure and error recomputed by hand ($rows rows)"
+else not_ok "validate megatron2021: $bad of $rows rows disagree with eq. (3)"; fi
+
 # ---- signals: an interrupted run leaves no temporaries and no partial output ----
 for sig in INT TERM; do
     rm -rf "$tmp/sig"
