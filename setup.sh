@@ -2,7 +2,10 @@
 # clustersim set-up: installs what is missing (Debian 12), builds, and then
 #   ./setup.sh quickstart   runs the quick-start
 #   ./setup.sh test         runs every test, also under AddressSanitizer and
-#                           UndefinedBehaviorSanitizer, and ends with 'N passed, M failed'
+#                           UndefinedBehaviorSanitizer; builds the release (-O3) and
+#                           clang variants and runs the unit tests in them; runs each
+#                           fuzzer for FUZZ_SECONDS (default 20); ends with 'N passed, M failed'
+#   ./setup.sh fuzz [S]     runs each libFuzzer harness (tests/fuzz) for S seconds (default 60)
 # Both are idempotent: with everything in place they only rebuild what changed.
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -10,7 +13,8 @@ cd "$(dirname "$0")"
 packages=(gcc g++ pkg-config meson ninja-build python3 liblua5.4-dev libgsl-dev libhwloc-dev libcsv-dev libglpk-dev
           librsvg2-bin   # rsvg-convert: the tests render every SVG the scenarios write
           libprotobuf-c-dev protobuf-c-compiler python3-pip python3-venv  # Chakra traces (traces/chakra*)
-          libopenmpi-dev openmpi-bin)  # MPI: sweeps, searches and Monte Carlo runs over ranks (tests: mpi)
+          libopenmpi-dev openmpi-bin  # MPI: sweeps, searches and Monte Carlo runs over ranks (tests: mpi)
+          clang-14 libclang-rt-14-dev)  # the clang variant and libFuzzer (tests/fuzz)
 
 # Chakra's schema comes from the mlc-chakra wheel on PyPI at build time (it is
 # not copied into the tree); meson reads .cache/chakra/et_def.proto.
@@ -107,22 +111,70 @@ quickstart() {
     ./build/clustersim bench job --gpus 256 --steps 100 --compute-ms 1 --allreduce 16M
 }
 
+# The fuzzers: clang, ASan and UBSan, libFuzzer's coverage in every object.
+build_fuzz() {
+    fetch_chakra_proto
+    CC=clang-14 build build-fuzz -Dfuzz=true -Db_sanitize=address,undefined -Db_lundef=false \
+        -Dbuildtype=debugoptimized
+}
+
+# run_fuzz SECONDS: each harness on a copy of its seeds (tests/fuzz/corpus/NAME);
+# one TAP case per harness with its executions; a crash, leak, sanitizer report
+# or an input over 30 s (10 s without the sanitizers and coverage, which slow
+# a run 3 to 10 times) fails it and keeps the input in build-fuzz/findings/.
+run_fuzz() {
+    local seconds=$1 n=0 failed=0 name log top=$PWD work
+    mkdir -p build-fuzz/findings
+    work=$(mktemp -d "$( [ -w /dev/shm ] && echo /dev/shm || echo /tmp)/clustersim-fuzz.XXXXXX")
+    for name in opgraph calib_csv faultlog profile lua_api cli; do
+        n=$((n + 1))
+        rm -rf "build-fuzz/corpus-$name"
+        cp -r "tests/fuzz/corpus/$name" "build-fuzz/corpus-$name"
+        log=build-fuzz/fuzz-$name.log
+        if CLUSTERSIM_FUZZ_DIR=$work UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 ASAN_OPTIONS=detect_leaks=1 \
+            "build-fuzz/tests/fuzz/fuzz_$name" -max_total_time="$seconds" -timeout=30 \
+            -rss_limit_mb=4096 -max_len=4096 -print_final_stats=1 -close_fd_mask=3 \
+            -artifact_prefix="$top/build-fuzz/findings/$name-" "$top/build-fuzz/corpus-$name" >"$log" 2>&1; then
+            echo "ok $n - fuzz_$name: $(grep -m1 -o 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$') executions, no finding"
+        else
+            failed=$((failed + 1))
+            echo "not ok $n - fuzz_$name: a finding ($(grep -m1 -E 'ERROR|runtime error|timeout' "$log")); see $log"
+        fi
+    done
+    rm -rf "$work"
+    echo "1..$n"
+    [ "$failed" -eq 0 ]
+}
+
 run_tests() {
     fetch_chakra_proto
     chakra_tools
     build build
     build build-asan -Db_sanitize=address,undefined -Db_lundef=false -Dbuildtype=debug
+    # The other build types must compile warning-free too (-O3 finds what -O2
+    # does not; clang what GCC does not); their unit tests run, the rest
+    # only in the two builds above.
+    build build-release -Dbuildtype=release
+    CC=clang-14 build build-clang -Dbuildtype=release
+    build_fuzz
     local status=0
     meson test -C build --print-errorlogs >/dev/null || status=1
     # The sanitized run stops on the first error report so none slips by.
     ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
         meson test -C build-asan --print-errorlogs >/dev/null || status=1
-    python3 tests/summary.py build/meson-logs/testlog.json build-asan/meson-logs/testlog.json || status=1
+    meson test -C build-release --suite unit >/dev/null || status=1
+    meson test -C build-clang --suite unit >/dev/null || status=1
+    run_fuzz "${FUZZ_SECONDS:-20}" >build-fuzz/fuzz.tap || status=1
+    grep -v '^ok' build-fuzz/fuzz.tap | grep -v '^1\.\.' || true
+    python3 tests/summary.py build/meson-logs/testlog.json build-asan/meson-logs/testlog.json \
+        build-release/meson-logs/testlog.json build-clang/meson-logs/testlog.json \
+        build-fuzz/fuzz.tap || status=1
     return $status
 }
 
 case "${1:-}" in
 quickstart) install_missing; quickstart ;;
 test) install_missing; run_tests ;;
-*) echo "usage: ./setup.sh quickstart|test" >&2; exit 2 ;;
+fuzz) install_missing; build_fuzz; run_fuzz "${2:-60}" ;;
+*) echo "usage: ./setup.sh quickstart|test|fuzz [SECONDS]" >&2; exit 2 ;;
 esac

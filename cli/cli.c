@@ -7,6 +7,7 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "report.h"
 #include "units.h"
@@ -90,20 +91,35 @@ static int refused_option(const char *cmd, int c, int argc, char **argv)
                          cmd);
 }
 
+/* The options that add one more of something each time (a failure class, a
+ * straggler, a readable folder); any other given twice is refused rather
+ * than silently taking the last. */
+static int repeatable(const char *name)
+{
+    static const char *const names[] = {"rate", "slow", "allow-read"};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        if (strcmp(name, names[i]) == 0)
+            return 1;
+    return 0;
+}
+
 int cli_getopt_each(const char *cmd, int argc, char **argv, const struct option *opts,
                     const cli_args *args, cli_option_fn fn, void *ctx)
 {
     static const cli_args none = {0};
     if (!args)
         args = &none;
-    int c, rc;
+    int c, rc, index;
+    unsigned char seen[256] = {0};
     optind = 1;
     opterr = 0;
     /* "+": stop at the first positional instead of moving it to the end;
      * ":": a missing value comes back as ':', apart from an unknown option */
-    while ((c = getopt_long(argc, argv, args->in_order ? "+:" : ":", opts, NULL)) != -1) {
+    while ((index = -1, c = getopt_long(argc, argv, args->in_order ? "+:" : ":", opts, &index)) != -1) {
         if (c == '?' || c == ':')
             return refused_option(cmd, c, argc, argv);
+        if (index >= 0 && index < 256 && seen[index]++ && !repeatable(opts[index].name))
+            return cli_bad_input(cmd, "option '--%s' given twice: give it once", opts[index].name);
         if ((rc = fn(c, optarg, ctx)))
             return rc;
     }
@@ -152,6 +168,26 @@ double cli_peak_rss_bytes(void)
     return (double)ru.ru_maxrss * 1024.0; /* Linux reports kilobytes */
 }
 
+void cli_progress(const char *what, const char *units, long done, long total, double started_s)
+{
+    static double last_s;
+    static int tty = -1;
+    if (tty < 0)
+        tty = isatty(STDERR_FILENO);
+    double now = cli_wall_s();
+    if (!tty || total <= 0 || (done < total && now - last_s < 0.25))
+        return;
+    last_s = now;
+    if (done >= total) {
+        fputs("\r\033[K", stderr);
+    } else {
+        double elapsed = now - started_s, rate = elapsed > 0 ? (double)done / elapsed : 0;
+        fprintf(stderr, "\r%s: %ld/%ld %s, %.1f s, about %.0f s left ", what, done, total, units,
+                elapsed, rate > 0 ? (double)(total - done) / rate : 0);
+    }
+    fflush(stderr);
+}
+
 double cli_wall_s(void)
 {
     struct timespec ts;
@@ -173,6 +209,8 @@ int cli_check_out_path(const char *cmd, const char *opt, const char *path)
     struct stat st;
     if (*dir && stat(dir, &st) == 0 && !S_ISDIR(st.st_mode))
         return cli_bad_input(cmd, "%s: '%s' is a file, not a folder", opt, dir);
+    if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
+        return cli_bad_input(cmd, "%s: '%s' is a folder; give a file name to write", opt, path);
     return CLI_OK;
 }
 

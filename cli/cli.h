@@ -78,6 +78,11 @@ int cli_finish_files(struct report_set *files, int rc, cs_err *err);
 double cli_peak_rss_bytes(void);
 double cli_wall_s(void);
 
+/* "what: done/total units, N s, about M s left" on standard error when it
+ * is a terminal, at most four times a second; cleared when done == total.
+ * started_s: cli_wall_s() when the work began. */
+void cli_progress(const char *what, const char *units, long done, long total, double started_s);
+
 /* Subcommands. */
 int cmd_system(int argc, char **argv);
 int cmd_devices(int argc, char **argv);

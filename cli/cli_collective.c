@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <unistd.h>
+
 #include "cli.h"
 #include "collsim.h"
 #include "units.h"
@@ -168,10 +170,24 @@ static void print_row(const coll_opts *o, int n, uint64_t size, double time_s, d
     printf("\n");
 }
 
+static long sweep_rows(const coll_opts *o)
+{
+    long rows = 0;
+    for (uint64_t size = o->min_bytes; size <= o->max_bytes; size *= (uint64_t)o->factor) {
+        rows++;
+        if (size > o->max_bytes / (uint64_t)o->factor)
+            break;
+    }
+    return rows;
+}
+
 static int sweep(topo *t, const coll_opts *o, int n, coll_plan plans[4],
                  const coll_algo algos[4], const int built[4], int nalgos)
 {
+    long rows = sweep_rows(o), row = 0;
+    double started_s = cli_wall_s();
     for (uint64_t size = o->min_bytes; size <= o->max_bytes;) {
+        cli_progress("collective", "sizes", row++, rows, started_s);
         int pick = collsim_pick(plans, built, nalgos, size);
         double analytic_s = coll_time_s(&plans[pick], size);
         double time_s = analytic_s;
@@ -184,11 +200,14 @@ static int sweep(topo *t, const coll_opts *o, int n, coll_plan plans[4],
                 return cli_bad_err("collective", &err);
             time_s = units_ps_to_s(end_ps);
         }
+        if (isatty(STDERR_FILENO) && isatty(STDOUT_FILENO))
+            cli_progress("collective", "sizes", rows, rows, started_s); /* the row, not the bar */
         print_row(o, n, size, time_s, o->mode == MODE_BOTH ? analytic_s : 0, algos[pick]);
         if (size > o->max_bytes / (uint64_t)o->factor)
             break;
         size *= (uint64_t)o->factor;
     }
+    cli_progress("collective", "sizes", rows, rows, started_s);
     return CLI_OK;
 }
 

@@ -83,7 +83,7 @@ typedef struct faults_opts {
     long runs, seed, spares;
     double days, rate_per_gpu_day, ckpt_s, stall_s, reload_s, interval_s, weibull_shape;
     double planned_per_day, repair_h, storage_gbs, detect_s, restart_s;
-    int has_stall, has_reload, has_shape, auto_interval, default_rates;
+    int has_stall, has_reload, has_shape, auto_interval, default_rates, has_runs;
     int rate_given[FAULT_NCLASSES];
     const char *log_path, *svg_path;
     fault_model fm;
@@ -171,7 +171,7 @@ static int parse_one(int c, const char *arg, void *ctx)
     faults_opts *o = ctx;
     cs_err err;
     switch (c) {
-    case O_RUNS: return cli_parse_int(CMD, "--runs", arg, 1, 1000000, &o->runs);
+    case O_RUNS: o->has_runs = 1; return cli_parse_int(CMD, "--runs", arg, 1, 1000000, &o->runs);
     case O_SEED: return cli_parse_int(CMD, "--seed", arg, 0, 0x7fffffff, &o->seed);
     case O_DAYS: return parse_positive("--days", arg, &o->days);
     case O_RATE_GPU_DAY: return parse_positive("--failures-per-gpu-day", arg, &o->rate_per_gpu_day);
@@ -220,6 +220,9 @@ static int check_failures(const faults_opts *o)
     if (ways > 1)
         return cli_bad_input(CMD, "give the failures one way: --failures-per-gpu-day, --rate "
                                   "(with --fault-model) or --log");
+    if (o->log_path && (o->has_runs || o->has_shape))
+        return cli_bad_input(CMD, "--log replays one run of the logged interruptions: --runs and "
+                                  "--weibull-shape draw failures and do not apply");
     if (any_rate(o) && !o->lf.system)
         return cli_bad_input(CMD, "--rate and --fault-model count components on a system: give "
                                   "--system NAME (see 'clustersim system')");
@@ -417,6 +420,8 @@ static int daly_applies(const goodput_job *job, const goodput_policy *p)
 /* The first run, drawn along time into path. */
 static int write_svg(const char *path, const faults_run *r, uint64_t seed, cs_err *err)
 {
+    if (goodput_check_trace(&r->job, &r->p, err) != 0)
+        return -1;
     goodput_trace tr;
     goodput_run one;
     goodput_simulate(&r->job, &r->p, seed, &one, &tr);
@@ -434,6 +439,20 @@ static int write_svg(const char *path, const faults_run *r, uint64_t seed, cs_er
     return rc;
 }
 
+/* Progress on a terminal: runs simulated of those planned (the interval
+ * search's, then the study's). */
+typedef struct progress {
+    double started_s;
+    long total;
+} progress;
+
+static void show_progress(void *ctx, long runs_done)
+{
+    const progress *pr = ctx;
+    if (runs_done < pr->total)
+        cli_progress(CMD, "runs", runs_done, pr->total, pr->started_s);
+}
+
 static int study(const faults_opts *o, faults_run *r)
 {
     cs_err err;
@@ -441,15 +460,20 @@ static int study(const faults_opts *o, faults_run *r)
     goodput_policy *p = &r->p;
     int runs = job->log ? 1 : (int)o->runs; /* a replay draws nothing */
     double mtbf = goodput_job_mtbf_s(job);
-    p->interval_s = o->auto_interval ? fmin(mtbf, job->horizon_s) : p->interval_s;
-    if (goodput_check(job, p, &err) != 0)
+    p->interval_s = o->auto_interval ? fmax(GOODPUT_MIN_INTERVAL_S, fmin(mtbf, job->horizon_s))
+                                     : p->interval_s;
+    if (goodput_check(job, p, &err) != 0 || goodput_check_work(job, runs, &err) != 0)
         return cli_bad_err(CMD, &err);
+    double lo_s = fmax(1, p->stall_s / 10), hi_s = fmin(job->horizon_s, 10 * mtbf);
+    progress pr = {cli_wall_s(), runs + (o->auto_interval ? goodput_best_interval_runs(runs, lo_s, hi_s) : 0)};
+    goodput_set_progress(show_progress, &pr);
     if (o->auto_interval)
-        p->interval_s = goodput_best_interval(job, p, runs, (uint64_t)o->seed, fmax(1, p->stall_s / 10),
-                                              fmin(job->horizon_s, 10 * mtbf));
+        p->interval_s = goodput_best_interval(job, p, runs, (uint64_t)o->seed, lo_s, hi_s);
     goodput_stats st;
-    if (goodput_runs(job, p, runs, (uint64_t)o->seed, &st, &err) != 0 ||
-        (o->svg_path && write_svg(o->svg_path, r, (uint64_t)o->seed, &err) != 0))
+    int rc = goodput_runs(job, p, runs, (uint64_t)o->seed, &st, &err);
+    cli_progress(CMD, "runs", pr.total, pr.total, pr.started_s); /* clears the line */
+    goodput_set_progress(NULL, NULL);
+    if (rc != 0 || (o->svg_path && write_svg(o->svg_path, r, (uint64_t)o->seed, &err) != 0))
         return cli_bad_err(CMD, &err);
     faults_study fs = {o->lf.gpus, o->days, r->failures, o->auto_interval,
                        r->has_ckpt ? &r->ckpt : NULL, r->layout, r->tokens_per_s, 0, 0};

@@ -55,12 +55,20 @@ static int parse_flags(int argc, char **argv, model_flags *f, cli_format *fmt, c
     return CLI_OK;
 }
 
-/* "6,738,415,616": whole counts with thousands separators. */
-static const char *format_count(double count, char *buf, size_t len)
+/* "6,738,415,616": whole counts with thousands separators, exact at any
+ * size (printf has no 128-bit conversion: the digits by hand). */
+static const char *format_count(model_count count, char *buf, size_t len)
 {
-    char digits[64];
-    snprintf(digits, sizeof digits, "%.0f", count);
-    size_t n = strlen(digits), j = 0;
+    char rev[64], digits[64];
+    size_t n = 0;
+    do {
+        rev[n++] = (char)('0' + (int)(count % 10));
+        count /= 10;
+    } while (count && n < sizeof rev - 1);
+    for (size_t i = 0; i < n; i++)
+        digits[i] = rev[n - 1 - i];
+    digits[n] = 0;
+    size_t j = 0;
     for (size_t i = 0; i < n && j + 2 < len; i++) {
         if (i > 0 && (n - i) % 3 == 0)
             buf[j++] = ',';
@@ -144,14 +152,17 @@ static void describe_params(const model_desc *m)
 {
     char a[64], b[64];
     double total = model_params(m);
+    model_count exact = model_params_count(m), layer = model_params_per_layer_count(m);
     if (total >= 1e9)
-        printf("params         %s (%.3f B)\n", format_count(total, a, sizeof a), total / 1e9);
+        printf("params         %s (%.3f B)\n", format_count(exact, a, sizeof a), total / 1e9);
     else
-        printf("params         %s\n", format_count(total, a, sizeof a));
-    printf("  per layer    %s x %d layers = %s\n", format_count(model_params_per_layer(m), a,
-           sizeof a), m->layers, format_count(m->layers * model_params_per_layer(m), b, sizeof b));
-    printf("  embeddings   %s\n", format_count(model_embedding_params(m), a, sizeof a));
-    printf("  final norm   %s\n", format_count(model_final_norm_params(m), a, sizeof a));
+        printf("params         %s\n", format_count(exact, a, sizeof a));
+    printf("  per layer    %s x %d layers = %s\n", format_count(layer, a, sizeof a), m->layers,
+           format_count((model_count)m->layers * layer, b, sizeof b));
+    printf("  embeddings   %s\n", format_count(model_embedding_params_count(m), a, sizeof a));
+    printf("  final norm   %s\n",
+           format_count(exact - (model_count)m->layers * layer - model_embedding_params_count(m),
+                        a, sizeof a));
     units_format_size((uint64_t)(total * model_dtype_bytes(m->dtype)), a, (int)sizeof a);
     printf("weights        %s in %s\n", a, model_dtype_name(m->dtype));
     if (m->published_params <= 0) {

@@ -70,6 +70,9 @@ static int parse_mem(const char *text, int ndev, place_spec *s)
 {
     char buf[1024];
     snprintf(buf, sizeof buf, "%s", text);
+    size_t len = strlen(buf);
+    if (len == 0 || buf[0] == ',' || buf[len - 1] == ',' || strstr(buf, ",,"))
+        return cli_bad_input(CMD, "--mem-gib: '%s' has an empty value", text);
     int n = 0;
     for (char *save = NULL, *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
         double gib;
@@ -77,6 +80,8 @@ static int parse_mem(const char *text, int ndev, place_spec *s)
             return cli_bad_input(CMD, "--mem-gib has more values than the %d devices", ndev);
         if (cli_parse_positive(CMD, "--mem-gib", tok, &gib))
             return CLI_BAD_INPUT;
+        if (gib > 1e9) /* beyond it the bytes do not fit 64 bits */
+            return cli_bad_input(CMD, "--mem-gib: %s is more than 1e9 GiB", tok);
         s->mem_bytes[n++] = (uint64_t)(gib * GIB);
     }
     if (n != 1 && n != ndev)

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "lua_limits.h"
 #include "scenario.h"
 
 #define CMD "run"
@@ -14,7 +15,8 @@
 
 static void run_help(void)
 {
-    printf("usage: clustersim run [--out DIR] [--allow-unsafe] FILE.lua [args...]\n\n"
+    printf("usage: clustersim run [--out DIR] [--allow-unsafe] [--allow-read DIR]\n"
+           "         [--max-instructions N] [--max-memory-mib M] FILE.lua [args...]\n\n"
            "Runs a scenario: a Lua 5.4 script that builds systems, models and layouts, calls\n"
            "estimate{...} and writes reports (docs/lua.md has the API with examples).\n"
            "The script's arguments are in `arg` (arg[0] is FILE.lua).\n\n"
@@ -22,17 +24,37 @@ static void run_help(void)
            "                   the scenario finishes without error\n"
            "  --allow-unsafe   the whole standard library: os.execute, io, require, C modules\n"
            "                   (off by default: a scenario is shared like a configuration file)\n"
-           "A scenario error prints file, line and traceback and exits with status 2.\n");
+           "  --allow-read DIR files below DIR may be named (device_profile, place's graph);\n"
+           "                   by default only those below the scenario's own folder; repeatable\n"
+           "  --max-instructions N  Lua instructions the script may run (default %.0e)\n"
+           "  --max-memory-mib M    Lua memory it may take (default %.0f MiB)\n"
+           "A scenario error prints file, line and traceback and exits with status 2; so does\n"
+           "one over a limit.\n", LUA_LIMITS_INSTRUCTIONS, LUA_LIMITS_MEMORY_MIB);
 }
 
 static int parse_one(int c, const char *arg, void *ctx)
 {
     scenario_opts *o = ctx;
-    if (c == 'o')
-        o->out_dir = arg;
-    else
-        o->allow_unsafe = 1;
-    return CLI_OK;
+    long n;
+    switch (c) {
+    case 'o': o->out_dir = arg; return CLI_OK;
+    case 'u': o->allow_unsafe = 1; return CLI_OK;
+    case 'r':
+        if (o->nallow_read == (int)(sizeof o->allow_read / sizeof o->allow_read[0]))
+            return cli_bad_input(CMD, "--allow-read: at most %d folders", o->nallow_read);
+        o->allow_read[o->nallow_read++] = arg;
+        return CLI_OK;
+    case 'i':
+        if (cli_parse_int(CMD, "--max-instructions", arg, 1000, 1000000000000000L, &n))
+            return CLI_BAD_INPUT;
+        o->max_instructions = (double)n;
+        return CLI_OK;
+    default:
+        if (cli_parse_int(CMD, "--max-memory-mib", arg, 1, 1 << 20, &n))
+            return CLI_BAD_INPUT;
+        o->max_memory_mib = (double)n;
+        return CLI_OK;
+    }
 }
 
 int cmd_run(int argc, char **argv)
@@ -43,8 +65,11 @@ int cmd_run(int argc, char **argv)
     }
     static const struct option opts[] = {{"out", required_argument, 0, 'o'},
                                          {"allow-unsafe", no_argument, 0, 'u'},
+                                         {"allow-read", required_argument, 0, 'r'},
+                                         {"max-instructions", required_argument, 0, 'i'},
+                                         {"max-memory-mib", required_argument, 0, 'm'},
                                          {0, 0, 0, 0}};
-    scenario_opts o = {"out", 0, CS_VALIDATE_DIR, NULL};
+    scenario_opts o = {"out", 0, CS_VALIDATE_DIR, NULL, 0, 0, {0}, 0};
     int first, rc;
     const cli_args args = {.first = &first, .in_order = 1}; /* what follows FILE.lua is its own */
     if ((rc = cli_getopt_each(CMD, argc, argv, opts, &args, parse_one, &o)))

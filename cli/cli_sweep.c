@@ -73,7 +73,7 @@ int cmd_sweep(int argc, char **argv)
                                          {"progress", no_argument, 0, O_PROGRESS},
                                          {"no-progress", no_argument, 0, O_NO_PROGRESS},
                                          {0, 0, 0, 0}};
-    sweep_cli o = {{"out", 0, CS_VALIDATE_DIR, NULL}, {0}};
+    sweep_cli o = {{.out_dir = "out", .reference_dir = CS_VALIDATE_DIR}, {0}};
     o.so.sweep = &o.sw;
     int first, rc;
     const cli_args args = {.first = &first, .in_order = 1};

@@ -6,6 +6,7 @@
 #include "cli.h"
 #include "par_mpi.h"
 #include "parmap.h"
+#include "report.h"
 
 static const struct {
     const char *name;
@@ -27,7 +28,7 @@ static const struct {
     {"calibrate", cmd_calibrate, "fit the device model to kernel measurements (kernels/), held-out errors"},
     {"topology", cmd_topology, "this machine's NUMA nodes, cores, GPUs, NICs and PCIe tree (hwloc)"},
     {"collective", cmd_collective, "size sweep of a collective, in nccl-tests' columns"},
-    {"bench", cmd_bench, "benchmarks: engine, collective, job"},
+    {"bench", cmd_bench, "benchmarks: engine, collective, job, search, place, faults, sweep, scale"},
 };
 #define NCOMMANDS ((int)(sizeof commands / sizeof commands[0]))
 
@@ -49,6 +50,7 @@ static int dispatch(int argc, char **argv)
         return CLI_BAD_INPUT;
     }
     const char *cmd = argv[1];
+    report_cleanup_on_signals();
     if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) {
         usage(stdout);
         return CLI_OK;

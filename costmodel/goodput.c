@@ -70,6 +70,36 @@ static int check_sources(const goodput_job *job, cs_err *err)
     return 0;
 }
 
+/* The ranges every face (command line, Lua) accepts, checked here once so
+ * both refuse the same input with the same words.  Far beyond any real job:
+ * published Weibull shapes of node lifetimes are 0.5-0.8 (Schroeder and
+ * Gibson 2006); below 0.1 the renewal process needs astronomically many
+ * draws before a lifetime spans the horizon (and Gamma(1 + 1/k) overflows
+ * below 0.0058). */
+static int check_ranges(const goodput_job *job, const goodput_policy *p, cs_err *err)
+{
+    if (job->dist == GOODPUT_WEIBULL &&
+        !(job->weibull_shape >= GOODPUT_MIN_SHAPE && job->weibull_shape <= GOODPUT_MAX_SHAPE))
+        return cs_fail(err, "goodput: the Weibull shape must be between %g and %g, not %g",
+                       GOODPUT_MIN_SHAPE, GOODPUT_MAX_SHAPE, job->weibull_shape);
+    if (!(p->interval_s >= GOODPUT_MIN_INTERVAL_S && p->interval_s <= GOODPUT_MAX_TIME_S))
+        return cs_fail(err, "goodput: the checkpoint interval must be between %g s and %g s, "
+                            "not %g s", GOODPUT_MIN_INTERVAL_S, GOODPUT_MAX_TIME_S, p->interval_s);
+    if (job->repair_s > GOODPUT_MAX_REPAIR_S)
+        return cs_fail(err, "goodput: the repair time must be at most %g h, not %g h",
+                       GOODPUT_MAX_REPAIR_S / 3600, job->repair_s / 3600);
+    if (job->planned_per_s * 86400 > GOODPUT_MAX_PLANNED_PER_DAY)
+        return cs_fail(err, "goodput: at most %g planned interruptions per day, not %g",
+                       GOODPUT_MAX_PLANNED_PER_DAY, job->planned_per_s * 86400);
+    double times[] = {job->planned_restart_s, job->reload_s, p->stall_s, p->write_s,
+                      p->memory_reload_s, job->horizon_s};
+    for (size_t i = 0; i < sizeof times / sizeof times[0]; i++)
+        if (times[i] > GOODPUT_MAX_TIME_S)
+            return cs_fail(err, "goodput: times must be at most %g s (%.0f years), not %g s",
+                           GOODPUT_MAX_TIME_S, GOODPUT_MAX_TIME_S / (365 * 86400.0), times[i]);
+    return 0;
+}
+
 int goodput_check(const goodput_job *job, const goodput_policy *p, cs_err *err)
 {
     if (!(job->horizon_s > 0) || !isfinite(job->horizon_s))
@@ -87,6 +117,33 @@ int goodput_check(const goodput_job *job, const goodput_policy *p, cs_err *err)
         return cs_fail(err, "goodput: spares must be zero or more");
     if (!(p->interval_s > 0))
         return cs_fail(err, "goodput: the checkpoint interval must be positive");
+    return check_ranges(job, p, err);
+}
+
+double goodput_expected_events(const goodput_job *job)
+{
+    if (job->log)
+        return job->nlog;
+    return job->horizon_s * (1 / goodput_job_mtbf_s(job) + job->planned_per_s);
+}
+
+int goodput_check_work(const goodput_job *job, int runs, cs_err *err)
+{
+    double per_run = goodput_expected_events(job), all = per_run * fmax(runs, 1);
+    if (!(all <= GOODPUT_MAX_EVENTS))
+        return cs_fail(err, "goodput: about %.3g interruptions to simulate (%.3g per run x %d "
+                            "runs); the limit is %g: fewer runs, fewer days or lower rates",
+                       all, per_run, runs, GOODPUT_MAX_EVENTS);
+    return 0;
+}
+
+int goodput_check_trace(const goodput_job *job, const goodput_policy *p, cs_err *err)
+{
+    double segments = 2 * job->horizon_s / p->interval_s + 3 * goodput_expected_events(job);
+    if (!(segments <= GOODPUT_MAX_TRACE))
+        return cs_fail(err, "goodput: a picture of about %.3g segments (the horizon over the "
+                            "checkpoint interval); the limit is %g: a longer interval or fewer days",
+                       segments, GOODPUT_MAX_TRACE);
     return 0;
 }
 
@@ -264,8 +321,12 @@ static double failure_downtime(run_state *s, int i)
 {
     const goodput_source *src = &s->job->src[i];
     double wait = spare_wait(s, i);
-    s->wait_from = s->t + src->detect_s;
-    s->wait_to = s->wait_from + wait;
+    double from = s->t + src->detect_s, to = from + wait;
+    if (s->wait_to > s->t) { /* an earlier failure's wait for a node goes on */
+        from = fmin(from, fmax(s->wait_from, s->t));
+        to = fmax(to, s->wait_to);
+    }
+    s->wait_from = from, s->wait_to = to;
     return src->detect_s + wait + src->restart_s + reload_s(s);
 }
 
@@ -289,7 +350,10 @@ static double take_failure(run_state *s, int *source)
 }
 
 /* An interruption at s->t: the uncommitted work is lost; then the downtime,
- * restarted by every failure that falls inside it. */
+ * restarted by every failure that falls inside it.  A restart never ends
+ * the downtime sooner: a node still being repaired is still missing when a
+ * software failure restarts the job, so the later of the two ends wins
+ * (otherwise adding failures would raise goodput). */
 static void interrupt(run_state *s, int planned)
 {
     goodput_run *o = s->out;
@@ -310,7 +374,7 @@ static void interrupt(run_state *s, int planned)
     double end = s->t + down;
     while (s->next_fail < end && s->next_fail < s->job->horizon_s) {
         spend_down(s, s->next_fail, source);
-        end = s->t + take_failure(s, &source);
+        end = fmax(end, s->t + take_failure(s, &source));
     }
     spend_down(s, fmin(end, s->job->horizon_s), source);
     if (s->next_planned < s->t) /* maintenance due during the downtime is done in it */
@@ -461,6 +525,15 @@ static void add_run(run_sums *sum, const goodput_run *one)
         sum->by_source[i] += one->by_source[i];
 }
 
+static goodput_progress_fn progress_fn;
+static void *progress_ctx;
+static long progress_runs;
+
+void goodput_set_progress(goodput_progress_fn fn, void *ctx)
+{
+    progress_fn = fn, progress_ctx = ctx, progress_runs = 0;
+}
+
 /* Runs over threads or ranks (parmap), a block at a time, summed in run
  * order: the same bytes however the runs were divided. */
 typedef struct runs_ctx {
@@ -494,6 +567,9 @@ static void sum_runs(const goodput_job *job, const goodput_policy *p, int runs, 
         parmap_run(&pj, block);
         for (int r = 0; r < n; r++)
             add_run(sum, &block[r]);
+        progress_runs += n;
+        if (progress_fn)
+            progress_fn(progress_ctx, progress_runs);
     }
     free(block);
 }
@@ -505,6 +581,8 @@ int goodput_runs(const goodput_job *job, const goodput_policy *p, int runs, uint
         return -1;
     if (runs < 1)
         return cs_fail(err, "goodput: runs must be at least 1, not %d", runs);
+    if (goodput_check_work(job, runs, err) != 0)
+        return -1;
     run_sums sum = {0};
     sum_runs(job, p, runs, seed, &sum);
     const double h = 3600.0 * runs;
@@ -525,6 +603,17 @@ static double mean_goodput(const goodput_job *job, const goodput_policy *p, doub
     return goodput_runs(job, &q, runs, seed, &st, NULL) == 0 ? st.goodput_mean : 0;
 }
 
+#define SEARCH_MAX_STEPS 40
+#define SEARCH_TOLERANCE 0.01 /* 1% in the interval: the optimum is flat */
+
+long goodput_best_interval_runs(int runs, double lo_s, double hi_s)
+{
+    const double phi = (sqrt(5.0) - 1) / 2;
+    double span = log(hi_s) - log(lo_s);
+    double steps = span > SEARCH_TOLERANCE ? ceil(log(SEARCH_TOLERANCE / span) / log(phi)) : 0;
+    return (long)(2 + fmin(steps, SEARCH_MAX_STEPS)) * (runs < GOODPUT_SEARCH_RUNS ? runs : GOODPUT_SEARCH_RUNS);
+}
+
 double goodput_best_interval(const goodput_job *job, const goodput_policy *p, int runs,
                              uint64_t seed, double lo_s, double hi_s)
 {
@@ -534,7 +623,7 @@ double goodput_best_interval(const goodput_job *job, const goodput_policy *p, in
     double a = log(lo_s), b = log(hi_s);
     double c = b - phi * (b - a), d = a + phi * (b - a);
     double fc = mean_goodput(job, p, exp(c), runs, seed), fd = mean_goodput(job, p, exp(d), runs, seed);
-    for (int i = 0; i < 40 && b - a > 0.01; i++) { /* 1% in the interval: the optimum is flat */
+    for (int i = 0; i < SEARCH_MAX_STEPS && b - a > SEARCH_TOLERANCE; i++) {
         if (fc >= fd) {
             b = d, d = c, fd = fc;
             c = b - phi * (b - a);

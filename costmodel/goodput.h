@@ -134,13 +134,49 @@ typedef struct goodput_stats {
     double by_source_mean[GOODPUT_MAX_SOURCES];
 } goodput_stats;
 
-/* Checks the job and policy (positive times, interval > 0, ...). */
+/* The accepted ranges (goodput_check; see check_ranges for why). */
+#define GOODPUT_MIN_SHAPE 0.1
+#define GOODPUT_MAX_SHAPE 100.0
+#define GOODPUT_MIN_INTERVAL_S 1e-3
+#define GOODPUT_MAX_TIME_S 1e12             /* any time: horizon, interval, restart, ... */
+#define GOODPUT_MAX_REPAIR_S (1e6 * 3600.0)
+#define GOODPUT_MAX_PLANNED_PER_DAY 1e6
+/* Bounded work: interruptions over all runs of one goodput_runs call (about
+ * 3 million a second on one core, so at most about half a minute, spread
+ * over the threads or MPI ranks and shown with progress on a terminal: a
+ * 4,000-run study of a 54-day, 16,384-GPU job is 1.7 million), and segments
+ * of one trace. */
+#define GOODPUT_MAX_EVENTS 1e8
+#define GOODPUT_MAX_TRACE 1e6
+
+/* Checks the job and policy (positive times, interval > 0, the ranges
+ * above): the one validation the command line and Lua share. */
 int goodput_check(const goodput_job *job, const goodput_policy *p, cs_err *err);
+
+/* Interruptions one run is expected to replay or draw (failures and
+ * planned ones). */
+double goodput_expected_events(const goodput_job *job);
+
+/* Refuses runs whose expected interruptions exceed GOODPUT_MAX_EVENTS. */
+int goodput_check_work(const goodput_job *job, int runs, cs_err *err);
+
+/* Refuses a trace (picture) of more than GOODPUT_MAX_TRACE segments. */
+int goodput_check_trace(const goodput_job *job, const goodput_policy *p, cs_err *err);
 
 /* One run with the given seed; trace may be NULL (else filled: the caller
  * frees it with goodput_trace_free). */
 void goodput_simulate(const goodput_job *job, const goodput_policy *p, uint64_t seed,
                       goodput_run *out, goodput_trace *trace);
+
+/* Called after every simulated run of goodput_runs with the runs done so
+ * far in the process, for a progress display; NULL for none.  One display
+ * per process (the command line's), so a plain static. */
+typedef void (*goodput_progress_fn)(void *ctx, long runs_done);
+void goodput_set_progress(goodput_progress_fn fn, void *ctx);
+
+/* Runs goodput_best_interval simulates at most (a bound for a progress
+ * display): its golden-section steps times min(runs, GOODPUT_SEARCH_RUNS). */
+long goodput_best_interval_runs(int runs, double lo_s, double hi_s);
 
 /* runs runs with seeds seed, seed + 1, ...; their mean and 95% interval. */
 int goodput_runs(const goodput_job *job, const goodput_policy *p, int runs, uint64_t seed,

@@ -172,49 +172,61 @@ int model_validate(const model_desc *m, cs_err *err)
 
 int model_head_dim(const model_desc *m) { return m->heads > 0 ? m->hidden / m->heads : 0; }
 
-static double norm_params(const model_desc *m)
+/* Counts in 128-bit integers: the products of widths are exact, where a
+ * double rounds beyond 2^53 (a 1.2e21-parameter model printed as
+ * 1,200,001,353,249,999,872). */
+static model_count norm_params(const model_desc *m)
 {
-    double h = m->hidden;
+    model_count h = (model_count)m->hidden;
     return m->norm == MODEL_NORM_LAYERNORM ? 2 * h : h; /* weight (+ bias) */
 }
 
-static double attention_params(const model_desc *m)
+static model_count attention_params(const model_desc *m)
 {
-    double h = m->hidden;
-    double kv_width = (double)m->kv_heads * model_head_dim(m);
-    double weights = 2 * h * h + 2 * h * kv_width; /* Q, output; K, V */
-    double biases = m->linear_bias ? 2 * h + 2 * kv_width : 0;
+    model_count h = (model_count)m->hidden;
+    model_count kv_width = (model_count)m->kv_heads * (model_count)model_head_dim(m);
+    model_count weights = 2 * h * h + 2 * h * kv_width; /* Q, output; K, V */
+    model_count biases = m->linear_bias ? 2 * h + 2 * kv_width : 0;
     return weights + biases;
 }
 
-static double mlp_params(const model_desc *m)
+static model_count mlp_params(const model_desc *m)
 {
-    double h = m->hidden, f = m->ffn_hidden;
+    model_count h = (model_count)m->hidden, f = (model_count)m->ffn_hidden;
     if (m->mlp == MODEL_MLP_SWIGLU)
         return 3 * h * f + (m->linear_bias ? 2 * f + h : 0); /* gate, up, down */
     return 2 * h * f + (m->linear_bias ? f + h : 0);         /* up, down */
 }
 
-double model_params_per_layer(const model_desc *m)
+model_count model_params_per_layer_count(const model_desc *m)
 {
     return attention_params(m) + mlp_params(m) + 2 * norm_params(m);
 }
 
-double model_embedding_params(const model_desc *m)
+model_count model_embedding_params_count(const model_desc *m)
 {
-    double h = m->hidden;
-    double tables = (m->tied_embeddings ? 1.0 : 2.0) * m->vocab * h;
-    double positions = m->pos == MODEL_POS_LEARNED ? (double)m->seq_len * h : 0;
+    model_count h = (model_count)m->hidden;
+    model_count tables = (m->tied_embeddings ? 1 : 2) * (model_count)m->vocab * h;
+    model_count positions = m->pos == MODEL_POS_LEARNED ? (model_count)m->seq_len * h : 0;
     return tables + positions;
 }
 
-double model_final_norm_params(const model_desc *m) { return norm_params(m); }
-
-double model_params(const model_desc *m)
+model_count model_params_count(const model_desc *m)
 {
-    return m->layers * model_params_per_layer(m) + model_embedding_params(m) +
-           model_final_norm_params(m);
+    return (model_count)m->layers * model_params_per_layer_count(m) +
+           model_embedding_params_count(m) + norm_params(m);
 }
+
+double model_params_per_layer(const model_desc *m)
+{
+    return (double)model_params_per_layer_count(m);
+}
+
+double model_embedding_params(const model_desc *m) { return (double)model_embedding_params_count(m); }
+
+double model_final_norm_params(const model_desc *m) { return (double)norm_params(m); }
+
+double model_params(const model_desc *m) { return (double)model_params_count(m); }
 
 double model_published_diff_percent(const model_desc *m)
 {

@@ -82,6 +82,12 @@ int model_validate(const model_desc *m, cs_err *err);
 /* Exact parameter counts from the shape (doubles hold them exactly below 2^53).
  * params = layers * per_layer + embeddings + final_norm. */
 double model_params(const model_desc *m);
+
+/* The same counts exactly, for printing whole numbers of any size. */
+__extension__ typedef unsigned __int128 model_count;
+model_count model_params_count(const model_desc *m);
+model_count model_params_per_layer_count(const model_desc *m);
+model_count model_embedding_params_count(const model_desc *m);
 double model_params_per_layer(const model_desc *m);
 double model_embedding_params(const model_desc *m); /* input, untied output head, positions */
 double model_final_norm_params(const model_desc *m);

@@ -40,6 +40,7 @@ enum {
     SEARCH_RULE_INTERLEAVED,
     SEARCH_RULE_SP,
     SEARCH_RULE_ZERO,
+    SEARCH_RULE_ONE_STAGE,
     SEARCH_RULE_OTHER, /* layout_validate refused what the rules above let through */
     SEARCH_NRULES
 };

@@ -123,3 +123,13 @@ int units_parse_name(const char *text, const char *what, const char *const *name
     }
     return cs_fail(err, "%s: '%s' is not one of %s", what, text, list);
 }
+
+void units_format_duration(double seconds, char *buf, int buflen)
+{
+    if (seconds >= 3600 || !isfinite(seconds))
+        snprintf(buf, (size_t)buflen, "%.2f h", seconds / 3600);
+    else if (seconds >= 60)
+        snprintf(buf, (size_t)buflen, "%.2f min", seconds / 60);
+    else
+        snprintf(buf, (size_t)buflen, "%.3g s", seconds);
+}

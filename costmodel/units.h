@@ -39,4 +39,8 @@ double units_ps_to_s(uint64_t time_ps);
 /* "1.00 GiB"-style text for a byte count. */
 void units_format_size(uint64_t size_bytes, char *buf, int buflen);
 
+/* A duration in the unit that fits: "3.09 h" from an hour up, "12.50 min"
+ * from a minute, "0.527 s" (3 significant digits) below; never "0.00 h". */
+void units_format_duration(double seconds, char *buf, int buflen);
+
 #endif

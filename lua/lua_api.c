@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "lua_describe.h"
+#include "lua_limits.h"
 #include "profile.h"
 
 #define REPORTS_KEY "clustersim.reports"
@@ -115,6 +116,8 @@ void lua_api_read_job(lua_State *L, const char *what, lua_api_job *job)
     opcost_eff_default(&job->eff);
     cs_err err;
     const char *profile_path = lua_check_opt_string(L, 1, what, "device_profile", NULL);
+    if (profile_path)
+        lua_limits_check_read(L, what, profile_path);
     if (profile_path && profile_apply(profile_path, job->sys.groups[0].node.gpu, &job->profile,
                                       &job->eff, &err) != 0)
         lua_api_fail(L, what, &err);

@@ -72,9 +72,21 @@ const char *lua_check_opt_string(lua_State *L, int idx, const char *what, const 
     if (!lua_isnil(L, -1)) {
         if (lua_type(L, -1) != LUA_TSTRING)
             luaL_error(L, "%s: '%s' must be a string, not %s", what, key, luaL_typename(L, -1));
-        v = lua_tostring(L, -1); /* stays alive: the table holds it */
+        size_t len;
+        v = lua_tolstring(L, -1, &len); /* stays alive: the table holds it */
+        if (strlen(v) != len) /* C would see only the text before the NUL */
+            luaL_error(L, "%s: '%s' contains a NUL character", what, key);
     }
     lua_pop(L, 1);
+    return v;
+}
+
+const char *lua_check_name(lua_State *L, int idx)
+{
+    size_t len;
+    const char *v = luaL_checklstring(L, idx, &len);
+    if (strlen(v) != len)
+        luaL_error(L, "report name: it contains a NUL character");
     return v;
 }
 

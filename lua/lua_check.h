@@ -16,6 +16,8 @@ double lua_check_opt_number(lua_State *L, int idx, const char *what, const char 
                             double min, double max);
 const char *lua_check_opt_string(lua_State *L, int idx, const char *what, const char *key,
                                const char *def);
+/* Argument idx as a file name for the reports: a string without NULs. */
+const char *lua_check_name(lua_State *L, int idx);
 int lua_check_opt_bool(lua_State *L, int idx, const char *what, const char *key, int def);
 
 #endif

@@ -55,7 +55,7 @@ static void read_rates(lua_State *L, fault_model *fm)
         luaL_checktype(L, -1, LUA_TTABLE);
         lua_pushnil(L);
         while (lua_next(L, -2)) {
-            fault_class c;
+            fault_class c = FAULT_GPU; /* set: clang cannot know luaL_error does not return */
             cs_err err;
             if (lua_type(L, -2) != LUA_TSTRING || fault_class_parse(lua_tostring(L, -2), &c, &err))
                 luaL_error(L, W ": rates: %s", lua_type(L, -2) == LUA_TSTRING ? err.msg
@@ -136,6 +136,8 @@ static void write_svg(lua_State *L, const goodput_job *job, const goodput_policy
     if (!name)
         return;
     cs_err err;
+    if (goodput_check_trace(job, p, &err) != 0)
+        luaL_error(L, W ": svg: %s", err.msg);
     FILE *f = report_begin(lua_api_reports(L), name, &err);
     if (!f)
         luaL_error(L, W ": svg: %s", err.msg);
@@ -168,8 +170,8 @@ static int api_goodput(lua_State *L)
     cs_err err;
     double mtbf = goodput_job_mtbf_s(&job);
     if (is_auto)
-        p.interval_s = fmin(mtbf, job.horizon_s);
-    if (goodput_check(&job, &p, &err) != 0)
+        p.interval_s = fmax(GOODPUT_MIN_INTERVAL_S, fmin(mtbf, job.horizon_s));
+    if (goodput_check(&job, &p, &err) != 0 || goodput_check_work(&job, runs, &err) != 0)
         luaL_error(L, W ": %s", err.msg);
     if (is_auto)
         p.interval_s = goodput_best_interval(&job, &p, runs, (uint64_t)seed, fmax(1, p.stall_s / 10),

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "lua_api.h"
+#include "lua_limits.h"
 #include "opgraph_csv.h"
 #include "placerun.h"
 
@@ -33,7 +34,7 @@ static void read_mem(lua_State *L, place_spec *s)
         } else
             gib = lua_tonumber(L, -1);
         if (!(gib > 0) || gib > 1e6)
-            luaL_error(L, W ": 'mem_gib' %g; a device's memory is above 0 GiB", gib);
+            luaL_error(L, W ": 'mem_gib' %f; a device's memory is above 0 and at most 1e6 GiB", gib);
         s->mem_bytes[d] = (uint64_t)(gib * GIB);
     }
     lua_pop(L, 1);
@@ -42,6 +43,8 @@ static void read_mem(lua_State *L, place_spec *s)
 static void load_graph(lua_State *L, int ndev, opgraph *g)
 {
     const char *dir = lua_check_opt_string(L, 1, W, "graph", NULL);
+    if (dir)
+        lua_limits_check_read(L, W, dir);
     const char *model = lua_check_opt_string(L, 1, W, "model", NULL);
     int mbs = (int)lua_check_opt_int(L, 1, W, "mbs", 1, 1, 65536);
     cs_err err;

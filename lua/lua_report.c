@@ -71,7 +71,7 @@ static int push_columns(lua_State *L)
 
 static int api_report_csv(lua_State *L)
 {
-    const char *name = luaL_checkstring(L, 1);
+    const char *name = lua_check_name(L, 1);
     luaL_checktype(L, 2, LUA_TTABLE);
     int cols = push_columns(L);
     lua_Integer ncols = luaL_len(L, cols), nrows = luaL_len(L, 2);
@@ -233,7 +233,7 @@ static int api_report_table(lua_State *L)
 
 static int timeline_file_of(lua_State *L, timeline_file which, const char *what)
 {
-    const char *name = luaL_checkstring(L, 1);
+    const char *name = lua_check_name(L, 1);
     const timeline *tl = lua_api_check_timeline(L, 2, what);
     cs_err err;
     if (timeline_report_one(lua_api_reports(L), name, which, tl, &err) != 0)
@@ -311,7 +311,7 @@ static int api_report_chart(lua_State *L)
     static const char *const keys[] = {"title", "x_label", "y_label", "x_log2", "points",
                                        "series", NULL};
     const char *W = "report.chart";
-    const char *name = luaL_checkstring(L, 1);
+    const char *name = lua_check_name(L, 1);
     lua_check_keys(L, 2, W, keys);
     svg_chart c;
     svg_chart_init(&c, lua_check_opt_string(L, 2, W, "title", NULL),

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "lua_faces.h"
+#include "lua_limits.h"
 #include "lua_reference.h"
 #include "report.h"
 
@@ -86,11 +87,38 @@ static int traceback(lua_State *L)
     return 1;
 }
 
+/* The folders the scenario may read: its own and the --allow-read ones
+ * (anything with --allow-unsafe, which opens io as well). */
+static int readable(lua_limits *lim, const char *path, const scenario_opts *o, cs_err *err)
+{
+    if (o->allow_unsafe)
+        return 0;
+    char dir[4096];
+    const char *slash = strrchr(path, '/');
+    snprintf(dir, sizeof dir, "%.*s", slash ? (int)(slash - path) : 1, slash ? path : ".");
+    if (lua_limits_allow_read(lim, *dir ? dir : "/", err) != 0)
+        return -1;
+    for (int i = 0; i < o->nallow_read; i++)
+        if (lua_limits_allow_read(lim, o->allow_read[i], err) != 0)
+            return -1;
+    return 0;
+}
+
 int scenario_run(const char *path, char **args, int nargs, const scenario_opts *o, cs_err *err)
 {
-    lua_State *L = luaL_newstate();
-    if (!L)
+    lua_limits lim;
+    lua_limits_init(&lim, o->max_instructions > 0 ? o->max_instructions : LUA_LIMITS_INSTRUCTIONS,
+                    o->max_memory_mib > 0 ? o->max_memory_mib : LUA_LIMITS_MEMORY_MIB);
+    lim.flags = 1;
+    if (readable(&lim, path, o, err) != 0) {
+        lua_limits_free(&lim);
+        return -1;
+    }
+    lua_State *L = lua_limits_newstate(&lim);
+    if (!L) {
+        lua_limits_free(&lim);
         return cs_fail(err, "cannot create a Lua state (out of memory)");
+    }
     if (o->allow_unsafe)
         luaL_openlibs(L);
     else
@@ -107,7 +135,7 @@ int scenario_run(const char *path, char **args, int nargs, const scenario_opts *
     if (rc == LUA_OK)
         rc = lua_pcall(L, 0, 0, 1);
     if (rc != LUA_OK) {
-        cs_fail(err, "%s", lua_tostring(L, -1) ? lua_tostring(L, -1) : "error without a message");
+        lua_limits_error(&lim, "the scenario", lua_tostring(L, -1), err);
         report_abort(reports);
     } else if (report_commit(reports, err) != 0) {
         report_abort(reports);
@@ -119,5 +147,6 @@ int scenario_run(const char *path, char **args, int nargs, const scenario_opts *
     }
     report_free(reports);
     lua_close(L);
+    lua_limits_free(&lim);
     return rc == LUA_OK ? 0 : -1;
 }

@@ -16,6 +16,10 @@ typedef struct scenario_opts {
     int allow_unsafe;     /* full standard library: os.execute, io, require, C modules */
     const char *reference_dir; /* the published tables reference() reads (validate/) */
     lua_sweep_opts *sweep;     /* sweep{}'s options (out_dir filled in); may be NULL */
+    double max_instructions;   /* Lua instructions (0: LUA_LIMITS_INSTRUCTIONS) */
+    double max_memory_mib;     /* Lua memory (0: LUA_LIMITS_MEMORY_MIB) */
+    const char *allow_read[16]; /* folders readable besides the scenario's own */
+    int nallow_read;
 } scenario_opts;
 
 /* Runs path with args[0..nargs-1] as arg[1..]; arg[0] is path.  On a

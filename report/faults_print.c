@@ -3,6 +3,8 @@
 
 #include <math.h>
 
+#include "units.h"
+
 #define HOUR 3600.0
 #define GB 1e9
 
@@ -16,8 +18,10 @@ static void print_header(FILE *f, const faults_study *st, const goodput_job *job
 {
     double mtbf = goodput_job_mtbf_s(job);
     fprintf(f, "# %ld GPUs, %.4g days, %s", st->gpus, st->days, st->failures);
+    char every[32];
+    units_format_duration(mtbf, every, (int)sizeof every);
     if (!job->log)
-        fprintf(f, ": the job fails every %.2f h (%s)", mtbf / HOUR,
+        fprintf(f, ": the job fails every %s (%s)", every,
                 job->dist == GOODPUT_WEIBULL ? "Weibull" : "exponential");
     fprintf(f, "\n");
     if (st->ckpt)

@@ -13,6 +13,7 @@
 #include "searchsim.h"
 #include "svg_chart.h"
 #include "table.h"
+#include "units.h"
 
 #define GIB (1024.0 * 1024 * 1024)
 
@@ -252,10 +253,13 @@ int search_report_all(const search_input *in, const search_result *r, search_obj
                 obj == SEARCH_MEMORY    ? "peak memory, then simulated time"
                 : obj == SEARCH_GOODPUT ? "simulated tokens per day under failures"
                                         : "simulated time");
-        if (in->faults)
-            fprintf(info, "# faults: the job fails every %.2f h; %s checkpoints; %.0f s to detect "
-                          "and restart, then the reload\n", in->faults->mtbf_s / 3600,
+        if (in->faults) {
+            char every[32];
+            units_format_duration(in->faults->mtbf_s, every, (int)sizeof every);
+            fprintf(info, "# faults: the job fails every %s; %s checkpoints; %.0f s to detect "
+                          "and restart, then the reload\n", every,
                     in->faults->async ? "async" : "sync", in->faults->down_s);
+        }
         if (csv_stdout)
             print_csv(r, rows, n);
         else

@@ -50,9 +50,11 @@ static int check_series(const svg_chart *c, const svg_series *s, cs_err *err)
                             "pair",
                        chart_name(c), name);
     for (int i = 0; i < s->n; i++) {
-        if (!isfinite(s->x[i]) || !isfinite(s->y[i]))
+        /* within +-1e150: the span of the axis (hi - lo, rounded up to a nice
+         * step) must stay finite, or the picture is nan */
+        if (!(fabs(s->x[i]) <= 1e150) || !(fabs(s->y[i]) <= 1e150))
             return cs_fail(err, "chart '%s': series '%s' point %d is (%g, %g): every x and y "
-                                "must be a finite number",
+                                "must be a finite number within +-1e150",
                            chart_name(c), name, i + 1, s->x[i], s->y[i]);
         if (c->x_log2 && s->x[i] <= 0)
             return cs_fail(err, "chart '%s': series '%s' point %d has x = %g, but the x axis is "

@@ -42,9 +42,9 @@ int straggler_parse(const char *text, straggler *out, cs_err *err)
                        out->kind == STRAGGLER_GPU ? "rank" : "node");
     out->target = (int)target;
     out->factor = strtod(end + 1, &end);
-    if (!(out->factor >= 1) || (*end && *end != ':'))
-        return cs_fail(err, "straggler '%s': the factor must be a number >= 1 (2: half speed)",
-                       text);
+    if (!(out->factor >= 1 && out->factor <= STRAGGLER_MAX_FACTOR) || (*end && *end != ':'))
+        return cs_fail(err, "straggler '%s': the factor must be a number >= 1 and <= %g (2: half "
+                            "speed)", text, STRAGGLER_MAX_FACTOR);
     out->from_iter = 0, out->to_iter = INT_MAX;
     snprintf(rest, sizeof rest, "%s", *end ? end + 1 : "");
     return *end ? parse_range(rest, out, err) : 0;
@@ -66,6 +66,9 @@ int straggler_check(const estimate_input *in, const straggler *s, cs_err *err)
                        limit, limit - 1);
     if (!(s->factor >= 1))
         return cs_fail(err, "factor %g is below 1 (2: half speed)", s->factor);
+    if (!(s->factor <= STRAGGLER_MAX_FACTOR))
+        return cs_fail(err, "factor %g is above %g (a GPU that slow is dead, not a straggler)",
+                       s->factor, STRAGGLER_MAX_FACTOR);
     if (s->from_iter < 0)
         return cs_fail(err, "from %d is below 0 (iterations count from 0)", s->from_iter);
     if (s->from_iter > s->to_iter)
@@ -78,8 +81,11 @@ static int check_plan(const estimate_input *in, const straggler_plan *p, cs_err 
 {
     if (p->iterations < 1)
         return cs_fail(err, "stragglers: at least one iteration");
-    if (p->random_prob < 0 || p->random_prob > 1 || (p->random_prob > 0 && !(p->random_factor >= 1)))
-        return cs_fail(err, "stragglers: the probability must be in [0, 1] and the factor >= 1");
+    if (!(p->random_prob >= 0 && p->random_prob <= 1) ||
+        (p->random_prob > 0 &&
+         !(p->random_factor >= 1 && p->random_factor <= STRAGGLER_MAX_FACTOR)))
+        return cs_fail(err, "stragglers: the probability must be in [0, 1] and the factor from 1 "
+                            "to %g", STRAGGLER_MAX_FACTOR);
     for (int i = 0; i < p->n; i++) {
         cs_err one;
         if (straggler_check(in, &p->list[i], &one) != 0)

@@ -18,6 +18,10 @@
 
 #include "estimate.h"
 
+/* A slowdown factor beyond a million (a GPU at a millionth of its speed)
+ * is no straggler but a dead GPU; infinity would saturate the clock. */
+#define STRAGGLER_MAX_FACTOR 1e6
+
 typedef enum straggler_kind { STRAGGLER_GPU, STRAGGLER_LINK } straggler_kind;
 
 typedef struct straggler {

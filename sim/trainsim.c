@@ -536,6 +536,12 @@ static int builder_init(builder *b, const estimate_input *in, trainsim_mode mode
     b->nchunks = schedule_chunks(b->l);
     b->split = schedule_splits_backward(b->l);
     b->nmem = b->folded ? 1 : b->l->tp * b->l->dp;
+    double units_all = (double)b->l->pp * b->l->vpp * b->m * b->nmem;
+    if (units_all > TRAINSIM_MAX_UNITS) /* memory and time grow with them: bound the work */
+        return cs_fail(err, "the iteration has %.0f units of work to simulate (microbatches %d x "
+                            "stages %d x chunks %d%s); the limit is %d: a larger mbs or a "
+                            "smaller gbs", units_all, b->m, b->l->pp, b->l->vpp,
+                       b->folded ? "" : " x ranks per stage", TRAINSIM_MAX_UNITS);
     if (commcost_build(in->topology, in->model, b->l, in->eff->profile, &b->cc, err) != 0)
         return -1;
     if ((!b->folded || b->l->dp > 1) && build_group_plans(b, err) != 0)

@@ -8,6 +8,9 @@
 #include "cs_alloc.h"
 #include "csvread.h"
 
+/* Ranks of a collective measurement: far beyond any cluster measured. */
+#define CALIB_MAX_RANKS (1 << 24)
+
 const char *const calib_csv_columns[CALIB_CSV_NCOLUMNS] = {
     "kernel", "dtype", "shape", "m", "n", "k", "batch", "ranks", "bytes", "flops",
     "time_median_us", "time_min_us", "time_max_us", "iterations"};
@@ -44,13 +47,21 @@ static int number(char **f, int nf, const reader *r, int c, int line, double *ou
     if (i >= nf)
         return cs_fail(err, "line %d: %d fields; column '%s' is field %d", line, nf,
                        calib_csv_columns[c], i + 1);
-    char *end;
-    *out = strtod(f[i], &end);
-    if (end == f[i] || *end || !isfinite(*out))
+    if (csvread_number(f[i], out) != 0)
         return cs_fail(err, "line %d: column '%s': '%s' is not a number", line,
                        calib_csv_columns[c], f[i]);
     if (*out < 0)
         return cs_fail(err, "line %d: column '%s': %s is negative", line, calib_csv_columns[c], f[i]);
+    return 0;
+}
+
+/* Counts go into ints and longs: whole numbers within their range (a
+ * double beyond it does not convert). */
+static int whole(double v, double max, int line, int c, cs_err *err)
+{
+    if (v != floor(v) || v > max)
+        return cs_fail(err, "line %d: column '%s': %.17g is not a whole number up to %.0f", line,
+                       calib_csv_columns[c], v, max);
     return 0;
 }
 
@@ -60,6 +71,9 @@ static int read_numbers(char **f, int nf, const reader *r, int line, calib_meas 
     for (int c = C_M; c <= C_ITERS; c++)
         if (number(f, nf, r, c, line, &v[c], err) != 0)
             return -1;
+    if (whole(v[C_RANKS], CALIB_MAX_RANKS, line, C_RANKS, err) != 0 ||
+        whole(v[C_ITERS], 1e15, line, C_ITERS, err) != 0)
+        return -1;
     *m = (calib_meas){"", 0, v[C_M], v[C_N], v[C_K], v[C_BATCH], (int)v[C_RANKS], v[C_BYTES],
                       v[C_FLOPS], v[C_MED] * 1e-6, v[C_MIN] * 1e-6, v[C_MAX] * 1e-6,
                       (long)v[C_ITERS], line};
@@ -73,6 +87,10 @@ static int on_row(void *ctx, int line, char **f, int nf, cs_err *err)
     reader *r = ctx;
     if (!r->header_seen)
         return read_header(r, line, f, nf, err);
+    for (int c = 0; c < CALIB_CSV_NCOLUMNS; c++) /* the text columns too */
+        if (r->col[c] >= nf)
+            return cs_fail(err, "line %d: %d fields; column '%s' is field %d", line, nf,
+                           calib_csv_columns[c], r->col[c] + 1);
     calib_meas m;
     if (read_numbers(f, nf, r, line, &m, err) != 0)
         return -1;

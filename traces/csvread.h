@@ -15,7 +15,11 @@
  * Returns 0 to go on, -1 (with err filled) to stop. */
 typedef int (*csvread_row_fn)(void *ctx, int line, char **fields, int nfields, cs_err *err);
 
-/* Reads path; errors name the file and line. */
+/* Reads path; errors name the file and line.  A UTF-8 byte order mark at
+ * the start is skipped; a folder is refused as such. */
 int csvread_file(const char *path, csvread_row_fn row, void *ctx, cs_err *err);
+
+/* A finite decimal number (no hex, inf, nan or blanks): 0, else -1. */
+int csvread_number(const char *text, double *out);
 
 #endif

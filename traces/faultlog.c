@@ -1,7 +1,6 @@
 /* faultlog: reading a log of interruptions (see faultlog.h). */
 #include "faultlog.h"
 
-#include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +20,13 @@ static int header(reader *r, int line, char **f, int nf, cs_err *err)
 {
     r->col_time = r->col_kind = r->col_component = -1;
     for (int i = 0; i < nf; i++) {
+        int *seen = strcmp(f[i], "time_h") == 0 || strcmp(f[i], "time_s") == 0 ? &r->col_time
+                    : strcmp(f[i], "kind") == 0                                ? &r->col_kind
+                    : strcmp(f[i], "component") == 0                           ? &r->col_component
+                                                                               : NULL;
+        if (seen && *seen >= 0) /* time_s and time_h both, or a column twice: which one? */
+            return cs_fail(err, "line %d: columns '%s' and '%s' both given: one of each", line,
+                           f[*seen], f[i]);
         if (strcmp(f[i], "time_h") == 0 || strcmp(f[i], "time_s") == 0) {
             r->col_time = i;
             r->time_scale = f[i][5] == 'h' ? 3600 : 1;
@@ -38,12 +44,11 @@ static int header(reader *r, int line, char **f, int nf, cs_err *err)
 
 static int parse_time(const reader *r, int line, const char *text, double *time_s, cs_err *err)
 {
-    char *end;
-    errno = 0;
-    double v = strtod(text, &end);
-    if (end == text || *end || errno || !isfinite(v) || v < 0)
-        return cs_fail(err, "line %d: time '%s' is not a number of %s from the job's start",
-                       line, text, r->time_scale == 1 ? "seconds" : "hours");
+    double v;
+    if (csvread_number(text, &v) != 0 || v < 0 || !(v * r->time_scale <= GOODPUT_MAX_TIME_S))
+        return cs_fail(err, "line %d: time '%s' is not a number (decimal) of %s from the job's "
+                            "start (at most %g s)", line, text,
+                       r->time_scale == 1 ? "seconds" : "hours", GOODPUT_MAX_TIME_S);
     *time_s = v * r->time_scale;
     return 0;
 }

@@ -50,10 +50,9 @@ static int number(const table *t, char **f, int n, int c, int line, double min, 
                   cs_err *err)
 {
     const char *s = field(t, f, n, c);
-    char *end;
-    errno = 0;
-    double v = strtod(s, &end);
-    if (*s == 0 || *end != 0 || errno != 0 || !(v >= min) || v > 1e18)
+    double v = -1;
+    *out = 0; /* set on every path: -O3 cannot see that cs_fail returns nonzero */
+    if (csvread_number(s, &v) != 0 || !(v >= min) || v > 1e18)
         return cs_fail(err, "line %d: column '%s' is '%s'; expected a number >= %g", line,
                        t->names[c], s, min);
     *out = v;
@@ -64,6 +63,7 @@ static int integer(const table *t, char **f, int n, int c, int line, long min, l
                    cs_err *err)
 {
     double v;
+    *out = 0;
     if (number(t, f, n, c, line, (double)min, &v, err) != 0)
         return -1;
     if (v != (double)(long)v || v > INT_MAX)
@@ -204,6 +204,7 @@ static int edge_row(void *ctx, int line, char **f, int n, cs_err *err)
 }
 
 static const char *const group_cols[] = {"group_id"};
+#define OPG_MAX_GROUP_ID (1 << 24)
 
 static int group_row(void *ctx, int line, char **f, int n, cs_err *err)
 {
@@ -213,6 +214,8 @@ static int group_row(void *ctx, int line, char **f, int n, cs_err *err)
     long id;
     if (integer(t, f, n, 0, line, 0, &id, err))
         return -1;
+    if (id > OPG_MAX_GROUP_ID) /* ids index a table: 2e9 would allocate 2 GB */
+        return cs_fail(err, "line %d: group_id %ld is above %d", line, id, OPG_MAX_GROUP_ID);
     if (id >= t->ngroup_ids) {
         int cap = (int)id + 1;
         t->group_seen = cs_xrealloc(t->group_seen, (size_t)cap);

@@ -6,6 +6,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "lua_limits.h"
 #include "opcost.h"
 #include "report.h"
 
@@ -158,6 +159,18 @@ static double num(loader *ld, const char *prefix, const char *key, int zero_ok)
     return v;
 }
 
+/* A count (rows, tiles, ranks, SMs) read into an int: whole and in range,
+ * since a double beyond INT_MAX does not convert. */
+static int count(loader *ld, const char *prefix, const char *key, int zero_ok)
+{
+    double v = num(ld, prefix, key, zero_ok);
+    if (v != floor(v) || v > 1 << 30) {
+        fail(ld, "must be a whole number up to 2^30");
+        return 1;
+    }
+    return (int)v;
+}
+
 /* Pushes the table at key (1) or nothing when it is absent (0). */
 static int sub(loader *ld, const char *prefix, const char *key)
 {
@@ -189,7 +202,7 @@ static void load_bw(loader *ld, const char *prefix, const char *key, calib_bw_fi
     snprintf(pre, sizeof pre, "%s%s.", prefix, key);
     if (!sub(ld, prefix, key))
         return;
-    *b = (calib_bw_fit){1, (int)num(ld, pre, "rows", 1), num(ld, pre, "bw_bytes_per_s", 0),
+    *b = (calib_bw_fit){1, count(ld, pre, "rows", 1), num(ld, pre, "bw_bytes_per_s", 0),
                         num(ld, pre, "fixed_s", 1)};
     lua_pop(ld->L, 1);
 }
@@ -205,7 +218,7 @@ static void load_gemm(loader *ld, const char *what, calib_gemm_fit *g, int tiles
         if (!sub(ld, outer, calib_dtype_name((calib_dtype)d)))
             continue;
         calib_gemm_fit *x = &g[d];
-        *x = (calib_gemm_fit){1, (int)num(ld, pre, "rows", 1), num(ld, pre, "eff", 0), 0,
+        *x = (calib_gemm_fit){1, count(ld, pre, "rows", 1), num(ld, pre, "eff", 0), 0,
                               num(ld, pre, "fixed_s", 1), 0, 0, num(ld, pre, "peak_flops_per_s", 0)};
         if (tiles) {
             snprintf(ld->key, sizeof ld->key, "%sk_extra", pre);
@@ -215,8 +228,8 @@ static void load_gemm(loader *ld, const char *what, calib_gemm_fit *g, int tiles
             lua_pop(ld->L, 1);
             if (!ok)
                 fail(ld, "must be a number");
-            x->tile_m = (int)num(ld, pre, "tile_m", 0);
-            x->tile_n = (int)num(ld, pre, "tile_n", 0);
+            x->tile_m = count(ld, pre, "tile_m", 0);
+            x->tile_n = count(ld, pre, "tile_n", 0);
         }
         lua_pop(ld->L, 1);
     }
@@ -268,7 +281,7 @@ static void load_collectives(loader *ld, calib_profile *p)
                 opi = k;
         if (opi < 0)
             fail(ld, "must be allreduce, allgather, reducescatter, alltoall or sendrecv");
-        p->coll[p->ncoll++] = (calib_coll_fit){opi, (int)num(ld, pre, "ranks", 0), (int)num(ld, pre, "rows", 1),
+        p->coll[p->ncoll++] = (calib_coll_fit){opi, count(ld, pre, "ranks", 0), count(ld, pre, "rows", 1),
                                                num(ld, pre, "latency_s", 1),
                                                num(ld, pre, "algbw_bytes_per_s", 0)};
         lua_pop(ld->L, 1);
@@ -282,8 +295,8 @@ static void load_fields(loader *ld, calib_profile *p)
         fail(ld, "this clustersim reads format 1");
     load_string(ld, "device", p->device, sizeof p->device);
     load_string(ld, "measured_on", p->measured_on, sizeof p->measured_on);
-    p->sms = (int)num(ld, "", "sms", 0);
-    p->folds = (int)num(ld, "", "folds", 0);
+    p->sms = count(ld, "", "sms", 0);
+    p->folds = count(ld, "", "folds", 0);
     load_gemm(ld, "gemm", p->gemm, 1);
     load_gemm(ld, "attention", p->attention, 0);
     load_gemm(ld, "attention_own", p->attention_own, 0);
@@ -305,12 +318,18 @@ static void load_fields(loader *ld, calib_profile *p)
 int profile_load(const char *path, calib_profile *p, cs_err *err)
 {
     memset(p, 0, sizeof *p);
-    lua_State *L = luaL_newstate(); /* no library opened: the file can only build its table */
+    /* no library opened: the file can only build its table; bounded, so a
+     * profile with a loop in it stops */
+    lua_limits lim;
+    lua_limits_init(&lim, LUA_LIMITS_PROFILE_INSTRUCTIONS, LUA_LIMITS_PROFILE_MEMORY_MIB);
+    lua_State *L = lua_limits_newstate(&lim);
     if (!L)
         return cs_fail(err, "%s: out of memory", path);
     loader ld = {L, path, "", err, 0};
     if (luaL_loadfilex(L, path, "t") != LUA_OK || lua_pcall(L, 0, 1, 0) != LUA_OK) {
-        cs_fail(err, "device profile %s", lua_tostring(L, -1));
+        cs_err why;
+        lua_limits_error(&lim, "the device profile", lua_tostring(L, -1), &why);
+        cs_fail(err, "device profile %s", why.msg);
         ld.failed = 1;
     } else if (!lua_istable(L, -1)) {
         cs_fail(err, "%s: a device profile returns a table (return { format = 1, ... })", path);

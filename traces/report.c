@@ -3,6 +3,7 @@
 
 #include <csv.h>
 #include <errno.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -22,6 +23,60 @@ struct report_set {
     staged *files;
     int n, cap;
 };
+
+/* ---- interrupted runs: the temporaries still staged ----
+ * A signal handler may only call async-signal-safe functions: it reads
+ * this fixed table (filled and emptied by the main flow) and unlinks. */
+#define REPORT_MAX_LIVE 1024
+static char *volatile live_tmp[REPORT_MAX_LIVE];
+
+static void live_add(char *tmp)
+{
+    for (int i = 0; i < REPORT_MAX_LIVE; i++)
+        if (!live_tmp[i]) {
+            live_tmp[i] = tmp;
+            return;
+        }
+}
+
+static void live_remove(const char *tmp)
+{
+    for (int i = 0; i < REPORT_MAX_LIVE; i++)
+        if (live_tmp[i] == tmp)
+            live_tmp[i] = NULL;
+}
+
+/* The handlers installed before ours (sim/par_mpi's, which names what each
+ * rank was on when mpirun stops the job): called after the files are gone. */
+static const int cleanup_sigs[] = {SIGINT, SIGTERM, SIGHUP, SIGPIPE};
+#define NCLEANUP_SIGS (sizeof cleanup_sigs / sizeof cleanup_sigs[0])
+static struct sigaction before[NCLEANUP_SIGS];
+
+static void on_signal(int sig)
+{
+    for (int i = 0; i < REPORT_MAX_LIVE; i++)
+        if (live_tmp[i])
+            unlink(live_tmp[i]);
+    for (size_t i = 0; i < NCLEANUP_SIGS; i++)
+        if (cleanup_sigs[i] == sig && before[i].sa_handler != SIG_DFL &&
+            before[i].sa_handler != SIG_IGN && before[i].sa_handler != on_signal) {
+            before[i].sa_handler(sig); /* it ends the process as it would have */
+            break;
+        }
+    signal(sig, SIG_DFL); /* then die of it, so the caller sees the signal */
+    raise(sig);
+}
+
+void report_cleanup_on_signals(void)
+{
+    for (size_t i = 0; i < NCLEANUP_SIGS; i++) {
+        struct sigaction sa;
+        memset(&sa, 0, sizeof sa);
+        sa.sa_handler = on_signal;
+        sigemptyset(&sa.sa_mask);
+        sigaction(cleanup_sigs[i], &sa, &before[i]);
+    }
+}
 
 static char *dup_str(const char *s)
 {
@@ -50,10 +105,24 @@ report_set *report_new(const char *dir)
 
 static int check_name(const char *name, cs_err *err)
 {
+    for (const char *c = name; *c; c++)
+        if ((unsigned char)*c < 0x20 || *c == 0x7f)
+            return cs_fail(err, "report name: character %d at %d is a control character (a "
+                                "newline?); give a plain file name such as 'summary.csv'",
+                           (unsigned char)*c, (int)(c - name) + 1);
     if (!*name || name[0] == '.' || strchr(name, '/') || strlen(name) > 200)
         return cs_fail(err, "report name '%s': give a plain file name such as 'summary.csv' "
                             "(no '/', not starting with '.'); it is written into the output folder",
                        name);
+    return 0;
+}
+
+/* A folder where the file should go: said before anything is written. */
+static int check_final(const char *final, cs_err *err)
+{
+    struct stat st;
+    if (stat(final, &st) == 0 && S_ISDIR(st.st_mode))
+        return cs_fail(err, "'%s' is a folder; give a file name to write", final);
     return 0;
 }
 
@@ -81,6 +150,7 @@ static void drop_staged(staged *s)
 {
     close_staged(s);
     unlink(s->tmp);
+    live_remove(s->tmp);
     free(s->name);
     free(s->tmp);
     free(s->final);
@@ -99,9 +169,12 @@ FILE *report_begin(report_set *r, const char *name, cs_err *err)
     size_t n = strlen(r->dir) + strlen(name) + 40;
     staged s = {dup_str(name), cs_xrealloc(NULL, n), join(r->dir, name, ""), NULL};
     snprintf(s.tmp, n, "%s/.%s.tmp-%ld", r->dir, name, (long)getpid());
-    s.f = fopen(s.tmp, "w");
-    if (!s.f) {
-        cs_fail(err, "cannot write '%s': %s", s.tmp, strerror(errno));
+    live_add(s.tmp); /* before it exists: a signal in between finds nothing to remove */
+    int bad = check_final(s.final, err) != 0;
+    if (!bad && !(s.f = fopen(s.tmp, "w")))
+        bad = cs_fail(err, "cannot write '%s': %s", s.tmp, strerror(errno));
+    if (bad) {
+        live_remove(s.tmp);
         free(s.name), free(s.tmp), free(s.final);
         return NULL;
     }
@@ -137,10 +210,12 @@ int report_commit(report_set *r, cs_err *err)
         if (bad)
             return cs_fail(err, "writing '%s' failed", s->final);
     }
-    for (int i = 0; i < r->n; i++)
+    for (int i = 0; i < r->n; i++) {
         if (rename(r->files[i].tmp, r->files[i].final) != 0)
             return cs_fail(err, "cannot rename '%s' to '%s': %s", r->files[i].tmp,
                            r->files[i].final, strerror(errno));
+        live_remove(r->files[i].tmp);
+    }
     return 0;
 }
 
@@ -164,6 +239,7 @@ void report_free(report_set *r)
     for (int i = 0; i < r->n; i++) {
         close_staged(&r->files[i]);
         unlink(r->files[i].tmp); /* committed ones were renamed: nothing to remove */
+        live_remove(r->files[i].tmp);
         free(r->files[i].name);
         free(r->files[i].tmp);
         free(r->files[i].final);

@@ -40,6 +40,11 @@ void report_abort(report_set *r);
 int report_count(const report_set *r);
 const char *report_path(const report_set *r, int i);
 
+/* Installs handlers so that SIGINT, SIGTERM, SIGHUP or SIGPIPE remove
+ * every staged temporary before the process dies of the signal: an
+ * interrupted command leaves neither half-written files nor temporaries. */
+void report_cleanup_on_signals(void);
+
 /* Writes one CSV field, quoted (through libcsv) only when it must be. */
 void report_csv_field(FILE *f, const char *text);
 

@@ -65,7 +65,7 @@ if mpi 2 sweep --resume small.lua >/dev/null 2>"$errf" && cmp -s out/g.csv one.c
 cat >slow.lua <<'LUA'
 local pts = {}
 for i = 1, 10 do
-  pts[i] = {gpus = 512 * i, days = 30, failures_per_gpu_day = 0.002, checkpoint_s = 60, runs = 1500, seed = i}
+  pts[i] = {gpus = 512 * i, days = 30, failures_per_gpu_day = 0.002, checkpoint_s = 60, runs = 8000, seed = i}
 end
 sweep{run = "goodput", name = "slow.csv", points = pts}
 LUA

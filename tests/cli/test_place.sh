@@ -59,10 +59,10 @@ print(string.format("lua etf %.3f ms on %d devices", r.step_ms, #r.devices))
 local d = place{graph = "$G", devices = 4, mem_gib = 16, algo = "etf", channels = "device"}
 print(string.format("lua device channels slower %s, predicted %.3f ms", tostring(d.step_ms > r.step_ms), d.predicted_ms))
 LUA
-expect_ok "lua place" "lua etf [0-9.]+ ms on 4 devices" run "$tmp/p.lua"
+expect_ok "lua place" "lua etf [0-9.]+ ms on 4 devices" run --allow-read "$G" "$tmp/p.lua"
 if grep -Eq "lua device channels slower true, predicted [0-9.]+ ms" "$out"; then ok "lua channels"; else not_ok "lua channels"; fi
 printf 'place{graph = "%s", devices = 4, mem_gib = 16, channels = "bus"}\n' "$G" >"$tmp/badch.lua"
-expect_bad "lua bad channels" "unknown channel model 'bus'" run "$tmp/badch.lua"
+expect_bad "lua bad channels" "unknown channel model 'bus'" run --allow-read "$G" "$tmp/badch.lua"
 printf 'place{graph = "%s", devices = 4, mem_gib = 16, speed = 1}\n' "$G" >"$tmp/bad.lua"
 expect_bad "lua unknown key" "bad.lua:1:.*speed" run "$tmp/bad.lua"
 expect_ok "bench place" "speed-up" bench place --repeat 1

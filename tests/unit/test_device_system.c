@@ -27,7 +27,7 @@ static int parse_row(char *line, dev_type *d)
     if (n < 12)
         return -1;
     memset(d, 0, sizeof *d);
-    snprintf(d->name, sizeof d->name, "%s", f[0]);
+    snprintf(d->name, sizeof d->name, "%.47s", f[0]); /* names are short; -O3 checks the bound */
     d->memory_bytes = atof(f[1]) * 1e9;
     d->hbm_bw_bytes_per_s = atof(f[2]) * 1e12;
     d->fp32_flops_per_s = atof(f[3]) * 1e12;

@@ -217,6 +217,106 @@ static void fast_forward_is_exact(void)
     }
 }
 
+/* Two sources: a gpu failure takes a node out, a software one does not. */
+static goodput_job two_sources(int spares, double repair_s)
+{
+    goodput_job job = goodput_job_single(400 * HOUR, 0, 60, 600, 300);
+    job.nsources = 2;
+    job.src[0] = (goodput_source){"gpu", 0, 60, 600, 1};
+    job.src[1] = (goodput_source){"software", 0, 30, 300, 0};
+    job.spares = spares, job.repair_s = repair_s;
+    return job;
+}
+
+/* A repair still under way is not ended by a software failure: the issue's
+ * replayed case (gpu at 1 h, no spares, repair 1e6 h) keeps its goodput
+ * when a software failure at 2 h is added. */
+static void software_failure_does_not_end_a_repair(void)
+{
+    goodput_job job = two_sources(0, 1e6 * HOUR);
+    job.horizon_s = 48 * HOUR;
+    goodput_policy p = {GOODPUT_SYNC, 1800, 60, 0, 0};
+    goodput_event one[] = {{1 * HOUR, 0, 0}};
+    goodput_event two[] = {{1 * HOUR, 0, 0}, {2 * HOUR, 1, 0}};
+    goodput_run a, b;
+    job.log = one, job.nlog = 1;
+    goodput_simulate(&job, &p, 1, &a, NULL);
+    job.log = two, job.nlog = 2;
+    goodput_simulate(&job, &p, 1, &b, NULL);
+    printf("# goodput: gpu failure %.4f, plus a software failure %.4f\n", a.goodput, b.goodput);
+    CHECK(b.goodput <= a.goodput);
+    CHECK_REL(b.spare_wait_s, a.spare_wait_s, 1e-12); /* the wait is the repair's, once */
+}
+
+static uint64_t lcg_next(uint64_t *x)
+{
+    *x = *x * 6364136223846793005ULL + 1442695040888963407ULL;
+    return *x >> 33;
+}
+
+/* Property: a log with one more failure (any source, any time) never has a
+ * higher goodput, whatever the spares, repair time or checkpoint kind. */
+static void more_failures_never_raise_goodput(void)
+{
+    uint64_t x = 12345;
+    int worse = 0, cases = 0;
+    for (int c = 0; c < 400; c++) {
+        goodput_job job = two_sources((int)(lcg_next(&x) % 4) - 1, (double)(lcg_next(&x) % 40) * HOUR);
+        goodput_policy p = {(goodput_ckpt)(lcg_next(&x) % 3), 600 + (double)(lcg_next(&x) % 7200),
+                            (double)(lcg_next(&x) % 120), (double)(lcg_next(&x) % 3000), 30};
+        goodput_event log[12];
+        int n = 1 + (int)(lcg_next(&x) % 10);
+        for (int i = 0; i < n; i++)
+            log[i] = (goodput_event){(double)(lcg_next(&x) % 400) * HOUR / 1.3,
+                                     (int)(lcg_next(&x) % 2), lcg_next(&x) % 8 == 0};
+        for (int i = 1; i < n; i++) /* insertion sort by time */
+            for (int k = i; k > 0 && log[k].time_s < log[k - 1].time_s; k--) {
+                goodput_event t = log[k];
+                log[k] = log[k - 1], log[k - 1] = t;
+            }
+        goodput_event more[13];
+        double extra_s = (double)(lcg_next(&x) % 400) * HOUR / 1.7;
+        int m = 0, put = 0;
+        for (int i = 0; i < n; i++) {
+            if (!put && extra_s < log[i].time_s)
+                more[m++] = (goodput_event){extra_s, (int)(lcg_next(&x) % 2), 0}, put = 1;
+            more[m++] = log[i];
+        }
+        if (!put)
+            more[m++] = (goodput_event){extra_s, (int)(lcg_next(&x) % 2), 0};
+        goodput_run a, b;
+        job.log = log, job.nlog = n;
+        goodput_simulate(&job, &p, 1, &a, NULL);
+        job.log = more, job.nlog = m;
+        goodput_simulate(&job, &p, 1, &b, NULL);
+        cases++;
+        if (b.goodput > a.goodput + 1e-12) {
+            if (worse++ < 3)
+                printf("# case %d: goodput %.6f with one more failure, %.6f without\n", c,
+                       b.goodput, a.goodput);
+        }
+    }
+    printf("# %d cases, %d where one more failure raised goodput\n", cases, worse);
+    CHECK_EQ_INT(worse, 0);
+}
+
+/* Drawn failures: the issue's case, 16384 GPUs at 7.77e-6 gpu failures per
+ * GPU-hour with no spares and a 1e6 h repair; adding software failures must
+ * not lift goodput off the floor. */
+static void drawn_software_failures_do_not_help(void)
+{
+    goodput_job job = two_sources(0, 1e6 * HOUR);
+    job.horizon_s = 30 * 24 * HOUR;
+    job.src[0].mtbf_s = HOUR / (16384 * 7.77e-6);
+    goodput_policy p = {GOODPUT_SYNC, 1800, 60, 0, 0};
+    goodput_stats gpu_only, both;
+    CHECK(goodput_runs(&job, &p, 20, 1, &gpu_only, NULL) == 0);
+    job.src[1].mtbf_s = HOUR / (16384 * 4.75e-5);
+    CHECK(goodput_runs(&job, &p, 20, 1, &both, NULL) == 0);
+    printf("# goodput: gpu %.4f, gpu and software %.4f\n", gpu_only.goodput_mean, both.goodput_mean);
+    CHECK(both.goodput_mean <= gpu_only.goodput_mean + 0.01);
+}
+
 static void bad_input(void)
 {
     goodput_job job = job_of(HOUR, 600);
@@ -250,4 +350,7 @@ TAP_MAIN({"daly_formulas", daly_formulas}, {"best_interval_matches_daly", best_i
          {"sources_add_up", sources_add_up}, {"spares_and_repairs", spares_and_repairs},
          {"log_replay_by_hand", log_replay_by_hand}, {"trace_adds_up", trace_adds_up},
          {"fast_forward_is_exact", fast_forward_is_exact},
+         {"software_failure_does_not_end_a_repair", software_failure_does_not_end_a_repair},
+         {"more_failures_never_raise_goodput", more_failures_never_raise_goodput},
+         {"drawn_software_failures_do_not_help", drawn_software_failures_do_not_help},
          {"bad_input", bad_input})

@@ -1,0 +1,263 @@
+#!/usr/bin/env bash
+# Robustness: hostile input through the command line and Lua.  Each case is
+# one that crashed, hung, gave a wrong answer or was wrongly accepted
+# (issue 23); every command here must answer within 10 s (exit 2 and one
+# clear line, or a right answer).
+source "$(dirname "$0")/lib.sh" "$1"
+
+# expect_bad_quick NAME PATTERN ARGS...: expect_bad, within quick_s seconds (10).
+quick_s=10
+expect_bad_quick() {
+    local name=$1 pattern=$2
+    shift 2
+    timeout "$quick_s" "$bin" "$@" >"$out" 2>"$errf"
+    local rc=$?
+    if [ "$rc" -eq 2 ] && [ ! -s "$out" ] && grep -Eq -- "$pattern" "$errf"; then ok "$name"
+    else echo "# exit status $rc"; not_ok "$name"; fi
+}
+
+# goodput_of ARGS...: the mean goodput faults prints.
+goodput_of() {
+    "$bin" "$@" 2>"$errf" | awk '/^goodput/ {print $2; exit}'
+}
+
+# ---- faults: a wrong answer, hangs, ranges ----
+f=(faults --gpus 16384 --checkpoint-s 60)
+big=(faults --gpus 16384 --days 30 --system dgx-h100 --checkpoint-s 60 --interval-s 1800 --spares 0
+     --repair-h 1e6 --runs 20)
+g1=$(goodput_of "${big[@]}" --rate gpu=7.77e-6)
+g2=$(goodput_of "${big[@]}" --rate gpu=7.77e-6 --rate software=4.75e-5)
+if awk -v a="$g1" -v b="$g2" 'BEGIN {exit !(a != "" && b != "" && b <= a + 0.01)}'; then
+    ok "faults: adding software failures does not raise goodput ($g1 -> $g2)"
+else not_ok "faults: adding software failures raised goodput ($g1 -> $g2)"; fi
+printf "time_h,component,kind\n1,n1,gpu\n" >"$tmp/one.csv"
+printf "time_h,component,kind\n1,n1,gpu\n2,r3,software\n" >"$tmp/two.csv"
+lg=(faults --gpus 16384 --days 2 --system dgx-h100 --checkpoint-s 60 --interval-s 1800 --spares 0
+    --repair-h 1e6)
+g1=$(goodput_of "${lg[@]}" --log "$tmp/one.csv")
+g2=$(goodput_of "${lg[@]}" --log "$tmp/two.csv")
+if awk -v a="$g1" -v b="$g2" 'BEGIN {exit !(a != "" && b != "" && b <= a)}'; then
+    ok "faults --log: a software failure during a repair does not raise goodput ($g1 -> $g2)"
+else not_ok "faults --log: a software failure raised goodput ($g1 -> $g2)"; fi
+expect_bad_quick "faults --days 1e9: refused with the limit" "at most 1e\+12 s" \
+    "${f[@]}" --days 1e9 --failures-per-gpu-day 0.001
+expect_bad_quick "faults: 1e6 failures per GPU-day refused with the limit" "the limit is 1e\+08" \
+    "${f[@]}" --days 1 --failures-per-gpu-day 1e6
+expect_bad_quick "faults: 100 failures per GPU-day refused, not 10 s of work" "the limit is 1e\+08" \
+    "${f[@]}" --days 1 --failures-per-gpu-day 100
+expect_bad_quick "faults --weibull-shape 0.001: refused, no GSL abort" "between 0.1 and 100" \
+    "${f[@]}" --days 30 --failures-per-gpu-day 0.001 --weibull-shape 0.001
+expect_bad_quick "faults --weibull-shape 0.008: refused, no hang" "between 0.1 and 100" \
+    "${f[@]}" --days 30 --failures-per-gpu-day 0.001 --weibull-shape 0.008
+expect_bad_quick "faults --interval-s 1e-9 refused as in Lua" "between 0.001 s and" \
+    "${f[@]}" --days 30 --failures-per-gpu-day 0.001 --interval-s 1e-9
+expect_bad_quick "faults --repair-h 1e12 refused as in Lua" "at most 1e\+06 h" \
+    "${f[@]}" --days 30 --failures-per-gpu-day 0.001 --repair-h 1e12
+expect_bad_quick "faults --planned-per-day 1e9 refused as in Lua" "at most 1e\+06 planned" \
+    "${f[@]}" --days 30 --failures-per-gpu-day 0.001 --planned-per-day 1e9
+expect_bad_quick "faults --svg of 1e8 cycles refused" "picture of about" \
+    "${f[@]}" --days 1000 --failures-per-gpu-day 0.0001 --interval-s 1 --svg "$tmp/x.svg"
+
+# ---- crashes ----
+syn=$tmp/syn.csv
+"$bin" calibrate --synthetic "$syn" --ranks 8 --seed 3 >/dev/null 2>&1
+{ head -5 "$syn"; echo "gemm,bf16"; } >"$tmp/short.csv"
+expect_bad_quick "calibrate: a row shorter than the header, no use-after-free" \
+    "short.csv: line 6: 2 fields" calibrate "$tmp/short.csv" --out "$tmp/x.lua"
+expect_bad_quick "validate kernels: a short row" "short.csv: line 6: 2 fields" \
+    validate kernels "$tmp/short.csv" --builtin
+awk -F, 'BEGIN {OFS = ","} /^allreduce,/ && !done {$8 = "4294967297"; done = 1} {print}' "$syn" >"$tmp/ranks.csv"
+expect_bad_quick "calibrate: ranks 4294967297 refused, no float-to-int overflow" \
+    "column 'ranks': 4294967297 is not a whole number up to" calibrate "$tmp/ranks.csv" --out "$tmp/x.lua"
+[ ! -e "$tmp/x.lua" ] && ok "no profile written for bad ranks" || not_ok "a profile was written"
+mkdir -p "$tmp/g"
+printf 'id,name,compute_us,perm_mem_bytes,temp_mem_bytes,output_mem_bytes,colocation_group\n0,a,1,0,0,8,0\n1,b,1,0,0,8,0\n' >"$tmp/g/nodes.csv"
+printf 'src,dst,bytes\n0,1,8\n' >"$tmp/g/edges.csv"
+printf 'group_id\n2147483647\n' >"$tmp/g/groups.csv"
+expect_bad_quick "place: group_id 2147483647, no signed overflow" "groups.csv: line 2: group_id 2147483647 is above" \
+    place --graph "$tmp/g" --devices 2 --mem-gib 1
+printf 'group_id\n2000000000\n' >"$tmp/g/groups.csv"
+expect_bad_quick "place: group_id 2e9 refused, not 2 GB allocated" "group_id 2000000000 is above" \
+    place --graph "$tmp/g" --devices 2 --mem-gib 1
+expect_bad_quick "estimate --gbs 268435456: refused with the limit, no OOM abort" "the limit is 4194304" \
+    estimate --system dgx-h100 --gpus 8 --model llama2-7b --tp 8 --mbs 1 --gbs 268435456
+
+"$bin" calibrate "$syn" --out "$tmp/prof.lua" >/dev/null 2>&1
+sed '0,/tile_m = [0-9]*/s//tile_m = 1.285e15/' "$tmp/prof.lua" >"$tmp/bigtile.lua"
+expect_bad_quick "device profile: tile_m 1.285e15 refused, no float-to-int overflow (fuzzing)" \
+    "tile_m': must be a whole number up to 2\^30" \
+    estimate --system dgx-h100 --gpus 8 --model llama2-7b --tp 8 --mbs 1 --gbs 8 --device-profile "$tmp/bigtile.lua"
+
+# ---- wrongly accepted ----
+est=(estimate --system dgx-h100 --model llama2-7b --tp 8 --mbs 1 --gbs 8)
+expect_bad_quick "a flag given twice is refused" "'--gpus' given twice" "${est[@]}" --gpus 8 --gpus 16
+expect_bad_quick "search --fix tp=8,tp=4 refused" "knob 'tp' given twice" \
+    search --system dgx-a100-80g --gpus 64 --model llama2-7b --gbs 64 --fix tp=8,tp=4
+expect_bad_quick "search --fix with an empty item" "empty item" \
+    search --system dgx-a100-80g --gpus 64 --model llama2-7b --gbs 64 --fix tp=8,,pp=2
+expect_bad_quick "place --mem-gib 1,,2 refused" "--mem-gib: '1,,2' has an empty value" \
+    place --graph "$tmp/g" --devices 3 --mem-gib 1,,2
+expect_bad_quick "place --mem-gib 1e300 refused" "more than 1e9 GiB" \
+    place --graph "$tmp/g" --devices 2 --mem-gib 1e300
+expect_bad_quick "faults --runs with --log refused" "--runs and --weibull-shape draw failures" \
+    "${lg[@]}" --log "$tmp/one.csv" --runs 5
+printf 'time_s,component,kind\n0x10,n1,gpu\n' >"$tmp/hex.csv"
+expect_bad_quick "faults --log: 0x10 is not 16 s" "hex.csv: line 2: time '0x10' is not a number" \
+    "${lg[@]}" --log "$tmp/hex.csv"
+printf 'time_s,component,kind,time_h\n10,n1,gpu,1\n' >"$tmp/both.csv"
+expect_bad_quick "faults --log: time_s and time_h both refused" "both.csv: line 1: columns 'time_s' and 'time_h' both" \
+    "${lg[@]}" --log "$tmp/both.csv"
+printf 'time_h,component,kind\n1e306,n1,gpu\n' >"$tmp/far.csv"
+expect_bad_quick "faults --log: time_h 1e306 refused with file and line" "far.csv: line 2: time '1e306'" \
+    "${lg[@]}" --log "$tmp/far.csv"
+st=(stragglers --system dgx-h100 --gpus 16 --model llama2-7b --tp 8 --mbs 1 --gbs 16)
+expect_bad_quick "stragglers --slow gpu:1:inf refused" "factor must be a number >= 1 and <= 1e\+06" \
+    "${st[@]}" --slow gpu:1:inf
+expect_bad_quick "stragglers --slow-factor inf refused" "factor from 1 to 1e\+06|<= 1e\+06" \
+    "${st[@]}" --slow-prob 0.1 --slow-factor 1e300
+
+# ---- the same limits from Lua ----
+lua_case() { # NAME PATTERN LUA: the scenario must stop with exit 2, file:line and PATTERN
+    printf '%s\n' "$3" >"$tmp/case.lua"
+    expect_bad_quick "$1" "case.lua:1: .*$2" run --out "$tmp/o" "$tmp/case.lua"
+}
+lua_case "lua goodput weibull_shape=0.001 refused, no GSL abort" "between 0.1 and 100" \
+    'goodput{gpus=16384, days=30, failures_per_gpu_day=0.001, checkpoint_s=60, weibull_shape=0.001}'
+lua_case "lua goodput days=1e9 refused" "at most 1e\+12 s" \
+    'goodput{gpus=16384, days=1e9, failures_per_gpu_day=0.001, checkpoint_s=60}'
+
+lua_case "lua place{mem_gib=-1}: the value, not a format error" "'mem_gib' -1" \
+    'place{model="llama2-7b", devices=2, mem_gib=-1}'
+lua_case "lua: report.chart with +-1e308 refused, no nan in the SVG" "within \+-1e150" \
+    'report.chart("c.svg", {series = {{name = "s", x = {1, 2}, y = {-1e308, 1e308}}}})'
+lua_case "lua: a report name with a newline refused" "control character" \
+    'report.csv("a\nb.csv", {{x = 1}})'
+lua_case "lua: a report name with a NUL refused" "NUL" \
+    'report.csv("a\0b.csv", {{x = 1}})'
+
+# ---- the sandbox: instructions, memory, reads ----
+quick_s=60 # the default limit: about 1 s of CPU, 5 under the sanitizers, more on a busy machine
+lua_case "lua: while true do end stops at the default instruction limit" "more than 200000000 Lua instructions" \
+    'while true do end'
+quick_s=10
+printf 'local function f(n) return f(n + 1) end\nreturn f(1)\n' >"$tmp/tail.lua"
+expect_bad_quick "lua: endless tail calls stop at a raised-down limit, with file:line" \
+    "tail.lua:1: more than 1000000 Lua instructions.*--max-instructions" run --max-instructions 1000000 --out "$tmp/o" "$tmp/tail.lua"
+printf 'local t = {}\nfor i = 1, 1e12 do t[i] = i end\n' >"$tmp/grow.lua"
+expect_bad_quick "lua: a growing table stops at the memory limit, with file:line" \
+    "grow.lua:2: the scenario needs more than 64 MiB of Lua memory; raise the limit with --max-memory-mib" \
+    run --max-memory-mib 64 --out "$tmp/o" "$tmp/grow.lua"
+printf 'local t = {}\nfor i = 1, 1e5 do t[i] = i end\nprint(#t)\n' >"$tmp/fits.lua"
+expect_ok "lua: within the limits a scenario runs" "^100000$" run --max-memory-mib 64 --out "$tmp/o" "$tmp/fits.lua"
+lua_case "lua: device_profile=/etc/shadow refused without saying whether it exists" "'/etc/shadow' is outside the folders" \
+    'estimate{system="dgx-h100", gpus=8, model="llama2-7b", tp=8, mbs=1, gbs=8, device_profile="/etc/shadow"}'
+lua_case "lua: a missing file outside refused in the same words" "'/etc/no-such-file' is outside the folders" \
+    'estimate{system="dgx-h100", gpus=8, model="llama2-7b", tp=8, mbs=1, gbs=8, device_profile="/etc/no-such-file"}'
+lua_case "lua: place{graph=DIR} outside the scenario's folder refused" "is outside the folders" \
+    'place{graph="/etc", devices=2, mem_gib=1}'
+lua_case "lua: ../ does not escape the folder" "is outside the folders" \
+    "place{graph=\"$tmp/../\", devices=2, mem_gib=1}"
+mkdir -p "$tmp/sc" "$tmp/other"
+cp -r "$tmp/g" "$tmp/other/g"
+printf 'group_id\n0\n' >"$tmp/other/g/groups.csv"
+printf 'local r = place{graph = "%s", devices = 2, mem_gib = 1, algo = "etf"}\nprint(#r.devices)\n' "$tmp/other/g" >"$tmp/sc/p.lua"
+expect_bad_quick "lua: another folder is refused without --allow-read" "is outside the folders" run --out "$tmp/o" "$tmp/sc/p.lua"
+expect_ok "lua: --allow-read DIR lets the scenario read below DIR" "^2$" run --allow-read "$tmp/other" --out "$tmp/o" "$tmp/sc/p.lua"
+printf 'return { format = 1, membound = (function() while true do end end)() }\n' >"$tmp/sc/loop_profile.lua"
+printf 'estimate{system="dgx-h100", gpus=8, model="llama2-7b", tp=8, mbs=1, gbs=8, device_profile="%s"}\n' "$tmp/sc/loop_profile.lua" >"$tmp/sc/e.lua"
+expect_bad_quick "a device profile containing a loop stops" "loop_profile.lua:1: more than 10000000 Lua instructions" \
+    run --out "$tmp/o" "$tmp/sc/e.lua"
+
+# ---- unclear messages ----
+expect_bad_quick "a folder as an input file is named as a folder" "is a folder, not a file" \
+    faults --gpus 8 --days 1 --checkpoint-s 60 --log "$tmp"
+expect_bad_quick "a folder as an output file: said before anything is written" "'/tmp' is a folder" \
+    search --system dgx-a100-80g --gpus 64 --model llama2-7b --gbs 64 --csv /tmp
+printf '\xef\xbb\xbftime_h,component,kind\n1,n1,gpu\n' >"$tmp/bom.csv"
+expect_ok "a UTF-8 BOM is accepted" "^goodput" "${lg[@]}" --log "$tmp/bom.csv"
+printf 'time_h,component,kind\n1,"n\n1",gpu\n' >"$tmp/quote.csv"
+expect_bad_quick "a quoted newline: plain words, not libcsv's" "quote.csv: line 2: a quoted field must end on its own line" \
+    "${lg[@]}" --log "$tmp/quote.csv"
+if ! grep -q "strict checking" "$errf"; then ok "no libcsv wording"; else not_ok "libcsv wording"; fi
+
+
+# ---- also ----
+"$bin" search --system dgx-a100-80g --gpus 16 --model llama2-7b --gbs 16 --fix pp=1 --top 10 \
+    --format csv 2>/dev/null | awk -F, 'NR > 1 && !/^#/ {print $3, $4, $5, $6, $7, $8, $9, $10}' >"$tmp/top"
+if [ -s "$tmp/top" ] && [ "$(sort "$tmp/top" | uniq -d | wc -l)" -eq 0 ]; then
+    ok "search at pp 1: no gpipe/1f1b duplicates in the top 10"
+else not_ok "search at pp 1: duplicates $(sort "$tmp/top" | uniq -d | head -2)"; fi
+expect_ok "search --fix schedule=gpipe still gives gpipe at pp 1" ",gpipe," \
+    search --system dgx-a100-80g --gpus 16 --model llama2-7b --gbs 16 --fix pp=1,schedule=gpipe --top 3 --format csv
+# 100000 layers of h 1e6, f 4e6, GPT-style (biases, layernorm), vocab 51200, by hand:
+# per layer 4h^2 + 2hf + (4h + f + h) + 2 x 2h = 12,000,013,000,000; embeddings
+# (51200 tied + 2048 learned positions) x h = 53,248,000,000; final norm 2h = 2,000,000.
+expect_ok "model: a huge parameter count is exact" "^params +1,200,001,353,250,000,000 " \
+    model --layers 100000 --hidden 1000000 --heads 1000 --vocab 51200
+expect_ok "faults: a short mean time between failures in seconds, not 0.00 h" "fails every 0.0527 s" \
+    faults --gpus 16384 --days 0.01 --failures-per-gpu-day 100 --checkpoint-s 1 --runs 1 --interval-s 10
+"$bin" --help >"$out" 2>&1
+benches=$("$bin" bench --help | grep -oE "clustersim bench [a-z]+" | awk '{print $3}' | sort -u)
+missing=$(for b in $benches; do grep -E "^  bench .*\b$b\b" "$out" >/dev/null || echo "$b"; done)
+if [ -n "$benches" ] && [ -z "$missing" ]; then ok "--help lists every benchmark ($(echo $benches))"
+else not_ok "--help misses benchmarks: $missing"; fi
+
+if command -v script >/dev/null; then # a terminal on standard error: progress; none otherwise
+    script -qec "'$bin' faults --gpus 1024 --days 10 --failures-per-gpu-day 0.01 --checkpoint-s 60 --runs 50" /dev/null >"$out" 2>&1
+    grep -q "faults: [0-9]*/900 runs" "$out" && ok "faults shows progress on a terminal (runs of 900)" || not_ok "faults progress: $(head -c 300 "$out")"
+    script -qec "'$bin' collective --system dgx-h100 --nodes 2 --min 1M --max 64M" /dev/null >"$out" 2>&1
+    grep -q "collective: [0-9]/7 sizes" "$out" && ok "collective shows progress on a terminal (7 sizes)" || not_ok "collective progress"
+fi
+"$bin" faults --gpus 1024 --days 10 --failures-per-gpu-day 0.01 --checkpoint-s 60 --runs 5 >"$out" 2>"$errf"
+[ ! -s "$errf" ] && ok "no progress text when standard error is not a terminal" || not_ok "progress text in a pipe"
+
+# ---- the validation's figures, not just its words ----
+# Each row's predicted TFLOP/s per GPU is Narayanan et al. 2021's eq. (3) on the
+# simulated iteration time, 96 B s l h^2 (1 + s/6h + V/16lh) / (t x GPUs), and its
+# error (predicted - published) / published, with the published figure the
+# reference table's: recomputed here from the columns and the model's shape.
+"$bin" validate megatron2021 --format csv >"$tmp/val.csv" 2>/dev/null
+ref=$(dirname "$0")/../../validate/megatron2021_weak_scaling.csv
+bad=0 rows=0
+# columns by name: validate's CSV gains columns over time (the per-term breakdown)
+col() { awk -F, -v name="$1" 'NR == 1 {for (i = 1; i <= NF; i++) if ($i == name) c = i; next}
+                               {print $c}' "$2"; }
+paste -d, <(col model "$tmp/val.csv") <(col gpus "$tmp/val.csv") <(col iteration_s "$tmp/val.csv") \
+    <(col published "$tmp/val.csv") <(col predicted "$tmp/val.csv") \
+    <(col error_percent "$tmp/val.csv") >"$tmp/valcols.csv"
+(echo "hidden,layers,global_batch,tflops_per_gpu"; grep -v '^#' "$ref" | tail -n +2 |
+    cut -d, -f3,4,8,9) >"$tmp/refcols.csv"
+while IFS=, read -r model gpus it pub pred err h l gb tf; do
+    shape=$("$bin" model "$model" --format csv | tail -1)
+    V=$(echo "$shape" | cut -d, -f7) s=$(echo "$shape" | cut -d, -f8)
+    rows=$((rows + 1))
+    awk -v B="$gb" -v s="$s" -v l="$l" -v h="$h" -v V="$V" -v t="$it" -v g="$gpus" -v pred="$pred" \
+        -v pub="$pub" -v tf="$tf" -v err="$err" 'BEGIN {
+        x = 96 * B * s * l * h * h * (1 + s / (6 * h) + V / (16 * l * h)) / (t * g * 1e12)
+        d = x - pred; e = 100 * (x - pub) / pub - err
+        exit !(pub == tf && d * d < 0.06 * 0.06 && e * e < 0.06 * 0.06) }' || bad=$((bad + 1))
+done < <(paste -d, "$tmp/valcols.csv" <(tail -n +2 "$tmp/refcols.csv"))
+if [ "$rows" -eq 10 ] && [ "$bad" -eq 0 ]; then ok "validate megatron2021: every predicted figure and error recomputed by hand ($rows rows)"
+else not_ok "validate megatron2021: $bad of $rows rows disagree with eq. (3)"; fi
+
+# ---- signals: an interrupted run leaves no temporaries and no partial output ----
+for sig in INT TERM; do
+    rm -rf "$tmp/sig"
+    printf 'report.csv("early.csv", {{x = 1}})\nreport.csv("t.csv", {{y = 2}})\nwhile true do end\n' >"$tmp/sig.lua"
+    "$bin" run --max-instructions 100000000000 --out "$tmp/sig" "$tmp/sig.lua" >/dev/null 2>&1 &
+    pid=$!
+    for _ in $(seq 50); do # until the staged files exist: the signal lands mid-write
+        ls -a "$tmp/sig" 2>/dev/null | grep -q "tmp-" && break
+        sleep 0.1
+    done
+    staged=$(ls -a "$tmp/sig" 2>/dev/null | grep -c "tmp-")
+    kill -s "$sig" "$pid"
+    wait "$pid"
+    rc=$?
+    left=$(ls -A "$tmp/sig" 2>/dev/null | wc -l)
+    if [ "$staged" -ge 2 ] && [ "$rc" -gt 128 ] && [ "$left" -eq 0 ]; then
+        ok "SIG$sig during run: the $staged staged files removed, nothing left (exit $rc)"
+    else not_ok "SIG$sig during run: staged $staged, exit $rc, $left files left: $(ls -A "$tmp/sig" 2>/dev/null)"; fi
+done
+
+tap_finish

@@ -1,0 +1,14 @@
+/* libFuzzer: the Lua API's tables: the input is a scenario, run sandboxed
+ * with small limits (1e6 instructions, 64 MiB) so that one input costs
+ * little; the seeds call every API function. */
+#include "fuzz_common.h"
+#include "scenario.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    fuzz_init();
+    scenario_opts o = {"out", 0, CS_VALIDATE_DIR, NULL, 1e6, 64, {0}, 0};
+    cs_err err;
+    scenario_run(fuzz_file("s.lua", data, size), NULL, 0, &o, &err);
+    return 0;
+}

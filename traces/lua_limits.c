@@ -1,0 +1,147 @@
+/* lua_limits: instruction and memory limits, readable folders (see lua_limits.h). */
+#define _XOPEN_SOURCE 700 /* realpath */
+#include "lua_limits.h"
+
+#include <lauxlib.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define HOOK_EVERY 10000 /* instructions between two looks: cheap, and stops within a ms */
+
+void lua_limits_init(lua_limits *lim, double max_instructions, double max_memory_mib)
+{
+    memset(lim, 0, sizeof *lim);
+    lim->max_instructions = max_instructions;
+    lim->max_memory_bytes = max_memory_mib * 1024 * 1024;
+}
+
+static void *limited_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
+{
+    lua_limits *lim = ud;
+    size_t old = ptr ? osize : 0;
+    if (nsize == 0) {
+        free(ptr);
+        lim->memory_bytes -= (double)old;
+        return NULL;
+    }
+    if (nsize > old && lim->memory_bytes + (double)(nsize - old) > lim->max_memory_bytes) {
+        lim->memory_refused = 1; /* Lua raises "not enough memory"; the message says which */
+        return NULL;
+    }
+    void *p = realloc(ptr, nsize);
+    if (p)
+        lim->memory_bytes += (double)nsize - (double)old;
+    return p;
+}
+
+static lua_limits *limits_of(lua_State *L)
+{
+    void *ud;
+    return lua_getallocf(L, &ud) == limited_alloc ? ud : NULL;
+}
+
+static void count_hook(lua_State *L, lua_Debug *ar)
+{
+    (void)ar;
+    lua_limits *lim = limits_of(L);
+    lua_Debug here;
+    if (lua_getstack(L, 0, &here) && lua_getinfo(L, "Sl", &here) && here.currentline > 0)
+        snprintf(lim->where, sizeof lim->where, "%s:%d: ", here.short_src, here.currentline);
+    lim->instructions += HOOK_EVERY;
+    if (lim->instructions > lim->max_instructions) {
+        char msg[160]; /* lua_pushfstring knows no %.0f */
+        snprintf(msg, sizeof msg, "more than %.0f Lua instructions (an endless loop?)%s",
+                 lim->max_instructions,
+                 lim->flags ? "; raise the limit with --max-instructions N" : "");
+        lua_pushfstring(L, "%s%s", lim->where, msg); /* luaL_error's place is the hook's */
+        lua_error(L);
+    }
+}
+
+lua_State *lua_limits_newstate(lua_limits *lim)
+{
+    lua_State *L = lua_newstate(limited_alloc, lim);
+    if (!L)
+        return NULL;
+    if (lim->max_instructions > 0)
+        lua_sethook(L, count_hook, LUA_MASKCOUNT, HOOK_EVERY);
+    return L;
+}
+
+void lua_limits_error(const lua_limits *lim, const char *what, const char *lua_msg, cs_err *err)
+{
+    if (lim->memory_refused)
+        cs_fail(err, "%s%s needs more than %.0f MiB of Lua memory%s", lim->where, what,
+                lim->max_memory_bytes / 1048576,
+                lim->flags ? "; raise the limit with --max-memory-mib N" : "");
+    else
+        cs_fail(err, "%s", lua_msg ? lua_msg : "error without a message");
+}
+
+int lua_limits_allow_read(lua_limits *lim, const char *dir, cs_err *err)
+{
+    if (lim->nread_dirs == LUA_LIMITS_MAX_READ_DIRS)
+        return cs_fail(err, "at most %d readable folders", LUA_LIMITS_MAX_READ_DIRS);
+    char *real = realpath(dir, NULL);
+    if (!real)
+        return cs_fail(err, "--allow-read: cannot find the folder '%s'", dir);
+    lim->read_dirs[lim->nread_dirs++] = real; /* freed by lua_limits_free */
+    return 0;
+}
+
+/* path resolved (links and '..' followed); when it does not exist, its
+ * folder resolved and the name appended, so a missing file below an allowed
+ * folder is still "below" it. */
+static char *resolve(const char *path)
+{
+    char *real = realpath(path, NULL);
+    if (real)
+        return real;
+    const char *slash = strrchr(path, '/');
+    char dir[PATH_MAX];
+    snprintf(dir, sizeof dir, "%.*s", slash ? (int)(slash - path) : 1, slash ? path : ".");
+    char *real_dir = realpath(*dir ? dir : "/", NULL);
+    if (!real_dir)
+        return NULL;
+    const char *base = slash ? slash + 1 : path;
+    if (strcmp(base, "..") == 0 || strcmp(base, ".") == 0) {
+        free(real_dir);
+        return NULL;
+    }
+    size_t n = strlen(real_dir) + strlen(base) + 2;
+    char *out = malloc(n);
+    if (out)
+        snprintf(out, n, "%s/%s", real_dir, base);
+    free(real_dir);
+    return out;
+}
+
+static int below(const char *path, const char *dir)
+{
+    size_t n = strlen(dir);
+    return strncmp(path, dir, n) == 0 && (path[n] == '/' || path[n] == '\0' || strcmp(dir, "/") == 0);
+}
+
+void lua_limits_check_read(lua_State *L, const char *what, const char *path)
+{
+    lua_limits *lim = limits_of(L);
+    if (!lim || lim->nread_dirs == 0)
+        return;
+    char *real = resolve(path);
+    int ok = 0;
+    for (int i = 0; real && !ok && i < lim->nread_dirs; i++)
+        ok = below(real, lim->read_dirs[i]);
+    free(real);
+    if (!ok)
+        luaL_error(L, "%s: '%s' is outside the folders a scenario may read (its own folder, and "
+                      "any given with --allow-read DIR)", what, path);
+}
+
+void lua_limits_free(lua_limits *lim)
+{
+    for (int i = 0; i < lim->nread_dirs; i++)
+        free((char *)lim->read_dirs[i]);
+    lim->nread_dirs = 0;
+}
