@@ -4,6 +4,7 @@
  * or a log (sim/faultlog), and the checkpoint given or derived from a
  * layout (costmodel/checkpoint). */
 #include <getopt.h>
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -462,10 +463,13 @@ static int study(const faults_opts *o, faults_run *r)
     double mtbf = goodput_job_mtbf_s(job);
     p->interval_s = o->auto_interval ? fmax(GOODPUT_MIN_INTERVAL_S, fmin(mtbf, job->horizon_s))
                                      : p->interval_s;
-    if (goodput_check(job, p, &err) != 0 || goodput_check_work(job, runs, &err) != 0)
-        return cli_bad_err(CMD, &err);
     double lo_s = fmax(1, p->stall_s / 10), hi_s = fmin(job->horizon_s, 10 * mtbf);
-    progress pr = {cli_wall_s(), runs + (o->auto_interval ? goodput_best_interval_runs(runs, lo_s, hi_s) : 0)};
+    /* the work bound counts the interval search's runs too */
+    long all_runs = runs + (o->auto_interval ? goodput_best_interval_runs(runs, lo_s, hi_s) : 0);
+    if (goodput_check(job, p, &err) != 0 ||
+        goodput_check_work(job, (int)(all_runs < INT_MAX ? all_runs : INT_MAX), &err) != 0)
+        return cli_bad_err(CMD, &err);
+    progress pr = {cli_wall_s(), all_runs};
     goodput_set_progress(show_progress, &pr);
     if (o->auto_interval)
         p->interval_s = goodput_best_interval(job, p, runs, (uint64_t)o->seed, lo_s, hi_s);

@@ -2,6 +2,7 @@
 #include "lua_goodput.h"
 
 #include <lauxlib.h>
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -171,11 +172,14 @@ static int api_goodput(lua_State *L)
     double mtbf = goodput_job_mtbf_s(&job);
     if (is_auto)
         p.interval_s = fmax(GOODPUT_MIN_INTERVAL_S, fmin(mtbf, job.horizon_s));
-    if (goodput_check(&job, &p, &err) != 0 || goodput_check_work(&job, runs, &err) != 0)
+    double lo_s = fmax(1, p.stall_s / 10), hi_s = fmin(job.horizon_s, 10 * mtbf);
+    /* the work bound counts the interval search's runs too */
+    long all_runs = runs + (is_auto ? goodput_best_interval_runs(runs, lo_s, hi_s) : 0);
+    if (goodput_check(&job, &p, &err) != 0 ||
+        goodput_check_work(&job, (int)(all_runs < INT_MAX ? all_runs : INT_MAX), &err) != 0)
         luaL_error(L, W ": %s", err.msg);
     if (is_auto)
-        p.interval_s = goodput_best_interval(&job, &p, runs, (uint64_t)seed, fmax(1, p.stall_s / 10),
-                                             fmin(job.horizon_s, 10 * mtbf));
+        p.interval_s = goodput_best_interval(&job, &p, runs, (uint64_t)seed, lo_s, hi_s);
     goodput_stats st;
     if (goodput_runs(&job, &p, runs, (uint64_t)seed, &st, &err) != 0)
         luaL_error(L, W ": %s", err.msg);
