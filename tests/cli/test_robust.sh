@@ -41,9 +41,9 @@ if awk -v a="$g1" -v b="$g2" 'BEGIN {exit !(a != "" && b != "" && b <= a)}'; the
 else not_ok "faults --log: a software failure raised goodput ($g1 -> $g2)"; fi
 expect_bad_quick "faults --days 1e9: refused with the limit" "at most 1e\+12 s" \
     "${f[@]}" --days 1e9 --failures-per-gpu-day 0.001
-expect_bad_quick "faults: 1e6 failures per GPU-day refused with the limit" "the limit is 1e\+07" \
+expect_bad_quick "faults: 1e6 failures per GPU-day refused with the limit" "the limit is 3e\+07" \
     "${f[@]}" --days 1 --failures-per-gpu-day 1e6
-expect_bad_quick "faults: 100 failures per GPU-day refused, not 10 s of work" "the limit is 1e\+07" \
+expect_bad_quick "faults: 100 failures per GPU-day refused, not 10 s of work" "the limit is 3e\+07" \
     "${f[@]}" --days 1 --failures-per-gpu-day 100
 expect_bad_quick "faults --weibull-shape 0.001: refused, no GSL abort" "between 0.1 and 100" \
     "${f[@]}" --days 30 --failures-per-gpu-day 0.001 --weibull-shape 0.001
