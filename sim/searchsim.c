@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "cs_alloc.h"
+#include "parmap.h"
 #include "trainsim.h"
 
 /* The parts of an iteration the two estimates may split differently. */
@@ -78,44 +79,34 @@ static int by_sim(const void *a, const void *b)
     return (x->index > y->index) - (x->index < y->index);
 }
 
-/* The finalists spread over threads.  A topology keeps routing scratch, so
- * each worker has its own copy (same system, same link bandwidths); finalist
- * i always lands in slot i, so the rows do not depend on the thread count. */
+/* One finalist's result as parmap carries it: flat, so that under an MPI
+ * backend it is gathered by index and shared with every rank.  The
+ * per-stage split stays where it was simulated (only the note drawn from it
+ * travels): row.sim.stages is NULL and row.sim.pp 0. */
+typedef struct finalist_out {
+    searchsim_row row;
+    int state;   /* 0 not run (stopped), 1 done, -1 failed */
+    cs_err err;  /* when failed */
+} finalist_out;
+
+/* A topology keeps routing scratch, so two finalists never share one at the
+ * same time: an item takes a free copy (same system, same link bandwidths)
+ * or makes one.  Every copy gives the same figures, so the rows do not
+ * depend on which copy, thread or rank ran a finalist. */
+typedef struct topo_pool {
+    topo **free_list, **owned;
+    int nfree, nowned;
+    pthread_mutex_t lock;
+} topo_pool;
+
 typedef struct finalists {
     const search_input *in;
     const search_result *r;
-    const int *order;
-    int n, next;
-    searchsim_row *rows;      /* slot i: finalist order[i] */
-    int *state;               /* per slot: 0 not run, 1 done, -1 failed */
-    cs_err *errs;             /* per slot */
-    pthread_mutex_t lock;
+    const int *order;  /* slot i: finalist order[i] */
+    topo_pool pool;
 } finalists;
 
-typedef struct finalist_worker {
-    finalists *f;
-    topo *t;
-} finalist_worker;
-
-static void *finalist_loop(void *arg)
-{
-    finalist_worker *w = arg;
-    finalists *f = w->f;
-    for (;;) {
-        pthread_mutex_lock(&f->lock);
-        int i = f->next++;
-        pthread_mutex_unlock(&f->lock);
-        if (i >= f->n || (f->in->stop && *f->in->stop))
-            return NULL;
-        searchsim_row *row = &f->rows[i];
-        memset(row, 0, sizeof *row);
-        row->index = f->order[i];
-        f->state[i] = simulate_one(f->in, w->t, &f->r->cands[f->order[i]], row, &f->errs[i])
-                          == 0 ? 1 : -1;
-    }
-}
-
-/* A worker's own topology: the system rebuilt, then every link's bandwidth
+/* A copy of the topology: the system rebuilt, then every link's bandwidth
  * copied (a slowed link stays slowed). */
 static int copy_topology(const topo *from, topo **out, cs_err *err)
 {
@@ -126,28 +117,72 @@ static int copy_topology(const topo *from, topo **out, cs_err *err)
     return 0;
 }
 
-static int run_finalists(finalists *f, int threads, cs_err *err)
+static topo *pool_take(topo_pool *p, const topo *from, cs_err *err)
 {
-    finalist_worker w[SEARCHSIM_MAX_THREADS];
-    pthread_t tid[SEARCHSIM_MAX_THREADS];
-    int rc = 0, started = 0;
-    for (int k = 0; k < threads; k++) {
-        w[k] = (finalist_worker){f, f->in->topology};
-        if (k > 0 && copy_topology(f->in->topology, &w[k].t, err) != 0) {
-            threads = k;
-            rc = -1;
-        }
+    pthread_mutex_lock(&p->lock);
+    topo *t = p->nfree > 0 ? p->free_list[--p->nfree] : NULL;
+    pthread_mutex_unlock(&p->lock);
+    if (t)
+        return t;
+    if (copy_topology(from, &t, err) != 0)
+        return NULL;
+    pthread_mutex_lock(&p->lock);
+    p->owned = cs_xrealloc(p->owned, sizeof *p->owned * (size_t)(p->nowned + 1));
+    p->owned[p->nowned++] = t;
+    /* room for every topology there is, so a give never grows the list */
+    p->free_list = cs_xrealloc(p->free_list, sizeof *p->free_list * (size_t)(p->nowned + 1));
+    pthread_mutex_unlock(&p->lock);
+    return t;
+}
+
+static void pool_give(topo_pool *p, topo *t)
+{
+    pthread_mutex_lock(&p->lock);
+    p->free_list[p->nfree++] = t;
+    pthread_mutex_unlock(&p->lock);
+}
+
+static void finalist_item(void *ctx, long i, void *out)
+{
+    finalists *f = ctx;
+    finalist_out *o = out;
+    if (f->in->stop && *f->in->stop)
+        return; /* state 0: not run */
+    o->row.index = f->order[i];
+    topo *t = pool_take(&f->pool, f->in->topology, &o->err);
+    if (!t) {
+        o->state = -1;
+        return;
     }
-    for (int k = 1; k < threads && rc == 0; k++, started++)
-        if (pthread_create(&tid[k], NULL, finalist_loop, &w[k]) != 0)
-            break; /* fewer threads: the others take its share */
-    if (rc == 0)
-        finalist_loop(&w[0]);
-    for (int k = 1; k <= started; k++)
-        pthread_join(tid[k], NULL);
-    for (int k = 1; k < threads; k++)
-        topo_free(w[k].t);
-    return rc;
+    o->state = simulate_one(f->in, t, &f->r->cands[f->order[i]], &o->row, &o->err) == 0 ? 1 : -1;
+    pool_give(&f->pool, t);
+    estimate_result_free(&o->row.sim); /* the stages do not travel */
+    o->row.sim.pp = 0;
+}
+
+static void finalist_label(void *ctx, long i, char *buf, size_t n)
+{
+    const finalists *f = ctx;
+    layout_describe(&f->r->cands[f->order[i]].layout, buf, (int)n);
+}
+
+/* The finalists over threads, or over ranks under a backend (parmap):
+ * finalist i lands in slot i whoever ran it. */
+static void run_finalists(finalists *f, int n, finalist_out *outs)
+{
+    int threads = f->in->threads < 1 ? 1 : f->in->threads > SEARCHSIM_MAX_THREADS
+                                               ? SEARCHSIM_MAX_THREADS : f->in->threads;
+    f->pool.free_list = cs_xrealloc(NULL, sizeof *f->pool.free_list);
+    f->pool.free_list[0] = f->in->topology;
+    f->pool.nfree = 1;
+    parmap_job pj = {.n = n, .out_size = sizeof *outs, .item = finalist_item, .ctx = f,
+                     .label = finalist_label, .what = "search finalist", .threads = threads,
+                     .chunk_max = 1};
+    parmap_run(&pj, outs);
+    for (int k = 0; k < f->pool.nowned; k++)
+        topo_free(f->pool.owned[k]);
+    free(f->pool.owned);
+    free(f->pool.free_list);
 }
 
 int searchsim_top(const search_input *in, const search_result *r, search_objective obj, int k,
@@ -155,26 +190,22 @@ int searchsim_top(const search_input *in, const search_result *r, search_objecti
 {
     int *order = cs_xrealloc(NULL, sizeof *order * (size_t)(k > 0 ? k : 1));
     int n = search_rank(r, obj, order, k);
-    finalists f = {in, r, order, n, 0, rows, NULL, NULL, PTHREAD_MUTEX_INITIALIZER};
-    f.state = cs_xrealloc(NULL, sizeof *f.state * (size_t)(n > 0 ? n : 1));
-    f.errs = cs_xrealloc(NULL, sizeof *f.errs * (size_t)(n > 0 ? n : 1));
-    memset(f.state, 0, sizeof *f.state * (size_t)(n > 0 ? n : 1));
-    int threads = in->threads < 1 ? 1 : in->threads > SEARCHSIM_MAX_THREADS
-                                            ? SEARCHSIM_MAX_THREADS : in->threads;
-    int rc = run_finalists(&f, threads < n ? threads : (n > 0 ? n : 1), err);
+    finalists f = {in, r, order, {NULL, NULL, 0, 0, PTHREAD_MUTEX_INITIALIZER}};
+    finalist_out *outs = cs_xrealloc(NULL, sizeof *outs * (size_t)(n > 0 ? n : 1));
+    if (n > 0)
+        run_finalists(&f, n, outs);
     /* The rows up to the first finalist not simulated (stopped) or failed. */
+    int rc = 0;
     *nrows = 0;
-    while (rc == 0 && *nrows < n && f.state[*nrows] == 1)
+    while (*nrows < n && outs[*nrows].state == 1) {
+        rows[*nrows] = outs[*nrows].row;
         (*nrows)++;
-    if (rc == 0 && *nrows < n && f.state[*nrows] == -1) {
-        *err = f.errs[*nrows];
+    }
+    if (*nrows < n && outs[*nrows].state == -1) {
+        *err = outs[*nrows].err;
         rc = -1;
     }
-    for (int i = *nrows; i < n; i++)
-        if (f.state[i] != 0)
-            estimate_result_free(&rows[i].sim);
-    free(f.state);
-    free(f.errs);
+    free(outs);
     free(order);
     rank_obj = obj;
     qsort(rows, (size_t)*nrows, sizeof *rows, by_sim);

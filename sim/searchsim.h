@@ -18,7 +18,7 @@
 
 typedef struct searchsim_row {
     int index;                  /* into the search result's candidates */
-    estimate_result sim;        /* simulated figures (owned) */
+    estimate_result sim;        /* simulated figures; stages NULL and pp 0 (see the note) */
     double analytic_s;          /* the closed form's iteration */
     double diff_percent;        /* (analytic - simulated) / simulated */
     char note[96];              /* empty when they agree */
@@ -29,8 +29,9 @@ typedef struct searchsim_row {
  * ranks them by simulated time (memory objective: by peak memory, then
  * time; goodput objective: by simulated tokens per day, most first).  rows must hold k entries; *nrows receives how many were filled.
  * Stops early, keeping what was simulated, when *stop is set.  The finalists
- * spread over in->threads, each thread on its own copy of the topology; the
- * rows are the same for any thread count. */
+ * go through parmap: over in->threads (each simulation on its own copy of
+ * the topology), or divided over the ranks under an MPI backend, every rank
+ * receiving every row; the rows are the same for any thread or rank count. */
 int searchsim_top(const search_input *in, const search_result *r, search_objective obj, int k,
                   searchsim_row *rows, int *nrows, cs_err *err);
 void searchsim_rows_free(searchsim_row *rows, int n);

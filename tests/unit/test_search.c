@@ -5,11 +5,16 @@
  *   independent estimate of every valid layout;
  *   the figures do not depend on the thread count;
  *   the Pareto front; a space where nothing fits; the stop flag (Ctrl-C);
- *   --fix parsing. */
+ *   --fix parsing;
+ *   the simulated finalists go through parmap: a fake backend (the items
+ *   backwards, as MPI ranks would take them) gets the one map of K finalists
+ *   and gives the same rows as 1 and 2 threads. */
 #include <string.h>
 
 #include "fixture.h"
+#include "parmap.h"
 #include "search.h"
+#include "searchsim.h"
 
 typedef struct search_fixture {
     sys_system sys;
@@ -209,9 +214,73 @@ static void fix_parsing(void)
     CHECK(search_fix_parse("sp=2", &fx, &err) != 0);
 }
 
+static long finalist_maps, finalist_items;
+
+static void backwards(const parmap_job *job, void *outs)
+{
+    if (strcmp(job->what, "search finalist") == 0)
+        finalist_maps++, finalist_items += job->n;
+    for (long i = job->n - 1; i >= 0; i--)
+        parmap_run_item(job, i, (char *)outs + (size_t)i * job->out_size);
+    for (long i = 0; job->commit && i < job->n; i++)
+        job->commit(job->ctx, i, (char *)outs + (size_t)i * job->out_size);
+}
+
+static void share_nothing(void *buf, size_t bytes) { (void)buf, (void)bytes; }
+
+enum { TOP = 4 };
+
+static int top_rows(search_fixture *s, int threads, searchsim_row *rows)
+{
+    search_result r;
+    CHECK(search_run(&s->in, &r, NULL) == 0);
+    s->in.threads = threads;
+    int n = 0;
+    CHECK(searchsim_top(&s->in, &r, SEARCH_TIME, TOP, rows, &n, NULL) == 0);
+    search_result_free(&r);
+    return n;
+}
+
+static int same_rows(const searchsim_row *a, const searchsim_row *b, int n)
+{
+    int same = 1;
+    for (int i = 0; i < n; i++)
+        same &= a[i].index == b[i].index && a[i].sim.iteration_s == b[i].sim.iteration_s &&
+                a[i].sim.peak_mem_bytes == b[i].sim.peak_mem_bytes &&
+                a[i].analytic_s == b[i].analytic_s && a[i].diff_percent == b[i].diff_percent &&
+                strcmp(a[i].note, b[i].note) == 0;
+    return same;
+}
+
+static void finalists_through_parmap(void)
+{
+    search_fixture s;
+    CHECK(model_find("megatron-1.7b", &s.m, NULL) == 0);
+    setup(&s, "dgx-a100-80g", 2, 16, 64);
+    searchsim_row one[TOP], two[TOP], ranks[TOP];
+    int n1 = top_rows(&s, 1, one), n2 = top_rows(&s, 2, two);
+    static const parmap_backend b = {backwards, share_nothing, 0, 2};
+    parmap_set_backend(&b);
+    int nr = top_rows(&s, 1, ranks);
+    parmap_set_backend(NULL);
+    CHECK_EQ_INT(n1, TOP);
+    CHECK_EQ_INT(n2, TOP);
+    CHECK_EQ_INT(nr, TOP);
+    CHECK_EQ_INT((int)finalist_maps, 1);
+    CHECK_EQ_INT((int)finalist_items, TOP);
+    CHECK(same_rows(one, two, TOP));
+    CHECK(same_rows(one, ranks, TOP));
+    CHECK(one[0].sim.iteration_s > 0 && one[0].sim.stages == NULL);
+    searchsim_rows_free(one, n1);
+    searchsim_rows_free(two, n2);
+    searchsim_rows_free(ranks, nr);
+    topo_free(s.t);
+}
+
 TAP_MAIN({"small_space_counted", small_space_counted},
          {"memory_objective_by_hand", memory_objective_by_hand},
          {"best_time_is_the_fastest", best_time_is_the_fastest},
          {"threads_do_not_change_figures", threads_do_not_change_figures},
          {"pareto_front", pareto_front}, {"nothing_fits", nothing_fits},
-         {"stop_flag_stops", stop_flag_stops}, {"fix_parsing", fix_parsing})
+         {"stop_flag_stops", stop_flag_stops}, {"fix_parsing", fix_parsing},
+         {"finalists_through_parmap", finalists_through_parmap})
