@@ -1,7 +1,7 @@
 /* cli_faults: `clustersim faults`: goodput of a long job under failures
  * and a checkpoint policy, over many simulated runs (costmodel/goodput),
  * with failures from one rate, per component class (costmodel/faultmodel)
- * or a log (sim/faultlog), and the checkpoint given or derived from a
+ * or a log (traces/faultlog), and the checkpoint given or derived from a
  * layout (costmodel/checkpoint). */
 #include <getopt.h>
 #include <limits.h>

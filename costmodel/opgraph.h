@@ -12,7 +12,7 @@
  * slot and destination device; Baechi's simulator caches a received tensor
  * per device).  An edge added without output indices carries tensors of
  * its own, shared with no other edge.  Built node by node and
- * edge by edge (sim/opgraph_csv reads the CSV of ../shared/placement, and
+ * edge by edge (traces/opgraph_csv reads the CSV of ../shared/placement, and
  * opg_from_model generates one from a catalog transformer), then frozen by
  * opg_finish.  Placement (costmodel/place*) reads it, never changes it. */
 #ifndef CS_OPGRAPH_H

@@ -2,8 +2,8 @@
  *
  * Owns the Lua state of one run: which standard libraries a scenario gets
  * (no programs, no arbitrary files, no C modules unless allow_unsafe), the
- * `arg` table, the API (sim/lua_api), error messages with file, line and
- * traceback, and the run's staged reports (sim/report), committed only when
+ * `arg` table, the API (lua/lua_faces), error messages with file, line and
+ * traceback, and the run's staged reports (traces/report), committed only when
  * the script finishes without error. */
 #ifndef CS_SCENARIO_H
 #define CS_SCENARIO_H
