@@ -123,17 +123,19 @@ build_fuzz() {
 # or an input over 30 s (10 s without the sanitizers and coverage, which slow
 # a run 3 to 10 times) fails it and keeps the input in build-fuzz/findings/.
 run_fuzz() {
-    local seconds=$1 n=0 failed=0 name log top=$PWD work
+    local seconds=$1 n=0 failed=0 name log top=$PWD work max_len
     mkdir -p build-fuzz/findings
     work=$(mktemp -d "$( [ -w /dev/shm ] && echo /dev/shm || echo /tmp)/clustersim-fuzz.XXXXXX")
-    for name in opgraph calib_csv faultlog profile lua_api cli; do
+    for name in opgraph calib_csv faultlog profile lua_api chakra cli; do
         n=$((n + 1))
         rm -rf "build-fuzz/corpus-$name"
         cp -r "tests/fuzz/corpus/$name" "build-fuzz/corpus-$name"
         log=build-fuzz/fuzz-$name.log
+        max_len=4096
+        [ "$name" = chakra ] && max_len=16384 # four ranks' protobuf traces of a 2-layer model: 9 kB
         if CLUSTERSIM_FUZZ_DIR=$work UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 ASAN_OPTIONS=detect_leaks=1 \
             "build-fuzz/tests/fuzz/fuzz_$name" -max_total_time="$seconds" -timeout=30 \
-            -rss_limit_mb=4096 -max_len=4096 -print_final_stats=1 -close_fd_mask=3 \
+            -rss_limit_mb=4096 -max_len="$max_len" -print_final_stats=1 -close_fd_mask=3 \
             -artifact_prefix="$top/build-fuzz/findings/$name-" "$top/build-fuzz/corpus-$name" >"$log" 2>&1; then
             echo "ok $n - fuzz_$name: $(grep -m1 -o 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$') executions, no finding"
         else
