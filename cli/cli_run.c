@@ -19,7 +19,8 @@ static void run_help(void)
            "         [--max-instructions N] [--max-memory-mib M] FILE.lua [args...]\n\n"
            "Runs a scenario: a Lua 5.4 script that builds systems, models and layouts, calls\n"
            "estimate{...} and writes reports (docs/lua.md has the API with examples).\n"
-           "The script's arguments are in `arg` (arg[0] is FILE.lua).\n\n"
+           "The script's arguments are in `arg` (arg[0] is FILE.lua); everything after FILE.lua\n"
+           "is the script's, so run's own options go before it.\n\n"
            "  --out DIR        folder for the reports (default out/); files appear only when\n"
            "                   the scenario finishes without error\n"
            "  --allow-unsafe   the whole standard library: os.execute, io, require, C modules\n"
@@ -57,6 +58,23 @@ static int parse_one(int c, const char *arg, void *ctx)
     }
 }
 
+/* run's own options after FILE.lua belong to the scenario (its `arg`), as
+ * with `lua FILE args`; a user who meant them for run is told so. */
+static void note_late_options(const struct option *opts, int argc, char **argv, int first)
+{
+    for (int i = first + 1; i < argc; i++) {
+        if (strncmp(argv[i], "--", 2) != 0)
+            continue;
+        size_t len = strcspn(argv[i] + 2, "=");
+        for (const struct option *op = opts; op->name; op++)
+            if (strlen(op->name) == len && strncmp(op->name, argv[i] + 2, len) == 0)
+                fprintf(stderr,
+                        "clustersim run: note: '%s' after %s is the scenario's arg[%d], not "
+                        "run's option; put run's options before the file\n",
+                        argv[i], argv[first], i - first);
+    }
+}
+
 int cmd_run(int argc, char **argv)
 {
     if (argc > 1 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
@@ -76,6 +94,7 @@ int cmd_run(int argc, char **argv)
         return rc;
     if (first >= argc)
         return cli_bad_input(CMD, "name the scenario: clustersim run FILE.lua [args...]");
+    note_late_options(opts, argc, argv, first);
     cs_err err;
     if (scenario_run(argv[first], argv + first + 1, argc - first - 1, &o, &err) != 0) {
         fprintf(stderr, "clustersim run: %s\n", err.msg);

@@ -260,4 +260,12 @@ for sig in INT TERM; do
     else not_ok "SIG$sig during run: staged $staged, exit $rc, $left files left: $(ls -A "$tmp/sig" 2>/dev/null)"; fi
 done
 
+# run's options after FILE.lua are the scenario's arguments (as `lua FILE args`); the user is told
+printf 'print("args", arg[1], arg[2])\n' >"$tmp/args.lua"
+if run_out=$("$bin" run --out "$tmp/args-out" "$tmp/args.lua" --out "$tmp/elsewhere" 2>"$errf") &&
+   grep -q "args	--out	$tmp/elsewhere" <<<"$run_out" &&
+   grep -q "note: '--out' after .*args.lua is the scenario's arg\[1\], not run's option" "$errf"
+then ok "run FILE --out DIR: --out is the scenario's arg[1], and a note says so"
+else not_ok "run FILE --out DIR: --out is the scenario's arg[1], and a note says so"; fi
+
 tap_finish
