@@ -392,6 +392,11 @@ static int check_hsdp(const layout_desc *l, cs_err *err)
                        "layout: shard group %d (HSDP) needs zero >= 1 (nothing is sharded "
                        "under zero 0); use --zero 1, 2 or 3, or drop the shard group",
                        l->shard_group);
+    if (l->shard_group == 1)
+        return cs_fail(err,
+                       "layout: shard group 1 (HSDP) shards over one rank: every rank holds "
+                       "everything, as zero 0 does; use a group of 2 or more dividing dp %d",
+                       l->dp);
     if (l->shard_group > l->dp || l->dp % l->shard_group != 0) {
         char near[64];
         return cs_fail(err,
