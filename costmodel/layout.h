@@ -99,8 +99,8 @@ void layout_init(layout_desc *l, const model_desc *m);
  *     with m >= 2 pp (DualPipe's own assertion);
  *   sp needs tp > 1 and tp dividing seq_len;
  *   the sharding rules: zero 0..3, shard group >= 0, prefetch 0..64,
- *     no_reshard 0/1; a shard group (HSDP) needs zero >= 1 and divides
- *     dp; prefetch above 1 and no_reshard need zero 3.  A zero stage with
+ *     no_reshard 0/1; a shard group (HSDP) needs zero >= 1, is 2 or more
+ *     and divides dp; prefetch above 1 and no_reshard need zero 3.  A zero stage with
  *     dp 1 is valid and shards over one rank (DeepSpeed and FSDP run so;
  *     nothing is divided): the search skips it as a duplicate of zero 0.
  * The model itself is validated first (model_validate). */

@@ -13,6 +13,9 @@ expect_ok "estimate --zero 2 in the layout" "zero2 1f1b" "${est[@]}" --zero 2
 expect_ok "estimate --fsdp is zero 3" "zero3 1f1b" "${est[@]}" --fsdp
 expect_ok "estimate HSDP, prefetch, no reshard in the layout" "zero3 hsdp2 prefetch2 noreshard" \
     "${est[@]}" --fsdp --hsdp-shard 2 --prefetch 2 --no-reshard
+expect_ok "estimate prints the sharded traffic exposed and hidden" \
+    "sharded dp traffic \(zero 3\), stage [0-9]+: [0-9.]+ s exposed .*, [0-9.]+ s hidden" "${est[@]}" --fsdp
+expect_ok "estimate --ranks all with HSDP" "zero3 hsdp2 1f1b" "${est[@]}" --fsdp --hsdp-shard 2 --ranks all
 
 # Llama 3 405B as trained on 8192 H100s (tp8 pp16 dp64, seq 8192, mbs 1,
 # 2048 sequences, sp); 128 layers: 126 do not split over 16 stages.
@@ -28,6 +31,8 @@ expect_bad "search: zero >= 1 needs dp > 1, counted" "zero >= 1 needs dp > 1: [0
     search --system dgx-a100-80g --gpus 4 --model megatron-1.7b --gbs 8 --fix tp=2,pp=2,mbs=1 --zero 2
 expect_bad "HSDP group divides dp" "shard group 3 must divide dp 4 .*nearest that divide: 2, 4" \
     "${est[@]}" --zero 3 --hsdp-shard 3
+expect_bad "HSDP group of 1 shards nothing" "shard group 1 \(HSDP\) shards over one rank" \
+    "${est[@]}" --zero 2 --hsdp-shard 1
 expect_bad "HSDP needs a zero stage" "--hsdp-shard 2 needs --zero 1, 2 or 3" "${est[@]}" --hsdp-shard 2
 expect_bad "--fsdp contradicts --zero 2" "--fsdp is ZeRO-3 .* --zero 2" "${est[@]}" --fsdp --zero 2
 expect_bad "--prefetch needs zero 3" "--prefetch needs --zero 3" "${est[@]}" --zero 2 --prefetch 2
@@ -55,11 +60,20 @@ local r = estimate{system = "dgx-a100-80g", gpus = 16, model = "megatron-1.7b", 
                    mbs = 1, gbs = 32, fsdp = true, hsdp_shard = 2, mode = "analytic"}
 local r2 = estimate{system = "dgx-a100-80g", gpus = 16, model = "megatron-1.7b", tp = 2, pp = 2,
                     mbs = 1, gbs = 32, zero = 2, mode = "analytic"}
-print(string.format("%s: %.3f GiB; %s: %.3f GiB", r.layout, r.peak_mem_gib, r2.layout,
-                    r2.peak_mem_gib))
+print(string.format("%s: %.3f GiB; %s: %.3f GiB; hidden %s", r.layout, r.peak_mem_gib,
+                    r2.layout, r2.peak_mem_gib, tostring(r.stages[1].shard_hidden_s > 0)))
 LUA
 expect_ok "Lua estimate{fsdp = true, hsdp_shard = 2} and {zero = 2}" \
-    "zero3 hsdp2 1f1b: [0-9.]+ GiB; .*zero2 1f1b: [0-9.]+ GiB" run "$tmp/ok.lua"
+    "zero3 hsdp2 1f1b: [0-9.]+ GiB; .*zero2 1f1b: [0-9.]+ GiB; hidden true" run "$tmp/ok.lua"
+cat >"$tmp/search.lua" <<'LUA'
+local r = search{system = "dgx-a100-80g", gpus = 16, model = "megatron-1.7b", gbs = 32, top = 1,
+                 fix = {tp = 2, pp = 2, vpp = 1, mbs = 1, sp = false, recompute = "none",
+                        schedule = "1f1b"},
+                 fsdp = true, hsdp_shard = 2}
+print(r.valid, r.layouts[1].layout, r.layouts[1].spec.zero, r.layouts[1].spec.hsdp_shard)
+LUA
+expect_ok "Lua search{fsdp = true, hsdp_shard = 2}" "^1(\.0)?[[:space:]]+tp2 pp2 dp4 .*zero3 hsdp2 1f1b[[:space:]]+3[[:space:]]+2" \
+    run "$tmp/search.lua"
 cat >"$tmp/bad.lua" <<'LUA'
 estimate{system = "dgx-a100-80g", gpus = 16, model = "megatron-1.7b", tp = 2, pp = 2,
          mbs = 1, gbs = 32, fsdp = true, zero = 2}

@@ -134,6 +134,9 @@ static void rules(void)
     l.shard_group = 4;
     expect_rule(&l, &m, "shard group 4 must divide dp 6", "nearest that divide: 3, 6");
     l = small_layout(&m, 2);
+    l.shard_group = 1;
+    expect_rule(&l, &m, "shard group 1 (HSDP) shards over one rank", NULL);
+    l = small_layout(&m, 2);
     l.no_reshard = 1;
     expect_rule(&l, &m, "no reshard after forward needs zero 3", NULL);
     l = small_layout(&m, 1);
@@ -183,8 +186,12 @@ static void llama3_405b_fits_from_zero2(void)
         memory_breakdown b;
         int stage, fits;
         CHECK(memory_peak(&m, &l, h100, &b, &stage, &fits, NULL) == 0);
-        printf("# zero %d: %.2f GiB on stage %d of %.2f GiB usable\n", zero,
-               b.peak_bytes / 1073741824.0, stage, memory_usable_bytes(h100) / 1073741824.0);
+        const double gib = 1073741824.0;
+        printf("# zero %d: %.2f GiB on stage %d of %.2f GiB usable (weights %.2f, gradients "
+               "%.2f, optimizer %.2f, activations %.2f, buffers %.2f)\n",
+               zero, b.peak_bytes / gib, stage, memory_usable_bytes(h100) / gib,
+               b.weights_bytes / gib, b.grads_bytes / gib, b.optimizer_bytes / gib,
+               b.activations_bytes / gib, b.buffers_bytes / gib);
         CHECK_EQ_INT(fits, zero >= 2);
     }
 }
