@@ -64,6 +64,32 @@ static void small_space_counted(void)
     topo_free(s.t);
 }
 
+/* The HSDP shard group goes to the zero >= 1 layouts; where it does not
+ * divide dp the rule removes them.  llama2-7b, pp 2, 1f1b on 8 GPUs with a
+ * group of 4: tp 1 (dp 4) keeps zero 0-3, tp 2 (dp 2) zero 0 only (the
+ * group rule removes 1-3), tp 4 (dp 1) zero 0 only (the dp rule first). */
+static void hsdp_group_rule(void)
+{
+    search_fixture s;
+    CHECK(model_find("llama2-7b", &s.m, NULL) == 0);
+    setup(&s, "dgx-h100", 1, 8, 64);
+    search_fix *fx = &s.in.space.fix;
+    fx->pp = 2, fx->vpp = 1, fx->mbs = 1, fx->sp = 0, fx->recompute = LAYOUT_RECOMPUTE_NONE;
+    fx->schedule = LAYOUT_SCHEDULE_1F1B;
+    s.in.space.shard_group = 4;
+    search_result r;
+    CHECK(search_run(&s.in, &r, NULL) == 0);
+    CHECK_EQ_INT(r.removed[SEARCH_RULE_HSDP], 3);
+    CHECK_EQ_INT(r.removed[SEARCH_RULE_ZERO], 3);
+    CHECK_EQ_INT(r.valid, 6);
+    for (int i = 0; i < r.ncands; i++) {
+        const layout_desc *l = &r.cands[i].layout;
+        CHECK_EQ_INT(l->shard_group, l->zero ? 4 : 0);
+    }
+    search_result_free(&r);
+    topo_free(s.t);
+}
+
 static void memory_objective_by_hand(void)
 {
     search_fixture s;
@@ -282,7 +308,8 @@ static void finalists_through_parmap(void)
     topo_free(s.t);
 }
 
-TAP_MAIN({"small_space_counted", small_space_counted},
+TAP_MAIN({"HSDP shard group rule", hsdp_group_rule},
+         {"small_space_counted", small_space_counted},
          {"memory_objective_by_hand", memory_objective_by_hand},
          {"best_time_is_the_fastest", best_time_is_the_fastest},
          {"threads_do_not_change_figures", threads_do_not_change_figures},
