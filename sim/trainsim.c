@@ -250,8 +250,8 @@ static int emit_backward_pieces(builder *b, int s, uint64_t dur_ps, int role, co
 {
     const layout_desc *l = b->l;
     const commcost_stage *st = &b->cc.stages[s];
-    if (!last_of_chunk || l->dp == 1 || !framework_of(l->framework)->dp_overlap)
-        return phase_compute(b, s, dur_ps, role, name);
+    if (!last_of_chunk || l->dp == 1 || (!framework_of(l->framework)->dp_overlap && l->zero < 3))
+        return phase_compute(b, s, dur_ps, role, name); /* ZeRO-3 reduces layer by layer */
     int pieces = (st->buckets + b->nchunks - 1) / b->nchunks; /* ZeRO-3: the chunk's layers */
     double chunk_bytes = workload_grad_bytes(b->in->model, l, s) / b->nchunks;
     int first = -1, issued = 0, regather = gathers(b) && !l->no_reshard && role != R_WGT;
@@ -277,8 +277,11 @@ static void emit_backward(builder *b, int s, const schedule_unit *u, int last_of
     }
     uint64_t hidden_ps = b->folded ? 0 : units_s_to_ps_ceil(-c->tp_bwd_delta_s);
     uint64_t bwd_ps = c->bwd_ps > hidden_ps ? c->bwd_ps - hidden_ps : 0;
-    int id = b->split ? phase_compute(b, s, bwd_ps, R_BWD, "B input grad")
-                      : emit_backward_pieces(b, s, bwd_ps, R_BWD, "backward", last_of_chunk);
+    int L = layout_layers_per_chunk(b->l, b->in->model);
+    int id = !b->split ? emit_backward_pieces(b, s, bwd_ps, R_BWD, "backward", last_of_chunk)
+             : gathers(b) && !b->l->no_reshard /* B needs the weights; W reduces them */
+                 ? gathered_pass(b, s, bwd_ps, L, layer_bytes(b, s), R_BWD, "B input grad")
+                 : phase_compute(b, s, bwd_ps, R_BWD, "B input grad");
     first = first < 0 ? id : first;
     phase_tp(b, s, c->tp_bwd, c->tp_bwd_delta_s);
     record_unit(b, b->bstart, b->bend, s, u, first);
@@ -309,7 +312,7 @@ static void emit_unit(builder *b, int s, const schedule_unit *u, int last_of_chu
 static void emit_reduce_after_backward(builder *b, int s)
 {
     const layout_desc *l = b->l;
-    if (l->dp > 1 && !framework_of(l->framework)->dp_overlap) /* the whole buffer, after backward */
+    if (l->dp > 1 && !framework_of(l->framework)->dp_overlap && l->zero < 3) /* the whole buffer */
         phase_dp(b, s, P_REDUCE, (uint64_t)ceil(workload_grad_bytes(b->in->model, l, s)), R_DP);
 }
 
