@@ -8,7 +8,7 @@
 #include "profile.h"
 
 enum { O_SYSTEM = CLI_LAYOUTOPT_FIRST, O_GPUS, O_NODES, O_MODEL, O_TP, O_PP, O_DP, O_VPP, O_MBS,
-       O_GBS, O_SCHEDULE, O_SP, O_RECOMPUTE, O_ZERO, O_ATTN, O_TP_ACROSS, O_DEVICE_PROFILE,
+       O_GBS, O_SCHEDULE, O_SP, O_RECOMPUTE, O_ATTN, O_TP_ACROSS, O_DEVICE_PROFILE,
        O_FRAMEWORK };
 
 const struct option cli_layoutopt_options[CLI_LAYOUTOPT_COUNT] = {
@@ -19,7 +19,7 @@ const struct option cli_layoutopt_options[CLI_LAYOUTOPT_COUNT] = {
     {"mbs", required_argument, 0, O_MBS},       {"gbs", required_argument, 0, O_GBS},
     {"schedule", required_argument, 0, O_SCHEDULE}, {"sp", no_argument, 0, O_SP},
     {"recompute", required_argument, 0, O_RECOMPUTE},
-    {"zero", required_argument, 0, O_ZERO},     {"attention", required_argument, 0, O_ATTN},
+    {"attention", required_argument, 0, O_ATTN},
     {"allow-tp-across-nodes", no_argument, 0, O_TP_ACROSS},
     {"device-profile", required_argument, 0, O_DEVICE_PROFILE},
     {"framework", required_argument, 0, O_FRAMEWORK},
@@ -29,6 +29,7 @@ void cli_layoutopt_init(layout_flags *f)
 {
     memset(f, 0, sizeof *f);
     f->tp = f->pp = f->vpp = 1;
+    cli_shardopt_init(&f->sf);
 }
 
 void cli_layoutopt_table(struct option *dst, const struct option *own, int nown)
@@ -36,7 +37,10 @@ void cli_layoutopt_table(struct option *dst, const struct option *own, int nown)
     memcpy(dst, own, (size_t)nown * sizeof *own);
     memcpy(dst + nown, cli_layoutopt_options, sizeof cli_layoutopt_options);
     memcpy(dst + nown + CLI_LAYOUTOPT_COUNT, cli_modelopt_options, sizeof cli_modelopt_options);
-    dst[nown + CLI_LAYOUTOPT_COUNT + CLI_MODELOPT_COUNT] = (struct option){0, 0, 0, 0};
+    memcpy(dst + nown + CLI_LAYOUTOPT_COUNT + CLI_MODELOPT_COUNT, cli_shardopt_options,
+           sizeof cli_shardopt_options);
+    dst[nown + CLI_LAYOUTOPT_COUNT + CLI_MODELOPT_COUNT + CLI_SHARDOPT_COUNT] =
+        (struct option){0, 0, 0, 0};
 }
 
 void cli_layoutopt_help(void)
@@ -56,7 +60,6 @@ void cli_layoutopt_help(void)
            "                      dualpipe (bidirectional; see docs/estimate.md)\n"
            "  --sp                Megatron sequence parallelism\n"
            "  --recompute R       activation recomputation: none (default), selective, full\n"
-           "  --zero 0|1          1: distributed optimizer (optimizer state sharded over dp)\n"
            "  --allow-tp-across-nodes  let a tensor-parallel group span nodes\n"
            "  --attention A       flash (fused, default) or unfused (Megatron-LM 2021's kernels)\n"
            "  --framework F       megatron-core (default), megatron-2019, -2021 or -2022: what\n"
@@ -65,6 +68,7 @@ void cli_layoutopt_help(void)
            "  --device-profile F  kernel, copy and in-node collective times from a profile\n"
            "                      'clustersim calibrate' fitted on the system's GPU (default:\n"
            "                      the built-in model; docs/calibration.md)\n");
+    cli_shardopt_help();
 }
 
 static int parse_attention(const char *cmd, const char *text, int *unfused)
@@ -104,7 +108,6 @@ int cli_layoutopt_parse(const char *cmd, int c, const char *arg, layout_flags *f
     case O_VPP: return cli_parse_int(cmd, "--vpp", arg, 1, 1 << 10, &f->vpp);
     case O_MBS: return cli_parse_int(cmd, "--mbs", arg, 1, 1 << 20, &f->mbs);
     case O_GBS: return cli_parse_int(cmd, "--gbs", arg, 1, 1 << 28, &f->gbs);
-    case O_ZERO: return cli_parse_int(cmd, "--zero", arg, 0, 1, &f->zero);
     case O_SP: f->sp = 1; return CLI_OK;
     case O_TP_ACROSS: f->tp_across = 1; return CLI_OK;
     case O_DEVICE_PROFILE: f->device_profile = arg; return CLI_OK;
@@ -115,6 +118,8 @@ int cli_layoutopt_parse(const char *cmd, int c, const char *arg, layout_flags *f
     default:
         if (c >= CLI_MODELOPT_FIRST && c <= CLI_MODELOPT_LAST)
             return cli_modelopt_parse(cmd, c, arg, &f->mf);
+        if (c >= CLI_SHARDOPT_FIRST && c <= CLI_SHARDOPT_LAST)
+            return cli_shardopt_parse(cmd, c, arg, &f->sf);
         return -1;
     }
 }
@@ -134,7 +139,7 @@ int cli_layoutopt_check(const char *cmd, const layout_flags *f)
         return cli_bad_input(cmd, "--mbs and --gbs are required");
     if (!cli_layoutopt_has_model(f))
         return cli_bad_input(cmd, "give --model NAME (see 'clustersim model') or shape flags");
-    return CLI_OK;
+    return cli_shardopt_check(cmd, &f->sf, 0);
 }
 
 static void fill_layout(const layout_flags *f, const model_desc *m, long gpus, layout_desc *l)
@@ -147,7 +152,6 @@ static void fill_layout(const layout_flags *f, const model_desc *m, long gpus, l
     l->mbs = (int)f->mbs;
     l->gbs = (int)f->gbs;
     l->sp = f->sp;
-    l->zero = (int)f->zero;
     l->recompute = f->has_recompute ? f->recompute : LAYOUT_RECOMPUTE_NONE;
     l->schedule = f->has_schedule ? f->schedule
                   : f->vpp > 1    ? LAYOUT_SCHEDULE_INTERLEAVED
@@ -155,6 +159,7 @@ static void fill_layout(const layout_flags *f, const model_desc *m, long gpus, l
     l->flash_attention = !f->unfused;
     l->allow_tp_across_nodes = f->tp_across;
     l->framework = f->framework;
+    cli_shardopt_apply(&f->sf, l);
 }
 
 int cli_layoutopt_build(const char *cmd, const layout_flags *f, cli_job *job)

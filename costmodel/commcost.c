@@ -11,6 +11,11 @@
 #include "schedule.h"
 #include "workload.h"
 
+int commcost_shard_ranks(const layout_desc *l)
+{
+    return l->zero && l->shard_group ? l->shard_group : l->dp;
+}
+
 int commcost_gpu(const layout_desc *l, int tp_rank, int dp_rank, int pp_rank)
 {
     return tp_rank + l->tp * (dp_rank + l->dp * pp_rank);
@@ -33,12 +38,16 @@ typedef struct algo_set {
 
 typedef struct stage_groups {
     algo_set tp[NOPS], dp[NOPS];
+    /* HSDP (a shard group smaller than dp): dp[] holds the shard groups'
+     * plans and replica the all-reduce across the replica groups */
+    algo_set replica;
     coll_plan p2p;    /* to the next stage; none on the last */
     int has_p2p;
 } stage_groups;
 
 struct commcost_groups {
     int tp, pp, dp;
+    int shard; /* data-parallel ranks of a shard group (sharding_group), dp without HSDP */
     stage_groups *stages;
     coll_plan emb;  /* every first/last stage pair's all-reduce (commcost.h) */
     int has_emb;
@@ -130,11 +139,18 @@ static int build_stage_groups(topo *t, const layout_desc *l, int s, stage_groups
             gpus[d * l->tp + r] = commcost_gpu(l, r, d, s);
     for (int op = 0; l->tp > 1 && op < NOPS; op++)
         build_set(t, group_ops[op], gpus, l->tp, tp_groups, &g->tp[op]);
-    for (int r = 0; l->dp > 1 && r < l->tp; r++)
+    int shard = commcost_shard_ranks(l), replicas = l->dp / shard;
+    for (int r = 0; l->dp > 1 && r < l->tp; r++) /* groups of `shard` consecutive dp ranks */
         for (int d = 0; d < l->dp; d++)
             gpus[r * l->dp + d] = commcost_gpu(l, r, d, s);
-    for (int op = 0; l->dp > 1 && op < NOPS; op++)
-        build_set(t, group_ops[op], gpus, l->dp, l->tp, &g->dp[op]);
+    for (int op = 0; shard > 1 && op < NOPS; op++)
+        build_set(t, group_ops[op], gpus, shard, l->tp * replicas, &g->dp[op]);
+    for (int r = 0; replicas > 1 && r < l->tp; r++) /* HSDP: ranks d, d + shard, ... */
+        for (int i = 0; i < shard; i++)
+            for (int k = 0; k < replicas; k++)
+                gpus[(r * shard + i) * replicas + k] = commcost_gpu(l, r, i + k * shard, s);
+    if (replicas > 1)
+        build_set(t, COLL_ALLREDUCE, gpus, replicas, l->tp * shard, &g->replica);
     free(gpus);
     if (s == l->pp - 1)
         return 0;
@@ -150,8 +166,8 @@ static int build_stage_groups(topo *t, const layout_desc *l, int s, stage_groups
 int commcost_groups_build(topo *t, const layout_desc *l, commcost_groups **out, cs_err *err)
 {
     commcost_groups *g = cs_xrealloc(NULL, sizeof *g);
-    *g = (commcost_groups){l->tp, l->pp, l->dp, calloc((size_t)l->pp, sizeof *g->stages),
-                           {0}, 0};
+    *g = (commcost_groups){l->tp, l->pp, l->dp, commcost_shard_ranks(l),
+                           calloc((size_t)l->pp, sizeof *g->stages), {0}, 0};
     if (!g->stages)
         abort();
     for (int s = 0; s < l->pp; s++)
@@ -176,6 +192,7 @@ void commcost_groups_free(commcost_groups *g)
             free_set(&g->stages[s].tp[op]);
             free_set(&g->stages[s].dp[op]);
         }
+        free_set(&g->stages[s].replica);
         coll_plan_free(&g->stages[s].p2p);
     }
     coll_plan_free(&g->emb);
@@ -185,7 +202,8 @@ void commcost_groups_free(commcost_groups *g)
 
 int commcost_groups_match(const commcost_groups *g, const layout_desc *l)
 {
-    return g->tp == l->tp && g->pp == l->pp && g->dp == l->dp;
+    return g->tp == l->tp && g->pp == l->pp && g->dp == l->dp &&
+           g->shard == commcost_shard_ranks(l);
 }
 
 /* ---- pricing: a measured fit, or the fastest algorithm at each size ---- */
@@ -249,7 +267,7 @@ static int pick(const algo_set *set, uint64_t size, int n, const calib_profile *
 
 /* The chosen algorithm of each collective of a stage, for commcost_build. */
 typedef struct stage_pick {
-    int tp[NOPS], dp_reduce, dp_gather;
+    int tp[NOPS], dp_reduce, dp_gather, replica;
 } stage_pick;
 
 static int price_tp(const stage_groups *g, const layout_desc *l, uint64_t size,
@@ -264,28 +282,63 @@ static int price_tp(const stage_groups *g, const layout_desc *l, uint64_t size,
     return 0;
 }
 
-static int price_dp(const stage_groups *g, const model_desc *m, const layout_desc *l, int s,
-                    const calib_profile *profile, commcost_stage *st, stage_pick *pk, cs_err *err)
+/* HSDP: each bucket's reduced shard, all-reduced across the replica groups. */
+static int price_replica(const stage_groups *g, const layout_desc *l, const calib_profile *profile,
+                         commcost_stage *st, stage_pick *pk, cs_err *err)
+{
+    int shard = commcost_shard_ranks(l), replicas = l->dp / shard;
+    pk->replica = -1;
+    if (replicas < 2)
+        return 0;
+    uint64_t each = st->bucket_bytes / (uint64_t)shard;
+    if ((pk->replica = pick(&g->replica, each, replicas, profile, &st->dp_replica_bucket_s,
+                            err)) < 0)
+        return -1;
+    st->dp_replica_last_s = commcost_coll_s(profile, &g->replica.plans[pk->replica],
+                                            st->last_bucket_bytes / (uint64_t)shard);
+    return 0;
+}
+
+/* Gradient buckets: 25 M gradients (one layer's under ZeRO-3), or the
+ * whole buffer where the framework reduces after the backward pass. */
+static void size_buckets(const model_desc *m, const layout_desc *l, int s, commcost_stage *st)
 {
     double grad_bytes = workload_grad_bytes(m, l, s);
+    st->layer_bytes = (uint64_t)ceil(grad_bytes / layout_layers_per_stage(l, m));
     uint64_t bucket = (uint64_t)(COMMCOST_BUCKET_GRADS * 2);
-    if (!framework_of(l->framework)->dp_overlap) /* one all-reduce of the whole buffer */
+    if (l->zero == 3)
+        bucket = st->layer_bytes;
+    else if (!framework_of(l->framework)->dp_overlap) /* one all-reduce of the whole buffer */
         bucket = (uint64_t)ceil(grad_bytes);
     st->buckets = (int)ceil(grad_bytes / (double)bucket);
     st->bucket_bytes = bucket;
     st->last_bucket_bytes = (uint64_t)(grad_bytes - (double)bucket * (st->buckets - 1));
-    pk->dp_reduce = pk->dp_gather = -1;
+}
+
+static int price_dp(const stage_groups *g, const model_desc *m, const layout_desc *l, int s,
+                    const calib_profile *profile, commcost_stage *st, stage_pick *pk, cs_err *err)
+{
+    size_buckets(m, l, s, st);
+    pk->dp_reduce = pk->dp_gather = pk->replica = -1;
+    int shard = commcost_shard_ranks(l);
     if (l->dp == 1)
         return 0;
-    const algo_set *reduce = &g->dp[l->zero ? OP_RS : OP_AR];
-    if ((pk->dp_reduce = pick(reduce, bucket, l->dp, profile, &st->dp_bucket_s, err)) < 0)
+    if (shard > 1) {
+        const algo_set *reduce = &g->dp[l->zero ? OP_RS : OP_AR];
+        if ((pk->dp_reduce = pick(reduce, st->bucket_bytes, shard, profile, &st->dp_bucket_s,
+                                  err)) < 0)
+            return -1;
+        st->dp_last_bucket_s =
+            commcost_coll_s(profile, &reduce->plans[pk->dp_reduce], st->last_bucket_bytes);
+    }
+    /* zero 1 and 2 gather the updated stage after the step; zero 3 each
+     * layer before its forward and backward (stage3.py, FSDP's unshard) */
+    uint64_t gather = l->zero == 3 ? st->layer_bytes : (uint64_t)workload_grad_bytes(m, l, s);
+    double *gather_s = l->zero == 3 ? &st->layer_gather_s : &st->dp_allgather_s;
+    if (l->zero && shard > 1 &&
+        (pk->dp_gather = pick(&g->dp[OP_AG], gather, shard, profile, gather_s, err)) < 0)
         return -1;
-    st->dp_last_bucket_s =
-        commcost_coll_s(profile, &reduce->plans[pk->dp_reduce], st->last_bucket_bytes);
-    if (l->zero && (pk->dp_gather = pick(&g->dp[OP_AG], (uint64_t)grad_bytes, l->dp, profile,
-                                         &st->dp_allgather_s, err)) < 0)
-        return -1;
-    return 0;
+    return price_replica(g, l, profile, st, pk, err);
 }
 
 static int price(const commcost_groups *g, const model_desc *m, const layout_desc *l,
@@ -340,13 +393,14 @@ static void take_plans(commcost_groups *g, const layout_desc *l, const stage_pic
         stage_groups *sg = &g->stages[s];
         commcost_stage *st = &out->stages[s];
         coll_plan *tp_dst[NOPS] = {&st->tp_allreduce, &st->tp_allgather, &st->tp_reducescatter};
-        struct { algo_set *set; int i; coll_plan *dst; } moves[NOPS + 2] = {
+        struct { algo_set *set; int i; coll_plan *dst; } moves[NOPS + 3] = {
             {&sg->tp[OP_AR], picks[s].tp[OP_AR], tp_dst[OP_AR]},
             {&sg->tp[OP_AG], picks[s].tp[OP_AG], tp_dst[OP_AG]},
             {&sg->tp[OP_RS], picks[s].tp[OP_RS], tp_dst[OP_RS]},
             {&sg->dp[l->zero ? OP_RS : OP_AR], picks[s].dp_reduce, &st->dp_reduce},
-            {&sg->dp[OP_AG], picks[s].dp_gather, &st->dp_allgather}};
-        for (int k = 0; k < NOPS + 2; k++)
+            {&sg->dp[OP_AG], picks[s].dp_gather, &st->dp_allgather},
+            {&sg->replica, picks[s].replica, &st->dp_replica}};
+        for (int k = 0; k < NOPS + 3; k++)
             if (moves[k].i >= 0) {
                 *moves[k].dst = moves[k].set->plans[moves[k].i];
                 moves[k].set->built[moves[k].i] = 0; /* owned by out now */
@@ -382,7 +436,8 @@ void commcost_free(commcost *c)
     for (int s = 0; c->stages && s < c->pp; s++) {
         commcost_stage *st = &c->stages[s];
         coll_plan *plans[] = {&st->tp_allreduce, &st->tp_allgather, &st->tp_reducescatter,
-                              &st->dp_reduce,    &st->dp_allgather, &st->p2p};
+                              &st->dp_reduce,    &st->dp_allgather, &st->p2p,
+                              &st->dp_replica};
         for (size_t i = 0; i < sizeof plans / sizeof plans[0]; i++)
             coll_plan_free(plans[i]);
     }

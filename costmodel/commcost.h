@@ -22,7 +22,7 @@
  *                    reduce-scatter and, after the optimizer step, the
  *                    parameters' all-gather, over the stage's data-parallel
  *                    group of tensor rank 0.  Buckets hold 25 M gradients
- *                    (as memory.h counts them).
+ *                    (as memory.h counts them).  Zero 2 and 3, HSDP: below.
  *
  * A fitted device profile (calib.h) prices the tensor- and data-parallel
  * collectives of a group that lies within one node, where it holds a fit of
@@ -58,6 +58,16 @@ typedef struct commcost_stage {
     uint64_t last_bucket_bytes;
     double dp_bucket_s, dp_last_bucket_s; /* reduce of one (the last) bucket */
     double dp_allgather_s; /* parameters after the step (zero 1), whole stage */
+    /* sharding (costmodel/sharding.h).  With a zero stage the reduce-scatter
+     * and all-gather run over the shard group (dp, or the HSDP group); under
+     * HSDP each reduced shard is then all-reduced across the dp / group
+     * replica groups (FSDP HYBRID_SHARD's _post_backward_hook).  ZeRO-3
+     * reduces and gathers one layer at a time: its buckets are the stage's
+     * layers (bucket_bytes = layer_bytes). */
+    coll_plan dp_replica;        /* HSDP: the shards' all-reduce; none otherwise */
+    double dp_replica_bucket_s, dp_replica_last_s; /* of one (the last) bucket's shard */
+    uint64_t layer_bytes;        /* 16-bit parameters of one layer of the stage per GPU */
+    double layer_gather_s;       /* ZeRO-3: all-gather of one layer's parameters */
 } commcost_stage;
 
 typedef struct commcost {
@@ -75,6 +85,10 @@ typedef struct commcost {
     uint64_t emb_bytes;
     double emb_s;
 } commcost;
+
+/* Data-parallel ranks of the group a reduce-scatter or all-gather spans:
+ * the HSDP shard group under a zero stage, else dp. */
+int commcost_shard_ranks(const layout_desc *l);
 
 /* The GPU of a rank (see the mapping above). */
 int commcost_gpu(const layout_desc *l, int tp_rank, int dp_rank, int pp_rank);

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 
 #include "estimate_sched.h"
+#include "estimate_shard.h"
 #include "memory.h"
 #include "schedule.h"
 #include "workload.h"
@@ -66,6 +67,7 @@ void estimate_finish(const estimate_input *in, estimate_result *out)
 /* One microbatch on one stage, all chunks. */
 typedef struct stage_work {
     double fwd_s, bwd_s, rec_s, tp_s, tp_bwd_s;
+    double shard_s, shard_hidden_s; /* ZeRO-3's gathers and reductions: exposed, hidden */
 } stage_work;
 
 /* `layers` is the chunks' common part (workload_chunk_layers), computed
@@ -93,24 +95,31 @@ static stage_work stage_work_of(const estimate_input *in, const commcost_stage *
         w.tp_s += share * b + share * commcost_tp_s(st, ch.tp_fwd.allreduce, ch.tp_fwd.allgather,
                                     ch.tp_fwd.reducescatter);
     }
+    estimate_shard_unit(in->layout, st, layout_layers_per_stage(in->layout, in->model),
+                        w.fwd_s + w.tp_s - w.tp_bwd_s, w.bwd_s + w.rec_s + w.tp_bwd_s,
+                        &w.shard_s, &w.shard_hidden_s);
     return w;
 }
 
-static double stage_total(const stage_work *w) { return w->fwd_s + w->bwd_s + w->rec_s + w->tp_s; }
+static double stage_total(const stage_work *w)
+{
+    return w->fwd_s + w->bwd_s + w->rec_s + w->tp_s + w->shard_s;
+}
 
 /* Data-parallel time after the last backward, optimizer step, all-gather. */
 static double stage_tail(const estimate_input *in, const commcost_stage *st,
                          const stage_work *w, int s, estimate_stage *out)
 {
-    double dp_s = 0, window = w->bwd_s + w->rec_s + w->tp_bwd_s;
-    if (in->layout->dp > 1) {
-        double all = (st->buckets - 1) * st->dp_bucket_s + st->dp_last_bucket_s;
-        dp_s = framework_of(in->layout->framework)->dp_overlap
-                   ? fmax(st->dp_last_bucket_s, all - window)
-                   : all; /* reduced after the backward pass: nothing hides it */
-    }
+    double window = w->bwd_s + w->rec_s + w->tp_bwd_s, hidden_s;
+    int overlap = framework_of(in->layout->framework)->dp_overlap;
+    double dp_s = estimate_shard_reduce_exposed_s(in->layout, st, overlap, window,
+                                                  stage_total(w), &hidden_s);
     const dev_type *dev = estimate_device(in->topology);
     out->dp_exposed_s = dp_s;
+    if (in->layout->zero >= 2) {
+        out->shard_exposed_s = dp_s;
+        out->shard_hidden_s = hidden_s;
+    }
     out->optimizer_s = workload_optimizer_s(in->model, in->layout, dev, in->eff, s) +
                        st->dp_allgather_s;
     return dp_s + out->optimizer_s;
@@ -146,7 +155,7 @@ static void analytic_times(const estimate_input *in, const commcost *cc, estimat
     double ready0 = 0, ready_last = 0; /* first and last stage: data-parallel reduction done */
     for (int s = 0; s < pp; s++) {
         double tail = stage_tail(in, &cc->stages[s], &w[s], s, &out->stages[s]);
-        double end = split_end ? split_end[s] : pipe - drained;
+        double end = split_end ? split_end[s] + m * w[s].shard_s : pipe - drained;
         double ready = end + out->stages[s].dp_exposed_s;
         ready0 = s == 0 ? ready : ready0;
         ready_last = s == pp - 1 ? ready : ready_last;
@@ -168,6 +177,9 @@ static void analytic_times(const estimate_input *in, const commcost *cc, estimat
         e->recompute_s = m * w[s].rec_s;
         e->tp_comm_s = m * w[s].tp_s;
         e->p2p_s = 2 * (pp - 1) * p2p;
+        e->dp_exposed_s += m * w[s].shard_s; /* ZeRO-3's waits for gathers */
+        e->shard_exposed_s += m * w[s].shard_s;
+        e->shard_hidden_s += m * w[s].shard_hidden_s;
         double busy = e->compute_s + e->recompute_s + e->tp_comm_s + e->p2p_s + e->dp_exposed_s +
                       e->optimizer_s;
         e->bubble_s = fmax(0, iter - busy);

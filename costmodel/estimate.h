@@ -42,6 +42,10 @@ typedef struct estimate_stage {
     double bubble_s;       /* idle for want of work: fill and drain */
     double optimizer_s;    /* optimizer step and zero-1 parameter all-gather */
     double peak_mem_bytes;
+    /* sharding (ZeRO-2/3, HSDP; estimate_shard.h): the data-parallel traffic
+     * per iteration the compute did not hide (part of dp_exposed_s) and
+     * what it hid; 0 below zero 2 */
+    double shard_exposed_s, shard_hidden_s;
 } estimate_stage;
 
 typedef struct estimate_result {

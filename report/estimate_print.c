@@ -33,6 +33,24 @@ static void print_stage(FILE *f, int s, const estimate_stage *st)
             st->optimizer_s, st->peak_mem_bytes / GIB);
 }
 
+/* ZeRO-2/3 and HSDP: the sharded data-parallel traffic of the stage with
+ * the most exposed, what the compute hid and what it did not (it is in
+ * dp_exp_s). */
+static void print_sharding(FILE *f, const layout_desc *l, const estimate_result *r)
+{
+    if (l->zero < 2 || l->dp < 2)
+        return;
+    int worst = 0;
+    for (int s = 1; s < r->pp; s++)
+        if (r->stages[s].shard_exposed_s > r->stages[worst].shard_exposed_s)
+            worst = s;
+    const estimate_stage *st = &r->stages[worst];
+    fprintf(f, "\nsharded dp traffic (zero %d%s), stage %d: %.4f s exposed (in dp_exp_s), "
+               "%.4f s hidden under compute\n",
+            l->zero, l->shard_group ? ", HSDP" : "", worst, st->shard_exposed_s,
+            st->shard_hidden_s);
+}
+
 void estimate_print_table(FILE *f, const estimate_input *in, const estimate_label *lab,
                           const estimate_result *r, int max_stages)
 {
@@ -61,4 +79,5 @@ void estimate_print_table(FILE *f, const estimate_input *in, const estimate_labe
         else if (!elided++)
             fprintf(f, "  ... (%d stages; --stages all shows every one)\n", r->pp);
     }
+    print_sharding(f, l, r);
 }

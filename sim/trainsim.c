@@ -20,121 +20,9 @@ static void note(builder *b, int id, int role, int s, int k)
 {
     CS_GROW(b->info, b->capinfo, id + 1);
     b->info[id] = (task_info){(unsigned char)role, s,  k, -1, b->cur_chunk, b->cur_mb,
-                              k >= 0 ? gpu_of(b, s, k) : -1};
+                              k >= 0 ? gpu_of(b, s, k) : -1, -1};
 }
 
-
-/* ---- plans of every group ---------------------------------------------------- */
-
-/* All-ranks mode runs every tensor- and data-parallel group's collectives;
- * folded mode runs every data-parallel group's (the tp groups of a stage
- * reduce at once and may share links above a leaf: one group alone would
- * miss that) and prices the tensor-parallel ones in closed form. */
-
-static int build_group_plans(builder *b, cs_err *err)
-{
-    const layout_desc *l = b->l;
-    int n = l->tp > l->dp ? l->tp : l->dp;
-    int32_t *gpus = cs_xrealloc(NULL, sizeof *gpus * (size_t)n);
-    coll_params params;
-    coll_params_default(&params);
-    b->tp_plans = calloc((size_t)l->pp * l->dp * NTP, sizeof *b->tp_plans);
-    b->dp_plans = calloc((size_t)l->pp * l->tp * NDP, sizeof *b->dp_plans);
-    if (!b->tp_plans || !b->dp_plans)
-        abort();
-    static const coll_op tp_ops[NTP] = {COLL_ALLREDUCE, COLL_ALLGATHER, COLL_REDUCESCATTER};
-    int rc = 0;
-    for (int s = 0; rc == 0 && s < l->pp; s++) {
-        /* every group runs the algorithm commcost chose for the stage (NCCL's
-         * tuner decides the same on identical groups), so the two modes
-         * differ only in what runs concurrently, not in the algorithm */
-        const commcost_stage *cs = &b->cc.stages[s];
-        const coll_plan *tp_algo[NTP] = {&cs->tp_allreduce, &cs->tp_allgather,
-                                         &cs->tp_reducescatter};
-        for (int d = 0; rc == 0 && !b->folded && l->tp > 1 && d < l->dp; d++) {
-            for (int r = 0; r < l->tp; r++)
-                gpus[r] = commcost_gpu(l, r, d, s);
-            for (int op = 0; rc == 0 && op < NTP; op++)
-                rc = coll_plan_build(b->in->topology, tp_ops[op], tp_algo[op]->algo, gpus, l->tp,
-                                     &params, &b->tp_plans[(s * l->dp + d) * NTP + op], err);
-        }
-        for (int r = 0; rc == 0 && l->dp > 1 && r < l->tp; r++) {
-            for (int d = 0; d < l->dp; d++)
-                gpus[d] = commcost_gpu(l, r, d, s);
-            const commcost_stage *st = &b->cc.stages[s];
-            coll_plan *p = &b->dp_plans[(s * l->tp + r) * NDP];
-            rc = coll_plan_build(b->in->topology, st->dp_reduce.op, st->dp_reduce.algo, gpus,
-                                 l->dp, &params, &p[P_REDUCE], err);
-            if (rc == 0 && l->zero)
-                rc = coll_plan_build(b->in->topology, COLL_ALLGATHER, st->dp_allgather.algo, gpus,
-                                     l->dp, &params, &p[P_GATHER], err);
-        }
-    }
-    free(gpus);
-    return rc;
-}
-
-/* Calls fn on every link of a plan. */
-static void plan_links(const coll_plan *p, void (*fn)(void *, int32_t), void *ctx)
-{
-    for (int ph = 0; ph < p->nphases; ph++)
-        for (int c = 0; c < p->phases[ph].ncoflows; c++)
-            for (int i = 0; i < p->phases[ph].coflows[c].nlinks; i++)
-                fn(ctx, p->phases[ph].coflows[c].links[i]);
-}
-
-typedef struct share_scan {
-    int32_t *owner; /* per link: the first group seen on it, or -1 */
-    unsigned char *shares;
-    int group;
-} share_scan;
-
-static void scan_link(void *ctx, int32_t link)
-{
-    share_scan *sc = ctx;
-    int32_t o = sc->owner[link];
-    if (o < 0)
-        sc->owner[link] = sc->group;
-    else if (o != sc->group)
-        sc->shares[o] = sc->shares[sc->group] = 1;
-}
-
-static void reset_link(void *ctx, int32_t link) { ((share_scan *)ctx)->owner[link] = -1; }
-
-/* Folded mode: which data-parallel groups of each stage share a link with
- * another group of the stage (ECMP collisions above a leaf).  Only those
- * are simulated beside the stage's representative (group 0): a group whose
- * links are its own runs as group 0 does, at no extra simulation cost. */
-static void find_sharing_groups(builder *b)
-{
-    const layout_desc *l = b->l;
-    int nlinks = topo_link_count(b->in->topology);
-    share_scan sc = {cs_xrealloc(NULL, sizeof *sc.owner * (size_t)(nlinks + 1)), NULL, 0};
-    b->shares = calloc((size_t)l->pp * l->tp + 1, 1);
-    if (!b->shares)
-        abort();
-    for (int i = 0; i < nlinks; i++)
-        sc.owner[i] = -1;
-    for (int s = 0; l->dp > 1 && s < l->pp; s++) {
-        sc.shares = &b->shares[s * l->tp];
-        for (sc.group = 0; sc.group < l->tp; sc.group++)
-            plan_links(&b->dp_plans[(s * l->tp + sc.group) * NDP + P_REDUCE], scan_link, &sc);
-        for (int r = 0; r < l->tp; r++)
-            plan_links(&b->dp_plans[(s * l->tp + r) * NDP + P_REDUCE], reset_link, &sc);
-    }
-    free(sc.owner);
-}
-
-static void free_group_plans(builder *b)
-{
-    const layout_desc *l = b->l;
-    for (int i = 0; b->tp_plans && i < l->pp * l->dp * NTP; i++)
-        coll_plan_free(&b->tp_plans[i]);
-    for (int i = 0; b->dp_plans && i < l->pp * l->tp * NDP; i++)
-        coll_plan_free(&b->dp_plans[i]);
-    free(b->tp_plans);
-    free(b->dp_plans);
-}
 
 /* ---- phases: one step of every simulated GPU of a stage ---------------------- */
 
@@ -179,7 +67,8 @@ static int phase_group_coll(builder *b, int s, const coll_plan *plan, uint64_t b
     int id = coll_task(b, plan, bytes, stream, name);
     for (int i = 0; i < count; i++) {
         int k = base + i * stride;
-        exec_dep(b->g, b->last[s * b->nmem + k], id);
+        if (b->last[s * b->nmem + k] >= 0) /* ZeRO-3's first gather precedes all compute */
+            exec_dep(b->g, b->last[s * b->nmem + k], id);
         if (on_dp)
             b->last_dp[s * b->nmem + k] = id;
         else
@@ -214,14 +103,44 @@ static void phase_tp(builder *b, int s, workload_tp tp, double delta_s)
                                  tp_names[op], 0);
 }
 
-/* One data-parallel collective (gradient bucket or parameter all-gather). */
+/* HSDP: each member's reduced shard, all-reduced over its replica group
+ * (folded: every group at once, commcost's concurrent plan), after the
+ * member's own reduce-scatter. */
+static void phase_replica(builder *b, int s, uint64_t bytes)
+{
+    const layout_desc *l = b->l;
+    uint64_t shard_bytes = bytes / (uint64_t)b->shard;
+    int groups = b->folded ? 1 : l->tp * b->shard, stride = l->tp * b->shard;
+    for (int gi = 0; gi < groups; gi++) {
+        int base = gi % l->tp + l->tp * (gi / l->tp); /* tensor rank r, dp rank i */
+        const coll_plan *plan = b->folded ? &b->cc.stages[s].dp_replica
+                                          : &b->rep_plans[s * l->tp * b->shard + gi];
+        int id = coll_task(b, plan, shard_bytes, b->dp_stream[s * b->nmem + base],
+                           "dp shard all-reduce");
+        for (int i = 0; i < (b->folded ? 1 : b->replicas); i++) {
+            int *last_dp = &b->last_dp[s * b->nmem + base + i * stride];
+            exec_dep(b->g, *last_dp, id);
+            *last_dp = id;
+        }
+        note(b, id, R_DP, s, base);
+    }
+}
+
+/* One data-parallel collective (gradient bucket, parameter all-gather
+ * after the step, or ZeRO-3's gather of a layer: role R_GATHER, which the
+ * compute waits for through b->gate, not through b->last). */
 static void phase_dp(builder *b, int s, int which, uint64_t bytes, int role)
 {
     const layout_desc *l = b->l;
     const char *name = which == P_REDUCE ? "dp gradient bucket" : "dp parameter all-gather";
-    if (b->folded) {
+    int on_dp = which == P_REDUCE || role == R_GATHER;
+    if (b->folded && b->replicas > 1) { /* HSDP: every shard group at once */
+        const commcost_stage *st = &b->cc.stages[s];
+        phase_group_coll(b, s, which == P_REDUCE ? &st->dp_reduce : &st->dp_allgather, bytes,
+                         b->dp_stream[s], 0, 1, 1, role, name, on_dp);
+    } else if (b->folded) {
         phase_group_coll(b, s, &b->dp_plans[s * l->tp * NDP + which], bytes, b->dp_stream[s], 0,
-                         1, 1, role, name, which == P_REDUCE);
+                         1, 1, role, name, on_dp);
         for (int r = 1; r < l->tp; r++) { /* the other groups: flows only, not read back */
             if (!b->shares[s * l->tp + r])
                 continue;
@@ -232,12 +151,66 @@ static void phase_dp(builder *b, int s, int which, uint64_t bytes, int role)
             if (which == P_REDUCE)
                 b->shadow_last[s * l->tp + r] = id;
         }
-        return;
+    } else {
+        for (int gi = 0; gi < b->ndpg; gi++) { /* shard group: tensor rank r, replica j */
+            int base = gi % l->tp + l->tp * (gi / l->tp) * b->shard;
+            phase_group_coll(b, s, &b->dp_plans[(s * b->ndpg + gi) * NDP + which], bytes,
+                             b->dp_stream[s * b->nmem + base], base, l->tp, b->shard, role,
+                             name, on_dp);
+        }
     }
-    for (int r = 0; r < l->tp; r++)
-        phase_group_coll(b, s, &b->dp_plans[(s * l->tp + r) * NDP + which], bytes,
-                         b->dp_stream[s * b->nmem + r], r, l->tp, l->dp, role, name,
-                         which == P_REDUCE);
+    if (which == P_REDUCE && b->replicas > 1)
+        phase_replica(b, s, bytes);
+}
+
+/* ---- ZeRO-3: a layer's parameters gathered before it computes ---------------- */
+
+/* Before piece j of a pass of n layers: the gathers through layer
+ * j + prefetch not yet issued, each waiting for what the stage has done
+ * so far (FSDP issues the next unit's all-gather as the current one starts:
+ * _prefetch_handle); they queue on the data-parallel stream. */
+static void gather_ahead(builder *b, int s, int j, int n, uint64_t bytes, int *issued)
+{
+    int ring = b->l->prefetch + 1;
+    for (; *issued < n && *issued <= j + b->l->prefetch; (*issued)++) {
+        phase_dp(b, s, P_GATHER, bytes, R_GATHER);
+        for (int k = 0; k < b->nmem; k++)
+            b->gate[(s * b->nmem + k) * ring + *issued % ring] = b->last_dp[s * b->nmem + k];
+    }
+}
+
+/* The piece whose members' tasks start at `first` waits for layer j's gather. */
+static void wait_gather(builder *b, int s, int first, int j)
+{
+    int ring = b->l->prefetch + 1;
+    for (int k = 0; k < b->nmem; k++) {
+        int g = b->gate[(s * b->nmem + k) * ring + j % ring];
+        exec_dep(b->g, g, first + k);
+        b->info[first + k].in_gather = g;
+    }
+}
+
+static int gathers(const builder *b) { return b->l->zero == 3 && b->l->dp > 1; }
+
+/* A pass of n layer pieces of dur_ps in all, each after its layer's gather. */
+static int gathered_pass(builder *b, int s, uint64_t dur_ps, int n, uint64_t layer_bytes,
+                         int role, const char *name)
+{
+    int first = -1, issued = 0;
+    for (int j = 0; j < n; j++) {
+        gather_ahead(b, s, j, n, layer_bytes, &issued);
+        int id = phase_compute(b, s, dur_ps / (uint64_t)n, role, name);
+        wait_gather(b, s, id, j);
+        first = first < 0 ? id : first;
+    }
+    return first;
+}
+
+/* One layer's 16-bit parameters on a GPU of stage s (= its gradients). */
+static uint64_t layer_bytes(const builder *b, int s)
+{
+    return (uint64_t)(workload_grad_bytes(b->in->model, b->l, s) /
+                      layout_layers_per_stage(b->l, b->in->model));
 }
 
 /* ---- units ------------------------------------------------------------------- */
@@ -262,7 +235,9 @@ static void record_unit(builder *b, int *starts, int *ends, int s, const schedul
 static void emit_forward(builder *b, int s, const schedule_unit *u)
 {
     const chunk_cost *c = &b->chunks[s * b->nchunks + u->chunk];
-    int first = phase_compute(b, s, c->fwd_ps, R_FWD, "forward");
+    int first = gathers(b) ? gathered_pass(b, s, c->fwd_ps, layout_layers_per_chunk(b->l, b->in->model),
+                                           layer_bytes(b, s), R_FWD, "forward")
+                           : phase_compute(b, s, c->fwd_ps, R_FWD, "forward");
     phase_tp(b, s, c->tp_fwd, 0);
     record_unit(b, b->fstart, b->fend, s, u, first);
 }
@@ -275,13 +250,17 @@ static int emit_backward_pieces(builder *b, int s, uint64_t dur_ps, int role, co
 {
     const layout_desc *l = b->l;
     const commcost_stage *st = &b->cc.stages[s];
-    if (!last_of_chunk || l->dp == 1 || !framework_of(l->framework)->dp_overlap)
-        return phase_compute(b, s, dur_ps, role, name);
-    int pieces = (st->buckets + b->nchunks - 1) / b->nchunks;
+    if (!last_of_chunk || l->dp == 1 || (!framework_of(l->framework)->dp_overlap && l->zero < 3))
+        return phase_compute(b, s, dur_ps, role, name); /* ZeRO-3 reduces layer by layer */
+    int pieces = (st->buckets + b->nchunks - 1) / b->nchunks; /* ZeRO-3: the chunk's layers */
     double chunk_bytes = workload_grad_bytes(b->in->model, l, s) / b->nchunks;
-    int first = -1;
+    int first = -1, issued = 0, regather = gathers(b) && !l->no_reshard && role != R_WGT;
     for (int j = 0; j < pieces; j++) {
+        if (regather)
+            gather_ahead(b, s, j, pieces, (uint64_t)(chunk_bytes / pieces), &issued);
         int id = phase_compute(b, s, dur_ps / (uint64_t)pieces, role, name);
+        if (regather)
+            wait_gather(b, s, id, j);
         first = first < 0 ? id : first;
         phase_dp(b, s, P_REDUCE, (uint64_t)(chunk_bytes / pieces), R_DP);
     }
@@ -298,8 +277,11 @@ static void emit_backward(builder *b, int s, const schedule_unit *u, int last_of
     }
     uint64_t hidden_ps = b->folded ? 0 : units_s_to_ps_ceil(-c->tp_bwd_delta_s);
     uint64_t bwd_ps = c->bwd_ps > hidden_ps ? c->bwd_ps - hidden_ps : 0;
-    int id = b->split ? phase_compute(b, s, bwd_ps, R_BWD, "B input grad")
-                      : emit_backward_pieces(b, s, bwd_ps, R_BWD, "backward", last_of_chunk);
+    int L = layout_layers_per_chunk(b->l, b->in->model);
+    int id = !b->split ? emit_backward_pieces(b, s, bwd_ps, R_BWD, "backward", last_of_chunk)
+             : gathers(b) && !b->l->no_reshard /* B needs the weights; W reduces them */
+                 ? gathered_pass(b, s, bwd_ps, L, layer_bytes(b, s), R_BWD, "B input grad")
+                 : phase_compute(b, s, bwd_ps, R_BWD, "B input grad");
     first = first < 0 ? id : first;
     phase_tp(b, s, c->tp_bwd, c->tp_bwd_delta_s);
     record_unit(b, b->bstart, b->bend, s, u, first);
@@ -330,7 +312,7 @@ static void emit_unit(builder *b, int s, const schedule_unit *u, int last_of_chu
 static void emit_reduce_after_backward(builder *b, int s)
 {
     const layout_desc *l = b->l;
-    if (l->dp > 1 && !framework_of(l->framework)->dp_overlap) /* the whole buffer, after backward */
+    if (l->dp > 1 && !framework_of(l->framework)->dp_overlap && l->zero < 3) /* the whole buffer */
         phase_dp(b, s, P_REDUCE, (uint64_t)ceil(workload_grad_bytes(b->in->model, l, s)), R_DP);
 }
 
@@ -408,7 +390,7 @@ static void emit_step(builder *b, int s)
     for (int r = 1; b->folded && r < l->tp; r++) /* the step waits for every group's gradients */
         if (b->shadow_last[s * l->tp + r] >= 0)
             exec_dep(b->g, b->shadow_last[s * l->tp + r], first);
-    if (l->zero && l->dp > 1)
+    if (l->zero && l->zero < 3 && l->dp > 1) /* ZeRO-3 keeps the updated shard only */
         phase_dp(b, s, P_GATHER, (uint64_t)workload_grad_bytes(b->in->model, l, s), R_AG);
 }
 
@@ -423,7 +405,7 @@ static void emit_stage(builder *b, int s, const schedule_unit *order)
         if (order[i].backward == grads)
             last_of[order[i].chunk] = i;
     for (int i = 0; i < n; i++)
-        emit_unit(b, s, &order[i], last_of[order[i].chunk] == i);
+        emit_unit(b, s, &order[i], last_of[order[i].chunk] == i || b->l->zero >= 2);
     if (last_of != last)
         free(last_of);
     emit_reduce_after_backward(b, s);
@@ -544,10 +526,13 @@ static int builder_init(builder *b, const estimate_input *in, trainsim_mode mode
                        b->folded ? "" : " x ranks per stage", TRAINSIM_MAX_UNITS);
     if (commcost_build(in->topology, in->model, b->l, in->eff->profile, &b->cc, err) != 0)
         return -1;
-    if ((!b->folded || b->l->dp > 1) && build_group_plans(b, err) != 0)
+    b->shard = commcost_shard_ranks(b->l);
+    b->replicas = b->l->dp / b->shard;
+    b->ndpg = b->l->tp * b->replicas;
+    if ((!b->folded || b->l->dp > 1) && trainsim_build_group_plans(b, err) != 0)
         return -1;
     if (b->folded)
-        find_sharing_groups(b);
+        trainsim_find_sharing_groups(b);
     chunk_costs(b);
     b->g = exec_new();
     size_t per_stage = (size_t)b->l->pp * b->nmem;
@@ -556,6 +541,7 @@ static int builder_init(builder *b, const estimate_input *in, trainsim_mode mode
     b->dp_stream = int_array(per_stage, -1);
     b->last = int_array(per_stage, -1);
     b->last_dp = int_array(per_stage, -1);
+    b->gate = int_array(per_stage * (size_t)(b->l->prefetch + 1), -1);
     b->fstart = int_array(units, -1);
     b->fend = int_array(units, -1);
     b->bstart = int_array(units, -1);
@@ -577,7 +563,8 @@ static int builder_init(builder *b, const estimate_input *in, trainsim_mode mode
 static void builder_free(builder *b)
 {
     int *arrays[] = {b->stream, b->dp_stream, b->last,   b->last_dp,      b->fstart,
-                     b->fend,   b->bstart,    b->bend,   b->shadow_stream, b->shadow_last};
+                     b->fend,   b->bstart,    b->bend,   b->shadow_stream, b->shadow_last,
+                     b->gate};
     for (size_t i = 0; i < sizeof arrays / sizeof arrays[0]; i++)
         free(arrays[i]);
     free(b->chunks);
@@ -587,7 +574,7 @@ static void builder_free(builder *b)
     for (int k = 0; b->emb_plans && k < b->nmem; k++)
         coll_plan_free(&b->emb_plans[k]);
     free(b->emb_plans);
-    free_group_plans(b);
+    trainsim_free_group_plans(b);
     commcost_free(&b->cc);
     exec_free(b->g);
 }

@@ -14,7 +14,8 @@
 #include "workload.h"
 
 /* What a task stands for, for the breakdown. */
-enum role { R_NONE, R_FWD, R_BWD, R_REC, R_TP, R_DP, R_OPT, R_AG, R_P2P, R_WGT };
+enum role { R_NONE, R_FWD, R_BWD, R_REC, R_TP, R_DP, R_OPT, R_AG, R_P2P, R_WGT,
+            R_GATHER /* ZeRO-3's per-layer parameter all-gather (dp stream) */ };
 
 typedef struct task_info {
     unsigned char role;
@@ -22,6 +23,7 @@ typedef struct task_info {
     int in_transfer;   /* the transfer this task waits for, or -1 */
     int chunk, microbatch; /* the unit it belongs to, -1 outside units */
     int gpu;           /* tasks without a stream: the GPU that starts them */
+    int in_gather;     /* ZeRO-3: the parameter all-gather this compute waits for, or -1 */
 } task_info;
 
 typedef struct chunk_cost {
@@ -55,6 +57,11 @@ typedef struct builder {
     coll_plan *emb_plans; /* all-ranks: [member], its first/last stage pair */
     int *emb_task;        /* [member] the embedding all-reduce it waits for, or NULL */
     const double *gpu_factor; /* stragglers: compute time factor per GPU, or NULL */
+    /* sharding (ZeRO-2/3, HSDP; trainsim_plans.c) */
+    int shard, replicas;  /* commcost_shard_ranks; dp / shard */
+    int ndpg;             /* data-parallel (shard) groups per stage: tp x replicas */
+    coll_plan *rep_plans; /* all-ranks HSDP: [stage * tp * shard + r + tp * i] */
+    int *gate;            /* [stage * nmem + member]: the gather the next piece waits for */
 } builder;
 
 static inline int member_tp(const builder *b, int k) { return b->folded ? 0 : k % b->l->tp; }
@@ -72,6 +79,13 @@ static inline int *int_array(size_t n, int fill)
         a[i] = fill;
     return a;
 }
+
+/* trainsim_plans.c: every group's plans (all ranks: tensor- and data-
+ * parallel; folded: data-parallel, or none under HSDP, which runs
+ * commcost's concurrent plans), the folded mode's link-sharing groups. */
+int trainsim_build_group_plans(builder *b, cs_err *err);
+void trainsim_find_sharing_groups(builder *b);
+void trainsim_free_group_plans(builder *b);
 
 /* trainsim_read.c: the breakdown of the GPU that finishes last, the timeline
  * of the run, and each GPU's busy compute time (stragglers). */

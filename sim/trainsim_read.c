@@ -28,6 +28,14 @@ static void account_gap(const builder *b, const task_info *ti, int id, double ga
         st->dp_exposed_s += gap_s;
         return;
     }
+    if (ti->in_gather >= 0 && /* ZeRO-3: waiting for the layer's parameters */
+        exec_task_end_ps(b->g, ti->in_gather) == exec_task_start_ps(b->g, id)) {
+        double dur = units_ps_to_s(exec_task_end_ps(b->g, ti->in_gather) -
+                                   exec_task_start_ps(b->g, ti->in_gather));
+        double waited = gap_s < dur ? gap_s : dur;
+        st->dp_exposed_s += waited;
+        gap_s -= waited;
+    }
     double p2p = 0;
     if (ti->in_transfer >= 0 &&
         exec_task_end_ps(b->g, ti->in_transfer) == exec_task_start_ps(b->g, id)) {
@@ -51,7 +59,8 @@ static int *slowest_members(const builder *b)
         abort();
     for (int id = 0; id < ntasks; id++) {
         const task_info *ti = &b->info[id];
-        if (ti->member < 0 || ti->role == R_DP || ti->role == R_P2P || ti->role == R_NONE)
+        if (ti->member < 0 || ti->role == R_DP || ti->role == R_GATHER || ti->role == R_P2P ||
+            ti->role == R_NONE)
             continue;
         uint64_t e = exec_task_end_ps(b->g, id);
         if (e > end[ti->stage] || (e == end[ti->stage] && ti->member < member[ti->stage])) {
@@ -74,6 +83,29 @@ static int reads(const builder *b, const task_info *ti, const int *member)
     return ti->member == k;
 }
 
+/* ZeRO-2/3 and HSDP: the data-parallel traffic of the member read back,
+ * exposed (its dp_exposed_s: every wait for a gather or a reduction) and
+ * hidden (the rest of the time its collectives ran). */
+static void read_sharding(const builder *b, const int *member, estimate_result *out)
+{
+    if (b->l->zero < 2 || b->l->dp < 2)
+        return;
+    for (int id = 0; id < exec_task_count(b->g); id++) {
+        const task_info *ti = &b->info[id];
+        if ((ti->role == R_DP || ti->role == R_GATHER) && ti->member >= 0 &&
+            ti->member == member[ti->stage])
+            out->stages[ti->stage].shard_hidden_s +=
+                units_ps_to_s(exec_task_end_ps(b->g, id) - exec_task_start_ps(b->g, id));
+    }
+    for (int s = 0; s < b->l->pp; s++) {
+        estimate_stage *st = &out->stages[s];
+        st->shard_exposed_s = st->dp_exposed_s;
+        st->shard_hidden_s = st->shard_hidden_s > st->dp_exposed_s
+                                 ? st->shard_hidden_s - st->dp_exposed_s
+                                 : 0;
+    }
+}
+
 void trainsim_read_breakdown(const builder *b, estimate_result *out)
 {
     int ntasks = exec_task_count(b->g);
@@ -83,7 +115,8 @@ void trainsim_read_breakdown(const builder *b, estimate_result *out)
     int *member = slowest_members(b);
     for (int id = 0; id < ntasks; id++) {
         const task_info *ti = &b->info[id];
-        if (ti->role == R_DP || ti->role == R_P2P || ti->role == R_NONE || !reads(b, ti, member))
+        if (ti->role == R_DP || ti->role == R_GATHER || ti->role == R_P2P || ti->role == R_NONE ||
+            !reads(b, ti, member))
             continue;
         estimate_stage *st = &out->stages[ti->stage];
         uint64_t start = exec_task_start_ps(b->g, id), end = exec_task_end_ps(b->g, id);
@@ -103,6 +136,7 @@ void trainsim_read_breakdown(const builder *b, estimate_result *out)
     }
     for (int s = 0; s < b->l->pp; s++)
         out->stages[s].bubble_s += out->iteration_s - units_ps_to_s(prev_end[s]);
+    read_sharding(b, member, out);
     free(prev_end);
     free(member);
 }
@@ -112,7 +146,7 @@ void trainsim_read_breakdown(const builder *b, estimate_result *out)
 static const tl_kind role_kind[] = {
     [R_FWD] = TL_FORWARD, [R_BWD] = TL_BACKWARD, [R_REC] = TL_RECOMPUTE, [R_TP] = TL_TP_COMM,
     [R_DP] = TL_DP_COMM,  [R_OPT] = TL_OPTIMIZER, [R_AG] = TL_PARAM_GATHER, [R_P2P] = TL_P2P,
-    [R_WGT] = TL_WEIGHT_GRAD};
+    [R_WGT] = TL_WEIGHT_GRAD, [R_GATHER] = TL_PARAM_GATHER};
 
 /* The track of a task: its stream's, or one per GPU for streamless tasks
  * (transfers on "p2p send", all-ranks tensor-parallel collectives on "tp"). */
@@ -215,7 +249,8 @@ void trainsim_read_busy(const builder *b, double *busy_s, int gpus)
         busy_s[i] = 0;
     for (int t = 0; t < exec_task_count(b->g); t++) {
         int stream = exec_task_stream(b->g, t), role = b->info[t].role;
-        if (exec_task_kind(b->g, t) != EXEC_COMPUTE || stream < 0 || role == R_DP || role == R_AG)
+        if (exec_task_kind(b->g, t) != EXEC_COMPUTE || stream < 0 || role == R_DP || role == R_AG ||
+            role == R_GATHER)
             continue;
         int gpu = exec_stream_gpu(b->g, stream);
         if (gpu >= 0 && gpu < gpus)

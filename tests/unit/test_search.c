@@ -1,7 +1,7 @@
 /* Unit tests: the layout search.
  *   a small space counted by hand: its size and what each rule removes;
  *   optima checked by hand: the memory objective puts 1F1B before GPipe
- *   and zero 1 before zero 0; the best by time is the fastest of an
+ *   and zero 3 before the lower stages; the best by time is the fastest of an
  *   independent estimate of every valid layout;
  *   the figures do not depend on the thread count;
  *   the Pareto front; a space where nothing fits; the stop flag (Ctrl-C);
@@ -64,6 +64,32 @@ static void small_space_counted(void)
     topo_free(s.t);
 }
 
+/* The HSDP shard group goes to the zero >= 1 layouts; where it does not
+ * divide dp the rule removes them.  llama2-7b, pp 2, 1f1b on 8 GPUs with a
+ * group of 4: tp 1 (dp 4) keeps zero 0-3, tp 2 (dp 2) zero 0 only (the
+ * group rule removes 1-3), tp 4 (dp 1) zero 0 only (the dp rule first). */
+static void hsdp_group_rule(void)
+{
+    search_fixture s;
+    CHECK(model_find("llama2-7b", &s.m, NULL) == 0);
+    setup(&s, "dgx-h100", 1, 8, 64);
+    search_fix *fx = &s.in.space.fix;
+    fx->pp = 2, fx->vpp = 1, fx->mbs = 1, fx->sp = 0, fx->recompute = LAYOUT_RECOMPUTE_NONE;
+    fx->schedule = LAYOUT_SCHEDULE_1F1B;
+    s.in.space.shard_group = 4;
+    search_result r;
+    CHECK(search_run(&s.in, &r, NULL) == 0);
+    CHECK_EQ_INT(r.removed[SEARCH_RULE_HSDP], 3);
+    CHECK_EQ_INT(r.removed[SEARCH_RULE_ZERO], 3);
+    CHECK_EQ_INT(r.valid, 6);
+    for (int i = 0; i < r.ncands; i++) {
+        const layout_desc *l = &r.cands[i].layout;
+        CHECK_EQ_INT(l->shard_group, l->zero ? 4 : 0);
+    }
+    search_result_free(&r);
+    topo_free(s.t);
+}
+
 static void memory_objective_by_hand(void)
 {
     search_fixture s;
@@ -74,15 +100,15 @@ static void memory_objective_by_hand(void)
     fx->recompute = LAYOUT_RECOMPUTE_NONE;
     search_result r;
     CHECK(search_run(&s.in, &r, NULL) == 0);
-    CHECK_EQ_INT(r.valid, 12); /* gpipe, 1f1b, zb-h1, zb-h2, zb-auto, dualpipe x zero 0, 1 */
-    int order[12];
-    CHECK_EQ_INT(search_rank(&r, SEARCH_MEMORY, order, 12), r.fitting);
+    CHECK_EQ_INT(r.valid, 24); /* gpipe, 1f1b, zb-h1, zb-h2, zb-auto, dualpipe x zero 0-3 */
+    int order[24];
+    CHECK_EQ_INT(search_rank(&r, SEARCH_MEMORY, order, 24), r.fitting);
     if (r.fitting >= 4) {
         /* 1F1B holds pp - s, not m = 16; zb-h1 (and zb-auto) the same 1x */
         const layout_desc *best = &r.cands[order[0]].layout;
         CHECK(best->schedule == LAYOUT_SCHEDULE_1F1B || best->schedule == LAYOUT_SCHEDULE_ZB_H1 ||
               best->schedule == LAYOUT_SCHEDULE_ZB_AUTO);
-        CHECK_EQ_INT(best->zero, 1); /* optimizer sharded over dp 2 */
+        CHECK_EQ_INT(best->zero, 3); /* everything sharded over dp 2 */
         CHECK_REL(r.cands[order[0]].peak_mem_bytes, r.cands[order[2]].peak_mem_bytes, 1e-12);
         CHECK(r.cands[order[2]].peak_mem_bytes < r.cands[order[3]].peak_mem_bytes);
     }
@@ -212,6 +238,11 @@ static void fix_parsing(void)
     CHECK(search_fix_parse("tp", &fx, &err) != 0);
     CHECK_STR_CONTAINS(err.msg, "KNOB=VALUE");
     CHECK(search_fix_parse("sp=2", &fx, &err) != 0);
+    search_fix_init(&fx);
+    CHECK(search_fix_parse("zero=3", &fx, &err) == 0);
+    CHECK_EQ_INT(fx.zero, 3);
+    CHECK(search_fix_parse("zero=4", &fx, &err) != 0);
+    CHECK_STR_CONTAINS(err.msg, "--fix zero");
 }
 
 static long finalist_maps, finalist_items;
@@ -277,7 +308,8 @@ static void finalists_through_parmap(void)
     topo_free(s.t);
 }
 
-TAP_MAIN({"small_space_counted", small_space_counted},
+TAP_MAIN({"HSDP shard group rule", hsdp_group_rule},
+         {"small_space_counted", small_space_counted},
          {"memory_objective_by_hand", memory_objective_by_hand},
          {"best_time_is_the_fastest", best_time_is_the_fastest},
          {"threads_do_not_change_figures", threads_do_not_change_figures},
