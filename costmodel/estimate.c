@@ -4,6 +4,7 @@
 #include <math.h>
 #include <stdlib.h>
 
+#include "estimate_offload.h"
 #include "estimate_sched.h"
 #include "memory.h"
 #include "schedule.h"
@@ -17,7 +18,9 @@ int estimate_validate(const estimate_input *in, cs_err *err)
     if (in->gpus > topo_gpu_count(in->topology))
         return cs_fail(err, "the job needs %d GPUs but the system has %d", in->gpus,
                        topo_gpu_count(in->topology));
-    return layout_validate(in->layout, in->model, in->gpus, per_node, err);
+    if (layout_validate(in->layout, in->model, in->gpus, per_node, err) != 0)
+        return -1;
+    return offload_validate(in->layout, topo_node_type(in->topology, 0), err);
 }
 
 int estimate_begin(const estimate_input *in, estimate_result *out, cs_err *err)
@@ -41,9 +44,10 @@ int estimate_begin(const estimate_input *in, estimate_result *out, cs_err *err)
         if (mb[s].peak_bytes > out->stages[out->peak_stage].peak_mem_bytes)
             out->peak_stage = s;
     }
-    free(mb);
     out->peak_mem_bytes = out->stages[out->peak_stage].peak_mem_bytes;
     out->fits = out->peak_mem_bytes <= memory_usable_bytes(estimate_device(in->topology));
+    estimate_offload_begin(in, mb, out);
+    free(mb);
     workload_info info;
     workload_info_of(in->model, l, &info);
     out->model_flops_iter = info.model_flops_iter;
@@ -54,6 +58,12 @@ int estimate_begin(const estimate_input *in, estimate_result *out, cs_err *err)
 
 void estimate_finish(const estimate_input *in, estimate_result *out)
 {
+    estimate_finish_bw(in, NULL, out);
+}
+
+void estimate_finish_bw(const estimate_input *in, const offload_bw *bw, estimate_result *out)
+{
+    estimate_offload_time(in, bw, out);
     double gpus = (double)layout_gpus(in->layout);
     double peak = opcost_peak_flops(estimate_device(in->topology), in->layout->dtype);
     out->tokens_per_s = out->tokens_iter / out->iteration_s;

@@ -68,6 +68,12 @@ typedef struct layout_desc {
     int flash_attention;       /* fused attention: no s x s tensors stored (0/1) */
     int allow_tp_across_nodes; /* lift the tp-within-a-node rules (0/1) */
     framework_kind framework;  /* the training code's behaviour (framework.h) */
+    /* offload (issue 17, offload.h; checked by offload_validate, not here):
+     * what leaves the GPU, to which tier, whose schedule moves it */
+    int offload;         /* offload_what: 0 none, 1 optimizer, 2 params, 3 all */
+    int offload_to;      /* offload_to: 0 cpu, 1 nvme */
+    int offload_engine;  /* offload_engine: 0 deepspeed, 1 fuyou */
+    int offload_dpu;     /* ZeRO-Offload's delayed parameter update (0/1) */
 } layout_desc;
 
 /* tp = pp = dp = vpp = mbs = gbs = 1, no sp, no recomputation, zero 0, 1F1B,
