@@ -137,16 +137,21 @@ double offload_gpu_bytes(const model_desc *m, const layout_desc *l, const memory
 
 /* Host DRAM and NVMe bytes of one GPU's offloaded state. */
 static void gpu_tier_bytes(const model_desc *m, const layout_desc *l, const memory_breakdown *mb,
-                           double *dram, double *nvme)
+                           double dram_capacity, double *dram, double *nvme, int *acts_in_dram)
 {
-    double p = mb->params / shards(l), nv = l->offload_to == OFFLOAD_TO_NVME;
+    double p = mb->params / shards(l);
+    int nv = l->offload_to == OFFLOAD_TO_NVME;
     *dram = *nvme = 0;
+    *acts_in_dram = 0;
     if (l->offload_engine == OFFLOAD_ENGINE_FUYOU) {
-        /* SSD: fp32 master, moments, fp16 parameters and gradients, and the
-         * activations of every microbatch; DRAM: two layers of staged state */
-        *nvme = 16 * mb->params + layout_microbatches(l) * m->layers *
-                                      memory_activation_bytes_per_layer(m, l);
+        /* SSD: fp32 master, moments, fp16 parameters and gradients; DRAM:
+         * two layers of staged state; the activations of every microbatch
+         * in DRAM when they fit beside it, else on the SSDs */
+        double acts = layout_microbatches(l) * m->layers * memory_activation_bytes_per_layer(m, l);
+        *nvme = 16 * mb->params;
         *dram = 2 * 16 * mb->params / m->layers;
+        *acts_in_dram = *dram + acts <= dram_capacity;
+        *(*acts_in_dram ? dram : nvme) += acts;
         return;
     }
     if (moves_optimizer(l)) {
@@ -175,7 +180,7 @@ void offload_memory(const model_desc *m, const layout_desc *l, const sys_node_ty
                                   node->host_mem_bw_bytes_per_s);
     int g = gpus_on_node(node, gpus);
     double dram, nvme;
-    gpu_tier_bytes(m, l, mb, &dram, &nvme);
+    gpu_tier_bytes(m, l, mb, t.host.dram_bytes, &dram, &nvme, &r->acts_in_dram);
     r->active = l->offload != OFFLOAD_NONE;
     r->gpu_bytes = offload_gpu_bytes(m, l, mb);
     r->gpu_capacity_bytes = gpu_capacity_bytes;

@@ -41,7 +41,8 @@
  *   Fuyou (--offload all --offload-to nvme --offload-engine fuyou, arXiv
  *     2403.06504): one GPU; parameters and optimizer state on the SSDs,
  *     activations swapped out after the forward pass and back before the
- *     backward pass (no recomputation), parameters streamed per layer, and
+ *     backward pass (no recomputation), to host DRAM when they fit there
+ *     beside the staging buffers, else to the SSDs, parameters streamed per layer, and
  *     the CPU Adam step of each layer run as soon as its gradient arrives,
  *     synchronously, overlapped with the rest of the backward pass; each
  *     phase then takes as long as its busiest resource (GPU, PCIe each
@@ -117,6 +118,7 @@ typedef struct offload_report {
     double busy_s[OFFLOAD_NRES];
     double util[OFFLOAD_NRES];  /* busy over the iteration */
     int bottleneck;          /* the busiest resource other than the GPU */
+    int acts_in_dram;        /* Fuyou: swapped activations fit in host DRAM (else SSDs) */
 } offload_report;
 
 const char *offload_what_name(int what);
@@ -161,7 +163,8 @@ typedef struct offload_base {
 } offload_base;
 
 /* Fills r's traffic, CPU step, busy times and exposed time, and returns the
- * iteration with offload. */
+ * iteration with offload; r->acts_in_dram (offload_memory's) says where
+ * Fuyou's activations go. */
 double offload_apply(const layout_desc *l, const offload_base *b, const offload_bw *bw,
                      offload_report *r);
 

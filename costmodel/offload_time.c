@@ -56,16 +56,17 @@ static void deepspeed_traffic(const layout_desc *l, double p, int m, traffic *t)
 }
 
 /* Fuyou: one GPU holding nothing between layers; a the activations of one
- * microbatch swapped out after its forward pass and in for its backward. */
-static void fuyou_traffic(double p, double a, int m, traffic *t)
+ * microbatch swapped out after its forward pass and in for its backward,
+ * through DRAM to the SSDs unless they stay in DRAM (ssd_a 0). */
+static void fuyou_traffic(double p, double a, double ssd_a, int m, traffic *t)
 {
     t->h2d_fwd = m * 2 * p;
     t->d2h_fwd = m * a;
     t->nvme_read_fwd = m * 2 * p;
-    t->nvme_write_fwd = m * a;
+    t->nvme_write_fwd = m * ssd_a;
     t->h2d_bwd = m * (2 * p + a);
     t->d2h_bwd = m * 2 * p;             /* fp16 gradients to the CPU optimizer */
-    t->nvme_read_bwd = m * (2 * p + a) + 12 * p; /* and the fp32 state, once */
+    t->nvme_read_bwd = m * (2 * p + ssd_a) + 12 * p; /* and the fp32 state, once */
     t->nvme_write_bwd = 14 * p;         /* fp32 state and fp16 parameters back */
 }
 
@@ -141,7 +142,8 @@ double offload_apply(const layout_desc *l, const offload_base *b, const offload_
     double p = b->params / (l->zero >= 1 ? l->dp : 1);
     int fuyou = l->offload_engine == OFFLOAD_ENGINE_FUYOU;
     if (fuyou)
-        fuyou_traffic(b->params, b->activation_bytes_per_mb, b->microbatches, &t);
+        fuyou_traffic(b->params, b->activation_bytes_per_mb,
+                      r->acts_in_dram ? 0 : b->activation_bytes_per_mb, b->microbatches, &t);
     else
         deepspeed_traffic(l, p, b->microbatches, &t);
     double adam_p = fuyou || moves_optimizer(l) ? p : 0;
