@@ -20,7 +20,7 @@ static void estimate_help(void)
         "usage: clustersim estimate --system NAME (--gpus N | --nodes N)\n"
         "         (--model NAME | shape flags) --tp T --pp P [--dp D] [--vpp V]\n"
         "         --mbs M --gbs G [--schedule NAME] [--sp]\n"
-        "         [--recompute none|selective|full] [--zero 0|1] [--seq S]\n"
+        "         [--recompute none|selective|full] [--zero 0|1|2|3] [--fsdp] [--seq S]\n"
         "         [--dtype fp16|bf16|fp8] [--attention flash|unfused]\n"
         "         [--mode sim|analytic] [--ranks folded|all] [--stages all]\n"
         "         [--format table|csv] [--out DIR] [--chakra-out DIR]\n\n"

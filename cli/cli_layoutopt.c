@@ -8,7 +8,7 @@
 #include "profile.h"
 
 enum { O_SYSTEM = CLI_LAYOUTOPT_FIRST, O_GPUS, O_NODES, O_MODEL, O_TP, O_PP, O_DP, O_VPP, O_MBS,
-       O_GBS, O_SCHEDULE, O_SP, O_RECOMPUTE, O_ZERO, O_ATTN, O_TP_ACROSS, O_DEVICE_PROFILE,
+       O_GBS, O_SCHEDULE, O_SP, O_RECOMPUTE, O_ATTN, O_TP_ACROSS, O_DEVICE_PROFILE,
        O_FRAMEWORK,
        /* offload (issue 17) */
        O_OFFLOAD, O_OFFLOAD_TO, O_OFFLOAD_ENGINE, O_OFFLOAD_DPU };
@@ -21,7 +21,7 @@ const struct option cli_layoutopt_options[CLI_LAYOUTOPT_COUNT] = {
     {"mbs", required_argument, 0, O_MBS},       {"gbs", required_argument, 0, O_GBS},
     {"schedule", required_argument, 0, O_SCHEDULE}, {"sp", no_argument, 0, O_SP},
     {"recompute", required_argument, 0, O_RECOMPUTE},
-    {"zero", required_argument, 0, O_ZERO},     {"attention", required_argument, 0, O_ATTN},
+    {"attention", required_argument, 0, O_ATTN},
     {"allow-tp-across-nodes", no_argument, 0, O_TP_ACROSS},
     {"device-profile", required_argument, 0, O_DEVICE_PROFILE},
     {"framework", required_argument, 0, O_FRAMEWORK},
@@ -36,6 +36,7 @@ void cli_layoutopt_init(layout_flags *f)
 {
     memset(f, 0, sizeof *f);
     f->tp = f->pp = f->vpp = 1;
+    cli_shardopt_init(&f->sf);
 }
 
 void cli_layoutopt_table(struct option *dst, const struct option *own, int nown)
@@ -43,7 +44,10 @@ void cli_layoutopt_table(struct option *dst, const struct option *own, int nown)
     memcpy(dst, own, (size_t)nown * sizeof *own);
     memcpy(dst + nown, cli_layoutopt_options, sizeof cli_layoutopt_options);
     memcpy(dst + nown + CLI_LAYOUTOPT_COUNT, cli_modelopt_options, sizeof cli_modelopt_options);
-    dst[nown + CLI_LAYOUTOPT_COUNT + CLI_MODELOPT_COUNT] = (struct option){0, 0, 0, 0};
+    memcpy(dst + nown + CLI_LAYOUTOPT_COUNT + CLI_MODELOPT_COUNT, cli_shardopt_options,
+           sizeof cli_shardopt_options);
+    dst[nown + CLI_LAYOUTOPT_COUNT + CLI_MODELOPT_COUNT + CLI_SHARDOPT_COUNT] =
+        (struct option){0, 0, 0, 0};
 }
 
 void cli_layoutopt_help(void)
@@ -63,7 +67,6 @@ void cli_layoutopt_help(void)
            "                      dualpipe (bidirectional; see docs/estimate.md)\n"
            "  --sp                Megatron sequence parallelism\n"
            "  --recompute R       activation recomputation: none (default), selective, full\n"
-           "  --zero 0|1          1: distributed optimizer (optimizer state sharded over dp)\n"
            "  --allow-tp-across-nodes  let a tensor-parallel group span nodes\n"
            "  --attention A       flash (fused, default) or unfused (Megatron-LM 2021's kernels)\n"
            "  --framework F       megatron-core (default), megatron-2019, -2021 or -2022: what\n"
@@ -80,6 +83,7 @@ void cli_layoutopt_help(void)
            "                      --offload-to nvme)\n"
            "  --offload-dpu       ZeRO-Offload's delayed parameter update (--offload\n"
            "                      optimizer --offload-to cpu); rules: docs/offload.md\n");
+    cli_shardopt_help();
 }
 
 /* --offload, --offload-to, --offload-engine (issue 17). */
@@ -130,7 +134,6 @@ int cli_layoutopt_parse(const char *cmd, int c, const char *arg, layout_flags *f
     case O_VPP: return cli_parse_int(cmd, "--vpp", arg, 1, 1 << 10, &f->vpp);
     case O_MBS: return cli_parse_int(cmd, "--mbs", arg, 1, 1 << 20, &f->mbs);
     case O_GBS: return cli_parse_int(cmd, "--gbs", arg, 1, 1 << 28, &f->gbs);
-    case O_ZERO: return cli_parse_int(cmd, "--zero", arg, 0, 1, &f->zero);
     case O_SP: f->sp = 1; return CLI_OK;
     case O_TP_ACROSS: f->tp_across = 1; return CLI_OK;
     case O_DEVICE_PROFILE: f->device_profile = arg; return CLI_OK;
@@ -145,6 +148,8 @@ int cli_layoutopt_parse(const char *cmd, int c, const char *arg, layout_flags *f
     default:
         if (c >= CLI_MODELOPT_FIRST && c <= CLI_MODELOPT_LAST)
             return cli_modelopt_parse(cmd, c, arg, &f->mf);
+        if (c >= CLI_SHARDOPT_FIRST && c <= CLI_SHARDOPT_LAST)
+            return cli_shardopt_parse(cmd, c, arg, &f->sf);
         return -1;
     }
 }
@@ -164,7 +169,7 @@ int cli_layoutopt_check(const char *cmd, const layout_flags *f)
         return cli_bad_input(cmd, "--mbs and --gbs are required");
     if (!cli_layoutopt_has_model(f))
         return cli_bad_input(cmd, "give --model NAME (see 'clustersim model') or shape flags");
-    return CLI_OK;
+    return cli_shardopt_check(cmd, &f->sf, 0);
 }
 
 static void fill_layout(const layout_flags *f, const model_desc *m, long gpus, layout_desc *l)
@@ -177,7 +182,6 @@ static void fill_layout(const layout_flags *f, const model_desc *m, long gpus, l
     l->mbs = (int)f->mbs;
     l->gbs = (int)f->gbs;
     l->sp = f->sp;
-    l->zero = (int)f->zero;
     l->recompute = f->has_recompute ? f->recompute : LAYOUT_RECOMPUTE_NONE;
     l->schedule = f->has_schedule ? f->schedule
                   : f->vpp > 1    ? LAYOUT_SCHEDULE_INTERLEAVED
@@ -189,6 +193,7 @@ static void fill_layout(const layout_flags *f, const model_desc *m, long gpus, l
     l->offload_to = f->offload_to;
     l->offload_engine = f->offload_engine;
     l->offload_dpu = f->offload_dpu;
+    cli_shardopt_apply(&f->sf, l);
 }
 
 int cli_layoutopt_build(const char *cmd, const layout_flags *f, cli_job *job)

@@ -11,24 +11,27 @@
 
 #include "calib.h"
 #include "cli_modelopt.h"
+#include "cli_shardopt.h"
 #include "estimate.h"
 #include "layout.h"
 
 #define CLI_LAYOUTOPT_FIRST 1100
 #define CLI_LAYOUTOPT_LAST 1199
-#define CLI_LAYOUTOPT_COUNT 22 /* entries of cli_layoutopt_options (without a terminator) */
+#define CLI_LAYOUTOPT_COUNT 21 /* entries of cli_layoutopt_options (without a terminator) */
 /* Room for a command's own options plus the layout and model flags and the terminator. */
-#define CLI_LAYOUTOPT_TABLE(nown) ((nown) + CLI_LAYOUTOPT_COUNT + CLI_MODELOPT_COUNT + 1)
+#define CLI_LAYOUTOPT_TABLE(nown) \
+    ((nown) + CLI_LAYOUTOPT_COUNT + CLI_MODELOPT_COUNT + CLI_SHARDOPT_COUNT + 1)
 
 typedef struct layout_flags {
     const char *system, *model;
     const char *device_profile; /* --device-profile FILE, or NULL */
-    long gpus, nodes, tp, pp, dp, vpp, mbs, gbs, zero;
+    long gpus, nodes, tp, pp, dp, vpp, mbs, gbs;
     int sp, unfused, has_schedule, has_recompute, tp_across;
     framework_kind framework; /* --framework (layout_init's default when not given) */
     layout_schedule schedule;
     layout_recompute recompute;
     model_flags mf;
+    shard_flags sf; /* --zero, --fsdp, --hsdp-shard, --prefetch, --no-reshard */
     int offload, offload_to, offload_engine, offload_dpu; /* issue 17 (offload.h) */
 } layout_flags;
 

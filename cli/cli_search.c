@@ -10,6 +10,7 @@
 
 #include "cli.h"
 #include "cli_modelopt.h"
+#include "cli_shardopt.h"
 #include "profile.h"
 #include "search_report.h"
 #include "searchsim.h"
@@ -56,6 +57,10 @@ static void search_help(void)
         "  --csv FILE         every evaluated layout with its figures (docs/search.md)\n"
         "  --svg FILE         iteration time against peak memory, the Pareto front marked\n"
         "  --format F         table (default) or csv (the ranked rows)\n"
+        "Sharding: every ZeRO stage 0-3 is searched unless --zero or --fsdp pins it;\n"
+        "--hsdp-shard goes to the stages >= 1, --prefetch and --no-reshard to stage 3:\n");
+    cli_shardopt_help();
+    printf(
         "On a terminal a progress bar runs on standard error.  Ctrl-C stops the search and\n"
         "prints the best found so far (exit status 130).  Exit status 2: bad input, or no\n"
         "layout passes the rules or fits memory (the message says which came closest).\n");
@@ -71,6 +76,7 @@ typedef struct search_opts {
     double rate_per_gpu_day, storage_gbs, restart_s;
     int ckpt_async;
     framework_kind framework;
+    shard_flags sf; /* --zero, --fsdp, --hsdp-shard, --prefetch, --no-reshard */
 } search_opts;
 
 enum { O_SYSTEM = 1, O_GPUS, O_NODES, O_MODEL, O_GBS, O_TOP, O_OBJ, O_FIX, O_MAXTP, O_MAXVPP,
@@ -113,7 +119,10 @@ static int parse_one(int c, const char *arg, void *ctx)
                                                                          : CLI_OK;
     case O_OBJ:
         return search_objective_parse(arg, &o->objective, &err) ? cli_bad_err(CMD, &err) : CLI_OK;
-    default: return cli_modelopt_parse(CMD, c, arg, &o->mf);
+    default:
+        if (c >= CLI_SHARDOPT_FIRST && c <= CLI_SHARDOPT_LAST)
+            return cli_shardopt_parse(CMD, c, arg, &o->sf);
+        return cli_modelopt_parse(CMD, c, arg, &o->mf);
     }
 }
 
@@ -134,11 +143,13 @@ static int parse_opts(int argc, char **argv, search_opts *o)
         {"framework", required_argument, 0, O_FRAMEWORK},
     };
     enum { NOWN = sizeof own / sizeof own[0] };
-    struct option opts[NOWN + CLI_MODELOPT_COUNT + 1];
+    struct option opts[NOWN + CLI_MODELOPT_COUNT + CLI_SHARDOPT_COUNT + 1];
     memcpy(opts, own, sizeof own);
     memcpy(opts + NOWN, cli_modelopt_options, sizeof cli_modelopt_options);
-    opts[NOWN + CLI_MODELOPT_COUNT] = (struct option){0, 0, 0, 0};
+    memcpy(opts + NOWN + CLI_MODELOPT_COUNT, cli_shardopt_options, sizeof cli_shardopt_options);
+    opts[NOWN + CLI_MODELOPT_COUNT + CLI_SHARDOPT_COUNT] = (struct option){0, 0, 0, 0};
     memset(o, 0, sizeof *o);
+    cli_shardopt_init(&o->sf);
     o->top = 20;
     o->rate_per_gpu_day = 419.0 / (16384 * 54); /* Llama 3's unexpected interruptions */
     o->storage_gbs = 2000, o->restart_s = 660;
@@ -157,7 +168,7 @@ static int parse_opts(int argc, char **argv, search_opts *o)
         return cli_bad_input(CMD, "give --model NAME (see 'clustersim model') or shape flags");
     if ((rc = cli_check_out_path(CMD, "--csv", o->csv)) || (rc = cli_check_out_path(CMD, "--svg", o->svg)))
         return rc;
-    return CLI_OK;
+    return cli_shardopt_check(CMD, &o->sf, 1);
 }
 
 /* ---- progress and Ctrl-C ------------------------------------------------------ */
@@ -192,6 +203,23 @@ static void progress_bar(void *ctx, long done, long total, double elapsed_s)
 
 /* ---- the run ------------------------------------------------------------------ */
 
+/* --zero / --fsdp pin the zero knob (as --fix zero=N, which must agree);
+ * the shard group and the ZeRO-3 flags go to the layouts that use them. */
+static int apply_sharding(const shard_flags *f, search_space *sp)
+{
+    int zero = cli_shardopt_zero(f);
+    if (zero >= 0 && sp->fix.zero >= 0 && sp->fix.zero != zero)
+        return cli_bad_input(CMD, "--fix zero=%d and %s ask for different ZeRO stages: give one",
+                             sp->fix.zero, f->fsdp ? "--fsdp (zero 3)" : "--zero");
+    if (zero >= 0)
+        sp->fix.zero = zero;
+    sp->shard_group = (int)f->shard_group;
+    sp->has_prefetch = f->has_prefetch;
+    sp->prefetch = (int)f->prefetch;
+    sp->no_reshard = f->no_reshard;
+    return CLI_OK;
+}
+
 /* faults: room for the fault model of the goodput objective. */
 static int fill_input(const search_opts *o, const model_desc *m, topo *t, long gpus,
                       const opcost_eff *eff, search_faults *faults, search_input *in)
@@ -211,6 +239,9 @@ static int fill_input(const search_opts *o, const model_desc *m, topo *t, long g
     search_fix_init(&in->space.fix);
     if (o->fix && search_fix_parse(o->fix, &in->space.fix, &err) != 0)
         return cli_bad_err(CMD, &err);
+    int rc = apply_sharding(&o->sf, &in->space);
+    if (rc)
+        return rc;
     if (isatty(STDERR_FILENO))
         in->progress = progress_bar;
     return CLI_OK;

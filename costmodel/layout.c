@@ -19,6 +19,7 @@ void layout_init(layout_desc *l, const model_desc *m)
     l->dtype = m ? m->dtype : MODEL_BF16;
     l->flash_attention = 1;
     l->framework = FRAMEWORK_CORE;
+    l->prefetch = LAYOUT_FSDP_PREFETCH;
 }
 
 long long layout_gpus(const layout_desc *l) { return (long long)l->tp * l->pp * l->dp; }
@@ -102,12 +103,6 @@ static int check_sizes(const layout_desc *l, cs_err *err)
         if (sizes[i].value < 1)
             return cs_fail(err, "layout: %s %d must be a positive whole number", sizes[i].what,
                            sizes[i].value);
-    if (l->zero != 0 && l->zero != 1)
-        return cs_fail(err,
-                       "layout: zero %d is not modeled; use 0 (optimizer state on every "
-                       "data-parallel rank) or 1 (distributed optimizer: optimizer state "
-                       "sharded over dp)",
-                       l->zero);
     if ((unsigned)l->recompute > LAYOUT_RECOMPUTE_FULL)
         return cs_fail(err, "layout: recompute %d is not one of none, selective, full",
                        (int)l->recompute);
@@ -365,6 +360,78 @@ static int check_sp(const layout_desc *l, const model_desc *m, cs_err *err)
     return 0;
 }
 
+/* ---- sharding (ZeRO stages, FSDP, HSDP; the formulas in sharding.h) ---- */
+
+static int check_ranges(const layout_desc *l, cs_err *err)
+{
+    if (l->zero < 0 || l->zero > LAYOUT_MAX_ZERO)
+        return cs_fail(err,
+                       "layout: zero %d is not modeled; use 0 (nothing sharded), 1 (optimizer "
+                       "state sharded over dp), 2 (and gradients) or 3 (and parameters: FSDP)",
+                       l->zero);
+    if (l->shard_group < 0)
+        return cs_fail(err, "layout: shard group %d must be 0 (all of dp) or positive",
+                       l->shard_group);
+    if (l->prefetch < 0 || l->prefetch > LAYOUT_MAX_PREFETCH)
+        return cs_fail(err, "layout: prefetch %d layers is out of range 0 to %d", l->prefetch,
+                       LAYOUT_MAX_PREFETCH);
+    if (l->no_reshard != 0 && l->no_reshard != 1)
+        return cs_fail(err, "layout: no_reshard %d must be 0 or 1", l->no_reshard);
+    return 0;
+}
+
+/* HSDP: consecutive groups of shard_group data-parallel ranks each hold a
+ * whole shard set (FSDP's HYBRID_SHARD builds a 2-D device mesh of
+ * (replicate, shard) = (dp / group, group)), so the group divides dp. */
+static int check_hsdp(const layout_desc *l, cs_err *err)
+{
+    if (l->shard_group == 0)
+        return 0;
+    if (l->zero < 1)
+        return cs_fail(err,
+                       "layout: shard group %d (HSDP) needs zero >= 1 (nothing is sharded "
+                       "under zero 0); use --zero 1, 2 or 3, or drop the shard group",
+                       l->shard_group);
+    if (l->shard_group > l->dp || l->dp % l->shard_group != 0) {
+        char near[64];
+        return cs_fail(err,
+                       "layout: shard group %d must divide dp %d (each of the dp / group "
+                       "replica groups holds one whole set of shards); nearest that divide: %s",
+                       l->shard_group, l->dp,
+                       near_divisors_text(l->dp, l->shard_group, near, sizeof near));
+    }
+    return 0;
+}
+
+/* Prefetch depth and resharding describe when ZeRO-3 gathers parameters;
+ * below stage 3 nothing is gathered, so setting them is a mistake (the
+ * command-line and Lua faces also refuse an explicit prefetch there). */
+static int check_zero3_knobs(const layout_desc *l, cs_err *err)
+{
+    if (l->zero == 3)
+        return 0;
+    if (l->no_reshard)
+        return cs_fail(err,
+                       "layout: no reshard after forward needs zero 3 (only ZeRO-3 / FSDP "
+                       "gathers parameters); zero is %d",
+                       l->zero);
+    if (l->prefetch > LAYOUT_FSDP_PREFETCH) /* 0 or 1: a layout never set up for it */
+        return cs_fail(err,
+                       "layout: prefetch %d needs zero 3 (only ZeRO-3 / FSDP gathers "
+                       "parameters ahead); zero is %d",
+                       l->prefetch, l->zero);
+    return 0;
+}
+
+static int check_sharding(const layout_desc *l, cs_err *err)
+{
+    if (check_ranges(l, err) != 0 || check_hsdp(l, err) != 0 ||
+        check_zero3_knobs(l, err) != 0)
+        return -1;
+    return 0;
+}
+
+
 int layout_validate(const layout_desc *l, const model_desc *m, int gpus_available,
                     int gpus_per_node, cs_err *err)
 {
@@ -373,7 +440,8 @@ int layout_validate(const layout_desc *l, const model_desc *m, int gpus_availabl
     if (check_sizes(l, err) != 0 || check_gpus(l, gpus_available, err) != 0 ||
         check_tp_shape(l, m, err) != 0 || check_tp_node(l, m, gpus_per_node, err) != 0 ||
         check_layers(l, m, err) != 0 || check_batch(l, err) != 0 ||
-        check_schedule(l, m, err) != 0 || check_sp(l, m, err) != 0)
+        check_schedule(l, m, err) != 0 || check_sp(l, m, err) != 0 ||
+        check_sharding(l, err) != 0)
         return -1;
     return 0;
 }
@@ -414,6 +482,12 @@ char *layout_describe(const layout_desc *l, char *buf, int n)
         append(buf, n, &used, " full");
     if (l->zero)
         append(buf, n, &used, " zero%d", l->zero);
+    if (l->zero && l->shard_group)
+        append(buf, n, &used, " hsdp%d", l->shard_group);
+    if (l->zero == 3 && l->prefetch != LAYOUT_FSDP_PREFETCH)
+        append(buf, n, &used, " prefetch%d", l->prefetch);
+    if (l->no_reshard)
+        append(buf, n, &used, " noreshard");
     append(buf, n, &used, " %s", layout_schedule_name(l->schedule));
     if (!l->flash_attention)
         append(buf, n, &used, " noflash");

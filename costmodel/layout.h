@@ -53,6 +53,11 @@ typedef enum layout_schedule {
 
 #define LAYOUT_SCHEDULE_LAST LAYOUT_SCHEDULE_DUALPIPE
 
+/* Sharding limits (the stages and ZeRO-3's gathering: costmodel/sharding.h). */
+#define LAYOUT_MAX_ZERO 3
+#define LAYOUT_MAX_PREFETCH 64 /* layers gathered ahead; far beyond any framework default */
+#define LAYOUT_FSDP_PREFETCH 1 /* FSDP: one unit ahead (limit_all_gathers, BACKWARD_PRE) */
+
 typedef struct layout_desc {
     int tp;   /* tensor-parallel ranks */
     int pp;   /* pipeline stages */
@@ -62,12 +67,17 @@ typedef struct layout_desc {
     int gbs;  /* global batch, sequences */
     int sp;   /* Megatron sequence parallelism (0/1) */
     layout_recompute recompute;
-    int zero; /* 0, or 1: distributed optimizer, optimizer state sharded over dp */
+    int zero; /* ZeRO stage 0..3: 1 optimizer state, 2 and gradients, 3 and parameters
+               * sharded over dp (or the HSDP shard group); costmodel/sharding.h */
     layout_schedule schedule;
     model_dtype dtype;         /* training data type (the model's by default) */
     int flash_attention;       /* fused attention: no s x s tensors stored (0/1) */
     int allow_tp_across_nodes; /* lift the tp-within-a-node rules (0/1) */
     framework_kind framework;  /* the training code's behaviour (framework.h) */
+    /* sharding (ZeRO-2/3, FSDP, HSDP; costmodel/sharding.h) */
+    int shard_group; /* HSDP: data-parallel ranks a shard spans; 0 = all of dp */
+    int prefetch;    /* zero 3: layers gathered ahead of the one computing (FSDP: 1) */
+    int no_reshard;  /* zero 3: keep gathered parameters from forward to backward (0/1) */
     /* offload (issue 17, offload.h; checked by offload_validate, not here):
      * what leaves the GPU, to which tier, whose schedule moves it */
     int offload;         /* offload_what: 0 none, 1 optimizer, 2 params, 3 all */
@@ -77,11 +87,12 @@ typedef struct layout_desc {
 } layout_desc;
 
 /* tp = pp = dp = vpp = mbs = gbs = 1, no sp, no recomputation, zero 0, 1F1B,
- * flash attention on, the model's dtype (bf16 when m is NULL). */
+ * flash attention on, the model's dtype (bf16 when m is NULL); no shard
+ * group, FSDP's prefetch of one layer, resharding after forward. */
 void layout_init(layout_desc *l, const model_desc *m);
 
 /* Checks every rule, in this order, and reports the first one broken:
- *   sizes positive; zero, recompute, schedule in range;
+ *   sizes positive; recompute, schedule in range;
  *   tp * pp * dp == gpus_available (skipped when gpus_available <= 0);
  *   tp divides heads, kv_heads and ffn_hidden;
  *   tp <= gpus_per_node and tp divides gpus_per_node (skipped when
@@ -92,7 +103,12 @@ void layout_init(layout_desc *l, const model_desc *m);
  *     pp >= 2 and m % pp == 0 (Megatron's rule); the V-shapes (zbv, v-half,
  *     v-min) need vpp 2 and pp >= 2; dualpipe needs vpp 1, pp even and m even
  *     with m >= 2 pp (DualPipe's own assertion);
- *   sp needs tp > 1 and tp dividing seq_len.
+ *   sp needs tp > 1 and tp dividing seq_len;
+ *   the sharding rules: zero 0..3, shard group >= 0, prefetch 0..64,
+ *     no_reshard 0/1; a shard group (HSDP) needs zero >= 1 and divides
+ *     dp; prefetch above 1 and no_reshard need zero 3.  A zero stage with
+ *     dp 1 is valid and shards over one rank (DeepSpeed and FSDP run so;
+ *     nothing is divided): the search skips it as a duplicate of zero 0.
  * The model itself is validated first (model_validate). */
 int layout_validate(const layout_desc *l, const model_desc *m, int gpus_available,
                     int gpus_per_node, cs_err *err);
@@ -104,8 +120,9 @@ int layout_layers_per_stage(const layout_desc *l, const model_desc *m); /* layer
 int layout_layers_per_chunk(const layout_desc *l, const model_desc *m); /* layers / (pp * vpp) */
 
 /* "tp8 pp4 dp32 vpp2 mbs1 gbs1536 sp sel zero1 interleaved": tp, pp, dp, mbs,
- * gbs and the schedule always; vpp, sp, sel/full, zero1, noflash and fp8
- * only when they differ from layout_init's defaults.  Returns buf. */
+ * gbs and the schedule always; vpp, sp, sel/full, zero1..zero3 (with
+ * hsdpN, prefetchN, noreshard), noflash and fp8 only when they differ from
+ * layout_init's defaults.  Returns buf. */
 char *layout_describe(const layout_desc *l, char *buf, int n);
 
 /* Names as users type them ("none", "selective", "full"; "gpipe", "1f1b",

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 
 #include "schedule.h"
+#include "sharding.h"
 
 #include <stdint.h>
 #include <stdio.h>
@@ -271,6 +272,18 @@ double memory_stage_params(const model_desc *m, const layout_desc *l, int stage)
     return params;
 }
 
+/* ZeRO-3 gathers one unit at a time: a transformer layer, or the
+ * vocab-parallel embedding / output table on the edge stages (FSDP wraps
+ * each block and the embeddings as their own units); the largest one
+ * bounds the gathered working set. */
+static double largest_unit_params(const model_desc *m, const layout_desc *l, int stage)
+{
+    double unit = layer_params_per_rank(m, l->tp), table = (double)m->vocab * m->hidden / l->tp;
+    int first, last;
+    edge_ranks(l, stage, &first, &last);
+    return (first || last) && table > unit ? table : unit;
+}
+
 static double buffers_bytes(const layout_desc *l)
 {
     int comms = (l->tp > 1) + (l->pp > 1) + (l->dp > 1);
@@ -315,9 +328,13 @@ static void stage_breakdown(const model_desc *m, const layout_desc *l, int stage
 {
     memory_breakdown b = {0};
     b.params = memory_stage_params(m, l, stage);
-    b.weights_bytes = b.params * (l->dtype == MODEL_FP8 ? WEIGHT_BYTES_FP8 : WEIGHT_BYTES_16);
-    b.grads_bytes = b.params * GRAD_BYTES;
-    b.optimizer_bytes = b.params * OPTIMIZER_BYTES / (l->zero ? l->dp : 1);
+    double weight_bytes = l->dtype == MODEL_FP8 ? WEIGHT_BYTES_FP8 : WEIGHT_BYTES_16;
+    sharding_state st = sharding_state_bytes(l, b.params, weight_bytes, GRAD_BYTES,
+                                             OPTIMIZER_BYTES);
+    b.weights_bytes = st.weights_bytes + sharding_gathered_bytes(l, largest_unit_params(m, l, stage),
+                                                                 b.params, weight_bytes, GRAD_BYTES);
+    b.grads_bytes = st.grads_bytes;
+    b.optimizer_bytes = st.optimizer_bytes;
     if (orders) {
         b.activations_bytes = split_activation_bytes(m, l, stage, orders, &b.chunks_in_flight) +
                               recompute_working_bytes(m, l);
@@ -388,7 +405,7 @@ int memory_require_fit(const model_desc *m, const layout_desc *l, const dev_type
     return cs_fail(err,
                    "memory: %s does not fit %s: pipeline stage %d (0-based, of %d) needs %s per GPU (weights %s, "
                    "gradients %s, optimizer %s, activations %s, buffers %s) but %s is usable; "
-                   "more tp or pp, zero 1, or recomputation would lower it",
+                   "more tp or pp, a higher zero stage, or recomputation would lower it",
                    layout_describe(l, desc, sizeof desc), dev->name, stage, l->pp,
                    size_text(b.peak_bytes, peak, sizeof peak),
                    size_text(b.weights_bytes, w, sizeof w), size_text(b.grads_bytes, g, sizeof g),

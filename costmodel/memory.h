@@ -12,10 +12,12 @@
  *   weights     2 bytes (fp16/bf16); fp8: 1 byte (assumption: fp8 primary
  *               weights as Transformer Engine's fp8_model_params / Megatron's
  *               --fp8-param-gather; the fp32 master copy is in the optimizer)
- *   gradients   2 bytes, unsharded (Megatron's distributed optimizer keeps
- *               the full gradient buffer in its default)
+ *   gradients   2 bytes (Megatron's distributed optimizer keeps the full
+ *               gradient buffer in its default); divided by Nd from zero 2
  *   optimizer   12 bytes: fp32 master weights, momentum, variance; divided by
- *               dp with zero 1 (ZeRO stage 1 = Megatron distributed optimizer)
+ *               Nd from zero 1 (ZeRO stage 1 = Megatron distributed optimizer)
+ *   Nd is dp, or the HSDP shard group; weights are divided by Nd under
+ *   zero 3, which adds the parameters it has gathered (sharding.h).
  *   Note: Megatron-LM accumulates gradients in fp32 by default under bf16
  *   (its distrib_optimizer table: 18 bytes, 6 + 12/dp distributed); the
  *   16-byte ZeRO figure used here is the standard one and is lower by

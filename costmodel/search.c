@@ -1,6 +1,7 @@
 /* search: the layout space, its rules, the closed-form pass over threads,
  * ranking and the Pareto front (see search.h). */
 #include "search.h"
+#include "sharding.h"
 
 
 #include <math.h>
@@ -33,7 +34,8 @@ const char *search_rule_name(int rule)
         "dp x mbs divides the global batch",
         "interleaved needs pp >= 2 and microbatches a multiple of pp",
         "sp needs tp > 1 dividing the sequence",
-        "zero 1 needs dp > 1",
+        "zero >= 1 needs dp > 1",
+        "the HSDP shard group divides dp",
         "at pp 1 only 1f1b: gpipe holds more, zero-bubble waits longer (unless fixed)",
         "other layout rules",
     };
@@ -68,6 +70,8 @@ static int broken_rule(const enum_ctx *e, const layout_desc *l)
         return SEARCH_RULE_SP;
     if (l->zero && l->dp < 2)
         return SEARCH_RULE_ZERO;
+    if (l->shard_group && l->dp % l->shard_group)
+        return SEARCH_RULE_HSDP;
     /* one stage: no pipeline, nothing to overlap.  GPipe takes the time of
      * 1F1B and holds every microbatch's activations instead of one; the
      * zero-bubble orders have no bubble to fill and, W run apart, reduce
@@ -112,6 +116,16 @@ static int mbs_values(int gbs, int fixed, int *out)
     return n;
 }
 
+/* The stage and the space's HSDP group and ZeRO-3 settings where the
+ * stage uses them (layout_validate refuses them elsewhere). */
+static void set_sharding(const search_space *sp, int zero, layout_desc *l)
+{
+    l->zero = zero;
+    l->shard_group = zero >= 1 ? sp->shard_group : 0;
+    l->prefetch = zero == 3 && sp->has_prefetch ? sp->prefetch : SHARDING_FSDP_PREFETCH;
+    l->no_reshard = zero == 3 && sp->no_reshard;
+}
+
 /* The knobs that do not change the communication groups. */
 static void enumerate_knobs(enum_ctx *e, layout_desc *l)
 {
@@ -121,14 +135,14 @@ static void enumerate_knobs(enum_ctx *e, layout_desc *l)
     for (int i = 0; i < nmbs; i++)
         for (int sp = 0; sp <= 1; sp++)
             for (int rec = 0; rec <= 2; rec++)
-                for (int zero = 0; zero <= 1; zero++) {
+                for (int zero = 0; zero <= SHARDING_MAX_STAGE; zero++) {
                     if (!free_or(fx->sp, sp) || !free_or(fx->recompute, rec) ||
                         !free_or(fx->zero, zero))
                         continue;
                     l->mbs = mbs[i];
                     l->sp = sp;
                     l->recompute = (layout_recompute)rec;
-                    l->zero = zero;
+                    set_sharding(&e->in->space, zero, l);
                     consider(e, l);
                 }
 }
@@ -490,13 +504,13 @@ static int fix_one(const char *key, const char *value, search_fix *fix, cs_err *
     struct { const char *key; int *field; long max; } ints[] = {
         {"tp", &fix->tp, 1 << 16}, {"pp", &fix->pp, 1 << 16}, {"dp", &fix->dp, 1 << 24},
         {"vpp", &fix->vpp, 1024},  {"mbs", &fix->mbs, 1 << 20}, {"sp", &fix->sp, 1},
-        {"zero", &fix->zero, 1}};
+        {"zero", &fix->zero, SHARDING_MAX_STAGE}};
     for (size_t i = 0; i < sizeof ints / sizeof ints[0]; i++)
         if (strcmp(key, ints[i].key) == 0) {
             long v;
             char what[32];
             snprintf(what, sizeof what, "--fix %s", key);
-            long min = ints[i].max == 1 ? 0 : 1;
+            long min = ints[i].field == &fix->sp || ints[i].field == &fix->zero ? 0 : 1;
             if (units_parse_int(value, what, min, ints[i].max, &v, err) != 0)
                 return -1;
             *ints[i].field = (int)v;

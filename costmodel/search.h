@@ -14,14 +14,17 @@
  *         zb-auto or dualpipe when vpp is 1; interleaved, zbv, v-half or
  *         v-min when vpp is 2; interleaved otherwise
  *   mbs   powers of two up to the global batch
- *   sp    off, on;  recompute none, selective, full;  zero 0, 1
+ *   sp    off, on;  recompute none, selective, full;  zero 0, 1, 2, 3
+ *         (zero >= 1 with the space's HSDP shard group, zero 3 with its
+ *         prefetch and resharding: FSDP's defaults unless set)
  * less what `fix` pins.  The rules, checked in this order (the first one a
  * layout breaks is the one counted), mirror layout_validate, which has the
  * last word on what remains:
  *   tp divides heads, kv heads and MLP width; tp within a node;
  *   pp x vpp divides the layers; dp x mbs divides the global batch;
  *   interleaved needs pp >= 2 and microbatches a multiple of pp;
- *   sp needs tp > 1 dividing the sequence; zero 1 needs dp > 1;
+ *   sp needs tp > 1 dividing the sequence; zero >= 1 needs dp > 1;
+ *   the HSDP shard group divides dp;
  *   the V-shapes' and dualpipe's rules (layout_validate) count as "other".
  * Then the memory check removes layouts whose peak exceeds the device. */
 #ifndef CS_SEARCH_H
@@ -40,6 +43,7 @@ enum {
     SEARCH_RULE_INTERLEAVED,
     SEARCH_RULE_SP,
     SEARCH_RULE_ZERO,
+    SEARCH_RULE_HSDP, /* the shard group divides dp (sharding.h) */
     SEARCH_RULE_ONE_STAGE,
     SEARCH_RULE_OTHER, /* layout_validate refused what the rules above let through */
     SEARCH_NRULES
@@ -66,7 +70,8 @@ typedef struct search_faults {
 /* Values pinned by --fix; 0 (or -1 for the enums and flags) leaves a knob free. */
 typedef struct search_fix {
     int tp, pp, dp, vpp, mbs;
-    int sp, zero;             /* -1 free, else 0 or 1 */
+    int sp;                   /* -1 free, else 0 or 1 */
+    int zero;                 /* -1 free, else 0 to 3 */
     int recompute, schedule;  /* -1 free, else a layout enum */
 } search_fix;
 
@@ -74,6 +79,11 @@ typedef struct search_space {
     int max_tp;      /* 0: the GPUs of a node (tp stays on NVLink) */
     int max_vpp;     /* 0: 8 */
     search_fix fix;
+    /* sharding: applied to the layouts with zero >= 1 (shard_group) and
+     * zero 3 (prefetch, no_reshard); layout_desc's meanings */
+    int shard_group; /* 0: shards over all of dp */
+    int has_prefetch, prefetch; /* prefetch when has_prefetch, else FSDP's 1 */
+    int no_reshard;
 } search_space;
 
 typedef struct search_candidate {

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "memory.h"
+#include "sharding.h"
 
 #define ACT_BYTES 2.0  /* activations stay 16-bit under every dtype (memory.h) */
 #define MASK_BYTES 1.0 /* a dropout mask element */
@@ -321,7 +322,7 @@ double workload_grad_bytes(const model_desc *m, const layout_desc *l, int stage)
 double workload_optimizer_s(const model_desc *m, const layout_desc *l, const dev_type *dev,
                             const opcost_eff *e, int stage)
 {
-    double params = memory_stage_params(m, l, stage) / (l->zero ? l->dp : 1);
+    double params = memory_stage_params(m, l, stage) / sharding_group(l); /* the own shard */
     return opcost_membound_s(dev, e,
                              params * framework_of(l->framework)->optimizer_bytes_per_param);
 }

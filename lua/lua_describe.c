@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "lua_check.h"
+#include "lua_sharding.h"
 
 #define GBIT_BYTES (1e9 / 8) /* bytes per second in one Gb/s */
 
@@ -320,8 +321,8 @@ static int api_model(lua_State *L)
 /* ---- layouts ---------------------------------------------------------------- */
 
 const char *const lua_describe_layout_keys[] = {
-    "tp", "pp", "dp", "vpp", "mbs", "gbs", "schedule", "sp", "recompute", "zero", "dtype",
-    "attention", "framework", "gpus", "microbatches", NULL};
+    "tp", "pp", "dp", "vpp", "mbs", "gbs", "schedule", "sp", "recompute", "dtype",
+    "attention", "framework", "gpus", "microbatches", LUA_SHARDING_KEYS, NULL};
 
 static void layout_choices(lua_State *L, int idx, const char *W, const model_desc *m,
                            layout_desc *l)
@@ -355,7 +356,7 @@ void lua_describe_layout(lua_State *L, int idx, const char *W, const model_desc 
     l->mbs = (int)lua_check_opt_int(L, idx, W, "mbs", 1, 1, 1 << 20);
     l->gbs = (int)lua_check_opt_int(L, idx, W, "gbs", (lua_Integer)l->dp * l->mbs, 1, 1 << 28);
     l->sp = lua_check_opt_bool(L, idx, W, "sp", 0);
-    l->zero = (int)lua_check_opt_int(L, idx, W, "zero", 0, 0, 1);
+    lua_sharding_read(L, idx, W, l);
     layout_choices(L, idx, W, m, l);
     check_derived(L, idx, W, "gpus", (double)layout_gpus(l), "tp x pp x dp");
     if (l->gbs % ((long)l->dp * l->mbs) != 0)
@@ -387,7 +388,7 @@ void lua_describe_push_layout(lua_State *L, const layout_desc *l, int has_dtype)
     lua_createtable(L, 0, 16);
     const struct { const char *key; int value; } ints[] = {
         {"tp", l->tp}, {"pp", l->pp}, {"dp", l->dp}, {"vpp", l->vpp}, {"mbs", l->mbs},
-        {"gbs", l->gbs}, {"zero", l->zero}, {"microbatches", layout_microbatches(l)}};
+        {"gbs", l->gbs}, {"microbatches", layout_microbatches(l)}};
     for (size_t i = 0; i < sizeof ints / sizeof ints[0]; i++)
         set_number(L, ints[i].key, ints[i].value);
     set_number(L, "gpus", (double)layout_gpus(l));
@@ -396,6 +397,7 @@ void lua_describe_push_layout(lua_State *L, const layout_desc *l, int has_dtype)
     set_string(L, "recompute", layout_recompute_name(l->recompute));
     set_string(L, "attention", l->flash_attention ? "flash" : "unfused");
     set_string(L, "framework", framework_name(l->framework));
+    lua_sharding_push(L, l);
     if (has_dtype)
         set_string(L, "dtype", model_dtype_name(l->dtype));
     luaL_setmetatable(L, "clustersim.layout");

@@ -7,8 +7,10 @@
 
 #include "lua_api.h"
 #include "lua_describe.h"
+#include "lua_sharding.h"
 #include "memory.h"
 #include "searchsim.h"
+#include "sharding.h"
 
 #define W "search"
 #define GIB (1024.0 * 1024 * 1024)
@@ -16,7 +18,7 @@
 static const char *const search_keys[] = {"system", "nodes", "gpus", "model", "seq", "gbs",
                                           "top", "objective", "fix", "max_tp", "max_vpp",
                                           "threads", "framework", "failures_per_gpu_day", "checkpoint",
-                                          "storage_gbs", "restart_s", NULL};
+                                          "storage_gbs", "restart_s", LUA_SHARDING_KEYS, NULL};
 static const char *const fix_keys[] = {"tp", "pp", "dp", "vpp", "mbs", "sp", "zero",
                                        "recompute", "schedule", NULL};
 
@@ -35,7 +37,7 @@ static void read_fix(lua_State *L, search_fix *fx)
     fx->dp = (int)lua_check_opt_int(L, at, "search fix", "dp", 0, 1, 1 << 24);
     fx->vpp = (int)lua_check_opt_int(L, at, "search fix", "vpp", 0, 1, 1024);
     fx->mbs = (int)lua_check_opt_int(L, at, "search fix", "mbs", 0, 1, 1 << 20);
-    fx->zero = (int)lua_check_opt_int(L, at, "search fix", "zero", -1, 0, 1);
+    fx->zero = (int)lua_check_opt_int(L, at, "search fix", "zero", -1, 0, SHARDING_MAX_STAGE);
     lua_getfield(L, at, "sp");
     if (!lua_isnil(L, -1))
         fx->sp = lua_check_opt_bool(L, at, "search fix", "sp", 0);
@@ -179,6 +181,7 @@ static int api_search(lua_State *L)
                         &in.framework, &err) != 0)
         luaL_error(L, W ": %s", err.msg);
     read_fix(L, &in.space.fix);
+    lua_sharding_read_space(L, 1, W, &in.space);
     sys_system sys;
     long gpus;
     lua_api_read_system(L, W, &sys, &gpus);

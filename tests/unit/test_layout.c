@@ -86,9 +86,9 @@ static void rule_enums_in_range(void)
     layout_desc l, b;
     base(&m, &b);
     l = b;
-    l.zero = 2;
-    EXPECT(&l, &m, 1024, "zero 2 is not modeled", "0 (optimizer state",
-           "1 (distributed optimizer");
+    l.zero = 4;
+    EXPECT(&l, &m, 1024, "zero 4 is not modeled", "0 (nothing sharded)",
+           "3 (and parameters: FSDP)");
     l = b;
     l.recompute = (layout_recompute)7;
     EXPECT(&l, &m, 1024, "recompute 7 is not one of none, selective, full");

@@ -1,7 +1,7 @@
 /* Unit tests: the layout search.
  *   a small space counted by hand: its size and what each rule removes;
  *   optima checked by hand: the memory objective puts 1F1B before GPipe
- *   and zero 1 before zero 0; the best by time is the fastest of an
+ *   and zero 3 before the lower stages; the best by time is the fastest of an
  *   independent estimate of every valid layout;
  *   the figures do not depend on the thread count;
  *   the Pareto front; a space where nothing fits; the stop flag (Ctrl-C);
@@ -74,15 +74,15 @@ static void memory_objective_by_hand(void)
     fx->recompute = LAYOUT_RECOMPUTE_NONE;
     search_result r;
     CHECK(search_run(&s.in, &r, NULL) == 0);
-    CHECK_EQ_INT(r.valid, 12); /* gpipe, 1f1b, zb-h1, zb-h2, zb-auto, dualpipe x zero 0, 1 */
-    int order[12];
-    CHECK_EQ_INT(search_rank(&r, SEARCH_MEMORY, order, 12), r.fitting);
+    CHECK_EQ_INT(r.valid, 24); /* gpipe, 1f1b, zb-h1, zb-h2, zb-auto, dualpipe x zero 0-3 */
+    int order[24];
+    CHECK_EQ_INT(search_rank(&r, SEARCH_MEMORY, order, 24), r.fitting);
     if (r.fitting >= 4) {
         /* 1F1B holds pp - s, not m = 16; zb-h1 (and zb-auto) the same 1x */
         const layout_desc *best = &r.cands[order[0]].layout;
         CHECK(best->schedule == LAYOUT_SCHEDULE_1F1B || best->schedule == LAYOUT_SCHEDULE_ZB_H1 ||
               best->schedule == LAYOUT_SCHEDULE_ZB_AUTO);
-        CHECK_EQ_INT(best->zero, 1); /* optimizer sharded over dp 2 */
+        CHECK_EQ_INT(best->zero, 3); /* everything sharded over dp 2 */
         CHECK_REL(r.cands[order[0]].peak_mem_bytes, r.cands[order[2]].peak_mem_bytes, 1e-12);
         CHECK(r.cands[order[2]].peak_mem_bytes < r.cands[order[3]].peak_mem_bytes);
     }
@@ -212,6 +212,11 @@ static void fix_parsing(void)
     CHECK(search_fix_parse("tp", &fx, &err) != 0);
     CHECK_STR_CONTAINS(err.msg, "KNOB=VALUE");
     CHECK(search_fix_parse("sp=2", &fx, &err) != 0);
+    search_fix_init(&fx);
+    CHECK(search_fix_parse("zero=3", &fx, &err) == 0);
+    CHECK_EQ_INT(fx.zero, 3);
+    CHECK(search_fix_parse("zero=4", &fx, &err) != 0);
+    CHECK_STR_CONTAINS(err.msg, "--fix zero");
 }
 
 static long finalist_maps, finalist_items;
