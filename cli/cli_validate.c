@@ -226,7 +226,8 @@ static int mt19_row(val_run *run, int line, char **f, cs_err *err)
 
 static const char *const off_columns[] = {
     "label", "system", "gpus", "layers", "hidden", "heads", "seq", "vocab", "mbs", "gbs",
-    "recompute", "zero", "offload", "offload_to", "engine", "metric", "published", "source"};
+    "recompute", "zero", "offload", "offload_to", "engine", "framework", "attention", "metric",
+    "published", "source"};
 
 /* The row's figure of res under its metric. */
 static int off_metric(const char *metric, const estimate_result *res, int gpus, int line,
@@ -246,9 +247,8 @@ static int off_metric(const char *metric, const estimate_result *res, int gpus, 
     return 0;
 }
 
-/* The row's model and layout: a GPT shape in fp16, data parallel only;
- * DeepSpeed's 2020-21 Megatron examples predate FlashAttention, Fuyou's
- * 2024 PyTorch is taken to use it (SDPA). */
+/* The row's model and layout: a GPT shape in fp16, data parallel only, the
+ * training code (framework, attention) of the source's time. */
 static int off_job(char **f, const double *v, int line, model_desc *m, layout_desc *l,
                    cs_err *err)
 {
@@ -267,20 +267,19 @@ static int off_job(char **f, const double *v, int line, model_desc *m, layout_de
     if (layout_recompute_parse(f[10], "recompute", &l->recompute, err) != 0 ||
         offload_what_parse(f[12], "offload", &l->offload, err) != 0 ||
         offload_to_parse(f[13], "offload_to", &l->offload_to, err) != 0 ||
-        offload_engine_parse(f[14], "engine", &l->offload_engine, err) != 0)
+        offload_engine_parse(f[14], "engine", &l->offload_engine, err) != 0 ||
+        framework_parse(f[15], "framework", &l->framework, err) != 0)
         return cs_fail_prefix(err, "line %d: ", line);
-    int fuyou = l->offload_engine == OFFLOAD_ENGINE_FUYOU;
-    l->flash_attention = fuyou;
-    /* DeepSpeed's Megatron-LM GPT-2 example of the papers (DeepSpeedExamples
-     * Megatron-LM v1.1.5) is 2019's Megatron-LM, as validate megatron2019 */
-    l->framework = fuyou ? FRAMEWORK_CORE : FRAMEWORK_2019;
+    if (strcmp(f[16], "flash") != 0 && strcmp(f[16], "unfused") != 0)
+        return cs_fail(err, "line %d: attention '%s' is not one of flash, unfused", line, f[16]);
+    l->flash_attention = strcmp(f[16], "flash") == 0;
     return 0;
 }
 
 static int off_row(val_run *run, int line, char **f, cs_err *err)
 {
-    static const int numeric[] = {2, 3, 4, 5, 6, 7, 8, 9, 11, 16};
-    double v[17] = {0};
+    static const int numeric[] = {2, 3, 4, 5, 6, 7, 8, 9, 11, 18};
+    double v[19] = {0};
     for (size_t i = 0; i < sizeof numeric / sizeof numeric[0]; i++)
         if (field_num(f, numeric[i], line, &v[numeric[i]], err) != 0)
             return -1;
@@ -296,10 +295,10 @@ static int off_row(val_run *run, int line, char **f, cs_err *err)
     double wall = 0, predicted = 0;
     if (!r || run_layout(run->o, f[1], nodes, &m, &l, &res, &wall, err) != 0)
         return cs_fail_prefix(err, "line %d (%s)", line, f[0]);
-    int rc = off_metric(f[15], &res, gpus, line, &predicted, err);
+    int rc = off_metric(f[17], &res, gpus, line, &predicted, err);
     *r = (val_row){.gpus = gpus, .tp = 1, .pp = 1, .dp = l.dp,
                    .microbatches = layout_microbatches(&l), .fits = res.fits,
-                   .published = v[16], .predicted = predicted, .iteration_s = res.iteration_s,
+                   .published = v[18], .predicted = predicted, .iteration_s = res.iteration_s,
                    .wall_s = wall};
     keep_terms(&res, r);
     r->terms.optimizer_s += res.stages[r->stage].offload_s; /* the offload's exposed time */

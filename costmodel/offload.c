@@ -63,6 +63,9 @@ static int validate_deepspeed(const layout_desc *l, cs_err *err)
 
 static int validate_fuyou(const layout_desc *l, cs_err *err)
 {
+    if (l->zero != 0)
+        return cs_fail(err, "offload: Fuyou does not shard with ZeRO; use --zero 0 with "
+                            "--offload-engine fuyou");
     if (l->tp * l->pp * l->dp != 1)
         return cs_fail(err, "offload: Fuyou trains on one GPU; tp %d pp %d dp %d uses %d", l->tp,
                        l->pp, l->dp, l->tp * l->pp * l->dp);
@@ -71,6 +74,9 @@ static int validate_fuyou(const layout_desc *l, cs_err *err)
                             "use --offload all --offload-to nvme");
     if (l->offload_dpu)
         return cs_fail(err, "offload: Fuyou's optimizer is synchronous; drop --offload-dpu");
+    if (l->recompute != LAYOUT_RECOMPUTE_NONE)
+        return cs_fail(err, "offload: Fuyou swaps activations instead of recomputing them; use "
+                            "--recompute none");
     return 0;
 }
 

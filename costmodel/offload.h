@@ -131,11 +131,12 @@ int offload_engine_parse(const char *text, const char *what, int *out, cs_err *e
 
 /* The offload rules, the first broken one named:
  *   --offload-to, --offload-engine, --offload-dpu need --offload;
- *   DeepSpeed offloads only under ZeRO (--zero >= 1);
+ *   DeepSpeed offloads only under ZeRO (--zero >= 1; on one GPU too);
  *   parameters (params, all) only under ZeRO-3;
  *   NVMe only under ZeRO-3 (stage_1_and_2.py has no swapper);
  *   DPU only with DeepSpeed's optimizer offload;
- *   Fuyou: one GPU, --offload all;
+ *   Fuyou: zero 0, one GPU, --offload all --offload-to nvme, no DPU, no
+ *     recomputation;
  *   NVMe needs drives on the node (node may be NULL: not checked). */
 int offload_validate(const layout_desc *l, const sys_node_type *node, cs_err *err);
 

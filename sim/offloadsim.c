@@ -61,28 +61,37 @@ static int has_drives(const topo *t, int node)
     return tr.nvme.drives > 0;
 }
 
-/* The links of one flow: the PCIe path between GPU and DRAM, and for NVMe
- * the drives' link and DRAM's other direction (the staging copy). */
+/* The links of one flow: the PCIe path between GPU and DRAM; for NVMe the
+ * drives' link and DRAM's direction the staging copy takes (the GPU's side
+ * of an SSD transfer is an H2D or D2H flow of its own). */
 static int flow_links(run *r, const offloadsim_flow *f, int32_t *links, uint64_t *latency_ps,
                       cs_err *err)
 {
     int node = topo_node_of_gpu(r->t, f->gpu);
     int gpu = topo_gpu_vertex(r->t, f->gpu), mem = topo_hostmem_vertex(r->t, node);
-    int up = f->dir == OFFLOADSIM_D2H || f->dir == OFFLOADSIM_NVME_WRITE;
-    int n = topo_route(r->t, up ? gpu : mem, up ? mem : gpu, 0, links, TOPO_MAX_ROUTE, err);
-    if (n < 0)
-        return -1;
-    *latency_ps = topo_route_latency_ps(r->t, links, n);
-    if (f->dir == OFFLOADSIM_H2D || f->dir == OFFLOADSIM_D2H)
+    int cpu = topo_cpu_vertex(r->t, node);
+    *latency_ps = 0;
+    switch (f->dir) {
+    case OFFLOADSIM_H2D:
+    case OFFLOADSIM_D2H: {
+        int up = f->dir == OFFLOADSIM_D2H;
+        int n = topo_route(r->t, up ? gpu : mem, up ? mem : gpu, 0, links, TOPO_MAX_ROUTE, err);
+        if (n > 0)
+            *latency_ps = topo_route_latency_ps(r->t, links, n);
         return n;
+    }
+    case OFFLOADSIM_NVME_READ:
+    case OFFLOADSIM_NVME_WRITE:
+        break;
+    }
     if (!has_drives(r->t, node))
         return cs_fail(err, "offload: an NVMe transfer of GPU %d, but node %d has no NVMe "
                             "drives", f->gpu, node);
-    int cpu = topo_cpu_vertex(r->t, node);
-    /* a read lands in DRAM (cpu -> mem) before the route out; a write leaves it */
-    links[n++] = link_between(r->t, up ? mem : cpu, up ? cpu : mem);
-    links[n++] = r->nlinks + 2 * node + (up ? 1 : 0);
-    return n;
+    int read = f->dir == OFFLOADSIM_NVME_READ;
+    /* a read lands in DRAM (cpu -> mem); a write leaves it (mem -> cpu) */
+    links[0] = link_between(r->t, read ? cpu : mem, read ? mem : cpu);
+    links[1] = r->nlinks + 2 * node + (read ? 0 : 1);
+    return 2;
 }
 
 int offloadsim_run(topo *t, const offloadsim_flow *flows, int n, double *end_s, cs_err *err)

@@ -7,9 +7,10 @@
  * node for its NVMe drives (all drives' read and write bandwidth,
  * costmodel/tiers.h), so GPUs behind one PCIe switch, one host's DRAM or one
  * node's drives share them: contention, not a fixed cost.  SSD traffic is
- * staged in host DRAM, as DeepSpeed's swap_tensor and Fuyou do: a read
- * crosses the drives, DRAM (written) and the PCIe path to the GPU; a write
- * the reverse. */
+ * staged in host DRAM, as DeepSpeed's swap_tensor and Fuyou do: a drive
+ * read crosses the drives and DRAM (written), a write DRAM (read) and the
+ * drives; the GPU's side of it is an H2D or D2H flow of its own, as the
+ * offload model counts the bytes (costmodel/offload.h). */
 #ifndef CS_OFFLOADSIM_H
 #define CS_OFFLOADSIM_H
 
@@ -19,8 +20,8 @@
 typedef enum offloadsim_dir {
     OFFLOADSIM_H2D,        /* host DRAM -> GPU */
     OFFLOADSIM_D2H,        /* GPU -> host DRAM */
-    OFFLOADSIM_NVME_READ,  /* drives -> DRAM -> GPU */
-    OFFLOADSIM_NVME_WRITE  /* GPU -> DRAM -> drives */
+    OFFLOADSIM_NVME_READ,  /* drives -> host DRAM (staging) */
+    OFFLOADSIM_NVME_WRITE  /* host DRAM -> drives */
 } offloadsim_dir;
 
 typedef struct offloadsim_flow {
