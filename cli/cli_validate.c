@@ -80,7 +80,7 @@ static void keep_terms(const estimate_result *res, val_row *r)
     for (int s = 0; s < res->pp; s++) {
         const estimate_stage *e = &res->stages[s];
         double busy = e->compute_s + e->recompute_s + e->tp_comm_s + e->p2p_s + e->dp_exposed_s +
-                      e->optimizer_s;
+                      e->optimizer_s + e->offload_s;
         if (busy > most) {
             most = busy;
             r->stage = s;
