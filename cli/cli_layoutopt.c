@@ -9,7 +9,9 @@
 
 enum { O_SYSTEM = CLI_LAYOUTOPT_FIRST, O_GPUS, O_NODES, O_MODEL, O_TP, O_PP, O_DP, O_VPP, O_MBS,
        O_GBS, O_SCHEDULE, O_SP, O_RECOMPUTE, O_ATTN, O_TP_ACROSS, O_DEVICE_PROFILE,
-       O_FRAMEWORK };
+       O_FRAMEWORK,
+       /* offload (issue 17) */
+       O_OFFLOAD, O_OFFLOAD_TO, O_OFFLOAD_ENGINE, O_OFFLOAD_DPU };
 
 const struct option cli_layoutopt_options[CLI_LAYOUTOPT_COUNT] = {
     {"system", required_argument, 0, O_SYSTEM}, {"gpus", required_argument, 0, O_GPUS},
@@ -23,6 +25,11 @@ const struct option cli_layoutopt_options[CLI_LAYOUTOPT_COUNT] = {
     {"allow-tp-across-nodes", no_argument, 0, O_TP_ACROSS},
     {"device-profile", required_argument, 0, O_DEVICE_PROFILE},
     {"framework", required_argument, 0, O_FRAMEWORK},
+    /* offload (issue 17) */
+    {"offload", required_argument, 0, O_OFFLOAD},
+    {"offload-to", required_argument, 0, O_OFFLOAD_TO},
+    {"offload-engine", required_argument, 0, O_OFFLOAD_ENGINE},
+    {"offload-dpu", no_argument, 0, O_OFFLOAD_DPU},
 };
 
 void cli_layoutopt_init(layout_flags *f)
@@ -67,8 +74,27 @@ void cli_layoutopt_help(void)
            "                      that version of the training code (docs/estimate.md)\n"
            "  --device-profile F  kernel, copy and in-node collective times from a profile\n"
            "                      'clustersim calibrate' fitted on the system's GPU (default:\n"
-           "                      the built-in model; docs/calibration.md)\n");
+           "                      the built-in model; docs/calibration.md)\n"
+           "  --offload W         none (default), optimizer (ZeRO-Offload: optimizer state\n"
+           "                      and step on the CPU), params (ZeRO-3 parameters) or all\n"
+           "  --offload-to T      cpu (default: host DRAM) or nvme (the node's SSDs)\n"
+           "  --offload-engine E  deepspeed (default: ZeRO-Offload / ZeRO-Infinity) or fuyou\n"
+           "                      (one GPU, GPU-CPU-SSD pipeline; needs --offload all\n"
+           "                      --offload-to nvme)\n"
+           "  --offload-dpu       ZeRO-Offload's delayed parameter update (--offload\n"
+           "                      optimizer --offload-to cpu); rules: docs/offload.md\n");
     cli_shardopt_help();
+}
+
+/* --offload, --offload-to, --offload-engine (issue 17). */
+static int parse_offload(const char *cmd, int c, const char *arg, layout_flags *f)
+{
+    cs_err err;
+    int rc = c == O_OFFLOAD      ? offload_what_parse(arg, "--offload", &f->offload, &err)
+             : c == O_OFFLOAD_TO ? offload_to_parse(arg, "--offload-to", &f->offload_to, &err)
+                                 : offload_engine_parse(arg, "--offload-engine",
+                                                        &f->offload_engine, &err);
+    return rc ? cli_bad_err(cmd, &err) : CLI_OK;
 }
 
 static int parse_attention(const char *cmd, const char *text, int *unfused)
@@ -115,6 +141,10 @@ int cli_layoutopt_parse(const char *cmd, int c, const char *arg, layout_flags *f
     case O_RECOMPUTE:
     case O_FRAMEWORK: return parse_enum(cmd, c, arg, f);
     case O_ATTN: return parse_attention(cmd, arg, &f->unfused);
+    case O_OFFLOAD:
+    case O_OFFLOAD_TO:
+    case O_OFFLOAD_ENGINE: return parse_offload(cmd, c, arg, f);
+    case O_OFFLOAD_DPU: f->offload_dpu = 1; return CLI_OK;
     default:
         if (c >= CLI_MODELOPT_FIRST && c <= CLI_MODELOPT_LAST)
             return cli_modelopt_parse(cmd, c, arg, &f->mf);
@@ -159,6 +189,10 @@ static void fill_layout(const layout_flags *f, const model_desc *m, long gpus, l
     l->flash_attention = !f->unfused;
     l->allow_tp_across_nodes = f->tp_across;
     l->framework = f->framework;
+    l->offload = f->offload;
+    l->offload_to = f->offload_to;
+    l->offload_engine = f->offload_engine;
+    l->offload_dpu = f->offload_dpu;
     cli_shardopt_apply(&f->sf, l);
 }
 

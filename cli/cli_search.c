@@ -25,7 +25,7 @@ static void search_help(void)
         "         [--objective time|mfu|memory] [--fix tp=8,pp=4,...] [--max-tp T]\n"
         "         [--max-vpp V] [--threads N] [--csv FILE] [--svg FILE] [--format table|csv]\n"
         "         [--failures-per-gpu-day R] [--checkpoint sync|async] [--storage-gbs B]\n"
-        "         [--restart-s T] [--framework F]\n\n"
+        "         [--restart-s T] [--framework F] [--offload W [--offload-to T]]\n\n"
         "Every parallel layout of the model on the job's GPUs for the global batch:\n"
         "tp, pp, dp, vpp, mbs, sp, recomputation, zero and schedule over the values the\n"
         "rules allow (docs/search.md).  Prints how big the space was and what each rule and\n"
@@ -49,6 +49,10 @@ static void search_help(void)
         "  --fix LIST         pin knobs: tp pp dp vpp mbs sp zero recompute schedule\n"
         "  --max-tp T         largest tp (default: GPUs per node; more lets tp span nodes)\n"
         "  --max-vpp V        largest vpp (default 8)\n"
+        "  --offload W        auto: also every offload the rules allow (a model that fits\n"
+        "                     only offloaded gets the fastest offload that fits); or pin\n"
+        "                     optimizer, params or all (default none; docs/offload.md)\n"
+        "  --offload-to T     with --offload: only cpu or only nvme (default both)\n"
         "  --threads N        threads for the closed-form pass (default: every core)\n"
         "  --framework F      megatron-core (default), megatron-2019, -2021 or -2022: the\n"
         "                     training code's overlaps and optimizer bytes (docs/estimate.md)\n"
@@ -77,11 +81,12 @@ typedef struct search_opts {
     int ckpt_async;
     framework_kind framework;
     shard_flags sf; /* --zero, --fsdp, --hsdp-shard, --prefetch, --no-reshard */
+    int offload, offload_to; /* issue 17: search_space's meanings (-1 free) */
 } search_opts;
 
 enum { O_SYSTEM = 1, O_GPUS, O_NODES, O_MODEL, O_GBS, O_TOP, O_OBJ, O_FIX, O_MAXTP, O_MAXVPP,
        O_THREADS, O_CSV, O_SVG, O_FORMAT, O_RATE, O_CKPT, O_STORAGE, O_RESTART, O_PROFILE,
-       O_FRAMEWORK };
+       O_FRAMEWORK, O_OFFLOAD, O_OFFLOAD_TO };
 
 static int parse_ckpt(const char *arg, search_opts *o)
 {
@@ -119,6 +124,14 @@ static int parse_one(int c, const char *arg, void *ctx)
                                                                          : CLI_OK;
     case O_OBJ:
         return search_objective_parse(arg, &o->objective, &err) ? cli_bad_err(CMD, &err) : CLI_OK;
+    case O_OFFLOAD: /* auto: every offload the rules allow, and none */
+        if (strcmp(arg, "auto") == 0)
+            return o->offload = -1, CLI_OK;
+        return offload_what_parse(arg, "--offload", &o->offload, &err) ? cli_bad_err(CMD, &err)
+                                                                       : CLI_OK;
+    case O_OFFLOAD_TO:
+        return offload_to_parse(arg, "--offload-to", &o->offload_to, &err) ? cli_bad_err(CMD, &err)
+                                                                           : CLI_OK;
     default:
         if (c >= CLI_SHARDOPT_FIRST && c <= CLI_SHARDOPT_LAST)
             return cli_shardopt_parse(CMD, c, arg, &o->sf);
@@ -141,6 +154,8 @@ static int parse_opts(int argc, char **argv, search_opts *o)
         {"restart-s", required_argument, 0, O_RESTART},
         {"device-profile", required_argument, 0, O_PROFILE},
         {"framework", required_argument, 0, O_FRAMEWORK},
+        {"offload", required_argument, 0, O_OFFLOAD},
+        {"offload-to", required_argument, 0, O_OFFLOAD_TO},
     };
     enum { NOWN = sizeof own / sizeof own[0] };
     struct option opts[NOWN + CLI_MODELOPT_COUNT + CLI_SHARDOPT_COUNT + 1];
@@ -151,6 +166,7 @@ static int parse_opts(int argc, char **argv, search_opts *o)
     memset(o, 0, sizeof *o);
     cli_shardopt_init(&o->sf);
     o->top = 20;
+    o->offload_to = -1;
     o->rate_per_gpu_day = 419.0 / (16384 * 54); /* Llama 3's unexpected interruptions */
     o->storage_gbs = 2000, o->restart_s = 660;
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
@@ -168,6 +184,8 @@ static int parse_opts(int argc, char **argv, search_opts *o)
         return cli_bad_input(CMD, "give --model NAME (see 'clustersim model') or shape flags");
     if ((rc = cli_check_out_path(CMD, "--csv", o->csv)) || (rc = cli_check_out_path(CMD, "--svg", o->svg)))
         return rc;
+    if (o->offload_to >= 0 && o->offload == 0)
+        return cli_bad_input(CMD, "offload: --offload-to needs --offload auto|optimizer|params|all");
     return cli_shardopt_check(CMD, &o->sf, 1);
 }
 
@@ -230,6 +248,8 @@ static int fill_input(const search_opts *o, const model_desc *m, topo *t, long g
     in->framework = o->framework;
     in->space.max_tp = (int)o->max_tp;
     in->space.max_vpp = (int)o->max_vpp;
+    in->space.offload = o->offload;
+    in->space.offload_to = o->offload_to;
     if (o->objective == SEARCH_GOODPUT) {
         *faults = (search_faults){86400 / (o->rate_per_gpu_day * (double)gpus), o->restart_s,
                              o->ckpt_async, {o->storage_gbs * 1e9, o->storage_gbs * 1e9},

@@ -11,7 +11,8 @@ static void system_help(void)
 {
     printf("usage: clustersim system [NAME [--nodes N]] [--format table|csv]\n\n"
            "Without NAME: the built-in systems.  With NAME: its node type, network and the\n"
-           "graph built for N nodes (default 1): vertices, links by kind, GPUs.\n");
+           "graph built for N nodes (default 1): vertices, links by kind, GPUs; the memory\n"
+           "tiers of a node (PCIe, host DRAM per socket, NVMe drives) with their sources.\n");
 }
 
 static void list_systems(cli_format fmt)
@@ -41,6 +42,29 @@ static void count_links(topo *t, int counts[5], double min_bw[5])
     }
 }
 
+/* The memory tiers behind the GPUs of a node, each with its source. */
+static void describe_tiers(const sys_node_type *n)
+{
+    sys_tiers eff = tiers_effective(&n->tiers, n->host_mem_bytes, n->host_mem_bw_bytes_per_s);
+    const sys_tiers *tr = &eff;
+    printf("pcie          %.1f GB/s per direction per x16 link, %d GPU(s) per PCIe switch\n",
+           n->pcie_bw_bytes_per_s / 1e9, n->gpus_per_pcie_switch);
+    printf("host dram     %.0f GB, %d socket(s) (NUMA domains) x %.1f GB/s = %.1f GB/s, "
+           "%d cores\n              source: %s\n",
+           tr->host.dram_bytes / 1e9, tr->host.sockets,
+           tr->host.dram_bw_per_socket_bytes_per_s / 1e9, tiers_dram_bw(tr) / 1e9,
+           tr->host.cores, tr->host.source);
+    if (tr->nvme.drives == 0) {
+        printf("nvme          none\n");
+        return;
+    }
+    printf("nvme          %d x %.2f TB, read %.1f GB/s, write %.1f GB/s each (%.1f / %.1f GB/s "
+           "per node)\n              source: %s\n",
+           tr->nvme.drives, tr->nvme.capacity_bytes / 1e12, tr->nvme.read_bw_bytes_per_s / 1e9,
+           tr->nvme.write_bw_bytes_per_s / 1e9, tiers_nvme_read_bw(tr) / 1e9,
+           tiers_nvme_write_bw(tr) / 1e9, tr->nvme.source);
+}
+
 static void describe(const sys_system *sys, topo *t)
 {
     static const char *kinds[] = {"nvlink", "pcie", "memory", "nic", "network"};
@@ -54,6 +78,7 @@ static void describe(const sys_system *sys, topo *t)
     printf("nics          %d x %.0f Gb/s per node\n", n->nics, n->nic_bw_bytes_per_s * 8 / 1e9);
     printf("network       %s, oversubscription %.2g:1\n", sys_net_kind_name(sys->net.kind),
            sys->net.oversubscription);
+    describe_tiers(n);
     printf("graph         %d vertices, %d directed links\n", topo_vertex_count(t),
            topo_link_count(t));
     int counts[5];

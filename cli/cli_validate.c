@@ -80,7 +80,7 @@ static void keep_terms(const estimate_result *res, val_row *r)
     for (int s = 0; s < res->pp; s++) {
         const estimate_stage *e = &res->stages[s];
         double busy = e->compute_s + e->recompute_s + e->tp_comm_s + e->p2p_s + e->dp_exposed_s +
-                      e->optimizer_s;
+                      e->optimizer_s + e->offload_s;
         if (busy > most) {
             most = busy;
             r->stage = s;
@@ -222,6 +222,91 @@ static int mt19_row(val_run *run, int line, char **f, cs_err *err)
     return 0;
 }
 
+/* ---- offload papers' headline figures (issue 17) ------------------------------ */
+
+static const char *const off_columns[] = {
+    "label", "system", "gpus", "layers", "hidden", "heads", "seq", "vocab", "mbs", "gbs",
+    "recompute", "zero", "offload", "offload_to", "engine", "framework", "attention", "metric",
+    "published", "source"};
+
+/* The row's figure of res under its metric. */
+static int off_metric(const char *metric, const estimate_result *res, int gpus, int line,
+                      double *out, cs_err *err)
+{
+    if (strcmp(metric, "hw_tflops_per_gpu") == 0)
+        *out = res->hw_tflops_per_gpu;
+    else if (strcmp(metric, "model_tflops_per_gpu") == 0)
+        *out = res->model_tflops_per_gpu;
+    else if (strcmp(metric, "aggregate_pflops") == 0)
+        *out = res->hw_tflops_per_gpu * gpus / 1e3;
+    else if (strcmp(metric, "fits") == 0)
+        *out = res->fits;
+    else
+        return cs_fail(err, "line %d: metric '%s' is not one of hw_tflops_per_gpu, "
+                            "model_tflops_per_gpu, aggregate_pflops, fits", line, metric);
+    return 0;
+}
+
+/* The row's model and layout: a GPT shape in fp16, data parallel only, the
+ * training code (framework, attention) of the source's time. */
+static int off_job(char **f, const double *v, int line, model_desc *m, layout_desc *l,
+                   cs_err *err)
+{
+    model_custom(m, (int)v[3], (int)v[4], (int)v[5]);
+    snprintf(m->name, sizeof m->name, "%s", f[0]);
+    m->seq_len = (int)v[6];
+    m->vocab = (int)v[7];
+    if (model_validate(m, err) != 0)
+        return cs_fail_prefix(err, "line %d: ", line);
+    layout_init(l, m);
+    l->dp = (int)v[2];
+    l->mbs = (int)v[8];
+    l->gbs = (int)v[9];
+    l->zero = (int)v[11];
+    l->dtype = MODEL_FP16;
+    if (layout_recompute_parse(f[10], "recompute", &l->recompute, err) != 0 ||
+        offload_what_parse(f[12], "offload", &l->offload, err) != 0 ||
+        offload_to_parse(f[13], "offload_to", &l->offload_to, err) != 0 ||
+        offload_engine_parse(f[14], "engine", &l->offload_engine, err) != 0 ||
+        framework_parse(f[15], "framework", &l->framework, err) != 0)
+        return cs_fail_prefix(err, "line %d: ", line);
+    if (strcmp(f[16], "flash") != 0 && strcmp(f[16], "unfused") != 0)
+        return cs_fail(err, "line %d: attention '%s' is not one of flash, unfused", line, f[16]);
+    l->flash_attention = strcmp(f[16], "flash") == 0;
+    return 0;
+}
+
+static int off_row(val_run *run, int line, char **f, cs_err *err)
+{
+    static const int numeric[] = {2, 3, 4, 5, 6, 7, 8, 9, 11, 18};
+    double v[19] = {0};
+    for (size_t i = 0; i < sizeof numeric / sizeof numeric[0]; i++)
+        if (field_num(f, numeric[i], line, &v[numeric[i]], err) != 0)
+            return -1;
+    model_desc m;
+    layout_desc l;
+    sys_system probe;
+    if (off_job(f, v, line, &m, &l, err) != 0 || sys_from_catalog(f[1], 1, &probe, err) != 0)
+        return cs_fail_prefix(err, "line %d: ", line);
+    int per_node = probe.groups[0].node.gpus, gpus = (int)v[2];
+    int nodes = gpus > per_node ? gpus / per_node : 1;
+    val_row *r = next_row(run, line, err);
+    estimate_result res;
+    double wall = 0, predicted = 0;
+    if (!r || run_layout(run->o, f[1], nodes, &m, &l, &res, &wall, err) != 0)
+        return cs_fail_prefix(err, "line %d (%s)", line, f[0]);
+    int rc = off_metric(f[17], &res, gpus, line, &predicted, err);
+    *r = (val_row){.gpus = gpus, .tp = 1, .pp = 1, .dp = l.dp,
+                   .microbatches = layout_microbatches(&l), .fits = res.fits,
+                   .published = v[18], .predicted = predicted, .iteration_s = res.iteration_s,
+                   .wall_s = wall};
+    keep_terms(&res, r);
+    r->terms.optimizer_s += res.stages[r->stage].offload_s; /* the offload's exposed time */
+    snprintf(r->label, sizeof r->label, "%s", f[0]);
+    estimate_result_free(&res);
+    return rc;
+}
+
 static const study studies[] = {
     {"megatron2021", "megatron2021_weak_scaling.csv", "TFLOP/s per GPU", "TF/s", mt21_columns,
      sizeof mt21_columns / sizeof mt21_columns[0],
@@ -246,6 +331,17 @@ static const study studies[] = {
      "2.0B 1920/20/44, 4.2B 2304/24/64, 8.7B 3072/32/75 (hidden/heads/layers; the notes\n"
      "give only parameter counts).  Predicted = simulated iteration time.",
      mt19_row},
+    {"offload", "offload_papers.csv", "the row's metric (TFLOP/s per GPU, PFLOP/s, fits)",
+     "mixed", off_columns, sizeof off_columns / sizeof off_columns[0],
+     "Headline figures of ZeRO-Offload (arXiv 2101.06840), ZeRO-3 Offload / ZeRO-Infinity\n"
+     "(arXiv 2104.07857 and DeepSpeed's blog) and Fuyou (arXiv 2403.06504), each row run\n"
+     "with its --offload options on dgx2-v100 (DGX-2, the DeepSpeed papers' node) or\n"
+     "rtx4090-box (Fuyou's commodity setting); each row's source column names what the\n"
+     "source leaves open.  fp16, data parallel only; the offload behaviour is DeepSpeed's\n"
+     "code (costmodel/offload.h); CPU Adam is the DRAM-bandwidth bound, not a measured\n"
+     "rate.  A fits row predicts 1 (fits every tier) or 0; optimizer_s in --format csv\n"
+     "includes the offload's exposed time.  See validate/offload.md.",
+     off_row},
 };
 #define NSTUDIES ((int)(sizeof studies / sizeof studies[0]))
 
@@ -372,12 +468,12 @@ static int parse_opts(int argc, char **argv, val_opts *o, const study **st)
     if ((rc = cli_getopt_each(CMD, argc, argv, opts, &args, parse_one, o)))
         return rc;
     if (first + 1 != argc)
-        return cli_bad_input(CMD, "name one study: megatron2021 or megatron2019");
+        return cli_bad_input(CMD, "name one study: megatron2021, megatron2019 or offload");
     for (int i = 0; i < NSTUDIES; i++)
         if (strcmp(argv[first], studies[i].name) == 0)
             *st = &studies[i];
     if (!*st)
-        return cli_bad_input(CMD, "unknown study '%s'; studies: megatron2021, megatron2019",
+        return cli_bad_input(CMD, "unknown study '%s'; studies: megatron2021, megatron2019, offload",
                              argv[first]);
     return CLI_OK;
 }

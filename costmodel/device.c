@@ -16,6 +16,10 @@ static const dev_type catalog[] = {
     {"A100-SXM4-80GB", 80 * G, 2.039 * T, 19.5 * T, 156 * T, 312 * T, 312 * T, 0, 300 * G, 4, 400, 108},
     {"H100-SXM5-80GB", 80 * G, 3.35 * T, 67 * T, 494.7 * T, 989.4 * T, 989.4 * T, 1978.9 * T, 450 * G, 5, 700, 132},
     {"H200-SXM-141GB", 141 * G, 4.8 * T, 67 * T, 494.7 * T, 989.4 * T, 989.4 * T, 1978.9 * T, 450 * G, 5, 700, 132},
+    /* Not in ../shared/reference/devices.csv: its row and sources are in
+     * validate/devices_offload.csv (NVIDIA Ada architecture whitepaper;
+     * tensor rates dense with FP32 accumulate, the rate AMP training uses) */
+    {"RTX-4090-24GB", 24 * G, 1.008 * T, 82.6 * T, 82.6 * T, 165.2 * T, 165.2 * T, 330.3 * T, 0, 4, 450, 128},
 };
 
 /* Short names people type. */
@@ -23,6 +27,7 @@ static const struct { const char *alias, *name; } aliases[] = {
     {"v100", "V100-SXM2-32GB"},     {"a100-40g", "A100-SXM4-40GB"},
     {"a100", "A100-SXM4-80GB"},     {"a100-80g", "A100-SXM4-80GB"},
     {"h100", "H100-SXM5-80GB"},     {"h200", "H200-SXM-141GB"},
+    {"rtx4090", "RTX-4090-24GB"},
 };
 
 #define NCATALOG ((int)(sizeof catalog / sizeof catalog[0]))
@@ -56,7 +61,7 @@ const dev_type *dev_find(const char *name, cs_err *err)
         strncat(list, i ? ", " : "", sizeof list - strlen(list) - 1);
         strncat(list, catalog[i].name, sizeof list - strlen(list) - 1);
     }
-    cs_fail(err, "unknown device '%s'; valid devices: %s (or v100, a100, a100-40g, h100, h200)",
+    cs_fail(err, "unknown device '%s'; valid devices: %s (or v100, a100, a100-40g, h100, h200, rtx4090)",
             name, list);
     return NULL;
 }

@@ -22,6 +22,8 @@ static const dev_kernel table[] = {
      BORROWED H200_COPY, 0, 1830, "H100 peak 989.4 TFLOP/s at 1830 MHz; sustained not published"},
     {"H200-SXM-141GB", 0.821, H200_GEMM, 0.896, H200_COPY, 0,
      1830, "H200 peak 989.4 TFLOP/s at 1830 MHz; sustained not published"},
+    {"RTX-4090-24GB", 0.821, BORROWED H200_GEMM, 0.896, BORROWED H200_COPY, 0, 2520,
+     "RTX 4090 datasheet boost 2520 MHz; sustained not published"},
 };
 
 #define NTABLE ((int)(sizeof table / sizeof table[0]))

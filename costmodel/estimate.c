@@ -18,7 +18,89 @@ int estimate_validate(const estimate_input *in, cs_err *err)
     if (in->gpus > topo_gpu_count(in->topology))
         return cs_fail(err, "the job needs %d GPUs but the system has %d", in->gpus,
                        topo_gpu_count(in->topology));
-    return layout_validate(in->layout, in->model, in->gpus, per_node, err);
+    if (layout_validate(in->layout, in->model, in->gpus, per_node, err) != 0)
+        return -1;
+    return offload_validate(in->layout, topo_node_type(in->topology, 0), err);
+}
+
+/* ---- offload (issue 17, offload.h): the verdict per tier and the time ---- */
+
+static const sys_node_type *job_node(const estimate_input *in)
+{
+    return topo_node_type(in->topology, 0);
+}
+
+/* With the stages' footprints without offload (mb[pp]): each stage's GPU
+ * peak with offload, the peak stage, the tiers' verdict, fits (every tier). */
+static void offload_begin(const estimate_input *in, const memory_breakdown *mb,
+                          estimate_result *out)
+{
+    const layout_desc *l = in->layout;
+    if (l->offload == OFFLOAD_NONE)
+        return;
+    out->peak_stage = 0;
+    for (int s = 0; s < l->pp; s++) {
+        out->stages[s].peak_mem_bytes = offload_gpu_bytes(in->model, l, &mb[s]);
+        if (out->stages[s].peak_mem_bytes > out->stages[out->peak_stage].peak_mem_bytes)
+            out->peak_stage = s;
+    }
+    out->peak_mem_bytes = out->stages[out->peak_stage].peak_mem_bytes;
+    /* the tiers hold the most parameters any stage has */
+    int most = 0;
+    for (int s = 1; s < l->pp; s++)
+        most = mb[s].params > mb[most].params ? s : most;
+    offload_memory(in->model, l, job_node(in), in->gpus, &mb[most],
+                   memory_usable_bytes(estimate_device(in->topology)), &out->offload);
+    out->offload.gpu_bytes = out->peak_mem_bytes;
+    out->offload.fits_hbm = out->peak_mem_bytes <= out->offload.gpu_capacity_bytes;
+    out->fits = out->offload.fits_hbm && out->offload.fits_dram && out->offload.fits_nvme;
+}
+
+/* The work of the stage the offload model follows: the one with the most
+ * parameters (it moves the most). */
+static void base_of(const estimate_input *in, const estimate_result *out, int s, offload_base *b)
+{
+    const layout_desc *l = in->layout;
+    const estimate_stage *e = &out->stages[s];
+    b->iteration_s = out->iteration_s;
+    /* backward passes do twice the forward's FLOPs */
+    b->fwd_s = e->compute_s / 3;
+    b->bwd_s = e->compute_s * 2 / 3 + e->recompute_s;
+    b->gpu_optimizer_s =
+        workload_optimizer_s(in->model, l, estimate_device(in->topology), in->eff, s);
+    b->params = memory_stage_params(in->model, l, s);
+    b->activation_bytes_per_mb = memory_activation_bytes_per_layer(in->model, l) *
+                                 layout_layers_per_stage(l, in->model);
+    b->microbatches = layout_microbatches(l);
+}
+
+/* Given the iteration without offload: the iteration with it, each stage's
+ * offload_s and optimizer_s, the report's traffic and utilisation.  bw NULL:
+ * closed-form bandwidths. */
+static void offload_time(const estimate_input *in, const offload_bw *bw, estimate_result *out)
+{
+    const layout_desc *l = in->layout;
+    if (l->offload == OFFLOAD_NONE)
+        return;
+    int most = 0;
+    for (int s = 1; s < l->pp; s++)
+        if (memory_stage_params(in->model, l, s) > memory_stage_params(in->model, l, most))
+            most = s;
+    offload_bw closed;
+    if (!bw) {
+        offload_bw_closed(job_node(in), in->gpus, &closed);
+        bw = &closed;
+    }
+    offload_base b;
+    base_of(in, out, most, &b);
+    double iter = offload_apply(l, &b, bw, &out->offload);
+    for (int s = 0; s < l->pp; s++) {
+        estimate_stage *e = &out->stages[s];
+        e->optimizer_s -= workload_optimizer_s(in->model, l, estimate_device(in->topology),
+                                               in->eff, s);
+        e->offload_s = out->offload.exposed_s;
+    }
+    out->iteration_s = iter;
 }
 
 int estimate_begin(const estimate_input *in, estimate_result *out, cs_err *err)
@@ -42,9 +124,10 @@ int estimate_begin(const estimate_input *in, estimate_result *out, cs_err *err)
         if (mb[s].peak_bytes > out->stages[out->peak_stage].peak_mem_bytes)
             out->peak_stage = s;
     }
-    free(mb);
     out->peak_mem_bytes = out->stages[out->peak_stage].peak_mem_bytes;
     out->fits = out->peak_mem_bytes <= memory_usable_bytes(estimate_device(in->topology));
+    offload_begin(in, mb, out);
+    free(mb);
     workload_info info;
     workload_info_of(in->model, l, &info);
     out->model_flops_iter = info.model_flops_iter;
@@ -55,6 +138,12 @@ int estimate_begin(const estimate_input *in, estimate_result *out, cs_err *err)
 
 void estimate_finish(const estimate_input *in, estimate_result *out)
 {
+    estimate_finish_bw(in, NULL, out);
+}
+
+void estimate_finish_bw(const estimate_input *in, const offload_bw *bw, estimate_result *out)
+{
+    offload_time(in, bw, out);
     double gpus = (double)layout_gpus(in->layout);
     double peak = opcost_peak_flops(estimate_device(in->topology), in->layout->dtype);
     out->tokens_per_s = out->tokens_iter / out->iteration_s;

@@ -29,6 +29,7 @@
 #include "device.h"
 #include "layout.h"
 #include "model.h"
+#include "offload.h"
 #include "opcost.h"
 #include "topo.h"
 
@@ -46,6 +47,9 @@ typedef struct estimate_stage {
      * per iteration the compute did not hide (part of dp_exposed_s) and
      * what it hid; 0 below zero 2 */
     double shard_exposed_s, shard_hidden_s;
+    /* offload (issue 17): time the offload transfers and the CPU optimizer
+     * step add (optimizer_s then holds no GPU optimizer step) */
+    double offload_s;
 } estimate_stage;
 
 typedef struct estimate_result {
@@ -60,6 +64,9 @@ typedef struct estimate_result {
     int fits;
     int pp;
     estimate_stage *stages; /* pp entries, owned */
+    /* memory tiers and offload (issue 17): the verdict per tier and the
+     * resources' busy time; active 0 when the layout offloads nothing */
+    offload_report offload;
 } estimate_result;
 
 /* What an estimate needs; the topology must hold the layout's GPUs. */
@@ -77,8 +84,14 @@ const dev_type *estimate_device(topo *t);
 /* Allocates out->stages and fills FLOPs, memory and the verdict. */
 int estimate_begin(const estimate_input *in, estimate_result *out, cs_err *err);
 
-/* Given iteration_s, fills throughput, FLOP rates, MFU and HFU. */
+/* Given iteration_s, fills throughput, FLOP rates, MFU and HFU; a layout
+ * that offloads first gets its offload time (estimate_offload, closed-form
+ * bandwidths). */
 void estimate_finish(const estimate_input *in, estimate_result *out);
+
+/* The same with the per-GPU offload bandwidths bw (the engine's, measured
+ * by sim/offloadsim; NULL: offload_bw_closed's). */
+void estimate_finish_bw(const estimate_input *in, const offload_bw *bw, estimate_result *out);
 
 /* Closed-form estimate.  Validates the layout against the topology (the
  * GPU count and the node rules); an invalid layout is an error, a layout

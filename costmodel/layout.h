@@ -78,6 +78,12 @@ typedef struct layout_desc {
     int shard_group; /* HSDP: data-parallel ranks a shard spans; 0 = all of dp */
     int prefetch;    /* zero 3: layers gathered ahead of the one computing (FSDP: 1) */
     int no_reshard;  /* zero 3: keep gathered parameters from forward to backward (0/1) */
+    /* offload (issue 17, offload.h; checked by offload_validate, not here):
+     * what leaves the GPU, to which tier, whose schedule moves it */
+    int offload;         /* offload_what: 0 none, 1 optimizer, 2 params, 3 all */
+    int offload_to;      /* offload_to: 0 cpu, 1 nvme */
+    int offload_engine;  /* offload_engine: 0 deepspeed, 1 fuyou */
+    int offload_dpu;     /* ZeRO-Offload's delayed parameter update (0/1) */
 } layout_desc;
 
 /* tp = pp = dp = vpp = mbs = gbs = 1, no sp, no recomputation, zero 0, 1F1B,

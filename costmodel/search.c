@@ -38,6 +38,7 @@ const char *search_rule_name(int rule)
         "the HSDP shard group divides dp",
         "at pp 1 only 1f1b: gpipe holds more, zero-bubble waits longer (unless fixed)",
         "other layout rules",
+        "offload rules (DeepSpeed's ZeRO stages, Fuyou's one GPU, NVMe drives)",
     };
     return rule >= 0 && rule < SEARCH_NRULES ? names[rule] : "?";
 }
@@ -68,7 +69,7 @@ static int broken_rule(const enum_ctx *e, const layout_desc *l)
         return SEARCH_RULE_INTERLEAVED;
     if (l->sp && (l->tp < 2 || m->seq_len % l->tp))
         return SEARCH_RULE_SP;
-    if (l->zero && l->dp < 2)
+    if (l->zero && l->dp < 2 && !l->offload) /* DeepSpeed offloads under ZeRO on one GPU too */
         return SEARCH_RULE_ZERO;
     if (l->shard_group && l->dp % l->shard_group)
         return SEARCH_RULE_HSDP;
@@ -82,6 +83,8 @@ static int broken_rule(const enum_ctx *e, const layout_desc *l)
                         l->schedule == LAYOUT_SCHEDULE_ZB_H2 || l->schedule == LAYOUT_SCHEDULE_ZB_AUTO;
     if (l->pp == 1 && one_stage_dup && e->in->space.fix.schedule != (int)l->schedule)
         return SEARCH_RULE_ONE_STAGE;
+    if (l->offload && offload_validate(l, topo_node_type(e->in->topology, 0), NULL) != 0)
+        return SEARCH_RULE_OFFLOAD;
     if (layout_validate(l, m, e->in->gpus, e->per_node, NULL) != 0)
         return SEARCH_RULE_OTHER;
     return -1;
@@ -102,6 +105,30 @@ static void consider(enum_ctx *e, const layout_desc *l)
 }
 
 static int free_or(int fixed, int value) { return fixed < 0 || fixed == value; }
+
+/* The layout without offload and, when the space has offload, with every
+ * (what, tier, engine) it allows; the rules drop the combinations that
+ * cannot run. */
+static void consider_offloads(enum_ctx *e, layout_desc *l)
+{
+    const search_space *sp = &e->in->space;
+    l->offload = l->offload_to = l->offload_engine = 0;
+    if (sp->offload <= 0)
+        consider(e, l);
+    if (sp->offload == 0)
+        return;
+    for (int what = OFFLOAD_OPTIMIZER; what <= OFFLOAD_ALL; what++)
+        for (int to = OFFLOAD_TO_CPU; to <= OFFLOAD_TO_NVME; to++)
+            for (int engine = 0; engine <= OFFLOAD_ENGINE_FUYOU; engine++) {
+                if (!free_or(sp->offload, what) || !free_or(sp->offload_to, to))
+                    continue;
+                l->offload = what;
+                l->offload_to = to;
+                l->offload_engine = engine;
+                consider(e, l);
+            }
+    l->offload = l->offload_to = l->offload_engine = 0;
+}
 
 /* Microbatch sizes: the fixed one, or powers of two up to the global batch. */
 static int mbs_values(int gbs, int fixed, int *out)
@@ -143,7 +170,7 @@ static void enumerate_knobs(enum_ctx *e, layout_desc *l)
                     l->sp = sp;
                     l->recompute = (layout_recompute)rec;
                     set_sharding(&e->in->space, zero, l);
-                    consider(e, l);
+                    consider_offloads(e, l);
                 }
 }
 

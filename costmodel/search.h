@@ -25,7 +25,9 @@
  *   interleaved needs pp >= 2 and microbatches a multiple of pp;
  *   sp needs tp > 1 dividing the sequence; zero >= 1 needs dp > 1;
  *   the HSDP shard group divides dp;
- *   the V-shapes' and dualpipe's rules (layout_validate) count as "other".
+ *   the V-shapes' and dualpipe's rules (layout_validate) count as "other";
+ *   with offload in the space, offload_validate's rules (counted as
+ *   "offload rules", checked before layout_validate).
  * Then the memory check removes layouts whose peak exceeds the device. */
 #ifndef CS_SEARCH_H
 #define CS_SEARCH_H
@@ -46,6 +48,7 @@ enum {
     SEARCH_RULE_HSDP, /* the shard group divides dp (sharding.h) */
     SEARCH_RULE_ONE_STAGE,
     SEARCH_RULE_OTHER, /* layout_validate refused what the rules above let through */
+    SEARCH_RULE_OFFLOAD, /* offload_validate (issue 17), checked before layout_validate */
     SEARCH_NRULES
 };
 
@@ -84,6 +87,12 @@ typedef struct search_space {
     int shard_group; /* 0: shards over all of dp */
     int has_prefetch, prefetch; /* prefetch when has_prefetch, else FSDP's 1 */
     int no_reshard;
+    /* offload (issue 17, offload.h): offload -1 searches no offload and
+     * every offload the rules allow (what x tier x engine), 0 none (the
+     * default), else that offload_what; offload_to -1 both tiers, else that
+     * one.  Ranked with the rest: a model that fits only offloaded gets the
+     * fastest (cheapest) offload that fits */
+    int offload, offload_to;
 } search_space;
 
 typedef struct search_candidate {

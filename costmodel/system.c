@@ -38,6 +38,7 @@ void sys_node_init(sys_node_type *n, const char *name, const dev_type *gpu, int 
     sys_node_spread_nics(n);
     n->host_mem_bytes = 2e12;
     n->host_mem_bw_bytes_per_s = 409.6e9;
+    tiers_init_default(&n->tiers, n->host_mem_bytes, n->host_mem_bw_bytes_per_s);
 }
 
 void sys_node_spread_nics(sys_node_type *n)
@@ -117,6 +118,28 @@ static void build_dgx2_v100(sys_system *s)
     sys_network_init(&s->net, SYS_NET_FAT_TREE2, 18);
 }
 
+/* One RTX 4090 on PCIe 4.0 x16 in a workstation (Fuyou's commodity
+ * setting, arXiv 2403.06504): no NVLink; one 100 Gb/s NIC so that several
+ * boxes can still be described. */
+static void build_rtx4090_box(sys_system *s)
+{
+    sys_node_type *n = &s->groups[0].node;
+    sys_node_init(n, "rtx4090-box", dev_find("RTX-4090-24GB", NULL), 1, 0, 1, GBPS_TO_BYTES(100));
+    n->fabric = SYS_FABRIC_PCIE;
+    n->gpus_per_pcie_switch = 1;
+    sys_network_init(&s->net, SYS_NET_SINGLE_SWITCH, 0);
+}
+
+/* The datasheet tiers of a built-in node, its host_mem figures made equal
+ * to the tiers' DRAM totals. */
+static void sys_node_tiers_builtin(sys_node_type *n)
+{
+    if (tiers_of_builtin(n->name, &n->tiers) != 0)
+        return;
+    n->host_mem_bytes = n->tiers.host.dram_bytes;
+    n->host_mem_bw_bytes_per_s = tiers_dram_bw(&n->tiers);
+}
+
 static const struct {
     const char *name;
     const char *summary;
@@ -130,6 +153,8 @@ static const struct {
      build_dgx_h200},
     {"dgx2-v100", "16x V100 32GB, NVSwitch 150 GB/s/dir, 8x 100 Gb/s EDR IB, fat-tree",
      build_dgx2_v100},
+    {"rtx4090-box", "1x RTX 4090 24GB on PCIe 4.0 x16, 2 NVMe SSDs, 1x 100 Gb/s (Fuyou's box)",
+     build_rtx4090_box},
 };
 #define NSYSTEMS ((int)(sizeof systems / sizeof systems[0]))
 
@@ -152,6 +177,7 @@ int sys_from_catalog(const char *name, int nodes, sys_system *out, cs_err *err)
         out->ngroups = 1;
         systems[i].build(out);
         out->groups[0].count = nodes;
+        sys_node_tiers_builtin(&out->groups[0].node);
         return sys_validate(out, err);
     }
     char list[256] = "";
@@ -265,7 +291,8 @@ int sys_validate(const sys_system *sys, cs_err *err)
         if (sys->groups[g].count < 1)
             return cs_fail(err, "system '%s': group %d has %d nodes; each group needs >= 1",
                            sys->name, g, sys->groups[g].count);
-        if (validate_node(&sys->groups[g].node, nodes > 1, err) != 0)
+        if (validate_node(&sys->groups[g].node, nodes > 1, err) != 0 ||
+            tiers_validate(&sys->groups[g].node.tiers, sys->groups[g].node.name, err) != 0)
             return cs_fail_prefix(err, "system '%s': ", sys->name);
     }
     if (nodes > 65536)

@@ -11,6 +11,7 @@
 
 #include "cs_error.h"
 #include "device.h"
+#include "tiers.h"
 
 #define SYS_MAX_GPUS_PER_NODE 16
 #define SYS_MAX_NICS_PER_NODE 16
@@ -44,6 +45,10 @@ typedef struct sys_node_type {
     int nic_of_gpu[SYS_MAX_GPUS_PER_NODE]; /* which NIC GPU i uses */
     double host_mem_bytes;
     double host_mem_bw_bytes_per_s;   /* CPU <-> DRAM, per direction */
+    /* memory tiers (issue 17): DRAM per socket, CPUs, NVMe drives; the
+     * built-in systems' datasheet figures (tiers.c); host_mem_bytes and
+     * host_mem_bw_bytes_per_s above equal its DRAM totals */
+    sys_tiers tiers;
 } sys_node_type;
 
 typedef enum sys_net_kind {

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "lua_check.h"
+#include "lua_offload.h"
 #include "lua_sharding.h"
 
 #define GBIT_BYTES (1e9 / 8) /* bytes per second in one Gb/s */
@@ -322,7 +323,7 @@ static int api_model(lua_State *L)
 
 const char *const lua_describe_layout_keys[] = {
     "tp", "pp", "dp", "vpp", "mbs", "gbs", "schedule", "sp", "recompute", "dtype",
-    "attention", "framework", "gpus", "microbatches", LUA_SHARDING_KEYS, NULL};
+    "attention", "framework", "gpus", "microbatches", LUA_SHARDING_KEYS, LUA_OFFLOAD_KEYS, NULL};
 
 static void layout_choices(lua_State *L, int idx, const char *W, const model_desc *m,
                            layout_desc *l)
@@ -357,6 +358,7 @@ void lua_describe_layout(lua_State *L, int idx, const char *W, const model_desc 
     l->gbs = (int)lua_check_opt_int(L, idx, W, "gbs", (lua_Integer)l->dp * l->mbs, 1, 1 << 28);
     l->sp = lua_check_opt_bool(L, idx, W, "sp", 0);
     lua_sharding_read(L, idx, W, l);
+    lua_offload_read(L, idx, W, l);
     layout_choices(L, idx, W, m, l);
     check_derived(L, idx, W, "gpus", (double)layout_gpus(l), "tp x pp x dp");
     if (l->gbs % ((long)l->dp * l->mbs) != 0)
@@ -398,6 +400,7 @@ void lua_describe_push_layout(lua_State *L, const layout_desc *l, int has_dtype)
     set_string(L, "attention", l->flash_attention ? "flash" : "unfused");
     set_string(L, "framework", framework_name(l->framework));
     lua_sharding_push(L, l);
+    lua_offload_push(L, l);
     if (has_dtype)
         set_string(L, "dtype", model_dtype_name(l->dtype));
     luaL_setmetatable(L, "clustersim.layout");

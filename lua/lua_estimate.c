@@ -8,6 +8,7 @@
 
 #include "checkpoint.h"
 #include "lua_api.h"
+#include "lua_offload.h"
 #include "memory.h"
 #include "trainsim.h"
 
@@ -101,6 +102,7 @@ static void push_result(lua_State *L, const estimate_input *in, const estimate_r
     lua_pushboolean(L, r->fits);
     lua_setfield(L, -2, "fits");
     push_stages(L, r, tl);
+    lua_offload_push_report(L, &r->offload);
 }
 
 /* The result's `checkpoint` table: the layout's checkpoint and its times

@@ -7,6 +7,7 @@
 
 #include "lua_api.h"
 #include "lua_describe.h"
+#include "lua_offload.h"
 #include "lua_sharding.h"
 #include "memory.h"
 #include "searchsim.h"
@@ -18,7 +19,8 @@
 static const char *const search_keys[] = {"system", "nodes", "gpus", "model", "seq", "gbs",
                                           "top", "objective", "fix", "max_tp", "max_vpp",
                                           "threads", "framework", "failures_per_gpu_day", "checkpoint",
-                                          "storage_gbs", "restart_s", LUA_SHARDING_KEYS, NULL};
+                                          "storage_gbs", "restart_s", LUA_SHARDING_KEYS,
+                                          "offload", "offload_to", NULL};
 static const char *const fix_keys[] = {"tp", "pp", "dp", "vpp", "mbs", "sp", "zero",
                                        "recompute", "schedule", NULL};
 
@@ -182,6 +184,7 @@ static int api_search(lua_State *L)
         luaL_error(L, W ": %s", err.msg);
     read_fix(L, &in.space.fix);
     lua_sharding_read_space(L, 1, W, &in.space);
+    lua_offload_read_space(L, 1, W, &in.space);
     sys_system sys;
     long gpus;
     lua_api_read_system(L, W, &sys, &gpus);

@@ -2,6 +2,7 @@
 #include "estimate_print.h"
 
 #include "memory.h"
+#include "offload_print.h"
 
 #define GIB (1024.0 * 1024 * 1024)
 
@@ -68,6 +69,7 @@ void estimate_print_table(FILE *f, const estimate_input *in, const estimate_labe
     fprintf(f, "peak memory        %.2f GiB on stage %d of %.2f GiB usable: %s\n",
             r->peak_mem_bytes / GIB, r->peak_stage, usable / GIB,
             r->fits ? "fits" : "DOES NOT FIT");
+    offload_print_table(f, l, &r->offload);
     fprintf(f, "\nper stage, seconds per iteration on one GPU:\n");
     fprintf(f, "%5s %10s %10s %10s %10s %10s %10s %10s %10s\n", "stage", "compute_s",
             "recomp_s", "tp_comm_s", "dp_exp_s", "p2p_s", "bubble_s", "optim_s", "mem_GiB");

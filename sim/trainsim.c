@@ -11,6 +11,7 @@
 #include "cs_alloc.h"
 #include "estimate_sched.h"
 #include "memory.h"
+#include "offloadsim.h"
 #include "schedule.h"
 #include "units.h"
 #include "trainsim_private.h"
@@ -579,6 +580,17 @@ static void builder_free(builder *b)
     exec_free(b->g);
 }
 
+/* The metrics, after the offload's transfers (issue 17) with the bandwidths
+ * the engine's flows get. */
+static int finish_offload(const estimate_input *in, estimate_result *out, cs_err *err)
+{
+    offload_bw bw;
+    if (in->layout->offload != OFFLOAD_NONE && offloadsim_bw(in, &bw, err) != 0)
+        return -1;
+    estimate_finish_bw(in, in->layout->offload != OFFLOAD_NONE ? &bw : NULL, out);
+    return 0;
+}
+
 static int simulate(const estimate_input *in, trainsim_mode mode, const trainsim_slow *slow,
                     int full_resolve, estimate_result *out, timeline *tl, trainsim_stats *stats,
                     cs_err *err)
@@ -601,7 +613,7 @@ static int simulate(const estimate_input *in, trainsim_mode mode, const trainsim
     if (rc == 0) {
         out->iteration_s = units_ps_to_s(res.makespan_ps);
         trainsim_read_breakdown(&b, out);
-        estimate_finish(in, out);
+        rc = finish_offload(in, out, err);
         if (tl)
             trainsim_record_timeline(&b, res.makespan_ps, tl);
         if (slow && slow->gpu_busy_s)

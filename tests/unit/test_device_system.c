@@ -42,12 +42,9 @@ static int parse_row(char *line, dev_type *d)
     return 0;
 }
 
-static void catalog_matches_reference(void)
+/* Checks every row of fp against the catalog; returns the rows read. */
+static int rows_match(FILE *fp)
 {
-    FILE *fp = reference_open("devices.csv");
-    CHECK(fp != NULL);
-    if (!fp)
-        return;
     char line[512];
     int rows = 0;
     while (fgets(line, sizeof line, fp)) {
@@ -73,7 +70,30 @@ static void catalog_matches_reference(void)
         CHECK_EQ_INT(d->sms, ref.sms);
         CHECK_REL(d->tdp_w, ref.tdp_w, 1e-9);
     }
+    return rows;
+}
+
+/* The catalog is the shared reference's devices plus the offload study's
+ * (validate/devices_offload.csv), every field equal. */
+static void catalog_matches_reference(void)
+{
+    FILE *fp = reference_open("devices.csv");
+    const char *dir = getenv("CLUSTERSIM_VALIDATE");
+    char path[512];
+    snprintf(path, sizeof path, "%s/devices_offload.csv", dir ? dir : "validate");
+    FILE *extra = fopen(path, "r");
+    CHECK(fp != NULL);
+    CHECK(extra != NULL);
+    if (!fp || !extra) {
+        if (fp)
+            fclose(fp);
+        if (extra)
+            fclose(extra);
+        return;
+    }
+    int rows = rows_match(fp) + rows_match(extra);
     fclose(fp);
+    fclose(extra);
     CHECK_EQ_INT(rows, dev_catalog_count());
 }
 
@@ -104,6 +124,37 @@ static void builtin_systems(void)
     CHECK_EQ_INT(s.groups[0].node.nic_of_gpu[15], 7);
     CHECK(sys_from_catalog("dgx-h200", 1, &s, &err) == 0);
     CHECK_REL(s.groups[0].node.gpu->memory_bytes, 141e9, 1e-12);
+}
+
+/* Tiers: DRAM per socket is channels x MT/s x 8 bytes and equals the
+ * topology's host memory figure; the offload papers' boxes have NVMe. */
+static void builtin_tiers(void)
+{
+    sys_system s;
+    cs_err err;
+    CHECK(sys_from_catalog("dgx2-v100", 1, &s, &err) == 0);
+    const sys_node_type *n = &s.groups[0].node;
+    CHECK_REL(n->tiers.host.dram_bw_per_socket_bytes_per_s, 6 * 2666e6 * 8, 1e-12);
+    CHECK_REL(tiers_dram_bw(&n->tiers), n->host_mem_bw_bytes_per_s, 1e-12);
+    CHECK_REL(n->host_mem_bytes, 1.5e12, 1e-12);
+    CHECK_EQ_INT(n->tiers.nvme.drives, 8);
+    CHECK_REL(tiers_nvme_bytes(&n->tiers), 8 * 3.84e12, 1e-12);
+    CHECK(sys_from_catalog("rtx4090-box", 1, &s, &err) == 0);
+    n = &s.groups[0].node;
+    CHECK_EQ_INT(sys_total_gpus(&s), 1);
+    CHECK_EQ_INT(n->fabric, SYS_FABRIC_PCIE);
+    CHECK_REL(n->pcie_bw_bytes_per_s, dev_pcie_x16_bw_bytes_per_s(4), 1e-12);
+    CHECK_REL(tiers_nvme_read_bw(&n->tiers), 13e9, 1e-12);
+    CHECK_REL(tiers_nvme_write_bw(&n->tiers), 6.8e9, 1e-12);
+    CHECK(sys_from_catalog("dgx-h100", 1, &s, &err) == 0);
+    s.groups[0].node.tiers.nvme.drives = 2;
+    s.groups[0].node.tiers.nvme.write_bw_bytes_per_s = 0;
+    CHECK(sys_validate(&s, &err) == -1);
+    CHECK_STR_CONTAINS(err.msg, "NVMe drives need read and write bandwidth");
+    s.groups[0].node.tiers.nvme.drives = 0;
+    s.groups[0].node.tiers.host.sockets = 0;
+    CHECK(sys_validate(&s, &err) == -1);
+    CHECK_STR_CONTAINS(err.msg, "host tier needs >= 1 socket");
 }
 
 static void system_errors(void)
@@ -172,4 +223,5 @@ TAP_MAIN({"device catalog equals shared/reference/devices.csv", catalog_matches_
          {"device aliases and unknown names", device_aliases_and_errors},
          {"built-in systems carry their datasheet figures", builtin_systems},
          {"bad system descriptions are rejected with the cause", system_errors},
+         {"memory tiers: DRAM, CPUs and NVMe of the built-in nodes", builtin_tiers},
          {"two GPU types in one system", heterogeneous_system})

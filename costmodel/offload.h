@@ -1,0 +1,172 @@
+/* offload: model state and optimizer work moved from the GPU to host DRAM
+ * or NVMe (ZeRO-Offload, ZeRO-Infinity, Fuyou), the memory verdict per tier
+ * and the time the moves and the CPU optimizer cost.
+ *
+ * Owns the offload options of a layout (layout_desc's offload block), their
+ * rules (offload_validate: one message per rule, naming it), the bytes each
+ * tier holds (offload_memory), and the iteration with its transfers
+ * (offload_apply).  Bandwidths come in as offload_bw: the closed form
+ * shares each PCIe link, switch uplink, DRAM and the node's NVMe drives
+ * evenly among the GPUs that cross them (offload_bw_closed, what max-min
+ * fairness gives flows that start together); sim/offloadsim measures them
+ * with flows on the engine instead, where other traffic can take its share.
+ *
+ * What moves, per GPU of a stage holding P parameters, sharded over N data-
+ * parallel ranks (N = dp with --zero >= 1), from DeepSpeed's code
+ * (microsoft/DeepSpeed, deepspeed/runtime/zero/):
+ *   ZeRO-Offload (--offload optimizer, stage_1_and_2.py): fp32 master
+ *     weights, Adam moments and fp32 gradients on the CPU, 16 P / N bytes of
+ *     DRAM.  Gradients are cast to fp32 on the GPU and copied down
+ *     non-blocking as the backward pass produces them
+ *     (async_inplace_copy_grad_to_fp32_buffer_from_gpu: 4 P / N bytes);
+ *     with gradient accumulation every later microbatch first copies the
+ *     accumulated fp16 gradient up (async_accumulate_grad_in_cpu_via_gpu:
+ *     2 P / N bytes), the first copies it down (2 P / N).  step() runs CPU
+ *     Adam, then copies the fp32 partition to the GPU and casts it there
+ *     (4 P / N bytes up), then all-gathers: nothing overlaps the step.
+ *     The paper's one-step delayed parameter update (DPU, arXiv 2101.06840
+ *     sec. 4.2; not in DeepSpeed's current code) lets the step and the
+ *     upload run behind the next iteration's forward and backward.
+ *   ZeRO-Infinity (--offload params|all, stage3.py with swap_tensor/): the
+ *     fp16 parameter partition lives on the CPU or NVMe (2 P / N bytes) and
+ *     is fetched, each rank its own 1/N (bandwidth-centric partitioning,
+ *     arXiv 2104.07857 sec. 6.1), before every forward, recomputation and
+ *     backward pass of every microbatch, prefetched behind compute
+ *     (partitioned_param_coordinator.py); the GPU keeps at most
+ *     stage3_max_live_parameters (1e9, config.py) fp16 parameters.  On
+ *     NVMe, the optimizer step reads fp32 state and gradients (16 P / N),
+ *     runs CPU Adam and writes state and fp16 parameters back (14 P / N)
+ *     one sub-group after another (PartitionedOptimizerSwapper: pipeline
+ *     read and write are off by default, offload_config.py).
+ *   Fuyou (--offload all --offload-to nvme --offload-engine fuyou, arXiv
+ *     2403.06504): one GPU; parameters and optimizer state on the SSDs,
+ *     activations swapped out after the forward pass and back before the
+ *     backward pass (no recomputation), to host DRAM when they fit there
+ *     beside the staging buffers, else to the SSDs, parameters streamed per layer, and
+ *     the CPU Adam step of each layer run as soon as its gradient arrives,
+ *     synchronously, overlapped with the rest of the backward pass; each
+ *     phase then takes as long as its busiest resource (GPU, PCIe each
+ *     direction, SSD, CPU).
+ * CPU Adam is memory bound: DeepSpeed's Step_AVX (csrc/includes/cpu_adam.h)
+ * loads the gradient, both moments and the fp32 parameter and stores the
+ * parameter and both moments, 28 bytes per parameter; its rate is the DRAM
+ * bandwidth the GPU's share of cores can draw (tiers.h) over those bytes. */
+#ifndef CS_OFFLOAD_H
+#define CS_OFFLOAD_H
+
+#include "cs_error.h"
+#include "layout.h"
+#include "memory.h"
+#include "model.h"
+#include "system.h"
+
+typedef enum offload_what {
+    OFFLOAD_NONE,
+    OFFLOAD_OPTIMIZER, /* optimizer state and step (ZeRO-Offload) */
+    OFFLOAD_PARAMS,    /* fp16 parameters (ZeRO-3 offload_param) */
+    OFFLOAD_ALL        /* both */
+} offload_what;
+
+typedef enum offload_to { OFFLOAD_TO_CPU, OFFLOAD_TO_NVME } offload_to;
+
+typedef enum offload_engine {
+    OFFLOAD_ENGINE_DEEPSPEED, /* ZeRO-Offload / ZeRO-Infinity as DeepSpeed runs them */
+    OFFLOAD_ENGINE_FUYOU      /* Fuyou's GPU-CPU-SSD pipeline, one GPU */
+} offload_engine;
+
+/* Bytes of Adam's CPU step per parameter (see above) and DeepSpeed's
+ * defaults the footprint uses (deepspeed/runtime/zero/config.py and
+ * offload_config.py). */
+#define OFFLOAD_ADAM_BYTES_PER_PARAM 28.0
+#define OFFLOAD_DS_MAX_LIVE_PARAMS 1e9       /* stage3_max_live_parameters */
+#define OFFLOAD_DS_REDUCE_BUCKET 5e8         /* reduce_bucket_size, elements */
+#define OFFLOAD_DS_SUB_GROUP 1e9             /* sub_group_size, elements */
+#define OFFLOAD_DS_OPT_BUFFERS 4             /* offload_optimizer.buffer_count */
+#define OFFLOAD_DS_PARAM_BUFFERS 5           /* offload_param.buffer_count */
+#define OFFLOAD_DS_PARAM_BUFFER_SIZE 1e8     /* offload_param.buffer_size, elements */
+
+/* The resources an offloaded iteration keeps busy. */
+typedef enum offload_res {
+    OFFLOAD_RES_GPU,
+    OFFLOAD_RES_PCIE_H2D,
+    OFFLOAD_RES_PCIE_D2H,
+    OFFLOAD_RES_DRAM,
+    OFFLOAD_RES_NVME,
+    OFFLOAD_RES_CPU,
+    OFFLOAD_NRES
+} offload_res;
+
+/* Bandwidth one GPU gets on each path while every GPU of the job moves its
+ * share at once (bytes/s). */
+typedef struct offload_bw {
+    double h2d, d2h;               /* host DRAM -> GPU, GPU -> host DRAM */
+    double nvme_read, nvme_write;  /* the node's drives, this GPU's share */
+    double dram;                   /* this GPU's share of the DRAM bandwidth */
+    double cpu_adam_params_per_s;  /* this GPU's share of the CPU optimizer */
+} offload_bw;
+
+/* The memory verdict per tier and where the time went. */
+typedef struct offload_report {
+    int active;
+    double gpu_bytes, gpu_capacity_bytes;     /* one GPU, the worst stage */
+    double dram_bytes, dram_capacity_bytes;   /* one node */
+    double nvme_bytes, nvme_capacity_bytes;   /* one node */
+    int fits_hbm, fits_dram, fits_nvme;
+    double h2d_bytes, d2h_bytes, nvme_read_bytes, nvme_write_bytes; /* one GPU, one iteration */
+    double cpu_step_s;       /* CPU Adam over the GPU's partition */
+    double exposed_s;        /* added to the iteration by transfers and the CPU step */
+    double busy_s[OFFLOAD_NRES];
+    double util[OFFLOAD_NRES];  /* busy over the iteration */
+    int bottleneck;          /* the busiest resource other than the GPU */
+    int acts_in_dram;        /* Fuyou: swapped activations fit in host DRAM (else SSDs) */
+} offload_report;
+
+const char *offload_what_name(int what);
+const char *offload_to_name(int to);
+const char *offload_engine_name(int engine);
+const char *offload_res_name(int res);
+int offload_what_parse(const char *text, const char *what, int *out, cs_err *err);
+int offload_to_parse(const char *text, const char *what, int *out, cs_err *err);
+int offload_engine_parse(const char *text, const char *what, int *out, cs_err *err);
+
+/* The offload rules, the first broken one named:
+ *   --offload-to, --offload-engine, --offload-dpu need --offload;
+ *   DeepSpeed offloads only under ZeRO (--zero >= 1; on one GPU too);
+ *   parameters (params, all) only under ZeRO-3;
+ *   NVMe only under ZeRO-3 (stage_1_and_2.py has no swapper);
+ *   DPU only with DeepSpeed's optimizer offload;
+ *   Fuyou: zero 0, one GPU, --offload all --offload-to nvme, no DPU, no
+ *     recomputation;
+ *   NVMe needs drives on the node (node may be NULL: not checked). */
+int offload_validate(const layout_desc *l, const sys_node_type *node, cs_err *err);
+
+/* The GPU bytes of a stage whose footprint without offload is mb. */
+double offload_gpu_bytes(const model_desc *m, const layout_desc *l, const memory_breakdown *mb);
+
+/* Per-GPU bandwidths when `gpus` GPUs of the job offload at once on nodes of
+ * type node, each link shared evenly by the GPUs that cross it. */
+void offload_bw_closed(const sys_node_type *node, int gpus, offload_bw *bw);
+
+/* Tier bytes and capacities, the verdicts: mb is the worst stage's footprint
+ * without offload (its params are the most any GPU holds). */
+void offload_memory(const model_desc *m, const layout_desc *l, const sys_node_type *node,
+                    int gpus, const memory_breakdown *mb, double gpu_capacity_bytes,
+                    offload_report *r);
+
+/* The work of one GPU's iteration the offload model starts from. */
+typedef struct offload_base {
+    double iteration_s;     /* without offload */
+    double fwd_s, bwd_s;    /* compute of the iteration, all microbatches (bwd with recompute) */
+    double gpu_optimizer_s; /* the GPU optimizer step the offload replaces */
+    double params;          /* parameters of the GPU (the worst stage) */
+    double activation_bytes_per_mb; /* stored activations of one microbatch (Fuyou swaps them) */
+    int microbatches;
+} offload_base;
+
+/* Fills r's traffic, CPU step, busy times and exposed time, and returns the
+ * iteration with offload; r->acts_in_dram (offload_memory's) says where
+ * Fuyou's activations go. */
+double offload_apply(const layout_desc *l, const offload_base *b, const offload_bw *bw,
+                     offload_report *r);
+
+#endif

@@ -1,0 +1,64 @@
+/* tiers: the memory tiers behind a node's GPUs: host DRAM (capacity,
+ * bandwidth per socket, NUMA domains), the host CPUs that run an offloaded
+ * optimizer, and NVMe drives (count, read and write bandwidth each,
+ * capacity).  The PCIe tree the tiers share with the GPUs and NICs is the
+ * topology's (topo.h: GPU -> PCIe switch -> CPU -> DRAM); the NVMe drives
+ * sit behind host DRAM, as DeepSpeed's swap_tensor and Fuyou both stage
+ * every SSD transfer through pinned host buffers.
+ *
+ * Owns sys_tiers (embedded at the end of sys_node_type), the datasheet
+ * figures of the built-in systems with their sources, and the checks. */
+#ifndef CS_TIERS_H
+#define CS_TIERS_H
+
+#include "cs_error.h"
+
+typedef struct tier_host {
+    int sockets;                      /* CPU sockets, one NUMA domain each */
+    int cores;                        /* physical cores per node, all sockets */
+    double dram_bytes;                /* per node */
+    double dram_bw_per_socket_bytes_per_s; /* channels x transfer rate x 8 bytes */
+    /* Streaming bandwidth one core can draw from DRAM: the CPU optimizer is
+     * memory bound (see offload.h), so its throughput is
+     * min(cores x this, DRAM bandwidth) over the bytes Adam touches per
+     * parameter. */
+    double core_stream_bw_bytes_per_s;
+    const char *source;
+} tier_host;
+
+typedef struct tier_nvme {
+    int drives;                       /* per node; 0: none */
+    double read_bw_bytes_per_s;       /* per drive, sequential */
+    double write_bw_bytes_per_s;      /* per drive, sequential */
+    double capacity_bytes;            /* per drive */
+    const char *source;
+} tier_nvme;
+
+typedef struct sys_tiers {
+    tier_host host;
+    tier_nvme nvme;
+} sys_tiers;
+
+/* A generic two-socket host of dram_bytes and total bandwidth dram_bw (the
+ * node's host_mem figures), 32 cores, no NVMe. */
+void tiers_init_default(sys_tiers *t, double dram_bytes, double dram_bw_bytes_per_s);
+
+/* Fills the datasheet tiers of a built-in node type by its name; returns 0
+ * when it knows the name, -1 (t unchanged) when not. */
+int tiers_of_builtin(const char *node_name, sys_tiers *t);
+
+double tiers_dram_bw(const sys_tiers *t);       /* all sockets */
+double tiers_nvme_read_bw(const sys_tiers *t);  /* all drives */
+double tiers_nvme_write_bw(const sys_tiers *t);
+double tiers_nvme_bytes(const sys_tiers *t);
+
+/* The tiers to use: t itself, or when it was left all zero (a node
+ * described field by field without sys_node_init) the default host of
+ * host_mem_bytes and host_mem_bw with no NVMe. */
+sys_tiers tiers_effective(const sys_tiers *t, double host_mem_bytes, double host_mem_bw);
+
+/* An all-zero t (not described) passes.  Impossible values: sockets < 1, cores < 1, non-positive capacity or
+ * bandwidth, drives < 0, drives without bandwidth or capacity. */
+int tiers_validate(const sys_tiers *t, const char *node_name, cs_err *err);
+
+#endif

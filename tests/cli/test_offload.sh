@@ -1,0 +1,87 @@
+# CLI tests: memory tiers and offload (issue 17): `system` prints the tiers,
+# `estimate --offload` prints the verdict per tier, every bad combination
+# exits 2 naming its rule, `validate offload` compares the papers' rows, and
+# the search finds an offload for a model that fits nowhere without it.
+source "$(dirname "$0")/lib.sh" "$1"
+
+expect_ok "system prints host DRAM per socket with its source" \
+    "host dram +1500 GB, 2 socket.*255.9 GB/s, 48 cores" system dgx2-v100
+expect_ok "system prints the NVMe drives" "nvme +8 x 3.84 TB, read 3.5 GB/s" system dgx2-v100
+expect_ok "the commodity box: one RTX 4090 on PCIe 4.0, two SSDs" \
+    "nvme +2 x 3.84 TB, read 6.5 GB/s, write 3.4 GB/s" system rtx4090-box
+
+one="--system dgx2-v100 --gpus 1 --model llama2-7b --mbs 1 --gbs 1"
+v100="$one --recompute full"
+# shellcheck disable=SC2086
+expect_ok "ZeRO-Offload: optimizer state in DRAM, the GPU fits" \
+    "host dram \(node\) +100\.[0-9]+ GiB.*fits" estimate $v100 --zero 2 --offload optimizer
+# shellcheck disable=SC2086
+expect_ok "without offload llama2-7b does not fit one V100" "DOES NOT FIT" estimate $v100
+# shellcheck disable=SC2086
+expect_ok "ZeRO-Infinity to NVMe names the bottleneck tier" "bottleneck tier +nvme" \
+    estimate $v100 --zero 3 --offload all --offload-to nvme
+# shellcheck disable=SC2086
+expect_ok "Fuyou on the RTX 4090 box" "offload +all to nvme \(fuyou\)" \
+    estimate --system rtx4090-box --gpus 1 --model llama2-7b --mbs 1 --gbs 1 \
+    --offload all --offload-to nvme --offload-engine fuyou
+# the engine's flows and the closed form agree with nothing else on the links
+# shellcheck disable=SC2086
+sim=$("$bin" estimate $v100 --zero 2 --offload optimizer --format csv | tail -1 | cut -d, -f17)
+# shellcheck disable=SC2086
+ana=$("$bin" estimate $v100 --zero 2 --offload optimizer --format csv --mode analytic |
+      tail -1 | cut -d, -f17)
+if [ -n "$sim" ] && awk -v a="$sim" -v b="$ana" 'BEGIN { d = a - b; exit !(d * d < 1e-8 * b * b) }'
+then ok "sim and closed form agree ($sim s)"
+else not_ok "sim and closed form agree ($sim vs $ana)"; fi
+
+# every bad combination: exit 2, the rule named
+# shellcheck disable=SC2086
+expect_bad "offload needs ZeRO" "only under ZeRO" estimate $v100 --offload optimizer
+# shellcheck disable=SC2086
+expect_bad "params need ZeRO-3" "valid only with stage 3" estimate $v100 --zero 2 --offload params
+# shellcheck disable=SC2086
+expect_bad "NVMe needs ZeRO-3" "offload-to nvme needs --zero 3" \
+    estimate $v100 --zero 2 --offload optimizer --offload-to nvme
+# shellcheck disable=SC2086
+expect_bad "--offload-to alone" "need --offload" estimate $v100 --offload-to nvme
+# shellcheck disable=SC2086
+expect_bad "DPU needs optimizer offload to the CPU" "delayed parameter update" \
+    estimate $v100 --zero 3 --offload all --offload-dpu
+# shellcheck disable=SC2086
+expect_bad "Fuyou trains on one GPU" "Fuyou trains on one GPU" \
+    estimate --system dgx2-v100 --gpus 2 --model llama2-7b --mbs 1 --gbs 2 \
+    --offload all --offload-to nvme --offload-engine fuyou
+# shellcheck disable=SC2086
+expect_bad "Fuyou moves everything to the SSDs" "use --offload all --offload-to nvme" \
+    estimate $one --offload optimizer --offload-engine fuyou
+# shellcheck disable=SC2086
+expect_bad "Fuyou does not recompute" "use --recompute none" \
+    estimate $v100 --offload all --offload-to nvme --offload-engine fuyou
+# shellcheck disable=SC2086
+expect_bad "an unknown offload" "--offload.*'disk'" estimate $v100 --zero 2 --offload disk
+# shellcheck disable=SC2086
+expect_bad "an unknown tier" "--offload-to.*'tape'" estimate $v100 --zero 2 --offload all --offload-to tape
+
+# validate offload: the papers' rows, the columns of the other studies
+expect_ok "validate offload compares every paper row" "zero3-offload-1t-512 +512" validate offload
+expect_ok "validate offload --format csv has error_percent" "^model,.*error_percent" \
+    validate offload --format csv
+printf 'label,system\nx,dgx2-v100\n' >"$tmp/bad.csv"
+expect_bad "validate offload names a wrong header" "column 3 should be 'gpus'" \
+    validate offload --reference "$tmp/bad.csv"
+
+# the search: nothing fits one V100 without offload; with it, an offload tops the list
+expect_bad "the search finds no layout without offload" "no layout fits memory" \
+    search --system dgx2-v100 --gpus 1 --model llama2-7b --gbs 8 --top 3
+expect_ok "the search's best layout that fits offloads" "^ +1 +tp1 pp1 dp1 .*offload-" \
+    search --system dgx2-v100 --gpus 1 --model llama2-7b --gbs 8 --top 3 --offload auto
+expect_ok "the search with --offload optimizer --offload-to cpu keeps to it" \
+    "^ +1 .*offload-optimizer-cpu" \
+    search --system dgx2-v100 --gpus 1 --model llama2-7b --gbs 8 --top 3 --offload optimizer \
+    --offload-to cpu
+expect_bad "the search's --offload-to needs --offload" "offload-to needs --offload" \
+    search --system dgx2-v100 --gpus 1 --model llama2-7b --gbs 8 --offload-to cpu
+expect_ok "Lua: the offload scenario" "fastest offload that fits: .*offload-" \
+    run "$(dirname "$0")/../../scenarios/offload.lua"
+
+tap_finish

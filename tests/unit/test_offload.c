@@ -1,0 +1,194 @@
+/* Unit tests: offload rules, tier bytes, closed-form bandwidths and the
+ * offloaded iteration (costmodel/offload.h), and the engine's flows through
+ * shared PCIe switches (sim/offloadsim.h). */
+#include <string.h>
+
+#include "memory.h"
+#include "model.h"
+#include "offload.h"
+#include "offloadsim.h"
+#include "system.h"
+#include "tap.h"
+#include "topo.h"
+
+static const model_desc *llama7b(void)
+{
+    static model_desc m;
+    model_find("llama2-7b", &m, NULL);
+    return &m;
+}
+
+static layout_desc one_gpu(const model_desc *m, int what, int to, int zero)
+{
+    layout_desc l;
+    layout_init(&l, m);
+    l.offload = what;
+    l.offload_to = to;
+    l.zero = zero;
+    return l;
+}
+
+/* Each rule fails alone, with a message that names it. */
+static void rules_named(void)
+{
+    const model_desc *m = llama7b();
+    sys_system s;
+    cs_err err;
+    CHECK(sys_from_catalog("dgx2-v100", 1, &s, &err) == 0);
+    const sys_node_type *node = &s.groups[0].node;
+    layout_desc l = one_gpu(m, OFFLOAD_OPTIMIZER, OFFLOAD_TO_CPU, 1);
+    CHECK(offload_validate(&l, node, &err) == 0);
+    l.zero = 0;
+    CHECK(offload_validate(&l, node, &err) == -1);
+    CHECK_STR_CONTAINS(err.msg, "only under ZeRO");
+    l = one_gpu(m, OFFLOAD_PARAMS, OFFLOAD_TO_CPU, 1);
+    CHECK(offload_validate(&l, node, &err) == -1);
+    CHECK_STR_CONTAINS(err.msg, "only under ZeRO-3");
+    l = one_gpu(m, OFFLOAD_OPTIMIZER, OFFLOAD_TO_NVME, 1);
+    CHECK(offload_validate(&l, node, &err) == -1);
+    CHECK_STR_CONTAINS(err.msg, "--offload-to nvme needs --zero 3");
+    l = one_gpu(m, OFFLOAD_ALL, OFFLOAD_TO_CPU, 3);
+    l.offload_dpu = 1;
+    CHECK(offload_validate(&l, node, &err) == -1);
+    CHECK_STR_CONTAINS(err.msg, "delayed parameter update");
+    l = one_gpu(m, OFFLOAD_NONE, OFFLOAD_TO_NVME, 1);
+    CHECK(offload_validate(&l, node, &err) == -1);
+    CHECK_STR_CONTAINS(err.msg, "need --offload");
+    l = one_gpu(m, OFFLOAD_ALL, OFFLOAD_TO_NVME, 0);
+    l.offload_engine = OFFLOAD_ENGINE_FUYOU;
+    CHECK(offload_validate(&l, node, &err) == 0);
+    l.dp = 2;
+    CHECK(offload_validate(&l, node, &err) == -1);
+    CHECK_STR_CONTAINS(err.msg, "Fuyou trains on one GPU");
+    l.dp = 1;
+    l.offload = OFFLOAD_OPTIMIZER;
+    CHECK(offload_validate(&l, node, &err) == -1);
+    CHECK_STR_CONTAINS(err.msg, "use --offload all --offload-to nvme");
+    /* a node without drives */
+    sys_node_type bare = *node;
+    bare.tiers.nvme.drives = 0;
+    l = one_gpu(m, OFFLOAD_ALL, OFFLOAD_TO_NVME, 3);
+    CHECK(offload_validate(&l, &bare, &err) == -1);
+    CHECK_STR_CONTAINS(err.msg, "has no NVMe drives");
+}
+
+/* ZeRO-Offload on one GPU: the GPU keeps fp16 weights and no optimizer
+ * state; DRAM holds 16 bytes per parameter (fp32 master, moments, fp32
+ * gradients); with parameters too the GPU keeps at most the live window. */
+static void tier_bytes(void)
+{
+    const model_desc *m = llama7b();
+    sys_system s;
+    cs_err err;
+    CHECK(sys_from_catalog("dgx2-v100", 1, &s, &err) == 0);
+    layout_desc l = one_gpu(m, OFFLOAD_NONE, OFFLOAD_TO_CPU, 1);
+    memory_breakdown mb;
+    CHECK(memory_per_stage(m, &l, 0, &mb, &err) == 0);
+    l.offload = OFFLOAD_OPTIMIZER;
+    offload_report r;
+    memset(&r, 0, sizeof r);
+    offload_memory(m, &l, &s.groups[0].node, 1, &mb, 32e9, &r);
+    CHECK_REL(r.gpu_bytes, mb.peak_bytes - mb.optimizer_bytes, 1e-12);
+    CHECK_REL(r.dram_bytes, 16 * mb.params, 1e-12);
+    CHECK_REL(r.nvme_bytes, 0, 1e-12);
+    CHECK(r.fits_dram);
+    l.offload = OFFLOAD_ALL;
+    l.offload_to = OFFLOAD_TO_NVME;
+    l.zero = 3; /* set directly: the rules are offload_validate's */
+    offload_memory(m, &l, &s.groups[0].node, 1, &mb, 32e9, &r);
+    CHECK_REL(r.nvme_bytes, 18 * mb.params, 1e-12);
+    CHECK(r.gpu_bytes < mb.activations_bytes + mb.buffers_bytes + mb.grads_bytes + 2.0e9 + 1);
+    /* 16 GPUs of a node each offloading 7B to DRAM: 16 x 16 x 6.7e9 > 1.5 TB */
+    l = one_gpu(m, OFFLOAD_OPTIMIZER, OFFLOAD_TO_CPU, 1);
+    offload_memory(m, &l, &s.groups[0].node, 16, &mb, 32e9, &r);
+    CHECK(!r.fits_dram);
+}
+
+/* Two GPUs on one PCIe switch share its uplink; on two switches they do not. */
+static void closed_bw_shares_switch(void)
+{
+    sys_system s;
+    cs_err err;
+    CHECK(sys_from_catalog("dgx-a100-80g", 1, &s, &err) == 0);
+    const sys_node_type *n = &s.groups[0].node;
+    offload_bw one, eight;
+    offload_bw_closed(n, 1, &one);
+    offload_bw_closed(n, 8, &eight);
+    CHECK_REL(one.h2d, n->pcie_bw_bytes_per_s, 1e-12);
+    CHECK_REL(eight.h2d, n->pcie_bw_bytes_per_s / 2, 1e-12);
+    CHECK_REL(eight.nvme_read, 8 * 7.0e9 / 8, 1e-12);
+    /* 128 cores stream more than DRAM gives: DRAM-bound Adam, 28 bytes a parameter */
+    CHECK_REL(one.cpu_adam_params_per_s, 2 * 8 * 3200e6 * 8 / 28.0, 1e-12);
+}
+
+/* The iteration's parts: ZeRO-Offload's step and upload follow the
+ * backward pass, hidden by DPU when compute is long enough. */
+static void iteration_parts(void)
+{
+    const model_desc *m = llama7b();
+    layout_desc l = one_gpu(m, OFFLOAD_OPTIMIZER, OFFLOAD_TO_CPU, 1);
+    offload_base b = {.iteration_s = 10, .fwd_s = 3, .bwd_s = 6, .gpu_optimizer_s = 0.5,
+                      .params = 1e9, .activation_bytes_per_mb = 1e9, .microbatches = 1};
+    offload_bw bw = {.h2d = 10e9, .d2h = 10e9, .nvme_read = 5e9, .nvme_write = 2e9,
+                     .dram = 100e9, .cpu_adam_params_per_s = 2e9};
+    offload_report r;
+    memset(&r, 0, sizeof r);
+    double iter = offload_apply(&l, &b, &bw, &r);
+    /* gradients 4 GB down in 0.4 s, under the 6 s backward, but the last
+     * 2 GB bucket's 0.2 s shows; then Adam 0.5 s and 4 GB up 0.4 s */
+    CHECK_REL(iter, 10 - 0.5 + 0.2 + 0.5 + 0.4, 1e-12);
+    CHECK_REL(r.d2h_bytes, 4e9, 1e-12);
+    CHECK_REL(r.h2d_bytes, 4e9, 1e-12);
+    CHECK_REL(r.cpu_step_s, 0.5, 1e-12);
+    l.offload_dpu = 1;
+    CHECK_REL(offload_apply(&l, &b, &bw, &r), 10 - 0.5 + 0.2, 1e-12);
+    /* Fuyou: forward and backward each last as long as their busiest resource */
+    l = one_gpu(m, OFFLOAD_ALL, OFFLOAD_TO_NVME, 0);
+    l.offload_engine = OFFLOAD_ENGINE_FUYOU;
+    b.iteration_s = 9.5; /* compute only */
+    iter = offload_apply(&l, &b, &bw, &r);
+    double fwd = 2e9 / 5e9 + 1e9 / 2e9;                /* SSD: params in, activations out */
+    double bwd = (2e9 + 1e9 + 12e9) / 5e9 + 14e9 / 2e9; /* SSD: 3 + 7 s over the 6 s backward */
+    CHECK_REL(iter, 3 + bwd, 1e-12);
+    CHECK(fwd < 3);
+    CHECK_EQ_INT(r.bottleneck, OFFLOAD_RES_NVME);
+}
+
+/* The engine: two GPUs offloading through one PCIe switch take twice as
+ * long as one; through two switches, as long as one. */
+static void pcie_contention(void)
+{
+    sys_system s;
+    cs_err err;
+    topo *t;
+    CHECK(sys_from_catalog("dgx-a100-80g", 1, &s, &err) == 0);
+    CHECK(topo_build(&s, &t, &err) == 0);
+    double end[2];
+    offloadsim_flow one[1] = {{0, OFFLOADSIM_D2H, 4e9}};
+    CHECK(offloadsim_run(t, one, 1, end, &err) == 0);
+    double alone = end[0];
+    CHECK_REL(alone, 4e9 / s.groups[0].node.pcie_bw_bytes_per_s, 1e-3);
+    offloadsim_flow same[2] = {{0, OFFLOADSIM_D2H, 4e9}, {1, OFFLOADSIM_D2H, 4e9}};
+    CHECK(offloadsim_run(t, same, 2, end, &err) == 0);
+    CHECK(end[0] > 1.9 * alone && end[1] > 1.9 * alone);
+    offloadsim_flow apart[2] = {{0, OFFLOADSIM_D2H, 4e9}, {2, OFFLOADSIM_D2H, 4e9}};
+    CHECK(offloadsim_run(t, apart, 2, end, &err) == 0);
+    CHECK_REL(end[0], alone, 1e-6);
+    /* the drives are shared by the whole node: 8 readers get 1/8 each */
+    offloadsim_flow rd[8];
+    for (int g = 0; g < 8; g++)
+        rd[g] = (offloadsim_flow){g, OFFLOADSIM_NVME_READ, 7e9};
+    double e8[8];
+    CHECK(offloadsim_run(t, rd, 8, e8, &err) == 0);
+    CHECK_REL(e8[7], 8 * 7e9 / (8 * 7.0e9), 1e-3);
+    offloadsim_flow bad[1] = {{99, OFFLOADSIM_H2D, 1}};
+    CHECK(offloadsim_run(t, bad, 1, end, &err) == -1);
+    CHECK_STR_CONTAINS(err.msg, "GPUs are 0 to 7");
+    topo_free(t);
+}
+
+TAP_MAIN({"offload rules: each bad combination named", rules_named},
+         {"offload tier bytes: GPU, host DRAM, NVMe", tier_bytes},
+         {"closed-form bandwidths share PCIe switches and drives", closed_bw_shares_switch},
+         {"offloaded iteration: step, DPU, Fuyou's phases", iteration_parts},
+         {"engine flows: two GPUs on one PCIe switch take longer than one", pcie_contention})
