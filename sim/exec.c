@@ -25,7 +25,8 @@ typedef struct task {
     int32_t preds_left;
     int32_t phase, outstanding;   /* collective progress */
     uint64_t start_ps, end_ps;
-    int started, ended;
+    uint8_t started, ended;
+    uint32_t salt;                /* transfers: the ECMP salt of the route (default: the id) */
 } task;
 
 typedef struct stream {
@@ -132,7 +133,13 @@ int exec_transfer(exec_graph *g, int stream_id, int src_gpu, int dst_gpu, double
     g->tasks[id].src_gpu = src_gpu;
     g->tasks[id].dst_gpu = dst_gpu;
     g->tasks[id].bytes = bytes;
+    g->tasks[id].salt = (uint32_t)id;
     return id;
+}
+
+void exec_set_route_salt(exec_graph *g, int transfer, uint32_t salt)
+{
+    g->tasks[transfer].salt = salt;
 }
 
 int exec_collective(exec_graph *g, int stream_id, const coll_plan *plan, uint64_t size_bytes,
@@ -243,7 +250,7 @@ static void task_start(exec_graph *g, int id)
         break;
     case EXEC_TRANSFER: {
         int32_t route[TOPO_MAX_ROUTE];
-        int len = topo_route_gpus(g->t, tk->src_gpu, tk->dst_gpu, (uint32_t)id, route,
+        int len = topo_route_gpus(g->t, tk->src_gpu, tk->dst_gpu, tk->salt, route,
                                   TOPO_MAX_ROUTE, NULL); /* checked in exec_run */
         net_flow_start(g->net, route, NULL, len < 0 ? 0 : len, tk->bytes,
                        topo_route_latency_ps(g->t, route, len < 0 ? 0 : len), on_task_end, g,

@@ -143,6 +143,10 @@ static int phase_compute(builder *b, int s, uint64_t dur_ps, int role, const cha
 {
     int first = -1;
     for (int k = 0; k < b->nmem; k++) {
+        if (dropped(b, k)) {
+            b->ghosts++;
+            continue;
+        }
         int *last = &b->last[s * b->nmem + k];
         uint64_t d = b->gpu_factor ? (uint64_t)llround((double)dur_ps * b->gpu_factor[gpu_of(b, s, k)])
                                    : dur_ps;
@@ -151,7 +155,7 @@ static int phase_compute(builder *b, int s, uint64_t dur_ps, int role, const cha
             exec_dep(b->g, *last, id);
         *last = id;
         note(b, id, role, s, k);
-        if (k == 0)
+        if (first < 0)
             first = id;
     }
     return first;
@@ -179,6 +183,8 @@ static int phase_group_coll(builder *b, int s, const coll_plan *plan, uint64_t b
     int id = coll_task(b, plan, bytes, stream, name);
     for (int i = 0; i < count; i++) {
         int k = base + i * stride;
+        if (dropped(b, k))
+            continue;
         exec_dep(b->g, b->last[s * b->nmem + k], id);
         if (on_dp)
             b->last_dp[s * b->nmem + k] = id;
@@ -235,7 +241,10 @@ static void phase_dp(builder *b, int s, int which, uint64_t bytes, int role)
         return;
     }
     for (int r = 0; r < l->tp; r++)
-        phase_group_coll(b, s, &b->dp_plans[(s * l->tp + r) * NDP + which], bytes,
+        if (b->drop && b->drop[r])
+            b->ghosts++;
+        else
+            phase_group_coll(b, s, &b->dp_plans[(s * l->tp + r) * NDP + which], bytes,
                          b->dp_stream[s * b->nmem + r], r, l->tp, l->dp, role, name,
                          which == P_REDUCE);
 }
@@ -254,7 +263,9 @@ static void record_unit(builder *b, int *starts, int *ends, int s, const schedul
     int vs = schedule_vstage(b->l, s, u->chunk);
     int *st = unit_slot(b, starts, vs, u->microbatch), *en = unit_slot(b, ends, vs, u->microbatch);
     for (int k = 0; k < b->nmem; k++) {
-        st[k] = first + k; /* phase_compute adds the members' tasks consecutively */
+        if (dropped(b, k))
+            continue;
+        st[k] = first + member_slot(b, k); /* phase_compute adds the members' tasks in order */
         en[k] = b->last[s * b->nmem + k];
     }
 }
@@ -339,6 +350,8 @@ static void emit_reduce_after_backward(builder *b, int s)
 static void after_reduction(builder *b, int s, int task)
 {
     for (int k = 0; k < b->nmem; k++) {
+        if (dropped(b, k))
+            continue;
         exec_dep(b->g, b->last[s * b->nmem + k], task);
         if (b->last_dp[s * b->nmem + k] >= 0)
             exec_dep(b->g, b->last_dp[s * b->nmem + k], task);
@@ -375,6 +388,10 @@ static int emit_embedding_allreduce(builder *b)
     if (!b->emb_plans)
         abort();
     for (int k = 0; k < b->nmem; k++) {
+        if (dropped(b, k)) {
+            b->ghosts++;
+            continue;
+        }
         int32_t pair[2] = {gpu_of(b, 0, k), gpu_of(b, last, k)};
         cs_err err;
         if (coll_plan_build(b->in->topology, COLL_ALLREDUCE, COLL_ALGO_RING, pair, 2, &params,
@@ -401,10 +418,11 @@ static void emit_step(builder *b, int s)
     uint64_t opt_ps = units_s_to_ps_ceil(workload_optimizer_s(b->in->model, l, dev, b->in->eff, s));
     int first = phase_compute(b, s, opt_ps, R_OPT, "optimizer");
     for (int k = 0; b->emb_task && (s == 0 || s == l->pp - 1) && k < b->nmem; k++)
-        exec_dep(b->g, b->emb_task[b->folded ? 0 : k], first + k);
+        if (!dropped(b, k))
+            exec_dep(b->g, b->emb_task[b->folded ? 0 : k], first + member_slot(b, k));
     for (int k = 0; k < b->nmem; k++)
-        if (b->last_dp[s * b->nmem + k] >= 0)
-            exec_dep(b->g, b->last_dp[s * b->nmem + k], first + k);
+        if (!dropped(b, k) && b->last_dp[s * b->nmem + k] >= 0)
+            exec_dep(b->g, b->last_dp[s * b->nmem + k], first + member_slot(b, k));
     for (int r = 1; b->folded && r < l->tp; r++) /* the step waits for every group's gradients */
         if (b->shadow_last[s * l->tp + r] >= 0)
             exec_dep(b->g, b->shadow_last[s * l->tp + r], first);
@@ -429,6 +447,22 @@ static void emit_stage(builder *b, int s, const schedule_unit *order)
     emit_reduce_after_backward(b, s);
 }
 
+/* Symmetry classes: a left-out transfer (its salt the id it has in the
+ * whole graph) is noted for the check against its rank-0 counterpart, which
+ * comes just before it (members of a replica are adjacent, rank 0 first). */
+static void note_transfer_salt(builder *b, int from, int to, int k, int dir)
+{
+    uint32_t salt = (uint32_t)exec_task_count(b->g) + b->ghosts;
+    if (!dropped(b, k)) {
+        b->kept_salt[dir] = salt;
+        return;
+    }
+    int k0 = k - member_tp(b, k);
+    trainsim_sym_note_ghost(b, gpu_of(b, from, k), gpu_of(b, to, k), salt, gpu_of(b, from, k0),
+                            gpu_of(b, to, k0), b->kept_salt[dir]);
+    b->ghosts++;
+}
+
 /* Activations forward and gradients backward between virtual stages (on
  * one rank, as where a V turns, a dependency without a send). */
 static void emit_transfers(builder *b)
@@ -451,9 +485,16 @@ static void emit_transfers(builder *b)
                         exec_dep(b->g, src, dst);
                         continue;
                     }
+                    if (b->drop) {
+                        note_transfer_salt(b, from, to, k, dir);
+                        if (dropped(b, k))
+                            continue;
+                    }
                     int t = exec_transfer(b->g, -1, gpu_of(b, from, k), gpu_of(b, to, k),
                                           (double)b->cc.p2p_bytes,
                                           dir ? "send gradient" : "send activation");
+                    if (b->drop) /* the route the whole graph's transfer takes */
+                        exec_set_route_salt(b->g, t, (uint32_t)t + b->ghosts);
                     note(b, t, R_P2P, to, -1);
                     b->info[t].gpu = gpu_of(b, from, k);
                     exec_dep(b->g, src, t);
@@ -588,12 +629,37 @@ static void builder_free(builder *b)
         coll_plan_free(&b->emb_plans[k]);
     free(b->emb_plans);
     free_group_plans(b);
+    trainsim_sym_free(b);
     commcost_free(&b->cc);
     exec_free(b->g);
 }
 
+/* Emits the iteration, leaving out the tensor ranks that copy rank 0 where
+ * the symmetry holds (trainsim_sym.c; never with a timeline or slowdowns,
+ * which read every GPU back); where the transfers' routes show that it does
+ * not, emits it whole again. */
+static int emit_iteration(builder *b, const estimate_input *in, trainsim_mode mode,
+                          const trainsim_slow *slow, int symmetry, cs_err *err)
+{
+    b->gpu_factor = slow ? slow->gpu_factor : NULL;
+    if (symmetry)
+        trainsim_sym_plan(b);
+    emit_all(b);
+    if (!b->drop || trainsim_sym_check(b))
+        return 0;
+    builder_free(b);
+    if (builder_init(b, in, mode, err) != 0)
+        return -1;
+    b->gpu_factor = slow ? slow->gpu_factor : NULL;
+    emit_all(b);
+    return 0;
+}
+
+/* simulate's flags: the references the tests hold the fast paths to. */
+enum { SIM_FULL_RESOLVE = 1, SIM_PER_RANK = 2 };
+
 static int simulate(const estimate_input *in, trainsim_mode mode, const trainsim_slow *slow,
-                    int full_resolve, estimate_result *out, timeline *tl, trainsim_stats *stats,
+                    int flags, estimate_result *out, timeline *tl, trainsim_stats *stats,
                     cs_err *err)
 {
     struct timespec t0, t1;
@@ -602,12 +668,11 @@ static int simulate(const estimate_input *in, trainsim_mode mode, const trainsim
         return -1;
     builder b;
     int rc = builder_init(&b, in, mode, err);
-    b.gpu_factor = slow ? slow->gpu_factor : NULL;
-    if (rc == 0)
-        exec_set_full_resolve(b.g, full_resolve);
     exec_result res = {0};
+    if (rc == 0)
+        rc = emit_iteration(&b, in, mode, slow, !(flags & SIM_PER_RANK) && !tl && !slow, err);
     if (rc == 0) {
-        emit_all(&b);
+        exec_set_full_resolve(b.g, (flags & SIM_FULL_RESOLVE) != 0);
         CS_GROW(b.info, b.capinfo, exec_task_count(b.g));
         rc = exec_run(b.g, in->topology, &res, err);
     }
@@ -620,11 +685,13 @@ static int simulate(const estimate_input *in, trainsim_mode mode, const trainsim
         if (slow && slow->gpu_busy_s)
             trainsim_read_busy(&b, slow->gpu_busy_s, in->gpus);
     }
+    int left_out = b.drop ? b.l->tp - b.nkept : 0;
     builder_free(&b);
     clock_gettime(CLOCK_MONOTONIC, &t1);
     if (stats)
         *stats = (trainsim_stats){res.tasks, res.events,
-                                  (double)(t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) * 1e-9};
+                                  (double)(t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) * 1e-9,
+                                  left_out};
     return rc;
 }
 
@@ -637,7 +704,13 @@ int trainsim_run(const estimate_input *in, trainsim_mode mode, estimate_result *
 int trainsim_run_full_resolve(const estimate_input *in, trainsim_mode mode, estimate_result *out,
                               cs_err *err)
 {
-    return simulate(in, mode, NULL, 1, out, NULL, NULL, err);
+    return simulate(in, mode, NULL, SIM_FULL_RESOLVE | SIM_PER_RANK, out, NULL, NULL, err);
+}
+
+int trainsim_run_per_rank(const estimate_input *in, trainsim_mode mode, estimate_result *out,
+                          trainsim_stats *stats, cs_err *err)
+{
+    return simulate(in, mode, NULL, SIM_PER_RANK, out, NULL, stats, err);
 }
 
 int trainsim_run_slow(const estimate_input *in, const trainsim_slow *slow, estimate_result *out,

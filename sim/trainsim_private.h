@@ -55,6 +55,12 @@ typedef struct builder {
     coll_plan *emb_plans; /* all-ranks: [member], its first/last stage pair */
     int *emb_task;        /* [member] the embedding all-reduce it waits for, or NULL */
     const double *gpu_factor; /* stragglers: compute time factor per GPU, or NULL */
+    /* symmetry classes (trainsim_sym.c): tensor ranks left out as copies of rank 0 */
+    unsigned char *drop;  /* [tp] 1: the rank's tasks are not emitted, or NULL */
+    int nkept;            /* tensor ranks emitted (tp without drop) */
+    uint32_t ghosts;      /* tasks left out so far: a transfer's id in the whole graph */
+    uint32_t kept_salt[2]; /* the last rank-0 transfer's salt, per direction */
+    struct sym_state *sym; /* the pairing of links, kept for the check after emission */
 } builder;
 
 static inline int member_tp(const builder *b, int k) { return b->folded ? 0 : k % b->l->tp; }
@@ -63,6 +69,24 @@ static inline int member_dp(const builder *b, int k) { return b->folded ? 0 : k 
 static inline int gpu_of(const builder *b, int s, int k)
 {
     return commcost_gpu(b->l, member_tp(b, k), member_dp(b, k), s);
+}
+
+/* Whether member k's tasks are left out (a copy of its tensor rank 0). */
+static inline int dropped(const builder *b, int k)
+{
+    return b->drop && b->drop[member_tp(b, k)];
+}
+
+/* Where member k's task sits among the tasks a phase adds, one per member
+ * that is not left out, in member order. */
+static inline int member_slot(const builder *b, int k)
+{
+    if (!b->drop)
+        return k;
+    int r = member_tp(b, k), before = 0;
+    for (int j = 0; j < r; j++)
+        before += !b->drop[j];
+    return member_dp(b, k) * b->nkept + before;
 }
 
 static inline int *int_array(size_t n, int fill)
@@ -78,5 +102,23 @@ static inline int *int_array(size_t n, int fill)
 void trainsim_read_breakdown(const builder *b, estimate_result *out);
 void trainsim_record_timeline(const builder *b, uint64_t makespan_ps, timeline *tl);
 void trainsim_read_busy(const builder *b, double *busy_s, int gpus);
+
+/* trainsim_sym.c: symmetry classes.  With every rank simulated and nothing
+ * to tell the tensor ranks of a stage apart (no slow GPU, no timeline), a
+ * tensor rank r > 0 whose flows cross links of their own that pair up, hop
+ * by hop, with rank 0's (same capacity, latency and weight, the same
+ * sharing among its own flows) runs exactly as rank 0 does: its tasks are
+ * left out (b->drop) and rank 0's times stand for it.
+ * trainsim_sym_plan: before emission, from the collectives' plans; sets
+ * b->drop, or leaves it NULL when no rank can be left out.
+ * trainsim_sym_note_ghost: a left-out transfer and its counterpart on rank 0
+ * (salts: their ids in the whole graph, which their routes hash).
+ * trainsim_sym_check: after emission, the transfers' routes; 0 when a
+ * left-out transfer does not pair with its counterpart (emit again whole). */
+void trainsim_sym_plan(builder *b);
+void trainsim_sym_note_ghost(builder *b, int src_gpu, int dst_gpu, uint32_t salt, int kept_src_gpu,
+                             int kept_dst_gpu, uint32_t kept_salt);
+int trainsim_sym_check(builder *b);
+void trainsim_sym_free(builder *b);
 
 #endif
