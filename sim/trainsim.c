@@ -447,25 +447,22 @@ static void emit_stage(builder *b, int s, const schedule_unit *order)
     emit_reduce_after_backward(b, s);
 }
 
-/* Symmetry classes: a left-out transfer (its salt the id it has in the
- * whole graph) is noted for the check against its rank-0 counterpart, which
- * comes just before it (members of a replica are adjacent, rank 0 first). */
-static void note_transfer_salt(builder *b, int from, int to, int k, int dir)
+/* The virtual stages and ranks of a hop: activations forward (dir 0) from
+ * vs to vs + 1, gradients back (dir 1). */
+static void hop_ranks(const builder *b, int vs, int dir, int *from_vs, int *to_vs, int *from,
+                      int *to)
 {
-    uint32_t salt = (uint32_t)exec_task_count(b->g) + b->ghosts;
-    if (!dropped(b, k)) {
-        b->kept_salt[dir] = salt;
-        return;
-    }
-    int k0 = k - member_tp(b, k);
-    trainsim_sym_note_ghost(b, gpu_of(b, from, k), gpu_of(b, to, k), salt, gpu_of(b, from, k0),
-                            gpu_of(b, to, k0), b->kept_salt[dir]);
-    b->ghosts++;
+    *from_vs = dir ? vs + 1 : vs;
+    *to_vs = dir ? vs : vs + 1;
+    *from = schedule_vstage_rank(b->l, *from_vs);
+    *to = schedule_vstage_rank(b->l, *to_vs);
 }
 
-/* Activations forward and gradients backward between virtual stages (on
- * one rank, as where a V turns, a dependency without a send). */
-static void emit_transfers(builder *b)
+typedef int (*hop_fn)(builder *b, int vs, int mb, int k, int dir, void *ctx);
+
+/* Every hop of every member between virtual stages, in emission order;
+ * stops at the first fn that fails. */
+static int each_hop(builder *b, hop_fn fn, void *ctx)
 {
     int nv = schedule_vstages(b->l);
     for (int vs = 0; vs + 1 < nv; vs++)
@@ -475,33 +472,74 @@ static void emit_transfers(builder *b)
             if (vs < first || vs >= last)
                 continue;
             for (int k = 0; k < b->nmem; k++)
-                for (int dir = 0; dir < 2; dir++) {
-                    int from_vs = dir ? vs + 1 : vs, to_vs = dir ? vs : vs + 1;
-                    int from = schedule_vstage_rank(b->l, from_vs);
-                    int to = schedule_vstage_rank(b->l, to_vs);
-                    int src = unit_slot(b, dir ? b->bend : b->fend, from_vs, mb)[k];
-                    int dst = unit_slot(b, dir ? b->bstart : b->fstart, to_vs, mb)[k];
-                    if (from == to) {
-                        exec_dep(b->g, src, dst);
-                        continue;
-                    }
-                    if (b->drop) {
-                        note_transfer_salt(b, from, to, k, dir);
-                        if (dropped(b, k))
-                            continue;
-                    }
-                    int t = exec_transfer(b->g, -1, gpu_of(b, from, k), gpu_of(b, to, k),
-                                          (double)b->cc.p2p_bytes,
-                                          dir ? "send gradient" : "send activation");
-                    if (b->drop) /* the route the whole graph's transfer takes */
-                        exec_set_route_salt(b->g, t, (uint32_t)t + b->ghosts);
-                    note(b, t, R_P2P, to, -1);
-                    b->info[t].gpu = gpu_of(b, from, k);
-                    exec_dep(b->g, src, t);
-                    exec_dep(b->g, t, dst);
-                    b->info[dst].in_transfer = t;
-                }
+                for (int dir = 0; dir < 2; dir++)
+                    if (fn(b, vs, mb, k, dir, ctx) != 0)
+                        return -1;
         }
+    return 0;
+}
+
+/* Symmetry classes: a left-out rank's transfer paired with its rank-0
+ * counterpart's, routed with the salts of the whole graph (its ids: the
+ * transfers come last, in each_hop's order; rank 0 is the first member of
+ * its replica, so its transfer comes just before). */
+static int pair_hop_transfer(builder *b, int vs, int mb, int k, int dir, void *ctx)
+{
+    (void)mb;
+    uint32_t *salt = ctx; /* [0]: the next transfer's id, [1 + dir]: rank 0's last */
+    int from_vs, to_vs, from, to;
+    hop_ranks(b, vs, dir, &from_vs, &to_vs, &from, &to);
+    if (from == to)
+        return 0;
+    uint32_t id = salt[0]++;
+    if (!dropped(b, k)) {
+        salt[1 + dir] = id;
+        return 0;
+    }
+    int k0 = k - member_tp(b, k);
+    return trainsim_sym_pair_transfer(b, gpu_of(b, from, k0), gpu_of(b, to, k0), salt[1 + dir],
+                                      gpu_of(b, from, k), gpu_of(b, to, k), id)
+               ? 0
+               : -1;
+}
+
+static int emit_hop(builder *b, int vs, int mb, int k, int dir, void *ctx)
+{
+    (void)ctx;
+    int from_vs, to_vs, from, to;
+    hop_ranks(b, vs, dir, &from_vs, &to_vs, &from, &to);
+    int src = unit_slot(b, dir ? b->bend : b->fend, from_vs, mb)[k];
+    int dst = unit_slot(b, dir ? b->bstart : b->fstart, to_vs, mb)[k];
+    if (from != to && dropped(b, k))
+        b->ghosts++; /* the whole graph's transfer: counted for the later ones' salts */
+    if (dropped(b, k))
+        return 0;
+    if (from == to) {
+        exec_dep(b->g, src, dst);
+        return 0;
+    }
+    int t = exec_transfer(b->g, -1, gpu_of(b, from, k), gpu_of(b, to, k), (double)b->cc.p2p_bytes,
+                          dir ? "send gradient" : "send activation");
+    if (b->drop) /* the route the whole graph's transfer takes */
+        exec_set_route_salt(b->g, t, (uint32_t)t + b->ghosts);
+    note(b, t, R_P2P, to, -1);
+    b->info[t].gpu = gpu_of(b, from, k);
+    exec_dep(b->g, src, t);
+    exec_dep(b->g, t, dst);
+    b->info[dst].in_transfer = t;
+    return 0;
+}
+
+/* Activations forward and gradients backward between virtual stages (on
+ * one rank, as where a V turns, a dependency without a send).  Fails, with
+ * nothing emitted, when left-out ranks' transfers do not pair with rank 0's. */
+static int emit_transfers(builder *b)
+{
+    uint32_t salt[3] = {(uint32_t)exec_task_count(b->g) + b->ghosts, 0, 0};
+    if (b->drop && each_hop(b, pair_hop_transfer, salt) != 0)
+        return -1;
+    trainsim_sym_done(b);
+    return each_hop(b, emit_hop, NULL);
 }
 
 /* Every rank's order; zb-auto's built for the times the closed form
@@ -524,8 +562,9 @@ static void unit_orders(const builder *b, schedule_unit *out)
     free(w);
 }
 
-/* Every stage's units and tail, then the transfers between stages. */
-static void emit_all(builder *b)
+/* Every stage's units and tail, then the transfers between stages; fails
+ * where the symmetry the graph was emitted for does not hold. */
+static int emit_all(builder *b)
 {
     size_t n = (size_t)schedule_units(b->l);
     schedule_unit *order = cs_xrealloc(NULL, sizeof *order * n * (size_t)b->l->pp);
@@ -537,7 +576,7 @@ static void emit_all(builder *b)
     for (int s = 0; s < b->l->pp; s++)
         emit_step(b, s);
     free(order);
-    emit_transfers(b);
+    return emit_transfers(b);
 }
 
 /* ---- set-up and tear-down ---------------------------------------------------- */
@@ -566,6 +605,8 @@ static void chunk_costs(builder *b)
         }
 }
 
+static void graph_init(builder *b);
+
 static int builder_init(builder *b, const estimate_input *in, trainsim_mode mode, cs_err *err)
 {
     memset(b, 0, sizeof *b);
@@ -590,6 +631,13 @@ static int builder_init(builder *b, const estimate_input *in, trainsim_mode mode
     if (b->folded)
         find_sharing_groups(b);
     chunk_costs(b);
+    graph_init(b);
+    return 0;
+}
+
+/* The task graph and what records it, apart from the plans it runs on. */
+static void graph_init(builder *b)
+{
     b->g = exec_new();
     size_t per_stage = (size_t)b->l->pp * b->nmem;
     size_t units = (size_t)schedule_vstages(b->l) * b->m * b->nmem;
@@ -612,47 +660,53 @@ static int builder_init(builder *b, const estimate_input *in, trainsim_mode mode
             b->stream[s * b->nmem + k] = exec_stream(b->g, gpu_of(b, s, k), "compute");
             b->dp_stream[s * b->nmem + k] = exec_stream(b->g, gpu_of(b, s, k), "dp");
         }
-    return 0;
 }
 
-static void builder_free(builder *b)
+static void graph_free(builder *b)
 {
     int *arrays[] = {b->stream, b->dp_stream, b->last,   b->last_dp,      b->fstart,
                      b->fend,   b->bstart,    b->bend,   b->shadow_stream, b->shadow_last};
     for (size_t i = 0; i < sizeof arrays / sizeof arrays[0]; i++)
         free(arrays[i]);
-    free(b->chunks);
     free(b->info);
-    free(b->shares);
+    b->info = NULL;
+    b->capinfo = 0;
     free(b->emb_task);
+    b->emb_task = NULL;
     for (int k = 0; b->emb_plans && k < b->nmem; k++)
         coll_plan_free(&b->emb_plans[k]);
     free(b->emb_plans);
+    b->emb_plans = NULL;
+    exec_free(b->g);
+    b->g = NULL;
+}
+
+static void builder_free(builder *b)
+{
+    graph_free(b);
+    free(b->chunks);
+    free(b->shares);
     free_group_plans(b);
     trainsim_sym_free(b);
     commcost_free(&b->cc);
-    exec_free(b->g);
 }
 
 /* Emits the iteration, leaving out the tensor ranks that copy rank 0 where
  * the symmetry holds (trainsim_sym.c; never with a timeline or slowdowns,
  * which read every GPU back); where the transfers' routes show that it does
  * not, emits it whole again. */
-static int emit_iteration(builder *b, const estimate_input *in, trainsim_mode mode,
-                          const trainsim_slow *slow, int symmetry, cs_err *err)
+static int emit_iteration(builder *b, const trainsim_slow *slow, int symmetry, cs_err *err)
 {
     b->gpu_factor = slow ? slow->gpu_factor : NULL;
     if (symmetry)
         trainsim_sym_plan(b);
-    emit_all(b);
-    if (!b->drop || trainsim_sym_check(b))
+    if (emit_all(b) == 0)
         return 0;
-    builder_free(b);
-    if (builder_init(b, in, mode, err) != 0)
-        return -1;
-    b->gpu_factor = slow ? slow->gpu_factor : NULL;
-    emit_all(b);
-    return 0;
+    graph_free(b); /* the symmetry does not hold: every rank, on the same plans */
+    trainsim_sym_free(b);
+    b->ghosts = 0;
+    graph_init(b);
+    return emit_all(b) == 0 ? 0 : cs_fail(err, "internal error: emission without symmetry failed");
 }
 
 /* simulate's flags: the references the tests hold the fast paths to. */
@@ -670,7 +724,7 @@ static int simulate(const estimate_input *in, trainsim_mode mode, const trainsim
     int rc = builder_init(&b, in, mode, err);
     exec_result res = {0};
     if (rc == 0)
-        rc = emit_iteration(&b, in, mode, slow, !(flags & SIM_PER_RANK) && !tl && !slow, err);
+        rc = emit_iteration(&b, slow, !(flags & SIM_PER_RANK) && !tl && !slow, err);
     if (rc == 0) {
         exec_set_full_resolve(b.g, (flags & SIM_FULL_RESOLVE) != 0);
         CS_GROW(b.info, b.capinfo, exec_task_count(b.g));
@@ -735,8 +789,8 @@ int trainsim_lowered(const estimate_input *in, trainsim_graph_fn fn, void *ctx, 
     builder b;
     int rc = builder_init(&b, in, TRAINSIM_ALL_RANKS, err);
     if (rc == 0) {
-        emit_all(&b);
-        rc = fn(b.g, ctx, err);
+        if (emit_all(&b) == 0) /* without symmetry classes: cannot fail */
+            rc = fn(b.g, ctx, err);
     }
     builder_free(&b);
     return rc;

@@ -59,8 +59,7 @@ typedef struct builder {
     unsigned char *drop;  /* [tp] 1: the rank's tasks are not emitted, or NULL */
     int nkept;            /* tensor ranks emitted (tp without drop) */
     uint32_t ghosts;      /* tasks left out so far: a transfer's id in the whole graph */
-    uint32_t kept_salt[2]; /* the last rank-0 transfer's salt, per direction */
-    struct sym_state *sym; /* the pairing of links, kept for the check after emission */
+    struct sym_state *sym; /* the pairing of links, until the transfers are paired too */
 } builder;
 
 static inline int member_tp(const builder *b, int k) { return b->folded ? 0 : k % b->l->tp; }
@@ -111,14 +110,14 @@ void trainsim_read_busy(const builder *b, double *busy_s, int gpus);
  * left out (b->drop) and rank 0's times stand for it.
  * trainsim_sym_plan: before emission, from the collectives' plans; sets
  * b->drop, or leaves it NULL when no rank can be left out.
- * trainsim_sym_note_ghost: a left-out transfer and its counterpart on rank 0
- * (salts: their ids in the whole graph, which their routes hash).
- * trainsim_sym_check: after emission, the transfers' routes; 0 when a
- * left-out transfer does not pair with its counterpart (emit again whole). */
+ * trainsim_sym_pair_transfer: a left-out rank's transfer against its
+ * counterpart on rank 0 (salts: their ids in the whole graph, which their
+ * routes hash); 0 when they do not pair (emit every rank instead).
+ * trainsim_sym_done: the pairing is over (b->drop stays). */
 void trainsim_sym_plan(builder *b);
-void trainsim_sym_note_ghost(builder *b, int src_gpu, int dst_gpu, uint32_t salt, int kept_src_gpu,
-                             int kept_dst_gpu, uint32_t kept_salt);
-int trainsim_sym_check(builder *b);
+int trainsim_sym_pair_transfer(builder *b, int kept_src_gpu, int kept_dst_gpu, uint32_t kept_salt,
+                               int src_gpu, int dst_gpu, uint32_t salt);
+void trainsim_sym_done(builder *b);
 void trainsim_sym_free(builder *b);
 
 #endif

@@ -12,9 +12,9 @@
  * rank 0's rates at every instant and its tasks rank 0's times: leaving
  * them out changes no time of a task that stays.  The pairing is checked on
  * every flow (collectives' plans before emission, transfers' routes, with
- * the ECMP salts of the whole graph, after), so that a straggler, a slow
- * link, a shared leaf or an equal-cost choice that differs between the
- * ranks falls back to simulating every rank. */
+ * the ECMP salts of the whole graph, before the transfers are emitted), so
+ * that a straggler, a slow link, a shared leaf or an equal-cost choice that
+ * differs between the ranks falls back to simulating every rank. */
 #include "trainsim_private.h"
 
 #include <stdlib.h>
@@ -22,19 +22,12 @@
 
 #include "topo.h"
 
-typedef struct sym_ghost {
-    int32_t src_gpu, dst_gpu, kept_src_gpu, kept_dst_gpu;
-    uint32_t salt, kept_salt;
-} sym_ghost;
-
 typedef struct sym_state {
     topo *t;
     int tp, nlinks;
     int32_t *owner; /* per link: -1 unused so far, -2 a tensor-parallel collective's, r: rank r's */
     int32_t *map;   /* per link of a rank r > 0: its partner on rank 0, or -1 */
     int32_t *rev;   /* [link0 * tp + r]: rank r's partner of rank-0 link link0, or -1 */
-    sym_ghost *ghosts;
-    int nghosts, capghosts;
 } sym_state;
 
 #define OWNER_TP (-2)
@@ -66,7 +59,6 @@ static void state_free(sym_state *st)
     free(st->owner);
     free(st->map);
     free(st->rev);
-    free(st->ghosts);
     free(st);
 }
 
@@ -197,23 +189,15 @@ void trainsim_sym_plan(builder *b)
     b->nkept = 1;
 }
 
-void trainsim_sym_note_ghost(builder *b, int src_gpu, int dst_gpu, uint32_t salt, int kept_src_gpu,
-                             int kept_dst_gpu, uint32_t kept_salt)
+int trainsim_sym_pair_transfer(builder *b, int kept_src_gpu, int kept_dst_gpu, uint32_t kept_salt,
+                               int src_gpu, int dst_gpu, uint32_t salt)
 {
     sym_state *st = b->sym;
-    CS_GROW(st->ghosts, st->capghosts, st->nghosts + 1);
-    st->ghosts[st->nghosts++] = (sym_ghost){src_gpu, dst_gpu, kept_src_gpu, kept_dst_gpu, salt,
-                                            kept_salt};
-}
-
-/* A left-out transfer's route against its counterpart's, hop by hop. */
-static int pair_transfer(sym_state *st, const sym_ghost *g, int r)
-{
+    int r = src_gpu - kept_src_gpu; /* commcost_gpu: the tensor ranks of a replica adjacent */
     int32_t a[TOPO_MAX_ROUTE], c[TOPO_MAX_ROUTE];
-    int na = topo_route_gpus(st->t, g->kept_src_gpu, g->kept_dst_gpu, g->kept_salt, a,
-                             TOPO_MAX_ROUTE, NULL);
-    int nc = topo_route_gpus(st->t, g->src_gpu, g->dst_gpu, g->salt, c, TOPO_MAX_ROUTE, NULL);
-    if (na < 0 || na != nc)
+    int na = topo_route_gpus(st->t, kept_src_gpu, kept_dst_gpu, kept_salt, a, TOPO_MAX_ROUTE, NULL);
+    int nc = topo_route_gpus(st->t, src_gpu, dst_gpu, salt, c, TOPO_MAX_ROUTE, NULL);
+    if (r < 1 || r >= st->tp || na < 0 || na != nc)
         return 0;
     for (int i = 0; i < na; i++)
         if (!pair_hop(st, r, a[i], c[i], 1, 1))
@@ -221,23 +205,15 @@ static int pair_transfer(sym_state *st, const sym_ghost *g, int r)
     return 1;
 }
 
-int trainsim_sym_check(builder *b)
+void trainsim_sym_done(builder *b)
 {
-    sym_state *st = b->sym;
-    const layout_desc *l = b->l;
-    for (int i = 0; i < st->nghosts; i++) {
-        const sym_ghost *g = &st->ghosts[i];
-        int r = g->src_gpu - g->kept_src_gpu; /* commcost_gpu: tensor ranks adjacent */
-        if (r < 1 || r >= l->tp || !pair_transfer(st, g, r))
-            return 0;
-    }
-    return 1;
+    state_free(b->sym);
+    b->sym = NULL;
 }
 
 void trainsim_sym_free(builder *b)
 {
-    state_free(b->sym);
-    b->sym = NULL;
+    trainsim_sym_done(b);
     free(b->drop);
     b->drop = NULL;
 }

@@ -85,7 +85,8 @@ static void validation_layouts(void)
 
 /* One DGX H100 scalable unit (32 nodes, one rail switch per rail): every
  * rank's pipeline transfers and data-parallel rings run on its own rail,
- * the symmetry holds and seven of eight tensor ranks are left out.  Two
+ * the symmetry holds and seven of eight tensor ranks are left out (1F1B,
+ * interleaved with the distributed optimizer, the V-shape ZBV).  Two
  * units: transfers between them take ECMP choices over the spines that
  * differ between the rails, so it falls back, with the same figures. */
 static void rails(void)
@@ -96,6 +97,8 @@ static void rails(void)
     f.l.zero = 1;
     f.l.vpp = 2;
     f.l.schedule = LAYOUT_SCHEDULE_INTERLEAVED;
+    CHECK(check_same(&f, 0) == 7);
+    f.l.schedule = LAYOUT_SCHEDULE_ZBV; /* a V turns on one rank: dependencies, no sends */
     CHECK(check_same(&f, 0) == 7);
     topo_free(f.t);
     fixture_setup(&f, "dgx-h100", 64, "llama3-70b", 8, 8, 8, 64);
