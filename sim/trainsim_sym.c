@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "schedule.h"
 #include "topo.h"
 
 typedef struct sym_state {
@@ -171,12 +172,44 @@ static int pair_collectives(sym_state *st, const builder *b)
     return ok;
 }
 
+/* Whether a transfer between these GPUs takes one route whatever its salt
+ * (tried with a few): where it takes equal-cost choices, rank r's and rank
+ * 0's transfers would pair only by chance, and finding out after the graph
+ * without the copies was emitted costs its time and memory. */
+static int route_fixed(topo *t, int src_gpu, int dst_gpu)
+{
+    int32_t a[TOPO_MAX_ROUTE], c[TOPO_MAX_ROUTE];
+    int na = topo_route_gpus(t, src_gpu, dst_gpu, 0, a, TOPO_MAX_ROUTE, NULL);
+    for (uint32_t salt = 1; na >= 0 && salt < 4; salt++) {
+        int nc = topo_route_gpus(t, src_gpu, dst_gpu, salt * 0x9e3779b9u, c, TOPO_MAX_ROUTE, NULL);
+        if (nc != na || memcmp(a, c, sizeof *a * (size_t)na) != 0)
+            return 0;
+    }
+    return na >= 0;
+}
+
+/* Every pipeline hop of every rank r > 0 on a route without choices. */
+static int transfers_fixed(const builder *b)
+{
+    int nv = schedule_vstages(b->l);
+    for (int vs = 0; vs + 1 < nv; vs++) {
+        int from = schedule_vstage_rank(b->l, vs), to = schedule_vstage_rank(b->l, vs + 1);
+        for (int k = 0; from != to && k < b->nmem; k++)
+            if (member_tp(b, k) > 0 && (!route_fixed(b->in->topology, gpu_of(b, from, k),
+                                                     gpu_of(b, to, k)) ||
+                                        !route_fixed(b->in->topology, gpu_of(b, to, k),
+                                                     gpu_of(b, from, k))))
+                return 0;
+    }
+    return 1;
+}
+
 void trainsim_sym_plan(builder *b)
 {
     if (b->folded || b->l->tp < 2 || b->gpu_factor)
         return;
     sym_state *st = state_new(b->in->topology, b->l->tp);
-    if (!pair_collectives(st, b)) {
+    if (!pair_collectives(st, b) || !transfers_fixed(b)) {
         state_free(st);
         return;
     }
