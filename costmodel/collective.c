@@ -358,6 +358,8 @@ static int build_direct(builder *b, const layout *lay, const int32_t *given, col
 
 /* ---- plan ---------------------------------------------------------------------------- */
 
+/* Idle max-min rates of a phase's coflows; local: per topology link, 0 or (while
+ * it runs) the link's index in the phase + 1, all 0 again on return. */
 static void phase_idle_rates(topo *t, coll_phase *ph, int32_t *local)
 {
     int entries = 0, nl = 0;
@@ -376,12 +378,12 @@ static void phase_idle_rates(topo *t, coll_phase *ph, int32_t *local)
         start[c] = e;
         for (int i = 0; i < ph->coflows[c].nlinks; i++, e++) {
             int32_t l = ph->coflows[c].links[i];
-            if (local[l] < 0) {
-                local[l] = nl;
+            if (local[l] == 0) { /* local index + 1; 0: not seen */
+                local[l] = nl + 1;
                 glob[nl] = l;
                 cap[nl++] = topo_link_at(t, l)->bw_bytes_per_s;
             }
-            lidx[e] = local[l];
+            lidx[e] = local[l] - 1;
             w[e] = ph->coflows[c].weights[i];
         }
     }
@@ -392,7 +394,7 @@ static void phase_idle_rates(topo *t, coll_phase *ph, int32_t *local)
     maxmin_solve(&p, ph->idle_rate, &work);
     maxmin_work_free(&work);
     for (int i = 0; i < nl; i++)
-        local[glob[i]] = -1;
+        local[glob[i]] = 0;
     free(start);
     free(lidx);
     free(glob);
@@ -460,17 +462,17 @@ int coll_plan_build(topo *t, coll_op op, coll_algo algo, const int32_t *gpus, in
     out->launch_ps = params->launch_ps;
     out->chunk_bytes = params->chunk_bytes;
     int nlinks = topo_link_count(t);
-    builder b = {t, params, err, calloc((size_t)nlinks, sizeof(int32_t)),
-                 malloc(sizeof(int32_t) * (size_t)nlinks), 0, 0, 0, 0, 0, 0};
-    if (!b.mult || !b.touched)
+    /* the topology's counters (all 0, left so): a plan's cost is its own
+     * links, not the topology's, for the thousands of groups of a layout */
+    builder b = {t, params, err, topo_link_scratch(t),
+                 malloc(sizeof(int32_t) * (size_t)(nlinks ? nlinks : 1)), 0, 0, 0, 0, 0, 0};
+    if (!b.touched)
         abort();
     int rc = build_phases(&b, &lay, gpus, out, err);
-    for (int p = 0; rc == 0 && p < out->nphases; p++) {
-        for (int l = 0; l < nlinks; l++)
-            b.mult[l] = -1; /* reused as the local link index */
-        phase_idle_rates(t, &out->phases[p], b.mult);
-    }
-    free(b.mult);
+    for (int i = 0; rc != 0 && i < b.ntouched; i++)
+        b.mult[b.touched[i]] = 0; /* a coflow left half-built by a route that failed */
+    for (int p = 0; rc == 0 && p < out->nphases; p++)
+        phase_idle_rates(t, &out->phases[p], b.mult); /* reused as the local link index */
     free(b.touched);
     layout_free(&lay);
     if (rc != 0)
@@ -553,11 +555,7 @@ int coll_plan_concurrent(topo *t, const coll_plan *plans, int n, coll_plan *out,
     if (!out->gpus)
         abort();
     memcpy(out->gpus, plans[0].gpus, sizeof *out->gpus * (size_t)out->nranks);
-    int32_t *local = malloc(sizeof(int32_t) * (size_t)(topo_link_count(t) + 1));
-    if (!local)
-        abort();
-    for (int l = 0; l < topo_link_count(t); l++)
-        local[l] = -1;
+    int32_t *local = topo_link_scratch(t); /* all 0, and left so by phase_idle_rates */
     for (int p = 0; p < out->nphases; p++) {
         coll_phase *ph = &out->phases[p];
         int total = 0;
@@ -572,7 +570,6 @@ int coll_plan_concurrent(topo *t, const coll_plan *plans, int n, coll_plan *out,
                 coflow_copy(&ph->coflows[ph->ncoflows++], &plans[i].phases[p].coflows[c]);
         phase_idle_rates(t, ph, local);
     }
-    free(local);
     return 0;
 }
 

@@ -633,6 +633,7 @@ void topo_free(topo *t)
     free(t->slots);
     free(t->node_routes);
     free(t->stamp);
+    free(t->link_scratch);
     free(t->verts);
     free(t->links);
     free(t);
@@ -645,6 +646,16 @@ int topo_gpu_count(const topo *t) { return t->ngpus; }
 int topo_node_count(const topo *t) { return t->nnodes; }
 int topo_vertex_count(const topo *t) { return t->nverts; }
 int topo_link_count(const topo *t) { return t->nlinks; }
+
+int32_t *topo_link_scratch(topo *t)
+{
+    if (!t->link_scratch) {
+        t->link_scratch = calloc((size_t)(t->nlinks ? t->nlinks : 1), sizeof(int32_t));
+        if (!t->link_scratch)
+            abort();
+    }
+    return t->link_scratch;
+}
 
 int topo_node_of_gpu(const topo *t, int gpu)
 {

@@ -79,6 +79,11 @@ int topo_nic_vertex(const topo *t, int node, int nic);
 int topo_link_count(const topo *t);
 const topo_link *topo_link_at(const topo *t, int link);
 
+/* One int32 per link, all 0, for a caller that counts per link (a
+ * collective's plan); the caller leaves every entry 0 again.  Owned by t
+ * (which is not shared between threads: routing writes to it too). */
+int32_t *topo_link_scratch(topo *t);
+
 /* Changes a link's bandwidth (> 0) before a run: a degraded link.  Routes
  * do not change; the caller restores the old value when done. */
 void topo_set_link_bw(topo *t, int link, double bw_bytes_per_s);

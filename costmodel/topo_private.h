@@ -70,6 +70,10 @@ struct topo {
     uint32_t stamp_now;
     uint32_t *stamp;
     int32_t *hops, *queue;
+
+    /* Per-link counters lent to costmodel/collective (topo_link_scratch): all 0
+     * between uses, so a plan costs its own links, not the topology's. */
+    int32_t *link_scratch;
 };
 
 static inline bool is_host_kind(topo_vkind kind)

@@ -22,10 +22,10 @@ typedef struct task {
     const coll_plan *plan;
     uint64_t size_bytes;
     uint32_t name_off;
-    int32_t preds_left;
     int32_t phase, outstanding;   /* collective progress */
     uint64_t start_ps, end_ps;
-    int started, ended;
+    uint8_t started, ended;
+    uint32_t salt;                /* transfers: the ECMP salt of the route (default: the id) */
 } task;
 
 typedef struct stream {
@@ -44,6 +44,8 @@ struct exec_graph {
     int32_t (*deps)[2];
     int ndeps, capdeps;
     int32_t *succ_start, *succ;  /* CSR built at run time */
+    int32_t *preds_left;         /* per task: predecessors not ended yet (apart from the tasks:
+                                    the hottest field, counted down once per dependency) */
     char *names;
     size_t names_len, names_cap;
     /* run state */
@@ -75,6 +77,7 @@ void exec_free(exec_graph *g)
     free(g->deps);
     free(g->succ_start);
     free(g->succ);
+    free(g->preds_left);
     free(g->names);
     free(g);
 }
@@ -132,7 +135,13 @@ int exec_transfer(exec_graph *g, int stream_id, int src_gpu, int dst_gpu, double
     g->tasks[id].src_gpu = src_gpu;
     g->tasks[id].dst_gpu = dst_gpu;
     g->tasks[id].bytes = bytes;
+    g->tasks[id].salt = (uint32_t)id;
     return id;
+}
+
+void exec_set_route_salt(exec_graph *g, int transfer, uint32_t salt)
+{
+    g->tasks[transfer].salt = salt;
 }
 
 int exec_collective(exec_graph *g, int stream_id, const coll_plan *plan, uint64_t size_bytes,
@@ -173,11 +182,11 @@ static void task_finish(exec_graph *g, int id)
         stream *s = &g->streams[tk->stream];
         s->busy = 0;
         s->next++;
-        if (s->next < s->n && g->tasks[s->order[s->next]].preds_left == 0)
+        if (s->next < s->n && g->preds_left[s->order[s->next]] == 0)
             task_ready(g, s->order[s->next]);
     }
     for (int i = g->succ_start[id]; i < g->succ_start[id + 1]; i++)
-        if (--g->tasks[g->succ[i]].preds_left == 0)
+        if (--g->preds_left[g->succ[i]] == 0)
             task_ready(g, g->succ[i]);
 }
 
@@ -243,7 +252,7 @@ static void task_start(exec_graph *g, int id)
         break;
     case EXEC_TRANSFER: {
         int32_t route[TOPO_MAX_ROUTE];
-        int len = topo_route_gpus(g->t, tk->src_gpu, tk->dst_gpu, (uint32_t)id, route,
+        int len = topo_route_gpus(g->t, tk->src_gpu, tk->dst_gpu, tk->salt, route,
                                   TOPO_MAX_ROUTE, NULL); /* checked in exec_run */
         net_flow_start(g->net, route, NULL, len < 0 ? 0 : len, tk->bytes,
                        topo_route_latency_ps(g->t, route, len < 0 ? 0 : len), on_task_end, g,
@@ -276,7 +285,7 @@ static void on_start_event(evq *q, void *ctx, uint64_t arg)
     (void)arg;
     exec_graph *g = ctx;
     for (int id = 0; id < g->ntasks; id++)
-        if (g->tasks[id].preds_left == 0)
+        if (g->preds_left[id] == 0)
             task_ready(g, id);
 }
 
@@ -287,15 +296,16 @@ static int build_successors(exec_graph *g, cs_err *err)
     g->succ_start = cs_xrealloc(NULL, sizeof(int32_t) * (size_t)(g->ntasks + 1));
     g->succ = cs_xrealloc(NULL, sizeof(int32_t) * (size_t)(g->ndeps + 1));
     memset(g->succ_start, 0, sizeof(int32_t) * (size_t)(g->ntasks + 1));
-    for (int i = 0; i < g->ntasks; i++)
-        g->tasks[i].preds_left = 0;
+    free(g->preds_left);
+    g->preds_left = cs_xrealloc(NULL, sizeof(int32_t) * (size_t)(g->ntasks + 1));
+    memset(g->preds_left, 0, sizeof(int32_t) * (size_t)(g->ntasks + 1));
     for (int d = 0; d < g->ndeps; d++) {
         int a = g->deps[d][0], b = g->deps[d][1];
         if (a < 0 || a >= g->ntasks || b < 0 || b >= g->ntasks || a == b)
             return cs_fail(err, "dependency %d -> %d names a task that does not exist "
                            "(tasks are 0 to %d) or a task on itself", a, b, g->ntasks - 1);
         g->succ_start[a + 1]++;
-        g->tasks[b].preds_left++;
+        g->preds_left[b]++;
     }
     for (int i = 0; i < g->ntasks; i++)
         g->succ_start[i + 1] += g->succ_start[i];
@@ -307,6 +317,45 @@ static int build_successors(exec_graph *g, cs_err *err)
     return 0;
 }
 
+/* A set of (source, destination) GPU pairs (open addressing, at most half
+ * full): a route's existence does not depend on its equal-cost choices, so
+ * check_tasks routes each pair once, not each of its many transfers. */
+typedef struct pair_set {
+    uint64_t *keys; /* 0: empty */
+    size_t cap, used;
+} pair_set;
+
+static size_t pair_slot(const pair_set *ps, uint64_t key)
+{
+    size_t i = (size_t)((key * 0x9e3779b97f4a7c15ull) >> 17) & (ps->cap - 1);
+    while (ps->keys[i] && ps->keys[i] != key)
+        i = (i + 1) & (ps->cap - 1);
+    return i;
+}
+
+/* Adds the pair; returns whether it was there already. */
+static int pair_seen(pair_set *ps, int32_t src, int32_t dst)
+{
+    uint64_t key = ((uint64_t)(uint32_t)(src + 1) << 32) | (uint32_t)(dst + 1);
+    if ((ps->used + 1) * 2 > ps->cap) {
+        pair_set grown = {calloc(ps->cap ? ps->cap * 2 : 1024, sizeof(uint64_t)),
+                          ps->cap ? ps->cap * 2 : 1024, ps->used};
+        if (!grown.keys)
+            abort();
+        for (size_t i = 0; i < ps->cap; i++)
+            if (ps->keys[i])
+                grown.keys[pair_slot(&grown, ps->keys[i])] = ps->keys[i];
+        free(ps->keys);
+        *ps = grown;
+    }
+    size_t i = pair_slot(ps, key);
+    if (ps->keys[i] == key)
+        return 1;
+    ps->keys[i] = key;
+    ps->used++;
+    return 0;
+}
+
 static int check_tasks(exec_graph *g, topo *t, cs_err *err)
 {
     int gpus = topo_gpu_count(t);
@@ -314,19 +363,23 @@ static int check_tasks(exec_graph *g, topo *t, cs_err *err)
         if (g->streams[s].gpu < 0 || g->streams[s].gpu >= gpus)
             return cs_fail(err, "stream %d is on GPU %d, but the system has GPUs 0 to %d", s,
                            g->streams[s].gpu, gpus - 1);
-    for (int id = 0; id < g->ntasks; id++) {
+    pair_set routed = {NULL, 0, 0};
+    int rc = 0;
+    for (int id = 0; rc == 0 && id < g->ntasks; id++) {
         task *tk = &g->tasks[id];
         if (tk->kind == EXEC_COMPUTE && tk->stream < 0)
-            return cs_fail(err, "compute task '%s' has no stream", g->names + tk->name_off);
-        if (tk->kind == EXEC_TRANSFER) {
+            rc = cs_fail(err, "compute task '%s' has no stream", g->names + tk->name_off);
+        if (tk->kind == EXEC_TRANSFER && (tk->src_gpu < 0 || tk->dst_gpu < 0 ||
+                                          !pair_seen(&routed, tk->src_gpu, tk->dst_gpu))) {
             int32_t route[TOPO_MAX_ROUTE];
             if (topo_route_gpus(t, tk->src_gpu, tk->dst_gpu, 0, route, TOPO_MAX_ROUTE, err) < 0)
-                return cs_fail_prefix(err, "transfer '%s': ", g->names + tk->name_off);
+                rc = cs_fail_prefix(err, "transfer '%s': ", g->names + tk->name_off);
         }
         if (tk->kind == EXEC_COLLECTIVE && !tk->plan)
-            return cs_fail(err, "collective task '%s' has no plan", g->names + tk->name_off);
+            rc = cs_fail(err, "collective task '%s' has no plan", g->names + tk->name_off);
     }
-    return 0;
+    free(routed.keys);
+    return rc;
 }
 
 static void reset_run_state(exec_graph *g)

@@ -45,6 +45,12 @@ int exec_collective(exec_graph *g, int stream, const coll_plan *plan, uint64_t s
                     const char *name);
 int exec_delay(exec_graph *g, uint64_t duration_ps, const char *name);
 
+/* A transfer's route takes its equal-cost (ECMP) choices from a salt, by
+ * default its task id; a graph that leaves out tasks of a symmetric copy
+ * (sim/trainsim_sym) gives its transfers the ids they have in the whole graph,
+ * so that they take the same routes. */
+void exec_set_route_salt(exec_graph *g, int transfer, uint32_t salt);
+
 /* after may not start before before has ended. */
 void exec_dep(exec_graph *g, int before, int after);
 

@@ -97,9 +97,7 @@ net *net_new(evq *q, int nlinks, const double *bw_bytes_per_s)
 
 static void flow_release(flow *f)
 {
-    free(f->links);
-    free(f->weights);
-    free(f->pos);
+    free(f->links); /* one block with weights and pos (net_flow_start) */
     f->links = NULL;
     f->weights = NULL;
     f->pos = NULL;
@@ -170,9 +168,12 @@ int32_t net_flow_start(net *n, const int32_t *links, const uint32_t *weights, in
     }
     int32_t id = flow_alloc(n);
     flow *f = &n->flows[id];
-    f->links = cs_xrealloc(NULL, sizeof *f->links * (size_t)nlinks);
-    f->weights = cs_xrealloc(NULL, sizeof *f->weights * (size_t)nlinks);
-    f->pos = cs_xrealloc(NULL, sizeof *f->pos * (size_t)nlinks);
+    /* one allocation per flow: links and pos (int32), then weights (double,
+     * at 8 * nlinks bytes: aligned) */
+    f->links = cs_xrealloc(NULL, (sizeof *f->links + sizeof *f->pos + sizeof *f->weights) *
+                                     (size_t)nlinks);
+    f->pos = f->links + nlinks;
+    f->weights = (double *)(void *)(f->pos + nlinks);
     f->nlinks = nlinks;
     f->remaining_bytes = bytes;
     f->unposted_bytes = 0;

@@ -32,6 +32,10 @@ static int phase_compute(builder *b, int s, uint64_t dur_ps, int role, const cha
 {
     int first = -1;
     for (int k = 0; k < b->nmem; k++) {
+        if (dropped(b, k)) {
+            b->ghosts++;
+            continue;
+        }
         int *last = &b->last[s * b->nmem + k];
         uint64_t d = b->gpu_factor ? (uint64_t)llround((double)dur_ps * b->gpu_factor[gpu_of(b, s, k)])
                                    : dur_ps;
@@ -40,7 +44,7 @@ static int phase_compute(builder *b, int s, uint64_t dur_ps, int role, const cha
             exec_dep(b->g, *last, id);
         *last = id;
         note(b, id, role, s, k);
-        if (k == 0)
+        if (first < 0)
             first = id;
     }
     return first;
@@ -68,6 +72,8 @@ static int phase_group_coll(builder *b, int s, const coll_plan *plan, uint64_t b
     int id = coll_task(b, plan, bytes, stream, name);
     for (int i = 0; i < count; i++) {
         int k = base + i * stride;
+        if (dropped(b, k))
+            continue;
         if (b->last[s * b->nmem + k] >= 0) /* ZeRO-3's first gather precedes all compute */
             exec_dep(b->g, b->last[s * b->nmem + k], id);
         if (on_dp)
@@ -155,6 +161,10 @@ static void phase_dp(builder *b, int s, int which, uint64_t bytes, int role)
     } else {
         for (int gi = 0; gi < b->ndpg; gi++) { /* shard group: tensor rank r, replica j */
             int base = gi % l->tp + l->tp * (gi / l->tp) * b->shard;
+            if (b->drop && b->drop[gi % l->tp]) { /* a copy of tensor rank 0 (trainsim_sym.c) */
+                b->ghosts++;
+                continue;
+            }
             phase_group_coll(b, s, &b->dp_plans[(s * b->ndpg + gi) * NDP + which], bytes,
                              b->dp_stream[s * b->nmem + base], base, l->tp, b->shard, role,
                              name, on_dp);
@@ -228,7 +238,9 @@ static void record_unit(builder *b, int *starts, int *ends, int s, const schedul
     int vs = schedule_vstage(b->l, s, u->chunk);
     int *st = unit_slot(b, starts, vs, u->microbatch), *en = unit_slot(b, ends, vs, u->microbatch);
     for (int k = 0; k < b->nmem; k++) {
-        st[k] = first + k; /* phase_compute adds the members' tasks consecutively */
+        if (dropped(b, k))
+            continue;
+        st[k] = first + member_slot(b, k); /* phase_compute adds the members' tasks in order */
         en[k] = b->last[s * b->nmem + k];
     }
 }
@@ -322,6 +334,8 @@ static void emit_reduce_after_backward(builder *b, int s)
 static void after_reduction(builder *b, int s, int task)
 {
     for (int k = 0; k < b->nmem; k++) {
+        if (dropped(b, k))
+            continue;
         exec_dep(b->g, b->last[s * b->nmem + k], task);
         if (b->last_dp[s * b->nmem + k] >= 0)
             exec_dep(b->g, b->last_dp[s * b->nmem + k], task);
@@ -358,6 +372,10 @@ static int emit_embedding_allreduce(builder *b)
     if (!b->emb_plans)
         abort();
     for (int k = 0; k < b->nmem; k++) {
+        if (dropped(b, k)) {
+            b->ghosts++;
+            continue;
+        }
         int32_t pair[2] = {gpu_of(b, 0, k), gpu_of(b, last, k)};
         cs_err err;
         if (coll_plan_build(b->in->topology, COLL_ALLREDUCE, COLL_ALGO_RING, pair, 2, &params,
@@ -384,10 +402,11 @@ static void emit_step(builder *b, int s)
     uint64_t opt_ps = units_s_to_ps_ceil(workload_optimizer_s(b->in->model, l, dev, b->in->eff, s));
     int first = phase_compute(b, s, opt_ps, R_OPT, "optimizer");
     for (int k = 0; b->emb_task && (s == 0 || s == l->pp - 1) && k < b->nmem; k++)
-        exec_dep(b->g, b->emb_task[b->folded ? 0 : k], first + k);
+        if (!dropped(b, k))
+            exec_dep(b->g, b->emb_task[b->folded ? 0 : k], first + member_slot(b, k));
     for (int k = 0; k < b->nmem; k++)
-        if (b->last_dp[s * b->nmem + k] >= 0)
-            exec_dep(b->g, b->last_dp[s * b->nmem + k], first + k);
+        if (!dropped(b, k) && b->last_dp[s * b->nmem + k] >= 0)
+            exec_dep(b->g, b->last_dp[s * b->nmem + k], first + member_slot(b, k));
     for (int r = 1; b->folded && r < l->tp; r++) /* the step waits for every group's gradients */
         if (b->shadow_last[s * l->tp + r] >= 0)
             exec_dep(b->g, b->shadow_last[s * l->tp + r], first);
@@ -412,9 +431,22 @@ static void emit_stage(builder *b, int s, const schedule_unit *order)
     emit_reduce_after_backward(b, s);
 }
 
-/* Activations forward and gradients backward between virtual stages (on
- * one rank, as where a V turns, a dependency without a send). */
-static void emit_transfers(builder *b)
+/* The virtual stages and ranks of a hop: activations forward (dir 0) from
+ * vs to vs + 1, gradients back (dir 1). */
+static void hop_ranks(const builder *b, int vs, int dir, int *from_vs, int *to_vs, int *from,
+                      int *to)
+{
+    *from_vs = dir ? vs + 1 : vs;
+    *to_vs = dir ? vs : vs + 1;
+    *from = schedule_vstage_rank(b->l, *from_vs);
+    *to = schedule_vstage_rank(b->l, *to_vs);
+}
+
+typedef int (*hop_fn)(builder *b, int vs, int mb, int k, int dir, void *ctx);
+
+/* Every hop of every member between virtual stages, in emission order;
+ * stops at the first fn that fails. */
+static int each_hop(builder *b, hop_fn fn, void *ctx)
 {
     int nv = schedule_vstages(b->l);
     for (int vs = 0; vs + 1 < nv; vs++)
@@ -424,26 +456,74 @@ static void emit_transfers(builder *b)
             if (vs < first || vs >= last)
                 continue;
             for (int k = 0; k < b->nmem; k++)
-                for (int dir = 0; dir < 2; dir++) {
-                    int from_vs = dir ? vs + 1 : vs, to_vs = dir ? vs : vs + 1;
-                    int from = schedule_vstage_rank(b->l, from_vs);
-                    int to = schedule_vstage_rank(b->l, to_vs);
-                    int src = unit_slot(b, dir ? b->bend : b->fend, from_vs, mb)[k];
-                    int dst = unit_slot(b, dir ? b->bstart : b->fstart, to_vs, mb)[k];
-                    if (from == to) {
-                        exec_dep(b->g, src, dst);
-                        continue;
-                    }
-                    int t = exec_transfer(b->g, -1, gpu_of(b, from, k), gpu_of(b, to, k),
-                                          (double)b->cc.p2p_bytes,
-                                          dir ? "send gradient" : "send activation");
-                    note(b, t, R_P2P, to, -1);
-                    b->info[t].gpu = gpu_of(b, from, k);
-                    exec_dep(b->g, src, t);
-                    exec_dep(b->g, t, dst);
-                    b->info[dst].in_transfer = t;
-                }
+                for (int dir = 0; dir < 2; dir++)
+                    if (fn(b, vs, mb, k, dir, ctx) != 0)
+                        return -1;
         }
+    return 0;
+}
+
+/* Symmetry classes: a left-out rank's transfer paired with its rank-0
+ * counterpart's, routed with the salts of the whole graph (its ids: the
+ * transfers come last, in each_hop's order; rank 0 is the first member of
+ * its replica, so its transfer comes just before). */
+static int pair_hop_transfer(builder *b, int vs, int mb, int k, int dir, void *ctx)
+{
+    (void)mb;
+    uint32_t *salt = ctx; /* [0]: the next transfer's id, [1 + dir]: rank 0's last */
+    int from_vs, to_vs, from, to;
+    hop_ranks(b, vs, dir, &from_vs, &to_vs, &from, &to);
+    if (from == to)
+        return 0;
+    uint32_t id = salt[0]++;
+    if (!dropped(b, k)) {
+        salt[1 + dir] = id;
+        return 0;
+    }
+    int k0 = k - member_tp(b, k);
+    return trainsim_sym_pair_transfer(b, gpu_of(b, from, k0), gpu_of(b, to, k0), salt[1 + dir],
+                                      gpu_of(b, from, k), gpu_of(b, to, k), id)
+               ? 0
+               : -1;
+}
+
+static int emit_hop(builder *b, int vs, int mb, int k, int dir, void *ctx)
+{
+    (void)ctx;
+    int from_vs, to_vs, from, to;
+    hop_ranks(b, vs, dir, &from_vs, &to_vs, &from, &to);
+    int src = unit_slot(b, dir ? b->bend : b->fend, from_vs, mb)[k];
+    int dst = unit_slot(b, dir ? b->bstart : b->fstart, to_vs, mb)[k];
+    if (from != to && dropped(b, k))
+        b->ghosts++; /* the whole graph's transfer: counted for the later ones' salts */
+    if (dropped(b, k))
+        return 0;
+    if (from == to) {
+        exec_dep(b->g, src, dst);
+        return 0;
+    }
+    int t = exec_transfer(b->g, -1, gpu_of(b, from, k), gpu_of(b, to, k), (double)b->cc.p2p_bytes,
+                          dir ? "send gradient" : "send activation");
+    if (b->drop) /* the route the whole graph's transfer takes */
+        exec_set_route_salt(b->g, t, (uint32_t)t + b->ghosts);
+    note(b, t, R_P2P, to, -1);
+    b->info[t].gpu = gpu_of(b, from, k);
+    exec_dep(b->g, src, t);
+    exec_dep(b->g, t, dst);
+    b->info[dst].in_transfer = t;
+    return 0;
+}
+
+/* Activations forward and gradients backward between virtual stages (on
+ * one rank, as where a V turns, a dependency without a send).  Fails, with
+ * nothing emitted, when left-out ranks' transfers do not pair with rank 0's. */
+static int emit_transfers(builder *b)
+{
+    uint32_t salt[3] = {(uint32_t)exec_task_count(b->g) + b->ghosts, 0, 0};
+    if (b->drop && each_hop(b, pair_hop_transfer, salt) != 0)
+        return -1;
+    trainsim_sym_done(b);
+    return each_hop(b, emit_hop, NULL);
 }
 
 /* Every rank's order; zb-auto's built for the times the closed form
@@ -466,8 +546,9 @@ static void unit_orders(const builder *b, schedule_unit *out)
     free(w);
 }
 
-/* Every stage's units and tail, then the transfers between stages. */
-static void emit_all(builder *b)
+/* Every stage's units and tail, then the transfers between stages; fails
+ * where the symmetry the graph was emitted for does not hold. */
+static int emit_all(builder *b)
 {
     size_t n = (size_t)schedule_units(b->l);
     schedule_unit *order = cs_xrealloc(NULL, sizeof *order * n * (size_t)b->l->pp);
@@ -479,7 +560,7 @@ static void emit_all(builder *b)
     for (int s = 0; s < b->l->pp; s++)
         emit_step(b, s);
     free(order);
-    emit_transfers(b);
+    return emit_transfers(b);
 }
 
 /* ---- set-up and tear-down ---------------------------------------------------- */
@@ -508,6 +589,8 @@ static void chunk_costs(builder *b)
         }
 }
 
+static void graph_init(builder *b);
+
 static int builder_init(builder *b, const estimate_input *in, trainsim_mode mode, cs_err *err)
 {
     memset(b, 0, sizeof *b);
@@ -535,6 +618,13 @@ static int builder_init(builder *b, const estimate_input *in, trainsim_mode mode
     if (b->folded)
         trainsim_find_sharing_groups(b);
     chunk_costs(b);
+    graph_init(b);
+    return 0;
+}
+
+/* The task graph and what records it, apart from the plans it runs on. */
+static void graph_init(builder *b)
+{
     b->g = exec_new();
     size_t per_stage = (size_t)b->l->pp * b->nmem;
     size_t units = (size_t)schedule_vstages(b->l) * b->m * b->nmem;
@@ -558,26 +648,26 @@ static int builder_init(builder *b, const estimate_input *in, trainsim_mode mode
             b->stream[s * b->nmem + k] = exec_stream(b->g, gpu_of(b, s, k), "compute");
             b->dp_stream[s * b->nmem + k] = exec_stream(b->g, gpu_of(b, s, k), "dp");
         }
-    return 0;
 }
 
-static void builder_free(builder *b)
+static void graph_free(builder *b)
 {
     int *arrays[] = {b->stream, b->dp_stream, b->last,   b->last_dp,      b->fstart,
                      b->fend,   b->bstart,    b->bend,   b->shadow_stream, b->shadow_last,
                      b->gate};
     for (size_t i = 0; i < sizeof arrays / sizeof arrays[0]; i++)
         free(arrays[i]);
-    free(b->chunks);
     free(b->info);
-    free(b->shares);
+    b->info = NULL;
+    b->capinfo = 0;
     free(b->emb_task);
+    b->emb_task = NULL;
     for (int k = 0; b->emb_plans && k < b->nmem; k++)
         coll_plan_free(&b->emb_plans[k]);
     free(b->emb_plans);
-    trainsim_free_group_plans(b);
-    commcost_free(&b->cc);
+    b->emb_plans = NULL;
     exec_free(b->g);
+    b->g = NULL;
 }
 
 /* The metrics, after the offload's transfers (issue 17) with the bandwidths
@@ -591,8 +681,39 @@ static int finish_offload(const estimate_input *in, estimate_result *out, cs_err
     return 0;
 }
 
+static void builder_free(builder *b)
+{
+    graph_free(b);
+    free(b->chunks);
+    free(b->shares);
+    trainsim_free_group_plans(b);
+    trainsim_sym_free(b);
+    commcost_free(&b->cc);
+}
+
+/* Emits the iteration, leaving out the tensor ranks that copy rank 0 where
+ * the symmetry holds (trainsim_sym.c; never with a timeline or slowdowns,
+ * which read every GPU back); where the transfers' routes show that it does
+ * not, emits it whole again. */
+static int emit_iteration(builder *b, const trainsim_slow *slow, int symmetry, cs_err *err)
+{
+    b->gpu_factor = slow ? slow->gpu_factor : NULL;
+    if (symmetry)
+        trainsim_sym_plan(b);
+    if (emit_all(b) == 0)
+        return 0;
+    graph_free(b); /* the symmetry does not hold: every rank, on the same plans */
+    trainsim_sym_free(b);
+    b->ghosts = 0;
+    graph_init(b);
+    return emit_all(b) == 0 ? 0 : cs_fail(err, "internal error: emission without symmetry failed");
+}
+
+/* simulate's flags: the references the tests hold the fast paths to. */
+enum { SIM_FULL_RESOLVE = 1, SIM_PER_RANK = 2 };
+
 static int simulate(const estimate_input *in, trainsim_mode mode, const trainsim_slow *slow,
-                    int full_resolve, estimate_result *out, timeline *tl, trainsim_stats *stats,
+                    int flags, estimate_result *out, timeline *tl, trainsim_stats *stats,
                     cs_err *err)
 {
     struct timespec t0, t1;
@@ -601,12 +722,11 @@ static int simulate(const estimate_input *in, trainsim_mode mode, const trainsim
         return -1;
     builder b;
     int rc = builder_init(&b, in, mode, err);
-    b.gpu_factor = slow ? slow->gpu_factor : NULL;
-    if (rc == 0)
-        exec_set_full_resolve(b.g, full_resolve);
     exec_result res = {0};
+    if (rc == 0)
+        rc = emit_iteration(&b, slow, !(flags & SIM_PER_RANK) && !tl && !slow, err);
     if (rc == 0) {
-        emit_all(&b);
+        exec_set_full_resolve(b.g, (flags & SIM_FULL_RESOLVE) != 0);
         CS_GROW(b.info, b.capinfo, exec_task_count(b.g));
         rc = exec_run(b.g, in->topology, &res, err);
     }
@@ -619,11 +739,13 @@ static int simulate(const estimate_input *in, trainsim_mode mode, const trainsim
         if (slow && slow->gpu_busy_s)
             trainsim_read_busy(&b, slow->gpu_busy_s, in->gpus);
     }
+    int left_out = b.drop ? b.l->tp - b.nkept : 0;
     builder_free(&b);
     clock_gettime(CLOCK_MONOTONIC, &t1);
     if (stats)
         *stats = (trainsim_stats){res.tasks, res.events,
-                                  (double)(t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) * 1e-9};
+                                  (double)(t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) * 1e-9,
+                                  left_out};
     return rc;
 }
 
@@ -636,7 +758,13 @@ int trainsim_run(const estimate_input *in, trainsim_mode mode, estimate_result *
 int trainsim_run_full_resolve(const estimate_input *in, trainsim_mode mode, estimate_result *out,
                               cs_err *err)
 {
-    return simulate(in, mode, NULL, 1, out, NULL, NULL, err);
+    return simulate(in, mode, NULL, SIM_FULL_RESOLVE | SIM_PER_RANK, out, NULL, NULL, err);
+}
+
+int trainsim_run_per_rank(const estimate_input *in, trainsim_mode mode, estimate_result *out,
+                          trainsim_stats *stats, cs_err *err)
+{
+    return simulate(in, mode, NULL, SIM_PER_RANK, out, NULL, stats, err);
 }
 
 int trainsim_run_slow(const estimate_input *in, const trainsim_slow *slow, estimate_result *out,
@@ -661,8 +789,8 @@ int trainsim_lowered(const estimate_input *in, trainsim_graph_fn fn, void *ctx, 
     builder b;
     int rc = builder_init(&b, in, TRAINSIM_ALL_RANKS, err);
     if (rc == 0) {
-        emit_all(&b);
-        rc = fn(b.g, ctx, err);
+        if (emit_all(&b) == 0) /* without symmetry classes: cannot fail */
+            rc = fn(b.g, ctx, err);
     }
     builder_free(&b);
     return rc;

@@ -45,6 +45,7 @@ typedef struct trainsim_stats {
     int tasks;
     uint64_t events;
     double wall_s;
+    int ranks_left_out;   /* symmetry classes: tensor ranks per group run as copies of rank 0 */
 } trainsim_stats;
 
 /* Simulates one iteration and fills out as estimate_analytic does (the
@@ -57,6 +58,12 @@ int trainsim_run(const estimate_input *in, trainsim_mode mode, estimate_result *
  * the incremental re-solves are held to. */
 int trainsim_run_full_resolve(const estimate_input *in, trainsim_mode mode, estimate_result *out,
                               cs_err *err);
+
+/* Like trainsim_run with every rank's tasks simulated, none left out as a
+ * copy of its tensor-parallel rank 0 (symmetry classes, trainsim_sym.c):
+ * the reference the symmetric runs are held to. */
+int trainsim_run_per_rank(const estimate_input *in, trainsim_mode mode, estimate_result *out,
+                          trainsim_stats *stats, cs_err *err);
 
 /* Like trainsim_run, and records the iteration into tl: a track per GPU
  * stream, a slice per task, a flow per pipeline transfer, memory over time

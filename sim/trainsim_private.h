@@ -62,6 +62,11 @@ typedef struct builder {
     int ndpg;             /* data-parallel (shard) groups per stage: tp x replicas */
     coll_plan *rep_plans; /* all-ranks HSDP: [stage * tp * shard + r + tp * i] */
     int *gate;            /* [stage * nmem + member]: the gather the next piece waits for */
+    /* symmetry classes (trainsim_sym.c): tensor ranks left out as copies of rank 0 */
+    unsigned char *drop;  /* [tp] 1: the rank's tasks are not emitted, or NULL */
+    int nkept;            /* tensor ranks emitted (tp without drop) */
+    uint32_t ghosts;      /* tasks left out so far: a transfer's id in the whole graph */
+    struct sym_state *sym; /* the pairing of links, until the transfers are paired too */
 } builder;
 
 static inline int member_tp(const builder *b, int k) { return b->folded ? 0 : k % b->l->tp; }
@@ -70,6 +75,24 @@ static inline int member_dp(const builder *b, int k) { return b->folded ? 0 : k 
 static inline int gpu_of(const builder *b, int s, int k)
 {
     return commcost_gpu(b->l, member_tp(b, k), member_dp(b, k), s);
+}
+
+/* Whether member k's tasks are left out (a copy of its tensor rank 0). */
+static inline int dropped(const builder *b, int k)
+{
+    return b->drop && b->drop[member_tp(b, k)];
+}
+
+/* Where member k's task sits among the tasks a phase adds, one per member
+ * that is not left out, in member order. */
+static inline int member_slot(const builder *b, int k)
+{
+    if (!b->drop)
+        return k;
+    int r = member_tp(b, k), before = 0;
+    for (int j = 0; j < r; j++)
+        before += !b->drop[j];
+    return member_dp(b, k) * b->nkept + before;
 }
 
 static inline int *int_array(size_t n, int fill)
@@ -92,5 +115,23 @@ void trainsim_free_group_plans(builder *b);
 void trainsim_read_breakdown(const builder *b, estimate_result *out);
 void trainsim_record_timeline(const builder *b, uint64_t makespan_ps, timeline *tl);
 void trainsim_read_busy(const builder *b, double *busy_s, int gpus);
+
+/* trainsim_sym.c: symmetry classes.  With every rank simulated and nothing
+ * to tell the tensor ranks of a stage apart (no slow GPU, no timeline), a
+ * tensor rank r > 0 whose flows cross links of their own that pair up, hop
+ * by hop, with rank 0's (same capacity, latency and weight, the same
+ * sharing among its own flows) runs exactly as rank 0 does: its tasks are
+ * left out (b->drop) and rank 0's times stand for it.
+ * trainsim_sym_plan: before emission, from the collectives' plans; sets
+ * b->drop, or leaves it NULL when no rank can be left out.
+ * trainsim_sym_pair_transfer: a left-out rank's transfer against its
+ * counterpart on rank 0 (salts: their ids in the whole graph, which their
+ * routes hash); 0 when they do not pair (emit every rank instead).
+ * trainsim_sym_done: the pairing is over (b->drop stays). */
+void trainsim_sym_plan(builder *b);
+int trainsim_sym_pair_transfer(builder *b, int kept_src_gpu, int kept_dst_gpu, uint32_t kept_salt,
+                               int src_gpu, int dst_gpu, uint32_t salt);
+void trainsim_sym_done(builder *b);
+void trainsim_sym_free(builder *b);
 
 #endif
