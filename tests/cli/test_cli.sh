@@ -346,6 +346,7 @@ if python3 -c "import sys; a=float(sys.argv[1]); b=[float(x) for x in sys.argv[2
 else echo "# search: $layout_flags; estimate: $est"; not_ok "search's winner has the figures estimate prints"; fi
 "$bin" "${sargs[@]}" --top 5 --threads 1 2>/dev/null | grep -v "^#" >"$sc/t1"
 "$bin" "${sargs[@]}" --top 5 --threads 2 2>/dev/null | grep -v "^#" >"$sc/t2"
+diff "$sc/t1" "$sc/t2" | sed "s/^/# /" | head -20
 if [ -s "$sc/t1" ] && cmp -s "$sc/t1" "$sc/t2"; then ok "search: identical ranking at 1 and 2 threads"
 else not_ok "search: identical ranking at 1 and 2 threads"; fi
 expect_ok "search --csv and --svg" "^ +1  " "${sargs[@]}" --top 2 --csv "$sc/s/all.csv" --svg "$sc/s/front.svg"
