@@ -470,6 +470,8 @@ int coll_plan_build(topo *t, coll_op op, coll_algo algo, const int32_t *gpus, in
             b.mult[l] = -1; /* reused as the local link index */
         phase_idle_rates(t, &out->phases[p], b.mult);
     }
+    if (rc == 0)
+        coll_proto_attach(t, out, params);
     free(b.mult);
     free(b.touched);
     layout_free(&lay);
@@ -492,23 +494,17 @@ void coll_plan_free(coll_plan *plan)
     memset(plan, 0, sizeof *plan);
 }
 
-double coll_coflow_bytes(const coll_plan *plan, const coll_coflow *cf, uint64_t size_bytes)
-{
-    double piece = cf->bytes_per_size * (double)size_bytes;
-    double chunk = (double)plan->chunk_bytes < piece ? (double)plan->chunk_bytes : piece;
-    return piece + cf->fill_hops * chunk;
-}
-
 double coll_time_s(const coll_plan *plan, uint64_t size_bytes)
 {
-    double total_s = (double)plan->launch_ps * 1e-12;
+    double total_s = (double)coll_start_ps(plan, size_bytes) * 1e-12;
+    double wire = coll_wire_factor(plan, size_bytes);
     for (int p = 0; p < plan->nphases; p++) {
         const coll_phase *ph = &plan->phases[p];
         double slowest_s = 0;
         for (int c = 0; c < ph->ncoflows; c++) {
             double s = (double)ph->coflows[c].latency_ps * 1e-12;
             if (ph->idle_rate[c] > 0 && isfinite(ph->idle_rate[c]))
-                s += coll_coflow_bytes(plan, &ph->coflows[c], size_bytes) / ph->idle_rate[c];
+                s += wire * coll_coflow_bytes(plan, &ph->coflows[c], size_bytes) / ph->idle_rate[c];
             else if (!(ph->idle_rate[c] > 0))
                 s = INFINITY;
             if (s > slowest_s)
@@ -586,6 +582,7 @@ void coll_params_default(coll_params *p)
     p->launch_ps = 5 * 1000000ULL;
     p->step_ps = 200000ULL;
     p->chunk_bytes = 512 * 1024;
+    p->nccl_model = 1;
 }
 
 int coll_algos_for(coll_op op, coll_algo out[4])

@@ -44,6 +44,14 @@ typedef struct sys_node_type {
     int nic_of_gpu[SYS_MAX_GPUS_PER_NODE]; /* which NIC GPU i uses */
     double host_mem_bytes;
     double host_mem_bw_bytes_per_s;   /* CPU <-> DRAM, per direction */
+    /* Scale-out efficiency and host CPU (collectives across nodes): the
+     * fraction of the NIC line rate NCCL's collectives reach, from a
+     * multi-node nccl-tests bus bandwidth (1: none published; the NIC links
+     * of the topology carry nic_bw x this), its source, and whether the
+     * host CPUs are AMD (NCCL's proxy overhead and LL caps depend on it). */
+    double nic_eff;
+    const char *nic_source;
+    int host_cpu_amd;
 } sys_node_type;
 
 typedef enum sys_net_kind {

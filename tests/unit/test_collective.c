@@ -193,6 +193,7 @@ static void ring_bandwidth_term_by_hand(void)
     coll_plan plan;
     cs_err err;
     coll_params_default(&params);
+    params.nccl_model = 0; /* the route-latency model; NCCL's is test_ncclproto's */
     CHECK(coll_plan_build(t, COLL_ALLREDUCE, COLL_ALGO_RING, g, first_n(g, 8), &params, &plan,
                           &err) == 0);
     double hop_s = (2 * 250000.0 + (double)params.step_ps) * 1e-12;
