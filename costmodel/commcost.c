@@ -268,12 +268,14 @@ static int price_dp(const stage_groups *g, const model_desc *m, const layout_des
                     const calib_profile *profile, commcost_stage *st, stage_pick *pk, cs_err *err)
 {
     double grad_bytes = workload_grad_bytes(m, l, s);
-    uint64_t bucket = (uint64_t)(COMMCOST_BUCKET_GRADS * 2);
+    double reduce_bytes = workload_grad_reduce_bytes(m, l, s); /* fp32 under bf16 */
+    uint64_t bucket = (uint64_t)(COMMCOST_BUCKET_GRADS *
+                                 framework_grad_reduce_bytes(l->framework, l->dtype != MODEL_FP16));
     if (!framework_of(l->framework)->dp_overlap) /* one all-reduce of the whole buffer */
-        bucket = (uint64_t)ceil(grad_bytes);
-    st->buckets = (int)ceil(grad_bytes / (double)bucket);
+        bucket = (uint64_t)ceil(reduce_bytes);
+    st->buckets = (int)ceil(reduce_bytes / (double)bucket);
     st->bucket_bytes = bucket;
-    st->last_bucket_bytes = (uint64_t)(grad_bytes - (double)bucket * (st->buckets - 1));
+    st->last_bucket_bytes = (uint64_t)(reduce_bytes - (double)bucket * (st->buckets - 1));
     pk->dp_reduce = pk->dp_gather = -1;
     if (l->dp == 1)
         return 0;

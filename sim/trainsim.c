@@ -278,7 +278,7 @@ static int emit_backward_pieces(builder *b, int s, uint64_t dur_ps, int role, co
     if (!last_of_chunk || l->dp == 1 || !framework_of(l->framework)->dp_overlap)
         return phase_compute(b, s, dur_ps, role, name);
     int pieces = (st->buckets + b->nchunks - 1) / b->nchunks;
-    double chunk_bytes = workload_grad_bytes(b->in->model, l, s) / b->nchunks;
+    double chunk_bytes = workload_grad_reduce_bytes(b->in->model, l, s) / b->nchunks;
     int first = -1;
     for (int j = 0; j < pieces; j++) {
         int id = phase_compute(b, s, dur_ps / (uint64_t)pieces, role, name);
@@ -331,7 +331,8 @@ static void emit_reduce_after_backward(builder *b, int s)
 {
     const layout_desc *l = b->l;
     if (l->dp > 1 && !framework_of(l->framework)->dp_overlap) /* the whole buffer, after backward */
-        phase_dp(b, s, P_REDUCE, (uint64_t)ceil(workload_grad_bytes(b->in->model, l, s)), R_DP);
+        phase_dp(b, s, P_REDUCE, (uint64_t)ceil(workload_grad_reduce_bytes(b->in->model, l, s)),
+                 R_DP);
 }
 
 /* Makes `task` wait for stage s's backward and gradient reduction on every
