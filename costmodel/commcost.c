@@ -319,7 +319,11 @@ static int price(const commcost_groups *g, const model_desc *m, const layout_des
      * first and the last stage on rank 0) */
     int ends_apart = schedule_vstage_rank(l, 0) != schedule_vstage_rank(l, schedule_vstages(l) - 1);
     out->emb_bytes = g->has_emb && m->tied_embeddings && ends_apart
-                         ? (uint64_t)((double)m->vocab * m->hidden / l->tp * 2.0)
+                         ? (uint64_t)((double)m->vocab * m->hidden / l->tp *
+                                      /* main_grad: fp32 under bf16 (training.py at
+                                         55ba1f7 all-reduces word_embeddings_weight.main_grad) */
+                                      framework_grad_reduce_bytes(l->framework,
+                                                                  l->dtype != MODEL_FP16))
                          : 0;
     out->emb_s = out->emb_bytes ? coll_time_s(&g->emb, out->emb_bytes) : 0;
     return 0;

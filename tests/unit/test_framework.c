@@ -203,8 +203,18 @@ static void left_out_terms(void)
     CHECK(trainsim_run(&f.in, TRAINSIM_FOLDED, &sim, NULL, NULL) == 0);
     commcost cc;
     CHECK(commcost_build(f.t, &f.m, &f.l, NULL, &cc, NULL) == 0);
+    CHECK(f.l.dtype == MODEL_FP16);
     CHECK(cc.emb_bytes == (uint64_t)((double)f.m.vocab * f.m.hidden / 8 * 2));
     CHECK(cc.emb_s > 0);
+    {   /* bf16: the embedding's main_grad is fp32, 4 bytes per parameter */
+        commcost bf;
+        f.l.dtype = MODEL_BF16;
+        CHECK(commcost_build(f.t, &f.m, &f.l, NULL, &bf, NULL) == 0);
+        CHECK(bf.emb_bytes == (uint64_t)((double)f.m.vocab * f.m.hidden / 8 * 4));
+        CHECK(bf.emb_s > cc.emb_s);
+        commcost_free(&bf);
+        f.l.dtype = MODEL_FP16;
+    }
     CHECK(a.stages[0].dp_exposed_s >= cc.emb_s * 0.999); /* dp 1: all of it is the embedding */
     CHECK_REL(sim.stages[0].dp_exposed_s, a.stages[0].dp_exposed_s, 0.05);
     CHECK_REL(sim.iteration_s, a.iteration_s, 0.02);
