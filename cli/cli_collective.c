@@ -29,7 +29,7 @@ static void collective_help(void)
 {
     printf(
         "usage: clustersim collective [--system NAME] [--nodes N] [--gpus G] [--op OP]\n"
-        "         [--algo ring|tree|hier|direct|auto] [--min SIZE] [--max SIZE]\n"
+        "         [--algo ring|tree|hier|direct|nvls|auto] [--min SIZE] [--max SIZE]\n"
         "         [--step-factor F] [--mode sim|analytic|both] [--format table|csv]\n\n"
         "Sweeps message sizes from --min to --max (x F each step) and prints, per size, the\n"
         "time and bandwidths in nccl-tests' columns.  The group is the first G GPUs of the\n"
@@ -40,7 +40,8 @@ static void collective_help(void)
         "  --op OP         allreduce (default), reducescatter, allgather, alltoall,\n"
         "                  broadcast, sendrecv\n"
         "  --algo A        auto (default: the fastest by the closed form, per size), ring,\n"
-        "                  tree (allreduce), hier (allreduce), direct (alltoall, sendrecv)\n"
+        "                  tree (allreduce), hier (allreduce), direct (alltoall, sendrecv),\n"
+        "                  nvls (allreduce in one node with NVLink SHARP: dgx-h100, dgx-h200)\n"
         "  --min, --max    sizes, with K/M/G/T suffixes in powers of 1024 (default 1K, 1G)\n"
         "  --step-factor F multiply the size by F each row (default 2)\n"
         "  --mode M        sim: flows on the engine (default); analytic: the closed form;\n"

@@ -356,6 +356,27 @@ static int build_direct(builder *b, const layout *lay, const int32_t *given, col
     return 0;
 }
 
+/* ---- NVLink SHARP ------------------------------------------------------------------ */
+
+/* Every GPU sends its buffer up to the switch once and takes the reduced
+ * buffer down once: one coflow over each GPU's NVLink out and in (a ring of
+ * edges crosses each port once each way), one byte per byte of size.  The
+ * measured algorithm bandwidth enters as the protocol share
+ * (collective_proto.c). */
+static int build_nvls(builder *b, const layout *lay, coll_phase *ph, cs_err *err)
+{
+    const sys_node_type *nt = topo_node_type(b->t, topo_node_of_gpu(b->t, lay->gpu[0]));
+    if (lay->nnodes != 1 || !(nt->nvls_algbw_published > 0) || nt->fabric != SYS_FABRIC_NVSWITCH)
+        return cs_fail(err, "nvls needs a group inside one node with NVLink SHARP (dgx-h100, "
+                       "dgx-h200); this group spans %d node(s) of %s", lay->nnodes, nt->name);
+    cf_begin(b);
+    for (int i = 0; i < lay->n; i++)
+        if (cf_pair(b, lay->gpu[i], lay->gpu[(i + 1) % lay->n], (uint32_t)i))
+            return -1;
+    cf_end(b, phase_add(ph), 1.0, b->lat_max_ps, 0);
+    return 0;
+}
+
 /* ---- plan ---------------------------------------------------------------------------- */
 
 static void phase_idle_rates(topo *t, coll_phase *ph, int32_t *local)
@@ -431,6 +452,8 @@ static int build_phases(builder *b, const layout *lay, const int32_t *gpus, coll
         return build_hier(b, lay, plan, err);
     case COLL_ALGO_DIRECT:
         return build_direct(b, lay, gpus, plan->op, plan_phase(plan, "direct"));
+    case COLL_ALGO_NVLS:
+        return build_nvls(b, lay, plan_phase(plan, "nvls"), err);
     case COLL_ALGO_AUTO:
         break;
     }
@@ -590,7 +613,8 @@ int coll_algos_for(coll_op op, coll_algo out[4])
     switch (op) {
     case COLL_ALLREDUCE:
         out[0] = COLL_ALGO_RING, out[1] = COLL_ALGO_TREE, out[2] = COLL_ALGO_HIER;
-        return 3;
+        out[3] = COLL_ALGO_NVLS;
+        return 4;
     case COLL_REDUCESCATTER:
     case COLL_ALLGATHER:
     case COLL_BROADCAST:
@@ -619,7 +643,7 @@ double coll_busbw_factor(coll_op op, int n)
 
 static const char *op_names[] = {"allreduce", "reducescatter", "allgather",
                                  "alltoall",  "broadcast",     "sendrecv"};
-static const char *algo_names[] = {"auto", "ring", "tree", "hier", "direct"};
+static const char *algo_names[] = {"auto", "ring", "tree", "hier", "direct", "nvls"};
 
 const char *coll_op_name(coll_op op) { return op_names[op]; }
 const char *coll_algo_name(coll_algo algo) { return algo_names[algo]; }
@@ -637,12 +661,13 @@ int coll_op_parse(const char *text, coll_op *op, cs_err *err)
 
 int coll_algo_parse(const char *text, coll_algo *algo, cs_err *err)
 {
-    for (int i = 0; i < 5; i++)
+    for (int i = 0; i < 6; i++)
         if (strcasecmp(text, algo_names[i]) == 0) {
             *algo = (coll_algo)i;
             return 0;
         }
-    return cs_fail(err, "unknown algorithm '%s'; valid: auto, ring, tree, hier, direct", text);
+    return cs_fail(err, "unknown algorithm '%s'; valid: auto, ring, tree, hier, direct, nvls",
+                   text);
 }
 
 int coll_plan_best(topo *t, coll_op op, const int32_t *gpus, int n, const coll_params *params,

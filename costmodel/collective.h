@@ -42,7 +42,8 @@ typedef enum coll_algo {
     COLL_ALGO_RING,
     COLL_ALGO_TREE,   /* double binary tree across nodes, chains inside (allreduce) */
     COLL_ALGO_HIER,   /* intra-node reduce-scatter, inter-node all-reduce, intra-node all-gather */
-    COLL_ALGO_DIRECT  /* every pair at once (alltoall, sendrecv) */
+    COLL_ALGO_DIRECT, /* every pair at once (alltoall, sendrecv) */
+    COLL_ALGO_NVLS    /* NVLink SHARP: the switch reduces (allreduce in one node that has it) */
 } coll_algo;
 
 typedef struct coll_params {

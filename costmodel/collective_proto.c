@@ -30,7 +30,10 @@ static ncclproto_shape shape_of(ncclproto_algo algo, ncclproto_op op, int nranks
                                 const sys_node_type *nt)
 {
     ncclproto_shape s = {algo, op, nranks, nnodes, nt->fabric == SYS_FABRIC_NVSWITCH,
-                         arch_of(nt->gpu), nt->host_cpu_amd};
+                         arch_of(nt->gpu), nt->host_cpu_amd, 0};
+    if (algo == NCCLPROTO_NVLS) /* the plan's links carry NVLink x nvlink_eff */
+        s.nvls_share = nt->nvls_algbw_published /
+                       (nt->nvlink_bw_bytes_per_s * (nt->nvlink_eff > 0 ? nt->nvlink_eff : 1));
     return s;
 }
 
@@ -51,6 +54,9 @@ void coll_proto_attach(topo *t, coll_plan *plan, const coll_params *params)
         break;
     case COLL_ALGO_TREE:
         plan->nccl_shape[plan->nccl_calls++] = shape_of(NCCLPROTO_TREE, op, n, nodes, nt);
+        break;
+    case COLL_ALGO_NVLS:
+        plan->nccl_shape[plan->nccl_calls++] = shape_of(NCCLPROTO_NVLS, op, n, nodes, nt);
         break;
     case COLL_ALGO_HIER: /* a reduce-scatter, an all-reduce across nodes, an all-gather */
         plan->nccl_shape[plan->nccl_calls++] =

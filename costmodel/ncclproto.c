@@ -86,11 +86,17 @@ static double tree_latency_us(const ncclproto_shape *s, ncclproto_proto p)
            2 * ((ppn - 1) * intra + log2_floor((double)s->nnodes) * inter);
 }
 
+/* hwLatencies[NVLINK][NVLS][Simple]; NVLS's base latency is 0 and it runs
+ * Simple only (ncclTopoTuneModel skips LL and LL128 for it). */
+#define NVLS_LATENCY_US 25.0
+
 double ncclproto_latency_us(const ncclproto_shape *s, ncclproto_proto p, double size_bytes,
                             int channels)
 {
     if (s->nranks <= 1)
         return 0;
+    if (s->algo == NCCLPROTO_NVLS)
+        return p == NCCLPROTO_SIMPLE ? NVLS_LATENCY_US : INFINITY;
     if (channels < 1)
         channels = 1;
     return s->algo == NCCLPROTO_TREE ? tree_latency_us(s, p)
@@ -111,6 +117,8 @@ double ncclproto_bw_fraction(const ncclproto_shape *s, ncclproto_proto p, double
 {
     if (s->algo == NCCLPROTO_RING)
         return p == NCCLPROTO_LL ? 0.5 : p == NCCLPROTO_LL128 ? 0.92 : 1.0;
+    if (s->algo == NCCLPROTO_NVLS) /* a measured figure, not tuning.cc's */
+        return p == NCCLPROTO_SIMPLE && s->nvls_share > 0 ? s->nvls_share : 1e-9;
     double tree = 0.92 * tree_size_correction(p, size_bytes); /* every tree all-reduce */
     if (p == NCCLPROTO_LL)
         return tree / 3.8;

@@ -28,7 +28,8 @@ typedef enum ncclproto_proto {
 
 typedef enum ncclproto_algo {
     NCCLPROTO_RING,
-    NCCLPROTO_TREE
+    NCCLPROTO_TREE,
+    NCCLPROTO_NVLS   /* NVLink SHARP in one node: Simple only */
 } ncclproto_algo;
 
 typedef enum ncclproto_op {
@@ -44,6 +45,7 @@ typedef struct ncclproto_shape {
     int intra_nvlink;   /* 1: GPUs of a node talk over NVLink; 0: over PCIe */
     int arch;           /* NCCLPROTO_VOLTA, _AMPERE or _HOPPER (compute capability 7, 8, 9) */
     int cpu_amd;        /* host CPUs are AMD: NCCL's network overhead and LL caps differ */
+    double nvls_share;  /* NVLS: measured algorithm bandwidth over the plan's link rate */
 } ncclproto_shape;
 
 enum { NCCLPROTO_VOLTA, NCCLPROTO_AMPERE, NCCLPROTO_HOPPER };

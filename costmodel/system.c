@@ -104,7 +104,10 @@ static void build_dgx_h100(sys_system *s)
              614.4e9);
     nvlink_measured(&s->groups[0].node, 370,
                     "nccl-tests issue #212: about 370 GB/s busbw without NVLS, 8 H100 "
-                    "(NVLS, not modelled, reaches about 480)");
+                    "(with NVLS about 480, the nvls algorithm)");
+    s->groups[0].node.nvls_algbw_published = 275e9;
+    s->groups[0].node.nvls_source = "nccl-tests issue #212: with NVLS, 8 H100 reach a peak busbw "
+                                    "of about 480 GB/s, algbw about 275 GB/s";
     sys_network_init(&s->net, SYS_NET_RAIL, 32);
 }
 
@@ -115,6 +118,9 @@ static void build_dgx_h200(sys_system *s)
     nvlink_measured(&s->groups[0].node, 370,
                     "the same NVLink 4 / NVSwitch as dgx-h100: nccl-tests issue #212, about "
                     "370 GB/s without NVLS (issue #272's 475 GB/s on H200 is with NVLS)");
+    s->groups[0].node.nvls_algbw_published = 475e9 / 1.75;
+    s->groups[0].node.nvls_source = "nccl-tests issue #272: all_reduce_perf busbw 475 GB/s on 8 "
+                                    "H200 with NVLS (algbw 475 / 1.75 = 271 GB/s)";
     sys_network_init(&s->net, SYS_NET_RAIL, 32);
 }
 

@@ -52,6 +52,11 @@ typedef struct sys_node_type {
     double nic_eff;
     const char *nic_source;
     int host_cpu_amd;
+    /* NVLink SHARP (in-switch reduction): the large-message all-reduce
+     * algorithm bandwidth nccl-tests measured with it over the node's GPUs
+     * (bytes/s; 0: the node has none), and its source. */
+    double nvls_algbw_published;
+    const char *nvls_source;
 } sys_node_type;
 
 typedef enum sys_net_kind {

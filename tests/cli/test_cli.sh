@@ -40,6 +40,11 @@ expect_ok "collective: LL128 at 4 MiB" "^4194304,.*,LL128$" \
     collective --system dgx-a100-80g --gpus 8 --min 4M --max 4M --format csv
 expect_ok "collective: Simple at 1 GiB" "^1073741824,.*,Simple$" \
     collective --system dgx-a100-80g --gpus 8 --min 1G --max 1G --format csv
+expect_ok "collective: auto takes NVLink SHARP at 1 GiB on dgx-h100, busbw about 478" \
+    "^1073741824,[0-9.]+,27[0-9.]+,47[0-9.]+,nvls,sim,Simple$" \
+    collective --system dgx-h100 --gpus 8 --min 1G --max 1G --format csv
+expect_bad "collective: nvls on a node without it" "nvls needs a group inside one node with NVLink SHARP" \
+    collective --system dgx-a100-80g --algo nvls --min 1M --max 1M
 expect_ok "collective: the NICs' measured share and its source" \
     "NICs 8 x 25.0 GB/s per node per direction, at 0.910 of it: nccl-tests issue #100" \
     collective --system dgx-a100-80g --nodes 2 --min 1M --max 1M

@@ -56,22 +56,22 @@ static coll_plan plan_of(topo *t, coll_algo algo, const int32_t *g, int n)
 /* tuning.cc by hand: an 8-GPU NVLink ring all-reduce takes 2 x 7 steps. */
 static void latencies_by_hand(void)
 {
-    ncclproto_shape ring = {NCCLPROTO_RING, NCCLPROTO_ALLREDUCE, 8, 1, 1, NCCLPROTO_AMPERE, 0};
+    ncclproto_shape ring = {NCCLPROTO_RING, NCCLPROTO_ALLREDUCE, 8, 1, 1, NCCLPROTO_AMPERE, 0, 0};
     CHECK_REL(ncclproto_latency_us(&ring, NCCLPROTO_LL, 8, 1), 6.6 + 14 * 0.6, 1e-12);
     CHECK_REL(ncclproto_latency_us(&ring, NCCLPROTO_LL128, 8, 1), 14.0 + 14 * 1.9, 1e-12);
     CHECK_REL(ncclproto_latency_us(&ring, NCCLPROTO_SIMPLE, 8, 1), 8.4 + 14 * 3.4, 1e-12);
     /* 4 nodes of 8 on AMD hosts: 2 x 3 network steps at 14 us, the other 56
      * at the proxy's 2 us x 3 (above NVLink's 3.4), x1.4 past the plateau */
-    ncclproto_shape multi = {NCCLPROTO_RING, NCCLPROTO_ALLREDUCE, 32, 4, 1, NCCLPROTO_AMPERE, 1};
+    ncclproto_shape multi = {NCCLPROTO_RING, NCCLPROTO_ALLREDUCE, 32, 4, 1, NCCLPROTO_AMPERE, 1, 0};
     CHECK_REL(ncclproto_latency_us(&multi, NCCLPROTO_SIMPLE, 1 << 20, 4),
               1.4 * (8.4 + 56 * 6.0 + 6 * 14.0), 1e-12);
     CHECK_REL(ncclproto_latency_us(&multi, NCCLPROTO_SIMPLE, 32 * 4 * 32, 4),
               8.4 + 56 * 6.0 + 6 * 14.0, 1e-12); /* below 64 B per channel and rank */
     /* the tree: base + 2 x ((ppn - 1) intra + log2(nodes) network) */
-    ncclproto_shape tree = {NCCLPROTO_TREE, NCCLPROTO_ALLREDUCE, 32, 4, 1, NCCLPROTO_AMPERE, 1};
+    ncclproto_shape tree = {NCCLPROTO_TREE, NCCLPROTO_ALLREDUCE, 32, 4, 1, NCCLPROTO_AMPERE, 1, 0};
     CHECK_REL(ncclproto_latency_us(&tree, NCCLPROTO_LL, 8, 4), 6.8 + 2 * (7 * 0.6 + 2 * 5.0),
               1e-12);
-    ncclproto_shape one = {NCCLPROTO_RING, NCCLPROTO_ALLREDUCE, 1, 1, 1, NCCLPROTO_AMPERE, 0};
+    ncclproto_shape one = {NCCLPROTO_RING, NCCLPROTO_ALLREDUCE, 1, 1, 1, NCCLPROTO_AMPERE, 0, 0};
     CHECK(ncclproto_latency_us(&one, NCCLPROTO_SIMPLE, 8, 1) == 0);
 }
 
@@ -178,6 +178,41 @@ static void nics_at_measured_share(void)
     topo_free(t);
 }
 
+/* NVLink SHARP on one dgx-h100: a 1 GiB all-reduce at the algorithm
+ * bandwidth nccl-tests measured with it (issue #212: about 275 GB/s, busbw
+ * about 480), above the ring's 370 GB/s busbw; its 25 us latency (tuning.cc,
+ * Simple only) leaves small messages to the ring's LL; auto switches to it
+ * where it is faster; A100 nodes and groups across nodes have none. */
+static void nvls_on_hopper(void)
+{
+    topo *t = make_topo("dgx-h100", 1);
+    int32_t g[8];
+    coll_plan nvls = plan_of(t, COLL_ALGO_NVLS, g, first_n(g, 8));
+    uint64_t big = 1ULL << 30;
+    double algbw = (double)big / coll_time_s(&nvls, big);
+    printf("# nvls 1 GiB: algbw %.1f GB/s, busbw %.1f\n", algbw / 1e9, algbw * 1.75 / 1e9);
+    CHECK_REL(algbw, 275e9, 0.01);
+    CHECK_REL(sim_time_s(t, &nvls, big), coll_time_s(&nvls, big), 1e-6);
+    CHECK_EQ_INT(coll_proto_pick(&nvls, 8), NCCLPROTO_SIMPLE);
+    CHECK_REL(coll_time_s(&nvls, 8), 25e-6, 0.01);
+    coll_plan best;
+    coll_params params;
+    cs_err err;
+    coll_params_default(&params);
+    CHECK(coll_plan_best(t, COLL_ALLREDUCE, g, 8, &params, 8, &best, &err) == 0);
+    CHECK_EQ_INT(best.algo, COLL_ALGO_RING);
+    coll_plan_free(&best);
+    CHECK(coll_plan_best(t, COLL_ALLREDUCE, g, 8, &params, big, &best, &err) == 0);
+    CHECK_EQ_INT(best.algo, COLL_ALGO_NVLS);
+    coll_plan_free(&best);
+    coll_plan_free(&nvls);
+    topo_free(t);
+    t = make_topo("dgx-a100-80g", 1);
+    CHECK(coll_plan_build(t, COLL_ALLREDUCE, COLL_ALGO_NVLS, g, 8, &params, &best, &err) != 0);
+    CHECK_STR_CONTAINS(err.msg, "nvls needs a group inside one node with NVLink SHARP");
+    topo_free(t);
+}
+
 /* Broadcast, all-to-all and send/recv are not in NCCL's tuning tables: they
  * keep the route latencies and the launch. */
 static void ops_outside_the_tables(void)
@@ -203,4 +238,5 @@ TAP_MAIN({"NCCL's tuner latencies by hand", latencies_by_hand},
          {"a ring's 2(n-1) steps against a tree's log steps at 64 nodes",
           ring_steps_against_tree_at_scale},
          {"NICs at the measured share of line rate", nics_at_measured_share},
+         {"NVLink SHARP at the measured bandwidth", nvls_on_hopper},
          {"ops outside NCCL's tables keep the launch", ops_outside_the_tables})
