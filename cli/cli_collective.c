@@ -29,7 +29,7 @@ static void collective_help(void)
 {
     printf(
         "usage: clustersim collective [--system NAME] [--nodes N] [--gpus G] [--op OP]\n"
-        "         [--algo ring|tree|hier|direct|auto] [--min SIZE] [--max SIZE]\n"
+        "         [--algo ring|tree|hier|direct|nvls|auto] [--min SIZE] [--max SIZE]\n"
         "         [--step-factor F] [--mode sim|analytic|both] [--format table|csv]\n\n"
         "Sweeps message sizes from --min to --max (x F each step) and prints, per size, the\n"
         "time and bandwidths in nccl-tests' columns.  The group is the first G GPUs of the\n"
@@ -40,7 +40,8 @@ static void collective_help(void)
         "  --op OP         allreduce (default), reducescatter, allgather, alltoall,\n"
         "                  broadcast, sendrecv\n"
         "  --algo A        auto (default: the fastest by the closed form, per size), ring,\n"
-        "                  tree (allreduce), hier (allreduce), direct (alltoall, sendrecv)\n"
+        "                  tree (allreduce), hier (allreduce), direct (alltoall, sendrecv),\n"
+        "                  nvls (allreduce in one node with NVLink SHARP: dgx-h100, dgx-h200)\n"
         "  --min, --max    sizes, with K/M/G/T suffixes in powers of 1024 (default 1K, 1G)\n"
         "  --step-factor F multiply the size by F each row (default 2)\n"
         "  --mode M        sim: flows on the engine (default); analytic: the closed form;\n"
@@ -49,7 +50,10 @@ static void collective_help(void)
         "Columns: size_bytes as nccl-tests counts it (allgather/reducescatter: the whole\n"
         "gathered buffer; alltoall: one rank's send buffer); time_us; algbw_gbps = size/time\n"
         "in GB/s (1e9 bytes); busbw_gbps = algbw x nccl-tests' factor (allreduce 2(n-1)/n,\n"
-        "allgather, reducescatter, alltoall (n-1)/n, broadcast and sendrecv 1); algo.\n");
+        "allgather, reducescatter, alltoall (n-1)/n, broadcast and sendrecv 1); algo;\n"
+        "proto: the NCCL protocol (LL, LL128, Simple) its tuner would pick at the size, whose\n"
+        "latency (NCCL's tuning tables) and bandwidth share the time includes ('-' for ops\n"
+        "NCCL's tables do not price: broadcast, alltoall, sendrecv).\n");
 }
 
 static int parse_mode(const char *text, coll_mode *mode)
@@ -130,7 +134,7 @@ static int build_plans(topo *t, const coll_opts *o, const int32_t *gpus, int n,
 static void print_header(const coll_opts *o, const sys_system *sys, int n)
 {
     if (o->fmt == CLI_CSV) {
-        printf("size_bytes,time_us,algbw_gbps,busbw_gbps,algo,mode%s\n",
+        printf("size_bytes,time_us,algbw_gbps,busbw_gbps,algo,mode%s,proto\n",
                o->mode == MODE_BOTH ? ",analytic_time_us,diff_percent" : "");
         return;
     }
@@ -144,13 +148,19 @@ static void print_header(const coll_opts *o, const sys_system *sys, int n)
         printf("# NVLink %.0f GB/s per GPU per direction, at %.3f of it (%.0f GB/s): %s\n",
                nt->nvlink_bw_bytes_per_s / 1e9, nt->nvlink_eff,
                nt->nvlink_bw_bytes_per_s * nt->nvlink_eff / 1e9, nt->nvlink_source);
-    printf("%14s %12s %11s %11s %7s%s\n", "size_bytes", "time_us", "algbw_GB/s", "busbw_GB/s",
-           "algo", o->mode == MODE_BOTH ? "  analytic_us  diff_%" : "");
+    if (sys_total_nodes(sys) > 1 && nt->nics > 0)
+        printf("# NICs %d x %.1f GB/s per node per direction, at %.3f of it: %s\n", nt->nics,
+               nt->nic_bw_bytes_per_s / 1e9, nt->nic_eff > 0 ? nt->nic_eff : 1, nt->nic_source);
+    printf("# latency and protocol (LL, LL128, Simple) by NCCL's tuner model: NVIDIA/nccl "
+           "src/graph/tuning.cc\n");
+    printf("%14s %12s %11s %11s %7s%s  %6s\n", "size_bytes", "time_us", "algbw_GB/s",
+           "busbw_GB/s", "algo", o->mode == MODE_BOTH ? "  analytic_us  diff_%" : "", "proto");
 }
 
 static void print_row(const coll_opts *o, int n, uint64_t size, double time_s, double analytic_s,
-                      coll_algo algo)
+                      coll_algo algo, int proto)
 {
+    const char *proto_name = proto < 0 ? "-" : ncclproto_name((ncclproto_proto)proto);
     double algbw = time_s > 0 ? (double)size / time_s / 1e9 : 0;
     double busbw = algbw * coll_busbw_factor(o->op, n);
     double diff = analytic_s > 0 ? 100.0 * (analytic_s - time_s) / time_s : 0;
@@ -160,14 +170,14 @@ static void print_row(const coll_opts *o, int n, uint64_t size, double time_s, d
                coll_algo_name(algo), o->mode == MODE_ANALYTIC ? "analytic" : "sim");
         if (o->mode == MODE_BOTH)
             printf(",%.3f,%.3f", analytic_s * 1e6, diff);
-        printf("\n");
+        printf(",%s\n", proto_name);
         return;
     }
     printf("%14llu %12.2f %11.2f %11.2f %7s", (unsigned long long)size, time_s * 1e6, algbw,
            busbw, coll_algo_name(algo));
     if (o->mode == MODE_BOTH)
         printf("  %11.2f  %6.2f", analytic_s * 1e6, diff);
-    printf("\n");
+    printf("  %6s\n", proto_name);
 }
 
 static long sweep_rows(const coll_opts *o)
@@ -202,7 +212,8 @@ static int sweep(topo *t, const coll_opts *o, int n, coll_plan plans[4],
         }
         if (isatty(STDERR_FILENO) && isatty(STDOUT_FILENO))
             cli_progress("collective", "sizes", rows, rows, started_s); /* the row, not the bar */
-        print_row(o, n, size, time_s, o->mode == MODE_BOTH ? analytic_s : 0, algos[pick]);
+        print_row(o, n, size, time_s, o->mode == MODE_BOTH ? analytic_s : 0, algos[pick],
+                  coll_proto_pick(&plans[pick], size));
         if (size > o->max_bytes / (uint64_t)o->factor)
             break;
         size *= (uint64_t)o->factor;

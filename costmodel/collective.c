@@ -356,6 +356,27 @@ static int build_direct(builder *b, const layout *lay, const int32_t *given, col
     return 0;
 }
 
+/* ---- NVLink SHARP ------------------------------------------------------------------ */
+
+/* Every GPU sends its buffer up to the switch once and takes the reduced
+ * buffer down once: one coflow over each GPU's NVLink out and in (a ring of
+ * edges crosses each port once each way), one byte per byte of size.  The
+ * measured algorithm bandwidth enters as the protocol share
+ * (collective_proto.c). */
+static int build_nvls(builder *b, const layout *lay, coll_phase *ph, cs_err *err)
+{
+    const sys_node_type *nt = topo_node_type(b->t, topo_node_of_gpu(b->t, lay->gpu[0]));
+    if (lay->nnodes != 1 || !(nt->nvls_algbw_published > 0) || nt->fabric != SYS_FABRIC_NVSWITCH)
+        return cs_fail(err, "nvls needs a group inside one node with NVLink SHARP (dgx-h100, "
+                       "dgx-h200); this group spans %d node(s) of %s", lay->nnodes, nt->name);
+    cf_begin(b);
+    for (int i = 0; i < lay->n; i++)
+        if (cf_pair(b, lay->gpu[i], lay->gpu[(i + 1) % lay->n], (uint32_t)i))
+            return -1;
+    cf_end(b, phase_add(ph), 1.0, b->lat_max_ps, 0);
+    return 0;
+}
+
 /* ---- plan ---------------------------------------------------------------------------- */
 
 /* Idle max-min rates of a phase's coflows; local: per topology link, 0 or (while
@@ -433,6 +454,8 @@ static int build_phases(builder *b, const layout *lay, const int32_t *gpus, coll
         return build_hier(b, lay, plan, err);
     case COLL_ALGO_DIRECT:
         return build_direct(b, lay, gpus, plan->op, plan_phase(plan, "direct"));
+    case COLL_ALGO_NVLS:
+        return build_nvls(b, lay, plan_phase(plan, "nvls"), err);
     case COLL_ALGO_AUTO:
         break;
     }
@@ -473,6 +496,8 @@ int coll_plan_build(topo *t, coll_op op, coll_algo algo, const int32_t *gpus, in
         b.mult[b.touched[i]] = 0; /* a coflow left half-built by a route that failed */
     for (int p = 0; rc == 0 && p < out->nphases; p++)
         phase_idle_rates(t, &out->phases[p], b.mult); /* reused as the local link index */
+    if (rc == 0)
+        coll_proto_attach(t, out, params);
     free(b.touched);
     layout_free(&lay);
     if (rc != 0)
@@ -494,23 +519,17 @@ void coll_plan_free(coll_plan *plan)
     memset(plan, 0, sizeof *plan);
 }
 
-double coll_coflow_bytes(const coll_plan *plan, const coll_coflow *cf, uint64_t size_bytes)
-{
-    double piece = cf->bytes_per_size * (double)size_bytes;
-    double chunk = (double)plan->chunk_bytes < piece ? (double)plan->chunk_bytes : piece;
-    return piece + cf->fill_hops * chunk;
-}
-
 double coll_time_s(const coll_plan *plan, uint64_t size_bytes)
 {
-    double total_s = (double)plan->launch_ps * 1e-12;
+    double total_s = (double)coll_start_ps(plan, size_bytes) * 1e-12;
+    double wire = coll_wire_factor(plan, size_bytes);
     for (int p = 0; p < plan->nphases; p++) {
         const coll_phase *ph = &plan->phases[p];
         double slowest_s = 0;
         for (int c = 0; c < ph->ncoflows; c++) {
             double s = (double)ph->coflows[c].latency_ps * 1e-12;
             if (ph->idle_rate[c] > 0 && isfinite(ph->idle_rate[c]))
-                s += coll_coflow_bytes(plan, &ph->coflows[c], size_bytes) / ph->idle_rate[c];
+                s += wire * coll_coflow_bytes(plan, &ph->coflows[c], size_bytes) / ph->idle_rate[c];
             else if (!(ph->idle_rate[c] > 0))
                 s = INFINITY;
             if (s > slowest_s)
@@ -583,6 +602,7 @@ void coll_params_default(coll_params *p)
     p->launch_ps = 5 * 1000000ULL;
     p->step_ps = 200000ULL;
     p->chunk_bytes = 512 * 1024;
+    p->nccl_model = 1;
 }
 
 int coll_algos_for(coll_op op, coll_algo out[4])
@@ -590,7 +610,8 @@ int coll_algos_for(coll_op op, coll_algo out[4])
     switch (op) {
     case COLL_ALLREDUCE:
         out[0] = COLL_ALGO_RING, out[1] = COLL_ALGO_TREE, out[2] = COLL_ALGO_HIER;
-        return 3;
+        out[3] = COLL_ALGO_NVLS;
+        return 4;
     case COLL_REDUCESCATTER:
     case COLL_ALLGATHER:
     case COLL_BROADCAST:
@@ -619,7 +640,7 @@ double coll_busbw_factor(coll_op op, int n)
 
 static const char *op_names[] = {"allreduce", "reducescatter", "allgather",
                                  "alltoall",  "broadcast",     "sendrecv"};
-static const char *algo_names[] = {"auto", "ring", "tree", "hier", "direct"};
+static const char *algo_names[] = {"auto", "ring", "tree", "hier", "direct", "nvls"};
 
 const char *coll_op_name(coll_op op) { return op_names[op]; }
 const char *coll_algo_name(coll_algo algo) { return algo_names[algo]; }
@@ -637,12 +658,13 @@ int coll_op_parse(const char *text, coll_op *op, cs_err *err)
 
 int coll_algo_parse(const char *text, coll_algo *algo, cs_err *err)
 {
-    for (int i = 0; i < 5; i++)
+    for (int i = 0; i < 6; i++)
         if (strcasecmp(text, algo_names[i]) == 0) {
             *algo = (coll_algo)i;
             return 0;
         }
-    return cs_fail(err, "unknown algorithm '%s'; valid: auto, ring, tree, hier, direct", text);
+    return cs_fail(err, "unknown algorithm '%s'; valid: auto, ring, tree, hier, direct, nvls",
+                   text);
 }
 
 int coll_plan_best(topo *t, coll_op op, const int32_t *gpus, int n, const coll_params *params,

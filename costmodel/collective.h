@@ -25,6 +25,7 @@
 #include <stdint.h>
 
 #include "cs_error.h"
+#include "ncclproto.h"
 #include "topo.h"
 
 typedef enum coll_op {
@@ -41,13 +42,19 @@ typedef enum coll_algo {
     COLL_ALGO_RING,
     COLL_ALGO_TREE,   /* double binary tree across nodes, chains inside (allreduce) */
     COLL_ALGO_HIER,   /* intra-node reduce-scatter, inter-node all-reduce, intra-node all-gather */
-    COLL_ALGO_DIRECT  /* every pair at once (alltoall, sendrecv) */
+    COLL_ALGO_DIRECT, /* every pair at once (alltoall, sendrecv) */
+    COLL_ALGO_NVLS    /* NVLink SHARP: the switch reduces (allreduce in one node that has it) */
 } coll_algo;
 
 typedef struct coll_params {
     uint64_t launch_ps;    /* once per collective: kernel launch and set-up */
     uint64_t step_ps;      /* per hop a chunk takes: synchronisation between ranks */
     uint64_t chunk_bytes;  /* pipeline chunk of chains and trees */
+    /* NCCL's latency and protocol model (ncclproto.h) for allreduce, reduce-
+     * scatter and all-gather: 1 (default) prices their latency with NCCL's
+     * tuner tables and picks LL, LL128 or Simple per size; 0 keeps the route
+     * latencies plus launch_ps and step_ps above for every op. */
+    int nccl_model;
 } coll_params;
 
 typedef struct coll_coflow {
@@ -78,6 +85,12 @@ typedef struct coll_plan {
     coll_phase phases[COLL_MAX_PHASES];
     uint64_t launch_ps;
     uint64_t chunk_bytes;
+    /* NCCL's protocol model (coll_params.nccl_model): the calls the plan is
+     * made of as NCCL's tuner sees them (hier: three); with ncalls > 0 the
+     * coflows carry no route latency and launch_ps is not used: the latency
+     * and each protocol's bandwidth come from collective_proto.c. */
+    int nccl_calls;
+    ncclproto_shape nccl_shape[COLL_MAX_PHASES];
 } coll_plan;
 
 void coll_params_default(coll_params *p);
@@ -106,8 +119,25 @@ int coll_plan_concurrent(topo *t, const coll_plan *plans, int n, coll_plan *out,
 /* Closed-form time of the plan for a collective of size_bytes. */
 double coll_time_s(const coll_plan *plan, uint64_t size_bytes);
 
-/* Bytes one transfer of a coflow carries, pipeline fill included. */
+/* Payload bytes one transfer of a coflow carries, pipeline fill included
+ * (times coll_wire_factor for the bytes on the wire). */
 double coll_coflow_bytes(const coll_plan *plan, const coll_coflow *cf, uint64_t size_bytes);
+
+/* ---- NCCL's protocol model over a plan (collective_proto.c) ---- */
+
+/* Sets the plan's NCCL calls from its op, algorithm and group (none for
+ * broadcast, all-to-all, send/recv and single-rank groups) and drops the
+ * coflows' route latencies where it does. */
+void coll_proto_attach(topo *t, coll_plan *plan, const coll_params *params);
+/* The protocol NCCL's tuner picks for the plan at size_bytes, or -1 when
+ * the plan is not under NCCL's model. */
+int coll_proto_pick(const coll_plan *plan, uint64_t size_bytes);
+/* The fixed cost before any byte moves: NCCL's latency of the picked
+ * protocol, or launch_ps outside NCCL's model. */
+uint64_t coll_start_ps(const coll_plan *plan, uint64_t size_bytes);
+/* Wire bytes per payload byte at size_bytes: 1 / the picked protocol's
+ * bandwidth fraction (1 outside NCCL's model). */
+double coll_wire_factor(const coll_plan *plan, uint64_t size_bytes);
 
 /* Algorithms that support op, in preference order; returns the count. */
 int coll_algos_for(coll_op op, coll_algo out[4]);

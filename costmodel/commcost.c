@@ -304,15 +304,18 @@ static int price_replica(const stage_groups *g, const layout_desc *l, const cali
 static void size_buckets(const model_desc *m, const layout_desc *l, int s, commcost_stage *st)
 {
     double grad_bytes = workload_grad_bytes(m, l, s);
-    st->layer_bytes = (uint64_t)ceil(grad_bytes / layout_layers_per_stage(l, m));
-    uint64_t bucket = (uint64_t)(COMMCOST_BUCKET_GRADS * 2);
+    double reduce_bytes = workload_grad_reduce_bytes(m, l, s); /* fp32 under bf16 */
+    double layers = layout_layers_per_stage(l, m);
+    st->layer_bytes = (uint64_t)ceil(grad_bytes / layers); /* 16-bit parameters: gathers */
+    uint64_t bucket = (uint64_t)(COMMCOST_BUCKET_GRADS *
+                                 framework_grad_reduce_bytes(l->framework, l->dtype != MODEL_FP16));
     if (l->zero == 3)
-        bucket = st->layer_bytes;
+        bucket = (uint64_t)ceil(reduce_bytes / layers);
     else if (!framework_of(l->framework)->dp_overlap) /* one all-reduce of the whole buffer */
-        bucket = (uint64_t)ceil(grad_bytes);
-    st->buckets = (int)ceil(grad_bytes / (double)bucket);
+        bucket = (uint64_t)ceil(reduce_bytes);
+    st->buckets = (int)ceil(reduce_bytes / (double)bucket);
     st->bucket_bytes = bucket;
-    st->last_bucket_bytes = (uint64_t)(grad_bytes - (double)bucket * (st->buckets - 1));
+    st->last_bucket_bytes = (uint64_t)(reduce_bytes - (double)bucket * (st->buckets - 1));
 }
 
 static int price_dp(const stage_groups *g, const model_desc *m, const layout_desc *l, int s,
@@ -370,7 +373,11 @@ static int price(const commcost_groups *g, const model_desc *m, const layout_des
      * first and the last stage on rank 0) */
     int ends_apart = schedule_vstage_rank(l, 0) != schedule_vstage_rank(l, schedule_vstages(l) - 1);
     out->emb_bytes = g->has_emb && m->tied_embeddings && ends_apart
-                         ? (uint64_t)((double)m->vocab * m->hidden / l->tp * 2.0)
+                         ? (uint64_t)((double)m->vocab * m->hidden / l->tp *
+                                      /* main_grad: fp32 under bf16 (training.py at
+                                         55ba1f7 all-reduces word_embeddings_weight.main_grad) */
+                                      framework_grad_reduce_bytes(l->framework,
+                                                                  l->dtype != MODEL_FP16))
                          : 0;
     out->emb_s = out->emb_bytes ? coll_time_s(&g->emb, out->emb_bytes) : 0;
     return 0;

@@ -30,6 +30,11 @@ const framework_profile *framework_of(framework_kind k)
 
 const char *framework_name(framework_kind k) { return framework_of(k)->name; }
 
+double framework_grad_reduce_bytes(framework_kind k, int bf16_params)
+{
+    return bf16_params && k != FRAMEWORK_2019 ? 4.0 : 2.0;
+}
+
 int framework_parse(const char *text, const char *what, framework_kind *out, cs_err *err)
 {
     int i = 0;

@@ -68,6 +68,15 @@ typedef struct framework_profile {
 } framework_profile;
 
 const framework_profile *framework_of(framework_kind k);
+
+/* Bytes per gradient the data-parallel reduction moves: 4 (fp32) when the
+ * parameters are bf16 (bf16 and fp8 training) under every profile but 2019,
+ * since Megatron-LM forces accumulate_allreduce_grads_in_fp32 for bf16
+ * (arguments.py at aed2f75 lines 139-145 and 55ba1f7 lines 164-170:
+ * "bfloat16 requires gradient accumulation and all-reduce to be done in
+ * fp32"; today's megatron/training/arguments.py the same while main grads
+ * are fp32, their default); 2 for fp16 and for 2019 (no bf16). */
+double framework_grad_reduce_bytes(framework_kind k, int bf16_params);
 const char *framework_name(framework_kind k);
 int framework_parse(const char *text, const char *what, framework_kind *out, cs_err *err);
 

@@ -35,6 +35,8 @@ void sys_node_init(sys_node_type *n, const char *name, const dev_type *gpu, int 
     n->nics = nics;
     n->nic_bw_bytes_per_s = nic_bw_bytes_per_s;
     n->nic_latency_ps = NIC_HOP_PS;
+    n->nic_eff = 1;
+    n->nic_source = "none: NICs at their line rate";
     sys_node_spread_nics(n);
     n->host_mem_bytes = 2e12;
     n->host_mem_bw_bytes_per_s = 409.6e9;
@@ -84,6 +86,14 @@ static void build_dgx_a100(sys_system *s)
     nvlink_measured(&s->groups[0].node, 204,
                     "nccl-tests issues #149 and #178: all_reduce_perf busbw 200-208 GB/s, "
                     "8 A100 on NVSwitch, large messages (midpoint)");
+    /* nccl-tests issue #100: all_reduce_perf busbw 91 GB/s over 2 HGX A100
+     * nodes with 4 x 200 Gb/s NICs each (100 GB/s per node): 0.91 of line
+     * rate (../shared/reference/component_measurements.csv).  DGX A100's
+     * hosts are 2 AMD EPYC 7742 (DGX A100 datasheet). */
+    s->groups[0].node.nic_eff = 91.0 / 100.0;
+    s->groups[0].node.nic_source = "nccl-tests issue #100: all_reduce_perf busbw 91 GB/s over "
+                                   "2 HGX A100 nodes with 4 x 200 Gb/s NICs (100 GB/s line rate)";
+    s->groups[0].node.host_cpu_amd = 1;
     sys_network_init(&s->net, SYS_NET_FAT_TREE2, 20);
 }
 
@@ -95,7 +105,10 @@ static void build_dgx_h100(sys_system *s)
              614.4e9);
     nvlink_measured(&s->groups[0].node, 370,
                     "nccl-tests issue #212: about 370 GB/s busbw without NVLS, 8 H100 "
-                    "(NVLS, not modelled, reaches about 480)");
+                    "(with NVLS about 480, the nvls algorithm)");
+    s->groups[0].node.nvls_algbw_published = 275e9;
+    s->groups[0].node.nvls_source = "nccl-tests issue #212: with NVLS, 8 H100 reach a peak busbw "
+                                    "of about 480 GB/s, algbw about 275 GB/s";
     sys_network_init(&s->net, SYS_NET_RAIL, 32);
 }
 
@@ -106,6 +119,9 @@ static void build_dgx_h200(sys_system *s)
     nvlink_measured(&s->groups[0].node, 370,
                     "the same NVLink 4 / NVSwitch as dgx-h100: nccl-tests issue #212, about "
                     "370 GB/s without NVLS (issue #272's 475 GB/s on H200 is with NVLS)");
+    s->groups[0].node.nvls_algbw_published = 475e9 / 1.75;
+    s->groups[0].node.nvls_source = "nccl-tests issue #272: all_reduce_perf busbw 475 GB/s on 8 "
+                                    "H200 with NVLS (algbw 475 / 1.75 = 271 GB/s)";
     sys_network_init(&s->net, SYS_NET_RAIL, 32);
 }
 

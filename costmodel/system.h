@@ -49,6 +49,19 @@ typedef struct sys_node_type {
      * built-in systems' datasheet figures (tiers.c); host_mem_bytes and
      * host_mem_bw_bytes_per_s above equal its DRAM totals */
     sys_tiers tiers;
+    /* Scale-out efficiency and host CPU (collectives across nodes): the
+     * fraction of the NIC line rate NCCL's collectives reach, from a
+     * multi-node nccl-tests bus bandwidth (1: none published; the NIC links
+     * of the topology carry nic_bw x this), its source, and whether the
+     * host CPUs are AMD (NCCL's proxy overhead and LL caps depend on it). */
+    double nic_eff;
+    const char *nic_source;
+    int host_cpu_amd;
+    /* NVLink SHARP (in-switch reduction): the large-message all-reduce
+     * algorithm bandwidth nccl-tests measured with it over the node's GPUs
+     * (bytes/s; 0: the node has none), and its source. */
+    double nvls_algbw_published;
+    const char *nvls_source;
 } sys_node_type;
 
 typedef enum sys_net_kind {

@@ -360,7 +360,8 @@ static void attach_nic(topo *t, int32_t nic, int32_t sw)
         return;
     const sys_node_type *nt = type_of_node(t, t->verts[t->nic_vertex[nic]].node);
     t->nic_attach[nic] = sw;
-    t->nic_up_link[nic] = add_pair(t, t->nic_vertex[nic], sw, TOPO_L_NIC, nt->nic_bw_bytes_per_s,
+    double eff = nt->nic_eff > 0 ? nt->nic_eff : 1; /* the measured share of line rate */
+    t->nic_up_link[nic] = add_pair(t, t->nic_vertex[nic], sw, TOPO_L_NIC, nt->nic_bw_bytes_per_s * eff,
                                    nt->nic_latency_ps,
                                    nt->nic_latency_ps + t->sys.net.switch_latency_ps);
     t->nic_down_link[nic] = t->nic_up_link[nic] + 1;

@@ -319,6 +319,12 @@ double workload_grad_bytes(const model_desc *m, const layout_desc *l, int stage)
     return memory_stage_params(m, l, stage) * ACT_BYTES;
 }
 
+double workload_grad_reduce_bytes(const model_desc *m, const layout_desc *l, int stage)
+{
+    return memory_stage_params(m, l, stage) *
+           framework_grad_reduce_bytes(l->framework, l->dtype != MODEL_FP16);
+}
+
 double workload_optimizer_s(const model_desc *m, const layout_desc *l, const dev_type *dev,
                             const opcost_eff *e, int stage)
 {

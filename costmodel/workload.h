@@ -124,7 +124,11 @@ double workload_optimizer_s(const model_desc *m, const layout_desc *l, const dev
  * exposed time is the pass's collectives plus this. */
 double workload_tp_bwd_exposed_s(const workload_chunk *c, double one_collective_s);
 
-/* Bytes of 16-bit gradients one GPU of `stage` reduces over data parallelism. */
+/* Bytes of 16-bit gradients (or parameters) one GPU of `stage` holds: what
+ * a ZeRO all-gather of the parameters moves. */
 double workload_grad_bytes(const model_desc *m, const layout_desc *l, int stage);
+/* Bytes one GPU of `stage` reduces over data parallelism: fp32 gradients
+ * under bf16 (framework_grad_reduce_bytes), else 16-bit. */
+double workload_grad_reduce_bytes(const model_desc *m, const layout_desc *l, int stage);
 
 #endif

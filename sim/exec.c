@@ -220,10 +220,11 @@ static void collective_phase(exec_graph *g, int id)
     }
     const coll_phase *ph = &plan->phases[tk->phase];
     tk->outstanding = ph->ncoflows;
+    double wire = coll_wire_factor(plan, tk->size_bytes); /* NCCL's protocol on the wire */
     for (int c = 0; c < ph->ncoflows; c++) {
         const coll_coflow *cf = &ph->coflows[c];
         net_flow_start(g->net, cf->links, cf->weights, cf->nlinks,
-                       coll_coflow_bytes(plan, cf, tk->size_bytes), cf->latency_ps,
+                       wire * coll_coflow_bytes(plan, cf, tk->size_bytes), cf->latency_ps,
                        on_coflow_end, g, (uint64_t)id);
     }
     if (ph->ncoflows == 0) {
@@ -260,7 +261,8 @@ static void task_start(exec_graph *g, int id)
         break;
     }
     case EXEC_COLLECTIVE:
-        evq_schedule_in(g->q, tk->plan->launch_ps, on_collective_launched, g, (uint64_t)id);
+        evq_schedule_in(g->q, coll_start_ps(tk->plan, tk->size_bytes), on_collective_launched, g,
+                        (uint64_t)id);
         break;
     }
 }

@@ -267,7 +267,8 @@ static int emit_backward_pieces(builder *b, int s, uint64_t dur_ps, int role, co
     if (!last_of_chunk || l->dp == 1 || (!framework_of(l->framework)->dp_overlap && l->zero < 3))
         return phase_compute(b, s, dur_ps, role, name); /* ZeRO-3 reduces layer by layer */
     int pieces = (st->buckets + b->nchunks - 1) / b->nchunks; /* ZeRO-3: the chunk's layers */
-    double chunk_bytes = workload_grad_bytes(b->in->model, l, s) / b->nchunks;
+    double chunk_bytes = workload_grad_bytes(b->in->model, l, s) / b->nchunks; /* 16-bit: gathers */
+    double reduce_bytes = workload_grad_reduce_bytes(b->in->model, l, s) / b->nchunks;
     int first = -1, issued = 0, regather = gathers(b) && !l->no_reshard && role != R_WGT;
     for (int j = 0; j < pieces; j++) {
         if (regather)
@@ -276,7 +277,7 @@ static int emit_backward_pieces(builder *b, int s, uint64_t dur_ps, int role, co
         if (regather)
             wait_gather(b, s, id, j);
         first = first < 0 ? id : first;
-        phase_dp(b, s, P_REDUCE, (uint64_t)(chunk_bytes / pieces), R_DP);
+        phase_dp(b, s, P_REDUCE, (uint64_t)(reduce_bytes / pieces), R_DP);
     }
     return first;
 }
@@ -327,7 +328,8 @@ static void emit_reduce_after_backward(builder *b, int s)
 {
     const layout_desc *l = b->l;
     if (l->dp > 1 && !framework_of(l->framework)->dp_overlap && l->zero < 3) /* the whole buffer */
-        phase_dp(b, s, P_REDUCE, (uint64_t)ceil(workload_grad_bytes(b->in->model, l, s)), R_DP);
+        phase_dp(b, s, P_REDUCE, (uint64_t)ceil(workload_grad_reduce_bytes(b->in->model, l, s)),
+                 R_DP);
 }
 
 /* Makes `task` wait for stage s's backward and gradient reduction on every

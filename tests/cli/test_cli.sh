@@ -32,6 +32,23 @@ worst=$(awk -F, 'NR>1 {d=$8<0?-$8:$8; if (d>m) m=d} END {print m+0}' "$out")
 if awk -v w="$worst" 'BEGIN {exit !(w <= 2)}'; then ok "sim vs analytic worst diff $worst% <= 2%"
 else not_ok "sim vs analytic worst diff $worst% <= 2%"; fi
 
+# NCCL's protocol per size (tuning.cc): LL for a latency-bound 8 B all-reduce at its
+# 15.0 us (6.6 + 14 x 0.6), LL128 at 4 MiB, Simple at 1 GiB; the NICs' measured share.
+expect_ok "collective: LL at 8 B, 15.0 us" "^8,15\.000,.*,LL$" \
+    collective --system dgx-a100-80g --gpus 8 --min 8 --max 8 --format csv
+expect_ok "collective: LL128 at 4 MiB" "^4194304,.*,LL128$" \
+    collective --system dgx-a100-80g --gpus 8 --min 4M --max 4M --format csv
+expect_ok "collective: Simple at 1 GiB" "^1073741824,.*,Simple$" \
+    collective --system dgx-a100-80g --gpus 8 --min 1G --max 1G --format csv
+expect_ok "collective: auto takes NVLink SHARP at 1 GiB on dgx-h100, busbw about 478" \
+    "^1073741824,[0-9.]+,27[0-9.]+,47[0-9.]+,nvls,sim,Simple$" \
+    collective --system dgx-h100 --gpus 8 --min 1G --max 1G --format csv
+expect_bad "collective: nvls on a node without it" "nvls needs a group inside one node with NVLink SHARP" \
+    collective --system dgx-a100-80g --algo nvls --min 1M --max 1M
+expect_ok "collective: the NICs' measured share and its source" \
+    "NICs 8 x 25.0 GB/s per node per direction, at 0.910 of it: nccl-tests issue #100" \
+    collective --system dgx-a100-80g --nodes 2 --min 1M --max 1M
+
 expect_ok "every op runs: alltoall" "direct" collective --nodes 2 --op alltoall --min 1M --max 1M
 expect_ok "every op runs: sendrecv" "direct" collective --nodes 2 --op sendrecv --min 1M --max 1M
 expect_ok "every op runs: broadcast" "ring" collective --nodes 2 --op broadcast --min 1M --max 1M

@@ -104,7 +104,12 @@ static void interleaved_closed_form_matches_simulation(void)
         estimate_result ana, sim;
         CHECK(estimate_analytic(&f.in, &ana, NULL) == 0);
         CHECK(trainsim_run(&f.in, TRAINSIM_FOLDED, &sim, NULL, NULL) == 0);
-        CHECK_REL(ana.iteration_s, sim.iteration_s, 0.03);
+        /* 4%: the former formula was short by a third; what is left is
+         * the data-parallel overlap, which the simulation runs per chunk
+         * and the closed form over the whole backward window (each bucket
+         * paying NCCL's ring latency across 8 nodes widens it: 2.0% with
+         * the route latencies, 3.1% with NCCL's). */
+        CHECK_REL(ana.iteration_s, sim.iteration_s, 0.04);
         estimate_result_free(&ana);
         estimate_result_free(&sim);
         topo_free(f.t);

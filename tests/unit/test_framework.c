@@ -85,6 +85,52 @@ static void dp_overlap_shows(void)
     topo_free(f.t);
 }
 
+/* bf16 training all-reduces fp32 gradients (Megatron-LM forces
+ * accumulate_allreduce_grads_in_fp32 for bf16): 4 bytes per parameter under
+ * 2021, 2022 and Megatron-Core, 2 under fp16 and under 2019; the bucket and
+ * the whole-buffer all-reduce carry those bytes, a ZeRO parameter all-gather
+ * stays 16-bit; the exposed 2022 data-parallel time is that of an all-reduce
+ * of the fp32 buffer, in both modes. */
+static void fp32_gradient_reduce(void)
+{
+    fixture f;
+    fixture_setup(&f, "dgx-h100", 4, "megatron-1.7b", 8, 1, 4, 16);
+    double params = memory_stage_params(&f.m, &f.l, 0);
+    static const struct { framework_kind k; model_dtype d; double bytes; } cases[] = {
+        {FRAMEWORK_2022, MODEL_BF16, 4}, {FRAMEWORK_2021, MODEL_BF16, 4},
+        {FRAMEWORK_CORE, MODEL_BF16, 4}, {FRAMEWORK_2022, MODEL_FP16, 2},
+        {FRAMEWORK_2019, MODEL_BF16, 2}};
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        f.l.framework = cases[i].k;
+        f.l.dtype = cases[i].d;
+        CHECK_REL(workload_grad_reduce_bytes(&f.m, &f.l, 0), cases[i].bytes * params, 1e-12);
+        CHECK_REL(workload_grad_bytes(&f.m, &f.l, 0), 2 * params, 1e-12);
+    }
+    f.l.framework = FRAMEWORK_2022;
+    double exposed[2][2];
+    for (int bf16 = 0; bf16 < 2; bf16++) {
+        f.l.dtype = bf16 ? MODEL_BF16 : MODEL_FP16;
+        commcost cc;
+        estimate_result a, s;
+        CHECK(commcost_build(f.t, &f.m, &f.l, NULL, &cc, NULL) == 0);
+        CHECK(cc.stages[0].buckets == 1);
+        CHECK_REL((double)cc.stages[0].last_bucket_bytes, (bf16 ? 4 : 2) * params, 1e-6);
+        CHECK(estimate_analytic(&f.in, &a, NULL) == 0);
+        CHECK(trainsim_run(&f.in, TRAINSIM_FOLDED, &s, NULL, NULL) == 0);
+        CHECK_REL(a.stages[0].dp_exposed_s, cc.stages[0].dp_last_bucket_s, 1e-9);
+        CHECK_REL(s.stages[0].dp_exposed_s, cc.stages[0].dp_last_bucket_s, 0.01);
+        exposed[bf16][0] = a.stages[0].dp_exposed_s;
+        exposed[bf16][1] = s.stages[0].dp_exposed_s;
+        commcost_free(&cc);
+        estimate_result_free(&a);
+        estimate_result_free(&s);
+    }
+    printf("# exposed dp fp16 %.4f s, bf16 (fp32 grads) %.4f s\n", exposed[0][0], exposed[1][0]);
+    CHECK(exposed[1][0] > 1.8 * exposed[0][0]); /* twice the bytes, the same latency */
+    CHECK(exposed[1][1] > 1.8 * exposed[0][1]);
+    topo_free(f.t);
+}
+
 /* 2022 runs the QKV and MLP-up backward all-reduce under their weight-
  * gradient GEMMs: the stage's tensor-parallel time drops by, per layer and
  * microbatch, min(all-reduce, wgrad) of each, in the closed form and in the
@@ -157,8 +203,18 @@ static void left_out_terms(void)
     CHECK(trainsim_run(&f.in, TRAINSIM_FOLDED, &sim, NULL, NULL) == 0);
     commcost cc;
     CHECK(commcost_build(f.t, &f.m, &f.l, NULL, &cc, NULL) == 0);
+    CHECK(f.l.dtype == MODEL_FP16);
     CHECK(cc.emb_bytes == (uint64_t)((double)f.m.vocab * f.m.hidden / 8 * 2));
     CHECK(cc.emb_s > 0);
+    {   /* bf16: the embedding's main_grad is fp32, 4 bytes per parameter */
+        commcost bf;
+        f.l.dtype = MODEL_BF16;
+        CHECK(commcost_build(f.t, &f.m, &f.l, NULL, &bf, NULL) == 0);
+        CHECK(bf.emb_bytes == (uint64_t)((double)f.m.vocab * f.m.hidden / 8 * 4));
+        CHECK(bf.emb_s > cc.emb_s);
+        commcost_free(&bf);
+        f.l.dtype = MODEL_FP16;
+    }
     CHECK(a.stages[0].dp_exposed_s >= cc.emb_s * 0.999); /* dp 1: all of it is the embedding */
     CHECK_REL(sim.stages[0].dp_exposed_s, a.stages[0].dp_exposed_s, 0.05);
     CHECK_REL(sim.iteration_s, a.iteration_s, 0.02);
@@ -183,4 +239,5 @@ static void names_parse(void)
 
 TAP_MAIN({"optimizer_bytes", optimizer_bytes}, {"accumulation_bytes", accumulation_bytes},
          {"dp_overlap_shows", dp_overlap_shows}, {"tp_overlap_shows", tp_overlap_shows},
-         {"left_out_terms", left_out_terms}, {"names_parse", names_parse})
+         {"left_out_terms", left_out_terms}, {"names_parse", names_parse},
+         {"fp32_gradient_reduce", fp32_gradient_reduce})
