@@ -9,7 +9,7 @@
 
 enum { O_SYSTEM = CLI_LAYOUTOPT_FIRST, O_GPUS, O_NODES, O_MODEL, O_TP, O_PP, O_DP, O_VPP, O_MBS,
        O_GBS, O_SCHEDULE, O_SP, O_RECOMPUTE, O_ZERO, O_ATTN, O_TP_ACROSS, O_DEVICE_PROFILE,
-       O_FRAMEWORK };
+       O_FRAMEWORK, O_POST_VALIDATION };
 
 const struct option cli_layoutopt_options[CLI_LAYOUTOPT_COUNT] = {
     {"system", required_argument, 0, O_SYSTEM}, {"gpus", required_argument, 0, O_GPUS},
@@ -23,6 +23,7 @@ const struct option cli_layoutopt_options[CLI_LAYOUTOPT_COUNT] = {
     {"allow-tp-across-nodes", no_argument, 0, O_TP_ACROSS},
     {"device-profile", required_argument, 0, O_DEVICE_PROFILE},
     {"framework", required_argument, 0, O_FRAMEWORK},
+    {"post-validation", no_argument, 0, O_POST_VALIDATION},
 };
 
 void cli_layoutopt_init(layout_flags *f)
@@ -62,6 +63,10 @@ void cli_layoutopt_help(void)
            "  --framework F       megatron-core (default), megatron-2019, -2021 or -2022: what\n"
            "                      overlaps, gradient accumulation and optimizer bytes of\n"
            "                      that version of the training code (docs/estimate.md)\n"
+           "  --post-validation   optimizer post-validation (zero-bubble paper, sec. 4): no\n"
+           "                      cross-stage sync before the optimizer step; the norm and\n"
+           "                      inf/nan check are validated after it (rolled back when\n"
+           "                      they fail), so each rank starts its next iteration alone\n"
            "  --device-profile F  kernel, copy and in-node collective times from a profile\n"
            "                      'clustersim calibrate' fitted on the system's GPU (default:\n"
            "                      the built-in model; docs/calibration.md)\n");
@@ -107,6 +112,7 @@ int cli_layoutopt_parse(const char *cmd, int c, const char *arg, layout_flags *f
     case O_ZERO: return cli_parse_int(cmd, "--zero", arg, 0, 1, &f->zero);
     case O_SP: f->sp = 1; return CLI_OK;
     case O_TP_ACROSS: f->tp_across = 1; return CLI_OK;
+    case O_POST_VALIDATION: f->post_validation = 1; return CLI_OK;
     case O_DEVICE_PROFILE: f->device_profile = arg; return CLI_OK;
     case O_SCHEDULE:
     case O_RECOMPUTE:
@@ -155,6 +161,7 @@ static void fill_layout(const layout_flags *f, const model_desc *m, long gpus, l
     l->flash_attention = !f->unfused;
     l->allow_tp_across_nodes = f->tp_across;
     l->framework = f->framework;
+    l->post_validation = f->post_validation;
 }
 
 int cli_layoutopt_build(const char *cmd, const layout_flags *f, cli_job *job)

@@ -24,7 +24,7 @@ static void search_help(void)
         "         [--objective time|mfu|memory] [--fix tp=8,pp=4,...] [--max-tp T]\n"
         "         [--max-vpp V] [--threads N] [--csv FILE] [--svg FILE] [--format table|csv]\n"
         "         [--failures-per-gpu-day R] [--checkpoint sync|async] [--storage-gbs B]\n"
-        "         [--restart-s T] [--framework F]\n\n"
+        "         [--restart-s T] [--framework F] [--post-validation]\n\n"
         "Every parallel layout of the model on the job's GPUs for the global batch:\n"
         "tp, pp, dp, vpp, mbs, sp, recomputation, zero and schedule over the values the\n"
         "rules allow (docs/search.md).  Prints how big the space was and what each rule and\n"
@@ -51,6 +51,8 @@ static void search_help(void)
         "  --threads N        threads for the closed-form pass (default: every core)\n"
         "  --framework F      megatron-core (default), megatron-2019, -2021 or -2022: the\n"
         "                     training code's overlaps and optimizer bytes (docs/estimate.md)\n"
+        "  --post-validation  every layout with the optimizer post-validation (no\n"
+        "                     cross-stage sync before the optimizer step; docs/estimate.md)\n"
         "  --device-profile F kernel times from a profile 'clustersim calibrate' fitted on\n"
         "                     the system's GPU (default: the built-in model)\n"
         "  --csv FILE         every evaluated layout with its figures (docs/search.md)\n"
@@ -71,11 +73,12 @@ typedef struct search_opts {
     double rate_per_gpu_day, storage_gbs, restart_s;
     int ckpt_async;
     framework_kind framework;
+    int post_validation;
 } search_opts;
 
 enum { O_SYSTEM = 1, O_GPUS, O_NODES, O_MODEL, O_GBS, O_TOP, O_OBJ, O_FIX, O_MAXTP, O_MAXVPP,
        O_THREADS, O_CSV, O_SVG, O_FORMAT, O_RATE, O_CKPT, O_STORAGE, O_RESTART, O_PROFILE,
-       O_FRAMEWORK };
+       O_FRAMEWORK, O_POST_VALIDATION };
 
 static int parse_ckpt(const char *arg, search_opts *o)
 {
@@ -108,6 +111,7 @@ static int parse_one(int c, const char *arg, void *ctx)
     case O_STORAGE: return cli_parse_positive(CMD, "--storage-gbs", arg, &o->storage_gbs);
     case O_RESTART: return cli_parse_nonnegative(CMD, "--restart-s", arg, &o->restart_s);
     case O_CKPT: return parse_ckpt(arg, o);
+    case O_POST_VALIDATION: o->post_validation = 1; return CLI_OK;
     case O_FRAMEWORK:
         return framework_parse(arg, "--framework", &o->framework, &err) ? cli_bad_err(CMD, &err)
                                                                          : CLI_OK;
@@ -132,6 +136,7 @@ static int parse_opts(int argc, char **argv, search_opts *o)
         {"restart-s", required_argument, 0, O_RESTART},
         {"device-profile", required_argument, 0, O_PROFILE},
         {"framework", required_argument, 0, O_FRAMEWORK},
+        {"post-validation", no_argument, 0, O_POST_VALIDATION},
     };
     enum { NOWN = sizeof own / sizeof own[0] };
     struct option opts[NOWN + CLI_MODELOPT_COUNT + 1];
@@ -198,8 +203,9 @@ static int fill_input(const search_opts *o, const model_desc *m, topo *t, long g
 {
     cs_err err;
     *in = (search_input){m, t, (int)gpus, (int)o->gbs, m->dtype, 1, eff, {0}, (int)o->threads,
-                         NULL, NULL, &stop_requested, NULL, FRAMEWORK_CORE};
+                         NULL, NULL, &stop_requested, NULL, FRAMEWORK_CORE, 0};
     in->framework = o->framework;
+    in->post_validation = o->post_validation;
     in->space.max_tp = (int)o->max_tp;
     in->space.max_vpp = (int)o->max_vpp;
     if (o->objective == SEARCH_GOODPUT) {

@@ -68,6 +68,11 @@ typedef struct layout_desc {
     int flash_attention;       /* fused attention: no s x s tensors stored (0/1) */
     int allow_tp_across_nodes; /* lift the tp-within-a-node rules (0/1) */
     framework_kind framework;  /* the training code's behaviour (framework.h) */
+    /* optimizer post-validation (Qi et al. 2024, sec. 4): each rank steps its
+     * optimizer without waiting for the cross-stage all-reduce of the global
+     * gradient norm and inf/nan flag, validated afterwards and rolled back
+     * when it fails; iterations then follow each other rank by rank (0/1) */
+    int post_validation;
 } layout_desc;
 
 /* tp = pp = dp = vpp = mbs = gbs = 1, no sp, no recomputation, zero 0, 1F1B,

@@ -614,6 +614,8 @@ static int simulate(const estimate_input *in, trainsim_mode mode, const trainsim
     if (rc == 0) {
         out->iteration_s = units_ps_to_s(res.makespan_ps);
         trainsim_read_breakdown(&b, out);
+        if (in->layout->post_validation)
+            trainsim_read_post_validated(&b, out);
         estimate_finish(in, out);
         if (tl)
             trainsim_record_timeline(&b, res.makespan_ps, tl);

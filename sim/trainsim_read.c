@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "cs_alloc.h"
+#include "estimate_sched.h"
 #include "memory.h"
 #include "schedule.h"
 #include "units.h"
@@ -105,6 +106,30 @@ void trainsim_read_breakdown(const builder *b, estimate_result *out)
         out->stages[s].bubble_s += out->iteration_s - units_ps_to_s(prev_end[s]);
     free(prev_end);
     free(member);
+}
+
+void trainsim_read_post_validated(const builder *b, estimate_result *out)
+{
+    int pp = b->l->pp, ntasks = exec_task_count(b->g);
+    double *first = cs_xrealloc(NULL, sizeof *first * (size_t)pp);
+    double *done = cs_xrealloc(NULL, sizeof *done * (size_t)pp);
+    for (int s = 0; s < pp; s++)
+        first[s] = INFINITY, done[s] = 0;
+    for (int id = 0; id < ntasks; id++) {
+        const task_info *ti = &b->info[id];
+        if (ti->role == R_NONE || ti->role == R_P2P)
+            continue;
+        first[ti->stage] = fmin(first[ti->stage], units_ps_to_s(exec_task_start_ps(b->g, id)));
+        done[ti->stage] = fmax(done[ti->stage], units_ps_to_s(exec_task_end_ps(b->g, id)));
+    }
+    for (int s = 0; s < pp; s++)
+        first[s] = isinf(first[s]) ? 0 : first[s];
+    double span = estimate_post_validated_s(pp, first, done);
+    for (int s = 0; s < pp; s++)
+        out->stages[s].bubble_s = fmax(0, out->stages[s].bubble_s - (out->iteration_s - span));
+    out->iteration_s = span;
+    free(first);
+    free(done);
 }
 
 /* ---- the timeline ------------------------------------------------------------ */
