@@ -262,7 +262,7 @@ static void record_unit(builder *b, int *starts, int *ends, int s, const schedul
 static void emit_forward(builder *b, int s, const schedule_unit *u)
 {
     const chunk_cost *c = &b->chunks[s * b->nchunks + u->chunk];
-    int first = phase_compute(b, s, c->fwd_ps, R_FWD, "forward");
+    int first = phase_compute(b, s, c->fwd_ps, R_FWD, b->split ? "F forward" : "forward");
     phase_tp(b, s, c->tp_fwd, 0);
     record_unit(b, b->fstart, b->fend, s, u, first);
 }

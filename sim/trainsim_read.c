@@ -159,6 +159,24 @@ static int task_track(const builder *b, timeline *tl, int id, int *stream_track,
     return *slot;
 }
 
+/* A slice's name: the task's; where the backward is split, a unit's F, B
+ * or W with its microbatch and (two chunks) its chunk or DualPipe's
+ * direction, as the schedule picture labels them. */
+static void unit_name(const builder *b, const task_info *ti, const char *task, char *out,
+                      size_t len)
+{
+    int unit = ti->role == R_FWD || ti->role == R_BWD || ti->role == R_WGT;
+    if (!b->split || !unit || ti->microbatch < 0) {
+        snprintf(out, len, "%s", task);
+        return;
+    }
+    const char *part = b->l->schedule == LAYOUT_SCHEDULE_DUALPIPE ? "direction" : "chunk";
+    if (b->nchunks > 1)
+        snprintf(out, len, "%s mb %d %s %d", task, ti->microbatch, part, ti->chunk);
+    else
+        snprintf(out, len, "%s mb %d", task, ti->microbatch);
+}
+
 static void record_slices(const builder *b, timeline *tl, int *slice_of)
 {
     int ntasks = exec_task_count(b->g), nstreams = exec_stream_count(b->g);
@@ -180,7 +198,7 @@ static void record_slices(const builder *b, timeline *tl, int *slice_of)
             sl.layer_first = (at_chunk * b->l->pp + at_stage) * per_chunk;
             sl.layer_last = sl.layer_first + per_chunk - 1;
         }
-        snprintf(sl.name, sizeof sl.name, "%s", exec_task_name(b->g, id));
+        unit_name(b, ti, exec_task_name(b->g, id), sl.name, sizeof sl.name);
         slice_of[id] = timeline_add_slice(tl, &sl);
     }
     free(stream_track);
@@ -220,6 +238,7 @@ void trainsim_record_timeline(const builder *b, uint64_t makespan_ps, timeline *
              layout_describe(b->l, desc, sizeof desc));
     tl->gpus = b->in->gpus;
     tl->makespan_ps = makespan_ps;
+    tl->bidirectional = b->l->schedule == LAYOUT_SCHEDULE_DUALPIPE;
     int ntasks = exec_task_count(b->g);
     int *slice_of = int_array((size_t)ntasks, -1);
     record_slices(b, tl, slice_of);
