@@ -262,6 +262,9 @@ static double refine(vg *g, schedule_unit *best, double best_bubble, int depth)
 {
     size_t n = (size_t)g->p * 6 * (size_t)g->m;
     double got = try_once(g);
+    for (int r = 0; r < g->p; r++)
+        if (g->n_out[r] != 6 * g->m)
+            got = INFINITY; /* a try that could not place every unit is no order */
     int better = got < best_bubble;
     if (better) {
         for (size_t i = 0; i < n; i++)
@@ -304,8 +307,14 @@ void schedule_zbv_orders(const layout_desc *l, const schedule_costs *c, schedule
             g.fill_b = fb, g.fill_f = ff, g.approved = NULL;
             best_bubble = refine(&g, best, best_bubble, 0);
         }
-    for (size_t i = 0; i < n; i++)
-        out[i] = best[i];
-    free(best);
     free_vg(&g);
+    if (isinf(best_bubble)) { /* never seen (p 2..32, m 1..80): V-Half's order, complete by construction */
+        layout_desc half = *l;
+        half.schedule = LAYOUT_SCHEDULE_V_HALF;
+        schedule_vpattern_orders(&half, out);
+    } else {
+        for (size_t i = 0; i < n; i++)
+            out[i] = best[i];
+    }
+    free(best);
 }
