@@ -101,7 +101,7 @@ quickstart() {
     ./build/clustersim search --system dgx-a100-80g --gpus 1024 --model gpt3-175b --gbs 1536 --top 10
     echo
     echo "== clustersim search --system dgx-h100 --gpus 256 --model llama3-70b --gbs 208 --top 5"
-    echo "   (13 microbatches per pipeline: no interleaving; a zero-bubble schedule wins)"
+    echo "   (13 microbatches per pipeline: no interleaving; ZBV, the zero-bubble V-shape, wins)"
     ./build/clustersim search --system dgx-h100 --gpus 256 --model llama3-70b --gbs 208 --top 5
     echo
     echo "== clustersim validate megatron2021"

@@ -107,7 +107,7 @@ int cmd_bench_search(int argc, char **argv)
     opcost_eff eff;
     opcost_eff_default(&eff);
     search_input in = {&m, t, 1024, 1536, m.dtype, 1, &eff, {0}, 1, NULL, NULL, NULL, NULL,
-                       FRAMEWORK_CORE};
+                       FRAMEWORK_CORE, 0};
     search_fix_init(&in.space.fix);
     printf("search benchmark: %s (sequence %d) on 1024 GPUs of dgx-a100-80g, global batch 1536\n",
            m.name, m.seq_len);

@@ -11,7 +11,8 @@ enum { O_SYSTEM = CLI_LAYOUTOPT_FIRST, O_GPUS, O_NODES, O_MODEL, O_TP, O_PP, O_D
        O_GBS, O_SCHEDULE, O_SP, O_RECOMPUTE, O_ATTN, O_TP_ACROSS, O_DEVICE_PROFILE,
        O_FRAMEWORK,
        /* offload (issue 17) */
-       O_OFFLOAD, O_OFFLOAD_TO, O_OFFLOAD_ENGINE, O_OFFLOAD_DPU };
+       O_OFFLOAD, O_OFFLOAD_TO, O_OFFLOAD_ENGINE, O_OFFLOAD_DPU,
+       O_POST_VALIDATION };
 
 const struct option cli_layoutopt_options[CLI_LAYOUTOPT_COUNT] = {
     {"system", required_argument, 0, O_SYSTEM}, {"gpus", required_argument, 0, O_GPUS},
@@ -30,6 +31,7 @@ const struct option cli_layoutopt_options[CLI_LAYOUTOPT_COUNT] = {
     {"offload-to", required_argument, 0, O_OFFLOAD_TO},
     {"offload-engine", required_argument, 0, O_OFFLOAD_ENGINE},
     {"offload-dpu", no_argument, 0, O_OFFLOAD_DPU},
+    {"post-validation", no_argument, 0, O_POST_VALIDATION},
 };
 
 void cli_layoutopt_init(layout_flags *f)
@@ -72,6 +74,10 @@ void cli_layoutopt_help(void)
            "  --framework F       megatron-core (default), megatron-2019, -2021 or -2022: what\n"
            "                      overlaps, gradient accumulation and optimizer bytes of\n"
            "                      that version of the training code (docs/estimate.md)\n"
+           "  --post-validation   optimizer post-validation (zero-bubble paper, sec. 4): no\n"
+           "                      cross-stage sync before the optimizer step; the norm and\n"
+           "                      inf/nan check are validated after it (rolled back when\n"
+           "                      they fail), so each rank starts its next iteration alone\n"
            "  --device-profile F  kernel, copy and in-node collective times from a profile\n"
            "                      'clustersim calibrate' fitted on the system's GPU (default:\n"
            "                      the built-in model; docs/calibration.md)\n"
@@ -136,6 +142,7 @@ int cli_layoutopt_parse(const char *cmd, int c, const char *arg, layout_flags *f
     case O_GBS: return cli_parse_int(cmd, "--gbs", arg, 1, 1 << 28, &f->gbs);
     case O_SP: f->sp = 1; return CLI_OK;
     case O_TP_ACROSS: f->tp_across = 1; return CLI_OK;
+    case O_POST_VALIDATION: f->post_validation = 1; return CLI_OK;
     case O_DEVICE_PROFILE: f->device_profile = arg; return CLI_OK;
     case O_SCHEDULE:
     case O_RECOMPUTE:
@@ -194,6 +201,7 @@ static void fill_layout(const layout_flags *f, const model_desc *m, long gpus, l
     l->offload_engine = f->offload_engine;
     l->offload_dpu = f->offload_dpu;
     cli_shardopt_apply(&f->sf, l);
+    l->post_validation = f->post_validation;
 }
 
 int cli_layoutopt_build(const char *cmd, const layout_flags *f, cli_job *job)

@@ -17,7 +17,7 @@
 
 #define CLI_LAYOUTOPT_FIRST 1100
 #define CLI_LAYOUTOPT_LAST 1199
-#define CLI_LAYOUTOPT_COUNT 21 /* entries of cli_layoutopt_options (without a terminator) */
+#define CLI_LAYOUTOPT_COUNT 22 /* entries of cli_layoutopt_options (without a terminator) */
 /* Room for a command's own options plus the layout and model flags and the terminator. */
 #define CLI_LAYOUTOPT_TABLE(nown) \
     ((nown) + CLI_LAYOUTOPT_COUNT + CLI_MODELOPT_COUNT + CLI_SHARDOPT_COUNT + 1)
@@ -33,6 +33,7 @@ typedef struct layout_flags {
     model_flags mf;
     shard_flags sf; /* --zero, --fsdp, --hsdp-shard, --prefetch, --no-reshard */
     int offload, offload_to, offload_engine, offload_dpu; /* issue 17 (offload.h) */
+    int post_validation; /* --post-validation (layout_desc.post_validation) */
 } layout_flags;
 
 /* A built job; cli_job_free releases it. */

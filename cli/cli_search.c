@@ -25,7 +25,8 @@ static void search_help(void)
         "         [--objective time|mfu|memory] [--fix tp=8,pp=4,...] [--max-tp T]\n"
         "         [--max-vpp V] [--threads N] [--csv FILE] [--svg FILE] [--format table|csv]\n"
         "         [--failures-per-gpu-day R] [--checkpoint sync|async] [--storage-gbs B]\n"
-        "         [--restart-s T] [--framework F] [--offload W [--offload-to T]]\n\n"
+        "         [--restart-s T] [--framework F] [--offload W [--offload-to T]]\n"
+        "         [--post-validation]\n\n"
         "Every parallel layout of the model on the job's GPUs for the global batch:\n"
         "tp, pp, dp, vpp, mbs, sp, recomputation, zero and schedule over the values the\n"
         "rules allow (docs/search.md).  Prints how big the space was and what each rule and\n"
@@ -56,6 +57,8 @@ static void search_help(void)
         "  --threads N        threads for the closed-form pass (default: every core)\n"
         "  --framework F      megatron-core (default), megatron-2019, -2021 or -2022: the\n"
         "                     training code's overlaps and optimizer bytes (docs/estimate.md)\n"
+        "  --post-validation  every layout with the optimizer post-validation (no\n"
+        "                     cross-stage sync before the optimizer step; docs/estimate.md)\n"
         "  --device-profile F kernel times from a profile 'clustersim calibrate' fitted on\n"
         "                     the system's GPU (default: the built-in model)\n"
         "  --csv FILE         every evaluated layout with its figures (docs/search.md)\n"
@@ -82,11 +85,12 @@ typedef struct search_opts {
     framework_kind framework;
     shard_flags sf; /* --zero, --fsdp, --hsdp-shard, --prefetch, --no-reshard */
     int offload, offload_to; /* issue 17: search_space's meanings (-1 free) */
+    int post_validation;
 } search_opts;
 
 enum { O_SYSTEM = 1, O_GPUS, O_NODES, O_MODEL, O_GBS, O_TOP, O_OBJ, O_FIX, O_MAXTP, O_MAXVPP,
        O_THREADS, O_CSV, O_SVG, O_FORMAT, O_RATE, O_CKPT, O_STORAGE, O_RESTART, O_PROFILE,
-       O_FRAMEWORK, O_OFFLOAD, O_OFFLOAD_TO };
+       O_FRAMEWORK, O_OFFLOAD, O_OFFLOAD_TO, O_POST_VALIDATION };
 
 static int parse_ckpt(const char *arg, search_opts *o)
 {
@@ -119,6 +123,7 @@ static int parse_one(int c, const char *arg, void *ctx)
     case O_STORAGE: return cli_parse_positive(CMD, "--storage-gbs", arg, &o->storage_gbs);
     case O_RESTART: return cli_parse_nonnegative(CMD, "--restart-s", arg, &o->restart_s);
     case O_CKPT: return parse_ckpt(arg, o);
+    case O_POST_VALIDATION: o->post_validation = 1; return CLI_OK;
     case O_FRAMEWORK:
         return framework_parse(arg, "--framework", &o->framework, &err) ? cli_bad_err(CMD, &err)
                                                                          : CLI_OK;
@@ -156,6 +161,7 @@ static int parse_opts(int argc, char **argv, search_opts *o)
         {"framework", required_argument, 0, O_FRAMEWORK},
         {"offload", required_argument, 0, O_OFFLOAD},
         {"offload-to", required_argument, 0, O_OFFLOAD_TO},
+        {"post-validation", no_argument, 0, O_POST_VALIDATION},
     };
     enum { NOWN = sizeof own / sizeof own[0] };
     struct option opts[NOWN + CLI_MODELOPT_COUNT + CLI_SHARDOPT_COUNT + 1];
@@ -244,8 +250,9 @@ static int fill_input(const search_opts *o, const model_desc *m, topo *t, long g
 {
     cs_err err;
     *in = (search_input){m, t, (int)gpus, (int)o->gbs, m->dtype, 1, eff, {0}, (int)o->threads,
-                         NULL, NULL, &stop_requested, NULL, FRAMEWORK_CORE};
+                         NULL, NULL, &stop_requested, NULL, FRAMEWORK_CORE, 0};
     in->framework = o->framework;
+    in->post_validation = o->post_validation;
     in->space.max_tp = (int)o->max_tp;
     in->space.max_vpp = (int)o->max_vpp;
     in->space.offload = o->offload;

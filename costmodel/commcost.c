@@ -54,21 +54,22 @@ struct commcost_groups {
 };
 
 /* The first and last stage of every (tensor rank, replica) all-reduce the
- * tied embedding's gradient at once. */
+ * tied embedding's gradient at once; under dualpipe every mirrored stage
+ * pair (r, pp - 1 - r) its copies' gradient (commcost.h). */
 static int build_emb(topo *t, const layout_desc *l, commcost_groups *g, cs_err *err)
 {
-    int pairs = l->tp * l->dp;
+    int mirrors = l->schedule == LAYOUT_SCHEDULE_DUALPIPE ? l->pp / 2 : 1;
+    int pairs = l->tp * l->dp * mirrors;
     coll_plan *each = cs_xrealloc(NULL, sizeof *each * (size_t)pairs);
     coll_params params;
     coll_params_default(&params);
     int built = 0, rc = 0;
-    for (int d = 0; rc == 0 && d < l->dp; d++)
-        for (int r = 0; rc == 0 && r < l->tp; r++) {
-            int32_t pair[2] = {commcost_gpu(l, r, d, 0), commcost_gpu(l, r, d, l->pp - 1)};
-            rc = coll_plan_build(t, COLL_ALLREDUCE, COLL_ALGO_RING, pair, 2, &params, &each[built],
-                                 err);
-            built += rc == 0;
-        }
+    for (int i = 0; rc == 0 && i < pairs; i++) {
+        int r = i % l->tp, d = i / l->tp % l->dp, s = i / (l->tp * l->dp);
+        int32_t pair[2] = {commcost_gpu(l, r, d, s), commcost_gpu(l, r, d, l->pp - 1 - s)};
+        rc = coll_plan_build(t, COLL_ALLREDUCE, COLL_ALGO_RING, pair, 2, &params, &each[built], err);
+        built += rc == 0;
+    }
     if (rc == 0)
         rc = coll_plan_concurrent(t, each, pairs, &g->emb, err);
     g->has_emb = rc == 0;
@@ -379,6 +380,11 @@ static int price(const commcost_groups *g, const model_desc *m, const layout_des
                                       framework_grad_reduce_bytes(l->framework,
                                                                   l->dtype != MODEL_FP16))
                          : 0;
+    out->emb_pairs = 1;
+    if (l->schedule == LAYOUT_SCHEDULE_DUALPIPE && g->has_emb) {
+        out->emb_pairs = l->pp / 2;
+        out->emb_bytes = (uint64_t)(workload_grad_bytes(m, l, 0) / (l->zero ? l->dp : 1));
+    }
     out->emb_s = out->emb_bytes ? coll_time_s(&g->emb, out->emb_bytes) : 0;
     return 0;
 }

@@ -84,6 +84,13 @@ typedef struct commcost {
     coll_plan emb;
     uint64_t emb_bytes;
     double emb_s;
+    /* Mirrored stage pairs (r, pp - 1 - r), r < emb_pairs, that all-reduce
+     * emb_bytes as above: 1 for the tied embedding; pp / 2 under dualpipe,
+     * where rank r and rank pp - 1 - r hold the same two stages (one per
+     * direction) and sum their copies' whole gradient before the step
+     * (deepseek-ai/DualPipe examples/example_dualpipe.py adds the partner's
+     * gradient of the same stage; with zero 1, each rank's 1/dp shard). */
+    int emb_pairs;
 } commcost;
 
 /* Data-parallel ranks of the group a reduce-scatter or all-gather spans:

@@ -235,31 +235,42 @@ static void analytic_times(const estimate_input *in, const commcost *cc, estimat
     double pipe = (m - 1) * cmax + (1 - 1 / v) * cmax + csum / v + 2 * (pp - 1) * p2p;
     double iter = 0, drained = 0; /* stage s ends its backward `drained` before stage 0 */
     double *split_end = NULL; /* split-backward schedules: each rank's end, replayed */
+    /* per stage: its first unit's start, its optimizer's end, its reduction's end */
+    double *first = calloc((size_t)pp * 3, sizeof *first), *done = first + pp, *ready = done + pp;
+    if (!first)
+        abort();
     if (schedule_splits_backward(l)) {
         split_end = calloc((size_t)pp, sizeof *split_end);
         if (!split_end)
             abort();
-        estimate_sched_ends(in->model, l, estimate_device(in->topology), in->eff, cc, split_end);
+        estimate_sched_ends(in->model, l, estimate_device(in->topology), in->eff, cc, first,
+                            split_end);
+    } else { /* rank s starts when the first microbatch's forward reaches it */
+        for (int s = 1; s < pp; s++)
+            first[s] = first[s - 1] + (w[s - 1].fwd_s + w[s - 1].tp_s - w[s - 1].tp_bwd_s) / v + p2p;
     }
-    double ready0 = 0, ready_last = 0; /* first and last stage: data-parallel reduction done */
     for (int s = 0; s < pp; s++) {
         double tail = stage_tail(in, &cc->stages[s], &w[s], s, &out->stages[s]);
         double end = split_end ? split_end[s] + m * w[s].shard_s : pipe - drained;
-        double ready = end + out->stages[s].dp_exposed_s;
-        ready0 = s == 0 ? ready : ready0;
-        ready_last = s == pp - 1 ? ready : ready_last;
+        ready[s] = end + out->stages[s].dp_exposed_s;
+        done[s] = end + tail;
         iter = fmax(iter, end + tail);
         drained += (w[s].bwd_s + w[s].rec_s + w[s].tp_bwd_s) / v + p2p;
     }
-    if (cc->emb_bytes) { /* both wait for the other, then all-reduce the embedding */
-        double end = fmax(ready0, ready_last) + cc->emb_s;
-        int ends[2] = {0, pp - 1};
+    /* both wait for the other, then all-reduce the embedding (dualpipe: the
+     * copies' gradient of every mirrored pair) */
+    for (int r = 0; cc->emb_bytes && r < cc->emb_pairs; r++) {
+        int ends[2] = {r, pp - 1 - r};
+        double end = fmax(ready[r], ready[pp - 1 - r]) + cc->emb_s;
         for (int i = 0; i < 2; i++) {
             estimate_stage *e = &out->stages[ends[i]];
-            e->dp_exposed_s += end - (i ? ready_last : ready0);
+            e->dp_exposed_s += end - ready[ends[i]];
             iter = fmax(iter, end + e->optimizer_s);
+            done[ends[i]] = fmax(done[ends[i]], end + e->optimizer_s);
         }
     }
+    if (l->post_validation)
+        iter = estimate_post_validated_s(pp, first, done);
     for (int s = 0; s < pp; s++) {
         estimate_stage *e = &out->stages[s];
         e->compute_s = m * (w[s].fwd_s + w[s].bwd_s);
@@ -274,6 +285,7 @@ static void analytic_times(const estimate_input *in, const commcost *cc, estimat
         e->bubble_s = fmax(0, iter - busy);
     }
     out->iteration_s = iter;
+    free(first);
     free(split_end);
     free(w);
 }

@@ -34,7 +34,8 @@ void estimate_sched_costs(const model_desc *m, const layout_desc *l, const dev_t
 }
 
 void estimate_sched_ends(const model_desc *m, const layout_desc *l, const dev_type *dev,
-                         const opcost_eff *e, const commcost *cc, double *end_s)
+                         const opcost_eff *e, const commcost *cc, double *first_s,
+                         double *end_s)
 {
     size_t nv = (size_t)schedule_vstages(l), n = (size_t)schedule_units(l) * (size_t)l->pp;
     double *f = cs_xrealloc(NULL, sizeof *f * nv), *b = cs_xrealloc(NULL, sizeof *b * nv);
@@ -43,9 +44,17 @@ void estimate_sched_ends(const model_desc *m, const layout_desc *l, const dev_ty
     estimate_sched_costs(m, l, dev, e, cc, f, b, w, &c.p2p_s);
     schedule_unit *orders = cs_xrealloc(NULL, sizeof *orders * n);
     schedule_orders(l, l->schedule == LAYOUT_SCHEDULE_ZB_AUTO ? &c : NULL, orders);
-    schedule_replay(l, orders, &c, NULL, end_s, NULL);
+    schedule_replay(l, orders, &c, first_s, end_s, NULL);
     free(orders);
     free(f);
     free(b);
     free(w);
+}
+
+double estimate_post_validated_s(int pp, const double *first_s, const double *done_s)
+{
+    double span = 0;
+    for (int s = 0; s < pp; s++)
+        span = fmax(span, done_s[s] - first_s[s]);
+    return span;
 }

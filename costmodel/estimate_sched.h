@@ -22,9 +22,22 @@ void estimate_sched_costs(const model_desc *m, const layout_desc *l, const dev_t
                           const opcost_eff *e, const commcost *cc, double *f_s, double *b_s,
                           double *w_s, double *p2p_s);
 
-/* When each rank's last pipeline unit ends (end_s[pp]) under the layout's
- * order (zb-auto: built for these costs). */
+/* When each rank's last pipeline unit ends (end_s[pp]) and its first
+ * starts (first_s[pp], or NULL) under the layout's order (zb-auto: built
+ * for these costs). */
 void estimate_sched_ends(const model_desc *m, const layout_desc *l, const dev_type *dev,
-                         const opcost_eff *e, const commcost *cc, double *end_s);
+                         const opcost_eff *e, const commcost *cc, double *first_s,
+                         double *end_s);
+
+/* The iteration under the optimizer post-validation (layout_desc): with no
+ * cross-stage synchronisation before the optimizer, each rank starts its
+ * next iteration when its own ends, so what repeats is the longest rank's
+ * span, from its first unit's start (first_s) to its optimizer's end
+ * (done_s).  The validation's all-reduce of the norm and the inf/nan flag
+ * runs behind the next iteration (Qi et al. 2024, sec. 4: the partially
+ * reduced state travels with the pipeline's own sends); a rollback, when
+ * the check fails, redoes one optimizer step and is rare in stable
+ * training (their observation), so it is not charged per iteration. */
+double estimate_post_validated_s(int pp, const double *first_s, const double *done_s);
 
 #endif

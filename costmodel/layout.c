@@ -320,8 +320,27 @@ static int check_dualpipe(const layout_desc *l, cs_err *err)
                    mb, 2 * l->pp, format_near(below, above, near, sizeof near));
 }
 
+/* ZB-H2 (Qi et al. 2024, sec. 3): the first stage runs 2 pp - 1 forwards
+ * before its first backward; with fewer microbatches the warm-up cannot
+ * fill and the bubble is 2 pp - 1 - m stage-forwards (schedule_zb.c). */
+static int check_zb_h2(const layout_desc *l, cs_err *err)
+{
+    int mb = layout_microbatches(l);
+    if (mb >= 2 * l->pp - 1)
+        return 0;
+    long long least = (2LL * l->pp - 1) * l->dp * l->mbs;
+    char near[64];
+    return cs_fail(err,
+                   "layout: zb-h2 needs the microbatches per pipeline m = gbs / (dp x mbs) = %d "
+                   "to be at least 2 pp - 1 = %d (its first stage runs 2 pp - 1 forwards "
+                   "before a backward); nearest valid gbs: %s, or use zb-h1",
+                   mb, 2 * l->pp - 1, format_near(0, least, near, sizeof near));
+}
+
 static int check_schedule(const layout_desc *l, const model_desc *m, cs_err *err)
 {
+    if (l->schedule == LAYOUT_SCHEDULE_ZB_H2 && l->vpp == 1 && check_zb_h2(l, err) != 0)
+        return -1;
     if (l->schedule == LAYOUT_SCHEDULE_INTERLEAVED)
         return check_interleaved(l, m, err);
     if (l->schedule == LAYOUT_SCHEDULE_ZBV || l->schedule == LAYOUT_SCHEDULE_V_HALF ||

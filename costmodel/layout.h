@@ -84,6 +84,11 @@ typedef struct layout_desc {
     int offload_to;      /* offload_to: 0 cpu, 1 nvme */
     int offload_engine;  /* offload_engine: 0 deepspeed, 1 fuyou */
     int offload_dpu;     /* ZeRO-Offload's delayed parameter update (0/1) */
+    /* optimizer post-validation (Qi et al. 2024, sec. 4): each rank steps its
+     * optimizer without waiting for the cross-stage all-reduce of the global
+     * gradient norm and inf/nan flag, validated afterwards and rolled back
+     * when it fails; iterations then follow each other rank by rank (0/1) */
+    int post_validation;
 } layout_desc;
 
 /* tp = pp = dp = vpp = mbs = gbs = 1, no sp, no recomputation, zero 0, 1F1B,

@@ -2,38 +2,35 @@
  * (input gradients) and W (weight gradients), their replay and their
  * activation memory (see schedule.h).
  *
- * Every one is built the way Qi et al. 2024 (sec. 3.1, their heuristic
- * "automatic scheduling") and the V-shape paper (Qi et al., "Pipeline
- * Parallelism with Controllable Memory", 2024) build theirs: each rank runs
- * the work of a list schedule, simulated here unit by unit, that
+ * zb-h1, zb-h2, zb-auto and dualpipe are built the way Qi et al. 2024
+ * (sec. 3.1, their heuristic "automatic scheduling") builds them: each rank
+ * runs the work of a list schedule, simulated here unit by unit, that
  *   - starts a new microbatch's F only while the activations it keeps stay
- *     within the rank's memory limit (counted in chunks whose F ran and
+ *     within the rank's memory limit (counted in stages whose F ran and
  *     whose W has not),
  *   - prefers B, whose output the previous stage waits for, then F (zb-h1
  *     and zb-auto the other way round, see below),
  *   - fills any time it would wait with a pending W, which nothing but the
  *     optimizer waits for.
- * Memory is counted in chunks of activations: F adds one, W takes it back
+ * Memory is counted in stages of activations: F adds one, W takes it back
  * (B frees little: W still reads every linear layer's input and output
  * gradient, 32 sbh of the 34 sbh + 5 a s^2 b Megatron stores per layer, as
- * sail-sg's scheduler counts them).  Two caps per rank: on chunks whose F
+ * sail-sg's scheduler counts them).  Two caps per rank: on stages whose F
  * ran and whose B has not ("fb"), and on those whose W has not ("held").
  *   zb-h1, zb-auto: fb pp - r (1F1B's warm-up), held pp on every rank (the
  *     1F1B peak of rank 0, so 1x memory), and F before B when both are
  *     ready (1F1B's steady state); zb-auto builds with the measured F, B,
  *     W and p2p times instead of equal ones (their ZB-1p);
- *   zb-h2: fb 2 (pp - r) - 1, held 2 pp - 1 (2x, ZB-H2's longer warm-up);
- *   zbv, v-half, v-min: chunks s and 2 pp - 1 - s on rank s, a chunk half
- *     a stage; a microbatch entering a rank reserves both its chunks there;
- *     caps 2 pp chunks (pp stages: 1x), pp + 1 (about 1/2x) and
- *     ceil(2 pp / 3) + 2 (about 1/3x, plus what the list needs to go on);
+ *   zb-h2: fb 2 (pp - r) - 1, held 2 pp - 1 (2x, ZB-H2's longer warm-up;
+ *     m >= 2 pp - 1, layout.c);
  *   dualpipe: stage r of direction 0 and stage pp - 1 - r of direction 1
  *     on rank r, half the microbatches entering from each end; pp + 1
  *     stages (DualPipe's README: activation per device PP + 1).
  * With F = B = W these orders reach ZB-H1's bubble (p-1)(F+B-W) at 1x,
- * ZB-H2's 0 at 2x and DualPipe's (PP/2-1)(F&B+B-3W) at PP + 1 exactly; the
- * V-shapes keep their memory but not sail-sg's bubbles (their hand-built
- * V orders do better): tests/unit/test_schedule_zb.c, validate/schedules.md.
+ * ZB-H2's 0 at 2x and DualPipe's (PP/2-1)(F&B+B-3W) at PP + 1 exactly.
+ * The V-shapes (zbv, v-half, v-min) come from their authors' constructions
+ * instead (schedule_vshape.h): tests/unit/test_schedule_zb.c,
+ * validate/schedules.md.
  * No part of the orders is written by hand: they follow from these rules
  * and the dependencies. */
 #include <math.h>
@@ -42,20 +39,20 @@
 
 #include "cs_alloc.h"
 #include "schedule.h"
+#include "schedule_vshape.h"
 
 typedef struct gen {
     const layout_desc *l;
     const schedule_costs *c;
-    int pp, m, nv, chunks, visits; /* visits: chunks a microbatch runs on a rank */
+    int pp, m, nv, chunks;
     int f_first; /* F before B when both are ready (zb-h1's 1F1B steady state) */
-    int reserve; /* chunks an entering F counts: 1, or every visit (v-half, v-min) */
     double *f_end, *b_end;          /* [vs * m + mb], -1 until run */
     int *next_f, *next_b;           /* [vs]: next microbatch (index into vs's list) */
     int *wq, *wq_head, *wq_tail;    /* per rank FIFO of pending W: [r * cap + i] = vs * m + mb */
     int wcap;
     double *free_s;
     int *reserved, *limit;
-    int *held, *hold_limit;         /* chunks whose F ran and whose W has not; their cap */
+    int *held, *hold_limit;         /* stages whose F ran and whose W has not; their cap */
     int *count;                     /* units emitted per rank */
     schedule_unit *out;
     int units;
@@ -89,9 +86,6 @@ static int limit_of(const layout_desc *l, int r)
     int p = l->pp;
     switch (l->schedule) {
     case LAYOUT_SCHEDULE_ZB_H2: return 2 * (p - r) - 1;
-    case LAYOUT_SCHEDULE_ZBV: return 2 * p;
-    case LAYOUT_SCHEDULE_V_HALF: return p + 1;
-    case LAYOUT_SCHEDULE_V_MIN: return (2 * p + 2) / 3 + 2;
     case LAYOUT_SCHEDULE_DUALPIPE: return p + 1;
     default: return p - r;
     }
@@ -102,10 +96,7 @@ static int hold_limit_of(const layout_desc *l)
     int p = l->pp;
     switch (l->schedule) {
     case LAYOUT_SCHEDULE_ZB_H2: return 2 * p - 1;
-    case LAYOUT_SCHEDULE_ZBV: return 2 * p;
     case LAYOUT_SCHEDULE_DUALPIPE: return p + 1;
-    case LAYOUT_SCHEDULE_V_HALF:
-    case LAYOUT_SCHEDULE_V_MIN: return 0; /* their fb cap, reserved on entry, caps it */
     default: return p; /* zb-h1, zb-auto: 1F1B's peak, rank 0's p, on every rank */
     }
 }
@@ -130,13 +121,6 @@ static double ready_s(const gen *g, int kind, int vs, int mb)
     return e < 0 ? INFINITY : fmax(own, e + p2p_of(g, vs + 1, vs));
 }
 
-/* Whether rank r may start F of mb at its chunk `chunk`: a microbatch
- * entering the rank reserves every chunk it will run there. */
-static int entering(const gen *g, int chunk)
-{
-    return g->visits == 1 || chunk == 0;
-}
-
 typedef struct pick {
     double at_s;
     int kind, vs, mb; /* kind: SCHEDULE_F/B/W */
@@ -153,8 +137,7 @@ static pick choose(const gen *g, int r)
         int vs = schedule_vstage(g->l, r, c), lo, hi;
         mb_range(g, vs, &lo, &hi);
         int f = lo + g->next_f[vs], b = lo + g->next_b[vs];
-        if (f < hi && (!entering(g, c) || (g->reserved[r] + g->reserve <= g->limit[r] &&
-                                 g->held[r] + g->reserve <= g->hold_limit[r]))) {
+        if (f < hi && g->reserved[r] < g->limit[r] && g->held[r] < g->hold_limit[r]) {
             ready[0][c] = ready_s(g, 0, vs, f);
             mbs[0][c] = f;
         }
@@ -204,11 +187,8 @@ static void run_pick(gen *g, int r, const pick *p)
         dur = cost_of(c, c ? c->f_s : NULL, p->vs);
         g->f_end[key] = p->at_s + dur;
         g->next_f[p->vs]++;
-        int chunk = p->vs == schedule_vstage(g->l, r, 0) ? 0 : 1;
-        if (entering(g, chunk))
-            g->reserved[r] += g->reserve, g->held[r] += g->reserve;
-        else if (g->reserve == 1)
-            g->reserved[r]++, g->held[r]++;
+        g->reserved[r]++;
+        g->held[r]++;
     } else if (p->kind == SCHEDULE_B) {
         dur = cost_of(c, c ? c->b_s : NULL, p->vs);
         g->b_end[key] = p->at_s + dur;
@@ -248,15 +228,19 @@ void schedule_orders(const layout_desc *l, const schedule_costs *costs, schedule
             schedule_order(l, r, out + (size_t)r * (size_t)schedule_units(l));
         return;
     }
+    if (l->schedule == LAYOUT_SCHEDULE_ZBV) {
+        schedule_zbv_orders(l, costs, out);
+        return;
+    }
+    if (l->schedule == LAYOUT_SCHEDULE_V_HALF || l->schedule == LAYOUT_SCHEDULE_V_MIN) {
+        schedule_vpattern_orders(l, out);
+        return;
+    }
     gen g = {.l = l, .c = costs, .pp = l->pp, .m = layout_microbatches(l),
              .nv = schedule_vstages(l), .chunks = schedule_chunks(l), .out = out,
              .units = schedule_units(l)};
-    g.visits = l->schedule == LAYOUT_SCHEDULE_DUALPIPE ? 1 : g.chunks;
     g.wcap = g.units;
     g.f_first = l->schedule == LAYOUT_SCHEDULE_ZB_H1 || l->schedule == LAYOUT_SCHEDULE_ZB_AUTO;
-    g.reserve = l->schedule >= LAYOUT_SCHEDULE_ZBV && l->schedule <= LAYOUT_SCHEDULE_V_MIN
-                    ? g.visits
-                    : 1;
     g.f_end = doubles((size_t)g.nv * g.m, -1);
     g.b_end = doubles((size_t)g.nv * g.m, -1);
     g.next_f = ints((size_t)g.nv, 0);
@@ -272,7 +256,7 @@ void schedule_orders(const layout_desc *l, const schedule_costs *costs, schedule
     g.count = ints((size_t)g.pp, 0);
     for (int r = 0; r < g.pp; r++) {
         int lim = limit_of(l, r);
-        g.limit[r] = lim < g.visits ? g.visits : lim;
+        g.limit[r] = lim < 1 ? 1 : lim;
         int hold = hold_limit_of(l);
         g.hold_limit[r] = hold < g.limit[r] ? g.limit[r] : hold;
     }
@@ -287,7 +271,7 @@ void schedule_orders(const layout_desc *l, const schedule_costs *costs, schedule
             if (next[r].kind >= 0 && (at < 0 || next[r].at_s < next[at].at_s))
                 at = r;
         if (at < 0)
-            abort(); /* cannot happen: some rank can always go on (limits >= visits) */
+            abort(); /* cannot happen: some rank can always go on (limits >= 1) */
         pick done = next[at];
         run_pick(&g, at, &done);
         next[at] = choose(&g, at);

@@ -209,6 +209,7 @@ static void enumerate(enum_ctx *e)
     l.dtype = in->dtype;
     l.flash_attention = in->flash_attention;
     l.framework = in->framework;
+    l.post_validation = in->post_validation;
     l.allow_tp_across_nodes = max_tp > e->per_node;
     for (int tp = 1; tp <= max_tp && tp <= in->gpus; tp++) {
         if (in->gpus % tp || (fx->tp && tp != fx->tp))

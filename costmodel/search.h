@@ -122,6 +122,7 @@ typedef struct search_input {
     volatile sig_atomic_t *stop; /* set (by a signal handler) to stop early; may be NULL */
     const search_faults *faults; /* NULL: no goodput figures */
     framework_kind framework; /* every layout's (layout_desc.framework; 0: megatron-core) */
+    int post_validation;      /* every layout's (layout_desc.post_validation) */
 } search_input;
 
 typedef struct search_result {

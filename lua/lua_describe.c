@@ -323,7 +323,8 @@ static int api_model(lua_State *L)
 
 const char *const lua_describe_layout_keys[] = {
     "tp", "pp", "dp", "vpp", "mbs", "gbs", "schedule", "sp", "recompute", "dtype",
-    "attention", "framework", "gpus", "microbatches", LUA_SHARDING_KEYS, LUA_OFFLOAD_KEYS, NULL};
+    "attention", "framework", "gpus", "microbatches", LUA_SHARDING_KEYS, LUA_OFFLOAD_KEYS,
+    "post_validation", NULL};
 
 static void layout_choices(lua_State *L, int idx, const char *W, const model_desc *m,
                            layout_desc *l)
@@ -342,6 +343,7 @@ static void layout_choices(lua_State *L, int idx, const char *W, const model_des
     if (strcmp(attn, "flash") != 0 && strcmp(attn, "unfused") != 0)
         luaL_error(L, "%s: 'attention' is '%s'; it must be flash or unfused", W, attn);
     l->flash_attention = strcmp(attn, "flash") == 0;
+    l->post_validation = lua_check_opt_bool(L, idx, W, "post_validation", 0);
 }
 
 void lua_describe_layout(lua_State *L, int idx, const char *W, const model_desc *m, long gpus,
@@ -401,6 +403,7 @@ void lua_describe_push_layout(lua_State *L, const layout_desc *l, int has_dtype)
     set_string(L, "framework", framework_name(l->framework));
     lua_sharding_push(L, l);
     lua_offload_push(L, l);
+    set_bool(L, "post_validation", l->post_validation);
     if (has_dtype)
         set_string(L, "dtype", model_dtype_name(l->dtype));
     luaL_setmetatable(L, "clustersim.layout");

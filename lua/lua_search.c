@@ -20,7 +20,7 @@ static const char *const search_keys[] = {"system", "nodes", "gpus", "model", "s
                                           "top", "objective", "fix", "max_tp", "max_vpp",
                                           "threads", "framework", "failures_per_gpu_day", "checkpoint",
                                           "storage_gbs", "restart_s", LUA_SHARDING_KEYS,
-                                          "offload", "offload_to", NULL};
+                                          "offload", "offload_to", "post_validation", NULL};
 static const char *const fix_keys[] = {"tp", "pp", "dp", "vpp", "mbs", "sp", "zero",
                                        "recompute", "schedule", NULL};
 
@@ -175,13 +175,14 @@ static int api_search(lua_State *L)
     if (search_objective_parse(lua_check_opt_string(L, 1, W, "objective", "time"), &obj, &err))
         luaL_error(L, W ": %s", err.msg);
     search_input in = {&m, NULL, 0, gbs, m.dtype, 1, NULL, {0}, 1, NULL, NULL, NULL, NULL,
-                       FRAMEWORK_CORE};
+                       FRAMEWORK_CORE, 0};
     in.space.max_tp = (int)lua_check_opt_int(L, 1, W, "max_tp", 0, 1, 1 << 16);
     in.space.max_vpp = (int)lua_check_opt_int(L, 1, W, "max_vpp", 0, 1, 64);
     in.threads = (int)lua_check_opt_int(L, 1, W, "threads", 1, 1, 1024);
     if (framework_parse(lua_check_opt_string(L, 1, W, "framework", "megatron-core"), "framework",
                         &in.framework, &err) != 0)
         luaL_error(L, W ": %s", err.msg);
+    in.post_validation = lua_check_opt_bool(L, 1, W, "post_validation", 0);
     read_fix(L, &in.space.fix);
     lua_sharding_read_space(L, 1, W, &in.space);
     lua_offload_read_space(L, 1, W, &in.space);

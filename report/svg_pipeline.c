@@ -167,7 +167,8 @@ static int schedule_legend(const timeline *tl, const int *rows, svg_legend_entry
                                : k == TL_BACKWARD       ? "B input grad"
                                                         : "W weight grad";
             if (has_shades(k) && vpp > 1)
-                snprintf(e[n].label, sizeof e[n].label, "%s chunk %d", name, c);
+                snprintf(e[n].label, sizeof e[n].label, "%s %s %d", name,
+                         tl->bidirectional ? "direction" : "chunk", c);
             else
                 snprintf(e[n].label, sizeof e[n].label, "%s", name);
             tl_slice probe = {.kind = k, .chunk = c};

@@ -249,9 +249,10 @@ static void record_unit(builder *b, int *starts, int *ends, int s, const schedul
 static void emit_forward(builder *b, int s, const schedule_unit *u)
 {
     const chunk_cost *c = &b->chunks[s * b->nchunks + u->chunk];
+    const char *name = b->split ? "F forward" : "forward";
     int first = gathers(b) ? gathered_pass(b, s, c->fwd_ps, layout_layers_per_chunk(b->l, b->in->model),
-                                           layer_bytes(b, s), R_FWD, "forward")
-                           : phase_compute(b, s, c->fwd_ps, R_FWD, "forward");
+                                           layer_bytes(b, s), R_FWD, name)
+                           : phase_compute(b, s, c->fwd_ps, R_FWD, name);
     phase_tp(b, s, c->tp_fwd, 0);
     record_unit(b, b->fstart, b->fend, s, u, first);
 }
@@ -348,6 +349,77 @@ static void after_reduction(builder *b, int s, int task)
             exec_dep(b->g, b->shadow_last[s * b->l->tp + r], task);
 }
 
+/* The ring of member k of stage r and of stage pp - 1 - r. */
+static int mirror_plan(const builder *b, int r, int k, coll_plan *out)
+{
+    int32_t pair[2] = {gpu_of(b, r, k), gpu_of(b, b->l->pp - 1 - r, k)};
+    coll_params params;
+    coll_params_default(&params);
+    cs_err err;
+    return coll_plan_build(b->in->topology, COLL_ALLREDUCE, COLL_ALGO_RING, pair, 2, &params, out,
+                           &err);
+}
+
+/* Folded: every member's ring of the stage pair at once, as one plan, so
+ * that the links they share are shared (what every rank simulated sees). */
+static int mirror_plan_folded(const builder *b, int r, coll_plan *out)
+{
+    const layout_desc *l = b->l;
+    int n = l->tp * l->dp, built = 0, rc = 0;
+    coll_plan *each = cs_xrealloc(NULL, sizeof *each * (size_t)n);
+    coll_params params;
+    coll_params_default(&params);
+    for (int i = 0; rc == 0 && i < n; i++) {
+        int32_t pair[2] = {commcost_gpu(l, i % l->tp, i / l->tp, r),
+                           commcost_gpu(l, i % l->tp, i / l->tp, l->pp - 1 - r)};
+        cs_err err;
+        rc = coll_plan_build(b->in->topology, COLL_ALLREDUCE, COLL_ALGO_RING, pair, 2, &params,
+                             &each[built], &err);
+        built += rc == 0;
+    }
+    cs_err err;
+    if (rc == 0)
+        rc = coll_plan_concurrent(b->in->topology, each, n, out, &err);
+    for (int i = 0; i < built; i++)
+        coll_plan_free(&each[i]);
+    free(each);
+    return rc;
+}
+
+/* DualPipe: each mirrored stage pair (r, pp - 1 - r) all-reduces its copies'
+ * gradient once both have reduced theirs (commcost.h), one task per pair
+ * and member (folded: member 0), each waiting only for its own two GPUs;
+ * b->emb_task[r * nmem + k]. */
+static int emit_mirror_allreduce(builder *b)
+{
+    int last = b->l->pp - 1, pairs = b->cc.emb_pairs;
+    b->emb_task = int_array((size_t)pairs * b->nmem, -1);
+    b->emb_plans = calloc((size_t)pairs * b->nmem, sizeof *b->emb_plans);
+    if (!b->emb_plans)
+        abort();
+    for (int i = 0; i < pairs * b->nmem; i++) {
+        int r = i / b->nmem, k = i % b->nmem;
+        if (b->folded ? mirror_plan_folded(b, r, &b->emb_plans[i]) != 0
+                      : mirror_plan(b, r, k, &b->emb_plans[i]) != 0)
+            return -1;
+        int id = coll_task(b, &b->emb_plans[i], b->cc.emb_bytes, -1, "copies' gradient all-reduce");
+        for (int j = 0; j < 2; j++) {
+            int s = j ? last - r : r;
+            if (b->folded) {
+                after_reduction(b, s, id);
+                continue;
+            }
+            exec_dep(b->g, b->last[s * b->nmem + k], id);
+            if (b->last_dp[s * b->nmem + k] >= 0)
+                exec_dep(b->g, b->last_dp[s * b->nmem + k], id);
+        }
+        note(b, id, R_DP, r, b->folded ? -1 : k);
+        b->info[id].gpu = gpu_of(b, r, k);
+        b->emb_task[i] = id;
+    }
+    return 0;
+}
+
 /* Tied embeddings over a pipeline: the first and last stage all-reduce the
  * table's gradient once both have reduced theirs (commcost.h).  Folded: every
  * pair at once, one task over the concurrent plan; all ranks: one task per
@@ -359,6 +431,8 @@ static int emit_embedding_allreduce(builder *b)
     int last = b->l->pp - 1;
     if (!b->cc.emb_bytes)
         return 0;
+    if (b->cc.emb_pairs > 1)
+        return emit_mirror_allreduce(b);
     b->emb_task = int_array((size_t)b->nmem, -1);
     if (b->folded) {
         int id = coll_task(b, &b->cc.emb, b->cc.emb_bytes, -1, "embedding all-reduce");
@@ -404,9 +478,11 @@ static void emit_step(builder *b, int s)
     const dev_type *dev = estimate_device(b->in->topology);
     uint64_t opt_ps = units_s_to_ps_ceil(workload_optimizer_s(b->in->model, l, dev, b->in->eff, s));
     int first = phase_compute(b, s, opt_ps, R_OPT, "optimizer");
-    for (int k = 0; b->emb_task && (s == 0 || s == l->pp - 1) && k < b->nmem; k++)
+    int pair = s < l->pp - 1 - s ? s : l->pp - 1 - s; /* mirrored pair (commcost.h) */
+    for (int k = 0; b->emb_task && pair < b->cc.emb_pairs && k < b->nmem; k++)
         if (!dropped(b, k))
-            exec_dep(b->g, b->emb_task[b->folded ? 0 : k], first + member_slot(b, k));
+            exec_dep(b->g, b->emb_task[pair * b->nmem + (b->folded && b->cc.emb_pairs == 1 ? 0 : k)],
+                     first + member_slot(b, k));
     for (int k = 0; k < b->nmem; k++)
         if (!dropped(b, k) && b->last_dp[s * b->nmem + k] >= 0)
             exec_dep(b->g, b->last_dp[s * b->nmem + k], first + member_slot(b, k));
@@ -665,7 +741,7 @@ static void graph_free(builder *b)
     b->capinfo = 0;
     free(b->emb_task);
     b->emb_task = NULL;
-    for (int k = 0; b->emb_plans && k < b->nmem; k++)
+    for (int k = 0; b->emb_plans && k < b->nmem * b->cc.emb_pairs; k++)
         coll_plan_free(&b->emb_plans[k]);
     free(b->emb_plans);
     b->emb_plans = NULL;
@@ -736,6 +812,9 @@ static int simulate(const estimate_input *in, trainsim_mode mode, const trainsim
     if (rc == 0) {
         out->iteration_s = units_ps_to_s(res.makespan_ps);
         trainsim_read_breakdown(&b, out);
+        trainsim_read_breakdown(&b, out);
+        if (in->layout->post_validation)
+            trainsim_read_post_validated(&b, out);
         rc = finish_offload(in, out, err);
         if (tl)
             trainsim_record_timeline(&b, res.makespan_ps, tl);

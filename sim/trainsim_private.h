@@ -113,6 +113,13 @@ void trainsim_free_group_plans(builder *b);
 /* trainsim_read.c: the breakdown of the GPU that finishes last, the timeline
  * of the run, and each GPU's busy compute time (stragglers). */
 void trainsim_read_breakdown(const builder *b, estimate_result *out);
+
+/* Under the optimizer post-validation (layout_desc.post_validation): the
+ * longest pipeline rank's span, its first task's start to its last's end
+ * (what repeats when ranks start their next iteration on their own,
+ * estimate_post_validated_s), made the iteration; each stage's bubble
+ * loses the start-up skew it no longer waits. */
+void trainsim_read_post_validated(const builder *b, estimate_result *out);
 void trainsim_record_timeline(const builder *b, uint64_t makespan_ps, timeline *tl);
 void trainsim_read_busy(const builder *b, double *busy_s, int gpus);
 

@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "cs_alloc.h"
+#include "estimate_sched.h"
 #include "memory.h"
 #include "schedule.h"
 #include "units.h"
@@ -141,6 +142,30 @@ void trainsim_read_breakdown(const builder *b, estimate_result *out)
     free(member);
 }
 
+void trainsim_read_post_validated(const builder *b, estimate_result *out)
+{
+    int pp = b->l->pp, ntasks = exec_task_count(b->g);
+    double *first = cs_xrealloc(NULL, sizeof *first * (size_t)pp);
+    double *done = cs_xrealloc(NULL, sizeof *done * (size_t)pp);
+    for (int s = 0; s < pp; s++)
+        first[s] = INFINITY, done[s] = 0;
+    for (int id = 0; id < ntasks; id++) {
+        const task_info *ti = &b->info[id];
+        if (ti->role == R_NONE || ti->role == R_P2P)
+            continue;
+        first[ti->stage] = fmin(first[ti->stage], units_ps_to_s(exec_task_start_ps(b->g, id)));
+        done[ti->stage] = fmax(done[ti->stage], units_ps_to_s(exec_task_end_ps(b->g, id)));
+    }
+    for (int s = 0; s < pp; s++)
+        first[s] = isinf(first[s]) ? 0 : first[s];
+    double span = estimate_post_validated_s(pp, first, done);
+    for (int s = 0; s < pp; s++)
+        out->stages[s].bubble_s = fmax(0, out->stages[s].bubble_s - (out->iteration_s - span));
+    out->iteration_s = span;
+    free(first);
+    free(done);
+}
+
 /* ---- the timeline ------------------------------------------------------------ */
 
 static const tl_kind role_kind[] = {
@@ -168,6 +193,24 @@ static int task_track(const builder *b, timeline *tl, int id, int *stream_track,
     return *slot;
 }
 
+/* A slice's name: the task's; where the backward is split, a unit's F, B
+ * or W with its microbatch and (two chunks) its chunk or DualPipe's
+ * direction, as the schedule picture labels them. */
+static void unit_name(const builder *b, const task_info *ti, const char *task, char *out,
+                      size_t len)
+{
+    int unit = ti->role == R_FWD || ti->role == R_BWD || ti->role == R_WGT;
+    if (!b->split || !unit || ti->microbatch < 0) {
+        snprintf(out, len, "%s", task);
+        return;
+    }
+    const char *part = b->l->schedule == LAYOUT_SCHEDULE_DUALPIPE ? "direction" : "chunk";
+    if (b->nchunks > 1)
+        snprintf(out, len, "%s mb %d %s %d", task, ti->microbatch, part, ti->chunk);
+    else
+        snprintf(out, len, "%s mb %d", task, ti->microbatch);
+}
+
 static void record_slices(const builder *b, timeline *tl, int *slice_of)
 {
     int ntasks = exec_task_count(b->g), nstreams = exec_stream_count(b->g);
@@ -189,7 +232,7 @@ static void record_slices(const builder *b, timeline *tl, int *slice_of)
             sl.layer_first = (at_chunk * b->l->pp + at_stage) * per_chunk;
             sl.layer_last = sl.layer_first + per_chunk - 1;
         }
-        snprintf(sl.name, sizeof sl.name, "%s", exec_task_name(b->g, id));
+        unit_name(b, ti, exec_task_name(b->g, id), sl.name, sizeof sl.name);
         slice_of[id] = timeline_add_slice(tl, &sl);
     }
     free(stream_track);
@@ -229,6 +272,7 @@ void trainsim_record_timeline(const builder *b, uint64_t makespan_ps, timeline *
              layout_describe(b->l, desc, sizeof desc));
     tl->gpus = b->in->gpus;
     tl->makespan_ps = makespan_ps;
+    tl->bidirectional = b->l->schedule == LAYOUT_SCHEDULE_DUALPIPE;
     int ntasks = exec_task_count(b->g);
     int *slice_of = int_array((size_t)ntasks, -1);
     record_slices(b, tl, slice_of);

@@ -207,8 +207,10 @@ static int transfers_fixed(const builder *b)
 void trainsim_sym_plan(builder *b)
 {
     /* ZeRO-3's per-layer gathers and HSDP's replica groups are not paired
-     * here: with them every rank is simulated */
-    if (b->folded || b->l->tp < 2 || b->gpu_factor || b->l->zero > 2 || b->replicas > 1)
+     * here, nor DualPipe's mirrored embedding pairs or the post-validation's
+     * per-rank reading: with them every rank is simulated */
+    if (b->folded || b->l->tp < 2 || b->gpu_factor || b->l->zero > 2 || b->replicas > 1 ||
+        b->cc.emb_pairs > 1 || b->l->post_validation)
         return;
     sym_state *st = state_new(b->in->topology, b->l->tp);
     if (!pair_collectives(st, b) || !transfers_fixed(b)) {

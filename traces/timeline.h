@@ -89,6 +89,9 @@ typedef struct timeline {
     tl_flow *flows;
     int nflows, capflows;
     tl_memory *memory;      /* [pp] */
+    /* the two chunks of a rank are DualPipe's two directions (stage r one
+     * way, stage pp - 1 - r the other), named so in pictures (0/1) */
+    int bidirectional;
 } timeline;
 
 void timeline_init(timeline *tl, int pp, int vpp, int microbatches);

@@ -162,6 +162,26 @@ expect_bad "estimate dualpipe needs m >= 2 pp" "at least 2 pp = 8; nearest gbs: 
 expect_ok "estimate zb-h1 simulated" "iteration" \
     estimate --system dgx-h100 --nodes 2 --model llama2-7b --tp 2 --pp 4 --mbs 1 --gbs 16 --schedule zb-h1
 expect_bad "estimate bad mode" "--mode: 'fast'" $est --tp 8 --mode fast
+expect_bad "estimate zb-h2 needs m >= 2 pp - 1" "at least 2 pp - 1 = 7 .*nearest valid gbs: 14, or use zb-h1" \
+    estimate --system dgx-h100 --nodes 2 --model llama2-7b --tp 2 --pp 4 --mbs 1 --gbs 12 --schedule zb-h2
+expect_ok "estimate --help names --post-validation" "--post-validation" estimate --help
+expect_ok "search --help names --post-validation" "--post-validation" search --help
+# the post-validation: a rank's own span repeats, never longer than the synchronised iteration
+pv_t() { "$bin" estimate --system dgx-h100 --nodes 2 --model llama2-7b --tp 2 --pp 4 --vpp 2 --mbs 1 \
+    --gbs 32 --schedule zbv --mode analytic "$@" 2>"$errf" | awk '/^iteration/{print $2}'; }
+pv_on=$(pv_t --post-validation); pv_off=$(pv_t)
+if [ -n "$pv_on" ] && python3 -c "import sys; sys.exit(0 if $pv_on <= $pv_off else 1)"
+then ok "post-validation: zbv iteration $pv_on s <= $pv_off s synchronised"
+else not_ok "post-validation: zbv iteration $pv_on s <= $pv_off s synchronised"; fi
+# Perfetto names the units as the picture does: F, B, W, microbatch and direction
+expect_ok "estimate dualpipe timeline" "iteration" estimate --system dgx-h100 --nodes 2 --model llama2-7b \
+    --tp 2 --pp 4 --mbs 1 --gbs 16 --schedule dualpipe --out "$tmp/dp"
+if grep -q '"name":"F forward mb 0 direction 0"' "$tmp/dp/timeline.json" &&
+    grep -q '"name":"W weight grad mb 4 direction 1"' "$tmp/dp/timeline.json" &&
+    grep -q ">F forward direction 1<" "$tmp/dp/schedule.svg" && grep -q "bubble (idle, shaded): " "$tmp/dp/schedule.svg"
+then ok "dualpipe: Perfetto and the picture name F, B, W by microbatch and direction"
+else not_ok "dualpipe: Perfetto and the picture name F, B, W by microbatch and direction"; fi
+check_svg "dualpipe picture renders" "$tmp/dp/schedule.svg"
 
 # validate
 expect_ok "validate megatron2021 prints the error per row and the wall time" \
