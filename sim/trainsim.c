@@ -812,7 +812,6 @@ static int simulate(const estimate_input *in, trainsim_mode mode, const trainsim
     if (rc == 0) {
         out->iteration_s = units_ps_to_s(res.makespan_ps);
         trainsim_read_breakdown(&b, out);
-        trainsim_read_breakdown(&b, out);
         if (in->layout->post_validation)
             trainsim_read_post_validated(&b, out);
         rc = finish_offload(in, out, err);
