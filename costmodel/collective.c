@@ -363,12 +363,8 @@ static int build_direct(builder *b, const layout *lay, const int32_t *given, col
  * edges crosses each port once each way), one byte per byte of size.  The
  * measured algorithm bandwidth enters as the protocol share
  * (collective_proto.c). */
-static int build_nvls(builder *b, const layout *lay, coll_phase *ph, cs_err *err)
+static int build_nvls(builder *b, const layout *lay, coll_phase *ph)
 {
-    const sys_node_type *nt = topo_node_type(b->t, topo_node_of_gpu(b->t, lay->gpu[0]));
-    if (lay->nnodes != 1 || !(nt->nvls_algbw_published > 0) || nt->fabric != SYS_FABRIC_NVSWITCH)
-        return cs_fail(err, "nvls needs a group inside one node with NVLink SHARP (dgx-h100, "
-                       "dgx-h200); this group spans %d node(s) of %s", lay->nnodes, nt->name);
     cf_begin(b);
     for (int i = 0; i < lay->n; i++)
         if (cf_pair(b, lay->gpu[i], lay->gpu[(i + 1) % lay->n], (uint32_t)i))
@@ -455,11 +451,32 @@ static int build_phases(builder *b, const layout *lay, const int32_t *gpus, coll
     case COLL_ALGO_DIRECT:
         return build_direct(b, lay, gpus, plan->op, plan_phase(plan, "direct"));
     case COLL_ALGO_NVLS:
-        return build_nvls(b, lay, plan_phase(plan, "nvls"), err);
+        return build_nvls(b, lay, plan_phase(plan, "nvls"));
     case COLL_ALGO_AUTO:
         break;
     }
     return cs_fail(err, "algorithm auto must be resolved before a plan is built");
+}
+
+/* NVLS needs every GPU of the group in one node that has NVLink SHARP;
+ * checked before anything is built, since auto tries it on every group. */
+static int check_nvls(topo *t, const int32_t *gpus, int n, cs_err *err)
+{
+    int total = topo_gpu_count(t);
+    if (n < 1 || gpus[0] < 0 || gpus[0] >= total)
+        return 0; /* layout_build names the fault */
+    int node = topo_node_of_gpu(t, gpus[0]), nodes = 1;
+    for (int i = 1; i < n; i++)
+        if (gpus[i] >= 0 && gpus[i] < total && topo_node_of_gpu(t, gpus[i]) != node) {
+            nodes = 2;
+            break;
+        }
+    const sys_node_type *nt = topo_node_type(t, node);
+    if (nodes == 1 && nt->nvls_algbw_published > 0 && nt->fabric == SYS_FABRIC_NVSWITCH)
+        return 0;
+    return cs_fail(err, "nvls needs a group inside one node with NVLink SHARP (dgx-h100, "
+                   "dgx-h200); this group %s of %s", nodes > 1 ? "spans nodes" : "is in a node",
+                   nt->name);
 }
 
 int coll_plan_build(topo *t, coll_op op, coll_algo algo, const int32_t *gpus, int n,
@@ -467,6 +484,8 @@ int coll_plan_build(topo *t, coll_op op, coll_algo algo, const int32_t *gpus, in
 {
     memset(out, 0, sizeof *out);
     if (check_algo(op, algo, err) != 0)
+        return -1;
+    if (algo == COLL_ALGO_NVLS && check_nvls(t, gpus, n, err) != 0)
         return -1;
     layout lay;
     if (layout_build(t, gpus, n, &lay, err) != 0) {
@@ -521,8 +540,10 @@ void coll_plan_free(coll_plan *plan)
 
 double coll_time_s(const coll_plan *plan, uint64_t size_bytes)
 {
-    double total_s = (double)coll_start_ps(plan, size_bytes) * 1e-12;
-    double wire = coll_wire_factor(plan, size_bytes);
+    uint64_t start_ps;
+    double wire;
+    coll_proto_cost(plan, size_bytes, &start_ps, &wire);
+    double total_s = (double)start_ps * 1e-12;
     for (int p = 0; p < plan->nphases; p++) {
         const coll_phase *ph = &plan->phases[p];
         double slowest_s = 0;

@@ -138,6 +138,9 @@ uint64_t coll_start_ps(const coll_plan *plan, uint64_t size_bytes);
 /* Wire bytes per payload byte at size_bytes: 1 / the picked protocol's
  * bandwidth fraction (1 outside NCCL's model). */
 double coll_wire_factor(const coll_plan *plan, uint64_t size_bytes);
+/* Both of the above in one pass over the plan's coflows. */
+void coll_proto_cost(const coll_plan *plan, uint64_t size_bytes, uint64_t *start_ps,
+                     double *wire);
 
 /* Algorithms that support op, in preference order; returns the count. */
 int coll_algos_for(coll_op op, coll_algo out[4]);

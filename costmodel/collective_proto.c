@@ -125,7 +125,9 @@ static double plan_fraction(const coll_plan *plan, ncclproto_proto p, uint64_t s
     return frac;
 }
 
-int coll_proto_pick(const coll_plan *plan, uint64_t size_bytes)
+/* One pass over the coflows: the protocol the tuner picks, its latency and
+ * its bandwidth share (-1 and nothing set outside NCCL's model). */
+static int pick_eval(const coll_plan *plan, uint64_t size_bytes, double *lat_us, double *frac)
 {
     if (plan->nccl_calls == 0)
         return -1;
@@ -133,28 +135,50 @@ int coll_proto_pick(const coll_plan *plan, uint64_t size_bytes)
     int best = NCCLPROTO_SIMPLE;
     double best_s = INFINITY;
     for (int p = 0; p < NCCLPROTO_COUNT; p++) {
-        double s = plan_latency_us(plan, (ncclproto_proto)p, size_bytes) * 1e-6 +
-                   bulk / plan_fraction(plan, (ncclproto_proto)p, size_bytes, bulk);
+        double l = plan_latency_us(plan, (ncclproto_proto)p, size_bytes);
+        double f = plan_fraction(plan, (ncclproto_proto)p, size_bytes, bulk);
+        double s = l * 1e-6 + bulk / f;
         if (s < best_s) {
             best_s = s;
             best = p;
+            *lat_us = l;
+            *frac = f;
         }
     }
     return best;
 }
 
+int coll_proto_pick(const coll_plan *plan, uint64_t size_bytes)
+{
+    double lat_us, frac;
+    return pick_eval(plan, size_bytes, &lat_us, &frac);
+}
+
+void coll_proto_cost(const coll_plan *plan, uint64_t size_bytes, uint64_t *start_ps,
+                     double *wire)
+{
+    double lat_us = 0, frac = 1;
+    if (pick_eval(plan, size_bytes, &lat_us, &frac) < 0) {
+        *start_ps = plan->launch_ps;
+        *wire = 1.0;
+        return;
+    }
+    *start_ps = (uint64_t)llround(lat_us * 1e6);
+    *wire = 1.0 / frac;
+}
+
 uint64_t coll_start_ps(const coll_plan *plan, uint64_t size_bytes)
 {
-    int p = coll_proto_pick(plan, size_bytes);
-    if (p < 0)
-        return plan->launch_ps;
-    return (uint64_t)llround(plan_latency_us(plan, (ncclproto_proto)p, size_bytes) * 1e6);
+    uint64_t start_ps;
+    double wire;
+    coll_proto_cost(plan, size_bytes, &start_ps, &wire);
+    return start_ps;
 }
 
 double coll_wire_factor(const coll_plan *plan, uint64_t size_bytes)
 {
-    int p = coll_proto_pick(plan, size_bytes);
-    if (p < 0)
-        return 1.0;
-    return 1.0 / plan_fraction(plan, (ncclproto_proto)p, size_bytes, bulk_s(plan, size_bytes));
+    uint64_t start_ps;
+    double wire;
+    coll_proto_cost(plan, size_bytes, &start_ps, &wire);
+    return wire;
 }
