@@ -16,7 +16,7 @@
 
 #define CLI_LAYOUTOPT_FIRST 1100
 #define CLI_LAYOUTOPT_LAST 1199
-#define CLI_LAYOUTOPT_COUNT 18 /* entries of cli_layoutopt_options (without a terminator) */
+#define CLI_LAYOUTOPT_COUNT 21 /* entries of cli_layoutopt_options (without a terminator) */
 /* Room for a command's own options plus the layout and model flags and the terminator. */
 #define CLI_LAYOUTOPT_TABLE(nown) ((nown) + CLI_LAYOUTOPT_COUNT + CLI_MODELOPT_COUNT + 1)
 
@@ -29,6 +29,8 @@ typedef struct layout_flags {
     layout_schedule schedule;
     layout_recompute recompute;
     model_flags mf;
+    long cp;                  /* --cp / --context-parallel-size (1: none) */
+    layout_cp_comm cp_comm;   /* --cp-comm-type */
 } layout_flags;
 
 /* A built job; cli_job_free releases it. */

@@ -7,13 +7,14 @@
 #include <string.h>
 
 #include "calib.h"
+#include "commcost_cp.h"
 #include "cs_alloc.h"
 #include "schedule.h"
 #include "workload.h"
 
 int commcost_gpu(const layout_desc *l, int tp_rank, int dp_rank, int pp_rank)
 {
-    return tp_rank + l->tp * (dp_rank + l->dp * pp_rank);
+    return tp_rank + l->tp * (dp_rank + layout_dp_cp(l) * pp_rank); /* = layout_rank_gpu */
 }
 
 /* ---- the plans of every algorithm over every group of a mapping ---- */
@@ -35,10 +36,14 @@ typedef struct stage_groups {
     algo_set tp[NOPS], dp[NOPS];
     coll_plan p2p;    /* to the next stage; none on the last */
     int has_p2p;
+    coll_plan cp_ring, cp_a2a; /* context parallelism (commcost_cp.c) */
+    int has_cp_ring, has_cp_a2a;
 } stage_groups;
 
 struct commcost_groups {
-    int tp, pp, dp;
+    int tp, pp, dp, cp;
+    layout_cp_comm cp_comm;
+    int gpus_per_node;
     stage_groups *stages;
     coll_plan emb;  /* every first/last stage pair's all-reduce (commcost.h) */
     int has_emb;
@@ -48,12 +53,12 @@ struct commcost_groups {
  * tied embedding's gradient at once. */
 static int build_emb(topo *t, const layout_desc *l, commcost_groups *g, cs_err *err)
 {
-    int pairs = l->tp * l->dp;
+    int pairs = l->tp * layout_dp_cp(l);
     coll_plan *each = cs_xrealloc(NULL, sizeof *each * (size_t)pairs);
     coll_params params;
     coll_params_default(&params);
     int built = 0, rc = 0;
-    for (int d = 0; rc == 0 && d < l->dp; d++)
+    for (int d = 0; rc == 0 && d < layout_dp_cp(l); d++)
         for (int r = 0; rc == 0 && r < l->tp; r++) {
             int32_t pair[2] = {commcost_gpu(l, r, d, 0), commcost_gpu(l, r, d, l->pp - 1)};
             rc = coll_plan_build(t, COLL_ALLREDUCE, COLL_ALGO_RING, pair, 2, &params, &each[built],
@@ -121,21 +126,25 @@ static void free_set(algo_set *set)
  * GPUs, hence their links, are disjoint: group 0 alone is priced). */
 static int build_stage_groups(topo *t, const layout_desc *l, int s, stage_groups *g, cs_err *err)
 {
-    size_t n = (size_t)l->tp * l->dp;
+    int dpc = layout_dp_cp(l); /* gradients are reduced over dp x cp */
+    size_t n = (size_t)l->tp * dpc;
     int32_t *gpus = cs_xrealloc(NULL, sizeof *gpus * n);
     int per_node = topo_node_type(t, 0)->gpus;
-    int tp_groups = l->tp > per_node ? l->dp : 1;
+    int tp_groups = l->tp > per_node ? dpc : 1;
     for (int d = 0; l->tp > 1 && d < tp_groups; d++)
         for (int r = 0; r < l->tp; r++)
             gpus[d * l->tp + r] = commcost_gpu(l, r, d, s);
     for (int op = 0; l->tp > 1 && op < NOPS; op++)
         build_set(t, group_ops[op], gpus, l->tp, tp_groups, &g->tp[op]);
-    for (int r = 0; l->dp > 1 && r < l->tp; r++)
-        for (int d = 0; d < l->dp; d++)
-            gpus[r * l->dp + d] = commcost_gpu(l, r, d, s);
-    for (int op = 0; l->dp > 1 && op < NOPS; op++)
-        build_set(t, group_ops[op], gpus, l->dp, l->tp, &g->dp[op]);
+    for (int r = 0; dpc > 1 && r < l->tp; r++)
+        for (int d = 0; d < dpc; d++)
+            gpus[r * dpc + d] = commcost_gpu(l, r, d, s);
+    for (int op = 0; dpc > 1 && op < NOPS; op++)
+        build_set(t, group_ops[op], gpus, dpc, l->tp, &g->dp[op]);
     free(gpus);
+    if (commcost_cp_build(t, l, s, &g->cp_ring, &g->has_cp_ring, &g->cp_a2a, &g->has_cp_a2a,
+                          err) != 0)
+        return -1;
     if (s == l->pp - 1)
         return 0;
     int32_t pair[2] = {commcost_gpu(l, 0, 0, s), commcost_gpu(l, 0, 0, s + 1)};
@@ -150,8 +159,9 @@ static int build_stage_groups(topo *t, const layout_desc *l, int s, stage_groups
 int commcost_groups_build(topo *t, const layout_desc *l, commcost_groups **out, cs_err *err)
 {
     commcost_groups *g = cs_xrealloc(NULL, sizeof *g);
-    *g = (commcost_groups){l->tp, l->pp, l->dp, calloc((size_t)l->pp, sizeof *g->stages),
-                           {0}, 0};
+    *g = (commcost_groups){l->tp, l->pp, l->dp, layout_cp_of(l), l->cp_comm,
+                           topo_node_type(t, 0)->gpus,
+                           calloc((size_t)l->pp, sizeof *g->stages), {0}, 0};
     if (!g->stages)
         abort();
     for (int s = 0; s < l->pp; s++)
@@ -177,6 +187,8 @@ void commcost_groups_free(commcost_groups *g)
             free_set(&g->stages[s].dp[op]);
         }
         coll_plan_free(&g->stages[s].p2p);
+        coll_plan_free(&g->stages[s].cp_ring);
+        coll_plan_free(&g->stages[s].cp_a2a);
     }
     coll_plan_free(&g->emb);
     free(g->stages);
@@ -185,7 +197,8 @@ void commcost_groups_free(commcost_groups *g)
 
 int commcost_groups_match(const commcost_groups *g, const layout_desc *l)
 {
-    return g->tp == l->tp && g->pp == l->pp && g->dp == l->dp;
+    return g->tp == l->tp && g->pp == l->pp && g->dp == l->dp && g->cp == layout_cp_of(l) &&
+           (g->cp == 1 || g->cp_comm == l->cp_comm);
 }
 
 /* ---- pricing: a measured fit, or the fastest algorithm at each size ---- */
@@ -275,17 +288,44 @@ static int price_dp(const stage_groups *g, const model_desc *m, const layout_des
     st->bucket_bytes = bucket;
     st->last_bucket_bytes = (uint64_t)(grad_bytes - (double)bucket * (st->buckets - 1));
     pk->dp_reduce = pk->dp_gather = -1;
-    if (l->dp == 1)
+    int dpc = layout_dp_cp(l);
+    if (dpc == 1)
         return 0;
     const algo_set *reduce = &g->dp[l->zero ? OP_RS : OP_AR];
-    if ((pk->dp_reduce = pick(reduce, bucket, l->dp, profile, &st->dp_bucket_s, err)) < 0)
+    if ((pk->dp_reduce = pick(reduce, bucket, dpc, profile, &st->dp_bucket_s, err)) < 0)
         return -1;
     st->dp_last_bucket_s =
         commcost_coll_s(profile, &reduce->plans[pk->dp_reduce], st->last_bucket_bytes);
-    if (l->zero && (pk->dp_gather = pick(&g->dp[OP_AG], (uint64_t)grad_bytes, l->dp, profile,
+    if (l->zero && (pk->dp_gather = pick(&g->dp[OP_AG], (uint64_t)grad_bytes, dpc, profile,
                                          &st->dp_allgather_s, err)) < 0)
         return -1;
     return 0;
+}
+
+/* Context parallelism's exchanges priced on the stage's plans (NULL: none):
+ * ring steps and all-to-alls, an in-node group at the profile's fit. */
+static void price_cp(const coll_plan *ring, const coll_plan *a2a, const cpcomm_volume *v,
+                     const calib_profile *profile, commcost_stage *st)
+{
+    memset(&st->cp, 0, sizeof st->cp);
+    if (ring) {
+        st->cp.ring_kv_s = commcost_coll_s(profile, ring, (uint64_t)v->kv_block_bytes);
+        st->cp.ring_kv2_s = commcost_coll_s(profile, ring, (uint64_t)(2 * v->kv_block_bytes));
+    }
+    if (a2a) {
+        st->cp.a2a_qkv_s = commcost_coll_s(profile, a2a, (uint64_t)v->a2a_qkv_bytes);
+        st->cp.a2a_out_s = commcost_coll_s(profile, a2a, (uint64_t)v->a2a_out_bytes);
+    }
+}
+
+/* Moves a built plan into dst (trainsim runs it); leaves it unbuilt. */
+static void take_cp(coll_plan *plan, int *has, coll_plan *dst)
+{
+    if (!*has)
+        return;
+    *dst = *plan;
+    memset(plan, 0, sizeof *plan);
+    *has = 0;
 }
 
 static int price(const commcost_groups *g, const model_desc *m, const layout_desc *l,
@@ -299,6 +339,7 @@ static int price(const commcost_groups *g, const model_desc *m, const layout_des
     out->pp = l->pp;
     out->tp_size_bytes = (uint64_t)info.tp_size_bytes;
     out->p2p_bytes = (uint64_t)info.p2p_bytes;
+    cpcomm_volume_of(m, l, g->gpus_per_node, &out->cp_volume);
     out->stages = calloc((size_t)l->pp, sizeof *out->stages);
     if (!out->stages)
         abort();
@@ -312,6 +353,8 @@ static int price(const commcost_groups *g, const model_desc *m, const layout_des
         }
         if (sg->has_p2p)
             st->p2p_s = coll_time_s(&sg->p2p, out->p2p_bytes);
+        price_cp(sg->has_cp_ring ? &sg->cp_ring : NULL,
+                          sg->has_cp_a2a ? &sg->cp_a2a : NULL, &out->cp_volume, profile, st);
     }
     /* none where one rank holds both ends (the V-shapes and DualPipe put the
      * first and the last stage on rank 0) */
@@ -356,6 +399,8 @@ static void take_plans(commcost_groups *g, const layout_desc *l, const stage_pic
             sg->has_p2p = 0;
             memset(&sg->p2p, 0, sizeof sg->p2p);
         }
+        take_cp(&sg->cp_ring, &sg->has_cp_ring, &st->cp_ring);
+        take_cp(&sg->cp_a2a, &sg->has_cp_a2a, &st->cp_a2a);
     }
 }
 
@@ -382,7 +427,8 @@ void commcost_free(commcost *c)
     for (int s = 0; c->stages && s < c->pp; s++) {
         commcost_stage *st = &c->stages[s];
         coll_plan *plans[] = {&st->tp_allreduce, &st->tp_allgather, &st->tp_reducescatter,
-                              &st->dp_reduce,    &st->dp_allgather, &st->p2p};
+                              &st->dp_reduce,    &st->dp_allgather, &st->p2p,
+                              &st->cp_ring,      &st->cp_a2a};
         for (size_t i = 0; i < sizeof plans / sizeof plans[0]; i++)
             coll_plan_free(plans[i]);
     }

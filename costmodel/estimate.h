@@ -42,6 +42,9 @@ typedef struct estimate_stage {
     double bubble_s;       /* idle for want of work: fill and drain */
     double optimizer_s;    /* optimizer step and zero-1 parameter all-gather */
     double peak_mem_bytes;
+    /* context parallelism (cpcomm.h): its exchanges not hidden by attention
+     * (on the compute stream, in the time above) and hidden under it */
+    double cp_exposed_s, cp_hidden_s;
 } estimate_stage;
 
 typedef struct estimate_result {

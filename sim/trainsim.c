@@ -16,12 +16,6 @@
 #include "trainsim_private.h"
 #include "workload.h"
 
-static void note(builder *b, int id, int role, int s, int k)
-{
-    CS_GROW(b->info, b->capinfo, id + 1);
-    b->info[id] = (task_info){(unsigned char)role, s,  k, -1, b->cur_chunk, b->cur_mb,
-                              k >= 0 ? gpu_of(b, s, k) : -1};
-}
 
 
 /* ---- plans of every group ---------------------------------------------------- */
@@ -34,11 +28,11 @@ static void note(builder *b, int id, int role, int s, int k)
 static int build_group_plans(builder *b, cs_err *err)
 {
     const layout_desc *l = b->l;
-    int n = l->tp > l->dp ? l->tp : l->dp;
+    int n = l->tp > layout_dp_cp(l) ? l->tp : layout_dp_cp(l);
     int32_t *gpus = cs_xrealloc(NULL, sizeof *gpus * (size_t)n);
     coll_params params;
     coll_params_default(&params);
-    b->tp_plans = calloc((size_t)l->pp * l->dp * NTP, sizeof *b->tp_plans);
+    b->tp_plans = calloc((size_t)l->pp * layout_dp_cp(l) * NTP, sizeof *b->tp_plans);
     b->dp_plans = calloc((size_t)l->pp * l->tp * NDP, sizeof *b->dp_plans);
     if (!b->tp_plans || !b->dp_plans)
         abort();
@@ -51,23 +45,23 @@ static int build_group_plans(builder *b, cs_err *err)
         const commcost_stage *cs = &b->cc.stages[s];
         const coll_plan *tp_algo[NTP] = {&cs->tp_allreduce, &cs->tp_allgather,
                                          &cs->tp_reducescatter};
-        for (int d = 0; rc == 0 && !b->folded && l->tp > 1 && d < l->dp; d++) {
+        for (int d = 0; rc == 0 && !b->folded && l->tp > 1 && d < layout_dp_cp(l); d++) {
             for (int r = 0; r < l->tp; r++)
                 gpus[r] = commcost_gpu(l, r, d, s);
             for (int op = 0; rc == 0 && op < NTP; op++)
                 rc = coll_plan_build(b->in->topology, tp_ops[op], tp_algo[op]->algo, gpus, l->tp,
-                                     &params, &b->tp_plans[(s * l->dp + d) * NTP + op], err);
+                                     &params, &b->tp_plans[(s * layout_dp_cp(l) + d) * NTP + op], err);
         }
-        for (int r = 0; rc == 0 && l->dp > 1 && r < l->tp; r++) {
-            for (int d = 0; d < l->dp; d++)
+        for (int r = 0; rc == 0 && layout_dp_cp(l) > 1 && r < l->tp; r++) {
+            for (int d = 0; d < layout_dp_cp(l); d++)
                 gpus[d] = commcost_gpu(l, r, d, s);
             const commcost_stage *st = &b->cc.stages[s];
             coll_plan *p = &b->dp_plans[(s * l->tp + r) * NDP];
             rc = coll_plan_build(b->in->topology, st->dp_reduce.op, st->dp_reduce.algo, gpus,
-                                 l->dp, &params, &p[P_REDUCE], err);
+                                 layout_dp_cp(l), &params, &p[P_REDUCE], err);
             if (rc == 0 && l->zero)
                 rc = coll_plan_build(b->in->topology, COLL_ALLGATHER, st->dp_allgather.algo, gpus,
-                                     l->dp, &params, &p[P_GATHER], err);
+                                     layout_dp_cp(l), &params, &p[P_GATHER], err);
         }
     }
     free(gpus);
@@ -115,7 +109,7 @@ static void find_sharing_groups(builder *b)
         abort();
     for (int i = 0; i < nlinks; i++)
         sc.owner[i] = -1;
-    for (int s = 0; l->dp > 1 && s < l->pp; s++) {
+    for (int s = 0; layout_dp_cp(l) > 1 && s < l->pp; s++) {
         sc.shares = &b->shares[s * l->tp];
         for (sc.group = 0; sc.group < l->tp; sc.group++)
             plan_links(&b->dp_plans[(s * l->tp + sc.group) * NDP + P_REDUCE], scan_link, &sc);
@@ -128,7 +122,7 @@ static void find_sharing_groups(builder *b)
 static void free_group_plans(builder *b)
 {
     const layout_desc *l = b->l;
-    for (int i = 0; b->tp_plans && i < l->pp * l->dp * NTP; i++)
+    for (int i = 0; b->tp_plans && i < l->pp * layout_dp_cp(l) * NTP; i++)
         coll_plan_free(&b->tp_plans[i]);
     for (int i = 0; b->dp_plans && i < l->pp * l->tp * NDP; i++)
         coll_plan_free(&b->dp_plans[i]);
@@ -137,57 +131,6 @@ static void free_group_plans(builder *b)
 }
 
 /* ---- phases: one step of every simulated GPU of a stage ---------------------- */
-
-/* A compute task on every member; returns the first member's task. */
-static int phase_compute(builder *b, int s, uint64_t dur_ps, int role, const char *name)
-{
-    int first = -1;
-    for (int k = 0; k < b->nmem; k++) {
-        int *last = &b->last[s * b->nmem + k];
-        uint64_t d = b->gpu_factor ? (uint64_t)llround((double)dur_ps * b->gpu_factor[gpu_of(b, s, k)])
-                                   : dur_ps;
-        int id = exec_compute(b->g, b->stream[s * b->nmem + k], d, name);
-        if (*last >= 0)
-            exec_dep(b->g, *last, id);
-        *last = id;
-        note(b, id, role, s, k);
-        if (k == 0)
-            first = id;
-    }
-    return first;
-}
-
-/* A collective as flows on the topology; where the device profile has a
- * fit for it (commcost_fitted_s), a task of the fitted time instead, as
- * the analytic estimate prices it: on the stream given, or a delay. */
-static int coll_task(builder *b, const coll_plan *plan, uint64_t bytes, int stream,
-                     const char *name)
-{
-    double fitted_s = commcost_fitted_s(b->in->eff->profile, plan, bytes);
-    if (fitted_s < 0)
-        return exec_collective(b->g, stream, plan, bytes, name);
-    uint64_t fitted_ps = units_s_to_ps_ceil(fitted_s);
-    return stream >= 0 ? exec_compute(b->g, stream, fitted_ps, name)
-                       : exec_delay(b->g, fitted_ps, name);
-}
-
-/* One collective over the members of group `grp` (members k = base + i * stride). */
-static int phase_group_coll(builder *b, int s, const coll_plan *plan, uint64_t bytes, int stream,
-                            int base, int stride, int count, int role, const char *name,
-                            int on_dp)
-{
-    int id = coll_task(b, plan, bytes, stream, name);
-    for (int i = 0; i < count; i++) {
-        int k = base + i * stride;
-        exec_dep(b->g, b->last[s * b->nmem + k], id);
-        if (on_dp)
-            b->last_dp[s * b->nmem + k] = id;
-        else
-            b->last[s * b->nmem + k] = id;
-    }
-    note(b, id, role, s, base);
-    return id;
-}
 
 static const char *const tp_names[NTP] = {"tp all-reduce", "tp all-gather", "tp reduce-scatter"};
 
@@ -206,10 +149,10 @@ static void phase_tp(builder *b, int s, workload_tp tp, double delta_s)
         return;
     }
     const layout_desc *l = b->l;
-    for (int d = 0; d < l->dp; d++)
+    for (int d = 0; d < layout_dp_cp(l); d++)
         for (int op = 0; op < NTP; op++)
             for (int j = 0; j < counts[op]; j++)
-                phase_group_coll(b, s, &b->tp_plans[(s * l->dp + d) * NTP + op],
+                phase_group_coll(b, s, &b->tp_plans[(s * layout_dp_cp(l) + d) * NTP + op],
                                  b->cc.tp_size_bytes, -1, d * l->tp, 1, l->tp, R_TP,
                                  tp_names[op], 0);
 }
@@ -236,7 +179,7 @@ static void phase_dp(builder *b, int s, int which, uint64_t bytes, int role)
     }
     for (int r = 0; r < l->tp; r++)
         phase_group_coll(b, s, &b->dp_plans[(s * l->tp + r) * NDP + which], bytes,
-                         b->dp_stream[s * b->nmem + r], r, l->tp, l->dp, role, name,
+                         b->dp_stream[s * b->nmem + r], r, l->tp, layout_dp_cp(l), role, name,
                          which == P_REDUCE);
 }
 
@@ -263,6 +206,7 @@ static void emit_forward(builder *b, int s, const schedule_unit *u)
 {
     const chunk_cost *c = &b->chunks[s * b->nchunks + u->chunk];
     int first = phase_compute(b, s, c->fwd_ps, R_FWD, "forward");
+    trainsim_cp_pass(b, s, c, CP_FWD);
     phase_tp(b, s, c->tp_fwd, 0);
     record_unit(b, b->fstart, b->fend, s, u, first);
 }
@@ -275,7 +219,7 @@ static int emit_backward_pieces(builder *b, int s, uint64_t dur_ps, int role, co
 {
     const layout_desc *l = b->l;
     const commcost_stage *st = &b->cc.stages[s];
-    if (!last_of_chunk || l->dp == 1 || !framework_of(l->framework)->dp_overlap)
+    if (!last_of_chunk || layout_dp_cp(l) == 1 || !framework_of(l->framework)->dp_overlap)
         return phase_compute(b, s, dur_ps, role, name);
     int pieces = (st->buckets + b->nchunks - 1) / b->nchunks;
     double chunk_bytes = workload_grad_bytes(b->in->model, l, s) / b->nchunks;
@@ -292,8 +236,9 @@ static void emit_backward(builder *b, int s, const schedule_unit *u, int last_of
 {
     const chunk_cost *c = &b->chunks[s * b->nchunks + u->chunk];
     int first = -1;
-    if (c->rec_ps > 0) {
+    if (c->rec_ps > 0 || (c->cp_layers && b->l->recompute != LAYOUT_RECOMPUTE_NONE)) {
         first = phase_compute(b, s, c->rec_ps, R_REC, "recompute");
+        trainsim_cp_pass(b, s, c, CP_REC);
         phase_tp(b, s, c->tp_rec, 0);
     }
     uint64_t hidden_ps = b->folded ? 0 : units_s_to_ps_ceil(-c->tp_bwd_delta_s);
@@ -301,6 +246,7 @@ static void emit_backward(builder *b, int s, const schedule_unit *u, int last_of
     int id = b->split ? phase_compute(b, s, bwd_ps, R_BWD, "B input grad")
                       : emit_backward_pieces(b, s, bwd_ps, R_BWD, "backward", last_of_chunk);
     first = first < 0 ? id : first;
+    trainsim_cp_pass(b, s, c, CP_BWD);
     phase_tp(b, s, c->tp_bwd, c->tp_bwd_delta_s);
     record_unit(b, b->bstart, b->bend, s, u, first);
 }
@@ -330,7 +276,7 @@ static void emit_unit(builder *b, int s, const schedule_unit *u, int last_of_chu
 static void emit_reduce_after_backward(builder *b, int s)
 {
     const layout_desc *l = b->l;
-    if (l->dp > 1 && !framework_of(l->framework)->dp_overlap) /* the whole buffer, after backward */
+    if (layout_dp_cp(l) > 1 && !framework_of(l->framework)->dp_overlap) /* the whole buffer, after backward */
         phase_dp(b, s, P_REDUCE, (uint64_t)ceil(workload_grad_bytes(b->in->model, l, s)), R_DP);
 }
 
@@ -408,7 +354,7 @@ static void emit_step(builder *b, int s)
     for (int r = 1; b->folded && r < l->tp; r++) /* the step waits for every group's gradients */
         if (b->shadow_last[s * l->tp + r] >= 0)
             exec_dep(b->g, b->shadow_last[s * l->tp + r], first);
-    if (l->zero && l->dp > 1)
+    if (l->zero && layout_dp_cp(l) > 1)
         phase_dp(b, s, P_GATHER, (uint64_t)workload_grad_bytes(b->in->model, l, s), R_AG);
 }
 
@@ -501,6 +447,9 @@ static void emit_all(builder *b)
 
 /* ---- set-up and tear-down ---------------------------------------------------- */
 
+/* a - b, or 0 (the steps' rounding up may pass the whole) */
+static uint64_t sub_ps(uint64_t a, uint64_t b) { return a > b ? a - b : 0; }
+
 static void chunk_costs(builder *b)
 {
     const layout_desc *l = b->l;
@@ -522,6 +471,12 @@ static void chunk_costs(builder *b)
                 .tp_fwd = w.tp_fwd,
                 .tp_bwd = w.tp_bwd,
                 .tp_rec = w.tp_recompute};
+            chunk_cost *cc = &b->chunks[s * b->nchunks + c];
+            trainsim_cp_costs(b, s, &w, cc); /* all ranks: the attention runs step by step */
+            cc->fwd_ps = sub_ps(cc->fwd_ps, trainsim_cp_attention_ps(b, cc, CP_FWD));
+            cc->bwd_ps = sub_ps(cc->bwd_ps, trainsim_cp_attention_ps(b, cc, CP_BWD));
+            if (l->recompute != LAYOUT_RECOMPUTE_NONE)
+                cc->rec_ps = sub_ps(cc->rec_ps, trainsim_cp_attention_ps(b, cc, CP_REC));
         }
 }
 
@@ -535,7 +490,7 @@ static int builder_init(builder *b, const estimate_input *in, trainsim_mode mode
     b->m = layout_microbatches(b->l);
     b->nchunks = schedule_chunks(b->l);
     b->split = schedule_splits_backward(b->l);
-    b->nmem = b->folded ? 1 : b->l->tp * b->l->dp;
+    b->nmem = b->folded ? 1 : b->l->tp * layout_dp_cp(b->l);
     double units_all = (double)b->l->pp * b->l->vpp * b->m * b->nmem;
     if (units_all > TRAINSIM_MAX_UNITS) /* memory and time grow with them: bound the work */
         return cs_fail(err, "the iteration has %.0f units of work to simulate (microbatches %d x "
@@ -544,8 +499,13 @@ static int builder_init(builder *b, const estimate_input *in, trainsim_mode mode
                        b->folded ? "" : " x ranks per stage", TRAINSIM_MAX_UNITS);
     if (commcost_build(in->topology, in->model, b->l, in->eff->profile, &b->cc, err) != 0)
         return -1;
-    if ((!b->folded || b->l->dp > 1) && build_group_plans(b, err) != 0)
+    if ((!b->folded || layout_dp_cp(b->l) > 1) && build_group_plans(b, err) != 0)
         return -1;
+    if (trainsim_cp_plans(b, err) != 0)
+        return -1;
+    b->cp_hidden_s = calloc((size_t)b->l->pp, sizeof *b->cp_hidden_s);
+    if (!b->cp_hidden_s)
+        abort();
     if (b->folded)
         find_sharing_groups(b);
     chunk_costs(b);
@@ -562,7 +522,7 @@ static int builder_init(builder *b, const estimate_input *in, trainsim_mode mode
     b->bend = int_array(units, -1);
     b->shadow_stream = int_array((size_t)b->l->pp * b->l->tp, -1);
     b->shadow_last = int_array((size_t)b->l->pp * b->l->tp, -1);
-    for (int s = 0; b->folded && b->l->dp > 1 && s < b->l->pp; s++)
+    for (int s = 0; b->folded && layout_dp_cp(b->l) > 1 && s < b->l->pp; s++)
         for (int r = 1; r < b->l->tp; r++)
             b->shadow_stream[s * b->l->tp + r] =
                 exec_stream(b->g, commcost_gpu(b->l, r, 0, s), "dp");
@@ -588,6 +548,8 @@ static void builder_free(builder *b)
         coll_plan_free(&b->emb_plans[k]);
     free(b->emb_plans);
     free_group_plans(b);
+    trainsim_cp_free(b);
+    free(b->cp_hidden_s);
     commcost_free(&b->cc);
     exec_free(b->g);
 }

@@ -28,6 +28,10 @@ static void account_gap(const builder *b, const task_info *ti, int id, double ga
         st->dp_exposed_s += gap_s;
         return;
     }
+    if (ti->cp_step) { /* an attention step waiting on the context-parallel ring */
+        st->cp_exposed_s += gap_s;
+        return;
+    }
     double p2p = 0;
     if (ti->in_transfer >= 0 &&
         exec_task_end_ps(b->g, ti->in_transfer) == exec_task_start_ps(b->g, id)) {
@@ -66,11 +70,13 @@ static int *slowest_members(const builder *b)
 /* Whether a task is on the chosen member's timeline: its own, or (all
  * ranks) a tensor-parallel collective of its group, noted on the group's
  * first member. */
-static int reads(const builder *b, const task_info *ti, const int *member)
+static int reads(const builder *b, const task_info *ti, int id, const int *member)
 {
     int k = member[ti->stage];
     if (ti->role == R_TP && !b->folded)
         return ti->member == k - member_tp(b, k);
+    if (ti->role == R_CP && exec_task_stream(b->g, id) < 0) /* an all-to-all of k's group */
+        return ti->member == trainsim_cp_group_base(b, k);
     return ti->member == k;
 }
 
@@ -83,12 +89,13 @@ void trainsim_read_breakdown(const builder *b, estimate_result *out)
     int *member = slowest_members(b);
     for (int id = 0; id < ntasks; id++) {
         const task_info *ti = &b->info[id];
-        if (ti->role == R_DP || ti->role == R_P2P || ti->role == R_NONE || !reads(b, ti, member))
+        if (ti->role == R_DP || ti->role == R_P2P || ti->role == R_NONE || !reads(b, ti, id, member))
             continue;
         estimate_stage *st = &out->stages[ti->stage];
         uint64_t start = exec_task_start_ps(b->g, id), end = exec_task_end_ps(b->g, id);
         uint64_t from = start > prev_end[ti->stage] ? start : prev_end[ti->stage];
-        if (ti->role == R_TP && !b->folded)
+        if ((ti->role == R_TP && !b->folded) ||
+            (ti->role == R_CP && exec_task_stream(b->g, id) < 0))
             from = prev_end[ti->stage]; /* waiting for the group is part of the collective */
         else
             account_gap(b, ti, id, units_ps_to_s(start - prev_end[ti->stage]), st);
@@ -97,12 +104,15 @@ void trainsim_read_breakdown(const builder *b, estimate_result *out)
         case R_FWD: case R_BWD: case R_WGT: st->compute_s += busy; break;
         case R_REC: st->recompute_s += busy; break;
         case R_TP: st->tp_comm_s += busy; break;
+        case R_CP: st->cp_exposed_s += busy; break;
         default: st->optimizer_s += busy; break; /* optimizer, parameter all-gather */
         }
         prev_end[ti->stage] = end;
     }
-    for (int s = 0; s < b->l->pp; s++)
+    for (int s = 0; s < b->l->pp; s++) {
         out->stages[s].bubble_s += out->iteration_s - units_ps_to_s(prev_end[s]);
+        out->stages[s].cp_hidden_s = b->cp_hidden_s[s];
+    }
     free(prev_end);
     free(member);
 }
@@ -112,7 +122,7 @@ void trainsim_read_breakdown(const builder *b, estimate_result *out)
 static const tl_kind role_kind[] = {
     [R_FWD] = TL_FORWARD, [R_BWD] = TL_BACKWARD, [R_REC] = TL_RECOMPUTE, [R_TP] = TL_TP_COMM,
     [R_DP] = TL_DP_COMM,  [R_OPT] = TL_OPTIMIZER, [R_AG] = TL_PARAM_GATHER, [R_P2P] = TL_P2P,
-    [R_WGT] = TL_WEIGHT_GRAD};
+    [R_WGT] = TL_WEIGHT_GRAD, [R_CP] = TL_TP_COMM /* communication on the compute stream */};
 
 /* The track of a task: its stream's, or one per GPU for streamless tasks
  * (transfers on "p2p send", all-ranks tensor-parallel collectives on "tp"). */

@@ -315,7 +315,7 @@ bad_run "run simulate of a layout that does not fit" "bad.lua:1: simulate: .*doe
     'simulate{system="dgx-h100", nodes=2, model="llama2-70b", tp=8, mbs=1, gbs=32}\n'
 bad_run "run model without base needs its sizes" "bad.lua:1: model: 'heads' is required" \
     'model{layers = 2, hidden = 64}\n'
-bad_run "run a derived field must agree" "bad.lua:2: layout: 'gpus' is tp x pp x dp = 8" \
+bad_run "run a derived field must agree" "bad.lua:2: layout: 'gpus' is tp x cp x pp x dp = 8" \
     'local l = layout{tp = 2, pp = 2, dp = 2, mbs = 1}\nl.gpus = 9; layout(l)\n'
 bad_run "run layout both inline and as a table" "given both inline and in 'layout'" \
     'estimate{system="dgx-h100", nodes=1, model="llama2-7b", tp=2, layout=layout{tp=2, dp=4, mbs=1}}\n'
