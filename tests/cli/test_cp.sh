@@ -52,6 +52,11 @@ expect_ok "--fix pins cp and its variant" "^ +1 +tp2 pp[0-9]+ dp[0-9]+ cp4 a2a "
     search --system dgx-h100 --gpus 16 --model llama3-8b --seq 16384 --gbs 16 \
     --fix tp=2,cp=4,cp_comm=a2a --top 1
 
+# validation: Llama 3 405B, Table 4 (validate/context.md)
+expect_ok "validate llama3: the 128K row with cp 16" "^405b s128K cp16 +14336 +8 +14 +8 +16 .* 380.0 " \
+    validate llama3 --mode analytic
+expect_ok "validate lists llama3" "llama3 +model TFLOP/s per GPU" validate --help
+
 # Lua: cp and cp_comm in a layout
 printf 'local l = layout{tp = 2, cp = 4, cp_comm = "a2a+p2p", gpus = 16, mbs = 1}\nprint(tostring(l), l.cp, l.cp_comm, l.dp)\n' >"$tmp/cp.lua"
 expect_ok "Lua layout{cp, cp_comm}" "^tp2 pp1 dp2 cp4 a2a\+p2p mbs1 gbs2 1f1b	4	a2a\+p2p	2$" run "$tmp/cp.lua"
