@@ -49,7 +49,10 @@ static void push_stages(lua_State *L, const estimate_result *r, const timeline *
                                {"bubble_s", st->bubble_s},
                                {"bubble_fraction", r->iteration_s > 0 ? st->bubble_s / r->iteration_s : 0},
                                {"optimizer_s", st->optimizer_s},
-                               {"peak_mem_gib", st->peak_mem_bytes / GIB}};
+                               {"peak_mem_gib", st->peak_mem_bytes / GIB},
+                               /* context parallelism: exposed and hidden exchanges */
+                               {"cp_exposed_s", st->cp_exposed_s},
+                               {"cp_hidden_s", st->cp_hidden_s}};
         lua_createtable(L, 0, NFIELDS(f) + 1);
         push_numbers(L, f, NFIELDS(f));
         if (tl) {

@@ -75,6 +75,8 @@ expect_bad "cp 0" "--cp" "${job[@]}" --cp 0
 expect_bad "--max-cp 0" "--max-cp" search --system dgx-h100 --gpus 16 --model llama3-8b --gbs 16 --max-cp 0
 expect_bad "--fix cp_comm unknown" "--fix cp_comm" \
     search --system dgx-h100 --gpus 16 --model llama3-8b --gbs 16 --fix cp_comm=ring
+printf 'local r = estimate{system = "dgx-h100", gpus = 16, model = "llama3-8b", seq = 16384, tp = 2, cp = 8,\n  cp_comm = "a2a+p2p", mbs = 1, gbs = 4, mode = "analytic"}\nprint(r.layout, r.stages[1].cp_exposed_s > 0, r.stages[1].cp_hidden_s > 0)\n' >"$tmp/est.lua"
+expect_ok "Lua estimate: cp fields and the exchanges per stage" "cp8 a2a\+p2p .*	true	true$" run "$tmp/est.lua"
 printf 'local l = layout{tp = 2, cp = 4, cp_comm = "ulysses", gpus = 16, mbs = 1}\n' >"$tmp/bad.lua"
 expect_bad "Lua cp_comm unknown" "cp_comm" run "$tmp/bad.lua"
 
