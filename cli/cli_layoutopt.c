@@ -12,7 +12,9 @@ enum { O_SYSTEM = CLI_LAYOUTOPT_FIRST, O_GPUS, O_NODES, O_MODEL, O_TP, O_PP, O_D
        O_FRAMEWORK,
        /* offload (issue 17) */
        O_OFFLOAD, O_OFFLOAD_TO, O_OFFLOAD_ENGINE, O_OFFLOAD_DPU,
-       O_POST_VALIDATION };
+       O_POST_VALIDATION,
+       /* context parallelism (issue 18) */
+       O_CP, O_CP_COMM };
 
 const struct option cli_layoutopt_options[CLI_LAYOUTOPT_COUNT] = {
     {"system", required_argument, 0, O_SYSTEM}, {"gpus", required_argument, 0, O_GPUS},
@@ -32,6 +34,9 @@ const struct option cli_layoutopt_options[CLI_LAYOUTOPT_COUNT] = {
     {"offload-engine", required_argument, 0, O_OFFLOAD_ENGINE},
     {"offload-dpu", no_argument, 0, O_OFFLOAD_DPU},
     {"post-validation", no_argument, 0, O_POST_VALIDATION},
+    /* context parallelism (Megatron-Core's flag names, and --cp) */
+    {"context-parallel-size", required_argument, 0, O_CP}, {"cp", required_argument, 0, O_CP},
+    {"cp-comm-type", required_argument, 0, O_CP_COMM},
 };
 
 void cli_layoutopt_init(layout_flags *f)
@@ -39,6 +44,7 @@ void cli_layoutopt_init(layout_flags *f)
     memset(f, 0, sizeof *f);
     f->tp = f->pp = f->vpp = 1;
     cli_shardopt_init(&f->sf);
+    f->cp = 1;
 }
 
 void cli_layoutopt_table(struct option *dst, const struct option *own, int nown)
@@ -55,10 +61,16 @@ void cli_layoutopt_table(struct option *dst, const struct option *own, int nown)
 void cli_layoutopt_help(void)
 {
     printf("  --system NAME       built-in system (see 'clustersim system')\n"
-           "  --gpus N            GPUs the job uses (tp x pp x dp); --nodes N: whole nodes\n"
+           "  --gpus N            GPUs the job uses (tp x cp x pp x dp); --nodes N: whole nodes\n"
            "  --model NAME        built-in model (see 'clustersim model'), or shape flags:\n");
     cli_modelopt_help();
-    printf("  --tp, --pp, --dp    tensor, pipeline, data parallelism (dp default: GPUs/(tp pp))\n"
+    printf("  --tp, --pp, --dp    tensor, pipeline, data parallelism (dp default: GPUs/(tp cp pp))\n"
+           "  --cp N, --context-parallel-size N\n"
+           "                      context parallelism: each sequence split over N ranks (seq\n"
+           "                      divisible by 2 N; ranks ordered tp, cp, dp, pp)\n"
+           "  --cp-comm-type T    p2p (ring attention, default), a2a (Ulysses all-to-all;\n"
+           "                      heads / tp and kv heads / tp divisible by N), a2a+p2p\n"
+           "                      (all-to-all inside a node, ring across)\n"
            "  --vpp V             model chunks per pipeline rank (interleaved; 2 for the\n"
            "                      V-shapes zbv, v-half, v-min)\n"
            "  --mbs, --gbs        microbatch and global batch, in sequences\n"
@@ -147,6 +159,12 @@ int cli_layoutopt_parse(const char *cmd, int c, const char *arg, layout_flags *f
     case O_SCHEDULE:
     case O_RECOMPUTE:
     case O_FRAMEWORK: return parse_enum(cmd, c, arg, f);
+    case O_CP: return cli_parse_int(cmd, "--cp", arg, 1, 1 << 16, &f->cp);
+    case O_CP_COMM: {
+        cs_err err;
+        return layout_cp_comm_parse(arg, "--cp-comm-type", &f->cp_comm, &err)
+                   ? cli_bad_err(cmd, &err) : CLI_OK;
+    }
     case O_ATTN: return parse_attention(cmd, arg, &f->unfused);
     case O_OFFLOAD:
     case O_OFFLOAD_TO:
@@ -184,7 +202,8 @@ static void fill_layout(const layout_flags *f, const model_desc *m, long gpus, l
     layout_init(l, m);
     l->tp = (int)f->tp;
     l->pp = (int)f->pp;
-    l->dp = f->dp ? (int)f->dp : (int)(gpus / (f->tp * f->pp) > 0 ? gpus / (f->tp * f->pp) : 1);
+    long replica = f->tp * f->cp * f->pp; /* dp fills the GPUs left: tp x cp x dp x pp */
+    l->dp = f->dp ? (int)f->dp : (int)(gpus / replica > 0 ? gpus / replica : 1);
     l->vpp = (int)f->vpp;
     l->mbs = (int)f->mbs;
     l->gbs = (int)f->gbs;
@@ -202,6 +221,8 @@ static void fill_layout(const layout_flags *f, const model_desc *m, long gpus, l
     l->offload_dpu = f->offload_dpu;
     cli_shardopt_apply(&f->sf, l);
     l->post_validation = f->post_validation;
+    l->cp = (int)f->cp;
+    l->cp_comm = f->cp_comm;
 }
 
 int cli_layoutopt_build(const char *cmd, const layout_flags *f, cli_job *job)

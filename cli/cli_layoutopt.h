@@ -17,7 +17,7 @@
 
 #define CLI_LAYOUTOPT_FIRST 1100
 #define CLI_LAYOUTOPT_LAST 1199
-#define CLI_LAYOUTOPT_COUNT 22 /* entries of cli_layoutopt_options (without a terminator) */
+#define CLI_LAYOUTOPT_COUNT 25 /* entries of cli_layoutopt_options (without a terminator) */
 /* Room for a command's own options plus the layout and model flags and the terminator. */
 #define CLI_LAYOUTOPT_TABLE(nown) \
     ((nown) + CLI_LAYOUTOPT_COUNT + CLI_MODELOPT_COUNT + CLI_SHARDOPT_COUNT + 1)
@@ -34,6 +34,8 @@ typedef struct layout_flags {
     shard_flags sf; /* --zero, --fsdp, --hsdp-shard, --prefetch, --no-reshard */
     int offload, offload_to, offload_engine, offload_dpu; /* issue 17 (offload.h) */
     int post_validation; /* --post-validation (layout_desc.post_validation) */
+    long cp;                  /* --cp / --context-parallel-size (1: none) */
+    layout_cp_comm cp_comm;   /* --cp-comm-type */
 } layout_flags;
 
 /* A built job; cli_job_free releases it. */

@@ -23,7 +23,7 @@ static void search_help(void)
         "usage: clustersim search --system NAME (--gpus N | --nodes N) --gbs G\n"
         "         (--model NAME | shape flags) [--seq S] [--dtype D] [--top K]\n"
         "         [--objective time|mfu|memory] [--fix tp=8,pp=4,...] [--max-tp T]\n"
-        "         [--max-vpp V] [--threads N] [--csv FILE] [--svg FILE] [--format table|csv]\n"
+        "         [--max-vpp V] [--max-cp C] [--threads N] [--csv FILE] [--svg FILE] [--format table|csv]\n"
         "         [--failures-per-gpu-day R] [--checkpoint sync|async] [--storage-gbs B]\n"
         "         [--restart-s T] [--framework F] [--offload W [--offload-to T]]\n"
         "         [--post-validation]\n\n"
@@ -47,13 +47,16 @@ static void search_help(void)
         "  --checkpoint P     goodput: sync (default) or async checkpoints\n"
         "  --storage-gbs B    goodput: shared storage bandwidth, GB/s (default 2000)\n"
         "  --restart-s T      goodput: detection and restart per failure (default 660)\n"
-        "  --fix LIST         pin knobs: tp pp dp vpp mbs sp zero recompute schedule\n"
+        "  --fix LIST         pin knobs: tp pp dp vpp mbs sp zero recompute schedule cp cp_comm\n"
         "  --max-tp T         largest tp (default: GPUs per node; more lets tp span nodes)\n"
         "  --max-vpp V        largest vpp (default 8)\n"
         "  --offload W        auto: also every offload the rules allow (a model that fits\n"
         "                     only offloaded gets the fastest offload that fits); or pin\n"
         "                     optimizer, params or all (default none; docs/offload.md)\n"
         "  --offload-to T     with --offload: only cpu or only nvme (default both)\n"
+        "  --max-cp C         also try context parallelism: every cp up to C dividing\n"
+        "                     GPUs / tp, with p2p, a2a and a2a+p2p (default 1: none;\n"
+        "                     --fix cp=16,cp_comm=p2p pins them)\n"
         "  --threads N        threads for the closed-form pass (default: every core)\n"
         "  --framework F      megatron-core (default), megatron-2019, -2021 or -2022: the\n"
         "                     training code's overlaps and optimizer bytes (docs/estimate.md)\n"
@@ -77,6 +80,7 @@ typedef struct search_opts {
     const char *system, *model, *fix, *csv, *svg;
     const char *device_profile;
     long gpus, nodes, gbs, top, max_tp, max_vpp, threads;
+    long max_cp; /* --max-cp: context parallelism as a knob */
     search_objective objective;
     cli_format fmt;
     model_flags mf;
@@ -90,7 +94,7 @@ typedef struct search_opts {
 
 enum { O_SYSTEM = 1, O_GPUS, O_NODES, O_MODEL, O_GBS, O_TOP, O_OBJ, O_FIX, O_MAXTP, O_MAXVPP,
        O_THREADS, O_CSV, O_SVG, O_FORMAT, O_RATE, O_CKPT, O_STORAGE, O_RESTART, O_PROFILE,
-       O_FRAMEWORK, O_OFFLOAD, O_OFFLOAD_TO, O_POST_VALIDATION };
+       O_FRAMEWORK, O_OFFLOAD, O_OFFLOAD_TO, O_POST_VALIDATION, O_MAXCP };
 
 static int parse_ckpt(const char *arg, search_opts *o)
 {
@@ -116,6 +120,7 @@ static int parse_one(int c, const char *arg, void *ctx)
     case O_TOP: return cli_parse_int(CMD, "--top", arg, 1, 10000, &o->top);
     case O_MAXTP: return cli_parse_int(CMD, "--max-tp", arg, 1, 1 << 16, &o->max_tp);
     case O_MAXVPP: return cli_parse_int(CMD, "--max-vpp", arg, 1, 64, &o->max_vpp);
+    case O_MAXCP: return cli_parse_int(CMD, "--max-cp", arg, 1, 1 << 16, &o->max_cp);
     case O_THREADS: return cli_parse_int(CMD, "--threads", arg, 1, 1024, &o->threads);
     case O_PROFILE: o->device_profile = arg; return CLI_OK;
     case O_FORMAT: return cli_parse_format(CMD, arg, &o->fmt);
@@ -162,6 +167,7 @@ static int parse_opts(int argc, char **argv, search_opts *o)
         {"offload", required_argument, 0, O_OFFLOAD},
         {"offload-to", required_argument, 0, O_OFFLOAD_TO},
         {"post-validation", no_argument, 0, O_POST_VALIDATION},
+        {"max-cp", required_argument, 0, O_MAXCP},
     };
     enum { NOWN = sizeof own / sizeof own[0] };
     struct option opts[NOWN + CLI_MODELOPT_COUNT + CLI_SHARDOPT_COUNT + 1];
@@ -257,6 +263,7 @@ static int fill_input(const search_opts *o, const model_desc *m, topo *t, long g
     in->space.max_vpp = (int)o->max_vpp;
     in->space.offload = o->offload;
     in->space.offload_to = o->offload_to;
+    in->space.max_cp = (int)o->max_cp;
     if (o->objective == SEARCH_GOODPUT) {
         *faults = (search_faults){86400 / (o->rate_per_gpu_day * (double)gpus), o->restart_s,
                              o->ckpt_async, {o->storage_gbs * 1e9, o->storage_gbs * 1e9},

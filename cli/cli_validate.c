@@ -80,7 +80,7 @@ static void keep_terms(const estimate_result *res, val_row *r)
     for (int s = 0; s < res->pp; s++) {
         const estimate_stage *e = &res->stages[s];
         double busy = e->compute_s + e->recompute_s + e->tp_comm_s + e->p2p_s + e->dp_exposed_s +
-                      e->optimizer_s + e->offload_s;
+                      e->optimizer_s + e->offload_s + e->cp_exposed_s;
         if (busy > most) {
             most = busy;
             r->stage = s;
@@ -307,6 +307,59 @@ static int off_row(val_run *run, int line, char **f, cs_err *err)
     return rc;
 }
 
+/* ---- Llama 3 405B, Dubey et al. 2024, Table 4 ------------------------------- */
+
+static const char *const llama3_columns[] = {
+    "gpus", "tp", "cp", "pp", "dp", "seq_len", "batch_per_dp", "tokens_per_batch",
+    "tflops_per_gpu", "bf16_mfu_percent"};
+
+/* The largest pp up to `pp` that divides the layers (clustersim splits a
+ * pipeline into equal whole stages; Llama 3 put one layer less on the first
+ * and the last of 16). */
+static int whole_stages(int layers, int pp)
+{
+    while (pp > 1 && layers % pp)
+        pp--;
+    return pp;
+}
+
+static int llama3_row(val_run *run, int line, char **f, cs_err *err)
+{
+    double v[9];
+    if (fields_num(f, 9, line, v, err) != 0)
+        return -1;
+    int gpus = (int)v[0], tp = (int)v[1], cp = (int)v[2], pp = (int)v[3], seq = (int)v[5];
+    model_desc m;
+    if (model_find(seq == 131072 ? "llama3-405b-128k" : "llama3-405b", &m, err) != 0)
+        return -1;
+    if (seq != m.seq_len)
+        return cs_fail(err, "line %d: seq_len %d is neither 8192 nor 131072", line, seq);
+    if (tp < 1 || cp < 1 || pp < 1 || gpus % (tp * cp * pp) != 0)
+        return cs_fail(err, "line %d: %d GPUs is not a multiple of tp %d x cp %d x pp %d", line,
+                       gpus, tp, cp, pp);
+    /* dp from the GPUs (the printed DP of the 128K row, 4, gives 8192 GPUs
+     * and 8M tokens, not its 16384 and 16M) */
+    int dp = gpus / (tp * cp * pp), stages = whole_stages(m.layers, pp);
+    layout_desc l;
+    layout_init(&l, &m);
+    l.tp = tp, l.cp = cp, l.pp = stages, l.dp = dp, l.mbs = 1, l.gbs = dp * (int)v[6];
+    l.sp = 1, l.zero = 1;
+    val_row *r = next_row(run, line, err);
+    estimate_result res;
+    double wall = 0;
+    int used = (int)layout_gpus(&l);
+    if (!r || run_layout(run->o, "dgx-h100", used / 8, &m, &l, &res, &wall, err) != 0)
+        return cs_fail_prefix(err, "line %d (%s)", line, m.name);
+    *r = (val_row){.gpus = used, .tp = tp, .pp = stages, .dp = dp,
+                   .microbatches = layout_microbatches(&l), .fits = res.fits,
+                   .published = v[8], .predicted = res.model_tflops_per_gpu,
+                   .iteration_s = res.iteration_s, .wall_s = wall};
+    keep_terms(&res, r);
+    snprintf(r->label, sizeof r->label, "405b s%dK cp%d", seq / 1024, cp);
+    estimate_result_free(&res);
+    return 0;
+}
+
 static const study studies[] = {
     {"megatron2021", "megatron2021_weak_scaling.csv", "TFLOP/s per GPU", "TF/s", mt21_columns,
      sizeof mt21_columns / sizeof mt21_columns[0],
@@ -342,6 +395,20 @@ static const study studies[] = {
      "rate.  A fits row predicts 1 (fits every tier) or 0; optimizer_s in --format csv\n"
      "includes the offload's exposed time.  See validate/offload.md.",
      off_row},
+    {"llama3", "llama3_405b_table4.csv", "model TFLOP/s per GPU", "TF/s", llama3_columns,
+     sizeof llama3_columns / sizeof llama3_columns[0],
+     "Dubey et al. 2024 (arXiv 2407.21783) Table 4: Llama 3 405B on H100s (BF16), on\n"
+     "dgx-h100 (8 H100 SXM, NVSwitch, 8x 400 Gb/s per node; Meta's Grand Teton on RoCE\n"
+     "400 Gb/s is alike).  What the table leaves open, the same for every row: microbatch\n"
+     "1, 1F1B (their interleaved schedule with its own rules is not modeled), sp, zero 1\n"
+     "(for their FSDP-style sharding), no recomputation, fused attention, --framework\n"
+     "megatron-core, ring attention (cp_comm p2p).  126 layers split evenly: pp 14 stands\n"
+     "for their 16 (one layer less on the first and last stage), so the job runs on tp x\n"
+     "cp x 14 x dp GPUs (the gpus column).  dp = GPUs / (tp cp 16): the 128K row prints DP\n"
+     "4, which gives neither its 16384 GPUs nor its 16M tokens; 8 gives both.  Predicted =\n"
+     "model TFLOP/s per GPU counting the full s x s attention (4 b s^2 h per layer, as\n"
+     "Narayanan et al.); the paper does not say how it counts attention at 128K.",
+     llama3_row},
 };
 #define NSTUDIES ((int)(sizeof studies / sizeof studies[0]))
 
@@ -468,12 +535,12 @@ static int parse_opts(int argc, char **argv, val_opts *o, const study **st)
     if ((rc = cli_getopt_each(CMD, argc, argv, opts, &args, parse_one, o)))
         return rc;
     if (first + 1 != argc)
-        return cli_bad_input(CMD, "name one study: megatron2021, megatron2019 or offload");
+        return cli_bad_input(CMD, "name one study: megatron2021, megatron2019, offload or llama3");
     for (int i = 0; i < NSTUDIES; i++)
         if (strcmp(argv[first], studies[i].name) == 0)
             *st = &studies[i];
     if (!*st)
-        return cli_bad_input(CMD, "unknown study '%s'; studies: megatron2021, megatron2019, offload",
+        return cli_bad_input(CMD, "unknown study '%s'; studies: megatron2021, megatron2019, offload, llama3",
                              argv[first]);
     return CLI_OK;
 }

@@ -21,7 +21,7 @@ static void sizes(const model_desc *m, const layout_desc *l, ckpt_cost *out)
     for (int s = 0; s < l->pp; s++) {
         double shard = memory_stage_params(m, l, s) * per_param; /* one tp rank's */
         out->total_bytes += shard * l->tp;
-        out->gpu_bytes = fmax(out->gpu_bytes, shard / l->dp);
+        out->gpu_bytes = fmax(out->gpu_bytes, shard / layout_dp_cp(l)); /* dp x cp hold it */
     }
 }
 

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "calib.h"
+#include "commcost_cp.h"
 #include "cs_alloc.h"
 #include "schedule.h"
 #include "workload.h"
@@ -18,7 +19,7 @@ int commcost_shard_ranks(const layout_desc *l)
 
 int commcost_gpu(const layout_desc *l, int tp_rank, int dp_rank, int pp_rank)
 {
-    return tp_rank + l->tp * (dp_rank + l->dp * pp_rank);
+    return tp_rank + l->tp * (dp_rank + layout_dp_cp(l) * pp_rank); /* = layout_rank_gpu */
 }
 
 /* ---- the plans of every algorithm over every group of a mapping ---- */
@@ -43,11 +44,15 @@ typedef struct stage_groups {
     algo_set replica;
     coll_plan p2p;    /* to the next stage; none on the last */
     int has_p2p;
+    coll_plan cp_ring, cp_a2a; /* context parallelism (commcost_cp.c) */
+    int has_cp_ring, has_cp_a2a;
 } stage_groups;
 
 struct commcost_groups {
-    int tp, pp, dp;
-    int shard; /* data-parallel ranks of a shard group (sharding_group), dp without HSDP */
+    int tp, pp, dp, cp;
+    layout_cp_comm cp_comm;
+    int gpus_per_node;
+    int shard; /* ranks of a shard group (sharding_group): dp x cp without HSDP */
     stage_groups *stages;
     coll_plan emb;  /* every first/last stage pair's all-reduce (commcost.h) */
     int has_emb;
@@ -59,13 +64,13 @@ struct commcost_groups {
 static int build_emb(topo *t, const layout_desc *l, commcost_groups *g, cs_err *err)
 {
     int mirrors = l->schedule == LAYOUT_SCHEDULE_DUALPIPE ? l->pp / 2 : 1;
-    int pairs = l->tp * l->dp * mirrors;
+    int dpc = layout_dp_cp(l), pairs = l->tp * dpc * mirrors;
     coll_plan *each = cs_xrealloc(NULL, sizeof *each * (size_t)pairs);
     coll_params params;
     coll_params_default(&params);
     int built = 0, rc = 0;
     for (int i = 0; rc == 0 && i < pairs; i++) {
-        int r = i % l->tp, d = i / l->tp % l->dp, s = i / (l->tp * l->dp);
+        int r = i % l->tp, d = i / l->tp % dpc, s = i / (l->tp * dpc);
         int32_t pair[2] = {commcost_gpu(l, r, d, s), commcost_gpu(l, r, d, l->pp - 1 - s)};
         rc = coll_plan_build(t, COLL_ALLREDUCE, COLL_ALGO_RING, pair, 2, &params, &each[built], err);
         built += rc == 0;
@@ -131,19 +136,20 @@ static void free_set(algo_set *set)
  * GPUs, hence their links, are disjoint: group 0 alone is priced). */
 static int build_stage_groups(topo *t, const layout_desc *l, int s, stage_groups *g, cs_err *err)
 {
-    size_t n = (size_t)l->tp * l->dp;
+    int dpc = layout_dp_cp(l); /* gradients are reduced over dp x cp */
+    size_t n = (size_t)l->tp * dpc;
     int32_t *gpus = cs_xrealloc(NULL, sizeof *gpus * n);
     int per_node = topo_node_type(t, 0)->gpus;
-    int tp_groups = l->tp > per_node ? l->dp : 1;
+    int tp_groups = l->tp > per_node ? dpc : 1;
     for (int d = 0; l->tp > 1 && d < tp_groups; d++)
         for (int r = 0; r < l->tp; r++)
             gpus[d * l->tp + r] = commcost_gpu(l, r, d, s);
     for (int op = 0; l->tp > 1 && op < NOPS; op++)
         build_set(t, group_ops[op], gpus, l->tp, tp_groups, &g->tp[op]);
-    int shard = commcost_shard_ranks(l), replicas = l->dp / shard;
-    for (int r = 0; l->dp > 1 && r < l->tp; r++) /* groups of `shard` consecutive dp ranks */
-        for (int d = 0; d < l->dp; d++)
-            gpus[r * l->dp + d] = commcost_gpu(l, r, d, s);
+    int shard = commcost_shard_ranks(l), replicas = dpc / shard;
+    for (int r = 0; dpc > 1 && r < l->tp; r++) /* groups of `shard` consecutive dp x cp ranks */
+        for (int d = 0; d < dpc; d++)
+            gpus[r * dpc + d] = commcost_gpu(l, r, d, s);
     for (int op = 0; shard > 1 && op < NOPS; op++)
         build_set(t, group_ops[op], gpus, shard, l->tp * replicas, &g->dp[op]);
     for (int r = 0; replicas > 1 && r < l->tp; r++) /* HSDP: ranks d, d + shard, ... */
@@ -153,6 +159,9 @@ static int build_stage_groups(topo *t, const layout_desc *l, int s, stage_groups
     if (replicas > 1)
         build_set(t, COLL_ALLREDUCE, gpus, replicas, l->tp * shard, &g->replica);
     free(gpus);
+    if (commcost_cp_build(t, l, s, &g->cp_ring, &g->has_cp_ring, &g->cp_a2a, &g->has_cp_a2a,
+                          err) != 0)
+        return -1;
     if (s == l->pp - 1)
         return 0;
     int32_t pair[2] = {commcost_gpu(l, 0, 0, s), commcost_gpu(l, 0, 0, s + 1)};
@@ -167,7 +176,8 @@ static int build_stage_groups(topo *t, const layout_desc *l, int s, stage_groups
 int commcost_groups_build(topo *t, const layout_desc *l, commcost_groups **out, cs_err *err)
 {
     commcost_groups *g = cs_xrealloc(NULL, sizeof *g);
-    *g = (commcost_groups){l->tp, l->pp, l->dp, commcost_shard_ranks(l),
+    *g = (commcost_groups){l->tp, l->pp, l->dp, layout_cp_of(l), l->cp_comm,
+                           topo_node_type(t, 0)->gpus, commcost_shard_ranks(l),
                            calloc((size_t)l->pp, sizeof *g->stages), {0}, 0};
     if (!g->stages)
         abort();
@@ -195,6 +205,8 @@ void commcost_groups_free(commcost_groups *g)
         }
         free_set(&g->stages[s].replica);
         coll_plan_free(&g->stages[s].p2p);
+        coll_plan_free(&g->stages[s].cp_ring);
+        coll_plan_free(&g->stages[s].cp_a2a);
     }
     coll_plan_free(&g->emb);
     free(g->stages);
@@ -204,7 +216,8 @@ void commcost_groups_free(commcost_groups *g)
 int commcost_groups_match(const commcost_groups *g, const layout_desc *l)
 {
     return g->tp == l->tp && g->pp == l->pp && g->dp == l->dp &&
-           g->shard == commcost_shard_ranks(l);
+           g->shard == commcost_shard_ranks(l) && g->cp == layout_cp_of(l) &&
+           (g->cp == 1 || g->cp_comm == l->cp_comm);
 }
 
 /* ---- pricing: a measured fit, or the fastest algorithm at each size ---- */
@@ -325,7 +338,7 @@ static int price_dp(const stage_groups *g, const model_desc *m, const layout_des
     size_buckets(m, l, s, st);
     pk->dp_reduce = pk->dp_gather = pk->replica = -1;
     int shard = commcost_shard_ranks(l);
-    if (l->dp == 1)
+    if (layout_dp_cp(l) == 1) /* reduced over dp x cp */
         return 0;
     if (shard > 1) {
         const algo_set *reduce = &g->dp[l->zero ? OP_RS : OP_AR];
@@ -345,6 +358,32 @@ static int price_dp(const stage_groups *g, const model_desc *m, const layout_des
     return price_replica(g, l, profile, st, pk, err);
 }
 
+/* Context parallelism's exchanges priced on the stage's plans (NULL: none):
+ * ring steps and all-to-alls, an in-node group at the profile's fit. */
+static void price_cp(const coll_plan *ring, const coll_plan *a2a, const cpcomm_volume *v,
+                     const calib_profile *profile, commcost_stage *st)
+{
+    memset(&st->cp, 0, sizeof st->cp);
+    if (ring) {
+        st->cp.ring_kv_s = commcost_coll_s(profile, ring, (uint64_t)v->kv_block_bytes);
+        st->cp.ring_kv2_s = commcost_coll_s(profile, ring, (uint64_t)(2 * v->kv_block_bytes));
+    }
+    if (a2a) {
+        st->cp.a2a_qkv_s = commcost_coll_s(profile, a2a, (uint64_t)v->a2a_qkv_bytes);
+        st->cp.a2a_out_s = commcost_coll_s(profile, a2a, (uint64_t)v->a2a_out_bytes);
+    }
+}
+
+/* Moves a built plan into dst (trainsim runs it); leaves it unbuilt. */
+static void take_cp(coll_plan *plan, int *has, coll_plan *dst)
+{
+    if (!*has)
+        return;
+    *dst = *plan;
+    memset(plan, 0, sizeof *plan);
+    *has = 0;
+}
+
 static int price(const commcost_groups *g, const model_desc *m, const layout_desc *l,
                  const calib_profile *profile, commcost *out, stage_pick *picks, cs_err *err)
 {
@@ -356,6 +395,7 @@ static int price(const commcost_groups *g, const model_desc *m, const layout_des
     out->pp = l->pp;
     out->tp_size_bytes = (uint64_t)info.tp_size_bytes;
     out->p2p_bytes = (uint64_t)info.p2p_bytes;
+    cpcomm_volume_of(m, l, g->gpus_per_node, &out->cp_volume);
     out->stages = calloc((size_t)l->pp, sizeof *out->stages);
     if (!out->stages)
         abort();
@@ -369,6 +409,8 @@ static int price(const commcost_groups *g, const model_desc *m, const layout_des
         }
         if (sg->has_p2p)
             st->p2p_s = coll_time_s(&sg->p2p, out->p2p_bytes);
+        price_cp(sg->has_cp_ring ? &sg->cp_ring : NULL,
+                          sg->has_cp_a2a ? &sg->cp_a2a : NULL, &out->cp_volume, profile, st);
     }
     /* none where one rank holds both ends (the V-shapes and DualPipe put the
      * first and the last stage on rank 0) */
@@ -423,6 +465,8 @@ static void take_plans(commcost_groups *g, const layout_desc *l, const stage_pic
             sg->has_p2p = 0;
             memset(&sg->p2p, 0, sizeof sg->p2p);
         }
+        take_cp(&sg->cp_ring, &sg->has_cp_ring, &st->cp_ring);
+        take_cp(&sg->cp_a2a, &sg->has_cp_a2a, &st->cp_a2a);
     }
 }
 
@@ -450,7 +494,7 @@ void commcost_free(commcost *c)
         commcost_stage *st = &c->stages[s];
         coll_plan *plans[] = {&st->tp_allreduce, &st->tp_allgather, &st->tp_reducescatter,
                               &st->dp_reduce,    &st->dp_allgather, &st->p2p,
-                              &st->dp_replica};
+                              &st->dp_replica,   &st->cp_ring,      &st->cp_a2a};
         for (size_t i = 0; i < sizeof plans / sizeof plans[0]; i++)
             coll_plan_free(plans[i]);
     }

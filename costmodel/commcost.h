@@ -1,9 +1,14 @@
 /* commcost: where every rank of a layout runs, and the collectives its
  * communication needs, priced on the topology.
  *
- * Rank-to-GPU mapping (Megatron-LM's default order, tensor parallel
- * innermost, pipeline outermost):
- *     gpu = tp_rank + tp * (dp_rank + dp * pp_rank)
+ * Rank-to-GPU mapping (Megatron-Core's default order "tp-cp-ep-dp-pp",
+ * tensor parallel innermost, then context parallel, pipeline outermost):
+ *     gpu = tp_rank + tp * (cp_rank + cp * (dp_rank + dp * pp_rank))
+ * The cp x dp ranks of a stage with one tensor rank hold the same weights;
+ * below, "data-parallel group" and a dp_rank argument mean those dp x cp
+ * ranks, index j = cp_rank + cp dp_rank (Megatron-Core's data-parallel
+ * group with context parallel: gradients are reduced over it).  With cp 1
+ * this is Megatron-LM's tp_rank + tp * (dp_rank + dp * pp_rank).
  * GPUs are numbered node by node, so a tensor-parallel group of tp <= GPUs
  * per node (tp dividing it) lies inside one node, the data-parallel group of
  * a stage spans the nodes of that stage, and consecutive pipeline stages are
@@ -37,6 +42,7 @@
 #include <stdint.h>
 
 #include "collective.h"
+#include "cpcomm.h"
 #include "layout.h"
 #include "model.h"
 #include "topo.h"
@@ -68,6 +74,10 @@ typedef struct commcost_stage {
     double dp_replica_bucket_s, dp_replica_last_s; /* of one (the last) bucket's shard */
     uint64_t layer_bytes;        /* 16-bit parameters of one layer of the stage per GPU */
     double layer_gather_s;       /* ZeRO-3: all-gather of one layer's parameters */
+    /* context parallelism (cpcomm.h, commcost_cp.h): every cp group of the
+     * stage at once, a ring step and the all-to-all; none when cp is 1 */
+    coll_plan cp_ring, cp_a2a;
+    cpcomm_prices cp;
 } commcost_stage;
 
 typedef struct commcost {
@@ -91,13 +101,15 @@ typedef struct commcost {
      * (deepseek-ai/DualPipe examples/example_dualpipe.py adds the partner's
      * gradient of the same stage; with zero 1, each rank's 1/dp shard). */
     int emb_pairs;
+    cpcomm_volume cp_volume; /* context parallelism's sizes per layer (cpcomm.h) */
 } commcost;
 
 /* Data-parallel ranks of the group a reduce-scatter or all-gather spans:
  * the HSDP shard group under a zero stage, else dp. */
 int commcost_shard_ranks(const layout_desc *l);
 
-/* The GPU of a rank (see the mapping above). */
+/* The GPU of a rank (see the mapping above; dp_rank is the index j over
+ * dp x cp). */
 int commcost_gpu(const layout_desc *l, int tp_rank, int dp_rank, int pp_rank);
 
 /* Plans and closed-form times for every stage.  The layout must be valid for
@@ -113,7 +125,7 @@ void commcost_free(commcost *c);
 typedef struct commcost_groups commcost_groups;
 int commcost_groups_build(topo *t, const layout_desc *l, commcost_groups **out, cs_err *err);
 void commcost_groups_free(commcost_groups *g);
-/* Whether the groups were built for l's tp, pp and dp. */
+/* Whether the groups were built for l's tp, pp, dp and cp (and cp_comm). */
 int commcost_groups_match(const commcost_groups *g, const layout_desc *l);
 
 /* The closed-form times of commcost_build from prebuilt groups (the same

@@ -157,14 +157,31 @@ void estimate_finish_bw(const estimate_input *in, const offload_bw *bw, estimate
 typedef struct stage_work {
     double fwd_s, bwd_s, rec_s, tp_s, tp_bwd_s;
     double shard_s, shard_hidden_s; /* ZeRO-3's gathers and reductions: exposed, hidden */
+    double cp_s, cp_bwd_s, cp_hidden_s; /* context parallelism: exposed (all, backward), hidden */
 } stage_work;
+
+/* Context parallelism's exchanges of one chunk (every layer's, forward,
+ * recomputed forward and backward) into w, scaled by share. */
+static void add_cp(const commcost_stage *st, const commcost *cc, const layout_desc *l,
+                   const workload_chunk *ch, double share, stage_work *w)
+{
+    if (layout_cp_of(l) == 1)
+        return;
+    cpcomm_chunk c; /* recomputation runs the attention forward again */
+    cpcomm_chunk_times(&cc->cp_volume, &st->cp, ch->attn_fwd_s, ch->attn_bwd_s, ch->cp_layers,
+                       l->recompute != LAYOUT_RECOMPUTE_NONE, &c);
+    w->cp_bwd_s += share * c.bwd_exposed_s;
+    w->cp_s += share * (c.fwd_exposed_s + c.bwd_exposed_s);
+    w->cp_hidden_s += share * c.hidden_s;
+}
 
 /* `layers` is the chunks' common part (workload_chunk_layers), computed
  * once per layout: only the first and last chunk add to it. */
-static stage_work stage_work_of(const estimate_input *in, const commcost_stage *st, int s,
+static stage_work stage_work_of(const estimate_input *in, const commcost *cc, int s,
                                 const workload_chunk *layers)
 {
     stage_work w = {0};
+    const commcost_stage *st = &cc->stages[s];
     const dev_type *dev = estimate_device(in->topology);
     /* dualpipe: each microbatch runs one of the rank's two stages */
     double share = in->layout->schedule == LAYOUT_SCHEDULE_DUALPIPE ? 0.5 : 1;
@@ -183,6 +200,7 @@ static stage_work stage_work_of(const estimate_input *in, const commcost_stage *
         w.tp_bwd_s += share * b;
         w.tp_s += share * b + share * commcost_tp_s(st, ch.tp_fwd.allreduce, ch.tp_fwd.allgather,
                                     ch.tp_fwd.reducescatter);
+        add_cp(st, cc, in->layout, &ch, share, &w);
     }
     estimate_shard_unit(in->layout, st, layout_layers_per_stage(in->layout, in->model),
                         w.fwd_s + w.tp_s - w.tp_bwd_s, w.bwd_s + w.rec_s + w.tp_bwd_s,
@@ -192,14 +210,14 @@ static stage_work stage_work_of(const estimate_input *in, const commcost_stage *
 
 static double stage_total(const stage_work *w)
 {
-    return w->fwd_s + w->bwd_s + w->rec_s + w->tp_s + w->shard_s;
+    return w->fwd_s + w->bwd_s + w->rec_s + w->tp_s + w->shard_s + w->cp_s;
 }
 
 /* Data-parallel time after the last backward, optimizer step, all-gather. */
 static double stage_tail(const estimate_input *in, const commcost_stage *st,
                          const stage_work *w, int s, estimate_stage *out)
 {
-    double window = w->bwd_s + w->rec_s + w->tp_bwd_s, hidden_s;
+    double window = w->bwd_s + w->rec_s + w->tp_bwd_s + w->cp_bwd_s, hidden_s;
     int overlap = framework_of(in->layout->framework)->dp_overlap;
     double dp_s = estimate_shard_reduce_exposed_s(in->layout, st, overlap, window,
                                                   stage_total(w), &hidden_s);
@@ -226,7 +244,7 @@ static void analytic_times(const estimate_input *in, const commcost *cc, estimat
     workload_chunk layers;
     workload_chunk_layers(in->model, l, estimate_device(in->topology), in->eff, &layers);
     for (int s = 0; s < pp; s++) {
-        w[s] = stage_work_of(in, &cc->stages[s], s, &layers);
+        w[s] = stage_work_of(in, cc, s, &layers);
         cmax = fmax(cmax, stage_total(&w[s]));
         csum += stage_total(&w[s]);
         p2p = fmax(p2p, cc->stages[s].p2p_s);
@@ -255,7 +273,7 @@ static void analytic_times(const estimate_input *in, const commcost *cc, estimat
         ready[s] = end + out->stages[s].dp_exposed_s;
         done[s] = end + tail;
         iter = fmax(iter, end + tail);
-        drained += (w[s].bwd_s + w[s].rec_s + w[s].tp_bwd_s) / v + p2p;
+        drained += (w[s].bwd_s + w[s].rec_s + w[s].tp_bwd_s + w[s].cp_bwd_s) / v + p2p;
     }
     /* both wait for the other, then all-reduce the embedding (dualpipe: the
      * copies' gradient of every mirrored pair) */
@@ -280,8 +298,10 @@ static void analytic_times(const estimate_input *in, const commcost *cc, estimat
         e->dp_exposed_s += m * w[s].shard_s; /* ZeRO-3's waits for gathers */
         e->shard_exposed_s += m * w[s].shard_s;
         e->shard_hidden_s += m * w[s].shard_hidden_s;
+        e->cp_exposed_s = m * w[s].cp_s;
+        e->cp_hidden_s = m * w[s].cp_hidden_s;
         double busy = e->compute_s + e->recompute_s + e->tp_comm_s + e->p2p_s + e->dp_exposed_s +
-                      e->optimizer_s;
+                      e->optimizer_s + e->cp_exposed_s;
         e->bubble_s = fmax(0, iter - busy);
     }
     out->iteration_s = iter;

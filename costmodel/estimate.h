@@ -50,6 +50,9 @@ typedef struct estimate_stage {
     /* offload (issue 17): time the offload transfers and the CPU optimizer
      * step add (optimizer_s then holds no GPU optimizer step) */
     double offload_s;
+    /* context parallelism (cpcomm.h): its exchanges not hidden by attention
+     * (on the compute stream, in the time above) and hidden under it */
+    double cp_exposed_s, cp_hidden_s;
 } estimate_stage;
 
 typedef struct estimate_result {

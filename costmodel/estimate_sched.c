@@ -30,6 +30,12 @@ void estimate_sched_costs(const model_desc *m, const layout_desc *l, const dev_t
                                 w.tp_bwd.allgather + w.tp_recompute.allgather,
                                 w.tp_bwd.reducescatter + w.tp_recompute.reducescatter);
         w_s[vs] = weight;
+        cpcomm_chunk cp; /* context parallelism's exposed exchanges (zero when cp is 1) */
+        cpcomm_chunk_times(&cc->cp_volume, &st->cp, w.attn_fwd_s, w.attn_bwd_s,
+                           layout_cp_of(l) > 1 ? w.cp_layers : 0,
+                           l->recompute != LAYOUT_RECOMPUTE_NONE, &cp);
+        f_s[vs] += cp.fwd_exposed_s;
+        b_s[vs] += cp.bwd_exposed_s;
     }
 }
 

@@ -20,9 +20,14 @@ void layout_init(layout_desc *l, const model_desc *m)
     l->flash_attention = 1;
     l->framework = FRAMEWORK_CORE;
     l->prefetch = LAYOUT_FSDP_PREFETCH;
+    l->cp = 1;
+    l->cp_comm = LAYOUT_CP_P2P;
 }
 
-long long layout_gpus(const layout_desc *l) { return (long long)l->tp * l->pp * l->dp; }
+long long layout_gpus(const layout_desc *l)
+{
+    return (long long)l->tp * layout_cp_of(l) * l->pp * l->dp;
+}
 
 int layout_microbatches(const layout_desc *l)
 {
@@ -97,7 +102,7 @@ static int check_sizes(const layout_desc *l, cs_err *err)
 {
     const struct { const char *what; int value; } sizes[] = {
         {"tp", l->tp},   {"pp", l->pp},   {"dp", l->dp},
-        {"vpp", l->vpp}, {"mbs", l->mbs}, {"gbs", l->gbs},
+        {"vpp", l->vpp}, {"mbs", l->mbs}, {"gbs", l->gbs}, {"cp", layout_cp_of(l)},
     };
     for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++)
         if (sizes[i].value < 1)
@@ -123,6 +128,14 @@ static int check_gpus(const layout_desc *l, int gpus_available, cs_err *err)
     long long replica = (long long)l->tp * l->pp, used = layout_gpus(l);
     if (gpus_available <= 0 || used == gpus_available)
         return 0;
+    int cp = layout_cp_of(l);
+    if (cp > 1) /* the world is tp x cp x dp x pp (Megatron's RankGenerator) */
+        return cs_fail(err,
+                       "layout: tp %d x cp %d x pp %d x dp %d = %lld GPUs, but the system has "
+                       "%d; the world must be tp x cp x dp x pp: dp %lld would use %lld",
+                       l->tp, cp, l->pp, l->dp, used, gpus_available,
+                       gpus_available / (replica * cp),
+                       gpus_available / (replica * cp) * replica * cp);
     if (replica > gpus_available)
         return cs_fail(err,
                        "layout: tp %d x pp %d x dp %d = %lld GPUs, but the system has %d; one "
@@ -465,7 +478,7 @@ int layout_validate(const layout_desc *l, const model_desc *m, int gpus_availabl
         check_tp_shape(l, m, err) != 0 || check_tp_node(l, m, gpus_per_node, err) != 0 ||
         check_layers(l, m, err) != 0 || check_batch(l, err) != 0 ||
         check_schedule(l, m, err) != 0 || check_sp(l, m, err) != 0 ||
-        check_sharding(l, err) != 0)
+        check_sharding(l, err) != 0 || layout_check_cp(l, m, gpus_per_node, err) != 0)
         return -1;
     return 0;
 }
@@ -495,6 +508,9 @@ char *layout_describe(const layout_desc *l, char *buf, int n)
     int used = 0;
     buf[0] = '\0';
     append(buf, n, &used, "tp%d pp%d dp%d", l->tp, l->pp, l->dp);
+    if (layout_cp_of(l) > 1)
+        append(buf, n, &used, " cp%d%s%s", l->cp, l->cp_comm != LAYOUT_CP_P2P ? " " : "",
+               l->cp_comm != LAYOUT_CP_P2P ? layout_cp_comm_name(l->cp_comm) : "");
     if (l->vpp != 1)
         append(buf, n, &used, " vpp%d", l->vpp);
     append(buf, n, &used, " mbs%d gbs%d", l->mbs, l->gbs);

@@ -19,6 +19,19 @@
  *     2022, who stored them, turn it off.
  *   The pipeline-parallel group is counted in whole layers: layers must be a
  *     multiple of pp * vpp (Megatron's uniform split).
+ *   Rank order is Megatron-Core's default "tp-cp-ep-dp-pp" (tensor
+ *     parallel innermost, then context parallel, then data, then pipeline):
+ *       gpu = tp_rank + tp * (cp_rank + cp * (dp_rank + dp * pp_rank))
+ *     (parallel_state.py, RankGenerator; no expert parallelism here).  The
+ *     cp x dp ranks of a stage with one tensor rank hold the same weights:
+ *     gradients are reduced and zero 1 shards the optimizer over dp x cp, as
+ *     Megatron-Core's data-parallel group "with context parallel" does.
+ *   Context parallelism needs seq_len divisible by 2 cp (Megatron-Core's
+ *     causal load balancing cuts the sequence into 2 cp chunks and gives rank
+ *     r chunks r and 2 cp - 1 - r), fused attention (Transformer Engine runs
+ *     CP only in its fused/flash attention), and for a2a the all-to-all
+ *     group dividing heads / tp and kv_heads / tp (TE asserts both; key/value
+ *     heads are not replicated).
  *   Tensor parallelism stays inside a node unless allow_tp_across_nodes:
  *     tp <= GPUs per node and tp divides GPUs per node (consecutive ranks
  *     form a tensor-parallel group, so a tp that does not divide the node
@@ -52,6 +65,14 @@ typedef enum layout_schedule {
 } layout_schedule;
 
 #define LAYOUT_SCHEDULE_LAST LAYOUT_SCHEDULE_DUALPIPE
+
+/* How the context-parallel ranks exchange what attention needs (Megatron-
+ * Core's --cp-comm-type, Transformer Engine's cp_comm_type). */
+typedef enum layout_cp_comm {
+    LAYOUT_CP_P2P,     /* ring attention: K and V blocks passed around the ring */
+    LAYOUT_CP_A2A,     /* Ulysses: all-to-all of heads before and after attention */
+    LAYOUT_CP_A2A_P2P  /* USP: Ulysses inside a node, the ring across nodes */
+} layout_cp_comm;
 
 /* Sharding limits (the stages and ZeRO-3's gathering: costmodel/sharding.h). */
 #define LAYOUT_MAX_ZERO 3
@@ -89,6 +110,11 @@ typedef struct layout_desc {
      * gradient norm and inf/nan flag, validated afterwards and rolled back
      * when it fails; iterations then follow each other rank by rank (0/1) */
     int post_validation;
+    /* Context parallelism (Megatron-Core --context-parallel-size, --cp-comm-type):
+     * every sequence split over cp ranks; costmodel/cpcomm.h has its
+     * communication.  cp 0 (a layout not made by layout_init) counts as 1. */
+    int cp;
+    layout_cp_comm cp_comm;
 } layout_desc;
 
 /* tp = pp = dp = vpp = mbs = gbs = 1, no sp, no recomputation, zero 0, 1F1B,
@@ -98,7 +124,7 @@ void layout_init(layout_desc *l, const model_desc *m);
 
 /* Checks every rule, in this order, and reports the first one broken:
  *   sizes positive; recompute, schedule in range;
- *   tp * pp * dp == gpus_available (skipped when gpus_available <= 0);
+ *   tp * cp * pp * dp == gpus_available (skipped when gpus_available <= 0);
  *   tp divides heads, kv_heads and ffn_hidden;
  *   tp <= gpus_per_node and tp divides gpus_per_node (skipped when
  *     gpus_per_node <= 0 or allow_tp_across_nodes);
@@ -114,12 +140,28 @@ void layout_init(layout_desc *l, const model_desc *m);
  *     and divides dp; prefetch above 1 and no_reshard need zero 3.  A zero stage with
  *     dp 1 is valid and shards over one rank (DeepSpeed and FSDP run so;
  *     nothing is divided): the search skips it as a duplicate of zero 0.
+ *   cp: seq_len % (2 cp) == 0, fused attention, and for a2a and a2a+p2p
+ *     the all-to-all group dividing heads / tp and kv_heads / tp (the
+ *     all-to-all group of a2a+p2p is layout_cp_a2a_ranks: the cp ranks
+ *     inside a node).
  * The model itself is validated first (model_validate). */
 int layout_validate(const layout_desc *l, const model_desc *m, int gpus_available,
                     int gpus_per_node, cs_err *err);
 
 /* Derived quantities (of a valid layout). */
-long long layout_gpus(const layout_desc *l);                         /* tp * pp * dp */
+long long layout_gpus(const layout_desc *l);                         /* tp * cp * pp * dp */
+int layout_cp_of(const layout_desc *l);  /* cp, 1 for a layout whose cp is 0 */
+int layout_dp_cp(const layout_desc *l);  /* dp * cp: the ranks holding the same weights */
+/* The GPU of a rank in the tp-cp-dp-pp order above. */
+int layout_rank_gpu(const layout_desc *l, int tp_rank, int cp_rank, int dp_rank, int pp_rank);
+/* The all-to-all (Ulysses) group of the context-parallel ranks: cp for a2a,
+ * 1 for p2p; for a2a+p2p the cp ranks that share a node, gcd(cp,
+ * gpus_per_node / tp) (consecutive cp ranks are tp GPUs apart; Megatron-
+ * Core's hierarchical_context_parallel_sizes[0]), or 1 when gpus_per_node
+ * <= 0 or the node holds less than one tensor-parallel group. */
+int layout_cp_a2a_ranks(const layout_desc *l, int gpus_per_node);
+/* The cp rules of layout_validate (layout_cp.c). */
+int layout_check_cp(const layout_desc *l, const model_desc *m, int gpus_per_node, cs_err *err);
 int layout_microbatches(const layout_desc *l);                       /* m = gbs / (dp * mbs) */
 int layout_layers_per_stage(const layout_desc *l, const model_desc *m); /* layers / pp */
 int layout_layers_per_chunk(const layout_desc *l, const model_desc *m); /* layers / (pp * vpp) */
@@ -127,7 +169,8 @@ int layout_layers_per_chunk(const layout_desc *l, const model_desc *m); /* layer
 /* "tp8 pp4 dp32 vpp2 mbs1 gbs1536 sp sel zero1 interleaved": tp, pp, dp, mbs,
  * gbs and the schedule always; vpp, sp, sel/full, zero1..zero3 (with
  * hsdpN, prefetchN, noreshard), noflash and fp8 only when they differ from
- * layout_init's defaults.  Returns buf. */
+ * layout_init's defaults; "cp4" (and "a2a" or "a2a+p2p" after it) with
+ * context parallelism.  Returns buf. */
 char *layout_describe(const layout_desc *l, char *buf, int n);
 
 /* Names as users type them ("none", "selective", "full"; "gpipe", "1f1b",
@@ -139,5 +182,7 @@ int layout_recompute_parse(const char *text, const char *what, layout_recompute 
 const char *layout_schedule_name(layout_schedule s);
 int layout_schedule_parse(const char *text, const char *what, layout_schedule *out,
                           cs_err *err);
+const char *layout_cp_comm_name(layout_cp_comm c); /* "p2p", "a2a", "a2a+p2p" */
+int layout_cp_comm_parse(const char *text, const char *what, layout_cp_comm *out, cs_err *err);
 
 #endif

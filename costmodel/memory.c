@@ -48,9 +48,19 @@ typedef struct layer_acts {
  *   attention core (their 5 a s^2 b): softmax output 2as^2b, its dropout
  *     mask as^2b, dropout output 2as^2b; with fused (flash) attention none of
  *     these is stored, only the fp32 log-sum-exp per query row, 4asb. */
+/* Tokens of one sequence on one rank: context parallelism gives each of
+ * its cp ranks seq_len / cp of them, so every activation term below is
+ * divided by cp (Megatron-Core splits the sequence before the first layer
+ * and keeps it split; the attention's own state is per query, on the rank
+ * that holds it). */
+static double seq_per_rank(const model_desc *m, const layout_desc *l)
+{
+    return (double)m->seq_len / layout_cp_of(l);
+}
+
 static layer_acts layer_terms(const model_desc *m, const layout_desc *l)
 {
-    double s = m->seq_len, b = l->mbs, h = m->hidden, a = m->heads, f = m->ffn_hidden;
+    double s = seq_per_rank(m, l), b = l->mbs, h = m->hidden, a = m->heads, f = m->ffn_hidden;
     double kv_width = (double)m->kv_heads * model_head_dim(m);
     double sbh = s * b * h;
     layer_acts t;
@@ -73,7 +83,7 @@ static double layer_bytes(const model_desc *m, const layout_desc *l, layout_reco
 {
     double t = l->tp, sp_div = l->sp ? t : 1.0;
     if (r == LAYOUT_RECOMPUTE_FULL)
-        return ACT_BYTES * (double)m->seq_len * l->mbs * m->hidden / sp_div;
+        return ACT_BYTES * seq_per_rank(m, l) * l->mbs * m->hidden / sp_div;
     layer_acts a = layer_terms(m, l);
     double bytes = a.outside_tp / sp_div + a.inside_tp / t;
     if (r == LAYOUT_RECOMPUTE_NONE)
@@ -148,12 +158,12 @@ static int distinct_microbatches(const layout_desc *l, int chunks)
 static double first_edge_bytes_per_mb(const model_desc *m, const layout_desc *l)
 {
     double sp_div = l->sp ? l->tp : 1.0;
-    return MASK_BYTES * (double)m->seq_len * l->mbs * m->hidden / sp_div;
+    return MASK_BYTES * seq_per_rank(m, l) * l->mbs * m->hidden / sp_div;
 }
 
 static double last_edge_bytes_per_mb(const model_desc *m, const layout_desc *l)
 {
-    double sb = (double)m->seq_len * l->mbs, sp_div = l->sp ? l->tp : 1.0;
+    double sb = seq_per_rank(m, l) * l->mbs, sp_div = l->sp ? l->tp : 1.0;
     return 2 * ACT_BYTES * sb * m->hidden / sp_div + LOGIT_BYTES * sb * m->vocab / l->tp;
 }
 
@@ -188,7 +198,7 @@ double memory_unit_bytes(const model_desc *m, const layout_desc *l, int stage, i
  * that is 32 sbh: sail-sg's w_mem_approx (runtime.py). */
 double memory_wpending_bytes_per_layer(const model_desc *m, const layout_desc *l)
 {
-    double tokens = (double)m->seq_len * l->mbs, t = l->tp, sp_div = l->sp ? t : 1.0;
+    double tokens = seq_per_rank(m, l) * l->mbs, t = l->tp, sp_div = l->sp ? t : 1.0;
     double h = m->hidden, qkv = h + 2.0 * m->kv_heads * model_head_dim(m);
     double up = (m->mlp == MODEL_MLP_SWIGLU ? 2.0 : 1.0) * m->ffn_hidden;
     double x = 2 * h / sp_div + h / t + (double)m->ffn_hidden / t;
@@ -286,8 +296,9 @@ static double largest_unit_params(const model_desc *m, const layout_desc *l, int
 
 static double buffers_bytes(const layout_desc *l)
 {
-    int comms = (l->tp > 1) + (l->pp > 1) + (l->dp > 1);
-    return comms * MEMORY_NCCL_COMM_BYTES + (l->dp > 1 ? MEMORY_GRAD_BUCKETS_BYTES : 0);
+    int dpc = layout_dp_cp(l); /* gradients are reduced over dp x cp */
+    int comms = (l->tp > 1) + (l->pp > 1) + (dpc > 1) + (layout_cp_of(l) > 1);
+    return comms * MEMORY_NCCL_COMM_BYTES + (dpc > 1 ? MEMORY_GRAD_BUCKETS_BYTES : 0);
 }
 
 /* ---- per stage and peak ---- */

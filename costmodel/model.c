@@ -55,6 +55,13 @@ static const model_desc catalog[] = {
     LLAMA("llama3-405b", 126, 16384, 128, 8, 53248, 128256, 8192, 405.85 * B,
           "Dubey et al. 2024 (arXiv 2407.21783), Llama 3.1 405B; count of the released "
           "weights: 405.85B"),
+    /* The same weights at the 128K context of Llama 3's long-context
+     * pre-training stage (Dubey et al. 2024, sec. 3.4.2: the context grown
+     * to 128K tokens; sec. 3.3.2 and Table 4: trained with context
+     * parallelism, cp 16); the shape and count are 405B's. */
+    LLAMA("llama3-405b-128k", 126, 16384, 128, 8, 53248, 128256, 131072, 405.85 * B,
+          "Dubey et al. 2024 (arXiv 2407.21783), Llama 3.1 405B; count of the released "
+          "weights: 405.85B (sequence 131072: the 128K long-context stage)"),
 };
 
 #define NCATALOG ((int)(sizeof catalog / sizeof catalog[0]))

@@ -37,6 +37,7 @@ const char *search_rule_name(int rule)
         "zero >= 1 needs dp > 1",
         "the HSDP shard group divides dp",
         "at pp 1 only 1f1b: gpipe holds more, zero-bubble waits longer (unless fixed)",
+        "cp: seq divisible by 2 cp; all-to-all group dividing heads / tp",
         "other layout rules",
         "offload rules (DeepSpeed's ZeRO stages, Fuyou's one GPU, NVMe drives)",
     };
@@ -69,10 +70,13 @@ static int broken_rule(const enum_ctx *e, const layout_desc *l)
         return SEARCH_RULE_INTERLEAVED;
     if (l->sp && (l->tp < 2 || m->seq_len % l->tp))
         return SEARCH_RULE_SP;
-    if (l->zero && l->dp < 2 && !l->offload) /* DeepSpeed offloads under ZeRO on one GPU too */
+    if (l->zero && layout_dp_cp(l) < 2 && !l->offload) /* shards over dp x cp; DeepSpeed
+                                                         * offloads under ZeRO on one GPU too */
         return SEARCH_RULE_ZERO;
     if (l->shard_group && l->dp % l->shard_group)
         return SEARCH_RULE_HSDP;
+    if (layout_cp_of(l) > 1 && layout_check_cp(l, m, e->per_node, NULL) != 0)
+        return SEARCH_RULE_CP;
     /* one stage: no pipeline, nothing to overlap.  GPipe takes the time of
      * 1F1B and holds every microbatch's activations instead of one; the
      * zero-bubble orders have no bubble to fill and, W run apart, reduce
@@ -198,6 +202,28 @@ static void enumerate_pipeline(enum_ctx *e, layout_desc *l)
     }
 }
 
+/* pp (and so dp) and the context-parallel variants for l's tp and cp. */
+static void enumerate_cp(enum_ctx *e, layout_desc *l)
+{
+    const search_fix *fx = &e->in->space.fix;
+    int rest = e->in->gpus / (l->tp * l->cp);
+    for (int pp = 1; pp <= rest; pp++) {
+        if (rest % pp || (fx->pp && pp != fx->pp))
+            continue;
+        l->pp = pp, l->dp = rest / pp;
+        if (fx->dp && l->dp != fx->dp)
+            continue;
+        for (int comm = 0; comm < (l->cp > 1 ? 3 : 1); comm++) {
+            l->cp_comm = (layout_cp_comm)comm;
+            int a2a = layout_cp_a2a_ranks(l, e->per_node);
+            /* a2a+p2p whose all-to-all group is 1 or cp is p2p or a2a again */
+            int same = l->cp_comm == LAYOUT_CP_A2A_P2P && (a2a == 1 || a2a == l->cp);
+            if (l->cp == 1 || (free_or(fx->cp_comm, comm) && (!same || fx->cp_comm == comm)))
+                enumerate_pipeline(e, l);
+        }
+    }
+}
+
 static void enumerate(enum_ctx *e)
 {
     const search_input *in = e->in;
@@ -211,15 +237,15 @@ static void enumerate(enum_ctx *e)
     l.framework = in->framework;
     l.post_validation = in->post_validation;
     l.allow_tp_across_nodes = max_tp > e->per_node;
+    int max_cp = fx->cp ? fx->cp : in->space.max_cp > 1 ? in->space.max_cp : 1;
     for (int tp = 1; tp <= max_tp && tp <= in->gpus; tp++) {
         if (in->gpus % tp || (fx->tp && tp != fx->tp))
             continue;
-        for (int pp = 1; pp <= in->gpus / tp; pp++) {
-            if ((in->gpus / tp) % pp || (fx->pp && pp != fx->pp))
+        for (int cp = 1; cp <= max_cp && cp <= in->gpus / tp; cp++) {
+            if ((in->gpus / tp) % cp || (fx->cp && cp != fx->cp))
                 continue;
-            l.tp = tp, l.pp = pp, l.dp = in->gpus / (tp * pp);
-            if (!fx->dp || l.dp == fx->dp)
-                enumerate_pipeline(e, &l);
+            l.tp = tp, l.cp = cp;
+            enumerate_cp(e, &l);
         }
     }
 }
@@ -524,7 +550,7 @@ int search_objective_parse(const char *text, search_objective *out, cs_err *err)
 
 void search_fix_init(search_fix *fix)
 {
-    *fix = (search_fix){0, 0, 0, 0, 0, -1, -1, -1, -1};
+    *fix = (search_fix){0, 0, 0, 0, 0, -1, -1, -1, -1, 0, -1};
 }
 
 static int fix_one(const char *key, const char *value, search_fix *fix, cs_err *err)
@@ -532,7 +558,7 @@ static int fix_one(const char *key, const char *value, search_fix *fix, cs_err *
     struct { const char *key; int *field; long max; } ints[] = {
         {"tp", &fix->tp, 1 << 16}, {"pp", &fix->pp, 1 << 16}, {"dp", &fix->dp, 1 << 24},
         {"vpp", &fix->vpp, 1024},  {"mbs", &fix->mbs, 1 << 20}, {"sp", &fix->sp, 1},
-        {"zero", &fix->zero, SHARDING_MAX_STAGE}};
+        {"zero", &fix->zero, SHARDING_MAX_STAGE}, {"cp", &fix->cp, 1 << 16}};
     for (size_t i = 0; i < sizeof ints / sizeof ints[0]; i++)
         if (strcmp(key, ints[i].key) == 0) {
             long v;
@@ -551,6 +577,13 @@ static int fix_one(const char *key, const char *value, search_fix *fix, cs_err *
         fix->recompute = (int)r;
         return 0;
     }
+    if (strcmp(key, "cp_comm") == 0) {
+        layout_cp_comm c;
+        if (layout_cp_comm_parse(value, "--fix cp_comm", &c, err) != 0)
+            return -1;
+        fix->cp_comm = (int)c;
+        return 0;
+    }
     if (strcmp(key, "schedule") == 0) {
         layout_schedule s;
         if (layout_schedule_parse(value, "--fix schedule", &s, err) != 0)
@@ -559,7 +592,7 @@ static int fix_one(const char *key, const char *value, search_fix *fix, cs_err *
         return 0;
     }
     return cs_fail(err, "--fix: unknown knob '%s'; valid: tp, pp, dp, vpp, mbs, sp, zero, "
-                        "recompute, schedule", key);
+                        "recompute, schedule, cp, cp_comm", key);
 }
 
 int search_fix_parse(const char *text, search_fix *fix, cs_err *err)

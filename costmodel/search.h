@@ -9,7 +9,10 @@
  *
  * The space: every combination of
  *   tp    divisors of the job's GPUs up to max_tp (default: GPUs per node)
- *   pp    divisors of GPUs / tp;  dp = GPUs / (tp pp)
+ *   cp    1, or with max_cp > 1 the divisors of GPUs / tp up to it, each
+ *         with cp_comm p2p, a2a and a2a+p2p (context parallelism is opt-in:
+ *         searches without max_cp are as before)
+ *   pp    divisors of GPUs / (tp cp);  dp = GPUs / (tp cp pp)
  *   vpp   1 to max_vpp (default 8); schedule gpipe, 1f1b, zb-h1, zb-h2,
  *         zb-auto or dualpipe when vpp is 1; interleaved, zbv, v-half or
  *         v-min when vpp is 2; interleaved otherwise
@@ -23,8 +26,10 @@
  *   tp divides heads, kv heads and MLP width; tp within a node;
  *   pp x vpp divides the layers; dp x mbs divides the global batch;
  *   interleaved needs pp >= 2 and microbatches a multiple of pp;
- *   sp needs tp > 1 dividing the sequence; zero >= 1 needs dp > 1;
+ *   sp needs tp > 1 dividing the sequence; zero >= 1 needs dp x cp > 1;
  *   the HSDP shard group divides dp;
+ *   cp: seq divisible by 2 cp, the all-to-all group dividing heads / tp
+ *   and kv heads / tp (layout_check_cp);
  *   the V-shapes' and dualpipe's rules (layout_validate) count as "other";
  *   with offload in the space, offload_validate's rules (counted as
  *   "offload rules", checked before layout_validate).
@@ -47,6 +52,7 @@ enum {
     SEARCH_RULE_ZERO,
     SEARCH_RULE_HSDP, /* the shard group divides dp (sharding.h) */
     SEARCH_RULE_ONE_STAGE,
+    SEARCH_RULE_CP,    /* context parallelism: seq % 2 cp, the all-to-all's heads */
     SEARCH_RULE_OTHER, /* layout_validate refused what the rules above let through */
     SEARCH_RULE_OFFLOAD, /* offload_validate (issue 17), checked before layout_validate */
     SEARCH_NRULES
@@ -76,6 +82,8 @@ typedef struct search_fix {
     int sp;                   /* -1 free, else 0 or 1 */
     int zero;                 /* -1 free, else 0 to 3 */
     int recompute, schedule;  /* -1 free, else a layout enum */
+    int cp;                   /* context parallelism: 0 free */
+    int cp_comm;              /* -1 free, else a layout_cp_comm */
 } search_fix;
 
 typedef struct search_space {
@@ -93,6 +101,8 @@ typedef struct search_space {
      * one.  Ranked with the rest: a model that fits only offloaded gets the
      * fastest (cheapest) offload that fits */
     int offload, offload_to;
+    int max_cp;      /* 0 or 1: cp 1 only; else every cp up to it that divides
+                      * GPUs / tp, each with p2p, a2a and a2a+p2p */
 } search_space;
 
 typedef struct search_candidate {
@@ -163,7 +173,7 @@ int search_closest_miss(const search_result *r);
 int search_objective_parse(const char *text, search_objective *out, cs_err *err);
 
 /* Parses "tp=8,pp=4,schedule=1f1b,sp=1" into fix (keys: tp pp dp vpp mbs sp
- * zero recompute schedule). */
+ * zero recompute schedule cp cp_comm). */
 int search_fix_parse(const char *text, search_fix *fix, cs_err *err);
 void search_fix_init(search_fix *fix);
 

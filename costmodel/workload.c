@@ -19,7 +19,7 @@ static shape shape_of(const model_desc *m, const layout_desc *l)
 {
     shape x;
     x.b = l->mbs;
-    x.s = m->seq_len;
+    x.s = (double)m->seq_len / layout_cp_of(l); /* context parallelism: this rank's tokens */
     x.h = m->hidden;
     x.t = l->tp;
     x.tokens = x.b * x.s;
@@ -126,8 +126,12 @@ int workload_layer_ops(const model_desc *m, const layout_desc *l, const dev_type
     add_stream(&c, "norm1", 2 * act_sp, 3 * act_sp, 0);
     add_residual_grad(&c, act_sp);
     add_gemm(&c, "qkv", x.tokens, x.qkv_n, x.h);
+    /* the rank's share of the whole sequence's attention: 4 b S^2 h / (t cp)
+     * with S = cp x.s (ring: its S / cp queries against all S keys, causal
+     * halves balanced by chunk pairing; Ulysses: all S tokens of
+     * heads / (t cp) heads) */
     if (l->flash_attention)
-        add_flash(&c, &x, 4 * x.b * x.s * x.s * x.h / x.t);
+        add_flash(&c, &x, 4 * x.b * x.s * x.s * x.h / x.t * layout_cp_of(l));
     else
         add_unfused_attention(&c, &x);
     add_gemm(&c, "proj", x.tokens, x.h, x.h / x.t);
@@ -189,7 +193,12 @@ static void add_layers(const model_desc *m, const layout_desc *l, const dev_type
     overlap_windows(l, ops, n, out);
     out->tp_bwd_layers = layers;
     out->bwd_s += layers * accum_s(l, dev, e, model_params_per_layer(m) / l->tp);
+    out->cp_layers = layers;
     for (int i = 0; i < n; i++) {
+        if (ops[i].attention_core) { /* what the ring's transfers hide under */
+            out->attn_fwd_s += ops[i].fwd_s;
+            out->attn_bwd_s += ops[i].bwd_s;
+        }
         int again = l->recompute == LAYOUT_RECOMPUTE_FULL ||
                     (l->recompute == LAYOUT_RECOMPUTE_SELECTIVE && ops[i].attention_core);
         out->fwd_s += layers * ops[i].fwd_s;

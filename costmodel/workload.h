@@ -15,6 +15,9 @@
  * on the replicated activations is split t ways only under sp:
  *   norm1, qkv, attention core, proj, dropout+residual, norm2, mlp_up,
  *   activation, mlp_down, dropout+residual.
+ * Context parallelism (cp > 1) gives each rank b s / cp tokens: every
+ * operator above runs on them, and the attention core does 1/cp of the
+ * whole sequence's attention (costmodel/cpcomm.h adds its communication).
  * Attention core: with flash attention one fused kernel (causal: half of the
  * s x s blocks are skipped, backward 2.5x the forward FLOPs as in
  * FlashAttention-2); without, Megatron-LM's unfused path: a batched QK^T,
@@ -79,6 +82,11 @@ typedef struct workload_chunk {
                           * that split-backward schedules run apart (Qi et
                           * al. 2024: dW = X^T dY of every linear layer, the
                           * output layer included); the rest is B */
+    /* context parallelism: the attention core of one layer (forward and
+     * backward seconds, the part the ring's transfers overlap) and the
+     * layers whose attention exchanges K and V (costmodel/cpcomm.h) */
+    double attn_fwd_s, attn_bwd_s;
+    int cp_layers;
 } workload_chunk;
 
 /* What a whole layout needs beyond the chunks. */

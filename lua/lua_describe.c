@@ -324,7 +324,8 @@ static int api_model(lua_State *L)
 const char *const lua_describe_layout_keys[] = {
     "tp", "pp", "dp", "vpp", "mbs", "gbs", "schedule", "sp", "recompute", "dtype",
     "attention", "framework", "gpus", "microbatches", LUA_SHARDING_KEYS, LUA_OFFLOAD_KEYS,
-    "post_validation", NULL};
+    "post_validation", "cp", "cp_comm", /* context parallelism */
+    NULL};
 
 static void layout_choices(lua_State *L, int idx, const char *W, const model_desc *m,
                            layout_desc *l)
@@ -335,6 +336,9 @@ static void layout_choices(lua_State *L, int idx, const char *W, const model_des
     const char *dtype = lua_check_opt_string(L, idx, W, "dtype", model_dtype_name(m->dtype));
     const char *attn = lua_check_opt_string(L, idx, W, "attention", "flash");
     const char *fw = lua_check_opt_string(L, idx, W, "framework", "megatron-core");
+    const char *cp_comm = lua_check_opt_string(L, idx, W, "cp_comm", "p2p");
+    if (layout_cp_comm_parse(cp_comm, "cp_comm", &l->cp_comm, &err) != 0)
+        fail(L, W, &err);
     if (layout_schedule_parse(sched, "schedule", &l->schedule, &err) != 0 ||
         framework_parse(fw, "framework", &l->framework, &err) != 0 ||
         layout_recompute_parse(rec, "recompute", &l->recompute, &err) != 0 ||
@@ -353,7 +357,8 @@ void lua_describe_layout(lua_State *L, int idx, const char *W, const model_desc 
     layout_init(l, m);
     l->tp = (int)lua_check_opt_int(L, idx, W, "tp", 1, 1, 1 << 16);
     l->pp = (int)lua_check_opt_int(L, idx, W, "pp", 1, 1, 1 << 16);
-    long rest = gpus / ((long)l->tp * l->pp);
+    l->cp = (int)lua_check_opt_int(L, idx, W, "cp", 1, 1, 1 << 16);
+    long rest = gpus / ((long)l->tp * l->cp * l->pp);
     l->dp = (int)lua_check_opt_int(L, idx, W, "dp", rest > 0 ? rest : 1, 1, 1 << 24);
     l->vpp = (int)lua_check_opt_int(L, idx, W, "vpp", 1, 1, 1024);
     l->mbs = (int)lua_check_opt_int(L, idx, W, "mbs", 1, 1, 1 << 20);
@@ -362,7 +367,7 @@ void lua_describe_layout(lua_State *L, int idx, const char *W, const model_desc 
     lua_sharding_read(L, idx, W, l);
     lua_offload_read(L, idx, W, l);
     layout_choices(L, idx, W, m, l);
-    check_derived(L, idx, W, "gpus", (double)layout_gpus(l), "tp x pp x dp");
+    check_derived(L, idx, W, "gpus", (double)layout_gpus(l), "tp x cp x pp x dp");
     if (l->gbs % ((long)l->dp * l->mbs) != 0)
         luaL_error(L, "%s: gbs %d is not a multiple of dp x mbs = %d x %d", W, l->gbs, l->dp,
                    l->mbs);
@@ -392,7 +397,7 @@ void lua_describe_push_layout(lua_State *L, const layout_desc *l, int has_dtype)
     lua_createtable(L, 0, 16);
     const struct { const char *key; int value; } ints[] = {
         {"tp", l->tp}, {"pp", l->pp}, {"dp", l->dp}, {"vpp", l->vpp}, {"mbs", l->mbs},
-        {"gbs", l->gbs}, {"microbatches", layout_microbatches(l)}};
+        {"gbs", l->gbs}, {"microbatches", layout_microbatches(l)}, {"cp", layout_cp_of(l)}};
     for (size_t i = 0; i < sizeof ints / sizeof ints[0]; i++)
         set_number(L, ints[i].key, ints[i].value);
     set_number(L, "gpus", (double)layout_gpus(l));
@@ -404,6 +409,7 @@ void lua_describe_push_layout(lua_State *L, const layout_desc *l, int has_dtype)
     lua_sharding_push(L, l);
     lua_offload_push(L, l);
     set_bool(L, "post_validation", l->post_validation);
+    set_string(L, "cp_comm", layout_cp_comm_name(l->cp_comm));
     if (has_dtype)
         set_string(L, "dtype", model_dtype_name(l->dtype));
     luaL_setmetatable(L, "clustersim.layout");
@@ -419,7 +425,7 @@ static int api_layout(lua_State *L)
     lua_pop(L, 2);
     long gpus = (long)lua_check_opt_int(L, 1, "layout", "gpus", 0, 0, 1 << 24);
     if (!has_dp && !gpus)
-        luaL_error(L, "layout: give 'dp' (or 'gpus', and dp = gpus / (tp x pp))");
+        luaL_error(L, "layout: give 'dp' (or 'gpus', and dp = gpus / (tp x cp x pp))");
     model_desc any;
     any_model(&any);
     layout_desc l;

@@ -53,7 +53,10 @@ static void push_stages(lua_State *L, const estimate_result *r, const timeline *
                                {"peak_mem_gib", st->peak_mem_bytes / GIB},
                                /* sharding (zero 2, 3, HSDP): part of dp_exposed_s, and hidden */
                                {"shard_exposed_s", st->shard_exposed_s},
-                               {"shard_hidden_s", st->shard_hidden_s}};
+                               {"shard_hidden_s", st->shard_hidden_s},
+                               /* context parallelism: exposed and hidden exchanges */
+                               {"cp_exposed_s", st->cp_exposed_s},
+                               {"cp_hidden_s", st->cp_hidden_s}};
         lua_createtable(L, 0, NFIELDS(f) + 1);
         push_numbers(L, f, NFIELDS(f));
         if (tl) {

@@ -20,9 +20,10 @@ static const char *const search_keys[] = {"system", "nodes", "gpus", "model", "s
                                           "top", "objective", "fix", "max_tp", "max_vpp",
                                           "threads", "framework", "failures_per_gpu_day", "checkpoint",
                                           "storage_gbs", "restart_s", LUA_SHARDING_KEYS,
-                                          "offload", "offload_to", "post_validation", NULL};
+                                          "offload", "offload_to", "post_validation",
+                                          "max_cp", NULL};
 static const char *const fix_keys[] = {"tp", "pp", "dp", "vpp", "mbs", "sp", "zero",
-                                       "recompute", "schedule", NULL};
+                                       "recompute", "schedule", "cp", "cp_comm", NULL};
 
 static void read_fix(lua_State *L, search_fix *fx)
 {
@@ -57,6 +58,13 @@ static void read_fix(lua_State *L, search_fix *fx)
         fx->recompute = (int)r;
     if (sched)
         fx->schedule = (int)s;
+    fx->cp = (int)lua_check_opt_int(L, at, "search fix", "cp", 0, 1, 1 << 16);
+    const char *comm = lua_check_opt_string(L, at, "search fix", "cp_comm", NULL);
+    layout_cp_comm c;
+    if (comm && layout_cp_comm_parse(comm, "cp_comm", &c, &err) != 0)
+        luaL_error(L, W ": fix: %s", err.msg);
+    if (comm)
+        fx->cp_comm = (int)c;
     lua_pop(L, 1);
 }
 
@@ -178,6 +186,7 @@ static int api_search(lua_State *L)
                        FRAMEWORK_CORE, 0};
     in.space.max_tp = (int)lua_check_opt_int(L, 1, W, "max_tp", 0, 1, 1 << 16);
     in.space.max_vpp = (int)lua_check_opt_int(L, 1, W, "max_vpp", 0, 1, 64);
+    in.space.max_cp = (int)lua_check_opt_int(L, 1, W, "max_cp", 1, 1, 1 << 16);
     in.threads = (int)lua_check_opt_int(L, 1, W, "threads", 1, 1, 1024);
     if (framework_parse(lua_check_opt_string(L, 1, W, "framework", "megatron-core"), "framework",
                         &in.framework, &err) != 0)

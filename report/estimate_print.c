@@ -27,6 +27,23 @@ void estimate_print_csv_row(FILE *f, const estimate_input *in, const estimate_la
             r->fits ? "true" : "false");
 }
 
+/* Context parallelism's exchanges, on the stage that exposes the most:
+ * nothing when cp is 1 (the table is then as before). */
+static void estimate_print_cp(FILE *f, const estimate_input *in, const estimate_result *r)
+{
+    const layout_desc *l = in->layout;
+    if (layout_cp_of(l) == 1)
+        return;
+    int worst = 0;
+    for (int s = 1; s < r->pp; s++)
+        if (r->stages[s].cp_exposed_s > r->stages[worst].cp_exposed_s)
+            worst = s;
+    fprintf(f, "context parallel   cp%d %s: %.4f s exposed, %.4f s hidden under attention "
+               "(stage %d, per iteration)\n",
+            l->cp, layout_cp_comm_name(l->cp_comm), r->stages[worst].cp_exposed_s,
+            r->stages[worst].cp_hidden_s, worst);
+}
+
 static void print_stage(FILE *f, int s, const estimate_stage *st)
 {
     fprintf(f, "%5d %10.4f %10.4f %10.4f %10.4f %10.4f %10.4f %10.4f %10.2f\n", s, st->compute_s,
@@ -70,6 +87,7 @@ void estimate_print_table(FILE *f, const estimate_input *in, const estimate_labe
             r->peak_mem_bytes / GIB, r->peak_stage, usable / GIB,
             r->fits ? "fits" : "DOES NOT FIT");
     offload_print_table(f, l, &r->offload);
+    estimate_print_cp(f, in, r);
     fprintf(f, "\nper stage, seconds per iteration on one GPU:\n");
     fprintf(f, "%5s %10s %10s %10s %10s %10s %10s %10s %10s\n", "stage", "compute_s",
             "recomp_s", "tp_comm_s", "dp_exp_s", "p2p_s", "bubble_s", "optim_s", "mem_GiB");

@@ -293,5 +293,6 @@ void straggler_summary_free(straggler_summary *s)
 
 straggler_place straggler_place_of(const layout_desc *l, int gpu)
 {
-    return (straggler_place){gpu / (l->tp * l->dp), gpu % l->tp, gpu / l->tp % l->dp};
+    int dpc = layout_dp_cp(l), cp = layout_cp_of(l); /* tp-cp-dp-pp */
+    return (straggler_place){gpu / (l->tp * dpc), gpu % l->tp, gpu / (l->tp * cp) % l->dp};
 }

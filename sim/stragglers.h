@@ -86,7 +86,7 @@ typedef struct straggler_summary {
 void straggler_summarize(const straggler_result *r, straggler_summary *out);
 void straggler_summary_free(straggler_summary *s);
 
-/* Where a GPU rank sits in the layout: ranks run tp fastest, then dp, then pp. */
+/* Where a GPU rank sits in the layout: ranks run tp fastest, then cp, dp, pp. */
 typedef struct straggler_place {
     int stage, tp, dp;
 } straggler_place;

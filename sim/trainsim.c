@@ -17,73 +17,8 @@
 #include "trainsim_private.h"
 #include "workload.h"
 
-static void note(builder *b, int id, int role, int s, int k)
-{
-    CS_GROW(b->info, b->capinfo, id + 1);
-    b->info[id] = (task_info){(unsigned char)role, s,  k, -1, b->cur_chunk, b->cur_mb,
-                              k >= 0 ? gpu_of(b, s, k) : -1, -1};
-}
-
 
 /* ---- phases: one step of every simulated GPU of a stage ---------------------- */
-
-/* A compute task on every member; returns the first member's task. */
-static int phase_compute(builder *b, int s, uint64_t dur_ps, int role, const char *name)
-{
-    int first = -1;
-    for (int k = 0; k < b->nmem; k++) {
-        if (dropped(b, k)) {
-            b->ghosts++;
-            continue;
-        }
-        int *last = &b->last[s * b->nmem + k];
-        uint64_t d = b->gpu_factor ? (uint64_t)llround((double)dur_ps * b->gpu_factor[gpu_of(b, s, k)])
-                                   : dur_ps;
-        int id = exec_compute(b->g, b->stream[s * b->nmem + k], d, name);
-        if (*last >= 0)
-            exec_dep(b->g, *last, id);
-        *last = id;
-        note(b, id, role, s, k);
-        if (first < 0)
-            first = id;
-    }
-    return first;
-}
-
-/* A collective as flows on the topology; where the device profile has a
- * fit for it (commcost_fitted_s), a task of the fitted time instead, as
- * the analytic estimate prices it: on the stream given, or a delay. */
-static int coll_task(builder *b, const coll_plan *plan, uint64_t bytes, int stream,
-                     const char *name)
-{
-    double fitted_s = commcost_fitted_s(b->in->eff->profile, plan, bytes);
-    if (fitted_s < 0)
-        return exec_collective(b->g, stream, plan, bytes, name);
-    uint64_t fitted_ps = units_s_to_ps_ceil(fitted_s);
-    return stream >= 0 ? exec_compute(b->g, stream, fitted_ps, name)
-                       : exec_delay(b->g, fitted_ps, name);
-}
-
-/* One collective over the members of group `grp` (members k = base + i * stride). */
-static int phase_group_coll(builder *b, int s, const coll_plan *plan, uint64_t bytes, int stream,
-                            int base, int stride, int count, int role, const char *name,
-                            int on_dp)
-{
-    int id = coll_task(b, plan, bytes, stream, name);
-    for (int i = 0; i < count; i++) {
-        int k = base + i * stride;
-        if (dropped(b, k))
-            continue;
-        if (b->last[s * b->nmem + k] >= 0) /* ZeRO-3's first gather precedes all compute */
-            exec_dep(b->g, b->last[s * b->nmem + k], id);
-        if (on_dp)
-            b->last_dp[s * b->nmem + k] = id;
-        else
-            b->last[s * b->nmem + k] = id;
-    }
-    note(b, id, role, s, base);
-    return id;
-}
 
 static const char *const tp_names[NTP] = {"tp all-reduce", "tp all-gather", "tp reduce-scatter"};
 
@@ -102,10 +37,10 @@ static void phase_tp(builder *b, int s, workload_tp tp, double delta_s)
         return;
     }
     const layout_desc *l = b->l;
-    for (int d = 0; d < l->dp; d++)
+    for (int d = 0; d < layout_dp_cp(l); d++)
         for (int op = 0; op < NTP; op++)
             for (int j = 0; j < counts[op]; j++)
-                phase_group_coll(b, s, &b->tp_plans[(s * l->dp + d) * NTP + op],
+                phase_group_coll(b, s, &b->tp_plans[(s * layout_dp_cp(l) + d) * NTP + op],
                                  b->cc.tp_size_bytes, -1, d * l->tp, 1, l->tp, R_TP,
                                  tp_names[op], 0);
 }
@@ -202,7 +137,7 @@ static void wait_gather(builder *b, int s, int first, int j)
     }
 }
 
-static int gathers(const builder *b) { return b->l->zero == 3 && b->l->dp > 1; }
+static int gathers(const builder *b) { return b->l->zero == 3 && layout_dp_cp(b->l) > 1; }
 
 /* A pass of n layer pieces of dur_ps in all, each after its layer's gather. */
 static int gathered_pass(builder *b, int s, uint64_t dur_ps, int n, uint64_t layer_bytes,
@@ -253,6 +188,7 @@ static void emit_forward(builder *b, int s, const schedule_unit *u)
     int first = gathers(b) ? gathered_pass(b, s, c->fwd_ps, layout_layers_per_chunk(b->l, b->in->model),
                                            layer_bytes(b, s), R_FWD, name)
                            : phase_compute(b, s, c->fwd_ps, R_FWD, name);
+    trainsim_cp_pass(b, s, c, CP_FWD);
     phase_tp(b, s, c->tp_fwd, 0);
     record_unit(b, b->fstart, b->fend, s, u, first);
 }
@@ -265,7 +201,7 @@ static int emit_backward_pieces(builder *b, int s, uint64_t dur_ps, int role, co
 {
     const layout_desc *l = b->l;
     const commcost_stage *st = &b->cc.stages[s];
-    if (!last_of_chunk || l->dp == 1 || (!framework_of(l->framework)->dp_overlap && l->zero < 3))
+    if (!last_of_chunk || layout_dp_cp(l) == 1 || (!framework_of(l->framework)->dp_overlap && l->zero < 3))
         return phase_compute(b, s, dur_ps, role, name); /* ZeRO-3 reduces layer by layer */
     int pieces = (st->buckets + b->nchunks - 1) / b->nchunks; /* ZeRO-3: the chunk's layers */
     double chunk_bytes = workload_grad_bytes(b->in->model, l, s) / b->nchunks; /* 16-bit: gathers */
@@ -287,8 +223,9 @@ static void emit_backward(builder *b, int s, const schedule_unit *u, int last_of
 {
     const chunk_cost *c = &b->chunks[s * b->nchunks + u->chunk];
     int first = -1;
-    if (c->rec_ps > 0) {
+    if (c->rec_ps > 0 || (c->cp_layers && b->l->recompute != LAYOUT_RECOMPUTE_NONE)) {
         first = phase_compute(b, s, c->rec_ps, R_REC, "recompute");
+        trainsim_cp_pass(b, s, c, CP_REC);
         phase_tp(b, s, c->tp_rec, 0);
     }
     uint64_t hidden_ps = b->folded ? 0 : units_s_to_ps_ceil(-c->tp_bwd_delta_s);
@@ -299,6 +236,7 @@ static void emit_backward(builder *b, int s, const schedule_unit *u, int last_of
                  ? gathered_pass(b, s, bwd_ps, L, layer_bytes(b, s), R_BWD, "B input grad")
                  : phase_compute(b, s, bwd_ps, R_BWD, "B input grad");
     first = first < 0 ? id : first;
+    trainsim_cp_pass(b, s, c, CP_BWD);
     phase_tp(b, s, c->tp_bwd, c->tp_bwd_delta_s);
     record_unit(b, b->bstart, b->bend, s, u, first);
 }
@@ -328,7 +266,7 @@ static void emit_unit(builder *b, int s, const schedule_unit *u, int last_of_chu
 static void emit_reduce_after_backward(builder *b, int s)
 {
     const layout_desc *l = b->l;
-    if (l->dp > 1 && !framework_of(l->framework)->dp_overlap && l->zero < 3) /* the whole buffer */
+    if (layout_dp_cp(l) > 1 && !framework_of(l->framework)->dp_overlap && l->zero < 3) /* the whole buffer */
         phase_dp(b, s, P_REDUCE, (uint64_t)ceil(workload_grad_reduce_bytes(b->in->model, l, s)),
                  R_DP);
 }
@@ -365,7 +303,7 @@ static int mirror_plan(const builder *b, int r, int k, coll_plan *out)
 static int mirror_plan_folded(const builder *b, int r, coll_plan *out)
 {
     const layout_desc *l = b->l;
-    int n = l->tp * l->dp, built = 0, rc = 0;
+    int n = l->tp * layout_dp_cp(l), built = 0, rc = 0;
     coll_plan *each = cs_xrealloc(NULL, sizeof *each * (size_t)n);
     coll_params params;
     coll_params_default(&params);
@@ -489,7 +427,7 @@ static void emit_step(builder *b, int s)
     for (int r = 1; b->folded && r < l->tp; r++) /* the step waits for every group's gradients */
         if (b->shadow_last[s * l->tp + r] >= 0)
             exec_dep(b->g, b->shadow_last[s * l->tp + r], first);
-    if (l->zero && l->zero < 3 && l->dp > 1) /* ZeRO-3 keeps the updated shard only */
+    if (l->zero && l->zero < 3 && layout_dp_cp(l) > 1) /* ZeRO-3 keeps the updated shard only */
         phase_dp(b, s, P_GATHER, (uint64_t)workload_grad_bytes(b->in->model, l, s), R_AG);
 }
 
@@ -644,6 +582,9 @@ static int emit_all(builder *b)
 
 /* ---- set-up and tear-down ---------------------------------------------------- */
 
+/* a - b, or 0 (the steps' rounding up may pass the whole) */
+static uint64_t sub_ps(uint64_t a, uint64_t b) { return a > b ? a - b : 0; }
+
 static void chunk_costs(builder *b)
 {
     const layout_desc *l = b->l;
@@ -665,6 +606,12 @@ static void chunk_costs(builder *b)
                 .tp_fwd = w.tp_fwd,
                 .tp_bwd = w.tp_bwd,
                 .tp_rec = w.tp_recompute};
+            chunk_cost *cc = &b->chunks[s * b->nchunks + c];
+            trainsim_cp_costs(b, s, &w, cc); /* all ranks: the attention runs step by step */
+            cc->fwd_ps = sub_ps(cc->fwd_ps, trainsim_cp_attention_ps(b, cc, CP_FWD));
+            cc->bwd_ps = sub_ps(cc->bwd_ps, trainsim_cp_attention_ps(b, cc, CP_BWD));
+            if (l->recompute != LAYOUT_RECOMPUTE_NONE)
+                cc->rec_ps = sub_ps(cc->rec_ps, trainsim_cp_attention_ps(b, cc, CP_REC));
         }
 }
 
@@ -680,7 +627,7 @@ static int builder_init(builder *b, const estimate_input *in, trainsim_mode mode
     b->m = layout_microbatches(b->l);
     b->nchunks = schedule_chunks(b->l);
     b->split = schedule_splits_backward(b->l);
-    b->nmem = b->folded ? 1 : b->l->tp * b->l->dp;
+    b->nmem = b->folded ? 1 : b->l->tp * layout_dp_cp(b->l);
     double units_all = (double)b->l->pp * b->l->vpp * b->m * b->nmem;
     if (units_all > TRAINSIM_MAX_UNITS) /* memory and time grow with them: bound the work */
         return cs_fail(err, "the iteration has %.0f units of work to simulate (microbatches %d x "
@@ -690,10 +637,15 @@ static int builder_init(builder *b, const estimate_input *in, trainsim_mode mode
     if (commcost_build(in->topology, in->model, b->l, in->eff->profile, &b->cc, err) != 0)
         return -1;
     b->shard = commcost_shard_ranks(b->l);
-    b->replicas = b->l->dp / b->shard;
+    b->replicas = layout_dp_cp(b->l) / b->shard;
     b->ndpg = b->l->tp * b->replicas;
-    if ((!b->folded || b->l->dp > 1) && trainsim_build_group_plans(b, err) != 0)
+    if ((!b->folded || layout_dp_cp(b->l) > 1) && trainsim_build_group_plans(b, err) != 0)
         return -1;
+    if (trainsim_cp_plans(b, err) != 0)
+        return -1;
+    b->cp_hidden_s = calloc((size_t)b->l->pp, sizeof *b->cp_hidden_s);
+    if (!b->cp_hidden_s)
+        abort();
     if (b->folded)
         trainsim_find_sharing_groups(b);
     chunk_costs(b);
@@ -718,7 +670,7 @@ static void graph_init(builder *b)
     b->bend = int_array(units, -1);
     b->shadow_stream = int_array((size_t)b->l->pp * b->l->tp, -1);
     b->shadow_last = int_array((size_t)b->l->pp * b->l->tp, -1);
-    for (int s = 0; b->folded && b->l->dp > 1 && s < b->l->pp; s++)
+    for (int s = 0; b->folded && layout_dp_cp(b->l) > 1 && s < b->l->pp; s++)
         for (int r = 1; r < b->l->tp; r++)
             b->shadow_stream[s * b->l->tp + r] =
                 exec_stream(b->g, commcost_gpu(b->l, r, 0, s), "dp");
@@ -767,6 +719,8 @@ static void builder_free(builder *b)
     free(b->shares);
     trainsim_free_group_plans(b);
     trainsim_sym_free(b);
+    trainsim_cp_free(b);
+    free(b->cp_hidden_s);
     commcost_free(&b->cc);
 }
 

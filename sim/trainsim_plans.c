@@ -52,11 +52,12 @@ static int build_replica_group(builder *b, int s, int gi, int32_t *gpus,
 int trainsim_build_group_plans(builder *b, cs_err *err)
 {
     const layout_desc *l = b->l;
-    int n = l->tp > l->dp ? l->tp : l->dp;
+    int dpc = layout_dp_cp(l); /* gradients are reduced over dp x cp */
+    int n = l->tp > dpc ? l->tp : dpc;
     int32_t *gpus = cs_xrealloc(NULL, sizeof *gpus * (size_t)n);
     coll_params params;
     coll_params_default(&params);
-    b->tp_plans = calloc((size_t)l->pp * l->dp * NTP, sizeof *b->tp_plans);
+    b->tp_plans = calloc((size_t)l->pp * dpc * NTP, sizeof *b->tp_plans);
     b->dp_plans = calloc((size_t)l->pp * b->ndpg * NDP, sizeof *b->dp_plans);
     b->rep_plans = calloc((size_t)l->pp * l->tp * b->shard, sizeof *b->rep_plans);
     if (!b->tp_plans || !b->dp_plans || !b->rep_plans)
@@ -73,14 +74,14 @@ int trainsim_build_group_plans(builder *b, cs_err *err)
         const commcost_stage *cs = &b->cc.stages[s];
         const coll_plan *tp_algo[NTP] = {&cs->tp_allreduce, &cs->tp_allgather,
                                          &cs->tp_reducescatter};
-        for (int d = 0; rc == 0 && !b->folded && l->tp > 1 && d < l->dp; d++) {
+        for (int d = 0; rc == 0 && !b->folded && l->tp > 1 && d < dpc; d++) {
             for (int r = 0; r < l->tp; r++)
                 gpus[r] = commcost_gpu(l, r, d, s);
             for (int op = 0; rc == 0 && op < NTP; op++)
                 rc = coll_plan_build(b->in->topology, tp_ops[op], tp_algo[op]->algo, gpus, l->tp,
-                                     &params, &b->tp_plans[(s * l->dp + d) * NTP + op], err);
+                                     &params, &b->tp_plans[(s * dpc + d) * NTP + op], err);
         }
-        for (int gi = 0; rc == 0 && !hsdp_folded && l->dp > 1 && gi < b->ndpg; gi++)
+        for (int gi = 0; rc == 0 && !hsdp_folded && dpc > 1 && gi < b->ndpg; gi++)
             rc = build_shard_group(b, s, gi, gpus, &params, err);
         for (int gi = 0; rc == 0 && !b->folded && b->replicas > 1 && gi < l->tp * b->shard;
              gi++)
@@ -131,7 +132,7 @@ void trainsim_find_sharing_groups(builder *b)
         abort();
     for (int i = 0; i < nlinks; i++)
         sc.owner[i] = -1;
-    for (int s = 0; l->dp > 1 && s < l->pp; s++) {
+    for (int s = 0; layout_dp_cp(l) > 1 && s < l->pp; s++) {
         sc.shares = &b->shares[s * l->tp];
         for (sc.group = 0; sc.group < l->tp; sc.group++)
             plan_links(&b->dp_plans[(s * l->tp + sc.group) * NDP + P_REDUCE], scan_link, &sc);
@@ -144,7 +145,7 @@ void trainsim_find_sharing_groups(builder *b)
 void trainsim_free_group_plans(builder *b)
 {
     const layout_desc *l = b->l;
-    for (int i = 0; b->tp_plans && i < l->pp * l->dp * NTP; i++)
+    for (int i = 0; b->tp_plans && i < l->pp * layout_dp_cp(l) * NTP; i++)
         coll_plan_free(&b->tp_plans[i]);
     for (int i = 0; b->dp_plans && i < l->pp * b->ndpg * NDP; i++)
         coll_plan_free(&b->dp_plans[i]);

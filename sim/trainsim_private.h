@@ -5,17 +5,20 @@
 #ifndef CS_TRAINSIM_PRIVATE_H
 #define CS_TRAINSIM_PRIVATE_H
 
+#include <math.h>
 #include <stdint.h>
 
 #include "commcost.h"
 #include "cs_alloc.h"
 #include "exec.h"
 #include "trainsim.h"
+#include "units.h"
 #include "workload.h"
 
 /* What a task stands for, for the breakdown. */
 enum role { R_NONE, R_FWD, R_BWD, R_REC, R_TP, R_DP, R_OPT, R_AG, R_P2P, R_WGT,
-            R_GATHER /* ZeRO-3's per-layer parameter all-gather (dp stream) */ };
+            R_GATHER, /* ZeRO-3's per-layer parameter all-gather (dp stream) */
+            R_CP /* context parallelism's exchanges on the compute stream */ };
 
 typedef struct task_info {
     unsigned char role;
@@ -24,6 +27,8 @@ typedef struct task_info {
     int chunk, microbatch; /* the unit it belongs to, -1 outside units */
     int gpu;           /* tasks without a stream: the GPU that starts them */
     int in_gather;     /* ZeRO-3: the parameter all-gather this compute waits for, or -1 */
+    int cp_step;       /* an attention step that may wait on a ring transfer: the
+                        * wait is exposed context-parallel time */
 } task_info;
 
 typedef struct chunk_cost {
@@ -31,6 +36,11 @@ typedef struct chunk_cost {
     uint64_t wgt_ps;                 /* W, or 0 */
     double tp_bwd_delta_s; /* backward collectives hidden under wgrad GEMMs (<= 0) */
     workload_tp tp_fwd, tp_bwd, tp_rec;
+    /* context parallelism: the closed form's exposed seconds of the chunk
+     * (folded mode) and what the all-ranks lowering needs */
+    double cp_fwd_exposed_s, cp_bwd_exposed_s, cp_rec_exposed_s;
+    double attn_fwd_s, attn_bwd_s, cp_hidden_s; /* one layer's attention; the chunk's hidden */
+    int cp_layers;
 } chunk_cost;
 
 enum { P_AR, P_AG, P_RS, NTP };     /* tensor-parallel plans of a group */
@@ -67,6 +77,11 @@ typedef struct builder {
     int nkept;            /* tensor ranks emitted (tp without drop) */
     uint32_t ghosts;      /* tasks left out so far: a transfer's id in the whole graph */
     struct sym_state *sym; /* the pairing of links, until the transfers are paired too */
+    /* context parallelism, all ranks: [stage * groups + g] plans of every
+     * ring and all-to-all group (trainsim_cp.c) */
+    coll_plan *cp_ring_plans, *cp_a2a_plans;
+    int cp_ring_groups, cp_a2a_groups; /* per stage */
+    double *cp_hidden_s; /* [stage]: hidden context-parallel seconds of its units */
 } builder;
 
 static inline int member_tp(const builder *b, int k) { return b->folded ? 0 : k % b->l->tp; }
@@ -109,6 +124,88 @@ static inline int *int_array(size_t n, int fill)
 int trainsim_build_group_plans(builder *b, cs_err *err);
 void trainsim_find_sharing_groups(builder *b);
 void trainsim_free_group_plans(builder *b);
+
+/* ---- emitting tasks, for trainsim.c and trainsim_cp.c (static inline: the
+ * halves call no function of each other's) ---- */
+
+static inline void note(builder *b, int id, int role, int s, int k)
+{
+    CS_GROW(b->info, b->capinfo, id + 1);
+    b->info[id] = (task_info){(unsigned char)role, s,  k, -1, b->cur_chunk, b->cur_mb,
+                              k >= 0 ? gpu_of(b, s, k) : -1, -1, 0};
+}
+
+/* A compute task on every member; returns the first member's task. */
+static inline int phase_compute(builder *b, int s, uint64_t dur_ps, int role, const char *name)
+{
+    int first = -1;
+    for (int k = 0; k < b->nmem; k++) {
+        if (dropped(b, k)) {
+            b->ghosts++;
+            continue;
+        }
+        int *last = &b->last[s * b->nmem + k];
+        uint64_t d = b->gpu_factor ? (uint64_t)llround((double)dur_ps * b->gpu_factor[gpu_of(b, s, k)])
+                                   : dur_ps;
+        int id = exec_compute(b->g, b->stream[s * b->nmem + k], d, name);
+        if (*last >= 0)
+            exec_dep(b->g, *last, id);
+        *last = id;
+        note(b, id, role, s, k);
+        if (first < 0)
+            first = id;
+    }
+    return first;
+}
+
+/* A collective as flows on the topology; where the device profile has a
+ * fit for it (commcost_fitted_s), a task of the fitted time instead, as
+ * the analytic estimate prices it: on the stream given, or a delay. */
+static inline int coll_task(builder *b, const coll_plan *plan, uint64_t bytes, int stream,
+                            const char *name)
+{
+    double fitted_s = commcost_fitted_s(b->in->eff->profile, plan, bytes);
+    if (fitted_s < 0)
+        return exec_collective(b->g, stream, plan, bytes, name);
+    uint64_t fitted_ps = units_s_to_ps_ceil(fitted_s);
+    return stream >= 0 ? exec_compute(b->g, stream, fitted_ps, name)
+                       : exec_delay(b->g, fitted_ps, name);
+}
+
+/* One collective over the members of group `grp` (members k = base + i * stride). */
+static inline int phase_group_coll(builder *b, int s, const coll_plan *plan, uint64_t bytes,
+                                   int stream, int base, int stride, int count, int role,
+                                   const char *name, int on_dp)
+{
+    int id = coll_task(b, plan, bytes, stream, name);
+    for (int i = 0; i < count; i++) {
+        int k = base + i * stride;
+        if (dropped(b, k))
+            continue;
+        if (b->last[s * b->nmem + k] >= 0) /* ZeRO-3's first gather precedes all compute */
+            exec_dep(b->g, b->last[s * b->nmem + k], id);
+        if (on_dp)
+            b->last_dp[s * b->nmem + k] = id;
+        else
+            b->last[s * b->nmem + k] = id;
+    }
+    note(b, id, role, s, base);
+    return id;
+}
+
+/* trainsim_cp.c: context parallelism.  Folded, the closed form's exposed
+ * time is one task on the compute stream after each pass; all ranks, the
+ * attention of every layer runs step by step beside the ring's transfers
+ * and between the all-to-alls, as flows.  trainsim_cp_pass returns the
+ * picoseconds of attention it ran itself (to take off the pass's compute). */
+int trainsim_cp_plans(builder *b, cs_err *err);
+void trainsim_cp_free(builder *b);
+void trainsim_cp_costs(builder *b, int s, const workload_chunk *w, chunk_cost *c);
+enum { CP_FWD, CP_BWD, CP_REC };
+uint64_t trainsim_cp_attention_ps(const builder *b, const chunk_cost *c, int pass);
+void trainsim_cp_pass(builder *b, int s, const chunk_cost *c, int pass);
+/* The member whose task stands for k's all-to-all group (all ranks). */
+int trainsim_cp_group_base(const builder *b, int k);
 
 /* trainsim_read.c: the breakdown of the GPU that finishes last, the timeline
  * of the run, and each GPU's busy compute time (stragglers). */

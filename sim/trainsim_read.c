@@ -29,6 +29,10 @@ static void account_gap(const builder *b, const task_info *ti, int id, double ga
         st->dp_exposed_s += gap_s;
         return;
     }
+    if (ti->cp_step) { /* an attention step waiting on the context-parallel ring */
+        st->cp_exposed_s += gap_s;
+        return;
+    }
     if (ti->in_gather >= 0 && /* ZeRO-3: waiting for the layer's parameters */
         exec_task_end_ps(b->g, ti->in_gather) == exec_task_start_ps(b->g, id)) {
         double dur = units_ps_to_s(exec_task_end_ps(b->g, ti->in_gather) -
@@ -76,11 +80,13 @@ static int *slowest_members(const builder *b)
 /* Whether a task is on the chosen member's timeline: its own, or (all
  * ranks) a tensor-parallel collective of its group, noted on the group's
  * first member. */
-static int reads(const builder *b, const task_info *ti, const int *member)
+static int reads(const builder *b, const task_info *ti, int id, const int *member)
 {
     int k = member[ti->stage];
     if (ti->role == R_TP && !b->folded)
         return ti->member == k - member_tp(b, k);
+    if (ti->role == R_CP && exec_task_stream(b->g, id) < 0) /* an all-to-all of k's group */
+        return ti->member == trainsim_cp_group_base(b, k);
     return ti->member == k;
 }
 
@@ -89,7 +95,7 @@ static int reads(const builder *b, const task_info *ti, const int *member)
  * hidden (the rest of the time its collectives ran). */
 static void read_sharding(const builder *b, const int *member, estimate_result *out)
 {
-    if (b->l->zero < 2 || b->l->dp < 2)
+    if (b->l->zero < 2 || layout_dp_cp(b->l) < 2)
         return;
     for (int id = 0; id < exec_task_count(b->g); id++) {
         const task_info *ti = &b->info[id];
@@ -117,12 +123,13 @@ void trainsim_read_breakdown(const builder *b, estimate_result *out)
     for (int id = 0; id < ntasks; id++) {
         const task_info *ti = &b->info[id];
         if (ti->role == R_DP || ti->role == R_GATHER || ti->role == R_P2P || ti->role == R_NONE ||
-            !reads(b, ti, member))
+            !reads(b, ti, id, member))
             continue;
         estimate_stage *st = &out->stages[ti->stage];
         uint64_t start = exec_task_start_ps(b->g, id), end = exec_task_end_ps(b->g, id);
         uint64_t from = start > prev_end[ti->stage] ? start : prev_end[ti->stage];
-        if (ti->role == R_TP && !b->folded)
+        if ((ti->role == R_TP && !b->folded) ||
+            (ti->role == R_CP && exec_task_stream(b->g, id) < 0))
             from = prev_end[ti->stage]; /* waiting for the group is part of the collective */
         else
             account_gap(b, ti, id, units_ps_to_s(start - prev_end[ti->stage]), st);
@@ -131,12 +138,15 @@ void trainsim_read_breakdown(const builder *b, estimate_result *out)
         case R_FWD: case R_BWD: case R_WGT: st->compute_s += busy; break;
         case R_REC: st->recompute_s += busy; break;
         case R_TP: st->tp_comm_s += busy; break;
+        case R_CP: st->cp_exposed_s += busy; break;
         default: st->optimizer_s += busy; break; /* optimizer, parameter all-gather */
         }
         prev_end[ti->stage] = end;
     }
-    for (int s = 0; s < b->l->pp; s++)
+    for (int s = 0; s < b->l->pp; s++) {
         out->stages[s].bubble_s += out->iteration_s - units_ps_to_s(prev_end[s]);
+        out->stages[s].cp_hidden_s = b->cp_hidden_s[s];
+    }
     read_sharding(b, member, out);
     free(prev_end);
     free(member);
@@ -171,7 +181,8 @@ void trainsim_read_post_validated(const builder *b, estimate_result *out)
 static const tl_kind role_kind[] = {
     [R_FWD] = TL_FORWARD, [R_BWD] = TL_BACKWARD, [R_REC] = TL_RECOMPUTE, [R_TP] = TL_TP_COMM,
     [R_DP] = TL_DP_COMM,  [R_OPT] = TL_OPTIMIZER, [R_AG] = TL_PARAM_GATHER, [R_P2P] = TL_P2P,
-    [R_WGT] = TL_WEIGHT_GRAD, [R_GATHER] = TL_PARAM_GATHER};
+    [R_WGT] = TL_WEIGHT_GRAD, [R_GATHER] = TL_PARAM_GATHER,
+    [R_CP] = TL_TP_COMM /* communication on the compute stream */};
 
 /* The track of a task: its stream's, or one per GPU for streamless tasks
  * (transfers on "p2p send", all-ranks tensor-parallel collectives on "tp"). */

@@ -208,9 +208,10 @@ void trainsim_sym_plan(builder *b)
 {
     /* ZeRO-3's per-layer gathers and HSDP's replica groups are not paired
      * here, nor DualPipe's mirrored embedding pairs or the post-validation's
-     * per-rank reading: with them every rank is simulated */
+     * per-rank reading, nor context parallelism's own groups: with them every
+     * rank is simulated */
     if (b->folded || b->l->tp < 2 || b->gpu_factor || b->l->zero > 2 || b->replicas > 1 ||
-        b->cc.emb_pairs > 1 || b->l->post_validation)
+        b->cc.emb_pairs > 1 || b->l->post_validation || layout_cp_of(b->l) > 1)
         return;
     sym_state *st = state_new(b->in->topology, b->l->tp);
     if (!pair_collectives(st, b) || !transfers_fixed(b)) {

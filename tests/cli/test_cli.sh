@@ -111,7 +111,7 @@ done
 expect_bad "calibrate: a second file" "^clustersim calibrate: unexpected argument 'b.csv'$" calibrate a.csv b.csv
 expect_bad "system: a second name" "^clustersim system: unexpected argument 'b'$" system a b
 expect_bad "model: a second name" "unexpected argument 'b'; one model NAME at most" model a b
-expect_bad "validate: two studies" "name one study: megatron2021, megatron2019 or offload" validate megatron2021 megatron2019
+expect_bad "validate: two studies" "name one study: megatron2021, megatron2019, offload or llama3" validate megatron2021 megatron2019
 expect_bad "validate kernels: no file" "give MEASUREMENTS.csv and either --profile" validate kernels --profile p.lua
 expect_ok "system: the name after its flags" "^nodes +2 x dgx-h100$" system --nodes 2 dgx-h100
 expect_ok "system: the name before its flags" "^nodes +2 x dgx-h100$" system dgx-h100 --nodes 2
@@ -352,7 +352,7 @@ bad_run "run simulate of a layout that does not fit" "bad.lua:1: simulate: .*doe
     'simulate{system="dgx-h100", nodes=2, model="llama2-70b", tp=8, mbs=1, gbs=32}\n'
 bad_run "run model without base needs its sizes" "bad.lua:1: model: 'heads' is required" \
     'model{layers = 2, hidden = 64}\n'
-bad_run "run a derived field must agree" "bad.lua:2: layout: 'gpus' is tp x pp x dp = 8" \
+bad_run "run a derived field must agree" "bad.lua:2: layout: 'gpus' is tp x cp x pp x dp = 8" \
     'local l = layout{tp = 2, pp = 2, dp = 2, mbs = 1}\nl.gpus = 9; layout(l)\n'
 bad_run "run layout both inline and as a table" "given both inline and in 'layout'" \
     'estimate{system="dgx-h100", nodes=1, model="llama2-7b", tp=2, layout=layout{tp=2, dp=4, mbs=1}}\n'
