@@ -14,7 +14,7 @@
 
 int commcost_shard_ranks(const layout_desc *l)
 {
-    return l->zero && l->shard_group ? l->shard_group : l->dp;
+    return l->zero && l->shard_group ? l->shard_group : layout_dp_cp(l); /* dp x cp hold the same weights */
 }
 
 int commcost_gpu(const layout_desc *l, int tp_rank, int dp_rank, int pp_rank)

@@ -8,7 +8,7 @@ void estimate_shard_unit(const layout_desc *l, const commcost_stage *st, int lay
                          double fwd_s, double bwd_s, double *exposed_s, double *hidden_s)
 {
     *exposed_s = *hidden_s = 0;
-    if (l->zero != 3 || l->dp < 2 || layers < 1)
+    if (l->zero != 3 || layout_dp_cp(l) < 2 || layers < 1)
         return;
     double g = st->layer_gather_s;
     double r = st->dp_bucket_s + st->dp_replica_bucket_s; /* one layer's gradients */
@@ -33,7 +33,7 @@ double estimate_shard_reduce_exposed_s(const layout_desc *l, const commcost_stag
                                        double *hidden_s)
 {
     *hidden_s = 0;
-    if (l->dp < 2)
+    if (layout_dp_cp(l) < 2)
         return 0;
     double last = st->dp_last_bucket_s + st->dp_replica_last_s;
     if (l->zero == 3) /* the layers' reductions ran with the backward (estimate_shard_unit) */

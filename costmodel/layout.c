@@ -424,6 +424,11 @@ static int check_hsdp(const layout_desc *l, cs_err *err)
                        "layout: shard group %d (HSDP) needs zero >= 1 (nothing is sharded "
                        "under zero 0); use --zero 1, 2 or 3, or drop the shard group",
                        l->shard_group);
+    if (layout_cp_of(l) > 1)
+        return cs_fail(err,
+                       "layout: shard group %d (HSDP) with context parallelism (cp %d) is not "
+                       "modelled; drop the shard group or use cp 1",
+                       l->shard_group, layout_cp_of(l));
     if (l->shard_group == 1)
         return cs_fail(err,
                        "layout: shard group 1 (HSDP) shards over one rank: every rank holds "

@@ -66,9 +66,9 @@ static int validate_fuyou(const layout_desc *l, cs_err *err)
     if (l->zero != 0)
         return cs_fail(err, "offload: Fuyou does not shard with ZeRO; use --zero 0 with "
                             "--offload-engine fuyou");
-    if (l->tp * l->pp * l->dp != 1)
-        return cs_fail(err, "offload: Fuyou trains on one GPU; tp %d pp %d dp %d uses %d", l->tp,
-                       l->pp, l->dp, l->tp * l->pp * l->dp);
+    if (l->tp * l->pp * layout_dp_cp(l) != 1)
+        return cs_fail(err, "offload: Fuyou trains on one GPU; tp %d pp %d dp %d cp %d uses %d",
+                       l->tp, l->pp, l->dp, layout_cp_of(l), l->tp * l->pp * layout_dp_cp(l));
     if (l->offload != OFFLOAD_ALL || l->offload_to != OFFLOAD_TO_NVME)
         return cs_fail(err, "offload: Fuyou keeps parameters and optimizer state on the SSDs; "
                             "use --offload all --offload-to nvme");
@@ -109,7 +109,7 @@ int offload_validate(const layout_desc *l, const sys_node_type *node, cs_err *er
     return 0;
 }
 
-static double shards(const layout_desc *l) { return l->zero >= 1 ? l->dp : 1; }
+static double shards(const layout_desc *l) { return l->zero >= 1 ? layout_dp_cp(l) : 1; /* dp x cp hold the same weights */ }
 
 /* Fuyou's GPU working set: two layers' fp16 parameters and gradients
  * (computing one, prefetching the next) and one layer's activations of a

@@ -139,7 +139,7 @@ double offload_apply(const layout_desc *l, const offload_base *b, const offload_
 {
     traffic t;
     memset(&t, 0, sizeof t);
-    double p = b->params / (l->zero >= 1 ? l->dp : 1);
+    double p = b->params / (l->zero >= 1 ? layout_dp_cp(l) : 1);
     int fuyou = l->offload_engine == OFFLOAD_ENGINE_FUYOU;
     if (fuyou)
         fuyou_traffic(b->params, b->activation_bytes_per_mb,

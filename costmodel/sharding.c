@@ -8,12 +8,12 @@ int sharding_group(const layout_desc *l)
 {
     if (!l->zero)
         return 1;
-    return l->shard_group > 0 ? l->shard_group : l->dp;
+    return l->shard_group > 0 ? l->shard_group : layout_dp_cp(l); /* dp x cp hold the same weights */
 }
 
 int sharding_replicas(const layout_desc *l)
 {
-    return l->zero && l->shard_group > 0 ? l->dp / l->shard_group : 1;
+    return l->zero && l->shard_group > 0 ? layout_dp_cp(l) / l->shard_group : 1;
 }
 
 sharding_state sharding_state_bytes(const layout_desc *l, double params, double weight_bytes,
