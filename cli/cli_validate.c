@@ -189,7 +189,7 @@ static int mt19_model(double params_billion, int line, model_desc *m, cs_err *er
         *m = (model_desc){"", mt19_shapes[i].layers, mt19_shapes[i].hidden, mt19_shapes[i].heads,
                           mt19_shapes[i].heads, 4 * mt19_shapes[i].hidden, 51200, 1024,
                           MODEL_MLP_GELU, MODEL_NORM_LAYERNORM, MODEL_POS_LEARNED, 1, 1,
-                          MODEL_FP16, 0, 0, NULL};
+                          MODEL_FP16, 0, 0, NULL, .head_dim_override = 0};
         snprintf(m->name, sizeof m->name, "gpt2-%.1fb", params_billion);
         return model_validate(m, err);
     }

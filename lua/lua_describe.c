@@ -1,5 +1,6 @@
 /* lua_describe: system{}, model{} and layout{} (see lua_describe.h). */
 #include "lua_describe.h"
+#include "lua_model_moe.h"
 
 #include <lauxlib.h>
 #include <math.h>
@@ -180,9 +181,24 @@ static int api_system(lua_State *L)
 
 /* ---- models ----------------------------------------------------------------- */
 
-static const char *const model_keys[] = {
+static const char *const model_core_keys[] = {
     "base", "name", "layers", "hidden", "heads", "kv_heads", "ffn", "vocab", "seq", "mlp", "norm",
     "pos", "embeddings", "bias", "dtype", "params", NULL};
+
+/* model{}'s keys: the core ones and lua_model_moe's. */
+static void check_model_keys(lua_State *L, int idx)
+{
+    static const char *all[64];
+    if (!all[0]) {
+        int n = 0;
+        for (int i = 0; model_core_keys[i]; i++)
+            all[n++] = model_core_keys[i];
+        for (int i = 0; lua_model_moe_keys[i]; i++)
+            all[n++] = lua_model_moe_keys[i];
+        all[n] = NULL;
+    }
+    lua_check_keys(L, idx, "model", all);
+}
 
 typedef struct int_field {
     const char *key;
@@ -217,7 +233,7 @@ static int model_choices(lua_State *L, int idx, model_desc *m)
 
 static void model_from_table(lua_State *L, int idx, model_desc *m)
 {
-    lua_check_keys(L, idx, "model", model_keys);
+    check_model_keys(L, idx);
     cs_err err;
     const char *base = lua_check_opt_string(L, idx, "model", "base", NULL);
     if (base && model_find(base, m, &err) != 0)
@@ -244,6 +260,7 @@ static void model_from_table(lua_State *L, int idx, model_desc *m)
         *f[i].field = v;
     }
     changed |= model_choices(L, idx, m);
+    changed |= lua_model_moe_read(L, idx, m);
     if (changed && base) {
         snprintf(m->name, sizeof m->name, "%.36s (modified)", base);
         m->published_params = m->published_step_params = 0;
@@ -286,7 +303,7 @@ static int model_tostring(lua_State *L)
     return 1;
 }
 
-static void push_model(lua_State *L, const model_desc *m)
+void lua_describe_push_model(lua_State *L, const model_desc *m)
 {
     lua_createtable(L, 0, 16);
     set_string(L, "name", m->name);
@@ -303,6 +320,7 @@ static void push_model(lua_State *L, const model_desc *m)
     set_bool(L, "bias", m->linear_bias);
     set_string(L, "dtype", model_dtype_name(m->dtype));
     set_number(L, "params", model_params(m));
+    lua_model_moe_push(L, m);
     luaL_setmetatable(L, "clustersim.model");
 }
 
@@ -313,7 +331,7 @@ static int api_model(lua_State *L)
         lua_describe_model(L, 1, "model", &m);
     else
         model_from_table(L, 1, &m);
-    push_model(L, &m);
+    lua_describe_push_model(L, &m);
     return 1;
 }
 

@@ -1,0 +1,81 @@
+/* lua_model_moe: MoE and MLA keys of model{} (see lua_model_moe.h). */
+#include "lua_model_moe.h"
+
+#include <lauxlib.h>
+
+#include "lua_check.h"
+
+const char *const lua_model_moe_keys[] = {
+    "head_dim", "qkv_bias",      "qk_norm",        "experts",       "topk",
+    "moe_ffn",  "shared_ffn",    "shared_experts", "dense_layers",  "capacity_factor",
+    "q_lora",   "kv_lora",       "rope_head_dim",  "nope_head_dim", "v_head_dim",
+    NULL};
+
+typedef struct int_key {
+    const char *key;
+    int *field;
+    long max;
+} int_key;
+
+/* The integer keys and their fields in m (0 means "not used" in each). */
+static int int_keys(model_desc *m, int_key *k)
+{
+    int_key all[] = {{"head_dim", &m->head_dim_override, 1 << 20},
+                     {"experts", &m->moe_experts, 1 << 16},
+                     {"topk", &m->moe_topk, 1 << 16},
+                     {"moe_ffn", &m->moe_ffn_hidden, MODEL_MAX_FFN},
+                     {"shared_ffn", &m->moe_shared_ffn_hidden, MODEL_MAX_FFN},
+                     {"shared_experts", &m->moe_shared_experts, 1 << 16},
+                     {"dense_layers", &m->moe_dense_layers, 100000},
+                     {"q_lora", &m->mla_q_lora_rank, 1 << 20},
+                     {"kv_lora", &m->mla_kv_lora_rank, 1 << 20},
+                     {"rope_head_dim", &m->mla_rope_head_dim, 1 << 20},
+                     {"nope_head_dim", &m->mla_nope_head_dim, 1 << 20},
+                     {"v_head_dim", &m->mla_v_head_dim, 1 << 20}};
+    int n = (int)(sizeof all / sizeof all[0]);
+    for (int i = 0; i < n; i++)
+        k[i] = all[i];
+    return n;
+}
+
+int lua_model_moe_read(lua_State *L, int idx, model_desc *m)
+{
+    int_key k[16];
+    int n = int_keys(m, k), changed = 0;
+    for (int i = 0; i < n; i++) {
+        int v = (int)lua_check_opt_int(L, idx, "model", k[i].key, *k[i].field, 0, k[i].max);
+        changed |= v != *k[i].field;
+        *k[i].field = v;
+    }
+    model_desc was = *m;
+    m->qkv_bias = lua_check_opt_bool(L, idx, "model", "qkv_bias", m->qkv_bias);
+    m->qk_norm = lua_check_opt_bool(L, idx, "model", "qk_norm", m->qk_norm);
+    m->moe_capacity_factor =
+        lua_check_opt_number(L, idx, "model", "capacity_factor", m->moe_capacity_factor, 0, 1e6);
+    return changed || was.qkv_bias != m->qkv_bias || was.qk_norm != m->qk_norm ||
+           was.moe_capacity_factor != m->moe_capacity_factor;
+}
+
+void lua_model_moe_push(lua_State *L, const model_desc *m)
+{
+    int_key k[16];
+    model_desc copy = *m;
+    int n = int_keys(&copy, k);
+    for (int i = 0; i < n; i++)
+        if (*k[i].field) {
+            lua_pushinteger(L, *k[i].field);
+            lua_setfield(L, -2, k[i].key);
+        }
+    if (m->qkv_bias) {
+        lua_pushboolean(L, 1);
+        lua_setfield(L, -2, "qkv_bias");
+    }
+    if (m->qk_norm) {
+        lua_pushboolean(L, 1);
+        lua_setfield(L, -2, "qk_norm");
+    }
+    if (m->moe_capacity_factor > 0) {
+        lua_pushnumber(L, m->moe_capacity_factor);
+        lua_setfield(L, -2, "capacity_factor");
+    }
+}
