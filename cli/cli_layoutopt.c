@@ -9,7 +9,7 @@
 
 enum { O_SYSTEM = CLI_LAYOUTOPT_FIRST, O_GPUS, O_NODES, O_MODEL, O_TP, O_PP, O_DP, O_VPP, O_MBS,
        O_GBS, O_SCHEDULE, O_SP, O_RECOMPUTE, O_ZERO, O_ATTN, O_TP_ACROSS, O_DEVICE_PROFILE,
-       O_FRAMEWORK };
+       O_FRAMEWORK, O_EP_FIRST /* six expert-parallel flags (cli_epopt.h) */ };
 
 const struct option cli_layoutopt_options[CLI_LAYOUTOPT_COUNT] = {
     {"system", required_argument, 0, O_SYSTEM}, {"gpus", required_argument, 0, O_GPUS},
@@ -23,12 +23,19 @@ const struct option cli_layoutopt_options[CLI_LAYOUTOPT_COUNT] = {
     {"allow-tp-across-nodes", no_argument, 0, O_TP_ACROSS},
     {"device-profile", required_argument, 0, O_DEVICE_PROFILE},
     {"framework", required_argument, 0, O_FRAMEWORK},
+    {"ep", required_argument, 0, O_EP_FIRST},
+    {"expert-tensor-parallel-size", required_argument, 0, O_EP_FIRST + 1},
+    {"ep-a2a", required_argument, 0, O_EP_FIRST + 2},
+    {"ep-overlap", no_argument, 0, O_EP_FIRST + 3},
+    {"routing", required_argument, 0, O_EP_FIRST + 4},
+    {"moe-expert-capacity-factor", required_argument, 0, O_EP_FIRST + 5},
 };
 
 void cli_layoutopt_init(layout_flags *f)
 {
     memset(f, 0, sizeof *f);
     f->tp = f->pp = f->vpp = 1;
+    cli_epopt_init(&f->ep);
 }
 
 void cli_layoutopt_table(struct option *dst, const struct option *own, int nown)
@@ -65,6 +72,7 @@ void cli_layoutopt_help(void)
            "  --device-profile F  kernel, copy and in-node collective times from a profile\n"
            "                      'clustersim calibrate' fitted on the system's GPU (default:\n"
            "                      the built-in model; docs/calibration.md)\n");
+    cli_epopt_help();
 }
 
 static int parse_attention(const char *cmd, const char *text, int *unfused)
@@ -113,6 +121,8 @@ int cli_layoutopt_parse(const char *cmd, int c, const char *arg, layout_flags *f
     case O_FRAMEWORK: return parse_enum(cmd, c, arg, f);
     case O_ATTN: return parse_attention(cmd, arg, &f->unfused);
     default:
+        if (c >= O_EP_FIRST && c < O_EP_FIRST + 6)
+            return cli_epopt_parse(cmd, c - O_EP_FIRST, arg, &f->ep);
         if (c >= CLI_MODELOPT_FIRST && c <= CLI_MODELOPT_LAST)
             return cli_modelopt_parse(cmd, c, arg, &f->mf);
         return -1;
@@ -167,6 +177,10 @@ int cli_layoutopt_build(const char *cmd, const layout_flags *f, cli_job *job)
                             &job->gpus)))
         return rc;
     fill_layout(f, &job->model, job->gpus, &job->layout);
+    if ((rc = cli_epopt_apply(cmd, &f->ep, &job->layout, &job->model, &job->hist))) {
+        cli_job_free(job);
+        return rc;
+    }
     opcost_eff_default(&job->eff);
     cs_err err;
     if (f->device_profile && profile_apply(f->device_profile, job->sys.groups[0].node.gpu,
@@ -182,4 +196,5 @@ void cli_job_free(cli_job *job)
 {
     topo_free(job->topology);
     job->topology = NULL;
+    moe_hist_free(&job->hist);
 }

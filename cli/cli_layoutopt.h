@@ -10,13 +10,15 @@
 #include <getopt.h>
 
 #include "calib.h"
+#include "cli_epopt.h"
 #include "cli_modelopt.h"
 #include "estimate.h"
 #include "layout.h"
+#include "moe_hist.h"
 
 #define CLI_LAYOUTOPT_FIRST 1100
 #define CLI_LAYOUTOPT_LAST 1199
-#define CLI_LAYOUTOPT_COUNT 18 /* entries of cli_layoutopt_options (without a terminator) */
+#define CLI_LAYOUTOPT_COUNT 24 /* entries of cli_layoutopt_options (without a terminator) */
 /* Room for a command's own options plus the layout and model flags and the terminator. */
 #define CLI_LAYOUTOPT_TABLE(nown) ((nown) + CLI_LAYOUTOPT_COUNT + CLI_MODELOPT_COUNT + 1)
 
@@ -29,6 +31,7 @@ typedef struct layout_flags {
     layout_schedule schedule;
     layout_recompute recompute;
     model_flags mf;
+    ep_flags ep; /* expert parallelism (cli_epopt.h) */
 } layout_flags;
 
 /* A built job; cli_job_free releases it. */
@@ -41,6 +44,7 @@ typedef struct cli_job {
     opcost_eff eff;
     calib_profile profile; /* eff.profile points here with --device-profile */
     estimate_input in;   /* points into this struct: do not copy a cli_job */
+    moe_hist hist;       /* --routing hist:FILE: the layout points into it */
 } cli_job;
 
 extern const struct option cli_layoutopt_options[CLI_LAYOUTOPT_COUNT];

@@ -7,6 +7,8 @@
 #include <string.h>
 
 #include "calib.h"
+#include "commcost_ep.h"
+#include "layout_ep.h"
 #include "cs_alloc.h"
 #include "schedule.h"
 #include "workload.h"
@@ -35,10 +37,12 @@ typedef struct stage_groups {
     algo_set tp[NOPS], dp[NOPS];
     coll_plan p2p;    /* to the next stage; none on the last */
     int has_p2p;
+    commcost_ep_plans ep; /* expert-parallel all-to-alls (commcost_ep.h) */
 } stage_groups;
 
 struct commcost_groups {
     int tp, pp, dp;
+    int ep, etp, ep_a2a_hier; /* expert parallelism the groups were built for */
     stage_groups *stages;
     coll_plan emb;  /* every first/last stage pair's all-reduce (commcost.h) */
     int has_emb;
@@ -150,12 +154,13 @@ static int build_stage_groups(topo *t, const layout_desc *l, int s, stage_groups
 int commcost_groups_build(topo *t, const layout_desc *l, commcost_groups **out, cs_err *err)
 {
     commcost_groups *g = cs_xrealloc(NULL, sizeof *g);
-    *g = (commcost_groups){l->tp, l->pp, l->dp, calloc((size_t)l->pp, sizeof *g->stages),
-                           {0}, 0};
+    *g = (commcost_groups){l->tp, l->pp, l->dp, layout_ep_of(l), layout_etp_of(l), l->ep_a2a_hier,
+                           calloc((size_t)l->pp, sizeof *g->stages), {0}, 0};
     if (!g->stages)
         abort();
     for (int s = 0; s < l->pp; s++)
-        if (build_stage_groups(t, l, s, &g->stages[s], err) != 0) {
+        if (build_stage_groups(t, l, s, &g->stages[s], err) != 0 ||
+            commcost_ep_build(t, l, s, &g->stages[s].ep, err) != 0) {
             commcost_groups_free(g);
             return -1;
         }
@@ -177,6 +182,7 @@ void commcost_groups_free(commcost_groups *g)
             free_set(&g->stages[s].dp[op]);
         }
         coll_plan_free(&g->stages[s].p2p);
+        commcost_ep_free(&g->stages[s].ep);
     }
     coll_plan_free(&g->emb);
     free(g->stages);
@@ -185,7 +191,8 @@ void commcost_groups_free(commcost_groups *g)
 
 int commcost_groups_match(const commcost_groups *g, const layout_desc *l)
 {
-    return g->tp == l->tp && g->pp == l->pp && g->dp == l->dp;
+    return g->tp == l->tp && g->pp == l->pp && g->dp == l->dp && g->ep == layout_ep_of(l) &&
+           g->etp == layout_etp_of(l) && g->ep_a2a_hier == l->ep_a2a_hier;
 }
 
 /* ---- pricing: a measured fit, or the fastest algorithm at each size ---- */
@@ -312,6 +319,7 @@ static int price(const commcost_groups *g, const model_desc *m, const layout_des
         }
         if (sg->has_p2p)
             st->p2p_s = coll_time_s(&sg->p2p, out->p2p_bytes);
+        st->ep_a2a_s = commcost_ep_a2a_s(&sg->ep, l, (uint64_t)info.ep_a2a_bytes);
     }
     /* none where one rank holds both ends (the V-shapes and DualPipe put the
      * first and the last stage on rank 0) */

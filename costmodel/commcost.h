@@ -58,6 +58,9 @@ typedef struct commcost_stage {
     uint64_t last_bucket_bytes;
     double dp_bucket_s, dp_last_bucket_s; /* reduce of one (the last) bucket */
     double dp_allgather_s; /* parameters after the step (zero 1), whole stage */
+    /* Expert parallelism (commcost_ep.h): one dispatch or combine all-to-all
+     * of a microbatch's token slots, balanced routing; 0 without ep > 1 */
+    double ep_a2a_s;
 } commcost_stage;
 
 typedef struct commcost {

@@ -4,6 +4,7 @@
 #include <math.h>
 #include <stdlib.h>
 
+#include "commcost_ep.h"
 #include "estimate_sched.h"
 #include "memory.h"
 #include "schedule.h"
@@ -66,7 +67,18 @@ void estimate_finish(const estimate_input *in, estimate_result *out)
 /* One microbatch on one stage, all chunks. */
 typedef struct stage_work {
     double fwd_s, bwd_s, rec_s, tp_s, tp_bwd_s;
+    double ep_s; /* expert-parallel all-to-alls, exposed */
 } stage_work;
+
+/* A chunk's exposed expert-parallel all-to-alls, forward, backward and
+ * recomputed, each pass hiding them under its own compute when overlapped. */
+double estimate_chunk_ep_s(const model_desc *m, const layout_desc *l, const commcost_stage *st,
+                           const workload_chunk *ch)
+{
+    return commcost_ep_exposed_s(m, l, st->ep_a2a_s, ch->ep_a2a_fwd, ch->fwd_s) +
+           commcost_ep_exposed_s(m, l, st->ep_a2a_s, ch->ep_a2a_bwd, ch->bwd_s) +
+           commcost_ep_exposed_s(m, l, st->ep_a2a_s, ch->ep_a2a_rec, ch->recompute_s);
+}
 
 /* `layers` is the chunks' common part (workload_chunk_layers), computed
  * once per layout: only the first and last chunk add to it. */
@@ -92,11 +104,15 @@ static stage_work stage_work_of(const estimate_input *in, const commcost_stage *
         w.tp_bwd_s += share * b;
         w.tp_s += share * b + share * commcost_tp_s(st, ch.tp_fwd.allreduce, ch.tp_fwd.allgather,
                                     ch.tp_fwd.reducescatter);
+        w.ep_s += share * estimate_chunk_ep_s(in->model, in->layout, st, &ch);
     }
     return w;
 }
 
-static double stage_total(const stage_work *w) { return w->fwd_s + w->bwd_s + w->rec_s + w->tp_s; }
+static double stage_total(const stage_work *w)
+{
+    return w->fwd_s + w->bwd_s + w->rec_s + w->tp_s + w->ep_s;
+}
 
 /* Data-parallel time after the last backward, optimizer step, all-gather. */
 static double stage_tail(const estimate_input *in, const commcost_stage *st,
@@ -167,9 +183,10 @@ static void analytic_times(const estimate_input *in, const commcost *cc, estimat
         e->compute_s = m * (w[s].fwd_s + w[s].bwd_s);
         e->recompute_s = m * w[s].rec_s;
         e->tp_comm_s = m * w[s].tp_s;
+        e->ep_comm_s = m * w[s].ep_s;
         e->p2p_s = 2 * (pp - 1) * p2p;
         double busy = e->compute_s + e->recompute_s + e->tp_comm_s + e->p2p_s + e->dp_exposed_s +
-                      e->optimizer_s;
+                      e->optimizer_s + e->ep_comm_s;
         e->bubble_s = fmax(0, iter - busy);
     }
     out->iteration_s = iter;

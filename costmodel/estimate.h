@@ -31,6 +31,7 @@
 #include "model.h"
 #include "opcost.h"
 #include "topo.h"
+#include "workload.h"
 
 /* Where the time of one stage went (seconds per iteration, one GPU). */
 typedef struct estimate_stage {
@@ -42,6 +43,7 @@ typedef struct estimate_stage {
     double bubble_s;       /* idle for want of work: fill and drain */
     double optimizer_s;    /* optimizer step and zero-1 parameter all-gather */
     double peak_mem_bytes;
+    double ep_comm_s;      /* expert-parallel all-to-alls not hidden (commcost_ep.h) */
 } estimate_stage;
 
 typedef struct estimate_result {
@@ -88,6 +90,11 @@ int estimate_analytic_with(const estimate_input *in, const commcost_groups *grou
 
 /* Validates the layout for the topology: GPU count and node rules. */
 int estimate_validate(const estimate_input *in, cs_err *err);
+
+/* The exposed expert-parallel all-to-all seconds of one microbatch's chunk
+ * (the closed form and the simulation both charge them). */
+double estimate_chunk_ep_s(const model_desc *m, const layout_desc *l, const commcost_stage *st,
+                           const workload_chunk *ch);
 
 void estimate_result_free(estimate_result *r);
 

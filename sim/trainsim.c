@@ -3,11 +3,13 @@
  * trainsim_read.c. */
 #include "trainsim.h"
 
+
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "commcost_ep.h"
 #include "cs_alloc.h"
 #include "estimate_sched.h"
 #include "memory.h"
@@ -214,6 +216,16 @@ static void phase_tp(builder *b, int s, workload_tp tp, double delta_s)
                                  tp_names[op], 0);
 }
 
+/* The exposed expert-parallel all-to-alls of one pass: a task of their
+ * closed-form seconds on every member (commcost_ep.h prices them on the
+ * topology; they are not run as flows, so they see no contention from the
+ * data-parallel traffic the simulation overlaps with them). */
+static void phase_ep(builder *b, int s, uint64_t ep_ps)
+{
+    if (ep_ps > 0)
+        phase_compute(b, s, ep_ps, R_EP, "ep all-to-all");
+}
+
 /* One data-parallel collective (gradient bucket or parameter all-gather). */
 static void phase_dp(builder *b, int s, int which, uint64_t bytes, int role)
 {
@@ -264,6 +276,7 @@ static void emit_forward(builder *b, int s, const schedule_unit *u)
     const chunk_cost *c = &b->chunks[s * b->nchunks + u->chunk];
     int first = phase_compute(b, s, c->fwd_ps, R_FWD, "forward");
     phase_tp(b, s, c->tp_fwd, 0);
+    phase_ep(b, s, c->ep_fwd_ps);
     record_unit(b, b->fstart, b->fend, s, u, first);
 }
 
@@ -295,6 +308,7 @@ static void emit_backward(builder *b, int s, const schedule_unit *u, int last_of
     if (c->rec_ps > 0) {
         first = phase_compute(b, s, c->rec_ps, R_REC, "recompute");
         phase_tp(b, s, c->tp_rec, 0);
+        phase_ep(b, s, c->ep_rec_ps);
     }
     uint64_t hidden_ps = b->folded ? 0 : units_s_to_ps_ceil(-c->tp_bwd_delta_s);
     uint64_t bwd_ps = c->bwd_ps > hidden_ps ? c->bwd_ps - hidden_ps : 0;
@@ -302,6 +316,7 @@ static void emit_backward(builder *b, int s, const schedule_unit *u, int last_of
                       : emit_backward_pieces(b, s, bwd_ps, R_BWD, "backward", last_of_chunk);
     first = first < 0 ? id : first;
     phase_tp(b, s, c->tp_bwd, c->tp_bwd_delta_s);
+    phase_ep(b, s, c->ep_bwd_ps);
     record_unit(b, b->bstart, b->bend, s, u, first);
 }
 
@@ -501,6 +516,14 @@ static void emit_all(builder *b)
 
 /* ---- set-up and tear-down ---------------------------------------------------- */
 
+/* Exposed all-to-all picoseconds of a pass (as estimate_chunk_ep_s counts them). */
+static uint64_t ep_ps(const builder *b, int s, int count, double compute_s)
+{
+    double t = commcost_ep_exposed_s(b->in->model, b->l, b->cc.stages[s].ep_a2a_s, count,
+                                     compute_s);
+    return t > 0 ? units_s_to_ps_ceil(t) : 0;
+}
+
 static void chunk_costs(builder *b)
 {
     const layout_desc *l = b->l;
@@ -521,7 +544,10 @@ static void chunk_costs(builder *b)
                 .tp_bwd_delta_s = commcost_tp_bwd_delta_s(&b->cc.stages[s], l, &w),
                 .tp_fwd = w.tp_fwd,
                 .tp_bwd = w.tp_bwd,
-                .tp_rec = w.tp_recompute};
+                .tp_rec = w.tp_recompute,
+                .ep_fwd_ps = ep_ps(b, s, w.ep_a2a_fwd, w.fwd_s),
+                .ep_bwd_ps = ep_ps(b, s, w.ep_a2a_bwd, w.bwd_s),
+                .ep_rec_ps = ep_ps(b, s, w.ep_a2a_rec, w.recompute_s)};
         }
 }
 

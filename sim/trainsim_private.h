@@ -14,7 +14,8 @@
 #include "workload.h"
 
 /* What a task stands for, for the breakdown. */
-enum role { R_NONE, R_FWD, R_BWD, R_REC, R_TP, R_DP, R_OPT, R_AG, R_P2P, R_WGT };
+enum role { R_NONE, R_FWD, R_BWD, R_REC, R_TP, R_DP, R_OPT, R_AG, R_P2P, R_WGT,
+            R_EP /* expert-parallel all-to-all (commcost_ep.h) */ };
 
 typedef struct task_info {
     unsigned char role;
@@ -29,6 +30,7 @@ typedef struct chunk_cost {
     uint64_t wgt_ps;                 /* W, or 0 */
     double tp_bwd_delta_s; /* backward collectives hidden under wgrad GEMMs (<= 0) */
     workload_tp tp_fwd, tp_bwd, tp_rec;
+    uint64_t ep_fwd_ps, ep_bwd_ps, ep_rec_ps; /* exposed expert-parallel all-to-alls */
 } chunk_cost;
 
 enum { P_AR, P_AG, P_RS, NTP };     /* tensor-parallel plans of a group */
