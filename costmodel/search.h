@@ -15,6 +15,8 @@
  *         v-min when vpp is 2; interleaved otherwise
  *   mbs   powers of two up to the global batch
  *   sp    off, on;  recompute none, selective, full;  zero 0, 1
+ *   ep    (mixture-of-experts models) divisors of the routed experts, etp = tp,
+ *         flat all-to-all, uniform routing; 1 for dense models
  * less what `fix` pins.  The rules, checked in this order (the first one a
  * layout breaks is the one counted), mirror layout_validate, which has the
  * last word on what remains:
@@ -22,7 +24,10 @@
  *   pp x vpp divides the layers; dp x mbs divides the global batch;
  *   interleaved needs pp >= 2 and microbatches a multiple of pp;
  *   sp needs tp > 1 dividing the sequence; zero 1 needs dp > 1;
- *   the V-shapes' and dualpipe's rules (layout_validate) count as "other".
+ *   the V-shapes' and dualpipe's rules (layout_validate) count as "other";
+ *   etp x ep divides tp x dp (counted last, as "ep").
+ * A fixed ep that does not divide the experts fails the search with the
+ * nearest values that do.
  * Then the memory check removes layouts whose peak exceeds the device. */
 #ifndef CS_SEARCH_H
 #define CS_SEARCH_H
@@ -42,6 +47,7 @@ enum {
     SEARCH_RULE_ZERO,
     SEARCH_RULE_ONE_STAGE,
     SEARCH_RULE_OTHER, /* layout_validate refused what the rules above let through */
+    SEARCH_RULE_EP,    /* etp x ep divides tp x dp (layout_ep.h) */
     SEARCH_NRULES
 };
 
@@ -68,6 +74,7 @@ typedef struct search_fix {
     int tp, pp, dp, vpp, mbs;
     int sp, zero;             /* -1 free, else 0 or 1 */
     int recompute, schedule;  /* -1 free, else a layout enum */
+    int ep;                   /* expert parallelism (layout_ep.h); 0 free */
 } search_fix;
 
 typedef struct search_space {

@@ -339,7 +339,9 @@ static int api_model(lua_State *L)
 
 const char *const lua_describe_layout_keys[] = {
     "tp", "pp", "dp", "vpp", "mbs", "gbs", "schedule", "sp", "recompute", "zero", "dtype",
-    "attention", "framework", "gpus", "microbatches", NULL};
+    "attention", "framework", "gpus", "microbatches",
+    "ep", "etp", "ep_a2a", "ep_overlap", "routing", "zipf_s", /* lua_model_moe */
+    NULL};
 
 static void layout_choices(lua_State *L, int idx, const char *W, const model_desc *m,
                            layout_desc *l)
@@ -375,6 +377,7 @@ void lua_describe_layout(lua_State *L, int idx, const char *W, const model_desc 
     l->sp = lua_check_opt_bool(L, idx, W, "sp", 0);
     l->zero = (int)lua_check_opt_int(L, idx, W, "zero", 0, 0, 1);
     layout_choices(L, idx, W, m, l);
+    lua_model_moe_read_layout(L, idx, W, l);
     check_derived(L, idx, W, "gpus", (double)layout_gpus(l), "tp x pp x dp");
     if (l->gbs % ((long)l->dp * l->mbs) != 0)
         luaL_error(L, "%s: gbs %d is not a multiple of dp x mbs = %d x %d", W, l->gbs, l->dp,
@@ -416,6 +419,7 @@ void lua_describe_push_layout(lua_State *L, const layout_desc *l, int has_dtype)
     set_string(L, "framework", framework_name(l->framework));
     if (has_dtype)
         set_string(L, "dtype", model_dtype_name(l->dtype));
+    lua_model_moe_push_layout(L, l);
     luaL_setmetatable(L, "clustersim.layout");
 }
 

@@ -2,7 +2,9 @@
 #include "lua_model_moe.h"
 
 #include <lauxlib.h>
+#include <string.h>
 
+#include "layout_ep.h"
 #include "lua_check.h"
 
 const char *const lua_model_moe_keys[] = {
@@ -78,4 +80,42 @@ void lua_model_moe_push(lua_State *L, const model_desc *m)
         lua_pushnumber(L, m->moe_capacity_factor);
         lua_setfield(L, -2, "capacity_factor");
     }
+}
+
+void lua_model_moe_read_layout(lua_State *L, int idx, const char *what, layout_desc *l)
+{
+    l->ep = (int)lua_check_opt_int(L, idx, what, "ep", 1, 1, 1 << 16);
+    l->etp = (int)lua_check_opt_int(L, idx, what, "etp", l->tp, 1, 1 << 16);
+    const char *a2a = lua_check_opt_string(L, idx, what, "ep_a2a", "flat");
+    if (strcmp(a2a, "flat") != 0 && strcmp(a2a, "hier") != 0)
+        luaL_error(L, "%s: 'ep_a2a' is '%s'; it must be flat or hier", what, a2a);
+    l->ep_a2a_hier = strcmp(a2a, "hier") == 0;
+    l->ep_overlap = lua_check_opt_bool(L, idx, what, "ep_overlap", 0);
+    const char *routing = lua_check_opt_string(L, idx, what, "routing", "uniform");
+    layout_routing r;
+    cs_err err;
+    if (layout_routing_parse(routing, "routing", &r, &err) != 0 || r == LAYOUT_ROUTING_HISTOGRAM)
+        luaL_error(L, "%s: 'routing' is '%s'; it must be uniform or zipf (a histogram is "
+                      "--routing hist:FILE on the command line)", what, routing);
+    l->moe_routing = (int)r;
+    l->moe_zipf_s = lua_check_opt_number(L, idx, what, "zipf_s", r == LAYOUT_ROUTING_ZIPF ? 1 : 0,
+                                         0, 100);
+}
+
+void lua_model_moe_push_layout(lua_State *L, const layout_desc *l)
+{
+    if (layout_ep_of(l) < 2 && layout_etp_of(l) == l->tp)
+        return;
+    lua_pushinteger(L, layout_ep_of(l));
+    lua_setfield(L, -2, "ep");
+    lua_pushinteger(L, layout_etp_of(l));
+    lua_setfield(L, -2, "etp");
+    lua_pushstring(L, l->ep_a2a_hier ? "hier" : "flat");
+    lua_setfield(L, -2, "ep_a2a");
+    lua_pushboolean(L, l->ep_overlap);
+    lua_setfield(L, -2, "ep_overlap");
+    lua_pushstring(L, layout_routing_name((layout_routing)l->moe_routing));
+    lua_setfield(L, -2, "routing");
+    lua_pushnumber(L, l->moe_zipf_s);
+    lua_setfield(L, -2, "zipf_s");
 }
