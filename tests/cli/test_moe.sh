@@ -55,4 +55,11 @@ LUA
 expect_ok "Lua: routing zipf slows the step" '^skew slower	true$' run "$tmp/ep.lua"
 expect_ok "Lua: layout{} carries ep" '^tp2 pp1 dp4 ep4 etp2 mbs1 gbs4 1f1b$' run "$tmp/ep.lua"
 
+# the published rows (validate/moe_published.csv): every row runs, the error is printed
+expect_ok "validate moe runs its four rows" '^4 rows: mean absolute error [0-9.]+%' \
+    validate moe --mode analytic
+expect_ok "validate moe: the Mixtral row" '^mixtral-mcore +64 +1 +4 +16 +16 .* 468\.0 ' \
+    validate moe --mode analytic
+expect_ok "dgx-h800 in the catalog" '^dgx-h800 ' system
+
 tap_finish
