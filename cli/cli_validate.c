@@ -245,25 +245,21 @@ static int moe_model(char **f, int line, model_desc *m, cs_err *err)
 
 static int moe_layout(char **f, int line, const model_desc *m, layout_desc *l, cs_err *err)
 {
-    double v[4];
-    int idx[4] = {5, 6, 7, 9};
-    for (int i = 0; i < 4; i++)
-        if (field_num(f, idx[i], line, &v[i], err) != 0)
-            return -1;
-    double g[4];
-    int gidx[4] = {2, 10, 11, 14};
-    for (int i = 0; i < 4; i++)
-        if (field_num(f, gidx[i], line, &g[i], err) != 0)
+    enum { TP, PP, VPP, EP, GPUS, MBS, GBS, OVERLAP, N };
+    static const int column[N] = {5, 6, 7, 9, 2, 10, 11, 14};
+    double v[N];
+    for (int i = 0; i < N; i++)
+        if (field_num(f, column[i], line, &v[i], err) != 0)
             return -1;
     layout_init(l, m);
-    l->tp = (int)v[0];
-    l->pp = (int)v[1];
-    l->vpp = (int)v[2];
-    l->ep = (int)v[3];
-    l->dp = (int)g[0] / (l->tp * l->pp);
-    l->mbs = (int)g[1];
-    l->gbs = (int)g[2];
-    l->ep_overlap = (int)g[3];
+    l->tp = (int)v[TP];
+    l->pp = (int)v[PP];
+    l->vpp = (int)v[VPP];
+    l->ep = (int)v[EP];
+    l->dp = (int)v[GPUS] / (l->tp * l->pp);
+    l->mbs = (int)v[MBS];
+    l->gbs = (int)v[GBS];
+    l->ep_overlap = (int)v[OVERLAP];
     l->zero = 1;                               /* distributed optimizer, all rows */
     l->sp = l->tp > 1;                         /* Megatron-Core requires it with MoE and tp */
     l->recompute = LAYOUT_RECOMPUTE_SELECTIVE; /* assumption: see validate/moe.md */
