@@ -19,10 +19,12 @@ typedef struct int_key {
     long max;
 } int_key;
 
+#define NINT_KEYS 12
+
 /* The integer keys and their fields in m (0 means "not used" in each). */
-static int int_keys(model_desc *m, int_key *k)
+static int int_keys(model_desc *m, int_key k[NINT_KEYS])
 {
-    int_key all[] = {{"head_dim", &m->head_dim_override, 1 << 20},
+    int_key all[NINT_KEYS] = {{"head_dim", &m->head_dim_override, 1 << 20},
                      {"experts", &m->moe_experts, 1 << 16},
                      {"topk", &m->moe_topk, 1 << 16},
                      {"moe_ffn", &m->moe_ffn_hidden, MODEL_MAX_FFN},
@@ -34,15 +36,14 @@ static int int_keys(model_desc *m, int_key *k)
                      {"rope_head_dim", &m->mla_rope_head_dim, 1 << 20},
                      {"nope_head_dim", &m->mla_nope_head_dim, 1 << 20},
                      {"v_head_dim", &m->mla_v_head_dim, 1 << 20}};
-    int n = (int)(sizeof all / sizeof all[0]);
-    for (int i = 0; i < n; i++)
+    for (int i = 0; i < NINT_KEYS; i++)
         k[i] = all[i];
-    return n;
+    return NINT_KEYS;
 }
 
 int lua_model_moe_read(lua_State *L, int idx, model_desc *m)
 {
-    int_key k[16];
+    int_key k[NINT_KEYS] = {{0}};
     int n = int_keys(m, k), changed = 0;
     for (int i = 0; i < n; i++) {
         int v = (int)lua_check_opt_int(L, idx, "model", k[i].key, *k[i].field, 0, k[i].max);
@@ -60,7 +61,7 @@ int lua_model_moe_read(lua_State *L, int idx, model_desc *m)
 
 void lua_model_moe_push(lua_State *L, const model_desc *m)
 {
-    int_key k[16];
+    int_key k[NINT_KEYS] = {{0}};
     model_desc copy = *m;
     int n = int_keys(&copy, k);
     for (int i = 0; i < n; i++)
