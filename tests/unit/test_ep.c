@@ -140,6 +140,7 @@ static void zipf_slows_the_step(void)
     CHECK_REL(zipf.iteration_s, expect, 0.02);
     estimate_result_free(&uni);
     estimate_result_free(&zipf);
+    topo_free(f.t);
 }
 
 /* Every rank simulated = one per stage, with the all-to-alls; and the
@@ -169,6 +170,7 @@ static void folded_and_all_ranks_agree(void)
     estimate_result_free(&all);
     estimate_result_free(&folded);
     estimate_result_free(&closed);
+    topo_free(f.t);
 }
 
 /* One all-to-all of the fixture's layout on stage 0. */
@@ -197,6 +199,7 @@ static void flat_and_hierarchical(void)
            "%.3f ms, hierarchical %.3f ms\n",
            8.0 * 4096 * 2 * 4096 * 2 / 8 / 1e6, inside * 1e3, flat * 1e3, hier * 1e3);
     CHECK(flat > inside && hier > inside && hier != flat);
+    topo_free(f.t);
 }
 
 /* Experts split over ep: a rank of ep 8 holds 1/8 of the routed experts;
