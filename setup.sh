@@ -14,7 +14,8 @@ packages=(gcc g++ pkg-config meson ninja-build python3 liblua5.4-dev libgsl-dev 
           librsvg2-bin   # rsvg-convert: the tests render every SVG the scenarios write
           libprotobuf-c-dev protobuf-c-compiler python3-pip python3-venv  # Chakra traces (traces/chakra*)
           libopenmpi-dev openmpi-bin  # MPI: sweeps, searches and Monte Carlo runs over ranks (tests: mpi)
-          clang-14 libclang-rt-14-dev)  # the clang variant and libFuzzer (tests/fuzz)
+          clang-14 libclang-rt-14-dev  # the clang variant and libFuzzer (tests/fuzz)
+          libjson-c-dev)  # HuggingFace config.json (traces/hf_config.c)
 
 # Chakra's schema comes from the mlc-chakra wheel on PyPI at build time (it is
 # not copied into the tree); meson reads .cache/chakra/et_def.proto.
@@ -126,7 +127,7 @@ run_fuzz() {
     local seconds=$1 n=0 failed=0 name log top=$PWD work max_len
     mkdir -p build-fuzz/findings
     work=$(mktemp -d "$( [ -w /dev/shm ] && echo /dev/shm || echo /tmp)/clustersim-fuzz.XXXXXX")
-    for name in opgraph calib_csv faultlog profile lua_api chakra cli; do
+    for name in opgraph calib_csv faultlog profile lua_api chakra hf_config cli; do
         n=$((n + 1))
         rm -rf "build-fuzz/corpus-$name"
         cp -r "tests/fuzz/corpus/$name" "build-fuzz/corpus-$name"

@@ -14,7 +14,8 @@ enum { O_SYSTEM = CLI_LAYOUTOPT_FIRST, O_GPUS, O_NODES, O_MODEL, O_TP, O_PP, O_D
        O_OFFLOAD, O_OFFLOAD_TO, O_OFFLOAD_ENGINE, O_OFFLOAD_DPU,
        O_POST_VALIDATION,
        /* context parallelism (issue 18) */
-       O_CP, O_CP_COMM };
+       O_CP, O_CP_COMM,
+       O_EP_FIRST /* six expert-parallel flags (cli_epopt.h) */ };
 
 const struct option cli_layoutopt_options[CLI_LAYOUTOPT_COUNT] = {
     {"system", required_argument, 0, O_SYSTEM}, {"gpus", required_argument, 0, O_GPUS},
@@ -37,6 +38,12 @@ const struct option cli_layoutopt_options[CLI_LAYOUTOPT_COUNT] = {
     /* context parallelism (Megatron-Core's flag names, and --cp) */
     {"context-parallel-size", required_argument, 0, O_CP}, {"cp", required_argument, 0, O_CP},
     {"cp-comm-type", required_argument, 0, O_CP_COMM},
+    {"ep", required_argument, 0, O_EP_FIRST},
+    {"expert-tensor-parallel-size", required_argument, 0, O_EP_FIRST + 1},
+    {"ep-a2a", required_argument, 0, O_EP_FIRST + 2},
+    {"ep-overlap", no_argument, 0, O_EP_FIRST + 3},
+    {"routing", required_argument, 0, O_EP_FIRST + 4},
+    {"moe-expert-capacity-factor", required_argument, 0, O_EP_FIRST + 5},
 };
 
 void cli_layoutopt_init(layout_flags *f)
@@ -45,6 +52,7 @@ void cli_layoutopt_init(layout_flags *f)
     f->tp = f->pp = f->vpp = 1;
     cli_shardopt_init(&f->sf);
     f->cp = 1;
+    cli_epopt_init(&f->ep);
 }
 
 void cli_layoutopt_table(struct option *dst, const struct option *own, int nown)
@@ -102,6 +110,7 @@ void cli_layoutopt_help(void)
            "  --offload-dpu       ZeRO-Offload's delayed parameter update (--offload\n"
            "                      optimizer --offload-to cpu); rules: docs/offload.md\n");
     cli_shardopt_help();
+    cli_epopt_help();
 }
 
 /* --offload, --offload-to, --offload-engine (issue 17). */
@@ -171,6 +180,8 @@ int cli_layoutopt_parse(const char *cmd, int c, const char *arg, layout_flags *f
     case O_OFFLOAD_ENGINE: return parse_offload(cmd, c, arg, f);
     case O_OFFLOAD_DPU: f->offload_dpu = 1; return CLI_OK;
     default:
+        if (c >= O_EP_FIRST && c < O_EP_FIRST + 6)
+            return cli_epopt_parse(cmd, c - O_EP_FIRST, arg, &f->ep);
         if (c >= CLI_MODELOPT_FIRST && c <= CLI_MODELOPT_LAST)
             return cli_modelopt_parse(cmd, c, arg, &f->mf);
         if (c >= CLI_SHARDOPT_FIRST && c <= CLI_SHARDOPT_LAST)
@@ -235,6 +246,10 @@ int cli_layoutopt_build(const char *cmd, const layout_flags *f, cli_job *job)
                             &job->gpus)))
         return rc;
     fill_layout(f, &job->model, job->gpus, &job->layout);
+    if ((rc = cli_epopt_apply(cmd, &f->ep, &job->layout, &job->model, &job->hist))) {
+        cli_job_free(job);
+        return rc;
+    }
     opcost_eff_default(&job->eff);
     cs_err err;
     if (f->device_profile && profile_apply(f->device_profile, job->sys.groups[0].node.gpu,
@@ -250,4 +265,5 @@ void cli_job_free(cli_job *job)
 {
     topo_free(job->topology);
     job->topology = NULL;
+    moe_hist_free(&job->hist);
 }

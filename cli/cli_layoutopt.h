@@ -10,14 +10,16 @@
 #include <getopt.h>
 
 #include "calib.h"
+#include "cli_epopt.h"
 #include "cli_modelopt.h"
 #include "cli_shardopt.h"
 #include "estimate.h"
 #include "layout.h"
+#include "moe_hist.h"
 
 #define CLI_LAYOUTOPT_FIRST 1100
 #define CLI_LAYOUTOPT_LAST 1199
-#define CLI_LAYOUTOPT_COUNT 25 /* entries of cli_layoutopt_options (without a terminator) */
+#define CLI_LAYOUTOPT_COUNT 31 /* entries of cli_layoutopt_options (without a terminator) */
 /* Room for a command's own options plus the layout and model flags and the terminator. */
 #define CLI_LAYOUTOPT_TABLE(nown) \
     ((nown) + CLI_LAYOUTOPT_COUNT + CLI_MODELOPT_COUNT + CLI_SHARDOPT_COUNT + 1)
@@ -36,6 +38,7 @@ typedef struct layout_flags {
     int post_validation; /* --post-validation (layout_desc.post_validation) */
     long cp;                  /* --cp / --context-parallel-size (1: none) */
     layout_cp_comm cp_comm;   /* --cp-comm-type */
+    ep_flags ep; /* expert parallelism (cli_epopt.h) */
 } layout_flags;
 
 /* A built job; cli_job_free releases it. */
@@ -48,6 +51,7 @@ typedef struct cli_job {
     opcost_eff eff;
     calib_profile profile; /* eff.profile points here with --device-profile */
     estimate_input in;   /* points into this struct: do not copy a cli_job */
+    moe_hist hist;       /* --routing hist:FILE: the layout points into it */
 } cli_job;
 
 extern const struct option cli_layoutopt_options[CLI_LAYOUTOPT_COUNT];

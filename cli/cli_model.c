@@ -8,6 +8,7 @@
 #include "cli.h"
 #include "cli_modelopt.h"
 #include "model.h"
+#include "model_moe.h"
 #include "units.h"
 
 #define CMD "model"
@@ -125,12 +126,40 @@ static void list_models(cli_format fmt)
     }
 }
 
+/* The mixture-of-experts and latent-attention fields, when used. */
+static void describe_moe_mla(const model_desc *m)
+{
+    if (m->qk_norm)
+        printf("qk_norm        yes (RMSNorm over each head's queries and keys)\n");
+    if (model_is_mla(m))
+        printf("attention      multi-head latent: q_lora %d, kv_lora %d, rope %d, nope %d, v %d "
+               "(KV cache %.0f bytes per token per layer)\n",
+               m->mla_q_lora_rank, m->mla_kv_lora_rank, m->mla_rope_head_dim,
+               m->mla_nope_head_dim, m->mla_v_head_dim, model_kv_bytes_per_token(m));
+    if (!model_is_moe(m))
+        return;
+    printf("experts        %d routed of width %d, top-%d", m->moe_experts, m->moe_ffn_hidden,
+           m->moe_topk);
+    if (m->moe_shared_ffn_hidden)
+        printf(", %d shared (width %d)", m->moe_shared_experts, m->moe_shared_ffn_hidden);
+    printf("\n");
+    if (m->moe_dense_layers)
+        printf("dense layers   the first %d (MLP width %d)\n", m->moe_dense_layers, m->ffn_hidden);
+    if (m->moe_capacity_factor > 0)
+        printf("capacity       %.2f x the even share (tokens over it dropped)\n",
+               m->moe_capacity_factor);
+}
+
 static void describe_shape(const model_desc *m)
 {
     printf("model          %s\n", m->name);
     printf("layers         %d\n", m->layers);
     printf("hidden         %d\n", m->hidden);
-    printf("heads          %d of dimension %d\n", m->heads, model_head_dim(m));
+    if (model_is_mla(m))
+        printf("heads          %d (query/key dimension %d, value %d)\n", m->heads,
+               model_qk_head_dim(m), model_v_head_dim(m));
+    else
+        printf("heads          %d of dimension %d\n", m->heads, model_head_dim(m));
     if (m->kv_heads == m->heads)
         printf("kv_heads       %d (multi-head attention)\n", m->kv_heads);
     else
@@ -143,7 +172,8 @@ static void describe_shape(const model_desc *m)
     printf("norm           %s\n", model_norm_name(m->norm));
     printf("positions      %s\n", model_pos_name(m->pos));
     printf("embeddings     %s\n", m->tied_embeddings ? "tied" : "untied");
-    printf("linear_bias    %s\n", m->linear_bias ? "yes" : "no");
+    printf("linear_bias    %s\n", m->linear_bias ? "yes" : m->qkv_bias ? "q, k, v only" : "no");
+    describe_moe_mla(m);
     printf("dtype          %s (%d byte%s per parameter)\n", model_dtype_name(m->dtype),
            model_dtype_bytes(m->dtype), model_dtype_bytes(m->dtype) == 1 ? "" : "s");
 }
@@ -157,12 +187,21 @@ static void describe_params(const model_desc *m)
         printf("params         %s (%.3f B)\n", format_count(exact, a, sizeof a), total / 1e9);
     else
         printf("params         %s\n", format_count(exact, a, sizeof a));
-    printf("  per layer    %s x %d layers = %s\n", format_count(layer, a, sizeof a), m->layers,
-           format_count((model_count)m->layers * layer, b, sizeof b));
+    int moe_layers = model_moe_layers(m), dense = m->layers - moe_layers;
+    model_count dense_layer = model_dense_layer_params_count(m);
+    model_count layers_total = (model_count)moe_layers * layer + (model_count)dense * dense_layer;
+    if (moe_layers && dense)
+        printf("  dense layer  %s x %d layers = %s\n", format_count(dense_layer, a, sizeof a),
+               dense, format_count((model_count)dense * dense_layer, b, sizeof b));
+    printf("  %s %s x %d layers = %s\n", moe_layers ? "MoE layer   " : "per layer   ",
+           format_count(layer, a, sizeof a), moe_layers ? moe_layers : m->layers,
+           format_count(moe_layers ? (model_count)moe_layers * layer : layers_total, b, sizeof b));
     printf("  embeddings   %s\n", format_count(model_embedding_params_count(m), a, sizeof a));
     printf("  final norm   %s\n",
-           format_count(exact - (model_count)m->layers * layer - model_embedding_params_count(m),
-                        a, sizeof a));
+           format_count(exact - layers_total - model_embedding_params_count(m), a, sizeof a));
+    if (moe_layers)
+        printf("active         %.3f B per token (top-%d of %d routed experts)\n",
+               model_active_params(m) / 1e9, m->moe_topk, m->moe_experts);
     units_format_size((uint64_t)(total * model_dtype_bytes(m->dtype)), a, (int)sizeof a);
     printf("weights        %s in %s\n", a, model_dtype_name(m->dtype));
     if (m->published_params <= 0) {

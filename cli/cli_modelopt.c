@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "hf_config.h"
 
 static const struct { const char *opt; long max; } int_flags[MF_NINT] = {
     {"--layers", 100000},  {"--hidden", 1L << 20}, {"--heads", 1L << 16},
@@ -12,7 +13,8 @@ static const struct { const char *opt; long max; } int_flags[MF_NINT] = {
     {"--seq", 1L << 24},
 };
 
-enum { OPT_MLP = CLI_MODELOPT_FIRST + MF_NINT, OPT_NORM, OPT_POS, OPT_TIED, OPT_BIAS, OPT_DTYPE };
+enum { OPT_MLP = CLI_MODELOPT_FIRST + MF_NINT, OPT_NORM, OPT_POS, OPT_TIED, OPT_BIAS, OPT_DTYPE,
+       OPT_HF_CONFIG };
 
 const struct option cli_modelopt_options[CLI_MODELOPT_COUNT] = {
     {"layers", required_argument, 0, CLI_MODELOPT_FIRST + MF_LAYERS},
@@ -28,6 +30,7 @@ const struct option cli_modelopt_options[CLI_MODELOPT_COUNT] = {
     {"embeddings", required_argument, 0, OPT_TIED},
     {"bias", required_argument, 0, OPT_BIAS},
     {"dtype", required_argument, 0, OPT_DTYPE},
+    {"hf-config", required_argument, 0, OPT_HF_CONFIG},
 };
 
 void cli_modelopt_help(void)
@@ -44,7 +47,11 @@ void cli_modelopt_help(void)
            "  --pos learned|rotary          position embedding (default learned)\n"
            "  --embeddings tied|untied      output head shares the input table (default tied)\n"
            "  --bias yes|no                 biases in linear layers (default yes)\n"
-           "  --dtype fp16|bf16|fp8         (default: the model's; fp16 without NAME)\n");
+           "  --dtype fp16|bf16|fp8         (default: the model's; fp16 without NAME)\n"
+           "  --hf-config FILE  a HuggingFace config.json (llama, mistral, mixtral, qwen2,\n"
+           "                  qwen3, qwen2_moe, qwen3_moe, deepseek_v2/v3, gpt2, gpt_neox) as\n"
+           "                  the model instead of NAME; shape flags then change it\n"
+           "                  (its seq is max_position_embeddings: give --seq to train shorter)\n");
 }
 
 static int parse_yes_no(const char *cmd, const char *opt, const char *text, const char *yes,
@@ -78,6 +85,7 @@ int cli_modelopt_parse(const char *cmd, int c, const char *arg, model_flags *f)
     case OPT_TIED:
         f->has_tied = 1;
         return parse_yes_no(cmd, "--embeddings", arg, "tied", "untied", &f->set.tied_embeddings);
+    case OPT_HF_CONFIG: f->hf_config = arg; return CLI_OK;
     case OPT_BIAS:
         f->has_bias = 1;
         return parse_yes_no(cmd, "--bias", arg, "yes", "no", &f->set.linear_bias);
@@ -91,7 +99,8 @@ int cli_modelopt_any_shape(const model_flags *f)
     for (int i = 0; i < MF_NINT; i++)
         if (f->ints[i])
             return 1;
-    return f->has_mlp || f->has_norm || f->has_pos || f->has_tied || f->has_bias;
+    return f->has_mlp || f->has_norm || f->has_pos || f->has_tied || f->has_bias ||
+           f->hf_config != NULL;
 }
 
 /* A GPT-style model as Megatron-LM trains it, sized by the flags.  Without a
@@ -149,9 +158,13 @@ int cli_modelopt_resolve(const char *cmd, const char *name, const model_flags *f
 {
     cs_err err;
     int rc;
+    if (name && f->hf_config)
+        return cli_bad_input(cmd, "give a model NAME or --hf-config %s, not both", f->hf_config);
     if (name && model_find(name, out, &err) != 0)
         return cli_bad_err(cmd, &err);
-    if (!name && (rc = custom_base(cmd, f, out)))
+    if (f->hf_config && hf_config_load(f->hf_config, out, &err) != 0)
+        return cli_bad_err(cmd, &err);
+    if (!name && !f->hf_config && (rc = custom_base(cmd, f, out)))
         return rc;
     apply_flags(f, out);
     if (model_validate(out, &err) != 0)

@@ -48,6 +48,7 @@ static void search_help(void)
         "  --storage-gbs B    goodput: shared storage bandwidth, GB/s (default 2000)\n"
         "  --restart-s T      goodput: detection and restart per failure (default 660)\n"
         "  --fix LIST         pin knobs: tp pp dp vpp mbs sp zero recompute schedule cp cp_comm\n"
+        "                     ep (ep: expert parallelism of an MoE model, docs/moe.md)\n"
         "  --max-tp T         largest tp (default: GPUs per node; more lets tp span nodes)\n"
         "  --max-vpp V        largest vpp (default 8)\n"
         "  --offload W        auto: also every offload the rules allow (a model that fits\n"

@@ -80,7 +80,7 @@ static void keep_terms(const estimate_result *res, val_row *r)
     for (int s = 0; s < res->pp; s++) {
         const estimate_stage *e = &res->stages[s];
         double busy = e->compute_s + e->recompute_s + e->tp_comm_s + e->p2p_s + e->dp_exposed_s +
-                      e->optimizer_s + e->offload_s + e->cp_exposed_s;
+                      e->optimizer_s + e->offload_s + e->cp_exposed_s + e->ep_comm_s;
         if (busy > most) {
             most = busy;
             r->stage = s;
@@ -189,7 +189,7 @@ static int mt19_model(double params_billion, int line, model_desc *m, cs_err *er
         *m = (model_desc){"", mt19_shapes[i].layers, mt19_shapes[i].hidden, mt19_shapes[i].heads,
                           mt19_shapes[i].heads, 4 * mt19_shapes[i].hidden, 51200, 1024,
                           MODEL_MLP_GELU, MODEL_NORM_LAYERNORM, MODEL_POS_LEARNED, 1, 1,
-                          MODEL_FP16, 0, 0, NULL};
+                          MODEL_FP16, 0, 0, NULL, .head_dim_override = 0};
         snprintf(m->name, sizeof m->name, "gpt2-%.1fb", params_billion);
         return model_validate(m, err);
     }
@@ -360,6 +360,81 @@ static int llama3_row(val_run *run, int line, char **f, cs_err *err)
     return 0;
 }
 
+/* ---- mixture of experts (validate/moe_published.csv) --------------------------- */
+
+static const char *const moe_columns[] = {
+    "label", "system", "gpus", "model", "layers", "tp", "pp", "vpp", "schedule", "ep", "mbs",
+    "gbs", "seq", "dtype", "overlap", "metric", "published"};
+
+/* The row's model: the catalog entry, with the layer count the row states. */
+static int moe_model(char **f, int line, model_desc *m, cs_err *err)
+{
+    double v[2];
+    if (model_find(f[3], m, err) != 0 || field_num(f, 4, line, &v[0], err) != 0 ||
+        field_num(f, 12, line, &v[1], err) != 0)
+        return -1;
+    if ((int)v[0] != m->layers) { /* a pipeline-layout proxy (validate/moe.md) */
+        snprintf(m->name, sizeof m->name, "%.30s (%d layers)", f[3], (int)v[0]);
+        m->layers = (int)v[0];
+    }
+    m->seq_len = (int)v[1];
+    return model_validate(m, err);
+}
+
+static int moe_layout(char **f, int line, const model_desc *m, layout_desc *l, cs_err *err)
+{
+    enum { TP, PP, VPP, EP, GPUS, MBS, GBS, OVERLAP, N };
+    static const int column[N] = {5, 6, 7, 9, 2, 10, 11, 14};
+    double v[N];
+    for (int i = 0; i < N; i++)
+        if (field_num(f, column[i], line, &v[i], err) != 0)
+            return -1;
+    layout_init(l, m);
+    l->tp = (int)v[TP];
+    l->pp = (int)v[PP];
+    l->vpp = (int)v[VPP];
+    l->ep = (int)v[EP];
+    l->dp = (int)v[GPUS] / (l->tp * l->pp);
+    l->mbs = (int)v[MBS];
+    l->gbs = (int)v[GBS];
+    l->ep_overlap = (int)v[OVERLAP];
+    l->zero = 1;                               /* distributed optimizer, all rows */
+    l->sp = l->tp > 1;                         /* Megatron-Core requires it with MoE and tp */
+    l->recompute = LAYOUT_RECOMPUTE_SELECTIVE; /* assumption: see validate/moe.md */
+    if (layout_schedule_parse(f[8], "schedule", &l->schedule, err) != 0 ||
+        model_dtype_parse(f[13], "dtype", &l->dtype, err) != 0)
+        return cs_fail_prefix(err, "line %d", line);
+    return 0;
+}
+
+static int moe_row(val_run *run, int line, char **f, cs_err *err)
+{
+    model_desc m;
+    layout_desc l;
+    double published;
+    int tflops = strcmp(f[15], "tflops") == 0;
+    if (!tflops && strcmp(f[15], "tokens") != 0)
+        return cs_fail(err, "line %d: metric '%s' is not one of tflops, tokens", line, f[15]);
+    if (moe_model(f, line, &m, err) != 0 || moe_layout(f, line, &m, &l, err) != 0 ||
+        field_num(f, 16, line, &published, err) != 0)
+        return cs_fail_prefix(err, "line %d", line);
+    val_row *r = next_row(run, line, err);
+    estimate_result res;
+    double wall = 0;
+    int gpus = (int)layout_gpus(&l);
+    if (!r || run_layout(run->o, f[1], (gpus + 7) / 8, &m, &l, &res, &wall, err) != 0)
+        return cs_fail_prefix(err, "line %d (%s)", line, f[0]);
+    *r = (val_row){.gpus = gpus, .tp = l.tp, .pp = l.pp, .dp = l.dp,
+                   .microbatches = layout_microbatches(&l), .fits = res.fits,
+                   .published = published,
+                   .predicted = tflops ? res.model_tflops_per_gpu : res.tokens_per_s / gpus,
+                   .iteration_s = res.iteration_s, .wall_s = wall};
+    keep_terms(&res, r);
+    snprintf(r->label, sizeof r->label, "%s", f[0]);
+    estimate_result_free(&res);
+    return 0;
+}
+
 static const study studies[] = {
     {"megatron2021", "megatron2021_weak_scaling.csv", "TFLOP/s per GPU", "TF/s", mt21_columns,
      sizeof mt21_columns / sizeof mt21_columns[0],
@@ -409,6 +484,17 @@ static const study studies[] = {
      "model TFLOP/s per GPU counting the full s x s attention (4 b s^2 h per layer, as\n"
      "Narayanan et al.); the paper does not say how it counts attention at 128K.",
      llama3_row},
+    {"moe", "moe_published.csv", "TFLOP/s or tokens/s per GPU", "per row", moe_columns,
+     sizeof moe_columns / sizeof moe_columns[0],
+     "Mixture-of-experts rows (validate/moe_published.csv has the sources): the layout,\n"
+     "batch, sequence and data type as published; assumed where the source is silent:\n"
+     "the distributed optimizer (zero 1), selective recomputation, sp with tp > 1,\n"
+     "flash attention, balanced routing without dropping (Megatron-Bridge force-balances),\n"
+     "flat all-to-all, Megatron-Core's framework profile; DeepSeek-V3 as 64 layers (61\n"
+     "decoder layers and the embedding, MTP and loss slots of the published pipeline\n"
+     "layouts); dsv3-report overlaps dispatch and combine (DualPipe).  Predicted = model\n"
+     "TFLOP/s per GPU (tflops rows) or tokens/s per GPU (tokens rows).",
+     moe_row},
 };
 #define NSTUDIES ((int)(sizeof studies / sizeof studies[0]))
 
@@ -535,12 +621,12 @@ static int parse_opts(int argc, char **argv, val_opts *o, const study **st)
     if ((rc = cli_getopt_each(CMD, argc, argv, opts, &args, parse_one, o)))
         return rc;
     if (first + 1 != argc)
-        return cli_bad_input(CMD, "name one study: megatron2021, megatron2019, offload or llama3");
+        return cli_bad_input(CMD, "name one study: megatron2021, megatron2019, offload, llama3 or moe");
     for (int i = 0; i < NSTUDIES; i++)
         if (strcmp(argv[first], studies[i].name) == 0)
             *st = &studies[i];
     if (!*st)
-        return cli_bad_input(CMD, "unknown study '%s'; studies: megatron2021, megatron2019, offload, llama3",
+        return cli_bad_input(CMD, "unknown study '%s'; studies: megatron2021, megatron2019, offload, llama3, moe",
                              argv[first]);
     return CLI_OK;
 }

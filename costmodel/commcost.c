@@ -8,6 +8,8 @@
 
 #include "calib.h"
 #include "commcost_cp.h"
+#include "commcost_ep.h"
+#include "layout_ep.h"
 #include "cs_alloc.h"
 #include "schedule.h"
 #include "workload.h"
@@ -46,12 +48,14 @@ typedef struct stage_groups {
     int has_p2p;
     coll_plan cp_ring, cp_a2a; /* context parallelism (commcost_cp.c) */
     int has_cp_ring, has_cp_a2a;
+    commcost_ep_plans ep; /* expert-parallel all-to-alls (commcost_ep.h) */
 } stage_groups;
 
 struct commcost_groups {
     int tp, pp, dp, cp;
     layout_cp_comm cp_comm;
     int gpus_per_node;
+    int ep, etp, ep_a2a_hier; /* expert parallelism the groups were built for */
     int shard; /* ranks of a shard group (sharding_group): dp x cp without HSDP */
     stage_groups *stages;
     coll_plan emb;  /* every first/last stage pair's all-reduce (commcost.h) */
@@ -177,12 +181,14 @@ int commcost_groups_build(topo *t, const layout_desc *l, commcost_groups **out, 
 {
     commcost_groups *g = cs_xrealloc(NULL, sizeof *g);
     *g = (commcost_groups){l->tp, l->pp, l->dp, layout_cp_of(l), l->cp_comm,
-                           topo_node_type(t, 0)->gpus, commcost_shard_ranks(l),
+                           topo_node_type(t, 0)->gpus, layout_ep_of(l), layout_etp_of(l),
+                           l->ep_a2a_hier, commcost_shard_ranks(l),
                            calloc((size_t)l->pp, sizeof *g->stages), {0}, 0};
     if (!g->stages)
         abort();
     for (int s = 0; s < l->pp; s++)
-        if (build_stage_groups(t, l, s, &g->stages[s], err) != 0) {
+        if (build_stage_groups(t, l, s, &g->stages[s], err) != 0 ||
+            commcost_ep_build(t, l, s, &g->stages[s].ep, err) != 0) {
             commcost_groups_free(g);
             return -1;
         }
@@ -207,6 +213,7 @@ void commcost_groups_free(commcost_groups *g)
         coll_plan_free(&g->stages[s].p2p);
         coll_plan_free(&g->stages[s].cp_ring);
         coll_plan_free(&g->stages[s].cp_a2a);
+        commcost_ep_free(&g->stages[s].ep);
     }
     coll_plan_free(&g->emb);
     free(g->stages);
@@ -217,7 +224,8 @@ int commcost_groups_match(const commcost_groups *g, const layout_desc *l)
 {
     return g->tp == l->tp && g->pp == l->pp && g->dp == l->dp &&
            g->shard == commcost_shard_ranks(l) && g->cp == layout_cp_of(l) &&
-           (g->cp == 1 || g->cp_comm == l->cp_comm);
+           (g->cp == 1 || g->cp_comm == l->cp_comm) && g->ep == layout_ep_of(l) &&
+           g->etp == layout_etp_of(l) && g->ep_a2a_hier == l->ep_a2a_hier;
 }
 
 /* ---- pricing: a measured fit, or the fastest algorithm at each size ---- */
@@ -411,6 +419,7 @@ static int price(const commcost_groups *g, const model_desc *m, const layout_des
             st->p2p_s = coll_time_s(&sg->p2p, out->p2p_bytes);
         price_cp(sg->has_cp_ring ? &sg->cp_ring : NULL,
                           sg->has_cp_a2a ? &sg->cp_a2a : NULL, &out->cp_volume, profile, st);
+        st->ep_a2a_s = commcost_ep_a2a_s(&sg->ep, l, (uint64_t)info.ep_a2a_bytes);
     }
     /* none where one rank holds both ends (the V-shapes and DualPipe put the
      * first and the last stage on rank 0) */

@@ -78,6 +78,9 @@ typedef struct commcost_stage {
      * stage at once, a ring step and the all-to-all; none when cp is 1 */
     coll_plan cp_ring, cp_a2a;
     cpcomm_prices cp;
+    /* Expert parallelism (commcost_ep.h): one dispatch or combine all-to-all
+     * of a microbatch's token slots, balanced routing; 0 without ep > 1 */
+    double ep_a2a_s;
 } commcost_stage;
 
 typedef struct commcost {

@@ -4,6 +4,7 @@
 #include <math.h>
 #include <stdlib.h>
 
+#include "commcost_ep.h"
 #include "estimate_sched.h"
 #include "estimate_shard.h"
 #include "memory.h"
@@ -158,6 +159,7 @@ typedef struct stage_work {
     double fwd_s, bwd_s, rec_s, tp_s, tp_bwd_s;
     double shard_s, shard_hidden_s; /* ZeRO-3's gathers and reductions: exposed, hidden */
     double cp_s, cp_bwd_s, cp_hidden_s; /* context parallelism: exposed (all, backward), hidden */
+    double ep_s; /* expert-parallel all-to-alls, exposed */
 } stage_work;
 
 /* Context parallelism's exchanges of one chunk (every layer's, forward,
@@ -173,6 +175,17 @@ static void add_cp(const commcost_stage *st, const commcost *cc, const layout_de
     w->cp_bwd_s += share * c.bwd_exposed_s;
     w->cp_s += share * (c.fwd_exposed_s + c.bwd_exposed_s);
     w->cp_hidden_s += share * c.hidden_s;
+}
+
+
+/* A chunk's exposed expert-parallel all-to-alls, forward, backward and
+ * recomputed, each pass hiding them under its own compute when overlapped. */
+double estimate_chunk_ep_s(const model_desc *m, const layout_desc *l, const commcost_stage *st,
+                           const workload_chunk *ch)
+{
+    return commcost_ep_exposed_s(m, l, st->ep_a2a_s, ch->ep_a2a_fwd, ch->fwd_s) +
+           commcost_ep_exposed_s(m, l, st->ep_a2a_s, ch->ep_a2a_bwd, ch->bwd_s) +
+           commcost_ep_exposed_s(m, l, st->ep_a2a_s, ch->ep_a2a_rec, ch->recompute_s);
 }
 
 /* `layers` is the chunks' common part (workload_chunk_layers), computed
@@ -201,6 +214,7 @@ static stage_work stage_work_of(const estimate_input *in, const commcost *cc, in
         w.tp_s += share * b + share * commcost_tp_s(st, ch.tp_fwd.allreduce, ch.tp_fwd.allgather,
                                     ch.tp_fwd.reducescatter);
         add_cp(st, cc, in->layout, &ch, share, &w);
+        w.ep_s += share * estimate_chunk_ep_s(in->model, in->layout, st, &ch);
     }
     estimate_shard_unit(in->layout, st, layout_layers_per_stage(in->layout, in->model),
                         w.fwd_s + w.tp_s - w.tp_bwd_s, w.bwd_s + w.rec_s + w.tp_bwd_s,
@@ -210,7 +224,7 @@ static stage_work stage_work_of(const estimate_input *in, const commcost *cc, in
 
 static double stage_total(const stage_work *w)
 {
-    return w->fwd_s + w->bwd_s + w->rec_s + w->tp_s + w->shard_s + w->cp_s;
+    return w->fwd_s + w->bwd_s + w->rec_s + w->tp_s + w->shard_s + w->cp_s + w->ep_s;
 }
 
 /* Data-parallel time after the last backward, optimizer step, all-gather. */
@@ -294,6 +308,7 @@ static void analytic_times(const estimate_input *in, const commcost *cc, estimat
         e->compute_s = m * (w[s].fwd_s + w[s].bwd_s);
         e->recompute_s = m * w[s].rec_s;
         e->tp_comm_s = m * w[s].tp_s;
+        e->ep_comm_s = m * w[s].ep_s;
         e->p2p_s = 2 * (pp - 1) * p2p;
         e->dp_exposed_s += m * w[s].shard_s; /* ZeRO-3's waits for gathers */
         e->shard_exposed_s += m * w[s].shard_s;
@@ -301,7 +316,7 @@ static void analytic_times(const estimate_input *in, const commcost *cc, estimat
         e->cp_exposed_s = m * w[s].cp_s;
         e->cp_hidden_s = m * w[s].cp_hidden_s;
         double busy = e->compute_s + e->recompute_s + e->tp_comm_s + e->p2p_s + e->dp_exposed_s +
-                      e->optimizer_s + e->cp_exposed_s;
+                      e->optimizer_s + e->cp_exposed_s + e->ep_comm_s;
         e->bubble_s = fmax(0, iter - busy);
     }
     out->iteration_s = iter;

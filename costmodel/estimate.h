@@ -32,6 +32,7 @@
 #include "offload.h"
 #include "opcost.h"
 #include "topo.h"
+#include "workload.h"
 
 /* Where the time of one stage went (seconds per iteration, one GPU). */
 typedef struct estimate_stage {
@@ -53,6 +54,7 @@ typedef struct estimate_stage {
     /* context parallelism (cpcomm.h): its exchanges not hidden by attention
      * (on the compute stream, in the time above) and hidden under it */
     double cp_exposed_s, cp_hidden_s;
+    double ep_comm_s;      /* expert-parallel all-to-alls not hidden (commcost_ep.h) */
 } estimate_stage;
 
 typedef struct estimate_result {
@@ -108,6 +110,11 @@ int estimate_analytic_with(const estimate_input *in, const commcost_groups *grou
 
 /* Validates the layout for the topology: GPU count and node rules. */
 int estimate_validate(const estimate_input *in, cs_err *err);
+
+/* The exposed expert-parallel all-to-all seconds of one microbatch's chunk
+ * (the closed form and the simulation both charge them). */
+double estimate_chunk_ep_s(const model_desc *m, const layout_desc *l, const commcost_stage *st,
+                           const workload_chunk *ch);
 
 void estimate_result_free(estimate_result *r);
 

@@ -4,6 +4,7 @@
 #include <math.h>
 #include <stdlib.h>
 
+#include "commcost_ep.h"
 #include "cs_alloc.h"
 #include "schedule.h"
 #include "workload.h"
@@ -29,6 +30,10 @@ void estimate_sched_costs(const model_desc *m, const layout_desc *l, const dev_t
                   commcost_tp_s(st, w.tp_bwd.allreduce + w.tp_recompute.allreduce,
                                 w.tp_bwd.allgather + w.tp_recompute.allgather,
                                 w.tp_bwd.reducescatter + w.tp_recompute.reducescatter);
+        /* expert-parallel all-to-alls, as estimate_chunk_ep_s counts them */
+        f_s[vs] += commcost_ep_exposed_s(m, l, st->ep_a2a_s, w.ep_a2a_fwd, w.fwd_s);
+        b_s[vs] += commcost_ep_exposed_s(m, l, st->ep_a2a_s, w.ep_a2a_bwd, w.bwd_s) +
+                   commcost_ep_exposed_s(m, l, st->ep_a2a_s, w.ep_a2a_rec, w.recompute_s);
         w_s[vs] = weight;
         cpcomm_chunk cp; /* context parallelism's exposed exchanges (zero when cp is 1) */
         cpcomm_chunk_times(&cc->cp_volume, &st->cp, w.attn_fwd_s, w.attn_bwd_s,

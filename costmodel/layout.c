@@ -474,6 +474,80 @@ static int check_sharding(const layout_desc *l, cs_err *err)
 }
 
 
+/* ---- expert parallelism (the rules layout_ep.h states) ---- */
+
+int layout_ep_of(const layout_desc *l) { return l->ep > 0 ? l->ep : 1; }
+int layout_etp_of(const layout_desc *l) { return l->etp > 0 ? l->etp : l->tp; }
+
+int layout_edp_of(const layout_desc *l)
+{
+    long long ranks = (long long)l->tp * l->dp, expert = (long long)layout_etp_of(l) * layout_ep_of(l);
+    return expert > 0 && ranks % expert == 0 ? (int)(ranks / expert) : 0;
+}
+
+/* The values of ep near `ep` that divide the experts and, times etp, the
+ * tp x dp ranks: "4, 16" / "none". */
+static const char *near_ep(const layout_desc *l, const model_desc *m, char *buf, size_t len)
+{
+    int below = 0, above = 0, ep = layout_ep_of(l), etp = layout_etp_of(l);
+    long long ranks = (long long)l->tp * l->dp;
+    for (int e = 1; e <= m->moe_experts; e++) {
+        if (e == ep || m->moe_experts % e != 0 || ranks % ((long long)e * etp) != 0)
+            continue;
+        if (e < ep)
+            below = e;
+        else if (!above)
+            above = e;
+    }
+    return format_near(below, above, buf, len);
+}
+
+static int check_moe_needed(const layout_desc *l, const model_desc *m, cs_err *err)
+{
+    if (l->ep < 0 || l->etp < 0)
+        return cs_fail(err, "layout: ep %d and etp %d must not be negative", l->ep, l->etp);
+    if (model_is_moe(m))
+        return 0;
+    if (layout_ep_of(l) > 1 || (l->etp > 0 && l->etp != l->tp))
+        return cs_fail(err,
+                       "layout: ep %d, etp %d split experts, but model '%s' has none (a "
+                       "mixture-of-experts model has experts > 0); use ep 1",
+                       layout_ep_of(l), layout_etp_of(l), m->name);
+    return 0;
+}
+
+int layout_ep_rules(const layout_desc *l, const model_desc *m, cs_err *err)
+{
+    if (check_moe_needed(l, m, err) != 0)
+        return -1;
+    if (!model_is_moe(m))
+        return 0;
+    int ep = layout_ep_of(l), etp = layout_etp_of(l);
+    char near[64];
+    if (m->moe_experts % ep != 0)
+        return cs_fail(err,
+                       "layout: ep %d does not divide the %d experts (each expert-parallel rank "
+                       "holds a whole number of experts); ep values near %d: %s",
+                       ep, m->moe_experts, ep, near_ep(l, m, near, sizeof near));
+    if (m->moe_ffn_hidden % etp != 0)
+        return cs_fail(err,
+                       "layout: etp %d does not divide the expert width %d (each expert's MLP "
+                       "is split evenly over etp ranks)", etp, m->moe_ffn_hidden);
+    if (((long long)l->tp * l->dp) % ((long long)etp * ep) != 0)
+        return cs_fail(err,
+                       "layout: etp %d x ep %d = %lld does not divide tp %d x dp %d = %lld (the "
+                       "expert layers decompose the same ranks as etp x ep x edp); ep values "
+                       "near %d: %s",
+                       etp, ep, (long long)etp * ep, l->tp, l->dp, (long long)l->tp * l->dp, ep,
+                       near_ep(l, m, near, sizeof near));
+    if (l->moe_routing == 2 && l->moe_hist_n != m->moe_experts)
+        return cs_fail(err, "layout: the routing histogram has %d experts, the model %d",
+                       l->moe_hist_n, m->moe_experts);
+    if (l->moe_routing == 1 && !(l->moe_zipf_s >= 0 && l->moe_zipf_s <= 100))
+        return cs_fail(err, "layout: Zipf exponent %g must lie in 0 .. 100", l->moe_zipf_s);
+    return 0;
+}
+
 int layout_validate(const layout_desc *l, const model_desc *m, int gpus_available,
                     int gpus_per_node, cs_err *err)
 {
@@ -483,7 +557,8 @@ int layout_validate(const layout_desc *l, const model_desc *m, int gpus_availabl
         check_tp_shape(l, m, err) != 0 || check_tp_node(l, m, gpus_per_node, err) != 0 ||
         check_layers(l, m, err) != 0 || check_batch(l, err) != 0 ||
         check_schedule(l, m, err) != 0 || check_sp(l, m, err) != 0 ||
-        check_sharding(l, err) != 0 || layout_check_cp(l, m, gpus_per_node, err) != 0)
+        check_sharding(l, err) != 0 || layout_check_cp(l, m, gpus_per_node, err) != 0 ||
+        layout_ep_rules(l, m, err) != 0)
         return -1;
     return 0;
 }
@@ -518,6 +593,9 @@ char *layout_describe(const layout_desc *l, char *buf, int n)
                l->cp_comm != LAYOUT_CP_P2P ? layout_cp_comm_name(l->cp_comm) : "");
     if (l->vpp != 1)
         append(buf, n, &used, " vpp%d", l->vpp);
+    if (layout_ep_of(l) > 1 || layout_etp_of(l) != l->tp) /* expert parallelism (layout_ep.h) */
+        append(buf, n, &used, " ep%d etp%d%s%s", layout_ep_of(l), layout_etp_of(l),
+               l->ep_a2a_hier ? " a2a-hier" : "", l->ep_overlap ? " ep-overlap" : "");
     append(buf, n, &used, " mbs%d gbs%d", l->mbs, l->gbs);
     if (l->sp)
         append(buf, n, &used, " sp");

@@ -115,6 +115,19 @@ typedef struct layout_desc {
      * communication.  cp 0 (a layout not made by layout_init) counts as 1. */
     int cp;
     layout_cp_comm cp_comm;
+    /* Expert parallelism (issue 18; layout_ep.h has the rules and the rank
+     * mapping): an MoE layer's experts split over ep ranks carved out of the
+     * data-parallel ones, each expert's MLP over etp ranks.  0 means the
+     * default in each field (ep 1; etp = tp as Megatron-Core; flat
+     * all-to-all; no overlap; uniform routing). */
+    int ep;                   /* expert-parallel ranks */
+    int etp;                  /* expert tensor-parallel ranks (Megatron's --expert-tensor-parallel-size) */
+    int ep_a2a_hier;          /* dispatch/combine inside a node over NVLink, then across nodes */
+    int ep_overlap;           /* dispatch/combine run under another microbatch's compute */
+    int moe_routing;          /* layout_routing: uniform, zipf, histogram */
+    double moe_zipf_s;        /* Zipf exponent: expert i gets tokens in proportion to 1/(i+1)^s */
+    const double *moe_hist;   /* measured tokens per expert (histogram routing), caller-owned */
+    int moe_hist_n;
 } layout_desc;
 
 /* tp = pp = dp = vpp = mbs = gbs = 1, no sp, no recomputation, zero 0, 1F1B,
@@ -165,6 +178,14 @@ int layout_check_cp(const layout_desc *l, const model_desc *m, int gpus_per_node
 int layout_microbatches(const layout_desc *l);                       /* m = gbs / (dp * mbs) */
 int layout_layers_per_stage(const layout_desc *l, const model_desc *m); /* layers / pp */
 int layout_layers_per_chunk(const layout_desc *l, const model_desc *m); /* layers / (pp * vpp) */
+
+/* Expert parallelism (layout_ep.h): ep and etp with their defaults applied
+ * (ep 1, etp = tp); expert data-parallel ranks tp dp / (etp ep) (0 when
+ * that does not divide); the rules, 0 for a dense model with ep 1. */
+int layout_ep_of(const layout_desc *l);
+int layout_etp_of(const layout_desc *l);
+int layout_edp_of(const layout_desc *l);
+int layout_ep_rules(const layout_desc *l, const model_desc *m, cs_err *err);
 
 /* "tp8 pp4 dp32 vpp2 mbs1 gbs1536 sp sel zero1 interleaved": tp, pp, dp, mbs,
  * gbs and the schedule always; vpp, sp, sel/full, zero1..zero3 (with

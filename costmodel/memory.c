@@ -6,6 +6,7 @@
 #include <math.h>
 #include <stdlib.h>
 
+#include "memory_moe.h"
 #include "schedule.h"
 #include "sharding.h"
 
@@ -22,6 +23,8 @@
 #define WEIGHT_BYTES_FP8 1.0
 #define GRAD_BYTES 2.0
 #define OPTIMIZER_BYTES 12.0 /* fp32 master weights, Adam momentum and variance */
+/* Stages' worth of parameters a rank holds: dualpipe keeps one per direction. */
+#define COPIES(l) ((l)->schedule == LAYOUT_SCHEDULE_DUALPIPE ? 2 : 1)
 
 /* ---- activations of one transformer layer ---- */
 
@@ -66,7 +69,8 @@ static layer_acts layer_terms(const model_desc *m, const layout_desc *l)
     layer_acts t;
     t.outside_tp = ACT_BYTES * sbh * 4 + MASK_BYTES * sbh * 2;
     double attention = ACT_BYTES * (sbh + 2 * s * b * kv_width + sbh);
-    double mlp = ACT_BYTES * s * b * f * (m->mlp == MODEL_MLP_SWIGLU ? 3 : 2);
+    double mlp = model_is_moe(m) ? memory_moe_mlp_act_bytes(m, l, s * b, ACT_BYTES)
+                                 : ACT_BYTES * s * b * f * (m->mlp == MODEL_MLP_SWIGLU ? 3 : 2);
     t.inside_tp = attention + mlp;
     if (l->flash_attention)
         t.attn_core = 4.0 * a * s * b;
@@ -246,9 +250,14 @@ double memory_recompute_working_bytes(const model_desc *m, const layout_desc *l)
 
 /* Norms and the biases of row-parallel layers (attention output, MLP down)
  * are replicated on every tp rank; everything else in a layer is split. */
+static double layer_replicated(const model_desc *m)
+{
+    return 2 * model_final_norm_params(m) + (m->linear_bias ? 2.0 * m->hidden : 0);
+}
+
 static double layer_params_per_rank(const model_desc *m, int tp)
 {
-    double replicated = 2 * model_final_norm_params(m) + (m->linear_bias ? 2.0 * m->hidden : 0);
+    double replicated = layer_replicated(m);
     return (model_params_per_layer(m) - replicated) / tp + replicated;
 }
 
@@ -267,8 +276,10 @@ static void edge_ranks(const layout_desc *l, int stage, int *first, int *last)
 
 double memory_stage_params(const model_desc *m, const layout_desc *l, int stage)
 {
-    int copies = l->schedule == LAYOUT_SCHEDULE_DUALPIPE ? 2 : 1; /* a stage per direction */
-    double params = copies * layout_layers_per_stage(l, m) * layer_params_per_rank(m, l->tp);
+    int copies = COPIES(l);
+    double params = model_is_moe(m) /* experts over ep x etp, dense layers (memory_moe.h) */
+                        ? memory_moe_layer_params(m, l, stage, copies, layer_replicated(m))
+                        : copies * layout_layers_per_stage(l, m) * layer_params_per_rank(m, l->tp);
     double table = (double)m->vocab * m->hidden / l->tp; /* vocab-parallel */
     int first, last;
     edge_ranks(l, stage, &first, &last);
@@ -345,7 +356,11 @@ static void stage_breakdown(const model_desc *m, const layout_desc *l, int stage
     b.weights_bytes = st.weights_bytes + sharding_gathered_bytes(l, largest_unit_params(m, l, stage),
                                                                  b.params, weight_bytes, GRAD_BYTES);
     b.grads_bytes = st.grads_bytes;
-    b.optimizer_bytes = st.optimizer_bytes;
+    /* experts' optimizer state over their own data-parallel group (memory_moe.h) */
+    double experts = memory_moe_expert_params(m, l, stage, COPIES(l));
+    b.optimizer_bytes = experts > 0 ? (b.params - experts) / b.params * st.optimizer_bytes +
+                                          experts * OPTIMIZER_BYTES / (l->zero ? layout_edp_of(l) : 1)
+                                    : st.optimizer_bytes;
     if (orders) {
         b.activations_bytes = split_activation_bytes(m, l, stage, orders, &b.chunks_in_flight) +
                               recompute_working_bytes(m, l);

@@ -20,12 +20,12 @@
  * positions, biases, tied input/output embeddings, fp16. */
 #define GPT(name, layers, hidden, heads, vocab, pub, step, src)                             \
     {name, layers, hidden, heads, heads, 4 * (hidden), vocab, 2048, MODEL_MLP_GELU,         \
-     MODEL_NORM_LAYERNORM, MODEL_POS_LEARNED, 1, 1, MODEL_FP16, pub, step, src}
+     MODEL_NORM_LAYERNORM, MODEL_POS_LEARNED, 1, 1, MODEL_FP16, pub, step, src, .head_dim_override = 0}
 
 /* Llama: SwiGLU, RMSNorm, rotary positions, no biases, untied output head, bf16. */
 #define LLAMA(name, layers, hidden, heads, kv, ffn, vocab, seq, pub, src)                    \
     {name, layers, hidden, heads, kv, ffn, vocab, seq, MODEL_MLP_SWIGLU, MODEL_NORM_RMSNORM, \
-     MODEL_POS_ROTARY, 0, 0, MODEL_BF16, pub, 0.01 * B, src}
+     MODEL_POS_ROTARY, 0, 0, MODEL_BF16, pub, 0.01 * B, src, .head_dim_override = 0}
 
 static const model_desc catalog[] = {
     GPT("megatron-1.7b", 24, 2304, 24, 51200, 1.7 * B, 0.1 * B, MEGATRON_SRC),
@@ -62,6 +62,26 @@ static const model_desc catalog[] = {
     LLAMA("llama3-405b-128k", 126, 16384, 128, 8, 53248, 128256, 131072, 405.85 * B,
           "Dubey et al. 2024 (arXiv 2407.21783), Llama 3.1 405B; count of the released "
           "weights: 405.85B (sequence 131072: the 128K long-context stage)"),
+    /* Mixture of experts (model_moe.h); seq 4096, the length Megatron-Core's
+     * and Megatron-Bridge's published runs of these models train at. */
+    {"mixtral-8x7b", 32, 4096, 32, 8, 14336, 32000, 4096, MODEL_MLP_SWIGLU, MODEL_NORM_RMSNORM,
+     MODEL_POS_ROTARY, 0, 0, MODEL_BF16, 46.7 * B, 0.1 * B,
+     "Mistral AI model card mistralai/Mixtral-8x7B-v0.1 and Jiang et al. 2024 (arXiv "
+     "2401.04088): 46.7B parameters, 12.9B active per token",
+     .moe_experts = 8, .moe_topk = 2, .moe_ffn_hidden = 14336},
+    {"qwen3-30b-a3b", 48, 2048, 32, 4, 6144, 151936, 4096, MODEL_MLP_SWIGLU, MODEL_NORM_RMSNORM,
+     MODEL_POS_ROTARY, 0, 0, MODEL_BF16, 30.5 * B, 0.1 * B,
+     "Qwen model card Qwen/Qwen3-30B-A3B: 30.5B in total, 3.3B activated",
+     .head_dim_override = 128, .qk_norm = 1, .moe_experts = 128, .moe_topk = 8,
+     .moe_ffn_hidden = 768},
+    {"deepseek-v3", 61, 7168, 128, 128, 18432, 129280, 4096, MODEL_MLP_SWIGLU,
+     MODEL_NORM_RMSNORM, MODEL_POS_ROTARY, 0, 0, MODEL_BF16, 671 * B, 1 * B,
+     "DeepSeek-AI 2024, DeepSeek-V3 Technical Report (arXiv 2412.19437) sec. 1: 671B total, "
+     "37B activated per token (the main model; the 14B multi-token-prediction module apart)",
+     .moe_experts = 256, .moe_topk = 8, .moe_ffn_hidden = 2048, .moe_shared_ffn_hidden = 2048,
+     .moe_shared_experts = 1, .moe_dense_layers = 3, .mla_kv_lora_rank = 512,
+     .mla_q_lora_rank = 1536, .mla_rope_head_dim = 64, .mla_nope_head_dim = 128,
+     .mla_v_head_dim = 128},
 };
 
 #define NCATALOG ((int)(sizeof catalog / sizeof catalog[0]))
@@ -142,11 +162,13 @@ static int check_positive(const model_desc *m, cs_err *err)
 
 int model_validate(const model_desc *m, cs_err *err)
 {
-    if (check_positive(m, err) != 0)
+    if (check_positive(m, err) != 0 || model_moe_validate(m, err) != 0)
         return -1;
     int below, above;
     char near[64];
-    if (m->hidden % m->heads != 0) {
+    /* an explicit head dimension (Qwen3) or MLA's own widths free the heads from hidden */
+    int derived_head = !m->head_dim_override && !model_is_mla(m);
+    if (derived_head && m->hidden % m->heads != 0) {
         nearest_divisors(m->hidden, m->heads, 0, &below, &above);
         return cs_fail(err,
                        "model '%s': heads %d does not divide hidden %d (each head takes "
@@ -162,7 +184,7 @@ int model_validate(const model_desc *m, cs_err *err)
                        m->name, m->kv_heads, m->heads, m->heads, m->kv_heads,
                        format_near(below, above, near, sizeof near));
     }
-    if (m->pos == MODEL_POS_ROTARY && model_head_dim(m) % 2 != 0) {
+    if (m->pos == MODEL_POS_ROTARY && derived_head && model_head_dim(m) % 2 != 0) {
         /* rotary embeddings rotate the head's features in pairs */
         nearest_divisors(m->hidden, m->heads, 1, &below, &above);
         return cs_fail(err,
@@ -177,7 +199,97 @@ int model_validate(const model_desc *m, cs_err *err)
 
 /* ---- parameter counts ---- */
 
-int model_head_dim(const model_desc *m) { return m->heads > 0 ? m->hidden / m->heads : 0; }
+/* ---- mixture of experts and latent attention (model.h's conventions) ---- */
+
+int model_is_moe(const model_desc *m) { return m->moe_experts > 0; }
+int model_is_mla(const model_desc *m) { return m->mla_kv_lora_rank > 0; }
+
+int model_moe_layers(const model_desc *m)
+{
+    return model_is_moe(m) ? m->layers - m->moe_dense_layers : 0;
+}
+
+/* Weights of the attention multiplies (no biases, no norms). */
+model_count model_attention_weights_count(const model_desc *m)
+{
+    model_count h = (model_count)m->hidden, a = (model_count)m->heads;
+    if (model_is_mla(m)) {
+        model_count qk = (model_count)(m->mla_nope_head_dim + m->mla_rope_head_dim), rope = (model_count)m->mla_rope_head_dim;
+        model_count kv_lora = (model_count)m->mla_kv_lora_rank, q_lora = (model_count)m->mla_q_lora_rank;
+        model_count q = q_lora ? h * q_lora + q_lora * a * qk : h * a * qk;
+        model_count kv = h * (kv_lora + rope) +
+                         kv_lora * a * ((model_count)m->mla_nope_head_dim + (model_count)m->mla_v_head_dim);
+        return q + kv + a * (model_count)m->mla_v_head_dim * h;
+    }
+    model_count d = (model_count)model_head_dim(m), kv = (model_count)m->kv_heads * d;
+    return 2 * h * a * d + 2 * h * kv; /* Q, output; K, V */
+}
+
+model_count model_attention_params_count(const model_desc *m)
+{
+    model_count weights = model_attention_weights_count(m);
+    if (model_is_mla(m)) /* the RMSNorms of the compressed query and KV */
+        return weights + (model_count)m->mla_q_lora_rank + (model_count)m->mla_kv_lora_rank;
+    model_count h = (model_count)m->hidden, d = (model_count)model_head_dim(m);
+    model_count q = (model_count)m->heads * d, kv = (model_count)m->kv_heads * d;
+    model_count biases = m->linear_bias ? q + 2 * kv + h : m->qkv_bias ? q + 2 * kv : 0;
+    model_count norms = m->qk_norm ? 2 * d : 0; /* q_norm, k_norm over head_dim */
+    return weights + biases + norms;
+}
+
+/* One MLP of inner width f: weights and, with linear_bias, biases. */
+static model_count mlp_of(const model_desc *m, model_count f)
+{
+    model_count h = (model_count)m->hidden;
+    if (m->mlp == MODEL_MLP_SWIGLU)
+        return 3 * h * f + (m->linear_bias ? 2 * f + h : 0);
+    return 2 * h * f + (m->linear_bias ? f + h : 0);
+}
+
+model_count model_moe_block_params_count(const model_desc *m)
+{
+    model_count e = (model_count)m->moe_experts;
+    return e * mlp_of(m, (model_count)m->moe_ffn_hidden) +
+           (m->moe_shared_ffn_hidden ? mlp_of(m, (model_count)m->moe_shared_ffn_hidden) : 0) +
+           (model_count)m->hidden * e; /* router */
+}
+
+double model_moe_routed_params(const model_desc *m)
+{
+    return (double)((model_count)m->moe_experts * mlp_of(m, (model_count)m->moe_ffn_hidden));
+}
+
+int model_moe_validate(const model_desc *m, cs_err *err)
+{
+    if (m->moe_experts < 0 || m->moe_topk < 0 || m->moe_ffn_hidden < 0 ||
+        m->moe_shared_ffn_hidden < 0 || m->moe_dense_layers < 0 || m->moe_capacity_factor < 0)
+        return cs_fail(err, "model '%s': experts, topk, expert and shared widths, dense layers "
+                            "and capacity factor must not be negative", m->name);
+    if (model_is_moe(m)) {
+        if (m->moe_topk < 1 || m->moe_topk > m->moe_experts)
+            return cs_fail(err, "model '%s': topk %d must lie in 1 .. experts %d", m->name,
+                           m->moe_topk, m->moe_experts);
+        if (m->moe_ffn_hidden < 1)
+            return cs_fail(err, "model '%s': an MoE model needs the expert width (moe_ffn)",
+                           m->name);
+        if (m->moe_dense_layers >= m->layers)
+            return cs_fail(err, "model '%s': dense layers %d must be fewer than layers %d",
+                           m->name, m->moe_dense_layers, m->layers);
+    }
+    if (model_is_mla(m) && (m->mla_rope_head_dim < 1 || m->mla_nope_head_dim < 1 ||
+                            m->mla_v_head_dim < 1 || m->mla_q_lora_rank < 0))
+        return cs_fail(err, "model '%s': multi-head latent attention needs positive rope, nope "
+                            "and v head dimensions", m->name);
+    return 0;
+}
+
+
+int model_head_dim(const model_desc *m)
+{
+    if (m->head_dim_override > 0)
+        return m->head_dim_override;
+    return m->heads > 0 ? m->hidden / m->heads : 0;
+}
 
 /* Counts in 128-bit integers: the products of widths are exact, where a
  * double rounds beyond 2^53 (a 1.2e21-parameter model printed as
@@ -188,27 +300,26 @@ static model_count norm_params(const model_desc *m)
     return m->norm == MODEL_NORM_LAYERNORM ? 2 * h : h; /* weight (+ bias) */
 }
 
-static model_count attention_params(const model_desc *m)
-{
-    model_count h = (model_count)m->hidden;
-    model_count kv_width = (model_count)m->kv_heads * (model_count)model_head_dim(m);
-    model_count weights = 2 * h * h + 2 * h * kv_width; /* Q, output; K, V */
-    model_count biases = m->linear_bias ? 2 * h + 2 * kv_width : 0;
-    return weights + biases;
-}
-
 static model_count mlp_params(const model_desc *m)
 {
-    model_count h = (model_count)m->hidden, f = (model_count)m->ffn_hidden;
-    if (m->mlp == MODEL_MLP_SWIGLU)
-        return 3 * h * f + (m->linear_bias ? 2 * f + h : 0); /* gate, up, down */
-    return 2 * h * f + (m->linear_bias ? f + h : 0);         /* up, down */
+    return mlp_of(m, (model_count)m->ffn_hidden);
+}
+
+/* A layer with a dense MLP. */
+static model_count dense_layer_params(const model_desc *m)
+{
+    return model_attention_params_count(m) + mlp_params(m) + 2 * norm_params(m);
 }
 
 model_count model_params_per_layer_count(const model_desc *m)
 {
-    return attention_params(m) + mlp_params(m) + 2 * norm_params(m);
+    if (model_is_moe(m)) /* the MoE layer, the model's typical one */
+        return model_attention_params_count(m) + model_moe_block_params_count(m) +
+               2 * norm_params(m);
+    return dense_layer_params(m);
 }
+
+model_count model_dense_layer_params_count(const model_desc *m) { return dense_layer_params(m); }
 
 model_count model_embedding_params_count(const model_desc *m)
 {
@@ -220,7 +331,9 @@ model_count model_embedding_params_count(const model_desc *m)
 
 model_count model_params_count(const model_desc *m)
 {
-    return (model_count)m->layers * model_params_per_layer_count(m) +
+    model_count moe_layers = (model_count)model_moe_layers(m);
+    return moe_layers * model_params_per_layer_count(m) +
+           ((model_count)m->layers - moe_layers) * dense_layer_params(m) +
            model_embedding_params_count(m) + norm_params(m);
 }
 
@@ -308,7 +421,7 @@ int model_dtype_bytes(model_dtype dtype) { return dtype == MODEL_FP8 ? 1 : 2; }
 void model_custom(model_desc *m, int layers, int hidden, int heads)
 {
     *m = (model_desc){"custom", layers, hidden, heads, heads, 0, 51200, 2048, MODEL_MLP_GELU,
-                      MODEL_NORM_LAYERNORM, MODEL_POS_LEARNED, 1, 1, MODEL_FP16, 0, 0, NULL};
+                      MODEL_NORM_LAYERNORM, MODEL_POS_LEARNED, 1, 1, MODEL_FP16, 0, 0, NULL, .head_dim_override = 0};
     long ffn = 4L * hidden;
     m->ffn_hidden = (int)(ffn > MODEL_MAX_FFN ? MODEL_MAX_FFN : ffn);
 }

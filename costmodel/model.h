@@ -52,6 +52,24 @@ typedef struct model_desc {
     double published_params;
     double published_step_params;
     const char *params_source; /* where the published figure comes from; NULL for none */
+    /* Shapes beyond the GPT/Llama core (issue 18: HuggingFace configs, mixture
+     * of experts, multi-head latent attention; model_moe.h counts them).  Zero
+     * means "not used" in every field, so older initialisers stay valid. */
+    int head_dim_override; /* head dimension when not hidden / heads (Qwen3: 128); 0: derived */
+    int qkv_bias;          /* Q, K and V carry biases without linear_bias (Qwen2) */
+    int qk_norm;           /* RMSNorm over each head's queries and keys (Qwen3) */
+    int moe_experts;       /* routed experts of an MoE layer; 0: every layer dense */
+    int moe_topk;          /* experts each token is routed to */
+    int moe_ffn_hidden;    /* inner width of one routed expert (SwiGLU or GELU as mlp) */
+    int moe_shared_ffn_hidden; /* inner width of the shared experts together; 0: none */
+    int moe_shared_experts;    /* how many shared experts that width is made of */
+    int moe_dense_layers;  /* the first layers keep a dense MLP of ffn_hidden (DeepSeek-V3: 3) */
+    double moe_capacity_factor; /* expert capacity / (tokens topk / experts); 0: no dropping */
+    int mla_kv_lora_rank;  /* multi-head latent attention's compressed KV width; 0: no MLA */
+    int mla_q_lora_rank;   /* compressed query width; 0: queries projected directly */
+    int mla_rope_head_dim; /* decoupled rotary part of each query/key head */
+    int mla_nope_head_dim; /* non-rotary part of each query/key head */
+    int mla_v_head_dim;    /* each value head */
 } model_desc;
 
 /* The largest MLP width a custom model gets by default (4 x hidden, capped). */
@@ -86,12 +104,56 @@ double model_params(const model_desc *m);
 /* The same counts exactly, for printing whole numbers of any size. */
 __extension__ typedef unsigned __int128 model_count;
 model_count model_params_count(const model_desc *m);
+/* One layer: for an MoE model the MoE layer (model_moe.h), whose first
+ * moe_dense_layers layers are dense ones instead (the second function). */
 model_count model_params_per_layer_count(const model_desc *m);
+model_count model_dense_layer_params_count(const model_desc *m);
 model_count model_embedding_params_count(const model_desc *m);
 double model_params_per_layer(const model_desc *m);
 double model_embedding_params(const model_desc *m); /* input, untied output head, positions */
 double model_final_norm_params(const model_desc *m);
-int model_head_dim(const model_desc *m);
+int model_head_dim(const model_desc *m); /* head_dim_override, else hidden / heads */
+
+/* ---- mixture of experts and multi-head latent attention ----
+ *
+ * Counting conventions (HuggingFace transformers' modules, which the
+ * published counts are counts of), beside those at the top of this file:
+ *   MoE layer   routed experts, each an MLP of moe_ffn_hidden (gate, up,
+ *               down under SwiGLU), a router hidden x experts without bias
+ *               (MixtralSparseMoeBlock.gate, Qwen3MoeSparseMoeBlock.gate,
+ *               DeepseekV3TopkRouter.weight), and shared experts as one MLP
+ *               of moe_shared_ffn_hidden (DeepseekV3MoE.shared_experts:
+ *               intermediate_size = moe_intermediate_size * n_shared_experts).
+ *               Not counted: DeepSeek-V3's 256-entry score-correction bias
+ *               of the router and Qwen2-MoE's 1-wide shared-expert gate
+ *               (thousands of parameters of billions: below 1e-6).
+ *   dense layers the first moe_dense_layers layers keep the dense MLP of
+ *               ffn_hidden (DeepSeek-V3 first_k_dense_replace).
+ *   MLA         (DeepSeek-V2 paper, arXiv 2405.04434 sec. 2.1; DeepseekV3Attention):
+ *               q_a hidden x q_lora, its RMSNorm q_lora, q_b q_lora x heads
+ *               (nope + rope); kv_a hidden x (kv_lora + rope), its RMSNorm
+ *               kv_lora, kv_b kv_lora x heads (nope + v); o heads v x hidden.
+ */
+int model_is_moe(const model_desc *m);
+int model_is_mla(const model_desc *m);
+
+/* Layers with an MoE block (layers - moe_dense_layers; 0 for dense models). */
+int model_moe_layers(const model_desc *m);
+
+/* Weights of one layer's attention multiplies; with biases and q/k norms. */
+model_count model_attention_weights_count(const model_desc *m);
+model_count model_attention_params_count(const model_desc *m);
+
+/* Parameters of one MoE block: routed experts, shared experts, router. */
+model_count model_moe_block_params_count(const model_desc *m);
+
+/* Of those, the routed experts alone (what expert parallelism splits). */
+double model_moe_routed_params(const model_desc *m);
+
+/* Checks the MoE and MLA fields (topk <= experts, sizes positive, dense
+ * layers fewer than layers); 0 or the first rule broken.  model_validate
+ * calls it. */
+int model_moe_validate(const model_desc *m, cs_err *err);
 
 /* Signed difference of the computed count from the published one in percent;
  * 0 when nothing is published. */

@@ -40,6 +40,7 @@ const char *search_rule_name(int rule)
         "cp: seq divisible by 2 cp; all-to-all group dividing heads / tp",
         "other layout rules",
         "offload rules (DeepSpeed's ZeRO stages, Fuyou's one GPU, NVMe drives)",
+        "etp x ep divides tp x dp (expert layers reuse the dense ranks)",
     };
     return rule >= 0 && rule < SEARCH_NRULES ? names[rule] : "?";
 }
@@ -77,6 +78,8 @@ static int broken_rule(const enum_ctx *e, const layout_desc *l)
         return SEARCH_RULE_HSDP;
     if (layout_cp_of(l) > 1 && layout_check_cp(l, m, e->per_node, NULL) != 0)
         return SEARCH_RULE_CP;
+    if (((long long)l->tp * l->dp) % ((long long)layout_etp_of(l) * layout_ep_of(l)))
+        return SEARCH_RULE_EP;
     /* one stage: no pipeline, nothing to overlap.  GPipe takes the time of
      * 1F1B and holds every microbatch's activations instead of one; the
      * zero-bubble orders have no bubble to fill and, W run apart, reduce
@@ -202,6 +205,8 @@ static void enumerate_pipeline(enum_ctx *e, layout_desc *l)
     }
 }
 
+static void enumerate_ep(enum_ctx *e, layout_desc *l);
+
 /* pp (and so dp) and the context-parallel variants for l's tp and cp. */
 static void enumerate_cp(enum_ctx *e, layout_desc *l)
 {
@@ -219,9 +224,43 @@ static void enumerate_cp(enum_ctx *e, layout_desc *l)
             /* a2a+p2p whose all-to-all group is 1 or cp is p2p or a2a again */
             int same = l->cp_comm == LAYOUT_CP_A2A_P2P && (a2a == 1 || a2a == l->cp);
             if (l->cp == 1 || (free_or(fx->cp_comm, comm) && (!same || fx->cp_comm == comm)))
-                enumerate_pipeline(e, l);
+                enumerate_ep(e, l);
         }
     }
+}
+
+
+/* Expert parallelism: every divisor of the routed experts (1 for a dense
+ * model), or the fixed one. */
+static void enumerate_ep(enum_ctx *e, layout_desc *l)
+{
+    int experts = e->in->model->moe_experts, fixed = e->in->space.fix.ep;
+    for (int ep = 1; ep <= (experts > 0 ? experts : 1); ep++) {
+        /* expert and context parallelism together are not modelled */
+        if ((experts > 0 && experts % ep) || (fixed && ep != fixed) || (ep > 1 && l->cp > 1))
+            continue;
+        l->ep = ep;
+        enumerate_pipeline(e, l);
+    }
+}
+
+/* A fixed ep must divide the experts (and needs an MoE model). */
+static int check_fixed_ep(const search_input *in, cs_err *err)
+{
+    int ep = in->space.fix.ep, experts = in->model->moe_experts;
+    if (ep <= 1 || (experts > 0 && experts % ep == 0))
+        return 0;
+    if (experts <= 0)
+        return cs_fail(err, "--fix ep=%d: model '%s' has no experts; use ep=1", ep,
+                       in->model->name);
+    int below = 0, above = 0;
+    for (int d = 1; d <= experts; d++)
+        if (experts % d == 0 && d < ep)
+            below = d;
+        else if (experts % d == 0 && d > ep && !above)
+            above = d;
+    return cs_fail(err, "--fix ep=%d does not divide the %d experts; nearest valid ep: %d%s%.0d",
+                   ep, experts, below, above ? ", " : "", above);
 }
 
 static void enumerate(enum_ctx *e)
@@ -431,6 +470,8 @@ int search_run(const search_input *in, search_result *out, cs_err *err)
                        topo_gpu_count(in->topology));
     if (in->gbs < 1)
         return cs_fail(err, "search: the global batch must be at least 1, not %d", in->gbs);
+    if (check_fixed_ep(in, err) != 0)
+        return -1;
     enum_ctx e = {in, topo_node_type(in->topology, 0)->gpus, out, 0};
     enumerate(&e);
     group_table gt = {0};
@@ -550,7 +591,7 @@ int search_objective_parse(const char *text, search_objective *out, cs_err *err)
 
 void search_fix_init(search_fix *fix)
 {
-    *fix = (search_fix){0, 0, 0, 0, 0, -1, -1, -1, -1, 0, -1};
+    *fix = (search_fix){0, 0, 0, 0, 0, -1, -1, -1, -1, 0, -1, 0};
 }
 
 static int fix_one(const char *key, const char *value, search_fix *fix, cs_err *err)
@@ -558,7 +599,8 @@ static int fix_one(const char *key, const char *value, search_fix *fix, cs_err *
     struct { const char *key; int *field; long max; } ints[] = {
         {"tp", &fix->tp, 1 << 16}, {"pp", &fix->pp, 1 << 16}, {"dp", &fix->dp, 1 << 24},
         {"vpp", &fix->vpp, 1024},  {"mbs", &fix->mbs, 1 << 20}, {"sp", &fix->sp, 1},
-        {"zero", &fix->zero, SHARDING_MAX_STAGE}, {"cp", &fix->cp, 1 << 16}};
+        {"zero", &fix->zero, SHARDING_MAX_STAGE}, {"cp", &fix->cp, 1 << 16},
+        {"ep", &fix->ep, 1 << 16}};
     for (size_t i = 0; i < sizeof ints / sizeof ints[0]; i++)
         if (strcmp(key, ints[i].key) == 0) {
             long v;
@@ -592,7 +634,7 @@ static int fix_one(const char *key, const char *value, search_fix *fix, cs_err *
         return 0;
     }
     return cs_fail(err, "--fix: unknown knob '%s'; valid: tp, pp, dp, vpp, mbs, sp, zero, "
-                        "recompute, schedule, cp, cp_comm", key);
+                        "recompute, schedule, cp, cp_comm, ep", key);
 }
 
 int search_fix_parse(const char *text, search_fix *fix, cs_err *err)

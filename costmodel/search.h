@@ -20,6 +20,8 @@
  *   sp    off, on;  recompute none, selective, full;  zero 0, 1, 2, 3
  *         (zero >= 1 with the space's HSDP shard group, zero 3 with its
  *         prefetch and resharding: FSDP's defaults unless set)
+ *   ep    (mixture-of-experts models) divisors of the routed experts, etp = tp,
+ *         flat all-to-all, uniform routing; 1 for dense models and with cp > 1
  * less what `fix` pins.  The rules, checked in this order (the first one a
  * layout breaks is the one counted), mirror layout_validate, which has the
  * last word on what remains:
@@ -33,6 +35,9 @@
  *   the V-shapes' and dualpipe's rules (layout_validate) count as "other";
  *   with offload in the space, offload_validate's rules (counted as
  *   "offload rules", checked before layout_validate).
+ *   etp x ep divides tp x dp (counted last, as "ep").
+ * A fixed ep that does not divide the experts fails the search with the
+ * nearest values that do.
  * Then the memory check removes layouts whose peak exceeds the device. */
 #ifndef CS_SEARCH_H
 #define CS_SEARCH_H
@@ -55,6 +60,7 @@ enum {
     SEARCH_RULE_CP,    /* context parallelism: seq % 2 cp, the all-to-all's heads */
     SEARCH_RULE_OTHER, /* layout_validate refused what the rules above let through */
     SEARCH_RULE_OFFLOAD, /* offload_validate (issue 17), checked before layout_validate */
+    SEARCH_RULE_EP,    /* etp x ep divides tp x dp (layout_ep.h) */
     SEARCH_NRULES
 };
 
@@ -84,6 +90,7 @@ typedef struct search_fix {
     int recompute, schedule;  /* -1 free, else a layout enum */
     int cp;                   /* context parallelism: 0 free */
     int cp_comm;              /* -1 free, else a layout_cp_comm */
+    int ep;                   /* expert parallelism (layout_ep.h); 0 free */
 } search_fix;
 
 typedef struct search_space {

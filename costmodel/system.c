@@ -125,6 +125,23 @@ static void build_dgx_h200(sys_system *s)
     sys_network_init(&s->net, SYS_NET_RAIL, 32);
 }
 
+/* An H800 SXM5 cluster as DeepSeek-V3 trained on (DeepSeek-AI 2024, arXiv
+ * 2412.19437 sec. 3.1): 8 GPUs per node on NVLink/NVSwitch, 8 InfiniBand
+ * CX7 400 Gb/s NICs per node (one per GPU), the export variant of the H100
+ * SXM5 with the same compute and HBM3 (NVIDIA H800 datasheet: 989 TFLOP/s
+ * dense bf16, 80 GB, 3.35 TB/s; the catalog's H100-SXM5-80GB figures) and
+ * NVLink cut to 400 GB/s both directions together, 200 GB/s per direction;
+ * the report measures 160 GB/s achievable over NVLink (sec. 3.2.2). */
+static void build_dgx_h800(sys_system *s)
+{
+    dgx_node(&s->groups[0].node, "dgx-h800", "H100-SXM5-80GB", 8, 200e9, 8, 400, 2e12,
+             614.4e9);
+    nvlink_measured(&s->groups[0].node, 160,
+                    "DeepSeek-V3 report (arXiv 2412.19437) sec. 3.2.2: NVLink 160 GB/s "
+                    "achievable per GPU on H800");
+    sys_network_init(&s->net, SYS_NET_RAIL, 32);
+}
+
 /* DGX-2(H): 16 V100 on NVSwitch (6 NVLinks x 25 GB/s), 8 EDR 100 Gb/s NICs,
  * one per GPU pair; fat-tree. */
 static void build_dgx2_v100(sys_system *s)
@@ -171,6 +188,8 @@ static const struct {
      build_dgx2_v100},
     {"rtx4090-box", "1x RTX 4090 24GB on PCIe 4.0 x16, 2 NVMe SSDs, 1x 100 Gb/s (Fuyou's box)",
      build_rtx4090_box},
+    {"dgx-h800", "8x H800 80GB (H100 SXM5 compute), NVSwitch 200 GB/s/dir, 8x 400 Gb/s IB",
+     build_dgx_h800},
 };
 #define NSYSTEMS ((int)(sizeof systems / sizeof systems[0]))
 

@@ -4,15 +4,17 @@
 
 #include <string.h>
 
+#include "layout_ep.h"
 #include "memory.h"
 #include "sharding.h"
+#include "model_moe.h"
 
 #define ACT_BYTES 2.0  /* activations stay 16-bit under every dtype (memory.h) */
 #define MASK_BYTES 1.0 /* a dropout mask element */
 
 /* Shapes every operator needs, per GPU. */
 typedef struct shape {
-    double b, s, h, t, tokens, tokens_sp, heads_t, d, qkv_n, ffn_t, vocab_t;
+    double b, s, h, t, tokens, tokens_sp, heads_t, d, qkv_n, ffn_t, vocab_t, o_in;
 } shape;
 
 static shape shape_of(const model_desc *m, const layout_desc *l)
@@ -26,7 +28,10 @@ static shape shape_of(const model_desc *m, const layout_desc *l)
     x.tokens_sp = l->sp ? x.tokens / x.t : x.tokens;
     x.heads_t = (double)m->heads / x.t;
     x.d = model_head_dim(m);
-    x.qkv_n = (m->hidden + 2.0 * m->kv_heads * x.d) / x.t;
+    x.qkv_n = ((double)m->heads * x.d + 2.0 * m->kv_heads * x.d) / x.t; /* q, k, v widths */
+    x.o_in = (double)m->heads * model_v_head_dim(m) / x.t; /* the output projection's input */
+    if (model_is_mla(m)) /* the latent down- and up-projections as one multiply of their FLOPs */
+        x.qkv_n = ((double)model_attention_weights_count(m) / x.h - x.o_in * x.t) / x.t;
     x.ffn_t = (double)m->ffn_hidden / x.t;
     x.vocab_t = (double)m->vocab / x.t;
     return x;
@@ -112,6 +117,49 @@ static void add_unfused_attention(ctx *c, const shape *x)
     o->attention_core = 1;
 }
 
+/* ---- mixture of experts (model_moe.h, layout_ep.h) ---- */
+
+/* A grouped GEMM: `batch` experts each (m x k) by (k x n), and its backward. */
+static void add_grouped_gemm(ctx *c, const char *name, double batch, double m, double n, double k)
+{
+    workload_op *o = &c->ops[c->n++];
+    o->name = name;
+    o->fwd_flops = 2 * batch * m * n * k;
+    o->fwd_s = opcost_gemm_s(c->dev, c->e, c->dtype, m, n, k, batch, ACT_BYTES);
+    o->bwd_weight_s = opcost_gemm_s(c->dev, c->e, c->dtype, k, n, m, batch, ACT_BYTES);
+    o->bwd_s = opcost_gemm_s(c->dev, c->e, c->dtype, m, k, n, batch, ACT_BYTES) + o->bwd_weight_s;
+    o->attention_core = 0;
+}
+
+/* The MoE block of one layer on one GPU: router (every rank routes the
+ * tokens it holds: T / tp under the sequence parallelism Megatron-Core
+ * requires of MoE with tp > 1), permutation of the token slots, the local
+ * experts as grouped GEMMs and the shared experts as a tensor-parallel
+ * MLP.  A GPU of an etp group gathers the slots of its etp ranks: per
+ * local expert m_e = (T / tp) etp topk ep / experts slots, times the
+ * slowest rank's load and the share kept after capacity dropping. */
+static void add_moe_block(ctx *c, const model_desc *m, const layout_desc *l, const shape *x)
+{
+    int swiglu = m->mlp == MODEL_MLP_SWIGLU, ep = layout_ep_of(l), etp = layout_etp_of(l);
+    double dispatch = x->tokens / x->t;                 /* tokens this GPU routes */
+    double local = (double)m->moe_experts / ep;         /* experts on this GPU */
+    double per_expert = dispatch * etp * m->moe_topk * ep / m->moe_experts *
+                        layout_ep_imbalance(m, l) * layout_ep_kept_share(m, l);
+    double slots = per_expert * local, f = (double)m->moe_ffn_hidden / etp;
+    add_gemm(c, "router", x->tokens_sp, m->moe_experts, x->h);
+    add_stream(c, "moe permute", 2 * slots * x->h * ACT_BYTES, 2 * slots * x->h * ACT_BYTES, 0);
+    add_grouped_gemm(c, "experts up", local, per_expert, (swiglu ? 2 : 1) * f, x->h);
+    add_stream(c, swiglu ? "experts swiglu" : "experts gelu", (swiglu ? 3 : 2) * slots * f * ACT_BYTES,
+               (swiglu ? 5 : 3) * slots * f * ACT_BYTES, 0);
+    add_grouped_gemm(c, "experts down", local, per_expert, x->h, f);
+    add_stream(c, "moe unpermute", 2 * slots * x->h * ACT_BYTES, 2 * slots * x->h * ACT_BYTES, 0);
+    if (m->moe_shared_ffn_hidden) {
+        double fs = (double)m->moe_shared_ffn_hidden / x->t;
+        add_gemm(c, "shared up", x->tokens, (swiglu ? 2 : 1) * fs, x->h);
+        add_gemm(c, "shared down", x->tokens, x->h, fs);
+    }
+}
+
 int workload_layer_ops(const model_desc *m, const layout_desc *l, const dev_type *dev,
                        const opcost_eff *e, workload_op *ops)
 {
@@ -126,22 +174,27 @@ int workload_layer_ops(const model_desc *m, const layout_desc *l, const dev_type
     add_stream(&c, "norm1", 2 * act_sp, 3 * act_sp, 0);
     add_residual_grad(&c, act_sp);
     add_gemm(&c, "qkv", x.tokens, x.qkv_n, x.h);
-    /* the rank's share of the whole sequence's attention: 4 b S^2 h / (t cp)
-     * with S = cp x.s (ring: its S / cp queries against all S keys, causal
-     * halves balanced by chunk pairing; Ulysses: all S tokens of
-     * heads / (t cp) heads) */
+    /* the rank's share of the whole sequence's attention: its tokens against
+     * all S = cp x s keys (model_attn_core_flops_per_token counts the model's
+     * whole sequence: 4 b s S h / t for MHA = 4 b S^2 h / (t cp); ring: its
+     * S / cp queries, causal halves balanced by chunk pairing; Ulysses: all
+     * S tokens of heads / (t cp) heads); MLA's own head widths (model_moe.h) */
     if (l->flash_attention)
-        add_flash(&c, &x, 4 * x.b * x.s * x.s * x.h / x.t * layout_cp_of(l));
+        add_flash(&c, &x, x.tokens * model_attn_core_flops_per_token(m) / x.t);
     else
         add_unfused_attention(&c, &x);
-    add_gemm(&c, "proj", x.tokens, x.h, x.h / x.t);
+    add_gemm(&c, "proj", x.tokens, x.h, x.o_in);
     add_stream(&c, "dropout+residual1", drop_fwd, drop_bwd, 0);
     add_stream(&c, "norm2", 2 * act_sp, 3 * act_sp, 0);
     add_residual_grad(&c, act_sp);
-    add_gemm(&c, "mlp_up", x.tokens, (swiglu ? 2 : 1) * x.ffn_t, x.h);
-    add_stream(&c, swiglu ? "swiglu" : "gelu", (swiglu ? 3 : 2) * act_t,
-               (swiglu ? 5 : 3) * act_t, 0);
-    add_gemm(&c, "mlp_down", x.tokens, x.h, x.ffn_t);
+    if (model_is_moe(m)) {
+        add_moe_block(&c, m, l, &x);
+    } else {
+        add_gemm(&c, "mlp_up", x.tokens, (swiglu ? 2 : 1) * x.ffn_t, x.h);
+        add_stream(&c, swiglu ? "swiglu" : "gelu", (swiglu ? 3 : 2) * act_t,
+                   (swiglu ? 5 : 3) * act_t, 0);
+        add_gemm(&c, "mlp_down", x.tokens, x.h, x.ffn_t);
+    }
     add_stream(&c, "dropout+residual2", drop_fwd, drop_bwd, 0);
     return c.n;
 }
@@ -218,6 +271,31 @@ static void add_layers(const model_desc *m, const layout_desc *l, const dev_type
     if (l->sp && l->tp > 1)
         out->tp_bwd.allgather += 2 * layers;
     out->tp_recompute = tp_of(l, l->recompute == LAYOUT_RECOMPUTE_FULL ? 2 * layers : 0);
+    int a2a = model_is_moe(m) && layout_ep_of(l) > 1 ? 2 * layers : 0; /* dispatch, combine */
+    out->ep_a2a_fwd = out->ep_a2a_bwd = a2a;
+    out->ep_a2a_rec = l->recompute == LAYOUT_RECOMPUTE_FULL ? a2a : 0;
+}
+
+/* The first moe_dense_layers layers of an MoE model are dense: on the
+ * virtual stage holding `dense` of them, their operators replace the MoE
+ * layer's (add_layers counted every layer as MoE). */
+static void swap_dense_layers(const model_desc *m, const layout_desc *l, const dev_type *dev,
+                              const opcost_eff *e, int dense, workload_chunk *out)
+{
+    model_desc plain = *m;
+    plain.moe_experts = 0; /* the same model with its dense MLP */
+    workload_chunk moe = {0}, dense_ops = {0};
+    add_layers(m, l, dev, e, dense, &moe);
+    add_layers(&plain, l, dev, e, dense, &dense_ops);
+    out->fwd_s += dense_ops.fwd_s - moe.fwd_s;
+    out->bwd_s += dense_ops.bwd_s - moe.bwd_s;
+    out->recompute_s += dense_ops.recompute_s - moe.recompute_s;
+    out->bwd_weight_s += dense_ops.bwd_weight_s - moe.bwd_weight_s;
+    out->model_flops += dense_ops.model_flops - moe.model_flops;
+    out->recompute_flops += dense_ops.recompute_flops - moe.recompute_flops;
+    out->ep_a2a_fwd -= moe.ep_a2a_fwd;
+    out->ep_a2a_bwd -= moe.ep_a2a_bwd;
+    out->ep_a2a_rec -= moe.ep_a2a_rec;
 }
 
 /* Input embedding (vocab-parallel lookup, positions, dropout). */
@@ -275,6 +353,9 @@ void workload_chunk_add_edges(const model_desc *m, const layout_desc *l, const d
      * first, backward (the gradient) on every one but the last.  Under sp
      * the activation is already split along the sequence: nothing to gather. */
     int vstage = chunk * l->pp + stage, nv = l->pp * l->vpp;
+    int dense = layout_dense_layers_in_vstage(m, l, vstage);
+    if (dense > 0)
+        swap_dense_layers(m, l, dev, e, dense, out);
     if (l->tp > 1 && !l->sp) {
         out->tp_fwd.allgather += vstage > 0;
         out->tp_bwd.allgather += vstage < nv - 1;
@@ -295,21 +376,26 @@ void workload_chunk_of(const model_desc *m, const layout_desc *l, const dev_type
 void workload_info_of(const model_desc *m, const layout_desc *l, workload_info *out)
 {
     shape x = shape_of(m, l);
-    double b = l->gbs, s = m->seq_len, h = m->hidden, d = model_head_dim(m);
-    double kv = (double)m->kv_heads * d, f = m->ffn_hidden;
-    double tokens = b * s;
-    double gemm = 2 * tokens * h * (h + 2 * kv) + 2 * tokens * h * h +
-                  2 * tokens * h * f * (m->mlp == MODEL_MLP_SWIGLU ? 3 : 2);
-    double attn = 4 * b * s * s * h;
+    double tokens = (double)l->gbs * m->seq_len, h = m->hidden;
+    /* 2 per weight of every multiply a token passes through (an MoE layer:
+     * router, top-k routed and shared experts) and the attention core over
+     * the full s x s square (4 b s^2 h for MHA); model_moe.h */
+    int moe_layers = model_moe_layers(m);
+    double gemm = tokens * (moe_layers * model_layer_gemm_flops_per_token(m, 1) +
+                            (m->layers - moe_layers) * model_layer_gemm_flops_per_token(m, 0));
+    double attn = m->layers * tokens * model_attn_core_flops_per_token(m);
     double logits = 2 * tokens * h * m->vocab;
     out->tp_size_bytes = x.tokens * x.h * ACT_BYTES;
     out->p2p_bytes = x.tokens * x.h * ACT_BYTES / x.t; /* Megatron's scatter-gather split */
-    out->model_flops_iter = 3 * (m->layers * (gemm + attn) + logits);
+    out->model_flops_iter = 3 * (gemm + attn + logits);
     double recompute = 0;
     if (l->recompute == LAYOUT_RECOMPUTE_FULL)
-        recompute = m->layers * (gemm + attn);
+        recompute = gemm + attn;
     else if (l->recompute == LAYOUT_RECOMPUTE_SELECTIVE)
-        recompute = m->layers * attn;
+        recompute = attn;
+    out->ep_a2a_bytes = model_is_moe(m) ? x.tokens / x.t * m->moe_topk * x.h * ACT_BYTES *
+                                              layout_ep_kept_share(m, l)
+                                        : 0;
     out->hw_flops_iter = out->model_flops_iter + recompute;
     out->tokens_iter = tokens;
 }

@@ -87,6 +87,11 @@ typedef struct workload_chunk {
      * layers whose attention exchanges K and V (costmodel/cpcomm.h) */
     double attn_fwd_s, attn_bwd_s;
     int cp_layers;
+    /* Expert parallelism (layout_ep.h): the all-to-alls of one pass, each
+     * the dispatch or the combine of one MoE layer's token slots (2 per
+     * MoE layer forward, 2 backward, 2 more recomputed under full); 0
+     * without ep > 1 */
+    int ep_a2a_fwd, ep_a2a_bwd, ep_a2a_rec;
 } workload_chunk;
 
 /* What a whole layout needs beyond the chunks. */
@@ -96,6 +101,10 @@ typedef struct workload_info {
     double model_flops_iter;   /* whole iteration, all GPUs */
     double hw_flops_iter;
     double tokens_iter;        /* gbs x seq */
+    /* Expert parallelism: each all-to-all's size, one rank's send buffer
+     * (nccl-tests' convention): the T / tp tokens it routes, topk slots
+     * each of hidden 16-bit values, less what capacity drops */
+    double ep_a2a_bytes;
 } workload_info;
 
 /* The layer's operators into ops (at most WORKLOAD_MAX_OPS); returns the count. */

@@ -1,5 +1,6 @@
 /* lua_describe: system{}, model{} and layout{} (see lua_describe.h). */
 #include "lua_describe.h"
+#include "lua_model_moe.h"
 
 #include <lauxlib.h>
 #include <math.h>
@@ -182,9 +183,24 @@ static int api_system(lua_State *L)
 
 /* ---- models ----------------------------------------------------------------- */
 
-static const char *const model_keys[] = {
+static const char *const model_core_keys[] = {
     "base", "name", "layers", "hidden", "heads", "kv_heads", "ffn", "vocab", "seq", "mlp", "norm",
     "pos", "embeddings", "bias", "dtype", "params", NULL};
+
+/* model{}'s keys: the core ones and lua_model_moe's. */
+static void check_model_keys(lua_State *L, int idx)
+{
+    static const char *all[64];
+    if (!all[0]) {
+        int n = 0;
+        for (int i = 0; model_core_keys[i]; i++)
+            all[n++] = model_core_keys[i];
+        for (int i = 0; lua_model_moe_keys[i]; i++)
+            all[n++] = lua_model_moe_keys[i];
+        all[n] = NULL;
+    }
+    lua_check_keys(L, idx, "model", all);
+}
 
 typedef struct int_field {
     const char *key;
@@ -219,7 +235,7 @@ static int model_choices(lua_State *L, int idx, model_desc *m)
 
 static void model_from_table(lua_State *L, int idx, model_desc *m)
 {
-    lua_check_keys(L, idx, "model", model_keys);
+    check_model_keys(L, idx);
     cs_err err;
     const char *base = lua_check_opt_string(L, idx, "model", "base", NULL);
     if (base && model_find(base, m, &err) != 0)
@@ -246,6 +262,7 @@ static void model_from_table(lua_State *L, int idx, model_desc *m)
         *f[i].field = v;
     }
     changed |= model_choices(L, idx, m);
+    changed |= lua_model_moe_read(L, idx, m);
     if (changed && base) {
         snprintf(m->name, sizeof m->name, "%.36s (modified)", base);
         m->published_params = m->published_step_params = 0;
@@ -288,7 +305,7 @@ static int model_tostring(lua_State *L)
     return 1;
 }
 
-static void push_model(lua_State *L, const model_desc *m)
+void lua_describe_push_model(lua_State *L, const model_desc *m)
 {
     lua_createtable(L, 0, 16);
     set_string(L, "name", m->name);
@@ -305,6 +322,7 @@ static void push_model(lua_State *L, const model_desc *m)
     set_bool(L, "bias", m->linear_bias);
     set_string(L, "dtype", model_dtype_name(m->dtype));
     set_number(L, "params", model_params(m));
+    lua_model_moe_push(L, m);
     luaL_setmetatable(L, "clustersim.model");
 }
 
@@ -315,7 +333,7 @@ static int api_model(lua_State *L)
         lua_describe_model(L, 1, "model", &m);
     else
         model_from_table(L, 1, &m);
-    push_model(L, &m);
+    lua_describe_push_model(L, &m);
     return 1;
 }
 
@@ -325,6 +343,7 @@ const char *const lua_describe_layout_keys[] = {
     "tp", "pp", "dp", "vpp", "mbs", "gbs", "schedule", "sp", "recompute", "dtype",
     "attention", "framework", "gpus", "microbatches", LUA_SHARDING_KEYS, LUA_OFFLOAD_KEYS,
     "post_validation", "cp", "cp_comm", /* context parallelism */
+    "ep", "etp", "ep_a2a", "ep_overlap", "routing", "zipf_s", /* lua_model_moe */
     NULL};
 
 static void layout_choices(lua_State *L, int idx, const char *W, const model_desc *m,
@@ -367,6 +386,7 @@ void lua_describe_layout(lua_State *L, int idx, const char *W, const model_desc 
     lua_sharding_read(L, idx, W, l);
     lua_offload_read(L, idx, W, l);
     layout_choices(L, idx, W, m, l);
+    lua_model_moe_read_layout(L, idx, W, l);
     check_derived(L, idx, W, "gpus", (double)layout_gpus(l), "tp x cp x pp x dp");
     if (l->gbs % ((long)l->dp * l->mbs) != 0)
         luaL_error(L, "%s: gbs %d is not a multiple of dp x mbs = %d x %d", W, l->gbs, l->dp,
@@ -412,6 +432,7 @@ void lua_describe_push_layout(lua_State *L, const layout_desc *l, int has_dtype)
     set_string(L, "cp_comm", layout_cp_comm_name(l->cp_comm));
     if (has_dtype)
         set_string(L, "dtype", model_dtype_name(l->dtype));
+    lua_model_moe_push_layout(L, l);
     luaL_setmetatable(L, "clustersim.layout");
 }
 

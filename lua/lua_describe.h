@@ -25,6 +25,9 @@ void lua_describe_system(lua_State *L, int idx, const char *what, sys_system *ou
 /* The model at idx: a catalog name or a table as model{} takes. */
 void lua_describe_model(lua_State *L, int idx, const char *what, model_desc *out);
 
+/* Pushes a model table as model{} returns it. */
+void lua_describe_push_model(lua_State *L, const model_desc *m);
+
 /* Layout keys of the table at idx (tp, pp, dp, vpp, mbs, gbs, schedule, sp,
  * recompute, zero, dtype, attention): dp defaults to gpus / (tp pp), gbs to
  * dp mbs.  Other keys are left to the caller's check. */

@@ -6,6 +6,7 @@
 #include "lua_describe.h"
 #include "lua_estimate.h"
 #include "lua_goodput.h"
+#include "lua_hf_config.h"
 #include "lua_place.h"
 #include "lua_report.h"
 #include "lua_search.h"
@@ -31,6 +32,7 @@ void lua_faces_open(lua_State *L, report_set *reports)
 {
     lua_api_init(L, reports);
     lua_describe_open(L);
+    lua_hf_config_open(L);
     lua_estimate_open(L);
     lua_report_open(L);
     lua_collective_open(L);

@@ -1,6 +1,8 @@
 /* estimate_print: table and CSV forms of an estimate (see estimate_print.h). */
 #include "estimate_print.h"
 
+#include "layout_ep.h"
+
 #include "memory.h"
 #include "offload_print.h"
 
@@ -69,6 +71,24 @@ static void print_sharding(FILE *f, const layout_desc *l, const estimate_result 
             st->shard_hidden_s);
 }
 
+/* Expert parallelism: the exposed all-to-all time of the stage that waits
+ * most (inside the stage's busy time, beside compute), and the slowest
+ * expert rank's load (layout_ep.h); nothing for a layout without ep. */
+static void print_ep_line(FILE *f, const estimate_input *in, const estimate_result *r)
+{
+    if (layout_ep_of(in->layout) < 2)
+        return;
+    int worst = 0;
+    for (int s = 1; s < r->pp; s++)
+        if (r->stages[s].ep_comm_s > r->stages[worst].ep_comm_s)
+            worst = s;
+    fprintf(f, "ep all-to-all      %.4f s exposed on stage %d (dispatch and combine, %s%s); "
+               "slowest expert rank x%.3f of the even load\n",
+            r->stages[worst].ep_comm_s, worst, in->layout->ep_a2a_hier ? "hierarchical" : "flat",
+            in->layout->ep_overlap ? ", overlapped" : "",
+            layout_ep_imbalance(in->model, in->layout));
+}
+
 void estimate_print_table(FILE *f, const estimate_input *in, const estimate_label *lab,
                           const estimate_result *r, int max_stages)
 {
@@ -88,6 +108,7 @@ void estimate_print_table(FILE *f, const estimate_input *in, const estimate_labe
             r->fits ? "fits" : "DOES NOT FIT");
     offload_print_table(f, l, &r->offload);
     estimate_print_cp(f, in, r);
+    print_ep_line(f, in, r);
     fprintf(f, "\nper stage, seconds per iteration on one GPU:\n");
     fprintf(f, "%5s %10s %10s %10s %10s %10s %10s %10s %10s\n", "stage", "compute_s",
             "recomp_s", "tp_comm_s", "dp_exp_s", "p2p_s", "bubble_s", "optim_s", "mem_GiB");

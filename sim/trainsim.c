@@ -3,11 +3,13 @@
  * trainsim_read.c. */
 #include "trainsim.h"
 
+
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "commcost_ep.h"
 #include "cs_alloc.h"
 #include "estimate_sched.h"
 #include "memory.h"
@@ -66,6 +68,16 @@ static void phase_replica(builder *b, int s, uint64_t bytes)
         }
         note(b, id, R_DP, s, base);
     }
+}
+
+/* The exposed expert-parallel all-to-alls of one pass: a task of their
+ * closed-form seconds on every member (commcost_ep.h prices them on the
+ * topology; they are not run as flows, so they see no contention from the
+ * data-parallel traffic the simulation overlaps with them). */
+static void phase_ep(builder *b, int s, uint64_t ep_ps)
+{
+    if (ep_ps > 0)
+        phase_compute(b, s, ep_ps, R_EP, "ep all-to-all");
 }
 
 /* One data-parallel collective (gradient bucket, parameter all-gather
@@ -190,6 +202,7 @@ static void emit_forward(builder *b, int s, const schedule_unit *u)
                            : phase_compute(b, s, c->fwd_ps, R_FWD, name);
     trainsim_cp_pass(b, s, c, CP_FWD);
     phase_tp(b, s, c->tp_fwd, 0);
+    phase_ep(b, s, c->ep_fwd_ps);
     record_unit(b, b->fstart, b->fend, s, u, first);
 }
 
@@ -227,6 +240,7 @@ static void emit_backward(builder *b, int s, const schedule_unit *u, int last_of
         first = phase_compute(b, s, c->rec_ps, R_REC, "recompute");
         trainsim_cp_pass(b, s, c, CP_REC);
         phase_tp(b, s, c->tp_rec, 0);
+        phase_ep(b, s, c->ep_rec_ps);
     }
     uint64_t hidden_ps = b->folded ? 0 : units_s_to_ps_ceil(-c->tp_bwd_delta_s);
     uint64_t bwd_ps = c->bwd_ps > hidden_ps ? c->bwd_ps - hidden_ps : 0;
@@ -238,6 +252,7 @@ static void emit_backward(builder *b, int s, const schedule_unit *u, int last_of
     first = first < 0 ? id : first;
     trainsim_cp_pass(b, s, c, CP_BWD);
     phase_tp(b, s, c->tp_bwd, c->tp_bwd_delta_s);
+    phase_ep(b, s, c->ep_bwd_ps);
     record_unit(b, b->bstart, b->bend, s, u, first);
 }
 
@@ -584,6 +599,13 @@ static int emit_all(builder *b)
 
 /* a - b, or 0 (the steps' rounding up may pass the whole) */
 static uint64_t sub_ps(uint64_t a, uint64_t b) { return a > b ? a - b : 0; }
+/* Exposed all-to-all picoseconds of a pass (as estimate_chunk_ep_s counts them). */
+static uint64_t ep_ps(const builder *b, int s, int count, double compute_s)
+{
+    double t = commcost_ep_exposed_s(b->in->model, b->l, b->cc.stages[s].ep_a2a_s, count,
+                                     compute_s);
+    return t > 0 ? units_s_to_ps_ceil(t) : 0;
+}
 
 static void chunk_costs(builder *b)
 {
@@ -605,7 +627,10 @@ static void chunk_costs(builder *b)
                 .tp_bwd_delta_s = commcost_tp_bwd_delta_s(&b->cc.stages[s], l, &w),
                 .tp_fwd = w.tp_fwd,
                 .tp_bwd = w.tp_bwd,
-                .tp_rec = w.tp_recompute};
+                .tp_rec = w.tp_recompute,
+                .ep_fwd_ps = ep_ps(b, s, w.ep_a2a_fwd, w.fwd_s),
+                .ep_bwd_ps = ep_ps(b, s, w.ep_a2a_bwd, w.bwd_s),
+                .ep_rec_ps = ep_ps(b, s, w.ep_a2a_rec, w.recompute_s)};
             chunk_cost *cc = &b->chunks[s * b->nchunks + c];
             trainsim_cp_costs(b, s, &w, cc); /* all ranks: the attention runs step by step */
             cc->fwd_ps = sub_ps(cc->fwd_ps, trainsim_cp_attention_ps(b, cc, CP_FWD));

@@ -18,7 +18,8 @@
 /* What a task stands for, for the breakdown. */
 enum role { R_NONE, R_FWD, R_BWD, R_REC, R_TP, R_DP, R_OPT, R_AG, R_P2P, R_WGT,
             R_GATHER, /* ZeRO-3's per-layer parameter all-gather (dp stream) */
-            R_CP /* context parallelism's exchanges on the compute stream */ };
+            R_CP, /* context parallelism's exchanges on the compute stream */
+            R_EP /* expert-parallel all-to-all (commcost_ep.h) */ };
 
 typedef struct task_info {
     unsigned char role;
@@ -41,6 +42,7 @@ typedef struct chunk_cost {
     double cp_fwd_exposed_s, cp_bwd_exposed_s, cp_rec_exposed_s;
     double attn_fwd_s, attn_bwd_s, cp_hidden_s; /* one layer's attention; the chunk's hidden */
     int cp_layers;
+    uint64_t ep_fwd_ps, ep_bwd_ps, ep_rec_ps; /* exposed expert-parallel all-to-alls */
 } chunk_cost;
 
 enum { P_AR, P_AG, P_RS, NTP };     /* tensor-parallel plans of a group */

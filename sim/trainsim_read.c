@@ -139,6 +139,7 @@ void trainsim_read_breakdown(const builder *b, estimate_result *out)
         case R_REC: st->recompute_s += busy; break;
         case R_TP: st->tp_comm_s += busy; break;
         case R_CP: st->cp_exposed_s += busy; break;
+        case R_EP: st->ep_comm_s += busy; break;
         default: st->optimizer_s += busy; break; /* optimizer, parameter all-gather */
         }
         prev_end[ti->stage] = end;
@@ -182,7 +183,8 @@ static const tl_kind role_kind[] = {
     [R_FWD] = TL_FORWARD, [R_BWD] = TL_BACKWARD, [R_REC] = TL_RECOMPUTE, [R_TP] = TL_TP_COMM,
     [R_DP] = TL_DP_COMM,  [R_OPT] = TL_OPTIMIZER, [R_AG] = TL_PARAM_GATHER, [R_P2P] = TL_P2P,
     [R_WGT] = TL_WEIGHT_GRAD, [R_GATHER] = TL_PARAM_GATHER,
-    [R_CP] = TL_TP_COMM /* communication on the compute stream */};
+    [R_CP] = TL_TP_COMM /* communication on the compute stream */,
+    [R_EP] = TL_TP_COMM /* a collective of the layer, as tp's */};
 
 /* The track of a task: its stream's, or one per GPU for streamless tasks
  * (transfers on "p2p send", all-ranks tensor-parallel collectives on "tp"). */

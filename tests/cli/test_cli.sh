@@ -111,7 +111,7 @@ done
 expect_bad "calibrate: a second file" "^clustersim calibrate: unexpected argument 'b.csv'$" calibrate a.csv b.csv
 expect_bad "system: a second name" "^clustersim system: unexpected argument 'b'$" system a b
 expect_bad "model: a second name" "unexpected argument 'b'; one model NAME at most" model a b
-expect_bad "validate: two studies" "name one study: megatron2021, megatron2019, offload or llama3" validate megatron2021 megatron2019
+expect_bad "validate: two studies" "name one study: megatron2021, megatron2019, offload, llama3 or moe" validate megatron2021 megatron2019
 expect_bad "validate kernels: no file" "give MEASUREMENTS.csv and either --profile" validate kernels --profile p.lua
 expect_ok "system: the name after its flags" "^nodes +2 x dgx-h100$" system --nodes 2 dgx-h100
 expect_ok "system: the name before its flags" "^nodes +2 x dgx-h100$" system dgx-h100 --nodes 2

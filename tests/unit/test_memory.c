@@ -71,7 +71,7 @@ static void korthikanti_table2_exact(void)
 static void swiglu_gqa_terms_by_hand(void)
 {
     model_desc m = {"tiny-llama", 2, 8, 2, 1, 32, 10, 4, MODEL_MLP_SWIGLU, MODEL_NORM_RMSNORM,
-                    MODEL_POS_ROTARY, 0, 0, MODEL_BF16, 0, 0, NULL};
+                    MODEL_POS_ROTARY, 0, 0, MODEL_BF16, 0, 0, NULL, .head_dim_override = 0};
     CHECK_REL(act(&m, 1, 0, LAYOUT_RECOMPUTE_NONE, 1), 320 + 960 + 160, 0);
     CHECK_REL(act(&m, 1, 0, LAYOUT_RECOMPUTE_SELECTIVE, 1), 320 + 960, 0);
     CHECK_REL(act(&m, 1, 0, LAYOUT_RECOMPUTE_FULL, 1), 64, 0);
@@ -114,7 +114,7 @@ static void flash_attention_drops_scores(void)
 static model_desc small_gpt(void)
 {
     model_desc m = {"small-gpt", 4, 64, 4, 4, 256, 1000, 128, MODEL_MLP_GELU,
-                    MODEL_NORM_LAYERNORM, MODEL_POS_LEARNED, 1, 1, MODEL_FP16, 0, 0, NULL};
+                    MODEL_NORM_LAYERNORM, MODEL_POS_LEARNED, 1, 1, MODEL_FP16, 0, 0, NULL, .head_dim_override = 0};
     return m;
 }
 

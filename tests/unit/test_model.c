@@ -72,7 +72,7 @@ static void megatron_reference_rows(void)
 static void tiny_gpt_exact(void)
 {
     model_desc m = {"tiny-gpt", 2, 8, 2, 2, 32, 10, 4, MODEL_MLP_GELU, MODEL_NORM_LAYERNORM,
-                    MODEL_POS_LEARNED, 1, 1, MODEL_FP16, 0, 0, NULL};
+                    MODEL_POS_LEARNED, 1, 1, MODEL_FP16, 0, 0, NULL, .head_dim_override = 0};
     CHECK(model_validate(&m, NULL) == 0);
     CHECK_EQ_INT(model_head_dim(&m), 4);
     double attention = (8 * 24 + 24) + (8 * 8 + 8); /* QKV with bias, output with bias */
@@ -90,7 +90,7 @@ static void tiny_gpt_exact(void)
 static void tiny_llama_exact(void)
 {
     model_desc m = {"tiny-llama", 2, 8, 2, 1, 32, 10, 4, MODEL_MLP_SWIGLU, MODEL_NORM_RMSNORM,
-                    MODEL_POS_ROTARY, 0, 0, MODEL_BF16, 0, 0, NULL};
+                    MODEL_POS_ROTARY, 0, 0, MODEL_BF16, 0, 0, NULL, .head_dim_override = 0};
     CHECK(model_validate(&m, NULL) == 0);
     double attention = 8 * 8 + 2 * (8 * 1 * 4) + 8 * 8; /* Q; K, V of 1 head x 4; output */
     double mlp = 3 * (8 * 32);                          /* gate, up, down; no biases */
@@ -107,7 +107,7 @@ static void tiny_llama_exact(void)
 static void switches_move_count(void)
 {
     model_desc a = {"gpt", 2, 8, 2, 2, 32, 10, 4, MODEL_MLP_GELU, MODEL_NORM_LAYERNORM,
-                    MODEL_POS_LEARNED, 1, 1, MODEL_FP16, 0, 0, NULL};
+                    MODEL_POS_LEARNED, 1, 1, MODEL_FP16, 0, 0, NULL, .head_dim_override = 0};
     model_desc b = a;
     b.tied_embeddings = 0;
     CHECK_EQ_INT(model_params(&b) - model_params(&a), 10 * 8);

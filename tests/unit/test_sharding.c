@@ -45,7 +45,8 @@ static void zero_paper_example(void)
 static model_desc small_gpt(void)
 {
     model_desc m = {"small-gpt", 4, 64, 4, 4, 256, 1000, 128, MODEL_MLP_GELU,
-                    MODEL_NORM_LAYERNORM, MODEL_POS_LEARNED, 1, 1, MODEL_FP16, 0, 0, NULL};
+                    MODEL_NORM_LAYERNORM, MODEL_POS_LEARNED, 1, 1, MODEL_FP16, 0, 0, NULL,
+                    .head_dim_override = 0};
     return m;
 }
 
