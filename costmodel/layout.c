@@ -524,6 +524,9 @@ int layout_ep_rules(const layout_desc *l, const model_desc *m, cs_err *err)
         return 0;
     int ep = layout_ep_of(l), etp = layout_etp_of(l);
     char near[64];
+    if (ep > 1 && layout_cp_of(l) > 1)
+        return cs_fail(err, "layout: ep %d with cp %d: expert and context parallelism together "
+                            "are not modelled; use ep 1 or cp 1", ep, layout_cp_of(l));
     if (m->moe_experts % ep != 0)
         return cs_fail(err,
                        "layout: ep %d does not divide the %d experts (each expert-parallel rank "

@@ -286,7 +286,13 @@ static void check_sharded_modes_agree(fixture *f, const char *what)
     double t_closed = analytic(f);
     printf("# %s: all ranks %.6f s, folded %.6f s, closed form %.6f s\n", what, t_all, t_folded,
            t_closed);
-    CHECK_REL(t_folded, t_all, 0.01);
+    /* 1.5%: with every rank simulated the tensor-parallel collectives run as
+     * flows and share the GPUs' NVLink ports with the shard groups' traffic,
+     * which the folded mode prices apart (closed-form tp).  Since bf16
+     * gradients are reduced in fp32 (framework.c) that traffic doubled: on
+     * ZeRO-3 with HSDP group 2, tp_comm_s is 0.0555 s folded against 0.0634 s
+     * with every rank, the whole gap (0.6947 against 0.7035 s, 1.3%). */
+    CHECK_REL(t_folded, t_all, 0.015);
     CHECK_REL(t_closed, t_all, 0.05);
     for (int s = 0; t_all > 0 && t_folded > 0 && s < all.pp; s++) {
         CHECK(fabs(all.stages[s].dp_exposed_s - folded.stages[s].dp_exposed_s) < 0.02 * t_all);
