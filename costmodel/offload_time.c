@@ -10,6 +10,7 @@ typedef struct traffic {
     double h2d_fwd, h2d_bwd;  /* host -> GPU during forward, during backward */
     double d2h_fwd, d2h_bwd;  /* GPU -> host */
     double h2d_step;          /* after the CPU step, before the next forward */
+    double d2h_step;          /* after a GPU step: the updated partition back to the host */
     double nvme_read_fwd, nvme_read_bwd, nvme_write_fwd, nvme_write_bwd;
     double nvme_read_step, nvme_write_step;
 } traffic;
@@ -40,8 +41,10 @@ static void deepspeed_traffic(const layout_desc *l, double p, int m, traffic *t)
             t->nvme_write_step += 2 * p; /* the updated fp16 partition */
         }
     }
-    if (!moves_optimizer(l))
+    if (!moves_optimizer(l)) { /* the GPU's optimizer updated the partition: back it goes */
+        t->d2h_step += moves_params(l) ? 2 * p : 0;
         return;
+    }
     /* fp32 gradients at the accumulation boundary; before it, the first
      * microbatch's fp16 gradients down and each later one's up */
     t->d2h_bwd += 4 * p + (m > 1 ? 2 * p : 0);
@@ -87,7 +90,7 @@ static void fill_busy(const traffic *t, const offload_base *b, double cpu_s, dou
                       const offload_bw *bw, offload_report *r)
 {
     r->h2d_bytes = t->h2d_fwd + t->h2d_bwd + t->h2d_step;
-    r->d2h_bytes = t->d2h_fwd + t->d2h_bwd;
+    r->d2h_bytes = t->d2h_fwd + t->d2h_bwd + t->d2h_step;
     r->nvme_read_bytes = t->nvme_read_fwd + t->nvme_read_bwd + t->nvme_read_step;
     r->nvme_write_bytes = t->nvme_write_fwd + t->nvme_write_bwd + t->nvme_write_step;
     r->cpu_step_s = cpu_s;
@@ -116,7 +119,8 @@ static double deepspeed_iteration(const layout_desc *l, const offload_base *b,
     /* the step: sub-groups read, updated, written one after another */
     double step = moves_optimizer(l) ? nvme_s(t->nvme_read_step, 0, bw) + cpu_s +
                                            nvme_s(0, t->nvme_write_step, bw) + t->h2d_step / bw->h2d
-                                     : nvme_s(0, t->nvme_write_step, bw) + b->gpu_optimizer_s;
+                                     : b->gpu_optimizer_s + t->d2h_step / bw->d2h +
+                                           nvme_s(0, t->nvme_write_step, bw);
     if (l->offload_dpu) /* the step of iteration i runs behind iteration i + 1 */
         step = fmax(0, step - (b->fwd_s + b->bwd_s));
     return rest + fwd + bwd + step;

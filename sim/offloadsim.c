@@ -132,8 +132,11 @@ static int measure(topo *t, int gpus, const offloadsim_dir *dirs, int ndirs, dou
 {
     const double bytes = 1e9;
     int n = gpus * ndirs;
-    offloadsim_flow *f = cs_xrealloc(NULL, sizeof *f * (size_t)n);
-    double *end = cs_xrealloc(NULL, sizeof *end * (size_t)n);
+    /* zeroed: every entry is written below, but -O3 cannot see it for n < 1 */
+    offloadsim_flow *f = calloc((size_t)n + 1, sizeof *f);
+    double *end = calloc((size_t)n + 1, sizeof *end);
+    if (!f || !end)
+        abort();
     for (int g = 0; g < gpus; g++)
         for (int d = 0; d < ndirs; d++)
             f[g * ndirs + d] = (offloadsim_flow){g, dirs[d], bytes};

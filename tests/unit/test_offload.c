@@ -142,6 +142,12 @@ static void iteration_parts(void)
     CHECK_REL(r.cpu_step_s, 0.5, 1e-12);
     l.offload_dpu = 1;
     CHECK_REL(offload_apply(&l, &b, &bw, &r), 10 - 0.5 + 0.2, 1e-12);
+    /* parameters only: fetches hide behind compute; the GPU's step, then
+     * the updated 2 GB partition back to the host (0.2 s) */
+    l = one_gpu(llama7b(), OFFLOAD_PARAMS, OFFLOAD_TO_CPU, 3);
+    CHECK_REL(offload_apply(&l, &b, &bw, &r), 10 + 0.2, 1e-12);
+    CHECK_REL(r.d2h_bytes, 2e9, 1e-12);
+    CHECK_REL(r.h2d_bytes, 4e9, 1e-12);
     /* Fuyou: forward and backward each last as long as their busiest resource */
     l = one_gpu(m, OFFLOAD_ALL, OFFLOAD_TO_NVME, 0);
     l.offload_engine = OFFLOAD_ENGINE_FUYOU;
