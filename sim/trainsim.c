@@ -146,7 +146,8 @@ static void phase_dp(builder *b, int s, int which, uint64_t bytes, int role)
                 continue;
             int id = coll_task(b, &b->dp_plans[(s * l->tp + r) * NDP + which], bytes,
                                b->shadow_stream[s * l->tp + r], name);
-            exec_dep(b->g, b->last[s], id);
+            if (b->last[s] >= 0) /* ZeRO-3's first gather precedes all compute */
+                exec_dep(b->g, b->last[s], id);
             note(b, id, R_NONE, s, -1);
             if (which == P_REDUCE)
                 b->shadow_last[s * l->tp + r] = id;
