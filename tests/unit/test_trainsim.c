@@ -316,6 +316,12 @@ static void sharded_folded_equals_all_ranks(void)
     shard_setup(&f, 2, 2);
     check_sharded_modes_agree(&f, "zero 2, HSDP shard group 2");
     topo_free(f.t);
+    /* folded, the other tensor ranks' groups share fat-tree links (shadow
+     * groups) from the very first gather: megatron-1.7b tp 2, dp 16 */
+    fixture_setup(&f, "dgx-a100-80g", 4, "megatron-1.7b", 2, 1, 16, 64);
+    f.l.zero = 3;
+    check_sharded_modes_agree(&f, "zero 3 on a fat-tree, tp 2 dp 16");
+    topo_free(f.t);
 }
 
 /* Gathering a layer ahead hides what gathering on demand exposes; keeping
