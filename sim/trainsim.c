@@ -240,13 +240,15 @@ static void phase_dp(builder *b, int s, int which, uint64_t bytes, int role)
         }
         return;
     }
-    for (int r = 0; r < l->tp; r++)
-        if (b->drop && b->drop[r])
-            b->ghosts++;
-        else
-            phase_group_coll(b, s, &b->dp_plans[(s * l->tp + r) * NDP + which], bytes,
+    for (int r = 0; r < l->tp; r++) {
+        if (b->drop && b->drop[r]) {
+            b->ghosts++; /* a left-out rank's ring: counted for the transfers' salts */
+            continue;
+        }
+        phase_group_coll(b, s, &b->dp_plans[(s * l->tp + r) * NDP + which], bytes,
                          b->dp_stream[s * b->nmem + r], r, l->tp, l->dp, role, name,
                          which == P_REDUCE);
+    }
 }
 
 /* ---- units ------------------------------------------------------------------- */
