@@ -195,6 +195,10 @@ static inline int phase_group_coll(builder *b, int s, const coll_plan *plan, uin
     return id;
 }
 
+/* trainsim_emb.c: the embedding's (and dualpipe's mirrored pairs') all-reduce
+ * after the stages' reductions; b->emb_task[pair * nmem + member]. */
+int trainsim_emit_embedding(builder *b);
+
 /* trainsim_cp.c: context parallelism.  Folded, the closed form's exposed
  * time is one task on the compute stream after each pass; all ranks, the
  * attention of every layer runs step by step beside the ring's transfers
