@@ -3,41 +3,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "collective.h"
-#include "collsim.h"
+#include "collfixture.h"
 #include "tap.h"
-#include "units.h"
-
-static topo *make_topo(const char *name, int nodes)
-{
-    sys_system s;
-    topo *t = NULL;
-    cs_err err;
-    if (sys_from_catalog(name, nodes, &s, &err) != 0 || topo_build(&s, &t, &err) != 0) {
-        printf("# %s\n", err.msg);
-        return NULL;
-    }
-    return t;
-}
-
-static int first_n(int32_t *g, int n)
-{
-    for (int i = 0; i < n; i++)
-        g[i] = i;
-    return n;
-}
-
-static double sim_time_s(topo *t, const coll_plan *p, uint64_t size)
-{
-    uint64_t end_ps;
-    exec_result res;
-    cs_err err;
-    if (collsim_run(t, &p, &size, 1, &end_ps, &res, &err) != 0) {
-        printf("# %s\n", err.msg);
-        return -1;
-    }
-    return units_ps_to_s(end_ps);
-}
 
 /* Every op and every algorithm it supports, on three systems: the closed
  * form and the simulation agree within 2% from 1 MiB up. */
