@@ -58,7 +58,7 @@ static void print_stage(FILE *f, int s, const estimate_stage *st)
  * dp_exp_s). */
 static void print_sharding(FILE *f, const layout_desc *l, const estimate_result *r)
 {
-    if (l->zero < 2 || l->dp < 2)
+    if (l->zero < 2 || layout_dp_cp(l) < 2)
         return;
     int worst = 0;
     for (int s = 1; s < r->pp; s++)

@@ -80,4 +80,9 @@ estimate{system = "dgx-a100-80g", gpus = 16, model = "megatron-1.7b", tp = 2, pp
 LUA
 expect_bad "Lua fsdp = true with zero = 2" "fsdp = true is ZeRO-3 but zero = 2" run "$tmp/bad.lua"
 
+# The shard group spans dp x cp: with dp 1 and cp 2 the sharded traffic line still prints
+expect_ok "estimate zero 2 at dp 1 cp 2 prints the sharded traffic" \
+    "sharded dp traffic \(zero 2\), stage 0: [0-9.]+ s exposed .* [0-9.]+ s hidden" \
+    estimate --system dgx-h100 --gpus 16 --model llama3-8b --tp 8 --cp 2 --seq 16384 --mbs 1 --gbs 8 --zero 2
+
 tap_finish
