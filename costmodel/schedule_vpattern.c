@@ -23,6 +23,7 @@
 #include <string.h>
 
 #include "cs_alloc.h"
+#include "rankheap.h"
 #include "schedule_vshape.h"
 
 enum { KINDS = 6 };
@@ -91,33 +92,82 @@ static void put_w(plan *s, int split)
         }
 }
 
-/* Peak activations of a rank's plan (zbv_greedy.py mem_of_stage): F adds
+/* A rank's activations slot by slot (zbv_greedy.py mem_of_stage): F adds
  * one, W takes one back; without W lists, each B's W runs in the next free
- * slot. */
-static int mem_of(const plan *s)
+ * slot.  The squeeze asks, for each unit it moves, whether the rank's peak
+ * stays within the bound; walking the whole plan each time made the search
+ * of a 64-stage V-Half cost minutes.  So the walk is kept (occupant, live
+ * activations and pending W after every slot) and a move is checked by
+ * walking from its new slot until the state meets the kept one again: the
+ * slots outside that window keep their values, which are within the bound
+ * already, so the answer is the same as walking the whole plan. */
+typedef struct memtrack {
+    long n;            /* slots 0 .. n-1: the plan's last slot and one more */
+    int has_w;         /* W lists placed (otherwise pending W take free slots) */
+    signed char *occ;  /* kind at each slot, -1 free */
+    int *cur, *pend;   /* after each slot */
+} memtrack;
+
+static void mem_step(const memtrack *mt, int kind, int *cur, int *pend)
 {
     static const int delta[5] = {1, 1, 0, 0, -1};
-    int has_w = s->kinds > 4, pending = 0, cur = 0, most = 0, ptr[5] = {0};
-    long bound = last_slot(s);
-    for (long i = 0; i <= bound; i++) {
-        int k = next_of(s, s->kinds, ptr);
-        if (k >= 0 && s->t[k][ptr[k]] == i) {
-            ptr[k]++;
-            cur += delta[k];
-            pending += k == 2 || k == 3;
-        } else if (!has_w && pending) {
-            cur--;
-            pending--;
-        }
+    if (kind >= 0) {
+        *cur += delta[kind];
+        *pend += !mt->has_w && (kind == 2 || kind == 3);
+    } else if (!mt->has_w && *pend) {
+        (*cur)--;
+        (*pend)--;
+    }
+}
+
+/* Builds the walk of plan s; returns its peak. */
+static int mem_build(memtrack *mt, const plan *s)
+{
+    mt->n = last_slot(s) + 2;
+    mt->has_w = s->kinds > 4;
+    mt->occ = cs_xrealloc(NULL, (size_t)mt->n);
+    mt->cur = cs_xrealloc(NULL, sizeof *mt->cur * (size_t)mt->n);
+    mt->pend = cs_xrealloc(NULL, sizeof *mt->pend * (size_t)mt->n);
+    memset(mt->occ, -1, (size_t)mt->n);
+    for (int k = 0; k < s->kinds; k++)
+        for (int j = 0; j < s->len[k]; j++)
+            mt->occ[s->t[k][j]] = (signed char)k;
+    int cur = 0, pend = 0, most = 0;
+    for (long i = 0; i < mt->n; i++) {
+        mem_step(mt, mt->occ[i], &cur, &pend);
+        mt->cur[i] = cur, mt->pend[i] = pend;
         most = cur > most ? cur : most;
     }
     return most;
 }
 
-static int cmp_long(const void *a, const void *b)
+static void mem_free(memtrack *mt)
 {
-    long x = *(const long *)a, y = *(const long *)b;
-    return (x > y) - (x < y);
+    free(mt->occ);
+    free(mt->cur);
+    free(mt->pend);
+}
+
+/* Whether the unit of kind k moved from slot `from` to the free slot `to`
+ * (earlier) keeps every slot within `most`; with commit, the move is made
+ * in the walk (the caller has checked it first). */
+static int mem_move(memtrack *mt, int k, long from, long to, int most, int commit)
+{
+    int cur = to > 0 ? mt->cur[to - 1] : 0, pend = to > 0 ? mt->pend[to - 1] : 0;
+    for (long i = to; i < mt->n; i++) {
+        mem_step(mt, i == to ? k : i == from ? -1 : mt->occ[i], &cur, &pend);
+        if (cur > most)
+            return 0;
+        if (i >= from && cur == mt->cur[i] && pend == mt->pend[i])
+            break; /* the rest of the walk is the kept one */
+        if (commit)
+            mt->cur[i] = cur, mt->pend[i] = pend;
+    }
+    if (commit) {
+        mt->occ[to] = (signed char)k;
+        mt->occ[from] = -1;
+    }
+    return 1;
 }
 
 /* The earliest slot unit (r, k, mb) may take: after its inputs' slots. */
@@ -131,30 +181,60 @@ static long earliest(const vp *g, int r, int k, int mb)
         deps = g->s[r + 1].t[k][mb];
     if (k > 0 && k < 4 && s->t[k - 1][mb] > deps)
         deps = s->t[k - 1][mb];
-    if (k == 4) { /* after the mb-th B of either chunk */
-        long *b = cs_xrealloc(NULL, sizeof *b * (size_t)(s->len[2] + s->len[3]));
-        memcpy(b, s->t[2], sizeof *b * (size_t)s->len[2]);
-        memcpy(b + s->len[2], s->t[3], sizeof *b * (size_t)s->len[3]);
-        qsort(b, (size_t)(s->len[2] + s->len[3]), sizeof *b, cmp_long);
-        deps = b[mb] > deps ? b[mb] : deps;
-        free(b);
+    if (k == 4) { /* after the mb-th B of either chunk: both lists ascend */
+        int i2 = 0, i3 = 0;
+        long b = -1;
+        for (int n = 0; n <= mb; n++)
+            b = i3 >= s->len[3] || (i2 < s->len[2] && s->t[2][i2] < s->t[3][i3]) ? s->t[2][i2++]
+                                                                               : s->t[3][i3++];
+        deps = b > deps ? b : deps;
     }
     if (mb > 0 && s->t[k][mb - 1] > deps)
         deps = s->t[k][mb - 1];
     return deps + 1;
 }
 
-/* Global slot order: (slot, rank, kind, microbatch), as zbv_greedy.py's min. */
-static int next_global(const vp *g, int kinds, int *const *ptr, int *rank)
+/* Global slot order: (slot, rank, kind, microbatch), as zbv_greedy.py's
+ * min.  The ranks sit in a heap by their next unit's slot; a walk takes the
+ * top, works on that unit (advancing its list, perhaps moving it to another
+ * slot) and asks again, which refreshes only that rank: the other ranks'
+ * next units are untouched. */
+typedef struct gorder {
+    const vp *g;
+    int kinds, last;      /* the rank given out last, -1 before the first */
+    int *const *ptr;      /* [p][kind]: the next unit of each list */
+    rankheap h;
+} gorder;
+
+/* Rank r's next unit into the heap (or out, when its lists are done). */
+static void go_head(gorder *o, int r)
 {
-    int at_r = -1, at_k = -1;
-    for (int r = 0; r < g->p; r++) {
-        int k = next_of(&g->s[r], kinds, ptr[r]);
-        if (k >= 0 && (at_r < 0 || g->s[r].t[k][ptr[r][k]] < g->s[at_r].t[at_k][ptr[at_r][at_k]]))
-            at_r = r, at_k = k;
-    }
-    *rank = at_r;
-    return at_k;
+    int k = next_of(&o->g->s[r], o->kinds, o->ptr[r]);
+    if (k < 0)
+        rankheap_remove(&o->h, r);
+    else /* slots are far below 2^53: exact as doubles */
+        rankheap_set(&o->h, r, (double)o->g->s[r].t[k][o->ptr[r][k]]);
+}
+
+static void go_init(gorder *o, const vp *g, int kinds, int *const *ptr)
+{
+    *o = (gorder){.g = g, .kinds = kinds, .last = -1, .ptr = ptr};
+    rankheap_init(&o->h, g->p);
+    for (int r = 0; r < g->p; r++)
+        go_head(o, r);
+}
+
+/* The next unit's kind and *rank; -1 when every list is done. */
+static int go_next(gorder *o, int *rank)
+{
+    if (o->last >= 0) /* the top was given out: its rank moves on */
+        go_head(o, o->last);
+    int r = rankheap_top(&o->h);
+    o->last = r;
+    if (r < 0)
+        return -1;
+    *rank = r;
+    return next_of(&o->g->s[r], o->kinds, o->ptr[r]);
 }
 
 static int **pointers(int p)
@@ -184,7 +264,9 @@ static void run_eager(vp *g, schedule_unit *out)
     int *n_out = calloc((size_t)p, sizeof *n_out);
 #define END(r, k, mb) end[((size_t)(r) * KINDS + (size_t)(k)) * per + (size_t)(mb)]
     int r, k;
-    while ((k = next_global(g, kinds, ptr, &r)) >= 0) {
+    gorder o;
+    go_init(&o, g, kinds, ptr);
+    while ((k = go_next(&o, &r)) >= 0) {
         int mb = ptr[r][k]++;
         long t = rank_free[r];
         if ((k == 0 || k == 2) && r > 0 && END(r - 1, k, mb) > t)
@@ -204,6 +286,7 @@ static void run_eager(vp *g, schedule_unit *out)
         }
     }
 #undef END
+    rankheap_free(&o.h);
     free(end);
     free(rank_free);
     free(n_out);
@@ -216,17 +299,20 @@ static void run_eager(vp *g, schedule_unit *out)
 static void squeeze(vp *g, int with_w)
 {
     int p = g->p, most = 0;
+    memtrack *mt = cs_xrealloc(NULL, sizeof *mt * (size_t)p);
     for (int r = 0; r < p; r++) {
         if (with_w)
             put_w(&g->s[r], 0);
-        int mem = mem_of(&g->s[r]);
+        int mem = mem_build(&mt[r], &g->s[r]);
         most = mem > most ? mem : most;
     }
     int kinds = g->s[0].kinds, **ptr = pointers(p), phase = 0, r, k;
     char **busy = cs_xrealloc(NULL, sizeof *busy * (size_t)p);
     for (int i = 0; i < p; i++)
         busy[i] = calloc((size_t)last_slot(&g->s[i]) + 2, 1);
-    while ((k = next_global(g, kinds, ptr, &r)) >= 0) {
+    gorder o;
+    go_init(&o, g, kinds, ptr);
+    while ((k = go_next(&o, &r)) >= 0) {
         plan *s = &g->s[r];
         int mb = ptr[r][k]++;
         long slot = s->t[k][mb];
@@ -235,20 +321,22 @@ static void squeeze(vp *g, int with_w)
         int keep = phase == 1 || (phase == 0 && !with_w);
         if (phase == 1 && k == 0 && mb == g->s[0].len[0] - 1)
             phase = 2; /* rank 0's last F: the cool-down begins */
-        if (!keep) {
+        if (!keep)
             for (long t = earliest(g, r, k, mb); t < slot; t++)
-                if (!busy[r][t]) {
+                if (!busy[r][t] && mem_move(&mt[r], k, slot, t, most, 0)) {
+                    mem_move(&mt[r], k, slot, t, most, 1);
                     s->t[k][mb] = t;
-                    if (mem_of(s) <= most)
-                        break;
-                    s->t[k][mb] = slot;
+                    break;
                 }
-        }
         busy[r][s->t[k][mb]] = 1;
     }
-    for (int i = 0; i < p; i++)
+    rankheap_free(&o.h);
+    for (int i = 0; i < p; i++) {
         free(busy[i]);
+        mem_free(&mt[i]);
+    }
     free(busy);
+    free(mt);
     free_pointers(ptr, p);
     for (int i = 0; i < p; i++)
         if (!with_w)

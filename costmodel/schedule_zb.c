@@ -38,7 +38,9 @@
 #include <string.h>
 
 #include "cs_alloc.h"
+#include "rankheap.h"
 #include "schedule.h"
+#include "schedule_memo.h"
 #include "schedule_vshape.h"
 
 typedef struct gen {
@@ -221,21 +223,19 @@ static int *ints(size_t n, int fill)
     return a;
 }
 
-void schedule_orders(const layout_desc *l, const schedule_costs *costs, schedule_unit *out)
+/* Rank r's next pick, in the heap by its start or out when it has none. */
+static void repick(gen *g, rankheap *ready, pick *next, int r)
 {
-    if (!schedule_splits_backward(l)) {
-        for (int r = 0; r < l->pp; r++)
-            schedule_order(l, r, out + (size_t)r * (size_t)schedule_units(l));
-        return;
-    }
-    if (l->schedule == LAYOUT_SCHEDULE_ZBV) {
-        schedule_zbv_orders(l, costs, out);
-        return;
-    }
-    if (l->schedule == LAYOUT_SCHEDULE_V_HALF || l->schedule == LAYOUT_SCHEDULE_V_MIN) {
-        schedule_vpattern_orders(l, out);
-        return;
-    }
+    next[r] = choose(g, r);
+    if (next[r].kind >= 0)
+        rankheap_set(ready, r, next[r].at_s);
+    else
+        rankheap_remove(ready, r);
+}
+
+/* The list schedule of zb-h1, zb-h2, zb-auto and dualpipe (above). */
+static void list_orders(const layout_desc *l, const schedule_costs *costs, schedule_unit *out)
+{
     gen g = {.l = l, .c = costs, .pp = l->pp, .m = layout_microbatches(l),
              .nv = schedule_vstages(l), .chunks = schedule_chunks(l), .out = out,
              .units = schedule_units(l)};
@@ -261,31 +261,54 @@ void schedule_orders(const layout_desc *l, const schedule_costs *costs, schedule
         g.hold_limit[r] = hold < g.limit[r] ? g.limit[r] : hold;
     }
     /* A rank's next pick changes only when it runs a unit or a neighbour
-     * makes its input: keep each rank's pick until then. */
-    pick *next = cs_xrealloc(NULL, sizeof *next * (size_t)g.pp);
+     * makes its input: keep each rank's pick until then, the ranks in a
+     * heap by its start (ties to the lower rank). */
+    pick *next = cs_xrealloc(NULL, sizeof *next * (size_t)(g.pp > 0 ? g.pp : 1));
+    rankheap ready;
+    rankheap_init(&ready, g.pp);
     for (int r = 0; r < g.pp; r++)
-        next[r] = choose(&g, r);
+        repick(&g, &ready, next, r);
     for (long left = (long)g.pp * g.units; left > 0; left--) {
-        int at = -1;
-        for (int r = 0; r < g.pp; r++)
-            if (next[r].kind >= 0 && (at < 0 || next[r].at_s < next[at].at_s))
-                at = r;
+        int at = rankheap_top(&ready);
         if (at < 0)
             abort(); /* cannot happen: some rank can always go on (limits >= 1) */
         pick done = next[at];
         run_pick(&g, at, &done);
-        next[at] = choose(&g, at);
+        repick(&g, &ready, next, at);
         int feeds = done.kind == SCHEDULE_F ? done.vs + 1 : done.vs - 1;
-        if (done.kind != SCHEDULE_W && feeds >= 0 && feeds < g.nv) {
-            int r = schedule_vstage_rank(l, feeds);
-            next[r] = choose(&g, r);
-        }
+        if (done.kind != SCHEDULE_W && feeds >= 0 && feeds < g.nv)
+            repick(&g, &ready, next, schedule_vstage_rank(l, feeds));
     }
+    rankheap_free(&ready);
     free(next);
     void *arrays[] = {g.f_end, g.b_end, g.next_f, g.next_b, g.wq, g.wq_head, g.wq_tail,
                       g.free_s, g.reserved, g.limit, g.count, g.held, g.hold_limit};
     for (size_t i = 0; i < sizeof arrays / sizeof arrays[0]; i++)
         free(arrays[i]);
+}
+
+void schedule_orders(const layout_desc *l, const schedule_costs *costs, schedule_unit *out)
+{
+    if (!schedule_splits_backward(l)) {
+        for (int r = 0; r < l->pp; r++)
+            schedule_order(l, r, out + (size_t)r * (size_t)schedule_units(l));
+        return;
+    }
+    /* Built from equal unit times, an order depends on the schedule, pp,
+     * vpp and the microbatches alone: the memo keeps it for the next
+     * layout that shares them (a search prices thousands). */
+    int m = layout_microbatches(l);
+    size_t n = (size_t)schedule_units(l) * (size_t)l->pp;
+    if (!costs && schedule_memo_get(l->schedule, l->pp, l->vpp, m, out, n))
+        return;
+    if (l->schedule == LAYOUT_SCHEDULE_ZBV)
+        schedule_zbv_orders(l, costs, out);
+    else if (l->schedule == LAYOUT_SCHEDULE_V_HALF || l->schedule == LAYOUT_SCHEDULE_V_MIN)
+        schedule_vpattern_orders(l, out);
+    else
+        list_orders(l, costs, out);
+    if (!costs)
+        schedule_memo_put(l->schedule, l->pp, l->vpp, m, out, n);
 }
 
 /* ---- replay ---------------------------------------------------------------- */
