@@ -54,7 +54,7 @@ expect_ok "--fix pins cp and its variant" "^ +1 +tp2 pp[0-9]+ dp[0-9]+ cp4 a2a "
 
 # validation: Llama 3 405B, Table 4 (validate/context.md)
 grep -E '^(#|gpus|16384,8,16,)' "$(dirname "$0")/../../validate/llama3_405b_table4.csv" >"$tmp/row128k.csv"
-expect_ok "validate llama3: the 128K row with cp 16" "^405b s128K cp16 +14336 +8 +14 +8 +16 .* 380.0 " \
+expect_ok "validate llama3: the 128K row with cp 16" "^405b s128K cp16 +16384 +8 +16 +8 +16 .* 380.0 " \
     validate llama3 --mode analytic --reference "$tmp/row128k.csv"
 expect_ok "validate lists llama3" "llama3 +model TFLOP/s per GPU" validate --help
 
