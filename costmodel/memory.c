@@ -60,16 +60,31 @@ static double seq_per_rank(const model_desc *m, const layout_desc *l)
     return (double)m->seq_len / layout_cp_of(l);
 }
 
+/* Bytes per element of what a Linear layer keeps for its weight gradient
+ * (its input): under fp8 the FP8 copy its GEMM read, 1 byte (Transformer
+ * Engine's Linear and LayerNormLinear save the quantized input for the
+ * wgrad GEMM, transformer_engine/pytorch/module/linear.py; DeepSeek-V3's
+ * report, arXiv 2412.19437 sec. 3.3.3: "we cache the activations in FP8
+ * format for the backward pass of the Linear operator"); else 16-bit.
+ * Norm inputs, attention's q, k, v and the activation functions' inputs
+ * stay 16-bit. */
+static double linear_input_bytes(const layout_desc *l)
+{
+    return l->dtype == MODEL_FP8 ? 1.0 : ACT_BYTES;
+}
+
 static layer_acts layer_terms(const model_desc *m, const layout_desc *l)
 {
     double s = seq_per_rank(m, l), b = l->mbs, h = m->hidden, a = m->heads, f = m->ffn_hidden;
     double kv_width = (double)m->kv_heads * model_head_dim(m);
-    double sbh = s * b * h;
+    double sbh = s * b * h, lin = linear_input_bytes(l);
     layer_acts t;
-    t.outside_tp = ACT_BYTES * sbh * 4 + MASK_BYTES * sbh * 2;
-    double attention = ACT_BYTES * (sbh + 2 * s * b * kv_width + sbh);
-    double mlp = model_is_moe(m) ? memory_moe_mlp_act_bytes(m, l, s * b, ACT_BYTES)
-                                 : ACT_BYTES * s * b * f * (m->mlp == MODEL_MLP_SWIGLU ? 3 : 2);
+    /* the two norms' inputs; the QKV and MLP inputs (the norms' outputs) */
+    t.outside_tp = ACT_BYTES * sbh * 2 + lin * sbh * 2 + MASK_BYTES * sbh * 2;
+    double attention = ACT_BYTES * (sbh + 2 * s * b * kv_width) + lin * sbh; /* q k v; out-proj in */
+    double fn_inputs = m->mlp == MODEL_MLP_SWIGLU ? 2 : 1; /* gate and up, or GELU's input */
+    double mlp = model_is_moe(m) ? memory_moe_mlp_act_bytes(m, l, s * b, ACT_BYTES, lin)
+                                 : s * b * f * (fn_inputs * ACT_BYTES + lin);
     t.inside_tp = attention + mlp;
     if (l->flash_attention)
         t.attn_core = 4.0 * a * s * b;

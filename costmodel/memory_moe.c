@@ -55,10 +55,15 @@ double memory_moe_expert_params(const model_desc *m, const layout_desc *l, int s
 }
 
 double memory_moe_mlp_act_bytes(const model_desc *m, const layout_desc *l, double tokens,
-                                double act_bytes)
+                                double act_bytes, double linear_bytes)
 {
-    double mats = m->mlp == MODEL_MLP_SWIGLU ? 3 : 2;
+    /* per expert MLP: its input (the up-projection's) and the down-
+     * projection's input at linear_bytes; the activation function's inputs
+     * (SwiGLU: gate and up; GELU: one) at act_bytes */
+    double fn_inputs = m->mlp == MODEL_MLP_SWIGLU ? 2 : 1;
     double routed = tokens * m->moe_topk * layout_ep_imbalance(m, l) * layout_ep_kept_share(m, l);
-    return act_bytes * (routed * ((double)m->hidden + mats * m->moe_ffn_hidden) +
-                        tokens * mats * m->moe_shared_ffn_hidden);
+    double per_f = fn_inputs * act_bytes + linear_bytes;
+    /* the shared experts read the layer's MLP input (memory.c counts it) */
+    return routed * (linear_bytes * m->hidden + per_f * m->moe_ffn_hidden) +
+           tokens * per_f * m->moe_shared_ffn_hidden;
 }

@@ -33,8 +33,10 @@ double memory_moe_layer_params(const model_desc *m, const layout_desc *l, int st
 double memory_moe_expert_params(const model_desc *m, const layout_desc *l, int stage);
 
 /* The MLP's tensor-parallel activation bytes of one MoE layer for s x b
- * tokens (memory.c divides them by tp). */
+ * tokens (memory.c divides them by tp): the Linear inputs (dispatched
+ * tokens, down-projection inputs) at linear_bytes, the activation
+ * function's inputs at act_bytes (memory.c says why they differ under fp8). */
 double memory_moe_mlp_act_bytes(const model_desc *m, const layout_desc *l, double tokens,
-                                double act_bytes);
+                                double act_bytes, double linear_bytes);
 
 #endif
