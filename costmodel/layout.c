@@ -8,7 +8,6 @@
 #include <string.h>
 #include <strings.h>
 
-#include "layout_stages.h"
 #include "units.h"
 
 void layout_init(layout_desc *l, const model_desc *m)

@@ -182,8 +182,18 @@ int layout_cp_a2a_ranks(const layout_desc *l, int gpus_per_node);
 /* The cp rules of layout_validate (layout_cp.c). */
 int layout_check_cp(const layout_desc *l, const model_desc *m, int gpus_per_node, cs_err *err);
 int layout_microbatches(const layout_desc *l);                       /* m = gbs / (dp * mbs) */
+/* The layers' split over the stages (layout_stages.c; layout_stages.h has
+ * each stage's count and the rules' wording): 1 when a first or last
+ * stage's count is set; the most layers any stage holds; the split's rules
+ * (0, or -1 with err, may be NULL, naming the rule); the uneven split that
+ * fits where the even one does not, as the options a user types ("none
+ * ..." when there is none). */
+int layout_is_uneven(const layout_desc *l);
+int layout_max_stage_layers(const layout_desc *l, const model_desc *m);
+int layout_stage_rules(const layout_desc *l, const model_desc *m, cs_err *err);
+void layout_stage_split_hint(const layout_desc *l, const model_desc *m, char *buf, int n);
 /* layers / pp and layers / (pp * vpp); under an uneven split the largest
- * stage's (layout_stages.h has each stage's) */
+ * stage's */
 int layout_layers_per_stage(const layout_desc *l, const model_desc *m);
 int layout_layers_per_chunk(const layout_desc *l, const model_desc *m);
 

@@ -36,24 +36,15 @@
 #include "cs_error.h"
 #include "layout.h"
 
-/* 1 when the layout sets a first or last stage's layer count. */
-int layout_is_uneven(const layout_desc *l);
+/* layout.h declares the part layout.c uses: layout_is_uneven,
+ * layout_max_stage_layers, layout_stage_rules, layout_stage_split_hint. */
 
 /* Layers of pipeline stage `stage` (all its chunks) and of each of its
  * chunks (that / vpp), of a layout whose split is valid. */
 int layout_stage_layers(const layout_desc *l, const model_desc *m, int stage);
 int layout_stage_chunk_layers(const layout_desc *l, const model_desc *m, int stage);
-/* The most layers any stage holds. */
-int layout_max_stage_layers(const layout_desc *l, const model_desc *m);
 /* Model-order index of the first layer of chunk `chunk` of stage `stage`. */
 int layout_chunk_first_layer(const layout_desc *l, const model_desc *m, int stage, int chunk);
-
-/* The rules above; 0 or -1 with err (may be NULL) naming the rule. */
-int layout_stage_rules(const layout_desc *l, const model_desc *m, cs_err *err);
-
-/* The uneven split that fits where the even one does not, as the two
- * options a user types (for messages); "none ..." when there is none. */
-void layout_stage_split_hint(const layout_desc *l, const model_desc *m, char *buf, int n);
 
 /* The split a search uses where pp x vpp does not divide the layers: the
  * middle stages get the fewest layers M (a multiple of vpp) that leaves

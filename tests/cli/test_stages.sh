@@ -77,6 +77,16 @@ printf 'local l = layout{tp = 2, pp = 4, first_layers = 7, last_layers = 9, gpus
 expect_ok "Lua layout{first_layers, last_layers}" "^tp2 pp4 dp8 first7 last9 mbs1 gbs8 1f1b	7	9$" \
     run "$tmp/st.lua"
 
+cat >"$tmp/search.lua" <<'LUA'
+local r = search{system = "dgx-h100", gpus = 24, model = "llama3-8b", gbs = 48, top = 1,
+                 fix = {tp = 8, pp = 3, vpp = 1, first_layers = 10, last_layers = 11}}
+local l = r.layouts[1]
+local e = estimate{system = "dgx-h100", gpus = 24, model = "llama3-8b", layout = l.spec}
+print(l.layout, l.spec.first_layers, l.spec.last_layers, math.abs(e.iteration_s - l.iteration_s) < 1e-9)
+LUA
+expect_ok "Lua search{fix = {first_layers, last_layers}} and back into estimate" \
+    "^tp8 pp3 dp1 first10 last11 .*	10	11	true$" run "$tmp/search.lua"
+
 # bad input: exit 2, the rule named, the nearest valid values, no file
 expect_bad "first + last above the layers" "first-stage layers 20 \+ last-stage layers 20 = 40 exceed the model's 32 layers" \
     "${job[@]}" --decoder-first-pipeline-num-layers 20 --decoder-last-pipeline-num-layers 20
