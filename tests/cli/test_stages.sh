@@ -11,6 +11,7 @@ source "$(dirname "$0")/lib.sh" "$1"
 job=(estimate --system dgx-h100 --gpus 64 --model llama3-8b --tp 2 --pp 4 --mbs 1 --gbs 64)
 
 expect_ok "estimate --help names the flags" "--decoder-first-pipeline-num-layers N" estimate --help
+expect_ok "search --help names the --fix keys" "first_layers last_layers" search --help
 expect_ok "the layout shows the split" "^layout +tp2 pp4 dp8 first7 last9 mbs1 gbs64 1f1b" \
     "${job[@]}" --decoder-first-pipeline-num-layers 7 --decoder-last-pipeline-num-layers 9 --mode analytic
 
