@@ -15,7 +15,9 @@ enum { O_SYSTEM = CLI_LAYOUTOPT_FIRST, O_GPUS, O_NODES, O_MODEL, O_TP, O_PP, O_D
        O_POST_VALIDATION,
        /* context parallelism (issue 18) */
        O_CP, O_CP_COMM,
-       O_EP_FIRST /* six expert-parallel flags (cli_epopt.h) */ };
+       O_EP_FIRST /* six expert-parallel flags (cli_epopt.h) */,
+       /* uneven pipeline stages (issue 18, layout_stages.h) */
+       O_PP_FIRST = O_EP_FIRST + 6, O_PP_LAST };
 
 const struct option cli_layoutopt_options[CLI_LAYOUTOPT_COUNT] = {
     {"system", required_argument, 0, O_SYSTEM}, {"gpus", required_argument, 0, O_GPUS},
@@ -44,6 +46,9 @@ const struct option cli_layoutopt_options[CLI_LAYOUTOPT_COUNT] = {
     {"ep-overlap", no_argument, 0, O_EP_FIRST + 3},
     {"routing", required_argument, 0, O_EP_FIRST + 4},
     {"moe-expert-capacity-factor", required_argument, 0, O_EP_FIRST + 5},
+    /* uneven pipeline stages (Megatron-Core's flag names) */
+    {"decoder-first-pipeline-num-layers", required_argument, 0, O_PP_FIRST},
+    {"decoder-last-pipeline-num-layers", required_argument, 0, O_PP_LAST},
 };
 
 void cli_layoutopt_init(layout_flags *f)
@@ -81,6 +86,10 @@ void cli_layoutopt_help(void)
            "                      (all-to-all inside a node, ring across)\n"
            "  --vpp V             model chunks per pipeline rank (interleaved; 2 for the\n"
            "                      V-shapes zbv, v-half, v-min)\n"
+           "  --decoder-first-pipeline-num-layers N, --decoder-last-pipeline-num-layers N\n"
+           "                      uneven pipeline stages (Megatron-Core): N layers on the\n"
+           "                      first / last stage, the rest split evenly over the middle\n"
+           "                      stages; pp >= 2, each stage's layers divisible by vpp\n"
            "  --mbs, --gbs        microbatch and global batch, in sequences\n"
            "  --schedule S        gpipe, 1f1b or interleaved (default: interleaved when\n"
            "                      --vpp > 1, else 1f1b); with the backward split into\n"
@@ -179,6 +188,12 @@ int cli_layoutopt_parse(const char *cmd, int c, const char *arg, layout_flags *f
     case O_OFFLOAD_TO:
     case O_OFFLOAD_ENGINE: return parse_offload(cmd, c, arg, f);
     case O_OFFLOAD_DPU: f->offload_dpu = 1; return CLI_OK;
+    case O_PP_FIRST:
+        return cli_parse_int(cmd, "--decoder-first-pipeline-num-layers", arg, 1, 1 << 20,
+                             &f->pp_first);
+    case O_PP_LAST:
+        return cli_parse_int(cmd, "--decoder-last-pipeline-num-layers", arg, 1, 1 << 20,
+                             &f->pp_last);
     default:
         if (c >= O_EP_FIRST && c < O_EP_FIRST + 6)
             return cli_epopt_parse(cmd, c - O_EP_FIRST, arg, &f->ep);
@@ -234,6 +249,8 @@ static void fill_layout(const layout_flags *f, const model_desc *m, long gpus, l
     l->post_validation = f->post_validation;
     l->cp = (int)f->cp;
     l->cp_comm = f->cp_comm;
+    l->pp_first_layers = (int)f->pp_first;
+    l->pp_last_layers = (int)f->pp_last;
 }
 
 int cli_layoutopt_build(const char *cmd, const layout_flags *f, cli_job *job)

@@ -19,7 +19,7 @@
 
 #define CLI_LAYOUTOPT_FIRST 1100
 #define CLI_LAYOUTOPT_LAST 1199
-#define CLI_LAYOUTOPT_COUNT 31 /* entries of cli_layoutopt_options (without a terminator) */
+#define CLI_LAYOUTOPT_COUNT 33 /* entries of cli_layoutopt_options (without a terminator) */
 /* Room for a command's own options plus the layout and model flags and the terminator. */
 #define CLI_LAYOUTOPT_TABLE(nown) \
     ((nown) + CLI_LAYOUTOPT_COUNT + CLI_MODELOPT_COUNT + CLI_SHARDOPT_COUNT + 1)
@@ -39,6 +39,9 @@ typedef struct layout_flags {
     long cp;                  /* --cp / --context-parallel-size (1: none) */
     layout_cp_comm cp_comm;   /* --cp-comm-type */
     ep_flags ep; /* expert parallelism (cli_epopt.h) */
+    /* uneven pipeline stages (layout_stages.h): --decoder-first/last-
+     * pipeline-num-layers; 0 = not given */
+    long pp_first, pp_last;
 } layout_flags;
 
 /* A built job; cli_job_free releases it. */

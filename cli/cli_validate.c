@@ -10,6 +10,7 @@
 #include "cli.h"
 #include "csvread.h"
 #include "estimate.h"
+#include "layout_stages.h"
 #include "trainsim.h"
 
 #define CMD "validate"
@@ -313,16 +314,6 @@ static const char *const llama3_columns[] = {
     "gpus", "tp", "cp", "pp", "dp", "seq_len", "batch_per_dp", "tokens_per_batch",
     "tflops_per_gpu", "bf16_mfu_percent"};
 
-/* The largest pp up to `pp` that divides the layers (clustersim splits a
- * pipeline into equal whole stages; Llama 3 put one layer less on the first
- * and the last of 16). */
-static int whole_stages(int layers, int pp)
-{
-    while (pp > 1 && layers % pp)
-        pp--;
-    return pp;
-}
-
 static int llama3_row(val_run *run, int line, char **f, cs_err *err)
 {
     double v[9];
@@ -339,10 +330,14 @@ static int llama3_row(val_run *run, int line, char **f, cs_err *err)
                        gpus, tp, cp, pp);
     /* dp from the GPUs (the printed DP of the 128K row, 4, gives 8192 GPUs
      * and 8M tokens, not its 16384 and 16M) */
-    int dp = gpus / (tp * cp * pp), stages = whole_stages(m.layers, pp);
+    int dp = gpus / (tp * cp * pp), stages = pp;
     layout_desc l;
     layout_init(&l, &m);
     l.tp = tp, l.cp = cp, l.pp = stages, l.dp = dp, l.mbs = 1, l.gbs = dp * (int)v[6];
+    /* one layer less on the first and the last of 16 stages, as Llama 3
+     * trained (Dubey et al. 2024, sec. 3.3.2): 7 + 14 x 8 + 7 */
+    if (layout_stage_auto_split(m.layers, pp, 1, &l.pp_first_layers, &l.pp_last_layers) != 0)
+        l.pp_first_layers = l.pp_last_layers = 0;
     l.sp = 1, l.zero = 1;
     val_row *r = next_row(run, line, err);
     estimate_result res;
@@ -393,6 +388,12 @@ static int moe_layout(char **f, int line, const model_desc *m, layout_desc *l, c
     l->tp = (int)v[TP];
     l->pp = (int)v[PP];
     l->vpp = (int)v[VPP];
+    /* layers pp x vpp does not divide: Megatron's uneven first and last
+     * stages (layout_stages.h; none fits 61 layers on pp 8 x vpp 4, so
+     * that row keeps its layer slots) */
+    if (layout_stage_auto_split(m->layers, l->pp, l->vpp, &l->pp_first_layers,
+                                &l->pp_last_layers) != 0)
+        l->pp_first_layers = l->pp_last_layers = 0;
     l->ep = (int)v[EP];
     l->dp = (int)v[GPUS] / (l->tp * l->pp);
     l->mbs = (int)v[MBS];
@@ -477,9 +478,9 @@ static const study studies[] = {
      "400 Gb/s is alike).  What the table leaves open, the same for every row: microbatch\n"
      "1, 1F1B (their interleaved schedule with its own rules is not modeled), sp, zero 1\n"
      "(for their FSDP-style sharding), no recomputation, fused attention, --framework\n"
-     "megatron-core, ring attention (cp_comm p2p).  126 layers split evenly: pp 14 stands\n"
-     "for their 16 (one layer less on the first and last stage), so the job runs on tp x\n"
-     "cp x 14 x dp GPUs (the gpus column).  dp = GPUs / (tp cp 16): the 128K row prints DP\n"
+     "megatron-core, ring attention (cp_comm p2p).  126 layers on their 16 stages, one\n"
+     "layer less on the first and the last (7 + 14 x 8 + 7, Megatron's uneven split,\n"
+     "--decoder-first/last-pipeline-num-layers 7).  dp = GPUs / (tp cp 16): the 128K row prints DP\n"
      "4, which gives neither its 16384 GPUs nor its 16M tokens; 8 gives both.  Predicted =\n"
      "model TFLOP/s per GPU counting the full s x s attention (4 b s^2 h per layer, as\n"
      "Narayanan et al.); the paper does not say how it counts attention at 128K.",
@@ -490,9 +491,11 @@ static const study studies[] = {
      "batch, sequence and data type as published; assumed where the source is silent:\n"
      "the distributed optimizer (zero 1), selective recomputation, sp with tp > 1,\n"
      "flash attention, balanced routing without dropping (Megatron-Bridge force-balances),\n"
-     "flat all-to-all, Megatron-Core's framework profile; DeepSeek-V3 as 64 layers (61\n"
-     "decoder layers and the embedding, MTP and loss slots of the published pipeline\n"
-     "layouts); dsv3-report overlaps dispatch and combine (DualPipe).  Predicted = model\n"
+     "flat all-to-all, Megatron-Core's framework profile; where pp x vpp does not divide\n"
+     "the layers, the uneven split of layout_stages.h (dsv3-report: 61 layers, 3 + 14 x 4\n"
+     "+ 2); dsv3-bridge as 64 layers (61 and the embedding, MTP and loss slots of its\n"
+     "pipeline layout: no uneven split puts 61 on 8 x 4 chunks); dsv3-report overlaps\n"
+     "dispatch and combine (DualPipe).  Predicted = model\n"
      "TFLOP/s per GPU (tflops rows) or tokens/s per GPU (tokens rows).",
      moe_row},
 };

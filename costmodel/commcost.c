@@ -11,6 +11,7 @@
 #include "commcost_ep.h"
 #include "layout_ep.h"
 #include "cs_alloc.h"
+#include "layout_stages.h"
 #include "schedule.h"
 #include "workload.h"
 
@@ -327,7 +328,7 @@ static void size_buckets(const model_desc *m, const layout_desc *l, int s, commc
 {
     double grad_bytes = workload_grad_bytes(m, l, s);
     double reduce_bytes = workload_grad_reduce_bytes(m, l, s); /* fp32 under bf16 */
-    double layers = layout_layers_per_stage(l, m);
+    double layers = layout_stage_layers(l, m, s);
     st->layer_bytes = (uint64_t)ceil(grad_bytes / layers); /* 16-bit parameters: gathers */
     uint64_t bucket = (uint64_t)(COMMCOST_BUCKET_GRADS *
                                  framework_grad_reduce_bytes(l->framework, l->dtype != MODEL_FP16));

@@ -7,6 +7,7 @@
 #include "commcost_ep.h"
 #include "estimate_sched.h"
 #include "estimate_shard.h"
+#include "layout_stages.h"
 #include "memory.h"
 #include "schedule.h"
 #include "workload.h"
@@ -71,7 +72,7 @@ static void base_of(const estimate_input *in, const estimate_result *out, int s,
         workload_optimizer_s(in->model, l, estimate_device(in->topology), in->eff, s);
     b->params = memory_stage_params(in->model, l, s);
     b->activation_bytes_per_mb = memory_activation_bytes_per_layer(in->model, l) *
-                                 layout_layers_per_stage(l, in->model);
+                                 layout_stage_layers(l, in->model, s);
     b->microbatches = layout_microbatches(l);
 }
 
@@ -188,10 +189,36 @@ double estimate_chunk_ep_s(const model_desc *m, const layout_desc *l, const comm
            commcost_ep_exposed_s(m, l, st->ep_a2a_s, ch->ep_a2a_rec, ch->recompute_s);
 }
 
-/* `layers` is the chunks' common part (workload_chunk_layers), computed
- * once per layout: only the first and last chunk add to it. */
+/* One chunk's transformer layers (workload_chunk_layers) on the first, a
+ * middle and the last stage: they differ only under an uneven split
+ * (layout_stages.h), so each is computed once per layout. */
+typedef struct stage_layers {
+    workload_chunk first, middle, last;
+} stage_layers;
+
+static void stage_layers_of(const estimate_input *in, stage_layers *out)
+{
+    const layout_desc *l = in->layout;
+    const model_desc *m = in->model;
+    const dev_type *dev = estimate_device(in->topology);
+    int mid = l->pp > 2 ? 1 : 0, mid_n = layout_stage_chunk_layers(l, m, mid);
+    workload_chunk_layers(m, l, dev, in->eff, mid, &out->middle);
+    out->first = out->last = out->middle;
+    if (layout_stage_chunk_layers(l, m, 0) != mid_n)
+        workload_chunk_layers(m, l, dev, in->eff, 0, &out->first);
+    if (layout_stage_chunk_layers(l, m, l->pp - 1) != mid_n)
+        workload_chunk_layers(m, l, dev, in->eff, l->pp - 1, &out->last);
+}
+
+static const workload_chunk *layers_at(const stage_layers *sl, const layout_desc *l, int stage)
+{
+    return stage == 0 ? &sl->first : stage == l->pp - 1 ? &sl->last : &sl->middle;
+}
+
+/* `layers` holds the chunks' common part per kind of stage; only the
+ * first and last chunk of the pipeline add to it. */
 static stage_work stage_work_of(const estimate_input *in, const commcost *cc, int s,
-                                const workload_chunk *layers)
+                                const stage_layers *layers)
 {
     stage_work w = {0};
     const commcost_stage *st = &cc->stages[s];
@@ -199,9 +226,9 @@ static stage_work stage_work_of(const estimate_input *in, const commcost *cc, in
     /* dualpipe: each microbatch runs one of the rank's two stages */
     double share = in->layout->schedule == LAYOUT_SCHEDULE_DUALPIPE ? 0.5 : 1;
     for (int c = 0; c < schedule_chunks(in->layout); c++) {
-        workload_chunk ch = *layers;
         int at_stage, at_chunk;
         schedule_position(in->layout, schedule_vstage(in->layout, s, c), &at_stage, &at_chunk);
+        workload_chunk ch = *layers_at(layers, in->layout, at_stage);
         workload_chunk_add_edges(in->model, in->layout, dev, in->eff, at_stage, at_chunk, &ch);
         w.fwd_s += share * ch.fwd_s;
         w.bwd_s += share * ch.bwd_s;
@@ -216,7 +243,7 @@ static stage_work stage_work_of(const estimate_input *in, const commcost *cc, in
         add_cp(st, cc, in->layout, &ch, share, &w);
         w.ep_s += share * estimate_chunk_ep_s(in->model, in->layout, st, &ch);
     }
-    estimate_shard_unit(in->layout, st, layout_layers_per_stage(in->layout, in->model),
+    estimate_shard_unit(in->layout, st, layout_stage_layers(in->layout, in->model, s),
                         w.fwd_s + w.tp_s - w.tp_bwd_s, w.bwd_s + w.rec_s + w.tp_bwd_s,
                         &w.shard_s, &w.shard_hidden_s);
     return w;
@@ -255,15 +282,17 @@ static void analytic_times(const estimate_input *in, const commcost *cc, estimat
     if (!w)
         abort();
     double cmax = 0, csum = 0, p2p = 0;
-    workload_chunk layers;
-    workload_chunk_layers(in->model, l, estimate_device(in->topology), in->eff, &layers);
+    stage_layers layers;
+    stage_layers_of(in, &layers);
     for (int s = 0; s < pp; s++) {
         w[s] = stage_work_of(in, cc, s, &layers);
         cmax = fmax(cmax, stage_total(&w[s]));
         csum += stage_total(&w[s]);
         p2p = fmax(p2p, cc->stages[s].p2p_s);
     }
-    /* equal stages: m C + (pp - 1) C / v, the useful work and the bubble */
+    /* the slowest stage sets the steady state, every stage's time the fill
+     * and drain: m C + (pp - 1) C / v for equal stages, the useful work and
+     * the bubble; under an uneven split cmax and csum differ per stage */
     double pipe = (m - 1) * cmax + (1 - 1 / v) * cmax + csum / v + 2 * (pp - 1) * p2p;
     double iter = 0, drained = 0; /* stage s ends its backward `drained` before stage 0 */
     double *split_end = NULL; /* split-backward schedules: each rank's end, replayed */

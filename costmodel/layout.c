@@ -36,12 +36,12 @@ int layout_microbatches(const layout_desc *l)
 
 int layout_layers_per_stage(const layout_desc *l, const model_desc *m)
 {
-    return m->layers / l->pp;
+    return layout_is_uneven(l) ? layout_max_stage_layers(l, m) : m->layers / l->pp;
 }
 
 int layout_layers_per_chunk(const layout_desc *l, const model_desc *m)
 {
-    return m->layers / (l->pp * l->vpp);
+    return layout_layers_per_stage(l, m) / l->vpp;
 }
 
 /* ---- helpers for "nearest valid" values ---- */
@@ -207,9 +207,12 @@ static int check_tp_node(const layout_desc *l, const model_desc *m, int gpus_per
 static int check_layers(const layout_desc *l, const model_desc *m, cs_err *err)
 {
     long long chunks = (long long)l->pp * l->vpp;
+    if (l->pp_first_layers || l->pp_last_layers)
+        return layout_stage_rules(l, m, err);
     if (m->layers % chunks == 0)
         return 0;
-    char near_pp[64] = "none", near_vpp[64] = "none";
+    char near_pp[64] = "none", near_vpp[64] = "none", split[160];
+    layout_stage_split_hint(l, m, split, sizeof split);
     if (m->layers % l->vpp == 0)
         near_divisors_text(m->layers / l->vpp, l->pp, near_pp, sizeof near_pp);
     if (m->layers % l->pp == 0)
@@ -217,9 +220,9 @@ static int check_layers(const layout_desc *l, const model_desc *m, cs_err *err)
     return cs_fail(err,
                    "layout: layers %d is not divisible by pp %d x vpp %d = %lld (every "
                    "virtual pipeline stage holds the same whole number of layers); pp near "
-                   "%d with vpp %d: %s; vpp near %d with pp %d: %s",
+                   "%d with vpp %d: %s; vpp near %d with pp %d: %s; or the uneven split %s",
                    m->layers, l->pp, l->vpp, chunks, l->pp, l->vpp, near_pp, l->vpp, l->pp,
-                   near_vpp);
+                   near_vpp, split);
 }
 
 static int check_batch(const layout_desc *l, cs_err *err)
@@ -596,6 +599,10 @@ char *layout_describe(const layout_desc *l, char *buf, int n)
                l->cp_comm != LAYOUT_CP_P2P ? layout_cp_comm_name(l->cp_comm) : "");
     if (l->vpp != 1)
         append(buf, n, &used, " vpp%d", l->vpp);
+    if (l->pp_first_layers) /* uneven pipeline stages (layout_stages.h) */
+        append(buf, n, &used, " first%d", l->pp_first_layers);
+    if (l->pp_last_layers)
+        append(buf, n, &used, " last%d", l->pp_last_layers);
     if (layout_ep_of(l) > 1 || layout_etp_of(l) != l->tp) /* expert parallelism (layout_ep.h) */
         append(buf, n, &used, " ep%d etp%d%s%s", layout_ep_of(l), layout_etp_of(l),
                l->ep_a2a_hier ? " a2a-hier" : "", l->ep_overlap ? " ep-overlap" : "");

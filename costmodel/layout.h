@@ -18,7 +18,8 @@
  *     s x s score tensors are never stored); to reproduce Korthikanti et al.
  *     2022, who stored them, turn it off.
  *   The pipeline-parallel group is counted in whole layers: layers must be a
- *     multiple of pp * vpp (Megatron's uniform split).
+ *     multiple of pp * vpp (Megatron's uniform split), or the first and
+ *     last stage's counts are set (Megatron's uneven split, layout_stages.h).
  *   Rank order is Megatron-Core's default "tp-cp-ep-dp-pp" (tensor
  *     parallel innermost, then context parallel, then data, then pipeline):
  *       gpu = tp_rank + tp * (cp_rank + cp * (dp_rank + dp * pp_rank))
@@ -128,6 +129,11 @@ typedef struct layout_desc {
     double moe_zipf_s;        /* Zipf exponent: expert i gets tokens in proportion to 1/(i+1)^s */
     const double *moe_hist;   /* measured tokens per expert (histogram routing), caller-owned */
     int moe_hist_n;
+    /* Uneven pipeline stages (issue 18; layout_stages.h): layers on the
+     * first and the last pipeline stage, Megatron-Core's
+     * --decoder-first/last-pipeline-num-layers; 0 = not set (the even split) */
+    int pp_first_layers;
+    int pp_last_layers;
 } layout_desc;
 
 /* tp = pp = dp = vpp = mbs = gbs = 1, no sp, no recomputation, zero 0, 1F1B,
@@ -141,7 +147,7 @@ void layout_init(layout_desc *l, const model_desc *m);
  *   tp divides heads, kv_heads and ffn_hidden;
  *   tp <= gpus_per_node and tp divides gpus_per_node (skipped when
  *     gpus_per_node <= 0 or allow_tp_across_nodes);
- *   layers % (pp * vpp) == 0;
+ *   layers % (pp * vpp) == 0, or the uneven split's rules (layout_stages.h);
  *   gbs % (dp * mbs) == 0;
  *   vpp > 1 only with the interleaved schedule; interleaved needs vpp >= 2,
  *     pp >= 2 and m % pp == 0 (Megatron's rule); the V-shapes (zbv, v-half,
@@ -176,8 +182,20 @@ int layout_cp_a2a_ranks(const layout_desc *l, int gpus_per_node);
 /* The cp rules of layout_validate (layout_cp.c). */
 int layout_check_cp(const layout_desc *l, const model_desc *m, int gpus_per_node, cs_err *err);
 int layout_microbatches(const layout_desc *l);                       /* m = gbs / (dp * mbs) */
-int layout_layers_per_stage(const layout_desc *l, const model_desc *m); /* layers / pp */
-int layout_layers_per_chunk(const layout_desc *l, const model_desc *m); /* layers / (pp * vpp) */
+/* The layers' split over the stages (layout_stages.c; layout_stages.h has
+ * each stage's count and the rules' wording): 1 when a first or last
+ * stage's count is set; the most layers any stage holds; the split's rules
+ * (0, or -1 with err, may be NULL, naming the rule); the uneven split that
+ * fits where the even one does not, as the options a user types ("none
+ * ..." when there is none). */
+int layout_is_uneven(const layout_desc *l);
+int layout_max_stage_layers(const layout_desc *l, const model_desc *m);
+int layout_stage_rules(const layout_desc *l, const model_desc *m, cs_err *err);
+void layout_stage_split_hint(const layout_desc *l, const model_desc *m, char *buf, int n);
+/* layers / pp and layers / (pp * vpp); under an uneven split the largest
+ * stage's */
+int layout_layers_per_stage(const layout_desc *l, const model_desc *m);
+int layout_layers_per_chunk(const layout_desc *l, const model_desc *m);
 
 /* Expert parallelism (layout_ep.h): ep and etp with their defaults applied
  * (ep 1, etp = tp); expert data-parallel ranks tp dp / (etp ep) (0 when

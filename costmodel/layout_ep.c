@@ -3,6 +3,7 @@
 
 #include <math.h>
 
+#include "layout_stages.h"
 #include "units.h"
 
 int layout_ep_local_rank(const layout_desc *l, int etp_rank, int ep_rank, int edp_rank)
@@ -14,7 +15,10 @@ int layout_dense_layers_in_vstage(const model_desc *m, const layout_desc *l, int
 {
     if (!model_is_moe(m))
         return 0;
-    int per = m->layers / (l->pp * l->vpp), left = m->moe_dense_layers - vstage * per;
+    /* the position of schedule_position (dualpipe: one chunk per stage) */
+    int stage = vstage % l->pp, chunk = l->schedule == LAYOUT_SCHEDULE_DUALPIPE ? 0 : vstage / l->pp;
+    int per = layout_stage_chunk_layers(l, m, stage);
+    int left = m->moe_dense_layers - layout_chunk_first_layer(l, m, stage, chunk);
     return left <= 0 ? 0 : left < per ? left : per;
 }
 

@@ -42,8 +42,9 @@ typedef enum layout_routing {
  * (etp_rank, ep_rank, edp_rank): etp_rank + etp (ep_rank + ep edp_rank). */
 int layout_ep_local_rank(const layout_desc *l, int etp_rank, int ep_rank, int edp_rank);
 
-/* Layers of virtual stage `vstage` (layers / (pp vpp) each, in order) that
- * are among the model's first moe_dense_layers dense ones. */
+/* Layers of virtual stage `vstage` (schedule_vstage's numbering; each its
+ * stage's count, layout_stages.h) that are among the model's first
+ * moe_dense_layers dense ones. */
 int layout_dense_layers_in_vstage(const model_desc *m, const layout_desc *l, int vstage);
 
 /* ep x load_max of the slowest expert rank (>= 1 up to rounding; 1 for

@@ -6,6 +6,7 @@
 #include <math.h>
 #include <stdlib.h>
 
+#include "layout_stages.h"
 #include "memory_moe.h"
 #include "schedule.h"
 #include "sharding.h"
@@ -23,8 +24,6 @@
 #define WEIGHT_BYTES_FP8 1.0
 #define GRAD_BYTES 2.0
 #define OPTIMIZER_BYTES 12.0 /* fp32 master weights, Adam momentum and variance */
-/* Stages' worth of parameters a rank holds: dualpipe keeps one per direction. */
-#define COPIES(l) ((l)->schedule == LAYOUT_SCHEDULE_DUALPIPE ? 2 : 1)
 
 /* ---- activations of one transformer layer ---- */
 
@@ -61,16 +60,31 @@ static double seq_per_rank(const model_desc *m, const layout_desc *l)
     return (double)m->seq_len / layout_cp_of(l);
 }
 
+/* Bytes per element of what a Linear layer keeps for its weight gradient
+ * (its input): under fp8 the FP8 copy its GEMM read, 1 byte (Transformer
+ * Engine's Linear and LayerNormLinear save the quantized input for the
+ * wgrad GEMM, transformer_engine/pytorch/module/linear.py; DeepSeek-V3's
+ * report, arXiv 2412.19437 sec. 3.3.3: "we cache the activations in FP8
+ * format for the backward pass of the Linear operator"); else 16-bit.
+ * Norm inputs, attention's q, k, v and the activation functions' inputs
+ * stay 16-bit. */
+static double linear_input_bytes(const layout_desc *l)
+{
+    return l->dtype == MODEL_FP8 ? 1.0 : ACT_BYTES;
+}
+
 static layer_acts layer_terms(const model_desc *m, const layout_desc *l)
 {
     double s = seq_per_rank(m, l), b = l->mbs, h = m->hidden, a = m->heads, f = m->ffn_hidden;
     double kv_width = (double)m->kv_heads * model_head_dim(m);
-    double sbh = s * b * h;
+    double sbh = s * b * h, lin = linear_input_bytes(l);
     layer_acts t;
-    t.outside_tp = ACT_BYTES * sbh * 4 + MASK_BYTES * sbh * 2;
-    double attention = ACT_BYTES * (sbh + 2 * s * b * kv_width + sbh);
-    double mlp = model_is_moe(m) ? memory_moe_mlp_act_bytes(m, l, s * b, ACT_BYTES)
-                                 : ACT_BYTES * s * b * f * (m->mlp == MODEL_MLP_SWIGLU ? 3 : 2);
+    /* the two norms' inputs; the QKV and MLP inputs (the norms' outputs) */
+    t.outside_tp = ACT_BYTES * sbh * 2 + lin * sbh * 2 + MASK_BYTES * sbh * 2;
+    double attention = ACT_BYTES * (sbh + 2 * s * b * kv_width) + lin * sbh; /* q k v; out-proj in */
+    double fn_inputs = m->mlp == MODEL_MLP_SWIGLU ? 2 : 1; /* gate and up, or GELU's input */
+    double mlp = model_is_moe(m) ? memory_moe_mlp_act_bytes(m, l, s * b, ACT_BYTES, lin)
+                                 : s * b * f * (fn_inputs * ACT_BYTES + lin);
     t.inside_tp = attention + mlp;
     if (l->flash_attention)
         t.attn_core = 4.0 * a * s * b;
@@ -185,7 +199,8 @@ static double edge_bytes(const model_desc *m, const layout_desc *l, int stage, i
 
 double memory_unit_bytes(const model_desc *m, const layout_desc *l, int stage, int chunk)
 {
-    double bytes = layout_layers_per_chunk(l, m) * memory_activation_bytes_per_layer(m, l);
+    double bytes =
+        layout_stage_chunk_layers(l, m, stage) * memory_activation_bytes_per_layer(m, l);
     if (stage == 0 && chunk == 0)
         bytes += first_edge_bytes_per_mb(m, l);
     if (stage == l->pp - 1 && chunk == l->vpp - 1)
@@ -223,7 +238,7 @@ static double split_activation_bytes(const model_desc *m, const layout_desc *l, 
         int at_stage, at_chunk;
         schedule_position(l, schedule_vstage(l, stage, c), &at_stage, &at_chunk);
         act[c] = memory_unit_bytes(m, l, at_stage, at_chunk);
-        wpend[c] = fmin(act[c], layout_layers_per_chunk(l, m) *
+        wpend[c] = fmin(act[c], layout_stage_chunk_layers(l, m, at_stage) *
                                     memory_wpending_bytes_per_layer(m, l));
     }
     return schedule_peak_activation(l, all + (size_t)stage * n, act, wpend, units);
@@ -274,12 +289,24 @@ static void edge_ranks(const layout_desc *l, int stage, int *first, int *last)
     *last = schedule_vstage_rank(l, schedule_vstages(l) - 1) == stage;
 }
 
+/* Layers of every chunk rank `stage` holds, each its own stage's count
+ * (layout_stages.h): dualpipe keeps two stages per rank, one per direction. */
+static int rank_layers(const model_desc *m, const layout_desc *l, int stage)
+{
+    int layers = 0;
+    for (int c = 0; c < schedule_chunks(l); c++) {
+        int at_stage, at_chunk;
+        schedule_position(l, schedule_vstage(l, stage, c), &at_stage, &at_chunk);
+        layers += layout_stage_chunk_layers(l, m, at_stage);
+    }
+    return layers;
+}
+
 double memory_stage_params(const model_desc *m, const layout_desc *l, int stage)
 {
-    int copies = COPIES(l);
     double params = model_is_moe(m) /* experts over ep x etp, dense layers (memory_moe.h) */
-                        ? memory_moe_layer_params(m, l, stage, copies, layer_replicated(m))
-                        : copies * layout_layers_per_stage(l, m) * layer_params_per_rank(m, l->tp);
+                        ? memory_moe_layer_params(m, l, stage, layer_replicated(m))
+                        : rank_layers(m, l, stage) * layer_params_per_rank(m, l->tp);
     double table = (double)m->vocab * m->hidden / l->tp; /* vocab-parallel */
     int first, last;
     edge_ranks(l, stage, &first, &last);
@@ -357,7 +384,7 @@ static void stage_breakdown(const model_desc *m, const layout_desc *l, int stage
                                                                  b.params, weight_bytes, GRAD_BYTES);
     b.grads_bytes = st.grads_bytes;
     /* experts' optimizer state over their own data-parallel group (memory_moe.h) */
-    double experts = memory_moe_expert_params(m, l, stage, COPIES(l));
+    double experts = memory_moe_expert_params(m, l, stage);
     b.optimizer_bytes = experts > 0 ? (b.params - experts) / b.params * st.optimizer_bytes +
                                           experts * OPTIMIZER_BYTES / (l->zero ? layout_edp_of(l) : 1)
                                     : st.optimizer_bytes;
@@ -368,7 +395,7 @@ static void stage_breakdown(const model_desc *m, const layout_desc *l, int stage
     } else {
         b.chunks_in_flight = memory_chunks_in_flight(l, stage);
         b.microbatches_in_flight = distinct_microbatches(l, b.chunks_in_flight);
-        b.activations_bytes = b.chunks_in_flight * layout_layers_per_chunk(l, m) *
+        b.activations_bytes = b.chunks_in_flight * layout_stage_chunk_layers(l, m, stage) *
                                   memory_activation_bytes_per_layer(m, l) +
                               edge_bytes(m, l, stage, b.microbatches_in_flight) +
                               recompute_working_bytes(m, l);

@@ -36,10 +36,11 @@
  *
  * Activations per layer per microbatch: see memory.c, derived term by term
  * after Korthikanti et al. 2022 (arXiv 2205.05198) sec. 4 and equal to their
- * Table 2 for the GPT shape (a test holds it).  Activations are 16-bit under
- * every dtype (fp8 is taken to change only the GEMM inputs; Transformer
- * Engine keeps norms, softmax, activation functions and residuals in 16
- * bits), and dropout masks (1 byte per element) are counted as in that
+ * Table 2 for the GPT shape (a test holds it).  Activations are 16-bit, but
+ * under fp8 the Linear layers' saved inputs (their GEMM inputs) are 1 byte:
+ * Transformer Engine keeps the FP8 copy for the weight gradient, and keeps
+ * norms, softmax, activation functions and residuals in 16 bits (memory.c
+ * cites both), and dropout masks (1 byte per element) are counted as in that
  * paper, also for models trained without dropout (an over-estimate of
  * 2 s b h bytes per layer there).
  *

@@ -23,18 +23,20 @@
 #include "layout.h"
 #include "model.h"
 
-/* Parameters of the layers one GPU of `stage` holds (copies: 2 under
- * DualPipe, which keeps two stages per rank); `replicated` is what every tp
- * rank of a layer keeps whole (norms, row-parallel biases). */
-double memory_moe_layer_params(const model_desc *m, const layout_desc *l, int stage, int copies,
+/* Parameters of the layers one GPU of rank `stage` holds, every chunk of
+ * it (under DualPipe its two stages, each its own layers); `replicated` is
+ * what every tp rank of a layer keeps whole (norms, row-parallel biases). */
+double memory_moe_layer_params(const model_desc *m, const layout_desc *l, int stage,
                                double replicated);
 
 /* Of those, the routed experts' (sharded over edp by the distributed optimizer). */
-double memory_moe_expert_params(const model_desc *m, const layout_desc *l, int stage, int copies);
+double memory_moe_expert_params(const model_desc *m, const layout_desc *l, int stage);
 
 /* The MLP's tensor-parallel activation bytes of one MoE layer for s x b
- * tokens (memory.c divides them by tp). */
+ * tokens (memory.c divides them by tp): the Linear inputs (dispatched
+ * tokens, down-projection inputs) at linear_bytes, the activation
+ * function's inputs at act_bytes (memory.c says why they differ under fp8). */
 double memory_moe_mlp_act_bytes(const model_desc *m, const layout_desc *l, double tokens,
-                                double act_bytes);
+                                double act_bytes, double linear_bytes);
 
 #endif

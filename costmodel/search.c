@@ -14,6 +14,7 @@
 
 #include "cs_alloc.h"
 #include "goodput.h"
+#include "layout_stages.h"
 #include "memory.h"
 #include "parmap.h"
 #include "units.h"
@@ -30,7 +31,7 @@ const char *search_rule_name(int rule)
     static const char *const names[SEARCH_NRULES] = {
         "tp divides heads, kv heads and MLP width",
         "tp within a node",
-        "pp x vpp divides the layers",
+        "pp x vpp divides the layers, or the uneven split's rules",
         "dp x mbs divides the global batch",
         "interleaved needs pp >= 2 and microbatches a multiple of pp",
         "sp needs tp > 1 dividing the sequence",
@@ -62,7 +63,7 @@ static int broken_rule(const enum_ctx *e, const layout_desc *l)
         return SEARCH_RULE_TP_SHAPE;
     if (!l->allow_tp_across_nodes && (l->tp > e->per_node || e->per_node % l->tp))
         return SEARCH_RULE_TP_NODE;
-    if (m->layers % (l->pp * l->vpp))
+    if (layout_stage_rules(l, m, NULL) != 0) /* even, or uneven (layout_stages.h) */
         return SEARCH_RULE_LAYERS;
     if (l->gbs % (l->dp * l->mbs))
         return SEARCH_RULE_BATCH;
@@ -181,6 +182,20 @@ static void enumerate_knobs(enum_ctx *e, layout_desc *l)
                 }
 }
 
+/* The layers' split for l's pp and vpp: the pinned first/last stage
+ * counts, else the even split where pp x vpp divides the layers, else the
+ * uneven one (layout_stage_auto_split); the rules drop what does not fit. */
+static void set_stage_split(const enum_ctx *e, layout_desc *l)
+{
+    const search_fix *fx = &e->in->space.fix;
+    int first = fx->first_layers, last = fx->last_layers;
+    if (!first && !last &&
+        layout_stage_auto_split(e->in->model->layers, l->pp, l->vpp, &first, &last) != 0)
+        first = last = 0;
+    l->pp_first_layers = first;
+    l->pp_last_layers = last;
+}
+
 static void enumerate_pipeline(enum_ctx *e, layout_desc *l)
 {
     const search_fix *fx = &e->in->space.fix;
@@ -189,6 +204,7 @@ static void enumerate_pipeline(enum_ctx *e, layout_desc *l)
         if (fx->vpp && vpp != fx->vpp)
             continue;
         l->vpp = vpp;
+        set_stage_split(e, l);
         /* one chunk per rank; two in a V (or interleaved); more: interleaved */
         static const layout_schedule one[] = {
             LAYOUT_SCHEDULE_GPIPE, LAYOUT_SCHEDULE_1F1B,    LAYOUT_SCHEDULE_ZB_H1,
@@ -591,7 +607,7 @@ int search_objective_parse(const char *text, search_objective *out, cs_err *err)
 
 void search_fix_init(search_fix *fix)
 {
-    *fix = (search_fix){0, 0, 0, 0, 0, -1, -1, -1, -1, 0, -1, 0};
+    *fix = (search_fix){0, 0, 0, 0, 0, -1, -1, -1, -1, 0, -1, 0, 0, 0};
 }
 
 static int fix_one(const char *key, const char *value, search_fix *fix, cs_err *err)
@@ -600,7 +616,8 @@ static int fix_one(const char *key, const char *value, search_fix *fix, cs_err *
         {"tp", &fix->tp, 1 << 16}, {"pp", &fix->pp, 1 << 16}, {"dp", &fix->dp, 1 << 24},
         {"vpp", &fix->vpp, 1024},  {"mbs", &fix->mbs, 1 << 20}, {"sp", &fix->sp, 1},
         {"zero", &fix->zero, SHARDING_MAX_STAGE}, {"cp", &fix->cp, 1 << 16},
-        {"ep", &fix->ep, 1 << 16}};
+        {"ep", &fix->ep, 1 << 16},
+        {"first_layers", &fix->first_layers, 1 << 20}, {"last_layers", &fix->last_layers, 1 << 20}};
     for (size_t i = 0; i < sizeof ints / sizeof ints[0]; i++)
         if (strcmp(key, ints[i].key) == 0) {
             long v;
@@ -634,7 +651,7 @@ static int fix_one(const char *key, const char *value, search_fix *fix, cs_err *
         return 0;
     }
     return cs_fail(err, "--fix: unknown knob '%s'; valid: tp, pp, dp, vpp, mbs, sp, zero, "
-                        "recompute, schedule, cp, cp_comm, ep", key);
+                        "recompute, schedule, cp, cp_comm, ep, first_layers, last_layers", key);
 }
 
 int search_fix_parse(const char *text, search_fix *fix, cs_err *err)

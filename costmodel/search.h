@@ -91,6 +91,10 @@ typedef struct search_fix {
     int cp;                   /* context parallelism: 0 free */
     int cp_comm;              /* -1 free, else a layout_cp_comm */
     int ep;                   /* expert parallelism (layout_ep.h); 0 free */
+    /* uneven pipeline stages (layout_stages.h): the first and last stage's
+     * layers; 0 and 0: the even split where it divides, else the search's
+     * own uneven split (layout_stage_auto_split) */
+    int first_layers, last_layers;
 } search_fix;
 
 typedef struct search_space {
@@ -180,7 +184,7 @@ int search_closest_miss(const search_result *r);
 int search_objective_parse(const char *text, search_objective *out, cs_err *err);
 
 /* Parses "tp=8,pp=4,schedule=1f1b,sp=1" into fix (keys: tp pp dp vpp mbs sp
- * zero recompute schedule cp cp_comm). */
+ * zero recompute schedule cp cp_comm ep first_layers last_layers). */
 int search_fix_parse(const char *text, search_fix *fix, cs_err *err);
 void search_fix_init(search_fix *fix);
 

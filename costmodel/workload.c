@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "layout_ep.h"
+#include "layout_stages.h"
 #include "memory.h"
 #include "sharding.h"
 #include "model_moe.h"
@@ -338,10 +339,10 @@ static void add_head(const model_desc *m, const layout_desc *l, const dev_type *
 }
 
 void workload_chunk_layers(const model_desc *m, const layout_desc *l, const dev_type *dev,
-                           const opcost_eff *e, workload_chunk *out)
+                           const opcost_eff *e, int stage, workload_chunk *out)
 {
     *out = (workload_chunk){0};
-    add_layers(m, l, dev, e, layout_layers_per_chunk(l, m), out);
+    add_layers(m, l, dev, e, layout_stage_chunk_layers(l, m, stage), out);
 }
 
 void workload_chunk_add_edges(const model_desc *m, const layout_desc *l, const dev_type *dev,
@@ -369,7 +370,7 @@ void workload_chunk_add_edges(const model_desc *m, const layout_desc *l, const d
 void workload_chunk_of(const model_desc *m, const layout_desc *l, const dev_type *dev,
                        const opcost_eff *e, int stage, int chunk, workload_chunk *out)
 {
-    workload_chunk_layers(m, l, dev, e, out);
+    workload_chunk_layers(m, l, dev, e, stage, out);
     workload_chunk_add_edges(m, l, dev, e, stage, chunk, out);
 }
 

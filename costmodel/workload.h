@@ -116,10 +116,11 @@ void workload_chunk_of(const model_desc *m, const layout_desc *l, const dev_type
                        const opcost_eff *e, int stage, int chunk, workload_chunk *out);
 
 /* The two parts workload_chunk_of adds: the chunk's transformer layers
- * (the same for every chunk of a layout), then, on the pipeline's first
+ * (the same for every chunk of pipeline stage `stage`; under an uneven
+ * split the stages differ, layout_stages.h), then, on the pipeline's first
  * chunk, the embedding and, on its last, the output layer and loss. */
 void workload_chunk_layers(const model_desc *m, const layout_desc *l, const dev_type *dev,
-                           const opcost_eff *e, workload_chunk *out);
+                           const opcost_eff *e, int stage, workload_chunk *out);
 void workload_chunk_add_edges(const model_desc *m, const layout_desc *l, const dev_type *dev,
                               const opcost_eff *e, int stage, int chunk, workload_chunk *out);
 

@@ -344,6 +344,7 @@ const char *const lua_describe_layout_keys[] = {
     "attention", "framework", "gpus", "microbatches", LUA_SHARDING_KEYS, LUA_OFFLOAD_KEYS,
     "post_validation", "cp", "cp_comm", /* context parallelism */
     "ep", "etp", "ep_a2a", "ep_overlap", "routing", "zipf_s", /* lua_model_moe */
+    "first_layers", "last_layers", /* uneven pipeline stages (layout_stages.h) */
     NULL};
 
 static void layout_choices(lua_State *L, int idx, const char *W, const model_desc *m,
@@ -380,6 +381,9 @@ void lua_describe_layout(lua_State *L, int idx, const char *W, const model_desc 
     long rest = gpus / ((long)l->tp * l->cp * l->pp);
     l->dp = (int)lua_check_opt_int(L, idx, W, "dp", rest > 0 ? rest : 1, 1, 1 << 24);
     l->vpp = (int)lua_check_opt_int(L, idx, W, "vpp", 1, 1, 1024);
+    /* uneven pipeline stages: layout_validate applies their rules */
+    l->pp_first_layers = (int)lua_check_opt_int(L, idx, W, "first_layers", 0, 0, 1 << 20);
+    l->pp_last_layers = (int)lua_check_opt_int(L, idx, W, "last_layers", 0, 0, 1 << 20);
     l->mbs = (int)lua_check_opt_int(L, idx, W, "mbs", 1, 1, 1 << 20);
     l->gbs = (int)lua_check_opt_int(L, idx, W, "gbs", (lua_Integer)l->dp * l->mbs, 1, 1 << 28);
     l->sp = lua_check_opt_bool(L, idx, W, "sp", 0);
@@ -417,7 +421,8 @@ void lua_describe_push_layout(lua_State *L, const layout_desc *l, int has_dtype)
     lua_createtable(L, 0, 16);
     const struct { const char *key; int value; } ints[] = {
         {"tp", l->tp}, {"pp", l->pp}, {"dp", l->dp}, {"vpp", l->vpp}, {"mbs", l->mbs},
-        {"gbs", l->gbs}, {"microbatches", layout_microbatches(l)}, {"cp", layout_cp_of(l)}};
+        {"gbs", l->gbs}, {"microbatches", layout_microbatches(l)}, {"cp", layout_cp_of(l)},
+        {"first_layers", l->pp_first_layers}, {"last_layers", l->pp_last_layers}};
     for (size_t i = 0; i < sizeof ints / sizeof ints[0]; i++)
         set_number(L, ints[i].key, ints[i].value);
     set_number(L, "gpus", (double)layout_gpus(l));

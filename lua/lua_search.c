@@ -23,7 +23,8 @@ static const char *const search_keys[] = {"system", "nodes", "gpus", "model", "s
                                           "offload", "offload_to", "post_validation",
                                           "max_cp", NULL};
 static const char *const fix_keys[] = {"tp", "pp", "dp", "vpp", "mbs", "sp", "zero",
-                                       "recompute", "schedule", "cp", "cp_comm", NULL};
+                                       "recompute", "schedule", "cp", "cp_comm",
+                                       "first_layers", "last_layers", NULL};
 
 static void read_fix(lua_State *L, search_fix *fx)
 {
@@ -41,6 +42,9 @@ static void read_fix(lua_State *L, search_fix *fx)
     fx->vpp = (int)lua_check_opt_int(L, at, "search fix", "vpp", 0, 1, 1024);
     fx->mbs = (int)lua_check_opt_int(L, at, "search fix", "mbs", 0, 1, 1 << 20);
     fx->zero = (int)lua_check_opt_int(L, at, "search fix", "zero", -1, 0, SHARDING_MAX_STAGE);
+    /* uneven pipeline stages (search.h): 0 lets the search split */
+    fx->first_layers = (int)lua_check_opt_int(L, at, "search fix", "first_layers", 0, 1, 1 << 20);
+    fx->last_layers = (int)lua_check_opt_int(L, at, "search fix", "last_layers", 0, 1, 1 << 20);
     lua_getfield(L, at, "sp");
     if (!lua_isnil(L, -1))
         fx->sp = lua_check_opt_bool(L, at, "search fix", "sp", 0);

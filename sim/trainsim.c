@@ -14,6 +14,7 @@
 #include "estimate_sched.h"
 #include "memory.h"
 #include "offloadsim.h"
+#include "layout_stages.h"
 #include "schedule.h"
 #include "units.h"
 #include "trainsim_private.h"
@@ -169,7 +170,15 @@ static int gathered_pass(builder *b, int s, uint64_t dur_ps, int n, uint64_t lay
 static uint64_t layer_bytes(const builder *b, int s)
 {
     return (uint64_t)(workload_grad_bytes(b->in->model, b->l, s) /
-                      layout_layers_per_stage(b->l, b->in->model));
+                      layout_stage_layers(b->l, b->in->model, s));
+}
+
+/* Layers of rank s's chunk `chunk` (its own stage's count, layout_stages.h). */
+static int chunk_layers(const builder *b, int s, int chunk)
+{
+    int at_stage, at_chunk;
+    schedule_position(b->l, schedule_vstage(b->l, s, chunk), &at_stage, &at_chunk);
+    return layout_stage_chunk_layers(b->l, b->in->model, at_stage);
 }
 
 /* ---- units ------------------------------------------------------------------- */
@@ -197,7 +206,7 @@ static void emit_forward(builder *b, int s, const schedule_unit *u)
 {
     const chunk_cost *c = &b->chunks[s * b->nchunks + u->chunk];
     const char *name = b->split ? "F forward" : "forward";
-    int first = gathers(b) ? gathered_pass(b, s, c->fwd_ps, layout_layers_per_chunk(b->l, b->in->model),
+    int first = gathers(b) ? gathered_pass(b, s, c->fwd_ps, chunk_layers(b, s, u->chunk),
                                            layer_bytes(b, s), R_FWD, name)
                            : phase_compute(b, s, c->fwd_ps, R_FWD, name);
     trainsim_cp_pass(b, s, c, CP_FWD);
@@ -244,7 +253,7 @@ static void emit_backward(builder *b, int s, const schedule_unit *u, int last_of
     }
     uint64_t hidden_ps = b->folded ? 0 : units_s_to_ps_ceil(-c->tp_bwd_delta_s);
     uint64_t bwd_ps = c->bwd_ps > hidden_ps ? c->bwd_ps - hidden_ps : 0;
-    int L = layout_layers_per_chunk(b->l, b->in->model);
+    int L = chunk_layers(b, s, u->chunk);
     int id = !b->split ? emit_backward_pieces(b, s, bwd_ps, R_BWD, "backward", last_of_chunk)
              : gathers(b) && !b->l->no_reshard /* B needs the weights; W reduces them */
                  ? gathered_pass(b, s, bwd_ps, L, layer_bytes(b, s), R_BWD, "B input grad")

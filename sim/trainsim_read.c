@@ -11,6 +11,7 @@
 #include "cs_alloc.h"
 #include "estimate_sched.h"
 #include "memory.h"
+#include "layout_stages.h"
 #include "schedule.h"
 #include "units.h"
 #include "workload.h"
@@ -229,7 +230,6 @@ static void record_slices(const builder *b, timeline *tl, int *slice_of)
     int ntasks = exec_task_count(b->g), nstreams = exec_stream_count(b->g);
     int *stream_track = int_array((size_t)nstreams, -1);
     int *gpu_track = int_array((size_t)layout_gpus(b->l) * 2, -1);
-    int per_chunk = layout_layers_per_chunk(b->l, b->in->model);
     for (int id = 0; id < ntasks; id++) {
         const task_info *ti = &b->info[id];
         slice_of[id] = -1;
@@ -242,8 +242,10 @@ static void record_slices(const builder *b, timeline *tl, int *slice_of)
             int at_stage, at_chunk;
             schedule_position(b->l, schedule_vstage(b->l, ti->stage, ti->chunk), &at_stage,
                               &at_chunk);
-            sl.layer_first = (at_chunk * b->l->pp + at_stage) * per_chunk;
-            sl.layer_last = sl.layer_first + per_chunk - 1;
+            /* each stage its own count under an uneven split (layout_stages.h) */
+            sl.layer_first = layout_chunk_first_layer(b->l, b->in->model, at_stage, at_chunk);
+            sl.layer_last =
+                sl.layer_first + layout_stage_chunk_layers(b->l, b->in->model, at_stage) - 1;
         }
         unit_name(b, ti, exec_task_name(b->g, id), sl.name, sizeof sl.name);
         slice_of[id] = timeline_add_slice(tl, &sl);
@@ -268,7 +270,7 @@ static void record_memory(const builder *b, timeline *tl)
             int at_stage, at_chunk;
             schedule_position(b->l, schedule_vstage(b->l, s, c), &at_stage, &at_chunk);
             mem->unit_bytes[c] = memory_unit_bytes(m, b->l, at_stage, at_chunk);
-            double wpend = layout_layers_per_chunk(b->l, m) *
+            double wpend = layout_stage_chunk_layers(b->l, m, at_stage) *
                            memory_wpending_bytes_per_layer(m, b->l);
             mem->wpend_bytes[c] = b->split ? fmin(mem->unit_bytes[c], wpend) : 0;
         }

@@ -33,18 +33,20 @@ for v in "8 p2p 1" "4 a2a 2" "8 a2a+p2p 1"; do
 done
 
 # the long-sequence search: Llama 3 405B at 131072 tokens on a 16384-GPU
-# DGX H100 system finds layouts that fit with cp > 1, and with cp 1 among
-# the candidates (it fits too at this batch: one microbatch per pipeline,
-# MFU 0.04) a cp > 1 layout ranks first.  126 layers take a pp dividing 126:
-# the job uses 16128 of the GPUs, tp 8 x pp 21 x cp x dp.  One search (the
-# plans of a 16128-GPU topology take most of its time).
-long=(search --system dgx-h100 --nodes 2048 --gpus 16128 --model llama3-405b-128k --gbs 96
-      --max-cp 16 --fix tp=8,pp=21,mbs=1 --top 1)
+# DGX H100 system finds layouts that fit with cp > 1 on all 16384 GPUs,
+# and with cp 1 among the candidates (it fits too at this batch: one
+# microbatch per pipeline, MFU 0.04) a cp > 1 layout ranks first.  126
+# layers on pp 16 take the uneven split, 7 + 14 x 8 + 7 as Llama 3 trained
+# (layout_stages.h).  One search (the plans of a 16384-GPU topology take
+# most of its time).
+long=(search --system dgx-h100 --nodes 2048 --gpus 16384 --model llama3-405b-128k --gbs 96
+      --max-cp 16 --fix tp=8,pp=16,mbs=1 --top 1)
 "$bin" "${long[@]}" >"$out" 2>"$errf"
 rc=$?
 fit=$(sed -n 's/.*; fit: \([0-9]*\)$/\1/p' "$out")
-if [ "$rc" -eq 0 ] && [ "${fit:-0}" -gt 0 ] && grep -Eq '^ +1 +tp8 pp21 dp[0-9]+ cp(2|4|8|16) ' "$out"; then
-    ok "llama3-405b-128k search: $fit layouts fit, the best has cp > 1"
+if [ "$rc" -eq 0 ] && [ "${fit:-0}" -gt 0 ] && grep -Eq '^ +1 +tp8 pp16 dp[0-9]+ cp(2|4|8|16) .*first[0-9]+ last[0-9]+ ' "$out" &&
+    grep -q 'on 16384 GPUs' "$out"; then
+    ok "llama3-405b-128k search on 16384 GPUs: $fit layouts fit, the best has cp > 1"
 else not_ok "llama3-405b-128k search: exit $rc, fit '${fit:-}'"; fi
 expect_ok "--fix pins cp and its variant" "^ +1 +tp2 pp[0-9]+ dp[0-9]+ cp4 a2a " \
     search --system dgx-h100 --gpus 16 --model llama3-8b --seq 16384 --gbs 16 \
@@ -52,7 +54,7 @@ expect_ok "--fix pins cp and its variant" "^ +1 +tp2 pp[0-9]+ dp[0-9]+ cp4 a2a "
 
 # validation: Llama 3 405B, Table 4 (validate/context.md)
 grep -E '^(#|gpus|16384,8,16,)' "$(dirname "$0")/../../validate/llama3_405b_table4.csv" >"$tmp/row128k.csv"
-expect_ok "validate llama3: the 128K row with cp 16" "^405b s128K cp16 +14336 +8 +14 +8 +16 .* 380.0 " \
+expect_ok "validate llama3: the 128K row with cp 16" "^405b s128K cp16 +16384 +8 +16 +8 +16 .* 380.0 " \
     validate llama3 --mode analytic --reference "$tmp/row128k.csv"
 expect_ok "validate lists llama3" "llama3 +model TFLOP/s per GPU" validate --help
 
