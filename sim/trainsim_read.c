@@ -237,7 +237,7 @@ static void record_slices(const builder *b, timeline *tl, int *slice_of)
             continue;
         tl_slice sl = {task_track(b, tl, id, stream_track, gpu_track), role_kind[ti->role],
                        ti->stage, ti->chunk, ti->microbatch, -1, -1,
-                       exec_task_start_ps(b->g, id), exec_task_end_ps(b->g, id), ""};
+                       exec_task_start_ps(b->g, id), exec_task_end_ps(b->g, id), "", 0};
         if (ti->chunk >= 0 && ti->role != R_P2P) {
             int at_stage, at_chunk;
             schedule_position(b->l, schedule_vstage(b->l, ti->stage, ti->chunk), &at_stage,
@@ -246,6 +246,7 @@ static void record_slices(const builder *b, timeline *tl, int *slice_of)
             sl.layer_last = sl.layer_first + per_chunk - 1;
         }
         unit_name(b, ti, exec_task_name(b->g, id), sl.name, sizeof sl.name);
+        sl.fb_pair = ti->fb_pair;
         slice_of[id] = timeline_add_slice(tl, &sl);
     }
     free(stream_track);
