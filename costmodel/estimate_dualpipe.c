@@ -1,7 +1,11 @@
 /* estimate_dualpipe: DualPipe's F&B units' seconds (see estimate_dualpipe.h). */
 #include "estimate_dualpipe.h"
 
+#include <stdlib.h>
+
 #include "commcost_ep.h"
+#include "cs_alloc.h"
+#include "estimate_sched.h"
 #include "schedule.h"
 #include "schedule_dualpipe.h"
 #include "workload.h"
@@ -45,4 +49,35 @@ void estimate_dualpipe_fb(const model_desc *m, const layout_desc *l, const dev_t
         if (extra_s)
             extra_s[vf] = fb_s[vf] - f_compute - b_compute;
     }
+}
+
+void estimate_dualpipe_ep_s(const model_desc *m, const layout_desc *l, const dev_type *dev,
+                            const opcost_eff *e, const commcost *cc, double *ep_s)
+{
+    size_t nv = (size_t)schedule_vstages(l), n = (size_t)schedule_units(l);
+    double *buf = cs_xrealloc(NULL, sizeof *buf * nv * 6), p2p_s, all_s;
+    double *f = buf, *b = f + nv, *w = b + nv, *fb = w + nv, *extra = fb + nv, *lone = extra + nv;
+    schedule_unit *o = cs_xrealloc(NULL, sizeof *o * n * (size_t)l->pp);
+    estimate_sched_costs(m, l, dev, e, cc, f, b, w, &p2p_s);
+    estimate_dualpipe_fb(m, l, dev, e, cc, f, b, w, fb, extra);
+    schedule_orders(l, NULL, o);
+    for (int r = 0; r < l->pp; r++) {
+        ep_s[r] = 0;
+        for (int c = 0; c < 2; c++) { /* lone[c]: forward, lone[2 + c]: backward */
+            int vs = schedule_vstage(l, r, c);
+            a2a_s(m, l, dev, e, cc, vs, 0, &lone[c], &all_s);
+            a2a_s(m, l, dev, e, cc, vs, 1, &lone[2 + c], &all_s);
+        }
+        const schedule_unit *u = o + (size_t)r * n;
+        for (int i = 0; i < (int)n;) {
+            int len = schedule_group_len(u, i, (int)n);
+            if (len > 1)
+                ep_s[r] += extra[schedule_vstage(l, r, u[i].chunk)];
+            else if (u[i].backward != SCHEDULE_W)
+                ep_s[r] += lone[(u[i].backward == SCHEDULE_B ? 2 : 0) + u[i].chunk];
+            i += len;
+        }
+    }
+    free(buf);
+    free(o);
 }

@@ -32,4 +32,10 @@ void estimate_dualpipe_fb(const model_desc *m, const layout_desc *l, const dev_t
                           const opcost_eff *e, const commcost *cc, const double *f_s,
                           const double *b_s, const double *w_s, double *fb_s, double *extra_s);
 
+/* Each rank's exposed all-to-all seconds over its DualPipe order (ep_s[pp]):
+ * its lone units' (commcost_ep_exposed_s) and its F&B units' extra, what the
+ * simulation runs as all-to-all tasks on that rank. */
+void estimate_dualpipe_ep_s(const model_desc *m, const layout_desc *l, const dev_type *dev,
+                            const opcost_eff *e, const commcost *cc, double *ep_s);
+
 #endif
