@@ -33,8 +33,9 @@ void schedule_dualpipe_orders(const layout_desc *l, schedule_unit *out);
 /* The share of a GPU's streaming multiprocessors that DualPipe's
  * all-to-all and pipeline kernels hold while they run beside the other
  * direction's compute: 20 of the H800's 132 (DeepSeek-V3 Technical
- * Report, sec. 3.2.1: "20 SMs are sufficient to fully utilize the
- * bandwidths of IB and NVLink"). */
+ * Report, sec. 3.2.2: "only 20 SMs are sufficient to fully utilize the
+ * bandwidths of IB and NVLink"; sec. 3.2.1: the overlapped pair runs with
+ * a share of SMs dedicated to communication). */
 #define SCHEDULE_DUALPIPE_COMM_SM_SHARE (20.0 / 132.0)
 
 /* Seconds of one F&B unit: a forward of compute f_compute_s and all-to-all

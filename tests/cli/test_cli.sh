@@ -182,6 +182,14 @@ if grep -q '"name":"F forward mb 0 direction 0"' "$tmp/dp/timeline.json" &&
 then ok "dualpipe: Perfetto and the picture name F, B, W by microbatch and direction"
 else not_ok "dualpipe: Perfetto and the picture name F, B, W by microbatch and direction"; fi
 check_svg "dualpipe picture renders" "$tmp/dp/schedule.svg"
+# DualPipe with expert parallelism: each overlapped F&B unit framed (3 per rank at pp 4, m 8)
+expect_ok "estimate dualpipe moe timeline" "iteration" estimate --system dgx-h100 --nodes 2 \
+    --model mixtral-8x7b --tp 1 --pp 4 --ep 4 --mbs 1 --gbs 32 --zero 1 --schedule dualpipe --out "$tmp/dpm"
+frames=$(grep -c "<title>F&amp;B: a forward and the other direction" "$tmp/dpm/schedule.svg")
+if [ "$frames" = 12 ] && grep -q ">F&amp;B overlapped: forward + other direction&apos;s backward" "$tmp/dpm/schedule.svg"
+then ok "dualpipe moe: the picture frames its 12 F&B units and names them in the legend"
+else not_ok "dualpipe moe: the picture frames its 12 F&B units ($frames) and names them in the legend"; fi
+check_svg "dualpipe moe picture renders" "$tmp/dpm/schedule.svg"
 
 # validate
 expect_ok "validate megatron2021 prints the error per row and the wall time" \

@@ -2,8 +2,8 @@
  * arXiv 2412.19437, sec. 3.2.1).
  *   - the unit order is dualpipe.py's: for pp 4, m 8 every rank's order as
  *     the authors' DualPipe.step() emits it (its eight steps run verbatim
- *     against a recorder, commit 3da1bbe; validate/schedules.md has the
- *     harness and the wider comparison);
+ *     against a recorder by validate/dualpipe_order.py, commit 3da1bbe;
+ *     validate/schedules.md has the wider comparison);
  *   - the overlapped F&B unit's time against hand derivations, with the
  *     communication shorter and longer than the other pass's compute;
  *   - the README's bubble (PP/2 - 1)(F&B + B - 3W), B the full backward,
@@ -41,7 +41,7 @@ static void order_text(const schedule_unit *o, int n, char *out, size_t size)
                                o[i].chunk);
 }
 
-/* tmp/harness.py 4 8 (validate/schedules.md) on dualpipe.py at 3da1bbe. */
+/* validate/dualpipe_order.py dualpipe.py 4 8, on dualpipe.py at commit 3da1bbe. */
 static const char *const authors_p4_m8[4] = {
     "F0.0 F1.0 F2.0 F4.1 B4.1 W4.1 F5.1 &F3.0 &B5.1 &W5.1 &F6.1 &B0.0 &W0.0 B6.1 W6.1 &F7.1 "
     "&B1.0 &W1.0 B7.1 W7.1 B2.0 W2.0 B3.0 W3.0",
