@@ -6,7 +6,6 @@
 
 #include "commcost_ep.h"
 #include "cs_alloc.h"
-#include "estimate_dualpipe.h"
 #include "estimate_sched.h"
 #include "estimate_shard.h"
 #include "memory.h"
@@ -308,8 +307,8 @@ static void analytic_times(const estimate_input *in, const commcost *cc, estimat
     double *dualpipe_ep = NULL; /* DualPipe: what its F&B units leave exposed */
     if (l->schedule == LAYOUT_SCHEDULE_DUALPIPE && l->ep > 1) {
         dualpipe_ep = cs_xrealloc(NULL, sizeof *dualpipe_ep * (size_t)pp);
-        estimate_dualpipe_ep_s(in->model, l, estimate_device(in->topology), in->eff, cc,
-                               dualpipe_ep);
+        estimate_sched_ep_s(in->model, l, estimate_device(in->topology), in->eff, cc,
+                            dualpipe_ep);
     }
     for (int s = 0; s < pp; s++) {
         estimate_stage *e = &out->stages[s];

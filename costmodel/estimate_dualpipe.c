@@ -5,7 +5,6 @@
 
 #include "commcost_ep.h"
 #include "cs_alloc.h"
-#include "estimate_sched.h"
 #include "schedule.h"
 #include "schedule_dualpipe.h"
 #include "workload.h"
@@ -52,14 +51,14 @@ void estimate_dualpipe_fb(const model_desc *m, const layout_desc *l, const dev_t
 }
 
 void estimate_dualpipe_ep_s(const model_desc *m, const layout_desc *l, const dev_type *dev,
-                            const opcost_eff *e, const commcost *cc, double *ep_s)
+                            const opcost_eff *e, const commcost *cc, const double *f_s,
+                            const double *b_s, const double *w_s, double *ep_s)
 {
     size_t nv = (size_t)schedule_vstages(l), n = (size_t)schedule_units(l);
-    double *buf = cs_xrealloc(NULL, sizeof *buf * nv * 6), p2p_s, all_s;
-    double *f = buf, *b = f + nv, *w = b + nv, *fb = w + nv, *extra = fb + nv, *lone = extra + nv;
+    double *buf = cs_xrealloc(NULL, sizeof *buf * (nv * 2 + 4)), all_s;
+    double *fb = buf, *extra = fb + nv, *lone = extra + nv;
     schedule_unit *o = cs_xrealloc(NULL, sizeof *o * n * (size_t)l->pp);
-    estimate_sched_costs(m, l, dev, e, cc, f, b, w, &p2p_s);
-    estimate_dualpipe_fb(m, l, dev, e, cc, f, b, w, fb, extra);
+    estimate_dualpipe_fb(m, l, dev, e, cc, f_s, b_s, w_s, fb, extra);
     schedule_orders(l, NULL, o);
     for (int r = 0; r < l->pp; r++) {
         ep_s[r] = 0;

@@ -34,8 +34,10 @@ void estimate_dualpipe_fb(const model_desc *m, const layout_desc *l, const dev_t
 
 /* Each rank's exposed all-to-all seconds over its DualPipe order (ep_s[pp]):
  * its lone units' (commcost_ep_exposed_s) and its F&B units' extra, what the
- * simulation runs as all-to-all tasks on that rank. */
+ * simulation runs as all-to-all tasks on that rank; f_s, b_s, w_s as for
+ * estimate_dualpipe_fb (estimate_sched_ep_s gives them). */
 void estimate_dualpipe_ep_s(const model_desc *m, const layout_desc *l, const dev_type *dev,
-                            const opcost_eff *e, const commcost *cc, double *ep_s);
+                            const opcost_eff *e, const commcost *cc, const double *f_s,
+                            const double *b_s, const double *w_s, double *ep_s);
 
 #endif

@@ -69,6 +69,16 @@ void estimate_sched_ends(const model_desc *m, const layout_desc *l, const dev_ty
     free(fb);
 }
 
+void estimate_sched_ep_s(const model_desc *m, const layout_desc *l, const dev_type *dev,
+                         const opcost_eff *e, const commcost *cc, double *ep_s)
+{
+    size_t nv = (size_t)schedule_vstages(l);
+    double *f = cs_xrealloc(NULL, sizeof *f * nv * 3), *b = f + nv, *w = b + nv, p2p_s;
+    estimate_sched_costs(m, l, dev, e, cc, f, b, w, &p2p_s);
+    estimate_dualpipe_ep_s(m, l, dev, e, cc, f, b, w, ep_s);
+    free(f);
+}
+
 double estimate_post_validated_s(int pp, const double *first_s, const double *done_s)
 {
     double span = 0;
