@@ -413,7 +413,10 @@ static int emit_hop(builder *b, int vs, int mb, int k, int dir, void *ctx)
     b->info[t].gpu = gpu_of(b, from, k);
     exec_dep(b->g, src, t);
     exec_dep(b->g, t, dst);
-    b->info[dst].in_transfer = t;
+    if (b->info[dst].in_transfer >= 0) /* an F&B unit waits for both directions' inputs */
+        b->info[dst].in_transfer2 = t;
+    else
+        b->info[dst].in_transfer = t;
     return 0;
 }
 

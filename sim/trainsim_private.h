@@ -32,6 +32,7 @@ typedef struct task_info {
     int cp_step;       /* an attention step that may wait on a ring transfer: the
                         * wait is exposed context-parallel time */
     int fb_pair;       /* DualPipe's F&B unit it belongs to (b->cur_pair), 0 outside */
+    int in_transfer2;  /* an F&B unit's first task: the other direction's transfer, or -1 */
 } task_info;
 
 typedef struct chunk_cost {
@@ -143,7 +144,7 @@ static inline void note(builder *b, int id, int role, int s, int k)
 {
     CS_GROW(b->info, b->capinfo, id + 1);
     b->info[id] = (task_info){(unsigned char)role, s,  k, -1, b->cur_chunk, b->cur_mb,
-                              k >= 0 ? gpu_of(b, s, k) : -1, -1, 0, b->cur_pair};
+                              k >= 0 ? gpu_of(b, s, k) : -1, -1, 0, b->cur_pair, -1};
 }
 
 /* A compute task on every member; returns the first member's task. */

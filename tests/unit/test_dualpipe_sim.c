@@ -117,6 +117,17 @@ static void units_last_as_charged(void)
     printf("# %d F&B units, %d not lasting the closed form's time\n", pairs, bad);
     CHECK_EQ_INT(pairs, 4 * 3);
     CHECK_EQ_INT(bad, 0);
+    /* an F&B unit waits for both directions' inputs: two flows into its first
+     * slice, except where its forward is the first stage of its direction
+     * (rank 0's F0&B1, rank 3's F1&B0: once each at m 8), so 12 - 2 */
+    int *into = calloc((size_t)tl.nslices, sizeof *into), both = 0;
+    for (int i = 0; i < tl.nflows; i++)
+        into[tl.flows[i].to_slice]++;
+    for (int i = 0; i < tl.nslices; i++)
+        both += tl.slices[i].fb_pair > 0 && into[i] == 2;
+    printf("# %d F&B units wait for two transfers\n", both);
+    CHECK_EQ_INT(both, 10);
+    free(into);
     timeline_free(&tl);
     estimate_result_free(&r);
     topo_free(f.t);
