@@ -436,6 +436,52 @@ static int moe_row(val_run *run, int line, char **f, cs_err *err)
     return 0;
 }
 
+/* ---- zero-bubble schedules (validate/zb_published.csv) ------------------------ */
+
+static const char *const zb_columns[] = {
+    "label", "system", "layers", "hidden", "heads", "vocab", "seq", "pp", "mbs",
+    "microbatches", "schedule", "post_validation", "published"};
+
+/* Qi et al. 2024 Table 3's GPT-3-like shape, pipeline parallelism only;
+ * predicted = samples per GPU per second, as their Table 4 counts. */
+static int zb_row(val_run *run, int line, char **f, cs_err *err)
+{
+    enum { LAYERS, HIDDEN, HEADS, VOCAB, SEQ, PP, MBS, MICRO, PV, PUBLISHED, N };
+    static const int column[N] = {2, 3, 4, 5, 6, 7, 8, 9, 11, 12};
+    double v[N];
+    for (int i = 0; i < N; i++)
+        if (field_num(f, column[i], line, &v[i], err) != 0)
+            return -1;
+    model_desc m;
+    model_custom(&m, (int)v[LAYERS], (int)v[HIDDEN], (int)v[HEADS]);
+    m.vocab = (int)v[VOCAB];
+    m.seq_len = (int)v[SEQ];
+    snprintf(m.name, sizeof m.name, "gpt-%s", f[0]);
+    layout_desc l;
+    layout_init(&l, &m);
+    l.pp = (int)v[PP];
+    l.mbs = (int)v[MBS];
+    l.gbs = (int)(v[MBS] * v[MICRO]);
+    l.post_validation = v[PV] != 0;
+    l.flash_attention = 0; /* their memory row: see the study's assumptions */
+    if (model_validate(&m, err) != 0 ||
+        layout_schedule_parse(f[10], "schedule", &l.schedule, err) != 0)
+        return cs_fail_prefix(err, "line %d: ", line);
+    val_row *r = next_row(run, line, err);
+    estimate_result res;
+    double wall = 0;
+    if (!r || run_layout(run->o, f[1], (l.pp + 7) / 8, &m, &l, &res, &wall, err) != 0)
+        return cs_fail_prefix(err, "line %d (%s): ", line, f[0]);
+    *r = (val_row){.gpus = l.pp, .tp = 1, .pp = l.pp, .dp = 1, .microbatches = (int)v[MICRO],
+                   .fits = res.fits, .published = v[PUBLISHED],
+                   .predicted = l.gbs / res.iteration_s / l.pp, .iteration_s = res.iteration_s,
+                   .wall_s = wall};
+    keep_terms(&res, r);
+    snprintf(r->label, sizeof r->label, "%s %s%s", f[0], f[10], l.post_validation ? " pv" : "");
+    estimate_result_free(&res);
+    return 0;
+}
+
 static const study studies[] = {
     {"megatron2021", "megatron2021_weak_scaling.csv", "TFLOP/s per GPU", "TF/s", mt21_columns,
      sizeof mt21_columns / sizeof mt21_columns[0],
@@ -498,6 +544,20 @@ static const study studies[] = {
      "dispatch and combine (DualPipe).  Predicted = model\n"
      "TFLOP/s per GPU (tflops rows) or tokens/s per GPU (tokens rows).",
      moe_row},
+    {"zb", "zb_published.csv", "samples per GPU per second", "samples/s", zb_columns,
+     sizeof zb_columns / sizeof zb_columns[0],
+     "Qi et al., Zero Bubble Pipeline Parallelism (ICLR 2024, arXiv 2401.10241) Table 4,\n"
+     "the settings of their Table 3 (A100 SXM 80G, 8 per node, pipeline parallelism only,\n"
+     "sequence 1024), on dgx-a100-80g (HDR IB for their RoCE).  Their 1F1B as 1f1b, ZB-1p\n"
+     "(automatic, 1x memory) as zb-auto, ZB-2p (automatic, 2x) as zb-h2 (our 2x order; we\n"
+     "have no automatic 2x search), both with the post-validation they introduce.  Assumed\n"
+     "where they are silent: vocabulary 50304 (GPT-2's 50257 padded to 128 by Megatron-LM),\n"
+     "tied embeddings, fp16, no recomputation, Megatron-Core's profile, and unfused\n"
+     "attention (Megatron-LM's default then): their 1F1B memory, 30 GB at 1.5B, holds the\n"
+     "5 a s^2 b attention scores per layer of Korthikanti et al. (flash would give ~16).\n"
+     "Their 22/30/46/62 layers put one layer fewer on the first and last stage; ours must\n"
+     "split evenly, so 24/32/48/64 (more work, the last stage heavier): validate/schedules.md.",
+     zb_row},
 };
 #define NSTUDIES ((int)(sizeof studies / sizeof studies[0]))
 
@@ -624,12 +684,12 @@ static int parse_opts(int argc, char **argv, val_opts *o, const study **st)
     if ((rc = cli_getopt_each(CMD, argc, argv, opts, &args, parse_one, o)))
         return rc;
     if (first + 1 != argc)
-        return cli_bad_input(CMD, "name one study: megatron2021, megatron2019, offload, llama3 or moe");
+        return cli_bad_input(CMD, "name one study: megatron2021, megatron2019, offload, llama3, moe or zb");
     for (int i = 0; i < NSTUDIES; i++)
         if (strcmp(argv[first], studies[i].name) == 0)
             *st = &studies[i];
     if (!*st)
-        return cli_bad_input(CMD, "unknown study '%s'; studies: megatron2021, megatron2019, offload, llama3, moe",
+        return cli_bad_input(CMD, "unknown study '%s'; studies: megatron2021, megatron2019, offload, llama3, moe, zb",
                              argv[first]);
     return CLI_OK;
 }

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 
 #include "commcost_ep.h"
+#include "cs_alloc.h"
 #include "estimate_sched.h"
 #include "estimate_shard.h"
 #include "layout_stages.h"
@@ -332,12 +333,18 @@ static void analytic_times(const estimate_input *in, const commcost *cc, estimat
     }
     if (l->post_validation)
         iter = estimate_post_validated_s(pp, first, done);
+    double *dualpipe_ep = NULL; /* DualPipe: what its F&B units leave exposed */
+    if (l->schedule == LAYOUT_SCHEDULE_DUALPIPE && l->ep > 1) {
+        dualpipe_ep = cs_xrealloc(NULL, sizeof *dualpipe_ep * (size_t)pp);
+        estimate_sched_ep_s(in->model, l, estimate_device(in->topology), in->eff, cc,
+                            dualpipe_ep);
+    }
     for (int s = 0; s < pp; s++) {
         estimate_stage *e = &out->stages[s];
         e->compute_s = m * (w[s].fwd_s + w[s].bwd_s);
         e->recompute_s = m * w[s].rec_s;
         e->tp_comm_s = m * w[s].tp_s;
-        e->ep_comm_s = m * w[s].ep_s;
+        e->ep_comm_s = dualpipe_ep ? dualpipe_ep[s] : m * w[s].ep_s;
         e->p2p_s = 2 * (pp - 1) * p2p;
         e->dp_exposed_s += m * w[s].shard_s; /* ZeRO-3's waits for gathers */
         e->shard_exposed_s += m * w[s].shard_s;
@@ -349,6 +356,7 @@ static void analytic_times(const estimate_input *in, const commcost *cc, estimat
         e->bubble_s = fmax(0, iter - busy);
     }
     out->iteration_s = iter;
+    free(dualpipe_ep);
     free(first);
     free(split_end);
     free(w);

@@ -6,6 +6,7 @@
 
 #include "commcost_ep.h"
 #include "cs_alloc.h"
+#include "estimate_dualpipe.h"
 #include "schedule.h"
 #include "workload.h"
 
@@ -51,8 +52,13 @@ void estimate_sched_ends(const model_desc *m, const layout_desc *l, const dev_ty
     size_t nv = (size_t)schedule_vstages(l), n = (size_t)schedule_units(l) * (size_t)l->pp;
     double *f = cs_xrealloc(NULL, sizeof *f * nv), *b = cs_xrealloc(NULL, sizeof *b * nv);
     double *w = cs_xrealloc(NULL, sizeof *w * nv);
-    schedule_costs c = {f, b, w, 0};
+    double *fb = cs_xrealloc(NULL, sizeof *fb * nv);
+    schedule_costs c = {f, b, w, 0, NULL};
     estimate_sched_costs(m, l, dev, e, cc, f, b, w, &c.p2p_s);
+    if (l->schedule == LAYOUT_SCHEDULE_DUALPIPE) { /* its overlapped F&B units */
+        estimate_dualpipe_fb(m, l, dev, e, cc, f, b, w, fb, NULL);
+        c.fb_s = fb;
+    }
     schedule_unit *orders = cs_xrealloc(NULL, sizeof *orders * n);
     schedule_orders(l, l->schedule == LAYOUT_SCHEDULE_ZB_AUTO ? &c : NULL, orders);
     schedule_replay(l, orders, &c, first_s, end_s, NULL);
@@ -60,6 +66,17 @@ void estimate_sched_ends(const model_desc *m, const layout_desc *l, const dev_ty
     free(f);
     free(b);
     free(w);
+    free(fb);
+}
+
+void estimate_sched_ep_s(const model_desc *m, const layout_desc *l, const dev_type *dev,
+                         const opcost_eff *e, const commcost *cc, double *ep_s)
+{
+    size_t nv = (size_t)schedule_vstages(l);
+    double *f = cs_xrealloc(NULL, sizeof *f * nv * 3), *b = f + nv, *w = b + nv, p2p_s;
+    estimate_sched_costs(m, l, dev, e, cc, f, b, w, &p2p_s);
+    estimate_dualpipe_ep_s(m, l, dev, e, cc, f, b, w, ep_s);
+    free(f);
 }
 
 double estimate_post_validated_s(int pp, const double *first_s, const double *done_s)

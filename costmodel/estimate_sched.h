@@ -29,6 +29,11 @@ void estimate_sched_ends(const model_desc *m, const layout_desc *l, const dev_ty
                          const opcost_eff *e, const commcost *cc, double *first_s,
                          double *end_s);
 
+/* DualPipe: each rank's exposed all-to-all seconds (ep_s[pp]) over its
+ * order (estimate_dualpipe_ep_s with these per-unit times). */
+void estimate_sched_ep_s(const model_desc *m, const layout_desc *l, const dev_type *dev,
+                         const opcost_eff *e, const commcost *cc, double *ep_s);
+
 /* The iteration under the optimizer post-validation (layout_desc): with no
  * cross-stage synchronisation before the optimizer, each rank starts its
  * next iteration when its own ends, so what repeats is the longest rank's

@@ -62,7 +62,7 @@ void schedule_path(const layout_desc *l, int mb, int *first_vstage, int *last_vs
 /* The k-th forward (or backward) unit of the rank under the layout's schedule. */
 static schedule_unit unit_at(const layout_desc *l, int k, int backward)
 {
-    schedule_unit u = {backward ? SCHEDULE_B : SCHEDULE_F, k, 0};
+    schedule_unit u = {backward ? SCHEDULE_B : SCHEDULE_F, k, 0, 0};
     if (l->schedule != LAYOUT_SCHEDULE_INTERLEAVED)
         return u;
     int pp = l->pp, group = pp * l->vpp;

@@ -30,6 +30,11 @@ typedef struct schedule_unit {
     int backward;   /* SCHEDULE_F, SCHEDULE_B or SCHEDULE_W */
     int microbatch;
     int chunk;      /* 0 .. schedule_chunks - 1 */
+    /* DualPipe's overlapped F&B (schedule_dualpipe.h): 1 on a forward and
+     * the full backward (B and its W) of the other direction that follow
+     * it, run as one unit whose communication hides under the other's
+     * compute; 0 elsewhere */
+    int overlap;
 } schedule_unit;
 
 /* Per-unit times for building and replaying orders, indexed by virtual
@@ -38,6 +43,9 @@ typedef struct schedule_unit {
 typedef struct schedule_costs {
     const double *f_s, *b_s, *w_s;
     double p2p_s;
+    /* DualPipe's F&B units: [virtual stage of the forward] the unit's
+     * seconds (schedule_dualpipe_fb_s); NULL: F + B + W of the two */
+    const double *fb_s;
 } schedule_costs;
 
 /* Units a rank runs: m vpp (F + B), or 3 m vpp with the backward split
@@ -83,6 +91,10 @@ void schedule_orders(const layout_desc *l, const schedule_costs *costs, schedule
 void schedule_replay(const layout_desc *l, const schedule_unit *orders,
                      const schedule_costs *costs, double *first_s, double *end_s,
                      double *busy_s);
+
+/* Units of the group that starts at order[i]: 3 for DualPipe's F&B unit
+ * (an F with overlap and the B and W after it), else 1. */
+int schedule_group_len(const schedule_unit *order, int i, int n);
 
 /* Peak over rank `rank`'s order of the activations it holds: F of a chunk
  * adds act_bytes[chunk], its B frees all but wpend_bytes[chunk] (what W

@@ -91,7 +91,7 @@ static void put(vg *g, int cat, int lane, int stage)
     g->mem[stage] += cat == 0 ? F_MEM : cat == 1 ? B_MEM : W_MEM;
     int chunk = cat == 0 ? lane : 1 - lane;
     g->out[(size_t)stage * 6 * g->m + g->n_out[stage]++] =
-        (schedule_unit){cat == 0 ? SCHEDULE_F : cat == 1 ? SCHEDULE_B : SCHEDULE_W, *cnt, chunk};
+        (schedule_unit){cat == 0 ? SCHEDULE_F : cat == 1 ? SCHEDULE_B : SCHEDULE_W, *cnt, chunk, 0};
     if (cat == 1)
         g->wq[stage * 2 * g->m + g->wq_tail[stage]++] = lane;
     (*cnt)++;

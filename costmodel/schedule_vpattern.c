@@ -282,7 +282,7 @@ static void run_eager(vp *g, schedule_unit *out)
         if (out) {
             int cat = k / 2, lane = k % 2, chunk = cat == 0 ? lane : 1 - lane;
             out[(size_t)r * 3 * per + (size_t)n_out[r]++] = (schedule_unit){
-                cat == 0 ? SCHEDULE_F : cat == 1 ? SCHEDULE_B : SCHEDULE_W, mb, chunk};
+                cat == 0 ? SCHEDULE_F : cat == 1 ? SCHEDULE_B : SCHEDULE_W, mb, chunk, 0};
         }
     }
 #undef END

@@ -2,7 +2,7 @@
  * (input gradients) and W (weight gradients), their replay and their
  * activation memory (see schedule.h).
  *
- * zb-h1, zb-h2, zb-auto and dualpipe are built the way Qi et al. 2024
+ * zb-h1, zb-h2 and zb-auto are built the way Qi et al. 2024
  * (sec. 3.1, their heuristic "automatic scheduling") builds them: each rank
  * runs the work of a list schedule, simulated here unit by unit, that
  *   - starts a new microbatch's F only while the activations it keeps stay
@@ -23,13 +23,10 @@
  *     W and p2p times instead of equal ones (their ZB-1p);
  *   zb-h2: fb 2 (pp - r) - 1, held 2 pp - 1 (2x, ZB-H2's longer warm-up;
  *     m >= 2 pp - 1, layout.c);
- *   dualpipe: stage r of direction 0 and stage pp - 1 - r of direction 1
- *     on rank r, half the microbatches entering from each end; pp + 1
- *     stages (DualPipe's README: activation per device PP + 1).
- * With F = B = W these orders reach ZB-H1's bubble (p-1)(F+B-W) at 1x,
- * ZB-H2's 0 at 2x and DualPipe's (PP/2-1)(F&B+B-3W) at PP + 1 exactly.
- * The V-shapes (zbv, v-half, v-min) come from their authors' constructions
- * instead (schedule_vshape.h): tests/unit/test_schedule_zb.c,
+ * With F = B = W these orders reach ZB-H1's bubble (p-1)(F+B-W) at 1x
+ * and ZB-H2's 0 at 2x exactly.  The V-shapes (zbv, v-half, v-min) and
+ * dualpipe come from their authors' constructions instead
+ * (schedule_vshape.h, schedule_dualpipe.h): tests/unit/test_schedule_zb.c,
  * validate/schedules.md.
  * No part of the orders is written by hand: they follow from these rules
  * and the dependencies. */
@@ -40,6 +37,7 @@
 #include "cs_alloc.h"
 #include "rankheap.h"
 #include "schedule.h"
+#include "schedule_dualpipe.h"
 #include "schedule_memo.h"
 #include "schedule_vshape.h"
 
@@ -72,23 +70,12 @@ static double p2p_of(const gen *g, int from_vs, int to_vs)
     return g->c->p2p_s;
 }
 
-/* The microbatches through vstage vs: all, or one direction's half. */
-static void mb_range(const gen *g, int vs, int *lo, int *hi)
-{
-    *lo = 0;
-    *hi = g->m;
-    if (g->l->schedule == LAYOUT_SCHEDULE_DUALPIPE) {
-        *lo = vs < g->pp ? 0 : g->m / 2;
-        *hi = vs < g->pp ? g->m / 2 : g->m;
-    }
-}
 
 static int limit_of(const layout_desc *l, int r)
 {
     int p = l->pp;
     switch (l->schedule) {
     case LAYOUT_SCHEDULE_ZB_H2: return 2 * (p - r) - 1;
-    case LAYOUT_SCHEDULE_DUALPIPE: return p + 1;
     default: return p - r;
     }
 }
@@ -98,7 +85,6 @@ static int hold_limit_of(const layout_desc *l)
     int p = l->pp;
     switch (l->schedule) {
     case LAYOUT_SCHEDULE_ZB_H2: return 2 * p - 1;
-    case LAYOUT_SCHEDULE_DUALPIPE: return p + 1;
     default: return p; /* zb-h1, zb-auto: 1F1B's peak, rank 0's p, on every rank */
     }
 }
@@ -136,9 +122,8 @@ static pick choose(const gen *g, int r)
     double ready[2][2] = {{INFINITY, INFINITY}, {INFINITY, INFINITY}};
     int mbs[2][2] = {{-1, -1}, {-1, -1}};
     for (int c = 0; c < g->chunks; c++) {
-        int vs = schedule_vstage(g->l, r, c), lo, hi;
-        mb_range(g, vs, &lo, &hi);
-        int f = lo + g->next_f[vs], b = lo + g->next_b[vs];
+        int vs = schedule_vstage(g->l, r, c), hi = g->m;
+        int f = g->next_f[vs], b = g->next_b[vs];
         if (f < hi && g->reserved[r] < g->limit[r] && g->held[r] < g->hold_limit[r]) {
             ready[0][c] = ready_s(g, 0, vs, f);
             mbs[0][c] = f;
@@ -204,7 +189,7 @@ static void run_pick(gen *g, int r, const pick *p)
     }
     g->free_s[r] = p->at_s + dur;
     int chunk = p->vs == schedule_vstage(g->l, r, 0) ? 0 : 1;
-    g->out[(size_t)r * g->units + g->count[r]++] = (schedule_unit){p->kind, p->mb, chunk};
+    g->out[(size_t)r * g->units + g->count[r]++] = (schedule_unit){p->kind, p->mb, chunk, 0};
 }
 
 static double *doubles(size_t n, double fill)
@@ -233,7 +218,7 @@ static void repick(gen *g, rankheap *ready, pick *next, int r)
         rankheap_remove(ready, r);
 }
 
-/* The list schedule of zb-h1, zb-h2, zb-auto and dualpipe (above). */
+/* The list schedule of zb-h1, zb-h2 and zb-auto (above). */
 static void list_orders(const layout_desc *l, const schedule_costs *costs, schedule_unit *out)
 {
     gen g = {.l = l, .c = costs, .pp = l->pp, .m = layout_microbatches(l),
@@ -305,6 +290,8 @@ void schedule_orders(const layout_desc *l, const schedule_costs *costs, schedule
         schedule_zbv_orders(l, costs, out);
     else if (l->schedule == LAYOUT_SCHEDULE_V_HALF || l->schedule == LAYOUT_SCHEDULE_V_MIN)
         schedule_vpattern_orders(l, out);
+    else if (l->schedule == LAYOUT_SCHEDULE_DUALPIPE)
+        schedule_dualpipe_orders(l, out);
     else
         list_orders(l, costs, out);
     if (!costs)
@@ -341,6 +328,28 @@ static double unit_cost(const schedule_costs *c, const schedule_unit *u, int vs)
     return cost_of(c, arr, vs);
 }
 
+int schedule_group_len(const schedule_unit *order, int i, int n)
+{
+    int len = 1;
+    if (order[i].overlap && order[i].backward == SCHEDULE_F)
+        while (i + len < n && order[i + len].overlap && order[i + len].backward != SCHEDULE_F)
+            len++;
+    return len;
+}
+
+/* Seconds of the group of len units at u (one unit, or an F&B unit). */
+static double group_cost(const layout_desc *l, const schedule_costs *c, const schedule_unit *u,
+                         int len, int r)
+{
+    int vs = schedule_vstage(l, r, u->chunk);
+    if (len > 1 && c && c->fb_s)
+        return c->fb_s[vs];
+    double sum = 0;
+    for (int j = 0; j < len; j++)
+        sum += unit_cost(c, &u[j], schedule_vstage(l, r, u[j].chunk));
+    return sum;
+}
+
 void schedule_replay(const layout_desc *l, const schedule_unit *orders,
                      const schedule_costs *costs, double *first_s, double *end_s,
                      double *busy_s)
@@ -356,20 +365,29 @@ void schedule_replay(const layout_desc *l, const schedule_unit *orders,
         for (int r = 0; r < pp; r++)
             while (next[r] < n) {
                 const schedule_unit *u = &orders[(size_t)r * n + next[r]];
-                double in = input_s(l, costs, f_end, b_end, m, r, u);
+                /* an F&B unit starts when both its inputs are in (dualpipe.py
+                 * receives both before it computes) and sends both at its end */
+                int len = schedule_group_len(orders + (size_t)r * n, next[r], n);
+                double in = 0;
+                for (int j = 0; j < len && in >= 0; j++) {
+                    double at = input_s(l, costs, f_end, b_end, m, r, &u[j]);
+                    in = at < 0 ? -1 : fmax(in, at);
+                }
                 if (in < 0)
                     break;
-                int vs = schedule_vstage(l, r, u->chunk);
-                double start = fmax(free_s[r], in), dur = unit_cost(costs, u, vs);
+                double start = fmax(free_s[r], in), dur = group_cost(l, costs, u, len, r);
                 if (first[r] < 0)
                     first[r] = start;
                 free_s[r] = start + dur;
                 busy[r] += dur;
-                if (u->backward == SCHEDULE_F)
-                    f_end[vs * m + u->microbatch] = free_s[r];
-                else if (u->backward == SCHEDULE_B)
-                    b_end[vs * m + u->microbatch] = free_s[r];
-                next[r]++;
+                for (int j = 0; j < len; j++) {
+                    int vs = schedule_vstage(l, r, u[j].chunk);
+                    if (u[j].backward == SCHEDULE_F)
+                        f_end[vs * m + u[j].microbatch] = free_s[r];
+                    else if (u[j].backward == SCHEDULE_B)
+                        b_end[vs * m + u[j].microbatch] = free_s[r];
+                }
+                next[r] += len;
                 progress = 1;
             }
     }

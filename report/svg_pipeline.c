@@ -146,7 +146,7 @@ static int schedule_legend(const timeline *tl, const int *rows, svg_legend_entry
 {
     int vpp = tl->vpp > 0 ? tl->vpp : 1;
     char *seen = calloc((size_t)TL_KINDS * vpp, 1);
-    svg_legend_entry *e = calloc((size_t)(3 * vpp + TL_KINDS + 1), sizeof *e);
+    svg_legend_entry *e = calloc((size_t)(3 * vpp + TL_KINDS + 2), sizeof *e);
     if (!seen || !e)
         abort();
     for (int i = 0; i < tl->nslices; i++) {
@@ -175,6 +175,14 @@ static int schedule_legend(const timeline *tl, const int *rows, svg_legend_entry
             int dark;
             slice_color(tl, &probe, e[n].color, &dark);
             n++;
+        }
+    for (int i = 0; i < tl->nslices; i++)
+        if (slice_row(tl, rows, &tl->slices[i]) >= 0 && tl->slices[i].fb_pair > 0) {
+            snprintf(e[n].label, sizeof e[n].label,
+                     "F&B overlapped: forward + other direction's backward (black frame)");
+            snprintf(e[n].color, sizeof e[n].color, "#ffffff");
+            n++;
+            break;
         }
     snprintf(e[n].label, sizeof e[n].label, "idle (bubble)");
     snprintf(e[n].color, sizeof e[n].color, "%s", IDLE_COLOR);
@@ -270,6 +278,47 @@ static void draw_slices(FILE *f, const timeline *tl, const sched_layout *L, cons
     svg_group_end(f);
 }
 
+/* DualPipe's overlapped F&B units: a black frame around each one's slices
+ * on its row, as DualPipe's README figure encloses "two cells ... [that]
+ * have mutually overlapped computation and communication".  Returns how
+ * many were drawn. */
+static int draw_fb_pairs(FILE *f, const timeline *tl, const sched_layout *L, const int *rows)
+{
+    int most = 0, drawn = 0;
+    for (int i = 0; i < tl->nslices; i++)
+        if (slice_row(tl, rows, &tl->slices[i]) >= 0 && tl->slices[i].fb_pair > most)
+            most = tl->slices[i].fb_pair;
+    if (most == 0 || tl->pp <= 0)
+        return 0;
+    size_t cells = (size_t)tl->pp * (size_t)(most + 1);
+    uint64_t *lo = cs_xrealloc(NULL, sizeof *lo * cells), *hi = cs_xrealloc(NULL, sizeof *hi * cells);
+    for (size_t i = 0; i < cells; i++)
+        lo[i] = UINT64_MAX, hi[i] = 0;
+    for (int i = 0; i < tl->nslices; i++) {
+        const tl_slice *s = &tl->slices[i];
+        int row = slice_row(tl, rows, s);
+        if (row < 0 || s->fb_pair <= 0)
+            continue;
+        size_t at = (size_t)row * (size_t)(most + 1) + (size_t)s->fb_pair;
+        lo[at] = s->start_ps < lo[at] ? s->start_ps : lo[at];
+        hi[at] = s->end_ps > hi[at] ? s->end_ps : hi[at];
+    }
+    svg_group_begin(f, "fb-pairs");
+    for (size_t at = 0; at < cells; at++) {
+        if (hi[at] == 0)
+            continue;
+        double x = svg_axis_px(&L->time, (double)lo[at] / PS_PER_MS);
+        double w = svg_axis_px(&L->time, (double)hi[at] / PS_PER_MS) - x;
+        svg_rect(f, x, row_top_px(L, (int)(at / (size_t)(most + 1))), w, L->bar_px, "none",
+                 "#000000", "F&B: a forward and the other direction's full backward, overlapped");
+        drawn++;
+    }
+    svg_group_end(f);
+    free(lo);
+    free(hi);
+    return drawn;
+}
+
 /* The share of the stages' time (pp rows over the whole axis) their
  * compute streams are idle: the shaded background left showing. */
 static double bubble_fraction(const timeline *tl, const int *rows)
@@ -296,6 +345,7 @@ int svg_pipeline_schedule(FILE *f, const timeline *tl)
              100 * bubble_fraction(tl, rows));
     svg_axis_x(f, &L.time, L.axis_y_px, L.axis_y_px, axis);
     draw_slices(f, tl, &L, rows);
+    draw_fb_pairs(f, tl, &L, rows);
     svg_legend(f, legend, nlegend, 10, L.legend_y_px, WIDTH_PX - 20);
     free(legend);
     free(rows);

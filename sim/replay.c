@@ -283,7 +283,7 @@ static void record(const replay_graph *rg, int ranks, uint64_t makespan_ps, time
     for (int t = 0; t < rg->ntasks; t++) {
         int s = exec_task_stream(rg->g, t);
         tl_slice sl = {-1, kind_of(rg->role[t]), 0, -1, -1, -1, -1, exec_task_start_ps(rg->g, t),
-                       exec_task_end_ps(rg->g, t), ""};
+                       exec_task_end_ps(rg->g, t), "", 0};
         snprintf(sl.name, sizeof sl.name, "%s", exec_task_name(rg->g, t));
         if (s >= 0) {
             sl.track = track[s];

@@ -77,7 +77,7 @@ static void phase_replica(builder *b, int s, uint64_t bytes)
  * data-parallel traffic the simulation overlaps with them). */
 static void phase_ep(builder *b, int s, uint64_t ep_ps)
 {
-    if (ep_ps > 0)
+    if (ep_ps > 0 && !b->cur_pair) /* an F&B unit charges its all-to-alls at its end */
         phase_compute(b, s, ep_ps, R_EP, "ep all-to-all");
 }
 
@@ -328,8 +328,16 @@ static void emit_stage(builder *b, int s, const schedule_unit *order)
     for (int i = 0; i < n; i++)
         if (order[i].backward == grads)
             last_of[order[i].chunk] = i;
-    for (int i = 0; i < n; i++)
-        emit_unit(b, s, &order[i], last_of[order[i].chunk] == i || b->l->zero >= 2);
+    for (int i = 0, pairs = 0; i < n; i++) {
+        int len = schedule_group_len(order, i, n); /* DualPipe's F&B: one unit of three */
+        b->cur_pair = len > 1 ? ++pairs : 0;
+        for (int j = i; j < i + len; j++)
+            emit_unit(b, s, &order[j], last_of[order[j].chunk] == j || b->l->zero >= 2);
+        if (len > 1)
+            trainsim_dualpipe_pair_end(b, s, &order[i]);
+        b->cur_pair = 0;
+        i += len - 1;
+    }
     if (last_of != last)
         free(last_of);
     emit_reduce_after_backward(b, s);
@@ -414,7 +422,10 @@ static int emit_hop(builder *b, int vs, int mb, int k, int dir, void *ctx)
     b->info[t].gpu = gpu_of(b, from, k);
     exec_dep(b->g, src, t);
     exec_dep(b->g, t, dst);
-    b->info[dst].in_transfer = t;
+    if (b->info[dst].in_transfer >= 0) /* an F&B unit waits for both directions' inputs */
+        b->info[dst].in_transfer2 = t;
+    else
+        b->info[dst].in_transfer = t;
     return 0;
 }
 
@@ -441,7 +452,7 @@ static void unit_orders(const builder *b, schedule_unit *out)
     size_t nv = (size_t)schedule_vstages(b->l);
     double *f = cs_xrealloc(NULL, sizeof *f * nv), *bw = cs_xrealloc(NULL, sizeof *bw * nv);
     double *w = cs_xrealloc(NULL, sizeof *w * nv);
-    schedule_costs c = {f, bw, w, 0};
+    schedule_costs c = {f, bw, w, 0, NULL};
     estimate_sched_costs(b->in->model, b->l, estimate_device(b->in->topology), b->in->eff,
                          &b->cc, f, bw, w, &c.p2p_s);
     schedule_orders(b->l, &c, out);
@@ -546,6 +557,7 @@ static int builder_init(builder *b, const estimate_input *in, trainsim_mode mode
     if (b->folded)
         trainsim_find_sharing_groups(b);
     chunk_costs(b);
+    trainsim_dualpipe_costs(b);
     graph_init(b);
     return 0;
 }

@@ -11,6 +11,7 @@
 #include "commcost.h"
 #include "cs_alloc.h"
 #include "exec.h"
+#include "schedule.h"
 #include "trainsim.h"
 #include "units.h"
 #include "workload.h"
@@ -30,6 +31,8 @@ typedef struct task_info {
     int in_gather;     /* ZeRO-3: the parameter all-gather this compute waits for, or -1 */
     int cp_step;       /* an attention step that may wait on a ring transfer: the
                         * wait is exposed context-parallel time */
+    int fb_pair;       /* DualPipe's F&B unit it belongs to (b->cur_pair), 0 outside */
+    int in_transfer2;  /* an F&B unit's first task: the other direction's transfer, or -1 */
 } task_info;
 
 typedef struct chunk_cost {
@@ -43,6 +46,9 @@ typedef struct chunk_cost {
     double attn_fwd_s, attn_bwd_s, cp_hidden_s; /* one layer's attention; the chunk's hidden */
     int cp_layers;
     uint64_t ep_fwd_ps, ep_bwd_ps, ep_rec_ps; /* exposed expert-parallel all-to-alls */
+    /* DualPipe: the F&B unit whose forward is this chunk's, beyond its
+     * parts' tasks without all-to-alls (estimate_dualpipe_fb's extra) */
+    uint64_t fb_extra_ps;
 } chunk_cost;
 
 enum { P_AR, P_AG, P_RS, NTP };     /* tensor-parallel plans of a group */
@@ -84,6 +90,10 @@ typedef struct builder {
     coll_plan *cp_ring_plans, *cp_a2a_plans;
     int cp_ring_groups, cp_a2a_groups; /* per stage */
     double *cp_hidden_s; /* [stage]: hidden context-parallel seconds of its units */
+    /* DualPipe's overlapped F&B units (trainsim_dualpipe.c): the one being
+     * emitted (1, 2, ... per stage; 0 outside one), whose parts run
+     * without their own all-to-all tasks */
+    int cur_pair;
 } builder;
 
 static inline int member_tp(const builder *b, int k) { return b->folded ? 0 : k % b->l->tp; }
@@ -134,7 +144,7 @@ static inline void note(builder *b, int id, int role, int s, int k)
 {
     CS_GROW(b->info, b->capinfo, id + 1);
     b->info[id] = (task_info){(unsigned char)role, s,  k, -1, b->cur_chunk, b->cur_mb,
-                              k >= 0 ? gpu_of(b, s, k) : -1, -1, 0};
+                              k >= 0 ? gpu_of(b, s, k) : -1, -1, 0, b->cur_pair, -1};
 }
 
 /* A compute task on every member; returns the first member's task. */
@@ -212,6 +222,14 @@ uint64_t trainsim_cp_attention_ps(const builder *b, const chunk_cost *c, int pas
 void trainsim_cp_pass(builder *b, int s, const chunk_cost *c, int pass);
 /* The member whose task stands for k's all-to-all group (all ranks). */
 int trainsim_cp_group_base(const builder *b, int k);
+
+/* trainsim_dualpipe.c: DualPipe's F&B units.  trainsim_dualpipe_costs sets
+ * every chunk's fb_extra_ps (after chunk_costs); trainsim_dualpipe_pair_end,
+ * after the forward, B and W of the unit at u[0..2] were emitted on stage
+ * s, adds the exposed all-to-all task and makes the unit one: both inputs
+ * before its first task, both outputs after its last. */
+void trainsim_dualpipe_costs(builder *b);
+void trainsim_dualpipe_pair_end(builder *b, int s, const schedule_unit *u);
 
 /* trainsim_read.c: the breakdown of the GPU that finishes last, the timeline
  * of the run, and each GPU's busy compute time (stragglers). */

@@ -43,10 +43,13 @@ static void account_gap(const builder *b, const task_info *ti, int id, double ga
         gap_s -= waited;
     }
     double p2p = 0;
-    if (ti->in_transfer >= 0 &&
-        exec_task_end_ps(b->g, ti->in_transfer) == exec_task_start_ps(b->g, id)) {
-        double dur = units_ps_to_s(exec_task_end_ps(b->g, ti->in_transfer) -
-                                   exec_task_start_ps(b->g, ti->in_transfer));
+    int waited_for = ti->in_transfer2 >= 0 &&
+                             exec_task_end_ps(b->g, ti->in_transfer2) == exec_task_start_ps(b->g, id)
+                         ? ti->in_transfer2 /* the F&B unit's later input */
+                         : ti->in_transfer;
+    if (waited_for >= 0 && exec_task_end_ps(b->g, waited_for) == exec_task_start_ps(b->g, id)) {
+        double dur = units_ps_to_s(exec_task_end_ps(b->g, waited_for) -
+                                   exec_task_start_ps(b->g, waited_for));
         p2p = gap_s < dur ? gap_s : dur;
     }
     st->p2p_s += p2p;
@@ -237,7 +240,7 @@ static void record_slices(const builder *b, timeline *tl, int *slice_of)
             continue;
         tl_slice sl = {task_track(b, tl, id, stream_track, gpu_track), role_kind[ti->role],
                        ti->stage, ti->chunk, ti->microbatch, -1, -1,
-                       exec_task_start_ps(b->g, id), exec_task_end_ps(b->g, id), ""};
+                       exec_task_start_ps(b->g, id), exec_task_end_ps(b->g, id), "", 0};
         if (ti->chunk >= 0 && ti->role != R_P2P) {
             int at_stage, at_chunk;
             schedule_position(b->l, schedule_vstage(b->l, ti->stage, ti->chunk), &at_stage,
@@ -248,6 +251,7 @@ static void record_slices(const builder *b, timeline *tl, int *slice_of)
                 sl.layer_first + layout_stage_chunk_layers(b->l, b->in->model, at_stage) - 1;
         }
         unit_name(b, ti, exec_task_name(b->g, id), sl.name, sizeof sl.name);
+        sl.fb_pair = ti->fb_pair;
         slice_of[id] = timeline_add_slice(tl, &sl);
     }
     free(stream_track);
@@ -292,9 +296,10 @@ void trainsim_record_timeline(const builder *b, uint64_t makespan_ps, timeline *
     int *slice_of = int_array((size_t)ntasks, -1);
     record_slices(b, tl, slice_of);
     for (int id = 0; id < ntasks; id++) {
-        int t = b->info[id].in_transfer;
-        if (t >= 0 && slice_of[t] >= 0 && slice_of[id] >= 0)
-            timeline_add_flow(tl, slice_of[t], slice_of[id]);
+        int ins[2] = {b->info[id].in_transfer, b->info[id].in_transfer2}; /* 2: an F&B unit */
+        for (int i = 0; i < 2; i++)
+            if (ins[i] >= 0 && slice_of[ins[i]] >= 0 && slice_of[id] >= 0)
+                timeline_add_flow(tl, slice_of[ins[i]], slice_of[id]);
     }
     free(slice_of);
     record_memory(b, tl);

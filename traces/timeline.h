@@ -54,6 +54,10 @@ typedef struct tl_slice {
     int layer_first, layer_last; /* transformer layers the slice covers, -1 when none */
     uint64_t start_ps, end_ps;
     char name[32];
+    /* DualPipe's overlapped F&B unit the slice belongs to (its forward, its
+     * full backward and the all-to-all left exposed share one number,
+     * 1, 2, ... per rank's compute track), 0 outside one */
+    int fb_pair;
 } tl_slice;
 
 typedef struct tl_flow {

@@ -111,7 +111,7 @@ done
 expect_bad "calibrate: a second file" "^clustersim calibrate: unexpected argument 'b.csv'$" calibrate a.csv b.csv
 expect_bad "system: a second name" "^clustersim system: unexpected argument 'b'$" system a b
 expect_bad "model: a second name" "unexpected argument 'b'; one model NAME at most" model a b
-expect_bad "validate: two studies" "name one study: megatron2021, megatron2019, offload, llama3 or moe" validate megatron2021 megatron2019
+expect_bad "validate: two studies" "name one study: megatron2021, megatron2019, offload, llama3, moe or zb" validate megatron2021 megatron2019
 expect_bad "validate kernels: no file" "give MEASUREMENTS.csv and either --profile" validate kernels --profile p.lua
 expect_ok "system: the name after its flags" "^nodes +2 x dgx-h100$" system --nodes 2 dgx-h100
 expect_ok "system: the name before its flags" "^nodes +2 x dgx-h100$" system dgx-h100 --nodes 2
@@ -182,6 +182,14 @@ if grep -q '"name":"F forward mb 0 direction 0"' "$tmp/dp/timeline.json" &&
 then ok "dualpipe: Perfetto and the picture name F, B, W by microbatch and direction"
 else not_ok "dualpipe: Perfetto and the picture name F, B, W by microbatch and direction"; fi
 check_svg "dualpipe picture renders" "$tmp/dp/schedule.svg"
+# DualPipe with expert parallelism: each overlapped F&B unit framed (3 per rank at pp 4, m 8)
+expect_ok "estimate dualpipe moe timeline" "iteration" estimate --system dgx-h100 --nodes 2 \
+    --model mixtral-8x7b --tp 1 --pp 4 --ep 4 --mbs 1 --gbs 32 --zero 1 --schedule dualpipe --out "$tmp/dpm"
+frames=$(grep -c "<title>F&amp;B: a forward and the other direction" "$tmp/dpm/schedule.svg")
+if [ "$frames" = 12 ] && grep -q ">F&amp;B overlapped: forward + other direction&apos;s backward" "$tmp/dpm/schedule.svg"
+then ok "dualpipe moe: the picture frames its 12 F&B units and names them in the legend"
+else not_ok "dualpipe moe: the picture frames its 12 F&B units ($frames) and names them in the legend"; fi
+check_svg "dualpipe moe picture renders" "$tmp/dpm/schedule.svg"
 
 # validate
 expect_ok "validate megatron2021 prints the error per row and the wall time" \
@@ -211,6 +219,21 @@ expect_bad "estimate --framework unknown" "--framework: 'megatron-2020'.*megatro
 expect_bad "search --framework unknown" "--framework: 'x'" \
     search --system dgx-a100-80g --gpus 8 --model megatron-1.7b --gbs 8 --framework x
 expect_ok "validate analytic" "closed form" validate megatron2021 --mode analytic
+# the zero-bubble paper's Table 4: every row, and each setting's zero-bubble rows ahead of its 1F1B
+expect_ok "validate zb: the zero-bubble paper's 36 rows" "^36 rows: mean absolute error" validate zb --mode analytic
+"$bin" validate zb --mode analytic --format csv >"$terms_csv" 2>/dev/null
+if python3 - "$terms_csv" <<'PY'
+import csv, sys
+rows = {r["model"]: float(r["predicted"]) for r in csv.DictReader(open(sys.argv[1]))}
+one = {k.split()[0]: v for k, v in rows.items() if k.endswith(" 1f1b")}
+zb = [(k.split()[0], v) for k, v in rows.items() if " zb-" in k]
+sys.exit(0 if len(one) == 12 and len(zb) == 24 and all(v > one[s] * 1.03 for s, v in zb) else 1)
+PY
+then ok "validate zb: zb-auto and zb-h2 ahead of 1F1B by more than 3% on every setting"
+else not_ok "validate zb: zb-auto and zb-h2 ahead of 1F1B by more than 3% on every setting"; fi
+sed 's/,zb-auto,1,12.9$/,zb-h9,1,12.9/' "$(dirname "$0")/../../validate/zb_published.csv" >"$tmp/zb_bad.csv"
+expect_bad "validate zb: an unknown schedule names its line" "line 9: schedule: 'zb-h9' is not one of" \
+    validate zb --mode analytic --reference "$tmp/zb_bad.csv"
 bad_ref=$(mktemp)
 printf 'params_billion,attention_heads,hidden\n1.7,24,2304\n' >"$bad_ref"
 expect_bad "validate reference with wrong columns names the line" "line 1: column 4 should be 'layers'" \

@@ -59,7 +59,7 @@ static measured run(const layout_desc *l)
     double *w = malloc(sizeof *w * (size_t)nv);
     for (int v = 0; v < nv; v++)
         f[v] = per, b[v] = bcost, w[v] = per;
-    schedule_costs c = {f, b, w, 0};
+    schedule_costs c = {f, b, w, 0, NULL};
     schedule_unit *o = malloc(sizeof *o * (size_t)n * (size_t)pp);
     schedule_orders(l, NULL, o);
     double *first = malloc(sizeof *first * (size_t)pp), *end = malloc(sizeof *end * (size_t)pp);
@@ -198,9 +198,10 @@ static void sail_table(void)
 }
 
 /* DualPipe's README: bubble (PP/2 - 1)(F&B + B - 3W), B the whole
- * backward; our engine runs the two directions' F and B one after the other
- * (no all-to-all to hide without expert parallelism), so F&B = F + B:
- * (PP/2 - 1)(1 + 2 + 2 - 3) = PP - 2 with F = B_input = W = 1. */
+ * backward; with no all-to-all to hide (no fb_s given) an F&B unit takes
+ * F + B, so (PP/2 - 1)(1 + 2 + 2 - 3) = PP - 2 with F = B_input = W = 1
+ * (test_schedule_dualpipe.c holds the order to dualpipe.py's and the
+ * formula with F&B the overlapped unit's time). */
 static void dualpipe(void)
 {
     static const int ps[] = {4, 8, 16}, ms[] = {8, 24, 64};

@@ -21,7 +21,7 @@
 
 static tl_slice slice(int track, tl_kind kind, int chunk, int mb, uint64_t start, uint64_t end)
 {
-    tl_slice s = {track, kind, 0, chunk, mb, -1, -1, start, end, ""};
+    tl_slice s = {track, kind, 0, chunk, mb, -1, -1, start, end, "", 0};
     snprintf(s.name, sizeof s.name, "%s", timeline_kind_name(kind));
     return s;
 }
