@@ -30,6 +30,13 @@ static const dev_kernel table[] = {
 
 int dev_kernel_count(void) { return NTABLE; }
 
+double dev_kernel_gemm_fraction(const dev_kernel *k)
+{
+    if (k->sustained_mhz > 0 && k->boost_mhz > 0)
+        return k->gemm_ceiling * k->sustained_mhz / k->boost_mhz;
+    return k->gemm_ceiling;
+}
+
 const dev_kernel *dev_kernel_at(int i) { return i >= 0 && i < NTABLE ? &table[i] : NULL; }
 
 const dev_kernel *dev_kernel_of(const dev_type *dev)

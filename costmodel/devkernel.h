@@ -9,10 +9,16 @@
  * multiplies measured on the device (the MAMF sweep of stas00/ml-engineering
  * in ../shared/reference/component_measurements.csv, or the project's own
  * H200 measurement): the best shape fills whole waves, so the ceiling is
- * that figure over the peak.  Such a sweep runs at whatever clock the GPU
- * sustains under that load, so the sustained clock is already inside the
- * ceiling; it is recorded (and printed by `clustersim devices --sources`),
- * not applied a second time.  A device with no measurement of its own says
+ * that figure over the peak.  That sweep (mamf-finder.py) times 100 calls
+ * per shape after 50 warm-up calls, each call after a 256 MiB memset and a
+ * copy into the output (its L2 flush), so the tensor cores idle between
+ * timed calls and the clock it ran at is neither held nor reported; under
+ * sustained dense load the GPU holds a lower clock at its power limit.
+ * Where that sustained clock is published (A100: 1305 of 1410 MHz, NVIDIA's
+ * HPL Rpeak), the kernel model scales the ceiling by sustained / boost
+ * (dev_kernel_gemm_fraction); where it is not (0), the ceiling stands as
+ * measured.  HBM is clocked apart from the SMs: hbm_eff is not scaled.
+ * `clustersim devices --sources` prints both.  A device with no measurement of its own says
  * so in its source and borrows the H200's figure.  test_device_system
  * fails when a catalog device has no entry or an entry has no source. */
 #ifndef CS_DEVKERNEL_H
@@ -29,6 +35,11 @@ typedef struct dev_kernel {
     double sustained_mhz, boost_mhz; /* 0: not published */
     const char *clock_source;
 } dev_kernel;
+
+/* The fraction of the dense 16-bit peak a full wave of large tiles runs at
+ * on this device under sustained load: gemm_ceiling x sustained / boost
+ * clock where the sustained clock is published, else gemm_ceiling. */
+double dev_kernel_gemm_fraction(const dev_kernel *k);
 
 /* The entry of a device by its catalog name, or NULL. */
 const dev_kernel *dev_kernel_of(const dev_type *dev);

@@ -3,19 +3,35 @@
 
 #include "units.h"
 
+/* Cross-entropy bytes per logit.  Megatron-LM 2021 and 2022 (gpt_model.py
+ * post_language_model_processing without --fp16-lm-cross-entropy, its
+ * default: vocab_parallel_cross_entropy(output.float()), mpu/cross_entropy.py
+ * at aed2f75 and 55ba1f7), one pass per PyTorch op: forward .float() r2 w4,
+ * max r4, sub_ r4 w4, exp(out=) r4 w4, sum r4, div_ r4 w4 = 38; backward
+ * mul_ r4 w4 and the cast's backward to 16 bits r4 w2 = 14.  2019
+ * (pretrain_gpt2.py output.float(), mpu/cross_entropy.py at f86bb67) also
+ * clones the fp32 logits first (r4 w4) and exp() is out of place (the same
+ * bytes): 46 forward, 14 backward.  megatron-core keeps the count the model
+ * had before profiles: 14 forward (read 2, 12 in fp32), 6 backward. */
+#define XENT_2021_FWD 38.0
+#define XENT_2019_FWD 46.0
+#define XENT_UNFUSED_BWD 14.0
+
 static const framework_profile profiles[] = {
     [FRAMEWORK_CORE] = {"megatron-core", 1, 0, 0.0, 28.0,
                         "Megatron-Core DDP overlap_grad_reduce; fused wgrad accumulation; "
-                        "Adam 28 B/param"},
+                        "Adam 28 B/param", 14.0, 6.0},
     [FRAMEWORK_2021] = {"megatron-2021", 0, 0, 6.0, 52.0,
                         "Megatron-LM aed2f75 (2021-04-11): model/distributed.py, training.py, "
-                        "optimizer/optimizer.py"},
+                        "optimizer/optimizer.py, mpu/cross_entropy.py", XENT_2021_FWD,
+                        XENT_UNFUSED_BWD},
     [FRAMEWORK_2022] = {"megatron-2022", 0, 1, 0.0, 52.0,
                         "Megatron-LM 55ba1f7 (2022-05-26): mpu/layers.py async grad all-reduce, "
-                        "gradient_accumulation_fusion"},
+                        "gradient_accumulation_fusion, mpu/cross_entropy.py", XENT_2021_FWD,
+                        XENT_UNFUSED_BWD},
     [FRAMEWORK_2019] = {"megatron-2019", 0, 0, 0.0, 54.0,
                         "Megatron-LM f86bb67 (2019-12-26): fp16/fp16.py FP16_Optimizer, "
-                        "training.py"},
+                        "training.py, mpu/cross_entropy.py", XENT_2019_FWD, XENT_UNFUSED_BWD},
 };
 
 static const char *const names[] = {"megatron-core", "megatron-2021", "megatron-2022",

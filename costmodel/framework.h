@@ -65,6 +65,11 @@ typedef struct framework_profile {
     double accum_bytes_per_param;     /* per microbatch, outside the GEMMs */
     double optimizer_bytes_per_param; /* per parameter the GPU updates */
     const char *source;               /* where the figures come from */
+    /* the loss: bytes the cross-entropy moves per element of the (vocab-
+     * parallel) logits, beyond the logits GEMM's own output, read off each
+     * version's code (framework.c) */
+    double xent_fwd_bytes_per_logit;
+    double xent_bwd_bytes_per_logit;
 } framework_profile;
 
 const framework_profile *framework_of(framework_kind k);

@@ -325,11 +325,12 @@ static void add_head(const model_desc *m, const layout_desc *l, const dev_type *
     add_gemm(&c, "logits", x.tokens, x.vocab_t, x.h);
     double act_sp = x.tokens_sp * x.h * ACT_BYTES;
     double logits = x.tokens * x.vocab_t;
+    const framework_profile *fw = framework_of(l->framework); /* its loss's passes */
     out->fwd_s += op.fwd_s + opcost_membound_s(dev, e, 2 * act_sp) +
-                  opcost_membound_s(dev, e, logits * (ACT_BYTES + 12));
+                  opcost_membound_s(dev, e, logits * fw->xent_fwd_bytes_per_logit);
     out->bwd_weight_s += op.bwd_weight_s;
     out->bwd_s += op.bwd_s + opcost_membound_s(dev, e, 3 * act_sp) +
-                  opcost_membound_s(dev, e, logits * (ACT_BYTES + 4));
+                  opcost_membound_s(dev, e, logits * fw->xent_bwd_bytes_per_logit);
     if (!(m->tied_embeddings && l->pp == 1)) /* the head's own table, or the last stage's copy */
         out->bwd_s += accum_s(l, dev, e, (double)m->vocab * m->hidden / l->tp);
     out->model_flops += 3 * op.fwd_flops;

@@ -216,6 +216,12 @@ static void every_device_has_sources(void)
     /* the measured ones: MAMF over the peak (component_measurements.csv) */
     CHECK_REL(dev_kernel_of(dev_find("a100", NULL))->gemm_ceiling, 267.9 / 312, 1e-12);
     CHECK_REL(dev_kernel_of(dev_find("h100", NULL))->gemm_ceiling, 792.1 / 989.4, 1e-12);
+    /* under sustained load: the A100's ceiling at 1305 of 1410 MHz; the H100 has no
+     * published sustained clock and keeps its measured ceiling */
+    CHECK_REL(dev_kernel_gemm_fraction(dev_kernel_of(dev_find("a100", NULL))),
+              267.9 / 312 * 1305 / 1410, 1e-12);
+    CHECK_REL(dev_kernel_gemm_fraction(dev_kernel_of(dev_find("h100", NULL))), 792.1 / 989.4,
+              1e-12);
 }
 
 TAP_MAIN({"device catalog equals shared/reference/devices.csv", catalog_matches_reference},

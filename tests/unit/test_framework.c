@@ -224,6 +224,29 @@ static void left_out_terms(void)
     topo_free(f.t);
 }
 
+/* The loss: 2021 and 2022 run Megatron-LM's unfused fp32 cross-entropy (38
+ * bytes per logit forward, 14 backward), 2019 also clones the fp32 logits
+ * (46 forward), Megatron-Core keeps 14 and 6; only the head's stage moves. */
+static void cross_entropy_bytes(void)
+{
+    fixture f;
+    fixture_setup(&f, "dgx-a100-80g", 1, "megatron-1.7b", 1, 1, 1, 1);
+    const dev_type *dev = estimate_device(f.t);
+    static const framework_kind kinds[] = {FRAMEWORK_CORE, FRAMEWORK_2022, FRAMEWORK_2019};
+    workload_chunk c[3];
+    for (int i = 0; i < 3; i++) {
+        f.l.framework = kinds[i];
+        workload_chunk_of(&f.m, &f.l, dev, &f.eff, 0, 0, &c[i]);
+    }
+    double logits = (double)f.m.seq_len * f.l.mbs * f.m.vocab;
+    double per_byte = logits / (dev->hbm_bw_bytes_per_s * f.eff.mem_eff);
+    CHECK_REL(c[1].fwd_s - c[0].fwd_s, (38 - 14) * per_byte, 1e-9);
+    CHECK_REL(c[1].bwd_s - c[0].bwd_s, (14 - 6) * per_byte, 1e-9);
+    CHECK_REL(c[2].fwd_s - c[1].fwd_s, (46 - 38) * per_byte, 1e-9);
+    CHECK_REL(framework_of(FRAMEWORK_2021)->xent_fwd_bytes_per_logit, 38, 1e-12);
+    topo_free(f.t);
+}
+
 static void names_parse(void)
 {
     framework_kind k;
@@ -240,4 +263,5 @@ static void names_parse(void)
 TAP_MAIN({"optimizer_bytes", optimizer_bytes}, {"accumulation_bytes", accumulation_bytes},
          {"dp_overlap_shows", dp_overlap_shows}, {"tp_overlap_shows", tp_overlap_shows},
          {"left_out_terms", left_out_terms}, {"names_parse", names_parse},
-         {"fp32_gradient_reduce", fp32_gradient_reduce})
+         {"fp32_gradient_reduce", fp32_gradient_reduce},
+         {"cross_entropy_bytes", cross_entropy_bytes})
