@@ -75,8 +75,8 @@ static int validate_fuyou(const layout_desc *l, cs_err *err)
     if (l->offload_dpu)
         return cs_fail(err, "offload: Fuyou's optimizer is synchronous; drop --offload-dpu");
     if (l->recompute != LAYOUT_RECOMPUTE_NONE)
-        return cs_fail(err, "offload: Fuyou swaps activations instead of recomputing them; use "
-                            "--recompute none");
+        return cs_fail(err, "offload: Fuyou chooses per layer whether to keep, swap or "
+                            "recompute activations; use --recompute none");
     return 0;
 }
 
