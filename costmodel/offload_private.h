@@ -30,7 +30,7 @@ double offload_phase_s(double gpu_s, double h2d, double d2h, double nr, double n
 void offload_fill_busy(const offload_traffic *t, const offload_base *b, double cpu_s,
                        double adam_p, const offload_bw *bw, offload_report *r);
 
-/* Appends a phase of dur_s seconds (none when dur_s <= 0) in which the
+/* Appends a phase of dur_s seconds (none under a nanosecond) in which the
  * resources are busy busy_s[k] seconds; its start follows the last phase. */
 void offload_phase_add(offload_report *r, const char *name, double dur_s,
                        const double busy_s[OFFLOAD_NRES]);

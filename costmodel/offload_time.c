@@ -96,7 +96,8 @@ void offload_phase_busy(double gpu_s, double h2d, double d2h, double nr, double 
 void offload_phase_add(offload_report *r, const char *name, double dur_s,
                        const double busy_s[OFFLOAD_NRES])
 {
-    if (dur_s <= 0 || r->nphases >= OFFLOAD_MAX_PHASES)
+    /* under a nanosecond: the rounding of a difference, not a phase */
+    if (dur_s <= 1e-9 || r->nphases >= OFFLOAD_MAX_PHASES)
         return;
     offload_phase *ph = &r->phases[r->nphases];
     const offload_phase *prev = r->nphases > 0 ? &r->phases[r->nphases - 1] : NULL;

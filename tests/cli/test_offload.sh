@@ -81,6 +81,30 @@ expect_ok "the search with --offload optimizer --offload-to cpu keeps to it" \
     --offload-to cpu
 expect_bad "the search's --offload-to needs --offload" "offload-to needs --offload" \
     search --system dgx2-v100 --gpus 1 --model llama2-7b --gbs 8 --offload-to cpu
+# the bottleneck, by hand: ZeRO-Offload of llama2-7b (P = 6.74e9) moves 4P = 26.95 GB
+# each way over the V100's PCIe gen3 x16 (15.75 GB/s): 1.71 s a direction; host DRAM
+# carries those and CPU Adam's 28P = 188.7 GB: 242.6 GB at 255.9 GB/s, 0.95 s; the CPU
+# 0.74 s.  PCIe is busiest, both ways alike (the first named on a tie).
+# shellcheck disable=SC2086
+expect_ok "estimate names the bottleneck tier the hand derivation gives" \
+    "bottleneck tier +pcie-h2d \(33\.[0-9]% busy\)" estimate $v100 --zero 2 --offload optimizer
+# utilisation over time: the Perfetto trace's counter tracks, one per tier, in [0, 1]
+util_tracks_ok() { # $1: timeline.json
+    local tier
+    for tier in pcie-h2d pcie-d2h dram nvme cpu; do
+        grep -q "\"ph\":\"C\",\"name\":\"util $tier\"" "$1" || return 1
+    done
+    grep -o '"name":"util [a-z0-9-]*","pid":[0-9]*,"ts":[0-9.]*,"args":{"value":[-0-9.e]*}' "$1" |
+        sed 's/.*"value"://; s/}$//' >"$tmp/util.txt"
+    [ -s "$tmp/util.txt" ] &&
+        awk '$1 < 0 || $1 > 1 { bad = 1 } $1 > 0.5 { busy = 1 } END { exit bad || !busy }' \
+            "$tmp/util.txt"
+}
+# shellcheck disable=SC2086
+if "$bin" estimate $v100 --zero 3 --offload all --offload-to nvme --out "$tmp/trace" \
+       >"$errf" 2>&1 && util_tracks_ok "$tmp/trace/timeline.json"
+then ok "the trace has a utilisation counter per tier, every value in [0, 1]"
+else not_ok "the trace has a utilisation counter per tier, every value in [0, 1]"; fi
 expect_ok "Lua: the offload scenario" "fastest offload that fits: .*offload-" \
     run "$(dirname "$0")/../../scenarios/offload.lua"
 
