@@ -110,6 +110,25 @@ if "$bin" estimate $v100 --zero 3 --offload all --offload-to nvme --out "$tmp/tr
        >"$errf" 2>&1 && util_tracks_ok "$tmp/trace/timeline.json"
 then ok "the trace has a utilisation counter per tier, every value in [0, 1]"
 else not_ok "the trace has a utilisation counter per tier, every value in [0, 1]"; fi
+# Lua: the phases end to end over the iteration, each utilisation in [0, 1]; Fuyou's
+# placement accounts for every one of llama2-7b's 32 layers
+cat >"$tmp/phases.lua" <<'LUA'
+local l = layout{gpus = 1, mbs = 1, gbs = 1, zero = 0, offload = "all", offload_to = "nvme",
+                 offload_engine = "fuyou", recompute = "none"}
+local r = estimate{system = "rtx4090-box", model = "llama2-7b", layout = l, gpus = 1}
+local o, t = r.offload, 0
+for _, ph in ipairs(o.phases) do
+  assert(math.abs(ph.start_s - t) < 1e-9 * r.iteration_s, "phases end to end")
+  for k, u in pairs(ph.utilisation) do assert(u >= 0 and u <= 1, k) end
+  t = t + ph.dur_s
+end
+assert(math.abs(t - r.iteration_s) < 1e-6 * r.iteration_s, "phases sum to the iteration")
+local f = o.fuyou
+assert(f.act_hbm_layers + f.act_swap_layers + f.act_recompute_layers == 32, "every layer placed")
+print(string.format("phases %d, layers placed", #o.phases))
+LUA
+expect_ok "Lua: r.offload.phases over the iteration, Fuyou's placement per layer" \
+    "phases 2, layers placed" run "$tmp/phases.lua"
 expect_ok "Lua: the offload scenario" "fastest offload that fits: .*offload-" \
     run "$(dirname "$0")/../../scenarios/offload.lua"
 
