@@ -54,6 +54,9 @@ static void describe_tiers(const sys_node_type *n)
            tr->host.dram_bytes / 1e9, tr->host.sockets,
            tr->host.dram_bw_per_socket_bytes_per_s / 1e9, tiers_dram_bw(tr) / 1e9,
            tr->host.cores, tr->host.source);
+    if (tr->host.cpu_adam_params_per_s > 0) /* measured where known (tiers.h) */
+        printf("cpu adam      %.2fe9 parameters/s per node, measured\n              source: %s\n",
+               tr->host.cpu_adam_params_per_s / 1e9, tr->host.cpu_adam_source);
     if (tr->nvme.drives == 0) {
         printf("nvme          none\n");
         return;

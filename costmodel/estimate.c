@@ -75,6 +75,7 @@ static void base_of(const estimate_input *in, const estimate_result *out, int s,
     b->activation_bytes_per_mb = memory_activation_bytes_per_layer(in->model, l) *
                                  layout_stage_layers(l, in->model, s);
     b->microbatches = layout_microbatches(l);
+    b->layers = layout_layers_per_stage(l, in->model);
 }
 
 /* Given the iteration without offload: the iteration with it, each stage's
@@ -97,6 +98,10 @@ static void offload_time(const estimate_input *in, const offload_bw *bw, estimat
     offload_base b;
     base_of(in, out, most, &b);
     double iter = offload_apply(l, &b, bw, &out->offload);
+    /* Fuyou fills free HBM with activations or parameters (offload_fuyou.c) */
+    out->offload.gpu_bytes += out->offload.fuyou_resident_bytes;
+    out->stages[most].peak_mem_bytes += out->offload.fuyou_resident_bytes;
+    out->peak_mem_bytes = fmax(out->peak_mem_bytes, out->stages[most].peak_mem_bytes);
     for (int s = 0; s < l->pp; s++) {
         estimate_stage *e = &out->stages[s];
         e->optimizer_s -= workload_optimizer_s(in->model, l, estimate_device(in->topology),

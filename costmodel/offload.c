@@ -75,8 +75,8 @@ static int validate_fuyou(const layout_desc *l, cs_err *err)
     if (l->offload_dpu)
         return cs_fail(err, "offload: Fuyou's optimizer is synchronous; drop --offload-dpu");
     if (l->recompute != LAYOUT_RECOMPUTE_NONE)
-        return cs_fail(err, "offload: Fuyou swaps activations instead of recomputing them; use "
-                            "--recompute none");
+        return cs_fail(err, "offload: Fuyou chooses per layer whether to keep, swap or "
+                            "recompute activations; use --recompute none");
     return 0;
 }
 
@@ -216,4 +216,6 @@ void offload_bw_closed(const sys_node_type *node, int gpus, offload_bw *bw)
     double cores = (double)t.host.cores / g;
     bw->cpu_adam_params_per_s =
         fmin(cores * t.host.core_stream_bw_bytes_per_s, dram) / OFFLOAD_ADAM_BYTES_PER_PARAM;
+    if (t.host.cpu_adam_params_per_s > 0) /* measured (tiers.h): the node's rate, shared */
+        bw->cpu_adam_params_per_s = fmin(bw->cpu_adam_params_per_s, t.host.cpu_adam_params_per_s / g);
 }

@@ -40,9 +40,11 @@
  *     read and write are off by default, offload_config.py).
  *   Fuyou (--offload all --offload-to nvme --offload-engine fuyou, arXiv
  *     2403.06504): one GPU; parameters and optimizer state on the SSDs,
- *     activations swapped out after the forward pass and back before the
- *     backward pass (no recomputation), to host DRAM when they fit there
- *     beside the staging buffers, else to the SSDs, parameters streamed per layer, and
+ *     each layer's activations kept in free HBM, swapped out after
+ *     the forward pass and back before the backward pass (to host DRAM when
+ *     they fit there beside the staging buffers, else to the SSDs) or
+ *     recomputed, as its cost model finds fastest (offload_fuyou.c), free
+ *     HBM may keep layers' parameters instead, the rest streamed per layer, and
  *     the CPU Adam step of each layer run as soon as its gradient arrives,
  *     synchronously, overlapped with the rest of the backward pass; each
  *     phase then takes as long as its busiest resource (GPU, PCIe each
@@ -105,6 +107,17 @@ typedef struct offload_bw {
     double cpu_adam_params_per_s;  /* this GPU's share of the CPU optimizer */
 } offload_bw;
 
+/* One phase of the offloaded iteration as the model lays it out (forward,
+ * backward, the rest of the base iteration, the CPU step), with each
+ * resource's busy fraction of it: the utilisation over time the trace's
+ * counter tracks draw (issue 17). */
+#define OFFLOAD_MAX_PHASES 4
+typedef struct offload_phase {
+    char name[12];
+    double start_s, dur_s;
+    double util[OFFLOAD_NRES]; /* in [0, 1] */
+} offload_phase;
+
 /* The memory verdict per tier and where the time went. */
 typedef struct offload_report {
     int active;
@@ -119,6 +132,15 @@ typedef struct offload_report {
     double util[OFFLOAD_NRES];  /* busy over the iteration */
     int bottleneck;          /* the busiest resource other than the GPU */
     int acts_in_dram;        /* Fuyou: swapped activations fit in host DRAM (else SSDs) */
+    /* utilisation over time (issue 17): the iteration's phases, in order */
+    int nphases;
+    offload_phase phases[OFFLOAD_MAX_PHASES];
+    /* Fuyou's placement (issue 17, offload_fuyou.c): per layer, its
+     * activations kept in HBM, swapped out or recomputed, and its fp16
+     * parameters kept in HBM instead of streamed per microbatch */
+    int fuyou_act_gpu_layers, fuyou_act_swap_layers, fuyou_act_recompute_layers;
+    int fuyou_param_gpu_layers;
+    double fuyou_resident_bytes; /* HBM those take beside the working set */
 } offload_report;
 
 const char *offload_what_name(int what);
@@ -161,6 +183,7 @@ typedef struct offload_base {
     double params;          /* parameters of the GPU (the worst stage) */
     double activation_bytes_per_mb; /* stored activations of one microbatch (Fuyou swaps them) */
     int microbatches;
+    int layers;             /* transformer layers of the GPU (Fuyou places each; 0: one) */
 } offload_base;
 
 /* Fills r's traffic, CPU step, busy times and exposed time, and returns the

@@ -3,17 +3,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "offload.h"
-
-/* Bytes one GPU moves per iteration, each way and to each tier. */
-typedef struct traffic {
-    double h2d_fwd, h2d_bwd;  /* host -> GPU during forward, during backward */
-    double d2h_fwd, d2h_bwd;  /* GPU -> host */
-    double h2d_step;          /* after the CPU step, before the next forward */
-    double d2h_step;          /* after a GPU step: the updated partition back to the host */
-    double nvme_read_fwd, nvme_read_bwd, nvme_write_fwd, nvme_write_bwd;
-    double nvme_read_step, nvme_write_step;
-} traffic;
+#include "offload_private.h"
 
 static int moves_optimizer(const layout_desc *l)
 {
@@ -26,7 +16,7 @@ static int moves_params(const layout_desc *l)
 
 /* DeepSpeed (stage_1_and_2.py, stage3.py): p parameters of this rank's
  * partition, m microbatches. */
-static void deepspeed_traffic(const layout_desc *l, double p, int m, traffic *t)
+static void deepspeed_traffic(const layout_desc *l, double p, int m, offload_traffic *t)
 {
     int nvme = l->offload_to == OFFLOAD_TO_NVME;
     if (moves_params(l)) {
@@ -58,103 +48,78 @@ static void deepspeed_traffic(const layout_desc *l, double p, int m, traffic *t)
         t->h2d_step += (l->zero >= 3 ? 2 : 4) * p; /* stage 1/2, cast to fp16 under 3 */
 }
 
-/* Fuyou: one GPU holding nothing between layers; a the activations of one
- * microbatch swapped out after its forward pass and in for its backward,
- * through DRAM to the SSDs unless they stay in DRAM (ssd_a 0). */
-static void fuyou_traffic(double p, double a, double ssd_a, int m, traffic *t)
+/* The step's busy seconds: sub-groups read, updated, written one after
+ * another, or the GPU's own step and the updated partition back. */
+static double deepspeed_step(const layout_desc *l, const offload_base *b, const offload_bw *bw,
+                             const offload_traffic *t, double cpu_s, double adam_p,
+                             double busy_s[OFFLOAD_NRES])
 {
-    t->h2d_fwd = m * 2 * p;
-    t->d2h_fwd = m * a;
-    t->nvme_read_fwd = m * 2 * p;
-    t->nvme_write_fwd = m * ssd_a;
-    t->h2d_bwd = m * (2 * p + a);
-    t->d2h_bwd = m * 2 * p;             /* fp16 gradients to the CPU optimizer */
-    t->nvme_read_bwd = m * (2 * p + ssd_a) + 12 * p; /* and the fp32 state, once */
-    t->nvme_write_bwd = 14 * p;         /* fp32 state and fp16 parameters back */
+    offload_phase_busy(moves_optimizer(l) ? 0 : b->gpu_optimizer_s, t->h2d_step, t->d2h_step,
+                       t->nvme_read_step, t->nvme_write_step, cpu_s, adam_p, bw, busy_s);
+    return moves_optimizer(l) ? offload_nvme_s(t->nvme_read_step, 0, bw) + cpu_s +
+                                    offload_nvme_s(0, t->nvme_write_step, bw) +
+                                    t->h2d_step / bw->h2d
+                              : b->gpu_optimizer_s + t->d2h_step / bw->d2h +
+                                    offload_nvme_s(0, t->nvme_write_step, bw);
 }
 
-static double nvme_s(double read, double write, const offload_bw *bw)
-{
-    return (read > 0 ? read / bw->nvme_read : 0) + (write > 0 ? write / bw->nvme_write : 0);
-}
-
-/* The longest of the phase's resources: overlapped work ends with the busiest. */
-static double phase_s(double gpu_s, double h2d, double d2h, double nr, double nw, double cpu_s,
-                      const offload_bw *bw)
-{
-    double s = fmax(gpu_s, fmax(h2d / bw->h2d, d2h / bw->d2h));
-    return fmax(s, fmax(nvme_s(nr, nw, bw), cpu_s));
-}
-
-static void fill_busy(const traffic *t, const offload_base *b, double cpu_s, double adam_p,
-                      const offload_bw *bw, offload_report *r)
-{
-    r->h2d_bytes = t->h2d_fwd + t->h2d_bwd + t->h2d_step;
-    r->d2h_bytes = t->d2h_fwd + t->d2h_bwd + t->d2h_step;
-    r->nvme_read_bytes = t->nvme_read_fwd + t->nvme_read_bwd + t->nvme_read_step;
-    r->nvme_write_bytes = t->nvme_write_fwd + t->nvme_write_bwd + t->nvme_write_step;
-    r->cpu_step_s = cpu_s;
-    r->busy_s[OFFLOAD_RES_GPU] = b->fwd_s + b->bwd_s;
-    r->busy_s[OFFLOAD_RES_PCIE_H2D] = r->h2d_bytes / bw->h2d;
-    r->busy_s[OFFLOAD_RES_PCIE_D2H] = r->d2h_bytes / bw->d2h;
-    r->busy_s[OFFLOAD_RES_NVME] = nvme_s(r->nvme_read_bytes, r->nvme_write_bytes, bw);
-    /* every byte in or out of the GPU or the drives, and Adam's, crosses DRAM */
-    double dram_bytes = r->h2d_bytes + r->d2h_bytes + r->nvme_read_bytes + r->nvme_write_bytes +
-                        adam_p * OFFLOAD_ADAM_BYTES_PER_PARAM;
-    r->busy_s[OFFLOAD_RES_DRAM] = dram_bytes / bw->dram;
-    r->busy_s[OFFLOAD_RES_CPU] = cpu_s;
-}
-
+/* The iteration and its phases: forward and backward, each as long as its
+ * busiest resource (prefetch hides fetches behind compute), the rest of the
+ * base iteration (communication, bubbles: no offload traffic), the step. */
 static double deepspeed_iteration(const layout_desc *l, const offload_base *b,
-                                  const offload_bw *bw, const traffic *t, double cpu_s)
+                                  const offload_bw *bw, const offload_traffic *t, double cpu_s,
+                                  double adam_p, offload_report *r)
 {
     double rest = b->iteration_s - b->gpu_optimizer_s;
-    /* prefetch hides fetches behind compute; what is left shows */
-    double fwd = phase_s(b->fwd_s, t->h2d_fwd, t->d2h_fwd, t->nvme_read_fwd, t->nvme_write_fwd,
-                         0, bw) - b->fwd_s;
-    double bwd = phase_s(b->bwd_s, t->h2d_bwd, t->d2h_bwd, t->nvme_read_bwd, t->nvme_write_bwd,
-                         0, bw) - b->bwd_s;
+    double fwd = offload_phase_s(b->fwd_s, t->h2d_fwd, t->d2h_fwd, t->nvme_read_fwd,
+                                 t->nvme_write_fwd, 0, bw);
+    double bwd = offload_phase_s(b->bwd_s, t->h2d_bwd, t->d2h_bwd, t->nvme_read_bwd,
+                                 t->nvme_write_bwd, 0, bw);
     if (moves_optimizer(l)) /* at least the last reduce bucket's copy follows the backward */
-        bwd = fmax(bwd, fmin(t->d2h_bwd, OFFLOAD_DS_REDUCE_BUCKET * 4) / bw->d2h);
-    /* the step: sub-groups read, updated, written one after another */
-    double step = moves_optimizer(l) ? nvme_s(t->nvme_read_step, 0, bw) + cpu_s +
-                                           nvme_s(0, t->nvme_write_step, bw) + t->h2d_step / bw->h2d
-                                     : b->gpu_optimizer_s + t->d2h_step / bw->d2h +
-                                           nvme_s(0, t->nvme_write_step, bw);
-    if (l->offload_dpu) /* the step of iteration i runs behind iteration i + 1 */
-        step = fmax(0, step - (b->fwd_s + b->bwd_s));
-    return rest + fwd + bwd + step;
-}
-
-static double fuyou_iteration(const offload_base *b, const offload_bw *bw, const traffic *t,
-                              double cpu_s)
-{
-    double fwd = phase_s(b->fwd_s, t->h2d_fwd, t->d2h_fwd, t->nvme_read_fwd, t->nvme_write_fwd,
-                         0, bw);
-    double bwd = phase_s(b->bwd_s, t->h2d_bwd, t->d2h_bwd, t->nvme_read_bwd, t->nvme_write_bwd,
-                         cpu_s, bw);
-    /* the rest of the base iteration (pipeline, data-parallel, bubble) is
-     * empty on one GPU but kept for a faithful sum */
-    return b->iteration_s - b->gpu_optimizer_s - b->fwd_s - b->bwd_s + fwd + bwd;
+        bwd = fmax(bwd, b->bwd_s + fmin(t->d2h_bwd, OFFLOAD_DS_REDUCE_BUCKET * 4) / bw->d2h);
+    double fbusy[OFFLOAD_NRES], bbusy[OFFLOAD_NRES], sbusy[OFFLOAD_NRES], none[OFFLOAD_NRES] = {0};
+    offload_phase_busy(b->fwd_s, t->h2d_fwd, t->d2h_fwd, t->nvme_read_fwd, t->nvme_write_fwd, 0,
+                       0, bw, fbusy);
+    offload_phase_busy(b->bwd_s, t->h2d_bwd, t->d2h_bwd, t->nvme_read_bwd, t->nvme_write_bwd, 0,
+                       0, bw, bbusy);
+    double step = deepspeed_step(l, b, bw, t, cpu_s, adam_p, sbusy);
+    double shown = step;
+    if (l->offload_dpu) { /* the step of iteration i runs behind iteration i + 1 */
+        shown = fmax(0, step - (b->fwd_s + b->bwd_s));
+        double hidden = step > 0 ? (step - shown) / step : 0; /* spread over the passes */
+        for (int k = 0; k < OFFLOAD_NRES; k++) {
+            double spread = k == OFFLOAD_RES_GPU ? 0 : sbusy[k] * hidden;
+            double passes = fwd + bwd > 0 ? fwd + bwd : 1;
+            fbusy[k] += spread * fwd / passes;
+            bbusy[k] += spread * bwd / passes;
+            sbusy[k] *= 1 - hidden;
+        }
+    }
+    r->nphases = 0;
+    offload_phase_add(r, "forward", fwd, fbusy);
+    offload_phase_add(r, "backward", bwd, bbusy);
+    offload_phase_add(r, "rest", rest - b->fwd_s - b->bwd_s, none);
+    offload_phase_add(r, "step", shown, sbusy);
+    return rest - b->fwd_s - b->bwd_s + fwd + bwd + shown;
 }
 
 double offload_apply(const layout_desc *l, const offload_base *b, const offload_bw *bw,
                      offload_report *r)
 {
-    traffic t;
+    offload_traffic t;
     memset(&t, 0, sizeof t);
     double p = b->params / (l->zero >= 1 ? layout_dp_cp(l) : 1);
     int fuyou = l->offload_engine == OFFLOAD_ENGINE_FUYOU;
-    if (fuyou)
-        fuyou_traffic(b->params, b->activation_bytes_per_mb,
-                      r->acts_in_dram ? 0 : b->activation_bytes_per_mb, b->microbatches, &t);
-    else
-        deepspeed_traffic(l, p, b->microbatches, &t);
     double adam_p = fuyou || moves_optimizer(l) ? p : 0;
     double cpu_s = adam_p / bw->cpu_adam_params_per_s;
-    double iter = fuyou ? fuyou_iteration(b, bw, &t, cpu_s)
-                        : deepspeed_iteration(l, b, bw, &t, cpu_s);
-    fill_busy(&t, b, cpu_s, adam_p, bw, r);
+    double iter;
+    if (fuyou) {
+        iter = offload_fuyou_apply(b, bw, cpu_s, r);
+    } else {
+        deepspeed_traffic(l, p, b->microbatches, &t);
+        iter = deepspeed_iteration(l, b, bw, &t, cpu_s, adam_p, r);
+        offload_fill_busy(&t, b, cpu_s, adam_p, bw, r);
+    }
     r->exposed_s = iter - (b->iteration_s - b->gpu_optimizer_s);
     r->bottleneck = OFFLOAD_RES_PCIE_H2D;
     for (int k = 0; k < OFFLOAD_NRES; k++) {

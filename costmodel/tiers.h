@@ -24,6 +24,12 @@ typedef struct tier_host {
      * parameter. */
     double core_stream_bw_bytes_per_s;
     const char *source;
+    /* CPU Adam measured on this host (issue 17): DeepSpeedCPUAdam's
+     * parameters per second for the whole node, 0 where no measurement is
+     * known (the bandwidth bound above is used alone); a measured rate
+     * replaces the bound when lower. */
+    double cpu_adam_params_per_s;
+    const char *cpu_adam_source;
 } tier_host;
 
 typedef struct tier_nvme {

@@ -76,6 +76,38 @@ static void set_bool(lua_State *L, const char *key, int v)
     lua_setfield(L, -2, key);
 }
 
+/* r.offload.phases: the utilisation over time (issue 17), one table a
+ * phase: name, start_s, dur_s, utilisation {gpu = ..., ...}. */
+static void push_phases(lua_State *L, const offload_report *r)
+{
+    lua_createtable(L, r->nphases, 0);
+    for (int p = 0; p < r->nphases; p++) {
+        const offload_phase *ph = &r->phases[p];
+        lua_createtable(L, 0, 4);
+        lua_pushstring(L, ph->name);
+        lua_setfield(L, -2, "name");
+        set_num(L, "start_s", ph->start_s);
+        set_num(L, "dur_s", ph->dur_s);
+        lua_createtable(L, 0, OFFLOAD_NRES);
+        for (int k = 0; k < OFFLOAD_NRES; k++)
+            set_num(L, offload_res_name(k), ph->util[k]);
+        lua_setfield(L, -2, "utilisation");
+        lua_rawseti(L, -2, p + 1);
+    }
+    lua_setfield(L, -2, "phases");
+}
+
+/* r.offload.fuyou: the placement, layers per choice (offload_fuyou.c). */
+static void push_fuyou(lua_State *L, const offload_report *r)
+{
+    lua_createtable(L, 0, 4);
+    set_num(L, "act_hbm_layers", r->fuyou_act_gpu_layers);
+    set_num(L, "act_swap_layers", r->fuyou_act_swap_layers);
+    set_num(L, "act_recompute_layers", r->fuyou_act_recompute_layers);
+    set_num(L, "param_hbm_layers", r->fuyou_param_gpu_layers);
+    lua_setfield(L, -2, "fuyou");
+}
+
 void lua_offload_push_report(lua_State *L, const offload_report *r)
 {
     if (!r->active)
@@ -102,5 +134,8 @@ void lua_offload_push_report(lua_State *L, const offload_report *r)
     lua_setfield(L, -2, "utilisation");
     lua_pushstring(L, offload_res_name(r->bottleneck));
     lua_setfield(L, -2, "bottleneck");
+    push_phases(L, r);
+    if (r->fuyou_act_gpu_layers + r->fuyou_act_swap_layers + r->fuyou_act_recompute_layers > 0)
+        push_fuyou(L, r);
     lua_setfield(L, -2, "offload");
 }

@@ -15,6 +15,7 @@
 #include "memory.h"
 #include "offloadsim.h"
 #include "layout_stages.h"
+#include "offloadtrace.h"
 #include "schedule.h"
 #include "units.h"
 #include "trainsim_private.h"
@@ -678,8 +679,10 @@ static int simulate(const estimate_input *in, trainsim_mode mode, const trainsim
         if (in->layout->post_validation)
             trainsim_read_post_validated(&b, out);
         rc = finish_offload(in, out, err);
-        if (tl)
+        if (tl) {
             trainsim_record_timeline(&b, res.makespan_ps, tl);
+            offloadtrace_counters(&out->offload, 0, tl); /* each tier's utilisation */
+        }
         if (slow && slow->gpu_busy_s)
             trainsim_read_busy(&b, slow->gpu_busy_s, in->gpus);
     }

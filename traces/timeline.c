@@ -31,6 +31,9 @@ void timeline_free(timeline *tl)
         free(tl->memory[s].points);
     }
     free(tl->memory);
+    for (int c = 0; c < tl->ncounters; c++)
+        free(tl->counters[c].points);
+    free(tl->counters);
     free(tl->tracks);
     free(tl->slices);
     free(tl->flows);
@@ -45,6 +48,23 @@ int timeline_add_track(timeline *tl, int gpu, int stage, const char *label)
     t->stage = stage;
     snprintf(t->label, sizeof t->label, "%s", label);
     return tl->ntracks++;
+}
+
+void timeline_add_counter_point(timeline *tl, const char *name, int gpu, uint64_t time_ps,
+                                double value)
+{
+    int c = 0;
+    while (c < tl->ncounters && (tl->counters[c].gpu != gpu || strcmp(tl->counters[c].name, name)))
+        c++;
+    if (c == tl->ncounters) {
+        CS_GROW(tl->counters, tl->capcounters, tl->ncounters + 1);
+        tl->counters[c] = (tl_counter){.gpu = gpu};
+        snprintf(tl->counters[c].name, sizeof tl->counters[c].name, "%s", name);
+        tl->ncounters++;
+    }
+    tl_counter *k = &tl->counters[c];
+    CS_GROW(k->points, k->cappoints, k->npoints + 1);
+    k->points[k->npoints++] = (tl_counter_point){time_ps, value};
 }
 
 int timeline_add_slice(timeline *tl, const tl_slice *s)

@@ -80,6 +80,20 @@ typedef struct tl_memory {
     double peak_bytes;
 } tl_memory;
 
+/* A counter track beside the slices (issue 17: a memory tier's utilisation
+ * over the iteration): a step function, each value held until the next. */
+typedef struct tl_counter_point {
+    uint64_t time_ps;
+    double value;
+} tl_counter_point;
+
+typedef struct tl_counter {
+    char name[32];
+    int gpu;                 /* the process (GPU) it is drawn under */
+    tl_counter_point *points;
+    int npoints, cappoints;
+} tl_counter;
+
 typedef struct timeline {
     char title[160];        /* model and layout, for pictures */
     int pp, vpp, microbatches;
@@ -96,6 +110,9 @@ typedef struct timeline {
     /* the two chunks of a rank are DualPipe's two directions (stage r one
      * way, stage pp - 1 - r the other), named so in pictures (0/1) */
     int bidirectional;
+    /* counter tracks (issue 17), in the order first added */
+    tl_counter *counters;
+    int ncounters, capcounters;
 } timeline;
 
 void timeline_init(timeline *tl, int pp, int vpp, int microbatches);
@@ -105,6 +122,11 @@ void timeline_free(timeline *tl);
 int timeline_add_track(timeline *tl, int gpu, int stage, const char *label);
 int timeline_add_slice(timeline *tl, const tl_slice *s);
 int timeline_add_flow(timeline *tl, int from_slice, int to_slice);
+
+/* Appends (time_ps, value) to the counter `name` under `gpu`, made on first
+ * use; times must not go back. */
+void timeline_add_counter_point(timeline *tl, const char *name, int gpu, uint64_t time_ps,
+                                double value);
 
 /* The compute track of stage `stage`'s first GPU, or -1. */
 int timeline_stage_track(const timeline *tl, int stage);

@@ -173,6 +173,22 @@ static void put_memory(FILE *f, const timeline *tl)
     }
 }
 
+/* The counter tracks (issue 17: each tier's utilisation), one "C" event
+ * per point, the value under args.value. */
+static void put_counters(FILE *f, const timeline *tl)
+{
+    for (int c = 0; c < tl->ncounters; c++) {
+        const tl_counter *k = &tl->counters[c];
+        for (int p = 0; p < k->npoints; p++) {
+            fputs(",\n{\"ph\":\"C\",\"name\":", f);
+            put_string(f, k->name);
+            fprintf(f, ",\"pid\":%d", k->gpu);
+            put_us(f, "ts", k->points[p].time_ps);
+            fprintf(f, ",\"args\":{\"value\":%.4f}}", k->points[p].value);
+        }
+    }
+}
+
 int trace_json_write(FILE *f, const timeline *tl)
 {
     lanes ln;
@@ -190,6 +206,7 @@ int trace_json_write(FILE *f, const timeline *tl)
         put_flow_end(f, tl, &ln, k, tl->flows[k].to_slice, "f");
     }
     put_memory(f, tl);
+    put_counters(f, tl);
     fputs("\n]}\n", f);
     free(ln.lane_of);
     free(ln.lanes_of_track);

@@ -81,6 +81,54 @@ expect_ok "the search with --offload optimizer --offload-to cpu keeps to it" \
     --offload-to cpu
 expect_bad "the search's --offload-to needs --offload" "offload-to needs --offload" \
     search --system dgx2-v100 --gpus 1 --model llama2-7b --gbs 8 --offload-to cpu
+# the bottleneck, by hand: ZeRO-Offload of llama2-7b (P = 6.74e9) moves 4P = 26.95 GB each
+# way over PCIe and CPU Adam streams 28P = 188.7 GB through host DRAM.  On the DGX-2 the
+# measured CPU Adam (1.62e9 parameters/s) takes 4.16 s, PCIe gen3 (15.75 GB/s) 1.71 s a
+# direction, DRAM (242.6 GB at 255.9 GB/s) 0.95 s: the CPU.  On the DGX A100, PCIe gen4
+# (31.5 GB/s) 0.86 s a direction, DRAM (409.6 GB/s) 0.59 s, CPU Adam at the DRAM bound
+# (409.6 GB/s over 28 B) 0.46 s: PCIe, both ways alike (the first named on a tie).
+# shellcheck disable=SC2086
+expect_ok "estimate names the bottleneck the hand derivation gives: the CPU" \
+    "bottleneck tier +cpu \(48\.[0-9]% busy\)" estimate $v100 --zero 2 --offload optimizer
+expect_ok "estimate names the bottleneck the hand derivation gives: PCIe" \
+    "bottleneck tier +pcie-h2d \(35\.[0-9]% busy\)" estimate --system dgx-a100-80g --gpus 1 \
+    --model llama2-7b --mbs 1 --gbs 1 --recompute full --zero 2 --offload optimizer
+# utilisation over time: the Perfetto trace's counter tracks, one per tier, in [0, 1]
+util_tracks_ok() { # $1: timeline.json
+    local tier
+    for tier in pcie-h2d pcie-d2h dram nvme cpu; do
+        grep -q "\"ph\":\"C\",\"name\":\"util $tier\"" "$1" || return 1
+    done
+    grep -o '"name":"util [a-z0-9-]*","pid":[0-9]*,"ts":[0-9.]*,"args":{"value":[-0-9.e]*}' "$1" |
+        sed 's/.*"value"://; s/}$//' >"$tmp/util.txt"
+    [ -s "$tmp/util.txt" ] &&
+        awk '$1 < 0 || $1 > 1 { bad = 1 } $1 > 0.5 { busy = 1 } END { exit bad || !busy }' \
+            "$tmp/util.txt"
+}
+# shellcheck disable=SC2086
+if "$bin" estimate $v100 --zero 3 --offload all --offload-to nvme --out "$tmp/trace" \
+       >"$errf" 2>&1 && util_tracks_ok "$tmp/trace/timeline.json"
+then ok "the trace has a utilisation counter per tier, every value in [0, 1]"
+else not_ok "the trace has a utilisation counter per tier, every value in [0, 1]"; fi
+# Lua: the phases end to end over the iteration, each utilisation in [0, 1]; Fuyou's
+# placement accounts for every one of llama2-7b's 32 layers
+cat >"$tmp/phases.lua" <<'LUA'
+local l = layout{gpus = 1, mbs = 1, gbs = 1, zero = 0, offload = "all", offload_to = "nvme",
+                 offload_engine = "fuyou", recompute = "none"}
+local r = estimate{system = "rtx4090-box", model = "llama2-7b", layout = l, gpus = 1}
+local o, t = r.offload, 0
+for _, ph in ipairs(o.phases) do
+  assert(math.abs(ph.start_s - t) < 1e-9 * r.iteration_s, "phases end to end")
+  for k, u in pairs(ph.utilisation) do assert(u >= 0 and u <= 1, k) end
+  t = t + ph.dur_s
+end
+assert(math.abs(t - r.iteration_s) < 1e-6 * r.iteration_s, "phases sum to the iteration")
+local f = o.fuyou
+assert(f.act_hbm_layers + f.act_swap_layers + f.act_recompute_layers == 32, "every layer placed")
+print(string.format("phases %d, layers placed", #o.phases))
+LUA
+expect_ok "Lua: r.offload.phases over the iteration, Fuyou's placement per layer" \
+    "phases 2, layers placed" run "$tmp/phases.lua"
 expect_ok "Lua: the offload scenario" "fastest offload that fits: .*offload-" \
     run "$(dirname "$0")/../../scenarios/offload.lua"
 

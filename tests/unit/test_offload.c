@@ -121,16 +121,21 @@ static void closed_bw_shares_switch(void)
     CHECK_REL(one.cpu_adam_params_per_s, 2 * 8 * 3200e6 * 8 / 28.0, 1e-12);
 }
 
+/* The iteration and bandwidths the hand derivations below start from. */
+static const offload_base base_10s = {.iteration_s = 10, .fwd_s = 3, .bwd_s = 6,
+                                      .gpu_optimizer_s = 0.5, .params = 1e9,
+                                      .activation_bytes_per_mb = 1e9, .microbatches = 1};
+static const offload_bw bw_hand = {.h2d = 10e9, .d2h = 10e9, .nvme_read = 5e9, .nvme_write = 2e9,
+                                   .dram = 100e9, .cpu_adam_params_per_s = 2e9};
+
 /* The iteration's parts: ZeRO-Offload's step and upload follow the
  * backward pass, hidden by DPU when compute is long enough. */
 static void iteration_parts(void)
 {
     const model_desc *m = llama7b();
     layout_desc l = one_gpu(m, OFFLOAD_OPTIMIZER, OFFLOAD_TO_CPU, 1);
-    offload_base b = {.iteration_s = 10, .fwd_s = 3, .bwd_s = 6, .gpu_optimizer_s = 0.5,
-                      .params = 1e9, .activation_bytes_per_mb = 1e9, .microbatches = 1};
-    offload_bw bw = {.h2d = 10e9, .d2h = 10e9, .nvme_read = 5e9, .nvme_write = 2e9,
-                     .dram = 100e9, .cpu_adam_params_per_s = 2e9};
+    offload_base b = base_10s;
+    offload_bw bw = bw_hand;
     offload_report r;
     memset(&r, 0, sizeof r);
     double iter = offload_apply(&l, &b, &bw, &r);
@@ -148,16 +153,107 @@ static void iteration_parts(void)
     CHECK_REL(offload_apply(&l, &b, &bw, &r), 10 + 0.2, 1e-12);
     CHECK_REL(r.d2h_bytes, 2e9, 1e-12);
     CHECK_REL(r.h2d_bytes, 4e9, 1e-12);
-    /* Fuyou: forward and backward each last as long as their busiest resource */
+    /* Fuyou: forward and backward each last as long as their busiest
+     * resource; no free HBM (capacity 0), activations not in DRAM: swapping
+     * the one layer's 1 GB through the SSDs would make the backward 10 s
+     * (SSD: 3 + 7 s), recomputing it makes it 9 s on the GPU and 9.8 s on
+     * the SSDs (params 2 + state 12 GB read at 5 GB/s, 14 GB written at 2) */
     l = one_gpu(m, OFFLOAD_ALL, OFFLOAD_TO_NVME, 0);
     l.offload_engine = OFFLOAD_ENGINE_FUYOU;
     b.iteration_s = 9.5; /* compute only */
     iter = offload_apply(&l, &b, &bw, &r);
-    double fwd = 2e9 / 5e9 + 1e9 / 2e9;                /* SSD: params in, activations out */
-    double bwd = (2e9 + 1e9 + 12e9) / 5e9 + 14e9 / 2e9; /* SSD: 3 + 7 s over the 6 s backward */
-    CHECK_REL(iter, 3 + bwd, 1e-12);
-    CHECK(fwd < 3);
+    CHECK_REL(iter, 3 + (2e9 + 12e9) / 5e9 + 14e9 / 2e9, 1e-12);
+    CHECK_EQ_INT(r.fuyou_act_recompute_layers, 1);
+    CHECK_EQ_INT(r.fuyou_act_swap_layers, 0);
     CHECK_EQ_INT(r.bottleneck, OFFLOAD_RES_NVME);
+}
+
+/* The utilisation over time: phases end to end over the iteration, each
+ * resource's fraction within [0, 1]. */
+static void check_phases(const offload_report *r, double iter)
+{
+    double end = 0;
+    for (int p = 0; p < r->nphases; p++) {
+        CHECK_REL(r->phases[p].start_s, end, 1e-9);
+        end += r->phases[p].dur_s;
+        for (int k = 0; k < OFFLOAD_NRES; k++)
+            CHECK(r->phases[p].util[k] >= 0 && r->phases[p].util[k] <= 1);
+    }
+    CHECK_REL(end, iter, 1e-9); /* phases under a nanosecond are dropped */
+}
+
+/* Fuyou's placement, derived by hand: ten layers of 1 GB of activations
+ * per microbatch (in DRAM), 0.1 B parameters, PCIe 1 GB/s each way, the
+ * SSDs 10 GB/s (0.28 s of the backward), forward 3 s, backward 6 s. */
+static void fuyou_placement(void)
+{
+    layout_desc l = one_gpu(llama7b(), OFFLOAD_ALL, OFFLOAD_TO_NVME, 0);
+    l.offload_engine = OFFLOAD_ENGINE_FUYOU;
+    offload_base b = {.iteration_s = 9, .fwd_s = 3, .bwd_s = 6, .params = 1e8,
+                      .activation_bytes_per_mb = 1e10, .microbatches = 1, .layers = 10};
+    offload_bw bw = {.h2d = 1e9, .d2h = 1e9, .nvme_read = 10e9, .nvme_write = 10e9,
+                     .dram = 1e12, .cpu_adam_params_per_s = 1e10};
+    offload_report r;
+    memset(&r, 0, sizeof r);
+    r.acts_in_dram = 1;
+    /* no free HBM: k layers swapped out cost k s of the forward's d2h
+     * (hidden up to 3) and k + 0.2 s of the backward's h2d; each of the
+     * 10 - k recomputed costs 0.3 s of GPU: T(k) = max(3, k) +
+     * max(9 - 0.3 k, 0.2 + k), least at k = 3: 3 + 8.1 */
+    double iter = offload_apply(&l, &b, &bw, &r);
+    CHECK_REL(iter, 3 + 8.1, 1e-12);
+    CHECK_EQ_INT(r.fuyou_act_swap_layers, 3);
+    CHECK_EQ_INT(r.fuyou_act_recompute_layers, 7);
+    CHECK_EQ_INT(r.fuyou_act_gpu_layers, 0);
+    check_phases(&r, iter);
+    CHECK_EQ_INT(r.nphases, 2);
+    CHECK_REL(r.phases[0].util[OFFLOAD_RES_PCIE_D2H], 1, 1e-12); /* 3 GB in 3 s */
+    CHECK_REL(r.phases[1].util[OFFLOAD_RES_GPU], 1, 1e-12);
+    CHECK_REL(r.phases[1].util[OFFLOAD_RES_PCIE_H2D], 3.2 / 8.1, 1e-12);
+    /* 2.5 GB of free HBM: two layers' activations stay, three swapped,
+     * five recomputed: 3 + 6 + 1.5 */
+    r.gpu_capacity_bytes = 2.5e9;
+    iter = offload_apply(&l, &b, &bw, &r);
+    CHECK_REL(iter, 10.5, 1e-12);
+    CHECK_EQ_INT(r.fuyou_act_gpu_layers, 2);
+    CHECK_EQ_INT(r.fuyou_act_swap_layers, 3);
+    CHECK_EQ_INT(r.fuyou_act_recompute_layers, 5);
+    CHECK_REL(r.fuyou_resident_bytes, 2e9, 1e-12);
+    /* fast PCIe: every layer swapped, hidden behind compute */
+    bw.h2d = bw.d2h = 100e9;
+    r.gpu_capacity_bytes = 0;
+    CHECK_REL(offload_apply(&l, &b, &bw, &r), 9, 1e-12);
+    CHECK_EQ_INT(r.fuyou_act_swap_layers, 10);
+    /* SSDs at 10 MB/s: the backward waits on them (2 s of streamed
+     * parameters, 26 s of fp32 state); 0.2 GB of free HBM, too little for
+     * a layer's activations, keeps every layer's parameters: 2 s less */
+    bw.nvme_read = bw.nvme_write = 0.01e9;
+    b.params = 1e7;
+    r.gpu_capacity_bytes = 0.2e9;
+    iter = offload_apply(&l, &b, &bw, &r);
+    CHECK_EQ_INT(r.fuyou_param_gpu_layers, 10);
+    CHECK_REL(iter, 3 + 26, 1e-12);
+}
+
+/* DeepSpeed's phases: forward, backward, the rest, the step, end to end. */
+static void deepspeed_phases(void)
+{
+    layout_desc l = one_gpu(llama7b(), OFFLOAD_ALL, OFFLOAD_TO_NVME, 3);
+    offload_base b = base_10s;
+    offload_bw bw = bw_hand;
+    offload_report r;
+    memset(&r, 0, sizeof r);
+    double iter = offload_apply(&l, &b, &bw, &r);
+    check_phases(&r, iter);
+    CHECK_EQ_INT(r.nphases, 4);
+    CHECK_STR_CONTAINS(r.phases[3].name, "step");
+    /* the step reads 16 GB at 5 GB/s, updates (0.5 s), writes 14 GB at 2:
+     * the drives busy 3.2 + 7 of its 10.7 s */
+    CHECK_REL(r.phases[3].dur_s, 3.2 + 0.5 + 7, 1e-12);
+    CHECK_REL(r.phases[3].util[OFFLOAD_RES_NVME], 10.2 / 10.7, 1e-12);
+    l = one_gpu(llama7b(), OFFLOAD_OPTIMIZER, OFFLOAD_TO_CPU, 1);
+    l.offload_dpu = 1;
+    check_phases(&r, offload_apply(&l, &b, &bw, &r));
 }
 
 /* The engine: two GPUs offloading through one PCIe switch take twice as
@@ -197,4 +293,6 @@ TAP_MAIN({"offload rules: each bad combination named", rules_named},
          {"offload tier bytes: GPU, host DRAM, NVMe", tier_bytes},
          {"closed-form bandwidths share PCIe switches and drives", closed_bw_shares_switch},
          {"offloaded iteration: step, DPU, Fuyou's phases", iteration_parts},
+         {"Fuyou's placement: activations kept, swapped or recomputed", fuyou_placement},
+         {"phases over the iteration: utilisation within [0, 1]", deepspeed_phases},
          {"engine flows: two GPUs on one PCIe switch take longer than one", pcie_contention})

@@ -174,7 +174,27 @@ static void trace_events_and_lanes(void)
     timeline_free(&tl);
 }
 
+/* Counter tracks (issue 17): one "C" event per point, the same name and
+ * GPU extend one track, another GPU makes another. */
+static void counter_tracks(void)
+{
+    timeline tl;
+    timeline_init(&tl, 1, 1, 1);
+    timeline_add_counter_point(&tl, "util nvme", 0, 0, 0.25);
+    timeline_add_counter_point(&tl, "util nvme", 0, 2000000, 1);
+    timeline_add_counter_point(&tl, "util nvme", 3, 0, 0.5);
+    CHECK_EQ_INT(tl.ncounters, 2);
+    CHECK_EQ_INT(tl.counters[0].npoints, 2);
+    char *j = trace_of(&tl);
+    CHECK_EQ_INT(count(j, "\"ph\":\"C\",\"name\":\"util nvme\""), 3);
+    CHECK_STR_CONTAINS(j, "\"pid\":0,\"ts\":2.000000,\"args\":{\"value\":1.0000}");
+    CHECK_STR_CONTAINS(j, "\"pid\":3,\"ts\":0.000000,\"args\":{\"value\":0.5000}");
+    free(j);
+    timeline_free(&tl);
+}
+
 TAP_MAIN({"memory_steps_by_hand", memory_steps_by_hand},
          {"simulated_peak_matches_formula", simulated_peak_matches_formula},
          {"recording_covers_every_unit", recording_covers_every_unit},
-         {"trace_events_and_lanes", trace_events_and_lanes})
+         {"trace_events_and_lanes", trace_events_and_lanes},
+         {"counter_tracks", counter_tracks})
