@@ -279,6 +279,18 @@ static double stage_tail(const estimate_input *in, const commcost_stage *st,
     return dp_s + out->optimizer_s;
 }
 
+/* ZeRO-2 under a split backward: the stage's reductions as queued behind
+ * its W units (queue_s past its last unit), in place of stage_tail's window;
+ * returns the new tail. */
+static double w_queue_tail(const commcost_stage *st, int m, double queue_s, estimate_stage *out)
+{
+    double all, last;
+    estimate_shard_reduce_parts(st, &all, &last);
+    out->dp_exposed_s = out->shard_exposed_s = queue_s;
+    out->shard_hidden_s = fmax(0, m * all - queue_s);
+    return queue_s + out->optimizer_s;
+}
+
 static void analytic_times(const estimate_input *in, const commcost *cc, estimate_result *out)
 {
     const layout_desc *l = in->layout;
@@ -302,22 +314,25 @@ static void analytic_times(const estimate_input *in, const commcost *cc, estimat
     double pipe = (m - 1) * cmax + (1 - 1 / v) * cmax + csum / v + 2 * (pp - 1) * p2p;
     double iter = 0, drained = 0; /* stage s ends its backward `drained` before stage 0 */
     double *split_end = NULL; /* split-backward schedules: each rank's end, replayed */
+    double *w_queue = NULL;   /* and ZeRO-2's reductions queued behind their W units */
     /* per stage: its first unit's start, its optimizer's end, its reduction's end */
     double *first = calloc((size_t)pp * 3, sizeof *first), *done = first + pp, *ready = done + pp;
     if (!first)
         abort();
     if (schedule_splits_backward(l)) {
-        split_end = calloc((size_t)pp, sizeof *split_end);
-        if (!split_end)
-            abort();
+        split_end = cs_xrealloc(NULL, sizeof *split_end * (size_t)pp);
+        if (l->zero == 2 && layout_dp_cp(l) > 1 && framework_of(l->framework)->dp_overlap)
+            w_queue = cs_xrealloc(NULL, sizeof *w_queue * (size_t)pp);
         estimate_sched_ends(in->model, l, estimate_device(in->topology), in->eff, cc, first,
-                            split_end);
+                            split_end, w_queue);
     } else { /* rank s starts when the first microbatch's forward reaches it */
         for (int s = 1; s < pp; s++)
             first[s] = first[s - 1] + (w[s - 1].fwd_s + w[s - 1].tp_s - w[s - 1].tp_bwd_s) / v + p2p;
     }
     for (int s = 0; s < pp; s++) {
         double tail = stage_tail(in, &cc->stages[s], &w[s], s, &out->stages[s]);
+        if (w_queue)
+            tail = w_queue_tail(&cc->stages[s], m, w_queue[s], &out->stages[s]);
         double end = split_end ? split_end[s] + m * w[s].shard_s : pipe - drained;
         ready[s] = end + out->stages[s].dp_exposed_s;
         done[s] = end + tail;
@@ -364,6 +379,7 @@ static void analytic_times(const estimate_input *in, const commcost *cc, estimat
     free(dualpipe_ep);
     free(first);
     free(split_end);
+    free(w_queue);
     free(w);
 }
 

@@ -6,6 +6,7 @@
 
 #include "commcost_ep.h"
 #include "cs_alloc.h"
+#include "estimate_shard.h"
 #include "estimate_dualpipe.h"
 #include "schedule.h"
 #include "workload.h"
@@ -45,9 +46,25 @@ void estimate_sched_costs(const model_desc *m, const layout_desc *l, const dev_t
     }
 }
 
+/* ZeRO-2's per-microbatch reductions queued behind each rank's W units
+ * (estimate_shard_w_queue_s): what each rank's runs past its last unit. */
+static void grad_queues(const layout_desc *l, const commcost *cc, const schedule_unit *orders,
+                        const schedule_costs *c, const double *end_s, double *queue_s)
+{
+    size_t n = (size_t)schedule_units(l), all = n * (size_t)l->pp;
+    double *start = cs_xrealloc(NULL, sizeof *start * all), *end = cs_xrealloc(NULL, sizeof *end * all);
+    schedule_replay_units(l, orders, c, NULL, start, end);
+    for (int r = 0; r < l->pp; r++)
+        queue_s[r] = estimate_shard_w_queue_s(&cc->stages[r], orders + r * n, (int)n,
+                                              schedule_chunks(l), start + r * n, end + r * n,
+                                              end_s[r]);
+    free(start);
+    free(end);
+}
+
 void estimate_sched_ends(const model_desc *m, const layout_desc *l, const dev_type *dev,
                          const opcost_eff *e, const commcost *cc, double *first_s,
-                         double *end_s)
+                         double *end_s, double *grad_queue_s)
 {
     size_t nv = (size_t)schedule_vstages(l), n = (size_t)schedule_units(l) * (size_t)l->pp;
     double *f = cs_xrealloc(NULL, sizeof *f * nv), *b = cs_xrealloc(NULL, sizeof *b * nv);
@@ -62,6 +79,8 @@ void estimate_sched_ends(const model_desc *m, const layout_desc *l, const dev_ty
     schedule_unit *orders = cs_xrealloc(NULL, sizeof *orders * n);
     schedule_orders(l, l->schedule == LAYOUT_SCHEDULE_ZB_AUTO ? &c : NULL, orders);
     schedule_replay(l, orders, &c, first_s, end_s, NULL);
+    if (grad_queue_s)
+        grad_queues(l, cc, orders, &c, end_s, grad_queue_s);
     free(orders);
     free(f);
     free(b);

@@ -24,10 +24,12 @@ void estimate_sched_costs(const model_desc *m, const layout_desc *l, const dev_t
 
 /* When each rank's last pipeline unit ends (end_s[pp]) and its first
  * starts (first_s[pp], or NULL) under the layout's order (zb-auto: built
- * for these costs). */
+ * for these costs); grad_queue_s[pp] (or NULL): ZeRO-2's per-microbatch
+ * reductions queued behind the rank's W units, the part past its last unit
+ * (estimate_shard_w_queue_s). */
 void estimate_sched_ends(const model_desc *m, const layout_desc *l, const dev_type *dev,
                          const opcost_eff *e, const commcost *cc, double *first_s,
-                         double *end_s);
+                         double *end_s, double *grad_queue_s);
 
 /* DualPipe: each rank's exposed all-to-all seconds (ep_s[pp]) over its
  * order (estimate_dualpipe_ep_s with these per-unit times). */

@@ -35,10 +35,10 @@ double estimate_shard_reduce_exposed_s(const layout_desc *l, const commcost_stag
     *hidden_s = 0;
     if (layout_dp_cp(l) < 2)
         return 0;
-    double last = st->dp_last_bucket_s + st->dp_replica_last_s;
+    double all, last;
+    estimate_shard_reduce_parts(st, &all, &last);
     if (l->zero == 3) /* the layers' reductions ran with the backward (estimate_shard_unit) */
         return last;
-    double all = (st->buckets - 1) * (st->dp_bucket_s + st->dp_replica_bucket_s) + last;
     if (!overlap)
         return all; /* reduced after the backward pass: nothing hides it */
     int rounds = l->zero >= 2 ? layout_microbatches(l) : 1; /* ZeRO-2: every micro-step */
@@ -46,4 +46,25 @@ double estimate_shard_reduce_exposed_s(const layout_desc *l, const commcost_stag
     double exposed = fmax(last, comm - window);
     *hidden_s = fmax(0, comm - exposed);
     return exposed;
+}
+
+void estimate_shard_reduce_parts(const commcost_stage *st, double *all_s, double *last_s)
+{
+    *last_s = st->dp_last_bucket_s + st->dp_replica_last_s;
+    *all_s = (st->buckets - 1) * (st->dp_bucket_s + st->dp_replica_bucket_s) + *last_s;
+}
+
+double estimate_shard_w_queue_s(const commcost_stage *st, const schedule_unit *order, int n,
+                                int chunks, const double *unit_start_s,
+                                const double *unit_end_s, double end_s)
+{
+    double all, last;
+    estimate_shard_reduce_parts(st, &all, &last);
+    all /= chunks > 0 ? chunks : 1;
+    last /= chunks > 0 ? chunks : 1;
+    double free_s = 0; /* when the rank's network is free of earlier buckets */
+    for (int i = 0; i < n; i++)
+        if (order[i].backward == SCHEDULE_W)
+            free_s = fmax(fmax(free_s, unit_start_s[i]) + all - last, unit_end_s[i]) + last;
+    return fmax(0, free_s - end_s);
 }

@@ -27,6 +27,7 @@
 #define CS_ESTIMATE_SHARD_H
 
 #include "commcost.h"
+#include "schedule.h"
 #include "layout.h"
 
 /* One microbatch through `layers` layers of a stage: fwd_s and bwd_s the
@@ -35,6 +36,24 @@
  * (both 0 below zero 3). */
 void estimate_shard_unit(const layout_desc *l, const commcost_stage *st, int layers,
                          double fwd_s, double bwd_s, double *exposed_s, double *hidden_s);
+
+/* One microbatch's (or, without ZeRO-2/3, the iteration's) gradient
+ * reduction of the stage: all its buckets (*all_s) and the last of them
+ * (*last_s), data-parallel and replica groups together. */
+void estimate_shard_reduce_parts(const commcost_stage *st, double *all_s, double *last_s);
+
+/* ZeRO-2 under a schedule that splits the backward: each microbatch's
+ * buckets follow its W, and W units gather at the end of the order (the
+ * zero-bubble schedules fill the bubble with them), so a window in one
+ * microbatch's backward does not describe them.  The reductions of one rank
+ * queue on its network in the order of its W units (unit_start_s,
+ * unit_end_s of the n units of `order`, as schedule_replay_units gives
+ * them): all but the last bucket may run during their W, the last after it.
+ * Returns what runs past the rank's last unit (end_s); `chunks`: model
+ * chunks on the rank, each W carrying one chunk's buckets. */
+double estimate_shard_w_queue_s(const commcost_stage *st, const schedule_unit *order, int n,
+                                int chunks, const double *unit_start_s,
+                                const double *unit_end_s, double end_s);
 
 /* The gradient reduction exposed after a stage's last backward: `window`
  * the backward time the last microbatch's reduction may hide under and

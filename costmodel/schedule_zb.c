@@ -350,9 +350,9 @@ static double group_cost(const layout_desc *l, const schedule_costs *c, const sc
     return sum;
 }
 
-void schedule_replay(const layout_desc *l, const schedule_unit *orders,
-                     const schedule_costs *costs, double *first_s, double *end_s,
-                     double *busy_s)
+static void replay(const layout_desc *l, const schedule_unit *orders,
+                   const schedule_costs *costs, double *first_s, double *end_s,
+                   double *busy_s, double *unit_start_s, double *unit_end_s)
 {
     int pp = l->pp, m = layout_microbatches(l), n = schedule_units(l);
     size_t cells = (size_t)schedule_vstages(l) * m;
@@ -382,6 +382,10 @@ void schedule_replay(const layout_desc *l, const schedule_unit *orders,
                 busy[r] += dur;
                 for (int j = 0; j < len; j++) {
                     int vs = schedule_vstage(l, r, u[j].chunk);
+                    if (unit_start_s) {
+                        unit_start_s[(size_t)r * n + next[r] + j] = start;
+                        unit_end_s[(size_t)r * n + next[r] + j] = free_s[r];
+                    }
                     if (u[j].backward == SCHEDULE_F)
                         f_end[vs * m + u[j].microbatch] = free_s[r];
                     else if (u[j].backward == SCHEDULE_B)
@@ -403,6 +407,20 @@ void schedule_replay(const layout_desc *l, const schedule_unit *orders,
     for (size_t i = 0; i < sizeof arrays / sizeof arrays[0]; i++)
         free(arrays[i]);
     free(next);
+}
+
+void schedule_replay(const layout_desc *l, const schedule_unit *orders,
+                     const schedule_costs *costs, double *first_s, double *end_s,
+                     double *busy_s)
+{
+    replay(l, orders, costs, first_s, end_s, busy_s, NULL, NULL);
+}
+
+void schedule_replay_units(const layout_desc *l, const schedule_unit *orders,
+                           const schedule_costs *costs, double *end_s, double *unit_start_s,
+                           double *unit_end_s)
+{
+    replay(l, orders, costs, NULL, end_s, NULL, unit_start_s, unit_end_s);
 }
 
 /* ---- memory ---------------------------------------------------------------- */
