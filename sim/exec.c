@@ -202,6 +202,7 @@ static void on_task_end(evq *q, void *ctx, uint64_t arg)
 }
 
 static void collective_phase(exec_graph *g, int id);
+static void make_room(exec_graph *g, const int32_t *links, int nlinks);
 
 static void on_coflow_end(evq *q, void *ctx, uint64_t arg)
 {
@@ -228,8 +229,7 @@ static void collective_phase(exec_graph *g, int id)
     double wire = coll_wire_factor(plan, tk->size_bytes); /* NCCL's protocol on the wire */
     for (int c = 0; c < ph->ncoflows; c++) {
         const coll_coflow *cf = &ph->coflows[c];
-        if (g->iso)
-            exec_iso_check_flow(g->iso, cf->links, cf->nlinks);
+        make_room(g, cf->links, cf->nlinks);
         net_flow_start(g->net, cf->links, cf->weights, cf->nlinks,
                        wire * coll_coflow_bytes(plan, cf, tk->size_bytes), cf->latency_ps,
                        on_coflow_end, g, (uint64_t)id);
@@ -244,6 +244,44 @@ static void on_collective_launched(evq *q, void *ctx, uint64_t arg)
 {
     (void)q;
     collective_phase(ctx, (int)arg);
+}
+
+/* A timed collective (exec_iso) moves to flows now, where its replay says
+ * it stands: the rest of its start latency, or its phase's coflows still
+ * moving (as flows with the bytes they have left) or in their latency. */
+static void demote(exec_graph *g, int id)
+{
+    task *tk = &g->tasks[id];
+    exec_iso_state st;
+    exec_iso_demote(g->iso, tk->plan, evq_now(g->q), &st);
+    if (st.phase >= tk->plan->nphases)
+        return; /* it ends at this instant: its end event stays */
+    evq_cancel(g->q, st.end_event);
+    if (st.phase < 0) {
+        evq_schedule(g->q, st.phase_start_ps, on_collective_launched, g, (uint64_t)id);
+        return;
+    }
+    const coll_phase *ph = &tk->plan->phases[st.phase];
+    tk->phase = st.phase;
+    tk->outstanding = st.n;
+    for (int i = 0; i < st.n; i++) {
+        const exec_iso_coflow *m = &st.coflows[i];
+        const coll_coflow *cf = &ph->coflows[m->coflow];
+        if (m->bytes_left < 0)
+            evq_schedule(g->q, m->done_ps, on_coflow_end, g, (uint64_t)id);
+        else
+            net_flow_start(g->net, cf->links, cf->weights, cf->nlinks, m->bytes_left,
+                           cf->latency_ps, on_coflow_end, g, (uint64_t)id);
+    }
+}
+
+/* Before a flow starts on links: a timed collective holding one moves to
+ * flows first, so that the two share the link from now on. */
+static void make_room(exec_graph *g, const int32_t *links, int nlinks)
+{
+    int owner;
+    while (g->iso && (owner = exec_iso_owner(g->iso, links, nlinks)) >= 0)
+        demote(g, owner);
 }
 
 /* A collective run as one timed task (exec_iso) ends: its links are free. */
@@ -271,8 +309,7 @@ static void task_start(exec_graph *g, int id)
         int32_t route[TOPO_MAX_ROUTE];
         int len = topo_route_gpus(g->t, tk->src_gpu, tk->dst_gpu, tk->salt, route,
                                   TOPO_MAX_ROUTE, NULL); /* checked in exec_run */
-        if (g->iso)
-            exec_iso_check_flow(g->iso, route, len < 0 ? 0 : len);
+        make_room(g, route, len < 0 ? 0 : len);
         net_flow_start(g->net, route, NULL, len < 0 ? 0 : len, tk->bytes,
                        topo_route_latency_ps(g->t, route, len < 0 ? 0 : len), on_task_end, g,
                        (uint64_t)id);
@@ -280,8 +317,11 @@ static void task_start(exec_graph *g, int id)
     }
     case EXEC_COLLECTIVE: {
         uint64_t alone_ps;
-        if (g->iso && exec_iso_begin(g->iso, g->net, tk->plan, tk->size_bytes, &alone_ps))
-            evq_schedule_in(g->q, alone_ps, on_timed_collective_end, g, (uint64_t)id);
+        if (g->iso && exec_iso_begin(g->iso, g->net, tk->plan, tk->size_bytes, id,
+                                     evq_now(g->q), &alone_ps))
+            exec_iso_started(g->iso, tk->plan,
+                             evq_schedule_in(g->q, alone_ps, on_timed_collective_end, g,
+                                             (uint64_t)id));
         else
             evq_schedule_in(g->q, coll_start_ps(tk->plan, tk->size_bytes),
                             on_collective_launched, g, (uint64_t)id);
@@ -429,8 +469,7 @@ static void reset_run_state(exec_graph *g)
     }
 }
 
-/* One run of the whole graph on the engine (exec_run may need more than one:
- * exec_iso's conflicts). */
+/* One run of the whole graph on the engine. */
 static void run_once(exec_graph *g, topo *t, const double *bw, exec_result *out)
 {
     reset_run_state(g);
@@ -459,11 +498,8 @@ int exec_run(exec_graph *g, topo *t, exec_result *out, cs_err *err)
     int rc = check_tasks(g, t, err) != 0 || build_successors(g, err) != 0 ? -1 : 0;
     if (rc == 0) {
         run_once(g, t, bw, out);
-        while (g->iso && exec_iso_rerun(g->iso)) { /* a timed collective was not alone */
-            out->timed_reruns++;
-            run_once(g, t, bw, out);
-        }
         out->timed_collectives = g->iso ? exec_iso_timed(g->iso) : 0;
+        out->timed_demoted = g->iso ? exec_iso_demoted(g->iso) : 0;
     }
     exec_iso_free(g->iso);
     g->iso = NULL;

@@ -22,6 +22,7 @@ typedef struct replay {
     double *entry_weight, *rate;
     double *rem, *cur;      /* per coflow: bytes left, rate in force */
     uint64_t *last, *end;   /* per coflow: time rem was advanced to, end of its bytes */
+    uint64_t *done;         /* per coflow: its latency passed (NO_END: bytes still moving) */
     int32_t *running;       /* coflows with bytes left */
     int cap_used, cap_entries, cap_coflows;
     maxmin_work work;
@@ -31,13 +32,17 @@ typedef struct size_dur {
     uint64_t size_bytes, duration_ps;
 } size_dur;
 
-/* A plan the graph runs: its distinct links and the durations found so far. */
+/* A plan the graph runs: its distinct links, the durations found so far,
+ * and the task that runs timed on it now (one at most: it holds the links). */
 typedef struct plan_entry {
     const coll_plan *plan;
     int32_t *links;
     int nlinks;
     size_dur *durs;
     int ndurs, capdurs;
+    int32_t task;           /* the timed task now, -1 none */
+    uint64_t start_ps, size_bytes;
+    evq_id end_event;
 } plan_entry;
 
 struct exec_iso {
@@ -47,13 +52,13 @@ struct exec_iso {
     int32_t *in_start, *in_link;   /* links by destination vertex */
     double *cap;            /* per link, bytes/s */
     uint8_t *shared;        /* crossed by something that may overlap a collective */
-    uint8_t *reserved;      /* held by a timed collective now */
-    uint64_t *group_sig;    /* the group of the first plan seen on the link (0: none) */
+    int32_t *reserved;      /* per link: 1 + the plan entry of the timed collective on it, 0 */
     plan_entry *plans;      /* open addressing by plan pointer */
     size_t capplans, nplans;
     replay rp;
-    int conflict, runs_conflicted, disabled;
-    uint64_t timed;
+    exec_iso_coflow *moving;   /* exec_iso_demote's answer */
+    int capmoving;
+    uint64_t timed, demoted;
 };
 
 /* ---- the replay of one collective alone ------------------------------------- */
@@ -69,9 +74,9 @@ static void replay_init(replay *r, int nlinks)
 
 static void replay_free(replay *r)
 {
-    void *arrays[] = {r->local_of,     r->used, r->cap, r->flow_start, r->entry_link,
-                      r->entry_weight, r->rate, r->rem, r->cur,        r->last,
-                      r->end,          r->running};
+    void *arrays[] = {r->local_of, r->used, r->cap,  r->flow_start, r->entry_link,
+                      r->entry_weight, r->rate, r->rem, r->cur, r->last,
+                      r->end, r->done, r->running};
     for (size_t i = 0; i < sizeof arrays / sizeof arrays[0]; i++)
         free(arrays[i]);
     maxmin_work_free(&r->work);
@@ -98,6 +103,7 @@ static void replay_reserve(replay *r, const coll_phase *ph)
         r->cur = cs_xrealloc(r->cur, sizeof(double) * (size_t)n);
         r->last = cs_xrealloc(r->last, sizeof(uint64_t) * (size_t)n);
         r->end = cs_xrealloc(r->end, sizeof(uint64_t) * (size_t)n);
+        r->done = cs_xrealloc(r->done, sizeof(uint64_t) * (size_t)n);
         r->running = cs_xrealloc(r->running, sizeof(int32_t) * (size_t)n);
         r->cap_coflows = n;
     }
@@ -157,17 +163,24 @@ static int replay_rates(replay *r, int nrun, uint64_t now_ps)
 }
 
 /* One phase from its start: the time its last coflow's latency has passed,
- * or UINT64_MAX on a stall. */
+ * or UINT64_MAX on a stall.  With stop_ps inside the phase's bytes, it stops
+ * there (*stopped set): r->done[c] is NO_END for the coflows still moving
+ * (r->rem, r->cur and r->last their progress), else when their latency
+ * passes.  Ends at stop_ps count as passed (net may run them first). */
 static uint64_t replay_phase(replay *r, const coll_plan *plan, const coll_phase *ph,
-                             uint64_t size_bytes, double wire, const double *link_cap)
+                             uint64_t size_bytes, double wire, const double *link_cap,
+                             uint64_t stop_ps, int *stopped)
 {
     replay_reserve(r, ph);
     uint64_t phase_ps = 0, now_ps = 0;
     int nrun = 0;
+    *stopped = 0;
     for (int c = 0; c < ph->ncoflows; c++) {
         const coll_coflow *cf = &ph->coflows[c];
         double bytes = wire * coll_coflow_bytes(plan, cf, size_bytes);
+        r->done[c] = NO_END;
         if (cf->nlinks == 0 || !(bytes > 0)) { /* net: only the latency */
+            r->done[c] = cf->latency_ps;
             phase_ps = cf->latency_ps > phase_ps ? cf->latency_ps : phase_ps;
             continue;
         }
@@ -184,6 +197,10 @@ static uint64_t replay_phase(replay *r, const coll_plan *plan, const coll_phase 
         uint64_t next_ps = NO_END;
         for (int i = 0; i < nrun; i++)
             next_ps = r->end[r->running[i]] < next_ps ? r->end[r->running[i]] : next_ps;
+        if (next_ps > stop_ps) {
+            *stopped = 1;
+            return phase_ps;
+        }
         int kept = 0;
         for (int i = 0; i < nrun; i++) {
             int c = r->running[i];
@@ -191,13 +208,36 @@ static uint64_t replay_phase(replay *r, const coll_plan *plan, const coll_phase 
                 r->running[kept++] = c;
                 continue;
             }
-            uint64_t done_ps = next_ps + ph->coflows[c].latency_ps;
-            phase_ps = done_ps > phase_ps ? done_ps : phase_ps;
+            r->done[c] = next_ps + ph->coflows[c].latency_ps;
+            phase_ps = r->done[c] > phase_ps ? r->done[c] : phase_ps;
         }
         nrun = kept;
         now_ps = next_ps;
     }
     return phase_ps;
+}
+
+/* Where a collective launched elapsed_ps ago stands: phase -1 (still in its
+ * start latency), a phase with r's per-coflow state, or nphases (over).
+ * *phase_start_ps: when that phase (or the first) began, from the launch. */
+static int replay_at(replay *r, const coll_plan *plan, uint64_t size_bytes,
+                     const double *link_cap, uint64_t elapsed_ps, uint64_t *phase_start_ps)
+{
+    uint64_t start_ps;
+    double wire;
+    coll_proto_cost(plan, size_bytes, &start_ps, &wire);
+    *phase_start_ps = start_ps;
+    if (elapsed_ps < start_ps)
+        return -1;
+    for (int p = 0; p < plan->nphases; p++) {
+        int stopped;
+        uint64_t phase_ps = replay_phase(r, plan, &plan->phases[p], size_bytes, wire, link_cap,
+                                         elapsed_ps - *phase_start_ps, &stopped);
+        if (stopped || *phase_start_ps + phase_ps > elapsed_ps)
+            return p;
+        *phase_start_ps += phase_ps;
+    }
+    return plan->nphases;
 }
 
 static uint64_t replay_duration(replay *r, const coll_plan *plan, uint64_t size_bytes,
@@ -208,7 +248,9 @@ static uint64_t replay_duration(replay *r, const coll_plan *plan, uint64_t size_
     coll_proto_cost(plan, size_bytes, &start_ps, &wire); /* as exec: NCCL's protocol */
     uint64_t total_ps = start_ps;
     for (int p = 0; p < plan->nphases; p++) {
-        uint64_t phase_ps = replay_phase(r, plan, &plan->phases[p], size_bytes, wire, link_cap);
+        int stopped;
+        uint64_t phase_ps = replay_phase(r, plan, &plan->phases[p], size_bytes, wire, link_cap,
+                                         NO_END, &stopped);
         if (phase_ps == UINT64_MAX)
             return UINT64_MAX;
         total_ps += phase_ps;
@@ -269,9 +311,8 @@ exec_iso *exec_iso_new(const topo *t, const double *cap_bytes_per_s)
     x->cap = cs_xrealloc(NULL, sizeof(double) * n);
     memcpy(x->cap, cap_bytes_per_s, sizeof(double) * (size_t)nlinks);
     x->shared = calloc(n, 1);
-    x->reserved = calloc(n, 1);
-    x->group_sig = calloc(n, sizeof(uint64_t));
-    if (!x->shared || !x->reserved || !x->group_sig)
+    x->reserved = calloc(n, sizeof(int32_t));
+    if (!x->shared || !x->reserved)
         abort();
     replay_init(&x->rp, nlinks);
     return x;
@@ -293,7 +334,7 @@ void exec_iso_free(exec_iso *x)
     free(x->cap);
     free(x->shared);
     free(x->reserved);
-    free(x->group_sig);
+    free(x->moving);
     replay_free(&x->rp);
     free(x);
 }
@@ -320,24 +361,11 @@ static void plans_grow(exec_iso *x)
     free(old);
 }
 
-/* The group a plan runs over, whatever the order of its ranks. */
-static uint64_t group_signature(const coll_plan *plan)
-{
-    uint64_t sum = (uint64_t)plan->nranks * 0x9e3779b97f4a7c15ull, mix = 0;
-    for (int i = 0; plan->gpus && i < plan->nranks; i++) {
-        uint64_t h = ((uint64_t)(uint32_t)plan->gpus[i] + 1) * 0xff51afd7ed558ccdull;
-        h ^= h >> 33;
-        sum += h;
-        mix ^= h * 0xc4ceb9fe1a85ec53ull;
-    }
-    return (sum ^ mix) | 1;
-}
-
-/* The plan's distinct links; each link's group, shared where two differ. */
+/* The plan's distinct links. */
 static void entry_fill(exec_iso *x, plan_entry *e, const coll_plan *plan)
 {
-    uint64_t sig = group_signature(plan);
     e->plan = plan;
+    e->task = -1;
     int cap = 0;
     for (int p = 0; p < plan->nphases; p++)
         for (int c = 0; c < plan->phases[p].ncoflows; c++) {
@@ -349,9 +377,6 @@ static void entry_fill(exec_iso *x, plan_entry *e, const coll_plan *plan)
                 x->rp.local_of[l] = 0;
                 CS_GROW(e->links, cap, e->nlinks + 1);
                 e->links[e->nlinks++] = l;
-                if (x->group_sig[l] && x->group_sig[l] != sig)
-                    x->shared[l] = 1;
-                x->group_sig[l] = sig;
             }
         }
     for (int i = 0; i < e->nlinks; i++)
@@ -409,62 +434,101 @@ static uint64_t entry_duration(exec_iso *x, plan_entry *e, uint64_t size_bytes)
 
 /* ---- during the run ---------------------------------------------------------- */
 
-static void conflict_at(exec_iso *x, int32_t link)
-{
-    x->shared[link] = 1;
-    x->conflict = 1;
-}
-
 int exec_iso_begin(exec_iso *x, const net *n, const coll_plan *plan, uint64_t size_bytes,
-                   uint64_t *duration_ps)
+                   int task, uint64_t now_ps, uint64_t *duration_ps)
 {
-    if (x->disabled)
-        return 0;
     plan_entry *e = entry_of(x, plan);
-    int free_links = 1;
+    if (e->nlinks == 0)
+        return 0;
     for (int i = 0; i < e->nlinks; i++) {
         int32_t l = e->links[i];
-        if (x->reserved[l])
-            conflict_at(x, l); /* two timed collectives overlap on l */
         if (x->shared[l] || x->reserved[l] || net_link_flow_count(n, l) > 0)
-            free_links = 0;
+            return 0; /* not alone now: flows (a timed one there moves to flows with them) */
     }
-    if (!free_links || e->nlinks == 0)
-        return 0;
     uint64_t d = entry_duration(x, e, size_bytes);
     if (d == UINT64_MAX)
         return 0; /* stalls on a dead link: as flows, the run reports it */
+    int32_t mark = (int32_t)(e - x->plans) + 1;
     for (int i = 0; i < e->nlinks; i++)
-        x->reserved[e->links[i]] = 1;
+        x->reserved[e->links[i]] = mark;
+    e->task = task;
+    e->start_ps = now_ps;
+    e->size_bytes = size_bytes;
     x->timed++;
     *duration_ps = d;
     return 1;
 }
 
-void exec_iso_end(exec_iso *x, const coll_plan *plan)
+void exec_iso_started(exec_iso *x, const coll_plan *plan, evq_id end_event)
 {
-    plan_entry *e = entry_of(x, plan);
-    for (int i = 0; i < e->nlinks; i++)
-        x->reserved[e->links[i]] = 0;
+    entry_of(x, plan)->end_event = end_event;
 }
 
-void exec_iso_check_flow(exec_iso *x, const int32_t *links, int nlinks)
+static void release(exec_iso *x, plan_entry *e)
+{
+    int32_t mark = (int32_t)(e - x->plans) + 1;
+    for (int i = 0; i < e->nlinks; i++)
+        if (x->reserved[e->links[i]] == mark)
+            x->reserved[e->links[i]] = 0;
+    e->task = -1;
+}
+
+void exec_iso_end(exec_iso *x, const coll_plan *plan) { release(x, entry_of(x, plan)); }
+
+int exec_iso_owner(const exec_iso *x, const int32_t *links, int nlinks)
 {
     for (int h = 0; h < nlinks; h++)
         if (x->reserved[links[h]])
-            conflict_at(x, links[h]);
+            return x->plans[x->reserved[links[h]] - 1].task;
+    return -1;
 }
 
-int exec_iso_rerun(exec_iso *x)
+/* The coflows of phase p still to end at stop_ps (from the phase's start):
+ * those moving with the bytes net's flow_advance would leave them, the
+ * others with the time their latency passes. */
+static int moving_coflows(exec_iso *x, const coll_phase *ph, uint64_t stop_ps,
+                          uint64_t phase_start_abs_ps)
 {
-    if (!x->conflict)
-        return 0;
-    x->conflict = 0;
-    x->timed = 0;
-    memset(x->reserved, 0, (size_t)(x->nlinks > 0 ? x->nlinks : 1));
-    if (++x->runs_conflicted >= 2)
-        x->disabled = 1;
-    return 1;
+    replay *r = &x->rp;
+    if (ph->ncoflows > x->capmoving) {
+        x->capmoving = ph->ncoflows * 2;
+        x->moving = cs_xrealloc(x->moving, sizeof *x->moving * (size_t)x->capmoving);
+    }
+    int n = 0;
+    for (int c = 0; c < ph->ncoflows; c++) {
+        exec_iso_coflow *m = &x->moving[n];
+        m->coflow = c;
+        if (r->done[c] == NO_END) {
+            double moved = r->cur[c] * (double)(stop_ps - r->last[c]) * 1e-12;
+            m->bytes_left = moved < r->rem[c] ? r->rem[c] - moved : 0;
+            m->done_ps = 0;
+            n++;
+        } else if (r->done[c] > stop_ps) {
+            m->bytes_left = -1;
+            m->done_ps = phase_start_abs_ps + r->done[c];
+            n++;
+        }
+    }
+    return n;
+}
+
+void exec_iso_demote(exec_iso *x, const coll_plan *plan, uint64_t now_ps, exec_iso_state *st)
+{
+    plan_entry *e = entry_of(x, plan);
+    memset(st, 0, sizeof *st);
+    st->end_event = e->end_event;
+    uint64_t phase_start_ps;
+    st->phase = replay_at(&x->rp, plan, e->size_bytes, x->cap, now_ps - e->start_ps,
+                          &phase_start_ps);
+    st->phase_start_ps = e->start_ps + phase_start_ps;
+    if (st->phase >= 0 && st->phase < plan->nphases) {
+        st->n = moving_coflows(x, &plan->phases[st->phase], now_ps - st->phase_start_ps,
+                               st->phase_start_ps);
+        st->coflows = x->moving;
+    }
+    release(x, e);
+    x->demoted++;
 }
 
 uint64_t exec_iso_timed(const exec_iso *x) { return x->timed; }
+uint64_t exec_iso_demoted(const exec_iso *x) { return x->demoted; }

@@ -669,7 +669,7 @@ static int simulate(const estimate_input *in, trainsim_mode mode, const trainsim
     if (stats)
         *stats = (trainsim_stats){res.tasks, res.events,
                                   (double)(t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) * 1e-9,
-                                  left_out, res.timed_collectives, res.timed_reruns};
+                                  left_out, res.timed_collectives, res.timed_demoted};
     return rc;
 }
 
