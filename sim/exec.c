@@ -12,6 +12,7 @@
 
 #include "cs_alloc.h"
 #include "evq.h"
+#include "exec_iso.h"
 
 typedef struct task {
     exec_kind kind;
@@ -54,10 +55,14 @@ struct exec_graph {
     topo *t;
     int ended;
     int full_resolve;            /* the network's reference re-solves (net_set_full_resolve) */
+    /* collectives alone on their links run as one timed task (exec_iso.h) */
+    int timed_collectives;
+    exec_iso *iso;               /* during exec_run when timed_collectives is on */
 };
 
 
 void exec_set_full_resolve(exec_graph *g, int on) { g->full_resolve = on != 0; }
+void exec_set_timed_collectives(exec_graph *g, int on) { g->timed_collectives = on != 0; }
 
 exec_graph *exec_new(void)
 {
@@ -197,6 +202,7 @@ static void on_task_end(evq *q, void *ctx, uint64_t arg)
 }
 
 static void collective_phase(exec_graph *g, int id);
+static void make_room(exec_graph *g, const int32_t *links, int nlinks);
 
 static void on_coflow_end(evq *q, void *ctx, uint64_t arg)
 {
@@ -223,6 +229,7 @@ static void collective_phase(exec_graph *g, int id)
     double wire = coll_wire_factor(plan, tk->size_bytes); /* NCCL's protocol on the wire */
     for (int c = 0; c < ph->ncoflows; c++) {
         const coll_coflow *cf = &ph->coflows[c];
+        make_room(g, cf->links, cf->nlinks);
         net_flow_start(g->net, cf->links, cf->weights, cf->nlinks,
                        wire * coll_coflow_bytes(plan, cf, tk->size_bytes), cf->latency_ps,
                        on_coflow_end, g, (uint64_t)id);
@@ -237,6 +244,53 @@ static void on_collective_launched(evq *q, void *ctx, uint64_t arg)
 {
     (void)q;
     collective_phase(ctx, (int)arg);
+}
+
+/* A timed collective (exec_iso) moves to flows now, where its replay says
+ * it stands: the rest of its start latency, or its phase's coflows still
+ * moving (as flows with the bytes they have left) or in their latency. */
+static void demote(exec_graph *g, int id)
+{
+    task *tk = &g->tasks[id];
+    exec_iso_state st;
+    exec_iso_demote(g->iso, tk->plan, evq_now(g->q), &st);
+    if (st.phase >= tk->plan->nphases)
+        return; /* it ends at this instant: its end event stays */
+    evq_cancel(g->q, st.end_event);
+    if (st.phase < 0) {
+        evq_schedule(g->q, st.phase_start_ps, on_collective_launched, g, (uint64_t)id);
+        return;
+    }
+    const coll_phase *ph = &tk->plan->phases[st.phase];
+    tk->phase = st.phase;
+    tk->outstanding = st.n;
+    for (int i = 0; i < st.n; i++) {
+        const exec_iso_coflow *m = &st.coflows[i];
+        const coll_coflow *cf = &ph->coflows[m->coflow];
+        if (m->bytes_left < 0)
+            evq_schedule(g->q, m->done_ps, on_coflow_end, g, (uint64_t)id);
+        else
+            net_flow_start(g->net, cf->links, cf->weights, cf->nlinks, m->bytes_left,
+                           cf->latency_ps, on_coflow_end, g, (uint64_t)id);
+    }
+}
+
+/* Before a flow starts on links: a timed collective holding one moves to
+ * flows first, so that the two share the link from now on. */
+static void make_room(exec_graph *g, const int32_t *links, int nlinks)
+{
+    int owner;
+    while (g->iso && (owner = exec_iso_owner(g->iso, links, nlinks)) >= 0)
+        demote(g, owner);
+}
+
+/* A collective run as one timed task (exec_iso) ends: its links are free. */
+static void on_timed_collective_end(evq *q, void *ctx, uint64_t arg)
+{
+    (void)q;
+    exec_graph *g = ctx;
+    exec_iso_end(g->iso, g->tasks[arg].plan);
+    task_finish(g, (int)arg);
 }
 
 static void task_start(exec_graph *g, int id)
@@ -255,15 +309,24 @@ static void task_start(exec_graph *g, int id)
         int32_t route[TOPO_MAX_ROUTE];
         int len = topo_route_gpus(g->t, tk->src_gpu, tk->dst_gpu, tk->salt, route,
                                   TOPO_MAX_ROUTE, NULL); /* checked in exec_run */
+        make_room(g, route, len < 0 ? 0 : len);
         net_flow_start(g->net, route, NULL, len < 0 ? 0 : len, tk->bytes,
                        topo_route_latency_ps(g->t, route, len < 0 ? 0 : len), on_task_end, g,
                        (uint64_t)id);
         break;
     }
-    case EXEC_COLLECTIVE:
-        evq_schedule_in(g->q, coll_start_ps(tk->plan, tk->size_bytes), on_collective_launched, g,
-                        (uint64_t)id);
+    case EXEC_COLLECTIVE: {
+        uint64_t alone_ps;
+        if (g->iso && exec_iso_begin(g->iso, g->net, tk->plan, tk->size_bytes, id,
+                                     evq_now(g->q), &alone_ps))
+            exec_iso_started(g->iso, tk->plan,
+                             evq_schedule_in(g->q, alone_ps, on_timed_collective_end, g,
+                                             (uint64_t)id));
+        else
+            evq_schedule_in(g->q, coll_start_ps(tk->plan, tk->size_bytes),
+                            on_collective_launched, g, (uint64_t)id);
         break;
+    }
     }
 }
 
@@ -307,7 +370,6 @@ static int build_successors(exec_graph *g, cs_err *err)
             return cs_fail(err, "dependency %d -> %d names a task that does not exist "
                            "(tasks are 0 to %d) or a task on itself", a, b, g->ntasks - 1);
         g->succ_start[a + 1]++;
-        g->preds_left[b]++;
     }
     for (int i = 0; i < g->ntasks; i++)
         g->succ_start[i + 1] += g->succ_start[i];
@@ -374,11 +436,16 @@ static int check_tasks(exec_graph *g, topo *t, cs_err *err)
         if (tk->kind == EXEC_TRANSFER && (tk->src_gpu < 0 || tk->dst_gpu < 0 ||
                                           !pair_seen(&routed, tk->src_gpu, tk->dst_gpu))) {
             int32_t route[TOPO_MAX_ROUTE];
-            if (topo_route_gpus(t, tk->src_gpu, tk->dst_gpu, 0, route, TOPO_MAX_ROUTE, err) < 0)
+            int len = topo_route_gpus(t, tk->src_gpu, tk->dst_gpu, 0, route, TOPO_MAX_ROUTE, err);
+            if (len < 0)
                 rc = cs_fail_prefix(err, "transfer '%s': ", g->names + tk->name_off);
+            else if (g->iso) /* a transfer may cross these links while a collective runs */
+                exec_iso_note_route(g->iso, route, len);
         }
         if (tk->kind == EXEC_COLLECTIVE && !tk->plan)
             rc = cs_fail(err, "collective task '%s' has no plan", g->names + tk->name_off);
+        else if (tk->kind == EXEC_COLLECTIVE && g->iso)
+            exec_iso_note_plan(g->iso, tk->plan);
     }
     free(routed.keys);
     return rc;
@@ -387,6 +454,9 @@ static int check_tasks(exec_graph *g, topo *t, cs_err *err)
 static void reset_run_state(exec_graph *g)
 {
     g->ended = 0;
+    memset(g->preds_left, 0, sizeof(int32_t) * (size_t)(g->ntasks + 1)); /* a run counts them down */
+    for (int d = 0; d < g->ndeps; d++)
+        g->preds_left[g->deps[d][1]]++;
     for (int s = 0; s < g->nstreams; s++) {
         g->streams[s].next = 0;
         g->streams[s].busy = 0;
@@ -399,24 +469,43 @@ static void reset_run_state(exec_graph *g)
     }
 }
 
-int exec_run(exec_graph *g, topo *t, exec_result *out, cs_err *err)
+/* One run of the whole graph on the engine. */
+static void run_once(exec_graph *g, topo *t, const double *bw, exec_result *out)
 {
-    memset(out, 0, sizeof *out);
-    if (check_tasks(g, t, err) != 0 || build_successors(g, err) != 0)
-        return -1;
     reset_run_state(g);
     int nlinks = topo_link_count(t);
-    double *bw = cs_xrealloc(NULL, sizeof(double) * (size_t)(nlinks ? nlinks : 1));
-    for (int l = 0; l < nlinks; l++)
-        bw[l] = topo_link_at(t, l)->bw_bytes_per_s;
     g->q = evq_new();
     g->net = net_new(g->q, nlinks, bw);
     net_set_full_resolve(g->net, g->full_resolve);
     g->t = t;
-    free(bw);
     evq_schedule(g->q, 0, on_start_event, g, 0);
     out->events = evq_run(g->q);
     out->net = net_get_stats(g->net);
+    net_free(g->net);
+    evq_free(g->q);
+    g->net = NULL;
+    g->q = NULL;
+}
+
+int exec_run(exec_graph *g, topo *t, exec_result *out, cs_err *err)
+{
+    memset(out, 0, sizeof *out);
+    int nlinks = topo_link_count(t);
+    double *bw = cs_xrealloc(NULL, sizeof(double) * (size_t)(nlinks ? nlinks : 1));
+    for (int l = 0; l < nlinks; l++)
+        bw[l] = topo_link_at(t, l)->bw_bytes_per_s;
+    g->iso = g->timed_collectives ? exec_iso_new(t, bw) : NULL;
+    int rc = check_tasks(g, t, err) != 0 || build_successors(g, err) != 0 ? -1 : 0;
+    if (rc == 0) {
+        run_once(g, t, bw, out);
+        out->timed_collectives = g->iso ? exec_iso_timed(g->iso) : 0;
+        out->timed_demoted = g->iso ? exec_iso_demoted(g->iso) : 0;
+    }
+    exec_iso_free(g->iso);
+    g->iso = NULL;
+    free(bw);
+    if (rc != 0)
+        return -1;
     out->tasks = g->ntasks;
     for (int id = 0; id < g->ntasks; id++)
         if (g->tasks[id].end_ps > out->makespan_ps)
@@ -425,10 +514,6 @@ int exec_run(exec_graph *g, topo *t, exec_result *out, cs_err *err)
     int first_stuck = 0;
     while (stuck && g->tasks[first_stuck].ended)
         first_stuck++;
-    net_free(g->net);
-    evq_free(g->q);
-    g->net = NULL;
-    g->q = NULL;
     if (stuck)
         return cs_fail(err, "%d of %d tasks never ran (first: '%s'): the dependencies form a "
                        "cycle, or a stream's program order contradicts them",

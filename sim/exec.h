@@ -27,6 +27,9 @@ typedef struct exec_result {
     uint64_t events;            /* engine events run */
     int tasks;
     net_stats net;
+    /* collectives run as one timed task (exec_set_timed_collectives) */
+    uint64_t timed_collectives;  /* started timed */
+    uint64_t timed_demoted;      /* of them, moved to flows when another flow met them */
 } exec_result;
 
 exec_graph *exec_new(void);
@@ -57,6 +60,12 @@ void exec_dep(exec_graph *g, int before, int after);
 /* on: the network re-solves whole components (net_set_full_resolve), the
  * reference the incremental re-solves are tested against. */
 void exec_set_full_resolve(exec_graph *g, int on);
+
+/* on: a collective whose links carry nothing else while it runs is one timed
+ * task instead of flows (sim/exec_iso.h: checked at every flow start, moved
+ * to flows the moment another flow meets it; the same times as flows).  Off
+ * by default. */
+void exec_set_timed_collectives(exec_graph *g, int on);
 
 /* Runs the whole graph on topology t.  Fails (err filled) on a dependency
  * cycle or a task that can never start. */

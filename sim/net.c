@@ -225,6 +225,7 @@ double net_link_bytes(const net *n, int link)
     return bytes;
 }
 int net_active_flows(const net *n) { return n->active; }
+int net_link_flow_count(const net *n, int link) { return n->links[link].nflows; }
 net_stats net_get_stats(const net *n) { return n->stats; }
 
 /* Moves a flow's progress up to now.  Its links learn the bytes when it

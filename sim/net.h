@@ -55,6 +55,9 @@ void net_set_full_resolve(net *n, int on);
 double net_link_bytes(const net *n, int link);
 
 int net_active_flows(const net *n);
+/* Active flows crossing a link now (sim/exec_iso: a collective runs timed
+ * only where none of its links carries a flow). */
+int net_link_flow_count(const net *n, int link);
 net_stats net_get_stats(const net *n);
 
 #endif

@@ -670,6 +670,7 @@ static int simulate(const estimate_input *in, trainsim_mode mode, const trainsim
         rc = emit_iteration(&b, slow, !(flags & SIM_PER_RANK) && !tl && !slow, err);
     if (rc == 0) {
         exec_set_full_resolve(b.g, (flags & SIM_FULL_RESOLVE) != 0);
+        exec_set_timed_collectives(b.g, !(flags & SIM_FULL_RESOLVE)); /* the reference: flows */
         CS_GROW(b.info, b.capinfo, exec_task_count(b.g));
         rc = exec_run(b.g, in->topology, &res, err);
     }
@@ -692,7 +693,7 @@ static int simulate(const estimate_input *in, trainsim_mode mode, const trainsim
     if (stats)
         *stats = (trainsim_stats){res.tasks, res.events,
                                   (double)(t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) * 1e-9,
-                                  left_out};
+                                  left_out, res.timed_collectives, res.timed_demoted};
     return rc;
 }
 

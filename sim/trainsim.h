@@ -46,6 +46,9 @@ typedef struct trainsim_stats {
     uint64_t events;
     double wall_s;
     int ranks_left_out;   /* symmetry classes: tensor ranks per group run as copies of rank 0 */
+    /* collectives alone on their links, one timed task each (sim/exec_iso.h) */
+    uint64_t timed_collectives;
+    uint64_t timed_demoted; /* of them, moved to flows when another flow met them */
 } trainsim_stats;
 
 /* Simulates one iteration and fills out as estimate_analytic does (the

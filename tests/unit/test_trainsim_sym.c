@@ -132,33 +132,17 @@ static void slow_link_falls_back(void)
     }
 }
 
-static uint64_t next_rand(uint64_t *s)
-{
-    *s ^= *s << 13;
-    *s ^= *s >> 7;
-    *s ^= *s << 17;
-    return *s;
-}
-
 /* Random layouts on both kinds of fabric, the symmetric run against every
  * rank simulated with whole components re-solved at every change. */
 static void random_layouts(void)
 {
-    static const char *const systems[] = {"dgx-h100", "dgx-a100-80g"};
-    static const char *const models[] = {"llama3-8b", "megatron-18.4b", "gpt3-175b"};
     uint64_t seed = 0x9e3779b97f4a7c15ull;
     int applied = 0;
     for (int i = 0; i < 12; i++) {
-        int tp = 2 << (next_rand(&seed) % 3), pp = 1 << (next_rand(&seed) % 3);
-        int dp = 1 + (int)(next_rand(&seed) % 6);
-        int gpus = tp * pp * dp, nodes = (gpus + 7) / 8;
         fixture f;
-        fixture_setup(&f, systems[next_rand(&seed) % 2], nodes, models[next_rand(&seed) % 3], tp,
-                      pp, dp, dp * pp * (1 + (int)(next_rand(&seed) % 3)));
-        f.l.zero = (int)(next_rand(&seed) % 2);
-        f.l.sp = (int)(next_rand(&seed) % 2);
-        printf("# %s %s tp%d pp%d dp%d gbs%d zero%d\n", f.sys.name, f.m.name, tp, pp, dp,
-               f.l.gbs, f.l.zero);
+        fixture_random_layout(&f, &seed);
+        printf("# %s %s tp%d pp%d dp%d gbs%d zero%d\n", f.sys.name, f.m.name, f.l.tp, f.l.pp,
+               f.l.dp, f.l.gbs, f.l.zero);
         applied += check_same(&f, 1) > 0;
         topo_free(f.t);
     }
@@ -185,19 +169,7 @@ static void one_run(void *ctx, long index, void *out)
     topo_free(f.t);
 }
 
-static void deterministic_over_threads(void)
-{
-    double serial[2] = {0}, outs[4][2];
-    one_run(NULL, 0, serial);
-    CHECK(serial[0] > 0);
-    for (int threads = 1; threads <= 2; threads++) {
-        parmap_job job = {4, sizeof outs[0], one_run, NULL, NULL, NULL, "symmetric run", threads,
-                          1};
-        parmap_run(&job, outs);
-        for (int i = 0; i < 4; i++)
-            CHECK(memcmp(outs[i], serial, sizeof serial) == 0);
-    }
-}
+static void deterministic_over_threads(void) { fixture_same_over_threads(one_run, "symmetric run"); }
 
 TAP_MAIN({"validation layouts: symmetric = every rank", validation_layouts},
          {"rails of a DGX H100 unit: symmetric, two units fall back", rails},
