@@ -440,14 +440,15 @@ static int moe_row(val_run *run, int line, char **f, cs_err *err)
 
 static const char *const zb_columns[] = {
     "label", "system", "layers", "hidden", "heads", "vocab", "seq", "pp", "mbs",
-    "microbatches", "schedule", "post_validation", "published"};
+    "microbatches", "schedule", "post_validation", "published", "first_layers",
+    "last_layers"};
 
 /* Qi et al. 2024 Table 3's GPT-3-like shape, pipeline parallelism only;
  * predicted = samples per GPU per second, as their Table 4 counts. */
 static int zb_row(val_run *run, int line, char **f, cs_err *err)
 {
-    enum { LAYERS, HIDDEN, HEADS, VOCAB, SEQ, PP, MBS, MICRO, PV, PUBLISHED, N };
-    static const int column[N] = {2, 3, 4, 5, 6, 7, 8, 9, 11, 12};
+    enum { LAYERS, HIDDEN, HEADS, VOCAB, SEQ, PP, MBS, MICRO, PV, PUBLISHED, FIRST, LAST, N };
+    static const int column[N] = {2, 3, 4, 5, 6, 7, 8, 9, 11, 12, 13, 14};
     double v[N];
     for (int i = 0; i < N; i++)
         if (field_num(f, column[i], line, &v[i], err) != 0)
@@ -463,6 +464,8 @@ static int zb_row(val_run *run, int line, char **f, cs_err *err)
     l.mbs = (int)v[MBS];
     l.gbs = (int)(v[MBS] * v[MICRO]);
     l.post_validation = v[PV] != 0;
+    l.pp_first_layers = (int)v[FIRST]; /* their uneven split (Table 3's layer counts) */
+    l.pp_last_layers = (int)v[LAST];
     l.flash_attention = 0; /* their memory row: see the study's assumptions */
     if (model_validate(&m, err) != 0 ||
         layout_schedule_parse(f[10], "schedule", &l.schedule, err) != 0)
@@ -556,8 +559,8 @@ static const study studies[] = {
      "tied embeddings, fp16, no recomputation, Megatron-Core's profile, and unfused\n"
      "attention (Megatron-LM's default then): their 1F1B memory, 30 GB at 1.5B, holds the\n"
      "5 a s^2 b attention scores per layer of Korthikanti et al. (flash would give ~16).\n"
-     "Their 22/30/46/62 layers put one layer fewer on the first and last stage; ours must\n"
-     "split evenly, so 24/32/48/64 (more work, the last stage heavier): validate/schedules.md.",
+     "Their 22/30/46/62 layers, one fewer on the first and last stage (Megatron's\n"
+     "--decoder-first/last-pipeline-num-layers): validate/schedules.md.",
      zb_row},
 };
 #define NSTUDIES ((int)(sizeof studies / sizeof studies[0]))

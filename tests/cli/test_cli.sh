@@ -231,8 +231,8 @@ sys.exit(0 if len(one) == 12 and len(zb) == 24 and all(v > one[s] * 1.03 for s, 
 PY
 then ok "validate zb: zb-auto and zb-h2 ahead of 1F1B by more than 3% on every setting"
 else not_ok "validate zb: zb-auto and zb-h2 ahead of 1F1B by more than 3% on every setting"; fi
-sed 's/,zb-auto,1,12.9$/,zb-h9,1,12.9/' "$(dirname "$0")/../../validate/zb_published.csv" >"$tmp/zb_bad.csv"
-expect_bad "validate zb: an unknown schedule names its line" "line 9: schedule: 'zb-h9' is not one of" \
+sed 's/,zb-auto,1,12.9,2,2$/,zb-h9,1,12.9,2,2/' "$(dirname "$0")/../../validate/zb_published.csv" >"$tmp/zb_bad.csv"
+expect_bad "validate zb: an unknown schedule names its line" "line 10: schedule: 'zb-h9' is not one of" \
     validate zb --mode analytic --reference "$tmp/zb_bad.csv"
 bad_ref=$(mktemp)
 printf 'params_billion,attention_heads,hidden\n1.7,24,2304\n' >"$bad_ref"
