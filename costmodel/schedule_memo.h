@@ -7,7 +7,7 @@
  * memory: at pp 64 and 512 microbatches that repeated work was most of a 1T
  * model's search.  The memo keeps the last few orders
  * (at most MEMO_ENTRIES and MEMO_BYTES in all, the oldest dropped first),
- * behind a lock, for the threads of a search; a hit copies the very orders
+ * behind a read-write lock, for the threads of a search; a hit copies the very orders
  * a build would give, so answers do not depend on what was kept.
  *
  * Owns its entries for the life of the process. */
