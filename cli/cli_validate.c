@@ -158,8 +158,10 @@ static int mt21_row(val_run *run, int line, char **f, cs_err *err)
     val_row *r = next_row(run, line, err);
     estimate_result res;
     double wall = 0;
-    if (!r || run_layout(run->o, "dgx-a100-80g", gpus / 8, m, &l, &res, &wall, err) != 0)
-        return cs_fail_prefix(err, "line %d (%s)", line, m->name);
+    if (!r)
+        return -1; /* its message names the line */
+    if (run_layout(run->o, "dgx-a100-80g", gpus / 8, m, &l, &res, &wall, err) != 0)
+        return cs_fail_prefix(err, "line %d (%s): ", line, m->name);
     *r = (val_row){.gpus = gpus, .tp = tp, .pp = pp, .dp = l.dp,
                    .microbatches = layout_microbatches(&l), .fits = res.fits,
                    .published = v[8], .predicted = res.hw_tflops_per_gpu,
@@ -212,8 +214,10 @@ static int mt19_row(val_run *run, int line, char **f, cs_err *err)
     val_row *r = next_row(run, line, err);
     estimate_result res;
     double wall = 0;
-    if (!r || run_layout(run->o, "dgx2-v100", 1, &m, &l, &res, &wall, err) != 0)
-        return cs_fail_prefix(err, "line %d (%s)", line, m.name);
+    if (!r)
+        return -1; /* its message names the line */
+    if (run_layout(run->o, "dgx2-v100", 1, &m, &l, &res, &wall, err) != 0)
+        return cs_fail_prefix(err, "line %d (%s): ", line, m.name);
     *r = (val_row){.gpus = tp, .tp = tp, .pp = 1, .dp = 1, .microbatches = 1, .fits = res.fits,
                    .published = v[2], .predicted = res.iteration_s * 1e3,
                    .iteration_s = res.iteration_s, .wall_s = wall};
@@ -294,8 +298,10 @@ static int off_row(val_run *run, int line, char **f, cs_err *err)
     val_row *r = next_row(run, line, err);
     estimate_result res;
     double wall = 0, predicted = 0;
-    if (!r || run_layout(run->o, f[1], nodes, &m, &l, &res, &wall, err) != 0)
-        return cs_fail_prefix(err, "line %d (%s)", line, f[0]);
+    if (!r)
+        return -1; /* its message names the line */
+    if (run_layout(run->o, f[1], nodes, &m, &l, &res, &wall, err) != 0)
+        return cs_fail_prefix(err, "line %d (%s): ", line, f[0]);
     int rc = off_metric(f[17], &res, gpus, line, &predicted, err);
     *r = (val_row){.gpus = gpus, .tp = 1, .pp = 1, .dp = l.dp,
                    .microbatches = layout_microbatches(&l), .fits = res.fits,
@@ -343,8 +349,10 @@ static int llama3_row(val_run *run, int line, char **f, cs_err *err)
     estimate_result res;
     double wall = 0;
     int used = (int)layout_gpus(&l);
-    if (!r || run_layout(run->o, "dgx-h100", used / 8, &m, &l, &res, &wall, err) != 0)
-        return cs_fail_prefix(err, "line %d (%s)", line, m.name);
+    if (!r)
+        return -1; /* its message names the line */
+    if (run_layout(run->o, "dgx-h100", used / 8, &m, &l, &res, &wall, err) != 0)
+        return cs_fail_prefix(err, "line %d (%s): ", line, m.name);
     *r = (val_row){.gpus = used, .tp = tp, .pp = stages, .dp = dp,
                    .microbatches = layout_microbatches(&l), .fits = res.fits,
                    .published = v[8], .predicted = res.model_tflops_per_gpu,
@@ -365,15 +373,16 @@ static const char *const moe_columns[] = {
 static int moe_model(char **f, int line, model_desc *m, cs_err *err)
 {
     double v[2];
-    if (model_find(f[3], m, err) != 0 || field_num(f, 4, line, &v[0], err) != 0 ||
-        field_num(f, 12, line, &v[1], err) != 0)
-        return -1;
+    if (model_find(f[3], m, err) != 0)
+        return cs_fail_prefix(err, "line %d: ", line);
+    if (field_num(f, 4, line, &v[0], err) != 0 || field_num(f, 12, line, &v[1], err) != 0)
+        return -1; /* field_num names the line */
     if ((int)v[0] != m->layers) { /* a pipeline-layout proxy (validate/moe.md) */
         snprintf(m->name, sizeof m->name, "%.30s (%d layers)", f[3], (int)v[0]);
         m->layers = (int)v[0];
     }
     m->seq_len = (int)v[1];
-    return model_validate(m, err);
+    return model_validate(m, err) != 0 ? cs_fail_prefix(err, "line %d: ", line) : 0;
 }
 
 static int moe_layout(char **f, int line, const model_desc *m, layout_desc *l, cs_err *err)
@@ -404,7 +413,7 @@ static int moe_layout(char **f, int line, const model_desc *m, layout_desc *l, c
     l->recompute = LAYOUT_RECOMPUTE_SELECTIVE; /* assumption: see validate/moe.md */
     if (layout_schedule_parse(f[8], "schedule", &l->schedule, err) != 0 ||
         model_dtype_parse(f[13], "dtype", &l->dtype, err) != 0)
-        return cs_fail_prefix(err, "line %d", line);
+        return cs_fail_prefix(err, "line %d: ", line);
     return 0;
 }
 
@@ -418,13 +427,15 @@ static int moe_row(val_run *run, int line, char **f, cs_err *err)
         return cs_fail(err, "line %d: metric '%s' is not one of tflops, tokens", line, f[15]);
     if (moe_model(f, line, &m, err) != 0 || moe_layout(f, line, &m, &l, err) != 0 ||
         field_num(f, 16, line, &published, err) != 0)
-        return cs_fail_prefix(err, "line %d", line);
+        return -1; /* each names the line */
     val_row *r = next_row(run, line, err);
     estimate_result res;
     double wall = 0;
     int gpus = (int)layout_gpus(&l);
-    if (!r || run_layout(run->o, f[1], (gpus + 7) / 8, &m, &l, &res, &wall, err) != 0)
-        return cs_fail_prefix(err, "line %d (%s)", line, f[0]);
+    if (!r)
+        return -1; /* its message names the line */
+    if (run_layout(run->o, f[1], (gpus + 7) / 8, &m, &l, &res, &wall, err) != 0)
+        return cs_fail_prefix(err, "line %d (%s): ", line, f[0]);
     *r = (val_row){.gpus = gpus, .tp = l.tp, .pp = l.pp, .dp = l.dp,
                    .microbatches = layout_microbatches(&l), .fits = res.fits,
                    .published = published,
@@ -473,7 +484,9 @@ static int zb_row(val_run *run, int line, char **f, cs_err *err)
     val_row *r = next_row(run, line, err);
     estimate_result res;
     double wall = 0;
-    if (!r || run_layout(run->o, f[1], (l.pp + 7) / 8, &m, &l, &res, &wall, err) != 0)
+    if (!r)
+        return -1; /* its message names the line */
+    if (run_layout(run->o, f[1], (l.pp + 7) / 8, &m, &l, &res, &wall, err) != 0)
         return cs_fail_prefix(err, "line %d (%s): ", line, f[0]);
     *r = (val_row){.gpus = l.pp, .tp = 1, .pp = l.pp, .dp = 1, .microbatches = (int)v[MICRO],
                    .fits = res.fits, .published = v[PUBLISHED],

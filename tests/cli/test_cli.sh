@@ -234,6 +234,15 @@ else not_ok "validate zb: zb-auto and zb-h2 ahead of 1F1B by more than 3% on eve
 sed 's/,zb-auto,1,12.9,2,2$/,zb-h9,1,12.9,2,2/' "$(dirname "$0")/../../validate/zb_published.csv" >"$tmp/zb_bad.csv"
 expect_bad "validate zb: an unknown schedule names its line" "line 10: schedule: 'zb-h9' is not one of" \
     validate zb --mode analytic --reference "$tmp/zb_bad.csv"
+# one "line N: " before the cause (it read "line 28line 28schedule: ...")
+sed 's/,dualpipe,/,dualpipeX,/' "$(dirname "$0")/../../validate/moe_published.csv" >"$tmp/moe_bad.csv"
+expect_bad "validate moe: an unknown schedule names its line once" \
+    "moe_bad.csv: line [0-9]+: schedule: 'dualpipeX' is not one of" \
+    validate moe --mode analytic --reference "$tmp/moe_bad.csv"
+sed 's/,mixtral-8x7b,/,mixtral-9x9b,/' "$(dirname "$0")/../../validate/moe_published.csv" >"$tmp/moe_bad.csv"
+expect_bad "validate moe: an unknown model names its line" \
+    "moe_bad.csv: line [0-9]+: unknown model 'mixtral-9x9b'" \
+    validate moe --mode analytic --reference "$tmp/moe_bad.csv"
 bad_ref=$(mktemp)
 printf 'params_billion,attention_heads,hidden\n1.7,24,2304\n' >"$bad_ref"
 expect_bad "validate reference with wrong columns names the line" "line 1: column 4 should be 'layers'" \
