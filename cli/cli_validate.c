@@ -639,12 +639,15 @@ static void print_table(const val_run *run, const val_summary *s)
     printf("%s: %s (%s), published against %s (%s)\n\nassumptions:\n%s\n\n", st->name,
            st->metric, st->unit, run->o->analytic ? "closed form" : "simulated", st->file,
            st->assumptions);
-    printf("%-18s %5s %3s %3s %4s %5s %11s %10s %10s %8s %5s %8s\n", "model", "gpus", "tp",
+    int w = 18; /* the longest label, so that the columns stay aligned */
+    for (int i = 0; i < run->n; i++)
+        w = (int)strlen(run->rows[i].label) > w ? (int)strlen(run->rows[i].label) : w;
+    printf("%-*s %5s %3s %3s %4s %5s %11s %10s %10s %8s %5s %8s\n", w, "model", "gpus", "tp",
            "pp", "dp", "mb", "iteration_s", "published", "predicted", "error_%", "fits",
            "wall_ms");
     for (int i = 0; i < run->n; i++) {
         const val_row *r = &run->rows[i];
-        printf("%-18s %5d %3d %3d %4d %5d %11.3f %10.1f %10.1f %+8.1f %5s %8.1f\n", r->label,
+        printf("%-*s %5d %3d %3d %4d %5d %11.3f %10.1f %10.1f %+8.1f %5s %8.1f\n", w, r->label,
                r->gpus, r->tp, r->pp, r->dp, r->microbatches, r->iteration_s, r->published,
                r->predicted, r->error_pct, r->fits ? "yes" : "NO", r->wall_s * 1e3);
     }
