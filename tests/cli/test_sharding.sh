@@ -24,6 +24,12 @@ big=(estimate --system dgx-h100 --gpus 8192 --model llama3-405b --layers 128 --t
 expect_ok "405B tp8 pp16 dp64 does not fit with zero 1" "peak memory .* DOES NOT FIT" "${big[@]}" --zero 1
 expect_ok "405B tp8 pp16 dp64 fits with zero 2" "peak memory +7[0-9]\.[0-9]+ GiB .*: fits" "${big[@]}" --zero 2
 expect_ok "405B tp8 pp16 dp64 fits with FSDP" "peak memory .*: fits" "${big[@]}" --fsdp
+# and on the production split itself (126 layers: 7 + 14 x 8 + 7)
+expect_ok "405B tp8 pp16 dp64 on 126 layers (first 7, last 7) fits with zero 2" \
+    "peak memory +70\.[0-9]+ GiB on stage 1 .*: fits" \
+    estimate --system dgx-h100 --gpus 8192 --model llama3-405b --tp 8 --pp 16 --dp 64 --mbs 1 \
+    --gbs 2048 --seq 8192 --sp --decoder-first-pipeline-num-layers 7 \
+    --decoder-last-pipeline-num-layers 7 --mode analytic --zero 2
 
 # bad combinations: exit 2, the rule named
 expect_bad "--zero 4 out of range" "--zero: 4 is out of range" "${est[@]}" --zero 4
