@@ -46,14 +46,20 @@ void estimate_sched_costs(const model_desc *m, const layout_desc *l, const dev_t
     }
 }
 
-/* ZeRO-2's per-microbatch reductions queued behind each rank's W units
+/* Replays the orders (first_s, end_s) and, with queue_s, queues ZeRO-2's
+ * per-microbatch reductions behind each rank's W units in the same replay
  * (estimate_shard_w_queue_s): what each rank's runs past its last unit. */
-static void grad_queues(const layout_desc *l, const commcost *cc, const schedule_unit *orders,
-                        const schedule_costs *c, const double *end_s, double *queue_s)
+static void replay_with_queues(const layout_desc *l, const commcost *cc,
+                               const schedule_unit *orders, const schedule_costs *c,
+                               double *first_s, double *end_s, double *queue_s)
 {
+    if (!queue_s) {
+        schedule_replay(l, orders, c, first_s, end_s, NULL);
+        return;
+    }
     size_t n = (size_t)schedule_units(l), all = n * (size_t)l->pp;
     double *start = cs_xrealloc(NULL, sizeof *start * all), *end = cs_xrealloc(NULL, sizeof *end * all);
-    schedule_replay_units(l, orders, c, NULL, start, end);
+    schedule_replay_units(l, orders, c, first_s, end_s, start, end);
     for (int r = 0; r < l->pp; r++)
         queue_s[r] = estimate_shard_w_queue_s(&cc->stages[r], orders + r * n, (int)n,
                                               schedule_chunks(l), start + r * n, end + r * n,
@@ -78,9 +84,7 @@ void estimate_sched_ends(const model_desc *m, const layout_desc *l, const dev_ty
     }
     schedule_unit *orders = cs_xrealloc(NULL, sizeof *orders * n);
     schedule_orders(l, l->schedule == LAYOUT_SCHEDULE_ZB_AUTO ? &c : NULL, orders);
-    schedule_replay(l, orders, &c, first_s, end_s, NULL);
-    if (grad_queue_s)
-        grad_queues(l, cc, orders, &c, end_s, grad_queue_s);
+    replay_with_queues(l, cc, orders, &c, first_s, end_s, grad_queue_s);
     free(orders);
     free(f);
     free(b);

@@ -94,10 +94,10 @@ void schedule_replay(const layout_desc *l, const schedule_unit *orders,
 
 /* The same replay, with when each unit starts and ends:
  * unit_start_s[r * schedule_units + i], unit_end_s[...] (an F&B unit's parts
- * share their unit's times); end_s[r] as above (may be NULL). */
+ * share their unit's times); first_s, end_s as above (either may be NULL). */
 void schedule_replay_units(const layout_desc *l, const schedule_unit *orders,
-                           const schedule_costs *costs, double *end_s, double *unit_start_s,
-                           double *unit_end_s);
+                           const schedule_costs *costs, double *first_s, double *end_s,
+                           double *unit_start_s, double *unit_end_s);
 
 /* Units of the group that starts at order[i]: 3 for DualPipe's F&B unit
  * (an F with overlap and the B and W after it), else 1. */

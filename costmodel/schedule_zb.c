@@ -417,10 +417,10 @@ void schedule_replay(const layout_desc *l, const schedule_unit *orders,
 }
 
 void schedule_replay_units(const layout_desc *l, const schedule_unit *orders,
-                           const schedule_costs *costs, double *end_s, double *unit_start_s,
-                           double *unit_end_s)
+                           const schedule_costs *costs, double *first_s, double *end_s,
+                           double *unit_start_s, double *unit_end_s)
 {
-    replay(l, orders, costs, NULL, end_s, NULL, unit_start_s, unit_end_s);
+    replay(l, orders, costs, first_s, end_s, NULL, unit_start_s, unit_end_s);
 }
 
 /* ---- memory ---------------------------------------------------------------- */
