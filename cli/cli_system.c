@@ -81,6 +81,11 @@ static void describe(const sys_system *sys, topo *t)
     printf("nics          %d x %.0f Gb/s per node\n", n->nics, n->nic_bw_bytes_per_s * 8 / 1e9);
     printf("network       %s, oversubscription %.2g:1\n", sys_net_kind_name(sys->net.kind),
            sys->net.oversubscription);
+    if (sys->net.topology_source)
+        printf("              source: %s\n", sys->net.topology_source);
+    if (sys->net.routing_source) /* switched networks: how equal-cost links are chosen */
+        printf("routing       %s\n              source: %s\n", sys_routing_name(sys->net.routing),
+               sys->net.routing_source);
     describe_tiers(n);
     printf("graph         %d vertices, %d directed links\n", topo_vertex_count(t),
            topo_link_count(t));

@@ -75,10 +75,38 @@ void sys_network_init(sys_network *net, sys_net_kind kind, int nics_per_leaf)
     net->leaves_per_pod = 16;
     net->oversubscription = 1.0;
     net->switch_latency_ps = SWITCH_HOP_PS;
+    net->routing = SYS_ROUTE_ECMP;
+    net->routing_source = "assumed: equal-cost choices by a per-flow hash (Ethernet ECMP)";
 }
 
-/* DGX A100: 4 PCIe gen4 switches with 2 GPUs and 2 HDR NICs each; Selene-style
- * non-blocking fat-tree of 40-port HDR switches (20 down, 20 up). */
+/* InfiniBand systems still on the hash: switching them moves rows of other
+ * studies (validate/megatron.md, "Routing"), which is for their owners to
+ * weigh; they say so instead of claiming to be Ethernet. */
+static void ib_routing_pending(sys_network *net)
+{
+    net->routing_source = "ECMP hash kept (the model before issue 15); this fabric is InfiniBand, "
+                          "which routes by destination: choose it with routing = \"destination\" "
+                          "(validate/megatron.md, Routing)";
+}
+
+/* InfiniBand: the subnet manager computes each switch's linear forwarding
+ * table, one output port per destination LID; OpenSM's fat-tree engine
+ * (ftree) balances them so that shift patterns (a ring's every step) go
+ * contention-free (D-mod-K). */
+static void ib_routing(sys_network *net)
+{
+    net->routing = SYS_ROUTE_DEST;
+    net->routing_source = "InfiniBand routes by destination LID through forwarding tables the "
+                          "subnet manager sets; OpenSM ftree routes fat-trees contention-free "
+                          "for shift patterns (linux-rdma/opensm doc/current-routing.txt)";
+}
+
+/* DGX A100: 4 PCIe gen4 switches with 2 GPUs and 2 HDR NICs each; the
+ * compute fabric of a DGX SuperPOD (Selene is one): NVIDIA DGX SuperPOD
+ * reference architecture with DGX A100 (RA-09950-001, 2020): scalable units
+ * of 20 DGX A100, rail-optimized (a node's 8 HDR HCAs on 8 leaf switches,
+ * one per rail per unit; 40-port HDR switches, 20 down, 20 up),
+ * non-blocking above, InfiniBand routed by the subnet manager. */
 static void build_dgx_a100(sys_system *s)
 {
     dgx_node(&s->groups[0].node, "dgx-a100-80g", "A100-SXM4-80GB", 8, 300e9, 8, 200,
@@ -94,7 +122,12 @@ static void build_dgx_a100(sys_system *s)
     s->groups[0].node.nic_source = "nccl-tests issue #100: all_reduce_perf busbw 91 GB/s over "
                                    "2 HGX A100 nodes with 4 x 200 Gb/s NICs (100 GB/s line rate)";
     s->groups[0].node.host_cpu_amd = 1;
-    sys_network_init(&s->net, SYS_NET_FAT_TREE2, 20);
+    sys_network_init(&s->net, SYS_NET_RAIL, 20);
+    s->net.topology_source = "NVIDIA DGX SuperPOD with DGX A100 reference architecture "
+                             "(RA-09950-001, 2020): scalable units of 20 nodes, rail-optimized "
+                             "compute fabric of 40-port HDR switches (one leaf per rail per unit), "
+                             "non-blocking above";
+    ib_routing(&s->net);
 }
 
 /* DGX H100 SuperPOD: NDR 400 Gb/s per GPU, rail-optimized, 32 nodes per
@@ -110,6 +143,7 @@ static void build_dgx_h100(sys_system *s)
     s->groups[0].node.nvls_source = "nccl-tests issue #212: with NVLS, 8 H100 reach a peak busbw "
                                     "of about 480 GB/s, algbw about 275 GB/s";
     sys_network_init(&s->net, SYS_NET_RAIL, 32);
+    ib_routing_pending(&s->net);
 }
 
 static void build_dgx_h200(sys_system *s)
@@ -123,6 +157,7 @@ static void build_dgx_h200(sys_system *s)
     s->groups[0].node.nvls_source = "nccl-tests issue #272: all_reduce_perf busbw 475 GB/s on 8 "
                                     "H200 with NVLS (algbw 475 / 1.75 = 271 GB/s)";
     sys_network_init(&s->net, SYS_NET_RAIL, 32);
+    ib_routing_pending(&s->net);
 }
 
 /* An H800 SXM5 cluster as DeepSeek-V3 trained on (DeepSeek-AI 2024, arXiv
@@ -140,6 +175,7 @@ static void build_dgx_h800(sys_system *s)
                     "DeepSeek-V3 report (arXiv 2412.19437) sec. 3.2.2: NVLink 160 GB/s "
                     "achievable per GPU on H800");
     sys_network_init(&s->net, SYS_NET_RAIL, 32);
+    ib_routing_pending(&s->net);
 }
 
 /* DGX-2(H): 16 V100 on NVSwitch (6 NVLinks x 25 GB/s), 8 EDR 100 Gb/s NICs,
@@ -149,6 +185,7 @@ static void build_dgx2_v100(sys_system *s)
     dgx_node(&s->groups[0].node, "dgx2-v100", "V100-SXM2-32GB", 16, 150e9, 8, 100, 1.5e12,
              255.9e9);
     sys_network_init(&s->net, SYS_NET_FAT_TREE2, 18);
+    ib_routing_pending(&s->net);
 }
 
 /* One RTX 4090 on PCIe 4.0 x16 in a workstation (Fuyou's commodity
@@ -178,7 +215,8 @@ static const struct {
     const char *summary;
     void (*build)(sys_system *);
 } systems[] = {
-    {"dgx-a100-80g", "8x A100 80GB, NVSwitch 300 GB/s/dir, 8x 200 Gb/s HDR IB, fat-tree",
+    {"dgx-a100-80g", "8x A100 80GB, NVSwitch 300 GB/s/dir, 8x 200 Gb/s HDR IB, rail-optimized "
+                     "(SuperPOD)",
      build_dgx_a100},
     {"dgx-h100", "8x H100 80GB, NVSwitch 450 GB/s/dir, 8x 400 Gb/s NDR IB, rail-optimized",
      build_dgx_h100},
@@ -267,6 +305,25 @@ const char *sys_net_kind_name(sys_net_kind kind)
     return "unknown";
 }
 
+const char *sys_routing_name(sys_routing routing)
+{
+    return routing == SYS_ROUTE_DEST ? "destination" : "ecmp";
+}
+
+int sys_routing_parse(const char *text, const char *what, sys_routing *out, cs_err *err)
+{
+    static const char *const names[] = {"ecmp", "destination"};
+    if (strcmp(text, "dest") == 0) {
+        *out = SYS_ROUTE_DEST;
+        return 0;
+    }
+    int i;
+    if (units_parse_name(text, what, names, 2, &i, err) != 0)
+        return -1;
+    *out = (sys_routing)i;
+    return 0;
+}
+
 static int positive(double v) { return isfinite(v) && v > 0; }
 
 static int validate_node(const sys_node_type *n, int multi_node, cs_err *err)
@@ -313,6 +370,9 @@ static int validate_network(const sys_system *sys, cs_err *err)
         return cs_fail(err, "system '%s': fat-tree3 needs leaves_per_pod >= 1", sys->name);
     if (net->link_bw_bytes_per_s < 0)
         return cs_fail(err, "system '%s': link bandwidth must not be negative", sys->name);
+    if (net->routing != SYS_ROUTE_ECMP && net->routing != SYS_ROUTE_DEST)
+        return cs_fail(err, "system '%s': unknown routing %d; valid are ecmp and destination",
+                       sys->name, (int)net->routing);
     return 0;
 }
 

@@ -73,6 +73,14 @@ typedef enum sys_net_kind {
     SYS_NET_TORUS3D        /* node routers in a 3D torus, no switches */
 } sys_net_kind;
 
+/* How a switch picks among equal-cost links toward a destination (issue 15). */
+typedef enum sys_routing {
+    SYS_ROUTE_ECMP,  /* a hash of each flow's ends, as Ethernet ECMP: flows may collide */
+    SYS_ROUTE_DEST   /* by destination, as an InfiniBand subnet manager's fat-tree
+                        routing sets the forwarding tables (D-mod-K): shifts go
+                        contention-free (topo_dest.c) */
+} sys_routing;
+
 typedef struct sys_network {
     sys_net_kind kind;
     int nics_per_leaf;        /* fat-tree: NIC ports per leaf switch;
@@ -82,6 +90,11 @@ typedef struct sys_network {
     int torus_dims[3];        /* torus: nodes per dimension; 0 = derive from the node count */
     double link_bw_bytes_per_s;   /* switch-to-switch and torus links; 0 = the NIC rate */
     uint64_t switch_latency_ps;   /* per switch traversal (added on the switch's out-links) */
+    /* Routing (issue 15): how equal-cost choices are made in a switched
+     * network (tori route by the hash either way); routing_source says why. */
+    sys_routing routing;
+    const char *routing_source;
+    const char *topology_source;  /* where the network's shape comes from (NULL: none given) */
 } sys_network;
 
 typedef struct sys_group {
@@ -114,6 +127,10 @@ int sys_total_gpus(const sys_system *sys);
 const char *sys_net_kind_name(sys_net_kind kind);
 /* "single-switch", "fat-tree" (= "fat-tree2"), "fat-tree3", "rail", "torus2d", "torus3d". */
 int sys_net_kind_parse(const char *text, const char *what, sys_net_kind *out, cs_err *err);
+
+/* "ecmp" or "destination" (also "dest"); errors name what and the valid names. */
+const char *sys_routing_name(sys_routing routing);
+int sys_routing_parse(const char *text, const char *what, sys_routing *out, cs_err *err);
 
 /* A node of `gpus` GPUs on an NVSwitch fabric with `nics` scale-out NICs, the
  * catalog's latencies and PCIe, 2 TB of host memory; GPU i uses NIC

@@ -609,7 +609,7 @@ int topo_build(const sys_system *sys, topo **out, cs_err *err)
     for (int node = 0; node < t->nnodes; node++)
         build_node(t, node);
     build_network(t);
-    if (t->oom || freeze(t)) {
+    if (t->oom || freeze(t) || topo_dest_keys(t)) {
         int nodes = t->nnodes;
         topo_free(t);
         return cs_fail(err, "topo_build: out of memory building the graph of %d nodes", nodes);
@@ -628,7 +628,7 @@ void topo_free(topo *t)
                          t->node_hostmem, t->node_nvswitch, t->gpu_node, t->gpu_vertex, t->nic_vertex,
                          t->nic_attach, t->nic_up_link, t->nic_down_link, t->out_off,
                          t->out_link, t->in_off, t->in_link, t->net_index, t->net_queue,
-                         t->hops, t->queue, t->node_route_links};
+                         t->hops, t->queue, t->node_route_links, t->nic_dest_key};
     for (size_t i = 0; i < sizeof tables / sizeof tables[0]; i++)
         free(tables[i]);
     free(t->slots);

@@ -4,7 +4,9 @@
  * switches, torus routers), directed links with bandwidth and latency, the
  * GPU numbering (global GPU g = node-major, local index inside the node), and
  * routing: shortest paths, with equal-cost choices (ECMP) made by a
- * deterministic hash of (source, destination, salt).
+ * deterministic hash of (source, destination, salt), or, in a switched
+ * network whose sys_network.routing is SYS_ROUTE_DEST (InfiniBand), by the
+ * destination alone (D-mod-K, topo_dest.c: the same route for every salt).
  *
  * Both the closed-form collective model (costmodel) and the flow simulation
  * (sim) route over this graph, so the two see the same links.

@@ -71,6 +71,11 @@ struct topo {
     uint32_t *stamp;
     int32_t *hops, *queue;
 
+    /* Destination routing (issue 15, topo_dest.c): per NIC, its number in
+     * the order of the leaves' down-ports (leaf index x ports + port): the
+     * LID order a fat-tree routing engine balances over the up-links. */
+    int32_t *nic_dest_key;
+
     /* Per-link counters lent to costmodel/collective (topo_link_scratch): all 0
      * between uses, so a plan costs its own links, not the topology's. */
     int32_t *link_scratch;
@@ -90,5 +95,9 @@ static inline int nics_of_node(const topo *t, int node)
 {
     return t->node_first_nic[node + 1] - t->node_first_nic[node];
 }
+
+/* topo_dest.c: fills nic_dest_key (after the network is built); -1 when
+ * memory is short. */
+int topo_dest_keys(topo *t);
 
 #endif

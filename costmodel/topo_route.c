@@ -27,6 +27,9 @@ typedef struct route_buf {
     int max, n;
     cs_err *err;
     int choices;        /* equal-cost choices made so far (picks among several) */
+    int32_t dest_key;   /* destination routing: the destination NIC's number; -1: hash */
+    uint32_t dest_div;  /* product of the upward choices made so far (D-mod-K) */
+    int32_t up_pick[3]; /* the choice made climbing into each switch tier; -1: none */
 } route_buf;
 
 /* Which links and transit vertices a route inside a node may use.  NVLink
@@ -55,6 +58,25 @@ static uint32_t ecmp_pick(const route_buf *r, int32_t at, uint32_t choices)
     uint64_t ends = ((uint64_t)(uint32_t)r->src << 32) | (uint32_t)r->dst;
     uint64_t here = ((uint64_t)r->salt << 32) | (uint32_t)at;
     return (uint32_t)(splitmix64(ends ^ splitmix64(here)) % choices);
+}
+
+/* Equal-cost choice at switch `at` toward a switch of tier `to_tier`, by
+ * destination (topo_dest.c): climbing, link (d / P) mod K, P the product of
+ * the choices below; descending where several switches of a tier qualify
+ * (this graph links every switch of a tier to every one above), the same
+ * index as on the way up, the one switch a k-ary fat-tree's cabling would
+ * leave.  By the hash anywhere else. */
+static uint32_t route_pick(route_buf *r, int32_t at, int32_t to_tier, uint32_t choices)
+{
+    const topo_vertex *v = &r->t->verts[at];
+    if (r->dest_key < 0 || v->kind != TOPO_V_SWITCH || to_tier < 0 || to_tier > 2)
+        return ecmp_pick(r, at, choices);
+    if (to_tier < v->tier && r->up_pick[to_tier] >= 0)
+        return (uint32_t)r->up_pick[to_tier] % choices;
+    uint32_t want = ((uint32_t)r->dest_key / r->dest_div) % choices;
+    r->dest_div = r->dest_div > UINT32_MAX / choices ? UINT32_MAX : r->dest_div * choices;
+    r->up_pick[to_tier] = (int32_t)want;
+    return want;
 }
 
 static void describe(const topo *t, int32_t v, char *buf, size_t n)
@@ -118,7 +140,8 @@ static int32_t pick_link(route_buf *r, int32_t cur, int32_t last_to, hop_ok_fn o
     if (count == 0)
         return -1;
     r->choices += count > 1;
-    uint32_t want = count > 1 ? ecmp_pick(r, cur, count) : 0;
+    uint32_t want = count > 1 ? route_pick(r, cur, t->verts[t->links[found[0]].dst].tier, count)
+                              : 0;
     if (want < PICK_BUF)
         return found[want];
     for (int32_t k = 0; k < n; k++) {   /* more candidates than the buffer holds */
@@ -444,6 +467,8 @@ static int route_across(route_buf *r)
     if (is_host_kind(t->verts[r->dst].kind)) {
         if ((nic_in = nic_for(r, r->dst, true)) < 0)
             return -1;
+        if (t->sys.net.routing == SYS_ROUTE_DEST && !t->torus_ndims && t->nic_dest_key)
+            r->dest_key = t->nic_dest_key[nic_in];
         if (t->nic_attach[nic_in] < 0)
             return route_fail(r, "the destination NIC is not attached to a network");
         to = t->nic_attach[nic_in];
@@ -464,7 +489,7 @@ int topo_route(topo *t, int src_vertex, int dst_vertex, uint32_t salt, int32_t *
                        "(0..%d)", src_vertex < 0 || src_vertex >= t->nverts ? src_vertex
                        : dst_vertex, t->nverts, t->nverts - 1);
     route_buf r = {t, src_vertex, dst_vertex, salt, links, max_links < 0 ? 0 : max_links, 0,
-                   err, 0};
+                   err, 0, -1, 1, {-1, -1, -1}};
     if (src_vertex == dst_vertex)
         return 0;
     const topo_vertex *a = &t->verts[src_vertex], *b = &t->verts[dst_vertex];

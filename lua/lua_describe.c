@@ -60,7 +60,7 @@ static void set_bool(lua_State *L, const char *key, int value)
 
 static const char *const system_keys[] = {
     "base", "name", "nodes", "gpu", "gpus_per_node", "nvlink_gbs", "nics", "nic_gbps",
-    "network", "nics_per_leaf", "oversubscription", "gpus", NULL};
+    "network", "nics_per_leaf", "oversubscription", "gpus", "routing", NULL};
 
 /* A system from scratch needs every field that has no sensible default. */
 static void system_from_fields(lua_State *L, int idx, sys_system *out)
@@ -108,6 +108,12 @@ static void system_overrides(lua_State *L, int idx, sys_system *s)
         (int)lua_check_opt_int(L, idx, W, "nics_per_leaf", s->net.nics_per_leaf, 1, 1 << 16);
     s->net.oversubscription =
         lua_check_opt_number(L, idx, W, "oversubscription", s->net.oversubscription, 1, 1024);
+    const char *routing = lua_check_opt_string(L, idx, W, "routing", NULL);
+    if (routing) {
+        if (sys_routing_parse(routing, "routing", &s->net.routing, &err) != 0)
+            fail(L, W, &err);
+        s->net.routing_source = "given by the scenario (system{routing = ...})";
+    }
 }
 
 void lua_describe_system(lua_State *L, int idx, const char *what, sys_system *out)
@@ -169,6 +175,7 @@ static void push_system(lua_State *L, const sys_system *s, const char *base)
     set_string(L, "network", sys_net_kind_name(s->net.kind));
     set_number(L, "nics_per_leaf", s->net.nics_per_leaf);
     set_number(L, "oversubscription", s->net.oversubscription);
+    set_string(L, "routing", sys_routing_name(s->net.routing));
     set_number(L, "gpus", sys_total_gpus(s));
     luaL_setmetatable(L, "clustersim.system");
 }

@@ -117,7 +117,10 @@ static void builtin_systems(void)
     CHECK_REL(s.groups[0].node.nvlink_bw_bytes_per_s, 450e9, 1e-12);
     CHECK_REL(s.groups[0].node.nic_bw_bytes_per_s, 50e9, 1e-12);
     CHECK(sys_from_catalog("dgx-a100-80g", 2, &s, &err) == 0);
-    CHECK_EQ_INT(s.net.kind, SYS_NET_FAT_TREE2);
+    CHECK_EQ_INT(s.net.kind, SYS_NET_RAIL); /* a DGX SuperPOD (RA-09950-001): units of 20 */
+    CHECK_EQ_INT(s.net.nics_per_leaf, 20);
+    CHECK_EQ_INT(s.net.routing, SYS_ROUTE_DEST); /* InfiniBand */
+    CHECK(s.net.topology_source && s.net.routing_source);
     CHECK_REL(s.groups[0].node.nic_bw_bytes_per_s, 25e9, 1e-12);
     CHECK(sys_from_catalog("dgx2-v100", 1, &s, &err) == 0);
     CHECK_EQ_INT(sys_total_gpus(&s), 16);

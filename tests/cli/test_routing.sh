@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Integration tests of a network's routing (issue 15): dgx-a100-80g is a DGX
+# SuperPOD (rail-optimized, InfiniBand routed by destination) and says so with
+# its sources; a scenario can choose the ECMP hash instead, which collides on
+# a fat-tree's spines and makes the data-parallel rings slower; a routing
+# that does not exist is a clear error (exit 2, nothing left behind).  TAP.
+set -u
+source "$(dirname "$0")/lib.sh" "$1"
+sc=$tmp
+
+expect_ok "system dgx-a100-80g: rail-optimized, from the SuperPOD reference architecture" \
+    "source: NVIDIA DGX SuperPOD with DGX A100 reference architecture \(RA-09950-001" \
+    system dgx-a100-80g --nodes 40
+expect_ok "system dgx-a100-80g: routed by destination, with its source" \
+    "^routing +destination$" system dgx-a100-80g --nodes 40
+expect_ok "system dgx-h100 keeps the hash" "^routing +ecmp$" system dgx-h100 --nodes 4
+
+# megatron-18.4b (tp 8, dp 32) on 32 nodes of a fat-tree: under the hash the
+# 8 rings of every step collide on spine links; by destination they do not.
+printf '%s\n' 'local function it(routing)' \
+    '  local s = system{base = "dgx-a100-80g", nodes = 32, network = "fat-tree", routing = routing}' \
+    '  return s, estimate{system = s, model = "megatron-18.4b", tp = 8, mbs = 1, gbs = 64,' \
+    '                     framework = "megatron-2021", dtype = "fp16"}' \
+    'end' \
+    'local s1, a = it("ecmp")' \
+    'local s2, b = it("dest")' \
+    'print(s1.routing, s2.routing, a.iteration_s > b.iteration_s * 1.2)' >"$sc/routing.lua"
+expect_ok "Lua system{routing}: ECMP collisions cost the rings over 20%" \
+    "^ecmp	destination	true$" run --out "$sc/o" "$sc/routing.lua"
+
+printf 'system{base = "dgx-a100-80g", nodes = 2, routing = "adaptive"}\n' >"$sc/bad.lua"
+rm -rf "$sc/out"
+expect_bad "Lua system{routing} unknown names the valid ones" \
+    "bad.lua:1: system: .*adaptive.*ecmp.*destination" run --out "$sc/out" "$sc/bad.lua"
+if [ -e "$sc/out" ]; then not_ok "unknown routing: nothing left behind"
+else ok "unknown routing: nothing left behind"; fi
+
+tap_finish
