@@ -34,6 +34,20 @@ static inline void fixture_setup(fixture *f, const char *system, int nodes, cons
     f->in = (estimate_input){&f->m, &f->l, f->t, tp * pp * dp, &f->eff};
 }
 
+/* The system's network made a fat-tree of 20-port leaves whose switches
+ * hash each flow over the spines (ECMP: dgx-a100-80g's network before issue
+ * 15 routed it by destination as the SuperPOD it is): the fabric where the
+ * data-parallel rings of the tensor ranks collide, for the tests of that. */
+static inline void fixture_ecmp_fat_tree(fixture *f)
+{
+    topo_free(f->t);
+    f->sys.net.kind = SYS_NET_FAT_TREE2;
+    f->sys.net.nics_per_leaf = 20;
+    f->sys.net.routing = SYS_ROUTE_ECMP;
+    CHECK(topo_build(&f->sys, &f->t, NULL) == 0);
+    f->in.topology = f->t;
+}
+
 /* xorshift64: the tests' reproducible draws. */
 static inline uint64_t fixture_rand(uint64_t *s)
 {

@@ -31,7 +31,7 @@ static double *link_caps(topo *t)
 
 /* The replay against the plan simulated alone as flows (collsim), to a
  * picosecond per phase: every op and algorithm on one DGX H100 and on four
- * DGX A100s (their rings cross the fat-tree, trees and hierarchical plans
+ * DGX A100s (their rings cross the rail network, trees and hierarchical plans
  * have coflows of unequal length that free bandwidth for the others), at
  * sizes under NCCL's LL, LL128 and Simple protocols. */
 static void replay_equals_flows(void)

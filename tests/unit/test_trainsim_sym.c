@@ -55,8 +55,10 @@ static void validation_style(fixture *f, framework_kind framework, int mbs)
 /* The layouts of `clustersim validate`: megatron2019's tensor parallelism
  * alone on one DGX-2H (mbs 8 = gbs; a catalog model of 32 heads stands for
  * the GPT-2 shapes, every tensor rank but 0 left out) and the first rows of
- * megatron2021 on DGX A100 nodes (their shapes, a smaller global batch),
- * whose rails share the fat-tree's leaves: the run falls back. */
+ * megatron2021 on DGX A100 nodes (their shapes, a smaller global batch):
+ * on the SuperPOD's rail fabric routed by destination the tensor ranks'
+ * routes pair up, or the run falls back (as it did on the ECMP fat-tree
+ * before issue 15's routing); either way the figures are every rank's. */
 static void validation_layouts(void)
 {
     for (int tp = 2; tp <= 16; tp *= 2) {
