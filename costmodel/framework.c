@@ -51,6 +51,11 @@ double framework_grad_reduce_bytes(framework_kind k, int bf16_params)
     return bf16_params && k != FRAMEWORK_2019 ? 4.0 : 2.0;
 }
 
+double framework_dp_pack_bytes(framework_kind k, int bf16_params)
+{
+    return k == FRAMEWORK_2019 || (k == FRAMEWORK_2021 && !bf16_params) ? 12.0 : 0.0;
+}
+
 int framework_parse(const char *text, const char *what, framework_kind *out, cs_err *err)
 {
     int i = 0;

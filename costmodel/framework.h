@@ -28,6 +28,9 @@
  *                  and inf check 4 + 4, the norm for clipping 4, Adam 28
  *                  (fp32 param, grad, two moments read; param and moments
  *                  written), fp32 param to the 16-bit model param 4 + 2.
+ *                  In fp16 the gradients are separate tensors (no
+ *                  contiguous buffer), packed around the all-reduce:
+ *                  framework_dp_pack_bytes below.
  *   megatron-2022  Megatron-LM of Korthikanti et al. 2022 (commit 55ba1f7,
  *                  2022-05-26): as 2021, except that the column-parallel
  *                  layers' backward all-reduce (reduce-scatter under sp) of
@@ -82,6 +85,16 @@ const framework_profile *framework_of(framework_kind k);
  * fp32"; today's megatron/training/arguments.py the same while main grads
  * are fp32, their default); 2 for fp16 and for 2019 (no bf16). */
 double framework_grad_reduce_bytes(framework_kind k, int bf16_params);
+/* Bytes per gradient moved around the data-parallel all-reduce when the
+ * gradients are separate tensors, not one contiguous buffer (issue 15):
+ * allreduce_gradients flattens them into one buffer (read 2, write 2),
+ * divides it by dp (2 + 2) and copies the result back (2 + 2) = 12.
+ * Megatron-LM 2021 (aed2f75, model/distributed.py; arguments.py lines
+ * 150-155 turn contiguous buffers on only with fp32 accumulation, which bf16
+ * forces) for fp16, and 2019 (f86bb67, model/distributed.py
+ * allreduce_params); 0 where gradients live in a contiguous buffer (2021
+ * bf16, 2022's default use_contiguous_buffers_in_local_ddp, Megatron-Core). */
+double framework_dp_pack_bytes(framework_kind k, int bf16_params);
 const char *framework_name(framework_kind k);
 int framework_parse(const char *text, const char *what, framework_kind *out, cs_err *err);
 

@@ -426,6 +426,11 @@ double workload_optimizer_s(const model_desc *m, const layout_desc *l, const dev
                             const opcost_eff *e, int stage)
 {
     double params = memory_stage_params(m, l, stage) / sharding_group(l); /* the own shard */
+    /* and, where the framework reduces separate gradient tensors, their
+     * flatten, divide and copy back around the all-reduce (framework.h) */
+    double pack_bytes = layout_dp_cp(l) > 1 ? memory_stage_params(m, l, stage) *
+                        framework_dp_pack_bytes(l->framework, l->dtype != MODEL_FP16) : 0;
     return opcost_membound_s(dev, e,
-                             params * framework_of(l->framework)->optimizer_bytes_per_param);
+                             params * framework_of(l->framework)->optimizer_bytes_per_param +
+                             pack_bytes);
 }

@@ -30,6 +30,46 @@ static void optimizer_bytes(void)
     topo_free(f.t);
 }
 
+/* Gradients reduced as separate tensors (2019, and 2021 in fp16) are
+ * flattened, divided and copied back around the all-reduce: 12 bytes per
+ * parameter more in the step after the backward, only with dp > 1, in the
+ * closed form's and the simulation's optimizer term alike; none for 2021
+ * in bf16 (contiguous buffers), 2022 and Megatron-Core. */
+static void dp_pack_bytes(void)
+{
+    fixture f;
+    fixture_setup(&f, "dgx-a100-80g", 4, "megatron-1.7b", 1, 1, 32, 32);
+    const dev_type *dev = estimate_device(f.t);
+    double gap = f.eff.kernel_gap_s, params = memory_stage_params(&f.m, &f.l, 0);
+    static const struct { framework_kind k; model_dtype d; double pack; } cases[] = {
+        {FRAMEWORK_2021, MODEL_FP16, 12}, {FRAMEWORK_2019, MODEL_FP16, 12},
+        {FRAMEWORK_2021, MODEL_BF16, 0},  {FRAMEWORK_2022, MODEL_FP16, 0},
+        {FRAMEWORK_CORE, MODEL_FP16, 0}};
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        f.l.framework = cases[i].k;
+        f.l.dtype = cases[i].d;
+        CHECK_REL(framework_dp_pack_bytes(cases[i].k, cases[i].d != MODEL_FP16), cases[i].pack,
+                  1e-12);
+        double bytes = params * (framework_of(cases[i].k)->optimizer_bytes_per_param +
+                                 cases[i].pack);
+        double t = workload_optimizer_s(&f.m, &f.l, dev, &f.eff, 0);
+        CHECK_REL(t - gap, bytes / (dev->hbm_bw_bytes_per_s * f.eff.mem_eff), 1e-9);
+        f.l.dp = 1; /* nothing to reduce, nothing to pack */
+        double alone = workload_optimizer_s(&f.m, &f.l, dev, &f.eff, 0);
+        CHECK_REL(t - alone, params * cases[i].pack / (dev->hbm_bw_bytes_per_s * f.eff.mem_eff),
+                  1e-9);
+        f.l.dp = 32;
+        estimate_result a, s;
+        CHECK(estimate_analytic(&f.in, &a, NULL) == 0);
+        CHECK(trainsim_run(&f.in, TRAINSIM_FOLDED, &s, NULL, NULL) == 0);
+        CHECK_REL(a.stages[0].optimizer_s, t, 1e-9);
+        CHECK_REL(s.stages[0].optimizer_s, t, 1e-6);
+        estimate_result_free(&a);
+        estimate_result_free(&s);
+    }
+    topo_free(f.t);
+}
+
 /* 2021 adds each microbatch's weight gradients into main_grad with a hook:
  * 6 bytes per parameter of every layer per microbatch on the backward pass;
  * 2022 and Megatron-Core fuse it into the GEMM (no extra time). */
@@ -261,6 +301,7 @@ static void names_parse(void)
 }
 
 TAP_MAIN({"optimizer_bytes", optimizer_bytes}, {"accumulation_bytes", accumulation_bytes},
+         {"dp_pack_bytes", dp_pack_bytes},
          {"dp_overlap_shows", dp_overlap_shows}, {"tp_overlap_shows", tp_overlap_shows},
          {"left_out_terms", left_out_terms}, {"names_parse", names_parse},
          {"fp32_gradient_reduce", fp32_gradient_reduce},
