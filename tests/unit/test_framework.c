@@ -41,23 +41,21 @@ static void dp_pack_bytes(void)
     fixture_setup(&f, "dgx-a100-80g", 4, "megatron-1.7b", 1, 1, 32, 32);
     const dev_type *dev = estimate_device(f.t);
     double gap = f.eff.kernel_gap_s, params = memory_stage_params(&f.m, &f.l, 0);
-    static const struct { framework_kind k; model_dtype d; double pack; } cases[] = {
-        {FRAMEWORK_2021, MODEL_FP16, 12}, {FRAMEWORK_2019, MODEL_FP16, 12},
-        {FRAMEWORK_2021, MODEL_BF16, 0},  {FRAMEWORK_2022, MODEL_FP16, 0},
-        {FRAMEWORK_CORE, MODEL_FP16, 0}};
-    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        f.l.framework = cases[i].k;
-        f.l.dtype = cases[i].d;
-        CHECK_REL(framework_dp_pack_bytes(cases[i].k, cases[i].d != MODEL_FP16), cases[i].pack,
-                  1e-12);
-        double bytes = params * (framework_of(cases[i].k)->optimizer_bytes_per_param +
-                                 cases[i].pack);
+    /* packed bytes per parameter by profile (framework_kind order) in fp16, bf16 */
+    static const double pack[][2] = {[FRAMEWORK_CORE] = {0, 0}, [FRAMEWORK_2021] = {12, 0},
+                                     [FRAMEWORK_2022] = {0, 0}, [FRAMEWORK_2019] = {12, 12}};
+    double hbm = dev->hbm_bw_bytes_per_s * f.eff.mem_eff;
+    for (int i = 0; i < 2 * (int)(sizeof pack / sizeof pack[0]); i++) {
+        int bf16 = i % 2;
+        f.l.framework = (framework_kind)(i / 2);
+        f.l.dtype = bf16 ? MODEL_BF16 : MODEL_FP16;
+        double want = pack[i / 2][bf16];
+        CHECK_REL(framework_dp_pack_bytes(f.l.framework, bf16), want, 1e-12);
         double t = workload_optimizer_s(&f.m, &f.l, dev, &f.eff, 0);
-        CHECK_REL(t - gap, bytes / (dev->hbm_bw_bytes_per_s * f.eff.mem_eff), 1e-9);
+        CHECK_REL(t - gap, params * (framework_of(f.l.framework)->optimizer_bytes_per_param + want) /
+                           hbm, 1e-9);
         f.l.dp = 1; /* nothing to reduce, nothing to pack */
-        double alone = workload_optimizer_s(&f.m, &f.l, dev, &f.eff, 0);
-        CHECK_REL(t - alone, params * cases[i].pack / (dev->hbm_bw_bytes_per_s * f.eff.mem_eff),
-                  1e-9);
+        CHECK_REL(t - workload_optimizer_s(&f.m, &f.l, dev, &f.eff, 0), params * want / hbm, 1e-9);
         f.l.dp = 32;
         estimate_result a, s;
         CHECK(estimate_analytic(&f.in, &a, NULL) == 0);
