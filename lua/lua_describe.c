@@ -101,6 +101,7 @@ static void system_overrides(lua_State *L, int idx, sys_system *s)
     n->nic_bw_bytes_per_s =
         GBIT_BYTES * lua_check_opt_number(L, idx, W, "nic_gbps", n->nic_bw_bytes_per_s / GBIT_BYTES,
                                         1e-3, 1e7);
+    sys_network before = s->net;
     const char *net = lua_check_opt_string(L, idx, W, "network", NULL);
     if (net && sys_net_kind_parse(net, "network", &s->net.kind, &err) != 0)
         fail(L, W, &err);
@@ -108,6 +109,9 @@ static void system_overrides(lua_State *L, int idx, sys_system *s)
         (int)lua_check_opt_int(L, idx, W, "nics_per_leaf", s->net.nics_per_leaf, 1, 1 << 16);
     s->net.oversubscription =
         lua_check_opt_number(L, idx, W, "oversubscription", s->net.oversubscription, 1, 1024);
+    if (s->net.kind != before.kind || s->net.nics_per_leaf != before.nics_per_leaf ||
+        s->net.oversubscription != before.oversubscription) /* no longer the base's shape */
+        s->net.topology_source = "given by the scenario (system{network = ...})";
     const char *routing = lua_check_opt_string(L, idx, W, "routing", NULL);
     if (routing) {
         if (sys_routing_parse(routing, "routing", &s->net.routing, &err) != 0)
