@@ -62,6 +62,28 @@ expect_bad "an unknown offload" "--offload.*'disk'" estimate $v100 --zero 2 --of
 # shellcheck disable=SC2086
 expect_bad "an unknown tier" "--offload-to.*'tape'" estimate $v100 --zero 2 --offload all --offload-to tape
 
+# DeepSpeed's cpu_checkpointing: 32 checkpoints of 4096 x 4096 x 2 B, down in
+# the forward and up before each recomputation, at a sixth of the 15.75 GB/s
+# x16 link (PR #5301's pageable factor): 2 x 1.074 GB x 6 / 15.75 GB/s = 0.818 s
+# shellcheck disable=SC2086
+plain=$("$bin" estimate $v100 --zero 2 --offload optimizer --format csv | tail -1 | cut -d, -f17)
+# shellcheck disable=SC2086
+ckpt=$("$bin" estimate $v100 --zero 2 --offload optimizer --offload-checkpoints --format csv |
+    tail -1 | cut -d, -f17)
+if awk -v a="$plain" -v b="$ckpt" 'BEGIN { d = b - a - 2 * 32 * 4096 * 4096 * 2 * 6 / 15.75e9;
+    exit !(d < 1e-4 && d > -1e-4) }'; then ok "checkpoints in DRAM add their pageable copies"
+else echo "# $plain -> $ckpt"; not_ok "checkpoints in DRAM add their pageable copies"; fi
+# shellcheck disable=SC2086
+expect_bad "checkpoints in DRAM need full recomputation" "use --recompute full" \
+    estimate $one --zero 2 --offload optimizer --offload-checkpoints
+# shellcheck disable=SC2086
+expect_bad "checkpoints in DRAM need an offload" "offload-checkpoints need --offload" \
+    estimate $v100 --zero 2 --offload-checkpoints
+# shellcheck disable=SC2086
+expect_bad "DeepSpeed v0.3 had no ZeRO-3 offload" "deepspeed-2020.*--zero 1\|2" \
+    estimate $v100 --zero 3 --offload optimizer --offload-engine deepspeed-2020
+expect_ok "estimate --help names --offload-checkpoints" "--offload-checkpoints" estimate --help
+
 # validate offload: the papers' rows, the columns of the other studies
 expect_ok "validate offload compares every paper row" "zero3-offload-1t-512 +512" validate offload
 expect_ok "validate offload --format csv has error_percent" "^model,.*error_percent" \

@@ -256,6 +256,81 @@ static void deepspeed_phases(void)
     check_phases(&r, offload_apply(&l, &b, &bw, &r));
 }
 
+/* DeepSpeed v0.3 and checkpoints in host DRAM: each rule fails alone. */
+static void rules_2020_and_checkpoints(void)
+{
+    const model_desc *m = llama7b();
+    sys_system s;
+    cs_err err;
+    CHECK(sys_from_catalog("dgx2-v100", 1, &s, &err) == 0);
+    const sys_node_type *node = &s.groups[0].node;
+    layout_desc l = one_gpu(m, OFFLOAD_OPTIMIZER, OFFLOAD_TO_CPU, 2);
+    l.offload_engine = OFFLOAD_ENGINE_DEEPSPEED_2020;
+    CHECK(offload_validate(&l, node, &err) == 0);
+    l.zero = 3;
+    CHECK(offload_validate(&l, node, &err) == -1);
+    CHECK_STR_CONTAINS(err.msg, "deepspeed-2020");
+    l = one_gpu(m, OFFLOAD_ALL, OFFLOAD_TO_CPU, 3);
+    l.offload_engine = OFFLOAD_ENGINE_DEEPSPEED_2020;
+    CHECK(offload_validate(&l, node, &err) == -1);
+    CHECK_STR_CONTAINS(err.msg, "only the optimizer");
+    /* checkpoints: full recomputation, DeepSpeed's engines, an offload */
+    l = one_gpu(m, OFFLOAD_ALL, OFFLOAD_TO_CPU, 3);
+    l.offload_ckpt_cpu = 1;
+    CHECK(offload_validate(&l, node, &err) == -1);
+    CHECK_STR_CONTAINS(err.msg, "use --recompute full");
+    l.recompute = LAYOUT_RECOMPUTE_FULL;
+    CHECK(offload_validate(&l, node, &err) == 0);
+    l = one_gpu(m, OFFLOAD_ALL, OFFLOAD_TO_NVME, 0);
+    l.offload_engine = OFFLOAD_ENGINE_FUYOU;
+    l.offload_ckpt_cpu = 1;
+    CHECK(offload_validate(&l, node, &err) == -1);
+    CHECK_STR_CONTAINS(err.msg, "Fuyou swaps activations itself");
+    l = one_gpu(m, OFFLOAD_NONE, OFFLOAD_TO_CPU, 1);
+    l.recompute = LAYOUT_RECOMPUTE_FULL;
+    l.offload_ckpt_cpu = 1;
+    CHECK(offload_validate(&l, node, &err) == -1);
+    CHECK_STR_CONTAINS(err.msg, "--offload-checkpoints need --offload");
+}
+
+/* By hand, on base_10s and bw_hand (10 GB/s each way, Adam 2e9/s):
+ * checkpoints in host DRAM cost their bytes at a sixth of the pinned rate
+ * each way; DeepSpeed v0.3 runs the gradient copies after the compute and
+ * uploads tile by tile under Adam. */
+static void iteration_2020_and_checkpoints(void)
+{
+    const model_desc *m = llama7b();
+    layout_desc l = one_gpu(m, OFFLOAD_OPTIMIZER, OFFLOAD_TO_CPU, 1);
+    l.recompute = LAYOUT_RECOMPUTE_FULL;
+    offload_base b = base_10s;
+    b.checkpoint_bytes_per_mb = 0.5e9;
+    b.microbatches = 2;
+    offload_report r;
+    memset(&r, 0, sizeof r);
+    double plain = offload_apply(&l, &b, &bw_hand, &r);
+    l.offload_ckpt_cpu = 1;
+    /* 2 x 0.5 GB at 10/6 GB/s: 0.6 s in the forward, 0.6 s in the backward */
+    CHECK_REL(offload_apply(&l, &b, &bw_hand, &r) - plain, 1.2, 1e-9);
+    CHECK_REL(r.d2h_bytes, 4e9 + 2e9 + 1e9, 1e-12); /* fp32 + fp16 grads, checkpoints */
+    l.offload_ckpt_cpu = 0;
+    b.microbatches = 1;
+    l.offload_engine = OFFLOAD_ENGINE_DEEPSPEED_2020;
+    /* 1e9 parameters, one tile: backward 6 + 4 GB / 10 GB/s = 6.4 s; step:
+     * Adam 0.5 s, then the one tile's 4 GB up 0.4 s */
+    CHECK_REL(offload_apply(&l, &b, &bw_hand, &r), 10 - 0.5 + 0.4 + 0.5 + 0.4, 1e-12);
+    /* 4e9 parameters, four tiles (the last 0.78e9): Adam 2 s; the upload of
+     * 16 GB (1.6 s) runs under it but for the last tile's 3.1 GB */
+    b.params = 4e9;
+    double last = 4e9 - 3 * OFFLOAD_DS2020_ADAM_TILE;
+    CHECK_REL(offload_apply(&l, &b, &bw_hand, &r),
+              10 - 0.5 + 16e9 / 10e9 + 2 + 4 * last / 10e9, 1e-12);
+    /* a slow link: the uploads bind, after the first tile's Adam */
+    offload_bw slow = bw_hand;
+    slow.h2d = 1e9;
+    CHECK_REL(offload_apply(&l, &b, &slow, &r),
+              10 - 0.5 + 1.6 + 2 * OFFLOAD_DS2020_ADAM_TILE / 4e9 + 16, 1e-12);
+}
+
 /* The engine: two GPUs offloading through one PCIe switch take twice as
  * long as one; through two switches, as long as one. */
 static void pcie_contention(void)
@@ -295,4 +370,7 @@ TAP_MAIN({"offload rules: each bad combination named", rules_named},
          {"offloaded iteration: step, DPU, Fuyou's phases", iteration_parts},
          {"Fuyou's placement: activations kept, swapped or recomputed", fuyou_placement},
          {"phases over the iteration: utilisation within [0, 1]", deepspeed_phases},
-         {"engine flows: two GPUs on one PCIe switch take longer than one", pcie_contention})
+         {"engine flows: two GPUs on one PCIe switch take longer than one", pcie_contention},
+         {"DeepSpeed v0.3 and checkpoints in DRAM: rules named", rules_2020_and_checkpoints},
+         {"DeepSpeed v0.3's copies and checkpoints in DRAM by hand",
+          iteration_2020_and_checkpoints})
