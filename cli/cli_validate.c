@@ -533,7 +533,9 @@ static const study studies[] = {
      "with its --offload options on dgx2-v100 (DGX-2, the DeepSpeed papers' node) or\n"
      "rtx4090-box (Fuyou's commodity setting); each row's source column names what the\n"
      "source leaves open.  fp16, data parallel only; the offload behaviour is DeepSpeed's\n"
-     "code (costmodel/offload.h); CPU Adam on the DGX-2 is DeepSpeed's measured rate\n"
+     "code of the source's time (costmodel/offload.h; engine deepspeed-2020 for 2020-21's\n"
+     "ZeRO-Offload) with DeepSpeedExamples' checkpoints in host DRAM (checkpoints cpu);\n"
+     "CPU Adam on the DGX-2 is DeepSpeed's measured rate\n"
      "(its tutorial's log), elsewhere the DRAM-bandwidth bound.  A fits row predicts 1\n"
      "(fits every tier) or 0; optimizer_s in --format csv\n"
      "includes the offload's exposed time.  See validate/offload.md.",
