@@ -151,6 +151,19 @@ static double fuyou_gpu_bytes(const model_desc *m, const layout_desc *l,
            mb->buffers_bytes;
 }
 
+/* The stored checkpoints --offload-checkpoints moves from HBM to host DRAM:
+ * every layer's (full recomputation) of every chunk in flight; the
+ * recomputation's working set stays on the GPU. */
+static double ckpt_hbm_bytes(const model_desc *m, const layout_desc *l,
+                             const memory_breakdown *mb)
+{
+    if (!l->offload_ckpt_cpu)
+        return 0;
+    double stored = mb->chunks_in_flight * layout_layers_per_chunk(l, m) *
+                    memory_activation_bytes_per_layer(m, l);
+    return fmin(stored, mb->activations_bytes);
+}
+
 double offload_gpu_bytes(const model_desc *m, const layout_desc *l, const memory_breakdown *mb)
 {
     if (l->offload == OFFLOAD_NONE)
@@ -167,7 +180,8 @@ double offload_gpu_bytes(const model_desc *m, const layout_desc *l, const memory
     }
     if (moves_params(l))
         weights = fmin(weights, 2 * OFFLOAD_DS_MAX_LIVE_PARAMS);
-    return mb->activations_bytes + mb->buffers_bytes + weights + grads + opt;
+    return mb->activations_bytes - ckpt_hbm_bytes(m, l, mb) + mb->buffers_bytes + weights +
+           grads + opt;
 }
 
 /* Host DRAM and NVMe bytes of one GPU's offloaded state. */
@@ -220,7 +234,7 @@ void offload_memory(const model_desc *m, const layout_desc *l, const sys_node_ty
     r->gpu_bytes = offload_gpu_bytes(m, l, mb);
     r->gpu_capacity_bytes = gpu_capacity_bytes;
     /* every GPU of the node taken to hold the worst stage's state (an upper bound) */
-    r->dram_bytes = g * dram;
+    r->dram_bytes = g * (dram + ckpt_hbm_bytes(m, l, mb));
     r->nvme_bytes = g * nvme;
     r->dram_capacity_bytes = t.host.dram_bytes;
     r->nvme_capacity_bytes = tiers_nvme_bytes(&t);

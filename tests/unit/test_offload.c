@@ -102,6 +102,17 @@ static void tier_bytes(void)
     l = one_gpu(m, OFFLOAD_OPTIMIZER, OFFLOAD_TO_CPU, 1);
     offload_memory(m, &l, &s.groups[0].node, 16, &mb, 32e9, &r);
     CHECK(!r.fits_dram);
+    /* checkpoints in DRAM: llama2-7b's 32 layers x 4096 tokens x 4096 x 2 B of
+     * full recomputation (1 microbatch in flight) leave HBM for DRAM */
+    l = one_gpu(m, OFFLOAD_OPTIMIZER, OFFLOAD_TO_CPU, 1);
+    l.recompute = LAYOUT_RECOMPUTE_FULL;
+    CHECK(memory_per_stage(m, &l, 0, &mb, &err) == 0);
+    offload_memory(m, &l, &s.groups[0].node, 1, &mb, 32e9, &r);
+    double hbm = r.gpu_bytes, dram = r.dram_bytes, ckpt = 32.0 * 4096 * 4096 * 2;
+    l.offload_ckpt_cpu = 1;
+    offload_memory(m, &l, &s.groups[0].node, 1, &mb, 32e9, &r);
+    CHECK_REL(hbm - r.gpu_bytes, ckpt, 1e-12);
+    CHECK_REL(r.dram_bytes - dram, ckpt, 1e-12);
 }
 
 /* Two GPUs on one PCIe switch share its uplink; on two switches they do not. */
