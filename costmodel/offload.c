@@ -261,4 +261,9 @@ void offload_bw_closed(const sys_node_type *node, int gpus, offload_bw *bw)
         fmin(cores * t.host.core_stream_bw_bytes_per_s, dram) / OFFLOAD_ADAM_BYTES_PER_PARAM;
     if (t.host.cpu_adam_params_per_s > 0) /* measured (tiers.h): the node's rate, shared */
         bw->cpu_adam_params_per_s = fmin(bw->cpu_adam_params_per_s, t.host.cpu_adam_params_per_s / g);
+    bw->cpu_grad_pass_params_per_s =
+        fmin(cores * t.host.core_stream_bw_bytes_per_s, dram) / OFFLOAD_GRAD_PASS_BYTES_PER_PARAM;
+    if (t.host.cpu_grad_pass_params_per_s > 0) /* measured, as CPU Adam */
+        bw->cpu_grad_pass_params_per_s =
+            fmin(bw->cpu_grad_pass_params_per_s, t.host.cpu_grad_pass_params_per_s / g);
 }

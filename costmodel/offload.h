@@ -89,6 +89,11 @@ typedef enum offload_engine {
  * defaults the footprint uses (deepspeed/runtime/zero/config.py and
  * offload_config.py). */
 #define OFFLOAD_ADAM_BYTES_PER_PARAM 28.0
+/* Before the CPU step DeepSpeed unscales (and clips) the fp32 gradients in
+ * host DRAM on the CPU (stage2.py / stage_1_and_2.py unscale_and_clip_grads,
+ * stage3.py per sub-group: grad.mul_(1 / combined_scale)): each gradient
+ * read and written, 8 bytes per parameter. */
+#define OFFLOAD_GRAD_PASS_BYTES_PER_PARAM 8.0
 #define OFFLOAD_DS_MAX_LIVE_PARAMS 1e9       /* stage3_max_live_parameters */
 #define OFFLOAD_DS_REDUCE_BUCKET 5e8         /* reduce_bucket_size, elements */
 #define OFFLOAD_DS_SUB_GROUP 1e9             /* sub_group_size, elements */
@@ -133,6 +138,9 @@ typedef struct offload_bw {
     double nvme_read, nvme_write;  /* the node's drives, this GPU's share */
     double dram;                   /* this GPU's share of the DRAM bandwidth */
     double cpu_adam_params_per_s;  /* this GPU's share of the CPU optimizer */
+    /* this GPU's share of the CPU's gradient pass before the step
+     * (OFFLOAD_GRAD_PASS_BYTES_PER_PARAM); 0: not modelled */
+    double cpu_grad_pass_params_per_s;
 } offload_bw;
 
 /* One phase of the offloaded iteration as the model lays it out (forward,
@@ -154,7 +162,7 @@ typedef struct offload_report {
     double nvme_bytes, nvme_capacity_bytes;   /* one node */
     int fits_hbm, fits_dram, fits_nvme;
     double h2d_bytes, d2h_bytes, nvme_read_bytes, nvme_write_bytes; /* one GPU, one iteration */
-    double cpu_step_s;       /* CPU Adam over the GPU's partition */
+    double cpu_step_s;       /* the CPU's gradient pass and Adam over the GPU's partition */
     double exposed_s;        /* added to the iteration by transfers and the CPU step */
     double busy_s[OFFLOAD_NRES];
     double util[OFFLOAD_NRES];  /* busy over the iteration */

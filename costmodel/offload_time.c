@@ -48,6 +48,16 @@ static void deepspeed_traffic(const layout_desc *l, double p, int m, offload_tra
         t->h2d_step += (l->zero >= 3 ? 2 : 4) * p; /* stage 1/2, cast to fp16 under 3 */
 }
 
+/* DeepSpeed's CPU pass over the fp32 gradients before Adam (offload.h:
+ * OFFLOAD_GRAD_PASS_BYTES_PER_PARAM); not Fuyou's, whose optimizer is its own. */
+static double grad_pass_s(const layout_desc *l, double adam_p, const offload_bw *bw)
+{
+    if (l->offload_engine == OFFLOAD_ENGINE_FUYOU || !moves_optimizer(l) ||
+        bw->cpu_grad_pass_params_per_s <= 0)
+        return 0;
+    return adam_p / bw->cpu_grad_pass_params_per_s;
+}
+
 /* DeepSpeed v0.3's CPU Adam (cpu_adam.cpp, 2020): each tile's update is
  * copied up through a pinned double buffer while Adam works on the next
  * tile, so the step lasts as long as the slower of the two pipelines: Adam
@@ -82,8 +92,10 @@ static double deepspeed_step(const layout_desc *l, const offload_base *b, const 
 {
     offload_phase_busy(moves_optimizer(l) ? 0 : b->gpu_optimizer_s, t->h2d_step, t->d2h_step,
                        t->nvme_read_step, t->nvme_write_step, cpu_s, adam_p, bw, busy_s);
-    if (l->offload_engine == OFFLOAD_ENGINE_DEEPSPEED_2020)
-        return tiled_step_s(adam_p, cpu_s, t->h2d_step, bw);
+    if (l->offload_engine == OFFLOAD_ENGINE_DEEPSPEED_2020) { /* the pass, then Adam's tiles */
+        double pass_s = grad_pass_s(l, adam_p, bw);
+        return pass_s + tiled_step_s(adam_p, cpu_s - pass_s, t->h2d_step, bw);
+    }
     return moves_optimizer(l) ? offload_nvme_s(t->nvme_read_step, 0, bw) + cpu_s +
                                     offload_nvme_s(0, t->nvme_write_step, bw) +
                                     t->h2d_step / bw->h2d
@@ -144,7 +156,7 @@ double offload_apply(const layout_desc *l, const offload_base *b, const offload_
     double p = b->params / (l->zero >= 1 ? layout_dp_cp(l) : 1);
     int fuyou = l->offload_engine == OFFLOAD_ENGINE_FUYOU;
     double adam_p = fuyou || moves_optimizer(l) ? p : 0;
-    double cpu_s = adam_p / bw->cpu_adam_params_per_s;
+    double cpu_s = adam_p / bw->cpu_adam_params_per_s + grad_pass_s(l, adam_p, bw);
     double iter;
     if (fuyou) {
         iter = offload_fuyou_apply(b, bw, cpu_s, r);

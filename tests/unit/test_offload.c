@@ -130,6 +130,14 @@ static void closed_bw_shares_switch(void)
     CHECK_REL(eight.nvme_read, 8 * 7.0e9 / 8, 1e-12);
     /* 128 cores stream more than DRAM gives: DRAM-bound Adam, 28 bytes a parameter */
     CHECK_REL(one.cpu_adam_params_per_s, 2 * 8 * 3200e6 * 8 / 28.0, 1e-12);
+    /* and the gradient pass, 8 bytes a parameter */
+    CHECK_REL(one.cpu_grad_pass_params_per_s, 2 * 8 * 3200e6 * 8 / 8.0, 1e-12);
+    /* the DGX-2's measured rates (DeepSpeed's log), shared by 16 GPUs */
+    CHECK(sys_from_catalog("dgx2-v100", 1, &s, &err) == 0);
+    offload_bw sixteen;
+    offload_bw_closed(&s.groups[0].node, 16, &sixteen);
+    CHECK_REL(sixteen.cpu_grad_pass_params_per_s, 10.28e9 / 1.1368 / 16, 1e-12);
+    CHECK_REL(sixteen.cpu_adam_params_per_s, 10.28e9 / 6.348 / 16, 1e-12);
 }
 
 /* The iteration and bandwidths the hand derivations below start from. */
@@ -158,6 +166,12 @@ static void iteration_parts(void)
     CHECK_REL(r.cpu_step_s, 0.5, 1e-12);
     l.offload_dpu = 1;
     CHECK_REL(offload_apply(&l, &b, &bw, &r), 10 - 0.5 + 0.2, 1e-12);
+    /* the CPU's gradient pass before Adam: 1e9 parameters at 4e9/s, 0.25 s */
+    l.offload_dpu = 0;
+    bw.cpu_grad_pass_params_per_s = 4e9;
+    CHECK_REL(offload_apply(&l, &b, &bw, &r), 10 - 0.5 + 0.2 + 0.75 + 0.4, 1e-12);
+    CHECK_REL(r.cpu_step_s, 0.75, 1e-12);
+    bw.cpu_grad_pass_params_per_s = 0;
     /* parameters only: fetches hide behind compute; the GPU's step, then
      * the updated 2 GB partition back to the host (0.2 s) */
     l = one_gpu(llama7b(), OFFLOAD_PARAMS, OFFLOAD_TO_CPU, 3);
