@@ -155,6 +155,19 @@ print(string.format("phases %d, layers placed", #o.phases))
 LUA
 expect_ok "Lua: r.offload.phases over the iteration, Fuyou's placement per layer" \
     "phases 2, layers placed" run "$tmp/phases.lua"
+# Lua: offload_checkpoints and the 2020 engine, read back and priced as the flags are
+cat >"$tmp/ckpt.lua" <<'LUA'
+local function iter(ckpt)
+  local l = layout{gpus = 1, mbs = 1, gbs = 1, zero = 2, offload = "optimizer",
+                   offload_engine = "deepspeed-2020", offload_checkpoints = ckpt,
+                   recompute = "full"}
+  assert(l.offload_checkpoints == ckpt and l.offload_engine == "deepspeed-2020", "read back")
+  return estimate{system = "dgx2-v100", model = "llama2-7b", layout = l, gpus = 1}.iteration_s
+end
+print(string.format("checkpoints add %.4f s", iter(true) - iter(false)))
+LUA
+expect_ok "Lua: offload_checkpoints adds the pageable copies (0.8181 s, as the flag)" \
+    "checkpoints add 0\.818[01] s" run "$tmp/ckpt.lua"
 expect_ok "Lua: the offload scenario" "fastest offload that fits: .*offload-" \
     run "$(dirname "$0")/../../scenarios/offload.lua"
 
