@@ -17,7 +17,9 @@ enum { O_SYSTEM = CLI_LAYOUTOPT_FIRST, O_GPUS, O_NODES, O_MODEL, O_TP, O_PP, O_D
        O_CP, O_CP_COMM,
        O_EP_FIRST /* six expert-parallel flags (cli_epopt.h) */,
        /* uneven pipeline stages (issue 18, layout_stages.h) */
-       O_PP_FIRST = O_EP_FIRST + 6, O_PP_LAST };
+       O_PP_FIRST = O_EP_FIRST + 6, O_PP_LAST,
+       /* activation checkpoints in host DRAM (issue 17) */
+       O_OFFLOAD_CKPT };
 
 const struct option cli_layoutopt_options[CLI_LAYOUTOPT_COUNT] = {
     {"system", required_argument, 0, O_SYSTEM}, {"gpus", required_argument, 0, O_GPUS},
@@ -49,6 +51,8 @@ const struct option cli_layoutopt_options[CLI_LAYOUTOPT_COUNT] = {
     /* uneven pipeline stages (Megatron-Core's flag names) */
     {"decoder-first-pipeline-num-layers", required_argument, 0, O_PP_FIRST},
     {"decoder-last-pipeline-num-layers", required_argument, 0, O_PP_LAST},
+    /* activation checkpoints in host DRAM (issue 17) */
+    {"offload-checkpoints", no_argument, 0, O_OFFLOAD_CKPT},
 };
 
 void cli_layoutopt_init(layout_flags *f)
@@ -113,11 +117,16 @@ void cli_layoutopt_help(void)
            "  --offload W         none (default), optimizer (ZeRO-Offload: optimizer state\n"
            "                      and step on the CPU), params (ZeRO-3 parameters) or all\n"
            "  --offload-to T      cpu (default: host DRAM) or nvme (the node's SSDs)\n"
-           "  --offload-engine E  deepspeed (default: ZeRO-Offload / ZeRO-Infinity) or fuyou\n"
+           "  --offload-engine E  deepspeed (default: ZeRO-Offload / ZeRO-Infinity), fuyou\n"
            "                      (one GPU, GPU-CPU-SSD pipeline; needs --offload all\n"
-           "                      --offload-to nvme)\n"
+           "                      --offload-to nvme) or deepspeed-2020 (DeepSpeed v0.3's\n"
+           "                      ZeRO-Offload: gradient copies in turn with the backward,\n"
+           "                      upload under CPU Adam; --offload optimizer, --zero 1|2)\n"
            "  --offload-dpu       ZeRO-Offload's delayed parameter update (--offload\n"
-           "                      optimizer --offload-to cpu); rules: docs/offload.md\n");
+           "                      optimizer --offload-to cpu); rules: docs/offload.md\n"
+           "  --offload-checkpoints  DeepSpeed's cpu_checkpointing: each layer's checkpoint\n"
+           "                      copied to pageable host memory and back, blocking the GPU\n"
+           "                      (needs --offload and --recompute full)\n");
     cli_shardopt_help();
     cli_epopt_help();
 }
@@ -188,6 +197,7 @@ int cli_layoutopt_parse(const char *cmd, int c, const char *arg, layout_flags *f
     case O_OFFLOAD_TO:
     case O_OFFLOAD_ENGINE: return parse_offload(cmd, c, arg, f);
     case O_OFFLOAD_DPU: f->offload_dpu = 1; return CLI_OK;
+    case O_OFFLOAD_CKPT: f->offload_ckpt_cpu = 1; return CLI_OK;
     case O_PP_FIRST:
         return cli_parse_int(cmd, "--decoder-first-pipeline-num-layers", arg, 1, 1 << 20,
                              &f->pp_first);
@@ -245,6 +255,7 @@ static void fill_layout(const layout_flags *f, const model_desc *m, long gpus, l
     l->offload_to = f->offload_to;
     l->offload_engine = f->offload_engine;
     l->offload_dpu = f->offload_dpu;
+    l->offload_ckpt_cpu = f->offload_ckpt_cpu;
     cli_shardopt_apply(&f->sf, l);
     l->post_validation = f->post_validation;
     l->cp = (int)f->cp;

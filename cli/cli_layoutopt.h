@@ -19,7 +19,7 @@
 
 #define CLI_LAYOUTOPT_FIRST 1100
 #define CLI_LAYOUTOPT_LAST 1199
-#define CLI_LAYOUTOPT_COUNT 33 /* entries of cli_layoutopt_options (without a terminator) */
+#define CLI_LAYOUTOPT_COUNT 34 /* entries of cli_layoutopt_options (without a terminator) */
 /* Room for a command's own options plus the layout and model flags and the terminator. */
 #define CLI_LAYOUTOPT_TABLE(nown) \
     ((nown) + CLI_LAYOUTOPT_COUNT + CLI_MODELOPT_COUNT + CLI_SHARDOPT_COUNT + 1)
@@ -42,6 +42,7 @@ typedef struct layout_flags {
     /* uneven pipeline stages (layout_stages.h): --decoder-first/last-
      * pipeline-num-layers; 0 = not given */
     long pp_first, pp_last;
+    int offload_ckpt_cpu; /* --offload-checkpoints (issue 17, layout_desc.offload_ckpt_cpu) */
 } layout_flags;
 
 /* A built job; cli_job_free releases it. */

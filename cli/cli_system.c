@@ -57,6 +57,10 @@ static void describe_tiers(const sys_node_type *n)
     if (tr->host.cpu_adam_params_per_s > 0) /* measured where known (tiers.h) */
         printf("cpu adam      %.2fe9 parameters/s per node, measured\n              source: %s\n",
                tr->host.cpu_adam_params_per_s / 1e9, tr->host.cpu_adam_source);
+    if (tr->host.cpu_grad_pass_params_per_s > 0)
+        printf("cpu grads     %.2fe9 parameters/s per node (unscale pass), measured\n"
+               "              source: %s\n",
+               tr->host.cpu_grad_pass_params_per_s / 1e9, tr->host.cpu_grad_pass_source);
     if (tr->nvme.drives == 0) {
         printf("nvme          none\n");
         return;

@@ -231,8 +231,8 @@ static int mt19_row(val_run *run, int line, char **f, cs_err *err)
 
 static const char *const off_columns[] = {
     "label", "system", "gpus", "layers", "hidden", "heads", "seq", "vocab", "mbs", "gbs",
-    "recompute", "zero", "offload", "offload_to", "engine", "framework", "attention", "metric",
-    "published", "source"};
+    "recompute", "zero", "offload", "offload_to", "engine", "checkpoints", "framework",
+    "attention", "metric", "published", "source"};
 
 /* The row's figure of res under its metric. */
 static int off_metric(const char *metric, const estimate_result *res, int gpus, int line,
@@ -273,18 +273,22 @@ static int off_job(char **f, const double *v, int line, model_desc *m, layout_de
         offload_what_parse(f[12], "offload", &l->offload, err) != 0 ||
         offload_to_parse(f[13], "offload_to", &l->offload_to, err) != 0 ||
         offload_engine_parse(f[14], "engine", &l->offload_engine, err) != 0 ||
-        framework_parse(f[15], "framework", &l->framework, err) != 0)
+        framework_parse(f[16], "framework", &l->framework, err) != 0)
         return cs_fail_prefix(err, "line %d: ", line);
-    if (strcmp(f[16], "flash") != 0 && strcmp(f[16], "unfused") != 0)
-        return cs_fail(err, "line %d: attention '%s' is not one of flash, unfused", line, f[16]);
-    l->flash_attention = strcmp(f[16], "flash") == 0;
+    /* where the activation checkpoints live: gpu, or cpu (DeepSpeed's cpu_checkpointing) */
+    if (strcmp(f[15], "gpu") != 0 && strcmp(f[15], "cpu") != 0)
+        return cs_fail(err, "line %d: checkpoints '%s' is not one of gpu, cpu", line, f[15]);
+    l->offload_ckpt_cpu = strcmp(f[15], "cpu") == 0;
+    if (strcmp(f[17], "flash") != 0 && strcmp(f[17], "unfused") != 0)
+        return cs_fail(err, "line %d: attention '%s' is not one of flash, unfused", line, f[17]);
+    l->flash_attention = strcmp(f[17], "flash") == 0;
     return 0;
 }
 
 static int off_row(val_run *run, int line, char **f, cs_err *err)
 {
-    static const int numeric[] = {2, 3, 4, 5, 6, 7, 8, 9, 11, 18};
-    double v[19] = {0};
+    static const int numeric[] = {2, 3, 4, 5, 6, 7, 8, 9, 11, 19};
+    double v[20] = {0};
     for (size_t i = 0; i < sizeof numeric / sizeof numeric[0]; i++)
         if (field_num(f, numeric[i], line, &v[numeric[i]], err) != 0)
             return -1;
@@ -302,10 +306,10 @@ static int off_row(val_run *run, int line, char **f, cs_err *err)
         return -1; /* its message names the line */
     if (run_layout(run->o, f[1], nodes, &m, &l, &res, &wall, err) != 0)
         return cs_fail_prefix(err, "line %d (%s): ", line, f[0]);
-    int rc = off_metric(f[17], &res, gpus, line, &predicted, err);
+    int rc = off_metric(f[18], &res, gpus, line, &predicted, err);
     *r = (val_row){.gpus = gpus, .tp = 1, .pp = 1, .dp = l.dp,
                    .microbatches = layout_microbatches(&l), .fits = res.fits,
-                   .published = v[18], .predicted = predicted, .iteration_s = res.iteration_s,
+                   .published = v[19], .predicted = predicted, .iteration_s = res.iteration_s,
                    .wall_s = wall};
     keep_terms(&res, r);
     r->terms.optimizer_s += res.stages[r->stage].offload_s; /* the offload's exposed time */
@@ -529,7 +533,9 @@ static const study studies[] = {
      "with its --offload options on dgx2-v100 (DGX-2, the DeepSpeed papers' node) or\n"
      "rtx4090-box (Fuyou's commodity setting); each row's source column names what the\n"
      "source leaves open.  fp16, data parallel only; the offload behaviour is DeepSpeed's\n"
-     "code (costmodel/offload.h); CPU Adam on the DGX-2 is DeepSpeed's measured rate\n"
+     "code of the source's time (costmodel/offload.h; engine deepspeed-2020 for 2020-21's\n"
+     "ZeRO-Offload) with DeepSpeedExamples' checkpoints in host DRAM (checkpoints cpu);\n"
+     "CPU Adam on the DGX-2 is DeepSpeed's measured rate\n"
      "(its tutorial's log), elsewhere the DRAM-bandwidth bound.  A fits row predicts 1\n"
      "(fits every tier) or 0; optimizer_s in --format csv\n"
      "includes the offload's exposed time.  See validate/offload.md.",

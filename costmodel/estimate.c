@@ -76,6 +76,12 @@ static void base_of(const estimate_input *in, const estimate_result *out, int s,
                                  layout_stage_layers(l, in->model, s);
     b->microbatches = layout_microbatches(l);
     b->layers = layout_layers_per_stage(l, in->model);
+    /* one checkpoint per layer (Megatron's --checkpoint-activations), its
+     * input in 2 B elements, split over the tensor-parallel group
+     * (DeepSpeed's partition_activations) */
+    b->checkpoint_bytes_per_mb = (double)l->mbs * in->model->seq_len / layout_cp_of(l) *
+                                 in->model->hidden * 2.0 / l->tp *
+                                 layout_stage_layers(l, in->model, s);
 }
 
 /* Given the iteration without offload: the iteration with it, each stage's

@@ -4,6 +4,19 @@
 
 #include <math.h>
 
+/* The backward's wait for its gathers with prefetch p >= 1.  They share the
+ * data-parallel stream with the layers' reduce-scatters, in the order they
+ * are issued: the p + 1 gathers issued as the pass starts run back to back;
+ * every later one queues behind the reduce-scatter of a computed layer, the
+ * first of which waits for the first layer's compute.  The pass ends one
+ * layer's compute after the later of the compute chain and the last gather. */
+static double bwd_prefetched_exposed(double g, double r, double c, int layers, int p)
+{
+    double last_gather = layers <= p + 1 ? layers * g
+                                         : fmax((p + 1) * g, g + c) + (layers - p - 1) * (g + r);
+    return fmax(g + layers * c, last_gather + c) - layers * c;
+}
+
 void estimate_shard_unit(const layout_desc *l, const commcost_stage *st, int layers,
                          double fwd_s, double bwd_s, double *exposed_s, double *hidden_s)
 {
@@ -20,7 +33,8 @@ void estimate_shard_unit(const layout_desc *l, const commcost_stage *st, int lay
         bwd_exposed = layers * g_bwd + (layers - 1) * fmax(0, r - c_b);
     } else {
         fwd_exposed = g + (layers - 1) * fmax(0, g - c_f);
-        bwd_exposed = g_bwd + (layers - 1) * fmax(0, g_bwd + r - c_b);
+        bwd_exposed = l->no_reshard ? (layers - 1) * fmax(0, r - c_b)
+                                    : bwd_prefetched_exposed(g, r, c_b, layers, l->prefetch);
     }
     double total = layers * (g + g_bwd + r);
     /* the last layer's reduce-scatter is the stage tail's (not counted here) */

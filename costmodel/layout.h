@@ -134,6 +134,11 @@ typedef struct layout_desc {
      * --decoder-first/last-pipeline-num-layers; 0 = not set (the even split) */
     int pp_first_layers;
     int pp_last_layers;
+    /* Activation checkpoints in host DRAM (issue 17, offload.h's
+     * OFFLOAD_PAGEABLE_SLOWDOWN): DeepSpeed's cpu_checkpointing, each
+     * layer's checkpoint copied to pageable CPU memory in the forward and
+     * back before its recomputation (0/1; needs --offload, full recompute) */
+    int offload_ckpt_cpu;
 } layout_desc;
 
 /* tp = pp = dp = vpp = mbs = gbs = 1, no sp, no recomputation, zero 0, 1F1B,

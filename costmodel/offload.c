@@ -7,7 +7,7 @@
 
 static const char *const what_names[] = {"none", "optimizer", "params", "all"};
 static const char *const to_names[] = {"cpu", "nvme"};
-static const char *const engine_names[] = {"deepspeed", "fuyou"};
+static const char *const engine_names[] = {"deepspeed", "fuyou", "deepspeed-2020"};
 static const char *const res_names[] = {"gpu", "pcie-h2d", "pcie-d2h", "dram", "nvme", "cpu"};
 
 #define NAME_AT(names, i) \
@@ -28,7 +28,7 @@ int offload_to_parse(const char *text, const char *what, int *out, cs_err *err)
 }
 int offload_engine_parse(const char *text, const char *what, int *out, cs_err *err)
 {
-    return units_parse_name(text, what, engine_names, 2, out, err);
+    return units_parse_name(text, what, engine_names, 3, out, err);
 }
 
 static int moves_optimizer(const layout_desc *l)
@@ -61,6 +61,32 @@ static int validate_deepspeed(const layout_desc *l, cs_err *err)
     return 0;
 }
 
+/* DeepSpeed v0.3 (2020-09): stage2.py's cpu_offload was its only offload. */
+static int validate_deepspeed_2020(const layout_desc *l, cs_err *err)
+{
+    if (l->offload != OFFLOAD_OPTIMIZER || l->offload_to != OFFLOAD_TO_CPU || l->zero < 1 ||
+        l->zero > 2)
+        return cs_fail(err, "offload: --offload-engine deepspeed-2020 (DeepSpeed v0.3, "
+                            "stage2.py cpu_offload) offloads only the optimizer to the CPU "
+                            "under ZeRO-1 or 2; use --offload optimizer --offload-to cpu "
+                            "--zero 1|2, or --offload-engine deepspeed");
+    return validate_deepspeed(l, err);
+}
+
+/* Checkpoints in host DRAM: DeepSpeed's checkpointing.py, for the layers
+ * Megatron's --checkpoint-activations checkpoints. */
+static int validate_ckpt_cpu(const layout_desc *l, cs_err *err)
+{
+    if (l->offload_engine == OFFLOAD_ENGINE_FUYOU)
+        return cs_fail(err, "offload: --offload-checkpoints is DeepSpeed's cpu_checkpointing; "
+                            "Fuyou swaps activations itself: drop it or use --offload-engine "
+                            "deepspeed");
+    if (l->recompute != LAYOUT_RECOMPUTE_FULL)
+        return cs_fail(err, "offload: --offload-checkpoints moves the checkpoints of full "
+                            "recomputation; use --recompute full");
+    return 0;
+}
+
 static int validate_fuyou(const layout_desc *l, cs_err *err)
 {
     if (l->zero != 0)
@@ -84,18 +110,21 @@ int offload_validate(const layout_desc *l, const sys_node_type *node, cs_err *er
 {
     if (l->offload == OFFLOAD_NONE) {
         if (l->offload_to != OFFLOAD_TO_CPU || l->offload_engine != OFFLOAD_ENGINE_DEEPSPEED ||
-            l->offload_dpu)
-            return cs_fail(err, "offload: --offload-to, --offload-engine and --offload-dpu "
-                                "need --offload optimizer|params|all");
+            l->offload_dpu || l->offload_ckpt_cpu)
+            return cs_fail(err, "offload: --offload-to, --offload-engine, --offload-dpu and "
+                                "--offload-checkpoints need --offload optimizer|params|all");
         return 0;
     }
     if (l->offload < OFFLOAD_NONE || l->offload > OFFLOAD_ALL || l->offload_to < 0 ||
         l->offload_to > OFFLOAD_TO_NVME || l->offload_engine < 0 ||
-        l->offload_engine > OFFLOAD_ENGINE_FUYOU)
+        l->offload_engine > OFFLOAD_ENGINE_DEEPSPEED_2020)
         return cs_fail(err, "offload: option out of range (offload %d, to %d, engine %d)",
                        l->offload, l->offload_to, l->offload_engine);
     int rc = l->offload_engine == OFFLOAD_ENGINE_FUYOU ? validate_fuyou(l, err)
-                                                       : validate_deepspeed(l, err);
+             : l->offload_engine == OFFLOAD_ENGINE_DEEPSPEED_2020 ? validate_deepspeed_2020(l, err)
+                                                                 : validate_deepspeed(l, err);
+    if (rc == 0 && l->offload_ckpt_cpu)
+        rc = validate_ckpt_cpu(l, err);
     if (rc != 0)
         return rc;
     if (node && l->offload_to == OFFLOAD_TO_NVME) {
@@ -122,6 +151,19 @@ static double fuyou_gpu_bytes(const model_desc *m, const layout_desc *l,
            mb->buffers_bytes;
 }
 
+/* The stored checkpoints --offload-checkpoints moves from HBM to host DRAM:
+ * every layer's (full recomputation) of every chunk in flight; the
+ * recomputation's working set stays on the GPU. */
+static double ckpt_hbm_bytes(const model_desc *m, const layout_desc *l,
+                             const memory_breakdown *mb)
+{
+    if (!l->offload_ckpt_cpu)
+        return 0;
+    double stored = mb->chunks_in_flight * layout_layers_per_chunk(l, m) *
+                    memory_activation_bytes_per_layer(m, l);
+    return fmin(stored, mb->activations_bytes);
+}
+
 double offload_gpu_bytes(const model_desc *m, const layout_desc *l, const memory_breakdown *mb)
 {
     if (l->offload == OFFLOAD_NONE)
@@ -138,7 +180,8 @@ double offload_gpu_bytes(const model_desc *m, const layout_desc *l, const memory
     }
     if (moves_params(l))
         weights = fmin(weights, 2 * OFFLOAD_DS_MAX_LIVE_PARAMS);
-    return mb->activations_bytes + mb->buffers_bytes + weights + grads + opt;
+    return mb->activations_bytes - ckpt_hbm_bytes(m, l, mb) + mb->buffers_bytes + weights +
+           grads + opt;
 }
 
 /* Host DRAM and NVMe bytes of one GPU's offloaded state. */
@@ -191,7 +234,7 @@ void offload_memory(const model_desc *m, const layout_desc *l, const sys_node_ty
     r->gpu_bytes = offload_gpu_bytes(m, l, mb);
     r->gpu_capacity_bytes = gpu_capacity_bytes;
     /* every GPU of the node taken to hold the worst stage's state (an upper bound) */
-    r->dram_bytes = g * dram;
+    r->dram_bytes = g * (dram + ckpt_hbm_bytes(m, l, mb));
     r->nvme_bytes = g * nvme;
     r->dram_capacity_bytes = t.host.dram_bytes;
     r->nvme_capacity_bytes = tiers_nvme_bytes(&t);
@@ -218,4 +261,9 @@ void offload_bw_closed(const sys_node_type *node, int gpus, offload_bw *bw)
         fmin(cores * t.host.core_stream_bw_bytes_per_s, dram) / OFFLOAD_ADAM_BYTES_PER_PARAM;
     if (t.host.cpu_adam_params_per_s > 0) /* measured (tiers.h): the node's rate, shared */
         bw->cpu_adam_params_per_s = fmin(bw->cpu_adam_params_per_s, t.host.cpu_adam_params_per_s / g);
+    bw->cpu_grad_pass_params_per_s =
+        fmin(cores * t.host.core_stream_bw_bytes_per_s, dram) / OFFLOAD_GRAD_PASS_BYTES_PER_PARAM;
+    if (t.host.cpu_grad_pass_params_per_s > 0) /* measured, as CPU Adam */
+        bw->cpu_grad_pass_params_per_s =
+            fmin(bw->cpu_grad_pass_params_per_s, t.host.cpu_grad_pass_params_per_s / g);
 }

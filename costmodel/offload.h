@@ -73,19 +73,52 @@ typedef enum offload_to { OFFLOAD_TO_CPU, OFFLOAD_TO_NVME } offload_to;
 
 typedef enum offload_engine {
     OFFLOAD_ENGINE_DEEPSPEED, /* ZeRO-Offload / ZeRO-Infinity as DeepSpeed runs them */
-    OFFLOAD_ENGINE_FUYOU      /* Fuyou's GPU-CPU-SSD pipeline, one GPU */
+    OFFLOAD_ENGINE_FUYOU,     /* Fuyou's GPU-CPU-SSD pipeline, one GPU */
+    /* DeepSpeed v0.3 as of 2020-09 (commit 7baf3c3, the ZeRO-Offload
+     * tutorial's log): stage2.py's cpu_offload, where every parameter's
+     * gradient copy to the CPU follows a host-synchronising overflow check
+     * (_has_inf_or_nan: float(x.float().sum())), so the fp32 gradient copies
+     * run in turn with the backward, not under it; and cpu_adam.cpp uploads
+     * the updated parameters tile by tile (TILE = 1024^3 elements, a pinned
+     * double buffer) while Adam works on the next tile, so only the last
+     * tile's upload follows the step.  Stages 1 and 2, CPU only. */
+    OFFLOAD_ENGINE_DEEPSPEED_2020
 } offload_engine;
 
 /* Bytes of Adam's CPU step per parameter (see above) and DeepSpeed's
  * defaults the footprint uses (deepspeed/runtime/zero/config.py and
  * offload_config.py). */
 #define OFFLOAD_ADAM_BYTES_PER_PARAM 28.0
+/* Before the CPU step DeepSpeed unscales (and clips) the fp32 gradients in
+ * host DRAM on the CPU (stage2.py / stage_1_and_2.py unscale_and_clip_grads,
+ * stage3.py per sub-group: grad.mul_(1 / combined_scale)): each gradient
+ * read and written, 8 bytes per parameter. */
+#define OFFLOAD_GRAD_PASS_BYTES_PER_PARAM 8.0
 #define OFFLOAD_DS_MAX_LIVE_PARAMS 1e9       /* stage3_max_live_parameters */
 #define OFFLOAD_DS_REDUCE_BUCKET 5e8         /* reduce_bucket_size, elements */
 #define OFFLOAD_DS_SUB_GROUP 1e9             /* sub_group_size, elements */
 #define OFFLOAD_DS_OPT_BUFFERS 4             /* offload_optimizer.buffer_count */
 #define OFFLOAD_DS_PARAM_BUFFERS 5           /* offload_param.buffer_count */
 #define OFFLOAD_DS_PARAM_BUFFER_SIZE 1e8     /* offload_param.buffer_size, elements */
+#define OFFLOAD_DS2020_ADAM_TILE 1073741824.0 /* cpu_adam.h (2020): TILE = 1024^3 elements */
+
+/* DeepSpeed's activation checkpoints in host DRAM (issue 17, layout_desc's
+ * offload_ckpt_cpu; activation_checkpointing.cpu_checkpointing with
+ * partition_activations, as DeepSpeedExamples' Megatron-LM scripts of 2020-21
+ * run the offload models: ds_zero-offload_10B_config.json, and
+ * ds_pretrain_gpt2-zero3.sh's PA_CPU=true).  checkpointing.py copies each
+ * layer's checkpointed input (mbs x seq x hidden fp16, split over the tensor-
+ * parallel group) into a freshly allocated pageable CPU tensor with a
+ * blocking copy_ in the forward, and back with a blocking copy_ before the
+ * layer's recomputation: both in the GPU's stream, nothing overlaps them.
+ * Pageable copies are staged through a driver buffer and fault their pages
+ * in during the copy (DeepSpeed PR #501, 2020-11: "the pages need to be
+ * populated during the blocking cudaMemcpy calls, which are already in the
+ * critical path of the forward step"); DeepSpeed measured a pinned
+ * host-to-device copy 6x faster than the pageable one on one GPU (PR #5301,
+ * 2024-03: "Speedup h2d memcpy by 6x on single GPU").  The pageable rate is
+ * the pinned one over that factor, taken for both directions. */
+#define OFFLOAD_PAGEABLE_SLOWDOWN 6.0
 
 /* The resources an offloaded iteration keeps busy. */
 typedef enum offload_res {
@@ -105,6 +138,9 @@ typedef struct offload_bw {
     double nvme_read, nvme_write;  /* the node's drives, this GPU's share */
     double dram;                   /* this GPU's share of the DRAM bandwidth */
     double cpu_adam_params_per_s;  /* this GPU's share of the CPU optimizer */
+    /* this GPU's share of the CPU's gradient pass before the step
+     * (OFFLOAD_GRAD_PASS_BYTES_PER_PARAM); 0: not modelled */
+    double cpu_grad_pass_params_per_s;
 } offload_bw;
 
 /* One phase of the offloaded iteration as the model lays it out (forward,
@@ -126,7 +162,7 @@ typedef struct offload_report {
     double nvme_bytes, nvme_capacity_bytes;   /* one node */
     int fits_hbm, fits_dram, fits_nvme;
     double h2d_bytes, d2h_bytes, nvme_read_bytes, nvme_write_bytes; /* one GPU, one iteration */
-    double cpu_step_s;       /* CPU Adam over the GPU's partition */
+    double cpu_step_s;       /* the CPU's gradient pass and Adam over the GPU's partition */
     double exposed_s;        /* added to the iteration by transfers and the CPU step */
     double busy_s[OFFLOAD_NRES];
     double util[OFFLOAD_NRES];  /* busy over the iteration */
@@ -184,6 +220,9 @@ typedef struct offload_base {
     double activation_bytes_per_mb; /* stored activations of one microbatch (Fuyou swaps them) */
     int microbatches;
     int layers;             /* transformer layers of the GPU (Fuyou places each; 0: one) */
+    /* activation checkpoints in host DRAM (issue 17, OFFLOAD_PAGEABLE_SLOWDOWN):
+     * the checkpointed inputs of one microbatch, this GPU's part (bytes) */
+    double checkpoint_bytes_per_mb;
 } offload_base;
 
 /* Fills r's traffic, CPU step, busy times and exposed time, and returns the

@@ -48,6 +48,42 @@ static void deepspeed_traffic(const layout_desc *l, double p, int m, offload_tra
         t->h2d_step += (l->zero >= 3 ? 2 : 4) * p; /* stage 1/2, cast to fp16 under 3 */
 }
 
+/* DeepSpeed's CPU pass over the fp32 gradients before Adam (offload.h:
+ * OFFLOAD_GRAD_PASS_BYTES_PER_PARAM); not Fuyou's, whose optimizer is its own. */
+static double grad_pass_s(const layout_desc *l, double adam_p, const offload_bw *bw)
+{
+    if (l->offload_engine == OFFLOAD_ENGINE_FUYOU || !moves_optimizer(l) ||
+        bw->cpu_grad_pass_params_per_s <= 0)
+        return 0;
+    return adam_p / bw->cpu_grad_pass_params_per_s;
+}
+
+/* DeepSpeed v0.3's CPU Adam (cpu_adam.cpp, 2020): each tile's update is
+ * copied up through a pinned double buffer while Adam works on the next
+ * tile, so the step lasts as long as the slower of the two pipelines: Adam
+ * over every tile then the last tile's upload, or Adam over the first tile
+ * then every upload. */
+static double tiled_step_s(double adam_p, double cpu_s, double up_bytes, const offload_bw *bw)
+{
+    if (adam_p <= 0)
+        return up_bytes / bw->h2d;
+    double tiles = ceil(adam_p / OFFLOAD_DS2020_ADAM_TILE);
+    double last = adam_p - (tiles - 1) * OFFLOAD_DS2020_ADAM_TILE; /* elements */
+    double first = fmin(adam_p, OFFLOAD_DS2020_ADAM_TILE);
+    return fmax(cpu_s + up_bytes * last / adam_p / bw->h2d,
+                cpu_s * first / adam_p + up_bytes / bw->h2d);
+}
+
+/* Seconds the blocking pageable copies of the activation checkpoints add to
+ * a forward (to the host) or a backward (back), all microbatches
+ * (offload.h: OFFLOAD_PAGEABLE_SLOWDOWN). */
+static double ckpt_copy_s(const layout_desc *l, const offload_base *b, double pinned_bw)
+{
+    if (!l->offload_ckpt_cpu)
+        return 0;
+    return b->microbatches * b->checkpoint_bytes_per_mb / (pinned_bw / OFFLOAD_PAGEABLE_SLOWDOWN);
+}
+
 /* The step's busy seconds: sub-groups read, updated, written one after
  * another, or the GPU's own step and the updated partition back. */
 static double deepspeed_step(const layout_desc *l, const offload_base *b, const offload_bw *bw,
@@ -56,6 +92,10 @@ static double deepspeed_step(const layout_desc *l, const offload_base *b, const 
 {
     offload_phase_busy(moves_optimizer(l) ? 0 : b->gpu_optimizer_s, t->h2d_step, t->d2h_step,
                        t->nvme_read_step, t->nvme_write_step, cpu_s, adam_p, bw, busy_s);
+    if (l->offload_engine == OFFLOAD_ENGINE_DEEPSPEED_2020) { /* the pass, then Adam's tiles */
+        double pass_s = grad_pass_s(l, adam_p, bw);
+        return pass_s + tiled_step_s(adam_p, cpu_s - pass_s, t->h2d_step, bw);
+    }
     return moves_optimizer(l) ? offload_nvme_s(t->nvme_read_step, 0, bw) + cpu_s +
                                     offload_nvme_s(0, t->nvme_write_step, bw) +
                                     t->h2d_step / bw->h2d
@@ -71,12 +111,17 @@ static double deepspeed_iteration(const layout_desc *l, const offload_base *b,
                                   double adam_p, offload_report *r)
 {
     double rest = b->iteration_s - b->gpu_optimizer_s;
-    double fwd = offload_phase_s(b->fwd_s, t->h2d_fwd, t->d2h_fwd, t->nvme_read_fwd,
+    /* the checkpoints' blocking copies hold the GPU's stream */
+    double gpu_fwd = b->fwd_s + ckpt_copy_s(l, b, bw->d2h);
+    double gpu_bwd = b->bwd_s + ckpt_copy_s(l, b, bw->h2d);
+    double fwd = offload_phase_s(gpu_fwd, t->h2d_fwd, t->d2h_fwd, t->nvme_read_fwd,
                                  t->nvme_write_fwd, 0, bw);
-    double bwd = offload_phase_s(b->bwd_s, t->h2d_bwd, t->d2h_bwd, t->nvme_read_bwd,
+    double bwd = offload_phase_s(gpu_bwd, t->h2d_bwd, t->d2h_bwd, t->nvme_read_bwd,
                                  t->nvme_write_bwd, 0, bw);
-    if (moves_optimizer(l)) /* at least the last reduce bucket's copy follows the backward */
-        bwd = fmax(bwd, b->bwd_s + fmin(t->d2h_bwd, OFFLOAD_DS_REDUCE_BUCKET * 4) / bw->d2h);
+    if (l->offload_engine == OFFLOAD_ENGINE_DEEPSPEED_2020) /* copies in turn with compute */
+        bwd = gpu_bwd + t->d2h_bwd / bw->d2h + t->h2d_bwd / bw->h2d;
+    else if (moves_optimizer(l)) /* at least the last reduce bucket's copy follows the backward */
+        bwd = fmax(bwd, gpu_bwd + fmin(t->d2h_bwd, OFFLOAD_DS_REDUCE_BUCKET * 4) / bw->d2h);
     double fbusy[OFFLOAD_NRES], bbusy[OFFLOAD_NRES], sbusy[OFFLOAD_NRES], none[OFFLOAD_NRES] = {0};
     offload_phase_busy(b->fwd_s, t->h2d_fwd, t->d2h_fwd, t->nvme_read_fwd, t->nvme_write_fwd, 0,
                        0, bw, fbusy);
@@ -111,7 +156,7 @@ double offload_apply(const layout_desc *l, const offload_base *b, const offload_
     double p = b->params / (l->zero >= 1 ? layout_dp_cp(l) : 1);
     int fuyou = l->offload_engine == OFFLOAD_ENGINE_FUYOU;
     double adam_p = fuyou || moves_optimizer(l) ? p : 0;
-    double cpu_s = adam_p / bw->cpu_adam_params_per_s;
+    double cpu_s = adam_p / bw->cpu_adam_params_per_s + grad_pass_s(l, adam_p, bw);
     double iter;
     if (fuyou) {
         iter = offload_fuyou_apply(b, bw, cpu_s, r);
@@ -119,6 +164,10 @@ double offload_apply(const layout_desc *l, const offload_base *b, const offload_
         deepspeed_traffic(l, p, b->microbatches, &t);
         iter = deepspeed_iteration(l, b, bw, &t, cpu_s, adam_p, r);
         offload_fill_busy(&t, b, cpu_s, adam_p, bw, r);
+        if (l->offload_ckpt_cpu) { /* the checkpoints cross PCIe too, each way once */
+            r->d2h_bytes += b->microbatches * b->checkpoint_bytes_per_mb;
+            r->h2d_bytes += b->microbatches * b->checkpoint_bytes_per_mb;
+        }
     }
     r->exposed_s = iter - (b->iteration_s - b->gpu_optimizer_s);
     r->bottleneck = OFFLOAD_RES_PCIE_H2D;

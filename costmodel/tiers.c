@@ -85,6 +85,17 @@ static const struct builtin {
 #define DGX2_CPU_ADAM_SRC "DeepSpeed ZeRO-Offload tutorial log (10B GPT-2, one V100 of a DGX-2, " \
                           "2020-09-10): optimizer_step 6.35 s for 10.28e9 parameters"
 
+/* The same log's optimizer_gradients timer, 1113.12 and 1160.46 ms (1.137 s
+ * on average): in stage2.py of the time (DeepSpeed v0.3, 7baf3c3) the
+ * gradient norm from the per-parameter norms, then unscale_and_clip_grads'
+ * grad.mul_ over the 10.28e9 fp32 gradients in host DRAM, on the CPU.
+ * 9.04e9 parameters/s for the node; the DRAM bound (255.9 GB/s over 8 B)
+ * would be 32e9. */
+#define DGX2_CPU_GRAD_PASS (10.28e9 / 1.1368)
+#define DGX2_CPU_GRAD_PASS_SRC "DeepSpeed ZeRO-Offload tutorial log (10B GPT-2, one V100 of a " \
+                               "DGX-2, 2020-09-10): optimizer_gradients 1.14 s for 10.28e9 " \
+                               "parameters"
+
 int tiers_of_builtin(const char *name, sys_tiers *t)
 {
     for (size_t i = 0; i < sizeof builtins / sizeof builtins[0]; i++) {
@@ -100,6 +111,8 @@ int tiers_of_builtin(const char *name, sys_tiers *t)
         int dgx2 = strcmp(name, "dgx2-v100") == 0; /* the one host with a measurement */
         t->host.cpu_adam_params_per_s = dgx2 ? DGX2_CPU_ADAM : 0;
         t->host.cpu_adam_source = dgx2 ? DGX2_CPU_ADAM_SRC : NULL;
+        t->host.cpu_grad_pass_params_per_s = dgx2 ? DGX2_CPU_GRAD_PASS : 0;
+        t->host.cpu_grad_pass_source = dgx2 ? DGX2_CPU_GRAD_PASS_SRC : NULL;
         t->nvme.drives = b->drives;
         t->nvme.read_bw_bytes_per_s = b->read_gbs * GB;
         t->nvme.write_bw_bytes_per_s = b->write_gbs * GB;

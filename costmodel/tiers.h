@@ -30,6 +30,11 @@ typedef struct tier_host {
      * replaces the bound when lower. */
     double cpu_adam_params_per_s;
     const char *cpu_adam_source;
+    /* The CPU pass over the fp32 gradients before the step (issue 17,
+     * offload.h: OFFLOAD_GRAD_PASS_BYTES_PER_PARAM), measured on this host:
+     * parameters per second for the node, 0 where unknown (the bound). */
+    double cpu_grad_pass_params_per_s;
+    const char *cpu_grad_pass_source;
 } tier_host;
 
 typedef struct tier_nvme {

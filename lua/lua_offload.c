@@ -28,6 +28,7 @@ void lua_offload_read(lua_State *L, int idx, const char *what, layout_desc *l)
     l->offload_engine = read_name(L, idx, what, "offload_engine", "deepspeed",
                                   offload_engine_parse);
     l->offload_dpu = lua_check_opt_bool(L, idx, what, "offload_dpu", 0);
+    l->offload_ckpt_cpu = lua_check_opt_bool(L, idx, what, "offload_checkpoints", 0);
 }
 
 void lua_offload_push(lua_State *L, const layout_desc *l)
@@ -42,6 +43,8 @@ void lua_offload_push(lua_State *L, const layout_desc *l)
     lua_setfield(L, -2, "offload_engine");
     lua_pushboolean(L, l->offload_dpu);
     lua_setfield(L, -2, "offload_dpu");
+    lua_pushboolean(L, l->offload_ckpt_cpu);
+    lua_setfield(L, -2, "offload_checkpoints");
 }
 
 void lua_offload_read_space(lua_State *L, int idx, const char *what, search_space *sp)

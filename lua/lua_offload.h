@@ -14,7 +14,8 @@
 #include "search.h"
 
 /* The keys it reads, for lua_check_keys lists. */
-#define LUA_OFFLOAD_KEYS "offload", "offload_to", "offload_engine", "offload_dpu"
+#define LUA_OFFLOAD_KEYS "offload", "offload_to", "offload_engine", "offload_dpu", \
+    "offload_checkpoints"
 
 /* Reads the fields of the layout table at idx into l. */
 void lua_offload_read(lua_State *L, int idx, const char *what, layout_desc *l);

@@ -23,7 +23,8 @@ void offload_print_table(FILE *f, const layout_desc *l, const offload_report *r)
     fprintf(f, "  traffic per GPU    h2d %.2f GB, d2h %.2f GB, nvme read %.2f GB, write %.2f GB\n",
             r->h2d_bytes / 1e9, r->d2h_bytes / 1e9, r->nvme_read_bytes / 1e9,
             r->nvme_write_bytes / 1e9);
-    fprintf(f, "  cpu adam           %.4f s; offload adds %.4f s to the iteration\n",
+    fprintf(f, "  cpu step           %.4f s (gradient pass, adam); offload adds %.4f s to the "
+               "iteration\n",
             r->cpu_step_s, r->exposed_s);
     fprintf(f, "  busy / iteration  ");
     for (int k = 0; k < OFFLOAD_NRES; k++)

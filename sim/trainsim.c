@@ -30,23 +30,31 @@ static const char *const tp_names[NTP] = {"tp all-reduce", "tp all-gather", "tp 
  * the part the framework hides under weight-gradient GEMMs: folded, off
  * the pass's collective time; all ranks, the collectives run as flows and
  * the backward's compute was shortened by as much (emit_backward). */
-static void phase_tp(builder *b, int s, workload_tp tp, double delta_s)
+/* Piece `part` of `parts` of a pass's collectives (ZeRO-3's gathered
+ * passes run them layer by layer, inside each layer's piece, as Megatron
+ * does: the next layer's gather proceeds under them); parts 1: all. */
+static void phase_tp_part(builder *b, int s, workload_tp tp, double delta_s, int part, int parts)
 {
     int counts[NTP] = {tp.allreduce, tp.allgather, tp.reducescatter};
     if (b->folded) {
         double t = commcost_tp_s(&b->cc.stages[s], counts[P_AR], counts[P_AG], counts[P_RS]) +
                    delta_s;
         if (t > 0)
-            phase_compute(b, s, units_s_to_ps_ceil(t), R_TP, "tp comm");
+            phase_compute(b, s, units_s_to_ps_ceil(t / parts), R_TP, "tp comm");
         return;
     }
     const layout_desc *l = b->l;
     for (int d = 0; d < layout_dp_cp(l); d++)
         for (int op = 0; op < NTP; op++)
-            for (int j = 0; j < counts[op]; j++)
+            for (int j = counts[op] * part / parts; j < counts[op] * (part + 1) / parts; j++)
                 phase_group_coll(b, s, &b->tp_plans[(s * layout_dp_cp(l) + d) * NTP + op],
                                  b->cc.tp_size_bytes, -1, d * l->tp, 1, l->tp, R_TP,
                                  tp_names[op], 0);
+}
+
+static void phase_tp(builder *b, int s, workload_tp tp, double delta_s)
+{
+    phase_tp_part(b, s, tp, delta_s, 0, 1);
 }
 
 /* HSDP: each member's reduced shard, all-reduced over its replica group
@@ -153,15 +161,17 @@ static void wait_gather(builder *b, int s, int first, int j)
 
 static int gathers(const builder *b) { return b->l->zero == 3 && layout_dp_cp(b->l) > 1; }
 
-/* A pass of n layer pieces of dur_ps in all, each after its layer's gather. */
+/* A pass of n layer pieces of dur_ps in all, each after its layer's gather
+ * and followed by its share of the pass's tensor-parallel collectives. */
 static int gathered_pass(builder *b, int s, uint64_t dur_ps, int n, uint64_t layer_bytes,
-                         int role, const char *name)
+                         int role, const char *name, workload_tp tp, double tp_delta_s)
 {
     int first = -1, issued = 0;
     for (int j = 0; j < n; j++) {
         gather_ahead(b, s, j, n, layer_bytes, &issued);
         int id = phase_compute(b, s, dur_ps / (uint64_t)n, role, name);
         wait_gather(b, s, id, j);
+        phase_tp_part(b, s, tp, tp_delta_s, j, n);
         first = first < 0 ? id : first;
     }
     return first;
@@ -208,10 +218,11 @@ static void emit_forward(builder *b, int s, const schedule_unit *u)
     const chunk_cost *c = &b->chunks[s * b->nchunks + u->chunk];
     const char *name = b->split ? "F forward" : "forward";
     int first = gathers(b) ? gathered_pass(b, s, c->fwd_ps, chunk_layers(b, s, u->chunk),
-                                           layer_bytes(b, s), R_FWD, name)
+                                           layer_bytes(b, s), R_FWD, name, c->tp_fwd, 0)
                            : phase_compute(b, s, c->fwd_ps, R_FWD, name);
     trainsim_cp_pass(b, s, c, CP_FWD);
-    phase_tp(b, s, c->tp_fwd, 0);
+    if (!gathers(b)) /* else inside the layers' pieces */
+        phase_tp(b, s, c->tp_fwd, 0);
     phase_ep(b, s, c->ep_fwd_ps);
     record_unit(b, b->fstart, b->fend, s, u, first);
 }
@@ -220,7 +231,7 @@ static void emit_forward(builder *b, int s, const schedule_unit *u)
  * the schedule splits it) is cut, on its last microbatch, into one piece
  * per gradient bucket when the framework overlaps the reduction. */
 static int emit_backward_pieces(builder *b, int s, uint64_t dur_ps, int role, const char *name,
-                                int last_of_chunk)
+                                int last_of_chunk, const workload_tp *tp, double tp_delta_s)
 {
     const layout_desc *l = b->l;
     const commcost_stage *st = &b->cc.stages[s];
@@ -236,6 +247,8 @@ static int emit_backward_pieces(builder *b, int s, uint64_t dur_ps, int role, co
         int id = phase_compute(b, s, dur_ps / (uint64_t)pieces, role, name);
         if (regather)
             wait_gather(b, s, id, j);
+        if (tp) /* ZeRO-3: the layer's own collectives, the next gather under them */
+            phase_tp_part(b, s, *tp, tp_delta_s, j, pieces);
         first = first < 0 ? id : first;
         phase_dp(b, s, P_REDUCE, (uint64_t)(reduce_bytes / pieces), R_DP);
     }
@@ -255,13 +268,19 @@ static void emit_backward(builder *b, int s, const schedule_unit *u, int last_of
     uint64_t hidden_ps = b->folded ? 0 : units_s_to_ps_ceil(-c->tp_bwd_delta_s);
     uint64_t bwd_ps = c->bwd_ps > hidden_ps ? c->bwd_ps - hidden_ps : 0;
     int L = chunk_layers(b, s, u->chunk);
-    int id = !b->split ? emit_backward_pieces(b, s, bwd_ps, R_BWD, "backward", last_of_chunk)
-             : gathers(b) && !b->l->no_reshard /* B needs the weights; W reduces them */
-                 ? gathered_pass(b, s, bwd_ps, L, layer_bytes(b, s), R_BWD, "B input grad")
+    /* ZeRO-3 regathers layer by layer: the collectives go with the layers */
+    int layered = gathers(b) && !b->l->no_reshard && last_of_chunk;
+    const workload_tp *tp = layered ? &c->tp_bwd : NULL;
+    int id = !b->split ? emit_backward_pieces(b, s, bwd_ps, R_BWD, "backward", last_of_chunk, tp,
+                                              c->tp_bwd_delta_s)
+             : layered /* B needs the weights; W reduces them */
+                 ? gathered_pass(b, s, bwd_ps, L, layer_bytes(b, s), R_BWD, "B input grad",
+                                 c->tp_bwd, c->tp_bwd_delta_s)
                  : phase_compute(b, s, bwd_ps, R_BWD, "B input grad");
     first = first < 0 ? id : first;
     trainsim_cp_pass(b, s, c, CP_BWD);
-    phase_tp(b, s, c->tp_bwd, c->tp_bwd_delta_s);
+    if (!layered)
+        phase_tp(b, s, c->tp_bwd, c->tp_bwd_delta_s);
     phase_ep(b, s, c->ep_bwd_ps);
     record_unit(b, b->bstart, b->bend, s, u, first);
 }
@@ -271,7 +290,7 @@ static void emit_backward(builder *b, int s, const schedule_unit *u, int last_of
 static void emit_weight(builder *b, int s, const schedule_unit *u, int last_of_chunk)
 {
     const chunk_cost *c = &b->chunks[s * b->nchunks + u->chunk];
-    emit_backward_pieces(b, s, c->wgt_ps, R_WGT, "W weight grad", last_of_chunk);
+    emit_backward_pieces(b, s, c->wgt_ps, R_WGT, "W weight grad", last_of_chunk, NULL, 0);
 }
 
 static void emit_unit(builder *b, int s, const schedule_unit *u, int last_of_chunk)

@@ -6,6 +6,8 @@ source "$(dirname "$0")/lib.sh" "$1"
 
 expect_ok "system prints host DRAM per socket with its source" \
     "host dram +1500 GB, 2 socket.*255.9 GB/s, 48 cores" system dgx2-v100
+expect_ok "system prints the measured gradient pass with its source" \
+    "cpu grads +9\.04e9 parameters/s per node .*measured" system dgx2-v100
 expect_ok "system prints the NVMe drives" "nvme +8 x 3.84 TB, read 3.5 GB/s" system dgx2-v100
 expect_ok "the commodity box: one RTX 4090 on PCIe 4.0, two SSDs" \
     "nvme +2 x 3.84 TB, read 6.5 GB/s, write 3.4 GB/s" system rtx4090-box
@@ -62,6 +64,28 @@ expect_bad "an unknown offload" "--offload.*'disk'" estimate $v100 --zero 2 --of
 # shellcheck disable=SC2086
 expect_bad "an unknown tier" "--offload-to.*'tape'" estimate $v100 --zero 2 --offload all --offload-to tape
 
+# DeepSpeed's cpu_checkpointing: 32 checkpoints of 4096 x 4096 x 2 B, down in
+# the forward and up before each recomputation, at a sixth of the 15.75 GB/s
+# x16 link (PR #5301's pageable factor): 2 x 1.074 GB x 6 / 15.75 GB/s = 0.818 s
+# shellcheck disable=SC2086
+plain=$("$bin" estimate $v100 --zero 2 --offload optimizer --format csv | tail -1 | cut -d, -f17)
+# shellcheck disable=SC2086
+ckpt=$("$bin" estimate $v100 --zero 2 --offload optimizer --offload-checkpoints --format csv |
+    tail -1 | cut -d, -f17)
+if awk -v a="$plain" -v b="$ckpt" 'BEGIN { d = b - a - 2 * 32 * 4096 * 4096 * 2 * 6 / 15.75e9;
+    exit !(d < 1e-4 && d > -1e-4) }'; then ok "checkpoints in DRAM add their pageable copies"
+else echo "# $plain -> $ckpt"; not_ok "checkpoints in DRAM add their pageable copies"; fi
+# shellcheck disable=SC2086
+expect_bad "checkpoints in DRAM need full recomputation" "use --recompute full" \
+    estimate $one --zero 2 --offload optimizer --offload-checkpoints
+# shellcheck disable=SC2086
+expect_bad "checkpoints in DRAM need an offload" "offload-checkpoints need --offload" \
+    estimate $v100 --zero 2 --offload-checkpoints
+# shellcheck disable=SC2086
+expect_bad "DeepSpeed v0.3 had no ZeRO-3 offload" "deepspeed-2020.*--zero 1\|2" \
+    estimate $v100 --zero 3 --offload optimizer --offload-engine deepspeed-2020
+expect_ok "estimate --help names --offload-checkpoints" "--offload-checkpoints" estimate --help
+
 # validate offload: the papers' rows, the columns of the other studies
 expect_ok "validate offload compares every paper row" "zero3-offload-1t-512 +512" validate offload
 expect_ok "validate offload --format csv has error_percent" "^model,.*error_percent" \
@@ -83,15 +107,17 @@ expect_bad "the search's --offload-to needs --offload" "offload-to needs --offlo
     search --system dgx2-v100 --gpus 1 --model llama2-7b --gbs 8 --offload-to cpu
 # the bottleneck, by hand: ZeRO-Offload of llama2-7b (P = 6.74e9) moves 4P = 26.95 GB each
 # way over PCIe and CPU Adam streams 28P = 188.7 GB through host DRAM.  On the DGX-2 the
-# measured CPU Adam (1.62e9 parameters/s) takes 4.16 s, PCIe gen3 (15.75 GB/s) 1.71 s a
-# direction, DRAM (242.6 GB at 255.9 GB/s) 0.95 s: the CPU.  On the DGX A100, PCIe gen4
-# (31.5 GB/s) 0.86 s a direction, DRAM (409.6 GB/s) 0.59 s, CPU Adam at the DRAM bound
-# (409.6 GB/s over 28 B) 0.46 s: PCIe, both ways alike (the first named on a tie).
+# measured CPU Adam (1.62e9 parameters/s) takes 4.16 s and the measured gradient pass
+# (9.04e9/s) 0.75 s: 4.91 s of 9.25, 53%; PCIe gen3 (15.75 GB/s) 1.71 s a direction,
+# DRAM (242.6 GB at 255.9 GB/s) 0.95 s: the CPU.  On the DGX A100, PCIe gen4 (31.5 GB/s)
+# 0.86 s a direction of 2.57, 33%; DRAM (409.6 GB/s) 0.59 s; the CPU at the DRAM bound,
+# Adam (over 28 B) 0.46 s and the pass (over 8 B) 0.13 s: PCIe, both ways alike (the
+# first named on a tie).
 # shellcheck disable=SC2086
 expect_ok "estimate names the bottleneck the hand derivation gives: the CPU" \
-    "bottleneck tier +cpu \(48\.[0-9]% busy\)" estimate $v100 --zero 2 --offload optimizer
+    "bottleneck tier +cpu \(53\.[0-9]% busy\)" estimate $v100 --zero 2 --offload optimizer
 expect_ok "estimate names the bottleneck the hand derivation gives: PCIe" \
-    "bottleneck tier +pcie-h2d \(35\.[0-9]% busy\)" estimate --system dgx-a100-80g --gpus 1 \
+    "bottleneck tier +pcie-h2d \(33\.[0-9]% busy\)" estimate --system dgx-a100-80g --gpus 1 \
     --model llama2-7b --mbs 1 --gbs 1 --recompute full --zero 2 --offload optimizer
 # utilisation over time: the Perfetto trace's counter tracks, one per tier, in [0, 1]
 util_tracks_ok() { # $1: timeline.json
@@ -129,6 +155,19 @@ print(string.format("phases %d, layers placed", #o.phases))
 LUA
 expect_ok "Lua: r.offload.phases over the iteration, Fuyou's placement per layer" \
     "phases 2, layers placed" run "$tmp/phases.lua"
+# Lua: offload_checkpoints and the 2020 engine, read back and priced as the flags are
+cat >"$tmp/ckpt.lua" <<'LUA'
+local function iter(ckpt)
+  local l = layout{gpus = 1, mbs = 1, gbs = 1, zero = 2, offload = "optimizer",
+                   offload_engine = "deepspeed-2020", offload_checkpoints = ckpt,
+                   recompute = "full"}
+  assert(l.offload_checkpoints == ckpt and l.offload_engine == "deepspeed-2020", "read back")
+  return estimate{system = "dgx2-v100", model = "llama2-7b", layout = l, gpus = 1}.iteration_s
+end
+print(string.format("checkpoints add %.4f s", iter(true) - iter(false)))
+LUA
+expect_ok "Lua: offload_checkpoints adds the pageable copies (0.8181 s, as the flag)" \
+    "checkpoints add 0\.818[01] s" run "$tmp/ckpt.lua"
 expect_ok "Lua: the offload scenario" "fastest offload that fits: .*offload-" \
     run "$(dirname "$0")/../../scenarios/offload.lua"
 

@@ -102,6 +102,17 @@ static void tier_bytes(void)
     l = one_gpu(m, OFFLOAD_OPTIMIZER, OFFLOAD_TO_CPU, 1);
     offload_memory(m, &l, &s.groups[0].node, 16, &mb, 32e9, &r);
     CHECK(!r.fits_dram);
+    /* checkpoints in DRAM: llama2-7b's 32 layers x 4096 tokens x 4096 x 2 B of
+     * full recomputation (1 microbatch in flight) leave HBM for DRAM */
+    l = one_gpu(m, OFFLOAD_OPTIMIZER, OFFLOAD_TO_CPU, 1);
+    l.recompute = LAYOUT_RECOMPUTE_FULL;
+    CHECK(memory_per_stage(m, &l, 0, &mb, &err) == 0);
+    offload_memory(m, &l, &s.groups[0].node, 1, &mb, 32e9, &r);
+    double hbm = r.gpu_bytes, dram = r.dram_bytes, ckpt = 32.0 * 4096 * 4096 * 2;
+    l.offload_ckpt_cpu = 1;
+    offload_memory(m, &l, &s.groups[0].node, 1, &mb, 32e9, &r);
+    CHECK_REL(hbm - r.gpu_bytes, ckpt, 1e-12);
+    CHECK_REL(r.dram_bytes - dram, ckpt, 1e-12);
 }
 
 /* Two GPUs on one PCIe switch share its uplink; on two switches they do not. */
@@ -119,6 +130,14 @@ static void closed_bw_shares_switch(void)
     CHECK_REL(eight.nvme_read, 8 * 7.0e9 / 8, 1e-12);
     /* 128 cores stream more than DRAM gives: DRAM-bound Adam, 28 bytes a parameter */
     CHECK_REL(one.cpu_adam_params_per_s, 2 * 8 * 3200e6 * 8 / 28.0, 1e-12);
+    /* and the gradient pass, 8 bytes a parameter */
+    CHECK_REL(one.cpu_grad_pass_params_per_s, 2 * 8 * 3200e6 * 8 / 8.0, 1e-12);
+    /* the DGX-2's measured rates (DeepSpeed's log), shared by 16 GPUs */
+    CHECK(sys_from_catalog("dgx2-v100", 1, &s, &err) == 0);
+    offload_bw sixteen;
+    offload_bw_closed(&s.groups[0].node, 16, &sixteen);
+    CHECK_REL(sixteen.cpu_grad_pass_params_per_s, 10.28e9 / 1.1368 / 16, 1e-12);
+    CHECK_REL(sixteen.cpu_adam_params_per_s, 10.28e9 / 6.348 / 16, 1e-12);
 }
 
 /* The iteration and bandwidths the hand derivations below start from. */
@@ -147,6 +166,12 @@ static void iteration_parts(void)
     CHECK_REL(r.cpu_step_s, 0.5, 1e-12);
     l.offload_dpu = 1;
     CHECK_REL(offload_apply(&l, &b, &bw, &r), 10 - 0.5 + 0.2, 1e-12);
+    /* the CPU's gradient pass before Adam: 1e9 parameters at 4e9/s, 0.25 s */
+    l.offload_dpu = 0;
+    bw.cpu_grad_pass_params_per_s = 4e9;
+    CHECK_REL(offload_apply(&l, &b, &bw, &r), 10 - 0.5 + 0.2 + 0.75 + 0.4, 1e-12);
+    CHECK_REL(r.cpu_step_s, 0.75, 1e-12);
+    bw.cpu_grad_pass_params_per_s = 0;
     /* parameters only: fetches hide behind compute; the GPU's step, then
      * the updated 2 GB partition back to the host (0.2 s) */
     l = one_gpu(llama7b(), OFFLOAD_PARAMS, OFFLOAD_TO_CPU, 3);
@@ -256,6 +281,81 @@ static void deepspeed_phases(void)
     check_phases(&r, offload_apply(&l, &b, &bw, &r));
 }
 
+/* DeepSpeed v0.3 and checkpoints in host DRAM: each rule fails alone. */
+static void rules_2020_and_checkpoints(void)
+{
+    const model_desc *m = llama7b();
+    sys_system s;
+    cs_err err;
+    CHECK(sys_from_catalog("dgx2-v100", 1, &s, &err) == 0);
+    const sys_node_type *node = &s.groups[0].node;
+    layout_desc l = one_gpu(m, OFFLOAD_OPTIMIZER, OFFLOAD_TO_CPU, 2);
+    l.offload_engine = OFFLOAD_ENGINE_DEEPSPEED_2020;
+    CHECK(offload_validate(&l, node, &err) == 0);
+    l.zero = 3;
+    CHECK(offload_validate(&l, node, &err) == -1);
+    CHECK_STR_CONTAINS(err.msg, "deepspeed-2020");
+    l = one_gpu(m, OFFLOAD_ALL, OFFLOAD_TO_CPU, 3);
+    l.offload_engine = OFFLOAD_ENGINE_DEEPSPEED_2020;
+    CHECK(offload_validate(&l, node, &err) == -1);
+    CHECK_STR_CONTAINS(err.msg, "only the optimizer");
+    /* checkpoints: full recomputation, DeepSpeed's engines, an offload */
+    l = one_gpu(m, OFFLOAD_ALL, OFFLOAD_TO_CPU, 3);
+    l.offload_ckpt_cpu = 1;
+    CHECK(offload_validate(&l, node, &err) == -1);
+    CHECK_STR_CONTAINS(err.msg, "use --recompute full");
+    l.recompute = LAYOUT_RECOMPUTE_FULL;
+    CHECK(offload_validate(&l, node, &err) == 0);
+    l = one_gpu(m, OFFLOAD_ALL, OFFLOAD_TO_NVME, 0);
+    l.offload_engine = OFFLOAD_ENGINE_FUYOU;
+    l.offload_ckpt_cpu = 1;
+    CHECK(offload_validate(&l, node, &err) == -1);
+    CHECK_STR_CONTAINS(err.msg, "Fuyou swaps activations itself");
+    l = one_gpu(m, OFFLOAD_NONE, OFFLOAD_TO_CPU, 1);
+    l.recompute = LAYOUT_RECOMPUTE_FULL;
+    l.offload_ckpt_cpu = 1;
+    CHECK(offload_validate(&l, node, &err) == -1);
+    CHECK_STR_CONTAINS(err.msg, "--offload-checkpoints need --offload");
+}
+
+/* By hand, on base_10s and bw_hand (10 GB/s each way, Adam 2e9/s):
+ * checkpoints in host DRAM cost their bytes at a sixth of the pinned rate
+ * each way; DeepSpeed v0.3 runs the gradient copies after the compute and
+ * uploads tile by tile under Adam. */
+static void iteration_2020_and_checkpoints(void)
+{
+    const model_desc *m = llama7b();
+    layout_desc l = one_gpu(m, OFFLOAD_OPTIMIZER, OFFLOAD_TO_CPU, 1);
+    l.recompute = LAYOUT_RECOMPUTE_FULL;
+    offload_base b = base_10s;
+    b.checkpoint_bytes_per_mb = 0.5e9;
+    b.microbatches = 2;
+    offload_report r;
+    memset(&r, 0, sizeof r);
+    double plain = offload_apply(&l, &b, &bw_hand, &r);
+    l.offload_ckpt_cpu = 1;
+    /* 2 x 0.5 GB at 10/6 GB/s: 0.6 s in the forward, 0.6 s in the backward */
+    CHECK_REL(offload_apply(&l, &b, &bw_hand, &r) - plain, 1.2, 1e-9);
+    CHECK_REL(r.d2h_bytes, 4e9 + 2e9 + 1e9, 1e-12); /* fp32 + fp16 grads, checkpoints */
+    l.offload_ckpt_cpu = 0;
+    b.microbatches = 1;
+    l.offload_engine = OFFLOAD_ENGINE_DEEPSPEED_2020;
+    /* 1e9 parameters, one tile: backward 6 + 4 GB / 10 GB/s = 6.4 s; step:
+     * Adam 0.5 s, then the one tile's 4 GB up 0.4 s */
+    CHECK_REL(offload_apply(&l, &b, &bw_hand, &r), 10 - 0.5 + 0.4 + 0.5 + 0.4, 1e-12);
+    /* 4e9 parameters, four tiles (the last 0.78e9): Adam 2 s; the upload of
+     * 16 GB (1.6 s) runs under it but for the last tile's 3.1 GB */
+    b.params = 4e9;
+    double last = 4e9 - 3 * OFFLOAD_DS2020_ADAM_TILE;
+    CHECK_REL(offload_apply(&l, &b, &bw_hand, &r),
+              10 - 0.5 + 16e9 / 10e9 + 2 + 4 * last / 10e9, 1e-12);
+    /* a slow link: the uploads bind, after the first tile's Adam */
+    offload_bw slow = bw_hand;
+    slow.h2d = 1e9;
+    CHECK_REL(offload_apply(&l, &b, &slow, &r),
+              10 - 0.5 + 1.6 + 2 * OFFLOAD_DS2020_ADAM_TILE / 4e9 + 16, 1e-12);
+}
+
 /* The engine: two GPUs offloading through one PCIe switch take twice as
  * long as one; through two switches, as long as one. */
 static void pcie_contention(void)
@@ -295,4 +395,7 @@ TAP_MAIN({"offload rules: each bad combination named", rules_named},
          {"offloaded iteration: step, DPU, Fuyou's phases", iteration_parts},
          {"Fuyou's placement: activations kept, swapped or recomputed", fuyou_placement},
          {"phases over the iteration: utilisation within [0, 1]", deepspeed_phases},
-         {"engine flows: two GPUs on one PCIe switch take longer than one", pcie_contention})
+         {"engine flows: two GPUs on one PCIe switch take longer than one", pcie_contention},
+         {"DeepSpeed v0.3 and checkpoints in DRAM: rules named", rules_2020_and_checkpoints},
+         {"DeepSpeed v0.3's copies and checkpoints in DRAM by hand",
+          iteration_2020_and_checkpoints})
