@@ -286,7 +286,7 @@ int trainsim_sym_pair_transfer(builder *b, int kept_src_gpu, int kept_dst_gpu, u
     if (kept_dst_gpu == dst_gpu - r && paired_has(st, key))
         return 1; /* the same unsalted routes as a transfer already paired */
     int32_t a[TOPO_MAX_ROUTE], c[TOPO_MAX_ROUTE];
-    int hashed_a, hashed_c;
+    int hashed_a = 1, hashed_c = 1;
     int na = topo_route_gpus_hashed(st->t, kept_src_gpu, kept_dst_gpu, kept_salt, a,
                                     TOPO_MAX_ROUTE, &hashed_a, NULL);
     int nc = topo_route_gpus_hashed(st->t, src_gpu, dst_gpu, salt, c, TOPO_MAX_ROUTE, &hashed_c,
