@@ -79,16 +79,6 @@ void sys_network_init(sys_network *net, sys_net_kind kind, int nics_per_leaf)
     net->routing_source = "assumed: equal-cost choices by a per-flow hash (Ethernet ECMP)";
 }
 
-/* InfiniBand systems still on the hash: switching them moves rows of other
- * studies (validate/megatron.md, "Routing"), which is for their owners to
- * weigh; they say so instead of claiming to be Ethernet. */
-static void ib_routing_pending(sys_network *net)
-{
-    net->routing_source = "ECMP hash kept (the model before issue 15); this fabric is InfiniBand, "
-                          "which routes by destination: choose it with routing = \"destination\" "
-                          "(validate/megatron.md, Routing)";
-}
-
 /* InfiniBand: the subnet manager computes each switch's linear forwarding
  * table, one output port per destination LID; OpenSM's fat-tree engine
  * (ftree) balances them so that shift patterns (a ring's every step) go
@@ -99,6 +89,35 @@ static void ib_routing(sys_network *net)
     net->routing_source = "InfiniBand routes by destination LID through forwarding tables the "
                           "subnet manager sets; OpenSM ftree routes fat-trees contention-free "
                           "for shift patterns (linux-rdma/opensm doc/current-routing.txt)";
+}
+
+/* Where a source documents adaptive routing (a switch choosing per packet,
+ * by load, among the minimal-hop ports of a destination's AR group): the
+ * model routes each flow on one path, so it cannot spread a flow by load;
+ * destination routing is the closer of its two rules, because adaptive
+ * routing exists to avoid the collisions a per-flow hash makes, and D-mod-K
+ * already leaves the shift patterns (ring steps, pipeline sends) without two
+ * flows on one link.  Issue 20. */
+static void ib_routing_adaptive(sys_network *net)
+{
+    net->routing = SYS_ROUTE_DEST;
+    net->routing_source = "adaptive routing is on by default in NVIDIA's subnet manager (UFM, "
+                          "MLNX OpenSM: AR groups of the minimal-hop ports, switch picks by load; "
+                          "NVIDIA InfiniBand Cluster Bring-up Procedure v1.0, Adaptive Routing) "
+                          "and NCCL uses it on InfiniBand (release 2.6.4); one path per flow "
+                          "here, so by destination (D-mod-K), which like AR keeps ring and "
+                          "pipeline shifts off shared links, where the per-flow hash collides";
+}
+
+/* InfiniBand without a documented routing engine: the switches forward by
+ * destination LID from the subnet manager's tables whatever the engine
+ * (the LinearForwardingTable of the InfiniBand Architecture Specification
+ * vol. 1: one output port per destination LID); the fat-tree engine's
+ * D-mod-K is the model of those tables (topo_dest.c). */
+static void ib_routing_lft(sys_network *net, const char *why)
+{
+    net->routing = SYS_ROUTE_DEST;
+    net->routing_source = why;
 }
 
 /* DGX A100: 4 PCIe gen4 switches with 2 GPUs and 2 HDR NICs each; the
@@ -143,7 +162,10 @@ static void build_dgx_h100(sys_system *s)
     s->groups[0].node.nvls_source = "nccl-tests issue #212: with NVLS, 8 H100 reach a peak busbw "
                                     "of about 480 GB/s, algbw about 275 GB/s";
     sys_network_init(&s->net, SYS_NET_RAIL, 32);
-    ib_routing_pending(&s->net);
+    s->net.topology_source = "NVIDIA DGX SuperPOD with DGX H100 reference architecture "
+                             "(RA-11333-001): scalable units of 32 nodes, rail-aligned (one NDR "
+                             "leaf per rail per unit), spines above, fabric managed by UFM";
+    ib_routing_adaptive(&s->net);
 }
 
 static void build_dgx_h200(sys_system *s)
@@ -157,7 +179,9 @@ static void build_dgx_h200(sys_system *s)
     s->groups[0].node.nvls_source = "nccl-tests issue #272: all_reduce_perf busbw 475 GB/s on 8 "
                                     "H200 with NVLS (algbw 475 / 1.75 = 271 GB/s)";
     sys_network_init(&s->net, SYS_NET_RAIL, 32);
-    ib_routing_pending(&s->net);
+    s->net.topology_source = "assumed: the DGX H100 SuperPOD fabric (RA-11333-001: NDR, units "
+                             "of 32 rail-aligned nodes, UFM), the same ConnectX-7 NICs";
+    ib_routing_adaptive(&s->net);
 }
 
 /* An H800 SXM5 cluster as DeepSeek-V3 trained on (DeepSeek-AI 2024, arXiv
@@ -175,7 +199,10 @@ static void build_dgx_h800(sys_system *s)
                     "DeepSeek-V3 report (arXiv 2412.19437) sec. 3.2.2: NVLink 160 GB/s "
                     "achievable per GPU on H800");
     sys_network_init(&s->net, SYS_NET_RAIL, 32);
-    ib_routing_pending(&s->net);
+    ib_routing_lft(&s->net, "InfiniBand across nodes (DeepSeek-V3 report, arXiv 2412.19437 sec. "
+                            "3.1): switches forward by destination LID from the subnet manager's "
+                            "tables (InfiniBand spec vol. 1, LinearForwardingTable); no routing "
+                            "engine or adaptive routing documented for this cluster");
 }
 
 /* DGX-2(H): 16 V100 on NVSwitch (6 NVLinks x 25 GB/s), 8 EDR 100 Gb/s NICs,
@@ -185,7 +212,10 @@ static void build_dgx2_v100(sys_system *s)
     dgx_node(&s->groups[0].node, "dgx2-v100", "V100-SXM2-32GB", 16, 150e9, 8, 100, 1.5e12,
              255.9e9);
     sys_network_init(&s->net, SYS_NET_FAT_TREE2, 18);
-    ib_routing_pending(&s->net);
+    ib_routing_lft(&s->net, "EDR InfiniBand (DGX-2 datasheet: 8 x 100 Gb/s InfiniBand ports): "
+                            "switches forward by destination LID from the subnet manager's "
+                            "tables (InfiniBand spec vol. 1, LinearForwardingTable); no routing "
+                            "engine or adaptive routing documented for this cluster");
 }
 
 /* One RTX 4090 on PCIe 4.0 x16 in a workstation (Fuyou's commodity

@@ -103,6 +103,13 @@ int topo_route(topo *t, int src_vertex, int dst_vertex, uint32_t salt,
 int topo_route_gpus(topo *t, int src_gpu, int dst_gpu, uint32_t salt,
                     int32_t *links, int max_links, cs_err *err);
 
+/* topo_route_gpus that also says (*hashed, may be NULL) whether the route
+ * took an equal-cost choice by the hash, the only part of a route the salt
+ * changes: without one every salt gives this route (issue 20: a network
+ * routed by destination takes none between GPUs with one NIC each). */
+int topo_route_gpus_hashed(topo *t, int src_gpu, int dst_gpu, uint32_t salt, int32_t *links,
+                           int max_links, int *hashed, cs_err *err);
+
 /* Sum of link latencies along a route. */
 uint64_t topo_route_latency_ps(const topo *t, const int32_t *links, int n);
 

@@ -30,6 +30,7 @@ typedef struct route_buf {
     int32_t dest_key;   /* destination routing: the destination NIC's number; -1: hash */
     uint32_t dest_div;  /* product of the upward choices made so far (D-mod-K) */
     int32_t up_pick[3]; /* the choice made climbing into each switch tier; -1: none */
+    int hashed;         /* equal-cost choices made by the hash (the salt's only effect) */
 } route_buf;
 
 /* Which links and transit vertices a route inside a node may use.  NVLink
@@ -53,8 +54,9 @@ static uint64_t splitmix64(uint64_t x)
 }
 
 /* Equal-cost choice at vertex `at`: a hash of (src, dst, salt, at). */
-static uint32_t ecmp_pick(const route_buf *r, int32_t at, uint32_t choices)
+static uint32_t ecmp_pick(route_buf *r, int32_t at, uint32_t choices)
 {
+    r->hashed++;
     uint64_t ends = ((uint64_t)(uint32_t)r->src << 32) | (uint32_t)r->dst;
     uint64_t here = ((uint64_t)r->salt << 32) | (uint32_t)at;
     return (uint32_t)(splitmix64(ends ^ splitmix64(here)) % choices);
@@ -481,30 +483,49 @@ static int route_across(route_buf *r)
     return 0;
 }
 
+static int route_hashed(topo *t, int src_vertex, int dst_vertex, uint32_t salt, int32_t *links,
+                        int max_links, int *hashed, cs_err *err);
+
 int topo_route(topo *t, int src_vertex, int dst_vertex, uint32_t salt, int32_t *links,
                int max_links, cs_err *err)
+{
+    return route_hashed(t, src_vertex, dst_vertex, salt, links, max_links, NULL, err);
+}
+
+static int route_hashed(topo *t, int src_vertex, int dst_vertex, uint32_t salt, int32_t *links,
+                        int max_links, int *hashed, cs_err *err)
 {
     if (src_vertex < 0 || src_vertex >= t->nverts || dst_vertex < 0 || dst_vertex >= t->nverts)
         return cs_fail(err, "topo_route: vertex %d out of range; this topology has %d vertices "
                        "(0..%d)", src_vertex < 0 || src_vertex >= t->nverts ? src_vertex
                        : dst_vertex, t->nverts, t->nverts - 1);
     route_buf r = {t, src_vertex, dst_vertex, salt, links, max_links < 0 ? 0 : max_links, 0,
-                   err, 0, -1, 1, {-1, -1, -1}};
+                   err, 0, -1, 1, {-1, -1, -1}, 0};
+    if (hashed)
+        *hashed = 0;
     if (src_vertex == dst_vertex)
         return 0;
     const topo_vertex *a = &t->verts[src_vertex], *b = &t->verts[dst_vertex];
     bool same_node = is_host_kind(a->kind) && is_host_kind(b->kind) && a->node == b->node;
     int rc = same_node ? route_in_node(&r, src_vertex, dst_vertex) : route_across(&r);
+    if (hashed)
+        *hashed = r.hashed > 0;
     return rc < 0 ? -1 : r.n;
 }
 
 int topo_route_gpus(topo *t, int src_gpu, int dst_gpu, uint32_t salt, int32_t *links,
                     int max_links, cs_err *err)
 {
+    return topo_route_gpus_hashed(t, src_gpu, dst_gpu, salt, links, max_links, NULL, err);
+}
+
+int topo_route_gpus_hashed(topo *t, int src_gpu, int dst_gpu, uint32_t salt, int32_t *links,
+                           int max_links, int *hashed, cs_err *err)
+{
     if (src_gpu < 0 || src_gpu >= t->ngpus || dst_gpu < 0 || dst_gpu >= t->ngpus)
         return cs_fail(err, "topo_route_gpus: GPU %d out of range; this system has %d GPUs "
                        "(0..%d)", src_gpu < 0 || src_gpu >= t->ngpus ? src_gpu : dst_gpu,
                        t->ngpus, t->ngpus - 1);
-    return topo_route(t, t->gpu_vertex[src_gpu], t->gpu_vertex[dst_gpu], salt, links,
-                      max_links, err);
+    return route_hashed(t, t->gpu_vertex[src_gpu], t->gpu_vertex[dst_gpu], salt, links,
+                        max_links, hashed, err);
 }

@@ -1,7 +1,12 @@
 -- network_sweep: how much the scale-out network matters for one model and
 -- layout.  NICs of 200, 400 and 800 Gb/s on three networks of dgx-h100
 -- nodes: rail-optimized (NIC i of every node on rail switch i), a
--- non-blocking fat-tree, and a fat-tree oversubscribed 2:1 at every tier.
+-- non-blocking fat-tree, and a fat-tree oversubscribed 2:1 at every tier,
+-- routed by destination as dgx-h100's InfiniBand is (D-mod-K: a ring's
+-- every step crosses the spines on links of its own, so with a quarter of
+-- the ring's hops leaving a leaf half the up-links suffice), and the same
+-- 2:1 tree with flows hashed over the up-links (Ethernet ECMP), where rings
+-- collide and the oversubscription bites.
 -- Llama-3-8B, tensor-parallel within a node and data-parallel across nodes
 -- with a small batch per replica, so that the gradient all-reduce is a large
 -- part of the iteration; every GPU is simulated (ranks = "all"), so the
@@ -17,6 +22,7 @@ local networks = {
   {label = "rail-optimized", network = "rail", oversubscription = 1},
   {label = "fat-tree", network = "fat-tree", oversubscription = 1},
   {label = "fat-tree 2:1", network = "fat-tree", oversubscription = 2},
+  {label = "fat-tree 2:1 ecmp", network = "fat-tree", oversubscription = 2, routing = "ecmp"},
 }
 local speeds = {200, 400, 800}
 
@@ -27,7 +33,7 @@ for _, net in ipairs(networks) do
     -- 4 nodes under each leaf (32 NIC ports), so the groups cross the spines
     local cluster = system{base = "dgx-h100", nodes = nodes, nic_gbps = gbps,
                            network = net.network, oversubscription = net.oversubscription,
-                           nics_per_leaf = 32}
+                           nics_per_leaf = 32, routing = net.routing}
     local r = estimate{system = cluster, model = llama, tp = 8, pp = 1, mbs = 1,
                        gbs = 2 * nodes, ranks = "all"}
     rows[#rows + 1] = {network = net.label, nic_gbps = gbps, layout = r.layout,

@@ -321,12 +321,15 @@ expect_ok "network_sweep scenario (16 nodes)" "^fat-tree 2:1 +200 " run --out "$
 if python3 - "$sc/ns/network_sweep.csv" >"$errf" 2>&1 <<'PY'
 import csv, sys
 rows = {(r["network"], int(r["nic_gbps"])): float(r["iteration_s"]) for r in csv.DictReader(open(sys.argv[1]))}
-assert len(rows) == 9, rows
-for net in ("rail-optimized", "fat-tree", "fat-tree 2:1"):
+assert len(rows) == 12, rows
+for net in ("rail-optimized", "fat-tree", "fat-tree 2:1", "fat-tree 2:1 ecmp"):
     assert rows[(net, 200)] >= rows[(net, 400)] >= rows[(net, 800)], net  # faster NICs never hurt
-assert rows[("fat-tree 2:1", 200)] > rows[("fat-tree", 200)]  # oversubscription bites
+for gbps in (200, 400, 800):
+    # by destination the rings' spine hops never share a link: half the up-links suffice
+    assert abs(rows[("fat-tree 2:1", gbps)] - rows[("fat-tree", gbps)]) < 1e-9, gbps
+assert rows[("fat-tree 2:1 ecmp", 200)] > 1.2 * rows[("fat-tree 2:1", 200)]  # hashed, it bites
 PY
-then ok "network_sweep: faster NICs help, oversubscription hurts"; else not_ok "network_sweep: faster NICs help, oversubscription hurts"; fi
+then ok "network_sweep: faster NICs help, oversubscription hurts hashed rings only"; else not_ok "network_sweep: faster NICs help, oversubscription hurts hashed rings only"; fi
 check_svg "network_sweep chart renders" "$sc/ns/network_sweep.svg"
 expect_ok "schedule_compare scenario" "^interleaved " run --out "$sc/scmp" "$scen_dir/schedule_compare.lua" 8
 if python3 - "$sc/scmp/schedule_compare.csv" >"$errf" 2>&1 <<'PY'

@@ -13,7 +13,17 @@ expect_ok "system dgx-a100-80g: rail-optimized, from the SuperPOD reference arch
     system dgx-a100-80g --nodes 40
 expect_ok "system dgx-a100-80g: routed by destination, with its source" \
     "^routing +destination$" system dgx-a100-80g --nodes 40
-expect_ok "system dgx-h100 keeps the hash" "^routing +ecmp$" system dgx-h100 --nodes 4
+# The other InfiniBand systems (issue 20): by destination, each with the
+# source it rests on (adaptive routing documented on the SuperPOD H100's UFM;
+# forwarding tables alone where no engine is documented).
+for sysname in dgx-h100 dgx-h200 dgx-h800 dgx2-v100; do
+    expect_ok "system $sysname: routed by destination" "^routing +destination$" \
+        system $sysname --nodes 4
+done
+expect_ok "system dgx-h100: adaptive routing documented, the closest rule chosen" \
+    "source: adaptive routing is on by default in NVIDIA's subnet manager" system dgx-h100 --nodes 4
+expect_ok "system dgx-h800: forwarding by destination LID, nothing more documented" \
+    "source: InfiniBand across nodes \\(DeepSeek-V3 report" system dgx-h800 --nodes 4
 
 # megatron-18.4b (tp 8, dp 32) on 32 nodes of a fat-tree: under the hash the
 # 8 rings of every step collide on spine links; by destination they do not.

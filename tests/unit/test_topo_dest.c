@@ -143,6 +143,31 @@ static void test_dest_ignores_salt(void)
     topo_free(t);
 }
 
+/* topo_route_gpus_hashed says whether the salt could change a route (issue
+ * 20: the symmetry classes skip re-pairing such routes): by destination the
+ * routes across the spines take no hashed choice and give the same links as
+ * topo_route_gpus; hashed, they do; inside a node on NVSwitch, neither. */
+static void test_hashed_flag(void)
+{
+    for (int dest = 0; dest < 2; dest++) {
+        sys_system s = fabric(8, SYS_NET_FAT_TREE2, 8, dest ? SYS_ROUTE_DEST : SYS_ROUTE_ECMP);
+        topo *t = build(&s);
+        if (!t)
+            return;
+        int32_t a[TOPO_MAX_ROUTE], b[TOPO_MAX_ROUTE];
+        int hashed = -1;
+        for (int g = 0; g < 8; g++) {
+            int na = topo_route_gpus_hashed(t, g, 8 + g, 7, a, TOPO_MAX_ROUTE, &hashed, NULL);
+            int nb = topo_route_gpus(t, g, 8 + g, 7, b, TOPO_MAX_ROUTE, NULL);
+            CHECK(na > 3 && na == nb && memcmp(a, b, (size_t)na * sizeof *a) == 0);
+            CHECK_EQ_INT(hashed, !dest);
+        }
+        CHECK(topo_route_gpus_hashed(t, 0, 5, 7, a, TOPO_MAX_ROUTE, &hashed, NULL) > 0);
+        CHECK_EQ_INT(hashed, 0);
+        topo_free(t);
+    }
+}
+
 /* The catalog's dgx-a100-80g (a DGX SuperPOD: rail-optimized units of 20
  * nodes, InfiniBand): on 2 whole units every shift by whole nodes (the
  * rail-aligned steps of NCCL's rings) is free; on 48 nodes (a partial third
@@ -190,4 +215,5 @@ TAP_MAIN({"fat-tree2 by destination: every shift contention-free", test_fat_tree
          {"ECMP hash on the same fat-tree still collides", test_ecmp_still_collides},
          {"by destination: salt-free, spine = port mod K", test_dest_ignores_salt},
          {"dgx-a100-80g: SuperPOD rail fabric, rings free", test_dgx_a100_rings},
+         {"hashed flag: by destination no salted choice, hashed one", test_hashed_flag},
          {"routing names parse", test_parse});

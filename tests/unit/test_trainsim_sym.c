@@ -2,8 +2,9 @@
  * Leaving out the tensor ranks that copy rank 0 gives the iteration and
  * every stage's breakdown of simulating every rank, on the validation
  * layouts and on random ones (against full re-solves of every flow); it
- * applies where the ranks' flows pair up (one DGX, one DGX H100 scalable
- * unit) and falls back where they do not (shared leaves, a slow link); the
+ * applies where the ranks' flows pair up (one DGX, DGX H100 units and DGX
+ * SuperPOD A100 units routed by destination) and falls back where they do
+ * not (a hashed spine choice, shared NVLink, a slow link); the
  * same figures on every run and on any number of threads. */
 #include <math.h>
 #include <stdio.h>
@@ -13,6 +14,15 @@
 #include "parmap.h"
 #include "tap.h"
 #include "trainsim.h"
+
+/* The fixture's network rebuilt with another routing. */
+static void route_by(fixture *f, sys_routing routing)
+{
+    topo_free(f->t);
+    f->sys.net.routing = routing;
+    CHECK(topo_build(&f->sys, &f->t, NULL) == 0);
+    f->in.topology = f->t;
+}
 
 /* The symmetric run against every rank simulated: the same iteration and
  * stage breakdown to 1e-9 (the issue asks 0.1%; the pairing is exact).
@@ -89,8 +99,10 @@ static void validation_layouts(void)
  * rank's pipeline transfers and data-parallel rings run on its own rail,
  * the symmetry holds and seven of eight tensor ranks are left out (1F1B,
  * interleaved with the distributed optimizer, the V-shape ZBV).  Two
- * units: transfers between them take ECMP choices over the spines that
- * differ between the rails, so it falls back, with the same figures. */
+ * units: transfers between them cross the spines; routed by destination
+ * (the system's routing since issue 20) rank r's spine is rank 0's and it
+ * still holds; hashed, the choices differ between the rails and it falls
+ * back, with the same figures. */
 static void rails(void)
 {
     fixture f;
@@ -104,7 +116,36 @@ static void rails(void)
     CHECK(check_same(&f, 0) == 7);
     topo_free(f.t);
     fixture_setup(&f, "dgx-h100", 64, "llama3-70b", 8, 8, 8, 64);
+    CHECK(check_same(&f, 0) == 7); /* routed by destination: rail r's choices mirror rail 0's */
+    route_by(&f, SYS_ROUTE_ECMP);
     CHECK(check_same(&f, 0) == 0);
+    topo_free(f.t);
+}
+
+/* Destination routing across scalable units (issue 20): a transfer's spine
+ * is a function of its destination's port number alone, and rail r's
+ * leaves number their ports as rail 0's do, so rank r's transfers climb to
+ * the spines rank 0's take, over links of their own, and the symmetry
+ * holds where the hash broke it.  Two DGX SuperPOD A100 units (20 nodes
+ * each): the pipeline hop from stage 1 to stage 2 crosses between them;
+ * every flow re-solved whole in the reference.  The same fabric hashed
+ * falls back, with the same figures either way. */
+static void destination_units(void)
+{
+    fixture f;
+    fixture_setup(&f, "dgx-a100-80g", 40, "llama3-8b", 8, 4, 10, 20);
+    CHECK(f.sys.net.routing == SYS_ROUTE_DEST);
+    CHECK(check_same(&f, 1) == 7);
+    f.l.zero = 1;
+    f.l.sp = 1;
+    CHECK(check_same(&f, 1) == 7);
+    route_by(&f, SYS_ROUTE_ECMP);
+    CHECK(check_same(&f, 1) == 0);
+    topo_free(f.t);
+    /* tp 4: two tensor groups share a node's NVLink with the data-parallel
+     * rings, which no pairing removes: every rank, by destination too */
+    fixture_setup(&f, "dgx-a100-80g", 40, "llama3-8b", 4, 4, 20, 40);
+    CHECK(check_same(&f, 1) == 0);
     topo_free(f.t);
 }
 
@@ -153,6 +194,20 @@ static void random_layouts(void)
 
 /* ---- the same on every run and thread count ----------------------------------- */
 
+/* The iteration and one stage's figure (p2p when p2p, else exposed
+ * data-parallel time) of f's every-rank run into t[0..1]; frees f. */
+static void run_figures(fixture *f, int stage, int p2p, double *t)
+{
+    estimate_result r;
+    cs_err err;
+    if (trainsim_run(&f->in, TRAINSIM_ALL_RANKS, &r, NULL, &err) == 0) {
+        t[0] = r.iteration_s;
+        t[1] = p2p ? r.stages[stage].p2p_s : r.stages[stage].dp_exposed_s;
+        estimate_result_free(&r);
+    }
+    topo_free(f->t);
+}
+
 static void one_run(void *ctx, long index, void *out)
 {
     (void)ctx;
@@ -160,21 +215,29 @@ static void one_run(void *ctx, long index, void *out)
     fixture f;
     fixture_setup(&f, "dgx-h100", 16, "llama3-8b", 8, 4, 4, 32);
     f.l.zero = 1;
-    estimate_result r;
-    cs_err err;
-    double *t = out;
-    if (trainsim_run(&f.in, TRAINSIM_ALL_RANKS, &r, NULL, &err) == 0) {
-        t[0] = r.iteration_s;
-        t[1] = r.stages[1].dp_exposed_s;
-        estimate_result_free(&r);
-    }
-    topo_free(f.t);
+    run_figures(&f, 1, 0, out);
 }
 
-static void deterministic_over_threads(void) { fixture_same_over_threads(one_run, "symmetric run"); }
+/* Across two SuperPOD A100 units routed by destination: spine choices in
+ * the left-out ranks' pairing. */
+static void one_run_units(void *ctx, long index, void *out)
+{
+    (void)ctx;
+    (void)index;
+    fixture f;
+    fixture_setup(&f, "dgx-a100-80g", 40, "llama3-8b", 8, 4, 10, 20);
+    run_figures(&f, 2, 1, out);
+}
+
+static void deterministic_over_threads(void)
+{
+    fixture_same_over_threads(one_run, "symmetric run");
+    fixture_same_over_threads(one_run_units, "symmetric run across units by destination");
+}
 
 TAP_MAIN({"validation layouts: symmetric = every rank", validation_layouts},
-         {"rails of a DGX H100 unit: symmetric, two units fall back", rails},
+         {"rails of DGX H100 units: symmetric by destination, hashed falls back", rails},
+         {"two SuperPOD units by destination: symmetric = full re-solves", destination_units},
          {"a slow link falls back", slow_link_falls_back},
          {"random layouts: symmetric = full re-solves", random_layouts},
          {"deterministic over runs and threads", deterministic_over_threads})
