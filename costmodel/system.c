@@ -403,6 +403,14 @@ static int validate_network(const sys_system *sys, cs_err *err)
     if (net->routing != SYS_ROUTE_ECMP && net->routing != SYS_ROUTE_DEST)
         return cs_fail(err, "system '%s': unknown routing %d; valid are ecmp and destination",
                        sys->name, (int)net->routing);
+    /* a torus has no forwarding tables to route by: topo_route hashes its
+     * minimal paths whatever this says, so accepting it would print a rule
+     * the simulation does not follow */
+    if (net->routing == SYS_ROUTE_DEST &&
+        (net->kind == SYS_NET_TORUS2D || net->kind == SYS_NET_TORUS3D))
+        return cs_fail(err, "system '%s': routing 'destination' needs a switched network "
+                       "(fat-tree2, fat-tree3, rail), not %s: use routing 'ecmp'",
+                       sys->name, sys_net_kind_name(net->kind));
     return 0;
 }
 

@@ -112,6 +112,12 @@ static void system_overrides(lua_State *L, int idx, sys_system *s)
     if (s->net.kind != before.kind || s->net.nics_per_leaf != before.nics_per_leaf ||
         s->net.oversubscription != before.oversubscription) /* no longer the base's shape */
         s->net.topology_source = "given by the scenario (system{network = ...})";
+    if (s->net.kind != before.kind && (s->net.kind == SYS_NET_TORUS2D ||
+                                       s->net.kind == SYS_NET_TORUS3D)) {
+        /* the base's switch routing does not carry over to a torus */
+        s->net.routing = SYS_ROUTE_ECMP;
+        s->net.routing_source = "a torus: each flow hashed over its minimal paths";
+    }
     const char *routing = lua_check_opt_string(L, idx, W, "routing", NULL);
     if (routing) {
         if (sys_routing_parse(routing, "routing", &s->net.routing, &err) != 0)

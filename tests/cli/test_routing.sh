@@ -45,4 +45,16 @@ expect_bad "Lua system{routing} unknown names the valid ones" \
 if [ -e "$sc/out" ]; then not_ok "unknown routing: nothing left behind"
 else ok "unknown routing: nothing left behind"; fi
 
+# A torus has no forwarding tables: a base's destination routing does not
+# carry over to it, and asking for it on a torus is an error (it was printed
+# and then ignored by the router).
+printf '%s\n' 'print(system{base = "dgx-h100", nodes = 8, network = "torus3d"}.routing)' >"$sc/torus.lua"
+expect_ok "Lua system{network = torus3d} on a destination-routed base: ecmp" "^ecmp$" \
+    run --out "$sc/o2" "$sc/torus.lua"
+printf 'system{base = "dgx-h100", nodes = 8, network = "torus3d", routing = "destination"}\n' \
+    >"$sc/badtorus.lua"
+expect_bad "Lua routing destination on a torus: named as the cause" \
+    "badtorus.lua:1: system: .*routing 'destination' needs a switched network.*not torus3d" \
+    run --out "$sc/o3" "$sc/badtorus.lua"
+
 tap_finish
