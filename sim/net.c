@@ -1,14 +1,14 @@
 /* net: flow-level network with incremental max-min re-solves.
  *
- * Each link keeps the list of active flows crossing it, so a change (flow
- * start, flow end, capacity change) marks its links dirty; one solve event
- * per instant re-solves the flows of the dirty links against what the other
- * flows leave, advances their remaining bytes to now and moves their end
- * events.  The other flows keep their rates unless the new rates take away
- * the bottleneck of one of them or leave a re-solved flow without one (the
- * max-min conditions, checked per link after each solve: open_unfair_links);
- * only then do the flows of that link join and the sub-problem is solved
- * again.  With every rank simulated, the pipeline transfers and
+ * Each link keeps the list of active flows crossing it.  One solve event per
+ * instant re-solves the flows that started (and those of links whose
+ * capacity changed) against what the other flows leave, advances their
+ * remaining bytes to now and moves their end events.  The other flows keep
+ * their rates unless the new rates, or a flow that ended, take away the
+ * bottleneck of one of them or leave a re-solved flow without one (the
+ * max-min conditions, checked where the two sets meet after each solve:
+ * join_unfair_flows); only then does such a flow join and the sub-problem is
+ * solved again.  With every rank simulated, the pipeline transfers and
  * data-parallel rings of a large fat-tree couple through links that two
  * flows fill into one component that grows with the cluster; most changes
  * move only a few rates in it, and the re-solve stays that small. */
@@ -85,12 +85,13 @@ struct net {
     double *csr_weight, *comp_cap, *comp_rate, *fixed_load, *comp_bound;
     int cap_comp_flows, cap_comp_links, cap_csr_start, cap_csr_link, cap_csr_weight;
     int cap_comp_cap, cap_comp_rate, cap_fixed_load, cap_comp_bound;
-    /* per sub-problem link, for the max-min checks (open_unfair_links): the
+    /* per sub-problem link, for the max-min checks (join_unfair_flows): the
      * largest rate before this solve of a flow outside (-1: none) and of any
      * flow, whether the link was full, and after the solve the largest rate
      * of a re-solved flow and whether the link is full */
     double *out_max, *old_max, *new_max;
     int8_t *old_full, *new_full;
+    int checked_links;     /* sub-problem links whose new state the checks know */
     int cap_out_max, cap_old_max, cap_new_max, cap_old_full, cap_new_full;
     int32_t *open_queue;
     int nopen, cap_open_queue;
@@ -495,6 +496,8 @@ static int still_bottleneck(const net *n, int32_t b, const flow *g)
         return 0;
     if (l->mark == n->epoch) {
         int i = l->local;
+        if (i >= n->checked_links)
+            return 0; /* joined the sub-problem during these checks: not known yet */
         double top = n->new_max[i] > n->out_max[i] ? n->new_max[i] : n->out_max[i];
         return n->new_full[i] && g->rate >= top * (1 - TIGHT_REL);
     }
@@ -512,25 +515,27 @@ static int still_bottleneck(const net *n, int32_t b, const flow *g)
  * problem link i was full and an outside flow had the largest rate there,
  * the link may have been its bottleneck: if the link is no longer full, or
  * a re-solved flow now passes that rate, the flow needs another bottleneck
- * (the one it last had, still valid) or the link opens. */
-static int open_if_outside_loses(net *n, int i, int *nl)
+ * (the one it last had, still valid) or it joins.  Returns how many joined. */
+static int join_if_outside_loses(net *n, int i, int *nf, int *nl)
 {
     double cand = n->old_max[i] * (1 - TIGHT_REL);
     if (!n->old_full[i] || n->out_max[i] < cand)
         return 0;
     int32_t id = n->comp_links[i];
     const nlink *l = &n->links[id];
+    int joined = 0;
     for (int k = 0; k < l->nflows; k++) {
-        const flow *g = &n->flows[l->flows[k].flow];
+        int32_t gid = l->flows[k].flow;
+        const flow *g = &n->flows[gid];
         if (g->mark == n->epoch || g->rate < cand)
             continue;
         int lost = !n->new_full[i] || n->new_max[i] > g->rate * (1 + TIGHT_REL);
         if (lost && !(g->bneck >= 0 && g->bneck != id && still_bottleneck(n, g->bneck, g))) {
-            open_link(n, id, nl);
-            return 1;
+            join_flow(n, gid, nf, nl, 0);
+            joined++;
         }
     }
-    return 0;
+    return joined;
 }
 
 /* The link whose capacity alone bounds flow f at rate (its own link). */
@@ -565,43 +570,50 @@ static int has_bottleneck(const net *n, int i, int32_t *link)
     return 0;
 }
 
-/* Opens the full links where re-solved flow i, without a bottleneck, meets
- * a larger outside rate: that outside flow must yield. */
-static int open_for_unbottlenecked(net *n, int i, int *nl)
+/* Re-solved flow i has no bottleneck: on its full links, the outside flows
+ * of a larger rate must yield, and join.  Returns how many joined. */
+static int join_larger_outside(net *n, int i, int *nf, int *nl)
 {
-    int opened = 0;
+    int joined = 0;
+    double above = n->comp_rate[i] * (1 + TIGHT_REL);
     for (int e = n->csr_start[i]; e < n->csr_start[i + 1]; e++) {
-        int32_t l = n->csr_link[e], id = n->comp_links[l];
-        if (n->links[id].open != n->epoch && n->new_full[l] &&
-            n->out_max[l] > n->comp_rate[i] * (1 + TIGHT_REL)) {
-            open_link(n, id, nl);
-            opened++;
+        int32_t l = n->csr_link[e];
+        const nlink *m = &n->links[n->comp_links[l]];
+        if (m->open == n->epoch || !n->new_full[l] || !(n->out_max[l] > above))
+            continue;
+        for (int k = 0; k < m->nflows; k++) {
+            int32_t gid = m->flows[k].flow;
+            if (n->flows[gid].mark != n->epoch && n->flows[gid].rate > above) {
+                join_flow(n, gid, nf, nl, 0);
+                joined++;
+            }
         }
     }
-    return opened;
+    return joined;
 }
 
 /* Checks the max-min conditions the sub-problem cannot see (the flows
  * outside it keep their rates): every outside flow must keep a bottleneck,
- * every re-solved flow must have one.  Opens the links where one fails and
- * returns how many (0: the rates are the max-min fair allocation of every
- * active flow: it is unique, and these conditions characterize it).  Notes
- * each re-solved flow's bottleneck for later checks. */
-static int open_unfair_links(net *n, int nf, int *nl)
+ * every re-solved flow must have one.  The outside flows where one fails
+ * join; returns how many (0: the rates are the max-min fair allocation of
+ * every active flow: it is unique, and these conditions characterize it).
+ * Notes each re-solved flow's bottleneck for later checks. */
+static int join_unfair_flows(net *n, int *nf, int *nl)
 {
-    int limit = *nl, opened = 0;
-    new_link_state(n, nf, limit);
+    int limit = *nl, solved = *nf, joined = 0;
+    new_link_state(n, solved, limit);
+    n->checked_links = limit;
     for (int i = 0; i < limit; i++)
         if (n->links[n->comp_links[i]].open != n->epoch)
-            opened += open_if_outside_loses(n, i, nl);
-    for (int i = 0; i < nf; i++) {
+            joined += join_if_outside_loses(n, i, nf, nl);
+    for (int i = 0; i < solved; i++) {
         int32_t link = -1;
         if (has_bottleneck(n, i, &link))
             n->flows[n->comp_flows[i]].bneck = link;
         else
-            opened += open_for_unbottlenecked(n, i, nl);
+            joined += join_larger_outside(n, i, nf, nl);
     }
-    return opened;
+    return joined;
 }
 
 /* The first sub-problem: the flows started since the last solve, the flows
@@ -652,7 +664,7 @@ static int solve_dirty(net *n, int *nf_out)
             maxmin_solve(&p, n->comp_rate, &n->work);
             n->stats.rounds++;
         }
-        if (open_all || open_unfair_links(n, nf, &nl) == 0)
+        if (open_all || join_unfair_flows(n, &nf, &nl) == 0)
             break;
     }
     *nf_out = nf;
