@@ -174,10 +174,12 @@ static void mark_dirty(net *n, int link)
 }
 
 /* A flow of the given rate left the link: the next solve (epoch + 1) learns
- * what the link carried before. */
+ * what the link carried before.  A link left empty moves nobody's rate. */
 static void link_gone(net *n, int32_t link, double weight, double rate)
 {
     nlink *l = &n->links[link];
+    if (l->nflows == 0)
+        return;
     if (l->gone_epoch != n->epoch + 1) {
         l->gone_epoch = n->epoch + 1;
         l->gone_load = 0;
