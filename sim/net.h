@@ -5,10 +5,13 @@
  * transfer; a collective's coflow crosses some links several times), plus a
  * latency added after its last byte.  Whenever flows start or end, or a link
  * changes capacity, the rates of the flows the change can move are re-solved
- * with costmodel/maxmin: the flows on the changed links and, through every
- * link that is full, the flows there, and so on; flows elsewhere keep their
- * rates (each stays bottlenecked where it was).  Re-solves triggered at one
- * instant are batched into one. */
+ * with costmodel/maxmin: the flows that started (or cross a link whose
+ * capacity changed), against what the others leave; then, where the new
+ * rates would take a flow outside its bottleneck or leave a re-solved flow
+ * without one, the flows of that link join and the solve repeats.  Flows
+ * elsewhere keep their rates (each keeps a bottleneck), so the result is the
+ * max-min allocation of a full solve.  Re-solves triggered at one instant
+ * are batched into one. */
 #ifndef CS_NET_H
 #define CS_NET_H
 

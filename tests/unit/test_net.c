@@ -214,15 +214,75 @@ static void incremental_skips_links_with_room(void)
     CHECK_EQ_INT(solved_after_join(1), 3);
 }
 
+/* A chain: flow k crosses links k and k + 1 (10 GB/s each), so every inner
+ * link is full with two flows at 5 GB/s and the chain is one component.
+ * G joins link 0, where chain flow 0 leaves 5 GB/s of room: G gets 5, and
+ * no chain flow's rate moves (each keeps its full inner link), so only G is
+ * solved; when G ends, chain flow 0 keeps its bottleneck on link 1 and
+ * nothing is solved.  The full re-solve takes the whole chain both times;
+ * the rates are the same. */
+#define CHAIN 12
+
+static void chain_join_and_leave(int full, uint64_t *solved_join, uint64_t *solved_leave)
+{
+    evq *q = evq_new();
+    double cap[CHAIN + 1];
+    for (int l = 0; l <= CHAIN; l++)
+        cap[l] = 10e9;
+    net *n = net_new(q, CHAIN + 1, cap);
+    net_set_full_resolve(n, full);
+    done_log log = {0};
+    int32_t chain[CHAIN];
+    for (int32_t k = 0; k < CHAIN; k++) {
+        int32_t links[] = {k, k + 1};
+        chain[k] = net_flow_start(n, links, NULL, 2, 100e9, 0, on_done, &log, 0);
+    }
+    evq_step(q);
+    uint64_t before = net_get_stats(n).solved_flows;
+    int32_t first = 0;
+    int32_t g = net_flow_start(n, &first, NULL, 1, 5e9, 0, on_done, &log, 1);
+    evq_step(q);
+    CHECK_REL(net_flow_rate(n, g), 5e9, 1e-12);
+    for (int k = 0; k < CHAIN; k++)
+        CHECK_REL(net_flow_rate(n, chain[k]), 5e9, 1e-12);
+    *solved_join = net_get_stats(n).solved_flows - before;
+    before = net_get_stats(n).solved_flows;
+    evq_run_until(q, S_PS); /* G ends at 1 s, and the solve at that instant */
+    CHECK_EQ_INT(log.at_ps[1], S_PS);
+    for (int k = 0; k < CHAIN; k++)
+        CHECK_REL(net_flow_rate(n, chain[k]), 5e9, 1e-12);
+    *solved_leave = net_get_stats(n).solved_flows - before;
+    net_free(n);
+    evq_free(q);
+}
+
+static void unchanged_rates_stay_outside(void)
+{
+    uint64_t inc_join, inc_leave, full_join, full_leave;
+    chain_join_and_leave(0, &inc_join, &inc_leave);
+    chain_join_and_leave(1, &full_join, &full_leave);
+    CHECK_EQ_INT(inc_join, 1);
+    CHECK_EQ_INT(inc_leave, 0);
+    CHECK_EQ_INT(full_join, CHAIN + 1);
+    CHECK_EQ_INT(full_leave, CHAIN);
+}
+
 /* A random flow set: flows of 1 to 4 distinct links (weights 1 to 3) start
  * at random times, and links change capacity now and then. */
-#define RAND_FLOWS 60
-#define RAND_LINKS 10
+#define RAND_FLOWS 240 /* the most; rand_size says how many a set has */
+#define RAND_LINKS 40
+#define RAND_HOPS 8
+
+typedef struct rand_size {
+    int flows, links, hops; /* flows of 1 to hops links */
+} rand_size;
+
+static rand_size rand_sz = {60, 10, 4};
 #define RAND_CAP_CHANGES 6
 
 typedef struct rand_flow {
-    int32_t links[4];
-    uint32_t weights[4];
+    int32_t links[RAND_HOPS];
+    uint32_t weights[RAND_HOPS];
     int nlinks;
     double bytes;
     uint64_t start_ps;
@@ -262,23 +322,24 @@ static void rand_capacity(evq *q, void *ctx, uint64_t arg)
 {
     (void)q;
     rand_run *r = ctx;
-    net_set_capacity(r->n, (int)(arg % RAND_LINKS), 1e9 * (double)(1 + arg / RAND_LINKS % 9));
+    net_set_capacity(r->n, (int)(arg % (uint64_t)rand_sz.links),
+                     1e9 * (double)(1 + arg / (uint64_t)rand_sz.links % 9));
 }
 
 static void rand_problem(uint64_t seed, rand_flow *flows, double *cap, uint64_t *cap_arg,
                          uint64_t *cap_at)
 {
     uint64_t s = seed * 0x9e3779b97f4a7c15ull + 1;
-    for (int l = 0; l < RAND_LINKS; l++)
+    for (int l = 0; l < rand_sz.links; l++)
         cap[l] = 1e9 * (double)(1 + rand_next(&s) % 20);
-    for (int i = 0; i < RAND_FLOWS; i++) {
+    for (int i = 0; i < rand_sz.flows; i++) {
         rand_flow *f = &flows[i];
-        f->nlinks = 1 + (int)(rand_next(&s) % 4);
+        f->nlinks = 1 + (int)(rand_next(&s) % (uint64_t)rand_sz.hops);
         for (int h = 0; h < f->nlinks; h++) {
             int32_t l;
             int dup;
             do { /* distinct links per flow */
-                l = (int32_t)(rand_next(&s) % RAND_LINKS);
+                l = (int32_t)(rand_next(&s) % (uint64_t)rand_sz.links);
                 dup = 0;
                 for (int k = 0; k < h; k++)
                     dup |= f->links[k] == l;
@@ -290,7 +351,7 @@ static void rand_problem(uint64_t seed, rand_flow *flows, double *cap, uint64_t 
         f->start_ps = rand_next(&s) % (2 * S_PS);
     }
     for (int c = 0; c < RAND_CAP_CHANGES; c++) {
-        cap_arg[c] = rand_next(&s) % (RAND_LINKS * 9);
+        cap_arg[c] = rand_next(&s) % (uint64_t)(rand_sz.links * 9);
         cap_at[c] = rand_next(&s) % (2 * S_PS);
     }
 }
@@ -303,10 +364,10 @@ static net_stats rand_simulate(uint64_t seed, int full, rand_run *r)
     rand_problem(seed, flows, cap, cap_arg, cap_at);
     evq *q = evq_new();
     memset(r, 0, sizeof *r);
-    r->n = net_new(q, RAND_LINKS, cap);
+    r->n = net_new(q, rand_sz.links, cap);
     r->flows = flows;
     net_set_full_resolve(r->n, full);
-    for (int i = 0; i < RAND_FLOWS; i++)
+    for (int i = 0; i < rand_sz.flows; i++)
         evq_schedule(q, flows[i].start_ps, rand_start, r, (uint64_t)i);
     for (int c = 0; c < RAND_CAP_CHANGES; c++)
         evq_schedule(q, cap_at[c], rand_capacity, r, cap_arg[c]);
@@ -320,17 +381,18 @@ static net_stats rand_simulate(uint64_t seed, int full, rand_run *r)
 
 /* Every flow ends when the full re-solve says (to a nanosecond in seconds of
  * simulated time); over all seeds the incremental solves re-rate fewer flows. */
-static void incremental_matches_full_on_random_sets(void)
+static void random_sets_match(rand_size size, uint64_t seeds)
 {
+    rand_sz = size;
     uint64_t inc_flows = 0, full_flows = 0;
     int mismatches = 0;
-    for (uint64_t seed = 1; seed <= 200; seed++) {
+    for (uint64_t seed = 1; seed <= seeds; seed++) {
         rand_run inc, full;
         inc_flows += rand_simulate(seed, 0, &inc).solved_flows;
         full_flows += rand_simulate(seed, 1, &full).solved_flows;
-        CHECK_EQ_INT(inc.done, RAND_FLOWS);
-        CHECK_EQ_INT(full.done, RAND_FLOWS);
-        for (int i = 0; i < RAND_FLOWS; i++) {
+        CHECK_EQ_INT(inc.done, rand_sz.flows);
+        CHECK_EQ_INT(full.done, rand_sz.flows);
+        for (int i = 0; i < rand_sz.flows; i++) {
             double a = (double)inc.done_ps[i], b = (double)full.done_ps[i];
             if (fabs(a - b) > 1e-9 * b + 1000) {
                 if (mismatches++ < 3)
@@ -343,6 +405,18 @@ static void incremental_matches_full_on_random_sets(void)
     CHECK(inc_flows < full_flows);
 }
 
+static void incremental_matches_full_on_random_sets(void)
+{
+    random_sets_match((rand_size){60, 10, 4}, 200);
+}
+
+/* Larger sets, flows of up to 8 links: long chains of full links (the
+ * coupled components of a large fat-tree), where the checks decide. */
+static void incremental_matches_full_on_large_random_sets(void)
+{
+    random_sets_match((rand_size){RAND_FLOWS, RAND_LINKS, RAND_HOPS}, 30);
+}
+
 TAP_MAIN({"one flow: bytes over bandwidth plus latency", one_flow_with_latency},
          {"two flows share a link", two_flows_share},
          {"a flow joining later re-shares the link", late_flow_resolves},
@@ -352,5 +426,9 @@ TAP_MAIN({"one flow: bytes over bandwidth plus latency", one_flow_with_latency},
          {"disjoint flows", disjoint_flows_solve_separately},
          {"a flow with no links costs only latency", empty_route_costs_latency_only},
          {"incremental re-solve stops at links with room", incremental_skips_links_with_room},
+         {"flows whose rates a change cannot move are not re-solved",
+          unchanged_rates_stay_outside},
          {"incremental rates equal a full re-solve on random flow sets",
-          incremental_matches_full_on_random_sets})
+          incremental_matches_full_on_random_sets},
+         {"incremental rates equal a full re-solve on large random flow sets",
+          incremental_matches_full_on_large_random_sets})
