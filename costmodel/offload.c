@@ -164,6 +164,17 @@ static double ckpt_hbm_bytes(const model_desc *m, const layout_desc *l,
     return fmin(stored, mb->activations_bytes);
 }
 
+/* Their host DRAM copy: DeepSpeed's partition_activations (set by every
+ * script that sets cpu_checkpointing, offload.h) splits each checkpoint over
+ * the tensor-parallel group before the copy, so each GPU stores 1/tp of it,
+ * as the copies move (estimate.c base_of); under sp the checkpoint in HBM
+ * is already the GPU's sequence shard. */
+static double ckpt_dram_bytes(const model_desc *m, const layout_desc *l,
+                              const memory_breakdown *mb)
+{
+    return ckpt_hbm_bytes(m, l, mb) / (l->sp ? 1 : l->tp);
+}
+
 double offload_gpu_bytes(const model_desc *m, const layout_desc *l, const memory_breakdown *mb)
 {
     if (l->offload == OFFLOAD_NONE)
@@ -234,7 +245,7 @@ void offload_memory(const model_desc *m, const layout_desc *l, const sys_node_ty
     r->gpu_bytes = offload_gpu_bytes(m, l, mb);
     r->gpu_capacity_bytes = gpu_capacity_bytes;
     /* every GPU of the node taken to hold the worst stage's state (an upper bound) */
-    r->dram_bytes = g * (dram + ckpt_hbm_bytes(m, l, mb));
+    r->dram_bytes = g * (dram + ckpt_dram_bytes(m, l, mb));
     r->nvme_bytes = g * nvme;
     r->dram_capacity_bytes = t.host.dram_bytes;
     r->nvme_capacity_bytes = tiers_nvme_bytes(&t);
