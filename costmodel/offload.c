@@ -74,16 +74,20 @@ static int validate_deepspeed_2020(const layout_desc *l, cs_err *err)
 }
 
 /* Checkpoints in host DRAM: DeepSpeed's checkpointing.py, for the layers
- * Megatron's --checkpoint-activations checkpoints. */
+ * Megatron's --checkpoint-activations checkpoints.  These rules reach CLI
+ * and Lua users alike, so they name each option both ways: the Lua field
+ * with its value, then the flag in parentheses. */
 static int validate_ckpt_cpu(const layout_desc *l, cs_err *err)
 {
     if (l->offload_engine == OFFLOAD_ENGINE_FUYOU)
-        return cs_fail(err, "offload: --offload-checkpoints is DeepSpeed's cpu_checkpointing; "
-                            "Fuyou swaps activations itself: drop it or use --offload-engine "
-                            "deepspeed");
+        return cs_fail(err, "offload: offload_checkpoints = true (--offload-checkpoints) is "
+                            "DeepSpeed's cpu_checkpointing; Fuyou swaps activations itself: drop "
+                            "it or use offload_engine = \"deepspeed\" (--offload-engine "
+                            "deepspeed)");
     if (l->recompute != LAYOUT_RECOMPUTE_FULL)
-        return cs_fail(err, "offload: --offload-checkpoints moves the checkpoints of full "
-                            "recomputation; use --recompute full");
+        return cs_fail(err, "offload: offload_checkpoints = true (--offload-checkpoints) moves "
+                            "the checkpoints of full recomputation; use recompute = \"full\" "
+                            "(--recompute full)");
     return 0;
 }
 
@@ -111,8 +115,11 @@ int offload_validate(const layout_desc *l, const sys_node_type *node, cs_err *er
     if (l->offload == OFFLOAD_NONE) {
         if (l->offload_to != OFFLOAD_TO_CPU || l->offload_engine != OFFLOAD_ENGINE_DEEPSPEED ||
             l->offload_dpu || l->offload_ckpt_cpu)
-            return cs_fail(err, "offload: --offload-to, --offload-engine, --offload-dpu and "
-                                "--offload-checkpoints need --offload optimizer|params|all");
+            return cs_fail(err, "offload: offload_to, offload_engine, offload_dpu and "
+                                "offload_checkpoints (--offload-to, --offload-engine, "
+                                "--offload-dpu, --offload-checkpoints) need offload = "
+                                "\"optimizer\"|\"params\"|\"all\" (--offload "
+                                "optimizer|params|all)");
         return 0;
     }
     if (l->offload < OFFLOAD_NONE || l->offload > OFFLOAD_ALL || l->offload_to < 0 ||

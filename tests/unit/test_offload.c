@@ -53,7 +53,7 @@ static void rules_named(void)
     CHECK_STR_CONTAINS(err.msg, "delayed parameter update");
     l = one_gpu(m, OFFLOAD_NONE, OFFLOAD_TO_NVME, 1);
     CHECK(offload_validate(&l, node, &err) == -1);
-    CHECK_STR_CONTAINS(err.msg, "need --offload");
+    CHECK_STR_CONTAINS(err.msg, "need offload = \"optimizer\"|\"params\"|\"all\" (--offload");
     l = one_gpu(m, OFFLOAD_ALL, OFFLOAD_TO_NVME, 0);
     l.offload_engine = OFFLOAD_ENGINE_FUYOU;
     CHECK(offload_validate(&l, node, &err) == 0);
@@ -334,7 +334,7 @@ static void rules_2020_and_checkpoints(void)
     l = one_gpu(m, OFFLOAD_ALL, OFFLOAD_TO_CPU, 3);
     l.offload_ckpt_cpu = 1;
     CHECK(offload_validate(&l, node, &err) == -1);
-    CHECK_STR_CONTAINS(err.msg, "use --recompute full");
+    CHECK_STR_CONTAINS(err.msg, "use recompute = \"full\" (--recompute full)");
     l.recompute = LAYOUT_RECOMPUTE_FULL;
     CHECK(offload_validate(&l, node, &err) == 0);
     l = one_gpu(m, OFFLOAD_ALL, OFFLOAD_TO_NVME, 0);
@@ -342,11 +342,13 @@ static void rules_2020_and_checkpoints(void)
     l.offload_ckpt_cpu = 1;
     CHECK(offload_validate(&l, node, &err) == -1);
     CHECK_STR_CONTAINS(err.msg, "Fuyou swaps activations itself");
+    CHECK_STR_CONTAINS(err.msg, "offload_engine = \"deepspeed\" (--offload-engine deepspeed)");
     l = one_gpu(m, OFFLOAD_NONE, OFFLOAD_TO_CPU, 1);
     l.recompute = LAYOUT_RECOMPUTE_FULL;
     l.offload_ckpt_cpu = 1;
     CHECK(offload_validate(&l, node, &err) == -1);
-    CHECK_STR_CONTAINS(err.msg, "--offload-checkpoints need --offload");
+    CHECK_STR_CONTAINS(err.msg, "offload_checkpoints (--offload-to, --offload-engine, "
+                                "--offload-dpu, --offload-checkpoints) need offload =");
 }
 
 /* By hand, on base_10s and bw_hand (10 GB/s each way, Adam 2e9/s):
