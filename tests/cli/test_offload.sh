@@ -187,6 +187,12 @@ LUA
 expect_bad "Lua: offload_checkpoints without an offload names both spellings" \
     'offload_checkpoints \(.*--offload-checkpoints\) need offload = "optimizer"' \
     run "$tmp/ckpt_none.lua"
+# layout{} refuses it too (it used to drop the field: offload_checkpoints came back nil)
+cat >"$tmp/ckpt_layout.lua" <<'LUA'
+layout{gpus = 1, mbs = 1, gbs = 1, zero = 2, recompute = "full", offload_checkpoints = true}
+LUA
+expect_bad "Lua: layout{} refuses offload_checkpoints without an offload" \
+    'layout: offload: .*need offload = "optimizer"' run "$tmp/ckpt_layout.lua"
 expect_ok "Lua: the offload scenario" "fastest offload that fits: .*offload-" \
     run "$(dirname "$0")/../../scenarios/offload.lua"
 
