@@ -126,7 +126,9 @@ void cli_layoutopt_help(void)
            "                      optimizer --offload-to cpu); rules: docs/offload.md\n"
            "  --offload-checkpoints  DeepSpeed's cpu_checkpointing: each layer's checkpoint\n"
            "                      copied to pageable host memory and back, blocking the GPU\n"
-           "                      (needs --offload and --recompute full)\n");
+           "                      (needs --offload and --recompute full); assumes its\n"
+           "                      partition_activations: each GPU copies and stores 1/tp\n"
+           "                      of a checkpoint (without --sp)\n");
     cli_shardopt_help();
     cli_epopt_help();
 }

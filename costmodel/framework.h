@@ -92,8 +92,21 @@ double framework_grad_reduce_bytes(framework_kind k, int bf16_params);
  * Megatron-LM 2021 (aed2f75, model/distributed.py; arguments.py lines
  * 150-155 turn contiguous buffers on only with fp32 accumulation, which bf16
  * forces) for fp16, and 2019 (f86bb67, model/distributed.py
- * allreduce_params); 0 where gradients live in a contiguous buffer (2021
- * bf16, 2022's default use_contiguous_buffers_in_local_ddp, Megatron-Core). */
+ * allreduce_params).  Where gradients live in a contiguous buffer (2021
+ * bf16; 2022, whose use_contiguous_buffers_in_local_ddp is on by default)
+ * allreduce_gradients still divides the whole buffer by dp before the
+ * all-reduce (aed2f75 model/distributed.py line 193, 55ba1f7 line 200:
+ * buffer_.data /= mpu.get_data_parallel_world_size()): one read and one
+ * write of the buffer's dtype, fp32 when accumulate_allreduce_grads_in_fp32
+ * (bf16 forces it; _get_buffer_type, 55ba1f7 lines 128-130) else the 16-bit
+ * param dtype: 2 x framework_grad_reduce_bytes = 8 (bf16) or 4 (2022 fp16).
+ * Megatron-Core does the same pass per bucket (NVIDIA/Megatron-LM d98e8a64,
+ * core/distributed/param_and_grad_buffer.py start_grad_sync lines 666-667:
+ * bucket.grad_data *= gradient_scaling_factor, which
+ * distributed_data_parallel.py lines 271-278 set to 1/dp while
+ * average_in_collective is False, its default), on the compute stream
+ * during the last backward; the megatron-core profile keeps the count the
+ * model had before profiles and leaves it out (0). */
 double framework_dp_pack_bytes(framework_kind k, int bf16_params);
 const char *framework_name(framework_kind k);
 int framework_parse(const char *text, const char *what, framework_kind *out, cs_err *err);

@@ -74,16 +74,20 @@ static int validate_deepspeed_2020(const layout_desc *l, cs_err *err)
 }
 
 /* Checkpoints in host DRAM: DeepSpeed's checkpointing.py, for the layers
- * Megatron's --checkpoint-activations checkpoints. */
+ * Megatron's --checkpoint-activations checkpoints.  These rules reach CLI
+ * and Lua users alike, so they name each option both ways: the Lua field
+ * with its value, then the flag in parentheses. */
 static int validate_ckpt_cpu(const layout_desc *l, cs_err *err)
 {
     if (l->offload_engine == OFFLOAD_ENGINE_FUYOU)
-        return cs_fail(err, "offload: --offload-checkpoints is DeepSpeed's cpu_checkpointing; "
-                            "Fuyou swaps activations itself: drop it or use --offload-engine "
-                            "deepspeed");
+        return cs_fail(err, "offload: offload_checkpoints = true (--offload-checkpoints) is "
+                            "DeepSpeed's cpu_checkpointing; Fuyou swaps activations itself: drop "
+                            "it or use offload_engine = \"deepspeed\" (--offload-engine "
+                            "deepspeed)");
     if (l->recompute != LAYOUT_RECOMPUTE_FULL)
-        return cs_fail(err, "offload: --offload-checkpoints moves the checkpoints of full "
-                            "recomputation; use --recompute full");
+        return cs_fail(err, "offload: offload_checkpoints = true (--offload-checkpoints) moves "
+                            "the checkpoints of full recomputation; use recompute = \"full\" "
+                            "(--recompute full)");
     return 0;
 }
 
@@ -111,8 +115,11 @@ int offload_validate(const layout_desc *l, const sys_node_type *node, cs_err *er
     if (l->offload == OFFLOAD_NONE) {
         if (l->offload_to != OFFLOAD_TO_CPU || l->offload_engine != OFFLOAD_ENGINE_DEEPSPEED ||
             l->offload_dpu || l->offload_ckpt_cpu)
-            return cs_fail(err, "offload: --offload-to, --offload-engine, --offload-dpu and "
-                                "--offload-checkpoints need --offload optimizer|params|all");
+            return cs_fail(err, "offload: offload_to, offload_engine, offload_dpu and "
+                                "offload_checkpoints (--offload-to, --offload-engine, "
+                                "--offload-dpu, --offload-checkpoints) need offload = "
+                                "\"optimizer\"|\"params\"|\"all\" (--offload "
+                                "optimizer|params|all)");
         return 0;
     }
     if (l->offload < OFFLOAD_NONE || l->offload > OFFLOAD_ALL || l->offload_to < 0 ||
@@ -162,6 +169,17 @@ static double ckpt_hbm_bytes(const model_desc *m, const layout_desc *l,
     double stored = mb->chunks_in_flight * layout_layers_per_chunk(l, m) *
                     memory_activation_bytes_per_layer(m, l);
     return fmin(stored, mb->activations_bytes);
+}
+
+/* Their host DRAM copy: DeepSpeed's partition_activations (set by every
+ * script that sets cpu_checkpointing, offload.h) splits each checkpoint over
+ * the tensor-parallel group before the copy, so each GPU stores 1/tp of it,
+ * as the copies move (estimate.c base_of); under sp the checkpoint in HBM
+ * is already the GPU's sequence shard. */
+static double ckpt_dram_bytes(const model_desc *m, const layout_desc *l,
+                              const memory_breakdown *mb)
+{
+    return ckpt_hbm_bytes(m, l, mb) / (l->sp ? 1 : l->tp);
 }
 
 double offload_gpu_bytes(const model_desc *m, const layout_desc *l, const memory_breakdown *mb)
@@ -234,7 +252,7 @@ void offload_memory(const model_desc *m, const layout_desc *l, const sys_node_ty
     r->gpu_bytes = offload_gpu_bytes(m, l, mb);
     r->gpu_capacity_bytes = gpu_capacity_bytes;
     /* every GPU of the node taken to hold the worst stage's state (an upper bound) */
-    r->dram_bytes = g * (dram + ckpt_hbm_bytes(m, l, mb));
+    r->dram_bytes = g * (dram + ckpt_dram_bytes(m, l, mb));
     r->nvme_bytes = g * nvme;
     r->dram_capacity_bytes = t.host.dram_bytes;
     r->nvme_capacity_bytes = tiers_nvme_bytes(&t);

@@ -114,10 +114,15 @@ typedef enum offload_engine {
  * Pageable copies are staged through a driver buffer and fault their pages
  * in during the copy (DeepSpeed PR #501, 2020-11: "the pages need to be
  * populated during the blocking cudaMemcpy calls, which are already in the
- * critical path of the forward step"); DeepSpeed measured a pinned
- * host-to-device copy 6x faster than the pageable one on one GPU (PR #5301,
- * 2024-03: "Speedup h2d memcpy by 6x on single GPU").  The pageable rate is
- * the pinned one over that factor, taken for both directions. */
+ * critical path of the forward step").  The pageable rate is the pinned one
+ * over OFFLOAD_PAGEABLE_SLOWDOWN, taken for both directions.  UNSOURCED FOR
+ * THIS USE (validate/offload_components.csv): the 6 is DeepSpeed PR #5301's
+ * (2024-03, "Speedup h2d memcpy by 6x on single GPU and 4-5x on 8GPU node"),
+ * which timed a CPU fp32->16-bit cast into a fresh pageable tensor plus its
+ * host-to-device copy against a pinned buffer, on unstated hardware; no
+ * published per-direction pageable/pinned cudaMemcpy rate on a PCIe gen3
+ * x16 V100 system was found.  Rows that rest on it are marked as such in
+ * validate/offload.md. */
 #define OFFLOAD_PAGEABLE_SLOWDOWN 6.0
 
 /* The resources an offloaded iteration keeps busy. */

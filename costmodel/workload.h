@@ -133,8 +133,9 @@ void workload_info_of(const model_desc *m, const layout_desc *l, workload_info *
  * the 16-bit gradient read and the 16-bit weight written; 52 for Megatron-
  * LM 2021/2022's fp16 optimizer); with zero 1 a GPU updates 1/dp of its
  * parameters.  With dp > 1 it includes the framework's packing of separate
- * gradient tensors around the all-reduce (framework_dp_pack_bytes: 2019
- * and fp16 2021), which like the step is HBM traffic after the backward. */
+ * gradient tensors around the all-reduce, or its division of a contiguous
+ * buffer by dp (framework_dp_pack_bytes: 2019, 2021, 2022), which like the
+ * step is HBM traffic after the backward. */
 double workload_optimizer_s(const model_desc *m, const layout_desc *l, const dev_type *dev,
                             const opcost_eff *e, int stage);
 

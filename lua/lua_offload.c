@@ -29,6 +29,12 @@ void lua_offload_read(lua_State *L, int idx, const char *what, layout_desc *l)
                                   offload_engine_parse);
     l->offload_dpu = lua_check_opt_bool(L, idx, what, "offload_dpu", 0);
     l->offload_ckpt_cpu = lua_check_opt_bool(L, idx, what, "offload_checkpoints", 0);
+    /* without an offload, layout{} would drop these (lua_offload_push writes
+     * them back only with one): refuse them here, as estimate does, rather
+     * than lose them silently; with node NULL only this rule applies */
+    cs_err err;
+    if (l->offload == OFFLOAD_NONE && offload_validate(l, NULL, &err) != 0)
+        luaL_error(L, "%s: %s", what, err.msg);
 }
 
 void lua_offload_push(lua_State *L, const layout_desc *l)

@@ -45,7 +45,8 @@ expect_bad "params need ZeRO-3" "valid only with stage 3" estimate $v100 --zero 
 expect_bad "NVMe needs ZeRO-3" "offload-to nvme needs --zero 3" \
     estimate $v100 --zero 2 --offload optimizer --offload-to nvme
 # shellcheck disable=SC2086
-expect_bad "--offload-to alone" "need --offload" estimate $v100 --offload-to nvme
+expect_bad "--offload-to alone" "need offload = .*\(--offload optimizer" \
+    estimate $v100 --offload-to nvme
 # shellcheck disable=SC2086
 expect_bad "DPU needs optimizer offload to the CPU" "delayed parameter update" \
     estimate $v100 --zero 3 --offload all --offload-dpu
@@ -76,10 +77,11 @@ if awk -v a="$plain" -v b="$ckpt" 'BEGIN { d = b - a - 2 * 32 * 4096 * 4096 * 2 
     exit !(d < 1e-4 && d > -1e-4) }'; then ok "checkpoints in DRAM add their pageable copies"
 else echo "# $plain -> $ckpt"; not_ok "checkpoints in DRAM add their pageable copies"; fi
 # shellcheck disable=SC2086
-expect_bad "checkpoints in DRAM need full recomputation" "use --recompute full" \
+expect_bad "checkpoints in DRAM need full recomputation" \
+    'use recompute = "full" \(--recompute full\)' \
     estimate $one --zero 2 --offload optimizer --offload-checkpoints
 # shellcheck disable=SC2086
-expect_bad "checkpoints in DRAM need an offload" "offload-checkpoints need --offload" \
+expect_bad "checkpoints in DRAM need an offload" "offload-checkpoints\) need offload = " \
     estimate $v100 --zero 2 --offload-checkpoints
 # shellcheck disable=SC2086
 expect_bad "DeepSpeed v0.3 had no ZeRO-3 offload" "deepspeed-2020.*--zero 1\|2" \
@@ -168,6 +170,29 @@ print(string.format("checkpoints add %.4f s", iter(true) - iter(false)))
 LUA
 expect_ok "Lua: offload_checkpoints adds the pageable copies (0.8181 s, as the flag)" \
     "checkpoints add 0\.818[01] s" run "$tmp/ckpt.lua"
+# Lua: the checkpoint rules name the Lua field and the flag alike
+cat >"$tmp/ckpt_bad.lua" <<'LUA'
+estimate{system = "dgx2-v100", model = "llama2-7b", gpus = 1,
+         layout = layout{gpus = 1, mbs = 1, gbs = 1, zero = 2, offload = "optimizer",
+                         offload_checkpoints = true}}
+LUA
+expect_bad "Lua: offload_checkpoints without full recomputation names both spellings" \
+    'offload_checkpoints = true \(--offload-checkpoints\).*use recompute = "full" \(--recompute full\)' \
+    run "$tmp/ckpt_bad.lua"
+cat >"$tmp/ckpt_none.lua" <<'LUA'
+estimate{system = "dgx2-v100", model = "llama2-7b", gpus = 1,
+         layout = {gpus = 1, mbs = 1, gbs = 1, zero = 2, recompute = "full",
+                   offload_checkpoints = true}}
+LUA
+expect_bad "Lua: offload_checkpoints without an offload names both spellings" \
+    'offload_checkpoints \(.*--offload-checkpoints\) need offload = "optimizer"' \
+    run "$tmp/ckpt_none.lua"
+# layout{} refuses it too (it used to drop the field: offload_checkpoints came back nil)
+cat >"$tmp/ckpt_layout.lua" <<'LUA'
+layout{gpus = 1, mbs = 1, gbs = 1, zero = 2, recompute = "full", offload_checkpoints = true}
+LUA
+expect_bad "Lua: layout{} refuses offload_checkpoints without an offload" \
+    'layout: offload: .*need offload = "optimizer"' run "$tmp/ckpt_layout.lua"
 expect_ok "Lua: the offload scenario" "fastest offload that fits: .*offload-" \
     run "$(dirname "$0")/../../scenarios/offload.lua"
 

@@ -53,7 +53,7 @@ static void rules_named(void)
     CHECK_STR_CONTAINS(err.msg, "delayed parameter update");
     l = one_gpu(m, OFFLOAD_NONE, OFFLOAD_TO_NVME, 1);
     CHECK(offload_validate(&l, node, &err) == -1);
-    CHECK_STR_CONTAINS(err.msg, "need --offload");
+    CHECK_STR_CONTAINS(err.msg, "need offload = \"optimizer\"|\"params\"|\"all\" (--offload");
     l = one_gpu(m, OFFLOAD_ALL, OFFLOAD_TO_NVME, 0);
     l.offload_engine = OFFLOAD_ENGINE_FUYOU;
     CHECK(offload_validate(&l, node, &err) == 0);
@@ -113,6 +113,37 @@ static void tier_bytes(void)
     offload_memory(m, &l, &s.groups[0].node, 1, &mb, 32e9, &r);
     CHECK_REL(hbm - r.gpu_bytes, ckpt, 1e-12);
     CHECK_REL(r.dram_bytes - dram, ckpt, 1e-12);
+}
+
+/* Checkpoints in DRAM at tp 4: all of each GPU's stored checkpoint leaves
+ * HBM, but DeepSpeed's partition_activations splits it over the tensor-
+ * parallel group before the copy, so DRAM holds a quarter of it per GPU (the
+ * bytes the copies move, estimate.c); under sp the HBM checkpoint is already
+ * the GPU's quarter and all of it goes to DRAM.  By hand: llama2-7b, 32
+ * layers x 4096 tokens x 4096 x 2 B, one GPU of the node counted. */
+static void checkpoints_dram_split_by_tp(void)
+{
+    const model_desc *m = llama7b();
+    sys_system s;
+    cs_err err;
+    CHECK(sys_from_catalog("dgx2-v100", 1, &s, &err) == 0);
+    double full = 32.0 * 4096 * 4096 * 2;
+    for (int sp = 0; sp <= 1; sp++) {
+        layout_desc l = one_gpu(m, OFFLOAD_OPTIMIZER, OFFLOAD_TO_CPU, 1);
+        l.recompute = LAYOUT_RECOMPUTE_FULL;
+        l.tp = 4;
+        l.sp = sp;
+        memory_breakdown mb;
+        CHECK(memory_per_stage(m, &l, 0, &mb, &err) == 0);
+        offload_report r;
+        memset(&r, 0, sizeof r);
+        offload_memory(m, &l, &s.groups[0].node, 1, &mb, 32e9, &r);
+        double hbm = r.gpu_bytes, dram = r.dram_bytes;
+        l.offload_ckpt_cpu = 1;
+        offload_memory(m, &l, &s.groups[0].node, 1, &mb, 32e9, &r);
+        CHECK_REL(hbm - r.gpu_bytes, sp ? full / 4 : full, 1e-12);
+        CHECK_REL(r.dram_bytes - dram, full / 4, 1e-12);
+    }
 }
 
 /* Two GPUs on one PCIe switch share its uplink; on two switches they do not. */
@@ -303,7 +334,7 @@ static void rules_2020_and_checkpoints(void)
     l = one_gpu(m, OFFLOAD_ALL, OFFLOAD_TO_CPU, 3);
     l.offload_ckpt_cpu = 1;
     CHECK(offload_validate(&l, node, &err) == -1);
-    CHECK_STR_CONTAINS(err.msg, "use --recompute full");
+    CHECK_STR_CONTAINS(err.msg, "use recompute = \"full\" (--recompute full)");
     l.recompute = LAYOUT_RECOMPUTE_FULL;
     CHECK(offload_validate(&l, node, &err) == 0);
     l = one_gpu(m, OFFLOAD_ALL, OFFLOAD_TO_NVME, 0);
@@ -311,11 +342,13 @@ static void rules_2020_and_checkpoints(void)
     l.offload_ckpt_cpu = 1;
     CHECK(offload_validate(&l, node, &err) == -1);
     CHECK_STR_CONTAINS(err.msg, "Fuyou swaps activations itself");
+    CHECK_STR_CONTAINS(err.msg, "offload_engine = \"deepspeed\" (--offload-engine deepspeed)");
     l = one_gpu(m, OFFLOAD_NONE, OFFLOAD_TO_CPU, 1);
     l.recompute = LAYOUT_RECOMPUTE_FULL;
     l.offload_ckpt_cpu = 1;
     CHECK(offload_validate(&l, node, &err) == -1);
-    CHECK_STR_CONTAINS(err.msg, "--offload-checkpoints need --offload");
+    CHECK_STR_CONTAINS(err.msg, "offload_checkpoints (--offload-to, --offload-engine, "
+                                "--offload-dpu, --offload-checkpoints) need offload =");
 }
 
 /* By hand, on base_10s and bw_hand (10 GB/s each way, Adam 2e9/s):
@@ -391,6 +424,8 @@ static void pcie_contention(void)
 
 TAP_MAIN({"offload rules: each bad combination named", rules_named},
          {"offload tier bytes: GPU, host DRAM, NVMe", tier_bytes},
+         {"checkpoints in DRAM: partitioned over tp as the copies are",
+          checkpoints_dram_split_by_tp},
          {"closed-form bandwidths share PCIe switches and drives", closed_bw_shares_switch},
          {"offloaded iteration: step, DPU, Fuyou's phases", iteration_parts},
          {"Fuyou's placement: activations kept, swapped or recomputed", fuyou_placement},
