@@ -55,9 +55,9 @@ double framework_dp_pack_bytes(framework_kind k, int bf16_params)
 {
     if (k == FRAMEWORK_2019 || (k == FRAMEWORK_2021 && !bf16_params))
         return 12.0; /* flatten, divide by dp, copy back */
-    if (k == FRAMEWORK_2021 || k == FRAMEWORK_2022) /* buffer_.data /= dp: read and write */
-        return 2.0 * framework_grad_reduce_bytes(k, bf16_params);
-    return 0.0; /* megatron-core: the profile keeps the pre-profile count (framework.h) */
+    /* 2021 bf16, 2022: buffer_.data /= dp; megatron-core: each bucket scaled
+     * by 1/dp before its collective; a read and a write of the buffer */
+    return 2.0 * framework_grad_reduce_bytes(k, bf16_params);
 }
 
 int framework_parse(const char *text, const char *what, framework_kind *out, cs_err *err)

@@ -105,8 +105,8 @@ double framework_grad_reduce_bytes(framework_kind k, int bf16_params);
  * bucket.grad_data *= gradient_scaling_factor, which
  * distributed_data_parallel.py lines 271-278 set to 1/dp while
  * average_in_collective is False, its default), on the compute stream
- * during the last backward; the megatron-core profile keeps the count the
- * model had before profiles and leaves it out (0). */
+ * during the backward: the same 8 bytes per parameter under bf16 (counted in
+ * the optimizer term, where the other profiles' pass runs). */
 double framework_dp_pack_bytes(framework_kind k, int bf16_params);
 const char *framework_name(framework_kind k);
 int framework_parse(const char *text, const char *what, framework_kind *out, cs_err *err);

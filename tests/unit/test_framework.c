@@ -35,8 +35,8 @@ static void optimizer_bytes(void)
  * parameter more in the step after the backward, only with dp > 1, in the
  * closed form's and the simulation's optimizer term alike; a contiguous
  * buffer (2021 in bf16, 2022) is still divided by dp in place: 8 bytes in
- * fp32 (bf16), 4 in fp16 (2022's 16-bit buffer); none for Megatron-Core's
- * profile. */
+ * fp32 (bf16), 4 in fp16 (2022's 16-bit buffer); Megatron-Core scales each
+ * bucket by 1/dp the same way (8 in bf16, 4 in fp16). */
 static void dp_pack_bytes(void)
 {
     fixture f;
@@ -44,7 +44,7 @@ static void dp_pack_bytes(void)
     const dev_type *dev = estimate_device(f.t);
     double gap = f.eff.kernel_gap_s, params = memory_stage_params(&f.m, &f.l, 0);
     /* packed bytes per parameter by profile (framework_kind order) in fp16, bf16 */
-    static const double pack[][2] = {[FRAMEWORK_CORE] = {0, 0}, [FRAMEWORK_2021] = {12, 8},
+    static const double pack[][2] = {[FRAMEWORK_CORE] = {4, 8}, [FRAMEWORK_2021] = {12, 8},
                                      [FRAMEWORK_2022] = {4, 8}, [FRAMEWORK_2019] = {12, 12}};
     double hbm = dev->hbm_bw_bytes_per_s * f.eff.mem_eff;
     for (int i = 0; i < 2 * (int)(sizeof pack / sizeof pack[0]); i++) {
