@@ -24,6 +24,7 @@ typedef struct task {
     uint64_t size_bytes;
     uint32_t name_off;
     int32_t phase, outstanding;   /* collective progress */
+    int32_t chain_left;           /* a timed chain's members from this one on (chains, below) */
     uint64_t start_ps, end_ps;
     uint8_t started, ended;
     uint32_t salt;                /* transfers: the ECMP salt of the route (default: the id) */
@@ -58,11 +59,13 @@ struct exec_graph {
     /* collectives alone on their links run as one timed task (exec_iso.h) */
     int timed_collectives;
     exec_iso *iso;               /* during exec_run when timed_collectives is on */
+    int no_chains;               /* timed collectives one at a time (exec_set_collective_chains) */
 };
 
 
 void exec_set_full_resolve(exec_graph *g, int on) { g->full_resolve = on != 0; }
 void exec_set_timed_collectives(exec_graph *g, int on) { g->timed_collectives = on != 0; }
+void exec_set_collective_chains(exec_graph *g, int on) { g->no_chains = on == 0; }
 
 exec_graph *exec_new(void)
 {
@@ -246,11 +249,84 @@ static void on_collective_launched(evq *q, void *ctx, uint64_t arg)
     collective_phase(ctx, (int)arg);
 }
 
+/* ---- chains of timed collectives -------------------------------------------------
+ *
+ * A timed collective's links carry nothing else until its end (a flow that
+ * meets them demotes it first), so a successor that is a collective on the
+ * same plan, without a stream and waiting for nothing else, would begin
+ * timed at that end on the same links, and its end would free nothing else.
+ * The chain of such followers runs on one end event at the last one's end
+ * instead of an event per member; the members' starts and ends are written
+ * as their own end events would have written them, when the chain ends or
+ * when a flow meets it (the member running then is demoted, the ones before
+ * it have ended). */
+
+/* id's follower in a chain, or -1.  Checked when the chain starts; a
+ * follower's other predecessors have ended by then. */
+static int chain_next(exec_graph *g, int id)
+{
+    const task *tk = &g->tasks[id];
+    if (tk->stream >= 0 || g->succ_start[id + 1] - g->succ_start[id] != 1)
+        return -1;
+    int next = g->succ[g->succ_start[id]];
+    const task *nx = &g->tasks[next];
+    if (nx->kind != EXEC_COLLECTIVE || nx->stream >= 0 || nx->plan != tk->plan ||
+        nx->started || g->preds_left[next] != 1 ||
+        exec_iso_plan_duration_ps(g->iso, nx->plan, nx->size_bytes) == UINT64_MAX)
+        return -1;
+    return next;
+}
+
+/* The followers of id, which starts timed now: their durations added to
+ * id's end; every member learns how many members it and those after it are. */
+static uint64_t chain_extend(exec_graph *g, int id)
+{
+    uint64_t extra_ps = 0;
+    int n = 1, next;
+    for (int m = id; !g->no_chains && (next = chain_next(g, m)) >= 0; m = next, n++)
+        extra_ps += exec_iso_plan_duration_ps(g->iso, g->tasks[next].plan,
+                                              g->tasks[next].size_bytes);
+    for (int m = id;; m = g->succ[g->succ_start[m]]) {
+        g->tasks[m].chain_left = n;
+        if (--n == 0)
+            break;
+    }
+    return extra_ps;
+}
+
+/* The member of id's chain running at now (the first to end after now, or
+ * the last): the ones before it end and their followers begin, as the end
+ * events of timed collectives would have done it one by one. */
+static int chain_current(exec_graph *g, int id, uint64_t now_ps)
+{
+    while (g->tasks[id].ended) /* settled before (an end at a demotion's instant) */
+        id = g->succ[g->succ_start[id]];
+    task *tk = &g->tasks[id];
+    while (tk->chain_left > 1) {
+        uint64_t end_ps = tk->start_ps + exec_iso_plan_duration_ps(g->iso, tk->plan,
+                                                                   tk->size_bytes);
+        if (end_ps > now_ps)
+            break;
+        int next = g->succ[g->succ_start[id]];
+        tk->end_ps = end_ps;
+        tk->ended = 1;
+        g->ended++;
+        g->preds_left[next]--;
+        tk = &g->tasks[next];
+        tk->started = 1;
+        tk->start_ps = end_ps;
+        exec_iso_follow(g->iso, tk->plan, next, end_ps, tk->size_bytes);
+        id = next;
+    }
+    return id;
+}
+
 /* A timed collective (exec_iso) moves to flows now, where its replay says
  * it stands: the rest of its start latency, or its phase's coflows still
  * moving (as flows with the bytes they have left) or in their latency. */
 static void demote(exec_graph *g, int id)
 {
+    id = chain_current(g, id, evq_now(g->q));
     task *tk = &g->tasks[id];
     exec_iso_state st;
     exec_iso_demote(g->iso, tk->plan, evq_now(g->q), &st);
@@ -284,13 +360,14 @@ static void make_room(exec_graph *g, const int32_t *links, int nlinks)
         demote(g, owner);
 }
 
-/* A collective run as one timed task (exec_iso) ends: its links are free. */
+/* A collective run as one timed task (exec_iso), or the last of its chain,
+ * ends: its links are free. */
 static void on_timed_collective_end(evq *q, void *ctx, uint64_t arg)
 {
-    (void)q;
     exec_graph *g = ctx;
-    exec_iso_end(g->iso, g->tasks[arg].plan);
-    task_finish(g, (int)arg);
+    int id = chain_current(g, (int)arg, evq_now(q));
+    exec_iso_end(g->iso, g->tasks[id].plan);
+    task_finish(g, id);
 }
 
 static void task_start(exec_graph *g, int id)
@@ -318,11 +395,12 @@ static void task_start(exec_graph *g, int id)
     case EXEC_COLLECTIVE: {
         uint64_t alone_ps;
         if (g->iso && exec_iso_begin(g->iso, g->net, tk->plan, tk->size_bytes, id,
-                                     evq_now(g->q), &alone_ps))
+                                     evq_now(g->q), &alone_ps)) {
+            alone_ps += chain_extend(g, id);
             exec_iso_started(g->iso, tk->plan,
                              evq_schedule_in(g->q, alone_ps, on_timed_collective_end, g,
                                              (uint64_t)id));
-        else
+        } else
             evq_schedule_in(g->q, coll_start_ps(tk->plan, tk->size_bytes),
                             on_collective_launched, g, (uint64_t)id);
         break;
@@ -464,7 +542,7 @@ static void reset_run_state(exec_graph *g)
     for (int id = 0; id < g->ntasks; id++) {
         task *tk = &g->tasks[id];
         tk->started = tk->ended = 0;
-        tk->phase = tk->outstanding = 0;
+        tk->phase = tk->outstanding = tk->chain_left = 0;
         tk->start_ps = tk->end_ps = 0;
     }
 }
