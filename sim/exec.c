@@ -14,20 +14,28 @@
 #include "evq.h"
 #include "exec_iso.h"
 
+/* 64 bytes: what only one kind uses shares storage (a run touches every
+ * task a few times; Megatron 1T on 3072 GPUs has 2.8 M of them). */
 typedef struct task {
-    exec_kind kind;
-    int32_t stream;
-    uint64_t duration_ps;
-    int32_t src_gpu, dst_gpu;
-    double bytes;
-    const coll_plan *plan;
-    uint64_t size_bytes;
-    uint32_t name_off;
-    int32_t phase, outstanding;   /* collective progress */
-    int32_t chain_left;           /* a timed chain's members from this one on (chains, below) */
     uint64_t start_ps, end_ps;
+    union {
+        uint64_t duration_ps;     /* compute, delay */
+        struct {                  /* transfer */
+            double bytes;
+            int32_t src_gpu, dst_gpu;
+            uint32_t salt;        /* the ECMP salt of the route (default: the id) */
+        };
+        struct {                  /* collective */
+            const coll_plan *plan;
+            uint64_t size_bytes;
+            int32_t phase, outstanding; /* progress as flows */
+            int32_t chain_left;   /* a timed chain's members from this one on (chains, below) */
+        };
+    };
+    int32_t stream;
+    uint32_t name_off;
+    uint8_t kind;                 /* exec_kind */
     uint8_t started, ended;
-    uint32_t salt;                /* transfers: the ECMP salt of the route (default: the id) */
 } task;
 
 typedef struct stream {
@@ -50,6 +58,8 @@ struct exec_graph {
                                     the hottest field, counted down once per dependency) */
     char *names;
     size_t names_len, names_cap;
+    uint32_t *name_slots;        /* distinct names by hash: 1 + offset, 0 empty (intern) */
+    size_t name_slots_cap, name_count;
     /* run state */
     evq *q;
     net *net;
@@ -87,19 +97,62 @@ void exec_free(exec_graph *g)
     free(g->succ);
     free(g->preds_left);
     free(g->names);
+    free(g->name_slots);
     free(g);
 }
 
+static size_t name_hash(const char *name)
+{
+    uint64_t h = 0xcbf29ce484222325ull; /* FNV-1a */
+    for (const unsigned char *c = (const unsigned char *)name; *c; c++)
+        h = (h ^ *c) * 0x100000001b3ull;
+    return (size_t)h;
+}
+
+/* The slot of name in name_slots: where it is, or the empty one it goes to. */
+static size_t name_slot(const exec_graph *g, const char *name)
+{
+    size_t i = name_hash(name) & (g->name_slots_cap - 1);
+    while (g->name_slots[i] && strcmp(g->names + g->name_slots[i] - 1, name) != 0)
+        i = (i + 1) & (g->name_slots_cap - 1);
+    return i;
+}
+
+static void name_slots_grow(exec_graph *g)
+{
+    uint32_t *old = g->name_slots;
+    size_t oldcap = g->name_slots_cap;
+    g->name_slots_cap = oldcap ? oldcap * 2 : 64;
+    g->name_slots = calloc(g->name_slots_cap, sizeof *g->name_slots);
+    if (!g->name_slots)
+        abort();
+    for (size_t i = 0; i < oldcap; i++)
+        if (old[i])
+            g->name_slots[name_slot(g, g->names + old[i] - 1)] = old[i];
+    free(old);
+}
+
+/* A name's offset in names, each distinct name stored once (a graph has
+ * millions of tasks and a few dozen names). */
 static uint32_t intern(exec_graph *g, const char *name)
 {
-    size_t len = strlen(name ? name : "") + 1;
+    if (!name)
+        name = "";
+    if ((g->name_count + 1) * 2 > g->name_slots_cap)
+        name_slots_grow(g);
+    size_t slot = name_slot(g, name);
+    if (g->name_slots[slot])
+        return g->name_slots[slot] - 1;
+    size_t len = strlen(name) + 1;
     if (g->names_len + len > g->names_cap) {
         g->names_cap = (g->names_len + len) * 2 + 256;
         g->names = cs_xrealloc(g->names, g->names_cap);
     }
-    memcpy(g->names + g->names_len, name ? name : "", len);
+    memcpy(g->names + g->names_len, name, len);
     uint32_t off = (uint32_t)g->names_len;
     g->names_len += len;
+    g->name_slots[slot] = off + 1;
+    g->name_count++;
     return off;
 }
 
@@ -118,7 +171,7 @@ static int add_task(exec_graph *g, exec_kind kind, int stream_id, const char *na
     CS_GROW(g->tasks, g->captasks, g->ntasks + 1);
     task *tk = &g->tasks[g->ntasks];
     memset(tk, 0, sizeof *tk);
-    tk->kind = kind;
+    tk->kind = (uint8_t)kind;
     tk->stream = stream_id;
     tk->name_off = intern(g, name);
     if (stream_id >= 0) {
@@ -542,7 +595,8 @@ static void reset_run_state(exec_graph *g)
     for (int id = 0; id < g->ntasks; id++) {
         task *tk = &g->tasks[id];
         tk->started = tk->ended = 0;
-        tk->phase = tk->outstanding = tk->chain_left = 0;
+        if (tk->kind == EXEC_COLLECTIVE) /* the other kinds keep other fields there */
+            tk->phase = tk->outstanding = tk->chain_left = 0;
         tk->start_ps = tk->end_ps = 0;
     }
 }
@@ -600,7 +654,7 @@ int exec_run(exec_graph *g, topo *t, exec_result *out, cs_err *err)
 }
 
 int exec_task_count(const exec_graph *g) { return g->ntasks; }
-exec_kind exec_task_kind(const exec_graph *g, int id) { return g->tasks[id].kind; }
+exec_kind exec_task_kind(const exec_graph *g, int id) { return (exec_kind)g->tasks[id].kind; }
 const char *exec_task_name(const exec_graph *g, int id) { return g->names + g->tasks[id].name_off; }
 int exec_task_stream(const exec_graph *g, int id) { return g->tasks[id].stream; }
 int exec_stream_gpu(const exec_graph *g, int s) { return g->streams[s].gpu; }
@@ -614,14 +668,26 @@ uint64_t exec_task_end_ps(const exec_graph *g, int id) { return g->tasks[id].end
 
 /* What a task was built from, for writers that turn the graph into another
  * format (sim/chakra_export). */
-uint64_t exec_task_duration_ps(const exec_graph *g, int id) { return g->tasks[id].duration_ps; }
-const coll_plan *exec_task_plan(const exec_graph *g, int id) { return g->tasks[id].plan; }
-uint64_t exec_task_size_bytes(const exec_graph *g, int id) { return g->tasks[id].size_bytes; }
+static int is_kind(const exec_graph *g, int id, exec_kind kind) { return g->tasks[id].kind == kind; }
+uint64_t exec_task_duration_ps(const exec_graph *g, int id)
+{
+    int timed = is_kind(g, id, EXEC_COMPUTE) || is_kind(g, id, EXEC_DELAY);
+    return timed ? g->tasks[id].duration_ps : 0;
+}
+const coll_plan *exec_task_plan(const exec_graph *g, int id)
+{
+    return is_kind(g, id, EXEC_COLLECTIVE) ? g->tasks[id].plan : NULL;
+}
+uint64_t exec_task_size_bytes(const exec_graph *g, int id)
+{
+    return is_kind(g, id, EXEC_COLLECTIVE) ? g->tasks[id].size_bytes : 0;
+}
 void exec_task_transfer(const exec_graph *g, int id, int *src_gpu, int *dst_gpu, double *bytes)
 {
-    *src_gpu = g->tasks[id].src_gpu;
-    *dst_gpu = g->tasks[id].dst_gpu;
-    *bytes = g->tasks[id].bytes;
+    int on = is_kind(g, id, EXEC_TRANSFER);
+    *src_gpu = on ? g->tasks[id].src_gpu : 0;
+    *dst_gpu = on ? g->tasks[id].dst_gpu : 0;
+    *bytes = on ? g->tasks[id].bytes : 0;
 }
 int exec_dep_count(const exec_graph *g) { return g->ndeps; }
 void exec_dep_at(const exec_graph *g, int i, int *before, int *after)
