@@ -13,6 +13,7 @@
 #include "cs_alloc.h"
 #include "evq.h"
 #include "exec_iso.h"
+#include "exec_routes.h"
 
 /* 64 bytes: what only one kind uses shares storage (a run touches every
  * task a few times; Megatron 1T on 3072 GPUs has 2.8 M of them). */
@@ -60,6 +61,8 @@ struct exec_graph {
     size_t names_len, names_cap;
     uint32_t *name_slots;        /* distinct names by hash: 1 + offset, 0 empty (intern) */
     size_t name_slots_cap, name_count;
+    const char *recent_name[16]; /* names interned lately, by address (the lowerings pass */
+    uint32_t recent_off[16];     /* the same literals again and again): checked, not trusted */
     /* run state */
     evq *q;
     net *net;
@@ -70,6 +73,7 @@ struct exec_graph {
     int timed_collectives;
     exec_iso *iso;               /* during exec_run when timed_collectives is on */
     int no_chains;               /* timed collectives one at a time (exec_set_collective_chains) */
+    exec_routes *routes;         /* during exec_run: transfers' routes kept per GPU pair */
 };
 
 
@@ -132,12 +136,24 @@ static void name_slots_grow(exec_graph *g)
     free(old);
 }
 
+static uint32_t intern_slow(exec_graph *g, const char *name);
+
 /* A name's offset in names, each distinct name stored once (a graph has
  * millions of tasks and a few dozen names). */
 static uint32_t intern(exec_graph *g, const char *name)
 {
     if (!name)
         name = "";
+    size_t r = ((uintptr_t)name >> 4) & 15;
+    if (g->recent_name[r] == name && strcmp(g->names + g->recent_off[r], name) == 0)
+        return g->recent_off[r];
+    g->recent_name[r] = name;
+    g->recent_off[r] = intern_slow(g, name);
+    return g->recent_off[r];
+}
+
+static uint32_t intern_slow(exec_graph *g, const char *name)
+{
     if ((g->name_count + 1) * 2 > g->name_slots_cap)
         name_slots_grow(g);
     size_t slot = name_slot(g, name);
@@ -437,12 +453,12 @@ static void task_start(exec_graph *g, int id)
         break;
     case EXEC_TRANSFER: {
         int32_t route[TOPO_MAX_ROUTE];
-        int len = topo_route_gpus(g->t, tk->src_gpu, tk->dst_gpu, tk->salt, route,
-                                  TOPO_MAX_ROUTE, NULL); /* checked in exec_run */
+        uint64_t latency_ps;
+        int len = exec_routes_get(g->routes, g->t, tk->src_gpu, tk->dst_gpu, tk->salt, route,
+                                  &latency_ps); /* checked in exec_run */
         make_room(g, route, len < 0 ? 0 : len);
-        net_flow_start(g->net, route, NULL, len < 0 ? 0 : len, tk->bytes,
-                       topo_route_latency_ps(g->t, route, len < 0 ? 0 : len), on_task_end, g,
-                       (uint64_t)id);
+        net_flow_start(g->net, route, NULL, len < 0 ? 0 : len, tk->bytes, latency_ps,
+                       on_task_end, g, (uint64_t)id);
         break;
     }
     case EXEC_COLLECTIVE: {
@@ -610,8 +626,11 @@ static void run_once(exec_graph *g, topo *t, const double *bw, exec_result *out)
     g->net = net_new(g->q, nlinks, bw);
     net_set_full_resolve(g->net, g->full_resolve);
     g->t = t;
+    g->routes = exec_routes_new();
     evq_schedule(g->q, 0, on_start_event, g, 0);
     out->events = evq_run(g->q);
+    exec_routes_free(g->routes);
+    g->routes = NULL;
     out->net = net_get_stats(g->net);
     net_free(g->net);
     evq_free(g->q);
