@@ -13,20 +13,30 @@
 #include "cs_alloc.h"
 #include "evq.h"
 #include "exec_iso.h"
+#include "exec_routes.h"
 
+/* 64 bytes: what only one kind uses shares storage (a run touches every
+ * task a few times; Megatron 1T on 3072 GPUs has 2.8 M of them). */
 typedef struct task {
-    exec_kind kind;
-    int32_t stream;
-    uint64_t duration_ps;
-    int32_t src_gpu, dst_gpu;
-    double bytes;
-    const coll_plan *plan;
-    uint64_t size_bytes;
-    uint32_t name_off;
-    int32_t phase, outstanding;   /* collective progress */
     uint64_t start_ps, end_ps;
+    union {
+        uint64_t duration_ps;     /* compute, delay */
+        struct {                  /* transfer */
+            double bytes;
+            int32_t src_gpu, dst_gpu;
+            uint32_t salt;        /* the ECMP salt of the route (default: the id) */
+        };
+        struct {                  /* collective */
+            const coll_plan *plan;
+            uint64_t size_bytes;
+            int32_t phase, outstanding; /* progress as flows */
+            int32_t chain_left;   /* a timed chain's members from this one on (chains, below) */
+        };
+    };
+    int32_t stream;
+    uint32_t name_off;
+    uint8_t kind;                 /* exec_kind */
     uint8_t started, ended;
-    uint32_t salt;                /* transfers: the ECMP salt of the route (default: the id) */
 } task;
 
 typedef struct stream {
@@ -49,6 +59,10 @@ struct exec_graph {
                                     the hottest field, counted down once per dependency) */
     char *names;
     size_t names_len, names_cap;
+    uint32_t *name_slots;        /* distinct names by hash: 1 + offset, 0 empty (intern) */
+    size_t name_slots_cap, name_count;
+    const char *recent_name[16]; /* names interned lately, by address (the lowerings pass */
+    uint32_t recent_off[16];     /* the same literals again and again): checked, not trusted */
     /* run state */
     evq *q;
     net *net;
@@ -58,11 +72,14 @@ struct exec_graph {
     /* collectives alone on their links run as one timed task (exec_iso.h) */
     int timed_collectives;
     exec_iso *iso;               /* during exec_run when timed_collectives is on */
+    int no_chains;               /* timed collectives one at a time (exec_set_collective_chains) */
+    exec_routes *routes;         /* during exec_run: transfers' routes kept per GPU pair */
 };
 
 
 void exec_set_full_resolve(exec_graph *g, int on) { g->full_resolve = on != 0; }
 void exec_set_timed_collectives(exec_graph *g, int on) { g->timed_collectives = on != 0; }
+void exec_set_collective_chains(exec_graph *g, int on) { g->no_chains = on == 0; }
 
 exec_graph *exec_new(void)
 {
@@ -84,19 +101,74 @@ void exec_free(exec_graph *g)
     free(g->succ);
     free(g->preds_left);
     free(g->names);
+    free(g->name_slots);
     free(g);
 }
 
+static size_t name_hash(const char *name)
+{
+    uint64_t h = 0xcbf29ce484222325ull; /* FNV-1a */
+    for (const unsigned char *c = (const unsigned char *)name; *c; c++)
+        h = (h ^ *c) * 0x100000001b3ull;
+    return (size_t)h;
+}
+
+/* The slot of name in name_slots: where it is, or the empty one it goes to. */
+static size_t name_slot(const exec_graph *g, const char *name)
+{
+    size_t i = name_hash(name) & (g->name_slots_cap - 1);
+    while (g->name_slots[i] && strcmp(g->names + g->name_slots[i] - 1, name) != 0)
+        i = (i + 1) & (g->name_slots_cap - 1);
+    return i;
+}
+
+static void name_slots_grow(exec_graph *g)
+{
+    uint32_t *old = g->name_slots;
+    size_t oldcap = g->name_slots_cap;
+    g->name_slots_cap = oldcap ? oldcap * 2 : 64;
+    g->name_slots = calloc(g->name_slots_cap, sizeof *g->name_slots);
+    if (!g->name_slots)
+        abort();
+    for (size_t i = 0; i < oldcap; i++)
+        if (old[i])
+            g->name_slots[name_slot(g, g->names + old[i] - 1)] = old[i];
+    free(old);
+}
+
+static uint32_t intern_slow(exec_graph *g, const char *name);
+
+/* A name's offset in names, each distinct name stored once (a graph has
+ * millions of tasks and a few dozen names). */
 static uint32_t intern(exec_graph *g, const char *name)
 {
-    size_t len = strlen(name ? name : "") + 1;
+    if (!name)
+        name = "";
+    size_t r = ((uintptr_t)name >> 4) & 15;
+    if (g->recent_name[r] == name && strcmp(g->names + g->recent_off[r], name) == 0)
+        return g->recent_off[r];
+    g->recent_name[r] = name;
+    g->recent_off[r] = intern_slow(g, name);
+    return g->recent_off[r];
+}
+
+static uint32_t intern_slow(exec_graph *g, const char *name)
+{
+    if ((g->name_count + 1) * 2 > g->name_slots_cap)
+        name_slots_grow(g);
+    size_t slot = name_slot(g, name);
+    if (g->name_slots[slot])
+        return g->name_slots[slot] - 1;
+    size_t len = strlen(name) + 1;
     if (g->names_len + len > g->names_cap) {
         g->names_cap = (g->names_len + len) * 2 + 256;
         g->names = cs_xrealloc(g->names, g->names_cap);
     }
-    memcpy(g->names + g->names_len, name ? name : "", len);
+    memcpy(g->names + g->names_len, name, len);
     uint32_t off = (uint32_t)g->names_len;
     g->names_len += len;
+    g->name_slots[slot] = off + 1;
+    g->name_count++;
     return off;
 }
 
@@ -115,7 +187,7 @@ static int add_task(exec_graph *g, exec_kind kind, int stream_id, const char *na
     CS_GROW(g->tasks, g->captasks, g->ntasks + 1);
     task *tk = &g->tasks[g->ntasks];
     memset(tk, 0, sizeof *tk);
-    tk->kind = kind;
+    tk->kind = (uint8_t)kind;
     tk->stream = stream_id;
     tk->name_off = intern(g, name);
     if (stream_id >= 0) {
@@ -246,11 +318,84 @@ static void on_collective_launched(evq *q, void *ctx, uint64_t arg)
     collective_phase(ctx, (int)arg);
 }
 
+/* ---- chains of timed collectives -------------------------------------------------
+ *
+ * A timed collective's links carry nothing else until its end (a flow that
+ * meets them demotes it first), so a successor that is a collective on the
+ * same plan, without a stream and waiting for nothing else, would begin
+ * timed at that end on the same links, and its end would free nothing else.
+ * The chain of such followers runs on one end event at the last one's end
+ * instead of an event per member; the members' starts and ends are written
+ * as their own end events would have written them, when the chain ends or
+ * when a flow meets it (the member running then is demoted, the ones before
+ * it have ended). */
+
+/* id's follower in a chain, or -1.  Checked when the chain starts; a
+ * follower's other predecessors have ended by then. */
+static int chain_next(exec_graph *g, int id)
+{
+    const task *tk = &g->tasks[id];
+    if (tk->stream >= 0 || g->succ_start[id + 1] - g->succ_start[id] != 1)
+        return -1;
+    int next = g->succ[g->succ_start[id]];
+    const task *nx = &g->tasks[next];
+    if (nx->kind != EXEC_COLLECTIVE || nx->stream >= 0 || nx->plan != tk->plan ||
+        nx->started || g->preds_left[next] != 1 ||
+        exec_iso_plan_duration_ps(g->iso, nx->plan, nx->size_bytes) == UINT64_MAX)
+        return -1;
+    return next;
+}
+
+/* The followers of id, which starts timed now: their durations added to
+ * id's end; every member learns how many members it and those after it are. */
+static uint64_t chain_extend(exec_graph *g, int id)
+{
+    uint64_t extra_ps = 0;
+    int n = 1, next;
+    for (int m = id; !g->no_chains && (next = chain_next(g, m)) >= 0; m = next, n++)
+        extra_ps += exec_iso_plan_duration_ps(g->iso, g->tasks[next].plan,
+                                              g->tasks[next].size_bytes);
+    for (int m = id;; m = g->succ[g->succ_start[m]]) {
+        g->tasks[m].chain_left = n;
+        if (--n == 0)
+            break;
+    }
+    return extra_ps;
+}
+
+/* The member of id's chain running at now (the first to end after now, or
+ * the last): the ones before it end and their followers begin, as the end
+ * events of timed collectives would have done it one by one. */
+static int chain_current(exec_graph *g, int id, uint64_t now_ps)
+{
+    while (g->tasks[id].ended) /* settled before (an end at a demotion's instant) */
+        id = g->succ[g->succ_start[id]];
+    task *tk = &g->tasks[id];
+    while (tk->chain_left > 1) {
+        uint64_t end_ps = tk->start_ps + exec_iso_plan_duration_ps(g->iso, tk->plan,
+                                                                   tk->size_bytes);
+        if (end_ps > now_ps)
+            break;
+        int next = g->succ[g->succ_start[id]];
+        tk->end_ps = end_ps;
+        tk->ended = 1;
+        g->ended++;
+        g->preds_left[next]--;
+        tk = &g->tasks[next];
+        tk->started = 1;
+        tk->start_ps = end_ps;
+        exec_iso_follow(g->iso, tk->plan, next, end_ps, tk->size_bytes);
+        id = next;
+    }
+    return id;
+}
+
 /* A timed collective (exec_iso) moves to flows now, where its replay says
  * it stands: the rest of its start latency, or its phase's coflows still
  * moving (as flows with the bytes they have left) or in their latency. */
 static void demote(exec_graph *g, int id)
 {
+    id = chain_current(g, id, evq_now(g->q));
     task *tk = &g->tasks[id];
     exec_iso_state st;
     exec_iso_demote(g->iso, tk->plan, evq_now(g->q), &st);
@@ -284,13 +429,14 @@ static void make_room(exec_graph *g, const int32_t *links, int nlinks)
         demote(g, owner);
 }
 
-/* A collective run as one timed task (exec_iso) ends: its links are free. */
+/* A collective run as one timed task (exec_iso), or the last of its chain,
+ * ends: its links are free. */
 static void on_timed_collective_end(evq *q, void *ctx, uint64_t arg)
 {
-    (void)q;
     exec_graph *g = ctx;
-    exec_iso_end(g->iso, g->tasks[arg].plan);
-    task_finish(g, (int)arg);
+    int id = chain_current(g, (int)arg, evq_now(q));
+    exec_iso_end(g->iso, g->tasks[id].plan);
+    task_finish(g, id);
 }
 
 static void task_start(exec_graph *g, int id)
@@ -307,22 +453,23 @@ static void task_start(exec_graph *g, int id)
         break;
     case EXEC_TRANSFER: {
         int32_t route[TOPO_MAX_ROUTE];
-        int len = topo_route_gpus(g->t, tk->src_gpu, tk->dst_gpu, tk->salt, route,
-                                  TOPO_MAX_ROUTE, NULL); /* checked in exec_run */
+        uint64_t latency_ps;
+        int len = exec_routes_get(g->routes, g->t, tk->src_gpu, tk->dst_gpu, tk->salt, route,
+                                  &latency_ps); /* checked in exec_run */
         make_room(g, route, len < 0 ? 0 : len);
-        net_flow_start(g->net, route, NULL, len < 0 ? 0 : len, tk->bytes,
-                       topo_route_latency_ps(g->t, route, len < 0 ? 0 : len), on_task_end, g,
-                       (uint64_t)id);
+        net_flow_start(g->net, route, NULL, len < 0 ? 0 : len, tk->bytes, latency_ps,
+                       on_task_end, g, (uint64_t)id);
         break;
     }
     case EXEC_COLLECTIVE: {
         uint64_t alone_ps;
         if (g->iso && exec_iso_begin(g->iso, g->net, tk->plan, tk->size_bytes, id,
-                                     evq_now(g->q), &alone_ps))
+                                     evq_now(g->q), &alone_ps)) {
+            alone_ps += chain_extend(g, id);
             exec_iso_started(g->iso, tk->plan,
                              evq_schedule_in(g->q, alone_ps, on_timed_collective_end, g,
                                              (uint64_t)id));
-        else
+        } else
             evq_schedule_in(g->q, coll_start_ps(tk->plan, tk->size_bytes),
                             on_collective_launched, g, (uint64_t)id);
         break;
@@ -464,7 +611,8 @@ static void reset_run_state(exec_graph *g)
     for (int id = 0; id < g->ntasks; id++) {
         task *tk = &g->tasks[id];
         tk->started = tk->ended = 0;
-        tk->phase = tk->outstanding = 0;
+        if (tk->kind == EXEC_COLLECTIVE) /* the other kinds keep other fields there */
+            tk->phase = tk->outstanding = tk->chain_left = 0;
         tk->start_ps = tk->end_ps = 0;
     }
 }
@@ -478,8 +626,11 @@ static void run_once(exec_graph *g, topo *t, const double *bw, exec_result *out)
     g->net = net_new(g->q, nlinks, bw);
     net_set_full_resolve(g->net, g->full_resolve);
     g->t = t;
+    g->routes = exec_routes_new();
     evq_schedule(g->q, 0, on_start_event, g, 0);
     out->events = evq_run(g->q);
+    exec_routes_free(g->routes);
+    g->routes = NULL;
     out->net = net_get_stats(g->net);
     net_free(g->net);
     evq_free(g->q);
@@ -522,7 +673,7 @@ int exec_run(exec_graph *g, topo *t, exec_result *out, cs_err *err)
 }
 
 int exec_task_count(const exec_graph *g) { return g->ntasks; }
-exec_kind exec_task_kind(const exec_graph *g, int id) { return g->tasks[id].kind; }
+exec_kind exec_task_kind(const exec_graph *g, int id) { return (exec_kind)g->tasks[id].kind; }
 const char *exec_task_name(const exec_graph *g, int id) { return g->names + g->tasks[id].name_off; }
 int exec_task_stream(const exec_graph *g, int id) { return g->tasks[id].stream; }
 int exec_stream_gpu(const exec_graph *g, int s) { return g->streams[s].gpu; }
@@ -536,14 +687,26 @@ uint64_t exec_task_end_ps(const exec_graph *g, int id) { return g->tasks[id].end
 
 /* What a task was built from, for writers that turn the graph into another
  * format (sim/chakra_export). */
-uint64_t exec_task_duration_ps(const exec_graph *g, int id) { return g->tasks[id].duration_ps; }
-const coll_plan *exec_task_plan(const exec_graph *g, int id) { return g->tasks[id].plan; }
-uint64_t exec_task_size_bytes(const exec_graph *g, int id) { return g->tasks[id].size_bytes; }
+static int is_kind(const exec_graph *g, int id, exec_kind kind) { return g->tasks[id].kind == kind; }
+uint64_t exec_task_duration_ps(const exec_graph *g, int id)
+{
+    int timed = is_kind(g, id, EXEC_COMPUTE) || is_kind(g, id, EXEC_DELAY);
+    return timed ? g->tasks[id].duration_ps : 0;
+}
+const coll_plan *exec_task_plan(const exec_graph *g, int id)
+{
+    return is_kind(g, id, EXEC_COLLECTIVE) ? g->tasks[id].plan : NULL;
+}
+uint64_t exec_task_size_bytes(const exec_graph *g, int id)
+{
+    return is_kind(g, id, EXEC_COLLECTIVE) ? g->tasks[id].size_bytes : 0;
+}
 void exec_task_transfer(const exec_graph *g, int id, int *src_gpu, int *dst_gpu, double *bytes)
 {
-    *src_gpu = g->tasks[id].src_gpu;
-    *dst_gpu = g->tasks[id].dst_gpu;
-    *bytes = g->tasks[id].bytes;
+    int on = is_kind(g, id, EXEC_TRANSFER);
+    *src_gpu = on ? g->tasks[id].src_gpu : 0;
+    *dst_gpu = on ? g->tasks[id].dst_gpu : 0;
+    *bytes = on ? g->tasks[id].bytes : 0;
 }
 int exec_dep_count(const exec_graph *g) { return g->ndeps; }
 void exec_dep_at(const exec_graph *g, int i, int *before, int *after)

@@ -67,6 +67,11 @@ void exec_set_full_resolve(exec_graph *g, int on);
  * by default. */
 void exec_set_timed_collectives(exec_graph *g, int on);
 
+/* on (the default): a timed collective's followers on the same plan, which
+ * wait for it alone, run on its end event as one chain (exec.c: the same
+ * starts and ends as one by one); off: one event each, the reference. */
+void exec_set_collective_chains(exec_graph *g, int on);
+
 /* Runs the whole graph on topology t.  Fails (err filled) on a dependency
  * cycle or a task that can never start. */
 int exec_run(exec_graph *g, topo *t, exec_result *out, cs_err *err);

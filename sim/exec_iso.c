@@ -530,5 +530,20 @@ void exec_iso_demote(exec_iso *x, const coll_plan *plan, uint64_t now_ps, exec_i
     x->demoted++;
 }
 
+uint64_t exec_iso_plan_duration_ps(exec_iso *x, const coll_plan *plan, uint64_t size_bytes)
+{
+    return entry_duration(x, entry_of(x, plan), size_bytes);
+}
+
+void exec_iso_follow(exec_iso *x, const coll_plan *plan, int task, uint64_t start_ps,
+                     uint64_t size_bytes)
+{
+    plan_entry *e = entry_of(x, plan);
+    e->task = task;
+    e->start_ps = start_ps;
+    e->size_bytes = size_bytes;
+    x->timed++;
+}
+
 uint64_t exec_iso_timed(const exec_iso *x) { return x->timed; }
 uint64_t exec_iso_demoted(const exec_iso *x) { return x->demoted; }

@@ -82,6 +82,16 @@ typedef struct exec_iso_state {
  * sim/net would hold it; its links are released. */
 void exec_iso_demote(exec_iso *x, const coll_plan *plan, uint64_t now_ps, exec_iso_state *st);
 
+/* Chains (exec.c): a timed collective whose one successor is a collective on
+ * the same plan, waiting for it alone, starts at its end on the links it
+ * held.  exec_iso_plan_duration_ps: the duration alone of size_bytes on
+ * plan (cached; UINT64_MAX on a stall); exec_iso_follow: task begins timed
+ * on plan at start_ps, keeping the reservation and the end event (counted
+ * as timed; a demotion replays it). */
+uint64_t exec_iso_plan_duration_ps(exec_iso *x, const coll_plan *plan, uint64_t size_bytes);
+void exec_iso_follow(exec_iso *x, const coll_plan *plan, int task, uint64_t start_ps,
+                     uint64_t size_bytes);
+
 /* Collectives started timed in the run, and those of them moved to flows. */
 uint64_t exec_iso_timed(const exec_iso *x);
 uint64_t exec_iso_demoted(const exec_iso *x);

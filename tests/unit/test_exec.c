@@ -1,5 +1,8 @@
 /* Unit tests: the task-graph executor (streams, dependencies, transfers,
  * collectives, delays, recorded times, errors). */
+#include <stdio.h>
+#include <string.h>
+
 #include "collsim.h"
 #include "exec.h"
 #include "tap.h"
@@ -180,7 +183,52 @@ static void runs_are_deterministic(void)
     topo_free(t);
 }
 
+/* What each task was built from reads back after a run (the kinds share
+ * storage in exec.c): the other kinds' fields read 0 or NULL; names are
+ * stored once per distinct name, also from a reused buffer. */
+static void tasks_read_back(void)
+{
+    topo *t = h100(1);
+    coll_plan plan;
+    coll_params params;
+    coll_params_default(&params);
+    int32_t gpus[8] = {0, 1, 2, 3, 4, 5, 6, 7};
+    CHECK(coll_plan_build(t, COLL_ALLREDUCE, COLL_ALGO_RING, gpus, 8, &params, &plan, NULL) == 0);
+    exec_graph *g = exec_new();
+    char buf[16];
+    snprintf(buf, sizeof buf, "first");
+    int c = exec_compute(g, exec_stream(g, 0, "compute"), 3 * US, buf);
+    snprintf(buf, sizeof buf, "second");
+    int x = exec_transfer(g, -1, 1, 2, 4096, buf);
+    int k = exec_collective(g, -1, &plan, 1u << 20, "tp");
+    int d = exec_delay(g, 2 * US, "first");
+    exec_dep(g, c, x);
+    exec_dep(g, x, k);
+    exec_result r;
+    cs_err err;
+    CHECK(exec_run(g, t, &r, &err) == 0);
+    int src, dst;
+    double bytes;
+    CHECK(exec_task_duration_ps(g, c) == 3 * US && exec_task_duration_ps(g, d) == 2 * US);
+    CHECK(exec_task_duration_ps(g, x) == 0 && exec_task_duration_ps(g, k) == 0);
+    CHECK(exec_task_plan(g, k) == &plan && exec_task_size_bytes(g, k) == 1u << 20);
+    CHECK(exec_task_plan(g, c) == NULL && exec_task_plan(g, x) == NULL);
+    CHECK(exec_task_size_bytes(g, x) == 0);
+    exec_task_transfer(g, x, &src, &dst, &bytes);
+    CHECK(src == 1 && dst == 2 && bytes == 4096);
+    exec_task_transfer(g, k, &src, &dst, &bytes);
+    CHECK(src == 0 && dst == 0 && bytes == 0);
+    CHECK(!strcmp(exec_task_name(g, c), "first") && !strcmp(exec_task_name(g, x), "second"));
+    CHECK(exec_task_name(g, d) == exec_task_name(g, c)); /* one copy */
+    CHECK(exec_task_kind(g, k) == EXEC_COLLECTIVE && exec_task_kind(g, d) == EXEC_DELAY);
+    CHECK(exec_task_end_ps(g, k) > exec_task_end_ps(g, x));
+    exec_free(g);
+    coll_plan_free(&plan);
+    topo_free(t);
+}
+
 TAP_MAIN({"a stream runs its tasks in program order", stream_program_order},
+         {"what a task was built from reads back", tasks_read_back},
          {"streams in parallel, dependencies across them", streams_and_dependencies},
          {"a transfer takes bytes over bandwidth plus route latency", transfer_time},
          {"transfers from one GPU share its port", transfers_contend},

@@ -82,6 +82,7 @@ static void replay_equals_flows(void)
 typedef struct graph_case {
     topo *t;
     coll_plan tp[NODES], half[NODES], dp[GPN];
+    double *cap; /* chain_graph: the links' capacities */
 } graph_case;
 
 static void case_plans(graph_case *c)
@@ -215,6 +216,112 @@ static void random_graphs(void)
     case_free(&c);
 }
 
+/* ---- chains of timed collectives (exec.c) --------------------------------------- */
+
+/* Per node, compute on every GPU, then the node's tensor-parallel all-reduce
+ * and up to four more on its plan, each waiting for the one before (a chain;
+ * sizes equal or not); now and then a follower also waits for a delay that
+ * may end before or after its turn, a follower on half the node (another
+ * plan: the chain stops there), or (node 0) a small all-reduce over half the
+ * node 0 to 900 us after the compute, which meets the chain before, inside
+ * or after one of its members, or at one's end. */
+static exec_graph *chain_graph(graph_case *c, uint64_t *seed)
+{
+    exec_graph *g = exec_new();
+    int compute[NODES * GPN], last[NODES * GPN];
+    for (int i = 0; i < NODES * GPN; i++) {
+        compute[i] = exec_stream(g, i, "compute");
+        last[i] = -1;
+    }
+    for (int step = 0; step < 10; step++)
+        for (int n = 0; n < NODES; n++) {
+            uint64_t size = (1 + fixture_rand(seed) % 64) << 20;
+            int head = exec_collective(g, -1, &c->tp[n], size, "tp"), tail = head;
+            /* node 0, now and then: a twin whose flows start exactly at the
+             * end of the chain's j-th member (equal sizes), j = 0: early */
+            int tie = n == 0 && fixture_rand(seed) % 3 == 0;
+            int gate = tie ? exec_delay(g, 0, "gate") : head;
+            if (tie) {
+                uint64_t at_ps = (fixture_rand(seed) % 4) * exec_iso_duration_ps(&c->tp[0], size,
+                                                                                  c->cap);
+                uint64_t launch_ps = coll_start_ps(&c->half[0], 1u << 14); /* its flows start then */
+                int wait = exec_delay(g, at_ps > launch_ps ? at_ps - launch_ps : 0, "at");
+                int twin = exec_collective(g, -1, &c->half[0], 1u << 14, "twin");
+                exec_dep(g, gate, head);
+                exec_dep(g, gate, wait);
+                exec_dep(g, wait, twin);
+            }
+            for (int i = n * GPN; i < (n + 1) * GPN; i++) {
+                int k = exec_compute(g, compute[i], 1000000 + fixture_rand(seed) % 3000000, "f");
+                if (last[i] >= 0)
+                    exec_dep(g, last[i], k);
+                exec_dep(g, k, gate);
+            }
+            int followers = tie ? 3 : (int)(fixture_rand(seed) % 5);
+            for (int f = 0; f < followers; f++) {
+                uint64_t roll = tie ? 0 : fixture_rand(seed) % 6;
+                const coll_plan *plan = roll == 5 ? &c->half[n] : &c->tp[n];
+                int k = exec_collective(g, -1, plan, roll == 4 ? 4096 : size, "tp next");
+                exec_dep(g, tail, k);
+                if (roll == 3) { /* a second predecessor, ending 0 to 600 us after the head's */
+                    int wait = exec_delay(g, fixture_rand(seed) % 600000000, "wait");
+                    exec_dep(g, head, wait);
+                    exec_dep(g, wait, k);
+                }
+                tail = k;
+            }
+            if (n == 0 && fixture_rand(seed) % 2) { /* meets the chain somewhere */
+                int wait = exec_delay(g, fixture_rand(seed) % 900000000, "wait");
+                int twin = exec_collective(g, -1, &c->half[0], 1u << 14, "twin");
+                exec_dep(g, last[0] >= 0 ? last[0] : head, wait);
+                exec_dep(g, wait, twin);
+            }
+            for (int i = n * GPN; i < (n + 1) * GPN; i++)
+                last[i] = tail;
+        }
+    return g;
+}
+
+/* The same graph with chains and one timed collective at a time: every
+ * task's start and end to the picosecond, as many collectives timed. */
+static void chains_equal_one_by_one(void)
+{
+    graph_case c;
+    case_plans(&c);
+    c.cap = link_caps(c.t);
+    uint64_t seed = 0x9e3779b97f4a7c15ull, events_on = 0, events_off = 0, demoted = 0;
+    int differ = 0;
+    for (int i = 0; i < 24; i++) {
+        uint64_t s1 = fixture_rand(&seed), s2 = s1;
+        exec_graph *a = chain_graph(&c, &s1), *b = chain_graph(&c, &s2);
+        exec_set_timed_collectives(a, 1);
+        exec_set_timed_collectives(b, 1);
+        exec_set_collective_chains(b, 0);
+        exec_result ra, rb;
+        cs_err err;
+        CHECK(exec_run(a, c.t, &ra, &err) == 0);
+        CHECK(exec_run(b, c.t, &rb, &err) == 0);
+        for (int id = 0; id < exec_task_count(a); id++)
+            differ += exec_task_start_ps(a, id) != exec_task_start_ps(b, id) ||
+                      exec_task_end_ps(a, id) != exec_task_end_ps(b, id);
+        CHECK(ra.makespan_ps == rb.makespan_ps);
+        CHECK(ra.timed_collectives == rb.timed_collectives);
+        events_on += ra.events;
+        events_off += rb.events;
+        demoted += rb.timed_demoted;
+        exec_free(a);
+        exec_free(b);
+    }
+    CHECK_EQ_INT(differ, 0);
+    printf("# events %llu chained, %llu one by one; %llu demoted\n",
+           (unsigned long long)events_on, (unsigned long long)events_off,
+           (unsigned long long)demoted);
+    CHECK(events_on < events_off); /* the chains ran */
+    CHECK(demoted > 0);            /* and flows met them */
+    free(c.cap);
+    case_free(&c);
+}
+
 /* ---- every-rank iterations ----------------------------------------------------- */
 
 /* trainsim_run (timed collectives, incremental re-solves) against every
@@ -307,6 +414,7 @@ static void deterministic_over_threads(void) { fixture_same_over_threads(one_run
 
 TAP_MAIN({"a plan's replayed duration equals it run as flows", replay_equals_flows},
          {"random graphs: timed = flows, overlaps move to flows", random_graphs},
+         {"chains of timed collectives = one at a time", chains_equal_one_by_one},
          {"validation layouts: timed = flows with full re-solves", validation_layouts},
          {"random layouts: timed = flows with full re-solves", random_layouts},
          {"deterministic over runs and threads", deterministic_over_threads})
