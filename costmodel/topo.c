@@ -577,9 +577,12 @@ static int freeze(topo *t)
     size_t fit = DIST_CACHE_BYTES / per_map;
     t->nslots = fit < 1 ? 1 : fit > (size_t)t->nnet ? t->nnet : (int32_t)fit;
     t->slots = calloc((size_t)t->nslots, sizeof *t->slots);
-    t->net_queue = malloc((size_t)t->nnet * sizeof(int32_t));
-    if (!t->slots || !t->net_queue)
+    t->net_vertex = malloc((size_t)t->nnet * sizeof(int32_t));
+    if (!t->slots || !t->net_vertex)
         return -1;
+    for (int32_t v = 0; v < t->nverts; v++)
+        if (t->net_index[v] >= 0)
+            t->net_vertex[t->net_index[v]] = v;
     for (int32_t s = 0; s < t->nslots; s++)
         t->slots[s].dst_net = -1;
     return 0;
@@ -627,7 +630,7 @@ void topo_free(topo *t)
     int32_t *tables[] = {t->node_group, t->node_first_gpu, t->node_first_nic, t->node_cpu,
                          t->node_hostmem, t->node_nvswitch, t->gpu_node, t->gpu_vertex, t->nic_vertex,
                          t->nic_attach, t->nic_up_link, t->nic_down_link, t->out_off,
-                         t->out_link, t->in_off, t->in_link, t->net_index, t->net_queue,
+                         t->out_link, t->in_off, t->in_link, t->net_index, t->net_vertex,
                          t->hops, t->queue, t->node_route_links, t->nic_dest_key};
     for (size_t i = 0; i < sizeof tables / sizeof tables[0]; i++)
         free(tables[i]);

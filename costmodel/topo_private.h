@@ -29,7 +29,8 @@ typedef struct node_route_slot {
 
 typedef struct dist_slot {
     int32_t dst_net;   /* net index the map holds distances to; -1 empty */
-    uint16_t *hops;    /* hops from every net vertex to dst_net */
+    uint16_t levels;   /* hops labelled for every vertex up to this many */
+    uint16_t *hops;    /* hops from net vertices to dst_net; DIST_NONE beyond levels */
 } dist_slot;
 
 struct topo {
@@ -56,7 +57,7 @@ struct topo {
 
     int32_t *net_index;            /* [nverts] switch/router -> 0..nnet-1, else -1 */
     int32_t nnet;
-    int32_t *net_queue;
+    int32_t *net_vertex;           /* [nnet] the vertex of each net index */
     dist_slot *slots;
     int32_t nslots;
 

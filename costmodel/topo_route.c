@@ -345,34 +345,74 @@ static int32_t nic_for(route_buf *r, int32_t v, bool reverse)
     return pick;
 }
 
-/* Hops from every switch/router to dst (a switch or router), over network
- * links only, from the cache or by a reverse breadth-first search. */
-static const uint16_t *net_hops_to(topo *t, int32_t dst)
+/* The hop map to dst (a switch or router), from the cache or new with dst
+ * alone labelled.  Levels are labelled as routes need them (net_extend), not
+ * all at once: a whole breadth-first search per destination is a pass over
+ * every link of the network, and ring plans route to every leaf, which made
+ * building them quadratic in the nodes (validate/benchmarks.md, issue 20). */
+static dist_slot *net_slot(topo *t, int32_t dst)
 {
-    int32_t k = t->net_index[dst], head = 0, tail = 0;
+    int32_t k = t->net_index[dst];
     dist_slot *s = &t->slots[k % t->nslots];
     if (s->dst_net == k)
-        return s->hops;
+        return s;
     if (!s->hops && !(s->hops = malloc((size_t)t->nnet * sizeof *s->hops)))
         return NULL;
     for (int32_t i = 0; i < t->nnet; i++)
         s->hops[i] = DIST_NONE;
     s->hops[k] = 0;
-    t->net_queue[tail++] = dst;
-    while (head < tail) {
-        int32_t u = t->net_queue[head++];
-        uint16_t next = (uint16_t)(s->hops[t->net_index[u]] + 1);
+    s->levels = 0;
+    s->dst_net = k;
+    return s;
+}
+
+/* Labels the next level whole: every network vertex without a label that has
+ * a network link into the last level.  Only whole levels are ever labelled,
+ * so a vertex within them holds its exact hops, as the full search gave.
+ * 0 when the level is empty (everything that reaches dst is labelled). */
+static int net_extend(topo *t, dist_slot *s)
+{
+    uint16_t last = s->levels, next = (uint16_t)(last + 1);
+    int added = 0;
+    for (int32_t i = 0; i < t->nnet; i++) {
+        if (s->hops[i] != last)
+            continue;
+        int32_t u = t->net_vertex[i];
         for (int32_t j = t->in_off[u]; j < t->in_off[u + 1]; j++) {
             const topo_link *l = &t->links[t->in_link[j]];
             int32_t kw = t->net_index[l->src];
             if (l->kind != TOPO_L_NETWORK || kw < 0 || s->hops[kw] != DIST_NONE)
                 continue;
             s->hops[kw] = next;
-            t->net_queue[tail++] = l->src;
+            added = 1;
         }
     }
-    s->dst_net = k;
-    return s->hops;
+    if (added)
+        s->levels = next;
+    return added;
+}
+
+/* Hops from `from` to the slot's dst: its label, or else one more than its
+ * nearest labelled network out-neighbour (from is beyond the whole levels,
+ * the neighbour within them, so that is its distance); levels are added
+ * until one of the two exists.  DIST_NONE when dst cannot be reached. */
+static uint16_t net_hops_from(topo *t, dist_slot *s, int32_t from)
+{
+    for (;;) {
+        uint16_t h = s->hops[t->net_index[from]], best = DIST_NONE;
+        if (h != DIST_NONE)
+            return h;
+        for (int32_t j = t->out_off[from]; j < t->out_off[from + 1]; j++) {
+            const topo_link *l = &t->links[t->out_link[j]];
+            int32_t kw = t->net_index[l->dst];
+            if (l->kind == TOPO_L_NETWORK && kw >= 0 && s->hops[kw] < best)
+                best = s->hops[kw];
+        }
+        if (best != DIST_NONE)
+            return (uint16_t)(best + 1);
+        if (!net_extend(t, s))
+            return DIST_NONE;
+    }
 }
 
 typedef struct net_step {
@@ -434,13 +474,17 @@ static int route_in_network(route_buf *r, int32_t from, int32_t to)
         return 0;
     if (t->torus_ndims)
         return route_in_torus(r, from, to);
-    net_step c = {net_hops_to(t, to), 0};
-    if (!c.hops)
+    dist_slot *s = net_slot(t, to);
+    if (!s)
         return route_fail(r, "out of memory for a routing table");
-    if (c.hops[t->net_index[from]] == DIST_NONE)
+    uint16_t hops = net_hops_from(t, s, from);
+    if (hops == DIST_NONE)
         return route_fail(r, "the network does not connect them");
-    for (int32_t cur = from; cur != to;) {
-        c.need = (uint16_t)(c.hops[t->net_index[cur]] - 1);
+    /* each hop goes to a vertex one closer: within the whole levels, so the
+     * candidates are exactly those a full search's map would give */
+    net_step c = {s->hops, 0};
+    for (int32_t cur = from; cur != to; hops = c.need) {
+        c.need = (uint16_t)(hops - 1);
         int32_t l = pick_link(r, cur, c.need == 0 ? to : -1, net_step_ok, &c);
         if (l < 0 || push_link(r, l))
             return l < 0 ? route_fail(r, "internal error in the network") : -1;

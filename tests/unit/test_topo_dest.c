@@ -209,6 +209,92 @@ static void test_parse(void)
     CHECK_STR_CONTAINS(err.msg, "destination");
 }
 
+/* Network hops from switch src to switch dst by a breadth-first search of
+ * the test's own over every network link (independent of topo_route.c). */
+static int bfs_network_hops(const topo *t, int src, int dst)
+{
+    int nv = topo_vertex_count(t), nl = topo_link_count(t), head = 0, tail = 0;
+    int *dist = malloc((size_t)nv * sizeof *dist), *queue = malloc((size_t)nv * sizeof *queue);
+    if (!dist || !queue) {
+        free(dist);
+        free(queue);
+        return -1;
+    }
+    for (int v = 0; v < nv; v++)
+        dist[v] = -1;
+    dist[src] = 0;
+    queue[tail++] = src;
+    while (head < tail && dist[dst] < 0) {
+        int u = queue[head++];
+        for (int k = 0; k < nl; k++) { /* small fabrics: a scan per vertex will do */
+            const topo_link *l = topo_link_at(t, k);
+            if (l->kind == TOPO_L_NETWORK && l->src == u && dist[l->dst] < 0) {
+                dist[l->dst] = dist[u] + 1;
+                queue[tail++] = l->dst;
+            }
+        }
+    }
+    int d = dist[dst];
+    free(dist);
+    free(queue);
+    return d;
+}
+
+/* Routes do not depend on what was routed before (the hop maps are labelled
+ * level by level as routes need them, issue 20): every GPU pair routed in
+ * one order on one topology and in the reverse order on a fresh one gives
+ * the same links, under the ECMP hash (whose pick depends on the whole
+ * candidate set) and by destination; and each crosses the network by a
+ * shortest path, as an independent search counts it. */
+static void check_routes_history_free(const sys_system *s)
+{
+    topo *a = build(s), *b = build(s);
+    if (!a || !b)
+        return;
+    int n = topo_gpu_count(a), same = 1, shortest = 1;
+    int32_t la[TOPO_MAX_ROUTE], lb[TOPO_MAX_ROUTE], lc[TOPO_MAX_ROUTE];
+    for (int i = 0; i < n * n; i++) { /* a forwards, b backwards: other histories */
+        int r = n * n - 1 - i;
+        topo_route_gpus(a, i / n, i % n, (uint32_t)i, la, TOPO_MAX_ROUTE, NULL);
+        topo_route_gpus(b, r / n, r % n, (uint32_t)r, lb, TOPO_MAX_ROUTE, NULL);
+    }
+    for (int i = 0; i < n * n && same && shortest; i += 7) {
+        int g = i / n, h = i % n;
+        topo *c = build(s); /* cold: only this pair's levels labelled */
+        int na = topo_route_gpus(a, g, h, (uint32_t)i, la, TOPO_MAX_ROUTE, NULL);
+        int nb = topo_route_gpus(b, g, h, (uint32_t)i, lb, TOPO_MAX_ROUTE, NULL);
+        int nc = c ? topo_route_gpus(c, g, h, (uint32_t)i, lc, TOPO_MAX_ROUTE, NULL) : -1;
+        same = na >= 0 && na == nb && na == nc && memcmp(la, lb, (size_t)na * sizeof *la) == 0 &&
+               memcmp(la, lc, (size_t)na * sizeof *la) == 0;
+        int first = -1, last = -1, net = 0;
+        for (int k = 0; k < na; k++)
+            if (topo_link_at(a, la[k])->kind == TOPO_L_NETWORK) {
+                first = first < 0 ? k : first;
+                last = k;
+                net++;
+            }
+        if (net > 0 && bfs_network_hops(a, topo_link_at(a, la[first])->src,
+                                        topo_link_at(a, la[last])->dst) != net)
+            shortest = 0;
+        if (c)
+            topo_free(c);
+    }
+    CHECK(same);
+    CHECK(shortest);
+    topo_free(a);
+    topo_free(b);
+}
+
+static void test_routes_history_free(void)
+{
+    sys_system s = fabric(16, SYS_NET_FAT_TREE3, 8, SYS_ROUTE_ECMP); /* 4 pods of 4 leaves */
+    check_routes_history_free(&s);
+    s = fabric(12, SYS_NET_RAIL, 4, SYS_ROUTE_ECMP);
+    check_routes_history_free(&s);
+    s = fabric(16, SYS_NET_FAT_TREE3, 8, SYS_ROUTE_DEST);
+    check_routes_history_free(&s);
+}
+
 TAP_MAIN({"fat-tree2 by destination: every shift contention-free", test_fat_tree2_shifts},
          {"rail and fat-tree3 by destination: every shift contention-free",
           test_rail_and_fat_tree3_shifts},
@@ -216,4 +302,5 @@ TAP_MAIN({"fat-tree2 by destination: every shift contention-free", test_fat_tree
          {"by destination: salt-free, spine = port mod K", test_dest_ignores_salt},
          {"dgx-a100-80g: SuperPOD rail fabric, rings free", test_dgx_a100_rings},
          {"hashed flag: by destination no salted choice, hashed one", test_hashed_flag},
-         {"routing names parse", test_parse});
+         {"routing names parse", test_parse},
+         {"routes: the same whatever was routed before, shortest", test_routes_history_free});
