@@ -305,6 +305,21 @@ static void enumerate(enum_ctx *e)
     }
 }
 
+/* The layouts evaluated: all of them, except in the fuzzing build
+ * (-Dfuzz=true defines SEARCH_MAX_EVALUATED, as it lowers GOODPUT_MAX_EVENTS):
+ * under its sanitizers and coverage a layout's closed form takes milliseconds,
+ * and the first ones stand for the rest; the others are left unevaluated (and
+ * their communication groups unbuilt), as when a search is interrupted, so
+ * that path is fuzzed as well. */
+static int evaluable(const search_result *r)
+{
+#ifdef SEARCH_MAX_EVALUATED
+    return r->ncands < SEARCH_MAX_EVALUATED ? r->ncands : SEARCH_MAX_EVALUATED;
+#else
+    return r->ncands;
+#endif
+}
+
 /* ---- communication groups, one per (tp, pp) ------------------------------------ */
 
 typedef struct group_table {
@@ -320,7 +335,7 @@ static int build_groups(const search_input *in, const search_result *r, group_ta
     gt->owned = calloc((size_t)r->ncands + 1, sizeof *gt->owned);
     if (!gt->groups || !gt->owned)
         abort();
-    for (int i = 0; i < r->ncands; i++) {
+    for (int i = 0; i < evaluable(r); i++) {
         const layout_desc *l = &r->cands[i].layout;
         for (int k = gt->nowned - 1; k >= 0 && !gt->groups[i]; k--)
             if (commcost_groups_match(gt->owned[k], l))
@@ -389,20 +404,6 @@ static void evaluate(const search_input *in, const commcost_groups *g, search_ca
             expect_goodput(in, c);
     }
     estimate_result_free(&res);
-}
-
-/* The layouts evaluated: all of them, except in the fuzzing build
- * (-Dfuzz=true defines SEARCH_MAX_EVALUATED, as it lowers GOODPUT_MAX_EVENTS):
- * under its sanitizers and coverage a layout's closed form takes milliseconds,
- * and the first ones stand for the rest; the others are left unevaluated, as
- * when a search is interrupted, so that path is fuzzed as well. */
-static int evaluable(const search_result *r)
-{
-#ifdef SEARCH_MAX_EVALUATED
-    return r->ncands < SEARCH_MAX_EVALUATED ? r->ncands : SEARCH_MAX_EVALUATED;
-#else
-    return r->ncands;
-#endif
 }
 
 /* Worker k takes candidates k, k + T, k + 2T, ...: each figure depends only
