@@ -4,9 +4,10 @@
  * ones by the seeds; `bench` (timings) and `topology` (this machine) are
  * left out.  The fuzzing build bounds each command's work (meson.build:
  * 1e4 goodput interruptions per study, 64 layouts evaluated and 4 finalists
- * simulated per search, 64 microbatches per pipeline, 1024 units per
+ * simulated per search, 1024 units in a layout's schedule and in a
  * simulated iteration: a study, layout or iteration over its bound is
- * refused with a message, a search cut short as an interrupted one), so an input costs milliseconds
+ * refused with the normal build's message, a search cut short as an
+ * interrupted one), so an input costs milliseconds
  * and every path stays reachable (validate/robustness.md). */
 #include "fuzz_common.h"
 
