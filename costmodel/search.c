@@ -65,7 +65,7 @@ static int broken_rule(const enum_ctx *e, const layout_desc *l)
         return SEARCH_RULE_TP_NODE;
     if (layout_stage_rules(l, m, NULL) != 0) /* even, or uneven (layout_stages.h) */
         return SEARCH_RULE_LAYERS;
-    if (l->gbs % (l->dp * l->mbs))
+    if (l->gbs % ((long long)l->dp * l->mbs)) /* dp x mbs passes 2^31 at gbs near 2^28 */
         return SEARCH_RULE_BATCH;
     if (l->schedule == LAYOUT_SCHEDULE_INTERLEAVED &&
         (l->pp < 2 || layout_microbatches(l) % l->pp))
