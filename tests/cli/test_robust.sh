@@ -135,6 +135,10 @@ lua_case "lua goodput weibull_shape=0.001 refused, no GSL abort" "between 0.1 an
 lua_case "lua goodput days=1e9 refused" "at most 1e\+12 s" \
     'goodput{gpus=16384, days=1e9, failures_per_gpu_day=0.001, checkpoint_s=60}'
 
+lua_case "lua estimate: zb-h1 on 16 stages, gbs 268435440: the schedule bound, no abort" \
+    "schedule has 4294967040 units of work .*the limit is 4194304" \
+    'estimate{system="dgx-a100-80g", gpus=16, model="llama2-7b", tp=1, pp=16, mbs=1, gbs=268435440, schedule="zb-h1", mode="analytic"}'
+
 lua_case "lua place{mem_gib=-1}: the value, not a format error" "'mem_gib' -1" \
     'place{model="llama2-7b", devices=2, mem_gib=-1}'
 lua_case "lua: report.chart with +-1e308 refused, no nan in the SVG" "within \+-1e150" \
