@@ -225,11 +225,22 @@ static int check_layers(const layout_desc *l, const model_desc *m, cs_err *err)
                    near_vpp, split);
 }
 
+/* The schedule's units within LAYOUT_MAX_UNITS (layout.h). */
+static int check_units(const layout_desc *l, cs_err *err)
+{
+    double units = (double)layout_microbatches(l) * l->pp * l->vpp;
+    if (units > LAYOUT_MAX_UNITS)
+        return cs_fail(err, "layout: the schedule has %.0f units of work (microbatches %d x stages "
+                            "%d x chunks %d); the limit is %d: a larger mbs or a smaller gbs",
+                       units, layout_microbatches(l), l->pp, l->vpp, LAYOUT_MAX_UNITS);
+    return 0;
+}
+
 static int check_batch(const layout_desc *l, cs_err *err)
 {
     long long per = (long long)l->dp * l->mbs;
     if (l->gbs % per == 0)
-        return 0;
+        return check_units(l, err);
     long long below = l->gbs / per * per;
     char near_gbs[64], near_mbs[64], mbs_text[160];
     format_near(below, below + per, near_gbs, sizeof near_gbs);

@@ -75,6 +75,16 @@ typedef enum layout_cp_comm {
     LAYOUT_CP_A2A_P2P  /* USP: Ulysses inside a node, the ring across nodes */
 } layout_cp_comm;
 
+/* Bounded work: at most this many units (microbatches x pipeline stages x
+ * chunks) in a layout's schedule.  Every estimate, the closed form
+ * included, builds every rank's order (16 bytes a unit, 3 with a split
+ * backward): without a bound the largest accepted gbs (2^28) on 16 stages
+ * asked for 206 GB and aborted.  The same figure as the simulation's own
+ * bound (TRAINSIM_MAX_UNITS); the fuzzing build sets a lower one (meson.build). */
+#ifndef LAYOUT_MAX_UNITS
+#define LAYOUT_MAX_UNITS (1 << 22)
+#endif
+
 /* Sharding limits (the stages and ZeRO-3's gathering: costmodel/sharding.h). */
 #define LAYOUT_MAX_ZERO 3
 #define LAYOUT_MAX_PREFETCH 64 /* layers gathered ahead; far beyond any framework default */

@@ -65,7 +65,7 @@ static int broken_rule(const enum_ctx *e, const layout_desc *l)
         return SEARCH_RULE_TP_NODE;
     if (layout_stage_rules(l, m, NULL) != 0) /* even, or uneven (layout_stages.h) */
         return SEARCH_RULE_LAYERS;
-    if (l->gbs % (l->dp * l->mbs))
+    if (l->gbs % ((long long)l->dp * l->mbs)) /* dp x mbs passes 2^31 at gbs near 2^28 */
         return SEARCH_RULE_BATCH;
     if (l->schedule == LAYOUT_SCHEDULE_INTERLEAVED &&
         (l->pp < 2 || layout_microbatches(l) % l->pp))
@@ -305,6 +305,21 @@ static void enumerate(enum_ctx *e)
     }
 }
 
+/* The layouts evaluated: all of them, except in the fuzzing build
+ * (-Dfuzz=true defines SEARCH_MAX_EVALUATED, as it lowers GOODPUT_MAX_EVENTS):
+ * under its sanitizers and coverage a layout's closed form takes milliseconds,
+ * and the first ones stand for the rest; the others are left unevaluated (and
+ * their communication groups unbuilt), as when a search is interrupted, so
+ * that path is fuzzed as well. */
+static int evaluable(const search_result *r)
+{
+#ifdef SEARCH_MAX_EVALUATED
+    return r->ncands < SEARCH_MAX_EVALUATED ? r->ncands : SEARCH_MAX_EVALUATED;
+#else
+    return r->ncands;
+#endif
+}
+
 /* ---- communication groups, one per (tp, pp) ------------------------------------ */
 
 typedef struct group_table {
@@ -320,7 +335,7 @@ static int build_groups(const search_input *in, const search_result *r, group_ta
     gt->owned = calloc((size_t)r->ncands + 1, sizeof *gt->owned);
     if (!gt->groups || !gt->owned)
         abort();
-    for (int i = 0; i < r->ncands; i++) {
+    for (int i = 0; i < evaluable(r); i++) {
         const layout_desc *l = &r->cands[i].layout;
         for (int k = gt->nowned - 1; k >= 0 && !gt->groups[i]; k--)
             if (commcost_groups_match(gt->owned[k], l))
@@ -397,7 +412,7 @@ static void *work(void *arg)
 {
     worker *w = arg;
     eval_ctx *ctx = w->ctx;
-    for (int i = w->index; i < ctx->r->ncands; i += ctx->nthreads) {
+    for (int i = w->index; i < evaluable(ctx->r); i += ctx->nthreads) {
         if (ctx->in->stop && *ctx->in->stop)
             break;
         evaluate(ctx->in, ctx->gt->groups[i], &ctx->r->cands[i]);
@@ -428,7 +443,7 @@ static void run_workers(const search_input *in, search_result *r, const group_ta
      * report interval), report ten times a second */
     long done;
     double next_report = 0;
-    while ((done = atomic_load(&ctx.done)) < r->ncands && !(in->stop && *in->stop)) {
+    while ((done = atomic_load(&ctx.done)) < evaluable(r) && !(in->stop && *in->stop)) {
         double t = now_s() - t0;
         if (in->progress && t >= next_report) {
             in->progress(in->progress_ctx, done, r->ncands, t);
@@ -469,11 +484,11 @@ static void run_ranks(const search_input *in, search_result *r, const group_tabl
     if (r->ncands == 0)
         return;
     rank_ctx c = {in, r, gt};
-    parmap_job pj = {.n = r->ncands, .out_size = sizeof *r->cands, .item = eval_item, .ctx = &c,
+    parmap_job pj = {.n = evaluable(r), .out_size = sizeof *r->cands, .item = eval_item, .ctx = &c,
                      .label = layout_label, .what = "search layout", .chunk_max = 64};
     search_candidate *outs = cs_xrealloc(NULL, sizeof *outs * (size_t)r->ncands);
     parmap_run(&pj, outs); /* not into cands: an item reads its layout there */
-    memcpy(r->cands, outs, sizeof *outs * (size_t)r->ncands);
+    memcpy(r->cands, outs, sizeof *outs * (size_t)evaluable(r));
     free(outs);
 }
 

@@ -188,6 +188,10 @@ static void run_finalists(finalists *f, int n, finalist_out *outs)
 int searchsim_top(const search_input *in, const search_result *r, search_objective obj, int k,
                   searchsim_row *rows, int *nrows, cs_err *err)
 {
+#ifdef SEARCHSIM_MAX_FINALISTS /* the fuzzing build's bound on the work (meson.build) */
+    if (k > SEARCHSIM_MAX_FINALISTS)
+        k = SEARCHSIM_MAX_FINALISTS;
+#endif
     int *order = cs_xrealloc(NULL, sizeof *order * (size_t)(k > 0 ? k : 1));
     int n = search_rank(r, obj, order, k);
     finalists f = {in, r, order, {NULL, NULL, 0, 0, PTHREAD_MUTEX_INITIALIZER}};

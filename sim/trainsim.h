@@ -36,8 +36,11 @@
 #include "timeline.h"
 
 /* At most this many units (a microbatch's pass through one chunk on one
- * simulated rank): about 600 bytes and 0.7 us each, so 2.5 GB and 3 s. */
+ * simulated rank): about 600 bytes and 0.7 us each, so 2.5 GB and 3 s.  The
+ * fuzzing build (-Dfuzz=true) sets a lower bound, as for GOODPUT_MAX_EVENTS. */
+#ifndef TRAINSIM_MAX_UNITS
 #define TRAINSIM_MAX_UNITS (1 << 22)
+#endif
 
 typedef enum trainsim_mode { TRAINSIM_FOLDED, TRAINSIM_ALL_RANKS } trainsim_mode;
 

@@ -81,6 +81,15 @@ expect_bad_quick "place: group_id 2e9 refused, not 2 GB allocated" "group_id 200
     place --graph "$tmp/g" --devices 2 --mem-gib 1
 expect_bad_quick "estimate --gbs 268435456: refused with the limit, no OOM abort" "the limit is 4194304" \
     estimate --system dgx-h100 --gpus 8 --model llama2-7b --tp 8 --mbs 1 --gbs 268435456
+# the closed form builds every rank's order too: 2^28 microbatches on 16 stages of a
+# split backward asked for 206 GB and aborted (exit 134) before the simulation's bound
+expect_bad_quick "estimate --mode analytic, zb-h1 on 16 stages, gbs 268435440: refused, no abort" \
+    "schedule has 4294967040 units of work .*the limit is 4194304" \
+    estimate --system dgx-a100-80g --gpus 16 --model llama2-7b --tp 1 --pp 16 --mbs 1 \
+    --gbs 268435440 --schedule zb-h1 --mode analytic
+expect_bad_quick "search --gbs 268435455 on 16 GPUs: every layout over the units bound, no abort" \
+    "other layout rules: 189 removed" \
+    search --system dgx-a100-80g --gpus 16 --model llama2-7b --gbs 268435455
 
 "$bin" calibrate "$syn" --out "$tmp/prof.lua" >/dev/null 2>&1
 sed '0,/tile_m = [0-9]*/s//tile_m = 1.285e15/' "$tmp/prof.lua" >"$tmp/bigtile.lua"
@@ -125,6 +134,10 @@ lua_case "lua goodput weibull_shape=0.001 refused, no GSL abort" "between 0.1 an
     'goodput{gpus=16384, days=30, failures_per_gpu_day=0.001, checkpoint_s=60, weibull_shape=0.001}'
 lua_case "lua goodput days=1e9 refused" "at most 1e\+12 s" \
     'goodput{gpus=16384, days=1e9, failures_per_gpu_day=0.001, checkpoint_s=60}'
+
+lua_case "lua estimate: zb-h1 on 16 stages, gbs 268435440: the schedule bound, no abort" \
+    "schedule has 4294967040 units of work .*the limit is 4194304" \
+    'estimate{system="dgx-a100-80g", gpus=16, model="llama2-7b", tp=1, pp=16, mbs=1, gbs=268435440, schedule="zb-h1", mode="analytic"}'
 
 lua_case "lua place{mem_gib=-1}: the value, not a format error" "'mem_gib' -1" \
     'place{model="llama2-7b", devices=2, mem_gib=-1}'

@@ -3,7 +3,9 @@
  * "\n====\n"; the ranks stop at the first empty part.  What loads is then
  * simulated on one DGX A100 80 GB node, so the lowering (dependencies, collective
  * partners, sends and receives, priced compute) sees every trace the reader
- * accepts. */
+ * accepts.  The parts are found at newlines only (fuzz_part): a memcmp at
+ * every byte of a 16 kB input, each recorded by libFuzzer, took most of the
+ * time. */
 #include <unistd.h>
 
 #include "fuzz_common.h"
