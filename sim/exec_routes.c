@@ -63,8 +63,10 @@ static void keep(exec_routes *r, uint64_t key, const int32_t *links, int len,
 {
     if ((r->used + 1) * 2 > r->cap)
         grow(r);
-    CS_GROW(r->links, r->caplinks, r->nlinks + len);
-    memcpy(r->links + r->nlinks, links, sizeof(int32_t) * (size_t)len);
+    if (len > 0) { /* a GPU to itself has no links, and links may be NULL yet */
+        CS_GROW(r->links, r->caplinks, r->nlinks + len);
+        memcpy(r->links + r->nlinks, links, sizeof(int32_t) * (size_t)len);
+    }
     r->slots[slot_of(r, key)] = (route_entry){key, latency_ps, r->nlinks, len};
     r->nlinks += len;
     r->used++;
@@ -77,7 +79,8 @@ int exec_routes_get(exec_routes *r, topo *t, int src_gpu, int dst_gpu, uint32_t 
     if (r->cap) {
         const route_entry *e = &r->slots[slot_of(r, key)];
         if (e->key == key) {
-            memcpy(links, r->links + e->off, sizeof(int32_t) * (size_t)e->len);
+            if (e->len > 0)
+                memcpy(links, r->links + e->off, sizeof(int32_t) * (size_t)e->len);
             *latency_ps = e->latency_ps;
             return e->len;
         }
