@@ -14,6 +14,7 @@
 #include "evq.h"
 #include "exec_iso.h"
 #include "exec_routes.h"
+#include "keymap.h"
 
 /* 64 bytes: what only one kind uses shares storage (a run touches every
  * task a few times; Megatron 1T on 3072 GPUs has 2.8 M of them). */
@@ -528,43 +529,14 @@ static int build_successors(exec_graph *g, cs_err *err)
     return 0;
 }
 
-/* A set of (source, destination) GPU pairs (open addressing, at most half
- * full): a route's existence does not depend on its equal-cost choices, so
- * check_tasks routes each pair once, not each of its many transfers. */
-typedef struct pair_set {
-    uint64_t *keys; /* 0: empty */
-    size_t cap, used;
-} pair_set;
-
-static size_t pair_slot(const pair_set *ps, uint64_t key)
+/* check_tasks routes each (source, destination) pair once (a keymap of the
+ * pairs seen), not each of its many transfers: a route's existence does not
+ * depend on its equal-cost choices. */
+static int pair_seen(keymap *seen, int32_t src, int32_t dst)
 {
-    size_t i = (size_t)((key * 0x9e3779b97f4a7c15ull) >> 17) & (ps->cap - 1);
-    while (ps->keys[i] && ps->keys[i] != key)
-        i = (i + 1) & (ps->cap - 1);
-    return i;
-}
-
-/* Adds the pair; returns whether it was there already. */
-static int pair_seen(pair_set *ps, int32_t src, int32_t dst)
-{
-    uint64_t key = ((uint64_t)(uint32_t)(src + 1) << 32) | (uint32_t)(dst + 1);
-    if ((ps->used + 1) * 2 > ps->cap) {
-        pair_set grown = {calloc(ps->cap ? ps->cap * 2 : 1024, sizeof(uint64_t)),
-                          ps->cap ? ps->cap * 2 : 1024, ps->used};
-        if (!grown.keys)
-            abort();
-        for (size_t i = 0; i < ps->cap; i++)
-            if (ps->keys[i])
-                grown.keys[pair_slot(&grown, ps->keys[i])] = ps->keys[i];
-        free(ps->keys);
-        *ps = grown;
-    }
-    size_t i = pair_slot(ps, key);
-    if (ps->keys[i] == key)
-        return 1;
-    ps->keys[i] = key;
-    ps->used++;
-    return 0;
+    int added;
+    keymap_add(seen, keymap_pair(src, dst), &added);
+    return !added;
 }
 
 static int check_tasks(exec_graph *g, topo *t, cs_err *err)
@@ -574,7 +546,7 @@ static int check_tasks(exec_graph *g, topo *t, cs_err *err)
         if (g->streams[s].gpu < 0 || g->streams[s].gpu >= gpus)
             return cs_fail(err, "stream %d is on GPU %d, but the system has GPUs 0 to %d", s,
                            g->streams[s].gpu, gpus - 1);
-    pair_set routed = {NULL, 0, 0};
+    keymap routed = KEYMAP_INIT;
     int rc = 0;
     for (int id = 0; rc == 0 && id < g->ntasks; id++) {
         task *tk = &g->tasks[id];
@@ -594,7 +566,7 @@ static int check_tasks(exec_graph *g, topo *t, cs_err *err)
         else if (tk->kind == EXEC_COLLECTIVE && g->iso)
             exec_iso_note_plan(g->iso, tk->plan);
     }
-    free(routed.keys);
+    keymap_free(&routed);
     return rc;
 }
 

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cs_alloc.h"
+#include "keymap.h"
 #include "maxmin.h"
 
 /* A flow's end not scheduled yet (net: end_event 0). */
@@ -53,8 +54,9 @@ struct exec_iso {
     double *cap;            /* per link, bytes/s */
     uint8_t *shared;        /* crossed by something that may overlap a collective */
     int32_t *reserved;      /* per link: 1 + the plan entry of the timed collective on it, 0 */
-    plan_entry *plans;      /* open addressing by plan pointer */
-    size_t capplans, nplans;
+    keymap plan_ids;        /* plans by address: their entry's index in plans */
+    plan_entry *plans;      /* by index: stays put as plans are added (marks) */
+    int capplans, nplans;
     replay rp;
     exec_iso_coflow *moving;   /* exec_iso_demote's answer */
     int capmoving;
@@ -322,11 +324,12 @@ void exec_iso_free(exec_iso *x)
 {
     if (!x)
         return;
-    for (size_t i = 0; i < x->capplans; i++) {
+    for (int i = 0; i < x->nplans; i++) {
         free(x->plans[i].links);
         free(x->plans[i].durs);
     }
     free(x->plans);
+    keymap_free(&x->plan_ids);
     free(x->out_start);
     free(x->out_link);
     free(x->in_start);
@@ -337,28 +340,6 @@ void exec_iso_free(exec_iso *x)
     free(x->moving);
     replay_free(&x->rp);
     free(x);
-}
-
-static size_t plan_slot(const exec_iso *x, const coll_plan *plan)
-{
-    size_t i = (size_t)(((uintptr_t)plan * 0x9e3779b97f4a7c15ull) >> 17) & (x->capplans - 1);
-    while (x->plans[i].plan && x->plans[i].plan != plan)
-        i = (i + 1) & (x->capplans - 1);
-    return i;
-}
-
-static void plans_grow(exec_iso *x)
-{
-    plan_entry *old = x->plans;
-    size_t oldcap = x->capplans;
-    x->capplans = oldcap ? oldcap * 2 : 256;
-    x->plans = calloc(x->capplans, sizeof *x->plans);
-    if (!x->plans)
-        abort();
-    for (size_t i = 0; i < oldcap; i++)
-        if (old[i].plan)
-            x->plans[plan_slot(x, old[i].plan)] = old[i];
-    free(old);
 }
 
 /* The plan's distinct links. */
@@ -385,14 +366,15 @@ static void entry_fill(exec_iso *x, plan_entry *e, const coll_plan *plan)
 
 static plan_entry *entry_of(exec_iso *x, const coll_plan *plan)
 {
-    if ((x->nplans + 1) * 2 > x->capplans)
-        plans_grow(x);
-    plan_entry *e = &x->plans[plan_slot(x, plan)];
-    if (!e->plan) {
-        entry_fill(x, e, plan);
+    int added;
+    uint32_t at = keymap_add(&x->plan_ids, (uint64_t)(uintptr_t)plan, &added);
+    if (added) {
+        CS_GROW(x->plans, x->capplans, (int)at + 1);
         x->nplans++;
+        memset(&x->plans[at], 0, sizeof x->plans[at]);
+        entry_fill(x, &x->plans[at], plan);
     }
-    return e;
+    return &x->plans[at];
 }
 
 void exec_iso_note_plan(exec_iso *x, const coll_plan *plan) { entry_of(x, plan); }

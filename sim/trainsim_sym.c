@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "keymap.h"
 #include "schedule.h"
 #include "topo.h"
 
@@ -33,9 +34,8 @@ typedef struct sym_state {
      * salt changes (no hashed choice): every microbatch's transfer between
      * them takes the same two routes, and pairing the same hops again
      * cannot fail (claims and partners only ever get set), so it is not
-     * routed again.  Open addressing, 0 empty. */
-    uint64_t *paired;
-    size_t paired_cap, paired_used;
+     * routed again. */
+    keymap paired;
 } sym_state;
 
 #define OWNER_TP (-2)
@@ -67,48 +67,8 @@ static void state_free(sym_state *st)
     free(st->owner);
     free(st->map);
     free(st->rev);
-    free(st->paired);
+    keymap_free(&st->paired);
     free(st);
-}
-
-static uint64_t pair_key(int src_gpu, int dst_gpu)
-{
-    return ((uint64_t)(uint32_t)(src_gpu + 1) << 32) | (uint32_t)(dst_gpu + 1);
-}
-
-/* The slot of key in the paired set (its entry or the empty slot for it). */
-static uint64_t *paired_slot(const sym_state *st, uint64_t key)
-{
-    size_t mask = st->paired_cap - 1, i = (size_t)((key * 0x9e3779b97f4a7c15ull) >> 32) & mask;
-    while (st->paired[i] != 0 && st->paired[i] != key)
-        i = (i + 1) & mask;
-    return &st->paired[i];
-}
-
-static int paired_has(const sym_state *st, uint64_t key)
-{
-    return st->paired_cap && *paired_slot(st, key) == key;
-}
-
-/* Adds key, doubling the table to stay at most half full. */
-static void paired_add(sym_state *st, uint64_t key)
-{
-    if ((st->paired_used + 1) * 2 > st->paired_cap) {
-        uint64_t *old = st->paired;
-        size_t old_cap = st->paired_cap;
-        st->paired_cap = old_cap ? old_cap * 2 : 256;
-        st->paired = cs_xrealloc(NULL, sizeof *st->paired * st->paired_cap);
-        memset(st->paired, 0, sizeof *st->paired * st->paired_cap);
-        for (size_t i = 0; i < old_cap; i++)
-            if (old[i])
-                *paired_slot(st, old[i]) = old[i];
-        free(old);
-    }
-    uint64_t *slot = paired_slot(st, key);
-    if (*slot == 0) {
-        *slot = key;
-        st->paired_used++;
-    }
 }
 
 /* A link used by `who`: fails when another rank (or a tensor-parallel
@@ -280,10 +240,10 @@ int trainsim_sym_pair_transfer(builder *b, int kept_src_gpu, int kept_dst_gpu, u
 {
     sym_state *st = b->sym;
     int r = src_gpu - kept_src_gpu; /* commcost_gpu: the tensor ranks of a replica adjacent */
-    uint64_t key = pair_key(src_gpu, dst_gpu);
+    uint64_t key = keymap_pair(src_gpu, dst_gpu);
     if (r < 1 || r >= st->tp)
         return 0;
-    if (kept_dst_gpu == dst_gpu - r && paired_has(st, key))
+    if (kept_dst_gpu == dst_gpu - r && keymap_find(&st->paired, key) >= 0)
         return 1; /* the same unsalted routes as a transfer already paired */
     int32_t a[TOPO_MAX_ROUTE], c[TOPO_MAX_ROUTE];
     int hashed_a = 1, hashed_c = 1;
@@ -297,7 +257,7 @@ int trainsim_sym_pair_transfer(builder *b, int kept_src_gpu, int kept_dst_gpu, u
         if (!pair_hop(st, r, a[i], c[i], 1, 1))
             return 0;
     if (!hashed_a && !hashed_c && kept_dst_gpu == dst_gpu - r)
-        paired_add(st, key);
+        keymap_add(&st->paired, key, NULL);
     return 1;
 }
 
