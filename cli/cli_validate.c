@@ -531,7 +531,7 @@ static const study studies[] = {
      "Headline figures of ZeRO-Offload (arXiv 2101.06840), ZeRO-3 Offload / ZeRO-Infinity\n"
      "(arXiv 2104.07857 and DeepSpeed's blog) and Fuyou (arXiv 2403.06504), each row run\n"
      "with its --offload options on dgx2-v100 (DGX-2, the DeepSpeed papers' node) or\n"
-     "fuyou-4090-server (Fuyou's published testbed); each row's source column names what\n"
+     "fuyou-server (Fuyou's published testbed); each row's source column names what\n"
      "the source leaves open.  fp16, data parallel only; the offload behaviour is DeepSpeed's\n"
      "code of the source's time (costmodel/offload.h; engine deepspeed-2020 for 2020-21's\n"
      "ZeRO-Offload) with DeepSpeedExamples' checkpoints in host DRAM (checkpoints cpu);\n"

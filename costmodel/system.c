@@ -234,7 +234,7 @@ static void build_rtx4090_box(sys_system *s) { rtx4090_node(s, "rtx4090-box"); }
 /* Fuyou's published testbed (issue 17): the same RTX 4090 in a two-socket
  * server with 12 NVMe drives (the authors' artifact, Crispig/Ratel
  * evaluation_data.md; its host tiers are in tiers.c). */
-static void build_fuyou_4090_server(sys_system *s) { rtx4090_node(s, "fuyou-4090-server"); }
+static void build_fuyou_server(sys_system *s) { rtx4090_node(s, "fuyou-server"); }
 
 /* The datasheet tiers of a built-in node, its host_mem figures made equal
  * to the tiers' DRAM totals. */
@@ -262,9 +262,9 @@ static const struct {
      build_dgx2_v100},
     {"rtx4090-box", "1x RTX 4090 24GB on PCIe 4.0 x16, 2 NVMe SSDs, 1x 100 Gb/s (Fuyou's box)",
      build_rtx4090_box},
-    {"fuyou-4090-server", "1x RTX 4090 24GB on PCIe 4.0 x16, 2x Xeon Gold 5320, 768 GB, 12 NVMe "
-                          "SSDs (Fuyou's published testbed)",
-     build_fuyou_4090_server},
+    {"fuyou-server", "1x RTX 4090 24GB on PCIe 4.0 x16, 2x Xeon Gold 5320, 768 GB, 12 NVMe SSDs "
+                     "(Fuyou's testbed)",
+     build_fuyou_server},
     {"dgx-h800", "8x H800 80GB (H100 SXM5 compute), NVSwitch 200 GB/s/dir, 8x 400 Gb/s IB",
      build_dgx_h800},
 };

@@ -76,7 +76,7 @@ static const struct builtin {
      * "12x D7-P5510 3.84 TB SSD" in one RAID 0 (its make_raid.sh).  Intel ARK,
      * Xeon Gold 5320: 26 cores, 8 channels, DDR4-2933 at most, so the
      * 3200 MT/s DIMMs run at 2933. */
-    {"fuyou-4090-server", 2, 52, 0.768, 8, 2933,
+    {"fuyou-server", 2, 52, 0.768, 8, 2933,
      "Fuyou's artifact (Crispig/Ratel evaluation_data.md): 2x Xeon Gold 5320, 768 GB DDR4 in 16 "
      "channels; Intel ARK: 26 cores and DDR4-2933 per socket", 12, 6.5, 3.4, 3.84,
      "Fuyou's artifact (Crispig/Ratel evaluation_data.md): 12x Intel SSD D7-P5510 3.84 TB in RAID "

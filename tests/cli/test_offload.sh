@@ -13,9 +13,9 @@ expect_ok "the commodity box: one RTX 4090 on PCIe 4.0, two SSDs" \
     "nvme +2 x 3.84 TB, read 6.5 GB/s, write 3.4 GB/s" system rtx4090-box
 expect_ok "Fuyou's published testbed: twelve P5510 drives" \
     "nvme +12 x 3\.84 TB, read 6\.5 GB/s, write 3\.4 GB/s each \(78\.0 / 40\.8 GB/s" \
-    system fuyou-4090-server
+    system fuyou-server
 expect_ok "Fuyou's published testbed: two Xeon Gold 5320 at DDR4-2933" \
-    "host dram +768 GB, 2 socket.*187.7 GB/s = 375.4 GB/s, 52 cores" system fuyou-4090-server
+    "host dram +768 GB, 2 socket.*187.7 GB/s = 375.4 GB/s, 52 cores" system fuyou-server
 
 one="--system dgx2-v100 --gpus 1 --model llama2-7b --mbs 1 --gbs 1"
 v100="$one --recompute full"
@@ -97,7 +97,7 @@ expect_ok "estimate --help names --offload-checkpoints" "--offload-checkpoints" 
 expect_ok "validate offload compares every paper row" "zero3-offload-1t-512 +512" validate offload
 expect_ok "Fuyou's rows use the artifact's batch sweep (Crispig/Ratel): 155.8 at batch 64" \
     "fuyou-13b-rtx4090 .* 155\.8 " validate offload
-if grep -Eq "^fuyou-13b-rtx4090,fuyou-4090-server,1,40,5120,40,1024,50257,32,64," \
+if grep -Eq "^fuyou-13b-rtx4090,fuyou-server,1,40,5120,40,1024,50257,32,64," \
        "$(dirname "$0")/../../validate/offload_papers.csv"
 then ok "Fuyou's row runs its published setting on its published testbed"
 else not_ok "Fuyou's row runs its published setting on its published testbed"; fi
