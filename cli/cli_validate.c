@@ -11,6 +11,7 @@
 #include "csvread.h"
 #include "estimate.h"
 #include "layout_stages.h"
+#include "tiers_spec.h"
 #include "trainsim.h"
 
 #define CMD "validate"
@@ -59,7 +60,7 @@ static int run_layout(const val_opts *o, const char *sys_name, int nodes, const 
 {
     sys_system sys;
     topo *t = NULL;
-    if (sys_from_catalog(sys_name, nodes, &sys, err) != 0 || topo_build(&sys, &t, err) != 0)
+    if (sys_from_spec(sys_name, nodes, &sys, err) != 0 || topo_build(&sys, &t, err) != 0)
         return -1;
     opcost_eff eff;
     opcost_eff_default(&eff);
@@ -295,7 +296,7 @@ static int off_row(val_run *run, int line, char **f, cs_err *err)
     model_desc m;
     layout_desc l;
     sys_system probe;
-    if (off_job(f, v, line, &m, &l, err) != 0 || sys_from_catalog(f[1], 1, &probe, err) != 0)
+    if (off_job(f, v, line, &m, &l, err) != 0 || sys_from_spec(f[1], 1, &probe, err) != 0)
         return cs_fail_prefix(err, "line %d: ", line);
     int per_node = probe.groups[0].node.gpus, gpus = (int)v[2];
     int nodes = gpus > per_node ? gpus / per_node : 1;

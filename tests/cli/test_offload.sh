@@ -106,6 +106,15 @@ expect_ok "validate offload --format csv has error_percent" "^model,.*error_perc
 printf 'label,system\nx,dgx2-v100\n' >"$tmp/bad.csv"
 expect_bad "validate offload names a wrong header" "column 3 should be 'gpus'" \
     validate offload --reference "$tmp/bad.csv"
+# a drive-count sweep names its system NAME:nvme=N; a bad count names the line and the rule
+{ grep '^label' "$(dirname "$0")/../../validate/offload_papers.csv"
+  grep '^fuyou-13b-b32-ssd3,' "$(dirname "$0")/../../validate/offload_papers.csv" |
+      sed 's/nvme=3/nvme=0/'; } >"$tmp/bad_nvme.csv"
+expect_bad "validate offload names a bad drive count and its line" \
+    "line 2: system 'fuyou-server:nvme=0': ':nvme=' needs a whole number of drives from 1 to 64" \
+    validate offload --reference "$tmp/bad_nvme.csv"
+expect_ok "Fuyou's drive sweep runs the testbed with 3 of its SSDs" \
+    "^fuyou-13b-b32-ssd3 .* 81\.1 " validate offload
 
 # the search: nothing fits one V100 without offload; with it, an offload tops the list
 expect_bad "the search finds no layout without offload" "no layout fits memory" \
