@@ -11,6 +11,7 @@
 #include "csvread.h"
 #include "estimate.h"
 #include "layout_stages.h"
+#include "tiers_spec.h"
 #include "trainsim.h"
 
 #define CMD "validate"
@@ -59,7 +60,7 @@ static int run_layout(const val_opts *o, const char *sys_name, int nodes, const 
 {
     sys_system sys;
     topo *t = NULL;
-    if (sys_from_catalog(sys_name, nodes, &sys, err) != 0 || topo_build(&sys, &t, err) != 0)
+    if (sys_from_spec(sys_name, nodes, &sys, err) != 0 || topo_build(&sys, &t, err) != 0)
         return -1;
     opcost_eff eff;
     opcost_eff_default(&eff);
@@ -295,7 +296,7 @@ static int off_row(val_run *run, int line, char **f, cs_err *err)
     model_desc m;
     layout_desc l;
     sys_system probe;
-    if (off_job(f, v, line, &m, &l, err) != 0 || sys_from_catalog(f[1], 1, &probe, err) != 0)
+    if (off_job(f, v, line, &m, &l, err) != 0 || sys_from_spec(f[1], 1, &probe, err) != 0)
         return cs_fail_prefix(err, "line %d: ", line);
     int per_node = probe.groups[0].node.gpus, gpus = (int)v[2];
     int nodes = gpus > per_node ? gpus / per_node : 1;
@@ -531,8 +532,8 @@ static const study studies[] = {
      "Headline figures of ZeRO-Offload (arXiv 2101.06840), ZeRO-3 Offload / ZeRO-Infinity\n"
      "(arXiv 2104.07857 and DeepSpeed's blog) and Fuyou (arXiv 2403.06504), each row run\n"
      "with its --offload options on dgx2-v100 (DGX-2, the DeepSpeed papers' node) or\n"
-     "rtx4090-box (Fuyou's commodity setting); each row's source column names what the\n"
-     "source leaves open.  fp16, data parallel only; the offload behaviour is DeepSpeed's\n"
+     "fuyou-server (Fuyou's published testbed); each row's source column names what\n"
+     "the source leaves open.  fp16, data parallel only; the offload behaviour is DeepSpeed's\n"
      "code of the source's time (costmodel/offload.h; engine deepspeed-2020 for 2020-21's\n"
      "ZeRO-Offload) with DeepSpeedExamples' checkpoints in host DRAM (checkpoints cpu);\n"
      "CPU Adam on the DGX-2 is DeepSpeed's measured rate\n"

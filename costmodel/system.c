@@ -221,14 +221,20 @@ static void build_dgx2_v100(sys_system *s)
 /* One RTX 4090 on PCIe 4.0 x16 in a workstation (Fuyou's commodity
  * setting, arXiv 2403.06504): no NVLink; one 100 Gb/s NIC so that several
  * boxes can still be described. */
-static void build_rtx4090_box(sys_system *s)
+static void rtx4090_node(sys_system *s, const char *name)
 {
     sys_node_type *n = &s->groups[0].node;
-    sys_node_init(n, "rtx4090-box", dev_find("RTX-4090-24GB", NULL), 1, 0, 1, GBPS_TO_BYTES(100));
+    sys_node_init(n, name, dev_find("RTX-4090-24GB", NULL), 1, 0, 1, GBPS_TO_BYTES(100));
     n->fabric = SYS_FABRIC_PCIE;
     n->gpus_per_pcie_switch = 1;
     sys_network_init(&s->net, SYS_NET_SINGLE_SWITCH, 0);
 }
+static void build_rtx4090_box(sys_system *s) { rtx4090_node(s, "rtx4090-box"); }
+
+/* Fuyou's published testbed (issue 17): the same RTX 4090 in a two-socket
+ * server with 12 NVMe drives (the authors' artifact, Crispig/Ratel
+ * evaluation_data.md; its host tiers are in tiers.c). */
+static void build_fuyou_server(sys_system *s) { rtx4090_node(s, "fuyou-server"); }
 
 /* The datasheet tiers of a built-in node, its host_mem figures made equal
  * to the tiers' DRAM totals. */
@@ -256,6 +262,9 @@ static const struct {
      build_dgx2_v100},
     {"rtx4090-box", "1x RTX 4090 24GB on PCIe 4.0 x16, 2 NVMe SSDs, 1x 100 Gb/s (Fuyou's box)",
      build_rtx4090_box},
+    {"fuyou-server", "1x RTX 4090 24GB on PCIe 4.0 x16, 2x Xeon Gold 5320, 768 GB, 12 NVMe SSDs "
+                     "(Fuyou's testbed)",
+     build_fuyou_server},
     {"dgx-h800", "8x H800 80GB (H100 SXM5 compute), NVSwitch 200 GB/s/dir, 8x 400 Gb/s IB",
      build_dgx_h800},
 };

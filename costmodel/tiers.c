@@ -70,6 +70,17 @@ static const struct builtin {
      "DDR4-3200, AMD datasheet), 256 GB", 2, 6.5, 3.4, 3.84,
      "2x Intel SSD D7-P5510 3.84 TB (PCIe 4.0), Intel ARK: 6.5 GB/s sequential read, 3.4 GB/s "
      "write (Fuyou's drive model; the count is the issue's 1-2 SSD box)"},
+    /* Fuyou's testbed as its authors publish it (arXiv 2403.06504's artifact,
+     * github.com/Crispig/Ratel evaluation_data.md, commit 6d1baa6): "Dual
+     * Intel Xeon Gold 5320", "768 GB 3200 MHz DDR4 (16 channels in total)",
+     * "12x D7-P5510 3.84 TB SSD" in one RAID 0 (its make_raid.sh).  Intel ARK,
+     * Xeon Gold 5320: 26 cores, 8 channels, DDR4-2933 at most, so the
+     * 3200 MT/s DIMMs run at 2933. */
+    {"fuyou-server", 2, 52, 0.768, 8, 2933,
+     "Fuyou's artifact (Crispig/Ratel evaluation_data.md): 2x Xeon Gold 5320, 768 GB DDR4 in 16 "
+     "channels; Intel ARK: 26 cores and DDR4-2933 per socket", 12, 6.5, 3.4, 3.84,
+     "Fuyou's artifact (Crispig/Ratel evaluation_data.md): 12x Intel SSD D7-P5510 3.84 TB in RAID "
+     "0; Intel ARK: 6.5 GB/s sequential read, 3.4 GB/s write each"},
 };
 
 /* DeepSpeedCPUAdam measured on a DGX-2 (2x Xeon Platinum 8168): DeepSpeed's

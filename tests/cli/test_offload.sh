@@ -11,6 +11,11 @@ expect_ok "system prints the measured gradient pass with its source" \
 expect_ok "system prints the NVMe drives" "nvme +8 x 3.84 TB, read 3.5 GB/s" system dgx2-v100
 expect_ok "the commodity box: one RTX 4090 on PCIe 4.0, two SSDs" \
     "nvme +2 x 3.84 TB, read 6.5 GB/s, write 3.4 GB/s" system rtx4090-box
+expect_ok "Fuyou's published testbed: twelve P5510 drives" \
+    "nvme +12 x 3\.84 TB, read 6\.5 GB/s, write 3\.4 GB/s each \(78\.0 / 40\.8 GB/s" \
+    system fuyou-server
+expect_ok "Fuyou's published testbed: two Xeon Gold 5320 at DDR4-2933" \
+    "host dram +768 GB, 2 socket.*187.7 GB/s = 375.4 GB/s, 52 cores" system fuyou-server
 
 one="--system dgx2-v100 --gpus 1 --model llama2-7b --mbs 1 --gbs 1"
 v100="$one --recompute full"
@@ -90,11 +95,26 @@ expect_ok "estimate --help names --offload-checkpoints" "--offload-checkpoints" 
 
 # validate offload: the papers' rows, the columns of the other studies
 expect_ok "validate offload compares every paper row" "zero3-offload-1t-512 +512" validate offload
+expect_ok "Fuyou's rows use the artifact's batch sweep (Crispig/Ratel): 155.8 at batch 64" \
+    "fuyou-13b-rtx4090 .* 155\.8 " validate offload
+if grep -Eq "^fuyou-13b-rtx4090,fuyou-server,1,40,5120,40,1024,50257,32,64," \
+       "$(dirname "$0")/../../validate/offload_papers.csv"
+then ok "Fuyou's row runs its published setting on its published testbed"
+else not_ok "Fuyou's row runs its published setting on its published testbed"; fi
 expect_ok "validate offload --format csv has error_percent" "^model,.*error_percent" \
     validate offload --format csv
 printf 'label,system\nx,dgx2-v100\n' >"$tmp/bad.csv"
 expect_bad "validate offload names a wrong header" "column 3 should be 'gpus'" \
     validate offload --reference "$tmp/bad.csv"
+# a drive-count sweep names its system NAME:nvme=N; a bad count names the line and the rule
+{ grep '^label' "$(dirname "$0")/../../validate/offload_papers.csv"
+  grep '^fuyou-13b-b32-ssd3,' "$(dirname "$0")/../../validate/offload_papers.csv" |
+      sed 's/nvme=3/nvme=0/'; } >"$tmp/bad_nvme.csv"
+expect_bad "validate offload names a bad drive count and its line" \
+    "line 2: system 'fuyou-server:nvme=0': ':nvme=' needs a whole number of drives from 1 to 64" \
+    validate offload --reference "$tmp/bad_nvme.csv"
+expect_ok "Fuyou's drive sweep runs the testbed with 3 of its SSDs" \
+    "^fuyou-13b-b32-ssd3 .* 81\.1 " validate offload
 
 # the search: nothing fits one V100 without offload; with it, an offload tops the list
 expect_bad "the search finds no layout without offload" "no layout fits memory" \

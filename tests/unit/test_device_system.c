@@ -6,6 +6,7 @@
 #include "device.h"
 #include "devkernel.h"
 #include "system.h"
+#include "tiers_spec.h"
 #include "reference.h"
 #include "tap.h"
 
@@ -149,6 +150,19 @@ static void builtin_tiers(void)
     CHECK_REL(n->pcie_bw_bytes_per_s, dev_pcie_x16_bw_bytes_per_s(4), 1e-12);
     CHECK_REL(tiers_nvme_read_bw(&n->tiers), 13e9, 1e-12);
     CHECK_REL(tiers_nvme_write_bw(&n->tiers), 6.8e9, 1e-12);
+    /* Fuyou's published testbed (Crispig/Ratel evaluation_data.md): the
+     * same GPU and link, 2x Xeon Gold 5320 (26 cores, 8 channels of
+     * DDR4-2933 each, Intel ARK), 768 GB, 12 D7-P5510 (6.5 / 3.4 GB/s) */
+    CHECK(sys_from_catalog("fuyou-server", 1, &s, &err) == 0);
+    n = &s.groups[0].node;
+    CHECK_EQ_INT(sys_total_gpus(&s), 1);
+    CHECK_REL(n->pcie_bw_bytes_per_s, dev_pcie_x16_bw_bytes_per_s(4), 1e-12);
+    CHECK_EQ_INT(n->tiers.host.cores, 52);
+    CHECK_REL(n->host_mem_bytes, 768e9, 1e-12);
+    CHECK_REL(n->host_mem_bw_bytes_per_s, 2 * 8 * 2933e6 * 8, 1e-12);
+    CHECK_EQ_INT(n->tiers.nvme.drives, 12);
+    CHECK_REL(tiers_nvme_read_bw(&n->tiers), 12 * 6.5e9, 1e-12);
+    CHECK_REL(tiers_nvme_write_bw(&n->tiers), 12 * 3.4e9, 1e-12);
     CHECK(sys_from_catalog("dgx-h100", 1, &s, &err) == 0);
     s.groups[0].node.tiers.nvme.drives = 2;
     s.groups[0].node.tiers.nvme.write_bw_bytes_per_s = 0;
@@ -227,10 +241,44 @@ static void every_device_has_sources(void)
               1e-12);
 }
 
+/* NAME:nvme=N: the built-in with N drives at its datasheet rates (a
+ * published sweep over the drive count); every malformed spec names the rule */
+static void system_spec(void)
+{
+    sys_system a, b;
+    cs_err err;
+    CHECK(sys_from_spec("fuyou-server", 1, &a, &err) == 0);
+    CHECK(sys_from_catalog("fuyou-server", 1, &b, &err) == 0);
+    CHECK_EQ_INT(a.groups[0].node.tiers.nvme.drives, b.groups[0].node.tiers.nvme.drives);
+    CHECK(sys_from_spec("fuyou-server:nvme=3", 1, &a, &err) == 0);
+    const sys_tiers *t = &a.groups[0].node.tiers;
+    CHECK_EQ_INT(t->nvme.drives, 3);
+    CHECK_REL(tiers_nvme_read_bw(t), 3 * 6.5e9, 1e-12);
+    CHECK_REL(tiers_nvme_write_bw(t), 3 * 3.4e9, 1e-12);
+    CHECK_REL(tiers_dram_bw(t), tiers_dram_bw(&b.groups[0].node.tiers), 1e-12);
+    CHECK(sys_from_spec("dgx2-v100:nvme=2", 2, &a, &err) == 0);
+    CHECK_EQ_INT(a.groups[0].node.tiers.nvme.drives, 2);
+    const char *bad[][2] = {
+        {"fuyou-server:nvme=0", "whole number of drives from 1 to 64"},
+        {"fuyou-server:nvme=65", "whole number of drives from 1 to 64"},
+        {"fuyou-server:nvme=3x", "whole number of drives from 1 to 64"},
+        {"fuyou-server:nvme=", "whole number of drives from 1 to 64"},
+        {"fuyou-server:ssd=3", "the one override is ':nvme=N'"},
+        {":nvme=3", "name a built-in system before ':nvme='"},
+        {"fuyou-serve:nvme=3", "unknown system 'fuyou-serve'"},
+        {"dgx-h800:nvme=3", "dgx-h800 has no NVMe drives to count"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        CHECK(sys_from_spec(bad[i][0], 1, &a, &err) == -1);
+        CHECK_STR_CONTAINS(err.msg, bad[i][1]);
+    }
+}
+
 TAP_MAIN({"device catalog equals shared/reference/devices.csv", catalog_matches_reference},
          {"every device carries kernel parameters with sources", every_device_has_sources},
          {"device aliases and unknown names", device_aliases_and_errors},
          {"built-in systems carry their datasheet figures", builtin_systems},
          {"bad system descriptions are rejected with the cause", system_errors},
          {"memory tiers: DRAM, CPUs and NVMe of the built-in nodes", builtin_tiers},
-         {"two GPU types in one system", heterogeneous_system})
+         {"two GPU types in one system", heterogeneous_system},
+         {"NAME:nvme=N overrides the drive count, bad specs named", system_spec})
