@@ -73,7 +73,24 @@ typedef struct framework_profile {
      * version's code (framework.c) */
     double xent_fwd_bytes_per_logit;
     double xent_bwd_bytes_per_logit;
+    /* biases outside the GEMMs (issue 15), read off each version's code
+     * (framework.c): which linears add their bias in a pass of their own
+     * (FRAMEWORK_BIAS_*), and whether each linear's bias gradient is a
+     * reduction of its output gradient over the tokens, a kernel of its own */
+    int bias_add_pass;
+    int bias_grad_pass;
+    /* the input embedding's table gradient per microbatch (issue 15,
+     * framework.c): bytes per table parameter its backward moves besides
+     * accum_bytes_per_param, and whether autograd first sums the two
+     * gradients of a table tied to the output layer on the same GPU */
+    double emb_grad_bytes_per_param;
+    int tied_grad_sum;
 } framework_profile;
+
+/* framework_profile.bias_add_pass: no linear (the bias goes into a fused
+ * kernel or the GEMM), only the attention's QKV projection (the column-
+ * parallel layer whose bias no fused kernel takes), or every linear. */
+enum { FRAMEWORK_BIAS_FUSED = 0, FRAMEWORK_BIAS_QKV = 1, FRAMEWORK_BIAS_ALL = 2 };
 
 const framework_profile *framework_of(framework_kind k);
 

@@ -79,6 +79,26 @@ static void add_residual_grad(ctx *c, double act_bytes)
     c->ops[c->n - 1].bwd_s += opcost_membound_s(c->dev, c->e, 3 * act_bytes);
 }
 
+/* A linear's bias outside its GEMM (framework.h, issue 15), on the linear
+ * added last, `outputs` output elements per microbatch: forward, its own
+ * add pass (read 2, write 2 bytes per element) where the version runs one;
+ * backward, the reduction of the output gradient over the tokens (read 2),
+ * a weight gradient, where it is a kernel of its own. */
+static void add_bias(ctx *c, const framework_profile *fw, int has_bias, int own_add,
+                     double outputs)
+{
+    workload_op *o = &c->ops[c->n - 1];
+    if (!has_bias)
+        return;
+    if (own_add)
+        o->fwd_s += opcost_membound_s(c->dev, c->e, outputs * 2 * ACT_BYTES);
+    if (fw->bias_grad_pass) {
+        double grad_s = opcost_membound_s(c->dev, c->e, outputs * ACT_BYTES);
+        o->bwd_s += grad_s;
+        o->bwd_weight_s += grad_s;
+    }
+}
+
 /* FlashAttention-style fused kernel over all heads of the GPU. */
 static void add_flash(ctx *c, const shape *x, double model_flops)
 {
@@ -172,9 +192,14 @@ int workload_layer_ops(const model_desc *m, const layout_desc *l, const dev_type
     int swiglu = m->mlp == MODEL_MLP_SWIGLU;
     double act_t = x.tokens * x.ffn_t * ACT_BYTES;         /* one MLP-inner tensor */
 
+    const framework_profile *fw = framework_of(l->framework); /* its bias passes */
+    int own_add = fw->bias_add_pass == FRAMEWORK_BIAS_ALL; /* proj and MLP adds too */
+
     add_stream(&c, "norm1", 2 * act_sp, 3 * act_sp, 0);
     add_residual_grad(&c, act_sp);
     add_gemm(&c, "qkv", x.tokens, x.qkv_n, x.h);
+    add_bias(&c, fw, m->linear_bias || m->qkv_bias, fw->bias_add_pass != FRAMEWORK_BIAS_FUSED,
+             x.tokens * x.qkv_n);
     /* the rank's share of the whole sequence's attention: its tokens against
      * all S = cp x s keys (model_attn_core_flops_per_token counts the model's
      * whole sequence: 4 b s S h / t for MHA = 4 b S^2 h / (t cp); ring: its
@@ -185,6 +210,7 @@ int workload_layer_ops(const model_desc *m, const layout_desc *l, const dev_type
     else
         add_unfused_attention(&c, &x);
     add_gemm(&c, "proj", x.tokens, x.h, x.o_in);
+    add_bias(&c, fw, m->linear_bias, own_add, x.tokens_sp * x.h); /* after its collective */
     add_stream(&c, "dropout+residual1", drop_fwd, drop_bwd, 0);
     add_stream(&c, "norm2", 2 * act_sp, 3 * act_sp, 0);
     add_residual_grad(&c, act_sp);
@@ -192,9 +218,11 @@ int workload_layer_ops(const model_desc *m, const layout_desc *l, const dev_type
         add_moe_block(&c, m, l, &x);
     } else {
         add_gemm(&c, "mlp_up", x.tokens, (swiglu ? 2 : 1) * x.ffn_t, x.h);
+        add_bias(&c, fw, m->linear_bias, own_add, x.tokens * (swiglu ? 2 : 1) * x.ffn_t);
         add_stream(&c, swiglu ? "swiglu" : "gelu", (swiglu ? 3 : 2) * act_t,
                    (swiglu ? 5 : 3) * act_t, 0);
         add_gemm(&c, "mlp_down", x.tokens, x.h, x.ffn_t);
+        add_bias(&c, fw, m->linear_bias, own_add, x.tokens_sp * x.h);
     }
     add_stream(&c, "dropout+residual2", drop_fwd, drop_bwd, 0);
     return c.n;
@@ -299,6 +327,19 @@ static void swap_dense_layers(const model_desc *m, const layout_desc *l, const d
     out->ep_a2a_rec -= moe.ep_a2a_rec;
 }
 
+/* workload.h; each pass a kernel of its own (framework.c for the sources). */
+double workload_emb_grad_s(const model_desc *m, const layout_desc *l, const dev_type *dev,
+                           const opcost_eff *e)
+{
+    const framework_profile *fw = framework_of(l->framework);
+    double table = (double)m->vocab * m->hidden / l->tp, s = 0;
+    if (fw->emb_grad_bytes_per_param > 0)
+        s += opcost_membound_s(dev, e, table * fw->emb_grad_bytes_per_param);
+    if (fw->tied_grad_sum && m->tied_embeddings && l->pp == 1)
+        s += opcost_membound_s(dev, e, table * 3 * ACT_BYTES);
+    return s;
+}
+
 /* Input embedding (vocab-parallel lookup, positions, dropout). */
 static void add_embedding(const model_desc *m, const layout_desc *l, const dev_type *dev,
                           const opcost_eff *e, workload_chunk *out)
@@ -309,7 +350,8 @@ static void add_embedding(const model_desc *m, const layout_desc *l, const dev_t
                  x.tokens_sp * x.h * (2 * ACT_BYTES + MASK_BYTES);
     out->fwd_s += opcost_membound_s(dev, e, fwd);
     out->bwd_s += opcost_membound_s(dev, e, x.tokens * x.h * (ACT_BYTES + 4)) +
-                  accum_s(l, dev, e, (double)m->vocab * m->hidden / l->tp);
+                  accum_s(l, dev, e, (double)m->vocab * m->hidden / l->tp) +
+                  workload_emb_grad_s(m, l, dev, e);
     out->tp_fwd.allreduce += l->tp > 1 && !l->sp;
     out->tp_fwd.reducescatter += l->tp > 1 && l->sp;
 }

@@ -77,6 +77,7 @@ static void accumulation_bytes(void)
 {
     fixture f;
     fixture_setup(&f, "dgx-a100-80g", 4, "megatron-18.4b", 8, 4, 1, 4);
+    f.m.linear_bias = 0; /* the profiles' bias passes apart (bias_passes) */
     const dev_type *dev = estimate_device(f.t);
     workload_chunk core, y2021, y2022;
     f.l.framework = FRAMEWORK_CORE;
@@ -271,6 +272,7 @@ static void cross_entropy_bytes(void)
 {
     fixture f;
     fixture_setup(&f, "dgx-a100-80g", 1, "megatron-1.7b", 1, 1, 1, 1);
+    f.m.linear_bias = 0; /* the profiles' bias passes apart (bias_passes) */
     const dev_type *dev = estimate_device(f.t);
     static const framework_kind kinds[] = {FRAMEWORK_CORE, FRAMEWORK_2022, FRAMEWORK_2019};
     workload_chunk c[3];
@@ -281,9 +283,124 @@ static void cross_entropy_bytes(void)
     double logits = (double)f.m.seq_len * f.l.mbs * f.m.vocab;
     double per_byte = logits / (dev->hbm_bw_bytes_per_s * f.eff.mem_eff);
     CHECK_REL(c[1].fwd_s - c[0].fwd_s, (38 - 14) * per_byte, 1e-9);
-    CHECK_REL(c[1].bwd_s - c[0].bwd_s, (14 - 6) * per_byte, 1e-9);
+    f.l.framework = FRAMEWORK_2022; /* and its embedding gradient (embedding_grad_bytes) */
+    double emb_s = workload_emb_grad_s(&f.m, &f.l, dev, &f.eff);
+    CHECK_REL(c[1].bwd_s - c[0].bwd_s - emb_s, (14 - 6) * per_byte, 1e-9);
     CHECK_REL(c[2].fwd_s - c[1].fwd_s, (46 - 38) * per_byte, 1e-9);
     CHECK_REL(framework_of(FRAMEWORK_2021)->xent_fwd_bytes_per_logit, 38, 1e-12);
+    topo_free(f.t);
+}
+
+/* Biases outside the GEMMs (issue 15).  megatron-1.7b (hidden h = 2304) at
+ * tp 1, one microbatch of T = 2048 tokens: 2021 and 2022 add the QKV bias
+ * in a pass of its own, T x 3h elements read and written in 16 bits
+ * (4 bytes each), also when the layer is recomputed; 2019 adds every
+ * linear's bias so, T x 9h (QKV 3h, projection h, MLP up 4h, MLP down h);
+ * all three reduce each linear's output gradient over the tokens for its
+ * bias gradient, T x 9h elements read (2 bytes each) in four kernels, weight
+ * gradients; Megatron-Core neither.  Derived here from the shapes, against
+ * the same model without biases, per layer and in both modes' compute and
+ * recompute terms (16 microbatches of 24 layers). */
+/* |a - b| within abs_tol, for differences that may be exactly zero. */
+static void check_near(double a, double b, double abs_tol, const char *what)
+{
+    if (!(fabs(a - b) <= abs_tol)) {
+        printf("# %s: %.9g, expected %.9g within %g\n", what, a, b, abs_tol);
+        tap_case_failed = 1;
+    }
+}
+
+static void bias_passes(void)
+{
+    fixture f;
+    fixture_setup(&f, "dgx-a100-80g", 4, "megatron-1.7b", 1, 1, 32, 512);
+    f.l.flash_attention = 0;
+    f.l.recompute = LAYOUT_RECOMPUTE_FULL;
+    const dev_type *dev = estimate_device(f.t);
+    double t = 2048, h = 2304, bw = dev->hbm_bw_bytes_per_s * f.eff.mem_eff;
+    double gap = f.eff.kernel_gap_s, layers = 24, microbatches = 16;
+    double grads_s = t * 9 * h * 2 / bw + 4 * gap;
+    static const struct { framework_kind k; double fwd_s; int grads; } cases[] = {
+        {FRAMEWORK_CORE, 0, 0},
+        {FRAMEWORK_2021, 2048.0 * 3 * 2304 * 4, 1},
+        {FRAMEWORK_2022, 2048.0 * 3 * 2304 * 4, 1},
+        {FRAMEWORK_2019, 2048.0 * 9 * 2304 * 4, 1}};
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        double fwd_s = cases[i].fwd_s > 0 ? cases[i].fwd_s / bw : 0;
+        fwd_s += cases[i].k == FRAMEWORK_2019 ? 4 * gap : cases[i].fwd_s > 0 ? gap : 0;
+        double bwd_s = cases[i].grads ? grads_s : 0;
+        double sum[2][3] = {{0}}; /* with, without biases: fwd, bwd, bwd_weight */
+        estimate_result a[2], s[2];
+        f.l.framework = cases[i].k;
+        for (int bias = 1; bias >= 0; bias--) {
+            workload_op ops[WORKLOAD_MAX_OPS];
+            f.m.linear_bias = bias;
+            int n = workload_layer_ops(&f.m, &f.l, dev, &f.eff, ops);
+            for (int j = 0; j < n; j++) {
+                sum[1 - bias][0] += ops[j].fwd_s;
+                sum[1 - bias][1] += ops[j].bwd_s;
+                sum[1 - bias][2] += ops[j].bwd_weight_s;
+            }
+            CHECK(estimate_analytic(&f.in, &a[1 - bias], NULL) == 0);
+            CHECK(trainsim_run(&f.in, TRAINSIM_FOLDED, &s[1 - bias], NULL, NULL) == 0);
+        }
+        check_near(sum[0][0] - sum[1][0], fwd_s, 1e-12, "layer forward");
+        check_near(sum[0][1] - sum[1][1], bwd_s, 1e-12, "layer backward");
+        check_near(sum[0][2] - sum[1][2], bwd_s, 1e-12, "weight gradients"); /* bias grads are */
+        double runs = layers * microbatches; /* and 2021's main_grad add of the 9h biases */
+        double accum_s = framework_of(cases[i].k)->accum_bytes_per_param * 9 * h / bw;
+        for (int mode = 0; mode < 2; mode++) {
+            estimate_stage *with = mode ? &s[0].stages[0] : &a[0].stages[0];
+            estimate_stage *without = mode ? &s[1].stages[0] : &a[1].stages[0];
+            check_near(with->compute_s - without->compute_s, runs * (fwd_s + bwd_s + accum_s),
+                       1e-9, "compute_s");
+            check_near(with->recompute_s - without->recompute_s, runs * fwd_s, 1e-9, "recompute_s");
+        }
+        for (int j = 0; j < 2; j++) {
+            estimate_result_free(&a[j]);
+            estimate_result_free(&s[j]);
+        }
+    }
+    topo_free(f.t);
+}
+
+/* The embedding table's gradient (issue 15): the dense V x h gradient
+ * PyTorch zero-fills (2 bytes per entry) under 2019, 2021 and 2022, 2022's
+ * hook adding it into main_grad (6 more), and at pp 1 a tied table's two
+ * gradients summed by autograd (6 more; 2019 and 2021); megatron-core none.
+ * Derived from megatron-1.7b's shape (V = 51200, h = 2304, tp 1), and seen in
+ * the first stage's backward at pp 2: the lookup's gradient (T x h, read 2
+ * write 4), 2021's 6-byte accumulation of the table and these passes. */
+static void embedding_grad_bytes(void)
+{
+    fixture f;
+    fixture_setup(&f, "dgx-a100-80g", 1, "megatron-1.7b", 1, 1, 8, 8);
+    const dev_type *dev = estimate_device(f.t);
+    double table = 51200.0 * 2304, bw = dev->hbm_bw_bytes_per_s * f.eff.mem_eff;
+    double gap = f.eff.kernel_gap_s;
+    static const struct { framework_kind k; double pp1_s, pp2_s; } cases[] = {
+        {FRAMEWORK_CORE, 0, 0},
+        {FRAMEWORK_2021, 2 + 6, 2},
+        {FRAMEWORK_2022, 8, 8},
+        {FRAMEWORK_2019, 2 + 6, 2}};
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        f.l.framework = cases[i].k;
+        int kernels = (cases[i].pp1_s > 0) + (cases[i].pp1_s > cases[i].pp2_s);
+        f.l.pp = 1;
+        check_near(workload_emb_grad_s(&f.m, &f.l, dev, &f.eff),
+                   table * cases[i].pp1_s / bw + kernels * gap, 1e-12, "tied, pp 1");
+        f.l.pp = 2;
+        f.l.dp = 4;
+        double pp2_s = cases[i].pp2_s > 0 ? table * cases[i].pp2_s / bw + gap : 0;
+        check_near(workload_emb_grad_s(&f.m, &f.l, dev, &f.eff), pp2_s, 1e-12, "pp 2");
+        workload_chunk all, layers;
+        workload_chunk_of(&f.m, &f.l, dev, &f.eff, 0, 0, &all);
+        workload_chunk_layers(&f.m, &f.l, dev, &f.eff, 0, &layers);
+        double accum = framework_of(cases[i].k)->accum_bytes_per_param;
+        double lookup_s = 2048.0 * 2304 * 6 / bw + gap + (accum > 0 ? table * accum / bw + gap : 0);
+        check_near(all.bwd_s - layers.bwd_s, lookup_s + pp2_s, 1e-12, "first stage backward");
+        f.l.dp = 8;
+    }
     topo_free(f.t);
 }
 
@@ -305,4 +422,5 @@ TAP_MAIN({"optimizer_bytes", optimizer_bytes}, {"accumulation_bytes", accumulati
          {"dp_overlap_shows", dp_overlap_shows}, {"tp_overlap_shows", tp_overlap_shows},
          {"left_out_terms", left_out_terms}, {"names_parse", names_parse},
          {"fp32_gradient_reduce", fp32_gradient_reduce},
-         {"cross_entropy_bytes", cross_entropy_bytes})
+         {"cross_entropy_bytes", cross_entropy_bytes}, {"bias_passes", bias_passes},
+         {"embedding_grad_bytes", embedding_grad_bytes})
