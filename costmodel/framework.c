@@ -54,22 +54,44 @@
 #define EMB_ZERO_FILL 2.0
 #define EMB_ZERO_FILL_HOOK_ADD 8.0
 
+/* Attention and norms (issue 15).  Softmax: 2021's causal path
+ * (model/fused_softmax.py at aed2f75, taken when 16 < sk <= 2048, sq % 4 == 0
+ * and b x heads % 4 == 0) runs scaled_upper_triang_masked_softmax
+ * (fused_kernels/scaled_upper_triang_masked_softmax.h): row i loads only its
+ * i + 1 unmasked scores (local_seq = blockIdx.x + 1) and writes the whole row,
+ * zeros above the diagonal; its backward loads the output gradient and the
+ * probabilities of the same triangle and writes the whole row.  2022's
+ * condition differs (is_kernel_available, batch_per_block): not modelled.
+ * Layout copies, 2021 and 2022 (model/transformer.py at aed2f75 and
+ * 55ba1f7): the context's permute(2, 0, 1, 3).contiguous() (read and write
+ * of T x h/tp); in the backward, baddbmm's alpha = 1/sqrt(d) scales the query
+ * and key gradients in a pass each (PyTorch's derivative: grad.bmm(...) *
+ * alpha), and torch.split's backward (mpu.split_tensor_along_last_dim)
+ * concatenates the three gradients into the QKV output gradient (read and
+ * write of T x 3h/tp).  Layer norm, 2019 (apex FusedLayerNorm), 2021 and 2022
+ * (fused_kernels/layer_norm_cuda_kernel.cu, HostLayerNormGradient):
+ * cuComputePartGradGammaBeta reads the output gradient and the input for
+ * gamma and beta, then cuComputeGradInput reads both again and writes the
+ * input gradient. */
+
 static const framework_profile profiles[] = {
     [FRAMEWORK_CORE] = {"megatron-core", 1, 0, 0.0, 28.0,
                         "Megatron-Core DDP overlap_grad_reduce; fused wgrad accumulation; "
-                        "Adam 28 B/param", 14.0, 6.0, FRAMEWORK_BIAS_FUSED, 0, 0.0, 0},
+                        "Adam 28 B/param", 14.0, 6.0, FRAMEWORK_BIAS_FUSED, 0, 0.0, 0, 0, 0, 0},
     [FRAMEWORK_2021] = {"megatron-2021", 0, 0, 6.0, 52.0,
                         "Megatron-LM aed2f75 (2021-04-11): model/distributed.py, training.py, "
                         "optimizer/optimizer.py, mpu/cross_entropy.py", XENT_2021_FWD,
-                        XENT_UNFUSED_BWD, FRAMEWORK_BIAS_QKV, BIAS_ALL_GRADS, EMB_ZERO_FILL, 1},
+                        XENT_UNFUSED_BWD, FRAMEWORK_BIAS_QKV, BIAS_ALL_GRADS, EMB_ZERO_FILL, 1,
+                        1, 1, 1},
     [FRAMEWORK_2022] = {"megatron-2022", 0, 1, 0.0, 52.0,
                         "Megatron-LM 55ba1f7 (2022-05-26): mpu/layers.py async grad all-reduce, "
                         "gradient_accumulation_fusion, mpu/cross_entropy.py", XENT_2021_FWD,
-                        XENT_UNFUSED_BWD, FRAMEWORK_BIAS_QKV, BIAS_ALL_GRADS, EMB_ZERO_FILL_HOOK_ADD, 0},
+                        XENT_UNFUSED_BWD, FRAMEWORK_BIAS_QKV, BIAS_ALL_GRADS,
+                        EMB_ZERO_FILL_HOOK_ADD, 0, 0, 1, 1},
     [FRAMEWORK_2019] = {"megatron-2019", 0, 0, 0.0, 54.0,
                         "Megatron-LM f86bb67 (2019-12-26): fp16/fp16.py FP16_Optimizer, "
                         "training.py, mpu/cross_entropy.py", XENT_2019_FWD, XENT_UNFUSED_BWD,
-                        FRAMEWORK_BIAS_ALL, BIAS_ALL_GRADS, EMB_ZERO_FILL, 1},
+                        FRAMEWORK_BIAS_ALL, BIAS_ALL_GRADS, EMB_ZERO_FILL, 1, 0, 0, 1},
 };
 
 static const char *const names[] = {"megatron-core", "megatron-2021", "megatron-2022",

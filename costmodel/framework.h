@@ -85,6 +85,15 @@ typedef struct framework_profile {
      * gradients of a table tied to the output layer on the same GPU */
     double emb_grad_bytes_per_param;
     int tied_grad_sum;
+    /* Megatron-LM's unfused attention and layer norm as the version's code
+     * runs them (issue 15, framework.c): its causal softmax kernel, which
+     * reads only the unmasked lower triangle of the scores, where the code's
+     * condition on the shapes holds; the layout copies around the
+     * attention's batched multiplies; the fused layer norm's backward, which
+     * reads its input and output gradient twice (gamma/beta, then input) */
+    int causal_softmax_kernel;
+    int attn_layout_copies;
+    int norm_bwd_rereads;
 } framework_profile;
 
 /* framework_profile.bias_add_pass: no linear (the bias goes into a fused

@@ -2,6 +2,7 @@
  * each profile, and the overlap each promises visible in the breakdown of
  * both the closed form and the simulation. */
 #include <math.h>
+#include <string.h>
 
 #include "commcost.h"
 #include "estimate.h"
@@ -10,6 +11,15 @@
 #include "tap.h"
 #include "trainsim.h"
 #include "workload.h"
+
+/* |a - b| within abs_tol, for differences that may be exactly zero. */
+static void check_near(double a, double b, double abs_tol, const char *what)
+{
+    if (!(fabs(a - b) <= abs_tol)) {
+        printf("# %s: %.9g, expected %.9g within %g\n", what, a, b, abs_tol);
+        tap_case_failed = 1;
+    }
+}
 
 /* Adam alone 28 B/param, Megatron-LM's fp16 optimizers 52 (2021, 2022) and
  * 54 (2019): the step's bandwidth time scales with them. */
@@ -72,26 +82,33 @@ static void dp_pack_bytes(void)
 
 /* 2021 adds each microbatch's weight gradients into main_grad with a hook:
  * 6 bytes per parameter of every layer per microbatch on the backward pass;
- * 2022 and Megatron-Core fuse it into the GEMM (no extra time). */
+ * 2022 and Megatron-Core fuse it into the GEMM (no extra time).  Seen as the
+ * chunk's backward beyond its layers' operators (a middle stage: layers
+ * only); the operators' own differences by profile are other tests'. */
 static void accumulation_bytes(void)
 {
     fixture f;
     fixture_setup(&f, "dgx-a100-80g", 4, "megatron-18.4b", 8, 4, 1, 4);
-    f.m.linear_bias = 0; /* the profiles' bias passes apart (bias_passes) */
     const dev_type *dev = estimate_device(f.t);
-    workload_chunk core, y2021, y2022;
-    f.l.framework = FRAMEWORK_CORE;
-    workload_chunk_of(&f.m, &f.l, dev, &f.eff, 1, 0, &core); /* a middle stage: layers only */
-    f.l.framework = FRAMEWORK_2021;
-    workload_chunk_of(&f.m, &f.l, dev, &f.eff, 1, 0, &y2021);
-    f.l.framework = FRAMEWORK_2022;
-    workload_chunk_of(&f.m, &f.l, dev, &f.eff, 1, 0, &y2022);
     int layers = layout_layers_per_chunk(&f.l, &f.m);
     double bytes = model_params_per_layer(&f.m) / f.l.tp * 6;
     double per_layer = bytes / (dev->hbm_bw_bytes_per_s * f.eff.mem_eff) + f.eff.kernel_gap_s;
-    CHECK_REL(y2021.bwd_s - core.bwd_s, layers * per_layer, 1e-9);
-    CHECK_REL(y2022.bwd_s, core.bwd_s, 1e-12);
-    CHECK_REL(y2021.fwd_s, core.fwd_s, 1e-12);
+    static const framework_kind kinds[] = {FRAMEWORK_CORE, FRAMEWORK_2021, FRAMEWORK_2022};
+    for (int i = 0; i < 3; i++) {
+        f.l.framework = kinds[i];
+        workload_chunk c;
+        workload_chunk_of(&f.m, &f.l, dev, &f.eff, 1, 0, &c);
+        workload_op ops[WORKLOAD_MAX_OPS];
+        int n = workload_layer_ops(&f.m, &f.l, dev, &f.eff, ops);
+        double fwd_s = 0, bwd_s = 0;
+        for (int j = 0; j < n; j++) {
+            fwd_s += ops[j].fwd_s;
+            bwd_s += ops[j].bwd_s;
+        }
+        check_near(c.bwd_s - layers * bwd_s, kinds[i] == FRAMEWORK_2021 ? layers * per_layer : 0,
+                   1e-9, "accumulation");
+        check_near(c.fwd_s, layers * fwd_s, 1e-9, "forward");
+    }
     topo_free(f.t);
 }
 
@@ -275,16 +292,21 @@ static void cross_entropy_bytes(void)
     f.m.linear_bias = 0; /* the profiles' bias passes apart (bias_passes) */
     const dev_type *dev = estimate_device(f.t);
     static const framework_kind kinds[] = {FRAMEWORK_CORE, FRAMEWORK_2022, FRAMEWORK_2019};
-    workload_chunk c[3];
-    for (int i = 0; i < 3; i++) {
+    workload_chunk c[3], layers;
+    for (int i = 0; i < 3; i++) { /* the embedding and the head: all but the layers */
         f.l.framework = kinds[i];
         workload_chunk_of(&f.m, &f.l, dev, &f.eff, 0, 0, &c[i]);
+        workload_chunk_layers(&f.m, &f.l, dev, &f.eff, 0, &layers);
+        c[i].fwd_s -= layers.fwd_s;
+        c[i].bwd_s -= layers.bwd_s;
     }
     double logits = (double)f.m.seq_len * f.l.mbs * f.m.vocab;
     double per_byte = logits / (dev->hbm_bw_bytes_per_s * f.eff.mem_eff);
     CHECK_REL(c[1].fwd_s - c[0].fwd_s, (38 - 14) * per_byte, 1e-9);
     f.l.framework = FRAMEWORK_2022; /* and its embedding gradient (embedding_grad_bytes) */
-    double emb_s = workload_emb_grad_s(&f.m, &f.l, dev, &f.eff);
+    double act = (double)f.m.seq_len * f.m.hidden * 2; /* and the final norm's re-read */
+    double emb_s = workload_emb_grad_s(&f.m, &f.l, dev, &f.eff) +
+                   opcost_membound_s(dev, &f.eff, 2 * act) + f.eff.kernel_gap_s;
     CHECK_REL(c[1].bwd_s - c[0].bwd_s - emb_s, (14 - 6) * per_byte, 1e-9);
     CHECK_REL(c[2].fwd_s - c[1].fwd_s, (46 - 38) * per_byte, 1e-9);
     CHECK_REL(framework_of(FRAMEWORK_2021)->xent_fwd_bytes_per_logit, 38, 1e-12);
@@ -301,15 +323,6 @@ static void cross_entropy_bytes(void)
  * gradients; Megatron-Core neither.  Derived here from the shapes, against
  * the same model without biases, per layer and in both modes' compute and
  * recompute terms (16 microbatches of 24 layers). */
-/* |a - b| within abs_tol, for differences that may be exactly zero. */
-static void check_near(double a, double b, double abs_tol, const char *what)
-{
-    if (!(fabs(a - b) <= abs_tol)) {
-        printf("# %s: %.9g, expected %.9g within %g\n", what, a, b, abs_tol);
-        tap_case_failed = 1;
-    }
-}
-
 static void bias_passes(void)
 {
     fixture f;
@@ -404,6 +417,61 @@ static void embedding_grad_bytes(void)
     topo_free(f.t);
 }
 
+/* The op named `name` of a layer's operators. */
+static const workload_op *op_named(const workload_op *ops, int n, const char *name)
+{
+    for (int i = 0; i < n; i++)
+        if (strcmp(ops[i].name, name) == 0)
+            return &ops[i];
+    CHECK(0 && "op not found");
+    return &ops[0];
+}
+
+/* Attention and norms as Megatron-LM 2021 runs them (issue 15), against
+ * megatron-core's pricing on megatron-1.7b without biases (h = 2304, 24
+ * heads of d = 96, T = s = 2048, one microbatch), derived from the shapes:
+ * the causal softmax kernel reads the (s + 1) / 2s unmasked share of the
+ * scores (forward 2 x share + 2 bytes per score, backward 4 x share + 2),
+ * not at tp 8 (3 heads per GPU: b x heads % 4 != 0, PyTorch's softmax);
+ * the context's permute copy (read and write of T x h) forward, the two
+ * alpha scalings (T x h each) and split's concatenation (T x 3h) backward;
+ * the layer norm's backward re-read of input and gradient (T x h each) plus
+ * the partial sums' kernel. */
+static void attention_norm_passes(void)
+{
+    fixture f;
+    fixture_setup(&f, "dgx-a100-80g", 1, "megatron-1.7b", 1, 1, 1, 1);
+    f.m.linear_bias = 0; /* the bias passes apart */
+    f.l.flash_attention = 0;
+    const dev_type *dev = estimate_device(f.t);
+    double s = 2048, t = 2048, h = 2304, scores = 24 * s * s;
+    double bw = dev->hbm_bw_bytes_per_s * f.eff.mem_eff, gap = f.eff.kernel_gap_s;
+    workload_op core[WORKLOAD_MAX_OPS], y2021[WORKLOAD_MAX_OPS];
+    f.l.framework = FRAMEWORK_CORE;
+    int n = workload_layer_ops(&f.m, &f.l, dev, &f.eff, core);
+    f.l.framework = FRAMEWORK_2021;
+    CHECK_EQ_INT(workload_layer_ops(&f.m, &f.l, dev, &f.eff, y2021), n);
+    double share = (s + 1) / (2 * s);
+    const workload_op *sc = op_named(core, n, "softmax"), *s21 = op_named(y2021, n, "softmax");
+    check_near(sc->fwd_s, scores * 4 / bw + gap, 1e-12, "softmax forward, core");
+    check_near(s21->fwd_s, scores * (2 * share + 2) / bw + gap, 1e-12, "softmax forward");
+    check_near(s21->bwd_s, scores * (4 * share + 2) / bw + gap, 1e-12, "softmax backward");
+    double copy_s = 2 * t * h * 2 / bw + gap; /* read and write of T x h */
+    check_near(op_named(y2021, n, "attention PV")->fwd_s - op_named(core, n, "attention PV")->fwd_s,
+               copy_s, 1e-12, "context copy");
+    check_near(op_named(y2021, n, "attention QK^T")->bwd_s -
+                   op_named(core, n, "attention QK^T")->bwd_s, 2 * copy_s, 1e-12, "alpha");
+    check_near(op_named(y2021, n, "qkv")->bwd_s - op_named(core, n, "qkv")->bwd_s,
+               2 * t * 3 * h * 2 / bw + gap, 1e-12, "split's concatenation");
+    check_near(op_named(y2021, n, "norm2")->bwd_s - op_named(core, n, "norm2")->bwd_s,
+               2 * t * h * 2 / bw + 2 * gap, 1e-12, "norm re-read");
+    f.l.tp = 8; /* 3 heads per GPU: PyTorch's softmax, every score read */
+    n = workload_layer_ops(&f.m, &f.l, dev, &f.eff, y2021);
+    check_near(op_named(y2021, n, "softmax")->bwd_s, scores / 8 * 6 / bw + gap, 1e-12,
+               "softmax backward, no kernel");
+    topo_free(f.t);
+}
+
 static void names_parse(void)
 {
     framework_kind k;
@@ -423,4 +491,5 @@ TAP_MAIN({"optimizer_bytes", optimizer_bytes}, {"accumulation_bytes", accumulati
          {"left_out_terms", left_out_terms}, {"names_parse", names_parse},
          {"fp32_gradient_reduce", fp32_gradient_reduce},
          {"cross_entropy_bytes", cross_entropy_bytes}, {"bias_passes", bias_passes},
-         {"embedding_grad_bytes", embedding_grad_bytes})
+         {"embedding_grad_bytes", embedding_grad_bytes},
+         {"attention_norm_passes", attention_norm_passes})
