@@ -120,6 +120,13 @@ double framework_dp_pack_bytes(framework_kind k, int bf16_params)
     return 2.0 * framework_grad_reduce_bytes(k, bf16_params);
 }
 
+double framework_accum_share(framework_kind k, int bf16_params, int microbatches)
+{
+    if (k == FRAMEWORK_2021 && !bf16_params && microbatches > 0)
+        return (microbatches - 1.0) / microbatches; /* the first is taken, not added */
+    return 1.0;
+}
+
 int framework_parse(const char *text, const char *what, framework_kind *out, cs_err *err)
 {
     int i = 0;

@@ -134,6 +134,14 @@ double framework_grad_reduce_bytes(framework_kind k, int bf16_params);
  * during the backward: the same 8 bytes per parameter under bf16 (counted in
  * the optimizer term, where the other profiles' pass runs). */
 double framework_dp_pack_bytes(framework_kind k, int bf16_params);
+/* The share of an iteration's m microbatches whose weight gradients are
+ * added into the accumulated ones (accum_bytes_per_param; issue 15): 2021
+ * in fp16 keeps separate 16-bit .grad tensors, which the optimizer's
+ * zero_grad sets to None each iteration (aed2f75 optimizer/optimizer.py
+ * line 283, set_to_none=True; training.py line 360), and autograd's
+ * AccumulateGrad takes the first microbatch's gradient as it is: (m - 1) / m;
+ * a contiguous buffer (2021 in bf16) takes every microbatch's add: 1. */
+double framework_accum_share(framework_kind k, int bf16_params, int microbatches);
 const char *framework_name(framework_kind k);
 int framework_parse(const char *text, const char *what, framework_kind *out, cs_err *err);
 

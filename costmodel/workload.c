@@ -288,12 +288,16 @@ static workload_tp tp_of(const layout_desc *l, int collectives_per_pass)
 }
 
 /* Seconds of adding one microbatch's weight gradients of `params` into
- * main_grad outside the GEMMs (framework.h: 2021's hook), or 0. */
+ * main_grad outside the GEMMs (framework.h: 2021's hook), or 0; averaged
+ * over the iteration's microbatches where the first one's is taken, not
+ * added (framework_accum_share). */
 static double accum_s(const layout_desc *l, const dev_type *dev, const opcost_eff *e,
                       double params)
 {
     double bytes = params * framework_of(l->framework)->accum_bytes_per_param;
-    return bytes > 0 ? opcost_membound_s(dev, e, bytes) : 0;
+    double share = framework_accum_share(l->framework, l->dtype != MODEL_FP16,
+                                         layout_microbatches(l));
+    return bytes > 0 ? share * opcost_membound_s(dev, e, bytes) : 0;
 }
 
 /* Backward seconds of one layer's tensor-parallel collectives that the
