@@ -513,9 +513,11 @@ static const study studies[] = {
      "(2021, before FlashAttention), fp16, --framework megatron-2021 (Megatron-LM of April\n"
      "2021: blocking tensor-parallel collectives, 6 B/param of main_grad accumulation per\n"
      "microbatch, one data-parallel all-reduce after the backward pass, a 52 B/param fp16\n"
-     "optimizer step).  Predicted = the simulator's hardware\n"
-     "TFLOP/s per GPU, which for these shapes is the paper's 96 B s l h^2 (1 + s/6h +\n"
-     "V/16lh) over the simulated iteration time.",
+     "optimizer step, and the passes its code runs outside the GEMMs: the QKV bias add,\n"
+     "bias gradients, the embedding gradient's zero fill, the causal softmax kernel, the\n"
+     "attention's layout copies, the layer norms' backward; docs/estimate.md item 7).\n"
+     "Predicted = the simulator's hardware TFLOP/s per GPU, which for these shapes is\n"
+     "the paper's 96 B s l h^2 (1 + s/6h + V/16lh) over the simulated iteration time.",
      mt21_row},
     {"megatron2019", "megatron2019_v100_model_parallel.csv", "iteration time", "ms",
      mt19_columns, sizeof mt19_columns / sizeof mt19_columns[0],

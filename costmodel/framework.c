@@ -17,21 +17,81 @@
 #define XENT_2019_FWD 46.0
 #define XENT_UNFUSED_BWD 14.0
 
+/* Biases outside the GEMMs (issue 15).  Forward: Megatron-LM 2021 (aed2f75
+ * mpu/layers.py lines 283-284) passes the QKV projection's bias to F.linear
+ * (transformer.py line 142: no skip_bias_add, unlike dense_h_to_4h, dense
+ * and dense_4h_to_h, whose biases go into the fused bias-GeLU and
+ * bias-dropout-add); for a 3-D input PyTorch runs matmul, then
+ * output.add_(bias), a pass of its own (pytorch/pytorch issue #39661; fused
+ * for N-D inputs only by PR #74070, PyTorch 1.12; aed2f75's README: PyTorch
+ * 1.8).  2022 (55ba1f7 mpu/layers.py lines 234-235: output = output + bias)
+ * the same.  2019 (f86bb67 mpu/layers.py): every ColumnParallelLinear passes
+ * its bias to F.linear (QKV and MLP-up), RowParallelLinear adds it after the
+ * all-reduce (output_ + self.bias, line 323).  Backward, all three: each
+ * linear's bias gradient is the output gradient summed over the tokens in a
+ * reduction of its own: autograd's sum_to for add_ and the broadcast biases
+ * of 2021's bias-GeLU (fused_bias_gelu.py: backward returns tmp for the
+ * bias) and bias-dropout-add, 2022's grad_output.sum(dim=0) (layers.py line
+ * 301).  megatron-core keeps the model it had before (no bias passes). */
+#define BIAS_ALL_GRADS 1
+
+/* The embedding table's gradient (issue 15).  PyTorch's CUDA embedding
+ * backward allocates a dense gradient of the whole table with at::zeros
+ * (aten/src/ATen/native/cuda/Embedding.cu embedding_dense_backward_cuda for
+ * up to 3072 indices, EmbeddingBackwardKernel.cu embedding_backward_cuda_
+ * kernel above that) and writes the looked-up rows into it: 2 bytes per
+ * table parameter of 16-bit zeros, 2019, 2021 and 2022 alike.  2022 adds
+ * that gradient into the contiguous main_grad buffer with its hook
+ * (55ba1f7 model/distributed.py line 174, main_grad.add_(grad): read 2 + 2,
+ * write 2), since only the linear layers accumulate inside the GEMM
+ * (gradient_accumulation_fusion): 8 in all; 2021's and 2019's 16-bit .grad
+ * accumulation is accum_bytes_per_param's.  A tied table on one GPU (pp 1)
+ * gets two gradients, the lookup's and the output layer's weight gradient;
+ * in 2019 and 2021 autograd sums them before accumulating (read 2 + 2,
+ * write 2); in 2022 the output layer's goes into main_grad inside its GEMM
+ * (language_model.py line 46), so nothing is summed.  megatron-core keeps
+ * the model it had before (none of these). */
+#define EMB_ZERO_FILL 2.0
+#define EMB_ZERO_FILL_HOOK_ADD 8.0
+
+/* Attention and norms (issue 15).  Softmax: 2021's causal path
+ * (model/fused_softmax.py at aed2f75, taken when 16 < sk <= 2048, sq % 4 == 0
+ * and b x heads % 4 == 0) runs scaled_upper_triang_masked_softmax
+ * (fused_kernels/scaled_upper_triang_masked_softmax.h): row i loads only its
+ * i + 1 unmasked scores (local_seq = blockIdx.x + 1) and writes the whole row,
+ * zeros above the diagonal; its backward loads the output gradient and the
+ * probabilities of the same triangle and writes the whole row.  2022's
+ * condition differs (is_kernel_available, batch_per_block): not modelled.
+ * Layout copies, 2021 and 2022 (model/transformer.py at aed2f75 and
+ * 55ba1f7): the context's permute(2, 0, 1, 3).contiguous() (read and write
+ * of T x h/tp); in the backward, baddbmm's alpha = 1/sqrt(d) scales the query
+ * and key gradients in a pass each (PyTorch's derivative: grad.bmm(...) *
+ * alpha), and torch.split's backward (mpu.split_tensor_along_last_dim)
+ * concatenates the three gradients into the QKV output gradient (read and
+ * write of T x 3h/tp).  Layer norm, 2019 (apex FusedLayerNorm), 2021 and 2022
+ * (fused_kernels/layer_norm_cuda_kernel.cu, HostLayerNormGradient):
+ * cuComputePartGradGammaBeta reads the output gradient and the input for
+ * gamma and beta, then cuComputeGradInput reads both again and writes the
+ * input gradient. */
+
 static const framework_profile profiles[] = {
     [FRAMEWORK_CORE] = {"megatron-core", 1, 0, 0.0, 28.0,
                         "Megatron-Core DDP overlap_grad_reduce; fused wgrad accumulation; "
-                        "Adam 28 B/param", 14.0, 6.0},
+                        "Adam 28 B/param", 14.0, 6.0, FRAMEWORK_BIAS_FUSED, 0, 0.0, 0, 0, 0, 0},
     [FRAMEWORK_2021] = {"megatron-2021", 0, 0, 6.0, 52.0,
                         "Megatron-LM aed2f75 (2021-04-11): model/distributed.py, training.py, "
                         "optimizer/optimizer.py, mpu/cross_entropy.py", XENT_2021_FWD,
-                        XENT_UNFUSED_BWD},
+                        XENT_UNFUSED_BWD, FRAMEWORK_BIAS_QKV, BIAS_ALL_GRADS, EMB_ZERO_FILL, 1,
+                        1, 1, 1},
     [FRAMEWORK_2022] = {"megatron-2022", 0, 1, 0.0, 52.0,
                         "Megatron-LM 55ba1f7 (2022-05-26): mpu/layers.py async grad all-reduce, "
                         "gradient_accumulation_fusion, mpu/cross_entropy.py", XENT_2021_FWD,
-                        XENT_UNFUSED_BWD},
+                        XENT_UNFUSED_BWD, FRAMEWORK_BIAS_QKV, BIAS_ALL_GRADS,
+                        EMB_ZERO_FILL_HOOK_ADD, 0, 0, 1, 1},
     [FRAMEWORK_2019] = {"megatron-2019", 0, 0, 0.0, 54.0,
                         "Megatron-LM f86bb67 (2019-12-26): fp16/fp16.py FP16_Optimizer, "
-                        "training.py, mpu/cross_entropy.py", XENT_2019_FWD, XENT_UNFUSED_BWD},
+                        "training.py, mpu/cross_entropy.py", XENT_2019_FWD, XENT_UNFUSED_BWD,
+                        FRAMEWORK_BIAS_ALL, BIAS_ALL_GRADS, EMB_ZERO_FILL, 1, 0, 0, 1},
 };
 
 static const char *const names[] = {"megatron-core", "megatron-2021", "megatron-2022",
@@ -58,6 +118,13 @@ double framework_dp_pack_bytes(framework_kind k, int bf16_params)
     /* 2021 bf16, 2022: buffer_.data /= dp; megatron-core: each bucket scaled
      * by 1/dp before its collective; a read and a write of the buffer */
     return 2.0 * framework_grad_reduce_bytes(k, bf16_params);
+}
+
+double framework_accum_share(framework_kind k, int bf16_params, int microbatches)
+{
+    if (k == FRAMEWORK_2021 && !bf16_params && microbatches > 0)
+        return (microbatches - 1.0) / microbatches; /* the first is taken, not added */
+    return 1.0;
 }
 
 int framework_parse(const char *text, const char *what, framework_kind *out, cs_err *err)

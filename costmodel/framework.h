@@ -73,7 +73,33 @@ typedef struct framework_profile {
      * version's code (framework.c) */
     double xent_fwd_bytes_per_logit;
     double xent_bwd_bytes_per_logit;
+    /* biases outside the GEMMs (issue 15), read off each version's code
+     * (framework.c): which linears add their bias in a pass of their own
+     * (FRAMEWORK_BIAS_*), and whether each linear's bias gradient is a
+     * reduction of its output gradient over the tokens, a kernel of its own */
+    int bias_add_pass;
+    int bias_grad_pass;
+    /* the input embedding's table gradient per microbatch (issue 15,
+     * framework.c): bytes per table parameter its backward moves besides
+     * accum_bytes_per_param, and whether autograd first sums the two
+     * gradients of a table tied to the output layer on the same GPU */
+    double emb_grad_bytes_per_param;
+    int tied_grad_sum;
+    /* Megatron-LM's unfused attention and layer norm as the version's code
+     * runs them (issue 15, framework.c): its causal softmax kernel, which
+     * reads only the unmasked lower triangle of the scores, where the code's
+     * condition on the shapes holds; the layout copies around the
+     * attention's batched multiplies; the fused layer norm's backward, which
+     * reads its input and output gradient twice (gamma/beta, then input) */
+    int causal_softmax_kernel;
+    int attn_layout_copies;
+    int norm_bwd_rereads;
 } framework_profile;
+
+/* framework_profile.bias_add_pass: no linear (the bias goes into a fused
+ * kernel or the GEMM), only the attention's QKV projection (the column-
+ * parallel layer whose bias no fused kernel takes), or every linear. */
+enum { FRAMEWORK_BIAS_FUSED = 0, FRAMEWORK_BIAS_QKV = 1, FRAMEWORK_BIAS_ALL = 2 };
 
 const framework_profile *framework_of(framework_kind k);
 
@@ -108,6 +134,14 @@ double framework_grad_reduce_bytes(framework_kind k, int bf16_params);
  * during the backward: the same 8 bytes per parameter under bf16 (counted in
  * the optimizer term, where the other profiles' pass runs). */
 double framework_dp_pack_bytes(framework_kind k, int bf16_params);
+/* The share of an iteration's m microbatches whose weight gradients are
+ * added into the accumulated ones (accum_bytes_per_param; issue 15): 2021
+ * in fp16 keeps separate 16-bit .grad tensors, which the optimizer's
+ * zero_grad sets to None each iteration (aed2f75 optimizer/optimizer.py
+ * line 283, set_to_none=True; training.py line 360), and autograd's
+ * AccumulateGrad takes the first microbatch's gradient as it is: (m - 1) / m;
+ * a contiguous buffer (2021 in bf16) takes every microbatch's add: 1. */
+double framework_accum_share(framework_kind k, int bf16_params, int microbatches);
 const char *framework_name(framework_kind k);
 int framework_parse(const char *text, const char *what, framework_kind *out, cs_err *err);
 

@@ -2,6 +2,7 @@
  * workload.h for the conventions). */
 #include "workload.h"
 
+#include <math.h>
 #include <string.h>
 
 #include "layout_ep.h"
@@ -79,6 +80,26 @@ static void add_residual_grad(ctx *c, double act_bytes)
     c->ops[c->n - 1].bwd_s += opcost_membound_s(c->dev, c->e, 3 * act_bytes);
 }
 
+/* A linear's bias outside its GEMM (framework.h, issue 15), on the linear
+ * added last, `outputs` output elements per microbatch: forward, its own
+ * add pass (read 2, write 2 bytes per element) where the version runs one;
+ * backward, the reduction of the output gradient over the tokens (read 2),
+ * a weight gradient, where it is a kernel of its own. */
+static void add_bias(ctx *c, const framework_profile *fw, int has_bias, int own_add,
+                     double outputs)
+{
+    workload_op *o = &c->ops[c->n - 1];
+    if (!has_bias)
+        return;
+    if (own_add)
+        o->fwd_s += opcost_membound_s(c->dev, c->e, outputs * 2 * ACT_BYTES);
+    if (fw->bias_grad_pass) {
+        double grad_s = opcost_membound_s(c->dev, c->e, outputs * ACT_BYTES);
+        o->bwd_s += grad_s;
+        o->bwd_weight_s += grad_s;
+    }
+}
+
 /* FlashAttention-style fused kernel over all heads of the GPU. */
 static void add_flash(ctx *c, const shape *x, double model_flops)
 {
@@ -93,19 +114,44 @@ static void add_flash(ctx *c, const shape *x, double model_flops)
     o->attention_core = 1;
 }
 
+/* Bytes per score the softmax moves forward and backward (framework.h):
+ * read 2 and write 2, then read 4 and write 2; where the version's causal
+ * kernel runs (2021: 16 < s <= 2048, s % 4 == 0, b x heads % 4 == 0), the
+ * reads only of the unmasked share (s + 1) / 2s, the writes whole. */
+static void softmax_bytes(const framework_profile *fw, double batch, double s, double *fwd,
+                          double *bwd)
+{
+    int causal = fw->causal_softmax_kernel && s > 16 && s <= 2048 && fmod(s, 4) == 0 &&
+                 fmod(batch, 4) == 0;
+    double read_share = causal ? (s + 1) / (2 * s) : 1;
+    *fwd = ACT_BYTES * (read_share + 1);
+    *bwd = ACT_BYTES * (2 * read_share + 1);
+}
+
+/* The version's layout copies around the batched multiplies (framework.h),
+ * each a pass of its own: forward, the context's permute-contiguous (read
+ * and write of T x h/tp) on the PV op; backward, the alpha scaling of the
+ * query and the key gradient (read and write of T x h/tp each) on QK^T. */
+static void add_layout_copies(ctx *c, double ctx_bytes, workload_op *qk, workload_op *pv)
+{
+    pv->fwd_s += opcost_membound_s(c->dev, c->e, 2 * ctx_bytes);
+    qk->bwd_s += 2 * opcost_membound_s(c->dev, c->e, 2 * ctx_bytes);
+}
+
 /* Megatron-LM's unfused attention: the s x s scores are materialised. */
-static void add_unfused_attention(ctx *c, const shape *x)
+static void add_unfused_attention(ctx *c, const shape *x, const framework_profile *fw)
 {
     double batch = x->b * x->heads_t, s = x->s, d = x->d;
-    double scores = batch * s * s;
-    workload_op *o = &c->ops[c->n++];
+    double scores = batch * s * s, soft_fwd, soft_bwd;
+    softmax_bytes(fw, batch, s, &soft_fwd, &soft_bwd);
+    workload_op *qk = &c->ops[c->n], *o = &c->ops[c->n++];
     o->name = "attention QK^T";
     o->fwd_flops = 2 * batch * s * s * d;
     o->fwd_s = opcost_gemm_s(c->dev, c->e, c->dtype, s, s, d, batch, ACT_BYTES);
     o->bwd_s = 2 * opcost_gemm_s(c->dev, c->e, c->dtype, s, d, s, batch, ACT_BYTES);
     o->bwd_weight_s = 0; /* activations times activations: no weights */
     o->attention_core = 1;
-    add_stream(c, "softmax", scores * ACT_BYTES * 2, scores * ACT_BYTES * 3, 1);
+    add_stream(c, "softmax", scores * soft_fwd, scores * soft_bwd, 1);
     add_stream(c, "attention dropout", scores * (2 * ACT_BYTES + MASK_BYTES),
                scores * (2 * ACT_BYTES + MASK_BYTES), 1);
     o = &c->ops[c->n++];
@@ -116,6 +162,19 @@ static void add_unfused_attention(ctx *c, const shape *x)
                opcost_gemm_s(c->dev, c->e, c->dtype, s, d, s, batch, ACT_BYTES);
     o->bwd_weight_s = 0;
     o->attention_core = 1;
+    if (fw->attn_layout_copies)
+        add_layout_copies(c, batch * s * d * ACT_BYTES, qk, o);
+}
+
+/* A layer norm's backward beyond the one read of the output gradient and
+ * the input and the write of the input gradient (framework.h): where the
+ * version's fused kernel first reads both for gamma and beta, that read and
+ * the kernel reducing their partial sums, on the norm added last. */
+static void add_norm_rereads(ctx *c, const framework_profile *fw, double act_bytes)
+{
+    if (fw->norm_bwd_rereads)
+        c->ops[c->n - 1].bwd_s += opcost_membound_s(c->dev, c->e, 2 * act_bytes) +
+                                  c->e->kernel_gap_s;
 }
 
 /* ---- mixture of experts (model_moe.h, layout_ep.h) ---- */
@@ -172,9 +231,16 @@ int workload_layer_ops(const model_desc *m, const layout_desc *l, const dev_type
     int swiglu = m->mlp == MODEL_MLP_SWIGLU;
     double act_t = x.tokens * x.ffn_t * ACT_BYTES;         /* one MLP-inner tensor */
 
+    const framework_profile *fw = framework_of(l->framework); /* its own passes */
+    int own_add = fw->bias_add_pass == FRAMEWORK_BIAS_ALL; /* proj and MLP adds too */
+
     add_stream(&c, "norm1", 2 * act_sp, 3 * act_sp, 0);
+    add_norm_rereads(&c, fw, act_sp);
     add_residual_grad(&c, act_sp);
     add_gemm(&c, "qkv", x.tokens, x.qkv_n, x.h);
+    add_bias(&c, fw, m->linear_bias || m->qkv_bias, fw->bias_add_pass != FRAMEWORK_BIAS_FUSED,
+             x.tokens * x.qkv_n);
+    workload_op *qkv = &c.ops[c.n - 1];
     /* the rank's share of the whole sequence's attention: its tokens against
      * all S = cp x s keys (model_attn_core_flops_per_token counts the model's
      * whole sequence: 4 b s S h / t for MHA = 4 b S^2 h / (t cp); ring: its
@@ -183,18 +249,24 @@ int workload_layer_ops(const model_desc *m, const layout_desc *l, const dev_type
     if (l->flash_attention)
         add_flash(&c, &x, x.tokens * model_attn_core_flops_per_token(m) / x.t);
     else
-        add_unfused_attention(&c, &x);
+        add_unfused_attention(&c, &x, fw);
+    if (!l->flash_attention && fw->attn_layout_copies) /* split's backward: the QKV gradient */
+        qkv->bwd_s += opcost_membound_s(dev, e, 2 * x.tokens * x.qkv_n * ACT_BYTES);
     add_gemm(&c, "proj", x.tokens, x.h, x.o_in);
+    add_bias(&c, fw, m->linear_bias, own_add, x.tokens_sp * x.h); /* after its collective */
     add_stream(&c, "dropout+residual1", drop_fwd, drop_bwd, 0);
     add_stream(&c, "norm2", 2 * act_sp, 3 * act_sp, 0);
+    add_norm_rereads(&c, fw, act_sp);
     add_residual_grad(&c, act_sp);
     if (model_is_moe(m)) {
         add_moe_block(&c, m, l, &x);
     } else {
         add_gemm(&c, "mlp_up", x.tokens, (swiglu ? 2 : 1) * x.ffn_t, x.h);
+        add_bias(&c, fw, m->linear_bias, own_add, x.tokens * (swiglu ? 2 : 1) * x.ffn_t);
         add_stream(&c, swiglu ? "swiglu" : "gelu", (swiglu ? 3 : 2) * act_t,
                    (swiglu ? 5 : 3) * act_t, 0);
         add_gemm(&c, "mlp_down", x.tokens, x.h, x.ffn_t);
+        add_bias(&c, fw, m->linear_bias, own_add, x.tokens_sp * x.h);
     }
     add_stream(&c, "dropout+residual2", drop_fwd, drop_bwd, 0);
     return c.n;
@@ -216,12 +288,16 @@ static workload_tp tp_of(const layout_desc *l, int collectives_per_pass)
 }
 
 /* Seconds of adding one microbatch's weight gradients of `params` into
- * main_grad outside the GEMMs (framework.h: 2021's hook), or 0. */
+ * main_grad outside the GEMMs (framework.h: 2021's hook), or 0; averaged
+ * over the iteration's microbatches where the first one's is taken, not
+ * added (framework_accum_share). */
 static double accum_s(const layout_desc *l, const dev_type *dev, const opcost_eff *e,
                       double params)
 {
     double bytes = params * framework_of(l->framework)->accum_bytes_per_param;
-    return bytes > 0 ? opcost_membound_s(dev, e, bytes) : 0;
+    double share = framework_accum_share(l->framework, l->dtype != MODEL_FP16,
+                                         layout_microbatches(l));
+    return bytes > 0 ? share * opcost_membound_s(dev, e, bytes) : 0;
 }
 
 /* Backward seconds of one layer's tensor-parallel collectives that the
@@ -299,6 +375,19 @@ static void swap_dense_layers(const model_desc *m, const layout_desc *l, const d
     out->ep_a2a_rec -= moe.ep_a2a_rec;
 }
 
+/* workload.h; each pass a kernel of its own (framework.c for the sources). */
+double workload_emb_grad_s(const model_desc *m, const layout_desc *l, const dev_type *dev,
+                           const opcost_eff *e)
+{
+    const framework_profile *fw = framework_of(l->framework);
+    double table = (double)m->vocab * m->hidden / l->tp, s = 0;
+    if (fw->emb_grad_bytes_per_param > 0)
+        s += opcost_membound_s(dev, e, table * fw->emb_grad_bytes_per_param);
+    if (fw->tied_grad_sum && m->tied_embeddings && l->pp == 1)
+        s += opcost_membound_s(dev, e, table * 3 * ACT_BYTES);
+    return s;
+}
+
 /* Input embedding (vocab-parallel lookup, positions, dropout). */
 static void add_embedding(const model_desc *m, const layout_desc *l, const dev_type *dev,
                           const opcost_eff *e, workload_chunk *out)
@@ -309,7 +398,8 @@ static void add_embedding(const model_desc *m, const layout_desc *l, const dev_t
                  x.tokens_sp * x.h * (2 * ACT_BYTES + MASK_BYTES);
     out->fwd_s += opcost_membound_s(dev, e, fwd);
     out->bwd_s += opcost_membound_s(dev, e, x.tokens * x.h * (ACT_BYTES + 4)) +
-                  accum_s(l, dev, e, (double)m->vocab * m->hidden / l->tp);
+                  accum_s(l, dev, e, (double)m->vocab * m->hidden / l->tp) +
+                  workload_emb_grad_s(m, l, dev, e);
     out->tp_fwd.allreduce += l->tp > 1 && !l->sp;
     out->tp_fwd.reducescatter += l->tp > 1 && l->sp;
 }
@@ -331,6 +421,8 @@ static void add_head(const model_desc *m, const layout_desc *l, const dev_type *
     out->bwd_weight_s += op.bwd_weight_s;
     out->bwd_s += op.bwd_s + opcost_membound_s(dev, e, 3 * act_sp) +
                   opcost_membound_s(dev, e, logits * fw->xent_bwd_bytes_per_logit);
+    if (fw->norm_bwd_rereads) /* the final norm's as the layers' (add_norm_rereads) */
+        out->bwd_s += opcost_membound_s(dev, e, 2 * act_sp) + e->kernel_gap_s;
     if (!(m->tied_embeddings && l->pp == 1)) /* the head's own table, or the last stage's copy */
         out->bwd_s += accum_s(l, dev, e, (double)m->vocab * m->hidden / l->tp);
     out->model_flops += 3 * op.fwd_flops;

@@ -139,6 +139,14 @@ void workload_info_of(const model_desc *m, const layout_desc *l, workload_info *
 double workload_optimizer_s(const model_desc *m, const layout_desc *l, const dev_type *dev,
                             const opcost_eff *e, int stage);
 
+/* Seconds per microbatch of the embedding table gradient's own passes on
+ * the first stage (framework.h emb_grad_bytes_per_param, tied_grad_sum):
+ * the zero-filled dense gradient PyTorch's embedding backward writes, 2022's
+ * hook add into main_grad, and the sum of a tied table's two gradients on
+ * one GPU; 0 under megatron-core. */
+double workload_emb_grad_s(const model_desc *m, const layout_desc *l, const dev_type *dev,
+                           const opcost_eff *e);
+
 /* The change in a chunk's backward tensor-parallel time for one pass when
  * the framework overlaps (tp_bwd_overlap): minus, per layer, the part of
  * each window one collective of one_collective_s hides; 0 otherwise.  The

@@ -2,6 +2,7 @@
  * each profile, and the overlap each promises visible in the breakdown of
  * both the closed form and the simulation. */
 #include <math.h>
+#include <string.h>
 
 #include "commcost.h"
 #include "estimate.h"
@@ -10,6 +11,15 @@
 #include "tap.h"
 #include "trainsim.h"
 #include "workload.h"
+
+/* |a - b| within abs_tol, for differences that may be exactly zero. */
+static void check_near(double a, double b, double abs_tol, const char *what)
+{
+    if (!(fabs(a - b) <= abs_tol)) {
+        printf("# %s: %.9g, expected %.9g within %g\n", what, a, b, abs_tol);
+        tap_case_failed = 1;
+    }
+}
 
 /* Adam alone 28 B/param, Megatron-LM's fp16 optimizers 52 (2021, 2022) and
  * 54 (2019): the step's bandwidth time scales with them. */
@@ -71,26 +81,49 @@ static void dp_pack_bytes(void)
 }
 
 /* 2021 adds each microbatch's weight gradients into main_grad with a hook:
- * 6 bytes per parameter of every layer per microbatch on the backward pass;
- * 2022 and Megatron-Core fuse it into the GEMM (no extra time). */
+ * 6 bytes per parameter of every layer per microbatch on the backward pass,
+ * in fp16 for 3 of every 4 microbatches here (the first's gradient is taken
+ * as it is), in bf16 for all 4; 2022 and Megatron-Core fuse it into the GEMM
+ * (no extra time).  Seen as the
+ * chunk's backward beyond its layers' operators (a middle stage: layers
+ * only); the operators' own differences by profile are other tests'. */
 static void accumulation_bytes(void)
 {
     fixture f;
     fixture_setup(&f, "dgx-a100-80g", 4, "megatron-18.4b", 8, 4, 1, 4);
     const dev_type *dev = estimate_device(f.t);
-    workload_chunk core, y2021, y2022;
-    f.l.framework = FRAMEWORK_CORE;
-    workload_chunk_of(&f.m, &f.l, dev, &f.eff, 1, 0, &core); /* a middle stage: layers only */
-    f.l.framework = FRAMEWORK_2021;
-    workload_chunk_of(&f.m, &f.l, dev, &f.eff, 1, 0, &y2021);
-    f.l.framework = FRAMEWORK_2022;
-    workload_chunk_of(&f.m, &f.l, dev, &f.eff, 1, 0, &y2022);
     int layers = layout_layers_per_chunk(&f.l, &f.m);
     double bytes = model_params_per_layer(&f.m) / f.l.tp * 6;
     double per_layer = bytes / (dev->hbm_bw_bytes_per_s * f.eff.mem_eff) + f.eff.kernel_gap_s;
-    CHECK_REL(y2021.bwd_s - core.bwd_s, layers * per_layer, 1e-9);
-    CHECK_REL(y2022.bwd_s, core.bwd_s, 1e-12);
-    CHECK_REL(y2021.fwd_s, core.fwd_s, 1e-12);
+    static const framework_kind kinds[] = {FRAMEWORK_CORE, FRAMEWORK_2021, FRAMEWORK_2022};
+    for (int i = 0; i < 3; i++) {
+        f.l.framework = kinds[i];
+        workload_chunk c;
+        workload_chunk_of(&f.m, &f.l, dev, &f.eff, 1, 0, &c);
+        workload_op ops[WORKLOAD_MAX_OPS];
+        int n = workload_layer_ops(&f.m, &f.l, dev, &f.eff, ops);
+        double fwd_s = 0, bwd_s = 0;
+        for (int j = 0; j < n; j++) {
+            fwd_s += ops[j].fwd_s;
+            bwd_s += ops[j].bwd_s;
+        }
+        check_near(c.bwd_s - layers * bwd_s,
+                   kinds[i] == FRAMEWORK_2021 ? layers * per_layer * 3 / 4 : 0, 1e-9,
+                   "accumulation");
+        check_near(c.fwd_s, layers * fwd_s, 1e-9, "forward");
+    }
+    f.l.framework = FRAMEWORK_2021; /* bf16: a contiguous buffer, every microbatch added */
+    f.l.dtype = MODEL_BF16;
+    workload_chunk c;
+    workload_chunk_of(&f.m, &f.l, dev, &f.eff, 1, 0, &c);
+    workload_op ops[WORKLOAD_MAX_OPS];
+    int n = workload_layer_ops(&f.m, &f.l, dev, &f.eff, ops);
+    for (int j = 0; j < n; j++)
+        c.bwd_s -= layers * ops[j].bwd_s;
+    check_near(c.bwd_s, layers * per_layer, 1e-9, "accumulation, bf16");
+    CHECK_REL(framework_accum_share(FRAMEWORK_2021, 1, 4), 1, 1e-12);
+    CHECK_REL(framework_accum_share(FRAMEWORK_2021, 0, 4), 0.75, 1e-12);
+    CHECK_REL(framework_accum_share(FRAMEWORK_2022, 0, 4), 1, 1e-12);
     topo_free(f.t);
 }
 
@@ -271,19 +304,188 @@ static void cross_entropy_bytes(void)
 {
     fixture f;
     fixture_setup(&f, "dgx-a100-80g", 1, "megatron-1.7b", 1, 1, 1, 1);
+    f.m.linear_bias = 0; /* the profiles' bias passes apart (bias_passes) */
     const dev_type *dev = estimate_device(f.t);
     static const framework_kind kinds[] = {FRAMEWORK_CORE, FRAMEWORK_2022, FRAMEWORK_2019};
-    workload_chunk c[3];
-    for (int i = 0; i < 3; i++) {
+    workload_chunk c[3], layers;
+    for (int i = 0; i < 3; i++) { /* the embedding and the head: all but the layers */
         f.l.framework = kinds[i];
         workload_chunk_of(&f.m, &f.l, dev, &f.eff, 0, 0, &c[i]);
+        workload_chunk_layers(&f.m, &f.l, dev, &f.eff, 0, &layers);
+        c[i].fwd_s -= layers.fwd_s;
+        c[i].bwd_s -= layers.bwd_s;
     }
     double logits = (double)f.m.seq_len * f.l.mbs * f.m.vocab;
     double per_byte = logits / (dev->hbm_bw_bytes_per_s * f.eff.mem_eff);
     CHECK_REL(c[1].fwd_s - c[0].fwd_s, (38 - 14) * per_byte, 1e-9);
-    CHECK_REL(c[1].bwd_s - c[0].bwd_s, (14 - 6) * per_byte, 1e-9);
+    f.l.framework = FRAMEWORK_2022; /* and its embedding gradient (embedding_grad_bytes) */
+    double act = (double)f.m.seq_len * f.m.hidden * 2; /* and the final norm's re-read */
+    double emb_s = workload_emb_grad_s(&f.m, &f.l, dev, &f.eff) +
+                   opcost_membound_s(dev, &f.eff, 2 * act) + f.eff.kernel_gap_s;
+    CHECK_REL(c[1].bwd_s - c[0].bwd_s - emb_s, (14 - 6) * per_byte, 1e-9);
     CHECK_REL(c[2].fwd_s - c[1].fwd_s, (46 - 38) * per_byte, 1e-9);
     CHECK_REL(framework_of(FRAMEWORK_2021)->xent_fwd_bytes_per_logit, 38, 1e-12);
+    topo_free(f.t);
+}
+
+/* Biases outside the GEMMs (issue 15).  megatron-1.7b (hidden h = 2304) at
+ * tp 1, one microbatch of T = 2048 tokens: 2021 and 2022 add the QKV bias
+ * in a pass of its own, T x 3h elements read and written in 16 bits
+ * (4 bytes each), also when the layer is recomputed; 2019 adds every
+ * linear's bias so, T x 9h (QKV 3h, projection h, MLP up 4h, MLP down h);
+ * all three reduce each linear's output gradient over the tokens for its
+ * bias gradient, T x 9h elements read (2 bytes each) in four kernels, weight
+ * gradients; Megatron-Core neither.  Derived here from the shapes, against
+ * the same model without biases, per layer and in both modes' compute and
+ * recompute terms (16 microbatches of 24 layers). */
+static void bias_passes(void)
+{
+    fixture f;
+    fixture_setup(&f, "dgx-a100-80g", 4, "megatron-1.7b", 1, 1, 32, 512);
+    f.l.flash_attention = 0;
+    f.l.recompute = LAYOUT_RECOMPUTE_FULL;
+    const dev_type *dev = estimate_device(f.t);
+    double t = 2048, h = 2304, bw = dev->hbm_bw_bytes_per_s * f.eff.mem_eff;
+    double gap = f.eff.kernel_gap_s, layers = 24, microbatches = 16;
+    double grads_s = t * 9 * h * 2 / bw + 4 * gap;
+    static const struct { framework_kind k; double fwd_s; int grads; } cases[] = {
+        {FRAMEWORK_CORE, 0, 0},
+        {FRAMEWORK_2021, 2048.0 * 3 * 2304 * 4, 1},
+        {FRAMEWORK_2022, 2048.0 * 3 * 2304 * 4, 1},
+        {FRAMEWORK_2019, 2048.0 * 9 * 2304 * 4, 1}};
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        double fwd_s = cases[i].fwd_s > 0 ? cases[i].fwd_s / bw : 0;
+        fwd_s += cases[i].k == FRAMEWORK_2019 ? 4 * gap : cases[i].fwd_s > 0 ? gap : 0;
+        double bwd_s = cases[i].grads ? grads_s : 0;
+        double sum[2][3] = {{0}}; /* with, without biases: fwd, bwd, bwd_weight */
+        estimate_result a[2], s[2];
+        f.l.framework = cases[i].k;
+        for (int bias = 1; bias >= 0; bias--) {
+            workload_op ops[WORKLOAD_MAX_OPS];
+            f.m.linear_bias = bias;
+            int n = workload_layer_ops(&f.m, &f.l, dev, &f.eff, ops);
+            for (int j = 0; j < n; j++) {
+                sum[1 - bias][0] += ops[j].fwd_s;
+                sum[1 - bias][1] += ops[j].bwd_s;
+                sum[1 - bias][2] += ops[j].bwd_weight_s;
+            }
+            CHECK(estimate_analytic(&f.in, &a[1 - bias], NULL) == 0);
+            CHECK(trainsim_run(&f.in, TRAINSIM_FOLDED, &s[1 - bias], NULL, NULL) == 0);
+        }
+        check_near(sum[0][0] - sum[1][0], fwd_s, 1e-12, "layer forward");
+        check_near(sum[0][1] - sum[1][1], bwd_s, 1e-12, "layer backward");
+        check_near(sum[0][2] - sum[1][2], bwd_s, 1e-12, "weight gradients"); /* bias grads are */
+        double runs = layers * microbatches; /* and 2021's main_grad add of the 9h biases */
+        double accum_s = framework_of(cases[i].k)->accum_bytes_per_param * 9 * h / bw *
+                         15 / 16; /* the first microbatch's taken, not added */
+        for (int mode = 0; mode < 2; mode++) {
+            estimate_stage *with = mode ? &s[0].stages[0] : &a[0].stages[0];
+            estimate_stage *without = mode ? &s[1].stages[0] : &a[1].stages[0];
+            check_near(with->compute_s - without->compute_s, runs * (fwd_s + bwd_s + accum_s),
+                       1e-9, "compute_s");
+            check_near(with->recompute_s - without->recompute_s, runs * fwd_s, 1e-9, "recompute_s");
+        }
+        for (int j = 0; j < 2; j++) {
+            estimate_result_free(&a[j]);
+            estimate_result_free(&s[j]);
+        }
+    }
+    topo_free(f.t);
+}
+
+/* The embedding table's gradient (issue 15): the dense V x h gradient
+ * PyTorch zero-fills (2 bytes per entry) under 2019, 2021 and 2022, 2022's
+ * hook adding it into main_grad (6 more), and at pp 1 a tied table's two
+ * gradients summed by autograd (6 more; 2019 and 2021); megatron-core none.
+ * Derived from megatron-1.7b's shape (V = 51200, h = 2304, tp 1), and seen in
+ * the first stage's backward at pp 2: the lookup's gradient (T x h, read 2
+ * write 4), 2021's 6-byte accumulation of the table and these passes. */
+static void embedding_grad_bytes(void)
+{
+    fixture f;
+    fixture_setup(&f, "dgx-a100-80g", 1, "megatron-1.7b", 1, 1, 8, 8);
+    const dev_type *dev = estimate_device(f.t);
+    double table = 51200.0 * 2304, bw = dev->hbm_bw_bytes_per_s * f.eff.mem_eff;
+    double gap = f.eff.kernel_gap_s;
+    static const struct { framework_kind k; double pp1_s, pp2_s; } cases[] = {
+        {FRAMEWORK_CORE, 0, 0},
+        {FRAMEWORK_2021, 2 + 6, 2},
+        {FRAMEWORK_2022, 8, 8},
+        {FRAMEWORK_2019, 2 + 6, 2}};
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        f.l.framework = cases[i].k;
+        int kernels = (cases[i].pp1_s > 0) + (cases[i].pp1_s > cases[i].pp2_s);
+        f.l.pp = 1;
+        check_near(workload_emb_grad_s(&f.m, &f.l, dev, &f.eff),
+                   table * cases[i].pp1_s / bw + kernels * gap, 1e-12, "tied, pp 1");
+        f.l.pp = 2;
+        f.l.dp = 4;
+        double pp2_s = cases[i].pp2_s > 0 ? table * cases[i].pp2_s / bw + gap : 0;
+        check_near(workload_emb_grad_s(&f.m, &f.l, dev, &f.eff), pp2_s, 1e-12, "pp 2");
+        workload_chunk all, layers;
+        workload_chunk_of(&f.m, &f.l, dev, &f.eff, 0, 0, &all);
+        workload_chunk_layers(&f.m, &f.l, dev, &f.eff, 0, &layers);
+        double accum = framework_of(cases[i].k)->accum_bytes_per_param;
+        double lookup_s = 2048.0 * 2304 * 6 / bw + gap + /* 2 microbatches: 2021 adds 1 */
+                          (accum > 0 ? (table * accum / bw + gap) / 2 : 0);
+        check_near(all.bwd_s - layers.bwd_s, lookup_s + pp2_s, 1e-12, "first stage backward");
+        f.l.dp = 8;
+    }
+    topo_free(f.t);
+}
+
+/* The op named `name` of a layer's operators. */
+static const workload_op *op_named(const workload_op *ops, int n, const char *name)
+{
+    for (int i = 0; i < n; i++)
+        if (strcmp(ops[i].name, name) == 0)
+            return &ops[i];
+    CHECK(0 && "op not found");
+    return &ops[0];
+}
+
+/* Attention and norms as Megatron-LM 2021 runs them (issue 15), against
+ * megatron-core's pricing on megatron-1.7b without biases (h = 2304, 24
+ * heads of d = 96, T = s = 2048, one microbatch), derived from the shapes:
+ * the causal softmax kernel reads the (s + 1) / 2s unmasked share of the
+ * scores (forward 2 x share + 2 bytes per score, backward 4 x share + 2),
+ * not at tp 8 (3 heads per GPU: b x heads % 4 != 0, PyTorch's softmax);
+ * the context's permute copy (read and write of T x h) forward, the two
+ * alpha scalings (T x h each) and split's concatenation (T x 3h) backward;
+ * the layer norm's backward re-read of input and gradient (T x h each) plus
+ * the partial sums' kernel. */
+static void attention_norm_passes(void)
+{
+    fixture f;
+    fixture_setup(&f, "dgx-a100-80g", 1, "megatron-1.7b", 1, 1, 1, 1);
+    f.m.linear_bias = 0; /* the bias passes apart */
+    f.l.flash_attention = 0;
+    const dev_type *dev = estimate_device(f.t);
+    double s = 2048, t = 2048, h = 2304, scores = 24 * s * s;
+    double bw = dev->hbm_bw_bytes_per_s * f.eff.mem_eff, gap = f.eff.kernel_gap_s;
+    workload_op core[WORKLOAD_MAX_OPS], y2021[WORKLOAD_MAX_OPS];
+    f.l.framework = FRAMEWORK_CORE;
+    int n = workload_layer_ops(&f.m, &f.l, dev, &f.eff, core);
+    f.l.framework = FRAMEWORK_2021;
+    CHECK_EQ_INT(workload_layer_ops(&f.m, &f.l, dev, &f.eff, y2021), n);
+    double share = (s + 1) / (2 * s);
+    const workload_op *sc = op_named(core, n, "softmax"), *s21 = op_named(y2021, n, "softmax");
+    check_near(sc->fwd_s, scores * 4 / bw + gap, 1e-12, "softmax forward, core");
+    check_near(s21->fwd_s, scores * (2 * share + 2) / bw + gap, 1e-12, "softmax forward");
+    check_near(s21->bwd_s, scores * (4 * share + 2) / bw + gap, 1e-12, "softmax backward");
+    double copy_s = 2 * t * h * 2 / bw + gap; /* read and write of T x h */
+    check_near(op_named(y2021, n, "attention PV")->fwd_s - op_named(core, n, "attention PV")->fwd_s,
+               copy_s, 1e-12, "context copy");
+    check_near(op_named(y2021, n, "attention QK^T")->bwd_s -
+                   op_named(core, n, "attention QK^T")->bwd_s, 2 * copy_s, 1e-12, "alpha");
+    check_near(op_named(y2021, n, "qkv")->bwd_s - op_named(core, n, "qkv")->bwd_s,
+               2 * t * 3 * h * 2 / bw + gap, 1e-12, "split's concatenation");
+    check_near(op_named(y2021, n, "norm2")->bwd_s - op_named(core, n, "norm2")->bwd_s,
+               2 * t * h * 2 / bw + 2 * gap, 1e-12, "norm re-read");
+    f.l.tp = 8; /* 3 heads per GPU: PyTorch's softmax, every score read */
+    n = workload_layer_ops(&f.m, &f.l, dev, &f.eff, y2021);
+    check_near(op_named(y2021, n, "softmax")->bwd_s, scores / 8 * 6 / bw + gap, 1e-12,
+               "softmax backward, no kernel");
     topo_free(f.t);
 }
 
@@ -305,4 +507,6 @@ TAP_MAIN({"optimizer_bytes", optimizer_bytes}, {"accumulation_bytes", accumulati
          {"dp_overlap_shows", dp_overlap_shows}, {"tp_overlap_shows", tp_overlap_shows},
          {"left_out_terms", left_out_terms}, {"names_parse", names_parse},
          {"fp32_gradient_reduce", fp32_gradient_reduce},
-         {"cross_entropy_bytes", cross_entropy_bytes})
+         {"cross_entropy_bytes", cross_entropy_bytes}, {"bias_passes", bias_passes},
+         {"embedding_grad_bytes", embedding_grad_bytes},
+         {"attention_norm_passes", attention_norm_passes})
