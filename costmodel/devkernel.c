@@ -8,15 +8,24 @@
                   "788 / 989.4 / (2048 / 2112) = 0.821"
 #define H200_COPY "h200_measured.csv: device-to-device copy 4.3 of 4.8 TB/s (0.896)"
 #define BORROWED "no measurement of this device in the references; the H200's: "
+/* A100: GPUInspector.jl's memory_bandwidth (a device-to-device memcpy, read and
+ * write bytes counted: DtoDfactor) on a DGX A100 (40 GB, HBM2) at PC2: peak
+ * 1225.3 of a theoretical 1448.4 GiB/s (its docs, "Example: Data Bandwidth").
+ * The only published A100 80 GB figure found is a read-only kernel's, 1.80 of
+ * 2.04 TB/s (0.88, confirmed by Nsight Compute; NVIDIA developer forums,
+ * "Trouble to reach peak bandwidth of A100"): not a copy, which also writes,
+ * so the same die's copy is used for both, as the H200's copy is its own. */
+#define A100_COPY "GPUInspector.jl docs (pc2): DGX A100 memcpy 1225.3 of 1448.4 GiB/s (0.846)"
+#define A100_COPY_EFF (1225.3 / 1448.4)
 
 static const dev_kernel table[] = {
     {"V100-SXM2-32GB", 0.821, BORROWED H200_GEMM, 0.896,
      BORROWED H200_COPY, 0, 1530, "V100 datasheet boost 1530 MHz; sustained not published"},
     {"A100-SXM4-40GB", 267.9 / 312.0, MAMF "A100-SXM4-80GB 267.9 of 312 TFLOP/s (same GA100 die "
-     "and clocks)", 0.896, BORROWED H200_COPY, 1305, 1410,
+     "and clocks)", A100_COPY_EFF, A100_COPY, 1305, 1410,
      "glennklockwood.com garden/peak-FLOPS: 1305 MHz at the power limit under HPL"},
-    {"A100-SXM4-80GB", 267.9 / 312.0, MAMF "A100-SXM4-80GB 267.9 of 312 TFLOP/s", 0.896,
-     BORROWED H200_COPY, 1305, 1410,
+    {"A100-SXM4-80GB", 267.9 / 312.0, MAMF "A100-SXM4-80GB 267.9 of 312 TFLOP/s", A100_COPY_EFF,
+     A100_COPY " on the 40 GB (same GA100 die; the 80 GB's read-only 0.88 is no copy)", 1305, 1410,
      "glennklockwood.com garden/peak-FLOPS: 1305 MHz at the power limit under HPL"},
     {"H100-SXM5-80GB", 792.1 / 989.4, MAMF "H100-SXM5-80GB 792.1 of 989.4 TFLOP/s", 0.896,
      BORROWED H200_COPY, 0, 1830, "H100 peak 989.4 TFLOP/s at 1830 MHz; sustained not published"},

@@ -5,12 +5,17 @@
 #include <string.h>
 
 #include "commcost.h"
+#include "devkernel.h"
 #include "estimate.h"
 #include "fixture.h"
 #include "memory.h"
 #include "tap.h"
 #include "trainsim.h"
 #include "workload.h"
+
+/* The device's memory-bound efficiency (its devkernel entry: the bytes, not
+ * this figure, are what these tests pin). */
+static double hbm_eff(const dev_type *dev) { return dev_kernel_of(dev)->hbm_eff; }
 
 /* |a - b| within abs_tol, for differences that may be exactly zero. */
 static void check_near(double a, double b, double abs_tol, const char *what)
@@ -35,7 +40,7 @@ static void optimizer_bytes(void)
         f.l.framework = cases[i].k;
         CHECK_REL(framework_of(cases[i].k)->optimizer_bytes_per_param, cases[i].bytes, 1e-12);
         double t = workload_optimizer_s(&f.m, &f.l, dev, &f.eff, 0) - gap;
-        CHECK_REL(t, params * cases[i].bytes / (dev->hbm_bw_bytes_per_s * f.eff.mem_eff), 1e-9);
+        CHECK_REL(t, params * cases[i].bytes / (dev->hbm_bw_bytes_per_s * hbm_eff(dev)), 1e-9);
     }
     topo_free(f.t);
 }
@@ -56,7 +61,7 @@ static void dp_pack_bytes(void)
     /* packed bytes per parameter by profile (framework_kind order) in fp16, bf16 */
     static const double pack[][2] = {[FRAMEWORK_CORE] = {4, 8}, [FRAMEWORK_2021] = {12, 8},
                                      [FRAMEWORK_2022] = {4, 8}, [FRAMEWORK_2019] = {12, 12}};
-    double hbm = dev->hbm_bw_bytes_per_s * f.eff.mem_eff;
+    double hbm = dev->hbm_bw_bytes_per_s * hbm_eff(dev);
     for (int i = 0; i < 2 * (int)(sizeof pack / sizeof pack[0]); i++) {
         int bf16 = i % 2;
         f.l.framework = (framework_kind)(i / 2);
@@ -94,7 +99,7 @@ static void accumulation_bytes(void)
     const dev_type *dev = estimate_device(f.t);
     int layers = layout_layers_per_chunk(&f.l, &f.m);
     double bytes = model_params_per_layer(&f.m) / f.l.tp * 6;
-    double per_layer = bytes / (dev->hbm_bw_bytes_per_s * f.eff.mem_eff) + f.eff.kernel_gap_s;
+    double per_layer = bytes / (dev->hbm_bw_bytes_per_s * hbm_eff(dev)) + f.eff.kernel_gap_s;
     static const framework_kind kinds[] = {FRAMEWORK_CORE, FRAMEWORK_2021, FRAMEWORK_2022};
     for (int i = 0; i < 3; i++) {
         f.l.framework = kinds[i];
@@ -316,7 +321,7 @@ static void cross_entropy_bytes(void)
         c[i].bwd_s -= layers.bwd_s;
     }
     double logits = (double)f.m.seq_len * f.l.mbs * f.m.vocab;
-    double per_byte = logits / (dev->hbm_bw_bytes_per_s * f.eff.mem_eff);
+    double per_byte = logits / (dev->hbm_bw_bytes_per_s * hbm_eff(dev));
     CHECK_REL(c[1].fwd_s - c[0].fwd_s, (38 - 14) * per_byte, 1e-9);
     f.l.framework = FRAMEWORK_2022; /* and its embedding gradient (embedding_grad_bytes) */
     double act = (double)f.m.seq_len * f.m.hidden * 2; /* and the final norm's re-read */
@@ -345,7 +350,7 @@ static void bias_passes(void)
     f.l.flash_attention = 0;
     f.l.recompute = LAYOUT_RECOMPUTE_FULL;
     const dev_type *dev = estimate_device(f.t);
-    double t = 2048, h = 2304, bw = dev->hbm_bw_bytes_per_s * f.eff.mem_eff;
+    double t = 2048, h = 2304, bw = dev->hbm_bw_bytes_per_s * hbm_eff(dev);
     double gap = f.eff.kernel_gap_s, layers = 24, microbatches = 16;
     double grads_s = t * 9 * h * 2 / bw + 4 * gap;
     static const struct { framework_kind k; double fwd_s; int grads; } cases[] = {
@@ -405,7 +410,7 @@ static void embedding_grad_bytes(void)
     fixture f;
     fixture_setup(&f, "dgx-a100-80g", 1, "megatron-1.7b", 1, 1, 8, 8);
     const dev_type *dev = estimate_device(f.t);
-    double table = 51200.0 * 2304, bw = dev->hbm_bw_bytes_per_s * f.eff.mem_eff;
+    double table = 51200.0 * 2304, bw = dev->hbm_bw_bytes_per_s * hbm_eff(dev);
     double gap = f.eff.kernel_gap_s;
     static const struct { framework_kind k; double pp1_s, pp2_s; } cases[] = {
         {FRAMEWORK_CORE, 0, 0},
@@ -462,7 +467,7 @@ static void attention_norm_passes(void)
     f.l.flash_attention = 0;
     const dev_type *dev = estimate_device(f.t);
     double s = 2048, t = 2048, h = 2304, scores = 24 * s * s;
-    double bw = dev->hbm_bw_bytes_per_s * f.eff.mem_eff, gap = f.eff.kernel_gap_s;
+    double bw = dev->hbm_bw_bytes_per_s * hbm_eff(dev), gap = f.eff.kernel_gap_s;
     workload_op core[WORKLOAD_MAX_OPS], y2021[WORKLOAD_MAX_OPS];
     f.l.framework = FRAMEWORK_CORE;
     int n = workload_layer_ops(&f.m, &f.l, dev, &f.eff, core);
