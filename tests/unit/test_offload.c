@@ -259,6 +259,17 @@ static void iteration_parts(void)
     CHECK_EQ_INT(r.fuyou_act_recompute_layers, 1);
     CHECK_EQ_INT(r.fuyou_act_swap_layers, 0);
     CHECK_EQ_INT(r.bottleneck, OFFLOAD_RES_NVME);
+    /* a CPU slower than the SSDs (the Gold 5320's derived rate is of this
+     * kind at small batches): the synchronous step, 1e9 parameters at
+     * 1e8/s, is the backward: 3 + 10 s, whatever the placement; the SSDs
+     * stay the bottleneck over the iteration (0.9 s more in the forward) */
+    bw.cpu_adam_params_per_s = 1e8;
+    CHECK_REL(offload_apply(&l, &b, &bw, &r), 3 + 10, 1e-12);
+    CHECK_REL(r.cpu_step_s, 10, 1e-12);
+    CHECK_EQ_INT(r.bottleneck, OFFLOAD_RES_NVME);
+    bw.cpu_adam_params_per_s = 5e7; /* 20 s: now the CPU's */
+    CHECK_REL(offload_apply(&l, &b, &bw, &r), 3 + 20, 1e-12);
+    CHECK_EQ_INT(r.bottleneck, OFFLOAD_RES_CPU);
 }
 
 /* The utilisation over time: phases end to end over the iteration, each
