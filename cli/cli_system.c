@@ -43,6 +43,13 @@ static void count_links(topo *t, int counts[5], double min_bw[5])
 }
 
 /* The memory tiers behind the GPUs of a node, each with its source. */
+/* A CPU rate's kind: carried from another host's measurement (tiers_cpu.c
+ * names those "derived: ...") or measured on this one. */
+static const char *rate_kind(const char *source)
+{
+    return source && strncmp(source, "derived", 7) == 0 ? "derived" : "measured";
+}
+
 static void describe_tiers(const sys_node_type *n)
 {
     sys_tiers eff = tiers_effective(&n->tiers, n->host_mem_bytes, n->host_mem_bw_bytes_per_s);
@@ -54,13 +61,15 @@ static void describe_tiers(const sys_node_type *n)
            tr->host.dram_bytes / 1e9, tr->host.sockets,
            tr->host.dram_bw_per_socket_bytes_per_s / 1e9, tiers_dram_bw(tr) / 1e9,
            tr->host.cores, tr->host.source);
-    if (tr->host.cpu_adam_params_per_s > 0) /* measured where known (tiers.h) */
-        printf("cpu adam      %.2fe9 parameters/s per node, measured\n              source: %s\n",
-               tr->host.cpu_adam_params_per_s / 1e9, tr->host.cpu_adam_source);
+    if (tr->host.cpu_adam_params_per_s > 0) /* measured or derived where known (tiers.h) */
+        printf("cpu adam      %.2fe9 parameters/s per node, %s\n              source: %s\n",
+               tr->host.cpu_adam_params_per_s / 1e9, rate_kind(tr->host.cpu_adam_source),
+               tr->host.cpu_adam_source);
     if (tr->host.cpu_grad_pass_params_per_s > 0)
-        printf("cpu grads     %.2fe9 parameters/s per node (unscale pass), measured\n"
+        printf("cpu grads     %.2fe9 parameters/s per node (unscale pass), %s\n"
                "              source: %s\n",
-               tr->host.cpu_grad_pass_params_per_s / 1e9, tr->host.cpu_grad_pass_source);
+               tr->host.cpu_grad_pass_params_per_s / 1e9,
+               rate_kind(tr->host.cpu_grad_pass_source), tr->host.cpu_grad_pass_source);
     if (tr->nvme.drives == 0) {
         printf("nvme          none\n");
         return;

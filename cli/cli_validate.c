@@ -538,8 +538,9 @@ static const study studies[] = {
      "the source leaves open.  fp16, data parallel only; the offload behaviour is DeepSpeed's\n"
      "code of the source's time (costmodel/offload.h; engine deepspeed-2020 for 2020-21's\n"
      "ZeRO-Offload) with DeepSpeedExamples' checkpoints in host DRAM (checkpoints cpu);\n"
-     "CPU Adam on the DGX-2 is DeepSpeed's measured rate\n"
-     "(its tutorial's log), elsewhere the DRAM-bandwidth bound.  A fits row predicts 1\n"
+     "CPU Adam on the DGX-2 is DeepSpeed's measured rate (its tutorial's log),\n"
+     "on fuyou-server that rate x cores x clock x FMA units (Intel ARK), elsewhere the\n"
+     "DRAM-bandwidth bound.  A fits row predicts 1\n"
      "(fits every tier) or 0; optimizer_s in --format csv\n"
      "includes the offload's exposed time.  See validate/offload.md.",
      off_row},

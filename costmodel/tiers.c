@@ -83,30 +83,6 @@ static const struct builtin {
      "0; Intel ARK: 6.5 GB/s sequential read, 3.4 GB/s write each"},
 };
 
-/* DeepSpeedCPUAdam measured on a DGX-2 (2x Xeon Platinum 8168): DeepSpeed's
- * ZeRO-Offload tutorial (microsoft/DeepSpeed docs/_tutorials/zero-offload.md)
- * shows its training log (docs/assets/images/zero_offload_dp1_10B_log.png,
- * 2020-09-10) for the 10B GPT-2 (50 layers, hidden 4096: 10.28e9 parameters
- * with the 50304-row padded vocabulary and 1024 positions) on one V100:
- * optimizer_step 6478.57 and 6217.36 ms in iterations 8 and 9, 6.348 s on
- * average: 10.28e9 / 6.348 = 1.619e9 parameters/s for the node (one
- * process; the log does not give its thread count).  A component timer,
- * not the iteration: the DRAM bound (255.9 GB/s over 28 B) would be 9.1e9. */
-#define DGX2_CPU_ADAM (10.28e9 / 6.348)
-#define DGX2_CPU_ADAM_SRC "DeepSpeed ZeRO-Offload tutorial log (10B GPT-2, one V100 of a DGX-2, " \
-                          "2020-09-10): optimizer_step 6.35 s for 10.28e9 parameters"
-
-/* The same log's optimizer_gradients timer, 1113.12 and 1160.46 ms (1.137 s
- * on average): in stage2.py of the time (DeepSpeed v0.3, 7baf3c3) the
- * gradient norm from the per-parameter norms, then unscale_and_clip_grads'
- * grad.mul_ over the 10.28e9 fp32 gradients in host DRAM, on the CPU.
- * 9.04e9 parameters/s for the node; the DRAM bound (255.9 GB/s over 8 B)
- * would be 32e9. */
-#define DGX2_CPU_GRAD_PASS (10.28e9 / 1.1368)
-#define DGX2_CPU_GRAD_PASS_SRC "DeepSpeed ZeRO-Offload tutorial log (10B GPT-2, one V100 of a " \
-                               "DGX-2, 2020-09-10): optimizer_gradients 1.14 s for 10.28e9 " \
-                               "parameters"
-
 int tiers_of_builtin(const char *name, sys_tiers *t)
 {
     for (size_t i = 0; i < sizeof builtins / sizeof builtins[0]; i++) {
@@ -119,11 +95,7 @@ int tiers_of_builtin(const char *name, sys_tiers *t)
         t->host.dram_bw_per_socket_bytes_per_s = b->channels * b->mts * 1e6 * 8;
         t->host.core_stream_bw_bytes_per_s = CORE_STREAM_BW;
         t->host.source = b->host_source;
-        int dgx2 = strcmp(name, "dgx2-v100") == 0; /* the one host with a measurement */
-        t->host.cpu_adam_params_per_s = dgx2 ? DGX2_CPU_ADAM : 0;
-        t->host.cpu_adam_source = dgx2 ? DGX2_CPU_ADAM_SRC : NULL;
-        t->host.cpu_grad_pass_params_per_s = dgx2 ? DGX2_CPU_GRAD_PASS : 0;
-        t->host.cpu_grad_pass_source = dgx2 ? DGX2_CPU_GRAD_PASS_SRC : NULL;
+        tiers_cpu_rates(name, &t->host); /* measured or derived (tiers_cpu.c) */
         t->nvme.drives = b->drives;
         t->nvme.read_bw_bytes_per_s = b->read_gbs * GB;
         t->nvme.write_bw_bytes_per_s = b->write_gbs * GB;

@@ -24,10 +24,10 @@ typedef struct tier_host {
      * parameter. */
     double core_stream_bw_bytes_per_s;
     const char *source;
-    /* CPU Adam measured on this host (issue 17): DeepSpeedCPUAdam's
-     * parameters per second for the whole node, 0 where no measurement is
-     * known (the bandwidth bound above is used alone); a measured rate
-     * replaces the bound when lower. */
+    /* CPU Adam measured on this host, or derived from the measurement of
+     * another (issue 17, tiers_cpu.c): DeepSpeedCPUAdam's parameters per
+     * second for the whole node, 0 where neither is known (the bandwidth
+     * bound above is used alone); such a rate replaces the bound when lower. */
     double cpu_adam_params_per_s;
     const char *cpu_adam_source;
     /* The CPU pass over the fp32 gradients before the step (issue 17,
@@ -57,6 +57,15 @@ void tiers_init_default(sys_tiers *t, double dram_bytes, double dram_bw_bytes_pe
 /* Fills the datasheet tiers of a built-in node type by its name; returns 0
  * when it knows the name, -1 (t unchanged) when not. */
 int tiers_of_builtin(const char *node_name, sys_tiers *t);
+
+/* The CPU optimizer's rates of a built-in host (tiers_cpu.c): DeepSpeed's
+ * measured CPUAdam and gradient pass on the DGX-2, carried to another
+ * AVX-512 part by cores x base clock x FMA units (Intel ARK); 0 where
+ * neither applies. */
+void tiers_cpu_rates(const char *node_name, tier_host *h);
+/* That part's issue rate over the DGX-2's (Xeon Platinum 8168); 0 where the
+ * host's rates are not derived. */
+double tiers_cpu_scale(const char *node_name);
 
 double tiers_dram_bw(const sys_tiers *t);       /* all sockets */
 double tiers_nvme_read_bw(const sys_tiers *t);  /* all drives */

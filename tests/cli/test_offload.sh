@@ -16,6 +16,10 @@ expect_ok "Fuyou's published testbed: twelve P5510 drives" \
     system fuyou-server
 expect_ok "Fuyou's published testbed: two Xeon Gold 5320 at DDR4-2933" \
     "host dram +768 GB, 2 socket.*187.7 GB/s = 375.4 GB/s, 52 cores" system fuyou-server
+expect_ok "Fuyou's testbed: CPU Adam derived from the DGX-2's measurement, labelled so" \
+    "cpu adam +1\.43e9 parameters/s per node, derived" system fuyou-server
+expect_ok "the DGX-2's CPU Adam stays labelled measured" \
+    "cpu adam +1\.62e9 parameters/s per node, measured" system dgx2-v100
 
 one="--system dgx2-v100 --gpus 1 --model llama2-7b --mbs 1 --gbs 1"
 v100="$one --recompute full"

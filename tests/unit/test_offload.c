@@ -9,6 +9,8 @@
 #include "offloadsim.h"
 #include "system.h"
 #include "tap.h"
+#include "tiers.h"
+#include "tiers_spec.h"
 #include "topo.h"
 
 static const model_desc *llama7b(void)
@@ -171,6 +173,41 @@ static void closed_bw_shares_switch(void)
     CHECK_REL(sixteen.cpu_adam_params_per_s, 10.28e9 / 6.348 / 16, 1e-12);
 }
 
+/* fuyou-server's CPU optimizer: the DGX-2's measured rates (DeepSpeed's
+ * tutorial log: optimizer_step 6.348 s, optimizer_gradients 1.1368 s for
+ * 10.28e9 parameters) carried by cores x base clock x AVX-512 FMA units,
+ * Intel ARK's figures written out here: 2x Gold 5320 (26 cores, 2.20 GHz,
+ * 2 units) over 2x Platinum 8168 (24 cores, 2.70 GHz, 2 units). */
+static void cpu_rate_derived(void)
+{
+    sys_system s;
+    cs_err err;
+    double scale = (2 * 26 * 2.20 * 2) / (2 * 24 * 2.70 * 2);
+    CHECK_REL(scale, 0.882716, 1e-5);
+    CHECK_REL(tiers_cpu_scale("fuyou-server"), scale, 1e-12);
+    CHECK(sys_from_catalog("fuyou-server", 1, &s, &err) == 0);
+    const tier_host *h = &s.groups[0].node.tiers.host;
+    CHECK_REL(h->cpu_adam_params_per_s, 10.28e9 / 6.348 * scale, 1e-12);
+    CHECK_REL(h->cpu_grad_pass_params_per_s, 10.28e9 / 1.1368 * scale, 1e-12);
+    CHECK_STR_CONTAINS(h->cpu_adam_source, "derived");
+    CHECK_STR_CONTAINS(h->cpu_adam_source, "Gold 5320");
+    /* below the DRAM bound (375.4 GB/s over 28 B: 13.4e9/s), so the one GPU
+     * gets the derived rate: 13e9 parameters take 9.09 s, not 0.97 s */
+    offload_bw bw;
+    offload_bw_closed(&s.groups[0].node, 1, &bw);
+    CHECK_REL(bw.cpu_adam_params_per_s, 10.28e9 / 6.348 * scale, 1e-12);
+    CHECK_REL(13e9 / bw.cpu_adam_params_per_s, 9.09, 1e-3);
+    /* the host with its drives counted keeps the rates */
+    CHECK(sys_from_spec("fuyou-server:nvme=3", 1, &s, &err) == 0);
+    CHECK_REL(s.groups[0].node.tiers.host.cpu_adam_params_per_s, 10.28e9 / 6.348 * scale, 1e-12);
+    /* the DGX-2 keeps its measurement, the others the bound (no rate) */
+    CHECK(tiers_cpu_scale("dgx2-v100") == 0 && tiers_cpu_scale("rtx4090-box") == 0);
+    CHECK(sys_from_catalog("rtx4090-box", 1, &s, &err) == 0);
+    CHECK(s.groups[0].node.tiers.host.cpu_adam_params_per_s == 0);
+    CHECK(sys_from_catalog("dgx2-v100", 1, &s, &err) == 0);
+    CHECK_REL(s.groups[0].node.tiers.host.cpu_adam_params_per_s, 10.28e9 / 6.348, 1e-12);
+}
+
 /* The iteration and bandwidths the hand derivations below start from. */
 static const offload_base base_10s = {.iteration_s = 10, .fwd_s = 3, .bwd_s = 6,
                                       .gpu_optimizer_s = 0.5, .params = 1e9,
@@ -222,6 +259,17 @@ static void iteration_parts(void)
     CHECK_EQ_INT(r.fuyou_act_recompute_layers, 1);
     CHECK_EQ_INT(r.fuyou_act_swap_layers, 0);
     CHECK_EQ_INT(r.bottleneck, OFFLOAD_RES_NVME);
+    /* a CPU slower than the SSDs (the Gold 5320's derived rate is of this
+     * kind at small batches): the synchronous step, 1e9 parameters at
+     * 1e8/s, is the backward: 3 + 10 s, whatever the placement; the SSDs
+     * stay the bottleneck over the iteration (0.9 s more in the forward) */
+    bw.cpu_adam_params_per_s = 1e8;
+    CHECK_REL(offload_apply(&l, &b, &bw, &r), 3 + 10, 1e-12);
+    CHECK_REL(r.cpu_step_s, 10, 1e-12);
+    CHECK_EQ_INT(r.bottleneck, OFFLOAD_RES_NVME);
+    bw.cpu_adam_params_per_s = 5e7; /* 20 s: now the CPU's */
+    CHECK_REL(offload_apply(&l, &b, &bw, &r), 3 + 20, 1e-12);
+    CHECK_EQ_INT(r.bottleneck, OFFLOAD_RES_CPU);
 }
 
 /* The utilisation over time: phases end to end over the iteration, each
@@ -427,6 +475,8 @@ TAP_MAIN({"offload rules: each bad combination named", rules_named},
          {"checkpoints in DRAM: partitioned over tp as the copies are",
           checkpoints_dram_split_by_tp},
          {"closed-form bandwidths share PCIe switches and drives", closed_bw_shares_switch},
+         {"CPU Adam on the Gold 5320: the DGX-2's rate x cores x clock x FMA units",
+          cpu_rate_derived},
          {"offloaded iteration: step, DPU, Fuyou's phases", iteration_parts},
          {"Fuyou's placement: activations kept, swapped or recomputed", fuyou_placement},
          {"phases over the iteration: utilisation within [0, 1]", deepspeed_phases},
