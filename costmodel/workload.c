@@ -117,13 +117,24 @@ static void add_flash(ctx *c, const shape *x, double model_flops)
 /* Bytes per score the softmax moves forward and backward (framework.h):
  * read 2 and write 2, then read 4 and write 2; where the version's causal
  * kernel runs (2021: 16 < s <= 2048, s % 4 == 0, b x heads % 4 == 0), the
- * reads only of the unmasked share (s + 1) / 2s, the writes whole. */
+ * reads only of the unmasked share (s + 1) / 2s, the writes whole.  Where
+ * that version's condition fails, its code takes the other branch of
+ * FusedScaleMaskSoftmax.forward (aed2f75 megatron/model/fused_softmax.py; fp32
+ * forced by --apply-query-key-layer-scaling, arguments.py): input.float()
+ * r2 w4, * scale r4 w4, masked_fill_ r4 w4, Softmax r4 w4, .half() r4 w2 =
+ * 36; backward, autograd's reverse of each: cast r2 w4, softmax r8 w4,
+ * masked_fill r4 w4, scale r4 w4, cast r4 w2 = 40 (the mask, one per sample
+ * and not per head, left out). */
 static void softmax_bytes(const framework_profile *fw, double batch, double s, double *fwd,
                           double *bwd)
 {
-    int causal = fw->causal_softmax_kernel && s > 16 && s <= 2048 && fmod(s, 4) == 0 &&
-                 fmod(batch, 4) == 0;
-    double read_share = causal ? (s + 1) / (2 * s) : 1;
+    int condition = s > 16 && s <= 2048 && fmod(s, 4) == 0 && fmod(batch, 4) == 0;
+    if (fw->causal_softmax_kernel && !condition) {
+        *fwd = 2 + 4 + 4 + 4 + 4 + 4 + 4 + 4 + 4 + 2;
+        *bwd = 2 + 4 + 8 + 4 + 4 + 4 + 4 + 4 + 4 + 2;
+        return;
+    }
+    double read_share = fw->causal_softmax_kernel ? (s + 1) / (2 * s) : 1;
     *fwd = ACT_BYTES * (read_share + 1);
     *bwd = ACT_BYTES * (2 * read_share + 1);
 }

@@ -487,9 +487,14 @@ static void attention_norm_passes(void)
                2 * t * 3 * h * 2 / bw + gap, 1e-12, "split's concatenation");
     check_near(op_named(y2021, n, "norm2")->bwd_s - op_named(core, n, "norm2")->bwd_s,
                2 * t * h * 2 / bw + 2 * gap, 1e-12, "norm re-read");
-    f.l.tp = 8; /* 3 heads per GPU: PyTorch's softmax, every score read */
+    f.l.tp = 8; /* 3 heads per GPU: the code's fp32 branch, pass by pass (aed2f75
+                 * fused_softmax.py): float(), * scale, masked_fill_, Softmax, half() */
     n = workload_layer_ops(&f.m, &f.l, dev, &f.eff, y2021);
-    check_near(op_named(y2021, n, "softmax")->bwd_s, scores / 8 * 6 / bw + gap, 1e-12,
+    double fp32_fwd = (2 + 4) + (4 + 4) + (4 + 4) + (4 + 4) + (4 + 2);
+    double fp32_bwd = (2 + 4) + (4 + 4 + 4) + (4 + 4) + (4 + 4) + (4 + 2);
+    check_near(op_named(y2021, n, "softmax")->fwd_s, scores / 8 * fp32_fwd / bw + gap, 1e-12,
+               "softmax forward, no kernel");
+    check_near(op_named(y2021, n, "softmax")->bwd_s, scores / 8 * fp32_bwd / bw + gap, 1e-12,
                "softmax backward, no kernel");
     topo_free(f.t);
 }
