@@ -25,7 +25,8 @@ static const dev_kernel table[] = {
      "and clocks)", A100_COPY_EFF, A100_COPY, 1305, 1410,
      "glennklockwood.com garden/peak-FLOPS: 1305 MHz at the power limit under HPL"},
     {"A100-SXM4-80GB", 267.9 / 312.0, MAMF "A100-SXM4-80GB 267.9 of 312 TFLOP/s", A100_COPY_EFF,
-     A100_COPY " on the 40 GB (same GA100 die; the 80 GB's read-only 0.88 is no copy)", 1305, 1410,
+     "no copy measured on the 80 GB (its one figure, 0.88, is a read-only kernel's); the 40 GB's "
+     "(same GA100 die, HBM2): " A100_COPY, 1305, 1410,
      "glennklockwood.com garden/peak-FLOPS: 1305 MHz at the power limit under HPL"},
     {"H100-SXM5-80GB", 792.1 / 989.4, MAMF "H100-SXM5-80GB 792.1 of 989.4 TFLOP/s", 0.896,
      BORROWED H200_COPY, 0, 1830, "H100 peak 989.4 TFLOP/s at 1830 MHz; sustained not published"},
