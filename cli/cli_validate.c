@@ -23,7 +23,7 @@
 typedef struct val_opts {
     const char *reference;
     int analytic;
-    long mbs;
+    long mbs; /* 0: each row's own (megatron2021: the authors' script) */
     cli_format fmt;
 } val_opts;
 
@@ -139,12 +139,30 @@ static val_row *next_row(val_run *run, int line, cs_err *err)
 
 static const char *const mt21_columns[] = {
     "params_billion", "attention_heads", "hidden", "layers", "tp", "pp", "gpus",
-    "global_batch", "tflops_per_gpu", "percent_of_peak", "aggregate_pflops"};
+    "global_batch", "tflops_per_gpu", "percent_of_peak", "aggregate_pflops", "micro_batch",
+    "layers_per_virtual_stage", "ddp_impl"};
+
+/* The authors' microbatch and interleaving for the row (examples/sc21 of
+ * Megatron-LM, the CSV's last columns), unless --mbs names one for all. */
+static int mt21_settings(const val_run *run, int line, char **f, const double *v, int layers,
+                         int pp, layout_desc *l, cs_err *err)
+{
+    l->mbs = run->o->mbs > 0 ? (int)run->o->mbs : (int)v[11];
+    int per_chunk = (int)v[12];
+    if (strcmp(f[13], "local") != 0 && strcmp(f[13], "torch") != 0)
+        return cs_fail(err, "line %d: ddp_impl '%s' is neither local nor torch", line, f[13]);
+    if (l->mbs < 1 || per_chunk < 0 || (per_chunk && (layers / pp) % per_chunk))
+        return cs_fail(err, "line %d: micro_batch %g or layers_per_virtual_stage %g does not fit "
+                       "%d layers on %d stages", line, v[11], v[12], layers, pp);
+    l->vpp = per_chunk ? layers / pp / per_chunk : 1;
+    l->schedule = l->vpp > 1 ? LAYOUT_SCHEDULE_INTERLEAVED : l->schedule;
+    return 0;
+}
 
 static int mt21_row(val_run *run, int line, char **f, cs_err *err)
 {
-    double v[9];
-    if (fields_num(f, 9, line, v, err) != 0)
+    double v[13];
+    if (fields_num(f, 13, line, v, err) != 0)
         return -1;
     const model_desc *m = model_catalog_find_shape("megatron-", (int)v[3], (int)v[2], (int)v[1]);
     if (!m)
@@ -155,7 +173,9 @@ static int mt21_row(val_run *run, int line, char **f, cs_err *err)
         return cs_fail(err, "line %d: %d GPUs is not a multiple of tp %d x pp %d", line, gpus, tp,
                        pp);
     layout_desc l;
-    row_layout(m, tp, pp, gpus / (tp * pp), (int)run->o->mbs, (int)v[7], FRAMEWORK_2021, &l);
+    row_layout(m, tp, pp, gpus / (tp * pp), 1, (int)v[7], FRAMEWORK_2021, &l);
+    if (mt21_settings(run, line, f, v, m->layers, pp, &l, err) != 0)
+        return -1;
     val_row *r = next_row(run, line, err);
     estimate_result res;
     double wall = 0;
@@ -507,8 +527,12 @@ static const study studies[] = {
     {"megatron2021", "megatron2021_weak_scaling.csv", "TFLOP/s per GPU", "TF/s", mt21_columns,
      sizeof mt21_columns / sizeof mt21_columns[0],
      "Narayanan et al. 2021 (arXiv 2104.04473) Table 1, on dgx-a100-80g (Selene: 8x A100\n"
-     "80GB, NVSwitch, 8x HDR 200 Gb/s per node).  What the table leaves open, the same for\n"
-     "every row: microbatch 1 (--mbs), 1F1B (not interleaved), full activation\n"
+     "80GB, NVSwitch, 8x HDR 200 Gb/s per node).  What the table leaves open: each row's\n"
+     "microbatch and interleaving as the authors' own script sets them (Megatron-LM\n"
+     "examples/sc21/run_table_1.sh, de7dc40f88: 16, 16, 16, 8, 4, 2, 2, 1, 1, 1; 76.1B to\n"
+     "529.6B interleaved; --mbs M sets one for every row; its --DDP-impl torch for 1.7B\n"
+     "to 18.4B, whose bucketed overlap with the last backward is not modelled: their\n"
+     "all-reduce runs after the backward, as local DDP's does); for every row: full activation\n"
      "recomputation (the paper's FLOP formula counts it), Megatron-LM's unfused attention\n"
      "(2021, before FlashAttention), fp16, --framework megatron-2021 (Megatron-LM of April\n"
      "2021: blocking tensor-parallel collectives, 6 B/param of main_grad accumulation per\n"
@@ -677,7 +701,8 @@ static void validate_help(void)
     for (int i = 0; i < NSTUDIES; i++)
         printf("  %-14s %s (%s)\n", studies[i].name, studies[i].metric, studies[i].file);
     printf("\n  --mode M         sim (default) or analytic (closed form)\n"
-           "  --mbs M          microbatch size for megatron2021 (default 1)\n"
+           "  --mbs M          microbatch size for every megatron2021 row (default: each\n"
+           "                   row's, from the authors' examples/sc21 script)\n"
            "  --reference F    the table to read (default: the copy in %s/)\n"
            "  --format F       table (default) or csv\n"
            "clustersim validate kernels MEASUREMENTS.csv --profile P.lua: the calibrated\n"
@@ -708,7 +733,7 @@ static int parse_opts(int argc, char **argv, val_opts *o, const study **st)
                                          {"reference", required_argument, 0, 'r'},
                                          {"format", required_argument, 0, 'f'},
                                          {0, 0, 0, 0}};
-    *o = (val_opts){NULL, 0, 1, CLI_TABLE};
+    *o = (val_opts){NULL, 0, 0, CLI_TABLE};
     int first, rc;
     const cli_args args = {.first = &first};
     if ((rc = cli_getopt_each(CMD, argc, argv, opts, &args, parse_one, o)))

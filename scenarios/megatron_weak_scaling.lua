@@ -4,16 +4,19 @@
 -- parallelism and global batch, and compared with the published TFLOP/s per
 -- GPU (which counts the recomputation FLOPs: compare the hardware figure).
 --
--- Assumptions (the table does not give them): microbatch 1 (arg[2]),
--- 1F1B without interleaving, full activation recomputation, Megatron's
--- unfused attention kernels, fp16.  The same as `clustersim validate
--- megatron2021`, which the test suite checks this script against.
+-- Each row's microbatch and interleaving are the authors' own, from the
+-- script they published to reproduce the table (Megatron-LM
+-- examples/sc21/run_table_1.sh, the reference's last columns); the same for
+-- every row: full activation recomputation, Megatron's unfused attention
+-- kernels, fp16.  The same as `clustersim validate megatron2021`, which the
+-- test suite checks this script against.
 --
 -- usage: clustersim run scenarios/megatron_weak_scaling.lua [ROWS] [MBS]
 --   ROWS: how many rows from the top (default all ten)
+--   MBS: one microbatch size for every row instead of the script's
 
 local rows_wanted = tonumber(arg[1] or "") or math.huge
-local mbs = tonumber(arg[2] or "") or 1
+local mbs_all = tonumber(arg[2] or "")
 
 local published = reference("megatron2021_weak_scaling")
 local out = {}
@@ -21,11 +24,13 @@ for i, row in ipairs(published) do
   if i > rows_wanted then break end
   local m = model{layers = row.layers, hidden = row.hidden, heads = row.attention_heads,
                   vocab = 51200, seq = 2048, dtype = "fp16"}
+  local per_chunk = row.layers_per_virtual_stage
+  local vpp = per_chunk > 0 and row.layers // row.pp // per_chunk or 1
   local r = estimate{
     system = "dgx-a100-80g", gpus = row.gpus, model = m,
-    tp = row.tp, pp = row.pp, mbs = mbs, gbs = row.global_batch,
-    recompute = "full", attention = "unfused", schedule = "1f1b",
-    framework = "megatron-2021",
+    tp = row.tp, pp = row.pp, vpp = vpp, mbs = mbs_all or row.micro_batch,
+    gbs = row.global_batch, recompute = "full", attention = "unfused",
+    schedule = vpp > 1 and "interleaved" or "1f1b", framework = "megatron-2021",
   }
   local err = 100 * (r.hw_tflops_per_gpu - row.tflops_per_gpu) / row.tflops_per_gpu
   out[#out + 1] = {

@@ -250,6 +250,13 @@ expect_bad "validate reference with wrong columns names the line" "line 1: colum
 printf '# c\nparams_billion,model_parallel_gpus,iteration_ms,weak_scaling_percent\n1.2,1,fast,100\n' >"$bad_ref"
 expect_bad "validate reference with a bad number" "line 3, column 3: 'fast' is not a number" \
     validate megatron2019 --reference "$bad_ref"
+sed 's/,16,0,torch$/,16,0,nccl/' "$(dirname "$0")/../../validate/megatron2021_weak_scaling.csv" >"$bad_ref"
+expect_bad "validate megatron2021: an unknown --DDP-impl names its line" \
+    "line [0-9]+: ddp_impl 'nccl' is neither local nor torch" validate megatron2021 --reference "$bad_ref"
+sed 's/^76.1,\(.*\),2,5,local$/76.1,\1,2,4,local/' "$(dirname "$0")/../../validate/megatron2021_weak_scaling.csv" >"$bad_ref"
+expect_bad "validate megatron2021: virtual stages that do not divide a stage's layers" \
+    "line [0-9]+: micro_batch 2 or layers_per_virtual_stage 4 does not fit 60 layers on 4 stages" \
+    validate megatron2021 --reference "$bad_ref"
 rm -f "$bad_ref"
 expect_bad "validate unknown study" "unknown study 'gpipe2019'" validate gpipe2019
 expect_bad "validate missing file" "cannot open" validate megatron2019 --reference /nonexistent.csv
@@ -303,7 +310,7 @@ check_svg "quickstart schedule.svg renders" "$sc/qs/schedule.svg"
 check_svg "quickstart memory.svg renders" "$sc/qs/memory.svg"
 
 # every shipped scenario, small
-expect_ok "megatron_weak_scaling scenario (3 rows)" "^ +7.5 +128 +4 +1 +32 +16 " \
+expect_ok "megatron_weak_scaling scenario (3 rows)" "^ +7.5 +128 +4 +1 +32 +1 " \
     run --out "$sc/mw" "$scen_dir/megatron_weak_scaling.lua" 3
 "$bin" validate megatron2021 --format csv >"$sc/val.csv" 2>/dev/null
 if python3 - "$sc/mw/megatron_weak_scaling.csv" "$sc/val.csv" >"$errf" 2>&1 <<'PY'
