@@ -259,8 +259,8 @@ for sig in INT TERM; do
     printf 'report.csv("early.csv", {{x = 1}})\nreport.csv("t.csv", {{y = 2}})\nwhile true do end\n' >"$tmp/sig.lua"
     "$bin" run --max-instructions 100000000000 --out "$tmp/sig" "$tmp/sig.lua" >/dev/null 2>&1 &
     pid=$!
-    for _ in $(seq 50); do # until the staged files exist: the signal lands mid-write
-        ls -a "$tmp/sig" 2>/dev/null | grep -q "tmp-" && break
+    for _ in $(seq 100); do # until both staged files exist: the signal lands mid-write
+        [ "$(ls -a "$tmp/sig" 2>/dev/null | grep -c "tmp-")" -ge 2 ] && break
         sleep 0.1
     done
     staged=$(ls -a "$tmp/sig" 2>/dev/null | grep -c "tmp-")
