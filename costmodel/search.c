@@ -497,8 +497,8 @@ static void run_ranks(const search_input *in, search_result *r, const group_tabl
 
 /* Every combination is judged by the rules, except in the fuzzing build
  * (-Dfuzz=true defines SEARCH_MAX_SPACE, as SEARCH_MAX_EVALUATED above):
- * there the rules and layout_validate of a 96-GPU search's 198,528
- * combinations were a third of fuzz_lua_api's executions under the
+ * there the rules and layout_validate of every combination (198,528 in a
+ * 96-GPU search) were a fifth of fuzz_lua_api's CPU under the
  * instrumentation (validate/robustness.md).  A space over the bound is
  * counted first and then every stride-th combination judged, so every tp,
  * pp and schedule still meets the rules; the others are counted in the

@@ -3,8 +3,8 @@
 # bound on the combinations a search judges (SEARCH_MAX_SPACE, meson.build):
 # a 96-GPU search of 198,528 combinations judges at most 4,096 of them (every
 # k-th, so more than one tp and pp meet the rules), keeps some and reports
-# itself interrupted.  Until session 5 it judged them all: a third of
-# fuzz_lua_api's executions (validate/robustness.md).
+# itself interrupted.  Until session 5 it judged them all: a fifth of
+# fuzz_lua_api's CPU (validate/robustness.md).
 bin=$1 n=$2
 out=$(ASAN_OPTIONS=detect_leaks=0 "$bin" search --system dgx-a100-80g --gpus 96 --model gpt3-175b \
     --gbs 1488 --threads 1 2>/dev/null)
