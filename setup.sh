@@ -5,7 +5,8 @@
 #                           UndefinedBehaviorSanitizer; builds the release (-O3) and
 #                           clang variants and runs the unit tests in them; runs each
 #                           fuzzer for FUZZ_SECONDS (default 20); ends with 'N passed, M failed'
-#   ./setup.sh fuzz [S]     runs each libFuzzer harness (tests/fuzz) for S seconds (default 60)
+#   ./setup.sh fuzz [S] [FLAGS...]  runs each libFuzzer harness (tests/fuzz) for S seconds
+#                           (default 60), with FLAGS (libFuzzer's, e.g. -entropic=1) after ours
 # Both are idempotent: with everything in place they only rebuild what changed.
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -119,12 +120,13 @@ build_fuzz() {
         -Dbuildtype=debugoptimized
 }
 
-# run_fuzz SECONDS: each harness on a copy of its seeds (tests/fuzz/corpus/NAME);
+# run_fuzz SECONDS [FLAGS...]: each harness on a copy of its seeds (tests/fuzz/corpus/NAME);
 # one TAP case per harness with its executions; a crash, leak, sanitizer report
 # or an input over 30 s (10 s without the sanitizers and coverage, which slow
 # a run 3 to 10 times) fails it and keeps the input in build-fuzz/findings/.
 run_fuzz() {
-    local seconds=$1 n=0 failed=0 name log top=$PWD work max_len
+    local seconds=$1 n=0 failed=0 name log top=$PWD work max_len flags
+    shift
     mkdir -p build-fuzz/findings
     work=$(mktemp -d "$( [ -w /dev/shm ] && echo /dev/shm || echo /tmp)/clustersim-fuzz.XXXXXX")
     for name in opgraph calib_csv faultlog profile lua_api chakra hf_config cli; do
@@ -134,9 +136,13 @@ run_fuzz() {
         log=build-fuzz/fuzz-$name.log
         max_len=4096
         [ "$name" = chakra ] && max_len=16384 # four ranks' protobuf traces of a 2-layer model: 9 kB
+        # the command line and the Lua API: libFuzzer's entropic schedule was about half
+        # of their CPU, the plain one runs twice the inputs (validate/robustness.md)
+        flags=()
+        case $name in cli | lua_api) flags=(-entropic=0) ;; esac
         if CLUSTERSIM_FUZZ_DIR=$work UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 ASAN_OPTIONS=detect_leaks=1 \
             "build-fuzz/tests/fuzz/fuzz_$name" -max_total_time="$seconds" -timeout=30 \
-            -rss_limit_mb=4096 -max_len="$max_len" -print_final_stats=1 -close_fd_mask=3 \
+            -rss_limit_mb=4096 -max_len="$max_len" -print_final_stats=1 -close_fd_mask=3 "${flags[@]}" "$@" \
             -artifact_prefix="$top/build-fuzz/findings/$name-" "$top/build-fuzz/corpus-$name" >"$log" 2>&1; then
             echo "ok $n - fuzz_$name: $(grep -m1 -o 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$') executions, no finding"
         else
@@ -145,6 +151,11 @@ run_fuzz() {
         fi
     done
     rm -rf "$work"
+    n=$((n + 1)) # SIGINT stops a campaign with its statistics (fuzz_cli's searches took it)
+    bash tests/fuzz/sigint.sh build-fuzz/tests/fuzz/fuzz_cli "$top/tests/fuzz/corpus/cli" "$n" ||
+        failed=$((failed + 1))
+    n=$((n + 1)) # the bound on the combinations a search judges (SEARCH_MAX_SPACE)
+    bash tests/fuzz/bounds.sh build-fuzz/clustersim "$n" || failed=$((failed + 1))
     echo "1..$n"
     [ "$failed" -eq 0 ]
 }
@@ -178,6 +189,6 @@ run_tests() {
 case "${1:-}" in
 quickstart) install_missing; quickstart ;;
 test) install_missing; run_tests ;;
-fuzz) install_missing; build_fuzz; run_fuzz "${2:-60}" ;;
+fuzz) install_missing; build_fuzz; run_fuzz "${2:-60}" "${@:3}" ;;
 *) echo "usage: ./setup.sh quickstart|test|fuzz [SECONDS]" >&2; exit 2 ;;
 esac

@@ -209,10 +209,41 @@ static int parse_opts(int argc, char **argv, search_opts *o)
 
 static volatile sig_atomic_t stop_requested;
 
+#ifndef FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION
 static void on_sigint(int sig)
 {
     (void)sig;
     stop_requested = 1;
+}
+#endif
+
+/* Ctrl-C stops the search, which then prints the best so far (exit 130).
+ * The fuzzing build (meson -Dfuzz=true) leaves SIGINT to libFuzzer, which
+ * stops a campaign with its statistics: fuzz_cli's inputs are mostly
+ * searches, so a campaign took the signal as a search's and went on.  A
+ * search is cut short there by SEARCH_MAX_EVALUATED instead (the same
+ * "interrupted" path).  The flag is cleared first: a process may search
+ * more than once (fuzz_cli runs main per input). */
+static void take_sigint(struct sigaction *old)
+{
+    stop_requested = 0;
+#ifndef FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_sigint;
+    sigaction(SIGINT, &sa, old);
+#else
+    (void)old;
+#endif
+}
+
+static void give_back_sigint(const struct sigaction *old)
+{
+#ifndef FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION
+    sigaction(SIGINT, old, NULL);
+#else
+    (void)old;
+#endif
 }
 
 /* [#####.....] done/total layouts, rate, time left: on a terminal only. */
@@ -339,12 +370,10 @@ int cmd_search(int argc, char **argv)
     search_input in;
     search_faults faults;
     if ((rc = fill_input(&o, &m, t, gpus, &eff, &faults, &in)) == CLI_OK) {
-        struct sigaction sa, old;
-        memset(&sa, 0, sizeof sa);
-        sa.sa_handler = on_sigint;
-        sigaction(SIGINT, &sa, &old);
+        struct sigaction old;
+        take_sigint(&old);
         rc = run_search(&o, &in);
-        sigaction(SIGINT, &old, NULL);
+        give_back_sigint(&old);
     }
     topo_free(t);
     return rc;

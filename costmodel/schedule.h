@@ -84,6 +84,11 @@ void schedule_order(const layout_desc *l, int stage, schedule_unit *out);
  * 1, no communication (what the hand-made schedules assume). */
 void schedule_orders(const layout_desc *l, const schedule_costs *costs, schedule_unit *out);
 
+/* The same orders built afresh, without the memo of equal-time orders
+ * (schedule_memo.h) that schedule_orders reads first: for the tests that
+ * hold the memo's copies to the builders'. */
+void schedule_orders_built(const layout_desc *l, const schedule_costs *costs, schedule_unit *out);
+
 /* Times of every rank's order run with `costs`: each unit starts when its
  * rank is free and its input has arrived (p2p_s after the unit it depends on
  * ends).  end_s[r]: when rank r's last unit ends; busy_s[r]: its units' sum;

@@ -5,7 +5,7 @@
  * and the number of microbatches only, yet a search builds them for every
  * layout it prices, and the closed form once for the time and once for the
  * memory: at pp 64 and 512 microbatches that repeated work was most of a 1T
- * model's search.  The memo keeps the last few orders
+ * model's search.  The memo keeps the last few orders, packed 4 bytes a unit
  * (at most MEMO_ENTRIES and MEMO_BYTES in all, the oldest dropped first),
  * behind a read-write lock, for the threads of a search; a hit copies the very orders
  * a build would give, so answers do not depend on what was kept.
@@ -15,6 +15,7 @@
 #define CS_SCHEDULE_MEMO_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "schedule.h"
 
@@ -24,5 +25,11 @@ int schedule_memo_get(layout_schedule s, int pp, int vpp, int m, schedule_unit *
 
 /* Keeps a copy of orders (n units) for (schedule, pp, vpp, m). */
 void schedule_memo_put(layout_schedule s, int pp, int vpp, int m, const schedule_unit *orders, size_t n);
+
+/* A unit in 4 bytes as the memo keeps it: 0, or -1 when a field is outside
+ * what the split-backward schedules use (chunk or overlap above 1, a kind
+ * other than F, B, W, a microbatch at or over 2^28); unpack gives it back. */
+int schedule_memo_pack(const schedule_unit *u, uint32_t *out);
+schedule_unit schedule_memo_unpack(uint32_t packed);
 
 #endif

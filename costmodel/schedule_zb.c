@@ -272,11 +272,26 @@ static void list_orders(const layout_desc *l, const schedule_costs *costs, sched
         free(arrays[i]);
 }
 
-void schedule_orders(const layout_desc *l, const schedule_costs *costs, schedule_unit *out)
+void schedule_orders_built(const layout_desc *l, const schedule_costs *costs, schedule_unit *out)
 {
     if (!schedule_splits_backward(l)) {
         for (int r = 0; r < l->pp; r++)
             schedule_order(l, r, out + (size_t)r * (size_t)schedule_units(l));
+    } else if (l->schedule == LAYOUT_SCHEDULE_ZBV) {
+        schedule_zbv_orders(l, costs, out);
+    } else if (l->schedule == LAYOUT_SCHEDULE_V_HALF || l->schedule == LAYOUT_SCHEDULE_V_MIN) {
+        schedule_vpattern_orders(l, out);
+    } else if (l->schedule == LAYOUT_SCHEDULE_DUALPIPE) {
+        schedule_dualpipe_orders(l, out);
+    } else {
+        list_orders(l, costs, out);
+    }
+}
+
+void schedule_orders(const layout_desc *l, const schedule_costs *costs, schedule_unit *out)
+{
+    if (!schedule_splits_backward(l)) {
+        schedule_orders_built(l, costs, out);
         return;
     }
     /* Built from equal unit times, an order depends on the schedule, pp,
@@ -286,14 +301,7 @@ void schedule_orders(const layout_desc *l, const schedule_costs *costs, schedule
     size_t n = (size_t)schedule_units(l) * (size_t)l->pp;
     if (!costs && schedule_memo_get(l->schedule, l->pp, l->vpp, m, out, n))
         return;
-    if (l->schedule == LAYOUT_SCHEDULE_ZBV)
-        schedule_zbv_orders(l, costs, out);
-    else if (l->schedule == LAYOUT_SCHEDULE_V_HALF || l->schedule == LAYOUT_SCHEDULE_V_MIN)
-        schedule_vpattern_orders(l, out);
-    else if (l->schedule == LAYOUT_SCHEDULE_DUALPIPE)
-        schedule_dualpipe_orders(l, out);
-    else
-        list_orders(l, costs, out);
+    schedule_orders_built(l, costs, out);
     if (!costs)
         schedule_memo_put(l->schedule, l->pp, l->vpp, m, out, n);
 }

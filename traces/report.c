@@ -47,32 +47,49 @@ static void live_remove(const char *tmp)
 }
 
 /* The handlers installed before ours (sim/par_mpi's, which names what each
- * rank was on when mpirun stops the job): called after the files are gone. */
+ * rank was on when mpirun stops the job; libFuzzer's, which prints its
+ * final statistics when a campaign is stopped): called after the files
+ * are gone, with the arguments they were installed to take. */
 static const int cleanup_sigs[] = {SIGINT, SIGTERM, SIGHUP, SIGPIPE};
 #define NCLEANUP_SIGS (sizeof cleanup_sigs / sizeof cleanup_sigs[0])
 static struct sigaction before[NCLEANUP_SIGS];
+static volatile sig_atomic_t installed; /* once per process: see report_cleanup_on_signals */
 
-static void on_signal(int sig)
+static void on_signal(int sig, siginfo_t *info, void *context)
 {
     for (int i = 0; i < REPORT_MAX_LIVE; i++)
         if (live_tmp[i])
             unlink(live_tmp[i]);
-    for (size_t i = 0; i < NCLEANUP_SIGS; i++)
-        if (cleanup_sigs[i] == sig && before[i].sa_handler != SIG_DFL &&
-            before[i].sa_handler != SIG_IGN && before[i].sa_handler != on_signal) {
-            before[i].sa_handler(sig); /* it ends the process as it would have */
-            break;
+    for (size_t i = 0; i < NCLEANUP_SIGS; i++) {
+        const struct sigaction *b = &before[i];
+        if (cleanup_sigs[i] != sig)
+            continue;
+        if (b->sa_flags & SA_SIGINFO) {
+            if (b->sa_sigaction && b->sa_sigaction != on_signal)
+                b->sa_sigaction(sig, info, context); /* libFuzzer's: stats, then _Exit */
+        } else if (b->sa_handler != SIG_DFL && b->sa_handler != SIG_IGN) {
+            b->sa_handler(sig); /* it ends the process as it would have */
         }
+        break;
+    }
     signal(sig, SIG_DFL); /* then die of it, so the caller sees the signal */
     raise(sig);
 }
 
+/* Installed once: a second call (a fuzzing harness runs main once per
+ * input) would find our own handler in place and keep it as the one
+ * "before" it, and the first one (libFuzzer's, which stops a campaign with
+ * its final statistics) would never run again. */
 void report_cleanup_on_signals(void)
 {
+    if (installed)
+        return;
+    installed = 1;
     for (size_t i = 0; i < NCLEANUP_SIGS; i++) {
         struct sigaction sa;
         memset(&sa, 0, sizeof sa);
-        sa.sa_handler = on_signal;
+        sa.sa_sigaction = on_signal;
+        sa.sa_flags = SA_SIGINFO;
         sigemptyset(&sa.sa_mask);
         sigaction(cleanup_sigs[i], &sa, &before[i]);
     }

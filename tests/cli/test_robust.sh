@@ -259,8 +259,8 @@ for sig in INT TERM; do
     printf 'report.csv("early.csv", {{x = 1}})\nreport.csv("t.csv", {{y = 2}})\nwhile true do end\n' >"$tmp/sig.lua"
     "$bin" run --max-instructions 100000000000 --out "$tmp/sig" "$tmp/sig.lua" >/dev/null 2>&1 &
     pid=$!
-    for _ in $(seq 50); do # until the staged files exist: the signal lands mid-write
-        ls -a "$tmp/sig" 2>/dev/null | grep -q "tmp-" && break
+    for _ in $(seq 100); do # until both staged files exist: the signal lands mid-write
+        [ "$(ls -a "$tmp/sig" 2>/dev/null | grep -c "tmp-")" -ge 2 ] && break
         sleep 0.1
     done
     staged=$(ls -a "$tmp/sig" 2>/dev/null | grep -c "tmp-")
@@ -280,5 +280,19 @@ if run_out=$("$bin" run --out "$tmp/args-out" "$tmp/args.lua" --out "$tmp/elsewh
    grep -q "note: '--out' after .*args.lua is the scenario's arg\[1\], not run's option" "$errf"
 then ok "run FILE --out DIR: --out is the scenario's arg[1], and a note says so"
 else not_ok "run FILE --out DIR: --out is the scenario's arg[1], and a note says so"; fi
+
+# Ctrl-C during a search: it stops, ranks what it has evaluated and exits 130
+# (cli/cli_search.c; the fuzzing build leaves SIGINT to libFuzzer instead).
+# The search takes tens of seconds of CPU; the signal comes after 3.
+"$bin" search --system dgx-a100-80g --gpus 96 --model gpt3-175b --gbs 1488 --threads 1 \
+    >"$out" 2>"$errf" &
+search_pid=$!
+sleep 3
+kill -INT "$search_pid"
+wait "$search_pid"
+search_rc=$?
+if [ "$search_rc" -eq 130 ] && grep -q "^# interrupted: ranking the [0-9]* layouts evaluated so far" "$out"
+then ok "search: SIGINT stops it, the best so far printed, exit 130"
+else not_ok "search: SIGINT: exit $search_rc, no 'interrupted' ranking"; fi
 
 tap_finish

@@ -3,8 +3,8 @@
  * commands whose work grows with their figures by design are given small
  * ones by the seeds; `bench` (timings) and `topology` (this machine) are
  * left out.  The fuzzing build bounds each command's work (meson.build:
- * 1e4 goodput interruptions per study, 64 layouts evaluated and 1 finalist
- * simulated per search, 1024 units in a layout's schedule and in a
+ * 1e4 goodput interruptions per study, 4,096 combinations judged by the
+ * rules, 64 layouts evaluated and 1 finalist simulated per search, 1024 units in a layout's schedule and in a
  * simulated iteration: a study, layout or iteration over its bound is
  * refused with the normal build's message, a search cut short as an
  * interrupted one), so an input costs milliseconds

@@ -2,7 +2,8 @@
  * with small limits (1e6 instructions, 64 MiB) so that one input costs
  * little; the seeds call every API function.  The work of the calls is
  * bounded by the fuzzing build as for fuzz_cli (meson.build: goodput
- * interruptions, layouts a search evaluates and simulates, units of a
+ * interruptions, combinations a search judges, layouts it evaluates and
+ * simulates, units of a
  * layout's schedule and of a simulated iteration; validate/robustness.md). */
 #include "fuzz_common.h"
 #include "scenario.h"
