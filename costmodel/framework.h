@@ -91,7 +91,8 @@ typedef struct framework_profile {
     /* the input embedding's table gradient per microbatch (issue 15,
      * framework.c): bytes per table parameter its backward moves besides
      * accum_bytes_per_param, and whether autograd first sums the two
-     * gradients of a table tied to the output layer on the same GPU */
+     * gradients of a table tied to the output layer on the same GPU (where
+     * the output layer's GEMM does not accumulate itself: framework_wgrad_fused) */
     double emb_grad_bytes_per_param;
     int tied_grad_sum;
     /* Megatron-LM's unfused attention and layer norm as the version's code
