@@ -168,26 +168,25 @@ static void add_unfused_attention(ctx *c, const shape *x, const framework_profil
     double scores = batch * s * s, soft_fwd, soft_bwd;
     softmax_bytes(fw, x->score_batch_n, x->seq_n, &soft_fwd, &soft_bwd);
     workload_op *qk = &c->ops[c->n++];
-    workload_op *o = qk;
-    o->name = "attention QK^T";
-    o->fwd_flops = 2 * batch * s * s * d;
-    o->fwd_s = opcost_gemm_s(c->dev, c->e, c->dtype, s, s, d, batch, ACT_BYTES);
-    o->bwd_s = 2 * opcost_gemm_s(c->dev, c->e, c->dtype, s, d, s, batch, ACT_BYTES);
-    o->bwd_weight_s = 0; /* activations times activations: no weights */
-    o->attention_core = 1;
+    qk->name = "attention QK^T";
+    qk->fwd_flops = 2 * batch * s * s * d;
+    qk->fwd_s = opcost_gemm_s(c->dev, c->e, c->dtype, s, s, d, batch, ACT_BYTES);
+    qk->bwd_s = 2 * opcost_gemm_s(c->dev, c->e, c->dtype, s, d, s, batch, ACT_BYTES);
+    qk->bwd_weight_s = 0; /* activations times activations: no weights */
+    qk->attention_core = 1;
     add_stream(c, "softmax", scores * soft_fwd, scores * soft_bwd, 1);
     add_stream(c, "attention dropout", scores * (2 * ACT_BYTES + MASK_BYTES),
                scores * (2 * ACT_BYTES + MASK_BYTES), 1);
-    o = &c->ops[c->n++];
-    o->name = "attention PV";
-    o->fwd_flops = 2 * batch * s * s * d;
-    o->fwd_s = opcost_gemm_s(c->dev, c->e, c->dtype, s, d, s, batch, ACT_BYTES);
-    o->bwd_s = opcost_gemm_s(c->dev, c->e, c->dtype, s, s, d, batch, ACT_BYTES) +
-               opcost_gemm_s(c->dev, c->e, c->dtype, s, d, s, batch, ACT_BYTES);
-    o->bwd_weight_s = 0;
-    o->attention_core = 1;
+    workload_op *pv = &c->ops[c->n++];
+    pv->name = "attention PV";
+    pv->fwd_flops = 2 * batch * s * s * d;
+    pv->fwd_s = opcost_gemm_s(c->dev, c->e, c->dtype, s, d, s, batch, ACT_BYTES);
+    pv->bwd_s = opcost_gemm_s(c->dev, c->e, c->dtype, s, s, d, batch, ACT_BYTES) +
+                opcost_gemm_s(c->dev, c->e, c->dtype, s, d, s, batch, ACT_BYTES);
+    pv->bwd_weight_s = 0;
+    pv->attention_core = 1;
     if (fw->attn_layout_copies != FRAMEWORK_COPIES_NONE)
-        add_layout_copies(c, fw->attn_layout_copies, batch * s * d * ACT_BYTES, qk, o);
+        add_layout_copies(c, fw->attn_layout_copies, batch * s * d * ACT_BYTES, qk, pv);
 }
 
 /* A layer norm's backward beyond the one read of the output gradient and
