@@ -40,19 +40,41 @@
  * (aten/src/ATen/native/cuda/Embedding.cu embedding_dense_backward_cuda for
  * up to 3072 indices, EmbeddingBackwardKernel.cu embedding_backward_cuda_
  * kernel above that) and writes the looked-up rows into it: 2 bytes per
- * table parameter of 16-bit zeros, 2019, 2021 and 2022 alike.  2022 adds
- * that gradient into the contiguous main_grad buffer with its hook
- * (55ba1f7 model/distributed.py line 174, main_grad.add_(grad): read 2 + 2,
- * write 2), since only the linear layers accumulate inside the GEMM
- * (gradient_accumulation_fusion): 8 in all; 2021's and 2019's 16-bit .grad
- * accumulation is accum_bytes_per_param's.  A tied table on one GPU (pp 1)
- * gets two gradients, the lookup's and the output layer's weight gradient;
- * in 2019 and 2021 autograd sums them before accumulating (read 2 + 2,
- * write 2); in 2022 the output layer's goes into main_grad inside its GEMM
- * (language_model.py line 46), so nothing is summed.  megatron-core keeps
- * the model it had before (none of these). */
+ * table parameter of 16-bit zeros, 2019, 2021 and 2022 alike.  Adding it
+ * into the accumulated gradients is framework_accum_bytes' (from_gemm 0):
+ * 2022 in bf16 adds it into the fp32 main_grad with its hook (55ba1f7
+ * model/distributed.py line 174, main_grad.add_(grad): read 2 + 4, write 4),
+ * since only the linear layers accumulate inside the GEMM there
+ * (gradient_accumulation_fusion, layers.py wgrad_gemm_accum_fp32): 12 in
+ * all with the zero fill.  A tied table on one GPU (pp 1) gets two
+ * gradients, the lookup's and the output layer's weight gradient; autograd
+ * sums them before accumulating (read 2 + 2, write 2) wherever the output
+ * layer's GEMM returns its gradient: 2019, 2021, and 2022 in fp16 (fusion
+ * off); 2022 in bf16 adds the output layer's into main_grad inside its
+ * GEMM (language_model.py line 46), so nothing is summed
+ * (framework_wgrad_fused).  megatron-core keeps the model it had before
+ * (none of these). */
 #define EMB_ZERO_FILL 2.0
-#define EMB_ZERO_FILL_HOOK_ADD 8.0
+
+/* Gradient accumulation outside the GEMMs (framework_accum_bytes).  16-bit
+ * gradients: an in-place add of one 16-bit gradient into another, read
+ * 2 + 2, write 2: 2021 in fp16 (autograd's AccumulateGrad into .grad), 2022
+ * in fp16 (the hook into its 16-bit buffer: _get_buffer_type is the param's
+ * dtype without accumulate_allreduce_grads_in_fp32; fusion off), 2019
+ * (AccumulateGrad into the .grad zero_grad filled with zeros, fp16/fp16.py
+ * zero_grad(set_grads_to_None=False), called by training.py backward_step).
+ * An fp32 main_grad (bf16 forces it, arguments.py at aed2f75 lines 139-145,
+ * 55ba1f7 lines 164-170): main_grad.add_(grad) reads the 16-bit gradient
+ * and the fp32 sum, writes the sum. */
+#define ACCUM_16BIT 6.0
+#define ACCUM_FP32_MAIN_GRAD (2.0 + 4.0 + 4.0)
+/* Per-iteration zeroing (framework_grad_zero_bytes): 2019's zero_() of the
+ * 16-bit model grads and of the fp32 master grads FP16_Optimizer's
+ * param_groups hold (fp16/fp16.py lines 260-283); 2021's and 2022's
+ * zero_grad_buffer (training.py at aed2f75 line 358, 55ba1f7 line 413;
+ * MemoryBuffer.zero, data.zero_()) of a buffer of fp32 (bf16) or, 2022 in
+ * fp16, the 16-bit param dtype. */
+#define ZERO_2019 (2.0 + 4.0)
 
 /* Attention and norms (issue 15).  Softmax: 2021's causal path
  * (model/fused_softmax.py at aed2f75, taken when 16 < sk <= 2048, sq % 4 == 0
@@ -68,7 +90,14 @@
  * and key gradients in a pass each (PyTorch's derivative: grad.bmm(...) *
  * alpha), and torch.split's backward (mpu.split_tensor_along_last_dim)
  * concatenates the three gradients into the QKV output gradient (read and
- * write of T x 3h/tp).  Layer norm, 2019 (apex FusedLayerNorm), 2021 and 2022
+ * write of T x 3h/tp).  2019 (model/transformer.py at f86bb67) the same
+ * split (line 230) and context permute(0, 2, 1, 3).contiguous() (line 268),
+ * but it scales by dividing: query_layer/norm_factor and key_layer.
+ * transpose(-1, -2)/norm_factor (lines 242-244) are forward passes (read
+ * and write of T x h/tp each) whose backward divides the gradients again
+ * (a pass each, as 2021's alpha).  Left out: the copies torch.matmul may
+ * make reshaping 2019's permuted 4-D operands to 3-D (PyTorch internals,
+ * not read here).  Layer norm, 2019 (apex FusedLayerNorm), 2021 and 2022
  * (fused_kernels/layer_norm_cuda_kernel.cu, HostLayerNormGradient):
  * cuComputePartGradGammaBeta reads the output gradient and the input for
  * gamma and beta, then cuComputeGradInput reads both again and writes the
@@ -78,20 +107,21 @@ static const framework_profile profiles[] = {
     [FRAMEWORK_CORE] = {"megatron-core", 1, 0, 0.0, 28.0,
                         "Megatron-Core DDP overlap_grad_reduce; fused wgrad accumulation; "
                         "Adam 28 B/param", 14.0, 6.0, FRAMEWORK_BIAS_FUSED, 0, 0.0, 0, 0, 0, 0},
-    [FRAMEWORK_2021] = {"megatron-2021", 0, 0, 6.0, 52.0,
+    [FRAMEWORK_2021] = {"megatron-2021", 0, 0, ACCUM_16BIT, 52.0,
                         "Megatron-LM aed2f75 (2021-04-11): model/distributed.py, training.py, "
                         "optimizer/optimizer.py, mpu/cross_entropy.py", XENT_2021_FWD,
                         XENT_UNFUSED_BWD, FRAMEWORK_BIAS_QKV, BIAS_ALL_GRADS, EMB_ZERO_FILL, 1,
-                        1, 1, 1},
-    [FRAMEWORK_2022] = {"megatron-2022", 0, 1, 0.0, 52.0,
+                        1, FRAMEWORK_COPIES_ALPHA, 1},
+    [FRAMEWORK_2022] = {"megatron-2022", 0, 1, ACCUM_16BIT, 52.0,
                         "Megatron-LM 55ba1f7 (2022-05-26): mpu/layers.py async grad all-reduce, "
                         "gradient_accumulation_fusion, mpu/cross_entropy.py", XENT_2021_FWD,
                         XENT_UNFUSED_BWD, FRAMEWORK_BIAS_QKV, BIAS_ALL_GRADS,
-                        EMB_ZERO_FILL_HOOK_ADD, 0, 0, 1, 1},
-    [FRAMEWORK_2019] = {"megatron-2019", 0, 0, 0.0, 54.0,
+                        EMB_ZERO_FILL, 1, 0, FRAMEWORK_COPIES_ALPHA, 1},
+    [FRAMEWORK_2019] = {"megatron-2019", 0, 0, ACCUM_16BIT, 54.0,
                         "Megatron-LM f86bb67 (2019-12-26): fp16/fp16.py FP16_Optimizer, "
                         "training.py, mpu/cross_entropy.py", XENT_2019_FWD, XENT_UNFUSED_BWD,
-                        FRAMEWORK_BIAS_ALL, BIAS_ALL_GRADS, EMB_ZERO_FILL, 1, 0, 0, 1},
+                        FRAMEWORK_BIAS_ALL, BIAS_ALL_GRADS, EMB_ZERO_FILL, 1, 0,
+                        FRAMEWORK_COPIES_DIVIDE, 1},
 };
 
 static const char *const names[] = {"megatron-core", "megatron-2021", "megatron-2022",
@@ -125,6 +155,29 @@ double framework_accum_share(framework_kind k, int bf16_params, int microbatches
     if (k == FRAMEWORK_2021 && !bf16_params && microbatches > 0)
         return (microbatches - 1.0) / microbatches; /* the first is taken, not added */
     return 1.0;
+}
+
+int framework_wgrad_fused(framework_kind k, int bf16_params)
+{
+    return k == FRAMEWORK_CORE || (k == FRAMEWORK_2022 && bf16_params);
+}
+
+double framework_accum_bytes(framework_kind k, int bf16_params, int from_gemm)
+{
+    if (k == FRAMEWORK_CORE || (from_gemm && framework_wgrad_fused(k, bf16_params)))
+        return 0.0;
+    if (bf16_params && k != FRAMEWORK_2019) /* 2019 has no bf16: its 16-bit .grad */
+        return ACCUM_FP32_MAIN_GRAD;
+    return framework_of(k)->accum_bytes_per_param;
+}
+
+double framework_grad_zero_bytes(framework_kind k, int bf16_params)
+{
+    if (k == FRAMEWORK_2019)
+        return ZERO_2019;
+    if (k == FRAMEWORK_2022 || (k == FRAMEWORK_2021 && bf16_params))
+        return framework_grad_reduce_bytes(k, bf16_params); /* the buffer's dtype */
+    return 0.0; /* megatron-core as before; 2021 fp16: set to None */
 }
 
 int framework_parse(const char *text, const char *what, framework_kind *out, cs_err *err)

@@ -16,10 +16,13 @@
  *                  weight-gradient GEMM, Adam at 28 bytes per parameter.
  *   megatron-2021  Megatron-LM of Narayanan et al. 2021 (commit aed2f75,
  *                  2021-04-11): every tensor-parallel collective blocks;
- *                  each microbatch's weight gradients are added into the
- *                  16-bit main_grad buffer by a hook (distributed.py
- *                  param_hook: main_grad.add_(grad): read 2 + 2, write 2 =
- *                  6 bytes per parameter per microbatch); the whole buffer
+ *                  in fp16 there is no main_grad (contiguous buffers only
+ *                  with fp32 accumulation, arguments.py lines 150-155):
+ *                  autograd adds each microbatch's weight gradients into
+ *                  the 16-bit .grad (read 2 + 2, write 2 = 6 bytes per
+ *                  parameter); in bf16 a hook adds them into the fp32
+ *                  main_grad buffer (distributed.py param_hook,
+ *                  main_grad.add_(grad): read 2 + 4, write 4 = 10); the whole buffer
  *                  is all-reduced once after the last backward pass
  *                  (allreduce_gradients, called by training.py after
  *                  forward_backward); the fp16 optimizer
@@ -38,10 +41,14 @@
  *                  gradient GEMM (mpu/layers.py,
  *                  LinearWithGradAccumulationAndAsyncCommunication) and the
  *                  weight-gradient GEMM accumulates into the fp32 main_grad
- *                  itself (gradient_accumulation_fusion: no separate add).
+ *                  itself (gradient_accumulation_fusion: no separate add)
+ *                  where main_grad is fp32 (bf16); in fp16 the fusion is
+ *                  off and every gradient is added into the 16-bit buffer
+ *                  by the hook (framework_accum_bytes).
  *   megatron-2019  Megatron-LM v1.0 (commit f86bb67, 2019-12-26): every
  *                  collective blocks, gradients stay in the 16-bit .grad
- *                  (no accumulation buffer), data-parallel all-reduce after
+ *                  (no accumulation buffer: autograd adds into the zero-filled
+ *                  .grad, framework_grad_zero_bytes), data-parallel all-reduce after
  *                  the backward pass (training.py allreduce_params), and
  *                  FP16_Optimizer (fp16/fp16.py) moves 54 bytes per
  *                  parameter: overflow check of the 16-bit grads 2, copy to
@@ -65,7 +72,9 @@ typedef struct framework_profile {
                                          0: one all-reduce of every gradient after it */
     int tp_bwd_overlap;               /* 1: the column-parallel backward collective runs
                                          under the weight-gradient GEMM */
-    double accum_bytes_per_param;     /* per microbatch, outside the GEMMs */
+    double accum_bytes_per_param;     /* per microbatch, outside the GEMMs, with
+                                         16-bit gradients (fp16); bf16:
+                                         framework_accum_bytes */
     double optimizer_bytes_per_param; /* per parameter the GPU updates */
     const char *source;               /* where the figures come from */
     /* the loss: bytes the cross-entropy moves per element of the (vocab-
@@ -82,7 +91,8 @@ typedef struct framework_profile {
     /* the input embedding's table gradient per microbatch (issue 15,
      * framework.c): bytes per table parameter its backward moves besides
      * accum_bytes_per_param, and whether autograd first sums the two
-     * gradients of a table tied to the output layer on the same GPU */
+     * gradients of a table tied to the output layer on the same GPU (where
+     * the output layer's GEMM does not accumulate itself: framework_wgrad_fused) */
     double emb_grad_bytes_per_param;
     int tied_grad_sum;
     /* Megatron-LM's unfused attention and layer norm as the version's code
@@ -92,7 +102,7 @@ typedef struct framework_profile {
      * attention's batched multiplies; the fused layer norm's backward, which
      * reads its input and output gradient twice (gamma/beta, then input) */
     int causal_softmax_kernel;
-    int attn_layout_copies;
+    int attn_layout_copies; /* FRAMEWORK_COPIES_* */
     int norm_bwd_rereads;
 } framework_profile;
 
@@ -100,6 +110,12 @@ typedef struct framework_profile {
  * kernel or the GEMM), only the attention's QKV projection (the column-
  * parallel layer whose bias no fused kernel takes), or every linear. */
 enum { FRAMEWORK_BIAS_FUSED = 0, FRAMEWORK_BIAS_QKV = 1, FRAMEWORK_BIAS_ALL = 2 };
+
+/* framework_profile.attn_layout_copies (framework.c): none; 2021's and
+ * 2022's (baddbmm's alpha scales the query and key gradients backward);
+ * 2019's, which also divides the query and the key by sqrt(sqrt(d)) in
+ * forward passes of their own before torch.matmul. */
+enum { FRAMEWORK_COPIES_NONE = 0, FRAMEWORK_COPIES_ALPHA = 1, FRAMEWORK_COPIES_DIVIDE = 2 };
 
 const framework_profile *framework_of(framework_kind k);
 
@@ -142,6 +158,24 @@ double framework_dp_pack_bytes(framework_kind k, int bf16_params);
  * AccumulateGrad takes the first microbatch's gradient as it is: (m - 1) / m;
  * a contiguous buffer (2021 in bf16) takes every microbatch's add: 1. */
 double framework_accum_share(framework_kind k, int bf16_params, int microbatches);
+/* Gradient accumulation by dtype (issue 15 review): whether the linear
+ * layers' weight-gradient GEMMs add into main_grad themselves (2022 with
+ * fp32 main grads, which bf16 forces: 55ba1f7 arguments.py lines 178-189
+ * turn gradient_accumulation_fusion off otherwise; Megatron-Core as modelled
+ * before profiles), and the bytes per parameter per microbatch that adding a
+ * gradient into the accumulated ones moves outside the GEMMs: from_gemm, a
+ * linear layer's weight (0 where fused), else the embedding lookup's table.
+ * 16-bit gradients accum_bytes_per_param (read 2 + 2, write 2 = 6); an fp32
+ * main_grad (2021 and 2022 in bf16) read 2 + 4, write 4 = 10. */
+int framework_wgrad_fused(framework_kind k, int bf16_params);
+double framework_accum_bytes(framework_kind k, int bf16_params, int from_gemm);
+/* Bytes per parameter the code's per-iteration zeroing of the gradients
+ * writes (issue 15 review): 2019's FP16_Optimizer.zero_grad with
+ * set_grads_to_None=False zero-fills the 16-bit model grads (2) and the
+ * fp32 master grads (4); 2021 and 2022 zero the contiguous main_grad buffer
+ * where there is one (zero_grad_buffer: 4 in fp32, 2022's 16-bit buffer 2),
+ * while optimizer.zero_grad sets grads to None (no pass). */
+double framework_grad_zero_bytes(framework_kind k, int bf16_params);
 const char *framework_name(framework_kind k);
 int framework_parse(const char *text, const char *what, framework_kind *out, cs_err *err);
 

@@ -17,6 +17,8 @@
 /* Shapes every operator needs, per GPU. */
 typedef struct shape {
     double b, s, h, t, tokens, tokens_sp, heads_t, d, qkv_n, ffn_t, vocab_t, o_in;
+    long long seq_n, score_batch_n; /* s and b x heads/tp as integers, for the
+                                       code's shape conditions (softmax_bytes) */
 } shape;
 
 static shape shape_of(const model_desc *m, const layout_desc *l)
@@ -36,6 +38,8 @@ static shape shape_of(const model_desc *m, const layout_desc *l)
         x.qkv_n = ((double)model_attention_weights_count(m) / x.h - x.o_in * x.t) / x.t;
     x.ffn_t = (double)m->ffn_hidden / x.t;
     x.vocab_t = (double)m->vocab / x.t;
+    x.seq_n = (long long)m->seq_len / layout_cp_of(l);
+    x.score_batch_n = (long long)l->mbs * (m->heads / l->tp);
     return x;
 }
 
@@ -48,7 +52,7 @@ typedef struct ctx {
 } ctx;
 
 /* A matrix multiply (m x k) by (k x n) and its two backward multiplies. */
-static void add_gemm(ctx *c, const char *name, double m, double n, double k)
+static workload_op *add_gemm(ctx *c, const char *name, double m, double n, double k)
 {
     workload_op *o = &c->ops[c->n++];
     o->name = name;
@@ -57,10 +61,12 @@ static void add_gemm(ctx *c, const char *name, double m, double n, double k)
     o->bwd_weight_s = opcost_gemm_s(c->dev, c->e, c->dtype, k, n, m, 1, ACT_BYTES); /* dW */
     o->bwd_s = opcost_gemm_s(c->dev, c->e, c->dtype, m, k, n, 1, ACT_BYTES) + o->bwd_weight_s;
     o->attention_core = 0;
+    return o;
 }
 
 /* A streaming kernel moving fwd_bytes forward and bwd_bytes backward. */
-static void add_stream(ctx *c, const char *name, double fwd_bytes, double bwd_bytes, int core)
+static workload_op *add_stream(ctx *c, const char *name, double fwd_bytes, double bwd_bytes,
+                               int core)
 {
     workload_op *o = &c->ops[c->n++];
     o->name = name;
@@ -69,26 +75,26 @@ static void add_stream(ctx *c, const char *name, double fwd_bytes, double bwd_by
     o->bwd_s = opcost_membound_s(c->dev, c->e, bwd_bytes);
     o->bwd_weight_s = 0;
     o->attention_core = core;
+    return o;
 }
 
 /* The backward add where a residual branch starts: the block's input feeds
  * both the norm and the skip, so autograd adds the two gradients (read 2,
- * write 1), a kernel of its own after the norm's backward (the last op
- * added); nothing forward. */
-static void add_residual_grad(ctx *c, double act_bytes)
+ * write 1), a kernel of its own after the norm's backward (on the norm's
+ * op); nothing forward. */
+static void add_residual_grad(ctx *c, workload_op *norm, double act_bytes)
 {
-    c->ops[c->n - 1].bwd_s += opcost_membound_s(c->dev, c->e, 3 * act_bytes);
+    norm->bwd_s += opcost_membound_s(c->dev, c->e, 3 * act_bytes);
 }
 
-/* A linear's bias outside its GEMM (framework.h, issue 15), on the linear
- * added last, `outputs` output elements per microbatch: forward, its own
+/* A linear's bias outside its GEMM (framework.h, issue 15), on the linear's
+ * op o, `outputs` output elements per microbatch: forward, its own
  * add pass (read 2, write 2 bytes per element) where the version runs one;
  * backward, the reduction of the output gradient over the tokens (read 2),
  * a weight gradient, where it is a kernel of its own. */
-static void add_bias(ctx *c, const framework_profile *fw, int has_bias, int own_add,
-                     double outputs)
+static void add_bias(ctx *c, workload_op *o, const framework_profile *fw, int has_bias,
+                     int own_add, double outputs)
 {
-    workload_op *o = &c->ops[c->n - 1];
     if (!has_bias)
         return;
     if (own_add)
@@ -125,10 +131,11 @@ static void add_flash(ctx *c, const shape *x, double model_flops)
  * 36; backward, autograd's reverse of each: cast r2 w4, softmax r8 w4,
  * masked_fill r4 w4, scale r4 w4, cast r4 w2 = 40 (the mask, one per sample
  * and not per head, left out). */
-static void softmax_bytes(const framework_profile *fw, double batch, double s, double *fwd,
-                          double *bwd)
+static void softmax_bytes(const framework_profile *fw, long long batch_n, long long s_n,
+                          double *fwd, double *bwd)
 {
-    int condition = s > 16 && s <= 2048 && fmod(s, 4) == 0 && fmod(batch, 4) == 0;
+    int condition = s_n > 16 && s_n <= 2048 && s_n % 4 == 0 && batch_n % 4 == 0;
+    double s = (double)s_n;
     if (fw->causal_softmax_kernel && !condition) {
         *fwd = 2 + 4 + 4 + 4 + 4 + 4 + 4 + 4 + 4 + 2;
         *bwd = 2 + 4 + 8 + 4 + 4 + 4 + 4 + 4 + 4 + 2;
@@ -141,12 +148,17 @@ static void softmax_bytes(const framework_profile *fw, double batch, double s, d
 
 /* The version's layout copies around the batched multiplies (framework.h),
  * each a pass of its own: forward, the context's permute-contiguous (read
- * and write of T x h/tp) on the PV op; backward, the alpha scaling of the
- * query and the key gradient (read and write of T x h/tp each) on QK^T. */
-static void add_layout_copies(ctx *c, double ctx_bytes, workload_op *qk, workload_op *pv)
+ * and write of T x h/tp) on the PV op; backward, the scaling of the query
+ * and the key gradient (read and write of T x h/tp each) on QK^T; 2019 also
+ * divides the query and the key forward (the same bytes each). */
+static void add_layout_copies(ctx *c, int copies, double ctx_bytes, workload_op *qk,
+                              workload_op *pv)
 {
-    pv->fwd_s += opcost_membound_s(c->dev, c->e, 2 * ctx_bytes);
-    qk->bwd_s += 2 * opcost_membound_s(c->dev, c->e, 2 * ctx_bytes);
+    double pass_s = opcost_membound_s(c->dev, c->e, 2 * ctx_bytes);
+    pv->fwd_s += pass_s;
+    qk->bwd_s += 2 * pass_s;
+    if (copies == FRAMEWORK_COPIES_DIVIDE)
+        qk->fwd_s += 2 * pass_s;
 }
 
 /* Megatron-LM's unfused attention: the s x s scores are materialised. */
@@ -154,38 +166,38 @@ static void add_unfused_attention(ctx *c, const shape *x, const framework_profil
 {
     double batch = x->b * x->heads_t, s = x->s, d = x->d;
     double scores = batch * s * s, soft_fwd, soft_bwd;
-    softmax_bytes(fw, batch, s, &soft_fwd, &soft_bwd);
-    workload_op *qk = &c->ops[c->n], *o = &c->ops[c->n++];
-    o->name = "attention QK^T";
-    o->fwd_flops = 2 * batch * s * s * d;
-    o->fwd_s = opcost_gemm_s(c->dev, c->e, c->dtype, s, s, d, batch, ACT_BYTES);
-    o->bwd_s = 2 * opcost_gemm_s(c->dev, c->e, c->dtype, s, d, s, batch, ACT_BYTES);
-    o->bwd_weight_s = 0; /* activations times activations: no weights */
-    o->attention_core = 1;
+    softmax_bytes(fw, x->score_batch_n, x->seq_n, &soft_fwd, &soft_bwd);
+    workload_op *qk = &c->ops[c->n++];
+    qk->name = "attention QK^T";
+    qk->fwd_flops = 2 * batch * s * s * d;
+    qk->fwd_s = opcost_gemm_s(c->dev, c->e, c->dtype, s, s, d, batch, ACT_BYTES);
+    qk->bwd_s = 2 * opcost_gemm_s(c->dev, c->e, c->dtype, s, d, s, batch, ACT_BYTES);
+    qk->bwd_weight_s = 0; /* activations times activations: no weights */
+    qk->attention_core = 1;
     add_stream(c, "softmax", scores * soft_fwd, scores * soft_bwd, 1);
     add_stream(c, "attention dropout", scores * (2 * ACT_BYTES + MASK_BYTES),
                scores * (2 * ACT_BYTES + MASK_BYTES), 1);
-    o = &c->ops[c->n++];
-    o->name = "attention PV";
-    o->fwd_flops = 2 * batch * s * s * d;
-    o->fwd_s = opcost_gemm_s(c->dev, c->e, c->dtype, s, d, s, batch, ACT_BYTES);
-    o->bwd_s = opcost_gemm_s(c->dev, c->e, c->dtype, s, s, d, batch, ACT_BYTES) +
-               opcost_gemm_s(c->dev, c->e, c->dtype, s, d, s, batch, ACT_BYTES);
-    o->bwd_weight_s = 0;
-    o->attention_core = 1;
-    if (fw->attn_layout_copies)
-        add_layout_copies(c, batch * s * d * ACT_BYTES, qk, o);
+    workload_op *pv = &c->ops[c->n++];
+    pv->name = "attention PV";
+    pv->fwd_flops = 2 * batch * s * s * d;
+    pv->fwd_s = opcost_gemm_s(c->dev, c->e, c->dtype, s, d, s, batch, ACT_BYTES);
+    pv->bwd_s = opcost_gemm_s(c->dev, c->e, c->dtype, s, s, d, batch, ACT_BYTES) +
+                opcost_gemm_s(c->dev, c->e, c->dtype, s, d, s, batch, ACT_BYTES);
+    pv->bwd_weight_s = 0;
+    pv->attention_core = 1;
+    if (fw->attn_layout_copies != FRAMEWORK_COPIES_NONE)
+        add_layout_copies(c, fw->attn_layout_copies, batch * s * d * ACT_BYTES, qk, pv);
 }
 
 /* A layer norm's backward beyond the one read of the output gradient and
  * the input and the write of the input gradient (framework.h): where the
  * version's fused kernel first reads both for gamma and beta, that read and
- * the kernel reducing their partial sums, on the norm added last. */
-static void add_norm_rereads(ctx *c, const framework_profile *fw, double act_bytes)
+ * the kernel reducing their partial sums, on the norm's op. */
+static void add_norm_rereads(ctx *c, workload_op *norm, const framework_profile *fw,
+                             double act_bytes)
 {
     if (fw->norm_bwd_rereads)
-        c->ops[c->n - 1].bwd_s += opcost_membound_s(c->dev, c->e, 2 * act_bytes) +
-                                  c->e->kernel_gap_s;
+        norm->bwd_s += opcost_membound_s(c->dev, c->e, 2 * act_bytes) + c->e->kernel_gap_s;
 }
 
 /* ---- mixture of experts (model_moe.h, layout_ep.h) ---- */
@@ -245,13 +257,12 @@ int workload_layer_ops(const model_desc *m, const layout_desc *l, const dev_type
     const framework_profile *fw = framework_of(l->framework); /* its own passes */
     int own_add = fw->bias_add_pass == FRAMEWORK_BIAS_ALL; /* proj and MLP adds too */
 
-    add_stream(&c, "norm1", 2 * act_sp, 3 * act_sp, 0);
-    add_norm_rereads(&c, fw, act_sp);
-    add_residual_grad(&c, act_sp);
-    add_gemm(&c, "qkv", x.tokens, x.qkv_n, x.h);
-    add_bias(&c, fw, m->linear_bias || m->qkv_bias, fw->bias_add_pass != FRAMEWORK_BIAS_FUSED,
-             x.tokens * x.qkv_n);
-    workload_op *qkv = &c.ops[c.n - 1];
+    workload_op *norm = add_stream(&c, "norm1", 2 * act_sp, 3 * act_sp, 0);
+    add_norm_rereads(&c, norm, fw, act_sp);
+    add_residual_grad(&c, norm, act_sp);
+    workload_op *qkv = add_gemm(&c, "qkv", x.tokens, x.qkv_n, x.h);
+    add_bias(&c, qkv, fw, m->linear_bias || m->qkv_bias,
+             fw->bias_add_pass != FRAMEWORK_BIAS_FUSED, x.tokens * x.qkv_n);
     /* the rank's share of the whole sequence's attention: its tokens against
      * all S = cp x s keys (model_attn_core_flops_per_token counts the model's
      * whole sequence: 4 b s S h / t for MHA = 4 b S^2 h / (t cp); ring: its
@@ -261,23 +272,23 @@ int workload_layer_ops(const model_desc *m, const layout_desc *l, const dev_type
         add_flash(&c, &x, x.tokens * model_attn_core_flops_per_token(m) / x.t);
     else
         add_unfused_attention(&c, &x, fw);
-    if (!l->flash_attention && fw->attn_layout_copies) /* split's backward: the QKV gradient */
-        qkv->bwd_s += opcost_membound_s(dev, e, 2 * x.tokens * x.qkv_n * ACT_BYTES);
-    add_gemm(&c, "proj", x.tokens, x.h, x.o_in);
-    add_bias(&c, fw, m->linear_bias, own_add, x.tokens_sp * x.h); /* after its collective */
+    if (!l->flash_attention && fw->attn_layout_copies != FRAMEWORK_COPIES_NONE)
+        qkv->bwd_s += opcost_membound_s(dev, e, 2 * x.tokens * x.qkv_n * ACT_BYTES); /* split */
+    workload_op *proj = add_gemm(&c, "proj", x.tokens, x.h, x.o_in);
+    add_bias(&c, proj, fw, m->linear_bias, own_add, x.tokens_sp * x.h); /* after its collective */
     add_stream(&c, "dropout+residual1", drop_fwd, drop_bwd, 0);
-    add_stream(&c, "norm2", 2 * act_sp, 3 * act_sp, 0);
-    add_norm_rereads(&c, fw, act_sp);
-    add_residual_grad(&c, act_sp);
+    norm = add_stream(&c, "norm2", 2 * act_sp, 3 * act_sp, 0);
+    add_norm_rereads(&c, norm, fw, act_sp);
+    add_residual_grad(&c, norm, act_sp);
     if (model_is_moe(m)) {
         add_moe_block(&c, m, l, &x);
     } else {
-        add_gemm(&c, "mlp_up", x.tokens, (swiglu ? 2 : 1) * x.ffn_t, x.h);
-        add_bias(&c, fw, m->linear_bias, own_add, x.tokens * (swiglu ? 2 : 1) * x.ffn_t);
+        workload_op *up = add_gemm(&c, "mlp_up", x.tokens, (swiglu ? 2 : 1) * x.ffn_t, x.h);
+        add_bias(&c, up, fw, m->linear_bias, own_add, x.tokens * (swiglu ? 2 : 1) * x.ffn_t);
         add_stream(&c, swiglu ? "swiglu" : "gelu", (swiglu ? 3 : 2) * act_t,
                    (swiglu ? 5 : 3) * act_t, 0);
-        add_gemm(&c, "mlp_down", x.tokens, x.h, x.ffn_t);
-        add_bias(&c, fw, m->linear_bias, own_add, x.tokens_sp * x.h);
+        workload_op *down = add_gemm(&c, "mlp_down", x.tokens, x.h, x.ffn_t);
+        add_bias(&c, down, fw, m->linear_bias, own_add, x.tokens_sp * x.h);
     }
     add_stream(&c, "dropout+residual2", drop_fwd, drop_bwd, 0);
     return c.n;
@@ -298,14 +309,15 @@ static workload_tp tp_of(const layout_desc *l, int collectives_per_pass)
     return tp;
 }
 
-/* Seconds of adding one microbatch's weight gradients of `params` into
- * main_grad outside the GEMMs (framework.h: 2021's hook), or 0; averaged
- * over the iteration's microbatches where the first one's is taken, not
- * added (framework_accum_share). */
+/* Seconds of adding one microbatch's gradients of `params` into the
+ * accumulated ones outside the GEMMs (framework_accum_bytes: from_gemm, a
+ * linear layer's weights, else the embedding lookup's table), or 0;
+ * averaged over the iteration's microbatches where the first one's is
+ * taken, not added (framework_accum_share). */
 static double accum_s(const layout_desc *l, const dev_type *dev, const opcost_eff *e,
-                      double params)
+                      double params, int from_gemm)
 {
-    double bytes = params * framework_of(l->framework)->accum_bytes_per_param;
+    double bytes = params * framework_accum_bytes(l->framework, l->dtype != MODEL_FP16, from_gemm);
     double share = framework_accum_share(l->framework, l->dtype != MODEL_FP16,
                                          layout_microbatches(l));
     return bytes > 0 ? share * opcost_membound_s(dev, e, bytes) : 0;
@@ -333,7 +345,7 @@ static void add_layers(const model_desc *m, const layout_desc *l, const dev_type
     int n = workload_layer_ops(m, l, dev, e, ops);
     overlap_windows(l, ops, n, out);
     out->tp_bwd_layers = layers;
-    out->bwd_s += layers * accum_s(l, dev, e, model_params_per_layer(m) / l->tp);
+    out->bwd_s += layers * accum_s(l, dev, e, model_params_per_layer(m) / l->tp, 1);
     out->cp_layers = layers;
     for (int i = 0; i < n; i++) {
         if (ops[i].attention_core) { /* what the ring's transfers hide under */
@@ -394,7 +406,8 @@ double workload_emb_grad_s(const model_desc *m, const layout_desc *l, const dev_
     double table = (double)m->vocab * m->hidden / l->tp, s = 0;
     if (fw->emb_grad_bytes_per_param > 0)
         s += opcost_membound_s(dev, e, table * fw->emb_grad_bytes_per_param);
-    if (fw->tied_grad_sum && m->tied_embeddings && l->pp == 1)
+    int fused = framework_wgrad_fused(l->framework, l->dtype != MODEL_FP16); /* no sum */
+    if (fw->tied_grad_sum && !fused && m->tied_embeddings && l->pp == 1)
         s += opcost_membound_s(dev, e, table * 3 * ACT_BYTES);
     return s;
 }
@@ -409,7 +422,7 @@ static void add_embedding(const model_desc *m, const layout_desc *l, const dev_t
                  x.tokens_sp * x.h * (2 * ACT_BYTES + MASK_BYTES);
     out->fwd_s += opcost_membound_s(dev, e, fwd);
     out->bwd_s += opcost_membound_s(dev, e, x.tokens * x.h * (ACT_BYTES + 4)) +
-                  accum_s(l, dev, e, (double)m->vocab * m->hidden / l->tp) +
+                  accum_s(l, dev, e, (double)m->vocab * m->hidden / l->tp, 0) +
                   workload_emb_grad_s(m, l, dev, e);
     out->tp_fwd.allreduce += l->tp > 1 && !l->sp;
     out->tp_fwd.reducescatter += l->tp > 1 && l->sp;
@@ -435,7 +448,7 @@ static void add_head(const model_desc *m, const layout_desc *l, const dev_type *
     if (fw->norm_bwd_rereads) /* the final norm's as the layers' (add_norm_rereads) */
         out->bwd_s += opcost_membound_s(dev, e, 2 * act_sp) + e->kernel_gap_s;
     if (!(m->tied_embeddings && l->pp == 1)) /* the head's own table, or the last stage's copy */
-        out->bwd_s += accum_s(l, dev, e, (double)m->vocab * m->hidden / l->tp);
+        out->bwd_s += accum_s(l, dev, e, (double)m->vocab * m->hidden / l->tp, 1);
     out->model_flops += 3 * op.fwd_flops;
     out->tp_fwd.allgather += l->tp > 1 && l->sp;
     out->tp_bwd.allreduce += l->tp > 1 && !l->sp;
@@ -533,7 +546,10 @@ double workload_optimizer_s(const model_desc *m, const layout_desc *l, const dev
      * flatten, divide and copy back around the all-reduce (framework.h) */
     double pack_bytes = layout_dp_cp(l) > 1 ? memory_stage_params(m, l, stage) *
                         framework_dp_pack_bytes(l->framework, l->dtype != MODEL_FP16) : 0;
+    /* and the per-iteration zeroing of every gradient (framework_grad_zero_bytes) */
+    double zero_bytes = memory_stage_params(m, l, stage) *
+                        framework_grad_zero_bytes(l->framework, l->dtype != MODEL_FP16);
     return opcost_membound_s(dev, e,
                              params * framework_of(l->framework)->optimizer_bytes_per_param +
-                             pack_bytes);
+                             pack_bytes + zero_bytes);
 }

@@ -12,35 +12,31 @@
 #include "tap.h"
 #include "trainsim.h"
 #include "workload.h"
+#include "workload_checks.h"
 
 /* The device's memory-bound efficiency (its devkernel entry: the bytes, not
  * this figure, are what these tests pin). */
 static double hbm_eff(const dev_type *dev) { return dev_kernel_of(dev)->hbm_eff; }
 
-/* |a - b| within abs_tol, for differences that may be exactly zero. */
-static void check_near(double a, double b, double abs_tol, const char *what)
-{
-    if (!(fabs(a - b) <= abs_tol)) {
-        printf("# %s: %.9g, expected %.9g within %g\n", what, a, b, abs_tol);
-        tap_case_failed = 1;
-    }
-}
-
 /* Adam alone 28 B/param, Megatron-LM's fp16 optimizers 52 (2021, 2022) and
- * 54 (2019): the step's bandwidth time scales with them. */
+ * 54 (2019): the step's bandwidth time scales with them; in fp16 the
+ * per-iteration zeroing of the gradients adds 2 (2022's 16-bit buffer) and
+ * 6 (2019's 16-bit model and fp32 master grads), none for 2021 (None). */
 static void optimizer_bytes(void)
 {
     fixture f;
     fixture_setup(&f, "dgx-a100-80g", 1, "megatron-1.7b", 1, 1, 1, 1);
     const dev_type *dev = estimate_device(f.t);
     double gap = f.eff.kernel_gap_s, params = memory_stage_params(&f.m, &f.l, 0);
-    static const struct { framework_kind k; double bytes; } cases[] = {
-        {FRAMEWORK_CORE, 28}, {FRAMEWORK_2021, 52}, {FRAMEWORK_2022, 52}, {FRAMEWORK_2019, 54}};
+    static const struct { framework_kind k; double bytes, zero; } cases[] = {
+        {FRAMEWORK_CORE, 28, 0}, {FRAMEWORK_2021, 52, 0}, {FRAMEWORK_2022, 52, 2},
+        {FRAMEWORK_2019, 54, 2 + 4}};
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         f.l.framework = cases[i].k;
         CHECK_REL(framework_of(cases[i].k)->optimizer_bytes_per_param, cases[i].bytes, 1e-12);
         double t = workload_optimizer_s(&f.m, &f.l, dev, &f.eff, 0) - gap;
-        CHECK_REL(t, params * cases[i].bytes / (dev->hbm_bw_bytes_per_s * hbm_eff(dev)), 1e-9);
+        CHECK_REL(t, params * (cases[i].bytes + cases[i].zero) /
+                         (dev->hbm_bw_bytes_per_s * hbm_eff(dev)), 1e-9);
     }
     topo_free(f.t);
 }
@@ -61,6 +57,10 @@ static void dp_pack_bytes(void)
     /* packed bytes per parameter by profile (framework_kind order) in fp16, bf16 */
     static const double pack[][2] = {[FRAMEWORK_CORE] = {4, 8}, [FRAMEWORK_2021] = {12, 8},
                                      [FRAMEWORK_2022] = {4, 8}, [FRAMEWORK_2019] = {12, 12}};
+    /* and the gradients' zeroing each iteration (optimizer_bytes; bf16: the
+     * fp32 buffer of 2021 and 2022) */
+    static const double zero[][2] = {[FRAMEWORK_CORE] = {0, 0}, [FRAMEWORK_2021] = {0, 4},
+                                     [FRAMEWORK_2022] = {2, 4}, [FRAMEWORK_2019] = {6, 6}};
     double hbm = dev->hbm_bw_bytes_per_s * hbm_eff(dev);
     for (int i = 0; i < 2 * (int)(sizeof pack / sizeof pack[0]); i++) {
         int bf16 = i % 2;
@@ -69,8 +69,8 @@ static void dp_pack_bytes(void)
         double want = pack[i / 2][bf16];
         CHECK_REL(framework_dp_pack_bytes(f.l.framework, bf16), want, 1e-12);
         double t = workload_optimizer_s(&f.m, &f.l, dev, &f.eff, 0);
-        CHECK_REL(t - gap, params * (framework_of(f.l.framework)->optimizer_bytes_per_param + want) /
-                           hbm, 1e-9);
+        CHECK_REL(t - gap, params * (framework_of(f.l.framework)->optimizer_bytes_per_param + want +
+                                     zero[i / 2][bf16]) / hbm, 1e-9);
         f.l.dp = 1; /* nothing to reduce, nothing to pack */
         CHECK_REL(t - workload_optimizer_s(&f.m, &f.l, dev, &f.eff, 0), params * want / hbm, 1e-9);
         f.l.dp = 32;
@@ -85,11 +85,13 @@ static void dp_pack_bytes(void)
     topo_free(f.t);
 }
 
-/* 2021 adds each microbatch's weight gradients into main_grad with a hook:
- * 6 bytes per parameter of every layer per microbatch on the backward pass,
- * in fp16 for 3 of every 4 microbatches here (the first's gradient is taken
- * as it is), in bf16 for all 4; 2022 and Megatron-Core fuse it into the GEMM
- * (no extra time).  Seen as the
+/* fp16: 2021's autograd adds each microbatch's weight gradients into .grad,
+ * 6 bytes per parameter of every layer (read 2 + 2, write 2) on the
+ * backward pass, for 3 of every 4 microbatches here (the first's gradient
+ * is taken as it is); 2022's hook adds all 4 into its 16-bit buffer (its
+ * GEMM fusion needs fp32 main grads); bf16: 2021's hook adds all 4 into the
+ * fp32 main_grad, 10 bytes (read 2 + 4, write 4), 2022 fuses it into the
+ * GEMM, as Megatron-Core always (no extra time).  Seen as the
  * chunk's backward beyond its layers' operators (a middle stage: layers
  * only); the operators' own differences by profile are other tests'. */
 static void accumulation_bytes(void)
@@ -98,11 +100,16 @@ static void accumulation_bytes(void)
     fixture_setup(&f, "dgx-a100-80g", 4, "megatron-18.4b", 8, 4, 1, 4);
     const dev_type *dev = estimate_device(f.t);
     int layers = layout_layers_per_chunk(&f.l, &f.m);
-    double bytes = model_params_per_layer(&f.m) / f.l.tp * 6;
-    double per_layer = bytes / (dev->hbm_bw_bytes_per_s * hbm_eff(dev)) + f.eff.kernel_gap_s;
-    static const framework_kind kinds[] = {FRAMEWORK_CORE, FRAMEWORK_2021, FRAMEWORK_2022};
-    for (int i = 0; i < 3; i++) {
-        f.l.framework = kinds[i];
+    double params = model_params_per_layer(&f.m) / f.l.tp;
+    double bw = dev->hbm_bw_bytes_per_s * hbm_eff(dev), gap = f.eff.kernel_gap_s;
+    static const struct { framework_kind k; model_dtype d; double bytes, share; } cases[] = {
+        {FRAMEWORK_CORE, MODEL_FP16, 0, 0}, {FRAMEWORK_2021, MODEL_FP16, 6, 0.75},
+        {FRAMEWORK_2022, MODEL_FP16, 6, 1}, {FRAMEWORK_2021, MODEL_BF16, 10, 1},
+        {FRAMEWORK_2022, MODEL_BF16, 0, 0}, {FRAMEWORK_CORE, MODEL_BF16, 0, 0},
+        {FRAMEWORK_2019, MODEL_FP16, 6, 1}}; /* 2019: into the zero-filled .grad */
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        f.l.framework = cases[i].k;
+        f.l.dtype = cases[i].d;
         workload_chunk c;
         workload_chunk_of(&f.m, &f.l, dev, &f.eff, 1, 0, &c);
         workload_op ops[WORKLOAD_MAX_OPS];
@@ -112,20 +119,11 @@ static void accumulation_bytes(void)
             fwd_s += ops[j].fwd_s;
             bwd_s += ops[j].bwd_s;
         }
-        check_near(c.bwd_s - layers * bwd_s,
-                   kinds[i] == FRAMEWORK_2021 ? layers * per_layer * 3 / 4 : 0, 1e-9,
+        double per_layer = cases[i].bytes > 0 ? params * cases[i].bytes / bw + gap : 0;
+        check_near(c.bwd_s - layers * bwd_s, layers * per_layer * cases[i].share, 1e-9,
                    "accumulation");
         check_near(c.fwd_s, layers * fwd_s, 1e-9, "forward");
     }
-    f.l.framework = FRAMEWORK_2021; /* bf16: a contiguous buffer, every microbatch added */
-    f.l.dtype = MODEL_BF16;
-    workload_chunk c;
-    workload_chunk_of(&f.m, &f.l, dev, &f.eff, 1, 0, &c);
-    workload_op ops[WORKLOAD_MAX_OPS];
-    int n = workload_layer_ops(&f.m, &f.l, dev, &f.eff, ops);
-    for (int j = 0; j < n; j++)
-        c.bwd_s -= layers * ops[j].bwd_s;
-    check_near(c.bwd_s, layers * per_layer, 1e-9, "accumulation, bf16");
     CHECK_REL(framework_accum_share(FRAMEWORK_2021, 1, 4), 1, 1e-12);
     CHECK_REL(framework_accum_share(FRAMEWORK_2021, 0, 4), 0.75, 1e-12);
     CHECK_REL(framework_accum_share(FRAMEWORK_2022, 0, 4), 1, 1e-12);
@@ -237,12 +235,16 @@ static void tp_overlap_shows(void)
     CHECK(hidden > 0);
     CHECK_REL(r[0][0].stages[0].tp_comm_s - r[1][0].stages[0].tp_comm_s, hidden, 1e-6);
     CHECK_REL(r[0][1].stages[0].tp_comm_s - r[1][1].stages[0].tp_comm_s, hidden, 1e-3);
-    /* the iteration gains that, plus 2021's main_grad adds (compute) */
+    /* the iteration gains that, plus the difference of the fp16 gradient
+     * accumulations (2021 adds 3 of 4 microbatches into .grad, 2022 all 4
+     * into its 16-bit buffer: a loss, compute) and of the steps (2022 zeroes
+     * its buffer each iteration) */
     double adds = r[0][0].stages[0].compute_s - r[1][0].stages[0].compute_s;
-    CHECK(adds > 0);
-    CHECK_REL(r[0][0].iteration_s - r[1][0].iteration_s, hidden + adds, 1e-3);
-    CHECK_REL(r[0][1].iteration_s - r[1][1].iteration_s, hidden + adds, 1e-3);
-    CHECK_REL(r[0][2].iteration_s - r[1][2].iteration_s, hidden + adds, 0.02);
+    double steps = r[0][0].stages[0].optimizer_s - r[1][0].stages[0].optimizer_s;
+    CHECK(adds < 0 && steps < 0);
+    CHECK_REL(r[0][0].iteration_s - r[1][0].iteration_s, hidden + adds + steps, 1e-3);
+    CHECK_REL(r[0][1].iteration_s - r[1][1].iteration_s, hidden + adds + steps, 1e-3);
+    CHECK_REL(r[0][2].iteration_s - r[1][2].iteration_s, hidden + adds + steps, 0.02);
     commcost_free(&cc);
     for (int k = 0; k < 2; k++)
         for (int j = 0; j < 3; j++)
@@ -325,7 +327,9 @@ static void cross_entropy_bytes(void)
     CHECK_REL(c[1].fwd_s - c[0].fwd_s, (38 - 14) * per_byte, 1e-9);
     f.l.framework = FRAMEWORK_2022; /* and its embedding gradient (embedding_grad_bytes) */
     double act = (double)f.m.seq_len * f.m.hidden * 2; /* and the final norm's re-read */
+    double table = (double)f.m.vocab * f.m.hidden; /* the fp16 hook's add: 6 B per entry */
     double emb_s = workload_emb_grad_s(&f.m, &f.l, dev, &f.eff) +
+                   opcost_membound_s(dev, &f.eff, table * 6) +
                    opcost_membound_s(dev, &f.eff, 2 * act) + f.eff.kernel_gap_s;
     CHECK_REL(c[1].bwd_s - c[0].bwd_s - emb_s, (14 - 6) * per_byte, 1e-9);
     CHECK_REL(c[2].fwd_s - c[1].fwd_s, (46 - 38) * per_byte, 1e-9);
@@ -353,11 +357,11 @@ static void bias_passes(void)
     double t = 2048, h = 2304, bw = dev->hbm_bw_bytes_per_s * hbm_eff(dev);
     double gap = f.eff.kernel_gap_s, layers = 24, microbatches = 16;
     double grads_s = t * 9 * h * 2 / bw + 4 * gap;
-    static const struct { framework_kind k; double fwd_s; int grads; } cases[] = {
-        {FRAMEWORK_CORE, 0, 0},
-        {FRAMEWORK_2021, 2048.0 * 3 * 2304 * 4, 1},
-        {FRAMEWORK_2022, 2048.0 * 3 * 2304 * 4, 1},
-        {FRAMEWORK_2019, 2048.0 * 9 * 2304 * 4, 1}};
+    static const struct { framework_kind k; double fwd_s; int grads; double share; } cases[] = {
+        {FRAMEWORK_CORE, 0, 0, 0},
+        {FRAMEWORK_2021, 2048.0 * 3 * 2304 * 4, 1, 15.0 / 16},
+        {FRAMEWORK_2022, 2048.0 * 3 * 2304 * 4, 1, 1},
+        {FRAMEWORK_2019, 2048.0 * 9 * 2304 * 4, 1, 1}};
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         double fwd_s = cases[i].fwd_s > 0 ? cases[i].fwd_s / bw : 0;
         fwd_s += cases[i].k == FRAMEWORK_2019 ? 4 * gap : cases[i].fwd_s > 0 ? gap : 0;
@@ -380,9 +384,9 @@ static void bias_passes(void)
         check_near(sum[0][0] - sum[1][0], fwd_s, 1e-12, "layer forward");
         check_near(sum[0][1] - sum[1][1], bwd_s, 1e-12, "layer backward");
         check_near(sum[0][2] - sum[1][2], bwd_s, 1e-12, "weight gradients"); /* bias grads are */
-        double runs = layers * microbatches; /* and 2021's main_grad add of the 9h biases */
+        double runs = layers * microbatches; /* and the fp16 add of the 9h biases' grads */
         double accum_s = framework_of(cases[i].k)->accum_bytes_per_param * 9 * h / bw *
-                         15 / 16; /* the first microbatch's taken, not added */
+                         cases[i].share; /* 2021: the first microbatch's taken, not added */
         for (int mode = 0; mode < 2; mode++) {
             estimate_stage *with = mode ? &s[0].stages[0] : &a[0].stages[0];
             estimate_stage *without = mode ? &s[1].stages[0] : &a[1].stages[0];
@@ -398,13 +402,14 @@ static void bias_passes(void)
     topo_free(f.t);
 }
 
-/* The embedding table's gradient (issue 15): the dense V x h gradient
- * PyTorch zero-fills (2 bytes per entry) under 2019, 2021 and 2022, 2022's
- * hook adding it into main_grad (6 more), and at pp 1 a tied table's two
- * gradients summed by autograd (6 more; 2019 and 2021); megatron-core none.
- * Derived from megatron-1.7b's shape (V = 51200, h = 2304, tp 1), and seen in
- * the first stage's backward at pp 2: the lookup's gradient (T x h, read 2
- * write 4), 2021's 6-byte accumulation of the table and these passes. */
+/* The embedding table's gradient (issue 15), fp16: the dense V x h gradient
+ * PyTorch zero-fills (2 bytes per entry) under 2019, 2021 and 2022, and at
+ * pp 1 a tied table's two gradients summed by autograd (6 more; 2022 too,
+ * whose GEMM fusion is off in fp16); megatron-core none.  Derived from
+ * megatron-1.7b's shape (V = 51200, h = 2304, tp 1), and seen in the first
+ * stage's backward at pp 2: the lookup's gradient (T x h, read 2 write 4),
+ * the 6-byte accumulation of the table (2021: 1 of 2 microbatches) and
+ * these passes. */
 static void embedding_grad_bytes(void)
 {
     fixture f;
@@ -412,11 +417,11 @@ static void embedding_grad_bytes(void)
     const dev_type *dev = estimate_device(f.t);
     double table = 51200.0 * 2304, bw = dev->hbm_bw_bytes_per_s * hbm_eff(dev);
     double gap = f.eff.kernel_gap_s;
-    static const struct { framework_kind k; double pp1_s, pp2_s; } cases[] = {
-        {FRAMEWORK_CORE, 0, 0},
-        {FRAMEWORK_2021, 2 + 6, 2},
-        {FRAMEWORK_2022, 8, 8},
-        {FRAMEWORK_2019, 2 + 6, 2}};
+    static const struct { framework_kind k; double pp1_s, pp2_s, accum, share; } cases[] = {
+        {FRAMEWORK_CORE, 0, 0, 0, 0},
+        {FRAMEWORK_2021, 2 + 6, 2, 6, 0.5},
+        {FRAMEWORK_2022, 2 + 6, 2, 6, 1},
+        {FRAMEWORK_2019, 2 + 6, 2, 6, 1}};
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         f.l.framework = cases[i].k;
         int kernels = (cases[i].pp1_s > 0) + (cases[i].pp1_s > cases[i].pp2_s);
@@ -430,23 +435,13 @@ static void embedding_grad_bytes(void)
         workload_chunk all, layers;
         workload_chunk_of(&f.m, &f.l, dev, &f.eff, 0, 0, &all);
         workload_chunk_layers(&f.m, &f.l, dev, &f.eff, 0, &layers);
-        double accum = framework_of(cases[i].k)->accum_bytes_per_param;
+        double accum = cases[i].accum;
         double lookup_s = 2048.0 * 2304 * 6 / bw + gap + /* 2 microbatches: 2021 adds 1 */
-                          (accum > 0 ? (table * accum / bw + gap) / 2 : 0);
+                          (accum > 0 ? (table * accum / bw + gap) * cases[i].share : 0);
         check_near(all.bwd_s - layers.bwd_s, lookup_s + pp2_s, 1e-12, "first stage backward");
         f.l.dp = 8;
     }
     topo_free(f.t);
-}
-
-/* The op named `name` of a layer's operators. */
-static const workload_op *op_named(const workload_op *ops, int n, const char *name)
-{
-    for (int i = 0; i < n; i++)
-        if (strcmp(ops[i].name, name) == 0)
-            return &ops[i];
-    CHECK(0 && "op not found");
-    return &ops[0];
 }
 
 /* Attention and norms as Megatron-LM 2021 runs them (issue 15), against
@@ -454,7 +449,8 @@ static const workload_op *op_named(const workload_op *ops, int n, const char *na
  * heads of d = 96, T = s = 2048, one microbatch), derived from the shapes:
  * the causal softmax kernel reads the (s + 1) / 2s unmasked share of the
  * scores (forward 2 x share + 2 bytes per score, backward 4 x share + 2),
- * not at tp 8 (3 heads per GPU: b x heads % 4 != 0, PyTorch's softmax);
+ * not at tp 8 and microbatch 1 or 2 (3 heads per GPU: b x heads % 4 != 0,
+ * the fp32 branch), again at microbatch 4 (b x heads = 12);
  * the context's permute copy (read and write of T x h) forward, the two
  * alpha scalings (T x h each) and split's concatenation (T x 3h) backward;
  * the layer norm's backward re-read of input and gradient (T x h each) plus
@@ -496,6 +492,21 @@ static void attention_norm_passes(void)
                "softmax forward, no kernel");
     check_near(op_named(y2021, n, "softmax")->bwd_s, scores / 8 * fp32_bwd / bw + gap, 1e-12,
                "softmax backward, no kernel");
+    /* The condition is on b x heads/tp (attn_batch_size = b x np), not on the
+     * heads alone: microbatch 2 gives 6 (still the fp32 branch), microbatch 4
+     * gives 12 (the kernel, though 3 heads % 4 != 0); scores b x 3 x s^2. */
+    static const struct { int mbs; int kernel; } mb[] = {{2, 0}, {4, 1}};
+    for (int i = 0; i < 2; i++) {
+        f.l.mbs = mb[i].mbs;
+        n = workload_layer_ops(&f.m, &f.l, dev, &f.eff, y2021);
+        double sc_mb = mb[i].mbs * 3 * s * s;
+        double fwd = mb[i].kernel ? 2 * share + 2 : fp32_fwd;
+        double bwd = mb[i].kernel ? 4 * share + 2 : fp32_bwd;
+        check_near(op_named(y2021, n, "softmax")->fwd_s, sc_mb * fwd / bw + gap, 1e-12,
+                   "softmax forward, microbatch 2 / 4");
+        check_near(op_named(y2021, n, "softmax")->bwd_s, sc_mb * bwd / bw + gap, 1e-12,
+                   "softmax backward, microbatch 2 / 4");
+    }
     topo_free(f.t);
 }
 
