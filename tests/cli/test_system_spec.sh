@@ -74,5 +74,7 @@ expect_ok "fuyou-server's gradient pass is labelled assumed, with its range" \
     "^cpu grads +7\.98e9 .*, assumed, uncertain: 7\.98e9 to 9\.00e9" system fuyou-server
 expect_ok "the DGX-2's measured rates carry no range" \
     "^cpu adam +1\.62e9 parameters/s per node, measured$" system dgx2-v100
+expect_ok "validate offload's assumptions say the artifact never waits for its CPU step" \
+    "the authors' code \(Ratel\) never waits for its optimizer process" validate offload
 
 tap_finish
