@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "report.h"
+#include "tiers_spec.h"
 #include "units.h"
 
 int cli_bad_input(const char *cmd, const char *fmt, ...)
@@ -142,7 +143,8 @@ int cli_wants_help(int argc, char **argv)
 int cli_build_topo(const char *cmd, const char *name, long nodes, sys_system *sys, topo **t)
 {
     cs_err err;
-    if (sys_from_catalog(name, (int)nodes, sys, &err) != 0 || topo_build(sys, t, &err) != 0)
+    /* NAME or NAME:nvme=N (tiers_spec.h), so a drive-sweep row reruns by hand */
+    if (sys_from_spec(name, (int)nodes, sys, &err) != 0 || topo_build(sys, t, &err) != 0)
         return cli_bad_err(cmd, &err);
     return CLI_OK;
 }
@@ -151,7 +153,7 @@ int cli_build_job(const char *cmd, const char *name, long gpus, long nodes, sys_
                   topo **t, long *job_gpus)
 {
     cs_err err;
-    if (sys_from_catalog(name, 1, sys, &err) != 0)
+    if (sys_from_spec(name, 1, sys, &err) != 0)
         return cli_bad_err(cmd, &err);
     long per_node = sys->groups[0].node.gpus;
     *job_gpus = gpus ? gpus : nodes * per_node;

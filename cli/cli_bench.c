@@ -8,6 +8,7 @@
 #include "bench_engine.h"
 #include "cli.h"
 #include "collsim.h"
+#include "tiers_spec.h"
 #include "units.h"
 
 static void bench_help(void)
@@ -208,7 +209,7 @@ static int bench_job(const bench_opts *o)
     sys_system sys;
     topo *t = NULL;
     cs_err err;
-    if (sys_from_catalog(o->system, 1, &sys, &err) != 0)
+    if (sys_from_spec(o->system, 1, &sys, &err) != 0)
         return cli_bad_err("bench", &err);
     int rc, per_node = sys.groups[0].node.gpus;
     if (o->gpus % per_node != 0)

@@ -77,7 +77,8 @@ void cli_layoutopt_table(struct option *dst, const struct option *own, int nown)
 
 void cli_layoutopt_help(void)
 {
-    printf("  --system NAME       built-in system (see 'clustersim system')\n"
+    printf("  --system NAME       built-in system (see 'clustersim system'); NAME:nvme=N: the\n"
+           "                      same with N NVMe drives per node (1 to 64)\n"
            "  --gpus N            GPUs the job uses (tp x cp x pp x dp); --nodes N: whole nodes\n"
            "  --model NAME        built-in model (see 'clustersim model'), or shape flags:\n");
     cli_modelopt_help();

@@ -33,7 +33,8 @@ static void search_help(void)
         "the memory check removed; evaluates every remaining layout in closed form; then\n"
         "simulates the best K and ranks those by simulated time, with the closed form\n"
         "beside it and a note where the two differ by more than 5%%.\n\n"
-        "  --system NAME      built-in system (see 'clustersim system')\n"
+        "  --system NAME      built-in system (see 'clustersim system'); NAME:nvme=N: the\n"
+        "                     same with N NVMe drives per node (1 to 64)\n"
         "  --gpus N           GPUs the job uses; --nodes N: whole nodes\n"
         "  --gbs G            global batch, sequences\n"
         "  --model NAME       built-in model (see 'clustersim model'), or shape flags:\n");

@@ -12,7 +12,11 @@ static void system_help(void)
     printf("usage: clustersim system [NAME [--nodes N]] [--format table|csv]\n\n"
            "Without NAME: the built-in systems.  With NAME: its node type, network and the\n"
            "graph built for N nodes (default 1): vertices, links by kind, GPUs; the memory\n"
-           "tiers of a node (PCIe, host DRAM per socket, NVMe drives) with their sources.\n");
+           "tiers of a node (PCIe, host DRAM per socket, NVMe drives) with their sources.\n"
+           "NAME:nvme=N (N from 1 to 64): the built-in NAME with N of its NVMe drives per\n"
+           "node, each at its datasheet rates, as a drive-count sweep names it; every\n"
+           "--system takes it.  A CPU optimizer rate carried from another host's\n"
+           "measurement prints its range (base to turbo clocks) as its uncertainty.\n");
 }
 
 static void list_systems(cli_format fmt)
@@ -42,14 +46,30 @@ static void count_links(topo *t, int counts[5], double min_bw[5])
     }
 }
 
-/* The memory tiers behind the GPUs of a node, each with its source. */
-/* A CPU rate's kind: carried from another host's measurement (tiers_cpu.c
- * names those "derived: ...") or measured on this one. */
-static const char *rate_kind(const char *source)
+/* A CPU rate's kind as printed (tiers.h: tier_rate_kind). */
+static const char *rate_kind(tier_rate_kind k)
 {
-    return source && strncmp(source, "derived", 7) == 0 ? "derived" : "measured";
+    switch (k) {
+    case TIER_RATE_MEASURED: return "measured";
+    case TIER_RATE_DERIVED: return "derived";
+    case TIER_RATE_ASSUMED: return "assumed";
+    case TIER_RATE_NONE: break;
+    }
+    return "none";
 }
 
+/* A CPU rate with its kind, its range where carried, and its source. */
+static void describe_cpu_rate(const char *label, const char *what, double rate,
+                              tier_rate_kind kind, const double range[2], const char *source)
+{
+    printf("%-13s %.2fe9 parameters/s per node%s, %s", label, rate / 1e9, what, rate_kind(kind));
+    if (range[1] > 0) /* carried: the clock that runs is not published (tiers_cpu.h) */
+        printf(", uncertain: %.2fe9 to %.2fe9 (base to turbo clocks)", range[0] / 1e9,
+               range[1] / 1e9);
+    printf("\n              source: %s\n", source);
+}
+
+/* The memory tiers behind the GPUs of a node, each with its source. */
 static void describe_tiers(const sys_node_type *n)
 {
     sys_tiers eff = tiers_effective(&n->tiers, n->host_mem_bytes, n->host_mem_bw_bytes_per_s);
@@ -62,14 +82,12 @@ static void describe_tiers(const sys_node_type *n)
            tr->host.dram_bw_per_socket_bytes_per_s / 1e9, tiers_dram_bw(tr) / 1e9,
            tr->host.cores, tr->host.source);
     if (tr->host.cpu_adam_params_per_s > 0) /* measured or derived where known (tiers.h) */
-        printf("cpu adam      %.2fe9 parameters/s per node, %s\n              source: %s\n",
-               tr->host.cpu_adam_params_per_s / 1e9, rate_kind(tr->host.cpu_adam_source),
-               tr->host.cpu_adam_source);
+        describe_cpu_rate("cpu adam", "", tr->host.cpu_adam_params_per_s, tr->host.cpu_adam_kind,
+                          tr->host.cpu_adam_range_params_per_s, tr->host.cpu_adam_source);
     if (tr->host.cpu_grad_pass_params_per_s > 0)
-        printf("cpu grads     %.2fe9 parameters/s per node (unscale pass), %s\n"
-               "              source: %s\n",
-               tr->host.cpu_grad_pass_params_per_s / 1e9,
-               rate_kind(tr->host.cpu_grad_pass_source), tr->host.cpu_grad_pass_source);
+        describe_cpu_rate("cpu grads", " (unscale pass)", tr->host.cpu_grad_pass_params_per_s,
+                          tr->host.cpu_grad_pass_kind, tr->host.cpu_grad_pass_range_params_per_s,
+                          tr->host.cpu_grad_pass_source);
     if (tr->nvme.drives == 0) {
         printf("nvme          none\n");
         return;

@@ -568,8 +568,12 @@ static const study studies[] = {
      "code of the source's time (costmodel/offload.h; engine deepspeed-2020 for 2020-21's\n"
      "ZeRO-Offload) with DeepSpeedExamples' checkpoints in host DRAM (checkpoints cpu);\n"
      "CPU Adam on the DGX-2 is DeepSpeed's measured rate (its tutorial's log),\n"
-     "on fuyou-server that rate x cores x clock x FMA units (Intel ARK), elsewhere the\n"
-     "DRAM-bandwidth bound.  A fits row predicts 1\n"
+     "on fuyou-server that rate x cores x base clock x FMA units (Intel ARK; at turbo\n"
+     "clocks 13% more: `clustersim system fuyou-server`), elsewhere the DRAM-bandwidth\n"
+     "bound.  Fuyou's backward waits for its CPU step (the paper's synchronous design);\n"
+     "the authors' code (Ratel) never waits for its optimizer process, so the rows where\n"
+     "that step binds (fuyou-13b-b8, -b16, fuyou-175b-b8, -b16) rest on this modelling\n"
+     "choice, not on the artifact's timing.  A fits row predicts 1\n"
      "(fits every tier) or 0; optimizer_s in --format csv\n"
      "includes the offload's exposed time.  See validate/offload.md.",
      off_row},

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "tiers_cpu.h"
 #include "units.h"
 
 #define GBPS_TO_BYTES(gbit) ((gbit) * 1e9 / 8.0)
@@ -242,6 +243,7 @@ static void sys_node_tiers_builtin(sys_node_type *n)
 {
     if (tiers_of_builtin(n->name, &n->tiers) != 0)
         return;
+    tiers_cpu_rates(n->name, &n->tiers.host); /* measured or derived (tiers_cpu.h) */
     n->host_mem_bytes = n->tiers.host.dram_bytes;
     n->host_mem_bw_bytes_per_s = tiers_dram_bw(&n->tiers);
 }

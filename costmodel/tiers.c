@@ -95,7 +95,6 @@ int tiers_of_builtin(const char *name, sys_tiers *t)
         t->host.dram_bw_per_socket_bytes_per_s = b->channels * b->mts * 1e6 * 8;
         t->host.core_stream_bw_bytes_per_s = CORE_STREAM_BW;
         t->host.source = b->host_source;
-        tiers_cpu_rates(name, &t->host); /* measured or derived (tiers_cpu.c) */
         t->nvme.drives = b->drives;
         t->nvme.read_bw_bytes_per_s = b->read_gbs * GB;
         t->nvme.write_bw_bytes_per_s = b->write_gbs * GB;

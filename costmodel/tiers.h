@@ -7,11 +7,20 @@
  * every SSD transfer through pinned host buffers.
  *
  * Owns sys_tiers (embedded at the end of sys_node_type), the datasheet
- * figures of the built-in systems with their sources, and the checks. */
+ * figures of the built-in systems with their sources, and the checks; the
+ * CPU optimizer's rates of the built-in hosts are tiers_cpu.h's. */
 #ifndef CS_TIERS_H
 #define CS_TIERS_H
 
 #include "cs_error.h"
+
+/* How a host's CPU rate was obtained (tiers_cpu.h). */
+typedef enum tier_rate_kind {
+    TIER_RATE_NONE = 0, /* no rate: the bandwidth bound alone */
+    TIER_RATE_MEASURED, /* a published measurement on this host */
+    TIER_RATE_DERIVED,  /* another host's measurement carried by a published proportion */
+    TIER_RATE_ASSUMED,  /* carried by a proportion the sources do not show to bind */
+} tier_rate_kind;
 
 typedef struct tier_host {
     int sockets;                      /* CPU sockets, one NUMA domain each */
@@ -35,6 +44,13 @@ typedef struct tier_host {
      * parameters per second for the node, 0 where unknown (the bound). */
     double cpu_grad_pass_params_per_s;
     const char *cpu_grad_pass_source;
+    /* The CPU rates' kind and uncertainty (issue 17 review, tiers_cpu.h):
+     * how each rate above was obtained, and for a carried one the range it
+     * spans between the parts' base and maximum turbo clocks (the rate
+     * above is the low end); both ends 0 for a measured rate. */
+    tier_rate_kind cpu_adam_kind, cpu_grad_pass_kind;
+    double cpu_adam_range_params_per_s[2];      /* low, high */
+    double cpu_grad_pass_range_params_per_s[2]; /* low, high */
 } tier_host;
 
 typedef struct tier_nvme {
@@ -54,18 +70,10 @@ typedef struct sys_tiers {
  * node's host_mem figures), 32 cores, no NVMe. */
 void tiers_init_default(sys_tiers *t, double dram_bytes, double dram_bw_bytes_per_s);
 
-/* Fills the datasheet tiers of a built-in node type by its name; returns 0
+/* Fills the datasheet tiers of a built-in node type by its name (the CPU
+ * optimizer's rates are tiers_cpu_rates's, called after it); returns 0
  * when it knows the name, -1 (t unchanged) when not. */
 int tiers_of_builtin(const char *node_name, sys_tiers *t);
-
-/* The CPU optimizer's rates of a built-in host (tiers_cpu.c): DeepSpeed's
- * measured CPUAdam and gradient pass on the DGX-2, carried to another
- * AVX-512 part by cores x base clock x FMA units (Intel ARK); 0 where
- * neither applies. */
-void tiers_cpu_rates(const char *node_name, tier_host *h);
-/* That part's issue rate over the DGX-2's (Xeon Platinum 8168); 0 where the
- * host's rates are not derived. */
-double tiers_cpu_scale(const char *node_name);
 
 double tiers_dram_bw(const sys_tiers *t);       /* all sockets */
 double tiers_nvme_read_bw(const sys_tiers *t);  /* all drives */

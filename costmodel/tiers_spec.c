@@ -7,14 +7,15 @@
 
 #define NVME_KEY ":nvme="
 
-/* N of ":nvme=N": a whole number in 1..TIERS_SPEC_MAX_DRIVES, else -1. */
+/* N of ":nvme=N": decimal digits only (strtol alone would take "+3" and
+ * " 3") making a whole number in 1..TIERS_SPEC_MAX_DRIVES, else -1. */
 static int drive_count(const char *text)
 {
-    char *end = NULL;
-    long n = strtol(text, &end, 10);
-    if (end == text || *end != '\0' || n < 1 || n > TIERS_SPEC_MAX_DRIVES)
-        return -1;
-    return (int)n;
+    size_t ndigits = strspn(text, "0123456789");
+    if (ndigits == 0 || text[ndigits] != '\0' || ndigits > 3)
+        return -1; /* 3 digits hold every count up to the limit */
+    long n = strtol(text, NULL, 10);
+    return n >= 1 && n <= TIERS_SPEC_MAX_DRIVES ? (int)n : -1;
 }
 
 int sys_from_spec(const char *spec, int nodes, sys_system *out, cs_err *err)
@@ -31,8 +32,11 @@ int sys_from_spec(const char *spec, int nodes, sys_system *out, cs_err *err)
                             "%d", spec, TIERS_SPEC_MAX_DRIVES);
     char name[64];
     size_t len = (size_t)(colon - spec);
-    if (len == 0 || len >= sizeof name)
+    if (len == 0)
         return cs_fail(err, "system '%s': name a built-in system before ':nvme='", spec);
+    if (len >= sizeof name) /* longer than any built-in name: not one of them */
+        return cs_fail(err, "system '%s': unknown system '%.*s' (`clustersim system` lists "
+                            "them)", spec, (int)len, spec);
     memcpy(name, spec, len);
     name[len] = '\0';
     if (sys_from_catalog(name, nodes, out, err) != 0)
@@ -44,5 +48,7 @@ int sys_from_spec(const char *spec, int nodes, sys_system *out, cs_err *err)
             return cs_fail(err, "system '%s': %s has no NVMe drives to count", spec, name);
         t->nvme.drives = drives;
     }
+    if (strlen(spec) < sizeof out->name) /* printed as asked: the drive count shows */
+        memcpy(out->name, spec, strlen(spec) + 1);
     return sys_validate(out, err);
 }

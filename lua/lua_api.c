@@ -8,6 +8,7 @@
 #include "lua_describe.h"
 #include "lua_limits.h"
 #include "profile.h"
+#include "tiers_spec.h"
 
 #define REPORTS_KEY "clustersim.reports"
 
@@ -52,7 +53,7 @@ void lua_api_read_system(lua_State *L, const char *what, sys_system *sys, long *
     else if (!name)
         luaL_error(L, "%s: 'system' is required: a name from 'clustersim system' or a table "
                       "from system{}", what);
-    else if (sys_from_catalog(name, 1, sys, &err) != 0)
+    else if (sys_from_spec(name, 1, sys, &err) != 0) /* NAME or NAME:nvme=N */
         lua_api_fail(L, what, &err);
     long per_node = sys->groups[0].node.gpus;
     long all = is_table ? sys_total_gpus(sys) : nodes * per_node;
@@ -62,8 +63,8 @@ void lua_api_read_system(lua_State *L, const char *what, sys_system *sys, long *
     if ((is_table || nodes) && *gpus > all)
         luaL_error(L, "%s: 'gpus' is %I, more than the system's %I", what, (lua_Integer)*gpus,
                    (lua_Integer)all);
-    if (!is_table && sys_from_catalog(name, (int)(nodes ? nodes : (*gpus + per_node - 1) / per_node),
-                                      sys, &err) != 0)
+    if (!is_table && sys_from_spec(name, (int)(nodes ? nodes : (*gpus + per_node - 1) / per_node),
+                                   sys, &err) != 0)
         lua_api_fail(L, what, &err);
     lua_pop(L, 1);
 }

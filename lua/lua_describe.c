@@ -10,6 +10,7 @@
 #include "lua_check.h"
 #include "lua_offload.h"
 #include "lua_sharding.h"
+#include "tiers_spec.h"
 
 #define GBIT_BYTES (1e9 / 8) /* bytes per second in one Gb/s */
 
@@ -138,7 +139,7 @@ void lua_describe_system(lua_State *L, int idx, const char *what, sys_system *ou
     if (nodes < 1)
         luaL_error(L, "system: 'nodes' is required (a whole number from 1)");
     const char *base = lua_check_opt_string(L, idx, "system", "base", NULL);
-    if (base && sys_from_catalog(base, nodes, out, &err) != 0)
+    if (base && sys_from_spec(base, nodes, out, &err) != 0) /* NAME or NAME:nvme=N */
         fail(L, "system", &err);
     if (!base)
         system_from_fields(L, idx, out);

@@ -263,10 +263,17 @@ static void system_spec(void)
         {"fuyou-server:nvme=65", "whole number of drives from 1 to 64"},
         {"fuyou-server:nvme=3x", "whole number of drives from 1 to 64"},
         {"fuyou-server:nvme=", "whole number of drives from 1 to 64"},
+        {"fuyou-server:nvme=+3", "whole number of drives from 1 to 64"}, /* strtol takes these */
+        {"fuyou-server:nvme= 3", "whole number of drives from 1 to 64"},
+        {"fuyou-server:nvme=-3", "whole number of drives from 1 to 64"},
+        {"fuyou-server:nvme=00000000000000000003", "whole number of drives from 1 to 64"},
         {"fuyou-server:ssd=3", "the one override is ':nvme=N'"},
         {":nvme=3", "name a built-in system before ':nvme='"},
         {"fuyou-serve:nvme=3", "unknown system 'fuyou-serve'"},
         {"dgx-h800:nvme=3", "dgx-h800 has no NVMe drives to count"},
+        /* 64 characters: longer than any built-in name, still an unknown system */
+        {"fuyou-server-fuyou-server-fuyou-server-fuyou-server-fuyou-server:nvme=3",
+         "unknown system 'fuyou-server-fuyou-server-fuyou-server-fuyou-server-fuyou-server'"},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         CHECK(sys_from_spec(bad[i][0], 1, &a, &err) == -1);

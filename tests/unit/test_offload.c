@@ -175,37 +175,47 @@ static void closed_bw_shares_switch(void)
 
 /* fuyou-server's CPU optimizer: the DGX-2's measured rates (DeepSpeed's
  * tutorial log: optimizer_step 6.348 s, optimizer_gradients 1.1368 s for
- * 10.28e9 parameters) carried by cores x base clock x AVX-512 FMA units,
- * Intel ARK's figures written out here: 2x Gold 5320 (26 cores, 2.20 GHz,
- * 2 units) over 2x Platinum 8168 (24 cores, 2.70 GHz, 2 units). */
+ * 10.28e9 parameters) carried by cores x clock x AVX-512 FMA units.  Intel
+ * ARK's figures written out here by hand, the products worked on paper:
+ * 2x Gold 5320 (26 cores, 2.20 GHz base, 3.40 GHz max turbo, 2 units) over
+ * 2x Platinum 8168 (24 cores, 2.70 GHz base, 3.70 GHz max turbo, 2 units):
+ * 228.8 / 259.2 = 0.88272 at base clocks, 353.6 / 355.2 = 0.99550 at turbo. */
 static void cpu_rate_derived(void)
 {
     sys_system s;
     cs_err err;
-    double scale = (2 * 26 * 2.20 * 2) / (2 * 24 * 2.70 * 2);
-    CHECK_REL(scale, 0.882716, 1e-5);
-    CHECK_REL(tiers_cpu_scale("fuyou-server"), scale, 1e-12);
+    const double at_base = 228.8 / 259.2, at_turbo = 353.6 / 355.2;
     CHECK(sys_from_catalog("fuyou-server", 1, &s, &err) == 0);
     const tier_host *h = &s.groups[0].node.tiers.host;
-    CHECK_REL(h->cpu_adam_params_per_s, 10.28e9 / 6.348 * scale, 1e-12);
-    CHECK_REL(h->cpu_grad_pass_params_per_s, 10.28e9 / 1.1368 * scale, 1e-12);
-    CHECK_STR_CONTAINS(h->cpu_adam_source, "derived");
-    CHECK_STR_CONTAINS(h->cpu_adam_source, "Gold 5320");
+    CHECK_REL(h->cpu_adam_params_per_s, 1.42947e9, 1e-5); /* 1.61941e9 x 0.88272 */
+    CHECK_REL(h->cpu_adam_params_per_s, 10.28e9 / 6.348 * at_base, 1e-12);
+    CHECK_REL(h->cpu_adam_range_params_per_s[0], 10.28e9 / 6.348 * at_base, 1e-12);
+    CHECK_REL(h->cpu_adam_range_params_per_s[1], 10.28e9 / 6.348 * at_turbo, 1e-12);
+    CHECK_REL(h->cpu_grad_pass_params_per_s, 10.28e9 / 1.1368 * at_base, 1e-12);
+    CHECK_REL(h->cpu_grad_pass_range_params_per_s[1], 10.28e9 / 1.1368 * at_turbo, 1e-12);
+    CHECK(h->cpu_adam_kind == TIER_RATE_DERIVED && h->cpu_grad_pass_kind == TIER_RATE_ASSUMED);
+    /* the printed source carries the parts' figures as the rate uses them */
+    CHECK_STR_CONTAINS(h->cpu_adam_source, "2x Xeon Gold 5320 (26 cores, 2.20 GHz base, 3.40 GHz");
+    CHECK_STR_CONTAINS(h->cpu_adam_source, "2x Xeon Platinum 8168 (24 cores, 2.70 GHz base");
+    CHECK_STR_CONTAINS(h->cpu_adam_source, "optimizer_step 6.348 s for 10.28e9 parameters");
+    CHECK_STR_CONTAINS(h->cpu_grad_pass_source, "optimizer_gradients 1.1368 s");
     /* below the DRAM bound (375.4 GB/s over 28 B: 13.4e9/s), so the one GPU
      * gets the derived rate: 13e9 parameters take 9.09 s, not 0.97 s */
     offload_bw bw;
     offload_bw_closed(&s.groups[0].node, 1, &bw);
-    CHECK_REL(bw.cpu_adam_params_per_s, 10.28e9 / 6.348 * scale, 1e-12);
+    CHECK_REL(bw.cpu_adam_params_per_s, 10.28e9 / 6.348 * at_base, 1e-12);
     CHECK_REL(13e9 / bw.cpu_adam_params_per_s, 9.09, 1e-3);
     /* the host with its drives counted keeps the rates */
     CHECK(sys_from_spec("fuyou-server:nvme=3", 1, &s, &err) == 0);
-    CHECK_REL(s.groups[0].node.tiers.host.cpu_adam_params_per_s, 10.28e9 / 6.348 * scale, 1e-12);
-    /* the DGX-2 keeps its measurement, the others the bound (no rate) */
-    CHECK(tiers_cpu_scale("dgx2-v100") == 0 && tiers_cpu_scale("rtx4090-box") == 0);
+    CHECK_REL(s.groups[0].node.tiers.host.cpu_adam_params_per_s, 10.28e9 / 6.348 * at_base, 1e-12);
+    /* the DGX-2 keeps its measurement (no range), the others the bound (no rate) */
     CHECK(sys_from_catalog("rtx4090-box", 1, &s, &err) == 0);
     CHECK(s.groups[0].node.tiers.host.cpu_adam_params_per_s == 0);
+    CHECK(s.groups[0].node.tiers.host.cpu_adam_kind == TIER_RATE_NONE);
     CHECK(sys_from_catalog("dgx2-v100", 1, &s, &err) == 0);
     CHECK_REL(s.groups[0].node.tiers.host.cpu_adam_params_per_s, 10.28e9 / 6.348, 1e-12);
+    CHECK(s.groups[0].node.tiers.host.cpu_adam_kind == TIER_RATE_MEASURED);
+    CHECK(s.groups[0].node.tiers.host.cpu_adam_range_params_per_s[1] == 0);
 }
 
 /* The iteration and bandwidths the hand derivations below start from. */
