@@ -14,9 +14,6 @@
 #include "workload.h"
 #include "workload_checks.h"
 
-/* The device's memory-bound efficiency (its devkernel entry: the bytes, not
- * this figure, are what these tests pin). */
-static double hbm_eff(const dev_type *dev) { return dev_kernel_of(dev)->hbm_eff; }
 
 /* Adam alone 28 B/param, Megatron-LM's fp16 optimizers 52 (2021, 2022) and
  * 54 (2019): the step's bandwidth time scales with them; in fp16 the
@@ -36,7 +33,7 @@ static void optimizer_bytes(void)
         CHECK_REL(framework_of(cases[i].k)->optimizer_bytes_per_param, cases[i].bytes, 1e-12);
         double t = workload_optimizer_s(&f.m, &f.l, dev, &f.eff, 0) - gap;
         CHECK_REL(t, params * (cases[i].bytes + cases[i].zero) /
-                         (dev->hbm_bw_bytes_per_s * hbm_eff(dev)), 1e-9);
+                         hbm_rate(dev), 1e-9);
     }
     topo_free(f.t);
 }
@@ -61,7 +58,7 @@ static void dp_pack_bytes(void)
      * fp32 buffer of 2021 and 2022) */
     static const double zero[][2] = {[FRAMEWORK_CORE] = {0, 0}, [FRAMEWORK_2021] = {0, 4},
                                      [FRAMEWORK_2022] = {2, 4}, [FRAMEWORK_2019] = {6, 6}};
-    double hbm = dev->hbm_bw_bytes_per_s * hbm_eff(dev);
+    double hbm = hbm_rate(dev);
     for (int i = 0; i < 2 * (int)(sizeof pack / sizeof pack[0]); i++) {
         int bf16 = i % 2;
         f.l.framework = (framework_kind)(i / 2);
@@ -101,7 +98,7 @@ static void accumulation_bytes(void)
     const dev_type *dev = estimate_device(f.t);
     int layers = layout_layers_per_chunk(&f.l, &f.m);
     double params = model_params_per_layer(&f.m) / f.l.tp;
-    double bw = dev->hbm_bw_bytes_per_s * hbm_eff(dev), gap = f.eff.kernel_gap_s;
+    double bw = hbm_rate(dev), gap = f.eff.kernel_gap_s;
     static const struct { framework_kind k; model_dtype d; double bytes, share; } cases[] = {
         {FRAMEWORK_CORE, MODEL_FP16, 0, 0}, {FRAMEWORK_2021, MODEL_FP16, 6, 0.75},
         {FRAMEWORK_2022, MODEL_FP16, 6, 1}, {FRAMEWORK_2021, MODEL_BF16, 10, 1},
@@ -323,7 +320,7 @@ static void cross_entropy_bytes(void)
         c[i].bwd_s -= layers.bwd_s;
     }
     double logits = (double)f.m.seq_len * f.l.mbs * f.m.vocab;
-    double per_byte = logits / (dev->hbm_bw_bytes_per_s * hbm_eff(dev));
+    double per_byte = logits / (hbm_rate(dev));
     CHECK_REL(c[1].fwd_s - c[0].fwd_s, (38 - 14) * per_byte, 1e-9);
     f.l.framework = FRAMEWORK_2022; /* and its embedding gradient (embedding_grad_bytes) */
     double act = (double)f.m.seq_len * f.m.hidden * 2; /* and the final norm's re-read */
@@ -354,7 +351,7 @@ static void bias_passes(void)
     f.l.flash_attention = 0;
     f.l.recompute = LAYOUT_RECOMPUTE_FULL;
     const dev_type *dev = estimate_device(f.t);
-    double t = 2048, h = 2304, bw = dev->hbm_bw_bytes_per_s * hbm_eff(dev);
+    double t = 2048, h = 2304, bw = hbm_rate(dev);
     double gap = f.eff.kernel_gap_s, layers = 24, microbatches = 16;
     double grads_s = t * 9 * h * 2 / bw + 4 * gap;
     static const struct { framework_kind k; double fwd_s; int grads; double share; } cases[] = {
@@ -415,7 +412,7 @@ static void embedding_grad_bytes(void)
     fixture f;
     fixture_setup(&f, "dgx-a100-80g", 1, "megatron-1.7b", 1, 1, 8, 8);
     const dev_type *dev = estimate_device(f.t);
-    double table = 51200.0 * 2304, bw = dev->hbm_bw_bytes_per_s * hbm_eff(dev);
+    double table = 51200.0 * 2304, bw = hbm_rate(dev);
     double gap = f.eff.kernel_gap_s;
     static const struct { framework_kind k; double pp1_s, pp2_s, accum, share; } cases[] = {
         {FRAMEWORK_CORE, 0, 0, 0, 0},
@@ -463,7 +460,7 @@ static void attention_norm_passes(void)
     f.l.flash_attention = 0;
     const dev_type *dev = estimate_device(f.t);
     double s = 2048, t = 2048, h = 2304, scores = 24 * s * s;
-    double bw = dev->hbm_bw_bytes_per_s * hbm_eff(dev), gap = f.eff.kernel_gap_s;
+    double bw = hbm_rate(dev), gap = f.eff.kernel_gap_s;
     workload_op core[WORKLOAD_MAX_OPS], y2021[WORKLOAD_MAX_OPS];
     f.l.framework = FRAMEWORK_CORE;
     int n = workload_layer_ops(&f.m, &f.l, dev, &f.eff, core);

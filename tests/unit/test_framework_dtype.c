@@ -13,12 +13,6 @@
 #include "workload.h"
 #include "workload_checks.h"
 
-/* The device's memory-bound rate, bytes per second. */
-static double hbm_rate(const dev_type *dev)
-{
-    return dev->hbm_bw_bytes_per_s * dev_kernel_of(dev)->hbm_eff;
-}
-
 /* Bytes per parameter per microbatch added outside the GEMMs: a 16-bit add
  * reads 2 + 2 and writes 2; an add into an fp32 main_grad reads 2 + 4 and
  * writes 4; 2022's GEMMs accumulate the linear weights themselves only with

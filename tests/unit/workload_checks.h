@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "devkernel.h"
 #include "tap.h"
 #include "workload.h"
 
@@ -27,6 +28,14 @@ static inline const workload_op *op_named(const workload_op *ops, int n, const c
             return &ops[i];
     CHECK(0 && "op not found");
     return &ops[0];
+}
+
+/* The device's memory-bound rate, bytes per second: its datasheet bandwidth
+ * at its devkernel efficiency (the bytes, not this figure, are what the
+ * tests pin). */
+static inline double hbm_rate(const dev_type *dev)
+{
+    return dev->hbm_bw_bytes_per_s * dev_kernel_of(dev)->hbm_eff;
 }
 
 #endif
