@@ -175,21 +175,22 @@ static void print_sources(cli_format fmt)
 {
     if (fmt == CLI_CSV)
         printf("device,gemm_ceiling,gemm_source,hbm_eff,hbm_source,sustained_mhz,boost_mhz,"
-               "clock_source,gemm_sustained\n");
+               "clock_source,gemm_sustained,fp8_ceiling,fp8_source,fp8_sustained\n");
     for (int i = 0; i < dev_catalog_count(); i++) {
         const dev_type *d = dev_catalog_at(i);
         const dev_kernel *k = dev_kernel_of(d);
         if (!k) { /* cannot happen: test_device_system holds the two tables together */
-            printf(fmt == CLI_CSV ? "%s,,,,,,,,\n" : "%s: no kernel parameters\n", d->name);
+            printf(fmt == CLI_CSV ? "%s,,,,,,,,,,,\n" : "%s: no kernel parameters\n", d->name);
             continue;
         }
         if (fmt == CLI_CSV) {
-            printf("%s,%.4f,\"%s\",%.4f,\"%s\",%.0f,%.0f,\"%s\",%.4f\n", d->name,
-                   k->gemm_ceiling, k->gemm_source, k->hbm_eff, k->hbm_source, k->sustained_mhz,
-                   k->boost_mhz, k->clock_source, dev_kernel_gemm_fraction(k));
+            printf("%s,%.4f,\"%s\",%.4f,\"%s\",%.0f,%.0f,\"%s\",%.4f,%.4f,\"%s\",%.4f\n",
+                   d->name, k->gemm_ceiling, k->gemm_source, k->hbm_eff, k->hbm_source,
+                   k->sustained_mhz, k->boost_mhz, k->clock_source, dev_kernel_gemm_fraction(k, 0),
+                   k->fp8_ceiling, k->fp8_source, dev_kernel_gemm_fraction(k, 1));
             continue;
         }
-        double sustained = dev_kernel_gemm_fraction(k);
+        double sustained = dev_kernel_gemm_fraction(k, 0);
         printf("%s\n  gemm ceiling  %.3f of the 16-bit peak (%.1f TFLOP/s)\n    source: %s\n"
                "  HBM           %.3f of %.3f TB/s\n    source: %s\n"
                "  clock         sustained %.0f MHz, boost %.0f MHz (0: not published)\n"
@@ -200,6 +201,11 @@ static void print_sources(cli_format fmt)
                k->gemm_source, k->hbm_eff, d->hbm_bw_bytes_per_s / 1e12, k->hbm_source,
                k->sustained_mhz, k->boost_mhz, k->clock_source, sustained,
                sustained * opcost_peak_flops(d, MODEL_BF16) / 1e12);
+        if (k->fp8_ceiling > 0)
+            printf("  fp8 ceiling   %.3f of the FP8 peak (%.1f TFLOP/s)\n    source: %s\n",
+                   k->fp8_ceiling, k->fp8_ceiling * d->fp8_flops_per_s / 1e12, k->fp8_source);
+        else
+            printf("  fp8           %s\n", k->fp8_source);
     }
 }
 

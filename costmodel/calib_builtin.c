@@ -21,8 +21,8 @@ void calib_profile_default(const dev_type *dev, calib_profile *p)
         double peak = calib_peak_flops(dev, (calib_dtype)d);
         if (peak <= 0)
             continue;
-        p->gemm[d] = (calib_gemm_fit){1, 0, k ? dev_kernel_gemm_fraction(k) : e.gemm_eff, 0, e.kernel_gap_s,
-                                      e.tile_m, e.tile_n, peak};
+        double fraction = k ? dev_kernel_gemm_fraction(k, d == CALIB_FP8) : e.gemm_eff;
+        p->gemm[d] = (calib_gemm_fit){1, 0, fraction, 0, e.kernel_gap_s, e.tile_m, e.tile_n, peak};
         p->attention[d] = (calib_gemm_fit){1, 0, e.attn_eff, 0, e.kernel_gap_s, 0, 0, peak};
     }
     calib_bw_fit mem = {1, 0, dev->hbm_bw_bytes_per_s * (k ? k->hbm_eff : e.mem_eff),

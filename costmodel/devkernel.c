@@ -17,34 +17,47 @@
  * so the same die's copy is used for both, as the H200's copy is its own. */
 #define A100_COPY "GPUInspector.jl docs (pc2): DGX A100 memcpy 1225.3 of 1448.4 GiB/s (0.846)"
 #define A100_COPY_EFF (1225.3 / 1448.4)
+/* FP8 (float8_e4m3fn) matrix multiplies reach less of their peak than bf16:
+ * the same MAMF sweep's FP8 table (stas00/ml-engineering
+ * compute/accelerator/README.md at 744d01e, "Maximum Achievable Matmul FLOPS
+ * comparison table", FP8 rows; not in component_measurements.csv, which
+ * copies only the bf16 rows): H100 SXM 1402.6 of 1979 (70.9%, torch
+ * 2.7.0+cu126), H200 SXM 1453.4 of 1979 (73.4%, torch 2.7.1+cu128). */
+#define MAMF_FP8 "ml-engineering MAMF table (744d01e), FP8 e4m3 rows: "
+#define H200_FP8 MAMF_FP8 "H200 SXM 1453.4 of 1979 TFLOP/s (73.4%)"
+#define NO_FP8 0, "no FP8 tensor cores: FP8 runs at the 16-bit rate and ceiling"
 
 static const dev_kernel table[] = {
-    {"V100-SXM2-32GB", 0.821, BORROWED H200_GEMM, 0.896,
+    {"V100-SXM2-32GB", 0.821, BORROWED H200_GEMM, NO_FP8, 0.896,
      BORROWED H200_COPY, 0, 1530, "V100 datasheet boost 1530 MHz; sustained not published"},
     {"A100-SXM4-40GB", 267.9 / 312.0, MAMF "A100-SXM4-80GB 267.9 of 312 TFLOP/s (same GA100 die "
-     "and clocks)", A100_COPY_EFF, A100_COPY, 1305, 1410,
+     "and clocks)", NO_FP8, A100_COPY_EFF, A100_COPY, 1305, 1410,
      "glennklockwood.com garden/peak-FLOPS: 1305 MHz at the power limit under HPL"},
-    {"A100-SXM4-80GB", 267.9 / 312.0, MAMF "A100-SXM4-80GB 267.9 of 312 TFLOP/s", A100_COPY_EFF,
+    {"A100-SXM4-80GB", 267.9 / 312.0, MAMF "A100-SXM4-80GB 267.9 of 312 TFLOP/s", NO_FP8,
+     A100_COPY_EFF,
      "no copy measured on the 80 GB (its one figure, 0.88, is a read-only kernel's); the 40 GB's "
      "(same GA100 die, HBM2): " A100_COPY, 1305, 1410,
      "glennklockwood.com garden/peak-FLOPS: 1305 MHz at the power limit under HPL"},
-    {"H100-SXM5-80GB", 792.1 / 989.4, MAMF "H100-SXM5-80GB 792.1 of 989.4 TFLOP/s", 0.896,
+    {"H100-SXM5-80GB", 792.1 / 989.4, MAMF "H100-SXM5-80GB 792.1 of 989.4 TFLOP/s",
+     1402.6 / 1979.0, MAMF_FP8 "H100 SXM 1402.6 of 1979 TFLOP/s (70.9%)", 0.896,
      BORROWED H200_COPY, 0, 1830, "H100 peak 989.4 TFLOP/s at 1830 MHz; sustained not published"},
-    {"H200-SXM-141GB", 0.821, H200_GEMM, 0.896, H200_COPY, 0,
+    {"H200-SXM-141GB", 0.821, H200_GEMM, 1453.4 / 1979.0, H200_FP8, 0.896, H200_COPY, 0,
      1830, "H200 peak 989.4 TFLOP/s at 1830 MHz; sustained not published"},
-    {"RTX-4090-24GB", 0.821, BORROWED H200_GEMM, 0.896, BORROWED H200_COPY, 0, 2520,
-     "RTX 4090 datasheet boost 2520 MHz; sustained not published"},
+    {"RTX-4090-24GB", 0.821, BORROWED H200_GEMM, 1453.4 / 1979.0,
+     "no FP8 measurement of this device in the references; the H200's: " H200_FP8, 0.896,
+     BORROWED H200_COPY, 0, 2520, "RTX 4090 datasheet boost 2520 MHz; sustained not published"},
 };
 
 #define NTABLE ((int)(sizeof table / sizeof table[0]))
 
 int dev_kernel_count(void) { return NTABLE; }
 
-double dev_kernel_gemm_fraction(const dev_kernel *k)
+double dev_kernel_gemm_fraction(const dev_kernel *k, int fp8)
 {
+    double ceiling = fp8 && k->fp8_ceiling > 0 ? k->fp8_ceiling : k->gemm_ceiling;
     if (k->sustained_mhz > 0 && k->boost_mhz > 0)
-        return k->gemm_ceiling * k->sustained_mhz / k->boost_mhz;
-    return k->gemm_ceiling;
+        return ceiling * k->sustained_mhz / k->boost_mhz;
+    return ceiling;
 }
 
 const dev_kernel *dev_kernel_at(int i) { return i >= 0 && i < NTABLE ? &table[i] : NULL; }

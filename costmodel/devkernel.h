@@ -9,8 +9,9 @@
  * multiplies measured on the device (the MAMF sweep of stas00/ml-engineering
  * in ../shared/reference/component_measurements.csv, or the project's own
  * H200 measurement): the best shape fills whole waves, so the ceiling is
- * that figure over the peak.  That sweep (mamf-finder.py) times 100 calls
- * per shape after 50 warm-up calls, each call after a 256 MiB memset and a
+ * that figure over the peak.  FP8 multiplies have a ceiling of their own
+ * (fp8_ceiling: the same sweep's FP8 table), lower than bf16's on Hopper.
+ * That sweep (mamf-finder.py) times 100 calls per shape after 50 warm-up calls, each call after a 256 MiB memset and a
  * copy into the output (its L2 flush), so the tensor cores idle between
  * timed calls and the clock it ran at is neither held nor reported; under
  * sustained dense load the GPU holds a lower clock at its power limit.
@@ -30,16 +31,19 @@ typedef struct dev_kernel {
     const char *device;          /* dev_type.name */
     double gemm_ceiling;         /* of the dense fp16/bf16 tensor peak */
     const char *gemm_source;
+    double fp8_ceiling;          /* of the dense FP8 peak; 0: no FP8 units (the 16-bit one) */
+    const char *fp8_source;
     double hbm_eff;              /* of hbm_bw_bytes_per_s */
     const char *hbm_source;
     double sustained_mhz, boost_mhz; /* 0: not published */
     const char *clock_source;
 } dev_kernel;
 
-/* The fraction of the dense 16-bit peak a full wave of large tiles runs at
- * on this device under sustained load: gemm_ceiling x sustained / boost
- * clock where the sustained clock is published, else gemm_ceiling. */
-double dev_kernel_gemm_fraction(const dev_kernel *k);
+/* The fraction of the dense 16-bit peak (fp8: of the FP8 peak, on a device
+ * with FP8 units) a full wave of large tiles runs at on this device under
+ * sustained load: the ceiling x sustained / boost clock where the sustained
+ * clock is published, else the ceiling. */
+double dev_kernel_gemm_fraction(const dev_kernel *k, int fp8);
 
 /* The entry of a device by its catalog name, or NULL. */
 const dev_kernel *dev_kernel_of(const dev_type *dev);

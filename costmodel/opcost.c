@@ -70,7 +70,8 @@ static double gemm_compute_s(const dev_type *dev, const opcost_eff *e, model_dty
                              double m, double n, double k, double batch)
 {
     const dev_kernel *d = entry(dev, e);
-    double fraction = d ? dev_kernel_gemm_fraction(d) : e->gemm_eff; /* sustained clock in */
+    int fp8 = dtype == MODEL_FP8 && dev->fp8_flops_per_s > 0; /* FP8 units: their own ceiling */
+    double fraction = d ? dev_kernel_gemm_fraction(d, fp8) : e->gemm_eff; /* sustained clock in */
     double per_sm_flops = opcost_peak_flops(dev, dtype) * fraction / dev->sms;
     if (!d)
         return tiled_s(dev, e, m, n, k, batch, e->tile_m, e->tile_n, 1, per_sm_flops);

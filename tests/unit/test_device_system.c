@@ -226,8 +226,11 @@ static void every_device_has_sources(void)
         CHECK(k->gemm_ceiling > 0.5 && k->gemm_ceiling <= 1);
         CHECK(k->hbm_eff > 0.5 && k->hbm_eff <= 1);
         CHECK(k->boost_mhz > 0 && k->sustained_mhz <= k->boost_mhz);
-        const char *sources[] = {k->gemm_source, k->hbm_source, k->clock_source};
-        for (int j = 0; j < 3; j++)
+        /* FP8 units have a ceiling of their own; without them FP8 runs as 16-bit */
+        CHECK(d->fp8_flops_per_s > 0 ? k->fp8_ceiling > 0.5 && k->fp8_ceiling <= 1
+                                     : k->fp8_ceiling == 0);
+        const char *sources[] = {k->gemm_source, k->hbm_source, k->clock_source, k->fp8_source};
+        for (int j = 0; j < 4; j++)
             CHECK(sources[j] && strlen(sources[j]) > 10);
     }
     /* the measured ones: MAMF over the peak (component_measurements.csv) */
@@ -235,10 +238,18 @@ static void every_device_has_sources(void)
     CHECK_REL(dev_kernel_of(dev_find("h100", NULL))->gemm_ceiling, 792.1 / 989.4, 1e-12);
     /* under sustained load: the A100's ceiling at 1305 of 1410 MHz; the H100 has no
      * published sustained clock and keeps its measured ceiling */
-    CHECK_REL(dev_kernel_gemm_fraction(dev_kernel_of(dev_find("a100", NULL))),
+    CHECK_REL(dev_kernel_gemm_fraction(dev_kernel_of(dev_find("a100", NULL)), 0),
               267.9 / 312 * 1305 / 1410, 1e-12);
-    CHECK_REL(dev_kernel_gemm_fraction(dev_kernel_of(dev_find("h100", NULL))), 792.1 / 989.4,
+    CHECK_REL(dev_kernel_gemm_fraction(dev_kernel_of(dev_find("h100", NULL)), 0), 792.1 / 989.4,
               1e-12);
+    /* FP8: the sweep's FP8 table (H100 1402.6, H200 1453.4 of 1979); the A100 has
+     * no FP8 units and keeps its 16-bit ceiling */
+    CHECK_REL(dev_kernel_gemm_fraction(dev_kernel_of(dev_find("h100", NULL)), 1), 1402.6 / 1979,
+              1e-12);
+    CHECK_REL(dev_kernel_gemm_fraction(dev_kernel_of(dev_find("h200", NULL)), 1), 1453.4 / 1979,
+              1e-12);
+    CHECK_REL(dev_kernel_gemm_fraction(dev_kernel_of(dev_find("a100", NULL)), 1),
+              267.9 / 312 * 1305 / 1410, 1e-12);
 }
 
 /* NAME:nvme=N: the built-in with N drives at its datasheet rates (a
