@@ -175,19 +175,22 @@ static void print_sources(cli_format fmt)
 {
     if (fmt == CLI_CSV)
         printf("device,gemm_ceiling,gemm_source,hbm_eff,hbm_source,sustained_mhz,boost_mhz,"
-               "clock_source,gemm_sustained,fp8_ceiling,fp8_source,fp8_sustained\n");
+               "clock_source,gemm_sustained,fp8_ceiling,fp8_source,fp8_sustained,gemm_mem_eff,"
+               "gemm_mem_source\n");
     for (int i = 0; i < dev_catalog_count(); i++) {
         const dev_type *d = dev_catalog_at(i);
         const dev_kernel *k = dev_kernel_of(d);
         if (!k) { /* cannot happen: test_device_system holds the two tables together */
-            printf(fmt == CLI_CSV ? "%s,,,,,,,,,,,\n" : "%s: no kernel parameters\n", d->name);
+            printf(fmt == CLI_CSV ? "%s,,,,,,,,,,,,,\n" : "%s: no kernel parameters\n", d->name);
             continue;
         }
         if (fmt == CLI_CSV) {
-            printf("%s,%.4f,\"%s\",%.4f,\"%s\",%.0f,%.0f,\"%s\",%.4f,%.4f,\"%s\",%.4f\n",
+            printf("%s,%.4f,\"%s\",%.4f,\"%s\",%.0f,%.0f,\"%s\",%.4f,%.4f,\"%s\",%.4f,%.4f,"
+                   "\"%s\"\n",
                    d->name, k->gemm_ceiling, k->gemm_source, k->hbm_eff, k->hbm_source,
                    k->sustained_mhz, k->boost_mhz, k->clock_source, dev_kernel_gemm_fraction(k, 0),
-                   k->fp8_ceiling, k->fp8_source, dev_kernel_gemm_fraction(k, 1));
+                   k->fp8_ceiling, k->fp8_source, dev_kernel_gemm_fraction(k, 1), k->gemm_mem_eff,
+                   k->gemm_mem_source);
             continue;
         }
         double sustained = dev_kernel_gemm_fraction(k, 0);
@@ -206,6 +209,8 @@ static void print_sources(cli_format fmt)
                    k->fp8_ceiling, k->fp8_ceiling * d->fp8_flops_per_s / 1e12, k->fp8_source);
         else
             printf("  fp8           %s\n", k->fp8_source);
+        printf("  GEMM memory   %.3f of HBM where a multiply is memory-bound\n    source: %s\n",
+               k->gemm_mem_eff, k->gemm_mem_source);
     }
 }
 
@@ -214,8 +219,9 @@ int cmd_devices(int argc, char **argv)
     if (cli_wants_help(argc, argv)) {
         printf("usage: clustersim devices [--sources] [--format table|csv]\n\n"
                "The GPU catalog: datasheet peaks (dense) from the vendors.  --sources: what\n"
-               "the built-in kernel model takes from each device (matrix-multiply ceiling,\n"
-               "achievable HBM fraction, clocks) and where each figure comes from.\n");
+               "the built-in kernel model takes from each device (matrix-multiply ceilings,\n"
+               "16-bit and FP8; achievable HBM fraction, of a copy and of a memory-bound\n"
+               "multiply; clocks) and where each figure comes from.\n");
         return CLI_OK;
     }
     cli_format fmt = CLI_TABLE;

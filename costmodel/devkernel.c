@@ -8,6 +8,13 @@
                   "788 / 989.4 / (2048 / 2112) = 0.821"
 #define H200_COPY "h200_measured.csv: device-to-device copy 4.3 of 4.8 TB/s (0.896)"
 #define BORROWED "no measurement of this device in the references; the H200's: "
+/* V100: DeepBench's training GEMMs (baidu-research/DeepBench
+ * results/train/DeepBench_NV_V100.xlsx, sheet "Results - FP16 ip, Mixed
+ * math": 16-bit inputs, 32-bit addition; DGX-1 V100, CUDA 10.1.243, driver
+ * 418.67): the best of its shapes, 4096 x 7000 x 4096 NN in 2.092 ms, is
+ * 112.3 of 125 TFLOP/s; a shape sweep's best, as the MAMF figures are. */
+#define V100_GEMM "DeepBench DeepBench_NV_V100.xlsx (fp16 inputs, fp32 addition, DGX-1, " \
+                  "CUDA 10.1): best shape 4096x7000x4096 at 112.3 of 125 TFLOP/s"
 /* A100: GPUInspector.jl's memory_bandwidth (a device-to-device memcpy, read and
  * write bytes counted: DtoDfactor) on a DGX A100 (40 GB, HBM2) at PC2: peak
  * 1225.3 of a theoretical 1448.4 GiB/s (its docs, "Example: Data Bandwidth").
@@ -26,26 +33,45 @@
 #define MAMF_FP8 "ml-engineering MAMF table (744d01e), FP8 e4m3 rows: "
 #define H200_FP8 MAMF_FP8 "H200 SXM 1453.4 of 1979 TFLOP/s (73.4%)"
 #define NO_FP8 0, "no FP8 tensor cores: FP8 runs at the 16-bit rate and ceiling"
+/* A memory-bound matrix multiply (attention's batched score GEMMs: k or n
+ * = the head width) streams its operands and output in tiles and reaches
+ * less of HBM than a copy.  The one published measurement: Megatron's
+ * unfused attention on an A100 40 GB (FlashAttention paper, Dao et al. 2022,
+ * arXiv 2205.14135, App. E.6, Table 20: seq 2048, 8 heads of 64, batch 16,
+ * fp16, no dropout or mask, forward and backward 13.21 ms).  Less the
+ * chain's two softmax passes at the copy's rate, its six batched GEMMs take
+ * the rest at 0.483 of HBM (forward alone, Table 18's 4.28 ms: 0.556;
+ * backward, Table 19's 8.86 ms: 0.458); test_opcost re-derives the 13.21. */
+#define A100_GEMM_MEM_EFF 0.483
+#define A100_GEMM_MEM "FlashAttention paper (arXiv 2205.14135) App. E.6 Table 20: Megatron's " \
+    "attention, seq 2048, 8 x 64 heads, batch 16, fp16, A100 40 GB, 13.21 ms forward and " \
+    "backward: its batched GEMMs at 0.483 of HBM once the softmax passes are taken out"
+#define GEMM_MEM_BORROWED A100_GEMM_MEM_EFF, "no measurement of this device; the A100's: " A100_GEMM_MEM
 
 static const dev_kernel table[] = {
-    {"V100-SXM2-32GB", 0.821, BORROWED H200_GEMM, NO_FP8, 0.896,
-     BORROWED H200_COPY, 0, 1530, "V100 datasheet boost 1530 MHz; sustained not published"},
+    {"V100-SXM2-32GB", 112.3 / 125.0, V100_GEMM, NO_FP8, 0.896,
+     BORROWED H200_COPY, 0, 1530, "V100 datasheet boost 1530 MHz; sustained not published",
+     GEMM_MEM_BORROWED},
     {"A100-SXM4-40GB", 267.9 / 312.0, MAMF "A100-SXM4-80GB 267.9 of 312 TFLOP/s (same GA100 die "
      "and clocks)", NO_FP8, A100_COPY_EFF, A100_COPY, 1305, 1410,
-     "glennklockwood.com garden/peak-FLOPS: 1305 MHz at the power limit under HPL"},
+     "glennklockwood.com garden/peak-FLOPS: 1305 MHz at the power limit under HPL",
+     A100_GEMM_MEM_EFF, A100_GEMM_MEM},
     {"A100-SXM4-80GB", 267.9 / 312.0, MAMF "A100-SXM4-80GB 267.9 of 312 TFLOP/s", NO_FP8,
      A100_COPY_EFF,
      "no copy measured on the 80 GB (its one figure, 0.88, is a read-only kernel's); the 40 GB's "
      "(same GA100 die, HBM2): " A100_COPY, 1305, 1410,
-     "glennklockwood.com garden/peak-FLOPS: 1305 MHz at the power limit under HPL"},
+     "glennklockwood.com garden/peak-FLOPS: 1305 MHz at the power limit under HPL",
+     A100_GEMM_MEM_EFF, "the 40 GB's (same GA100 die): " A100_GEMM_MEM},
     {"H100-SXM5-80GB", 792.1 / 989.4, MAMF "H100-SXM5-80GB 792.1 of 989.4 TFLOP/s",
      1402.6 / 1979.0, MAMF_FP8 "H100 SXM 1402.6 of 1979 TFLOP/s (70.9%)", 0.896,
-     BORROWED H200_COPY, 0, 1830, "H100 peak 989.4 TFLOP/s at 1830 MHz; sustained not published"},
+     BORROWED H200_COPY, 0, 1830, "H100 peak 989.4 TFLOP/s at 1830 MHz; sustained not published",
+     GEMM_MEM_BORROWED},
     {"H200-SXM-141GB", 0.821, H200_GEMM, 1453.4 / 1979.0, H200_FP8, 0.896, H200_COPY, 0,
-     1830, "H200 peak 989.4 TFLOP/s at 1830 MHz; sustained not published"},
+     1830, "H200 peak 989.4 TFLOP/s at 1830 MHz; sustained not published", GEMM_MEM_BORROWED},
     {"RTX-4090-24GB", 0.821, BORROWED H200_GEMM, 1453.4 / 1979.0,
      "no FP8 measurement of this device in the references; the H200's: " H200_FP8, 0.896,
-     BORROWED H200_COPY, 0, 2520, "RTX 4090 datasheet boost 2520 MHz; sustained not published"},
+     BORROWED H200_COPY, 0, 2520, "RTX 4090 datasheet boost 2520 MHz; sustained not published",
+     GEMM_MEM_BORROWED},
 };
 
 #define NTABLE ((int)(sizeof table / sizeof table[0]))

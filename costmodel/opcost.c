@@ -50,6 +50,14 @@ static double mem_s(const dev_type *dev, const opcost_eff *e, double bytes)
     return bytes / (dev->hbm_bw_bytes_per_s * (d ? d->hbm_eff : e->mem_eff));
 }
 
+/* A multiply's bytes at the rate a memory-bound GEMM reaches (devkernel.h:
+ * below a copy's), or a copy's rate without per-device parameters. */
+static double gemm_mem_s(const dev_type *dev, const opcost_eff *e, double bytes)
+{
+    const dev_kernel *d = entry(dev, e);
+    return d ? bytes / (dev->hbm_bw_bytes_per_s * d->gemm_mem_eff) : mem_s(dev, e, bytes);
+}
+
 /* Whole waves of tm x tn tiles over the SMs, k cut into `split` slices, at
  * per_sm_flops; with split-K, the reduction of the fp32 partial outputs. */
 static double tiled_s(const dev_type *dev, const opcost_eff *e, double m, double n, double k,
@@ -97,7 +105,7 @@ double opcost_gemm_s(const dev_type *dev, const opcost_eff *e, model_dtype dtype
     const calib_gemm_fit *g = profile_fit(e, e->profile ? e->profile->gemm : NULL, dtype);
     if (g)
         return calib_gemm_s(e->profile, g, m, n, k, batch, bytes);
-    return fmax(compute, mem_s(dev, e, bytes)) + e->kernel_gap_s;
+    return fmax(compute, gemm_mem_s(dev, e, bytes)) + e->kernel_gap_s;
 }
 
 double opcost_attention_s(const dev_type *dev, const opcost_eff *e, model_dtype dtype,

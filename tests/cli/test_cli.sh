@@ -12,6 +12,15 @@ expect_ok "system lists the catalog" "dgx2-v100" system
 expect_ok "system describes dgx-h100" "rail" system dgx-h100 --nodes 4
 expect_ok "devices lists H200" "H200-SXM-141GB" devices
 expect_ok "devices as csv" "^device,memory_gb" devices --format csv
+# --sources: the H100's FP8 ceiling is the MAMF FP8 table's 1402.6 of 1979, its own source;
+# a memory-bound GEMM's HBM rate, 0.483, is measured on the A100 and borrowed elsewhere
+expect_ok "devices --sources: the A100's memory-bound GEMM rate" \
+    '^A100-SXM4-40GB,.*,0\.4830,"FlashAttention paper \(arXiv 2205\.14135\) App\. E\.6 Table 20' \
+    devices --sources --format csv
+expect_ok "devices --sources: H100 FP8 ceiling" '^H100-SXM5-80GB,.*,0\.7087,"ml-engineering MAMF table \(744d01e\), FP8' \
+    devices --sources --format csv
+expect_ok "devices --sources: the A100 has no FP8 units" '^A100-SXM4-80GB,.*,0\.0000,"no FP8 tensor cores' \
+    devices --sources --format csv
 
 expect_ok "collective csv header" "^size_bytes,time_us,algbw_gbps,busbw_gbps" \
     collective --system dgx-h100 --nodes 4 --op allreduce --algo ring --min 1K --max 8G --format csv

@@ -229,13 +229,18 @@ static void every_device_has_sources(void)
         /* FP8 units have a ceiling of their own; without them FP8 runs as 16-bit */
         CHECK(d->fp8_flops_per_s > 0 ? k->fp8_ceiling > 0.5 && k->fp8_ceiling <= 1
                                      : k->fp8_ceiling == 0);
-        const char *sources[] = {k->gemm_source, k->hbm_source, k->clock_source, k->fp8_source};
-        for (int j = 0; j < 4; j++)
+        CHECK(k->gemm_mem_eff > 0.3 && k->gemm_mem_eff <= k->hbm_eff); /* below a copy's */
+        const char *sources[] = {k->gemm_source, k->hbm_source, k->clock_source, k->fp8_source,
+                                 k->gemm_mem_source};
+        for (int j = 0; j < 5; j++)
             CHECK(sources[j] && strlen(sources[j]) > 10);
     }
     /* the measured ones: MAMF over the peak (component_measurements.csv) */
     CHECK_REL(dev_kernel_of(dev_find("a100", NULL))->gemm_ceiling, 267.9 / 312, 1e-12);
     CHECK_REL(dev_kernel_of(dev_find("h100", NULL))->gemm_ceiling, 792.1 / 989.4, 1e-12);
+    /* DeepBench's V100 (fp16 inputs, fp32 addition): 4096 x 7000 x 4096 in 2.092 ms */
+    CHECK_REL(dev_kernel_of(dev_find("v100", NULL))->gemm_ceiling,
+              2.0 * 4096 * 7000 * 4096 / 2.092e-3 / 125e12, 1e-3);
     /* under sustained load: the A100's ceiling at 1305 of 1410 MHz; the H100 has no
      * published sustained clock and keeps its measured ceiling */
     CHECK_REL(dev_kernel_gemm_fraction(dev_kernel_of(dev_find("a100", NULL)), 0),
