@@ -237,7 +237,7 @@ static int mt19_row(val_run *run, int line, char **f, cs_err *err)
     double wall = 0;
     if (!r)
         return -1; /* its message names the line */
-    if (run_layout(run->o, "dgx2-v100", 1, &m, &l, &res, &wall, err) != 0)
+    if (run_layout(run->o, "dgx2h-v100", 1, &m, &l, &res, &wall, err) != 0)
         return cs_fail_prefix(err, "line %d (%s): ", line, m.name);
     *r = (val_row){.gpus = tp, .tp = tp, .pp = 1, .dp = 1, .microbatches = 1, .fits = res.fits,
                    .published = v[2], .predicted = res.iteration_s * 1e3,
@@ -546,9 +546,9 @@ static const study studies[] = {
      mt21_row},
     {"megatron2019", "megatron2019_v100_model_parallel.csv", "iteration time", "ms",
      mt19_columns, sizeof mt19_columns / sizeof mt19_columns[0],
-     "Megatron-LM v1.0 release notes, Table 1: GPT-2 on one DGX-2H (dgx2-v100: 16x V100\n"
-     "32GB on NVSwitch; the DGX-2H's 450 W V100s clock higher than the catalog's 125 TFLOP/s\n"
-     "part), batch 8 as one microbatch, tensor parallelism only.  Assumed: sequence 1024,\n"
+     "Megatron-LM v1.0 release notes, Table 1: GPT-2 on one DGX-2H (dgx2h-v100: 16x V100\n"
+     "32GB on NVSwitch at 450 W, 131.25 TFLOP/s each: the 2.1 PFLOPS rating over 16), batch\n"
+     "8 as one microbatch, tensor parallelism only.  Assumed: sequence 1024,\n"
      "vocabulary 51200, full recomputation, unfused attention, fp16, --framework\n"
      "megatron-2019 (54 B/param FP16_Optimizer step, zero_grad's fill of the 16-bit and\n"
      "fp32 master grads 6 B/param, autograd's add into .grad 6 B/param, and the passes its\n"

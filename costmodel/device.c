@@ -20,6 +20,10 @@ static const dev_type catalog[] = {
      * validate/devices_offload.csv (NVIDIA Ada architecture whitepaper;
      * tensor rates dense with FP32 accumulate, the rate AMP training uses) */
     {"RTX-4090-24GB", 24 * G, 1.008 * T, 82.6 * T, 82.6 * T, 165.2 * T, 165.2 * T, 330.3 * T, 0, 4, 450, 128},
+    /* The DGX-2H's 450 W V100 (validate/devices_offload.csv has its row and
+     * sources): the DGX-2's part run at a higher clock, its rates the DGX-2
+     * V100's x 2.1 / 2.0 (the systems' 2 and 2.1 PFLOPS ratings) */
+    {"V100-SXM3-32GB-H", 32 * G, 0.9 * T, 16.485 * T, 0, 0, 131.25 * T, 0, 150 * G, 3, 450, 80},
 };
 
 /* Short names people type. */
@@ -27,7 +31,7 @@ static const struct { const char *alias, *name; } aliases[] = {
     {"v100", "V100-SXM2-32GB"},     {"a100-40g", "A100-SXM4-40GB"},
     {"a100", "A100-SXM4-80GB"},     {"a100-80g", "A100-SXM4-80GB"},
     {"h100", "H100-SXM5-80GB"},     {"h200", "H200-SXM-141GB"},
-    {"rtx4090", "RTX-4090-24GB"},
+    {"rtx4090", "RTX-4090-24GB"},   {"v100-h", "V100-SXM3-32GB-H"},
 };
 
 #define NCATALOG ((int)(sizeof catalog / sizeof catalog[0]))
@@ -61,7 +65,7 @@ const dev_type *dev_find(const char *name, cs_err *err)
         strncat(list, i ? ", " : "", sizeof list - strlen(list) - 1);
         strncat(list, catalog[i].name, sizeof list - strlen(list) - 1);
     }
-    cs_fail(err, "unknown device '%s'; valid devices: %s (or v100, a100, a100-40g, h100, h200, rtx4090)",
+    cs_fail(err, "unknown device '%s'; valid devices: %s (or v100, v100-h, a100, a100-40g, h100, h200, rtx4090)",
             name, list);
     return NULL;
 }

@@ -68,6 +68,12 @@ static const dev_kernel table[] = {
      GEMM_MEM_BORROWED},
     {"H200-SXM-141GB", 0.821, H200_GEMM, 1453.4 / 1979.0, H200_FP8, 0.896, H200_COPY, 0,
      1830, "H200 peak 989.4 TFLOP/s at 1830 MHz; sustained not published", GEMM_MEM_BORROWED},
+    /* the DGX-2H's V100: the same die as the DGX-2's, its peak at the higher
+     * clock (device.c): DeepBench's best-shape fraction of the peak */
+    {"V100-SXM3-32GB-H", 112.3 / 125.0, "the V100's (same GV100 die; its peak at the DGX-2H's "
+     "clock): " V100_GEMM, NO_FP8, 0.896, BORROWED H200_COPY, 0, 1530.0 * 2.1 / 2.0,
+     "implied by the DGX-2H's 2.1 PFLOPS rating over the DGX-2's 2.0 at the V100's 1530 MHz; "
+     "sustained not published", GEMM_MEM_BORROWED},
     {"RTX-4090-24GB", 0.821, BORROWED H200_GEMM, 1453.4 / 1979.0,
      "no FP8 measurement of this device in the references; the H200's: " H200_FP8, 0.896,
      BORROWED H200_COPY, 0, 2520, "RTX 4090 datasheet boost 2520 MHz; sustained not published",

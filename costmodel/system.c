@@ -219,6 +219,16 @@ static void build_dgx2_v100(sys_system *s)
                             "engine or adaptive routing documented for this cluster");
 }
 
+/* DGX-2H: the DGX-2 with its 16 V100 at 450 W and a higher clock (2.1 PFLOPS
+ * against 2: device.c's V100-SXM3-32GB-H); the same NVSwitch, NICs and
+ * fabric.  Megatron-LM's 2019 runs (validate megatron2019). */
+static void build_dgx2h_v100(sys_system *s)
+{
+    build_dgx2_v100(s);
+    dgx_node(&s->groups[0].node, "dgx2h-v100", "V100-SXM3-32GB-H", 16, 150e9, 8, 100, 1.5e12,
+             255.9e9);
+}
+
 /* One RTX 4090 on PCIe 4.0 x16 in a workstation (Fuyou's commodity
  * setting, arXiv 2403.06504): no NVLink; one 100 Gb/s NIC so that several
  * boxes can still be described. */
@@ -262,6 +272,9 @@ static const struct {
      build_dgx_h200},
     {"dgx2-v100", "16x V100 32GB, NVSwitch 150 GB/s/dir, 8x 100 Gb/s EDR IB, fat-tree",
      build_dgx2_v100},
+    {"dgx2h-v100", "16x V100 32GB at 450 W (DGX-2H), NVSwitch 150 GB/s/dir, 8x 100 Gb/s EDR IB, "
+                   "fat-tree",
+     build_dgx2h_v100},
     {"rtx4090-box", "1x RTX 4090 24GB on PCIe 4.0 x16, 2 NVMe SSDs, 1x 100 Gb/s (Fuyou's box)",
      build_rtx4090_box},
     {"fuyou-server", "1x RTX 4090 24GB on PCIe 4.0 x16, 2x Xeon Gold 5320, 768 GB, 12 NVMe SSDs "

@@ -65,6 +65,11 @@ static const struct builtin {
      "socket (Intel ARK)", 8, GEN3_U2,
      "DGX-2 datasheet: 30 TB in 8x 3.84 TB NVMe; drive: Micron 9200 PRO datasheet (assumed "
      "model)"},
+    {"dgx2h-v100", 2, 48, 1.5, 6, 2666,
+     "the DGX-2's (DGX-2 datasheet: 2x Xeon Platinum 8168, 1.5 TB, 6 channels DDR4-2666 per "
+     "socket): the DGX-2H's own host is not in the references", 8, GEN3_U2,
+     "the DGX-2's (DGX-2 datasheet: 30 TB in 8x 3.84 TB NVMe; drive: Micron 9200 PRO datasheet, "
+     "assumed model)"},
     {"rtx4090-box", 1, 16, 0.256, 8, 3200,
      "assumption: a one-socket workstation, AMD EPYC 7313P class (16 cores, 8 channels "
      "DDR4-3200, AMD datasheet), 256 GB", 2, 6.5, 3.4, 3.84,

@@ -12,6 +12,10 @@ expect_ok "system lists the catalog" "dgx2-v100" system
 expect_ok "system describes dgx-h100" "rail" system dgx-h100 --nodes 4
 expect_ok "devices lists H200" "H200-SXM-141GB" devices
 expect_ok "devices as csv" "^device,memory_gb" devices --format csv
+# the DGX-2H (Megatron-LM's 2019 runs): its 450 W V100 at 2.1 PFLOPS / 16
+expect_ok "system dgx2h-v100 has the DGX-2H's V100" "16 x V100-SXM3-32GB-H" system dgx2h-v100
+expect_ok "devices: the DGX-2H's V100 at 131.2 TFLOP/s fp16" "^V100-SXM3-32GB-H +32 +0\.900 .* 131\.2 " devices
+expect_ok "validate megatron2019 runs on the DGX-2H" "one DGX-2H \(dgx2h-v100" validate megatron2019
 # --sources: the H100's FP8 ceiling is the MAMF FP8 table's 1402.6 of 1979, its own source;
 # a memory-bound GEMM's HBM rate, 0.483, is measured on the A100 and borrowed elsewhere
 expect_ok "devices --sources: the A100's memory-bound GEMM rate" \
