@@ -175,8 +175,8 @@ static void print_sources(cli_format fmt)
 {
     if (fmt == CLI_CSV)
         printf("device,gemm_ceiling,gemm_source,hbm_eff,hbm_source,sustained_mhz,boost_mhz,"
-               "clock_source,gemm_sustained,fp8_ceiling,fp8_source,fp8_sustained,gemm_mem_eff,"
-               "gemm_mem_source\n");
+               "clock_source,gemm_sustained,fp8_ceiling,fp8_source,fp8_sustained,score_gemm_eff,"
+               "score_gemm_source\n");
     for (int i = 0; i < dev_catalog_count(); i++) {
         const dev_type *d = dev_catalog_at(i);
         const dev_kernel *k = dev_kernel_of(d);
@@ -189,8 +189,8 @@ static void print_sources(cli_format fmt)
                    "\"%s\"\n",
                    d->name, k->gemm_ceiling, k->gemm_source, k->hbm_eff, k->hbm_source,
                    k->sustained_mhz, k->boost_mhz, k->clock_source, dev_kernel_gemm_fraction(k, 0),
-                   k->fp8_ceiling, k->fp8_source, dev_kernel_gemm_fraction(k, 1), k->gemm_mem_eff,
-                   k->gemm_mem_source);
+                   k->fp8_ceiling, k->fp8_source, dev_kernel_gemm_fraction(k, 1), k->score_gemm_eff,
+                   k->score_gemm_source);
             continue;
         }
         double sustained = dev_kernel_gemm_fraction(k, 0);
@@ -209,8 +209,9 @@ static void print_sources(cli_format fmt)
                    k->fp8_ceiling, k->fp8_ceiling * d->fp8_flops_per_s / 1e12, k->fp8_source);
         else
             printf("  fp8           %s\n", k->fp8_source);
-        printf("  GEMM memory   %.3f of HBM where a multiply is memory-bound\n    source: %s\n",
-               k->gemm_mem_eff, k->gemm_mem_source);
+        printf("  score GEMMs   %.3f of HBM (unfused attention's batched QK^T, P V)\n"
+               "    source: %s\n",
+               k->score_gemm_eff, k->score_gemm_source);
     }
 }
 
@@ -220,8 +221,8 @@ int cmd_devices(int argc, char **argv)
         printf("usage: clustersim devices [--sources] [--format table|csv]\n\n"
                "The GPU catalog: datasheet peaks (dense) from the vendors.  --sources: what\n"
                "the built-in kernel model takes from each device (matrix-multiply ceilings,\n"
-               "16-bit and FP8; achievable HBM fraction, of a copy and of a memory-bound\n"
-               "multiply; clocks) and where each figure comes from.\n");
+               "16-bit and FP8; achievable HBM fraction, of a copy and of unfused attention's\n"
+               "score GEMMs; clocks) and where each figure comes from.\n");
         return CLI_OK;
     }
     cli_format fmt = CLI_TABLE;

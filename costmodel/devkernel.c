@@ -33,20 +33,27 @@
 #define MAMF_FP8 "ml-engineering MAMF table (744d01e), FP8 e4m3 rows: "
 #define H200_FP8 MAMF_FP8 "H200 SXM 1453.4 of 1979 TFLOP/s (73.4%)"
 #define NO_FP8 0, "no FP8 tensor cores: FP8 runs at the 16-bit rate and ceiling"
-/* A memory-bound matrix multiply (attention's batched score GEMMs: k or n
- * = the head width) streams its operands and output in tiles and reaches
- * less of HBM than a copy.  The one published measurement: Megatron's
- * unfused attention on an A100 40 GB (FlashAttention paper, Dao et al. 2022,
- * arXiv 2205.14135, App. E.6, Table 20: seq 2048, 8 heads of 64, batch 16,
- * fp16, no dropout or mask, forward and backward 13.21 ms).  Less the
- * chain's two softmax passes at the copy's rate, its six batched GEMMs take
- * the rest at 0.483 of HBM (forward alone, Table 18's 4.28 ms: 0.556;
- * backward, Table 19's 8.86 ms: 0.458); test_opcost re-derives the 13.21. */
+/* Unfused attention's batched score GEMMs (QK^T and dP write the s x s
+ * matrix, P V, dV, dQ and dK read it; the other side is the head width) are
+ * memory-bound, and a chain of them was timed below a copy's rate: Megatron's
+ * attention alone on an A100 40 GB (FlashAttention paper, Dao et al. 2022,
+ * arXiv 2205.14135, App. E.6, Table 20, read from transcriptions of the
+ * paper: seq 2048, 8 heads of 64, batch 16, fp16, no dropout or mask,
+ * forward and backward 13.21 ms).  One constant solved from that timing:
+ * with the chain's two softmax passes at the copy's rate (16-bit, 4 and 6 B
+ * a score: the fp32 fallback would alone exceed 13.21 ms), its six GEMMs
+ * take the rest at 0.483 of HBM.  The other tables spread it (forward alone,
+ * Table 18: 0.556; backward, Table 19: 0.458; the masked runs, Tables 12-13:
+ * 0.537), and why the GEMMs fall short of a copy is not measured;
+ * validate/megatron.md has the per-table figures; test_opcost re-derives
+ * the 13.21. */
 #define A100_GEMM_MEM_EFF 0.483
-#define A100_GEMM_MEM "FlashAttention paper (arXiv 2205.14135) App. E.6 Table 20: Megatron's " \
-    "attention, seq 2048, 8 x 64 heads, batch 16, fp16, A100 40 GB, 13.21 ms forward and " \
-    "backward: its batched GEMMs at 0.483 of HBM once the softmax passes are taken out"
-#define GEMM_MEM_BORROWED A100_GEMM_MEM_EFF, "no measurement of this device; the A100's: " A100_GEMM_MEM
+#define A100_GEMM_MEM "solved from Megatron's unfused attention timed alone on an A100 40 GB " \
+    "(FlashAttention paper, arXiv 2205.14135, App. E.6 Table 20: seq 2048, 8 x 64 heads, " \
+    "batch 16, fp16, 13.21 ms forward and backward): its six batched GEMMs at 0.483 of HBM " \
+    "once the softmax passes are priced at the copy's rate (other tables: 0.458-0.556)"
+#define GEMM_MEM_BORROWED A100_GEMM_MEM_EFF, \
+    "no measurement of this device; the A100's, as a fraction of this device's HBM: " A100_GEMM_MEM
 
 static const dev_kernel table[] = {
     {"V100-SXM2-32GB", 112.3 / 125.0, V100_GEMM, NO_FP8, 0.896,
@@ -70,8 +77,8 @@ static const dev_kernel table[] = {
      1830, "H200 peak 989.4 TFLOP/s at 1830 MHz; sustained not published", GEMM_MEM_BORROWED},
     /* the DGX-2H's V100: the same die as the DGX-2's, its peak at the higher
      * clock (device.c): DeepBench's best-shape fraction of the peak */
-    {"V100-SXM3-32GB-H", 112.3 / 125.0, "the V100's (same GV100 die; its peak at the DGX-2H's "
-     "clock): " V100_GEMM, NO_FP8, 0.896, BORROWED H200_COPY, 0, 1530.0 * 2.1 / 2.0,
+    {"V100-SXM3-32GB-H", 112.3 / 125.0, "borrowed: the 300 W V100's (same GV100 die; the fraction "
+     "of its peak, here at the DGX-2H's clock): " V100_GEMM, NO_FP8, 0.896, BORROWED H200_COPY, 0, 1530.0 * 2.1 / 2.0,
      "implied by the DGX-2H's 2.1 PFLOPS rating over the DGX-2's 2.0 at the V100's 1530 MHz; "
      "sustained not published", GEMM_MEM_BORROWED},
     {"RTX-4090-24GB", 0.821, BORROWED H200_GEMM, 1453.4 / 1979.0,

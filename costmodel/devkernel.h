@@ -18,13 +18,15 @@
  * Where that sustained clock is published (A100: 1305 of 1410 MHz, NVIDIA's
  * HPL Rpeak), the kernel model scales the ceiling by sustained / boost
  * (dev_kernel_gemm_fraction); where it is not (0), the ceiling stands as
- * measured.  HBM is clocked apart from the SMs: hbm_eff is not scaled.  A
- * multiply whose bytes outweigh its FLOPs (attention's batched score GEMMs)
- * reaches less of HBM than a copy: gemm_mem_eff, from the one published
- * measurement of such a chain (the A100's; the other devices borrow it).
+ * measured.  HBM is clocked apart from the SMs: hbm_eff is not scaled.  The
+ * batched score GEMMs of unfused attention (QK^T, P V and their gradients,
+ * bound by the s x s matrix they write or read) move their bytes at
+ * score_gemm_eff, solved from the one published timing of such a chain (the
+ * A100's; the other devices borrow it as a fraction of their own HBM peak, as
+ * every borrowed figure here is); other memory-bound kernels at hbm_eff.
  * `clustersim devices --sources` prints them all.  A device with no
  * measurement of its own says so in its source and borrows the H200's
- * figure (the A100's for gemm_mem_eff).  test_device_system
+ * figure (the A100's for score_gemm_eff).  test_device_system
  * fails when a catalog device has no entry or an entry has no source. */
 #ifndef CS_DEVKERNEL_H
 #define CS_DEVKERNEL_H
@@ -41,8 +43,8 @@ typedef struct dev_kernel {
     const char *hbm_source;
     double sustained_mhz, boost_mhz; /* 0: not published */
     const char *clock_source;
-    double gemm_mem_eff;         /* of hbm_bw_bytes_per_s, a memory-bound multiply's */
-    const char *gemm_mem_source;
+    double score_gemm_eff;       /* of hbm_bw_bytes_per_s, unfused attention's score GEMMs' */
+    const char *score_gemm_source;
 } dev_kernel;
 
 /* The fraction of the dense 16-bit peak (fp8: of the FP8 peak, on a device

@@ -50,12 +50,13 @@ static double mem_s(const dev_type *dev, const opcost_eff *e, double bytes)
     return bytes / (dev->hbm_bw_bytes_per_s * (d ? d->hbm_eff : e->mem_eff));
 }
 
-/* A multiply's bytes at the rate a memory-bound GEMM reaches (devkernel.h:
- * below a copy's), or a copy's rate without per-device parameters. */
-static double gemm_mem_s(const dev_type *dev, const opcost_eff *e, double bytes)
+/* A score GEMM's bytes at the rate the measured attention chain's batched
+ * GEMMs reach (devkernel.h: below a copy's), or a copy's rate without
+ * per-device parameters. */
+static double score_mem_s(const dev_type *dev, const opcost_eff *e, double bytes)
 {
     const dev_kernel *d = entry(dev, e);
-    return d ? bytes / (dev->hbm_bw_bytes_per_s * d->gemm_mem_eff) : mem_s(dev, e, bytes);
+    return d ? bytes / (dev->hbm_bw_bytes_per_s * d->score_gemm_eff) : mem_s(dev, e, bytes);
 }
 
 /* Whole waves of tm x tn tiles over the SMs, k cut into `split` slices, at
@@ -97,20 +98,45 @@ static double gemm_compute_s(const dev_type *dev, const opcost_eff *e, model_dty
     return best;
 }
 
-double opcost_gemm_s(const dev_type *dev, const opcost_eff *e, model_dtype dtype, double m,
-                     double n, double k, double batch, double elem_bytes)
+/* The larger of the tile model's compute and the operands' bytes at the
+ * rate mem gives (a roofline), or the profile's fit. */
+static double gemm_s(const dev_type *dev, const opcost_eff *e, model_dtype dtype, double m,
+                     double n, double k, double batch, double elem_bytes,
+                     double (*mem)(const dev_type *, const opcost_eff *, double))
 {
     double compute = gemm_compute_s(dev, e, dtype, m, n, k, batch);
     double bytes = batch * (m * k + k * n + m * n) * elem_bytes;
     const calib_gemm_fit *g = profile_fit(e, e->profile ? e->profile->gemm : NULL, dtype);
     if (g)
         return calib_gemm_s(e->profile, g, m, n, k, batch, bytes);
-    return fmax(compute, gemm_mem_s(dev, e, bytes)) + e->kernel_gap_s;
+    return fmax(compute, mem(dev, e, bytes)) + e->kernel_gap_s;
+}
+
+double opcost_gemm_s(const dev_type *dev, const opcost_eff *e, model_dtype dtype, double m,
+                     double n, double k, double batch, double elem_bytes)
+{
+    return gemm_s(dev, e, dtype, m, n, k, batch, elem_bytes, mem_s);
+}
+
+/* Attention's own precision: FP8 training keeps attention in 16 bits
+ * (Transformer Engine's recipes run dot-product attention in FP8 only with
+ * fp8_dpa, off by default: transformer_engine.common.recipe; the DeepSeek-V3
+ * report, arXiv 2412.19437 sec. 3.3.1: "attention operators" in BF16). */
+static model_dtype attention_dtype(model_dtype dtype)
+{
+    return dtype == MODEL_FP8 ? MODEL_BF16 : dtype;
+}
+
+double opcost_score_gemm_s(const dev_type *dev, const opcost_eff *e, model_dtype dtype, double m,
+                           double n, double k, double batch, double elem_bytes)
+{
+    return gemm_s(dev, e, attention_dtype(dtype), m, n, k, batch, elem_bytes, score_mem_s);
 }
 
 double opcost_attention_s(const dev_type *dev, const opcost_eff *e, model_dtype dtype,
                           double flops, double bytes)
 {
+    dtype = attention_dtype(dtype);
     const calib_gemm_fit *a = profile_fit(e, e->profile ? e->profile->attention : NULL, dtype);
     if (a)
         return calib_attention_s(e->profile, a, flops, bytes);

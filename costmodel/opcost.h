@@ -82,7 +82,16 @@ double opcost_peak_flops(const dev_type *dev, model_dtype dtype);
 double opcost_gemm_s(const dev_type *dev, const opcost_eff *e, model_dtype dtype, double m,
                      double n, double k, double batch, double elem_bytes);
 
-/* Seconds for a fused attention kernel doing `flops` and moving `bytes`. */
+/* The same for a batched attention-score GEMM of unfused attention (QK^T,
+ * probabilities x V and their gradients: one operand or the output is the
+ * s x s score matrix, the other side the head width): its bytes move at the
+ * device's score_gemm_eff of HBM (devkernel.h), which a measured chain of
+ * them gives, not at a copy's rate. */
+double opcost_score_gemm_s(const dev_type *dev, const opcost_eff *e, model_dtype dtype, double m,
+                           double n, double k, double batch, double elem_bytes);
+
+/* Seconds for a fused attention kernel doing `flops` and moving `bytes`;
+ * under FP8 training in 16 bits, as the score GEMMs above (opcost.c). */
 double opcost_attention_s(const dev_type *dev, const opcost_eff *e, model_dtype dtype,
                           double flops, double bytes);
 

@@ -170,8 +170,8 @@ static void add_unfused_attention(ctx *c, const shape *x, const framework_profil
     workload_op *qk = &c->ops[c->n++];
     qk->name = "attention QK^T";
     qk->fwd_flops = 2 * batch * s * s * d;
-    qk->fwd_s = opcost_gemm_s(c->dev, c->e, c->dtype, s, s, d, batch, ACT_BYTES);
-    qk->bwd_s = 2 * opcost_gemm_s(c->dev, c->e, c->dtype, s, d, s, batch, ACT_BYTES);
+    qk->fwd_s = opcost_score_gemm_s(c->dev, c->e, c->dtype, s, s, d, batch, ACT_BYTES);
+    qk->bwd_s = 2 * opcost_score_gemm_s(c->dev, c->e, c->dtype, s, d, s, batch, ACT_BYTES);
     qk->bwd_weight_s = 0; /* activations times activations: no weights */
     qk->attention_core = 1;
     add_stream(c, "softmax", scores * soft_fwd, scores * soft_bwd, 1);
@@ -180,9 +180,9 @@ static void add_unfused_attention(ctx *c, const shape *x, const framework_profil
     workload_op *pv = &c->ops[c->n++];
     pv->name = "attention PV";
     pv->fwd_flops = 2 * batch * s * s * d;
-    pv->fwd_s = opcost_gemm_s(c->dev, c->e, c->dtype, s, d, s, batch, ACT_BYTES);
-    pv->bwd_s = opcost_gemm_s(c->dev, c->e, c->dtype, s, s, d, batch, ACT_BYTES) +
-                opcost_gemm_s(c->dev, c->e, c->dtype, s, d, s, batch, ACT_BYTES);
+    pv->fwd_s = opcost_score_gemm_s(c->dev, c->e, c->dtype, s, d, s, batch, ACT_BYTES);
+    pv->bwd_s = opcost_score_gemm_s(c->dev, c->e, c->dtype, s, s, d, batch, ACT_BYTES) +
+                opcost_score_gemm_s(c->dev, c->e, c->dtype, s, d, s, batch, ACT_BYTES);
     pv->bwd_weight_s = 0;
     pv->attention_core = 1;
     if (fw->attn_layout_copies != FRAMEWORK_COPIES_NONE)

@@ -15,11 +15,12 @@ expect_ok "devices as csv" "^device,memory_gb" devices --format csv
 # the DGX-2H (Megatron-LM's 2019 runs): its 450 W V100 at 2.1 PFLOPS / 16
 expect_ok "system dgx2h-v100 has the DGX-2H's V100" "16 x V100-SXM3-32GB-H" system dgx2h-v100
 expect_ok "devices: the DGX-2H's V100 at 131.2 TFLOP/s fp16" "^V100-SXM3-32GB-H +32 +0\.900 .* 131\.2 " devices
-expect_ok "validate megatron2019 runs on the DGX-2H" "one DGX-2H \(dgx2h-v100" validate megatron2019
+expect_ok "validate megatron2019 runs on the DGX-2H (1.2B: 1430.7 ms)" \
+    "^gpt2-1\.2b .* 1288\.0 +1430\.7 " validate megatron2019
 # --sources: the H100's FP8 ceiling is the MAMF FP8 table's 1402.6 of 1979, its own source;
-# a memory-bound GEMM's HBM rate, 0.483, is measured on the A100 and borrowed elsewhere
-expect_ok "devices --sources: the A100's memory-bound GEMM rate" \
-    '^A100-SXM4-40GB,.*,0\.4830,"FlashAttention paper \(arXiv 2205\.14135\) App\. E\.6 Table 20' \
+# unfused attention's score GEMMs at 0.483 of HBM, solved on the A100 and borrowed elsewhere
+expect_ok "devices --sources: the A100's score-GEMM rate" \
+    '^A100-SXM4-40GB,.*,0\.4830,"solved from Megatron.s unfused attention timed alone on an A100 40 GB' \
     devices --sources --format csv
 expect_ok "devices --sources: H100 FP8 ceiling" '^H100-SXM5-80GB,.*,0\.7087,"ml-engineering MAMF table \(744d01e\), FP8' \
     devices --sources --format csv

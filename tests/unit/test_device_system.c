@@ -229,9 +229,9 @@ static void every_device_has_sources(void)
         /* FP8 units have a ceiling of their own; without them FP8 runs as 16-bit */
         CHECK(d->fp8_flops_per_s > 0 ? k->fp8_ceiling > 0.5 && k->fp8_ceiling <= 1
                                      : k->fp8_ceiling == 0);
-        CHECK(k->gemm_mem_eff > 0.3 && k->gemm_mem_eff <= k->hbm_eff); /* below a copy's */
+        CHECK(k->score_gemm_eff > 0.3 && k->score_gemm_eff <= k->hbm_eff); /* below a copy's */
         const char *sources[] = {k->gemm_source, k->hbm_source, k->clock_source, k->fp8_source,
-                                 k->gemm_mem_source};
+                                 k->score_gemm_source};
         for (int j = 0; j < 5; j++)
             CHECK(sources[j] && strlen(sources[j]) > 10);
     }
