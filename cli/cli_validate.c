@@ -25,6 +25,8 @@ static const val_study *const studies[] = {&val_megatron2021, &val_megatron2019,
                                            &val_llama3,       &val_moe,          &val_zb};
 #define NSTUDIES ((int)(sizeof studies / sizeof studies[0]))
 
+/* The header first (the study's columns, in order), then each data row
+ * through the study's reader. */
 static int on_csv_row(void *ctx, int line, char **f, int n, cs_err *err)
 {
     val_run *run = ctx;

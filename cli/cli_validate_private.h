@@ -48,7 +48,8 @@ struct val_study {
     int (*row)(val_run *run, int line, char **f, cs_err *err);
 };
 
-/* The studies, in the order `validate --help` lists them. */
+/* The studies, each defined in its cli_validate_*.c (cli_validate.c lists
+ * them in the order of `validate --help`). */
 extern const val_study val_megatron2021, val_megatron2019, val_offload, val_llama3, val_moe,
     val_zb;
 
