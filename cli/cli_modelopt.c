@@ -8,9 +8,9 @@
 #include "hf_config.h"
 
 static const struct { const char *opt; long max; } int_flags[MF_NINT] = {
-    {"--layers", 100000},  {"--hidden", 1L << 20}, {"--heads", 1L << 16},
-    {"--kv-heads", 1L << 16}, {"--ffn", MODEL_MAX_FFN}, {"--vocab", 1L << 24},
-    {"--seq", 1L << 24},
+    {"--layers", MODEL_MAX_LAYERS}, {"--hidden", MODEL_MAX_HIDDEN}, {"--heads", MODEL_MAX_HEADS},
+    {"--kv-heads", MODEL_MAX_HEADS}, {"--ffn", MODEL_MAX_FFN},     {"--vocab", MODEL_MAX_VOCAB},
+    {"--seq", MODEL_MAX_SEQ},
 };
 
 enum { OPT_MLP = CLI_MODELOPT_FIRST + MF_NINT, OPT_NORM, OPT_POS, OPT_TIED, OPT_BIAS, OPT_DTYPE,

@@ -12,8 +12,9 @@ static const char *const llama3_columns[] = {
 
 static int llama3_row(val_run *run, int line, char **f, cs_err *err)
 {
-    double v[9];
-    if (val_fields_num(f, 9, line, v, err) != 0)
+    double v[9], c[6];
+    static const int counts[] = {0, 1, 2, 3, 5, 6}; /* gpus, tp, cp, pp, seq, batch per dp */
+    if (val_fields_num(f, 9, line, v, err) != 0 || val_counts_at(f, counts, 6, line, c, err) != 0)
         return -1;
     int gpus = (int)v[0], tp = (int)v[1], cp = (int)v[2], pp = (int)v[3], seq = (int)v[5];
     model_desc m;
@@ -21,12 +22,15 @@ static int llama3_row(val_run *run, int line, char **f, cs_err *err)
         return -1;
     if (seq != m.seq_len)
         return cs_fail(err, "line %d: seq_len %d is neither 8192 nor 131072", line, seq);
-    if (tp < 1 || cp < 1 || pp < 1 || gpus % (tp * cp * pp) != 0)
+    if ((double)tp * cp * pp > gpus || gpus % (tp * cp * pp) != 0)
         return cs_fail(err, "line %d: %d GPUs is not a multiple of tp %d x cp %d x pp %d", line,
                        gpus, tp, cp, pp);
     /* dp from the GPUs (the printed DP of the 128K row, 4, gives 8192 GPUs
      * and 8M tokens, not its 16384 and 16M) */
     int dp = gpus / (tp * cp * pp), stages = pp;
+    if ((double)dp * v[6] > VAL_MAX_COUNT)
+        return cs_fail(err, "line %d: dp %d x batch_per_dp %g is a global batch above %d", line,
+                       dp, v[6], VAL_MAX_COUNT);
     layout_desc l;
     layout_init(&l, &m);
     l.tp = tp, l.cp = cp, l.pp = stages, l.dp = dp, l.mbs = 1, l.gbs = dp * (int)v[6];

@@ -19,7 +19,7 @@ static int moe_model(char **f, int line, model_desc *m, cs_err *err)
     double v[2];
     if (model_find(f[3], m, err) != 0)
         return cs_fail_prefix(err, "line %d: ", line);
-    if (val_fields_at(f, column, 2, line, v, err) != 0)
+    if (val_counts_at(f, column, 2, line, v, err) != 0)
         return -1; /* it names the line */
     if ((int)v[0] != m->layers) { /* a pipeline-layout proxy (validate/moe.md) */
         snprintf(m->name, sizeof m->name, "%.30s (%d layers)", f[3], (int)v[0]);
@@ -34,8 +34,12 @@ static int moe_layout(char **f, int line, const model_desc *m, layout_desc *l, c
     enum { TP, PP, VPP, EP, GPUS, MBS, GBS, OVERLAP, N };
     static const int column[N] = {5, 6, 7, 9, 2, 10, 11, 14};
     double v[N];
-    if (val_fields_at(f, column, N, line, v, err) != 0)
+    if (val_counts_at(f, column, OVERLAP, line, v, err) != 0 ||
+        val_field_num(f, column[OVERLAP], line, &v[OVERLAP], err) != 0)
         return -1;
+    if ((long long)v[TP] * (long long)v[PP] > (long long)v[GPUS])
+        return cs_fail(err, "line %d: tp %g x pp %g is more than the %g GPUs", line, v[TP],
+                       v[PP], v[GPUS]);
     layout_init(l, m);
     l->tp = (int)v[TP];
     l->pp = (int)v[PP];

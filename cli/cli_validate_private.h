@@ -58,6 +58,18 @@ extern const val_study val_megatron2021, val_megatron2019, val_offload, val_llam
 /* Field i of line as a number; a message naming line and column if not. */
 int val_field_num(char **f, int i, int line, double *out, cs_err *err);
 
+/* The largest count a table's integer column may hold (GPUs, parallel
+ * degrees, layers, batches): beyond any published run, and small enough
+ * that their products stay in an int's range. */
+#define VAL_MAX_COUNT (1 << 24)
+
+/* Field i as a count: a whole number from 1 to VAL_MAX_COUNT, or a message
+ * naming line and column. */
+int val_count_at(char **f, int i, int line, double *out, cs_err *err);
+
+/* Fields column[0 .. n-1] as counts, into out[0 .. n-1]. */
+int val_counts_at(char **f, const int *column, int n, int line, double *out, cs_err *err);
+
 /* Fields 0 .. n-1 as numbers. */
 int val_fields_num(char **f, int n, int line, double *out, cs_err *err);
 

@@ -58,6 +58,24 @@ int val_field_num(char **f, int i, int line, double *out, cs_err *err)
     return 0;
 }
 
+int val_count_at(char **f, int i, int line, double *out, cs_err *err)
+{
+    if (val_field_num(f, i, line, out, err) != 0)
+        return -1;
+    if (!(*out >= 1 && *out <= VAL_MAX_COUNT) || *out != floor(*out))
+        return cs_fail(err, "line %d, column %d: '%s' is not a whole number from 1 to %d", line,
+                       i + 1, f[i], VAL_MAX_COUNT);
+    return 0;
+}
+
+int val_counts_at(char **f, const int *column, int n, int line, double *out, cs_err *err)
+{
+    for (int i = 0; i < n; i++)
+        if (val_count_at(f, column[i], line, &out[i], err) != 0)
+            return -1;
+    return 0;
+}
+
 int val_fields_num(char **f, int n, int line, double *out, cs_err *err)
 {
     for (int i = 0; i < n; i++)

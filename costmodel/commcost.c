@@ -336,6 +336,11 @@ static void size_buckets(const model_desc *m, const layout_desc *l, int s, commc
         bucket = (uint64_t)ceil(reduce_bytes / layers);
     else if (!framework_of(l->framework)->dp_overlap) /* one all-reduce of the whole buffer */
         bucket = (uint64_t)ceil(reduce_bytes);
+    /* a stage of more than COMMCOST_MAX_BUCKETS buckets (2.6e13 gradients
+     * at 25 M each: no model that fits any memory) gets larger buckets, so
+     * that the count, and the simulation's pieces, stay bounded */
+    if (reduce_bytes / (double)bucket > COMMCOST_MAX_BUCKETS)
+        bucket = (uint64_t)ceil(reduce_bytes / COMMCOST_MAX_BUCKETS);
     st->buckets = (int)ceil(reduce_bytes / (double)bucket);
     st->bucket_bytes = bucket;
     st->last_bucket_bytes = (uint64_t)(reduce_bytes - (double)bucket * (st->buckets - 1));

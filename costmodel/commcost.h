@@ -49,6 +49,8 @@
 #include "workload.h"
 
 #define COMMCOST_BUCKET_GRADS 25e6
+/* At most this many buckets per stage (larger buckets beyond: commcost.c). */
+#define COMMCOST_MAX_BUCKETS (1 << 20)
 
 struct calib_profile;
 

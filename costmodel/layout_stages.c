@@ -177,8 +177,8 @@ static int edges_for(int rest, int most, int vpp, int *first, int *last)
 int layout_stage_auto_split(int layers, int pp, int vpp, int *first, int *last)
 {
     *first = *last = 0;
-    if (pp < 1 || vpp < 1)
-        return -1;
+    if (pp < 1 || vpp < 1 || (long long)pp * vpp > layers)
+        return -1; /* fewer layers than virtual stages: no split (and no int overflow) */
     if (layers % (pp * vpp) == 0)
         return 0;
     if (pp < 2)

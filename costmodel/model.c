@@ -148,15 +148,16 @@ static const char *format_near(int below, int above, char *buf, size_t len)
 
 static int check_positive(const model_desc *m, cs_err *err)
 {
-    const struct { const char *what; int value; } sizes[] = {
-        {"layers", m->layers},         {"hidden", m->hidden}, {"heads", m->heads},
-        {"kv_heads", m->kv_heads},     {"ffn_hidden", m->ffn_hidden},
-        {"vocab", m->vocab},           {"seq_len", m->seq_len},
+    const struct { const char *what; int value, max; } sizes[] = {
+        {"layers", m->layers, MODEL_MAX_LAYERS},     {"hidden", m->hidden, MODEL_MAX_HIDDEN},
+        {"heads", m->heads, MODEL_MAX_HEADS},        {"kv_heads", m->kv_heads, MODEL_MAX_HEADS},
+        {"ffn_hidden", m->ffn_hidden, MODEL_MAX_FFN}, {"vocab", m->vocab, MODEL_MAX_VOCAB},
+        {"seq_len", m->seq_len, MODEL_MAX_SEQ},
     };
     for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++)
-        if (sizes[i].value < 1)
-            return cs_fail(err, "model '%s': %s %d must be a positive whole number", m->name,
-                           sizes[i].what, sizes[i].value);
+        if (sizes[i].value < 1 || sizes[i].value > sizes[i].max)
+            return cs_fail(err, "model '%s': %s %d must be a whole number from 1 to %d", m->name,
+                           sizes[i].what, sizes[i].value, sizes[i].max);
     return 0;
 }
 

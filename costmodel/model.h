@@ -75,6 +75,15 @@ typedef struct model_desc {
 /* The largest MLP width a custom model gets by default (4 x hidden, capped). */
 #define MODEL_MAX_FFN (1 << 22)
 
+/* The largest sizes a model may have, for every face (command line, Lua,
+ * HuggingFace configs, the validation tables): far beyond any trained model,
+ * and small enough that the cost model's products stay in range. */
+#define MODEL_MAX_LAYERS 100000
+#define MODEL_MAX_HIDDEN (1 << 20)
+#define MODEL_MAX_HEADS (1 << 16)
+#define MODEL_MAX_VOCAB (1 << 24)
+#define MODEL_MAX_SEQ (1 << 24)
+
 /* A GPT-style model as Megatron-LM trains it, of the given sizes: MHA,
  * MLP width 4 x hidden, vocabulary 51200, sequence 2048, GELU, LayerNorm,
  * learned positions, tied embeddings, biases, fp16; named "custom". */

@@ -269,10 +269,13 @@ static void model_from_table(lua_State *L, int idx, model_desc *m)
         }
         model_custom(m, sizes[0], sizes[1], sizes[2]);
     }
-    int_field f[] = {{"layers", &m->layers, 100000},    {"hidden", &m->hidden, 1 << 20},
-                     {"heads", &m->heads, 1 << 16},     {"kv_heads", &m->kv_heads, 1 << 16},
-                     {"ffn", &m->ffn_hidden, MODEL_MAX_FFN}, {"vocab", &m->vocab, 1 << 24},
-                     {"seq", &m->seq_len, 1 << 24}};
+    int_field f[] = {{"layers", &m->layers, MODEL_MAX_LAYERS},
+                     {"hidden", &m->hidden, MODEL_MAX_HIDDEN},
+                     {"heads", &m->heads, MODEL_MAX_HEADS},
+                     {"kv_heads", &m->kv_heads, MODEL_MAX_HEADS},
+                     {"ffn", &m->ffn_hidden, MODEL_MAX_FFN},
+                     {"vocab", &m->vocab, MODEL_MAX_VOCAB},
+                     {"seq", &m->seq_len, MODEL_MAX_SEQ}};
     int changed = 0;
     for (size_t i = 0; i < sizeof f / sizeof f[0]; i++) {
         int v = (int)lua_check_opt_int(L, idx, "model", f[i].key, *f[i].field, 1, f[i].max);

@@ -59,6 +59,35 @@ expect_bad_quick "faults --svg of 1e8 cycles refused" "picture of about" \
     "${f[@]}" --days 1000 --failures-per-gpu-day 0.0001 --interval-s 1 --svg "$tmp/x.svg"
 
 # ---- crashes ----
+# validate's tables are input too: a zero or a huge count in a row is refused
+# with its line and column (tp 0 divided by zero; 1e9 overflowed ints in the
+# studies and in the cost model), and a model beyond the size limits is
+# refused by the one check every face shares (model_validate)
+vdir=$(dirname "$0")/../../validate
+first_row() { # FILE COLUMN VALUE: the file with the first data row's COLUMN set to VALUE
+    awk -F, -v c="$2" -v v="$3" 'BEGIN {OFS = ","} /^#/ || !hdr {if (!/^#/) hdr = 1; print; next}
+        !done {$c = v; done = 1} {print}' "$1"
+}
+bad_row() { # NAME PATTERN STUDY FILE COLUMN VALUE
+    first_row "$vdir/$4" "$5" "$6" >"$tmp/bad_row.csv"
+    expect_bad_quick "$1" "$2" validate "$3" --reference "$tmp/bad_row.csv" --mode analytic
+}
+whole="is not a whole number from 1 to 16777216"
+bad_row "validate moe: tp 0 in a row refused (was a division by zero)" \
+    "line [0-9]+, column 6: '0' $whole" moe moe_published.csv 6 0
+bad_row "validate moe: vpp 1e9 refused (overflowed the stage split)" \
+    "column 8: '1e9' $whole" moe moe_published.csv 8 1e9
+bad_row "validate llama3: tp 1e9 refused (overflowed tp x cp x pp)" \
+    "column 2: '1e9' $whole" llama3 llama3_405b_table4.csv 2 1e9
+bad_row "validate offload: hidden 1e9 refused by the model's own limits" \
+    "hidden 1000000000 must be a whole number from 1 to 1048576" offload offload_papers.csv 5 1e9
+# the largest model the flags accept, data parallel: its gradient buckets
+# stay countable (2^31 of them overflowed an int; commcost.c)
+if timeout 60 "$bin" estimate --system dgx-a100-80g --gpus 8 --layers 100000 --hidden 1048576 \
+    --heads 16 --tp 1 --pp 1 --dp 8 --mbs 1 --gbs 8 --mode analytic --format csv >"$out" 2>"$errf" &&
+    awk -F, 'NR == 2 {exit !($17 > 8e7 && $17 < 1e8)}' "$out"
+then ok "estimate: the largest model's gradient buckets bounded, a finite iteration"
+else not_ok "estimate: the largest model's gradient buckets bounded, a finite iteration"; fi
 syn=$tmp/syn.csv
 "$bin" calibrate --synthetic "$syn" --ranks 8 --seed 3 >/dev/null 2>&1
 { head -5 "$syn"; echo "gemm,bf16"; } >"$tmp/short.csv"

@@ -1,6 +1,8 @@
 /* Unit tests: transformer shapes, exact parameter counts, the catalog against
  * its published counts (and against ../shared/reference for Megatron's
  * table), validation and the name parsers. */
+#include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "model.h"
@@ -154,31 +156,34 @@ static void expect_invalid(const model_desc *m, const char *a, const char *b)
     CHECK_STR_CONTAINS(err.msg, b);
 }
 
+/* Every size is a whole number from 1 to its limit (model.h's MODEL_MAX_*),
+ * whichever face set it: below 1 and above the limit are refused alike. */
 static void validation_sizes_positive(void)
 {
     model_desc base;
     CHECK(model_find("llama2-7b", &base, NULL) == 0);
+    static const struct { size_t off; int bad, max; const char *text; } cases[] = {
+        {offsetof(model_desc, layers), 0, MODEL_MAX_LAYERS, "layers 0"},
+        {offsetof(model_desc, hidden), -4096, MODEL_MAX_HIDDEN, "hidden -4096"},
+        {offsetof(model_desc, heads), 0, MODEL_MAX_HEADS, "heads 0"},
+        {offsetof(model_desc, kv_heads), 0, MODEL_MAX_HEADS, "kv_heads 0"},
+        {offsetof(model_desc, ffn_hidden), 0, MODEL_MAX_FFN, "ffn_hidden 0"},
+        {offsetof(model_desc, vocab), 0, MODEL_MAX_VOCAB, "vocab 0"},
+        {offsetof(model_desc, seq_len), -1, MODEL_MAX_SEQ, "seq_len -1"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        model_desc m = base;
+        int *field = (int *)((char *)&m + cases[i].off);
+        *field = cases[i].bad;
+        expect_invalid(&m, cases[i].text, "whole number from 1");
+        *field = cases[i].max + 1; /* one above the limit: refused with the limit named */
+        char limit[32];
+        snprintf(limit, sizeof limit, "to %d", cases[i].max);
+        expect_invalid(&m, "must be a whole number from 1", limit);
+    }
     model_desc m = base;
-    m.layers = 0;
-    expect_invalid(&m, "layers 0", "positive");
-    m = base;
-    m.hidden = -4096;
-    expect_invalid(&m, "hidden -4096", "positive");
-    m = base;
-    m.heads = 0;
-    expect_invalid(&m, "heads 0", "positive");
-    m = base;
-    m.kv_heads = 0;
-    expect_invalid(&m, "kv_heads 0", "positive");
-    m = base;
-    m.ffn_hidden = 0;
-    expect_invalid(&m, "ffn_hidden 0", "positive");
-    m = base;
-    m.vocab = 0;
-    expect_invalid(&m, "vocab 0", "positive");
-    m = base;
-    m.seq_len = -1;
-    expect_invalid(&m, "seq_len -1", "positive");
+    m.hidden = 1000000000; /* the validate tables' case: once overflowed the cost model */
+    expect_invalid(&m, "hidden 1000000000", "to 1048576");
 }
 
 static void validation_divisibility(void)
