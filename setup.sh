@@ -129,17 +129,18 @@ run_fuzz() {
     shift
     mkdir -p build-fuzz/findings
     work=$(mktemp -d "$( [ -w /dev/shm ] && echo /dev/shm || echo /tmp)/clustersim-fuzz.XXXXXX")
-    for name in opgraph calib_csv faultlog profile lua_api chakra hf_config cli; do
+    for name in opgraph calib_csv faultlog profile lua_api chakra hf_config cli validate; do
         n=$((n + 1))
         rm -rf "build-fuzz/corpus-$name"
         cp -r "tests/fuzz/corpus/$name" "build-fuzz/corpus-$name"
         log=build-fuzz/fuzz-$name.log
         max_len=4096
         [ "$name" = chakra ] && max_len=16384 # four ranks' protobuf traces of a 2-layer model: 9 kB
+        [ "$name" = validate ] && max_len=16384 # a study's table, its source columns included
         # the command line and the Lua API: libFuzzer's entropic schedule was about half
         # of their CPU, the plain one runs twice the inputs (validate/robustness.md)
         flags=()
-        case $name in cli | lua_api) flags=(-entropic=0) ;; esac
+        case $name in cli | lua_api | validate) flags=(-entropic=0) ;; esac
         if CLUSTERSIM_FUZZ_DIR=$work UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 ASAN_OPTIONS=detect_leaks=1 \
             "build-fuzz/tests/fuzz/fuzz_$name" -max_total_time="$seconds" -timeout=30 \
             -rss_limit_mb=4096 -max_len="$max_len" -print_final_stats=1 -close_fd_mask=3 "${flags[@]}" "$@" \
