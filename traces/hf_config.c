@@ -10,12 +10,13 @@
 
 #include "model_moe.h"
 
-/* Limits of the integer keys (those of the shape flags, cli_modelopt.c). */
-#define MAX_LAYERS 100000L
-#define MAX_WIDTH (1L << 20)
-#define MAX_HEADS (1L << 16)
-#define MAX_VOCAB (1L << 24)
-#define MAX_SEQ (1L << 24)
+/* Limits of the integer keys: the model's own (model.h, MODEL_MAX_*), which
+ * model_validate checks for every face; widths (head and latent) as hidden. */
+#define MAX_LAYERS ((long)MODEL_MAX_LAYERS)
+#define MAX_WIDTH ((long)MODEL_MAX_HIDDEN)
+#define MAX_HEADS ((long)MODEL_MAX_HEADS)
+#define MAX_VOCAB ((long)MODEL_MAX_VOCAB)
+#define MAX_SEQ ((long)MODEL_MAX_SEQ)
 
 typedef struct reader {
     struct json_object *root;
