@@ -76,27 +76,37 @@ static void folded_equals_all_ranks(void)
  * together but not two stages' reductions overlapping in time, within 5%. */
 static void folded_equals_all_ranks_at_scale(void)
 {
-    static const char *const systems[] = {"dgx-a100-80g", "dgx-h100", "dgx-h200", "dgx2-v100",
-                                          "dgx-a100-80g"};
     static const struct { const char *model; int tp, pp, dp, gbs; } cases[] = {
         {"gpt3-175b", 4, 4, 16, 256},   {"megatron-1.7b", 8, 1, 4, 8},
         {"megatron-18.4b", 8, 1, 4, 8}, {"megatron-39.1b", 8, 2, 4, 16}};
-    for (size_t si = 0; si < sizeof systems / sizeof systems[0]; si++)
+    /* every built-in system with 8 or more GPUs a node (the catalog's, so a
+     * new one is covered by construction), then dgx-a100-80g as the ECMP
+     * fat-tree (-1) */
+    int tested = 0;
+    for (int si = 0; si <= sys_catalog_count(); si++) {
+        const char *name = si < sys_catalog_count() ? sys_catalog_name(si) : "dgx-a100-80g";
+        sys_system probe;
+        CHECK(sys_from_catalog(name, 1, &probe, NULL) == 0);
+        int per_node = probe.groups[0].node.gpus;
+        if (per_node < 8)
+            continue; /* the one-GPU boxes of the offload study */
+        tested++;
         for (size_t ci = 0; ci < sizeof cases / sizeof cases[0]; ci++) {
             fixture f;
             int gpus = cases[ci].tp * cases[ci].pp * cases[ci].dp;
-            int per_node = strcmp(systems[si], "dgx2-v100") == 0 ? 16 : 8;
-            fixture_setup(&f, systems[si], gpus / per_node, cases[ci].model, cases[ci].tp,
+            fixture_setup(&f, name, gpus / per_node, cases[ci].model, cases[ci].tp,
                           cases[ci].pp, cases[ci].dp, cases[ci].gbs);
-            if (si == sizeof systems / sizeof systems[0] - 1)
+            if (si == sys_catalog_count())
                 fixture_ecmp_fat_tree(&f);
             double all = run(&f, TRAINSIM_ALL_RANKS, NULL), folded = run(&f, TRAINSIM_FOLDED, NULL);
-            printf("# %s (%s) %s: folded %.4f s, all ranks %.4f s\n", systems[si],
+            printf("# %s (%s) %s: folded %.4f s, all ranks %.4f s\n", name,
                    sys_net_kind_name(f.sys.net.kind), cases[ci].model, folded, all);
             CHECK_REL(folded, all, 0.01);
             CHECK_REL(analytic(&f), all, 0.05); /* stages' reductions overlapping: sim only */
             topo_free(f.t);
         }
+    }
+    CHECK(tested >= 7); /* the six DGX systems of the catalog and the ECMP fat-tree */
 }
 
 /* No pipeline, no data parallelism: the closed form is exact up to rounding. */
