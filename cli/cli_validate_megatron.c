@@ -53,8 +53,14 @@ static int mt21_settings(const val_run *run, int line, char **f, const double *v
 static int mt21_row(val_run *run, int line, char **f, cs_err *err)
 {
     double v[13];
-    if (val_fields_num(f, 13, line, v, err) != 0)
+    static const int counts[] = {1, 2, 3, 4, 5, 6, 7, 11}; /* heads .. global_batch, micro_batch */
+    double c[8];
+    if (val_fields_num(f, 13, line, v, err) != 0 || val_counts_at(f, counts, 8, line, c, err) != 0 ||
+        val_int_at(f, 12, line, 0, VAL_MAX_COUNT, &c[0], err) != 0)
         return -1;
+    if (v[4] * v[5] > v[6])
+        return cs_fail(err, "line %d: tp %g x pp %g is more than the %g GPUs", line, v[4], v[5],
+                       v[6]);
     const model_desc *m = model_catalog_find_shape("megatron-", (int)v[3], (int)v[2], (int)v[1]);
     if (!m)
         return cs_fail(err, "line %d: no built-in model has %g layers, hidden %g, %g heads", line,
@@ -134,9 +140,9 @@ static int mt19_row(val_run *run, int line, char **f, cs_err *err)
     model_desc m;
     if (val_fields_num(f, 3, line, v, err) != 0 || mt19_model(v[0], line, &m, err) != 0)
         return -1;
+    if (!(v[1] >= 1 && v[1] <= 16) || v[1] != floor(v[1])) /* before any cast to int */
+        return cs_fail(err, "line %d: %g model-parallel GPUs; a DGX-2H has 16", line, v[1]);
     int tp = (int)v[1];
-    if (tp < 1 || tp > 16)
-        return cs_fail(err, "line %d: %d model-parallel GPUs; a DGX-2H has 16", line, tp);
     layout_desc l;
     row_layout(&m, tp, 1, 1, 8, 8, FRAMEWORK_2019, &l);
     const val_job job = {line, m.name, "dgx2h-v100", 1, &m, &l,

@@ -66,11 +66,14 @@ static int off_job(char **f, const double *v, int line, model_desc *m, layout_de
 
 static int off_row(val_run *run, int line, char **f, cs_err *err)
 {
-    static const int numeric[] = {2, 3, 4, 5, 6, 7, 8, 9, 11, 19};
+    static const int counts[] = {2, 3, 4, 5, 6, 7, 8, 9}; /* gpus .. global batch */
     double v[20] = {0};
-    for (size_t i = 0; i < sizeof numeric / sizeof numeric[0]; i++)
-        if (val_field_num(f, numeric[i], line, &v[numeric[i]], err) != 0)
+    for (size_t i = 0; i < sizeof counts / sizeof counts[0]; i++)
+        if (val_count_at(f, counts[i], line, &v[counts[i]], err) != 0)
             return -1;
+    if (val_int_at(f, 11, line, 0, LAYOUT_MAX_ZERO, &v[11], err) != 0 ||
+        val_field_num(f, 19, line, &v[19], err) != 0)
+        return -1;
     model_desc m;
     layout_desc l;
     sys_system probe;

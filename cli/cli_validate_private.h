@@ -63,8 +63,11 @@ int val_field_num(char **f, int i, int line, double *out, cs_err *err);
  * that their products stay in an int's range. */
 #define VAL_MAX_COUNT (1 << 24)
 
-/* Field i as a count: a whole number from 1 to VAL_MAX_COUNT, or a message
- * naming line and column. */
+/* Field i as a whole number from lo to hi, or a message naming line and
+ * column (a table's integers are read this way before any cast to int). */
+int val_int_at(char **f, int i, int line, int lo, int hi, double *out, cs_err *err);
+
+/* Field i as a count: a whole number from 1 to VAL_MAX_COUNT. */
 int val_count_at(char **f, int i, int line, double *out, cs_err *err);
 
 /* Fields column[0 .. n-1] as counts, into out[0 .. n-1]. */

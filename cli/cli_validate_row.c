@@ -58,14 +58,19 @@ int val_field_num(char **f, int i, int line, double *out, cs_err *err)
     return 0;
 }
 
-int val_count_at(char **f, int i, int line, double *out, cs_err *err)
+int val_int_at(char **f, int i, int line, int lo, int hi, double *out, cs_err *err)
 {
     if (val_field_num(f, i, line, out, err) != 0)
         return -1;
-    if (!(*out >= 1 && *out <= VAL_MAX_COUNT) || *out != floor(*out))
-        return cs_fail(err, "line %d, column %d: '%s' is not a whole number from 1 to %d", line,
-                       i + 1, f[i], VAL_MAX_COUNT);
+    if (!(*out >= lo && *out <= hi) || *out != floor(*out))
+        return cs_fail(err, "line %d, column %d: '%s' is not a whole number from %d to %d", line,
+                       i + 1, f[i], lo, hi);
     return 0;
+}
+
+int val_count_at(char **f, int i, int line, double *out, cs_err *err)
+{
+    return val_int_at(f, i, line, 1, VAL_MAX_COUNT, out, err);
 }
 
 int val_counts_at(char **f, const int *column, int n, int line, double *out, cs_err *err)

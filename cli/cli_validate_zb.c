@@ -17,8 +17,14 @@ static int zb_row(val_run *run, int line, char **f, cs_err *err)
     enum { LAYERS, HIDDEN, HEADS, VOCAB, SEQ, PP, MBS, MICRO, PV, PUBLISHED, FIRST, LAST, N };
     static const int column[N] = {2, 3, 4, 5, 6, 7, 8, 9, 11, 12, 13, 14};
     double v[N];
-    if (val_fields_at(f, column, N, line, v, err) != 0)
+    if (val_counts_at(f, column, PV, line, v, err) != 0 || /* layers .. microbatches */
+        val_fields_at(f, column + PV, 2, line, v + PV, err) != 0 ||
+        val_int_at(f, column[FIRST], line, 0, VAL_MAX_COUNT, &v[FIRST], err) != 0 ||
+        val_int_at(f, column[LAST], line, 0, VAL_MAX_COUNT, &v[LAST], err) != 0)
         return -1;
+    if (v[MBS] * v[MICRO] > VAL_MAX_COUNT)
+        return cs_fail(err, "line %d: micro-batch %g x %g microbatches is a batch above %d", line,
+                       v[MBS], v[MICRO], VAL_MAX_COUNT);
     model_desc m;
     model_custom(&m, (int)v[LAYERS], (int)v[HIDDEN], (int)v[HEADS]);
     m.vocab = (int)v[VOCAB];

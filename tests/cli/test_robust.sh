@@ -79,8 +79,14 @@ bad_row "validate moe: vpp 1e9 refused (overflowed the stage split)" \
     "column 8: '1e9' $whole" moe moe_published.csv 8 1e9
 bad_row "validate llama3: tp 1e9 refused (overflowed tp x cp x pp)" \
     "column 2: '1e9' $whole" llama3 llama3_405b_table4.csv 2 1e9
-bad_row "validate offload: hidden 1e9 refused by the model's own limits" \
-    "hidden 1000000000 must be a whole number from 1 to 1048576" offload offload_papers.csv 5 1e9
+bad_row "validate offload: gpus 3.9e84 refused (fuzz_validate's finding: a float-to-int overflow)" \
+    "column 3: '3.9e84' $whole" offload offload_papers.csv 3 3.9e84
+bad_row "validate zb: hidden 2000000 refused by the model's own limits" \
+    "hidden 2000000 must be a whole number from 1 to 1048576" zb zb_published.csv 4 2000000
+bad_row "validate megatron2019: tp 1e300 refused before a cast" \
+    "1e\+300 model-parallel GPUs; a DGX-2H has 16" megatron2019 megatron2019_v100_model_parallel.csv 2 1e300
+bad_row "validate megatron2021: micro_batch nan refused" \
+    "column 12: 'nan' $whole" megatron2021 megatron2021_weak_scaling.csv 12 nan
 # the largest model the flags accept, data parallel: its gradient buckets
 # stay countable (2^31 of them overflowed an int; commcost.c)
 if timeout 60 "$bin" estimate --system dgx-a100-80g --gpus 8 --layers 100000 --hidden 1048576 \
