@@ -17,10 +17,10 @@
  * microbatches under a V-shape) was never kept, so a search rebuilt it twice
  * for each of its layouts: most of the 31 s of a 16-GPU search at 16,381
  * microbatches.  Until session 6 the memo kept 64 orders: the 96-GPU GPT-3
- * search meets about 170 keys, a (tp, pp) pair's few dozen at a time and
- * each again under every tp, so 64 first-in first-out entries had dropped
- * each key before it came back and it was built 4 times (671 builds, 14% of
- * the search's time); 1,024 entries (32 KiB of keys) keep them all. */
+ * search meets 307 keys, a (tp, pp) pair's few dozen at a time and many
+ * again under another tp, so 64 first-in first-out entries had often
+ * dropped a key before it came back (671 builds, 14% of the search's time);
+ * 1,024 entries (32 KiB of keys) keep them all (307 builds). */
 enum { MEMO_ENTRIES = SCHEDULE_MEMO_ENTRIES };
 #define MEMO_BYTES ((size_t)256 << 20)
 #define MEMO_ENTRY_MAX_BYTES (MEMO_BYTES / 4) /* one order never evicts the rest */
