@@ -2,12 +2,11 @@
  * closed form's per-layout work.
  *
  * A search prices thousands of layouts on each thread, and each layout's
- * unit orders, replay and unit times used to be allocated and freed afresh:
- * blocks of hundreds of KiB to MiB that glibc returned to the kernel, so
- * every layout faulted in fresh zeroed pages (page faults were about 11% of
- * the 96-GPU GPT-3 search's profile, validate/benchmarks.md).  A slot's
- * buffer grows to the largest size asked of it on its thread, is never
- * shrunk, and is freed when the thread ends.
+ * unit orders, replay and unit times used to be allocated and freed afresh
+ * (blocks of hundreds of KiB to MiB, which glibc may hand back to the
+ * kernel, to be faulted in zeroed for the next layout).  A slot's buffer
+ * grows to the largest size asked of it on its thread, is never shrunk,
+ * and is freed when the thread ends.
  *
  * One user per slot at a time: a caller fills its slot and is done with it
  * before anything it calls may ask for the same slot (each slot below names

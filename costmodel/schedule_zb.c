@@ -319,8 +319,9 @@ static inline double max_s(double a, double b)
 
 /* What replay looks up for every unit, computed once per replay instead:
  * schedule_vstage, schedule_vstage_rank and schedule_path were calls per
- * unit per attempt (5% of a search's time), and the arrays came from the
- * thread's scratch instead of an allocation per layout (cs_scratch.h). */
+ * unit per attempt (3% of the 96-GPU GPT-3 search's profile); the arrays
+ * come from the thread's scratch instead of an allocation per layout
+ * (cs_scratch.h). */
 typedef struct replay_state {
     int pp, m, n, chunks;
     double *f_end, *b_end;       /* [vs * m + mb]: when F (B) of mb at vs ended, -1 until run */

@@ -373,7 +373,6 @@ typedef struct eval_ctx {
 
 typedef struct worker {
     eval_ctx *ctx;
-    int index;
     pthread_t thread;
 } worker;
 
@@ -449,7 +448,7 @@ static void run_workers(const search_input *in, search_result *r, const group_ta
     eval_ctx ctx = {in, r, gt, 0, in->threads > 0 ? in->threads : 1, 0};
     worker *ws = cs_xrealloc(NULL, sizeof *ws * (size_t)ctx.nthreads);
     for (int k = 0; k < ctx.nthreads; k++) {
-        ws[k] = (worker){&ctx, k, 0};
+        ws[k] = (worker){&ctx, 0};
         if (pthread_create(&ws[k].thread, NULL, work, &ws[k]) != 0) {
             fprintf(stderr, "clustersim: cannot start a thread\n");
             abort();
