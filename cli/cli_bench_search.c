@@ -2,7 +2,9 @@
  * the issue's case, GPT-3 175B on 1024 A100 80GB (dgx-a100-80g), global
  * batch 1536, sequence 2048, the full space: the closed form on one thread
  * and on N, then the top-K simulation, and the whole command's wall time.
- * Prints figures; never passes or fails on time. */
+ * --gpus and --gbs pick another case of the same model and system (issue
+ * 23's: 96 GPUs, global batch 1488).  Prints figures; never passes or
+ * fails on time. */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +16,7 @@
 #include "searchsim.h"
 
 #define CMD "bench search"
+enum { GPUS_PER_NODE = 8 }; /* dgx-a100-80g */
 
 static double now_s(void)
 {
@@ -24,11 +27,13 @@ static double now_s(void)
 
 static void help(void)
 {
-    printf("usage: clustersim bench search [--threads N] [--top K]\n\n"
+    printf("usage: clustersim bench search [--threads N] [--top K] [--gpus G] [--gbs B]\n\n"
            "GPT-3 175B on 1024 dgx-a100-80g GPUs, global batch 1536, sequence 2048, every\n"
            "layout: the closed-form pass on 1 thread and on N (default: every core), then\n"
            "the best K (default 20) simulated.  Prints layouts per second per thread and\n"
-           "the wall time of the whole search (closed form on N threads + simulations).\n");
+           "the wall time of the whole search (closed form on N threads + simulations).\n\n"
+           "  --gpus G   GPUs, whole nodes of 8 (default 1024; 96 is issue 23's case)\n"
+           "  --gbs B    global batch, sequences (default 1536; 1488 with --gpus 96)\n");
 }
 
 static int one_pass(search_input *in, int threads, search_result *r)
@@ -73,6 +78,7 @@ static int run(search_input *in, int threads, int top)
 
 typedef struct bench_search_opts {
     long threads, top;
+    long gpus, gbs; /* the case (issue 23) */
 } bench_search_opts;
 
 static int parse_one(int c, const char *arg, void *ctx)
@@ -80,6 +86,10 @@ static int parse_one(int c, const char *arg, void *ctx)
     bench_search_opts *o = ctx;
     if (c == 't')
         return cli_parse_int(CMD, "--threads", arg, 1, 1024, &o->threads);
+    if (c == 'g')
+        return cli_parse_int(CMD, "--gpus", arg, GPUS_PER_NODE, 65536, &o->gpus);
+    if (c == 'b')
+        return cli_parse_int(CMD, "--gbs", arg, 1, 1 << 24, &o->gbs);
     return cli_parse_int(CMD, "--top", arg, 1, 10000, &o->top);
 }
 
@@ -90,27 +100,32 @@ int cmd_bench_search(int argc, char **argv)
         return CLI_OK;
     }
     static const struct option opts[] = {{"threads", required_argument, 0, 't'},
-                                         {"top", required_argument, 0, 'k'}, {0, 0, 0, 0}};
+                                         {"top", required_argument, 0, 'k'},
+                                         {"gpus", required_argument, 0, 'g'},
+                                         {"gbs", required_argument, 0, 'b'}, {0, 0, 0, 0}};
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
-    bench_search_opts o = {cores > 0 ? cores : 1, 20};
+    bench_search_opts o = {cores > 0 ? cores : 1, 20, 1024, 1536};
     int rc;
     if ((rc = cli_getopt_each(CMD, argc, argv, opts, NULL, parse_one, &o)))
         return rc;
+    if (o.gpus % GPUS_PER_NODE != 0)
+        return cli_bad_input(CMD, "--gpus: %ld is not a multiple of the %d GPUs of a dgx-a100-80g node",
+                       o.gpus, GPUS_PER_NODE);
     sys_system sys;
     topo *t = NULL;
     model_desc m;
     cs_err err;
     if (model_find("gpt3-175b", &m, &err) != 0)
         return cli_bad_err(CMD, &err);
-    if ((rc = cli_build_topo(CMD, "dgx-a100-80g", 128, &sys, &t)))
+    if ((rc = cli_build_topo(CMD, "dgx-a100-80g", o.gpus / GPUS_PER_NODE, &sys, &t)))
         return rc;
     opcost_eff eff;
     opcost_eff_default(&eff);
-    search_input in = {&m, t, 1024, 1536, m.dtype, 1, &eff, {0}, 1, NULL, NULL, NULL, NULL,
-                       FRAMEWORK_CORE, 0};
+    search_input in = {&m, t, (int)o.gpus, (int)o.gbs, m.dtype, 1, &eff, {0}, 1, NULL, NULL, NULL,
+                       NULL, FRAMEWORK_CORE, 0};
     search_fix_init(&in.space.fix);
-    printf("search benchmark: %s (sequence %d) on 1024 GPUs of dgx-a100-80g, global batch 1536\n",
-           m.name, m.seq_len);
+    printf("search benchmark: %s (sequence %d) on %ld GPUs of dgx-a100-80g, global batch %ld\n",
+           m.name, m.seq_len, o.gpus, o.gbs);
     rc = run(&in, (int)o.threads, (int)o.top);
     topo_free(t);
     return rc;

@@ -6,9 +6,11 @@
 
 #include "commcost_ep.h"
 #include "cs_alloc.h"
+#include "cs_scratch.h"
 #include "estimate_shard.h"
 #include "estimate_dualpipe.h"
 #include "schedule.h"
+#include "schedule_memo.h" /* schedule_orders_view */
 #include "workload.h"
 
 void estimate_sched_costs(const model_desc *m, const layout_desc *l, const dev_type *dev,
@@ -58,21 +60,27 @@ static void replay_with_queues(const layout_desc *l, const commcost *cc,
         return;
     }
     size_t n = (size_t)schedule_units(l), all = n * (size_t)l->pp;
-    double *start = cs_xrealloc(NULL, sizeof *start * all), *end = cs_xrealloc(NULL, sizeof *end * all);
+    double *start = cs_scratch(CS_SCRATCH_UNIT_TIMES, sizeof *start * 2 * all), *end = start + all;
     schedule_replay_units(l, orders, c, first_s, end_s, start, end);
     for (int r = 0; r < l->pp; r++)
         queue_s[r] = estimate_shard_w_queue_s(&cc->stages[r], orders + r * n, (int)n,
                                               schedule_chunks(l), start + r * n, end + r * n,
                                               end_s[r]);
-    free(start);
-    free(end);
+}
+
+/* The orders to replay: zb-auto's built from the measured times, the
+ * others' from equal times (both the thread's views, schedule_memo.h). */
+static const schedule_unit *orders_of(const layout_desc *l, const schedule_costs *c)
+{
+    return l->schedule == LAYOUT_SCHEDULE_ZB_AUTO ? schedule_orders_timed_view(l, c)
+                                                  : schedule_orders_view(l);
 }
 
 void estimate_sched_ends(const model_desc *m, const layout_desc *l, const dev_type *dev,
                          const opcost_eff *e, const commcost *cc, double *first_s,
                          double *end_s, double *grad_queue_s)
 {
-    size_t nv = (size_t)schedule_vstages(l), n = (size_t)schedule_units(l) * (size_t)l->pp;
+    size_t nv = (size_t)schedule_vstages(l);
     double *f = cs_xrealloc(NULL, sizeof *f * nv), *b = cs_xrealloc(NULL, sizeof *b * nv);
     double *w = cs_xrealloc(NULL, sizeof *w * nv);
     double *fb = cs_xrealloc(NULL, sizeof *fb * nv);
@@ -82,10 +90,7 @@ void estimate_sched_ends(const model_desc *m, const layout_desc *l, const dev_ty
         estimate_dualpipe_fb(m, l, dev, e, cc, f, b, w, fb, NULL);
         c.fb_s = fb;
     }
-    schedule_unit *orders = cs_xrealloc(NULL, sizeof *orders * n);
-    schedule_orders(l, l->schedule == LAYOUT_SCHEDULE_ZB_AUTO ? &c : NULL, orders);
-    replay_with_queues(l, cc, orders, &c, first_s, end_s, grad_queue_s);
-    free(orders);
+    replay_with_queues(l, cc, orders_of(l, &c), &c, first_s, end_s, grad_queue_s);
     free(f);
     free(b);
     free(w);

@@ -9,6 +9,7 @@
 #include "layout_stages.h"
 #include "memory_moe.h"
 #include "schedule.h"
+#include "schedule_memo.h" /* schedule_orders_view */
 #include "sharding.h"
 
 #include <stdint.h>
@@ -244,16 +245,11 @@ static double split_activation_bytes(const model_desc *m, const layout_desc *l, 
     return schedule_peak_activation(l, all + (size_t)stage * n, act, wpend, units);
 }
 
-/* Every rank's order of a split-backward layout (NULL for the others). */
-static schedule_unit *split_orders(const layout_desc *l)
+/* Every rank's order of a split-backward layout (NULL for the others), in
+ * this thread's view (schedule_memo.h): not freed, valid until the next. */
+static const schedule_unit *split_orders(const layout_desc *l)
 {
-    if (!schedule_splits_backward(l))
-        return NULL;
-    schedule_unit *all = malloc(sizeof *all * (size_t)schedule_units(l) * (size_t)l->pp);
-    if (!all)
-        abort();
-    schedule_orders(l, NULL, all);
-    return all;
+    return schedule_splits_backward(l) ? schedule_orders_view(l) : NULL;
 }
 
 double memory_recompute_working_bytes(const model_desc *m, const layout_desc *l)
@@ -359,17 +355,14 @@ static void stage_breakdown(const model_desc *m, const layout_desc *l, int stage
 void memory_per_stage_valid(const model_desc *m, const layout_desc *l, int stage,
                             memory_breakdown *out)
 {
-    schedule_unit *orders = split_orders(l);
-    stage_breakdown(m, l, stage, orders, out);
-    free(orders);
+    stage_breakdown(m, l, stage, split_orders(l), out);
 }
 
 void memory_all_stages_valid(const model_desc *m, const layout_desc *l, memory_breakdown *out)
 {
-    schedule_unit *orders = split_orders(l); /* once for every stage */
+    const schedule_unit *orders = split_orders(l); /* once for every stage */
     for (int s = 0; s < l->pp; s++)
         stage_breakdown(m, l, s, orders, &out[s]);
-    free(orders);
 }
 
 static void stage_breakdown(const model_desc *m, const layout_desc *l, int stage,

@@ -9,14 +9,19 @@
 
 #include "cs_alloc.h"
 
-/* Up to 64 orders and 256 MiB in all, 4 bytes a unit (64M units): a search
- * prices the same few (schedule, pp, vpp, m) over thousands of layouts, and
- * one key's order may be as large as LAYOUT_MAX_UNITS (4M units, 16 MiB
- * packed).  Until 2026-12-06 (session 5) an order over 4 MiB at 16 bytes a
- * unit (262,144 units: pp 48 at 1,488 microbatches under a V-shape) was
- * never kept, so a search rebuilt it twice for each of its layouts: most of
- * the 31 s of a 16-GPU search at 16,381 microbatches. */
-enum { MEMO_ENTRIES = 64 };
+/* Up to SCHEDULE_MEMO_ENTRIES orders and 256 MiB in all, 4 bytes a unit
+ * (64M units): a search prices the same few hundred (schedule, pp, vpp, m)
+ * over thousands of layouts, and one key's order may be as large as
+ * LAYOUT_MAX_UNITS (4M units, 16 MiB packed).  Until 2026-12-06 (session 5)
+ * an order over 4 MiB at 16 bytes a unit (262,144 units: pp 48 at 1,488
+ * microbatches under a V-shape) was never kept, so a search rebuilt it twice
+ * for each of its layouts: most of the 31 s of a 16-GPU search at 16,381
+ * microbatches.  Until session 6 the memo kept 64 orders: the 96-GPU GPT-3
+ * search meets 307 keys, a (tp, pp) pair's few dozen at a time and many
+ * again under another tp, so 64 first-in first-out entries had often
+ * dropped a key before it came back (671 builds, 14% of the search's time);
+ * 1,024 entries (32 KiB of keys) keep them all (307 builds). */
+enum { MEMO_ENTRIES = SCHEDULE_MEMO_ENTRIES };
 #define MEMO_BYTES ((size_t)256 << 20)
 #define MEMO_ENTRY_MAX_BYTES (MEMO_BYTES / 4) /* one order never evicts the rest */
 

@@ -35,6 +35,7 @@
 #include <string.h>
 
 #include "cs_alloc.h"
+#include "cs_scratch.h"
 #include "rankheap.h"
 #include "schedule.h"
 #include "schedule_dualpipe.h"
@@ -308,24 +309,88 @@ void schedule_orders(const layout_desc *l, const schedule_costs *costs, schedule
 
 /* ---- replay ---------------------------------------------------------------- */
 
+/* fmax as glibc computes it (the larger; the other when one is NaN),
+ * inline: replay takes two per unit, and the library call was 2% of a
+ * search's time. */
+static inline double max_s(double a, double b)
+{
+    return a >= b || isnan(b) ? a : b;
+}
+
+/* What replay looks up for every unit, computed once per replay instead:
+ * schedule_vstage, schedule_vstage_rank and schedule_path were calls per
+ * unit per attempt (3% of the 96-GPU GPT-3 search's profile); the arrays
+ * come from the thread's scratch instead of an allocation per layout
+ * (cs_scratch.h). */
+typedef struct replay_state {
+    int pp, m, n, chunks;
+    double *f_end, *b_end;       /* [vs * m + mb]: when F (B) of mb at vs ended, -1 until run */
+    double *free_s, *busy, *first;
+    int *next;                   /* [rank]: its next unit */
+    int *vs_of;                  /* [rank * chunks + chunk]: schedule_vstage */
+    int *rank_of;                /* [vs]: schedule_vstage_rank */
+    int *first_vs, *last_vs;     /* [mb]: schedule_path */
+} replay_state;
+
+static void fill_doubles(double *a, size_t n, double v)
+{
+    for (size_t i = 0; i < n; i++)
+        a[i] = v;
+}
+
+static void replay_begin(const layout_desc *l, replay_state *st)
+{
+    int pp = l->pp, m = layout_microbatches(l), nv = schedule_vstages(l);
+    int chunks = schedule_chunks(l);
+    size_t cells = (size_t)nv * (size_t)m;
+    st->pp = pp;
+    st->m = m;
+    st->n = schedule_units(l);
+    st->chunks = chunks;
+    double *d = cs_scratch(CS_SCRATCH_REPLAY_DOUBLES, sizeof *d * (2 * cells + 3 * (size_t)pp));
+    st->f_end = d;
+    st->b_end = d + cells;
+    st->free_s = st->b_end + cells;
+    st->busy = st->free_s + pp;
+    st->first = st->busy + pp;
+    fill_doubles(st->f_end, 2 * cells, -1);
+    fill_doubles(st->free_s, 2 * (size_t)pp, 0);
+    fill_doubles(st->first, (size_t)pp, -1);
+    size_t nints = (size_t)pp * (1 + (size_t)chunks) + (size_t)nv + 2 * (size_t)m;
+    int *k = cs_scratch(CS_SCRATCH_REPLAY_INTS, sizeof *k * nints);
+    st->next = k;
+    st->vs_of = k + pp;
+    st->rank_of = st->vs_of + (size_t)pp * chunks;
+    st->first_vs = st->rank_of + nv;
+    st->last_vs = st->first_vs + m;
+    for (int r = 0; r < pp; r++) {
+        st->next[r] = 0;
+        for (int c = 0; c < chunks; c++)
+            st->vs_of[r * chunks + c] = schedule_vstage(l, r, c);
+    }
+    for (int vs = 0; vs < nv; vs++)
+        st->rank_of[vs] = schedule_vstage_rank(l, vs);
+    for (int mb = 0; mb < m; mb++)
+        schedule_path(l, mb, &st->first_vs[mb], &st->last_vs[mb]);
+}
+
 /* When the unit's input is available (its producer's end, plus a send
  * between ranks), or -1 while the producer has not run. */
-static double input_s(const layout_desc *l, const schedule_costs *c, const double *f_end,
-                      const double *b_end, int m, int r, const schedule_unit *u)
+static double input_s(const replay_state *st, const schedule_costs *c, int r,
+                      const schedule_unit *u)
 {
-    int vs = schedule_vstage(l, r, u->chunk), first, last;
-    schedule_path(l, u->microbatch, &first, &last);
+    int vs = st->vs_of[r * st->chunks + u->chunk], mb = u->microbatch;
     double p2p = c ? c->p2p_s : 0;
     if (u->backward == SCHEDULE_F) {
-        if (vs == first)
+        if (vs == st->first_vs[mb])
             return 0;
-        double e = f_end[(vs - 1) * m + u->microbatch];
-        return e < 0 ? -1 : e + (schedule_vstage_rank(l, vs - 1) == r ? 0 : p2p);
+        double e = st->f_end[(vs - 1) * st->m + mb];
+        return e < 0 ? -1 : e + (st->rank_of[vs - 1] == r ? 0 : p2p);
     }
-    if (u->backward == SCHEDULE_W || vs == last)
+    if (u->backward == SCHEDULE_W || vs == st->last_vs[mb])
         return 0; /* its B (or F) ran before it on this rank */
-    double e = b_end[(vs + 1) * m + u->microbatch];
-    return e < 0 ? -1 : e + (schedule_vstage_rank(l, vs + 1) == r ? 0 : p2p);
+    double e = st->b_end[(vs + 1) * st->m + mb];
+    return e < 0 ? -1 : e + (st->rank_of[vs + 1] == r ? 0 : p2p);
 }
 
 static double unit_cost(const schedule_costs *c, const schedule_unit *u, int vs)
@@ -346,75 +411,95 @@ int schedule_group_len(const schedule_unit *order, int i, int n)
 }
 
 /* Seconds of the group of len units at u (one unit, or an F&B unit). */
-static double group_cost(const layout_desc *l, const schedule_costs *c, const schedule_unit *u,
+static double group_cost(const replay_state *st, const schedule_costs *c, const schedule_unit *u,
                          int len, int r)
 {
-    int vs = schedule_vstage(l, r, u->chunk);
+    const int *vs_of = st->vs_of + r * st->chunks;
     if (len > 1 && c && c->fb_s)
-        return c->fb_s[vs];
+        return c->fb_s[vs_of[u->chunk]];
     double sum = 0;
     for (int j = 0; j < len; j++)
-        sum += unit_cost(c, &u[j], schedule_vstage(l, r, u[j].chunk));
+        sum += unit_cost(c, &u[j], vs_of[u[j].chunk]);
     return sum;
+}
+
+/* When the group of len units at u may start on rank r, or -1 while an
+ * input is missing: an F&B unit starts when both its inputs are in
+ * (dualpipe.py receives both before it computes). */
+static double group_input_s(const replay_state *st, const schedule_costs *c, int r,
+                            const schedule_unit *u, int len)
+{
+    double in = 0;
+    for (int j = 0; j < len && in >= 0; j++) {
+        double at = input_s(st, c, r, &u[j]);
+        in = at < 0 ? -1 : max_s(in, at);
+    }
+    return in;
+}
+
+/* Runs the group of len units at rank r's unit i from `start` for dur
+ * seconds: their ends (an F&B unit sends both at its end) and times. */
+static void run_group(replay_state *st, int r, int i, const schedule_unit *u, int len,
+                      double start, double dur, double *unit_start_s, double *unit_end_s)
+{
+    if (st->first[r] < 0)
+        st->first[r] = start;
+    double end = start + dur;
+    st->free_s[r] = end;
+    st->busy[r] += dur;
+    for (int j = 0; j < len; j++) {
+        int vs = st->vs_of[r * st->chunks + u[j].chunk];
+        if (unit_start_s) {
+            unit_start_s[(size_t)r * st->n + i + j] = start;
+            unit_end_s[(size_t)r * st->n + i + j] = end;
+        }
+        if (u[j].backward == SCHEDULE_F)
+            st->f_end[vs * st->m + u[j].microbatch] = end;
+        else if (u[j].backward == SCHEDULE_B)
+            st->b_end[vs * st->m + u[j].microbatch] = end;
+    }
+}
+
+/* Rank r's units from its next one until one waits for an input; 1 when
+ * it ran any. */
+static int advance_rank(replay_state *st, const schedule_unit *orders, const schedule_costs *c,
+                        int r, double *unit_start_s, double *unit_end_s)
+{
+    const schedule_unit *order = orders + (size_t)r * st->n;
+    int ran = 0;
+    while (st->next[r] < st->n) {
+        int i = st->next[r], len = schedule_group_len(order, i, st->n);
+        double in = group_input_s(st, c, r, &order[i], len);
+        if (in < 0)
+            break;
+        double start = max_s(st->free_s[r], in);
+        run_group(st, r, i, &order[i], len, start, group_cost(st, c, &order[i], len, r),
+                  unit_start_s, unit_end_s);
+        st->next[r] += len;
+        ran = 1;
+    }
+    return ran;
 }
 
 static void replay(const layout_desc *l, const schedule_unit *orders,
                    const schedule_costs *costs, double *first_s, double *end_s,
                    double *busy_s, double *unit_start_s, double *unit_end_s)
 {
-    int pp = l->pp, m = layout_microbatches(l), n = schedule_units(l);
-    size_t cells = (size_t)schedule_vstages(l) * m;
-    double *f_end = doubles(cells, -1), *b_end = doubles(cells, -1);
-    double *free_s = doubles((size_t)pp, 0), *busy = doubles((size_t)pp, 0);
-    double *first = doubles((size_t)pp, -1);
-    int *next = ints((size_t)pp, 0);
+    replay_state st;
+    replay_begin(l, &st);
     for (int progress = 1; progress;) {
         progress = 0;
-        for (int r = 0; r < pp; r++)
-            while (next[r] < n) {
-                const schedule_unit *u = &orders[(size_t)r * n + next[r]];
-                /* an F&B unit starts when both its inputs are in (dualpipe.py
-                 * receives both before it computes) and sends both at its end */
-                int len = schedule_group_len(orders + (size_t)r * n, next[r], n);
-                double in = 0;
-                for (int j = 0; j < len && in >= 0; j++) {
-                    double at = input_s(l, costs, f_end, b_end, m, r, &u[j]);
-                    in = at < 0 ? -1 : fmax(in, at);
-                }
-                if (in < 0)
-                    break;
-                double start = fmax(free_s[r], in), dur = group_cost(l, costs, u, len, r);
-                if (first[r] < 0)
-                    first[r] = start;
-                free_s[r] = start + dur;
-                busy[r] += dur;
-                for (int j = 0; j < len; j++) {
-                    int vs = schedule_vstage(l, r, u[j].chunk);
-                    if (unit_start_s) {
-                        unit_start_s[(size_t)r * n + next[r] + j] = start;
-                        unit_end_s[(size_t)r * n + next[r] + j] = free_s[r];
-                    }
-                    if (u[j].backward == SCHEDULE_F)
-                        f_end[vs * m + u[j].microbatch] = free_s[r];
-                    else if (u[j].backward == SCHEDULE_B)
-                        b_end[vs * m + u[j].microbatch] = free_s[r];
-                }
-                next[r] += len;
-                progress = 1;
-            }
+        for (int r = 0; r < st.pp; r++)
+            progress |= advance_rank(&st, orders, costs, r, unit_start_s, unit_end_s);
     }
-    for (int r = 0; r < pp; r++) {
+    for (int r = 0; r < st.pp; r++) {
         if (first_s)
-            first_s[r] = first[r];
+            first_s[r] = st.first[r];
         if (end_s)
-            end_s[r] = free_s[r];
+            end_s[r] = st.free_s[r];
         if (busy_s)
-            busy_s[r] = busy[r];
+            busy_s[r] = st.busy[r];
     }
-    double *arrays[] = {f_end, b_end, free_s, busy, first};
-    for (size_t i = 0; i < sizeof arrays / sizeof arrays[0]; i++)
-        free(arrays[i]);
-    free(next);
 }
 
 void schedule_replay(const layout_desc *l, const schedule_unit *orders,

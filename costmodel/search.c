@@ -368,11 +368,11 @@ typedef struct eval_ctx {
     const group_table *gt;
     atomic_long done;
     int nthreads;
+    atomic_long next; /* the first candidate no worker has taken */
 } eval_ctx;
 
 typedef struct worker {
     eval_ctx *ctx;
-    int index;
     pthread_t thread;
 } worker;
 
@@ -409,17 +409,29 @@ static void evaluate(const search_input *in, const commcost_groups *g, search_ca
     estimate_result_free(&res);
 }
 
-/* Worker k takes candidates k, k + T, k + 2T, ...: each figure depends only
- * on its own layout, so the result is the same for any T. */
+/* Each worker takes the next EVAL_CHUNK candidates in turn: each figure
+ * depends only on its own layout, so the result is the same for any T and
+ * any split.  Runs of neighbouring candidates share their unit orders
+ * (schedule_view.c); until session 6 worker k took k, k + T, k + 2T, ...,
+ * so both threads met each new order at once and both built it (a third
+ * of the 96-GPU GPT-3 search's closed form on 2 threads). */
+enum { EVAL_CHUNK = 32 };
+
 static void *work(void *arg)
 {
     worker *w = arg;
     eval_ctx *ctx = w->ctx;
-    for (int i = w->index; i < evaluable(ctx->r); i += ctx->nthreads) {
-        if (ctx->in->stop && *ctx->in->stop)
+    int n = evaluable(ctx->r);
+    for (;;) {
+        long from = atomic_fetch_add_explicit(&ctx->next, EVAL_CHUNK, memory_order_relaxed);
+        if (from >= n)
             break;
-        evaluate(ctx->in, ctx->gt->groups[i], &ctx->r->cands[i]);
-        atomic_fetch_add_explicit(&ctx->done, 1, memory_order_relaxed);
+        for (int i = (int)from; i < n && i < from + EVAL_CHUNK; i++) {
+            if (ctx->in->stop && *ctx->in->stop)
+                return NULL;
+            evaluate(ctx->in, ctx->gt->groups[i], &ctx->r->cands[i]);
+            atomic_fetch_add_explicit(&ctx->done, 1, memory_order_relaxed);
+        }
     }
     return NULL;
 }
@@ -433,10 +445,10 @@ static void sleep_s(double s)
 static void run_workers(const search_input *in, search_result *r, const group_table *gt,
                         double t0)
 {
-    eval_ctx ctx = {in, r, gt, 0, in->threads > 0 ? in->threads : 1};
+    eval_ctx ctx = {in, r, gt, 0, in->threads > 0 ? in->threads : 1, 0};
     worker *ws = cs_xrealloc(NULL, sizeof *ws * (size_t)ctx.nthreads);
     for (int k = 0; k < ctx.nthreads; k++) {
-        ws[k] = (worker){&ctx, k, 0};
+        ws[k] = (worker){&ctx, 0};
         if (pthread_create(&ws[k].thread, NULL, work, &ws[k]) != 0) {
             fprintf(stderr, "clustersim: cannot start a thread\n");
             abort();

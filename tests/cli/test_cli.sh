@@ -136,6 +136,11 @@ expect_ok "bench scale: one row per case up to --max-gpus, each in its process" 
     "^llama3-70b tp8 pp8 dp8 +dgx-h100 +512 +128 +[0-9.]+ +[0-9.]+ +[0-9.]+ +[0-9]+ +[0-9.]+  linear$" \
     bench scale --max-gpus 512
 expect_bad "bench job gpus not whole nodes" "not a multiple of the 8 GPUs" bench job --gpus 12
+# issue 23: bench search on another case (96 GPUs, global batch 1488 is the issue's)
+expect_bad "bench search gpus not whole nodes" "^clustersim bench search: --gpus: 12 is not a multiple of the 8 GPUs of a dgx-a100-80g node$" bench search --gpus 12
+expect_bad "bench search --gbs 0" "^clustersim bench search: --gbs: 0 is out of range" bench search --gbs 0
+expect_ok "bench search --gpus --gbs: that case" "^search benchmark: gpt3-175b \(sequence 2048\) on 8 GPUs of dgx-a100-80g, global batch 8$" \
+    bench search --gpus 8 --gbs 8 --top 1 --threads 1
 expect_bad "bench non-positive compute" "--compute-ms" bench job --compute-ms 0
 expect_bad "unknown device system describe" "unknown system 'dgx-b200'" system dgx-b200
 expect_bad "hier with uneven nodes" "same number of group GPUs" collective --nodes 2 --gpus 12 --algo hier

@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "schedule.h"
+#include "schedule_checks.h"
 #include "schedule_memo.h"
 #include "tap.h"
 
@@ -55,15 +56,6 @@ static layout_desc random_pipe(layout_schedule s)
         m += m % 2;
     l.gbs = m; /* dp 1, mbs 1 */
     return l;
-}
-
-static int same_units(const schedule_unit *a, const schedule_unit *b, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        if (a[i].backward != b[i].backward || a[i].microbatch != b[i].microbatch ||
-            a[i].chunk != b[i].chunk || a[i].overlap != b[i].overlap)
-            return 0;
-    return 1;
 }
 
 /* Replays both orders with the same random times; 1 when every rank's
@@ -161,7 +153,7 @@ static void packing(void)
 }
 
 /* An order with a unit the packing cannot hold is not kept (and not
- * mangled); 65 keys put in turn push the first out (64 entries). */
+ * mangled); SCHEDULE_MEMO_ENTRIES + 1 keys put in turn push the first out. */
 static void refuses_and_evicts(void)
 {
     schedule_unit odd[3] = {{SCHEDULE_F, 0, 0, 0}, {SCHEDULE_B, 0, 3, 0}, {SCHEDULE_W, 0, 0, 0}};
@@ -169,10 +161,11 @@ static void refuses_and_evicts(void)
     schedule_memo_put(LAYOUT_SCHEDULE_ZB_H1, 1000, 1, 1, odd, 3);
     CHECK_EQ_INT(schedule_memo_get(LAYOUT_SCHEDULE_ZB_H1, 1000, 1, 1, got, 3), 0);
     schedule_unit one[3] = {{SCHEDULE_F, 0, 0, 0}, {SCHEDULE_B, 0, 0, 0}, {SCHEDULE_W, 0, 0, 0}};
-    for (int k = 0; k <= 64; k++)
+    for (int k = 0; k <= SCHEDULE_MEMO_ENTRIES; k++)
         schedule_memo_put(LAYOUT_SCHEDULE_ZB_H1, 2000 + k, 1, 1, one, 3);
     CHECK_EQ_INT(schedule_memo_get(LAYOUT_SCHEDULE_ZB_H1, 2000, 1, 1, got, 3), 0);
-    CHECK_EQ_INT(schedule_memo_get(LAYOUT_SCHEDULE_ZB_H1, 2064, 1, 1, got, 3), 1);
+    CHECK_EQ_INT(schedule_memo_get(LAYOUT_SCHEDULE_ZB_H1, 2001, 1, 1, got, 3), 1);
+    CHECK_EQ_INT(schedule_memo_get(LAYOUT_SCHEDULE_ZB_H1, 2000 + SCHEDULE_MEMO_ENTRIES, 1, 1, got, 3), 1);
     CHECK(same_units(one, got, 3));
 }
 
