@@ -2,6 +2,7 @@
  * mixture-of-experts training throughput (validate/moe_published.csv
  * names the sources), each row with its own system, layout and metric;
  * the columns, assumptions and row-to-layout mapping. */
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -35,11 +36,11 @@ static int moe_layout(char **f, int line, const model_desc *m, layout_desc *l, c
     static const int column[N] = {5, 6, 7, 9, 2, 10, 11, 14};
     double v[N];
     if (val_counts_at(f, column, OVERLAP, line, v, err) != 0 ||
-        val_field_num(f, column[OVERLAP], line, &v[OVERLAP], err) != 0)
+        val_int_at(f, column[OVERLAP], line, 0, 1, &v[OVERLAP], err) != 0)
         return -1;
-    if ((long long)v[TP] * (long long)v[PP] > (long long)v[GPUS])
-        return cs_fail(err, "line %d: tp %g x pp %g is more than the %g GPUs", line, v[TP],
-                       v[PP], v[GPUS]);
+    if (v[TP] * v[PP] > v[GPUS] || fmod(v[GPUS], v[TP] * v[PP]) != 0)
+        return cs_fail(err, "line %d: %g GPUs is not a multiple of tp %g x pp %g", line, v[GPUS],
+                       v[TP], v[PP]);
     layout_init(l, m);
     l->tp = (int)v[TP];
     l->pp = (int)v[PP];

@@ -108,6 +108,13 @@ int val_fields_at(char **f, const int *column, int n, int line, double *out, cs_
 
 val_row *val_run_job(val_run *run, const val_job *job, estimate_result *res, cs_err *err)
 {
+    /* the error is relative to it: a positive, finite figure (0, inf, nan
+     * printed an error of inf or nan and a nan mean) */
+    if (!(job->row.published > 0 && job->row.published < INFINITY)) {
+        cs_fail(err, "line %d (%s): published %g must be a positive number", job->line,
+                job->name, job->row.published);
+        return NULL;
+    }
     val_row *r = next_row(run, job->line, err);
     double wall = 0;
     if (!r)

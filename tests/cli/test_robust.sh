@@ -87,6 +87,14 @@ bad_row "validate megatron2019: tp 1e300 refused before a cast" \
     "1e\+300 model-parallel GPUs; a DGX-2H has 16" megatron2019 megatron2019_v100_model_parallel.csv 2 1e300
 bad_row "validate megatron2021: micro_batch nan refused" \
     "column 12: 'nan' $whole" megatron2021 megatron2021_weak_scaling.csv 12 nan
+bad_row "validate moe: overlap nan refused (was cast to int)" \
+    "column 15: 'nan' is not a whole number from 0 to 1" moe moe_published.csv 15 nan
+bad_row "validate moe: 66 GPUs on tp 1 x pp 4 refused (was run as 64)" \
+    "66 GPUs is not a multiple of tp 1 x pp 4" moe moe_published.csv 3 66
+bad_row "validate llama3: published 0 refused (an error of inf)" \
+    "published 0 must be a positive number" llama3 llama3_405b_table4.csv 9 0
+bad_row "validate zb: published nan refused (a mean of nan)" \
+    "published nan must be a positive number" zb zb_published.csv 13 nan
 # the largest model the flags accept, data parallel: its gradient buckets
 # stay countable (2^31 of them overflowed an int; commcost.c)
 if timeout 60 "$bin" estimate --system dgx-a100-80g --gpus 8 --layers 100000 --hidden 1048576 \

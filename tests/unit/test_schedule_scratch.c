@@ -255,16 +255,24 @@ static void timed_view_follows_the_times(void)
     schedule_orders_built(&l, &c, built);
     CHECK(same_units(built, first, n));
     CHECK(schedule_orders_timed_view(&l, &again) == first);
-    int bad = 0;
-    for (int k = 0; k < 8; k++) {
-        if (k % 2)
+    schedule_unit *orig = malloc(sizeof *orig * n);
+    memcpy(orig, first, sizeof *orig * n);
+    int bad = 0, moved = 0;
+    for (int k = 0; k < 12; k++) {
+        if (k % 3 == 1)
             again.p2p_s = rand_time_s();
-        else
+        else if (k % 3 == 0)
             t[3 * nv + rand_below(3 * nv)] *= 1.0 + 0x1p-52; /* one bit */
+        else
+            t[3 * nv + rand_below(3 * nv)] *= 8; /* a unit far slower: other orders */
         schedule_orders_built(&l, &again, built);
-        bad += !same_units(built, schedule_orders_timed_view(&l, &again), n);
+        const schedule_unit *view = schedule_orders_timed_view(&l, &again);
+        bad += !same_units(built, view, n);
+        moved += !same_units(orig, view, n);
     }
     CHECK_EQ_INT(bad, 0);
+    CHECK(moved > 0); /* the times did change the orders: a view that ignored them fails */
+    free(orig);
     free(built);
     free(t);
 }
