@@ -23,6 +23,7 @@ static void release(void *p)
     for (int i = 0; i < CS_SCRATCH_SLOTS; i++)
         free(s->buf[i]);
     free(s);
+    mine = NULL; /* the exiting thread's: a later ask (another key's destructor) starts afresh */
 }
 
 static void make_key(void)
