@@ -54,21 +54,17 @@ static int mt21_row(val_run *run, int line, char **f, cs_err *err)
 {
     double v[13];
     static const int counts[] = {1, 2, 3, 4, 5, 6, 7, 11}; /* heads .. global_batch, micro_batch */
-    double c[8];
-    if (val_fields_num(f, 13, line, v, err) != 0 || val_counts_at(f, counts, 8, line, c, err) != 0 ||
-        val_int_at(f, 12, line, 0, VAL_MAX_COUNT, &c[0], err) != 0)
+    double counted[8], per_chunk; /* checked only: v holds the values */
+    if (val_fields_num(f, 13, line, v, err) != 0 ||
+        val_counts_at(f, counts, 8, line, counted, err) != 0 ||
+        val_int_at(f, 12, line, 0, VAL_MAX_COUNT, &per_chunk, err) != 0 ||
+        val_gpus_split(line, v[6], v[4], v[5], err) != 0)
         return -1;
-    if (v[4] * v[5] > v[6])
-        return cs_fail(err, "line %d: tp %g x pp %g is more than the %g GPUs", line, v[4], v[5],
-                       v[6]);
     const model_desc *m = model_catalog_find_shape("megatron-", (int)v[3], (int)v[2], (int)v[1]);
     if (!m)
         return cs_fail(err, "line %d: no built-in model has %g layers, hidden %g, %g heads", line,
                        v[3], v[2], v[1]);
     int tp = (int)v[4], pp = (int)v[5], gpus = (int)v[6];
-    if (tp < 1 || pp < 1 || gpus % (tp * pp) != 0)
-        return cs_fail(err, "line %d: %d GPUs is not a multiple of tp %d x pp %d", line, gpus, tp,
-                       pp);
     layout_desc l;
     row_layout(m, tp, pp, gpus / (tp * pp), 1, (int)v[7], FRAMEWORK_2021, &l);
     if (mt21_settings(run, line, f, v, m->layers, pp, &l, err) != 0)

@@ -2,7 +2,6 @@
  * mixture-of-experts training throughput (validate/moe_published.csv
  * names the sources), each row with its own system, layout and metric;
  * the columns, assumptions and row-to-layout mapping. */
-#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -38,9 +37,8 @@ static int moe_layout(char **f, int line, const model_desc *m, layout_desc *l, c
     if (val_counts_at(f, column, OVERLAP, line, v, err) != 0 ||
         val_int_at(f, column[OVERLAP], line, 0, 1, &v[OVERLAP], err) != 0)
         return -1;
-    if (v[TP] * v[PP] > v[GPUS] || fmod(v[GPUS], v[TP] * v[PP]) != 0)
-        return cs_fail(err, "line %d: %g GPUs is not a multiple of tp %g x pp %g", line, v[GPUS],
-                       v[TP], v[PP]);
+    if (val_gpus_split(line, v[GPUS], v[TP], v[PP], err) != 0)
+        return -1;
     layout_init(l, m);
     l->tp = (int)v[TP];
     l->pp = (int)v[PP];

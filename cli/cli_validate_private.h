@@ -70,6 +70,10 @@ int val_int_at(char **f, int i, int line, int lo, int hi, double *out, cs_err *e
 /* Field i as a count: a whole number from 1 to VAL_MAX_COUNT. */
 int val_count_at(char **f, int i, int line, double *out, cs_err *err);
 
+/* The row's GPUs split whole into tp x pp groups (counts, checked in doubles
+ * before any int product), or a message naming the line. */
+int val_gpus_split(int line, double gpus, double tp, double pp, cs_err *err);
+
 /* Fields column[0 .. n-1] as counts, into out[0 .. n-1]. */
 int val_counts_at(char **f, const int *column, int n, int line, double *out, cs_err *err);
 

@@ -73,6 +73,14 @@ int val_count_at(char **f, int i, int line, double *out, cs_err *err)
     return val_int_at(f, i, line, 1, VAL_MAX_COUNT, out, err);
 }
 
+int val_gpus_split(int line, double gpus, double tp, double pp, cs_err *err)
+{
+    if (tp * pp > gpus || fmod(gpus, tp * pp) != 0)
+        return cs_fail(err, "line %d: %g GPUs is not a multiple of tp %g x pp %g", line, gpus, tp,
+                       pp);
+    return 0;
+}
+
 int val_counts_at(char **f, const int *column, int n, int line, double *out, cs_err *err)
 {
     for (int i = 0; i < n; i++)
