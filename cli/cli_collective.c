@@ -37,7 +37,7 @@ static void collective_help(void)
         "  --system NAME   built-in system (default dgx-h100; see 'clustersim system');\n"
         "                  NAME:nvme=N: the same with N NVMe drives per node (1 to 64)\n"
         "  --nodes N       nodes in the system (default 1)\n"
-        "  --gpus G        GPUs in the group (default all)\n"
+        "  --gpus G        GPUs in the group (default all; at most 65,536)\n"
         "  --op OP         allreduce (default), reducescatter, allgather, alltoall,\n"
         "                  broadcast, sendrecv\n"
         "  --algo A        auto (default: the fastest by the closed form, per size), ring,\n"
@@ -242,6 +242,12 @@ int cmd_collective(int argc, char **argv)
         return cli_bad_input("collective", "--gpus %d is larger than the system: %ld x %s has %d "
                              "GPUs; use --gpus 1 to %d or more --nodes", n, o.nodes, o.system,
                              total, total);
+    }
+    if (n > COLL_FACE_MAX_RANKS) {
+        topo_free(t);
+        return cli_bad_input("collective", "the group has %d GPUs (%ld x %s); a sweep simulates "
+                             "at most %d: use --gpus %d or fewer --nodes", n, o.nodes, o.system,
+                             COLL_FACE_MAX_RANKS, COLL_FACE_MAX_RANKS);
     }
     int32_t *group = malloc(sizeof(int32_t) * (size_t)n);
     if (!group)

@@ -479,6 +479,25 @@ static int check_nvls(topo *t, const int32_t *gpus, int n, cs_err *err)
                    nt->name);
 }
 
+/* Refuses a plan that would route more than COLL_MAX_PAIRS pairs: an
+ * all-to-all over a group past its bound would take minutes to hours. */
+static int check_pairs(coll_op op, coll_algo algo, int n, cs_err *err)
+{
+    if (algo != COLL_ALGO_DIRECT || op == COLL_SENDRECV || n < 2)
+        return 0;
+    uint64_t pairs = (uint64_t)n * (uint64_t)(n - 1);
+    if (pairs <= COLL_MAX_PAIRS)
+        return 0;
+    int most = (int)floor(sqrt((double)COLL_MAX_PAIRS)); /* largest m with m(m-1) <= bound */
+    while ((uint64_t)(most + 1) * (uint64_t)most <= COLL_MAX_PAIRS)
+        most++;
+    while ((uint64_t)most * (uint64_t)(most - 1) > COLL_MAX_PAIRS)
+        most--;
+    return cs_fail(err, "%s over %d GPUs routes %llu pairs; a plan routes at most %llu (a group "
+                   "of %d GPUs): use a smaller group", coll_op_name(op), n,
+                   (unsigned long long)pairs, (unsigned long long)COLL_MAX_PAIRS, most);
+}
+
 int coll_plan_build(topo *t, coll_op op, coll_algo algo, const int32_t *gpus, int n,
                     const coll_params *params, coll_plan *out, cs_err *err)
 {
@@ -486,6 +505,8 @@ int coll_plan_build(topo *t, coll_op op, coll_algo algo, const int32_t *gpus, in
     if (check_algo(op, algo, err) != 0)
         return -1;
     if (algo == COLL_ALGO_NVLS && check_nvls(t, gpus, n, err) != 0)
+        return -1;
+    if (check_pairs(op, algo, n, err) != 0)
         return -1;
     layout lay;
     if (layout_build(t, gpus, n, &lay, err) != 0) {

@@ -76,6 +76,25 @@ typedef struct coll_phase {
 
 #define COLL_MAX_PHASES 3
 
+/* The most ordered pairs one plan routes.  All-to-all is the one plan whose
+ * routes grow with the square of its group (n(n-1)); 2^24 pairs is a group of
+ * 4,096 GPUs, about 6 s to route at -O3, past the largest expert- or
+ * context-parallel group in use.  The fuzzing build sets a lower bound
+ * (meson.build) so that an input costs milliseconds. */
+#ifndef COLL_MAX_PAIRS
+#define COLL_MAX_PAIRS (1ULL << 24)
+#endif
+
+/* The largest group the collective faces (`clustersim collective`, Lua
+ * collective{}) take: 65,536 GPUs, the largest job the project simulates
+ * every rank of; the command's default sweep over it (21 sizes) takes about
+ * 12 s at -O3 with its bar showing, and a larger group's plan and flows grow
+ * past any wait a user would sit through.  The fuzzing build sets a lower
+ * bound (meson.build). */
+#ifndef COLL_FACE_MAX_RANKS
+#define COLL_FACE_MAX_RANKS 65536
+#endif
+
 typedef struct coll_plan {
     coll_op op;
     coll_algo algo;          /* never AUTO */

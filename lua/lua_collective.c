@@ -101,6 +101,9 @@ static int api_collective(lua_State *L)
     lua_api_read_system(L, W, &sys, &gpus);
     if (gpus < 2 && q.op != COLL_SENDRECV)
         luaL_error(L, W ": a collective needs 'gpus' of at least 2 (it is %I)", (lua_Integer)gpus);
+    if (gpus > COLL_FACE_MAX_RANKS)
+        luaL_error(L, W ": the group has %I GPUs; a collective takes at most %d: give 'gpus' or "
+                   "fewer 'nodes'", (lua_Integer)gpus, COLL_FACE_MAX_RANKS);
     /* Nothing below raises before the C resources are freed. */
     cs_err err;
     topo *t = NULL;

@@ -21,6 +21,17 @@ goodput_of() {
     "$bin" "$@" 2>"$errf" | awk '/^goodput/ {print $2; exit}'
 }
 
+# ---- collective: work bounded for every accepted --nodes ----
+expect_bad_quick "collective --nodes +27155 (217,240 GPUs) refused with the limit, no 54 s sweep" \
+    "the group has 217240 GPUs \\(27155 x dgx-h100\\); a sweep simulates at most 65536: use --gpus 65536" \
+    collective --nodes +27155
+expect_bad_quick "collective --op alltoall over 4,104 GPUs refused before routing its pairs" \
+    "alltoall over 4104 GPUs routes 16838712 pairs; a plan routes at most 16777216" \
+    collective --nodes 513 --op alltoall
+timeout "$quick_s" "$bin" collective --nodes 65536 --gpus 16 --max 1K --format csv >"$out" 2>"$errf" &&
+    [ "$(wc -l <"$out")" -eq 2 ] && ok "collective: a 16-GPU group of a 65,536-node system runs" ||
+    not_ok "collective --nodes 65536 --gpus 16: $(head -c 300 "$errf")"
+
 # ---- faults: a wrong answer, hangs, ranges ----
 f=(faults --gpus 16384 --checkpoint-s 60)
 big=(faults --gpus 16384 --days 30 --system dgx-h100 --checkpoint-s 60 --interval-s 1800 --spares 0
@@ -173,6 +184,12 @@ lua_case() { # NAME PATTERN LUA: the scenario must stop with exit 2, file:line a
     printf '%s\n' "$3" >"$tmp/case.lua"
     expect_bad_quick "$1" "case.lua:1: .*$2" run --out "$tmp/o" "$tmp/case.lua"
 }
+lua_case "lua collective{} over 160,000 GPUs refused with the limit, no minutes of work" \
+    "the group has 160000 GPUs; a collective takes at most 65536" \
+    'return collective{system = "dgx-h100", nodes = 20000, size = "1K"}'
+lua_case "lua collective{} all-to-all over 4,104 GPUs refused before routing 16.8M pairs" \
+    "routes 16838712 pairs; a plan routes at most 16777216 \\(a group of 4096 GPUs\\)" \
+    'return collective{system = "dgx-h100", nodes = 513, op = "alltoall", size = "1K"}'
 lua_case "lua goodput weibull_shape=0.001 refused, no GSL abort" "between 0.1 and 100" \
     'goodput{gpus=16384, days=30, failures_per_gpu_day=0.001, checkpoint_s=60, weibull_shape=0.001}'
 lua_case "lua goodput days=1e9 refused" "at most 1e\+12 s" \

@@ -207,6 +207,32 @@ static void bad_requests(void)
     topo_free(t);
 }
 
+/* An all-to-all routes every ordered pair: past COLL_MAX_PAIRS (2^24: 4,096
+ * GPUs) the plan is refused before any route is made, with the largest group
+ * it takes; a send-receive over the same group routes n pairs and builds. */
+static void alltoall_pairs_bounded(void)
+{
+    int n = 4097;
+    topo *t = make_topo("dgx-h100", (n + 7) / 8);
+    CHECK(t != NULL);
+    if (!t)
+        return;
+    int32_t *g = malloc(sizeof *g * (size_t)n);
+    coll_params params;
+    coll_plan plan;
+    cs_err err;
+    coll_params_default(&params);
+    first_n(g, n);
+    CHECK(coll_plan_build(t, COLL_ALLTOALL, COLL_ALGO_DIRECT, g, n, &params, &plan, &err) == -1);
+    CHECK_STR_CONTAINS(err.msg, "alltoall over 4097 GPUs routes 16781312 pairs");
+    CHECK_STR_CONTAINS(err.msg, "a group of 4096 GPUs");
+    CHECK(coll_plan_build(t, COLL_SENDRECV, COLL_ALGO_DIRECT, g, n, &params, &plan, &err) == 0);
+    CHECK(plan.nranks == n);
+    coll_plan_free(&plan);
+    free(g);
+    topo_free(t);
+}
+
 static void single_rank_costs_launch_only(void)
 {
     topo *t = make_topo("dgx-h100", 1);
@@ -304,6 +330,7 @@ TAP_MAIN({"closed form equals simulation within 2% for every op and algorithm",
          {"disjoint groups sharing NICs each get half", disjoint_groups_sharing_nics},
          {"ring closed form by hand", ring_bandwidth_term_by_hand},
          {"bad requests are refused with the cause", bad_requests},
+         {"an all-to-all past 2^24 pairs is refused before routing", alltoall_pairs_bounded},
          {"a group of one costs only the launch", single_rank_costs_launch_only},
          {"auto: tree for small messages at scale, ring for large", auto_prefers_tree_small_ring_large},
          {"a ring coflow equals the ring run step by step", coflow_matches_explicit_steps})
