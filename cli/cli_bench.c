@@ -244,21 +244,18 @@ static int bench_job(const bench_opts *o)
 
 int cmd_bench(int argc, char **argv)
 {
-    if (argc >= 2 && strcmp(argv[1], "scale") == 0) /* its own --help */
-        return cmd_bench_scale(argc - 1, argv + 1);
+    /* the benchmarks with their own files print their own --help */
+    static const struct { const char *name; int (*run)(int, char **); } own[] = {
+        {"scale", cmd_bench_scale},   {"search", cmd_bench_search}, {"place", cmd_bench_place},
+        {"faults", cmd_bench_faults}, {"sweep", cmd_bench_sweep}};
+    for (size_t i = 0; argc >= 2 && i < sizeof own / sizeof own[0]; i++)
+        if (strcmp(argv[1], own[i].name) == 0)
+            return own[i].run(argc - 1, argv + 1);
     if (cli_wants_help(argc, argv) || argc < 2) {
         bench_help();
         return argc < 2 ? CLI_BAD_INPUT : CLI_OK;
     }
     const char *which = argv[1];
-    if (strcmp(which, "search") == 0)
-        return cmd_bench_search(argc - 1, argv + 1);
-    if (strcmp(which, "place") == 0)
-        return cmd_bench_place(argc - 1, argv + 1);
-    if (strcmp(which, "faults") == 0)
-        return cmd_bench_faults(argc - 1, argv + 1);
-    if (strcmp(which, "sweep") == 0)
-        return cmd_bench_sweep(argc - 1, argv + 1);
     bench_opts o = {1000000, 20000000, 1, 128, 256, 100, 1.0, 1ULL << 30, "dgx-h100",
                     COLL_ALGO_RING, CLI_TABLE};
     if (strcmp(which, "job") == 0)

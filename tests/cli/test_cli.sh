@@ -7,6 +7,9 @@ source "$(dirname "$0")/lib.sh" "$1"
 expect_ok "help lists the commands" "collective" --help
 expect_ok "collective --help names the columns" "busbw" collective --help
 expect_ok "bench --help" "events/s" bench --help
+for b in search place faults sweep scale; do # each prints its own usage, not bench's
+    expect_ok "bench $b --help prints its own usage" "^usage: clustersim bench $b " bench $b --help
+done
 expect_ok "system --help" "usage" system --help
 expect_ok "system lists the catalog" "dgx2-v100" system
 expect_ok "system describes dgx-h100" "rail" system dgx-h100 --nodes 4
