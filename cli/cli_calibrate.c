@@ -357,18 +357,20 @@ static int parse_vk_opts(int argc, char **argv, vk_opts *o, const char **csv)
 
 /* The profile to check: the one given, or the built-in model of the
  * measured device.  Reads the measurements too. */
-static int vk_load(const vk_opts *o, const char *csv, calib_profile *p, calib_meas **rows, int *n)
+static int vk_load(const vk_opts *o, const char *csv, calib_profile *p, calib_meas **rows, int *n,
+                   const dev_type **builtin_dev)
 {
     calib_devinfo info;
     cs_err err;
     if (calib_csv_read(csv, rows, n, &info, &err) != 0)
         return cli_bad_err(VCMD, &err);
     int rc = CLI_OK;
-    const dev_type *dev;
+    const dev_type *dev = NULL;
     if (!o->builtin && profile_load(o->profile, p, &err) != 0)
         rc = cli_bad_err(VCMD, &err);
     else if (o->builtin && (dev = device_of(VCMD, o->device, &info, &rc)) != NULL)
         calib_profile_default(dev, p), rc = CLI_OK;
+    *builtin_dev = dev;
     if (rc != CLI_OK)
         free(*rows);
     return rc;
@@ -387,11 +389,15 @@ int cmd_validate_kernels(int argc, char **argv)
         return rc;
     calib_profile p;
     calib_meas *rows;
-    if ((rc = vk_load(&o, csv, &p, &rows, &n)))
+    const dev_type *dev = NULL;
+    if ((rc = vk_load(&o, csv, &p, &rows, &n, &dev)))
         return rc;
     o.all = o.all || o.builtin;
     calib_summary s;
-    calib_validate(&p, rows, n, o.all ? -1 : 0, &s);
+    if (o.builtin) /* the kernel times estimates use: per-device tiles, split-K */
+        calib_validate_with(&p, rows, n, -1, calib_builtin_predict_s, dev, &s);
+    else
+        calib_validate(&p, rows, n, o.all ? -1 : 0, &s);
     printf("validate kernels: %s (%s, measured on %s) against %s, %s\n",
            o.builtin ? "the built-in model" : o.profile, p.device, p.measured_on, csv,
            o.all ? "every row" : "held-out fold 0");

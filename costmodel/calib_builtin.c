@@ -31,3 +31,25 @@ void calib_profile_default(const dev_type *dev, calib_profile *p)
     for (int i = 0; i < CALIB_NMEMKERNEL; i++)
         p->memkernel[i] = mem;
 }
+
+/* The model data type of a calibration row's, or -1 where estimates have none. */
+static int model_dtype_of(calib_dtype d)
+{
+    return d == CALIB_FP16 ? MODEL_FP16 : d == CALIB_BF16 ? MODEL_BF16 : d == CALIB_FP8 ? MODEL_FP8
+                                                                                          : -1;
+}
+
+double calib_builtin_predict_s(const void *ctx, const calib_profile *p, const calib_meas *r)
+{
+    const dev_type *dev = ctx;
+    const calib_kernel *kn = calib_kernel_find(r->kernel, NULL);
+    int dtype = model_dtype_of(r->dtype);
+    if (!kn || dtype < 0 || (kn->family != CALIB_GEMM && kn->family != CALIB_ATTENTION))
+        return calib_predict_s(p, r);
+    opcost_eff e;
+    opcost_eff_default(&e);
+    if (kn->family == CALIB_ATTENTION)
+        return opcost_attention_s(dev, &e, (model_dtype)dtype, r->flops, r->bytes);
+    return opcost_gemm_s(dev, &e, (model_dtype)dtype, r->m, r->n, r->k, r->batch,
+                         calib_dtype_bytes(r->dtype));
+}

@@ -345,14 +345,20 @@ typedef struct err_lists {
     int n[CALIB_NGROUP];
 } err_lists;
 
+static double profile_predict_s(const void *ctx, const calib_profile *p, const calib_meas *r)
+{
+    (void)ctx;
+    return calib_predict_s(p, r);
+}
+
 static void add_errors(const calib_profile *p, const calib_meas *rows, int n, int only_fold,
-                       err_lists *l, int *unpredicted)
+                       calib_predict_fn predict, const void *ctx, err_lists *l, int *unpredicted)
 {
     for (int i = 0; i < n; i++) {
         int g = group_of(&rows[i]);
         if (g < 0 || (only_fold >= 0 && calib_fold(&rows[i], p->folds) != only_fold))
             continue;
-        double pred = calib_predict_s(p, &rows[i]);
+        double pred = predict(ctx, p, &rows[i]);
         if (pred < 0) {
             (*unpredicted)++;
             continue;
@@ -380,9 +386,15 @@ static void summarize(err_lists *l, calib_summary *s)
 void calib_validate(const calib_profile *p, const calib_meas *rows, int n, int only_fold,
                     calib_summary *s)
 {
+    calib_validate_with(p, rows, n, only_fold, profile_predict_s, NULL, s);
+}
+
+void calib_validate_with(const calib_profile *p, const calib_meas *rows, int n, int only_fold,
+                         calib_predict_fn predict, const void *ctx, calib_summary *s)
+{
     err_lists l = {{0}, {0}};
     memset(s, 0, sizeof *s);
-    add_errors(p, rows, n, only_fold, &l, &s->unpredicted);
+    add_errors(p, rows, n, only_fold, predict, ctx, &l, &s->unpredicted);
     summarize(&l, s);
 }
 
@@ -395,7 +407,7 @@ int calib_crossval(const calib_meas *rows, int n, int folds, const dev_type *dev
     int rc = 0;
     for (int f = 0; f < folds && rc == 0; f++)
         if ((rc = calib_fit(rows, n, folds, f, dev, "", p, err)) == 0)
-            add_errors(p, rows, n, f, &l, &s->unpredicted);
+            add_errors(p, rows, n, f, profile_predict_s, NULL, &l, &s->unpredicted);
     free(p);
     summarize(&l, s);
     return rc;

@@ -43,6 +43,13 @@ int calib_fit(const calib_meas *rows, int n, int folds, int skip_fold, const dev
 void calib_validate(const calib_profile *p, const calib_meas *rows, int n, int only_fold,
                     calib_summary *s);
 
+/* The same with each row's time from predict (seconds, or < 0 for a row it
+ * has no figure for), given ctx and p: the built-in model's own kernel times
+ * (calib_builtin.h), which a profile cannot hold. */
+typedef double (*calib_predict_fn)(const void *ctx, const calib_profile *p, const calib_meas *r);
+void calib_validate_with(const calib_profile *p, const calib_meas *rows, int n, int only_fold,
+                         calib_predict_fn predict, const void *ctx, calib_summary *s);
+
 /* k-fold cross-validation: each fold predicted by a fit on the others. */
 int calib_crossval(const calib_meas *rows, int n, int folds, const dev_type *dev,
                    calib_summary *s, cs_err *err);

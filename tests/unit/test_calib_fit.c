@@ -28,6 +28,31 @@ static void default_profile_is_opcost(void)
     CHECK_REL(calib_bw_s(&p.membound, 1e9), opcost_membound_s(h200(), &e, 1e9), 1e-12);
 }
 
+/* `validate kernels --builtin` prices a row as estimates do: a thin
+ * multiply (512 x 16 x 512) takes a small tile or split-K, not one
+ * 128 x 256 tile as the profile form has (16 times the work there); a copy,
+ * which opcost prices through the same rate, from the profile. */
+static void builtin_predict_is_estimates(void)
+{
+    const dev_type *v100 = dev_find("V100-SXM2-32GB", NULL);
+    calib_profile p;
+    calib_profile_default(v100, &p);
+    opcost_eff e;
+    opcost_eff_default(&e);
+    calib_meas thin = {.kernel = "gemm", .dtype = CALIB_FP16, .m = 512, .n = 16, .k = 512,
+                       .batch = 1, .bytes = 2.0 * (512 * 512 + 512 * 16 + 512 * 16),
+                       .flops = 2.0 * 512 * 16 * 512, .time_median_s = 8e-6};
+    double want = opcost_gemm_s(v100, &e, MODEL_FP16, 512, 16, 512, 1, 2);
+    CHECK_REL(calib_builtin_predict_s(v100, &p, &thin), want, 1e-12);
+    CHECK(calib_predict_s(&p, &thin) > 3 * want); /* the one-tile form */
+    calib_meas copy = {.kernel = "copy_d2d", .dtype = CALIB_BF16, .bytes = 1e9,
+                       .time_median_s = 1e-3};
+    CHECK_REL(calib_builtin_predict_s(v100, &p, &copy), calib_predict_s(&p, &copy), 1e-12);
+    calib_meas fp32 = thin;
+    fp32.dtype = CALIB_FP32; /* estimates have no fp32 multiply: the profile's */
+    CHECK_REL(calib_builtin_predict_s(v100, &p, &fp32), calib_predict_s(&p, &fp32), 1e-12);
+}
+
 /* A truth that differs from the defaults in every fitted parameter. */
 static void truth_of(calib_profile *t)
 {
@@ -142,6 +167,7 @@ int main(void)
 {
     static const tap_case cases[] = {
         {"the built-in profile is opcost's model", default_profile_is_opcost},
+        {"validate kernels --builtin prices rows as estimates do", builtin_predict_is_estimates},
         {"the fit recovers known parameters from noisy measurements", fit_recovers_parameters},
         {"held-out and cross-validated errors are near the noise", heldout_error_is_noise},
         {"folds depend on the shape only and are balanced", folds_are_stable},
