@@ -11,7 +11,7 @@
 static const char *const off_columns[] = {
     "label", "system", "gpus", "layers", "hidden", "heads", "seq", "vocab", "mbs", "gbs",
     "recompute", "zero", "offload", "offload_to", "engine", "checkpoints", "framework",
-    "attention", "metric", "published", "source"};
+    "attention", "metric", "published", "source", "tp"};
 
 /* The row's figure of res under its metric. */
 static int off_metric(const char *metric, const estimate_result *res, int gpus, int line,
@@ -31,7 +31,9 @@ static int off_metric(const char *metric, const estimate_result *res, int gpus, 
     return 0;
 }
 
-/* The row's model and layout: a GPT shape in fp16, data parallel only, the
+/* The row's model and layout: a GPT shape in fp16, data parallel over the
+ * GPUs / tp tensor-parallel groups (the last column: the source's model
+ * parallelism, 1 for all but the ZeRO-Infinity paper's own setting), the
  * training code (framework, attention) of the source's time. */
 static int off_job(char **f, const double *v, int line, model_desc *m, layout_desc *l,
                    cs_err *err)
@@ -43,7 +45,8 @@ static int off_job(char **f, const double *v, int line, model_desc *m, layout_de
     if (model_validate(m, err) != 0)
         return cs_fail_prefix(err, "line %d: ", line);
     layout_init(l, m);
-    l->dp = (int)v[2];
+    l->tp = (int)v[21];
+    l->dp = (int)(v[2] / v[21]);
     l->mbs = (int)v[8];
     l->gbs = (int)v[9];
     l->zero = (int)v[11];
@@ -66,13 +69,13 @@ static int off_job(char **f, const double *v, int line, model_desc *m, layout_de
 
 static int off_row(val_run *run, int line, char **f, cs_err *err)
 {
-    static const int counts[] = {2, 3, 4, 5, 6, 7, 8, 9}; /* gpus .. global batch */
-    double v[20] = {0};
+    static const int counts[] = {2, 3, 4, 5, 6, 7, 8, 9, 21}; /* gpus .. global batch, tp */
+    double v[22] = {0};
     for (size_t i = 0; i < sizeof counts / sizeof counts[0]; i++)
         if (val_count_at(f, counts[i], line, &v[counts[i]], err) != 0)
             return -1;
     if (val_int_at(f, 11, line, 0, LAYOUT_MAX_ZERO, &v[11], err) != 0 ||
-        val_field_num(f, 19, line, &v[19], err) != 0)
+        val_field_num(f, 19, line, &v[19], err) != 0 || val_gpus_split(line, v[2], v[21], 1, err))
         return -1;
     model_desc m;
     layout_desc l;
@@ -82,7 +85,7 @@ static int off_row(val_run *run, int line, char **f, cs_err *err)
     int per_node = probe.groups[0].node.gpus, gpus = (int)v[2];
     int nodes = gpus > per_node ? gpus / per_node : 1;
     const val_job job = {line, f[0], f[1], nodes, &m, &l,
-                         {.gpus = gpus, .tp = 1, .pp = 1, .dp = l.dp, .published = v[19]}};
+                         {.gpus = gpus, .tp = l.tp, .pp = 1, .dp = l.dp, .published = v[19]}};
     estimate_result res;
     val_row *r = val_run_job(run, &job, &res, err);
     if (!r)
@@ -100,7 +103,8 @@ const val_study val_offload = {
     "(arXiv 2104.07857 and DeepSpeed's blog) and Fuyou (arXiv 2403.06504), each row run\n"
     "with its --offload options on dgx2-v100 (DGX-2, the DeepSpeed papers' node) or\n"
     "fuyou-server (Fuyou's published testbed); each row's source column names what\n"
-    "the source leaves open.  fp16, data parallel only; the offload behaviour is DeepSpeed's\n"
+    "the source leaves open.  fp16, data parallel (tensor parallel where the source says:\n"
+    "the 1T row's mp 4); the offload behaviour is DeepSpeed's\n"
     "code of the source's time (costmodel/offload.h; engine deepspeed-2020 for 2020-21's\n"
     "ZeRO-Offload) with DeepSpeedExamples' checkpoints in host DRAM (checkpoints cpu);\n"
     "CPU Adam on the DGX-2 is DeepSpeed's measured rate (its tutorial's log),\n"

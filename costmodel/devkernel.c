@@ -24,6 +24,31 @@
  * so the same die's copy is used for both, as the H200's copy is its own. */
 #define A100_COPY "GPUInspector.jl docs (pc2): DGX A100 memcpy 1225.3 of 1448.4 GiB/s (0.846)"
 #define A100_COPY_EFF (1225.3 / 1448.4)
+/* V100 HBM2: Jia, Maggioni, Staiger, Scarpazza, "Dissecting the NVIDIA Volta
+ * GPU Architecture via Microbenchmarking" (Citadel, arXiv 1804.06826, 2018),
+ * Table 3.1: a kernel that loads one global array and stores another (a
+ * copy) reaches 750 of 900 GB/s, 83.3%; measured on the PCIe V100 (CUDA 9.0),
+ * and "global memory bandwidth does not differ between the PCIe and the
+ * NVLink version" (its chapter 5).  Other V100 figures: a PyTorch elementwise
+ * scale on a V100-SXM2-16GB, 783.3 GB/s (0.870; mli/transformers-benchmarks
+ * micro_bench.ipynb at 53a232b); NVIDIA's whitepaper, STREAM Triad "95% DRAM
+ * utilization" (a chart).  The copy is what the other devices' factor is. */
+#define V100_COPY_EFF (750.0 / 900.0)
+#define V100_COPY "Jia et al. 2018 (arXiv 1804.06826) Table 3.1: V100 copy kernel 750 of 900 GB/s " \
+    "(0.833; PCIe board, the same HBM2 as SXM; a PyTorch elementwise kernel on SXM2: 0.870)"
+/* RTX 4090: zzc0721/torch-performance-test-data database.md (9d82827): test.py
+ * times 30 back-to-back torch.mm of random square fp16 matrices (after 10
+ * warm-up) at sizes 1024 to 10240 and keeps the best size, as a MAMF sweep
+ * keeps its best shape.  Three physical RTX 4090 24 GB cards: 165.08
+ * (PyTorch 2.4.0), 165.94 (2.7.1, CUDA 12.8), 171.06 (2.4.1) TFLOP/s; the
+ * median, 165.94, over the datasheet's 165.2 (fp16 with fp32 accumulation at
+ * the 2520 MHz boost; PyTorch asks cuBLAS for fp32 accumulation): the card
+ * boosts past 2520 MHz on such a run.  At 8192^2 the same sweeps give
+ * 155.5-158.6 (zzc0721 issue #78; mli/transformers-benchmarks issue #4), the
+ * clock at the power limit, not published. */
+#define RTX4090_GEMM "zzc0721/torch-performance-test-data database.md (9d82827): best-size torch.mm " \
+    "fp16 on three physical RTX 4090 24 GB cards 165.08, 165.94, 171.06 TFLOP/s; the median of " \
+    "165.2 (1.004: the card boosts past 2520 MHz)"
 /* FP8 (float8_e4m3fn) matrix multiplies reach less of their peak than bf16:
  * the same MAMF sweep's FP8 table (stas00/ml-engineering
  * compute/accelerator/README.md at 744d01e, "Maximum Achievable Matmul FLOPS
@@ -56,8 +81,7 @@
     "no measurement of this device; the A100's, as a fraction of this device's HBM: " A100_GEMM_MEM
 
 static const dev_kernel table[] = {
-    {"V100-SXM2-32GB", 112.3 / 125.0, V100_GEMM, NO_FP8, 0.896,
-     BORROWED H200_COPY, 0, 1530, "V100 datasheet boost 1530 MHz; sustained not published",
+    {"V100-SXM2-32GB", 112.3 / 125.0, V100_GEMM, NO_FP8, V100_COPY_EFF, V100_COPY, 0, 1530, "V100 datasheet boost 1530 MHz; sustained not published",
      GEMM_MEM_BORROWED},
     {"A100-SXM4-40GB", 267.9 / 312.0, MAMF "A100-SXM4-80GB 267.9 of 312 TFLOP/s (same GA100 die "
      "and clocks)", NO_FP8, A100_COPY_EFF, A100_COPY, 1305, 1410,
@@ -78,10 +102,11 @@ static const dev_kernel table[] = {
     /* the DGX-2H's V100: the same die as the DGX-2's, its peak at the higher
      * clock (device.c): DeepBench's best-shape fraction of the peak */
     {"V100-SXM3-32GB-H", 112.3 / 125.0, "borrowed: the 300 W V100's (same GV100 die; the fraction "
-     "of its peak, here at the DGX-2H's clock): " V100_GEMM, NO_FP8, 0.896, BORROWED H200_COPY, 0, 1530.0 * 2.1 / 2.0,
+     "of its peak, here at the DGX-2H's clock): " V100_GEMM, NO_FP8, V100_COPY_EFF, V100_COPY, 0,
+     1530.0 * 2.1 / 2.0,
      "implied by the DGX-2H's 2.1 PFLOPS rating over the DGX-2's 2.0 at the V100's 1530 MHz; "
      "sustained not published", GEMM_MEM_BORROWED},
-    {"RTX-4090-24GB", 0.821, BORROWED H200_GEMM, 1453.4 / 1979.0,
+    {"RTX-4090-24GB", 165.94 / 165.2, RTX4090_GEMM, 1453.4 / 1979.0,
      "no FP8 measurement of this device in the references; the H200's: " H200_FP8, 0.896,
      BORROWED H200_COPY, 0, 2520, "RTX 4090 datasheet boost 2520 MHz; sustained not published",
      GEMM_MEM_BORROWED},

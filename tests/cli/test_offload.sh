@@ -117,6 +117,14 @@ expect_bad "validate offload names a wrong header" "column 3 should be 'gpus'" \
 expect_bad "validate offload names a bad drive count and its line" \
     "line 2: system 'fuyou-server:nvme=0': ':nvme=' needs a whole number of drives from 1 to 64" \
     validate offload --reference "$tmp/bad_nvme.csv"
+# the ZeRO-Infinity paper's own setting for the 1T row (Table 1: mp 4, batch/GPU 5)
+expect_ok "validate offload runs the 1T row at the paper's mp 4 (tp 4, dp 128)" \
+    "^zero3-offload-1t-512 +512 +4 +1 +128 " validate offload
+{ grep '^label' "$(dirname "$0")/../../validate/offload_papers.csv"
+  grep '^zero3-offload-1t-512,' "$(dirname "$0")/../../validate/offload_papers.csv" |
+      sed 's/,4$/,3/'; } >"$tmp/bad_tp.csv"
+expect_bad "validate offload names a tp that does not divide the GPUs" \
+    "line 2: 512 GPUs is not a multiple of tp 3 x pp 1" validate offload --reference "$tmp/bad_tp.csv"
 expect_ok "Fuyou's drive sweep runs the testbed with 3 of its SSDs" \
     "^fuyou-13b-b32-ssd3 .* 81\.1 " validate offload
 

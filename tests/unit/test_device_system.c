@@ -223,7 +223,9 @@ static void every_device_has_sources(void)
             printf("# %s has no kernel parameters (costmodel/devkernel.c)\n", d->name);
             continue;
         }
-        CHECK(k->gemm_ceiling > 0.5 && k->gemm_ceiling <= 1);
+        /* a best-shape figure over the peak at the rated boost clock: a card
+         * that boosts past it (the RTX 4090 on a short run: 1.004) may exceed 1 */
+        CHECK(k->gemm_ceiling > 0.5 && k->gemm_ceiling <= 1.1);
         CHECK(k->hbm_eff > 0.5 && k->hbm_eff <= 1);
         CHECK(k->boost_mhz > 0 && k->sustained_mhz <= k->boost_mhz);
         /* FP8 units have a ceiling of their own; without them FP8 runs as 16-bit */
