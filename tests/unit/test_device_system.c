@@ -243,6 +243,18 @@ static void every_device_has_sources(void)
     /* DeepBench's V100 (fp16 inputs, fp32 addition): 4096 x 7000 x 4096 in 2.092 ms */
     CHECK_REL(dev_kernel_of(dev_find("v100", NULL))->gemm_ceiling,
               2.0 * 4096 * 7000 * 4096 / 2.092e-3 / 125e12, 1e-3);
+    /* the V100s' own copy (Jia et al. 2018, Table 3.1: 750 of 900 GB/s), both parts;
+     * the RTX 4090's own ceiling (the median of three physical cards' best-size
+     * torch.mm, 165.94 of 165.2 TFLOP/s): neither borrows the H200's any more */
+    const char *v100s[] = {"V100-SXM2-32GB", "V100-SXM3-32GB-H"};
+    for (int i = 0; i < 2; i++) {
+        const dev_kernel *k = dev_kernel_of(dev_find(v100s[i], NULL));
+        CHECK_REL(k->hbm_eff, 750.0 / 900.0, 1e-12);
+        CHECK_STR_CONTAINS(k->hbm_source, "Jia et al. 2018");
+    }
+    const dev_kernel *rtx = dev_kernel_of(dev_find("RTX-4090-24GB", NULL));
+    CHECK_REL(rtx->gemm_ceiling, 165.94 / 165.2, 1e-12);
+    CHECK(strstr(rtx->gemm_source, "H200") == NULL);
     /* under sustained load: the A100's ceiling at 1305 of 1410 MHz; the H100 has no
      * published sustained clock and keeps its measured ceiling */
     CHECK_REL(dev_kernel_gemm_fraction(dev_kernel_of(dev_find("a100", NULL)), 0),
