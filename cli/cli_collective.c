@@ -245,6 +245,9 @@ int cmd_collective(int argc, char **argv)
     }
     if (n > COLL_FACE_MAX_RANKS) {
         topo_free(t);
+        if (o.gpus)
+            return cli_bad_input("collective", "--gpus %d: a sweep simulates at most %d GPUs",
+                                 n, COLL_FACE_MAX_RANKS);
         return cli_bad_input("collective", "the group has %d GPUs (%ld x %s); a sweep simulates "
                              "at most %d: use --gpus %d or fewer --nodes", n, o.nodes, o.system,
                              COLL_FACE_MAX_RANKS, COLL_FACE_MAX_RANKS);

@@ -481,21 +481,25 @@ static int check_nvls(topo *t, const int32_t *gpus, int n, cs_err *err)
 
 /* Refuses a plan that would route more than COLL_MAX_PAIRS pairs: an
  * all-to-all over a group past its bound would take minutes to hours. */
-static int check_pairs(coll_op op, coll_algo algo, int n, cs_err *err)
+int coll_alltoall_max_ranks(void)
 {
-    if (algo != COLL_ALGO_DIRECT || op == COLL_SENDRECV || n < 2)
-        return 0;
-    uint64_t pairs = (uint64_t)n * (uint64_t)(n - 1);
-    if (pairs <= COLL_MAX_PAIRS)
-        return 0;
     int most = (int)floor(sqrt((double)COLL_MAX_PAIRS)); /* largest m with m(m-1) <= bound */
     while ((uint64_t)(most + 1) * (uint64_t)most <= COLL_MAX_PAIRS)
         most++;
     while ((uint64_t)most * (uint64_t)(most - 1) > COLL_MAX_PAIRS)
         most--;
+    return most;
+}
+
+static int check_pairs(coll_op op, coll_algo algo, int n, cs_err *err)
+{
+    if (algo != COLL_ALGO_DIRECT || op == COLL_SENDRECV || n <= coll_alltoall_max_ranks())
+        return 0;
+    uint64_t pairs = (uint64_t)n * (uint64_t)(n - 1);
     return cs_fail(err, "%s over %d GPUs routes %llu pairs; a plan routes at most %llu (a group "
                    "of %d GPUs): use a smaller group", coll_op_name(op), n,
-                   (unsigned long long)pairs, (unsigned long long)COLL_MAX_PAIRS, most);
+                   (unsigned long long)pairs, (unsigned long long)COLL_MAX_PAIRS,
+                   coll_alltoall_max_ranks());
 }
 
 int coll_plan_build(topo *t, coll_op op, coll_algo algo, const int32_t *gpus, int n,

@@ -85,6 +85,11 @@ typedef struct coll_phase {
 #define COLL_MAX_PAIRS (1ULL << 24)
 #endif
 
+/* The largest group an all-to-all plan takes under COLL_MAX_PAIRS: 4,096
+ * GPUs (256 in the fuzzing build).  Layouts check their expert- and
+ * context-parallel all-to-all groups against it (layout.c, layout_cp.c). */
+int coll_alltoall_max_ranks(void);
+
 /* The largest group the collective faces (`clustersim collective`, Lua
  * collective{}) take: 65,536 GPUs, the largest job the project simulates
  * every rank of; the command's default sweep over it (21 sizes) takes about

@@ -86,7 +86,7 @@ static int build_emb(topo *t, const layout_desc *l, commcost_groups *g, cs_err *
     for (int i = 0; i < built; i++)
         coll_plan_free(&each[i]);
     free(each);
-    return rc ? cs_fail_prefix(err, "embedding all-reduce") : 0;
+    return rc ? cs_fail_prefix(err, "embedding all-reduce: ") : 0;
 }
 
 /* The plan of every algorithm of op over `ngroups` groups of n GPUs each
@@ -173,7 +173,7 @@ static int build_stage_groups(topo *t, const layout_desc *l, int s, stage_groups
     coll_params params;
     coll_params_default(&params);
     if (coll_plan_build(t, COLL_SENDRECV, COLL_ALGO_DIRECT, pair, 2, &params, &g->p2p, err))
-        return cs_fail_prefix(err, "pipeline send from stage %d", s);
+        return cs_fail_prefix(err, "pipeline send from stage %d: ", s);
     g->has_p2p = 1;
     return 0;
 }

@@ -46,12 +46,12 @@ int commcost_cp_build(topo *t, const layout_desc *l, int s, coll_plan *ring, int
     int a = layout_cp_a2a_ranks(l, topo_node_type(t, 0)->gpus), r = cp / a;
     if (r > 1) {
         if (build_kind(t, l, s, COLL_SENDRECV, COLL_ALGO_DIRECT, r, a, 0, ring, err) != 0)
-            return cs_fail_prefix(err, "context-parallel ring of stage %d", s);
+            return cs_fail_prefix(err, "context-parallel ring of stage %d: ", s);
         *has_ring = 1;
     }
     if (a > 1) {
         if (build_kind(t, l, s, COLL_ALLTOALL, COLL_ALGO_DIRECT, a, 1, 1, a2a, err) != 0)
-            return cs_fail_prefix(err, "context-parallel all-to-all of stage %d", s);
+            return cs_fail_prefix(err, "context-parallel all-to-all of stage %d: ", s);
         *has_a2a = 1;
     }
     return 0;

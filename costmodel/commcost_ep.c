@@ -80,13 +80,13 @@ int commcost_ep_build(topo *t, const layout_desc *l, int s, commcost_ep_plans *o
     int rc = build_concurrent(t, gpus, ep, groups, &out->flat, err);
     free(gpus);
     if (rc != 0)
-        return cs_fail_prefix(err, "expert-parallel all-to-all of stage %d", s);
+        return cs_fail_prefix(err, "expert-parallel all-to-all of stage %d: ", s);
     out->has_flat = 1;
     int per_node = topo_node_type(t, 0)->gpus;
     int inside = per_node / etp;
     if (l->ep_a2a_hier && etp <= per_node && per_node % etp == 0 && inside > 1 && ep > inside &&
         ep % inside == 0 && build_hier(t, l, s, per_node, out, err) != 0)
-        return cs_fail_prefix(err, "hierarchical expert-parallel all-to-all of stage %d", s);
+        return cs_fail_prefix(err, "hierarchical expert-parallel all-to-all of stage %d: ", s);
     return 0;
 }
 

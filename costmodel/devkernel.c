@@ -32,10 +32,13 @@
  * NVLink version" (its chapter 5).  Other V100 figures: a PyTorch elementwise
  * scale on a V100-SXM2-16GB, 783.3 GB/s (0.870; mli/transformers-benchmarks
  * micro_bench.ipynb at 53a232b); NVIDIA's whitepaper, STREAM Triad "95% DRAM
- * utilization" (a chart).  The copy is what the other devices' factor is. */
+ * utilization" (a chart).  The copy is what the other devices' factor is.
+ * Units: Table 3.1 labels both figures GiB/s while its text gives the peak
+ * as 900 GB/s; the ratio the report prints itself, 83.3%, is the one taken
+ * (were the 750 GiB/s, the ratio would be 805 / 900 = 0.895). */
 #define V100_COPY_EFF (750.0 / 900.0)
-#define V100_COPY "Jia et al. 2018 (arXiv 1804.06826) Table 3.1: V100 copy kernel 750 of 900 GB/s " \
-    "(0.833; PCIe board, the same HBM2 as SXM; a PyTorch elementwise kernel on SXM2: 0.870)"
+#define V100_COPY "Jia et al. 2018 (arXiv 1804.06826) Table 3.1: V100 copy kernel 750 of 900 " \
+    "GB/s (0.833; PCIe board, the same HBM2 as SXM; a PyTorch elementwise kernel on SXM2: 0.870)"
 /* RTX 4090: zzc0721/torch-performance-test-data database.md (9d82827): test.py
  * times 30 back-to-back torch.mm of random square fp16 matrices (after 10
  * warm-up) at sizes 1024 to 10240 and keeps the best size, as a MAMF sweep
@@ -46,9 +49,10 @@
  * boosts past 2520 MHz on such a run.  At 8192^2 the same sweeps give
  * 155.5-158.6 (zzc0721 issue #78; mli/transformers-benchmarks issue #4), the
  * clock at the power limit, not published. */
-#define RTX4090_GEMM "zzc0721/torch-performance-test-data database.md (9d82827): best-size torch.mm " \
-    "fp16 on three physical RTX 4090 24 GB cards 165.08, 165.94, 171.06 TFLOP/s; the median of " \
-    "165.2 (1.004: the card boosts past 2520 MHz)"
+#define RTX4090_GEMM "zzc0721/torch-performance-test-data database.md (9d82827): best-size " \
+    "torch.mm fp16 on three physical RTX 4090 24 GB cards 165.08, 165.94, 171.06 TFLOP/s; " \
+    "the median, 165.94, over the 165.2 datasheet peak (1.004: the card boosts past 2520 MHz " \
+    "on a short run; its clock under sustained load is not published: at 8192^2, 155.5-158.6)"
 /* FP8 (float8_e4m3fn) matrix multiplies reach less of their peak than bf16:
  * the same MAMF sweep's FP8 table (stas00/ml-engineering
  * compute/accelerator/README.md at 744d01e, "Maximum Achievable Matmul FLOPS
@@ -81,8 +85,8 @@
     "no measurement of this device; the A100's, as a fraction of this device's HBM: " A100_GEMM_MEM
 
 static const dev_kernel table[] = {
-    {"V100-SXM2-32GB", 112.3 / 125.0, V100_GEMM, NO_FP8, V100_COPY_EFF, V100_COPY, 0, 1530, "V100 datasheet boost 1530 MHz; sustained not published",
-     GEMM_MEM_BORROWED},
+    {"V100-SXM2-32GB", 112.3 / 125.0, V100_GEMM, NO_FP8, V100_COPY_EFF, V100_COPY, 0, 1530,
+     "V100 datasheet boost 1530 MHz; sustained not published", GEMM_MEM_BORROWED},
     {"A100-SXM4-40GB", 267.9 / 312.0, MAMF "A100-SXM4-80GB 267.9 of 312 TFLOP/s (same GA100 die "
      "and clocks)", NO_FP8, A100_COPY_EFF, A100_COPY, 1305, 1410,
      "glennklockwood.com garden/peak-FLOPS: 1305 MHz at the power limit under HPL",

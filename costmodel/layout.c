@@ -8,6 +8,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "collective.h"
 #include "units.h"
 
 void layout_init(layout_desc *l, const model_desc *m)
@@ -541,6 +542,13 @@ int layout_ep_rules(const layout_desc *l, const model_desc *m, cs_err *err)
     if (ep > 1 && layout_cp_of(l) > 1)
         return cs_fail(err, "layout: ep %d with cp %d: expert and context parallelism together "
                             "are not modelled; use ep 1 or cp 1", ep, layout_cp_of(l));
+    if (ep > coll_alltoall_max_ranks())
+        return cs_fail(err,
+                       "layout: ep %d: the expert-parallel all-to-all over %d GPUs routes "
+                       "%llu pairs; the limit is ep %d (2^24 routed pairs a plan: "
+                       "costmodel/collective.h)", ep, ep,
+                       (unsigned long long)ep * (unsigned long long)(ep - 1),
+                       coll_alltoall_max_ranks());
     if (m->moe_experts % ep != 0)
         return cs_fail(err,
                        "layout: ep %d does not divide the %d experts (each expert-parallel rank "

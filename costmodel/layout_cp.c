@@ -3,6 +3,7 @@
  * rules and the rank order are in layout.h. */
 #include <stdio.h>
 
+#include "collective.h"
 #include "layout.h"
 #include "units.h"
 
@@ -91,6 +92,14 @@ int layout_check_cp(const layout_desc *l, const model_desc *m, int gpus_per_node
                             "kernels); turn flash attention on or use cp 1",
                        cp);
     int a2a = layout_cp_a2a_ranks(l, gpus_per_node);
+    if (a2a > coll_alltoall_max_ranks())
+        return cs_fail(err,
+                       "layout: cp %d with cp_comm %s: its all-to-all over %d GPUs routes %llu "
+                       "pairs; the limit is %d GPUs an all-to-all (2^24 routed pairs a plan: "
+                       "costmodel/collective.h); use cp_comm a2a+p2p or p2p",
+                       cp, layout_cp_comm_name(l->cp_comm), a2a,
+                       (unsigned long long)a2a * (unsigned long long)(a2a - 1),
+                       coll_alltoall_max_ranks());
     int heads_t = m->heads / l->tp, kv_t = m->kv_heads / l->tp;
     if (a2a > 1 && (heads_t % a2a != 0 || kv_t % a2a != 0)) {
         heads_ctx h = {l, m, gpus_per_node};

@@ -30,8 +30,9 @@
  * Every kernel adds kernel_gap_s: the idle time between dependent kernels.
  *
  * Per device (per_device, the default): the ceiling and the HBM fraction of
- * the device's entry in devkernel.h, each with its source (MAMF best-shape
- * matmuls: A100 0.859, H100 0.801; the H200's own 0.821).  Without an entry,
+ * the device's entry in devkernel.h, each with its source (best-shape
+ * matmuls: A100 0.859, H100 0.801 (MAMF), V100 0.898 (DeepBench), RTX 4090
+ * 1.004; the H200's own 0.821).  Without an entry,
  * or with per_device 0, these documented constants, not fitted to any
  * validation figure:
  *   gemm_eff 0.821  chosen so that this model reproduces the one measured

@@ -27,10 +27,11 @@ expect_bad "unknown device" "unknown device 'nosuch'" calibrate "$syn" --out "$t
 expect_bad "missing --out" "give MEASUREMENTS.csv and --out" calibrate "$syn"
 expect_bad "validate kernels without profile" "--profile" validate kernels "$syn"
 # --builtin: the uncalibrated model against the measurements.  The synthetic
-# truth is the built-in model except our attention kernel (0.15 of peak
-# against the built-in 0.55), so GEMMs agree within the noise and our
-# attention is about 73% off; a GEMM efficiency halved in the file's
-# times shows up as a 50% error.
+# truth is the built-in model in the profile's form (one tile; --builtin
+# prices GEMMs with the device's tile choice and split-K, so the thin shapes
+# differ) except our attention kernel (0.15 of peak against the built-in
+# 0.55): the GEMMs' median within the noise, our attention about 73% off; a
+# GEMM efficiency halved in the file's times shows up as a 50% error.
 "$bin" validate kernels "$syn" --builtin >"$out" 2>"$errf"
 awk '$1 == "gemm" { g = $3 } $1 == "attention" { a = $3 } END { exit !(g < 3 && a > 60 && a < 80) }' "$out" &&
     grep -q "it has no figure for" "$out" && ok "validate kernels --builtin: gemm within noise, our attention far off" || not_ok "validate kernels --builtin: $(cat "$out")"

@@ -25,6 +25,8 @@ goodput_of() {
 expect_bad_quick "collective --nodes +27155 (217,240 GPUs) refused with the limit, no 54 s sweep" \
     "the group has 217240 GPUs \\(27155 x dgx-h100\\); a sweep simulates at most 65536: use --gpus 65536" \
     collective --nodes +27155
+expect_bad_quick "collective --gpus 70000 of 80,000: the limit named for --gpus" \
+    "--gpus 70000: a sweep simulates at most 65536 GPUs" collective --nodes 10000 --gpus 70000
 expect_bad_quick "collective --op alltoall over 4,104 GPUs refused before routing its pairs" \
     "alltoall over 4104 GPUs routes 16838712 pairs; a plan routes at most 16777216" \
     collective --nodes 513 --op alltoall

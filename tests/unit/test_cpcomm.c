@@ -63,6 +63,15 @@ static void rules(void)
     l.cp_comm = LAYOUT_CP_A2A_P2P;
     CHECK_EQ_INT(layout_cp_a2a_ranks(&l, 8), 4);
     CHECK(layout_validate(&l, &m, 16, 8, &err) == 0);
+    /* an all-to-all group past coll_alltoall_max_ranks (4,096 GPUs: 2^24 routed
+     * pairs) is refused before any plan routes it, with the limit and the way
+     * out; ring attention over the same cp is not an all-to-all */
+    l.cp = 8192; /* seq 16384 = 2 cp */
+    l.cp_comm = LAYOUT_CP_A2A;
+    expect_invalid(&l, &m, 16384, "all-to-all over 8192 GPUs routes 67100672 pairs",
+                   "the limit is 4096 GPUs");
+    l.cp_comm = LAYOUT_CP_P2P;
+    CHECK(layout_validate(&l, &m, 16384, 8, &err) == 0);
     l.cp = 0; /* a layout not made by layout_init: no context parallelism */
     CHECK_EQ_INT(layout_cp_of(&l), 1);
     l.cp = 5;

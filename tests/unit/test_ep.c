@@ -57,6 +57,18 @@ static void rules(void)
     l.etp = 3;
     CHECK(layout_validate(&l, &m, 0, 0, &err) != 0);
     CHECK_STR_CONTAINS(err.msg, "etp 3 does not divide the expert width 14336");
+    /* an expert-parallel group past coll_alltoall_max_ranks (4,096 GPUs: 2^24
+     * routed pairs) is refused with the limit, before any plan routes it */
+    m.moe_experts = 8192;
+    l.etp = 0;
+    l.dp = 8192;
+    l.gbs = 8192;
+    l.ep = 8192;
+    CHECK(layout_validate(&l, &m, 0, 0, &err) != 0);
+    CHECK_STR_CONTAINS(err.msg, "ep 8192: the expert-parallel all-to-all over 8192 GPUs");
+    CHECK_STR_CONTAINS(err.msg, "the limit is ep 4096");
+    l.ep = 4096;
+    CHECK(layout_validate(&l, &m, 0, 0, &err) == 0);
 }
 
 /* Megatron-Core's RankGenerator order tp-cp-ep-dp-pp with etp = tp 2, ep 4
