@@ -122,7 +122,7 @@ int cmd_bench_search(int argc, char **argv)
     opcost_eff eff;
     opcost_eff_default(&eff);
     search_input in = {&m, t, (int)o.gpus, (int)o.gbs, m.dtype, 1, &eff, {0}, 1, NULL, NULL, NULL,
-                       NULL, FRAMEWORK_CORE, 0};
+                       NULL, FRAMEWORK_CORE, 0, 0};
     search_fix_init(&in.space.fix);
     printf("search benchmark: %s (sequence %d) on %ld GPUs of dgx-a100-80g, global batch %ld\n",
            m.name, m.seq_len, o.gpus, o.gbs);

@@ -292,9 +292,10 @@ static int fill_input(const search_opts *o, const model_desc *m, topo *t, long g
 {
     cs_err err;
     *in = (search_input){m, t, (int)gpus, (int)o->gbs, m->dtype, 1, eff, {0}, (int)o->threads,
-                         NULL, NULL, &stop_requested, NULL, FRAMEWORK_CORE, 0};
+                         NULL, NULL, &stop_requested, NULL, FRAMEWORK_CORE, 0, 0};
     in->framework = o->framework;
     in->post_validation = o->post_validation;
+    in->time_misfits = o->csv != NULL; /* --csv lists every layout with its time */
     in->space.max_tp = (int)o->max_tp;
     in->space.max_vpp = (int)o->max_vpp;
     in->space.offload = o->offload;

@@ -394,6 +394,12 @@ int estimate_analytic_with(const estimate_input *in, const commcost_groups *grou
 {
     if (estimate_begin(in, out, err) != 0)
         return -1;
+    return estimate_analytic_times(in, groups, out, err);
+}
+
+int estimate_analytic_times(const estimate_input *in, const commcost_groups *groups,
+                            estimate_result *out, cs_err *err)
+{
     if (!commcost_groups_match(groups, in->layout))
         return cs_fail(err, "estimate: the communication groups were built for another "
                             "tp, pp and dp");

@@ -108,6 +108,12 @@ int estimate_analytic(const estimate_input *in, estimate_result *out, cs_err *er
 int estimate_analytic_with(const estimate_input *in, const commcost_groups *groups,
                            estimate_result *out, cs_err *err);
 
+/* The time part of estimate_analytic_with, after estimate_begin filled out
+ * (memory and the verdict): a search that needs no time for a layout that
+ * does not fit stops after estimate_begin. */
+int estimate_analytic_times(const estimate_input *in, const commcost_groups *groups,
+                            estimate_result *out, cs_err *err);
+
 /* Validates the layout for the topology: GPU count and node rules. */
 int estimate_validate(const estimate_input *in, cs_err *err);
 

@@ -395,16 +395,19 @@ static void evaluate(const search_input *in, const commcost_groups *g, search_ca
 {
     estimate_input ei = {in->model, &c->layout, in->topology, in->gpus, in->eff};
     estimate_result res;
-    if (estimate_analytic_with(&ei, g, &res, NULL) == 0) {
-        c->evaluated = 1;
+    if (estimate_begin(&ei, &res, NULL) == 0) {
         c->fits = res.fits;
-        c->iteration_s = res.iteration_s;
-        c->tokens_per_s = res.tokens_per_s;
-        c->mfu = res.mfu;
         c->peak_mem_bytes = res.peak_mem_bytes;
         c->peak_stage = res.peak_stage;
-        if (in->faults && c->fits)
-            expect_goodput(in, c);
+        c->evaluated = !c->fits && !in->time_misfits; /* memory alone: search.h */
+        if (!c->evaluated && estimate_analytic_times(&ei, g, &res, NULL) == 0) {
+            c->evaluated = 1;
+            c->iteration_s = res.iteration_s;
+            c->tokens_per_s = res.tokens_per_s;
+            c->mfu = res.mfu;
+            if (in->faults && c->fits)
+                expect_goodput(in, c);
+        }
     }
     estimate_result_free(&res);
 }

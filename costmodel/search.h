@@ -144,6 +144,11 @@ typedef struct search_input {
     const search_faults *faults; /* NULL: no goodput figures */
     framework_kind framework; /* every layout's (layout_desc.framework; 0: megatron-core) */
     int post_validation;      /* every layout's (layout_desc.post_validation) */
+    /* Time the layouts that do not fit memory too (1: their iteration_s for
+     * `search --csv`); 0 (the default): their memory only, iteration_s 0 --
+     * nothing ranks or draws them, and their time is most of a search whose
+     * layouts mostly do not fit. */
+    int time_misfits;
 } search_input;
 
 typedef struct search_result {

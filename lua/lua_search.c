@@ -187,7 +187,7 @@ static int api_search(lua_State *L)
     if (search_objective_parse(lua_check_opt_string(L, 1, W, "objective", "time"), &obj, &err))
         luaL_error(L, W ": %s", err.msg);
     search_input in = {&m, NULL, 0, gbs, m.dtype, 1, NULL, {0}, 1, NULL, NULL, NULL, NULL,
-                       FRAMEWORK_CORE, 0};
+                       FRAMEWORK_CORE, 0, 0};
     in.space.max_tp = (int)lua_check_opt_int(L, 1, W, "max_tp", 0, 1, 1 << 16);
     in.space.max_vpp = (int)lua_check_opt_int(L, 1, W, "max_vpp", 0, 1, 64);
     in.space.max_cp = (int)lua_check_opt_int(L, 1, W, "max_cp", 1, 1, 1 << 16);
