@@ -32,6 +32,58 @@ timeout "$quick_s" "$bin" collective --nodes 65536 --gpus 16 --max 1K --format c
     [ "$(wc -l <"$out")" -eq 2 ] && ok "collective: a 16-GPU group of a 65,536-node system runs" ||
     not_ok "collective --nodes 65536 --gpus 16: $(head -c 300 "$errf")"
 
+# ---- stragglers: GPU-iterations bounded (distinct iterations x GPUs) ----
+expect_bad_quick "stragglers: 100,000 random iterations on 16 GPUs refused with the limit, no 94 s" \
+    "1600016 GPU-iterations to simulate; the limit is 1048576: at most 65535 iterations on this job" \
+    stragglers --system dgx-h100 --gpus 16 --model llama2-7b --tp 8 --mbs 1 --gbs 16 \
+    --iterations 100000 --slow-prob 0.5 --slow-factor 2
+timeout "$quick_s" "$bin" stragglers --system dgx-h100 --gpus 16 --model llama2-7b --tp 8 --mbs 1 \
+    --gbs 16 --iterations 100000 --slow gpu:1:2:5-6 --format csv >"$out" 2>"$errf" &&
+    [ "$(wc -l <"$out")" -eq 100001 ] && ok "stragglers: 100,000 iterations of one given straggler run (4 simulations)" ||
+    not_ok "stragglers --iterations 100000 --slow gpu:1:2:5-6: $(head -c 300 "$errf")"
+
+# ---- sweep: the points are bounded before they are built ----
+cat >"$tmp/sweep_big.lua" <<'LUA'
+local a, b = {}, {}
+for i = 1, 1000 do a[i] = {gpus = i} end
+for i = 1, 10000 do b[i] = {days = i} end
+sweep{run = "goodput", name = "g.csv", base = {failures_per_gpu_day = 0.01, checkpoint_s = 60}, product = {a, b}}
+LUA
+expect_bad_quick "sweep: a product of 10 million points refused with the limit (was 2.5 GB, no bar, over a minute)" \
+    "sweep_big.lua:4: sweep: product\[1\] to product\[2\] already make 10000000 points; the limit is 1000000" \
+    sweep --out "$tmp/o" "$tmp/sweep_big.lua"
+cat >"$tmp/sweep_list.lua" <<'LUA'
+local p = {}
+for i = 1, 1000001 do p[i] = {gpus = 8} end
+sweep{run = "goodput", name = "g.csv", base = {days = 1, failures_per_gpu_day = 0.01, checkpoint_s = 60}, points = p}
+LUA
+expect_bad_quick "sweep: a list of 1,000,001 points refused with the limit" \
+    "sweep_list.lua:3: sweep: points has 1000001 points; the limit is 1000000" \
+    sweep --out "$tmp/o" "$tmp/sweep_list.lua"
+
+# ---- place: auto's evaluations and m-SCT's LP bounded in work ----
+gnmt=$(dirname "$0")/../../../shared/placement/gnmt_v2_b128
+expect_bad_quick "place --evals 100000 on GNMT refused with the evals that fit (was 17 s)" \
+    "are 664400000 operators and edges to simulate; the limit is 33554432: at most 5050 evals on this graph" \
+    place --graph "$gnmt" --devices 64 --mem-gib 80 --evals 100000
+mkdir -p "$tmp/chain"
+awk -v dir="$tmp/chain" 'BEGIN { # 50,000 operators, each after the one before and one of the 50 before
+    n = dir "/nodes.csv"; e = dir "/edges.csv"
+    print "id,name,compute_us,perm_mem_bytes,temp_mem_bytes,output_mem_bytes,colocation_group" >n
+    print "src,dst,bytes" >e
+    for (i = 0; i < 50000; i++) {
+        printf "%d,op%d,%d,1000,100,1000,\n", i, i, 1 + (i * 7919) % 100 >n
+        if (i > 0) printf "%d,%d,1000\n", i - 1, i >e
+        j = i - 2 - (i * 37) % 49
+        if (j >= 0) printf "%d,%d,500\n", j, i >e
+    }
+    print "group_id" >(dir "/groups.csv") }'
+expect_bad_quick "place --algo sct on 50,000 operators refused before the LP (was over a minute)" \
+    "m-SCT: the LP relaxation of 49975 fused nodes and 99945 edges is beyond its limit of 65536" \
+    place --graph "$tmp/chain" --devices 64 --mem-gib 1 --algo sct
+expect_bad_quick "place auto on 50,000 operators: the default 1000 evals refused with those that fit" \
+    "at most 223 evals on this graph" place --graph "$tmp/chain" --devices 64 --mem-gib 1
+
 # ---- faults: a wrong answer, hangs, ranges ----
 f=(faults --gpus 16384 --checkpoint-s 60)
 big=(faults --gpus 16384 --days 30 --system dgx-h100 --checkpoint-s 60 --interval-s 1800 --spares 0
@@ -190,6 +242,9 @@ lua_case "lua collective{} over 160,000 GPUs refused with the limit, no minutes 
 lua_case "lua collective{} all-to-all over 4,104 GPUs refused before routing 16.8M pairs" \
     "routes 16838712 pairs; a plan routes at most 16777216 \\(a group of 4096 GPUs\\)" \
     'return collective{system = "dgx-h100", nodes = 513, op = "alltoall", size = "1K"}'
+lua_case "lua stragglers{} with 100,000 random iterations on 16 GPUs refused with the limit" \
+    "1600016 GPU-iterations to simulate; the limit is 1048576" \
+    'return stragglers{system = "dgx-h100", gpus = 16, model = "llama2-7b", tp = 8, mbs = 1, gbs = 16, iterations = 100000, slow_prob = 0.5, slow_factor = 2}'
 lua_case "lua goodput weibull_shape=0.001 refused, no GSL abort" "between 0.1 and 100" \
     'goodput{gpus=16384, days=30, failures_per_gpu_day=0.001, checkpoint_s=60, weibull_shape=0.001}'
 lua_case "lua goodput days=1e9 refused" "at most 1e\+12 s" \
