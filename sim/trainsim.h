@@ -42,6 +42,14 @@
 #define TRAINSIM_MAX_UNITS (1 << 22)
 #endif
 
+/* At most this many GPUs simulated every rank (--ranks all, stragglers,
+ * the Chakra export): 65,536, the largest job the project times (about 7 s
+ * at -O3, validate/benchmarks.md); 524,288 took over a minute and 9.5 GB.
+ * The folded simulation (one GPU per stage) takes larger jobs. */
+#ifndef TRAINSIM_MAX_ALL_RANKS
+#define TRAINSIM_MAX_ALL_RANKS 65536L
+#endif
+
 typedef enum trainsim_mode { TRAINSIM_FOLDED, TRAINSIM_ALL_RANKS } trainsim_mode;
 
 typedef struct trainsim_stats {

@@ -84,6 +84,19 @@ expect_bad_quick "place --algo sct on 50,000 operators refused before the LP (wa
 expect_bad_quick "place auto on 50,000 operators: the default 1000 evals refused with those that fit" \
     "at most 223 evals on this graph" place --graph "$tmp/chain" --devices 64 --mem-gib 1
 
+# ---- estimate, stragglers, search: the job's GPUs bounded where the work grows with them ----
+expect_bad_quick "estimate --ranks all on 524,288 GPUs refused (was over a minute and 9.5 GB)" \
+    "every rank of 524288 GPUs to simulate; the limit is 65536: fewer GPUs, or the folded simulation" \
+    estimate --system dgx-h100 --nodes 65536 --model llama2-7b --tp 1 --mbs 1 --gbs 524288 --ranks all
+expect_bad_quick "stragglers on 131,072 GPUs refused by the same bound" \
+    "every rank of 131072 GPUs to simulate; the limit is 65536" \
+    stragglers --system dgx-h100 --nodes 16384 --model llama2-7b --tp 8 --mbs 1 --gbs 16384 --iterations 1
+expect_bad_quick "estimate on 1,048,576 GPUs (dgx2-v100, 65,536 nodes) refused (was over a minute)" \
+    "the job has 1048576 GPUs \(tp 16 x cp 1 x pp 1 x dp 65536\); the cost model plans the collectives of at most 131072" \
+    estimate --system dgx2-v100 --nodes 65536 --model llama2-7b --tp 16 --mbs 1 --gbs 65536
+expect_bad_quick "search on 524,288 GPUs refused by the same bound (was over a minute)" \
+    "the job has 524288 GPUs .*at most 131072" search --system dgx-h100 --nodes 65536 --model llama2-7b --gbs 524288
+
 # ---- faults: a wrong answer, hangs, ranges ----
 f=(faults --gpus 16384 --checkpoint-s 60)
 big=(faults --gpus 16384 --days 30 --system dgx-h100 --checkpoint-s 60 --interval-s 1800 --spares 0
@@ -245,6 +258,9 @@ lua_case "lua collective{} all-to-all over 4,104 GPUs refused before routing 16.
 lua_case "lua stragglers{} with 100,000 random iterations on 16 GPUs refused with the limit" \
     "1600016 GPU-iterations to simulate; the limit is 1048576" \
     'return stragglers{system = "dgx-h100", gpus = 16, model = "llama2-7b", tp = 8, mbs = 1, gbs = 16, iterations = 100000, slow_prob = 0.5, slow_factor = 2}'
+lua_case "lua estimate{ranks = \"all\"} on 131,072 GPUs refused with the limit" \
+    "every rank of 131072 GPUs to simulate; the limit is 65536" \
+    'return estimate{system = "dgx-h100", nodes = 16384, model = "llama2-7b", tp = 8, mbs = 1, gbs = 16384, ranks = "all"}'
 lua_case "lua goodput weibull_shape=0.001 refused, no GSL abort" "between 0.1 and 100" \
     'goodput{gpus=16384, days=30, failures_per_gpu_day=0.001, checkpoint_s=60, weibull_shape=0.001}'
 lua_case "lua goodput days=1e9 refused" "at most 1e\+12 s" \
