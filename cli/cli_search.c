@@ -247,8 +247,8 @@ static void give_back_sigint(const struct sigaction *old)
 #endif
 }
 
-/* [#####.....] done/total layouts, rate, time left: on a terminal only. */
-static void progress_bar(void *ctx, long done, long total, double elapsed_s)
+/* [#####.....] done/total units, rate, time left: on a terminal only. */
+static void progress_bar(void *ctx, const char *units, long done, long total, double elapsed_s)
 {
     (void)ctx;
     if (total <= 0)
@@ -260,8 +260,8 @@ static void progress_bar(void *ctx, long done, long total, double elapsed_s)
     for (int i = 0; i < width; i++)
         bar[i] = i < filled ? '#' : '.';
     bar[width] = '\0';
-    fprintf(stderr, "\r[%s] %ld/%ld layouts, %.0f/s, %.1f s left ", bar, done, total, rate,
-            left);
+    fprintf(stderr, "\r[%s] %ld/%ld %s, %.0f/s, %.1f s left \033[K", bar, done, total, units,
+            rate, left);
     if (done == total)
         fputs("\r\033[K", stderr); /* clear the line once done */
     fflush(stderr);

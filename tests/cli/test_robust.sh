@@ -351,6 +351,13 @@ if command -v script >/dev/null; then # a terminal on standard error: progress; 
     grep -q "faults: [0-9]*/900 runs" "$out" && ok "faults shows progress on a terminal (runs of 900)" || not_ok "faults progress: $(head -c 300 "$out")"
     script -qec "'$bin' collective --system dgx-h100 --nodes 2 --min 1M --max 64M" /dev/null >"$out" 2>&1
     grep -q "collective: [0-9]/7 sizes" "$out" && ok "collective shows progress on a terminal (7 sizes)" || not_ok "collective progress"
+    script -qec "'$bin' stragglers --system dgx-h100 --gpus 16 --model llama2-7b --tp 8 --mbs 1 --gbs 16 --iterations 5 --slow-prob 0.5" /dev/null >"$out" 2>&1
+    grep -q "stragglers: [0-9]/5 iterations" "$out" && ok "stragglers shows progress on a terminal (5 iterations)" || not_ok "stragglers progress: $(head -c 300 "$out")"
+    # a search over tens of thousands of GPUs spent half a minute routing its mappings and
+    # as long simulating its finalists with no bar: both phases show theirs now
+    script -qec "'$bin' search --system dgx-a100-80g --gpus 16 --model llama2-7b --gbs 16 --top 3" /dev/null >"$out" 2>&1
+    grep -q "/[0-9]* layouts planned" "$out" && grep -q "/3 finalists" "$out" &&
+        ok "search shows progress while it plans and simulates finalists" || not_ok "search progress: $(grep -c . "$out") lines"
 fi
 "$bin" faults --gpus 1024 --days 10 --failures-per-gpu-day 0.01 --checkpoint-s 60 --runs 5 >"$out" 2>"$errf"
 [ ! -s "$errf" ] && ok "no progress text when standard error is not a terminal" || not_ok "progress text in a pipe"
