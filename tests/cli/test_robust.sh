@@ -121,6 +121,9 @@ expect_bad_quick "faults: 1e6 failures per GPU-day refused with the limit" "the 
     "${f[@]}" --days 1 --failures-per-gpu-day 1e6
 expect_bad_quick "faults: 100 failures per GPU-day refused, not 10 s of work" "the limit is 3e\+07" \
     "${f[@]}" --days 1 --failures-per-gpu-day 100
+expect_bad_quick "faults: 1,000,000 runs of a job that never fails refused (was 10 s): a run costs too" \
+    "and 100 for the run itself, x 1003400 runs\); the limit is 3e\+07" \
+    faults --gpus 8 --days 1 --failures-per-gpu-day 1e-12 --checkpoint-s 60 --runs 1000000
 expect_bad_quick "faults --weibull-shape 0.001: refused, no GSL abort" "between 0.1 and 100" \
     "${f[@]}" --days 30 --failures-per-gpu-day 0.001 --weibull-shape 0.001
 expect_bad_quick "faults --weibull-shape 0.008: refused, no hang" "between 0.1 and 100" \
@@ -263,6 +266,9 @@ lua_case "lua estimate{ranks = \"all\"} on 131,072 GPUs refused with the limit" 
     'return estimate{system = "dgx-h100", nodes = 16384, model = "llama2-7b", tp = 8, mbs = 1, gbs = 16384, ranks = "all"}'
 lua_case "lua goodput weibull_shape=0.001 refused, no GSL abort" "between 0.1 and 100" \
     'goodput{gpus=16384, days=30, failures_per_gpu_day=0.001, checkpoint_s=60, weibull_shape=0.001}'
+lua_case "lua goodput{runs = 1000000} of a job that never fails refused by the same bound" \
+    "for the run itself, x 1003400 runs\); the limit is 3e\+07" \
+    'goodput{gpus=8, days=1, failures_per_gpu_day=1e-12, checkpoint_s=60, runs=1000000}'
 lua_case "lua goodput days=1e9 refused" "at most 1e\+12 s" \
     'goodput{gpus=16384, days=1e9, failures_per_gpu_day=0.001, checkpoint_s=60}'
 
