@@ -40,7 +40,8 @@ static void search_help(void)
         "  --model NAME       built-in model (see 'clustersim model'), or shape flags:\n");
     cli_modelopt_help();
     printf(
-        "  --top K            layouts to simulate and print (default 20)\n"
+        "  --top K            layouts to simulate and print (default 20; K x GPUs at most\n"
+        "                     1,310,720: 20 on 65,536 GPUs)\n"
         "  --objective O      time (default), mfu, memory (least peak memory first), or\n"
         "                     goodput: expected tokens per day under failures, from each\n"
         "                     layout's checkpoint size (Daly's optimum interval; docs/search.md)\n"
@@ -321,6 +322,8 @@ static int run_search(const search_opts *o, const search_input *in)
 {
     search_result r;
     cs_err err;
+    if (searchsim_check_top(in, (int)o->top, &err) != 0) /* before the search's own work */
+        return cli_bad_err(CMD, &err);
     if (search_run(in, &r, &err) != 0) {
         search_result_free(&r);
         return cli_bad_err(CMD, &err);

@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "cs_alloc.h"
+#include "commcost.h"
 #include "parmap.h"
 #include "trainsim.h"
 
@@ -206,9 +207,24 @@ static void run_finalists(finalists *f, int n, finalist_out *outs)
     free(f->pool.free_list);
 }
 
+int searchsim_check_top(const search_input *in, int k, cs_err *err)
+{
+    double work = (double)k * in->gpus;
+    if (work <= SEARCHSIM_MAX_GPU_FINALISTS || in->gpus > COMMCOST_MAX_GPUS)
+        return 0; /* a job too large to plan is refused by the search itself, for that */
+    long fit = SEARCHSIM_MAX_GPU_FINALISTS / in->gpus;
+    return cs_fail(err, "search: top %d finalists to simulate on %d GPUs are %.0f GPU-simulations; "
+                        "the limit is %ld: top %ld or less on this job",
+                   k, in->gpus, work, (long)SEARCHSIM_MAX_GPU_FINALISTS, fit < 1 ? 1 : fit);
+}
+
 int searchsim_top(const search_input *in, const search_result *r, search_objective obj, int k,
                   searchsim_row *rows, int *nrows, cs_err *err)
 {
+    if (searchsim_check_top(in, k, err) != 0) {
+        *nrows = 0;
+        return -1;
+    }
 #ifdef SEARCHSIM_MAX_FINALISTS /* the fuzzing build's bound on the work (meson.build) */
     if (k > SEARCHSIM_MAX_FINALISTS)
         k = SEARCHSIM_MAX_FINALISTS;

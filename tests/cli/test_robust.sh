@@ -97,6 +97,9 @@ expect_bad_quick "estimate on 1,048,576 GPUs (dgx2-v100, 65,536 nodes) refused (
 expect_bad_quick "search on 524,288 GPUs refused by the same bound (was over a minute)" \
     "the job has 524288 GPUs .*at most 131072" search --system dgx-h100 --nodes 65536 --model llama2-7b --gbs 524288
 
+expect_bad_quick "search --top 10000 on 1,024 GPUs refused before the search (ran for hours)" \
+    "top 10000 finalists to simulate on 1024 GPUs are 10240000 GPU-simulations; the limit is 1310720: top 1280 or less" \
+    search --system dgx-h100 --gpus 1024 --model llama2-7b --gbs 1024 --top 10000
 # a timeline or Chakra trace keeps every task: 4,194,304 units every rank took 73 s, 8.7 GB and wrote 6.3 GB
 expect_bad_quick "estimate --ranks all --out of 4,194,304 units refused before any work" \
     "a timeline of 4194304 units of work .*one holds at most 262144: a smaller gbs or a larger mbs, the folded simulation, or none" \
@@ -276,6 +279,9 @@ lua_case "lua estimate{ranks = \"all\"} on 131,072 GPUs refused with the limit" 
 lua_case "lua simulate{} (a timeline) of 4,194,304 folded units refused with the limit" \
     "a timeline of 4194304 units of work \\(microbatches 524288 x stages 8 x chunks 1\\); one holds at most 262144" \
     'return simulate{system = "dgx-h100", gpus = 8, model = "llama2-7b", tp = 1, pp = 8, mbs = 1, gbs = 524288, check_memory = false}'
+lua_case "lua search{top = 10000} on 1,024 GPUs refused by the same bound" \
+    "top 10000 finalists to simulate on 1024 GPUs .*top 1280 or less" \
+    'return search{system = "dgx-h100", gpus = 1024, model = "llama2-7b", gbs = 1024, top = 10000}'
 lua_case "lua goodput weibull_shape=0.001 refused, no GSL abort" "between 0.1 and 100" \
     'goodput{gpus=16384, days=30, failures_per_gpu_day=0.001, checkpoint_s=60, weibull_shape=0.001}'
 lua_case "lua goodput{runs = 1000000} of a job that never fails refused by the same bound" \
