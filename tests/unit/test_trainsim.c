@@ -126,6 +126,7 @@ static void large_jobs_refused(void)
     snprintf(want, sizeof want, "every rank of %d GPUs to simulate; the limit is %ld",
              f.in.gpus, (long)TRAINSIM_MAX_ALL_RANKS);
     CHECK_STR_CONTAINS(err.msg, want);
+    estimate_result_free(&r); /* the caller frees the output, failed or not */
     topo_free(f.t);
     dp = (int)(COMMCOST_MAX_GPUS / 8) + 1; /* one node over */
     fixture_setup(&f, "dgx-h100", dp, "llama2-7b", 8, 1, dp, dp);
@@ -133,8 +134,10 @@ static void large_jobs_refused(void)
              "plans the collectives of at most %ld", f.in.gpus, dp, (long)COMMCOST_MAX_GPUS);
     CHECK(trainsim_run(&f.in, TRAINSIM_FOLDED, &r, NULL, &err) != 0);
     CHECK_STR_CONTAINS(err.msg, want);
+    estimate_result_free(&r);
     CHECK(estimate_analytic(&f.in, &r, &err) != 0);
     CHECK_STR_CONTAINS(err.msg, want);
+    estimate_result_free(&r);
     topo_free(f.t);
 }
 
