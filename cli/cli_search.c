@@ -40,7 +40,8 @@ static void search_help(void)
         "  --model NAME       built-in model (see 'clustersim model'), or shape flags:\n");
     cli_modelopt_help();
     printf(
-        "  --top K            layouts to simulate and print (default 20)\n"
+        "  --top K            layouts to simulate and print (default 20; K x GPUs at most\n"
+        "                     1,310,720: 20 on 65,536 GPUs)\n"
         "  --objective O      time (default), mfu, memory (least peak memory first), or\n"
         "                     goodput: expected tokens per day under failures, from each\n"
         "                     layout's checkpoint size (Daly's optimum interval; docs/search.md)\n"
@@ -247,8 +248,8 @@ static void give_back_sigint(const struct sigaction *old)
 #endif
 }
 
-/* [#####.....] done/total layouts, rate, time left: on a terminal only. */
-static void progress_bar(void *ctx, long done, long total, double elapsed_s)
+/* [#####.....] done/total units, rate, time left: on a terminal only. */
+static void progress_bar(void *ctx, const char *units, long done, long total, double elapsed_s)
 {
     (void)ctx;
     if (total <= 0)
@@ -260,8 +261,8 @@ static void progress_bar(void *ctx, long done, long total, double elapsed_s)
     for (int i = 0; i < width; i++)
         bar[i] = i < filled ? '#' : '.';
     bar[width] = '\0';
-    fprintf(stderr, "\r[%s] %ld/%ld layouts, %.0f/s, %.1f s left ", bar, done, total, rate,
-            left);
+    fprintf(stderr, "\r[%s] %ld/%ld %s, %.0f/s, %.1f s left \033[K", bar, done, total, units,
+            rate, left);
     if (done == total)
         fputs("\r\033[K", stderr); /* clear the line once done */
     fflush(stderr);
@@ -322,6 +323,8 @@ static int run_search(const search_opts *o, const search_input *in)
 {
     search_result r;
     cs_err err;
+    if (searchsim_check_top(in, (int)o->top, &err) != 0) /* before the search's own work */
+        return cli_bad_err(CMD, &err);
     if (search_run(in, &r, &err) != 0) {
         search_result_free(&r);
         return cli_bad_err(CMD, &err);

@@ -33,7 +33,8 @@ static void stragglers_help(void)
         "  --slow SPEC          a straggler; repeat for more (at most %d)\n"
         "  --slow-prob P        random stragglers: probability per GPU per iteration\n"
         "  --slow-factor F      their factor (default 1.5)\n"
-        "  --iterations N       iterations to run (default 20)\n"
+        "  --iterations N       iterations to run (default 20); distinct iterations x GPUs\n"
+        "                       at most 1,048,576 (a progress bar shows on a terminal)\n"
         "  --seed S             for the random stragglers (default 1)\n"
         "  --format F           table (default) or csv (one row per iteration)\n"
         "Job flags:\n", MAX_SLOW);
@@ -182,6 +183,12 @@ static void print_csv(const straggler_result *r)
     }
 }
 
+/* The bar on a terminal: every-rank iterations of a large job take seconds each. */
+static void show_progress(void *ctx, int done, int total)
+{
+    cli_progress(CMD, "iterations", done, total, *(const double *)ctx);
+}
+
 int cmd_stragglers(int argc, char **argv)
 {
     if (cli_wants_help(argc, argv)) {
@@ -197,10 +204,14 @@ int cmd_stragglers(int argc, char **argv)
         cli_job_free(&job);
         return rc;
     }
-    straggler_plan plan = {(int)o.iterations, o.slow, o.nslow, o.prob, o.factor, (uint64_t)o.seed};
+    double started_s = cli_wall_s();
+    straggler_plan plan = {(int)o.iterations, o.slow, o.nslow, o.prob, o.factor, (uint64_t)o.seed,
+                           show_progress, &started_s};
     straggler_result r;
     cs_err err;
-    if (straggler_run(&job.in, &plan, &r, &err) != 0) {
+    int run_rc = straggler_run(&job.in, &plan, &r, &err);
+    cli_progress(CMD, "iterations", plan.iterations, plan.iterations, started_s); /* clears it */
+    if (run_rc != 0) {
         rc = cli_bad_err(CMD, &err);
     } else if (o.fmt == CLI_CSV) {
         print_csv(&r);

@@ -180,6 +180,11 @@ static int build_stage_groups(topo *t, const layout_desc *l, int s, stage_groups
 
 int commcost_groups_build(topo *t, const layout_desc *l, commcost_groups **out, cs_err *err)
 {
+    if (layout_gpus(l) > COMMCOST_MAX_GPUS) /* the work grows with the GPUs: bound it */
+        return cs_fail(err, "layout: the job has %lld GPUs (tp %d x cp %d x pp %d x dp %d); the "
+                            "cost model plans the collectives of at most %ld: fewer GPUs",
+                       layout_gpus(l), l->tp, layout_cp_of(l), l->pp, l->dp,
+                       (long)COMMCOST_MAX_GPUS);
     commcost_groups *g = cs_xrealloc(NULL, sizeof *g);
     *g = (commcost_groups){l->tp, l->pp, l->dp, layout_cp_of(l), l->cp_comm,
                            topo_node_type(t, 0)->gpus, layout_ep_of(l), layout_etp_of(l),

@@ -48,6 +48,17 @@
 #include "topo.h"
 #include "workload.h"
 
+/* At most this many GPUs in a job whose collectives are planned: every
+ * data-parallel group is routed and shares the network with the others,
+ * in proportion to the GPUs.  131,072 GPUs, twice the largest job the
+ * project simulates every rank of and beyond the largest clusters in use;
+ * llama2-7b at tp 1 on 65,536 GPUs took 7 s in the debug build, on 131,072
+ * up to 38 s on a loaded machine, on 1,048,576 (dgx2-v100, 65,536 nodes)
+ * over a minute.  The fuzzing build sets a lower bound (meson.build). */
+#ifndef COMMCOST_MAX_GPUS
+#define COMMCOST_MAX_GPUS (1L << 17)
+#endif
+
 #define COMMCOST_BUCKET_GRADS 25e6
 /* At most this many buckets per stage (larger buckets beyond: commcost.c). */
 #define COMMCOST_MAX_BUCKETS (1 << 20)

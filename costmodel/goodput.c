@@ -129,11 +129,13 @@ double goodput_expected_events(const goodput_job *job)
 
 int goodput_check_work(const goodput_job *job, int runs, cs_err *err)
 {
-    double per_run = goodput_expected_events(job), all = per_run * fmax(runs, 1);
+    double per_run = goodput_expected_events(job);
+    double all = (per_run + GOODPUT_RUN_EVENTS) * fmax(runs, 1); /* a run's own cost too */
     if (!(all <= GOODPUT_MAX_EVENTS))
-        return cs_fail(err, "goodput: about %.3g interruptions to simulate (%.3g per run x %d "
-                            "runs); the limit is %g: fewer runs, fewer days or lower rates",
-                       all, per_run, runs, GOODPUT_MAX_EVENTS);
+        return cs_fail(err, "goodput: about %.3g interruptions' worth of work (%.3g interruptions "
+                            "per run, and %g for the run itself, x %d runs); the limit is %g: "
+                            "fewer runs, fewer days or lower rates",
+                       all, per_run, (double)GOODPUT_RUN_EVENTS, runs, GOODPUT_MAX_EVENTS);
     return 0;
 }
 

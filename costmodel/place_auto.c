@@ -207,11 +207,27 @@ static int descend(search *c, int budget, cs_err *err)
     return failed ? -1 : 0;
 }
 
+/* Each evaluation simulates every operator and edge: bound the product
+ * before the first (PLACE_MAX_EVAL_WORK). */
+static int check_work(const opgraph *g, int max_evals, cs_err *err)
+{
+    long per_eval = (long)g->n + g->m;
+    if (per_eval < 1 || (double)max_evals * (double)per_eval <= PLACE_MAX_EVAL_WORK)
+        return 0;
+    return cs_fail(err, "auto: %d evals of a graph of %d operators and %d edges are %.0f "
+                   "operators and edges to simulate; the limit is %ld: at most %ld evals on "
+                   "this graph, or one algorithm (topo, etf, sct)", max_evals, g->n, g->m,
+                   (double)max_evals * (double)per_eval, (long)PLACE_MAX_EVAL_WORK,
+                   (long)PLACE_MAX_EVAL_WORK / per_eval);
+}
+
 int place_auto(const opgraph *g, const place_prep *p, const place_spec *s, place_eval_fn eval,
                void *ctx, int max_evals, place_result *r, place_auto_info *info, cs_err *err)
 {
     memset(info, 0, sizeof *info);
     memset(r, 0, sizeof *r);
+    if (check_work(g, max_evals, err) != 0)
+        return -1;
     search c = {g, p, s, eval, ctx, max_evals, 0, 0, NULL, NULL, NULL, NULL, NULL, 0};
     cand all[NCAND];
     cs_err last;

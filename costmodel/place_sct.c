@@ -159,6 +159,11 @@ int place_sct_favourites(const opgraph *f, const place_spec *s, int *fav, cs_err
         fav[v] = -1;
     if (f->m == 0)
         return 0;
+    if ((long)f->n + f->m > PLACE_SCT_MAX_LP)
+        return cs_fail(err, "m-SCT: the LP relaxation of %d fused nodes and %d edges is beyond its "
+                       "limit of %ld nodes and edges together (the simplex grows faster than the "
+                       "graph): use the etf or topo algorithm",
+                       f->n, f->m, (long)PLACE_SCT_MAX_LP);
     size_t nz = 3 * (size_t)f->m + 2 * (size_t)f->m + 2 * (size_t)f->n + 2;
     lp_rows r = {cs_xrealloc(NULL, nz * sizeof(int)), cs_xrealloc(NULL, nz * sizeof(int)),
                  cs_xrealloc(NULL, nz * sizeof(double)), 0};

@@ -332,7 +332,7 @@ typedef struct group_table {
 } group_table;
 
 static int build_groups(const search_input *in, const search_result *r, group_table *gt,
-                        cs_err *err)
+                        double t0, cs_err *err)
 {
     gt->groups = calloc((size_t)r->ncands + 1, sizeof *gt->groups);
     gt->owned = calloc((size_t)r->ncands + 1, sizeof *gt->owned);
@@ -345,10 +345,15 @@ static int build_groups(const search_input *in, const search_result *r, group_ta
                 gt->groups[i] = gt->owned[k];
         if (gt->groups[i])
             continue;
+        if (in->progress) /* each new mapping is routed: the slow part on large jobs */
+            in->progress(in->progress_ctx, "layouts planned", i, evaluable(r), now_s() - t0);
         if (commcost_groups_build(in->topology, l, &gt->owned[gt->nowned], err) != 0)
             return -1;
         gt->groups[i] = gt->owned[gt->nowned++];
     }
+    if (in->progress)
+        in->progress(in->progress_ctx, "layouts planned", evaluable(r), evaluable(r),
+                     now_s() - t0);
     return 0;
 }
 
@@ -464,7 +469,7 @@ static void run_workers(const search_input *in, search_result *r, const group_ta
     while ((done = atomic_load(&ctx.done)) < evaluable(r) && !(in->stop && *in->stop)) {
         double t = now_s() - t0;
         if (in->progress && t >= next_report) {
-            in->progress(in->progress_ctx, done, r->ncands, t);
+            in->progress(in->progress_ctx, "layouts", done, r->ncands, t);
             next_report = t + 0.1;
         }
         sleep_s(0.001);
@@ -472,7 +477,8 @@ static void run_workers(const search_input *in, search_result *r, const group_ta
     for (int k = 0; k < ctx.nthreads; k++)
         pthread_join(ws[k].thread, NULL);
     if (in->progress)
-        in->progress(in->progress_ctx, atomic_load(&ctx.done), r->ncands, now_s() - t0);
+        in->progress(in->progress_ctx, "layouts", atomic_load(&ctx.done), r->ncands,
+                     now_s() - t0);
     free(ws);
 }
 
@@ -549,7 +555,7 @@ int search_run(const search_input *in, search_result *out, cs_err *err)
     enumerate(&e);
     group_table gt = {0};
     double tg = now_s();
-    int rc = build_groups(in, out, &gt, err);
+    int rc = build_groups(in, out, &gt, tg, err);
     out->groups = gt.nowned;
     out->groups_s = now_s() - tg;
     double te = now_s();

@@ -125,8 +125,13 @@ typedef struct search_candidate {
     double ckpt_s, goodput, tokens_per_day; /* with a fault model, for layouts that fit */
 } search_candidate;
 
-/* Called from the searching thread about ten times a second. */
-typedef void (*search_progress_fn)(void *ctx, long done, long total, double elapsed_s);
+/* Called from the searching thread about ten times a second, with what is
+ * counted: "layouts planned" while the collectives of each (tp, pp, dp)
+ * mapping are routed (seconds each on tens of thousands of GPUs), then
+ * "layouts" through the closed form, then "finalists" simulated
+ * (sim/searchsim). */
+typedef void (*search_progress_fn)(void *ctx, const char *units, long done, long total,
+                                   double elapsed_s);
 
 typedef struct search_input {
     const model_desc *model;

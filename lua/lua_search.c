@@ -139,6 +139,8 @@ static void push_summary(lua_State *L, const search_result *r)
  * running out of memory), so the caller can free the topology after it. */
 static int run(lua_State *L, const search_input *in, search_objective obj, int top, cs_err *err)
 {
+    if (searchsim_check_top(in, top, err) != 0) /* before the search's own work */
+        return -1;
     search_result r;
     if (search_run(in, &r, err) != 0) {
         search_result_free(&r);

@@ -236,9 +236,11 @@ static void product_points(lua_State *L, int prod, int base, sweep_points *sp)
         lua_rawgeti(L, prod, k);
         if (!lua_istable(L, -1) || lua_rawlen(L, -1) < 1)
             luaL_error(L, W ": product[%d] must be a non-empty list of tables", k);
-        total *= (long)lua_rawlen(L, -1);
-        if (total > 10000000)
-            luaL_error(L, W ": more than 10 million points");
+        total *= (long)lua_rawlen(L, -1); /* at most the bound times a list in memory */
+        if (total > SWEEP_MAX_POINTS) /* checked as it grows: the points cost C memory */
+            luaL_error(L, W ": product[1] to product[%d] already make %I points; the limit is "
+                       "%I: fewer values in the lists, or several sweeps", k, (lua_Integer)total,
+                       (lua_Integer)SWEEP_MAX_POINTS);
         lua_pop(L, 1);
     }
     for (long i = 0; i < total; i++) {
@@ -276,9 +278,13 @@ static void read_points(lua_State *L, sweep_points *sp)
         product_points(L, list, base, sp);
         return;
     }
-    int n = (int)lua_rawlen(L, list);
-    if (n < 1)
+    lua_Unsigned n_points = lua_rawlen(L, list);
+    if (n_points < 1)
         luaL_error(L, W ": points is empty");
+    if (n_points > (lua_Unsigned)SWEEP_MAX_POINTS)
+        luaL_error(L, W ": points has %I points; the limit is %I: several sweeps",
+                   (lua_Integer)n_points, (lua_Integer)SWEEP_MAX_POINTS);
+    int n = (int)n_points;
     for (int i = 1; i <= n; i++) {
         new_point(L, base);
         if (lua_rawgeti(L, list, i) != LUA_TTABLE)

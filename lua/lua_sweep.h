@@ -21,6 +21,15 @@
 
 #include "lua_sweep_rows.h" /* lua_sweep_state_fn */
 
+/* At most this many points in one sweep{}, as a list or a product.  Each
+ * point is recorded in C before any runs (its source and cells, about 700
+ * bytes with three arguments): a product of 10 million took 2.5 GB and over
+ * a minute with no bar before its first point; a million takes 0.7 GB, and
+ * then the bar shows.  The fuzzing build sets a lower bound (meson.build). */
+#ifndef SWEEP_MAX_POINTS
+#define SWEEP_MAX_POINTS 1000000L
+#endif
+
 typedef struct lua_sweep_opts {
     const char *out_dir;   /* where the CSV goes (default "out") */
     int resume;            /* keep the rows already in the CSV */

@@ -6,8 +6,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "cs_alloc.h"
+#include "commcost.h"
 #include "parmap.h"
 #include "trainsim.h"
 
@@ -104,6 +106,8 @@ typedef struct finalists {
     const search_result *r;
     const int *order;  /* slot i: finalist order[i] */
     topo_pool pool;
+    int n;             /* finalists to simulate */
+    double t0_s;       /* when they started, for the progress bar */
 } finalists;
 
 /* A copy of the topology: the system rebuilt, then every link's bandwidth
@@ -160,6 +164,22 @@ static void finalist_item(void *ctx, long i, void *out)
     o->row.sim.pp = 0;
 }
 
+static double now_s(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
+}
+
+/* In order as they finish: the bar (each finalist of a large job is seconds). */
+static void finalist_done(void *ctx, long i, const void *out)
+{
+    (void)out;
+    const finalists *f = ctx;
+    if (f->in->progress)
+        f->in->progress(f->in->progress_ctx, "finalists", i + 1, f->n, now_s() - f->t0_s);
+}
+
 static void finalist_label(void *ctx, long i, char *buf, size_t n)
 {
     const finalists *f = ctx;
@@ -175,9 +195,11 @@ static void run_finalists(finalists *f, int n, finalist_out *outs)
     f->pool.free_list = cs_xrealloc(NULL, sizeof *f->pool.free_list);
     f->pool.free_list[0] = f->in->topology;
     f->pool.nfree = 1;
+    f->n = n;
+    f->t0_s = now_s();
     parmap_job pj = {.n = n, .out_size = sizeof *outs, .item = finalist_item, .ctx = f,
-                     .label = finalist_label, .what = "search finalist", .threads = threads,
-                     .chunk_max = 1};
+                     .commit = finalist_done, .label = finalist_label,
+                     .what = "search finalist", .threads = threads, .chunk_max = 1};
     parmap_run(&pj, outs);
     for (int k = 0; k < f->pool.nowned; k++)
         topo_free(f->pool.owned[k]);
@@ -185,16 +207,31 @@ static void run_finalists(finalists *f, int n, finalist_out *outs)
     free(f->pool.free_list);
 }
 
+int searchsim_check_top(const search_input *in, int k, cs_err *err)
+{
+    double work = (double)k * in->gpus;
+    if (work <= SEARCHSIM_MAX_GPU_FINALISTS || in->gpus > COMMCOST_MAX_GPUS)
+        return 0; /* a job too large to plan is refused by the search itself, for that */
+    long fit = SEARCHSIM_MAX_GPU_FINALISTS / in->gpus;
+    return cs_fail(err, "search: top %d finalists to simulate on %d GPUs are %.0f GPU-simulations; "
+                        "the limit is %ld: top %ld or less on this job",
+                   k, in->gpus, work, (long)SEARCHSIM_MAX_GPU_FINALISTS, fit < 1 ? 1 : fit);
+}
+
 int searchsim_top(const search_input *in, const search_result *r, search_objective obj, int k,
                   searchsim_row *rows, int *nrows, cs_err *err)
 {
+    if (searchsim_check_top(in, k, err) != 0) {
+        *nrows = 0;
+        return -1;
+    }
 #ifdef SEARCHSIM_MAX_FINALISTS /* the fuzzing build's bound on the work (meson.build) */
     if (k > SEARCHSIM_MAX_FINALISTS)
         k = SEARCHSIM_MAX_FINALISTS;
 #endif
     int *order = cs_xrealloc(NULL, sizeof *order * (size_t)(k > 0 ? k : 1));
     int n = search_rank(r, obj, order, k);
-    finalists f = {in, r, order, {NULL, NULL, 0, 0, PTHREAD_MUTEX_INITIALIZER}};
+    finalists f = {in, r, order, {NULL, NULL, 0, 0, PTHREAD_MUTEX_INITIALIZER}, 0, 0};
     finalist_out *outs = cs_xrealloc(NULL, sizeof *outs * (size_t)(n > 0 ? n : 1));
     if (n > 0)
         run_finalists(&f, n, outs);

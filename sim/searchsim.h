@@ -25,6 +25,20 @@ typedef struct searchsim_row {
     double tokens_per_day;      /* with a fault model: simulated tokens/s x 86400 x goodput */
 } searchsim_row;
 
+/* At most this many GPU-simulations of finalists: top x the job's GPUs (a
+ * folded simulation costs in proportion to the GPUs, about 55 us each in
+ * the debug build).  20 x 65,536 GPUs: the default top on the largest job
+ * the project simulates (with the bar, a minute or two); --top 10000 on
+ * 1,024 GPUs ran for hours.  The fuzzing build simulates one finalist
+ * (SEARCHSIM_MAX_FINALISTS). */
+#ifndef SEARCHSIM_MAX_GPU_FINALISTS
+#define SEARCHSIM_MAX_GPU_FINALISTS (20L * 65536)
+#endif
+
+/* Fails, naming the top that fits, when k finalists of in's job pass the
+ * bound above; the faces call it before the search, searchsim_top again. */
+int searchsim_check_top(const search_input *in, int k, cs_err *err);
+
 /* Simulates the best k layouts by the objective (fewer if fewer fit) and
  * ranks them by simulated time (memory objective: by peak memory, then
  * time; goodput objective: by simulated tokens per day, most first).  rows must hold k entries; *nrows receives how many were filled.

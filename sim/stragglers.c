@@ -77,6 +77,35 @@ int straggler_check(const estimate_input *in, const straggler *s, cs_err *err)
     return 0;
 }
 
+long straggler_max_simulations(const straggler_plan *p)
+{
+    /* given stragglers change the configuration only where a range starts
+     * or ends: at most 2n + 1 stretches; the same as the one before reuses it */
+    long stretches = 2L * p->n + 1;
+    long changes = p->random_prob > 0 || stretches > p->iterations ? p->iterations : stretches;
+    return changes + 1; /* the baseline */
+}
+
+/* Every-rank iterations cost in proportion to the GPUs: bound their product. */
+static int check_work(const estimate_input *in, const straggler_plan *p, cs_err *err)
+{
+    long sims = straggler_max_simulations(p);
+    double work = (double)sims * in->gpus;
+    if (work <= STRAGGLER_MAX_GPU_ITERATIONS)
+        return 0;
+    long fit = STRAGGLER_MAX_GPU_ITERATIONS / in->gpus - 1; /* iterations besides the baseline */
+    if (fit < 1)
+        return cs_fail(err, "%d GPUs, every rank simulated: even one iteration and "
+                            "the baseline are %.0f GPU-iterations; the limit is %ld: a job of at "
+                            "most %ld GPUs", in->gpus, 2.0 * in->gpus,
+                       (long)STRAGGLER_MAX_GPU_ITERATIONS, (long)STRAGGLER_MAX_GPU_ITERATIONS / 2);
+    return cs_fail(err, "up to %ld distinct iterations (the baseline included) on %d "
+                        "GPUs are %.0f GPU-iterations to simulate; the limit is %ld: at most %ld "
+                        "iterations%s on this job, or fewer GPUs", sims, in->gpus, work,
+                   (long)STRAGGLER_MAX_GPU_ITERATIONS, fit,
+                   p->random_prob > 0 ? "" : " or straggler ranges");
+}
+
 static int check_plan(const estimate_input *in, const straggler_plan *p, cs_err *err)
 {
     if (p->iterations < 1)
@@ -91,7 +120,7 @@ static int check_plan(const estimate_input *in, const straggler_plan *p, cs_err 
         if (straggler_check(in, &p->list[i], &one) != 0)
             return cs_fail(err, "stragglers: %s", one.msg);
     }
-    return 0;
+    return check_work(in, p, err);
 }
 
 static void fill_config(const estimate_input *in, const straggler_plan *p, int iter, gsl_rng *rng,
@@ -197,7 +226,7 @@ int straggler_run(const estimate_input *in, const straggler_plan *p, straggler_r
     gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
     gsl_rng_set(rng, (unsigned long)p->seed);
     straggler_iter base;
-    straggler_plan none = {1, NULL, 0, 0, 1, 0};
+    straggler_plan none = {1, NULL, 0, 0, 1, 0, NULL, NULL};
     fill_config(in, &none, 0, rng, &prev, &base);
     int rc = run_one(in, &prev, saved, base_busy, NULL, &base, err);
     out->baseline_s = base.iteration_s;
@@ -215,6 +244,8 @@ int straggler_run(const estimate_input *in, const straggler_plan *p, straggler_r
         int gs = it->gpus_slowed, ls = it->links_slowed;
         *it = last;
         it->gpus_slowed = gs, it->links_slowed = ls;
+        if (p->progress)
+            p->progress(p->progress_ctx, i + 1, p->iterations);
     }
     gsl_rng_free(rng);
     free(saved);

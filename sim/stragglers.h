@@ -22,6 +22,19 @@
  * is no straggler but a dead GPU; infinity would saturate the clock. */
 #define STRAGGLER_MAX_FACTOR 1e6
 
+/* At most this many GPU-iterations simulated: the distinct iterations a plan
+ * can have (every iteration with random stragglers, else one per change of
+ * the given stragglers' ranges, and the baseline) times the job's GPUs.  An
+ * iteration with every rank simulated costs about 60 to 110 us per GPU in
+ * the debug build (16 to 8,192 GPUs), a third of that at -O3; 2^20 is
+ * 65,536 GPUs x 16 iterations or 16 GPUs x 65,536, a minute or two with the
+ * command's progress bar showing.  --iterations 100000 of random stragglers
+ * on 16 GPUs took 94 s, 20 on 8,192 GPUs 19 s.  The fuzzing build sets a
+ * lower bound (meson.build). */
+#ifndef STRAGGLER_MAX_GPU_ITERATIONS
+#define STRAGGLER_MAX_GPU_ITERATIONS (1L << 20)
+#endif
+
 typedef enum straggler_kind { STRAGGLER_GPU, STRAGGLER_LINK } straggler_kind;
 
 typedef struct straggler {
@@ -31,6 +44,9 @@ typedef struct straggler {
     int from_iter, to_iter; /* first and last iteration it lasts, 0-based */
 } straggler;
 
+/* Called after each iteration with the iterations done and the total. */
+typedef void (*straggler_progress_fn)(void *ctx, int done, int total);
+
 typedef struct straggler_plan {
     int iterations;
     const straggler *list;
@@ -38,6 +54,8 @@ typedef struct straggler_plan {
     double random_prob;    /* each GPU, each iteration (0: none) */
     double random_factor;
     uint64_t seed;
+    straggler_progress_fn progress; /* NULL: none */
+    void *progress_ctx;
 } straggler_plan;
 
 typedef struct straggler_iter {
@@ -63,9 +81,13 @@ int straggler_parse(const char *text, straggler *out, cs_err *err);
  * so each face can say which straggler it was. */
 int straggler_check(const estimate_input *in, const straggler *s, cs_err *err);
 
+/* The most distinct iterations the plan can simulate, the baseline
+ * included (what STRAGGLER_MAX_GPU_ITERATIONS bounds, times the GPUs). */
+long straggler_max_simulations(const straggler_plan *plan);
+
 /* Checks the plan against the job (every straggler_check, the random
- * probability and factor) and runs it.  The topology's links are restored
- * afterwards. */
+ * probability and factor, the bound on GPU-iterations) and runs it.  The
+ * topology's links are restored afterwards. */
 int straggler_run(const estimate_input *in, const straggler_plan *plan, straggler_result *out,
                   cs_err *err);
 void straggler_result_free(straggler_result *r);

@@ -556,6 +556,11 @@ static int builder_init(builder *b, const estimate_input *in, trainsim_mode mode
     b->nchunks = schedule_chunks(b->l);
     b->split = schedule_splits_backward(b->l);
     b->nmem = b->folded ? 1 : b->l->tp * layout_dp_cp(b->l);
+    if (!b->folded && layout_gpus(b->l) > TRAINSIM_MAX_ALL_RANKS)
+        return cs_fail(err, "every rank of %lld GPUs to simulate; the limit is %ld: fewer GPUs, "
+                            "or the folded simulation where there is one (one GPU per stage "
+                            "stands for its replicas)", layout_gpus(b->l),
+                       (long)TRAINSIM_MAX_ALL_RANKS);
     double units_all = (double)b->l->pp * b->l->vpp * b->m * b->nmem;
     if (units_all > TRAINSIM_MAX_UNITS) /* memory and time grow with them: bound the work */
         return cs_fail(err, "the iteration has %.0f units of work to simulate (microbatches %d x "
@@ -672,6 +677,23 @@ static int emit_iteration(builder *b, const trainsim_slow *slow, int symmetry, c
 }
 
 /* simulate's flags: the references the tests hold the fast paths to. */
+/* A recording keeps every task: bound its units (TRAINSIM_MAX_RECORDED_UNITS)
+ * before any work, as builder_init counts them. */
+static int check_recorded_units(const estimate_input *in, trainsim_mode mode, const char *what,
+                                const char *other_way, cs_err *err)
+{
+    const layout_desc *l = in->layout;
+    int per_stage = mode == TRAINSIM_FOLDED ? 1 : l->tp * layout_dp_cp(l);
+    double units = (double)l->pp * l->vpp * layout_microbatches(l) * per_stage;
+    if (units <= TRAINSIM_MAX_RECORDED_UNITS)
+        return 0;
+    return cs_fail(err, "%s of %.0f units of work (microbatches %d x stages %d x chunks %d%s); "
+                        "one holds at most %ld: a smaller gbs or a larger mbs%s, or none",
+                   what, units, layout_microbatches(l), l->pp, l->vpp,
+                   mode == TRAINSIM_FOLDED ? "" : " x ranks per stage",
+                   (long)TRAINSIM_MAX_RECORDED_UNITS, other_way);
+}
+
 enum { SIM_FULL_RESOLVE = 1, SIM_PER_RANK = 2 };
 
 static int simulate(const estimate_input *in, trainsim_mode mode, const trainsim_slow *slow,
@@ -682,6 +704,10 @@ static int simulate(const estimate_input *in, trainsim_mode mode, const trainsim
     clock_gettime(CLOCK_MONOTONIC, &t0);
     if (estimate_begin(in, out, err) != 0)
         return -1;
+    if (tl && check_recorded_units(in, mode, "a timeline",
+                                   mode == TRAINSIM_FOLDED ? "" : ", the folded simulation",
+                                   err) != 0)
+        return -1; /* out stays the caller's to free, as after any failure here */
     builder b;
     int rc = builder_init(&b, in, mode, err);
     exec_result res = {0};
@@ -749,10 +775,13 @@ int trainsim_record(const estimate_input *in, trainsim_mode mode, estimate_resul
 
 int trainsim_lowered(const estimate_input *in, trainsim_graph_fn fn, void *ctx, cs_err *err)
 {
+
     estimate_result r;
     if (estimate_begin(in, &r, err) != 0)
         return -1;
     estimate_result_free(&r);
+    if (check_recorded_units(in, TRAINSIM_ALL_RANKS, "a Chakra trace", "", err) != 0)
+        return -1;
     builder b;
     int rc = builder_init(&b, in, TRAINSIM_ALL_RANKS, err);
     if (rc == 0) {

@@ -34,6 +34,83 @@ timeout "$quick_s" "$bin" collective --nodes 65536 --gpus 16 --max 1K --format c
     [ "$(wc -l <"$out")" -eq 2 ] && ok "collective: a 16-GPU group of a 65,536-node system runs" ||
     not_ok "collective --nodes 65536 --gpus 16: $(head -c 300 "$errf")"
 
+# ---- stragglers: GPU-iterations bounded (distinct iterations x GPUs) ----
+expect_bad_quick "stragglers: 100,000 random iterations on 16 GPUs refused with the limit, no 94 s" \
+    "1600016 GPU-iterations to simulate; the limit is 1048576: at most 65535 iterations on this job" \
+    stragglers --system dgx-h100 --gpus 16 --model llama2-7b --tp 8 --mbs 1 --gbs 16 \
+    --iterations 100000 --slow-prob 0.5 --slow-factor 2
+timeout "$quick_s" "$bin" stragglers --system dgx-h100 --gpus 16 --model llama2-7b --tp 8 --mbs 1 \
+    --gbs 16 --iterations 100000 --slow gpu:1:2:5-6 --format csv >"$out" 2>"$errf" &&
+    [ "$(wc -l <"$out")" -eq 100001 ] && ok "stragglers: 100,000 iterations of one given straggler run (4 simulations)" ||
+    not_ok "stragglers --iterations 100000 --slow gpu:1:2:5-6: $(head -c 300 "$errf")"
+
+# ---- sweep: the points are bounded before they are built ----
+cat >"$tmp/sweep_big.lua" <<'LUA'
+local a, b = {}, {}
+for i = 1, 1000 do a[i] = {gpus = i} end
+for i = 1, 10000 do b[i] = {days = i} end
+sweep{run = "goodput", name = "g.csv", base = {failures_per_gpu_day = 0.01, checkpoint_s = 60}, product = {a, b}}
+LUA
+expect_bad_quick "sweep: a product of 10 million points refused with the limit (was 2.5 GB, no bar, over a minute)" \
+    "sweep_big.lua:4: sweep: product\[1\] to product\[2\] already make 10000000 points; the limit is 1000000" \
+    sweep --out "$tmp/o" "$tmp/sweep_big.lua"
+cat >"$tmp/sweep_list.lua" <<'LUA'
+local p = {}
+for i = 1, 1000001 do p[i] = {gpus = 8} end
+sweep{run = "goodput", name = "g.csv", base = {days = 1, failures_per_gpu_day = 0.01, checkpoint_s = 60}, points = p}
+LUA
+expect_bad_quick "sweep: a list of 1,000,001 points refused with the limit" \
+    "sweep_list.lua:3: sweep: points has 1000001 points; the limit is 1000000" \
+    sweep --out "$tmp/o" "$tmp/sweep_list.lua"
+
+# ---- place: auto's evaluations and m-SCT's LP bounded in work ----
+gnmt=$(dirname "$0")/../../../shared/placement/gnmt_v2_b128
+expect_bad_quick "place --evals 100000 on GNMT refused with the evals that fit (was 17 s)" \
+    "are 664400000 operators and edges to simulate; the limit is 33554432: at most 5050 evals on this graph" \
+    place --graph "$gnmt" --devices 64 --mem-gib 80 --evals 100000
+mkdir -p "$tmp/chain"
+awk -v dir="$tmp/chain" 'BEGIN { # 50,000 operators, each after the one before and one of the 50 before
+    n = dir "/nodes.csv"; e = dir "/edges.csv"
+    print "id,name,compute_us,perm_mem_bytes,temp_mem_bytes,output_mem_bytes,colocation_group" >n
+    print "src,dst,bytes" >e
+    for (i = 0; i < 50000; i++) {
+        printf "%d,op%d,%d,1000,100,1000,\n", i, i, 1 + (i * 7919) % 100 >n
+        if (i > 0) printf "%d,%d,1000\n", i - 1, i >e
+        j = i - 2 - (i * 37) % 49
+        if (j >= 0) printf "%d,%d,500\n", j, i >e
+    }
+    print "group_id" >(dir "/groups.csv") }'
+expect_bad_quick "place --algo sct on 50,000 operators refused before the LP (was over a minute)" \
+    "m-SCT: the LP relaxation of 49975 fused nodes and 99945 edges is beyond its limit of 65536" \
+    place --graph "$tmp/chain" --devices 64 --mem-gib 1 --algo sct
+expect_bad_quick "place auto on 50,000 operators: the default 1000 evals refused with those that fit" \
+    "at most 223 evals on this graph" place --graph "$tmp/chain" --devices 64 --mem-gib 1
+
+# ---- estimate, stragglers, search: the job's GPUs bounded where the work grows with them ----
+expect_bad_quick "estimate --ranks all on 524,288 GPUs refused (was over a minute and 9.5 GB)" \
+    "every rank of 524288 GPUs to simulate; the limit is 65536: fewer GPUs, or the folded simulation" \
+    estimate --system dgx-h100 --nodes 65536 --model llama2-7b --tp 1 --mbs 1 --gbs 524288 --ranks all
+expect_bad_quick "stragglers on 131,072 GPUs refused by the same bound" \
+    "every rank of 131072 GPUs to simulate; the limit is 65536" \
+    stragglers --system dgx-h100 --nodes 16384 --model llama2-7b --tp 8 --mbs 1 --gbs 16384 --iterations 1
+expect_bad_quick "estimate on 1,048,576 GPUs (dgx2-v100, 65,536 nodes) refused (was over a minute)" \
+    "the job has 1048576 GPUs \(tp 16 x cp 1 x pp 1 x dp 65536\); the cost model plans the collectives of at most 131072" \
+    estimate --system dgx2-v100 --nodes 65536 --model llama2-7b --tp 16 --mbs 1 --gbs 65536
+expect_bad_quick "search on 524,288 GPUs refused by the same bound (was over a minute)" \
+    "the job has 524288 GPUs .*at most 131072" search --system dgx-h100 --nodes 65536 --model llama2-7b --gbs 524288
+
+expect_bad_quick "search --top 10000 on 1,024 GPUs refused before the search (ran for hours)" \
+    "top 10000 finalists to simulate on 1024 GPUs are 10240000 GPU-simulations; the limit is 1310720: top 1280 or less" \
+    search --system dgx-h100 --gpus 1024 --model llama2-7b --gbs 1024 --top 10000
+# a timeline or Chakra trace keeps every task: 4,194,304 units every rank took 73 s, 8.7 GB and wrote 6.3 GB
+expect_bad_quick "estimate --ranks all --out of 4,194,304 units refused before any work" \
+    "a timeline of 4194304 units of work .*one holds at most 262144: a smaller gbs or a larger mbs, the folded simulation, or none" \
+    estimate --system dgx-h100 --gpus 8192 --model llama2-7b --tp 8 --pp 4 --mbs 1 --gbs 131072 --ranks all --out "$tmp/tl"
+[ ! -e "$tmp/tl" ] && ok "no timeline folder made for the refused one" || not_ok "a timeline folder was made"
+expect_bad_quick "estimate --chakra-out of 4,194,304 units refused before any work" \
+    "a Chakra trace of 4194304 units of work .*one holds at most 262144" \
+    estimate --system dgx-h100 --gpus 8192 --model llama2-7b --tp 8 --pp 4 --mbs 1 --gbs 131072 --chakra-out "$tmp/ch"
+
 # ---- faults: a wrong answer, hangs, ranges ----
 f=(faults --gpus 16384 --checkpoint-s 60)
 big=(faults --gpus 16384 --days 30 --system dgx-h100 --checkpoint-s 60 --interval-s 1800 --spares 0
@@ -58,6 +135,9 @@ expect_bad_quick "faults: 1e6 failures per GPU-day refused with the limit" "the 
     "${f[@]}" --days 1 --failures-per-gpu-day 1e6
 expect_bad_quick "faults: 100 failures per GPU-day refused, not 10 s of work" "the limit is 3e\+07" \
     "${f[@]}" --days 1 --failures-per-gpu-day 100
+expect_bad_quick "faults: 1,000,000 runs of a job that never fails refused (was 10 s): a run costs too" \
+    "and 100 for the run itself, x 1003400 runs\); the limit is 3e\+07" \
+    faults --gpus 8 --days 1 --failures-per-gpu-day 1e-12 --checkpoint-s 60 --runs 1000000
 expect_bad_quick "faults --weibull-shape 0.001: refused, no GSL abort" "between 0.1 and 100" \
     "${f[@]}" --days 30 --failures-per-gpu-day 0.001 --weibull-shape 0.001
 expect_bad_quick "faults --weibull-shape 0.008: refused, no hang" "between 0.1 and 100" \
@@ -192,8 +272,23 @@ lua_case "lua collective{} over 160,000 GPUs refused with the limit, no minutes 
 lua_case "lua collective{} all-to-all over 4,104 GPUs refused before routing 16.8M pairs" \
     "routes 16838712 pairs; a plan routes at most 16777216 \\(a group of 4096 GPUs\\)" \
     'return collective{system = "dgx-h100", nodes = 513, op = "alltoall", size = "1K"}'
+lua_case "lua stragglers{} with 100,000 random iterations on 16 GPUs refused with the limit" \
+    "1600016 GPU-iterations to simulate; the limit is 1048576" \
+    'return stragglers{system = "dgx-h100", gpus = 16, model = "llama2-7b", tp = 8, mbs = 1, gbs = 16, iterations = 100000, slow_prob = 0.5, slow_factor = 2}'
+lua_case "lua estimate{ranks = \"all\"} on 131,072 GPUs refused with the limit" \
+    "every rank of 131072 GPUs to simulate; the limit is 65536" \
+    'return estimate{system = "dgx-h100", nodes = 16384, model = "llama2-7b", tp = 8, mbs = 1, gbs = 16384, ranks = "all"}'
+lua_case "lua simulate{} (a timeline) of 4,194,304 folded units refused with the limit" \
+    "a timeline of 4194304 units of work \\(microbatches 524288 x stages 8 x chunks 1\\); one holds at most 262144" \
+    'return simulate{system = "dgx-h100", gpus = 8, model = "llama2-7b", tp = 1, pp = 8, mbs = 1, gbs = 524288, check_memory = false}'
+lua_case "lua search{top = 10000} on 1,024 GPUs refused by the same bound" \
+    "top 10000 finalists to simulate on 1024 GPUs .*top 1280 or less" \
+    'return search{system = "dgx-h100", gpus = 1024, model = "llama2-7b", gbs = 1024, top = 10000}'
 lua_case "lua goodput weibull_shape=0.001 refused, no GSL abort" "between 0.1 and 100" \
     'goodput{gpus=16384, days=30, failures_per_gpu_day=0.001, checkpoint_s=60, weibull_shape=0.001}'
+lua_case "lua goodput{runs = 1000000} of a job that never fails refused by the same bound" \
+    "for the run itself, x 1003400 runs\); the limit is 3e\+07" \
+    'goodput{gpus=8, days=1, failures_per_gpu_day=1e-12, checkpoint_s=60, runs=1000000}'
 lua_case "lua goodput days=1e9 refused" "at most 1e\+12 s" \
     'goodput{gpus=16384, days=1e9, failures_per_gpu_day=0.001, checkpoint_s=60}'
 
@@ -282,6 +377,13 @@ if command -v script >/dev/null; then # a terminal on standard error: progress; 
     grep -q "faults: [0-9]*/900 runs" "$out" && ok "faults shows progress on a terminal (runs of 900)" || not_ok "faults progress: $(head -c 300 "$out")"
     script -qec "'$bin' collective --system dgx-h100 --nodes 2 --min 1M --max 64M" /dev/null >"$out" 2>&1
     grep -q "collective: [0-9]/7 sizes" "$out" && ok "collective shows progress on a terminal (7 sizes)" || not_ok "collective progress"
+    script -qec "'$bin' stragglers --system dgx-h100 --gpus 16 --model llama2-7b --tp 8 --mbs 1 --gbs 16 --iterations 5 --slow-prob 0.5" /dev/null >"$out" 2>&1
+    grep -q "stragglers: [0-9]/5 iterations" "$out" && ok "stragglers shows progress on a terminal (5 iterations)" || not_ok "stragglers progress: $(head -c 300 "$out")"
+    # a search over tens of thousands of GPUs spent half a minute routing its mappings and
+    # as long simulating its finalists with no bar: both phases show theirs now
+    script -qec "'$bin' search --system dgx-a100-80g --gpus 16 --model llama2-7b --gbs 16 --top 3" /dev/null >"$out" 2>&1
+    grep -q "/[0-9]* layouts planned" "$out" && grep -q "/3 finalists" "$out" &&
+        ok "search shows progress while it plans and simulates finalists" || not_ok "search progress: $(grep -c . "$out") lines"
 fi
 "$bin" faults --gpus 1024 --days 10 --failures-per-gpu-day 0.01 --checkpoint-s 60 --runs 5 >"$out" 2>"$errf"
 [ ! -s "$errf" ] && ok "no progress text when standard error is not a terminal" || not_ok "progress text in a pipe"

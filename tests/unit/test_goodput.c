@@ -343,6 +343,18 @@ static void bad_input(void)
     CHECK_STR_CONTAINS(err.msg, "sync, async, memory");
 }
 
+/* Runs cost work of their own: a million runs of a job that never fails
+ * (10 s) are refused as GOODPUT_RUN_EVENTS each; the runs that fit pass. */
+static void runs_count_in_the_bound(void)
+{
+    goodput_job job = job_of(1e15, 600); /* no failure in 60 days */
+    cs_err err;
+    int fit = (int)(GOODPUT_MAX_EVENTS / (GOODPUT_RUN_EVENTS + 1));
+    CHECK(goodput_check_work(&job, fit, &err) == 0);
+    CHECK(goodput_check_work(&job, 1000000, &err) != 0);
+    CHECK_STR_CONTAINS(err.msg, "for the run itself, x 1000000 runs); the limit is");
+}
+
 TAP_MAIN({"daly_formulas", daly_formulas}, {"best_interval_matches_daly", best_interval_matches_daly},
          {"goodput_matches_daly", goodput_matches_daly},
          {"no_failures_is_the_duty_cycle", no_failures_is_the_duty_cycle},
@@ -353,4 +365,4 @@ TAP_MAIN({"daly_formulas", daly_formulas}, {"best_interval_matches_daly", best_i
          {"software_failure_does_not_end_a_repair", software_failure_does_not_end_a_repair},
          {"more_failures_never_raise_goodput", more_failures_never_raise_goodput},
          {"drawn_software_failures_do_not_help", drawn_software_failures_do_not_help},
-         {"bad_input", bad_input})
+         {"runs_count_in_the_bound", runs_count_in_the_bound}, {"bad_input", bad_input})

@@ -487,6 +487,42 @@ static void malformed_csv(void)
     bad_csv(HEAD "0,a,1,0,0,8,0\n1,b,1,0,0,8,1\n", "src,dst,bytes\n0,1,8\n1,0,8\n", "cycle");
 }
 
+/* The work of m-SCT's LP and of auto's evaluations is bounded before it
+ * starts: a chain one node and edge over the LP's limit is refused by sct,
+ * and auto's evals over the work limit name the evals that fit. */
+static void work_is_bounded(void)
+{
+    opgraph g;
+    opg_init(&g);
+    int n = (int)(PLACE_SCT_MAX_LP / 2) + 1; /* n + (n - 1) edges: one over */
+    for (int k = 0; k < n; k++) {
+        node(&g, "op", 1, 8, -1);
+        if (k > 0)
+            opg_add_edge(&g, k - 1, k, 8, 1);
+    }
+    CHECK(opg_finish(&g, NULL) == 0);
+    int kept_fuse = fuse;
+    fuse = 0; /* the LP then has a node per operator */
+    placerun_input in = input(&g, 2, 1, PLACE_SCT, 0);
+    placerun_output out;
+    cs_err err;
+    char want[200];
+    CHECK(placerun(&in, &out, &err) != 0);
+    snprintf(want, sizeof want, "m-SCT: the LP relaxation of %d fused nodes and %d edges is "
+             "beyond its limit of %ld", n, n - 1, (long)PLACE_SCT_MAX_LP);
+    CHECK_STR_CONTAINS(err.msg, want);
+    placerun_free(&out);
+    in.algo = PLACE_AUTO;
+    in.max_evals = 100000000;
+    CHECK(placerun(&in, &out, &err) != 0);
+    snprintf(want, sizeof want, "the limit is %ld: at most %ld evals on this graph",
+             (long)PLACE_MAX_EVAL_WORK, (long)PLACE_MAX_EVAL_WORK / (2L * n - 1));
+    CHECK_STR_CONTAINS(err.msg, want);
+    placerun_free(&out);
+    fuse = kept_fuse;
+    opg_free(&g);
+}
+
 int main(void)
 {
     static const tap_case cases[] = {
@@ -499,6 +535,7 @@ int main(void)
         {"GNMT: all fit; m-ETF, m-SCT beat one GPU; predictions within 5%; auto best", gnmt},
         {"malformed CSV: file, line and cause", malformed_csv},
         {"llama2-7b graph: residual and Q/K/V branches, units per layer, spread", catalog_model},
+        {"m-SCT's LP and auto's evaluations: work bounded before it starts", work_is_bounded},
     };
     return tap_run(cases, (int)(sizeof cases / sizeof cases[0]));
 }

@@ -347,7 +347,25 @@ static void finalists_through_parmap(void)
     topo_free(s.t);
 }
 
+/* The finalists' work is bounded before the search: top x GPUs (--top
+ * 10000 on 1,024 GPUs ran for hours); the message names the top that fits. */
+static void top_times_gpus_bounded(void)
+{
+    search_input in = {0};
+    in.gpus = 1024;
+    cs_err err;
+    long fit = SEARCHSIM_MAX_GPU_FINALISTS / 1024;
+    CHECK(searchsim_check_top(&in, (int)fit, &err) == 0);
+    CHECK(searchsim_check_top(&in, (int)fit + 1, &err) != 0);
+    char want[96];
+    snprintf(want, sizeof want, "top %ld or less on this job", fit);
+    CHECK_STR_CONTAINS(err.msg, want);
+    in.gpus = 65536; /* the default top on the largest job simulated */
+    CHECK(searchsim_check_top(&in, 20, &err) == 0);
+}
+
 TAP_MAIN({"HSDP shard group rule", hsdp_group_rule},
+         {"top x GPUs bounded before the search", top_times_gpus_bounded},
          {"small_space_counted", small_space_counted},
          {"memory_objective_by_hand", memory_objective_by_hand},
          {"best_time_is_the_fastest", best_time_is_the_fastest},

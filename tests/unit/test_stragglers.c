@@ -21,7 +21,7 @@ static void none_is_the_baseline(void)
 {
     fixture f;
     setup(&f);
-    straggler_plan p = {5, NULL, 0, 0, 1, 1};
+    straggler_plan p = {5, NULL, 0, 0, 1, 1, NULL, NULL};
     straggler_result r;
     CHECK(straggler_run(&f.in, &p, &r, NULL) == 0);
     CHECK_EQ_INT(r.simulations, 1);
@@ -36,7 +36,7 @@ static void half_speed_gpu(void)
     fixture f;
     setup(&f);
     straggler s = {STRAGGLER_GPU, 5, 2, 2, 3};
-    straggler_plan p = {6, &s, 1, 0, 1, 1};
+    straggler_plan p = {6, &s, 1, 0, 1, 1, NULL, NULL};
     straggler_result r;
     CHECK(straggler_run(&f.in, &p, &r, NULL) == 0);
     const straggler_iter *slow = &r.iters[2];
@@ -58,7 +58,7 @@ static void slow_links_restored(void)
     fixture f;
     setup(&f);
     straggler s = {STRAGGLER_LINK, 1, 8, 0, INT_MAX};
-    straggler_plan p = {2, &s, 1, 0, 1, 1};
+    straggler_plan p = {2, &s, 1, 0, 1, 1, NULL, NULL};
     straggler_result r;
     CHECK(straggler_run(&f.in, &p, &r, NULL) == 0);
     printf("# node 1's NICs at 1/8: %.4f s against %.4f s\n", r.iters[0].iteration_s, r.baseline_s);
@@ -77,7 +77,7 @@ static void random_is_seeded(void)
 {
     fixture f;
     setup(&f);
-    straggler_plan p = {8, NULL, 0, 0.05, 1.5, 7};
+    straggler_plan p = {8, NULL, 0, 0.05, 1.5, 7, NULL, NULL};
     straggler_result a, b;
     CHECK(straggler_run(&f.in, &p, &a, NULL) == 0);
     CHECK(straggler_run(&f.in, &p, &b, NULL) == 0);
@@ -110,7 +110,7 @@ static void bad_input(void)
     fixture f;
     setup(&f);
     s = (straggler){STRAGGLER_GPU, 32, 2, 0, 1};
-    straggler_plan p = {2, &s, 1, 0, 1, 1};
+    straggler_plan p = {2, &s, 1, 0, 1, 1, NULL, NULL};
     straggler_result r;
     CHECK(straggler_run(&f.in, &p, &r, &err) != 0);
     CHECK_STR_CONTAINS(err.msg, "GPU 32 does not exist; the job has 32");
@@ -134,10 +134,38 @@ static void check_names_the_field(void)
     straggler back = {STRAGGLER_GPU, 1, 2, 7, 3};
     CHECK(straggler_check(&f.in, &back, &err) != 0);
     CHECK_STR_CONTAINS(err.msg, "from 7 is after to 3");
-    straggler_plan p = {2, &back, 1, 0, 1, 1};
+    straggler_plan p = {2, &back, 1, 0, 1, 1, NULL, NULL};
     straggler_result r;
     CHECK(straggler_run(&f.in, &p, &r, &err) != 0); /* the run checks the same */
     CHECK_STR_CONTAINS(err.msg, "stragglers: from 7 is after to 3");
+    topo_free(f.t);
+}
+
+/* The work is bounded before any simulation: distinct iterations x GPUs,
+ * counting every random iteration but only the stretches given stragglers
+ * make.  100,000 random iterations on 16 GPUs took 94 s. */
+static void work_is_bounded(void)
+{
+    straggler s[2] = {{STRAGGLER_GPU, 1, 2, 3, 5}, {STRAGGLER_GPU, 2, 2, 4, 4}};
+    straggler_plan given = {100000, s, 2, 0, 1, 1, NULL, NULL};
+    CHECK_EQ_INT(straggler_max_simulations(&given), 6); /* 5 stretches and the baseline */
+    given.iterations = 3;
+    CHECK_EQ_INT(straggler_max_simulations(&given), 4);
+    straggler_plan random = {100000, NULL, 0, 0.5, 2, 1, NULL, NULL};
+    CHECK_EQ_INT(straggler_max_simulations(&random), 100001);
+    fixture f;
+    setup(&f); /* 32 GPUs */
+    cs_err err;
+    straggler_result r;
+    CHECK(straggler_run(&f.in, &random, &r, &err) != 0);
+    char want[160];
+    snprintf(want, sizeof want, "the limit is %ld: at most %ld iterations on this job",
+             (long)STRAGGLER_MAX_GPU_ITERATIONS, (long)STRAGGLER_MAX_GPU_ITERATIONS / 32 - 1);
+    CHECK_STR_CONTAINS(err.msg, want);
+    random.iterations = 3; /* well within: runs */
+    CHECK(straggler_run(&f.in, &random, &r, &err) == 0);
+    CHECK_EQ_INT(r.n, 3);
+    straggler_result_free(&r);
     topo_free(f.t);
 }
 
@@ -166,4 +194,5 @@ static void summary_ranks_culprits(void)
 TAP_MAIN({"none_is_the_baseline", none_is_the_baseline}, {"half_speed_gpu", half_speed_gpu},
          {"slow_links_restored", slow_links_restored}, {"random_is_seeded", random_is_seeded},
          {"bad_input", bad_input}, {"check_names_the_field", check_names_the_field},
+         {"work_is_bounded", work_is_bounded},
          {"summary_ranks_culprits", summary_ranks_culprits})

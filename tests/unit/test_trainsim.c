@@ -109,6 +109,59 @@ static void folded_equals_all_ranks_at_scale(void)
     CHECK(tested >= 7); /* the six DGX systems of the catalog and the ECMP fat-tree */
 }
 
+/* The work is bounded in GPUs before any plan is built: every rank of a
+ * job over TRAINSIM_MAX_ALL_RANKS, and the collectives of one over
+ * COMMCOST_MAX_GPUS (both modes), are refused naming the limit (524,288
+ * GPUs every rank took over a minute and 9.5 GB).  The check comes first,
+ * so a one-node topology stands for the large system. */
+static void large_jobs_refused(void)
+{
+    fixture f;
+    int dp = (int)(TRAINSIM_MAX_ALL_RANKS / 8) * 2; /* twice the limit, on as many nodes */
+    fixture_setup(&f, "dgx-h100", dp, "llama2-7b", 8, 1, dp, dp);
+    estimate_result r;
+    cs_err err;
+    char want[160];
+    CHECK(trainsim_run(&f.in, TRAINSIM_ALL_RANKS, &r, NULL, &err) != 0);
+    snprintf(want, sizeof want, "every rank of %d GPUs to simulate; the limit is %ld",
+             f.in.gpus, (long)TRAINSIM_MAX_ALL_RANKS);
+    CHECK_STR_CONTAINS(err.msg, want);
+    estimate_result_free(&r); /* the caller frees the output, failed or not */
+    topo_free(f.t);
+    dp = (int)(COMMCOST_MAX_GPUS / 8) + 1; /* one node over */
+    fixture_setup(&f, "dgx-h100", dp, "llama2-7b", 8, 1, dp, dp);
+    snprintf(want, sizeof want, "the job has %d GPUs (tp 8 x cp 1 x pp 1 x dp %d); the cost model "
+             "plans the collectives of at most %ld", f.in.gpus, dp, (long)COMMCOST_MAX_GPUS);
+    CHECK(trainsim_run(&f.in, TRAINSIM_FOLDED, &r, NULL, &err) != 0);
+    CHECK_STR_CONTAINS(err.msg, want);
+    estimate_result_free(&r);
+    CHECK(estimate_analytic(&f.in, &r, &err) != 0);
+    CHECK_STR_CONTAINS(err.msg, want);
+    estimate_result_free(&r);
+    topo_free(f.t);
+}
+
+/* A recording (timeline, Chakra export) keeps every task: its units are
+ * bounded before any simulation (4,194,304 units every rank took 73 s and
+ * wrote 6.3 GB).  Folded, 8 stages of 32,769 microbatches are one over. */
+static void recordings_bounded(void)
+{
+    fixture f;
+    int m = (int)(TRAINSIM_MAX_RECORDED_UNITS / 8) + 1;
+    fixture_setup(&f, "dgx-h100", 1, "llama2-7b", 1, 8, 1, m);
+    estimate_result r;
+    timeline tl;
+    cs_err err;
+    char want[200];
+    CHECK(trainsim_record(&f.in, TRAINSIM_FOLDED, &r, &tl, NULL, &err) != 0);
+    snprintf(want, sizeof want, "a timeline of %d units of work (microbatches %d x stages 8 x "
+             "chunks 1); one holds at most %ld", 8 * m, m, (long)TRAINSIM_MAX_RECORDED_UNITS);
+    CHECK_STR_CONTAINS(err.msg, want);
+    estimate_result_free(&r);
+    timeline_free(&tl);
+    topo_free(f.t);
+}
+
 /* No pipeline, no data parallelism: the closed form is exact up to rounding. */
 static void sim_equals_analytic_single_stage(void)
 {
@@ -394,6 +447,8 @@ TAP_MAIN({"folded_equals_all_ranks", folded_equals_all_ranks},
          {"folded_equals_all_ranks_at_scale", folded_equals_all_ranks_at_scale},
          {"split_schedules", split_schedules},
          {"sim_equals_analytic_single_stage", sim_equals_analytic_single_stage},
+         {"large_jobs_refused", large_jobs_refused},
+         {"recordings_bounded", recordings_bounded},
          {"sim_near_analytic_pipelines", sim_near_analytic_pipelines},
          {"bubbles", bubbles}, {"breakdown_adds_up", breakdown_adds_up},
          {"deterministic", deterministic},
