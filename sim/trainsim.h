@@ -51,10 +51,10 @@
 #endif
 
 /* At most this many units recorded: a timeline (estimate --out, Lua
- * estimate's timeline) or a Chakra export keeps every task of them, and
+ * simulate{}) or a Chakra export keeps every task of them, and
  * the simulation that records runs every rank's tasks.  A unit is about
  * 1.6 kB of Chrome trace JSON: 2^18 units are about 400 MB and 7 s in the
- * debug build; 4,194,304 (the simulation's bound) took 73 s, 8.7 GB of
+ * default build; 4,194,304 (the simulation's bound) took 73 s, 8.7 GB of
  * memory and wrote 6.3 GB.  The fuzzing build sets a lower bound. */
 #ifndef TRAINSIM_MAX_RECORDED_UNITS
 #define TRAINSIM_MAX_RECORDED_UNITS (1L << 18)
