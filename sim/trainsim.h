@@ -45,7 +45,9 @@
 /* At most this many GPUs simulated every rank (--ranks all, stragglers,
  * the Chakra export): 65,536, the largest job the project times (about 7 s
  * at -O3, validate/benchmarks.md); 524,288 took over a minute and 9.5 GB.
- * The folded simulation (one GPU per stage) takes larger jobs. */
+ * The same figure as COMMCOST_MAX_GPUS (every job) today; kept apart, as
+ * every rank costs memory in proportion to the GPUs where the folded
+ * simulation does not, should planning become cheaper. */
 #ifndef TRAINSIM_MAX_ALL_RANKS
 #define TRAINSIM_MAX_ALL_RANKS 65536L
 #endif
