@@ -50,13 +50,15 @@
 
 /* At most this many GPUs in a job whose collectives are planned: every
  * data-parallel group is routed and shares the network with the others,
- * in proportion to the GPUs.  131,072 GPUs, twice the largest job the
- * project simulates every rank of and beyond the largest clusters in use;
- * llama2-7b at tp 1 on 65,536 GPUs took 7 s in the debug build, on 131,072
- * up to 38 s on a loaded machine, on 1,048,576 (dgx2-v100, 65,536 nodes)
- * over a minute.  The fuzzing build sets a lower bound (meson.build). */
+ * in proportion to the GPUs.  65,536 GPUs, the largest job the project
+ * simulates every rank of and the collective faces take
+ * (COLL_FACE_MAX_RANKS).  In the default (debugoptimized) build on a shared
+ * 2-core machine, llama2-7b at tp 1 on 65,536 GPUs took 7 s, on 131,072
+ * 22 to 38 s, on 1,048,576 (dgx2-v100, 65,536 nodes) over a minute; a
+ * larger bound needs the groups planned once per shape, not per group.
+ * The fuzzing build sets a lower bound (meson.build). */
 #ifndef COMMCOST_MAX_GPUS
-#define COMMCOST_MAX_GPUS (1L << 17)
+#define COMMCOST_MAX_GPUS (1L << 16)
 #endif
 
 #define COMMCOST_BUCKET_GRADS 25e6

@@ -154,10 +154,11 @@ typedef struct goodput_stats {
 #define GOODPUT_MAX_EVENTS 3e7
 #endif
 /* A run costs something before its first interruption (its generator
- * seeded, its figures kept): about 10 us in the debug build, as much as 75
- * interruptions, so each run counts as this many more in the bound above.
- * 1,000,000 runs of a job that never fails took 10 s; they count as 1e8.
- * The fuzzing build counts 1 (its event bound is lower still). */
+ * seeded, its figures kept): about 10 us in the default (debugoptimized)
+ * build, as much as 75 interruptions, so each run counts as this many more
+ * in the bound above.  1,000,000 runs of a job that never fails took 10 s;
+ * they count as 1e8.  The fuzzing build counts 1 (its event bound is lower
+ * still). */
 #ifndef GOODPUT_RUN_EVENTS
 #define GOODPUT_RUN_EVENTS 100.0
 #endif

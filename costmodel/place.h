@@ -35,18 +35,18 @@
 
 /* auto's budget is bounded in work, not only in simulations: at most this
  * many operators and edges simulated over all its evaluations (evals x
- * (operators + edges)).  A simulation costs about 70 ns (GNMT) to 250 ns (a
- * 50,000-operator chain) per operator or edge in the debug build, so 2^25 is
- * at most 2 to 8 s; it allows 5,050 evals on GNMT (6,644 operators and
- * edges), whose 100,000 took 17 s.  The fuzzing build sets lower bounds
- * (meson.build), for this and the next. */
+ * (operators + edges)).  A simulation costs about 70 ns (GNMT) to 250 ns
+ * (a 50,000-operator chain) per operator or edge in the default
+ * (debugoptimized) build, so 2^25 is at most 2 to 8 s; it allows 5,050
+ * evals on GNMT (6,644 operators and edges), whose 100,000 took 17 s.  The
+ * fuzzing build sets lower bounds (meson.build), for this and the next. */
 #ifndef PLACE_MAX_EVAL_WORK
 #define PLACE_MAX_EVAL_WORK (1L << 25)
 #endif
 
 /* m-SCT's LP has a column per fused node and per edge, and GLPK's simplex
  * grows faster than its size (10,000 nodes and 20,000 edges: 2.1 s in the
- * debug build; twice that: 6.5 s; 31,000 and 62,000: over a minute).  A
+ * default build; twice that: 6.5 s; 31,000 and 79,000: over a minute).  A
  * larger LP is refused; auto then starts from the other algorithms. */
 #ifndef PLACE_SCT_MAX_LP
 #define PLACE_SCT_MAX_LP (1L << 16)

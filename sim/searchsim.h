@@ -26,10 +26,10 @@ typedef struct searchsim_row {
 } searchsim_row;
 
 /* At most this many GPU-simulations of finalists: top x the job's GPUs (a
- * folded simulation costs in proportion to the GPUs, about 55 us each in
- * the debug build).  20 x 65,536 GPUs: the default top on the largest job
- * the project simulates (with the bar, a minute or two); --top 10000 on
- * 1,024 GPUs ran for hours.  The fuzzing build simulates one finalist
+ * folded simulation costs in proportion to the GPUs, about 60 us each in
+ * the default build).  20 x 65,536 GPUs: the default top on the largest
+ * job the project simulates (with the bar, a minute or two); --top 10000
+ * on 1,024 GPUs ran for hours.  The fuzzing build simulates one finalist
  * (SEARCHSIM_MAX_FINALISTS). */
 #ifndef SEARCHSIM_MAX_GPU_FINALISTS
 #define SEARCHSIM_MAX_GPU_FINALISTS (20L * 65536)

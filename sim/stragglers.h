@@ -26,8 +26,8 @@
  * can have (every iteration with random stragglers, else one per change of
  * the given stragglers' ranges, and the baseline) times the job's GPUs.  An
  * iteration with every rank simulated costs about 60 to 110 us per GPU in
- * the debug build (16 to 8,192 GPUs), a third of that at -O3; 2^20 is
- * 65,536 GPUs x 16 iterations or 16 GPUs x 65,536, a minute or two with the
+ * the default (debugoptimized) build (16 to 8,192 GPUs); 2^20 is 65,536
+ * GPUs x 16 iterations or 16 GPUs x 65,536, a minute or two with the
  * command's progress bar showing.  --iterations 100000 of random stragglers
  * on 16 GPUs took 94 s, 20 on 8,192 GPUs 19 s.  The fuzzing build sets a
  * lower bound (meson.build). */

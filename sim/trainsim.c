@@ -557,10 +557,8 @@ static int builder_init(builder *b, const estimate_input *in, trainsim_mode mode
     b->split = schedule_splits_backward(b->l);
     b->nmem = b->folded ? 1 : b->l->tp * layout_dp_cp(b->l);
     if (!b->folded && layout_gpus(b->l) > TRAINSIM_MAX_ALL_RANKS)
-        return cs_fail(err, "every rank of %lld GPUs to simulate; the limit is %ld: fewer GPUs, "
-                            "or the folded simulation where there is one (one GPU per stage "
-                            "stands for its replicas)", layout_gpus(b->l),
-                       (long)TRAINSIM_MAX_ALL_RANKS);
+        return cs_fail(err, "every rank of %lld GPUs to simulate; the limit is %ld: fewer GPUs",
+                       layout_gpus(b->l), (long)TRAINSIM_MAX_ALL_RANKS);
     double units_all = (double)b->l->pp * b->l->vpp * b->m * b->nmem;
     if (units_all > TRAINSIM_MAX_UNITS) /* memory and time grow with them: bound the work */
         return cs_fail(err, "the iteration has %.0f units of work to simulate (microbatches %d x "

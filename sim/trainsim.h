@@ -45,16 +45,18 @@
 /* At most this many GPUs simulated every rank (--ranks all, stragglers,
  * the Chakra export): 65,536, the largest job the project times (about 7 s
  * at -O3, validate/benchmarks.md); 524,288 took over a minute and 9.5 GB.
- * The folded simulation (one GPU per stage) takes larger jobs. */
+ * The same figure as COMMCOST_MAX_GPUS (every job) today; kept apart, as
+ * every rank costs memory in proportion to the GPUs where the folded
+ * simulation does not, should planning become cheaper. */
 #ifndef TRAINSIM_MAX_ALL_RANKS
 #define TRAINSIM_MAX_ALL_RANKS 65536L
 #endif
 
 /* At most this many units recorded: a timeline (estimate --out, Lua
- * estimate's timeline) or a Chakra export keeps every task of them, and
+ * simulate{}) or a Chakra export keeps every task of them, and
  * the simulation that records runs every rank's tasks.  A unit is about
  * 1.6 kB of Chrome trace JSON: 2^18 units are about 400 MB and 7 s in the
- * debug build; 4,194,304 (the simulation's bound) took 73 s, 8.7 GB of
+ * default build; 4,194,304 (the simulation's bound) took 73 s, 8.7 GB of
  * memory and wrote 6.3 GB.  The fuzzing build sets a lower bound. */
 #ifndef TRAINSIM_MAX_RECORDED_UNITS
 #define TRAINSIM_MAX_RECORDED_UNITS (1L << 18)

@@ -88,16 +88,16 @@ expect_bad_quick "place auto on 50,000 operators: the default 1000 evals refused
 
 # ---- estimate, stragglers, search: the job's GPUs bounded where the work grows with them ----
 expect_bad_quick "estimate --ranks all on 524,288 GPUs refused (was over a minute and 9.5 GB)" \
-    "every rank of 524288 GPUs to simulate; the limit is 65536: fewer GPUs, or the folded simulation" \
+    "every rank of 524288 GPUs to simulate; the limit is 65536: fewer GPUs" \
     estimate --system dgx-h100 --nodes 65536 --model llama2-7b --tp 1 --mbs 1 --gbs 524288 --ranks all
 expect_bad_quick "stragglers on 131,072 GPUs refused by the same bound" \
     "every rank of 131072 GPUs to simulate; the limit is 65536" \
     stragglers --system dgx-h100 --nodes 16384 --model llama2-7b --tp 8 --mbs 1 --gbs 16384 --iterations 1
 expect_bad_quick "estimate on 1,048,576 GPUs (dgx2-v100, 65,536 nodes) refused (was over a minute)" \
-    "the job has 1048576 GPUs \(tp 16 x cp 1 x pp 1 x dp 65536\); the cost model plans the collectives of at most 131072" \
+    "the job has 1048576 GPUs \(tp 16 x cp 1 x pp 1 x dp 65536\); the cost model plans the collectives of at most 65536" \
     estimate --system dgx2-v100 --nodes 65536 --model llama2-7b --tp 16 --mbs 1 --gbs 65536
 expect_bad_quick "search on 524,288 GPUs refused by the same bound (was over a minute)" \
-    "the job has 524288 GPUs .*at most 131072" search --system dgx-h100 --nodes 65536 --model llama2-7b --gbs 524288
+    "the job has 524288 GPUs .*at most 65536" search --system dgx-h100 --nodes 65536 --model llama2-7b --gbs 524288
 
 expect_bad_quick "search --top 10000 on 1,024 GPUs refused before the search (ran for hours)" \
     "top 10000 finalists to simulate on 1024 GPUs are 10240000 GPU-simulations; the limit is 1310720: top 1280 or less" \
