@@ -124,6 +124,10 @@ int cmd_bench_search(int argc, char **argv)
     search_input in = {&m, t, (int)o.gpus, (int)o.gbs, m.dtype, 1, &eff, {0}, 1, NULL, NULL, NULL,
                        NULL, FRAMEWORK_CORE, 0, 0};
     search_fix_init(&in.space.fix);
+    if (searchsim_check_top(&in, (int)o.top, &err) != 0) { /* before both passes */
+        topo_free(t);
+        return cli_bad_err(CMD, &err);
+    }
     printf("search benchmark: %s (sequence %d) on %ld GPUs of dgx-a100-80g, global batch %ld\n",
            m.name, m.seq_len, o.gpus, o.gbs);
     rc = run(&in, (int)o.threads, (int)o.top);

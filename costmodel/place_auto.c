@@ -208,17 +208,19 @@ static int descend(search *c, int budget, cs_err *err)
 }
 
 /* Each evaluation simulates every operator and edge: bound the product
- * before the first (PLACE_MAX_EVAL_WORK). */
+ * before the first (PLACE_MAX_EVAL_WORK).  The NCAND candidates are
+ * simulated whatever max_evals is, so they count as the least work. */
 static int check_work(const opgraph *g, int max_evals, cs_err *err)
 {
     long per_eval = (long)g->n + g->m;
-    if (per_eval < 1 || (double)max_evals * (double)per_eval <= PLACE_MAX_EVAL_WORK)
+    int evals = max_evals > NCAND ? max_evals : NCAND;
+    if (per_eval < 1 || (double)evals * (double)per_eval <= PLACE_MAX_EVAL_WORK)
         return 0;
-    return cs_fail(err, "auto: %d evals of a graph of %d operators and %d edges are %.0f "
-                   "operators and edges to simulate; the limit is %ld: at most %ld evals on "
-                   "this graph, or one algorithm (topo, etf, sct)", max_evals, g->n, g->m,
-                   (double)max_evals * (double)per_eval, (long)PLACE_MAX_EVAL_WORK,
-                   (long)PLACE_MAX_EVAL_WORK / per_eval);
+    return cs_fail(err, "auto: %d evals (at least its %d candidates) of a graph of %d operators "
+                   "and %d edges are %.0f operators and edges to simulate; the limit is %ld: at "
+                   "most %ld evals on this graph, or one algorithm (topo, etf, sct)", evals,
+                   NCAND, g->n, g->m, (double)evals * (double)per_eval,
+                   (long)PLACE_MAX_EVAL_WORK, (long)PLACE_MAX_EVAL_WORK / per_eval);
 }
 
 int place_auto(const opgraph *g, const place_prep *p, const place_spec *s, place_eval_fn eval,

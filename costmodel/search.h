@@ -125,8 +125,9 @@ typedef struct search_candidate {
     double ckpt_s, goodput, tokens_per_day; /* with a fault model, for layouts that fit */
 } search_candidate;
 
-/* Called from the searching thread about ten times a second, with what is
- * counted: "layouts planned" while the collectives of each (tp, pp, dp)
+/* Called from the searching thread as work is done (the closed form about
+ * ten times a second; plans once per mapping, finalists once each), with
+ * what is counted: "layouts planned" while the collectives of each (tp, pp, dp)
  * mapping are routed (seconds each on tens of thousands of GPUs), then
  * "layouts" through the closed form, then "finalists" simulated
  * (sim/searchsim). */

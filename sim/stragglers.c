@@ -89,21 +89,24 @@ long straggler_max_simulations(const straggler_plan *p)
 /* Every-rank iterations cost in proportion to the GPUs: bound their product. */
 static int check_work(const estimate_input *in, const straggler_plan *p, cs_err *err)
 {
+    if (in->gpus > TRAINSIM_MAX_ALL_RANKS) /* first: what fits below assumes a job that runs */
+        return cs_fail(err, "every rank of %d GPUs to simulate; the limit is %ld: fewer GPUs",
+                       in->gpus, (long)TRAINSIM_MAX_ALL_RANKS);
     long sims = straggler_max_simulations(p);
     double work = (double)sims * in->gpus;
     if (work <= STRAGGLER_MAX_GPU_ITERATIONS)
         return 0;
-    long fit = STRAGGLER_MAX_GPU_ITERATIONS / in->gpus - 1; /* iterations besides the baseline */
-    if (fit < 1)
-        return cs_fail(err, "%d GPUs, every rank simulated: even one iteration and "
-                            "the baseline are %.0f GPU-iterations; the limit is %ld: a job of at "
-                            "most %ld GPUs", in->gpus, 2.0 * in->gpus,
-                       (long)STRAGGLER_MAX_GPU_ITERATIONS, (long)STRAGGLER_MAX_GPU_ITERATIONS / 2);
-    return cs_fail(err, "up to %ld distinct iterations (the baseline included) on %d "
-                        "GPUs are %.0f GPU-iterations to simulate; the limit is %ld: at most %ld "
-                        "iterations%s on this job, or fewer GPUs", sims, in->gpus, work,
-                   (long)STRAGGLER_MAX_GPU_ITERATIONS, fit,
-                   p->random_prob > 0 ? "" : " or straggler ranges");
+    /* iterations besides the baseline; each given range makes up to two of them */
+    long fit = STRAGGLER_MAX_GPU_ITERATIONS / in->gpus - 1;
+    if (p->random_prob > 0)
+        return cs_fail(err, "up to %ld distinct iterations (the baseline included) on %d GPUs "
+                            "are %.0f GPU-iterations to simulate; the limit is %ld: at most %ld "
+                            "iterations on this job, or fewer GPUs", sims, in->gpus, work,
+                       (long)STRAGGLER_MAX_GPU_ITERATIONS, fit);
+    return cs_fail(err, "up to %ld distinct iterations (the baseline included) on %d GPUs are "
+                        "%.0f GPU-iterations to simulate; the limit is %ld: at most %ld "
+                        "iterations or %ld straggler ranges on this job, or fewer GPUs", sims,
+                   in->gpus, work, (long)STRAGGLER_MAX_GPU_ITERATIONS, fit, (fit - 1) / 2);
 }
 
 static int check_plan(const estimate_input *in, const straggler_plan *p, cs_err *err)

@@ -560,11 +560,15 @@ static int builder_init(builder *b, const estimate_input *in, trainsim_mode mode
         return cs_fail(err, "every rank of %lld GPUs to simulate; the limit is %ld: fewer GPUs",
                        layout_gpus(b->l), (long)TRAINSIM_MAX_ALL_RANKS);
     double units_all = (double)b->l->pp * b->l->vpp * b->m * b->nmem;
-    if (units_all > TRAINSIM_MAX_UNITS) /* memory and time grow with them: bound the work */
+    if (units_all > TRAINSIM_MAX_UNITS) { /* memory and time grow with them: bound the work */
+        char ranks[48] = "";
+        if (b->nmem > 1)
+            snprintf(ranks, sizeof ranks, " x ranks per stage %d", b->nmem);
         return cs_fail(err, "the iteration has %.0f units of work to simulate (microbatches %d x "
                             "stages %d x chunks %d%s); the limit is %d: a larger mbs or a "
-                            "smaller gbs", units_all, b->m, b->l->pp, b->l->vpp,
-                       b->folded ? "" : " x ranks per stage", TRAINSIM_MAX_UNITS);
+                            "smaller gbs", units_all, b->m, b->l->pp, b->l->vpp, ranks,
+                       TRAINSIM_MAX_UNITS);
+    }
     if (commcost_build(in->topology, in->model, b->l, in->eff->profile, &b->cc, err) != 0)
         return -1;
     b->shard = commcost_shard_ranks(b->l);
@@ -685,10 +689,12 @@ static int check_recorded_units(const estimate_input *in, trainsim_mode mode, co
     double units = (double)l->pp * l->vpp * layout_microbatches(l) * per_stage;
     if (units <= TRAINSIM_MAX_RECORDED_UNITS)
         return 0;
+    char ranks[48] = "";
+    if (per_stage > 1)
+        snprintf(ranks, sizeof ranks, " x ranks per stage %d", per_stage);
     return cs_fail(err, "%s of %.0f units of work (microbatches %d x stages %d x chunks %d%s); "
                         "one holds at most %ld: a smaller gbs or a larger mbs%s, or none",
-                   what, units, layout_microbatches(l), l->pp, l->vpp,
-                   mode == TRAINSIM_FOLDED ? "" : " x ranks per stage",
+                   what, units, layout_microbatches(l), l->pp, l->vpp, ranks,
                    (long)TRAINSIM_MAX_RECORDED_UNITS, other_way);
 }
 

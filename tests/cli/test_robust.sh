@@ -93,6 +93,19 @@ expect_bad_quick "estimate --ranks all on 524,288 GPUs refused (was over a minut
 expect_bad_quick "stragglers on 131,072 GPUs refused by the same bound" \
     "every rank of 131072 GPUs to simulate; the limit is 65536" \
     stragglers --system dgx-h100 --nodes 16384 --model llama2-7b --tp 8 --mbs 1 --gbs 16384 --iterations 1
+# the same job with many random iterations: the GPU bound first, not "at most 7
+# iterations on this job" (which the next run would then refuse by the GPUs)
+expect_bad_quick "stragglers on 131,072 GPUs, 1,000 random iterations: the GPU bound, not a count that cannot run" \
+    "every rank of 131072 GPUs to simulate; the limit is 65536" \
+    stragglers --system dgx-h100 --nodes 16384 --model llama2-7b --tp 8 --mbs 1 --gbs 16384 \
+    --iterations 1000 --slow-prob 0.1 --slow-factor 2
+# given ranges: each makes up to two distinct iterations, so 127 iterations are 63 ranges
+slow64=()
+for i in $(seq 1 64); do slow64+=(--slow "gpu:$i:2:$((2 * i))-$((2 * i))"); done
+expect_bad_quick "stragglers: 64 ranges on 8,192 GPUs name the ranges that fit (63), not the iterations (127)" \
+    "at most 127 iterations or 63 straggler ranges on this job" \
+    stragglers --system dgx-h100 --nodes 1024 --model llama2-7b --tp 8 --mbs 1 --gbs 8192 \
+    --iterations 200 "${slow64[@]}"
 expect_bad_quick "estimate on 1,048,576 GPUs (dgx2-v100, 65,536 nodes) refused (was over a minute)" \
     "the job has 1048576 GPUs \(tp 16 x cp 1 x pp 1 x dp 65536\); the cost model plans the collectives of at most 65536" \
     estimate --system dgx2-v100 --nodes 65536 --model llama2-7b --tp 16 --mbs 1 --gbs 65536
@@ -102,6 +115,10 @@ expect_bad_quick "search on 524,288 GPUs refused by the same bound (was over a m
 expect_bad_quick "search --top 10000 on 1,024 GPUs refused before the search (ran for hours)" \
     "top 10000 finalists to simulate on 1024 GPUs are 10240000 GPU-simulations; the limit is 1310720: top 1280 or less" \
     search --system dgx-h100 --gpus 1024 --model llama2-7b --gbs 1024 --top 10000
+# bench search ran both closed-form passes (3.6 s at 1,024 GPUs) before the same
+# refusal, its header already on stdout (expect_bad_quick wants stdout empty)
+expect_bad_quick "bench search --top 10000 refused before either pass" \
+    "top 10000 finalists to simulate on 1024 GPUs .*top 1280 or less" bench search --top 10000
 # a timeline or Chakra trace keeps every task: 4,194,304 units every rank took 73 s, 8.7 GB and wrote 6.3 GB
 expect_bad_quick "estimate --ranks all --out of 4,194,304 units refused before any work" \
     "a timeline of 4194304 units of work .*one holds at most 262144: a smaller gbs or a larger mbs, the folded simulation, or none" \

@@ -143,7 +143,9 @@ static void large_jobs_refused(void)
 
 /* A recording (timeline, Chakra export) keeps every task: its units are
  * bounded before any simulation (4,194,304 units every rank took 73 s and
- * wrote 6.3 GB).  Folded, 8 stages of 32,769 microbatches are one over. */
+ * wrote 6.3 GB).  Folded, 8 stages of 32,769 microbatches are one microbatch
+ * (8 units) over.  (A recording at the limit, 2^18 units, is about 400 MB
+ * and 7 s: not run here.) */
 static void recordings_bounded(void)
 {
     fixture f;
