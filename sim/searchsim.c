@@ -213,7 +213,7 @@ int searchsim_check_top(const search_input *in, int k, cs_err *err)
     if (work <= SEARCHSIM_MAX_GPU_FINALISTS || in->gpus > COMMCOST_MAX_GPUS)
         return 0; /* a job too large to plan is refused by the search itself, for that */
     long fit = SEARCHSIM_MAX_GPU_FINALISTS / in->gpus;
-    return cs_fail(err, "search: top %d finalists to simulate on %d GPUs are %.0f GPU-simulations; "
+    return cs_fail(err, "top %d finalists to simulate on %d GPUs are %.0f GPU-simulations; "
                         "the limit is %ld: top %ld or less on this job",
                    k, in->gpus, work, (long)SEARCHSIM_MAX_GPU_FINALISTS, fit < 1 ? 1 : fit);
 }
