@@ -1,6 +1,7 @@
 /* opgraph: building, checking and ordering an operator graph. */
 #include "opgraph.h"
 
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -50,8 +51,9 @@ static int new_edge(opgraph *g, int src, int dst, uint64_t bytes, int n)
 {
     CS_GROW(g->edges, g->mcap, g->m + 1);
     g->edges[g->m++] = (opg_edge){src, dst, bytes, n, g->netensor};
-    if (g->netensor + n > g->etcap) {
-        g->etcap = (g->netensor + n) * 2 + 64;
+    if ((long long)g->netensor + n > g->etcap) { /* in 64 bits: readers bound the total */
+        long long cap = ((long long)g->netensor + n) * 2 + 64;
+        g->etcap = cap > INT_MAX ? INT_MAX : (int)cap;
         g->edge_tensor = cs_xrealloc(g->edge_tensor, sizeof *g->edge_tensor * (size_t)g->etcap);
         g->edge_tensor_bytes = cs_xrealloc(g->edge_tensor_bytes,
                                            sizeof *g->edge_tensor_bytes * (size_t)g->etcap);

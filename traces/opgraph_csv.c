@@ -129,6 +129,9 @@ static int node_row(void *ctx, int line, char **f, int n, cs_err *err)
 static const char *const edge_cols[] = {"src", "dst", "bytes", "num_tensors", "src_outputs"};
 enum { E_SRC, E_DST, E_BYTES, E_NT, E_OUTS };
 #define MAX_EDGE_OUTPUTS 256
+/* Every edge's tensor slots are held in one array of int-indexed entries:
+ * the file's edges carry at most this many in all (GNMT's: a few thousand). */
+#define MAX_TENSOR_SLOTS (1 << 26)
 
 /* src_outputs: output indices separated by ';' (distinct, 0 to 65535); an
  * empty field is a control dependency. */
@@ -173,6 +176,9 @@ static int add_edge_outputs(table *t, char **f, int n, int line, long src, long 
         (integer(t, f, n, E_NT, line, 1, &nt, err) || nt != k))
         return nt == k ? -1 : cs_fail(err, "line %d: 'num_tensors' is %ld but 'src_outputs' "
                                       "names %d output%s", line, nt, k, k == 1 ? "" : "s");
+    if ((long)t->g->netensor + k > MAX_TENSOR_SLOTS)
+        return cs_fail(err, "line %d: the edges so far carry more than %d tensors in all; the "
+                       "limit is %d", line, MAX_TENSOR_SLOTS, MAX_TENSOR_SLOTS);
     for (int i = 0; i < k; i++)
         b[i] = (uint64_t)bytes / (uint64_t)k + (i == 0 ? (uint64_t)bytes % (uint64_t)k : 0);
     opg_add_edge_outputs(t->g, (int)src, (int)dst, k, outs, b);
@@ -199,6 +205,12 @@ static int edge_row(void *ctx, int line, char **f, int n, cs_err *err)
         return add_edge_outputs(t, f, n, line, src, dst, bytes, err);
     if (*field(t, f, n, E_NT) && integer(t, f, n, E_NT, line, 1, &nt, err))
         return -1;
+    if (nt > MAX_EDGE_OUTPUTS) /* as many as src_outputs may name */
+        return cs_fail(err, "line %d: column 'num_tensors' is %ld; an edge carries at most %d "
+                       "tensors", line, nt, MAX_EDGE_OUTPUTS);
+    if ((long)t->g->netensor + nt > MAX_TENSOR_SLOTS)
+        return cs_fail(err, "line %d: the edges so far carry more than %d tensors in all; the "
+                       "limit is %d", line, MAX_TENSOR_SLOTS, MAX_TENSOR_SLOTS);
     opg_add_edge(t->g, (int)src, (int)dst, (uint64_t)bytes, (int)nt);
     return 0;
 }

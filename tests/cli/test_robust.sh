@@ -232,6 +232,14 @@ expect_bad_quick "place: group_id 2147483647, no signed overflow" "groups.csv: l
 printf 'group_id\n2000000000\n' >"$tmp/g/groups.csv"
 expect_bad_quick "place: group_id 2e9 refused, not 2 GB allocated" "group_id 2000000000 is above" \
     place --graph "$tmp/g" --devices 2 --mem-gib 1
+# fuzz_opgraph's finding in CI (seventh session): num_tensors 1888888024 overflowed the
+# tensor slots' growth (opgraph.c:54, signed); an edge carries at most 256 tensors
+printf 'group_id\n0\n' >"$tmp/g/groups.csv"
+printf 'src,dst,bytes,num_tensors\n0,1,8,1888888024\n' >"$tmp/g/edges.csv"
+expect_bad_quick "place: num_tensors 1888888024 refused, no signed overflow" \
+    "edges.csv: line 2: column 'num_tensors' is 1888888024; an edge carries at most 256 tensors" \
+    place --graph "$tmp/g" --devices 2 --mem-gib 1
+printf 'src,dst,bytes\n0,1,8\n' >"$tmp/g/edges.csv"
 expect_bad_quick "estimate --gbs 268435456: refused with the limit, no OOM abort" "the limit is 4194304" \
     estimate --system dgx-h100 --gpus 8 --model llama2-7b --tp 8 --mbs 1 --gbs 268435456
 # the closed form builds every rank's order too: 2^28 microbatches on 16 stages of a
