@@ -133,6 +133,15 @@ enum { E_SRC, E_DST, E_BYTES, E_NT, E_OUTS };
  * the file's edges carry at most this many in all (GNMT's: a few thousand). */
 #define MAX_TENSOR_SLOTS (1 << 26)
 
+/* The graph's tensor slots stay within MAX_TENSOR_SLOTS with n more. */
+static int check_slots(const table *t, int line, long n, cs_err *err)
+{
+    if ((long)t->g->netensor + n <= MAX_TENSOR_SLOTS)
+        return 0;
+    return cs_fail(err, "line %d: the edges so far carry more than %d tensors in all; the limit "
+                   "is %d", line, MAX_TENSOR_SLOTS, MAX_TENSOR_SLOTS);
+}
+
 /* src_outputs: output indices separated by ';' (distinct, 0 to 65535); an
  * empty field is a control dependency. */
 static int parse_outputs(const char *s, int line, int *outs, int *n, cs_err *err)
@@ -176,9 +185,8 @@ static int add_edge_outputs(table *t, char **f, int n, int line, long src, long 
         (integer(t, f, n, E_NT, line, 1, &nt, err) || nt != k))
         return nt == k ? -1 : cs_fail(err, "line %d: 'num_tensors' is %ld but 'src_outputs' "
                                       "names %d output%s", line, nt, k, k == 1 ? "" : "s");
-    if ((long)t->g->netensor + k > MAX_TENSOR_SLOTS)
-        return cs_fail(err, "line %d: the edges so far carry more than %d tensors in all; the "
-                       "limit is %d", line, MAX_TENSOR_SLOTS, MAX_TENSOR_SLOTS);
+    if (check_slots(t, line, k, err) != 0)
+        return -1;
     for (int i = 0; i < k; i++)
         b[i] = (uint64_t)bytes / (uint64_t)k + (i == 0 ? (uint64_t)bytes % (uint64_t)k : 0);
     opg_add_edge_outputs(t->g, (int)src, (int)dst, k, outs, b);
@@ -208,9 +216,8 @@ static int edge_row(void *ctx, int line, char **f, int n, cs_err *err)
     if (nt > MAX_EDGE_OUTPUTS) /* as many as src_outputs may name */
         return cs_fail(err, "line %d: column 'num_tensors' is %ld; an edge carries at most %d "
                        "tensors", line, nt, MAX_EDGE_OUTPUTS);
-    if ((long)t->g->netensor + nt > MAX_TENSOR_SLOTS)
-        return cs_fail(err, "line %d: the edges so far carry more than %d tensors in all; the "
-                       "limit is %d", line, MAX_TENSOR_SLOTS, MAX_TENSOR_SLOTS);
+    if (check_slots(t, line, nt, err) != 0)
+        return -1;
     opg_add_edge(t->g, (int)src, (int)dst, (uint64_t)bytes, (int)nt);
     return 0;
 }
