@@ -2,12 +2,14 @@
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "lua_limits.h"
 #include "scenario.h"
 
 #define CMD "run"
+#define STATUS_AFTER_S 5 /* a scenario past this much CPU shows a status line */
 
 #ifndef CS_VALIDATE_DIR
 #define CS_VALIDATE_DIR "validate"
@@ -16,7 +18,8 @@
 static void run_help(void)
 {
     printf("usage: clustersim run [--out DIR] [--allow-unsafe] [--allow-read DIR]\n"
-           "         [--max-instructions N] [--max-memory-mib M] FILE.lua [args...]\n\n"
+           "         [--max-instructions N] [--max-memory-mib M] [--max-cpu-seconds S]\n"
+           "         FILE.lua [args...]\n\n"
            "Runs a scenario: a Lua 5.4 script that builds systems, models and layouts, calls\n"
            "estimate{...} and writes reports (docs/lua.md has the API with examples).\n"
            "The script's arguments are in `arg` (arg[0] is FILE.lua); everything after FILE.lua\n"
@@ -29,8 +32,12 @@ static void run_help(void)
            "                   by default only those below the scenario's own folder; repeatable\n"
            "  --max-instructions N  Lua instructions the script may run (default %.0e)\n"
            "  --max-memory-mib M    Lua memory it may take (default %.0f MiB)\n"
+           "  --max-cpu-seconds S   CPU time it may spend, Lua and the work of its calls\n"
+           "                        (estimate{}, search{}, ...) together (default %.0f s);\n"
+           "                        past %d s a status line shows the time and the line\n"
            "A scenario error prints file, line and traceback and exits with status 2; so does\n"
-           "one over a limit.\n", LUA_LIMITS_INSTRUCTIONS, LUA_LIMITS_MEMORY_MIB);
+           "one over a limit.\n", LUA_LIMITS_INSTRUCTIONS, LUA_LIMITS_MEMORY_MIB, LUA_LIMITS_CPU_S,
+           STATUS_AFTER_S);
 }
 
 static int parse_one(int c, const char *arg, void *ctx)
@@ -45,6 +52,11 @@ static int parse_one(int c, const char *arg, void *ctx)
             return cli_bad_input(CMD, "--allow-read: at most %d folders", o->nallow_read);
         o->allow_read[o->nallow_read++] = arg;
         return CLI_OK;
+    case 'c':
+        if (cli_parse_int(CMD, "--max-cpu-seconds", arg, 1, 1000000000L, &n))
+            return CLI_BAD_INPUT;
+        o->max_cpu_s = (double)n;
+        return CLI_OK;
     case 'i':
         if (cli_parse_int(CMD, "--max-instructions", arg, 1000, 1000000000000000L, &n))
             return CLI_BAD_INPUT;
@@ -56,6 +68,19 @@ static int parse_one(int c, const char *arg, void *ctx)
         o->max_memory_mib = (double)n;
         return CLI_OK;
     }
+}
+
+/* A long scenario's status on standard error when it is a terminal, at
+ * most four times a second: the CPU spent against the limit and the line
+ * the script is at (its total work is not known beforehand, so no bar). */
+static void cpu_status(void *ctx, double used_s, double max_s, const char *where)
+{
+    double *last_s = ctx;
+    if (used_s < STATUS_AFTER_S || used_s - *last_s < 0.25 || !isatty(STDERR_FILENO))
+        return;
+    *last_s = used_s;
+    fprintf(stderr, "\rrun: %sCPU %.0f s of at most %.0f s \033[K", where, used_s, max_s);
+    fflush(stderr);
 }
 
 /* run's own options after FILE.lua belong to the scenario (its `arg`), as
@@ -86,8 +111,9 @@ int cmd_run(int argc, char **argv)
                                          {"allow-read", required_argument, 0, 'r'},
                                          {"max-instructions", required_argument, 0, 'i'},
                                          {"max-memory-mib", required_argument, 0, 'm'},
+                                         {"max-cpu-seconds", required_argument, 0, 'c'},
                                          {0, 0, 0, 0}};
-    scenario_opts o = {"out", 0, CS_VALIDATE_DIR, NULL, 0, 0, {0}, 0};
+    scenario_opts o = {.out_dir = "out", .reference_dir = CS_VALIDATE_DIR};
     int first, rc;
     const cli_args args = {.first = &first, .in_order = 1}; /* what follows FILE.lua is its own */
     if ((rc = cli_getopt_each(CMD, argc, argv, opts, &args, parse_one, &o)))
@@ -95,8 +121,14 @@ int cmd_run(int argc, char **argv)
     if (first >= argc)
         return cli_bad_input(CMD, "name the scenario: clustersim run FILE.lua [args...]");
     note_late_options(opts, argc, argv, first);
+    double status_s = 0;
+    o.on_cpu = cpu_status;
+    o.on_cpu_ctx = &status_s;
     cs_err err;
-    if (scenario_run(argv[first], argv + first + 1, argc - first - 1, &o, &err) != 0) {
+    int failed = scenario_run(argv[first], argv + first + 1, argc - first - 1, &o, &err) != 0;
+    if (status_s > 0)
+        fputs("\r\033[K", stderr); /* the status line cleared */
+    if (failed) {
         fprintf(stderr, "clustersim run: %s\n", err.msg);
         return CLI_BAD_INPUT;
     }

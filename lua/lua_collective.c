@@ -8,6 +8,7 @@
 #include "collsim.h"
 #include "lua_api.h"
 #include "units.h"
+#include "lua_limits.h"
 
 static const char *const collective_keys[] = {"system", "nodes", "gpus", "op",  "size",
                                               "algo",   "mode",  NULL};
@@ -93,6 +94,7 @@ static void push_result(lua_State *L, const coll_req *q, const coll_plan *plan, 
 
 static int api_collective(lua_State *L)
 {
+    lua_limits_check_cpu(L, "collective{}");
     lua_check_keys(L, 1, W, collective_keys);
     coll_req q;
     read_request(L, &q);

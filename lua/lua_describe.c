@@ -11,6 +11,7 @@
 #include "lua_offload.h"
 #include "lua_sharding.h"
 #include "tiers_spec.h"
+#include "lua_limits.h"
 
 #define GBIT_BYTES (1e9 / 8) /* bytes per second in one Gb/s */
 
@@ -193,6 +194,7 @@ static void push_system(lua_State *L, const sys_system *s, const char *base)
 
 static int api_system(lua_State *L)
 {
+    lua_limits_check_cpu(L, "system{}");
     sys_system s;
     lua_describe_system(L, 1, "system", &s);
     push_system(L, &s, lua_check_opt_string(L, 1, "system", "base", NULL));
@@ -349,6 +351,7 @@ void lua_describe_push_model(lua_State *L, const model_desc *m)
 
 static int api_model(lua_State *L)
 {
+    lua_limits_check_cpu(L, "model{}");
     model_desc m;
     if (lua_type(L, 1) == LUA_TSTRING) /* model "llama3-70b": the catalog entry */
         lua_describe_model(L, 1, "model", &m);
@@ -464,6 +467,7 @@ void lua_describe_push_layout(lua_State *L, const layout_desc *l, int has_dtype)
 
 static int api_layout(lua_State *L)
 {
+    lua_limits_check_cpu(L, "layout{}");
     lua_check_keys(L, 1, "layout", lua_describe_layout_keys);
     lua_getfield(L, 1, "dp");
     int has_dp = !lua_isnil(L, -1);

@@ -13,6 +13,7 @@
 #include "report.h"
 #include "svg_job.h"
 #include "system.h"
+#include "lua_limits.h"
 
 #define W "goodput"
 #define DAY 86400.0
@@ -162,6 +163,7 @@ static void set(lua_State *L, const char *key, double v)
 
 static int api_goodput(lua_State *L)
 {
+    lua_limits_check_cpu(L, "goodput{}");
     lua_check_keys(L, 1, W, keys);
     goodput_job job;
     goodput_policy p;

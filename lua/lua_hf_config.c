@@ -9,6 +9,7 @@
 
 static int api_hf_config(lua_State *L)
 {
+    lua_limits_check_cpu(L, "hf_config()");
     const char *path = luaL_checkstring(L, 1);
     lua_limits_check_read(L, "hf_config", path);
     model_desc m;

@@ -96,6 +96,7 @@ static void push_result(lua_State *L, const placerun_input *in, const placerun_o
 
 static int api_place(lua_State *L)
 {
+    lua_limits_check_cpu(L, "place{}");
     lua_check_keys(L, 1, W, keys);
     placerun_input in = {NULL, {0}, PLACE_AUTO, 1, 1, NULL, 0};
     in.spec.ndev = (int)lua_check_opt_int(L, 1, W, "devices", 0, 1, PLACE_MAX_DEVICES);

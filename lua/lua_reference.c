@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "csvread.h"
+#include "lua_limits.h"
 
 #define DIR_KEY "clustersim.reference_dir"
 
@@ -50,6 +51,7 @@ static int on_row(void *ctx, int line, char **fields, int nfields, cs_err *err)
 
 static int api_reference(lua_State *L)
 {
+    lua_limits_check_cpu(L, "reference()");
     const char *name = luaL_checkstring(L, 1);
     if (!*name || strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-") !=
                       strlen(name))

@@ -8,6 +8,7 @@
 #include "lua_api.h"
 #include "lua_check.h"
 #include "replay.h"
+#include "lua_limits.h"
 
 #define W "replay"
 
@@ -89,6 +90,7 @@ static void default_gpus(lua_State *L, int ranks)
 
 static int api_replay(lua_State *L)
 {
+    lua_limits_check_cpu(L, "replay{}");
     lua_check_keys(L, 1, W, replay_keys);
     const char *dir = lua_check_opt_string(L, 1, W, "chakra", NULL);
     if (!dir)

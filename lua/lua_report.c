@@ -10,6 +10,7 @@
 #include "svg_chart.h"
 #include "table.h"
 #include "timeline_report.h"
+#include "lua_limits.h"
 
 /* ---- report.csv(name, rows [, columns]) --------------------------------------- */
 
@@ -71,6 +72,7 @@ static int push_columns(lua_State *L)
 
 static int api_report_csv(lua_State *L)
 {
+    lua_limits_check_cpu(L, "report.csv()");
     const char *name = lua_check_name(L, 1);
     luaL_checktype(L, 2, LUA_TTABLE);
     int cols = push_columns(L);
@@ -187,6 +189,7 @@ static const char *cell_text(lua_State *L, int row, const table_col *col, char *
 
 static int api_report_table(lua_State *L)
 {
+    lua_limits_check_cpu(L, "report.table()");
     luaL_checktype(L, 1, LUA_TTABLE);
     luaL_checktype(L, 2, LUA_TTABLE);
     lua_Integer ncols = luaL_len(L, 2), nrows = luaL_len(L, 1);
@@ -243,14 +246,17 @@ static int timeline_file_of(lua_State *L, timeline_file which, const char *what)
 
 static int api_report_timeline(lua_State *L)
 {
+    lua_limits_check_cpu(L, "report.timeline()");
     return timeline_file_of(L, TLF_TRACE, "report.timeline");
 }
 static int api_report_schedule_svg(lua_State *L)
 {
+    lua_limits_check_cpu(L, "report.schedule_svg()");
     return timeline_file_of(L, TLF_SCHEDULE, "report.schedule_svg");
 }
 static int api_report_memory_svg(lua_State *L)
 {
+    lua_limits_check_cpu(L, "report.memory_svg()");
     return timeline_file_of(L, TLF_MEMORY, "report.memory_svg");
 }
 
@@ -308,6 +314,7 @@ static void read_series(lua_State *L, int list, svg_chart *c)
 
 static int api_report_chart(lua_State *L)
 {
+    lua_limits_check_cpu(L, "report.chart()");
     static const char *const keys[] = {"title", "x_label", "y_label", "x_log2", "points",
                                        "series", NULL};
     const char *W = "report.chart";

@@ -12,6 +12,7 @@
 #include "memory.h"
 #include "searchsim.h"
 #include "sharding.h"
+#include "lua_limits.h"
 
 #define W "search"
 #define GIB (1024.0 * 1024 * 1024)
@@ -172,6 +173,7 @@ static int run(lua_State *L, const search_input *in, search_objective obj, int t
 
 static int api_search(lua_State *L)
 {
+    lua_limits_check_cpu(L, "search{}");
     lua_check_keys(L, 1, W, search_keys);
     model_desc m;
     lua_getfield(L, 1, "model");

@@ -7,6 +7,7 @@
 
 #include "lua_api.h"
 #include "stragglers.h"
+#include "lua_limits.h"
 
 #define W "stragglers"
 #define MAX_SLOW 65536
@@ -150,6 +151,7 @@ static int check_slow(const estimate_input *in, const straggler *list, int n, cs
 
 static int api_stragglers(lua_State *L)
 {
+    lua_limits_check_cpu(L, "stragglers{}");
     lua_api_check_job_keys(L, W, own_keys);
     lua_api_job job;
     lua_api_read_job(L, W, &job);

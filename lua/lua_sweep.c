@@ -13,6 +13,7 @@
 #include "lua_check.h"
 #include "lua_sweep_rows.h"
 #include "parmap.h"
+#include "lua_limits.h"
 
 #define W "sweep"
 #define OPTS_KEY "clustersim.sweep_opts"
@@ -368,6 +369,7 @@ static void run_blocks(sweep_run *run)
 
 static int api_sweep(lua_State *L)
 {
+    lua_limits_check_cpu(L, "sweep{}");
     static const char *const keys[] = {"run", "base", "points", "product", "name", NULL};
     luaL_checktype(L, 1, LUA_TTABLE);
     lua_check_keys(L, 1, W, keys);

@@ -110,6 +110,9 @@ int scenario_run(const char *path, char **args, int nargs, const scenario_opts *
     lua_limits_init(&lim, o->max_instructions > 0 ? o->max_instructions : LUA_LIMITS_INSTRUCTIONS,
                     o->max_memory_mib > 0 ? o->max_memory_mib : LUA_LIMITS_MEMORY_MIB);
     lim.flags = 1;
+    lim.max_cpu_s = o->max_cpu_s > 0 ? o->max_cpu_s : LUA_LIMITS_CPU_S;
+    lim.on_cpu = o->on_cpu;
+    lim.on_cpu_ctx = o->on_cpu_ctx;
     if (readable(&lim, path, o, err) != 0) {
         lua_limits_free(&lim);
         return -1;

@@ -20,6 +20,10 @@ typedef struct scenario_opts {
     double max_memory_mib;     /* Lua memory (0: LUA_LIMITS_MEMORY_MIB) */
     const char *allow_read[16]; /* folders readable besides the scenario's own */
     int nallow_read;
+    double max_cpu_s;           /* CPU seconds, Lua and the API's work (0: LUA_LIMITS_CPU_S) */
+    /* Told the CPU spent at each check of the limit (a status line); may be NULL. */
+    void (*on_cpu)(void *ctx, double used_s, double max_s, const char *where);
+    void *on_cpu_ctx;
 } scenario_opts;
 
 /* Runs path with args[0..nargs-1] as arg[1..]; arg[0] is path.  On a

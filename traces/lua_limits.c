@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define HOOK_EVERY 10000 /* instructions between two looks: cheap, and stops within a ms */
 
@@ -42,13 +43,55 @@ static lua_limits *limits_of(lua_State *L)
     return lua_getallocf(L, &ud) == limited_alloc ? ud : NULL;
 }
 
+static double process_cpu_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts); /* every thread's, as faces may use several */
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/* lim->where := "file:line: " of the Lua function `level` frames up, if it has a line. */
+static void note_where(lua_State *L, lua_limits *lim, int level)
+{
+    lua_Debug here;
+    if (lua_getstack(L, level, &here) && lua_getinfo(L, "Sl", &here) && here.currentline > 0)
+        snprintf(lim->where, sizeof lim->where, "%s:%d: ", here.short_src, here.currentline);
+}
+
+/* Tells on_cpu the CPU seconds spent; raises with lim->where past the
+ * limit, naming the face being entered (what; NULL: Lua's own code). */
+static void cpu_check(lua_State *L, lua_limits *lim, const char *what)
+{
+    if (lim->max_cpu_s <= 0)
+        return;
+    double used_s = process_cpu_s() - lim->cpu_start_s;
+    if (lim->on_cpu)
+        lim->on_cpu(lim->on_cpu_ctx, used_s, lim->max_cpu_s, lim->where);
+    if (used_s <= lim->max_cpu_s)
+        return;
+    char msg[200];
+    snprintf(msg, sizeof msg, "%s%sthe scenario has used %.2f s of CPU (Lua and the API's calls "
+             "together), more than its limit of %g s%s", what ? what : "", what ? ": " : "", used_s,
+             lim->max_cpu_s, lim->flags ? "; raise the limit with --max-cpu-seconds S" : "");
+    lua_pushfstring(L, "%s%s", lim->where, msg);
+    lua_error(L);
+}
+
+void lua_limits_check_cpu(lua_State *L, const char *what)
+{
+    lua_limits *lim = limits_of(L);
+    if (!lim || lim->max_cpu_s <= 0)
+        return;
+    note_where(L, lim, 1); /* the Lua line that called the face */
+    cpu_check(L, lim, what);
+}
+
 static void count_hook(lua_State *L, lua_Debug *ar)
 {
     (void)ar;
     lua_limits *lim = limits_of(L);
-    lua_Debug here;
-    if (lua_getstack(L, 0, &here) && lua_getinfo(L, "Sl", &here) && here.currentline > 0)
-        snprintf(lim->where, sizeof lim->where, "%s:%d: ", here.short_src, here.currentline);
+    note_where(L, lim, 0);
+    cpu_check(L, lim, NULL);
     lim->instructions += HOOK_EVERY;
     if (lim->instructions > lim->max_instructions) {
         char msg[160]; /* lua_pushfstring knows no %.0f */
@@ -65,6 +108,7 @@ lua_State *lua_limits_newstate(lua_limits *lim)
     lua_State *L = lua_newstate(limited_alloc, lim);
     if (!L)
         return NULL;
+    lim->cpu_start_s = process_cpu_s();
     if (lim->max_instructions > 0)
         lua_sethook(L, count_hook, LUA_MASKCOUNT, HOOK_EVERY);
     return L;

@@ -2,7 +2,8 @@
 """Checks the house rules of docs/architecture.md on the source tree (TAP):
 arrows between folders point one way, no module includes another in a circle,
 no module calls another in a circle (from the symbols of the built static
-libraries, when given), and no source file is longer than the limit.
+libraries, when given), no source file is longer than the limit, and every
+function a scenario can call (lua/) checks the scenario's CPU limit first.
 
 usage: check_rooms.py SOURCE_ROOT [LIBRARY.a ...]"""
 import collections
@@ -87,6 +88,7 @@ def main(root, libs):
     results.append(('arrows between folders point one way', bad_arrows))
     results.append((f'no source file over {MAX_LINES} lines', long_files))
     results.append(('no module includes another in a circle', cycles(graph)))
+    results.append(('every Lua face checks the CPU limit on entry', unchecked_faces(root)))
     if libs:
         results.append(('no module calls another in a circle', cycles(call_graph(libs))))
     print(f'1..{len(results)}')
@@ -95,6 +97,33 @@ def main(root, libs):
         for p in problems:
             print(f'# {p}')
     return 1 if any(p for _, p in results) else 0
+
+
+def body(src, fn):
+    """The body of C function fn defined in src ('' if not found)."""
+    m = re.search(r'^(?:static )?int ' + fn + r'\(lua_State \*L[^)]*\)\s*\{(.*?)^\}', src, re.S | re.M)
+    return m.group(1) if m else ''
+
+
+def unchecked_faces(root):
+    """Functions registered for scenarios (lua_register, luaL_Reg) whose body,
+    or the function it hands over to, does not call lua_limits_check_cpu: a
+    loop over such a face would escape the CPU limit (traces/lua_limits.h)."""
+    out, d = [], os.path.join(root, 'lua')
+    for f in sorted(os.listdir(d)):
+        if not f.endswith('.c'):
+            continue
+        with open(os.path.join(d, f), encoding='utf-8') as fh:
+            src = fh.read()
+        faces = re.findall(r'lua_register\(L, "(\w+)", (\w+)\)', src)
+        faces += re.findall(r'\{"(\w+)", (api_\w+)\}', src)
+        for name, fn in faces:
+            text = body(src, fn)
+            for callee in re.findall(r'return (\w+)\(L', text):
+                text += body(src, callee)
+            if 'lua_limits_check_cpu(' not in text:
+                out.append(f'lua/{f}: {name} ({fn}) does not call lua_limits_check_cpu first')
+    return out
 
 
 def cycles(graph):

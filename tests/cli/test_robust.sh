@@ -344,6 +344,21 @@ expect_bad_quick "lua: a growing table stops at the memory limit, with file:line
     run --max-memory-mib 64 --out "$tmp/o" "$tmp/grow.lua"
 printf 'local t = {}\nfor i = 1, 1e5 do t[i] = i end\nprint(#t)\n' >"$tmp/fits.lua"
 expect_ok "lua: within the limits a scenario runs" "^100000$" run --max-memory-mib 64 --out "$tmp/o" "$tmp/fits.lua"
+# A loop of API calls runs few Lua instructions a call: the CPU limit covers
+# the calls' work too, checked as each face is entered.
+printf 'report.csv("early.csv", {{x = 1}})\nfor i = 1, 1e9 do\n  estimate{system = "dgx-h100", gpus = 8, model = "llama2-7b", tp = 8, mbs = 1, gbs = 8}\nend\n' >"$tmp/calls.lua"
+rm -rf "$tmp/oc"
+expect_bad_quick "lua: a loop of estimate{} calls stops at the CPU limit, with file:line and the face" \
+    "calls.lua:3: estimate\{\}: the scenario has used [0-9.]+ s of CPU .*more than its limit of 1 s; raise the limit with --max-cpu-seconds" \
+    run --max-cpu-seconds 1 --out "$tmp/oc" "$tmp/calls.lua"
+if [ ! -e "$tmp/oc/early.csv" ] && [ -z "$(ls -A "$tmp/oc" 2>/dev/null)" ]; then ok "lua: a scenario over the CPU limit leaves no report"
+else ls -A "$tmp/oc" | sed 's/^/# /'; not_ok "lua: a scenario over the CPU limit leaves no report"; fi
+printf 'local n = 0\nwhile true do n = n + 1 end\n' >"$tmp/spin.lua"
+expect_bad_quick "lua: Lua's own loop stops at the CPU limit when the instruction limit is raised" \
+    "spin.lua:2: the scenario has used [0-9.]+ s of CPU .*more than its limit of 1 s" \
+    run --max-cpu-seconds 1 --max-instructions 1000000000000000 --out "$tmp/o" "$tmp/spin.lua"
+expect_bad_quick "run --max-cpu-seconds 0 refused" "--max-cpu-seconds.*0" run --max-cpu-seconds 0 "$tmp/fits.lua"
+expect_ok "lua: a raised CPU limit lets a scenario run" "^100000$" run --max-cpu-seconds 3600 --out "$tmp/o" "$tmp/fits.lua"
 lua_case "lua: device_profile=/etc/shadow refused without saying whether it exists" "'/etc/shadow' is outside the folders" \
     'estimate{system="dgx-h100", gpus=8, model="llama2-7b", tp=8, mbs=1, gbs=8, device_profile="/etc/shadow"}'
 lua_case "lua: a missing file outside refused in the same words" "'/etc/no-such-file' is outside the folders" \

@@ -1,5 +1,5 @@
 /* libFuzzer: the Lua API's tables: the input is a scenario, run sandboxed
- * with small limits (1e6 instructions, 64 MiB) so that one input costs
+ * with small limits (1e6 instructions, 64 MiB, 10 s of CPU) so that one input costs
  * little; the seeds call every API function.  The work of the calls is
  * bounded by the fuzzing build as for fuzz_cli (meson.build: goodput
  * interruptions, combinations a search judges, layouts it evaluates and
@@ -11,7 +11,8 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     fuzz_init();
-    scenario_opts o = {"out", 0, CS_VALIDATE_DIR, NULL, 1e6, 64, {0}, 0};
+    scenario_opts o = {.out_dir = "out", .reference_dir = CS_VALIDATE_DIR, .max_instructions = 1e6,
+                       .max_memory_mib = 64, .max_cpu_s = 10};
     cs_err err;
     scenario_run(fuzz_file("s.lua", data, size), NULL, 0, &o, &err);
     return 0;
