@@ -79,6 +79,7 @@ static void base_of(const estimate_input *in, const estimate_result *out, int s,
     /* one checkpoint per layer (Megatron's --checkpoint-activations), its
      * input in 2 B elements, split over the tensor-parallel group
      * (DeepSpeed's partition_activations) */
+    b->fuyou_recompute_all = l->recompute == LAYOUT_RECOMPUTE_FULL;
     b->checkpoint_bytes_per_mb = (double)l->mbs * in->model->seq_len / layout_cp_of(l) *
                                  in->model->hidden * 2.0 / l->tp *
                                  layout_stage_layers(l, in->model, s);

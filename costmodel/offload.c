@@ -104,9 +104,11 @@ static int validate_fuyou(const layout_desc *l, cs_err *err)
                             "use --offload all --offload-to nvme");
     if (l->offload_dpu)
         return cs_fail(err, "offload: Fuyou's optimizer is synchronous; drop --offload-dpu");
-    if (l->recompute != LAYOUT_RECOMPUTE_NONE)
+    if (l->recompute == LAYOUT_RECOMPUTE_SELECTIVE)
         return cs_fail(err, "offload: Fuyou chooses per layer whether to keep, swap or "
-                            "recompute activations; use --recompute none");
+                            "recompute activations (--recompute none), or recomputes every "
+                            "block (--recompute full, its authors' run.sh); selective is "
+                            "neither");
     return 0;
 }
 
@@ -149,13 +151,20 @@ static double shards(const layout_desc *l) { return l->zero >= 1 ? layout_dp_cp(
 
 /* Fuyou's GPU working set: two layers' fp16 parameters and gradients
  * (computing one, prefetching the next) and one layer's activations of a
- * microbatch, double-buffered; the rest of the activations are on the SSDs. */
+ * microbatch, double-buffered; the rest of the activations are on the SSDs.
+ * Under full recomputation the double-buffered activations are checkpoints,
+ * and the layer being recomputed holds its whole activations. */
 static double fuyou_gpu_bytes(const model_desc *m, const layout_desc *l,
                               const memory_breakdown *mb)
 {
     double layer_params = mb->params / m->layers;
-    return 2 * (2 + 2) * layer_params + 2 * memory_activation_bytes_per_layer(m, l) +
-           mb->buffers_bytes;
+    double stored = 2 * memory_activation_bytes_per_layer(m, l);
+    if (l->recompute == LAYOUT_RECOMPUTE_FULL) { /* two checkpoints and one layer recomputed */
+        layout_desc whole = *l;
+        whole.recompute = LAYOUT_RECOMPUTE_NONE;
+        stored += memory_activation_bytes_per_layer(m, &whole);
+    }
+    return 2 * (2 + 2) * layer_params + stored + mb->buffers_bytes;
 }
 
 /* The stored checkpoints --offload-checkpoints moves from HBM to host DRAM:

@@ -228,6 +228,11 @@ typedef struct offload_base {
     /* activation checkpoints in host DRAM (issue 17, OFFLOAD_PAGEABLE_SLOWDOWN):
      * the checkpointed inputs of one microbatch, this GPU's part (bytes) */
     double checkpoint_bytes_per_mb;
+    /* Fuyou under full recomputation (its authors' run.sh: every block under
+     * torch.utils.checkpoint, its input kept in host memory): the stored
+     * activations above are the checkpoints, every one goes to DRAM, and
+     * every layer is recomputed (the time already in bwd_s) */
+    int fuyou_recompute_all;
 } offload_base;
 
 /* Fills r's traffic, CPU step, busy times and exposed time, and returns the

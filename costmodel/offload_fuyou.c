@@ -21,7 +21,10 @@
  * is the one with the shortest iteration over every split, found by
  * enumeration: layers of parameters kept, the rest of the free HBM to
  * activations, every count of swapped layers (ties: more swapped, fewer
- * recomputed). */
+ * recomputed).  Under --recompute full (the authors' artifact, Crispig/Ratel
+ * run.sh: both halves of every block under torch.utils.checkpoint, the
+ * inputs saved to host memory) every layer's checkpoint goes to DRAM and
+ * back, every layer is recomputed, and free HBM keeps parameters only. */
 #include <math.h>
 #include <string.h>
 
@@ -37,12 +40,13 @@ typedef struct fuyou_shape {
     double fwd_s, bwd_s;     /* compute of all microbatches */
     double cpu_s;
     int acts_in_dram;
+    int recompute_all;       /* act is a checkpoint, all swapped, every layer recomputed */
 } fuyou_shape;
 
 static void plan_traffic(const fuyou_shape *f, const fuyou_plan *pl, offload_traffic *t)
 {
     double streamed = (f->layers - pl->param_gpu) * f->layer_p;
-    double swapped = pl->act_swap * f->act;
+    double swapped = (f->recompute_all ? f->layers : pl->act_swap) * f->act;
     double ssd = f->acts_in_dram ? 0 : swapped;
     int m = f->m;
     memset(t, 0, sizeof *t);
@@ -57,8 +61,12 @@ static void plan_traffic(const fuyou_shape *f, const fuyou_plan *pl, offload_tra
     t->nvme_write_bwd = 14 * f->p;                    /* fp32 state and fp16 parameters back */
 }
 
+/* Recomputation beyond the base's (under full recomputation all of it is
+ * already in bwd_s). */
 static double recompute_s(const fuyou_shape *f, const fuyou_plan *pl)
 {
+    if (f->recompute_all)
+        return 0;
     return f->fwd_s * (f->layers - pl->act_gpu - pl->act_swap) / f->layers;
 }
 
@@ -84,7 +92,10 @@ static fuyou_plan best_plan(const fuyou_shape *f, const offload_bw *bw, double f
         if (left < 0)
             break;
         int ka = f->act > 0 ? (int)fmin(f->layers, floor(left / f->act)) : f->layers;
-        for (int ks = f->layers - ka; ks >= 0; ks--) {
+        if (f->recompute_all) /* the checkpoints go to DRAM: only kp to choose */
+            ka = 0;
+        int ks_min = f->recompute_all ? f->layers : 0;
+        for (int ks = f->layers - ka; ks >= ks_min; ks--) {
             fuyou_plan pl = {kp, ka, ks};
             double s = plan_s(f, &pl, bw, &fwd, &bwd);
             if (s < best_s * (1 - 1e-12)) {
@@ -102,7 +113,7 @@ double offload_fuyou_apply(const offload_base *b, const offload_bw *bw, double c
     int layers = b->layers > 0 ? b->layers : 1;
     fuyou_shape f = {layers, b->microbatches, b->params, b->params / layers,
                      b->activation_bytes_per_mb / layers, b->fwd_s, b->bwd_s, cpu_s,
-                     r->acts_in_dram};
+                     r->acts_in_dram, b->fuyou_recompute_all};
     fuyou_plan pl = best_plan(&f, bw, r->gpu_capacity_bytes - r->gpu_bytes);
     offload_traffic t;
     plan_traffic(&f, &pl, &t);
@@ -113,8 +124,8 @@ double offload_fuyou_apply(const offload_base *b, const offload_bw *bw, double c
     r->busy_s[OFFLOAD_RES_GPU] += rc;
     r->fuyou_param_gpu_layers = pl.param_gpu;
     r->fuyou_act_gpu_layers = pl.act_gpu;
-    r->fuyou_act_swap_layers = pl.act_swap;
-    r->fuyou_act_recompute_layers = layers - pl.act_gpu - pl.act_swap;
+    r->fuyou_act_swap_layers = f.recompute_all ? 0 : pl.act_swap;
+    r->fuyou_act_recompute_layers = f.recompute_all ? layers : layers - pl.act_gpu - pl.act_swap;
     r->fuyou_resident_bytes = pl.param_gpu * 2 * f.layer_p + pl.act_gpu * f.act;
     double fbusy[OFFLOAD_NRES], bbusy[OFFLOAD_NRES], none[OFFLOAD_NRES] = {0};
     offload_phase_busy(b->fwd_s, t.h2d_fwd, t.d2h_fwd, t.nvme_read_fwd, t.nvme_write_fwd, 0, 0,

@@ -244,8 +244,16 @@ static void build_rtx4090_box(sys_system *s) { rtx4090_node(s, "rtx4090-box"); }
 
 /* Fuyou's published testbed (issue 17): the same RTX 4090 in a two-socket
  * server with 12 NVMe drives (the authors' artifact, Crispig/Ratel
- * evaluation_data.md; its host tiers are in tiers.c). */
-static void build_fuyou_server(sys_system *s) { rtx4090_node(s, "fuyou-server"); }
+ * evaluation_data.md; its host tiers are in tiers.c).  Its GPU link moves
+ * 21 GB/s a direction, not PCIe 4.0 x16's 31.5: BW_G, "maximum
+ * unidirectional PCIe bandwidth between GPU and main memory" measured on
+ * that server (the paper's ICDE 2025 version, Ratel, Table I and Fig. 1;
+ * validate/offload_components.csv). */
+static void build_fuyou_server(sys_system *s)
+{
+    rtx4090_node(s, "fuyou-server");
+    s->groups[0].node.pcie_bw_bytes_per_s = 21e9;
+}
 
 /* The datasheet tiers of a built-in node, its host_mem figures made equal
  * to the tiers' DRAM totals. */

@@ -67,8 +67,8 @@ expect_bad "Fuyou trains on one GPU" "Fuyou trains on one GPU" \
 expect_bad "Fuyou moves everything to the SSDs" "use --offload all --offload-to nvme" \
     estimate $one --offload optimizer --offload-engine fuyou
 # shellcheck disable=SC2086
-expect_bad "Fuyou does not recompute" "use --recompute none" \
-    estimate $v100 --offload all --offload-to nvme --offload-engine fuyou
+expect_bad "Fuyou does not recompute selectively: both of its choices named" \
+    "recompute none.*recompute full" estimate $one --recompute selective --offload all --offload-to nvme --offload-engine fuyou
 # shellcheck disable=SC2086
 expect_bad "an unknown offload" "--offload.*'disk'" estimate $v100 --zero 2 --offload disk
 # shellcheck disable=SC2086
@@ -99,9 +99,9 @@ expect_ok "estimate --help names --offload-checkpoints" "--offload-checkpoints" 
 
 # validate offload: the papers' rows, the columns of the other studies
 expect_ok "validate offload compares every paper row" "zero3-offload-1t-512 +512" validate offload
-expect_ok "Fuyou's rows use the artifact's batch sweep (Crispig/Ratel): 155.8 at batch 64" \
-    "fuyou-13b-rtx4090 .* 155\.8 " validate offload
-if grep -Eq "^fuyou-13b-rtx4090,fuyou-server,1,40,5120,40,1024,50257,32,64," \
+expect_ok "Fuyou's rows use the paper's batch sweep in tokens/s (Ratel Fig. 5(a)): 1500 at batch 64" \
+    "fuyou-13b-rtx4090 .* 1500\.0 " validate offload
+if grep -Eq "^fuyou-13b-rtx4090,fuyou-server,1,40,5120,40,1024,50257,64,64,full,0,all,nvme,fuyou,.*,tokens_per_s,1500," \
        "$(dirname "$0")/../../validate/offload_papers.csv"
 then ok "Fuyou's row runs its published setting on its published testbed"
 else not_ok "Fuyou's row runs its published setting on its published testbed"; fi
@@ -125,8 +125,18 @@ expect_ok "validate offload runs the 1T row at the paper's mp 4 (tp 4, dp 128)" 
       sed 's/,4$/,3/'; } >"$tmp/bad_tp.csv"
 expect_bad "validate offload names a tp that does not divide the GPUs" \
     "line 2: 512 GPUs is not a multiple of tp 3 x pp 1" validate offload --reference "$tmp/bad_tp.csv"
-expect_ok "Fuyou's drive sweep runs the testbed with 3 of its SSDs" \
-    "^fuyou-13b-b32-ssd3 .* 81\.1 " validate offload
+expect_ok "Fuyou's drive sweep runs the testbed with 3 of its SSDs (81.1 TFLOPS / 1.04e11 a token)" \
+    "^fuyou-13b-b32-ssd3 .* 779\.8 " validate offload
+# tokens_per_s: the job's tokens over its iteration; ZeRO-Infinity's batch 32 as one microbatch
+zi=$("$bin" validate offload | awk '$1 == "fuyou-13b-zero-infinity" { print $6, $7, $9 }')
+if [ -n "$zi" ] && echo "$zi" | awk '{ exit !($1 == 1 && ($3 - 32 * 1024 / $2) ^ 2 < 0.01) }'
+then ok "validate offload: tokens_per_s is batch x seq / iteration ($zi)"
+else not_ok "validate offload: tokens_per_s is batch x seq / iteration ($zi)"; fi
+fy="--system fuyou-server --gpus 1 --model llama2-7b --mbs 4 --gbs 4 --zero 0 --offload all
+    --offload-to nvme --offload-engine fuyou"
+# shellcheck disable=SC2086
+expect_ok "Fuyou under full recomputation (its artifact's run.sh) recomputes every layer" \
+    "32 recomputed" estimate $fy --recompute full
 
 # the search: nothing fits one V100 without offload; with it, an offload tops the list
 expect_bad "the search finds no layout without offload" "no layout fits memory" \

@@ -12,7 +12,7 @@ expect_ok "system NAME:nvme=N counts N drives at the datasheet rates" \
 
 # Fuyou's Fig. 10(b) row with 3 SSDs (validate/offload_papers.csv), by hand
 ssd3="--system fuyou-server:nvme=3 --gpus 1 --layers 40 --hidden 5120 --heads 40 --seq 1024
-      --vocab 50257 --mbs 32 --gbs 32 --recompute none --zero 0 --offload all --offload-to nvme
+      --vocab 50257 --mbs 32 --gbs 32 --recompute full --zero 0 --offload all --offload-to nvme
       --offload-engine fuyou --framework megatron-core --attention flash"
 row=$("$bin" validate offload | awk '$1 == "fuyou-13b-b32-ssd3" { print $7 }')
 # shellcheck disable=SC2086

@@ -349,6 +349,50 @@ static void fuyou_placement(void)
     CHECK_REL(iter, 3 + 26, 1e-12);
 }
 
+/* Fuyou under full recomputation (its artifact's run.sh), the setting of
+ * fuyou_placement with 0.1 GB checkpoints a layer (1 GB a microbatch) and
+ * the recomputation in the base's backward (6 + 3 s): every layer's
+ * checkpoint goes down in the forward (1 s, under its 3 s) and up in the
+ * backward with the streamed parameters (1.2 s, under 9 s), every layer is
+ * recomputed and none swapped or kept; free HBM keeps parameters only. */
+static void fuyou_recompute_all(void)
+{
+    layout_desc l = one_gpu(llama7b(), OFFLOAD_ALL, OFFLOAD_TO_NVME, 0);
+    l.offload_engine = OFFLOAD_ENGINE_FUYOU;
+    l.recompute = LAYOUT_RECOMPUTE_FULL;
+    offload_base b = {.iteration_s = 12, .fwd_s = 3, .bwd_s = 9, .params = 1e8,
+                      .activation_bytes_per_mb = 1e9, .microbatches = 1, .layers = 10,
+                      .fuyou_recompute_all = 1};
+    offload_bw bw = {.h2d = 1e9, .d2h = 1e9, .nvme_read = 10e9, .nvme_write = 10e9,
+                     .dram = 1e12, .cpu_adam_params_per_s = 1e10};
+    offload_report r;
+    memset(&r, 0, sizeof r);
+    r.acts_in_dram = 1;
+    r.gpu_capacity_bytes = 2.5e9;
+    double iter = offload_apply(&l, &b, &bw, &r);
+    CHECK_REL(iter, 3 + 9, 1e-12);
+    CHECK_EQ_INT(r.fuyou_act_recompute_layers, 10);
+    CHECK_EQ_INT(r.fuyou_act_swap_layers, 0);
+    CHECK_EQ_INT(r.fuyou_act_gpu_layers, 0); /* 2.5 GB free, but no activations stay */
+    check_phases(&r, iter);
+    CHECK_REL(r.phases[0].util[OFFLOAD_RES_PCIE_D2H], 1.0 / 3, 1e-12); /* 1 GB in 3 s */
+    /* slow PCIe (0.1 GB/s), two microbatches: the checkpoints' 20 s down
+     * bind the forward; keeping every layer's parameters (0.2 GB up once,
+     * not 0.4 GB streamed) makes the backward 22 s, not 24 */
+    bw.h2d = bw.d2h = 0.1e9;
+    b.microbatches = 2;
+    iter = offload_apply(&l, &b, &bw, &r);
+    CHECK_EQ_INT(r.fuyou_param_gpu_layers, 10);
+    CHECK_EQ_INT(r.fuyou_act_gpu_layers, 0);
+    CHECK_REL(r.phases[0].dur_s, 20, 1e-12);
+    CHECK_REL(iter, 20 + 22, 1e-12);
+    /* without it the plan keeps, swaps or recomputes as Fuyou's cost model */
+    b.fuyou_recompute_all = 0;
+    l.recompute = LAYOUT_RECOMPUTE_NONE;
+    offload_apply(&l, &b, &bw, &r);
+    CHECK(r.fuyou_act_recompute_layers < 10 || r.fuyou_act_swap_layers > 0);
+}
+
 /* DeepSpeed's phases: forward, backward, the rest, the step, end to end. */
 static void deepspeed_phases(void)
 {
@@ -489,6 +533,8 @@ TAP_MAIN({"offload rules: each bad combination named", rules_named},
           cpu_rate_derived},
          {"offloaded iteration: step, DPU, Fuyou's phases", iteration_parts},
          {"Fuyou's placement: activations kept, swapped or recomputed", fuyou_placement},
+         {"Fuyou under full recomputation: checkpoints to DRAM, every layer recomputed",
+          fuyou_recompute_all},
          {"phases over the iteration: utilisation within [0, 1]", deepspeed_phases},
          {"engine flows: two GPUs on one PCIe switch take longer than one", pcie_contention},
          {"DeepSpeed v0.3 and checkpoints in DRAM: rules named", rules_2020_and_checkpoints},
