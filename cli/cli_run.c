@@ -73,14 +73,34 @@ static int parse_one(int c, const char *arg, void *ctx)
 /* A long scenario's status on standard error when it is a terminal, at
  * most four times a second: the CPU spent against the limit and the line
  * the script is at (its total work is not known beforehand, so no bar). */
+typedef struct run_status {
+    int tty;       /* standard error is a terminal (-1: not looked yet) */
+    double last_s; /* CPU seconds at the last line shown (0: none shown) */
+} run_status;
+
 static void cpu_status(void *ctx, double used_s, double max_s, const char *where)
 {
-    double *last_s = ctx;
-    if (used_s < STATUS_AFTER_S || used_s - *last_s < 0.25 || !isatty(STDERR_FILENO))
+    run_status *st = ctx;
+    if (used_s < STATUS_AFTER_S || used_s - st->last_s < 0.25)
         return;
-    *last_s = used_s;
+    if (st->tty < 0)
+        st->tty = isatty(STDERR_FILENO);
+    if (!st->tty)
+        return;
+    st->last_s = used_s;
     fprintf(stderr, "\rrun: %sCPU %.0f s of at most %.0f s \033[K", where, used_s, max_s);
     fflush(stderr);
+}
+
+/* Clears the status line, if one is shown, before other output. */
+static void clear_status(void *ctx)
+{
+    run_status *st = ctx;
+    if (st->last_s > 0) {
+        fputs("\r\033[K", stderr);
+        fflush(stderr);
+        st->last_s = 0;
+    }
 }
 
 /* run's own options after FILE.lua belong to the scenario (its `arg`), as
@@ -121,13 +141,13 @@ int cmd_run(int argc, char **argv)
     if (first >= argc)
         return cli_bad_input(CMD, "name the scenario: clustersim run FILE.lua [args...]");
     note_late_options(opts, argc, argv, first);
-    double status_s = 0;
+    run_status status = {-1, 0};
     o.on_cpu = cpu_status;
-    o.on_cpu_ctx = &status_s;
+    o.clear_status = clear_status;
+    o.on_cpu_ctx = &status;
     cs_err err;
     int failed = scenario_run(argv[first], argv + first + 1, argc - first - 1, &o, &err) != 0;
-    if (status_s > 0)
-        fputs("\r\033[K", stderr); /* the status line cleared */
+    clear_status(&status);
     if (failed) {
         fprintf(stderr, "clustersim run: %s\n", err.msg);
         return CLI_BAD_INPUT;

@@ -32,6 +32,8 @@ static void sweep_help(void)
            "                   mpirun one point per rank at a time, handed out as ranks free up\n"
            "  --progress       the progress bar on stderr even when it is not a terminal\n"
            "  --no-progress    no progress bar\n"
+           "  --max-cpu-seconds S  stop the spec past S s of CPU, every thread's (default: no\n"
+           "                   limit; `run` has 600 s); rows done so far are kept for --resume\n"
            "Exit status 2 on a scenario error (file, line, traceback), 0 otherwise, also when\n"
            "points failed (their rows say why; the count is printed).\n");
 }
@@ -41,22 +43,27 @@ typedef struct sweep_cli {
     lua_sweep_opts sw;
 } sweep_cli;
 
-enum { O_OUT = 1, O_RESUME, O_THREADS, O_PROGRESS, O_NO_PROGRESS };
+enum { O_OUT = 1, O_RESUME, O_THREADS, O_PROGRESS, O_NO_PROGRESS, O_MAX_CPU };
 
 static int parse_one(int c, const char *arg, void *ctx)
 {
     sweep_cli *o = ctx;
-    long threads;
+    long n;
     int rc;
     switch (c) {
     case O_OUT: o->so.out_dir = arg; return CLI_OK;
     case O_RESUME: o->sw.resume = 1; return CLI_OK;
     case O_PROGRESS: o->sw.progress = 1; return CLI_OK;
     case O_NO_PROGRESS: o->sw.progress = -1; return CLI_OK;
-    default:
-        if ((rc = cli_parse_int(CMD, "--threads", arg, 1, 1024, &threads)))
+    case O_MAX_CPU:
+        if ((rc = cli_parse_int(CMD, "--max-cpu-seconds", arg, 1, 1000000000L, &n)))
             return rc;
-        o->sw.threads = (int)threads;
+        o->so.max_cpu_s = (double)n;
+        return CLI_OK;
+    default:
+        if ((rc = cli_parse_int(CMD, "--threads", arg, 1, 1024, &n)))
+            return rc;
+        o->sw.threads = (int)n;
         return CLI_OK;
     }
 }
@@ -72,8 +79,11 @@ int cmd_sweep(int argc, char **argv)
                                          {"threads", required_argument, 0, O_THREADS},
                                          {"progress", no_argument, 0, O_PROGRESS},
                                          {"no-progress", no_argument, 0, O_NO_PROGRESS},
+                                         {"max-cpu-seconds", required_argument, 0, O_MAX_CPU},
                                          {0, 0, 0, 0}};
-    sweep_cli o = {{.out_dir = "out", .reference_dir = CS_VALIDATE_DIR}, {0}};
+    /* no CPU limit unless asked: a sweep is long work by design, with its
+     * bounds (at most 1e6 points), its bar and --resume */
+    sweep_cli o = {{.out_dir = "out", .reference_dir = CS_VALIDATE_DIR, .max_cpu_s = -1}, {0}};
     o.so.sweep = &o.sw;
     int first, rc;
     const cli_args args = {.first = &first, .in_order = 1};

@@ -72,17 +72,17 @@ static void base_of(const estimate_input *in, const estimate_result *out, int s,
     b->gpu_optimizer_s =
         workload_optimizer_s(in->model, l, estimate_device(in->topology), in->eff, s);
     b->params = memory_stage_params(in->model, l, s);
-    b->activation_bytes_per_mb = memory_activation_bytes_per_layer(in->model, l) *
+    b->activation_bytes_per_mb = offload_stored_bytes_per_layer(in->model, l) *
                                  layout_stage_layers(l, in->model, s);
     b->microbatches = layout_microbatches(l);
     b->layers = layout_layers_per_stage(l, in->model);
     /* one checkpoint per layer (Megatron's --checkpoint-activations), its
      * input in 2 B elements, split over the tensor-parallel group
      * (DeepSpeed's partition_activations) */
-    b->fuyou_recompute_all = l->recompute == LAYOUT_RECOMPUTE_FULL;
     b->checkpoint_bytes_per_mb = (double)l->mbs * in->model->seq_len / layout_cp_of(l) *
                                  in->model->hidden * 2.0 / l->tp *
                                  layout_stage_layers(l, in->model, s);
+    b->fuyou_recompute_all = l->recompute == LAYOUT_RECOMPUTE_FULL;
 }
 
 /* Given the iteration without offload: the iteration with it, each stage's

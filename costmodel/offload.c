@@ -151,14 +151,23 @@ static double shards(const layout_desc *l) { return l->zero >= 1 ? layout_dp_cp(
 
 /* Fuyou's GPU working set: two layers' fp16 parameters and gradients
  * (computing one, prefetching the next) and one layer's activations of a
- * microbatch, double-buffered; the rest of the activations are on the SSDs.
- * Under full recomputation the double-buffered activations are checkpoints,
- * and the layer being recomputed holds its whole activations. */
+ * microbatch, double-buffered; the rest of the activations go to host
+ * memory or the SSDs.  Under full recomputation the double-buffered
+ * activations are a layer's checkpoints, and the layer being recomputed
+ * holds its whole activations (the artifact recomputes half a block at a
+ * time, so this over-counts by up to a half-block's activations). */
+double offload_stored_bytes_per_layer(const model_desc *m, const layout_desc *l)
+{
+    double one = memory_activation_bytes_per_layer(m, l);
+    int halves = l->offload_engine == OFFLOAD_ENGINE_FUYOU && l->recompute == LAYOUT_RECOMPUTE_FULL;
+    return halves ? 2 * one : one;
+}
+
 static double fuyou_gpu_bytes(const model_desc *m, const layout_desc *l,
                               const memory_breakdown *mb)
 {
     double layer_params = mb->params / m->layers;
-    double stored = 2 * memory_activation_bytes_per_layer(m, l);
+    double stored = 2 * offload_stored_bytes_per_layer(m, l);
     if (l->recompute == LAYOUT_RECOMPUTE_FULL) { /* two checkpoints and one layer recomputed */
         layout_desc whole = *l;
         whole.recompute = LAYOUT_RECOMPUTE_NONE;
@@ -223,7 +232,7 @@ static void gpu_tier_bytes(const model_desc *m, const layout_desc *l, const memo
         /* SSD: fp32 master, moments, fp16 parameters and gradients; DRAM:
          * two layers of staged state; the activations of every microbatch
          * in DRAM when they fit beside it, else on the SSDs */
-        double acts = layout_microbatches(l) * m->layers * memory_activation_bytes_per_layer(m, l);
+        double acts = layout_microbatches(l) * m->layers * offload_stored_bytes_per_layer(m, l);
         *nvme = 16 * mb->params;
         *dram = 2 * 16 * mb->params / m->layers;
         *acts_in_dram = *dram + acts <= dram_capacity;

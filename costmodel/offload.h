@@ -216,6 +216,12 @@ void offload_memory(const model_desc *m, const layout_desc *l, const sys_node_ty
                     int gpus, const memory_breakdown *mb, double gpu_capacity_bytes,
                     offload_report *r);
 
+/* What one layer of one microbatch stores between its forward and
+ * backward passes: memory_activation_bytes_per_layer, but two checkpoints
+ * under Fuyou's full recomputation (its artifact's run.sh checkpoints the
+ * attention and the MLP half of every block apart, each input saved). */
+double offload_stored_bytes_per_layer(const model_desc *m, const layout_desc *l);
+
 /* The work of one GPU's iteration the offload model starts from. */
 typedef struct offload_base {
     double iteration_s;     /* without offload */

@@ -130,8 +130,8 @@ static void push_checkpoint(lua_State *L, const model_desc *m, const layout_desc
 
 static int run(lua_State *L, int simulate)
 {
-    const char *W = simulate ? "simulate" : "estimate";
     lua_limits_check_cpu(L, simulate ? "simulate{}" : "estimate{}");
+    const char *W = simulate ? "simulate" : "estimate";
     lua_api_check_job_keys(L, W, simulate ? simulate_keys : estimate_keys);
     const char *mode = simulate ? "sim" : lua_check_opt_string(L, 1, W, "mode", "sim");
     const char *ranks = lua_check_opt_string(L, 1, W, "ranks", "folded");

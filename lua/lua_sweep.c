@@ -363,6 +363,8 @@ static void run_blocks(sweep_run *run)
         parmap_run(&pj, outs);
         for (long i = 0; i < count; i++)
             run->failed += sweep_result_failed(outs + (size_t)i * SWEEP_RESULT_BYTES);
+        if (lua_limits_cpu_over(run->L)) /* api_sweep raises once the rows are closed */
+            break;
     }
     free(outs);
 }
@@ -388,6 +390,7 @@ static int api_sweep(lua_State *L)
     run.out_dir = o->out_dir ? o->out_dir : "out";
     run.new_state = registered_state(L);
     run.threads = o->threads;
+    run.L = L;
     run.progress = o->progress;
     lua_settop(L, 1);
     sweep_points *sp = lua_newuserdatauv(L, sizeof *sp, 0); /* freed by __gc on an error */
@@ -405,6 +408,10 @@ static int api_sweep(lua_State *L)
     if (rc != 0) {
         free(run.path);
         return luaL_error(L, W ": %s", err.msg);
+    }
+    if (lua_limits_cpu_over(L)) { /* its rows so far are kept: --resume goes on from them */
+        free(run.path);
+        lua_limits_check_cpu(L, "sweep{}");
     }
     o->sweeps++;
     o->failed += run.failed;

@@ -46,6 +46,7 @@ typedef struct sweep_run {
     char **held;               /* failed points' results before the header was known */
     long nheld;
     sweep_csv csv;
+    lua_State *L;              /* the scenario's state: its CPU limit, checked between blocks */
 } sweep_run;
 
 void sweep_points_free(sweep_points *sp);

@@ -87,6 +87,28 @@ static int traceback(lua_State *L)
     return 1;
 }
 
+/* print, after clearing the run's status line (upvalue 1: Lua's print,
+ * 2: the scenario_opts). */
+static int print_clearing(lua_State *L)
+{
+    const scenario_opts *o = lua_touserdata(L, lua_upvalueindex(2));
+    o->clear_status(o->on_cpu_ctx);
+    lua_pushvalue(L, lua_upvalueindex(1));
+    lua_insert(L, 1);
+    lua_call(L, lua_gettop(L) - 1, 0);
+    return 0;
+}
+
+static void wrap_print(lua_State *L, const scenario_opts *o)
+{
+    if (!o->clear_status)
+        return;
+    lua_getglobal(L, "print");
+    lua_pushlightuserdata(L, (void *)o);
+    lua_pushcclosure(L, print_clearing, 2);
+    lua_setglobal(L, "print");
+}
+
 /* The folders the scenario may read: its own and the --allow-read ones
  * (anything with --allow-unsafe, which opens io as well). */
 static int readable(lua_limits *lim, const char *path, const scenario_opts *o, cs_err *err)
@@ -110,7 +132,7 @@ int scenario_run(const char *path, char **args, int nargs, const scenario_opts *
     lua_limits_init(&lim, o->max_instructions > 0 ? o->max_instructions : LUA_LIMITS_INSTRUCTIONS,
                     o->max_memory_mib > 0 ? o->max_memory_mib : LUA_LIMITS_MEMORY_MIB);
     lim.flags = 1;
-    lim.max_cpu_s = o->max_cpu_s > 0 ? o->max_cpu_s : LUA_LIMITS_CPU_S;
+    lim.max_cpu_s = o->max_cpu_s > 0 ? o->max_cpu_s : o->max_cpu_s < 0 ? 0 : LUA_LIMITS_CPU_S;
     lim.on_cpu = o->on_cpu;
     lim.on_cpu_ctx = o->on_cpu_ctx;
     if (readable(&lim, path, o, err) != 0) {
@@ -126,6 +148,7 @@ int scenario_run(const char *path, char **args, int nargs, const scenario_opts *
         luaL_openlibs(L);
     else
         open_safe(L);
+    wrap_print(L, o);
     report_set *reports = report_new(o->out_dir ? o->out_dir : "out");
     lua_faces_open(L, reports);
     lua_reference_open(L, o->reference_dir ? o->reference_dir : "validate");
@@ -145,10 +168,13 @@ int scenario_run(const char *path, char **args, int nargs, const scenario_opts *
         rc = -1;
     } else {
         fflush(stdout); /* the script's output first, then the files it wrote */
+        if (o->clear_status)
+            o->clear_status(o->on_cpu_ctx);
         for (int i = 0; i < report_count(reports); i++)
             fprintf(stderr, "wrote %s\n", report_path(reports, i));
     }
     report_free(reports);
+    lua_sethook(L, NULL, 0, 0); /* a passed limit raises at every instruction: not in __gc */
     lua_close(L);
     lua_limits_free(&lim);
     return rc == LUA_OK ? 0 : -1;

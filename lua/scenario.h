@@ -20,9 +20,13 @@ typedef struct scenario_opts {
     double max_memory_mib;     /* Lua memory (0: LUA_LIMITS_MEMORY_MIB) */
     const char *allow_read[16]; /* folders readable besides the scenario's own */
     int nallow_read;
-    double max_cpu_s;           /* CPU seconds, Lua and the API's work (0: LUA_LIMITS_CPU_S) */
-    /* Told the CPU spent at each check of the limit (a status line); may be NULL. */
+    double max_cpu_s;           /* CPU seconds, Lua and the API's work (0: LUA_LIMITS_CPU_S;
+                                   negative: none) */
+    /* Told the CPU spent at each check of the limit (a status line), and
+     * before the script prints and the run lists its files (clear it); may
+     * be NULL. */
     void (*on_cpu)(void *ctx, double used_s, double max_s, const char *where);
+    void (*clear_status)(void *ctx);
     void *on_cpu_ctx;
 } scenario_opts;
 

@@ -33,7 +33,9 @@ void offload_print_table(FILE *f, const layout_desc *l, const offload_report *r)
             100 * r->util[r->bottleneck]);
     if (l->offload_engine == OFFLOAD_ENGINE_FUYOU) /* its placement (offload_fuyou.c) */
         fprintf(f, "  fuyou placement    activations of %d layers in hbm, %d swapped, %d "
-                    "recomputed; parameters of %d layers kept in hbm\n",
+                    "recomputed%s; parameters of %d layers kept in hbm\n",
                 r->fuyou_act_gpu_layers, r->fuyou_act_swap_layers,
-                r->fuyou_act_recompute_layers, r->fuyou_param_gpu_layers);
+                r->fuyou_act_recompute_layers,
+                l->recompute == LAYOUT_RECOMPUTE_FULL ? " (every checkpoint to host memory)" : "",
+                r->fuyou_param_gpu_layers);
 }

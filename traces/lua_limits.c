@@ -50,12 +50,38 @@ static double process_cpu_s(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
-/* lim->where := "file:line: " of the Lua function `level` frames up, if it has a line. */
+/* lim->where := "file:line: " of the first Lua function from `level`
+ * frames up that has a line (a face called through pcall: the line that
+ * called pcall); "" if none has. */
 static void note_where(lua_State *L, lua_limits *lim, int level)
 {
     lua_Debug here;
-    if (lua_getstack(L, level, &here) && lua_getinfo(L, "Sl", &here) && here.currentline > 0)
-        snprintf(lim->where, sizeof lim->where, "%s:%d: ", here.short_src, here.currentline);
+    lim->where[0] = '\0';
+    for (; lua_getstack(L, level, &here); level++)
+        if (lua_getinfo(L, "Sl", &here) && here.currentline > 0) {
+            snprintf(lim->where, sizeof lim->where, "%s:%d: ", here.short_src, here.currentline);
+            return;
+        }
+}
+
+static void count_hook(lua_State *L, lua_Debug *ar);
+
+/* Raises the passed limit's message at lim->where. */
+static void raise_tripped(lua_State *L, lua_limits *lim)
+{
+    lua_pushfstring(L, "%s%s", lim->where, lim->trip_msg); /* luaL_error's place is the hook's */
+    lua_error(L);
+}
+
+/* A limit is passed: raise msg, now and at every instruction from here on
+ * (the hook at a count of 1), so that a pcall catching it returns into
+ * code that raises again. */
+static void trip(lua_State *L, lua_limits *lim, const char *msg)
+{
+    lim->tripped = 1;
+    snprintf(lim->trip_msg, sizeof lim->trip_msg, "%s", msg);
+    lua_sethook(L, count_hook, LUA_MASKCOUNT, 1);
+    raise_tripped(L, lim);
 }
 
 /* Tells on_cpu the CPU seconds spent; raises with lim->where past the
@@ -73,17 +99,24 @@ static void cpu_check(lua_State *L, lua_limits *lim, const char *what)
     snprintf(msg, sizeof msg, "%s%sthe scenario has used %.2f s of CPU (Lua and the API's calls "
              "together), more than its limit of %g s%s", what ? what : "", what ? ": " : "", used_s,
              lim->max_cpu_s, lim->flags ? "; raise the limit with --max-cpu-seconds S" : "");
-    lua_pushfstring(L, "%s%s", lim->where, msg);
-    lua_error(L);
+    trip(L, lim, msg);
 }
 
 void lua_limits_check_cpu(lua_State *L, const char *what)
 {
     lua_limits *lim = limits_of(L);
-    if (!lim || lim->max_cpu_s <= 0)
+    if (!lim || (lim->max_cpu_s <= 0 && !lim->tripped))
         return;
     note_where(L, lim, 1); /* the Lua line that called the face */
+    if (lim->tripped) /* a pcall caught it: the script goes no further */
+        raise_tripped(L, lim);
     cpu_check(L, lim, what);
+}
+
+int lua_limits_cpu_over(lua_State *L)
+{
+    lua_limits *lim = limits_of(L);
+    return lim && lim->max_cpu_s > 0 && process_cpu_s() - lim->cpu_start_s > lim->max_cpu_s;
 }
 
 static void count_hook(lua_State *L, lua_Debug *ar)
@@ -91,6 +124,8 @@ static void count_hook(lua_State *L, lua_Debug *ar)
     (void)ar;
     lua_limits *lim = limits_of(L);
     note_where(L, lim, 0);
+    if (lim->tripped)
+        raise_tripped(L, lim);
     cpu_check(L, lim, NULL);
     lim->instructions += HOOK_EVERY;
     if (lim->instructions > lim->max_instructions) {
@@ -98,8 +133,7 @@ static void count_hook(lua_State *L, lua_Debug *ar)
         snprintf(msg, sizeof msg, "more than %.0f Lua instructions (an endless loop?)%s",
                  lim->max_instructions,
                  lim->flags ? "; raise the limit with --max-instructions N" : "");
-        lua_pushfstring(L, "%s%s", lim->where, msg); /* luaL_error's place is the hook's */
-        lua_error(L);
+        trip(L, lim, msg);
     }
 }
 

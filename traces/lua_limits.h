@@ -45,6 +45,8 @@ typedef struct lua_limits {
     double instructions, memory_bytes;
     int memory_refused;
     double cpu_start_s;          /* process CPU time when the state was made */
+    int tripped;                 /* a limit was passed: every check raises from now on */
+    char trip_msg[200];          /* which, and by how much */
     char where[256];             /* the last file:line the hook saw */
 } lua_limits;
 
@@ -59,8 +61,15 @@ void lua_limits_error(const lua_limits *lim, const char *what, const char *lua_m
 
 /* Raises a Lua error at the caller's file:line when the scenario has
  * spent more than its CPU seconds; every face calls it on entry ("what":
- * its name), so a loop of calls stops within one call of the limit. */
+ * its name), so a loop of calls stops within one call of the limit.  A
+ * passed limit stays passed: the hook then raises at every instruction, so
+ * a pcall that catches the error cannot carry the script on. */
 void lua_limits_check_cpu(lua_State *L, const char *what);
+
+/* 1 when the state's CPU limit is passed (no error raised): for long C
+ * work inside a face (sweep{}'s blocks), which stops and then raises with
+ * lua_limits_check_cpu once its resources are freed. */
+int lua_limits_cpu_over(lua_State *L);
 
 /* Adds a folder a scenario may read below (resolved now); -1 with err. */
 int lua_limits_allow_read(lua_limits *lim, const char *dir, cs_err *err);

@@ -100,15 +100,33 @@ def main(root, libs):
 
 
 def body(src, fn):
-    """The body of C function fn defined in src ('' if not found)."""
-    m = re.search(r'^(?:static )?int ' + fn + r'\(lua_State \*L[^)]*\)\s*\{(.*?)^\}', src, re.S | re.M)
-    return m.group(1) if m else ''
+    """The body of C function fn defined in src, comments removed, by
+    matching braces ('' if not found)."""
+    m = re.search(r'^(?:static )?int ' + fn + r'\(lua_State \*L[^)]*\)\s*\{', src, re.M)
+    if not m:
+        return ''
+    depth, k = 1, m.end()
+    while depth and k < len(src):
+        depth += {'{': 1, '}': -1}.get(src[k], 0)
+        k += 1
+    text = re.sub(r'/\*.*?\*/', '', src[m.end():k - 1], flags=re.S)
+    return re.sub(r'//[^\n]*', '', text)
+
+
+def checks_first(src, fn, seen=()):
+    """fn's first statement is lua_limits_check_cpu(...), or fn hands over at
+    once (return F(L, ...)) to a function whose first statement is."""
+    first = body(src, fn).strip().split(';', 1)[0].strip()
+    if first.startswith('lua_limits_check_cpu('):
+        return True
+    m = re.match(r'return (\w+)\(L\b', first)
+    return bool(m) and m.group(1) not in seen and checks_first(src, m.group(1), seen + (fn,))
 
 
 def unchecked_faces(root):
-    """Functions registered for scenarios (lua_register, luaL_Reg) whose body,
-    or the function it hands over to, does not call lua_limits_check_cpu: a
-    loop over such a face would escape the CPU limit (traces/lua_limits.h)."""
+    """Functions registered for scenarios (lua_register, luaL_Reg) that do
+    not check the scenario's CPU limit as their first statement: a loop over
+    such a face would escape the limit (traces/lua_limits.h)."""
     out, d = [], os.path.join(root, 'lua')
     for f in sorted(os.listdir(d)):
         if not f.endswith('.c'):
@@ -118,10 +136,7 @@ def unchecked_faces(root):
         faces = re.findall(r'lua_register\(L, "(\w+)", (\w+)\)', src)
         faces += re.findall(r'\{"(\w+)", (api_\w+)\}', src)
         for name, fn in faces:
-            text = body(src, fn)
-            for callee in re.findall(r'return (\w+)\(L', text):
-                text += body(src, callee)
-            if 'lua_limits_check_cpu(' not in text:
+            if not checks_first(src, fn):
                 out.append(f'lua/{f}: {name} ({fn}) does not call lua_limits_check_cpu first')
     return out
 

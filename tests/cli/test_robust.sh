@@ -357,6 +357,22 @@ printf 'local n = 0\nwhile true do n = n + 1 end\n' >"$tmp/spin.lua"
 expect_bad_quick "lua: Lua's own loop stops at the CPU limit when the instruction limit is raised" \
     "spin.lua:2: the scenario has used [0-9.]+ s of CPU .*more than its limit of 1 s" \
     run --max-cpu-seconds 1 --max-instructions 1000000000000000 --out "$tmp/o" "$tmp/spin.lua"
+printf 'while true do pcall(function() while true do end end) end\n' >"$tmp/pcall.lua"
+expect_bad_quick "lua: a pcall that catches the CPU limit does not carry the script on" \
+    "pcall.lua:1: the scenario has used [0-9.]+ s of CPU" \
+    run --max-cpu-seconds 1 --max-instructions 1000000000000000 --out "$tmp/o" "$tmp/pcall.lua"
+expect_bad_quick "lua: nor one that catches the instruction limit" \
+    "pcall.lua:1: more than 1000000 Lua instructions" run --max-instructions 1000000 --out "$tmp/o" "$tmp/pcall.lua"
+printf 'local t = {system = "dgx-h100", gpus = 8, model = "llama2-7b", tp = 8, mbs = 1, gbs = 8}\nwhile true do\n  pcall(estimate, t)\nend\n' >"$tmp/pcall_face.lua"
+expect_bad_quick "lua: a face called through pcall stops at the CPU limit, at the line of the pcall" \
+    "pcall_face.lua:3: estimate\{\}: the scenario has used" \
+    run --max-cpu-seconds 1 --out "$tmp/o" "$tmp/pcall_face.lua"
+printf 'local pts = {}\nfor i = 1, 100000 do pts[i] = {gbs = 8 * i} end\nsweep{run = "estimate", base = {system = "dgx-h100", gpus = 8, model = "llama2-7b", tp = 8, mbs = 1}, points = pts}\n' >"$tmp/sweep_cpu.lua"
+expect_bad_quick "lua: sweep{} stops between its blocks at the CPU limit" \
+    "sweep_cpu.lua:3: sweep\{\}: the scenario has used" run --max-cpu-seconds 1 --out "$tmp/os" "$tmp/sweep_cpu.lua"
+expect_bad_quick "sweep --max-cpu-seconds stops a spec the same way" \
+    "sweep_cpu.lua:3: sweep\{\}: the scenario has used .*--max-cpu-seconds" \
+    sweep --no-progress --max-cpu-seconds 1 --out "$tmp/os2" "$tmp/sweep_cpu.lua"
 expect_bad_quick "run --max-cpu-seconds 0 refused" "--max-cpu-seconds.*0" run --max-cpu-seconds 0 "$tmp/fits.lua"
 expect_ok "lua: a raised CPU limit lets a scenario run" "^100000$" run --max-cpu-seconds 3600 --out "$tmp/o" "$tmp/fits.lua"
 lua_case "lua: device_profile=/etc/shadow refused without saying whether it exists" "'/etc/shadow' is outside the folders" \

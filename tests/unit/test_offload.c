@@ -357,9 +357,15 @@ static void fuyou_placement(void)
  * recomputed and none swapped or kept; free HBM keeps parameters only. */
 static void fuyou_recompute_all(void)
 {
-    layout_desc l = one_gpu(llama7b(), OFFLOAD_ALL, OFFLOAD_TO_NVME, 0);
-    l.offload_engine = OFFLOAD_ENGINE_FUYOU;
+    const model_desc *m = llama7b();
+    layout_desc l = one_gpu(m, OFFLOAD_ALL, OFFLOAD_TO_NVME, 0);
     l.recompute = LAYOUT_RECOMPUTE_FULL;
+    /* the artifact checkpoints each block's two halves apart: two inputs a
+     * layer, where DeepSpeed's full recomputation stores one */
+    double one = memory_activation_bytes_per_layer(m, &l);
+    CHECK_REL(offload_stored_bytes_per_layer(m, &l), one, 1e-12);
+    l.offload_engine = OFFLOAD_ENGINE_FUYOU;
+    CHECK_REL(offload_stored_bytes_per_layer(m, &l), 2 * one, 1e-12);
     offload_base b = {.iteration_s = 12, .fwd_s = 3, .bwd_s = 9, .params = 1e8,
                       .activation_bytes_per_mb = 1e9, .microbatches = 1, .layers = 10,
                       .fuyou_recompute_all = 1};
@@ -386,11 +392,15 @@ static void fuyou_recompute_all(void)
     CHECK_EQ_INT(r.fuyou_act_gpu_layers, 0);
     CHECK_REL(r.phases[0].dur_s, 20, 1e-12);
     CHECK_REL(iter, 20 + 22, 1e-12);
-    /* without it the plan keeps, swaps or recomputes as Fuyou's cost model */
+    /* without it Fuyou's own plan: the same 1 GB of stored activations a
+     * microbatch, 0.1 GB a layer, all ten kept in the 2.5 GB of free HBM
+     * (no traffic, nothing recomputed) */
     b.fuyou_recompute_all = 0;
     l.recompute = LAYOUT_RECOMPUTE_NONE;
     offload_apply(&l, &b, &bw, &r);
-    CHECK(r.fuyou_act_recompute_layers < 10 || r.fuyou_act_swap_layers > 0);
+    CHECK_EQ_INT(r.fuyou_act_gpu_layers, 10);
+    CHECK_EQ_INT(r.fuyou_act_swap_layers, 0);
+    CHECK_EQ_INT(r.fuyou_act_recompute_layers, 0);
 }
 
 /* DeepSpeed's phases: forward, backward, the rest, the step, end to end. */
