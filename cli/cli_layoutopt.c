@@ -125,6 +125,8 @@ void cli_layoutopt_help(void)
            "                      or deepspeed-2020 (DeepSpeed v0.3's\n"
            "                      ZeRO-Offload: gradient copies in turn with the backward,\n"
            "                      upload under CPU Adam; --offload optimizer, --zero 1|2)\n"
+           "                      or deepspeed-2023 (DeepSpeed v0.9.3's ZeRO-3: gradient\n"
+           "                      copies in turn with the backward; --zero 3)\n"
            "  --offload-dpu       ZeRO-Offload's delayed parameter update (--offload\n"
            "                      optimizer --offload-to cpu); rules: docs/offload.md\n"
            "  --offload-checkpoints  DeepSpeed's cpu_checkpointing: each layer's checkpoint\n"

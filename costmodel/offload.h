@@ -82,7 +82,24 @@ typedef enum offload_engine {
      * the updated parameters tile by tile (TILE = 1024^3 elements, a pinned
      * double buffer) while Adam works on the next tile, so only the last
      * tile's upload follows the step.  Stages 1 and 2, CPU only. */
-    OFFLOAD_ENGINE_DEEPSPEED_2020
+    OFFLOAD_ENGINE_DEEPSPEED_2020,
+    /* DeepSpeed v0.9.3's ZeRO-3 (2023-06, commit 4559aa9b; the version of
+     * Fuyou's ZeRO-Infinity baseline), on one GPU's backward: each reduce
+     * bucket's gradients go to the CPU by copies that block the host thread
+     * that launches the backward kernels (stage3.py partition_grads: fp16 to
+     * a pageable-by-default CPU buffer, :1210, and back, :1213; fp32 into the
+     * optimizer swapper's pinned buffer with non_blocking=False,
+     * swap_tensor/utils.py:50-53; on a stream that first waits on the
+     * compute stream, :1065; CUDA: a device-to-host copy returns only when
+     * complete), so 6 B a parameter down and 2 B back run in turn with the
+     * backward, not under it; a parameter fetched for the recomputation
+     * stays on the GPU for its backward (stage3_max_reuse_distance 1e9 is
+     * more than a layer), so the backward fetches each once; an NVMe
+     * parameter is read, then copied up, the host waiting on the copy, with
+     * a read-ahead of one parameter (partitioned_param_coordinator.py
+     * :264, :312-316, :434-457), so the fetch path is its read plus its copy.
+     * ZeRO-3 only.  The mechanisms: /work/notes/s8/research-zinf.md. */
+    OFFLOAD_ENGINE_DEEPSPEED_2023
 } offload_engine;
 
 /* Bytes of Adam's CPU step per parameter (see above) and DeepSpeed's

@@ -16,13 +16,16 @@ static int moves_params(const layout_desc *l)
 
 /* DeepSpeed (stage_1_and_2.py, stage3.py): p parameters of this rank's
  * partition, m microbatches. */
+static int ds2023(const layout_desc *l) { return l->offload_engine == OFFLOAD_ENGINE_DEEPSPEED_2023; }
+
 static void deepspeed_traffic(const layout_desc *l, double p, int m, offload_traffic *t)
 {
     int nvme = l->offload_to == OFFLOAD_TO_NVME;
     if (moves_params(l)) {
         /* the partition fetched before every pass of every microbatch:
-         * forward, then (full recomputation) forward again, then backward */
-        int bwd_passes = l->recompute == LAYOUT_RECOMPUTE_FULL ? 2 : 1;
+         * forward, then (full recomputation) forward again, then backward;
+         * v0.9.3 keeps the recomputation's fetch for the backward */
+        int bwd_passes = l->recompute == LAYOUT_RECOMPUTE_FULL && !ds2023(l) ? 2 : 1;
         t->h2d_fwd += m * 2 * p;
         t->h2d_bwd += m * bwd_passes * 2 * p;
         if (nvme) {
@@ -36,9 +39,10 @@ static void deepspeed_traffic(const layout_desc *l, double p, int m, offload_tra
         return;
     }
     /* fp32 gradients at the accumulation boundary; before it, the first
-     * microbatch's fp16 gradients down and each later one's up */
-    t->d2h_bwd += 4 * p + (m > 1 ? 2 * p : 0);
-    t->h2d_bwd += (m - 1) * 2 * p;
+     * microbatch's fp16 gradients down and each later one's up; v0.9.3
+     * sends every microbatch's fp16 gradients down and back up first */
+    t->d2h_bwd += 4 * p + (ds2023(l) ? m * 2 * p : m > 1 ? 2 * p : 0);
+    t->h2d_bwd += ds2023(l) ? m * 2 * p : (m - 1) * 2 * p;
     if (nvme) {
         t->nvme_write_bwd += 4 * p;        /* swap_out_gradients */
         t->nvme_read_step += 16 * p;       /* fp32 state and gradients in */
@@ -103,6 +107,24 @@ static double deepspeed_step(const layout_desc *l, const offload_base *b, const 
                                     offload_nvme_s(0, t->nvme_write_step, bw);
 }
 
+/* DeepSpeed v0.9.3's passes (offload.h): a parameter's fetch is its NVMe
+ * read then its copy up, one after the other (read ahead by one parameter,
+ * so under the compute); the backward's gradient copies (moves_optimizer:
+ * 6 B a parameter down, its 2 B fp16 back up) in turn with the backward. */
+static void ds2023_passes(const layout_desc *l, const offload_base *b, const offload_bw *bw,
+                          const offload_traffic *t, double gpu_fwd, double gpu_bwd, double *fwd,
+                          double *bwd)
+{
+    double fetch_fwd = offload_nvme_s(t->nvme_read_fwd, 0, bw) + t->h2d_fwd / bw->h2d;
+    *fwd = fmax(*fwd, fmax(gpu_fwd, fetch_fwd));
+    if (!moves_optimizer(l))
+        return;
+    double grad_up = b->microbatches * 2 * b->params / (l->zero >= 1 ? layout_dp_cp(l) : 1);
+    double params_up = t->h2d_bwd - grad_up;
+    double fetch_bwd = offload_nvme_s(t->nvme_read_bwd, 0, bw) + params_up / bw->h2d;
+    *bwd = fmax(*bwd, fmax(gpu_bwd + t->d2h_bwd / bw->d2h + grad_up / bw->h2d, fetch_bwd));
+}
+
 /* The iteration and its phases: forward and backward, each as long as its
  * busiest resource (prefetch hides fetches behind compute), the rest of the
  * base iteration (communication, bubbles: no offload traffic), the step. */
@@ -120,6 +142,8 @@ static double deepspeed_iteration(const layout_desc *l, const offload_base *b,
                                  t->nvme_write_bwd, 0, bw);
     if (l->offload_engine == OFFLOAD_ENGINE_DEEPSPEED_2020) /* copies in turn with compute */
         bwd = gpu_bwd + t->d2h_bwd / bw->d2h + t->h2d_bwd / bw->h2d;
+    else if (ds2023(l))
+        ds2023_passes(l, b, bw, t, gpu_fwd, gpu_bwd, &fwd, &bwd);
     else if (moves_optimizer(l)) /* at least the last reduce bucket's copy follows the backward */
         bwd = fmax(bwd, gpu_bwd + fmin(t->d2h_bwd, OFFLOAD_DS_REDUCE_BUCKET * 4) / bw->d2h);
     double fbusy[OFFLOAD_NRES], bbusy[OFFLOAD_NRES], sbusy[OFFLOAD_NRES], none[OFFLOAD_NRES] = {0};
