@@ -79,6 +79,9 @@ static int validate_deepspeed_2023(const layout_desc *l, cs_err *err)
     if (l->zero != 3)
         return cs_fail(err, "offload: --offload-engine deepspeed-2023 is DeepSpeed v0.9.3's "
                             "ZeRO-3 (stage3.py); use --zero 3, or --offload-engine deepspeed");
+    if (l->offload_dpu)
+        return cs_fail(err, "offload: --offload-engine deepspeed-2023 (DeepSpeed v0.9.3) has no "
+                            "delayed parameter update (stage3.py); drop --offload-dpu");
     return validate_deepspeed(l, err);
 }
 

@@ -93,8 +93,9 @@ typedef enum offload_engine {
      * compute stream, :1065; CUDA: a device-to-host copy returns only when
      * complete), so 6 B a parameter down and 2 B back run in turn with the
      * backward, not under it; a parameter fetched for the recomputation
-     * stays on the GPU for its backward (stage3_max_reuse_distance 1e9 is
-     * more than a layer), so the backward fetches each once; an NVMe
+     * stays on the GPU for its backward when a layer's parameters are
+     * within stage3_max_reuse_distance (1e9 elements; a 13B's layer is
+     * 3.15e8), so the backward fetches each once; an NVMe
      * parameter is read, then copied up, the host waiting on the copy, with
      * a read-ahead of one parameter (partitioned_param_coordinator.py
      * :264, :312-316, :434-457), so the fetch path is its read plus its copy.
@@ -112,6 +113,7 @@ typedef enum offload_engine {
  * read and written, 8 bytes per parameter. */
 #define OFFLOAD_GRAD_PASS_BYTES_PER_PARAM 8.0
 #define OFFLOAD_DS_MAX_LIVE_PARAMS 1e9       /* stage3_max_live_parameters */
+#define OFFLOAD_DS_MAX_REUSE_DISTANCE 1e9    /* stage3_max_reuse_distance, elements */
 #define OFFLOAD_DS_REDUCE_BUCKET 5e8         /* reduce_bucket_size, elements */
 #define OFFLOAD_DS_SUB_GROUP 1e9             /* sub_group_size, elements */
 #define OFFLOAD_DS_OPT_BUFFERS 4             /* offload_optimizer.buffer_count */

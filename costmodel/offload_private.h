@@ -15,6 +15,7 @@ typedef struct offload_traffic {
     double d2h_step;          /* after a GPU step: the updated partition back to the host */
     double nvme_read_fwd, nvme_read_bwd, nvme_write_fwd, nvme_write_bwd;
     double nvme_read_step, nvme_write_step;
+    double h2d_bwd_grads;     /* of h2d_bwd: gradients back up (v0.9.3's fp16 round trip) */
 } offload_traffic;
 
 /* Seconds the drives take to read and write (one after the other: they

@@ -14,18 +14,21 @@ static int moves_params(const layout_desc *l)
     return l->offload == OFFLOAD_PARAMS || l->offload == OFFLOAD_ALL;
 }
 
-/* DeepSpeed (stage_1_and_2.py, stage3.py): p parameters of this rank's
- * partition, m microbatches. */
 static int ds2023(const layout_desc *l) { return l->offload_engine == OFFLOAD_ENGINE_DEEPSPEED_2023; }
 
-static void deepspeed_traffic(const layout_desc *l, double p, int m, offload_traffic *t)
+/* DeepSpeed's traffic (stage_1_and_2.py, stage3.py): p parameters of this
+ * rank's partition in `layers` layers, m microbatches. */
+static void deepspeed_traffic(const layout_desc *l, double p, int layers, int m,
+                              offload_traffic *t)
 {
     int nvme = l->offload_to == OFFLOAD_TO_NVME;
     if (moves_params(l)) {
         /* the partition fetched before every pass of every microbatch:
          * forward, then (full recomputation) forward again, then backward;
-         * v0.9.3 keeps the recomputation's fetch for the backward */
-        int bwd_passes = l->recompute == LAYOUT_RECOMPUTE_FULL && !ds2023(l) ? 2 : 1;
+         * v0.9.3 keeps the recomputation's fetch for the backward when a
+         * layer is within the reuse distance */
+        int reused = ds2023(l) && p / (layers > 0 ? layers : 1) <= OFFLOAD_DS_MAX_REUSE_DISTANCE;
+        int bwd_passes = l->recompute == LAYOUT_RECOMPUTE_FULL && !reused ? 2 : 1;
         t->h2d_fwd += m * 2 * p;
         t->h2d_bwd += m * bwd_passes * 2 * p;
         if (nvme) {
@@ -42,7 +45,8 @@ static void deepspeed_traffic(const layout_desc *l, double p, int m, offload_tra
      * microbatch's fp16 gradients down and each later one's up; v0.9.3
      * sends every microbatch's fp16 gradients down and back up first */
     t->d2h_bwd += 4 * p + (ds2023(l) ? m * 2 * p : m > 1 ? 2 * p : 0);
-    t->h2d_bwd += ds2023(l) ? m * 2 * p : (m - 1) * 2 * p;
+    t->h2d_bwd_grads = ds2023(l) ? m * 2 * p : (m - 1) * 2 * p;
+    t->h2d_bwd += t->h2d_bwd_grads;
     if (nvme) {
         t->nvme_write_bwd += 4 * p;        /* swap_out_gradients */
         t->nvme_read_step += 16 * p;       /* fp32 state and gradients in */
@@ -109,20 +113,18 @@ static double deepspeed_step(const layout_desc *l, const offload_base *b, const 
 
 /* DeepSpeed v0.9.3's passes (offload.h): a parameter's fetch is its NVMe
  * read then its copy up, one after the other (read ahead by one parameter,
- * so under the compute); the backward's gradient copies (moves_optimizer:
- * 6 B a parameter down, its 2 B fp16 back up) in turn with the backward. */
-static void ds2023_passes(const layout_desc *l, const offload_base *b, const offload_bw *bw,
-                          const offload_traffic *t, double gpu_fwd, double gpu_bwd, double *fwd,
-                          double *bwd)
+ * so under the compute: a lower bound, the whole pass's fetch against its
+ * compute); the backward's gradient copies (6 B a parameter down, its 2 B
+ * fp16 back up) in turn with the backward. */
+static void ds2023_passes(const layout_desc *l, const offload_traffic *t, const offload_bw *bw,
+                          double gpu_fwd, double gpu_bwd, double *fwd, double *bwd)
 {
     double fetch_fwd = offload_nvme_s(t->nvme_read_fwd, 0, bw) + t->h2d_fwd / bw->h2d;
+    double fetch_bwd = offload_nvme_s(t->nvme_read_bwd, 0, bw) +
+                       (t->h2d_bwd - t->h2d_bwd_grads) / bw->h2d;
     *fwd = fmax(*fwd, fmax(gpu_fwd, fetch_fwd));
-    if (!moves_optimizer(l))
-        return;
-    double grad_up = b->microbatches * 2 * b->params / (l->zero >= 1 ? layout_dp_cp(l) : 1);
-    double params_up = t->h2d_bwd - grad_up;
-    double fetch_bwd = offload_nvme_s(t->nvme_read_bwd, 0, bw) + params_up / bw->h2d;
-    *bwd = fmax(*bwd, fmax(gpu_bwd + t->d2h_bwd / bw->d2h + grad_up / bw->h2d, fetch_bwd));
+    double grads_s = moves_optimizer(l) ? t->d2h_bwd / bw->d2h + t->h2d_bwd_grads / bw->h2d : 0;
+    *bwd = fmax(*bwd, fmax(gpu_bwd + grads_s, fetch_bwd));
 }
 
 /* The iteration and its phases: forward and backward, each as long as its
@@ -143,7 +145,7 @@ static double deepspeed_iteration(const layout_desc *l, const offload_base *b,
     if (l->offload_engine == OFFLOAD_ENGINE_DEEPSPEED_2020) /* copies in turn with compute */
         bwd = gpu_bwd + t->d2h_bwd / bw->d2h + t->h2d_bwd / bw->h2d;
     else if (ds2023(l))
-        ds2023_passes(l, b, bw, t, gpu_fwd, gpu_bwd, &fwd, &bwd);
+        ds2023_passes(l, t, bw, gpu_fwd, gpu_bwd, &fwd, &bwd);
     else if (moves_optimizer(l)) /* at least the last reduce bucket's copy follows the backward */
         bwd = fmax(bwd, gpu_bwd + fmin(t->d2h_bwd, OFFLOAD_DS_REDUCE_BUCKET * 4) / bw->d2h);
     double fbusy[OFFLOAD_NRES], bbusy[OFFLOAD_NRES], sbusy[OFFLOAD_NRES], none[OFFLOAD_NRES] = {0};
@@ -185,7 +187,7 @@ double offload_apply(const layout_desc *l, const offload_base *b, const offload_
     if (fuyou) {
         iter = offload_fuyou_apply(b, bw, cpu_s, r);
     } else {
-        deepspeed_traffic(l, p, b->microbatches, &t);
+        deepspeed_traffic(l, p, b->layers, b->microbatches, &t);
         iter = deepspeed_iteration(l, b, bw, &t, cpu_s, adam_p, r);
         offload_fill_busy(&t, b, cpu_s, adam_p, bw, r);
         if (l->offload_ckpt_cpu) { /* the checkpoints cross PCIe too, each way once */

@@ -6,6 +6,7 @@
 #include <lualib.h>
 #include <string.h>
 
+#include "cpu_backstop.h"
 #include "lua_faces.h"
 #include "lua_limits.h"
 #include "lua_reference.h"
@@ -25,6 +26,25 @@ static void stub(lua_State *L, int table, const char *field, const char *full_na
     lua_pushstring(L, full_name);
     lua_pushcclosure(L, unsafe_off, 1);
     lua_setfield(L, table, field);
+}
+
+/* setmetatable without finalisers: Lua runs a __gc with its hooks off, so
+ * one would run outside the instruction and CPU limits (upvalue 1: Lua's
+ * setmetatable).  A __gc added to a metatable afterwards is never called. */
+static int setmetatable_no_gc(lua_State *L)
+{
+    if (lua_type(L, 2) == LUA_TTABLE) {
+        lua_pushliteral(L, "__gc");
+        if (lua_rawget(L, 2) != LUA_TNIL)
+            return luaL_error(L, "setmetatable: a __gc finaliser is off in scenarios (Lua runs it "
+                                 "outside the instruction and CPU limits); run with --allow-unsafe "
+                                 "to allow it");
+        lua_pop(L, 1);
+    }
+    lua_pushvalue(L, lua_upvalueindex(1));
+    lua_insert(L, 1);
+    lua_call(L, lua_gettop(L) - 1, LUA_MULTRET);
+    return lua_gettop(L);
 }
 
 static void open_safe(lua_State *L)
@@ -60,6 +80,9 @@ static void open_safe(lua_State *L)
     lua_newtable(L);
     stub(L, lua_gettop(L), "loadlib", "package.loadlib");
     lua_setglobal(L, "package");
+    lua_getglobal(L, "setmetatable");
+    lua_pushcclosure(L, setmetatable_no_gc, 1);
+    lua_setglobal(L, "setmetatable");
     static const char *const base_off[] = {"require", "dofile", "loadfile", "load"};
     lua_pushglobaltable(L);
     for (size_t i = 0; i < sizeof base_off / sizeof base_off[0]; i++)
@@ -126,6 +149,19 @@ static int readable(lua_limits *lim, const char *path, const scenario_opts *o, c
     return 0;
 }
 
+/* The CPU limit's last stop, for a call Lua's hook cannot interrupt. */
+static void arm_backstop(const lua_limits *lim, const char *path)
+{
+    if (lim->max_cpu_s <= 0)
+        return;
+    char text[640];
+    snprintf(text, sizeof text, "clustersim: %.200s: the scenario has used more than %g s of CPU, "
+             "%g s past its limit, inside one call the limit cannot interrupt (a string pattern, "
+             "a long API call); raise the limit with --max-cpu-seconds S",
+             path, lim->max_cpu_s + CPU_BACKSTOP_GRACE_S, CPU_BACKSTOP_GRACE_S);
+    cpu_backstop_arm(lim->max_cpu_s + CPU_BACKSTOP_GRACE_S, text);
+}
+
 int scenario_run(const char *path, char **args, int nargs, const scenario_opts *o, cs_err *err)
 {
     lua_limits lim;
@@ -144,6 +180,7 @@ int scenario_run(const char *path, char **args, int nargs, const scenario_opts *
         lua_limits_free(&lim);
         return cs_fail(err, "cannot create a Lua state (out of memory)");
     }
+    arm_backstop(&lim, path);
     if (o->allow_unsafe)
         luaL_openlibs(L);
     else
@@ -176,6 +213,7 @@ int scenario_run(const char *path, char **args, int nargs, const scenario_opts *
     report_free(reports);
     lua_sethook(L, NULL, 0, 0); /* a passed limit raises at every instruction: not in __gc */
     lua_close(L);
+    cpu_backstop_disarm();
     lua_limits_free(&lim);
     return rc == LUA_OK ? 0 : -1;
 }

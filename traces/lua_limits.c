@@ -81,6 +81,11 @@ static void trip(lua_State *L, lua_limits *lim, const char *msg)
     lim->tripped = 1;
     snprintf(lim->trip_msg, sizeof lim->trip_msg, "%s", msg);
     lua_sethook(L, count_hook, LUA_MASKCOUNT, 1);
+    lua_rawgeti(L, LUA_REGISTRYINDEX, LUA_RIDX_MAINTHREAD); /* tripped in a coroutine: its */
+    lua_State *main_thread = lua_tothread(L, -1);           /* resumer stops as soon */
+    lua_pop(L, 1);
+    if (main_thread && main_thread != L)
+        lua_sethook(main_thread, count_hook, LUA_MASKCOUNT, 1);
     raise_tripped(L, lim);
 }
 

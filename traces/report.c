@@ -55,11 +55,16 @@ static const int cleanup_sigs[] = {SIGINT, SIGTERM, SIGHUP, SIGPIPE};
 static struct sigaction before[NCLEANUP_SIGS];
 static volatile sig_atomic_t installed; /* once per process: see report_cleanup_on_signals */
 
-static void on_signal(int sig, siginfo_t *info, void *context)
+void report_remove_staged(void)
 {
     for (int i = 0; i < REPORT_MAX_LIVE; i++)
         if (live_tmp[i])
             unlink(live_tmp[i]);
+}
+
+static void on_signal(int sig, siginfo_t *info, void *context)
+{
+    report_remove_staged();
     for (size_t i = 0; i < NCLEANUP_SIGS; i++) {
         const struct sigaction *b = &before[i];
         if (cleanup_sigs[i] != sig)

@@ -45,6 +45,10 @@ const char *report_path(const report_set *r, int i);
  * interrupted command leaves neither half-written files nor temporaries. */
 void report_cleanup_on_signals(void);
 
+/* Unlinks every staged temporary of the process (async-signal-safe: for a
+ * handler that ends the process itself). */
+void report_remove_staged(void);
+
 /* Writes one CSV field, quoted (through libcsv) only when it must be. */
 void report_csv_field(FILE *f, const char *text);
 

@@ -101,10 +101,13 @@ expect_ok "estimate --help names --offload-checkpoints" "--offload-checkpoints" 
 expect_bad "DeepSpeed v0.9.3's engine is ZeRO-3's" "deepspeed-2023.*--zero 3" \
     estimate $one --zero 2 --offload optimizer --offload-engine deepspeed-2023
 # shellcheck disable=SC2086
-expect_ok "DeepSpeed v0.9.3's engine names itself in the layout and the report" \
-    "offload-all-nvme-ds2023|all to nvme \(deepspeed-2023\)" \
-    estimate --system fuyou-server --gpus 1 --model llama2-7b --mbs 4 --gbs 4 --zero 3 \
-    --recompute full --offload all --offload-to nvme --offload-engine deepspeed-2023
+ds23="--system fuyou-server --gpus 1 --model llama2-7b --mbs 4 --gbs 4 --zero 3 --recompute full
+      --offload all --offload-to nvme --offload-engine deepspeed-2023"
+# shellcheck disable=SC2086
+expect_ok "DeepSpeed v0.9.3's engine names itself in the layout" "offload-all-nvme-ds2023" estimate $ds23
+# shellcheck disable=SC2086
+expect_ok "DeepSpeed v0.9.3's engine names itself in the report" "all to nvme \(deepspeed-2023\)" \
+    estimate $ds23
 # validate offload: the papers' rows, the columns of the other studies
 expect_ok "validate offload compares every paper row" "zero3-offload-1t-512 +512" validate offload
 expect_ok "Fuyou's rows use the paper's batch sweep in tokens/s (Ratel Fig. 5(a)): 1500 at batch 64" \

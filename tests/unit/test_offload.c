@@ -317,12 +317,46 @@ static void deepspeed_2023(void)
     l.offload_engine = OFFLOAD_ENGINE_DEEPSPEED_2023;
     offload_apply(&l, &b, &bw, &r);
     CHECK_REL(r.phases[0].dur_s, 0.4 + 4, 1e-12);
-    /* and the rule: ZeRO-3 only */
+    /* a layer past the reuse distance (2e9 parameters, 1e9 reused at most)
+     * is fetched again for the backward: 8 GB read in the forward, 2 x 8 in
+     * the backward, 64 GB for the step */
+    b.params = 4e9;
+    b.layers = 2;
+    offload_apply(&l, &b, &bw, &r);
+    CHECK_REL(r.nvme_read_bytes, 8e9 + 16e9 + 64e9, 1e-12);
+    b = base_10s;
+    /* two microbatches, everything to the CPU: each one's 2 GB fetched up
+     * in the forward (0.4 s) and once in the backward, its fp16 gradients
+     * down and up (0.2 + 0.2 s each), the fp32 ones down once (0.4 s): a
+     * backward of 6 + 0.8 + 0.4 = 7.2 s; the step Adam's 0.5 s */
+    bw = bw_hand;
+    l = one_gpu(m, OFFLOAD_ALL, OFFLOAD_TO_CPU, 3);
+    l.recompute = LAYOUT_RECOMPUTE_FULL;
+    l.offload_engine = OFFLOAD_ENGINE_DEEPSPEED_2023;
+    b.microbatches = 2;
+    CHECK_REL(offload_apply(&l, &b, &bw, &r), 3 + 7.2 + 0.5 + 0.5, 1e-12);
+    CHECK_REL(r.h2d_bytes, 4e9 + 4e9 + 4e9, 1e-12);
+    CHECK_REL(r.d2h_bytes, 4e9 + 4e9, 1e-12);
+    /* parameters alone, on slow drives (0.25 GB/s): the backward's one fetch,
+     * 8 s read then 0.2 s up, is the backward (8.2 s), not the compute */
+    b.microbatches = 1;
+    bw.nvme_read = 0.25e9;
+    l = one_gpu(m, OFFLOAD_PARAMS, OFFLOAD_TO_NVME, 3);
+    l.recompute = LAYOUT_RECOMPUTE_FULL;
+    l.offload_engine = OFFLOAD_ENGINE_DEEPSPEED_2023;
+    offload_apply(&l, &b, &bw, &r);
+    CHECK_REL(r.phases[1].dur_s, 8 + 0.2, 1e-12);
+    /* and the rules: ZeRO-3 only, no delayed parameter update */
     cs_err err;
     l.zero = 2;
     l.offload = OFFLOAD_OPTIMIZER;
     CHECK(offload_validate(&l, NULL, &err) != 0);
     CHECK_STR_CONTAINS(err.msg, "deepspeed-2023");
+    l.zero = 3;
+    l.offload_to = OFFLOAD_TO_CPU;
+    l.offload_dpu = 1;
+    CHECK(offload_validate(&l, NULL, &err) != 0);
+    CHECK_STR_CONTAINS(err.msg, "delayed parameter update");
 }
 
 /* The utilisation over time: phases end to end over the iteration, each
