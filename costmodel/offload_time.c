@@ -17,8 +17,9 @@ static int moves_params(const layout_desc *l)
 static int ds2023(const layout_desc *l) { return l->offload_engine == OFFLOAD_ENGINE_DEEPSPEED_2023; }
 
 /* DeepSpeed's traffic (stage_1_and_2.py, stage3.py): p parameters of this
- * rank's partition in `layers` layers, m microbatches. */
-static void deepspeed_traffic(const layout_desc *l, double p, int layers, int m,
+ * rank's partition, layer_params those of one whole layer (the reuse
+ * distance counts whole parameters: ds_numel), m microbatches. */
+static void deepspeed_traffic(const layout_desc *l, double p, double layer_params, int m,
                               offload_traffic *t)
 {
     int nvme = l->offload_to == OFFLOAD_TO_NVME;
@@ -27,7 +28,7 @@ static void deepspeed_traffic(const layout_desc *l, double p, int layers, int m,
          * forward, then (full recomputation) forward again, then backward;
          * v0.9.3 keeps the recomputation's fetch for the backward when a
          * layer is within the reuse distance */
-        int reused = ds2023(l) && p / (layers > 0 ? layers : 1) <= OFFLOAD_DS_MAX_REUSE_DISTANCE;
+        int reused = ds2023(l) && layer_params <= OFFLOAD_DS_MAX_REUSE_DISTANCE;
         int bwd_passes = l->recompute == LAYOUT_RECOMPUTE_FULL && !reused ? 2 : 1;
         t->h2d_fwd += m * 2 * p;
         t->h2d_bwd += m * bwd_passes * 2 * p;
@@ -187,7 +188,7 @@ double offload_apply(const layout_desc *l, const offload_base *b, const offload_
     if (fuyou) {
         iter = offload_fuyou_apply(b, bw, cpu_s, r);
     } else {
-        deepspeed_traffic(l, p, b->layers, b->microbatches, &t);
+        deepspeed_traffic(l, p, b->params / (b->layers > 0 ? b->layers : 1), b->microbatches, &t);
         iter = deepspeed_iteration(l, b, bw, &t, cpu_s, adam_p, r);
         offload_fill_busy(&t, b, cpu_s, adam_p, bw, r);
         if (l->offload_ckpt_cpu) { /* the checkpoints cross PCIe too, each way once */

@@ -156,8 +156,8 @@ static void arm_backstop(const lua_limits *lim, const char *path)
         return;
     char text[640];
     snprintf(text, sizeof text, "clustersim: %.200s: the scenario has used more than %g s of CPU, "
-             "%g s past its limit, inside one call the limit cannot interrupt (a string pattern, "
-             "a long API call); raise the limit with --max-cpu-seconds S",
+             "%g s past its limit, in code the limit cannot interrupt (one long C call: a string "
+             "pattern, an API call); raise the limit with --max-cpu-seconds S",
              path, lim->max_cpu_s + CPU_BACKSTOP_GRACE_S, CPU_BACKSTOP_GRACE_S);
     cpu_backstop_arm(lim->max_cpu_s + CPU_BACKSTOP_GRACE_S, text);
 }
@@ -168,6 +168,7 @@ int scenario_run(const char *path, char **args, int nargs, const scenario_opts *
     lua_limits_init(&lim, o->max_instructions > 0 ? o->max_instructions : LUA_LIMITS_INSTRUCTIONS,
                     o->max_memory_mib > 0 ? o->max_memory_mib : LUA_LIMITS_MEMORY_MIB);
     lim.flags = 1;
+    lim.backstop = 1;
     lim.max_cpu_s = o->max_cpu_s > 0 ? o->max_cpu_s : o->max_cpu_s < 0 ? 0 : LUA_LIMITS_CPU_S;
     lim.on_cpu = o->on_cpu;
     lim.on_cpu_ctx = o->on_cpu_ctx;
@@ -197,6 +198,7 @@ int scenario_run(const char *path, char **args, int nargs, const scenario_opts *
     int rc = luaL_loadfilex(L, path, "t");
     if (rc == LUA_OK)
         rc = lua_pcall(L, 0, 0, 1);
+    lua_limits_disarm(&lim); /* not while the reports are renamed into place */
     if (rc != LUA_OK) {
         lua_limits_error(&lim, "the scenario", lua_tostring(L, -1), err);
         report_abort(reports);
@@ -213,7 +215,6 @@ int scenario_run(const char *path, char **args, int nargs, const scenario_opts *
     report_free(reports);
     lua_sethook(L, NULL, 0, 0); /* a passed limit raises at every instruction: not in __gc */
     lua_close(L);
-    cpu_backstop_disarm();
     lua_limits_free(&lim);
     return rc == LUA_OK ? 0 : -1;
 }

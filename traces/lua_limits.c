@@ -2,6 +2,8 @@
 #define _XOPEN_SOURCE 700 /* realpath */
 #include "lua_limits.h"
 
+#include "cpu_backstop.h"
+
 #include <lauxlib.h>
 #include <limits.h>
 #include <stdio.h>
@@ -66,11 +68,27 @@ static void note_where(lua_State *L, lua_limits *lim, int level)
 
 static void count_hook(lua_State *L, lua_Debug *ar);
 
-/* Raises the passed limit's message at lim->where. */
+/* Raises the passed limit's message at lim->where, the hook at every
+ * instruction of this thread from now on (a coroutine that resumed the one
+ * that tripped stops as soon as it runs). */
 static void raise_tripped(lua_State *L, lua_limits *lim)
 {
+    lua_sethook(L, count_hook, LUA_MASKCOUNT, 1);
     lua_pushfstring(L, "%s%s", lim->where, lim->trip_msg); /* luaL_error's place is the hook's */
     lua_error(L);
+}
+
+/* Lua runs some code with hooks off after an error from a hook (an xpcall
+ * message handler, the __close methods of a coroutine being reset): if the
+ * script goes on there, the process backstop ends it a second later. */
+static void arm_backstop(const lua_limits *lim)
+{
+    if (!lim->backstop)
+        return;
+    char text[600];
+    snprintf(text, sizeof text, "clustersim: %s%s; the script went on in code the limits "
+             "cannot interrupt (a message handler, a __close method)", lim->where, lim->trip_msg);
+    cpu_backstop_arm(CPU_BACKSTOP_GRACE_S, text);
 }
 
 /* A limit is passed: raise msg, now and at every instruction from here on
@@ -80,7 +98,7 @@ static void trip(lua_State *L, lua_limits *lim, const char *msg)
 {
     lim->tripped = 1;
     snprintf(lim->trip_msg, sizeof lim->trip_msg, "%s", msg);
-    lua_sethook(L, count_hook, LUA_MASKCOUNT, 1);
+    arm_backstop(lim);
     lua_rawgeti(L, LUA_REGISTRYINDEX, LUA_RIDX_MAINTHREAD); /* tripped in a coroutine: its */
     lua_State *main_thread = lua_tothread(L, -1);           /* resumer stops as soon */
     lua_pop(L, 1);
@@ -222,8 +240,15 @@ void lua_limits_check_read(lua_State *L, const char *what, const char *path)
                       "any given with --allow-read DIR)", what, path);
 }
 
+void lua_limits_disarm(lua_limits *lim)
+{
+    if (lim->backstop)
+        cpu_backstop_disarm();
+}
+
 void lua_limits_free(lua_limits *lim)
 {
+    lua_limits_disarm(lim);
     for (int i = 0; i < lim->nread_dirs; i++)
         free((char *)lim->read_dirs[i]);
     lim->nread_dirs = 0;

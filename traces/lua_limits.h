@@ -38,6 +38,8 @@ typedef struct lua_limits {
     int nread_dirs;
     int flags;                   /* the messages name run's flags that raise the limits */
     double max_cpu_s;            /* process CPU seconds (0: none; set before newstate) */
+    int backstop;                /* on a passed limit, arm the process backstop (traces/
+                                    cpu_backstop; the caller disarms: lua_limits_disarm) */
     /* Told of the CPU spent at each check (a status line for long scenarios); may be NULL. */
     void (*on_cpu)(void *ctx, double used_s, double max_s, const char *where);
     void *on_cpu_ctx;
@@ -70,6 +72,9 @@ void lua_limits_check_cpu(lua_State *L, const char *what);
  * work inside a face (sweep{}'s blocks), which stops and then raises with
  * lua_limits_check_cpu once its resources are freed. */
 int lua_limits_cpu_over(lua_State *L);
+
+/* Stops the process backstop a passed limit armed (when lim->backstop). */
+void lua_limits_disarm(lua_limits *lim);
 
 /* Adds a folder a scenario may read below (resolved now); -1 with err. */
 int lua_limits_allow_read(lua_limits *lim, const char *dir, cs_err *err);

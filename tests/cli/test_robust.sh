@@ -379,13 +379,31 @@ expect_bad_quick "sweep --max-cpu-seconds stops a spec the same way" \
 printf 'report.csv("early.csv", {{x = 1}})\nlocal s = string.rep("a", 20000)\nprint(string.find(s, ".-.-.-.-b"))\n' >"$tmp/pattern.lua"
 rm -rf "$tmp/op"
 expect_bad_quick "lua: a string pattern that backtracks for hours stops at the CPU limit's backstop" \
-    "pattern.lua: the scenario has used more than 2 s of CPU, 1 s past its limit, inside one call" \
+    "pattern.lua: the scenario has used more than 2 s of CPU, 1 s past its limit, in code the limit cannot interrupt" \
     run --max-cpu-seconds 1 --out "$tmp/op" "$tmp/pattern.lua"
 if [ -z "$(ls -A "$tmp/op" 2>/dev/null)" ]; then ok "lua: the backstop leaves no report, staged or not"
 else ls -A "$tmp/op" | sed 's/^/# /'; not_ok "lua: the backstop leaves no report, staged or not"; fi
 lua_case "lua: a __gc finaliser is refused (it would run outside the limits)" \
     "setmetatable: a __gc finaliser is off in scenarios" \
     'setmetatable({}, {__gc = function() while true do end end}); collectgarbage()'
+# Lua runs an xpcall message handler, and the __close methods of a coroutine
+# being reset, with hooks off after an error from the hook: a script that
+# goes on there meets the backstop a second later, with the limit it passed
+printf 'print(xpcall(function() while true do end end, function(m) while true do end end))\n' >"$tmp/xp.lua"
+expect_bad_quick "lua: an endless xpcall message handler after the limit meets the backstop" \
+    "xp.lua:1: more than 1000000 Lua instructions.*the script went on in code the limits cannot interrupt" \
+    run --max-instructions 1000000 --out "$tmp/o" "$tmp/xp.lua"
+printf 'coroutine.wrap(function() local x <close> = setmetatable({}, {__close = function() while true do end end}); while true do end end)()\n' >"$tmp/close.lua"
+expect_bad_quick "lua: an endless __close of a coroutine reset after the limit meets the backstop" \
+    "close.lua:1: more than 1000000 Lua instructions.*the script went on" \
+    run --max-instructions 1000000 --out "$tmp/o" "$tmp/close.lua"
+# a coroutine that resumed the one that passed the limit stops too, even
+# under sweep (no CPU limit): at the default instruction limit
+printf 'local B = coroutine.create(function()\n  local C = coroutine.create(function() while true do end end)\n  coroutine.resume(C)\n  while true do pcall(function() for i = 1, 1e9 do end end) end\nend)\ncoroutine.resume(B)\nsweep{run = "estimate", points = {{system = "dgx-h100", gpus = 8, model = "llama2-7b", tp = 8, mbs = 1, gbs = 8}}}\n' >"$tmp/resumer.lua"
+quick_s=60 # the default limit: about 1 s of CPU, 5 under the sanitizers
+expect_bad_quick "sweep: a coroutine resuming one past the limit stops with it" \
+    "more than 200000000 Lua instructions" sweep --no-progress --out "$tmp/or" "$tmp/resumer.lua"
+quick_s=10
 expect_bad_quick "run --max-cpu-seconds 0 refused" "--max-cpu-seconds.*0" run --max-cpu-seconds 0 "$tmp/fits.lua"
 expect_ok "lua: a raised CPU limit lets a scenario run" "^100000$" run --max-cpu-seconds 3600 --out "$tmp/o" "$tmp/fits.lua"
 lua_case "lua: device_profile=/etc/shadow refused without saying whether it exists" "'/etc/shadow' is outside the folders" \

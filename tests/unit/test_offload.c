@@ -324,6 +324,12 @@ static void deepspeed_2023(void)
     b.layers = 2;
     offload_apply(&l, &b, &bw, &r);
     CHECK_REL(r.nvme_read_bytes, 8e9 + 16e9 + 64e9, 1e-12);
+    /* the distance counts whole parameters, not this rank's shard: over
+     * dp 8 each rank reads 1 GB in the forward and 2 x 1 in the backward */
+    l.dp = 8;
+    offload_apply(&l, &b, &bw, &r);
+    CHECK_REL(r.nvme_read_bytes, (8e9 + 16e9 + 64e9) / 8, 1e-12);
+    l.dp = 1;
     b = base_10s;
     /* two microbatches, everything to the CPU: each one's 2 GB fetched up
      * in the forward (0.4 s) and once in the backward, its fp16 gradients

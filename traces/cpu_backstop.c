@@ -4,6 +4,7 @@
 
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/time.h>
 #include <unistd.h>
@@ -12,6 +13,8 @@
 
 static char message[704]; /* written by the handler: set before the timer is armed */
 static size_t message_len;
+static struct sigaction before; /* the SIGPROF handler found when armed (a profiler's) */
+static int armed;
 
 static void on_timer(int sig)
 {
@@ -19,7 +22,11 @@ static void on_timer(int sig)
     ssize_t w = write(STDERR_FILENO, message, message_len); /* async-signal-safe */
     (void)w;
     report_remove_staged();
+#ifdef FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION
+    abort(); /* libFuzzer's handler keeps the input */
+#else
     _exit(2);
+#endif
 }
 
 static void set_timer(double seconds)
@@ -33,14 +40,25 @@ static void set_timer(double seconds)
 
 void cpu_backstop_arm(double cpu_s, const char *text)
 {
+    set_timer(0); /* no firing while the message changes */
     snprintf(message, sizeof message, "%s\n", text);
     message_len = strlen(message);
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_timer;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGPROF, &sa, NULL);
+    if (!armed) {
+        struct sigaction sa;
+        memset(&sa, 0, sizeof sa);
+        sa.sa_handler = on_timer;
+        sigemptyset(&sa.sa_mask);
+        sigaction(SIGPROF, &sa, &before);
+        armed = 1;
+    }
     set_timer(cpu_s > 1e-3 ? cpu_s : 1e-3);
 }
 
-void cpu_backstop_disarm(void) { set_timer(0); }
+void cpu_backstop_disarm(void)
+{
+    if (!armed)
+        return;
+    set_timer(0);
+    sigaction(SIGPROF, &before, NULL);
+    armed = 0;
+}
