@@ -18,7 +18,7 @@
 static void sweep_help(void)
 {
     printf("usage: clustersim sweep [--out DIR] [--resume] [--threads N] [--progress|--no-progress]\n"
-           "                        SPEC.lua [args...]\n"
+           "                        [--max-cpu-seconds S] SPEC.lua [args...]\n"
            "       mpirun -np N clustersim sweep ...\n\n"
            "Runs SPEC.lua, a scenario that calls sweep{...}: points (each a table of arguments\n"
            "to estimate, simulate, search, goodput, stragglers or place) as a list or a product\n"
