@@ -6,7 +6,6 @@
 #include <lualib.h>
 #include <string.h>
 
-#include "cpu_backstop.h"
 #include "lua_faces.h"
 #include "lua_limits.h"
 #include "lua_reference.h"
@@ -28,6 +27,16 @@ static void stub(lua_State *L, int table, const char *field, const char *full_na
     lua_setfield(L, table, field);
 }
 
+/* Calls the function a wrapper wraps (its upvalue 1) with the wrapper's
+ * arguments; returns its results. */
+static int call_wrapped(lua_State *L)
+{
+    lua_pushvalue(L, lua_upvalueindex(1));
+    lua_insert(L, 1);
+    lua_call(L, lua_gettop(L) - 1, LUA_MULTRET);
+    return lua_gettop(L);
+}
+
 /* setmetatable without finalisers: Lua runs a __gc with its hooks off, so
  * one would run outside the instruction and CPU limits (upvalue 1: Lua's
  * setmetatable).  A __gc added to a metatable afterwards is never called. */
@@ -41,10 +50,7 @@ static int setmetatable_no_gc(lua_State *L)
                                  "to allow it");
         lua_pop(L, 1);
     }
-    lua_pushvalue(L, lua_upvalueindex(1));
-    lua_insert(L, 1);
-    lua_call(L, lua_gettop(L) - 1, LUA_MULTRET);
-    return lua_gettop(L);
+    return call_wrapped(L);
 }
 
 static void open_safe(lua_State *L)
@@ -116,10 +122,7 @@ static int print_clearing(lua_State *L)
 {
     const scenario_opts *o = lua_touserdata(L, lua_upvalueindex(2));
     o->clear_status(o->on_cpu_ctx);
-    lua_pushvalue(L, lua_upvalueindex(1));
-    lua_insert(L, 1);
-    lua_call(L, lua_gettop(L) - 1, 0);
-    return 0;
+    return call_wrapped(L);
 }
 
 static void wrap_print(lua_State *L, const scenario_opts *o)
@@ -149,19 +152,6 @@ static int readable(lua_limits *lim, const char *path, const scenario_opts *o, c
     return 0;
 }
 
-/* The CPU limit's last stop, for a call Lua's hook cannot interrupt. */
-static void arm_backstop(const lua_limits *lim, const char *path)
-{
-    if (lim->max_cpu_s <= 0)
-        return;
-    char text[640];
-    snprintf(text, sizeof text, "clustersim: %.200s: the scenario has used more than %g s of CPU, "
-             "%g s past its limit, in code the limit cannot interrupt (one long C call: a string "
-             "pattern, an API call); raise the limit with --max-cpu-seconds S",
-             path, lim->max_cpu_s + CPU_BACKSTOP_GRACE_S, CPU_BACKSTOP_GRACE_S);
-    cpu_backstop_arm(lim->max_cpu_s + CPU_BACKSTOP_GRACE_S, text);
-}
-
 int scenario_run(const char *path, char **args, int nargs, const scenario_opts *o, cs_err *err)
 {
     lua_limits lim;
@@ -169,6 +159,7 @@ int scenario_run(const char *path, char **args, int nargs, const scenario_opts *
                     o->max_memory_mib > 0 ? o->max_memory_mib : LUA_LIMITS_MEMORY_MIB);
     lim.flags = 1;
     lim.backstop = 1;
+    lim.name = path;
     lim.max_cpu_s = o->max_cpu_s > 0 ? o->max_cpu_s : o->max_cpu_s < 0 ? 0 : LUA_LIMITS_CPU_S;
     lim.on_cpu = o->on_cpu;
     lim.on_cpu_ctx = o->on_cpu_ctx;
@@ -181,7 +172,6 @@ int scenario_run(const char *path, char **args, int nargs, const scenario_opts *
         lua_limits_free(&lim);
         return cs_fail(err, "cannot create a Lua state (out of memory)");
     }
-    arm_backstop(&lim, path);
     if (o->allow_unsafe)
         luaL_openlibs(L);
     else

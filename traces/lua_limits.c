@@ -81,7 +81,7 @@ static void raise_tripped(lua_State *L, lua_limits *lim)
 /* Lua runs some code with hooks off after an error from a hook (an xpcall
  * message handler, the __close methods of a coroutine being reset): if the
  * script goes on there, the process backstop ends it a second later. */
-static void arm_backstop(const lua_limits *lim)
+static void arm_trip_backstop(const lua_limits *lim)
 {
     if (!lim->backstop)
         return;
@@ -91,6 +91,20 @@ static void arm_backstop(const lua_limits *lim)
     cpu_backstop_arm(CPU_BACKSTOP_GRACE_S, text);
 }
 
+/* The CPU limit's last stop, for one call Lua's hook cannot interrupt. */
+static void arm_cpu_backstop(const lua_limits *lim)
+{
+    if (!lim->backstop || lim->max_cpu_s <= 0)
+        return;
+    char text[640];
+    snprintf(text, sizeof text, "clustersim: %.200s: the scenario has used more than %g s of CPU, "
+             "%g s past its limit, in code the limit cannot interrupt (one long C call: a string "
+             "pattern, an API call); raise the limit with --max-cpu-seconds S",
+             lim->name ? lim->name : "the scenario", lim->max_cpu_s + CPU_BACKSTOP_GRACE_S,
+             CPU_BACKSTOP_GRACE_S);
+    cpu_backstop_arm(lim->max_cpu_s + CPU_BACKSTOP_GRACE_S, text);
+}
+
 /* A limit is passed: raise msg, now and at every instruction from here on
  * (the hook at a count of 1), so that a pcall catching it returns into
  * code that raises again. */
@@ -98,7 +112,7 @@ static void trip(lua_State *L, lua_limits *lim, const char *msg)
 {
     lim->tripped = 1;
     snprintf(lim->trip_msg, sizeof lim->trip_msg, "%s", msg);
-    arm_backstop(lim);
+    arm_trip_backstop(lim);
     lua_rawgeti(L, LUA_REGISTRYINDEX, LUA_RIDX_MAINTHREAD); /* tripped in a coroutine: its */
     lua_State *main_thread = lua_tothread(L, -1);           /* resumer stops as soon */
     lua_pop(L, 1);
@@ -168,6 +182,7 @@ lua_State *lua_limits_newstate(lua_limits *lim)
     lim->cpu_start_s = process_cpu_s();
     if (lim->max_instructions > 0)
         lua_sethook(L, count_hook, LUA_MASKCOUNT, HOOK_EVERY);
+    arm_cpu_backstop(lim);
     return L;
 }
 

@@ -38,8 +38,10 @@ typedef struct lua_limits {
     int nread_dirs;
     int flags;                   /* the messages name run's flags that raise the limits */
     double max_cpu_s;            /* process CPU seconds (0: none; set before newstate) */
-    int backstop;                /* on a passed limit, arm the process backstop (traces/
-                                    cpu_backstop; the caller disarms: lua_limits_disarm) */
+    int backstop;                /* arm the process backstop (traces/cpu_backstop) past the
+                                    CPU limit and on a passed limit; the caller disarms:
+                                    lua_limits_disarm */
+    const char *name;            /* the script's file, for the backstop's message */
     /* Told of the CPU spent at each check (a status line for long scenarios); may be NULL. */
     void (*on_cpu)(void *ctx, double used_s, double max_s, const char *where);
     void *on_cpu_ctx;

@@ -287,6 +287,14 @@ expect_bad_quick "stragglers --slow-factor inf refused" "factor from 1 to 1e\+06
     "${st[@]}" --slow-prob 0.1 --slow-factor 1e300
 
 # ---- the same limits from Lua ----
+# run_case NAME PATTERN FILE TEXT RUN_ARGS...: TEXT (printf escapes) as $tmp/FILE, then
+# `run RUN_ARGS --out $tmp/o $tmp/FILE` must stop with exit 2 and PATTERN
+run_case() {
+    local name=$1 pattern=$2 file=$3
+    printf "$4" >"$tmp/$file"
+    shift 4
+    expect_bad_quick "$name" "$pattern" run "$@" --out "$tmp/o" "$tmp/$file"
+}
 lua_case() { # NAME PATTERN LUA: the scenario must stop with exit 2, file:line and PATTERN
     printf '%s\n' "$3" >"$tmp/case.lua"
     expect_bad_quick "$1" "case.lua:1: .*$2" run --out "$tmp/o" "$tmp/case.lua"
@@ -338,10 +346,9 @@ quick_s=10
 printf 'local function f(n) return f(n + 1) end\nreturn f(1)\n' >"$tmp/tail.lua"
 expect_bad_quick "lua: endless tail calls stop at a raised-down limit, with file:line" \
     "tail.lua:1: more than 1000000 Lua instructions.*--max-instructions" run --max-instructions 1000000 --out "$tmp/o" "$tmp/tail.lua"
-printf 'local t = {}\nfor i = 1, 1e12 do t[i] = i end\n' >"$tmp/grow.lua"
-expect_bad_quick "lua: a growing table stops at the memory limit, with file:line" \
+run_case "lua: a growing table stops at the memory limit, with file:line" \
     "grow.lua:2: the scenario needs more than 64 MiB of Lua memory; raise the limit with --max-memory-mib" \
-    run --max-memory-mib 64 --out "$tmp/o" "$tmp/grow.lua"
+    grow.lua 'local t = {}\nfor i = 1, 1e12 do t[i] = i end\n' --max-memory-mib 64
 printf 'local t = {}\nfor i = 1, 1e5 do t[i] = i end\nprint(#t)\n' >"$tmp/fits.lua"
 expect_ok "lua: within the limits a scenario runs" "^100000$" run --max-memory-mib 64 --out "$tmp/o" "$tmp/fits.lua"
 # A loop of API calls runs few Lua instructions a call: the CPU limit covers
@@ -353,20 +360,17 @@ expect_bad_quick "lua: a loop of estimate{} calls stops at the CPU limit, with f
     run --max-cpu-seconds 1 --out "$tmp/oc" "$tmp/calls.lua"
 if [ ! -e "$tmp/oc/early.csv" ] && [ -z "$(ls -A "$tmp/oc" 2>/dev/null)" ]; then ok "lua: a scenario over the CPU limit leaves no report"
 else ls -A "$tmp/oc" | sed 's/^/# /'; not_ok "lua: a scenario over the CPU limit leaves no report"; fi
-printf 'local n = 0\nwhile true do n = n + 1 end\n' >"$tmp/spin.lua"
-expect_bad_quick "lua: Lua's own loop stops at the CPU limit when the instruction limit is raised" \
+run_case "lua: Lua's own loop stops at the CPU limit when the instruction limit is raised" \
     "spin.lua:2: the scenario has used [0-9.]+ s of CPU .*more than its limit of 1 s" \
-    run --max-cpu-seconds 1 --max-instructions 1000000000000000 --out "$tmp/o" "$tmp/spin.lua"
-printf 'while true do pcall(function() while true do end end) end\n' >"$tmp/pcall.lua"
-expect_bad_quick "lua: a pcall that catches the CPU limit does not carry the script on" \
+    spin.lua 'local n = 0\nwhile true do n = n + 1 end\n' --max-cpu-seconds 1 --max-instructions 1000000000000000
+run_case "lua: a pcall that catches the CPU limit does not carry the script on" \
     "pcall.lua:1: the scenario has used [0-9.]+ s of CPU" \
-    run --max-cpu-seconds 1 --max-instructions 1000000000000000 --out "$tmp/o" "$tmp/pcall.lua"
+    pcall.lua 'while true do pcall(function() while true do end end) end\n' --max-cpu-seconds 1 --max-instructions 1000000000000000
 expect_bad_quick "lua: nor one that catches the instruction limit" \
     "pcall.lua:1: more than 1000000 Lua instructions" run --max-instructions 1000000 --out "$tmp/o" "$tmp/pcall.lua"
-printf 'local t = {system = "dgx-h100", gpus = 8, model = "llama2-7b", tp = 8, mbs = 1, gbs = 8}\nwhile true do\n  pcall(estimate, t)\nend\n' >"$tmp/pcall_face.lua"
-expect_bad_quick "lua: a face called through pcall stops at the CPU limit, at the line of the pcall" \
+run_case "lua: a face called through pcall stops at the CPU limit, at the line of the pcall" \
     "pcall_face.lua:3: estimate\{\}: the scenario has used" \
-    run --max-cpu-seconds 1 --out "$tmp/o" "$tmp/pcall_face.lua"
+    pcall_face.lua 'local t = {system = "dgx-h100", gpus = 8, model = "llama2-7b", tp = 8, mbs = 1, gbs = 8}\nwhile true do\n  pcall(estimate, t)\nend\n' --max-cpu-seconds 1
 printf 'local pts = {}\nfor i = 1, 100000 do pts[i] = {gbs = 8 * i} end\nsweep{run = "estimate", base = {system = "dgx-h100", gpus = 8, model = "llama2-7b", tp = 8, mbs = 1}, points = pts}\n' >"$tmp/sweep_cpu.lua"
 # between blocks of points; a block that outlasts the backstop's second
 # (under the sanitizers) meets the backstop instead
@@ -389,14 +393,12 @@ lua_case "lua: a __gc finaliser is refused (it would run outside the limits)" \
 # Lua runs an xpcall message handler, and the __close methods of a coroutine
 # being reset, with hooks off after an error from the hook: a script that
 # goes on there meets the backstop a second later, with the limit it passed
-printf 'print(xpcall(function() while true do end end, function(m) while true do end end))\n' >"$tmp/xp.lua"
-expect_bad_quick "lua: an endless xpcall message handler after the limit meets the backstop" \
+run_case "lua: an endless xpcall message handler after the limit meets the backstop" \
     "xp.lua:1: more than 1000000 Lua instructions.*the script went on in code the limits cannot interrupt" \
-    run --max-instructions 1000000 --out "$tmp/o" "$tmp/xp.lua"
-printf 'coroutine.wrap(function() local x <close> = setmetatable({}, {__close = function() while true do end end}); while true do end end)()\n' >"$tmp/close.lua"
-expect_bad_quick "lua: an endless __close of a coroutine reset after the limit meets the backstop" \
+    xp.lua 'print(xpcall(function() while true do end end, function(m) while true do end end))\n' --max-instructions 1000000
+run_case "lua: an endless __close of a coroutine reset after the limit meets the backstop" \
     "close.lua:1: more than 1000000 Lua instructions.*the script went on" \
-    run --max-instructions 1000000 --out "$tmp/o" "$tmp/close.lua"
+    close.lua 'coroutine.wrap(function() local x <close> = setmetatable({}, {__close = function() while true do end end}); while true do end end)()\n' --max-instructions 1000000
 # a coroutine that resumed the one that passed the limit stops too, even
 # under sweep (no CPU limit): at the default instruction limit
 printf 'local B = coroutine.create(function()\n  local C = coroutine.create(function() while true do end end)\n  coroutine.resume(C)\n  while true do pcall(function() for i = 1, 1e9 do end end) end\nend)\ncoroutine.resume(B)\nsweep{run = "estimate", points = {{system = "dgx-h100", gpus = 8, model = "llama2-7b", tp = 8, mbs = 1, gbs = 8}}}\n' >"$tmp/resumer.lua"
