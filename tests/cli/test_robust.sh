@@ -368,8 +368,9 @@ run_case "lua: a pcall that catches the CPU limit does not carry the script on" 
     pcall.lua 'while true do pcall(function() while true do end end) end\n' --max-cpu-seconds 1 --max-instructions 1000000000000000
 expect_bad_quick "lua: nor one that catches the instruction limit" \
     "pcall.lua:1: more than 1000000 Lua instructions" run --max-instructions 1000000 --out "$tmp/o" "$tmp/pcall.lua"
+# the face's check or the hook between calls sees the limit first (timing): either names line 3
 run_case "lua: a face called through pcall stops at the CPU limit, at the line of the pcall" \
-    "pcall_face.lua:3: estimate\{\}: the scenario has used" \
+    "pcall_face.lua:3: (estimate\{\}: )?the scenario has used" \
     pcall_face.lua 'local t = {system = "dgx-h100", gpus = 8, model = "llama2-7b", tp = 8, mbs = 1, gbs = 8}\nwhile true do\n  pcall(estimate, t)\nend\n' --max-cpu-seconds 1
 printf 'local pts = {}\nfor i = 1, 100000 do pts[i] = {gbs = 8 * i} end\nsweep{run = "estimate", base = {system = "dgx-h100", gpus = 8, model = "llama2-7b", tp = 8, mbs = 1}, points = pts}\n' >"$tmp/sweep_cpu.lua"
 # between blocks of points; a block that outlasts the backstop's second
