@@ -95,8 +95,14 @@ static void describe_tiers(const sys_node_type *n)
     printf("nvme          %d x %.2f TB, read %.1f GB/s, write %.1f GB/s each (%.1f / %.1f GB/s "
            "per node)\n              source: %s\n",
            tr->nvme.drives, tr->nvme.capacity_bytes / 1e12, tr->nvme.read_bw_bytes_per_s / 1e9,
-           tr->nvme.write_bw_bytes_per_s / 1e9, tiers_nvme_read_bw(tr) / 1e9,
-           tiers_nvme_write_bw(tr) / 1e9, tr->nvme.source);
+           tr->nvme.write_bw_bytes_per_s / 1e9,
+           tr->nvme.drives * tr->nvme.read_bw_bytes_per_s / 1e9, /* the drives' sums */
+           tr->nvme.drives * tr->nvme.write_bw_bytes_per_s / 1e9, tr->nvme.source);
+    if (tr->nvme.link_bw_bytes_per_s > 0) /* measured: caps the sums above (tiers.h) */
+        printf("nvme link     %.1f GB/s each way at most, measured: the node reads %.1f and "
+               "writes %.1f GB/s\n              source: %s\n",
+               tr->nvme.link_bw_bytes_per_s / 1e9, tiers_nvme_read_bw(tr) / 1e9,
+               tiers_nvme_write_bw(tr) / 1e9, tr->nvme.link_source);
 }
 
 static void describe(const sys_system *sys, topo *t)

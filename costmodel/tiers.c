@@ -1,7 +1,8 @@
 /* tiers: host DRAM, CPUs and NVMe drives of the built-in nodes (see tiers.h).
  *
- * Every figure below is a vendor datasheet figure or a stated assumption;
- * none is fitted to an end-to-end training result.  DRAM bandwidth per
+ * Every figure below is a vendor datasheet figure, a stated assumption or
+ * (the NVMe links) a measurement its authors publish of that host; none is
+ * fitted to an end-to-end training result.  DRAM bandwidth per
  * socket is the memory controller's peak: channels x MT/s x 8 bytes. */
 #include "tiers.h"
 
@@ -88,6 +89,38 @@ static const struct builtin {
      "0; Intel ARK: 6.5 GB/s sequential read, 3.4 GB/s write each"},
 };
 
+/* Measured limits of the path between a built-in node's drives and host
+ * memory (tier_nvme.link_bw_bytes_per_s).  Fuyou's authors measure their
+ * testbed's links in Ratel's profiling stage, from the PCIe traffic of a
+ * run that moves every model state and activation through the SSDs (Ratel,
+ * ICDE 2025, Sec. IV-B, "maximum SSD to main memory PCIe bandwidth
+ * measured", BW_S2M, and its reverse, BW_M2S), and print them on Fig. 1's
+ * links, "obtained on our evaluation server with 12 SSDs": 32 GB/s on the
+ * SSDs' link, as 21 GB/s on the GPU's (BW_G, per direction, taken in
+ * system.c).  One figure marks the link, so each direction is taken at
+ * most it: the twelve drives' datasheet sums (78 read, 40.8 write) are not
+ * reached through it. */
+static const struct builtin_link {
+    const char *node;
+    double gbs;
+    const char *source;
+} builtin_links[] = {
+    {"fuyou-server", 32,
+     "Ratel (ICDE 2025, arXiv 2403.06504's later version) Fig. 1 and Sec. IV-B: the SSDs' link "
+     "measured on the testbed, 32 GB/s, each direction taken at most it"},
+};
+
+static void nvme_link_of_builtin(const char *name, tier_nvme *n)
+{
+    n->link_bw_bytes_per_s = 0;
+    n->link_source = NULL;
+    for (size_t i = 0; i < sizeof builtin_links / sizeof builtin_links[0]; i++)
+        if (strcmp(name, builtin_links[i].node) == 0) {
+            n->link_bw_bytes_per_s = builtin_links[i].gbs * GB;
+            n->link_source = builtin_links[i].source;
+        }
+}
+
 int tiers_of_builtin(const char *name, sys_tiers *t)
 {
     for (size_t i = 0; i < sizeof builtins / sizeof builtins[0]; i++) {
@@ -105,6 +138,7 @@ int tiers_of_builtin(const char *name, sys_tiers *t)
         t->nvme.write_bw_bytes_per_s = b->write_gbs * GB;
         t->nvme.capacity_bytes = b->cap_tb * TB;
         t->nvme.source = b->nvme_source;
+        nvme_link_of_builtin(name, &t->nvme);
         return 0;
     }
     return -1;
@@ -114,10 +148,19 @@ double tiers_dram_bw(const sys_tiers *t)
 {
     return t->host.sockets * t->host.dram_bw_per_socket_bytes_per_s;
 }
-double tiers_nvme_read_bw(const sys_tiers *t) { return t->nvme.drives * t->nvme.read_bw_bytes_per_s; }
+/* The drives' sum, capped by the link where one was measured. */
+static double through_link(const tier_nvme *n, double sum_bytes_per_s)
+{
+    return n->link_bw_bytes_per_s > 0 ? fmin(sum_bytes_per_s, n->link_bw_bytes_per_s)
+                                      : sum_bytes_per_s;
+}
+double tiers_nvme_read_bw(const sys_tiers *t)
+{
+    return through_link(&t->nvme, t->nvme.drives * t->nvme.read_bw_bytes_per_s);
+}
 double tiers_nvme_write_bw(const sys_tiers *t)
 {
-    return t->nvme.drives * t->nvme.write_bw_bytes_per_s;
+    return through_link(&t->nvme, t->nvme.drives * t->nvme.write_bw_bytes_per_s);
 }
 double tiers_nvme_bytes(const sys_tiers *t) { return t->nvme.drives * t->nvme.capacity_bytes; }
 
@@ -152,6 +195,10 @@ int tiers_validate(const sys_tiers *t, const char *node_name, cs_err *err)
          !positive(t->nvme.capacity_bytes)))
         return cs_fail(err, "node type '%s': NVMe drives need read and write bandwidth and "
                             "capacity > 0",
+                       node_name);
+    if (!(t->nvme.link_bw_bytes_per_s >= 0) || !isfinite(t->nvme.link_bw_bytes_per_s))
+        return cs_fail(err, "node type '%s': the NVMe link's bandwidth must be >= 0 (0: none "
+                            "measured)",
                        node_name);
     return 0;
 }

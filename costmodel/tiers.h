@@ -59,6 +59,12 @@ typedef struct tier_nvme {
     double write_bw_bytes_per_s;      /* per drive, sequential */
     double capacity_bytes;            /* per drive */
     const char *source;
+    /* The most the path between the drives and host memory carried each
+     * way, as measured on the host (issue 17): 0 where no measurement is
+     * published (the drives' sum is the rate); else the read and write
+     * rates of the node are at most this, whatever the drive count. */
+    double link_bw_bytes_per_s;
+    const char *link_source;
 } tier_nvme;
 
 typedef struct sys_tiers {
@@ -76,7 +82,8 @@ void tiers_init_default(sys_tiers *t, double dram_bytes, double dram_bw_bytes_pe
 int tiers_of_builtin(const char *node_name, sys_tiers *t);
 
 double tiers_dram_bw(const sys_tiers *t);       /* all sockets */
-double tiers_nvme_read_bw(const sys_tiers *t);  /* all drives */
+/* All drives, at most the measured link (tier_nvme.link_bw_bytes_per_s). */
+double tiers_nvme_read_bw(const sys_tiers *t);
 double tiers_nvme_write_bw(const sys_tiers *t);
 double tiers_nvme_bytes(const sys_tiers *t);
 
@@ -85,8 +92,9 @@ double tiers_nvme_bytes(const sys_tiers *t);
  * host_mem_bytes and host_mem_bw with no NVMe. */
 sys_tiers tiers_effective(const sys_tiers *t, double host_mem_bytes, double host_mem_bw);
 
-/* An all-zero t (not described) passes.  Impossible values: sockets < 1, cores < 1, non-positive capacity or
- * bandwidth, drives < 0, drives without bandwidth or capacity. */
+/* An all-zero t (not described) passes.  Impossible values: sockets < 1,
+ * cores < 1, non-positive capacity or bandwidth, drives < 0, drives without
+ * bandwidth or capacity, a negative or non-finite NVMe link. */
 int tiers_validate(const sys_tiers *t, const char *node_name, cs_err *err);
 
 #endif

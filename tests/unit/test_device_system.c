@@ -162,8 +162,21 @@ static void builtin_tiers(void)
     CHECK_REL(n->host_mem_bytes, 768e9, 1e-12);
     CHECK_REL(n->host_mem_bw_bytes_per_s, 2 * 8 * 2933e6 * 8, 1e-12);
     CHECK_EQ_INT(n->tiers.nvme.drives, 12);
-    CHECK_REL(tiers_nvme_read_bw(&n->tiers), 12 * 6.5e9, 1e-12);
-    CHECK_REL(tiers_nvme_write_bw(&n->tiers), 12 * 3.4e9, 1e-12);
+    /* the drives' sums (78, 40.8 GB/s) are more than the SSDs' link carried
+     * each way on the testbed: 32 GB/s (Ratel Fig. 1) */
+    CHECK_REL(n->tiers.nvme.link_bw_bytes_per_s, 32e9, 1e-12);
+    CHECK_REL(tiers_nvme_read_bw(&n->tiers), 32e9, 1e-12);
+    CHECK_REL(tiers_nvme_write_bw(&n->tiers), 32e9, 1e-12);
+    CHECK(sys_from_catalog("dgx2-v100", 1, &s, &err) == 0); /* no link measured: the sums */
+    CHECK(s.groups[0].node.tiers.nvme.link_bw_bytes_per_s == 0);
+    CHECK_REL(tiers_nvme_read_bw(&s.groups[0].node.tiers), 8 * 3.5e9, 1e-12);
+    CHECK(sys_from_catalog("dgx-h100", 1, &s, &err) == 0);
+    s.groups[0].node.tiers.nvme.link_bw_bytes_per_s = -1;
+    CHECK(sys_validate(&s, &err) == -1);
+    CHECK_STR_CONTAINS(err.msg, "the NVMe link's bandwidth must be >= 0");
+    s.groups[0].node.tiers.nvme.link_bw_bytes_per_s = NAN;
+    CHECK(sys_validate(&s, &err) == -1);
+    CHECK_STR_CONTAINS(err.msg, "the NVMe link's bandwidth must be >= 0");
     CHECK(sys_from_catalog("dgx-h100", 1, &s, &err) == 0);
     s.groups[0].node.tiers.nvme.drives = 2;
     s.groups[0].node.tiers.nvme.write_bw_bytes_per_s = 0;
@@ -287,6 +300,10 @@ static void system_spec(void)
     CHECK_REL(tiers_nvme_read_bw(t), 3 * 6.5e9, 1e-12);
     CHECK_REL(tiers_nvme_write_bw(t), 3 * 3.4e9, 1e-12);
     CHECK_REL(tiers_dram_bw(t), tiers_dram_bw(&b.groups[0].node.tiers), 1e-12);
+    /* six drives read past the testbed's measured link, write under it */
+    CHECK(sys_from_spec("fuyou-server:nvme=6", 1, &a, &err) == 0);
+    CHECK_REL(tiers_nvme_read_bw(t), 32e9, 1e-12);
+    CHECK_REL(tiers_nvme_write_bw(t), 6 * 3.4e9, 1e-12);
     CHECK(sys_from_spec("dgx2-v100:nvme=2", 2, &a, &err) == 0);
     CHECK_EQ_INT(a.groups[0].node.tiers.nvme.drives, 2);
     const char *bad[][2] = {
