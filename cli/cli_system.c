@@ -14,7 +14,8 @@ static void system_help(void)
            "graph built for N nodes (default 1): vertices, links by kind, GPUs; the memory\n"
            "tiers of a node (PCIe, host DRAM per socket, NVMe drives) with their sources.\n"
            "NAME:nvme=N (N from 1 to 64): the built-in NAME with N of its NVMe drives per\n"
-           "node, each at its datasheet rates, as a drive-count sweep names it; every\n"
+           "node, each at its datasheet rates and together at most the node's measured\n"
+           "NVMe link where one is published, as a drive-count sweep names it; every\n"
            "--system takes it.  A CPU optimizer rate carried from another host's\n"
            "measurement prints its range (base to turbo clocks) as its uncertainty.\n");
 }
@@ -99,8 +100,8 @@ static void describe_tiers(const sys_node_type *n)
            tr->nvme.drives * tr->nvme.read_bw_bytes_per_s / 1e9, /* the drives' sums */
            tr->nvme.drives * tr->nvme.write_bw_bytes_per_s / 1e9, tr->nvme.source);
     if (tr->nvme.link_bw_bytes_per_s > 0) /* measured: caps the sums above (tiers.h) */
-        printf("nvme link     %.1f GB/s each way at most, measured: the node reads %.1f and "
-               "writes %.1f GB/s\n              source: %s\n",
+        printf("nvme link     %.1f GB/s, measured; reads and writes take turns: the node reads "
+               "%.1f and writes %.1f GB/s\n              source: %s\n",
                tr->nvme.link_bw_bytes_per_s / 1e9, tiers_nvme_read_bw(tr) / 1e9,
                tiers_nvme_write_bw(tr) / 1e9, tr->nvme.link_source);
 }

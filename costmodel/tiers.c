@@ -90,24 +90,25 @@ static const struct builtin {
 };
 
 /* Measured limits of the path between a built-in node's drives and host
- * memory (tier_nvme.link_bw_bytes_per_s).  Fuyou's authors measure their
- * testbed's links in Ratel's profiling stage, from the PCIe traffic of a
- * run that moves every model state and activation through the SSDs (Ratel,
- * ICDE 2025, Sec. IV-B, "maximum SSD to main memory PCIe bandwidth
- * measured", BW_S2M, and its reverse, BW_M2S), and print them on Fig. 1's
- * links, "obtained on our evaluation server with 12 SSDs": 32 GB/s on the
- * SSDs' link, as 21 GB/s on the GPU's (BW_G, per direction, taken in
- * system.c).  One figure marks the link, so each direction is taken at
- * most it: the twelve drives' datasheet sums (78 read, 40.8 write) are not
- * reached through it. */
+ * memory (tier_nvme.link_bw_bytes_per_s).  Ratel (ICDE 2025; Fuyou's later
+ * version) marks its testbed's links on Fig. 1 with bandwidths "obtained
+ * on our evaluation server with 12 SSDs": 21 GB/s on the GPU's (BW_G, per
+ * direction by Table I, taken in system.c) and 32 GB/s on the SSDs'.  Its
+ * Sec. IV-D calls that link simplex ("the GPU-CPU PCIe link is duplex,
+ * while the SSD is simplex"): reads and writes take turns on it, so each
+ * is at most 32 GB/s and their times add, as the model adds them.  That
+ * the 32 is the profiling stage's BW_S2M / BW_M2S (Sec. IV-B: measured
+ * from the PCIe traffic of a run through the SSDs) is an inference; the
+ * figure does not name it.  The twelve drives' datasheet sums (78 read,
+ * 40.8 write) are not reached through it. */
 static const struct builtin_link {
     const char *node;
     double gbs;
     const char *source;
 } builtin_links[] = {
     {"fuyou-server", 32,
-     "Ratel (ICDE 2025, arXiv 2403.06504's later version) Fig. 1 and Sec. IV-B: the SSDs' link "
-     "measured on the testbed, 32 GB/s, each direction taken at most it"},
+     "Ratel (ICDE 2025, arXiv 2403.06504's later version) Fig. 1: the SSDs' link on the "
+     "testbed, 32 GB/s; Sec. IV-D: simplex, reads and writes take turns on it"},
 };
 
 static void nvme_link_of_builtin(const char *name, tier_nvme *n)
@@ -118,6 +119,7 @@ static void nvme_link_of_builtin(const char *name, tier_nvme *n)
         if (strcmp(name, builtin_links[i].node) == 0) {
             n->link_bw_bytes_per_s = builtin_links[i].gbs * GB;
             n->link_source = builtin_links[i].source;
+            return;
         }
 }
 
@@ -176,6 +178,13 @@ sys_tiers tiers_effective(const sys_tiers *t, double host_mem_bytes, double host
 
 int tiers_validate(const sys_tiers *t, const char *node_name, cs_err *err)
 {
+    if (!(t->nvme.link_bw_bytes_per_s >= 0) || !isfinite(t->nvme.link_bw_bytes_per_s))
+        return cs_fail(err, "node type '%s': the NVMe link's bandwidth must be >= 0 (0: none "
+                            "measured)",
+                       node_name);
+    if (t->nvme.link_bw_bytes_per_s > 0 && t->nvme.drives == 0)
+        return cs_fail(err, "node type '%s': an NVMe link needs NVMe drives behind it",
+                       node_name);
     if (t->host.sockets == 0 && t->host.cores == 0 && t->host.dram_bytes == 0 &&
         t->nvme.drives == 0)
         return 0; /* not described: tiers_effective fills the default */
@@ -195,10 +204,6 @@ int tiers_validate(const sys_tiers *t, const char *node_name, cs_err *err)
          !positive(t->nvme.capacity_bytes)))
         return cs_fail(err, "node type '%s': NVMe drives need read and write bandwidth and "
                             "capacity > 0",
-                       node_name);
-    if (!(t->nvme.link_bw_bytes_per_s >= 0) || !isfinite(t->nvme.link_bw_bytes_per_s))
-        return cs_fail(err, "node type '%s': the NVMe link's bandwidth must be >= 0 (0: none "
-                            "measured)",
                        node_name);
     return 0;
 }

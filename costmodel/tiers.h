@@ -59,10 +59,12 @@ typedef struct tier_nvme {
     double write_bw_bytes_per_s;      /* per drive, sequential */
     double capacity_bytes;            /* per drive */
     const char *source;
-    /* The most the path between the drives and host memory carried each
-     * way, as measured on the host (issue 17): 0 where no measurement is
-     * published (the drives' sum is the rate); else the read and write
-     * rates of the node are at most this, whatever the drive count. */
+    /* The most the path between the drives and host memory carried, as
+     * measured on the host (issue 17): 0 where no measurement is published
+     * (the drives' sums are the rates); else the node reads and writes at
+     * most this, whatever the drive count (an assumption: the sources do
+     * not say what limits it).  Reads and writes take turns on it, as on
+     * the drives (offload_nvme_s adds their times). */
     double link_bw_bytes_per_s;
     const char *link_source;
 } tier_nvme;
@@ -94,7 +96,8 @@ sys_tiers tiers_effective(const sys_tiers *t, double host_mem_bytes, double host
 
 /* An all-zero t (not described) passes.  Impossible values: sockets < 1,
  * cores < 1, non-positive capacity or bandwidth, drives < 0, drives without
- * bandwidth or capacity, a negative or non-finite NVMe link. */
+ * bandwidth or capacity, a negative or non-finite NVMe link, a link
+ * without drives. */
 int tiers_validate(const sys_tiers *t, const char *node_name, cs_err *err);
 
 #endif

@@ -4,7 +4,9 @@
  * A published sweep over the number of SSDs in one server (Fuyou's Fig.
  * 10(b): 1, 2, 3, 6 and 12 drives of the same model) is one system at
  * several drive counts; "NAME:nvme=N" names the built-in NAME with N of
- * its drives, each with its datasheet rates.  A plain "NAME" is the
+ * its drives, each with its datasheet rates, together at most the node's
+ * measured NVMe link where it has one (tiers.h: an assumption that the
+ * link holds at any drive count).  A plain "NAME" is the
  * catalog's system as sys_from_catalog gives it.  Every --system of the CLI
  * and Lua's system = go through here, so a sweep's row reruns by hand. */
 #ifndef CS_TIERS_SPEC_H

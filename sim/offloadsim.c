@@ -9,7 +9,11 @@
 #include "units.h"
 
 /* The run: the network over the topology's links plus, per node, its NVMe
- * read and write links (ids nlinks + 2 node and + 1). */
+ * read and write links (ids nlinks + 2 node and + 1).  offloadsim_bw
+ * measures each direction alone and the iteration adds their times
+ * (offload_nvme_s): the drives, and a measured link in front of them
+ * (tiers.h), take reads and writes in turn, so no run here starts read and
+ * write flows together. */
 typedef struct run {
     topo *t;
     evq *q;

@@ -167,14 +167,31 @@ static void builtin_tiers(void)
     CHECK_REL(n->tiers.nvme.link_bw_bytes_per_s, 32e9, 1e-12);
     CHECK_REL(tiers_nvme_read_bw(&n->tiers), 32e9, 1e-12);
     CHECK_REL(tiers_nvme_write_bw(&n->tiers), 32e9, 1e-12);
-    CHECK(sys_from_catalog("dgx2-v100", 1, &s, &err) == 0); /* no link measured: the sums */
-    CHECK(s.groups[0].node.tiers.nvme.link_bw_bytes_per_s == 0);
-    CHECK_REL(tiers_nvme_read_bw(&s.groups[0].node.tiers), 8 * 3.5e9, 1e-12);
+    /* every other built-in: no link measured, the drives' sums */
+    for (int i = 0; i < sys_catalog_count(); i++) {
+        if (strcmp(sys_catalog_name(i), "fuyou-server") == 0)
+            continue;
+        CHECK(sys_from_catalog(sys_catalog_name(i), 1, &s, &err) == 0);
+        const tier_nvme *nv = &s.groups[0].node.tiers.nvme;
+        CHECK(nv->link_bw_bytes_per_s == 0);
+        CHECK_REL(tiers_nvme_read_bw(&s.groups[0].node.tiers) + 1,
+                  nv->drives * nv->read_bw_bytes_per_s + 1, 1e-12);
+        CHECK_REL(tiers_nvme_write_bw(&s.groups[0].node.tiers) + 1,
+                  nv->drives * nv->write_bw_bytes_per_s + 1, 1e-12);
+    }
     CHECK(sys_from_catalog("dgx-h100", 1, &s, &err) == 0);
     s.groups[0].node.tiers.nvme.link_bw_bytes_per_s = -1;
     CHECK(sys_validate(&s, &err) == -1);
     CHECK_STR_CONTAINS(err.msg, "the NVMe link's bandwidth must be >= 0");
     s.groups[0].node.tiers.nvme.link_bw_bytes_per_s = NAN;
+    CHECK(sys_validate(&s, &err) == -1);
+    CHECK_STR_CONTAINS(err.msg, "the NVMe link's bandwidth must be >= 0");
+    s.groups[0].node.tiers.nvme.link_bw_bytes_per_s = 32e9; /* no drives behind it */
+    s.groups[0].node.tiers.nvme.drives = 0;
+    CHECK(sys_validate(&s, &err) == -1);
+    CHECK_STR_CONTAINS(err.msg, "an NVMe link needs NVMe drives behind it");
+    memset(&s.groups[0].node.tiers, 0, sizeof s.groups[0].node.tiers); /* not described */
+    s.groups[0].node.tiers.nvme.link_bw_bytes_per_s = -1;
     CHECK(sys_validate(&s, &err) == -1);
     CHECK_STR_CONTAINS(err.msg, "the NVMe link's bandwidth must be >= 0");
     CHECK(sys_from_catalog("dgx-h100", 1, &s, &err) == 0);

@@ -617,6 +617,35 @@ static void pcie_contention(void)
     topo_free(t);
 }
 
+/* Fuyou's testbed: the SSDs' measured link (32 GB/s, tiers.c) bounds the
+ * drives' sums (78 read, 40.8 write) in the closed form and in the engine
+ * alike, so the two modes see the same drives. */
+static void nvme_link_both_modes(void)
+{
+    sys_system s;
+    cs_err err;
+    topo *t;
+    CHECK(sys_from_catalog("fuyou-server", 1, &s, &err) == 0);
+    offload_bw bw;
+    offload_bw_closed(&s.groups[0].node, 1, &bw);
+    CHECK_REL(bw.nvme_read, 32e9, 1e-12);
+    CHECK_REL(bw.nvme_write, 32e9, 1e-12);
+    CHECK(topo_build(&s, &t, &err) == 0);
+    double end[1];
+    offloadsim_flow rd[1] = {{0, OFFLOADSIM_NVME_READ, 64e9}};
+    CHECK(offloadsim_run(t, rd, 1, end, &err) == 0);
+    CHECK_REL(end[0], 2.0, 1e-3);
+    offloadsim_flow wr[1] = {{0, OFFLOADSIM_NVME_WRITE, 64e9}};
+    CHECK(offloadsim_run(t, wr, 1, end, &err) == 0);
+    CHECK_REL(end[0], 2.0, 1e-3);
+    topo_free(t);
+    /* three drives: under the link, their own sums */
+    CHECK(sys_from_spec("fuyou-server:nvme=3", 1, &s, &err) == 0);
+    offload_bw_closed(&s.groups[0].node, 1, &bw);
+    CHECK_REL(bw.nvme_read, 3 * 6.5e9, 1e-12);
+    CHECK_REL(bw.nvme_write, 3 * 3.4e9, 1e-12);
+}
+
 TAP_MAIN({"offload rules: each bad combination named", rules_named},
          {"offload tier bytes: GPU, host DRAM, NVMe", tier_bytes},
          {"checkpoints in DRAM: partitioned over tp as the copies are",
@@ -631,6 +660,7 @@ TAP_MAIN({"offload rules: each bad combination named", rules_named},
          {"DeepSpeed v0.9.3: gradient copies in turn with the backward, one fetch", deepspeed_2023},
          {"phases over the iteration: utilisation within [0, 1]", deepspeed_phases},
          {"engine flows: two GPUs on one PCIe switch take longer than one", pcie_contention},
+         {"the SSDs' measured link bounds both modes alike", nvme_link_both_modes},
          {"DeepSpeed v0.3 and checkpoints in DRAM: rules named", rules_2020_and_checkpoints},
          {"DeepSpeed v0.3's copies and checkpoints in DRAM by hand",
           iteration_2020_and_checkpoints})
