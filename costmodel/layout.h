@@ -145,7 +145,7 @@ typedef struct layout_desc {
     int pp_first_layers;
     int pp_last_layers;
     /* Activation checkpoints in host DRAM (issue 17, offload.h's
-     * OFFLOAD_PAGEABLE_SLOWDOWN): DeepSpeed's cpu_checkpointing, each
+     * OFFLOAD_PAGEABLE_*): DeepSpeed's cpu_checkpointing, each
      * layer's checkpoint copied to pageable CPU memory in the forward and
      * back before its recomputation (0/1; needs --offload, full recompute) */
     int offload_ckpt_cpu;

@@ -133,16 +133,25 @@ typedef enum offload_engine {
  * Pageable copies are staged through a driver buffer and fault their pages
  * in during the copy (DeepSpeed PR #501, 2020-11: "the pages need to be
  * populated during the blocking cudaMemcpy calls, which are already in the
- * critical path of the forward step").  The pageable rate is the pinned one
- * over OFFLOAD_PAGEABLE_SLOWDOWN, taken for both directions.  UNSOURCED FOR
- * THIS USE (validate/offload_components.csv): the 6 is DeepSpeed PR #5301's
- * (2024-03, "Speedup h2d memcpy by 6x on single GPU and 4-5x on 8GPU node"),
- * which timed a CPU fp32->16-bit cast into a fresh pageable tensor plus its
- * host-to-device copy against a pinned buffer, on unstated hardware; no
- * published per-direction pageable/pinned cudaMemcpy rate on a PCIe gen3
- * x16 V100 system was found.  Rows that rest on it are marked as such in
- * validate/offload.md. */
-#define OFFLOAD_PAGEABLE_SLOWDOWN 6.0
+ * critical path of the forward step").  The two directions differ
+ * (validate/offload_components.csv, ninth session):
+ *   - to the host, into fresh pages, the host populates them during the
+ *     copy: the rate is the lesser of the GPU's pinned share and
+ *     OFFLOAD_PAGEABLE_FIRST_TOUCH_D2H_BW, 1.96 GB/s: a 2^30-byte copy into
+ *     a fresh numpy.empty on a Quadro GV100 (PCIe 3.0) took 0.5479 s, 0.0997 s
+ *     into pre-touched pages (rapidsai/dask-cuda PR #98, 2019-08-01).  A host
+ *     bound, not the link's: a PCIe 4.0 L4 gave 1.8 GB/s into a fresh buffer
+ *     (NVIDIA/cuda-quantum PR #4290) and an A100 1.4 GB/s device-to-pageable
+ *     in torch.save (pytorch/pytorch PR #138018).  Carried to every host.
+ *   - back, from pages the forward populated: the pinned rate over
+ *     OFFLOAD_PAGEABLE_H2D_SLOWDOWN, 2.57: bandwidthTest on a DGX A100,
+ *     pageable host-to-device 10.0 GB/s against pinned 25.7 (32 MB, a reused
+ *     buffer; gengwg/gpu nvda_gpu_benchmark.md, f1ce2499); a Dell A100 PCIe
+ *     server gave 5.2 (3.3 of 17.3), the uncertainty.  Carried from an
+ *     NVIDIA DGX to the other hosts.
+ * These replace a factor 6 both ways that had no source for this use. */
+#define OFFLOAD_PAGEABLE_FIRST_TOUCH_D2H_BW 1.96e9
+#define OFFLOAD_PAGEABLE_H2D_SLOWDOWN 2.57
 
 /* The resources an offloaded iteration keeps busy. */
 typedef enum offload_res {
@@ -250,7 +259,7 @@ typedef struct offload_base {
     double activation_bytes_per_mb; /* stored activations of one microbatch (Fuyou swaps them) */
     int microbatches;
     int layers;             /* transformer layers of the GPU (Fuyou places each; 0: one) */
-    /* activation checkpoints in host DRAM (issue 17, OFFLOAD_PAGEABLE_SLOWDOWN):
+    /* activation checkpoints in host DRAM (issue 17, OFFLOAD_PAGEABLE_*):
      * the checkpointed inputs of one microbatch, this GPU's part (bytes) */
     double checkpoint_bytes_per_mb;
     /* Fuyou under full recomputation (its authors' run.sh: every block under

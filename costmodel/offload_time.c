@@ -84,13 +84,16 @@ static double tiled_step_s(double adam_p, double cpu_s, double up_bytes, const o
 }
 
 /* Seconds the blocking pageable copies of the activation checkpoints add to
- * a forward (to the host) or a backward (back), all microbatches
- * (offload.h: OFFLOAD_PAGEABLE_SLOWDOWN). */
-static double ckpt_copy_s(const layout_desc *l, const offload_base *b, double pinned_bw)
+ * a forward (to_host: into fresh pages) or a backward (back from populated
+ * ones), all microbatches (offload.h: OFFLOAD_PAGEABLE_*). */
+static double ckpt_copy_s(const layout_desc *l, const offload_base *b, const offload_bw *bw,
+                          int to_host)
 {
     if (!l->offload_ckpt_cpu)
         return 0;
-    return b->microbatches * b->checkpoint_bytes_per_mb / (pinned_bw / OFFLOAD_PAGEABLE_SLOWDOWN);
+    double rate = to_host ? fmin(bw->d2h, OFFLOAD_PAGEABLE_FIRST_TOUCH_D2H_BW)
+                          : bw->h2d / OFFLOAD_PAGEABLE_H2D_SLOWDOWN;
+    return b->microbatches * b->checkpoint_bytes_per_mb / rate;
 }
 
 /* The step's busy seconds: sub-groups read, updated, written one after
@@ -137,8 +140,8 @@ static double deepspeed_iteration(const layout_desc *l, const offload_base *b,
 {
     double rest = b->iteration_s - b->gpu_optimizer_s;
     /* the checkpoints' blocking copies hold the GPU's stream */
-    double gpu_fwd = b->fwd_s + ckpt_copy_s(l, b, bw->d2h);
-    double gpu_bwd = b->bwd_s + ckpt_copy_s(l, b, bw->h2d);
+    double gpu_fwd = b->fwd_s + ckpt_copy_s(l, b, bw, 1);
+    double gpu_bwd = b->bwd_s + ckpt_copy_s(l, b, bw, 0);
     double fwd = offload_phase_s(gpu_fwd, t->h2d_fwd, t->d2h_fwd, t->nvme_read_fwd,
                                  t->nvme_write_fwd, 0, bw);
     double bwd = offload_phase_s(gpu_bwd, t->h2d_bwd, t->d2h_bwd, t->nvme_read_bwd,
