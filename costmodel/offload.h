@@ -142,7 +142,10 @@ typedef enum offload_engine {
  *     into pre-touched pages (rapidsai/dask-cuda PR #98, 2019-08-01).  A host
  *     bound, not the link's: a PCIe 4.0 L4 gave 1.8 GB/s into a fresh buffer
  *     (NVIDIA/cuda-quantum PR #4290) and an A100 1.4 GB/s device-to-pageable
- *     in torch.save (pytorch/pytorch PR #138018).  Carried to every host.
+ *     in torch.save (pytorch/pytorch PR #138018).  Carried to every host and
+ *     applied per GPU's process: page population is assumed to scale across
+ *     processes (each faults its own address space); not measured with 16
+ *     processes at once, nor with transparent huge pages.
  *   - back, from pages the forward populated: the pinned rate over
  *     OFFLOAD_PAGEABLE_H2D_SLOWDOWN, 2.57: bandwidthTest on a DGX A100,
  *     pageable host-to-device 10.0 GB/s against pinned 25.7 (32 MB, a reused

@@ -83,17 +83,22 @@ static double tiled_step_s(double adam_p, double cpu_s, double up_bytes, const o
                 cpu_s * first / adam_p + up_bytes / bw->h2d);
 }
 
+/* Bytes of activation checkpoints copied each way in an iteration (0 when
+ * they stay in HBM). */
+static double ckpt_bytes(const layout_desc *l, const offload_base *b)
+{
+    return l->offload_ckpt_cpu ? b->microbatches * b->checkpoint_bytes_per_mb : 0;
+}
+
 /* Seconds the blocking pageable copies of the activation checkpoints add to
  * a forward (to_host: into fresh pages) or a backward (back from populated
  * ones), all microbatches (offload.h: OFFLOAD_PAGEABLE_*). */
 static double ckpt_copy_s(const layout_desc *l, const offload_base *b, const offload_bw *bw,
                           int to_host)
 {
-    if (!l->offload_ckpt_cpu)
-        return 0;
     double rate = to_host ? fmin(bw->d2h, OFFLOAD_PAGEABLE_FIRST_TOUCH_D2H_BW)
                           : bw->h2d / OFFLOAD_PAGEABLE_H2D_SLOWDOWN;
-    return b->microbatches * b->checkpoint_bytes_per_mb / rate;
+    return ckpt_bytes(l, b) / rate;
 }
 
 /* The step's busy seconds: sub-groups read, updated, written one after
@@ -153,10 +158,13 @@ static double deepspeed_iteration(const layout_desc *l, const offload_base *b,
     else if (moves_optimizer(l)) /* at least the last reduce bucket's copy follows the backward */
         bwd = fmax(bwd, gpu_bwd + fmin(t->d2h_bwd, OFFLOAD_DS_REDUCE_BUCKET * 4) / bw->d2h);
     double fbusy[OFFLOAD_NRES], bbusy[OFFLOAD_NRES], sbusy[OFFLOAD_NRES], none[OFFLOAD_NRES] = {0};
-    offload_phase_busy(b->fwd_s, t->h2d_fwd, t->d2h_fwd, t->nvme_read_fwd, t->nvme_write_fwd, 0,
-                       0, bw, fbusy);
-    offload_phase_busy(b->bwd_s, t->h2d_bwd, t->d2h_bwd, t->nvme_read_bwd, t->nvme_write_bwd, 0,
-                       0, bw, bbusy);
+    /* the checkpoints' bytes load the links as any transfer does (their
+     * rate is the host's, so a link shows only their share of it) */
+    double ckpt = ckpt_bytes(l, b);
+    offload_phase_busy(b->fwd_s, t->h2d_fwd, t->d2h_fwd + ckpt, t->nvme_read_fwd,
+                       t->nvme_write_fwd, 0, 0, bw, fbusy);
+    offload_phase_busy(b->bwd_s, t->h2d_bwd + ckpt, t->d2h_bwd, t->nvme_read_bwd,
+                       t->nvme_write_bwd, 0, 0, bw, bbusy);
     double step = deepspeed_step(l, b, bw, t, cpu_s, adam_p, sbusy);
     double shown = step;
     if (l->offload_dpu) { /* the step of iteration i runs behind iteration i + 1 */
@@ -194,10 +202,12 @@ double offload_apply(const layout_desc *l, const offload_base *b, const offload_
         deepspeed_traffic(l, p, b->params / (b->layers > 0 ? b->layers : 1), b->microbatches, &t);
         iter = deepspeed_iteration(l, b, bw, &t, cpu_s, adam_p, r);
         offload_fill_busy(&t, b, cpu_s, adam_p, bw, r);
-        if (l->offload_ckpt_cpu) { /* the checkpoints cross PCIe too, each way once */
-            r->d2h_bytes += b->microbatches * b->checkpoint_bytes_per_mb;
-            r->h2d_bytes += b->microbatches * b->checkpoint_bytes_per_mb;
-        }
+        double ckpt = ckpt_bytes(l, b); /* the checkpoints cross PCIe too, each way once */
+        r->d2h_bytes += ckpt;
+        r->h2d_bytes += ckpt;
+        r->busy_s[OFFLOAD_RES_PCIE_D2H] += ckpt / bw->d2h;
+        r->busy_s[OFFLOAD_RES_PCIE_H2D] += ckpt / bw->h2d;
+        r->busy_s[OFFLOAD_RES_DRAM] += 2 * ckpt / bw->dram;
     }
     r->exposed_s = iter - (b->iteration_s - b->gpu_optimizer_s);
     r->bottleneck = OFFLOAD_RES_PCIE_H2D;

@@ -547,8 +547,9 @@ static void rules_2020_and_checkpoints(void)
 }
 
 /* By hand, on base_10s and bw_hand (10 GB/s each way, Adam 2e9/s):
- * checkpoints in host DRAM cost their bytes at a sixth of the pinned rate
- * each way; DeepSpeed v0.3 runs the gradient copies after the compute and
+ * checkpoints in host DRAM cost their bytes down into fresh pages at the
+ * host's first-touch rate (under the link's) and back at the pinned rate
+ * over 2.57 (offload.h); DeepSpeed v0.3 runs the gradient copies after the compute and
  * uploads tile by tile under Adam. */
 static void iteration_2020_and_checkpoints(void)
 {
@@ -566,14 +567,26 @@ static void iteration_2020_and_checkpoints(void)
      * link) in the forward, back at 10 / 2.57 GB/s in the backward */
     CHECK_REL(offload_apply(&l, &b, &bw_hand, &r) - plain, 1e9 / 1.96e9 + 1e9 * 2.57 / 10e9,
               1e-9);
-    /* a link slower than the host's bound: the link's rate down */
+    /* each direction in its own phase, at its own link: down in the forward
+     * at the lesser of d2h and the host's bound, up in the backward over h2d;
+     * a down link slower than the host's bound sets the rate */
     offload_bw narrow = bw_hand;
-    narrow.d2h = narrow.h2d = 1e9;
+    narrow.d2h = 1e9;
+    narrow.h2d = 5e9;
     l.offload_ckpt_cpu = 0;
-    double plain_narrow = offload_apply(&l, &b, &narrow, &r);
+    offload_apply(&l, &b, &narrow, &r);
+    double fwd_plain = r.phases[0].dur_s, bwd_plain = r.phases[1].dur_s;
+    CHECK(!strcmp(r.phases[0].name, "forward") && !strcmp(r.phases[1].name, "backward"));
     l.offload_ckpt_cpu = 1;
-    CHECK_REL(offload_apply(&l, &b, &narrow, &r) - plain_narrow, 1e9 / 1e9 + 1e9 * 2.57 / 1e9,
-              1e-9);
+    offload_apply(&l, &b, &narrow, &r);
+    CHECK_REL(r.phases[0].dur_s - fwd_plain, 1e9 / 1e9, 1e-9);
+    CHECK_REL(r.phases[1].dur_s - bwd_plain, 1e9 * 2.57 / 5e9, 1e-9);
+    narrow.d2h = 10e9; /* the host's bound, not the link */
+    offload_apply(&l, &b, &narrow, &r);
+    CHECK_REL(r.phases[0].dur_s - fwd_plain, 1e9 / 1.96e9, 1e-9);
+    /* the copies' bytes load the links: their share of each in the busy time */
+    CHECK_REL(r.busy_s[OFFLOAD_RES_PCIE_H2D], r.h2d_bytes / 5e9, 1e-12);
+    CHECK_REL(r.busy_s[OFFLOAD_RES_PCIE_D2H], r.d2h_bytes / 10e9, 1e-12);
     CHECK_REL(r.d2h_bytes, 4e9 + 2e9 + 1e9, 1e-12); /* fp32 + fp16 grads, checkpoints */
     l.offload_ckpt_cpu = 0;
     b.microbatches = 1;
