@@ -46,6 +46,21 @@ static void live_remove(const char *tmp)
             live_tmp[i] = NULL;
 }
 
+/* Output folders this process created and has not committed into: an
+ * interrupted run removes them too (rmdir only takes an empty one), so
+ * it leaves no empty folder behind. */
+#define REPORT_MAX_LIVE_DIRS 64
+static char *volatile live_dir[REPORT_MAX_LIVE_DIRS];
+
+static void live_dir_set(char *dir, int on)
+{
+    for (int i = 0; i < REPORT_MAX_LIVE_DIRS; i++)
+        if (on ? !live_dir[i] : live_dir[i] == dir) {
+            live_dir[i] = on ? dir : NULL;
+            return;
+        }
+}
+
 /* The handlers installed before ours (sim/par_mpi's, which names what each
  * rank was on when mpirun stops the job; libFuzzer's, which prints its
  * final statistics when a campaign is stopped): called after the files
@@ -60,6 +75,9 @@ void report_remove_staged(void)
     for (int i = 0; i < REPORT_MAX_LIVE; i++)
         if (live_tmp[i])
             unlink(live_tmp[i]);
+    for (int i = 0; i < REPORT_MAX_LIVE_DIRS; i++)
+        if (live_dir[i])
+            rmdir(live_dir[i]); /* async-signal-safe; fails on a folder with files */
 }
 
 static void on_signal(int sig, siginfo_t *info, void *context)
@@ -158,6 +176,7 @@ static int ensure_dir(report_set *r, cs_err *err)
                                : cs_fail(err, "cannot create output folder '%s': %s", r->dir,
                                          strerror(errno));
     r->created_dir = 1;
+    live_dir_set(r->dir, 1);
     return 0;
 }
 
@@ -220,6 +239,7 @@ int report_end(report_set *r, FILE *f, cs_err *err)
 
 int report_commit(report_set *r, cs_err *err)
 {
+    live_dir_set(r->dir, 0); /* committed: the folder is the run's output */
     if (parmap_rank() != 0) { /* under MPI rank 0 writes the files; the others' copies go */
         for (int i = 0; i < r->n; i++)
             close_staged(&r->files[i]), unlink(r->files[i].tmp);
@@ -249,6 +269,7 @@ void report_abort(report_set *r)
     if (r->created_dir)
         rmdir(r->dir); /* only succeeds when empty */
     r->created_dir = 0;
+    live_dir_set(r->dir, 0);
 }
 
 int report_count(const report_set *r) { return r->n; }
@@ -267,6 +288,7 @@ void report_free(report_set *r)
         free(r->files[i].final);
     }
     free(r->files);
+    live_dir_set(r->dir, 0); /* before the name it points at goes */
     free(r->dir);
     free(r);
 }

@@ -41,12 +41,14 @@ int report_count(const report_set *r);
 const char *report_path(const report_set *r, int i);
 
 /* Installs handlers so that SIGINT, SIGTERM, SIGHUP or SIGPIPE remove
- * every staged temporary before the process dies of the signal: an
- * interrupted command leaves neither half-written files nor temporaries. */
+ * every staged temporary (and a folder the run created for them) before
+ * the process dies of the signal: an interrupted command leaves neither
+ * half-written files, temporaries nor an empty output folder. */
 void report_cleanup_on_signals(void);
 
-/* Unlinks every staged temporary of the process (async-signal-safe: for a
- * handler that ends the process itself). */
+/* Unlinks every staged temporary of the process and removes the output
+ * folders it created and has not committed into, when empty
+ * (async-signal-safe: for a handler that ends the process itself). */
 void report_remove_staged(void);
 
 /* Writes one CSV field, quoted (through libcsv) only when it must be. */

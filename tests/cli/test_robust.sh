@@ -358,8 +358,8 @@ rm -rf "$tmp/oc"
 expect_bad_quick "lua: a loop of estimate{} calls stops at the CPU limit, with file:line and the face" \
     "calls.lua:3: estimate\{\}: the scenario has used [0-9.]+ s of CPU .*more than its limit of 1 s; raise the limit with --max-cpu-seconds" \
     run --max-cpu-seconds 1 --out "$tmp/oc" "$tmp/calls.lua"
-if [ ! -e "$tmp/oc/early.csv" ] && [ -z "$(ls -A "$tmp/oc" 2>/dev/null)" ]; then ok "lua: a scenario over the CPU limit leaves no report"
-else ls -A "$tmp/oc" | sed 's/^/# /'; not_ok "lua: a scenario over the CPU limit leaves no report"; fi
+if [ ! -e "$tmp/oc" ]; then ok "lua: a scenario over the CPU limit leaves no report, nor the folder it made"
+else ls -A "$tmp/oc" | sed 's/^/# /'; not_ok "lua: a scenario over the CPU limit leaves no report, nor the folder it made"; fi
 run_case "lua: Lua's own loop stops at the CPU limit when the instruction limit is raised" \
     "spin.lua:2: the scenario has used [0-9.]+ s of CPU .*more than its limit of 1 s" \
     spin.lua 'local n = 0\nwhile true do n = n + 1 end\n' --max-cpu-seconds 1 --max-instructions 1000000000000000
@@ -386,8 +386,12 @@ rm -rf "$tmp/op"
 expect_bad_quick "lua: a string pattern that backtracks for hours stops at the CPU limit's backstop" \
     "pattern.lua: the scenario has used more than 2 s of CPU, 1 s past its limit, in code the limit cannot interrupt" \
     run --max-cpu-seconds 1 --out "$tmp/op" "$tmp/pattern.lua"
-if [ -z "$(ls -A "$tmp/op" 2>/dev/null)" ]; then ok "lua: the backstop leaves no report, staged or not"
-else ls -A "$tmp/op" | sed 's/^/# /'; not_ok "lua: the backstop leaves no report, staged or not"; fi
+if [ ! -e "$tmp/op" ]; then ok "lua: the backstop leaves no report, staged or not, nor the folder it made"
+else ls -A "$tmp/op" | sed 's/^/# /'; not_ok "lua: the backstop leaves no report, staged or not, nor the folder it made"; fi
+mkdir -p "$tmp/op_kept" # a folder that was there before the run stays
+"$bin" run --max-cpu-seconds 1 --out "$tmp/op_kept" "$tmp/pattern.lua" >/dev/null 2>&1
+if [ -d "$tmp/op_kept" ] && [ -z "$(ls -A "$tmp/op_kept")" ]; then ok "lua: the backstop keeps an output folder the run did not make"
+else not_ok "lua: the backstop keeps an output folder the run did not make"; fi
 lua_case "lua: a __gc finaliser is refused (it would run outside the limits)" \
     "setmetatable: a __gc finaliser is off in scenarios" \
     'setmetatable({}, {__gc = function() while true do end end}); collectgarbage()'
@@ -522,8 +526,8 @@ for sig in INT TERM; do
     wait "$pid"
     rc=$?
     left=$(ls -A "$tmp/sig" 2>/dev/null | wc -l)
-    if [ "$staged" -ge 2 ] && [ "$rc" -gt 128 ] && [ "$left" -eq 0 ]; then
-        ok "SIG$sig during run: the $staged staged files removed, nothing left (exit $rc)"
+    if [ "$staged" -ge 2 ] && [ "$rc" -gt 128 ] && [ "$left" -eq 0 ] && [ ! -e "$tmp/sig" ]; then
+        ok "SIG$sig during run: the $staged staged files and the folder removed, nothing left (exit $rc)"
     else not_ok "SIG$sig during run: staged $staged, exit $rc, $left files left: $(ls -A "$tmp/sig" 2>/dev/null)"; fi
 done
 
