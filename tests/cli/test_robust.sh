@@ -388,6 +388,11 @@ expect_bad_quick "lua: a string pattern that backtracks for hours stops at the C
     run --max-cpu-seconds 1 --out "$tmp/op" "$tmp/pattern.lua"
 if [ ! -e "$tmp/op" ]; then ok "lua: the backstop leaves no report, staged or not, nor the folder it made"
 else ls -A "$tmp/op" | sed 's/^/# /'; not_ok "lua: the backstop leaves no report, staged or not, nor the folder it made"; fi
+printf 'print("before the pattern")\nlocal s = string.rep("a", 20000)\nprint(string.find(s, ".-.-.-.-b"))\n' >"$tmp/pattern_out.lua"
+"$bin" run --max-cpu-seconds 1 --out "$tmp/op2" "$tmp/pattern_out.lua" >"$out" 2>/dev/null
+rc=$?
+if [ "$rc" -eq 2 ] && grep -qx "before the pattern" "$out"; then ok "lua: what a scenario printed before the backstop stays printed (stdout a file)"
+else echo "# exit $rc: $(head -c 200 "$out")"; not_ok "lua: what a scenario printed before the backstop stays printed (stdout a file)"; fi
 mkdir -p "$tmp/op_kept" # a folder that was there before the run stays
 "$bin" run --max-cpu-seconds 1 --out "$tmp/op_kept" "$tmp/pattern.lua" >/dev/null 2>&1
 if [ -d "$tmp/op_kept" ] && [ -z "$(ls -A "$tmp/op_kept")" ]; then ok "lua: the backstop keeps an output folder the run did not make"
