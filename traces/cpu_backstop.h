@@ -5,7 +5,8 @@
  * an API call past the CPU limit), and Lua code that runs with hooks off
  * after a limit was passed (an xpcall message handler, a __close method of
  * a coroutine being reset).  When it fires, the handler writes the message
- * given when armed, removes the run's staged files and ends the process
+ * given when armed, removes the run's staged files (and an output folder
+ * the run created for them) and ends the process
  * with status 2 (it cannot return into the stuck code); in the fuzzing
  * build it aborts, so that libFuzzer keeps the input. */
 #ifndef CS_CPU_BACKSTOP_H

@@ -20,6 +20,7 @@ typedef struct staged {
 struct report_set {
     char *dir;
     int created_dir;
+    int committed; /* report_commit succeeded: the folder is the run's output */
     staged *files;
     int n, cap;
 };
@@ -54,9 +55,15 @@ static char *volatile live_dir[REPORT_MAX_LIVE_DIRS];
 
 static void live_dir_set(char *dir, int on)
 {
-    for (int i = 0; i < REPORT_MAX_LIVE_DIRS; i++)
-        if (on ? !live_dir[i] : live_dir[i] == dir) {
-            live_dir[i] = on ? dir : NULL;
+    for (int i = 0; i < REPORT_MAX_LIVE_DIRS; i++) /* off: every entry of it */
+        if (live_dir[i] == dir) {
+            if (on)
+                return; /* listed once: a folder made again is the same name */
+            live_dir[i] = NULL;
+        }
+    for (int i = 0; on && i < REPORT_MAX_LIVE_DIRS; i++)
+        if (!live_dir[i]) {
+            live_dir[i] = dir;
             return;
         }
 }
@@ -75,9 +82,11 @@ void report_remove_staged(void)
     for (int i = 0; i < REPORT_MAX_LIVE; i++)
         if (live_tmp[i])
             unlink(live_tmp[i]);
-    for (int i = 0; i < REPORT_MAX_LIVE_DIRS; i++)
-        if (live_dir[i])
-            rmdir(live_dir[i]); /* async-signal-safe; fails on a folder with files */
+    for (int i = 0; i < REPORT_MAX_LIVE_DIRS; i++) {
+        char *dir = live_dir[i]; /* read once: the main flow may clear it */
+        if (dir)
+            rmdir(dir); /* async-signal-safe; fails on a folder with files */
+    }
 }
 
 static void on_signal(int sig, siginfo_t *info, void *context)
@@ -239,10 +248,11 @@ int report_end(report_set *r, FILE *f, cs_err *err)
 
 int report_commit(report_set *r, cs_err *err)
 {
-    live_dir_set(r->dir, 0); /* committed: the folder is the run's output */
     if (parmap_rank() != 0) { /* under MPI rank 0 writes the files; the others' copies go */
+        live_dir_set(r->dir, 0); /* rank 0 renames into it */
         for (int i = 0; i < r->n; i++)
             close_staged(&r->files[i]), unlink(r->files[i].tmp);
+        r->committed = 1;
         return 0;
     }
     for (int i = 0; i < r->n; i++) {
@@ -258,6 +268,8 @@ int report_commit(report_set *r, cs_err *err)
                            r->files[i].final, strerror(errno));
         live_remove(r->files[i].tmp);
     }
+    live_dir_set(r->dir, 0); /* committed: the folder holds the run's output */
+    r->committed = 1;
     return 0;
 }
 
@@ -288,6 +300,8 @@ void report_free(report_set *r)
         free(r->files[i].final);
     }
     free(r->files);
+    if (r->created_dir && !r->committed)
+        rmdir(r->dir); /* made for files that never came: only succeeds when empty */
     live_dir_set(r->dir, 0); /* before the name it points at goes */
     free(r->dir);
     free(r);

@@ -16,7 +16,9 @@
 typedef struct report_set report_set;
 
 report_set *report_new(const char *dir);
-void report_free(report_set *r); /* aborts what was not committed */
+/* Aborts what was not committed, the folder too when this set made it and
+ * committed nothing into it. */
+void report_free(report_set *r);
 
 /* A set for one file given by path: its folder (or "."), and *name the
  * file name within it. */

@@ -37,7 +37,27 @@ static void commit_makes_visible(void)
     CHECK(report_commit(r, NULL) == 0);
     CHECK(exists(path));
     report_free(r);
+    CHECK(exists(path)); /* a committed folder and its file stay */
     unlink(path);
+    rmdir(dir);
+}
+
+/* A set freed without a commit removes what it staged and the folder it
+ * made for it; one it did not make stays. */
+static void free_uncommitted_leaves_nothing(void)
+{
+    char dir[64];
+    make_dir(dir, sizeof dir);
+    report_set *r = report_new(dir);
+    CHECK(report_begin(r, "c.csv", NULL) != NULL);
+    CHECK(exists(dir));
+    report_free(r);
+    CHECK(!exists(dir));
+    CHECK(mkdir(dir, 0777) == 0);
+    r = report_new(dir);
+    CHECK(report_begin(r, "c.csv", NULL) != NULL);
+    report_free(r);
+    CHECK(exists(dir));
     rmdir(dir);
 }
 
@@ -133,6 +153,8 @@ static void signal_chains_to_earlier_handler(void)
 }
 
 TAP_MAIN({"commit_makes_visible", commit_makes_visible},
-         {"abort_leaves_nothing", abort_leaves_nothing}, {"bad_names", bad_names},
+         {"abort_leaves_nothing", abort_leaves_nothing},
+         {"free_uncommitted_leaves_nothing", free_uncommitted_leaves_nothing},
+         {"bad_names", bad_names},
          {"csv_quoting", csv_quoting},
          {"signal_chains_to_earlier_handler", signal_chains_to_earlier_handler})
