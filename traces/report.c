@@ -25,48 +25,37 @@ struct report_set {
     int n, cap;
 };
 
-/* ---- interrupted runs: the temporaries still staged ----
+/* ---- interrupted runs: the temporaries still staged, their folders ----
  * A signal handler may only call async-signal-safe functions: it reads
- * this fixed table (filled and emptied by the main flow) and unlinks. */
+ * these fixed tables (filled and emptied by the main flow), unlinks the
+ * temporaries and removes the output folders this process created and has
+ * not committed into (rmdir only takes an empty one), so an interrupted
+ * run leaves neither a temporary nor an empty folder behind. */
 #define REPORT_MAX_LIVE 1024
-static char *volatile live_tmp[REPORT_MAX_LIVE];
-
-static void live_add(char *tmp)
-{
-    for (int i = 0; i < REPORT_MAX_LIVE; i++)
-        if (!live_tmp[i]) {
-            live_tmp[i] = tmp;
-            return;
-        }
-}
-
-static void live_remove(const char *tmp)
-{
-    for (int i = 0; i < REPORT_MAX_LIVE; i++)
-        if (live_tmp[i] == tmp)
-            live_tmp[i] = NULL;
-}
-
-/* Output folders this process created and has not committed into: an
- * interrupted run removes them too (rmdir only takes an empty one), so
- * it leaves no empty folder behind. */
 #define REPORT_MAX_LIVE_DIRS 64
+static char *volatile live_tmp[REPORT_MAX_LIVE];
 static char *volatile live_dir[REPORT_MAX_LIVE_DIRS];
 
-static void live_dir_set(char *dir, int on)
+/* Lists p in table (on: once, in the first free slot) or takes every
+ * entry of it out (off). */
+static void live_set(char *volatile *table, int n, char *p, int on)
 {
-    for (int i = 0; i < REPORT_MAX_LIVE_DIRS; i++) /* off: every entry of it */
-        if (live_dir[i] == dir) {
+    for (int i = 0; i < n; i++)
+        if (table[i] == p) {
             if (on)
                 return; /* listed once: a folder made again is the same name */
-            live_dir[i] = NULL;
+            table[i] = NULL;
         }
-    for (int i = 0; on && i < REPORT_MAX_LIVE_DIRS; i++)
-        if (!live_dir[i]) {
-            live_dir[i] = dir;
+    for (int i = 0; on && i < n; i++)
+        if (!table[i]) {
+            table[i] = p;
             return;
         }
 }
+
+static void live_add(char *tmp) { live_set(live_tmp, REPORT_MAX_LIVE, tmp, 1); }
+static void live_remove(char *tmp) { live_set(live_tmp, REPORT_MAX_LIVE, tmp, 0); }
+static void live_dir_set(char *dir, int on) { live_set(live_dir, REPORT_MAX_LIVE_DIRS, dir, on); }
 
 /* The handlers installed before ours (sim/par_mpi's, which names what each
  * rank was on when mpirun stops the job; libFuzzer's, which prints its
@@ -273,15 +262,22 @@ int report_commit(report_set *r, cs_err *err)
     return 0;
 }
 
+/* The folder this set made for files never committed: removed (only when
+ * empty) and out of the signal handlers' table. */
+static void forget_dir(report_set *r)
+{
+    if (r->created_dir && !r->committed)
+        rmdir(r->dir);
+    r->created_dir = 0;
+    live_dir_set(r->dir, 0);
+}
+
 void report_abort(report_set *r)
 {
     for (int i = 0; i < r->n; i++)
         drop_staged(&r->files[i]);
     r->n = 0;
-    if (r->created_dir)
-        rmdir(r->dir); /* only succeeds when empty */
-    r->created_dir = 0;
-    live_dir_set(r->dir, 0);
+    forget_dir(r);
 }
 
 int report_count(const report_set *r) { return r->n; }
@@ -300,9 +296,7 @@ void report_free(report_set *r)
         free(r->files[i].final);
     }
     free(r->files);
-    if (r->created_dir && !r->committed)
-        rmdir(r->dir); /* made for files that never came: only succeeds when empty */
-    live_dir_set(r->dir, 0); /* before the name it points at goes */
+    forget_dir(r); /* before the name the table points at goes */
     free(r->dir);
     free(r);
 }
