@@ -374,6 +374,10 @@ static int price_dp(const stage_groups *g, const model_desc *m, const layout_des
     if (l->zero && shard > 1 &&
         (pk->dp_gather = pick(&g->dp[OP_AG], gather, shard, profile, gather_s, err)) < 0)
         return -1;
+    if (l->zero == 3 && shard > 1) { /* the plans' latency (commcost_stage) */
+        st->dp_reduce_1b_s = commcost_coll_s(profile, &g->dp[OP_RS].plans[pk->dp_reduce], 1);
+        st->layer_gather_1b_s = commcost_coll_s(profile, &g->dp[OP_AG].plans[pk->dp_gather], 1);
+    }
     return price_replica(g, l, profile, st, pk, err);
 }
 

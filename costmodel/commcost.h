@@ -89,6 +89,11 @@ typedef struct commcost_stage {
     double dp_replica_bucket_s, dp_replica_last_s; /* of one (the last) bucket's shard */
     uint64_t layer_bytes;        /* 16-bit parameters of one layer of the stage per GPU */
     double layer_gather_s;       /* ZeRO-3: all-gather of one layer's parameters */
+    /* ZeRO-3: the chosen gather's and reduce-scatter's plans at one byte;
+     * with layer_gather_s and dp_bucket_s, two points of each plan's time,
+     * a line between them prices a collective of any size (the closed form
+     * of zero3_coord.h's per-parameter gathers) */
+    double layer_gather_1b_s, dp_reduce_1b_s;
     /* context parallelism (cpcomm.h, commcost_cp.h): every cp group of the
      * stage at once, a ring step and the all-to-all; none when cp is 1 */
     coll_plan cp_ring, cp_a2a;

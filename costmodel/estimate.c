@@ -12,6 +12,7 @@
 #include "memory.h"
 #include "schedule.h"
 #include "workload.h"
+#include "zero3_coord.h"
 
 const dev_type *estimate_device(topo *t) { return topo_node_type(t, 0)->gpu; }
 
@@ -23,7 +24,9 @@ int estimate_validate(const estimate_input *in, cs_err *err)
                        topo_gpu_count(in->topology));
     if (layout_validate(in->layout, in->model, in->gpus, per_node, err) != 0)
         return -1;
-    return offload_validate(in->layout, topo_node_type(in->topology, 0), err);
+    if (offload_validate(in->layout, topo_node_type(in->topology, 0), err) != 0)
+        return -1;
+    return z3c_applies(in->layout) ? z3c_validate(in->model, in->layout, err) : 0;
 }
 
 /* ---- offload (issue 17, offload.h): the verdict per tier and the time ---- */
@@ -83,6 +86,8 @@ static void base_of(const estimate_input *in, const estimate_result *out, int s,
                                  in->model->hidden * 2.0 / l->tp *
                                  layout_stage_layers(l, in->model, s);
     b->fuyou_recompute_all = l->recompute == LAYOUT_RECOMPUTE_FULL;
+    b->model = in->model;
+    b->rec_s = e->recompute_s;
 }
 
 /* Given the iteration without offload: the iteration with it, each stage's
@@ -256,9 +261,14 @@ static stage_work stage_work_of(const estimate_input *in, const commcost *cc, in
         add_cp(st, cc, in->layout, &ch, share, &w);
         w.ep_s += share * estimate_chunk_ep_s(in->model, in->layout, st, &ch);
     }
-    estimate_shard_unit(in->layout, st, layout_stage_layers(in->layout, in->model, s),
-                        w.fwd_s + w.tp_s - w.tp_bwd_s, w.bwd_s + w.rec_s + w.tp_bwd_s,
-                        &w.shard_s, &w.shard_hidden_s);
+    int layers_n = layout_stage_layers(in->layout, in->model, s);
+    if (z3c_applies(in->layout)) /* DeepSpeed v0.3.13's module-by-module fetch */
+        estimate_shard_coord(in->model, in->layout, st, layers_n,
+                             w.fwd_s + w.tp_s - w.tp_bwd_s, w.rec_s, w.bwd_s + w.tp_bwd_s,
+                             &w.shard_s, &w.shard_hidden_s, NULL);
+    else
+        estimate_shard_unit(in->layout, st, layers_n, w.fwd_s + w.tp_s - w.tp_bwd_s,
+                            w.bwd_s + w.rec_s + w.tp_bwd_s, &w.shard_s, &w.shard_hidden_s);
     return w;
 }
 

@@ -4,6 +4,8 @@
 
 #include <math.h>
 
+#include "zero3_coord.h"
+
 /* The backward's wait for its gathers with prefetch p >= 1.  They share the
  * data-parallel stream with the layers' reduce-scatters, in the order they
  * are issued: the p + 1 gathers issued as the pass starts run back to back;
@@ -42,6 +44,53 @@ void estimate_shard_unit(const layout_desc *l, const commcost_stage *st, int lay
     *hidden_s = fmax(0, total - r - *exposed_s);
 }
 
+/* A collective of `bytes` on the line through the plan's time at one byte
+ * and at the stage's layer size (commcost_stage). */
+static double on_line(double one_byte_s, double full_s, double full_bytes, double bytes)
+{
+    if (full_bytes <= 1)
+        return full_s;
+    return one_byte_s + (full_s - one_byte_s) * (bytes - 1) / (full_bytes - 1);
+}
+
+typedef struct coord_prices {
+    const commcost_stage *st;
+    double gather_bytes, reduce_bytes; /* a parameter's, a gradient's */
+} coord_prices;
+
+static double coord_comm_s(const z3c_comm *c, void *ctx)
+{
+    const coord_prices *p = ctx;
+    const commcost_stage *st = p->st;
+    return c->reduce ? on_line(st->dp_reduce_1b_s, st->dp_bucket_s, (double)st->bucket_bytes,
+                               ceil(c->elems * p->reduce_bytes))
+                     : on_line(st->layer_gather_1b_s, st->layer_gather_s,
+                               (double)st->layer_bytes, ceil(c->elems * p->gather_bytes));
+}
+
+int estimate_shard_coord(const model_desc *m, const layout_desc *l, const commcost_stage *st,
+                         int layers, double fwd_s,
+                         double rec_s, double bwd_s, double *exposed_s, double *hidden_s,
+                         cs_err *err)
+{
+    *exposed_s = *hidden_s = 0;
+    if (layout_dp_cp(l) < 2 || layers < 1)
+        return 0;
+    z3c_trace t;
+    z3c_config cfg = z3c_defaults();
+    if (z3c_build(m, l, layers, &cfg, &t, err) != 0)
+        return -1;
+    /* 16-bit parameters; gradients as the stage's buckets carry them */
+    double grad_ratio = st->layer_bytes ? (double)st->bucket_bytes / (double)st->layer_bytes : 1;
+    coord_prices p = {st, 2, 2 * grad_ratio};
+    double layer_s[Z3C_NPASS] = {fwd_s / layers, rec_s / layers, bwd_s / layers};
+    double comm_s, end_s = z3c_time_s(&t, layer_s, coord_comm_s, &p, &comm_s, NULL);
+    z3c_free(&t);
+    *exposed_s = fmax(0, end_s - (fwd_s + rec_s + bwd_s));
+    *hidden_s = fmax(0, comm_s - *exposed_s);
+    return 0;
+}
+
 double estimate_shard_reduce_exposed_s(const layout_desc *l, const commcost_stage *st,
                                        int overlap, double window_s, double between_s,
                                        double *hidden_s)
@@ -51,6 +100,8 @@ double estimate_shard_reduce_exposed_s(const layout_desc *l, const commcost_stag
         return 0;
     double all, last;
     estimate_shard_reduce_parts(st, &all, &last);
+    if (z3c_applies(l)) /* the coordinator's trace holds them all */
+        return 0;
     if (l->zero == 3) /* the layers' reductions ran with the backward (estimate_shard_unit) */
         return last;
     if (!overlap)

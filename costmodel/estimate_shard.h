@@ -29,6 +29,7 @@
 #include "commcost.h"
 #include "schedule.h"
 #include "layout.h"
+#include "model.h"
 
 /* One microbatch through `layers` layers of a stage: fwd_s and bwd_s the
  * compute of its forward and backward (recomputation included).  Sets the
@@ -36,6 +37,17 @@
  * (both 0 below zero 3). */
 void estimate_shard_unit(const layout_desc *l, const commcost_stage *st, int layers,
                          double fwd_s, double bwd_s, double *exposed_s, double *hidden_s);
+
+/* The same for --offload-engine deepspeed-2021: one microbatch through the
+ * module trace of DeepSpeed v0.3.13's coordinator (zero3_coord.h), its
+ * gathers and reductions priced on the line through the stage's plans'
+ * times at one byte and at a layer (commcost_stage),
+ * rec_s the recomputation's compute.  The trace holds every reduction, the
+ * last included.  0, or -1 with err. */
+int estimate_shard_coord(const model_desc *m, const layout_desc *l, const commcost_stage *st,
+                         int layers, double fwd_s,
+                         double rec_s, double bwd_s, double *exposed_s, double *hidden_s,
+                         cs_err *err);
 
 /* One microbatch's (or, without ZeRO-2/3, the iteration's) gradient
  * reduction of the stage: all its buckets (*all_s) and the last of them

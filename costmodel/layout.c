@@ -649,9 +649,9 @@ char *layout_describe(const layout_desc *l, char *buf, int n)
         append(buf, n, &used, " %s", framework_name(l->framework));
     if (l->offload > 0 && l->offload <= 3) { /* offload.h's names */
         static const char *const what[] = {"", "optimizer", "params", "all"};
-        static const char *const engine[] = {"", "-fuyou", "-ds2020", "-ds2023"};
+        static const char *const engine[] = {"", "-fuyou", "-ds2020", "-ds2023", "-ds2021"};
         append(buf, n, &used, " offload-%s-%s%s%s%s", what[l->offload],
-               l->offload_to ? "nvme" : "cpu", engine[l->offload_engine % 4],
+               l->offload_to ? "nvme" : "cpu", engine[l->offload_engine % 5],
                l->offload_dpu ? "-dpu" : "", l->offload_ckpt_cpu ? "-ckptcpu" : "");
     }
     return buf;

@@ -8,7 +8,7 @@
 static const char *const what_names[] = {"none", "optimizer", "params", "all"};
 static const char *const to_names[] = {"cpu", "nvme"};
 static const char *const engine_names[] = {"deepspeed", "fuyou", "deepspeed-2020",
-                                           "deepspeed-2023"};
+                                           "deepspeed-2023", "deepspeed-2021"};
 static const char *const res_names[] = {"gpu", "pcie-h2d", "pcie-d2h", "dram", "nvme", "cpu"};
 
 #define NAME_AT(names, i) \
@@ -29,7 +29,7 @@ int offload_to_parse(const char *text, const char *what, int *out, cs_err *err)
 }
 int offload_engine_parse(const char *text, const char *what, int *out, cs_err *err)
 {
-    return units_parse_name(text, what, engine_names, 4, out, err);
+    return units_parse_name(text, what, engine_names, 5, out, err);
 }
 
 static int moves_optimizer(const layout_desc *l)
@@ -82,6 +82,23 @@ static int validate_deepspeed_2023(const layout_desc *l, cs_err *err)
     if (l->offload_dpu)
         return cs_fail(err, "offload: --offload-engine deepspeed-2023 (DeepSpeed v0.9.3) has no "
                             "delayed parameter update (stage3.py); drop --offload-dpu");
+    return validate_deepspeed(l, err);
+}
+
+/* DeepSpeed v0.3.13: its coordinator is ZeRO-3's (the model-dependent
+ * rules are z3c_validate's, run by estimate). */
+static int validate_deepspeed_2021(const layout_desc *l, cs_err *err)
+{
+    if (l->zero != 3)
+        return cs_fail(err, "offload: --offload-engine deepspeed-2021 is DeepSpeed v0.3.13's "
+                            "ZeRO-3 (stage3.py); use --zero 3, or --offload-engine deepspeed");
+    if (l->offload_to != OFFLOAD_TO_CPU)
+        return cs_fail(err, "offload: --offload-engine deepspeed-2021 (DeepSpeed v0.3.13) "
+                            "offloads to the CPU only (NVMe came with ZeRO-Infinity, v0.3.15); "
+                            "use --offload-to cpu");
+    if (l->offload_dpu)
+        return cs_fail(err, "offload: --offload-engine deepspeed-2021 (DeepSpeed v0.3.13's "
+                            "stage3.py) has no delayed parameter update; drop --offload-dpu");
     return validate_deepspeed(l, err);
 }
 
@@ -138,12 +155,13 @@ int offload_validate(const layout_desc *l, const sys_node_type *node, cs_err *er
     }
     if (l->offload < OFFLOAD_NONE || l->offload > OFFLOAD_ALL || l->offload_to < 0 ||
         l->offload_to > OFFLOAD_TO_NVME || l->offload_engine < 0 ||
-        l->offload_engine > OFFLOAD_ENGINE_DEEPSPEED_2023)
+        l->offload_engine > OFFLOAD_ENGINE_DEEPSPEED_2021)
         return cs_fail(err, "offload: option out of range (offload %d, to %d, engine %d)",
                        l->offload, l->offload_to, l->offload_engine);
     int rc = l->offload_engine == OFFLOAD_ENGINE_FUYOU ? validate_fuyou(l, err)
              : l->offload_engine == OFFLOAD_ENGINE_DEEPSPEED_2020 ? validate_deepspeed_2020(l, err)
              : l->offload_engine == OFFLOAD_ENGINE_DEEPSPEED_2023 ? validate_deepspeed_2023(l, err)
+             : l->offload_engine == OFFLOAD_ENGINE_DEEPSPEED_2021 ? validate_deepspeed_2021(l, err)
                                                                  : validate_deepspeed(l, err);
     if (rc == 0 && l->offload_ckpt_cpu)
         rc = validate_ckpt_cpu(l, err);

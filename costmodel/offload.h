@@ -100,7 +100,13 @@ typedef enum offload_engine {
      * a read-ahead of one parameter (partitioned_param_coordinator.py
      * :264, :312-316, :434-457), so the fetch path is its read plus its copy.
      * ZeRO-3 only.  The mechanisms: /work/notes/s8/research-zinf.md. */
-    OFFLOAD_ENGINE_DEEPSPEED_2023
+    OFFLOAD_ENGINE_DEEPSPEED_2023,
+    /* DeepSpeed v0.3.12/13's ZeRO-3 (2021-03, tag v0.3.13, 12a53b43; the
+     * ZeRO-3 Offload release): its parameter coordinator fetches module by
+     * module with a host wait at every fetch and prefetches along the
+     * recorded trace (costmodel/zero3_coord.h emulates it); gradients and
+     * the optimizer as `deepspeed`.  ZeRO-3 only. */
+    OFFLOAD_ENGINE_DEEPSPEED_2021
 } offload_engine;
 
 /* Bytes of Adam's CPU step per parameter (see above) and DeepSpeed's
@@ -270,6 +276,10 @@ typedef struct offload_base {
      * activations above are the checkpoints, every one goes to DRAM, and
      * every layer is recomputed (the time already in bwd_s) */
     int fuyou_recompute_all;
+    /* deepspeed-2021 (zero3_coord.h): the model whose blocks its coordinator
+     * fetches, and the recomputation's part of bwd_s */
+    const model_desc *model;
+    double rec_s;
 } offload_base;
 
 /* Fills r's traffic, CPU step, busy times and exposed time, and returns the

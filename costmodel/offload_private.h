@@ -41,6 +41,20 @@ void offload_phase_add(offload_report *r, const char *name, double dur_s,
 void offload_phase_busy(double gpu_s, double h2d, double d2h, double nr, double nw, double cpu_s,
                         double adam_p, const offload_bw *bw, double busy_s[OFFLOAD_NRES]);
 
+/* deepspeed-2021 (offload_coord.c, zero3_coord.h): the parameters DeepSpeed
+ * v0.3.13's coordinator fetches for one microbatch of one tensor rank and,
+ * on one GPU, the passes' time with the fetches (there each gather is the
+ * parameter's copy up: _allgather_param at world size 1) in its windows. */
+typedef struct offload_coord {
+    double fwd_elems, bwd_elems; /* gathered in the forward; in the recomputation and backward */
+    double outside_elems;        /* outside the blocks (the embedding): fetched once a pass */
+    int windowed;                /* one GPU with its parameters on the host: fwd_s, bwd_s hold */
+    double fwd_s, bwd_s;         /* all microbatches, compute and the copies' waits */
+} offload_coord;
+
+void offload_coord_of(const layout_desc *l, const offload_base *b, const offload_bw *bw,
+                      offload_coord *out);
+
 /* Fuyou (offload_fuyou.c): fills r's traffic, busy times, phases and
  * placement; returns the iteration.  p parameters of the GPU. */
 double offload_fuyou_apply(const offload_base *b, const offload_bw *bw, double cpu_s,

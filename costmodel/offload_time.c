@@ -20,10 +20,14 @@ static int ds2023(const layout_desc *l) { return l->offload_engine == OFFLOAD_EN
  * rank's partition, layer_params those of one whole layer (the reuse
  * distance counts whole parameters: ds_numel), m microbatches. */
 static void deepspeed_traffic(const layout_desc *l, double p, double layer_params, int m,
-                              offload_traffic *t)
+                              const offload_coord *coord, offload_traffic *t)
 {
     int nvme = l->offload_to == OFFLOAD_TO_NVME;
-    if (moves_params(l)) {
+    if (moves_params(l) && coord) { /* the coordinator's fetches, each a partition's copy */
+        double shards = layout_dp_cp(l);
+        t->h2d_fwd += m * 2 * (coord->fwd_elems + coord->outside_elems) / shards;
+        t->h2d_bwd += m * 2 * (coord->bwd_elems + coord->outside_elems) / shards;
+    } else if (moves_params(l)) {
         /* the partition fetched before every pass of every microbatch:
          * forward, then (full recomputation) forward again, then backward;
          * v0.9.3 keeps the recomputation's fetch for the backward when a
@@ -140,16 +144,22 @@ static void ds2023_passes(const layout_desc *l, const offload_traffic *t, const 
  * busiest resource (prefetch hides fetches behind compute), the rest of the
  * base iteration (communication, bubbles: no offload traffic), the step. */
 static double deepspeed_iteration(const layout_desc *l, const offload_base *b,
-                                  const offload_bw *bw, const offload_traffic *t, double cpu_s,
-                                  double adam_p, offload_report *r)
+                                  const offload_bw *bw, const offload_traffic *t,
+                                  const offload_coord *coord, double cpu_s, double adam_p,
+                                  offload_report *r)
 {
     double rest = b->iteration_s - b->gpu_optimizer_s;
-    /* the checkpoints' blocking copies hold the GPU's stream */
-    double gpu_fwd = b->fwd_s + ckpt_copy_s(l, b, bw, 1);
-    double gpu_bwd = b->bwd_s + ckpt_copy_s(l, b, bw, 0);
-    double fwd = offload_phase_s(gpu_fwd, t->h2d_fwd, t->d2h_fwd, t->nvme_read_fwd,
+    /* the checkpoints' blocking copies hold the GPU's stream; deepspeed-2021
+     * on one GPU: the passes with the parameters' copies in the
+     * coordinator's windows (the copies are then not a separate resource) */
+    int windowed = coord && coord->windowed;
+    double gpu_fwd = (windowed ? coord->fwd_s : b->fwd_s) + ckpt_copy_s(l, b, bw, 1);
+    double gpu_bwd = (windowed ? coord->bwd_s : b->bwd_s) + ckpt_copy_s(l, b, bw, 0);
+    double params_fwd = windowed ? t->h2d_fwd : 0;
+    double params_bwd = windowed ? t->h2d_bwd - t->h2d_bwd_grads : 0;
+    double fwd = offload_phase_s(gpu_fwd, t->h2d_fwd - params_fwd, t->d2h_fwd, t->nvme_read_fwd,
                                  t->nvme_write_fwd, 0, bw);
-    double bwd = offload_phase_s(gpu_bwd, t->h2d_bwd, t->d2h_bwd, t->nvme_read_bwd,
+    double bwd = offload_phase_s(gpu_bwd, t->h2d_bwd - params_bwd, t->d2h_bwd, t->nvme_read_bwd,
                                  t->nvme_write_bwd, 0, bw);
     if (l->offload_engine == OFFLOAD_ENGINE_DEEPSPEED_2020) /* copies in turn with compute */
         bwd = gpu_bwd + t->d2h_bwd / bw->d2h + t->h2d_bwd / bw->h2d;
@@ -199,8 +209,13 @@ double offload_apply(const layout_desc *l, const offload_base *b, const offload_
     if (fuyou) {
         iter = offload_fuyou_apply(b, bw, cpu_s, r);
     } else {
-        deepspeed_traffic(l, p, b->params / (b->layers > 0 ? b->layers : 1), b->microbatches, &t);
-        iter = deepspeed_iteration(l, b, bw, &t, cpu_s, adam_p, r);
+        offload_coord coord;
+        int ds2021 = l->offload_engine == OFFLOAD_ENGINE_DEEPSPEED_2021;
+        if (ds2021)
+            offload_coord_of(l, b, bw, &coord);
+        deepspeed_traffic(l, p, b->params / (b->layers > 0 ? b->layers : 1), b->microbatches,
+                          ds2021 ? &coord : NULL, &t);
+        iter = deepspeed_iteration(l, b, bw, &t, ds2021 ? &coord : NULL, cpu_s, adam_p, r);
         offload_fill_busy(&t, b, cpu_s, adam_p, bw, r);
         double ckpt = ckpt_bytes(l, b); /* the checkpoints cross PCIe too, each way once */
         r->d2h_bytes += ckpt;

@@ -22,116 +22,6 @@
 #include "workload.h"
 
 
-/* ---- phases: one step of every simulated GPU of a stage ---------------------- */
-
-static const char *const tp_names[NTP] = {"tp all-reduce", "tp all-gather", "tp reduce-scatter"};
-
-/* The blocking tensor-parallel collectives of one pass; delta_s (<= 0) is
- * the part the framework hides under weight-gradient GEMMs: folded, off
- * the pass's collective time; all ranks, the collectives run as flows and
- * the backward's compute was shortened by as much (emit_backward). */
-/* Piece `part` of `parts` of a pass's collectives (ZeRO-3's gathered
- * passes run them layer by layer, inside each layer's piece, as Megatron
- * does: the next layer's gather proceeds under them); parts 1: all. */
-static void phase_tp_part(builder *b, int s, workload_tp tp, double delta_s, int part, int parts)
-{
-    int counts[NTP] = {tp.allreduce, tp.allgather, tp.reducescatter};
-    if (b->folded) {
-        double t = commcost_tp_s(&b->cc.stages[s], counts[P_AR], counts[P_AG], counts[P_RS]) +
-                   delta_s;
-        if (t > 0)
-            phase_compute(b, s, units_s_to_ps_ceil(t / parts), R_TP, "tp comm");
-        return;
-    }
-    const layout_desc *l = b->l;
-    for (int d = 0; d < layout_dp_cp(l); d++)
-        for (int op = 0; op < NTP; op++)
-            for (int j = counts[op] * part / parts; j < counts[op] * (part + 1) / parts; j++)
-                phase_group_coll(b, s, &b->tp_plans[(s * layout_dp_cp(l) + d) * NTP + op],
-                                 b->cc.tp_size_bytes, -1, d * l->tp, 1, l->tp, R_TP,
-                                 tp_names[op], 0);
-}
-
-static void phase_tp(builder *b, int s, workload_tp tp, double delta_s)
-{
-    phase_tp_part(b, s, tp, delta_s, 0, 1);
-}
-
-/* HSDP: each member's reduced shard, all-reduced over its replica group
- * (folded: every group at once, commcost's concurrent plan), after the
- * member's own reduce-scatter. */
-static void phase_replica(builder *b, int s, uint64_t bytes)
-{
-    const layout_desc *l = b->l;
-    uint64_t shard_bytes = bytes / (uint64_t)b->shard;
-    int groups = b->folded ? 1 : l->tp * b->shard, stride = l->tp * b->shard;
-    for (int gi = 0; gi < groups; gi++) {
-        int base = gi % l->tp + l->tp * (gi / l->tp); /* tensor rank r, dp rank i */
-        const coll_plan *plan = b->folded ? &b->cc.stages[s].dp_replica
-                                          : &b->rep_plans[s * l->tp * b->shard + gi];
-        int id = coll_task(b, plan, shard_bytes, b->dp_stream[s * b->nmem + base],
-                           "dp shard all-reduce");
-        for (int i = 0; i < (b->folded ? 1 : b->replicas); i++) {
-            int *last_dp = &b->last_dp[s * b->nmem + base + i * stride];
-            exec_dep(b->g, *last_dp, id);
-            *last_dp = id;
-        }
-        note(b, id, R_DP, s, base);
-    }
-}
-
-/* The exposed expert-parallel all-to-alls of one pass: a task of their
- * closed-form seconds on every member (commcost_ep.h prices them on the
- * topology; they are not run as flows, so they see no contention from the
- * data-parallel traffic the simulation overlaps with them). */
-static void phase_ep(builder *b, int s, uint64_t ep_ps)
-{
-    if (ep_ps > 0 && !b->cur_pair) /* an F&B unit charges its all-to-alls at its end */
-        phase_compute(b, s, ep_ps, R_EP, "ep all-to-all");
-}
-
-/* One data-parallel collective (gradient bucket, parameter all-gather
- * after the step, or ZeRO-3's gather of a layer: role R_GATHER, which the
- * compute waits for through b->gate, not through b->last). */
-static void phase_dp(builder *b, int s, int which, uint64_t bytes, int role)
-{
-    const layout_desc *l = b->l;
-    const char *name = which == P_REDUCE ? "dp gradient bucket" : "dp parameter all-gather";
-    int on_dp = which == P_REDUCE || role == R_GATHER;
-    if (b->folded && b->replicas > 1) { /* HSDP: every shard group at once */
-        const commcost_stage *st = &b->cc.stages[s];
-        phase_group_coll(b, s, which == P_REDUCE ? &st->dp_reduce : &st->dp_allgather, bytes,
-                         b->dp_stream[s], 0, 1, 1, role, name, on_dp);
-    } else if (b->folded) {
-        phase_group_coll(b, s, &b->dp_plans[s * l->tp * NDP + which], bytes, b->dp_stream[s], 0,
-                         1, 1, role, name, on_dp);
-        for (int r = 1; r < l->tp; r++) { /* the other groups: flows only, not read back */
-            if (!b->shares[s * l->tp + r])
-                continue;
-            int id = coll_task(b, &b->dp_plans[(s * l->tp + r) * NDP + which], bytes,
-                               b->shadow_stream[s * l->tp + r], name);
-            if (b->last[s] >= 0) /* ZeRO-3's first gather precedes all compute */
-                exec_dep(b->g, b->last[s], id);
-            note(b, id, R_NONE, s, -1);
-            if (which == P_REDUCE)
-                b->shadow_last[s * l->tp + r] = id;
-        }
-    } else {
-        for (int gi = 0; gi < b->ndpg; gi++) { /* shard group: tensor rank r, replica j */
-            int base = gi % l->tp + l->tp * (gi / l->tp) * b->shard;
-            if (b->drop && b->drop[gi % l->tp]) { /* a copy of tensor rank 0 (trainsim_sym.c) */
-                b->ghosts++;
-                continue;
-            }
-            phase_group_coll(b, s, &b->dp_plans[(s * b->ndpg + gi) * NDP + which], bytes,
-                             b->dp_stream[s * b->nmem + base], base, l->tp, b->shard, role,
-                             name, on_dp);
-        }
-    }
-    if (which == P_REDUCE && b->replicas > 1)
-        phase_replica(b, s, bytes);
-}
-
 /* ---- ZeRO-3: a layer's parameters gathered before it computes ---------------- */
 
 /* Before piece j of a pass of n layers: the gathers through layer
@@ -142,7 +32,7 @@ static void gather_ahead(builder *b, int s, int j, int n, uint64_t bytes, int *i
 {
     int ring = b->l->prefetch + 1;
     for (; *issued < n && *issued <= j + b->l->prefetch; (*issued)++) {
-        phase_dp(b, s, P_GATHER, bytes, R_GATHER);
+        trainsim_phase_dp(b, s, P_GATHER, bytes, R_GATHER);
         for (int k = 0; k < b->nmem; k++)
             b->gate[(s * b->nmem + k) * ring + *issued % ring] = b->last_dp[s * b->nmem + k];
     }
@@ -171,7 +61,7 @@ static int gathered_pass(builder *b, int s, uint64_t dur_ps, int n, uint64_t lay
         gather_ahead(b, s, j, n, layer_bytes, &issued);
         int id = phase_compute(b, s, dur_ps / (uint64_t)n, role, name);
         wait_gather(b, s, id, j);
-        phase_tp_part(b, s, tp, tp_delta_s, j, n);
+        trainsim_phase_tp_part(b, s, tp, tp_delta_s, j, n);
         first = first < 0 ? id : first;
     }
     return first;
@@ -217,13 +107,21 @@ static void emit_forward(builder *b, int s, const schedule_unit *u)
 {
     const chunk_cost *c = &b->chunks[s * b->nchunks + u->chunk];
     const char *name = b->split ? "F forward" : "forward";
+    if (b->z3c) {
+        uint64_t layer_ps[Z3C_NPASS] = {c->fwd_ps / (uint64_t)b->z3c->layers, 0, 0};
+        workload_tp tp[Z3C_NPASS] = {c->tp_fwd, c->tp_rec, c->tp_bwd};
+        double delta[Z3C_NPASS] = {0, 0, 0};
+        int first = trainsim_coord_steps(b, s, layer_ps, tp, delta, Z3C_FWD, Z3C_FWD);
+        record_unit(b, b->fstart, b->fend, s, u, first);
+        return;
+    }
     int first = gathers(b) ? gathered_pass(b, s, c->fwd_ps, chunk_layers(b, s, u->chunk),
                                            layer_bytes(b, s), R_FWD, name, c->tp_fwd, 0)
                            : phase_compute(b, s, c->fwd_ps, R_FWD, name);
     trainsim_cp_pass(b, s, c, CP_FWD);
     if (!gathers(b)) /* else inside the layers' pieces */
-        phase_tp(b, s, c->tp_fwd, 0);
-    phase_ep(b, s, c->ep_fwd_ps);
+        trainsim_phase_tp(b, s, c->tp_fwd, 0);
+    trainsim_phase_ep(b, s, c->ep_fwd_ps);
     record_unit(b, b->fstart, b->fend, s, u, first);
 }
 
@@ -248,22 +146,40 @@ static int emit_backward_pieces(builder *b, int s, uint64_t dur_ps, int role, co
         if (regather)
             wait_gather(b, s, id, j);
         if (tp) /* ZeRO-3: the layer's own collectives, the next gather under them */
-            phase_tp_part(b, s, *tp, tp_delta_s, j, pieces);
+            trainsim_phase_tp_part(b, s, *tp, tp_delta_s, j, pieces);
         first = first < 0 ? id : first;
-        phase_dp(b, s, P_REDUCE, (uint64_t)(reduce_bytes / pieces), R_DP);
+        trainsim_phase_dp(b, s, P_REDUCE, (uint64_t)(reduce_bytes / pieces), R_DP);
     }
     return first;
+}
+
+/* deepspeed-2021: the recomputation and the backward, the coordinator's
+ * steps (every microbatch reduces its gradients: ZeRO-3). */
+static void emit_coord_backward(builder *b, int s, const schedule_unit *u, uint64_t bwd_ps)
+{
+    const chunk_cost *c = &b->chunks[s * b->nchunks + u->chunk];
+    uint64_t L = (uint64_t)b->z3c->layers;
+    uint64_t layer_ps[Z3C_NPASS] = {0, c->rec_ps / L, bwd_ps / L};
+    workload_tp tp[Z3C_NPASS] = {c->tp_fwd, c->tp_rec, c->tp_bwd};
+    double delta[Z3C_NPASS] = {0, 0, c->tp_bwd_delta_s};
+    int first = trainsim_coord_steps(b, s, layer_ps, tp, delta, Z3C_REC, Z3C_BWD);
+    record_unit(b, b->bstart, b->bend, s, u, first);
 }
 
 static void emit_backward(builder *b, int s, const schedule_unit *u, int last_of_chunk)
 {
     const chunk_cost *c = &b->chunks[s * b->nchunks + u->chunk];
     int first = -1;
+    if (b->z3c) {
+        uint64_t hidden_ps = b->folded ? 0 : units_s_to_ps_ceil(-c->tp_bwd_delta_s);
+        emit_coord_backward(b, s, u, c->bwd_ps > hidden_ps ? c->bwd_ps - hidden_ps : 0);
+        return;
+    }
     if (c->rec_ps > 0 || (c->cp_layers && b->l->recompute != LAYOUT_RECOMPUTE_NONE)) {
         first = phase_compute(b, s, c->rec_ps, R_REC, "recompute");
         trainsim_cp_pass(b, s, c, CP_REC);
-        phase_tp(b, s, c->tp_rec, 0);
-        phase_ep(b, s, c->ep_rec_ps);
+        trainsim_phase_tp(b, s, c->tp_rec, 0);
+        trainsim_phase_ep(b, s, c->ep_rec_ps);
     }
     uint64_t hidden_ps = b->folded ? 0 : units_s_to_ps_ceil(-c->tp_bwd_delta_s);
     uint64_t bwd_ps = c->bwd_ps > hidden_ps ? c->bwd_ps - hidden_ps : 0;
@@ -280,8 +196,8 @@ static void emit_backward(builder *b, int s, const schedule_unit *u, int last_of
     first = first < 0 ? id : first;
     trainsim_cp_pass(b, s, c, CP_BWD);
     if (!layered)
-        phase_tp(b, s, c->tp_bwd, c->tp_bwd_delta_s);
-    phase_ep(b, s, c->ep_bwd_ps);
+        trainsim_phase_tp(b, s, c->tp_bwd, c->tp_bwd_delta_s);
+    trainsim_phase_ep(b, s, c->ep_bwd_ps);
     record_unit(b, b->bstart, b->bend, s, u, first);
 }
 
@@ -311,8 +227,8 @@ static void emit_reduce_after_backward(builder *b, int s)
 {
     const layout_desc *l = b->l;
     if (layout_dp_cp(l) > 1 && !framework_of(l->framework)->dp_overlap && l->zero < 3) /* the whole buffer */
-        phase_dp(b, s, P_REDUCE, (uint64_t)ceil(workload_grad_reduce_bytes(b->in->model, l, s)),
-                 R_DP);
+        trainsim_phase_dp(b, s, P_REDUCE,
+                          (uint64_t)ceil(workload_grad_reduce_bytes(b->in->model, l, s)), R_DP);
 }
 
 /* Optimizer step after the stage's buckets (and the embedding all-reduce,
@@ -335,7 +251,7 @@ static void emit_step(builder *b, int s)
         if (b->shadow_last[s * l->tp + r] >= 0)
             exec_dep(b->g, b->shadow_last[s * l->tp + r], first);
     if (l->zero && l->zero < 3 && layout_dp_cp(l) > 1) /* ZeRO-3 keeps the updated shard only */
-        phase_dp(b, s, P_GATHER, (uint64_t)workload_grad_bytes(b->in->model, l, s), R_AG);
+        trainsim_phase_dp(b, s, P_GATHER, (uint64_t)workload_grad_bytes(b->in->model, l, s), R_AG);
 }
 
 /* Rank s's units in its order; the last unit of each chunk that completes
@@ -583,6 +499,15 @@ static int builder_init(builder *b, const estimate_input *in, trainsim_mode mode
         abort();
     if (b->folded)
         trainsim_find_sharing_groups(b);
+    if (z3c_applies(b->l) && gathers(b)) {
+        z3c_config cfg = z3c_defaults();
+        b->z3c = calloc(1, sizeof *b->z3c);
+        if (!b->z3c)
+            abort();
+        if (z3c_build(in->model, b->l, layout_stage_layers(b->l, in->model, 0), &cfg, b->z3c,
+                      err) != 0)
+            return -1;
+    }
     chunk_costs(b);
     trainsim_dualpipe_costs(b);
     graph_init(b);
@@ -658,6 +583,9 @@ static void builder_free(builder *b)
     trainsim_cp_free(b);
     free(b->cp_hidden_s);
     commcost_free(&b->cc);
+    if (b->z3c)
+        z3c_free(b->z3c);
+    free(b->z3c);
 }
 
 /* Emits the iteration, leaving out the tensor ranks that copy rank 0 where

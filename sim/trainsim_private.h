@@ -15,6 +15,7 @@
 #include "trainsim.h"
 #include "units.h"
 #include "workload.h"
+#include "zero3_coord.h"
 
 /* What a task stands for, for the breakdown. */
 enum role { R_NONE, R_FWD, R_BWD, R_REC, R_TP, R_DP, R_OPT, R_AG, R_P2P, R_WGT,
@@ -94,6 +95,10 @@ typedef struct builder {
      * emitted (1, 2, ... per stage; 0 outside one), whose parts run
      * without their own all-to-all tasks */
     int cur_pair;
+    /* --offload-engine deepspeed-2021: one microbatch's trace of DeepSpeed
+     * v0.3.13's coordinator (zero3_coord.h), its passes emitted step by
+     * step (trainsim.c coord_steps); NULL otherwise */
+    z3c_trace *z3c;
 } builder;
 
 static inline int member_tp(const builder *b, int k) { return b->folded ? 0 : k % b->l->tp; }
@@ -204,6 +209,26 @@ static inline int phase_group_coll(builder *b, int s, const coll_plan *plan, uin
     note(b, id, role, s, base);
     return id;
 }
+
+/* trainsim_phase.c: one step of every simulated GPU of stage s.  Piece
+ * `part` of `parts` of a pass's blocking tensor-parallel collectives
+ * (delta_s <= 0: the part hidden under weight-gradient GEMMs); all of them;
+ * the exposed expert-parallel all-to-alls; one data-parallel collective
+ * (which: P_REDUCE or P_GATHER; role R_GATHER for ZeRO-3's gathers, which
+ * the compute waits for through gates, not through b->last). */
+void trainsim_phase_tp_part(builder *b, int s, workload_tp tp, double delta_s, int part,
+                            int parts);
+void trainsim_phase_tp(builder *b, int s, workload_tp tp, double delta_s);
+void trainsim_phase_ep(builder *b, int s, uint64_t ep_ps);
+void trainsim_phase_dp(builder *b, int s, int which, uint64_t bytes, int role);
+
+/* trainsim_coord.c (deepspeed-2021): the steps of passes lo..hi of b->z3c
+ * on stage s, layer_ps[p] one layer's compute in pass p, tp[p] and
+ * tp_delta_s[p] its tensor-parallel collectives; returns the first
+ * compute task. */
+int trainsim_coord_steps(builder *b, int s, const uint64_t layer_ps[Z3C_NPASS],
+                         const workload_tp tp[Z3C_NPASS], const double tp_delta_s[Z3C_NPASS],
+                         int lo, int hi);
 
 /* trainsim_emb.c: the embedding's (and dualpipe's mirrored pairs') all-reduce
  * after the stages' reductions; b->emb_task[pair * nmem + member]. */

@@ -38,7 +38,10 @@ static void account_gap(const builder *b, const task_info *ti, int id, double ga
         exec_task_end_ps(b->g, ti->in_gather) == exec_task_start_ps(b->g, id)) {
         double dur = units_ps_to_s(exec_task_end_ps(b->g, ti->in_gather) -
                                    exec_task_start_ps(b->g, ti->in_gather));
-        double waited = gap_s < dur ? gap_s : dur;
+        /* deepspeed-2021's gate ends a chain on the data-parallel stream
+         * that ran through the whole gap (its tasks wait only for the
+         * compute before them), and pp 1 has no bubble */
+        double waited = b->z3c || gap_s < dur ? gap_s : dur;
         st->dp_exposed_s += waited;
         gap_s -= waited;
     }

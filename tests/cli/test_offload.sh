@@ -115,6 +115,34 @@ expect_ok "DeepSpeed v0.9.3's engine names itself in the layout" "offload-all-nv
 # shellcheck disable=SC2086
 expect_ok "DeepSpeed v0.9.3's engine names itself in the report" "all to nvme \(deepspeed-2023\)" \
     estimate $ds23
+# DeepSpeed v0.3.13's coordinator (deepspeed-2021): its rules, each named
+ds21base="--system dgx2-v100 --gpus 16 --model megatron-1.7b --tp 1 --mbs 4 --gbs 64
+      --offload all --offload-engine deepspeed-2021"
+ds21="$ds21base --zero 3 --recompute full"
+# shellcheck disable=SC2086
+expect_ok "DeepSpeed v0.3.13's engine names itself in the layout" "offload-all-cpu-ds2021" \
+    estimate $ds21
+# shellcheck disable=SC2086
+expect_bad "DeepSpeed v0.3.13's engine has no pipeline" "deepspeed-2021 .*needs pp 1" \
+    estimate $ds21 --pp 2
+# shellcheck disable=SC2086
+expect_bad "DeepSpeed v0.3.13's engine had no NVMe" "deepspeed-2021 .*--offload-to cpu" \
+    estimate $ds21 --offload-to nvme
+# shellcheck disable=SC2086
+expect_bad "DeepSpeed v0.3.13's engine recomputes all or nothing" \
+    "deepspeed-2021 .*full recomputation or none" estimate $ds21base --zero 3 --recompute selective
+# shellcheck disable=SC2086
+expect_bad "DeepSpeed v0.3.13's engine is ZeRO-3's" "deepspeed-2021 is DeepSpeed v0.3.13's ZeRO-3" \
+    estimate $ds21base --zero 2 --recompute full
+# the closed form and the simulation run the same trace
+# shellcheck disable=SC2086
+a=$("$bin" estimate $ds21 --mode analytic | sed -n 's/^iteration *\([0-9.]*\) s/\1/p')
+# shellcheck disable=SC2086
+s=$("$bin" estimate $ds21 --mode sim | sed -n 's/^iteration *\([0-9.]*\) s/\1/p')
+if [ -n "$a" ] && [ -n "$s" ] && awk -v a="$a" -v s="$s" 'BEGIN { d = a - s; if (d < 0) d = -d; exit !(d <= 0.01 * s) }'
+then ok "deepspeed-2021: closed form $a s within 1% of the simulation $s s"
+else not_ok "deepspeed-2021: closed form '$a' s within 1% of the simulation '$s' s"; fi
+
 # validate offload: the papers' rows, the columns of the other studies
 expect_ok "validate offload compares every paper row" "zero3-offload-1t-512 +512" validate offload
 expect_ok "Fuyou's rows use the paper's batch sweep in tokens/s (Ratel Fig. 5(a)): 1500 at batch 64" \

@@ -9,6 +9,7 @@
 #include "offloadsim.h"
 #include "system.h"
 #include "tap.h"
+#include "zero3_coord.h"
 #include "tiers.h"
 #include "tiers_spec.h"
 #include "topo.h"
@@ -669,7 +670,66 @@ static void nvme_link_both_modes(void)
     CHECK_REL(bw.nvme_write, 3 * 3.4e9, 1e-12);
 }
 
+/* deepspeed-2021 on one GPU (world size 1: each of the coordinator's
+ * gathers is the parameter's copy up, in its windows): four blocks of a
+ * 10B's shape (h 4096, 2.0e8 parameters a block, all within the reuse
+ * distance, so the recomputation's fetch serves the backward and the last
+ * blocks keep their forward's).  With a link of no cost the passes are
+ * the compute; with a slow one the forward's copies neither vanish under
+ * the compute (the fetch waits at every module) nor exceed it plus all of
+ * them; the bytes are the trace's. */
+static void deepspeed_2021(void)
+{
+    static model_desc m;
+    model_custom(&m, 4, 4096, 32);
+    layout_desc l = one_gpu(&m, OFFLOAD_ALL, OFFLOAD_TO_CPU, 3);
+    l.recompute = LAYOUT_RECOMPUTE_FULL;
+    l.offload_engine = OFFLOAD_ENGINE_DEEPSPEED_2021;
+    cs_err err;
+    CHECK(offload_validate(&l, NULL, &err) == 0);
+    z3c_trace t;
+    z3c_config cfg = z3c_defaults();
+    CHECK(z3c_build(&m, &l, 4, &cfg, &t, &err) == 0);
+    offload_base b = {.iteration_s = 10, .fwd_s = 3, .bwd_s = 6, .rec_s = 2,
+                      .gpu_optimizer_s = 0.5, .params = 4 * t.block_elems,
+                      .microbatches = 1, .layers = 4, .model = &m};
+    offload_bw bw = bw_hand;
+    bw.h2d = 1e30;
+    offload_report r;
+    memset(&r, 0, sizeof r);
+    offload_apply(&l, &b, &bw, &r);
+    CHECK_REL(r.phases[0].dur_s, 3, 1e-9);
+    CHECK_REL(r.h2d_bytes, 2 * t.gather_elems, 1e-12);
+    /* the recomputation's fetch serves the backward: each block fetched
+     * once in the forward and at most once after */
+    CHECK(t.pass_gather_elems[Z3C_BWD] < t.block_elems);
+    CHECK(t.pass_gather_elems[Z3C_FWD] + t.pass_gather_elems[Z3C_REC] <= 8 * t.block_elems);
+    /* 1 GB/s: a block's 0.40 GB take 0.40 s against its 0.75 s forward */
+    bw.h2d = 1e9;
+    offload_apply(&l, &b, &bw, &r);
+    double fwd_copies_s = 2 * t.pass_gather_elems[Z3C_FWD] / bw.h2d;
+    printf("# forward %.4f s: compute 3, its copies %.4f s\n", r.phases[0].dur_s, fwd_copies_s);
+    CHECK(r.phases[0].dur_s > 3 + 0.05);
+    CHECK(r.phases[0].dur_s < 3 + fwd_copies_s);
+    /* the engine of today's DeepSpeed hides them all (a pass's copies
+     * against its compute) */
+    l.offload_engine = OFFLOAD_ENGINE_DEEPSPEED;
+    offload_apply(&l, &b, &bw, &r);
+    CHECK_REL(r.phases[0].dur_s, 3, 1e-12);
+    /* its rules: CPU only, no DPU */
+    l.offload_engine = OFFLOAD_ENGINE_DEEPSPEED_2021;
+    l.offload_to = OFFLOAD_TO_NVME;
+    CHECK(offload_validate(&l, NULL, &err) != 0);
+    CHECK_STR_CONTAINS(err.msg, "--offload-to cpu");
+    l.offload_to = OFFLOAD_TO_CPU;
+    l.zero = 2;
+    CHECK(offload_validate(&l, NULL, &err) != 0);
+    CHECK_STR_CONTAINS(err.msg, "--zero 3");
+    z3c_free(&t);
+}
+
 TAP_MAIN({"offload rules: each bad combination named", rules_named},
+         {"deepspeed-2021: the coordinator's windows on one GPU", deepspeed_2021},
          {"offload tier bytes: GPU, host DRAM, NVMe", tier_bytes},
          {"checkpoints in DRAM: partitioned over tp as the copies are",
           checkpoints_dram_split_by_tp},

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "fixture.h"
+#include "offload.h"
 #include "tap.h"
 #include "trainsim.h"
 #include "commcost.h"
@@ -441,7 +442,40 @@ static void prefetch_and_reshard(void)
     topo_free(f.t);
 }
 
+/* --offload-engine deepspeed-2021 (DeepSpeed v0.3.13's coordinator, step
+ * by step): every rank and folded agree, the closed form (the same trace
+ * on two streams, the collectives on a line through their plans' times)
+ * within 1% and its exposed data-parallel time within 2% of the
+ * iteration; the coordinator exposes more than FSDP's one layer ahead
+ * (its fetches wait at every module). */
+static void coord_modes_agree(void)
+{
+    fixture f;
+    fixture_setup(&f, "dgx-a100-80g", 4, "megatron-1.7b", 2, 1, 16, 64);
+    f.l.zero = 3;
+    f.l.recompute = LAYOUT_RECOMPUTE_FULL;
+    f.l.offload = OFFLOAD_ALL;
+    double fsdp = analytic(&f);
+    f.l.offload_engine = OFFLOAD_ENGINE_DEEPSPEED_2021;
+    estimate_result all, folded;
+    double t_all = run(&f, TRAINSIM_ALL_RANKS, &all), t_folded = run(&f, TRAINSIM_FOLDED, &folded);
+    double t_closed = analytic(&f);
+    printf("# deepspeed-2021: all ranks %.6f s, folded %.6f s, closed form %.6f s; "
+           "deepspeed %.6f s\n", t_all, t_folded, t_closed, fsdp);
+    CHECK_REL(t_folded, t_all, 0.015);
+    CHECK_REL(t_closed, t_folded, 0.01);
+    CHECK(t_closed > fsdp);
+    if (t_all > 0 && t_folded > 0) {
+        CHECK(fabs(all.stages[0].dp_exposed_s - folded.stages[0].dp_exposed_s) < 0.02 * t_all);
+        CHECK(folded.stages[0].dp_exposed_s > 0);
+        estimate_result_free(&all);
+        estimate_result_free(&folded);
+    }
+    topo_free(f.t);
+}
+
 TAP_MAIN({"folded_equals_all_ranks", folded_equals_all_ranks},
+         {"deepspeed-2021: folded = all ranks = closed form", coord_modes_agree},
          {"sharded: folded = all ranks on ZeRO-3 and HSDP", sharded_folded_equals_all_ranks},
          {"sharded: prefetch and no reshard pay off", prefetch_and_reshard},
          {"sharded: ZeRO-3 under a deep pipeline, closed form within 3%", zero3_deep_pipeline},

@@ -1,0 +1,69 @@
+/* trainsim_coord: --offload-engine deepspeed-2021 lowered to tasks: the
+ * steps of DeepSpeed v0.3.13's coordinator (costmodel/zero3_coord.h), each
+ * step's gathers and reductions on the data-parallel stream and its
+ * compute after the communication it waits for. */
+#include <stdlib.h>
+
+#include "trainsim_private.h"
+
+/* Step st's gathers and reductions on the data-parallel stream, each after
+ * the compute before it; sets gate_task[k] to the data-parallel task its
+ * compute waits for (-1: none; the trace's gate is the communication just
+ * before the step or one of its own). */
+static void coord_comm(builder *b, int s, const z3c_step *st, int *gate_task)
+{
+    const z3c_trace *t = b->z3c;
+    double layer_bytes_per_elem = 2; /* 16-bit parameters */
+    const commcost_stage *cs = &b->cc.stages[s];
+    double grad_bytes_per_elem = 2 * (double)cs->bucket_bytes /
+                                 (double)(cs->layer_bytes ? cs->layer_bytes : 1);
+    for (int k = 0; k < b->nmem; k++)
+        gate_task[k] = st->gate == st->first - 1 ? b->last_dp[s * b->nmem + k] : -1;
+    for (int c = st->first; c < st->first + st->n; c++) {
+        const z3c_comm *cm = &t->comm[c];
+        uint64_t bytes = (uint64_t)ceil(cm->elems * (cm->reduce ? grad_bytes_per_elem
+                                                                 : layer_bytes_per_elem));
+        trainsim_phase_dp(b, s, cm->reduce ? P_REDUCE : P_GATHER, bytes,
+                          cm->reduce ? R_DP : R_GATHER);
+        for (int k = 0; c == st->gate && k < b->nmem; k++)
+            gate_task[k] = b->last_dp[s * b->nmem + k];
+    }
+}
+
+/* The steps of passes lo..hi of the trace: each step's communication, then
+ * its compute (its share of its layer's pass) after its gate; a layer's
+ * tensor-parallel collectives after its last step in a pass.  Returns the
+ * first compute task. */
+int trainsim_coord_steps(builder *b, int s, const uint64_t layer_ps[Z3C_NPASS],
+                         const workload_tp tp[Z3C_NPASS], const double tp_delta_s[Z3C_NPASS],
+                         int lo, int hi)
+{
+    static const char *const names[Z3C_NPASS] = {"forward", "recompute", "backward"};
+    static const int roles[Z3C_NPASS] = {R_FWD, R_REC, R_BWD};
+    const z3c_trace *t = b->z3c;
+    int *gate_task = int_array((size_t)b->nmem, -1), first = -1;
+    for (int i = 0; i < t->nsteps; i++) {
+        const z3c_step *st = &t->steps[i];
+        if (st->pass < lo || st->pass > hi)
+            continue;
+        uint64_t ps = (uint64_t)llround(st->share * (double)layer_ps[st->pass]);
+        if (ps > 0 || st->n > 0 || st->gate >= 0) { /* else the step changes nothing */
+            coord_comm(b, s, st, gate_task);
+            int id = phase_compute(b, s, ps, roles[st->pass], names[st->pass]);
+            for (int k = 0; k < b->nmem; k++)
+                if (!dropped(b, k) && gate_task[k] >= 0) {
+                    exec_dep(b->g, gate_task[k], id + member_slot(b, k));
+                    b->info[id + member_slot(b, k)].in_gather = gate_task[k];
+                }
+            first = first < 0 ? id : first;
+        }
+        const z3c_step *next = i + 1 < t->nsteps ? &t->steps[i + 1] : NULL;
+        if (!next || next->pass != st->pass || next->layer != st->layer) {
+            int j = st->pass == Z3C_FWD ? st->layer : t->layers - 1 - st->layer;
+            trainsim_phase_tp_part(b, s, tp[st->pass], tp_delta_s[st->pass], j, t->layers);
+        }
+    }
+    free(gate_task);
+    return first;
+}
+
