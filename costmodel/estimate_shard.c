@@ -69,25 +69,30 @@ static double coord_comm_s(const z3c_comm *c, void *ctx)
 }
 
 int estimate_shard_coord(const model_desc *m, const layout_desc *l, const commcost_stage *st,
-                         int layers, double fwd_s,
-                         double rec_s, double bwd_s, double *exposed_s, double *hidden_s,
-                         cs_err *err)
+                         int layers, double fwd_s, double rec_s, double bwd_s, double *exposed_s,
+                         double *hidden_s, cs_err *err)
 {
     *exposed_s = *hidden_s = 0;
     if (layout_dp_cp(l) < 2 || layers < 1)
         return 0;
-    z3c_trace t;
-    z3c_config cfg = z3c_defaults();
-    if (z3c_build(m, l, layers, &cfg, &t, err) != 0)
-        return -1;
     /* 16-bit parameters; gradients as the stage's buckets carry them */
     double grad_ratio = st->layer_bytes ? (double)st->bucket_bytes / (double)st->layer_bytes : 1;
     coord_prices p = {st, 2, 2 * grad_ratio};
     double layer_s[Z3C_NPASS] = {fwd_s / layers, rec_s / layers, bwd_s / layers};
-    double comm_s, end_s = z3c_time_s(&t, layer_s, coord_comm_s, &p, &comm_s, NULL);
-    z3c_free(&t);
-    *exposed_s = fmax(0, end_s - (fwd_s + rec_s + bwd_s));
-    *hidden_s = fmax(0, comm_s - *exposed_s);
+    z3c_config cfg = z3c_defaults();
+    int m_count = layout_microbatches(l);
+    /* the first microbatch after the step, then (weight m - 1) the others */
+    for (int after = 1; after >= 0 && (after || m_count > 1); after--) {
+        z3c_trace t;
+        if (z3c_build(m, l, layers, after, &cfg, &t, err) != 0)
+            return -1;
+        double comm_s, end_s = z3c_time_s(&t, layer_s, coord_comm_s, &p, &comm_s, NULL);
+        z3c_free(&t);
+        double weight = (after ? 1.0 : m_count - 1.0) / m_count;
+        double exposed = fmax(0, end_s - (fwd_s + rec_s + bwd_s));
+        *exposed_s += weight * exposed;
+        *hidden_s += weight * fmax(0, comm_s - exposed);
+    }
     return 0;
 }
 

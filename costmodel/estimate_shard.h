@@ -42,8 +42,10 @@ void estimate_shard_unit(const layout_desc *l, const commcost_stage *st, int lay
  * module trace of DeepSpeed v0.3.13's coordinator (zero3_coord.h), its
  * gathers and reductions priced on the line through the stage's plans'
  * times at one byte and at a layer (commcost_stage),
- * rec_s the recomputation's compute.  The trace holds every reduction, the
- * last included.  0, or -1 with err. */
+ * rec_s the recomputation's compute; the mean over the iteration's
+ * microbatches (the first after the step finds the persistent parameters
+ * gathered).  The trace holds every reduction, the last included.  0, or
+ * -1 with err. */
 int estimate_shard_coord(const model_desc *m, const layout_desc *l, const commcost_stage *st,
                          int layers, double fwd_s,
                          double rec_s, double bwd_s, double *exposed_s, double *hidden_s,

@@ -15,30 +15,45 @@ static double copy_up_s(const z3c_comm *c, void *ctx)
     return c->reduce ? 0 : c->elems * 2 / bw->h2d;
 }
 
-void offload_coord_of(const layout_desc *l, const offload_base *b, const offload_bw *bw,
-                      offload_coord *out)
+/* Adds one microbatch's trace (the first after the step, or a later one)
+ * with weight w: its fetches and, on one GPU, its passes. */
+static void add_microbatch(const layout_desc *l, const offload_base *b, const offload_bw *bw,
+                           int layers, int after_step, double w, offload_coord *out)
 {
-    memset(out, 0, sizeof *out);
-    int layers = b->layers > 0 ? b->layers : 1, m = b->microbatches > 0 ? b->microbatches : 1;
     z3c_config cfg = z3c_defaults();
     z3c_trace t;
-    if (!b->model || z3c_build(b->model, l, layers, &cfg, &t, NULL) != 0)
+    if (z3c_build(b->model, l, layers, after_step, &cfg, &t, NULL) != 0)
         return;
-    out->fwd_elems = t.pass_gather_elems[Z3C_FWD];
-    out->bwd_elems = t.pass_gather_elems[Z3C_REC] + t.pass_gather_elems[Z3C_BWD];
-    out->outside_elems = fmax(0, b->params - layers * t.block_elems);
-    int moves = l->offload == OFFLOAD_PARAMS || l->offload == OFFLOAD_ALL;
-    if (moves && layout_dp_cp(l) == 1) {
-        double per = (double)m * layers;
+    out->fwd_elems += w * t.pass_gather_elems[Z3C_FWD];
+    out->bwd_elems += w * (t.pass_gather_elems[Z3C_REC] + t.pass_gather_elems[Z3C_BWD]);
+    /* what the trace leaves out (the final norm): once a pass */
+    out->outside_elems = fmax(0, b->params - layers * t.block_elems - t.root_elems);
+    if (out->windowed) {
+        double per = (double)b->microbatches * layers;
         double layer_s[Z3C_NPASS] = {b->fwd_s / per, b->rec_s / per,
                                      (b->bwd_s - b->rec_s) / per};
         double comm_s, fwd_end_s = 0;
         double end_s = z3c_time_s(&t, layer_s, copy_up_s, (void *)bw, &comm_s, &fwd_end_s);
-        /* the embedding's copy precedes each pass's first block: nothing under it */
-        double outside_s = out->outside_elems * 2 / bw->h2d;
-        out->windowed = 1;
-        out->fwd_s = m * fwd_end_s + outside_s;
-        out->bwd_s = m * (end_s - fwd_end_s) + outside_s;
+        out->fwd_s += w * b->microbatches * fwd_end_s;
+        out->bwd_s += w * b->microbatches * (end_s - fwd_end_s);
     }
     z3c_free(&t);
+}
+
+void offload_coord_of(const layout_desc *l, const offload_base *b, const offload_bw *bw,
+                      offload_coord *out)
+{
+    memset(out, 0, sizeof *out);
+    if (!b->model)
+        return;
+    int layers = b->layers > 0 ? b->layers : 1, m = b->microbatches > 0 ? b->microbatches : 1;
+    int moves = l->offload == OFFLOAD_PARAMS || l->offload == OFFLOAD_ALL;
+    out->windowed = moves && layout_dp_cp(l) == 1;
+    add_microbatch(l, b, bw, layers, 1, 1.0 / m, out);
+    if (m > 1)
+        add_microbatch(l, b, bw, layers, 0, (m - 1.0) / m, out);
+    /* the left-out parameters' copies precede each pass: nothing under them */
+    double outside_s = out->windowed ? b->microbatches * out->outside_elems * 2 / bw->h2d : 0;
+    out->fwd_s += outside_s;
+    out->bwd_s += outside_s;
 }

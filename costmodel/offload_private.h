@@ -46,8 +46,8 @@ void offload_phase_busy(double gpu_s, double h2d, double d2h, double nr, double 
  * on one GPU, the passes' time with the fetches (there each gather is the
  * parameter's copy up: _allgather_param at world size 1) in its windows. */
 typedef struct offload_coord {
-    double fwd_elems, bwd_elems; /* gathered in the forward; in the recomputation and backward */
-    double outside_elems;        /* outside the blocks (the embedding): fetched once a pass */
+    double fwd_elems, bwd_elems; /* a microbatch's mean: gathered in the forward; after */
+    double outside_elems;        /* outside the trace (the final norm): fetched once a pass */
     int windowed;                /* one GPU with its parameters on the host: fwd_s, bwd_s hold */
     double fwd_s, bwd_s;         /* all microbatches, compute and the copies' waits */
 } offload_coord;

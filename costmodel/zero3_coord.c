@@ -10,25 +10,68 @@
 #include "offload.h"
 #include "schedule.h"
 
-/* The modules of one Megatron-LM block (ParallelTransformerLayer), in the
- * order their forward pre-hooks run: the block, its input LayerNorm, the
- * attention module, the QKV projection, the attention core (QK^T, the
- * softmax and dropout modules, AV: no parameters), the output projection,
- * the second LayerNorm, the MLP module, its two projections.  Containers
- * hold no parameter of their own (named_parameters(recurse=False)) but run
- * hooks, and a hook may prefetch. */
+/* The modules of one Megatron-LM block (ParallelTransformerLayer of
+ * DeepSpeedExamples' Megatron-LM-v1.1.5-ZeRO3, 2021-03), in the order their
+ * forward pre-hooks run: the block, its input LayerNorm, the attention
+ * module, the QKV projection, the attention core (QK^T, the softmax and
+ * dropout modules, AV: no parameters), the output projection, the second
+ * LayerNorm, the MLP module, its two projections.  Containers hold no
+ * parameter of their own (named_parameters(recurse=False)) but run hooks,
+ * and a hook may prefetch. */
 enum { M_BLOCK, M_LN1, M_ATTN, M_QKV, M_CORE, M_PROJ, M_LN2, M_MLP, M_FC1, M_FC2, NMOD };
-#define MAX_PARAMS 2 /* weight, bias */
+/* A block's parameters; the model's own (the root's) follow every block's. */
+enum { P_LN1W, P_LN1B, P_QKVW, P_QKVB, P_PROJW, P_PROJB, P_LN2W, P_LN2B,
+       P_FC1W, P_FC1B, P_FC2W, P_FC2B, NPARAM };
+enum { R_WORD, R_POS, NROOT }; /* the embedding tables */
+/* Outside the blocks: the model (the root module), which holds the word
+ * table as an external parameter (gpt2_model.py:54-55 of that code), and
+ * the embedding's position table, its own module's. */
+#define M_ROOT NMOD
+#define M_POS (NMOD + 1)
+#define MAX_LIST 4
+
+/* Each module's parameters as its hooks fetch them: its own, then the
+ * external ones registered on it.  The three biases Megatron adds outside
+ * their layer (skip_bias_add: the output projection's and fc2's in the
+ * block, fc1's in the MLP) are registered as external parameters of the
+ * container that adds them (transformer.py:96-97, 437-440 of that code). */
+static const int fetch_list[NMOD][MAX_LIST] = {
+    [M_BLOCK] = {P_PROJB, P_FC2B, -1},
+    [M_LN1] = {P_LN1W, P_LN1B, -1},
+    [M_ATTN] = {-1},
+    [M_QKV] = {P_QKVW, P_QKVB, -1},
+    [M_CORE] = {-1},
+    [M_PROJ] = {P_PROJW, P_PROJB, -1},
+    [M_LN2] = {P_LN2W, P_LN2B, -1},
+    [M_MLP] = {P_FC1B, -1},
+    [M_FC1] = {P_FC1W, P_FC1B, -1},
+    [M_FC2] = {P_FC2W, P_FC2B, -1}};
+
+/* The gradients each backward step produces, in order: an added bias's
+ * before its weight's (its add's backward runs first), the attention's
+ * added bias with the second norm's step (the add sits between them). */
+static const int grad_list[NMOD][MAX_LIST] = {
+    [M_BLOCK] = {P_FC2B, -1},
+    [M_LN1] = {P_LN1W, P_LN1B, -1},
+    [M_ATTN] = {-1},
+    [M_QKV] = {P_QKVW, P_QKVB, -1},
+    [M_CORE] = {-1},
+    [M_PROJ] = {P_PROJW, -1},
+    [M_LN2] = {P_LN2W, P_LN2B, P_PROJB, -1},
+    [M_MLP] = {-1},
+    [M_FC1] = {P_FC1B, P_FC1W, -1},
+    [M_FC2] = {P_FC2W, -1}};
 
 /* The backward pre-hooks: a container's before its children's (its output's
  * hook wraps theirs), the MLP's modules before the second LayerNorm. */
 static const int bwd_order[NMOD] = {M_BLOCK, M_MLP,  M_FC2,  M_FC1,  M_LN2,
                                     M_ATTN,  M_PROJ, M_CORE, M_QKV,  M_LN1};
 
-typedef struct module_shape {
-    double param[MAX_PARAMS]; /* elements of one tensor rank; 0: none */
-    double flops;             /* forward FLOPs a token of this rank */
-} module_shape;
+typedef struct block_shape {
+    double param[NPARAM]; /* elements of one tensor rank; 0: none */
+    double root[NROOT];
+    double flops[NMOD];   /* forward FLOPs a token of this rank */
+} block_shape;
 
 z3c_config z3c_defaults(void)
 {
@@ -61,32 +104,36 @@ int z3c_validate(const model_desc *m, const layout_desc *l, cs_err *err)
     return 0;
 }
 
-/* One block's modules on one tensor rank (model.h's counting conventions;
- * Megatron splits the column-parallel weights and biases and the
- * row-parallel weights, and keeps the norms and row-parallel biases whole). */
-static void block_shapes(const model_desc *m, const layout_desc *l, module_shape *mod)
+/* One block's parameters on one tensor rank (model.h's counting
+ * conventions; Megatron splits the column-parallel weights and biases and
+ * the row-parallel weights, keeps the norms and row-parallel biases whole)
+ * and the root's embedding tables (the word table split over tp). */
+static void block_shapes(const model_desc *m, const layout_desc *l, block_shape *bs)
 {
-    memset(mod, 0, NMOD * sizeof *mod);
+    memset(bs, 0, sizeof *bs);
     double h = m->hidden, tp = l->tp, hd = model_head_dim(m);
     double q = m->heads * hd, kv = m->kv_heads * hd, ffn = m->ffn_hidden;
     double up = m->mlp == MODEL_MLP_SWIGLU ? 2 * ffn : ffn;
-    double norm_params = m->norm == MODEL_NORM_LAYERNORM ? 2 : 1;
-    int bias = m->linear_bias;
-    for (int k = 0; k < (int)norm_params; k++)
-        mod[M_LN1].param[k] = mod[M_LN2].param[k] = h;
-    mod[M_QKV].param[0] = h * (q + 2 * kv) / tp;
-    mod[M_QKV].param[1] = bias || m->qkv_bias ? (q + 2 * kv) / tp : 0;
-    mod[M_PROJ].param[0] = q * h / tp;
-    mod[M_PROJ].param[1] = bias ? h : 0;
-    mod[M_FC1].param[0] = h * up / tp;
-    mod[M_FC1].param[1] = bias ? up / tp : 0;
-    mod[M_FC2].param[0] = ffn * h / tp;
-    mod[M_FC2].param[1] = bias ? h : 0;
-    static const int gemms[] = {M_QKV, M_PROJ, M_FC1, M_FC2};
-    for (int k = 0; k < 4; k++)
-        mod[gemms[k]].flops = 2 * mod[gemms[k]].param[0];
+    int layernorm = m->norm == MODEL_NORM_LAYERNORM, bias = m->linear_bias;
+    double *p = bs->param;
+    p[P_LN1W] = p[P_LN2W] = h;
+    p[P_LN1B] = p[P_LN2B] = layernorm ? h : 0;
+    p[P_QKVW] = h * (q + 2 * kv) / tp;
+    p[P_QKVB] = bias || m->qkv_bias ? (q + 2 * kv) / tp : 0;
+    p[P_PROJW] = q * h / tp;
+    p[P_PROJB] = bias ? h : 0;
+    p[P_FC1W] = h * up / tp;
+    p[P_FC1B] = bias ? up / tp : 0;
+    p[P_FC2W] = ffn * h / tp;
+    p[P_FC2B] = bias ? h : 0;
+    bs->root[R_WORD] = (double)m->vocab * h / tp;
+    bs->root[R_POS] = m->pos == MODEL_POS_LEARNED ? (double)m->seq_len * h : 0;
+    bs->flops[M_QKV] = 2 * p[P_QKVW];
+    bs->flops[M_PROJ] = 2 * p[P_PROJW];
+    bs->flops[M_FC1] = 2 * p[P_FC1W];
+    bs->flops[M_FC2] = 2 * p[P_FC2W];
     /* Megatron v1's attention core: QK^T and AV over the whole sequence */
-    mod[M_CORE].flops = 2.0 * 2.0 * m->seq_len * q / tp;
+    bs->flops[M_CORE] = 2.0 * 2.0 * m->seq_len * q / tp;
 }
 
 /* ---- the emulation ---------------------------------------------------------- */
@@ -97,53 +144,75 @@ typedef struct entry { int pass, layer, mod; } entry; /* one trace position */
 
 typedef struct emu {
     const z3c_config *cfg;
-    module_shape mod[NMOD];
+    block_shape bs;
+    int layers;
     entry *tr;
     int n;
     double *before;  /* [i]: elements of the modules at trace positions < i */
     int *next_use;   /* [i]: the module's next position, or n */
-    unsigned char *state; /* [(layer * NMOD + mod) * MAX_PARAMS + k] */
+    unsigned char *state; /* [layer * NPARAM + p], the root's at layers * NPARAM */
     double avail, bucket, flops_of_layer;
     int inflight;
     z3c_trace *out;
     int capsteps, capcomm;
 } emu;
 
-static double module_elems(const emu *e, int mod)
+/* A module's k-th parameter (own, then external) as an index into
+ * state and its elements; -1 past the last. */
+static int param_at(const emu *e, const entry *at, int k, double *elems)
 {
-    return e->mod[mod].param[0] + e->mod[mod].param[1];
+    int id = -1;
+    if (at->mod == M_ROOT || at->mod == M_POS) {
+        int r = at->mod == M_ROOT ? R_WORD : R_POS;
+        id = k == 0 ? e->layers * NPARAM + r : -1;
+        *elems = id >= 0 ? e->bs.root[r] : 0;
+    } else if (k < MAX_LIST && fetch_list[at->mod][k] >= 0) {
+        id = at->layer * NPARAM + fetch_list[at->mod][k];
+        *elems = e->bs.param[fetch_list[at->mod][k]];
+    }
+    return id;
 }
 
-static unsigned char *state_of(emu *e, int layer, int mod, int k)
+static double module_elems(const emu *e, const entry *at)
 {
-    return &e->state[((size_t)layer * NMOD + mod) * MAX_PARAMS + k];
+    double sum = 0, p;
+    for (int k = 0; param_at(e, at, k, &p) >= 0; k++)
+        sum += p;
+    return sum;
 }
 
-/* The trace: every block's forward, then for the last block down to the
- * first its recomputation (full recomputation) and its backward. */
-static void build_trace(emu *e, int layers, int recompute)
+/* The trace: the model's forward (the root, the position table, every
+ * block), then the root's backward hook and, for the last block down to
+ * the first, its recomputation (full recomputation) and its backward, and
+ * last the position table's backward hook. */
+static void build_trace(emu *e, int recompute)
 {
-    int n = 0;
+    int n = 0, layers = e->layers;
+    e->tr[n++] = (entry){Z3C_FWD, -1, M_ROOT};
+    e->tr[n++] = (entry){Z3C_FWD, -1, M_POS};
     for (int L = 0; L < layers; L++)
         for (int j = 0; j < NMOD; j++)
             e->tr[n++] = (entry){Z3C_FWD, L, j};
+    e->tr[n++] = (entry){Z3C_BWD, -1, M_ROOT};
     for (int L = layers - 1; L >= 0; L--) {
         for (int j = 0; recompute && j < NMOD; j++)
             e->tr[n++] = (entry){Z3C_REC, L, j};
         for (int j = 0; j < NMOD; j++)
             e->tr[n++] = (entry){Z3C_BWD, L, bwd_order[j]};
     }
+    e->tr[n++] = (entry){Z3C_BWD, -1, M_POS};
     e->n = n;
     e->before[0] = 0;
     for (int i = 0; i < n; i++)
-        e->before[i + 1] = e->before[i] + module_elems(e, e->tr[i].mod);
-    int *last = malloc((size_t)layers * NMOD * sizeof *last);
+        e->before[i + 1] = e->before[i] + module_elems(e, &e->tr[i]);
+    int keys = (layers + 1) * (NMOD + 2);
+    int *last = malloc((size_t)keys * sizeof *last);
     if (!last)
         abort();
-    for (int k = 0; k < layers * NMOD; k++)
+    for (int k = 0; k < keys; k++)
         last[k] = n;
     for (int i = n - 1; i >= 0; i--) {
-        int key = e->tr[i].layer * NMOD + e->tr[i].mod;
+        int key = (e->tr[i].layer + 1) * (NMOD + 2) + e->tr[i].mod;
         e->next_use[i] = last[key];
         last[key] = i;
     }
@@ -164,30 +233,31 @@ static void add_comm(emu *e, double elems, int reduce)
     }
 }
 
-static void gather(emu *e, int layer, int mod, int k)
+/* A gather issued: the live count includes it from now (stage3.py:329, :391). */
+static void gather(emu *e, int id, double elems)
 {
-    *state_of(e, layer, mod, k) = INFLIGHT;
-    e->avail += e->mod[mod].param[k];
+    e->state[id] = INFLIGHT;
+    e->avail += elems;
     e->inflight++;
-    add_comm(e, e->mod[mod].param[k], 0);
+    add_comm(e, elems, 0);
 }
 
 /* fetch_sub_module: gathers what is not available; waits for everything in
  * flight when anything of the module was not available. */
 static void fetch(emu *e, const entry *at, z3c_step *st)
 {
-    int wait = 0;
-    for (int k = 0; k < MAX_PARAMS; k++) {
-        unsigned char *s = state_of(e, at->layer, at->mod, k);
-        if (e->mod[at->mod].param[k] <= 0 || *s == AVAIL)
+    int wait = 0, id;
+    double p;
+    for (int k = 0; (id = param_at(e, at, k, &p)) >= 0; k++) {
+        if (p <= 0 || e->state[id] == AVAIL)
             continue;
         wait = 1;
-        if (*s == NA)
-            gather(e, at->layer, at->mod, k);
+        if (e->state[id] == NA)
+            gather(e, id, p);
     }
     if (!wait)
         return;
-    for (size_t k = 0; k < (size_t)e->out->layers * NMOD * MAX_PARAMS; k++)
+    for (size_t k = 0; k < (size_t)(e->layers + 1) * NPARAM; k++)
         if (e->state[k] == INFLIGHT)
             e->state[k] = AVAIL;
     e->inflight = 0;
@@ -201,15 +271,14 @@ static void prefetch(emu *e, int i, z3c_step *st)
 {
     if (e->inflight || e->avail >= e->cfg->max_live)
         return;
-    double sum = 0;
-    int issued = 0;
+    double sum = 0, p;
+    int issued = 0, id;
     for (int j = i + 1; j < e->n && sum < e->cfg->prefetch_bucket; j++)
-        for (int k = 0; k < MAX_PARAMS && sum < e->cfg->prefetch_bucket; k++) {
-            const entry *at = &e->tr[j];
-            double p = e->mod[at->mod].param[k];
-            if (p <= 0 || *state_of(e, at->layer, at->mod, k) != NA)
+        for (int k = 0; sum < e->cfg->prefetch_bucket && (id = param_at(e, &e->tr[j], k, &p)) >= 0;
+             k++) {
+            if (p <= 0 || e->state[id] != NA)
                 continue;
-            gather(e, at->layer, at->mod, k);
+            gather(e, id, p);
             sum += p;
             issued++;
         }
@@ -219,41 +288,58 @@ static void prefetch(emu *e, int i, z3c_step *st)
         st->gate = e->out->ncomm - 2 > st->gate ? e->out->ncomm - 2 : st->gate;
 }
 
-/* The gradients of a backward module, each through the reduce bucket. */
+/* The gradients of a backward step, each through the reduce bucket: one
+ * that would overflow it sends the bucket first; one larger than the
+ * bucket is only marked and goes with the next overflow (stage3.py
+ * :1433-1437, :1452-1453, :1465). */
 static void reduce_grads(emu *e, int mod)
 {
-    for (int k = 0; k < MAX_PARAMS; k++) {
-        double g = e->mod[mod].param[k];
+    for (int k = 0; k < MAX_LIST && grad_list[mod][k] >= 0; k++) {
+        double g = e->bs.param[grad_list[mod][k]];
         if (g <= 0)
             continue;
         if (e->bucket > 0 && e->bucket + g > e->cfg->reduce_bucket) {
             add_comm(e, e->bucket, 1);
             e->bucket = 0;
         }
-        if (g > e->cfg->reduce_bucket)
-            add_comm(e, g, 1); /* extra_large_param_to_reduce */
-        else
-            e->bucket += g;
+        e->bucket += g;
     }
 }
 
 /* release_sub_module: every parameter but the persistent ones, unless the
- * module's next use is within the reuse distance. */
+ * module's next use is within the reuse distance.  The root's tables stay:
+ * its post-forward hook comes after the logits, next to its pre-backward
+ * (distance 0), and it has no post-backward (token ids need no gradient). */
 static void release(emu *e, int i)
 {
     const entry *at = &e->tr[i];
-    int next = e->next_use[i];
-    double distance = next < e->n ? e->before[next] - e->before[i + 1] : INFINITY;
-    if (distance < e->cfg->max_reuse)
+    int next = e->next_use[i], id;
+    double distance = next < e->n ? e->before[next] - e->before[i + 1] : INFINITY, p;
+    if (at->mod == M_ROOT || distance < e->cfg->max_reuse)
         return;
-    for (int k = 0; k < MAX_PARAMS; k++) {
-        double p = e->mod[at->mod].param[k];
-        unsigned char *s = state_of(e, at->layer, at->mod, k);
-        if (p <= 0 || p < e->cfg->persist || *s != AVAIL)
+    for (int k = 0; (id = param_at(e, at, k, &p)) >= 0; k++) {
+        if (p <= 0 || p < e->cfg->persist || e->state[id] != AVAIL)
             continue;
-        *s = NA;
+        e->state[id] = NA;
         e->avail -= p;
     }
+}
+
+/* After an optimizer step (_post_step, stage3.py:2339-2344) the persistent
+ * parameters are gathered again: the first microbatch finds them
+ * available (later ones of the same step do not: the end of each backward
+ * releases everything).  That gather goes around the coordinator, so its
+ * live count leaves them out (from the second step on; the end of the
+ * backward subtracts them all the same: the count drifts lower by as much
+ * every step, not modelled). */
+static void persistent_available(emu *e)
+{
+    for (int L = 0; L < e->layers; L++)
+        for (int k = 0; k < NPARAM; k++) {
+            double p = e->bs.param[k];
+            if (p > 0 && p < e->cfg->persist)
+                e->state[L * NPARAM + k] = AVAIL;
+        }
 }
 
 static void run(emu *e)
@@ -263,40 +349,43 @@ static void run(emu *e)
         const entry *at = &e->tr[i];
         CS_GROW(t->steps, e->capsteps, t->nsteps + 1);
         z3c_step *st = &t->steps[t->nsteps++];
-        *st = (z3c_step){at->pass, at->layer, e->mod[at->mod].flops / e->flops_of_layer,
-                         t->ncomm, 0, -1};
+        double share = at->mod >= NMOD ? 0 : e->bs.flops[at->mod] / e->flops_of_layer;
+        *st = (z3c_step){at->pass, at->layer, share, t->ncomm, 0, -1};
         fetch(e, at, st);
         prefetch(e, i, st);
-        if (at->pass == Z3C_BWD)
+        if (at->pass == Z3C_BWD && at->mod < NMOD)
             reduce_grads(e, at->mod);
-        if (i == e->n - 1 && e->bucket > 0) /* the end of the backward sends the rest */
+        if (i == e->n - 1 && e->bucket > 0) /* the epilogue sends the rest */
             add_comm(e, e->bucket, 1);
         release(e, i);
     }
 }
 
-int z3c_build(const model_desc *m, const layout_desc *l, int layers, const z3c_config *cfg,
-              z3c_trace *out, cs_err *err)
+int z3c_build(const model_desc *m, const layout_desc *l, int layers, int after_step,
+              const z3c_config *cfg, z3c_trace *out, cs_err *err)
 {
     memset(out, 0, sizeof *out);
     if (layers < 1)
         return cs_fail(err, "zero3_coord: %d layers", layers);
-    emu e = {.cfg = cfg, .out = out};
-    block_shapes(m, l, e.mod);
-    for (int k = 0; k < NMOD; k++) {
-        e.flops_of_layer += e.mod[k].flops;
-        out->block_elems += module_elems(&e, k);
-    }
+    emu e = {.cfg = cfg, .out = out, .layers = layers};
+    block_shapes(m, l, &e.bs);
+    for (int k = 0; k < NMOD; k++)
+        e.flops_of_layer += e.bs.flops[k];
+    for (int k = 0; k < NPARAM; k++)
+        out->block_elems += e.bs.param[k];
+    out->root_elems = e.bs.root[R_WORD] + e.bs.root[R_POS];
     int recompute = l->recompute == LAYOUT_RECOMPUTE_FULL;
-    size_t cap = (size_t)layers * NMOD * (recompute ? 3 : 2);
+    size_t cap = (size_t)layers * NMOD * (recompute ? 3 : 2) + 4;
     e.tr = malloc(cap * sizeof *e.tr);
     e.before = malloc((cap + 1) * sizeof *e.before);
     e.next_use = malloc(cap * sizeof *e.next_use);
-    e.state = calloc((size_t)layers * NMOD * MAX_PARAMS, 1);
+    e.state = calloc((size_t)(layers + 1) * NPARAM, 1);
     if (!e.tr || !e.before || !e.next_use || !e.state)
         abort();
     out->layers = layers;
-    build_trace(&e, layers, recompute);
+    build_trace(&e, recompute);
+    if (after_step)
+        persistent_available(&e);
     run(&e);
     free(e.tr);
     free(e.before);

@@ -11,7 +11,9 @@
  * What the code does (file:line at v0.3.13; S = runtime/zero/stage3.py,
  * PP = runtime/zero/partition_parameters.py, K = runtime/zero/constants.py):
  * - every module's pre-forward and pre-backward hook fetches the module's
- *   own parameters (recurse=False): those not available are all-gathered,
+ *   own parameters (recurse=False) and the external ones registered on it
+ *   (Megatron's biases added outside their layer, the embedding on the
+ *   model): those not available are all-gathered,
  *   and if any was not available or in flight, the host then waits for
  *   every handle, the communication stream and the device
  *   (_synchronize_communication, S:402-406, S:486-491:
@@ -30,20 +32,33 @@
  *   along the trace is nearer than stage3_max_reuse_distance elements of
  *   the modules in between (S:222-271, S:432-433, S:464-470); the end of
  *   the backward releases everything, persistent parameters too
- *   (S:2553-2557);
+ *   (S:2553-2557), and the optimizer step gathers the persistent ones
+ *   again (_post_step, S:2339-2344), so the first microbatch after a step
+ *   finds them available and later ones do not;
  * - gradients (S:1431-1468): a gradient that would overflow the
  *   reduce_bucket_size bucket first sends the bucket; one larger than the
- *   bucket goes alone, at the next gradient's hook (here: its module's
- *   step); the end of the backward sends what is left.  Gathers and
- *   reductions share the data-parallel process group, one NCCL stream.
+ *   bucket is only marked and goes with the next overflow, at the next
+ *   gradient's hook; the epilogue sends what is left.  Gathers and
+ *   reductions share the data-parallel process group, one NCCL stream;
+ *   contiguous_gradients as every published config of the time sets it
+ *   (reduce-scatter; the code's default would all-reduce). 
  * The forward checkpoints every block (Megatron's --checkpoint-activations
  * through deepspeed.checkpointing): a block's recomputation runs its
  * forward hooks again just before its backward.
  *
- * Not emulated: the embedding and the output head, whose parameters stay
- * out of the trace (0.1% of a 1T's, 2% of a 10B's); the hooks' own host
- * time; the blocking one-element copy of each release (PP:531), which
- * waits for the compute stream only, as the next step's fetch does. */
+ * The model (the root module) holds the word table: fetched at the
+ * forward's start, kept to the end (its post-forward hook follows the
+ * logits, next to its pre-backward); the position table is its own
+ * module's, fetched at the start of each pass.  The live count: the
+ * step's gather of the persistent parameters goes around it, so from the
+ * second step they are not counted; the code's count then drifts lower by
+ * as much each step (the end of the backward subtracts them all the
+ * same), which matters only where max_live is near the live set; this
+ * models the second step.  Not emulated: the hooks' own host time; the blocking
+ * one-element copy of each release (PP:531), which waits for the compute
+ * stream only, as the next step's fetch does; the step's synchronous
+ * gather of the persistent parameters (a few MB).  A check of these rules
+ * against the code: /work/notes/s10/verify-ds0313.md. */
 #ifndef CS_ZERO3_COORD_H
 #define CS_ZERO3_COORD_H
 
@@ -95,6 +110,7 @@ typedef struct z3c_trace {
     double gather_elems, reduce_elems; /* totals of the microbatch */
     double pass_gather_elems[Z3C_NPASS]; /* gathered in each pass's steps */
     double block_elems;                /* a layer's parameters of one tensor rank */
+    double root_elems;                 /* the embedding tables' */
     int syncs;                         /* steps whose host waits for every stream */
 } z3c_trace;
 
@@ -107,9 +123,11 @@ int z3c_applies(const layout_desc *l);
 int z3c_validate(const model_desc *m, const layout_desc *l, cs_err *err);
 
 /* Emulates one microbatch through `layers` layers of m's blocks under l
- * (tensor ranks split the weights).  0, or -1 with err (out of memory). */
-int z3c_build(const model_desc *m, const layout_desc *l, int layers, const z3c_config *cfg,
-              z3c_trace *out, cs_err *err);
+ * (tensor ranks split the weights); after_step: the first microbatch after
+ * an optimizer step (the persistent parameters available).  0, or -1 with
+ * err (no layer). */
+int z3c_build(const model_desc *m, const layout_desc *l, int layers, int after_step,
+              const z3c_config *cfg, z3c_trace *out, cs_err *err);
 void z3c_free(z3c_trace *t);
 
 /* Seconds of one communication. */

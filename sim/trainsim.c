@@ -108,11 +108,7 @@ static void emit_forward(builder *b, int s, const schedule_unit *u)
     const chunk_cost *c = &b->chunks[s * b->nchunks + u->chunk];
     const char *name = b->split ? "F forward" : "forward";
     if (b->z3c) {
-        uint64_t layer_ps[Z3C_NPASS] = {c->fwd_ps / (uint64_t)b->z3c->layers, 0, 0};
-        workload_tp tp[Z3C_NPASS] = {c->tp_fwd, c->tp_rec, c->tp_bwd};
-        double delta[Z3C_NPASS] = {0, 0, 0};
-        int first = trainsim_coord_steps(b, s, layer_ps, tp, delta, Z3C_FWD, Z3C_FWD);
-        record_unit(b, b->fstart, b->fend, s, u, first);
+        record_unit(b, b->fstart, b->fend, s, u, trainsim_coord_unit(b, s, u, c, 0));
         return;
     }
     int first = gathers(b) ? gathered_pass(b, s, c->fwd_ps, chunk_layers(b, s, u->chunk),
@@ -153,26 +149,12 @@ static int emit_backward_pieces(builder *b, int s, uint64_t dur_ps, int role, co
     return first;
 }
 
-/* deepspeed-2021: the recomputation and the backward, the coordinator's
- * steps (every microbatch reduces its gradients: ZeRO-3). */
-static void emit_coord_backward(builder *b, int s, const schedule_unit *u, uint64_t bwd_ps)
-{
-    const chunk_cost *c = &b->chunks[s * b->nchunks + u->chunk];
-    uint64_t L = (uint64_t)b->z3c->layers;
-    uint64_t layer_ps[Z3C_NPASS] = {0, c->rec_ps / L, bwd_ps / L};
-    workload_tp tp[Z3C_NPASS] = {c->tp_fwd, c->tp_rec, c->tp_bwd};
-    double delta[Z3C_NPASS] = {0, 0, c->tp_bwd_delta_s};
-    int first = trainsim_coord_steps(b, s, layer_ps, tp, delta, Z3C_REC, Z3C_BWD);
-    record_unit(b, b->bstart, b->bend, s, u, first);
-}
-
 static void emit_backward(builder *b, int s, const schedule_unit *u, int last_of_chunk)
 {
     const chunk_cost *c = &b->chunks[s * b->nchunks + u->chunk];
     int first = -1;
-    if (b->z3c) {
-        uint64_t hidden_ps = b->folded ? 0 : units_s_to_ps_ceil(-c->tp_bwd_delta_s);
-        emit_coord_backward(b, s, u, c->bwd_ps > hidden_ps ? c->bwd_ps - hidden_ps : 0);
+    if (b->z3c) { /* the recomputation and the backward: the coordinator's steps */
+        record_unit(b, b->bstart, b->bend, s, u, trainsim_coord_unit(b, s, u, c, 1));
         return;
     }
     if (c->rec_ps > 0 || (c->cp_layers && b->l->recompute != LAYOUT_RECOMPUTE_NONE)) {
@@ -499,15 +481,8 @@ static int builder_init(builder *b, const estimate_input *in, trainsim_mode mode
         abort();
     if (b->folded)
         trainsim_find_sharing_groups(b);
-    if (z3c_applies(b->l) && gathers(b)) {
-        z3c_config cfg = z3c_defaults();
-        b->z3c = calloc(1, sizeof *b->z3c);
-        if (!b->z3c)
-            abort();
-        if (z3c_build(in->model, b->l, layout_stage_layers(b->l, in->model, 0), &cfg, b->z3c,
-                      err) != 0)
-            return -1;
-    }
+    if (trainsim_coord_init(b, err) != 0)
+        return -1;
     chunk_costs(b);
     trainsim_dualpipe_costs(b);
     graph_init(b);
@@ -583,9 +558,7 @@ static void builder_free(builder *b)
     trainsim_cp_free(b);
     free(b->cp_hidden_s);
     commcost_free(&b->cc);
-    if (b->z3c)
-        z3c_free(b->z3c);
-    free(b->z3c);
+    trainsim_coord_free(b);
 }
 
 /* Emits the iteration, leaving out the tensor ranks that copy rank 0 where

@@ -4,15 +4,17 @@
  * compute after the communication it waits for. */
 #include <stdlib.h>
 
+#include "layout_stages.h"
+
 #include "trainsim_private.h"
 
 /* Step st's gathers and reductions on the data-parallel stream, each after
  * the compute before it; sets gate_task[k] to the data-parallel task its
  * compute waits for (-1: none; the trace's gate is the communication just
  * before the step or one of its own). */
-static void coord_comm(builder *b, int s, const z3c_step *st, int *gate_task)
+static void coord_comm(builder *b, int s, const z3c_trace *t, const z3c_step *st,
+                       int *gate_task)
 {
-    const z3c_trace *t = b->z3c;
     double layer_bytes_per_elem = 2; /* 16-bit parameters */
     const commcost_stage *cs = &b->cc.stages[s];
     double grad_bytes_per_elem = 2 * (double)cs->bucket_bytes /
@@ -30,17 +32,16 @@ static void coord_comm(builder *b, int s, const z3c_step *st, int *gate_task)
     }
 }
 
-/* The steps of passes lo..hi of the trace: each step's communication, then
+/* The steps of passes lo..hi of trace t: each step's communication, then
  * its compute (its share of its layer's pass) after its gate; a layer's
- * tensor-parallel collectives after its last step in a pass.  Returns the
- * first compute task. */
-int trainsim_coord_steps(builder *b, int s, const uint64_t layer_ps[Z3C_NPASS],
-                         const workload_tp tp[Z3C_NPASS], const double tp_delta_s[Z3C_NPASS],
-                         int lo, int hi)
+ * tensor-parallel collectives after its last step in a pass (the root's
+ * steps have none).  Returns the first compute task. */
+static int coord_steps(builder *b, int s, const z3c_trace *t, const uint64_t layer_ps[Z3C_NPASS],
+                       const workload_tp tp[Z3C_NPASS], const double tp_delta_s[Z3C_NPASS],
+                       int lo, int hi)
 {
     static const char *const names[Z3C_NPASS] = {"forward", "recompute", "backward"};
     static const int roles[Z3C_NPASS] = {R_FWD, R_REC, R_BWD};
-    const z3c_trace *t = b->z3c;
     int *gate_task = int_array((size_t)b->nmem, -1), first = -1;
     for (int i = 0; i < t->nsteps; i++) {
         const z3c_step *st = &t->steps[i];
@@ -48,7 +49,7 @@ int trainsim_coord_steps(builder *b, int s, const uint64_t layer_ps[Z3C_NPASS],
             continue;
         uint64_t ps = (uint64_t)llround(st->share * (double)layer_ps[st->pass]);
         if (ps > 0 || st->n > 0 || st->gate >= 0) { /* else the step changes nothing */
-            coord_comm(b, s, st, gate_task);
+            coord_comm(b, s, t, st, gate_task);
             int id = phase_compute(b, s, ps, roles[st->pass], names[st->pass]);
             for (int k = 0; k < b->nmem; k++)
                 if (!dropped(b, k) && gate_task[k] >= 0) {
@@ -58,7 +59,7 @@ int trainsim_coord_steps(builder *b, int s, const uint64_t layer_ps[Z3C_NPASS],
             first = first < 0 ? id : first;
         }
         const z3c_step *next = i + 1 < t->nsteps ? &t->steps[i + 1] : NULL;
-        if (!next || next->pass != st->pass || next->layer != st->layer) {
+        if (st->layer >= 0 && (!next || next->pass != st->pass || next->layer != st->layer)) {
             int j = st->pass == Z3C_FWD ? st->layer : t->layers - 1 - st->layer;
             trainsim_phase_tp_part(b, s, tp[st->pass], tp_delta_s[st->pass], j, t->layers);
         }
@@ -67,3 +68,46 @@ int trainsim_coord_steps(builder *b, int s, const uint64_t layer_ps[Z3C_NPASS],
     return first;
 }
 
+
+int trainsim_coord_unit(builder *b, int s, const schedule_unit *u, const chunk_cost *c,
+                        int backward)
+{
+    const z3c_trace *t = &b->z3c[u->microbatch == 0 ? 0 : 1];
+    uint64_t L = (uint64_t)t->layers;
+    workload_tp tp[Z3C_NPASS] = {c->tp_fwd, c->tp_rec, c->tp_bwd};
+    if (!backward) {
+        uint64_t layer_ps[Z3C_NPASS] = {c->fwd_ps / L, 0, 0};
+        double delta[Z3C_NPASS] = {0, 0, 0};
+        return coord_steps(b, s, t, layer_ps, tp, delta, Z3C_FWD, Z3C_FWD);
+    }
+    /* every rank: the collectives hidden under weight-gradient GEMMs come
+     * off the backward's compute (emit_backward) */
+    uint64_t hidden_ps = b->folded ? 0 : units_s_to_ps_ceil(-c->tp_bwd_delta_s);
+    uint64_t bwd_ps = c->bwd_ps > hidden_ps ? c->bwd_ps - hidden_ps : 0;
+    uint64_t layer_ps[Z3C_NPASS] = {0, c->rec_ps / L, bwd_ps / L};
+    double delta[Z3C_NPASS] = {0, 0, c->tp_bwd_delta_s};
+    return coord_steps(b, s, t, layer_ps, tp, delta, Z3C_REC, Z3C_BWD);
+}
+
+int trainsim_coord_init(builder *b, cs_err *err)
+{
+    if (!z3c_applies(b->l) || layout_dp_cp(b->l) < 2)
+        return 0;
+    z3c_config cfg = z3c_defaults();
+    b->z3c = calloc(2, sizeof *b->z3c);
+    if (!b->z3c)
+        abort();
+    int layers = layout_stage_layers(b->l, b->in->model, 0);
+    for (int k = 0; k < 2; k++) /* after the step, then later microbatches */
+        if (z3c_build(b->in->model, b->l, layers, k == 0, &cfg, &b->z3c[k], err) != 0)
+            return -1;
+    return 0;
+}
+
+void trainsim_coord_free(builder *b)
+{
+    for (int k = 0; b->z3c && k < 2; k++)
+        z3c_free(&b->z3c[k]);
+    free(b->z3c);
+    b->z3c = NULL;
+}

@@ -95,9 +95,10 @@ typedef struct builder {
      * emitted (1, 2, ... per stage; 0 outside one), whose parts run
      * without their own all-to-all tasks */
     int cur_pair;
-    /* --offload-engine deepspeed-2021: one microbatch's trace of DeepSpeed
-     * v0.3.13's coordinator (zero3_coord.h), its passes emitted step by
-     * step (trainsim.c coord_steps); NULL otherwise */
+    /* --offload-engine deepspeed-2021: DeepSpeed v0.3.13's coordinator
+     * (zero3_coord.h), the trace of the first microbatch after a step and
+     * of a later one, emitted step by step (trainsim_coord.c); NULL
+     * otherwise */
     z3c_trace *z3c;
 } builder;
 
@@ -222,13 +223,15 @@ void trainsim_phase_tp(builder *b, int s, workload_tp tp, double delta_s);
 void trainsim_phase_ep(builder *b, int s, uint64_t ep_ps);
 void trainsim_phase_dp(builder *b, int s, int which, uint64_t bytes, int role);
 
-/* trainsim_coord.c (deepspeed-2021): the steps of passes lo..hi of b->z3c
- * on stage s, layer_ps[p] one layer's compute in pass p, tp[p] and
- * tp_delta_s[p] its tensor-parallel collectives; returns the first
+/* trainsim_coord.c (deepspeed-2021): b->z3c, the traces of the first
+ * microbatch after a step and of the later ones, where the layout runs the
+ * engine with dp > 1 (else NULL); a unit's steps (forward, or backward: the
+ * recomputation and the backward) of chunk cost c, returning its first
  * compute task. */
-int trainsim_coord_steps(builder *b, int s, const uint64_t layer_ps[Z3C_NPASS],
-                         const workload_tp tp[Z3C_NPASS], const double tp_delta_s[Z3C_NPASS],
-                         int lo, int hi);
+int trainsim_coord_init(builder *b, cs_err *err);
+void trainsim_coord_free(builder *b);
+int trainsim_coord_unit(builder *b, int s, const schedule_unit *u, const chunk_cost *c,
+                        int backward);
 
 /* trainsim_emb.c: the embedding's (and dualpipe's mirrored pairs') all-reduce
  * after the stages' reductions; b->emb_task[pair * nmem + member]. */

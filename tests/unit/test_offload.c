@@ -689,7 +689,7 @@ static void deepspeed_2021(void)
     CHECK(offload_validate(&l, NULL, &err) == 0);
     z3c_trace t;
     z3c_config cfg = z3c_defaults();
-    CHECK(z3c_build(&m, &l, 4, &cfg, &t, &err) == 0);
+    CHECK(z3c_build(&m, &l, 4, 1, &cfg, &t, &err) == 0);
     offload_base b = {.iteration_s = 10, .fwd_s = 3, .bwd_s = 6, .rec_s = 2,
                       .gpu_optimizer_s = 0.5, .params = 4 * t.block_elems,
                       .microbatches = 1, .layers = 4, .model = &m};
