@@ -87,19 +87,28 @@ int z3c_applies(const layout_desc *l)
 
 int z3c_validate(const model_desc *m, const layout_desc *l, cs_err *err)
 {
-    const char *why = l->pp != 1 ? "pp 1 (DeepSpeed's ZeRO-3 has no pipeline engine)"
-                      : l->shard_group ? "ZeRO-3 over the whole data-parallel group (no --hsdp)"
-                      : l->prefetch != 1 || l->no_reshard
-                          ? "its own prefetch (drop the FSDP knobs prefetchN, noreshard)"
-                      : schedule_splits_backward(l) ? "a backward that is not split (no zb-*)"
-                      : layout_cp_of(l) != 1 || l->ep > 1 ? "no context or expert parallelism"
-                      : model_is_moe(m) || model_is_mla(m) ? "dense GPT blocks (no MoE, no MLA)"
-                      : l->recompute == LAYOUT_RECOMPUTE_SELECTIVE
-                          ? "full recomputation or none (--recompute full|none)"
-                          : NULL;
+    /* each rule names the Lua field and the flag */
+    const char *why =
+        l->pp != 1 ? "pp = 1 (--pp 1): DeepSpeed's ZeRO-3 has no pipeline engine"
+        : l->schedule != LAYOUT_SCHEDULE_1F1B
+            ? "schedule = \"1f1b\" (--schedule 1f1b): each microbatch's forward, then its "
+              "backward, as DeepSpeed's engine runs them"
+        : l->shard_group ? "ZeRO-3 over the whole data-parallel group: drop hsdp_shard "
+                           "(--hsdp-shard)"
+        : l->prefetch != 1 || l->no_reshard
+            ? "its own prefetch: drop prefetch and no_reshard (--prefetch, --no-reshard)"
+        : layout_cp_of(l) != 1 || l->ep > 1 ? "cp = 1 and ep = 1 (--cp 1 --ep 1)"
+        : model_is_moe(m) || model_is_mla(m) ? "a dense GPT model (no MoE, no MLA)"
+        : !m->tied_embeddings ? "Megatron-LM v1.1.5's GPT-2, tied embeddings (its trace has "
+                                "no output head of its own)"
+        : l->dtype != MODEL_FP16 ? "dtype = \"fp16\" (--dtype fp16): v0.3.13's ZeRO trains in fp16"
+        : l->recompute == LAYOUT_RECOMPUTE_SELECTIVE
+            ? "full recomputation or none: recompute = \"full\"|\"none\" (--recompute full|none)"
+            : NULL;
     if (why)
-        return cs_fail(err, "offload: --offload-engine deepspeed-2021 emulates DeepSpeed "
-                            "v0.3.13's ZeRO-3 over Megatron-LM blocks and needs %s",
+        return cs_fail(err, "offload: offload_engine = \"deepspeed-2021\" (--offload-engine "
+                            "deepspeed-2021) emulates DeepSpeed v0.3.13's ZeRO-3 over "
+                            "Megatron-LM blocks and needs %s",
                        why);
     return 0;
 }
@@ -152,7 +161,7 @@ typedef struct emu {
     int *next_use;   /* [i]: the module's next position, or n */
     unsigned char *state; /* [layer * NPARAM + p], the root's at layers * NPARAM */
     double avail, bucket, flops_of_layer;
-    int inflight;
+    int *flight, inflight; /* the gathers in flight: their parameters */
     z3c_trace *out;
     int capsteps, capcomm;
 } emu;
@@ -238,7 +247,7 @@ static void gather(emu *e, int id, double elems)
 {
     e->state[id] = INFLIGHT;
     e->avail += elems;
-    e->inflight++;
+    e->flight[e->inflight++] = id;
     add_comm(e, elems, 0);
 }
 
@@ -257,9 +266,8 @@ static void fetch(emu *e, const entry *at, z3c_step *st)
     }
     if (!wait)
         return;
-    for (size_t k = 0; k < (size_t)(e->layers + 1) * NPARAM; k++)
-        if (e->state[k] == INFLIGHT)
-            e->state[k] = AVAIL;
+    for (int k = 0; k < e->inflight; k++)
+        e->state[e->flight[k]] = AVAIL;
     e->inflight = 0;
     e->out->syncs++;
     st->gate = e->out->ncomm - 1;
@@ -288,22 +296,33 @@ static void prefetch(emu *e, int i, z3c_step *st)
         st->gate = e->out->ncomm - 2 > st->gate ? e->out->ncomm - 2 : st->gate;
 }
 
-/* The gradients of a backward step, each through the reduce bucket: one
- * that would overflow it sends the bucket first; one larger than the
- * bucket is only marked and goes with the next overflow (stage3.py
- * :1433-1437, :1452-1453, :1465). */
+/* A gradient through the reduce bucket: one that would overflow it sends
+ * the bucket first; one larger than the bucket is only marked and goes
+ * with the next overflow (stage3.py :1433-1437, :1452-1453, :1465).  The
+ * reduction is issued at the hook, while the kernels that write the
+ * gradient may still run: no stream wait links the reduction stream to
+ * the compute (:1689-1720), so it can overlap the step's own compute. */
+static void reduce_grad(emu *e, double g)
+{
+    if (g <= 0)
+        return;
+    if (e->bucket > 0 && e->bucket + g > e->cfg->reduce_bucket) {
+        add_comm(e, e->bucket, 1);
+        e->bucket = 0;
+    }
+    e->bucket += g;
+}
+
+/* The gradients of a backward step; the tables' come last, with the
+ * embedding's backward (the word table's once its two uses are summed). */
 static void reduce_grads(emu *e, int mod)
 {
-    for (int k = 0; k < MAX_LIST && grad_list[mod][k] >= 0; k++) {
-        double g = e->bs.param[grad_list[mod][k]];
-        if (g <= 0)
-            continue;
-        if (e->bucket > 0 && e->bucket + g > e->cfg->reduce_bucket) {
-            add_comm(e, e->bucket, 1);
-            e->bucket = 0;
-        }
-        e->bucket += g;
+    if (mod == M_POS) {
+        reduce_grad(e, e->bs.root[R_WORD]);
+        reduce_grad(e, e->bs.root[R_POS]);
     }
+    for (int k = 0; mod < NMOD && k < MAX_LIST && grad_list[mod][k] >= 0; k++)
+        reduce_grad(e, e->bs.param[grad_list[mod][k]]);
 }
 
 /* release_sub_module: every parameter but the persistent ones, unless the
@@ -353,7 +372,7 @@ static void run(emu *e)
         *st = (z3c_step){at->pass, at->layer, share, t->ncomm, 0, -1};
         fetch(e, at, st);
         prefetch(e, i, st);
-        if (at->pass == Z3C_BWD && at->mod < NMOD)
+        if (at->pass == Z3C_BWD)
             reduce_grads(e, at->mod);
         if (i == e->n - 1 && e->bucket > 0) /* the epilogue sends the rest */
             add_comm(e, e->bucket, 1);
@@ -380,7 +399,8 @@ int z3c_build(const model_desc *m, const layout_desc *l, int layers, int after_s
     e.before = malloc((cap + 1) * sizeof *e.before);
     e.next_use = malloc(cap * sizeof *e.next_use);
     e.state = calloc((size_t)(layers + 1) * NPARAM, 1);
-    if (!e.tr || !e.before || !e.next_use || !e.state)
+    e.flight = malloc((size_t)(layers + 1) * NPARAM * sizeof *e.flight);
+    if (!e.tr || !e.before || !e.next_use || !e.state || !e.flight)
         abort();
     out->layers = layers;
     build_trace(&e, recompute);
@@ -391,6 +411,7 @@ int z3c_build(const model_desc *m, const layout_desc *l, int layers, int after_s
     free(e.before);
     free(e.next_use);
     free(e.state);
+    free(e.flight);
     return 0;
 }
 

@@ -6,7 +6,7 @@
  * which gradients each backward module's hooks send to be reduced.  The
  * engine `--offload-engine deepspeed-2021` prices that trace; this module
  * owns the trace and its closed-form timing, the simulation
- * (sim/trainsim.c) lowers the same trace to tasks.
+ * (sim/trainsim_coord.c) lowers the same trace to tasks.
  *
  * What the code does (file:line at v0.3.13; S = runtime/zero/stage3.py,
  * PP = runtime/zero/partition_parameters.py, K = runtime/zero/constants.py):
@@ -38,7 +38,12 @@
  * - gradients (S:1431-1468): a gradient that would overflow the
  *   reduce_bucket_size bucket first sends the bucket; one larger than the
  *   bucket is only marked and goes with the next overflow, at the next
- *   gradient's hook; the epilogue sends what is left.  Gathers and
+ *   gradient's hook; the epilogue sends what is left.  A reduction is
+ *   issued at the hook, as the kernels writing the gradient are launched,
+ *   and nothing makes the reduction stream wait for them (S:1689-1720: no
+ *   wait_stream), so it may overlap the step's own compute (a what-if
+ *   with each step's reductions after its compute: validate/offload.md,
+ *   tenth session).  Gathers and
  *   reductions share the data-parallel process group, one NCCL stream;
  *   contiguous_gradients as every published config of the time sets it
  *   (reduce-scatter; the code's default would all-reduce). 
@@ -54,7 +59,9 @@
  * second step they are not counted; the code's count then drifts lower by
  * as much each step (the end of the backward subtracts them all the
  * same), which matters only where max_live is near the live set; this
- * models the second step.  Not emulated: the hooks' own host time; the blocking
+ * models the second step.  Each microbatch starts from nothing in flight;
+ * the code's last backward prefetch may reach into the next forward (a
+ * small pessimism).  Not emulated: the hooks' own host time; the blocking
  * one-element copy of each release (PP:531), which waits for the compute
  * stream only, as the next step's fetch does; the step's synchronous
  * gather of the persistent parameters (a few MB).  A check of these rules

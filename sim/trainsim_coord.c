@@ -20,7 +20,8 @@ static void coord_comm(builder *b, int s, const z3c_trace *t, const z3c_step *st
     double grad_bytes_per_elem = 2 * (double)cs->bucket_bytes /
                                  (double)(cs->layer_bytes ? cs->layer_bytes : 1);
     for (int k = 0; k < b->nmem; k++)
-        gate_task[k] = st->gate == st->first - 1 ? b->last_dp[s * b->nmem + k] : -1;
+        gate_task[k] = st->gate >= 0 && st->gate == st->first - 1 ? b->last_dp[s * b->nmem + k]
+                                                                   : -1;
     for (int c = st->first; c < st->first + st->n; c++) {
         const z3c_comm *cm = &t->comm[c];
         uint64_t bytes = (uint64_t)ceil(cm->elems * (cm->reduce ? grad_bytes_per_elem

@@ -72,7 +72,8 @@ void trainsim_phase_ep(builder *b, int s, uint64_t ep_ps)
 
 /* One data-parallel collective (gradient bucket, parameter all-gather
  * after the step, or ZeRO-3's gather of a layer: role R_GATHER, which the
- * compute waits for through b->gate, not through b->last). */
+ * compute waits for through a gate (b->gate, or trainsim_coord.c's), not
+ * through b->last). */
 void trainsim_phase_dp(builder *b, int s, int which, uint64_t bytes, int role)
 {
     const layout_desc *l = b->l;

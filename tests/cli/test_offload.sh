@@ -123,14 +123,21 @@ ds21="$ds21base --zero 3 --recompute full"
 expect_ok "DeepSpeed v0.3.13's engine names itself in the layout" "offload-all-cpu-ds2021" \
     estimate $ds21
 # shellcheck disable=SC2086
-expect_bad "DeepSpeed v0.3.13's engine has no pipeline" "deepspeed-2021 .*needs pp 1" \
+expect_bad "DeepSpeed v0.3.13's engine has no pipeline" "deepspeed-2021.*needs pp = 1 \(--pp 1\)" \
     estimate $ds21 --pp 2
 # shellcheck disable=SC2086
 expect_bad "DeepSpeed v0.3.13's engine had no NVMe" "deepspeed-2021 .*--offload-to cpu" \
     estimate $ds21 --offload-to nvme
 # shellcheck disable=SC2086
 expect_bad "DeepSpeed v0.3.13's engine recomputes all or nothing" \
-    "deepspeed-2021 .*full recomputation or none" estimate $ds21base --zero 3 --recompute selective
+    "deepspeed-2021.*full recomputation or none: recompute = .full.\|.none. \(--recompute full\|none\)" \
+    estimate $ds21base --zero 3 --recompute selective
+# shellcheck disable=SC2086
+expect_bad "DeepSpeed v0.3.13's engine runs each microbatch's forward then its backward" \
+    "deepspeed-2021.*needs schedule = .1f1b. \(--schedule 1f1b\)" estimate $ds21 --schedule gpipe
+# shellcheck disable=SC2086
+expect_bad "DeepSpeed v0.3.13's ZeRO trains in fp16" "deepspeed-2021.*needs dtype = .fp16." \
+    estimate $ds21 --dtype bf16
 # shellcheck disable=SC2086
 expect_bad "DeepSpeed v0.3.13's engine is ZeRO-3's" "deepspeed-2021 is DeepSpeed v0.3.13's ZeRO-3" \
     estimate $ds21base --zero 2 --recompute full

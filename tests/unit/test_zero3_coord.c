@@ -28,6 +28,7 @@ static void one_t(model_desc *m, layout_desc *l, int layers)
     l->dp = 128;
     l->zero = 3;
     l->recompute = LAYOUT_RECOMPUTE_FULL;
+    l->dtype = MODEL_FP16;
 }
 
 /* The 1T's trace of `layers` blocks under cfg. */
@@ -79,8 +80,8 @@ static void defaults_regather_two_thirds(void)
     CHECK_EQ_INT(block_gathers(&t), 11 * 8);
     CHECK_REL(t.gather_elems, 8 * (3 * BLOCK - FC) + WORD + 2 * POS, 1e-9);
     CHECK_REL((t.gather_elems - WORD - 2 * POS - 2 * 8 * BLOCK) / (8 * BLOCK), 2.0 / 3.0, 1e-9);
-    /* every gradient reduced once (the tables' are not in the trace) */
-    CHECK_REL(t.reduce_elems, 8 * (BLOCK + 6 * 25600 + 7 * 25600 / 4), 1e-12);
+    /* every gradient reduced once, the tables' too */
+    CHECK_REL(t.reduce_elems, 8 * (BLOCK + 6 * 25600 + 7 * 25600 / 4) + WORD + POS, 1e-12);
     double fc_share = 8.0 / (24 + 4.0 * 1024 / 25600);
     int fc1 = step_of(&t, 3, Z3C_FWD, fc_share);
     CHECK(fc1 >= 0);
@@ -205,7 +206,72 @@ static void closed_form_by_hand(void)
     z3c_free(&t);
 }
 
-/* The rules: pp, HSDP, the FSDP knobs and selective recomputation. */
+/* A block's parameters at tp 1 are model.h's count of a layer: GPT's, and
+ * a shape with grouped-query attention, SwiGLU, RMSNorm and no biases;
+ * the tables are the word table split over tp and the positions. */
+static void shapes_counted(void)
+{
+    model_desc m;
+    layout_desc l;
+    cs_err err;
+    one_t(&m, &l, 2);
+    l.tp = 1;
+    z3c_config cfg = z3c_defaults();
+    z3c_trace t;
+    CHECK(z3c_build(&m, &l, 2, 1, &cfg, &t, &err) == 0);
+    CHECK_REL(t.block_elems, model_params_per_layer(&m), 1e-12);
+    CHECK_REL(t.root_elems, 50257.0 * 25600 + POS, 1e-12);
+    z3c_free(&t);
+    model_custom(&m, 2, 4096, 32);
+    m.kv_heads = 8;
+    m.mlp = MODEL_MLP_SWIGLU;
+    m.ffn_hidden = 14336;
+    m.norm = MODEL_NORM_RMSNORM;
+    m.linear_bias = 0;
+    m.pos = MODEL_POS_ROTARY;
+    CHECK(z3c_build(&m, &l, 2, 1, &cfg, &t, &err) == 0);
+    CHECK_REL(t.block_elems, model_params_per_layer(&m), 1e-12);
+    CHECK_REL(t.root_elems, (double)m.vocab * 4096, 1e-12);
+    z3c_free(&t);
+}
+
+/* Blocks under the prefetch bucket (megatron-1.7b's QKV is 1.6e7, proj
+ * 5.3e6): a prefetch carries several parameters, and the step's kernels
+ * wait for all but the last (each gather starts with a device
+ * synchronize, partition_parameters.py:611). */
+static void prefetch_waits_all_but_last(void)
+{
+    model_desc m;
+    layout_desc l;
+    cs_err err;
+    CHECK(model_find("megatron-1.7b", &m, NULL) == 0);
+    layout_init(&l, &m);
+    l.dp = 8;
+    l.zero = 3;
+    l.recompute = LAYOUT_RECOMPUTE_FULL;
+    z3c_config cfg = z3c_defaults();
+    z3c_trace t;
+    CHECK(z3c_build(&m, &l, 4, 1, &cfg, &t, &err) == 0);
+    int inside = 0; /* steps whose gate is one of their own prefetched gathers */
+    for (int i = 0; i < t.nsteps; i++) {
+        const z3c_step *st = &t.steps[i];
+        inside += st->n >= 2 && st->gate >= st->first && st->gate == st->first + st->n - 2;
+    }
+    printf("# %d steps wait inside their own prefetch\n", inside);
+    CHECK(inside >= 4);
+    z3c_free(&t);
+}
+
+/* z3c_validate refuses the layout with a message holding `needle`. */
+static void refused(const model_desc *m, const layout_desc *l, const char *needle)
+{
+    cs_err err;
+    CHECK(z3c_validate(m, l, &err) != 0);
+    CHECK_STR_CONTAINS(err.msg, needle);
+}
+
+/* The rules, each naming the flag: pp, the schedule, the dtype, tied
+ * embeddings, the FSDP knobs and selective recomputation. */
 static void rules(void)
 {
     model_desc m;
@@ -213,17 +279,24 @@ static void rules(void)
     one_t(&m, &l, 4);
     cs_err err;
     CHECK(z3c_validate(&m, &l, &err) == 0);
-    l.pp = 2;
-    CHECK(z3c_validate(&m, &l, &err) != 0);
-    CHECK_STR_CONTAINS(err.msg, "pp 1");
-    l.pp = 1;
-    l.prefetch = 2;
-    CHECK(z3c_validate(&m, &l, &err) != 0);
-    CHECK_STR_CONTAINS(err.msg, "prefetch");
-    l.prefetch = 1;
-    l.recompute = LAYOUT_RECOMPUTE_SELECTIVE;
-    CHECK(z3c_validate(&m, &l, &err) != 0);
-    CHECK_STR_CONTAINS(err.msg, "recomputation");
+    layout_desc bad = l;
+    bad.pp = 2;
+    refused(&m, &bad, "(--pp 1)");
+    bad = l;
+    bad.schedule = LAYOUT_SCHEDULE_GPIPE;
+    refused(&m, &bad, "(--schedule 1f1b)");
+    bad = l;
+    bad.dtype = MODEL_BF16;
+    refused(&m, &bad, "(--dtype fp16)");
+    bad = l;
+    bad.prefetch = 2;
+    refused(&m, &bad, "(--prefetch, --no-reshard)");
+    bad = l;
+    bad.recompute = LAYOUT_RECOMPUTE_SELECTIVE;
+    refused(&m, &bad, "(--recompute full|none)");
+    model_desc untied = m;
+    untied.tied_embeddings = 0;
+    refused(&untied, &l, "tied embeddings");
 }
 
 TAP_MAIN({"defaults: 11 gathers a block, 2/3 regathered", defaults_regather_two_thirds},
@@ -231,4 +304,7 @@ TAP_MAIN({"defaults: 11 gathers a block, 2/3 regathered", defaults_regather_two_
           later_microbatch_gathers_persistent},
          {"max_live 1e8: no large gather under a GEMM", max_live_small_no_prefetch},
          {"closed form by hand", closed_form_by_hand},
+         {"shapes: a block is model.h's layer", shapes_counted},
+         {"a prefetch of several: its kernels wait for all but the last",
+          prefetch_waits_all_but_last},
          {"rules", rules})
