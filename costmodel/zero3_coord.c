@@ -47,20 +47,28 @@ static const int fetch_list[NMOD][MAX_LIST] = {
     [M_FC1] = {P_FC1W, P_FC1B, -1},
     [M_FC2] = {P_FC2W, P_FC2B, -1}};
 
-/* The gradients each backward step produces, in order: an added bias's
- * before its weight's (its add's backward runs first), the attention's
- * added bias with the second norm's step (the add sits between them). */
+/* The gradients each backward step produces, in order.  A bias its layer
+ * returns for an add outside it is a Parameter, which the hooks'
+ * _apply_to_tensors_only does not wrap (stage3.py:117), and a leaf's
+ * gradient hook runs as soon as it is ready (AccumulateGrad first): its
+ * gradient comes with the backward of the add, before the next module's
+ * pre-backward hook.  So fc2's added bias is in the block's step, the
+ * attention's in the second norm's, and fc1's (bias-GeLU's backward, after
+ * fc2's release) before fc1's own fetch: pre_grad.  F.linear adds the QKV
+ * bias after its matmul: the bias's gradient first. */
 static const int grad_list[NMOD][MAX_LIST] = {
     [M_BLOCK] = {P_FC2B, -1},
     [M_LN1] = {P_LN1W, P_LN1B, -1},
     [M_ATTN] = {-1},
-    [M_QKV] = {P_QKVW, P_QKVB, -1},
+    [M_QKV] = {P_QKVB, P_QKVW, -1},
     [M_CORE] = {-1},
     [M_PROJ] = {P_PROJW, -1},
     [M_LN2] = {P_LN2W, P_LN2B, P_PROJB, -1},
     [M_MLP] = {-1},
-    [M_FC1] = {P_FC1B, P_FC1W, -1},
+    [M_FC1] = {P_FC1W, -1},
     [M_FC2] = {P_FC2W, -1}};
+/* ... and the gradients whose hooks run before a backward step's fetch. */
+static const int pre_grad[NMOD] = {[M_FC1] = P_FC1B + 1}; /* + 1: 0 is none */
 
 /* The backward pre-hooks: a container's before its children's (its output's
  * hook wraps theirs), the MLP's modules before the second LayerNorm. */
@@ -87,7 +95,7 @@ int z3c_applies(const layout_desc *l)
 
 int z3c_validate(const model_desc *m, const layout_desc *l, cs_err *err)
 {
-    /* each rule names the Lua field and the flag */
+    /* each layout rule names the Lua field and the flag */
     const char *why =
         l->pp != 1 ? "pp = 1 (--pp 1): DeepSpeed's ZeRO-3 has no pipeline engine"
         : l->schedule != LAYOUT_SCHEDULE_1F1B
@@ -361,6 +369,24 @@ static void persistent_available(emu *e)
         }
 }
 
+/* A later microbatch of the second step: the first one's end of backward
+ * subtracted the persistent parameters it had never counted, so the count
+ * starts that much below zero (and they are gathered, counted, again). */
+static void count_after_first(emu *e)
+{
+    for (int L = 0; L < e->layers; L++)
+        for (int k = 0; k < NPARAM; k++) {
+            double p = e->bs.param[k];
+            if (p > 0 && p < e->cfg->persist)
+                e->avail -= p;
+        }
+}
+
+/* A container's external parameters stay while its children run
+ * (ds_active_sub_modules, stage3.py:424-433), released by them or at the
+ * end: containers release nothing here. */
+static int is_container(int mod) { return mod == M_BLOCK || mod == M_ATTN || mod == M_MLP; }
+
 static void run(emu *e)
 {
     z3c_trace *t = e->out;
@@ -370,13 +396,16 @@ static void run(emu *e)
         z3c_step *st = &t->steps[t->nsteps++];
         double share = at->mod >= NMOD ? 0 : e->bs.flops[at->mod] / e->flops_of_layer;
         *st = (z3c_step){at->pass, at->layer, share, t->ncomm, 0, -1};
+        if (at->pass == Z3C_BWD && at->mod < NMOD && pre_grad[at->mod])
+            reduce_grad(e, e->bs.param[pre_grad[at->mod] - 1]); /* waited for by the fetch */
         fetch(e, at, st);
         prefetch(e, i, st);
         if (at->pass == Z3C_BWD)
             reduce_grads(e, at->mod);
         if (i == e->n - 1 && e->bucket > 0) /* the epilogue sends the rest */
             add_comm(e, e->bucket, 1);
-        release(e, i);
+        if (!is_container(at->mod))
+            release(e, i);
     }
 }
 
@@ -406,6 +435,8 @@ int z3c_build(const model_desc *m, const layout_desc *l, int layers, int after_s
     build_trace(&e, recompute);
     if (after_step)
         persistent_available(&e);
+    else
+        count_after_first(&e);
     run(&e);
     free(e.tr);
     free(e.before);

@@ -54,12 +54,14 @@
  * The model (the root module) holds the word table: fetched at the
  * forward's start, kept to the end (its post-forward hook follows the
  * logits, next to its pre-backward); the position table is its own
- * module's, fetched at the start of each pass.  The live count: the
+ * module's, fetched at the forward's start and the backward's end.  The
+ * live count: the
  * step's gather of the persistent parameters goes around it, so from the
  * second step they are not counted; the code's count then drifts lower by
  * as much each step (the end of the backward subtracts them all the
  * same), which matters only where max_live is near the live set; this
- * models the second step.  Each microbatch starts from nothing in flight;
+ * models the second step (its later microbatches start the count below
+ * zero by the persistent parameters).  Each microbatch starts from nothing in flight;
  * the code's last backward prefetch may reach into the next forward (a
  * small pessimism).  Not emulated: the hooks' own host time; the blocking
  * one-element copy of each release (PP:531), which waits for the compute

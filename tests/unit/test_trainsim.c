@@ -483,7 +483,8 @@ static void coord_modes_agree(void)
 }
 
 /* The same on three blocks of the 1T (h 25600, tp 4, dp 8 on two DGX-2s,
- * two microbatches: the traces after the step and later), where a block's
+ * mbs 5 as the row, two microbatches: the traces after the step and
+ * later), where a block's
  * weights pass the prefetch bucket one by one: the simulation within 1% of
  * the closed form, its exposed data-parallel time within 2% of the
  * iteration of the closed form's (the gap before a gated step is the data-
@@ -491,14 +492,15 @@ static void coord_modes_agree(void)
 static void coord_one_t_blocks(void)
 {
     fixture f;
-    fixture_setup(&f, "dgx2-v100", 2, "megatron-1.7b", 4, 1, 8, 16);
+    fixture_setup(&f, "dgx2-v100", 2, "megatron-1.7b", 4, 1, 8, 80);
     model_custom(&f.m, 3, 25600, 256);
     f.m.seq_len = 1024;
     f.m.vocab = 50257;
     layout_init(&f.l, &f.m);
     f.l.tp = 4;
     f.l.dp = 8;
-    f.l.gbs = 16;
+    f.l.mbs = 5;
+    f.l.gbs = 80;
     f.l.zero = 3;
     f.l.dtype = MODEL_FP16;
     f.l.recompute = LAYOUT_RECOMPUTE_FULL;
@@ -512,7 +514,7 @@ static void coord_one_t_blocks(void)
            closed.iteration_s, closed.stages[0].dp_exposed_s);
     CHECK_REL(t_sim, closed.iteration_s, 0.01);
     CHECK(fabs(sim.stages[0].dp_exposed_s - closed.stages[0].dp_exposed_s) < 0.02 * t_sim);
-    CHECK(sim.stages[0].dp_exposed_s > 0.1 * t_sim);
+    CHECK(sim.stages[0].dp_exposed_s > 0.03 * t_sim);
     CHECK(sim.stages[0].bubble_s < 0.01 * t_sim);
     if (t_sim > 0)
         estimate_result_free(&sim);

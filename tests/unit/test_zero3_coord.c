@@ -66,9 +66,10 @@ static int step_of(const z3c_trace *t, int layer, int pass, double share)
  * 66.7% of the block regathered; the persistent parameters are not
  * gathered (the step did), the word table once and kept, the position
  * table for each pass.  The forward prefetches one weight ahead (fc1 and
- * the word table, 9.8e8, stay under max_live: fc2 hides under fc1), and
- * fc1's gradient goes with the next overflow, at the second norm's step,
- * where the projection's fetch then waits for it (research note s10). */
+ * the word table, 9.8e8, stay under max_live: fc2 hides under fc1); fc2's
+ * gradient goes with the next overflow, fc1's bias's hook before fc1's
+ * fetch, which waits for it; fc1's at the second norm's step, where the
+ * projection's fetch waits for it (/work/notes/s10/review2.md). */
 static void defaults_regather_two_thirds(void)
 {
     z3c_config cfg = z3c_defaults();
@@ -98,6 +99,11 @@ static void defaults_regather_two_thirds(void)
             t.steps[i - 1].pass == Z3C_BWD && t.steps[i - 1].share > 0)
             fc1_bwd = i;
     CHECK(fc1_bwd >= 0);
+    if (fc1_bwd >= 0) { /* fc1's bias's hook sends fc2's gradient; fc1's fetch waits for it */
+        const z3c_step *st = &t.steps[fc1_bwd];
+        CHECK(st->n >= 1 && t.comm[st->first].reduce && t.comm[st->first].elems == FC);
+        CHECK(st->gate >= st->first);
+    }
     if (fc1_bwd >= 0) { /* the second norm's step sends fc1's gradient */
         const z3c_step *ln2 = &t.steps[fc1_bwd + 1];
         CHECK_EQ_INT(ln2->n, 1);
