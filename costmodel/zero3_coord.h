@@ -43,10 +43,12 @@
  *   and nothing makes the reduction stream wait for them (S:1689-1720: no
  *   wait_stream), so it may overlap the step's own compute (a what-if
  *   with each step's reductions after its compute: validate/offload.md,
- *   tenth session).  Gathers and
+ *   tenth session).  A bias a layer returns for an add outside it is not
+ *   wrapped by the hooks (S:117), so its hook runs with the add's
+ *   backward, before the next module's pre-backward hook.  Gathers and
  *   reductions share the data-parallel process group, one NCCL stream;
  *   contiguous_gradients as every published config of the time sets it
- *   (reduce-scatter; the code's default would all-reduce). 
+ *   (reduce-scatter; the code's default would all-reduce).
  * The forward checkpoints every block (Megatron's --checkpoint-activations
  * through deepspeed.checkpointing): a block's recomputation runs its
  * forward hooks again just before its backward.
@@ -54,14 +56,15 @@
  * The model (the root module) holds the word table: fetched at the
  * forward's start, kept to the end (its post-forward hook follows the
  * logits, next to its pre-backward); the position table is its own
- * module's, fetched at the forward's start and the backward's end.  The
- * live count: the
- * step's gather of the persistent parameters goes around it, so from the
- * second step they are not counted; the code's count then drifts lower by
- * as much each step (the end of the backward subtracts them all the
- * same), which matters only where max_live is near the live set; this
- * models the second step (its later microbatches start the count below
- * zero by the persistent parameters).  Each microbatch starts from nothing in flight;
+ * module's, fetched at the forward's start and the backward's end.
+ * Containers keep the external parameters they fetched while their
+ * children run (ds_active_sub_modules).  The live count: the step's
+ * gather of the persistent parameters goes around it, so from the second
+ * step they are not counted; the code's count then drifts lower by as
+ * much each step (the end of the backward subtracts them all the same),
+ * which matters only where max_live is near the live set; this models the
+ * second step (its later microbatches start the count below zero by the
+ * persistent parameters).  Each microbatch starts from nothing in flight;
  * the code's last backward prefetch may reach into the next forward (a
  * small pessimism).  Not emulated: the hooks' own host time; the blocking
  * one-element copy of each release (PP:531), which waits for the compute
@@ -127,8 +130,9 @@ typedef struct z3c_trace {
  * deepspeed-2021). */
 int z3c_applies(const layout_desc *l);
 
-/* The layout's rules for the engine (pp 1, no HSDP, FSDP knobs or split
- * backward, dense GPT blocks, full or no recomputation); 0 or -1 with err. */
+/* The layout's rules for the engine (pp 1 under 1f1b, no HSDP or FSDP
+ * knobs, no cp or ep, a dense GPT with tied embeddings, fp16, full or no
+ * recomputation); 0 or -1 with err naming the field and the flag. */
 int z3c_validate(const model_desc *m, const layout_desc *l, cs_err *err);
 
 /* Emulates one microbatch through `layers` layers of m's blocks under l
