@@ -102,6 +102,15 @@ int trainsim_coord_init(builder *b, cs_err *err)
     for (int k = 0; k < 2; k++) /* after the step, then later microbatches */
         if (z3c_build(b->in->model, b->l, layers, k == 0, &cfg, &b->z3c[k], err) != 0)
             return -1;
+    /* each step and collective a task on every simulated rank: bound the
+     * work as the units are (trainsim.h) */
+    double per_mb = (double)b->z3c[1].nsteps + b->z3c[1].ncomm;
+    if (per_mb * b->m * b->nmem > TRAINSIM_MAX_UNITS)
+        return cs_fail(err, "deepspeed-2021: %.0f coordinator steps and collectives to simulate "
+                            "(%.0f a microbatch x microbatches %d x ranks per stage %d); the "
+                            "limit is %d: --mode analytic runs the same trace in closed form, "
+                            "or a larger mbs", per_mb * b->m * b->nmem, per_mb, b->m, b->nmem,
+                       TRAINSIM_MAX_UNITS);
     return 0;
 }
 

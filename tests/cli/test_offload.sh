@@ -141,6 +141,12 @@ expect_bad "DeepSpeed v0.3.13's ZeRO trains in fp16" "deepspeed-2021.*needs dtyp
 # shellcheck disable=SC2086
 expect_bad "DeepSpeed v0.3.13's engine is ZeRO-3's" "deepspeed-2021 is DeepSpeed v0.3.13's ZeRO-3" \
     estimate $ds21base --zero 2 --recompute full
+# shellcheck disable=SC2086
+expect_bad "deepspeed-2021: the simulation's steps are bounded, the closed form offered" \
+    "deepspeed-2021: 11460000 coordinator steps and collectives to simulate .*--mode analytic" \
+    estimate --system dgx2-v100 --gpus 16 --layers 500 --hidden 1024 --heads 16 --mbs 1 \
+    --gbs 8000 --zero 3 --recompute full --dtype fp16 --offload all \
+    --offload-engine deepspeed-2021 --mode sim
 # the closed form and the simulation run the same trace
 # shellcheck disable=SC2086
 a=$("$bin" estimate $ds21 --mode analytic | sed -n 's/^iteration *\([0-9.]*\) s/\1/p')
