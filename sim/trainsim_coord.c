@@ -5,7 +5,6 @@
 #include <stdlib.h>
 
 #include "layout_stages.h"
-
 #include "trainsim_private.h"
 
 /* Step st's gathers and reductions on the data-parallel stream, each after
@@ -68,7 +67,6 @@ static int coord_steps(builder *b, int s, const z3c_trace *t, const uint64_t lay
     free(gate_task);
     return first;
 }
-
 
 int trainsim_coord_unit(builder *b, int s, const schedule_unit *u, const chunk_cost *c,
                         int backward)
